@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from './commands/index.js';
+import { CliError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let usageError: string | null = null;
+  const parser = yargs(argv)
+    .scriptName('contrail')
+    .usage('$0 <command> [options]')
+    .command(commands)
+    .demandCommand(1, 'Name a command (see the list above).')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(pkg.version)
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .exitProcess(false)
+    .fail((message, error, y) => {
+      if (error) throw error;
+      usageError = message ?? 'invalid usage';
+      y.showHelp((s: string) => process.stderr.write(`${s}\n`));
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`contrail: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  if (usageError !== null) {
+    process.stderr.write(`\ncontrail: ${usageError}\n`);
+    return 2;
+  }
+  return process.exitCode === undefined ? 0 : Number(process.exitCode);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
+  main(hideBin(process.argv)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`contrail: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (process.env.CONTRAIL_DEBUG) console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

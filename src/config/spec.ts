@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { Experiment, IsoDate } from '../experiments/experiment.js';
+
+/**
+ * The resolved analysis specification: what `src/config` produces from metric-hub TOML for
+ * one experiment and platform, and what `src/sql` and `src/statistics` consume. Plain JSON
+ * (it travels through Temporal), every SQL fragment already rendered (no Jinja left).
+ */
+
+/** Analysis periods, in jetstream's names. */
+export const ANALYSIS_PERIODS = [
+  'day',
+  'week',
+  'days28',
+  'overall',
+  'preenrollment_week',
+  'preenrollment_days28',
+] as const;
+export const AnalysisPeriod = z.enum(ANALYSIS_PERIODS);
+export type AnalysisPeriod = z.infer<typeof AnalysisPeriod>;
+
+/** `[metrics]` list keys in config files → the period they select. */
+export const PERIOD_CONFIG_KEYS = {
+  daily: 'day',
+  weekly: 'week',
+  '28_day': 'days28',
+  overall: 'overall',
+  preenrollment_weekly: 'preenrollment_week',
+  preenrollment_days28: 'preenrollment_days28',
+} as const satisfies Record<string, AnalysisPeriod>;
+export type PeriodConfigKey = keyof typeof PERIOD_CONFIG_KEYS;
+
+/** View-name suffixes jetstream uses per period. */
+export const PERIOD_VIEW_SUFFIX = {
+  day: 'daily',
+  week: 'weekly',
+  days28: 'days28',
+  overall: 'overall',
+  preenrollment_week: 'preenrollment_weekly',
+  preenrollment_days28: 'preenrollment_days28',
+} as const satisfies Record<AnalysisPeriod, string>;
+
+export const ANALYSIS_BASES = ['enrollments', 'exposures'] as const;
+export const AnalysisBasis = z.enum(ANALYSIS_BASES);
+export type AnalysisBasis = z.infer<typeof AnalysisBasis>;
+
+/** Where a resolved item came from, so errors and rendered SQL can point at the config line. */
+export const Provenance = z.object({
+  file: z.string(),
+  /** Dotted key path, e.g. `metrics.active_hours.select_expression`. */
+  key: z.string(),
+  line: z.number().int().positive().nullable().default(null),
+});
+export type Provenance = z.infer<typeof Provenance>;
+
+const JsonScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+type JsonValue = z.infer<typeof JsonScalar> | JsonValue[] | { [k: string]: JsonValue };
+export const JsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([JsonScalar, z.array(JsonValue), z.record(z.string(), JsonValue)]),
+);
+
+export const PreTreatmentSpec = z.object({
+  /** jetstream name: remove_nulls, censor_highest_values, log, ... */
+  name: z.string(),
+  args: z.record(z.string(), JsonValue).default({}),
+});
+export type PreTreatmentSpec = z.infer<typeof PreTreatmentSpec>;
+
+export const StatisticSpec = z.object({
+  /** jetstream config name: bootstrap_mean, binomial, linear_model_mean, ... */
+  name: z.string(),
+  /** Parameters as written in the config (defaults are applied by `src/statistics`). */
+  params: z.record(z.string(), JsonValue).default({}),
+  preTreatments: z.array(PreTreatmentSpec).default([]),
+});
+export type StatisticSpec = z.infer<typeof StatisticSpec>;
+
+export const ExperimentsColumnType = z.enum(['none', 'simple', 'native', 'glean', 'events_stream']);
+export type ExperimentsColumnType = z.infer<typeof ExperimentsColumnType>;
+
+export const DataSourceSpec = z.object({
+  name: z.string(),
+  /** Rendered FROM expression: a table name or a parenthesised query. */
+  fromExpression: z.string(),
+  clientIdColumn: z.string().default('client_id'),
+  submissionDateColumn: z.string().default('submission_date'),
+  groupIdColumn: z.string().default('profile_group_id'),
+  experimentsColumnType: ExperimentsColumnType.default('simple'),
+  defaultDataset: z.string().nullable().default(null),
+  provenance: Provenance,
+});
+export type DataSourceSpec = z.infer<typeof DataSourceSpec>;
+
+export const MetricSpec = z.object({
+  name: z.string(),
+  /** Rendered aggregate expression evaluated per client per window; null for depends_on-only metrics. */
+  selectExpression: z.string().nullable(),
+  /** Key into AnalysisSpec.dataSources; null for depends_on-only metrics. */
+  dataSource: z.string().nullable(),
+  friendlyName: z.string().nullable().default(null),
+  description: z.string().nullable().default(null),
+  biggerIsBetter: z.boolean().default(true),
+  analysisBases: z.array(AnalysisBasis).default(['enrollments', 'exposures']),
+  category: z.string().nullable().default(null),
+  type: z.string().nullable().default(null),
+  dependsOn: z.array(z.string()).default([]),
+  statistics: z.array(StatisticSpec).default([]),
+  provenance: Provenance,
+});
+export type MetricSpec = z.infer<typeof MetricSpec>;
+
+export const SegmentDataSourceSpec = z.object({
+  name: z.string(),
+  fromExpression: z.string(),
+  clientIdColumn: z.string().default('client_id'),
+  submissionDateColumn: z.string().default('submission_date'),
+  /** Days relative to each client's enrollment date, inclusive. */
+  windowStart: z.number().int().default(0),
+  windowEnd: z.number().int().default(0),
+  provenance: Provenance,
+});
+export type SegmentDataSourceSpec = z.infer<typeof SegmentDataSourceSpec>;
+
+export const SegmentSpec = z.object({
+  name: z.string(),
+  /** Rendered boolean aggregate, evaluated per client over the segment data source window. */
+  selectExpression: z.string(),
+  dataSource: z.string(),
+  friendlyName: z.string().nullable().default(null),
+  description: z.string().nullable().default(null),
+  provenance: Provenance,
+});
+export type SegmentSpec = z.infer<typeof SegmentSpec>;
+
+/** Symbolic window bounds allowed in `[experiment.exposure_signal]`. */
+export const WindowBound = z.union([
+  z.number().int(),
+  z.enum(['enrollment_start', 'enrollment_end', 'analysis_window_start', 'analysis_window_end']),
+]);
+export type WindowBound = z.infer<typeof WindowBound>;
+
+export const ExposureSignalSpec = z.object({
+  name: z.string(),
+  friendlyName: z.string().nullable().default(null),
+  description: z.string().nullable().default(null),
+  selectExpression: z.string(),
+  dataSource: z.string(),
+  windowStart: WindowBound.nullable().default(null),
+  windowEnd: WindowBound.nullable().default(null),
+  provenance: Provenance,
+});
+export type ExposureSignalSpec = z.infer<typeof ExposureSignalSpec>;
+
+export const EnrollmentsQueryType = z.enum(['normandy', 'glean-event', 'fenix-fallback', 'cirrus']);
+export type EnrollmentsQueryType = z.infer<typeof EnrollmentsQueryType>;
+
+export const AnalysisSpec = z.object({
+  /** The experiment with config overrides (dates, reference branch, segments, outcomes) applied. */
+  experiment: Experiment,
+  /** Days of enrollment (jetstream's enrollment_period). */
+  enrollmentPeriod: z.number().int().nonnegative(),
+  enrollmentsQueryType: EnrollmentsQueryType,
+  /** Rendered custom enrollment query, or null for the query type's built-in one. */
+  enrollmentQuery: z.string().nullable().default(null),
+  /** Keep clients with sample_id < sampleSize (0–100); null keeps everyone. */
+  sampleSize: z.number().int().min(0).max(100).nullable().default(null),
+  analysisUnit: z.enum(['client', 'profile_group']).default('client'),
+  exposureSignal: ExposureSignalSpec.nullable().default(null),
+  segments: z.array(SegmentSpec).default([]),
+  segmentDataSources: z.record(z.string(), SegmentDataSourceSpec).default({}),
+  dataSources: z.record(z.string(), DataSourceSpec),
+  /** Metrics per analysis period, each with its statistics. */
+  metrics: z.record(AnalysisPeriod, z.array(MetricSpec)),
+  skip: z.boolean().default(false),
+  isPrivate: z.boolean().default(false),
+  datasetId: z.string().nullable().default(null),
+  /** Files that contributed, in resolution order (platform defaults first). */
+  sources: z.array(z.string()).default([]),
+  /** Config-repo commit(s) the spec was read at, when read from git. */
+  configCommit: z.string().nullable().default(null),
+  /** Set when the spec was resolved for a specific analysis date. */
+  asOfDate: IsoDate.nullable().default(null),
+});
+export type AnalysisSpec = z.infer<typeof AnalysisSpec>;

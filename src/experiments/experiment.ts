@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/** An ISO calendar date, `YYYY-MM-DD` (UTC). Dates travel as strings: plain JSON through Temporal. */
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine(
+    (s) =>
+      !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    {
+      message: 'not a real calendar date',
+    },
+  );
+export type IsoDate = z.infer<typeof IsoDate>;
+
+export const Branch = z.object({
+  slug: z.string().min(1),
+  ratio: z.number().nonnegative().default(1),
+});
+export type Branch = z.infer<typeof Branch>;
+
+export const ExperimentStatus = z.enum(['draft', 'live', 'complete']);
+export type ExperimentStatus = z.infer<typeof ExperimentStatus>;
+
+/**
+ * The experiment as contrail uses it, independent of where it came from (Experimenter's v8
+ * API, a local experiments file). Field meanings follow Experimenter's v8 JSON.
+ */
+export const Experiment = z.object({
+  slug: z.string().min(1),
+  /** Platform/app: firefox_desktop, fenix, firefox_ios, focus_android, ... */
+  appName: z.string().min(1),
+  appId: z.string().nullable().default(null),
+  channel: z.string().nullable().default(null),
+  status: ExperimentStatus,
+  branches: z.array(Branch).min(1),
+  referenceBranch: z.string().nullable().default(null),
+  startDate: IsoDate.nullable(),
+  endDate: IsoDate.nullable().default(null),
+  enrollmentEndDate: IsoDate.nullable().default(null),
+  proposedEnrollment: z.number().int().nonnegative().nullable().default(null),
+  proposedDuration: z.number().int().nonnegative().nullable().default(null),
+  isRollout: z.boolean().default(false),
+  isEnrollmentPaused: z.boolean().default(false),
+  isHighPopulation: z.boolean().default(false),
+  /** Outcome slugs (metric-hub `jetstream/outcomes/<platform>/<slug>.toml`). */
+  outcomes: z.array(z.string()).default([]),
+  /** Segment names selected in Experimenter. */
+  segments: z.array(z.string()).default([]),
+  featureIds: z.array(z.string()).default([]),
+});
+export type Experiment = z.infer<typeof Experiment>;
+export type ExperimentInput = z.input<typeof Experiment>;

@@ -1,0 +1,69 @@
+/**
+ * One interface over the embedded DuckDB warehouse and BigQuery. Activities pass table names
+ * between each other; rows stay in the warehouse. Adapters implement this; nothing outside
+ * `src/warehouse` knows which one is in use except the SQL renderer's dialect.
+ */
+export type Dialect = 'duckdb' | 'bigquery';
+
+/** A table contrail writes: dataset (schema) + table name. Both validated identifiers. */
+export interface TableRef {
+  dataset: string;
+  table: string;
+}
+
+/** Table labels (BigQuery labels; a metadata table in DuckDB). Keys/values: lower-case [a-z0-9_-]. */
+export type TableLabels = Record<string, string>;
+
+export interface QueryProgress {
+  /** Called periodically while a warehouse job runs (activities heartbeat from here). */
+  onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
+  /** Aborts the running job (activity cancellation). */
+  signal?: AbortSignal;
+}
+
+export interface RunToTableOptions extends QueryProgress {
+  sql: string;
+  destination: TableRef;
+  /** Written with the table; `last_updated` is set by the adapter. */
+  labels?: TableLabels;
+  /** Replace the table if it exists (default) — running twice never appends. */
+  replace?: boolean;
+}
+
+export interface RunToTableResult {
+  destination: TableRef;
+  rows: number;
+  bytesProcessed: number | null;
+  elapsedMs: number;
+}
+
+export interface TableInfo {
+  ref: TableRef;
+  labels: TableLabels;
+  /** Epoch ms when the table expires, if an expiry is set. */
+  expiresAt: number | null;
+}
+
+export interface Warehouse {
+  readonly dialect: Dialect;
+  /** Run a query into a table atomically: on failure no partial table is left behind. */
+  runToTable(options: RunToTableOptions): Promise<RunToTableResult>;
+  /** Run a query and return its (small) result as plain JS rows; BigInts become numbers. */
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    options?: QueryProgress,
+  ): Promise<Row[]>;
+  /** Run a statement with no result (DDL, views). */
+  execute(sql: string, options?: QueryProgress): Promise<void>;
+  /** Bytes the query would scan, without running it (null when the warehouse cannot tell). */
+  dryRun(sql: string): Promise<{ bytesProcessed: number | null }>;
+  tableExists(ref: TableRef): Promise<boolean>;
+  getTable(ref: TableRef): Promise<TableInfo | null>;
+  setLabels(ref: TableRef, labels: TableLabels): Promise<void>;
+  /** Create the dataset if missing; `expirationDays` becomes the default expiry of new tables. */
+  createDataset(dataset: string, options?: { expirationDays?: number }): Promise<void>;
+  /** Tables in a dataset whose names start with `prefix`. */
+  listTables(dataset: string, prefix?: string): Promise<TableInfo[]>;
+  dropTable(ref: TableRef): Promise<void>;
+  close(): Promise<void>;
+}
