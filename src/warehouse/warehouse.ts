@@ -37,6 +37,19 @@ export interface RunToTableResult {
   elapsedMs: number;
 }
 
+/** Column types for rows contrail writes itself (statistics, logs). */
+export type ColumnType = 'STRING' | 'FLOAT64' | 'INT64' | 'BOOL' | 'DATE' | 'TIMESTAMP';
+
+export interface WriteRowsOptions {
+  destination: TableRef;
+  columns: { name: string; type: ColumnType }[];
+  /** Small result sets only (statistics, logs): rows are sent from the process. */
+  rows: Record<string, unknown>[];
+  labels?: TableLabels;
+  /** 'replace' (default) swaps the whole table atomically; 'append' adds rows (logs). */
+  mode?: 'replace' | 'append';
+}
+
 export interface TableInfo {
   ref: TableRef;
   labels: TableLabels;
@@ -48,6 +61,8 @@ export interface Warehouse {
   readonly dialect: Dialect;
   /** Run a query into a table atomically: on failure no partial table is left behind. */
   runToTable(options: RunToTableOptions): Promise<RunToTableResult>;
+  /** Write rows computed in the process (e.g. statistics) into a table, atomically. */
+  writeRows(options: WriteRowsOptions): Promise<{ destination: TableRef; rows: number }>;
   /** Run a query and return its (small) result as plain JS rows; BigInts become numbers. */
   query<Row extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
