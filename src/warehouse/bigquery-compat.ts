@@ -1,0 +1,194 @@
+import { BIGINT, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
+import { bigqueryFingerprint } from 'farmhash-modern';
+
+/**
+ * BigQuery functions that metric-hub SQL uses and DuckDB lacks (or spells differently),
+ * installed on every DuckDB warehouse connection so config select expressions run unchanged
+ * where DuckDB's grammar allows it. This list is the single place the SQL renderer reads to
+ * know what exists and which BigQuery spellings it must still rewrite.
+ *
+ * Macros are TEMP (connection-local), so nothing is persisted into the user's warehouse file
+ * and an upgrade of contrail simply redefines them.
+ */
+export interface CompatFunction {
+  /** BigQuery spelling as configs write it. */
+  bigquery: string;
+  /** What to call in DuckDB SQL (same name when the call needs no rewrite). */
+  duckdb: string;
+  /** `native`: DuckDB already accepts it; `macro`: a SQL macro; `udf`: a JS scalar function. */
+  kind: 'native' | 'macro' | 'udf' | 'rewrite';
+  /** What the SQL renderer must do to BigQuery text before DuckDB accepts it; null = nothing. */
+  rewrite: string | null;
+  /** Where DuckDB's result differs from BigQuery's or the call cannot be supported. */
+  limitation: string | null;
+}
+
+export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
+  {
+    bigquery: 'SAFE_DIVIDE(x, y)',
+    duckdb: 'safe_divide',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery: 'LOGICAL_OR(x)',
+    duckdb: 'logical_or',
+    kind: 'macro',
+    rewrite: null,
+    limitation: 'A macro over bool_or: DuckDB-only FILTER/ORDER BY clauses cannot be attached to it.',
+  },
+  {
+    bigquery: 'LOGICAL_AND(x)',
+    duckdb: 'logical_and',
+    kind: 'macro',
+    rewrite: null,
+    limitation: 'A macro over bool_and: DuckDB-only FILTER/ORDER BY clauses cannot be attached to it.',
+  },
+  { bigquery: 'COUNTIF(x)', duckdb: 'countif', kind: 'native', rewrite: null, limitation: null },
+  { bigquery: 'IF(c, a, b)', duckdb: 'if', kind: 'native', rewrite: null, limitation: null },
+  { bigquery: 'IFNULL(a, b)', duckdb: 'ifnull', kind: 'native', rewrite: null, limitation: null },
+  {
+    bigquery: 'DATE_ADD(date, INTERVAL n part)',
+    duckdb: 'date_add',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      "Shadows DuckDB's date_add (which returns a TIMESTAMP) so the result is a DATE as in BigQuery; " +
+      'a DATETIME argument is truncated to a DATE. DuckDB-native SQL should write `d + INTERVAL …` instead.',
+  },
+  {
+    bigquery: 'DATE_SUB(date, INTERVAL n part)',
+    duckdb: 'date_sub',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      "Shadows DuckDB's 3-argument date_sub(part, start, end) (use its alias `datesub` in DuckDB-native SQL); " +
+      'a DATETIME argument is truncated to a DATE.',
+  },
+  {
+    bigquery: 'DATE_DIFF(a, b, DAY)',
+    duckdb: 'bq_date_diff',
+    kind: 'macro',
+    rewrite:
+      "Rename DATE_DIFF to bq_date_diff and quote the date part: DATE_DIFF(a, b, WEEK) → bq_date_diff(a, b, 'WEEK'). " +
+      "A bare DAY is a column reference to DuckDB, so no macro can receive it, and DuckDB's own date_diff(part, b, a) has the other argument order.",
+    limitation:
+      'Parts DAY, WEEK (Sunday-based), ISOWEEK, MONTH, QUARTER, YEAR; WEEK(<weekday>) is not supported.',
+  },
+  {
+    bigquery: 'TIMESTAMP_DIFF(a, b, HOUR)',
+    duckdb: 'bq_timestamp_diff',
+    kind: 'macro',
+    rewrite:
+      "Rename TIMESTAMP_DIFF to bq_timestamp_diff and quote the part: TIMESTAMP_DIFF(a, b, HOUR) → bq_timestamp_diff(a, b, 'HOUR').",
+    limitation:
+      'Parts MICROSECOND, MILLISECOND, SECOND, MINUTE, HOUR, DAY (whole elapsed units, truncated toward zero).',
+  },
+  {
+    bigquery: 'TIMESTAMP_ADD(ts, INTERVAL n part)',
+    duckdb: 'timestamp_add',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery: 'TIMESTAMP_SUB(ts, INTERVAL n part)',
+    duckdb: 'timestamp_sub',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery: 'FARM_FINGERPRINT(s)',
+    duckdb: 'farm_fingerprint',
+    kind: 'udf',
+    rewrite: null,
+    limitation:
+      'STRING input only (not BYTES). A JS scalar function (farmhash-modern, WASM): exact BigQuery values but ' +
+      '~1.4 s per million rows on this machine, so precompute hashes in tables rather than per query where you can.',
+  },
+  {
+    bigquery: 'SAFE_CAST(x AS T)',
+    duckdb: 'try_cast',
+    kind: 'rewrite',
+    rewrite: 'Rename SAFE_CAST to TRY_CAST (same syntax). `x AS T` inside a call cannot reach a macro.',
+    limitation: null,
+  },
+  {
+    bigquery: 'CAST(x AS FLOAT64) / CAST(x AS INT64)',
+    duckdb: 'float64 / int64',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      'FLOAT64 is a temp type alias of DOUBLE; INT64 is native in DuckDB. NUMERIC stays DECIMAL(18,3).',
+  },
+  {
+    bigquery: 'mozfun.map.get_key(map, key)',
+    duckdb: 'mozfun.map.get_key',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      'Maps are BigQuery-shaped: LIST of STRUCT(key, value), as the sample tables store them. ' +
+      'Other mozfun/udf functions (hist.extract, norm.*) are not provided.',
+  },
+];
+
+/**
+ * SQL creating the macros above. `bq_date_diff` WEEK counts Sunday boundaries (BigQuery's
+ * weeks start on Sunday; 1970-01-04 was a Sunday), ISOWEEK Monday boundaries.
+ */
+const MACRO_SQL = [
+  'CREATE OR REPLACE TEMP MACRO safe_divide(x, y) AS CASE WHEN y = 0 THEN NULL ELSE x / y END',
+  'CREATE OR REPLACE TEMP MACRO logical_or(x) AS bool_or(x)',
+  'CREATE OR REPLACE TEMP MACRO logical_and(x) AS bool_and(x)',
+  'CREATE OR REPLACE TEMP MACRO date_add(d, i) AS CAST(CAST(d AS DATE) + i AS DATE)',
+  'CREATE OR REPLACE TEMP MACRO date_sub(d, i) AS CAST(CAST(d AS DATE) - i AS DATE)',
+  `CREATE OR REPLACE TEMP MACRO bq_date_diff(a, b, part) AS CASE upper(part)
+     WHEN 'DAY' THEN CAST(a AS DATE) - CAST(b AS DATE)
+     WHEN 'WEEK' THEN CAST(floor((CAST(a AS DATE) - DATE '1970-01-04') / 7) - floor((CAST(b AS DATE) - DATE '1970-01-04') / 7) AS BIGINT)
+     WHEN 'ISOWEEK' THEN CAST(floor((CAST(a AS DATE) - DATE '1970-01-05') / 7) - floor((CAST(b AS DATE) - DATE '1970-01-05') / 7) AS BIGINT)
+     WHEN 'MONTH' THEN (year(CAST(a AS DATE)) * 12 + month(CAST(a AS DATE))) - (year(CAST(b AS DATE)) * 12 + month(CAST(b AS DATE)))
+     WHEN 'QUARTER' THEN (year(CAST(a AS DATE)) * 4 + quarter(CAST(a AS DATE))) - (year(CAST(b AS DATE)) * 4 + quarter(CAST(b AS DATE)))
+     WHEN 'YEAR' THEN year(CAST(a AS DATE)) - year(CAST(b AS DATE))
+     ELSE error('bq_date_diff: unsupported date part ' || part || ' (DAY, WEEK, ISOWEEK, MONTH, QUARTER, YEAR)')
+   END`,
+  `CREATE OR REPLACE TEMP MACRO bq_timestamp_diff(a, b, part) AS
+     (epoch_us(CAST(a AS TIMESTAMP)) - epoch_us(CAST(b AS TIMESTAMP))) // CASE upper(part)
+       WHEN 'MICROSECOND' THEN 1
+       WHEN 'MILLISECOND' THEN 1000
+       WHEN 'SECOND' THEN 1000000
+       WHEN 'MINUTE' THEN 60000000
+       WHEN 'HOUR' THEN 3600000000
+       WHEN 'DAY' THEN 86400000000
+       ELSE error('bq_timestamp_diff: unsupported part ' || part || ' (MICROSECOND, MILLISECOND, SECOND, MINUTE, HOUR, DAY)')
+     END`,
+  'CREATE OR REPLACE TEMP MACRO timestamp_add(ts, i) AS CAST(ts AS TIMESTAMP) + i',
+  'CREATE OR REPLACE TEMP MACRO timestamp_sub(ts, i) AS CAST(ts AS TIMESTAMP) - i',
+  'CREATE TEMP TYPE IF NOT EXISTS float64 AS DOUBLE',
+  // BigQuery's mozfun project, as a catalog of its own so `mozfun.map.get_key(…)` resolves.
+  "ATTACH IF NOT EXISTS ':memory:' AS mozfun",
+  'CREATE SCHEMA IF NOT EXISTS mozfun.map',
+  `CREATE OR REPLACE MACRO mozfun.map.get_key(m, k) AS
+     list_extract(list_transform(list_filter(m, lambda e: e.key = k), lambda e: e.value), 1)`,
+];
+
+/** Installs the BigQuery-compatible functions on one connection (macros are connection-local). */
+export async function installBigQueryCompat(connection: DuckDBConnection): Promise<void> {
+  connection.registerScalarFunction(
+    DuckDBScalarFunction.create({
+      name: 'farm_fingerprint',
+      returnType: BIGINT,
+      parameterTypes: [VARCHAR],
+      mainFunction: (_info, input, output) => {
+        const values = input.getColumnVector(0);
+        for (let row = 0; row < input.rowCount; row++) {
+          const value = values.getItem(row);
+          output.setItem(row, typeof value === 'string' ? bigqueryFingerprint(value) : null);
+        }
+        output.flush();
+      },
+    }),
+  );
+  for (const sql of MACRO_SQL) await connection.run(sql);
+}

@@ -1,0 +1,105 @@
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  type DuckDBDateValue,
+  type DuckDBTimestampValue,
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+  type DuckDBValueConverter,
+  type JS,
+  JSDuckDBValueConverter,
+  VARCHAR,
+} from '@duckdb/node-api';
+import type { ColumnType } from './warehouse.js';
+
+/** A value as `Warehouse.query` returns it: JSON-friendly, no BigInt, no Date objects. */
+export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
+
+/** BigInts become numbers when exact, else decimal strings (never silently rounded). */
+function plainInteger(value: bigint): number | string {
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : value.toString();
+}
+
+function isoFromMicros(micros: bigint): string {
+  return new Date(Number(micros / 1000n)).toISOString();
+}
+
+/**
+ * DuckDB's JS converter with the four types plain JSON cannot carry replaced: integers wider
+ * than 32 bits, DATE (→ 'YYYY-MM-DD'), TIMESTAMP/TIMESTAMPTZ (→ ISO 8601, millisecond precision).
+ * Nested values (lists, structs) recurse through this converter too.
+ */
+export const plainValueConverter: DuckDBValueConverter<PlainValue> = (
+  value: DuckDBValue,
+  type: DuckDBType,
+  converter: DuckDBValueConverter<PlainValue>,
+): PlainValue => {
+  if (value === null) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return plainInteger(value as bigint);
+    case DuckDBTypeId.DATE:
+      return (value as DuckDBDateValue).toString();
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return isoFromMicros((value as DuckDBTimestampValue).micros);
+    default: {
+      // The stock converter handles everything else; it calls back into `converter` for children.
+      const js = JSDuckDBValueConverter(value, type, converter as unknown as DuckDBValueConverter<JS>);
+      if (typeof js === 'bigint') return plainInteger(js);
+      if (js instanceof Date) return js.toISOString();
+      return js as PlainValue;
+    }
+  }
+};
+
+/** DuckDB column types for the `ColumnType`s contrail writes itself. */
+export const DUCKDB_COLUMN_TYPES: Record<ColumnType, { sql: string; bind: DuckDBType }> = {
+  STRING: { sql: 'VARCHAR', bind: VARCHAR },
+  FLOAT64: { sql: 'DOUBLE', bind: DOUBLE },
+  INT64: { sql: 'BIGINT', bind: BIGINT },
+  BOOL: { sql: 'BOOLEAN', bind: BOOLEAN },
+  // Bound as text and cast in SQL: dates travel as 'YYYY-MM-DD', timestamps as ISO strings.
+  DATE: { sql: 'DATE', bind: VARCHAR },
+  TIMESTAMP: { sql: 'TIMESTAMP', bind: VARCHAR },
+};
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Checks one value against its declared column type and turns it into what the prepared
+ * statement binds. Throws a message naming the row and column (bad input never half-writes).
+ */
+export function bindValue(value: unknown, type: ColumnType, where: string): DuckDBValue {
+  if (value === null || value === undefined) return null;
+  const fail = (expected: string): never => {
+    throw new TypeError(`${where}: expected ${expected} for a ${type} column, got ${JSON.stringify(value)}`);
+  };
+  switch (type) {
+    case 'STRING':
+      return typeof value === 'string' ? value : fail('a string');
+    case 'FLOAT64':
+      return typeof value === 'number' ? value : fail('a number');
+    case 'INT64':
+      if (typeof value === 'bigint') return value;
+      return typeof value === 'number' && Number.isSafeInteger(value)
+        ? BigInt(value)
+        : fail('a safe integer');
+    case 'BOOL':
+      return typeof value === 'boolean' ? value : fail('a boolean');
+    case 'DATE':
+      return typeof value === 'string' && ISO_DATE.test(value) ? value : fail("a 'YYYY-MM-DD' string");
+    case 'TIMESTAMP':
+      if (value instanceof Date) return value.toISOString();
+      return typeof value === 'string' && !Number.isNaN(Date.parse(value))
+        ? value
+        : fail('an ISO timestamp string or Date');
+  }
+}

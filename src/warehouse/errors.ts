@@ -1,0 +1,47 @@
+import type { TableRef } from './warehouse.js';
+
+/**
+ * A warehouse job failed. Carries the warehouse's own message (so a config author sees what
+ * DuckDB/BigQuery said) and the table it was writing, and whether retrying can help: Temporal
+ * activities turn `retryable: false` into a non-retryable failure.
+ */
+export class WarehouseQueryError extends Error {
+  readonly warehouseMessage: string;
+  readonly destination: TableRef | null;
+  readonly retryable: boolean;
+
+  constructor(options: {
+    warehouseMessage: string;
+    destination?: TableRef | null;
+    retryable: boolean;
+    cause?: unknown;
+  }) {
+    const where = options.destination
+      ? ` (writing ${options.destination.dataset}.${options.destination.table})`
+      : '';
+    super(`warehouse query failed${where}: ${options.warehouseMessage}`, { cause: options.cause });
+    this.name = 'WarehouseQueryError';
+    this.warehouseMessage = options.warehouseMessage;
+    this.destination = options.destination ?? null;
+    this.retryable = options.retryable;
+  }
+}
+
+/**
+ * DuckDB prefixes every error with its class ("Binder Error: …"). Lock and I/O trouble and
+ * write-write conflicts between transactions go away on a retry; parser, binder, catalog,
+ * conversion and constraint errors are properties of the SQL or the data and never do.
+ */
+const TRANSIENT_DUCKDB =
+  /^(IO Error|TransactionContext Error|Transaction Error)\b|Could not set lock|conflict/i;
+
+export function isTransientDuckDbMessage(message: string): boolean {
+  return TRANSIENT_DUCKDB.test(message);
+}
+
+/** The error a cancelled job rejects with (`name === 'AbortError'`, as fetch and timers use). */
+export function abortError(reason?: unknown): DOMException {
+  const detail =
+    reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : '';
+  return new DOMException(`warehouse job cancelled${detail}`, 'AbortError');
+}

@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  type DuckDbWarehouse,
+  embeddedWarehouse,
+  openDuckDbWarehouse,
+} from '../../../src/warehouse/duckdb.js';
+import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
+
+const T = { dataset: 'analysis', table: 'results' };
+
+describe('DuckDbWarehouse (:memory:)', () => {
+  let wh: DuckDbWarehouse;
+  before(async () => {
+    wh = await openDuckDbWarehouse({ path: ':memory:', progressIntervalMs: 20 });
+  });
+  after(async () => {
+    await wh.close();
+  });
+
+  test('pins the session to UTC', async () => {
+    const [row] = await wh.query(
+      `SELECT current_setting('TimeZone') AS tz, CAST(TIMESTAMPTZ '2024-03-01 12:00:00+02' AS VARCHAR) AS t`,
+    );
+    assert.deepEqual(row, { tz: 'UTC', t: '2024-03-01 10:00:00+00' });
+  });
+
+  test('runToTable replaces, never appends, and sets last_updated', async () => {
+    const first = await wh.runToTable({
+      sql: 'SELECT range AS x FROM range(5)',
+      destination: T,
+      labels: { schema_version: '1' },
+    });
+    assert.equal(first.rows, 5);
+    const second = await wh.runToTable({ sql: 'SELECT range AS x FROM range(3);', destination: T });
+    assert.equal(second.rows, 3);
+    assert.deepEqual(await wh.query('SELECT count(*) AS n FROM analysis.results'), [{ n: 3 }]);
+    const info = await wh.getTable(T);
+    assert.ok(info);
+    assert.deepEqual(Object.keys(info.labels), ['last_updated']);
+    assert.ok(Math.abs(Number(info.labels.last_updated) - Date.now()) < 60_000);
+  });
+
+  test('a query failing halfway leaves the old table untouched', async () => {
+    await wh.runToTable({ sql: "SELECT 'old' AS v", destination: T, labels: { tool_version: 'a' } });
+    // Fails at run time, after some rows were produced (a conversion error on row 150 000).
+    const failing = `SELECT CAST(CASE WHEN range = 150000 THEN 'x' ELSE range::VARCHAR END AS INTEGER) AS v FROM range(200000)`;
+    await assert.rejects(
+      wh.runToTable({ sql: failing, destination: T, labels: { tool_version: 'b' } }),
+      (error) => {
+        assert.ok(error instanceof WarehouseQueryError);
+        assert.match(error.warehouseMessage, /Conversion Error/);
+        assert.deepEqual(error.destination, T);
+        assert.equal(error.retryable, false);
+        return true;
+      },
+    );
+    assert.deepEqual(await wh.query('SELECT v FROM analysis.results'), [{ v: 'old' }]);
+    assert.equal((await wh.getTable(T))?.labels.tool_version, 'a');
+  });
+
+  test('a failing query for a new table leaves no table and no metadata', async () => {
+    const ref = { dataset: 'analysis', table: 'never' };
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT no_such_column FROM range(3)', destination: ref }),
+      /Binder Error/,
+    );
+    assert.equal(await wh.tableExists(ref), false);
+    assert.equal(await wh.getTable(ref), null);
+    assert.deepEqual(await wh.listTables('analysis', 'never'), []);
+  });
+
+  test('replace: false refuses to overwrite', async () => {
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT 1', destination: T, replace: false }),
+      /already exists/,
+    );
+  });
+
+  test('labels: validated, merged by setLabels, reported by listTables', async () => {
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT 1', destination: T, labels: { tool_version: '0.1.0' } }),
+      /tool_version/,
+    );
+    await wh.runToTable({
+      sql: 'SELECT 1 AS a',
+      destination: { dataset: 'analysis', table: 'labelled' },
+      labels: { config_commit: 'abc123' },
+    });
+    await wh.setLabels({ dataset: 'analysis', table: 'labelled' }, { schema_version: '3' });
+    const [info] = await wh.listTables('analysis', 'label');
+    assert.equal(info?.labels.config_commit, 'abc123');
+    assert.equal(info?.labels.schema_version, '3');
+    await assert.rejects(
+      wh.setLabels({ dataset: 'analysis', table: 'missing' }, { a: 'b' }),
+      /no such table/,
+    );
+  });
+
+  test('identifiers are validated before any SQL runs', async () => {
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT 1', destination: { dataset: 'x', table: 'a; DROP TABLE b' } }),
+      /invalid table name/,
+    );
+    await assert.rejects(wh.listTables('bad dataset'), /invalid dataset/);
+  });
+
+  test('listTables filters by prefix and includes views; dropTable removes table and metadata', async () => {
+    await wh.runToTable({ sql: 'SELECT 1 AS a', destination: { dataset: 'ds2', table: 'stats_a' } });
+    await wh.runToTable({ sql: 'SELECT 1 AS a', destination: { dataset: 'ds2', table: 'stats_b' } });
+    await wh.runToTable({ sql: 'SELECT 1 AS a', destination: { dataset: 'ds2', table: 'other' } });
+    await wh.execute('CREATE VIEW ds2.stats_view AS SELECT * FROM ds2.stats_a');
+    assert.deepEqual(
+      (await wh.listTables('ds2', 'stats_')).map((t) => t.ref.table),
+      ['stats_a', 'stats_b', 'stats_view'],
+    );
+    await wh.dropTable({ dataset: 'ds2', table: 'stats_a' });
+    await wh.dropTable({ dataset: 'ds2', table: 'stats_view' });
+    assert.deepEqual(
+      (await wh.listTables('ds2')).map((t) => t.ref.table),
+      ['other', 'stats_b'],
+    );
+    assert.deepEqual(
+      await wh.query(
+        `SELECT count(*) AS n FROM contrail_meta.tables WHERE dataset = 'ds2' AND table_name = 'stats_a'`,
+      ),
+      [{ n: 0 }],
+    );
+    await wh.dropTable({ dataset: 'ds2', table: 'stats_a' }); // dropping twice is fine
+  });
+
+  test('writeRows replaces atomically, appends for logs, and rejects bad rows before writing', async () => {
+    const destination = { dataset: 'logs', table: 'errors' };
+    const columns = [
+      { name: 'message', type: 'STRING' as const },
+      { name: 'n', type: 'INT64' as const },
+      { name: 'x', type: 'FLOAT64' as const },
+      { name: 'ok', type: 'BOOL' as const },
+      { name: 'day', type: 'DATE' as const },
+      { name: 'at', type: 'TIMESTAMP' as const },
+    ];
+    const row = { message: 'a', n: 1, x: 0.5, ok: true, day: '2024-01-02', at: '2024-01-02T03:04:05.000Z' };
+    assert.equal(
+      (await wh.writeRows({ destination, columns, rows: [row, { ...row, n: 2, x: null }] })).rows,
+      2,
+    );
+    await wh.writeRows({ destination, columns, rows: [{ message: 'b', n: 3 }], mode: 'append' });
+    assert.deepEqual(await wh.query('SELECT * FROM logs.errors ORDER BY n'), [
+      { message: 'a', n: 1, x: 0.5, ok: true, day: '2024-01-02', at: '2024-01-02T03:04:05.000Z' },
+      { message: 'a', n: 2, x: null, ok: true, day: '2024-01-02', at: '2024-01-02T03:04:05.000Z' },
+      { message: 'b', n: 3, x: null, ok: null, day: null, at: null },
+    ]);
+    await assert.rejects(
+      wh.writeRows({ destination, columns, rows: [row, { ...row, n: 'seven' }] }),
+      /row 1, column n/,
+    );
+    await assert.rejects(
+      wh.writeRows({ destination, columns, rows: [{ ...row, extra: 1 }] }),
+      /unknown column "extra"/,
+    );
+    assert.deepEqual(await wh.query('SELECT count(*) AS n FROM logs.errors'), [{ n: 3 }]);
+    // Many rows go in batches.
+    const many = Array.from({ length: 1000 }, (_, i) => ({ message: `m${i}`, n: i }));
+    await wh.writeRows({ destination, columns, rows: many });
+    assert.deepEqual(await wh.query('SELECT count(*) AS n, sum(n) AS s FROM logs.errors'), [
+      { n: 1000, s: 499500 },
+    ]);
+  });
+
+  test('query returns plain values: BigInt → number or string, DATE, TIMESTAMP, nested', async () => {
+    const [row] = await wh.query(`SELECT
+      42::BIGINT AS small, 9007199254740993::BIGINT AS big, 12345678901234567890::UBIGINT AS ubig, 10::HUGEINT AS huge,
+      DATE '2024-02-29' AS d, TIMESTAMP '2024-02-29 13:14:15.678' AS ts,
+      [1::BIGINT, 2::BIGINT] AS list, {'k': DATE '2020-01-01', 'n': 5::BIGINT} AS s, 1.5::DECIMAL(10,2) AS dec`);
+    assert.deepEqual(row, {
+      small: 42,
+      big: '9007199254740993',
+      ubig: '12345678901234567890',
+      huge: 10,
+      d: '2024-02-29',
+      ts: '2024-02-29T13:14:15.678Z',
+      list: [1, 2],
+      s: { k: '2020-01-01', n: 5 },
+      dec: 1.5,
+    });
+  });
+
+  test('dryRun binds the query and reports no byte estimate', async () => {
+    assert.deepEqual(await wh.dryRun('SELECT 1'), { bytesProcessed: null });
+    await assert.rejects(
+      wh.dryRun('SELECT * FROM nowhere.nothing'),
+      (e) => e instanceof WarehouseQueryError && /Catalog Error/.test(e.message),
+    );
+  });
+
+  test('abort interrupts a running query with an AbortError and reports progress meanwhile', async () => {
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const slow = 'SELECT count(*) FROM range(4000000000) a WHERE a.range % 7 = 3';
+    const running = wh.runToTable({
+      sql: slow,
+      destination: { dataset: 'analysis', table: 'slow' },
+      signal: controller.signal,
+      onProgress: ({ elapsedMs }) => progress.push(elapsedMs),
+    });
+    setTimeout(() => controller.abort(), 250);
+    await assert.rejects(running, (error: Error) => error.name === 'AbortError');
+    assert.ok(progress.length >= 2, `progress reported ${progress.length} times`);
+    assert.equal(await wh.tableExists({ dataset: 'analysis', table: 'slow' }), false);
+    // The connection is usable afterwards.
+    assert.deepEqual(await wh.query('SELECT 1 AS one'), [{ one: 1 }]);
+  });
+
+  test('an already-aborted or queued job is rejected without running', async () => {
+    await assert.rejects(wh.query('SELECT 1', { signal: AbortSignal.abort() }), { name: 'AbortError' });
+    const controller = new AbortController();
+    const blocker = wh.query('SELECT count(*) AS n FROM range(300000000) a WHERE a.range % 7 = 3');
+    const queued = wh.query('SELECT 1', { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(queued, { name: 'AbortError' });
+    assert.deepEqual(await blocker, [{ n: 42857143 }]);
+  });
+});
+
+describe('DuckDbWarehouse (files)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'contrail-wh-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('dataset expiry is recorded, reported and enforced on open', async () => {
+    const path = join(dir, 'expiry.duckdb');
+    let now = Date.UTC(2024, 0, 1);
+    const clock = () => now;
+    let wh = await openDuckDbWarehouse({ path, now: clock });
+    await wh.createDataset('previews', { expirationDays: 2 });
+    await wh.runToTable({ sql: 'SELECT 1 AS a', destination: { dataset: 'previews', table: 'p1' } });
+    await wh.runToTable({ sql: 'SELECT 1 AS a', destination: { dataset: 'kept', table: 'k1' } });
+    const [info] = await wh.listTables('previews');
+    assert.equal(info?.expiresAt, now + 2 * 86_400_000);
+    assert.equal((await wh.getTable({ dataset: 'kept', table: 'k1' }))?.expiresAt, null);
+    await assert.rejects(wh.createDataset('previews', { expirationDays: -1 }), /expirationDays/);
+    await wh.close();
+
+    now += 3 * 86_400_000;
+    wh = await openDuckDbWarehouse({ path, now: clock });
+    assert.equal(await wh.tableExists({ dataset: 'previews', table: 'p1' }), false);
+    assert.equal(await wh.tableExists({ dataset: 'kept', table: 'k1' }), true);
+    assert.deepEqual(
+      await wh.query(`SELECT count(*) AS n FROM contrail_meta.tables WHERE dataset = 'previews'`),
+      [{ n: 0 }],
+    );
+    await wh.close();
+  });
+
+  test('attached catalogs take three-part names; datasets "catalog.schema" write into them', async () => {
+    const wh = await openDuckDbWarehouse({
+      path: join(dir, 'main.duckdb'),
+      attach: { mozdata: join(dir, 'moz.duckdb') },
+    });
+    await wh.runToTable({
+      sql: 'SELECT 7 AS v',
+      destination: { dataset: 'mozdata.telemetry', table: 'clients_daily' },
+    });
+    assert.deepEqual(await wh.query('SELECT v FROM mozdata.telemetry.clients_daily'), [{ v: 7 }]);
+    assert.deepEqual(
+      (await wh.listTables('mozdata.telemetry')).map((t) => t.ref.table),
+      ['clients_daily'],
+    );
+    await wh.close();
+  });
+
+  test('embeddedWarehouse is one instance per process, under CONTRAIL_HOME with mozdata attached', async () => {
+    const previous = process.env.CONTRAIL_HOME;
+    process.env.CONTRAIL_HOME = join(dir, 'home');
+    try {
+      const a = await embeddedWarehouse();
+      const b = await embeddedWarehouse();
+      assert.equal(a, b);
+      await a.execute('CREATE SCHEMA IF NOT EXISTS mozdata.telemetry');
+      assert.equal(a.mainCatalog, 'warehouse');
+      await a.close();
+      const c = await embeddedWarehouse();
+      assert.notEqual(c, a);
+      await c.close();
+    } finally {
+      if (previous === undefined) delete process.env.CONTRAIL_HOME;
+      else process.env.CONTRAIL_HOME = previous;
+    }
+  });
+});
