@@ -1,0 +1,142 @@
+import type { Experiment } from '../experiments/experiment.js';
+import type { ConfigCollection } from './collection.js';
+import type { ConfigFile } from './parse.js';
+
+/**
+ * Experiment config files do not say their platform (jetstream looks it up in Experimenter).
+ * When no platform is given, contrail infers it:
+ *
+ * 1. the candidates are the platforms whose shared definitions and outcomes define every
+ *    metric, data source, segment, segment data source and outcome the file names but does
+ *    not define itself;
+ * 2. if several remain, the one whose name (or telemetry dataset) the file's SQL or the
+ *    experiment slug mentions (`android` counts for fenix, `ios` for firefox_ios), when exactly one does;
+ * 3. otherwise the result is ambiguous (or none fits) and the caller must ask for a platform.
+ */
+export type PlatformInference =
+  | { platform: string; candidates: string[] }
+  | { platform: null; candidates: string[] };
+
+/** Dataset spellings that give a platform away in SQL. */
+const PLATFORM_MARKERS: Record<string, RegExp> = {
+  firefox_desktop: /\bfirefox_desktop\b|\btelemetry\.|\bmoz-fx-data-shared-prod\.telemetry/,
+  fenix: /\bfenix\b|\bfirefox_android\b|(^|_)android(_|$)|\borg_mozilla_fir(efox|efox_beta|efox_nightly)\b/m,
+  firefox_ios: /\bfirefox_ios\b|(^|_)ios(_|$)|\borg_mozilla_ios_firefox/m,
+  focus_android: /\bfocus_android\b|\borg_mozilla_focus/,
+  focus_ios: /\bfocus_ios\b|\borg_mozilla_ios_focus/,
+  klar_android: /\bklar_android\b|\borg_mozilla_klar/,
+  klar_ios: /\bklar_ios\b|\borg_mozilla_ios_klar/,
+};
+
+export function inferPlatform(collection: ConfigCollection, file: ConfigFile): PlatformInference {
+  const refs = references(file);
+  const candidates = collection.platforms().filter((platform) => {
+    const shared = collection.platformDefinitions(platform);
+    return (
+      refs.metrics.every((m) => shared.metrics.has(m)) &&
+      refs.dataSources.every((d) => shared.dataSources.has(d)) &&
+      refs.segments.every((s) => shared.segments.has(s)) &&
+      refs.segmentDataSources.every((s) => shared.segmentDataSources.has(s)) &&
+      refs.outcomes.every((o) => collection.outcome(platform, o) !== null)
+    );
+  });
+  if (candidates.length === 1) return { platform: candidates[0] as string, candidates };
+  if (candidates.length > 1) {
+    const sql = `${sqlText(file)}\n${file.slug.replaceAll('-', '_')}`;
+    const mentioned = candidates.filter((p) => PLATFORM_MARKERS[p]?.test(sql));
+    if (mentioned.length === 1) return { platform: mentioned[0] as string, candidates };
+  }
+  return { platform: null, candidates };
+}
+
+/** Names the file uses (in its period lists, depends_on, segments) without defining them. */
+function references(file: ConfigFile) {
+  const metrics = new Set<string>();
+  const dataSources = new Set<string>();
+  const segmentDataSources = new Set<string>();
+  const visited = new Set<string>();
+  const visit = (name: string) => {
+    if (visited.has(name)) return;
+    visited.add(name);
+    const own = file.metrics.get(name)?.def;
+    if (own?.select_expression !== undefined && own.data_source !== undefined) {
+      if (!file.dataSources.has(own.data_source)) dataSources.add(own.data_source);
+    } else if (!own?.depends_on?.length) {
+      metrics.add(name);
+    }
+    for (const dep of own?.depends_on ?? []) visit(dep);
+  };
+  for (const list of Object.values(file.metricLists)) for (const ref of list ?? []) visit(ref.name);
+  const signal = file.experiment?.def.exposure_signal;
+  if (signal && !file.dataSources.has(signal.data_source)) dataSources.add(signal.data_source);
+  const segments: string[] = [];
+  for (const name of file.experiment?.def.segments ?? []) {
+    const own = file.segments.get(name)?.def.data_source;
+    if (own === undefined) segments.push(name);
+    else if (!file.segmentDataSources.has(own)) segmentDataSources.add(own);
+  }
+  return {
+    metrics: [...metrics],
+    dataSources: [...dataSources],
+    segments,
+    segmentDataSources: [...segmentDataSources],
+    outcomes: file.experiment?.def.outcomes ?? [],
+  };
+}
+
+function sqlText(file: ConfigFile): string {
+  const parts: string[] = [];
+  for (const ds of file.dataSources.values()) parts.push(ds.def.from_expression ?? '');
+  for (const ds of file.segmentDataSources.values()) parts.push(ds.def.from_expression ?? '');
+  parts.push(file.experiment?.def.enrollment_query ?? '');
+  return parts.join('\n');
+}
+
+/**
+ * An Experiment built from the config file alone, for validating a config that has no
+ * Experimenter record here (contrail does not call Experimenter to validate): slug from the
+ * file name, dates from `[experiment]`, branches from the reference branch and per-branch
+ * parameter values, else `control` and `treatment`.
+ */
+export function placeholderExperiment(file: ConfigFile, platform: string): Experiment {
+  const e = file.experiment?.def ?? {};
+  const branches = new Set<string>();
+  if (e.reference_branch) branches.add(e.reference_branch);
+  for (const param of file.parameters.values()) {
+    for (const value of [param.def.value, param.def.default])
+      if (value && typeof value === 'object') for (const b of Object.keys(value)) branches.add(b);
+  }
+  if (branches.size === 0) branches.add('control');
+  if (branches.size === 1) branches.add(branches.has('treatment') ? 'control' : 'treatment');
+  const today = new Date().toISOString().slice(0, 10);
+  return {
+    slug: file.slug,
+    appName: platform,
+    appId: null,
+    channel: null,
+    status:
+      e.end_date !== undefined
+        ? e.end_date < today
+          ? 'complete'
+          : 'live'
+        : e.start_date !== undefined
+          ? 'live'
+          : 'draft',
+    branches: [...branches].map((slug) => ({ slug, ratio: 1 })),
+    referenceBranch:
+      e.reference_branch ?? (branches.has('control') ? 'control' : ([...branches][0] as string)),
+    // Like jetstream's validation, an experiment without a start date is taken to start today,
+    // so templates using the start date can be checked.
+    startDate: e.start_date ?? today,
+    endDate: e.end_date ?? null,
+    enrollmentEndDate: null,
+    proposedEnrollment: e.enrollment_period ?? null,
+    proposedDuration: null,
+    isRollout: false,
+    isEnrollmentPaused: false,
+    isHighPopulation: false,
+    outcomes: [],
+    segments: [],
+    featureIds: [],
+  };
+}
