@@ -1,0 +1,70 @@
+import type { AnalysisBasis, AnalysisPeriod } from '../config/spec.js';
+import { PERIOD_VIEW_SUFFIX } from '../config/spec.js';
+import { assertTableName, normalizeSlug } from '../warehouse/identifiers.js';
+
+/**
+ * Names of the tables and views contrail writes, exactly as jetstream forms them
+ * (analysis.py `_table_name`, `publish_view`, `save_statistics`): every part normalized
+ * (characters outside [A-Za-z0-9_] become `_`) and the result validated, so no slug or
+ * data-source name can carry SQL into a statement.
+ */
+
+function join(...parts: (string | number)[]): string {
+  return assertTableName(parts.map((p) => (typeof p === 'number' ? String(p) : normalizeSlug(p))).join('_'));
+}
+
+/** `enrollments_<slug>` */
+export function enrollmentsTableName(slug: string): string {
+  return join('enrollments', slug);
+}
+
+/** `<slug>_<basis>_<datasource>_<period>_<window>`: one metrics table per data source and window. */
+export function metricsTableName(
+  slug: string,
+  basis: AnalysisBasis,
+  dataSource: string,
+  period: AnalysisPeriod,
+  windowIndex: number,
+): string {
+  return join(slug, basis, dataSource, period, windowIndex);
+}
+
+/** `statistics_<slug>_<period>_<window>` */
+export function statisticsTableName(slug: string, period: AnalysisPeriod, windowIndex: number): string {
+  return join('statistics', slug, period, windowIndex);
+}
+
+/** `<slug>_<basis>_<suffix>` (suffix: daily, weekly, days28, overall, preenrollment_weekly, preenrollment_days28). */
+export function metricsViewName(slug: string, basis: AnalysisBasis, period: AnalysisPeriod): string {
+  return join(slug, basis, PERIOD_VIEW_SUFFIX[period]);
+}
+
+/** `statistics_<slug>_<suffix>` */
+export function statisticsViewName(slug: string, period: AnalysisPeriod): string {
+  return join('statistics', slug, PERIOD_VIEW_SUFFIX[period]);
+}
+
+/**
+ * `statistic_inputs_<slug>_<basis>_<datasource>_<period>_<window>`: the value histograms a metrics
+ * table reduces to (contrail's own; jetstream pulled per-client rows instead). The prefix keeps
+ * these out of jetstream's view wildcards (`<slug>_<basis>_<ds>_<period>_*`, `statistics_<slug>_*`).
+ */
+export function statisticInputsTableName(
+  slug: string,
+  basis: AnalysisBasis,
+  dataSource: string,
+  period: AnalysisPeriod,
+  windowIndex: number,
+): string {
+  return join('statistic_inputs', slug, basis, dataSource, period, windowIndex);
+}
+
+/** Column name contrail gives a metric or segment (config names are validated, never quoted around). */
+export function columnName(name: string, what: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name)) {
+    throw new Error(
+      `invalid ${what} name ${JSON.stringify(name)}: use letters, digits and underscores, starting with a letter or underscore`,
+    );
+  }
+  return name;
+}

@@ -1,0 +1,64 @@
+import type { AnalysisPeriod, AnalysisSpec } from '../../config/spec.js';
+import type { IsoDate } from '../../experiments/experiment.js';
+import { assertDataset } from '../../warehouse/identifiers.js';
+import type { SqlDialect } from '../dialect.js';
+import { duckdbDialect } from '../render/duckdb.js';
+import { type AnalysisWindow, windowsDueOn } from '../windows.js';
+import { planEnrollments } from './enrollments.js';
+import { planMetrics } from './metrics.js';
+import { planStatisticInputs, type Quantization } from './statistic-inputs.js';
+import type { PlanContext, PlannedQuery } from './types.js';
+
+/** Everything one analysis window computes, in the order it must run. */
+export interface WindowPlan {
+  window: AnalysisWindow;
+  /** Independent of each other; all need the enrollments table. */
+  metrics: PlannedQuery[];
+  /** Each needs its metrics table (and covariate / denominator tables named in its SQL). */
+  statisticInputs: PlannedQuery[];
+}
+
+export interface AnalysisPlan {
+  date: IsoDate;
+  /** Null when nothing is due. Jetstream creates it once and keeps an existing one. */
+  enrollments: PlannedQuery | null;
+  windows: WindowPlan[];
+  /** All metrics queries of all windows (convenience for callers that don't care about windows). */
+  metrics: PlannedQuery[];
+  statisticInputs: PlannedQuery[];
+}
+
+export interface PlanAnalysisOptions {
+  dataset: string;
+  /** Defaults to DuckDB. */
+  dialect?: SqlDialect;
+  /** Only these periods (default: all). */
+  periods?: AnalysisPeriod[];
+  quantization?: Quantization;
+}
+
+/** Plans (renders, does not run) every query of the analysis of `spec` on `date`. */
+export function planAnalysis(spec: AnalysisSpec, date: IsoDate, options: PlanAnalysisOptions): AnalysisPlan {
+  const ctx: PlanContext = {
+    spec,
+    dataset: assertDataset(options.dataset),
+    dialect: options.dialect ?? duckdbDialect(),
+  };
+  const windows = windowsDueOn(spec, date, options.periods).filter(
+    (w) => (spec.metrics[w.period] ?? []).length > 0,
+  );
+  // jetstream ensures the enrollments table whenever a day window is due (from the last enrollment date on).
+  const enrollmentsDue = windowsDueOn(spec, date, ['day']).length > 0 || windows.length > 0;
+  const windowPlans = windows.map((window) => ({
+    window,
+    metrics: planMetrics(ctx, window),
+    statisticInputs: planStatisticInputs(ctx, window, options.quantization),
+  }));
+  return {
+    date,
+    enrollments: enrollmentsDue ? planEnrollments(ctx) : null,
+    windows: windowPlans,
+    metrics: windowPlans.flatMap((w) => w.metrics),
+    statisticInputs: windowPlans.flatMap((w) => w.statisticInputs),
+  };
+}

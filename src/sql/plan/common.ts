@@ -1,0 +1,132 @@
+import type { AnalysisSpec, DataSourceSpec, Provenance, SegmentDataSourceSpec } from '../../config/spec.js';
+import { columnName } from '../names.js';
+import type { ColumnProvenance, PlanContext } from './types.js';
+
+/** A config error found while planning (non-retryable: the config must change). */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/** jetstream's `_app_id_to_bigquery_dataset`: the app's BigQuery dataset from its app id. */
+export function appDataset(spec: AnalysisSpec): string {
+  const appId = spec.experiment.appId ?? spec.experiment.appName;
+  return appId.replace(/[^a-zA-Z0-9]/g, '_').toLowerCase();
+}
+
+/** Column holding the unit of analysis in contrail-built queries on Mozilla tables. */
+export function analysisUnitColumn(spec: AnalysisSpec): string {
+  return spec.analysisUnit === 'profile_group' ? 'profile_group_id' : 'client_id';
+}
+
+// Experimenter slugs are [a-z0-9-]; anything that could close a SQL string is refused before
+// it is substituted into config SQL (`'{experiment_slug}'`) or contrail's own literals.
+const SAFE_SLUG = /^[A-Za-z0-9_.-]+$/;
+
+export function experimentSlug(spec: AnalysisSpec): string {
+  const slug = spec.experiment.slug;
+  if (!SAFE_SLUG.test(slug)) {
+    throw new PlanError(
+      `invalid experiment slug ${JSON.stringify(slug)}: use letters, digits, '-', '_' and '.'`,
+    );
+  }
+  return slug;
+}
+
+/** Python-format placeholders mozanalysis fills in config SQL. */
+export function fillPlaceholders(
+  sql: string,
+  values: { experiment_slug?: string; dataset?: string },
+): string {
+  return sql.replace(/\{(experiment_slug|dataset)\}/g, (whole, key: 'experiment_slug' | 'dataset') => {
+    const value = values[key];
+    return value === undefined ? whole : value;
+  });
+}
+
+/** A data source's FROM expression for this dialect, `{dataset}` filled as mozanalysis does. */
+export function fromExpression(
+  ctx: PlanContext,
+  source: Pick<DataSourceSpec, 'name' | 'fromExpression' | 'provenance'> & { defaultDataset?: string | null },
+  dataset: string | null,
+): string {
+  const effective = dataset ?? source.defaultDataset ?? null;
+  if (effective === null && source.fromExpression.includes('{dataset}')) {
+    throw new PlanError(
+      `data source ${source.name} (${where(source.provenance)}): from_expression uses {dataset} but no default_dataset is set`,
+    );
+  }
+  return ctx.dialect.userSql(
+    fillPlaceholders(source.fromExpression, effective === null ? {} : { dataset: effective }),
+  );
+}
+
+export function dataSourceFor(ctx: PlanContext, name: string, usedBy: string): DataSourceSpec {
+  const ds = ctx.spec.dataSources[name];
+  if (!ds) {
+    const known = Object.keys(ctx.spec.dataSources).sort().join(', ') || 'none';
+    throw new PlanError(
+      `${usedBy} uses data source ${JSON.stringify(name)}, which is not defined (defined: ${known})`,
+    );
+  }
+  return ds;
+}
+
+export function segmentDataSourceFor(ctx: PlanContext, name: string, usedBy: string): SegmentDataSourceSpec {
+  const ds = ctx.spec.segmentDataSources[name];
+  if (!ds) {
+    const known = Object.keys(ctx.spec.segmentDataSources).sort().join(', ') || 'none';
+    throw new PlanError(
+      `${usedBy} uses segment data source ${JSON.stringify(name)}, which is not defined (defined: ${known})`,
+    );
+  }
+  return ds;
+}
+
+export function where(p: Provenance): string {
+  return `${p.file}: ${p.key}${p.line === null ? '' : ` (line ${p.line})`}`;
+}
+
+/** Segment column names, validated (they become columns of every table). */
+export function segmentColumns(spec: AnalysisSpec): string[] {
+  return spec.segments.map((s) => columnName(s.name, 'segment'));
+}
+
+function commentText(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}
+
+/** SQL comments naming what a query computes and which config lines it came from. */
+export function provenanceHeader(fields: {
+  spec: AnalysisSpec;
+  title: string;
+  period?: string;
+  windowIndex?: number;
+  window?: { startOffset: number; endOffset: number };
+  analysisBasis?: string;
+  dataSource?: { name: string; provenance: Provenance };
+  columns?: ColumnProvenance[];
+}): string {
+  const lines = [`-- contrail: ${fields.title}`, `-- experiment: ${fields.spec.experiment.slug}`];
+  if (fields.period !== undefined) {
+    const offsets = fields.window ? ` (days ${fields.window.startOffset}..${fields.window.endOffset})` : '';
+    lines.push(`-- period: ${fields.period}, window: ${fields.windowIndex ?? ''}${offsets}`);
+  }
+  if (fields.analysisBasis !== undefined) lines.push(`-- analysis basis: ${fields.analysisBasis}`);
+  if (fields.dataSource) {
+    lines.push(`-- data source: ${fields.dataSource.name} (${where(fields.dataSource.provenance)})`);
+  }
+  if (fields.spec.configCommit) lines.push(`-- config commit: ${fields.spec.configCommit}`);
+  for (const c of fields.columns ?? []) lines.push(`--   ${c.name}: ${where(c.provenance)}`);
+  return `${lines.map(commentText).join('\n')}\n`;
+}
+
+export function indent(sql: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return sql
+    .split('\n')
+    .map((l) => (l.length > 0 ? pad + l : l))
+    .join('\n');
+}

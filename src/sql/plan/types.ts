@@ -1,0 +1,39 @@
+import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, Provenance } from '../../config/spec.js';
+import type { TableRef } from '../../warehouse/warehouse.js';
+import type { SqlDialect } from '../dialect.js';
+
+export type PlannedQueryKind = 'enrollments' | 'metrics' | 'statistic_inputs';
+
+/** A column contrail computes from a config item, with where that item was defined. */
+export interface ColumnProvenance {
+  name: string;
+  provenance: Provenance;
+}
+
+/** One rendered query and the table it writes. Plain data: it travels through Temporal. */
+export interface PlannedQuery {
+  kind: PlannedQueryKind;
+  destination: TableRef;
+  sql: string;
+  period?: AnalysisPeriod;
+  windowIndex?: number;
+  analysisBasis?: AnalysisBasis;
+  dataSource?: string;
+  /** Metric (or segment) columns the query computes, for error messages and provenance. */
+  metrics?: ColumnProvenance[];
+  /**
+   * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to
+   * unadjusted statistics when a pre-enrollment covariate table is missing).
+   */
+  fallback?: { whenMissing: TableRef[]; sql: string; reason: string };
+}
+
+export interface PlanOptions {
+  /** Dataset (schema) contrail writes result tables to. */
+  dataset: string;
+  dialect: SqlDialect;
+}
+
+export interface PlanContext extends PlanOptions {
+  spec: AnalysisSpec;
+}

@@ -1,0 +1,93 @@
+/**
+ * A small tokenizer for BigQuery SQL text, enough to rewrite config fragments safely: it knows
+ * string literals (single, double, triple-quoted, raw, bytes), comments and backtick identifiers,
+ * so rewrites never touch text inside them.
+ */
+export type TokenKind = 'string' | 'comment' | 'quoted_identifier' | 'word' | 'space' | 'punct';
+
+export interface Token {
+  kind: TokenKind;
+  text: string;
+}
+
+function readQuoted(sql: string, start: number, prefixLength: number): number {
+  const quote = sql[start + prefixLength] as string;
+  const triple = sql.startsWith(quote.repeat(3), start + prefixLength);
+  const raw = /r/i.test(sql.slice(start, start + prefixLength));
+  const close = triple ? quote.repeat(3) : quote;
+  let i = start + prefixLength + close.length;
+  while (i < sql.length) {
+    if (!raw && sql[i] === '\\') {
+      i += 2;
+      continue;
+    }
+    if (sql.startsWith(close, i)) return i + close.length;
+    i++;
+  }
+  throw new Error(`unterminated string literal starting at: ${sql.slice(start, start + 40)}`);
+}
+
+export function tokenize(sql: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    let end: number;
+    let kind: TokenKind;
+    const prefix = /^(?:[rRbB]|[rR][bB]|[bB][rR])(?=['"])/.exec(sql.slice(i, i + 3));
+    if (c === "'" || c === '"' || prefix) {
+      kind = 'string';
+      end = readQuoted(sql, i, prefix ? prefix[0].length : 0);
+    } else if (c === '`') {
+      kind = 'quoted_identifier';
+      end = sql.indexOf('`', i + 1);
+      if (end < 0) throw new Error(`unterminated backtick identifier at: ${sql.slice(i, i + 40)}`);
+      end++;
+    } else if (sql.startsWith('--', i) || c === '#') {
+      kind = 'comment';
+      end = sql.indexOf('\n', i);
+      if (end < 0) end = sql.length;
+    } else if (sql.startsWith('/*', i)) {
+      kind = 'comment';
+      end = sql.indexOf('*/', i + 2);
+      if (end < 0) throw new Error(`unterminated comment at: ${sql.slice(i, i + 40)}`);
+      end += 2;
+    } else if (/\s/.test(c)) {
+      kind = 'space';
+      end = i + 1;
+      while (end < sql.length && /\s/.test(sql[end] as string)) end++;
+    } else if (/[A-Za-z0-9_]/.test(c)) {
+      kind = 'word';
+      end = i + 1;
+      while (end < sql.length && /[A-Za-z0-9_]/.test(sql[end] as string)) end++;
+    } else {
+      kind = 'punct';
+      end = i + 1;
+    }
+    tokens.push({ kind, text: sql.slice(i, end) });
+    i = end;
+  }
+  return tokens;
+}
+
+/** The value a BigQuery string literal token denotes (quotes and escapes removed). */
+export function stringValue(token: string): string {
+  const prefix = /^[rRbB]*/.exec(token)?.[0] ?? '';
+  const raw = /r/i.test(prefix);
+  const body = token.slice(prefix.length);
+  const quoteLength = body.startsWith(body[0]!.repeat(3)) && body.length >= 6 ? 3 : 1;
+  const inner = body.slice(quoteLength, body.length - quoteLength);
+  if (raw) return inner;
+  return inner.replace(/\\(.)/gs, (_m, ch: string) => {
+    switch (ch) {
+      case 'n':
+        return '\n';
+      case 't':
+        return '\t';
+      case 'r':
+        return '\r';
+      default:
+        return ch;
+    }
+  });
+}

@@ -1,0 +1,140 @@
+import type { IsoDate } from '../../experiments/experiment.js';
+import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
+import type { TableRef } from '../../warehouse/warehouse.js';
+import type { SqlDialect } from '../dialect.js';
+import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
+
+/**
+ * The DuckDB renderer. Config fragments are BigQuery SQL; the BigQuery functions DuckDB lacks
+ * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
+ * spellings no macro can receive are rewritten here, on tokens (never inside strings/comments):
+ * - `"text"` is a string in BigQuery and an identifier in DuckDB → `'text'`;
+ * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs;
+ * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
+ *   (a bare date part would be a column reference to DuckDB);
+ * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`.
+ */
+export interface DuckDbDialectOptions {
+  /** BigQuery project → DuckDB catalog holding its datasets as schemas. */
+  projectCatalogs?: Record<string, string>;
+}
+
+export const DEFAULT_PROJECT_CATALOGS: Readonly<Record<string, string>> = {
+  'moz-fx-data-shared-prod': 'mozdata',
+  mozdata: 'mozdata',
+};
+
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function nameOrQuoted(name: string): string {
+  return PLAIN_IDENTIFIER.test(name) ? name : quoteIdentifier(name);
+}
+
+function duckString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+const DIFF_FUNCTIONS: Record<string, string> = {
+  DATE_DIFF: 'bq_date_diff',
+  TIMESTAMP_DIFF: 'bq_timestamp_diff',
+};
+
+function nextSignificant(tokens: Token[], from: number): number {
+  let i = from;
+  while (i < tokens.length && (tokens[i]!.kind === 'space' || tokens[i]!.kind === 'comment')) i++;
+  return i;
+}
+
+function previousSignificant(tokens: Token[], from: number): number {
+  let i = from;
+  while (i >= 0 && (tokens[i]!.kind === 'space' || tokens[i]!.kind === 'comment')) i--;
+  return i;
+}
+
+/** Index of the `)` closing the `(` at `open`, and of the last top-level comma between them. */
+function callBounds(tokens: Token[], open: number): { close: number; lastComma: number } | null {
+  let depth = 0;
+  let lastComma = -1;
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind !== 'punct') continue;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') {
+      depth--;
+      if (depth === 0) return { close: i, lastComma };
+    } else if (t.text === ',' && depth === 1) lastComma = i;
+  }
+  return null;
+}
+
+export function translateBigQueryToDuckDb(
+  fragment: string,
+  projectCatalogs: Readonly<Record<string, string>> = DEFAULT_PROJECT_CATALOGS,
+): string {
+  const tokens = tokenize(fragment);
+  const out: string[] = tokens.map((t) => t.text);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'string') {
+      // Bytes literals have no DuckDB equivalent in the places configs use them; strings do.
+      out[i] = duckString(stringValue(t.text));
+    } else if (t.kind === 'quoted_identifier') {
+      const parts = t.text.slice(1, -1).split('.');
+      if (parts.length === 3 && parts[0]! in projectCatalogs) parts[0] = projectCatalogs[parts[0]!]!;
+      out[i] = parts.map(nameOrQuoted).join('.');
+    } else if (t.kind === 'word') {
+      const upper = t.text.toUpperCase();
+      const open = nextSignificant(tokens, i + 1);
+      const isCall = tokens[open]?.text === '(';
+      if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
+      else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
+        out[i] = 'EXCLUDE';
+      } else if (upper in DIFF_FUNCTIONS && isCall) {
+        const bounds = callBounds(tokens, open);
+        if (!bounds || bounds.lastComma < 0) continue;
+        const partTokens = tokens.slice(bounds.lastComma + 1, bounds.close).filter((x) => x.kind !== 'space');
+        if (partTokens.length !== 1 || partTokens[0]!.kind !== 'word') continue;
+        out[i] = DIFF_FUNCTIONS[upper]!;
+        const partIndex = tokens.indexOf(partTokens[0]!, bounds.lastComma);
+        out[partIndex] = duckString(partTokens[0]!.text.toUpperCase());
+      }
+    }
+  }
+  return out.join('');
+}
+
+export function duckdbDialect(options: DuckDbDialectOptions = {}): SqlDialect {
+  const projectCatalogs = options.projectCatalogs ?? DEFAULT_PROJECT_CATALOGS;
+  const sharedCatalog = projectCatalogs['moz-fx-data-shared-prod'] ?? 'mozdata';
+  return {
+    name: 'duckdb',
+    identifier: quoteIdentifier,
+    table(ref: TableRef): string {
+      const dataset = assertDataset(ref.dataset).split('.').map(quoteIdentifier).join('.');
+      return `${dataset}.${quoteIdentifier(assertTableName(ref.table))}`;
+    },
+    sharedTable(dataset: string, table: string): string {
+      return [sharedCatalog, assertDataset(dataset), assertTableName(table)].map(nameOrQuoted).join('.');
+    },
+    stringLiteral: duckString,
+    dateLiteral: (date: IsoDate) => `DATE ${duckString(date)}`,
+    // DATE + INTEGER stays a DATE in DuckDB (DATE + INTERVAL would become a TIMESTAMP).
+    addDays: (dateSql, days) =>
+      days === 0 ? dateSql : `(${dateSql} ${days < 0 ? '-' : '+'} ${Math.abs(days)})`,
+    toDate: (sql) => `CAST(${sql} AS DATE)`,
+    jsonValue: (sql, path) => `json_extract_string(${sql}, ${duckString(path)})`,
+    mapGetKey: (map, key) => `mozfun.map.get_key(${map}, ${key})`,
+    structField: (sql, field) => `struct_extract(${sql}, ${duckString(field)})`,
+    anyTrue: (sql) => `COALESCE(bool_or(${sql}), FALSE)`,
+    toFloat: (sql) => `CAST(${sql} AS DOUBLE)`,
+    typedNull: (type) => (type === 'string' ? 'CAST(NULL AS VARCHAR)' : 'CAST(NULL AS DOUBLE)'),
+    roundSignificant: (sql, digits) =>
+      `CASE WHEN ${sql} = 0 OR NOT isfinite(${sql}) THEN ${sql} ` +
+      `ELSE round(${sql}, ${digits - 1} - CAST(floor(log10(abs(${sql}))) AS INTEGER)) END`,
+    userSql: (fragment) => translateBigQueryToDuckDb(fragment, projectCatalogs),
+  };
+}

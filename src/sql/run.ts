@@ -1,0 +1,90 @@
+import type { RunToTableResult, TableLabels, Warehouse } from '../warehouse/warehouse.js';
+import { where } from './plan/common.js';
+import type { PlannedQuery } from './plan/types.js';
+
+/**
+ * A planned query failed in the warehouse. The message names what the query computed (each
+ * metric with its config file and key) and the warehouse's own message; `retryable` is copied
+ * from the warehouse error so activities can tell a hiccup from a broken config.
+ */
+export class PlannedQueryError extends Error {
+  readonly planned: Pick<
+    PlannedQuery,
+    'kind' | 'destination' | 'period' | 'windowIndex' | 'analysisBasis' | 'dataSource' | 'metrics'
+  >;
+  readonly warehouseMessage: string;
+  readonly retryable: boolean;
+
+  constructor(planned: PlannedQuery, cause: unknown) {
+    const warehouseMessage =
+      cause instanceof Error
+        ? (((cause as Error & { warehouseMessage?: unknown }).warehouseMessage as string | undefined) ??
+          cause.message)
+        : String(cause);
+    const what = [
+      planned.kind.replace('_', ' '),
+      planned.period ? `${planned.period} window ${planned.windowIndex}` : null,
+      planned.analysisBasis ? `basis ${planned.analysisBasis}` : null,
+      planned.dataSource ? `data source ${planned.dataSource}` : null,
+    ]
+      .filter((s) => s !== null)
+      .join(', ');
+    const columns = (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
+    const label = planned.kind === 'enrollments' ? 'segments' : 'metrics';
+    super(
+      `${what} → ${planned.destination.table} failed` +
+        (columns.length > 0 ? `; ${label}: ${columns.join(', ')}` : '') +
+        `; warehouse said: ${warehouseMessage}`,
+      { cause },
+    );
+    this.name = 'PlannedQueryError';
+    const { sql: _sql, fallback: _fallback, ...rest } = planned;
+    this.planned = rest;
+    this.warehouseMessage = warehouseMessage;
+    const retryable =
+      cause instanceof Error ? (cause as Error & { retryable?: unknown }).retryable : undefined;
+    this.retryable = retryable === true;
+  }
+}
+
+export interface RunPlannedQueryOptions {
+  labels?: TableLabels;
+  onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one planned query into its destination (atomically: the adapter leaves no partial table),
+ * using its fallback SQL when a table the main SQL needs is missing.
+ */
+export async function runPlannedQuery(
+  warehouse: Warehouse,
+  planned: PlannedQuery,
+  options: RunPlannedQueryOptions = {},
+): Promise<RunToTableResult & { usedFallback: boolean }> {
+  let sql = planned.sql;
+  let usedFallback = false;
+  if (planned.fallback) {
+    for (const ref of planned.fallback.whenMissing) {
+      if (!(await warehouse.tableExists(ref))) {
+        sql = planned.fallback.sql;
+        usedFallback = true;
+        break;
+      }
+    }
+  }
+  try {
+    const result = await warehouse.runToTable({
+      sql,
+      destination: planned.destination,
+      replace: true,
+      ...(options.labels ? { labels: options.labels } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { ...result, usedFallback };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'AbortError') throw error;
+    throw new PlannedQueryError(planned, error);
+  }
+}

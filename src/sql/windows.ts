@@ -1,0 +1,150 @@
+import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
+import { ANALYSIS_PERIODS } from '../config/spec.js';
+import type { IsoDate } from '../experiments/experiment.js';
+
+/**
+ * Period and window arithmetic, as jetstream (analysis.py `_get_timelimits_if_ready`) and
+ * mozanalysis (`TimeLimits`) do it. Offsets are days relative to each client's own enrollment
+ * (or exposure) date, inclusive on both ends.
+ */
+export interface AnalysisWindow {
+  period: AnalysisPeriod;
+  /** jetstream's window number: the count of windows so far (week 1 = the first week), 1 for single-window periods. */
+  windowIndex: number;
+  startOffset: number;
+  endOffset: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function toEpochDay(date: IsoDate): number {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(ms)) throw new Error(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
+  return Math.round(ms / DAY_MS);
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  return new Date((toEpochDay(date) + days) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** `to − from` in days. */
+export function daysBetween(from: IsoDate, to: IsoDate): number {
+  return toEpochDay(to) - toEpochDay(from);
+}
+
+/** jetstream's `dates_enrollment`: the enrollment period plus the day enrollment started on. */
+export function datesEnrollment(spec: AnalysisSpec): number {
+  return spec.enrollmentPeriod + 1;
+}
+
+function startDate(spec: AnalysisSpec): IsoDate | null {
+  return spec.experiment.startDate;
+}
+
+/** The last day whose enrollments count: start + dates_enrollment − 1. Null without a start date. */
+export function lastEnrollmentDate(spec: AnalysisSpec): IsoDate | null {
+  const start = startDate(spec);
+  return start === null ? null : addDays(start, datesEnrollment(spec) - 1);
+}
+
+/** Window lengths of the time-series periods. */
+export const TIME_SERIES_LENGTH = { day: 1, week: 7, days28: 28 } as const;
+
+/** Number of complete windows of length `length` with data up to `date` (mozanalysis `TimeLimits.for_ts`). */
+function completeWindows(lastEnrollment: IsoDate, date: IsoDate, length: number): number {
+  return Math.floor((daysBetween(lastEnrollment, date) + 1) / length);
+}
+
+export class EnrollmentLongerThanAnalysisError extends Error {
+  constructor(slug: string, days: number) {
+    super(
+      `experiment ${slug}: the overall window would be ${days} days long — the enrollment period ` +
+        '(plus its first day) is not shorter than the time between start and end dates',
+    );
+    this.name = 'EnrollmentLongerThanAnalysisError';
+  }
+}
+
+/**
+ * The windows whose data completes on `date`, one per period at most: for day/week/days28 only
+ * the newest window, and only on the day it completes; the pre-enrollment periods once, on
+ * start + dates_enrollment; overall once, on the end date of a complete experiment.
+ */
+export function windowsDueOn(
+  spec: AnalysisSpec,
+  date: IsoDate,
+  periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
+): AnalysisWindow[] {
+  const start = startDate(spec);
+  const lastEnrollment = lastEnrollmentDate(spec);
+  if (start === null || lastEnrollment === null) return [];
+  const due: AnalysisWindow[] = [];
+  for (const period of periods) {
+    switch (period) {
+      case 'day':
+      case 'week':
+      case 'days28': {
+        const length = TIME_SERIES_LENGTH[period];
+        const today = completeWindows(lastEnrollment, date, length);
+        const yesterday = completeWindows(lastEnrollment, addDays(date, -1), length);
+        if (today > 0 && today !== yesterday) {
+          due.push({
+            period,
+            windowIndex: today,
+            startOffset: (today - 1) * length,
+            endOffset: today * length - 1,
+          });
+        }
+        break;
+      }
+      case 'preenrollment_week':
+      case 'preenrollment_days28': {
+        if (addDays(start, datesEnrollment(spec)) !== date) break;
+        const length = period === 'preenrollment_week' ? 7 : 28;
+        due.push({ period, windowIndex: 1, startOffset: -length, endOffset: -1 });
+        break;
+      }
+      case 'overall': {
+        const end = spec.experiment.endDate;
+        if (end === null || end !== date || spec.experiment.status !== 'complete') break;
+        const length = daysBetween(start, end) - datesEnrollment(spec) + 1;
+        if (length < 1) throw new EnrollmentLongerThanAnalysisError(spec.experiment.slug, length);
+        due.push({ period, windowIndex: 1, startOffset: 0, endOffset: length - 1 });
+        break;
+      }
+    }
+  }
+  return due;
+}
+
+/**
+ * The last date an analysis has anything to do for (jetstream's rerun range ends here): the day
+ * after the end date when there is one, else `today`; never after `today`. Null without a start date.
+ */
+export function lastAnalysisDate(spec: AnalysisSpec, today: IsoDate): IsoDate | null {
+  if (startDate(spec) === null) return null;
+  const end = spec.experiment.endDate;
+  const last = end === null ? today : addDays(end, 1);
+  return last < today ? last : today;
+}
+
+/** Window length in days (what normalize_over_analysis_period divides by). */
+export function windowDays(window: Pick<AnalysisWindow, 'startOffset' | 'endOffset'>): number {
+  return window.endOffset - window.startOffset + 1;
+}
+
+/**
+ * Dates of data a window reads across all clients (mozanalysis first/last_date_data_required):
+ * from the first enrollment date + start to the last enrollment date + end.
+ */
+export function dataDateRange(
+  spec: AnalysisSpec,
+  window: Pick<AnalysisWindow, 'startOffset' | 'endOffset'>,
+): { first: IsoDate; last: IsoDate } {
+  const start = startDate(spec);
+  const lastEnrollment = lastEnrollmentDate(spec);
+  if (start === null || lastEnrollment === null) {
+    throw new Error(`experiment ${spec.experiment.slug} has no start date`);
+  }
+  return { first: addDays(start, window.startOffset), last: addDays(lastEnrollment, window.endOffset) };
+}
