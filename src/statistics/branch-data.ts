@@ -1,0 +1,59 @@
+import type { ComputeContext } from './context.js';
+import { fromPairs, type Histogram, histogramOf } from './histogram.js';
+import type { BranchBins } from './inputs.js';
+import { QUANTIZATION, quantize } from './quantize.js';
+
+/**
+ * The finite values of one branch as a histogram. Missing and non-finite values are left out
+ * with a warning (jetstream would fail the whole statistic on them; the config's
+ * remove_nulls / zero_fill / remove_indefinites say how to treat them explicitly).
+ */
+export function branchHistogram(ctx: ComputeContext, branch: BranchBins, warnings: string[]): Histogram {
+  const { histogram, nulls, nonFinite } = histogramOf(branch.bins);
+  if (nulls > 0) {
+    warnings.push(
+      `${ctx.metric}/${ctx.statisticName}: left out ${nulls} client(s) of branch '${branch.branch}' with a missing value (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+    );
+  }
+  if (nonFinite > 0) {
+    warnings.push(
+      `${ctx.metric}/${ctx.statisticName}: left out ${nonFinite} client(s) of branch '${branch.branch}' with a non-finite value`,
+    );
+  }
+  if (histogram.n === 0) {
+    warnings.push(
+      `${ctx.metric}/${ctx.statisticName}: branch '${branch.branch}' has no data; its results are null`,
+    );
+  }
+  return histogram;
+}
+
+/** Values above `threshold` set to it (jetstream's "drop_highest" is a clip, not a drop). */
+export function clipHistogram(h: Histogram, threshold: number): Histogram {
+  if (h.n === 0 || (h.values[h.values.length - 1] as number) <= threshold) return h;
+  const pairs = new Map<number, number>();
+  for (let i = 0; i < h.values.length; i++) {
+    const v = Math.min(h.values[i] as number, threshold);
+    pairs.set(v, (pairs.get(v) ?? 0) + (h.counts[i] as number));
+  }
+  return fromPairs(pairs);
+}
+
+/** Applies the QUANTIZATION rule when the histogram has too many distinct values. */
+export function quantizeIfNeeded(
+  ctx: ComputeContext,
+  branch: string,
+  h: Histogram,
+  warnings: string[],
+): Histogram {
+  if (h.values.length <= QUANTIZATION.maxDistinct) return h;
+  const pairs = new Map<number, number>();
+  for (let i = 0; i < h.values.length; i++) {
+    const v = quantize(h.values[i] as number);
+    pairs.set(v, (pairs.get(v) ?? 0) + (h.counts[i] as number));
+  }
+  warnings.push(
+    `${ctx.metric}/${ctx.statisticName}: branch '${branch}' has ${h.values.length} distinct values; rounded to ${QUANTIZATION.significantDigits} significant digits (relative error ≤ ${0.5 * 10 ** (1 - QUANTIZATION.significantDigits)})`,
+  );
+  return fromPairs(pairs);
+}

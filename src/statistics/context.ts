@@ -1,0 +1,19 @@
+import type { RowContext, StatisticResultRow } from './results.js';
+
+/** Everything a statistic implementation needs besides its parameters and input. */
+export interface ComputeContext extends RowContext {
+  /** Config name of the statistic (bootstrap_mean, …); also labels the random streams. */
+  statisticName: string;
+  referenceBranch: string | null;
+  seed: number;
+}
+
+export interface StatisticOutput {
+  rows: StatisticResultRow[];
+  warnings: string[];
+}
+
+/** Labels identifying one random stream: same seed + labels → same numbers. */
+export function streamLabels(ctx: ComputeContext, ...more: string[]): string[] {
+  return [ctx.statisticName, ctx.metric, ctx.segment, ctx.analysisBasis, ctx.windowIndex, ...more];
+}

@@ -1,0 +1,96 @@
+/**
+ * The statistics engine: pure functions from warehouse aggregates to result rows.
+ * Never imports Temporal.
+ */
+import type { StatisticSpec } from '../config/spec.js';
+import type { ComputeContext } from './context.js';
+import type { StatisticInput } from './inputs.js';
+import { StatisticConfigError } from './params.js';
+import { applyPreTreatments, PRE_TREATMENT_NAMES, resolvePreTreatment } from './pretreatments.js';
+import { checkSeed } from './random.js';
+import { type RequiredInput, resolveStatistic, STATISTIC_NAMES, STATISTICS } from './registry.js';
+import { StatisticResultRow } from './results.js';
+
+export type { BranchBins, StatisticInput, ValueBin } from './inputs.js';
+export { StatisticConfigError } from './params.js';
+export { QUANTIZATION, quantize } from './quantize.js';
+export { COMPARISONS, type Comparison, StatisticResultRow } from './results.js';
+export { type SampleRatioMismatch, sampleRatioMismatch } from './srm.js';
+export { PRE_TREATMENT_NAMES, type RequiredInput, STATISTIC_NAMES, STATISTICS };
+
+/** jetstream computes the enrolment count of every segment as metric `identity`, statistic count. */
+export const IDENTITY_METRIC = 'identity';
+
+export interface StatisticContext {
+  segment: string;
+  analysisBasis: 'enrollments' | 'exposures';
+  windowIndex: string;
+  referenceBranch: string | null;
+  seed: number;
+}
+
+const PREENROLLMENT = new Set(['preenrollment_week', 'preenrollment_days28']);
+
+/**
+ * Which bins the warehouse must build: `y` only; `y` plus the pre-period covariate `x`; or the
+ * numerator metric in `y` and the denominator metric in `x`. Give the analysis `period` to apply
+ * jetstream's rule that a pre-enrolment period (or the covariate's own period) is not adjusted.
+ * Validates the statistic's name and parameters.
+ */
+export function requiredInput(
+  statistic: Pick<StatisticSpec, 'name' | 'params'>,
+  period?: string,
+): RequiredInput {
+  const { def, params } = resolveStatistic(statistic);
+  const req = def.input(params);
+  if (
+    req.kind === 'covariate' &&
+    period !== undefined &&
+    (PREENROLLMENT.has(period) || period === req.period)
+  ) {
+    return { kind: 'values' };
+  }
+  return req;
+}
+
+/**
+ * Applies the pre-treatments, then the statistic with jetstream's parameter defaults, and
+ * returns result rows (every value finite or null) and warnings for degenerate data.
+ * Throws StatisticConfigError for an unknown statistic, pre-treatment or parameter.
+ */
+export function computeStatistic(
+  statistic: StatisticSpec,
+  input: StatisticInput,
+  context: StatisticContext,
+): { rows: StatisticResultRow[]; warnings: string[] } {
+  const { def, params } = resolveStatistic(statistic);
+  const preTreatments = statistic.preTreatments ?? [];
+  for (const p of preTreatments) resolvePreTreatment(p);
+  checkSeed(context.seed);
+  const kind = def.input(params).kind;
+  const treated = applyPreTreatments(input, preTreatments, kind === 'ratio' ? ['y', 'x'] : ['y']);
+  const ctx: ComputeContext = {
+    metric: input.metric,
+    segment: context.segment,
+    analysisBasis: context.analysisBasis,
+    windowIndex: context.windowIndex,
+    statisticName: statistic.name,
+    referenceBranch: context.referenceBranch,
+    seed: context.seed,
+  };
+  const out = def.compute(params, treated, ctx);
+  const warnings = [...new Set(out.warnings)];
+  const branches = input.branches.map((b) => b.branch);
+  if (new Set(branches).size !== branches.length) {
+    throw new StatisticConfigError(
+      `input for metric '${input.metric}' lists a branch twice: ${branches.join(', ')}`,
+    );
+  }
+  if (context.referenceBranch !== null && !branches.includes(context.referenceBranch)) {
+    warnings.push(
+      `${input.metric}/${statistic.name}: reference branch '${context.referenceBranch}' is not in the input (branches: ${branches.join(', ')})`,
+    );
+  }
+  // The schema is the contract: a row that is not finite-or-null is a bug, caught here.
+  return { rows: out.rows.map((r) => StatisticResultRow.parse(r)), warnings };
+}

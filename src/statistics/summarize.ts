@@ -1,0 +1,100 @@
+import type { ComputeContext } from './context.js';
+import { mean, sortedQuantile } from './histogram.js';
+import { makeRow, type StatisticResultRow } from './results.js';
+
+/**
+ * Per-branch samples of a quantity (bootstrap replicates or posterior draws) → jetstream rows:
+ * per branch point = mean of samples, bounds = sample quantiles at (1 ± ci)/2; comparisons of
+ * every branch against every other branch pair samples by index (relative_uplift = b/ref − 1,
+ * difference = b − ref).
+ */
+export interface BranchSamples {
+  branch: string;
+  /** null when the branch had no usable data (its rows get null values). */
+  samples: Float64Array | null;
+  /** True when the samples carry no uncertainty (one client or one distinct value). */
+  degenerate: boolean;
+}
+
+export function summarizeSamples(
+  ctx: ComputeContext,
+  statistic: string,
+  ciWidth: number,
+  branches: readonly BranchSamples[],
+  warnings: string[],
+  parameter: number | null = null,
+): StatisticResultRow[] {
+  const lo = (1 - ciWidth) / 2;
+  const hi = 1 - lo;
+  const rows: StatisticResultRow[] = [];
+  const base = { statistic, parameter, ciWidth };
+  const label = parameter === null ? '' : ` (parameter ${parameter})`;
+  for (const b of branches) {
+    if (b.samples === null) {
+      rows.push(makeRow(ctx, { ...base, branch: b.branch, point: null }));
+      continue;
+    }
+    const sorted = Float64Array.from(b.samples).sort();
+    rows.push(
+      makeRow(ctx, {
+        ...base,
+        branch: b.branch,
+        point: mean(b.samples),
+        lower: b.degenerate ? null : sortedQuantile(sorted, lo),
+        upper: b.degenerate ? null : sortedQuantile(sorted, hi),
+      }),
+    );
+  }
+  for (const ref of branches) {
+    for (const b of branches) {
+      if (b === ref) continue;
+      const common = { ...base, branch: b.branch, comparisonToBranch: ref.branch };
+      if (b.samples === null || ref.samples === null) {
+        rows.push(makeRow(ctx, { ...common, comparison: 'difference', point: null }));
+        rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
+        continue;
+      }
+      const n = Math.min(b.samples.length, ref.samples.length);
+      const diff = new Float64Array(n);
+      const rel = new Float64Array(n);
+      let relFinite = true;
+      for (let i = 0; i < n; i++) {
+        const r = ref.samples[i] as number;
+        const f = b.samples[i] as number;
+        diff[i] = f - r;
+        const u = f / r - 1;
+        rel[i] = u;
+        if (!Number.isFinite(u)) relFinite = false;
+      }
+      const noSpread = b.degenerate && ref.degenerate;
+      const sortedDiff = diff.sort();
+      rows.push(
+        makeRow(ctx, {
+          ...common,
+          comparison: 'difference',
+          point: mean(diff),
+          lower: noSpread ? null : sortedQuantile(sortedDiff, lo),
+          upper: noSpread ? null : sortedQuantile(sortedDiff, hi),
+        }),
+      );
+      if (!relFinite) {
+        warnings.push(
+          `${ctx.metric}/${statistic}${label}: relative uplift of '${b.branch}' over '${ref.branch}' is undefined (the reference value is zero in some samples); written as null`,
+        );
+        rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
+        continue;
+      }
+      const sortedRel = Float64Array.from(rel).sort();
+      rows.push(
+        makeRow(ctx, {
+          ...common,
+          comparison: 'relative_uplift',
+          point: mean(rel),
+          lower: noSpread ? null : sortedQuantile(sortedRel, lo),
+          upper: noSpread ? null : sortedQuantile(sortedRel, hi),
+        }),
+      );
+    }
+  }
+  return rows;
+}
