@@ -279,7 +279,7 @@ class FileChecker {
     path: KeyPath,
     name: string,
   ): Defined<z.infer<S>> | null {
-    const parsed = schema.safeParse(value);
+    const parsed = schema.safeParse(value, { reportInput: true });
     if (!parsed.success) {
       this.zodIssues(parsed.error.issues, path);
       return null;

@@ -402,7 +402,8 @@ class Resolver {
       type: def.type ?? null,
       dependsOn,
       statistics,
-      provenance: entry.origin,
+      // the SQL's own line, so rendered queries and their errors point at what to edit
+      provenance: entry.fields.select_expression ?? entry.origin,
     };
     this.metricSpecs.set(name, spec);
     return spec;
@@ -419,7 +420,9 @@ class Resolver {
     }
     const out: StatisticSpec[] = [];
     for (const [name, raw] of Object.entries(stats)) {
-      const { pre_treatments: pre, ...params } = raw;
+      // parse.ts has reported anything that is not a table of parameters
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
+      const { pre_treatments: pre, ...params } = raw as Record<string, unknown>;
       for (const key of ['numerator', 'denominator']) {
         const ref = params[key];
         if (typeof ref === 'string' && !this.layer.metrics.has(ref) && !this.shared.metrics.has(ref)) {

@@ -26,7 +26,7 @@ export const MetricDefinition = z.object({
   level: z.enum(['gold', 'silver', 'bronze']).optional(),
   analysis_units: z.array(AnalysisUnitName).optional(),
   /** Statistic name → parameters; names, parameters and pre-treatments are checked in `parse.ts`. */
-  statistics: z.record(text, z.record(text, z.unknown())).optional(),
+  statistics: z.record(text, z.unknown()).optional(),
 });
 export type MetricDefinition = z.infer<typeof MetricDefinition>;
 

@@ -1,0 +1,494 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
+import { ConfigError } from '../../../src/config/problems.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import type { Experiment } from '../../../src/experiments/experiment.js';
+
+const BROKEN = join('test', 'fixtures', 'config', 'broken');
+const REPO = join('test', 'fixtures', 'config', 'repo');
+
+const experiment: Experiment = {
+  slug: 'broken',
+  appName: 'firefox_desktop',
+  appId: null,
+  channel: null,
+  status: 'live',
+  branches: [
+    { slug: 'control', ratio: 1 },
+    { slug: 'treatment', ratio: 1 },
+  ],
+  referenceBranch: 'control',
+  startDate: '2024-01-01',
+  endDate: null,
+  enrollmentEndDate: null,
+  proposedEnrollment: 7,
+  proposedDuration: null,
+  isRollout: false,
+  isEnrollmentPaused: false,
+  isHighPopulation: false,
+  outcomes: [],
+  segments: [],
+  featureIds: [],
+};
+
+/**
+ * Hand-made broken experiment configs (test/fixtures/config/broken/<case>.toml), each
+ * resolved against a small config repo: [case, file (relative to broken/ unless a repo
+ * path), line, key path, exact message of the first problem].
+ */
+const CASES: [string, string, number | null, string, string][] = [
+  [
+    'analysis-bases-bad',
+    'analysis-bases-bad.toml',
+    2,
+    'metrics.m1.analysis_bases.0',
+    "expected 'enrollments' or 'exposures', got the string \"exposure\" (did you mean 'exposures'?)",
+  ],
+  [
+    'bad-analysis-unit',
+    'bad-analysis-unit.toml',
+    2,
+    'experiment.analysis_unit',
+    "expected 'client_id' or 'profile_group_id', got the string \"client\" (did you mean 'client_id'?)",
+  ],
+  [
+    'bad-end-date-format',
+    'bad-end-date-format.toml',
+    2,
+    'experiment.end_date',
+    'expected a date as YYYY-MM-DD, got the string "01/02/2024"',
+  ],
+  [
+    'bad-query-type',
+    'bad-query-type.toml',
+    2,
+    'experiment.enrollments_query_type',
+    "expected 'normandy', 'glean-event', 'fenix-fallback' or 'cirrus', got the string \"glean_event\" (did you mean 'glean-event'?)",
+  ],
+  [
+    'bad-start-date',
+    'bad-start-date.toml',
+    2,
+    'experiment.start_date',
+    'not a real calendar date, got the string "2024-13-01"',
+  ],
+  [
+    'dataset-placeholder',
+    'dataset-placeholder.toml',
+    10,
+    'data_sources.ds.from_expression',
+    "from_expression of 'ds' uses {dataset} but the data source has no default_dataset",
+  ],
+  ['depends-on-cycle', 'depends-on-cycle.toml', 9, 'metrics.b.depends_on', 'depends_on cycle: a → b → a'],
+  [
+    'depends-on-missing',
+    'depends-on-missing.toml',
+    5,
+    'metrics.a.depends_on',
+    "metric 'uri_cont' is not defined in the experiment's config, its outcomes or definitions/firefox_desktop.toml (did you mean 'uri_count'?)",
+  ],
+  [
+    'end-before-start',
+    'end-before-start.toml',
+    3,
+    'experiment.end_date',
+    'end_date 2024-01-01 is before start_date 2024-02-01',
+  ],
+  [
+    'enrollment-period-negative',
+    'enrollment-period-negative.toml',
+    2,
+    'experiment.enrollment_period',
+    'Too small: expected number to be >=0, got number -3',
+  ],
+  [
+    'enrollment-period-string',
+    'enrollment-period-string.toml',
+    2,
+    'experiment.enrollment_period',
+    'expected number, got the string "seven"',
+  ],
+  [
+    'experiments-column-type-bad',
+    'experiments-column-type-bad.toml',
+    3,
+    'data_sources.ds.experiments_column_type',
+    "expected 'none', 'simple', 'native', 'glean' or 'events_stream', got the string \"nativ\" (did you mean 'native'?)",
+  ],
+  [
+    'exposure-signal-bad-window',
+    'exposure-signal-bad-window.toml',
+    7,
+    'experiment.exposure_signal.window_start',
+    "expected a number of days or one of 'enrollment_start', 'enrollment_end', 'analysis_window_start', 'analysis_window_end', got the string \"enrollment_begin\"",
+  ],
+  [
+    'exposure-signal-missing-key',
+    'exposure-signal-missing-key.toml',
+    1,
+    'experiment.exposure_signal.select_expression',
+    'required key is missing (expected string)',
+  ],
+  [
+    'exposure-signal-typo',
+    'exposure-signal-typo.toml',
+    7,
+    'experiment.exposure_signal.window_stat',
+    "unknown key 'window_stat' in [experiment.exposure_signal] (did you mean 'window_start'?); valid keys: name, data_source, select_expression, friendly_name, description, window_start, window_end (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'metric-no-select',
+    'metric-no-select.toml',
+    4,
+    'metrics.m1',
+    "metric 'm1' has no select_expression (and no depends_on)",
+  ],
+  [
+    'metric-no-statistics',
+    'test/fixtures/config/repo/definitions/firefox_desktop.toml',
+    16,
+    'metrics.no_stats_metric',
+    "metric 'no_stats_metric' has no statistics; add e.g. [metrics.no_stats_metric.statistics] bootstrap_mean = {} (statistics: bootstrap_mean, binomial, deciles, count, sum, linear_model_mean, per_client_dau_impact, population_ratio, kernel_density_estimate, empirical_cdf)",
+  ],
+  [
+    'param-by-branch-string',
+    'param-by-branch-string.toml',
+    2,
+    'parameters.p.value',
+    'parameter \'p\' is distinct_by_branch, so it needs one value per branch, e.g. value.control = "x"',
+  ],
+  [
+    'param-missing-value',
+    'param-missing-value.toml',
+    1,
+    'parameters.p',
+    "parameter 'p' needs 'value' or 'default'",
+  ],
+  [
+    'param-table-not-by-branch',
+    'param-table-not-by-branch.toml',
+    2,
+    'parameters.p.value',
+    "parameter 'p' has one value per branch; set distinct_by_branch = true, or give a single string",
+  ],
+  ['param-typo', 'param-typo.toml', 1, 'parameters.p', "parameter 'p' needs 'value' or 'default'"],
+  [
+    'period-day',
+    'period-day.toml',
+    2,
+    'metrics.day',
+    "'day' is not a period list (did you mean 'daily'?); period lists are 'daily', 'weekly', '28_day', 'overall', 'preenrollment_weekly' or 'preenrollment_days28'",
+  ],
+  [
+    'period-days28',
+    'period-days28.toml',
+    2,
+    'metrics.days28',
+    "'days28' is not a period list (did you mean '28_day'?); period lists are 'daily', 'weekly', '28_day', 'overall', 'preenrollment_weekly' or 'preenrollment_days28'",
+  ],
+  [
+    'period-item-not-string',
+    'period-item-not-string.toml',
+    4,
+    'metrics.weekly.1',
+    'expected a name (string), got number 3',
+  ],
+  [
+    'period-not-list',
+    'period-not-list.toml',
+    2,
+    'metrics.weekly',
+    'expected a list of names, got the string "active_hours"',
+  ],
+  [
+    'period-typo',
+    'period-typo.toml',
+    2,
+    'metrics.weeklyy',
+    "'weeklyy' is not a period list (did you mean 'weekly'?); period lists are 'daily', 'weekly', '28_day', 'overall', 'preenrollment_weekly' or 'preenrollment_days28'",
+  ],
+  [
+    'period-week',
+    'period-week.toml',
+    2,
+    'metrics.week',
+    "'week' is not a period list (did you mean 'weekly'?); period lists are 'daily', 'weekly', '28_day', 'overall', 'preenrollment_weekly' or 'preenrollment_days28'",
+  ],
+  [
+    'population-ratio-missing',
+    'population-ratio-missing.toml',
+    6,
+    'metrics.r.statistics.population_ratio',
+    "statistic 'population_ratio' needs 'denominator' (a metric name)",
+  ],
+  [
+    'population-ratio-unknown-metric',
+    'population-ratio-unknown-metric.toml',
+    6,
+    'metrics.r.statistics',
+    "statistic 'population_ratio' of metric 'r': denominator 'active_hour' is not a defined metric (did you mean 'active_hours'?)",
+  ],
+  [
+    'pre-treatment-bad-arg',
+    'pre-treatment-bad-arg.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean.pre_treatments.0.bas',
+    "unknown key 'bas' in pre-treatment 'log' (did you mean 'base'?); valid keys: name, base (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'pre-treatment-missing-threshold',
+    'pre-treatment-missing-threshold.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean.pre_treatments.0',
+    "pre-treatment 'censor_values_above_threshold' needs 'threshold' (write it as { name = \"censor_values_above_threshold\", threshold = ... })",
+  ],
+  [
+    'reference-branch-unknown',
+    'reference-branch-unknown.toml',
+    2,
+    'experiment.reference_branch',
+    "reference_branch 'contrl' is not a branch of the experiment (did you mean 'control'?); branches: control, treatment",
+  ],
+  [
+    'sample-size-too-big',
+    'sample-size-too-big.toml',
+    2,
+    'experiment.sample_size',
+    'Too big: expected number to be <=100, got number 150',
+  ],
+  [
+    'segment-window-on-segment',
+    'segment-window-on-segment.toml',
+    4,
+    'segments.mine.window_start',
+    "unknown key 'window_start' in segment 'mine'; valid keys: data_source, select_expression, friendly_name, description (use --lenient to accept unknown keys as warnings)",
+  ],
+  ['skip-not-bool', 'skip-not-bool.toml', 2, 'experiment.skip', 'expected boolean, got the string "yes"'],
+  [
+    'statistic-covariate-period',
+    'statistic-covariate-period.toml',
+    2,
+    'metrics.active_hours.statistics.linear_model_mean.covariate_adjustment.period',
+    "covariate period must be 'preenrollment_week' or 'preenrollment_days28', got the string \"preenrollment_weekly\" (did you mean 'preenrollment_week'?)",
+  ],
+  [
+    'statistic-drop-highest-range',
+    'statistic-drop-highest-range.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean.drop_highest',
+    'expected a fraction from 0 up to (not including) 1, got number 1.5',
+  ],
+  [
+    'statistic-num-samples-type',
+    'statistic-num-samples-type.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean.num_samples',
+    'expected a positive whole number, got the string "many"',
+  ],
+  [
+    'statistic-params-not-table',
+    'statistic-params-not-table.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean',
+    "expected a table of parameters for statistic 'bootstrap_mean' (use {} for none), got boolean true",
+  ],
+  [
+    'statistic-unknown-param',
+    'statistic-unknown-param.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean.num_sample',
+    "unknown key 'num_sample' in statistic 'bootstrap_mean' (did you mean 'num_samples'?); valid keys: num_samples, drop_highest, confidence_interval, pre_treatments (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'template-syntax',
+    'template-syntax.toml',
+    5,
+    'metrics.m1.select_expression',
+    'template syntax error: [Line 1, Column 14] parseSignature: expected comma after expression',
+  ],
+  [
+    'toml-syntax',
+    'toml-syntax.toml',
+    2,
+    '',
+    'TOML syntax error: control characters are not allowed in strings',
+  ],
+  [
+    'typo-data-source-key',
+    'typo-data-source-key.toml',
+    2,
+    'data_sources.ds.from_expresion',
+    "unknown key 'from_expresion' in data source 'ds' (did you mean 'from_expression'?); valid keys: from_expression, experiments_column_type, client_id_column, submission_date_column, default_dataset, build_id_column, friendly_name, description, joins, columns_as_dimensions, analysis_units, group_id_column, glean_client_id_column, legacy_client_id_column, deprecated (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'typo-experiment-key',
+    'typo-experiment-key.toml',
+    2,
+    'experiment.start_dat',
+    "unknown key 'start_dat' in [experiment] (did you mean 'start_date'?); valid keys: enrollment_query, enrollment_period, reference_branch, start_date, end_date, segments, outcomes, skip, exposure_signal, is_private, dataset_id, sample_size, analysis_unit, enrollments_query_type (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'typo-metric-key',
+    'typo-metric-key.toml',
+    5,
+    'metrics.m1.select_expresion',
+    "unknown key 'select_expresion' in metric 'm1' (did you mean 'select_expression'?); valid keys: select_expression, data_source, friendly_name, description, bigger_is_better, analysis_bases, depends_on, category, type, owner, deprecated, level, analysis_units, statistics (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'typo-root-key',
+    'typo-root-key.toml',
+    1,
+    'experimnt',
+    "unknown key 'experimnt' in a experiment file (did you mean 'experiment'?); valid keys: experiment, metrics, data_sources, segments, parameters, friendly_name, description (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'typo-segment-key',
+    'typo-segment-key.toml',
+    3,
+    'segments.seg.select_expresion',
+    "unknown key 'select_expresion' in segment 'seg' (did you mean 'select_expression'?); valid keys: data_source, select_expression, friendly_name, description (use --lenient to accept unknown keys as warnings)",
+  ],
+  [
+    'unknown-data-source',
+    'unknown-data-source.toml',
+    6,
+    'metrics.m1.data_source',
+    "data source 'clients_dailly' is not defined in the experiment's config, its outcomes or definitions/firefox_desktop.toml (did you mean 'clients_daily'?)",
+  ],
+  [
+    'unknown-experiment-attr',
+    'unknown-experiment-attr.toml',
+    2,
+    'experiment.enrollment_query',
+    "unknown experiment attribute 'experiment.start_date_string' (did you mean 'start_date_str'?); available: slug, normandy_slug, experimenter_slug, app_name, app_id, channel, reference_branch, branches, enrollment_period, proposed_enrollment, is_rollout, segments, outcomes, start_date, end_date, sample_size, start_date_str, end_date_str, last_enrollment_date_str",
+  ],
+  [
+    'unknown-function',
+    'unknown-function.toml',
+    5,
+    'metrics.m1.select_expression',
+    "unknown function 'agg_summ' (did you mean 'agg_sum'?); functions (from definitions/functions.toml) are agg_sum, agg_any",
+  ],
+  [
+    'unknown-metric',
+    'unknown-metric.toml',
+    3,
+    'metrics.weekly.0',
+    "metric 'active_hour' is not defined in the experiment's config, its outcomes or definitions/firefox_desktop.toml (did you mean 'active_hours'?)",
+  ],
+  [
+    'unknown-outcome',
+    'unknown-outcome.toml',
+    2,
+    'experiment.outcomes',
+    "outcome 'dem' does not exist for platform 'firefox_desktop' (did you mean 'demo'?); outcomes: demo",
+  ],
+  [
+    'unknown-parameter',
+    'unknown-parameter.toml',
+    5,
+    'metrics.m1.select_expression',
+    "unknown parameter 'parameters.missing'; available: none",
+  ],
+  [
+    'unknown-pre-treatment',
+    'unknown-pre-treatment.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_mean.pre_treatments.0',
+    "unknown pre-treatment 'remove_null' (did you mean 'remove_nulls'?); pre-treatments are 'remove_nulls', 'remove_indefinites', 'zero_fill', 'censor_highest_values', 'censor_lowest_values', 'censor_values_below_threshold', 'censor_values_above_threshold', 'normalize_over_analysis_period' or 'log'",
+  ],
+  [
+    'unknown-segment-data-source',
+    'unknown-segment-data-source.toml',
+    5,
+    'segments.mine.data_source',
+    "segment data source 'clients_last_sen' is not defined under [segments.data_sources] in the experiment's config or definitions/firefox_desktop.toml (did you mean 'clients_last_seen'?)",
+  ],
+  [
+    'unknown-segment',
+    'unknown-segment.toml',
+    2,
+    'experiment.segments',
+    "segment 'regular_user' is not defined in the experiment's config or definitions/firefox_desktop.toml (did you mean 'regular_users'?)",
+  ],
+  [
+    'unknown-statistic-inline',
+    'unknown-statistic-inline.toml',
+    7,
+    'metrics.m1.statistics.binomal',
+    "unknown statistic 'binomal' (did you mean 'binomial'?); statistics are 'bootstrap_mean', 'binomial', 'deciles', 'count', 'sum', 'linear_model_mean', 'per_client_dau_impact', 'population_ratio', 'kernel_density_estimate' or 'empirical_cdf'",
+  ],
+  [
+    'unknown-statistic',
+    'unknown-statistic.toml',
+    2,
+    'metrics.active_hours.statistics.bootstrap_men',
+    "unknown statistic 'bootstrap_men' (did you mean 'bootstrap_mean'?); statistics are 'bootstrap_mean', 'binomial', 'deciles', 'count', 'sum', 'linear_model_mean', 'per_client_dau_impact', 'population_ratio', 'kernel_density_estimate' or 'empirical_cdf'",
+  ],
+  [
+    'wrong-type-bigger-is-better',
+    'wrong-type-bigger-is-better.toml',
+    2,
+    'metrics.m1.bigger_is_better',
+    'expected boolean, got the string "yes"',
+  ],
+];
+
+describe('broken configs', () => {
+  let collection: ConfigCollection;
+  before(async () => {
+    collection = await loadConfigCollection({ repos: [REPO] });
+  });
+
+  it('covers at least 40 cases', () => {
+    assert.ok(CASES.length >= 40);
+  });
+
+  for (const [name, file, line, keyPath, message] of CASES) {
+    it(`${name}: ${keyPath || '(file)'}`, () => {
+      const path = join(BROKEN, `${name}.toml`);
+      assert.throws(
+        () => resolveAnalysisSpec(collection, experiment, { configFile: path }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          const expectedFile = file.startsWith('test/') ? file : join(BROKEN, file);
+          assert.deepEqual(error.problems[0], { file: expectedFile, line, keyPath, message });
+          assert.ok(
+            error.message.includes(`${expectedFile}:${line}: ${keyPath ? `${keyPath}: ` : ''}${message}`),
+          );
+          return true;
+        },
+      );
+    });
+  }
+
+  it('reports every problem in a file, not only the first', () => {
+    assert.throws(
+      () => resolveAnalysisSpec(collection, experiment, { configFile: join(BROKEN, 'param-typo.toml') }),
+      (error: unknown) => error instanceof ConfigError && error.problems.length === 2,
+    );
+  });
+
+  it('lenient mode turns unknown keys into warnings', () => {
+    const { warnings } = resolveAnalysisSpec(collection, experiment, {
+      configFile: join(BROKEN, 'segment-window-on-segment.toml'),
+      lenient: true,
+    });
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.keyPath, 'segments.mine.window_start');
+    assert.equal(warnings[0]?.line, 4);
+  });
+
+  it('lenient mode still rejects real errors', () => {
+    assert.throws(
+      () =>
+        resolveAnalysisSpec(collection, experiment, {
+          configFile: join(BROKEN, 'period-week.toml'),
+          lenient: true,
+        }),
+      ConfigError,
+    );
+  });
+});

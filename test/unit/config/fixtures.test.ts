@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
+import { ConfigError, formatProblem } from '../../../src/config/problems.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+
+/**
+ * The real metric-hub configs in ../shared/fixtures/metric-hub: every file parses, and every
+ * experiment config resolves for its platform (inferred; an ambiguous one for each candidate).
+ * The configs that are genuinely invalid are pinned, with their exact messages, in
+ * fixture-problems.expected.txt (run with UPDATE_FIXTURE_PROBLEMS=1 to rewrite it after review).
+ */
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'metric-hub');
+const EXPECTED = join(import.meta.dirname, 'fixture-problems.expected.txt');
+
+describe('real metric-hub fixtures', { skip: !existsSync(FIXTURES) && 'fixtures not found' }, () => {
+  it('every file parses and every experiment config resolves for its platform', async () => {
+    const collection = await loadConfigCollection({ repos: [FIXTURES] });
+    const structural = collection.files.flatMap((f) => f.errors);
+    assert.deepEqual(structural.map(formatProblem), [], 'every fixture file parses');
+    assert.ok(collection.files.length > 400);
+
+    const lines: string[] = [];
+    const show = (text: string) => text.replaceAll(`${FIXTURES}/`, '');
+    let resolved = 0;
+    for (const slug of collection.experimentSlugs().sort()) {
+      const file = collection.experimentFiles(slug)[0];
+      assert.ok(file);
+      const inference = inferPlatform(collection, file);
+      let platforms = inference.platform ? [inference.platform] : inference.candidates;
+      if (platforms.length === 0) {
+        // pin the messages against jetstream's usual platform
+        lines.push(`${slug}: no platform defines everything it references`);
+        platforms = ['firefox_desktop'];
+      }
+      for (const platform of platforms) {
+        for (const lenient of [false, true]) {
+          try {
+            resolveAnalysisSpec(collection, placeholderExperiment(file, platform), { lenient });
+            resolved += 1;
+          } catch (error) {
+            if (!(error instanceof ConfigError)) throw error;
+            for (const p of error.problems)
+              lines.push(show(`${slug} [${platform}${lenient ? ', lenient' : ''}] ${formatProblem(p)}`));
+          }
+        }
+      }
+    }
+    const actual = `${lines.join('\n')}\n`;
+    if (process.env.UPDATE_FIXTURE_PROBLEMS) writeFileSync(EXPECTED, actual);
+    assert.equal(
+      actual,
+      readFileSync(EXPECTED, 'utf8'),
+      `problems differ from ${relative(process.cwd(), EXPECTED)}`,
+    );
+    assert.ok(resolved > 600, `${resolved} resolutions succeeded`);
+  });
+});

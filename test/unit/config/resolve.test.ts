@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import {
+  type ConfigCollection,
+  defaultConfigRepos,
+  loadConfigCollection,
+} from '../../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import type { Experiment } from '../../../src/experiments/experiment.js';
+
+const REPO = join('test', 'fixtures', 'config', 'repo');
+
+function experiment(overrides: Partial<Experiment> = {}): Experiment {
+  return {
+    slug: 'good-experiment',
+    appName: 'firefox_desktop',
+    appId: null,
+    channel: null,
+    status: 'live',
+    branches: [
+      { slug: 'control', ratio: 1 },
+      { slug: 'treatment', ratio: 1 },
+    ],
+    referenceBranch: 'control',
+    startDate: '2023-12-01',
+    endDate: null,
+    enrollmentEndDate: null,
+    proposedEnrollment: 14,
+    proposedDuration: null,
+    isRollout: false,
+    isEnrollmentPaused: false,
+    isHighPopulation: false,
+    outcomes: [],
+    segments: [],
+    featureIds: [],
+    ...overrides,
+  };
+}
+
+describe('resolveAnalysisSpec', () => {
+  let collection: ConfigCollection;
+  before(async () => {
+    collection = await loadConfigCollection({ repos: [REPO] });
+  });
+
+  it('merges platform defaults with the experiment file, config dates win', () => {
+    const { spec, warnings } = resolveAnalysisSpec(collection, experiment());
+    assert.deepEqual(warnings, []);
+    assert.equal(spec.experiment.startDate, '2024-01-01');
+    assert.equal(spec.experiment.endDate, '2024-02-01');
+    assert.equal(spec.experiment.status, 'complete');
+    assert.equal(spec.enrollmentPeriod, 7);
+    assert.deepEqual(
+      spec.metrics.week.map((m) => m.name),
+      ['active_hours', 'uri_count', 'clicks_per_hour'],
+    );
+    assert.deepEqual(
+      spec.metrics.overall.map((m) => m.name),
+      ['active_hours', 'days_of_use'],
+    );
+    assert.equal(spec.configCommit, null);
+  });
+
+  it('takes statistics from the jetstream overlay and renders functions', () => {
+    const { spec } = resolveAnalysisSpec(collection, experiment());
+    const uri = spec.metrics.week.find((m) => m.name === 'uri_count');
+    assert.deepEqual(
+      uri?.statistics.map((s) => s.name),
+      ['bootstrap_mean', 'deciles'],
+    );
+    assert.equal(
+      uri?.selectExpression,
+      'COALESCE(SUM(scalar_parent_browser_engagement_total_uri_count_sum), 0)',
+    );
+    assert.equal(uri?.provenance.file, join(REPO, 'definitions', 'firefox_desktop.toml'));
+    assert.equal(uri?.provenance.line, 9);
+    assert.equal(uri?.provenance.key, 'metrics.uri_count.select_expression');
+  });
+
+  it('resolves depends_on metrics and lists them first', () => {
+    const { spec } = resolveAnalysisSpec(collection, experiment());
+    const ratio = spec.metrics.week.find((m) => m.name === 'clicks_per_hour');
+    assert.deepEqual(ratio?.dependsOn, ['uri_count', 'active_hours']);
+    assert.equal(ratio?.selectExpression, null);
+    assert.deepEqual(ratio?.statistics[0], {
+      name: 'population_ratio',
+      params: { numerator: 'uri_count', denominator: 'active_hours' },
+      preTreatments: [],
+    });
+  });
+
+  it('resolves segments with their data sources', () => {
+    const { spec } = resolveAnalysisSpec(collection, experiment());
+    assert.equal(spec.segments[0]?.selectExpression, 'COALESCE(LOGICAL_OR(is_regular_user_v3), FALSE)');
+    assert.equal(
+      spec.segmentDataSources.clients_last_seen?.fromExpression,
+      'mozdata.telemetry.clients_last_seen',
+    );
+  });
+
+  it('adds outcome metrics to weekly and overall, with parameters and experiment templates', () => {
+    const { spec } = resolveAnalysisSpec(collection, experiment({ slug: 'other', outcomes: ['demo'] }));
+    assert.ok(spec.metrics.week.some((m) => m.name === 'demo_clicks'));
+    assert.ok(spec.metrics.overall.some((m) => m.name === 'demo_clicks'));
+    const clicks = spec.metrics.week.find((m) => m.name === 'demo_clicks');
+    assert.equal(clicks?.selectExpression, "COUNTIF(event = 'click')");
+    assert.equal(
+      spec.dataSources.events?.fromExpression,
+      "(SELECT * FROM mozdata.telemetry.events WHERE slug = 'other')",
+    );
+    assert.ok(spec.sources.some((s) => s.endsWith(join('outcomes', 'firefox_desktop', 'demo.toml'))));
+  });
+
+  it('renders per-branch parameters as a CASE on the branch', () => {
+    const config = `
+[experiment]
+outcomes = ["demo"]
+
+[parameters.event_name]
+value = { control = "a", treatment = "it's" }
+distinct_by_branch = true
+`;
+    const { spec } = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), { configFile: config });
+    const clicks = spec.metrics.week.find((m) => m.name === 'demo_clicks');
+    assert.equal(
+      clicks?.selectExpression,
+      "COUNTIF(event = 'CASE e.branch WHEN 'control' THEN 'a' WHEN 'treatment' THEN 'it''s' END')",
+    );
+  });
+
+  it('applies wildcard overrides to every matching definition', () => {
+    const config = `
+[metrics]
+weekly = ["uri_count", "days_of_use"]
+
+[metrics."*".statistics]
+binomial = {}
+`;
+    const { spec } = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), { configFile: config });
+    // a wildcard matches definitions the layer holds (the experiment's own and the defaults'), not shared ones
+    assert.deepEqual(
+      spec.metrics.week.map((m) => [m.name, m.statistics.map((s) => s.name)]),
+      [
+        ['active_hours', ['bootstrap_mean']],
+        ['uri_count', ['bootstrap_mean', 'deciles']],
+        ['days_of_use', ['deciles']],
+      ],
+    );
+  });
+
+  it('records asOfDate', () => {
+    const { spec } = resolveAnalysisSpec(collection, experiment(), { asOfDate: '2024-01-10' });
+    assert.equal(spec.asOfDate, '2024-01-10');
+  });
+});
+
+describe('defaultConfigRepos', () => {
+  it('reads CONTRAIL_CONFIG_REPOS', () => {
+    assert.deepEqual(defaultConfigRepos({ CONTRAIL_CONFIG_REPOS: 'a, b,' }), ['a', 'b']);
+  });
+  it('falls back to the demo repo shipped in src/sample', () => {
+    const [repo] = defaultConfigRepos({});
+    assert.ok(repo?.endsWith(join('src', 'sample', 'metric-hub')));
+  });
+});
