@@ -25,20 +25,23 @@ export async function main(argv: string[]): Promise<number> {
     .fail((message, error, y) => {
       if (error) throw error;
       usageError = message ?? 'invalid usage';
+      const first = argv[0];
+      const names = commands.map((c) => String(c.command).split(' ')[0]);
+      if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
+        usageError = `unknown command "${first}"; valid commands: ${names.join(', ')}`;
+      }
       y.showHelp((s: string) => process.stderr.write(`${s}\n`));
+      // Throwing stops yargs from running the command's handler with bad arguments.
+      throw new CliError(usageError, 2);
     });
   try {
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`contrail: ${error.message}\n`);
+      process.stderr.write(`${usageError === null ? '' : '\n'}contrail: ${error.message}\n`);
       return error.exitCode;
     }
     throw error;
-  }
-  if (usageError !== null) {
-    process.stderr.write(`\ncontrail: ${usageError}\n`);
-    return 2;
   }
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }

@@ -1,0 +1,27 @@
+import type { ActivityDeps } from './deps.js';
+
+export interface HealthReport {
+  toolVersion: string;
+  buildId: string;
+  dialect: string;
+  /** Answer of a trivial warehouse query: proves a round trip, not just an open handle. */
+  warehouseAnswer: number;
+  checkedAt: string;
+}
+
+export function healthActivities(deps: ActivityDeps) {
+  return {
+    /** Round trip to the warehouse from a worker: what `contrail doctor` checks end to end. */
+    async checkWarehouse(): Promise<HealthReport> {
+      const warehouse = await deps.warehouse();
+      const rows = await warehouse.query<{ answer: number }>('SELECT 6 * 7 AS answer');
+      return {
+        toolVersion: deps.toolVersion.version,
+        buildId: deps.toolVersion.buildId,
+        dialect: warehouse.dialect,
+        warehouseAnswer: Number(rows[0]?.answer),
+        checkedAt: new Date().toISOString(),
+      };
+    },
+  };
+}

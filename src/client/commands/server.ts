@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { dataDir } from '../../paths.js';
+
+interface ServerArgs {
+  port: number;
+  'ui-port'?: number;
+  'db-filename'?: string;
+  namespace: string;
+}
+
+export const serverCommand: CommandModule<object, ServerArgs> = {
+  command: 'server',
+  describe: 'Run a local Temporal dev server (SQLite under the data directory, Web UI on) for contrail',
+  builder: (y) =>
+    y
+      .option('port', { type: 'number', default: 7233, describe: 'gRPC port' })
+      .option('ui-port', { type: 'number', describe: 'Web UI port (default: gRPC port + 1000)' })
+      .option('db-filename', {
+        type: 'string',
+        describe: 'SQLite file (default: <data dir>/temporal.sqlite)',
+      })
+      .option('namespace', { type: 'string', default: 'default' }),
+  handler: async (args) => {
+    const { startDevServer } = await import('../dev-server.js');
+    const uiPort = args['ui-port'] ?? args.port + 1000;
+    const dbFile = args['db-filename'] ?? join(dataDir(), 'temporal.sqlite');
+    const server = await startDevServer({
+      port: args.port,
+      uiPort,
+      dbFile,
+      namespace: args.namespace,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(
+      [
+        `Temporal dev server for contrail is up.`,
+        `  gRPC address: ${server.address}   (export TEMPORAL_ADDRESS=${server.address})`,
+        `  Web UI:       ${server.uiUrl}`,
+        `  namespace:    ${server.namespace}`,
+        `  database:     ${dbFile}`,
+        `Press Ctrl-C to stop.`,
+        '',
+      ].join('\n'),
+    );
+    const stop = () => {
+      process.stdout.write('stopping the Temporal dev server…\n');
+      void server.stop();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const code = await server.exited;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.stdout.write(`Temporal dev server stopped${code ? ` (exit ${code})` : ''}.\n`);
+  },
+};

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type ActivityDeps, createActivities } from './activities/index.js';
+
+const packageRoot = fileURLToPath(new URL('../', import.meta.url));
+const workflowsSource = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/**
+ * Production runs a pre-built workflow bundle (`npm run build` writes dist/workflow-bundle.js;
+ * `CONTRAIL_WORKFLOW_BUNDLE` overrides) so a worker starts without webpack; from source, the
+ * worker bundles src/workflows when it starts.
+ */
+function workflowSource(env: NodeJS.ProcessEnv): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (env.CONTRAIL_WORKFLOW_BUNDLE) return { workflowBundle: { codePath: env.CONTRAIL_WORKFLOW_BUNDLE } };
+  if (existsSync(workflowsSource)) return { workflowsPath: workflowsSource };
+  return { workflowBundle: { codePath: `${packageRoot}dist/workflow-bundle.js` } };
+}
+
+export interface ContrailWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Extra worker options (tests tune concurrency and shutdown). */
+  overrides?: Partial<WorkerOptions>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A worker serving all of contrail's workflows and activities on one task queue. */
+export async function createContrailWorker(options: ContrailWorkerOptions): Promise<Worker> {
+  return await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...workflowSource(options.env ?? process.env),
+    // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
+    shutdownGraceTime: '10s',
+    ...options.overrides,
+  });
+}
