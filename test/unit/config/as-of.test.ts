@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { ConfigError } from '../../../src/config/problems.js';
+
+/**
+ * A config repo built here with dated commits:
+ *   c1 2024-01-10  the base repo (defaults weekly = active_hours)
+ *   c2 2024-02-10  defaults weekly = uri_count
+ *   c3 2024-03-10  defaults file broken (TOML syntax error)
+ *   c4 2024-04-10  fixed: defaults weekly = days_of_use
+ */
+const BASE = join('test', 'fixtures', 'config', 'repo');
+let repo: string;
+const commits: string[] = [];
+
+function git(args: string[], date?: string): string {
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@example.com',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@example.com',
+  };
+  if (date) Object.assign(env, { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
+  return execFileSync('git', args, { cwd: repo, env, encoding: 'utf8' }).trim();
+}
+
+function commit(date: string, defaults: string): void {
+  writeFileSync(join(repo, 'jetstream', 'defaults', 'firefox_desktop.toml'), defaults);
+  git(['add', '-A']);
+  git(['commit', '-q', '-m', `configs of ${date}`], date);
+  commits.push(git(['rev-parse', 'HEAD']));
+}
+
+describe('loadConfigCollection asOf', () => {
+  before(() => {
+    repo = mkdtempSync(join(tmpdir(), 'contrail-asof-'));
+    cpSync(BASE, repo, { recursive: true });
+    git(['init', '-q', '-b', 'main']);
+    commit('2024-01-10T12:00:00Z', '[metrics]\nweekly = ["active_hours"]\n');
+    commit('2024-02-10T12:00:00Z', '[metrics]\nweekly = ["uri_count"]\n');
+    commit('2024-03-10T12:00:00Z', '[metrics]\nweekly = ["uri_count"\n');
+    commit('2024-04-10T12:00:00Z', '[metrics]\nweekly = ["days_of_use"]\n');
+  });
+  after(() => rmSync(repo, { recursive: true, force: true }));
+
+  const weekly = async (asOf?: string) => {
+    const collection = await loadConfigCollection({ repos: [repo], ...(asOf ? { asOf } : {}) });
+    const names = collection.defaultsLayer('firefox_desktop').metricLists.weekly.map((r) => r.name);
+    return { commit: collection.commit, names };
+  };
+
+  it('reads HEAD without asOf and keeps its commit', async () => {
+    assert.deepEqual(await weekly(), { commit: commits[3], names: ['days_of_use'] });
+  });
+
+  it('takes the newest commit at or before the time', async () => {
+    assert.deepEqual(await weekly('2024-02-10T12:00:00Z'), { commit: commits[1], names: ['uri_count'] });
+    assert.deepEqual(await weekly('2024-03-01T00:00:00Z'), { commit: commits[1], names: ['uri_count'] });
+  });
+
+  it('skips forward to the next commit that loads when the chosen one does not', async () => {
+    assert.deepEqual(await weekly('2024-03-15T00:00:00Z'), { commit: commits[3], names: ['days_of_use'] });
+  });
+
+  it('uses the oldest commit for a time before the first commit', async () => {
+    assert.deepEqual(await weekly('2023-01-01T00:00:00Z'), { commit: commits[0], names: ['active_hours'] });
+  });
+
+  it('accepts a Date', async () => {
+    const collection = await loadConfigCollection({ repos: [repo], asOf: new Date('2024-01-20T00:00:00Z') });
+    assert.equal(collection.commit, commits[0]);
+  });
+
+  it('merges several repos, later ones overriding, and keeps every commit', async () => {
+    const plain = mkdtempSync(join(tmpdir(), 'contrail-private-'));
+    try {
+      cpSync(join(BASE, 'jetstream'), plain, { recursive: true });
+      writeFileSync(join(plain, 'defaults', 'firefox_desktop.toml'), '[metrics]\noverall = ["uri_count"]\n');
+      const collection = await loadConfigCollection({ repos: [repo, plain], asOf: '2024-02-11T00:00:00Z' });
+      assert.equal(collection.commit, commits[1]);
+      const layer = collection.defaultsLayer('firefox_desktop');
+      assert.deepEqual(
+        layer.metricLists.overall.map((r) => r.name),
+        ['uri_count'],
+      );
+      assert.deepEqual(
+        layer.metricLists.weekly.map((r) => r.name),
+        ['uri_count'],
+      );
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
+  });
+
+  it('says which file is broken when HEAD does not load', async () => {
+    writeFileSync(join(repo, 'jetstream', 'defaults', 'firefox_desktop.toml'), '[metrics\n');
+    try {
+      await assert.rejects(loadConfigCollection({ repos: [repo] }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems[0]?.file, join(repo, 'jetstream', 'defaults', 'firefox_desktop.toml'));
+        assert.equal(error.problems[0]?.line, 1);
+        return true;
+      });
+    } finally {
+      git(['checkout', '--', '.']);
+    }
+  });
+
+  it('rejects an invalid time', async () => {
+    await assert.rejects(
+      loadConfigCollection({ repos: [repo], asOf: 'last tuesday' }),
+      /not a date or time: last tuesday/,
+    );
+  });
+});
