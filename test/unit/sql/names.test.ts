@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  enrollmentsTableName,
+  metricsTableName,
+  metricsViewName,
+  statisticInputsTableName,
+  statisticsTableName,
+  statisticsViewName,
+} from '../../../src/sql/names.js';
+import { translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
+
+describe('table names', () => {
+  it('follows jetstream with normalized slugs', () => {
+    assert.equal(enrollmentsTableName('my-exp.v2'), 'enrollments_my_exp_v2');
+    assert.equal(
+      metricsTableName('my-exp', 'exposures', 'clients_daily', 'week', 3),
+      'my_exp_exposures_clients_daily_week_3',
+    );
+    assert.equal(
+      statisticsTableName('my-exp', 'preenrollment_days28', 1),
+      'statistics_my_exp_preenrollment_days28_1',
+    );
+    assert.equal(metricsViewName('my-exp', 'enrollments', 'day'), 'my_exp_enrollments_daily');
+    assert.equal(
+      statisticsViewName('my-exp', 'preenrollment_week'),
+      'statistics_my_exp_preenrollment_weekly',
+    );
+    assert.equal(
+      statisticInputsTableName('e', 'enrollments', 'ds', 'overall', 1),
+      'statistic_inputs_e_enrollments_ds_overall_1',
+    );
+  });
+
+  it('cannot carry SQL: hostile slugs become plain identifiers', () => {
+    assert.equal(enrollmentsTableName('x"; DROP TABLE t; --'), 'enrollments_x___DROP_TABLE_t____');
+  });
+});
+
+describe('BigQuery fragments for DuckDB', () => {
+  const cases: [string, string][] = [
+    ['`moz-fx-data-shared-prod.telemetry.events`', 'mozdata.telemetry.events'],
+    ['`my-project.ds.t`', '"my-project".ds.t'],
+    ['x = "a\'b"', "x = 'a''b'"],
+    ["r'\\d+'", "'\\d+'"],
+    ['DATE_DIFF(a, DATE(b), DAY)', "bq_date_diff(a, DATE(b), 'DAY')"],
+    ['timestamp_diff(a, b, hour)', "bq_timestamp_diff(a, b, 'HOUR')"],
+    ['SAFE_CAST(x AS INT64)', 'TRY_CAST(x AS INT64)'],
+    ['SELECT * EXCEPT (a, b) FROM t', 'SELECT * EXCLUDE (a, b) FROM t'],
+    ['SELECT a EXCEPT DISTINCT SELECT b', 'SELECT a EXCEPT DISTINCT SELECT b'],
+    [
+      '-- DATE_DIFF(a, b, DAY) "x"\n\'DATE_DIFF(a, b, DAY)\'',
+      '-- DATE_DIFF(a, b, DAY) "x"\n\'DATE_DIFF(a, b, DAY)\'',
+    ],
+  ];
+  for (const [bigquery, duckdb] of cases) {
+    it(bigquery, () => assert.equal(translateBigQueryToDuckDb(bigquery), duckdb));
+  }
+});

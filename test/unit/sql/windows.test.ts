@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AnalysisSpec } from '../../../src/config/spec.js';
+import {
+  addDays,
+  EnrollmentLongerThanAnalysisError,
+  lastAnalysisDate,
+  lastEnrollmentDate,
+  windowsDueOn,
+} from '../../../src/sql/windows.js';
+
+function spec(overrides: {
+  start?: string | null;
+  end?: string | null;
+  status?: 'live' | 'complete';
+  enrollmentPeriod?: number;
+}) {
+  return AnalysisSpec.parse({
+    experiment: {
+      slug: 'exp',
+      appName: 'firefox_desktop',
+      status: overrides.status ?? 'live',
+      branches: [{ slug: 'control' }],
+      startDate: overrides.start === undefined ? '2020-03-30' : overrides.start,
+      endDate: overrides.end ?? null,
+    },
+    enrollmentPeriod: overrides.enrollmentPeriod ?? 7,
+    enrollmentsQueryType: 'normandy',
+    dataSources: {},
+    metrics: { day: [], week: [], days28: [], overall: [], preenrollment_week: [], preenrollment_days28: [] },
+  });
+}
+
+const label = (ws: { period: string; windowIndex: number; startOffset: number; endOffset: number }[]) =>
+  ws.map((w) => `${w.period}_${w.windowIndex}[${w.startOffset},${w.endOffset}]`);
+
+describe('windowsDueOn', () => {
+  it('computes the last enrollment date as start + enrollment period', () => {
+    assert.equal(lastEnrollmentDate(spec({})), '2020-04-06');
+    assert.equal(addDays('2020-02-28', 2), '2020-03-01');
+  });
+
+  const cases: [string, string, string[]][] = [
+    ['before enrollment ends nothing is due', '2020-04-05', []],
+    ['the last enrollment date completes day 1', '2020-04-06', ['day_1[0,0]']],
+    [
+      'pre-enrollment periods once, on start + dates_enrollment',
+      '2020-04-07',
+      ['day_2[1,1]', 'preenrollment_week_1[-7,-1]', 'preenrollment_days28_1[-28,-1]'],
+    ],
+    ["the note's example: week_1 on 2020-04-12", '2020-04-12', ['day_7[6,6]', 'week_1[0,6]']],
+    ['the day after week 1 only a day window', '2020-04-13', ['day_8[7,7]']],
+    ['week 2 completes 7 days later', '2020-04-19', ['day_14[13,13]', 'week_2[7,13]']],
+    [
+      'days28 window 1 completes on day 27',
+      '2020-05-03',
+      ['day_28[27,27]', 'week_4[21,27]', 'days28_1[0,27]'],
+    ],
+  ];
+  for (const [name, date, expected] of cases) {
+    it(name, () => assert.deepEqual(label(windowsDueOn(spec({}), date)), expected));
+  }
+
+  it('overall only on the end date of a complete experiment', () => {
+    const complete = spec({ end: '2020-05-01', status: 'complete' });
+    // (end − start) − dates_enrollment = 32 − 8 = 24
+    assert.deepEqual(label(windowsDueOn(complete, '2020-05-01', ['overall'])), ['overall_1[0,24]']);
+    assert.deepEqual(windowsDueOn(complete, '2020-04-30', ['overall']), []);
+    assert.deepEqual(
+      windowsDueOn(spec({ end: '2020-05-01', status: 'live' }), '2020-05-01', ['overall']),
+      [],
+    );
+  });
+
+  it('refuses an enrollment longer than the experiment', () => {
+    const short = spec({ end: '2020-04-06', status: 'complete' });
+    assert.throws(() => windowsDueOn(short, '2020-04-06', ['overall']), EnrollmentLongerThanAnalysisError);
+  });
+
+  it('has nothing to do without a start date', () => {
+    assert.deepEqual(windowsDueOn(spec({ start: null }), '2020-04-12'), []);
+    assert.equal(lastAnalysisDate(spec({ start: null }), '2020-04-12'), null);
+  });
+
+  it('limits to the requested periods', () => {
+    assert.deepEqual(label(windowsDueOn(spec({}), '2020-04-12', ['week'])), ['week_1[0,6]']);
+  });
+
+  it('analyses up to the day after the end date, never past today', () => {
+    assert.equal(
+      lastAnalysisDate(spec({ end: '2020-05-01', status: 'complete' }), '2021-01-01'),
+      '2020-05-02',
+    );
+    assert.equal(lastAnalysisDate(spec({ end: '2020-05-01' }), '2020-04-20'), '2020-04-20');
+    assert.equal(lastAnalysisDate(spec({}), '2020-04-20'), '2020-04-20');
+  });
+});
