@@ -25,16 +25,32 @@ export interface ContrailWorkerOptions {
   /** Extra worker options (tests tune concurrency and shutdown). */
   overrides?: Partial<WorkerOptions>;
   env?: NodeJS.ProcessEnv;
+  /** SDK log level when CONTRAIL_LOG_LEVEL is unset (default WARN). */
+  logLevel?: LogLevel;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * The SDK logs every worker state change at INFO; a CLI run on the embedded default should
+ * show contrail's output, not those. `CONTRAIL_LOG_LEVEL` overrides; set once per process.
+ */
+function installRuntime(level: LogLevel): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(level) });
 }
 
 /** A worker serving all of contrail's workflows and activities on one task queue. */
 export async function createContrailWorker(options: ContrailWorkerOptions): Promise<Worker> {
+  const env = options.env ?? process.env;
+  installRuntime((env.CONTRAIL_LOG_LEVEL as LogLevel | undefined) ?? options.logLevel ?? 'WARN');
   return await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
-    ...workflowSource(options.env ?? process.env),
+    ...workflowSource(env),
     // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
     shutdownGraceTime: '10s',
     ...options.overrides,

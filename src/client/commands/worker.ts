@@ -50,6 +50,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       namespace: settings.namespace,
       taskQueue,
       deps: defaultActivityDeps(),
+      logLevel: 'INFO',
     });
     process.stdout.write(
       `contrail worker on ${address}, namespace ${settings.namespace}, task queue ${taskQueue}\n`,

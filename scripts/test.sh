@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: tools, formatter/linter, type check, then every test with
+# one real Temporal dev server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-temporal.sh
+npx biome ci .
+npx tsc --noEmit -p tsconfig.json
+node --import tsx scripts/run-tests.ts "$@"
