@@ -6,10 +6,14 @@ import { duckdbDialect } from '../render/duckdb.js';
 import { type AnalysisWindow, windowsDueOn } from '../windows.js';
 import { planEnrollments } from './enrollments.js';
 import { planMetrics } from './metrics.js';
-import { planStatisticInputs, type Quantization } from './statistic-inputs.js';
+import { PREENROLLMENT_PERIODS, planStatisticInputs, type Quantization } from './statistic-inputs.js';
 import type { PlanContext, PlannedQuery } from './types.js';
 
-/** Everything one analysis window computes, in the order it must run. */
+/**
+ * Everything one analysis window computes. Run order: enrollments; then every window's metrics
+ * (windows are listed pre-enrollment first); then statistic inputs, which read metrics tables
+ * (their own, a ratio's denominator table, the pre-enrollment covariate table).
+ */
 export interface WindowPlan {
   window: AnalysisWindow;
   /** Independent of each other; all need the enrollments table. */
@@ -44,9 +48,13 @@ export function planAnalysis(spec: AnalysisSpec, date: IsoDate, options: PlanAna
     dataset: assertDataset(options.dataset),
     dialect: options.dialect ?? duckdbDialect(),
   };
-  const windows = windowsDueOn(spec, date, options.periods).filter(
-    (w) => (spec.metrics[w.period] ?? []).length > 0,
-  );
+  // Pre-enrollment windows first: other windows' statistic inputs join their tables as covariates.
+  const windows = windowsDueOn(spec, date, options.periods)
+    .filter((w) => (spec.metrics[w.period] ?? []).length > 0)
+    .sort(
+      (a, b) =>
+        Number(PREENROLLMENT_PERIODS.includes(b.period)) - Number(PREENROLLMENT_PERIODS.includes(a.period)),
+    );
   // jetstream ensures the enrollments table whenever a day window is due (from the last enrollment date on).
   const enrollmentsDue = windowsDueOn(spec, date, ['day']).length > 0 || windows.length > 0;
   const windowPlans = windows.map((window) => ({
