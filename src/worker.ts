@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DefaultLogger,
   type LogLevel,
-  type NativeConnection,
+  NativeConnection,
   Runtime,
   Worker,
   type WorkerOptions,
@@ -32,8 +32,6 @@ export interface ContrailWorkerOptions {
   /** Extra worker options (tests tune concurrency and shutdown). */
   overrides?: Partial<WorkerOptions>;
   env?: NodeJS.ProcessEnv;
-  /** SDK log level when CONTRAIL_LOG_LEVEL is unset (default WARN). */
-  logLevel?: LogLevel;
 }
 
 let runtimeInstalled = false;
@@ -48,10 +46,18 @@ function installRuntime(level: LogLevel): void {
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
+/**
+ * The worker-side connection. Installs the SDK runtime first (its logger must be chosen
+ * before the first native connection): WARN by default, `CONTRAIL_LOG_LEVEL` or `logLevel`.
+ */
+export async function connectWorker(address: string, logLevel: LogLevel = 'WARN'): Promise<NativeConnection> {
+  installRuntime((process.env.CONTRAIL_LOG_LEVEL as LogLevel | undefined) ?? logLevel);
+  return await NativeConnection.connect({ address });
+}
+
 /** A worker serving all of contrail's workflows and activities on one task queue. */
 export async function createContrailWorker(options: ContrailWorkerOptions): Promise<Worker> {
   const env = options.env ?? process.env;
-  installRuntime((env.CONTRAIL_LOG_LEVEL as LogLevel | undefined) ?? options.logLevel ?? 'WARN');
   return await Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
 import { runtimeSettings } from '../settings.js';
-import { createContrailWorker } from '../worker.js';
+import { connectWorker, createContrailWorker } from '../worker.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
 
@@ -52,7 +52,7 @@ export async function withTemporal<T>(
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
   try {
-    nativeConnection = await NativeConnection.connect({ address: server.address });
+    nativeConnection = await connectWorker(server.address);
     const worker = await createContrailWorker({
       connection: nativeConnection,
       namespace: settings.namespace,

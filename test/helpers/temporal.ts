@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { type DevServer, startDevServer } from '../../src/client/dev-server.js';
+import { connectWorker } from '../../src/worker.js';
 
 /**
  * A connection to the run's shared dev server (scripts/run-tests.ts starts it and sets
@@ -24,7 +25,7 @@ export async function testTemporal(): Promise<TestTemporal> {
     address = server.address;
   }
   const connection = await Connection.connect({ address });
-  const nativeConnection = await NativeConnection.connect({ address });
+  const nativeConnection = await connectWorker(address);
   return {
     address,
     client: new Client({ connection, namespace: 'default' }),

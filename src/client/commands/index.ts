@@ -6,4 +6,9 @@ import { workerCommand } from './worker.js';
 
 // Each command lives in its own module; add it to this list (alphabetical).
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types; the list only needs to hold them.
-export const commands: CommandModule<any, any>[] = [doctorCommand, serverCommand, validateCommand, workerCommand];
+export const commands: CommandModule<any, any>[] = [
+  doctorCommand,
+  serverCommand,
+  validateCommand,
+  workerCommand,
+];

@@ -23,8 +23,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         describe: 'Task queue (default: CONTRAIL_TASK_QUEUE or contrail)',
       }),
   handler: async (args) => {
-    const { NativeConnection } = await import('@temporalio/worker');
-    const { createContrailWorker } = await import('../../worker.js');
+    const { connectWorker, createContrailWorker } = await import('../../worker.js');
     const { defaultActivityDeps } = await import('../runtime.js');
     const settings = runtimeSettings();
     const address = args.address ?? settings.temporalAddress ?? 'localhost:7233';
@@ -34,7 +33,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     try {
       // NativeConnection has no connect deadline of its own: bound it so a dead address fails fast.
       connection = await Promise.race([
-        NativeConnection.connect({ address }),
+        connectWorker(address, 'INFO'),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer within 8 s')), 8_000);
         }),
@@ -50,7 +49,6 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       namespace: settings.namespace,
       taskQueue,
       deps: defaultActivityDeps(),
-      logLevel: 'INFO',
     });
     process.stdout.write(
       `contrail worker on ${address}, namespace ${settings.namespace}, task queue ${taskQueue}\n`,
