@@ -3,7 +3,7 @@
 # one real Temporal dev server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-temporal.sh
+bash scripts/setup.sh
 npx biome ci .
 npx tsc --noEmit -p tsconfig.json
 node --import tsx scripts/run-tests.ts "$@"

@@ -1,0 +1,24 @@
+# contrail worker image: compiled TypeScript plus a pre-built workflow bundle.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY scripts/bundle-workflows.ts ./scripts/
+RUN npm run build
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# The build id pins analyses to this exact image (see DESIGN.md, tooling versions).
+ARG CONTRAIL_BUILD_ID=unknown
+ENV CONTRAIL_BUILD_ID=${CONTRAIL_BUILD_ID}
+ENV CONTRAIL_HOME=/var/lib/contrail
+USER node
+ENTRYPOINT ["node", "dist/client/cli.js"]
+CMD ["worker"]

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { CONTRAIL_SEARCH_ATTRIBUTES } from '../../../src/workflows/search-attributes.js';
+
+// No Docker engine runs here: the deployment files are checked by reading them.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[] | string;
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  volumes?: string[];
+}
+const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+const services = compose.services;
+const dependsOn = (s: Service) =>
+  Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+
+test('services: PostgreSQL, Temporal on it, the Web UI, search-attribute setup, a contrail worker', () => {
+  assert.deepEqual(Object.keys(services).sort(), [
+    'contrail-worker',
+    'postgresql',
+    'temporal',
+    'temporal-setup',
+    'temporal-ui',
+  ]);
+  for (const [name, service] of Object.entries(services)) {
+    if (service.image) assert.match(service.image, /:[\w.-]+$/, `${name} pins its image tag`);
+    for (const dep of dependsOn(service)) assert.ok(services[dep], `${name} depends on unknown ${dep}`);
+  }
+});
+
+test('Temporal persists to PostgreSQL and exposes gRPC; the UI points at it', () => {
+  const temporal = services.temporal!;
+  assert.equal(temporal.environment?.DB, 'postgres12');
+  assert.equal(temporal.environment?.POSTGRES_SEEDS, 'postgresql');
+  assert.equal(temporal.environment?.POSTGRES_PWD, services.postgresql!.environment?.POSTGRES_PASSWORD);
+  assert.ok(temporal.ports?.includes('7233:7233'));
+  assert.ok(dependsOn(temporal).includes('postgresql'));
+  assert.equal(services['temporal-ui']!.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  assert.ok(services['temporal-ui']!.ports?.includes('8080:8080'));
+  for (const volume of services.postgresql!.volumes ?? [])
+    assert.ok(volume.split(':')[0]! in compose.volumes);
+});
+
+test("setup registers every one of contrail's search attributes", () => {
+  const script = [services['temporal-setup']!.command].flat().join(' ');
+  for (const key of CONTRAIL_SEARCH_ATTRIBUTES)
+    assert.ok(script.includes(key.name), `${key.name} registered`);
+  assert.equal(services['temporal-setup']!.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+});
+
+test('the worker is built from the Dockerfile, runs `worker`, and gets Temporal + BigQuery settings by environment', () => {
+  const worker = services['contrail-worker']!;
+  assert.deepEqual(worker.build && { ...worker.build, args: undefined }, {
+    context: '.',
+    dockerfile: 'Dockerfile',
+    args: undefined,
+  });
+  assert.deepEqual(worker.command, ['worker']);
+  const env = worker.environment ?? {};
+  assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+  assert.equal(env.CONTRAIL_WAREHOUSE, 'bigquery');
+  assert.ok(env.CONTRAIL_BIGQUERY_PROJECT && env.CONTRAIL_BIGQUERY_DATASET);
+  const credentials = env.GOOGLE_APPLICATION_CREDENTIALS;
+  assert.ok(credentials, 'credentials path set');
+  assert.ok(
+    worker.volumes?.some((v) => v.endsWith(`:${credentials}:ro`)),
+    'the credentials file is mounted read-only where GOOGLE_APPLICATION_CREDENTIALS points',
+  );
+  assert.ok(dependsOn(worker).includes('temporal-setup'));
+});
+
+test('the Dockerfile builds the workflow bundle and starts the CLI the compose file calls', () => {
+  const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
+  assert.match(dockerfile, /RUN npm run build/);
+  assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/client\/cli\.js"\]/);
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
+  assert.match(pkg.scripts.build ?? '', /bundle-workflows/);
+});
