@@ -200,8 +200,7 @@ export function populationRatio(
       (bin) => bin.count > 0 && Number.isFinite(bin.y ?? Number.NaN) && Number.isFinite(bin.x ?? Number.NaN),
     );
     const left =
-      b.bins.reduce((s, bin) => s + Math.max(bin.count, 0), 0) -
-      rowsOk.reduce((s, bin) => s + bin.count, 0);
+      b.bins.reduce((s, bin) => s + Math.max(bin.count, 0), 0) - rowsOk.reduce((s, bin) => s + bin.count, 0);
     if (left > 0) {
       warnings.push(
         `${ctx.metric}/population_ratio: left out ${left} client(s) of branch '${b.branch}' with a missing or non-finite numerator or denominator`,

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StatisticSpec } from '../../../src/config/spec.js';
+import { computeStatistic, STATISTIC_NAMES } from '../../../src/statistics/index.js';
+import { StatisticResultRow } from '../../../src/statistics/results.js';
+import { CTX } from './helpers.js';
+
+const paramsFor = (name: string): StatisticSpec['params'] =>
+  name === 'population_ratio'
+    ? { numerator: 'a', denominator: 'b', num_samples: 500 }
+    : ['bootstrap_mean', 'deciles'].includes(name)
+      ? { num_samples: 500 }
+      : {};
+
+const degenerate = {
+  'one branch empty': {
+    metric: 'm',
+    windowDays: 1,
+    branches: [
+      {
+        branch: 'control',
+        bins: [
+          { y: 1, x: 2, count: 5 },
+          { y: 0, x: 1, count: 5 },
+        ],
+      },
+      { branch: 'treatment', bins: [] },
+    ],
+  },
+  'zero variance': {
+    metric: 'm',
+    windowDays: 1,
+    branches: [
+      { branch: 'control', bins: [{ y: 0, x: 0, count: 10 }] },
+      { branch: 'treatment', bins: [{ y: 0, x: 0, count: 10 }] },
+    ],
+  },
+  'non-finite values': {
+    metric: 'm',
+    windowDays: 1,
+    branches: [
+      {
+        branch: 'control',
+        bins: [
+          { y: Number.NaN, x: 1, count: 3 },
+          { y: Number.POSITIVE_INFINITY, x: 0, count: 2 },
+          { y: 1, x: 1, count: 1 },
+        ],
+      },
+      {
+        branch: 'treatment',
+        bins: [
+          { y: null, x: null, count: 3 },
+          { y: 2, x: Number.NEGATIVE_INFINITY, count: 4 },
+        ],
+      },
+    ],
+  },
+};
+
+describe('computeStatistic', () => {
+  for (const [label, input] of Object.entries(degenerate)) {
+    for (const name of STATISTIC_NAMES) {
+      it(`${name}: ${label} gives finite-or-null rows and no crash`, () => {
+        const { rows, warnings } = computeStatistic(
+          { name, params: paramsFor(name), preTreatments: [] },
+          input,
+          CTX,
+        );
+        for (const r of rows) StatisticResultRow.parse(r);
+        if (
+          label !== 'non-finite values' &&
+          !['count', 'sum', 'kernel_density_estimate', 'empirical_cdf', 'binomial'].includes(name)
+        ) {
+          assert.ok(
+            rows.some((r) => (r.comparison === null ? r.lower === null : r.point === null)) ||
+              rows.every((r) => r.lower === null),
+            'some null bounds',
+          );
+          assert.ok(warnings.length > 0, 'a warning says why');
+        }
+      });
+    }
+  }
+
+  it('is reproducible bit for bit and depends on the seed', () => {
+    const input = {
+      metric: 'm',
+      windowDays: 1,
+      branches: [
+        {
+          branch: 'control',
+          bins: [
+            { y: 1, count: 5 },
+            { y: 3, count: 2 },
+          ],
+        },
+        {
+          branch: 'treatment',
+          bins: [
+            { y: 2, count: 4 },
+            { y: 5, count: 1 },
+          ],
+        },
+      ],
+    };
+    const s = { name: 'bootstrap_mean', params: {}, preTreatments: [] };
+    const a = computeStatistic(s, input, CTX);
+    assert.deepEqual(computeStatistic(s, input, CTX), a);
+    assert.notDeepEqual(computeStatistic(s, input, { ...CTX, seed: 8 }).rows, a.rows);
+    assert.equal(a.rows.length, 2 + 4);
+    assert.deepEqual(
+      a.rows.map((r) => r.statistic),
+      Array(6).fill('mean'),
+    );
+  });
+
+  it('names the statistic, parameter or seed that is wrong', () => {
+    const input = { metric: 'm', windowDays: 1, branches: [] };
+    assert.throws(
+      () => computeStatistic({ name: 'bootstrap', params: {}, preTreatments: [] }, input, CTX),
+      /unknown statistic 'bootstrap'; valid statistics: bootstrap_mean/,
+    );
+    assert.throws(
+      () =>
+        computeStatistic({ name: 'deciles', params: { quantiles: [0.5] }, preTreatments: [] }, input, CTX),
+      /unknown parameter 'quantiles' for statistic 'deciles'; valid parameters: confidence_interval, num_samples/,
+    );
+    assert.throws(
+      () =>
+        computeStatistic(
+          {
+            name: 'linear_model_mean',
+            params: { covariate_adjustment: { period: 'week' } },
+            preTreatments: [],
+          },
+          input,
+          CTX,
+        ),
+      /covariate_adjustment.period/,
+    );
+    assert.throws(
+      () => computeStatistic({ name: 'count', params: {}, preTreatments: [] }, input, { ...CTX, seed: -2 }),
+      /seed/,
+    );
+  });
+
+  it('deciles give parameters 0.1…0.9 with comparisons', () => {
+    const input = {
+      metric: 'm',
+      windowDays: 1,
+      branches: [
+        { branch: 'control', bins: Array.from({ length: 50 }, (_, i) => ({ y: i, count: 2 })) },
+        { branch: 'treatment', bins: Array.from({ length: 50 }, (_, i) => ({ y: i + 10, count: 2 })) },
+      ],
+    };
+    const { rows } = computeStatistic(
+      { name: 'deciles', params: { num_samples: 2000 }, preTreatments: [] },
+      input,
+      CTX,
+    );
+    const params = [...new Set(rows.map((r) => r.parameter))];
+    assert.deepEqual(params, ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9']);
+    const median = rows.find((r) => r.branch === 'control' && r.parameter === '0.5' && r.comparison === null);
+    // numpy's median of 0,0,1,1,…,49,49 is 24.5; the bootstrap mean is close to it.
+    assert.ok(
+      median &&
+        Math.abs((median.point as number) - 24.5) < 1.5 &&
+        (median.lower as number) < 24.5 &&
+        (median.upper as number) > 24.5,
+    );
+    const diff = rows.find(
+      (r) =>
+        r.branch === 'treatment' &&
+        r.parameter === '0.5' &&
+        r.comparison === 'difference' &&
+        r.comparison_to_branch === 'control',
+    );
+    assert.ok(diff && Math.abs((diff.point as number) - 10) < 2);
+  });
+});
