@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { doctorCommand } from './doctor.js';
 import { serverCommand } from './server.js';
+import { statsCommand } from './stats.js';
 import { validateCommand } from './validate.js';
 import { workerCommand } from './worker.js';
 
@@ -9,6 +10,7 @@ import { workerCommand } from './worker.js';
 export const commands: CommandModule<any, any>[] = [
   doctorCommand,
   serverCommand,
+  statsCommand,
   validateCommand,
   workerCommand,
 ];

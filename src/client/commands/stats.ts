@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { StatisticSpec } from '../../config/spec.js';
+import type { StatisticInput, ValueBin } from '../../statistics/inputs.js';
+import { CliError } from '../errors.js';
+
+interface StatsArgs {
+  file: string;
+  statistic: string;
+  param: string[];
+  pre_treatment: string[];
+  seed: number;
+  metric: string;
+}
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** "3" → 3, "true" → true, "null" → null, anything else stays a string. */
+function parseValue(raw: string): Json {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (raw === 'null') return null;
+  if (raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+  return raw;
+}
+
+/** `k=v` pairs (dotted keys nest: covariate_adjustment.period=preenrollment_week). */
+export function parseAssignments(pairs: string[], flag: string): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CliError(`${flag} '${pair}' must look like key=value`, 2);
+    const keys = pair.slice(0, eq).split('.');
+    let target = out;
+    for (const k of keys.slice(0, -1)) {
+      const next = target[k];
+      if (next === undefined || typeof next !== 'object' || next === null || Array.isArray(next))
+        target[k] = {};
+      target = target[k] as Record<string, Json>;
+    }
+    target[keys[keys.length - 1] as string] = parseValue(pair.slice(eq + 1));
+  }
+  return out;
+}
+
+/** `name` or `name:k=v,k=v`. */
+function parsePreTreatment(s: string): StatisticSpec['preTreatments'][number] {
+  const [name, rest] = [s.split(':')[0] as string, s.split(':').slice(1).join(':')];
+  return { name, args: rest ? parseAssignments(rest.split(','), '--pre_treatment') : {} };
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Reads the file with DuckDB and aggregates it to (branch, y[, x], count) bins there. */
+async function readBins(
+  file: string,
+  columns: { y: string; x: string | null },
+): Promise<StatisticInput['branches']> {
+  const ext = extname(file).toLowerCase();
+  const reader =
+    ext === '.csv'
+      ? `read_csv_auto(${sqlString(file)})`
+      : ext === '.parquet'
+        ? `read_parquet(${sqlString(file)})`
+        : null;
+  if (reader === null) throw new CliError(`file '${file}' must end in .csv or .parquet`);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    let present: string[];
+    try {
+      const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${reader}`);
+      present = described.getRowObjectsJS().map((r) => String(r.column_name));
+    } catch (error) {
+      throw new CliError(
+        `cannot read '${file}': ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
+    }
+    const needed = ['branch', columns.y, ...(columns.x ? [columns.x] : [])];
+    for (const c of needed) {
+      if (!present.includes(c)) {
+        throw new CliError(
+          `file '${file}' has no column '${c}'; this statistic needs columns ${needed.join(', ')} (found: ${present.join(', ')})`,
+        );
+      }
+    }
+    const q = (c: string) => `"${c.replaceAll('"', '""')}"`;
+    const x = columns.x ? `, TRY_CAST(${q(columns.x)} AS DOUBLE) AS x` : '';
+    let result: Awaited<ReturnType<typeof connection.runAndReadAll>>;
+    try {
+      result = await connection.runAndReadAll(
+        `SELECT CAST(branch AS VARCHAR) AS branch, CAST(${q(columns.y)} AS DOUBLE) AS y${x}, count(*) AS n
+         FROM ${reader} GROUP BY ALL ORDER BY ALL`,
+      );
+    } catch (error) {
+      throw new CliError(
+        `cannot aggregate '${file}': ${error instanceof Error ? error.message.split('\n')[0] : String(error)} (values must be numbers or booleans)`,
+      );
+    }
+    const byBranch = new Map<string, ValueBin[]>();
+    for (const r of result.getRowObjectsJS()) {
+      const branch = String(r.branch);
+      const bin: ValueBin = { y: num(r.y), count: Number(r.n) };
+      if (columns.x) bin.x = num(r.x);
+      const list = byBranch.get(branch) ?? [];
+      list.push(bin);
+      byBranch.set(branch, list);
+    }
+    return [...byBranch].map(([branch, bins]) => ({ branch, bins }));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export const statsCommand: CommandModule<object, StatsArgs> = {
+  command: 'stats <file>',
+  describe:
+    'Compute one statistic over a CSV/Parquet file of branch,value[,covariate] (or branch,numerator,denominator) rows; prints result rows as JSON',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a .csv or .parquet file' })
+      .option('statistic', {
+        type: 'string',
+        demandOption: true,
+        describe: 'jetstream statistic name, e.g. bootstrap_mean',
+      })
+      .option('param', {
+        type: 'string',
+        requiresArg: true,
+        coerce: (v: string | string[]) => (Array.isArray(v) ? v : [v]),
+        default: [],
+        describe: 'statistic parameter key=value (repeatable; dotted keys nest)',
+      })
+      .option('pre_treatment', {
+        type: 'string',
+        requiresArg: true,
+        coerce: (v: string | string[]) => (Array.isArray(v) ? v : [v]),
+        default: [],
+        describe: 'pre-treatment name[:k=v,…] (repeatable, applied in order)',
+      })
+      .option('seed', { type: 'number', default: 0, describe: 'random seed (same seed, same output)' })
+      .option('metric', {
+        type: 'string',
+        default: 'value',
+        describe: 'metric name written in the rows',
+      }) as never,
+  handler: async (args) => {
+    const { computeStatistic, requiredInput, StatisticConfigError } = await import(
+      '../../statistics/index.js'
+    );
+    const spec: StatisticSpec = {
+      name: args.statistic,
+      params: parseAssignments(args.param, '--param'),
+      preTreatments: args.pre_treatment.map(parsePreTreatment),
+    };
+    if (!existsSync(args.file)) throw new CliError(`file '${args.file}' does not exist`);
+    try {
+      const req = requiredInput(spec);
+      const columns =
+        req.kind === 'ratio'
+          ? { y: 'numerator', x: 'denominator' }
+          : { y: 'value', x: req.kind === 'covariate' ? 'covariate' : null };
+      const branches = await readBins(args.file, columns);
+      const input: StatisticInput = { metric: args.metric, branches, windowDays: 1 };
+      const reference = branches.some((b) => b.branch === 'control')
+        ? 'control'
+        : (branches[0]?.branch ?? null);
+      const { rows, warnings } = computeStatistic(spec, input, {
+        segment: 'all',
+        analysisBasis: 'enrollments',
+        windowIndex: '1',
+        referenceBranch: reference,
+        seed: args.seed,
+      });
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    } catch (error) {
+      if (error instanceof StatisticConfigError || error instanceof RangeError)
+        throw new CliError(error.message);
+      throw error;
+    }
+  },
+};

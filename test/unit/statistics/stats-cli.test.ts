@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { computeStatistic } from '../../../src/statistics/index.js';
+
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/client/cli.ts', 'stats', ...args], {
+    encoding: 'utf8',
+  });
+
+describe('contrail stats', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-stats-'));
+  const csv = join(dir, 'rows.csv');
+  const lines = ['branch,value,covariate'];
+  for (let i = 0; i < 60; i++) lines.push(`${i % 2 ? 'control' : 'treatment'},${(i * 7) % 11},${i % 5}`);
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+
+  it('aggregates the file in DuckDB and prints the same rows as the engine', () => {
+    const out = cli(['--statistic', 'bootstrap_mean', '--param', 'num_samples=500', '--seed', '3', csv]);
+    assert.equal(out.status, 0, out.stderr);
+    const rows = JSON.parse(out.stdout);
+    const bins = (b: string) => {
+      const m = new Map<number, number>();
+      lines.slice(1).forEach((l) => {
+        const [br, v] = l.split(',');
+        if (br === b) m.set(Number(v), (m.get(Number(v)) ?? 0) + 1);
+      });
+      return [...m].map(([y, count]) => ({ y, count }));
+    };
+    const expected = computeStatistic(
+      { name: 'bootstrap_mean', params: { num_samples: 500 }, preTreatments: [] },
+      {
+        metric: 'value',
+        windowDays: 1,
+        branches: [
+          { branch: 'control', bins: bins('control') },
+          { branch: 'treatment', bins: bins('treatment') },
+        ],
+      },
+      { segment: 'all', analysisBasis: 'enrollments', windowIndex: '1', referenceBranch: 'control', seed: 3 },
+    ).rows;
+    assert.deepEqual(rows, expected);
+  });
+
+  it('names a missing column and the ones it needs', () => {
+    const out = cli([
+      '--statistic',
+      'population_ratio',
+      '--param',
+      'numerator=a',
+      '--param',
+      'denominator=b',
+      csv,
+    ]);
+    assert.equal(out.status, 1);
+    assert.match(
+      out.stderr,
+      /no column 'numerator'; this statistic needs columns branch, numerator, denominator \(found: branch, value, covariate\)/,
+    );
+  });
+});
