@@ -49,6 +49,12 @@ export function basesFor(spec: AnalysisSpec, window: AnalysisWindow): AnalysisBa
   return ANALYSIS_BASES.filter((b) => metrics.some((m) => m.analysisBases.includes(b)));
 }
 
+const ROW_BRANCH = 'contrail_row_branch';
+// The submission date of rows that do not carry the experiment, else NULL: "not the enrollment day,
+// or the row knows the experiment" becomes one IS DISTINCT FROM comparison (an OR across both join
+// sides would force a nested-loop join).
+const UNENROLLED_DATE = 'contrail_unenrolled_date';
+
 /** The experiment's branch as a data source row records it (mozanalysis experiments_column_type). */
 function rowBranch(d: SqlDialect, ds: DataSourceSpec, slug: string): string | null {
   const key = d.stringLiteral(slug);
@@ -137,7 +143,11 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
     const expression = d.userSql(fillPlaceholders(m.selectExpression ?? 'NULL', { experiment_slug: slug }));
     return `${expression} AS ${columnName(m.name, 'metric')}`;
   });
-  const branchInRow = rowBranch(d, ds, slug);
+  const rowBranchSql = rowBranch(d, ds, slug);
+  // The row's branch is computed in a subquery over the data source, so the join condition stays
+  // plain comparisons: DuckDB turns a join condition holding the map lookup (a lambda) into a
+  // nested-loop join, 100× slower than the hash join on the client id.
+  const branchInRow = rowBranchSql === null ? null : `ds.${ROW_BRANCH}`;
   const [contradictory, nonEnrolled] = sanityColumns(dsName, ds);
   if (branchInRow !== null) {
     columns.push(`${d.anyTrue(`${branchInRow} != e.branch`)} AS ${contradictory}`);
@@ -146,10 +156,13 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
   // Data from the enrollment day itself counts only if the row already carries the experiment
   // (the client may have sent it before enrolling); tables without an experiments column can't tell.
   const firstDayFilter =
-    branchInRow === null
-      ? ''
-      : `\n    AND (${submissionDate} != e.enrollment_date OR ${branchInRow} IS NOT NULL)`;
+    branchInRow === null ? '' : `\n  AND ds.${UNENROLLED_DATE} IS DISTINCT FROM e.enrollment_date`;
 
+  const from = fromExpression(ctx, ds, appDataset(spec));
+  const dataSourceRelation =
+    rowBranchSql === null
+      ? from
+      : `(\n    SELECT ds.*, ${rowBranchSql} AS ${ROW_BRANCH},\n      CASE WHEN ${rowBranchSql} IS NULL THEN ${submissionDate} END AS ${UNENROLLED_DATE}\n    FROM ${from} ds\n    WHERE ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}\n  )`;
   const destination = {
     dataset: ctx.dataset,
     table: metricsTableName(spec.experiment.slug, basis, input.dataSource, window.period, window.windowIndex),
@@ -175,7 +188,7 @@ SELECT
   ${enrollmentColumns.map((c) => `e.${c}`).join(',\n  ')},
   ${columns.join(',\n  ')}
 FROM enrollments e
-LEFT JOIN ${fromExpression(ctx, ds, appDataset(spec))} ds
+LEFT JOIN ${dataSourceRelation} ds
   ON ds.${id} = e.analysis_id
   AND ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}
   AND ${submissionDate} BETWEEN ${d.addDays(`e.${anchor}`, window.startOffset)} AND ${d.addDays(`e.${anchor}`, window.endOffset)}${firstDayFilter}
