@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { doctorCommand } from './doctor.js';
+import { planCommand } from './plan.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
 import { validateCommand } from './validate.js';
@@ -9,6 +10,7 @@ import { workerCommand } from './worker.js';
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types; the list only needs to hold them.
 export const commands: CommandModule<any, any>[] = [
   doctorCommand,
+  planCommand,
   serverCommand,
   statsCommand,
   validateCommand,

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../../src/client/cli.js';
+
+const experiments = [
+  {
+    slug: 'plan-test',
+    appName: 'firefox_desktop',
+    appId: 'firefox-desktop',
+    branches: [
+      { slug: 'control', ratio: 1 },
+      { slug: 'treatment', ratio: 1 },
+    ],
+    startDate: '2024-01-01',
+    endDate: '2024-02-15',
+    proposedEnrollment: 7,
+  },
+];
+
+describe('contrail plan', () => {
+  it('writes one file per destination table for the analysis of a date', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
+    const file = join(dir, 'experiments.json');
+    await writeFile(file, JSON.stringify(experiments));
+    const out = join(dir, 'sql');
+    const code = await main([
+      'plan',
+      '--experiment-slug',
+      'plan-test',
+      '--date',
+      '2024-01-14',
+      '--sql_output_dir',
+      out,
+      '--config_repos',
+      '/work/shared/fixtures/metric-hub',
+      '--experiments-file',
+      file,
+    ]);
+    assert.equal(code, 0);
+    const files = (await readdir(out)).sort();
+    assert.ok(files.includes('enrollments_plan_test.sql'));
+    assert.ok(files.includes('plan_test_enrollments_clients_daily_week_1.sql'));
+    assert.ok(files.includes('statistic_inputs_plan_test_exposures_clients_daily_day_7.sql'));
+    const sql = await readFile(join(out, 'plan_test_exposures_clients_daily_week_1.sql'), 'utf8');
+    assert.match(sql, /^-- contrail: metrics per client/);
+    assert.match(sql, /e\.exposure_date \+ 6/);
+  });
+
+  it('names the unknown experiment and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
+    const file = join(dir, 'experiments.json');
+    await writeFile(file, JSON.stringify(experiments));
+    const code = await main([
+      'plan',
+      '--experiment_slug',
+      'nope',
+      '--date',
+      '2024-01-14',
+      '--experiments_file',
+      file,
+    ]);
+    assert.equal(code, 1);
+  });
+
+  it('rejects a bad date as a usage error', async () => {
+    assert.equal(await main(['plan', '--experiment_slug', 'plan-test', '--date', '2024-02-30']), 2);
+  });
+});
