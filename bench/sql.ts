@@ -179,10 +179,7 @@ for (const q of inputQueries) {
 }
 const [[binCount]] = await timed('', () =>
   warehouse.query<{ bins: number }>(
-    inputQueries
-      .map((q) => `SELECT count(*) AS bins FROM contrail.${q.destination.table}`)
-      .join(' UNION ALL ')
-      .replace(/^/, 'SELECT sum(bins) AS bins FROM (') + ')',
+    `SELECT sum(bins) AS bins FROM (${inputQueries.map((q) => `SELECT count(*) AS bins FROM contrail.${q.destination.table}`).join(' UNION ALL ')})`,
   ),
 );
 
