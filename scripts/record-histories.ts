@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startDevServer } from '../src/client/dev-server.js';
-import { currentToolVersion } from '../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../src/warehouse/duckdb.js';
 import { connectWorker, createContrailWorker } from '../src/worker.js';
+import { testDeps } from '../test/helpers/deps.js';
 
 const outDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 const taskQueue = 'record-histories';
@@ -42,7 +42,7 @@ try {
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    deps: { warehouse: async () => warehouse, toolVersion: currentToolVersion() },
+    deps: testDeps(warehouse),
   });
   await worker.runUntil(async () => {
     for (const scenario of scenarios) {

@@ -13,6 +13,12 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSe
     temporalAddress: env.TEMPORAL_ADDRESS || null,
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CONTRAIL_TASK_QUEUE || 'contrail',
-    temporalUiUrl: env.TEMPORAL_UI_URL || null,
+    temporalUiUrl: env.TEMPORAL_UI_URL || localUiUrl(env.TEMPORAL_ADDRESS),
   };
+}
+
+/** `contrail server` (like `temporal server start-dev`) serves the UI on the gRPC port + 1000. */
+function localUiUrl(address: string | undefined): string | null {
+  const match = /^(localhost|127\.0\.0\.1):(\d+)$/.exec(address ?? '');
+  return match ? `http://${match[1]}:${Number(match[2]) + 1000}` : null;
 }

@@ -1,3 +1,4 @@
+import type { ExperimentSource } from '../experiments/source.js';
 import type { ToolVersion } from '../versions/tool-version.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -9,4 +10,11 @@ export interface ActivityDeps {
   /** The warehouse, opened on first use (one per worker process). */
   warehouse: () => Promise<Warehouse>;
   toolVersion: ToolVersion;
+  /** Config repos (directories or git repos), merged in order. */
+  configRepos: string[];
+  experiments: ExperimentSource;
+  /** Directory for JSON exports; null = no exports. */
+  exportDir: string | null;
+  /** Wall clock, injectable for tests. */
+  now: () => Date;
 }

@@ -10,6 +10,7 @@ import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import { runCli } from '../helpers/cli.js';
+import { testDeps } from '../helpers/deps.js';
 import { devServerPids } from '../helpers/processes.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
@@ -30,7 +31,7 @@ describe('a real workflow through the real server and worker', () => {
       connection: temporal.nativeConnection,
       namespace: 'default',
       taskQueue: temporal.taskQueue,
-      deps: { warehouse: async () => warehouse, toolVersion: currentToolVersion() },
+      deps: testDeps(warehouse),
     });
     const report: HealthReport = await worker.runUntil(
       temporal.client.workflow.execute('healthCheck', {

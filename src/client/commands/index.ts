@@ -1,6 +1,11 @@
 import type { CommandModule } from 'yargs';
+import { backfillCommand } from './backfill.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
+import { previewCommand } from './preview.js';
+import { rerunCommand } from './rerun.js';
+import { runCommand } from './run.js';
+import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
 import { validateCommand } from './validate.js';
@@ -9,8 +14,13 @@ import { workerCommand } from './worker.js';
 // Each command lives in its own module; add it to this list (alphabetical).
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types; the list only needs to hold them.
 export const commands: CommandModule<any, any>[] = [
+  backfillCommand,
   doctorCommand,
   planCommand,
+  previewCommand,
+  rerunCommand,
+  runCommand,
+  scheduleCommand,
   serverCommand,
   statsCommand,
   validateCommand,

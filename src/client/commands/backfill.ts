@@ -1,0 +1,63 @@
+import type { CommandModule } from 'yargs';
+import type { BackfillResult } from '../../workflows/backfill.js';
+import { workflowIds } from '../../workflows/ids.js';
+import { BackfillInput } from '../../workflows/inputs.js';
+import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+import { describeBackfill } from './run.js';
+
+interface BackfillArgs extends CommonArgs {
+  start_date: string;
+  end_date: string;
+  experiment_slug: string[];
+  concurrency: number;
+}
+
+export const backfillCommand: CommandModule<object, BackfillArgs> = {
+  command: 'backfill',
+  describe: 'Analyse experiments over a date range (resumable; bounded concurrency)',
+  builder: (y) =>
+    commonOptions(y)
+      .option('start_date', {
+        alias: 'start-date',
+        type: 'string',
+        demandOption: true,
+        describe: 'First date (YYYY-MM-DD)',
+      })
+      .option('end_date', {
+        alias: 'end-date',
+        type: 'string',
+        demandOption: true,
+        describe: 'Last date (YYYY-MM-DD)',
+      })
+      .option('experiment_slug', {
+        alias: 'experiment-slug',
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'Experiments to backfill',
+      })
+      .option('concurrency', { type: 'number', default: 3, describe: 'Experiment-days analysed at once' }),
+  handler: async (args) => {
+    const input = checkedInput(
+      BackfillInput,
+      {
+        slugs: args.experiment_slug,
+        startDate: args.start_date,
+        endDate: args.end_date,
+        concurrency: args.concurrency,
+        dataset: args.dataset_id ?? 'contrail',
+        periods: args.analysis_periods ?? null,
+        lenient: args.lenient,
+      },
+      'backfill',
+    );
+    await runWorkflowCommand({
+      workflowType: 'backfill',
+      workflowId: workflowIds.backfill(input.slugs, input.startDate, input.endDate),
+      input,
+      summary: `backfill of ${input.slugs.join(', ')} from ${input.startDate} to ${input.endDate}`,
+      args,
+      describe: (r) => describeBackfill(r as BackfillResult),
+    });
+  },
+};

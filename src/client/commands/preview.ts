@@ -1,0 +1,101 @@
+import type { CommandModule } from 'yargs';
+import { workflowIds } from '../../workflows/ids.js';
+import { PreviewInput } from '../../workflows/inputs.js';
+import type { PreviewResult } from '../../workflows/preview.js';
+import {
+  type CommonArgs,
+  checkedInput,
+  commonOptions,
+  readConfigFile,
+  runWorkflowCommand,
+} from '../workflow-command.js';
+
+interface PreviewArgs extends CommonArgs {
+  experiment_slug: string;
+  start_date?: string;
+  end_date?: string;
+  sample_size: number;
+  generate_population: boolean;
+}
+
+function describePreview(p: PreviewResult): string {
+  const lines = [
+    `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
+    `  contrail ${p.pin.toolVersion} (${p.pin.buildId}), config ${p.pin.configCommit ?? 'working tree'}`,
+  ];
+  for (const day of p.days) {
+    if (day.status === 'nothing-due') {
+      lines.push(`  ${day.date}: nothing due (${day.reason ?? 'no window completes'})`);
+      continue;
+    }
+    for (const s of day.statistics) {
+      const srm = s.sampleRatioMismatch
+        ? `; sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
+        : '';
+      lines.push(`  ${day.date}: ${s.table} (${s.rows} rows${srm})`);
+    }
+  }
+  if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
+  return lines.join('\n');
+}
+
+export const previewCommand: CommandModule<object, PreviewArgs> = {
+  command: 'preview',
+  describe: 'Preview an analysis on a small sample over a few days, before a config is merged',
+  builder: (y) =>
+    commonOptions(y)
+      .option('experiment_slug', { alias: ['experiment-slug', 'slug'], type: 'string', demandOption: true })
+      .option('config_file', {
+        alias: 'config-file',
+        type: 'string',
+        describe: 'Custom experiment config (TOML) to preview instead of the repo one',
+      })
+      .option('start_date', {
+        alias: 'start-date',
+        type: 'string',
+        describe: 'First date (default: 2 days before the end)',
+      })
+      .option('end_date', {
+        alias: 'end-date',
+        type: 'string',
+        describe: 'Last date (default: the last date with something due)',
+      })
+      .option('sample_size', {
+        alias: ['sample-size', 'population-sample-size'],
+        type: 'number',
+        default: 1,
+        describe: 'Percent of clients to analyse (sample_id < N)',
+      })
+      .option('generate_population', {
+        alias: 'generate-population',
+        type: 'boolean',
+        default: false,
+        describe: 'Analyse a random population instead of real enrollments (experiments not launched yet)',
+      }),
+  handler: async (args) => {
+    const configOverride = await readConfigFile(args.config_file);
+    const input = checkedInput(
+      PreviewInput,
+      {
+        slug: args.experiment_slug,
+        configOverride,
+        startDate: args.start_date ?? null,
+        endDate: args.end_date ?? null,
+        ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
+        sampleSize: args.sample_size,
+        generatePopulation: args.generate_population,
+        lenient: args.lenient,
+        ...(args.dataset_id ? { dataset: args.dataset_id } : {}),
+      },
+      'preview',
+    );
+    await runWorkflowCommand({
+      workflowType: 'preview',
+      workflowId: workflowIds.preview(input.slug),
+      input,
+      summary: `preview of ${input.slug}`,
+      args,
+      describe: (r) => describePreview(r as PreviewResult),
+    });
+  },
+};

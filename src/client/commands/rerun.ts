@@ -1,0 +1,54 @@
+import type { CommandModule } from 'yargs';
+import { workflowIds } from '../../workflows/ids.js';
+import { RerunInput } from '../../workflows/inputs.js';
+import type { RerunResult } from '../../workflows/rerun.js';
+import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+
+interface RerunArgs extends CommonArgs {
+  experiment_slug: string;
+  recreate_enrollments: boolean;
+  concurrency: number;
+}
+
+export const rerunCommand: CommandModule<object, RerunArgs> = {
+  command: 'rerun',
+  describe: "Drop an experiment's results and recompute every date from its start on the latest tooling",
+  builder: (y) =>
+    commonOptions(y)
+      .option('experiment_slug', { alias: 'experiment-slug', type: 'string', demandOption: true })
+      .option('recreate_enrollments', {
+        alias: 'recreate-enrollments',
+        type: 'boolean',
+        default: false,
+        describe: 'Recreate the enrollments table too',
+      })
+      .option('concurrency', { type: 'number', default: 3, describe: 'Dates analysed at once' }),
+  handler: async (args) => {
+    const input = checkedInput(
+      RerunInput,
+      {
+        slug: args.experiment_slug,
+        dataset: args.dataset_id ?? 'contrail',
+        periods: args.analysis_periods ?? null,
+        lenient: args.lenient,
+        recreateEnrollments: args.recreate_enrollments,
+        concurrency: args.concurrency,
+      },
+      'rerun',
+    );
+    await runWorkflowCommand({
+      workflowType: 'rerun',
+      workflowId: workflowIds.rerun(input.slug),
+      input,
+      summary: `rerun of ${input.slug}`,
+      args,
+      describe: (r) => {
+        const x = r as RerunResult;
+        return [
+          `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
+          ...x.failed.map((f) => `  FAIL  ${f.date}: ${f.errorType}: ${f.message}`),
+        ].join('\n');
+      },
+    });
+  },
+};

@@ -1,0 +1,147 @@
+import type { Client } from '@temporalio/client';
+import type { Argv, CommandModule } from 'yargs';
+import { runtimeSettings } from '../../settings.js';
+import { DAILY_SCHEDULE_ID } from '../../workflows/ids.js';
+import { DailyAnalysisInput } from '../../workflows/inputs.js';
+import { connectClient } from '../connect.js';
+import { CliError } from '../errors.js';
+import { checkedInput } from '../workflow-command.js';
+
+interface ScheduleArgs {
+  action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
+  hour: number;
+  minute: number;
+  dataset_id: string;
+  concurrency: number;
+  note?: string;
+}
+
+const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
+
+/**
+ * The Temporal Schedule that runs `dailyAnalysis` every day (04:00 UTC by default) for the
+ * day before. `create` is idempotent: a second create updates the one schedule.
+ */
+async function createSchedule(client: Client, taskQueue: string, args: ScheduleArgs): Promise<string> {
+  const input = checkedInput(
+    DailyAnalysisInput,
+    { dataset: args.dataset_id, concurrency: args.concurrency },
+    'dailyAnalysis',
+  );
+  const spec = { calendars: [{ hour: args.hour, minute: args.minute }], timezone: 'UTC' };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'dailyAnalysis',
+    args: [input],
+    taskQueue,
+    workflowId: 'daily',
+    staticSummary: 'daily analysis of every eligible experiment',
+  };
+  const { ScheduleAlreadyRunning } = await import('@temporalio/client');
+  try {
+    await client.schedule.create({
+      scheduleId: DAILY_SCHEDULE_ID,
+      spec,
+      action,
+      // A missed run (server down) is caught up within a day; runs never overlap.
+      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+      state: { note: args.note ?? 'created by contrail schedule create' },
+    });
+    return `created schedule ${DAILY_SCHEDULE_ID}: dailyAnalysis every day at ${pad(args.hour)}:${pad(args.minute)} UTC`;
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule.getHandle(DAILY_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
+    return `schedule ${DAILY_SCHEDULE_ID} exists; updated it: dailyAnalysis every day at ${pad(args.hour)}:${pad(args.minute)} UTC`;
+  }
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+async function describeSchedule(client: Client): Promise<string> {
+  const d = await client.schedule.getHandle(DAILY_SCHEDULE_ID).describe();
+  const lines = [
+    `schedule ${d.scheduleId}: ${d.state.paused ? 'PAUSED' : 'active'}${d.state.note ? ` (${d.state.note})` : ''}`,
+    `  runs: ${d.spec.calendars?.map((c) => JSON.stringify(c)).join(', ') ?? '(none)'}`,
+    `  next: ${
+      d.info.nextActionTimes
+        .slice(0, 3)
+        .map((t) => t.toISOString())
+        .join(', ') || '(none)'
+    }`,
+    `  recent: ${
+      d.info.recentActions
+        .slice(-3)
+        .map((a) => `${a.takenAt.toISOString()} ${a.action.workflow.workflowId}`)
+        .join(', ') || '(none)'
+    }`,
+  ];
+  return lines.join('\n');
+}
+
+export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
+  command: 'schedule <action>',
+  describe: 'Manage the Temporal Schedule of the daily analysis (needs TEMPORAL_ADDRESS)',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { choices: ACTIONS, describe: 'What to do with the schedule' })
+      .option('hour', { type: 'number', default: 4, describe: 'UTC hour of the daily run (create)' })
+      .option('minute', { type: 'number', default: 0, describe: 'Minute of the daily run (create)' })
+      .option('dataset_id', { alias: 'dataset-id', type: 'string', default: 'contrail' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'Experiments analysed at once' })
+      .option('note', { type: 'string', describe: 'Note shown with the schedule (create, pause, unpause)' })
+      .check((a) => {
+        if (!Number.isInteger(a.hour) || a.hour < 0 || a.hour > 23)
+          throw new Error('--hour: a whole number 0–23');
+        if (!Number.isInteger(a.minute) || a.minute < 0 || a.minute > 59)
+          throw new Error('--minute: a whole number 0–59');
+        return true;
+      }) as unknown as Argv<ScheduleArgs>,
+  handler: async (args) => {
+    const settings = runtimeSettings();
+    if (!settings.temporalAddress) {
+      throw new CliError(
+        'schedules live on a running Temporal: start `contrail server` and set TEMPORAL_ADDRESS',
+      );
+    }
+    const client = await connectClient(settings.temporalAddress, settings.namespace);
+    const { ScheduleNotFoundError } = await import('@temporalio/client');
+    try {
+      const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
+      let message: string;
+      switch (args.action) {
+        case 'create':
+          message = await createSchedule(client, settings.taskQueue, args);
+          break;
+        case 'describe':
+          message = await describeSchedule(client);
+          break;
+        case 'pause':
+          await handle.pause(args.note ?? 'paused by contrail schedule pause');
+          message = `paused ${DAILY_SCHEDULE_ID}`;
+          break;
+        case 'unpause':
+          await handle.unpause(args.note ?? 'unpaused by contrail schedule unpause');
+          message = `unpaused ${DAILY_SCHEDULE_ID}`;
+          break;
+        case 'trigger':
+          await handle.trigger('SKIP');
+          message = `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run starts now`;
+          break;
+        case 'delete':
+          await handle.delete();
+          message = `deleted ${DAILY_SCHEDULE_ID}`;
+          break;
+      }
+      process.stdout.write(`${message}\n`);
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) {
+        throw new CliError(
+          `no schedule ${DAILY_SCHEDULE_ID} on ${settings.temporalAddress}: run \`contrail schedule create\``,
+        );
+      }
+      throw error;
+    } finally {
+      await client.connection.close();
+    }
+  },
+};

@@ -1,0 +1,159 @@
+import type {
+  AnalysisTarget,
+  AnalysisWindowRef,
+  Pin,
+  StatisticsSummary,
+  TableSummary,
+} from '../activities/types.js';
+import {
+  boundedAll,
+  describeFailure,
+  quick,
+  setSearchAttributes,
+  trackProgress,
+  validated,
+  warehouseJobs,
+} from './common.js';
+import { AnalyzeExperimentInput } from './inputs.js';
+
+export interface AnalysisResult {
+  slug: string;
+  date: string;
+  status: 'analyzed' | 'nothing-due';
+  /** Why nothing was due (e.g. enrollment still running). */
+  reason: string | null;
+  pin: Pin;
+  enrollments: (TableSummary & { created: boolean }) | null;
+  metricsTables: string[];
+  statistics: StatisticsSummary[];
+  views: string[];
+}
+
+const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
+
+/**
+ * One experiment, one date: the windows that complete on that date. Enrollments (once), then
+ * every window's metrics, then every window's statistics (they read pre-enrollment metrics as
+ * covariates), then publish. A failure is logged to the dataset's logs table and fails the run.
+ */
+export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<AnalysisResult> {
+  const input = validated(AnalyzeExperimentInput, raw, 'analyzeExperiment');
+  const progress = trackProgress({
+    workflow: 'analyzeExperiment',
+    stage: 'resolving versions',
+    total: 0,
+    done: 0,
+    failed: 0,
+    current: [],
+  });
+  let stage = 'resolveVersions';
+  const pin = input.pin ?? (await quick.resolveVersions({ slug: input.slug }));
+  setSearchAttributes({
+    slug: input.slug,
+    toolVersion: pin.toolVersion,
+    configCommit: pin.configCommit,
+    stage,
+  });
+  const target: AnalysisTarget = {
+    slug: input.slug,
+    dataset: input.dataset,
+    pin,
+    configOverride: input.configOverride,
+    sampleSize: input.sampleSize,
+    periods: input.periods,
+    lenient: input.lenient,
+  };
+  const enter = (next: string, label: string) => {
+    stage = next;
+    setSearchAttributes({ stage: next });
+    progress({ stage: label });
+  };
+
+  try {
+    enter('plan', 'planning');
+    const due = await quick.planDay({ target, date: input.date });
+    if (!due.enrollmentsDue && due.windows.length === 0) {
+      enter('done', 'nothing due');
+      return {
+        slug: input.slug,
+        date: input.date,
+        status: 'nothing-due',
+        reason: due.reason,
+        pin,
+        enrollments: null,
+        metricsTables: [],
+        statistics: [],
+        views: [],
+      };
+    }
+    progress({ total: due.windows.length * 2 + 2 });
+
+    enter('enrollments', 'enrollments');
+    const enrollments = input.generatePopulation
+      ? { ...(await warehouseJobs.buildPopulationSample({ target, date: input.date })), created: true }
+      : await warehouseJobs.computeEnrollments({
+          target,
+          date: input.date,
+          recreate: input.recreateEnrollments,
+        });
+    progress({ done: 1 });
+
+    enter('metrics', 'metrics');
+    const metricsTables: string[] = [];
+    await all(due.windows, async (window) => {
+      const tables = await warehouseJobs.computeMetrics({ target, date: input.date, window });
+      metricsTables.push(...tables.map((t) => t.table));
+    });
+
+    enter('statistics', 'statistics');
+    const statistics: StatisticsSummary[] = [];
+    await all(due.windows, async (window) => {
+      statistics.push(await warehouseJobs.computeStatistics({ target, date: input.date, window }));
+    });
+
+    enter('publish', 'publishing');
+    const published = await warehouseJobs.publish({ target });
+    enter('done', 'done');
+    progress({ done: due.windows.length * 2 + 2, current: [] });
+    return {
+      slug: input.slug,
+      date: input.date,
+      status: 'analyzed',
+      reason: null,
+      pin,
+      enrollments,
+      metricsTables: metricsTables.sort(),
+      statistics: statistics.sort((a, b) => a.table.localeCompare(b.table)),
+      views: published.views,
+    };
+  } catch (error) {
+    const failure = describeFailure(error);
+    progress({ failed: 1 });
+    await quick.recordError({
+      dataset: input.dataset,
+      error: { slug: input.slug, date: input.date, stage, message: failure.message, errorType: failure.type },
+    });
+    throw error;
+  }
+
+  /** Windows run side by side; the first failure fails the analysis once all have settled. */
+  async function all(
+    windows: AnalysisWindowRef[],
+    fn: (w: AnalysisWindowRef) => Promise<void>,
+  ): Promise<void> {
+    const running = new Set<string>();
+    const results = await boundedAll(windows, 4, async (window) => {
+      running.add(windowName(window));
+      progress({ current: [...running] });
+      try {
+        await fn(window);
+      } finally {
+        running.delete(windowName(window));
+        const p = progress({ current: [...running] });
+        progress({ done: p.done + 1 });
+      }
+    });
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}

@@ -1,0 +1,86 @@
+import { continueAsNew, executeChild } from '@temporalio/workflow';
+import type { AnalysisResult } from './analyze.js';
+import {
+  boundedAll,
+  dateRange,
+  describeFailure,
+  setSearchAttributes,
+  trackProgress,
+  validated,
+} from './common.js';
+import { workflowIds } from './ids.js';
+import { BackfillInput } from './inputs.js';
+
+export interface BackfillResult {
+  total: number;
+  analyzed: number;
+  nothingDue: number;
+  failed: { slug: string; date: string; errorType: string; message: string }[];
+}
+
+interface Carried {
+  offset: number;
+  result: BackfillResult;
+}
+
+/**
+ * Experiments × dates, each experiment-day an analyzeExperiment child (id
+ * `analysis/<slug>/<date>`), at most `concurrency` at once, in date order. Temporal keeps the
+ * children it already started in the history, so a restarted worker resumes without
+ * repeating them; long ranges continue as new every `continueAsNewAfter` children.
+ */
+export async function backfill(raw: BackfillInput, carried: Carried | null = null): Promise<BackfillResult> {
+  const input = validated(BackfillInput, raw, 'backfill');
+  const items = dateRange(input.startDate, input.endDate).flatMap((date) =>
+    input.slugs.map((slug) => ({ slug, date })),
+  );
+  const offset = carried?.offset ?? 0;
+  const result: BackfillResult = carried?.result ?? {
+    total: items.length,
+    analyzed: 0,
+    nothingDue: 0,
+    failed: [],
+  };
+  const batch = items.slice(offset, offset + input.continueAsNewAfter);
+
+  setSearchAttributes({ slug: input.slugs.length === 1 ? input.slugs[0] : undefined, stage: 'backfill' });
+  const running = new Set<string>();
+  const progress = trackProgress({
+    workflow: 'backfill',
+    stage: 'analysing',
+    total: items.length,
+    done: offset,
+    failed: result.failed.length,
+    current: [],
+  });
+  let done = offset;
+  await boundedAll(batch, input.concurrency, async ({ slug, date }) => {
+    const label = `${slug} ${date}`;
+    running.add(label);
+    progress({ current: [...running] });
+    try {
+      const analysis = (await executeChild('analyzeExperiment', {
+        workflowId: workflowIds.analysis(slug, date, input.dataset),
+        args: [{ slug, date, dataset: input.dataset, periods: input.periods, lenient: input.lenient }],
+        staticSummary: `analysis of ${slug} on ${date}`,
+      })) as AnalysisResult;
+      if (analysis.status === 'analyzed') result.analyzed++;
+      else result.nothingDue++;
+    } catch (error) {
+      const failure = describeFailure(error);
+      result.failed.push({ slug, date, errorType: failure.type, message: failure.message });
+    } finally {
+      running.delete(label);
+      done++;
+      progress({ done, failed: result.failed.length, current: [...running] });
+    }
+  });
+
+  const nextOffset = offset + batch.length;
+  if (nextOffset < items.length) {
+    await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result });
+  }
+  progress({ stage: 'done' });
+  setSearchAttributes({ stage: 'done' });
+  return result;
+}

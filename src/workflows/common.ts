@@ -1,0 +1,145 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { AnalysisActivities } from '../activities/types.js';
+import { parseInput } from './inputs.js';
+import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
+
+/** Failure types that retrying cannot fix: the config (or the input) must change. */
+export const PERMANENT_FAILURES = ['ConfigError', 'UnknownExperiment', 'MetricSqlError', 'InvalidInput'];
+
+/** Quick activities: no warehouse job of their own. */
+export const quick = proxyActivities<AnalysisActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: PERMANENT_FAILURES,
+  },
+});
+
+/**
+ * Activities that run warehouse jobs: they heartbeat while a job runs, so a dead worker is
+ * noticed within the heartbeat timeout and the (idempotent) activity runs again elsewhere.
+ */
+export const warehouseJobs = proxyActivities<AnalysisActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: PERMANENT_FAILURES,
+  },
+});
+
+/** What every contrail workflow answers to the `progress` query (CLI progress bars, the Web UI). */
+export interface Progress {
+  workflow: string;
+  stage: string;
+  /** Units of work (windows, experiments, experiment-days) and how many are finished. */
+  total: number;
+  done: number;
+  failed: number;
+  /** What is running now, e.g. `week 1` or `my-experiment 2024-01-03`. */
+  current: string[];
+}
+export const progressQuery = defineQuery<Progress>('progress');
+
+/** Installs the progress query and returns a function that updates it (and the UI details line). */
+export function trackProgress(initial: Progress): (update: Partial<Progress>) => Progress {
+  const progress: Progress = { ...initial };
+  setHandler(progressQuery, () => progress);
+  return (update) => {
+    Object.assign(progress, update);
+    setCurrentDetails(
+      `**${progress.stage}** — ${progress.done}/${progress.total} done${progress.failed ? `, ${progress.failed} failed` : ''}${
+        progress.current.length ? `; running: ${progress.current.join(', ')}` : ''
+      }`,
+    );
+    return progress;
+  };
+}
+
+export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {
+  try {
+    return parseInput(schema, raw, workflow);
+  } catch (error) {
+    // A plain Error would fail the workflow task and retry forever; bad input fails the run.
+    throw ApplicationFailure.nonRetryable(
+      error instanceof Error ? error.message : String(error),
+      'InvalidInput',
+    );
+  }
+}
+
+export function setSearchAttributes(values: {
+  slug?: string;
+  toolVersion?: string;
+  configCommit?: string | null;
+  stage?: string;
+}): void {
+  const pairs = [];
+  if (values.slug !== undefined) pairs.push({ key: EXPERIMENT, value: values.slug });
+  if (values.toolVersion !== undefined) pairs.push({ key: TOOL_VERSION, value: values.toolVersion });
+  if (values.configCommit) pairs.push({ key: CONFIG_COMMIT, value: values.configCommit });
+  if (values.stage !== undefined) pairs.push({ key: STAGE, value: values.stage });
+  upsertSearchAttributes(pairs);
+}
+
+/** The innermost failure of an activity or child workflow: its message and type. */
+export function describeFailure(error: unknown): { message: string; type: string } {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
+    if (!current.cause) break;
+    current = current.cause;
+  }
+  if (current instanceof ApplicationFailure)
+    return { message: current.message, type: current.type ?? 'Error' };
+  if (current instanceof Error) return { message: current.message, type: current.name };
+  return { message: String(current), type: 'Error' };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, in order of start; never rejects. */
+export async function boundedAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await fn(items[index] as T, index) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/** Dates from `start` to `end` inclusive (YYYY-MM-DD, UTC). */
+export function dateRange(start: string, end: string): string[] {
+  const dates: string[] = [];
+  for (let t = Date.parse(`${start}T00:00:00Z`); t <= Date.parse(`${end}T00:00:00Z`); t += 86_400_000) {
+    dates.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return dates;
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { AnalysisPeriod } from '../config/spec.js';
+import { IsoDate } from '../experiments/experiment.js';
+
+/**
+ * Workflow inputs: one JSON object each, validated here, with documented defaults, so that
+ * `temporal workflow start --type preview --input '{"slug": "…"}'` and the Web UI work.
+ * Used by the workflows and by the CLI (which validates before starting anything).
+ */
+
+const Slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'an experiment slug: letters, digits, _ . -');
+const Dataset = z.string().regex(/^[A-Za-z0-9_]+$/, 'a dataset name: letters, digits and underscores');
+
+/** Shared by every analysis: where results go and how configs are read. */
+const AnalysisOptions = {
+  /** Dataset (schema) for result tables. Default `contrail`. */
+  dataset: Dataset.default('contrail'),
+  /** Restrict to these analysis periods (jetstream names). Default: every period the config lists. */
+  periods: z.array(AnalysisPeriod).nullable().default(null),
+  /** Unknown config keys become warnings instead of errors. Default false. */
+  lenient: z.boolean().default(false),
+};
+
+export const AnalyzeExperimentInput = z
+  .object({
+    slug: Slug,
+    /** The analysis date (YYYY-MM-DD): the windows that complete on it are computed. */
+    date: IsoDate,
+    ...AnalysisOptions,
+    /** A custom experiment config (TOML text) used instead of the config repo's. */
+    configOverride: z.string().nullable().default(null),
+    /** Percent of clients (sample_id < N). Default: everyone (or the config's sample_size). */
+    sampleSize: z.number().int().min(1).max(100).nullable().default(null),
+    /** Recreate enrollments even if the table exists (rerun). Default false. */
+    recreateEnrollments: z.boolean().default(false),
+    /** Use a random population instead of real enrollments (preview). Default false. */
+    generatePopulation: z.boolean().default(false),
+    /** Set by a parent that already resolved the pin; resolved here when absent. */
+    pin: z
+      .object({
+        toolVersion: z.string(),
+        buildId: z.string(),
+        configCommit: z.string().nullable(),
+        resolvedAt: z.string(),
+      })
+      .nullable()
+      .default(null),
+  })
+  .strict();
+export type AnalyzeExperimentInput = z.input<typeof AnalyzeExperimentInput>;
+
+export const DailyAnalysisInput = z
+  .object({
+    /** Date to analyse. Default: the day before the scheduled (or actual) start time. */
+    date: IsoDate.nullable().default(null),
+    /** Experiments analysed at once. Default 4. */
+    concurrency: z.number().int().min(1).max(100).default(4),
+    dataset: Dataset.default('contrail'),
+  })
+  .strict();
+export type DailyAnalysisInput = z.input<typeof DailyAnalysisInput>;
+
+export const BackfillInput = z
+  .object({
+    slugs: z.array(Slug).min(1),
+    startDate: IsoDate,
+    endDate: IsoDate,
+    /** Analyses (experiment-days) run at once. Default 3. */
+    concurrency: z.number().int().min(1).max(100).default(3),
+    ...AnalysisOptions,
+    /** Children per run before continuing as new (keeps the history small). Default 200. */
+    continueAsNewAfter: z.number().int().min(1).default(200),
+  })
+  .strict()
+  .refine((v) => v.startDate <= v.endDate, {
+    message: 'startDate must not be after endDate',
+    path: ['endDate'],
+  });
+export type BackfillInput = z.input<typeof BackfillInput>;
+
+export const RerunInput = z
+  .object({
+    slug: Slug,
+    ...AnalysisOptions,
+    /** Recreate the enrollments table too (moves the anchor). Default false. */
+    recreateEnrollments: z.boolean().default(false),
+    /** Analyses run at once. Default 3. */
+    concurrency: z.number().int().min(1).max(100).default(3),
+  })
+  .strict();
+export type RerunInput = z.input<typeof RerunInput>;
+
+export const PreviewInput = z
+  .object({
+    slug: Slug,
+    /** A custom experiment config (TOML text) to preview instead of the config repo's. */
+    configOverride: z.string().nullable().default(null),
+    /** First and last analysis dates. Default: the last 3 days with something due. */
+    startDate: IsoDate.nullable().default(null),
+    endDate: IsoDate.nullable().default(null),
+    /** Periods to compute. Default: day and week. */
+    periods: z.array(AnalysisPeriod).default(['day', 'week']),
+    /** Percent of clients (sample_id < N). Default 1, as jetstream's preview. */
+    sampleSize: z.number().int().min(1).max(100).default(1),
+    /** Use a random population when the experiment has no enrollments yet. Default false. */
+    generatePopulation: z.boolean().default(false),
+    /** Dataset for preview tables; they expire after `expirationDays`. Default contrail_preview. */
+    dataset: Dataset.default('contrail_preview'),
+    expirationDays: z.number().int().min(1).max(365).default(7),
+    lenient: z.boolean().default(false),
+  })
+  .strict();
+export type PreviewInput = z.input<typeof PreviewInput>;
+
+/** Parses a workflow input; a clear message naming the field when it is wrong. */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {
+  const result = schema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+  throw new InvalidWorkflowInput(`invalid ${workflow} input: ${problems.join('; ')}`);
+}
+
+export class InvalidWorkflowInput extends Error {
+  override name = 'InvalidWorkflowInput';
+}

@@ -1,0 +1,116 @@
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { DatasetActivities } from '../activities/datasets.js';
+import type { AnalysisTarget, Pin, StatisticsSummary } from '../activities/types.js';
+import type { AnalysisResult } from './analyze.js';
+import {
+  addDays,
+  dateRange,
+  quick,
+  setSearchAttributes,
+  trackProgress,
+  validated,
+  warehouseJobs,
+} from './common.js';
+import { workflowIds } from './ids.js';
+import { PreviewInput } from './inputs.js';
+
+export interface PreviewResult {
+  slug: string;
+  dataset: string;
+  startDate: string;
+  endDate: string;
+  sampleSize: number;
+  pin: Pin;
+  /** Per analysed date: what was computed. */
+  days: {
+    date: string;
+    status: AnalysisResult['status'];
+    reason: string | null;
+    statistics: StatisticsSummary[];
+  }[];
+  views: string[];
+}
+
+const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
+
+/**
+ * jetstream's preview (seed 000): the analysis of a few days on a small sample, written to a
+ * dataset whose tables expire, so a config author sees results before merging a config.
+ */
+export async function preview(raw: PreviewInput): Promise<PreviewResult> {
+  const input = validated(PreviewInput, raw, 'preview');
+  const progress = trackProgress({
+    workflow: 'preview',
+    stage: 'resolving',
+    total: 0,
+    done: 0,
+    failed: 0,
+    current: [],
+  });
+  const pin = await quick.resolveVersions({ slug: input.slug });
+  setSearchAttributes({
+    slug: input.slug,
+    toolVersion: pin.toolVersion,
+    configCommit: pin.configCommit,
+    stage: 'preview',
+  });
+  const target: AnalysisTarget = {
+    slug: input.slug,
+    dataset: input.dataset,
+    pin,
+    configOverride: input.configOverride,
+    sampleSize: input.sampleSize,
+    periods: input.periods,
+    lenient: input.lenient,
+  };
+
+  // Default range: the last 3 days on which something is due (not "today", which may lie
+  // long after an experiment ended).
+  const today = workflowInfo().startTime.toISOString().slice(0, 10);
+  const described = await quick.describeExperiment({ target, today });
+  const endDate = input.endDate ?? described.lastAnalysisDate ?? addDays(today, -1);
+  const startDate = input.startDate ?? addDays(endDate, -2);
+  const dates = dateRange(startDate, endDate);
+
+  progress({ stage: 'preparing', total: dates.length });
+  await datasets.prepareDataset({ dataset: input.dataset, expirationDays: input.expirationDays });
+  // A preview starts clean: an earlier preview's tables (other sample size, other config) must not mix in.
+  await warehouseJobs.dropResults({ slug: input.slug, dataset: input.dataset, keepEnrollments: false });
+  if (input.generatePopulation) await warehouseJobs.buildPopulationSample({ target, date: endDate });
+
+  const days: PreviewResult['days'] = [];
+  let views: string[] = [];
+  for (const [i, date] of dates.entries()) {
+    progress({ stage: 'analysing', current: [date], done: i });
+    const analysis = (await executeChild('analyzeExperiment', {
+      workflowId: `${workflowIds.preview(input.slug)}/${date}`,
+      args: [
+        {
+          slug: input.slug,
+          date,
+          dataset: input.dataset,
+          periods: input.periods,
+          lenient: input.lenient,
+          configOverride: input.configOverride,
+          sampleSize: input.sampleSize,
+          pin,
+        },
+      ],
+      staticSummary: `preview of ${input.slug} on ${date}`,
+    })) as AnalysisResult;
+    days.push({ date, status: analysis.status, reason: analysis.reason, statistics: analysis.statistics });
+    if (analysis.views.length) views = analysis.views;
+  }
+  progress({ stage: 'done', done: dates.length, current: [] });
+  setSearchAttributes({ stage: 'done' });
+  return {
+    slug: input.slug,
+    dataset: input.dataset,
+    startDate,
+    endDate,
+    sampleSize: input.sampleSize,
+    pin,
+    days,
+    views,
+  };
+}

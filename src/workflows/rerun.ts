@@ -1,0 +1,114 @@
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { DatasetActivities } from '../activities/datasets.js';
+import type { AnalysisTarget } from '../activities/types.js';
+import type { AnalysisResult } from './analyze.js';
+import {
+  boundedAll,
+  dateRange,
+  describeFailure,
+  quick,
+  setSearchAttributes,
+  trackProgress,
+  validated,
+  warehouseJobs,
+} from './common.js';
+import { workflowIds } from './ids.js';
+import { RerunInput } from './inputs.js';
+
+export interface RerunResult {
+  slug: string;
+  dropped: string[];
+  dates: number;
+  analyzed: number;
+  failed: { date: string; errorType: string; message: string }[];
+}
+
+const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
+
+/**
+ * Recomputes an experiment from scratch on the latest tooling and configs: drops its results
+ * (and, if asked, its enrollments), then analyses every date from its start to
+ * min(end, yesterday).
+ */
+export async function rerun(raw: RerunInput): Promise<RerunResult> {
+  const input = validated(RerunInput, raw, 'rerun');
+  const progress = trackProgress({
+    workflow: 'rerun',
+    stage: 'resolving',
+    total: 0,
+    done: 0,
+    failed: 0,
+    current: [],
+  });
+  const pin = await quick.resolveVersions({ slug: input.slug });
+  setSearchAttributes({
+    slug: input.slug,
+    toolVersion: pin.toolVersion,
+    configCommit: pin.configCommit,
+    stage: 'rerun',
+  });
+  const target: AnalysisTarget = {
+    slug: input.slug,
+    dataset: input.dataset,
+    pin,
+    configOverride: null,
+    sampleSize: null,
+    periods: input.periods,
+    lenient: input.lenient,
+  };
+  const today = workflowInfo().startTime.toISOString().slice(0, 10);
+  const experiment = await quick.describeExperiment({ target, today });
+
+  progress({ stage: 'dropping results' });
+  await datasets.prepareDataset({ dataset: input.dataset, expirationDays: null });
+  const { dropped } = await warehouseJobs.dropResults({
+    slug: input.slug,
+    dataset: input.dataset,
+    keepEnrollments: !input.recreateEnrollments,
+  });
+  const dates =
+    experiment.startDate && experiment.lastAnalysisDate
+      ? dateRange(experiment.startDate, experiment.lastAnalysisDate)
+      : [];
+  const result: RerunResult = { slug: input.slug, dropped, dates: dates.length, analyzed: 0, failed: [] };
+  if (dates.length === 0) return result;
+
+  // Enrollments first, once, so the dates analysed side by side all read the same table.
+  progress({ stage: 'enrollments', total: dates.length });
+  await warehouseJobs.computeEnrollments({ target, date: dates.at(-1)!, recreate: false });
+
+  progress({ stage: 'analysing' });
+  const running = new Set<string>();
+  let done = 0;
+  await boundedAll(dates, input.concurrency, async (date) => {
+    running.add(date);
+    progress({ current: [...running] });
+    try {
+      const analysis = (await executeChild('analyzeExperiment', {
+        workflowId: workflowIds.analysis(input.slug, date, input.dataset),
+        args: [
+          {
+            slug: input.slug,
+            date,
+            dataset: input.dataset,
+            periods: input.periods,
+            lenient: input.lenient,
+            pin,
+          },
+        ],
+        staticSummary: `rerun of ${input.slug} for ${date}`,
+      })) as AnalysisResult;
+      if (analysis.status === 'analyzed') result.analyzed++;
+    } catch (error) {
+      const failure = describeFailure(error);
+      result.failed.push({ date, errorType: failure.type, message: failure.message });
+    } finally {
+      running.delete(date);
+      done++;
+      progress({ done, failed: result.failed.length, current: [...running] });
+    }
+  });
+  progress({ stage: 'done' });
+  setSearchAttributes({ stage: 'done' });
+  return result;
+}
