@@ -66,6 +66,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     '--log-level',
     'warn',
   ];
+  // Eager activity dispatch: the server hands the worker its next activity task in the reply
+  // to the workflow task that scheduled it — one round trip less per activity.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);

@@ -4,6 +4,7 @@ import {
   ChildWorkflowFailure,
   defineQuery,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -16,8 +17,12 @@ import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attribu
 /** Failure types that retrying cannot fix: the config (or the input) must change. */
 export const PERMANENT_FAILURES = ['ConfigError', 'UnknownExperiment', 'MetricSqlError', 'InvalidInput'];
 
-/** Quick activities: no warehouse job of their own. */
-export const quick = proxyActivities<AnalysisActivities>({
+/**
+ * Quick activities (no warehouse job of their own: resolving versions and configs, listing
+ * experiments, logging) run as local activities: in the worker, inside the workflow task, so
+ * they cost no server round trip each.
+ */
+export const quick = proxyLocalActivities<AnalysisActivities>({
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '1s',

@@ -1,0 +1,133 @@
+/**
+ * Orchestration overhead: the real workflows on a real dev server and worker, with activities
+ * that do no work (so only Temporal's share is measured).
+ *   node --import tsx bench/orchestration.ts
+ * Targets (issue 6): ≤ 200 ms per experiment-day; dailyAnalysis over 200 experiments ≤ 60 s.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { AnalysisActivities, Pin } from '../src/activities/types.js';
+import { startDevServer } from '../src/client/dev-server.js';
+import { connectWorker } from '../src/worker.js';
+import { workflowIds } from '../src/workflows/ids.js';
+
+const pin: Pin = {
+  toolVersion: '0.0.0',
+  buildId: 'bench',
+  configCommit: 'bench',
+  resolvedAt: '2026-01-01T00:00:00Z',
+};
+const experiments = Array.from({ length: 200 }, (_, i) => ({
+  slug: `bench-experiment-${i}`,
+  appName: 'firefox_desktop',
+  status: 'live' as const,
+}));
+
+// Trivial activities with the real contract: one week window due each day, empty results.
+const trivial: AnalysisActivities & { prepareDataset(): Promise<void>; checkWarehouse(): Promise<never> } = {
+  resolveVersions: async () => pin,
+  describeExperiment: async () => ({
+    startDate: '2026-01-01',
+    endDate: null,
+    status: 'live',
+    lastAnalysisDate: '2026-01-10',
+  }),
+  planDay: async () => ({
+    enrollmentsDue: true,
+    windows: [{ period: 'week', windowIndex: 1 }],
+    reason: null,
+  }),
+  computeEnrollments: async () => ({ table: 'enrollments_x', rows: 0, created: false }),
+  buildPopulationSample: async () => ({ table: 'enrollments_x', rows: 0 }),
+  computeMetrics: async () => [{ table: 'x_enrollments_ds_week_1', rows: 0 }],
+  computeStatistics: async () => ({
+    table: 'statistics_x_week_1',
+    rows: 0,
+    period: 'week',
+    windowIndex: 1,
+    warnings: [],
+    sampleRatioMismatch: null,
+  }),
+  publish: async () => ({ views: [], exports: [] }),
+  recordError: async () => undefined,
+  listEligibleExperiments: async () => experiments,
+  dropResults: async () => ({ dropped: [] }),
+  prepareDataset: async () => undefined,
+  checkWarehouse: async () => {
+    throw new Error('not used');
+  },
+};
+
+const { Worker } = await import('@temporalio/worker');
+const server = await startDevServer({ startTimeoutMs: 120_000 });
+const nativeConnection = await connectWorker(server.address);
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+const taskQueue = 'bench-orchestration';
+try {
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    activities: trivial,
+    workflowsPath: new URL('../src/workflows/index.ts', import.meta.url).pathname,
+    maxConcurrentWorkflowTaskExecutions: 100,
+  });
+  await worker.runUntil(async () => {
+    // Warm-up: the first workflow pays for isolate creation.
+    await client.workflow.execute('analyzeExperiment', {
+      taskQueue,
+      workflowId: 'bench/warmup',
+      args: [{ slug: 'warmup', date: '2026-01-10' }],
+    });
+    // One experiment over 20 dates: the per-day cost of a backfill, one at a time and at the default concurrency.
+    const n = 20;
+    let started = 0;
+    for (const concurrency of [1, 3]) {
+      started = performance.now();
+      await client.workflow.execute('backfill', {
+        taskQueue,
+        workflowId: `bench/backfill-${concurrency}`,
+        args: [{ slugs: ['bench-sequential'], startDate: '2026-01-01', endDate: '2026-01-20', concurrency }],
+      });
+      process.stdout.write(
+        `backfill of ${n} experiment-days, concurrency ${concurrency}, trivial activities: ${((performance.now() - started) / n).toFixed(0)} ms per experiment-day (target ≤ 200 ms)\n`,
+      );
+    }
+    // The same from a client starting each analysis itself and waiting for its result.
+    started = performance.now();
+    for (let i = 0; i < n; i++) {
+      await client.workflow.execute('analyzeExperiment', {
+        taskQueue,
+        workflowId: workflowIds.analysis(`bench-${i}`, '2026-01-10'),
+        args: [{ slug: `bench-${i}`, date: '2026-01-10' }],
+      });
+    }
+    process.stdout.write(
+      `client start + wait for result, per analysis: ${((performance.now() - started) / n).toFixed(0)} ms\n`,
+    );
+    // Inside the server: first event to last event of one analysis's history.
+    const history = await client.workflow
+      .getHandle(workflowIds.analysis('bench-0', '2026-01-10'))
+      .fetchHistory();
+    const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null } | undefined) =>
+      Number(e?.eventTime?.seconds ?? 0) * 1000 + (e?.eventTime?.nanos ?? 0) / 1e6;
+    const events = history.events ?? [];
+    process.stdout.write(
+      `one analysis from its first to its last history event: ${(ms(events.at(-1)) - ms(events[0])).toFixed(0)} ms (${events.length} events)\n`,
+    );
+
+    started = performance.now();
+    const daily = (await client.workflow.execute('dailyAnalysis', {
+      taskQueue,
+      workflowId: workflowIds.daily('2026-01-10'),
+      args: [{ date: '2026-01-10', concurrency: 20 }],
+    })) as { analyzed: unknown[]; failed: unknown[] };
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write(
+      `dailyAnalysis fan-out over ${experiments.length} experiments (concurrency 20, one worker): ${seconds.toFixed(1)} s, ${daily.analyzed.length} analysed, ${daily.failed.length} failed (target ≤ 60 s)\n`,
+    );
+  });
+} finally {
+  await connection.close();
+  await nativeConnection.close();
+  await server.stop();
+}
