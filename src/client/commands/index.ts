@@ -5,6 +5,7 @@ import { planCommand } from './plan.js';
 import { previewCommand } from './preview.js';
 import { rerunCommand } from './rerun.js';
 import { runCommand } from './run.js';
+import { sampleCommand } from './sample.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
@@ -20,6 +21,7 @@ export const commands: CommandModule<any, any>[] = [
   previewCommand,
   rerunCommand,
   runCommand,
+  sampleCommand,
   scheduleCommand,
   serverCommand,
   statsCommand,
