@@ -39,16 +39,14 @@ const V8Experiment = z.object({
   outcomes: z.array(z.union([z.string().min(1), z.object({ slug: z.string().min(1) })])).nullish(),
   segments: z.array(z.string().min(1)).nullish(),
   featureIds: z.array(z.string()).nullish(),
-  // Not part of the v8 experiment JSON, but Experimenter's other endpoints (and hand-written
-  // files for drafts) carry them; either marks an experiment that has not launched.
+  // Not part of the v8 experiment JSON, but Experimenter's draft endpoints (and hand-written
+  // files) carry it. `publishStatus` is not read: a launched experiment is in review too
+  // while an end is requested, so it says nothing about being a draft.
   status: z.string().nullish(),
-  publishStatus: z.string().nullish(),
 });
 type V8Experiment = z.infer<typeof V8Experiment>;
 
 const DRAFT_STATUSES = new Set(['draft', 'preview']);
-/** Experimenter's publish_status values of an experiment still in review before launch. */
-const PRE_LAUNCH_PUBLISH_STATUSES = new Set(['idle', 'review', 'approved', 'waiting', 'dirty']);
 
 function isoDay(now: Date): IsoDate {
   return now.toISOString().slice(0, 10);
@@ -56,19 +54,15 @@ function isoDay(now: Date): IsoDate {
 
 /**
  * Status as jetstream's ExperimentV8 derives it: Live without an end date or with one not yet
- * passed, else Complete. Drafts are only what the record says is a draft: a `status` of
- * Draft/Preview, or a pre-launch `publishStatus` on an experiment that has no start date.
+ * passed, else Complete. A draft is what the record says is one: a `status` of Draft/Preview,
+ * or no start date (Experimenter sets it at launch, so such a record has not launched).
  */
 export function experimentStatus(
-  record: Pick<V8Experiment, 'status' | 'publishStatus' | 'startDate' | 'endDate'>,
+  record: Pick<V8Experiment, 'status' | 'startDate' | 'endDate'>,
   now: Date,
 ): ExperimentStatus {
   const status = record.status?.toLowerCase() ?? null;
-  if (status !== null && DRAFT_STATUSES.has(status)) return 'draft';
-  const publish = record.publishStatus?.toLowerCase() ?? null;
-  if (status === null && publish !== null && PRE_LAUNCH_PUBLISH_STATUSES.has(publish) && !record.startDate) {
-    return 'draft';
-  }
+  if ((status !== null && DRAFT_STATUSES.has(status)) || !record.startDate) return 'draft';
   const end = record.endDate ?? null;
   return end === null || end >= isoDay(now) ? 'live' : 'complete';
 }
@@ -208,7 +202,7 @@ export const DAILY_RUN_GRACE_DAYS = 90;
 export function eligibleForDailyRun(experiment: Experiment, date: IsoDate): boolean {
   if (experiment.isRollout) return false;
   if (!DAILY_RUN_PLATFORMS.includes(experiment.appName)) return false;
-  if (experiment.startDate === null || experiment.status === 'draft') return false;
+  if (experiment.status === 'draft') return false;
   if (experiment.status === 'live') return true;
   if (experiment.endDate === null) return false;
   const cutoff = new Date(Date.parse(`${date}T00:00:00Z`) - DAILY_RUN_GRACE_DAYS * 86_400_000)
