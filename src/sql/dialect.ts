@@ -30,6 +30,8 @@ export interface SqlDialect {
   anyTrue(conditionSql: string): string;
   /** To a double-precision float (booleans become 0/1). */
   toFloat(sql: string): string;
+  /** A FROM item with one string column `column` and one row per value, aliased `alias`. */
+  stringRows(values: readonly string[], alias: string, column: string): string;
   /** A NULL of a given type (so UNION ALL branches agree). */
   typedNull(type: 'string' | 'float'): string;
   /** Round to `digits` significant digits (0 stays 0). */

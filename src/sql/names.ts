@@ -29,6 +29,21 @@ export function metricsTableName(
   return join(slug, basis, dataSource, period, windowIndex);
 }
 
+/**
+ * `metrics_<slug>_<datasource>_<period>_<window>`: the per-client metrics of one data source and
+ * window for every analysis basis (an `analysis_basis` column), from one scan of the data source
+ * (contrail's own). jetstream's per-basis tables are split from it. The prefix keeps it out of
+ * jetstream's view wildcards.
+ */
+export function metricsScanTableName(
+  slug: string,
+  dataSource: string,
+  period: AnalysisPeriod,
+  windowIndex: number,
+): string {
+  return join('metrics', slug, dataSource, period, windowIndex);
+}
+
 /** `statistics_<slug>_<period>_<window>` */
 export function statisticsTableName(slug: string, period: AnalysisPeriod, windowIndex: number): string {
   return join('statistics', slug, period, windowIndex);

@@ -11,12 +11,14 @@ import type { PlanContext, PlannedQuery } from './types.js';
 
 /**
  * Everything one analysis window computes. Run order: enrollments; then every window's metrics
- * (windows are listed pre-enrollment first); then statistic inputs, which read metrics tables
- * (their own, a ratio's denominator table, the pre-enrollment covariate table).
+ * scans, then its metrics (windows are listed pre-enrollment first); then statistic inputs, which
+ * read metrics tables (their own, a ratio's denominator table, the pre-enrollment covariate table).
  */
 export interface WindowPlan {
   window: AnalysisWindow;
-  /** Independent of each other; all need the enrollments table. */
+  /** One per data source, the only queries reading data sources; independent of each other; all need the enrollments table. */
+  metricsScans: PlannedQuery[];
+  /** jetstream's metrics tables, one per (basis, data source); each needs the scan of its data source. */
   metrics: PlannedQuery[];
   /** Each needs its metrics table (and covariate / denominator tables named in its SQL). */
   statisticInputs: PlannedQuery[];
@@ -27,7 +29,7 @@ export interface AnalysisPlan {
   /** Null when nothing is due. Jetstream creates it once and keeps an existing one. */
   enrollments: PlannedQuery | null;
   windows: WindowPlan[];
-  /** All metrics queries of all windows (convenience for callers that don't care about windows). */
+  /** Every window's metrics scans and metrics queries, in run order (scans of a window before its splits). */
   metrics: PlannedQuery[];
   statisticInputs: PlannedQuery[];
 }
@@ -57,16 +59,20 @@ export function planAnalysis(spec: AnalysisSpec, date: IsoDate, options: PlanAna
     );
   // jetstream ensures the enrollments table whenever a day window is due (from the last enrollment date on).
   const enrollmentsDue = windowsDueOn(spec, date, ['day']).length > 0 || windows.length > 0;
-  const windowPlans = windows.map((window) => ({
-    window,
-    metrics: planMetrics(ctx, window),
-    statisticInputs: planStatisticInputs(ctx, window, options.quantization),
-  }));
+  const windowPlans = windows.map((window) => {
+    const { scans, metrics } = planMetrics(ctx, window);
+    return {
+      window,
+      metricsScans: scans,
+      metrics,
+      statisticInputs: planStatisticInputs(ctx, window, options.quantization),
+    };
+  });
   return {
     date,
     enrollments: enrollmentsDue ? planEnrollments(ctx) : null,
     windows: windowPlans,
-    metrics: windowPlans.flatMap((w) => w.metrics),
+    metrics: windowPlans.flatMap((w) => [...w.metricsScans, ...w.metrics]),
     statisticInputs: windowPlans.flatMap((w) => w.statisticInputs),
   };
 }

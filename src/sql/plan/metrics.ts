@@ -1,7 +1,7 @@
 import type { AnalysisBasis, AnalysisSpec, DataSourceSpec, MetricSpec } from '../../config/spec.js';
 import { ANALYSIS_BASES } from '../../config/spec.js';
 import type { SqlDialect } from '../dialect.js';
-import { columnName, enrollmentsTableName, metricsTableName } from '../names.js';
+import { columnName, enrollmentsTableName, metricsScanTableName, metricsTableName } from '../names.js';
 import { type AnalysisWindow, dataDateRange } from '../windows.js';
 import {
   appDataset,
@@ -18,10 +18,11 @@ import { exposureSignalQuery } from './exposure.js';
 import type { ColumnProvenance, PlanContext, PlannedQuery } from './types.js';
 
 /**
- * Metrics per client for one window: one query per (analysis basis, data source), computing every
- * metric of that data source in one SELECT over one scan (jetstream `calculate_metric_for_ds` /
- * mozanalysis `build_metrics_query`). Rows: every enrolled client, with the enrollment columns,
- * the window bounds, exposure columns, the metrics and the data source's sanity columns.
+ * Metrics per client for one window (jetstream `calculate_metric_for_ds` / mozanalysis
+ * `build_metrics_query`): one query per data source reads it once for both analysis bases and
+ * computes every metric of that data source in one SELECT; jetstream's per-basis tables are then
+ * split from its result. Rows: every enrolled client, with the enrollment columns, the window
+ * bounds, exposure columns, the metrics and the data source's sanity columns.
  */
 
 /** Metrics of a period that have SQL, grouped by data source in config order. */
@@ -78,16 +79,48 @@ export function sanityColumns(dsName: string, ds: DataSourceSpec): string[] {
     : [`${dsName}_has_contradictory_branch`, `${dsName}_has_non_enrolled_data`];
 }
 
-export interface MetricsQueryInput {
+/** One data source's metrics in one window: the metrics each analysis basis asks for. */
+export interface MetricsScanInput {
   window: AnalysisWindow;
-  basis: AnalysisBasis;
   dataSource: string;
-  metrics: MetricSpec[];
+  bases: { basis: AnalysisBasis; metrics: MetricSpec[] }[];
 }
 
-export function renderMetricsQuery(ctx: PlanContext, input: MetricsQueryInput): PlannedQuery {
+const BASIS_COLUMN = 'analysis_basis';
+
+function enrollmentColumns(spec: AnalysisSpec): string[] {
+  return [
+    'analysis_id',
+    'branch',
+    'enrollment_date',
+    'num_enrollment_events',
+    ...segmentColumns(spec),
+    'analysis_window_start',
+    'analysis_window_end',
+    'exposure_date',
+    'num_exposure_events',
+  ];
+}
+
+/** Metrics of any basis, each once, in the order the bases list them. */
+function unionOfMetrics(bases: MetricsScanInput['bases']): MetricSpec[] {
+  const byName = new Map<string, MetricSpec>();
+  for (const { metrics } of bases) for (const m of metrics) if (!byName.has(m.name)) byName.set(m.name, m);
+  return [...byName.values()];
+}
+
+/**
+ * The scan: every enrolled client once per analysis basis (`analysis_basis` column), the data
+ * source LEFT JOINed once against all of those rows, each row's window bounds precomputed from
+ * its basis's anchor. Each basis's group meets exactly the data-source rows the basis's own
+ * query would meet (and the one all-NULL row when there are none), so the config's aggregates
+ * give the same values as one query per basis, while the data source is read once.
+ */
+export function renderMetricsScan(ctx: PlanContext, input: MetricsScanInput): PlannedQuery {
   const { spec, dialect: d } = ctx;
-  const { window, basis, metrics } = input;
+  const { window } = input;
+  const metrics = unionOfMetrics(input.bases);
+  const bases = input.bases.map((b) => b.basis);
   const slug = experimentSlug(spec);
   const ds = dataSourceFor(
     ctx,
@@ -98,22 +131,10 @@ export function renderMetricsQuery(ctx: PlanContext, input: MetricsQueryInput): 
   const segments = segmentColumns(spec);
   const dates = dataDateRange(spec, window);
   const signal = spec.exposureSignal;
-  // Without a custom signal the exposures basis measures each window from the exposure date.
-  const anchor = basis === 'exposures' && signal === null ? 'exposure_date' : 'enrollment_date';
   const submissionDate = `ds.${d.userSql(ds.submissionDateColumn)}`;
   const id = d.userSql(spec.analysisUnit === 'profile_group' ? ds.groupIdColumn : ds.clientIdColumn);
+  const columns = enrollmentColumns(spec);
 
-  const enrollmentColumns = [
-    'analysis_id',
-    'branch',
-    'enrollment_date',
-    'num_enrollment_events',
-    ...segments,
-    'analysis_window_start',
-    'analysis_window_end',
-    'exposure_date',
-    'num_exposure_events',
-  ];
   const enrollmentsTable = d.table({
     dataset: ctx.dataset,
     table: enrollmentsTableName(spec.experiment.slug),
@@ -124,22 +145,34 @@ export function renderMetricsQuery(ctx: PlanContext, input: MetricsQueryInput): 
   const rawEnrollments = `SELECT ${rawColumns}, e.exposure_date, e.num_exposure_events,
     ${window.startOffset} AS analysis_window_start, ${window.endOffset} AS analysis_window_end
   FROM ${enrollmentsTable} e`;
-  // The exposures basis with a custom signal re-derives exposure from the signal over this window.
-  const exposureJoin =
-    basis === 'exposures' && signal !== null
-      ? `LEFT JOIN (
+  // The exposures basis with a custom signal re-derives exposure from the signal over this window
+  // and keeps measuring from enrollment; without one it measures from the exposure date.
+  const signalExposures = bases.includes('exposures') && signal !== null;
+  const exposuresRow = `e.${BASIS_COLUMN} = ${d.stringLiteral('exposures')}`;
+  const exposureColumns = signalExposures
+    ? `CASE WHEN ${exposuresRow} THEN x.exposure_date ELSE e.exposure_date END AS exposure_date,
+    CASE WHEN ${exposuresRow} THEN x.num_exposure_events ELSE e.num_exposure_events END AS num_exposure_events`
+    : 'e.exposure_date, e.num_exposure_events';
+  const anchor =
+    bases.includes('exposures') && signal === null
+      ? `CASE WHEN ${exposuresRow} THEN e.exposure_date ELSE e.enrollment_date END`
+      : 'e.enrollment_date';
+  const enrollments = `SELECT e.${BASIS_COLUMN}, ${rawColumns}, e.analysis_window_start, e.analysis_window_end,
+    ${exposureColumns},
+    ${d.addDays(anchor, window.startOffset)} AS window_first,
+    ${d.addDays(anchor, window.endOffset)} AS window_last
+  FROM (SELECT * FROM raw_enrollments CROSS JOIN ${d.stringRows(bases, 'b', BASIS_COLUMN)}) e${
+    signalExposures
+      ? `
+  LEFT JOIN (
     SELECT * FROM (
 ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
     ) WHERE num_exposure_events > 0
   ) x USING (analysis_id, branch)`
-      : null;
-  const exposureColumns = exposureJoin
-    ? 'x.exposure_date, x.num_exposure_events'
-    : 'e.exposure_date, e.num_exposure_events';
-  const enrollments = `SELECT ${rawColumns}, e.analysis_window_start, e.analysis_window_end, ${exposureColumns}
-  FROM raw_enrollments e${exposureJoin ? `\n  ${exposureJoin}` : ''}`;
+      : ''
+  }`;
 
-  const columns: string[] = metrics.map((m) => {
+  const metricColumns: string[] = metrics.map((m) => {
     const expression = d.userSql(fillPlaceholders(m.selectExpression ?? 'NULL', { experiment_slug: slug }));
     return `${expression} AS ${columnName(m.name, 'metric')}`;
   });
@@ -150,8 +183,8 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
   const branchInRow = rowBranchSql === null ? null : `ds.${ROW_BRANCH}`;
   const [contradictory, nonEnrolled] = sanityColumns(dsName, ds);
   if (branchInRow !== null) {
-    columns.push(`${d.anyTrue(`${branchInRow} != e.branch`)} AS ${contradictory}`);
-    columns.push(`${d.anyTrue(`${branchInRow} IS NULL`)} AS ${nonEnrolled}`);
+    metricColumns.push(`${d.anyTrue(`${branchInRow} != e.branch`)} AS ${contradictory}`);
+    metricColumns.push(`${d.anyTrue(`${branchInRow} IS NULL`)} AS ${nonEnrolled}`);
   }
   // Data from the enrollment day itself counts only if the row already carries the experiment
   // (the client may have sent it before enrolling); tables without an experiments column can't tell.
@@ -163,21 +196,18 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
     rowBranchSql === null
       ? from
       : `(\n    SELECT ds.*, ${rowBranchSql} AS ${ROW_BRANCH},\n      CASE WHEN ${rowBranchSql} IS NULL THEN ${submissionDate} END AS ${UNENROLLED_DATE}\n    FROM ${from} ds\n    WHERE ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}\n  )`;
-  const destination = {
-    dataset: ctx.dataset,
-    table: metricsTableName(spec.experiment.slug, basis, input.dataSource, window.period, window.windowIndex),
-  };
   const provenance: ColumnProvenance[] = metrics.map((m) => ({ name: m.name, provenance: m.provenance }));
   const header = provenanceHeader({
     spec,
-    title: `metrics per client (data ${dates.first}..${dates.last})`,
+    title: `metrics per client and analysis basis (data ${dates.first}..${dates.last})`,
     period: window.period,
     windowIndex: window.windowIndex,
     window,
-    analysisBasis: basis,
+    analysisBasis: bases.join(', '),
     dataSource: { name: input.dataSource, provenance: ds.provenance },
     columns: provenance,
   });
+  const grouping = [BASIS_COLUMN, ...columns].map((c) => `e.${c}`);
   const sql = `${header}WITH raw_enrollments AS (
   ${rawEnrollments}
 ),
@@ -185,18 +215,83 @@ enrollments AS (
   ${enrollments}
 )
 SELECT
-  ${enrollmentColumns.map((c) => `e.${c}`).join(',\n  ')},
-  ${columns.join(',\n  ')}
+  ${grouping.join(',\n  ')},
+  ${metricColumns.join(',\n  ')}
 FROM enrollments e
 LEFT JOIN ${dataSourceRelation} ds
   ON ds.${id} = e.analysis_id
   AND ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}
-  AND ${submissionDate} BETWEEN ${d.addDays(`e.${anchor}`, window.startOffset)} AND ${d.addDays(`e.${anchor}`, window.endOffset)}${firstDayFilter}
-GROUP BY ${enrollmentColumns.map((c) => `e.${c}`).join(', ')}
+  AND ${submissionDate} BETWEEN e.window_first AND e.window_last${firstDayFilter}
+GROUP BY ${grouping.join(', ')}
+`;
+  return {
+    kind: 'metrics_scan',
+    destination: {
+      dataset: ctx.dataset,
+      table: metricsScanTableName(spec.experiment.slug, input.dataSource, window.period, window.windowIndex),
+    },
+    sql,
+    period: window.period,
+    windowIndex: window.windowIndex,
+    dataSource: input.dataSource,
+    metrics: provenance,
+  };
+}
+
+export interface BasisMetricsInput {
+  window: AnalysisWindow;
+  basis: AnalysisBasis;
+  dataSource: string;
+  metrics: MetricSpec[];
+}
+
+/**
+ * jetstream's `<slug>_<basis>_<datasource>_<period>_<window>` table, split from the scan table:
+ * the basis's rows and metrics with jetstream's columns. A table, not a view: BigQuery wildcard
+ * queries (jetstream's period views) refuse to match views.
+ */
+export function renderBasisMetrics(ctx: PlanContext, input: BasisMetricsInput): PlannedQuery {
+  const { spec, dialect: d } = ctx;
+  const { window, basis, metrics } = input;
+  const ds = dataSourceFor(ctx, input.dataSource, `metric ${metrics[0]?.name}`);
+  const dsName = columnName(input.dataSource, 'data source');
+  const scan = {
+    dataset: ctx.dataset,
+    table: metricsScanTableName(spec.experiment.slug, input.dataSource, window.period, window.windowIndex),
+  };
+  const selected = [
+    ...enrollmentColumns(spec),
+    ...metrics.map((m) => columnName(m.name, 'metric')),
+    ...sanityColumns(dsName, ds),
+  ];
+  const provenance: ColumnProvenance[] = metrics.map((m) => ({ name: m.name, provenance: m.provenance }));
+  const header = provenanceHeader({
+    spec,
+    title: `metrics per client, split from ${scan.table}`,
+    period: window.period,
+    windowIndex: window.windowIndex,
+    window,
+    analysisBasis: basis,
+    dataSource: { name: input.dataSource, provenance: ds.provenance },
+    columns: provenance,
+  });
+  const sql = `${header}SELECT
+  ${selected.join(',\n  ')}
+FROM ${d.table(scan)}
+WHERE ${BASIS_COLUMN} = ${d.stringLiteral(basis)}
 `;
   return {
     kind: 'metrics',
-    destination,
+    destination: {
+      dataset: ctx.dataset,
+      table: metricsTableName(
+        spec.experiment.slug,
+        basis,
+        input.dataSource,
+        window.period,
+        window.windowIndex,
+      ),
+    },
     sql,
     period: window.period,
     windowIndex: window.windowIndex,
@@ -206,13 +301,29 @@ GROUP BY ${enrollmentColumns.map((c) => `e.${c}`).join(', ')}
   };
 }
 
-/** Every metrics query of one window: per analysis basis, one per data source. */
-export function planMetrics(ctx: PlanContext, window: AnalysisWindow): PlannedQuery[] {
-  const planned: PlannedQuery[] = [];
+/**
+ * Every metrics query of one window: per data source, one scan (the only query that reads the
+ * data source) and then, per analysis basis, jetstream's table split from it.
+ */
+export function planMetrics(
+  ctx: PlanContext,
+  window: AnalysisWindow,
+): { scans: PlannedQuery[]; metrics: PlannedQuery[] } {
+  const byDataSource = new Map<string, MetricsScanInput['bases']>();
   for (const basis of basesFor(ctx.spec, window)) {
     for (const [dataSource, metrics] of metricsByDataSource(ctx.spec, window, basis)) {
-      planned.push(renderMetricsQuery(ctx, { window, basis, dataSource, metrics }));
+      const list = byDataSource.get(dataSource) ?? [];
+      list.push({ basis, metrics });
+      byDataSource.set(dataSource, list);
     }
   }
-  return planned;
+  const scans: PlannedQuery[] = [];
+  const split: PlannedQuery[] = [];
+  for (const [dataSource, bases] of byDataSource) {
+    scans.push(renderMetricsScan(ctx, { window, dataSource, bases }));
+    for (const { basis, metrics } of bases) {
+      split.push(renderBasisMetrics(ctx, { window, basis, dataSource, metrics }));
+    }
+  }
+  return { scans, metrics: split };
 }

@@ -5,7 +5,14 @@ import type {
   MetricSpec,
   StatisticSpec,
 } from '../../config/spec.js';
-import type { BranchBins, ValueBin } from '../../statistics/inputs.js';
+import {
+  type BranchBins,
+  QUANTIZATION,
+  type RequiredInput,
+  requiredInput,
+  StatisticConfigError,
+  type ValueBin,
+} from '../../statistics/index.js';
 import { columnName, metricsTableName, statisticInputsTableName } from '../names.js';
 import { type AnalysisWindow, windowDays } from '../windows.js';
 import { PlanError, provenanceHeader, segmentColumns, where } from './common.js';
@@ -41,51 +48,48 @@ export interface Quantization {
   significantDigits: number;
 }
 
-// The same rule src/statistics applies to a branch's histogram (QUANTIZATION there), applied early
-// so that continuous metrics do not leave the warehouse as one bin per client.
-export const DEFAULT_QUANTIZATION: Quantization = { maxDistinctValues: 10_000, significantDigits: 4 };
+// The rule src/statistics applies to a branch's histogram, applied early so that continuous
+// metrics do not leave the warehouse as one bin per client.
+export const DEFAULT_QUANTIZATION: Quantization = {
+  maxDistinctValues: QUANTIZATION.maxDistinct,
+  significantDigits: QUANTIZATION.significantDigits,
+};
 
-function stringParam(statistic: StatisticSpec, key: string): string | null {
-  const value = statistic.params[key];
-  return typeof value === 'string' ? value : null;
-}
-
-/** What a statistic needs from the warehouse for `metric` in `period` (jetstream's subset query choice). */
-export function inputKindFor(
+/**
+ * What a statistic needs from the warehouse for `metric` in `period`: src/statistics decides the
+ * kind (jetstream's rule included: no covariate in pre-enrollment periods or the covariate's own);
+ * this adds which covariate metric (`covariate_adjustment.metric`, default the metric itself) and
+ * falls back to plain values when that covariate is not computed, as jetstream does.
+ */
+function inputKindFor(
   spec: AnalysisSpec,
   metric: MetricSpec,
   statistic: StatisticSpec,
   period: AnalysisPeriod,
 ): InputKind {
-  const numerator = stringParam(statistic, 'numerator');
-  const denominator = stringParam(statistic, 'denominator');
-  if (statistic.name === 'population_ratio') {
-    if (numerator === null || denominator === null) {
-      throw new PlanError(
-        `metric ${metric.name} (${where(metric.provenance)}): population_ratio needs numerator and denominator metric names`,
-      );
-    }
-    return { kind: 'ratio', numerator, denominator };
-  }
-  const adjustment = statistic.params.covariate_adjustment;
-  if (adjustment && typeof adjustment === 'object' && !Array.isArray(adjustment)) {
-    const covariatePeriod = adjustment.period;
-    const covariateMetric = typeof adjustment.metric === 'string' ? adjustment.metric : metric.name;
-    if (covariatePeriod !== 'preenrollment_week' && covariatePeriod !== 'preenrollment_days28') {
-      throw new PlanError(
-        `metric ${metric.name} (${where(metric.provenance)}): covariate_adjustment.period must be preenrollment_week or preenrollment_days28 (got ${JSON.stringify(covariatePeriod)})`,
-      );
-    }
-    // Covariates apply to during-experiment periods only, and only when the covariate is computed.
-    const computed = (spec.metrics[covariatePeriod] ?? []).some(
-      (m) =>
-        m.name === covariateMetric && m.selectExpression !== null && m.analysisBases.includes('enrollments'),
+  let required: RequiredInput;
+  try {
+    required = requiredInput(statistic, period);
+  } catch (error) {
+    if (!(error instanceof StatisticConfigError)) throw error;
+    throw new PlanError(
+      `metric ${metric.name} (${where(metric.provenance)}): statistic ${statistic.name}: ${error.message}`,
     );
-    if (covariatePeriod !== period && !PREENROLLMENT_PERIODS.includes(period) && computed) {
-      return { kind: 'covariate', period: covariatePeriod, metric: covariateMetric };
-    }
   }
-  return { kind: 'values' };
+  if (required.kind !== 'covariate') return required;
+  const adjustment = statistic.params.covariate_adjustment;
+  const named =
+    adjustment && typeof adjustment === 'object' && !Array.isArray(adjustment)
+      ? adjustment.metric
+      : undefined;
+  const covariateMetric = typeof named === 'string' ? named : metric.name;
+  const computed = (spec.metrics[required.period] ?? []).some(
+    (m) =>
+      m.name === covariateMetric && m.selectExpression !== null && m.analysisBases.includes('enrollments'),
+  );
+  return computed
+    ? { kind: 'covariate', period: required.period, metric: covariateMetric }
+    : { kind: 'values' };
 }
 
 function kindKey(k: InputKind): string {

@@ -2,7 +2,11 @@ import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, Provenance } from '..
 import type { TableRef } from '../../warehouse/warehouse.js';
 import type { SqlDialect } from '../dialect.js';
 
-export type PlannedQueryKind = 'enrollments' | 'metrics' | 'statistic_inputs';
+/**
+ * `metrics_scan` reads a data source (once for every analysis basis); `metrics` splits one
+ * basis's jetstream table from a scan table; `statistic_inputs` reduce a metrics table.
+ */
+export type PlannedQueryKind = 'enrollments' | 'metrics_scan' | 'metrics' | 'statistic_inputs';
 
 /** A column contrail computes from a config item, with where that item was defined. */
 export interface ColumnProvenance {

@@ -12,7 +12,9 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
- * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`.
+ * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
+ *   (they live here, not as macros, because the argument must be repeated).
  */
 export interface DuckDbDialectOptions {
   /** BigQuery project → DuckDB catalog holding its datasets as schemas. */
@@ -42,6 +44,30 @@ const DIFF_FUNCTIONS: Record<string, string> = {
   DATE_DIFF: 'bq_date_diff',
   TIMESTAMP_DIFF: 'bq_timestamp_diff',
 };
+
+// The most negative INT64, whose negation overflows in DuckDB (BigQuery's SAFE.LOG gives NULL for it).
+const INT64_MIN = '(-9223372036854775807 - 1)';
+
+/** mozfun UDFs rendered inline, by dotted name after `mozfun.`, as DuckDB SQL of their (rendered) argument. */
+const INLINE_UDFS: Record<string, (arg: string) => string> = {
+  // mozfun bits28.days_since_seen(bits) = CAST(SAFE.LOG(bits & -bits, 2) AS INT64): the index of the
+  // lowest set bit, NULL for 0. bit_count(lowest set bit − 1) is that index, in exact integers.
+  'bits28.days_since_seen': (b) =>
+    `(CASE WHEN (${b}) = 0 OR (${b}) = ${INT64_MIN} THEN CAST(NULL AS BIGINT) ELSE CAST(bit_count(((${b}) & -(${b})) - 1) AS BIGINT) END)`,
+};
+
+/** `mozfun.a.b(` starting at token `i`: the UDF name `a.b` and the index of `(`, else null. */
+function mozfunCall(tokens: Token[], i: number): { name: string; open: number } | null {
+  if (tokens[i]?.text.toLowerCase() !== 'mozfun') return null;
+  const parts: string[] = [];
+  let j = i + 1;
+  while (tokens[j]?.text === '.' && tokens[j + 1]?.kind === 'word') {
+    parts.push(tokens[j + 1]!.text.toLowerCase());
+    j += 2;
+  }
+  const open = nextSignificant(tokens, j);
+  return tokens[open]?.text === '(' ? { name: parts.join('.'), open } : null;
+}
 
 function nextSignificant(tokens: Token[], from: number): number {
   let i = from;
@@ -87,6 +113,20 @@ export function translateBigQueryToDuckDb(
       if (parts.length === 3 && parts[0]! in projectCatalogs) parts[0] = projectCatalogs[parts[0]!]!;
       out[i] = parts.map(nameOrQuoted).join('.');
     } else if (t.kind === 'word') {
+      const udf = mozfunCall(tokens, i);
+      const inline = udf ? INLINE_UDFS[udf.name] : undefined;
+      if (udf && inline) {
+        const bounds = callBounds(tokens, udf.open);
+        if (!bounds || bounds.lastComma >= 0) continue;
+        const argument = tokens
+          .slice(udf.open + 1, bounds.close)
+          .map((x) => x.text)
+          .join('');
+        out[i] = inline(translateBigQueryToDuckDb(argument, projectCatalogs));
+        for (let j = i + 1; j <= bounds.close; j++) out[j] = '';
+        i = bounds.close;
+        continue;
+      }
       const upper = t.text.toUpperCase();
       const open = nextSignificant(tokens, i + 1);
       const isCall = tokens[open]?.text === '(';
@@ -131,6 +171,8 @@ export function duckdbDialect(options: DuckDbDialectOptions = {}): SqlDialect {
     structField: (sql, field) => `struct_extract(${sql}, ${duckString(field)})`,
     anyTrue: (sql) => `COALESCE(bool_or(${sql}), FALSE)`,
     toFloat: (sql) => `CAST(${sql} AS DOUBLE)`,
+    stringRows: (values, alias, column) =>
+      `(VALUES ${values.map((v) => `(${duckString(v)})`).join(', ')}) AS ${alias}(${column})`,
     typedNull: (type) => (type === 'string' ? 'CAST(NULL AS VARCHAR)' : 'CAST(NULL AS DOUBLE)'),
     roundSignificant: (sql, digits) =>
       `CASE WHEN ${sql} = 0 OR NOT isfinite(${sql}) THEN ${sql} ` +

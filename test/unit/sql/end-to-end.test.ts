@@ -380,7 +380,7 @@ describe('enrollments, metrics and statistic inputs equal an independent computa
       const plan = planAnalysis(spec, date, { dataset: DATASET });
       assert.deepEqual(new Set(plan.windows.map((w) => w.window.period)), new Set(periods));
       for (const w of plan.windows) {
-        for (const q of w.metrics) await runPlannedQuery(warehouse, q);
+        for (const q of [...w.metricsScans, ...w.metrics]) await runPlannedQuery(warehouse, q);
         for (const basis of ['enrollments', 'exposures'] as const) {
           for (const ds of ['clients_daily', 'search'] as const) {
             if (ds === 'search' && w.window.period === 'preenrollment_week') continue;

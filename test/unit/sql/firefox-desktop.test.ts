@@ -12,8 +12,9 @@ import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 
 /**
  * Every metric and data source of metric-hub's firefox_desktop defaults renders, and DuckDB
- * accepts and runs the SQL against empty tables of the columns the configs use — except the
- * fragments listed in UNSUPPORTED, which must fail with a message naming the metric.
+ * accepts and runs the SQL against empty tables of the columns the configs use (including
+ * `mozfun.bits28.days_since_seen`, rendered inline). A metric whose SQL fails is named, with its
+ * config file and the warehouse's message, and leaves no table behind.
  */
 const MAP = 'STRUCT(key VARCHAR, value VARCHAR)[]';
 const SCHEMA = [
@@ -31,11 +32,6 @@ const SCHEMA = [
   `CREATE TABLE mozdata.search.search_clients_engines_sources_daily (client_id VARCHAR, submission_date DATE, sap BIGINT,
      ad_click BIGINT, organic BIGINT, search_with_ads BIGINT, tagged_sap BIGINT, tagged_follow_on BIGINT)`,
 ];
-
-/** Config fragments DuckDB cannot run, and why (reported in the issue's notes). */
-const UNSUPPORTED: Record<string, string> = {
-  active_in_last_3_days_legacy: 'mozfun.bits28.days_since_seen is a BigQuery UDF with no DuckDB macro',
-};
 
 let warehouse: Warehouse;
 let spec: AnalysisSpec;
@@ -86,7 +82,7 @@ async function runAll(queries: PlannedQuery[], failures: Map<string, PlannedQuer
 }
 
 describe('firefox_desktop defaults on DuckDB', () => {
-  it('every period renders and runs; only the unsupported fragments fail, naming metric, file and warehouse message', async () => {
+  it('every period renders and runs', async () => {
     const failures = new Map<string, PlannedQueryError>();
     const rendered = new Set<string>();
     // Enrollment end (day + pre-enrollment), week 1, overall.
@@ -103,24 +99,40 @@ describe('firefox_desktop defaults on DuckDB', () => {
       for (const m of spec.metrics[period])
         assert.ok(rendered.has(`${period}:${m.name}`), `${period}:${m.name} not rendered`);
     }
-    const failedMetricsTables = [...failures.entries()].filter(([, e]) => e.planned.kind === 'metrics');
-    assert.ok(failedMetricsTables.length > 0);
-    for (const [table, error] of failedMetricsTables) {
-      const culprits = (error.planned.metrics ?? []).filter((m) => m.name in UNSUPPORTED);
-      assert.ok(culprits.length > 0, `${table} failed unexpectedly: ${error.message}`);
-      assert.match(
-        error.message,
-        /active_in_last_3_days_legacy \(\/work\/shared\/fixtures\/metric-hub\/[^)]*firefox_desktop\.toml/,
-      );
-      assert.match(error.message, /bits28/);
-      assert.equal(await warehouse.tableExists(error.planned.destination), false, `${table} left behind`);
-    }
-    // Statistic inputs fail only where their metrics table could not be written.
-    for (const [table, error] of failures) {
-      if (error.planned.kind !== 'statistic_inputs') continue;
-      const source = table.replace(/^statistic_inputs_/, '');
-      assert.ok(failures.has(source), `${table} failed although ${source} exists: ${error.message}`);
-    }
+    assert.deepEqual(
+      [...failures.values()].map((e) => e.message),
+      [],
+    );
+  });
+
+  it('a metric whose SQL fails names the metric, its config file and the warehouse message, and leaves no table', async () => {
+    const broken: AnalysisSpec = {
+      ...spec,
+      metrics: {
+        ...spec.metrics,
+        week: spec.metrics.week.map((m) =>
+          m.name === 'active_hours' ? { ...m, selectExpression: 'SUM(no_such_column)' } : m,
+        ),
+      },
+    };
+    const plan = planAnalysis(broken, '2024-01-14', { dataset: 'contrail' });
+    const scan = plan.windows
+      .find((w) => w.window.period === 'week')
+      ?.metricsScans.find((q) => q.dataSource === 'clients_daily');
+    assert.ok(scan);
+    await warehouse.dropTable(scan.destination);
+    const error = await runPlannedQuery(warehouse, scan).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof PlannedQueryError, String(error));
+    assert.match(
+      error.message,
+      /active_hours \(\/work\/shared\/fixtures\/metric-hub\/[^)]*firefox_desktop\.toml: metrics\.active_hours/,
+    );
+    assert.match(error.message, /warehouse said: .*no_such_column/);
+    assert.equal(error.retryable, false);
+    assert.equal(await warehouse.tableExists(scan.destination), false);
   });
 
   it('names the config file and key of each metric in the SQL', () => {
@@ -136,26 +148,51 @@ describe('firefox_desktop defaults on DuckDB', () => {
     assert.match(week.sql, /-- {3}active_hours: .*firefox_desktop\.toml: metrics\.active_hours/);
   });
 
-  it('reads each data source once per metrics query (EXPLAIN)', async () => {
+  it('reads each data source once per period: only the scans read data sources (EXPLAIN)', async () => {
     const plan = planAnalysis(spec, '2024-01-14', { dataset: 'contrail' });
-    const q = plan.metrics.find(
-      (x) => x.period === 'week' && x.dataSource === 'search_clients_engines_sources_daily',
-    );
-    assert.ok(q);
     assert.ok(plan.enrollments);
+    // A row a day, so DuckDB cannot optimise a scan away as empty (its min/max statistics see every date).
+    for (const [table, extra] of [
+      ['telemetry.clients_daily', ''],
+      ['telemetry.desktop_active_users', ''],
+      ['telemetry.events', 'event_category'],
+      ['search.search_clients_engines_sources_daily', ''],
+    ]) {
+      await warehouse.execute(
+        `INSERT INTO mozdata.${table} (client_id, submission_date${extra ? `, ${extra}` : ''})
+         SELECT 'a', DATE '2023-12-01' + CAST(i AS INTEGER)${extra ? `, 'normandy'` : ''} FROM range(90) r(i)`,
+      );
+    }
     await runPlannedQuery(warehouse, plan.enrollments);
-    // One row each, so DuckDB cannot optimise the scans away as empty.
     await warehouse.execute(
-      `INSERT INTO mozdata.search.search_clients_engines_sources_daily (client_id, submission_date, sap) VALUES ('a', DATE '2024-01-04', 1)`,
+      `INSERT INTO contrail.enrollments_desktop_defaults VALUES ('a', 'control', DATE '2024-01-02', 1, DATE '2024-01-03', 1)`,
     );
-    await warehouse.execute(
-      `INSERT INTO contrail.enrollments_desktop_defaults VALUES ('a', 'control', DATE '2024-01-02', 1, NULL, NULL)`,
+    assert.deepEqual(
+      plan.windows.map((w) => `${w.window.period}_${w.window.windowIndex}`),
+      ['day_7', 'week_1'],
     );
-    const explained = await warehouse.query(explainJsonSql(q.sql));
-    const scans = countTableScans(explained);
-    assert.deepEqual(Object.fromEntries(scans), {
-      'mozdata."search".search_clients_engines_sources_daily': 1,
-      'memory.contrail.enrollments_desktop_defaults': 1,
-    });
+    for (const w of plan.windows) {
+      for (const q of [...w.metricsScans, ...w.metrics, ...w.statisticInputs])
+        await runPlannedQuery(warehouse, q);
+      // Both bases of every data source come from one scan.
+      assert.deepEqual(
+        w.metrics.map((q) => `${q.analysisBasis}:${q.dataSource}`).sort(),
+        w.metricsScans.flatMap((q) => [`enrollments:${q.dataSource}`, `exposures:${q.dataSource}`]).sort(),
+      );
+      const sourceScans = new Map<string, number>();
+      for (const q of [...w.metricsScans, ...w.metrics, ...w.statisticInputs]) {
+        const scans = countTableScans(await warehouse.query(explainJsonSql(q.sql)));
+        for (const [table, n] of scans) {
+          if (!table.startsWith('mozdata.')) continue;
+          assert.equal(q.kind, 'metrics_scan', `${q.destination.table} reads ${table}`);
+          assert.equal(n, 1, `${q.destination.table} reads ${table} ${n} times`);
+          sourceScans.set(q.dataSource!, (sourceScans.get(q.dataSource!) ?? 0) + n);
+        }
+      }
+      assert.deepEqual(
+        Object.fromEntries(sourceScans),
+        Object.fromEntries(w.metricsScans.map((q) => [q.dataSource!, 1])),
+      );
+    }
   });
 });

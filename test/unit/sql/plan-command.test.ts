@@ -44,9 +44,20 @@ describe('contrail plan', () => {
     assert.ok(files.includes('enrollments_plan_test.sql'));
     assert.ok(files.includes('plan_test_enrollments_clients_daily_week_1.sql'));
     assert.ok(files.includes('statistic_inputs_plan_test_exposures_clients_daily_day_7.sql'));
+    // One scan of clients_daily for both bases; jetstream's per-basis tables are split from it.
+    const scan = await readFile(join(out, 'metrics_plan_test_clients_daily_week_1.sql'), 'utf8');
+    assert.match(scan, /^-- contrail: metrics per client and analysis basis/);
+    assert.match(scan, /-- analysis basis: enrollments, exposures/);
+    assert.match(
+      scan,
+      /CASE WHEN e\.analysis_basis = 'exposures' THEN e\.exposure_date ELSE e\.enrollment_date END \+ 6/,
+    );
     const sql = await readFile(join(out, 'plan_test_exposures_clients_daily_week_1.sql'), 'utf8');
-    assert.match(sql, /^-- contrail: metrics per client/);
-    assert.match(sql, /e\.exposure_date \+ 6/);
+    assert.match(sql, /^-- contrail: metrics per client, split from metrics_plan_test_clients_daily_week_1/);
+    assert.match(
+      sql,
+      /FROM "contrail"\."metrics_plan_test_clients_daily_week_1"\nWHERE analysis_basis = 'exposures'/,
+    );
   });
 
   it('names the unknown experiment and exits 1', async () => {

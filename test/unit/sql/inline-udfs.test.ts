@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
+import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+
+/** mozfun UDFs the DuckDB renderer writes inline give BigQuery's values (mozfun's own assertions and edges). */
+let warehouse: Warehouse;
+
+before(async () => {
+  warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: { mozdata: ':memory:' } });
+});
+
+after(async () => {
+  await warehouse.close();
+});
+
+async function evaluate(bigquery: string): Promise<unknown> {
+  const rows = await warehouse.query<{ v: unknown }>(`SELECT ${translateBigQueryToDuckDb(bigquery)} AS v`);
+  return rows[0]?.v;
+}
+
+describe('mozfun.bits28.days_since_seen on DuckDB', () => {
+  // The index of the lowest set bit (days since the client was last seen), NULL when never seen.
+  const cases: [string, number | null][] = [
+    ['0', null],
+    ['1', 0],
+    ['8', 3],
+    ['8 + 1', 0],
+    ['CAST(1 AS INT64) << 27', 27],
+    ['-8', 3],
+    ['(-9223372036854775807 - 1)', null],
+  ];
+  for (const [argument, expected] of cases) {
+    it(`days_since_seen(${argument}) = ${expected}`, async () => {
+      const value = await evaluate(`mozfun.bits28.days_since_seen(${argument})`);
+      assert.equal(value === null ? null : Number(value), expected);
+    });
+  }
+
+  it('translates its argument and works inside aggregates over a column', async () => {
+    const sql = translateBigQueryToDuckDb(
+      'COALESCE(MIN(mozfun.bits28.days_since_seen(SAFE_CAST(bits AS INT64))), 30) < 3',
+    );
+    assert.doesNotMatch(sql, /mozfun|SAFE_CAST/);
+    const rows = await warehouse.query<{ client: string; v: boolean }>(
+      `SELECT client, ${sql} AS v FROM (VALUES ('a', 12), ('a', 0), ('b', 8), ('c', 0)) t(client, bits) GROUP BY client ORDER BY client`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.client, r.v]),
+      [
+        ['a', true],
+        ['b', false],
+        ['c', false],
+      ],
+    );
+  });
+
+  it('leaves other mozfun functions and look-alikes inside strings alone', () => {
+    assert.equal(
+      translateBigQueryToDuckDb("mozfun.map.get_key(m, 'k') || 'mozfun.bits28.days_since_seen(x)'"),
+      "mozfun.map.get_key(m, 'k') || 'mozfun.bits28.days_since_seen(x)'",
+    );
+  });
+});
