@@ -1,3 +1,5 @@
+import { analysisActivities } from './analysis.js';
+import { datasetActivities } from './datasets.js';
 import type { ActivityDeps } from './deps.js';
 import { healthActivities } from './health.js';
 
@@ -5,6 +7,8 @@ import { healthActivities } from './health.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...healthActivities(deps),
+    ...datasetActivities(deps),
+    ...analysisActivities(deps),
   };
 }
 

@@ -1,0 +1,22 @@
+import { asyncLocalStorage } from '@temporalio/activity';
+import type { QueryProgress } from '../warehouse/warehouse.js';
+
+/**
+ * Heartbeat and cancellation for a warehouse job, when running inside an activity: each
+ * progress tick of the warehouse heartbeats (so a dead worker is noticed within the heartbeat
+ * timeout) and the activity's cancellation aborts the job. Outside an activity (unit tests,
+ * scripts calling activities directly) jobs simply run without either.
+ */
+export function warehouseJob(what: string): QueryProgress {
+  const context = asyncLocalStorage.getStore();
+  if (context === undefined) return {};
+  return {
+    onProgress: (info) => context.heartbeat({ job: what, elapsedMs: info.elapsedMs, detail: info.detail }),
+    signal: context.cancellationSignal,
+  };
+}
+
+/** Heartbeat between jobs of one activity (before each query of a long sequence). */
+export function heartbeat(what: string): void {
+  asyncLocalStorage.getStore()?.heartbeat({ job: what });
+}

@@ -1,0 +1,104 @@
+import type { SqlDialect } from '../sql/dialect.js';
+import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
+import type { AnalysisError } from './types.js';
+
+/** The dataset's log of analysis errors (jetstream's `logs` table, plus what contrail knows). */
+export const LOGS_TABLE = 'logs';
+
+export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
+  { name: 'timestamp', type: 'TIMESTAMP' },
+  { name: 'source', type: 'STRING' },
+  { name: 'experiment', type: 'STRING' },
+  { name: 'analysis_date', type: 'DATE' },
+  { name: 'stage', type: 'STRING' },
+  { name: 'log_level', type: 'STRING' },
+  { name: 'exception_type', type: 'STRING' },
+  { name: 'message', type: 'STRING' },
+  { name: 'tool_version', type: 'STRING' },
+  { name: 'config_commit', type: 'STRING' },
+];
+
+export function logRow(
+  error: AnalysisError,
+  context: { now: Date; toolVersion: string; configCommit: string | null },
+): Record<string, unknown> {
+  return {
+    timestamp: context.now.toISOString(),
+    source: 'contrail',
+    experiment: error.slug,
+    analysis_date: error.date,
+    stage: error.stage,
+    log_level: 'ERROR',
+    exception_type: error.errorType,
+    message: error.message,
+    tool_version: context.toolVersion,
+    config_commit: context.configCommit,
+  };
+}
+
+/**
+ * One entry of `errors_<slug>.json`, in jetstream's AnalysisErrors shape (mozilla-nimbus-schemas):
+ * fields contrail does not track per error (metric, statistic, segment, …) are null.
+ */
+export interface ExportedError {
+  analysis_basis: string | null;
+  source: string | null;
+  exception: string | null;
+  exception_type: string | null;
+  experiment: string | null;
+  filename: string | null;
+  func_name: string | null;
+  log_level: string;
+  message: string;
+  metric: string | null;
+  segment: string | null;
+  statistic: string | null;
+  timestamp: string;
+  analysis_period: string | null;
+}
+
+/** The experiment's logged errors, oldest first; none when nothing was ever logged. */
+export async function experimentErrors(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  dataset: string,
+  slug: string,
+): Promise<ExportedError[]> {
+  const ref: TableRef = { dataset, table: LOGS_TABLE };
+  if (!(await warehouse.tableExists(ref))) return [];
+  const rows = await warehouse.query<{
+    timestamp: unknown;
+    source: string | null;
+    experiment: string | null;
+    stage: string | null;
+    log_level: string | null;
+    exception_type: string | null;
+    message: string | null;
+  }>(
+    `SELECT timestamp, source, experiment, stage, log_level, exception_type, message
+FROM ${dialect.table(ref)}
+WHERE experiment = ${dialect.stringLiteral(slug)}
+ORDER BY timestamp`,
+  );
+  return rows.map((r) => ({
+    analysis_basis: null,
+    source: r.source,
+    exception: null,
+    exception_type: r.exception_type,
+    experiment: r.experiment,
+    filename: null,
+    func_name: r.stage,
+    log_level: r.log_level ?? 'ERROR',
+    message: r.message ?? '',
+    metric: null,
+    segment: null,
+    statistic: null,
+    timestamp: timestampText(r.timestamp),
+    analysis_period: null,
+  }));
+}
+
+function timestampText(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
+}

@@ -1,0 +1,137 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
+import type { ConfigProblem } from '../config/problems.js';
+import { resolveAnalysisSpec } from '../config/resolve.js';
+import type { AnalysisSpec } from '../config/spec.js';
+import type { Experiment } from '../experiments/experiment.js';
+import type { ExperimentSource } from '../experiments/source.js';
+import { UnknownExperimentError } from './failures.js';
+import type { AnalysisTarget } from './types.js';
+
+export interface ResolvedTarget {
+  spec: AnalysisSpec;
+  warnings: ConfigProblem[];
+  experiment: Experiment;
+  collection: ConfigCollection;
+}
+
+// Enough for a daily run's experiments on one worker; oldest entries go first.
+const MAX_ENTRIES = 256;
+
+function remember<V>(cache: Map<string, Promise<V>>, key: string, make: () => Promise<V>): Promise<V> {
+  const hit = cache.get(key);
+  if (hit) {
+    // Re-insert: Map iteration order is insertion order, so this keeps recent keys last.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const made = make();
+  cache.set(key, made);
+  // A failure is not cached: the next call tries again (the config may have been fixed).
+  made.catch(() => cache.delete(key));
+  while (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
+  return made;
+}
+
+/**
+ * A plain config directory changes under a running worker (a config author edits it); a git
+ * repo is read at a commit. Sizes and modification times of a directory's TOML files tell
+ * whether the cached collection is still the directory's content, for a few milliseconds.
+ */
+function repoFingerprint(repo: string): string {
+  if (existsSync(join(repo, '.git'))) return `${repo}@git`;
+  if (!existsSync(repo)) return `${repo}@missing`;
+  let sum = 0;
+  let count = 0;
+  for (const entry of readdirSync(repo, { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('.toml')) continue;
+    const stat = statSync(join(repo, entry));
+    sum = (sum * 31 + stat.mtimeMs + stat.size) % Number.MAX_SAFE_INTEGER;
+    count++;
+  }
+  return `${repo}@${count}:${sum}`;
+}
+
+/**
+ * Resolves analysis specs per (slug, config commit, override, lenient) and keeps them for the
+ * worker process: every activity of an analysis needs the spec, and loading a config repo (a git
+ * checkout at a commit, hundreds of TOML files) must not dominate a small activity.
+ */
+export class SpecResolver {
+  private readonly collections = new Map<string, Promise<ConfigCollection>>();
+  private readonly specs = new Map<string, Promise<ResolvedTarget>>();
+
+  constructor(
+    private readonly configRepos: string[],
+    private readonly experiments: ExperimentSource,
+  ) {}
+
+  /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
+  collection(pin: AnalysisTarget['pin'] | null): Promise<ConfigCollection> {
+    // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
+    // that time reads that commit.
+    const asOf = pin?.configCommit ? pin.resolvedAt : undefined;
+    const key = JSON.stringify([this.configRepos.map(repoFingerprint), pin?.configCommit ?? null, asOf]);
+    return remember(this.collections, key, () =>
+      loadConfigCollection({ repos: this.configRepos, ...(asOf ? { asOf } : {}) }),
+    );
+  }
+
+  async experiment(slug: string): Promise<Experiment> {
+    const experiment = await this.experiments.get(slug);
+    if (experiment) return experiment;
+    throw new UnknownExperimentError(
+      slug,
+      (await this.experiments.list()).map((e) => e.slug),
+    );
+  }
+
+  async resolve(
+    target: Pick<AnalysisTarget, 'slug' | 'pin' | 'configOverride' | 'lenient'>,
+  ): Promise<ResolvedTarget> {
+    const experiment = await this.experiment(target.slug);
+    return this.resolveWith(
+      experiment,
+      await this.collection(target.pin),
+      target.configOverride,
+      target.lenient,
+    );
+  }
+
+  /** The experiment's spec from the repos' current state, as a new analysis would see it. */
+  async resolveLatest(experiment: Experiment): Promise<ResolvedTarget> {
+    return this.resolveWith(experiment, await this.collection(null), null, false);
+  }
+
+  private resolveWith(
+    experiment: Experiment,
+    collection: ConfigCollection,
+    configOverride: string | null,
+    lenient: boolean,
+  ): Promise<ResolvedTarget> {
+    // The experiment record is part of the key: its status moves from live to complete with
+    // time, and an edited experiments file changes dates.
+    const key = JSON.stringify([collectionIdentity(collection), configOverride, lenient, experiment]);
+    return remember(this.specs, key, async () => {
+      const { spec, warnings } = resolveAnalysisSpec(collection, experiment, {
+        lenient,
+        ...(configOverride !== null ? { configFile: configOverride } : {}),
+      });
+      return { spec, warnings, experiment, collection };
+    });
+  }
+}
+
+// Collections are compared by identity: a reloaded collection (edited directory) gets a new id.
+const ids = new WeakMap<ConfigCollection, number>();
+let nextId = 0;
+function collectionIdentity(collection: ConfigCollection): number {
+  let id = ids.get(collection);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(collection, id);
+  }
+  return id;
+}
