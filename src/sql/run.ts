@@ -30,7 +30,7 @@ export class PlannedQueryError extends Error {
       .filter((s) => s !== null)
       .join(', ');
     const columns = (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
-    const label = planned.kind === 'enrollments' ? 'segments' : 'metrics';
+    const label = planned.kind === 'enrollments' ? 'config columns (segments, exposure signal)' : 'metrics';
     super(
       `${what} → ${planned.destination.table} failed` +
         (columns.length > 0 ? `; ${label}: ${columns.join(', ')}` : '') +

@@ -238,13 +238,14 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
   }
 
   const destination = { dataset: ctx.dataset, table: enrollmentsTableName(spec.experiment.slug) };
+  const columns = [
+    ...spec.segments.map((s) => ({ name: s.name, provenance: s.provenance })),
+    ...(spec.exposureSignal ? [{ name: 'exposure_date', provenance: spec.exposureSignal.provenance }] : []),
+  ];
   const header = provenanceHeader({
     spec,
     title: `enrollments (${spec.enrollmentQuery !== null ? 'custom enrollment_query' : type}, ${spec.sampleSize ? `sample ${spec.sampleSize}%` : 'all clients'}) ${dates.first}..${dates.last}`,
-    columns: [
-      ...spec.segments.map((s) => ({ name: s.name, provenance: s.provenance })),
-      ...(spec.exposureSignal ? [{ name: 'exposure_date', provenance: spec.exposureSignal.provenance }] : []),
-    ],
+    columns,
   });
   const segmentedColumns = [
     're.analysis_id',
@@ -279,6 +280,6 @@ LEFT JOIN exposures x ON x.analysis_id = se.analysis_id AND x.branch = se.branch
     kind: 'enrollments',
     destination,
     sql,
-    metrics: spec.segments.map((s) => ({ name: s.name, provenance: s.provenance })),
+    metrics: columns,
   };
 }

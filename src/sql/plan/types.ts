@@ -23,7 +23,7 @@ export interface PlannedQuery {
   windowIndex?: number;
   analysisBasis?: AnalysisBasis;
   dataSource?: string;
-  /** Metric (or segment) columns the query computes, for error messages and provenance. */
+  /** Config columns the query computes (metrics; segments and the exposure signal for enrollments), for error messages and provenance. */
   metrics?: ColumnProvenance[];
   /**
    * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to

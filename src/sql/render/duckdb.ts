@@ -13,6 +13,8 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
+ *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated).
  */
@@ -131,6 +133,12 @@ export function translateBigQueryToDuckDb(
       const open = nextSignificant(tokens, i + 1);
       const isCall = tokens[open]?.text === '(';
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
+      else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
+        const bounds = callBounds(tokens, open);
+        if (!bounds) continue;
+        out[i] = 'json_extract_string';
+        if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
+      }
       else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';
       } else if (upper in DIFF_FUNCTIONS && isCall) {

@@ -4,7 +4,10 @@ import { translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 
-/** mozfun UDFs the DuckDB renderer writes inline give BigQuery's values (mozfun's own assertions and edges). */
+/**
+ * BigQuery functions the DuckDB renderer rewrites give BigQuery's values when DuckDB runs them:
+ * mozfun UDFs written inline (mozfun's own assertions and edges) and JSON_VALUE.
+ */
 let warehouse: Warehouse;
 
 before(async () => {
@@ -61,5 +64,13 @@ describe('mozfun.bits28.days_since_seen on DuckDB', () => {
       translateBigQueryToDuckDb("mozfun.map.get_key(m, 'k') || 'mozfun.bits28.days_since_seen(x)'"),
       "mozfun.map.get_key(m, 'k') || 'mozfun.bits28.days_since_seen(x)'",
     );
+  });
+});
+
+describe('JSON_VALUE on DuckDB', () => {
+  it('JSON_VALUE gives the unquoted scalar, as in BigQuery', async () => {
+    assert.equal(await evaluate(`JSON_VALUE(JSON '{"a": {"b": "x"}}', '$.a.b')`), 'x');
+    assert.equal(await evaluate(`JSON_VALUE('"y"')`), 'y');
+    assert.equal(await evaluate(`JSON_VALUE('{"a": 1}', '$.missing')`), null);
   });
 });
