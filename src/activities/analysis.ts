@@ -9,7 +9,7 @@ import { planPopulationSample } from '../sql/plan/population.js';
 import { groupStatisticInputRows, type StatisticInputRow } from '../sql/plan/statistic-inputs.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { runPlannedQuery } from '../sql/run.js';
-import { addDays, lastAnalysisDate, lastEnrollmentDate, windowDays } from '../sql/windows.js';
+import { addDays, lastAnalysisDate, lastEnrollmentDate } from '../sql/windows.js';
 import {
   computeStatistic,
   IDENTITY_METRIC,
@@ -167,6 +167,9 @@ function statisticRows(
               input = group(groups, [metric.name, 'values', '', segment]);
             }
           } else {
+            // A covariate statistic in a period that is not adjusted (pre-enrolment, or the
+            // covariate's own period) runs unadjusted, without warning about a missing covariate.
+            if (required.kind === 'values') effective = withoutCovariate(statistic);
             input = group(groups, [metric.name, required.kind, '', segment]);
           }
           if (!input) {

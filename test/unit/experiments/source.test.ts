@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Experiment } from '../../../src/experiments/experiment.js';
+import {
+  defaultExperimentsFile,
+  eligibleForDailyRun,
+  experimentStatus,
+  localExperimentSource,
+  parseExperimentsFile,
+} from '../../../src/experiments/source.js';
+
+const NOW = new Date('2026-03-20T12:00:00Z');
+
+function v8(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    slug: 'exp',
+    appName: 'firefox_desktop',
+    branches: [
+      { slug: 'control', ratio: 1 },
+      { slug: 'treatment', ratio: 1 },
+    ],
+    startDate: '2026-03-01',
+    endDate: null,
+    outcomes: [{ slug: 'demo_engagement', priority: 'primary' }],
+    ...overrides,
+  };
+}
+
+function parse(records: unknown[]): Experiment[] {
+  return parseExperimentsFile('experiments.json', JSON.stringify(records), NOW);
+}
+
+describe('local experiment source', () => {
+  test('reads the demo experiments file in Experimenter v8 shape', async () => {
+    const source = localExperimentSource(defaultExperimentsFile({}), { now: () => NOW });
+    const experiments = await source.list();
+    const demo = await source.get('contrail-demo-sidebar');
+    assert.ok(demo);
+    assert.equal(demo.appName, 'firefox_desktop');
+    assert.deepEqual(
+      demo.branches.map((b) => [b.slug, b.ratio]),
+      [
+        ['control', 2],
+        ['treatment-a', 1],
+        ['treatment-b', 1],
+      ],
+    );
+    assert.deepEqual(demo.outcomes, ['demo_engagement']);
+    assert.equal(demo.status, 'live', 'ends 2026-03-29, after "now"');
+    assert.equal((await source.get('contrail-demo-reader-view'))?.status, 'draft');
+    assert.equal(await source.get('no-such-experiment'), null);
+    assert.ok(experiments.length >= 5);
+  });
+
+  test("status: jetstream's rule, with drafts as the record says", () => {
+    assert.equal(experimentStatus({ startDate: '2026-03-01', endDate: null }, NOW), 'live');
+    assert.equal(experimentStatus({ startDate: '2026-03-01', endDate: '2026-03-20' }, NOW), 'live');
+    assert.equal(experimentStatus({ startDate: '2026-03-01', endDate: '2026-03-19' }, NOW), 'complete');
+    assert.equal(experimentStatus({ startDate: null, endDate: null }, NOW), 'draft');
+    assert.equal(experimentStatus({ status: 'Draft', startDate: '2026-03-01', endDate: null }, NOW), 'draft');
+    assert.equal(experimentStatus({ status: 'Live', startDate: '2026-03-01', endDate: null }, NOW), 'live');
+  });
+
+  test('errors name the file, the record index and the field; every problem at once', () => {
+    assert.throws(
+      () =>
+        parse([
+          v8(),
+          v8({ slug: 'bad', startDate: '2026-02-30' }),
+          v8({ slug: 'no-branches', branches: [] }),
+          v8(),
+        ]),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /experiments\.json: experiment \[1\] \(bad\), field startDate: not a real calendar date/,
+        );
+        assert.match(error.message, /experiment \[2\] \(no-branches\), field branches:/);
+        assert.match(error.message, /experiment \[3\], field slug: exp is already used by experiment \[0\]/);
+        return true;
+      },
+    );
+    assert.throws(() => parseExperimentsFile('x.json', '{"slug": 1}', NOW), /x\.json: expected a JSON array/);
+    assert.throws(() => parseExperimentsFile('x.json', '[', NOW), /x\.json: not valid JSON/);
+  });
+
+  test('a missing file is an error naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-experiments-'));
+    await assert.rejects(localExperimentSource(join(dir, 'none.json')).list(), /none\.json: cannot read/);
+    const file = join(dir, 'one.json');
+    writeFileSync(file, JSON.stringify([v8()]));
+    assert.deepEqual(
+      (await localExperimentSource(file, { now: () => NOW }).list()).map((e) => e.slug),
+      ['exp'],
+    );
+  });
+
+  test('defaultExperimentsFile: CONTRAIL_EXPERIMENTS_FILE, else the demo file', () => {
+    assert.equal(defaultExperimentsFile({ CONTRAIL_EXPERIMENTS_FILE: '/x/e.json' }), '/x/e.json');
+    assert.match(defaultExperimentsFile({}), /src\/sample\/experiments\.json$/);
+  });
+});
+
+describe('eligibleForDailyRun', () => {
+  const [live, ended, endedLongAgo, rollout, ios, draft, otherPlatform] = parse([
+    v8({ slug: 'live' }),
+    v8({ slug: 'ended', endDate: '2026-03-10' }),
+    v8({ slug: 'ended-long-ago', startDate: '2025-10-01', endDate: '2025-12-01' }),
+    v8({ slug: 'rollout', isRollout: true }),
+    v8({ slug: 'ios', appName: 'firefox_ios' }),
+    v8({ slug: 'draft', startDate: null }),
+    v8({ slug: 'vpn', appName: 'mozilla_vpn' }),
+  ]) as Experiment[];
+
+  test('live, or ended within 90 days; not rollouts, drafts or unsupported platforms', () => {
+    const date = '2026-03-20';
+    assert.equal(eligibleForDailyRun(live as Experiment, date), true);
+    assert.equal(eligibleForDailyRun(ended as Experiment, date), true);
+    assert.equal(eligibleForDailyRun(ended as Experiment, '2026-06-08'), true, 'ended 90 days before');
+    assert.equal(eligibleForDailyRun(ended as Experiment, '2026-06-09'), false, 'ended 91 days before');
+    assert.equal(eligibleForDailyRun(endedLongAgo as Experiment, date), false);
+    assert.equal(eligibleForDailyRun(rollout as Experiment, date), false);
+    assert.equal(eligibleForDailyRun(ios as Experiment, date), true);
+    assert.equal(eligibleForDailyRun(draft as Experiment, date), false);
+    assert.equal(eligibleForDailyRun(otherPlatform as Experiment, date), false);
+  });
+});
