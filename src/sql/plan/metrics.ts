@@ -192,10 +192,19 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
     branchInRow === null ? '' : `\n  AND ds.${UNENROLLED_DATE} IS DISTINCT FROM e.enrollment_date`;
 
   const from = fromExpression(ctx, ds, appDataset(spec));
+  // The branch lookup (a list lambda over the experiments map) is computed once per row, in the
+  // inner query; the outer one derives the unenrolled date from its result.
   const dataSourceRelation =
     rowBranchSql === null
       ? from
-      : `(\n    SELECT ds.*, ${rowBranchSql} AS ${ROW_BRANCH},\n      CASE WHEN ${rowBranchSql} IS NULL THEN ${submissionDate} END AS ${UNENROLLED_DATE}\n    FROM ${from} ds\n    WHERE ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}\n  )`;
+      : `(
+    SELECT b.*, CASE WHEN b.${ROW_BRANCH} IS NULL THEN b.${d.userSql(ds.submissionDateColumn)} END AS ${UNENROLLED_DATE}
+    FROM (
+      SELECT ds.*, ${rowBranchSql} AS ${ROW_BRANCH}
+      FROM ${from} ds
+      WHERE ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}
+    ) b
+  )`;
   const provenance: ColumnProvenance[] = metrics.map((m) => ({ name: m.name, provenance: m.provenance }));
   const header = provenanceHeader({
     spec,

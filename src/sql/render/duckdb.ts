@@ -138,8 +138,7 @@ export function translateBigQueryToDuckDb(
         if (!bounds) continue;
         out[i] = 'json_extract_string';
         if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
-      }
-      else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
+      } else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';
       } else if (upper in DIFF_FUNCTIONS && isCall) {
         const bounds = callBounds(tokens, open);

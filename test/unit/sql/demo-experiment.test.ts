@@ -32,9 +32,8 @@ const CONFIG_REPO = fileURLToPath(new URL('../../../src/sample/metric-hub/', imp
 const EXPERIMENTS_FILE = fileURLToPath(new URL('../../../src/sample/experiments.json', import.meta.url));
 // After the demo's end date, so it is complete and `overall` is due.
 const NOW = new Date('2026-06-01T00:00:00Z');
-// jetstream's exposure signal is a row condition (mozanalysis puts it in a WHERE clause). The shipped
-// demo config has an aggregate (LOGICAL_OR) there, which no warehouse accepts in a WHERE; until
-// src/sample fixes it, this test uses the row condition it means.
+// The demo's exposure signal, a row condition as in jetstream (mozanalysis puts it in a WHERE);
+// the recomputation below implements exactly this condition.
 const SIGNAL_CONDITION = `experiment = '${DEMO_SLUG}'`;
 // Dates on which the demo's periods are due: pre-enrollment + day 2; day 7 + week 1; day 21 + week 3 + overall.
 const DATES = ['2026-03-10', '2026-03-15', '2026-03-29'];
@@ -88,9 +87,8 @@ before(async () => {
   await warehouse.createDataset(DATASET);
   const experiment = await localExperimentSource(EXPERIMENTS_FILE, { now: () => NOW }).get(DEMO_SLUG);
   assert.ok(experiment);
-  const resolved = resolveAnalysisSpec(await loadConfigCollection({ repos: [CONFIG_REPO] }), experiment).spec;
-  assert.ok(resolved.exposureSignal);
-  spec = { ...resolved, exposureSignal: { ...resolved.exposureSignal, selectExpression: SIGNAL_CONDITION } };
+  spec = resolveAnalysisSpec(await loadConfigCollection({ repos: [CONFIG_REPO] }), experiment).spec;
+  assert.equal(spec.exposureSignal?.selectExpression, SIGNAL_CONDITION);
 
   events = await warehouse.query<EventRow>(
     `SELECT client_id, CAST(submission_date AS VARCHAR) AS submission_date, sample_id, event_category, event_method,
