@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
@@ -41,7 +41,7 @@ function remember<V>(cache: Map<string, Promise<V>>, key: string, make: () => Pr
  * whether the cached collection is still the directory's content, for a few milliseconds.
  */
 function repoFingerprint(repo: string): string {
-  if (existsSync(join(repo, '.git'))) return `${repo}@git`;
+  if (existsSync(join(repo, '.git'))) return `${repo}@${gitHead(join(repo, '.git'))}`;
   if (!existsSync(repo)) return `${repo}@missing`;
   let sum = 0;
   let count = 0;
@@ -52,6 +52,30 @@ function repoFingerprint(repo: string): string {
     count++;
   }
   return `${repo}@${count}:${sum}`;
+}
+
+/**
+ * The commit a repo's HEAD points at, read from the files git keeps it in (no process spawn):
+ * a worker notices new commits for the "current state" of a repo without reloading each time.
+ */
+function gitHead(gitDir: string): string {
+  try {
+    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+    if (!head.startsWith('ref: ')) return head;
+    const ref = head.slice(5);
+    const loose = join(gitDir, ref);
+    if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
+    const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
+    return (
+      packed
+        .split('\n')
+        .find((line) => line.endsWith(` ${ref}`))
+        ?.split(' ')[0] ?? head
+    );
+  } catch {
+    // A worktree's `.git` file or an unusual layout: treat the repo as changed on every load.
+    return `unknown-${Date.now()}`;
+  }
 }
 
 /**

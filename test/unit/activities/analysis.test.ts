@@ -27,14 +27,7 @@ const DATASET = 'contrail_test';
 // After the demo's end date: the demo is complete, so its overall window is due on the end date.
 const NOW = new Date('2026-04-01T06:00:00Z');
 
-// The demo config's exposure signal aggregates in a WHERE clause that DuckDB rejects (a src/sql
-// bug being fixed separately); the analysis runs on the same config without it, given as a
-// config override the way `preview --config_file` does.
 const DEMO_CONFIG = readFileSync(join(CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8');
-const DEMO_CONFIG_WITHOUT_EXPOSURE_SIGNAL = DEMO_CONFIG.replace(
-  /\[experiment\.exposure_signal\][\s\S]*?(?=\n\[metrics\])/,
-  '',
-);
 
 function repoWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-configs-'));
@@ -109,7 +102,7 @@ describe('analysis activities on the demo experiment', () => {
       slug: DEMO_SLUG,
       dataset: DATASET,
       pin,
-      configOverride: DEMO_CONFIG_WITHOUT_EXPOSURE_SIGNAL,
+      configOverride: null,
       sampleSize: null,
       // Keeps the test quick: the statistics engine's bootstraps dominate each window.
       periods: ['week', 'overall'],
@@ -422,7 +415,7 @@ describe('analysis activity failures', () => {
       seed: 3,
     });
     const activities = analysisActivities(depsWith([CONFIG_REPO]));
-    const config = `${DEMO_CONFIG_WITHOUT_EXPOSURE_SIGNAL}
+    const config = `${DEMO_CONFIG}
 [metrics.broken_metric]
 select_expression = "SUM(no_such_column)"
 data_source = "clients_daily"
