@@ -14,6 +14,7 @@ export interface CommonArgs {
   dataset_id?: string;
   project_id?: string;
   detach: boolean;
+  json: boolean;
   lenient: boolean;
   experiments_file?: string;
 }
@@ -49,6 +50,8 @@ export function commonOptions<T>(y: Argv<T>) {
       default: false,
       describe: 'Unknown config keys are warnings, not errors',
     })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' })
     .option('detach', {
       type: 'boolean',
       default: false,
@@ -82,7 +85,7 @@ export interface RunWorkflowOptions {
   input: unknown;
   summary: string;
   args: CommonArgs;
-  /** Formats the result for people; JSON when stdout is not a terminal. */
+  /** Formats the result for people (`--json` prints it as JSON instead). */
   describe: (result: unknown) => string;
 }
 
@@ -143,7 +146,5 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<v
     },
   );
   if (result === undefined) return;
-  process.stdout.write(
-    process.stdout.isTTY ? `${options.describe(result)}\n` : `${JSON.stringify(result, null, 2)}\n`,
-  );
+  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${options.describe(result)}\n`);
 }

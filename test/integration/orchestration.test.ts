@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities/index.js';
+import { startWorkflow } from '../../src/client/follow.js';
+import { temporalBinary } from '../../src/client/temporal-binary.js';
+import { localExperimentSource } from '../../src/experiments/source.js';
+import { DEMO_SLUG } from '../../src/sample/population.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { createContrailWorker } from '../../src/worker.js';
+import type { AnalysisResult } from '../../src/workflows/analyze.js';
+import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
+import type { PreviewResult } from '../../src/workflows/preview.js';
+import { repoRoot } from '../helpers/cli.js';
+import { testDeps } from '../helpers/deps.js';
+import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
+
+// Week 1 of the demo experiment completes on 2026-03-15 (enrollment 2026-03-02 … 03-08).
+const WEEK_1 = '2026-03-15';
+
+describe('orchestration on the real dev server, worker and DuckDB', () => {
+  let temporal: TestTemporal;
+  let warehouse: Warehouse;
+  let worker: Worker;
+  let running: Promise<void>;
+  /** Activity calls per (activity, slug): proves what ran and what was not retried. */
+  const calls = new Map<string, number>();
+
+  // Five eligible experiments on 2026-03-20: the three launched demo ones (not the rollout,
+  // not the draft) and two more with the same shape; one of them gets a broken config.
+  const experimentsFile = join(mkdtempSync(join(tmpdir(), 'contrail-experiments-')), 'experiments.json');
+  const demo = JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as { slug: string }[];
+  const sidebar = demo.find((e) => e.slug === DEMO_SLUG)!;
+  writeFileSync(
+    experimentsFile,
+    JSON.stringify([
+      ...demo,
+      { ...sidebar, slug: 'contrail-test-copy' },
+      { ...sidebar, slug: 'contrail-test-broken' },
+    ]),
+  );
+  const configRepo = configRepoWith({
+    'jetstream/contrail-test-broken.toml':
+      '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
+  });
+
+  before(async () => {
+    temporal = await testTemporal();
+    warehouse = await sampleWarehouse(3000);
+    const deps = testDeps(warehouse, {
+      configRepos: [configRepo],
+      experiments: localExperimentSource(experimentsFile),
+    });
+    const activities = createActivities(deps);
+    const counted = Object.fromEntries(
+      Object.entries(activities).map(([name, fn]) => [
+        name,
+        async (input: { slug?: string; target?: { slug: string } }) => {
+          const key = `${name}:${input?.target?.slug ?? input?.slug ?? ''}`;
+          calls.set(key, (calls.get(key) ?? 0) + 1);
+          return await (fn as (i: unknown) => Promise<unknown>)(input);
+        },
+      ]),
+    );
+    worker = await createContrailWorker({
+      connection: temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue: temporal.taskQueue,
+      deps,
+      overrides: { activities: counted },
+    });
+    running = worker.run();
+  });
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await warehouse.close();
+    await temporal.close();
+  });
+
+  test('a preview of the demo experiment runs end to end and its statistics are right', async () => {
+    const result = (await temporal.client.workflow.execute('preview', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `preview-test/${temporal.taskQueue}`,
+      args: [
+        {
+          slug: DEMO_SLUG,
+          startDate: '2026-03-14',
+          endDate: WEEK_1,
+          sampleSize: 100,
+          dataset: 'preview_test',
+        },
+      ],
+    })) as PreviewResult;
+    assert.deepEqual(
+      result.days.map((d) => d.date),
+      ['2026-03-14', '2026-03-15'],
+    );
+    const week = result.days[1]!.statistics.find((s) => s.period === 'week');
+    assert.equal(week?.table, 'statistics_contrail_demo_sidebar_week_1');
+
+    // Enrolled clients per branch, independently from the generator's ground truth.
+    const truth = await warehouse.query<{ branch: string; n: number }>(
+      `SELECT branch, count(*) AS n FROM mozdata.contrail_sample.clients WHERE experiment = '${DEMO_SLUG}' AND enrollment_date IS NOT NULL GROUP BY branch`,
+    );
+    const counts = await warehouse.query<{ branch: string; point: number }>(
+      `SELECT branch, point FROM preview_test.statistics_contrail_demo_sidebar_week_1
+       WHERE metric = 'identity' AND statistic = 'count' AND segment = 'all' AND analysis_basis = 'enrollments' AND comparison IS NULL`,
+    );
+    assert.deepEqual(
+      Object.fromEntries(counts.map((r) => [r.branch, r.point])),
+      Object.fromEntries(truth.map((r) => [r.branch, r.n])),
+    );
+
+    // days_of_use per client in week 1 (days 0–6 after enrollment), recomputed from clients_daily;
+    // linear_model_mean's per-branch point is the branch mean (drop_highest = 0 in the demo defaults).
+    const expected = await warehouse.query<{ branch: string; mean: number }>(`
+      SELECT c.branch, avg(coalesce(d.days, 0)) AS mean
+      FROM mozdata.contrail_sample.clients c
+      LEFT JOIN (
+        SELECT cd.client_id, count(*) AS days
+        FROM mozdata.telemetry.clients_daily cd
+        JOIN mozdata.contrail_sample.clients c2 ON c2.client_id = cd.client_id
+        WHERE c2.experiment = '${DEMO_SLUG}'
+          AND cd.submission_date BETWEEN c2.enrollment_date AND c2.enrollment_date + 6
+          AND (cd.submission_date <> c2.enrollment_date OR list_contains(list_transform(cd.experiments, x -> x.key), '${DEMO_SLUG}'))
+        GROUP BY cd.client_id
+      ) d ON d.client_id = c.client_id
+      WHERE c.experiment = '${DEMO_SLUG}' AND c.enrollment_date IS NOT NULL
+      GROUP BY c.branch`);
+    const means = await warehouse.query<{ branch: string; point: number; lower: number; upper: number }>(
+      `SELECT branch, point, lower, upper FROM preview_test.statistics_contrail_demo_sidebar_week_1
+       WHERE metric = 'days_of_use' AND statistic = 'mean_lm' AND segment = 'all' AND analysis_basis = 'enrollments' AND comparison IS NULL`,
+    );
+    assert.equal(means.length, 3);
+    for (const row of means) {
+      const want = expected.find((e) => e.branch === row.branch)!.mean;
+      assert.ok(Math.abs(row.point - want) < 1e-9, `${row.branch}: ${row.point} vs ${want}`);
+      assert.ok(
+        row.lower <= row.point && row.point <= row.upper,
+        `${row.branch}: ${row.lower} ≤ ${row.point} ≤ ${row.upper}`,
+      );
+    }
+    // Preview tables expire (seed 000: a dataset that deletes data after 7 days).
+    const tables = (await warehouse.listTables('preview_test', 'statistics_')).filter((t) =>
+      /_(day|week)_\d+$/.test(t.ref.table),
+    );
+    assert.ok(tables.length > 0, 'statistics tables in the preview dataset');
+    for (const t of tables) assert.notEqual(t.expiresAt, null, `${t.ref.table} expires`);
+  });
+
+  test('dailyAnalysis over 5 experiments: 4 succeed, the broken config is reported and not retried', async () => {
+    const result = (await temporal.client.workflow.execute('dailyAnalysis', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `daily-test/${temporal.taskQueue}`,
+      args: [{ date: '2026-03-20', dataset: 'daily_test', concurrency: 3 }],
+    })) as DailyAnalysisResult;
+    assert.deepEqual(result.analyzed.map((a) => a.slug).sort(), [
+      'contrail-demo-pinned-tabs',
+      'contrail-demo-search-bar',
+      'contrail-demo-sidebar',
+      'contrail-test-copy',
+    ]);
+    assert.equal(result.failed.length, 1);
+    const failed = result.failed[0]!;
+    assert.equal(failed.slug, 'contrail-test-broken');
+    assert.equal(failed.errorType, 'ConfigError');
+    assert.match(failed.message, /contrail-test-broken\.toml/);
+    assert.match(failed.message, /num_sampels/);
+    assert.match(failed.message, /num_samples/, 'suggests the valid key');
+    assert.equal(calls.get('planDay:contrail-test-broken'), 1, 'a config error is not retried');
+    const logged = await warehouse.query<{ n: number }>(
+      "SELECT count(*) AS n FROM daily_test.logs WHERE experiment = 'contrail-test-broken'",
+    );
+    assert.equal(logged[0]?.n, 1);
+  });
+
+  test('starting the same analyzeExperiment twice gives one run', async () => {
+    const options = {
+      workflowType: 'analyzeExperiment',
+      workflowId: `analysis/${DEMO_SLUG}/${WEEK_1}/twice-${temporal.taskQueue}`,
+      input: { slug: DEMO_SLUG, date: WEEK_1, dataset: 'twice_test' },
+      taskQueue: temporal.taskQueue,
+      summary: 'twice',
+    };
+    const [first, second] = await Promise.all([
+      startWorkflow(temporal.client, options),
+      startWorkflow(temporal.client, options),
+    ]);
+    assert.equal(first.firstExecutionRunId, second.firstExecutionRunId);
+    const result = (await first.result()) as AnalysisResult;
+    assert.equal(result.status, 'analyzed');
+    let runs = 0;
+    for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${options.workflowId}'` }))
+      runs++;
+    assert.equal(runs, 1);
+    assert.equal(calls.get(`computeEnrollments:${DEMO_SLUG}`) !== undefined, true);
+  });
+
+  test('the README documents a `temporal workflow start` command that completes a preview', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /<!-- preview-command[^>]*-->\s*```sh\n([^\n]+)\n```/.exec(readme)?.[1];
+    assert.ok(block, 'README has the marked preview command');
+    const [binary, ...words] = block.match(/'[^']*'|\S+/g)!.map((w) => w.replace(/^'|'$/g, ''));
+    assert.equal(binary, '.tools/venv/bin/temporal');
+    const args = words.map((w) => (w === 'contrail' ? temporal.taskQueue : w));
+    const workflowId = args[args.indexOf('--workflow-id') + 1]!;
+    execFileSync(temporalBinary(), [...args, '--address', temporal.address], { encoding: 'utf8' });
+    const result = (await temporal.client.workflow.getHandle(workflowId).result()) as PreviewResult;
+    assert.equal(result.slug, DEMO_SLUG);
+    assert.ok(
+      result.days.some((d) => d.statistics.length > 0),
+      'the preview computed statistics',
+    );
+  });
+});
