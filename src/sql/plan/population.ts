@@ -60,6 +60,7 @@ export function planPopulationSample(ctx: PlanContext, options: PopulationOption
     const bound = i === branches.length - 1 ? BUCKETS : Math.round((cumulative / total) * BUCKETS);
     return `WHEN bucket < ${bound} THEN ${sqlString(b.slug)}`;
   });
+  // biome-ignore lint/complexity/useMathMinMax: ISO date strings compare as text, not as numbers
   const until = options.date < last ? options.date : last;
   // MOD(MOD(h, n) + n, n): a non-negative bucket without ABS, which overflows on INT64's minimum.
   const enrollmentQuery = `SELECT
