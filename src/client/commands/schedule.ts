@@ -57,11 +57,22 @@ async function createSchedule(client: Client, taskQueue: string, args: ScheduleA
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
+/** `every day at 04:00 UTC` for the calendars contrail creates; other shapes as JSON. */
+function describeCalendar(calendar: { hour?: unknown; minute?: unknown }): string {
+  const first = (v: unknown) =>
+    Array.isArray(v) && v.length === 1 ? (v[0] as { start?: unknown }).start : undefined;
+  const hour = first(calendar.hour);
+  const minute = first(calendar.minute);
+  return typeof hour === 'number' && typeof minute === 'number'
+    ? `every day at ${pad(hour)}:${pad(minute)} UTC`
+    : JSON.stringify(calendar);
+}
+
 async function describeSchedule(client: Client): Promise<string> {
   const d = await client.schedule.getHandle(DAILY_SCHEDULE_ID).describe();
   const lines = [
     `schedule ${d.scheduleId}: ${d.state.paused ? 'PAUSED' : 'active'}${d.state.note ? ` (${d.state.note})` : ''}`,
-    `  runs: ${d.spec.calendars?.map((c) => JSON.stringify(c)).join(', ') ?? '(none)'}`,
+    `  runs: ${d.spec.calendars?.map(describeCalendar).join('; ') ?? '(no calendar)'}`,
     `  next: ${
       d.info.nextActionTimes
         .slice(0, 3)

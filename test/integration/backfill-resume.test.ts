@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import type { BackfillResult } from '../../src/workflows/backfill.js';
+import type { Progress } from '../../src/workflows/common.js';
+import { DAILY_SCHEDULE_ID, workflowIds } from '../../src/workflows/ids.js';
+import type { RerunResult } from '../../src/workflows/rerun.js';
+import { runCli } from '../helpers/cli.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
+
+const cli = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
+const SLUGS = ['contrail-demo-sidebar', 'contrail-demo-search-bar'];
+
+/**
+ * The worker runs as its own process (`contrail worker`) on a DuckDB file, so it can be
+ * killed mid-backfill like a crashed machine, and a new one started.
+ */
+describe('backfill survives a killed worker; schedules; rerun', () => {
+  let temporal: TestTemporal;
+  const home = mkdtempSync(join(tmpdir(), 'contrail-backfill-'));
+  let env: NodeJS.ProcessEnv;
+  let worker: ChildProcess | null = null;
+
+  const startWorker = () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'worker'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.once('exit', (code, signal) => {
+      if (code && code !== 0) process.stderr.write(`worker exited ${code} ${signal}:\n${output}\n`);
+    });
+    return child;
+  };
+  const stopWorker = async (signal: NodeJS.Signals) => {
+    const child = worker;
+    worker = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
+
+  before(async () => {
+    temporal = await testTemporal();
+    env = {
+      ...process.env,
+      CONTRAIL_HOME: home,
+      TEMPORAL_ADDRESS: temporal.address,
+      CONTRAIL_TASK_QUEUE: temporal.taskQueue,
+      CONTRAIL_EXPORT_DIR: join(home, 'exports'),
+    };
+    const sample = await runCli(['sample', '--clients', '2000'], { env: { ...env, TEMPORAL_ADDRESS: '' } });
+    assert.equal(sample.code, 0, sample.stderr);
+  });
+  after(async () => {
+    await stopWorker('SIGKILL');
+    await temporal.close();
+  });
+
+  test('10 dates × 2 experiments, concurrency 3: killing the worker mid-way still analyses each once, no duplicate rows', async () => {
+    worker = startWorker();
+    const input = {
+      slugs: SLUGS,
+      startDate: '2026-03-06',
+      endDate: '2026-03-15',
+      concurrency: 3,
+      dataset: 'backfill_test',
+    };
+    const handle = await temporal.client.workflow.start('backfill', {
+      taskQueue: temporal.taskQueue,
+      workflowId: workflowIds.backfill(SLUGS, input.startDate, input.endDate),
+      args: [input],
+    });
+    // Kill the worker (SIGKILL: no drain, like a lost machine) once some analyses are done.
+    for (;;) {
+      const progress = await handle.query<Progress>('progress').catch(() => null);
+      if (progress && progress.done >= 5) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const killed = await handle.query<Progress>('progress');
+    assert.ok(killed.done < 20, 'killed before the end');
+    await stopWorker('SIGKILL');
+    worker = startWorker();
+
+    const result = (await handle.result()) as BackfillResult;
+    assert.equal(result.total, 20);
+    assert.deepEqual(result.failed, []);
+    assert.equal(result.analyzed + result.nothingDue, 20);
+
+    // Each experiment-day ran exactly once: one analyzeExperiment execution per id, completed.
+    const runs = new Map<string, string[]>();
+    for await (const execution of temporal.client.workflow.list({
+      query: `WorkflowType = 'analyzeExperiment' AND TaskQueue = '${temporal.taskQueue}'`,
+    })) {
+      runs.set(execution.workflowId, [...(runs.get(execution.workflowId) ?? []), execution.status.name]);
+    }
+    assert.equal(runs.size, 20);
+    for (const [id, statuses] of runs) assert.deepEqual(statuses, ['COMPLETED'], id);
+
+    // No table holds a row twice (an activity that ran again replaced its output).
+    await stopWorker('SIGTERM');
+    const warehouse = await openDuckDbWarehouse({
+      path: join(home, 'warehouse.duckdb'),
+      attach: { mozdata: join(home, 'mozdata.duckdb') },
+    });
+    try {
+      const tables = await warehouse.listTables('backfill_test');
+      assert.ok(tables.some((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_')));
+      for (const { ref } of tables) {
+        const [row] = await warehouse.query<{ rows: number; distinct_rows: number }>(
+          `SELECT (SELECT count(*) FROM backfill_test."${ref.table}") AS rows,
+                  (SELECT count(*) FROM (SELECT DISTINCT * FROM backfill_test."${ref.table}")) AS distinct_rows`,
+        );
+        assert.equal(row?.rows, row?.distinct_rows, `${ref.table} has duplicate rows`);
+      }
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  test('a schedule created twice is one schedule; triggering it runs dailyAnalysis', async () => {
+    worker = startWorker();
+    for (let i = 0; i < 2; i++) {
+      const created = await runCli(['schedule', 'create', '--dataset_id', 'scheduled_test'], { env });
+      assert.equal(created.code, 0, created.stderr);
+    }
+    let schedules = 0;
+    for await (const s of temporal.client.schedule.list())
+      if (s.scheduleId === DAILY_SCHEDULE_ID) schedules++;
+    assert.equal(schedules, 1);
+    const described = await runCli(['schedule', 'describe'], { env });
+    assert.match(described.stdout, /every day at 04:00 UTC/);
+
+    const triggered = await runCli(['schedule', 'trigger'], { env });
+    assert.equal(triggered.code, 0, triggered.stderr);
+    let daily: string | null = null;
+    for (let i = 0; i < 100 && !daily; i++) {
+      for await (const e of temporal.client.workflow.list({
+        query: `WorkflowType = 'dailyAnalysis' AND TaskQueue = '${temporal.taskQueue}'`,
+      })) {
+        daily = e.workflowId;
+      }
+      if (!daily) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(daily, 'the trigger started a dailyAnalysis run');
+    await temporal.client.workflow.getHandle(daily).result();
+    const deleted = await runCli(['schedule', 'delete'], { env });
+    assert.equal(deleted.code, 0, deleted.stderr);
+  });
+
+  test('rerun drops the results and recomputes every date from the start', async () => {
+    const result = await runCli(
+      [
+        'rerun',
+        '--experiment_slug',
+        'contrail-demo-search-bar',
+        '--dataset_id',
+        'backfill_test',
+        '--analysis_periods',
+        'week',
+        '--json',
+      ],
+      { env },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const rerun = JSON.parse(result.stdout) as RerunResult;
+    assert.ok(
+      rerun.dropped.some((t) => t.startsWith('statistics_contrail_demo_search_bar')),
+      'old results dropped',
+    );
+    assert.ok(rerun.dates >= 28, `${rerun.dates} dates`);
+    assert.deepEqual(rerun.failed, []);
+    assert.ok(rerun.analyzed >= 4, 'the weekly windows were recomputed');
+  });
+});
