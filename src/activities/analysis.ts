@@ -351,7 +351,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
         );
         const basis = planned.analysisBasis ?? 'enrollments';
         const groups = groupsByBasis.get(basis) ?? new Map<string, InputGroup>();
-        const grouped = groupStatisticInputRows(rows.map(toInputRow).sort(byBin), windowPlan.window);
+        const grouped = groupStatisticInputRows(rows.map(toInputRow), windowPlan.window);
         for (const [, g] of grouped)
           groups.set([g.metric, g.kind, g.covariatePeriod ?? '', g.segment].join('|'), g);
         groupsByBasis.set(basis, groups);
@@ -450,21 +450,6 @@ function toInputRow(row: Record<string, unknown>): StatisticInputRow {
     x: num(row.x),
     count: Number(row.count),
   };
-}
-
-const compareNullable = (a: number | null, b: number | null) =>
-  a === b ? 0 : a === null ? -1 : b === null ? 1 : a - b;
-
-/**
- * The warehouse returns bins in no particular order, and the order of a branch's bins decides
- * which random draw weights which value: sorted, the same seed gives the same numbers on every rerun.
- */
-function byBin(a: StatisticInputRow, b: StatisticInputRow): number {
-  return (
-    (a.branch < b.branch ? -1 : a.branch > b.branch ? 1 : 0) ||
-    compareNullable(a.y, b.y) ||
-    compareNullable(a.x, b.x)
-  );
 }
 
 /** Chi-square test of enrolled clients per branch against the configured ratios (null when it cannot be computed). */

@@ -53,6 +53,26 @@ export function requiredInput(
   return req;
 }
 
+const compareNullable = (a: number | null | undefined, b: number | null | undefined) =>
+  a === b ? 0 : a === null || a === undefined ? -1 : b === null || b === undefined ? 1 : a - b;
+
+/**
+ * Branches by name and each branch's bins by value. Warehouses return aggregates in no
+ * particular order, and the order decides which random draw weights which value: in canonical
+ * order, the same seed gives the same numbers on every run.
+ */
+function canonicalOrder(input: StatisticInput): StatisticInput {
+  return {
+    ...input,
+    branches: [...input.branches]
+      .sort((a, b) => (a.branch < b.branch ? -1 : a.branch > b.branch ? 1 : 0))
+      .map((b) => ({
+        branch: b.branch,
+        bins: [...b.bins].sort((p, q) => compareNullable(p.y, q.y) || compareNullable(p.x, q.x)),
+      })),
+  };
+}
+
 /**
  * Applies the pre-treatments, then the statistic with jetstream's parameter defaults, and
  * returns result rows (every value finite or null) and warnings for degenerate data.
@@ -68,6 +88,7 @@ export function computeStatistic(
   for (const p of preTreatments) resolvePreTreatment(p);
   checkSeed(context.seed);
   const kind = def.input(params).kind;
+  input = canonicalOrder(input);
   const treated = applyPreTreatments(input, preTreatments, kind === 'ratio' ? ['y', 'x'] : ['y']);
   const ctx: ComputeContext = {
     metric: input.metric,
