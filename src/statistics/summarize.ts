@@ -1,6 +1,7 @@
 import type { ComputeContext } from './context.js';
-import { mean, sortedQuantile } from './histogram.js';
+import { mean } from './histogram.js';
 import { makeRow, type StatisticResultRow } from './results.js';
+import { quantilesOf } from './select.js';
 
 /**
  * Per-branch samples of a quantity (bootstrap replicates or posterior draws) → jetstream rows:
@@ -26,6 +27,11 @@ export function summarizeSamples(
 ): StatisticResultRow[] {
   const lo = (1 - ciWidth) / 2;
   const hi = 1 - lo;
+  const bounds = (samples: Float64Array, noSpread: boolean) => {
+    if (noSpread) return { lower: null, upper: null };
+    const [lower, upper] = quantilesOf(samples, [lo, hi]);
+    return { lower: lower ?? null, upper: upper ?? null };
+  };
   const rows: StatisticResultRow[] = [];
   const base = { statistic, parameter, ciWidth };
   const label = parameter === null ? '' : ` (parameter ${parameter})`;
@@ -34,15 +40,8 @@ export function summarizeSamples(
       rows.push(makeRow(ctx, { ...base, branch: b.branch, point: null }));
       continue;
     }
-    const sorted = Float64Array.from(b.samples).sort();
     rows.push(
-      makeRow(ctx, {
-        ...base,
-        branch: b.branch,
-        point: mean(b.samples),
-        lower: b.degenerate ? null : sortedQuantile(sorted, lo),
-        upper: b.degenerate ? null : sortedQuantile(sorted, hi),
-      }),
+      makeRow(ctx, { ...base, branch: b.branch, point: mean(b.samples), ...bounds(b.samples, b.degenerate) }),
     );
   }
   for (const ref of branches) {
@@ -67,15 +66,8 @@ export function summarizeSamples(
         if (!Number.isFinite(u)) relFinite = false;
       }
       const noSpread = b.degenerate && ref.degenerate;
-      const sortedDiff = diff.sort();
       rows.push(
-        makeRow(ctx, {
-          ...common,
-          comparison: 'difference',
-          point: mean(diff),
-          lower: noSpread ? null : sortedQuantile(sortedDiff, lo),
-          upper: noSpread ? null : sortedQuantile(sortedDiff, hi),
-        }),
+        makeRow(ctx, { ...common, comparison: 'difference', point: mean(diff), ...bounds(diff, noSpread) }),
       );
       if (!relFinite) {
         warnings.push(
@@ -84,14 +76,12 @@ export function summarizeSamples(
         rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
         continue;
       }
-      const sortedRel = Float64Array.from(rel).sort();
       rows.push(
         makeRow(ctx, {
           ...common,
           comparison: 'relative_uplift',
           point: mean(rel),
-          lower: noSpread ? null : sortedQuantile(sortedRel, lo),
-          upper: noSpread ? null : sortedQuantile(sortedRel, hi),
+          ...bounds(rel, noSpread),
         }),
       );
     }
