@@ -45,6 +45,8 @@ const trivial: AnalysisActivities & { prepareDataset(): Promise<void>; checkWare
     period: 'week',
     windowIndex: 1,
     warnings: [],
+    warningCount: 0,
+    headline: [],
     sampleRatioMismatch: null,
   }),
   publish: async () => ({ views: [], exports: [] }),

@@ -19,6 +19,7 @@ import {
   type StatisticResultRow,
   sampleRatioMismatch,
 } from '../statistics/index.js';
+import { StatisticsPool, type StatisticTask } from '../statistics/pool.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ActivityDeps } from './deps.js';
@@ -119,13 +120,14 @@ type InputGroup = ReturnType<typeof groupStatisticInputRows> extends Map<string,
 /**
  * Every statistic of every metric of the window, for each basis and segment ('all' first),
  * from the value histograms of the statistic-input tables, plus jetstream's enrolment counts
- * (metric `identity`, statistic `count`).
+ * (metric `identity`, statistic `count`). The statistics run on worker threads.
  */
-function statisticRows(
+async function statisticRows(
   spec: AnalysisSpec,
   window: WindowPlan['window'],
   groupsByBasis: Map<AnalysisBasis, Map<string, InputGroup>>,
-): { rows: StatisticResultRow[]; warnings: string[] } {
+): Promise<{ rows: StatisticResultRow[]; warnings: string[] }> {
+  const tasks: { task: StatisticTask; suffix: string }[] = [];
   const rows: StatisticResultRow[] = [];
   const warnings: string[] = [];
   const slug = spec.experiment.slug;
@@ -183,29 +185,76 @@ function statisticRows(
             branches: input.branches,
             windowDays: input.windowDays,
           };
-          const out = computeStatistic(effective, statisticInput, {
-            segment,
-            analysisBasis: basis,
-            windowIndex,
-            referenceBranch,
-            seed: statisticSeed([
-              slug,
-              metric.name,
-              statistic.name,
-              segment,
-              basis,
-              window.period,
-              windowIndex,
-            ]),
+          tasks.push({
+            suffix: ` (${basis}, segment ${segment})`,
+            task: {
+              statistic: effective,
+              input: statisticInput,
+              context: {
+                segment,
+                analysisBasis: basis,
+                windowIndex,
+                referenceBranch,
+                seed: statisticSeed([
+                  slug,
+                  metric.name,
+                  statistic.name,
+                  segment,
+                  basis,
+                  window.period,
+                  windowIndex,
+                ]),
+              },
+            },
           });
-          rows.push(...out.rows);
-          warnings.push(...out.warnings.map((w) => `${w} (${basis}, segment ${segment})`));
         }
       }
     }
   }
+  const results = await statisticsPool().computeAll(tasks.map((t) => t.task));
+  results.forEach((out, i) => {
+    rows.push(...out.rows);
+    warnings.push(...out.warnings.map((w) => `${w}${tasks[i]?.suffix ?? ''}`));
+  });
   return { rows, warnings };
 }
+
+let pool: StatisticsPool | undefined;
+/** One pool of statistics threads per worker process, started on first use. */
+function statisticsPool(): StatisticsPool {
+  pool ??= new StatisticsPool();
+  return pool;
+}
+
+const HEADLINE_STATISTICS = new Set(['mean', 'mean_lm', 'binomial']);
+const HEADLINE_ROWS = 60;
+
+/** Relative change against the reference branch, all clients, enrollments basis: what a person reads first. */
+function headline(rows: StatisticResultRow[], spec: AnalysisSpec): StatisticsSummary['headline'] {
+  const reference = spec.experiment.referenceBranch ?? spec.experiment.branches[0]?.slug ?? null;
+  return rows
+    .filter(
+      (r) =>
+        r.comparison === 'relative_uplift' &&
+        r.comparison_to_branch === reference &&
+        r.segment === 'all' &&
+        r.analysis_basis === 'enrollments' &&
+        HEADLINE_STATISTICS.has(r.statistic),
+    )
+    .slice(0, HEADLINE_ROWS)
+    .map((r) => ({
+      metric: r.metric,
+      statistic: r.statistic,
+      branch: r.branch,
+      referenceBranch: r.comparison_to_branch ?? '',
+      point: r.point,
+      lower: r.lower,
+      upper: r.upper,
+    }));
+}
+
+/** Warnings a statistics summary carries back to the workflow (the rest are in the logs table). */
+const SUMMARY_WARNINGS = 20;
 
 export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
   const specs = new SpecResolver(deps.configRepos, deps.experiments);
@@ -356,7 +405,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
           groups.set([g.metric, g.kind, g.covariatePeriod ?? '', g.segment].join('|'), g);
         groupsByBasis.set(basis, groups);
       }
-      const computed = statisticRows(spec, windowPlan.window, groupsByBasis);
+      const computed = await statisticRows(spec, windowPlan.window, groupsByBasis);
       warnings.push(...computed.warnings);
       const destination = {
         dataset: target.dataset,
@@ -370,12 +419,36 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
         mode: 'replace',
       });
       const srm = await enrollmentRatioMismatch(warehouse, dialect, spec, target.dataset, warnings);
+      const unique = [...new Set(warnings)];
+      if (unique.length > 0) {
+        // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
+        await warehouse.writeRows({
+          destination: { dataset: target.dataset, table: LOGS_TABLE },
+          columns: LOG_COLUMNS,
+          rows: unique.map((message) =>
+            logRow(
+              {
+                slug: target.slug,
+                date,
+                stage: `statistics ${window.period} ${window.windowIndex}`,
+                message,
+                errorType: 'StatisticWarning',
+                configCommit: target.pin.configCommit,
+              },
+              { now: deps.now(), toolVersion: deps.toolVersion.version, level: 'WARNING' },
+            ),
+          ),
+          mode: 'append',
+        });
+      }
       return {
         table: destination.table,
         rows: computed.rows.length,
         period: window.period,
         windowIndex: window.windowIndex,
-        warnings: [...new Set(warnings)],
+        warnings: unique.slice(0, SUMMARY_WARNINGS),
+        warningCount: unique.length,
+        headline: headline(computed.rows, spec),
         sampleRatioMismatch: srm,
       };
     },
@@ -400,7 +473,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
       await warehouse.writeRows({
         destination: { dataset, table: LOGS_TABLE },
         columns: LOG_COLUMNS,
-        rows: [logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version, configCommit: null })],
+        rows: [logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version })],
         mode: 'append',
       });
     },

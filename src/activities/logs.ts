@@ -20,7 +20,7 @@ export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
 
 export function logRow(
   error: AnalysisError,
-  context: { now: Date; toolVersion: string; configCommit: string | null },
+  context: { now: Date; toolVersion: string; level?: 'ERROR' | 'WARNING' },
 ): Record<string, unknown> {
   return {
     timestamp: context.now.toISOString(),
@@ -28,11 +28,11 @@ export function logRow(
     experiment: error.slug,
     analysis_date: error.date,
     stage: error.stage,
-    log_level: 'ERROR',
+    log_level: context.level ?? 'ERROR',
     exception_type: error.errorType,
     message: error.message,
     tool_version: context.toolVersion,
-    config_commit: context.configCommit,
+    config_commit: error.configCommit ?? null,
   };
 }
 

@@ -53,7 +53,22 @@ export interface TableSummary {
 export interface StatisticsSummary extends TableSummary {
   period: AnalysisPeriod;
   windowIndex: number;
+  /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
   warnings: string[];
+  warningCount: number;
+  /**
+   * The headline: relative change of each branch against the reference branch, for all
+   * clients on the enrollments basis, per mean/binomial statistic (a few dozen rows at most).
+   */
+  headline: {
+    metric: string;
+    statistic: string;
+    branch: string;
+    referenceBranch: string;
+    point: number | null;
+    lower: number | null;
+    upper: number | null;
+  }[];
   /** Sample ratio mismatch of enrolled clients against the configured branch ratios. */
   sampleRatioMismatch: { chiSquare: number; degreesOfFreedom: number; pValue: number } | null;
 }
@@ -77,6 +92,7 @@ export interface AnalysisError {
   message: string;
   /** e.g. ConfigError, WarehouseQueryError */
   errorType: string;
+  configCommit?: string | null;
 }
 
 /**

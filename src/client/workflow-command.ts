@@ -93,7 +93,7 @@ export interface RunWorkflowOptions {
  * Starts a workflow (embedded mode or TEMPORAL_ADDRESS), follows its progress and prints the
  * outcome; with --detach, prints the workflow id and Web UI link and returns.
  */
-export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<void> {
+export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<unknown> {
   const settings = runtimeSettings();
   const { args } = options;
   if (args.detach && !settings.temporalAddress) {
@@ -145,6 +145,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<v
       log,
     },
   );
-  if (result === undefined) return;
+  if (result === undefined) return undefined;
   process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${options.describe(result)}\n`);
+  return result;
 }

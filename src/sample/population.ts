@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { addDays } from '../dates.js';
 import { IsoDate } from '../experiments/experiment.js';
 
 /**
@@ -94,10 +95,6 @@ const POPULATION: Record<string, Pick<SampleExperimentInput, 'share' | 'exposeFr
   },
   'contrail-demo-dark-mode-rollout': { share: 0.05, exposeFraction: 0.9, effects: {} },
 };
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /**
  * The launched firefox_desktop experiments of experiments.json as the generator sees them.

@@ -1,5 +1,6 @@
 import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
 import { ANALYSIS_PERIODS } from '../config/spec.js';
+import { addDays, daysBetween } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
 
 /**
@@ -15,22 +16,7 @@ export interface AnalysisWindow {
   endOffset: number;
 }
 
-const DAY_MS = 86_400_000;
-
-function toEpochDay(date: IsoDate): number {
-  const ms = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new Error(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
-  return Math.round(ms / DAY_MS);
-}
-
-export function addDays(date: IsoDate, days: number): IsoDate {
-  return new Date((toEpochDay(date) + days) * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** `to − from` in days. */
-export function daysBetween(from: IsoDate, to: IsoDate): number {
-  return toEpochDay(to) - toEpochDay(from);
-}
+export { addDays, daysBetween };
 
 /** jetstream's `dates_enrollment`: the enrollment period plus the day enrollment started on. */
 export function datesEnrollment(spec: AnalysisSpec): number {

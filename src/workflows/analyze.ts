@@ -131,7 +131,14 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     progress({ failed: 1 });
     await quick.recordError({
       dataset: input.dataset,
-      error: { slug: input.slug, date: input.date, stage, message: failure.message, errorType: failure.type },
+      error: {
+        slug: input.slug,
+        date: input.date,
+        stage,
+        message: failure.message,
+        errorType: failure.type,
+        configCommit: pin.configCommit,
+      },
     });
     throw error;
   }

@@ -136,15 +136,4 @@ export async function boundedAll<T, R>(
   return results;
 }
 
-/** Dates from `start` to `end` inclusive (YYYY-MM-DD, UTC). */
-export function dateRange(start: string, end: string): string[] {
-  const dates: string[] = [];
-  for (let t = Date.parse(`${start}T00:00:00Z`); t <= Date.parse(`${end}T00:00:00Z`); t += 86_400_000) {
-    dates.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return dates;
-}
-
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
+export { addDays, dateRange } from '../dates.js';

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
+import { formatHeadline } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -16,6 +17,7 @@ interface PreviewArgs extends CommonArgs {
   end_date?: string;
   sample_size: number;
   generate_population: boolean;
+  sql_output_dir?: string;
 }
 
 function describePreview(p: PreviewResult): string {
@@ -32,8 +34,15 @@ function describePreview(p: PreviewResult): string {
       const srm = s.sampleRatioMismatch
         ? `; sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
         : '';
-      lines.push(`  ${day.date}: ${s.table} (${s.rows} rows${srm})`);
+      const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
+      lines.push(`  ${day.date}: ${s.table} (${s.rows} rows${srm}${warned})`);
     }
+  }
+  // The headline of the latest window of each period.
+  const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
+  for (const day of p.days) for (const s of day.statistics) latest.set(s.period, s);
+  for (const s of latest.values()) {
+    lines.push(`  ${s.table}:`, ...formatHeadline(s));
   }
   if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
   return lines.join('\n');
@@ -66,6 +75,11 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         default: 1,
         describe: 'Percent of clients to analyse (sample_id < N)',
       })
+      .option('sql_output_dir', {
+        alias: 'sql-output-dir',
+        type: 'string',
+        describe: 'Also write every query of the previewed dates to <dir>/<date>/<table>.sql',
+      })
       .option('generate_population', {
         alias: 'generate-population',
         type: 'boolean',
@@ -89,13 +103,33 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       },
       'preview',
     );
-    await runWorkflowCommand({
+    const result = (await runWorkflowCommand({
       workflowType: 'preview',
       workflowId: workflowIds.preview(input.slug),
       input,
       summary: `preview of ${input.slug}`,
       args,
       describe: (r) => describePreview(r as PreviewResult),
-    });
+    })) as PreviewResult | undefined;
+    if (result && args.sql_output_dir) {
+      const { defaultConfigRepos } = await import('../../config/collection.js');
+      const { defaultExperimentsFile } = await import('../../experiments/source.js');
+      const { planSql } = await import('../plan-sql.js');
+      const { dateRange } = await import('../../dates.js');
+      const lines = await planSql({
+        slug: result.slug,
+        dates: dateRange(result.startDate, result.endDate),
+        experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+        configRepos: args.config_repos ?? defaultConfigRepos(),
+        configFile: args.config_file ?? null,
+        dataset: result.dataset,
+        periods: input.periods,
+        sampleSize: result.sampleSize,
+        outputDir: args.sql_output_dir,
+      });
+      process.stderr.write(
+        `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
+      );
+    }
   },
 };

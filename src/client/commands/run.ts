@@ -4,6 +4,7 @@ import type { BackfillResult } from '../../workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../workflows/daily.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } from '../../workflows/inputs.js';
+import { formatHeadline } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -32,7 +33,8 @@ export function describeAnalysis(r: AnalysisResult): string {
       ? `, sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
       : '';
     lines.push(
-      `  ${s.table}: ${s.rows} rows${srm}${s.warnings.length ? `, ${s.warnings.length} warnings` : ''}`,
+      `  ${s.table}: ${s.rows} rows${srm}${s.warningCount ? `, ${s.warningCount} warnings (logs table)` : ''}`,
+      ...formatHeadline(s),
     );
   }
   return lines.join('\n');

@@ -261,10 +261,12 @@ describe('analysis activities on the demo experiment', () => {
     };
     await activities.recordError({ dataset: DATASET, error });
     await activities.recordError({ dataset: DATASET, error: { ...error, date: '2026-03-17' } });
-    const logs = await warehouse.query<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM "memory"."${DATASET}"."logs" WHERE experiment = '${DEMO_SLUG}'`,
+    const logs = await warehouse.query<{ level: string; n: number }>(
+      `SELECT log_level AS level, COUNT(*) AS n FROM "memory"."${DATASET}"."logs" WHERE experiment = '${DEMO_SLUG}' GROUP BY ALL`,
     );
-    assert.equal(Number(logs[0]?.n), 2);
+    const byLevel = Object.fromEntries(logs.map((l) => [l.level, Number(l.n)]));
+    assert.equal(byLevel.ERROR, 2);
+    assert.ok((byLevel.WARNING ?? 0) > 0, 'statistics warnings are logged too');
 
     const published = await activities.publish({ target });
     assert.ok(published.views.includes('statistics_contrail_demo_sidebar_weekly'));
@@ -304,12 +306,17 @@ describe('analysis activities on the demo experiment', () => {
     ]);
     assert.equal(metadata.outcomes.demo_engagement.friendly_name, 'Demo engagement');
     assert.equal(metadata.analysis_start_time, NOW.toISOString());
-    const errors = JSON.parse(
+    const exportedLogs = JSON.parse(
       readFileSync(join(exportDir, 'errors', 'errors_contrail_demo_sidebar.json'), 'utf8'),
-    );
+    ) as { log_level: string; exception_type: string; message: string }[];
+    const errors = exportedLogs.filter((e) => e.log_level === 'ERROR');
     assert.equal(errors.length, 2);
-    assert.equal(errors[0].exception_type, 'WarehouseQueryError');
-    assert.equal(errors[0].message, 'something went wrong');
+    assert.ok(
+      exportedLogs.some((e) => e.log_level === 'WARNING'),
+      'warnings are exported with their level',
+    );
+    assert.equal(errors[0]?.exception_type, 'WarehouseQueryError');
+    assert.equal(errors[0]?.message, 'something went wrong');
   });
 
   test('buildPopulationSample: a deterministic sample of clients in proportion to the branch ratios', async () => {

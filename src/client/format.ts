@@ -1,0 +1,24 @@
+import type { StatisticsSummary } from '../activities/types.js';
+
+const percent = (v: number | null) =>
+  v === null ? '   n/a' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+
+/**
+ * The headline of a statistics table for people: each metric's relative change against the
+ * reference branch with its interval, marked when the interval excludes zero.
+ */
+export function formatHeadline(summary: StatisticsSummary, indent = '    '): string[] {
+  if (summary.headline.length === 0) return [];
+  const reference = summary.headline[0]?.referenceBranch ?? '';
+  const width = Math.max(...summary.headline.map((h) => `${h.metric} (${h.statistic})`.length));
+  const branchWidth = Math.max(...summary.headline.map((h) => h.branch.length));
+  const lines = [`${indent}change vs ${reference}, all clients, enrollments basis [interval]:`];
+  for (const h of summary.headline) {
+    const clear = h.lower !== null && h.upper !== null && (h.lower > 0 || h.upper < 0);
+    lines.push(
+      `${indent}  ${`${h.metric} (${h.statistic})`.padEnd(width)}  ${h.branch.padEnd(branchWidth)}  ${percent(h.point).padStart(7)} [${percent(h.lower)}, ${percent(h.upper)}]${clear ? '  *' : ''}`,
+    );
+  }
+  lines.push(`${indent}  (* the interval excludes no change)`);
+  return lines;
+}

@@ -1,0 +1,29 @@
+/**
+ * Calendar arithmetic on YYYY-MM-DD strings (UTC). Pure and deterministic: used by domain
+ * code and by workflow code alike.
+ */
+const DAY_MS = 86_400_000;
+
+function toEpochDay(date: string): number {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(ms)) throw new Error(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
+  return Math.round(ms / DAY_MS);
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date((toEpochDay(date) + days) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** `to − from` in days. */
+export function daysBetween(from: string, to: string): number {
+  return toEpochDay(to) - toEpochDay(from);
+}
+
+/** Dates from `start` to `end` inclusive. */
+export function dateRange(start: string, end: string): string[] {
+  const dates: string[] = [];
+  for (let day = toEpochDay(start); day <= toEpochDay(end); day++) {
+    dates.push(new Date(day * DAY_MS).toISOString().slice(0, 10));
+  }
+  return dates;
+}
