@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startDevServer } from '../src/client/dev-server.js';
-import { openDuckDbWarehouse } from '../src/warehouse/duckdb.js';
 import { connectWorker, createContrailWorker } from '../src/worker.js';
 import { testDeps } from '../test/helpers/deps.js';
+import { sampleWarehouse } from '../test/helpers/sample.js';
 
 const outDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 const taskQueue = 'record-histories';
@@ -21,19 +21,67 @@ interface Scenario {
   run: (client: Client) => Promise<string>; // resolves to the workflow id to record
 }
 
+/** Runs one workflow to completion and returns its id. */
+const complete = async (client: Client, workflowType: string, workflowId: string, input?: unknown) => {
+  const handle = await client.workflow.start(workflowType, {
+    taskQueue,
+    workflowId,
+    args: input === undefined ? [] : [input],
+  });
+  await handle.result();
+  return workflowId;
+};
+
+const DEMO = 'contrail-demo-sidebar';
 const scenarios: Scenario[] = [
+  { name: 'health-check', run: (c) => complete(c, 'healthCheck', 'health/record') },
   {
-    name: 'health-check',
-    run: async (client) => {
-      const handle = await client.workflow.start('healthCheck', { taskQueue, workflowId: 'health/record' });
-      await handle.result();
-      return handle.workflowId;
-    },
+    name: 'analyze-experiment',
+    run: (c) =>
+      complete(c, 'analyzeExperiment', `analysis/${DEMO}/2026-03-15`, { slug: DEMO, date: '2026-03-15' }),
+  },
+  {
+    name: 'analyze-experiment-nothing-due',
+    run: (c) =>
+      complete(c, 'analyzeExperiment', `analysis/${DEMO}/2026-03-03`, { slug: DEMO, date: '2026-03-03' }),
+  },
+  {
+    name: 'preview',
+    run: (c) =>
+      complete(c, 'preview', `preview/${DEMO}`, {
+        slug: DEMO,
+        startDate: '2026-03-14',
+        endDate: '2026-03-15',
+        sampleSize: 50,
+      }),
+  },
+  {
+    name: 'daily-analysis',
+    run: (c) => complete(c, 'dailyAnalysis', 'daily/2026-03-16', { date: '2026-03-16' }),
+  },
+  {
+    name: 'backfill-continue-as-new',
+    run: (c) =>
+      complete(c, 'backfill', 'backfill/record', {
+        slugs: [DEMO],
+        startDate: '2026-03-13',
+        endDate: '2026-03-15',
+        periods: ['week'],
+        continueAsNewAfter: 2,
+      }),
+  },
+  {
+    name: 'rerun',
+    run: (c) =>
+      complete(c, 'rerun', `rerun/contrail-demo-search-bar`, {
+        slug: 'contrail-demo-search-bar',
+        periods: ['overall'],
+      }),
   },
 ];
 
 const server = await startDevServer({ startTimeoutMs: 120_000 });
-const warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: {} });
+const warehouse = await sampleWarehouse(2000);
 const nativeConnection = await connectWorker(server.address);
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });

@@ -13,6 +13,7 @@ import { DEMO_SLUG } from '../../src/sample/population.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { AnalysisResult } from '../../src/workflows/analyze.js';
+import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { repoRoot } from '../helpers/cli.js';
@@ -200,6 +201,33 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       runs++;
     assert.equal(runs, 1);
     assert.equal(calls.get(`computeEnrollments:${DEMO_SLUG}`) !== undefined, true);
+  });
+
+  test('a long backfill continues as new and still reports every experiment-day', async () => {
+    const workflowId = `backfill-can/${temporal.taskQueue}`;
+    const result = (await temporal.client.workflow.execute('backfill', {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      args: [
+        {
+          slugs: [DEMO_SLUG],
+          startDate: '2026-03-13',
+          endDate: '2026-03-17',
+          periods: ['week'],
+          dataset: 'can_test',
+          continueAsNewAfter: 2,
+        },
+      ],
+    })) as BackfillResult;
+    assert.equal(result.total, 5);
+    assert.deepEqual(result.failed, []);
+    assert.equal(result.analyzed + result.nothingDue, 5);
+    assert.ok(
+      await warehouse.tableExists({ dataset: 'can_test', table: 'statistics_contrail_demo_sidebar_week_1' }),
+    );
+    let runs = 0;
+    for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
+    assert.equal(runs, 3, '5 days in batches of 2: three runs');
   });
 
   test('the README documents a `temporal workflow start` command that completes a preview', async () => {
