@@ -13,7 +13,7 @@ export interface ActivityDeps {
   /** Config repos (directories or git repos), merged in order. */
   configRepos: string[];
   experiments: ExperimentSource;
-  /** Directory for JSON exports; null = no exports. */
+  /** Where JSON exports go: a directory or gs://bucket/prefix; null = no exports. */
   exportDir: string | null;
   /** Wall clock, injectable for tests. */
   now: () => Date;

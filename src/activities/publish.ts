@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { ConfigCollection } from '../config/collection.js';
 import {
   ANALYSIS_BASES,
@@ -9,6 +6,7 @@ import {
   type AnalysisPeriod,
   type AnalysisSpec,
 } from '../config/spec.js';
+import { exportTarget } from '../exports/target.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { metricsTableName, metricsViewName, statisticsTableName, statisticsViewName } from '../sql/names.js';
 import { metricsByDataSource } from '../sql/plan/metrics.js';
@@ -79,14 +77,6 @@ function metricsViewSql(
     return `SELECT ${columns.join(', ')}, ${windowIndex} AS window_index\nFROM ${d.table({ dataset, table: first.table })} t0${joins.map((j) => `\n${j}`).join('')}`;
   });
   return `CREATE OR REPLACE VIEW ${d.table({ dataset, table: view })} AS\n${selects.join('\nUNION ALL\n')}`;
-}
-
-/** Writes a file so a reader never sees half of it: a temporary file, then a rename. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }
 
 function titleCase(name: string): string {
@@ -201,6 +191,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
 
   const exports: string[] = [];
   if (input.exportDir !== null) {
+    const exportsTo = exportTarget(input.exportDir);
     const slugName = normalizeSlug(slug);
     for (const { view } of statisticsViews) {
       const ref: TableRef = { dataset, table: view };
@@ -208,13 +199,10 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
         `SELECT * FROM ${d.table(ref)} ORDER BY window_index, metric, statistic, segment, analysis_basis, branch, comparison, comparison_to_branch, parameter`,
         warehouseJob(`export ${view}`),
       );
-      const path = join(input.exportDir, 'statistics', `${view}.json`);
-      await writeAtomically(path, JSON.stringify(rows));
-      exports.push(path);
+      exports.push(await exportsTo.write(`statistics/${view}.json`, JSON.stringify(rows)));
     }
     // Confidential experiments export no metadata (jetstream's rule).
     if (!spec.isPrivate) {
-      const metadataPath = join(input.exportDir, 'metadata', `metadata_${slugName}.json`);
       const metadata = experimentMetadata({
         spec,
         collection: input.collection,
@@ -222,12 +210,10 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
         toolVersion: input.toolVersion,
         analysisStartTime: input.now,
       });
-      await writeAtomically(metadataPath, JSON.stringify(metadata));
-      exports.push(metadataPath);
+      exports.push(await exportsTo.write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
     }
-    const errorsPath = join(input.exportDir, 'errors', `errors_${slugName}.json`);
-    await writeAtomically(errorsPath, JSON.stringify(await experimentErrors(warehouse, d, dataset, slug)));
-    exports.push(errorsPath);
+    const errors = await experimentErrors(warehouse, d, dataset, slug);
+    exports.push(await exportsTo.write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
   }
   return { views, exports };
 }

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/**
+ * Where JSON exports (statistics, metadata, errors) go: a local directory or a Google Cloud
+ * Storage bucket (`gs://bucket/prefix`), laid out as jetstream's bucket is
+ * (`statistics/…`, `metadata/…`, `errors/…`). A reader never sees half a file.
+ */
+export interface ExportTarget {
+  /** Writes `text` at `path` (relative, `/`-separated); returns where it went. */
+  write(path: string, text: string): Promise<string>;
+}
+
+/** Parses `CONTRAIL_EXPORT_DIR`: `gs://bucket[/prefix]` or a directory. */
+export function exportTarget(location: string): ExportTarget {
+  const gcs = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(?:\/(.*))?$/.exec(location);
+  if (location.startsWith('gs://') && !gcs) {
+    throw new Error(
+      `export location ${location}: expected gs://<bucket>[/<prefix>] with a valid bucket name`,
+    );
+  }
+  return gcs ? gcsTarget(gcs[1] as string, (gcs[2] ?? '').replace(/\/+$/, '')) : directoryTarget(location);
+}
+
+function directoryTarget(dir: string): ExportTarget {
+  return {
+    async write(path, text) {
+      const file = join(dir, ...path.split('/'));
+      await mkdir(dirname(file), { recursive: true });
+      // A temporary file, then a rename: atomic on one filesystem.
+      const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temporary, text);
+      await rename(temporary, file);
+      return file;
+    },
+  };
+}
+
+/**
+ * Objects in a bucket, written with the official client (credentials from the environment:
+ * GOOGLE_APPLICATION_CREDENTIALS or the metadata server; STORAGE_EMULATOR_HOST for an
+ * emulator). A single-request upload replaces the object whole.
+ */
+function gcsTarget(bucketName: string, prefix: string): ExportTarget {
+  let bucket: Promise<import('@google-cloud/storage').Bucket> | undefined;
+  return {
+    async write(path, text) {
+      bucket ??= import('@google-cloud/storage').then(({ Storage }) => new Storage().bucket(bucketName));
+      const name = prefix ? `${prefix}/${path}` : path;
+      await (await bucket).file(name).save(text, { contentType: 'application/json', resumable: false });
+      return `gs://${bucketName}/${name}`;
+    },
+  };
+}

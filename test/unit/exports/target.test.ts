@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CRC32C } from '@google-cloud/storage';
+import { exportTarget } from '../../../src/exports/target.js';
+
+test('a directory target writes whole files under the jetstream layout', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
+  const where = await exportTarget(dir).write('statistics/statistics_x_weekly.json', '[1,2]');
+  assert.equal(where, join(dir, 'statistics', 'statistics_x_weekly.json'));
+  assert.equal(readFileSync(where, 'utf8'), '[1,2]');
+  assert.deepEqual(
+    readdirSync(join(dir, 'statistics')),
+    ['statistics_x_weekly.json'],
+    'no temporary file left',
+  );
+});
+
+test('a gs:// target uploads each file as one object with the official client', async () => {
+  // A stand-in for the GCS JSON API upload endpoint (no network here): records what arrives.
+  const uploads: { url: string; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on('end', () => {
+      uploads.push({ url: req.url ?? '', body });
+      // multipart/related: object metadata, then the media; reply with the media's checksums,
+      // which the client verifies.
+      const boundary = /boundary=([^;]+)/.exec(req.headers['content-type'] ?? '')?.[1] ?? '';
+      const media =
+        body.split(`--${boundary}`)[2]?.split('\r\n\r\n').slice(1).join('\r\n\r\n').replace(/\r\n$/, '') ??
+        '';
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          bucket: 'results-bucket',
+          name: 'x',
+          generation: '1',
+          md5Hash: createHash('md5').update(media).digest('base64'),
+          crc32c: (() => {
+            const crc = new CRC32C();
+            crc.update(Buffer.from(media));
+            return crc.toString();
+          })(),
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  process.env.STORAGE_EMULATOR_HOST = `http://127.0.0.1:${port}`;
+  try {
+    const where = await exportTarget('gs://results-bucket/contrail/').write(
+      'metadata/metadata_x.json',
+      '{"a":1}',
+    );
+    assert.equal(where, 'gs://results-bucket/contrail/metadata/metadata_x.json');
+    assert.equal(uploads.length, 1);
+    const upload = uploads[0]!;
+    assert.match(upload.url, /^\/upload\/storage\/v1\/b\/results-bucket\/o\?/);
+    assert.match(upload.url, /uploadType=multipart/);
+    assert.match(upload.url, /name=contrail%2Fmetadata%2Fmetadata_x\.json/);
+    assert.match(upload.body, /"contentType":"application\/json"/);
+    assert.match(upload.body, /\{"a":1\}/);
+  } finally {
+    delete process.env.STORAGE_EMULATOR_HOST;
+    server.close();
+  }
+});
+
+test('a malformed gs:// location names itself and what is valid', () => {
+  assert.throws(
+    () => exportTarget('gs://'),
+    /export location gs:\/\/: expected gs:\/\/<bucket>\[\/<prefix>\]/,
+  );
+});
