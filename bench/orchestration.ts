@@ -71,7 +71,6 @@ try {
     taskQueue,
     activities: trivial,
     workflowsPath: new URL('../src/workflows/index.ts', import.meta.url).pathname,
-    maxConcurrentWorkflowTaskExecutions: 100,
   });
   await worker.runUntil(async () => {
     // Warm-up: the first workflow pays for isolate creation.

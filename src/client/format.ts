@@ -22,3 +22,12 @@ export function formatHeadline(summary: StatisticsSummary, indent = '    '): str
   lines.push(`${indent}  (* the interval excludes no change)`);
   return lines;
 }
+
+/** One line per statistics table: rows, sample ratio mismatch, warnings. */
+export function formatStatisticsTable(s: StatisticsSummary): string {
+  const srm = s.sampleRatioMismatch
+    ? `; sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
+    : '';
+  const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
+  return `${s.table} (${s.rows} rows${srm}${warned})`;
+}

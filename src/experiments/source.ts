@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ANALYSED_PLATFORMS } from '../config/names.js';
 import { Experiment, type ExperimentStatus, IsoDate } from './experiment.js';
 
 /**
@@ -180,17 +181,6 @@ export function defaultExperimentsFile(env: NodeJS.ProcessEnv = process.env): st
   return configured ? configured : join(PACKAGE_ROOT, 'src', 'sample', 'experiments.json');
 }
 
-/** Platforms jetstream's daily run analyses (its supported-platform list). */
-export const DAILY_RUN_PLATFORMS: readonly string[] = [
-  'firefox_desktop',
-  'fenix',
-  'focus_android',
-  'klar_android',
-  'firefox_ios',
-  'focus_ios',
-  'klar_ios',
-];
-
 /** How long after its end date the daily run still picks an experiment up (jetstream: 90 days). */
 export const DAILY_RUN_GRACE_DAYS = 90;
 
@@ -201,7 +191,7 @@ export const DAILY_RUN_GRACE_DAYS = 90;
  */
 export function eligibleForDailyRun(experiment: Experiment, date: IsoDate): boolean {
   if (experiment.isRollout) return false;
-  if (!DAILY_RUN_PLATFORMS.includes(experiment.appName)) return false;
+  if (!(ANALYSED_PLATFORMS as readonly string[]).includes(experiment.appName)) return false;
   if (experiment.status === 'draft') return false;
   if (experiment.status === 'live') return true;
   if (experiment.endDate === null) return false;

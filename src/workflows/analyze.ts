@@ -1,13 +1,8 @@
-import type {
-  AnalysisTarget,
-  AnalysisWindowRef,
-  Pin,
-  StatisticsSummary,
-  TableSummary,
-} from '../activities/types.js';
+import type { AnalysisWindowRef, Pin, StatisticsSummary, TableSummary } from '../activities/types.js';
 import {
   boundedAll,
   describeFailure,
+  pinnedTarget,
   quick,
   setSearchAttributes,
   trackProgress,
@@ -47,22 +42,19 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     current: [],
   });
   let stage = 'resolveVersions';
-  const pin = input.pin ?? (await quick.resolveVersions({ slug: input.slug }));
-  setSearchAttributes({
-    slug: input.slug,
-    toolVersion: pin.toolVersion,
-    configCommit: pin.configCommit,
+  const target = await pinnedTarget(
+    {
+      slug: input.slug,
+      dataset: input.dataset,
+      configOverride: input.configOverride,
+      sampleSize: input.sampleSize,
+      periods: input.periods,
+      lenient: input.lenient,
+    },
     stage,
-  });
-  const target: AnalysisTarget = {
-    slug: input.slug,
-    dataset: input.dataset,
-    pin,
-    configOverride: input.configOverride,
-    sampleSize: input.sampleSize,
-    periods: input.periods,
-    lenient: input.lenient,
-  };
+    input.pin,
+  );
+  const { pin } = target;
   const enter = (next: string, label: string) => {
     stage = next;
     setSearchAttributes({ stage: next });
@@ -111,8 +103,11 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
       statistics.push(await warehouseJobs.computeStatistics({ target, date: input.date, window }));
     });
 
-    enter('publish', 'publishing');
-    const published = await warehouseJobs.publish({ target });
+    let views: string[] = [];
+    if (input.publish) {
+      enter('publish', 'publishing');
+      views = (await warehouseJobs.publish({ target })).views;
+    }
     enter('done', 'done');
     progress({ done: due.windows.length * 2 + 2, current: [] });
     return {
@@ -124,7 +119,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
       enrollments,
       metricsTables: metricsTables.sort(),
       statistics: statistics.sort((a, b) => a.table.localeCompare(b.table)),
-      views: published.views,
+      views,
     };
   } catch (error) {
     const failure = describeFailure(error);

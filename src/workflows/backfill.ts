@@ -1,12 +1,15 @@
 import { continueAsNew, executeChild } from '@temporalio/workflow';
+import type { Pin } from '../activities/types.js';
 import type { AnalysisResult } from './analyze.js';
 import {
   boundedAll,
   dateRange,
   describeFailure,
+  quick,
   setSearchAttributes,
   trackProgress,
   validated,
+  warehouseJobs,
 } from './common.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
@@ -21,6 +24,8 @@ export interface BackfillResult {
 interface Carried {
   offset: number;
   result: BackfillResult;
+  /** Each experiment's pin, resolved once when the backfill started: every day uses the same. */
+  pins: Record<string, Pin>;
 }
 
 /**
@@ -42,6 +47,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     failed: [],
   };
   const batch = items.slice(offset, offset + input.continueAsNewAfter);
+  const pins = carried?.pins ?? {};
+  for (const slug of input.slugs) pins[slug] ??= await quick.resolveVersions({ slug });
 
   setSearchAttributes({ slug: input.slugs.length === 1 ? input.slugs[0] : undefined, stage: 'backfill' });
   const running = new Set<string>();
@@ -61,7 +68,18 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     try {
       const analysis = (await executeChild('analyzeExperiment', {
         workflowId: workflowIds.analysis(slug, date, input.dataset),
-        args: [{ slug, date, dataset: input.dataset, periods: input.periods, lenient: input.lenient }],
+        // Children don't publish: the backfill publishes each experiment once, at its end.
+        args: [
+          {
+            slug,
+            date,
+            dataset: input.dataset,
+            periods: input.periods,
+            lenient: input.lenient,
+            pin: pins[slug],
+            publish: false,
+          },
+        ],
         staticSummary: `analysis of ${slug} on ${date}`,
       })) as AnalysisResult;
       if (analysis.status === 'analyzed') result.analyzed++;
@@ -78,7 +96,31 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
 
   const nextOffset = offset + batch.length;
   if (nextOffset < items.length) {
-    await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result });
+    await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result, pins });
+  }
+  progress({ stage: 'publishing', current: [] });
+  for (const slug of input.slugs) {
+    try {
+      await warehouseJobs.publish({
+        target: {
+          slug,
+          dataset: input.dataset,
+          pin: pins[slug] as Pin,
+          configOverride: null,
+          sampleSize: null,
+          periods: input.periods,
+          lenient: input.lenient,
+        },
+      });
+    } catch (error) {
+      const failure = describeFailure(error);
+      result.failed.push({
+        slug,
+        date: input.endDate,
+        errorType: failure.type,
+        message: `publish: ${failure.message}`,
+      });
+    }
   }
   progress({ stage: 'done' });
   setSearchAttributes({ stage: 'done' });

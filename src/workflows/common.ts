@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { AnalysisActivities } from '../activities/types.js';
+import type { AnalysisActivities, AnalysisTarget, Pin } from '../activities/types.js';
 import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
@@ -137,3 +137,22 @@ export async function boundedAll<T, R>(
 }
 
 export { addDays, dateRange } from '../dates.js';
+
+/**
+ * The pin (resolved now unless a parent passed it down), shown as search attributes, and the
+ * target every activity of the run receives.
+ */
+export async function pinnedTarget(
+  fields: Omit<AnalysisTarget, 'pin'>,
+  stage: string,
+  pin: Pin | null = null,
+): Promise<AnalysisTarget> {
+  const resolved = pin ?? (await quick.resolveVersions({ slug: fields.slug }));
+  setSearchAttributes({
+    slug: fields.slug,
+    toolVersion: resolved.toolVersion,
+    configCommit: resolved.configCommit,
+    stage,
+  });
+  return { ...fields, pin: resolved };
+}

@@ -35,6 +35,8 @@ export const AnalyzeExperimentInput = z
     recreateEnrollments: z.boolean().default(false),
     /** Use a random population instead of real enrollments (preview). Default false. */
     generatePopulation: z.boolean().default(false),
+    /** Publish views and exports when done. Default true; a backfill publishes once at its end instead. */
+    publish: z.boolean().default(true),
     /** Set by a parent that already resolved the pin; resolved here when absent. */
     pin: z
       .object({

@@ -1,10 +1,11 @@
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { DatasetActivities } from '../activities/datasets.js';
-import type { AnalysisTarget, Pin, StatisticsSummary } from '../activities/types.js';
+import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { AnalysisResult } from './analyze.js';
 import {
   addDays,
   dateRange,
+  pinnedTarget,
   quick,
   setSearchAttributes,
   trackProgress,
@@ -47,22 +48,18 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     failed: 0,
     current: [],
   });
-  const pin = await quick.resolveVersions({ slug: input.slug });
-  setSearchAttributes({
-    slug: input.slug,
-    toolVersion: pin.toolVersion,
-    configCommit: pin.configCommit,
-    stage: 'preview',
-  });
-  const target: AnalysisTarget = {
-    slug: input.slug,
-    dataset: input.dataset,
-    pin,
-    configOverride: input.configOverride,
-    sampleSize: input.sampleSize,
-    periods: input.periods,
-    lenient: input.lenient,
-  };
+  const target = await pinnedTarget(
+    {
+      slug: input.slug,
+      dataset: input.dataset,
+      configOverride: input.configOverride,
+      sampleSize: input.sampleSize,
+      periods: input.periods,
+      lenient: input.lenient,
+    },
+    'preview',
+  );
+  const { pin } = target;
 
   // Default range: the last 3 days on which something is due (not "today", which may lie
   // long after an experiment ended).

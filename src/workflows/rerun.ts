@@ -1,11 +1,11 @@
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { DatasetActivities } from '../activities/datasets.js';
-import type { AnalysisTarget } from '../activities/types.js';
 import type { AnalysisResult } from './analyze.js';
 import {
   boundedAll,
   dateRange,
   describeFailure,
+  pinnedTarget,
   quick,
   setSearchAttributes,
   trackProgress,
@@ -40,22 +40,18 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     failed: 0,
     current: [],
   });
-  const pin = await quick.resolveVersions({ slug: input.slug });
-  setSearchAttributes({
-    slug: input.slug,
-    toolVersion: pin.toolVersion,
-    configCommit: pin.configCommit,
-    stage: 'rerun',
-  });
-  const target: AnalysisTarget = {
-    slug: input.slug,
-    dataset: input.dataset,
-    pin,
-    configOverride: null,
-    sampleSize: null,
-    periods: input.periods,
-    lenient: input.lenient,
-  };
+  const target = await pinnedTarget(
+    {
+      slug: input.slug,
+      dataset: input.dataset,
+      configOverride: null,
+      sampleSize: null,
+      periods: input.periods,
+      lenient: input.lenient,
+    },
+    'rerun',
+  );
+  const { pin } = target;
   const today = workflowInfo().startTime.toISOString().slice(0, 10);
   const experiment = await quick.describeExperiment({ target, today });
 
@@ -94,6 +90,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
             periods: input.periods,
             lenient: input.lenient,
             pin,
+            publish: false,
           },
         ],
         staticSummary: `rerun of ${input.slug} for ${date}`,
@@ -108,6 +105,9 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
       progress({ done, failed: result.failed.length, current: [...running] });
     }
   });
+  // Children don't publish; the rerun publishes once, over everything it recomputed.
+  progress({ stage: 'publishing', current: [] });
+  await warehouseJobs.publish({ target });
   progress({ stage: 'done' });
   setSearchAttributes({ stage: 'done' });
   return result;

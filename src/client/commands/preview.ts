@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
-import { formatHeadline } from '../format.js';
+import { formatHeadline, formatStatisticsTable } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -30,13 +30,7 @@ function describePreview(p: PreviewResult): string {
       lines.push(`  ${day.date}: nothing due (${day.reason ?? 'no window completes'})`);
       continue;
     }
-    for (const s of day.statistics) {
-      const srm = s.sampleRatioMismatch
-        ? `; sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
-        : '';
-      const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
-      lines.push(`  ${day.date}: ${s.table} (${s.rows} rows${srm}${warned})`);
-    }
+    for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
   }
   // The headline of the latest window of each period.
   const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();

@@ -4,7 +4,7 @@ import type { BackfillResult } from '../../workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../workflows/daily.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } from '../../workflows/inputs.js';
-import { formatHeadline } from '../format.js';
+import { formatHeadline, formatStatisticsTable } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -28,15 +28,7 @@ export function describeAnalysis(r: AnalysisResult): string {
     lines.push(
       `  ${r.enrollments.table}: ${r.enrollments.rows} clients${r.enrollments.created ? '' : ' (kept)'}`,
     );
-  for (const s of r.statistics) {
-    const srm = s.sampleRatioMismatch
-      ? `, sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
-      : '';
-    lines.push(
-      `  ${s.table}: ${s.rows} rows${srm}${s.warningCount ? `, ${s.warningCount} warnings (logs table)` : ''}`,
-      ...formatHeadline(s),
-    );
-  }
+  for (const s of r.statistics) lines.push(`  ${formatStatisticsTable(s)}`, ...formatHeadline(s));
   return lines.join('\n');
 }
 
