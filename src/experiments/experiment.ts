@@ -50,4 +50,3 @@ export const Experiment = z.object({
   featureIds: z.array(z.string()).default([]),
 });
 export type Experiment = z.infer<typeof Experiment>;
-export type ExperimentInput = z.input<typeof Experiment>;

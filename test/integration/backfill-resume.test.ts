@@ -160,6 +160,30 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
     assert.equal(deleted.code, 0, deleted.stderr);
   });
 
+  test('--detach prints the workflow id and the Web UI link, and the work goes on', async () => {
+    const detached = await runCli(
+      [
+        'run',
+        '--date',
+        '2026-03-15',
+        '--experiment_slug',
+        'contrail-demo-sidebar',
+        '--dataset_id',
+        'detach_test',
+        '--detach',
+      ],
+      { env: { ...env, TEMPORAL_UI_URL: 'http://ui.example:8233' } },
+    );
+    assert.equal(detached.code, 0, detached.stderr);
+    const workflowId = 'analysis/detach_test/contrail-demo-sidebar/2026-03-15';
+    assert.equal(
+      detached.stdout,
+      `started ${workflowId}\nhttp://ui.example:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}\n`,
+    );
+    const result = (await temporal.client.workflow.getHandle(workflowId).result()) as { status: string };
+    assert.equal(result.status, 'analyzed');
+  });
+
   test('rerun drops the results and recomputes every date from the start', async () => {
     const result = await runCli(
       [
