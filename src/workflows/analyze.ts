@@ -33,14 +33,7 @@ const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
  */
 export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<AnalysisResult> {
   const input = validated(AnalyzeExperimentInput, raw, 'analyzeExperiment');
-  const progress = trackProgress({
-    workflow: 'analyzeExperiment',
-    stage: 'resolving versions',
-    total: 0,
-    done: 0,
-    failed: 0,
-    current: [],
-  });
+  const progress = trackProgress('analyzeExperiment', { stage: 'resolving versions' });
   let stage = 'resolveVersions';
   const target = await pinnedTarget(
     {

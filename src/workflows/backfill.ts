@@ -52,13 +52,11 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
 
   setSearchAttributes({ slug: input.slugs.length === 1 ? input.slugs[0] : undefined, stage: 'backfill' });
   const running = new Set<string>();
-  const progress = trackProgress({
-    workflow: 'backfill',
+  const progress = trackProgress('backfill', {
     stage: 'analysing',
     total: items.length,
     done: offset,
     failed: result.failed.length,
-    current: [],
   });
   let done = offset;
   await boundedAll(batch, input.concurrency, async ({ slug, date }) => {

@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
+import type { DatasetActivities } from '../activities/datasets.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../activities/types.js';
 import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
@@ -47,6 +48,9 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
   },
 });
 
+/** Dataset housekeeping (create with expiry): quick, no warehouse job to heartbeat. */
+export const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
+
 /** What every contrail workflow answers to the `progress` query (CLI progress bars, the Web UI). */
 export interface Progress {
   workflow: string;
@@ -61,8 +65,19 @@ export interface Progress {
 export const progressQuery = defineQuery<Progress>('progress');
 
 /** Installs the progress query and returns a function that updates it (and the UI details line). */
-export function trackProgress(initial: Progress): (update: Partial<Progress>) => Progress {
-  const progress: Progress = { ...initial };
+export function trackProgress(
+  workflow: string,
+  initial: Partial<Omit<Progress, 'workflow'>> = {},
+): (update: Partial<Progress>) => Progress {
+  const progress: Progress = {
+    workflow,
+    stage: 'starting',
+    total: 0,
+    done: 0,
+    failed: 0,
+    current: [],
+    ...initial,
+  };
   setHandler(progressQuery, () => progress);
   return (update) => {
     Object.assign(progress, update);

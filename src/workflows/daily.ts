@@ -41,14 +41,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   const input = validated(DailyAnalysisInput, raw, 'dailyAnalysis');
   const date = input.date ?? defaultDate();
   setSearchAttributes({ stage: 'selecting' });
-  const progress = trackProgress({
-    workflow: 'dailyAnalysis',
-    stage: 'selecting experiments',
-    total: 0,
-    done: 0,
-    failed: 0,
-    current: [],
-  });
+  const progress = trackProgress('dailyAnalysis', { stage: 'selecting experiments' });
   const experiments = await quick.listEligibleExperiments({ date });
   progress({ stage: 'analysing', total: experiments.length });
   setSearchAttributes({ stage: 'analysing' });

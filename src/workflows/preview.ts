@@ -1,9 +1,9 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { DatasetActivities } from '../activities/datasets.js';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { AnalysisResult } from './analyze.js';
 import {
   addDays,
+  datasets,
   dateRange,
   pinnedTarget,
   quick,
@@ -32,22 +32,13 @@ export interface PreviewResult {
   views: string[];
 }
 
-const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
-
 /**
  * jetstream's preview (seed 000): the analysis of a few days on a small sample, written to a
  * dataset whose tables expire, so a config author sees results before merging a config.
  */
 export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const input = validated(PreviewInput, raw, 'preview');
-  const progress = trackProgress({
-    workflow: 'preview',
-    stage: 'resolving',
-    total: 0,
-    done: 0,
-    failed: 0,
-    current: [],
-  });
+  const progress = trackProgress('preview', { stage: 'resolving' });
   const target = await pinnedTarget(
     {
       slug: input.slug,

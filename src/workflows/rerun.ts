@@ -1,8 +1,8 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { DatasetActivities } from '../activities/datasets.js';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { AnalysisResult } from './analyze.js';
 import {
   boundedAll,
+  datasets,
   dateRange,
   describeFailure,
   pinnedTarget,
@@ -23,8 +23,6 @@ export interface RerunResult {
   failed: { date: string; errorType: string; message: string }[];
 }
 
-const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
-
 /**
  * Recomputes an experiment from scratch on the latest tooling and configs: drops its results
  * (and, if asked, its enrollments), then analyses every date from its start to
@@ -32,14 +30,7 @@ const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 mi
  */
 export async function rerun(raw: RerunInput): Promise<RerunResult> {
   const input = validated(RerunInput, raw, 'rerun');
-  const progress = trackProgress({
-    workflow: 'rerun',
-    stage: 'resolving',
-    total: 0,
-    done: 0,
-    failed: 0,
-    current: [],
-  });
+  const progress = trackProgress('rerun', { stage: 'resolving' });
   const target = await pinnedTarget(
     {
       slug: input.slug,
