@@ -117,17 +117,20 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
   } catch (error) {
     const failure = describeFailure(error);
     progress({ failed: 1 });
-    await quick.recordError({
-      dataset: input.dataset,
-      error: {
-        slug: input.slug,
-        date: input.date,
-        stage,
-        message: failure.message,
-        errorType: failure.type,
-        configCommit: pin.configCommit,
-      },
-    });
+    // Logging must not hide the failure it logs.
+    await quick
+      .recordError({
+        dataset: input.dataset,
+        error: {
+          slug: input.slug,
+          date: input.date,
+          stage,
+          message: failure.message,
+          errorType: failure.type,
+          configCommit: pin.configCommit,
+        },
+      })
+      .catch(() => undefined);
     throw error;
   }
 
