@@ -7,6 +7,7 @@ interface SampleArgs {
   days: number;
   seed: number;
   start_date: string;
+  effect?: string[];
 }
 
 export const sampleCommand: CommandModule<object, SampleArgs> = {
@@ -27,15 +28,30 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         type: 'string',
         default: DEFAULTS.startDate,
         describe: 'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
+      })
+      .option('effect', {
+        type: 'string',
+        array: true,
+        describe:
+          'True effect to plant, <experiment>:<branch>:<metric>=<relative change> (e.g. contrail-demo-sidebar:treatment-a:active_hours=0.2); repeatable',
       }),
   handler: async (args) => {
+    const { defaultSampleExperiments } = await import('../../sample/population.js');
+    const { withEffects } = await import('../../sample/effects.js');
+    let experiments: ReturnType<typeof defaultSampleExperiments>;
+    try {
+      experiments = withEffects(defaultSampleExperiments(), args.effect ?? []);
+    } catch (error) {
+      if (error instanceof RangeError) throw new CliError(error.message);
+      throw error;
+    }
     const { embeddedWarehouse } = await import('../../warehouse/duckdb.js');
     const warehouse = await embeddedWarehouse();
     const started = Date.now();
     try {
       const summary = await generateSample(
         warehouse,
-        { clients: args.clients, days: args.days, seed: args.seed, startDate: args.start_date },
+        { clients: args.clients, days: args.days, seed: args.seed, startDate: args.start_date, experiments },
         {
           onStep: ({ table, index, total }) => {
             const elapsed = ((Date.now() - started) / 1000).toFixed(1);
