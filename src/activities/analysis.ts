@@ -277,6 +277,13 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     return planAnalysis(spec, date, { dataset: target.dataset, dialect, ...(only ? { periods: only } : {}) });
   }
 
+  /** The spec, warehouse and the plan of one window that is due on `date`. */
+  async function prepareWindow(target: AnalysisTarget, date: IsoDate, window: AnalysisWindowRef) {
+    const prepared = await prepare(target);
+    const { windows } = plan(prepared.spec, target, date, prepared.dialect, [window.period]);
+    return { ...prepared, windowPlan: findWindow(windows, window, date, target.slug) };
+  }
+
   const activities: AnalysisActivities = {
     async resolveVersions() {
       // Always the current state of the repos: this is what a new analysis gets pinned to.
@@ -356,13 +363,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async computeMetrics({ target, date, window }) {
-      const { spec, warehouse, dialect } = await prepare(target);
-      const windowPlan = findWindow(
-        plan(spec, target, date, dialect, [window.period]).windows,
-        window,
-        date,
-        target.slug,
-      );
+      const { warehouse, windowPlan } = await prepareWindow(target, date, window);
       const summaries: TableSummary[] = [];
       // Scans first: each basis's metrics table is split from its data source's scan.
       for (const planned of [...windowPlan.metricsScans, ...windowPlan.metrics]) {
@@ -377,13 +378,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async computeStatistics({ target, date, window }): Promise<StatisticsSummary> {
-      const { spec, warehouse, dialect } = await prepare(target);
-      const windowPlan = findWindow(
-        plan(spec, target, date, dialect, [window.period]).windows,
-        window,
-        date,
-        target.slug,
-      );
+      const { spec, warehouse, dialect, windowPlan } = await prepareWindow(target, date, window);
       const warnings: string[] = [];
       const groupsByBasis = new Map<AnalysisBasis, Map<string, InputGroup>>();
       for (const planned of windowPlan.statisticInputs) {

@@ -4,34 +4,12 @@ import { before, describe, it } from 'node:test';
 import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
 import { ConfigError } from '../../../src/config/problems.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
-import type { Experiment } from '../../../src/experiments/experiment.js';
+import { testExperiment } from '../../helpers/experiment.js';
 
 const BROKEN = join('test', 'fixtures', 'config', 'broken');
 const REPO = join('test', 'fixtures', 'config', 'repo');
 
-const experiment: Experiment = {
-  slug: 'broken',
-  appName: 'firefox_desktop',
-  appId: null,
-  channel: null,
-  status: 'live',
-  branches: [
-    { slug: 'control', ratio: 1 },
-    { slug: 'treatment', ratio: 1 },
-  ],
-  referenceBranch: 'control',
-  startDate: '2024-01-01',
-  endDate: null,
-  enrollmentEndDate: null,
-  proposedEnrollment: 7,
-  proposedDuration: null,
-  isRollout: false,
-  isEnrollmentPaused: false,
-  isHighPopulation: false,
-  outcomes: [],
-  segments: [],
-  featureIds: [],
-};
+const experiment = testExperiment({ slug: 'broken' });
 
 /**
  * Hand-made broken experiment configs (test/fixtures/config/broken/<case>.toml), each

@@ -8,34 +8,17 @@ import {
 } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import type { Experiment } from '../../../src/experiments/experiment.js';
+import { testExperiment } from '../../helpers/experiment.js';
 
 const REPO = join('test', 'fixtures', 'config', 'repo');
 
 function experiment(overrides: Partial<Experiment> = {}): Experiment {
-  return {
+  return testExperiment({
     slug: 'good-experiment',
-    appName: 'firefox_desktop',
-    appId: null,
-    channel: null,
-    status: 'live',
-    branches: [
-      { slug: 'control', ratio: 1 },
-      { slug: 'treatment', ratio: 1 },
-    ],
-    referenceBranch: 'control',
     startDate: '2023-12-01',
-    endDate: null,
-    enrollmentEndDate: null,
     proposedEnrollment: 14,
-    proposedDuration: null,
-    isRollout: false,
-    isEnrollmentPaused: false,
-    isHighPopulation: false,
-    outcomes: [],
-    segments: [],
-    featureIds: [],
     ...overrides,
-  };
+  });
 }
 
 describe('resolveAnalysisSpec', () => {
