@@ -5,10 +5,12 @@
  * defaults for one period and 3 branches: ≤ 5 s.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import type { StatisticSpec } from '../src/config/spec.js';
 import { computeStatistic, type StatisticInput } from '../src/statistics/index.js';
 import { RandomStream } from '../src/statistics/random.js';
+import { metricHubFixtures } from '../test/helpers/fixtures.js';
 
 const CTX = {
   segment: 'all',
@@ -67,10 +69,7 @@ for (const distinct of [1_000, 10_000]) {
 
 // Every statistic of the firefox_desktop defaults, one period (weekly), 3 branches.
 const toml = parse(
-  readFileSync(
-    new URL('../../shared/fixtures/metric-hub/jetstream/defaults/firefox_desktop.toml', import.meta.url),
-    'utf8',
-  ),
+  readFileSync(join(metricHubFixtures(), 'jetstream', 'defaults', 'firefox_desktop.toml'), 'utf8'),
 ) as { metrics: Record<string, unknown> & { weekly: string[] } };
 const jobs: { metric: string; stat: StatisticSpec }[] = [];
 for (const metric of toml.metrics.weekly) {

@@ -1,4 +1,12 @@
-import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, StatisticSpec } from '../config/spec.js';
+import {
+  ANALYSIS_BASES,
+  ANALYSIS_PERIODS,
+  type AnalysisBasis,
+  type AnalysisPeriod,
+  type AnalysisSpec,
+  PERIOD_VIEW_SUFFIX,
+  type StatisticSpec,
+} from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { eligibleForDailyRun } from '../experiments/source.js';
 import type { SqlDialect } from '../sql/dialect.js';
@@ -26,7 +34,7 @@ import type { ActivityDeps } from './deps.js';
 import { InvalidInputError, withFailureMapping } from './failures.js';
 import { heartbeat, warehouseJob } from './job-context.js';
 import { resultLabels } from './labels.js';
-import { LOG_COLUMNS, LOGS_TABLE, logRow } from './logs.js';
+import { appendLogs, logRow } from './logs.js';
 import { publishResults } from './publish.js';
 import { type ResolvedTarget, SpecResolver } from './spec-cache.js';
 import type {
@@ -310,10 +318,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
       const spec = targetSpec(await specs.resolve(target), target);
       if (spec.skip) return { enrollmentsDue: false, windows: [], reason: nothingDueReason(spec, date) };
       // Planning renders every query of the day: a config that cannot be planned fails here, before any job runs.
-      const planned = planAnalysis(spec, date, {
-        dataset: target.dataset,
-        ...(target.periods ? { periods: target.periods } : {}),
-      });
+      const planned = plan(spec, target, date, dialectFor(await deps.warehouse()));
       const windows = planned.windows.map((w) => ({
         period: w.window.period,
         windowIndex: w.window.windowIndex,
@@ -415,27 +420,24 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
       });
       const srm = await enrollmentRatioMismatch(warehouse, dialect, spec, target.dataset, warnings);
       const unique = [...new Set(warnings)];
-      if (unique.length > 0) {
-        // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
-        await warehouse.writeRows({
-          destination: { dataset: target.dataset, table: LOGS_TABLE },
-          columns: LOG_COLUMNS,
-          rows: unique.map((message) =>
-            logRow(
-              {
-                slug: target.slug,
-                date,
-                stage: `statistics ${window.period} ${window.windowIndex}`,
-                message,
-                errorType: 'StatisticWarning',
-                configCommit: target.pin.configCommit,
-              },
-              { now: deps.now(), toolVersion: deps.toolVersion.version, level: 'WARNING' },
-            ),
+      // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
+      await appendLogs(
+        warehouse,
+        target.dataset,
+        unique.map((message) =>
+          logRow(
+            {
+              slug: target.slug,
+              date,
+              stage: `statistics ${window.period} ${window.windowIndex}`,
+              message,
+              errorType: 'StatisticWarning',
+              configCommit: target.pin.configCommit,
+            },
+            { now: deps.now(), toolVersion: deps.toolVersion.version, level: 'WARNING' },
           ),
-          mode: 'append',
-        });
-      }
+        ),
+      );
       return {
         table: destination.table,
         rows: computed.rows.length,
@@ -463,14 +465,9 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async recordError({ dataset, error }) {
-      const warehouse = await deps.warehouse();
-      await warehouse.createDataset(dataset);
-      await warehouse.writeRows({
-        destination: { dataset, table: LOGS_TABLE },
-        columns: LOG_COLUMNS,
-        rows: [logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version })],
-        mode: 'append',
-      });
+      await appendLogs(await deps.warehouse(), dataset, [
+        logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
+      ]);
     },
 
     async listEligibleExperiments({ date }) {
@@ -553,9 +550,9 @@ async function enrollmentRatioMismatch(
   }
 }
 
-const PERIODS = '(day|week|days28|overall|preenrollment_week|preenrollment_days28)';
-const SUFFIXES = '(daily|weekly|days28|overall|preenrollment_weekly|preenrollment_days28)';
-const BASES = '(enrollments|exposures)';
+const PERIODS = `(${ANALYSIS_PERIODS.join('|')})`;
+const SUFFIXES = `(${Object.values(PERIOD_VIEW_SUFFIX).join('|')})`;
+const BASES = `(${ANALYSIS_BASES.join('|')})`;
 
 /** Whether a table or view of the dataset is one contrail writes for experiment `slug` (normalized). */
 export function belongsToExperiment(name: string, slug: string, allSlugs: string[]): boolean {

@@ -18,6 +18,22 @@ export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
   { name: 'config_commit', type: 'STRING' },
 ];
 
+/** Appends rows to the dataset's logs table (creating the dataset if needed): logs are a log, never replaced. */
+export async function appendLogs(
+  warehouse: Warehouse,
+  dataset: string,
+  rows: Record<string, unknown>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await warehouse.createDataset(dataset);
+  await warehouse.writeRows({
+    destination: { dataset, table: LOGS_TABLE },
+    columns: LOG_COLUMNS,
+    rows,
+    mode: 'append',
+  });
+}
+
 export function logRow(
   error: AnalysisError,
   context: { now: Date; toolVersion: string; level?: 'ERROR' | 'WARNING' },

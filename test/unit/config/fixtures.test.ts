@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { ConfigError, formatProblem } from '../../../src/config/problems.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 /**
  * The real metric-hub configs in ../shared/fixtures/metric-hub: every file parses, and every
@@ -13,10 +14,10 @@ import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
  * The configs that are genuinely invalid are pinned, with their exact messages, in
  * fixture-problems.expected.txt (run with UPDATE_FIXTURE_PROBLEMS=1 to rewrite it after review).
  */
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'metric-hub');
+const FIXTURES = metricHubFixtures();
 const EXPECTED = join(import.meta.dirname, 'fixture-problems.expected.txt');
 
-describe('real metric-hub fixtures', { skip: !existsSync(FIXTURES) && 'fixtures not found' }, () => {
+describe('real metric-hub fixtures', () => {
   it('every file parses and every experiment config resolves for its platform', async () => {
     const collection = await loadConfigCollection({ repos: [FIXTURES] });
     const structural = collection.files.flatMap((f) => f.errors);

@@ -9,6 +9,7 @@ import { countTableScans, explainJsonSql } from '../../../src/sql/render/duckdb-
 import { PlannedQueryError, runPlannedQuery } from '../../../src/sql/run.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 /**
  * Every metric and data source of metric-hub's firefox_desktop defaults renders, and DuckDB
@@ -40,7 +41,7 @@ before(async () => {
   warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: { mozdata: ':memory:' } });
   for (const sql of SCHEMA) await warehouse.execute(sql);
   await warehouse.createDataset('contrail');
-  const collection = await loadConfigCollection({ repos: ['/work/shared/fixtures/metric-hub'] });
+  const collection = await loadConfigCollection({ repos: [metricHubFixtures()] });
   spec = resolveAnalysisSpec(collection, {
     slug: 'desktop-defaults',
     appName: 'firefox_desktop',

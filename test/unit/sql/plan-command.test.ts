@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../src/client/cli.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 const experiments = [
   {
@@ -35,7 +36,7 @@ describe('contrail plan', () => {
       '--sql_output_dir',
       out,
       '--config_repos',
-      '/work/shared/fixtures/metric-hub',
+      metricHubFixtures(),
       '--experiments-file',
       file,
     ]);
