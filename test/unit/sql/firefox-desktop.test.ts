@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
@@ -127,9 +128,10 @@ describe('firefox_desktop defaults on DuckDB', () => {
       (e: unknown) => e,
     );
     assert.ok(error instanceof PlannedQueryError, String(error));
-    assert.match(
-      error.message,
-      /active_hours \(\/work\/shared\/fixtures\/metric-hub\/[^)]*firefox_desktop\.toml: metrics\.active_hours/,
+    const configFile = join(metricHubFixtures(), 'definitions', 'firefox_desktop.toml');
+    assert.ok(
+      error.message.includes(`active_hours (${configFile}: metrics.active_hours`),
+      `expected the metric, ${configFile} and its key in: ${error.message}`,
     );
     assert.match(error.message, /warehouse said: .*no_such_column/);
     assert.equal(error.retryable, false);
