@@ -135,7 +135,7 @@ async function statisticRows(
   window: WindowPlan['window'],
   groupsByBasis: Map<AnalysisBasis, Map<string, InputGroup>>,
 ): Promise<{ rows: StatisticResultRow[]; warnings: string[] }> {
-  const tasks: { task: StatisticTask; suffix: string }[] = [];
+  const tasks: { task: StatisticTask; basis: AnalysisBasis; segment: string }[] = [];
   const rows: StatisticResultRow[] = [];
   const warnings: string[] = [];
   const slug = spec.experiment.slug;
@@ -194,7 +194,8 @@ async function statisticRows(
             windowDays: input.windowDays,
           };
           tasks.push({
-            suffix: ` (${basis}, segment ${segment})`,
+            basis,
+            segment,
             task: {
               statistic: effective,
               input: statisticInput,
@@ -220,10 +221,24 @@ async function statisticRows(
     }
   }
   const results = await statisticsPool().computeAll(tasks.map((t) => t.task));
+  // The same warning for several segments and bases is logged once, naming where it applies.
+  const where = new Map<string, Map<AnalysisBasis, string[]>>();
   results.forEach((out, i) => {
     rows.push(...out.rows);
-    warnings.push(...out.warnings.map((w) => `${w}${tasks[i]?.suffix ?? ''}`));
+    const task = tasks[i];
+    if (!task) return;
+    for (const w of out.warnings) {
+      const bases = where.get(w) ?? new Map<AnalysisBasis, string[]>();
+      bases.set(task.basis, [...(bases.get(task.basis) ?? []), task.segment]);
+      where.set(w, bases);
+    }
   });
+  for (const [w, bases] of where) {
+    const places = [...bases].map(
+      ([basis, segs]) => `${basis} basis, segment${segs.length > 1 ? 's' : ''} ${segs.join(', ')}`,
+    );
+    warnings.push(`${w} (${places.join('; ')})`);
+  }
   return { rows, warnings };
 }
 

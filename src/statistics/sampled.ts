@@ -9,7 +9,7 @@ import { confidenceInterval, dropHighest, numSamples } from './params.js';
 import { QUANTIZATION, quantize } from './quantize.js';
 import { RandomStream } from './random.js';
 import { makeRow } from './results.js';
-import { type BranchSamples, summarizeSamples } from './summarize.js';
+import { type BranchSamples, summarizeParameterized, summarizeSamples } from './summarize.js';
 
 export const bootstrapMeanParams = z.object({
   num_samples: numSamples.default(10_000),
@@ -160,15 +160,12 @@ export function deciles(
       (perDecile[j] as BranchSamples[]).push({ branch: b.branch, samples: s, degenerate });
     });
   }
-  const rows = DECILES.flatMap((q, j) =>
-    summarizeSamples(
-      ctx,
-      'deciles',
-      params.confidence_interval,
-      perDecile[j] as BranchSamples[],
-      warnings,
-      q,
-    ),
+  const rows = summarizeParameterized(
+    ctx,
+    'deciles',
+    params.confidence_interval,
+    DECILES.map((q, j) => ({ parameter: q, branches: perDecile[j] as BranchSamples[] })),
+    warnings,
   );
   return { rows, warnings: [...new Set(warnings)] };
 }

@@ -23,7 +23,21 @@ export function summarizeSamples(
   ciWidth: number,
   branches: readonly BranchSamples[],
   warnings: string[],
-  parameter: number | null = null,
+): StatisticResultRow[] {
+  return summarizeParameterized(ctx, statistic, ciWidth, [{ parameter: null, branches }], warnings);
+}
+
+/**
+ * summarizeSamples for a statistic with one set of samples per parameter (deciles). Comparisons
+ * whose relative uplift is undefined (the reference is zero in some samples) are written as null
+ * and reported in one warning for the statistic, naming the branch pairs and parameters.
+ */
+export function summarizeParameterized(
+  ctx: ComputeContext,
+  statistic: string,
+  ciWidth: number,
+  groups: readonly { parameter: number | null; branches: readonly BranchSamples[] }[],
+  warnings: string[],
 ): StatisticResultRow[] {
   const lo = (1 - ciWidth) / 2;
   const hi = 1 - lo;
@@ -33,58 +47,71 @@ export function summarizeSamples(
     return { lower: lower ?? null, upper: upper ?? null };
   };
   const rows: StatisticResultRow[] = [];
-  const base = { statistic, parameter, ciWidth };
-  const label = parameter === null ? '' : ` (parameter ${parameter})`;
-  for (const b of branches) {
-    if (b.samples === null) {
-      rows.push(makeRow(ctx, { ...base, branch: b.branch, point: null }));
-      continue;
-    }
-    rows.push(
-      makeRow(ctx, { ...base, branch: b.branch, point: mean(b.samples), ...bounds(b.samples, b.degenerate) }),
-    );
-  }
-  for (const ref of branches) {
+  const undefinedPairs = new Set<string>();
+  const undefinedAt = new Set<number>();
+  for (const { parameter, branches } of groups) {
+    const base = { statistic, parameter, ciWidth };
     for (const b of branches) {
-      if (b === ref) continue;
-      const common = { ...base, branch: b.branch, comparisonToBranch: ref.branch };
-      if (b.samples === null || ref.samples === null) {
-        rows.push(makeRow(ctx, { ...common, comparison: 'difference', point: null }));
-        rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
-        continue;
-      }
-      const n = Math.min(b.samples.length, ref.samples.length);
-      const diff = new Float64Array(n);
-      const rel = new Float64Array(n);
-      let relFinite = true;
-      for (let i = 0; i < n; i++) {
-        const r = ref.samples[i] as number;
-        const f = b.samples[i] as number;
-        diff[i] = f - r;
-        const u = f / r - 1;
-        rel[i] = u;
-        if (!Number.isFinite(u)) relFinite = false;
-      }
-      const noSpread = b.degenerate && ref.degenerate;
-      rows.push(
-        makeRow(ctx, { ...common, comparison: 'difference', point: mean(diff), ...bounds(diff, noSpread) }),
-      );
-      if (!relFinite) {
-        warnings.push(
-          `${ctx.metric}/${statistic}${label}: relative uplift of '${b.branch}' over '${ref.branch}' is undefined (the reference value is zero in some samples); written as null`,
-        );
-        rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
+      if (b.samples === null) {
+        rows.push(makeRow(ctx, { ...base, branch: b.branch, point: null }));
         continue;
       }
       rows.push(
         makeRow(ctx, {
-          ...common,
-          comparison: 'relative_uplift',
-          point: mean(rel),
-          ...bounds(rel, noSpread),
+          ...base,
+          branch: b.branch,
+          point: mean(b.samples),
+          ...bounds(b.samples, b.degenerate),
         }),
       );
     }
+    for (const ref of branches) {
+      for (const b of branches) {
+        if (b === ref) continue;
+        const common = { ...base, branch: b.branch, comparisonToBranch: ref.branch };
+        if (b.samples === null || ref.samples === null) {
+          rows.push(makeRow(ctx, { ...common, comparison: 'difference', point: null }));
+          rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
+          continue;
+        }
+        const n = Math.min(b.samples.length, ref.samples.length);
+        const diff = new Float64Array(n);
+        const rel = new Float64Array(n);
+        let relFinite = true;
+        for (let i = 0; i < n; i++) {
+          const r = ref.samples[i] as number;
+          const f = b.samples[i] as number;
+          diff[i] = f - r;
+          const u = f / r - 1;
+          rel[i] = u;
+          if (!Number.isFinite(u)) relFinite = false;
+        }
+        const noSpread = b.degenerate && ref.degenerate;
+        rows.push(
+          makeRow(ctx, { ...common, comparison: 'difference', point: mean(diff), ...bounds(diff, noSpread) }),
+        );
+        if (!relFinite) {
+          undefinedPairs.add(`'${b.branch}' over '${ref.branch}'`);
+          if (parameter !== null) undefinedAt.add(parameter);
+          rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
+          continue;
+        }
+        rows.push(
+          makeRow(ctx, {
+            ...common,
+            comparison: 'relative_uplift',
+            point: mean(rel),
+            ...bounds(rel, noSpread),
+          }),
+        );
+      }
+    }
+  }
+  if (undefinedPairs.size > 0) {
+    const at = undefinedAt.size > 0 ? ` at parameters ${[...undefinedAt].join(', ')}` : '';
+    warnings.push(
+      `${ctx.metric}/${statistic}: relative uplift is undefined${at} for ${[...undefinedPairs].join(', ')} (the reference value is zero in some samples); written as null`,
+    );
   }
   return rows;
 }

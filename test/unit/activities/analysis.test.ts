@@ -178,6 +178,13 @@ describe('analysis activities on the demo experiment', () => {
       summary.warnings.some((w) => /covariate/.test(w)),
       summary.warnings.slice(0, 3).join('\n'),
     );
+    // A warning that holds for several segments and bases is logged once, naming them.
+    const logged = await warehouse.query<{ message: string }>(
+      `SELECT message FROM "memory"."${DATASET}"."logs" WHERE stage = 'statistics week 1'`,
+    );
+    assert.equal(logged.length, summary.warningCount);
+    const subjects = logged.map((l) => l.message.replace(/ \([^()]*\)$/, ''));
+    assert.equal(new Set(subjects).size, subjects.length, subjects.join('\n'));
 
     const rows = await warehouse.query<StatRow & Record<string, unknown>>(
       `SELECT * FROM "memory"."${DATASET}"."${summary.table}"`,

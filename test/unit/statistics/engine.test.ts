@@ -178,6 +178,33 @@ describe('computeStatistic', () => {
     );
     assert.ok(diff && Math.abs((diff.point as number) - 10) < 2);
   });
+  it('reports undefined relative uplifts once per statistic, naming the pairs and parameters', () => {
+    // The control's lower deciles are zero, so uplifts over control are undefined there.
+    const input = {
+      metric: 'm',
+      windowDays: 1,
+      branches: [
+        {
+          branch: 'control',
+          bins: [...Array.from({ length: 30 }, (_, i) => ({ y: i + 1, count: 1 })), { y: 0, count: 30 }],
+        },
+        { branch: 'treatment', bins: Array.from({ length: 60 }, (_, i) => ({ y: i + 1, count: 1 })) },
+      ],
+    };
+    const { rows, warnings } = computeStatistic(
+      { name: 'deciles', params: { num_samples: 500 }, preTreatments: [] },
+      input,
+      CTX,
+    );
+    const undefinedUplifts = rows.filter((r) => r.comparison === 'relative_uplift' && r.point === null);
+    assert.ok(undefinedUplifts.length > 1, 'several deciles have undefined uplifts');
+    const upliftWarnings = warnings.filter((w) => /relative uplift/.test(w));
+    assert.equal(upliftWarnings.length, 1, upliftWarnings.join('\n'));
+    assert.match(
+      upliftWarnings[0] ?? '',
+      /^m\/deciles: relative uplift is undefined at parameters 0\.1, .* for 'treatment' over 'control' \(the reference value is zero in some samples\); written as null$/,
+    );
+  });
 });
 
 describe('input order', () => {
