@@ -14,7 +14,12 @@ import { enrollmentsTableName, statisticsTableName } from '../sql/names.js';
 import { planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import { planEnrollments } from '../sql/plan/enrollments.js';
 import { planPopulationSample } from '../sql/plan/population.js';
-import { groupStatisticInputRows, type StatisticInputRow } from '../sql/plan/statistic-inputs.js';
+import {
+  groupStatisticInputRows,
+  type StatisticInputGroup,
+  type StatisticInputRow,
+  statisticInputKey,
+} from '../sql/plan/statistic-inputs.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { runPlannedQuery } from '../sql/run.js';
 import { addDays, lastAnalysisDate, lastEnrollmentDate } from '../sql/windows.js';
@@ -123,8 +128,6 @@ function withoutCovariate(statistic: StatisticSpec): StatisticSpec {
   return { ...statistic, params };
 }
 
-type InputGroup = ReturnType<typeof groupStatisticInputRows> extends Map<string, infer G> ? G : never;
-
 /**
  * Every statistic of every metric of the window, for each basis and segment ('all' first),
  * from the value histograms of the statistic-input tables, plus jetstream's enrolment counts
@@ -133,7 +136,7 @@ type InputGroup = ReturnType<typeof groupStatisticInputRows> extends Map<string,
 async function statisticRows(
   spec: AnalysisSpec,
   window: WindowPlan['window'],
-  groupsByBasis: Map<AnalysisBasis, Map<string, InputGroup>>,
+  groupsByBasis: Map<AnalysisBasis, Map<string, StatisticInputGroup>>,
 ): Promise<{ rows: StatisticResultRow[]; warnings: string[] }> {
   const tasks: { task: StatisticTask; basis: AnalysisBasis; segment: string }[] = [];
   const rows: StatisticResultRow[] = [];
@@ -142,7 +145,6 @@ async function statisticRows(
   const segments = ['all', ...spec.segments.map((s) => s.name)];
   const windowIndex = String(window.windowIndex);
   const referenceBranch = spec.experiment.referenceBranch;
-  const group = (groups: Map<string, InputGroup>, parts: string[]) => groups.get(parts.join('|'));
   for (const [basis, groups] of groupsByBasis) {
     for (const segment of segments) {
       // Every input of a basis covers the same clients (null values are kept as bins), so any
@@ -168,19 +170,19 @@ async function statisticRows(
         for (const statistic of metric.statistics) {
           const required = requiredInput(statistic, window.period);
           let effective = statistic;
-          let input: InputGroup | undefined;
+          let input: StatisticInputGroup | undefined;
           if (required.kind === 'covariate') {
-            input = group(groups, [metric.name, 'covariate', required.period, segment]);
+            input = groups.get(statisticInputKey(metric.name, 'covariate', required.period, segment));
             if (!input) {
               // Covariate not computed (or its table missing): unadjusted, as jetstream falls back.
               effective = withoutCovariate(statistic);
-              input = group(groups, [metric.name, 'values', '', segment]);
+              input = groups.get(statisticInputKey(metric.name, 'values', null, segment));
             }
           } else {
             // A covariate statistic in a period that is not adjusted (pre-enrolment, or the
             // covariate's own period) runs unadjusted, without warning about a missing covariate.
             if (required.kind === 'values') effective = withoutCovariate(statistic);
-            input = group(groups, [metric.name, required.kind, '', segment]);
+            input = groups.get(statisticInputKey(metric.name, required.kind, null, segment));
           }
           if (!input) {
             warnings.push(
@@ -400,7 +402,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     async computeStatistics({ target, date, window }): Promise<StatisticsSummary> {
       const { spec, warehouse, dialect, windowPlan } = await prepareWindow(target, date, window);
       const warnings: string[] = [];
-      const groupsByBasis = new Map<AnalysisBasis, Map<string, InputGroup>>();
+      const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>();
       for (const planned of windowPlan.statisticInputs) {
         heartbeat(planned.destination.table);
         const result = await runPlannedQuery(warehouse, planned, {
@@ -414,10 +416,9 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
           warehouseJob(`reading ${planned.destination.table}`),
         );
         const basis = planned.analysisBasis ?? 'enrollments';
-        const groups = groupsByBasis.get(basis) ?? new Map<string, InputGroup>();
-        const grouped = groupStatisticInputRows(rows.map(toInputRow), windowPlan.window);
-        for (const [, g] of grouped)
-          groups.set([g.metric, g.kind, g.covariatePeriod ?? '', g.segment].join('|'), g);
+        const groups = groupsByBasis.get(basis) ?? new Map<string, StatisticInputGroup>();
+        for (const [key, g] of groupStatisticInputRows(rows.map(toInputRow), windowPlan.window))
+          groups.set(key, g);
         groupsByBasis.set(basis, groups);
       }
       const computed = await statisticRows(spec, windowPlan.window, groupsByBasis);

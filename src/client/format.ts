@@ -1,4 +1,4 @@
-import type { StatisticsSummary } from '../activities/types.js';
+import type { Pin, StatisticsSummary } from '../activities/types.js';
 
 const percent = (v: number | null) =>
   v === null ? '   n/a' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
@@ -30,4 +30,9 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
     : '';
   const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
   return `${s.table} (${s.rows} rows${srm}${warned})`;
+}
+
+/** The tooling version and config commit an analysis ran with. */
+export function formatPin(pin: Pin): string {
+  return `contrail ${pin.toolVersion} (${pin.buildId}), config ${pin.configCommit ?? 'working tree'}`;
 }

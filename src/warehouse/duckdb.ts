@@ -271,6 +271,17 @@ export class DuckDbWarehouse implements Warehouse {
     ]);
   }
 
+  /** Merges `labels` into a table's labels, keeping its expiry. */
+  private async mergeLabels(connection: DuckDBConnection, target: ResolvedRef, labels: TableLabels) {
+    const current = await this.readMetadata(connection, target);
+    await this.writeMetadata(
+      connection,
+      target,
+      { ...current?.labels, ...labels },
+      current?.expiresAt ?? null,
+    );
+  }
+
   private async relationKind(
     connection: DuckDBConnection,
     target: ResolvedRef,
@@ -400,13 +411,7 @@ export class DuckDbWarehouse implements Warehouse {
           if (mode === 'replace' || !existed) {
             await this.writeMetadata(connection, target, labels, expiresAt);
           } else {
-            const current = await this.readMetadata(connection, target);
-            await this.writeMetadata(
-              connection,
-              target,
-              { ...current?.labels, ...labels },
-              current?.expiresAt ?? null,
-            );
+            await this.mergeLabels(connection, target, labels);
           }
         });
       },
@@ -472,13 +477,7 @@ export class DuckDbWarehouse implements Warehouse {
           });
         }
         await this.transaction(connection, async () => {
-          const current = await this.readMetadata(connection, target);
-          await this.writeMetadata(
-            connection,
-            target,
-            { ...current?.labels, ...labels },
-            current?.expiresAt ?? null,
-          );
+          await this.mergeLabels(connection, target, labels);
         });
       },
       {},

@@ -126,7 +126,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
           date: input.date,
           stage,
           message: failure.message,
-          errorType: failure.type,
+          errorType: failure.errorType,
           configCommit: pin.configCommit,
         },
       })

@@ -2,11 +2,11 @@ import { continueAsNew, executeChild } from '@temporalio/workflow';
 import type { Pin } from '../activities/types.js';
 import type { AnalysisResult } from './analyze.js';
 import {
-  boundedAll,
   dateRange,
   describeFailure,
   quick,
   setSearchAttributes,
+  trackedAll,
   trackProgress,
   validated,
   warehouseJobs,
@@ -51,20 +51,19 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
   for (const slug of input.slugs) pins[slug] ??= await quick.resolveVersions({ slug });
 
   setSearchAttributes({ slug: input.slugs.length === 1 ? input.slugs[0] : undefined, stage: 'backfill' });
-  const running = new Set<string>();
   const progress = trackProgress('backfill', {
     stage: 'analysing',
     total: items.length,
     done: offset,
     failed: result.failed.length,
   });
-  let done = offset;
-  await boundedAll(batch, input.concurrency, async ({ slug, date }) => {
-    const label = `${slug} ${date}`;
-    running.add(label);
-    progress({ current: [...running] });
-    try {
-      const analysis = (await executeChild('analyzeExperiment', {
+  const results = await trackedAll(
+    batch,
+    input.concurrency,
+    progress,
+    ({ slug, date }) => `${slug} ${date}`,
+    async ({ slug, date }) =>
+      (await executeChild('analyzeExperiment', {
         workflowId: workflowIds.analysis(slug, date, input.dataset),
         // Children don't publish: the backfill publishes each experiment once, at its end.
         args: [
@@ -79,17 +78,14 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
           },
         ],
         staticSummary: `analysis of ${slug} on ${date}`,
-      })) as AnalysisResult;
-      if (analysis.status === 'analyzed') result.analyzed++;
-      else result.nothingDue++;
-    } catch (error) {
-      const failure = describeFailure(error);
-      result.failed.push({ slug, date, errorType: failure.type, message: failure.message });
-    } finally {
-      running.delete(label);
-      done++;
-      progress({ done, failed: result.failed.length, current: [...running] });
-    }
+      })) as AnalysisResult,
+    { done: offset, failed: result.failed.length },
+  );
+  results.forEach((r, i) => {
+    const { slug, date } = batch[i] as { slug: string; date: string };
+    if (r.status === 'rejected') result.failed.push({ slug, date, ...describeFailure(r.reason) });
+    else if (r.value.status === 'analyzed') result.analyzed++;
+    else result.nothingDue++;
   });
 
   const nextOffset = offset + batch.length;
@@ -111,13 +107,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
         },
       });
     } catch (error) {
-      const failure = describeFailure(error);
-      result.failed.push({
-        slug,
-        date: input.endDate,
-        errorType: failure.type,
-        message: `publish: ${failure.message}`,
-      });
+      const { errorType, message } = describeFailure(error);
+      result.failed.push({ slug, date: input.endDate, errorType, message: `publish: ${message}` });
     }
   }
   progress({ stage: 'done' });

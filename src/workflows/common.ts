@@ -116,17 +116,17 @@ export function setSearchAttributes(values: {
   upsertSearchAttributes(pairs);
 }
 
-/** The innermost failure of an activity or child workflow: its message and type. */
-export function describeFailure(error: unknown): { message: string; type: string } {
+/** The innermost failure of an activity or child workflow: its type and message. */
+export function describeFailure(error: unknown): { errorType: string; message: string } {
   let current: unknown = error;
   while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
     if (!current.cause) break;
     current = current.cause;
   }
   if (current instanceof ApplicationFailure)
-    return { message: current.message, type: current.type ?? 'Error' };
-  if (current instanceof Error) return { message: current.message, type: current.name };
-  return { message: String(current), type: 'Error' };
+    return { errorType: current.type ?? 'Error', message: current.message };
+  if (current instanceof Error) return { errorType: current.name, message: current.message };
+  return { errorType: 'Error', message: String(current) };
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, in order of start; never rejects. */
@@ -149,6 +149,37 @@ export async function boundedAll<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return results;
+}
+
+/**
+ * boundedAll that keeps the progress query current: what runs now (by `label`), how many are
+ * done and how many failed, counting on from `counts` (a run continued as new).
+ */
+export async function trackedAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  progress: (update: Partial<Progress>) => Progress,
+  label: (item: T) => string,
+  fn: (item: T) => Promise<R>,
+  counts: { done: number; failed: number } = { done: 0, failed: 0 },
+): Promise<PromiseSettledResult<R>[]> {
+  const running = new Set<string>();
+  let { done, failed } = counts;
+  return boundedAll(items, limit, async (item) => {
+    const name = label(item);
+    running.add(name);
+    progress({ current: [...running] });
+    try {
+      return await fn(item);
+    } catch (error) {
+      failed++;
+      throw error;
+    } finally {
+      running.delete(name);
+      done++;
+      progress({ done, failed, current: [...running] });
+    }
+  });
 }
 
 export { addDays, dateRange } from '../dates.js';

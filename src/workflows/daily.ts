@@ -3,10 +3,10 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { AnalysisResult } from './analyze.js';
 import {
   addDays,
-  boundedAll,
   describeFailure,
   quick,
   setSearchAttributes,
+  trackedAll,
   trackProgress,
   validated,
 } from './common.js';
@@ -46,27 +46,18 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   progress({ stage: 'analysing', total: experiments.length });
   setSearchAttributes({ stage: 'analysing' });
 
-  const running = new Set<string>();
-  let done = 0;
-  let failedCount = 0;
-  const results = await boundedAll(experiments, input.concurrency, async ({ slug }) => {
-    running.add(slug);
-    progress({ current: [...running] });
-    try {
-      return (await executeChild('analyzeExperiment', {
+  const results = await trackedAll(
+    experiments,
+    input.concurrency,
+    progress,
+    ({ slug }) => slug,
+    async ({ slug }) =>
+      (await executeChild('analyzeExperiment', {
         workflowId: workflowIds.analysis(slug, date, input.dataset),
         args: [{ slug, date, dataset: input.dataset }],
         staticSummary: `analysis of ${slug} on ${date}`,
-      })) as AnalysisResult;
-    } catch (error) {
-      failedCount++;
-      throw error;
-    } finally {
-      running.delete(slug);
-      done++;
-      progress({ done, failed: failedCount, current: [...running] });
-    }
-  });
+      })) as AnalysisResult,
+  );
 
   const outcome: DailyAnalysisResult = { date, analyzed: [], failed: [] };
   results.forEach((result, i) => {
@@ -78,8 +69,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
         statisticsTables: result.value.statistics.length,
       });
     } else {
-      const failure = describeFailure(result.reason);
-      outcome.failed.push({ slug, errorType: failure.type, message: failure.message });
+      outcome.failed.push({ slug, ...describeFailure(result.reason) });
     }
   });
   progress({ stage: 'done', current: [] });

@@ -1,13 +1,13 @@
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { AnalysisResult } from './analyze.js';
 import {
-  boundedAll,
   datasets,
   dateRange,
   describeFailure,
   pinnedTarget,
   quick,
   setSearchAttributes,
+  trackedAll,
   trackProgress,
   validated,
   warehouseJobs,
@@ -65,13 +65,13 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   await warehouseJobs.computeEnrollments({ target, date: dates.at(-1)!, recreate: false });
 
   progress({ stage: 'analysing' });
-  const running = new Set<string>();
-  let done = 0;
-  await boundedAll(dates, input.concurrency, async (date) => {
-    running.add(date);
-    progress({ current: [...running] });
-    try {
-      const analysis = (await executeChild('analyzeExperiment', {
+  const results = await trackedAll(
+    dates,
+    input.concurrency,
+    progress,
+    (date) => date,
+    async (date) =>
+      (await executeChild('analyzeExperiment', {
         workflowId: workflowIds.analysis(input.slug, date, input.dataset),
         args: [
           {
@@ -85,16 +85,12 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
           },
         ],
         staticSummary: `rerun of ${input.slug} for ${date}`,
-      })) as AnalysisResult;
-      if (analysis.status === 'analyzed') result.analyzed++;
-    } catch (error) {
-      const failure = describeFailure(error);
-      result.failed.push({ date, errorType: failure.type, message: failure.message });
-    } finally {
-      running.delete(date);
-      done++;
-      progress({ done, failed: result.failed.length, current: [...running] });
-    }
+      })) as AnalysisResult,
+  );
+  results.forEach((r, i) => {
+    if (r.status === 'rejected')
+      result.failed.push({ date: dates[i] as string, ...describeFailure(r.reason) });
+    else if (r.value.status === 'analyzed') result.analyzed++;
   });
   // Children don't publish; the rerun publishes once, over everything it recomputed.
   progress({ stage: 'publishing', current: [] });

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
-import { formatHeadline, formatStatisticsTable } from '../format.js';
+import { formatHeadline, formatPin, formatStatisticsTable } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -23,7 +23,7 @@ interface PreviewArgs extends CommonArgs {
 function describePreview(p: PreviewResult): string {
   const lines = [
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
-    `  contrail ${p.pin.toolVersion} (${p.pin.buildId}), config ${p.pin.configCommit ?? 'working tree'}`,
+    `  ${formatPin(p.pin)}`,
   ];
   for (const day of p.days) {
     if (day.status === 'nothing-due') {

@@ -4,7 +4,7 @@ import type { BackfillResult } from '../../workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../workflows/daily.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } from '../../workflows/inputs.js';
-import { formatHeadline, formatStatisticsTable } from '../format.js';
+import { formatHeadline, formatPin, formatStatisticsTable } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -21,9 +21,7 @@ interface RunArgs extends CommonArgs {
 export function describeAnalysis(r: AnalysisResult): string {
   if (r.status === 'nothing-due')
     return `${r.slug} ${r.date}: nothing due (${r.reason ?? 'no window completes'})`;
-  const lines = [
-    `${r.slug} ${r.date}: analysed with contrail ${r.pin.toolVersion} (${r.pin.buildId}), config ${r.pin.configCommit ?? 'working tree'}`,
-  ];
+  const lines = [`${r.slug} ${r.date}: analysed with ${formatPin(r.pin)}`];
   if (r.enrollments)
     lines.push(
       `  ${r.enrollments.table}: ${r.enrollments.rows} clients${r.enrollments.created ? '' : ' (kept)'}`,

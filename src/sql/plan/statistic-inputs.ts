@@ -355,34 +355,34 @@ export interface StatisticInputRow {
   count: number;
 }
 
+/** The bins of one metric, input kind, covariate period and segment, per branch. */
+export interface StatisticInputGroup {
+  metric: string;
+  kind: string;
+  covariatePeriod: string | null;
+  segment: string;
+  windowDays: number;
+  branches: BranchBins[];
+}
+
+/** The key of a group in groupStatisticInputRows' map. */
+export function statisticInputKey(
+  metric: string,
+  kind: string,
+  covariatePeriod: string | null,
+  segment: string,
+): string {
+  return [metric, kind, covariatePeriod ?? '', segment].join('|');
+}
+
 /** Bins per (metric, kind, covariate_period, segment), branches in first-seen order. */
 export function groupStatisticInputRows(
   rows: StatisticInputRow[],
   window: Pick<AnalysisWindow, 'startOffset' | 'endOffset'>,
-): Map<
-  string,
-  {
-    metric: string;
-    kind: string;
-    covariatePeriod: string | null;
-    segment: string;
-    windowDays: number;
-    branches: BranchBins[];
-  }
-> {
-  const groups = new Map<
-    string,
-    {
-      metric: string;
-      kind: string;
-      covariatePeriod: string | null;
-      segment: string;
-      windowDays: number;
-      branches: BranchBins[];
-    }
-  >();
+): Map<string, StatisticInputGroup> {
+  const groups = new Map<string, StatisticInputGroup>();
   for (const row of rows) {
-    const key = [row.metric, row.kind, row.covariate_period ?? '', row.segment].join('|');
+    const key = statisticInputKey(row.metric, row.kind, row.covariate_period, row.segment);
     let group = groups.get(key);
     if (!group) {
       group = {

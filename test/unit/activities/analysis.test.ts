@@ -3,7 +3,6 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -16,22 +15,22 @@ import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { DEMO_CONFIG_REPO, sampleWarehouse } from '../../helpers/sample.js';
 
 /**
  * The demo experiment end to end through the activities, on an in-memory DuckDB with a small
  * synthetic sample: week 1 (due 2026-03-15) and the overall window (the end date, 2026-03-29).
  */
 
-const CONFIG_REPO = fileURLToPath(new URL('../../../src/sample/metric-hub/', import.meta.url));
 const DATASET = 'contrail_test';
 // After the demo's end date: the demo is complete, so its overall window is due on the end date.
 const NOW = new Date('2026-04-01T06:00:00Z');
 
-const DEMO_CONFIG = readFileSync(join(CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8');
+const DEMO_CONFIG = readFileSync(join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8');
 
 function repoWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-configs-'));
-  cpSync(CONFIG_REPO, dir, { recursive: true });
+  cpSync(DEMO_CONFIG_REPO, dir, { recursive: true });
   for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text);
   return dir;
 }
@@ -80,18 +79,12 @@ describe('analysis activities on the demo experiment', () => {
   let target: AnalysisTarget;
 
   before(async () => {
-    warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: { mozdata: ':memory:' } });
-    await generateSample(warehouse, {
-      clients: 3000,
-      days: DEMO_DATA.days,
-      startDate: DEMO_DATA.startDate,
-      seed: 7,
-    });
+    warehouse = await sampleWarehouse();
     exportDir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
     deps = {
       warehouse: async () => warehouse,
       toolVersion: currentToolVersion(),
-      configRepos: [CONFIG_REPO],
+      configRepos: [DEMO_CONFIG_REPO],
       experiments: localExperimentSource(defaultExperimentsFile({}), { now: () => NOW }),
       exportDir,
       now: () => NOW,
@@ -412,7 +405,7 @@ describe('analysis activity failures', () => {
   });
 
   test('an unknown slug is a non-retryable UnknownExperiment', async () => {
-    const activities = analysisActivities(depsWith([CONFIG_REPO]));
+    const activities = analysisActivities(depsWith([DEMO_CONFIG_REPO]));
     const failure = await failureOf(
       activities.planDay({ target: targetFor('no-such-experiment'), date: '2026-03-15' }),
     );
@@ -428,7 +421,7 @@ describe('analysis activity failures', () => {
       startDate: DEMO_DATA.startDate,
       seed: 3,
     });
-    const activities = analysisActivities(depsWith([CONFIG_REPO]));
+    const activities = analysisActivities(depsWith([DEMO_CONFIG_REPO]));
     const config = `${DEMO_CONFIG}
 [metrics.broken_metric]
 select_expression = "SUM(no_such_column)"

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import type {
@@ -11,14 +10,13 @@ import type {
   WindowBound,
 } from '../../../src/config/spec.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
-import { generateSample } from '../../../src/sample/generate.js';
-import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
+import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { enrollmentsTableName, metricsTableName, statisticInputsTableName } from '../../../src/sql/names.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { runPlannedQuery } from '../../../src/sql/run.js';
 import { type AnalysisWindow, addDays } from '../../../src/sql/windows.js';
-import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../../helpers/sample.js';
 
 /**
  * Done-when 1 of issue 5 on the demo experiment: a small synthetic sample (`generateSample`), the
@@ -28,8 +26,6 @@ import type { Warehouse } from '../../../src/warehouse/warehouse.js';
  * out again here). The demo has an `[experiment.exposure_signal]`, so exposures come from it.
  */
 const DATASET = 'contrail';
-const CONFIG_REPO = fileURLToPath(new URL('../../../src/sample/metric-hub/', import.meta.url));
-const EXPERIMENTS_FILE = fileURLToPath(new URL('../../../src/sample/experiments.json', import.meta.url));
 // After the demo's end date, so it is complete and `overall` is due.
 const NOW = new Date('2026-06-01T00:00:00Z');
 // The demo's exposure signal, a row condition as in jetstream (mozanalysis puts it in a WHERE);
@@ -77,17 +73,11 @@ let dailyByClient: Map<string, (DailyRow & { rowBranch: string | null })[]>;
 let exposuresByClient: Map<string, { submission_date: string; experiment: string | null }[]>;
 
 before(async () => {
-  warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: { mozdata: ':memory:' } });
-  await generateSample(warehouse, {
-    clients: 3000,
-    days: DEMO_DATA.days,
-    startDate: DEMO_DATA.startDate,
-    seed: 7,
-  });
+  warehouse = await sampleWarehouse();
   await warehouse.createDataset(DATASET);
-  const experiment = await localExperimentSource(EXPERIMENTS_FILE, { now: () => NOW }).get(DEMO_SLUG);
+  const experiment = await localExperimentSource(DEMO_EXPERIMENTS_FILE, { now: () => NOW }).get(DEMO_SLUG);
   assert.ok(experiment);
-  spec = resolveAnalysisSpec(await loadConfigCollection({ repos: [CONFIG_REPO] }), experiment).spec;
+  spec = resolveAnalysisSpec(await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] }), experiment).spec;
   assert.equal(spec.exposureSignal?.selectExpression, SIGNAL_CONDITION);
 
   events = await warehouse.query<EventRow>(

@@ -10,6 +10,7 @@ import { countTableScans, explainJsonSql } from '../../../src/sql/render/duckdb-
 import { PlannedQueryError, runPlannedQuery } from '../../../src/sql/run.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { testExperiment } from '../../helpers/experiment.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 /**
@@ -43,29 +44,17 @@ before(async () => {
   for (const sql of SCHEMA) await warehouse.execute(sql);
   await warehouse.createDataset('contrail');
   const collection = await loadConfigCollection({ repos: [metricHubFixtures()] });
-  spec = resolveAnalysisSpec(collection, {
-    slug: 'desktop-defaults',
-    appName: 'firefox_desktop',
-    appId: 'firefox-desktop',
-    channel: 'release',
-    status: 'complete',
-    branches: [
-      { slug: 'control', ratio: 1 },
-      { slug: 'treatment', ratio: 1 },
-    ],
-    referenceBranch: 'control',
-    startDate: '2024-01-01',
-    endDate: '2024-02-15',
-    enrollmentEndDate: null,
-    proposedEnrollment: 7,
-    proposedDuration: 45,
-    isRollout: false,
-    isEnrollmentPaused: false,
-    isHighPopulation: false,
-    outcomes: [],
-    segments: [],
-    featureIds: [],
-  }).spec;
+  spec = resolveAnalysisSpec(
+    collection,
+    testExperiment({
+      slug: 'desktop-defaults',
+      appId: 'firefox-desktop',
+      channel: 'release',
+      status: 'complete',
+      endDate: '2024-02-15',
+      proposedDuration: 45,
+    }),
+  ).spec;
 });
 
 after(async () => {

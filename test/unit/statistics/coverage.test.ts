@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { computeStatistic } from '../../../src/statistics/index.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
-import { CTX, poisson, type RawRow, rng, toInput } from './helpers.js';
+import { binsInput, CTX, poisson, type RawRow, rng, toInput } from './helpers.js';
 
 /**
  * Coverage over 1,000 simulated experiments with known truth (500 A/A + 500 A/B). The band
@@ -67,19 +67,12 @@ describe('95% intervals cover the truth 93.5%–96.5% of the time', () => {
     for (let e = 0; e < EXPERIMENTS; e++) {
       let k = 0;
       for (let i = 0; i < N; i++) if (r.uniform() < 0.3) k++;
-      const input = {
-        metric: 'm',
-        windowDays: 1,
-        branches: [
-          {
-            branch: 'control',
-            bins: [
-              { y: 1, count: k },
-              { y: 0, count: N - k },
-            ],
-          },
+      const input = binsInput({
+        control: [
+          { y: 1, count: k },
+          { y: 0, count: N - k },
         ],
-      };
+      });
       if (covers(computeStatistic(spec('binomial'), input, CTX).rows[0], 0.3)) hits++;
     }
     assertRate('binomial', hits);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { StatisticSpec } from '../../../src/config/spec.js';
 import { computeStatistic, STATISTIC_NAMES } from '../../../src/statistics/index.js';
 import { StatisticResultRow } from '../../../src/statistics/results.js';
-import { CTX } from './helpers.js';
+import { binsInput, CTX } from './helpers.js';
 
 const paramsFor = (name: string): StatisticSpec['params'] =>
   name === 'population_ratio'
@@ -13,49 +13,28 @@ const paramsFor = (name: string): StatisticSpec['params'] =>
       : {};
 
 const degenerate = {
-  'one branch empty': {
-    metric: 'm',
-    windowDays: 1,
-    branches: [
-      {
-        branch: 'control',
-        bins: [
-          { y: 1, x: 2, count: 5 },
-          { y: 0, x: 1, count: 5 },
-        ],
-      },
-      { branch: 'treatment', bins: [] },
+  'one branch empty': binsInput({
+    control: [
+      { y: 1, x: 2, count: 5 },
+      { y: 0, x: 1, count: 5 },
     ],
-  },
-  'zero variance': {
-    metric: 'm',
-    windowDays: 1,
-    branches: [
-      { branch: 'control', bins: [{ y: 0, x: 0, count: 10 }] },
-      { branch: 'treatment', bins: [{ y: 0, x: 0, count: 10 }] },
+    treatment: [],
+  }),
+  'zero variance': binsInput({
+    control: [{ y: 0, x: 0, count: 10 }],
+    treatment: [{ y: 0, x: 0, count: 10 }],
+  }),
+  'non-finite values': binsInput({
+    control: [
+      { y: Number.NaN, x: 1, count: 3 },
+      { y: Number.POSITIVE_INFINITY, x: 0, count: 2 },
+      { y: 1, x: 1, count: 1 },
     ],
-  },
-  'non-finite values': {
-    metric: 'm',
-    windowDays: 1,
-    branches: [
-      {
-        branch: 'control',
-        bins: [
-          { y: Number.NaN, x: 1, count: 3 },
-          { y: Number.POSITIVE_INFINITY, x: 0, count: 2 },
-          { y: 1, x: 1, count: 1 },
-        ],
-      },
-      {
-        branch: 'treatment',
-        bins: [
-          { y: null, x: null, count: 3 },
-          { y: 2, x: Number.NEGATIVE_INFINITY, count: 4 },
-        ],
-      },
+    treatment: [
+      { y: null, x: null, count: 3 },
+      { y: 2, x: Number.NEGATIVE_INFINITY, count: 4 },
     ],
-  },
+  }),
 };
 
 describe('computeStatistic', () => {
@@ -84,26 +63,16 @@ describe('computeStatistic', () => {
   }
 
   it('is reproducible bit for bit and depends on the seed', () => {
-    const input = {
-      metric: 'm',
-      windowDays: 1,
-      branches: [
-        {
-          branch: 'control',
-          bins: [
-            { y: 1, count: 5 },
-            { y: 3, count: 2 },
-          ],
-        },
-        {
-          branch: 'treatment',
-          bins: [
-            { y: 2, count: 4 },
-            { y: 5, count: 1 },
-          ],
-        },
+    const input = binsInput({
+      control: [
+        { y: 1, count: 5 },
+        { y: 3, count: 2 },
       ],
-    };
+      treatment: [
+        { y: 2, count: 4 },
+        { y: 5, count: 1 },
+      ],
+    });
     const s = { name: 'bootstrap_mean', params: {}, preTreatments: [] };
     const a = computeStatistic(s, input, CTX);
     assert.deepEqual(computeStatistic(s, input, CTX), a);
@@ -146,14 +115,10 @@ describe('computeStatistic', () => {
   });
 
   it('deciles give parameters 0.1…0.9 with comparisons', () => {
-    const input = {
-      metric: 'm',
-      windowDays: 1,
-      branches: [
-        { branch: 'control', bins: Array.from({ length: 50 }, (_, i) => ({ y: i, count: 2 })) },
-        { branch: 'treatment', bins: Array.from({ length: 50 }, (_, i) => ({ y: i + 10, count: 2 })) },
-      ],
-    };
+    const input = binsInput({
+      control: Array.from({ length: 50 }, (_, i) => ({ y: i, count: 2 })),
+      treatment: Array.from({ length: 50 }, (_, i) => ({ y: i + 10, count: 2 })),
+    });
     const { rows } = computeStatistic(
       { name: 'deciles', params: { num_samples: 2000 }, preTreatments: [] },
       input,
@@ -180,17 +145,10 @@ describe('computeStatistic', () => {
   });
   it('reports undefined relative uplifts once per statistic, naming the pairs and parameters', () => {
     // The control's lower deciles are zero, so uplifts over control are undefined there.
-    const input = {
-      metric: 'm',
-      windowDays: 1,
-      branches: [
-        {
-          branch: 'control',
-          bins: [...Array.from({ length: 30 }, (_, i) => ({ y: i + 1, count: 1 })), { y: 0, count: 30 }],
-        },
-        { branch: 'treatment', bins: Array.from({ length: 60 }, (_, i) => ({ y: i + 1, count: 1 })) },
-      ],
-    };
+    const input = binsInput({
+      control: [...Array.from({ length: 30 }, (_, i) => ({ y: i + 1, count: 1 })), { y: 0, count: 30 }],
+      treatment: Array.from({ length: 60 }, (_, i) => ({ y: i + 1, count: 1 })),
+    });
     const { rows, warnings } = computeStatistic(
       { name: 'deciles', params: { num_samples: 500 }, preTreatments: [] },
       input,

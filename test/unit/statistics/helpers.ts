@@ -60,3 +60,12 @@ export function npQuantile(xs: number[], q: number): number {
 }
 
 export const rng = (seed: number, label: string) => RandomStream.of(seed, 'test', label);
+
+/** A statistic input of metric `m`: each branch's bins, branches in the order given. */
+export function binsInput(branches: Record<string, ValueBin[]>, windowDays = 1): StatisticInput {
+  return {
+    metric: 'm',
+    windowDays,
+    branches: Object.entries(branches).map(([branch, bins]) => ({ branch, bins })),
+  };
+}

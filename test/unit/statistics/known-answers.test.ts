@@ -12,7 +12,7 @@ import {
   sampleRatioMismatch,
 } from '../../../src/statistics/index.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
-import { CTX, npQuantile, type RawRow, rng, toInput } from './helpers.js';
+import { binsInput, CTX, npQuantile, type RawRow, rng, toInput } from './helpers.js';
 
 const close = (a: number | null, b: number, tol = 1e-9, what = '') => {
   assert.ok(a !== null, `${what}: null`);
@@ -39,26 +39,16 @@ const spec = (
 
 describe('binomial', () => {
   it('per-branch interval is the Beta(k+1, n−k+1) quantiles (checked via the binomial CDF identity)', () => {
-    const input = {
-      metric: 'm',
-      windowDays: 1,
-      branches: [
-        {
-          branch: 'control',
-          bins: [
-            { y: 1, count: 37 },
-            { y: 0, count: 163 },
-          ],
-        },
-        {
-          branch: 'treatment',
-          bins: [
-            { y: 1, count: 0 },
-            { y: 0, count: 50 },
-          ],
-        },
+    const input = binsInput({
+      control: [
+        { y: 1, count: 37 },
+        { y: 0, count: 163 },
       ],
-    };
+      treatment: [
+        { y: 1, count: 0 },
+        { y: 0, count: 50 },
+      ],
+    });
     const { rows } = computeStatistic(spec('binomial'), input, CTX);
     for (const [branch, k, n] of [
       ['control', 37, 200],
@@ -346,28 +336,21 @@ describe('empirical_cdf and kernel_density_estimate', () => {
 });
 
 describe('pre-treatments', () => {
-  const input = {
-    metric: 'm',
-    windowDays: 4,
-    branches: [
-      {
-        branch: 'control',
-        bins: [
-          { y: null, count: 2 },
-          { y: 1, count: 3 },
-          { y: 8, count: 1 },
-          { y: Number.POSITIVE_INFINITY, count: 1 },
-        ],
-      },
-      {
-        branch: 'treatment',
-        bins: [
-          { y: 2, count: 4 },
-          { y: null, count: 1 },
-        ],
-      },
-    ],
-  };
+  const input = binsInput(
+    {
+      control: [
+        { y: null, count: 2 },
+        { y: 1, count: 3 },
+        { y: 8, count: 1 },
+        { y: Number.POSITIVE_INFINITY, count: 1 },
+      ],
+      treatment: [
+        { y: 2, count: 4 },
+        { y: null, count: 1 },
+      ],
+    },
+    4,
+  );
   const sumOf = (pre: { name: string; args?: Record<string, unknown> }[]) =>
     computeStatistic(
       spec(
