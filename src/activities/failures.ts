@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../config/problems.js';
+import { ContrailError } from '../errors.js';
 import { ExperimentsFileError } from '../experiments/source.js';
 import { PlanError } from '../sql/plan/common.js';
 import { PlannedQueryError } from '../sql/run.js';
@@ -8,21 +9,24 @@ import { StatisticConfigError } from '../statistics/index.js';
 import { WarehouseQueryError } from '../warehouse/errors.js';
 
 /** The experiment slug is in neither the experiment source nor (for previews) anywhere else. */
-export class UnknownExperimentError extends Error {
+export class UnknownExperimentError extends ContrailError {
   constructor(
     readonly slug: string,
     known: string[],
   ) {
     const list = known.length > 0 ? known.slice(0, 20).join(', ') : 'none';
-    super(`unknown experiment '${slug}': not in the experiment source (known: ${list})`);
+    super(`unknown experiment '${slug}': not in the experiment source (known: ${list})`, {
+      permanent: true,
+      details: { slug },
+    });
     this.name = 'UnknownExperimentError';
   }
 }
 
 /** An activity was called with input that can never work (e.g. a window that is not due on the date). */
-export class InvalidInputError extends Error {
+export class InvalidInputError extends ContrailError {
   constructor(message: string) {
-    super(message);
+    super(message, { permanent: true });
     this.name = 'InvalidInputError';
   }
 }
@@ -53,7 +57,7 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof InvalidInputError) {
     return ApplicationFailure.nonRetryable(error.message, 'InvalidInput');
   }
-  if (error instanceof PlannedQueryError && !error.retryable) {
+  if (error instanceof PlannedQueryError && error.permanent) {
     return ApplicationFailure.nonRetryable(error.message, 'MetricSqlError', {
       table: error.planned.destination.table,
       warehouseMessage: error.warehouseMessage,
@@ -61,7 +65,7 @@ export function toActivityFailure(error: unknown): unknown {
     });
   }
   // contrail's own statements (views, writeRows) rejected for good: retrying repeats the failure.
-  if (error instanceof WarehouseQueryError && !error.retryable) {
+  if (error instanceof WarehouseQueryError && error.permanent) {
     return ApplicationFailure.nonRetryable(error.message, 'WarehouseQueryError', {
       warehouseMessage: error.warehouseMessage,
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ContrailError } from '../errors.js';
 
 /**
  * One thing wrong with a config, located so that its author can go straight to it:
@@ -25,13 +26,14 @@ export function formatProblem(problem: ConfigProblem): string {
  * A config that cannot be used. Carries every problem found (not only the first), so a
  * config author fixes them in one round; `message` lists them one per line.
  */
-export class ConfigError extends Error {
+export class ConfigError extends ContrailError {
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[], summary?: string) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(
       [summary ?? `invalid config (${count}):`, ...problems.map((p) => `  ${formatProblem(p)}`)].join('\n'),
+      { permanent: true, details: { problems } },
     );
     this.name = 'ConfigError';
     this.problems = problems;

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ANALYSED_PLATFORMS } from '../config/names.js';
+import { ContrailError } from '../errors.js';
 import { Experiment, type ExperimentStatus, IsoDate } from './experiment.js';
 
 /**
@@ -91,12 +92,12 @@ function toExperiment(record: V8Experiment, now: Date): Experiment {
   });
 }
 
-export class ExperimentsFileError extends Error {
+export class ExperimentsFileError extends ContrailError {
   constructor(
     readonly file: string,
     message: string,
   ) {
-    super(`${file}: ${message}`);
+    super(`${file}: ${message}`, { permanent: true, details: { file } });
     this.name = 'ExperimentsFileError';
   }
 }

@@ -1,19 +1,19 @@
+import { ContrailError, isPermanent } from '../errors.js';
 import type { RunToTableResult, TableLabels, Warehouse } from '../warehouse/warehouse.js';
 import { where } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
 
 /**
  * A planned query failed in the warehouse. The message names what the query computed (each
- * metric with its config file and key) and the warehouse's own message; `retryable` is copied
- * from the warehouse error so activities can tell a hiccup from a broken config.
+ * metric with its config file and key) and the warehouse's own message; it is permanent exactly
+ * when the warehouse error was, so a hiccup is retried and a broken config is not.
  */
-export class PlannedQueryError extends Error {
+export class PlannedQueryError extends ContrailError {
   readonly planned: Pick<
     PlannedQuery,
     'kind' | 'destination' | 'period' | 'windowIndex' | 'analysisBasis' | 'dataSource' | 'metrics'
   >;
   readonly warehouseMessage: string;
-  readonly retryable: boolean;
 
   constructor(planned: PlannedQuery, cause: unknown) {
     const warehouseMessage =
@@ -35,15 +35,20 @@ export class PlannedQueryError extends Error {
       `${what} → ${planned.destination.table} failed` +
         (columns.length > 0 ? `; ${label}: ${columns.join(', ')}` : '') +
         `; warehouse said: ${warehouseMessage}`,
-      { cause },
+      {
+        cause,
+        permanent: isPermanent(cause),
+        details: {
+          table: planned.destination.table,
+          warehouseMessage,
+          metrics: (planned.metrics ?? []).map((m) => ({ name: m.name, ...m.provenance })),
+        },
+      },
     );
     this.name = 'PlannedQueryError';
     const { sql: _sql, fallback: _fallback, ...rest } = planned;
     this.planned = rest;
     this.warehouseMessage = warehouseMessage;
-    const retryable =
-      cause instanceof Error ? (cause as Error & { retryable?: unknown }).retryable : undefined;
-    this.retryable = retryable === true;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
 import { ANALYSIS_PERIODS } from '../config/spec.js';
 import { addDays, daysBetween } from '../dates.js';
+import { ContrailError } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 
 /**
@@ -41,11 +42,12 @@ function completeWindows(lastEnrollment: IsoDate, date: IsoDate, length: number)
   return Math.floor((daysBetween(lastEnrollment, date) + 1) / length);
 }
 
-export class EnrollmentLongerThanAnalysisError extends Error {
+export class EnrollmentLongerThanAnalysisError extends ContrailError {
   constructor(slug: string, days: number) {
     super(
       `experiment ${slug}: the overall window would be ${days} days long — the enrollment period ` +
         '(plus its first day) is not shorter than the time between start and end dates',
+      { permanent: true },
     );
     this.name = 'EnrollmentLongerThanAnalysisError';
   }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { ContrailError } from '../errors.js';
 
 /** A configuration problem with a statistic or pre-treatment: its message names what is wrong. */
-export class StatisticConfigError extends Error {
+export class StatisticConfigError extends ContrailError {
   constructor(message: string) {
-    super(message);
+    super(message, { permanent: true });
     this.name = 'StatisticConfigError';
   }
 }

@@ -110,7 +110,7 @@ export class DuckDbWarehouse implements Warehouse {
       instance.closeSync();
       throw new WarehouseQueryError({
         warehouseMessage: `cannot open DuckDB warehouse ${path}: ${messageOf(error)}`,
-        retryable: isTransientDuckDbMessage(messageOf(error)),
+        permanent: !isTransientDuckDbMessage(messageOf(error)),
         cause: error,
       });
     }
@@ -215,7 +215,7 @@ export class DuckDbWarehouse implements Warehouse {
         throw new WarehouseQueryError({
           warehouseMessage: error.message,
           destination,
-          retryable: isTransientDuckDbMessage(error.message),
+          permanent: !isTransientDuckDbMessage(error.message),
           cause: error,
         });
       }
@@ -323,7 +323,7 @@ export class DuckDbWarehouse implements Warehouse {
           throw new WarehouseQueryError({
             warehouseMessage: `table ${options.destination.dataset}.${options.destination.table} already exists (replace: false)`,
             destination: options.destination,
-            retryable: false,
+            permanent: true,
           });
         }
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
@@ -473,7 +473,7 @@ export class DuckDbWarehouse implements Warehouse {
           throw new WarehouseQueryError({
             warehouseMessage: `cannot label ${ref.dataset}.${ref.table}: no such table`,
             destination: ref,
-            retryable: false,
+            permanent: true,
           });
         }
         await this.transaction(connection, async () => {

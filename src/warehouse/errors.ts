@@ -1,29 +1,32 @@
+import { ContrailError } from '../errors.js';
 import type { TableRef } from './warehouse.js';
 
 /**
  * A warehouse job failed. Carries the warehouse's own message (so a config author sees what
- * DuckDB/BigQuery said) and the table it was writing, and whether retrying can help: Temporal
- * activities turn `retryable: false` into a non-retryable failure.
+ * DuckDB/BigQuery said) and the table it was writing, and whether retrying can help (a lock or
+ * a 5xx is transient; SQL the warehouse rejects is permanent).
  */
-export class WarehouseQueryError extends Error {
+export class WarehouseQueryError extends ContrailError {
   readonly warehouseMessage: string;
   readonly destination: TableRef | null;
-  readonly retryable: boolean;
 
   constructor(options: {
     warehouseMessage: string;
     destination?: TableRef | null;
-    retryable: boolean;
+    permanent: boolean;
     cause?: unknown;
   }) {
     const where = options.destination
       ? ` (writing ${options.destination.dataset}.${options.destination.table})`
       : '';
-    super(`warehouse query failed${where}: ${options.warehouseMessage}`, { cause: options.cause });
+    super(`warehouse query failed${where}: ${options.warehouseMessage}`, {
+      permanent: options.permanent,
+      cause: options.cause,
+      details: { warehouseMessage: options.warehouseMessage },
+    });
     this.name = 'WarehouseQueryError';
     this.warehouseMessage = options.warehouseMessage;
     this.destination = options.destination ?? null;
-    this.retryable = options.retryable;
   }
 }
 

@@ -1,3 +1,5 @@
+import { ContrailError } from '../errors.js';
+
 /**
  * Identifiers contrail interpolates into SQL (datasets, table names, slugs) are validated
  * here and nowhere else. User SQL fragments from configs pass through untouched; names
@@ -13,9 +15,9 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
 // BigQuery dataset ids: letters, digits, underscores; project ids may carry hyphens.
 const DATASET = /^(?:[a-z][a-z0-9-]{4,28}[a-z0-9]\.)?[A-Za-z0-9_]{1,1024}$/;
 
-export class InvalidIdentifierError extends Error {
+export class InvalidIdentifierError extends ContrailError {
   constructor(kind: string, value: string, rule: string) {
-    super(`invalid ${kind} ${JSON.stringify(value)}: ${rule}`);
+    super(`invalid ${kind} ${JSON.stringify(value)}: ${rule}`, { permanent: true });
     this.name = 'InvalidIdentifierError';
   }
 }

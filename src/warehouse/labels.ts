@@ -1,3 +1,4 @@
+import { ContrailError } from '../errors.js';
 import type { TableLabels } from './warehouse.js';
 
 /**
@@ -9,9 +10,9 @@ import type { TableLabels } from './warehouse.js';
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
-export class InvalidLabelError extends Error {
+export class InvalidLabelError extends ContrailError {
   constructor(message: string) {
-    super(message);
+    super(message, { permanent: true });
     this.name = 'InvalidLabelError';
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnalysisPeriod } from '../config/spec.js';
+import { ContrailError } from '../errors.js';
 import { IsoDate } from '../experiments/experiment.js';
 
 /**
@@ -122,6 +123,9 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, workflo
   throw new InvalidWorkflowInput(`invalid ${workflow} input: ${problems.join('; ')}`);
 }
 
-export class InvalidWorkflowInput extends Error {
-  override name = 'InvalidWorkflowInput';
+export class InvalidWorkflowInput extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'InvalidWorkflowInput';
+  }
 }

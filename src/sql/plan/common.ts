@@ -1,11 +1,12 @@
 import type { AnalysisSpec, DataSourceSpec, Provenance, SegmentDataSourceSpec } from '../../config/spec.js';
+import { ContrailError } from '../../errors.js';
 import { columnName } from '../names.js';
 import type { ColumnProvenance, PlanContext } from './types.js';
 
 /** A config error found while planning (non-retryable: the config must change). */
-export class PlanError extends Error {
+export class PlanError extends ContrailError {
   constructor(message: string) {
-    super(message);
+    super(message, { permanent: true });
     this.name = 'PlanError';
   }
 }

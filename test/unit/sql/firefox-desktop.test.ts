@@ -123,7 +123,7 @@ describe('firefox_desktop defaults on DuckDB', () => {
       `expected the metric, ${configFile} and its key in: ${error.message}`,
     );
     assert.match(error.message, /warehouse said: .*no_such_column/);
-    assert.equal(error.retryable, false);
+    assert.equal(error.permanent, true);
     assert.equal(await warehouse.tableExists(scan.destination), false);
   });
 

@@ -54,7 +54,7 @@ describe('DuckDbWarehouse (:memory:)', () => {
         assert.ok(error instanceof WarehouseQueryError);
         assert.match(error.warehouseMessage, /Conversion Error/);
         assert.deepEqual(error.destination, T);
-        assert.equal(error.retryable, false);
+        assert.equal(error.permanent, true);
         return true;
       },
     );

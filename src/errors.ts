@@ -1,0 +1,64 @@
+/**
+ * contrail's one error hierarchy. Every error contrail raises on purpose is a ContrailError
+ * and says whether retrying the same work could ever succeed (`permanent`): a config, a
+ * statistic parameter, an identifier or SQL the warehouse rejects are permanent; a lock, the
+ * network or a warehouse 5xx/429 are transient. Retry policy is decided from this flag alone
+ * (activities map it to Temporal's `nonRetryable` in one function), so no list of class names
+ * is kept anywhere else.
+ *
+ * Errors cross process and thread boundaries (statistics worker threads, Temporal activity
+ * failures) as plain data (`ErrorData`) and are rebuilt with `reviveError`, keeping their
+ * name, message, permanence and details.
+ */
+
+/** What crosses a boundary: structured-clone and JSON safe. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  permanent: boolean;
+  /** Small, JSON-safe facts a caller may need (file, line, table, warehouse message…). */
+  details: Record<string, unknown>;
+}
+
+export interface ContrailErrorOptions {
+  permanent: boolean;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ContrailError extends Error {
+  /** Retrying the same work can never succeed: the input, config or SQL must change. */
+  readonly permanent: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, options: ContrailErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ContrailError';
+    this.permanent = options.permanent;
+    this.details = options.details ?? {};
+  }
+
+  toData(): ErrorData {
+    return { name: this.name, message: this.message, permanent: this.permanent, details: this.details };
+  }
+}
+
+/** Whether an error is known to be permanent; anything that is not a ContrailError is not. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof ContrailError && error.permanent;
+}
+
+/** The data of any thrown value (unknown errors are transient: retrying is the safe default). */
+export function errorData(error: unknown): ErrorData {
+  if (error instanceof ContrailError) return error.toData();
+  if (error instanceof Error)
+    return { name: error.name, message: error.message, permanent: false, details: {} };
+  return { name: 'Error', message: String(error), permanent: false, details: {} };
+}
+
+/** A ContrailError rebuilt on the far side of a boundary, under its original name. */
+export function reviveError(data: ErrorData): ContrailError {
+  const error = new ContrailError(data.message, { permanent: data.permanent, details: data.details });
+  error.name = data.name;
+  return error;
+}
