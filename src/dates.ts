@@ -2,11 +2,21 @@
  * Calendar arithmetic on YYYY-MM-DD strings (UTC). Pure and deterministic: used by domain
  * code and by workflow code alike.
  */
+import { ContrailError } from './errors.js';
+
 const DAY_MS = 86_400_000;
+
+/** A date that is not a calendar date in YYYY-MM-DD form. */
+export class InvalidDateError extends ContrailError {
+  constructor(date: string) {
+    super(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`, { permanent: true });
+    this.name = 'InvalidDateError';
+  }
+}
 
 function toEpochDay(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new Error(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
+  if (Number.isNaN(ms)) throw new InvalidDateError(date);
   return Math.round(ms / DAY_MS);
 }
 

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../analysis/errors.js';
 import {
   ANALYSIS_BASES,
   ANALYSIS_PERIODS,
@@ -36,7 +37,6 @@ import { StatisticsPool, type StatisticTask } from '../statistics/pool.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ActivityDeps } from './deps.js';
-import { InvalidInputError, withFailureMapping } from './failures.js';
 import { heartbeat, warehouseJob } from './job-context.js';
 import { resultLabels } from './labels.js';
 import { appendLogs, logRow } from './logs.js';
@@ -516,7 +516,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
   };
 
-  return withFailureMapping(activities);
+  return activities;
 }
 
 function toInputRow(row: Record<string, unknown>): StatisticInputRow {

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UnknownExperimentError } from '../analysis/errors.js';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
-import { UnknownExperimentError } from './failures.js';
 import type { AnalysisTarget } from './types.js';
 
 export interface ResolvedTarget {

@@ -42,6 +42,14 @@ function completeWindows(lastEnrollment: IsoDate, date: IsoDate, length: number)
   return Math.floor((daysBetween(lastEnrollment, date) + 1) / length);
 }
 
+/** A window of an experiment that has not started (no start date) was asked for. */
+export class NoStartDateError extends ContrailError {
+  constructor(slug: string) {
+    super(`experiment ${slug} has no start date`, { permanent: true, details: { slug } });
+    this.name = 'NoStartDateError';
+  }
+}
+
 export class EnrollmentLongerThanAnalysisError extends ContrailError {
   constructor(slug: string, days: number) {
     super(
@@ -132,7 +140,7 @@ export function dataDateRange(
   const start = startDate(spec);
   const lastEnrollment = lastEnrollmentDate(spec);
   if (start === null || lastEnrollment === null) {
-    throw new Error(`experiment ${spec.experiment.slug} has no start date`);
+    throw new NoStartDateError(spec.experiment.slug);
   }
   return { first: addDays(start, window.startOffset), last: addDays(lastEnrollment, window.endOffset) };
 }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { reviveError } from '../errors.js';
 import type { computeStatistic } from './index.js';
-import type { StatisticTask } from './worker.js';
+import type { StatisticOutcome, StatisticTask } from './worker.js';
 
 export type { StatisticTask } from './worker.js';
 
@@ -24,10 +25,17 @@ export class StatisticsPool {
     });
   }
 
-  /** Runs every task, in parallel across threads; results in task order. */
+  /**
+   * Runs every task, in parallel across threads; results in task order. A task's error is
+   * rebuilt on this side of the thread boundary under its own name and permanence.
+   */
   async computeAll(tasks: StatisticTask[]): Promise<ReturnType<typeof computeStatistic>[]> {
     return await Promise.all(
-      tasks.map((task) => this.pool.run(task) as Promise<ReturnType<typeof computeStatistic>>),
+      tasks.map(async (task) => {
+        const outcome = (await this.pool.run(task)) as StatisticOutcome;
+        if (!outcome.ok) throw reviveError(outcome.error);
+        return outcome.result;
+      }),
     );
   }
 

@@ -163,7 +163,10 @@ export class DuckDbWarehouse implements Warehouse {
     progress: QueryProgress = {},
     destination: TableRef | null = null,
   ): Promise<T> {
-    if (this.closed) throw new Error('the DuckDB warehouse is closed');
+    if (this.closed) {
+      // Closed while a worker shuts down: another attempt (on a live worker) can succeed.
+      throw new WarehouseQueryError({ warehouseMessage: 'the DuckDB warehouse is closed', permanent: false });
+    }
     const { signal, onProgress } = progress;
     if (signal?.aborted) throw abortError(signal.reason);
     const previous = this.tail;

@@ -1,7 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
   defineQuery,
   proxyActivities,
   proxyLocalActivities,
@@ -12,11 +9,9 @@ import {
 import type { z } from 'zod';
 import type { DatasetActivities } from '../activities/datasets.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../activities/types.js';
+import { toTemporalFailure } from '../temporal/failures.js';
 import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
-
-/** Failure types that retrying cannot fix: the config (or the input) must change. */
-export const PERMANENT_FAILURES = ['ConfigError', 'UnknownExperiment', 'MetricSqlError', 'InvalidInput'];
 
 /**
  * Quick activities (no warehouse job of their own: resolving versions and configs, listing
@@ -29,7 +24,6 @@ export const quick = proxyLocalActivities<AnalysisActivities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-    nonRetryableErrorTypes: PERMANENT_FAILURES,
   },
 });
 
@@ -44,7 +38,6 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-    nonRetryableErrorTypes: PERMANENT_FAILURES,
   },
 });
 
@@ -94,11 +87,9 @@ export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow
   try {
     return parseInput(schema, raw, workflow);
   } catch (error) {
-    // A plain Error would fail the workflow task and retry forever; bad input fails the run.
-    throw ApplicationFailure.nonRetryable(
-      error instanceof Error ? error.message : String(error),
-      'InvalidInput',
-    );
+    // Thrown as it is, an error would fail the workflow task and retry forever; as a
+    // non-retryable failure, bad input fails the run.
+    throw toTemporalFailure(error);
   }
 }
 
@@ -114,19 +105,6 @@ export function setSearchAttributes(values: {
   if (values.configCommit) pairs.push({ key: CONFIG_COMMIT, value: values.configCommit });
   if (values.stage !== undefined) pairs.push({ key: STAGE, value: values.stage });
   upsertSearchAttributes(pairs);
-}
-
-/** The innermost failure of an activity or child workflow: its type and message. */
-export function describeFailure(error: unknown): { errorType: string; message: string } {
-  let current: unknown = error;
-  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
-    if (!current.cause) break;
-    current = current.cause;
-  }
-  if (current instanceof ApplicationFailure)
-    return { errorType: current.type ?? 'Error', message: current.message };
-  if (current instanceof Error) return { errorType: current.name, message: current.message };
-  return { errorType: 'Error', message: String(current) };
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, in order of start; never rejects. */
@@ -183,6 +161,7 @@ export async function trackedAll<T, R>(
 }
 
 export { addDays, dateRange } from '../dates.js';
+export { describeFailure } from '../temporal/failures.js';
 
 /**
  * The pin (resolved now unless a parent passed it down), shown as search attributes, and the
