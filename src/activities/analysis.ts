@@ -21,7 +21,6 @@ import {
   type StatisticInputRow,
   statisticInputKey,
 } from '../sql/plan/statistic-inputs.js';
-import { duckdbDialect } from '../sql/render/duckdb.js';
 import { runPlannedQuery } from '../sql/run.js';
 import { addDays, lastAnalysisDate, lastEnrollmentDate } from '../sql/windows.js';
 import {
@@ -68,12 +67,6 @@ export const STATISTICS_COLUMNS: { name: keyof StatisticResultRow; type: ColumnT
   { name: 'analysis_basis', type: 'STRING' },
   { name: 'window_index', type: 'STRING' },
 ];
-
-/** The SQL renderer for the warehouse in use (a BigQuery renderer is not part of src/sql yet). */
-export function dialectFor(warehouse: Warehouse): SqlDialect {
-  if (warehouse.dialect === 'duckdb') return duckdbDialect();
-  throw new Error(`no SQL renderer for the ${warehouse.dialect} warehouse in this build of contrail`);
-}
 
 /** The target's sample size replaces the config's (preview `--sample-size`). */
 function targetSpec(resolved: ResolvedTarget, target: AnalysisTarget): AnalysisSpec {
@@ -288,7 +281,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
   async function prepare(target: AnalysisTarget) {
     const resolved = await specs.resolve(target);
     const warehouse = await deps.warehouse();
-    return { resolved, spec: targetSpec(resolved, target), warehouse, dialect: dialectFor(warehouse) };
+    return { resolved, spec: targetSpec(resolved, target), warehouse, dialect: warehouse.sqlDialect };
   }
 
   function plan(
@@ -335,7 +328,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
       const spec = targetSpec(await specs.resolve(target), target);
       if (spec.skip) return { enrollmentsDue: false, windows: [], reason: nothingDueReason(spec, date) };
       // Planning renders every query of the day: a config that cannot be planned fails here, before any job runs.
-      const planned = plan(spec, target, date, dialectFor(await deps.warehouse()));
+      const planned = plan(spec, target, date, (await deps.warehouse()).sqlDialect);
       const windows = planned.windows.map((w) => ({
         period: w.window.period,
         windowIndex: w.window.windowIndex,
