@@ -1,20 +1,32 @@
+import type {
+  AnalysisError,
+  AnalysisWindowRef,
+  DueWork,
+  EligibleExperiment,
+  PublishSummary,
+  StatisticsSummary,
+  TableSummary,
+} from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import type { Pin } from '../versions/pin.js';
 
 /**
  * The contract between workflows and activities: small JSON in and out (table names,
- * counts, summaries — never rows). Workflows import these as types only.
+ * counts, summaries — never rows). Workflows import these as types only. The summaries are the
+ * analysis steps' own (src/analysis/results.ts); the pin is src/versions'.
  */
 
-/** The tooling version and config commit an experiment's analysis is pinned to. */
-export interface Pin {
-  toolVersion: string;
-  buildId: string;
-  /** Config-repo commit(s) configs are read at; null for plain directories. */
-  configCommit: string | null;
-  /** ISO time the pin was resolved at (the anchor for later issues). */
-  resolvedAt: string;
-}
+export type {
+  AnalysisError,
+  AnalysisWindowRef,
+  DueWork,
+  EligibleExperiment,
+  PublishSummary,
+  StatisticsSummary,
+  TableSummary,
+} from '../analysis/results.js';
+export type { Pin } from '../versions/pin.js';
 
 /** What an analysis reads and where it writes: the same for every step of one run. */
 export interface AnalysisTarget {
@@ -32,77 +44,14 @@ export interface AnalysisTarget {
   lenient: boolean;
 }
 
-export interface AnalysisWindowRef {
-  period: AnalysisPeriod;
-  windowIndex: number;
-}
-
-export interface DueWork {
-  /** Whether the enrollments table must exist for this date. */
-  enrollmentsDue: boolean;
-  windows: AnalysisWindowRef[];
-  /** Why nothing is due, when nothing is. */
-  reason: string | null;
-}
-
-export interface TableSummary {
-  table: string;
-  rows: number;
-}
-
-export interface StatisticsSummary extends TableSummary {
-  period: AnalysisPeriod;
-  windowIndex: number;
-  /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
-  warnings: string[];
-  warningCount: number;
-  /**
-   * The headline: relative change of each branch against the reference branch, for all
-   * clients on the enrollments basis, per mean/binomial statistic (a few dozen rows at most).
-   */
-  headline: {
-    metric: string;
-    statistic: string;
-    branch: string;
-    referenceBranch: string;
-    point: number | null;
-    lower: number | null;
-    upper: number | null;
-  }[];
-  /** Sample ratio mismatch of enrolled clients against the configured branch ratios. */
-  sampleRatioMismatch: { chiSquare: number; degreesOfFreedom: number; pValue: number } | null;
-}
-
-export interface PublishSummary {
-  views: string[];
-  /** Files written (statistics_<slug>_*.json, metadata_<slug>.json, errors_<slug>.json). */
-  exports: string[];
-}
-
-export interface EligibleExperiment {
-  slug: string;
-  appName: string;
-  status: 'live' | 'complete';
-}
-
-export interface AnalysisError {
-  slug: string | null;
-  date: IsoDate | null;
-  stage: string;
-  message: string;
-  /** e.g. ConfigError, WarehouseQueryError */
-  errorType: string;
-  configCommit?: string | null;
-}
-
 /**
- * The analysis activities (implemented in src/activities/analysis.ts and publish.ts). Every
- * one is idempotent: running it again replaces its own output. Config problems fail with a
- * non-retryable ApplicationFailure of type 'ConfigError' carrying the config message;
- * transient warehouse errors are thrown as ordinary errors so Temporal retries them.
+ * The analysis activities (src/activities/analysis.ts). Every one is idempotent: running it
+ * again replaces its own output. A failure leaves as an ApplicationFailure whose type is the
+ * error's class name (ConfigError, PlannedQueryError, …), non-retryable when the error is
+ * permanent (a config, an identifier, SQL the warehouse rejects) and retried when it is not.
  */
 export interface AnalysisActivities {
-  /** The running tooling version and the config repos' latest commit (per-experiment pins come later). */
+  /** The running tooling version and the config repos' latest commit: what a new analysis is pinned to. */
   resolveVersions(input: { slug: string }): Promise<Pin>;
   /** Experiment dates and status as analysed (config overrides applied), for default date ranges. */
   describeExperiment(input: { target: AnalysisTarget; today: IsoDate }): Promise<{
@@ -140,10 +89,6 @@ export interface AnalysisActivities {
   recordError(input: { dataset: string; error: AnalysisError }): Promise<void>;
   /** Experiments the daily run analyses on `date` (live or ended within 90 days, not skipped, not rollouts). */
   listEligibleExperiments(input: { date: IsoDate }): Promise<EligibleExperiment[]>;
-  /** Drops an experiment's result tables (and enrollments unless `keepEnrollments`). */
-  dropResults(input: {
-    slug: string;
-    dataset: string;
-    keepEnrollments: boolean;
-  }): Promise<{ dropped: string[] }>;
+  /** Drops the target experiment's result tables and views (and enrollments unless `keepEnrollments`). */
+  dropResults(input: { target: AnalysisTarget; keepEnrollments: boolean }): Promise<{ dropped: string[] }>;
 }

@@ -114,6 +114,50 @@ export function windowsDueOn(
 }
 
 /**
+ * Every window due on some date up to and including `date`, oldest first per period: the
+ * windows whose tables an analysis through `date` may have written. Unlike `windowsDueOn` it
+ * never fails: an overall window that cannot exist is simply absent.
+ */
+export function windowsThrough(
+  spec: AnalysisSpec,
+  date: IsoDate,
+  periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
+): AnalysisWindow[] {
+  const start = startDate(spec);
+  const lastEnrollment = lastEnrollmentDate(spec);
+  if (start === null || lastEnrollment === null) return [];
+  const windows: AnalysisWindow[] = [];
+  for (const period of periods) {
+    switch (period) {
+      case 'day':
+      case 'week':
+      case 'days28': {
+        const length = TIME_SERIES_LENGTH[period];
+        for (let n = 1; n <= completeWindows(lastEnrollment, date, length); n++) {
+          windows.push({ period, windowIndex: n, startOffset: (n - 1) * length, endOffset: n * length - 1 });
+        }
+        break;
+      }
+      case 'preenrollment_week':
+      case 'preenrollment_days28': {
+        if (addDays(start, datesEnrollment(spec)) > date) break;
+        const length = period === 'preenrollment_week' ? 7 : 28;
+        windows.push({ period, windowIndex: 1, startOffset: -length, endOffset: -1 });
+        break;
+      }
+      case 'overall': {
+        const end = spec.experiment.endDate;
+        if (end === null || end > date || spec.experiment.status !== 'complete') break;
+        const length = daysBetween(start, end) - datesEnrollment(spec) + 1;
+        if (length >= 1) windows.push({ period, windowIndex: 1, startOffset: 0, endOffset: length - 1 });
+        break;
+      }
+    }
+  }
+  return windows;
+}
+
+/**
  * The last date an analysis has anything to do for (jetstream's rerun range ends here): the day
  * after the end date when there is one, else `today`; never after `today`. Null without a start date.
  */

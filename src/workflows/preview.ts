@@ -63,7 +63,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   progress({ stage: 'preparing', total: dates.length });
   await datasets.prepareDataset({ dataset: input.dataset, expirationDays: input.expirationDays });
   // A preview starts clean: an earlier preview's tables (other sample size, other config) must not mix in.
-  await warehouseJobs.dropResults({ slug: input.slug, dataset: input.dataset, keepEnrollments: false });
+  await warehouseJobs.dropResults({ target, keepEnrollments: false });
   if (input.generatePopulation) await warehouseJobs.buildPopulationSample({ target, date: endDate });
 
   const days: PreviewResult['days'] = [];

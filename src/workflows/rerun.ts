@@ -49,8 +49,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   progress({ stage: 'dropping results' });
   await datasets.prepareDataset({ dataset: input.dataset, expirationDays: null });
   const { dropped } = await warehouseJobs.dropResults({
-    slug: input.slug,
-    dataset: input.dataset,
+    target,
     keepEnrollments: !input.recreateEnrollments,
   });
   const dates =

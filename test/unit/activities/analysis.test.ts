@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { STATISTICS_COLUMNS } from '../../../src/activities/analysis.js';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../../src/experiments/source.js';
 import { generateSample } from '../../../src/sample/generate.js';
 import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
@@ -339,18 +339,14 @@ describe('analysis activities on the demo experiment', () => {
   });
 
   test('dropResults drops the experiment’s tables and views, keeping enrollments when asked', async () => {
-    const { dropped } = await activities.dropResults({
-      slug: DEMO_SLUG,
-      dataset: DATASET,
-      keepEnrollments: true,
-    });
+    const { dropped } = await activities.dropResults({ target, keepEnrollments: true });
     assert.ok(dropped.includes('statistics_contrail_demo_sidebar_week_1'));
     assert.ok(dropped.includes('statistics_contrail_demo_sidebar_weekly'));
     assert.ok(!dropped.includes('enrollments_contrail_demo_sidebar'));
     assert.ok(!dropped.includes('logs'), 'the log is kept');
     const left = (await warehouse.listTables(DATASET)).map((t) => t.ref.table).sort();
     assert.deepEqual(left, ['enrollments_contrail_demo_sidebar', 'logs']);
-    const all = await activities.dropResults({ slug: DEMO_SLUG, dataset: DATASET, keepEnrollments: false });
+    const all = await activities.dropResults({ target, keepEnrollments: false });
     assert.deepEqual(all.dropped, ['enrollments_contrail_demo_sidebar']);
   });
 });

@@ -1,13 +1,24 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UnknownExperimentError } from '../analysis/errors.js';
+import { simpleGit } from 'simple-git';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
-import type { AnalysisTarget } from './types.js';
+import type { Pin } from '../versions/pin.js';
+import { UnknownExperimentError } from './errors.js';
+
+/** Which spec an analysis reads: the experiment, the configs at its pin, and how to read them. */
+export interface SpecRequest {
+  slug: string;
+  pin: Pin;
+  /** A custom experiment config (TOML text) overriding the repo's, as `preview --config_file`. */
+  configOverride: string | null;
+  /** Unknown config keys are warnings instead of errors. */
+  lenient: boolean;
+}
 
 export interface ResolvedTarget {
   spec: AnalysisSpec;
@@ -37,11 +48,12 @@ function remember<V>(cache: Map<string, Promise<V>>, key: string, make: () => Pr
 
 /**
  * A plain config directory changes under a running worker (a config author edits it); a git
- * repo is read at a commit. Sizes and modification times of a directory's TOML files tell
- * whether the cached collection is still the directory's content, for a few milliseconds.
+ * repo is read at a commit, and its HEAD moves when commits arrive. Sizes and modification
+ * times of a directory's TOML files tell whether the cached collection is still the
+ * directory's content, for a few milliseconds.
  */
-function repoFingerprint(repo: string): string {
-  if (existsSync(join(repo, '.git'))) return `${repo}@${gitHead(join(repo, '.git'))}`;
+async function repoFingerprint(repo: string): Promise<string> {
+  if (existsSync(join(repo, '.git'))) return `${repo}@${await gitHead(repo)}`;
   if (!existsSync(repo)) return `${repo}@missing`;
   let sum = 0;
   let count = 0;
@@ -54,26 +66,12 @@ function repoFingerprint(repo: string): string {
   return `${repo}@${count}:${sum}`;
 }
 
-/**
- * The commit a repo's HEAD points at, read from the files git keeps it in (no process spawn):
- * a worker notices new commits for the "current state" of a repo without reloading each time.
- */
-function gitHead(gitDir: string): string {
+/** The commit a repo's HEAD points at: a worker notices new commits without reloading each time. */
+async function gitHead(repo: string): Promise<string> {
   try {
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head;
-    const ref = head.slice(5);
-    const loose = join(gitDir, ref);
-    if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
-    const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
-    return (
-      packed
-        .split('\n')
-        .find((line) => line.endsWith(` ${ref}`))
-        ?.split(' ')[0] ?? head
-    );
+    return (await simpleGit(repo).revparse(['HEAD'])).trim();
   } catch {
-    // A worktree's `.git` file or an unusual layout: treat the repo as changed on every load.
+    // An unreadable repo: treat it as changed on every load (loading reports what is wrong).
     return `unknown-${Date.now()}`;
   }
 }
@@ -89,15 +87,16 @@ export class SpecResolver {
 
   constructor(
     private readonly configRepos: string[],
-    private readonly experiments: ExperimentSource,
+    readonly experiments: ExperimentSource,
   ) {}
 
   /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
-  collection(pin: AnalysisTarget['pin'] | null): Promise<ConfigCollection> {
+  async collection(pin: Pin | null): Promise<ConfigCollection> {
     // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
     // that time reads that commit.
     const asOf = pin?.configCommit ? pin.resolvedAt : undefined;
-    const key = JSON.stringify([this.configRepos.map(repoFingerprint), pin?.configCommit ?? null, asOf]);
+    const fingerprints = await Promise.all(this.configRepos.map(repoFingerprint));
+    const key = JSON.stringify([fingerprints, pin?.configCommit ?? null, asOf]);
     return remember(this.collections, key, () =>
       loadConfigCollection({ repos: this.configRepos, ...(asOf ? { asOf } : {}) }),
     );
@@ -112,9 +111,7 @@ export class SpecResolver {
     );
   }
 
-  async resolve(
-    target: Pick<AnalysisTarget, 'slug' | 'pin' | 'configOverride' | 'lenient'>,
-  ): Promise<ResolvedTarget> {
+  async resolve(target: SpecRequest): Promise<ResolvedTarget> {
     const experiment = await this.experiment(target.slug);
     return this.resolveWith(
       experiment,
