@@ -5,6 +5,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { DatasetActivities } from '../activities/datasets.js';
@@ -14,11 +15,14 @@ import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
 /**
- * Quick activities (no warehouse job of their own: resolving versions and configs, listing
- * experiments, logging) run as local activities: in the worker, inside the workflow task, so
- * they cost no server round trip each.
+ * Activities that start no long warehouse job: resolving versions and configs, planning,
+ * listing experiments, appending a log row. They do not heartbeat. None is a local activity,
+ * because none is reliably short: reading configs at a pinned commit checks out a git repo,
+ * listing experiments resolves every experiment's config and reads the experiment source, and
+ * a log row waits for the warehouse's lock. As ordinary activities each has its own timeout,
+ * retries on any worker and shows in the history, for one server round trip each.
  */
-export const quick = proxyLocalActivities<AnalysisActivities>({
+export const light = proxyLocalActivities<AnalysisActivities>({
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '1s',
@@ -41,7 +45,7 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
   },
 });
 
-/** Dataset housekeeping (create with expiry): quick, no warehouse job to heartbeat. */
+/** Dataset housekeeping (create with expiry): no warehouse job to heartbeat. */
 export const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
 
 /** What every contrail workflow answers to the `progress` query (CLI progress bars, the Web UI). */
@@ -168,16 +172,41 @@ export { describeFailure } from '../temporal/failures.js';
  * target every activity of the run receives.
  */
 export async function pinnedTarget(
-  fields: Omit<AnalysisTarget, 'pin'>,
+  input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
+    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize'>>,
   stage: string,
   pin: Pin | null = null,
 ): Promise<AnalysisTarget> {
-  const resolved = pin ?? (await quick.resolveVersions({ slug: fields.slug }));
+  const resolved = pin ?? (await light.resolveVersions({ slug: input.slug }));
   setSearchAttributes({
-    slug: fields.slug,
+    slug: input.slug,
     toolVersion: resolved.toolVersion,
     configCommit: resolved.configCommit,
     stage,
   });
-  return { ...fields, pin: resolved };
+  return {
+    slug: input.slug,
+    dataset: input.dataset,
+    configOverride: input.configOverride ?? null,
+    sampleSize: input.sampleSize ?? null,
+    periods: input.periods,
+    lenient: input.lenient,
+    pin: resolved,
+  };
+}
+
+/** The experiment's dates as analysed, from the workflow's start date (deterministic on replay). */
+export async function describedToday(target: AnalysisTarget) {
+  const today = workflowInfo().startTime.toISOString().slice(0, 10);
+  return { today, ...(await light.describeExperiment({ target, today })) };
+}
+
+/** Drops the target experiment's results from its dataset (created first, with its expiry), to recompute them. */
+export async function clearResults(
+  target: AnalysisTarget,
+  options: { expirationDays: number | null; keepEnrollments: boolean },
+): Promise<string[]> {
+  await datasets.prepareDataset({ dataset: target.dataset, expirationDays: options.expirationDays });
+  const { dropped } = await warehouseJobs.dropResults({ target, keepEnrollments: options.keepEnrollments });
+  return dropped;
 }
