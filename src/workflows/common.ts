@@ -1,7 +1,6 @@
 import {
   defineQuery,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -22,7 +21,7 @@ import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attribu
  * a log row waits for the warehouse's lock. As ordinary activities each has its own timeout,
  * retries on any worker and shows in the history, for one server round trip each.
  */
-export const light = proxyLocalActivities<AnalysisActivities>({
+export const light = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '1s',
