@@ -9,6 +9,7 @@ import { SpecResolver } from '../analysis/spec-resolver.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
+import { isoDate } from '../dates.js';
 import { currentPin } from '../versions/pin.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
@@ -106,11 +107,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
 
     async dropResults({ target, keepEnrollments }) {
       const ctx = await contextOf(target);
-      const tables = experimentTables(
-        ctx.spec,
-        target.dataset,
-        lastTableDate(ctx.spec, deps.now().toISOString().slice(0, 10)),
-      );
+      const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
       return { dropped: await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments }) };
     },
   };

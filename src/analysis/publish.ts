@@ -1,5 +1,6 @@
 import type { ConfigCollection } from '../config/collection.js';
 import { ANALYSIS_PERIODS, type AnalysisBasis, type AnalysisSpec } from '../config/spec.js';
+import { isoDate } from '../dates.js';
 import { exportTarget } from '../exports/target.js';
 import { statisticsExportSql } from '../sql/plan/reads.js';
 import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sql/plan/views.js';
@@ -92,7 +93,7 @@ export function experimentMetadata(input: {
 export async function publishResults(input: PublishInput): Promise<PublishSummary> {
   const { warehouse, spec, dataset, progress } = input;
   const d = warehouse.sqlDialect;
-  const tables = experimentTables(spec, dataset, lastTableDate(spec, input.now.toISOString().slice(0, 10)));
+  const tables = experimentTables(spec, dataset, lastTableDate(spec, isoDate(input.now)));
   const existing = await existingTables(warehouse, dataset);
   const exists = (ref: TableRef) => existing.has(ref.table);
   const views: string[] = [];

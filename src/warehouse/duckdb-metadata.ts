@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DAY_MS } from '../dates.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { plainValueConverter } from './duckdb-values.js';
 import type { TableLabels, TableRef } from './warehouse.js';
 
 const META_SCHEMA = 'contrail_meta';
-const DAY_MS = 86_400_000;
 
 /** A table as DuckDB names it: a dataset `a.b` is catalog `a`, schema `b`; a plain dataset is a schema of the main database. */
 export interface ResolvedRef {

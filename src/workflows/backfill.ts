@@ -1,8 +1,8 @@
 import { continueAsNew, executeChild } from '@temporalio/workflow';
 import type { Pin } from '../activities/types.js';
+import { dateRange } from '../dates.js';
 import { analyzeExperiment } from './analyze.js';
 import {
-  dateRange,
   describeFailure,
   light,
   setSearchAttributes,

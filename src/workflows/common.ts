@@ -9,6 +9,7 @@ import {
 import type { z } from 'zod';
 import type { DatasetActivities } from '../activities/datasets.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../activities/types.js';
+import { isoDate } from '../dates.js';
 import { toTemporalFailure } from '../temporal/failures.js';
 import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
@@ -163,7 +164,6 @@ export async function trackedAll<T, R>(
   });
 }
 
-export { addDays, dateRange } from '../dates.js';
 export { describeFailure } from '../temporal/failures.js';
 
 /**
@@ -196,7 +196,7 @@ export async function pinnedTarget(
 
 /** The experiment's dates as analysed, from the workflow's start date (deterministic on replay). */
 export async function describedToday(target: AnalysisTarget) {
-  const today = workflowInfo().startTime.toISOString().slice(0, 10);
+  const today = isoDate(workflowInfo().startTime);
   return { today, ...(await light.describeExperiment({ target, today })) };
 }
 

@@ -1,8 +1,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { addDays, isoDate } from '../dates.js';
 import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
-  addDays,
   describeFailure,
   light,
   setSearchAttributes,
@@ -29,7 +29,7 @@ function defaultDate(): string {
   const info = workflowInfo();
   const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
   const start = scheduled instanceof Date ? scheduled : info.startTime;
-  return addDays(start.toISOString().slice(0, 10), -1);
+  return addDays(isoDate(start), -1);
 }
 
 /**

@@ -1,10 +1,9 @@
 import { executeChild } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
+import { addDays, dateRange } from '../dates.js';
 import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
-  addDays,
   clearResults,
-  dateRange,
   describedToday,
   pinnedTarget,
   setSearchAttributes,

@@ -1,8 +1,8 @@
 import { executeChild } from '@temporalio/workflow';
+import { dateRange } from '../dates.js';
 import { analyzeExperiment } from './analyze.js';
 import {
   clearResults,
-  dateRange,
   describedToday,
   describeFailure,
   pinnedTarget,

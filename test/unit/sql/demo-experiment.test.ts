@@ -9,13 +9,14 @@ import type {
   MetricSpec,
   WindowBound,
 } from '../../../src/config/spec.js';
+import { addDays } from '../../../src/dates.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { enrollmentsTableName, metricsTableName, statisticInputsTableName } from '../../../src/sql/names.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { runPlannedQuery } from '../../../src/sql/run.js';
-import { type AnalysisWindow, addDays } from '../../../src/sql/windows.js';
+import type { AnalysisWindow } from '../../../src/sql/windows.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../../helpers/sample.js';
 

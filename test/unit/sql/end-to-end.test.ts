@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AnalysisBasis, AnalysisSpec } from '../../../src/config/spec.js';
+import { addDays } from '../../../src/dates.js';
 import { metricsTableName, statisticInputsTableName } from '../../../src/sql/names.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { runPlannedQuery } from '../../../src/sql/run.js';
-import { type AnalysisWindow, addDays } from '../../../src/sql/windows.js';
+import type { AnalysisWindow } from '../../../src/sql/windows.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 
