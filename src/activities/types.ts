@@ -1,12 +1,4 @@
-import type {
-  AnalysisError,
-  AnalysisWindowRef,
-  DueWork,
-  EligibleExperiment,
-  PublishSummary,
-  StatisticsSummary,
-  TableSummary,
-} from '../analysis/results.js';
+import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import type { Pin } from '../versions/pin.js';
@@ -62,33 +54,33 @@ export interface AnalysisActivities {
     lastAnalysisDate: IsoDate | null;
   }>;
   /** What is due on `date` (resolves and validates the config). */
-  planDay(input: { target: AnalysisTarget; date: IsoDate }): Promise<DueWork>;
+  planDay(input: { target: AnalysisTarget; date: IsoDate }): Promise<results.DueWork>;
   /** Creates enrollments_<slug> unless it exists (or `recreate`). */
   computeEnrollments(input: {
     target: AnalysisTarget;
     date: IsoDate;
     recreate: boolean;
-  }): Promise<TableSummary & { created: boolean }>;
+  }): Promise<results.TableSummary & { created: boolean }>;
   /** Preview without enrollments: a random population from the telemetry as enrolled clients. */
-  buildPopulationSample(input: { target: AnalysisTarget; date: IsoDate }): Promise<TableSummary>;
+  buildPopulationSample(input: { target: AnalysisTarget; date: IsoDate }): Promise<results.TableSummary>;
   /** Every metrics table of one window (one query per data source and basis). */
   computeMetrics(input: {
     target: AnalysisTarget;
     date: IsoDate;
-    window: AnalysisWindowRef;
-  }): Promise<TableSummary[]>;
+    window: results.AnalysisWindowRef;
+  }): Promise<results.TableSummary[]>;
   /** Statistic inputs (aggregates) → statistics engine → statistics_<slug>_<period>_<window>. */
   computeStatistics(input: {
     target: AnalysisTarget;
     date: IsoDate;
-    window: AnalysisWindowRef;
-  }): Promise<StatisticsSummary>;
+    window: results.AnalysisWindowRef;
+  }): Promise<results.StatisticsSummary>;
   /** Views over the per-window tables and JSON exports (statistics, metadata, errors). */
-  publish(input: { target: AnalysisTarget }): Promise<PublishSummary>;
+  publish(input: { target: AnalysisTarget }): Promise<results.PublishSummary>;
   /** Appends to the dataset's logs table. */
-  recordError(input: { dataset: string; error: AnalysisError }): Promise<void>;
+  recordError(input: { dataset: string; error: results.AnalysisError }): Promise<void>;
   /** Experiments the daily run analyses on `date` (live or ended within 90 days, not skipped, not rollouts). */
-  listEligibleExperiments(input: { date: IsoDate }): Promise<EligibleExperiment[]>;
+  listEligibleExperiments(input: { date: IsoDate }): Promise<results.EligibleExperiment[]>;
   /** Drops the target experiment's result tables and views (and enrollments unless `keepEnrollments`). */
   dropResults(input: { target: AnalysisTarget; keepEnrollments: boolean }): Promise<{ dropped: string[] }>;
 }

@@ -1,6 +1,6 @@
 import type { AnalysisBasis, AnalysisPeriod } from '../config/spec.js';
 import { PERIOD_VIEW_SUFFIX } from '../config/spec.js';
-import { assertTableName, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
+import { assertIdentifier, assertTableName, normalizeSlug } from '../warehouse/identifiers.js';
 
 /**
  * Names of the tables and views contrail writes, exactly as jetstream forms them
@@ -76,12 +76,10 @@ export function statisticInputsTableName(
 
 /** Column name contrail gives a metric or segment (config names are validated, never quoted around). */
 export function columnName(name: string, what: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name)) {
-    throw new InvalidIdentifierError(
-      `${what} name`,
-      name,
-      'use letters, digits and underscores, starting with a letter or underscore',
-    );
-  }
-  return name;
+  return assertIdentifier(
+    `${what} name`,
+    name,
+    /^[A-Za-z_][A-Za-z0-9_]{0,299}$/,
+    'use letters, digits and underscores, starting with a letter or underscore',
+  );
 }
