@@ -3,8 +3,8 @@
  * and says whether retrying the same work could ever succeed (`permanent`): a config, a
  * statistic parameter, an identifier or SQL the warehouse rejects are permanent; a lock, the
  * network or a warehouse 5xx/429 are transient. Retry policy is decided from this flag alone
- * (activities map it to Temporal's `nonRetryable` in one function), so no list of class names
- * is kept anywhere else.
+ * (src/temporal/failures.ts maps it to Temporal's `nonRetryable` in one function), so no list
+ * of class names is kept anywhere else.
  *
  * Errors cross process and thread boundaries (statistics worker threads, Temporal activity
  * failures) as plain data (`ErrorData`) and are rebuilt with `reviveError`, keeping their
