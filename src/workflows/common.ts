@@ -19,7 +19,7 @@ import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attribu
  * listing experiments, appending a log row. They do not heartbeat. None is a local activity,
  * because none is reliably short: reading configs at a pinned commit checks out a git repo,
  * listing experiments resolves every experiment's config and reads the experiment source, and
- * a log row waits for the warehouse's lock. As ordinary activities each has its own timeout,
+ * a log row waits its turn at the warehouse. As ordinary activities each has its own timeout,
  * retries on any worker and shows in the history, for one server round trip each.
  */
 export const light = proxyActivities<AnalysisActivities>({
