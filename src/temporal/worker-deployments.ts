@@ -168,6 +168,20 @@ export function versionQuery(deploymentName: string, buildId: string): string {
   return `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}"`;
 }
 
+/** Makes a version current: new workflows without an override run on it, and it becomes a release. */
+export async function setCurrentVersion(ref: DeploymentRef, buildId: string): Promise<void> {
+  try {
+    await ref.client.workflowService.setWorkerDeploymentCurrentVersion({
+      namespace: ref.namespace,
+      deploymentName: ref.deploymentName,
+      buildId,
+      identity: ref.client.options.identity ?? 'contrail',
+    });
+  } catch (error) {
+    throw deploymentError(ref, buildId, 'cannot make current', error);
+  }
+}
+
 /**
  * Deletes a version from the server (its workers must have stopped polling some minutes
  * before). The server refuses the current or ramping version and, without `skipDrainage`,
