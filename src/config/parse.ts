@@ -1,17 +1,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import {
-  PERIOD_KEY_ALIASES,
-  PERIOD_KEYS,
-  PRE_TREATMENT_ARGS,
-  PRE_TREATMENT_NAMES,
-  type PreTreatmentName,
-  REQUIRED_PRE_TREATMENT_ARGS,
-  REQUIRED_STATISTIC_PARAMS,
-  STATISTIC_NAMES,
-  STATISTIC_PARAMS,
-  type StatisticName,
-} from './names.js';
+import { describe, friendlyIssue, isTable, type Table } from './describe.js';
+import { PERIOD_KEY_ALIASES, PERIOD_KEYS } from './names.js';
 import type { ConfigProblem } from './problems.js';
 import {
   DataSourceDefinition,
@@ -25,6 +15,7 @@ import {
   SegmentDefinition,
 } from './schema.js';
 import type { PeriodConfigKey, Provenance } from './spec.js';
+import { checkStatistics } from './statistic-check.js';
 import { didYouMean, oneOf } from './suggest.js';
 import { type KeyLines, type KeyPath, locateKeys } from './toml-lines.js';
 
@@ -108,21 +99,6 @@ export function kindOfPath(relativePath: string): {
       : { kind: 'definition', slug, platform: slug };
   }
   return { kind: 'experiment', slug, platform: null };
-}
-
-type Table = Record<string, unknown>;
-
-function isTable(v: unknown): v is Table {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
-  if (v instanceof Date) return 'a date-time';
-  if (isTable(v)) return 'a table';
-  if (typeof v === 'string')
-    return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
-  return `${typeof v} ${String(v)}`;
 }
 
 /** Parses and checks one file. Never throws for bad content: problems are in the result. */
@@ -368,7 +344,8 @@ class FileChecker {
         this.error(path, `'${key}' is not a period list${hint}; period lists are ${oneOf(PERIOD_KEYS)}`);
       } else if (isTable(entry)) {
         this.definition(entry, path, key, 'metric', MetricDefinition, this.out.metrics);
-        if (isTable(entry.statistics)) this.statistics(entry.statistics, [...path, 'statistics']);
+        if (isTable(entry.statistics))
+          checkStatistics(entry.statistics, [...path, 'statistics'], (p, m) => this.error(p, m));
         else if (entry.statistics !== undefined)
           this.error(
             [...path, 'statistics'],
@@ -378,122 +355,6 @@ class FileChecker {
         this.error(path, `expected a metric definition table or a period list, got ${describe(entry)}`);
       }
     }
-  }
-
-  private statistics(stats: Table, path: KeyPath): void {
-    for (const [name, params] of Object.entries(stats)) {
-      const statPath = [...path, name];
-      if (!(STATISTIC_NAMES as string[]).includes(name)) {
-        this.error(
-          statPath,
-          `unknown statistic '${name}'${didYouMean(name, STATISTIC_NAMES)}; statistics are ${oneOf(STATISTIC_NAMES)}`,
-        );
-        continue;
-      }
-      if (!isTable(params)) {
-        this.error(
-          statPath,
-          `expected a table of parameters for statistic '${name}' (use {} for none), got ${describe(params)}`,
-        );
-        continue;
-      }
-      const allowed = [...STATISTIC_PARAMS[name as StatisticName], 'pre_treatments'];
-      this.unknownKeys(params, allowed, statPath, `statistic '${name}'`);
-      for (const required of REQUIRED_STATISTIC_PARAMS[name as StatisticName] ?? []) {
-        if (params[required] === undefined)
-          this.error(statPath, `statistic '${name}' needs '${required}' (a metric name)`);
-      }
-      this.statisticParams(params, statPath);
-      if (params.pre_treatments !== undefined)
-        this.preTreatments(params.pre_treatments, [...statPath, 'pre_treatments']);
-    }
-  }
-
-  private statisticParams(params: Table, path: KeyPath): void {
-    const fraction = (key: string) => {
-      const v = params[key];
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1)))
-        this.error([...path, key], `expected a fraction from 0 up to (not including) 1, got ${describe(v)}`);
-    };
-    const positiveInt = (key: string) => {
-      const v = params[key];
-      if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0))
-        this.error([...path, key], `expected a positive whole number, got ${describe(v)}`);
-    };
-    const ofType = (key: string, type: 'string' | 'boolean' | 'number') => {
-      const v = params[key];
-      if (v !== undefined && typeof v !== type)
-        this.error([...path, key], `expected a ${type}, got ${describe(v)}`);
-    };
-    fraction('drop_highest');
-    positiveInt('num_samples');
-    positiveInt('grid_size');
-    ofType('log_space', 'boolean');
-    ofType('numerator', 'string');
-    ofType('denominator', 'string');
-    ofType('bandwidth', 'string');
-    ofType('kernel', 'string');
-    ofType('adjust', 'number');
-    const ci = params.confidence_interval;
-    if (ci !== undefined && !(typeof ci === 'number' && ci > 0 && ci < 1))
-      this.error([...path, 'confidence_interval'], `expected a number between 0 and 1, got ${describe(ci)}`);
-    const cov = params.covariate_adjustment;
-    if (cov !== undefined) {
-      const covPath = [...path, 'covariate_adjustment'];
-      if (!isTable(cov))
-        this.error(covPath, `expected a table like { period = "preenrollment_week" }, got ${describe(cov)}`);
-      else {
-        this.unknownKeys(cov, ['period'], covPath, 'covariate_adjustment');
-        const periods = ['preenrollment_week', 'preenrollment_days28'];
-        if (typeof cov.period !== 'string' || !periods.includes(cov.period)) {
-          const hint = typeof cov.period === 'string' ? didYouMean(cov.period, periods) : '';
-          this.error(
-            [...covPath, 'period'],
-            `covariate period must be ${oneOf(periods)}, got ${describe(cov.period)}${hint}`,
-          );
-        }
-      }
-    }
-  }
-
-  private preTreatments(value: unknown, path: KeyPath): void {
-    if (!Array.isArray(value)) {
-      this.error(
-        path,
-        `expected a list of pre-treatments (names, or tables with 'name'), got ${describe(value)}`,
-      );
-      return;
-    }
-    value.forEach((item, i) => {
-      const itemPath = [...path, i];
-      const name = typeof item === 'string' ? item : isTable(item) ? item.name : undefined;
-      if (typeof name !== 'string') {
-        this.error(itemPath, `expected a pre-treatment name or a table with 'name', got ${describe(item)}`);
-        return;
-      }
-      if (!(PRE_TREATMENT_NAMES as string[]).includes(name)) {
-        this.error(
-          itemPath,
-          `unknown pre-treatment '${name}'${didYouMean(name, PRE_TREATMENT_NAMES)}; pre-treatments are ${oneOf(PRE_TREATMENT_NAMES)}`,
-        );
-        return;
-      }
-      const args = PRE_TREATMENT_ARGS[name as PreTreatmentName] as readonly string[];
-      const given = isTable(item) ? item : {};
-      this.unknownKeys(given, ['name', ...args], itemPath, `pre-treatment '${name}'`);
-      for (const required of REQUIRED_PRE_TREATMENT_ARGS[name as PreTreatmentName] ?? []) {
-        if (given[required] === undefined)
-          this.error(
-            itemPath,
-            `pre-treatment '${name}' needs '${required}' (write it as { name = "${name}", ${required} = ... })`,
-          );
-      }
-      for (const arg of args) {
-        const v = given[arg];
-        if (v !== undefined && typeof v !== 'number')
-          this.error([...itemPath, arg], `expected a number, got ${describe(v)}`);
-      }
-    });
   }
 
   private segments(value: unknown): void {
@@ -546,26 +407,5 @@ class FileChecker {
         `parameter '${name}' has one value per branch; set distinct_by_branch = true, or give a single string`,
       );
     }
-  }
-}
-
-/** A zod issue in words a config author understands. */
-function friendlyIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type': {
-      const got = 'input' in issue ? describe(issue.input) : 'nothing';
-      return issue.input === undefined
-        ? `required key is missing (expected ${issue.expected})`
-        : `expected ${issue.expected}, got ${got}`;
-    }
-    case 'invalid_value':
-      return `expected ${oneOf(issue.values.map(String))}, got ${describe(issue.input)}${typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : ''}`;
-    case 'invalid_union':
-      return `expected ${issue.path.at(-1) === 'window_start' || issue.path.at(-1) === 'window_end' ? "a number of days or one of 'enrollment_start', 'enrollment_end', 'analysis_window_start', 'analysis_window_end'" : 'a string, or a table of per-branch strings'}, got ${describe(issue.input)}`;
-    case 'too_small':
-    case 'too_big':
-      return `${issue.message}, got ${describe(issue.input)}`;
-    default:
-      return `${issue.message}${'input' in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : ''}`;
   }
 }

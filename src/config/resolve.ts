@@ -1,8 +1,9 @@
 import type { Experiment, IsoDate } from '../experiments/experiment.js';
+import { STATISTIC_NAMES } from '../statistics/registry.js';
 import type { ConfigCollection } from './collection.js';
 import { parseConfigFile } from './collection.js';
 import { mergeDefined, mergeDefinitions, mergeFile, type SpecLayer } from './merge.js';
-import { PERIOD_KEYS, STATISTIC_NAMES } from './names.js';
+import { PERIOD_KEYS } from './names.js';
 import type { ConfigFile, Defined, NameRef } from './parse.js';
 import { ConfigError, type ConfigProblem, ProblemList } from './problems.js';
 import type { DataSourceDefinition, MetricDefinition, ParameterDefinition } from './schema.js';
