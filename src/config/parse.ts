@@ -13,10 +13,11 @@ import {
   SECTION_KEYS,
   SegmentDataSourceDefinition,
   SegmentDefinition,
+  sectionsReading,
 } from './schema.js';
 import type { PeriodConfigKey, Provenance } from './spec.js';
 import { checkStatistics } from './statistic-check.js';
-import { didYouMean, oneOf } from './suggest.js';
+import { closestName, didYouMean, oneOf } from './suggest.js';
 import { type KeyLines, type KeyPath, locateKeys } from './toml-lines.js';
 
 /**
@@ -59,8 +60,13 @@ export interface ConfigFile {
   outcome: { friendlyName: string | null; description: string | null; defaultMetrics: NameRef[] } | null;
   /** Problems that make the file unusable: TOML syntax, wrong types, unknown names. */
   errors: ConfigProblem[];
-  /** Unknown keys: errors, or warnings in lenient mode (decided by whoever uses the file). */
+  /** Unknown keys (typos): errors, or warnings in lenient mode (decided by whoever uses the file). */
   unknownKeys: ConfigProblem[];
+  /**
+   * Keys metric-config-parser reads elsewhere but not where they are written (a segment's
+   * `window_start`): jetstream ignores them, so they are always warnings.
+   */
+  ignoredKeys: ConfigProblem[];
 }
 
 const ROOT_KEYS: Record<ConfigFileKind, readonly string[]> = {
@@ -76,7 +82,16 @@ const ROOT_KEYS: Record<ConfigFileKind, readonly string[]> = {
   ],
   default: ['experiment', 'metrics', 'data_sources', 'segments', 'parameters'],
   definition: ['metrics', 'data_sources', 'segments', 'parameters', 'dimensions', 'alerts'],
-  outcome: ['friendly_name', 'description', 'metrics', 'data_sources', 'parameters', 'default_metrics'],
+  // An outcome may say which periods its metrics are computed for, with the same list keys.
+  outcome: [
+    'friendly_name',
+    'description',
+    'metrics',
+    'data_sources',
+    'parameters',
+    'default_metrics',
+    ...PERIOD_KEYS,
+  ],
   functions: ['functions'],
 };
 
@@ -126,6 +141,7 @@ export function parseConfigText(
     outcome: null,
     errors: [],
     unknownKeys: [],
+    ignoredKeys: [],
   };
   let doc: Table;
   try {
@@ -169,10 +185,21 @@ class FileChecker {
   private unknownKeys(table: Table, allowed: readonly string[], path: KeyPath, what: string): void {
     for (const key of Object.keys(table)) {
       if (allowed.includes(key)) continue;
-      this.out.unknownKeys.push({
+      const at = {
         file: this.out.file,
         line: this.lines.lineOf([...path, key]),
         keyPath: [...path, key].join('.'),
+      };
+      const readIn = sectionsReading(key);
+      if (readIn.length > 0 && closestName(key, allowed) === null) {
+        this.out.ignoredKeys.push({
+          ...at,
+          message: `'${key}' has no effect in ${what}: it is read only in ${readIn.join(' and ')}; jetstream ignores it here, and so does contrail`,
+        });
+        continue;
+      }
+      this.out.unknownKeys.push({
+        ...at,
         message: `unknown key '${key}' in ${what}${didYouMean(key, allowed)}; valid keys: ${allowed.join(', ')}`,
       });
     }
@@ -185,7 +212,13 @@ class FileChecker {
       this.definitions(doc, 'functions', 'function', FunctionDefinition, this.out.functions);
       return;
     }
-    if (kind === 'outcome') this.outcomeHeader(doc);
+    if (kind === 'outcome') {
+      this.outcomeHeader(doc);
+      for (const key of PERIOD_KEYS) {
+        const refs = doc[key] === undefined ? null : this.nameList(doc[key], [key]);
+        if (refs) this.out.metricLists[key] = refs;
+      }
+    }
     if ((kind === 'experiment' || kind === 'default') && doc.experiment !== undefined)
       this.experiment(doc.experiment);
     if (doc.metrics !== undefined) this.metrics(doc.metrics);

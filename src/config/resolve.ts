@@ -6,7 +6,12 @@ import { mergeDefined, mergeDefinitions, mergeFile, type SpecLayer } from './mer
 import { PERIOD_KEYS } from './names.js';
 import type { ConfigFile, Defined, NameRef } from './parse.js';
 import { ConfigError, type ConfigProblem, ProblemList } from './problems.js';
-import type { DataSourceDefinition, MetricDefinition, ParameterDefinition } from './schema.js';
+import {
+  AGGREGATION_KEYS,
+  type DataSourceDefinition,
+  type MetricDefinition,
+  type ParameterDefinition,
+} from './schema.js';
 import {
   AnalysisSpec,
   type DataSourceSpec,
@@ -92,6 +97,7 @@ class Resolver {
     if (this.sources.includes(file)) return;
     this.sources.push(file);
     for (const p of file.errors) this.problems.error(p);
+    for (const p of file.ignoredKeys) this.problems.warning(p);
     for (const p of file.unknownKeys) {
       if (this.options.lenient || file.kind !== 'experiment') this.problems.warning(p);
       else
@@ -226,9 +232,16 @@ class Resolver {
         continue;
       }
       this.use(file);
-      const refs: NameRef[] = [...file.metrics.values()].map((m) => ({ name: m.name, origin: m.origin }));
-      this.layer.metricLists.weekly.push(...refs);
-      this.layer.metricLists.overall.push(...refs);
+      const declared = PERIOD_KEYS.filter((key) => (file.metricLists[key] ?? []).length > 0);
+      if (declared.length > 0) {
+        // The outcome says which periods its metrics are computed for.
+        for (const key of declared) this.layer.metricLists[key].push(...(file.metricLists[key] ?? []));
+      } else {
+        // Without period lists, every metric of the outcome is computed weekly and overall.
+        const refs: NameRef[] = [...file.metrics.values()].map((m) => ({ name: m.name, origin: m.origin }));
+        this.layer.metricLists.weekly.push(...refs);
+        this.layer.metricLists.overall.push(...refs);
+      }
       const metrics = new Map(file.metrics);
       mergeDefinitions(metrics, this.layer.metrics);
       this.layer.metrics = metrics;
@@ -378,7 +391,12 @@ class Resolver {
     }
     let selectExpression: string | null = null;
     let dataSource: string | null = null;
-    if (def.select_expression === undefined || def.data_source === undefined) {
+    if (def.aggregation !== undefined && def.select_expression === undefined) {
+      this.error(
+        entry.fields.aggregation ?? entry.origin,
+        `metric '${name}' is defined by 'aggregation' (${AGGREGATION_KEYS.join(', ')}), which contrail does not render; write its select_expression instead`,
+      );
+    } else if (def.select_expression === undefined || def.data_source === undefined) {
       if (!def.depends_on?.length) {
         const missing = def.select_expression === undefined ? 'select_expression' : 'data_source';
         this.error(entry.origin, `metric '${name}' has no ${missing} (and no depends_on)`);

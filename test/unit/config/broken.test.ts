@@ -236,13 +236,6 @@ const CASES: [string, string, number | null, string, string][] = [
     'experiment.sample_size',
     'Too big: expected number to be <=100, got number 150',
   ],
-  [
-    'segment-window-on-segment',
-    'segment-window-on-segment.toml',
-    4,
-    'segments.mine.window_start',
-    "unknown key 'window_start' in segment 'mine'; valid keys: data_source, select_expression, friendly_name, description (use --lenient to accept unknown keys as warnings)",
-  ],
   ['skip-not-bool', 'skip-not-bool.toml', 2, 'experiment.skip', 'expected boolean, got the string "yes"'],
   [
     'statistic-covariate-period',
@@ -312,7 +305,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'typo-metric-key.toml',
     5,
     'metrics.m1.select_expresion',
-    "unknown key 'select_expresion' in metric 'm1' (did you mean 'select_expression'?); valid keys: select_expression, data_source, friendly_name, description, bigger_is_better, analysis_bases, depends_on, category, type, owner, deprecated, level, analysis_units, statistics (use --lenient to accept unknown keys as warnings)",
+    "unknown key 'select_expresion' in metric 'm1' (did you mean 'select_expression'?); valid keys: select_expression, data_source, friendly_name, description, bigger_is_better, analysis_bases, depends_on, category, type, owner, deprecated, level, analysis_units, statistics, aggregation, column, where, within_days, threshold, scale, cumulative_window, incremental_window, repeat_windows (use --lenient to accept unknown keys as warnings)",
   ],
   [
     'typo-root-key',
@@ -450,13 +443,27 @@ describe('broken configs', () => {
   });
 
   it('lenient mode turns unknown keys into warnings', () => {
+    assert.throws(() =>
+      resolveAnalysisSpec(collection, experiment, { configFile: join(BROKEN, 'typo-root-key.toml') }),
+    );
+    const { warnings } = resolveAnalysisSpec(collection, experiment, {
+      configFile: join(BROKEN, 'typo-root-key.toml'),
+      lenient: true,
+    });
+    assert.deepEqual(
+      warnings.map((w) => w.keyPath),
+      ['experimnt'],
+    );
+  });
+
+  it('a key jetstream reads elsewhere and ignores here is a warning in strict mode too', () => {
     const { warnings } = resolveAnalysisSpec(collection, experiment, {
       configFile: join(BROKEN, 'segment-window-on-segment.toml'),
-      lenient: true,
     });
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]?.keyPath, 'segments.mine.window_start');
     assert.equal(warnings[0]?.line, 4);
+    assert.match(warnings[0]?.message ?? '', /read only in segment data sources/);
   });
 
   it('lenient mode still rejects real errors', () => {
