@@ -206,7 +206,9 @@ async function loadRepoAsOf(
   // With no commit that old, start from the oldest one (as jetstream does).
   const chosen = atOrBefore ?? commits.at(-1);
   if (!chosen)
-    throw new ConfigError([{ file: repo, line: null, keyPath: '', message: 'the repository has no commits' }]);
+    throw new ConfigError([
+      { file: repo, line: null, keyPath: '', message: 'the repository has no commits' },
+    ]);
   const clone = mkdtempSync(join(tmpdir(), 'contrail-config-'));
   try {
     await simpleGit().clone(repo, clone, ['--quiet', '--no-checkout', '--shared']);
@@ -256,9 +258,17 @@ function tomlFiles(dir: string): string[] {
 
 /**
  * Parsed files by content: the same file read again (another asOf, another repo order, the
- * benchmark's repeated loads) is not parsed again. Parsed files are never mutated.
+ * benchmark's repeated loads) is not parsed again. Parsed files are never mutated. Bounded,
+ * least recently used first out: a long-running worker reading many commits of a repo keeps
+ * about as many files as a few snapshots of metric-hub hold.
  */
+export const PARSE_CACHE_LIMIT = 4096;
 const parseCache = new Map<string, ConfigFile>();
+
+/** How many parsed files the cache holds (never more than PARSE_CACHE_LIMIT). */
+export function parsedFilesCached(): number {
+  return parseCache.size;
+}
 
 function parseCached(
   file: string,
@@ -269,10 +279,14 @@ function parseCached(
 ): ConfigFile {
   const key = createHash('sha1').update(`${file}\0${kind}\0${platform}\0`).update(source).digest('hex');
   let parsed = parseCache.get(key);
-  if (!parsed) {
+  if (parsed) {
+    // Re-inserted so that Map order is least recently used first.
+    parseCache.delete(key);
+  } else {
     parsed = parseConfigText(file, source, kind, slug, platform);
-    parseCache.set(key, parsed);
+    while (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.delete(parseCache.keys().next().value as string);
   }
+  parseCache.set(key, parsed);
   return parsed;
 }
 
