@@ -89,6 +89,19 @@ class Resolver {
   }
 
   /**
+   * An error in a definition, reported at the definition and naming the line that pulled it in
+   * (a period list, a depends_on, a statistic's numerator) when that is somewhere else.
+   */
+  private definitionError(origin: Provenance, message: string, usedAt: Provenance): void {
+    const elsewhere = usedAt.file !== origin.file || usedAt.line !== origin.line;
+    const where = usedAt.line === null ? usedAt.file : `${usedAt.file}:${usedAt.line}`;
+    this.error(
+      origin,
+      elsewhere && usedAt !== NO_FILE ? `${message} (used at ${where}: ${usedAt.key})` : message,
+    );
+  }
+
+  /**
    * Records a file as a source and takes on its own problems. Unknown keys in shared files
    * (definitions, defaults, outcomes) are warnings here: the experiment's author cannot fix
    * them, and `contrail validate` on the shared file itself reports them as errors.
@@ -294,11 +307,16 @@ class Resolver {
     return out;
   }
 
-  private render(source: string, origin: Provenance, context: TemplateContext): string | null {
+  private render(
+    source: string,
+    origin: Provenance,
+    context: TemplateContext,
+    usedAt: Provenance = origin,
+  ): string | null {
     try {
       return this.collection.renderer().render(source, context);
     } catch (error) {
-      this.error(origin, error instanceof Error ? error.message : String(error));
+      this.definitionError(origin, error instanceof Error ? error.message : String(error), usedAt);
       return null;
     }
   }
@@ -392,23 +410,33 @@ class Resolver {
     let selectExpression: string | null = null;
     let dataSource: string | null = null;
     if (def.aggregation !== undefined && def.select_expression === undefined) {
-      this.error(
+      this.definitionError(
         entry.fields.aggregation ?? entry.origin,
         `metric '${name}' is defined by 'aggregation' (${AGGREGATION_KEYS.join(', ')}), which contrail does not render; write its select_expression instead`,
+        refOrigin,
       );
     } else if (def.select_expression === undefined || def.data_source === undefined) {
       if (!def.depends_on?.length) {
         const missing = def.select_expression === undefined ? 'select_expression' : 'data_source';
-        this.error(entry.origin, `metric '${name}' has no ${missing} (and no depends_on)`);
+        this.definitionError(
+          entry.origin,
+          `metric '${name}' has no ${missing} (and no depends_on)`,
+          refOrigin,
+        );
       }
     } else {
       const context: TemplateContext = def.select_expression.includes('parameters')
         ? { parameters: this.parameterValues }
         : {};
-      selectExpression = this.render(def.select_expression, fieldOrigin('select_expression'), context);
+      selectExpression = this.render(
+        def.select_expression,
+        fieldOrigin('select_expression'),
+        context,
+        refOrigin,
+      );
       dataSource = this.dataSource(def.data_source, fieldOrigin('data_source')) ? def.data_source : null;
     }
-    const statistics = this.statistics(entry);
+    const statistics = this.statistics(entry, refOrigin);
     const spec: MetricSpec = {
       name,
       selectExpression,
@@ -428,12 +456,13 @@ class Resolver {
     return spec;
   }
 
-  private statistics(entry: Defined<MetricDefinition>): StatisticSpec[] {
+  private statistics(entry: Defined<MetricDefinition>, usedAt: Provenance): StatisticSpec[] {
     const stats = entry.def.statistics;
     if (!stats || Object.keys(stats).length === 0) {
-      this.error(
+      this.definitionError(
         entry.origin,
         `metric '${entry.name}' has no statistics; add e.g. [metrics.${entry.name}.statistics] bootstrap_mean = {} (statistics: ${STATISTIC_NAMES.join(', ')})`,
+        usedAt,
       );
       return [];
     }

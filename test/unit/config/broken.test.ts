@@ -121,14 +121,14 @@ const CASES: [string, string, number | null, string, string][] = [
     'metric-no-select.toml',
     4,
     'metrics.m1',
-    "metric 'm1' has no select_expression (and no depends_on)",
+    "metric 'm1' has no select_expression (and no depends_on) (used at test/fixtures/config/broken/metric-no-select.toml:2: metrics.weekly.0)",
   ],
   [
     'metric-no-statistics',
     'test/fixtures/config/repo/definitions/firefox_desktop.toml',
     16,
     'metrics.no_stats_metric',
-    "metric 'no_stats_metric' has no statistics; add e.g. [metrics.no_stats_metric.statistics] bootstrap_mean = {} (statistics: bootstrap_mean, binomial, deciles, count, sum, linear_model_mean, per_client_dau_impact, population_ratio, kernel_density_estimate, empirical_cdf)",
+    "metric 'no_stats_metric' has no statistics; add e.g. [metrics.no_stats_metric.statistics] bootstrap_mean = {} (statistics: bootstrap_mean, binomial, deciles, count, sum, linear_model_mean, per_client_dau_impact, population_ratio, kernel_density_estimate, empirical_cdf) (used at test/fixtures/config/broken/metric-no-statistics.toml:2: metrics.weekly.0)",
   ],
   [
     'param-by-branch-string',
@@ -277,7 +277,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'template-syntax.toml',
     5,
     'metrics.m1.select_expression',
-    'template syntax error: [Line 1, Column 14] parseSignature: expected comma after expression',
+    'template syntax error: [Line 1, Column 14] parseSignature: expected comma after expression (used at test/fixtures/config/broken/template-syntax.toml:2: metrics.weekly.0)',
   ],
   [
     'toml-syntax',
@@ -340,7 +340,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'unknown-function.toml',
     5,
     'metrics.m1.select_expression',
-    "unknown function 'agg_summ' (did you mean 'agg_sum'?); functions (from definitions/functions.toml) are agg_sum, agg_any",
+    "unknown function 'agg_summ' (did you mean 'agg_sum'?); functions (from definitions/functions.toml) are agg_sum, agg_any (used at test/fixtures/config/broken/unknown-function.toml:2: metrics.weekly.0)",
   ],
   [
     'unknown-metric',
@@ -361,7 +361,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'unknown-parameter.toml',
     5,
     'metrics.m1.select_expression',
-    "unknown parameter 'parameters.missing'; available: none",
+    "unknown parameter 'parameters.missing'; available: none (used at test/fixtures/config/broken/unknown-parameter.toml:2: metrics.weekly.0)",
   ],
   [
     'unknown-pre-treatment',
