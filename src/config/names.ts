@@ -28,3 +28,17 @@ export const ANALYSED_PLATFORMS = [
   'focus_ios',
   'klar_ios',
 ] as const;
+
+/**
+ * Metric, segment and data source names become SQL column and table-name parts that contrail
+ * writes without quoting, so they must be plain identifiers. The one rule, used by the config
+ * check and by the SQL renderer alike.
+ */
+const DEFINITION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
+
+export function isDefinitionName(name: string): boolean {
+  return DEFINITION_NAME.test(name);
+}
+
+export const DEFINITION_NAME_RULE =
+  'use letters, digits and underscores, starting with a letter or underscore (at most 300 characters)';

@@ -1,7 +1,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { describe, friendlyIssue, isTable, type Table } from './describe.js';
-import { PERIOD_KEY_ALIASES, PERIOD_KEYS } from './names.js';
+import { DEFINITION_NAME_RULE, isDefinitionName, PERIOD_KEY_ALIASES, PERIOD_KEYS } from './names.js';
 import type { ConfigProblem } from './problems.js';
 import {
   DataSourceDefinition,
@@ -94,6 +94,9 @@ const ROOT_KEYS: Record<ConfigFileKind, readonly string[]> = {
   ],
   functions: ['functions'],
 };
+
+/** Definitions whose names become SQL column or table-name parts. */
+const NAMED_IN_SQL = new Set(['metric', 'data source', 'segment', 'segment data source']);
 
 /** Which kind a file is, from its place in a metric-hub `jetstream/` or `definitions/` tree. */
 export function kindOfPath(relativePath: string): {
@@ -328,6 +331,9 @@ class FileChecker {
       return;
     }
     this.unknownKeys(value, Object.keys(schema.shape), path, `${what} '${name}'`);
+    // Wildcard names (`[metrics.*.statistics]` in an overlay) only modify existing definitions.
+    if (NAMED_IN_SQL.has(what) && !/[*?[]/.test(name) && !isDefinitionName(name))
+      this.error(path, `${what} name '${name}' is not usable in SQL: ${DEFINITION_NAME_RULE}`);
     const entry = this.parseEntry(schema, value, path, name);
     if (entry) into.set(name, entry);
   }

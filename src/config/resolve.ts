@@ -1,11 +1,11 @@
 import type { Experiment, IsoDate } from '../experiments/experiment.js';
 import { STATISTIC_NAMES } from '../statistics/registry.js';
 import type { ConfigCollection } from './collection.js';
-import { parseConfigFile } from './collection.js';
+import { customConfig } from './custom-config.js';
 import { mergeDefined, mergeDefinitions, mergeFile, type SpecLayer } from './merge.js';
 import { PERIOD_KEYS } from './names.js';
 import type { ConfigFile, Defined, NameRef } from './parse.js';
-import { ConfigError, type ConfigProblem, ProblemList } from './problems.js';
+import { type ConfigProblem, ProblemList } from './problems.js';
 import {
   AGGREGATION_KEYS,
   type DataSourceDefinition,
@@ -675,22 +675,4 @@ function mergeParameter(
 function defaultQueryType(platform: string): AnalysisSpec['enrollmentsQueryType'] {
   if (platform === 'firefox_desktop') return 'normandy';
   return 'glean-event';
-}
-
-/** `configFile` is a path, or the TOML text itself (anything with a newline or `[`). */
-function customConfig(configFile: string, slug: string): ConfigFile {
-  const isText = configFile.includes('\n') || configFile.trimStart().startsWith('[');
-  if (isText) return parseConfigFile(`${slug}.toml (custom config)`, configFile);
-  try {
-    return parseConfigFile(configFile);
-  } catch (error) {
-    throw new ConfigError([
-      {
-        file: configFile,
-        line: null,
-        keyPath: '',
-        message: `cannot read the custom config: ${error instanceof Error ? error.message : String(error)}`,
-      },
-    ]);
-  }
 }

@@ -58,4 +58,14 @@ statistics = { bootstrap_mean = {} }
       /unknown function 'agg_summ'.*\(used at .*:5: metrics\.ratio\.depends_on\)/,
     );
   });
+
+  it('a metric name that cannot be a SQL column is reported when the config is read', () => {
+    const found = problems(
+      '[metrics]\nweekly = ["my-metric"]\n\n[metrics.my-metric]\nselect_expression = "1"\ndata_source = "clients_daily"\nstatistics = { bootstrap_mean = {} }\n',
+    );
+    assert.ok(
+      found.some((p) => p.line === 4 && /metric name 'my-metric' is not usable in SQL/.test(p.message)),
+      JSON.stringify(found),
+    );
+  });
 });
