@@ -1,3 +1,4 @@
+import { isDefinitionName } from '../config/names.js';
 import type { AnalysisBasis, AnalysisPeriod } from '../config/spec.js';
 import { ANALYSIS_BASES, ANALYSIS_PERIODS, PERIOD_VIEW_SUFFIX } from '../config/spec.js';
 import { assertTableName, normalizeSlug } from '../warehouse/identifiers.js';
@@ -76,7 +77,7 @@ export function statisticInputsTableName(
 
 /** Column name contrail gives a metric or segment (config names are validated, never quoted around). */
 export function columnName(name: string, what: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name)) {
+  if (!isDefinitionName(name)) {
     throw new Error(
       `invalid ${what} name ${JSON.stringify(name)}: use letters, digits and underscores, starting with a letter or underscore`,
     );
