@@ -10,7 +10,6 @@ import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
-import { currentPin } from '../versions/pin.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
 import type { AnalysisActivities, AnalysisTarget } from './types.js';
@@ -45,7 +44,12 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     async resolveVersions() {
       // Always the current state of the repos: this is what a new analysis gets pinned to.
       const collection = await specs.collection(null);
-      return currentPin(deps.toolVersion, collection.commit, deps.now());
+      return {
+        toolVersion: deps.toolVersion.version,
+        buildId: deps.toolVersion.buildId,
+        configCommit: collection.commit,
+        resolvedAt: deps.now().toISOString(),
+      };
     },
 
     async describeExperiment({ target, today }) {

@@ -1,7 +1,6 @@
 import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
-import type { Pin } from '../versions/pin.js';
 
 /**
  * The contract between workflows and activities: small JSON in and out (table names,
@@ -18,7 +17,20 @@ export type {
   StatisticsSummary,
   TableSummary,
 } from '../analysis/results.js';
-export type { Pin } from '../versions/pin.js';
+
+/**
+ * The pin as the workflows carry it: the tooling version and config commit every step of a run
+ * reads with, resolved once. src/versions/pin.ts's Pin (with the anchor and the reason it was
+ * chosen) is the resolution rule's result; the analysis steps take the fields both share.
+ */
+export interface Pin {
+  toolVersion: string;
+  buildId: string;
+  /** Config-repo commit(s) configs are read at; null for plain directories. */
+  configCommit: string | null;
+  /** ISO time the pin was resolved at: configs are read as of this time. */
+  resolvedAt: string;
+}
 
 /** What an analysis reads and where it writes: the same for every step of one run. */
 export interface AnalysisTarget {

@@ -4,13 +4,12 @@ import { isoDate } from '../dates.js';
 import { exportTarget } from '../exports/target.js';
 import { statisticsExportSql } from '../sql/plan/reads.js';
 import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sql/plan/views.js';
-import type { Pin } from '../versions/pin.js';
 import type { ToolVersion } from '../versions/tool-version.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { JobProgress } from './context.js';
 import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
-import { SCHEMA_VERSION } from './labels.js';
+import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
 import { experimentErrors } from './logs.js';
 import type { PublishSummary } from './results.js';
 
@@ -19,7 +18,7 @@ export interface PublishInput {
   spec: AnalysisSpec;
   collection: ConfigCollection;
   dataset: string;
-  pin: Pin;
+  pin: RecordedPin;
   toolVersion: ToolVersion;
   /** Where JSON exports go (a directory or gs://bucket/prefix); null = no exports. */
   exportDir: string | null;
@@ -38,7 +37,7 @@ function titleCase(name: string): string {
 export function experimentMetadata(input: {
   spec: AnalysisSpec;
   collection: ConfigCollection;
-  pin: Pin;
+  pin: RecordedPin;
   toolVersion: ToolVersion;
   analysisStartTime: Date;
 }) {

@@ -1,8 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
+import { repoFingerprint } from '../config/repo-state.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
@@ -10,10 +8,13 @@ import type { ExperimentSource } from '../experiments/source.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError } from './errors.js';
 
+/** What of a pin selects the configs: their commit, read as of the time the pin was resolved. */
+export type ConfigPin = Pick<Pin, 'configCommit' | 'resolvedAt'>;
+
 /** Which spec an analysis reads: the experiment, the configs at its pin, and how to read them. */
 export interface SpecRequest {
   slug: string;
-  pin: Pin;
+  pin: ConfigPin;
   /** A custom experiment config (TOML text) overriding the repo's, as `preview --config_file`. */
   configOverride: string | null;
   /** Unknown config keys are warnings instead of errors. */
@@ -47,36 +48,6 @@ function remember<V>(cache: Map<string, Promise<V>>, key: string, make: () => Pr
 }
 
 /**
- * A plain config directory changes under a running worker (a config author edits it); a git
- * repo is read at a commit, and its HEAD moves when commits arrive. Sizes and modification
- * times of a directory's TOML files tell whether the cached collection is still the
- * directory's content, for a few milliseconds.
- */
-async function repoFingerprint(repo: string): Promise<string> {
-  if (existsSync(join(repo, '.git'))) return `${repo}@${await gitHead(repo)}`;
-  if (!existsSync(repo)) return `${repo}@missing`;
-  let sum = 0;
-  let count = 0;
-  for (const entry of readdirSync(repo, { recursive: true, encoding: 'utf8' })) {
-    if (!entry.endsWith('.toml')) continue;
-    const stat = statSync(join(repo, entry));
-    sum = (sum * 31 + stat.mtimeMs + stat.size) % Number.MAX_SAFE_INTEGER;
-    count++;
-  }
-  return `${repo}@${count}:${sum}`;
-}
-
-/** The commit a repo's HEAD points at: a worker notices new commits without reloading each time. */
-async function gitHead(repo: string): Promise<string> {
-  try {
-    return (await simpleGit(repo).revparse(['HEAD'])).trim();
-  } catch {
-    // An unreadable repo: treat it as changed on every load (loading reports what is wrong).
-    return `unknown-${Date.now()}`;
-  }
-}
-
-/**
  * Resolves analysis specs per (slug, config commit, override, lenient) and keeps them for the
  * worker process: every activity of an analysis needs the spec, and loading a config repo (a git
  * checkout at a commit, hundreds of TOML files) must not dominate a small activity.
@@ -91,7 +62,7 @@ export class SpecResolver {
   ) {}
 
   /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
-  async collection(pin: Pin | null): Promise<ConfigCollection> {
+  async collection(pin: ConfigPin | null): Promise<ConfigCollection> {
     // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
     // that time reads that commit.
     const asOf = pin?.configCommit ? pin.resolvedAt : undefined;

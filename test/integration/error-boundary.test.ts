@@ -21,6 +21,10 @@ import { EnrollmentLongerThanAnalysisError, NoStartDateError } from '../../src/s
 import { StatisticConfigError } from '../../src/statistics/index.js';
 import { StatisticsPool } from '../../src/statistics/pool.js';
 import { errorFromFailure } from '../../src/temporal/failures.js';
+import { DeploymentError } from '../../src/temporal/worker-deployments.js';
+import { AnchorError } from '../../src/versions/anchor.js';
+import { PinOverrideError } from '../../src/versions/pin.js';
+import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
 import { WarehouseQueryError } from '../../src/warehouse/errors.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
@@ -119,6 +123,32 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new InvalidLabelError('bad label'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
+  AnchorError: { errorType: 'AnchorError', permanent: true, make: () => new AnchorError('no anchor', {}) },
+  PinOverrideError: {
+    errorType: 'PinOverrideError',
+    permanent: true,
+    make: () => new PinOverrideError('use-latest and use-version'),
+  },
+  ReleaseRegistryError: {
+    errorType: 'ReleaseRegistryError',
+    permanent: true,
+    make: () => new ReleaseRegistryError('bad manifest'),
+  },
+  UnknownReleaseError: {
+    errorType: 'UnknownReleaseError',
+    permanent: true,
+    make: () => new UnknownReleaseError('no such release'),
+  },
+  DeploymentError: {
+    errorType: 'DeploymentError',
+    permanent: true,
+    make: () => new DeploymentError('refused', true, {}),
+  },
+  'DeploymentError (transient)': {
+    errorType: 'DeploymentError',
+    permanent: false,
+    make: () => new DeploymentError('unavailable', false, {}),
+  },
   WarehouseQueryError: {
     errorType: 'WarehouseQueryError',
     permanent: true,
