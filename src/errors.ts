@@ -62,3 +62,24 @@ export function reviveError(data: ErrorData): ContrailError {
   error.name = data.name;
   return error;
 }
+
+/**
+ * A result, or the error that replaced it, as data: what a worker thread sends back, since a
+ * thrown error would arrive structured-cloned as a plain Error (no class, no `permanent`).
+ */
+export type Outcome<T> = { ok: true; result: T } | { ok: false; error: ErrorData };
+
+/** Runs `step` on this side of a boundary; its error travels as data. */
+export function outcomeOf<T>(step: () => T): Outcome<T> {
+  try {
+    return { ok: true, result: step() };
+  } catch (error) {
+    return { ok: false, error: errorData(error) };
+  }
+}
+
+/** The result on the far side of the boundary; an error is rebuilt under its own name and permanence. */
+export function resultOf<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw reviveError(outcome.error);
+  return outcome.result;
+}

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { reviveError } from '../errors.js';
+import { type Outcome, resultOf } from '../errors.js';
 import type { computeStatistic } from './index.js';
-import type { StatisticOutcome, StatisticTask } from './worker.js';
+import type { StatisticTask } from './worker.js';
 
 export type { StatisticTask } from './worker.js';
 
@@ -30,13 +30,12 @@ export class StatisticsPool {
    * rebuilt on this side of the thread boundary under its own name and permanence.
    */
   async computeAll(tasks: StatisticTask[]): Promise<ReturnType<typeof computeStatistic>[]> {
-    return await Promise.all(
-      tasks.map(async (task) => {
-        const outcome = (await this.pool.run(task)) as StatisticOutcome;
-        if (!outcome.ok) throw reviveError(outcome.error);
-        return outcome.result;
-      }),
-    );
+    return await Promise.all(tasks.map((task) => this.run<ReturnType<typeof computeStatistic>>(task)));
+  }
+
+  /** One task on a thread; its error, sent back as data, is rebuilt here. */
+  private async run<T>(task: unknown): Promise<T> {
+    return resultOf((await this.pool.run(task)) as Outcome<T>);
   }
 
   async close(): Promise<void> {
