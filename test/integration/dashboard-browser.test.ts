@@ -207,7 +207,8 @@ describe('the dashboard in Chromium over a real preview', () => {
   }
 
   async function waitReady(): Promise<void> {
-    await page.waitForFunction('document.body.dataset.state !== "loading"', undefined, { timeout: 30_000 });
+    // A selector, not a function: the page's content security policy forbids evaluated strings.
+    await page.waitForSelector('body:not([data-state="loading"])', { timeout: 30_000 });
     const state = await page.getAttribute('body', 'data-state');
     const status = await page.textContent('#status');
     assert.equal(state, 'ready', `the page says: ${status}`);
