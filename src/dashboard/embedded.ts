@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { openDuckDbWarehouse } from '../warehouse/duckdb.js';
-import { WarehouseQueryError } from '../warehouse/errors.js';
 import { DashboardRequestError } from './errors.js';
 import { perAnswerSessions, type WarehouseSessions } from './sessions.js';
 
@@ -23,7 +22,8 @@ export function embeddedSessions(path: string, options: { waitMs?: number } = {}
       }
       return openDuckDbWarehouse({ path });
     },
-    isBusy: (error) => error instanceof WarehouseQueryError && LOCKED.test(error.warehouseMessage),
+    // DuckDB refuses the open itself (a plain Error) before the adapter can wrap anything.
+    isBusy: (error) => error instanceof Error && LOCKED.test(error.message),
     describe: `the embedded warehouse ${path}`,
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
   });
