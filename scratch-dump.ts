@@ -1,4 +1,5 @@
 import { launchChromium } from './test/helpers/browser.js';
+
 const b = await launchChromium();
 const p = await b.newPage({ viewport: { width: 1440, height: 1000 } });
 await p.goto('http://127.0.0.1:8931/?dataset=contrail_preview');
