@@ -9,6 +9,7 @@ import { withFailureMapping } from '../../src/activities/failures.js';
 import { InvalidInputError, UnknownExperimentError } from '../../src/analysis/errors.js';
 import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
+import { DashboardDataError, DashboardRequestError, WarehouseBusyError } from '../../src/dashboard/errors.js';
 import { InvalidDateError } from '../../src/dates.js';
 import { ContrailError } from '../../src/errors.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
@@ -123,6 +124,21 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new InvalidLabelError('bad label'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
+  DashboardRequestError: {
+    errorType: 'DashboardRequestError',
+    permanent: true,
+    make: () => new DashboardRequestError('no such dataset', 404),
+  },
+  DashboardDataError: {
+    errorType: 'DashboardDataError',
+    permanent: true,
+    make: () => new DashboardDataError('not a statistics table'),
+  },
+  WarehouseBusyError: {
+    errorType: 'WarehouseBusyError',
+    permanent: false,
+    make: () => new WarehouseBusyError('the warehouse file is held by another process'),
+  },
   AnchorError: { errorType: 'AnchorError', permanent: true, make: () => new AnchorError('no anchor', {}) },
   PinOverrideError: {
     errorType: 'PinOverrideError',
