@@ -1,4 +1,4 @@
-import type { ConfigFile, Defined, NameRef } from './parse.js';
+import type { ConfigFile, Defined, NameRef } from './config-file.js';
 import type {
   DataSourceDefinition,
   ExperimentSection,

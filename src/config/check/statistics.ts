@@ -1,9 +1,9 @@
-import { type ParamIssue, paramIssues } from '../statistics/params.js';
-import { PRE_TREATMENT_NAMES, preTreatmentParams } from '../statistics/pretreatments.js';
-import { STATISTIC_NAMES, STATISTICS, type StatisticName } from '../statistics/registry.js';
-import { describe, friendlyIssue, isTable, type Table } from './describe.js';
-import { didYouMean, oneOf } from './suggest.js';
-import type { KeyPath } from './toml-lines.js';
+import { type ParamIssue, paramIssues } from '../../statistics/params.js';
+import { PRE_TREATMENT_NAMES, preTreatmentParams } from '../../statistics/pretreatments.js';
+import { STATISTIC_NAMES, STATISTICS, type StatisticName } from '../../statistics/registry.js';
+import { describe, friendlyIssue, isTable, type Table } from '../describe.js';
+import { didYouMean, oneOf } from '../suggest.js';
+import type { KeyPath } from '../toml-lines.js';
 
 /**
  * Checks a metric's `statistics` table with the statistics' own parameter schemas: the config
