@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigFile } from './config-file.js';
-import { emptyLayer, mergeDefinitions, mergeFile, type SpecLayer } from './merge.js';
+import { emptyLayer, mergeFile, mergeSharedDefinitions, type SpecLayer } from './merge.js';
 import { ConfigError } from './problems.js';
 import { type RepoSnapshot, readConfigRepo } from './repo-files.js';
 import { TemplateRenderer } from './templates.js';
@@ -83,12 +83,7 @@ export class ConfigCollection {
     let layer = this.platformCache.get(platform);
     if (!layer) {
       layer = emptyLayer();
-      for (const file of this.definitionFiles(platform)) {
-        mergeDefinitions(layer.metrics, file.metrics);
-        mergeDefinitions(layer.dataSources, file.dataSources);
-        for (const [name, entry] of file.segments) layer.segments.set(name, entry);
-        for (const [name, entry] of file.segmentDataSources) layer.segmentDataSources.set(name, entry);
-      }
+      for (const file of this.definitionFiles(platform)) mergeSharedDefinitions(layer, file);
       this.platformCache.set(platform, layer);
     }
     return layer;
