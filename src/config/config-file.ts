@@ -90,12 +90,15 @@ export function emptyConfigFile(
   };
 }
 
-/** Which kind a file is, from its place in a metric-hub `jetstream/` or `definitions/` tree. */
-export function kindOfPath(relativePath: string): {
+/** What a file's place in the tree says about it (see ConfigFile's fields of the same names). */
+export interface FilePlace {
   kind: ConfigFileKind;
   slug: string;
   platform: string | null;
-} {
+}
+
+/** Which kind a file is, from its place in a metric-hub `jetstream/` or `definitions/` tree. */
+export function kindOfPath(relativePath: string): FilePlace {
   const parts = relativePath.split(/[\\/]/);
   const name = parts[parts.length - 1] ?? relativePath;
   const slug = name.replace(/\.toml$/, '');

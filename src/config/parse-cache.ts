@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConfigFile, ConfigFileKind } from './config-file.js';
+import type { ConfigFile, FilePlace } from './config-file.js';
 import { parseConfigText } from './parse.js';
 
 /**
@@ -16,13 +16,9 @@ export function parsedFilesCached(): number {
   return parseCache.size;
 }
 
-export function parseCached(
-  file: string,
-  source: string,
-  kind: ConfigFileKind,
-  slug: string,
-  platform: string | null,
-): ConfigFile {
+/** parseConfigText, once per file name, place and content. */
+export function parseCached(file: string, source: string, place: FilePlace): ConfigFile {
+  const { kind, slug, platform } = place;
   const key = createHash('sha1').update(`${file}\0${kind}\0${platform}\0`).update(source).digest('hex');
   let parsed = parseCache.get(key);
   if (parsed) {

@@ -85,8 +85,7 @@ function readRepoFiles(dir: string, displayRoot: string): ConfigFile[] {
   const jetstreamDir = isMetricHub ? join(dir, 'jetstream') : dir;
   const read = (absolute: string, kindPath: string) => {
     const display = join(displayRoot, relative(dir, absolute));
-    const { kind, slug, platform } = kindOfPath(kindPath);
-    out.push(parseCached(display, readFileSync(absolute, 'utf8'), kind, slug, platform));
+    out.push(parseCached(display, readFileSync(absolute, 'utf8'), kindOfPath(kindPath)));
   };
   if (isMetricHub)
     for (const name of tomlFiles(join(dir, 'definitions')))
