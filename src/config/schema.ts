@@ -6,7 +6,7 @@ import { AnalysisBasis, EnrollmentsQueryType, ExperimentsColumnType, WindowBound
 /**
  * zod schemas for each section of a metric-hub TOML file, in the file's own spelling
  * (snake_case keys). Objects here strip unknown keys: unknown keys are reported separately
- * (`parse.ts`), with did-you-mean and the `lenient` switch, before these run.
+ * (`check/file-check.ts`), with did-you-mean and the `lenient` switch, before these run.
  * Field lists are metric-config-parser's (its attrs classes of the same sections, 2026.10), so
  * strict mode rejects only what no version of the format defines there.
  */
@@ -28,7 +28,7 @@ export const MetricDefinition = z.object({
   deprecated: z.boolean().optional(),
   level: z.enum(['gold', 'silver', 'bronze']).optional(),
   analysis_units: z.array(AnalysisUnitName).optional(),
-  /** Statistic name → parameters; checked against the statistics' schemas (`statistic-check.ts`). */
+  /** Statistic name → parameters; checked against the statistics' schemas (`check/statistics.ts`). */
   statistics: z.record(text, z.unknown()).optional(),
   // metric-config-parser's generated-SQL metrics: read so they are recognised, refused when
   // resolved (contrail renders select_expression only; see AGGREGATION_KEYS).
