@@ -86,6 +86,8 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
           experiment: r.experimentContext,
         });
   const { segments, segmentDataSources } = resolveSegments(r);
+  // Before the used data sources are collected: the signal's data source may be one no metric reads.
+  const exposureSignal = resolveExposureSignal(r, dataSources);
   const usedDataSources = dataSources.resolved();
   return {
     experiment: r.experiment,
@@ -94,7 +96,7 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
     enrollmentQuery,
     sampleSize: e.sample_size ?? null,
     analysisUnit: e.analysis_unit === 'profile_group_id' ? 'profile_group' : 'client',
-    exposureSignal: resolveExposureSignal(r, dataSources),
+    exposureSignal,
     segments,
     segmentDataSources,
     dataSources: usedDataSources,

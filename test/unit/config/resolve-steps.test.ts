@@ -108,6 +108,27 @@ value.treatmnt = "b"
   });
 });
 
+describe('exposure signal', () => {
+  it("keeps the signal's data source in the spec when no metric reads it", async () => {
+    const collection = await loadConfigCollection({ repos: [REPO] });
+    const toml = `[experiment.exposure_signal]
+name = "saw_it"
+friendly_name = "Saw it"
+description = "Opened the panel"
+data_source = "only_for_exposure"
+select_expression = "TRUE"
+window_start = 0
+window_end = "analysis_window_end"
+
+[data_sources.only_for_exposure]
+from_expression = "mozdata.telemetry.panel_events"
+`;
+    const { spec } = resolveAnalysisSpec(collection, experiment, { configFile: toml });
+    assert.equal(spec.exposureSignal?.dataSource, 'only_for_exposure');
+    assert.ok(spec.dataSources.only_for_exposure, 'the signal reads a data source the spec must define');
+  });
+});
+
 describe('file checks', () => {
   it("checks an outcome's header and that its default metrics are its own", () => {
     const toml = `description = 3
