@@ -1,4 +1,4 @@
-import { LOGS_TABLE } from '../activities/logs.js';
+import { LOGS_TABLE } from '../analysis/logs.js';
 import type { AnalysisPeriod } from '../config/spec.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';

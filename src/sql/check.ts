@@ -40,7 +40,11 @@ export async function checkAnalysisSql(
   for (const [period, date] of dueDates(checked)) {
     let queries: PlannedQuery[];
     try {
-      const plan = planAnalysis(checked, date, { dataset: options.dataset, periods: [period] });
+      const plan = planAnalysis(checked, date, {
+        dataset: options.dataset,
+        dialect: warehouse.sqlDialect,
+        periods: [period],
+      });
       queries = [
         ...(plan.enrollments && !enrollmentsDone ? [plan.enrollments] : []),
         ...plan.windows.flatMap((w) => [...w.metricsScans, ...w.metrics, ...w.statisticInputs]),

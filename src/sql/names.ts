@@ -1,7 +1,7 @@
 import { isDefinitionName } from '../config/names.js';
 import type { AnalysisBasis, AnalysisPeriod } from '../config/spec.js';
 import { ANALYSIS_BASES, ANALYSIS_PERIODS, PERIOD_VIEW_SUFFIX } from '../config/spec.js';
-import { assertTableName, normalizeSlug } from '../warehouse/identifiers.js';
+import { assertTableName, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 
 /**
  * Names of the tables and views contrail writes, exactly as jetstream forms them
@@ -78,8 +78,10 @@ export function statisticInputsTableName(
 /** Column name contrail gives a metric or segment (config names are validated, never quoted around). */
 export function columnName(name: string, what: string): string {
   if (!isDefinitionName(name)) {
-    throw new Error(
-      `invalid ${what} name ${JSON.stringify(name)}: use letters, digits and underscores, starting with a letter or underscore`,
+    throw new InvalidIdentifierError(
+      `${what} name`,
+      name,
+      'use letters, digits and underscores, starting with a letter or underscore',
     );
   }
   return name;

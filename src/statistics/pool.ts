@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { type Outcome, resultOf } from '../errors.js';
 import type { computeStatistic } from './index.js';
 import type { StatisticTask } from './worker.js';
 
@@ -24,11 +25,17 @@ export class StatisticsPool {
     });
   }
 
-  /** Runs every task, in parallel across threads; results in task order. */
+  /**
+   * Runs every task, in parallel across threads; results in task order. A task's error is
+   * rebuilt on this side of the thread boundary under its own name and permanence.
+   */
   async computeAll(tasks: StatisticTask[]): Promise<ReturnType<typeof computeStatistic>[]> {
-    return await Promise.all(
-      tasks.map((task) => this.pool.run(task) as Promise<ReturnType<typeof computeStatistic>>),
-    );
+    return await Promise.all(tasks.map((task) => this.run<ReturnType<typeof computeStatistic>>(task)));
+  }
+
+  /** One task on a thread; its error, sent back as data, is rebuilt here. */
+  private async run<T>(task: unknown): Promise<T> {
+    return resultOf((await this.pool.run(task)) as Outcome<T>);
   }
 
   async close(): Promise<void> {

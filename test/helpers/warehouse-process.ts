@@ -3,7 +3,7 @@
  *   node --import tsx test/helpers/warehouse-process.ts hold <file>    opens it, prints "open", holds it until stdin ends
  *   node --import tsx test/helpers/warehouse-process.ts write <file> <table>   opens it, writes a statistics table, exits
  */
-import { STATISTICS_COLUMNS } from '../../src/activities/analysis.js';
+import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 
 const [mode, path, table] = process.argv.slice(2);

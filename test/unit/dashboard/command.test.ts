@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { STATISTICS_COLUMNS } from '../../../src/activities/analysis.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import type { ViewResponse } from '../../../src/dashboard/api.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { repoRoot, runCli } from '../../helpers/cli.js';

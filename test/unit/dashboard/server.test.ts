@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { STATISTICS_COLUMNS } from '../../../src/activities/analysis.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import type { ErrorResponse, ViewResponse } from '../../../src/dashboard/api.js';
 import { buildPageAssets, type PageAssets } from '../../../src/dashboard/assets.js';
 import { embeddedSessions } from '../../../src/dashboard/embedded.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { STATISTICS_COLUMNS } from '../../../src/activities/analysis.js';
-import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/activities/logs.js';
+import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
 import { QUERY_COSTS_TABLE } from '../../../src/dashboard/schema.js';
 import { readView } from '../../../src/dashboard/view.js';

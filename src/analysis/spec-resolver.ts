@@ -5,8 +5,21 @@ import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
-import { UnknownExperimentError } from './failures.js';
-import type { AnalysisTarget } from './types.js';
+import type { Pin } from '../versions/pin.js';
+import { UnknownExperimentError } from './errors.js';
+
+/** What of a pin selects the configs: their commit, read as of the time the pin was resolved. */
+export type ConfigPin = Pick<Pin, 'configCommit' | 'resolvedAt'>;
+
+/** Which spec an analysis reads: the experiment, the configs at its pin, and how to read them. */
+export interface SpecRequest {
+  slug: string;
+  pin: ConfigPin;
+  /** A custom experiment config (TOML text) overriding the repo's, as `preview --config_file`. */
+  configOverride: string | null;
+  /** Unknown config keys are warnings instead of errors. */
+  lenient: boolean;
+}
 
 export interface ResolvedTarget {
   spec: AnalysisSpec;
@@ -45,19 +58,16 @@ export class SpecResolver {
 
   constructor(
     private readonly configRepos: string[],
-    private readonly experiments: ExperimentSource,
+    readonly experiments: ExperimentSource,
   ) {}
 
   /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
-  async collection(pin: AnalysisTarget['pin'] | null): Promise<ConfigCollection> {
+  async collection(pin: ConfigPin | null): Promise<ConfigCollection> {
     // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
     // that time reads that commit.
     const asOf = pin?.configCommit ? pin.resolvedAt : undefined;
-    const key = JSON.stringify([
-      await Promise.all(this.configRepos.map(repoFingerprint)),
-      pin?.configCommit ?? null,
-      asOf,
-    ]);
+    const fingerprints = await Promise.all(this.configRepos.map(repoFingerprint));
+    const key = JSON.stringify([fingerprints, pin?.configCommit ?? null, asOf]);
     return remember(this.collections, key, () =>
       loadConfigCollection({ repos: this.configRepos, ...(asOf ? { asOf } : {}) }),
     );
@@ -72,9 +82,7 @@ export class SpecResolver {
     );
   }
 
-  async resolve(
-    target: Pick<AnalysisTarget, 'slug' | 'pin' | 'configOverride' | 'lenient'>,
-  ): Promise<ResolvedTarget> {
+  async resolve(target: SpecRequest): Promise<ResolvedTarget> {
     const experiment = await this.experiment(target.slug);
     return this.resolveWith(
       experiment,
