@@ -1,9 +1,16 @@
 /**
- * A worker thread's side of `StatisticsPool`: computes one statistic. Kept tiny so that
- * starting a thread loads only the statistics engine.
+ * A worker thread's side of `StatisticsPool`: the steps of one statistic, by name. Kept tiny
+ * so that starting a thread loads only the statistics engine.
  */
 import type { StatisticSpec } from '../config/spec.js';
-import { computeStatistic, type StatisticContext } from './index.js';
+import { type DirichletDraw, dirichletChunks } from './dirichlet.js';
+import {
+  finishStatistic,
+  type PendingStatistic,
+  type StatisticContext,
+  type StatisticStart,
+  startStatistic,
+} from './index.js';
 import type { StatisticInput } from './inputs.js';
 
 export interface StatisticTask {
@@ -12,6 +19,33 @@ export interface StatisticTask {
   context: StatisticContext;
 }
 
-export default function compute(task: StatisticTask): ReturnType<typeof computeStatistic> {
-  return computeStatistic(task.statistic, task.input, task.context);
+/** Chunks [first, last) of one Dirichlet draw. */
+export interface ChunksTask {
+  draw: DirichletDraw;
+  first: number;
+  last: number;
 }
+
+export interface FinishTask {
+  pending: PendingStatistic;
+  replicates: (Float64Array | null)[];
+}
+
+export function start(task: StatisticTask): StatisticStart {
+  return startStatistic(task.statistic, task.input, task.context);
+}
+
+export function chunks(task: ChunksTask): Float64Array {
+  return dirichletChunks(task.draw, task.first, task.last);
+}
+
+export function finish(task: FinishTask): ReturnType<typeof finishStatistic> {
+  return finishStatistic(task.pending, task.replicates);
+}
+
+/**
+ * piscina resolves the default export when a thread starts. From source it loads this file
+ * through tsx's require hook; a module without a default export falls through to `import()`,
+ * which has no TypeScript loader in a worker thread on Node 20.
+ */
+export default start;
