@@ -15,6 +15,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The release manifest: this build's version and whether it is breaking (src/versions/manifest.ts).
+COPY releases.json ./
 # The build id pins analyses to this exact image (see DESIGN.md, tooling versions).
 ARG CONTRAIL_BUILD_ID=unknown
 ENV CONTRAIL_BUILD_ID=${CONTRAIL_BUILD_ID}
