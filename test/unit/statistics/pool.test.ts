@@ -31,7 +31,10 @@ describe('StatisticsPool', () => {
 
   it('gives the same rows as computeStatistic, bit for bit, with 1, 2 or 3 threads', async () => {
     const expected = tasks.map((t) => computeStatistic(t.statistic, t.input, t.context));
-    assert.ok(expected[0] && expected[0].rows.length === 3 + 2 * 6, 'three branches, two comparisons per ordered pair');
+    assert.ok(
+      expected[0] && expected[0].rows.length === 3 + 2 * 6,
+      'three branches, two comparisons per ordered pair',
+    );
     for (const pool of pools) {
       assert.deepEqual(await pool.computeAll(tasks), expected, `${pool.threads} thread(s)`);
     }
