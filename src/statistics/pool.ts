@@ -30,9 +30,23 @@ export class StatisticsPool {
     });
   }
 
-  /** Runs every task, in parallel across threads; results in task order. */
+  /**
+   * Runs every task, in parallel across threads; results in task order. A few statistics are in
+   * flight at a time (two per thread): enough to keep every thread busy, while the planned
+   * draws of the others are not all held at once, and a statistic's chunks do not queue behind
+   * the first steps of hundreds of others.
+   */
   async computeAll(tasks: StatisticTask[]): Promise<StatisticOutputRows[]> {
-    return await Promise.all(tasks.map((task) => this.compute(task)));
+    const results: StatisticOutputRows[] = new Array(tasks.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await this.compute(tasks[i] as StatisticTask);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(tasks.length, 2 * this.threads) }, lane));
+    return results;
   }
 
   async compute(task: StatisticTask): Promise<StatisticOutputRows> {
