@@ -5,7 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/bundle-workflows.ts ./scripts/
+COPY scripts/bundle-workflows.ts scripts/bundle-dashboard.ts ./scripts/
 RUN npm run build
 
 FROM node:20-bookworm-slim
