@@ -504,7 +504,8 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
 
     async dropResults({ slug, dataset, keepEnrollments }) {
       const warehouse = await deps.warehouse();
-      const others = (await deps.experiments.list()).map((e) => normalizeSlug(e.slug));
+      // Drafts too: a preview's tables of a draft whose slug extends this one must survive.
+      const others = (await deps.experiments.forPreview().list()).map((e) => normalizeSlug(e.slug));
       const tables = (await warehouse.listTables(dataset)).map((t) => t.ref.table);
       const mine = tables.filter((name) => belongsToExperiment(name, normalizeSlug(slug), others));
       const enrollments = enrollmentsTableName(slug);
