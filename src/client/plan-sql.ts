@@ -33,7 +33,7 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
 
   let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
   try {
-    experiments = await localExperimentSource(options.experimentsFile).list();
+    experiments = await localExperimentSource(options.experimentsFile).forPreview().list();
   } catch (error) {
     if (error instanceof ExperimentsFileError) throw new CliError(error.message);
     throw error;

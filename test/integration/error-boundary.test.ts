@@ -12,6 +12,7 @@ import { ConfigError } from '../../src/config/problems.js';
 import { DashboardDataError, DashboardRequestError, WarehouseBusyError } from '../../src/dashboard/errors.js';
 import { InvalidDateError } from '../../src/dates.js';
 import { ContrailError } from '../../src/errors.js';
+import { ExperimenterError } from '../../src/experiments/experimenter.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
 import { InvalidExportTargetError } from '../../src/exports/target.js';
 import { SampleWarehouseError } from '../../src/sample/generate.js';
@@ -164,6 +165,17 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'DeploymentError',
     permanent: false,
     make: () => new DeploymentError('unavailable', false, {}),
+  },
+  ExperimenterError: {
+    errorType: 'ExperimenterError',
+    permanent: true,
+    make: () =>
+      new ExperimenterError('404 for /api/v8/experiments/', { permanent: true, url: 'http://127.0.0.1/' }),
+  },
+  'ExperimenterError (transient)': {
+    errorType: 'ExperimenterError',
+    permanent: false,
+    make: () => new ExperimenterError('503, gave up', { permanent: false, url: 'http://127.0.0.1/' }),
   },
   WarehouseQueryError: {
     errorType: 'WarehouseQueryError',

@@ -58,7 +58,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const experimentsFile = args.experiments_file ?? defaultExperimentsFile();
     let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
     try {
-      experiments = await localExperimentSource(experimentsFile).list();
+      experiments = await localExperimentSource(experimentsFile).forPreview().list();
     } catch (error) {
       if (!(error instanceof ExperimentsFileError)) throw error;
       throw new CliError(`--experiments_file: ${error.message}`);
