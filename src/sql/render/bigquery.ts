@@ -1,5 +1,5 @@
 import type { IsoDate } from '../../experiments/experiment.js';
-import { assertDataset, assertTableName, InvalidIdentifierError } from '../../warehouse/identifiers.js';
+import { assertDataset, assertProjectId, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/warehouse.js';
 import type { SqlDialect } from '../dialect.js';
 
@@ -18,21 +18,6 @@ export interface BigQueryDialectOptions {
 }
 
 export const DEFAULT_SOURCE_PROJECT = 'moz-fx-data-shared-prod';
-
-// Google Cloud project ids: 6–30 characters, lower-case letters, digits and hyphens, starting
-// with a letter (domain-scoped ids `example.com:project` are allowed too).
-const PROJECT_ID = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-
-export function assertProjectId(project: string, what = 'project id'): string {
-  if (!PROJECT_ID.test(project)) {
-    throw new InvalidIdentifierError(
-      what,
-      project,
-      '6–30 lower-case letters, digits and hyphens, starting with a letter',
-    );
-  }
-  return project;
-}
 
 function backticked(parts: string[]): string {
   return `\`${parts.join('.')}\``;
