@@ -69,8 +69,9 @@ export const STATISTICS_COLUMNS: { name: keyof StatisticResultRow; type: ColumnT
   { name: 'window_index', type: 'STRING' },
 ];
 
-/** The SQL renderer for the warehouse in use (a BigQuery renderer is not part of src/sql yet). */
+/** The SQL renderer for the warehouse in use (an adapter that states its own is asked). */
 export function dialectFor(warehouse: Warehouse): SqlDialect {
+  if ('sqlDialect' in warehouse) return (warehouse as Warehouse & { sqlDialect: SqlDialect }).sqlDialect;
   if (warehouse.dialect === 'duckdb') return duckdbDialect();
   throw new Error(`no SQL renderer for the ${warehouse.dialect} warehouse in this build of contrail`);
 }

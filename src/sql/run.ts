@@ -56,6 +56,7 @@ export interface RunPlannedQueryOptions {
   labels?: TableLabels;
   onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
   signal?: AbortSignal;
+  jobKey?: string;
 }
 
 /**
@@ -86,6 +87,7 @@ export async function runPlannedQuery(
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.jobKey ? { jobKey: options.jobKey } : {}),
     });
     return { ...result, usedFallback };
   } catch (error) {
