@@ -3,6 +3,7 @@
 # experiment through a private Temporal dev server and worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The demo needs only the Temporal CLI (setup.sh also installs the test-only BigQuery emulator).
+bash scripts/install-temporal.sh
 bin/contrail sample
 bin/contrail preview --experiment_slug contrail-demo-sidebar --sample_size 10 "$@"
