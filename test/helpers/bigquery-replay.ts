@@ -98,9 +98,13 @@ export async function startReplayServer(): Promise<ReplayServer> {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       const body = await readBody(request);
       state.requests.push({ method: request.method ?? 'GET', path: url.pathname, body });
-      const match = (pattern: RegExp) => pattern.exec(url.pathname);
-      let m: RegExpExecArray | null;
-      if (request.method === 'POST' && (m = match(/^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/))) {
+      const path = url.pathname;
+      const insertJob = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(path);
+      const cancel = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs\/([^/]+)\/cancel$/.exec(path);
+      const getJob = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs\/([^/]+)$/.exec(path);
+      const table = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(path);
+      let m: RegExpExecArray | null = insertJob;
+      if (request.method === 'POST' && m) {
         const project = m[1] as string;
         const insert = body as { jobReference?: { jobId?: string }; configuration?: Record<string, unknown> };
         const jobId = insert.jobReference?.jobId ?? 'dry-run';
@@ -120,15 +124,14 @@ export async function startReplayServer(): Promise<ReplayServer> {
         // jobs.insert answers with the job as it is when created.
         return send(response, render(job.states[0] === 'jobDone' ? 'jobDone' : 'jobRunning', values));
       }
-      if (
-        request.method === 'POST' &&
-        (m = match(/^\/bigquery\/v2\/projects\/([^/]+)\/jobs\/([^/]+)\/cancel$/))
-      ) {
+      m = cancel;
+      if (request.method === 'POST' && m) {
         const job = state.jobs.get(m[2] as string);
         if (job) job.cancelled = true;
         return send(response, render('jobCancelled', { project: m[1] as string, jobId: m[2] as string }));
       }
-      if (request.method === 'GET' && (m = match(/^\/bigquery\/v2\/projects\/([^/]+)\/jobs\/([^/]+)$/))) {
+      m = getJob;
+      if (request.method === 'GET' && m) {
         const job = state.jobs.get(m[2] as string);
         if (!job) {
           return send(response, {
@@ -146,7 +149,8 @@ export async function startReplayServer(): Promise<ReplayServer> {
         job.polls++;
         return send(response, render(name, { project: m[1] as string, jobId: job.id }));
       }
-      if ((m = match(/^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/))) {
+      m = table;
+      if (m) {
         const key = `${m[2]}.${m[3]}`;
         const values = { project: m[1] as string, dataset: m[2] as string, table: m[3] as string };
         const recorded = render('table', values);
