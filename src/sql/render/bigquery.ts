@@ -66,10 +66,12 @@ export function bigqueryDialect(options: BigQueryDialectOptions = {}): SqlDialec
     mapGetKey: (map, key) => `mozfun.map.get_key(${map}, ${key})`,
     structField: (sql, field) => `(${sql}).${assertTableName(field)}`,
     anyTrue: (sql) => `COALESCE(LOGICAL_OR(${sql}), FALSE)`,
-    // BigQuery casts neither BOOL to FLOAT64 nor (exactly) FLOAT64 through INT64, and a metric's
-    // type is not known when the plan is made: JSON's lax conversion takes numbers as they are and
-    // booleans as 1/0, which is what the statistics expect of a boolean metric.
-    toFloat: (sql) => `LAX_FLOAT64(TO_JSON(${sql}))`,
+    // BigQuery casts neither BOOL to FLOAT64 nor FLOAT64 exactly through INT64, and a metric's
+    // type is not known when the plan is made. Booleans become 1/0 by their JSON text; numbers
+    // go through JSON's lax conversion, which keeps them exact (BigQuery's LAX_FLOAT64 takes
+    // booleans too, but not every BigQuery engine does: the emulator gives NULL).
+    toFloat: (sql) =>
+      `CASE TO_JSON_STRING(${sql}) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 ELSE LAX_FLOAT64(TO_JSON(${sql})) END`,
     stringRows: (values, alias, column) => {
       const rows = values.map((v, i) => `SELECT ${bigQueryString(v)}${i === 0 ? ` AS ${column}` : ''}`);
       return `(${rows.join(' UNION ALL ')}) AS ${alias}`;
