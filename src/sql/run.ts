@@ -59,6 +59,17 @@ export interface RunPlannedQueryOptions {
   jobKey?: string;
 }
 
+/** The query's provenance header (what it computes, from which config lines) as a table description. */
+export function plannedDescription(planned: PlannedQuery): string {
+  const header: string[] = [];
+  for (const line of planned.sql.split('\n')) {
+    if (!line.startsWith('--')) break;
+    header.push(line.replace(/^--\s?/, ''));
+  }
+  // BigQuery keeps at most 16,384 characters of a description.
+  return header.join('\n').slice(0, 16_384);
+}
+
 /**
  * Runs one planned query into its destination (atomically: the adapter leaves no partial table),
  * using its fallback SQL when a table the main SQL needs is missing.
@@ -84,6 +95,7 @@ export async function runPlannedQuery(
       sql,
       destination: planned.destination,
       replace: true,
+      description: plannedDescription(planned),
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -26,7 +26,7 @@ import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../../
 const DATASET = 'contrail';
 // Pre-enrollment + day 2; day 7 + week 1; day 21 + week 3 + overall (as the DuckDB demo test).
 const DATES = ['2026-03-10', '2026-03-15', '2026-03-29'] as const;
-const CLIENTS = 400;
+const CLIENTS = 300;
 
 let emulator: BigQueryEmulator;
 let bigquery: BigQueryWarehouse;
@@ -139,5 +139,12 @@ describe('the demo analysis on the BigQuery emulator', () => {
     }
     assert.deepEqual(differences, []);
     assert.ok(onBigQuery.length > 20, `${onBigQuery.length} queries`);
+    // Each table describes itself: what it computes and from which config lines.
+    const scan = onBigQuery.find((q) => q.kind === 'metrics_scan') as PlannedQuery;
+    const [metadata] = await bigquery.client.dataset(DATASET).table(scan.destination.table).getMetadata();
+    assert.match(
+      String(metadata.description),
+      /^contrail: metrics per client[\s\S]*experiment: contrail-demo-sidebar/,
+    );
   });
 });
