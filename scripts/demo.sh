@@ -3,7 +3,6 @@
 # experiment through a private Temporal dev server and worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The demo needs only the Temporal CLI (setup.sh also installs the test-only BigQuery emulator).
-bash scripts/install-temporal.sh
+bash scripts/install-temporal.sh  # not setup.sh: the demo needs no browser and no BigQuery emulator
 bin/contrail sample
 bin/contrail preview --experiment_slug contrail-demo-sidebar --sample_size 10 "$@"

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx biome ci .
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p src/dashboard/page/tsconfig.json  # the page script: DOM types, kept out of the Node program
 node --import tsx scripts/run-tests.ts "$@"

@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
+import { repoFingerprint } from '../config/repo-state.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
@@ -36,49 +35,6 @@ function remember<V>(cache: Map<string, Promise<V>>, key: string, make: () => Pr
 }
 
 /**
- * A plain config directory changes under a running worker (a config author edits it); a git
- * repo is read at a commit. Sizes and modification times of a directory's TOML files tell
- * whether the cached collection is still the directory's content, for a few milliseconds.
- */
-function repoFingerprint(repo: string): string {
-  if (existsSync(join(repo, '.git'))) return `${repo}@${gitHead(join(repo, '.git'))}`;
-  if (!existsSync(repo)) return `${repo}@missing`;
-  let sum = 0;
-  let count = 0;
-  for (const entry of readdirSync(repo, { recursive: true, encoding: 'utf8' })) {
-    if (!entry.endsWith('.toml')) continue;
-    const stat = statSync(join(repo, entry));
-    sum = (sum * 31 + stat.mtimeMs + stat.size) % Number.MAX_SAFE_INTEGER;
-    count++;
-  }
-  return `${repo}@${count}:${sum}`;
-}
-
-/**
- * The commit a repo's HEAD points at, read from the files git keeps it in (no process spawn):
- * a worker notices new commits for the "current state" of a repo without reloading each time.
- */
-function gitHead(gitDir: string): string {
-  try {
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head;
-    const ref = head.slice(5);
-    const loose = join(gitDir, ref);
-    if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
-    const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
-    return (
-      packed
-        .split('\n')
-        .find((line) => line.endsWith(` ${ref}`))
-        ?.split(' ')[0] ?? head
-    );
-  } catch {
-    // A worktree's `.git` file or an unusual layout: treat the repo as changed on every load.
-    return `unknown-${Date.now()}`;
-  }
-}
-
-/**
  * Resolves analysis specs per (slug, config commit, override, lenient) and keeps them for the
  * worker process: every activity of an analysis needs the spec, and loading a config repo (a git
  * checkout at a commit, hundreds of TOML files) must not dominate a small activity.
@@ -93,11 +49,15 @@ export class SpecResolver {
   ) {}
 
   /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
-  collection(pin: AnalysisTarget['pin'] | null): Promise<ConfigCollection> {
+  async collection(pin: AnalysisTarget['pin'] | null): Promise<ConfigCollection> {
     // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
     // that time reads that commit.
     const asOf = pin?.configCommit ? pin.resolvedAt : undefined;
-    const key = JSON.stringify([this.configRepos.map(repoFingerprint), pin?.configCommit ?? null, asOf]);
+    const key = JSON.stringify([
+      await Promise.all(this.configRepos.map(repoFingerprint)),
+      pin?.configCommit ?? null,
+      asOf,
+    ]);
     return remember(this.collections, key, () =>
       loadConfigCollection({ repos: this.configRepos, ...(asOf ? { asOf } : {}) }),
     );

@@ -1,7 +1,4 @@
-import type { ConfigCollection } from '../config/collection.js';
-import { parseConfigFile } from '../config/collection.js';
-import { placeholderExperiment } from '../config/platform.js';
-import { resolveAnalysisSpec } from '../config/resolve.js';
+import type { AnalysisSpec } from '../config/spec.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -33,8 +30,7 @@ async function configuredWarehouse(projectId: string | undefined): Promise<Wareh
 }
 
 export async function dryRunConfigs(
-  collection: ConfigCollection,
-  files: { file: string; platform: string }[],
+  configs: { file: string; spec: AnalysisSpec }[],
   options: DryRunOptions,
 ): Promise<void> {
   const { moderate, high } = options.thresholdsTb;
@@ -49,12 +45,7 @@ export async function dryRunConfigs(
   let invalid = 0;
   let worst: CostLevel = 'ok';
   try {
-    for (const { file, platform } of files) {
-      const parsed = parseConfigFile(file);
-      if (parsed.kind !== 'experiment') continue;
-      const { spec } = resolveAnalysisSpec(collection, placeholderExperiment(parsed, platform), {
-        configFile: file,
-      });
+    for (const { file, spec } of configs) {
       options.write(`dry run  ${file}`);
       for (const entry of await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect })) {
         if (entry.error !== null) {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import { emptyLayer, mergeDefinitions, mergeFile, type SpecLayer } from './merge.js';
 import { type ConfigFile, kindOfPath, parseConfigText } from './parse.js';
-import { ConfigError, type ConfigProblem } from './problems.js';
+import { ConfigError } from './problems.js';
 import { TemplateRenderer } from './templates.js';
 
 /**
@@ -77,6 +77,15 @@ export class ConfigCollection {
     ];
   }
 
+  /**
+   * Shared files (definitions, defaults, outcomes, functions) with errors. They do not stop the
+   * collection from loading: an experiment that uses one fails with its errors when resolved,
+   * and every other experiment is analysed as usual.
+   */
+  brokenFiles(): ConfigFile[] {
+    return this.files.filter((f) => f.kind !== 'experiment' && f.errors.length > 0);
+  }
+
   /** Platforms with definitions (`definitions/<platform>.toml`). */
   platforms(): string[] {
     return [...new Set(this.files.filter((f) => f.kind === 'definition').map((f) => f.slug))];
@@ -121,8 +130,8 @@ export interface LoadOptions {
   /** Local directories or git repositories, later ones overriding earlier ones. */
   repos: string[];
   /**
-   * Read each git repo as of this time: the newest commit at or before it; if that commit's
-   * configs do not load, the next newer commit that loads. Plain directories ignore it.
+   * Read each git repo as of this time: the newest commit at or before it, broken files and
+   * all (see ConfigCollection.brokenFiles). Plain directories ignore it.
    */
   asOf?: Date | string;
 }
@@ -176,9 +185,7 @@ async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; fil
     ]);
   }
   const commit = (await isGitRepo(repo)) ? (await simpleGit(repo).revparse(['HEAD'])).trim() : null;
-  const files = readRepoFiles(repo, repo);
-  throwIfBroken(files);
-  return { snapshot: { path: repo, commit }, files };
+  return { snapshot: { path: repo, commit }, files: readRepoFiles(repo, repo) };
 }
 
 async function loadRepoAsOf(
@@ -195,48 +202,21 @@ async function loadRepoAsOf(
       const [hash, time] = line.split(' ') as [string, string];
       return { hash, time: new Date(time) };
     }); // newest first
-  const atOrBefore = commits.findIndex((c) => c.time.getTime() <= asOf.getTime());
+  const atOrBefore = commits.find((c) => c.time.getTime() <= asOf.getTime());
   // With no commit that old, start from the oldest one (as jetstream does).
-  const start = atOrBefore === -1 ? commits.length - 1 : atOrBefore;
-  const candidates = commits.slice(0, start + 1).reverse(); // the chosen commit, then newer ones
+  const chosen = atOrBefore ?? commits.at(-1);
+  if (!chosen)
+    throw new ConfigError([
+      { file: repo, line: null, keyPath: '', message: 'the repository has no commits' },
+    ]);
   const clone = mkdtempSync(join(tmpdir(), 'contrail-config-'));
   try {
     await simpleGit().clone(repo, clone, ['--quiet', '--no-checkout', '--shared']);
-    let firstFailure: ConfigError | null = null;
-    for (const candidate of candidates) {
-      await simpleGit(clone).raw(['checkout', '--quiet', '--force', candidate.hash]);
-      const files = readRepoFiles(clone, repo);
-      try {
-        throwIfBroken(files);
-        return { snapshot: { path: repo, commit: candidate.hash }, files };
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        firstFailure ??= new ConfigError(
-          error.problems,
-          `config repo ${repo} does not load at commit ${candidate.hash} or any newer commit:`,
-        );
-      }
-    }
-    throw (
-      firstFailure ??
-      new ConfigError([{ file: repo, line: null, keyPath: '', message: 'the repository has no commits' }])
-    );
+    await simpleGit(clone).raw(['checkout', '--quiet', '--force', chosen.hash]);
+    return { snapshot: { path: repo, commit: chosen.hash }, files: readRepoFiles(clone, repo) };
   } finally {
     rmSync(clone, { recursive: true, force: true });
   }
-}
-
-/**
- * Shared files (defaults, definitions, outcomes, functions) must load for the collection to
- * be usable; an experiment's own broken file only fails that experiment, when it is resolved.
- */
-function throwIfBroken(files: ConfigFile[]): void {
-  const problems: ConfigProblem[] = files.filter((f) => f.kind !== 'experiment').flatMap((f) => f.errors);
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems,
-      `config repo does not load (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
-    );
 }
 
 /** Every config file of a repo checkout at `dir`, named in messages relative to `displayRoot`. */
@@ -278,9 +258,17 @@ function tomlFiles(dir: string): string[] {
 
 /**
  * Parsed files by content: the same file read again (another asOf, another repo order, the
- * benchmark's repeated loads) is not parsed again. Parsed files are never mutated.
+ * benchmark's repeated loads) is not parsed again. Parsed files are never mutated. Bounded,
+ * least recently used first out: a long-running worker reading many commits of a repo keeps
+ * about as many files as a few snapshots of metric-hub hold.
  */
+export const PARSE_CACHE_LIMIT = 4096;
 const parseCache = new Map<string, ConfigFile>();
+
+/** How many parsed files the cache holds (never more than PARSE_CACHE_LIMIT). */
+export function parsedFilesCached(): number {
+  return parseCache.size;
+}
 
 function parseCached(
   file: string,
@@ -291,10 +279,14 @@ function parseCached(
 ): ConfigFile {
   const key = createHash('sha1').update(`${file}\0${kind}\0${platform}\0`).update(source).digest('hex');
   let parsed = parseCache.get(key);
-  if (!parsed) {
+  if (parsed) {
+    // Re-inserted so that Map order is least recently used first.
+    parseCache.delete(key);
+  } else {
     parsed = parseConfigText(file, source, kind, slug, platform);
-    parseCache.set(key, parsed);
+    while (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.delete(parseCache.keys().next().value as string);
   }
+  parseCache.set(key, parsed);
   return parsed;
 }
 

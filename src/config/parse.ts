@@ -1,17 +1,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import {
-  PERIOD_KEY_ALIASES,
-  PERIOD_KEYS,
-  PRE_TREATMENT_ARGS,
-  PRE_TREATMENT_NAMES,
-  type PreTreatmentName,
-  REQUIRED_PRE_TREATMENT_ARGS,
-  REQUIRED_STATISTIC_PARAMS,
-  STATISTIC_NAMES,
-  STATISTIC_PARAMS,
-  type StatisticName,
-} from './names.js';
+import { describe, friendlyIssue, isTable, type Table } from './describe.js';
+import { DEFINITION_NAME_RULE, isDefinitionName, PERIOD_KEY_ALIASES, PERIOD_KEYS } from './names.js';
 import type { ConfigProblem } from './problems.js';
 import {
   DataSourceDefinition,
@@ -23,9 +13,11 @@ import {
   SECTION_KEYS,
   SegmentDataSourceDefinition,
   SegmentDefinition,
+  sectionsReading,
 } from './schema.js';
 import type { PeriodConfigKey, Provenance } from './spec.js';
-import { didYouMean, oneOf } from './suggest.js';
+import { checkStatistics } from './statistic-check.js';
+import { closestName, didYouMean, oneOf } from './suggest.js';
 import { type KeyLines, type KeyPath, locateKeys } from './toml-lines.js';
 
 /**
@@ -68,8 +60,13 @@ export interface ConfigFile {
   outcome: { friendlyName: string | null; description: string | null; defaultMetrics: NameRef[] } | null;
   /** Problems that make the file unusable: TOML syntax, wrong types, unknown names. */
   errors: ConfigProblem[];
-  /** Unknown keys: errors, or warnings in lenient mode (decided by whoever uses the file). */
+  /** Unknown keys (typos): errors, or warnings in lenient mode (decided by whoever uses the file). */
   unknownKeys: ConfigProblem[];
+  /**
+   * Keys metric-config-parser reads elsewhere but not where they are written (a segment's
+   * `window_start`): jetstream ignores them, so they are always warnings.
+   */
+  ignoredKeys: ConfigProblem[];
 }
 
 const ROOT_KEYS: Record<ConfigFileKind, readonly string[]> = {
@@ -85,9 +82,21 @@ const ROOT_KEYS: Record<ConfigFileKind, readonly string[]> = {
   ],
   default: ['experiment', 'metrics', 'data_sources', 'segments', 'parameters'],
   definition: ['metrics', 'data_sources', 'segments', 'parameters', 'dimensions', 'alerts'],
-  outcome: ['friendly_name', 'description', 'metrics', 'data_sources', 'parameters', 'default_metrics'],
+  // An outcome may say which periods its metrics are computed for, with the same list keys.
+  outcome: [
+    'friendly_name',
+    'description',
+    'metrics',
+    'data_sources',
+    'parameters',
+    'default_metrics',
+    ...PERIOD_KEYS,
+  ],
   functions: ['functions'],
 };
+
+/** Definitions whose names become SQL column or table-name parts. */
+const NAMED_IN_SQL = new Set(['metric', 'data source', 'segment', 'segment data source']);
 
 /** Which kind a file is, from its place in a metric-hub `jetstream/` or `definitions/` tree. */
 export function kindOfPath(relativePath: string): {
@@ -108,21 +117,6 @@ export function kindOfPath(relativePath: string): {
       : { kind: 'definition', slug, platform: slug };
   }
   return { kind: 'experiment', slug, platform: null };
-}
-
-type Table = Record<string, unknown>;
-
-function isTable(v: unknown): v is Table {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
-  if (v instanceof Date) return 'a date-time';
-  if (isTable(v)) return 'a table';
-  if (typeof v === 'string')
-    return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
-  return `${typeof v} ${String(v)}`;
 }
 
 /** Parses and checks one file. Never throws for bad content: problems are in the result. */
@@ -150,6 +144,7 @@ export function parseConfigText(
     outcome: null,
     errors: [],
     unknownKeys: [],
+    ignoredKeys: [],
   };
   let doc: Table;
   try {
@@ -193,10 +188,21 @@ class FileChecker {
   private unknownKeys(table: Table, allowed: readonly string[], path: KeyPath, what: string): void {
     for (const key of Object.keys(table)) {
       if (allowed.includes(key)) continue;
-      this.out.unknownKeys.push({
+      const at = {
         file: this.out.file,
         line: this.lines.lineOf([...path, key]),
         keyPath: [...path, key].join('.'),
+      };
+      const readIn = sectionsReading(key);
+      if (readIn.length > 0 && closestName(key, allowed) === null) {
+        this.out.ignoredKeys.push({
+          ...at,
+          message: `'${key}' has no effect in ${what}: it is read only in ${readIn.join(' and ')}; jetstream ignores it here, and so does contrail`,
+        });
+        continue;
+      }
+      this.out.unknownKeys.push({
+        ...at,
         message: `unknown key '${key}' in ${what}${didYouMean(key, allowed)}; valid keys: ${allowed.join(', ')}`,
       });
     }
@@ -209,7 +215,13 @@ class FileChecker {
       this.definitions(doc, 'functions', 'function', FunctionDefinition, this.out.functions);
       return;
     }
-    if (kind === 'outcome') this.outcomeHeader(doc);
+    if (kind === 'outcome') {
+      this.outcomeHeader(doc);
+      for (const key of PERIOD_KEYS) {
+        const refs = doc[key] === undefined ? null : this.nameList(doc[key], [key]);
+        if (refs) this.out.metricLists[key] = refs;
+      }
+    }
     if ((kind === 'experiment' || kind === 'default') && doc.experiment !== undefined)
       this.experiment(doc.experiment);
     if (doc.metrics !== undefined) this.metrics(doc.metrics);
@@ -319,6 +331,9 @@ class FileChecker {
       return;
     }
     this.unknownKeys(value, Object.keys(schema.shape), path, `${what} '${name}'`);
+    // Wildcard names (`[metrics.*.statistics]` in an overlay) only modify existing definitions.
+    if (NAMED_IN_SQL.has(what) && !/[*?[]/.test(name) && !isDefinitionName(name))
+      this.error(path, `${what} name '${name}' is not usable in SQL: ${DEFINITION_NAME_RULE}`);
     const entry = this.parseEntry(schema, value, path, name);
     if (entry) into.set(name, entry);
   }
@@ -368,7 +383,8 @@ class FileChecker {
         this.error(path, `'${key}' is not a period list${hint}; period lists are ${oneOf(PERIOD_KEYS)}`);
       } else if (isTable(entry)) {
         this.definition(entry, path, key, 'metric', MetricDefinition, this.out.metrics);
-        if (isTable(entry.statistics)) this.statistics(entry.statistics, [...path, 'statistics']);
+        if (isTable(entry.statistics))
+          checkStatistics(entry.statistics, [...path, 'statistics'], (p, m) => this.error(p, m));
         else if (entry.statistics !== undefined)
           this.error(
             [...path, 'statistics'],
@@ -378,122 +394,6 @@ class FileChecker {
         this.error(path, `expected a metric definition table or a period list, got ${describe(entry)}`);
       }
     }
-  }
-
-  private statistics(stats: Table, path: KeyPath): void {
-    for (const [name, params] of Object.entries(stats)) {
-      const statPath = [...path, name];
-      if (!(STATISTIC_NAMES as string[]).includes(name)) {
-        this.error(
-          statPath,
-          `unknown statistic '${name}'${didYouMean(name, STATISTIC_NAMES)}; statistics are ${oneOf(STATISTIC_NAMES)}`,
-        );
-        continue;
-      }
-      if (!isTable(params)) {
-        this.error(
-          statPath,
-          `expected a table of parameters for statistic '${name}' (use {} for none), got ${describe(params)}`,
-        );
-        continue;
-      }
-      const allowed = [...STATISTIC_PARAMS[name as StatisticName], 'pre_treatments'];
-      this.unknownKeys(params, allowed, statPath, `statistic '${name}'`);
-      for (const required of REQUIRED_STATISTIC_PARAMS[name as StatisticName] ?? []) {
-        if (params[required] === undefined)
-          this.error(statPath, `statistic '${name}' needs '${required}' (a metric name)`);
-      }
-      this.statisticParams(params, statPath);
-      if (params.pre_treatments !== undefined)
-        this.preTreatments(params.pre_treatments, [...statPath, 'pre_treatments']);
-    }
-  }
-
-  private statisticParams(params: Table, path: KeyPath): void {
-    const fraction = (key: string) => {
-      const v = params[key];
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v < 1)))
-        this.error([...path, key], `expected a fraction from 0 up to (not including) 1, got ${describe(v)}`);
-    };
-    const positiveInt = (key: string) => {
-      const v = params[key];
-      if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0))
-        this.error([...path, key], `expected a positive whole number, got ${describe(v)}`);
-    };
-    const ofType = (key: string, type: 'string' | 'boolean' | 'number') => {
-      const v = params[key];
-      if (v !== undefined && typeof v !== type)
-        this.error([...path, key], `expected a ${type}, got ${describe(v)}`);
-    };
-    fraction('drop_highest');
-    positiveInt('num_samples');
-    positiveInt('grid_size');
-    ofType('log_space', 'boolean');
-    ofType('numerator', 'string');
-    ofType('denominator', 'string');
-    ofType('bandwidth', 'string');
-    ofType('kernel', 'string');
-    ofType('adjust', 'number');
-    const ci = params.confidence_interval;
-    if (ci !== undefined && !(typeof ci === 'number' && ci > 0 && ci < 1))
-      this.error([...path, 'confidence_interval'], `expected a number between 0 and 1, got ${describe(ci)}`);
-    const cov = params.covariate_adjustment;
-    if (cov !== undefined) {
-      const covPath = [...path, 'covariate_adjustment'];
-      if (!isTable(cov))
-        this.error(covPath, `expected a table like { period = "preenrollment_week" }, got ${describe(cov)}`);
-      else {
-        this.unknownKeys(cov, ['period'], covPath, 'covariate_adjustment');
-        const periods = ['preenrollment_week', 'preenrollment_days28'];
-        if (typeof cov.period !== 'string' || !periods.includes(cov.period)) {
-          const hint = typeof cov.period === 'string' ? didYouMean(cov.period, periods) : '';
-          this.error(
-            [...covPath, 'period'],
-            `covariate period must be ${oneOf(periods)}, got ${describe(cov.period)}${hint}`,
-          );
-        }
-      }
-    }
-  }
-
-  private preTreatments(value: unknown, path: KeyPath): void {
-    if (!Array.isArray(value)) {
-      this.error(
-        path,
-        `expected a list of pre-treatments (names, or tables with 'name'), got ${describe(value)}`,
-      );
-      return;
-    }
-    value.forEach((item, i) => {
-      const itemPath = [...path, i];
-      const name = typeof item === 'string' ? item : isTable(item) ? item.name : undefined;
-      if (typeof name !== 'string') {
-        this.error(itemPath, `expected a pre-treatment name or a table with 'name', got ${describe(item)}`);
-        return;
-      }
-      if (!(PRE_TREATMENT_NAMES as string[]).includes(name)) {
-        this.error(
-          itemPath,
-          `unknown pre-treatment '${name}'${didYouMean(name, PRE_TREATMENT_NAMES)}; pre-treatments are ${oneOf(PRE_TREATMENT_NAMES)}`,
-        );
-        return;
-      }
-      const args = PRE_TREATMENT_ARGS[name as PreTreatmentName] as readonly string[];
-      const given = isTable(item) ? item : {};
-      this.unknownKeys(given, ['name', ...args], itemPath, `pre-treatment '${name}'`);
-      for (const required of REQUIRED_PRE_TREATMENT_ARGS[name as PreTreatmentName] ?? []) {
-        if (given[required] === undefined)
-          this.error(
-            itemPath,
-            `pre-treatment '${name}' needs '${required}' (write it as { name = "${name}", ${required} = ... })`,
-          );
-      }
-      for (const arg of args) {
-        const v = given[arg];
-        if (v !== undefined && typeof v !== 'number')
-          this.error([...itemPath, arg], `expected a number, got ${describe(v)}`);
-      }
-    });
   }
 
   private segments(value: unknown): void {
@@ -546,26 +446,5 @@ class FileChecker {
         `parameter '${name}' has one value per branch; set distinct_by_branch = true, or give a single string`,
       );
     }
-  }
-}
-
-/** A zod issue in words a config author understands. */
-function friendlyIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type': {
-      const got = 'input' in issue ? describe(issue.input) : 'nothing';
-      return issue.input === undefined
-        ? `required key is missing (expected ${issue.expected})`
-        : `expected ${issue.expected}, got ${got}`;
-    }
-    case 'invalid_value':
-      return `expected ${oneOf(issue.values.map(String))}, got ${describe(issue.input)}${typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : ''}`;
-    case 'invalid_union':
-      return `expected ${issue.path.at(-1) === 'window_start' || issue.path.at(-1) === 'window_end' ? "a number of days or one of 'enrollment_start', 'enrollment_end', 'analysis_window_start', 'analysis_window_end'" : 'a string, or a table of per-branch strings'}, got ${describe(issue.input)}`;
-    case 'too_small':
-    case 'too_big':
-      return `${issue.message}, got ${describe(issue.input)}`;
-    default:
-      return `${issue.message}${'input' in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : ''}`;
   }
 }

@@ -1,11 +1,17 @@
 import type { Experiment, IsoDate } from '../experiments/experiment.js';
+import { STATISTIC_NAMES } from '../statistics/registry.js';
 import type { ConfigCollection } from './collection.js';
-import { parseConfigFile } from './collection.js';
+import { customConfig } from './custom-config.js';
 import { mergeDefined, mergeDefinitions, mergeFile, type SpecLayer } from './merge.js';
-import { PERIOD_KEYS, STATISTIC_NAMES } from './names.js';
+import { PERIOD_KEYS } from './names.js';
 import type { ConfigFile, Defined, NameRef } from './parse.js';
-import { ConfigError, type ConfigProblem, ProblemList } from './problems.js';
-import type { DataSourceDefinition, MetricDefinition, ParameterDefinition } from './schema.js';
+import { type ConfigProblem, ProblemList } from './problems.js';
+import {
+  AGGREGATION_KEYS,
+  type DataSourceDefinition,
+  type MetricDefinition,
+  type ParameterDefinition,
+} from './schema.js';
 import {
   AnalysisSpec,
   type DataSourceSpec,
@@ -83,6 +89,19 @@ class Resolver {
   }
 
   /**
+   * An error in a definition, reported at the definition and naming the line that pulled it in
+   * (a period list, a depends_on, a statistic's numerator) when that is somewhere else.
+   */
+  private definitionError(origin: Provenance, message: string, usedAt: Provenance): void {
+    const elsewhere = usedAt.file !== origin.file || usedAt.line !== origin.line;
+    const where = usedAt.line === null ? usedAt.file : `${usedAt.file}:${usedAt.line}`;
+    this.error(
+      origin,
+      elsewhere && usedAt !== NO_FILE ? `${message} (used at ${where}: ${usedAt.key})` : message,
+    );
+  }
+
+  /**
    * Records a file as a source and takes on its own problems. Unknown keys in shared files
    * (definitions, defaults, outcomes) are warnings here: the experiment's author cannot fix
    * them, and `contrail validate` on the shared file itself reports them as errors.
@@ -91,6 +110,7 @@ class Resolver {
     if (this.sources.includes(file)) return;
     this.sources.push(file);
     for (const p of file.errors) this.problems.error(p);
+    for (const p of file.ignoredKeys) this.problems.warning(p);
     for (const p of file.unknownKeys) {
       if (this.options.lenient || file.kind !== 'experiment') this.problems.warning(p);
       else
@@ -225,9 +245,16 @@ class Resolver {
         continue;
       }
       this.use(file);
-      const refs: NameRef[] = [...file.metrics.values()].map((m) => ({ name: m.name, origin: m.origin }));
-      this.layer.metricLists.weekly.push(...refs);
-      this.layer.metricLists.overall.push(...refs);
+      const declared = PERIOD_KEYS.filter((key) => (file.metricLists[key] ?? []).length > 0);
+      if (declared.length > 0) {
+        // The outcome says which periods its metrics are computed for.
+        for (const key of declared) this.layer.metricLists[key].push(...(file.metricLists[key] ?? []));
+      } else {
+        // Without period lists, every metric of the outcome is computed weekly and overall.
+        const refs: NameRef[] = [...file.metrics.values()].map((m) => ({ name: m.name, origin: m.origin }));
+        this.layer.metricLists.weekly.push(...refs);
+        this.layer.metricLists.overall.push(...refs);
+      }
       const metrics = new Map(file.metrics);
       mergeDefinitions(metrics, this.layer.metrics);
       this.layer.metrics = metrics;
@@ -280,11 +307,16 @@ class Resolver {
     return out;
   }
 
-  private render(source: string, origin: Provenance, context: TemplateContext): string | null {
+  private render(
+    source: string,
+    origin: Provenance,
+    context: TemplateContext,
+    usedAt: Provenance = origin,
+  ): string | null {
     try {
       return this.collection.renderer().render(source, context);
     } catch (error) {
-      this.error(origin, error instanceof Error ? error.message : String(error));
+      this.definitionError(origin, error instanceof Error ? error.message : String(error), usedAt);
       return null;
     }
   }
@@ -377,19 +409,34 @@ class Resolver {
     }
     let selectExpression: string | null = null;
     let dataSource: string | null = null;
-    if (def.select_expression === undefined || def.data_source === undefined) {
+    if (def.aggregation !== undefined && def.select_expression === undefined) {
+      this.definitionError(
+        entry.fields.aggregation ?? entry.origin,
+        `metric '${name}' is defined by 'aggregation' (${AGGREGATION_KEYS.join(', ')}), which contrail does not render; write its select_expression instead`,
+        refOrigin,
+      );
+    } else if (def.select_expression === undefined || def.data_source === undefined) {
       if (!def.depends_on?.length) {
         const missing = def.select_expression === undefined ? 'select_expression' : 'data_source';
-        this.error(entry.origin, `metric '${name}' has no ${missing} (and no depends_on)`);
+        this.definitionError(
+          entry.origin,
+          `metric '${name}' has no ${missing} (and no depends_on)`,
+          refOrigin,
+        );
       }
     } else {
       const context: TemplateContext = def.select_expression.includes('parameters')
         ? { parameters: this.parameterValues }
         : {};
-      selectExpression = this.render(def.select_expression, fieldOrigin('select_expression'), context);
+      selectExpression = this.render(
+        def.select_expression,
+        fieldOrigin('select_expression'),
+        context,
+        refOrigin,
+      );
       dataSource = this.dataSource(def.data_source, fieldOrigin('data_source')) ? def.data_source : null;
     }
-    const statistics = this.statistics(entry);
+    const statistics = this.statistics(entry, refOrigin);
     const spec: MetricSpec = {
       name,
       selectExpression,
@@ -409,12 +456,13 @@ class Resolver {
     return spec;
   }
 
-  private statistics(entry: Defined<MetricDefinition>): StatisticSpec[] {
+  private statistics(entry: Defined<MetricDefinition>, usedAt: Provenance): StatisticSpec[] {
     const stats = entry.def.statistics;
     if (!stats || Object.keys(stats).length === 0) {
-      this.error(
+      this.definitionError(
         entry.origin,
         `metric '${entry.name}' has no statistics; add e.g. [metrics.${entry.name}.statistics] bootstrap_mean = {} (statistics: ${STATISTIC_NAMES.join(', ')})`,
+        usedAt,
       );
       return [];
     }
@@ -627,22 +675,4 @@ function mergeParameter(
 function defaultQueryType(platform: string): AnalysisSpec['enrollmentsQueryType'] {
   if (platform === 'firefox_desktop') return 'normandy';
   return 'glean-event';
-}
-
-/** `configFile` is a path, or the TOML text itself (anything with a newline or `[`). */
-function customConfig(configFile: string, slug: string): ConfigFile {
-  const isText = configFile.includes('\n') || configFile.trimStart().startsWith('[');
-  if (isText) return parseConfigFile(`${slug}.toml (custom config)`, configFile);
-  try {
-    return parseConfigFile(configFile);
-  } catch (error) {
-    throw new ConfigError([
-      {
-        file: configFile,
-        line: null,
-        keyPath: '',
-        message: `cannot read the custom config: ${error instanceof Error ? error.message : String(error)}`,
-      },
-    ]);
-  }
 }
