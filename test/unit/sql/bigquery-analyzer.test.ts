@@ -236,7 +236,8 @@ describe('BigQuery SQL analysed by the GoogleSQL analyzer', () => {
 });
 
 const KNOWN_CONFIG_PROBLEMS = [
-  // The custom enrollment query selects client_id; enrollments are keyed by analysis_id.
+  // These custom enrollment queries select client_id; enrollments are keyed by analysis_id.
+  'extensions-migration-experiment-in-116 enrollments_extensions_migration_experiment_in_116: Name analysis_id not found inside re [at 24:8]',
   'firefox-accounts-toolbar-button-default-visibility-part-2 enrollments_firefox_accounts_toolbar_button_default_visibility_part_2: Name analysis_id not found inside re [at 24:8]',
 ];
 
