@@ -1,5 +1,5 @@
-import { parseConfigFile } from './collection.js';
-import { type ConfigFile, parseConfigText } from './parse.js';
+import type { ConfigFile } from './config-file.js';
+import { parseConfigFile, parseConfigText } from './parse.js';
 import { ConfigError } from './problems.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
-import type { ConfigFile } from './parse.js';
+import type { ConfigFile } from './config-file.js';
 
 /**
  * Experiment config files do not say their platform (jetstream looks it up in Experimenter).

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { IsoDate } from '../experiments/experiment.js';
+// The values a config may choose from are the spec's own vocabulary: one list each.
+import { AnalysisBasis, EnrollmentsQueryType, ExperimentsColumnType, WindowBound } from './spec.js';
 
 /**
  * zod schemas for each section of a metric-hub TOML file, in the file's own spelling
  * (snake_case keys). Objects here strip unknown keys: unknown keys are reported separately
- * (`parse.ts`), with did-you-mean and the `lenient` switch, before these run.
+ * (`check/file-check.ts`), with did-you-mean and the `lenient` switch, before these run.
  * Field lists are metric-config-parser's (its attrs classes of the same sections, 2026.10), so
  * strict mode rejects only what no version of the format defines there.
  */
@@ -18,7 +20,7 @@ export const MetricDefinition = z.object({
   friendly_name: text.optional(),
   description: text.optional(),
   bigger_is_better: z.boolean().optional(),
-  analysis_bases: z.array(z.enum(['enrollments', 'exposures'])).optional(),
+  analysis_bases: z.array(AnalysisBasis).optional(),
   depends_on: z.array(text).optional(),
   category: text.optional(),
   type: text.optional(),
@@ -26,7 +28,7 @@ export const MetricDefinition = z.object({
   deprecated: z.boolean().optional(),
   level: z.enum(['gold', 'silver', 'bronze']).optional(),
   analysis_units: z.array(AnalysisUnitName).optional(),
-  /** Statistic name → parameters; checked against the statistics' schemas (`statistic-check.ts`). */
+  /** Statistic name → parameters; checked against the statistics' schemas (`check/statistics.ts`). */
   statistics: z.record(text, z.unknown()).optional(),
   // metric-config-parser's generated-SQL metrics: read so they are recognised, refused when
   // resolved (contrail renders select_expression only; see AGGREGATION_KEYS).
@@ -65,7 +67,7 @@ export const DataSourceDefinition = z.object({
   experiments_column_type: z
     .string()
     .transform((s) => s.toLowerCase())
-    .pipe(z.enum(['none', 'simple', 'native', 'glean', 'events_stream']))
+    .pipe(ExperimentsColumnType)
     .optional(),
   client_id_column: text.optional(),
   submission_date_column: text.optional(),
@@ -134,19 +136,14 @@ export const DimensionDefinition = z.object({
 });
 export type DimensionDefinition = z.infer<typeof DimensionDefinition>;
 
-export const WindowBoundValue = z.union([
-  z.number().int(),
-  z.enum(['enrollment_start', 'enrollment_end', 'analysis_window_start', 'analysis_window_end']),
-]);
-
 export const ExposureSignalDefinition = z.object({
   name: text,
   data_source: text,
   select_expression: text,
   friendly_name: text,
   description: text,
-  window_start: WindowBoundValue.optional(),
-  window_end: WindowBoundValue.optional(),
+  window_start: WindowBound.optional(),
+  window_end: WindowBound.optional(),
 });
 export type ExposureSignalDefinition = z.infer<typeof ExposureSignalDefinition>;
 
@@ -164,7 +161,7 @@ export const ExperimentSection = z.object({
   dataset_id: text.optional(),
   sample_size: z.number().int().min(0).max(100).optional(),
   analysis_unit: AnalysisUnitName.optional(),
-  enrollments_query_type: z.enum(['normandy', 'glean-event', 'fenix-fallback', 'cirrus']).optional(),
+  enrollments_query_type: EnrollmentsQueryType.optional(),
 });
 export type ExperimentSection = z.infer<typeof ExperimentSection>;
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
-import { parseConfigFile } from './collection.js';
+import { parseConfigFile } from './parse.js';
 import { choosePlatform, placeholderExperiment } from './platform.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
 import { type ResolvedSpec, resolveAnalysisSpec } from './resolve.js';

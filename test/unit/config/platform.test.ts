@@ -3,11 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  type ConfigCollection,
-  loadConfigCollection,
-  parseConfigFile,
-} from '../../../src/config/collection.js';
+import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
+import { parseConfigFile } from '../../../src/config/parse.js';
 import { choosePlatform, inferPlatform } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
 import { testExperiment } from '../../helpers/experiment.js';

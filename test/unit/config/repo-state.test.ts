@@ -4,11 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  loadConfigCollection,
-  PARSE_CACHE_LIMIT,
-  parsedFilesCached,
-} from '../../../src/config/collection.js';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { PARSE_CACHE_LIMIT, parsedFilesCached } from '../../../src/config/parse-cache.js';
 import { repoFingerprint } from '../../../src/config/repo-state.js';
 
 let dir: string;

@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from '../../../src/client/cli.js';
-import {
-  type ConfigCollection,
-  loadConfigCollection,
-  parseConfigFile,
-} from '../../../src/config/collection.js';
+import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
+import { parseConfigFile } from '../../../src/config/parse.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
 

@@ -1,9 +1,10 @@
-import { type ParamIssue, paramIssues } from '../statistics/params.js';
-import { PRE_TREATMENT_NAMES, preTreatmentParams } from '../statistics/pretreatments.js';
-import { STATISTIC_NAMES, STATISTICS, type StatisticName } from '../statistics/registry.js';
-import { describe, friendlyIssue, isTable, type Table } from './describe.js';
-import { didYouMean, oneOf } from './suggest.js';
-import type { KeyPath } from './toml-lines.js';
+import type { z } from 'zod';
+import { paramIssues } from '../../statistics/params.js';
+import { PRE_TREATMENT_NAMES, preTreatmentParams } from '../../statistics/pretreatments.js';
+import { STATISTIC_NAMES, STATISTICS, type StatisticName } from '../../statistics/registry.js';
+import { describe, friendlyIssue, isTable, type Table } from '../describe.js';
+import { didYouMean, oneOf } from '../suggest.js';
+import type { KeyPath } from '../toml-lines.js';
 
 /**
  * Checks a metric's `statistics` table with the statistics' own parameter schemas: the config
@@ -32,13 +33,7 @@ export function checkStatistics(stats: Table, path: KeyPath, report: ReportError
     }
     const { pre_treatments: preTreatments, ...own } = params;
     const schema = STATISTICS[name as StatisticName].params;
-    reportIssues(
-      paramIssues('statistic', name, schema, own),
-      own,
-      statPath,
-      Object.keys(schema.shape),
-      report,
-    );
+    checkParams('statistic', name, schema, own, statPath, report);
     if (preTreatments !== undefined)
       checkPreTreatments(preTreatments, [...statPath, 'pre_treatments'], report);
   }
@@ -65,25 +60,24 @@ function checkPreTreatments(value: unknown, path: KeyPath, report: ReportError):
       return;
     }
     const { name: _name, ...args } = isTable(item) ? item : {};
-    reportIssues(
-      paramIssues('pre-treatment', name, schema, args),
-      args,
-      itemPath,
-      Object.keys(schema.shape),
-      report,
-    );
+    checkParams('pre-treatment', name, schema, args, itemPath, report);
   });
 }
 
-/** Issues at their own key (a missing required parameter at the statistic itself), with did-you-mean. */
-function reportIssues(
-  issues: ParamIssue[],
+/**
+ * A statistic's or pre-treatment's parameters against its own schema; each issue at its own
+ * key (a missing required parameter at the statistic itself), with did-you-mean.
+ */
+function checkParams(
+  what: 'statistic' | 'pre-treatment',
+  name: string,
+  schema: z.ZodObject,
   given: Table,
   path: KeyPath,
-  valid: string[],
   report: ReportError,
 ): void {
-  for (const issue of issues) {
+  const valid = Object.keys(schema.shape);
+  for (const issue of paramIssues(what, name, schema, given)) {
     const key = issue.path[0];
     if (issue.unknownKey && typeof key === 'string') {
       report([...path, key], issue.message.replace(';', `${didYouMean(key, valid)};`));
