@@ -15,6 +15,15 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('contrail')
     .usage('$0 <command> [options]')
     .command(commands)
+    // One value per flag for every repeatable option (`--config_repos a --config_repos b`), as
+    // jetstream takes them: a greedy array would swallow the positional arguments after it.
+    .parserConfiguration({ 'greedy-arrays': false })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr",
+    })
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()

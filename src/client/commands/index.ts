@@ -9,6 +9,7 @@ import { sampleCommand } from './sample.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { workerCommand } from './worker.js';
 
@@ -25,6 +26,7 @@ export const commands: CommandModule<any, any>[] = [
   scheduleCommand,
   serverCommand,
   statsCommand,
+  statusCommand,
   validateCommand,
   workerCommand,
 ];
