@@ -57,7 +57,7 @@ function installRuntime(level: LogLevel): void {
  * before the first native connection): WARN by default, `CONTRAIL_LOG_LEVEL` or `logLevel`.
  */
 export async function connectWorker(address: string, logLevel: LogLevel = 'WARN'): Promise<NativeConnection> {
-  installRuntime((process.env.CONTRAIL_LOG_LEVEL as LogLevel | undefined) ?? logLevel);
+  installRuntime((process.env.CONTRAIL_LOG_LEVEL?.toUpperCase() || logLevel) as LogLevel);
   return await NativeConnection.connect({ address });
 }
 

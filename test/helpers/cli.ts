@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
+export const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -11,27 +11,57 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs the real `contrail` CLI in a child process, the way a person would. */
-export async function runCli(
+export interface RunningCli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when stderr matches `pattern` (rejects if the process ends or the time is up first). */
+  waitForStderr: (pattern: RegExp, withinMs?: number) => Promise<void>;
+  done: Promise<CliResult>;
+}
+
+/** Starts the real `contrail` CLI in a child process, the way a person would. */
+export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<CliResult> {
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): RunningCli {
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
-    cwd: repoRoot,
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout?.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
-  return { code, stdout, stderr, ms: Date.now() - started };
+  const done = new Promise<CliResult>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
+  const waitForStderr = async (pattern: RegExp, withinMs = 90_000) => {
+    const deadline = Date.now() + withinMs;
+    while (!pattern.test(stderr)) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`contrail ${args[0]} ended before printing ${pattern}:\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`contrail ${args[0]} did not print ${pattern}:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, stdout: () => stdout, stderr: () => stderr, waitForStderr, done };
+}
+
+/** Runs the real `contrail` CLI to its end. */
+export async function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
+  return await spawnCli(args, options).done;
 }

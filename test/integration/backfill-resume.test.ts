@@ -56,9 +56,8 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
     temporal = await testTemporal();
     env = {
       ...process.env,
+      ...temporal.env,
       CONTRAIL_HOME: home,
-      TEMPORAL_ADDRESS: temporal.address,
-      CONTRAIL_TASK_QUEUE: temporal.taskQueue,
       CONTRAIL_EXPORT_DIR: join(home, 'exports'),
     };
     const sample = await runCli(['sample', '--clients', '2000'], { env: { ...env, TEMPORAL_ADDRESS: '' } });
@@ -178,7 +177,7 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
     const workflowId = 'analysis/detach_test/contrail-demo-sidebar/2026-03-15';
     assert.equal(
       detached.stdout,
-      `started ${workflowId}\nhttp://ui.example:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}\n`,
+      `started ${workflowId}\nhttp://ui.example:8233/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}\n`,
     );
     const result = (await temporal.client.workflow.getHandle(workflowId).result()) as { status: string };
     assert.equal(result.status, 'analyzed');

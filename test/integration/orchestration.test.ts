@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { startWorkflow } from '../../src/client/follow.js';
+import { inputDifferences } from '../../src/client/outcomes.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
 import { localExperimentSource } from '../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
@@ -70,7 +71,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     );
     worker = await createContrailWorker({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       deps,
       overrides: { activities: counted },
@@ -188,14 +189,16 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       input: { slug: DEMO_SLUG, date: WEEK_1, dataset: 'twice_test' },
       taskQueue: temporal.taskQueue,
       summary: 'twice',
+      differences: (running: unknown) => inputDifferences('analyzeExperiment', running, options.input),
     };
-    const [first, second] = await Promise.all([
+    const starts = await Promise.all([
       startWorkflow(temporal.client, options),
       startWorkflow(temporal.client, options),
     ]);
-    assert.equal(first.firstExecutionRunId, second.firstExecutionRunId);
-    const result = (await first.result()) as AnalysisResult;
+    assert.deepEqual(starts.map((s) => s.started).sort(), [false, true], 'one started, one joined it');
+    const result = (await starts[0]!.handle.result()) as AnalysisResult;
     assert.equal(result.status, 'analyzed');
+    assert.deepEqual(await starts[1]!.handle.result(), result);
     let runs = 0;
     for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${options.workflowId}'` }))
       runs++;
@@ -238,7 +241,13 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     assert.equal(binary, '.tools/venv/bin/temporal');
     const args = words.map((w) => (w === 'contrail' ? temporal.taskQueue : w));
     const workflowId = args[args.indexOf('--workflow-id') + 1]!;
-    execFileSync(temporalBinary(), [...args, '--address', temporal.address], { encoding: 'utf8' });
+    execFileSync(
+      temporalBinary(),
+      [...args, '--address', temporal.address, '--namespace', temporal.namespace],
+      {
+        encoding: 'utf8',
+      },
+    );
     const result = (await temporal.client.workflow.getHandle(workflowId).result()) as PreviewResult;
     assert.equal(result.slug, DEMO_SLUG);
     assert.ok(
