@@ -42,7 +42,8 @@ export async function testTemporal(): Promise<TestTemporal> {
     address = server.address;
   }
   const connection = await Connection.connect({ address });
-  const nativeConnection = await connectWorker(address);
+  // Test workers log errors only (CONTRAIL_LOG_LEVEL=WARN shows their retries when debugging).
+  const nativeConnection = await connectWorker(address, 'ERROR');
   const taskQueue = `test-${randomUUID()}`;
   return {
     address,
