@@ -65,3 +65,49 @@ export async function runCli(
 ): Promise<CliResult> {
   return await spawnCli(args, options).done;
 }
+
+/**
+ * Runs the CLI's `main` in this process with `env` set for the call and its stdout/stderr
+ * text captured: the same code path as the binary without the seconds a new node process
+ * costs. Calls must not overlap (they share process.env and the streams).
+ */
+export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const { main } = await import('../../src/client/cli.js');
+  const started = Date.now();
+  const saved = Object.keys(env).map((key) => [key, process.env[key]] as const);
+  const assign = (pairs: readonly (readonly [string, string | undefined])[]) => {
+    for (const [key, value] of pairs) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  assign(Object.entries(env));
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  // Only strings are the CLI's: node's test runner reports to its parent through this
+  // process's stdout in binary frames, which must pass untouched.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (out as (...a: unknown[]) => boolean)(chunk, ...rest);
+    stdout += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  }) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = await main(args);
+  } catch (error) {
+    stderr += `contrail: ${error instanceof Error ? error.message : String(error)}\n`;
+    code = 1;
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    assign(saved);
+    process.exitCode = undefined;
+  }
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
