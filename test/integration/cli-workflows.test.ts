@@ -11,7 +11,7 @@ import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
-import { runCli } from '../helpers/cli.js';
+import { runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
@@ -62,7 +62,7 @@ describe('the CLI against a running Temporal', () => {
   });
 
   test('a backfill with a failed experiment-day reports it once and exits 1', async () => {
-    const result = await runCli(
+    const result = await runMain(
       [
         'backfill',
         '--experiment_slug',
@@ -75,7 +75,7 @@ describe('the CLI against a running Temporal', () => {
         'backfill_once',
         '--json',
       ],
-      { env },
+      env,
     );
     assert.equal(result.code, 1, result.stderr);
     const backfill = JSON.parse(result.stdout) as BackfillResult;
@@ -94,12 +94,12 @@ describe('the CLI against a running Temporal', () => {
     // Nothing serves this queue: the first preview stays running for as long as the test needs.
     const idle = { ...env, CONTRAIL_TASK_QUEUE: `idle-${randomUUID()}` };
     const preview = ['preview', '--experiment_slug', DEMO_SLUG, '--dataset_id', 'same_id', '--detach'];
-    const first = await runCli([...preview, '--sample_size', '5'], { env: idle });
+    const first = await runMain([...preview, '--sample_size', '5'], idle);
     assert.equal(first.code, 0, first.stderr);
     const id = 'preview/same_id/contrail-demo-sidebar';
     assert.equal(first.stdout.split('\n')[0], `started ${id}`);
     try {
-      const other = await runCli([...preview, '--sample_size', '50'], { env: idle });
+      const other = await runMain([...preview, '--sample_size', '50'], idle);
       assert.equal(other.code, 1);
       assert.equal(other.stdout, '');
       assert.match(
@@ -110,14 +110,14 @@ describe('the CLI against a running Temporal', () => {
       );
       assert.match(other.stderr, new RegExp(`contrail status ${id}`));
 
-      const same = await runCli([...preview, '--sample_size', '5'], { env: idle });
+      const same = await runMain([...preview, '--sample_size', '5'], idle);
       assert.equal(same.code, 0, same.stderr);
       assert.equal(same.stdout.split('\n')[0], `attached ${id}`);
       let runs = 0;
       for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs++;
       assert.equal(runs, 1, 'one preview ran');
 
-      const status = await runCli(['status', id, '--no-follow'], { env: idle });
+      const status = await runMain(['status', id, '--no-follow'], idle);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stderr, new RegExp(`^${id}: preview, running, started `));
     } finally {
@@ -126,17 +126,15 @@ describe('the CLI against a running Temporal', () => {
   });
 
   test('contrail status follows a detached run to its result and exit code, and shows it again once finished', async () => {
-    const detached = await runCli(
+    const detached = await runMain(
       ['run', '--date', '2026-03-16', '--dataset_id', 'status_test', '--detach'],
-      {
-        env,
-      },
+      env,
     );
     assert.equal(detached.code, 0, detached.stderr);
     const id = 'daily/status_test/2026-03-16';
     assert.equal(detached.stdout.split('\n')[0], `started ${id}`);
 
-    const followed = await runCli(['status', id], { env });
+    const followed = await runMain(['status', id], env);
     assert.equal(followed.code, 1, 'a failed experiment fails the status too');
     assert.match(
       followed.stdout,
@@ -147,12 +145,12 @@ describe('the CLI against a running Temporal', () => {
       'contrail: daily analysis 2026-03-16: 0 analysed, 1 failed',
     );
 
-    const shown = await runCli(['status', id, '--json'], { env });
+    const shown = await runMain(['status', id, '--json'], env);
     assert.equal(shown.code, 1);
     assert.match(shown.stderr, new RegExp(`^${id}: dailyAnalysis, completed, started `));
     assert.equal((JSON.parse(shown.stdout) as { failed: unknown[] }).failed.length, 1);
 
-    const unknown = await runCli(['status', 'daily/no-such-run'], { env });
+    const unknown = await runMain(['status', 'daily/no-such-run'], env);
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stderr,

@@ -62,7 +62,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       if (description.status.name === 'RUNNING') {
         if (!args.follow) {
           const p = await client
-            .withDeadline(Date.now() + 5_000, () => handle.query<Progress>('progress'))
+            .withDeadline(Date.now() + 3_000, () => handle.query<Progress>('progress'))
             .catch(() => null);
           process.stdout.write(
             p
