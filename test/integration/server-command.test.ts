@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/client/ports.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
-import { runCli } from '../helpers/cli.js';
+import { runMain } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
@@ -36,7 +36,7 @@ function startServer(args: string[]) {
   return { child, home, marker, exited, up, stdout: () => stdout };
 }
 
-describe('contrail server', () => {
+describe('contrail server', { concurrency: true }, () => {
   let temporal: TestTemporal;
   before(async () => {
     temporal = await testTemporal();
@@ -78,32 +78,36 @@ describe('contrail server', () => {
     assert.deepEqual(await marked(server.marker.pids, 10_000), [], 'no orphan keeps the port');
   });
 
-  test('a port where a Temporal server already answers: refused, naming the port and the holder; never "up"', async () => {
-    const port = Number(temporal.address.split(':')[1]);
-    const result = await runCli(['server', '--port', String(port), '--ui-port', String(await freePort())], {
-      timeoutMs: 60_000,
+  // These two run the CLI in this process (runMain), so one at a time.
+  describe('ports in use', { concurrency: false }, () => {
+    test('a port where a Temporal server already answers: refused, naming the port and the holder; never "up"', async () => {
+      const port = Number(temporal.address.split(':')[1]);
+      const result = await runMain(['server', '--port', String(port), '--ui-port', String(await freePort())]);
+      assert.notEqual(result.code, 0);
+      assert.doesNotMatch(result.stdout, /is up/);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `--port ${port}: a Temporal server already answers on 127\\.0\\.0\\.1:${port}, held by pid \\d+`,
+        ),
+      );
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     });
-    assert.notEqual(result.code, 0);
-    assert.doesNotMatch(result.stdout, /is up/);
-    assert.match(
-      result.stderr,
-      new RegExp(
-        `--port ${port}: a Temporal server already answers on 127\\.0\\.0\\.1:${port}, held by pid \\d+`,
-      ),
-    );
-    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-  });
 
-  test('a port some other program holds: refused, naming that program', async () => {
-    const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const port = (holder.address() as { port: number }).port;
-    try {
-      const result = await runCli(['server', '--port', String(port)], { timeoutMs: 60_000 });
-      assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`--port ${port}: the port is in use by pid ${process.pid} \\(`));
-    } finally {
-      holder.close();
-    }
+    test('a port some other program holds: refused, naming that program', async () => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const port = (holder.address() as { port: number }).port;
+      try {
+        const result = await runMain(['server', '--port', String(port)]);
+        assert.equal(result.code, 1);
+        assert.match(
+          result.stderr,
+          new RegExp(`--port ${port}: the port is in use by pid ${process.pid} \\(`),
+        );
+      } finally {
+        holder.close();
+      }
+    });
   });
 });
