@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -95,7 +95,9 @@ describe('contrail server', { concurrency: true }, () => {
     });
 
     test('a port some other program holds: refused, naming that program', async () => {
-      const holder = createServer();
+      // The CLI asks whether a Temporal server answers there: close what it opened, or this process lives on.
+      const accepted: Socket[] = [];
+      const holder = createServer((socket) => accepted.push(socket));
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
       const port = (holder.address() as { port: number }).port;
       try {
@@ -107,6 +109,7 @@ describe('contrail server', { concurrency: true }, () => {
         );
       } finally {
         holder.close();
+        for (const socket of accepted) socket.destroy();
       }
     });
   });
