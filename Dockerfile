@@ -5,7 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/bundle-workflows.ts ./scripts/
+COPY scripts/bundle-workflows.ts scripts/bundle-dashboard.ts ./scripts/
 RUN npm run build
 
 FROM node:20-bookworm-slim
@@ -15,6 +15,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The release manifest: this build's version and whether it is breaking (src/versions/manifest.ts).
+COPY releases.json ./
 # The build id pins analyses to this exact image (see DESIGN.md, tooling versions).
 ARG CONTRAIL_BUILD_ID=unknown
 ENV CONTRAIL_BUILD_ID=${CONTRAIL_BUILD_ID}

@@ -12,6 +12,7 @@ import { AnalysisSpec, type MetricSpec } from '../src/config/spec.js';
 import { generateSample } from '../src/sample/generate.js';
 import { planAnalysis, type WindowPlan } from '../src/sql/plan/analysis.js';
 import type { PlannedQuery } from '../src/sql/plan/types.js';
+import { duckdbDialect } from '../src/sql/render/duckdb.js';
 import { countTableScans, explainJsonSql } from '../src/sql/render/duckdb-explain.js';
 import { runPlannedQuery } from '../src/sql/run.js';
 import { openDuckDbWarehouse } from '../src/warehouse/duckdb.js';
@@ -151,8 +152,16 @@ const spec = AnalysisSpec.parse({
 });
 
 await warehouse.createDataset('contrail');
-const dayWeek = planAnalysis(spec, '2024-01-28', { dataset: 'contrail', periods: ['day', 'week'] });
-const overall = planAnalysis(spec, '2024-01-29', { dataset: 'contrail', periods: ['overall'] });
+const dayWeek = planAnalysis(spec, '2024-01-28', {
+  dataset: 'contrail',
+  dialect: duckdbDialect(),
+  periods: ['day', 'week'],
+});
+const overall = planAnalysis(spec, '2024-01-29', {
+  dataset: 'contrail',
+  dialect: duckdbDialect(),
+  periods: ['overall'],
+});
 const windows: WindowPlan[] = [...dayWeek.windows, ...overall.windows];
 const windowName = (w: WindowPlan) => `${w.window.period}_${w.window.windowIndex}`;
 console.log(`windows: ${windows.map(windowName).join(', ')}`);
@@ -252,6 +261,7 @@ for (const m of dailyMetrics) {
   });
   const q = planAnalysis(single, '2024-01-28', {
     dataset: 'contrail',
+    dialect: duckdbDialect(),
     periods: ['week'],
   }).statisticInputs.find(
     (x: PlannedQuery) => x.dataSource === 'clients_daily' && x.analysisBasis === 'enrollments',

@@ -2,16 +2,32 @@
  * Calendar arithmetic on YYYY-MM-DD strings (UTC). Pure and deterministic: used by domain
  * code and by workflow code alike.
  */
-const DAY_MS = 86_400_000;
+import { ContrailError } from './errors.js';
+
+/** Milliseconds in a (UTC) day. */
+export const DAY_MS = 86_400_000;
+
+/** A date that is not a calendar date in YYYY-MM-DD form. */
+export class InvalidDateError extends ContrailError {
+  constructor(date: string) {
+    super(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`, { permanent: true });
+    this.name = 'InvalidDateError';
+  }
+}
 
 function toEpochDay(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new Error(`invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
+  if (Number.isNaN(ms)) throw new InvalidDateError(date);
   return Math.round(ms / DAY_MS);
 }
 
+/** The UTC calendar date of an instant. */
+export function isoDate(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
 export function addDays(date: string, days: number): string {
-  return new Date((toEpochDay(date) + days) * DAY_MS).toISOString().slice(0, 10);
+  return isoDate(new Date((toEpochDay(date) + days) * DAY_MS));
 }
 
 /** `to − from` in days. */
@@ -23,7 +39,7 @@ export function daysBetween(from: string, to: string): number {
 export function dateRange(start: string, end: string): string[] {
   const dates: string[] = [];
   for (let day = toEpochDay(start); day <= toEpochDay(end); day++) {
-    dates.push(new Date(day * DAY_MS).toISOString().slice(0, 10));
+    dates.push(isoDate(new Date(day * DAY_MS)));
   }
   return dates;
 }

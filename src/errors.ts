@@ -3,8 +3,8 @@
  * and says whether retrying the same work could ever succeed (`permanent`): a config, a
  * statistic parameter, an identifier or SQL the warehouse rejects are permanent; a lock, the
  * network or a warehouse 5xx/429 are transient. Retry policy is decided from this flag alone
- * (activities map it to Temporal's `nonRetryable` in one function), so no list of class names
- * is kept anywhere else.
+ * (src/temporal/failures.ts maps it to Temporal's `nonRetryable` in one function), so no list
+ * of class names is kept anywhere else.
  *
  * Errors cross process and thread boundaries (statistics worker threads, Temporal activity
  * failures) as plain data (`ErrorData`) and are rebuilt with `reviveError`, keeping their
@@ -61,4 +61,25 @@ export function reviveError(data: ErrorData): ContrailError {
   const error = new ContrailError(data.message, { permanent: data.permanent, details: data.details });
   error.name = data.name;
   return error;
+}
+
+/**
+ * A result, or the error that replaced it, as data: what a worker thread sends back, since a
+ * thrown error would arrive structured-cloned as a plain Error (no class, no `permanent`).
+ */
+export type Outcome<T> = { ok: true; result: T } | { ok: false; error: ErrorData };
+
+/** Runs `step` on this side of a boundary; its error travels as data. */
+export function outcomeOf<T>(step: () => T): Outcome<T> {
+  try {
+    return { ok: true, result: step() };
+  } catch (error) {
+    return { ok: false, error: errorData(error) };
+  }
+}
+
+/** The result on the far side of the boundary; an error is rebuilt under its own name and permanence. */
+export function resultOf<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw reviveError(outcome.error);
+  return outcome.result;
 }

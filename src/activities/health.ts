@@ -1,3 +1,4 @@
+import { roundTripSql } from '../sql/plan/reads.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface HealthReport {
@@ -14,7 +15,7 @@ export function healthActivities(deps: ActivityDeps) {
     /** Round trip to the warehouse from a worker: what `contrail doctor` checks end to end. */
     async checkWarehouse(): Promise<HealthReport> {
       const warehouse = await deps.warehouse();
-      const rows = await warehouse.query<{ answer: number }>('SELECT 6 * 7 AS answer');
+      const rows = await warehouse.query<{ answer: number }>(roundTripSql());
       return {
         toolVersion: deps.toolVersion.version,
         buildId: deps.toolVersion.buildId,

@@ -1,4 +1,5 @@
 import { asyncLocalStorage } from '@temporalio/activity';
+import type { JobProgress } from '../analysis/context.js';
 import type { QueryProgress } from '../warehouse/warehouse.js';
 
 /**
@@ -20,3 +21,6 @@ export function warehouseJob(what: string): QueryProgress {
 export function heartbeat(what: string): void {
   asyncLocalStorage.getStore()?.heartbeat({ job: what });
 }
+
+/** The analysis steps' progress, reported to Temporal. */
+export const temporalProgress: JobProgress = { job: warehouseJob, step: heartbeat };

@@ -28,11 +28,12 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
   const { ConfigError } = await import('../config/problems.js');
   const { planAnalysis } = await import('../sql/plan/analysis.js');
+  const { duckdbDialect } = await import('../sql/render/duckdb.js');
   const { PlanError } = await import('../sql/plan/common.js');
 
   let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
   try {
-    experiments = await localExperimentSource(options.experimentsFile).list();
+    experiments = await localExperimentSource(options.experimentsFile).forPreview().list();
   } catch (error) {
     if (error instanceof ExperimentsFileError) throw new CliError(error.message);
     throw error;
@@ -53,8 +54,10 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
         ...(options.configFile ? { configFile: options.configFile } : {}),
       });
       const sampled = options.sampleSize ? { ...spec, sampleSize: options.sampleSize } : spec;
+      // The SQL the embedded warehouse runs (the only one this build analyses on).
       const plan = planAnalysis(sampled, date, {
         dataset: options.dataset,
+        dialect: duckdbDialect(),
         ...(options.periods ? { periods: options.periods } : {}),
       });
       const queries = [

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
-import { defaultExperimentsFile, localExperimentSource } from '../experiments/source.js';
+import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { dataDir } from '../paths.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { CliError } from './errors.js';
@@ -14,7 +14,7 @@ export interface DepsOverrides {
 
 /**
  * The activity dependencies of a worker on this machine, from the environment:
- * CONTRAIL_WAREHOUSE (duckdb), CONTRAIL_CONFIG_REPOS, CONTRAIL_EXPERIMENTS_FILE,
+ * CONTRAIL_WAREHOUSE (duckdb), CONTRAIL_CONFIG_REPOS, CONTRAIL_EXPERIMENTER_URL or CONTRAIL_EXPERIMENTS_FILE,
  * CONTRAIL_EXPORT_DIR; CLI flags override them in embedded mode.
  */
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
@@ -29,7 +29,7 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
     warehouse: async () => (await import('../warehouse/duckdb.js')).embeddedWarehouse(),
     toolVersion: currentToolVersion(env),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
-    experiments: localExperimentSource(overrides.experimentsFile ?? defaultExperimentsFile(env)),
+    experiments: experimentSourceFromSettings(overrides, env),
     exportDir:
       overrides.exportDir === undefined
         ? (env.CONTRAIL_EXPORT_DIR ?? join(dataDir(env), 'exports'))

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
+import { customConfigText } from '../config/custom-config.js';
 import { runtimeSettings } from '../settings.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
@@ -70,7 +71,7 @@ export function commonOptions<T>(y: Argv<T>) {
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
   if (path === undefined) return null;
   try {
-    return await readFile(path, 'utf8');
+    return customConfigText(await readFile(path, 'utf8'), path);
   } catch (error) {
     throw new CliError(`--config_file ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }

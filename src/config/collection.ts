@@ -1,30 +1,17 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleGit } from 'simple-git';
-import { emptyLayer, mergeDefinitions, mergeFile, type SpecLayer } from './merge.js';
-import { type ConfigFile, kindOfPath, parseConfigText } from './parse.js';
-import { ConfigError, type ConfigProblem } from './problems.js';
+import type { ConfigFile } from './config-file.js';
+import { emptyLayer, mergeFile, mergeSharedDefinitions, type SpecLayer } from './merge.js';
+import { ConfigError } from './problems.js';
+import { type RepoSnapshot, readConfigRepo } from './repo-files.js';
 import { TemplateRenderer } from './templates.js';
 
 /**
  * Config collections: every metric-hub file of one or more config repos, parsed once,
  * with the lookups resolution needs (platform defaults, merged platform definitions,
- * outcomes, functions). Repos are read in order and later ones win (public, then private).
- *
- * A repo is either a metric-hub checkout (`definitions/` beside `jetstream/`) or a
- * jetstream-style directory (`*.toml` experiment configs, `defaults/`, `definitions/`,
- * `outcomes/<platform>/`).
+ * outcomes, functions). Repos are read in order and later ones win (public, then private);
+ * how one repo is read is `repo-files.ts`.
  */
-export interface RepoSnapshot {
-  /** The repo as given. */
-  path: string;
-  /** Commit read, or null for a plain directory. */
-  commit: string | null;
-}
-
 export class ConfigCollection {
   /** Commit hash(es) the files were read at, `+`-joined over repos; null when no repo is git. */
   readonly commit: string | null;
@@ -77,6 +64,15 @@ export class ConfigCollection {
     ];
   }
 
+  /**
+   * Shared files (definitions, defaults, outcomes, functions) with errors. They do not stop the
+   * collection from loading: an experiment that uses one fails with its errors when resolved,
+   * and every other experiment is analysed as usual.
+   */
+  brokenFiles(): ConfigFile[] {
+    return this.files.filter((f) => f.kind !== 'experiment' && f.errors.length > 0);
+  }
+
   /** Platforms with definitions (`definitions/<platform>.toml`). */
   platforms(): string[] {
     return [...new Set(this.files.filter((f) => f.kind === 'definition').map((f) => f.slug))];
@@ -87,12 +83,7 @@ export class ConfigCollection {
     let layer = this.platformCache.get(platform);
     if (!layer) {
       layer = emptyLayer();
-      for (const file of this.definitionFiles(platform)) {
-        mergeDefinitions(layer.metrics, file.metrics);
-        mergeDefinitions(layer.dataSources, file.dataSources);
-        for (const [name, entry] of file.segments) layer.segments.set(name, entry);
-        for (const [name, entry] of file.segmentDataSources) layer.segmentDataSources.set(name, entry);
-      }
+      for (const file of this.definitionFiles(platform)) mergeSharedDefinitions(layer, file);
       this.platformCache.set(platform, layer);
     }
     return layer;
@@ -121,8 +112,8 @@ export interface LoadOptions {
   /** Local directories or git repositories, later ones overriding earlier ones. */
   repos: string[];
   /**
-   * Read each git repo as of this time: the newest commit at or before it; if that commit's
-   * configs do not load, the next newer commit that loads. Plain directories ignore it.
+   * Read each git repo as of this time: the newest commit at or before it, broken files and
+   * all (see ConfigCollection.brokenFiles). Plain directories ignore it.
    */
   asOf?: Date | string;
 }
@@ -137,7 +128,7 @@ export async function loadConfigCollection(options: LoadOptions): Promise<Config
   const snapshots: RepoSnapshot[] = [];
   const files: ConfigFile[] = [];
   for (const repo of options.repos) {
-    const loaded = asOf ? await loadRepoAsOf(repo, asOf) : await loadRepoHead(repo);
+    const loaded = await readConfigRepo(repo, asOf);
     snapshots.push(loaded.snapshot);
     files.push(...loaded.files);
   }
@@ -157,151 +148,6 @@ function toDate(value: Date | string): Date {
     ]);
   }
   return date;
-}
-
-async function isGitRepo(path: string): Promise<boolean> {
-  if (!existsSync(join(path, '.git'))) return false;
-  return simpleGit(path).checkIsRepo();
-}
-
-async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
-  if (!existsSync(repo) || !statSync(repo).isDirectory()) {
-    throw new ConfigError([
-      {
-        file: repo,
-        line: null,
-        keyPath: '',
-        message: 'config repo not found: expected a directory or a git repository',
-      },
-    ]);
-  }
-  const commit = (await isGitRepo(repo)) ? (await simpleGit(repo).revparse(['HEAD'])).trim() : null;
-  const files = readRepoFiles(repo, repo);
-  throwIfBroken(files);
-  return { snapshot: { path: repo, commit }, files };
-}
-
-async function loadRepoAsOf(
-  repo: string,
-  asOf: Date,
-): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
-  if (!(await isGitRepo(repo))) return loadRepoHead(repo);
-  const log = await simpleGit(repo).raw(['log', '--format=%H %cI', 'HEAD']);
-  const commits = log
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [hash, time] = line.split(' ') as [string, string];
-      return { hash, time: new Date(time) };
-    }); // newest first
-  const atOrBefore = commits.findIndex((c) => c.time.getTime() <= asOf.getTime());
-  // With no commit that old, start from the oldest one (as jetstream does).
-  const start = atOrBefore === -1 ? commits.length - 1 : atOrBefore;
-  const candidates = commits.slice(0, start + 1).reverse(); // the chosen commit, then newer ones
-  const clone = mkdtempSync(join(tmpdir(), 'contrail-config-'));
-  try {
-    await simpleGit().clone(repo, clone, ['--quiet', '--no-checkout', '--shared']);
-    let firstFailure: ConfigError | null = null;
-    for (const candidate of candidates) {
-      await simpleGit(clone).raw(['checkout', '--quiet', '--force', candidate.hash]);
-      const files = readRepoFiles(clone, repo);
-      try {
-        throwIfBroken(files);
-        return { snapshot: { path: repo, commit: candidate.hash }, files };
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        firstFailure ??= new ConfigError(
-          error.problems,
-          `config repo ${repo} does not load at commit ${candidate.hash} or any newer commit:`,
-        );
-      }
-    }
-    throw (
-      firstFailure ??
-      new ConfigError([{ file: repo, line: null, keyPath: '', message: 'the repository has no commits' }])
-    );
-  } finally {
-    rmSync(clone, { recursive: true, force: true });
-  }
-}
-
-/**
- * Shared files (defaults, definitions, outcomes, functions) must load for the collection to
- * be usable; an experiment's own broken file only fails that experiment, when it is resolved.
- */
-function throwIfBroken(files: ConfigFile[]): void {
-  const problems: ConfigProblem[] = files.filter((f) => f.kind !== 'experiment').flatMap((f) => f.errors);
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems,
-      `config repo does not load (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
-    );
-}
-
-/** Every config file of a repo checkout at `dir`, named in messages relative to `displayRoot`. */
-function readRepoFiles(dir: string, displayRoot: string): ConfigFile[] {
-  const out: ConfigFile[] = [];
-  const isMetricHub = existsSync(join(dir, 'jetstream')) && statSync(join(dir, 'jetstream')).isDirectory();
-  const jetstreamDir = isMetricHub ? join(dir, 'jetstream') : dir;
-  const read = (absolute: string, kindPath: string) => {
-    const display = join(displayRoot, relative(dir, absolute));
-    const { kind, slug, platform } = kindOfPath(kindPath);
-    out.push(parseCached(display, readFileSync(absolute, 'utf8'), kind, slug, platform));
-  };
-  if (isMetricHub)
-    for (const name of tomlFiles(join(dir, 'definitions')))
-      read(join(dir, 'definitions', name), `definitions/${name}`);
-  for (const name of tomlFiles(join(jetstreamDir, 'definitions')))
-    read(join(jetstreamDir, 'definitions', name), `definitions/${name}`);
-  for (const name of tomlFiles(join(jetstreamDir, 'defaults')))
-    read(join(jetstreamDir, 'defaults', name), `defaults/${name}`);
-  const outcomesDir = join(jetstreamDir, 'outcomes');
-  if (existsSync(outcomesDir)) {
-    for (const platform of readdirSync(outcomesDir).sort()) {
-      const platformDir = join(outcomesDir, platform);
-      if (!statSync(platformDir).isDirectory()) continue;
-      for (const name of tomlFiles(platformDir))
-        read(join(platformDir, name), `outcomes/${platform}/${name}`);
-    }
-  }
-  for (const name of tomlFiles(jetstreamDir)) read(join(jetstreamDir, name), name);
-  return out;
-}
-
-function tomlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => n.endsWith('.toml') && statSync(join(dir, n)).isFile())
-    .sort();
-}
-
-/**
- * Parsed files by content: the same file read again (another asOf, another repo order, the
- * benchmark's repeated loads) is not parsed again. Parsed files are never mutated.
- */
-const parseCache = new Map<string, ConfigFile>();
-
-function parseCached(
-  file: string,
-  source: string,
-  kind: ConfigFile['kind'],
-  slug: string,
-  platform: string | null,
-): ConfigFile {
-  const key = createHash('sha1').update(`${file}\0${kind}\0${platform}\0`).update(source).digest('hex');
-  let parsed = parseCache.get(key);
-  if (!parsed) {
-    parsed = parseConfigText(file, source, kind, slug, platform);
-    parseCache.set(key, parsed);
-  }
-  return parsed;
-}
-
-/** Parses a single file by its path (validate, custom configs). */
-export function parseConfigFile(path: string, source = readFileSync(path, 'utf8')): ConfigFile {
-  const { kind, slug, platform } = kindOfPath(path);
-  return parseConfigText(path, source, kind, slug, platform);
 }
 
 /** contrail's package root (two levels above this module, in src/ and in a build alike). */

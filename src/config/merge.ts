@@ -1,4 +1,4 @@
-import type { ConfigFile, Defined, NameRef } from './parse.js';
+import type { ConfigFile, Defined, NameRef } from './config-file.js';
 import type {
   DataSourceDefinition,
   ExperimentSection,
@@ -93,9 +93,20 @@ export function mergeFile(layer: SpecLayer, file: ConfigFile | SpecLayer): void 
     const extra = file.metricLists[key];
     if (extra) layer.metricLists[key] = [...layer.metricLists[key], ...extra];
   }
+  mergeSharedDefinitions(layer, file);
+  for (const [name, entry] of file.parameters) layer.parameters.set(name, entry);
+}
+
+/**
+ * Folds the definitions a platform's definitions files share with experiments into a layer:
+ * metrics and data sources field by field, segments and segment data sources by name.
+ */
+export function mergeSharedDefinitions(
+  layer: SpecLayer,
+  file: Pick<ConfigFile, 'metrics' | 'dataSources' | 'segments' | 'segmentDataSources'>,
+): void {
   mergeDefinitions(layer.metrics, file.metrics);
   mergeDefinitions(layer.dataSources, file.dataSources);
   for (const [name, entry] of file.segments) layer.segments.set(name, entry);
   for (const [name, entry] of file.segmentDataSources) layer.segmentDataSources.set(name, entry);
-  for (const [name, entry] of file.parameters) layer.parameters.set(name, entry);
 }

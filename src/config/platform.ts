@@ -1,6 +1,6 @@
 import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
-import type { ConfigFile } from './parse.js';
+import type { ConfigFile } from './config-file.js';
 
 /**
  * Experiment config files do not say their platform (jetstream looks it up in Experimenter).
@@ -11,22 +11,75 @@ import type { ConfigFile } from './parse.js';
  *    not define itself;
  * 2. if several remain, the one whose name (or telemetry dataset) the file's SQL or the
  *    experiment slug mentions (`android` counts for fenix, `ios` for firefox_ios), when exactly one does;
- * 3. otherwise the result is ambiguous (or none fits) and the caller must ask for a platform.
+ * 3. otherwise the result is ambiguous (or none fits): see choosePlatform for what then.
  */
 export type PlatformInference =
   | { platform: string; candidates: string[] }
   | { platform: null; candidates: string[] };
 
-/** Dataset spellings that give a platform away in SQL. */
+/**
+ * A name as a whole token of SQL or of a slug with `-` turned into `_`: `_` separates words here
+ * (`\b` would not, since `_` is a word character, so `fenix_onboarding` would never match).
+ */
+function token(...names: string[]): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9])(?:${names.join('|')})(?![A-Za-z0-9])`);
+}
+
+/** Dataset spellings that give a platform away in SQL or in the experiment's slug. */
 const PLATFORM_MARKERS: Record<string, RegExp> = {
-  firefox_desktop: /\bfirefox_desktop\b|\btelemetry\.|\bmoz-fx-data-shared-prod\.telemetry/,
-  fenix: /\bfenix\b|\bfirefox_android\b|(^|_)android(_|$)|\borg_mozilla_fir(efox|efox_beta|efox_nightly)\b/m,
-  firefox_ios: /\bfirefox_ios\b|(^|_)ios(_|$)|\borg_mozilla_ios_firefox/m,
-  focus_android: /\bfocus_android\b|\borg_mozilla_focus/,
-  focus_ios: /\bfocus_ios\b|\borg_mozilla_ios_focus/,
-  klar_android: /\bklar_android\b|\borg_mozilla_klar/,
-  klar_ios: /\bklar_ios\b|\borg_mozilla_ios_klar/,
+  firefox_desktop: new RegExp(
+    `${token('firefox_desktop').source}|\\btelemetry\\.|moz-fx-data-shared-prod\\.telemetry`,
+  ),
+  fenix: token(
+    'fenix',
+    'firefox_android',
+    'android',
+    'org_mozilla_firefox',
+    'org_mozilla_firefox_beta',
+    'org_mozilla_fenix',
+  ),
+  firefox_ios: token('firefox_ios', 'ios', 'org_mozilla_ios_firefox'),
+  focus_android: token('focus_android', 'org_mozilla_focus'),
+  focus_ios: token('focus_ios', 'org_mozilla_ios_focus'),
+  klar_android: token('klar_android', 'org_mozilla_klar'),
+  klar_ios: token('klar_ios', 'org_mozilla_ios_klar'),
 };
+
+/** jetstream validates a config whose experiment it cannot find as a desktop experiment. */
+export const DEFAULT_PLATFORM = 'firefox_desktop';
+
+export interface PlatformChoice {
+  platform: string;
+  /** How it was chosen: given, the experiment's record, inferred from the file, or the default. */
+  source: 'option' | 'experiment' | 'inferred' | 'default';
+  /** One line for the user when the choice is a guess, else null. */
+  note: string | null;
+}
+
+/**
+ * The platform to check an experiment config for: `--platform`; else the experiment's own
+ * record; else the one platform that defines everything the file references (see inferPlatform);
+ * else jetstream's default, said in a note.
+ */
+export function choosePlatform(
+  collection: ConfigCollection,
+  file: ConfigFile,
+  options: { platform?: string | null; experiment?: Experiment | null },
+): PlatformChoice {
+  if (options.platform) return { platform: options.platform, source: 'option', note: null };
+  if (options.experiment) return { platform: options.experiment.appName, source: 'experiment', note: null };
+  const inferred = inferPlatform(collection, file);
+  if (inferred.platform) return { platform: inferred.platform, source: 'inferred', note: null };
+  const why =
+    inferred.candidates.length > 1
+      ? `${inferred.candidates.length} platforms define what it references`
+      : 'no platform defines everything it references';
+  return {
+    platform: DEFAULT_PLATFORM,
+    source: 'default',
+    note: `experiment '${file.slug}' is not in the experiments source and ${why}; checked as ${DEFAULT_PLATFORM}, jetstream's default (pass --platform to choose)`,
+  };
+}
 
 export function inferPlatform(collection: ConfigCollection, file: ConfigFile): PlatformInference {
   const refs = references(file);

@@ -69,9 +69,15 @@ class Scanner {
     }
   }
 
+  /**
+   * Records the path and every prefix not seen before: `[metrics.m.statistics.s]` is where
+   * table `metrics.m` starts when it has no header of its own.
+   */
   private record(path: KeyPath): void {
-    const id = path.join(SEP);
-    if (!this.lines.has(id)) this.lines.set(id, this.line);
+    for (let n = 1; n <= path.length; n++) {
+      const id = path.slice(0, n).join(SEP);
+      if (!this.lines.has(id)) this.lines.set(id, this.line);
+    }
   }
 
   /** A dotted key, up to (not including) `end`. */

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
+import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
-import { parseConfigFile } from './collection.js';
-import { inferPlatform, placeholderExperiment } from './platform.js';
+import { parseConfigFile } from './parse.js';
+import { choosePlatform, placeholderExperiment } from './platform.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
-import { resolveAnalysisSpec } from './resolve.js';
+import { type ResolvedSpec, resolveAnalysisSpec } from './resolve.js';
 
 export interface ValidationResult {
   file: string;
@@ -11,64 +12,66 @@ export interface ValidationResult {
   platform: string | null;
   errors: ConfigProblem[];
   warnings: ConfigProblem[];
+  /** What the user should know about how the file was checked (a guessed platform). */
+  notes: string[];
+  /** The resolved spec of a valid experiment config, for checks that need it (its SQL). */
+  resolved: ResolvedSpec | null;
 }
 
 export interface ValidateOptions {
-  /** Platform of experiment configs; inferred when absent (see inferPlatform). */
+  /** Platform of experiment configs; see choosePlatform when absent. */
   platform?: string;
+  /** The experiment's record from the experiments source, when it has one. */
+  experiment?: Experiment | null;
   lenient?: boolean;
 }
 
 /**
  * Checks config files against a collection, as `contrail validate` does. An experiment
- * config is resolved in full for its platform, in place of the repo's own copy, with a
- * placeholder experiment built from the file (see placeholderExperiment). Defaults,
- * definitions, outcome and functions files are parsed and checked on their own (their
- * unknown keys are errors unless lenient).
+ * config is resolved in full, in place of the repo's own copy, for the experiment's record
+ * when the experiments source has it, else for a placeholder experiment built from the file
+ * (see placeholderExperiment). Defaults, definitions, outcome and functions files are parsed
+ * and checked on their own (their unknown keys are errors unless lenient).
  */
 export function validateConfigFile(
   collection: ConfigCollection,
   path: string,
   options: ValidateOptions = {},
 ): ValidationResult {
-  const noFile = (message: string): ValidationResult => ({
+  const result = (fields: Partial<ValidationResult>): ValidationResult => ({
     file: path,
     platform: null,
-    errors: [{ file: path, line: null, keyPath: '', message }],
+    errors: [],
     warnings: [],
+    notes: [],
+    resolved: null,
+    ...fields,
   });
+  const noFile = (message: string) => result({ errors: [{ file: path, line: null, keyPath: '', message }] });
   if (!existsSync(path)) return noFile('file not found');
   if (!path.endsWith('.toml')) return noFile('not a config file: expected a .toml file');
   const file = parseConfigFile(path);
   if (file.kind !== 'experiment') {
-    return {
-      file: path,
+    return result({
       platform: file.platform,
       errors: [...file.errors, ...(options.lenient ? [] : file.unknownKeys)],
-      warnings: options.lenient ? file.unknownKeys : [],
-    };
+      warnings: [...(options.lenient ? file.unknownKeys : []), ...file.ignoredKeys],
+    });
   }
-  if (file.errors.length > 0) return { file: path, platform: null, errors: file.errors, warnings: [] };
-  let platform = options.platform ?? null;
-  if (platform === null) {
-    const inferred = inferPlatform(collection, file);
-    if (inferred.platform === null) {
-      const why =
-        inferred.candidates.length > 0
-          ? `cannot tell the platform: ${inferred.candidates.join(', ')} all define what the file references; pass --platform`
-          : `no platform (${collection.platforms().join(', ')}) defines every metric, data source, segment and outcome the file references; pass --platform to see what is missing`;
-      return noFile(why);
-    }
-    platform = inferred.platform;
-  }
+  if (file.errors.length > 0) return result({ errors: file.errors });
+  const choice = choosePlatform(collection, file, options);
+  const experiment = options.experiment
+    ? { ...options.experiment, appName: choice.platform }
+    : placeholderExperiment(file, choice.platform);
+  const notes = choice.note ? [choice.note] : [];
   try {
-    const { warnings } = resolveAnalysisSpec(collection, placeholderExperiment(file, platform), {
+    const resolved = resolveAnalysisSpec(collection, experiment, {
       configFile: path,
       lenient: options.lenient ?? false,
     });
-    return { file: path, platform, errors: [], warnings };
+    return result({ platform: choice.platform, warnings: resolved.warnings, notes, resolved });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return { file: path, platform, errors: error.problems, warnings: [] };
+    return result({ platform: choice.platform, errors: error.problems, notes });
   }
 }

@@ -1,95 +1,85 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { ANALYSED_PLATFORMS } from '../config/names.js';
 import { ContrailError } from '../errors.js';
-import { Experiment, type ExperimentStatus, IsoDate } from './experiment.js';
+import type { Experiment, IsoDate } from './experiment.js';
+import { ExperimenterV8Record, recordProblems, recordSlug, toExperiment } from './v8.js';
+
+export { experimentStatus } from './v8.js';
 
 /**
- * Where experiments come from. The local experiments file is the only source for now; the
- * Experimenter API client comes later behind the same interface.
+ * Experiments as the daily analysis, backfills and reruns see them: launched ones only (live
+ * or complete). A draft never comes out of `list()` or `get()`, whatever the backend holds.
  */
-export interface ExperimentSource {
+export interface LaunchedExperiments {
+  list(): Promise<Experiment[]>;
+  get(slug: string): Promise<Experiment | null>;
+}
+
+/** Launched and draft experiments: what preview and validate may read, and nothing else. */
+export interface PreviewExperiments {
+  readonly includesDrafts: true;
   list(): Promise<Experiment[]>;
   get(slug: string): Promise<Experiment | null>;
 }
 
 /**
- * One experiment as Experimenter's v8 API serves it (camelCase). Only the fields contrail reads
- * are checked; everything else Experimenter sends (bucketConfig, targeting, localizations, …)
- * passes through unread, so a real v8 dump loads unchanged.
+ * Where experiments come from: Experimenter's v8 API (`experimenter.ts`) or a local file in its
+ * shape. Drafts are reachable only through `forPreview()`, so code handed a source for the
+ * daily analysis cannot pick one up by accident, and a preview view (no `forPreview`) cannot be
+ * handed to code that expects the daily analysis's source.
  */
-const V8Experiment = z.object({
-  slug: z.string().min(1),
-  appName: z.string().min(1),
-  appId: z.string().nullish(),
-  channel: z.string().nullish(),
-  branches: z
-    .array(z.object({ slug: z.string().min(1), ratio: z.number().nonnegative().default(1) }))
-    .min(1, 'an experiment needs at least one branch'),
-  referenceBranch: z.string().nullish(),
-  startDate: IsoDate.nullish(),
-  endDate: IsoDate.nullish(),
-  enrollmentEndDate: IsoDate.nullish(),
-  proposedEnrollment: z.number().int().nonnegative().nullish(),
-  proposedDuration: z.number().int().nonnegative().nullish(),
-  isRollout: z.boolean().nullish(),
-  isEnrollmentPaused: z.boolean().nullish(),
-  isHighPopulation: z.boolean().nullish(),
-  // v8 lists outcomes as {slug, priority}; older dumps list bare slugs.
-  outcomes: z.array(z.union([z.string().min(1), z.object({ slug: z.string().min(1) })])).nullish(),
-  segments: z.array(z.string().min(1)).nullish(),
-  featureIds: z.array(z.string()).nullish(),
-  // Not part of the v8 experiment JSON, but Experimenter's draft endpoints (and hand-written
-  // files) carry it. `publishStatus` is not read: a launched experiment is in review too
-  // while an end is requested, so it says nothing about being a draft.
-  status: z.string().nullish(),
-});
-type V8Experiment = z.infer<typeof V8Experiment>;
+export interface ExperimentSource extends LaunchedExperiments {
+  forPreview(): PreviewExperiments;
+}
 
-const DRAFT_STATUSES = new Set(['draft', 'preview']);
+/** What a backend returns: the experiments it could read, and the records it could not. */
+export interface LoadedExperiments {
+  experiments: Experiment[];
+  /** Invalid records by slug: asking for one of them by slug raises its error. */
+  invalid: Map<string, Error>;
+}
 
-function isoDay(now: Date): IsoDate {
-  return now.toISOString().slice(0, 10);
+const launchedOnly = (experiments: Experiment[]) => experiments.filter((e) => e.status !== 'draft');
+
+function find(loaded: LoadedExperiments, slug: string): Experiment | null {
+  const invalid = loaded.invalid.get(slug);
+  if (invalid) throw invalid;
+  return loaded.experiments.find((e) => e.slug === slug) ?? null;
 }
 
 /**
- * Status as jetstream's ExperimentV8 derives it: Live without an end date or with one not yet
- * passed, else Complete. A draft is what the record says is one: a `status` of Draft/Preview,
- * or no start date (Experimenter sets it at launch, so such a record has not launched).
+ * An ExperimentSource over two loaders: `launched` (a backend's launched experiments; a record
+ * that turns out to be a draft is dropped here) and `drafts` (read only for the preview view).
  */
-export function experimentStatus(
-  record: Pick<V8Experiment, 'status' | 'startDate' | 'endDate'>,
-  now: Date,
-): ExperimentStatus {
-  const status = record.status?.toLowerCase() ?? null;
-  if ((status !== null && DRAFT_STATUSES.has(status)) || !record.startDate) return 'draft';
-  const end = record.endDate ?? null;
-  return end === null || end >= isoDay(now) ? 'live' : 'complete';
-}
-
-function toExperiment(record: V8Experiment, now: Date): Experiment {
-  return Experiment.parse({
-    slug: record.slug,
-    appName: record.appName,
-    appId: record.appId ?? null,
-    channel: record.channel ?? null,
-    status: experimentStatus(record, now),
-    branches: record.branches,
-    referenceBranch: record.referenceBranch ?? null,
-    startDate: record.startDate ?? null,
-    endDate: record.endDate ?? null,
-    enrollmentEndDate: record.enrollmentEndDate ?? null,
-    proposedEnrollment: record.proposedEnrollment ?? null,
-    proposedDuration: record.proposedDuration ?? null,
-    isRollout: record.isRollout ?? false,
-    isEnrollmentPaused: record.isEnrollmentPaused ?? false,
-    isHighPopulation: record.isHighPopulation ?? false,
-    outcomes: (record.outcomes ?? []).map((o) => (typeof o === 'string' ? o : o.slug)),
-    segments: record.segments ?? [],
-    featureIds: record.featureIds ?? [],
-  });
+export function experimentSource(loaders: {
+  launched: () => Promise<LoadedExperiments>;
+  drafts: () => Promise<LoadedExperiments>;
+}): ExperimentSource {
+  const launched = async (): Promise<LoadedExperiments> => {
+    const loaded = await loaders.launched();
+    return { experiments: launchedOnly(loaded.experiments), invalid: loaded.invalid };
+  };
+  const withDrafts = async (): Promise<LoadedExperiments> => {
+    const [a, b] = await Promise.all([loaders.launched(), loaders.drafts()]);
+    // A slug in both (a draft endpoint lagging a launch): the launched record wins.
+    const seen = new Set(a.experiments.map((e) => e.slug));
+    return {
+      experiments: [...a.experiments, ...b.experiments.filter((e) => !seen.has(e.slug))],
+      invalid: new Map([...b.invalid, ...a.invalid]),
+    };
+  };
+  const preview: PreviewExperiments = {
+    includesDrafts: true,
+    list: async () => (await withDrafts()).experiments,
+    get: async (slug) => find(await withDrafts(), slug),
+  };
+  return {
+    list: async () => (await launched()).experiments,
+    get: async (slug) => find(await launched(), slug),
+    forPreview: () => preview,
+  };
 }
 
 export class ExperimentsFileError extends ContrailError {
@@ -100,16 +90,6 @@ export class ExperimentsFileError extends ContrailError {
     super(`${file}: ${message}`, { permanent: true, details: { file } });
     this.name = 'ExperimentsFileError';
   }
-}
-
-function describeIssue(file: string, records: unknown[], index: number, issue: z.core.$ZodIssue): string {
-  const record = records[index];
-  const slug =
-    record !== null && typeof record === 'object' && typeof (record as { slug?: unknown }).slug === 'string'
-      ? ` (${(record as { slug: string }).slug})`
-      : '';
-  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)';
-  return `${file}: experiment [${index}]${slug}, field ${field}: ${issue.message}`;
 }
 
 /** Parses an experiments file's text; every invalid field of every record is reported at once. */
@@ -127,9 +107,12 @@ export function parseExperimentsFile(file: string, text: string, now: Date): Exp
   const experiments: Experiment[] = [];
   const seen = new Map<string, number>();
   data.forEach((record, index) => {
-    const parsed = V8Experiment.safeParse(record);
+    const parsed = ExperimenterV8Record.safeParse(record);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(describeIssue(file, data, index, issue));
+      const slug = recordSlug(record);
+      for (const problem of recordProblems(parsed.error)) {
+        problems.push(`${file}: experiment [${index}]${slug ? ` (${slug})` : ''}, ${problem}`);
+      }
       return;
     }
     const earlier = seen.get(parsed.data.slug);
@@ -153,24 +136,23 @@ export function parseExperimentsFile(file: string, text: string, now: Date): Exp
 /**
  * Experiments from a local JSON file in Experimenter's v8 shape. Read on every call (the file is
  * small and may be edited while a worker runs); status is derived against `now()` at read time.
+ * Drafts in the file (a Draft status or no start date) are seen only through `forPreview()`.
  */
 export function localExperimentSource(path: string, options: { now?: () => Date } = {}): ExperimentSource {
   const now = options.now ?? (() => new Date());
-  const load = async (): Promise<Experiment[]> => {
+  const load = async (): Promise<LoadedExperiments> => {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
       throw new ExperimentsFileError(path, `cannot read experiments file: ${(error as Error).message}`);
     }
-    return parseExperimentsFile(path, text, now());
+    return { experiments: parseExperimentsFile(path, text, now()), invalid: new Map() };
   };
-  return {
-    list: load,
-    async get(slug) {
-      return (await load()).find((e) => e.slug === slug) ?? null;
-    },
-  };
+  return experimentSource({
+    launched: load,
+    drafts: async () => ({ experiments: [], invalid: new Map() }),
+  });
 }
 
 /** contrail's package root (two levels above this module, in src/ and in a build alike). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ContrailError } from '../errors.js';
 
 /**
  * Where JSON exports (statistics, metadata, errors) go: a local directory or a Google Cloud
@@ -12,11 +13,19 @@ export interface ExportTarget {
   write(path: string, text: string): Promise<string>;
 }
 
+/** An export location contrail cannot write to as given (a malformed `gs://` address). */
+export class InvalidExportTargetError extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'InvalidExportTargetError';
+  }
+}
+
 /** Parses `CONTRAIL_EXPORT_DIR`: `gs://bucket[/prefix]` or a directory. */
 export function exportTarget(location: string): ExportTarget {
   const gcs = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(?:\/(.*))?$/.exec(location);
   if (location.startsWith('gs://') && !gcs) {
-    throw new Error(
+    throw new InvalidExportTargetError(
       `export location ${location}: expected gs://<bucket>[/<prefix>] with a valid bucket name`,
     );
   }

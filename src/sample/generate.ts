@@ -1,14 +1,18 @@
 import { z } from 'zod';
+import { addDays } from '../dates.js';
+import { ContrailError } from '../errors.js';
 import { IsoDate } from '../experiments/experiment.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
-import {
-  addDays,
-  DEMO_DATA,
-  defaultSampleExperiments,
-  SAMPLE_METRICS,
-  SampleExperiment,
-} from './population.js';
+import { DEMO_DATA, defaultSampleExperiments, SAMPLE_METRICS, SampleExperiment } from './population.js';
 import { geometricCount, normal, uniform } from './random-sql.js';
+
+/** The warehouse cannot hold the synthetic sample (not DuckDB, or no `mozdata` catalog attached). */
+export class SampleWarehouseError extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'SampleWarehouseError';
+  }
+}
 
 export const SampleOptions = z.object({
   clients: z.number().int().positive().max(100_000_000),
@@ -311,12 +315,12 @@ export async function generateSample(
   const { clients, days, startDate, seed } = parsed.data;
   const experiments = parsed.data.experiments ?? defaultSampleExperiments();
   if (warehouse.dialect !== 'duckdb')
-    throw new Error('generateSample writes DuckDB SQL; use the embedded warehouse');
+    throw new SampleWarehouseError('generateSample writes DuckDB SQL; use the embedded warehouse');
   const catalogs = await warehouse.query<{ n: number }>(
     "SELECT count(*) AS n FROM duckdb_databases() WHERE database_name = 'mozdata'",
   );
   if (catalogs[0]?.n !== 1) {
-    throw new Error(
+    throw new SampleWarehouseError(
       "the warehouse has no 'mozdata' catalog: open it with attach: { mozdata: <file or ':memory:'> }",
     );
   }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { addDays } from '../dates.js';
 import { IsoDate } from '../experiments/experiment.js';
+import { parseExperimentsFile } from '../experiments/source.js';
 
 /**
  * Who is in the synthetic population and what each branch does to them. The experiments come
@@ -42,23 +44,11 @@ export const SampleExperiment = z.object({
 export type SampleExperiment = z.infer<typeof SampleExperiment>;
 export type SampleExperimentInput = z.input<typeof SampleExperiment>;
 
-/** The subset of Experimenter's v8 JSON the generator reads. */
-const ExperimenterV8 = z.object({
-  slug: z.string(),
-  appName: z.string(),
-  isRollout: z.boolean(),
-  featureIds: z.array(z.string()),
-  branches: z.array(z.object({ slug: z.string(), ratio: z.number() })),
-  startDate: IsoDate.nullable(),
-  enrollmentEndDate: IsoDate.nullable(),
-  proposedEnrollment: z.number().int().nonnegative(),
-});
+const EXPERIMENTS_FILE = new URL('./experiments.json', import.meta.url);
 
 /** Experiments in Experimenter's v8 JSON shape: the demo first, then four small ones. */
 export function sampleExperimentsJson(): unknown[] {
-  return z
-    .array(z.unknown())
-    .parse(JSON.parse(readFileSync(new URL('./experiments.json', import.meta.url), 'utf8')));
+  return z.array(z.unknown()).parse(JSON.parse(readFileSync(EXPERIMENTS_FILE, 'utf8')));
 }
 
 export const DEMO_SLUG = 'contrail-demo-sidebar';
@@ -102,21 +92,22 @@ const POPULATION: Record<string, Pick<SampleExperimentInput, 'share' | 'exposeFr
  */
 export function defaultSampleExperiments(): SampleExperiment[] {
   const experiments: SampleExperiment[] = [];
-  for (const raw of sampleExperimentsJson()) {
-    const v8 = ExperimenterV8.parse(raw);
-    const population = POPULATION[v8.slug];
-    if (v8.startDate === null || v8.appName !== 'firefox_desktop' || !population) continue;
+  const file = fileURLToPath(EXPERIMENTS_FILE);
+  // Read with the one v8 schema; status does not matter here (a start date is what enrolls).
+  for (const e of parseExperimentsFile(file, readFileSync(file, 'utf8'), new Date())) {
+    const population = POPULATION[e.slug];
+    if (e.startDate === null || e.appName !== 'firefox_desktop' || !population) continue;
     const enrollmentDays =
-      v8.enrollmentEndDate === null
-        ? Math.max(1, v8.proposedEnrollment)
-        : Math.round((Date.parse(v8.enrollmentEndDate) - Date.parse(v8.startDate)) / 86_400_000) + 1;
+      e.enrollmentEndDate === null
+        ? Math.max(1, e.proposedEnrollment ?? 1)
+        : Math.round((Date.parse(e.enrollmentEndDate) - Date.parse(e.startDate)) / 86_400_000) + 1;
     experiments.push(
       SampleExperiment.parse({
-        slug: v8.slug,
-        featureId: v8.featureIds[0] ?? 'none',
-        isRollout: v8.isRollout,
-        branches: v8.branches,
-        enrollmentStart: v8.startDate,
+        slug: e.slug,
+        featureId: e.featureIds[0] ?? 'none',
+        isRollout: e.isRollout,
+        branches: e.branches,
+        enrollmentStart: e.startDate,
         enrollmentDays,
         ...population,
       }),

@@ -1,5 +1,5 @@
 import type { IsoDate } from '../experiments/experiment.js';
-import type { Dialect, TableRef } from '../warehouse/warehouse.js';
+import type { Dialect, TableRef } from '../warehouse/table-ref.js';
 
 /**
  * Everything that differs between warehouses' SQL, and nothing else. Query templates in

@@ -1,6 +1,7 @@
+import { isDefinitionName } from '../config/names.js';
 import type { AnalysisBasis, AnalysisPeriod } from '../config/spec.js';
-import { PERIOD_VIEW_SUFFIX } from '../config/spec.js';
-import { assertTableName, normalizeSlug } from '../warehouse/identifiers.js';
+import { ANALYSIS_BASES, ANALYSIS_PERIODS, PERIOD_VIEW_SUFFIX } from '../config/spec.js';
+import { assertTableName, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 
 /**
  * Names of the tables and views contrail writes, exactly as jetstream forms them
@@ -76,10 +77,39 @@ export function statisticInputsTableName(
 
 /** Column name contrail gives a metric or segment (config names are validated, never quoted around). */
 export function columnName(name: string, what: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name)) {
-    throw new Error(
-      `invalid ${what} name ${JSON.stringify(name)}: use letters, digits and underscores, starting with a letter or underscore`,
+  if (!isDefinitionName(name)) {
+    throw new InvalidIdentifierError(
+      `${what} name`,
+      name,
+      'use letters, digits and underscores, starting with a letter or underscore',
     );
   }
   return name;
+}
+
+const PERIODS = `(${ANALYSIS_PERIODS.join('|')})`;
+const SUFFIXES = `(${Object.values(PERIOD_VIEW_SUFFIX).join('|')})`;
+const BASES = `(${ANALYSIS_BASES.join('|')})`;
+
+/**
+ * Whether a table or view of a dataset is one contrail writes for experiment `slug`
+ * (normalized), given every experiment's normalized slug: a longer slug sharing this one as a
+ * prefix ("foo" and "foo_bar") claims its own tables.
+ */
+export function belongsToExperiment(name: string, slug: string, allSlugs: readonly string[]): boolean {
+  const patterns = (s: string) => {
+    const e = s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return [
+      new RegExp(`^enrollments_${e}$`),
+      new RegExp(`^${e}_${BASES}_(.+_${PERIODS}_\\d+|${SUFFIXES})$`),
+      new RegExp(`^statistics_${e}_(${PERIODS}_\\d+|${SUFFIXES})$`),
+      new RegExp(`^metrics_${e}_.+_${PERIODS}_\\d+$`),
+      new RegExp(`^statistic_inputs_${e}_${BASES}_.+_${PERIODS}_\\d+$`),
+    ];
+  };
+  if (!patterns(slug).some((p) => p.test(name))) return false;
+  return !allSlugs.some(
+    (other) =>
+      other.length > slug.length && other.startsWith(`${slug}_`) && patterns(other).some((p) => p.test(name)),
+  );
 }

@@ -17,8 +17,6 @@ export interface AnalysisWindow {
   endOffset: number;
 }
 
-export { addDays, daysBetween };
-
 /** jetstream's `dates_enrollment`: the enrollment period plus the day enrollment started on. */
 export function datesEnrollment(spec: AnalysisSpec): number {
   return spec.enrollmentPeriod + 1;
@@ -42,6 +40,14 @@ function completeWindows(lastEnrollment: IsoDate, date: IsoDate, length: number)
   return Math.floor((daysBetween(lastEnrollment, date) + 1) / length);
 }
 
+/** A window of an experiment that has not started (no start date) was asked for. */
+export class NoStartDateError extends ContrailError {
+  constructor(slug: string) {
+    super(`experiment ${slug} has no start date`, { permanent: true, details: { slug } });
+    this.name = 'NoStartDateError';
+  }
+}
+
 export class EnrollmentLongerThanAnalysisError extends ContrailError {
   constructor(slug: string, days: number) {
     super(
@@ -53,10 +59,18 @@ export class EnrollmentLongerThanAnalysisError extends ContrailError {
   }
 }
 
+/** Days of the overall window: from the last enrollment day to the end date. */
+function overallLength(spec: AnalysisSpec, start: IsoDate, end: IsoDate): number {
+  return daysBetween(start, end) - datesEnrollment(spec) + 1;
+}
+
+const windowKey = (w: AnalysisWindow) => `${w.period}:${w.windowIndex}`;
+
 /**
  * The windows whose data completes on `date`, one per period at most: for day/week/days28 only
  * the newest window, and only on the day it completes; the pre-enrollment periods once, on
- * start + dates_enrollment; overall once, on the end date of a complete experiment.
+ * start + dates_enrollment; overall once, on the end date of a complete experiment (an
+ * experiment too short for one fails here). Those due by `date` and not by the day before.
  */
 export function windowsDueOn(
   spec: AnalysisSpec,
@@ -64,45 +78,62 @@ export function windowsDueOn(
   periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
 ): AnalysisWindow[] {
   const start = startDate(spec);
+  const end = spec.experiment.endDate;
+  if (
+    periods.includes('overall') &&
+    start !== null &&
+    end === date &&
+    spec.experiment.status === 'complete'
+  ) {
+    const length = overallLength(spec, start, end);
+    if (length < 1) throw new EnrollmentLongerThanAnalysisError(spec.experiment.slug, length);
+  }
+  const before = new Set(windowsThrough(spec, addDays(date, -1), periods).map(windowKey));
+  return windowsThrough(spec, date, periods).filter((w) => !before.has(windowKey(w)));
+}
+
+/**
+ * Every window due on some date up to and including `date`, oldest first per period: the
+ * windows whose tables an analysis through `date` may have written. Unlike `windowsDueOn` it
+ * never fails: an overall window that cannot exist is simply absent.
+ */
+export function windowsThrough(
+  spec: AnalysisSpec,
+  date: IsoDate,
+  periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
+): AnalysisWindow[] {
+  const start = startDate(spec);
   const lastEnrollment = lastEnrollmentDate(spec);
   if (start === null || lastEnrollment === null) return [];
-  const due: AnalysisWindow[] = [];
+  const windows: AnalysisWindow[] = [];
   for (const period of periods) {
     switch (period) {
       case 'day':
       case 'week':
       case 'days28': {
         const length = TIME_SERIES_LENGTH[period];
-        const today = completeWindows(lastEnrollment, date, length);
-        const yesterday = completeWindows(lastEnrollment, addDays(date, -1), length);
-        if (today > 0 && today !== yesterday) {
-          due.push({
-            period,
-            windowIndex: today,
-            startOffset: (today - 1) * length,
-            endOffset: today * length - 1,
-          });
+        for (let n = 1; n <= completeWindows(lastEnrollment, date, length); n++) {
+          windows.push({ period, windowIndex: n, startOffset: (n - 1) * length, endOffset: n * length - 1 });
         }
         break;
       }
       case 'preenrollment_week':
       case 'preenrollment_days28': {
-        if (addDays(start, datesEnrollment(spec)) !== date) break;
+        if (addDays(start, datesEnrollment(spec)) > date) break;
         const length = period === 'preenrollment_week' ? 7 : 28;
-        due.push({ period, windowIndex: 1, startOffset: -length, endOffset: -1 });
+        windows.push({ period, windowIndex: 1, startOffset: -length, endOffset: -1 });
         break;
       }
       case 'overall': {
         const end = spec.experiment.endDate;
-        if (end === null || end !== date || spec.experiment.status !== 'complete') break;
-        const length = daysBetween(start, end) - datesEnrollment(spec) + 1;
-        if (length < 1) throw new EnrollmentLongerThanAnalysisError(spec.experiment.slug, length);
-        due.push({ period, windowIndex: 1, startOffset: 0, endOffset: length - 1 });
+        if (end === null || end > date || spec.experiment.status !== 'complete') break;
+        const length = overallLength(spec, start, end);
+        if (length >= 1) windows.push({ period, windowIndex: 1, startOffset: 0, endOffset: length - 1 });
         break;
       }
     }
   }
-  return due;
+  return windows;
 }
 
 /**
@@ -132,7 +163,7 @@ export function dataDateRange(
   const start = startDate(spec);
   const lastEnrollment = lastEnrollmentDate(spec);
   if (start === null || lastEnrollment === null) {
-    throw new Error(`experiment ${spec.experiment.slug} has no start date`);
+    throw new NoStartDateError(spec.experiment.slug);
   }
   return { first: addDays(start, window.startOffset), last: addDays(lastEnrollment, window.endOffset) };
 }

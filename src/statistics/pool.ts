@@ -1,20 +1,28 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { computeStatistic } from './index.js';
-import type { StatisticTask } from './worker.js';
+import { type Outcome, resultOf } from '../errors.js';
+import { chunkCount, type DirichletDraw } from './dirichlet.js';
+import type { StatisticOutputRows, StatisticStart } from './index.js';
+import type { ChunksTask, FinishTask, StatisticTask } from './worker.js';
 
 export type { StatisticTask } from './worker.js';
 
 /**
  * Statistics computed on worker threads. The bootstrap is CPU-bound: on the caller's thread it
  * would stall everything else the process does (a Temporal worker's heartbeats and workflow
- * tasks), and one thread leaves the other cores idle. Results are the same as
- * `computeStatistic` on the calling thread: each task carries its own seed.
+ * tasks), and one thread leaves the other cores idle. A bootstrap statistic is started on one
+ * thread, its replicates are drawn in chunk ranges spread over all threads, and it is
+ * summarized on one thread; a single large bootstrap thus uses every core. Results are the
+ * same as `computeStatistic` on the calling thread, bit for bit, for any number of threads:
+ * each task carries its own seed and each chunk of replicates its own jumped stream. A step's
+ * error comes back as data and is rebuilt here under its own name and permanence.
  */
 export class StatisticsPool {
   private readonly pool: Piscina;
+  readonly threads: number;
 
   constructor(threads = Math.max(1, availableParallelism())) {
+    this.threads = threads;
     this.pool = new Piscina({
       // From source the worker is TypeScript, loaded through the same --import hooks as the parent.
       filename: new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href,
@@ -24,11 +32,58 @@ export class StatisticsPool {
     });
   }
 
-  /** Runs every task, in parallel across threads; results in task order. */
-  async computeAll(tasks: StatisticTask[]): Promise<ReturnType<typeof computeStatistic>[]> {
-    return await Promise.all(
-      tasks.map((task) => this.pool.run(task) as Promise<ReturnType<typeof computeStatistic>>),
-    );
+  /**
+   * Runs every task, in parallel across threads; results in task order. A few statistics are in
+   * flight at a time (two per thread): enough to keep every thread busy, while the planned
+   * draws of the others are not all held at once, and a statistic's chunks do not queue behind
+   * the first steps of hundreds of others.
+   */
+  async computeAll(tasks: StatisticTask[]): Promise<StatisticOutputRows[]> {
+    const results: StatisticOutputRows[] = new Array(tasks.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await this.compute(tasks[i] as StatisticTask);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(tasks.length, 2 * this.threads) }, lane));
+    return results;
+  }
+
+  async compute(task: StatisticTask): Promise<StatisticOutputRows> {
+    const start = await this.run<StatisticStart>(task, 'start');
+    if (start.kind === 'done') return start.output;
+    const replicates = await Promise.all(start.draws.map((d) => (d === null ? null : this.replicates(d))));
+    const finish: FinishTask = { pending: start.pending, replicates };
+    return await this.run<StatisticOutputRows>(finish, 'finish');
+  }
+
+  /** The replicates of one draw, its chunks split into one contiguous range per thread. */
+  private async replicates(draw: DirichletDraw): Promise<Float64Array> {
+    const chunks = chunkCount(draw.numSamples);
+    const parts = Math.min(chunks, this.threads);
+    const ranges: ChunksTask[] = [];
+    for (let j = 0; j < parts; j++) {
+      ranges.push({
+        draw,
+        first: Math.floor((j * chunks) / parts),
+        last: Math.floor(((j + 1) * chunks) / parts),
+      });
+    }
+    const pieces = await Promise.all(ranges.map((r) => this.run<Float64Array>(r, 'chunks')));
+    const out = new Float64Array(draw.numSamples);
+    let offset = 0;
+    for (const piece of pieces) {
+      out.set(piece, offset);
+      offset += piece.length;
+    }
+    return out;
+  }
+
+  /** One step on a thread; an error it threw is rebuilt on this side. */
+  private async run<T>(task: unknown, name: 'start' | 'chunks' | 'finish'): Promise<T> {
+    return resultOf((await this.pool.run(task, { name })) as Outcome<T>);
   }
 
   async close(): Promise<void> {

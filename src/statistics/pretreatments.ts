@@ -151,6 +151,11 @@ function isPreTreatmentName(name: string): name is PreTreatmentName {
   return Object.hasOwn(defs, name);
 }
 
+/** The parameter schema of a pre-treatment, or null for an unknown name (config validation uses it). */
+export function preTreatmentParams(name: string): z.ZodObject | null {
+  return isPreTreatmentName(name) ? defs[name].params : null;
+}
+
 /** Resolves a configured pre-treatment (validating its arguments) to a function. */
 export function resolvePreTreatment(spec: PreTreatmentSpec): Apply {
   if (!isPreTreatmentName(spec.name)) {

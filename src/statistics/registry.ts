@@ -14,14 +14,18 @@ import type { StatisticInput } from './inputs.js';
 import { linearModel, linearModelMeanParams, perClientDauImpactParams } from './linear-model.js';
 import { parseParams, StatisticConfigError } from './params.js';
 import {
+  type BootstrapPlan,
+  type BootstrapState,
   binomial,
   binomialParams,
-  bootstrapMean,
   bootstrapMeanParams,
   deciles,
   decilesParams,
-  populationRatio,
+  planBootstrapMean,
+  planPopulationRatio,
   populationRatioParams,
+  summarizeBootstrapMean,
+  summarizePopulationRatio,
 } from './sampled.js';
 
 /** Which bins the warehouse must build for a statistic. */
@@ -30,13 +34,37 @@ export type RequiredInput =
   | { kind: 'covariate'; period: 'preenrollment_week' | 'preenrollment_days28' }
   | { kind: 'ratio'; numerator: string; denominator: string };
 
-interface StatisticDef<S extends z.ZodObject> {
+interface StatisticBase<S extends z.ZodObject> {
   params: S;
   /** Output `statistic` names this config statistic writes. */
   outputs: readonly string[];
   input: (p: z.infer<S>) => RequiredInput;
-  compute: (p: z.infer<S>, input: StatisticInput, ctx: ComputeContext) => StatisticOutput;
 }
+
+/**
+ * A statistic computes in one go (`compute`), or, for the Dirichlet bootstraps, as plan →
+ * replicates → summary (`bootstrap`), so that the replicates can be drawn on several threads
+ * (see sampled.ts).
+ */
+type StatisticDef<S extends z.ZodObject> = StatisticBase<S> &
+  (
+    | {
+        compute: (p: z.infer<S>, input: StatisticInput, ctx: ComputeContext) => StatisticOutput;
+        bootstrap?: never;
+      }
+    | {
+        bootstrap: {
+          plan: (p: z.infer<S>, input: StatisticInput, ctx: ComputeContext) => BootstrapPlan;
+          summarize: (
+            p: z.infer<S>,
+            state: BootstrapState,
+            replicates: (Float64Array | null)[],
+            ctx: ComputeContext,
+          ) => StatisticOutput;
+        };
+        compute?: never;
+      }
+  );
 
 const values = (): RequiredInput => ({ kind: 'values' });
 const covariateOrValues = (p: z.infer<typeof linearModelMeanParams>): RequiredInput =>
@@ -52,7 +80,7 @@ export const STATISTICS = {
     params: bootstrapMeanParams,
     outputs: ['mean'],
     input: values,
-    compute: bootstrapMean,
+    bootstrap: { plan: planBootstrapMean, summarize: summarizeBootstrapMean },
   }),
   binomial: def({ params: binomialParams, outputs: ['binomial'], input: values, compute: binomial }),
   deciles: def({ params: decilesParams, outputs: ['deciles'], input: values, compute: deciles }),
@@ -74,7 +102,7 @@ export const STATISTICS = {
     params: populationRatioParams,
     outputs: ['population_ratio'],
     input: (p) => ({ kind: 'ratio', numerator: p.numerator, denominator: p.denominator }),
-    compute: populationRatio,
+    bootstrap: { plan: planPopulationRatio, summarize: summarizePopulationRatio },
   }),
   kernel_density_estimate: def({
     params: kdeParams,

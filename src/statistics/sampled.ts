@@ -2,7 +2,7 @@ import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import { z } from 'zod';
 import { branchHistogram, clipHistogram, quantizeIfNeeded } from './branch-data.js';
 import { type ComputeContext, type StatisticOutput, streamLabels } from './context.js';
-import { dirichletReplicates } from './dirichlet.js';
+import type { DirichletDraw, DirichletProblem } from './dirichlet.js';
 import { histogramQuantile, indexOfRank } from './histogram.js';
 import type { StatisticInput } from './inputs.js';
 import { confidenceInterval, dropHighest, numSamples } from './params.js';
@@ -18,18 +18,44 @@ export const bootstrapMeanParams = z.object({
 });
 
 /**
+ * The work of a bootstrap statistic split in three, so that the middle step (the replicates,
+ * nearly all of the time) can be spread over threads: `plan` reads the input and says which
+ * Dirichlet bootstraps to draw (one per branch, null for a branch without data); the draws
+ * are run; `summarize` turns the replicates into rows. What `plan` returns besides the draws
+ * travels between threads, so it is plain data.
+ */
+export interface BootstrapPlan {
+  draws: (DirichletDraw | null)[];
+  state: BootstrapState;
+}
+
+export interface BootstrapState {
+  branches: { branch: string; degenerate: boolean }[];
+  warnings: string[];
+}
+
+/** The draw of one branch: its stream is labelled by the statistic, the metric and the branch. */
+function branchDraw(ctx: ComputeContext, branch: string, problem: DirichletProblem, numSamples: number) {
+  return { problem, stream: RandomStream.of(ctx.seed, ...streamLabels(ctx, branch)).state, numSamples };
+}
+
+/**
  * bootstrap_mean → `mean`: per branch, clip at the (1 − drop_highest) quantile, then the
  * Bayesian bootstrap of the mean with Dirichlet weights over distinct values.
  */
-export function bootstrapMean(
+export function planBootstrapMean(
   params: z.infer<typeof bootstrapMeanParams>,
   input: StatisticInput,
   ctx: ComputeContext,
-): StatisticOutput {
+): BootstrapPlan {
   const warnings: string[] = [];
-  const branches: BranchSamples[] = input.branches.map((b) => {
+  const draws: (DirichletDraw | null)[] = [];
+  const branches = input.branches.map((b) => {
     let h = branchHistogram(ctx, b, warnings);
-    if (h.n === 0) return { branch: b.branch, samples: null, degenerate: true };
+    if (h.n === 0) {
+      draws.push(null);
+      return { branch: b.branch, degenerate: true };
+    }
     h = clipHistogram(h, histogramQuantile(h, 1 - params.drop_highest));
     h = quantizeIfNeeded(ctx, b.branch, h, warnings);
     const degenerate = h.values.length < 2;
@@ -38,14 +64,23 @@ export function bootstrapMean(
         `${ctx.metric}/${ctx.statisticName}: branch '${b.branch}' has no variation; its interval is null`,
       );
     }
-    const stream = RandomStream.of(ctx.seed, ...streamLabels(ctx, b.branch));
-    const samples = dirichletReplicates(
-      { y: h.values, x: null, counts: h.counts },
-      stream,
-      params.num_samples,
-    );
-    return { branch: b.branch, samples, degenerate };
+    draws.push(branchDraw(ctx, b.branch, { y: h.values, x: null, counts: h.counts }, params.num_samples));
+    return { branch: b.branch, degenerate };
   });
+  return { draws, state: { branches, warnings } };
+}
+
+export function summarizeBootstrapMean(
+  params: z.infer<typeof bootstrapMeanParams>,
+  state: BootstrapState,
+  replicates: (Float64Array | null)[],
+  ctx: ComputeContext,
+): StatisticOutput {
+  const warnings = [...state.warnings];
+  const branches: BranchSamples[] = state.branches.map((b, i) => ({
+    ...b,
+    samples: replicates[i] ?? null,
+  }));
   return { rows: summarizeSamples(ctx, 'mean', params.confidence_interval, branches, warnings), warnings };
 }
 
@@ -186,13 +221,14 @@ export const populationRatioParams = z.object({
  * (numerator, denominator) pairs — the Bayesian bootstrap, whose weights have the same means and
  * covariances up to a factor n/(n+1) — so it runs on the fast sampler.
  */
-export function populationRatio(
+export function planPopulationRatio(
   params: z.infer<typeof populationRatioParams>,
   input: StatisticInput,
   ctx: ComputeContext,
-): StatisticOutput {
+): BootstrapPlan {
   const warnings: string[] = [];
-  const branches: BranchSamples[] = input.branches.map((b) => {
+  const draws: (DirichletDraw | null)[] = [];
+  const branches = input.branches.map((b) => {
     const rowsOk = b.bins.filter(
       (bin) => bin.count > 0 && Number.isFinite(bin.y ?? Number.NaN) && Number.isFinite(bin.x ?? Number.NaN),
     );
@@ -205,7 +241,8 @@ export function populationRatio(
     }
     if (rowsOk.length === 0) {
       warnings.push(`${ctx.metric}/population_ratio: branch '${b.branch}' has no data; its results are null`);
-      return { branch: b.branch, samples: null, degenerate: true };
+      draws.push(null);
+      return { branch: b.branch, degenerate: true };
     }
     const num = branchHistogram(ctx, { branch: b.branch, bins: rowsOk }, []);
     const den = branchHistogram(
@@ -233,23 +270,33 @@ export function populationRatio(
       );
     }
     const entries = [...pairs.values()];
-    const stream = RandomStream.of(ctx.seed, ...streamLabels(ctx, b.branch));
-    const samples = dirichletReplicates(
-      {
-        y: Float64Array.from(entries, (e) => e.y),
-        x: Float64Array.from(entries, (e) => e.x),
-        counts: Float64Array.from(entries, (e) => e.c),
-      },
-      stream,
-      params.num_samples,
-    );
-    if (!samples.every((v) => Number.isFinite(v))) {
+    const problem = {
+      y: Float64Array.from(entries, (e) => e.y),
+      x: Float64Array.from(entries, (e) => e.x),
+      counts: Float64Array.from(entries, (e) => e.c),
+    };
+    draws.push(branchDraw(ctx, b.branch, problem, params.num_samples));
+    return { branch: b.branch, degenerate: entries.length < 2 };
+  });
+  return { draws, state: { branches, warnings } };
+}
+
+export function summarizePopulationRatio(
+  params: z.infer<typeof populationRatioParams>,
+  state: BootstrapState,
+  replicates: (Float64Array | null)[],
+  ctx: ComputeContext,
+): StatisticOutput {
+  const warnings = [...state.warnings];
+  const branches: BranchSamples[] = state.branches.map((b, i) => {
+    const samples = replicates[i] ?? null;
+    if (samples !== null && !samples.every((v) => Number.isFinite(v))) {
       warnings.push(
         `${ctx.metric}/population_ratio: the denominator of branch '${b.branch}' sums to zero in some samples; its results are null`,
       );
       return { branch: b.branch, samples: null, degenerate: true };
     }
-    return { branch: b.branch, samples, degenerate: entries.length < 2 };
+    return { ...b, samples };
   });
   return {
     rows: summarizeSamples(ctx, 'population_ratio', params.confidence_interval, branches, warnings),

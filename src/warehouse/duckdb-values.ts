@@ -12,7 +12,8 @@ import {
   JSDuckDBValueConverter,
   VARCHAR,
 } from '@duckdb/node-api';
-import type { ColumnType } from './warehouse.js';
+import { assertTableName } from './identifiers.js';
+import type { ColumnType, WriteRowsOptions } from './warehouse.js';
 
 /** A value as `Warehouse.query` returns it: JSON-friendly, no BigInt, no Date objects. */
 export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
@@ -102,4 +103,54 @@ export function bindValue(value: unknown, type: ColumnType, where: string): Duck
         ? value
         : fail('an ISO timestamp string or Date');
   }
+}
+
+/** Rows checked against their columns and ready to bind, with the statement text that binds them. */
+export interface BoundRows {
+  rows: DuckDBValue[][];
+  /** Bind types of one row's values, in column order. */
+  types: DuckDBType[];
+  /** `($1, $2, …)` for the `index`-th row of one INSERT (dates and timestamps cast from text). */
+  placeholders(index: number): string;
+}
+
+/**
+ * Checks the columns and every row of a `writeRows` call before anything touches the warehouse
+ * (bad input writes nothing), converting each value to what the prepared statement binds.
+ */
+export function bindRows(columns: WriteRowsOptions['columns'], rows: WriteRowsOptions['rows']): BoundRows {
+  if (columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
+  const names = new Set<string>();
+  for (const column of columns) {
+    assertTableName(column.name);
+    if (names.has(column.name)) throw new TypeError(`writeRows: column ${column.name} is listed twice`);
+    if (!(column.type in DUCKDB_COLUMN_TYPES)) {
+      throw new TypeError(
+        `writeRows: column ${column.name} has type ${JSON.stringify(column.type)}; valid: ${Object.keys(DUCKDB_COLUMN_TYPES).join(', ')}`,
+      );
+    }
+    names.add(column.name);
+  }
+  const bound = rows.map((row, index) => {
+    for (const key of Object.keys(row)) {
+      if (!names.has(key))
+        throw new TypeError(`writeRows: row ${index} has unknown column ${JSON.stringify(key)}`);
+    }
+    return columns.map((column) =>
+      bindValue(row[column.name], column.type, `writeRows: row ${index}, column ${column.name}`),
+    );
+  });
+  return {
+    rows: bound,
+    types: columns.map((c) => DUCKDB_COLUMN_TYPES[c.type].bind),
+    placeholders: (rowIndex) =>
+      `(${columns
+        .map((column, i) => {
+          const p = `$${rowIndex * columns.length + i + 1}`;
+          return column.type === 'DATE' || column.type === 'TIMESTAMP'
+            ? `CAST(${p} AS ${DUCKDB_COLUMN_TYPES[column.type].sql})`
+            : p;
+        })
+        .join(', ')})`,
+  };
 }

@@ -1,9 +1,13 @@
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { dataDir, warehouseFile } from '../paths.js';
+import type { SqlDialect } from '../sql/dialect.js';
+import { duckdbDialect } from '../sql/render/duckdb.js';
 import { installBigQueryCompat } from './bigquery-compat.js';
-import { bindValue, DUCKDB_COLUMN_TYPES, type PlainValue, plainValueConverter } from './duckdb-values.js';
-import { abortError, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
+import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
+import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
+import { bindRows, DUCKDB_COLUMN_TYPES, type PlainValue, plainValueConverter } from './duckdb-values.js';
+import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import type {
@@ -17,6 +21,13 @@ import type {
   WriteRowsOptions,
 } from './warehouse.js';
 
+/**
+ * The embedded warehouse: the Warehouse interface over one DuckDB database file. Its parts live
+ * beside it: the job queue on the one connection (duckdb-jobs.ts), labels and expiry
+ * (duckdb-metadata.ts), value conversion (duckdb-values.ts), BigQuery functions as macros
+ * (bigquery-compat.ts); it speaks the DuckDB SQL dialect (src/sql/render/duckdb.ts).
+ */
+
 export interface OpenDuckDbOptions {
   /** Database file; default `warehouseFile()`. `':memory:'` for a throwaway warehouse. */
   path?: string;
@@ -28,45 +39,16 @@ export interface OpenDuckDbOptions {
   now?: () => number;
 }
 
-const META_SCHEMA = 'contrail_meta';
-const DAY_MS = 86_400_000;
 // Rows per INSERT statement in writeRows: large enough to be quick, small enough to bind.
 const INSERT_BATCH = 256;
 
-interface ResolvedRef {
-  ref: TableRef;
-  catalog: string;
-  schema: string;
-  /** Fully qualified, quoted: "catalog"."schema"."table". */
-  sql: string;
-  schemaSql: string;
-}
-
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
-/** DuckDB statement text without trailing semicolons, so it can be wrapped in `AS ( … )`. */
-function statementBody(sql: string): string {
-  return sql.replace(/[\s;]+$/, '');
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * The embedded warehouse. One connection, one job at a time: DuckDB already uses every core
- * for a single query, and owning the connection per job is what makes `interrupt()` cancel
- * exactly that job. Jobs queue in order; a queued job reports progress and can be aborted.
- */
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
-  private tail: Promise<void> = Promise.resolve();
-  private closed = false;
-  private readonly progressIntervalMs: number;
+  readonly sqlDialect: SqlDialect = duckdbDialect();
+  private readonly jobs: DuckDbJobs;
+  private readonly metadata: DuckDbMetadata;
   private readonly now: () => number;
-  private readonly metaCatalogs = new Set<string>();
+  private closed = false;
   /** Called once by close(); lets `embeddedWarehouse()` forget a closed instance. */
   onClose: (() => void) | null = null;
 
@@ -77,8 +59,9 @@ export class DuckDbWarehouse implements Warehouse {
     readonly mainCatalog: string,
     options: OpenDuckDbOptions,
   ) {
-    this.progressIntervalMs = options.progressIntervalMs ?? 2000;
     this.now = options.now ?? Date.now;
+    this.jobs = new DuckDbJobs(connection, options.progressIntervalMs ?? 2000);
+    this.metadata = new DuckDbMetadata(this.sqlDialect, this.now);
   }
 
   static async open(options: OpenDuckDbOptions = {}): Promise<DuckDbWarehouse> {
@@ -89,6 +72,7 @@ export class DuckDbWarehouse implements Warehouse {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     });
+    const sql = duckdbDialect();
     let connection: DuckDBConnection | null = null;
     try {
       connection = await instance.connect();
@@ -96,13 +80,14 @@ export class DuckDbWarehouse implements Warehouse {
       await connection.run("SET TimeZone = 'UTC'");
       for (const [catalog, file] of Object.entries(options.attach ?? {})) {
         assertTableName(catalog);
-        await connection.run(`ATTACH IF NOT EXISTS '${file.replaceAll("'", "''")}' AS ${quote(catalog)}`);
+        await connection.run(`ATTACH IF NOT EXISTS ${sql.stringLiteral(file)} AS ${sql.identifier(catalog)}`);
       }
       await installBigQueryCompat(connection);
       const reader = await connection.runAndReadAll('SELECT current_database() AS db');
       const mainCatalog = String(reader.getRowObjectsJS()[0]?.db);
       const warehouse = new DuckDbWarehouse(instance, connection, mainCatalog, options);
-      await warehouse.initMetadata(Object.keys(options.attach ?? {}));
+      for (const catalog of [mainCatalog, ...Object.keys(options.attach ?? {})])
+        await warehouse.metadata.ensure(connection, catalog);
       await warehouse.dropExpired();
       return warehouse;
     } catch (error) {
@@ -116,32 +101,6 @@ export class DuckDbWarehouse implements Warehouse {
     }
   }
 
-  /**
-   * Labels and expiry live in a `contrail_meta` schema of the table's own catalog: DuckDB lets
-   * one transaction write to one database only, and the table and its metadata must change
-   * together.
-   */
-  private meta(catalog: string): string {
-    return `${quote(catalog)}.${META_SCHEMA}`;
-  }
-
-  private async ensureMetadata(connection: DuckDBConnection, catalog: string): Promise<void> {
-    if (this.metaCatalogs.has(catalog)) return;
-    await connection.run(`
-      CREATE SCHEMA IF NOT EXISTS ${this.meta(catalog)};
-      CREATE TABLE IF NOT EXISTS ${this.meta(catalog)}.tables (
-        dataset VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
-        labels VARCHAR NOT NULL, expires_at_ms BIGINT);
-      CREATE TABLE IF NOT EXISTS ${this.meta(catalog)}.datasets (
-        dataset VARCHAR NOT NULL, expiration_days DOUBLE);`);
-    this.metaCatalogs.add(catalog);
-  }
-
-  private async initMetadata(attached: string[]): Promise<void> {
-    for (const catalog of [this.mainCatalog, ...attached])
-      await this.ensureMetadata(this.connection, catalog);
-  }
-
   /** A dataset `a.b` names catalog `a`, schema `b`; a plain dataset is a schema of the main database. */
   private resolve(ref: TableRef): ResolvedRef {
     assertDataset(ref.dataset);
@@ -149,137 +108,9 @@ export class DuckDbWarehouse implements Warehouse {
     const dot = ref.dataset.indexOf('.');
     const catalog = dot === -1 ? this.mainCatalog : ref.dataset.slice(0, dot);
     const schema = dot === -1 ? ref.dataset : ref.dataset.slice(dot + 1);
-    const schemaSql = `${quote(catalog)}.${quote(schema)}`;
-    return { ref, catalog, schema, schemaSql, sql: `${schemaSql}.${quote(ref.table)}` };
-  }
-
-  /**
-   * Runs `job` with the connection to itself: waits its turn, reports progress every
-   * `progressIntervalMs` (also while waiting, so activities keep heartbeating), interrupts
-   * DuckDB on abort, and turns DuckDB errors into WarehouseQueryError.
-   */
-  private async exclusive<T>(
-    job: (connection: DuckDBConnection) => Promise<T>,
-    progress: QueryProgress = {},
-    destination: TableRef | null = null,
-  ): Promise<T> {
-    if (this.closed) throw new Error('the DuckDB warehouse is closed');
-    const { signal, onProgress } = progress;
-    if (signal?.aborted) throw abortError(signal.reason);
-    const previous = this.tail;
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.tail = previous.then(() => mine);
-
-    const started = Date.now();
-    let running = false;
-    const timer = onProgress
-      ? setInterval(() => {
-          const pct = running ? this.connection.progress.percentage : -1;
-          const detail = !running
-            ? 'waiting for another warehouse job'
-            : pct >= 0
-              ? `${pct.toFixed(0)}%`
-              : undefined;
-          onProgress({ elapsedMs: Date.now() - started, ...(detail ? { detail } : {}) });
-        }, this.progressIntervalMs)
-      : null;
-    let interrupted = false;
-    const onAbort = () => {
-      if (running) {
-        interrupted = true;
-        this.connection.interrupt();
-      }
-    };
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const abortWhileWaiting = () => reject(abortError(signal?.reason));
-        signal?.addEventListener('abort', abortWhileWaiting, { once: true });
-        previous.then(() => {
-          signal?.removeEventListener('abort', abortWhileWaiting);
-          resolve();
-        });
-      });
-      if (signal?.aborted) throw abortError(signal.reason);
-      running = true;
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await job(this.connection);
-      } catch (error) {
-        if (interrupted || signal?.aborted) throw abortError(signal?.reason);
-        if (error instanceof WarehouseQueryError || !(error instanceof Error)) throw error;
-        // Our own validation (TypeError, InvalidIdentifierError, …) is not a warehouse failure.
-        if (!/^[A-Za-z ]*Error: /.test(error.message)) throw error;
-        throw new WarehouseQueryError({
-          warehouseMessage: error.message,
-          destination,
-          permanent: !isTransientDuckDbMessage(error.message),
-          cause: error,
-        });
-      }
-    } finally {
-      running = false;
-      signal?.removeEventListener('abort', onAbort);
-      if (timer) clearInterval(timer);
-      release();
-    }
-  }
-
-  /** Runs `body` in one transaction; any failure rolls everything back. */
-  private async transaction<T>(connection: DuckDBConnection, body: () => Promise<T>): Promise<T> {
-    await connection.run('BEGIN TRANSACTION');
-    try {
-      const result = await body();
-      await connection.run('COMMIT');
-      return result;
-    } catch (error) {
-      // After an interrupt or a failed statement the transaction is aborted; roll it back
-      // so the connection is usable again. A rollback error must not hide the real one.
-      await connection.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async defaultExpiry(connection: DuckDBConnection, target: ResolvedRef): Promise<number | null> {
-    await this.ensureMetadata(connection, target.catalog);
-    const reader = await connection.runAndReadAll(
-      `SELECT expiration_days FROM ${this.meta(target.catalog)}.datasets WHERE dataset = $1`,
-      [target.ref.dataset],
-    );
-    const days = reader.getRowObjectsJS()[0]?.expiration_days;
-    return typeof days === 'number' ? this.now() + days * DAY_MS : null;
-  }
-
-  private async writeMetadata(
-    connection: DuckDBConnection,
-    target: ResolvedRef,
-    labels: TableLabels,
-    expiresAt: number | null,
-  ): Promise<void> {
-    const meta = this.meta(target.catalog);
-    await connection.run(`DELETE FROM ${meta}.tables WHERE dataset = $1 AND table_name = $2`, [
-      target.ref.dataset,
-      target.ref.table,
-    ]);
-    await connection.run(`INSERT INTO ${meta}.tables VALUES ($1, $2, $3, $4)`, [
-      target.ref.dataset,
-      target.ref.table,
-      JSON.stringify(labels),
-      expiresAt === null ? null : BigInt(Math.round(expiresAt)),
-    ]);
-  }
-
-  /** Merges `labels` into a table's labels, keeping its expiry. */
-  private async mergeLabels(connection: DuckDBConnection, target: ResolvedRef, labels: TableLabels) {
-    const current = await this.readMetadata(connection, target);
-    await this.writeMetadata(
-      connection,
-      target,
-      { ...current?.labels, ...labels },
-      current?.expiresAt ?? null,
-    );
+    const q = this.sqlDialect.identifier;
+    const schemaSql = `${q(catalog)}.${q(schema)}`;
+    return { ref, catalog, schema, schemaSql, sql: `${schemaSql}.${q(ref.table)}` };
   }
 
   private async relationKind(
@@ -296,28 +127,11 @@ export class DuckDbWarehouse implements Warehouse {
     return kind === 'TABLE' || kind === 'VIEW' ? kind : null;
   }
 
-  private async readMetadata(
-    connection: DuckDBConnection,
-    target: ResolvedRef,
-  ): Promise<{ labels: TableLabels; expiresAt: number | null } | null> {
-    await this.ensureMetadata(connection, target.catalog);
-    const reader = await connection.runAndReadAll(
-      `SELECT labels, expires_at_ms FROM ${this.meta(target.catalog)}.tables WHERE dataset = $1 AND table_name = $2`,
-      [target.ref.dataset, target.ref.table],
-    );
-    const row = reader.convertRowObjects(plainValueConverter)[0];
-    if (!row) return null;
-    return {
-      labels: JSON.parse(String(row.labels)) as TableLabels,
-      expiresAt: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
-    };
-  }
-
   async runToTable(options: RunToTableOptions): Promise<RunToTableResult> {
     const target = this.resolve(options.destination);
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     const started = Date.now();
-    const rows = await this.exclusive(
+    const rows = await this.jobs.run(
       async (connection) => {
         if (options.replace === false && (await this.relationKind(connection, target)) !== null) {
           throw new WarehouseQueryError({
@@ -327,15 +141,15 @@ export class DuckDbWarehouse implements Warehouse {
           });
         }
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
-        const expiresAt = await this.defaultExpiry(connection, target);
+        const expiresAt = await this.metadata.defaultExpiry(connection, target);
         // CREATE OR REPLACE inside a transaction is DuckDB's atomic swap: readers see the old
         // table until COMMIT; a failing query rolls back to the old table (or to none). The
         // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it.
-        return this.transaction(connection, async () => {
+        return inTransaction(connection, async () => {
           const reader = await connection.runAndReadAll(
             `CREATE OR REPLACE TABLE ${target.sql} AS (\n${statementBody(options.sql)}\n)`,
           );
-          await this.writeMetadata(connection, target, labels, expiresAt);
+          await this.metadata.write(connection, target, labels, expiresAt);
           // CREATE TABLE … AS answers with one row: the number of rows written.
           return Number(reader.getRows()[0]?.[0] ?? 0);
         });
@@ -350,89 +164,58 @@ export class DuckDbWarehouse implements Warehouse {
     const target = this.resolve(options.destination);
     const mode = options.mode ?? 'replace';
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
-    if (options.columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
-    const names = new Set<string>();
-    for (const column of options.columns) {
-      assertTableName(column.name);
-      if (names.has(column.name)) throw new TypeError(`writeRows: column ${column.name} is listed twice`);
-      if (!(column.type in DUCKDB_COLUMN_TYPES)) {
-        throw new TypeError(
-          `writeRows: column ${column.name} has type ${JSON.stringify(column.type)}; valid: ${Object.keys(DUCKDB_COLUMN_TYPES).join(', ')}`,
-        );
-      }
-      names.add(column.name);
-    }
-    // Validate and convert every row before touching the warehouse: bad input writes nothing.
-    const bound = options.rows.map((row, index) => {
-      for (const key of Object.keys(row)) {
-        if (!names.has(key))
-          throw new TypeError(`writeRows: row ${index} has unknown column ${JSON.stringify(key)}`);
-      }
-      return options.columns.map((column) =>
-        bindValue(row[column.name], column.type, `writeRows: row ${index}, column ${column.name}`),
-      );
-    });
-    const columnList = options.columns.map((c) => quote(c.name)).join(', ');
-    const placeholders = (rowIndex: number) =>
-      `(${options.columns
-        .map((column, i) => {
-          const p = `$${rowIndex * options.columns.length + i + 1}`;
-          return column.type === 'DATE' || column.type === 'TIMESTAMP'
-            ? `CAST(${p} AS ${DUCKDB_COLUMN_TYPES[column.type].sql})`
-            : p;
-        })
-        .join(', ')})`;
-    const columnTypes = options.columns.map((c) => DUCKDB_COLUMN_TYPES[c.type].bind);
+    // Validated and converted before touching the warehouse: bad input writes nothing.
+    const bound = bindRows(options.columns, options.rows);
+    const q = this.sqlDialect.identifier;
+    const columnList = options.columns.map((c) => q(c.name)).join(', ');
 
-    await this.exclusive(
+    await this.jobs.run(
       async (connection) => {
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
         const existed = (await this.relationKind(connection, target)) !== null;
-        const expiresAt = await this.defaultExpiry(connection, target);
-        await this.transaction(connection, async () => {
-          const definition = options.columns.map(
-            (c) => `${quote(c.name)} ${DUCKDB_COLUMN_TYPES[c.type].sql}`,
-          );
+        const expiresAt = await this.metadata.defaultExpiry(connection, target);
+        await inTransaction(connection, async () => {
+          const definition = options.columns.map((c) => `${q(c.name)} ${DUCKDB_COLUMN_TYPES[c.type].sql}`);
           await connection.run(
             mode === 'replace'
               ? `CREATE OR REPLACE TABLE ${target.sql} (${definition.join(', ')})`
               : `CREATE TABLE IF NOT EXISTS ${target.sql} (${definition.join(', ')})`,
           );
-          for (let start = 0; start < bound.length; start += INSERT_BATCH) {
-            const batch = bound.slice(start, start + INSERT_BATCH);
+          for (let start = 0; start < bound.rows.length; start += INSERT_BATCH) {
+            const batch = bound.rows.slice(start, start + INSERT_BATCH);
             const values: DuckDBValue[] = batch.flat();
-            const types: DuckDBType[] = batch.flatMap(() => columnTypes);
+            const types: DuckDBType[] = batch.flatMap(() => bound.types);
             await connection.run(
-              `INSERT INTO ${target.sql} (${columnList}) VALUES ${batch.map((_, i) => placeholders(i)).join(', ')}`,
+              `INSERT INTO ${target.sql} (${columnList}) VALUES ${batch.map((_, i) => bound.placeholders(i)).join(', ')}`,
               values,
               types,
             );
           }
           if (mode === 'replace' || !existed) {
-            await this.writeMetadata(connection, target, labels, expiresAt);
+            await this.metadata.write(connection, target, labels, expiresAt);
           } else {
-            await this.mergeLabels(connection, target, labels);
+            await this.metadata.merge(connection, target, labels);
           }
         });
       },
       {},
       options.destination,
     );
-    return { destination: options.destination, rows: bound.length };
+    return { destination: options.destination, rows: bound.rows.length };
   }
 
   async query<Row extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
     options: QueryProgress = {},
   ): Promise<Row[]> {
-    return this.exclusive(async (connection) => {
+    return this.jobs.run(async (connection) => {
       const reader = await connection.runAndReadAll(sql);
       return reader.convertRowObjects(plainValueConverter) as Record<string, PlainValue>[] as Row[];
     }, options);
   }
 
   async execute(sql: string, options: QueryProgress = {}): Promise<void> {
-    await this.exclusive(async (connection) => {
+    await this.jobs.run(async (connection) => {
       await connection.run(sql);
     }, options);
   }
@@ -443,7 +226,7 @@ export class DuckDbWarehouse implements Warehouse {
    * or table fails here exactly as it would when run.
    */
   async dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
-    await this.exclusive(async (connection) => {
+    await this.jobs.run(async (connection) => {
       await connection.run(`EXPLAIN ${statementBody(sql)}`);
     });
     return { bytesProcessed: null };
@@ -451,14 +234,14 @@ export class DuckDbWarehouse implements Warehouse {
 
   async tableExists(ref: TableRef): Promise<boolean> {
     const target = this.resolve(ref);
-    return this.exclusive(async (connection) => (await this.relationKind(connection, target)) !== null);
+    return this.jobs.run(async (connection) => (await this.relationKind(connection, target)) !== null);
   }
 
   async getTable(ref: TableRef): Promise<TableInfo | null> {
     const target = this.resolve(ref);
-    return this.exclusive(async (connection) => {
+    return this.jobs.run(async (connection) => {
       if ((await this.relationKind(connection, target)) === null) return null;
-      const meta = await this.readMetadata(connection, target);
+      const meta = await this.metadata.read(connection, target);
       return { ref, labels: meta?.labels ?? {}, expiresAt: meta?.expiresAt ?? null };
     });
   }
@@ -467,7 +250,7 @@ export class DuckDbWarehouse implements Warehouse {
   async setLabels(ref: TableRef, labels: TableLabels): Promise<void> {
     const target = this.resolve(ref);
     assertLabels(labels);
-    await this.exclusive(
+    await this.jobs.run(
       async (connection) => {
         if ((await this.relationKind(connection, target)) === null) {
           throw new WarehouseQueryError({
@@ -476,8 +259,8 @@ export class DuckDbWarehouse implements Warehouse {
             permanent: true,
           });
         }
-        await this.transaction(connection, async () => {
-          await this.mergeLabels(connection, target, labels);
+        await inTransaction(connection, async () => {
+          await this.metadata.merge(connection, target, labels);
         });
       },
       {},
@@ -491,15 +274,12 @@ export class DuckDbWarehouse implements Warehouse {
     if (days !== undefined && !(Number.isFinite(days) && days > 0)) {
       throw new TypeError(`createDataset: expirationDays must be a positive number of days, got ${days}`);
     }
-    await this.exclusive(async (connection) => {
-      await this.ensureMetadata(connection, target.catalog);
-      await this.transaction(connection, async () => {
+    await this.jobs.run(async (connection) => {
+      await this.metadata.ensure(connection, target.catalog);
+      await inTransaction(connection, async () => {
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
-        if (days !== undefined) {
-          const meta = this.meta(target.catalog);
-          await connection.run(`DELETE FROM ${meta}.datasets WHERE dataset = $1`, [dataset]);
-          await connection.run(`INSERT INTO ${meta}.datasets VALUES ($1, $2)`, [dataset, days]);
-        }
+        if (days !== undefined)
+          await this.metadata.setDatasetExpiry(connection, target.catalog, dataset, days);
       });
     });
   }
@@ -507,30 +287,29 @@ export class DuckDbWarehouse implements Warehouse {
   async listTables(dataset: string, prefix = ''): Promise<TableInfo[]> {
     const target = this.resolve({ dataset, table: 'dataset' });
     await this.dropExpired();
-    return this.exclusive(async (connection) => {
-      await this.ensureMetadata(connection, target.catalog);
+    return this.jobs.run(async (connection) => {
+      await this.metadata.ensure(connection, target.catalog);
       const reader = await connection.runAndReadAll(
         `WITH relations AS (
            SELECT table_name AS name FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2
            UNION ALL
            SELECT view_name FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND NOT internal)
          SELECT r.name, m.labels, m.expires_at_ms
-         FROM relations r LEFT JOIN ${this.meta(target.catalog)}.tables m ON m.dataset = $3 AND m.table_name = r.name
+         FROM relations r LEFT JOIN ${this.metadata.schema(target.catalog)}.tables m ON m.dataset = $3 AND m.table_name = r.name
          WHERE starts_with(r.name, $4)
          ORDER BY r.name`,
         [target.catalog, target.schema, dataset, prefix],
       );
       return reader.convertRowObjects(plainValueConverter).map((row) => ({
         ref: { dataset, table: String(row.name) },
-        labels: row.labels === null ? {} : (JSON.parse(String(row.labels)) as TableLabels),
-        expiresAt: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
+        ...DuckDbMetadata.fromRow(row),
       }));
     });
   }
 
   async dropTable(ref: TableRef): Promise<void> {
     const target = this.resolve(ref);
-    await this.exclusive(
+    await this.jobs.run(
       async (connection) => {
         await this.dropWithMetadata(connection, target);
       },
@@ -541,29 +320,17 @@ export class DuckDbWarehouse implements Warehouse {
 
   private async dropWithMetadata(connection: DuckDBConnection, target: ResolvedRef): Promise<void> {
     const kind = await this.relationKind(connection, target);
-    await this.ensureMetadata(connection, target.catalog);
-    await this.transaction(connection, async () => {
+    await this.metadata.ensure(connection, target.catalog);
+    await inTransaction(connection, async () => {
       if (kind !== null) await connection.run(`DROP ${kind} ${target.sql}`);
-      await connection.run(
-        `DELETE FROM ${this.meta(target.catalog)}.tables WHERE dataset = $1 AND table_name = $2`,
-        [target.ref.dataset, target.ref.table],
-      );
+      await this.metadata.forget(connection, target);
     });
   }
 
   /** Drops tables whose expiry has passed (on open, and before listing). */
   async dropExpired(): Promise<TableRef[]> {
-    return this.exclusive(async (connection) => {
-      const expired: TableRef[] = [];
-      for (const catalog of this.metaCatalogs) {
-        const reader = await connection.runAndReadAll(
-          `SELECT dataset, table_name FROM ${this.meta(catalog)}.tables WHERE expires_at_ms <= $1`,
-          [BigInt(Math.round(this.now()))],
-        );
-        for (const row of reader.getRowObjectsJS()) {
-          expired.push({ dataset: String(row.dataset), table: String(row.table_name) });
-        }
-      }
+    return this.jobs.run(async (connection) => {
+      const expired = await this.metadata.expired(connection);
       for (const ref of expired) await this.dropWithMetadata(connection, this.resolve(ref));
       return expired;
     });
@@ -572,7 +339,7 @@ export class DuckDbWarehouse implements Warehouse {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.tail;
+    await this.jobs.close();
     this.connection.closeSync();
     this.instance.closeSync();
     this.onClose?.();

@@ -22,24 +22,26 @@ export class InvalidIdentifierError extends ContrailError {
   }
 }
 
+/** `value` when it matches `pattern`; else an InvalidIdentifierError naming the kind and the rule. */
+export function assertIdentifier(kind: string, value: string, pattern: RegExp, rule: string): string {
+  if (!pattern.test(value)) throw new InvalidIdentifierError(kind, value, rule);
+  return value;
+}
+
 export function assertTableName(name: string): string {
-  if (!TABLE_NAME.test(name)) {
-    throw new InvalidIdentifierError(
-      'table name',
-      name,
-      'use letters, digits and underscores, starting with a letter or underscore',
-    );
-  }
-  return name;
+  return assertIdentifier(
+    'table name',
+    name,
+    TABLE_NAME,
+    'use letters, digits and underscores, starting with a letter or underscore',
+  );
 }
 
 export function assertDataset(name: string): string {
-  if (!DATASET.test(name)) {
-    throw new InvalidIdentifierError(
-      'dataset',
-      name,
-      'use letters, digits and underscores, optionally prefixed by a project id and a dot',
-    );
-  }
-  return name;
+  return assertIdentifier(
+    'dataset',
+    name,
+    DATASET,
+    'use letters, digits and underscores, optionally prefixed by a project id and a dot',
+  );
 }

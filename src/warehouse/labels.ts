@@ -33,6 +33,14 @@ export function assertLabels(labels: TableLabels): TableLabels {
   return labels;
 }
 
+/** A value made valid as a label: lower-cased, other characters as `-`, at most 63 characters. */
+export function labelValue(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
+}
+
 /** `last_updated`: epoch milliseconds as a decimal string (a valid label value on BigQuery too). */
 export function lastUpdatedLabel(now: number = Date.now()): string {
   return String(now);

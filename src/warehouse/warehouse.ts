@@ -1,15 +1,12 @@
+import type { SqlDialect } from '../sql/dialect.js';
+import type { Dialect, TableRef } from './table-ref.js';
+
 /**
  * One interface over the embedded DuckDB warehouse and BigQuery. Activities pass table names
- * between each other; rows stay in the warehouse. Adapters implement this; nothing outside
- * `src/warehouse` knows which one is in use except the SQL renderer's dialect.
+ * between each other; rows stay in the warehouse. Adapters implement this and say which SQL
+ * they speak (`sqlDialect`); nothing outside `src/warehouse` knows which one is in use.
  */
-export type Dialect = 'duckdb' | 'bigquery';
-
-/** A table contrail writes: dataset (schema) + table name. Both validated identifiers. */
-export interface TableRef {
-  dataset: string;
-  table: string;
-}
+export type { Dialect, TableRef } from './table-ref.js';
 
 /** Table labels (BigQuery labels; a metadata table in DuckDB). Keys/values: lower-case [a-z0-9_-]. */
 export type TableLabels = Record<string, string>;
@@ -59,6 +56,8 @@ export interface TableInfo {
 
 export interface Warehouse {
   readonly dialect: Dialect;
+  /** The SQL renderer for this warehouse: every query contrail sends it is written through this. */
+  readonly sqlDialect: SqlDialect;
   /** Run a query into a table atomically: on failure no partial table is left behind. */
   runToTable(options: RunToTableOptions): Promise<RunToTableResult>;
   /** Write rows computed in the process (e.g. statistics) into a table, atomically. */

@@ -1,10 +1,10 @@
 import type { AnalysisWindowRef, Pin, StatisticsSummary, TableSummary } from '../activities/types.js';
 import {
-  boundedAll,
   describeFailure,
+  light,
   pinnedTarget,
-  quick,
   setSearchAttributes,
+  trackedAll,
   trackProgress,
   validated,
   warehouseJobs,
@@ -35,18 +35,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
   const input = validated(AnalyzeExperimentInput, raw, 'analyzeExperiment');
   const progress = trackProgress('analyzeExperiment', { stage: 'resolving versions' });
   let stage = 'resolveVersions';
-  const target = await pinnedTarget(
-    {
-      slug: input.slug,
-      dataset: input.dataset,
-      configOverride: input.configOverride,
-      sampleSize: input.sampleSize,
-      periods: input.periods,
-      lenient: input.lenient,
-    },
-    stage,
-    input.pin,
-  );
+  const target = await pinnedTarget(input, stage, input.pin);
   const { pin } = target;
   const enter = (next: string, label: string) => {
     stage = next;
@@ -56,7 +45,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
 
   try {
     enter('plan', 'planning');
-    const due = await quick.planDay({ target, date: input.date });
+    const due = await light.planDay({ target, date: input.date });
     if (!due.enrollmentsDue && due.windows.length === 0) {
       enter('done', 'nothing due');
       return {
@@ -118,7 +107,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     const failure = describeFailure(error);
     progress({ failed: 1 });
     // Logging must not hide the failure it logs.
-    await quick
+    await light
       .recordError({
         dataset: input.dataset,
         error: {
@@ -139,18 +128,8 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     windows: AnalysisWindowRef[],
     fn: (w: AnalysisWindowRef) => Promise<void>,
   ): Promise<void> {
-    const running = new Set<string>();
-    const results = await boundedAll(windows, 4, async (window) => {
-      running.add(windowName(window));
-      progress({ current: [...running] });
-      try {
-        await fn(window);
-      } finally {
-        running.delete(windowName(window));
-        const p = progress({ current: [...running] });
-        progress({ done: p.done + 1 });
-      }
-    });
+    const { done } = progress({});
+    const results = await trackedAll(windows, 4, progress, windowName, fn, { done, failed: 0 });
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

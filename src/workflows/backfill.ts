@@ -1,10 +1,10 @@
 import { continueAsNew, executeChild } from '@temporalio/workflow';
 import type { Pin } from '../activities/types.js';
-import type { AnalysisResult } from './analyze.js';
+import { dateRange } from '../dates.js';
+import { analyzeExperiment } from './analyze.js';
 import {
-  dateRange,
   describeFailure,
-  quick,
+  light,
   setSearchAttributes,
   trackedAll,
   trackProgress,
@@ -48,7 +48,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
   };
   const batch = items.slice(offset, offset + input.continueAsNewAfter);
   const pins = carried?.pins ?? {};
-  for (const slug of input.slugs) pins[slug] ??= await quick.resolveVersions({ slug });
+  for (const slug of input.slugs) pins[slug] ??= await light.resolveVersions({ slug });
 
   setSearchAttributes({ slug: input.slugs.length === 1 ? input.slugs[0] : undefined, stage: 'backfill' });
   const progress = trackProgress('backfill', {
@@ -63,7 +63,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     progress,
     ({ slug, date }) => `${slug} ${date}`,
     async ({ slug, date }) =>
-      (await executeChild('analyzeExperiment', {
+      await executeChild(analyzeExperiment, {
         workflowId: workflowIds.analysis(slug, date, input.dataset),
         // Children don't publish: the backfill publishes each experiment once, at its end.
         args: [
@@ -78,7 +78,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
           },
         ],
         staticSummary: `analysis of ${slug} on ${date}`,
-      })) as AnalysisResult,
+      }),
     { done: offset, failed: result.failed.length },
   );
   results.forEach((r, i) => {

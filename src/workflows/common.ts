@@ -1,35 +1,33 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
   defineQuery,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { DatasetActivities } from '../activities/datasets.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../activities/types.js';
+import { isoDate } from '../dates.js';
+import { toTemporalFailure } from '../temporal/failures.js';
 import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
-/** Failure types that retrying cannot fix: the config (or the input) must change. */
-export const PERMANENT_FAILURES = ['ConfigError', 'UnknownExperiment', 'MetricSqlError', 'InvalidInput'];
-
 /**
- * Quick activities (no warehouse job of their own: resolving versions and configs, listing
- * experiments, logging) run as local activities: in the worker, inside the workflow task, so
- * they cost no server round trip each.
+ * Activities that start no long warehouse job: resolving versions and configs, planning,
+ * listing experiments, appending a log row. They do not heartbeat. None is a local activity,
+ * because none is reliably short: reading configs at a pinned commit checks out a git repo,
+ * listing experiments resolves every experiment's config and reads the experiment source, and
+ * a log row waits its turn at the warehouse. As ordinary activities each has its own timeout,
+ * retries on any worker and shows in the history, for one server round trip each.
  */
-export const quick = proxyLocalActivities<AnalysisActivities>({
+export const light = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-    nonRetryableErrorTypes: PERMANENT_FAILURES,
   },
 });
 
@@ -44,11 +42,10 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-    nonRetryableErrorTypes: PERMANENT_FAILURES,
   },
 });
 
-/** Dataset housekeeping (create with expiry): quick, no warehouse job to heartbeat. */
+/** Dataset housekeeping (create with expiry): no warehouse job to heartbeat. */
 export const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
 
 /** What every contrail workflow answers to the `progress` query (CLI progress bars, the Web UI). */
@@ -94,11 +91,9 @@ export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow
   try {
     return parseInput(schema, raw, workflow);
   } catch (error) {
-    // A plain Error would fail the workflow task and retry forever; bad input fails the run.
-    throw ApplicationFailure.nonRetryable(
-      error instanceof Error ? error.message : String(error),
-      'InvalidInput',
-    );
+    // Thrown as it is, an error would fail the workflow task and retry forever; as a
+    // non-retryable failure, bad input fails the run.
+    throw toTemporalFailure(error);
   }
 }
 
@@ -114,19 +109,6 @@ export function setSearchAttributes(values: {
   if (values.configCommit) pairs.push({ key: CONFIG_COMMIT, value: values.configCommit });
   if (values.stage !== undefined) pairs.push({ key: STAGE, value: values.stage });
   upsertSearchAttributes(pairs);
-}
-
-/** The innermost failure of an activity or child workflow: its type and message. */
-export function describeFailure(error: unknown): { errorType: string; message: string } {
-  let current: unknown = error;
-  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
-    if (!current.cause) break;
-    current = current.cause;
-  }
-  if (current instanceof ApplicationFailure)
-    return { errorType: current.type ?? 'Error', message: current.message };
-  if (current instanceof Error) return { errorType: current.name, message: current.message };
-  return { errorType: 'Error', message: String(current) };
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, in order of start; never rejects. */
@@ -182,23 +164,48 @@ export async function trackedAll<T, R>(
   });
 }
 
-export { addDays, dateRange } from '../dates.js';
+export { describeFailure } from '../temporal/failures.js';
 
 /**
  * The pin (resolved now unless a parent passed it down), shown as search attributes, and the
  * target every activity of the run receives.
  */
 export async function pinnedTarget(
-  fields: Omit<AnalysisTarget, 'pin'>,
+  input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
+    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize'>>,
   stage: string,
   pin: Pin | null = null,
 ): Promise<AnalysisTarget> {
-  const resolved = pin ?? (await quick.resolveVersions({ slug: fields.slug }));
+  const resolved = pin ?? (await light.resolveVersions({ slug: input.slug }));
   setSearchAttributes({
-    slug: fields.slug,
+    slug: input.slug,
     toolVersion: resolved.toolVersion,
     configCommit: resolved.configCommit,
     stage,
   });
-  return { ...fields, pin: resolved };
+  return {
+    slug: input.slug,
+    dataset: input.dataset,
+    configOverride: input.configOverride ?? null,
+    sampleSize: input.sampleSize ?? null,
+    periods: input.periods,
+    lenient: input.lenient,
+    pin: resolved,
+  };
+}
+
+/** The experiment's dates as analysed, from the workflow's start date (deterministic on replay). */
+export async function describedToday(target: AnalysisTarget) {
+  const today = isoDate(workflowInfo().startTime);
+  return { today, ...(await light.describeExperiment({ target, today })) };
+}
+
+/** Drops the target experiment's results from its dataset (created first, with its expiry), to recompute them. */
+export async function clearResults(
+  target: AnalysisTarget,
+  options: { expirationDays: number | null; keepEnrollments: boolean },
+): Promise<string[]> {
+  await datasets.prepareDataset({ dataset: target.dataset, expirationDays: options.expirationDays });
+  const { dropped } = await warehouseJobs.dropResults({ target, keepEnrollments: options.keepEnrollments });
+  return dropped;
 }

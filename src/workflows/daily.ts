@@ -1,10 +1,10 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { AnalysisResult } from './analyze.js';
+import { addDays, isoDate } from '../dates.js';
+import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
-  addDays,
   describeFailure,
-  quick,
+  light,
   setSearchAttributes,
   trackedAll,
   trackProgress,
@@ -29,7 +29,7 @@ function defaultDate(): string {
   const info = workflowInfo();
   const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
   const start = scheduled instanceof Date ? scheduled : info.startTime;
-  return addDays(start.toISOString().slice(0, 10), -1);
+  return addDays(isoDate(start), -1);
 }
 
 /**
@@ -42,7 +42,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   const date = input.date ?? defaultDate();
   setSearchAttributes({ stage: 'selecting' });
   const progress = trackProgress('dailyAnalysis', { stage: 'selecting experiments' });
-  const experiments = await quick.listEligibleExperiments({ date });
+  const experiments = await light.listEligibleExperiments({ date });
   progress({ stage: 'analysing', total: experiments.length });
   setSearchAttributes({ stage: 'analysing' });
 
@@ -52,11 +52,11 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     progress,
     ({ slug }) => slug,
     async ({ slug }) =>
-      (await executeChild('analyzeExperiment', {
+      await executeChild(analyzeExperiment, {
         workflowId: workflowIds.analysis(slug, date, input.dataset),
         args: [{ slug, date, dataset: input.dataset }],
         staticSummary: `analysis of ${slug} on ${date}`,
-      })) as AnalysisResult,
+      }),
   );
 
   const outcome: DailyAnalysisResult = { date, analyzed: [], failed: [] };

@@ -1,12 +1,11 @@
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
-import type { AnalysisResult } from './analyze.js';
+import { addDays, dateRange } from '../dates.js';
+import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
-  addDays,
-  datasets,
-  dateRange,
+  clearResults,
+  describedToday,
   pinnedTarget,
-  quick,
   setSearchAttributes,
   trackProgress,
   validated,
@@ -39,38 +38,26 @@ export interface PreviewResult {
 export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const input = validated(PreviewInput, raw, 'preview');
   const progress = trackProgress('preview', { stage: 'resolving' });
-  const target = await pinnedTarget(
-    {
-      slug: input.slug,
-      dataset: input.dataset,
-      configOverride: input.configOverride,
-      sampleSize: input.sampleSize,
-      periods: input.periods,
-      lenient: input.lenient,
-    },
-    'preview',
-  );
+  const target = await pinnedTarget(input, 'preview');
   const { pin } = target;
 
   // Default range: the last 3 days on which something is due (not "today", which may lie
   // long after an experiment ended).
-  const today = workflowInfo().startTime.toISOString().slice(0, 10);
-  const described = await quick.describeExperiment({ target, today });
-  const endDate = input.endDate ?? described.lastAnalysisDate ?? addDays(today, -1);
+  const described = await describedToday(target);
+  const endDate = input.endDate ?? described.lastAnalysisDate ?? addDays(described.today, -1);
   const startDate = input.startDate ?? addDays(endDate, -2);
   const dates = dateRange(startDate, endDate);
 
   progress({ stage: 'preparing', total: dates.length });
-  await datasets.prepareDataset({ dataset: input.dataset, expirationDays: input.expirationDays });
   // A preview starts clean: an earlier preview's tables (other sample size, other config) must not mix in.
-  await warehouseJobs.dropResults({ slug: input.slug, dataset: input.dataset, keepEnrollments: false });
+  await clearResults(target, { expirationDays: input.expirationDays, keepEnrollments: false });
   if (input.generatePopulation) await warehouseJobs.buildPopulationSample({ target, date: endDate });
 
   const days: PreviewResult['days'] = [];
   let views: string[] = [];
   for (const [i, date] of dates.entries()) {
     progress({ stage: 'analysing', current: [date], done: i });
-    const analysis = (await executeChild('analyzeExperiment', {
+    const analysis = await executeChild(analyzeExperiment, {
       workflowId: `${workflowIds.preview(input.slug)}/${date}`,
       args: [
         {
@@ -85,7 +72,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
         },
       ],
       staticSummary: `preview of ${input.slug} on ${date}`,
-    })) as AnalysisResult;
+    });
     days.push({ date, status: analysis.status, reason: analysis.reason, statistics: analysis.statistics });
     if (analysis.views.length) views = analysis.views;
   }

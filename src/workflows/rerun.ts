@@ -1,11 +1,11 @@
-import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { AnalysisResult } from './analyze.js';
+import { executeChild } from '@temporalio/workflow';
+import { dateRange } from '../dates.js';
+import { analyzeExperiment } from './analyze.js';
 import {
-  datasets,
-  dateRange,
+  clearResults,
+  describedToday,
   describeFailure,
   pinnedTarget,
-  quick,
   setSearchAttributes,
   trackedAll,
   trackProgress,
@@ -31,26 +31,13 @@ export interface RerunResult {
 export async function rerun(raw: RerunInput): Promise<RerunResult> {
   const input = validated(RerunInput, raw, 'rerun');
   const progress = trackProgress('rerun', { stage: 'resolving' });
-  const target = await pinnedTarget(
-    {
-      slug: input.slug,
-      dataset: input.dataset,
-      configOverride: null,
-      sampleSize: null,
-      periods: input.periods,
-      lenient: input.lenient,
-    },
-    'rerun',
-  );
+  const target = await pinnedTarget(input, 'rerun');
   const { pin } = target;
-  const today = workflowInfo().startTime.toISOString().slice(0, 10);
-  const experiment = await quick.describeExperiment({ target, today });
+  const experiment = await describedToday(target);
 
   progress({ stage: 'dropping results' });
-  await datasets.prepareDataset({ dataset: input.dataset, expirationDays: null });
-  const { dropped } = await warehouseJobs.dropResults({
-    slug: input.slug,
-    dataset: input.dataset,
+  const dropped = await clearResults(target, {
+    expirationDays: null,
     keepEnrollments: !input.recreateEnrollments,
   });
   const dates =
@@ -71,7 +58,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     progress,
     (date) => date,
     async (date) =>
-      (await executeChild('analyzeExperiment', {
+      await executeChild(analyzeExperiment, {
         workflowId: workflowIds.analysis(input.slug, date, input.dataset),
         args: [
           {
@@ -85,7 +72,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
           },
         ],
         staticSummary: `rerun of ${input.slug} for ${date}`,
-      })) as AnalysisResult,
+      }),
   );
   results.forEach((r, i) => {
     if (r.status === 'rejected')

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { backfillCommand } from './backfill.js';
+import { dashboardCommand } from './dashboard.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { previewCommand } from './preview.js';
@@ -17,6 +18,7 @@ import { workerCommand } from './worker.js';
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types; the list only needs to hold them.
 export const commands: CommandModule<any, any>[] = [
   backfillCommand,
+  dashboardCommand,
   doctorCommand,
   planCommand,
   previewCommand,

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
 
@@ -5,7 +6,9 @@ interface ValidateArgs {
   files: string[];
   config_repos?: string[];
   platform?: string;
+  experiments_file?: string;
   lenient: boolean;
+  check_sql: boolean;
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
@@ -24,7 +27,21 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       })
       .option('platform', {
         type: 'string',
-        describe: 'Platform of the experiment configs (default: inferred from what they reference)',
+        describe:
+          "Platform of the experiment configs (default: the experiment's record, else inferred from what they reference, else firefox_desktop)",
+      })
+      .option('experiments_file', {
+        alias: 'experiments-file',
+        type: 'string',
+        describe:
+          'Experimenter v8 JSON file the experiments are looked up in (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
+      })
+      .option('check_sql', {
+        alias: 'check-sql',
+        type: 'boolean',
+        default: true,
+        describe:
+          "Check that each experiment's SQL compiles (EXPLAIN on an empty copy of the embedded warehouse's tables); --no-check_sql skips it",
       })
       .option('lenient', {
         type: 'boolean',
@@ -35,6 +52,17 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
     const { ConfigError, formatProblem } = await import('../../config/problems.js');
     const { validateConfigFile } = await import('../../config/validate.js');
+    const { defaultExperimentsFile, localExperimentSource, ExperimentsFileError } = await import(
+      '../../experiments/source.js'
+    );
+    const experimentsFile = args.experiments_file ?? defaultExperimentsFile();
+    let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
+    try {
+      experiments = await localExperimentSource(experimentsFile).forPreview().list();
+    } catch (error) {
+      if (!(error instanceof ExperimentsFileError)) throw error;
+      throw new CliError(`--experiments_file: ${error.message}`);
+    }
     const repos =
       args.config_repos && args.config_repos.length > 0 ? args.config_repos : defaultConfigRepos();
     let collection: Awaited<ReturnType<typeof loadConfigCollection>>;
@@ -45,17 +73,40 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       process.stdout.write(`${error.message}\n`);
       throw new CliError(`the config repos do not load (${repos.join(', ')})`);
     }
+    const { existsSync } = await import('node:fs');
+    const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
+    const { mozdataFile } = await import('../../warehouse/duckdb.js');
+    let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
     let invalid = 0;
-    for (const file of args.files) {
-      const result = validateConfigFile(collection, file, { platform: args.platform, lenient: args.lenient });
-      const platform = result.platform ? ` (${result.platform})` : '';
-      if (result.errors.length === 0) process.stdout.write(`ok       ${file}${platform}\n`);
-      else {
-        invalid += 1;
-        process.stdout.write(`invalid  ${file}${platform}\n`);
+    try {
+      for (const file of args.files) {
+        const slug = basename(file).replace(/\.toml$/, '');
+        const result = validateConfigFile(collection, file, {
+          ...(args.platform ? { platform: args.platform } : {}),
+          experiment: experiments.find((e) => e.slug === slug) ?? null,
+          lenient: args.lenient,
+        });
+        if (args.check_sql && result.errors.length === 0 && result.resolved) {
+          scratch ??= await openScratchDuckDb(existsSync(mozdataFile()) ? mozdataFile() : null);
+          const sql = await checkAnalysisSql(scratch, result.resolved.spec, { dataset: 'contrail_validate' });
+          result.errors.push(...sql.errors);
+          if (sql.unchecked.length > 0)
+            result.notes.push(
+              `SQL reading ${sql.unchecked.join(', ')} not checked: the embedded warehouse has no such table`,
+            );
+        }
+        const platform = result.platform ? ` (${result.platform})` : '';
+        if (result.errors.length === 0) process.stdout.write(`ok       ${file}${platform}\n`);
+        else {
+          invalid += 1;
+          process.stdout.write(`invalid  ${file}${platform}\n`);
+        }
+        for (const note of result.notes) process.stdout.write(`  info: ${note}\n`);
+        for (const p of result.errors) process.stdout.write(`  error: ${formatProblem(p)}\n`);
+        for (const p of result.warnings) process.stdout.write(`  warning: ${formatProblem(p)}\n`);
       }
-      for (const p of result.errors) process.stdout.write(`  error: ${formatProblem(p)}\n`);
-      for (const p of result.warnings) process.stdout.write(`  warning: ${formatProblem(p)}\n`);
+    } finally {
+      await scratch?.close();
     }
     if (invalid > 0)
       throw new CliError(

@@ -2,7 +2,6 @@ import type { AnalysisPeriod, AnalysisSpec } from '../../config/spec.js';
 import type { IsoDate } from '../../experiments/experiment.js';
 import { assertDataset } from '../../warehouse/identifiers.js';
 import type { SqlDialect } from '../dialect.js';
-import { duckdbDialect } from '../render/duckdb.js';
 import { type AnalysisWindow, windowsDueOn } from '../windows.js';
 import { planEnrollments } from './enrollments.js';
 import { planMetrics } from './metrics.js';
@@ -36,8 +35,8 @@ export interface AnalysisPlan {
 
 export interface PlanAnalysisOptions {
   dataset: string;
-  /** Defaults to DuckDB. */
-  dialect?: SqlDialect;
+  /** The warehouse's SQL dialect (`Warehouse.sqlDialect`). */
+  dialect: SqlDialect;
   /** Only these periods (default: all). */
   periods?: AnalysisPeriod[];
   quantization?: Quantization;
@@ -48,7 +47,7 @@ export function planAnalysis(spec: AnalysisSpec, date: IsoDate, options: PlanAna
   const ctx: PlanContext = {
     spec,
     dataset: assertDataset(options.dataset),
-    dialect: options.dialect ?? duckdbDialect(),
+    dialect: options.dialect,
   };
   // Pre-enrollment windows first: other windows' statistic inputs join their tables as covariates.
   const windows = windowsDueOn(spec, date, options.periods)

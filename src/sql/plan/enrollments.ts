@@ -1,6 +1,7 @@
 import type { SegmentDataSourceSpec, SegmentSpec } from '../../config/spec.js';
+import { addDays } from '../../dates.js';
 import { enrollmentsTableName } from '../names.js';
-import { addDays, lastEnrollmentDate } from '../windows.js';
+import { lastEnrollmentDate } from '../windows.js';
 import {
   analysisUnitColumn,
   appDataset,

@@ -1,6 +1,7 @@
 import type { AnalysisSpec, ExposureSignalSpec, WindowBound } from '../../config/spec.js';
+import { addDays } from '../../dates.js';
 import type { IsoDate } from '../../experiments/experiment.js';
-import { addDays, lastEnrollmentDate } from '../windows.js';
+import { lastEnrollmentDate } from '../windows.js';
 import { dataSourceFor, experimentSlug, fromExpression, PlanError, where } from './common.js';
 import type { PlanContext } from './types.js';
 

@@ -1,22 +1,10 @@
-import type {
-  AnalysisBasis,
-  AnalysisPeriod,
-  AnalysisSpec,
-  MetricSpec,
-  StatisticSpec,
-} from '../../config/spec.js';
-import {
-  type BranchBins,
-  QUANTIZATION,
-  type RequiredInput,
-  requiredInput,
-  StatisticConfigError,
-  type ValueBin,
-} from '../../statistics/index.js';
+import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, MetricSpec } from '../../config/spec.js';
+import { QUANTIZATION } from '../../statistics/index.js';
 import { columnName, metricsTableName, statisticInputsTableName } from '../names.js';
-import { type AnalysisWindow, windowDays } from '../windows.js';
-import { PlanError, provenanceHeader, segmentColumns, where } from './common.js';
+import type { AnalysisWindow } from '../windows.js';
+import { provenanceHeader, segmentColumns } from './common.js';
 import { basesFor, metricsByDataSource } from './metrics.js';
+import { dataSourceOf, inputsForTable, kindKey, type TableInputs } from './statistic-input-kinds.js';
 import type { ColumnProvenance, PlanContext, PlannedQuery } from './types.js';
 
 /**
@@ -30,11 +18,6 @@ import type { ColumnProvenance, PlanContext, PlannedQuery } from './types.js';
  * basis. Unlike jetstream, clients whose metric is NULL are kept as a `y = NULL` bin so counts
  * per branch stay exact; a consumer reproducing jetstream drops those bins.
  */
-
-export type InputKind =
-  | { kind: 'values' }
-  | { kind: 'covariate'; period: 'preenrollment_week' | 'preenrollment_days28'; metric: string }
-  | { kind: 'ratio'; numerator: string; denominator: string };
 
 export const PREENROLLMENT_PERIODS: readonly AnalysisPeriod[] = [
   'preenrollment_week',
@@ -55,100 +38,12 @@ export const DEFAULT_QUANTIZATION: Quantization = {
   significantDigits: QUANTIZATION.significantDigits,
 };
 
-/**
- * What a statistic needs from the warehouse for `metric` in `period`: src/statistics decides the
- * kind (jetstream's rule included: no covariate in pre-enrollment periods or the covariate's own);
- * this adds which covariate metric (`covariate_adjustment.metric`, default the metric itself) and
- * falls back to plain values when that covariate is not computed, as jetstream does.
- */
-function inputKindFor(
-  spec: AnalysisSpec,
-  metric: MetricSpec,
-  statistic: StatisticSpec,
-  period: AnalysisPeriod,
-): InputKind {
-  let required: RequiredInput;
-  try {
-    required = requiredInput(statistic, period);
-  } catch (error) {
-    if (!(error instanceof StatisticConfigError)) throw error;
-    throw new PlanError(
-      `metric ${metric.name} (${where(metric.provenance)}): statistic ${statistic.name}: ${error.message}`,
-    );
-  }
-  if (required.kind !== 'covariate') return required;
-  const adjustment = statistic.params.covariate_adjustment;
-  const named =
-    adjustment && typeof adjustment === 'object' && !Array.isArray(adjustment)
-      ? adjustment.metric
-      : undefined;
-  const covariateMetric = typeof named === 'string' ? named : metric.name;
-  const computed = (spec.metrics[required.period] ?? []).some(
-    (m) =>
-      m.name === covariateMetric && m.selectExpression !== null && m.analysisBases.includes('enrollments'),
-  );
-  return computed
-    ? { kind: 'covariate', period: required.period, metric: covariateMetric }
-    : { kind: 'values' };
-}
-
-function kindKey(k: InputKind): string {
-  return k.kind === 'covariate'
-    ? `covariate:${k.period}:${k.metric}`
-    : k.kind === 'ratio'
-      ? `ratio:${k.numerator}:${k.denominator}`
-      : 'values';
-}
-
-interface TableInputs {
-  metric: MetricSpec;
-  kind: InputKind;
-}
-
-/** The inputs one metrics table feeds: its own metrics' inputs plus ratios whose numerator lives there. */
-function inputsForTable(
-  spec: AnalysisSpec,
-  window: AnalysisWindow,
-  basis: AnalysisBasis,
-  tableMetrics: MetricSpec[],
-): TableInputs[] {
-  const names = new Set(tableMetrics.map((m) => m.name));
-  const inputs = new Map<string, TableInputs>();
-  for (const metric of spec.metrics[window.period] ?? []) {
-    if (!metric.analysisBases.includes(basis)) continue;
-    for (const statistic of metric.statistics) {
-      const kind = inputKindFor(spec, metric, statistic, window.period);
-      const home = kind.kind === 'ratio' ? kind.numerator : metric.name;
-      if (!names.has(home)) continue;
-      if (kind.kind !== 'ratio' && metric.selectExpression === null) continue;
-      inputs.set(`${metric.name}|${kindKey(kind)}`, { metric, kind });
-    }
-  }
-  return [...inputs.values()];
-}
-
 export interface StatisticInputsQueryInput {
   window: AnalysisWindow;
   basis: AnalysisBasis;
   dataSource: string;
   metrics: MetricSpec[];
   quantization?: Quantization;
-}
-
-/** Data source of a metric of this period, for joining the table holding a ratio's denominator. */
-function dataSourceOf(
-  spec: AnalysisSpec,
-  period: AnalysisPeriod,
-  metricName: string,
-  usedBy: MetricSpec,
-): string {
-  const found = (spec.metrics[period] ?? []).find((m) => m.name === metricName && m.dataSource !== null);
-  if (!found?.dataSource) {
-    throw new PlanError(
-      `metric ${usedBy.name} (${where(usedBy.provenance)}) depends on ${metricName}, which is not computed for period ${period}`,
-    );
-  }
-  return found.dataSource;
 }
 
 export function renderStatisticInputsQuery(
@@ -341,70 +236,4 @@ export function planStatisticInputs(
     }
   }
   return planned;
-}
-
-/** A row of a statistic-inputs table as `Warehouse.query` returns it. */
-export interface StatisticInputRow {
-  metric: string;
-  kind: InputKind['kind'];
-  covariate_period: string | null;
-  segment: string;
-  branch: string;
-  y: number | null;
-  x: number | null;
-  count: number;
-}
-
-/** The bins of one metric, input kind, covariate period and segment, per branch. */
-export interface StatisticInputGroup {
-  metric: string;
-  kind: string;
-  covariatePeriod: string | null;
-  segment: string;
-  windowDays: number;
-  branches: BranchBins[];
-}
-
-/** The key of a group in groupStatisticInputRows' map. */
-export function statisticInputKey(
-  metric: string,
-  kind: string,
-  covariatePeriod: string | null,
-  segment: string,
-): string {
-  return [metric, kind, covariatePeriod ?? '', segment].join('|');
-}
-
-/** Bins per (metric, kind, covariate_period, segment), branches in first-seen order. */
-export function groupStatisticInputRows(
-  rows: StatisticInputRow[],
-  window: Pick<AnalysisWindow, 'startOffset' | 'endOffset'>,
-): Map<string, StatisticInputGroup> {
-  const groups = new Map<string, StatisticInputGroup>();
-  for (const row of rows) {
-    const key = statisticInputKey(row.metric, row.kind, row.covariate_period, row.segment);
-    let group = groups.get(key);
-    if (!group) {
-      group = {
-        metric: row.metric,
-        kind: row.kind,
-        covariatePeriod: row.covariate_period,
-        segment: row.segment,
-        windowDays: windowDays(window),
-        branches: [],
-      };
-      groups.set(key, group);
-    }
-    let branch = group.branches.find((b) => b.branch === row.branch);
-    if (!branch) {
-      branch = { branch: row.branch, bins: [] };
-      group.branches.push(branch);
-    }
-    const bin: ValueBin =
-      row.kind === 'values'
-        ? { y: row.y, count: Number(row.count) }
-        : { y: row.y, x: row.x, count: Number(row.count) };
-    branch.bins.push(bin);
-  }
-  return groups;
 }

@@ -1,5 +1,5 @@
 import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, Provenance } from '../../config/spec.js';
-import type { TableRef } from '../../warehouse/warehouse.js';
+import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 
 /**

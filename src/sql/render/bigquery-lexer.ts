@@ -3,6 +3,16 @@
  * string literals (single, double, triple-quoted, raw, bytes), comments and backtick identifiers,
  * so rewrites never touch text inside them.
  */
+import { ContrailError } from '../../errors.js';
+
+/** Config SQL that cannot be tokenized (an unterminated string, identifier or comment): the config must change. */
+export class SqlSyntaxError extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'SqlSyntaxError';
+  }
+}
+
 export type TokenKind = 'string' | 'comment' | 'quoted_identifier' | 'word' | 'space' | 'punct';
 
 export interface Token {
@@ -24,7 +34,7 @@ function readQuoted(sql: string, start: number, prefixLength: number): number {
     if (sql.startsWith(close, i)) return i + close.length;
     i++;
   }
-  throw new Error(`unterminated string literal starting at: ${sql.slice(start, start + 40)}`);
+  throw new SqlSyntaxError(`unterminated string literal starting at: ${sql.slice(start, start + 40)}`);
 }
 
 export function tokenize(sql: string): Token[] {
@@ -41,7 +51,7 @@ export function tokenize(sql: string): Token[] {
     } else if (c === '`') {
       kind = 'quoted_identifier';
       end = sql.indexOf('`', i + 1);
-      if (end < 0) throw new Error(`unterminated backtick identifier at: ${sql.slice(i, i + 40)}`);
+      if (end < 0) throw new SqlSyntaxError(`unterminated backtick identifier at: ${sql.slice(i, i + 40)}`);
       end++;
     } else if (sql.startsWith('--', i) || c === '#') {
       kind = 'comment';
@@ -50,7 +60,7 @@ export function tokenize(sql: string): Token[] {
     } else if (sql.startsWith('/*', i)) {
       kind = 'comment';
       end = sql.indexOf('*/', i + 2);
-      if (end < 0) throw new Error(`unterminated comment at: ${sql.slice(i, i + 40)}`);
+      if (end < 0) throw new SqlSyntaxError(`unterminated comment at: ${sql.slice(i, i + 40)}`);
       end += 2;
     } else if (/\s/.test(c)) {
       kind = 'space';

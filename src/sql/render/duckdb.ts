@@ -1,6 +1,6 @@
 import type { IsoDate } from '../../experiments/experiment.js';
 import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
-import type { TableRef } from '../../warehouse/warehouse.js';
+import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
 

@@ -6,9 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { analysisActivities, STATISTICS_COLUMNS } from '../../../src/activities/analysis.js';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
+import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../../src/experiments/source.js';
 import { generateSample } from '../../../src/sample/generate.js';
 import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
@@ -89,7 +90,7 @@ describe('analysis activities on the demo experiment', () => {
       exportDir,
       now: () => NOW,
     };
-    activities = analysisActivities(deps);
+    activities = createActivities(deps);
     pin = await activities.resolveVersions({ slug: DEMO_SLUG });
     target = {
       slug: DEMO_SLUG,
@@ -338,18 +339,14 @@ describe('analysis activities on the demo experiment', () => {
   });
 
   test('dropResults drops the experiment’s tables and views, keeping enrollments when asked', async () => {
-    const { dropped } = await activities.dropResults({
-      slug: DEMO_SLUG,
-      dataset: DATASET,
-      keepEnrollments: true,
-    });
+    const { dropped } = await activities.dropResults({ target, keepEnrollments: true });
     assert.ok(dropped.includes('statistics_contrail_demo_sidebar_week_1'));
     assert.ok(dropped.includes('statistics_contrail_demo_sidebar_weekly'));
     assert.ok(!dropped.includes('enrollments_contrail_demo_sidebar'));
     assert.ok(!dropped.includes('logs'), 'the log is kept');
     const left = (await warehouse.listTables(DATASET)).map((t) => t.ref.table).sort();
     assert.deepEqual(left, ['enrollments_contrail_demo_sidebar', 'logs']);
-    const all = await activities.dropResults({ slug: DEMO_SLUG, dataset: DATASET, keepEnrollments: false });
+    const all = await activities.dropResults({ target, keepEnrollments: false });
     assert.deepEqual(all.dropped, ['enrollments_contrail_demo_sidebar']);
   });
 });
@@ -394,7 +391,7 @@ describe('analysis activity failures', () => {
         '[metrics]\nweekly_typo = ["uri_count"]\n',
       ),
     });
-    const activities = analysisActivities(depsWith([repo]));
+    const activities = createActivities(depsWith([repo]));
     const env = quietEnvironment();
     const failure = await failureOf(
       env.run(activities.planDay, { target: targetFor(DEMO_SLUG), date: '2026-03-15' }),
@@ -404,24 +401,24 @@ describe('analysis activity failures', () => {
     assert.match(failure.message, /jetstream\/contrail-demo-sidebar\.toml:\d+: metrics\.weekly_typo/);
   });
 
-  test('an unknown slug is a non-retryable UnknownExperiment', async () => {
-    const activities = analysisActivities(depsWith([DEMO_CONFIG_REPO]));
+  test('an unknown slug is a non-retryable UnknownExperimentError', async () => {
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
     const failure = await failureOf(
       activities.planDay({ target: targetFor('no-such-experiment'), date: '2026-03-15' }),
     );
-    assert.equal(failure.type, 'UnknownExperiment');
+    assert.equal(failure.type, 'UnknownExperimentError');
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /no-such-experiment/);
   });
 
-  test('a metric whose SQL the warehouse rejects is a non-retryable MetricSqlError naming the metric', async () => {
+  test('a metric whose SQL the warehouse rejects is a non-retryable PlannedQueryError naming the metric', async () => {
     await generateSample(warehouse, {
       clients: 300,
       days: DEMO_DATA.days,
       startDate: DEMO_DATA.startDate,
       seed: 3,
     });
-    const activities = analysisActivities(depsWith([DEMO_CONFIG_REPO]));
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
     const config = `${DEMO_CONFIG}
 [metrics.broken_metric]
 select_expression = "SUM(no_such_column)"
@@ -434,7 +431,7 @@ data_source = "clients_daily"
     const failure = await failureOf(
       activities.computeMetrics({ target, date: '2026-03-15', window: { period: 'week', windowIndex: 1 } }),
     );
-    assert.equal(failure.type, 'MetricSqlError');
+    assert.equal(failure.type, 'PlannedQueryError');
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /broken_metric/);
     assert.match(failure.message, /no_such_column/);
@@ -445,7 +442,7 @@ data_source = "clients_daily"
       'jetstream/contrail-demo-pinned-tabs.toml': '[experiment]\nskip = true\n',
       'jetstream/contrail-demo-search-bar.toml': '[experiment]\nno_such_key = 1\n',
     });
-    const activities = analysisActivities(depsWith([repo]));
+    const activities = createActivities(depsWith([repo]));
     const eligible = await activities.listEligibleExperiments({ date: '2026-03-20' });
     // The rollout and the draft never run; pinned-tabs is skipped by its config; search-bar's
     // config is broken, so it is listed and its analysis will report the error.

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { ConfigError } from '../../../src/config/problems.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { testExperiment } from '../../helpers/experiment.js';
 
 /**
  * A config repo built here with dated commits:
@@ -13,6 +15,7 @@ import { ConfigError } from '../../../src/config/problems.js';
  *   c2 2024-02-10  defaults weekly = uri_count
  *   c3 2024-03-10  defaults file broken (TOML syntax error)
  *   c4 2024-04-10  fixed: defaults weekly = days_of_use
+ * A broken file never makes a collection unloadable: it fails the experiments that use it.
  */
 const BASE = join('test', 'fixtures', 'config', 'repo');
 let repo: string;
@@ -64,8 +67,19 @@ describe('loadConfigCollection asOf', () => {
     assert.deepEqual(await weekly('2024-03-01T00:00:00Z'), { commit: commits[1], names: ['uri_count'] });
   });
 
-  it('skips forward to the next commit that loads when the chosen one does not', async () => {
-    assert.deepEqual(await weekly('2024-03-15T00:00:00Z'), { commit: commits[3], names: ['days_of_use'] });
+  it('reads the commit at the date even when a file is broken there, and names the file', async () => {
+    const collection = await loadConfigCollection({ repos: [repo], asOf: '2024-03-15T00:00:00Z' });
+    assert.equal(collection.commit, commits[2]);
+    const defaults = join(repo, 'jetstream', 'defaults', 'firefox_desktop.toml');
+    assert.deepEqual(
+      collection.brokenFiles().map((f) => [f.file, f.errors[0]?.line]),
+      [[defaults, 3]],
+    );
+    // Every firefox_desktop experiment uses the platform defaults, so it fails with their error.
+    assert.throws(
+      () => resolveAnalysisSpec(collection, testExperiment()),
+      (error: unknown) => error instanceof ConfigError && error.problems[0]?.file === defaults,
+    );
   });
 
   it('uses the oldest commit for a time before the first commit', async () => {
@@ -98,15 +112,23 @@ describe('loadConfigCollection asOf', () => {
     }
   });
 
-  it('says which file is broken when HEAD does not load', async () => {
-    writeFileSync(join(repo, 'jetstream', 'defaults', 'firefox_desktop.toml'), '[metrics\n');
+  it('a broken outcome fails only the experiments that use it, with its error', async () => {
+    const outcome = join(repo, 'jetstream', 'outcomes', 'firefox_desktop', 'demo.toml');
+    const good = readFileSync(outcome, 'utf8');
+    writeFileSync(outcome, good.replace('binomial = {}', 'binomal = {}'));
     try {
-      await assert.rejects(loadConfigCollection({ repos: [repo] }), (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.equal(error.problems[0]?.file, join(repo, 'jetstream', 'defaults', 'firefox_desktop.toml'));
-        assert.equal(error.problems[0]?.line, 1);
-        return true;
-      });
+      const collection = await loadConfigCollection({ repos: [repo] });
+      assert.deepEqual(
+        collection.brokenFiles().map((f) => f.file),
+        [outcome],
+      );
+      assert.ok(resolveAnalysisSpec(collection, testExperiment()).spec);
+      assert.throws(
+        () => resolveAnalysisSpec(collection, testExperiment({ outcomes: ['demo'] })),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.problems.some((p) => p.file === outcome && /unknown statistic 'binomal'/.test(p.message)),
+      );
     } finally {
       git(['checkout', '--', '.']);
     }

@@ -122,14 +122,14 @@ const CASES: [string, string, number | null, string, string][] = [
     'metric-no-select.toml',
     4,
     'metrics.m1',
-    "metric 'm1' has no select_expression (and no depends_on)",
+    "metric 'm1' has no select_expression (and no depends_on) (used at test/fixtures/config/broken/metric-no-select.toml:2: metrics.weekly.0)",
   ],
   [
     'metric-no-statistics',
     'test/fixtures/config/repo/definitions/firefox_desktop.toml',
     16,
     'metrics.no_stats_metric',
-    "metric 'no_stats_metric' has no statistics; add e.g. [metrics.no_stats_metric.statistics] bootstrap_mean = {} (statistics: bootstrap_mean, binomial, deciles, count, sum, linear_model_mean, per_client_dau_impact, population_ratio, kernel_density_estimate, empirical_cdf)",
+    "metric 'no_stats_metric' has no statistics; add e.g. [metrics.no_stats_metric.statistics] bootstrap_mean = {} (statistics: bootstrap_mean, binomial, deciles, count, sum, linear_model_mean, per_client_dau_impact, population_ratio, kernel_density_estimate, empirical_cdf) (used at test/fixtures/config/broken/metric-no-statistics.toml:2: metrics.weekly.0)",
   ],
   [
     'param-by-branch-string',
@@ -200,7 +200,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'population-ratio-missing.toml',
     6,
     'metrics.r.statistics.population_ratio',
-    "statistic 'population_ratio' needs 'denominator' (a metric name)",
+    "invalid parameter 'denominator' for statistic 'population_ratio': is required: the name of the denominator metric",
   ],
   [
     'population-ratio-unknown-metric',
@@ -214,14 +214,14 @@ const CASES: [string, string, number | null, string, string][] = [
     'pre-treatment-bad-arg.toml',
     2,
     'metrics.active_hours.statistics.bootstrap_mean.pre_treatments.0.bas',
-    "unknown key 'bas' in pre-treatment 'log' (did you mean 'base'?); valid keys: name, base (use --lenient to accept unknown keys as warnings)",
+    "unknown parameter 'bas' for pre-treatment 'log' (did you mean 'base'?); valid parameters: base",
   ],
   [
     'pre-treatment-missing-threshold',
     'pre-treatment-missing-threshold.toml',
     2,
     'metrics.active_hours.statistics.bootstrap_mean.pre_treatments.0',
-    "pre-treatment 'censor_values_above_threshold' needs 'threshold' (write it as { name = \"censor_values_above_threshold\", threshold = ... })",
+    "invalid parameter 'threshold' for pre-treatment 'censor_values_above_threshold': is required and must be a number",
   ],
   [
     'reference-branch-unknown',
@@ -237,34 +237,27 @@ const CASES: [string, string, number | null, string, string][] = [
     'experiment.sample_size',
     'Too big: expected number to be <=100, got number 150',
   ],
-  [
-    'segment-window-on-segment',
-    'segment-window-on-segment.toml',
-    4,
-    'segments.mine.window_start',
-    "unknown key 'window_start' in segment 'mine'; valid keys: data_source, select_expression, friendly_name, description (use --lenient to accept unknown keys as warnings)",
-  ],
   ['skip-not-bool', 'skip-not-bool.toml', 2, 'experiment.skip', 'expected boolean, got the string "yes"'],
   [
     'statistic-covariate-period',
     'statistic-covariate-period.toml',
     2,
     'metrics.active_hours.statistics.linear_model_mean.covariate_adjustment.period',
-    "covariate period must be 'preenrollment_week' or 'preenrollment_days28', got the string \"preenrollment_weekly\" (did you mean 'preenrollment_week'?)",
+    "invalid parameter 'covariate_adjustment.period' for statistic 'linear_model_mean': period must be one of preenrollment_week, preenrollment_days28, got the string \"preenrollment_weekly\"",
   ],
   [
     'statistic-drop-highest-range',
     'statistic-drop-highest-range.toml',
     2,
     'metrics.active_hours.statistics.bootstrap_mean.drop_highest',
-    'expected a fraction from 0 up to (not including) 1, got number 1.5',
+    "invalid parameter 'drop_highest' for statistic 'bootstrap_mean': must be in [0, 0.5], got number 1.5",
   ],
   [
     'statistic-num-samples-type',
     'statistic-num-samples-type.toml',
     2,
     'metrics.active_hours.statistics.bootstrap_mean.num_samples',
-    'expected a positive whole number, got the string "many"',
+    "invalid parameter 'num_samples' for statistic 'bootstrap_mean': expected number, got the string \"many\"",
   ],
   [
     'statistic-params-not-table',
@@ -278,14 +271,14 @@ const CASES: [string, string, number | null, string, string][] = [
     'statistic-unknown-param.toml',
     2,
     'metrics.active_hours.statistics.bootstrap_mean.num_sample',
-    "unknown key 'num_sample' in statistic 'bootstrap_mean' (did you mean 'num_samples'?); valid keys: num_samples, drop_highest, confidence_interval, pre_treatments (use --lenient to accept unknown keys as warnings)",
+    "unknown parameter 'num_sample' for statistic 'bootstrap_mean' (did you mean 'num_samples'?); valid parameters: num_samples, drop_highest, confidence_interval",
   ],
   [
     'template-syntax',
     'template-syntax.toml',
     5,
     'metrics.m1.select_expression',
-    'template syntax error: [Line 1, Column 14] parseSignature: expected comma after expression',
+    'template syntax error: [Line 1, Column 14] parseSignature: expected comma after expression (used at test/fixtures/config/broken/template-syntax.toml:2: metrics.weekly.0)',
   ],
   [
     'toml-syntax',
@@ -313,7 +306,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'typo-metric-key.toml',
     5,
     'metrics.m1.select_expresion',
-    "unknown key 'select_expresion' in metric 'm1' (did you mean 'select_expression'?); valid keys: select_expression, data_source, friendly_name, description, bigger_is_better, analysis_bases, depends_on, category, type, owner, deprecated, level, analysis_units, statistics (use --lenient to accept unknown keys as warnings)",
+    "unknown key 'select_expresion' in metric 'm1' (did you mean 'select_expression'?); valid keys: select_expression, data_source, friendly_name, description, bigger_is_better, analysis_bases, depends_on, category, type, owner, deprecated, level, analysis_units, statistics, aggregation, column, where, within_days, threshold, scale, cumulative_window, incremental_window, repeat_windows (use --lenient to accept unknown keys as warnings)",
   ],
   [
     'typo-root-key',
@@ -348,7 +341,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'unknown-function.toml',
     5,
     'metrics.m1.select_expression',
-    "unknown function 'agg_summ' (did you mean 'agg_sum'?); functions (from definitions/functions.toml) are agg_sum, agg_any",
+    "unknown function 'agg_summ' (did you mean 'agg_sum'?); functions (from definitions/functions.toml) are agg_sum, agg_any (used at test/fixtures/config/broken/unknown-function.toml:2: metrics.weekly.0)",
   ],
   [
     'unknown-metric',
@@ -369,7 +362,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'unknown-parameter.toml',
     5,
     'metrics.m1.select_expression',
-    "unknown parameter 'parameters.missing'; available: none",
+    "unknown parameter 'parameters.missing'; available: none (used at test/fixtures/config/broken/unknown-parameter.toml:2: metrics.weekly.0)",
   ],
   [
     'unknown-pre-treatment',
@@ -455,13 +448,27 @@ describe('broken configs', () => {
   });
 
   it('lenient mode turns unknown keys into warnings', () => {
+    assert.throws(() =>
+      resolveAnalysisSpec(collection, experiment, { configFile: join(BROKEN, 'typo-root-key.toml') }),
+    );
+    const { warnings } = resolveAnalysisSpec(collection, experiment, {
+      configFile: join(BROKEN, 'typo-root-key.toml'),
+      lenient: true,
+    });
+    assert.deepEqual(
+      warnings.map((w) => w.keyPath),
+      ['experimnt'],
+    );
+  });
+
+  it('a key jetstream reads elsewhere and ignores here is a warning in strict mode too', () => {
     const { warnings } = resolveAnalysisSpec(collection, experiment, {
       configFile: join(BROKEN, 'segment-window-on-segment.toml'),
-      lenient: true,
     });
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]?.keyPath, 'segments.mine.window_start');
     assert.equal(warnings[0]?.line, 4);
+    assert.match(warnings[0]?.message ?? '', /read only in segment data sources/);
   });
 
   it('lenient mode still rejects real errors', () => {

@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from '../../../src/client/cli.js';
-import {
-  type ConfigCollection,
-  loadConfigCollection,
-  parseConfigFile,
-} from '../../../src/config/collection.js';
+import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
+import { parseConfigFile } from '../../../src/config/parse.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
 
@@ -43,18 +40,21 @@ describe('validate', () => {
   });
 
   it('accepts a valid experiment config and rejects a broken one', () => {
-    assert.deepEqual(validateConfigFile(collection, GOOD), {
-      file: GOOD,
-      platform: 'firefox_desktop',
-      errors: [],
-      warnings: [],
-    });
+    const good = validateConfigFile(collection, GOOD);
+    assert.deepEqual(
+      { platform: good.platform, errors: good.errors, warnings: good.warnings, notes: good.notes },
+      { platform: 'firefox_desktop', errors: [], warnings: [], notes: [] },
+    );
     const broken = validateConfigFile(collection, join(BROKEN, 'unknown-data-source.toml'), {
       platform: 'firefox_desktop',
     });
     assert.equal(broken.errors[0]?.line, 6);
     const unknown = validateConfigFile(collection, join(BROKEN, 'unknown-metric.toml'));
-    assert.match(unknown.errors[0]?.message ?? '', /no platform \(firefox_desktop\) defines every metric/);
+    assert.equal(unknown.platform, 'firefox_desktop');
+    assert.match(
+      unknown.errors[0]?.message ?? '',
+      /metric 'active_hour' is not defined .*did you mean 'active_hours'/,
+    );
     assert.match(validateConfigFile(collection, 'missing.toml').errors[0]?.message ?? '', /file not found/);
   });
 

@@ -50,9 +50,30 @@ describe('local experiment source', () => {
     );
     assert.deepEqual(demo.outcomes, ['demo_engagement']);
     assert.equal(demo.status, 'live', 'ends 2026-03-29, after "now"');
-    assert.equal((await source.get('contrail-demo-reader-view'))?.status, 'draft');
     assert.equal(await source.get('no-such-experiment'), null);
-    assert.ok(experiments.length >= 5);
+    assert.ok(experiments.length >= 4);
+  });
+
+  test('drafts in the file are seen only through forPreview()', async () => {
+    const source = localExperimentSource(defaultExperimentsFile({}), { now: () => NOW });
+    assert.equal(await source.get('contrail-demo-reader-view'), null);
+    assert.ok((await source.list()).every((e) => e.status !== 'draft'));
+    const preview = source.forPreview();
+    assert.equal((await preview.get('contrail-demo-reader-view'))?.status, 'draft');
+    assert.deepEqual(
+      (await preview.list()).map((e) => e.slug).sort(),
+      [...(await source.list()).map((e) => e.slug), 'contrail-demo-reader-view'].sort(),
+    );
+  });
+
+  test('v8 segments and outcomes as objects or bare slugs', () => {
+    const [a, b] = parse([
+      v8({ slug: 'a', segments: [{ slug: 'us_clients' }], outcomes: [{ slug: 'o', priority: 'primary' }] }),
+      v8({ slug: 'b', segments: ['heavy_users'], outcomes: ['o'] }),
+    ]);
+    assert.deepEqual(a?.segments, ['us_clients']);
+    assert.deepEqual(b?.segments, ['heavy_users']);
+    assert.deepEqual([a?.outcomes, b?.outcomes], [['o'], ['o']]);
   });
 
   test("status: jetstream's rule, with drafts as the record says", () => {

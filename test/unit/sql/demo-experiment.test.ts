@@ -9,12 +9,14 @@ import type {
   MetricSpec,
   WindowBound,
 } from '../../../src/config/spec.js';
+import { addDays } from '../../../src/dates.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { enrollmentsTableName, metricsTableName, statisticInputsTableName } from '../../../src/sql/names.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
+import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { runPlannedQuery } from '../../../src/sql/run.js';
-import { type AnalysisWindow, addDays } from '../../../src/sql/windows.js';
+import type { AnalysisWindow } from '../../../src/sql/windows.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../../helpers/sample.js';
 
@@ -343,7 +345,7 @@ describe('demo experiment on a generated sample equals an independent computatio
   const covariates = new Map<string, Map<string, Row>>();
 
   it('enrollments: branch, dates, segments and signal exposure per client', async () => {
-    const plan = planAnalysis(spec, DATES[0]!, { dataset: DATASET });
+    const plan = planAnalysis(spec, DATES[0]!, { dataset: DATASET, dialect: duckdbDialect() });
     assert.ok(plan.enrollments);
     await runPlannedQuery(warehouse, plan.enrollments);
     enrollments = expectedEnrollments();
@@ -365,7 +367,7 @@ describe('demo experiment on a generated sample equals an independent computatio
   const seen = new Set<AnalysisPeriod>();
   for (const date of DATES) {
     it(`on ${date}: metrics and statistic inputs of every due period, both bases`, async () => {
-      const plan = planAnalysis(spec, date, { dataset: DATASET });
+      const plan = planAnalysis(spec, date, { dataset: DATASET, dialect: duckdbDialect() });
       assert.ok(plan.windows.length >= 2);
       for (const w of plan.windows) {
         seen.add(w.window.period);

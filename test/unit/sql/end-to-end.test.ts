@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AnalysisBasis, AnalysisSpec } from '../../../src/config/spec.js';
+import { addDays } from '../../../src/dates.js';
 import { metricsTableName, statisticInputsTableName } from '../../../src/sql/names.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
+import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { runPlannedQuery } from '../../../src/sql/run.js';
-import { type AnalysisWindow, addDays } from '../../../src/sql/windows.js';
+import type { AnalysisWindow } from '../../../src/sql/windows.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 
@@ -358,7 +360,7 @@ describe('enrollments, metrics and statistic inputs equal an independent computa
   const metricsByWindow = new Map<string, MetricRow[]>();
 
   it('writes the enrollments table', async () => {
-    const plan = planAnalysis(spec, LAST, { dataset: DATASET });
+    const plan = planAnalysis(spec, LAST, { dataset: DATASET, dialect: duckdbDialect() });
     assert.ok(plan.enrollments);
     await runPlannedQuery(warehouse, plan.enrollments);
     const rows = await warehouse.query(`SELECT * FROM contrail.enrollments_e2e_exp ORDER BY analysis_id`);
@@ -377,7 +379,7 @@ describe('enrollments, metrics and statistic inputs equal an independent computa
     ['2024-03-20', ['day', 'overall']],
   ] as const) {
     it(`on ${date}: ${periods.join(', ')} for both bases`, async () => {
-      const plan = planAnalysis(spec, date, { dataset: DATASET });
+      const plan = planAnalysis(spec, date, { dataset: DATASET, dialect: duckdbDialect() });
       assert.deepEqual(new Set(plan.windows.map((w) => w.window.period)), new Set(periods));
       for (const w of plan.windows) {
         for (const q of [...w.metricsScans, ...w.metrics]) await runPlannedQuery(warehouse, q);
@@ -444,7 +446,11 @@ describe('enrollments, metrics and statistic inputs equal an independent computa
   }
 
   it('falls back to unadjusted inputs when the covariate table is missing', async () => {
-    const plan = planAnalysis(spec, '2024-03-10', { dataset: DATASET, periods: ['week'] });
+    const plan = planAnalysis(spec, '2024-03-10', {
+      dataset: DATASET,
+      dialect: duckdbDialect(),
+      periods: ['week'],
+    });
     const q = plan.statisticInputs.find(
       (x) => x.dataSource === 'clients_daily' && x.analysisBasis === 'enrollments',
     );

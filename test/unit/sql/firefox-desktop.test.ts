@@ -6,6 +6,7 @@ import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import type { AnalysisSpec } from '../../../src/config/spec.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import type { PlannedQuery } from '../../../src/sql/plan/types.js';
+import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { countTableScans, explainJsonSql } from '../../../src/sql/render/duckdb-explain.js';
 import { PlannedQueryError, runPlannedQuery } from '../../../src/sql/run.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
@@ -78,7 +79,7 @@ describe('firefox_desktop defaults on DuckDB', () => {
     const rendered = new Set<string>();
     // Enrollment end (day + pre-enrollment), week 1, overall.
     for (const date of ['2024-01-09', '2024-01-14', '2024-02-15']) {
-      const plan = planAnalysis(spec, date, { dataset: 'contrail' });
+      const plan = planAnalysis(spec, date, { dataset: 'contrail', dialect: duckdbDialect() });
       assert.ok(plan.enrollments);
       if (date === '2024-01-09') await runAll([plan.enrollments], failures);
       await runAll(plan.metrics, failures);
@@ -106,7 +107,7 @@ describe('firefox_desktop defaults on DuckDB', () => {
         ),
       },
     };
-    const plan = planAnalysis(broken, '2024-01-14', { dataset: 'contrail' });
+    const plan = planAnalysis(broken, '2024-01-14', { dataset: 'contrail', dialect: duckdbDialect() });
     const scan = plan.windows
       .find((w) => w.window.period === 'week')
       ?.metricsScans.find((q) => q.dataSource === 'clients_daily');
@@ -128,7 +129,7 @@ describe('firefox_desktop defaults on DuckDB', () => {
   });
 
   it('names the config file and key of each metric in the SQL', () => {
-    const plan = planAnalysis(spec, '2024-01-14', { dataset: 'contrail' });
+    const plan = planAnalysis(spec, '2024-01-14', { dataset: 'contrail', dialect: duckdbDialect() });
     const week = plan.metrics.find((q) => q.period === 'week' && q.dataSource === 'clients_daily');
     assert.ok(week);
     assert.match(week.sql, /^-- contrail: metrics per client/);
@@ -141,7 +142,7 @@ describe('firefox_desktop defaults on DuckDB', () => {
   });
 
   it('reads each data source once per period: only the scans read data sources (EXPLAIN)', async () => {
-    const plan = planAnalysis(spec, '2024-01-14', { dataset: 'contrail' });
+    const plan = planAnalysis(spec, '2024-01-14', { dataset: 'contrail', dialect: duckdbDialect() });
     assert.ok(plan.enrollments);
     // A row a day, so DuckDB cannot optimise a scan away as empty (its min/max statistics see every date).
     for (const [table, extra] of [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  belongsToExperiment,
   enrollmentsTableName,
   metricsTableName,
   metricsViewName,
@@ -34,6 +35,29 @@ describe('table names', () => {
 
   it('cannot carry SQL: hostile slugs become plain identifiers', () => {
     assert.equal(enrollmentsTableName('x"; DROP TABLE t; --'), 'enrollments_x___DROP_TABLE_t____');
+  });
+});
+
+describe('belongsToExperiment', () => {
+  const all = ['foo', 'foo_bar'];
+  it("tells an experiment's tables and views from another's that shares its prefix", () => {
+    const foo = [
+      'enrollments_foo',
+      'foo_enrollments_main_day_1',
+      'foo_exposures_weekly',
+      'metrics_foo_main_week_2',
+      'statistic_inputs_foo_enrollments_main_day_1',
+      'statistics_foo_day_1',
+      'statistics_foo_daily',
+    ];
+    const fooBar = ['enrollments_foo_bar', 'foo_bar_enrollments_main_day_1', 'statistics_foo_bar_day_1'];
+    for (const name of foo) assert.equal(belongsToExperiment(name, 'foo', all), true, name);
+    for (const name of fooBar) {
+      assert.equal(belongsToExperiment(name, 'foo', all), false, name);
+      assert.equal(belongsToExperiment(name, 'foo_bar', all), true, name);
+    }
+    assert.equal(belongsToExperiment('logs', 'foo', all), false);
+    assert.equal(belongsToExperiment('statistics_foo_day_x', 'foo', all), false);
   });
 });
 

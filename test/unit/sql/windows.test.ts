@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnalysisSpec } from '../../../src/config/spec.js';
+import { addDays, dateRange } from '../../../src/dates.js';
 import {
-  addDays,
   EnrollmentLongerThanAnalysisError,
   lastAnalysisDate,
   lastEnrollmentDate,
   windowsDueOn,
+  windowsThrough,
 } from '../../../src/sql/windows.js';
 
 function spec(overrides: {
@@ -93,5 +94,33 @@ describe('windowsDueOn', () => {
     );
     assert.equal(lastAnalysisDate(spec({ end: '2020-05-01' }), '2020-04-20'), '2020-04-20');
     assert.equal(lastAnalysisDate(spec({}), '2020-04-20'), '2020-04-20');
+  });
+});
+
+describe('windowsThrough', () => {
+  it('is every window due on some date up to the date, in period order', () => {
+    const complete = spec({ end: '2020-05-20', status: 'complete' });
+    for (const through of ['2020-04-05', '2020-04-07', '2020-04-19', '2020-05-20', '2020-06-01']) {
+      const due = dateRange('2020-03-30', through).flatMap((date) => label(windowsDueOn(complete, date)));
+      assert.deepEqual(label(windowsThrough(complete, through)).sort(), due.sort(), through);
+    }
+    assert.deepEqual(label(windowsThrough(complete, '2020-04-14', ['week', 'day'])), [
+      'week_1[0,6]',
+      'day_1[0,0]',
+      'day_2[1,1]',
+      'day_3[2,2]',
+      'day_4[3,3]',
+      'day_5[4,4]',
+      'day_6[5,5]',
+      'day_7[6,6]',
+      'day_8[7,7]',
+      'day_9[8,8]',
+    ]);
+  });
+
+  it('leaves out an overall window that cannot exist instead of failing', () => {
+    const tooShort = spec({ end: '2020-04-05', status: 'complete' });
+    assert.throws(() => windowsDueOn(tooShort, '2020-04-05'), EnrollmentLongerThanAnalysisError);
+    assert.deepEqual(label(windowsThrough(tooShort, '2020-04-10', ['overall'])), []);
   });
 });

@@ -1,6 +1,6 @@
-import type { SqlDialect } from '../sql/dialect.js';
+import { experimentLogsSql } from '../sql/plan/reads.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { AnalysisError } from './types.js';
+import type { AnalysisError } from './results.js';
 
 /** The dataset's log of analysis errors (jetstream's `logs` table, plus what contrail knows). */
 export const LOGS_TABLE = 'logs';
@@ -76,7 +76,6 @@ export interface ExportedError {
 /** The experiment's logged errors, oldest first; none when nothing was ever logged. */
 export async function experimentErrors(
   warehouse: Warehouse,
-  dialect: SqlDialect,
   dataset: string,
   slug: string,
 ): Promise<ExportedError[]> {
@@ -90,12 +89,7 @@ export async function experimentErrors(
     log_level: string | null;
     exception_type: string | null;
     message: string | null;
-  }>(
-    `SELECT timestamp, source, experiment, stage, log_level, exception_type, message
-FROM ${dialect.table(ref)}
-WHERE experiment = ${dialect.stringLiteral(slug)}
-ORDER BY timestamp`,
-  );
+  }>(experimentLogsSql(warehouse.sqlDialect, ref, slug));
   return rows.map((r) => ({
     analysis_basis: null,
     source: r.source,

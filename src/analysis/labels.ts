@@ -1,20 +1,16 @@
+import type { Pin } from '../versions/pin.js';
 import type { ToolVersion } from '../versions/tool-version.js';
+import { labelValue } from '../warehouse/labels.js';
 import type { TableLabels } from '../warehouse/warehouse.js';
-import type { Pin } from './types.js';
 
 /** jetstream's statistics schema version (StatisticResult.SCHEMA_VERSION); consumers check it. */
 export const SCHEMA_VERSION = 4;
 
-/** A label value as BigQuery accepts it: lower-case [a-z0-9_-], at most 63 characters. */
-export function labelValue(value: string): string {
-  return value
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]/g, '-')
-    .slice(0, 63);
-}
+/** What of a pin a result table records: the tooling release and the config commit. */
+export type RecordedPin = Pick<Pin, 'toolVersion' | 'buildId' | 'configCommit'>;
 
 /** Labels every result table carries: what wrote it and from which configs (last_updated is the adapter's). */
-export function resultLabels(pin: Pin, toolVersion: ToolVersion): TableLabels {
+export function resultLabels(pin: RecordedPin, toolVersion: ToolVersion): TableLabels {
   return {
     schema_version: String(SCHEMA_VERSION),
     tool_version: labelValue(pin.toolVersion || toolVersion.version),

@@ -1,13 +1,25 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
+import { repoFingerprint } from '../config/repo-state.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
-import { UnknownExperimentError } from './failures.js';
-import type { AnalysisTarget } from './types.js';
+import type { Pin } from '../versions/pin.js';
+import { UnknownExperimentError } from './errors.js';
+
+/** What of a pin selects the configs: their commit, read as of the time the pin was resolved. */
+export type ConfigPin = Pick<Pin, 'configCommit' | 'resolvedAt'>;
+
+/** Which spec an analysis reads: the experiment, the configs at its pin, and how to read them. */
+export interface SpecRequest {
+  slug: string;
+  pin: ConfigPin;
+  /** A custom experiment config (TOML text) overriding the repo's, as `preview --config_file`. */
+  configOverride: string | null;
+  /** Unknown config keys are warnings instead of errors. */
+  lenient: boolean;
+}
 
 export interface ResolvedTarget {
   spec: AnalysisSpec;
@@ -36,49 +48,6 @@ function remember<V>(cache: Map<string, Promise<V>>, key: string, make: () => Pr
 }
 
 /**
- * A plain config directory changes under a running worker (a config author edits it); a git
- * repo is read at a commit. Sizes and modification times of a directory's TOML files tell
- * whether the cached collection is still the directory's content, for a few milliseconds.
- */
-function repoFingerprint(repo: string): string {
-  if (existsSync(join(repo, '.git'))) return `${repo}@${gitHead(join(repo, '.git'))}`;
-  if (!existsSync(repo)) return `${repo}@missing`;
-  let sum = 0;
-  let count = 0;
-  for (const entry of readdirSync(repo, { recursive: true, encoding: 'utf8' })) {
-    if (!entry.endsWith('.toml')) continue;
-    const stat = statSync(join(repo, entry));
-    sum = (sum * 31 + stat.mtimeMs + stat.size) % Number.MAX_SAFE_INTEGER;
-    count++;
-  }
-  return `${repo}@${count}:${sum}`;
-}
-
-/**
- * The commit a repo's HEAD points at, read from the files git keeps it in (no process spawn):
- * a worker notices new commits for the "current state" of a repo without reloading each time.
- */
-function gitHead(gitDir: string): string {
-  try {
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head;
-    const ref = head.slice(5);
-    const loose = join(gitDir, ref);
-    if (existsSync(loose)) return readFileSync(loose, 'utf8').trim();
-    const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
-    return (
-      packed
-        .split('\n')
-        .find((line) => line.endsWith(` ${ref}`))
-        ?.split(' ')[0] ?? head
-    );
-  } catch {
-    // A worktree's `.git` file or an unusual layout: treat the repo as changed on every load.
-    return `unknown-${Date.now()}`;
-  }
-}
-
-/**
  * Resolves analysis specs per (slug, config commit, override, lenient) and keeps them for the
  * worker process: every activity of an analysis needs the spec, and loading a config repo (a git
  * checkout at a commit, hundreds of TOML files) must not dominate a small activity.
@@ -89,15 +58,16 @@ export class SpecResolver {
 
   constructor(
     private readonly configRepos: string[],
-    private readonly experiments: ExperimentSource,
+    readonly experiments: ExperimentSource,
   ) {}
 
   /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
-  collection(pin: AnalysisTarget['pin'] | null): Promise<ConfigCollection> {
+  async collection(pin: ConfigPin | null): Promise<ConfigCollection> {
     // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
     // that time reads that commit.
     const asOf = pin?.configCommit ? pin.resolvedAt : undefined;
-    const key = JSON.stringify([this.configRepos.map(repoFingerprint), pin?.configCommit ?? null, asOf]);
+    const fingerprints = await Promise.all(this.configRepos.map(repoFingerprint));
+    const key = JSON.stringify([fingerprints, pin?.configCommit ?? null, asOf]);
     return remember(this.collections, key, () =>
       loadConfigCollection({ repos: this.configRepos, ...(asOf ? { asOf } : {}) }),
     );
@@ -112,9 +82,7 @@ export class SpecResolver {
     );
   }
 
-  async resolve(
-    target: Pick<AnalysisTarget, 'slug' | 'pin' | 'configOverride' | 'lenient'>,
-  ): Promise<ResolvedTarget> {
+  async resolve(target: SpecRequest): Promise<ResolvedTarget> {
     const experiment = await this.experiment(target.slug);
     return this.resolveWith(
       experiment,

@@ -1,0 +1,29 @@
+import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
+import type { QueryProgress, TableLabels, Warehouse } from '../warehouse/warehouse.js';
+
+/**
+ * Progress of the warehouse jobs of one step. Inside a Temporal activity this heartbeats and
+ * carries the activity's cancellation; elsewhere (tests, scripts) it does nothing.
+ */
+export interface JobProgress {
+  /** Progress and cancellation for the warehouse job named `what`. */
+  job(what: string): QueryProgress;
+  /** A sign of life between the jobs of a long sequence. */
+  step(what: string): void;
+}
+
+export const NO_PROGRESS: JobProgress = { job: () => ({}), step: () => undefined };
+
+/** What every step of one experiment's analysis works with: the same for every step of one run. */
+export interface AnalysisContext {
+  /** The resolved spec, a preview's sample size applied. */
+  spec: AnalysisSpec;
+  warehouse: Warehouse;
+  /** Dataset (schema) the result tables go to. */
+  dataset: string;
+  /** Restrict to these periods; null = every period the config lists. */
+  periods: AnalysisPeriod[] | null;
+  /** Labels every table written carries: what wrote it, from which configs. */
+  labels: TableLabels;
+  progress: JobProgress;
+}

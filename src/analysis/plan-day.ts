@@ -1,0 +1,82 @@
+import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
+import { addDays } from '../dates.js';
+import type { IsoDate } from '../experiments/experiment.js';
+import type { SqlDialect } from '../sql/dialect.js';
+import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
+import { lastAnalysisDate, lastEnrollmentDate } from '../sql/windows.js';
+import { InvalidInputError } from './errors.js';
+import type { AnalysisWindowRef, DueWork } from './results.js';
+
+/** What planning needs: the spec, where tables go, the warehouse's SQL and which periods. */
+export interface PlanTarget {
+  spec: AnalysisSpec;
+  dataset: string;
+  dialect: SqlDialect;
+  /** Only these periods; null = every period the config lists. */
+  periods: AnalysisPeriod[] | null;
+}
+
+/** Every query of the analysis of `date`, rendered (planning fails here on a config that cannot be planned). */
+export function planDate(target: PlanTarget, date: IsoDate, periods = target.periods): AnalysisPlan {
+  return planAnalysis(target.spec, date, {
+    dataset: target.dataset,
+    dialect: target.dialect,
+    ...(periods ? { periods } : {}),
+  });
+}
+
+/** Why nothing is due on `date`, in jetstream's terms (EnrollmentNotComplete, Ended, …). */
+export function nothingDueReason(spec: AnalysisSpec, date: IsoDate): string {
+  const { startDate, endDate, slug } = spec.experiment;
+  if (spec.skip) return `${slug}: the config says skip = true`;
+  if (startDate === null) return `${slug} has no start date (not launched)`;
+  if (date < startDate) return `${slug} starts ${startDate}, after ${date}`;
+  const lastEnrollment = lastEnrollmentDate(spec);
+  if (lastEnrollment !== null && date < lastEnrollment) {
+    return `enrollment of ${slug} is not complete on ${date} (last enrollment date ${lastEnrollment})`;
+  }
+  if (endDate !== null && date > addDays(endDate, 1)) return `${slug} ended on ${endDate}`;
+  return `no analysis window of ${slug} completes on ${date}`;
+}
+
+/** What is due on `date`: whether enrollments must exist, which windows complete, or why nothing is due. */
+export function dueWork(target: PlanTarget, date: IsoDate): DueWork {
+  const { spec } = target;
+  if (spec.skip) return { enrollmentsDue: false, windows: [], reason: nothingDueReason(spec, date) };
+  const planned = planDate(target, date);
+  const windows = planned.windows.map((w) => ({
+    period: w.window.period,
+    windowIndex: w.window.windowIndex,
+  }));
+  const enrollmentsDue = planned.enrollments !== null;
+  return {
+    enrollmentsDue,
+    windows,
+    reason: enrollmentsDue || windows.length > 0 ? null : nothingDueReason(spec, date),
+  };
+}
+
+/** The plan of one window that is due on `date`; a window that is not due is refused, naming those that are. */
+export function dueWindow(target: PlanTarget, date: IsoDate, ref: AnalysisWindowRef): WindowPlan {
+  const { windows } = planDate(target, date, [ref.period]);
+  const found = windows.find(
+    (w) => w.window.period === ref.period && w.window.windowIndex === ref.windowIndex,
+  );
+  if (!found) {
+    const due = windows.map((w) => `${w.window.period} ${w.window.windowIndex}`).join(', ') || 'none';
+    throw new InvalidInputError(
+      `${target.spec.experiment.slug}: window ${ref.period} ${ref.windowIndex} is not due on ${date} (due: ${due})`,
+    );
+  }
+  return found;
+}
+
+/** The experiment's dates and status as analysed (config overrides applied), for default date ranges. */
+export function experimentDates(spec: AnalysisSpec, today: IsoDate) {
+  return {
+    startDate: spec.experiment.startDate,
+    endDate: spec.experiment.endDate,
+    status: spec.experiment.status,
+    lastAnalysisDate: lastAnalysisDate(spec, addDays(today, -1)),
+  };
+}

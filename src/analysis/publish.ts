@@ -1,0 +1,151 @@
+import type { ConfigCollection } from '../config/collection.js';
+import { ANALYSIS_PERIODS, type AnalysisBasis, type AnalysisSpec } from '../config/spec.js';
+import { isoDate } from '../dates.js';
+import { exportTarget } from '../exports/target.js';
+import { statisticsExportSql } from '../sql/plan/reads.js';
+import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sql/plan/views.js';
+import type { ToolVersion } from '../versions/tool-version.js';
+import { normalizeSlug } from '../warehouse/identifiers.js';
+import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
+import type { JobProgress } from './context.js';
+import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
+import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
+import { experimentErrors } from './logs.js';
+import type { PublishSummary } from './results.js';
+
+export interface PublishInput {
+  warehouse: Warehouse;
+  spec: AnalysisSpec;
+  collection: ConfigCollection;
+  dataset: string;
+  pin: RecordedPin;
+  toolVersion: ToolVersion;
+  /** Where JSON exports go (a directory or gs://bucket/prefix); null = no exports. */
+  exportDir: string | null;
+  now: Date;
+  progress: JobProgress;
+}
+
+function titleCase(name: string): string {
+  return name
+    .split('_')
+    .map((w) => (w ? w[0]?.toUpperCase() + w.slice(1) : w))
+    .join(' ');
+}
+
+/** `metadata_<slug>.json` in jetstream's Metadata shape (mozilla-nimbus-schemas), plus contrail's pin. */
+export function experimentMetadata(input: {
+  spec: AnalysisSpec;
+  collection: ConfigCollection;
+  pin: RecordedPin;
+  toolVersion: ToolVersion;
+  analysisStartTime: Date;
+}) {
+  const { spec, collection, pin } = input;
+  const metrics: Record<
+    string,
+    { friendly_name: string; description: string; bigger_is_better: boolean; analysis_bases: AnalysisBasis[] }
+  > = {};
+  for (const period of ANALYSIS_PERIODS) {
+    for (const metric of spec.metrics[period] ?? []) {
+      metrics[metric.name] ??= {
+        friendly_name: metric.friendlyName ?? titleCase(metric.name),
+        description: metric.description ?? '',
+        bigger_is_better: metric.biggerIsBetter,
+        analysis_bases: metric.analysisBases,
+      };
+    }
+  }
+  const outcomes: Record<string, unknown> = {};
+  for (const slug of spec.experiment.outcomes) {
+    const file = collection.outcome(spec.experiment.appName, slug);
+    if (!file) continue;
+    outcomes[slug] = {
+      slug,
+      friendly_name: file.outcome?.friendlyName ?? titleCase(slug),
+      description: file.outcome?.description ?? '',
+      metrics: [...file.metrics.keys()],
+      default_metrics: (file.outcome?.defaultMetrics ?? []).map((m) => m.name),
+      commit_hash: collection.commit,
+    };
+  }
+  return {
+    schema_version: SCHEMA_VERSION,
+    metrics,
+    outcomes,
+    // jetstream lists config overrides of Experimenter's values here; contrail's resolved spec
+    // does not keep the pre-override values apart yet.
+    external_config: null,
+    analysis_start_time: input.analysisStartTime.toISOString(),
+    tool_version: pin.toolVersion || input.toolVersion.version,
+    build_id: pin.buildId || input.toolVersion.buildId,
+    config_commit: pin.configCommit,
+  };
+}
+
+/**
+ * Views over the experiment's per-window tables that exist, then (with an export directory)
+ * the JSON files jetstream uploads to GCS, in the bucket's layout:
+ * `statistics/statistics_<slug>_<suffix>.json`, `metadata/metadata_<slug>.json`,
+ * `errors/errors_<slug>.json`.
+ */
+export async function publishResults(input: PublishInput): Promise<PublishSummary> {
+  const { warehouse, spec, dataset, progress } = input;
+  const d = warehouse.sqlDialect;
+  const tables = experimentTables(spec, dataset, lastTableDate(spec, isoDate(input.now)));
+  const existing = await existingTables(warehouse, dataset);
+  const exists = (ref: TableRef) => existing.has(ref.table);
+  const views: string[] = [];
+  const statisticsViews: TableRef[] = [];
+
+  for (const { period, ref: view } of tables.views.statistics) {
+    const windows = tables.windows.filter((w) => w.window.period === period && exists(w.statistics));
+    if (windows.length === 0) continue;
+    await warehouse.execute(
+      statisticsViewSql(
+        d,
+        view,
+        windows.map((w) => w.statistics),
+      ),
+      progress.job(view.table),
+    );
+    views.push(view.table);
+    statisticsViews.push(view);
+  }
+
+  for (const { period, basis, ref: view } of tables.views.metrics) {
+    const stacked: MetricsViewWindow[] = [];
+    for (const w of tables.windows) {
+      if (w.window.period !== period) continue;
+      const [first, ...rest] = w.metrics.filter((m) => m.basis === basis && exists(m.ref));
+      if (first) stacked.push({ windowIndex: w.window.windowIndex, tables: [first, ...rest] });
+    }
+    if (stacked.length === 0) continue;
+    await warehouse.execute(metricsViewSql(d, view, stacked), progress.job(view.table));
+    views.push(view.table);
+  }
+
+  const exports: string[] = [];
+  if (input.exportDir !== null) {
+    const exportsTo = exportTarget(input.exportDir);
+    const slugName = normalizeSlug(spec.experiment.slug);
+    for (const view of statisticsViews) {
+      const rows = await warehouse.query(statisticsExportSql(d, view), progress.job(`export ${view.table}`));
+      exports.push(await exportsTo.write(`statistics/${view.table}.json`, JSON.stringify(rows)));
+    }
+    // Confidential experiments export no metadata (jetstream's rule).
+    if (!spec.isPrivate) {
+      const metadata = experimentMetadata({
+        spec,
+        collection: input.collection,
+        pin: input.pin,
+        toolVersion: input.toolVersion,
+        analysisStartTime: input.now,
+      });
+      exports.push(await exportsTo.write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
+    }
+    const errors = await experimentErrors(warehouse, dataset, spec.experiment.slug);
+    exports.push(await exportsTo.write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
+  }
+  return { views, exports };
+}

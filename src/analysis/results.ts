@@ -1,0 +1,82 @@
+import type { AnalysisPeriod } from '../config/spec.js';
+import type { IsoDate } from '../experiments/experiment.js';
+
+/**
+ * What the steps of an analysis report: small, JSON-safe summaries (table names, counts, a
+ * headline, never rows), so that they can travel as Temporal payloads unchanged.
+ */
+
+/** One analysis window: a period and its window number. */
+export interface AnalysisWindowRef {
+  period: AnalysisPeriod;
+  windowIndex: number;
+}
+
+export interface DueWork {
+  /** Whether the enrollments table must exist for this date. */
+  enrollmentsDue: boolean;
+  windows: AnalysisWindowRef[];
+  /** Why nothing is due, when nothing is. */
+  reason: string | null;
+}
+
+export interface TableSummary {
+  table: string;
+  rows: number;
+}
+
+/** Relative change of a branch against the reference branch, as a person reads it first. */
+export interface HeadlineRow {
+  metric: string;
+  statistic: string;
+  branch: string;
+  referenceBranch: string;
+  point: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+/** Chi-square test of enrolled clients per branch against the configured ratios. */
+export interface SampleRatioMismatchSummary {
+  chiSquare: number;
+  degreesOfFreedom: number;
+  pValue: number;
+}
+
+export interface StatisticsSummary extends TableSummary {
+  period: AnalysisPeriod;
+  windowIndex: number;
+  /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
+  warnings: string[];
+  warningCount: number;
+  /**
+   * The headline: relative change of each branch against the reference branch, for all
+   * clients on the enrollments basis, per mean/binomial statistic (a few dozen rows at most).
+   */
+  headline: HeadlineRow[];
+  /** Sample ratio mismatch of enrolled clients against the configured branch ratios. */
+  sampleRatioMismatch: SampleRatioMismatchSummary | null;
+}
+
+export interface PublishSummary {
+  views: string[];
+  /** Files written (statistics_<slug>_*.json, metadata_<slug>.json, errors_<slug>.json). */
+  exports: string[];
+}
+
+export interface EligibleExperiment {
+  slug: string;
+  appName: string;
+  status: 'live' | 'complete';
+}
+
+/** A failure (or warning) of an analysis step, as the logs table records it. */
+export interface AnalysisError {
+  slug: string | null;
+  date: IsoDate | null;
+  stage: string;
+  message: string;
+  /** The error's class name, e.g. ConfigError, PlannedQueryError, WarehouseQueryError. */
+  errorType: string;
+  configCommit?: string | null;
+}

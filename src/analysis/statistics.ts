@@ -1,0 +1,149 @@
+import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
+import type { IsoDate } from '../experiments/experiment.js';
+import { statisticsTableName } from '../sql/names.js';
+import type { WindowPlan } from '../sql/plan/analysis.js';
+import { statisticInputRowsSql } from '../sql/plan/reads.js';
+import {
+  groupStatisticInputRows,
+  type StatisticInputGroup,
+  toStatisticInputRow,
+} from '../sql/plan/statistic-input-rows.js';
+import { runPlannedQuery } from '../sql/run.js';
+import type { StatisticResultRow } from '../statistics/index.js';
+import type { ColumnType } from '../warehouse/warehouse.js';
+import type { AnalysisContext } from './context.js';
+import { appendLogs, logRow } from './logs.js';
+import type { HeadlineRow, StatisticsSummary } from './results.js';
+import { enrollmentRatioMismatch } from './srm.js';
+import { statisticRows } from './statistic-rows.js';
+
+/** Columns of `statistics_<slug>_<period>_<window>` (jetstream's results schema plus window_index). */
+export const STATISTICS_COLUMNS: { name: keyof StatisticResultRow; type: ColumnType }[] = [
+  { name: 'metric', type: 'STRING' },
+  { name: 'statistic', type: 'STRING' },
+  { name: 'parameter', type: 'STRING' },
+  { name: 'branch', type: 'STRING' },
+  { name: 'comparison', type: 'STRING' },
+  { name: 'comparison_to_branch', type: 'STRING' },
+  { name: 'ci_width', type: 'FLOAT64' },
+  { name: 'point', type: 'FLOAT64' },
+  { name: 'lower', type: 'FLOAT64' },
+  { name: 'upper', type: 'FLOAT64' },
+  { name: 'segment', type: 'STRING' },
+  { name: 'analysis_basis', type: 'STRING' },
+  { name: 'window_index', type: 'STRING' },
+];
+
+const HEADLINE_STATISTICS = new Set(['mean', 'mean_lm', 'binomial']);
+const HEADLINE_ROWS = 60;
+
+/** Relative change against the reference branch, all clients, enrollments basis: what a person reads first. */
+export function headline(rows: StatisticResultRow[], spec: AnalysisSpec): HeadlineRow[] {
+  const reference = spec.experiment.referenceBranch ?? spec.experiment.branches[0]?.slug ?? null;
+  return rows
+    .filter(
+      (r) =>
+        r.comparison === 'relative_uplift' &&
+        r.comparison_to_branch === reference &&
+        r.segment === 'all' &&
+        r.analysis_basis === 'enrollments' &&
+        HEADLINE_STATISTICS.has(r.statistic),
+    )
+    .slice(0, HEADLINE_ROWS)
+    .map((r) => ({
+      metric: r.metric,
+      statistic: r.statistic,
+      branch: r.branch,
+      referenceBranch: r.comparison_to_branch ?? '',
+      point: r.point,
+      lower: r.lower,
+      upper: r.upper,
+    }));
+}
+
+/** Warnings a statistics summary carries back (the rest are in the logs table). */
+const SUMMARY_WARNINGS = 20;
+
+/** Who logs the warnings of a statistics step, and when. */
+export interface WarningLog {
+  date: IsoDate;
+  configCommit: string | null;
+  now: Date;
+  toolVersion: string;
+}
+
+/**
+ * One window's statistics: the statistic-input queries (value histograms) run and read back,
+ * the statistics engine over them, the rows written to `statistics_<slug>_<period>_<window>`,
+ * the sample ratio check, every warning appended to the logs table; a small summary returned.
+ */
+export async function computeWindowStatistics(
+  ctx: AnalysisContext,
+  windowPlan: WindowPlan,
+  log: WarningLog,
+): Promise<StatisticsSummary> {
+  const { spec, warehouse, progress } = ctx;
+  const { window } = windowPlan;
+  const warnings: string[] = [];
+  const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>();
+  for (const planned of windowPlan.statisticInputs) {
+    progress.step(planned.destination.table);
+    const result = await runPlannedQuery(warehouse, planned, {
+      labels: ctx.labels,
+      ...progress.job(planned.destination.table),
+    });
+    if (result.usedFallback && planned.fallback)
+      warnings.push(`${planned.destination.table}: ${planned.fallback.reason}`);
+    const rows = await warehouse.query<Record<string, unknown>>(
+      statisticInputRowsSql(warehouse.sqlDialect, planned.destination),
+      progress.job(`reading ${planned.destination.table}`),
+    );
+    const basis = planned.analysisBasis ?? 'enrollments';
+    const groups = groupsByBasis.get(basis) ?? new Map<string, StatisticInputGroup>();
+    for (const [key, g] of groupStatisticInputRows(rows.map(toStatisticInputRow), window)) groups.set(key, g);
+    groupsByBasis.set(basis, groups);
+  }
+  const computed = await statisticRows(spec, window, groupsByBasis);
+  warnings.push(...computed.warnings);
+  const destination = {
+    dataset: ctx.dataset,
+    table: statisticsTableName(spec.experiment.slug, window.period, window.windowIndex),
+  };
+  await warehouse.writeRows({
+    destination,
+    columns: STATISTICS_COLUMNS,
+    rows: computed.rows,
+    labels: ctx.labels,
+    mode: 'replace',
+  });
+  const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, warnings);
+  const unique = [...new Set(warnings)];
+  // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
+  await appendLogs(
+    warehouse,
+    ctx.dataset,
+    unique.map((message) =>
+      logRow(
+        {
+          slug: spec.experiment.slug,
+          date: log.date,
+          stage: `statistics ${window.period} ${window.windowIndex}`,
+          message,
+          errorType: 'StatisticWarning',
+          configCommit: log.configCommit,
+        },
+        { now: log.now, toolVersion: log.toolVersion, level: 'WARNING' },
+      ),
+    ),
+  );
+  return {
+    table: destination.table,
+    rows: computed.rows.length,
+    period: window.period,
+    windowIndex: window.windowIndex,
+    warnings: unique.slice(0, SUMMARY_WARNINGS),
+    warningCount: unique.length,
+    headline: headline(computed.rows, spec),
+    sampleRatioMismatch: srm,
+  };
+}

@@ -1,0 +1,83 @@
+import type { IsoDate } from '../experiments/experiment.js';
+import { enrollmentsTableName } from '../sql/names.js';
+import type { WindowPlan } from '../sql/plan/analysis.js';
+import { planEnrollments } from '../sql/plan/enrollments.js';
+import { planPopulationSample } from '../sql/plan/population.js';
+import { rowCountSql } from '../sql/plan/reads.js';
+import { runPlannedQuery } from '../sql/run.js';
+import type { AnalysisContext } from './context.js';
+import { InvalidInputError } from './errors.js';
+import type { TableSummary } from './results.js';
+
+/**
+ * The warehouse steps of an analysis before statistics: enrollments (or a preview's random
+ * population in their place) and one window's metrics tables.
+ */
+
+/**
+ * Creates `enrollments_<slug>` unless it exists (or `recreate`): jetstream keeps an existing
+ * enrollments table, whose creation time anchors the version pin.
+ */
+export async function ensureEnrollments(
+  ctx: AnalysisContext,
+  date: IsoDate,
+  recreate: boolean,
+): Promise<TableSummary & { created: boolean }> {
+  const { spec, warehouse } = ctx;
+  const ref = { dataset: ctx.dataset, table: enrollmentsTableName(spec.experiment.slug) };
+  await warehouse.createDataset(ctx.dataset);
+  if (!recreate && (await warehouse.tableExists(ref))) {
+    const counted = await warehouse.query<{ n: number }>(rowCountSql(warehouse.sqlDialect, ref));
+    return { table: ref.table, rows: Number(counted[0]?.n ?? 0), created: false };
+  }
+  if (spec.experiment.startDate !== null && date < spec.experiment.startDate) {
+    throw new InvalidInputError(
+      `${spec.experiment.slug} starts ${spec.experiment.startDate}: no enrollments on ${date}`,
+    );
+  }
+  const planned = planEnrollments({ spec, dataset: ctx.dataset, dialect: warehouse.sqlDialect });
+  const result = await runPlannedQuery(warehouse, planned, {
+    labels: ctx.labels,
+    ...ctx.progress.job(`enrollments ${spec.experiment.slug}`),
+  });
+  return { table: ref.table, rows: result.rows, created: true };
+}
+
+/**
+ * A preview without enrollments: a random population from the telemetry as enrolled clients.
+ * jetstream preview's population sample size defaults to 1 % of clients.
+ */
+export async function buildPopulation(
+  ctx: AnalysisContext,
+  date: IsoDate,
+  sampleSize: number | null,
+): Promise<TableSummary> {
+  const { spec, warehouse } = ctx;
+  await warehouse.createDataset(ctx.dataset);
+  const planned = planPopulationSample(
+    { spec, dataset: ctx.dataset, dialect: warehouse.sqlDialect },
+    { date, sampleSize: sampleSize ?? spec.sampleSize ?? 1 },
+  );
+  const result = await runPlannedQuery(warehouse, planned, {
+    labels: ctx.labels,
+    ...ctx.progress.job(`population sample ${spec.experiment.slug}`),
+  });
+  return { table: planned.destination.table, rows: result.rows };
+}
+
+/** Every metrics table of one window: scans first (each basis's metrics table is split from its data source's scan). */
+export async function computeWindowMetrics(
+  ctx: AnalysisContext,
+  windowPlan: WindowPlan,
+): Promise<TableSummary[]> {
+  const summaries: TableSummary[] = [];
+  for (const planned of [...windowPlan.metricsScans, ...windowPlan.metrics]) {
+    ctx.progress.step(planned.destination.table);
+    const result = await runPlannedQuery(ctx.warehouse, planned, {
+      labels: ctx.labels,
+      ...ctx.progress.job(planned.destination.table),
+    });
+    summaries.push({ table: planned.destination.table, rows: result.rows });
+  }
+  return summaries;
+}

@@ -1,0 +1,94 @@
+import { addDays, daysBetween } from '../../dates.js';
+import type { Experiment } from '../../experiments/experiment.js';
+import { didYouMean } from '../suggest.js';
+import type { Resolution } from './context.js';
+
+/**
+ * The experiment as its config sees it: `[experiment]` overrides the Experimenter record
+ * (dates, reference branch, segments, outcomes), the enrollment period follows jetstream's
+ * rule, and templates get the experiment's attributes as `{{experiment.*}}`.
+ */
+export function applyExperimentOverrides(r: Resolution): void {
+  const e = r.layer.experiment?.def ?? {};
+  const x = r.experiment;
+  const outcomes = [...x.outcomes, ...(e.outcomes ?? []).filter((o) => !x.outcomes.includes(o))];
+  const segments = [...(e.segments ?? []), ...x.segments.filter((s) => !(e.segments ?? []).includes(s))];
+  r.experiment = {
+    ...x,
+    startDate: e.start_date ?? x.startDate,
+    endDate: e.end_date ?? x.endDate,
+    referenceBranch: e.reference_branch ?? x.referenceBranch,
+    // An end date in the config means the experiment is over (jetstream: status Complete).
+    status: e.end_date ? 'complete' : x.status,
+    outcomes,
+    segments,
+  };
+  const ref = r.experiment.referenceBranch;
+  const branches = r.experiment.branches.map((b) => b.slug);
+  if (ref !== null && e.reference_branch !== undefined && !branches.includes(ref)) {
+    r.error(
+      r.experimentField('reference_branch'),
+      `reference_branch '${ref}' is not a branch of the experiment${didYouMean(ref, branches)}; branches: ${branches.join(', ')}`,
+    );
+  }
+  r.experimentContext = templateContext(
+    r.experiment,
+    enrollmentPeriod(r),
+    r.layer.experiment?.def.sample_size,
+  );
+}
+
+/** jetstream: the config's enrollment_period, else enrollment end − start + 1, else proposed enrollment. */
+export function enrollmentPeriod(r: Resolution): number {
+  const e = r.layer.experiment?.def;
+  if (e?.enrollment_period !== undefined) return e.enrollment_period;
+  const { enrollmentEndDate, startDate, proposedEnrollment } = r.experiment;
+  if (enrollmentEndDate && startDate) return daysBetween(startDate, enrollmentEndDate) + 1;
+  return proposedEnrollment ?? 0;
+}
+
+/**
+ * `{{experiment.*}}`: jetstream's attribute names. The `*_str` dates are read only when a
+ * template uses them, so an experiment without a start date fails only where one is needed.
+ */
+function templateContext(
+  experiment: Experiment,
+  period: number,
+  sampleSize: number | undefined,
+): Record<string, unknown> {
+  const start = experiment.startDate;
+  // Thrown inside nunjucks, which wraps it; its message becomes the config problem.
+  const missing = (what: string) => () => {
+    throw new Error(`experiment '${experiment.slug}' has no ${what}`);
+  };
+  const context: Record<string, unknown> = {
+    slug: experiment.slug,
+    normandy_slug: experiment.slug,
+    experimenter_slug: experiment.slug,
+    app_name: experiment.appName,
+    app_id: experiment.appId,
+    channel: experiment.channel,
+    reference_branch: experiment.referenceBranch,
+    branches: experiment.branches.map((b) => b.slug),
+    enrollment_period: period,
+    proposed_enrollment: experiment.proposedEnrollment,
+    is_rollout: experiment.isRollout,
+    segments: experiment.segments,
+    outcomes: experiment.outcomes,
+    start_date: experiment.startDate,
+    end_date: experiment.endDate,
+    sample_size: sampleSize ?? null,
+  };
+  Object.defineProperties(context, {
+    start_date_str: { enumerable: true, get: start ? () => start : missing('start date') },
+    end_date_str: {
+      enumerable: true,
+      get: experiment.endDate ? () => experiment.endDate : missing('end date'),
+    },
+    last_enrollment_date_str: {
+      enumerable: true,
+      get: start ? () => addDays(start, period) : missing('start date'),
+    },
+  });
+  return context;
+}

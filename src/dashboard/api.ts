@@ -1,0 +1,99 @@
+/**
+ * What the dashboard's server answers and its page reads: types only, so the page bundle
+ * imports them without pulling in anything that runs on the server.
+ */
+import type { AnalysisPeriod } from '../config/spec.js';
+import type { StatisticResultRow } from '../statistics/results.js';
+import type { LogRow, QueryCostRow, SqlLineRange, SqlReference } from './schema.js';
+
+/** The filters, as the URL's query parameters name them. */
+export const FILTER_KEYS = ['experiment', 'period', 'basis', 'segment', 'metric', 'statistic'] as const;
+export type FilterKey = (typeof FILTER_KEYS)[number];
+
+export type ViewRequest = { dataset: string } & Partial<Record<FilterKey, string | null>>;
+
+/** What the page shows: every filter resolved (the request's value, else a default). */
+export interface ViewSelection {
+  dataset: string;
+  /** The experiment's slug as its tables name it; null when the dataset has no results. */
+  experiment: string | null;
+  period: AnalysisPeriod | null;
+  basis: string | null;
+  segment: string | null;
+  metric: string | null;
+  statistic: string | null;
+}
+
+export interface ExperimentChoice {
+  /** Table-name form of the slug (what `experiment=` selects). */
+  slug: string;
+  /** The slug as Experimenter spells it, when the dataset's logs know it. */
+  name: string;
+}
+
+export interface ErrorsPanel {
+  /** False when the dataset has no logs table. */
+  present: boolean;
+  /** Columns of the logs table that the page shows (those present and not empty). */
+  columns: (keyof LogRow)[];
+  rows: LogRow[];
+  /** True when more rows were logged than are shown. */
+  truncated: boolean;
+}
+
+export interface CostsPanel {
+  present: boolean;
+  rows: QueryCostRow[];
+  /** Rows that could not be read, said in words (a column of the wrong type, …). */
+  problems: string[];
+}
+
+export interface SqlQuery {
+  /** The file, as shown to the user (relative to its SQL directory). */
+  file: string;
+  table: string;
+  sql: string;
+  /** Config references of the fragments that matter for the selected metric (all, without a metric). */
+  references: SqlReference[];
+  /** Lines to highlight: the fragments of the selected metric. */
+  highlight: SqlLineRange[];
+}
+
+export interface SqlPanel {
+  /** The SQL directories the server was started with. */
+  dirs: string[];
+  /** Whether the queries come from a provenance map (with config references) or were found by name. */
+  traced: boolean;
+  queries: SqlQuery[];
+  /** Why nothing is shown, or what is missing. */
+  note: string | null;
+}
+
+export interface ViewResponse {
+  selection: ViewSelection;
+  /** Requested filter values that were not available, and what is shown instead. */
+  notices: string[];
+  choices: {
+    datasets: string[];
+    experiments: ExperimentChoice[];
+    periods: { period: AnalysisPeriod; windows: number[] }[];
+    bases: string[];
+    segments: string[];
+    metrics: string[];
+    statistics: string[];
+  };
+  /** Every statistics row of the selection, over all windows, branches, comparisons and parameters. */
+  rows: StatisticResultRow[];
+  errors: ErrorsPanel;
+  costs: CostsPanel;
+  sql: SqlPanel;
+  /** How long this answer held the warehouse (open, read, close), in milliseconds. */
+  warehouseMs: number;
+}
+
+/** The body of every non-200 answer. */
+export interface ErrorResponse {
+  error: string;
+  /** True when asking again later can help (the warehouse is busy). */
+  retry: boolean;
+}

@@ -1,0 +1,32 @@
+import { ContrailError } from '../errors.js';
+
+/** A dashboard request the server cannot answer as asked (a bad dataset name, an unknown experiment). */
+export class DashboardRequestError extends ContrailError {
+  constructor(
+    message: string,
+    /** The HTTP status the server answers with. */
+    readonly status: 400 | 404 = 400,
+  ) {
+    super(message, { permanent: true, details: { status } });
+    this.name = 'DashboardRequestError';
+  }
+}
+
+/** Data in a result table that does not have the shape contrail writes. */
+export class DashboardDataError extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'DashboardDataError';
+  }
+}
+
+/**
+ * The embedded warehouse file is held by another process (a preview or worker writing to it)
+ * for longer than the dashboard waits. Asking again later helps.
+ */
+export class WarehouseBusyError extends ContrailError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { permanent: false, cause });
+    this.name = 'WarehouseBusyError';
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The results page: filters in the URL, one request per change (`/api/view`), charts drawn with
+ * Observable Plot, the numbers, the SQL, the run's errors and the per-query costs. Plain DOM:
+ * the page is a handful of tables and three charts, which a framework would not make simpler.
+ */
+import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
+import { drawCharts } from './charts.js';
+import { byId, clear, element, formatNumber } from './dom.js';
+import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
+
+/** Filters the server resolves, in the order a change to one resets the ones after it. */
+const SERVER_FILTERS: FilterKey[] = ['experiment', 'period', 'basis', 'segment', 'metric', 'statistic'];
+/** Filters the page applies to the rows it has (they need no new request). */
+const PAGE_FILTERS = ['parameter', 'reference'] as const;
+type PageFilter = (typeof PAGE_FILTERS)[number];
+
+let current: ViewResponse | null = null;
+let requestSeq = 0;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+function setState(state: 'loading' | 'ready' | 'error', message: string): void {
+  document.body.dataset.state = state;
+  byId('status').textContent = message;
+}
+
+function fillSelect(id: string, values: { value: string; label: string }[], selected: string | null): void {
+  const select = byId<HTMLSelectElement>(id);
+  clear(select);
+  for (const v of values) select.append(element('option', { value: v.value }, v.label));
+  select.value = selected ?? '';
+  select.disabled = values.length === 0;
+}
+
+const plain = (values: string[]) => values.map((v) => ({ value: v, label: v }));
+
+/** The page's URL parameters (dataset, filters), as shown in the address bar. */
+function urlParams(): URLSearchParams {
+  return new URLSearchParams(window.location.search);
+}
+
+async function load(params: URLSearchParams): Promise<void> {
+  if (retryTimer !== null) clearTimeout(retryTimer);
+  retryTimer = null;
+  const seq = ++requestSeq;
+  setState('loading', 'loading…');
+  let response: Response;
+  try {
+    response = await fetch(`/api/view?${params}`);
+  } catch (error) {
+    if (seq === requestSeq) setState('error', `the dashboard server does not answer: ${String(error)}`);
+    return;
+  }
+  const body = (await response.json()) as ViewResponse | ErrorResponse;
+  if (seq !== requestSeq) return; // a newer request superseded this one
+  if (!response.ok) {
+    const problem = body as ErrorResponse;
+    setState('error', problem.error);
+    if (problem.retry) retryTimer = setTimeout(() => void load(params), 2000);
+    return;
+  }
+  current = body as ViewResponse;
+  const next = new URLSearchParams();
+  next.set('dataset', current.selection.dataset);
+  for (const key of SERVER_FILTERS) {
+    const value = current.selection[key];
+    if (value !== null) next.set(key, value);
+  }
+  for (const key of PAGE_FILTERS) {
+    const value = params.get(key);
+    if (value !== null) next.set(key, value);
+  }
+  window.history.replaceState(null, '', `?${next}`);
+  render(current, next);
+  const who = current.choices.experiments.find((e) => e.slug === current?.selection.experiment);
+  setState(
+    'ready',
+    current.selection.experiment === null
+      ? `dataset ${current.selection.dataset}: no results`
+      : `${who?.name ?? current.selection.experiment} in ${current.selection.dataset}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
+  );
+}
+
+/** A page filter's value: the URL's when it is offered, else the preferred one, else the first. */
+function pageFilter(key: PageFilter, values: string[], preferred: string | null, params: URLSearchParams) {
+  const wanted = params.get(key);
+  if (wanted !== null && values.includes(wanted)) return wanted;
+  if (preferred !== null && values.includes(preferred)) return preferred;
+  return values[0] ?? null;
+}
+
+function render(view: ViewResponse, params: URLSearchParams): void {
+  const { choices, selection } = view;
+  byId<HTMLInputElement>('dataset').value = selection.dataset;
+  const datalist = byId('datasets');
+  clear(datalist);
+  for (const d of choices.datasets) datalist.append(element('option', { value: d }));
+  fillSelect(
+    'experiment',
+    choices.experiments.map((e) => ({ value: e.slug, label: e.name })),
+    selection.experiment,
+  );
+  fillSelect(
+    'period',
+    choices.periods.map((p) => ({
+      value: p.period,
+      label: `${p.period} (${p.windows.length} window${p.windows.length === 1 ? '' : 's'})`,
+    })),
+    selection.period,
+  );
+  fillSelect('basis', plain(choices.bases), selection.basis);
+  fillSelect('segment', plain(choices.segments), selection.segment);
+  fillSelect('metric', plain(choices.metrics), selection.metric);
+  fillSelect('statistic', plain(choices.statistics), selection.statistic);
+
+  const parameters = [
+    ...new Set(view.rows.map((r) => r.parameter).filter((p): p is string => p !== null)),
+  ].sort((a, b) => Number(a) - Number(b));
+  const parameter = pageFilter('parameter', parameters, parameters.includes('0.5') ? '0.5' : null, params);
+  fillSelect('parameter', plain(parameters), parameter);
+  byId('parameter-filter').hidden = parameters.length === 0;
+
+  const references = [
+    ...new Set(view.rows.map((r) => r.comparison_to_branch).filter((b): b is string => b !== null)),
+  ].sort();
+  const reference = pageFilter('reference', references, 'control', params);
+  fillSelect('reference', plain(references), reference);
+  byId('reference-filter').hidden = references.length <= 1;
+
+  const notices = byId('notices');
+  clear(notices);
+  for (const n of view.notices) notices.append(element('li', {}, n));
+
+  const rows = view.rows.filter(
+    (r) =>
+      (parameter === null || r.parameter === parameter) &&
+      (r.comparison === null || r.comparison_to_branch === reference),
+  );
+  drawCharts(byId('charts'), rows, {
+    metric: selection.metric ?? '',
+    statistic: selection.statistic ?? '',
+    parameter,
+    reference,
+    windows: choices.periods.find((p) => p.period === selection.period)?.windows ?? [],
+  });
+  renderNumbers(byId<HTMLTableElement>('numbers-table'), rows);
+  renderSql(view.sql);
+  renderErrors(view.errors);
+  renderCosts(view.costs);
+}
+
+function onChange(event: Event): void {
+  const target = event.target as HTMLSelectElement | HTMLInputElement;
+  const params = urlParams();
+  const key = target.name;
+  if (key === 'dataset') {
+    // Another dataset has other experiments: start over with its defaults.
+    const next = new URLSearchParams();
+    next.set('dataset', target.value.trim());
+    void load(next);
+    return;
+  }
+  params.set(key, target.value);
+  if ((PAGE_FILTERS as readonly string[]).includes(key)) {
+    window.history.replaceState(null, '', `?${params}`);
+    if (current) render(current, params);
+    return;
+  }
+  // A new experiment or period has other choices below it: let the server pick them again,
+  // except the metric and statistic, which usually exist across periods and segments.
+  if (key === 'experiment') for (const k of SERVER_FILTERS.slice(1)) params.delete(k);
+  void load(params);
+}
+
+function start(): void {
+  byId('filters').addEventListener('change', onChange);
+  byId('filters').addEventListener('submit', (e) => e.preventDefault());
+  // Without a dataset in the URL the server shows the one it was started for.
+  void load(urlParams());
+}
+
+start();

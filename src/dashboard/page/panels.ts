@@ -1,0 +1,171 @@
+import type { StatisticResultRow } from '../../statistics/results.js';
+import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
+import {
+  byId,
+  clear,
+  element,
+  fillTable,
+  formatBytes,
+  formatNumber,
+  formatPercent,
+  numberCell,
+} from './dom.js';
+
+/** The numbers behind the charts: one row per window, branch and comparison. */
+export function renderNumbers(table: HTMLTableElement, rows: StatisticResultRow[]): void {
+  const body = rows.map((r) => {
+    const format = r.comparison === 'relative_uplift' ? formatPercent : formatNumber;
+    return element(
+      'tr',
+      {
+        'data-window': r.window_index,
+        'data-branch': r.branch,
+        'data-comparison': r.comparison ?? '',
+        'data-to': r.comparison_to_branch ?? '',
+        'data-parameter': r.parameter ?? '',
+      },
+      element('td', { class: 'num' }, r.window_index),
+      element('td', {}, r.branch),
+      element('td', {}, r.comparison === null ? '' : `${r.comparison} to ${r.comparison_to_branch ?? ''}`),
+      element('td', {}, r.parameter ?? ''),
+      numberCell(r.point, format),
+      numberCell(r.lower, format),
+      numberCell(r.upper, format),
+    );
+  });
+  fillTable(table, ['window', 'branch', 'comparison', 'parameter', 'point', 'lower', 'upper'], body);
+}
+
+function lineInRanges(line: number, ranges: { start: number; end: number }[]): boolean {
+  return ranges.some((r) => line >= r.start && line <= r.end);
+}
+
+/** Each query that produced the metric, with its lines numbered, the metric's lines marked and config references listed. */
+export function renderSql(panel: SqlPanel): void {
+  byId('sql-note').textContent = panel.note ?? '';
+  const container = byId('sql-queries');
+  clear(container);
+  for (const query of panel.queries) {
+    const pre = element('pre', { class: 'sql' });
+    query.sql.split('\n').forEach((text, i) => {
+      const line = i + 1;
+      pre.append(
+        element(
+          'span',
+          { class: lineInRanges(line, query.highlight) ? 'line hl' : 'line', 'data-line': line },
+          text,
+        ),
+      );
+    });
+    const references = element('ul', { class: 'references' });
+    for (const ref of query.references) {
+      const where =
+        ref.sqlLines.start === ref.sqlLines.end
+          ? `${ref.sqlLines.start}`
+          : `${ref.sqlLines.start}–${ref.sqlLines.end}`;
+      references.append(
+        element(
+          'li',
+          { 'data-config-file': ref.config.file, 'data-config-key': ref.config.key },
+          `SQL line ${where}${ref.column === null ? '' : ` (${ref.column})`} ← ${ref.config.file}${ref.config.line === null ? '' : `:${ref.config.line}`} ${ref.config.key}`,
+        ),
+      );
+    }
+    container.append(
+      element(
+        'details',
+        { class: 'query', 'data-table': query.table },
+        element('summary', {}, `${query.table}  (${query.file})`),
+        ...(query.references.length > 0 ? [references] : []),
+        pre,
+      ),
+    );
+  }
+}
+
+export function renderErrors(panel: ErrorsPanel): void {
+  const table = byId<HTMLTableElement>('errors-table');
+  const note = byId('errors-note');
+  if (!panel.present) {
+    note.textContent = 'this dataset has no logs table: nothing was logged';
+    clear(table);
+    return;
+  }
+  note.textContent =
+    panel.rows.length === 0
+      ? 'nothing logged for this experiment'
+      : `${panel.rows.length} logged${panel.truncated ? ' (the newest; more were logged)' : ''}`;
+  const columns = panel.columns;
+  fillTable(
+    table,
+    columns,
+    panel.rows.map((row) =>
+      element(
+        'tr',
+        { 'data-level': row.log_level ?? '' },
+        ...columns.map((c) =>
+          element('td', { class: c }, row[c] === null || row[c] === undefined ? '' : String(row[c])),
+        ),
+      ),
+    ),
+  );
+}
+
+export function renderCosts(panel: CostsPanel): void {
+  const table = byId<HTMLTableElement>('costs-table');
+  const note = byId('costs-note');
+  clear(table);
+  if (!panel.present) {
+    note.textContent =
+      'no per-query costs recorded in this dataset (previews keep them in its query_costs table)';
+    return;
+  }
+  const problems = panel.problems.join('\n');
+  note.textContent =
+    panel.rows.length === 0
+      ? `no per-query costs for this experiment${problems ? `\n${problems}` : ''}`
+      : problems;
+  if (panel.rows.length === 0) return;
+  const sum = (pick: (r: (typeof panel.rows)[number]) => number | null | undefined) =>
+    panel.rows.reduce((s, r) => s + (pick(r) ?? 0), 0);
+  const rows = panel.rows.map((r) =>
+    element(
+      'tr',
+      {},
+      element('td', {}, r.analysis_date ?? ''),
+      element('td', {}, r.destination),
+      element('td', {}, r.stage ?? ''),
+      numberCell(r.estimated_bytes ?? null, formatBytes),
+      element('td', {}, r.estimate_method ?? ''),
+      numberCell(r.bytes_processed ?? null, formatBytes),
+      numberCell(r.elapsed_ms ?? null),
+      numberCell(r.cost_usd ?? null, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
+    ),
+  );
+  rows.push(
+    element(
+      'tr',
+      { class: 'total' },
+      element('th', { scope: 'row', colspan: 3 }, `total (${panel.rows.length} queries)`),
+      numberCell(
+        sum((r) => r.estimated_bytes),
+        formatBytes,
+      ),
+      element('td', {}, ''),
+      numberCell(
+        sum((r) => r.bytes_processed),
+        formatBytes,
+      ),
+      numberCell(sum((r) => r.elapsed_ms)),
+      numberCell(
+        sum((r) => r.cost_usd),
+        (v) => (v === null ? '' : `$${v.toFixed(4)}`),
+      ),
+    ),
+  );
+  fillTable(
+    table,
+    ['date', 'query (table)', 'stage', 'estimated', 'estimate', 'processed', 'ms', 'cost'],
+    rows,
+  );
+}

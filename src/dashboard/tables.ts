@@ -1,0 +1,48 @@
+import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/spec.js';
+import { statisticsTableName } from '../sql/names.js';
+import { normalizeSlug } from '../warehouse/identifiers.js';
+
+/** The statistics tables of one experiment in a dataset: window indexes per period. */
+export interface ExperimentTables {
+  /** The slug as it appears in table names (normalized: `-` became `_`). */
+  tableSlug: string;
+  periods: { period: AnalysisPeriod; windows: number[] }[];
+}
+
+// Longest period names first, so `preenrollment_week` is never read as slug `…_preenrollment` + `week`.
+const PERIOD_ALTERNATIVES = [...ANALYSIS_PERIODS].sort((a, b) => b.length - a.length).join('|');
+const STATISTICS_TABLE = new RegExp(`^statistics_(.+?)_(${PERIOD_ALTERNATIVES})_(\\d+)$`);
+
+/**
+ * Reads `statistics_<slug>_<period>_<window>` table names back into experiments. Views
+ * (`statistics_<slug>_weekly`) and other tables do not match. A name is only accepted when
+ * forming it again gives the same name, so an odd slug never yields a wrong split.
+ */
+export function experimentsFromTables(tableNames: Iterable<string>): ExperimentTables[] {
+  const bySlug = new Map<string, Map<AnalysisPeriod, number[]>>();
+  for (const name of tableNames) {
+    const match = STATISTICS_TABLE.exec(name);
+    if (!match) continue;
+    const [, slug, period, window] = match as unknown as [string, string, AnalysisPeriod, string];
+    const windowIndex = Number(window);
+    if (windowIndex < 1 || statisticsTableName(slug, period, windowIndex) !== name) continue;
+    const periods = bySlug.get(slug) ?? new Map<AnalysisPeriod, number[]>();
+    periods.set(period, [...(periods.get(period) ?? []), windowIndex]);
+    bySlug.set(slug, periods);
+  }
+  return [...bySlug]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([tableSlug, periods]) => ({
+      tableSlug,
+      periods: ANALYSIS_PERIODS.filter((p) => periods.has(p)).map((period) => ({
+        period,
+        windows: [...(periods.get(period) ?? [])].sort((a, b) => a - b),
+      })),
+    }));
+}
+
+/** The experiment a URL names, by its slug or its table-name form. */
+export function findExperiment(experiments: ExperimentTables[], slug: string): ExperimentTables | undefined {
+  const wanted = normalizeSlug(slug);
+  return experiments.find((e) => e.tableSlug === wanted);
+}

@@ -1,0 +1,369 @@
+import { LOGS_TABLE } from '../analysis/logs.js';
+import type { AnalysisPeriod } from '../config/spec.js';
+import type { SqlDialect } from '../sql/dialect.js';
+import { statisticsTableName } from '../sql/names.js';
+import { StatisticResultRow } from '../statistics/results.js';
+import { InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
+import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
+import type {
+  CostsPanel,
+  ErrorsPanel,
+  ExperimentChoice,
+  ViewRequest,
+  ViewResponse,
+  ViewSelection,
+} from './api.js';
+import { DashboardDataError, DashboardRequestError } from './errors.js';
+import { LogRow, QUERY_COSTS_TABLE, QueryCostRow } from './schema.js';
+import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
+
+/** The warehouse part of a view: everything but the SQL panel (which reads files) and the timing. */
+export type WarehouseView = Omit<ViewResponse, 'sql' | 'warehouseMs'>;
+
+/** The columns of a statistics table, in the order contrail writes them. */
+const STATISTICS_COLUMNS = Object.keys(StatisticResultRow.shape);
+/** At most this many log rows per view (newest first): a production dataset's log is long. */
+const MAX_LOG_ROWS = 500;
+const MAX_COST_ROWS = 2000;
+/** Preferred defaults, in order, when the URL does not choose. */
+const PERIOD_PREFERENCE: AnalysisPeriod[] = [
+  'week',
+  'day',
+  'days28',
+  'overall',
+  'preenrollment_week',
+  'preenrollment_days28',
+];
+
+type OptionRow = {
+  metric: string;
+  statistic: string;
+  segment: string;
+  analysis_basis: string;
+  with_parameter: number;
+};
+
+const unique = (values: Iterable<string>) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
+
+/**
+ * The filter's requested value when it is one of `available`, else the first preferred value
+ * that is, else the first available; a notice says when the request could not be honoured.
+ */
+function choose(
+  name: string,
+  requested: string | null | undefined,
+  available: string[],
+  preferred: string[],
+  notices: string[],
+): string | null {
+  if (requested && available.includes(requested)) return requested;
+  const fallback = preferred.find((p) => available.includes(p)) ?? available[0] ?? null;
+  if (requested) {
+    notices.push(
+      `${name} '${requested}' is not available here${fallback === null ? '' : `; showing '${fallback}'`} (available: ${available.join(', ') || 'none'})`,
+    );
+  }
+  return fallback;
+}
+
+export interface ReadViewOptions {
+  /** Datasets offered in the page's dataset list besides the one shown. */
+  knownDatasets?: string[];
+}
+
+/**
+ * Everything the page shows for `request` that lives in the warehouse: the dataset's
+ * experiments and their periods, the filter choices, the statistics rows of the selection,
+ * the experiment's logged errors and the per-query costs. Reads only; a handful of small
+ * queries, so the warehouse is held briefly.
+ */
+export async function readView(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  request: ViewRequest,
+  options: ReadViewOptions = {},
+): Promise<WarehouseView> {
+  const dataset = request.dataset;
+  const notices: string[] = [];
+  let tables: string[];
+  try {
+    tables = (await warehouse.listTables(dataset)).map((t) => t.ref.table);
+  } catch (error) {
+    if (error instanceof InvalidIdentifierError)
+      throw new DashboardRequestError(`dataset: ${error.message}`, 400);
+    throw error;
+  }
+  const experiments = experimentsFromTables(tables);
+  const datasets = unique([dataset, ...(options.knownDatasets ?? [])]);
+  const tableSet = new Set(tables);
+  const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
+  const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
+    ? { dataset, table: QUERY_COSTS_TABLE }
+    : null;
+  const costRows = await readCostRows(warehouse, dialect, costsRef);
+  // Experimenter's spelling of each slug (tables only keep the normalized form).
+  const names = await experimentNames(warehouse, dialect, logsRef);
+  for (const row of costRows.rows) addName(names, row.experiment);
+  const choicesExperiments: ExperimentChoice[] = experiments.map((e) => ({
+    slug: e.tableSlug,
+    name: names.get(e.tableSlug)?.[0] ?? e.tableSlug,
+  }));
+
+  const empty: WarehouseView = {
+    selection: emptySelection(dataset),
+    notices,
+    choices: {
+      datasets,
+      experiments: choicesExperiments,
+      periods: [],
+      bases: [],
+      segments: [],
+      metrics: [],
+      statistics: [],
+    },
+    rows: [],
+    errors: { present: logsRef !== null, columns: [], rows: [], truncated: false },
+    costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
+  };
+  if (experiments.length === 0) {
+    notices.push(`dataset '${dataset}' has no statistics tables (statistics_<slug>_<period>_<window>)`);
+    return empty;
+  }
+  let experiment: ExperimentTables;
+  if (request.experiment) {
+    const found = findExperiment(experiments, request.experiment);
+    if (!found) {
+      throw new DashboardRequestError(
+        `experiment '${request.experiment}' has no statistics tables in dataset '${dataset}' (experiments there: ${choicesExperiments.map((e) => e.name).join(', ')})`,
+        404,
+      );
+    }
+    experiment = found;
+  } else {
+    experiment = experiments[0] as ExperimentTables;
+  }
+  const originals = names.get(experiment.tableSlug) ?? [];
+
+  const periods = experiment.periods.map((p) => p.period);
+  const period = choose('period', request.period, periods, PERIOD_PREFERENCE, notices) as AnalysisPeriod;
+  const windows = experiment.periods.find((p) => p.period === period)?.windows ?? [];
+  const union = windows
+    .map(
+      (w) =>
+        `SELECT ${STATISTICS_COLUMNS.join(', ')} FROM ${dialect.table({ dataset, table: statisticsTableName(experiment.tableSlug, period, w) })}`,
+    )
+    .join('\nUNION ALL\n');
+
+  const options_ = await warehouse.query<OptionRow>(
+    `SELECT metric, statistic, segment, analysis_basis, COUNT(parameter) AS with_parameter
+FROM (${union}) AS s
+GROUP BY metric, statistic, segment, analysis_basis`,
+  );
+  const bases = unique(options_.map((o) => o.analysis_basis));
+  const basis = choose('basis', request.basis, bases, ['enrollments'], notices);
+  const segments = unique(options_.filter((o) => o.analysis_basis === basis).map((o) => o.segment));
+  const segment = choose('segment', request.segment, segments, ['all'], notices);
+  const here = options_.filter((o) => o.analysis_basis === basis && o.segment === segment);
+  const metrics = unique(here.map((o) => o.metric));
+  const metric = choose(
+    'metric',
+    request.metric,
+    metrics,
+    metrics.filter((m) => m !== 'identity'),
+    notices,
+  );
+  const ofMetric = here.filter((o) => o.metric === metric);
+  const statistics = unique(ofMetric.map((o) => o.statistic));
+  // A statistic with one value per branch draws the clearest chart; deciles and the like come second.
+  const statistic = choose(
+    'statistic',
+    request.statistic,
+    statistics,
+    statistics.filter((s) => ofMetric.some((o) => o.statistic === s && Number(o.with_parameter) === 0)),
+    notices,
+  );
+
+  const raw = await warehouse.query(
+    `SELECT * FROM (${union}) AS s
+WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
+  AND segment = ${dialect.stringLiteral(segment ?? '')}
+  AND metric = ${dialect.stringLiteral(metric ?? '')}
+  AND statistic = ${dialect.stringLiteral(statistic ?? '')}`,
+  );
+  const rows = raw.map((row, i) => {
+    const parsed = StatisticResultRow.safeParse(row);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new DashboardDataError(
+        `statistics of ${experiment.tableSlug} (${period}) in dataset ${dataset}, row ${i}: column ${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    return parsed.data;
+  });
+  rows.sort(
+    (a, b) =>
+      Number(a.window_index) - Number(b.window_index) ||
+      (a.comparison ?? '').localeCompare(b.comparison ?? '') ||
+      a.branch.localeCompare(b.branch) ||
+      (a.comparison_to_branch ?? '').localeCompare(b.comparison_to_branch ?? '') ||
+      Number(a.parameter ?? 0) - Number(b.parameter ?? 0),
+  );
+
+  const selection: ViewSelection = {
+    dataset,
+    experiment: experiment.tableSlug,
+    period,
+    basis,
+    segment,
+    metric,
+    statistic,
+  };
+  return {
+    selection,
+    notices,
+    choices: { ...empty.choices, periods: experiment.periods, bases, segments, metrics, statistics },
+    rows,
+    errors: await readErrors(warehouse, dialect, logsRef, originals),
+    costs: costsOf(costRows, experiment.tableSlug),
+  };
+}
+
+function emptySelection(dataset: string): ViewSelection {
+  return {
+    dataset,
+    experiment: null,
+    period: null,
+    basis: null,
+    segment: null,
+    metric: null,
+    statistic: null,
+  };
+}
+
+function addName(names: Map<string, string[]>, experiment: unknown): void {
+  if (typeof experiment !== 'string') return;
+  const key = normalizeSlug(experiment);
+  const list = names.get(key) ?? [];
+  if (!list.includes(experiment)) list.push(experiment);
+  names.set(key, list);
+}
+
+/** Table-name slug → the slugs as written in the logs (Experimenter's spelling). */
+async function experimentNames(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  logs: TableRef | null,
+): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>();
+  if (logs === null) return names;
+  const rows = await warehouse.query<{ experiment: unknown }>(
+    `SELECT DISTINCT experiment FROM ${dialect.table(logs)}`,
+  );
+  for (const { experiment } of rows) addName(names, experiment);
+  return names;
+}
+
+function inList(dialect: SqlDialect, values: string[]): string {
+  return values.map((v) => dialect.stringLiteral(v)).join(', ');
+}
+
+async function readErrors(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  ref: TableRef | null,
+  experiments: string[],
+): Promise<ErrorsPanel> {
+  if (ref === null) return { present: false, columns: [], rows: [], truncated: false };
+  if (experiments.length === 0) return { present: true, columns: [], rows: [], truncated: false };
+  const raw = await warehouse.query(
+    `SELECT * FROM ${dialect.table(ref)}
+WHERE experiment IN (${inList(dialect, experiments)})
+ORDER BY timestamp DESC
+LIMIT ${MAX_LOG_ROWS + 1}`,
+  );
+  const rows: LogRow[] = [];
+  for (const row of raw.slice(0, MAX_LOG_ROWS)) {
+    // Columns of an unexpected type are shown as text rather than dropping the error.
+    const parsed = LogRow.safeParse(row);
+    rows.push(parsed.success ? parsed.data : LogRow.parse(textColumns(row)));
+  }
+  const keys = Object.keys(LogRow.shape) as (keyof LogRow)[];
+  const columns = keys.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined));
+  return { present: true, columns, rows, truncated: raw.length > MAX_LOG_ROWS };
+}
+
+function textColumns(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(LogRow.shape)) {
+    const value = row[key];
+    if (value === null || value === undefined) continue;
+    out[key] =
+      key === 'config_line'
+        ? Number.isFinite(Number(value))
+          ? Number(value)
+          : null
+        : typeof value === 'string'
+          ? value
+          : JSON.stringify(value);
+  }
+  return out;
+}
+
+interface CostRows {
+  present: boolean;
+  rows: QueryCostRow[];
+  problems: string[];
+}
+
+/**
+ * The dataset's per-query costs (a small table: one row per query of each preview). Whatever
+ * is wrong with the table is reported on the page instead of failing the view.
+ */
+async function readCostRows(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  ref: TableRef | null,
+): Promise<CostRows> {
+  if (ref === null) return { present: false, rows: [], problems: [] };
+  let raw: Record<string, unknown>[];
+  try {
+    raw = await warehouse.query(`SELECT * FROM ${dialect.table(ref)} LIMIT ${MAX_COST_ROWS}`);
+  } catch (error) {
+    return {
+      present: true,
+      rows: [],
+      problems: [
+        `cannot read ${QUERY_COSTS_TABLE}: ${error instanceof Error ? error.message : String(error)}`,
+      ],
+    };
+  }
+  const rows: QueryCostRow[] = [];
+  const problems: string[] = [];
+  raw.forEach((row, i) => {
+    const parsed = QueryCostRow.safeParse(row);
+    if (parsed.success) rows.push(parsed.data);
+    else {
+      const issue = parsed.error.issues[0];
+      problems.push(
+        `${QUERY_COSTS_TABLE} row ${i}: column ${issue?.path.join('.') || '?'}: ${issue?.message}`,
+      );
+    }
+  });
+  rows.sort(
+    (a, b) =>
+      (a.analysis_date ?? '').localeCompare(b.analysis_date ?? '') ||
+      (a.timestamp ?? '').localeCompare(b.timestamp ?? ''),
+  );
+  return { present: true, rows, problems: problems.slice(0, 20) };
+}
+
+/** The cost rows of one experiment (rows that name no experiment belong to every one). */
+function costsOf(costs: CostRows, tableSlug: string): CostsPanel {
+  return {
+    present: costs.present,
+    rows: costs.rows.filter(
+      (r) => typeof r.experiment !== 'string' || normalizeSlug(r.experiment) === tableSlug,
+    ),
+    problems: costs.problems,
+  };
+}

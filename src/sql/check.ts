@@ -1,0 +1,187 @@
+import type { ConfigProblem } from '../config/problems.js';
+import type { AnalysisPeriod, AnalysisSpec, MetricSpec } from '../config/spec.js';
+import { ANALYSIS_PERIODS } from '../config/spec.js';
+import { addDays } from '../dates.js';
+import type { IsoDate } from '../experiments/experiment.js';
+import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { planAnalysis } from './plan/analysis.js';
+import { PlanError } from './plan/common.js';
+import type { PlannedQuery } from './plan/types.js';
+import { PlannedQueryError, runPlannedQuery } from './run.js';
+import { windowsDueOn } from './windows.js';
+
+/**
+ * Whether an experiment's SQL compiles, before any analysis runs: every query the analysis
+ * would run, for one window of each period, is checked on `warehouse` with its dry run
+ * (DuckDB: EXPLAIN; BigQuery: a dry-run job) and then run, so the queries after it find the
+ * tables they read. Meant for a scratch warehouse holding the source tables' columns and no
+ * rows. A failure is reported at the metric whose SQL fails, with its config file and line.
+ * Queries that read a table the warehouse does not have are not checked; `unchecked` names them.
+ */
+export interface SqlCheckResult {
+  errors: ConfigProblem[];
+  /** Tables the warehouse lacks, so the queries reading them were not checked. */
+  unchecked: string[];
+}
+
+const MISSING_TABLE = /Table with name (\S+) does not exist|Not found: Table (\S+)/;
+
+export async function checkAnalysisSql(
+  warehouse: Warehouse,
+  spec: AnalysisSpec,
+  options: { dataset: string },
+): Promise<SqlCheckResult> {
+  const errors: ConfigProblem[] = [];
+  const unchecked = new Set<string>();
+  const checked = withOverall(spec);
+  await warehouse.createDataset(options.dataset);
+  let enrollmentsDone = false;
+  for (const [period, date] of dueDates(checked)) {
+    let queries: PlannedQuery[];
+    try {
+      const plan = planAnalysis(checked, date, {
+        dataset: options.dataset,
+        dialect: warehouse.sqlDialect,
+        periods: [period],
+      });
+      queries = [
+        ...(plan.enrollments && !enrollmentsDone ? [plan.enrollments] : []),
+        ...plan.windows.flatMap((w) => [...w.metricsScans, ...w.metrics, ...w.statisticInputs]),
+      ];
+      enrollmentsDone ||= plan.enrollments !== null;
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error;
+      errors.push({
+        file: spec.sources.at(-1) ?? '(config)',
+        line: null,
+        keyPath: '',
+        message: error.message,
+      });
+      continue;
+    }
+    for (const query of queries) {
+      try {
+        await warehouse.dryRun(query.sql);
+        await runPlannedQuery(warehouse, query);
+      } catch (error) {
+        const message = warehouseMessage(error);
+        const missing = MISSING_TABLE.exec(message);
+        if (missing) unchecked.add(missing[1] ?? missing[2] ?? message);
+        else errors.push(...(await blame(warehouse, checked, query, message)));
+        // Later queries read this one's table: stop this period here.
+        break;
+      }
+    }
+  }
+  return { errors, unchecked: [...unchecked] };
+}
+
+/** What the warehouse itself said, without contrail's wrapping. */
+function warehouseMessage(error: unknown): string {
+  if (error instanceof PlannedQueryError) return error.warehouseMessage;
+  const own = (error as { warehouseMessage?: unknown } | null)?.warehouseMessage;
+  if (typeof own === 'string') return own;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The first date on which a window of each period with metrics is due. */
+function dueDates(spec: AnalysisSpec): [AnalysisPeriod, IsoDate][] {
+  const out: [AnalysisPeriod, IsoDate][] = [];
+  const start = spec.experiment.startDate;
+  if (!start) return out;
+  for (const period of ANALYSIS_PERIODS) {
+    if ((spec.metrics[period] ?? []).length === 0) continue;
+    for (let day = 0; day <= 400; day++) {
+      const date = addDays(start, day);
+      if (windowsDueOn(spec, date, [period]).length > 0) {
+        out.push([period, date]);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** An experiment without an end date gets one, so its overall metrics are checked too. */
+function withOverall(spec: AnalysisSpec): AnalysisSpec {
+  if (spec.experiment.endDate || !spec.experiment.startDate) return spec;
+  const endDate = addDays(spec.experiment.startDate, spec.enrollmentPeriod + 35);
+  return { ...spec, experiment: { ...spec.experiment, endDate, status: 'complete' } };
+}
+
+/**
+ * The metrics to blame for a failed query: each one's expression is tried alone over its data
+ * source; those that fail alone are the culprits, else every metric of the query is named.
+ */
+async function blame(
+  warehouse: Warehouse,
+  spec: AnalysisSpec,
+  query: PlannedQuery,
+  message: string,
+): Promise<ConfigProblem[]> {
+  const metrics = (query.metrics ?? []).map((m) => m.name);
+  const specs = new Map<string, MetricSpec>();
+  for (const list of Object.values(spec.metrics)) for (const m of list) specs.set(m.name, m);
+  const culprits: { name: string; message: string }[] = [];
+  for (const name of metrics) {
+    const metric = specs.get(name);
+    const source = metric?.dataSource ? spec.dataSources[metric.dataSource] : undefined;
+    if (!metric?.selectExpression || !source) continue;
+    try {
+      await warehouse.dryRun(
+        `SELECT ${metric.selectExpression} FROM ${source.fromExpression} AS ds GROUP BY ds.${source.clientIdColumn}`,
+      );
+    } catch (error) {
+      culprits.push({ name, message: warehouseMessage(error) });
+    }
+  }
+  const located = (name: string, why: string): ConfigProblem => {
+    const p = (query.metrics ?? []).find((m) => m.name === name)?.provenance;
+    return {
+      file: p?.file ?? '(config)',
+      line: p?.line ?? null,
+      keyPath: p?.key ?? '',
+      message: `the SQL of ${query.kind === 'enrollments' ? 'config column' : 'metric'} '${name}' does not compile on ${warehouse.dialect}: ${why}`,
+    };
+  };
+  if (culprits.length > 0) return culprits.map((c) => located(c.name, c.message));
+  if (metrics.length > 0) return metrics.map((name) => located(name, message));
+  return [
+    {
+      file: spec.sources.at(-1) ?? '(config)',
+      line: null,
+      keyPath: '',
+      message: `the ${query.kind.replace('_', ' ')} query (${query.destination.table}) does not compile on ${warehouse.dialect}: ${message}`,
+    },
+  ];
+}
+
+/**
+ * An in-memory DuckDB warehouse with `mozdata` attached, holding an empty copy (columns, no
+ * rows) of every table in the DuckDB file `sources` (the embedded telemetry), when it exists.
+ * The file is only read, and only while the copy is made.
+ */
+export async function openScratchDuckDb(sources: string | null): Promise<DuckDbWarehouse> {
+  const warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: { mozdata: ':memory:' } });
+  if (sources === null) return warehouse;
+  try {
+    await warehouse.execute(`ATTACH '${sources.replaceAll("'", "''")}' AS contrail_sources (READ_ONLY)`);
+    const tables = await warehouse.query<{ schema: string; name: string }>(
+      `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+       WHERE table_catalog = 'contrail_sources' AND table_schema <> 'contrail_meta'`,
+    );
+    for (const { schema, name } of tables) {
+      const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
+      await warehouse.execute(`CREATE SCHEMA IF NOT EXISTS mozdata.${q(schema)}`);
+      await warehouse.execute(
+        `CREATE TABLE mozdata.${q(schema)}.${q(name)} AS SELECT * FROM contrail_sources.${q(schema)}.${q(name)} LIMIT 0`,
+      );
+    }
+    await warehouse.execute('DETACH contrail_sources');
+    return warehouse;
+  } catch (error) {
+    await warehouse.close();
+    throw error;
+  }
+}

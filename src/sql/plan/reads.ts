@@ -1,0 +1,40 @@
+import type { TableRef } from '../../warehouse/table-ref.js';
+import type { SqlDialect } from '../dialect.js';
+
+/**
+ * The small reads contrail makes of its own tables (counts, statistic inputs, logs, exports):
+ * their results come back to the process, so each returns a few rows or a few thousand at most.
+ */
+
+/** `n`: the table's row count. */
+export function rowCountSql(d: SqlDialect, table: TableRef): string {
+  return `SELECT COUNT(*) AS n FROM ${d.table(table)}`;
+}
+
+/** `branch, n`: enrolled clients per branch of an enrollments table (the sample ratio check). */
+export function enrollmentsPerBranchSql(d: SqlDialect, enrollments: TableRef): string {
+  return `SELECT branch, COUNT(*) AS n FROM ${d.table(enrollments)} GROUP BY branch`;
+}
+
+/** Every row of a statistic-inputs table (value histograms: a few thousand rows at most). */
+export function statisticInputRowsSql(d: SqlDialect, inputs: TableRef): string {
+  return `SELECT metric, kind, covariate_period, segment, branch, y, x, count FROM ${d.table(inputs)}`;
+}
+
+/** An experiment's rows of a logs table, oldest first. */
+export function experimentLogsSql(d: SqlDialect, logs: TableRef, slug: string): string {
+  return `SELECT timestamp, source, experiment, stage, log_level, exception_type, message
+FROM ${d.table(logs)}
+WHERE experiment = ${d.stringLiteral(slug)}
+ORDER BY timestamp`;
+}
+
+/** A statistics view in the order its JSON export lists rows (stable across runs). */
+export function statisticsExportSql(d: SqlDialect, view: TableRef): string {
+  return `SELECT * FROM ${d.table(view)} ORDER BY window_index, metric, statistic, segment, analysis_basis, branch, comparison, comparison_to_branch, parameter`;
+}
+
+/** `answer` = 42: one round trip that proves the warehouse answers queries. */
+export function roundTripSql(): string {
+  return 'SELECT 6 * 7 AS answer';
+}

@@ -1,0 +1,68 @@
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import { ContrailError, errorData, reviveError } from '../errors.js';
+
+/**
+ * Where contrail's errors meet Temporal's failures, in both directions. Activities and workflows
+ * throw `toTemporalFailure(error)`; workflows and the client read a failure back with
+ * `errorFromFailure`. Whether Temporal retries is decided here and nowhere else: a permanent
+ * ContrailError becomes a non-retryable ApplicationFailure, so no retry policy lists error types.
+ * Deterministic and free of Node APIs: workflow code imports it too.
+ */
+
+/**
+ * The one mapping from an error to what Temporal does with it. A ContrailError becomes an
+ * ApplicationFailure of type = its class name, non-retryable exactly when it is permanent, its
+ * details as the failure's one detail. Anything else (a cancellation, an ApplicationFailure
+ * already, an unexpected bug) is returned unchanged: Temporal's default, a retry, applies.
+ */
+export function toTemporalFailure(error: unknown): unknown {
+  if (!(error instanceof ContrailError)) return error;
+  const failure = ApplicationFailure.create({
+    message: error.message,
+    type: error.name,
+    nonRetryable: error.permanent,
+    details: [error.details],
+  });
+  // The failure is what the UI and logs show: keep where the error was thrown, not where it was mapped.
+  if (error.stack) failure.stack = error.stack;
+  return failure;
+}
+
+/**
+ * The innermost failure of what a workflow or the client caught: through activity and child
+ * workflow failures, and through the client's WorkflowFailedError (recognised by name, since
+ * workflow code cannot import the client package).
+ */
+function innermost(error: unknown): unknown {
+  let current = error;
+  while (
+    (current instanceof ActivityFailure ||
+      current instanceof ChildWorkflowFailure ||
+      (current instanceof Error && current.name === 'WorkflowFailedError')) &&
+    current.cause
+  ) {
+    current = current.cause;
+  }
+  return current;
+}
+
+/** The ContrailError a failure carries: its class name, message, permanence and details. */
+export function errorFromFailure(error: unknown): ContrailError {
+  const failure = innermost(error);
+  if (failure instanceof ApplicationFailure) {
+    const details = failure.details?.[0];
+    return reviveError({
+      name: failure.type ?? 'Error',
+      message: failure.message,
+      permanent: failure.nonRetryable === true,
+      details: details !== null && typeof details === 'object' ? (details as Record<string, unknown>) : {},
+    });
+  }
+  return reviveError(errorData(failure));
+}
+
+/** What the workflows report and log about a failure: its error type and message. */
+export function describeFailure(error: unknown): { errorType: string; message: string } {
+  const { name, message } = errorFromFailure(error);
+  return { errorType: name, message };
+}

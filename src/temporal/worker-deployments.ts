@@ -1,0 +1,231 @@
+import { type Client, defaultPayloadConverter, isGrpcServiceError } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { ContrailError } from '../errors.js';
+import { type DeploymentVersionFacts, ownVersionMetadata } from '../versions/deployment.js';
+import type { ManifestRelease } from '../versions/manifest.js';
+import type { VersionWork } from '../versions/report.js';
+
+/**
+ * The Temporal server's side of the release registry: Worker Deployment versions, their
+ * metadata, what runs on them, and retiring them. A thin adapter over the workflow service
+ * (Temporal 1.29; the TypeScript SDK 1.24 has no deployment client of its own), called by
+ * activities and the CLI; the rules live in src/versions.
+ */
+export interface DeploymentRef {
+  client: Client;
+  namespace: string;
+  /** The Worker Deployment contrail's workers join (one per installation, e.g. `contrail`). */
+  deploymentName: string;
+}
+
+/** A worker of a version polled within this window: an idle worker re-polls at least every ~60 s. */
+export const POLLER_RECENT_MS = 90_000;
+
+/** Every version of the deployment with its routing, times and metadata; none before a worker polled. */
+export async function describeDeploymentVersions(ref: DeploymentRef): Promise<DeploymentVersionFacts[]> {
+  const service = ref.client.workflowService;
+  let deployment: Awaited<ReturnType<typeof service.describeWorkerDeployment>>;
+  try {
+    deployment = await service.describeWorkerDeployment({
+      namespace: ref.namespace,
+      deploymentName: ref.deploymentName,
+    });
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+  const info = deployment.workerDeploymentInfo;
+  const current = info?.routingConfig?.currentDeploymentVersion?.buildId ?? null;
+  const ramping = info?.routingConfig?.rampingDeploymentVersion?.buildId ?? null;
+  const facts: DeploymentVersionFacts[] = [];
+  for (const summary of info?.versionSummaries ?? []) {
+    const buildId = summary.deploymentVersion?.buildId;
+    if (!buildId) continue;
+    const version = await service.describeWorkerDeploymentVersion({
+      namespace: ref.namespace,
+      deploymentVersion: { deploymentName: ref.deploymentName, buildId },
+    });
+    const routing = buildId === current ? 'current' : buildId === ramping ? 'ramping' : 'inactive';
+    // Servers before first-activation tracking still say since when a version is current or ramping.
+    const activated =
+      optionalTsToMs(summary.firstActivationTime) ??
+      (routing === 'current' ? optionalTsToMs(summary.currentSinceTime) : undefined) ??
+      (routing === 'ramping' ? optionalTsToMs(summary.rampingSinceTime) : undefined);
+    facts.push({
+      buildId,
+      createdAt: new Date(optionalTsToMs(summary.createTime) ?? 0).toISOString(),
+      firstActivatedAt: activated === undefined ? null : new Date(activated).toISOString(),
+      routing,
+      metadata: decodeMetadata(version.workerDeploymentVersionInfo?.metadata?.entries ?? {}),
+    });
+  }
+  return facts;
+}
+
+function decodeMetadata(entries: Record<string, Payload>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, payload] of Object.entries(entries)) {
+    try {
+      out[key] = defaultPayloadConverter.fromPayload(payload);
+    } catch {
+      // Not contrail's key, or not JSON: kept as text so the registry can say what it found.
+      out[key] = Buffer.from(payload.data ?? new Uint8Array()).toString('utf8');
+    }
+  }
+  return out;
+}
+
+/** Sets metadata keys (JSON values) on a version and removes others. */
+export async function updateVersionMetadata(
+  ref: DeploymentRef,
+  buildId: string,
+  upsert: Record<string, unknown>,
+  remove: string[] = [],
+): Promise<void> {
+  try {
+    await ref.client.workflowService.updateWorkerDeploymentVersionMetadata({
+      namespace: ref.namespace,
+      deploymentVersion: { deploymentName: ref.deploymentName, buildId },
+      upsertEntries: Object.fromEntries(
+        Object.entries(upsert).map(([key, value]) => [key, defaultPayloadConverter.toPayload(value)]),
+      ),
+      removeEntries: remove,
+    });
+  } catch (error) {
+    throw deploymentError(ref, buildId, 'cannot update the metadata of', error);
+  }
+}
+
+/**
+ * Records a starting worker's manifest entry (version, breaking) on its own version, for the
+ * keys not set yet. The server creates the version when the worker first polls, so this
+ * waits for it (up to `timeoutMs`). Returns the keys it wrote.
+ */
+export async function recordOwnRelease(
+  ref: DeploymentRef,
+  buildId: string,
+  entry: Pick<ManifestRelease, 'version' | 'breaking'>,
+  timeoutMs = 30_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const version = await ref.client.workflowService.describeWorkerDeploymentVersion({
+        namespace: ref.namespace,
+        deploymentVersion: { deploymentName: ref.deploymentName, buildId },
+      });
+      const existing = decodeMetadata(version.workerDeploymentVersionInfo?.metadata?.entries ?? {});
+      const missing = ownVersionMetadata(entry, existing);
+      if (Object.keys(missing).length > 0) await updateVersionMetadata(ref, buildId, missing);
+      return missing;
+    } catch (error) {
+      if (!isNotFound(error) || Date.now() > deadline)
+        throw deploymentError(ref, buildId, 'cannot record the release of', error);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/**
+ * Open workflows and recent pollers per version. Open workflows are counted from visibility
+ * (`TemporalWorkerDeploymentVersion`, which a pinned override sets at start, before any
+ * worker took a task); pollers from the task queue's poller list, which keeps a stopped
+ * worker for minutes, so only pollers seen within `recentMs` count.
+ */
+export async function versionWork(
+  ref: DeploymentRef,
+  taskQueue: string,
+  buildIds: readonly string[],
+  now: Date = new Date(),
+  recentMs: number = POLLER_RECENT_MS,
+): Promise<VersionWork[]> {
+  const queue = await ref.client.workflowService.describeTaskQueue({
+    namespace: ref.namespace,
+    taskQueue: { name: taskQueue },
+  });
+  const recent = (queue.pollers ?? []).filter(
+    (p) =>
+      p.deploymentOptions?.deploymentName === ref.deploymentName &&
+      now.getTime() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= recentMs,
+  );
+  const work: VersionWork[] = [];
+  for (const buildId of buildIds) {
+    const { count } = await ref.client.workflow.count(
+      `${versionQuery(ref.deploymentName, buildId)} AND ExecutionStatus = "Running"`,
+    );
+    work.push({
+      buildId,
+      openWorkflows: count,
+      pollers: recent.filter((p) => p.deploymentOptions?.buildId === buildId).length,
+    });
+  }
+  return work;
+}
+
+/** The visibility query for runs of one version (`temporal workflow list --query …`). */
+export function versionQuery(deploymentName: string, buildId: string): string {
+  return `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}"`;
+}
+
+/** Makes a version current: new workflows without an override run on it, and it becomes a release. */
+export async function setCurrentVersion(ref: DeploymentRef, buildId: string): Promise<void> {
+  try {
+    await ref.client.workflowService.setWorkerDeploymentCurrentVersion({
+      namespace: ref.namespace,
+      deploymentName: ref.deploymentName,
+      buildId,
+      identity: ref.client.options.identity ?? 'contrail',
+    });
+  } catch (error) {
+    throw deploymentError(ref, buildId, 'cannot make current', error);
+  }
+}
+
+/**
+ * Deletes a version from the server (its workers must have stopped polling some minutes
+ * before). The server refuses the current or ramping version and, without `skipDrainage`,
+ * one that is still draining; contrail checks its own pins and open work first (report.ts).
+ */
+export async function deleteVersion(
+  ref: DeploymentRef,
+  buildId: string,
+  skipDrainage = false,
+): Promise<void> {
+  try {
+    await ref.client.workflowService.deleteWorkerDeploymentVersion({
+      namespace: ref.namespace,
+      deploymentVersion: { deploymentName: ref.deploymentName, buildId },
+      skipDrainage,
+    });
+  } catch (error) {
+    throw deploymentError(ref, buildId, 'cannot delete', error);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  // gRPC status 5 is NOT_FOUND.
+  return isGrpcServiceError(error) && error.code === 5;
+}
+
+function deploymentError(ref: DeploymentRef, buildId: string, what: string, error: unknown): DeploymentError {
+  const message = isGrpcServiceError(error)
+    ? error.details
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  // Unavailable and deadline-exceeded (14, 4) are the server being away; everything else is the request.
+  const transient = isGrpcServiceError(error) && (error.code === 14 || error.code === 4);
+  return new DeploymentError(
+    `${what} worker deployment version ${ref.deploymentName}:${buildId}: ${message}`,
+    !transient,
+    { deploymentName: ref.deploymentName, buildId },
+  );
+}
+
+export class DeploymentError extends ContrailError {
+  constructor(message: string, permanent: boolean, details: Record<string, unknown>) {
+    super(message, { permanent, details });
+    this.name = 'DeploymentError';
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Another contrail process on a warehouse file, for tests of what the DuckDB file lock allows:
+ *   node --import tsx test/helpers/warehouse-process.ts hold <file>    opens it, prints "open", holds it until stdin ends
+ *   node --import tsx test/helpers/warehouse-process.ts write <file> <table>   opens it, writes a statistics table, exits
+ */
+import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+
+const [mode, path, table] = process.argv.slice(2);
+if (!path || (mode !== 'hold' && mode !== 'write')) {
+  process.stderr.write('usage: warehouse-process.ts hold|write <file> [table]\n');
+  process.exit(2);
+}
+const warehouse = await openDuckDbWarehouse({ path });
+if (mode === 'hold') {
+  process.stdout.write('open\n');
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.once('end', resolve));
+} else {
+  await warehouse.writeRows({
+    destination: { dataset: 'dash', table: table ?? 'statistics_written_week_1' },
+    columns: STATISTICS_COLUMNS,
+    rows: [
+      {
+        metric: 'm',
+        statistic: 'mean',
+        parameter: null,
+        branch: 'control',
+        comparison: null,
+        comparison_to_branch: null,
+        ci_width: 0.95,
+        point: 1,
+        lower: 0,
+        upper: 2,
+        segment: 'all',
+        analysis_basis: 'enrollments',
+        window_index: '1',
+      },
+    ],
+  });
+  process.stdout.write('wrote\n');
+}
+await warehouse.close();

@@ -1,0 +1,481 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { planSql } from '../../src/client/plan-sql.js';
+import { loadConfigCollection } from '../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../src/config/resolve.js';
+import { embeddedSessions } from '../../src/dashboard/embedded.js';
+import { SQL_PROVENANCE_FILE, type SqlProvenanceMap } from '../../src/dashboard/schema.js';
+import { type DashboardServer, startDashboard } from '../../src/dashboard/server.js';
+import { dashboardUrl } from '../../src/dashboard/url.js';
+import { dateRange } from '../../src/dates.js';
+import { localExperimentSource } from '../../src/experiments/source.js';
+import { generateSample } from '../../src/sample/generate.js';
+import { DEMO_DATA, DEMO_SLUG } from '../../src/sample/population.js';
+import { duckdbDialect } from '../../src/sql/render/duckdb.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import { createContrailWorker } from '../../src/worker.js';
+import type { PreviewResult } from '../../src/workflows/preview.js';
+import { artifactPath, launchChromium } from '../helpers/browser.js';
+import { testDeps } from '../helpers/deps.js';
+import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
+import { testTemporal } from '../helpers/temporal.js';
+
+/**
+ * The dashboard end to end: a real preview of the demo experiment (Temporal dev server, worker,
+ * DuckDB file) into dataset `tmp`, its SQL written as `preview --sql-output-dir` writes it, the
+ * dashboard serving that file, and Debian's Chromium reading the page. What the page draws and
+ * lists is checked against the statistics tables, queried separately.
+ */
+
+const DATASET = 'tmp';
+const START = '2026-03-15';
+const END = '2026-03-29';
+const PERIODS = ['week', 'overall'] as const;
+
+interface StatRow {
+  branch: string;
+  comparison: string | null;
+  comparison_to_branch: string | null;
+  parameter: string | null;
+  point: number | null;
+  lower: number | null;
+  upper: number | null;
+  window_index: string;
+}
+
+/** Line numbers (1-based) of the lines of `sql` that name `metric` as an output column. */
+function columnLines(sql: string, metric: string): number[] {
+  const pattern = new RegExp(`\\bAS\\s+"?${metric}"?\\b`, 'i');
+  return sql.split('\n').flatMap((line, i) => (pattern.test(line) ? [i + 1] : []));
+}
+
+function sqlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sqlFiles(path) : path.endsWith('.sql') ? [path] : [];
+  });
+}
+
+/**
+ * A provenance map for the written SQL, from the resolved spec's own provenance (the config
+ * file, key and line of each metric's select expression) and the lines of each query that
+ * name the metric's column: the shape the dashboard reads, made from real config references.
+ */
+async function writeProvenanceMap(sqlDir: string): Promise<SqlProvenanceMap> {
+  const experiments = await localExperimentSource(DEMO_EXPERIMENTS_FILE).list();
+  const experiment = experiments.find((e) => e.slug === DEMO_SLUG)!;
+  const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
+  const { spec } = resolveAnalysisSpec(collection, experiment, { asOfDate: END });
+  const map: SqlProvenanceMap = { version: 1, experiment: DEMO_SLUG, dataset: DATASET, queries: [] };
+  for (const file of sqlFiles(sqlDir)) {
+    const table = basename(file, '.sql');
+    const period = PERIODS.find((p) => table.includes(`_${p}_`)) ?? null;
+    if (period === null) continue;
+    const sql = readFileSync(file, 'utf8');
+    const references: SqlProvenanceMap['queries'][number]['references'] = [];
+    const metrics: string[] = [];
+    for (const metric of spec.metrics[period] ?? []) {
+      const lines = columnLines(sql, metric.name);
+      if (lines.length === 0) continue;
+      metrics.push(metric.name);
+      for (const line of lines) {
+        references.push({
+          column: metric.name,
+          sqlLines: { start: line, end: line },
+          config: metric.provenance,
+        });
+      }
+    }
+    const window = /_(\d+)$/.exec(table)?.[1];
+    const basis = /_(enrollments|exposures)_/.exec(table)?.[1] as 'enrollments' | 'exposures' | undefined;
+    map.queries.push({
+      file: relative(sqlDir, file),
+      destination: { dataset: DATASET, table },
+      analysisDate: basename(dirname(file)),
+      period,
+      windowIndex: window ? Number(window) : null,
+      analysisBasis: basis ?? null,
+      metrics,
+      references,
+    });
+  }
+  writeFileSync(join(sqlDir, SQL_PROVENANCE_FILE), JSON.stringify(map, null, 2));
+  return map;
+}
+
+/** What one chart draws, in pixels, and the y scale to read it back with. */
+interface DrawnChart {
+  yDomain: [number, number];
+  yRange: [number, number];
+  /** Per branch: the band-edge rules (y1, y2) in window order, and every y of the band's area path. */
+  branches: Record<string, { rules: [number, number][]; areaYs: number[] }>;
+}
+
+async function drawnCharts(page: Page): Promise<Record<string, DrawnChart>> {
+  const figures: {
+    id: string;
+    yDomain: string;
+    yRange: string;
+    marks: { kind: string; branch: string; ys: number[][] }[];
+  }[] = await page.$$eval('figure.chart', (elements) =>
+    elements.map((figure) => {
+      const marks: { kind: string; branch: string; ys: number[][] }[] = [];
+      for (const g of figure.querySelectorAll('g[aria-description^="band "]')) {
+        const description: string = g.getAttribute('aria-description') ?? '';
+        if (description.startsWith('band edges ')) {
+          const lines = [...g.querySelectorAll('line')];
+          marks.push({
+            kind: 'rules',
+            branch: description.slice('band edges '.length),
+            ys: lines.map((l) => [Number(l.getAttribute('y1')), Number(l.getAttribute('y2'))]),
+          });
+        } else {
+          const d: string = g.querySelector('path')?.getAttribute('d') ?? '';
+          const numbers = [...d.matchAll(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g)].map((m) => Number(m[0]));
+          marks.push({
+            kind: 'area',
+            branch: description.slice('band '.length),
+            ys: [numbers.filter((_, i) => i % 2 === 1)],
+          });
+        }
+      }
+      return {
+        id: figure.getAttribute('data-comparison') ?? '',
+        yDomain: figure.getAttribute('data-y-domain') ?? 'null',
+        yRange: figure.getAttribute('data-y-range') ?? 'null',
+        marks,
+      };
+    }),
+  );
+  const out: Record<string, DrawnChart> = {};
+  for (const figure of figures) {
+    const branches: DrawnChart['branches'] = {};
+    for (const mark of figure.marks) {
+      const entry = branches[mark.branch] ?? { rules: [], areaYs: [] };
+      if (mark.kind === 'rules') entry.rules = mark.ys.map(([y1, y2]) => [y1!, y2!]);
+      else entry.areaYs = mark.ys[0] ?? [];
+      branches[mark.branch] = entry;
+    }
+    out[figure.id] = { yDomain: JSON.parse(figure.yDomain), yRange: JSON.parse(figure.yRange), branches };
+  }
+  return out;
+}
+
+/** A pixel y back to a data value through a chart's (linear) y scale. */
+function invert(chart: DrawnChart, px: number): number {
+  const [d0, d1] = chart.yDomain;
+  const [r0, r1] = chart.yRange;
+  return d0 + ((px - r0) * (d1 - d0)) / (r1 - r0);
+}
+
+function assertClose(actual: number, expected: number, chart: DrawnChart, what: string): void {
+  // Half a thousandth of a pixel: the SVG keeps far more precision than that.
+  const tolerance =
+    (Math.abs(chart.yDomain[1] - chart.yDomain[0]) / Math.abs(chart.yRange[1] - chart.yRange[0])) * 1e-3;
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: drawn ${actual}, table ${expected}`);
+}
+
+describe('the dashboard in Chromium over a real preview', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-dashboard-'));
+  const warehousePath = join(dir, 'warehouse.duckdb');
+  const sqlDir = join(dir, 'sql');
+  let server: DashboardServer;
+  let browser: Browser;
+  let page: Page;
+  const requested: string[] = [];
+
+  /** The statistics rows the page should show, read from the warehouse file directly. */
+  async function statistics(period: string, metric: string, statistic: string): Promise<StatRow[]> {
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      const tables = (
+        await warehouse.listTables(DATASET, `statistics_contrail_demo_sidebar_${period}_`)
+      ).filter((t) => /_\d+$/.test(t.ref.table));
+      assert.ok(tables.length > 0, `statistics tables of ${period}`);
+      const union = tables.map((t) => `SELECT * FROM "${DATASET}"."${t.ref.table}"`).join(' UNION ALL ');
+      return await warehouse.query<StatRow & Record<string, unknown>>(
+        `SELECT branch, comparison, comparison_to_branch, parameter, point, lower, upper, window_index FROM (${union})
+         WHERE metric = '${metric}' AND statistic = '${statistic}' AND segment = 'all' AND analysis_basis = 'enrollments'`,
+      );
+    } finally {
+      await warehouse.close();
+    }
+  }
+
+  async function waitReady(): Promise<void> {
+    // A selector, not a function: the page's content security policy forbids evaluated strings.
+    await page.waitForSelector('body:not([data-state="loading"])', { timeout: 30_000 });
+    const state = await page.getAttribute('body', 'data-state');
+    const status = await page.textContent('#status');
+    assert.equal(state, 'ready', `the page says: ${status}`);
+  }
+
+  /** Checks every chart's band edges and the numbers table against the statistics rows. */
+  async function checkAgainst(rows: StatRow[], label: string): Promise<void> {
+    const charts = await drawnCharts(page);
+    const comparisons = {
+      absolute: null,
+      difference: 'difference',
+      relative_uplift: 'relative_uplift',
+    } as const;
+    for (const [chartId, comparison] of Object.entries(comparisons)) {
+      const chart = charts[chartId];
+      assert.ok(chart, `${label}: a ${chartId} chart`);
+      const expected = rows.filter(
+        (r) =>
+          r.comparison === comparison &&
+          (comparison === null || r.comparison_to_branch === 'control') &&
+          r.lower !== null &&
+          r.upper !== null,
+      );
+      const branches = [...new Set(expected.map((r) => r.branch))].sort();
+      assert.deepEqual(
+        Object.keys(chart.branches).sort(),
+        branches,
+        `${label}: branches of the ${chartId} chart`,
+      );
+      for (const branch of branches) {
+        const mine = expected
+          .filter((r) => r.branch === branch)
+          .sort((a, b) => Number(a.window_index) - Number(b.window_index));
+        const drawn: DrawnChart['branches'][string] = chart.branches[branch]!;
+        assert.equal(
+          drawn.rules.length,
+          mine.length,
+          `${label}: ${chartId} ${branch}: one band edge per window`,
+        );
+        mine.forEach((row, i) => {
+          const [y1, y2] = drawn.rules[i]!;
+          assertClose(
+            invert(chart, y1),
+            row.lower!,
+            chart,
+            `${label} ${chartId} ${branch} window ${row.window_index} lower`,
+          );
+          assertClose(
+            invert(chart, y2),
+            row.upper!,
+            chart,
+            `${label} ${chartId} ${branch} window ${row.window_index} upper`,
+          );
+        });
+        // The band's outline passes through exactly the lower and upper bounds of each window.
+        const bandValues: number[] = drawn.areaYs
+          .map((y: number): number => invert(chart, y))
+          .sort((a, b) => a - b);
+        const bounds = mine.flatMap((r) => [r.lower!, r.upper!]).sort((a, b) => a - b);
+        assert.equal(bandValues.length, bounds.length, `${label}: ${chartId} ${branch}: band outline points`);
+        for (const [i, v] of bandValues.entries()) {
+          assertClose(v, bounds[i]!, chart, `${label} ${chartId} ${branch} band`);
+        }
+      }
+    }
+
+    const cells = await page.$$eval('#numbers-table tbody tr', (trs) =>
+      trs.map((tr) => {
+        const values = [...tr.querySelectorAll('td[data-value], td.num')].slice(1).map((td) => ({
+          value: td.getAttribute('data-value'),
+          text: td.textContent ?? '',
+        }));
+        return {
+          window: tr.getAttribute('data-window') ?? '',
+          branch: tr.getAttribute('data-branch') ?? '',
+          comparison: tr.getAttribute('data-comparison') ?? '',
+          to: tr.getAttribute('data-to') ?? '',
+          point: values[0]?.value ?? null,
+          lower: values[1]?.value ?? null,
+          upper: values[2]?.value ?? null,
+        };
+      }),
+    );
+    const shown = rows.filter((r) => r.comparison === null || r.comparison_to_branch === 'control');
+    assert.equal(cells.length, shown.length, `${label}: one table row per statistics row`);
+    for (const r of shown) {
+      const cell = cells.find(
+        (c) =>
+          c.window === r.window_index &&
+          c.branch === r.branch &&
+          c.comparison === (r.comparison ?? '') &&
+          c.to === (r.comparison_to_branch ?? ''),
+      );
+      assert.ok(cell, `${label}: a table row for ${JSON.stringify(r)}`);
+      const asValue = (v: number | null) => (v === null ? null : String(v));
+      assert.equal(cell.point, asValue(r.point), `${label}: point of ${JSON.stringify(r)}`);
+      assert.equal(cell.lower, asValue(r.lower), `${label}: lower of ${JSON.stringify(r)}`);
+      assert.equal(cell.upper, asValue(r.upper), `${label}: upper of ${JSON.stringify(r)}`);
+    }
+  }
+
+  before(async () => {
+    const warehouse = await openDuckDbWarehouse({
+      path: warehousePath,
+      attach: { mozdata: join(dir, 'mozdata.duckdb') },
+    });
+    const temporal = await testTemporal();
+    try {
+      await generateSample(warehouse, {
+        clients: 3000,
+        days: DEMO_DATA.days,
+        startDate: DEMO_DATA.startDate,
+        seed: 7,
+      });
+      const worker = await createContrailWorker({
+        connection: temporal.nativeConnection,
+        namespace: 'default',
+        taskQueue: temporal.taskQueue,
+        deps: testDeps(warehouse, {
+          configRepos: [DEMO_CONFIG_REPO],
+          experiments: localExperimentSource(DEMO_EXPERIMENTS_FILE),
+        }),
+      });
+      const result = (await worker.runUntil(
+        temporal.client.workflow.execute('preview', {
+          taskQueue: temporal.taskQueue,
+          workflowId: `dashboard-preview/${temporal.taskQueue}`,
+          args: [
+            {
+              slug: DEMO_SLUG,
+              startDate: START,
+              endDate: END,
+              periods: [...PERIODS],
+              sampleSize: 100,
+              dataset: DATASET,
+            },
+          ],
+        }),
+      )) as PreviewResult;
+      assert.equal(result.dataset, DATASET);
+    } finally {
+      await warehouse.close();
+      await temporal.close();
+    }
+    // The SQL of the previewed dates, as `contrail preview --sql-output-dir` writes it.
+    await planSql({
+      slug: DEMO_SLUG,
+      dates: dateRange(START, END),
+      experimentsFile: DEMO_EXPERIMENTS_FILE,
+      configRepos: [DEMO_CONFIG_REPO],
+      configFile: null,
+      dataset: DATASET,
+      periods: [...PERIODS],
+      sampleSize: 100,
+      outputDir: sqlDir,
+    });
+    await writeProvenanceMap(sqlDir);
+
+    server = await startDashboard({
+      sessions: embeddedSessions(warehousePath),
+      dialect: duckdbDialect(),
+      defaultDataset: 'contrail_preview',
+      knownDatasets: ['contrail_preview', 'contrail'],
+      sqlDirs: [sqlDir],
+      port: 0,
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    page.on('request', (r) => requested.push(r.url()));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('opens on the preview dataset and experiment from the URL; every request stays on the dashboard', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+    await waitReady();
+    assert.equal(await page.inputValue('#dataset'), DATASET);
+    assert.equal(await page.inputValue('#experiment'), 'contrail_demo_sidebar');
+    // The logs know Experimenter's spelling of the slug.
+    assert.equal(await page.textContent('#experiment option:checked'), DEMO_SLUG);
+    assert.equal(await page.inputValue('#period'), 'week');
+    assert.equal(await page.inputValue('#basis'), 'enrollments');
+    assert.equal(await page.inputValue('#segment'), 'all');
+    const metric = await page.inputValue('#metric');
+    const statistic = await page.inputValue('#statistic');
+    await checkAgainst(await statistics('week', metric, statistic), `week ${metric} ${statistic}`);
+    const origin = new URL(server.url).origin;
+    assert.deepEqual(
+      requested.filter((u) => !u.startsWith(`${origin}/`)),
+      [],
+      'the page loads nothing from anywhere but the dashboard (the charting library is bundled)',
+    );
+  });
+
+  test('switching metric and period redraws bands and numbers that equal the statistics table', async () => {
+    await page.selectOption('#metric', 'search_count');
+    await waitReady();
+    const weekStatistic = await page.inputValue('#statistic');
+    const week = await statistics('week', 'search_count', weekStatistic);
+    assert.ok(
+      new Set(week.map((r) => r.window_index)).size >= 3,
+      'three weekly windows: a line with a band, not just points',
+    );
+    await checkAgainst(week, `week search_count ${weekStatistic}`);
+
+    await page.selectOption('#period', 'overall');
+    await waitReady();
+    assert.equal(
+      await page.inputValue('#metric'),
+      'search_count',
+      'the metric stays when the period changes',
+    );
+    const overallStatistic = await page.inputValue('#statistic');
+    await checkAgainst(
+      await statistics('overall', 'search_count', overallStatistic),
+      `overall search_count ${overallStatistic}`,
+    );
+    assert.match(page.url(), /period=overall/);
+    assert.match(page.url(), /metric=search_count/);
+  });
+
+  test('shows the SQL of the metric with its config references, and the run’s logged errors', async () => {
+    const first = page.locator('details.query').first();
+    await first.locator('summary').click();
+    const sql = await first.locator('pre.sql').textContent();
+    assert.match(sql ?? '', /search_count/);
+    const highlighted = await first.locator('pre.sql .line.hl').allTextContents();
+    assert.ok(highlighted.length > 0, 'the lines computing the metric are marked');
+    assert.ok(
+      highlighted.every((l) => /search_count/.test(l)),
+      highlighted.join('\n'),
+    );
+    const references = await first.locator('ul.references li').evaluateAll((lis) =>
+      lis.map((li) => ({
+        file: li.getAttribute('data-config-file') ?? '',
+        key: li.getAttribute('data-config-key') ?? '',
+        text: li.textContent ?? '',
+      })),
+    );
+    assert.ok(references.length > 0, 'config references listed');
+    const reference = references[0]!;
+    assert.match(reference.file, /definitions\/firefox_desktop\.toml$/);
+    assert.equal(reference.key, 'metrics.search_count.select_expression');
+    assert.match(reference.text, /firefox_desktop\.toml:\d+ metrics\.search_count\.select_expression/);
+
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    let logged: number;
+    try {
+      const [row] = await warehouse.query<{ n: number }>(
+        `SELECT count(*) AS n FROM "${DATASET}"."logs" WHERE experiment = '${DEMO_SLUG}'`,
+      );
+      logged = Number(row?.n);
+    } finally {
+      await warehouse.close();
+    }
+    assert.ok(logged > 0, 'the preview logged its statistics warnings');
+    const shownErrors = await page.locator('#errors-table tbody tr').count();
+    assert.equal(shownErrors, Math.min(logged, 500));
+    assert.match((await page.textContent('#costs-note')) ?? '', /no per-query costs recorded/);
+
+    const screenshot = artifactPath('dashboard.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    assert.ok(statSync(screenshot).size > 10_000, 'a screenshot with something in it');
+    process.stderr.write(`dashboard screenshot: ${screenshot}\n`);
+  });
+});

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import {
+  DeploymentError,
+  type DeploymentRef,
+  deleteVersion,
+  describeDeploymentVersions,
+  POLLER_RECENT_MS,
+  recordOwnRelease,
+  setCurrentVersion,
+  updateVersionMetadata,
+  versionQuery,
+  versionWork,
+} from '../../src/temporal/worker-deployments.js';
+import { releasesFromDeployment } from '../../src/versions/deployment.js';
+import { versionsReport } from '../../src/versions/report.js';
+import { resolveRelease } from '../../src/versions/resolve.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
+
+/**
+ * Worker Versioning on the real dev server: two builds (v1, v2) of one deployment polling one
+ * task queue, as contrail's workers will. What the versions module reads from the server,
+ * and the pinned execution the analyses will rely on.
+ */
+describe('worker deployment versions on the dev server', () => {
+  let temporal: TestTemporal;
+  let ref: DeploymentRef;
+  let bundle: WorkflowBundleWithSourceMap;
+  const workers = new Map<string, { worker: Worker; running: Promise<void> }>();
+
+  const startWorker = async (buildId: string) => {
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue: temporal.taskQueue,
+      workflowBundle: bundle,
+      activities: { buildOfWorker: async () => buildId },
+      workerDeploymentOptions: {
+        version: { deploymentName: ref.deploymentName, buildId },
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED',
+      },
+    });
+    workers.set(buildId, { worker, running: worker.run() });
+  };
+  const stopWorker = async (buildId: string) => {
+    const entry = workers.get(buildId);
+    if (!entry) return;
+    workers.delete(buildId);
+    entry.worker.shutdown();
+    await entry.running;
+  };
+  const releases = async () =>
+    releasesFromDeployment(ref.deploymentName, await describeDeploymentVersions(ref));
+  /** Polls until `check` passes: the server registers versions and indexes visibility asynchronously. */
+  const eventually = async <T>(
+    read: () => Promise<T>,
+    check: (value: T) => boolean,
+    what: string,
+  ): Promise<T> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const value = await read();
+      if (check(value)) return value;
+      if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  const start = (id: string, pinnedTo: string | null, hold = false) =>
+    temporal.client.workflow.start('whichBuild', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `${ref.deploymentName}/${id}`,
+      args: [hold],
+      ...(pinnedTo
+        ? { versioningOverride: { pinnedTo: { deploymentName: ref.deploymentName, buildId: pinnedTo } } }
+        : {}),
+    });
+
+  before(async () => {
+    temporal = await testTemporal();
+    ref = {
+      client: temporal.client,
+      namespace: 'default',
+      deploymentName: `contrail-test-${randomUUID().slice(0, 8)}`,
+    };
+    bundle = await bundleWorkflowCode({
+      workflowsPath: new URL('../fixtures/versions/workflows.ts', import.meta.url).pathname,
+      logger: new DefaultLogger('WARN'),
+    });
+    await startWorker('v1');
+    await startWorker('v2');
+  });
+  after(async () => {
+    for (const buildId of [...workers.keys()]) await stopWorker(buildId);
+    await temporal.close();
+  });
+
+  it('lists both builds once they poll; neither is a release until one is made current', async () => {
+    const deployed = await eventually(releases, (r) => r.length === 2, 'versions of the deployment');
+    assert.deepEqual(deployed.map((r) => [r.buildId, r.releasedAt, r.routing]).sort(), [
+      ['v1', null, 'inactive'],
+      ['v2', null, 'inactive'],
+    ]);
+    assert.throws(() => resolveRelease(deployed, null), /no contrail release has been made current yet/);
+    await setCurrentVersion(ref, 'v1');
+    const [v1] = (await releases()).filter((r) => r.buildId === 'v1');
+    assert.equal(v1?.routing, 'current');
+    assert.ok(v1?.releasedAt && Date.parse(v1.releasedAt) <= Date.now());
+  });
+
+  it("records a worker's release without overwriting an operator's breaking flag; the flag moves pins", async () => {
+    assert.deepEqual(await recordOwnRelease(ref, 'v1', { version: '0.1.0', breaking: false }), {
+      version: '0.1.0',
+      breaking: false,
+    });
+    await updateVersionMetadata(ref, 'v2', { breaking: true });
+    assert.deepEqual(await recordOwnRelease(ref, 'v2', { version: '0.1.0', breaking: false }), {
+      version: '0.1.0',
+    });
+
+    const anchor = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await setCurrentVersion(ref, 'v2');
+    const registry = await releases();
+    assert.deepEqual(registry.map((r) => [r.buildId, r.version, r.breaking, r.routing]).sort(), [
+      ['v1', '0.1.0', false, 'inactive'],
+      ['v2', '0.1.0', true, 'current'],
+    ]);
+    assert.deepEqual(resolveRelease(registry, anchor), {
+      release: registry.find((r) => r.buildId === 'v2'),
+      reason: 'breaking',
+    });
+
+    await updateVersionMetadata(ref, 'v2', { breaking: false });
+    const unmarked = await releases();
+    assert.equal(resolveRelease(unmarked, anchor).release.buildId, 'v1');
+    assert.equal(resolveRelease(unmarked, null).release.buildId, 'v2');
+  });
+
+  it('runs a run pinned to v1 on v1 while v2 is current; it waits, visibly, while no v1 worker polls', async () => {
+    assert.deepEqual(await (await start('current', null)).result(), { workflow: 'v2', activity: 'v2' });
+    assert.deepEqual(await (await start('pinned', 'v1')).result(), { workflow: 'v1', activity: 'v1' });
+
+    const held = await start('held', 'v1', true);
+    const work = () => versionWork(ref, temporal.taskQueue, ['v1', 'v2']);
+    await eventually(work, (w) => w[0]?.openWorkflows === 1 && (w[0]?.pollers ?? 0) > 0, 'open work on v1');
+
+    await stopWorker('v1');
+    await held.signal('release');
+    const outcome = await Promise.race([
+      held.result(),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000)),
+    ]);
+    assert.equal(outcome, 'still waiting');
+    assert.equal((await held.describe()).status.name, 'RUNNING');
+    // A stopped worker stays in the poller list with its last poll time; once that is older than
+    // an idle worker's re-poll interval, the version counts as having no worker.
+    const later = new Date(Date.now() + 2 * POLLER_RECENT_MS);
+    const [v1Work] = await versionWork(ref, temporal.taskQueue, ['v1'], later);
+    assert.deepEqual(v1Work, { buildId: 'v1', openWorkflows: 1, pollers: 0 });
+    const report = versionsReport({ releases: await releases(), pins: [], work: [v1Work!] });
+    assert.deepEqual(
+      report.filter((r) => r.release.buildId === 'v1').map((r) => [r.waiting, r.retirable]),
+      [[true, false]],
+    );
+
+    await startWorker('v1');
+    assert.deepEqual(await held.result(), { workflow: 'v1', activity: 'v1' });
+    const listed: string[] = [];
+    for await (const run of temporal.client.workflow.list({ query: versionQuery(ref.deploymentName, 'v1') }))
+      listed.push(run.workflowId);
+    assert.deepEqual(listed.sort(), [held.workflowId, `${ref.deploymentName}/pinned`].sort());
+  });
+
+  it('refuses to delete the current version, saying why', async () => {
+    await assert.rejects(
+      deleteVersion(ref, 'v2'),
+      (error: unknown) =>
+        error instanceof DeploymentError &&
+        error.permanent &&
+        error.message ===
+          `cannot delete worker deployment version ${ref.deploymentName}:v2: Version cannot be deleted since it is current or ramping.`,
+    );
+  });
+});

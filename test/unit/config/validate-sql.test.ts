@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { checkAnalysisSql, openScratchDuckDb } from '../../../src/sql/check.js';
+import type { DuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import { testExperiment } from '../../helpers/experiment.js';
+
+/**
+ * validate's SQL check on DuckDB: every planned query is EXPLAINed (then run, on no rows) in an
+ * in-memory warehouse with the source tables' columns; a metric whose SQL cannot compile is named
+ * with its config file and line, before any analysis runs.
+ */
+const REPO = join('test', 'fixtures', 'config', 'repo');
+const MAP = 'STRUCT(key VARCHAR, value VARCHAR)[]';
+let collection: ConfigCollection;
+let warehouse: DuckDbWarehouse;
+
+before(async () => {
+  collection = await loadConfigCollection({ repos: [REPO] });
+  warehouse = await openScratchDuckDb(null);
+  await warehouse.execute('CREATE SCHEMA mozdata.telemetry');
+  await warehouse.execute(
+    `CREATE TABLE mozdata.telemetry.clients_daily (client_id VARCHAR, profile_group_id VARCHAR, submission_date DATE,
+       sample_id INTEGER, active_hours_sum DOUBLE, scalar_parent_browser_engagement_total_uri_count_sum BIGINT,
+       experiments STRUCT(key VARCHAR, value STRUCT(branch VARCHAR))[])`,
+  );
+  await warehouse.execute(
+    `CREATE TABLE mozdata.telemetry.events (client_id VARCHAR, profile_group_id VARCHAR, submission_date DATE,
+       sample_id INTEGER, event_category VARCHAR, event_method VARCHAR, event_object VARCHAR, event_string_value VARCHAR,
+       event_map_values ${MAP}, experiments STRUCT(key VARCHAR, value STRUCT(branch VARCHAR))[], slug VARCHAR, event VARCHAR)`,
+  );
+});
+after(() => warehouse.close());
+
+function spec(toml: string) {
+  return resolveAnalysisSpec(collection, testExperiment({ slug: 'sql-check', endDate: '2024-02-20' }), {
+    configFile: toml,
+  }).spec;
+}
+
+describe('SQL check', () => {
+  it('accepts SQL that compiles, for every period with metrics', async () => {
+    const result = await checkAnalysisSql(warehouse, spec('[metrics]\ndaily = ["uri_count"]\n'), {
+      dataset: 'contrail_validate',
+    });
+    assert.deepEqual(result, { errors: [], unchecked: [] });
+  });
+
+  it('names the metric, its config file and line when its SQL cannot compile', async () => {
+    const toml = `[metrics]
+weekly = ["bad_column"]
+
+[metrics.bad_column]
+select_expression = "SUM(no_such_column)"
+data_source = "clients_daily"
+statistics = { bootstrap_mean = {} }
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
+    const [error] = result.errors;
+    assert.equal(error?.line, 5);
+    assert.equal(error?.keyPath, 'metrics.bad_column.select_expression');
+    assert.match(error?.message ?? '', /metric 'bad_column' does not compile on duckdb: .*no_such_column/);
+  });
+
+  it('says which tables it could not check instead of failing on them', async () => {
+    const toml = `[metrics]
+weekly = ["elsewhere"]
+
+[metrics.elsewhere]
+select_expression = "COUNT(*)"
+data_source = "other"
+statistics = { bootstrap_mean = {} }
+
+[data_sources.other]
+from_expression = "mozdata.telemetry.not_here"
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.unchecked.length, 1);
+    assert.match(result.unchecked[0] ?? '', /not_here/);
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import type { ViewResponse } from '../../../src/dashboard/api.js';
+import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import { repoRoot, runCli } from '../../helpers/cli.js';
+
+const cliEntry = fileURLToPath(new URL('../../../src/client/cli.ts', import.meta.url));
+
+describe('contrail dashboard', () => {
+  test('prints the URL with the dataset and experiment, serves it, and stops on Ctrl-C', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-home-'));
+    const warehouse = await openDuckDbWarehouse({ path: join(home, 'warehouse.duckdb') });
+    await warehouse.writeRows({
+      destination: { dataset: 'contrail', table: 'statistics_daily_exp_day_1' },
+      columns: STATISTICS_COLUMNS,
+      rows: [],
+    });
+    await warehouse.close();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cliEntry,
+        'dashboard',
+        '--port',
+        '0',
+        '--dataset_id',
+        'contrail',
+        '--experiment_slug',
+        'daily-exp',
+      ],
+      { cwd: repoRoot, env: { ...process.env, CONTRAIL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          const match = /contrail dashboard: (http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(stdout);
+          if (match?.[1]) resolve(match[1]);
+        });
+        void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      });
+      const parsed = new URL(url);
+      assert.equal(parsed.searchParams.get('dataset'), 'contrail');
+      assert.equal(parsed.searchParams.get('experiment'), 'daily-exp');
+      assert.match(stdout, /reads .*warehouse\.duckdb \(opened for each answer and closed after it/);
+      const view = (await (await fetch(`${parsed.origin}/api/view${parsed.search}`)).json()) as ViewResponse;
+      assert.equal(view.selection.experiment, 'daily_exp');
+      assert.equal(view.selection.period, 'day');
+      assert.deepEqual(view.choices.datasets, ['contrail', 'contrail_preview']);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /dashboard stopped\./);
+  });
+
+  test('bad arguments: a clear message naming the option, exit 2', async () => {
+    const port = await runCli(['dashboard', '--port', '70000']);
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /--port 70000: give a port number from 1 to 65535, or 0 for a free one/);
+    const dir = await runCli(['dashboard', '--port', '0', '--sql-output-dir', '/nonexistent/sql']);
+    assert.equal(dir.code, 2);
+    assert.match(dir.stderr, /--sql-output-dir '\/nonexistent\/sql' is not a directory/);
+    const dataset = await runCli(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
+    assert.equal(dataset.code, 2);
+    assert.match(dataset.stderr, /--dataset_id: invalid dataset "not a dataset"/);
+  });
+});

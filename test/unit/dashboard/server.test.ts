@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import type { ErrorResponse, ViewResponse } from '../../../src/dashboard/api.js';
+import { buildPageAssets, type PageAssets } from '../../../src/dashboard/assets.js';
+import { embeddedSessions } from '../../../src/dashboard/embedded.js';
+import { type DashboardServer, startDashboard } from '../../../src/dashboard/server.js';
+import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
+import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+
+const helper = fileURLToPath(new URL('../../helpers/warehouse-process.ts', import.meta.url));
+
+/** Another process on the warehouse file (see the helper); resolves once it has the file open. */
+function otherProcess(args: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<string> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', helper, ...args], { stdio: 'pipe' });
+  let out = '';
+  let err = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`warehouse process exited ${code}: ${err}`)));
+  });
+  return { child, ready };
+}
+
+function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** GET with an explicit Host header (fetch would not let a test choose it). */
+function get(
+  port: number,
+  path: string,
+  options: { host?: string; method?: string } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { host: options.host ?? `127.0.0.1:${port}` },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const statisticsRow = {
+  metric: 'active_hours',
+  statistic: 'mean',
+  parameter: null,
+  branch: 'control',
+  comparison: null,
+  comparison_to_branch: null,
+  ci_width: 0.95,
+  point: 1,
+  lower: 0.5,
+  upper: 1.5,
+  segment: 'all',
+  analysis_basis: 'enrollments',
+  window_index: '1',
+};
+
+describe('the dashboard server on the embedded warehouse file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-dashboard-server-'));
+  const path = join(dir, 'warehouse.duckdb');
+  let assets: PageAssets;
+  let server: DashboardServer;
+
+  before(async () => {
+    const warehouse = await openDuckDbWarehouse({ path });
+    await warehouse.writeRows({
+      destination: { dataset: 'dash', table: 'statistics_my_exp_week_1' },
+      columns: STATISTICS_COLUMNS,
+      rows: [statisticsRow],
+    });
+    await warehouse.close();
+    assets = await buildPageAssets();
+    server = await startDashboard({
+      sessions: embeddedSessions(path, { waitMs: 400 }),
+      dialect: duckdbDialect(),
+      defaultDataset: 'dash',
+      port: 0,
+      assets,
+    });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('serves the page, its script with the charting library, and nothing from elsewhere', async () => {
+    const page = await get(server.port, '/');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<script type="module" src="\/assets\/dashboard\.js">/);
+    assert.doesNotMatch(page.body, /https?:\/\//, 'no address outside the dashboard');
+    assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
+    const script = await get(server.port, '/assets/dashboard.js');
+    assert.equal(script.status, 200);
+    assert.match(String(script.headers['content-type']), /^text\/javascript/);
+    assert.ok(script.body.length > 100_000, 'Observable Plot is bundled into the script');
+    assert.equal((await get(server.port, '/assets/style.css')).status, 200);
+    assert.equal((await get(server.port, '/nope')).status, 404);
+    assert.equal((await get(server.port, '/api/view', { method: 'POST' })).status, 405);
+  });
+
+  test('answers only to its own loopback address', async () => {
+    const other = await get(server.port, '/', { host: `evil.example:${server.port}` });
+    assert.equal(other.status, 403);
+    assert.equal((await get(server.port, '/', { host: `localhost:${server.port}` })).status, 200);
+  });
+
+  test('/api/view: JSON for the default dataset; 404 and 400 say what is wrong', async () => {
+    const ok = await get(server.port, '/api/view');
+    assert.equal(ok.status, 200);
+    const view = JSON.parse(ok.body) as ViewResponse;
+    assert.equal(view.selection.experiment, 'my_exp');
+    assert.deepEqual(
+      view.rows.map((r) => r.point),
+      [1],
+    );
+    assert.ok(view.warehouseMs >= 0);
+    const unknown = await get(server.port, '/api/view?dataset=dash&experiment=other');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(JSON.parse(unknown.body), {
+      error: "experiment 'other' has no statistics tables in dataset 'dash' (experiments there: my_exp)",
+      retry: false,
+    } satisfies ErrorResponse);
+    const bad = await get(server.port, `/api/view?dataset=${encodeURIComponent('a.b.c')}`);
+    assert.equal(bad.status, 400);
+    assert.match((JSON.parse(bad.body) as ErrorResponse).error, /^dataset: invalid dataset "a\.b\.c"/);
+  });
+
+  test('between answers the file is free: another process writes, and the next answer shows it', async () => {
+    assert.equal((await get(server.port, '/api/view')).status, 200);
+    const writer = otherProcess(['write', path, 'statistics_written_week_1']);
+    assert.equal(await writer.ready, 'wrote');
+    assert.equal(await exited(writer.child), 0);
+    const view = JSON.parse((await get(server.port, '/api/view')).body) as ViewResponse;
+    assert.deepEqual(
+      view.choices.experiments.map((e) => e.slug),
+      ['my_exp', 'written'],
+    );
+  });
+
+  test('while another process holds the file: 503 with retry, naming the file; then answers again', async () => {
+    const holder = otherProcess(['hold', path]);
+    assert.equal(await holder.ready, 'open');
+    try {
+      const busy = await get(server.port, '/api/view');
+      assert.equal(busy.status, 503);
+      const body = JSON.parse(busy.body) as ErrorResponse;
+      assert.equal(body.retry, true);
+      assert.match(body.error, new RegExp(`the embedded warehouse ${path} is in use by another process`));
+      assert.match(body.error, /waited 400 ms/);
+    } finally {
+      holder.child.stdin.end();
+      assert.equal(await exited(holder.child), 0);
+    }
+    assert.equal((await get(server.port, '/api/view')).status, 200);
+  });
+
+  test('a missing warehouse file is reported, not created', async () => {
+    const missing = join(dir, 'missing.duckdb');
+    const other = await startDashboard({
+      sessions: embeddedSessions(missing),
+      dialect: duckdbDialect(),
+      defaultDataset: 'dash',
+      port: 0,
+      assets,
+    });
+    try {
+      const answer = await get(other.port, '/api/view');
+      assert.equal(answer.status, 404);
+      assert.match(
+        (JSON.parse(answer.body) as ErrorResponse).error,
+        /no embedded warehouse at .*missing\.duckdb yet/,
+      );
+    } finally {
+      await other.close();
+    }
+    const { existsSync } = await import('node:fs');
+    assert.equal(existsSync(missing), false);
+  });
+});

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { DashboardRequestError } from '../../../src/dashboard/errors.js';
+import { QUERY_COSTS_TABLE } from '../../../src/dashboard/schema.js';
+import { readView } from '../../../src/dashboard/view.js';
+import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
+import type { StatisticResultRow } from '../../../src/statistics/results.js';
+import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+
+const DATASET = 'dash';
+const dialect = duckdbDialect();
+
+function row(overrides: Partial<StatisticResultRow>): StatisticResultRow {
+  return {
+    metric: 'active_hours',
+    statistic: 'mean',
+    parameter: null,
+    branch: 'control',
+    comparison: null,
+    comparison_to_branch: null,
+    ci_width: 0.95,
+    point: 1,
+    lower: 0.5,
+    upper: 1.5,
+    segment: 'all',
+    analysis_basis: 'enrollments',
+    window_index: '1',
+    ...overrides,
+  };
+}
+
+/** Two weekly windows and an overall window of `my-exp`, with a few metrics, statistics, segments and bases. */
+function windowRows(window: string): StatisticResultRow[] {
+  const rows: StatisticResultRow[] = [];
+  for (const basis of ['enrollments', 'exposures'] as const) {
+    for (const segment of ['all', 'us']) {
+      for (const metric of ['active_hours', 'identity', 'search_count']) {
+        for (const branch of ['control', 'treatment']) {
+          const base = Number(window) + (branch === 'treatment' ? 0.25 : 0);
+          const ctx = { metric, segment, analysis_basis: basis, window_index: window, branch };
+          rows.push(row({ ...ctx, statistic: 'mean', point: base, lower: base - 0.1, upper: base + 0.1 }));
+          for (const p of ['0.1', '0.5', '0.9']) {
+            rows.push(row({ ...ctx, statistic: 'deciles', parameter: p, point: base * Number(p) }));
+          }
+          if (branch === 'treatment') {
+            rows.push(
+              row({
+                ...ctx,
+                statistic: 'mean',
+                comparison: 'difference',
+                comparison_to_branch: 'control',
+                point: 0.25,
+              }),
+              row({
+                ...ctx,
+                statistic: 'mean',
+                comparison: 'relative_uplift',
+                comparison_to_branch: 'control',
+                point: 0.1,
+              }),
+            );
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+describe('readView: what the page shows, from the result tables', () => {
+  let warehouse: Warehouse;
+
+  before(async () => {
+    warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    const write = (table: string, rows: StatisticResultRow[]) =>
+      warehouse.writeRows({ destination: { dataset: DATASET, table }, columns: STATISTICS_COLUMNS, rows });
+    await write('statistics_my_exp_week_2', windowRows('2'));
+    await write('statistics_my_exp_week_1', windowRows('1'));
+    await write('statistics_my_exp_overall_1', windowRows('1'));
+    await write('statistics_zz_other_day_1', [row({ metric: 'uri_count' })]);
+    await warehouse.execute(
+      `CREATE VIEW ${DATASET}.statistics_my_exp_weekly AS SELECT * FROM ${DATASET}.statistics_my_exp_week_1`,
+    );
+    await warehouse.writeRows({
+      destination: { dataset: DATASET, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        {
+          timestamp: '2026-03-15T06:00:00Z',
+          source: 'contrail',
+          experiment: 'my-exp',
+          analysis_date: '2026-03-15',
+          stage: 'statistics week 1',
+          log_level: 'WARNING',
+          exception_type: 'StatisticWarning',
+          message: 'a warning',
+          tool_version: '0.1.0',
+          config_commit: null,
+        },
+        {
+          timestamp: '2026-03-16T06:00:00Z',
+          source: 'contrail',
+          experiment: 'someone-else',
+          analysis_date: '2026-03-16',
+          stage: 'computeMetrics',
+          log_level: 'ERROR',
+          exception_type: 'WarehouseQueryError',
+          message: 'not mine',
+          tool_version: '0.1.0',
+          config_commit: null,
+        },
+      ],
+    });
+  });
+  after(async () => {
+    await warehouse.close();
+  });
+
+  test('defaults: first experiment, weekly, enrollments, all, a metric other than identity, a one-value statistic', async () => {
+    const view = await readView(warehouse, dialect, { dataset: DATASET }, { knownDatasets: ['contrail'] });
+    assert.deepEqual(view.selection, {
+      dataset: DATASET,
+      experiment: 'my_exp',
+      period: 'week',
+      basis: 'enrollments',
+      segment: 'all',
+      metric: 'active_hours',
+      statistic: 'mean',
+    });
+    assert.deepEqual(view.notices, []);
+    assert.deepEqual(view.choices.datasets, ['contrail', DATASET]);
+    assert.deepEqual(view.choices.experiments, [
+      { slug: 'my_exp', name: 'my-exp' },
+      { slug: 'zz_other', name: 'zz_other' },
+    ]);
+    assert.deepEqual(view.choices.periods, [
+      { period: 'week', windows: [1, 2] },
+      { period: 'overall', windows: [1] },
+    ]);
+    assert.deepEqual(view.choices.bases, ['enrollments', 'exposures']);
+    assert.deepEqual(view.choices.segments, ['all', 'us']);
+    assert.deepEqual(view.choices.metrics, ['active_hours', 'identity', 'search_count']);
+    assert.deepEqual(view.choices.statistics, ['deciles', 'mean']);
+    // Both windows, both branches, both comparisons of the treatment; sorted by window first.
+    assert.equal(view.rows.length, 8);
+    assert.deepEqual(
+      view.rows.map((r) => [r.window_index, r.branch, r.comparison]),
+      [
+        ['1', 'control', null],
+        ['1', 'treatment', null],
+        ['1', 'treatment', 'difference'],
+        ['1', 'treatment', 'relative_uplift'],
+        ['2', 'control', null],
+        ['2', 'treatment', null],
+        ['2', 'treatment', 'difference'],
+        ['2', 'treatment', 'relative_uplift'],
+      ],
+    );
+    assert.equal(view.rows[5]?.point, 2.25);
+    assert.equal(view.rows[5]?.lower, 2.15);
+  });
+
+  test('the URL chooses; a value that is not there falls back with a notice', async () => {
+    const view = await readView(warehouse, dialect, {
+      dataset: DATASET,
+      experiment: 'my-exp',
+      period: 'overall',
+      basis: 'exposures',
+      segment: 'us',
+      metric: 'search_count',
+      statistic: 'median',
+    });
+    assert.deepEqual(
+      { ...view.selection },
+      {
+        dataset: DATASET,
+        experiment: 'my_exp',
+        period: 'overall',
+        basis: 'exposures',
+        segment: 'us',
+        metric: 'search_count',
+        statistic: 'mean',
+      },
+    );
+    assert.deepEqual(view.notices, [
+      "statistic 'median' is not available here; showing 'mean' (available: deciles, mean)",
+    ]);
+    assert.ok(
+      view.rows.every(
+        (r) => r.analysis_basis === 'exposures' && r.segment === 'us' && r.window_index === '1',
+      ),
+    );
+    const deciles = await readView(warehouse, dialect, { dataset: DATASET, statistic: 'deciles' });
+    assert.deepEqual([...new Set(deciles.rows.map((r) => r.parameter))].sort(), ['0.1', '0.5', '0.9']);
+  });
+
+  test('logged errors of the experiment only, newest first, with the columns that have values', async () => {
+    const view = await readView(warehouse, dialect, { dataset: DATASET, experiment: 'my_exp' });
+    assert.equal(view.errors.present, true);
+    assert.deepEqual(
+      view.errors.rows.map((r) => r.message),
+      ['a warning'],
+    );
+    assert.deepEqual(view.errors.columns, [
+      'timestamp',
+      'experiment',
+      'analysis_date',
+      'stage',
+      'log_level',
+      'exception_type',
+      'message',
+      'tool_version',
+    ]);
+    assert.equal(view.errors.rows[0]?.analysis_date, '2026-03-15');
+    const other = await readView(warehouse, dialect, { dataset: DATASET, experiment: 'zz_other' });
+    assert.deepEqual(other.errors, { present: true, columns: [], rows: [], truncated: false });
+  });
+
+  test('per-query costs: absent table, rows of the experiment, unreadable rows said in words', async () => {
+    const before = await readView(warehouse, dialect, { dataset: DATASET });
+    assert.deepEqual(before.costs, { present: false, rows: [], problems: [] });
+    await warehouse.execute(`CREATE TABLE ${DATASET}.${QUERY_COSTS_TABLE} AS
+      SELECT * FROM (VALUES
+        ('my-exp', DATE '2026-03-15', 'metrics_my_exp_clients_daily_week_1', 'metrics', 'column_sizes', 1048576, 1000000, 120, 0.000006),
+        ('my-exp', DATE '2026-03-15', NULL, 'statistics', NULL, NULL, NULL, 5, NULL),
+        ('other', DATE '2026-03-15', 'enrollments_other', 'enrollments', 'column_sizes', 1, 1, 1, 0.0)
+      ) AS t(experiment, analysis_date, destination, stage, estimate_method, estimated_bytes, bytes_processed, elapsed_ms, cost_usd)`);
+    try {
+      const view = await readView(warehouse, dialect, { dataset: DATASET });
+      assert.equal(view.costs.present, true);
+      assert.deepEqual(
+        view.costs.rows.map((r) => [r.destination, r.estimated_bytes, r.elapsed_ms, r.analysis_date]),
+        [['metrics_my_exp_clients_daily_week_1', 1048576, 120, '2026-03-15']],
+      );
+      assert.equal(view.costs.problems.length, 1);
+      assert.match(view.costs.problems[0] ?? '', /query_costs row 1: column destination/);
+    } finally {
+      await warehouse.dropTable({ dataset: DATASET, table: QUERY_COSTS_TABLE });
+    }
+  });
+
+  test('an unknown experiment is a 404 naming the ones there; a bad dataset name a 400', async () => {
+    await assert.rejects(
+      readView(warehouse, dialect, { dataset: DATASET, experiment: 'nope' }),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 404 &&
+        /experiment 'nope' has no statistics tables in dataset 'dash' \(experiments there: my-exp, zz_other\)/.test(
+          error.message,
+        ),
+    );
+    await assert.rejects(
+      readView(warehouse, dialect, { dataset: 'x; DROP TABLE y' }),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 400 &&
+        /^dataset: invalid dataset/.test(error.message),
+    );
+  });
+
+  test('a dataset without results says so and shows nothing', async () => {
+    const view = await readView(warehouse, dialect, { dataset: 'contrail' });
+    assert.equal(view.selection.experiment, null);
+    assert.deepEqual(view.rows, []);
+    assert.deepEqual(view.notices, [
+      "dataset 'contrail' has no statistics tables (statistics_<slug>_<period>_<window>)",
+    ]);
+  });
+});

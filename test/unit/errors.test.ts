@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ContrailError, outcomeOf, resultOf } from '../../src/errors.js';
+import { StatisticConfigError } from '../../src/statistics/index.js';
+import { WarehouseQueryError } from '../../src/warehouse/errors.js';
+
+// What a worker thread's reply goes through: the structured clone of postMessage.
+const acrossThreads = <T>(value: T): T => structuredClone(value);
+
+test('an error sent across a thread boundary as an Outcome keeps its name, permanence and details', () => {
+  const permanent = acrossThreads(
+    outcomeOf(() => {
+      throw new StatisticConfigError("unknown parameter 'num_sampels'");
+    }),
+  );
+  assert.throws(
+    () => resultOf(permanent),
+    (e: unknown) =>
+      e instanceof ContrailError &&
+      e.name === 'StatisticConfigError' &&
+      e.permanent &&
+      e.message === "unknown parameter 'num_sampels'",
+  );
+  const transient = acrossThreads(
+    outcomeOf(() => {
+      throw new WarehouseQueryError({ warehouseMessage: 'IO Error: lock', permanent: false });
+    }),
+  );
+  assert.throws(
+    () => resultOf(transient),
+    (e: unknown) =>
+      e instanceof ContrailError &&
+      e.name === 'WarehouseQueryError' &&
+      !e.permanent &&
+      e.details.warehouseMessage === 'IO Error: lock',
+  );
+  assert.equal(resultOf(acrossThreads(outcomeOf(() => 42))), 42);
+});
+
+test('a thrown error that is not contrail’s crosses as transient', () => {
+  const outcome = acrossThreads(
+    outcomeOf(() => {
+      throw new RangeError('seed must be a non-negative integer');
+    }),
+  );
+  assert.throws(
+    () => resultOf(outcome),
+    (e: unknown) => e instanceof ContrailError && e.name === 'RangeError' && !e.permanent,
+  );
+});

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { StatisticSpec } from '../../../src/config/spec.js';
+import { computeStatistic } from '../../../src/statistics/index.js';
+import { StatisticsPool, type StatisticTask } from '../../../src/statistics/pool.js';
+import { binsInput, CTX, poisson, rng } from './helpers.js';
+
+const r = rng(3, 'pool');
+const bins = (shift: number) =>
+  Array.from({ length: 300 }, (_, i) => ({ y: i * 0.5 + shift, x: 1 + (i % 4), count: 1 + poisson(r, 3) }));
+const input = binsInput({ control: bins(0), 'treatment-a': bins(0.2), 'treatment-b': bins(-0.1) });
+
+const spec = (name: string, params: StatisticSpec['params'] = {}): StatisticSpec => ({
+  name,
+  params,
+  preTreatments: [],
+});
+// A sample count that is not a multiple of the chunk size, so the last chunk is short.
+const tasks: StatisticTask[] = [
+  spec('bootstrap_mean', { num_samples: 2_345 }),
+  spec('population_ratio', { numerator: 'a', denominator: 'b', num_samples: 1_234 }),
+  spec('binomial'),
+  spec('linear_model_mean'),
+].map((statistic) => ({ statistic, input, context: CTX }));
+
+describe('StatisticsPool', () => {
+  const pools = [1, 2, 3].map((threads) => new StatisticsPool(threads));
+  after(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+  });
+
+  it('gives the same rows as computeStatistic, bit for bit, with 1, 2 or 3 threads', async () => {
+    const expected = tasks.map((t) => computeStatistic(t.statistic, t.input, t.context));
+    assert.ok(
+      expected[0] && expected[0].rows.length === 3 + 2 * 6,
+      'three branches, two comparisons per ordered pair',
+    );
+    for (const pool of pools) {
+      assert.deepEqual(await pool.computeAll(tasks), expected, `${pool.threads} thread(s)`);
+    }
+  });
+
+  it('reports a bad statistic with its message', async () => {
+    const [pool] = pools;
+    await assert.rejects(
+      () => (pool as StatisticsPool).compute({ statistic: spec('bootstrap'), input, context: CTX }),
+      /unknown statistic 'bootstrap'/,
+    );
+  });
+});
