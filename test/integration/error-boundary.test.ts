@@ -263,7 +263,7 @@ describe('the error boundary on the real dev server', () => {
     });
     worker = await Worker.create({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       workflowsPath: fileURLToPath(new URL('./error-boundary.workflows.ts', import.meta.url)),
       activities,
