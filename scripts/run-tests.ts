@@ -9,13 +9,13 @@
  *
  *   node --import tsx scripts/run-tests.ts [test files or directories…]
  *
- * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, as
- * integration tests mostly wait on the server).
+ * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, fewer on
+ * a machine that is already busy).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -52,6 +52,17 @@ function slowestFirst(files: string[]): string[] {
   return [...files].sort((a, b) => weight(b) - weight(a));
 }
 
+/**
+ * Files at once: twice the cores, since integration files mostly wait on the server, but fewer
+ * when the machine is already busy (its load average counts other work per core): past that,
+ * running more only stretches every file until heartbeats and deadlines start to fail.
+ */
+function defaultConcurrency(): number {
+  const cores = availableParallelism();
+  const busy = Math.floor((loadavg()[0] ?? 0) / cores);
+  return Math.max(2, Math.min(8, 2 * cores - busy));
+}
+
 /** The workflow bundle every test worker loads, built once instead of once per worker. */
 async function bundleWorkflows(dir: string): Promise<string> {
   const quiet = () => undefined;
@@ -79,7 +90,7 @@ if (server) process.stderr.write(`test Temporal dev server on ${server.address} 
 
 // Every process the tests start inherits this marker: what still carries it at the end was left behind.
 const marker = randomUUID();
-const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || Math.min(8, 2 * availableParallelism());
+const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || defaultConcurrency();
 const durationsOut = join(scratch, 'durations.json');
 const started = Date.now();
 const child = spawn(

@@ -8,6 +8,9 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
+/** Messages of the usage errors the parser raised (printed after the help). */
+const usageErrors = new Set<string>();
+
 /**
  * The CLI's parser over `argv` (without node and script). Usage errors throw a CliError with
  * exit code 2 after printing the help; `list` lets tests parse without running commands.
@@ -45,17 +48,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         }
         y.showHelp((s: string) => process.stderr.write(`${s}\n`));
         // Throwing stops yargs from running the command's handler with bad arguments.
-        throw new UsageError(usage);
+        usageErrors.add(usage);
+        throw new CliError(usage, 2);
       })
   );
-}
-
-/** A usage error: printed after the help, exit 2. */
-class UsageError extends CliError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = 'UsageError';
-  }
 }
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
@@ -65,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`${error instanceof UsageError ? '\n' : ''}contrail: ${error.message}\n`);
+      // A usage error follows the help text yargs printed: a blank line between them.
+      process.stderr.write(`${usageErrors.has(error.message) ? '\n' : ''}contrail: ${error.message}\n`);
       return error.exitCode;
     }
     throw error;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { Connection } from '@temporalio/client';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { CliError } from './errors.js';
@@ -120,7 +121,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code, signal) => {
-      exitCode = code ?? (signal ? 128 : null);
+      // A signal's death reads as a shell's exit code would: 128 + its number.
+      exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
       resolve(exitCode);
     });
   });
@@ -130,10 +132,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const stop = async () => {
     if (exitCode !== undefined) return;
     child.kill('SIGTERM');
+    // The server takes a few seconds to stop on a busy machine; past this it is killed.
     const timer = setTimeout(() => {
       child.stdin?.destroy();
       child.kill('SIGKILL');
-    }, 5_000);
+    }, 15_000);
     await exited;
     clearTimeout(timer);
   };

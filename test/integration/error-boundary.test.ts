@@ -16,6 +16,7 @@ import { ExperimenterError } from '../../src/experiments/experimenter.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
 import { InvalidExportTargetError } from '../../src/exports/target.js';
 import { SampleWarehouseError } from '../../src/sample/generate.js';
+import { SettingsError } from '../../src/settings.js';
 import { PlanError } from '../../src/sql/plan/common.js';
 import { SqlSyntaxError } from '../../src/sql/render/bigquery-lexer.js';
 import { PlannedQueryError } from '../../src/sql/run.js';
@@ -125,6 +126,12 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new InvalidLabelError('bad label'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
+  SettingsError: {
+    errorType: 'SettingsError',
+    permanent: true,
+    make: () =>
+      new SettingsError('CONTRAIL_LOG_LEVEL=loud: valid levels are TRACE, DEBUG, INFO, WARN, ERROR'),
+  },
   DashboardRequestError: {
     errorType: 'DashboardRequestError',
     permanent: true,

@@ -25,7 +25,7 @@ import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 // Week 1 of the demo experiment completes on 2026-03-15 (enrollment 2026-03-02 … 03-08).
 const WEEK_1 = '2026-03-15';
 
-describe('orchestration on the real dev server, worker and DuckDB', { concurrency: true }, () => {
+describe('orchestration on the real dev server, worker and DuckDB', () => {
   let temporal: TestTemporal;
   let warehouse: Warehouse;
   let worker: Worker;

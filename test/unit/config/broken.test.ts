@@ -415,9 +415,12 @@ describe('broken configs', () => {
   });
 
   it('has a case for every broken fixture file, and a fixture for every case', () => {
+    // Fixtures of the warning tests at the end of this file, not error cases.
+    const warningFixtures = ['segment-window-on-segment'];
     const fixtures = readdirSync(BROKEN)
       .filter((f) => f.endsWith('.toml'))
       .map((f) => f.slice(0, -'.toml'.length))
+      .filter((f) => !warningFixtures.includes(f))
       .sort();
     assert.deepEqual(CASES.map(([name]) => name).sort(), fixtures);
   });
