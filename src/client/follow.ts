@@ -129,7 +129,8 @@ export class ProgressPoller {
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly abort = new AbortController();
+  /** The call in flight's own controller: the SDK adds a listener to each call's signal. */
+  private current: AbortController | null = null;
 
   constructor(
     private readonly client: Pick<Client, 'withAbortSignal'>,
@@ -146,8 +147,11 @@ export class ProgressPoller {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.inFlight = this.poll(this.abort.signal).finally(() => {
+      const controller = new AbortController();
+      this.current = controller;
+      this.inFlight = this.poll(controller.signal).finally(() => {
         this.inFlight = null;
+        this.current = null;
         this.schedule();
       });
     }, this.intervalMs);
@@ -167,7 +171,7 @@ export class ProgressPoller {
   async stop(final = false): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.abort.abort();
+    this.current?.abort();
     await this.inFlight;
     if (!final) return;
     const last = new AbortController();

@@ -14,9 +14,11 @@ function slowQueryClient(queryMs: number) {
   let signal: AbortSignal | null = null;
   let finish: (value: unknown) => void = () => undefined;
   const counts = { running: 0, most: 0, started: 0, cancelled: 0 };
+  const signals = new Set<AbortSignal>();
   const handle = {
     query: async (): Promise<Progress> => {
       const mine = signal;
+      if (mine) signals.add(mine);
       counts.started++;
       counts.running++;
       counts.most = Math.max(counts.most, counts.running);
@@ -43,7 +45,7 @@ function slowQueryClient(queryMs: number) {
       return await fn();
     },
   } as unknown as Client;
-  return { client, counts, finish: (value: unknown) => finish(value) };
+  return { client, counts, signals, finish: (value: unknown) => finish(value) };
 }
 
 describe('followWorkflow', () => {
@@ -61,7 +63,7 @@ describe('followWorkflow', () => {
     assert.ok(double.counts.cancelled >= 1, 'the waiting query was cancelled, not left to finish');
   });
 
-  it('asks one query at a time, however slow the answers', async () => {
+  it('asks one query at a time, however slow the answers, each with its own abort signal', async () => {
     const double = slowQueryClient(1_200);
     const following = followWorkflow(double.client, 'w', { progressBar: false, log: () => undefined });
     await sleep(3_000);
@@ -69,5 +71,7 @@ describe('followWorkflow', () => {
     await following;
     assert.ok(double.counts.started >= 2, `${double.counts.started} queries`);
     assert.equal(double.counts.most, 1);
+    // A signal shared by every poll collects one listener per call: node warns of a leak after ten.
+    assert.equal(double.signals.size, double.counts.started);
   });
 });
