@@ -11,6 +11,7 @@ interface PlanArgs {
   config_file?: string;
   experiments_file?: string;
   dataset_id: string;
+  dialect: 'duckdb' | 'bigquery';
 }
 
 export const planCommand: CommandModule<object, PlanArgs> = {
@@ -50,6 +51,11 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         type: 'string',
         default: 'contrail',
         describe: 'Dataset the result tables are written to',
+      })
+      .option('dialect', {
+        choices: ['duckdb', 'bigquery'] as const,
+        default: 'duckdb' as const,
+        describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),
   handler: async (args) => {
     const date = IsoDate.safeParse(args.date);
@@ -65,6 +71,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       configRepos: args.config_repos?.length ? args.config_repos : defaultConfigRepos(),
       configFile: args.config_file ?? null,
       dataset: args.dataset_id,
+      dialect: args.dialect,
       outputDir: args.sql_output_dir ?? null,
     });
     process.stdout.write(`${lines.join('\n')}\n`);
