@@ -169,6 +169,14 @@ describe('the README', () => {
     const telemetry = dateRange(DEMO_DATA.startDate, '2026-12-31').slice(0, DEMO_DATA.days);
     const examples = readmeCommands().filter((w) => option(w, 'date') || option(w, 'start_date'));
     assert.ok(examples.length >= 3);
+    // The workflow inputs shown as JSON (`temporal workflow start`, the table of inputs) too.
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    for (const [json] of readme.matchAll(/\{"[^`']*"(?:date|startDate)": "\d{4}-\d\d-\d\d"[^`']*\}/g)) {
+      const input = JSON.parse(json) as { date?: string; startDate?: string; endDate?: string };
+      const start = input.date ?? input.startDate!;
+      examples.push(['--date', start, '--end_date', input.endDate ?? start]);
+    }
+    assert.ok(examples.length >= 7, `${examples.length} dated examples`);
     for (const words of examples) {
       const start = option(words, 'date') ?? option(words, 'start_date')!;
       const dates = dateRange(start, option(words, 'end_date') ?? start);
