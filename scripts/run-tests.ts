@@ -10,7 +10,8 @@
  *   node --import tsx scripts/run-tests.ts [test files or directories…]
  *
  * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, fewer on
- * a machine that is already busy).
+ * a machine that is already busy); CONTRAIL_TEST_FILE_TIMEOUT_MS how long one file may take
+ * (default 10 minutes; a file still running a minute later is killed).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +40,26 @@ function testFiles(paths: string[]): string[] {
 }
 
 const isIntegration = (file: string) => file.includes('/test/integration/');
+
+/** How long one test file may run (CONTRAIL_TEST_FILE_TIMEOUT_MS; default 10 minutes). */
+const FILE_TIMEOUT_MS = Number(process.env.CONTRAIL_TEST_FILE_TIMEOUT_MS) || 600_000;
+
+/** The pids whose parent is `parent` (Linux /proc). */
+function childrenOf(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of stat is the parent pid; the command name (field 2) may hold spaces, so count from its end.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 
 /** Slowest first by the last run's timings; without them, integration files, then larger files. */
 function slowestFirst(files: string[]): string[] {
@@ -100,7 +121,7 @@ const child = spawn(
     'tsx',
     '--test',
     `--test-concurrency=${concurrency}`,
-    '--test-timeout=600000',
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts', 'test-durations.mjs')}`,
@@ -120,7 +141,28 @@ const child = spawn(
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
+// node's runner reports a file that outlives its timeout and asks it to stop (SIGTERM), then
+// waits for it; a test process running a Temporal worker takes SIGTERM as "drain the worker"
+// and may never end. Such a file is killed a minute after its timeout, so a run always ends
+// (its failure is already reported; what it started is swept below).
+const firstSeen = new Map<number, number>();
+const watchdog = setInterval(() => {
+  for (const pid of childrenOf(child.pid ?? -1)) {
+    const seen = firstSeen.get(pid) ?? Date.now();
+    firstSeen.set(pid, seen);
+    if (Date.now() - seen > FILE_TIMEOUT_MS + 60_000) {
+      process.stderr.write(`a test file (pid ${pid}) still runs a minute after its timeout: killed\n`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}, 5_000);
+watchdog.unref();
 const code: number = await new Promise((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+clearInterval(watchdog);
 process.stderr.write(
   `${files.length} test files, ${concurrency} at once, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
 );
