@@ -16,6 +16,7 @@ import { ExperimenterError } from '../../src/experiments/experimenter.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
 import { InvalidExportTargetError } from '../../src/exports/target.js';
 import { SampleWarehouseError } from '../../src/sample/generate.js';
+import { SettingsError } from '../../src/settings.js';
 import { PlanError } from '../../src/sql/plan/common.js';
 import { SqlSyntaxError } from '../../src/sql/render/bigquery-lexer.js';
 import { PlannedQueryError } from '../../src/sql/run.js';
@@ -126,6 +127,17 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new InvalidLabelError('bad label'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
+  BigQuerySettingsError: {
+    errorType: 'BigQuerySettingsError',
+    permanent: true,
+    make: () => new BigQuerySettingsError('CONTRAIL_BIGQUERY_PROJECT is not set'),
+  },
+  SettingsError: {
+    errorType: 'SettingsError',
+    permanent: true,
+    make: () =>
+      new SettingsError('CONTRAIL_LOG_LEVEL=loud: valid levels are TRACE, DEBUG, INFO, WARN, ERROR'),
+  },
   DashboardRequestError: {
     errorType: 'DashboardRequestError',
     permanent: true,
@@ -206,11 +218,6 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
         new WarehouseQueryError({ warehouseMessage: 'IO Error', permanent: false }),
       ),
   },
-  BigQuerySettingsError: {
-    errorType: 'BigQuerySettingsError',
-    permanent: true,
-    make: () => new BigQuerySettingsError('CONTRAIL_BIGQUERY_PROJECT is not set'),
-  },
   'Error (not contrail’s)': { errorType: 'Error', permanent: false, make: () => new Error('unexpected') },
 };
 
@@ -269,7 +276,7 @@ describe('the error boundary on the real dev server', () => {
     });
     worker = await Worker.create({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       workflowsPath: fileURLToPath(new URL('./error-boundary.workflows.ts', import.meta.url)),
       activities,
