@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DAY_MS } from '../dates.js';
 import { dataDir, warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
@@ -122,6 +123,15 @@ export class DuckDbWarehouse implements Warehouse {
     }
   }
 
+  /** When a table written now with `days` of expiry expires (null: no expiry of its own). */
+  private expiryOf(days: number | null | undefined): number | null {
+    if (days === null || days === undefined) return null;
+    if (!(Number.isFinite(days) && days > 0)) {
+      throw new TypeError(`expirationDays must be a positive number of days, got ${days}`);
+    }
+    return this.now() + days * DAY_MS;
+  }
+
   /** A dataset `a.b` names catalog `a`, schema `b`; a plain dataset is a schema of the main database. */
   private resolve(ref: TableRef): ResolvedRef {
     assertDataset(ref.dataset);
@@ -162,7 +172,8 @@ export class DuckDbWarehouse implements Warehouse {
           });
         }
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
-        const expiresAt = options.expiresAt ?? (await this.metadata.defaultExpiry(connection, target));
+        const expiresAt =
+          this.expiryOf(options.expirationDays) ?? (await this.metadata.defaultExpiry(connection, target));
         // CREATE OR REPLACE inside a transaction is DuckDB's atomic swap: readers see the old
         // table until COMMIT; a failing query rolls back to the old table (or to none). The
         // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it.
@@ -197,7 +208,8 @@ export class DuckDbWarehouse implements Warehouse {
       async (connection) => {
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
         const existed = (await this.relationKind(connection, target)) !== null;
-        const expiresAt = options.expiresAt ?? (await this.metadata.defaultExpiry(connection, target));
+        const expiresAt =
+          this.expiryOf(options.expirationDays) ?? (await this.metadata.defaultExpiry(connection, target));
         await inTransaction(connection, async () => {
           if (mode === 'replace') {
             await connection.run(`CREATE OR REPLACE TABLE ${target.sql} (${definition.join(', ')})`);

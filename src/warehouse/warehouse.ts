@@ -25,8 +25,8 @@ export interface RunToTableOptions extends QueryProgress {
   labels?: TableLabels;
   /** Replace the table if it exists (default) — running twice never appends. */
   replace?: boolean;
-  /** Epoch ms when the table expires; default: the dataset's default expiry (if it has one). */
-  expiresAt?: number | null;
+  /** Days until the table expires, from when it is written; default: the dataset's default expiry (if any). */
+  expirationDays?: number | null;
 }
 
 export interface RunToTableResult {
@@ -54,8 +54,8 @@ export interface WriteRowsOptions {
   mode?: 'replace' | 'append' | 'merge';
   /** The column identifying a row, for 'merge'. */
   key?: string;
-  /** Epoch ms when a table this call creates expires; default: the dataset's default expiry. */
-  expiresAt?: number | null;
+  /** Days until a table this call creates expires; default: the dataset's default expiry (if any). */
+  expirationDays?: number | null;
 }
 
 /** One table of a swap: `from` (same dataset) takes the place of `to`. */

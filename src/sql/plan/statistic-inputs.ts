@@ -5,7 +5,7 @@ import type { AnalysisWindow } from '../windows.js';
 import { provenanceHeader, segmentColumns } from './common.js';
 import { basesFor, metricsByDataSource } from './metrics.js';
 import { dataSourceOf, inputsForTable, kindKey, type TableInputs } from './statistic-input-kinds.js';
-import type { ColumnProvenance, PlanContext, PlannedQuery } from './types.js';
+import { type ColumnProvenance, type PlanContext, type PlannedQuery, PUBLISHED_NAMES } from './types.js';
 
 /**
  * Statistic inputs: each metrics table reduced to value histograms — rows
@@ -57,9 +57,11 @@ export function renderStatisticInputsQuery(
   if (inputs.length === 0) return null;
   const slug = spec.experiment.slug;
   const segments = segmentColumns(spec);
+  // Metrics tables this run wrote are read from its staged copies; a covariate from an earlier run from the published table.
+  const results = ctx.results ?? PUBLISHED_NAMES;
   const metricsTable = {
     dataset: ctx.dataset,
-    table: metricsTableName(slug, basis, input.dataSource, window.period, window.windowIndex),
+    table: results.read(metricsTableName(slug, basis, input.dataSource, window.period, window.windowIndex)),
   };
   const basisFilter =
     basis === 'exposures'
@@ -77,7 +79,7 @@ export function renderStatisticInputsQuery(
       const covDs = dataSourceOf(spec, k.kind.period, k.kind.metric, k.metric);
       const ref = {
         dataset: ctx.dataset,
-        table: metricsTableName(slug, 'enrollments', covDs, k.kind.period, 1),
+        table: results.read(metricsTableName(slug, 'enrollments', covDs, k.kind.period, 1)),
       };
       let alias = joinedTables.find((t) => t.ref.table === ref.table)?.alias;
       if (!alias) {
@@ -92,7 +94,7 @@ export function renderStatisticInputsQuery(
     if (denominatorDs !== input.dataSource) {
       const ref = {
         dataset: ctx.dataset,
-        table: metricsTableName(slug, basis, denominatorDs, window.period, window.windowIndex),
+        table: results.read(metricsTableName(slug, basis, denominatorDs, window.period, window.windowIndex)),
       };
       denominatorAlias =
         joinedTables.find((t) => t.ref.table === ref.table)?.alias ?? `j_${joinedTables.length}`;

@@ -101,6 +101,8 @@ describe('analysis activities on the demo experiment', () => {
       // Keeps the test quick: the statistics engine's bootstraps dominate each window.
       periods: ['week', 'overall'],
       lenient: false,
+      // Written in place: test/unit/activities/staging.test.ts covers runs that stage their tables.
+      run: null,
     };
   });
 
@@ -252,7 +254,7 @@ describe('analysis activities on the demo experiment', () => {
     assert.ok(uplift('active_hours', 'treatment-b') < 0);
   });
 
-  test('recordError appends to the logs table; publish writes views and JSON exports', async () => {
+  test('recordError adds to the logs table once per error; publish writes views and JSON exports under the dataset', async () => {
     const error = {
       slug: DEMO_SLUG,
       date: '2026-03-16',
@@ -262,6 +264,8 @@ describe('analysis activities on the demo experiment', () => {
     };
     await activities.recordError({ dataset: DATASET, error });
     await activities.recordError({ dataset: DATASET, error: { ...error, date: '2026-03-17' } });
+    // The same error recorded again (a retried workflow task, a crashed run started over): one row.
+    await activities.recordError({ dataset: DATASET, error });
     const logs = await warehouse.query<{ level: string; n: number }>(
       `SELECT log_level AS level, COUNT(*) AS n FROM "memory"."${DATASET}"."logs" WHERE experiment = '${DEMO_SLUG}' GROUP BY ALL`,
     );
@@ -291,12 +295,12 @@ describe('analysis activities on the demo experiment', () => {
       assert.ok(column in (metricsView[0] ?? {}), `metrics view has ${column}`);
     }
 
-    const statisticsFile = join(exportDir, 'statistics', 'statistics_contrail_demo_sidebar_weekly.json');
+    const statisticsFile = join(exportDir, DATASET, 'statistics', 'statistics_contrail_demo_sidebar_weekly.json');
     const exported = JSON.parse(readFileSync(statisticsFile, 'utf8')) as StatRow[];
     assert.equal(exported.length, await counted('statistics_contrail_demo_sidebar_week_1'));
     assert.ok(published.exports.includes(statisticsFile));
     const metadata = JSON.parse(
-      readFileSync(join(exportDir, 'metadata', 'metadata_contrail_demo_sidebar.json'), 'utf8'),
+      readFileSync(join(exportDir, DATASET, 'metadata', 'metadata_contrail_demo_sidebar.json'), 'utf8'),
     );
     assert.equal(metadata.schema_version, 4);
     assert.deepEqual(Object.keys(metadata.metrics.uri_count).sort(), [
@@ -308,7 +312,7 @@ describe('analysis activities on the demo experiment', () => {
     assert.equal(metadata.outcomes.demo_engagement.friendly_name, 'Demo engagement');
     assert.equal(metadata.analysis_start_time, NOW.toISOString());
     const exportedLogs = JSON.parse(
-      readFileSync(join(exportDir, 'errors', 'errors_contrail_demo_sidebar.json'), 'utf8'),
+      readFileSync(join(exportDir, DATASET, 'errors', 'errors_contrail_demo_sidebar.json'), 'utf8'),
     ) as { log_level: string; exception_type: string; message: string }[];
     const errors = exportedLogs.filter((e) => e.log_level === 'ERROR');
     assert.equal(errors.length, 2);
@@ -367,6 +371,7 @@ describe('analysis activity failures', () => {
     sampleSize: null,
     periods: null,
     lenient: false,
+    run: null,
   });
   const depsWith = (configRepos: string[]): ActivityDeps => ({
     warehouse: async () => warehouse,

@@ -218,7 +218,7 @@ describe('DuckDbWarehouse (:memory:)', () => {
       sql: "SELECT 'new a' AS v",
       destination: ref('staged_a'),
       labels: { run: 'new' },
-      expiresAt: Date.now() + 86_400_000,
+      expirationDays: 1,
     });
     await wh.runToTable({ sql: "SELECT 'new b' AS v", destination: ref('staged_b') });
     const moves = [
