@@ -18,6 +18,7 @@ interface PreviewArgs extends CommonArgs {
   sample_size: number;
   generate_population: boolean;
   sql_output_dir?: string;
+  export: boolean;
 }
 
 function describePreview(p: PreviewResult): string {
@@ -79,6 +80,11 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Analyse a random population instead of real enrollments (experiments not launched yet)',
+      })
+      .option('export', {
+        type: 'boolean',
+        default: false,
+        describe: 'Also write JSON exports, under <export dir>/<dataset>/ (a preview writes none by default)',
       }),
   handler: async (args) => {
     const configOverride = await readConfigFile(args.config_file);
@@ -92,6 +98,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
         sampleSize: args.sample_size,
         generatePopulation: args.generate_population,
+        exports: args.export,
         lenient: args.lenient,
         ...(args.dataset_id ? { dataset: args.dataset_id } : {}),
       },
