@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError } from './errors.js';
 
@@ -10,6 +11,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A command waiting for the embedded warehouse file names the command that holds it.
+  setWarehouseCommand(['contrail', ...argv].join(' '));
   let usageError: string | null = null;
   const parser = yargs(argv)
     .scriptName('contrail')

@@ -26,7 +26,8 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
   }
   return {
     // Loaded on first use so commands that never touch the warehouse don't load DuckDB.
-    warehouse: async () => (await import('../warehouse/duckdb.js')).embeddedWarehouse(),
+    // Opened for each job and closed after it: other contrail commands use the file in between.
+    warehouse: async () => (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse(),
     toolVersion: currentToolVersion(env),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),

@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { DAY_MS } from '../dates.js';
-import { dataDir, warehouseFile } from '../paths.js';
+import { warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { installBigQueryCompat } from './bigquery-compat.js';
+import { recordHolder, releaseHolder } from './duckdb-holder.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
 import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
 import { bindRows, DUCKDB_COLUMN_TYPES, type PlainValue, plainValueConverter } from './duckdb-values.js';
@@ -71,14 +71,14 @@ export class DuckDbWarehouse implements Warehouse {
   private readonly metadata: DuckDbMetadata;
   private readonly now: () => number;
   private closed = false;
-  /** Called once by close(); lets `embeddedWarehouse()` forget a closed instance. */
-  onClose: (() => void) | null = null;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     /** The main database's catalog name (DuckDB names it after the file, or `memory`). */
     readonly mainCatalog: string,
+    /** The database file (or `:memory:`). */
+    readonly path: string,
     options: OpenDuckDbOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -107,7 +107,9 @@ export class DuckDbWarehouse implements Warehouse {
       await installBigQueryCompat(connection);
       const reader = await connection.runAndReadAll('SELECT current_database() AS db');
       const mainCatalog = String(reader.getRowObjectsJS()[0]?.db);
-      const warehouse = new DuckDbWarehouse(instance, connection, mainCatalog, options);
+      const warehouse = new DuckDbWarehouse(instance, connection, mainCatalog, path, options);
+      // This process holds the file now: a command that has to wait for it can say who does.
+      recordHolder(path);
       for (const catalog of [mainCatalog, ...Object.keys(options.attach ?? {})])
         await warehouse.metadata.ensure(connection, catalog);
       await warehouse.dropExpired();
@@ -115,6 +117,7 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       connection?.closeSync();
       instance.closeSync();
+      releaseHolder(path);
       throw new WarehouseQueryError({
         warehouseMessage: `cannot open DuckDB warehouse ${path}: ${messageOf(error)}`,
         permanent: !isTransientDuckDbMessage(messageOf(error)),
@@ -461,38 +464,10 @@ export class DuckDbWarehouse implements Warehouse {
     await this.jobs.close();
     this.connection.closeSync();
     this.instance.closeSync();
-    this.onClose?.();
+    releaseHolder(this.path);
   }
 }
 
 export function openDuckDbWarehouse(options: OpenDuckDbOptions = {}): Promise<DuckDbWarehouse> {
   return DuckDbWarehouse.open(options);
-}
-
-/** The telemetry catalog metric-hub SQL names (`mozdata.telemetry.clients_daily`). */
-export function mozdataFile(): string {
-  return join(dataDir(), 'mozdata.duckdb');
-}
-
-let embedded: Promise<DuckDbWarehouse> | null = null;
-
-/**
- * The embedded warehouse of this process: `warehouseFile()` with `<dataDir>/mozdata.duckdb`
- * attached as `mozdata`. One instance per process (DuckDB locks the file); closing it lets
- * the next call open a fresh one.
- */
-export function embeddedWarehouse(): Promise<DuckDbWarehouse> {
-  if (embedded === null) {
-    const opening = openDuckDbWarehouse({ attach: { mozdata: mozdataFile() } }).then((warehouse) => {
-      warehouse.onClose = () => {
-        if (embedded === opening) embedded = null;
-      };
-      return warehouse;
-    });
-    opening.catch(() => {
-      if (embedded === opening) embedded = null;
-    });
-    embedded = opening;
-  }
-  return embedded;
 }

@@ -295,7 +295,12 @@ describe('analysis activities on the demo experiment', () => {
       assert.ok(column in (metricsView[0] ?? {}), `metrics view has ${column}`);
     }
 
-    const statisticsFile = join(exportDir, DATASET, 'statistics', 'statistics_contrail_demo_sidebar_weekly.json');
+    const statisticsFile = join(
+      exportDir,
+      DATASET,
+      'statistics',
+      'statistics_contrail_demo_sidebar_weekly.json',
+    );
     const exported = JSON.parse(readFileSync(statisticsFile, 'utf8')) as StatRow[];
     assert.equal(exported.length, await counted('statistics_contrail_demo_sidebar_week_1'));
     assert.ok(published.exports.includes(statisticsFile));

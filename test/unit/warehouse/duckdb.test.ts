@@ -3,11 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  type DuckDbWarehouse,
-  embeddedWarehouse,
-  openDuckDbWarehouse,
-} from '../../../src/warehouse/duckdb.js';
+import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
 
 const T = { dataset: 'analysis', table: 'results' };
@@ -370,24 +366,5 @@ describe('DuckDbWarehouse (files)', () => {
       ['clients_daily'],
     );
     await wh.close();
-  });
-
-  test('embeddedWarehouse is one instance per process, under CONTRAIL_HOME with mozdata attached', async () => {
-    const previous = process.env.CONTRAIL_HOME;
-    process.env.CONTRAIL_HOME = join(dir, 'home');
-    try {
-      const a = await embeddedWarehouse();
-      const b = await embeddedWarehouse();
-      assert.equal(a, b);
-      await a.execute('CREATE SCHEMA IF NOT EXISTS mozdata.telemetry');
-      assert.equal(a.mainCatalog, 'warehouse');
-      await a.close();
-      const c = await embeddedWarehouse();
-      assert.notEqual(c, a);
-      await c.close();
-    } finally {
-      if (previous === undefined) delete process.env.CONTRAIL_HOME;
-      else process.env.CONTRAIL_HOME = previous;
-    }
   });
 });
