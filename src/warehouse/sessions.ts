@@ -1,18 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlDialect } from '../sql/dialect.js';
 import { abortError, WarehouseBusyError } from './errors.js';
-import type {
-  Dialect,
-  QueryProgress,
-  RunToTableOptions,
-  RunToTableResult,
-  TableInfo,
-  TableLabels,
-  TableMove,
-  TableRef,
-  Warehouse,
-  WriteRowsOptions,
-} from './warehouse.js';
+import type { Dialect, QueryProgress, Warehouse } from './warehouse.js';
+import { WrappedWarehouse } from './wrapped.js';
 
 /**
  * How a process gets at a warehouse for a piece of work. The embedded DuckDB file admits one
@@ -165,53 +155,17 @@ export function perUseSessions(options: PerUseOptions): WarehouseSessions {
  * A Warehouse whose every call runs in a session: the file is open only while calls run. Domain
  * code and activities use it like any warehouse; `close()` ends the sessions.
  */
-export class SessionWarehouse implements Warehouse {
+export class SessionWarehouse extends WrappedWarehouse {
   constructor(
     readonly sessions: WarehouseSessions,
-    readonly dialect: Dialect,
-    readonly sqlDialect: SqlDialect,
-  ) {}
-
-  runToTable(options: RunToTableOptions): Promise<RunToTableResult> {
-    return this.sessions.use((w) => w.runToTable(options), options);
-  }
-  writeRows(options: WriteRowsOptions): Promise<{ destination: TableRef; rows: number }> {
-    return this.sessions.use((w) => w.writeRows(options));
-  }
-  query<Row extends Record<string, unknown> = Record<string, unknown>>(
-    sql: string,
-    options: QueryProgress = {},
-  ): Promise<Row[]> {
-    return this.sessions.use((w) => w.query<Row>(sql, options), options);
-  }
-  execute(sql: string, options: QueryProgress = {}): Promise<void> {
-    return this.sessions.use((w) => w.execute(sql, options), options);
-  }
-  dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
-    return this.sessions.use((w) => w.dryRun(sql));
-  }
-  tableExists(ref: TableRef): Promise<boolean> {
-    return this.sessions.use((w) => w.tableExists(ref));
-  }
-  getTable(ref: TableRef): Promise<TableInfo | null> {
-    return this.sessions.use((w) => w.getTable(ref));
-  }
-  setLabels(ref: TableRef, labels: TableLabels): Promise<void> {
-    return this.sessions.use((w) => w.setLabels(ref, labels));
-  }
-  createDataset(dataset: string, options?: { expirationDays?: number }): Promise<void> {
-    return this.sessions.use((w) => w.createDataset(dataset, options));
-  }
-  listTables(dataset: string, prefix?: string): Promise<TableInfo[]> {
-    return this.sessions.use((w) => w.listTables(dataset, prefix));
-  }
-  dropTable(ref: TableRef): Promise<void> {
-    return this.sessions.use((w) => w.dropTable(ref));
-  }
-  swapTables(moves: TableMove[], options: QueryProgress & { drop?: TableRef[] } = {}): Promise<void> {
-    return this.sessions.use((w) => w.swapTables(moves, options), options);
-  }
-  close(): Promise<void> {
-    return this.sessions.close();
+    dialect: Dialect,
+    sqlDialect: SqlDialect,
+  ) {
+    super(
+      dialect,
+      sqlDialect,
+      (call, run) => sessions.use(run, call.progress),
+      () => sessions.close(),
+    );
   }
 }
