@@ -1,4 +1,5 @@
 import type { AnalysisContext } from '../analysis/context.js';
+import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
@@ -83,7 +84,11 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async computeStatistics({ target, date, window }) {
-      const ctx = await contextOf(target);
+      let ctx = await contextOf(target);
+      if ((await ensureCovariates(ctx, dueWindow(planTarget(ctx), date, window))).length > 0) {
+        // The covariates were just written: plan again, reading them.
+        ctx = await contextOf(target);
+      }
       return computeWindowStatistics(ctx, dueWindow(planTarget(ctx), date, window), {
         date,
         configCommit: target.pin.configCommit,

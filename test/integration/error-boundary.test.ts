@@ -28,6 +28,7 @@ import { AnchorError } from '../../src/versions/anchor.js';
 import { PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
 import { WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
 import { InvalidWorkflowInput } from '../../src/workflows/inputs.js';
@@ -134,6 +135,11 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'DashboardDataError',
     permanent: true,
     make: () => new DashboardDataError('not a statistics table'),
+  },
+  InvalidFaultsError: {
+    errorType: 'InvalidFaultsError',
+    permanent: true,
+    make: () => new InvalidFaultsError('CONTRAIL_FAULTS: cannot read "x"'),
   },
   WarehouseBusyError: {
     errorType: 'WarehouseBusyError',

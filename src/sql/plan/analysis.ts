@@ -50,6 +50,7 @@ export function planAnalysis(spec: AnalysisSpec, date: IsoDate, options: PlanAna
     spec,
     dataset: assertDataset(options.dataset),
     dialect: options.dialect,
+    date,
     ...(options.results ? { results: options.results } : {}),
   };
   // Pre-enrollment windows first: other windows' statistic inputs join their tables as covariates.

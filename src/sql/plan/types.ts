@@ -1,4 +1,5 @@
 import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, Provenance } from '../../config/spec.js';
+import type { IsoDate } from '../../experiments/experiment.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 
@@ -29,7 +30,13 @@ export interface PlannedQuery {
    * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to
    * unadjusted statistics when a pre-enrollment covariate table is missing).
    */
-  fallback?: { whenMissing: TableRef[]; sql: string; reason: string };
+  fallback?: {
+    whenMissing: TableRef[];
+    /** The pre-enrollment periods whose tables `whenMissing` names. */
+    periods: AnalysisPeriod[];
+    sql: string;
+    reason: string;
+  };
 }
 
 /**
@@ -57,4 +64,6 @@ export interface PlanOptions {
 
 export interface PlanContext extends PlanOptions {
   spec: AnalysisSpec;
+  /** The analysis date the plan is for (a covariate is read only once its period is due by then). */
+  date?: IsoDate;
 }
