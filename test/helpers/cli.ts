@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
+export const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;
