@@ -11,6 +11,7 @@ import { bindRows, DUCKDB_COLUMN_TYPES, type PlainValue, plainValueConverter } f
 import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
+import { distinctByKey } from './rows.js';
 import type {
   QueryProgress,
   RunToTableOptions,
@@ -43,26 +44,6 @@ export interface OpenDuckDbOptions {
 
 // Rows per INSERT statement in writeRows: large enough to be quick, small enough to bind.
 const INSERT_BATCH = 256;
-
-/** A merge's rows, checked to have a key, each key once (the first row wins). */
-function distinctByKey(options: WriteRowsOptions): Record<string, unknown>[] {
-  const key = options.key;
-  if (key === undefined || !options.columns.some((c) => c.name === key)) {
-    throw new TypeError(
-      `writeRows: mode 'merge' needs key to name one of the columns, got ${JSON.stringify(key)}`,
-    );
-  }
-  const seen = new Set<unknown>();
-  return options.rows.filter((row, index) => {
-    const value = row[key];
-    if (value === null || value === undefined) {
-      throw new TypeError(`writeRows: row ${index} has no value for the merge key ${key}`);
-    }
-    if (seen.has(value)) return false;
-    seen.add(value);
-    return true;
-  });
-}
 
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;

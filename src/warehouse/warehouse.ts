@@ -16,6 +16,12 @@ export interface QueryProgress {
   onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
   /** Aborts the running job (activity cancellation). */
   signal?: AbortSignal;
+  /**
+   * Identity of the work this job belongs to (e.g. workflow run and activity). A warehouse with
+   * job ids derives them from it, so a retry of the same work finds its own running or finished
+   * job instead of starting another; without it every call is new work.
+   */
+  jobKey?: string;
 }
 
 export interface RunToTableOptions extends QueryProgress {
@@ -27,6 +33,8 @@ export interface RunToTableOptions extends QueryProgress {
   replace?: boolean;
   /** Days until the table expires, from when it is written; default: the dataset's default expiry (if any). */
   expirationDays?: number | null;
+  /** What the table holds, for people browsing the warehouse (BigQuery table description). */
+  description?: string;
 }
 
 export interface RunToTableResult {
@@ -56,6 +64,8 @@ export interface WriteRowsOptions {
   key?: string;
   /** Days until a table this call creates expires; default: the dataset's default expiry (if any). */
   expirationDays?: number | null;
+  description?: string;
+  jobKey?: string;
 }
 
 /** One table of a swap: `from` (same dataset) takes the place of `to`. */

@@ -168,7 +168,10 @@ describe('an embedded backfill under warehouse faults, a second process and SIGK
       );
       try {
         const at = await stopped;
-        assert.ok(processesWithEnv('CONTRAIL_TEST_MARKER', marker).length > 1, 'the dev server runs beside it');
+        assert.ok(
+          processesWithEnv('CONTRAIL_TEST_MARKER', marker).length > 1,
+          'the dev server runs beside it',
+        );
         child.kill('SIGKILL');
         await new Promise((resolve) => child.once('exit', resolve));
         assert.deepEqual(await gone(marker, 15_000), [], `nothing left running after the kill at ${at}`);
