@@ -1,15 +1,34 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { localExperimentSource } from '../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
+import { errorFromFailure } from '../../src/temporal/failures.js';
+import { parseFaults, withFaults } from '../../src/warehouse/faults.js';
+import { retryingWarehouse } from '../../src/warehouse/retry.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { WrappedWarehouse } from '../../src/warehouse/wrapped.js';
+import { createContrailWorker } from '../../src/worker.js';
 import { cliEntry, repoRoot, runCli } from '../helpers/cli.js';
 import { datasetContents, tablesWithDuplicates } from '../helpers/dataset-contents.js';
+import { testDeps } from '../helpers/deps.js';
 import { exited, warehouseProcess } from '../helpers/other-process.js';
 import { processesWithEnv } from '../helpers/processes.js';
+import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 /**
  * An embedded backfill of the demo experiment over 7 days, as a person runs it, compared with a
@@ -185,5 +204,127 @@ describe('an embedded backfill under warehouse faults, a second process and SIGK
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, SUMMARY);
     await assertSameAsClean(killed);
+  });
+});
+
+describe('under injected warehouse faults, each permanent error is attempted once and keeps its class', () => {
+  let temporal: TestTemporal;
+  let sample: Warehouse;
+  let worker: Worker;
+  let running: Promise<void>;
+  /** Calls that reached DuckDB, by method and table. */
+  const reached = new Map<string, number>();
+
+  const experimentsFile = join(
+    mkdtempSync(join(tmpdir(), 'contrail-failures-experiments-')),
+    'experiments.json',
+  );
+  const demo = JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as { slug: string }[];
+  const sidebar = demo.find((e) => e.slug === DEMO_SLUG)!;
+  const CASES = [
+    // A config with a misspelt statistic parameter: refused when the day is planned.
+    {
+      slug: 'contrail-test-config-error',
+      errorType: 'ConfigError',
+      activity: 'planDay',
+      config:
+        '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
+    },
+    // SQL the warehouse rejects: the metrics scan fails in DuckDB.
+    {
+      slug: 'contrail-test-sql-error',
+      errorType: 'PlannedQueryError',
+      activity: 'computeMetrics',
+      config:
+        '[metrics]\nweekly = ["broken"]\n\n[metrics.broken]\nselect_expression = "SUM(no_such_column)"\ndata_source = "clients_daily"\n\n[metrics.broken.statistics.bootstrap_mean]\n',
+    },
+    // An experiment nobody knows.
+    { slug: 'contrail-test-unknown', errorType: 'UnknownExperimentError', activity: 'planDay', config: null },
+  ];
+
+  before(async () => {
+    writeFileSync(
+      experimentsFile,
+      JSON.stringify([
+        ...demo,
+        ...CASES.filter((c) => c.config !== null).map((c) => ({ ...sidebar, slug: c.slug })),
+      ]),
+    );
+    const configRepo = configRepoWith(
+      Object.fromEntries(
+        CASES.filter((c) => c.config !== null).map((c) => [`jetstream/${c.slug}.toml`, c.config]),
+      ),
+    );
+    temporal = await testTemporal();
+    sample = await sampleWarehouse(300);
+    const counting = new WrappedWarehouse(
+      sample.dialect,
+      sample.sqlDialect,
+      (call, run) => {
+        const key = `${call.method} ${call.table?.table ?? ''}`;
+        reached.set(key, (reached.get(key) ?? 0) + 1);
+        return run(sample);
+      },
+      () => sample.close(),
+    );
+    const warehouse = retryingWarehouse(withFaults(counting, parseFaults('warehouse:0.3,seed:9')!), {
+      retries: 8,
+      minTimeoutMs: 1,
+      maxTimeoutMs: 10,
+    });
+    worker = await createContrailWorker({
+      connection: temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue: temporal.taskQueue,
+      deps: testDeps(warehouse, {
+        configRepos: [configRepo],
+        experiments: localExperimentSource(experimentsFile),
+      }),
+    });
+    running = worker.run();
+  });
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await sample.close();
+    await temporal.close();
+  });
+
+  test('config, SQL and unknown-experiment errors: one attempt each, in the history and in the warehouse', async () => {
+    for (const c of CASES) {
+      const handle = await temporal.client.workflow.start('analyzeExperiment', {
+        taskQueue: temporal.taskQueue,
+        workflowId: `failures/${c.slug}/${temporal.taskQueue}`,
+        args: [{ slug: c.slug, date: '2026-03-15', periods: ['week'], dataset: 'faults_permanent' }],
+      });
+      const failure = await handle.result().then(
+        () => assert.fail(`${c.slug} should fail`),
+        (error: unknown) => error,
+      );
+      assert.equal(errorFromFailure(failure).name, c.errorType, c.slug);
+
+      // The failed activity's attempts, as the history records them.
+      const history = await handle.fetchHistory();
+      const types = new Map<string, string>();
+      const attempts = new Map<string, number>();
+      let failed: string | null = null;
+      for (const event of history.events ?? []) {
+        const scheduled = event.activityTaskScheduledEventAttributes;
+        if (scheduled) types.set(String(event.eventId), scheduled.activityType?.name ?? '');
+        const started = event.activityTaskStartedEventAttributes;
+        if (started) attempts.set(String(started.scheduledEventId), started.attempt ?? 0);
+        const failedEvent = event.activityTaskFailedEventAttributes;
+        if (failedEvent) failed = String(failedEvent.scheduledEventId);
+      }
+      assert.ok(failed, `${c.slug}: an activity failed`);
+      assert.equal(types.get(failed), c.activity, c.slug);
+      assert.equal(attempts.get(failed), 1, `${c.slug}: ${c.errorType} is attempted once`);
+    }
+    // The rejected SQL reached the warehouse once: the retries around each call pass a permanent error on.
+    assert.equal(reached.get('runToTable metrics_contrail_test_sql_error_clients_daily_week_1'), 1);
+    assert.ok(
+      [...reached.values()].some((n) => n > 1),
+      'faults made some calls run again',
+    );
   });
 });
