@@ -1,4 +1,11 @@
 import type { AnalysisContext } from '../analysis/context.js';
+import {
+  checkMaxBytes,
+  describeEstimate,
+  estimatePreviewCost,
+  queryCostRows,
+  recordQueryCosts,
+} from '../analysis/cost.js';
 import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
@@ -12,6 +19,7 @@ import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
+import { type ErrorData, errorData } from '../errors.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
 import type { AnalysisActivities, AnalysisTarget } from './types.js';
@@ -123,6 +131,29 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
 
     async listEligibleExperiments({ date }) {
       return eligibleExperiments(specs, date);
+    },
+
+    async estimatePreviewCost({ target, dates, generatePopulation, sampleSize, maxBytes, usdPerTib }) {
+      const ctx = await contextOf(target);
+      const estimate = await estimatePreviewCost(ctx.warehouse, planTarget(ctx), {
+        dates,
+        generatePopulation,
+        sampleSize,
+        usdPerTib,
+      });
+      let refusal: ErrorData | null = null;
+      try {
+        checkMaxBytes(estimate, maxBytes);
+      } catch (error) {
+        refusal = errorData(error);
+      }
+      return { estimate, lines: describeEstimate(estimate), refusal };
+    },
+
+    async recordQueryCosts({ target, estimate, runs }) {
+      const rows = queryCostRows(target.slug, estimate, runs, deps.now());
+      await recordQueryCosts(await deps.warehouse(), target.dataset, target.slug, rows);
+      return { rows };
     },
 
     async dropResults({ target, keepEnrollments }) {

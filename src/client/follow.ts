@@ -83,12 +83,23 @@ async function runningInput(client: Client, workflowId: string): Promise<unknown
   return first ? defaultPayloadConverter.fromPayload(first) : undefined;
 }
 
-/** How the progress is shown: a bar on a terminal, else one line per stage. */
-function progressView(options: FollowOptions): { show: (p: Progress) => void; stop: () => void } {
+/**
+ * How the progress is shown: a bar on a terminal, else one line per stage; either way the
+ * run's notes (a preview's cost estimate) are printed once each, as soon as they are known.
+ */
+export function progressView(options: FollowOptions): { show: (p: Progress) => void; stop: () => void } {
+  let notesShown = 0;
+  const newNotes = (p: Progress): string[] => {
+    const notes = p.notes ?? [];
+    const fresh = notes.slice(notesShown);
+    notesShown = Math.max(notesShown, notes.length);
+    return fresh;
+  };
   if (!options.progressBar) {
     let lastStage = '';
     return {
       show: (p) => {
+        for (const line of newNotes(p)) options.log(line);
         if (p.stage !== lastStage) options.log(`${p.stage} (${p.done}/${p.total})`);
         lastStage = p.stage;
       },
@@ -105,6 +116,13 @@ function progressView(options: FollowOptions): { show: (p: Progress) => void; st
   let started = false;
   return {
     show: (p) => {
+      const notes = newNotes(p);
+      if (notes.length > 0) {
+        // Lines printed under a live bar would be overdrawn: stop it, print, start it again.
+        if (started) bar.stop();
+        started = false;
+        for (const line of notes) options.log(line);
+      }
       const payload = { stage: p.stage.padEnd(12), current: p.current.slice(0, 3).join(', ') };
       if (!started) {
         bar.start(Math.max(p.total, 1), p.done, payload);

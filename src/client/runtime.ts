@@ -12,6 +12,8 @@ import { CliError } from './errors.js';
 export interface DepsOverrides {
   configRepos?: string[];
   experimentsFile?: string;
+  /** Experimenter's address (`--experimenter-url`), in place of CONTRAIL_EXPERIMENTER_URL. */
+  experimenterUrl?: string;
   exportDir?: string | null;
 }
 

@@ -10,6 +10,7 @@ import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
 import type {
   ColumnType,
+  DryRunResult,
   QueryProgress,
   RunToTableOptions,
   RunToTableResult,
@@ -532,7 +533,7 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   /** Bytes the query would scan (BigQuery's dry run: validated, planned, not run, free). */
-  async dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
+  async dryRun(sql: string): Promise<DryRunResult> {
     try {
       const [job] = await this.client.createJob({
         location: this.options.location,
@@ -541,7 +542,7 @@ export class BigQueryWarehouse implements Warehouse {
       const metadata = job.metadata as JobMetadata;
       const bytes =
         metadata.statistics?.totalBytesProcessed ?? metadata.statistics?.query?.totalBytesProcessed;
-      return { bytesProcessed: bytes === undefined ? null : Number(bytes) };
+      return { bytesProcessed: bytes === undefined ? null : Number(bytes), method: 'dry_run' };
     } catch (error) {
       throw bigQueryError(error);
     }
@@ -645,6 +646,10 @@ export class BigQueryWarehouse implements Warehouse {
       if (isNotFound(error)) return;
       throw bigQueryError(error, ref);
     }
+  }
+  /** BigQuery deletes a table at its expiration time itself: nothing is left to drop. */
+  async dropExpired(): Promise<TableRef[]> {
+    return [];
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { SqlDialect } from '../sql/dialect.js';
 import type {
   Dialect,
+  DryRunResult,
   QueryProgress,
   RunToTableOptions,
   RunToTableResult,
@@ -57,7 +58,7 @@ export class WrappedWarehouse implements Warehouse {
   execute(sql: string, options: QueryProgress = {}): Promise<void> {
     return this.around({ method: 'execute', table: null, progress: options }, (w) => w.execute(sql, options));
   }
-  dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
+  dryRun(sql: string): Promise<DryRunResult> {
     return this.around({ method: 'dryRun', table: null, progress: {} }, (w) => w.dryRun(sql));
   }
   tableExists(ref: TableRef): Promise<boolean> {
@@ -82,6 +83,10 @@ export class WrappedWarehouse implements Warehouse {
   dropTable(ref: TableRef): Promise<void> {
     return this.around({ method: 'dropTable', table: ref, progress: {} }, (w) => w.dropTable(ref));
   }
+  dropExpired(): Promise<TableRef[]> {
+    return this.around({ method: 'dropExpired', table: null, progress: {} }, (w) => w.dropExpired());
+  }
+
   swapTables(moves: TableMove[], options: QueryProgress & { drop?: TableRef[] } = {}): Promise<void> {
     return this.around({ method: 'swapTables', table: moves[0]?.to ?? null, progress: options }, (w) =>
       w.swapTables(moves, options),

@@ -58,6 +58,8 @@ export interface Progress {
   failed: number;
   /** What is running now, e.g. `week 1` or `my-experiment 2024-01-03`. */
   current: string[];
+  /** Lines the run wants shown as soon as they are known (a preview's cost estimate); only ever appended to. */
+  notes?: string[];
 }
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -173,7 +175,7 @@ export { describeFailure } from '../temporal/failures.js';
  */
 export async function pinnedTarget(
   input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
-    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run'>>,
+    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run' | 'preview' | 'platform'>>,
   stage: string,
   pin: Pin | null = null,
 ): Promise<AnalysisTarget> {
@@ -191,6 +193,9 @@ export async function pinnedTarget(
     sampleSize: input.sampleSize ?? null,
     periods: input.periods,
     lenient: input.lenient,
+    // Only a preview's targets say so: the daily analysis, backfills and reruns never read drafts.
+    ...(input.preview ? { preview: true } : {}),
+    ...(input.platform ? { platform: input.platform } : {}),
     pin: resolved,
     // The workflow that publishes owns the run: a parent passes its own down to its children.
     run: input.run ?? workflowInfo().workflowId,
