@@ -44,11 +44,16 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     } finally {
       clearTimeout(timer);
     }
+    const deps = defaultActivityDeps();
     const worker = await createContrailWorker({
       connection,
       namespace: settings.namespace,
       taskQueue,
-      deps: defaultActivityDeps(),
+      deps,
+    });
+    const { dropExpiredEvery } = await import('../../warehouse/expiry.js');
+    const expiry = dropExpiredEvery(deps.warehouse, {
+      log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
     });
     process.stdout.write(
       `contrail worker on ${address}, namespace ${settings.namespace}, task queue ${taskQueue}\n`,
@@ -57,6 +62,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       // The SDK installs SIGINT/SIGTERM handlers that drain in-flight tasks, then resolve run().
       await worker.run();
     } finally {
+      expiry.stop();
       await connection.close();
     }
     process.stdout.write('contrail worker stopped.\n');
