@@ -161,5 +161,17 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
       );
     }
+    if (result && !args.json) await dashboardHint(args.sql_output_dir);
   },
 };
+
+/** The report ends with the dashboard's URL; when nothing listens there, how to start it. */
+async function dashboardHint(sqlOutputDir: string | undefined): Promise<void> {
+  const { portIsFree } = await import('../ports.js');
+  const { DEFAULT_DASHBOARD_PORT } = await import('../../dashboard/url.js');
+  if (!(await portIsFree(DEFAULT_DASHBOARD_PORT))) return;
+  const sql = sqlOutputDir ? ` --sql-output-dir ${sqlOutputDir}` : '';
+  process.stderr.write(
+    `the dashboard is not running: start it with \`contrail dashboard${sql}\` (in another terminal) and open the URL above\n`,
+  );
+}
