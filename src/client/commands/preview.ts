@@ -156,6 +156,8 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         periods: input.periods,
         sampleSize: result.sampleSize,
         outputDir: args.sql_output_dir,
+        platform: input.platform,
+        ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
       });
       process.stderr.write(
         `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
