@@ -5,11 +5,12 @@ import { resultLabels } from '../analysis/labels.js';
 import { appendLogs, logRow } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
-import { SpecResolver } from '../analysis/spec-resolver.js';
+import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
+import { checkPinnedBuild, type RunningBuild } from '../versions/pin.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
 import type { AnalysisActivities, AnalysisTarget } from './types.js';
@@ -18,13 +19,22 @@ import type { AnalysisActivities, AnalysisTarget } from './types.js';
  * The analysis activities: each resolves the target's spec (cached per worker), calls one step
  * of src/analysis and returns its small summary. Nothing here renders SQL or computes statistics.
  */
-export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
-  const specs = new SpecResolver(deps.configRepos, deps.experiments);
+export function analysisActivities(
+  deps: ActivityDeps,
+  specs: SpecResolver,
+): Omit<AnalysisActivities, 'resolveVersions' | 'touch' | 'versionsReport'> {
+  const running: RunningBuild = { ...deps.toolVersion, deployment: deps.deployment };
 
   /** The target's spec: the config at the pin, the target's sample size in place of the config's. */
   async function specOf(target: AnalysisTarget): Promise<AnalysisSpec> {
     const { spec } = await specs.resolve(target);
     return target.sampleSize === null ? spec : { ...spec, sampleSize: target.sampleSize };
+  }
+
+  /** A step that writes results computes only on the build its experiment is pinned to. */
+  async function computingContextOf(target: AnalysisTarget): Promise<AnalysisContext> {
+    checkPinnedBuild(target.slug, target.pin, running);
+    return await contextOf(target);
   }
 
   async function contextOf(target: AnalysisTarget): Promise<AnalysisContext> {
@@ -41,17 +51,6 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
   const planTarget = (ctx: AnalysisContext): PlanTarget => ({ ...ctx, dialect: ctx.warehouse.sqlDialect });
 
   return {
-    async resolveVersions() {
-      // Always the current state of the repos: this is what a new analysis gets pinned to.
-      const collection = await specs.collection(null);
-      return {
-        toolVersion: deps.toolVersion.version,
-        buildId: deps.toolVersion.buildId,
-        configCommit: collection.commit,
-        resolvedAt: deps.now().toISOString(),
-      };
-    },
-
     async describeExperiment({ target, today }) {
       return experimentDates(await specOf(target), today);
     },
@@ -61,20 +60,20 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async computeEnrollments({ target, date, recreate }) {
-      return ensureEnrollments(await contextOf(target), date, recreate);
+      return ensureEnrollments(await computingContextOf(target), date, recreate, deps.now());
     },
 
     async buildPopulationSample({ target, date }) {
-      return buildPopulation(await contextOf(target), date, target.sampleSize);
+      return buildPopulation(await computingContextOf(target), date, target.sampleSize);
     },
 
     async computeMetrics({ target, date, window }) {
-      const ctx = await contextOf(target);
+      const ctx = await computingContextOf(target);
       return computeWindowMetrics(ctx, dueWindow(planTarget(ctx), date, window));
     },
 
     async computeStatistics({ target, date, window }) {
-      const ctx = await contextOf(target);
+      const ctx = await computingContextOf(target);
       return computeWindowStatistics(ctx, dueWindow(planTarget(ctx), date, window), {
         date,
         configCommit: target.pin.configCommit,
@@ -84,8 +83,8 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async publish({ target }) {
+      const ctx = await computingContextOf(target);
       const resolved = await specs.resolve(target);
-      const ctx = await contextOf(target);
       return publishResults({
         warehouse: ctx.warehouse,
         spec: ctx.spec,

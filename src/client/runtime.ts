@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { dataDir } from '../paths.js';
+import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { CliError } from './errors.js';
 
@@ -10,6 +11,8 @@ export interface DepsOverrides {
   configRepos?: string[];
   experimentsFile?: string;
   exportDir?: string | null;
+  /** The Worker Deployment a versioned worker joins (`contrail worker` with CONTRAIL_BUILD_ID); default none. */
+  deployment?: string | null;
 }
 
 /**
@@ -28,6 +31,8 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
     // Loaded on first use so commands that never touch the warehouse don't load DuckDB.
     warehouse: async () => (await import('../warehouse/duckdb.js')).embeddedWarehouse(),
     toolVersion: currentToolVersion(env),
+    deployment: overrides.deployment ?? null,
+    releaseManifest: () => loadReleaseManifest(),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),
     exportDir:

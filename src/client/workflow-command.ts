@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { customConfigText } from '../config/custom-config.js';
@@ -18,6 +19,33 @@ export interface CommonArgs {
   json: boolean;
   lenient: boolean;
   experiments_file?: string;
+}
+
+/** `--use-latest` / `--use-version`: the commands that analyse an experiment on its pinned build. */
+export interface VersionArgs {
+  'use-latest': boolean;
+  'use-version'?: string;
+}
+
+export function versionOptions<T>(y: Argv<T>) {
+  return y
+    .option('use-latest', {
+      alias: 'use_latest',
+      type: 'boolean',
+      default: false,
+      describe:
+        'Analyse on the latest contrail release instead of the one the experiment is pinned to (its anchor does not move)',
+    })
+    .option('use-version', {
+      alias: 'use_version',
+      type: 'string',
+      describe: 'Analyse on this contrail release (a version or a build id) instead of the pinned one',
+    });
+}
+
+/** The workflow input fields of `--use-latest` / `--use-version`. */
+export function versionFields(args: VersionArgs): { useLatest: boolean; useVersion: string | null } {
+  return { useLatest: args['use-latest'], useVersion: args['use-version'] ?? null };
 }
 
 export function commonOptions<T>(y: Argv<T>) {
@@ -88,6 +116,11 @@ export interface RunWorkflowOptions {
   args: CommonArgs;
   /** Formats the result for people (`--json` prints it as JSON instead). */
   describe: (result: unknown) => string;
+  /**
+   * What to print instead of the workflow's own result, read once it has finished (e.g. the
+   * result of the one analysis a parent ran on its pinned build).
+   */
+  resultOf?: (client: Client, result: unknown) => Promise<unknown>;
 }
 
 /**
@@ -132,10 +165,11 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         log(
           `following ${handle.workflowId}${ui ? ` (${workflowUrl(ui, settings.namespace, handle.workflowId)})` : ''}`,
         );
-      return await followWorkflow<unknown>(client, handle.workflowId, {
+      const result = await followWorkflow<unknown>(client, handle.workflowId, {
         progressBar: process.stderr.isTTY === true,
         log,
       });
+      return options.resultOf ? await options.resultOf(client, result) : result;
     },
     {
       deps: () =>

@@ -2,10 +2,18 @@ import type { CommandModule } from 'yargs';
 import type { BackfillResult } from '../../workflows/backfill.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { BackfillInput } from '../../workflows/inputs.js';
-import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+import {
+  type CommonArgs,
+  checkedInput,
+  commonOptions,
+  runWorkflowCommand,
+  type VersionArgs,
+  versionFields,
+  versionOptions,
+} from '../workflow-command.js';
 import { describeBackfill } from './run.js';
 
-interface BackfillArgs extends CommonArgs {
+interface BackfillArgs extends CommonArgs, VersionArgs {
   start_date: string;
   end_date: string;
   experiment_slug: string[];
@@ -16,7 +24,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
   command: 'backfill',
   describe: 'Analyse experiments over a date range (resumable; bounded concurrency)',
   builder: (y) =>
-    commonOptions(y)
+    versionOptions(commonOptions(y))
       .option('start_date', {
         alias: 'start-date',
         type: 'string',
@@ -48,6 +56,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
         dataset: args.dataset_id ?? 'contrail',
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
+        ...versionFields(args),
       },
       'backfill',
     );

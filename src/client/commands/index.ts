@@ -5,12 +5,14 @@ import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { previewCommand } from './preview.js';
 import { rerunCommand } from './rerun.js';
+import { rerunSkipCommand } from './rerun-skip.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
 import { validateCommand } from './validate.js';
+import { versionsCommand } from './versions.js';
 import { workerCommand } from './worker.js';
 
 // Each command lives in its own module; add it to this list (alphabetical).
@@ -22,11 +24,13 @@ export const commands: CommandModule<any, any>[] = [
   planCommand,
   previewCommand,
   rerunCommand,
+  rerunSkipCommand,
   runCommand,
   sampleCommand,
   scheduleCommand,
   serverCommand,
   statsCommand,
   validateCommand,
+  versionsCommand,
   workerCommand,
 ];
