@@ -73,7 +73,8 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
-    ...workflowSource(env),
+    // Tests that start several workers bundle the workflows once and pass the bundle.
+    ...(options.overrides?.workflowBundle ? {} : workflowSource(env)),
     ...(deployment === null
       ? {}
       : {
