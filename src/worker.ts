@@ -10,7 +10,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities/index.js';
-import { recordOwnRelease } from './temporal/worker-deployments.js';
+import { makeCurrentIfNone, recordOwnRelease } from './temporal/worker-deployments.js';
 import { ownManifestEntry } from './versions/manifest.js';
 
 const packageRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -95,17 +95,16 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
 /**
  * Records a versioned worker's release on its own deployment version: its manifest entry's
  * version and `breaking` flag, for the keys an operator has not set (the version exists once
- * the worker has polled, so this waits for it). Resolves to the keys written.
+ * the worker has polled, so this waits for it). The first build of a deployment also makes
+ * itself current, so that a fresh installation runs; later builds wait for the operator.
  */
 export async function recordWorkerRelease(
   client: Client,
   deps: Pick<ActivityDeps, 'deployment' | 'toolVersion' | 'releaseManifest'>,
-): Promise<Record<string, unknown>> {
-  if (deps.deployment === null) return {};
+): Promise<{ recorded: Record<string, unknown>; madeCurrent: boolean }> {
+  if (deps.deployment === null) return { recorded: {}, madeCurrent: false };
   const entry = ownManifestEntry(deps.releaseManifest(), deps.toolVersion.version);
-  return await recordOwnRelease(
-    { client, namespace: client.options.namespace, deploymentName: deps.deployment },
-    deps.toolVersion.buildId,
-    entry,
-  );
+  const ref = { client, namespace: client.options.namespace, deploymentName: deps.deployment };
+  const recorded = await recordOwnRelease(ref, deps.toolVersion.buildId, entry);
+  return { recorded, madeCurrent: await makeCurrentIfNone(ref, deps.toolVersion.buildId) };
 }
