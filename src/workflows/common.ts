@@ -69,7 +69,8 @@ export const runControl = proxyActivities<RunActivities>({
  */
 export const runAwait = proxyActivities<RunActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  // It heartbeats every poll (at most 2 s apart): a lost worker's wait resumes within seconds.
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 

@@ -175,12 +175,15 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
       { env: { ...env, TEMPORAL_UI_URL: 'http://ui.example:8233' } },
     );
     assert.equal(detached.code, 0, detached.stderr);
-    const workflowId = 'analysis/detach_test/contrail-demo-sidebar/2026-03-15';
+    // The run of one experiment is a one-day backfill, which runs the analysis on its pinned build.
+    const workflowId = 'backfill/contrail-demo-sidebar/2026-03-15..2026-03-15';
     assert.equal(
       detached.stdout,
       `started ${workflowId}\nhttp://ui.example:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}\n`,
     );
-    const result = (await temporal.client.workflow.getHandle(workflowId).result()) as { status: string };
+    await temporal.client.workflow.getHandle(workflowId).result();
+    const analysis = 'analysis/detach_test/contrail-demo-sidebar/2026-03-15';
+    const result = (await temporal.client.workflow.getHandle(analysis).result()) as { status: string };
     assert.equal(result.status, 'analyzed');
   });
 
