@@ -10,6 +10,7 @@ interface PlanArgs {
   config_file?: string;
   experiments_file?: string;
   dataset: string;
+  dialect: 'duckdb' | 'bigquery';
 }
 
 export const planCommand: CommandModule<object, PlanArgs> = {
@@ -49,6 +50,11 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         type: 'string',
         default: 'contrail',
         describe: 'Dataset the result tables are written to',
+      })
+      .option('dialect', {
+        choices: ['duckdb', 'bigquery'] as const,
+        default: 'duckdb' as const,
+        describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),
   handler: async (args) => {
     const date = IsoDate.safeParse(args.date);
@@ -64,6 +70,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       configRepos: args.config_repos?.length ? args.config_repos : defaultConfigRepos(),
       configFile: args.config_file ?? null,
       dataset: args.dataset,
+      dialect: args.dialect,
       outputDir: args.sql_output_dir ?? null,
     });
     process.stdout.write(`${lines.join('\n')}\n`);
