@@ -327,24 +327,39 @@ describe('version pinning: analyses on their pinned build and configs, on the re
     mark(false);
   });
 
-  test('with no v1 worker an analysis pinned to v1 waits, and the daily run says for which version; a v1 worker finishes it with the same results', async () => {
+  test('with no v1 worker an analysis pinned to v1 waits, and the daily run says for which version; a v1 worker finishes it with the same results; a cancelled daily run cancels its analyses', async () => {
     await stopWorker(V1);
-    const handle = await daily('2026-03-22');
-    let progress: Progress | null = null;
-    const deadline = Date.now() + 60_000;
-    while (!progress?.waiting.some((w) => w.slug === SIDEBAR)) {
-      assert.ok(Date.now() < deadline, `no waiting analysis reported: ${JSON.stringify(progress)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      progress = await handle.query<Progress>('progress').catch(() => null);
-    }
+    const waits = await daily('2026-03-22');
+    const cancelled = await daily('2026-03-23');
+    const waitingOf = async (handle: typeof waits) => {
+      let progress: Progress | null = null;
+      const deadline = Date.now() + 60_000;
+      while (!progress?.waiting.some((w) => w.slug === SIDEBAR)) {
+        assert.ok(Date.now() < deadline, `no waiting analysis reported: ${JSON.stringify(progress)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        progress = await handle.query<Progress>('progress').catch(() => null);
+      }
+      return progress;
+    };
+    const progress = await waitingOf(waits);
     assert.deepEqual(
-      progress.waiting.map((w) => [w.slug, w.toolVersion, w.buildId]),
-      [[SIDEBAR, key(V1), V1]],
+      progress.waiting.map((w) => [w.slug, w.date, w.toolVersion, w.buildId]),
+      [[SIDEBAR, '2026-03-22', key(V1), V1]],
     );
-    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    assert.equal((await waits.describe()).status.name, 'RUNNING');
+
+    await waitingOf(cancelled);
+    await cancelled.cancel();
+    await assert.rejects(cancelled.result(), /cancel/i);
+    const orphan = temporal.client.workflow.getHandle(`analysis/${DATASET}/${SIDEBAR}/2026-03-23`);
+    const events = (await orphan.fetchHistory()).events ?? [];
+    assert.ok(
+      events.some((e) => e.workflowExecutionCancelRequestedEventAttributes),
+      'the daily run cancelled the analysis it had started',
+    );
 
     await startWorker(V1);
-    const result = (await handle.result()) as DailyAnalysisResult;
+    const result = (await waits.result()) as DailyAnalysisResult;
     assert.deepEqual(onBuild(result), {
       [SIDEBAR]: ['analyzed', key(V1)],
       [TABS]: ['nothing-due', key(V2)],
@@ -355,6 +370,7 @@ describe('version pinning: analyses on their pinned build and configs, on the re
     );
     assert.equal((await labels('statistics_contrail_demo_sidebar_week_2')).build_id, V1);
     assert.deepEqual(await rows('statistics_contrail_demo_sidebar_week_2'), uninterrupted);
+    await assert.rejects(orphan.result(), /cancel/i);
   });
 
   test('configs as of the anchor: a definitions change reaches the experiment only with rerun; rerun-skip moves the anchor and keeps the tables', async () => {
