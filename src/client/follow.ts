@@ -55,6 +55,7 @@ export async function followWorkflow<T>(
     : null;
   let started = false;
   let lastStage = '';
+  let lastWaiting = '';
   const poll = async () => {
     try {
       const p = await handle.query<Progress>('progress');
@@ -70,6 +71,10 @@ export async function followWorkflow<T>(
         options.log(`${p.stage} (${p.done}/${p.total})`);
       }
       lastStage = p.stage;
+      // Runs waiting for a worker of their pinned build: said once each time the set changes.
+      const waiting = waitingLine(p);
+      if (waiting !== lastWaiting && waiting !== '') options.log(waiting);
+      lastWaiting = waiting;
     } catch {
       // The query fails while the first workflow task is pending or after completion: not an error.
     }
@@ -93,4 +98,16 @@ export async function followWorkflow<T>(
     await poll();
     bar?.stop();
   }
+}
+
+/** `waiting for a worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build. */
+export function waitingLine(progress: Pick<Progress, 'waiting'>): string {
+  const byVersion = new Map<string, string[]>();
+  for (const w of progress.waiting ?? []) {
+    const version = w.toolVersion ?? 'the current version';
+    byVersion.set(version, [...(byVersion.get(version) ?? []), w.date ? `${w.slug} ${w.date}` : w.slug]);
+  }
+  return [...byVersion]
+    .map(([version, runs]) => `waiting for a worker of contrail ${version}: ${runs.join(', ')}`)
+    .join('; ');
 }
