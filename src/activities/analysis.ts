@@ -1,11 +1,13 @@
 import type { AnalysisContext } from '../analysis/context.js';
+import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
-import { appendLogs, logRow } from '../analysis/logs.js';
+import { logRow, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
+import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
@@ -38,12 +40,20 @@ export function analysisActivities(
   }
 
   async function contextOf(target: AnalysisTarget): Promise<AnalysisContext> {
+    const spec = await specOf(target);
+    const warehouse = await deps.warehouse();
     return {
-      spec: await specOf(target),
-      warehouse: await deps.warehouse(),
+      spec,
+      warehouse,
       dataset: target.dataset,
       periods: target.periods,
       labels: resultLabels(target.pin, deps.toolVersion),
+      // A target from a workflow started before results were staged has no run: it writes in place.
+      results: await runTables(warehouse, {
+        run: target.run ?? null,
+        dataset: target.dataset,
+        slug: target.slug,
+      }),
       progress: temporalProgress,
     };
   }
@@ -73,7 +83,11 @@ export function analysisActivities(
     },
 
     async computeStatistics({ target, date, window }) {
-      const ctx = await computingContextOf(target);
+      let ctx = await computingContextOf(target);
+      if ((await ensureCovariates(ctx, dueWindow(planTarget(ctx), date, window))).length > 0) {
+        // The covariates were just written: plan again, reading them.
+        ctx = await computingContextOf(target);
+      }
       return computeWindowStatistics(ctx, dueWindow(planTarget(ctx), date, window), {
         date,
         configCommit: target.pin.configCommit,
@@ -82,7 +96,7 @@ export function analysisActivities(
       });
     },
 
-    async publish({ target }) {
+    async publish({ target, exports }) {
       const ctx = await computingContextOf(target);
       const resolved = await specs.resolve(target);
       return publishResults({
@@ -92,14 +106,16 @@ export function analysisActivities(
         dataset: target.dataset,
         pin: target.pin,
         toolVersion: deps.toolVersion,
-        exportDir: deps.exportDir,
+        // Absent in workflows started before exports could be turned off: they exported.
+        exportDir: exports === false ? null : deps.exportDir,
+        results: ctx.results,
         now: deps.now(),
         progress: ctx.progress,
       });
     },
 
     async recordError({ dataset, error }) {
-      await appendLogs(await deps.warehouse(), dataset, [
+      await recordLogs(await deps.warehouse(), dataset, [
         logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
       ]);
     },
@@ -111,7 +127,10 @@ export function analysisActivities(
     async dropResults({ target, keepEnrollments }) {
       const ctx = await contextOf(target);
       const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
-      return { dropped: await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments }) };
+      const dropped = await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments });
+      // The run starts over: what a crashed attempt of it staged goes too.
+      await dropStaged(ctx.warehouse, target.dataset, ctx.results);
+      return { dropped };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { continueAsNew, setHandler } from '@temporalio/workflow';
+import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -107,6 +107,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
           lenient: input.lenient,
           pin: p.pin,
           publish: false,
+          // Staged under the backfill's run: it publishes them, once, at its end.
+          run: workflowInfo().workflowId,
         },
         slug,
         date,
@@ -149,7 +151,14 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
       start: pinnedRun({
         workflowType: 'publishExperiment',
         workflowId: workflowIds.publish(slug, input.dataset),
-        input: { slug, dataset: input.dataset, periods: input.periods, lenient: input.lenient, pin: p.pin },
+        input: {
+          slug,
+          dataset: input.dataset,
+          periods: input.periods,
+          lenient: input.lenient,
+          pin: p.pin,
+          run: workflowInfo().workflowId,
+        },
         slug,
         date: null,
         pin: p.pin,

@@ -264,7 +264,7 @@ export function failureOf(error: { errorType: string; message: string }): Applic
 /** The target every activity of the run receives; the pin shown as search attributes. */
 export function pinnedTarget(
   input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
-    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize'>>,
+    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run'>>,
   stage: string,
   pin: Pin,
 ): AnalysisTarget {
@@ -277,6 +277,8 @@ export function pinnedTarget(
     periods: input.periods,
     lenient: input.lenient,
     pin,
+    // The workflow that publishes owns the run: a parent passes its own down to its children.
+    run: input.run ?? workflowInfo().workflowId,
   };
 }
 

@@ -39,6 +39,13 @@ export const AnalyzeExperimentInput = z
     generatePopulation: z.boolean().default(false),
     /** Publish views and exports when done. Default true; a backfill publishes once at its end instead. */
     publish: z.boolean().default(true),
+    /** Write JSON exports when publishing. Default true; a preview's analyses export only when asked. */
+    exports: z.boolean().default(true),
+    /**
+     * The run whose staged result tables this analysis writes (a parent that publishes them
+     * passes its own workflow id). Default: this analysis's own workflow id.
+     */
+    run: z.string().min(1).nullable().default(null),
     /**
      * The pin, set by the parent that resolved it and started this run on the pinned build.
      * Absent, the run resolves it from the experiment's anchor and computes only if it runs on
@@ -113,6 +120,8 @@ export const PublishExperimentInput = z
     ...AnalysisOptions,
     /** The pin the published tables were computed with (the run must be on its build). */
     pin: Pin,
+    /** The run whose staged result tables are swapped in (the backfill or rerun that computed them). */
+    run: z.string().min(1),
   })
   .strict();
 export type PublishExperimentInput = z.input<typeof PublishExperimentInput>;
@@ -143,6 +152,8 @@ export const PreviewInput = z
     generatePopulation: z.boolean().default(false),
     /** Dataset for preview tables; they expire after `expirationDays`. Default contrail_preview. */
     dataset: Dataset.default('contrail_preview'),
+    /** Write JSON exports (under `<export dir>/<dataset>/`). Default false: a preview touches no production output. */
+    exports: z.boolean().default(false),
     expirationDays: z.number().int().min(1).max(365).default(7),
     lenient: z.boolean().default(false),
   })

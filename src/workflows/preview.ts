@@ -68,7 +68,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   for (const [i, date] of dates.entries()) {
     progress({ stage: 'analysing', current: [date], done: i });
     const analysis = await executeChild(analyzeExperiment, {
-      workflowId: `${workflowIds.preview(input.slug)}/${date}`,
+      workflowId: `${workflowIds.preview(input.slug, input.dataset)}/${date}`,
       args: [
         {
           slug: input.slug,
@@ -79,6 +79,8 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
           configOverride: input.configOverride,
           sampleSize: input.sampleSize,
           pin,
+          run: target.run,
+          exports: input.exports,
         },
       ],
       staticSummary: `preview of ${input.slug} on ${date}`,

@@ -95,6 +95,8 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
         lenient: input.lenient,
         pin,
         publish: false,
+        // Staged under the rerun's run: it publishes them, once, at its end.
+        run: target.run,
       },
       slug: input.slug,
       date,
@@ -147,6 +149,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
             periods: input.periods,
             lenient: input.lenient,
             pin,
+            run: target.run,
           },
           slug: input.slug,
           date: null,

@@ -9,13 +9,14 @@ import { withFailureMapping } from '../../src/activities/failures.js';
 import { InvalidInputError, UnknownExperimentError } from '../../src/analysis/errors.js';
 import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
-import { DashboardDataError, DashboardRequestError, WarehouseBusyError } from '../../src/dashboard/errors.js';
+import { DashboardDataError, DashboardRequestError } from '../../src/dashboard/errors.js';
 import { InvalidDateError } from '../../src/dates.js';
 import { ContrailError } from '../../src/errors.js';
 import { ExperimenterError } from '../../src/experiments/experimenter.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
 import { InvalidExportTargetError } from '../../src/exports/target.js';
 import { SampleWarehouseError } from '../../src/sample/generate.js';
+import { SettingsError } from '../../src/settings.js';
 import { PlanError } from '../../src/sql/plan/common.js';
 import { SqlSyntaxError } from '../../src/sql/render/bigquery-lexer.js';
 import { PlannedQueryError } from '../../src/sql/run.js';
@@ -27,7 +28,9 @@ import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
 import { PinnedBuildError, PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
-import { WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { BigQuerySettingsError } from '../../src/warehouse/bigquery-settings.js';
+import { WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
 import { InvalidWorkflowInput } from '../../src/workflows/inputs.js';
@@ -125,6 +128,17 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new InvalidLabelError('bad label'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
+  BigQuerySettingsError: {
+    errorType: 'BigQuerySettingsError',
+    permanent: true,
+    make: () => new BigQuerySettingsError('CONTRAIL_BIGQUERY_PROJECT is not set'),
+  },
+  SettingsError: {
+    errorType: 'SettingsError',
+    permanent: true,
+    make: () =>
+      new SettingsError('CONTRAIL_LOG_LEVEL=loud: valid levels are TRACE, DEBUG, INFO, WARN, ERROR'),
+  },
   DashboardRequestError: {
     errorType: 'DashboardRequestError',
     permanent: true,
@@ -134,6 +148,11 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'DashboardDataError',
     permanent: true,
     make: () => new DashboardDataError('not a statistics table'),
+  },
+  InvalidFaultsError: {
+    errorType: 'InvalidFaultsError',
+    permanent: true,
+    make: () => new InvalidFaultsError('CONTRAIL_FAULTS: cannot read "x"'),
   },
   WarehouseBusyError: {
     errorType: 'WarehouseBusyError',
@@ -268,7 +287,7 @@ describe('the error boundary on the real dev server', () => {
     });
     worker = await Worker.create({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       workflowsPath: fileURLToPath(new URL('./error-boundary.workflows.ts', import.meta.url)),
       activities,

@@ -11,6 +11,7 @@ import { sampleCommand } from './sample.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { versionsCommand } from './versions.js';
 import { workerCommand } from './worker.js';
@@ -30,6 +31,7 @@ export const commands: CommandModule<any, any>[] = [
   scheduleCommand,
   serverCommand,
   statsCommand,
+  statusCommand,
   validateCommand,
   versionsCommand,
   workerCommand,

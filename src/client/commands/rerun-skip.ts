@@ -32,13 +32,6 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
       input,
       summary: `rerun-skip of ${input.slug}`,
       args,
-      describe: (r) => {
-        const x = r as RerunSkipResult;
-        return [
-          `rerun-skip of ${x.slug}: anchor moved to ${x.anchor} on ${x.tables.length} tables, nothing recomputed`,
-          `  next analyses: ${formatPin(x.pin)}`,
-        ].join('\n');
-      },
     });
   },
 };

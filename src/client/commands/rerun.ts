@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { RerunInput } from '../../workflows/inputs.js';
-import type { RerunResult } from '../../workflows/rerun.js';
-import { formatPin } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -49,18 +47,10 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
     );
     await runWorkflowCommand({
       workflowType: 'rerun',
-      workflowId: workflowIds.rerun(input.slug),
+      workflowId: workflowIds.rerun(input.slug, input.dataset),
       input,
       summary: `rerun of ${input.slug}`,
       args,
-      describe: (r) => {
-        const x = r as RerunResult;
-        return [
-          `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
-          `  pinned to ${formatPin(x.pin)}${x.anchor ? `, anchor ${x.anchor}` : ''}`,
-          ...x.failed.map((f) => `  FAIL  ${f.date}: ${f.errorType}: ${f.message}`),
-        ].join('\n');
-      },
     });
   },
 };

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, generateSample } from '../../sample/generate.js';
 import { CliError } from '../errors.js';
+import { repeatable } from '../workflow-command.js';
 
 interface SampleArgs {
   clients: number;
@@ -29,12 +30,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         default: DEFAULTS.startDate,
         describe: 'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
       })
-      .option('effect', {
-        type: 'string',
-        array: true,
-        describe:
+      .option(
+        'effect',
+        repeatable(
           'True effect to plant, <experiment>:<branch>:<metric>=<relative change> (e.g. contrail-demo-sidebar:treatment-a:active_hours=0.2); repeatable',
-      }),
+        ),
+      ),
   handler: async (args) => {
     const { defaultSampleExperiments } = await import('../../sample/population.js');
     const { withEffects } = await import('../../sample/effects.js');
@@ -45,19 +46,28 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;
     }
-    const { embeddedWarehouse } = await import('../../warehouse/duckdb.js');
-    const warehouse = await embeddedWarehouse();
+    const { embeddedWarehouse } = await import('../../warehouse/duckdb-sessions.js');
+    const { sessions } = embeddedWarehouse();
     const started = Date.now();
     try {
-      const summary = await generateSample(
-        warehouse,
-        { clients: args.clients, days: args.days, seed: args.seed, startDate: args.start_date, experiments },
-        {
-          onStep: ({ table, index, total }) => {
-            const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-            process.stderr.write(`[${index + 1}/${total}] ${table} (${elapsed} s)\n`);
+      // One session for the whole sample: its tables are written together, and other commands wait.
+      const summary = await sessions.use((warehouse) =>
+        generateSample(
+          warehouse,
+          {
+            clients: args.clients,
+            days: args.days,
+            seed: args.seed,
+            startDate: args.start_date,
+            experiments,
           },
-        },
+          {
+            onStep: ({ table, index, total }) => {
+              const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+              process.stderr.write(`[${index + 1}/${total}] ${table} (${elapsed} s)\n`);
+            },
+          },
+        ),
       );
       process.stdout.write(
         `sample: ${summary.clients} clients, ${summary.startDate} … ${summary.endDate} (${summary.days} days), seed ${summary.seed}\n`,
@@ -71,7 +81,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;
     } finally {
-      await warehouse.close();
+      await sessions.close();
     }
   },
 };

@@ -27,10 +27,6 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
       input,
       summary: 'contrail versions',
       args,
-      describe: (r) => {
-        const rows = r as VersionsReportRow[];
-        return [`contrail releases, newest first (${dataset}):`, ...formatVersionsReport(rows)].join('\n');
-      },
     });
   },
 };
