@@ -13,8 +13,10 @@ import {
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import { createActivities } from '../../src/activities/index.js';
 import type { Pin, StatisticsSummary } from '../../src/activities/types.js';
+import { stagingKey } from '../../src/analysis/staging.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
 import { localExperimentSource } from '../../src/experiments/source.js';
+import { stagingTableName } from '../../src/sql/names.js';
 import { type DeploymentRef, setCurrentVersion } from '../../src/temporal/worker-deployments.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker, recordWorkerRelease } from '../../src/worker.js';
@@ -113,16 +115,19 @@ describe('version pinning: analyses on their pinned build and configs, on the re
             ...activities,
             computeStatistics: async (input: Parameters<typeof activities.computeStatistics>[0]) => {
               const summary: StatisticsSummary = await activities.computeStatistics(input);
-              await warehouse.execute(
-                `UPDATE ${input.target.dataset}.${summary.table} SET statistic = statistic || '_v2'`,
-              );
+              // The run's staged table: the analysis publishes it after this step.
+              const { run, dataset, slug } = input.target;
+              const table = run
+                ? stagingTableName(stagingKey(run, dataset, slug), summary.table)
+                : summary.table;
+              await warehouse.execute(`UPDATE ${dataset}.${table} SET statistic = statistic || '_v2'`);
               return summary;
             },
           }
         : activities;
     const worker = await createContrailWorker({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       deps,
       overrides: { activities: marked, workflowBundle: bundle, shutdownGraceTime: '1s' },
@@ -162,11 +167,19 @@ describe('version pinning: analyses on their pinned build and configs, on the re
     return names.size === 1 ? ([...names][0] === 'sum' ? V1 : names.has('sum_v2') ? V2 : names) : names;
   };
   const temporalCli = (args: string[]) =>
-    execFileSync(temporalBinary(), [...args, '--address', temporal.address], { encoding: 'utf8' });
+    execFileSync(
+      temporalBinary(),
+      [...args, '--address', temporal.address, '--namespace', temporal.namespace],
+      { encoding: 'utf8' },
+    );
 
   before(async () => {
     temporal = await testTemporal();
-    ref = { client: temporal.client, namespace: 'default', deploymentName: `contrail-pins-${suffix}` };
+    ref = {
+      client: temporal.client,
+      namespace: temporal.namespace,
+      deploymentName: `contrail-pins-${suffix}`,
+    };
     warehouse = await sampleWarehouse(1500);
     mkdirSync(join(repo, 'definitions'));
     mkdirSync(join(repo, 'jetstream'));
@@ -277,7 +290,7 @@ describe('version pinning: analyses on their pinned build and configs, on the re
         '--use-latest',
         '--json',
       ],
-      { env: { TEMPORAL_ADDRESS: temporal.address, CONTRAIL_TASK_QUEUE: temporal.taskQueue } },
+      { env: temporal.env },
     );
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as AnalysisResult;
