@@ -121,15 +121,21 @@ const OPTION_OF_FIELD: Record<string, string> = {
 };
 
 /** Validates a workflow input before anything starts; errors name the option (exit 2). */
-export function checkedInput<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {
+export function checkedInput<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  workflow: string,
+  /** Options a command fills fields from other than the usual ones (`run --date` fills a backfill's two dates). */
+  optionOf: Record<string, string> = {},
+): z.output<S> {
   const result = schema.safeParse(raw ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '');
-    const option = OPTION_OF_FIELD[field];
+    const option = optionOf[field] ?? OPTION_OF_FIELD[field];
     return `${option ?? (issue.path.join('.') || workflow)}: ${issue.message}`;
   });
-  throw new CliError(problems.join('; '), 2);
+  throw new CliError([...new Set(problems)].join('; '), 2);
 }
 
 /** An end date before the start date is a usage error naming both options (exit 2). */

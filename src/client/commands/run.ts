@@ -103,6 +103,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...versionFields(args),
       },
       'backfill',
+      { startDate: '--date', endDate: '--date' },
     );
     const only = slugs.length === 1 ? (slugs[0] as string) : null;
     await runWorkflowCommand({
