@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { RerunSkipInput } from '../../workflows/inputs.js';
-import type { RerunSkipResult } from '../../workflows/rerun-skip.js';
-import { formatPin } from '../format.js';
 import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
 
 interface RerunSkipArgs extends CommonArgs {

@@ -1,6 +1,4 @@
 import type { CommandModule } from 'yargs';
-import type { VersionsReportRow } from '../../activities/types.js';
-import { formatVersionsReport } from '../../versions/report.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { VersionsReportInput } from '../../workflows/inputs.js';
 import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
