@@ -1,3 +1,9 @@
+/*
+ * One class, the whole Warehouse contract on BigQuery: each method is a few BigQuery calls and
+ * they share the job handling (start or find by deterministic id, poll, cancel), so splitting the
+ * class would scatter one adapter over files that each mean nothing alone. Settings, errors and
+ * cost live beside it (bigquery-settings.ts, bigquery-errors.ts, cost.ts).
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
 import type { SqlDialect } from '../sql/dialect.js';
