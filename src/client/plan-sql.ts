@@ -56,7 +56,7 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   try {
     experiment = await new SpecResolver(options.configRepos, source).targetExperiment({
       slug: options.slug,
-      pin: { configCommit: null, resolvedAt: new Date().toISOString() },
+      pin: { configCommit: null },
       configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
       lenient: false,
       preview: true,
@@ -64,13 +64,20 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
     });
   } catch (error) {
     if (error instanceof UnknownExperimentError)
-      throw new CliError(`--experiment_slug: ${error.message} (experiments from ${options.experimenterUrl ?? options.experimentsFile})`);
+      throw new CliError(
+        `--experiment_slug: ${error.message} (experiments from ${options.experimenterUrl ?? options.experimentsFile})`,
+      );
     if (error instanceof ExperimentsFileError || error instanceof ExperimenterError)
       throw new CliError(error.message);
     throw error;
   }
   const lines: string[] = [];
-  const map: SqlProvenanceMap = { version: 1, experiment: options.slug, dataset: options.dataset, queries: [] };
+  const map: SqlProvenanceMap = {
+    version: 1,
+    experiment: options.slug,
+    dataset: options.dataset,
+    queries: [],
+  };
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
     for (const date of options.dates) {
@@ -96,7 +103,8 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
       for (const q of queries) {
         const file = dir ? join(dir, `${q.destination.table}.sql`) : null;
         if (file) await writeFile(file, q.sql);
-        if (file && options.outputDir) map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
+        if (file && options.outputDir)
+          map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
         lines.push(`${q.destination.dataset}.${q.destination.table}${file ? `\t${file}` : ''}`);
       }
     }
@@ -120,6 +128,10 @@ function queryProvenance(q: PlannedQuery, file: string, date: IsoDate): SqlQuery
     windowIndex: q.windowIndex ?? null,
     analysisBasis: q.analysisBasis ?? null,
     metrics: [...new Set((q.metrics ?? []).map((m) => m.name))],
-    references: (q.references ?? []).map((r) => ({ column: r.column, sqlLines: r.lines, config: r.provenance })),
+    references: (q.references ?? []).map((r) => ({
+      column: r.column,
+      sqlLines: r.lines,
+      config: r.provenance,
+    })),
   };
 }

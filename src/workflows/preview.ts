@@ -1,4 +1,4 @@
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate, DayQueries } from '../analysis/cost.js';
 import type { QueryCostRow } from '../dashboard/schema.js';
@@ -12,6 +12,8 @@ import {
   describeFailure,
   light,
   pinnedTarget,
+  pinQuery,
+  resolvePin,
   setSearchAttributes,
   trackProgress,
   validated,
@@ -50,8 +52,16 @@ export interface PreviewResult {
 export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const input = validated(PreviewInput, raw, 'preview');
   const progress = trackProgress('preview', { stage: 'resolving' });
-  const target = await pinnedTarget({ ...input, preview: true }, 'preview');
-  const { pin } = target;
+  // A preview shows what this build makes of the newest configs (and its tables expire): it is
+  // pinned to the build that runs it, and its analyses run as children on the same build.
+  const pin = await resolvePin(
+    input.slug,
+    input.dataset,
+    { useLatest: false, useVersion: null },
+    { mode: 'running' },
+  );
+  setHandler(pinQuery, () => pin);
+  const target = pinnedTarget({ ...input, preview: true }, 'preview', pin);
 
   // Default range: the last `numDays` days on which something is due (not "today", which may
   // lie long after an experiment ended).
