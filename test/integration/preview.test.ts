@@ -168,7 +168,7 @@ describe('contrail preview', () => {
     // The daily analysis never sees drafts.
     const daily = await runMain(['run', '--experiment_slug', DRAFT, '--date', '2026-03-10'], env);
     assert.notEqual(daily.code, 0);
-    assert.match(daily.stderr, /unknown experiment 'contrail-draft-sidebar'/);
+    assert.match(`${daily.stdout}${daily.stderr}`, /unknown experiment 'contrail-draft-sidebar'/);
   });
 
   test('a config for an experiment Experimenter does not know previews on --platform', async () => {
