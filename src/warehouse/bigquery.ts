@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
+import { DAY_MS } from '../dates.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { bigqueryDialect } from '../sql/render/bigquery.js';
 import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
@@ -51,7 +52,6 @@ interface JobMetadata {
 
 type QueryConfiguration = Record<string, unknown> & { query: string };
 
-const DAY_MS = 86_400_000;
 // A failed job keeps its id: a retry of the same work takes the next of these suffixes.
 const MAX_INCARNATIONS = 20;
 
