@@ -140,13 +140,16 @@ export function analysisActivities(
         sampleSize,
         usdPerTib,
       });
+      const lines = describeEstimate(estimate);
       let refusal: ErrorData | null = null;
       try {
         checkMaxBytes(estimate, maxBytes);
       } catch (error) {
-        refusal = errorData(error);
+        // The refusal carries the estimate, so whoever reads the failure can show it first.
+        const data = errorData(error);
+        refusal = { ...data, details: { ...data.details, notes: lines } };
       }
-      return { estimate, lines: describeEstimate(estimate), refusal };
+      return { estimate, lines, refusal };
     },
 
     async recordQueryCosts({ target, estimate, runs }) {

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   type Client,
   defaultPayloadConverter,
   WorkflowExecutionAlreadyStartedError,
@@ -87,7 +88,12 @@ async function runningInput(client: Client, workflowId: string): Promise<unknown
  * How the progress is shown: a bar on a terminal, else one line per stage; either way the
  * run's notes (a preview's cost estimate) are printed once each, as soon as they are known.
  */
-export function progressView(options: FollowOptions): { show: (p: Progress) => void; stop: () => void } {
+export function progressView(options: FollowOptions): {
+  show: (p: Progress) => void;
+  stop: () => void;
+  /** Prints the notes of `all` (the run's whole list) not printed yet. */
+  notes: (all: string[]) => void;
+} {
   let notesShown = 0;
   const newNotes = (p: Progress): string[] => {
     const notes = p.notes ?? [];
@@ -104,6 +110,9 @@ export function progressView(options: FollowOptions): { show: (p: Progress) => v
         lastStage = p.stage;
       },
       stop: () => undefined,
+      notes: (all) => {
+        for (const line of newNotes({ notes: all } as Progress)) options.log(line);
+      },
     };
   }
   const bar = new SingleBar({
@@ -132,7 +141,30 @@ export function progressView(options: FollowOptions): { show: (p: Progress) => v
       bar.update(p.done, payload);
     },
     stop: () => bar.stop(),
+    notes: (all) => {
+      const fresh = newNotes({ notes: all } as Progress);
+      if (fresh.length > 0 && started) bar.stop();
+      started = false;
+      for (const line of fresh) options.log(line);
+    },
   };
+}
+
+/**
+ * Notes a failed run carried in its failure (a preview refused for its cost carries its
+ * estimate): the last progress query may not reach a run that has just failed.
+ */
+function notesOfFailure(error: WorkflowFailedError): string[] {
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    if (cause instanceof ApplicationFailure) {
+      const [details] = cause.details ?? [];
+      const notes = (details as { notes?: unknown } | undefined)?.notes;
+      if (Array.isArray(notes)) return notes.map(String);
+    }
+    cause = (cause as Error & { cause?: unknown }).cause;
+  }
+  return [];
 }
 
 /** How long the last progress query after the result may take before it is given up. */
@@ -185,8 +217,9 @@ export class ProgressPoller {
     }
   }
 
-  /** Stops polling; with `final`, asks once more (bounded) so the last stage is shown. */
+  /** Stops polling; with `final`, asks once more (bounded) so the last stage is shown. Once only. */
   async stop(final = false): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.current?.abort();
@@ -222,8 +255,11 @@ export async function followWorkflow<T>(
   try {
     return (await handle.result()) as T;
   } catch (error) {
-    if (error instanceof WorkflowFailedError)
+    if (error instanceof WorkflowFailedError) {
+      await poller.stop(true);
+      view.notes(notesOfFailure(error));
       throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
+    }
     throw error;
   } finally {
     await poller.stop(true);
