@@ -1,15 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface ToolVersion {
   /** package.json version of this build of contrail. */
   version: string;
-  /** Identifies the exact build: `CONTRAIL_BUILD_ID` (set by the image build), else the git commit. */
+  /**
+   * Identifies the exact build: `CONTRAIL_BUILD_ID` (set by the image build), else the commit
+   * an installed package was packed from, else the checkout's git commit.
+   */
   buildId: string;
 }
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** The build id `npm pack` writes into the package (scripts/pack.ts): an installed package is no git checkout. */
+export const BUILD_ID_FILE = `${packageRoot}dist/build-id`;
 let cached: ToolVersion | undefined;
 
 /** The running tooling version; computed once per process. */
@@ -17,6 +22,7 @@ export function currentToolVersion(env: NodeJS.ProcessEnv = process.env): ToolVe
   if (cached) return cached;
   const pkg = JSON.parse(readFileSync(`${packageRoot}package.json`, 'utf8')) as { version: string };
   let buildId = env.CONTRAIL_BUILD_ID ?? '';
+  if (!buildId && existsSync(BUILD_ID_FILE)) buildId = readFileSync(BUILD_ID_FILE, 'utf8').trim();
   if (!buildId) {
     try {
       buildId = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
