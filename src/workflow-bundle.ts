@@ -100,11 +100,12 @@ export async function writePackagedBundle(): Promise<{ file: string; bytes: numb
  */
 export async function workflowSource(
   env: NodeJS.ProcessEnv = process.env,
+  packagedKey: string = PACKAGED_KEY,
 ): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
   if (env.CONTRAIL_WORKFLOW_BUNDLE) return { workflowBundle: { codePath: env.CONTRAIL_WORKFLOW_BUNDLE } };
   if (!existsSync(workflowsSource)) return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
   const key = workflowSourceKey();
-  if (existsSync(PACKAGED_KEY) && readFileSync(PACKAGED_KEY, 'utf8').trim() === key) {
+  if (existsSync(packagedKey) && readFileSync(packagedKey, 'utf8').trim() === key) {
     return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
   }
   const cacheDir = join(dataDir(env), 'cache');
