@@ -6,8 +6,8 @@ export interface ToolVersion {
   /** package.json version of this build of contrail. */
   version: string;
   /**
-   * Identifies the exact build: `CONTRAIL_BUILD_ID` (set by the image build), else the commit
-   * an installed package was packed from, else the checkout's git commit.
+   * Identifies the exact build: `CONTRAIL_BUILD_ID` (set by the image build), else the
+   * checkout's git commit, else the commit an installed package was packed from, else `unknown`.
    */
   buildId: string;
 }
@@ -22,8 +22,12 @@ export function currentToolVersion(env: NodeJS.ProcessEnv = process.env): ToolVe
   if (cached) return cached;
   const pkg = JSON.parse(readFileSync(`${packageRoot}package.json`, 'utf8')) as { version: string };
   let buildId = env.CONTRAIL_BUILD_ID ?? '';
-  if (!buildId && existsSync(BUILD_ID_FILE)) buildId = readFileSync(BUILD_ID_FILE, 'utf8').trim();
-  if (!buildId) {
+  // A checkout's own commit, never a stale build-id file an interrupted `npm pack` left there,
+  // nor the commit of a repository an installed package happens to sit in.
+  const checkout = existsSync(`${packageRoot}.git`);
+  if (!buildId && !checkout && existsSync(BUILD_ID_FILE))
+    buildId = readFileSync(BUILD_ID_FILE, 'utf8').trim();
+  if (!buildId && checkout) {
     try {
       buildId = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
         cwd: packageRoot,
@@ -34,6 +38,6 @@ export function currentToolVersion(env: NodeJS.ProcessEnv = process.env): ToolVe
       buildId = 'unknown';
     }
   }
-  cached = { version: pkg.version, buildId };
+  cached = { version: pkg.version, buildId: buildId || 'unknown' };
   return cached;
 }

@@ -100,6 +100,8 @@ describe('the packed package', () => {
     const root = join(prefix, 'lib', 'node_modules', 'contrail');
     for (const file of [
       'dist/workflow-bundle.js',
+      'dist/build-id',
+      'npm-shrinkwrap.json',
       'src/sample/experiments.json',
       'src/sample/metric-hub',
       'releases.json',
