@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -141,6 +141,14 @@ describe('the packed package', () => {
     assert.equal(preview.code, 0, `${preview.stdout}\n${preview.stderr}`);
     assert.match(preview.stderr, /starting an embedded Temporal dev server/);
     assert.match(preview.stdout, /treatment-a/);
+    const buildId = readFileSync(
+      join(prefix, 'lib', 'node_modules', 'contrail', 'dist', 'build-id'),
+      'utf8',
+    ).trim();
+    assert.ok(
+      `${preview.stdout}${preview.stderr}`.includes(`+${buildId}`),
+      `the preview names the build it was packed from (${buildId})`,
+    );
     assert.ok(existsSync(join(home, 'warehouse.duckdb')), 'results in CONTRAIL_HOME');
     assert.deepEqual(readdirSync(cwd), [], 'nothing written where it ran');
   });
