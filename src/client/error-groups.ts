@@ -27,6 +27,7 @@ export interface IssueGroup {
     line: number | null;
     metric: string | null;
     statistic: string | null;
+    /** The failed query, for an issue no config item is known for (else it varies by window and is in the logs). */
     query: string | null;
     issues: { level: RunIssue['level']; errorType: string; message: string; occurrences: string[] }[];
   }[];
@@ -86,7 +87,7 @@ export function groupIssues(issues: RunIssue[]): IssueGroup[] {
       line: s.line ?? null,
       metric: s.metric ?? null,
       statistic: s.statistic ?? null,
-      query: s.query ?? null,
+      query: s.file || s.key ? null : (s.query ?? null),
     };
     const places = files.get(file) ?? new Map();
     files.set(file, places);

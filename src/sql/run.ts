@@ -42,7 +42,7 @@ export class PlannedQueryError extends ContrailError {
           table: planned.destination.table,
           warehouseMessage,
           metrics: (planned.metrics ?? []).map((m) => ({ name: m.name, ...m.provenance })),
-          subjects: querySubjects(planned, sqlLineOf(cause, options.usedFallback ?? false)),
+          subjects: querySubjects(planned, sqlLineOf(cause, options.usedFallback ?? false), warehouseMessage),
         },
       },
     );
@@ -66,10 +66,21 @@ function sqlLineOf(cause: unknown, usedFallback: boolean): number | null {
  * the data source whose FROM it could not read); otherwise the query itself, located at its data
  * source's FROM when it has one, else at the config items it computes.
  */
-export function querySubjects(planned: PlannedQuery, sqlLine: number | null): ErrorSubject[] {
+export function querySubjects(
+  planned: PlannedQuery,
+  sqlLine: number | null,
+  warehouseMessage: string,
+): ErrorSubject[] {
   const query = planned.destination.table;
   const period = planned.period ?? null;
-  const base = { query, period, analysisBasis: planned.analysisBasis ?? null };
+  // What the warehouse said, without the quoted SQL that follows it: the same for every window and date.
+  const said = warehouseMessage.split(/\n\s*\n/)[0]?.trim() ?? warehouseMessage;
+  const base = {
+    query,
+    period,
+    analysisBasis: planned.analysisBasis ?? null,
+    message: `warehouse said: ${said}`,
+  };
   const references = planned.references ?? [];
   const hit =
     sqlLine === null ? undefined : references.find((r) => r.lines.start <= sqlLine && sqlLine <= r.lines.end);
