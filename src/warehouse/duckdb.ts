@@ -167,10 +167,11 @@ export class DuckDbWarehouse implements Warehouse {
           this.expiryOf(options.expirationDays) ?? (await this.metadata.defaultExpiry(connection, target));
         // CREATE OR REPLACE inside a transaction is DuckDB's atomic swap: readers see the old
         // table until COMMIT; a failing query rolls back to the old table (or to none). The
-        // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it.
+        // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it; none
+        // after `(`, so the line an error names is the line of the caller's SQL.
         return inTransaction(connection, async () => {
           const reader = await connection.runAndReadAll(
-            `CREATE OR REPLACE TABLE ${target.sql} AS (\n${statementBody(options.sql)}\n)`,
+            `CREATE OR REPLACE TABLE ${target.sql} AS (${statementBody(options.sql)}\n)`,
           );
           await this.metadata.write(connection, target, labels, expiresAt);
           // CREATE TABLE … AS answers with one row: the number of rows written.
