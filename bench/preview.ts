@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevServer } from '../src/client/dev-server.js';
 import { freePort } from '../src/client/ports.js';
-import { bundleWorkflows } from '../src/workflow-bundle.js';
+import { bundleWorkflows } from '../src/workflow-source.js';
 
 const bin = fileURLToPath(new URL('../bin/contrail', import.meta.url));
 const quick = process.env.CONTRAIL_BENCH_QUICK === '1';

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BUILD_ID_FILE } from '../src/versions/tool-version.js';
-import { writePackagedBundle } from '../src/workflow-bundle.js';
+import { writePackagedBundle } from '../src/workflow-source.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const shrinkwrap = `${root}npm-shrinkwrap.json`;

@@ -32,7 +32,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevServer } from '../src/client/dev-server.js';
-import { bundleWorkflows as bundleWorkflowCode } from '../src/workflow-bundle.js';
+import { bundleWorkflows as bundleWorkflowCode } from '../src/workflow-source.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
 import { testNamespace } from '../test/helpers/temporal.js';
 

@@ -11,7 +11,7 @@ import {
 import { type ActivityDeps, createActivities } from './activities/index.js';
 import { makeCurrentIfNone, recordOwnRelease } from './temporal/worker-deployments.js';
 import { ownManifestEntry } from './versions/manifest.js';
-import { workflowSource } from './workflow-bundle.js';
+import { workflowSource } from './workflow-source.js';
 
 export interface ContrailWorkerOptions {
   connection: NativeConnection;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { workflowSource, workflowSourceKey } from '../../../src/workflow-bundle.js';
+import { workflowSource, workflowSourceKey } from '../../../src/workflow-source.js';
 
 test('the bundle key changes with any TypeScript source and the dependencies, not with other files', () => {
   const root = mkdtempSync(join(tmpdir(), 'contrail-bundle-key-'));
