@@ -6,7 +6,13 @@ import { duckdbDialect } from '../sql/render/duckdb.js';
 import { installBigQueryCompat } from './bigquery-compat.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
 import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
-import { bindRows, DUCKDB_COLUMN_TYPES, type PlainValue, plainValueConverter } from './duckdb-values.js';
+import {
+  bindRows,
+  DUCKDB_COLUMN_TYPES,
+  type PlainValue,
+  plainValueConverter,
+  storedSelectSql,
+} from './duckdb-values.js';
 import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
@@ -146,8 +152,9 @@ export class DuckDbWarehouse implements Warehouse {
         // table until COMMIT; a failing query rolls back to the old table (or to none). The
         // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it.
         return inTransaction(connection, async () => {
+          const body = await storedSelectSql(connection, statementBody(options.sql));
           const reader = await connection.runAndReadAll(
-            `CREATE OR REPLACE TABLE ${target.sql} AS (\n${statementBody(options.sql)}\n)`,
+            `CREATE OR REPLACE TABLE ${target.sql} AS (\n${body}\n)`,
           );
           await this.metadata.write(connection, target, labels, expiresAt);
           // CREATE TABLE … AS answers with one row: the number of rows written.

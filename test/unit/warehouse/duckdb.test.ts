@@ -73,6 +73,37 @@ describe('DuckDbWarehouse (:memory:)', () => {
     assert.deepEqual(await wh.listTables('analysis', 'never'), []);
   });
 
+  test('integer sums are stored as BIGINT (BigQuery INT64), not HUGEINT; an overflow fails the query', async () => {
+    const ref = { dataset: 'analysis', table: 'sums' };
+    const rows = await wh.runToTable({
+      sql: `-- a comment before the query
+SELECT range % 3 AS "group key", SUM(range) AS total, COUNT_IF(range > 5) AS n, SUM(range * 0.5) AS half
+FROM range(10) GROUP BY 1 -- and one after it`,
+      destination: ref,
+    });
+    assert.equal(rows.rows, 3);
+    const types = await wh.query<{ column_name: string; data_type: string }>(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'analysis' AND table_name = 'sums' ORDER BY ordinal_position",
+    );
+    assert.deepEqual(
+      types.map((t) => `${t.column_name} ${t.data_type}`),
+      ['group key BIGINT', 'total BIGINT', 'n BIGINT', 'half DECIMAL(38,1)'],
+    );
+    assert.deepEqual(await wh.query('SELECT total, n FROM analysis.sums ORDER BY 1'), [
+      { total: 12, n: 1 },
+      { total: 15, n: 1 },
+      { total: 18, n: 2 },
+    ]);
+    await assert.rejects(
+      wh.runToTable({
+        sql: 'SELECT SUM(x) AS s FROM (VALUES (9223372036854775807), (1)) t(x)',
+        destination: ref,
+      }),
+      (error) =>
+        error instanceof WarehouseQueryError && /out of range|overflow|can't be cast/i.test(error.message),
+    );
+  });
+
   test('replace: false refuses to overwrite', async () => {
     await assert.rejects(
       wh.runToTable({ sql: 'SELECT 1', destination: T, replace: false }),
