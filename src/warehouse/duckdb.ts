@@ -6,6 +6,7 @@ import { duckdbDialect } from '../sql/render/duckdb.js';
 import { installBigQueryCompat } from './bigquery-compat.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
 import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
+import { type DuckDbResourceOptions, duckDbResourceConfig } from './duckdb-settings.js';
 import {
   bindRows,
   DUCKDB_COLUMN_TYPES,
@@ -34,7 +35,7 @@ import type {
  * (bigquery-compat.ts); it speaks the DuckDB SQL dialect (src/sql/render/duckdb.ts).
  */
 
-export interface OpenDuckDbOptions {
+export interface OpenDuckDbOptions extends DuckDbResourceOptions {
   /** Database file; default `warehouseFile()`. `':memory:'` for a throwaway warehouse. */
   path?: string;
   /** Extra catalogs: name → database file (or `':memory:'`), e.g. `{ mozdata: '…/mozdata.duckdb' }`. */
@@ -73,10 +74,12 @@ export class DuckDbWarehouse implements Warehouse {
   static async open(options: OpenDuckDbOptions = {}): Promise<DuckDbWarehouse> {
     const path = options.path ?? warehouseFile();
     // Extensions that are not built in would be fetched from the internet on first use;
-    // contrail never downloads at run time, so such a query fails fast instead.
+    // contrail never downloads at run time, so such a query fails fast instead. Memory is
+    // bounded and spills go to a directory of this database's own (duckdb-settings.ts).
     const instance = await DuckDBInstance.create(path, {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      ...duckDbResourceConfig(path, options),
     });
     const sql = duckdbDialect();
     let connection: DuckDBConnection | null = null;

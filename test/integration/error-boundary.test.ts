@@ -27,7 +27,7 @@ import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
 import { PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
-import { WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { WarehouseQueryError, WarehouseSettingError } from '../../src/warehouse/errors.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
 import { InvalidWorkflowInput } from '../../src/workflows/inputs.js';
@@ -123,6 +123,11 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'InvalidLabelError',
     permanent: true,
     make: () => new InvalidLabelError('bad label'),
+  },
+  WarehouseSettingError: {
+    errorType: 'WarehouseSettingError',
+    permanent: true,
+    make: () => new WarehouseSettingError('CONTRAIL_DUCKDB_MEMORY_LIMIT = "lots"'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
   DashboardRequestError: {
