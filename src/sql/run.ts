@@ -83,6 +83,7 @@ export async function runPlannedQuery(
       sql,
       destination: planned.destination,
       replace: true,
+      ...(planned.mayBeView ? { mayBeView: true } : {}),
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -56,6 +56,8 @@ export class DuckDbWarehouse implements Warehouse {
   private readonly metadata: DuckDbMetadata;
   private readonly now: () => number;
   private closed = false;
+  /** A connection of its own for memoryUsage(), which must answer while a job holds the main one. */
+  private monitor: DuckDBConnection | null = null;
   /** Called once by close(); lets `embeddedWarehouse()` forget a closed instance. */
   onClose: (() => void) | null = null;
 
@@ -140,9 +142,11 @@ export class DuckDbWarehouse implements Warehouse {
     const target = this.resolve(options.destination);
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     const started = Date.now();
+    const kind = options.mayBeView ? 'VIEW' : 'TABLE';
     const rows = await this.jobs.run(
       async (connection) => {
-        if (options.replace === false && (await this.relationKind(connection, target)) !== null) {
+        const existing = await this.relationKind(connection, target);
+        if (options.replace === false && existing !== null) {
           throw new WarehouseQueryError({
             warehouseMessage: `table ${options.destination.dataset}.${options.destination.table} already exists (replace: false)`,
             destination: options.destination,
@@ -156,12 +160,22 @@ export class DuckDbWarehouse implements Warehouse {
         // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it.
         return inTransaction(connection, async () => {
           const body = await storedSelectSql(connection, statementBody(options.sql));
-          const reader = await connection.runAndReadAll(
-            `CREATE OR REPLACE TABLE ${target.sql} AS (\n${body}\n)`,
-          );
+          // A table cannot be replaced by a view of the same name, nor the reverse.
+          if (existing !== null && existing !== kind) await connection.run(`DROP ${existing} ${target.sql}`);
+          let written: number;
+          if (kind === 'VIEW') {
+            await connection.run(`CREATE OR REPLACE VIEW ${target.sql} AS (\n${body}\n)`);
+            const counted = await connection.runAndReadAll(`SELECT count(*) FROM ${target.sql}`);
+            written = Number(counted.getRows()[0]?.[0] ?? 0);
+          } else {
+            const reader = await connection.runAndReadAll(
+              `CREATE OR REPLACE TABLE ${target.sql} AS (\n${body}\n)`,
+            );
+            // CREATE TABLE … AS answers with one row: the number of rows written.
+            written = Number(reader.getRows()[0]?.[0] ?? 0);
+          }
           await this.metadata.write(connection, target, labels, expiresAt);
-          // CREATE TABLE … AS answers with one row: the number of rows written.
-          return Number(reader.getRows()[0]?.[0] ?? 0);
+          return written;
         });
       },
       options,
@@ -346,10 +360,26 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * What DuckDB holds at this moment: bytes in memory (its buffer pool: data, hash tables, sorts)
+   * and bytes spilled to its temporary directory. Answers while a job runs (benchmarks sample it).
+   */
+  async memoryUsage(): Promise<{ memoryBytes: number; temporaryBytes: number }> {
+    if (this.closed)
+      throw new WarehouseQueryError({ warehouseMessage: 'the DuckDB warehouse is closed', permanent: false });
+    this.monitor ??= await this.instance.connect();
+    const reader = await this.monitor.runAndReadAll(
+      'SELECT sum(memory_usage_bytes) AS m, sum(temporary_storage_bytes) AS t FROM duckdb_memory()',
+    );
+    const [m, t] = reader.getRows()[0] ?? [0, 0];
+    return { memoryBytes: Number(m ?? 0), temporaryBytes: Number(t ?? 0) };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.jobs.close();
+    this.monitor?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
     this.onClose?.();

@@ -25,6 +25,14 @@ export interface RunToTableOptions extends QueryProgress {
   labels?: TableLabels;
   /** Replace the table if it exists (default) — running twice never appends. */
   replace?: boolean;
+  /**
+   * The query only selects from tables the warehouse already holds (jetstream's per-basis
+   * metrics tables, split from contrail's scan table), so the warehouse may keep its result as a
+   * view over them instead of a copy. DuckDB does: a copy of a million clients' metrics costs
+   * seconds, a view nothing. BigQuery keeps a table: its wildcard queries, which jetstream's
+   * consumers run over these tables, skip views.
+   */
+  mayBeView?: boolean;
 }
 
 export interface RunToTableResult {

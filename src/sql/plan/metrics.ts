@@ -256,8 +256,9 @@ export interface BasisMetricsInput {
 
 /**
  * jetstream's `<slug>_<basis>_<datasource>_<period>_<window>` table, split from the scan table:
- * the basis's rows and metrics with jetstream's columns. A table, not a view: BigQuery wildcard
- * queries (jetstream's period views) refuse to match views.
+ * the basis's rows and metrics with jetstream's columns. The warehouse decides whether it is a
+ * table or a view over the scan (`mayBeView`): BigQuery keeps tables, which its wildcard queries
+ * (how jetstream's consumers read these) can match; DuckDB keeps views, which cost nothing.
  */
 export function renderBasisMetrics(ctx: PlanContext, input: BasisMetricsInput): PlannedQuery {
   const { spec, dialect: d } = ctx;
@@ -307,6 +308,7 @@ WHERE ${BASIS_COLUMN} = ${d.stringLiteral(basis)}
     analysisBasis: basis,
     dataSource: input.dataSource,
     metrics: provenance,
+    mayBeView: true,
   };
 }
 

@@ -26,6 +26,11 @@ export interface PlannedQuery {
   /** Config columns the query computes (metrics; segments and the exposure signal for enrollments), for error messages and provenance. */
   metrics?: ColumnProvenance[];
   /**
+   * The query only selects from contrail's own tables, so the warehouse may keep the result as a
+   * view (`RunToTableOptions.mayBeView`): jetstream's per-basis metrics tables, split from the scan.
+   */
+  mayBeView?: boolean;
+  /**
    * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to
    * unadjusted statistics when a pre-enrollment covariate table is missing).
    */

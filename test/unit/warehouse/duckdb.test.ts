@@ -104,6 +104,44 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     );
   });
 
+  test('mayBeView keeps a selection from stored tables as a view, which replaces a table of its name and the reverse', async () => {
+    const source = { dataset: 'views', table: 'scan' };
+    const split = { dataset: 'views', table: 'split' };
+    await wh.runToTable({
+      sql: 'SELECT range AS x, range % 2 = 0 AS even FROM range(10)',
+      destination: source,
+    });
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: split, labels: { schema_version: '1' } });
+    const kind = async () =>
+      (
+        await wh.query<{ kind: string }>(
+          "SELECT 'view' AS kind FROM duckdb_views() WHERE view_name = 'split' UNION ALL SELECT 'table' FROM duckdb_tables() WHERE table_name = 'split'",
+        )
+      ).map((r) => r.kind);
+    const asView = await wh.runToTable({
+      sql: 'SELECT x FROM views.scan WHERE even -- a trailing comment',
+      destination: split,
+      labels: { schema_version: '2' },
+      mayBeView: true,
+    });
+    assert.equal(asView.rows, 5);
+    assert.deepEqual(await kind(), ['view']);
+    assert.equal((await wh.getTable(split))?.labels.schema_version, '2');
+    // A view reads its source as it is now.
+    await wh.runToTable({ sql: 'SELECT range AS x, true AS even FROM range(3)', destination: source });
+    assert.deepEqual(await wh.query('SELECT count(*) AS n FROM views.split'), [{ n: 3 }]);
+    await wh.runToTable({ sql: 'SELECT 7 AS x', destination: split });
+    assert.deepEqual(await kind(), ['table']);
+    assert.deepEqual(await wh.query('SELECT x FROM views.split'), [{ x: 7 }]);
+    await wh.runToTable({ sql: 'SELECT x FROM views.scan', destination: split, mayBeView: true });
+    assert.deepEqual(
+      (await wh.listTables('views')).map((t) => t.ref.table),
+      ['scan', 'split'],
+    );
+    await wh.dropTable(split);
+    assert.deepEqual(await kind(), []);
+  });
+
   test('replace: false refuses to overwrite', async () => {
     await assert.rejects(
       wh.runToTable({ sql: 'SELECT 1', destination: T, replace: false }),
