@@ -1,8 +1,8 @@
 /**
  * Orchestration overhead: the real workflows on a real dev server and worker, with activities
  * that do no work (so only Temporal's share is measured).
- *   node --import tsx bench/orchestration.ts
- * Targets (issue 6): ≤ 200 ms per experiment-day; dailyAnalysis over 200 experiments ≤ 60 s.
+ *   node --import tsx bench/orchestration.ts [experiments in the dailyAnalysis fan-out]
+ * Targets: ≤ 200 ms per experiment-day; dailyAnalysis over 200 experiments ≤ 60 s.
  */
 import { Client, Connection } from '@temporalio/client';
 import type { AnalysisActivities, Pin } from '../src/activities/types.js';
@@ -16,7 +16,8 @@ const pin: Pin = {
   configCommit: 'bench',
   resolvedAt: '2026-01-01T00:00:00Z',
 };
-const experiments = Array.from({ length: 200 }, (_, i) => ({
+// The fan-out size: 200 by default, fewer for a smoke run (`npm run bench -- --quick`).
+const experiments = Array.from({ length: Number(process.argv[2] ?? 200) }, (_, i) => ({
   slug: `bench-experiment-${i}`,
   appName: 'firefox_desktop',
   status: 'live' as const,

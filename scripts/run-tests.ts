@@ -1,15 +1,46 @@
 /**
- * Runs every test file (unit + integration) in one node test-runner invocation, with one real
- * Temporal dev server for the whole run. Integration tests find it in
- * CONTRAIL_TEST_TEMPORAL_ADDRESS. The server is stopped at the end, and the run fails if any
- * server or test process outlives it.
+ * Runs test files (unit + integration), several at once, each in its own node process with
+ * node's test runner, and one real Temporal dev server for the whole run. Integration tests
+ * find it in CONTRAIL_TEST_TEMPORAL_ADDRESS; each integration file gets its own namespace on it
+ * (test/helpers/temporal.ts) and its own task queues, so files never meet. The workflow code
+ * is bundled once for every worker the tests start (CONTRAIL_WORKFLOW_BUNDLE).
+ *
+ * The files are scheduled here rather than by `node --test`, which sorts them by name: the
+ * slowest files (by the last run's timings) start first, so no long file starts last and
+ * decides the run's wall time. Each file's report is printed whole when it ends. At the end
+ * the server is stopped, and the run fails if any process a test started is still alive.
  *
  *   node --import tsx scripts/run-tests.ts [test files or directories…]
+ *
+ * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, fewer on
+ * a machine that is already busy); CONTRAIL_TEST_FILE_TIMEOUT_MS how long one file may take
+ * (default 10 minutes, then it is killed).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startDevServer } from '../src/client/dev-server.js';
+import { marked, processesWithEnv } from '../test/helpers/processes.js';
+import { testNamespace } from '../test/helpers/temporal.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const timingsFile = join(root, 'node_modules', '.cache', 'contrail', 'test-durations.json');
+const reporter = join(root, 'scripts', 'test-report.mjs');
+
+/** How long one test file may run (CONTRAIL_TEST_FILE_TIMEOUT_MS; default 10 minutes). */
+const FILE_TIMEOUT_MS = Number(process.env.CONTRAIL_TEST_FILE_TIMEOUT_MS) || 600_000;
 
 function testFiles(paths: string[]): string[] {
   const out: string[] = [];
@@ -17,45 +48,239 @@ function testFiles(paths: string[]): string[] {
     if (statSync(path).isDirectory()) {
       for (const entry of readdirSync(path).sort()) out.push(...testFiles([join(path, entry)]));
     } else if (path.endsWith('.test.ts')) {
-      out.push(path);
+      out.push(resolve(path));
     }
   }
   return out;
 }
 
-function alive(pid: number): boolean {
+const isIntegration = (file: string) => file.includes('/test/integration/');
+
+function readJson<T>(path: string, fallback: T): T {
   try {
-    process.kill(pid, 0);
-    return true;
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
-    return false;
+    return fallback;
   }
 }
 
-const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']);
-const needsServer = files.some((f) => f.includes('integration'));
-const server = needsServer ? await startDevServer({ startTimeoutMs: 120_000 }) : null;
+/** Slowest first by the last run's timings; without them, integration files, then larger files. */
+function slowestFirst(files: string[]): string[] {
+  const timings = readJson<Record<string, number>>(timingsFile, {});
+  const weight = (file: string) =>
+    timings[relative(root, file)] ?? (isIntegration(file) ? 1e9 : 0) + statSync(file).size;
+  return [...files].sort((a, b) => weight(b) - weight(a));
+}
+
+/**
+ * Files at once: twice the cores, since integration files mostly wait on the server, but fewer
+ * when the machine is already busy (its load average counts other work per core): past that,
+ * running more only stretches every file until heartbeats and deadlines start to fail.
+ */
+function defaultConcurrency(): number {
+  const cores = availableParallelism();
+  const busy = Math.floor((loadavg()[0] ?? 0) / cores);
+  return Math.max(2, Math.min(8, 2 * cores - busy));
+}
+
+/** The workflow bundle every test worker loads, built once instead of once per worker. */
+async function bundleWorkflows(dir: string): Promise<string> {
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const quiet = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(root, 'src', 'workflows', 'index.ts'),
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+  const file = join(dir, 'workflow-bundle.js');
+  writeFileSync(file, code);
+  return file;
+}
+
+/** What scripts/test-report.mjs writes for one file. */
+interface Counts {
+  tests: number;
+  suites: number;
+  pass: number;
+  fail: number;
+  cancelled: number;
+  skipped: number;
+  todo: number;
+  duration_ms: number;
+}
+
+interface FileResult {
+  file: string;
+  code: number | null;
+  timedOut: boolean;
+  counts: Counts | null;
+  ms: number;
+  report: string;
+  output: string;
+}
+
+/** One test file in its own process: node's test runner in that process, reporting to files. */
+async function runFile(file: string, index: number, scratch: string, env: NodeJS.ProcessEnv) {
+  const specFile = join(scratch, `${index}.spec.txt`);
+  const countsFile = join(scratch, `${index}.json`);
+  const started = Date.now();
+  // The reports go to files, not stdout: tests that capture the CLI's stdout must see only it.
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      `--test-timeout=${FILE_TIMEOUT_MS}`,
+      '--test-reporter=spec',
+      `--test-reporter-destination=${specFile}`,
+      `--test-reporter=${reporter}`,
+      `--test-reporter-destination=${countsFile}`,
+      file,
+    ],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-200_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let timedOut = false;
+  // A process draining a Temporal worker takes SIGTERM as "finish your work": only SIGKILL is sure.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, FILE_TIMEOUT_MS + 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  const result: FileResult = {
+    file,
+    code,
+    timedOut,
+    counts: readJson<Counts | null>(countsFile, null),
+    ms: Date.now() - started,
+    report: existsSync(specFile) ? readFileSync(specFile, 'utf8') : '',
+    output,
+  };
+  return result;
+}
+
+function printResult(r: FileResult): void {
+  const ok = r.code === 0 && !r.timedOut;
+  const tests = r.counts
+    ? `, ${r.counts.tests} tests${r.counts.fail ? `, ${r.counts.fail} failed` : ''}`
+    : '';
+  const head = `${ok ? '✔' : '✖'} ${relative(root, r.file)} (${(r.ms / 1000).toFixed(1)} s${tests})`;
+  // The file's own totals (ℹ lines) are in the head line and the run's summary.
+  const report = r.report
+    .split('\n')
+    .filter((line) => !/^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(line))
+    .join('\n')
+    .trimEnd();
+  process.stdout.write(`\n── ${head}\n${report}\n`);
+  if (!ok) {
+    if (r.timedOut)
+      process.stdout.write(`still running 30 s after its ${FILE_TIMEOUT_MS / 1000} s timeout: killed\n`);
+    else if (r.counts === null) process.stdout.write(`the file did not run its tests (exit ${r.code})\n`);
+    if (r.output.trim()) process.stdout.write(`its output:\n${r.output.trimEnd()}\n`);
+  }
+}
+
+const started = Date.now();
+const files = slowestFirst(
+  testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']),
+);
+const integration = files.filter(isIntegration);
+const scratch = mkdtempSync(join(tmpdir(), 'contrail-test-run-'));
+const [server, bundle] = await Promise.all([
+  integration.length
+    ? startDevServer({ startTimeoutMs: 120_000, extraNamespaces: integration.map(testNamespace) })
+    : null,
+  integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows(scratch) : null,
+]);
 if (server) process.stderr.write(`test Temporal dev server on ${server.address} (pid ${server.pid})\n`);
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
-  {
-    stdio: 'inherit',
-    env: { ...process.env, ...(server ? { CONTRAIL_TEST_TEMPORAL_ADDRESS: server.address } : {}) },
-  },
-);
-const forward = (signal: NodeJS.Signals) => child.kill(signal);
-process.on('SIGINT', forward);
-process.on('SIGTERM', forward);
-const code: number = await new Promise((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+// Every process the tests start inherits this marker: what still carries it at the end was left behind.
+const marker = randomUUID();
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  CONTRAIL_TEST_RUN: marker,
+  ...(server ? { CONTRAIL_TEST_TEMPORAL_ADDRESS: server.address } : {}),
+  ...(bundle ? { CONTRAIL_WORKFLOW_BUNDLE: bundle } : {}),
+};
+const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || defaultConcurrency();
+process.stderr.write(`${files.length} test files, ${concurrency} at once, slowest first\n`);
 
+let interrupted = false;
+const stopAll = () => {
+  interrupted = true;
+  for (const pid of processesWithEnv('CONTRAIL_TEST_RUN', marker)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+};
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);
+
+const results: FileResult[] = [];
+let next = 0;
+const lane = async () => {
+  while (next < files.length && !interrupted) {
+    const index = next++;
+    const result = await runFile(files[index] as string, index, scratch, env);
+    printResult(result);
+    results.push(result);
+  }
+};
+await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, lane));
+
+// What ran this time, for the next run's order (paths relative to the checkout).
+const timings = readJson<Record<string, number>>(timingsFile, {});
+for (const r of results) if (!r.timedOut) timings[relative(root, r.file)] = r.ms;
+mkdirSync(dirname(timingsFile), { recursive: true });
+writeFileSync(timingsFile, `${JSON.stringify(timings, null, 2)}\n`);
+
+await server?.stop();
+// A server stopped by its watchdog takes a moment to finish; anything alive after that was left behind.
+const survivors = await marked(() => processesWithEnv('CONTRAIL_TEST_RUN', marker), 10_000);
 let leftovers = 0;
-if (server) {
-  await server.stop();
-  if (alive(server.pid)) {
-    process.stderr.write(`test Temporal dev server (pid ${server.pid}) is still running\n`);
-    leftovers++;
+for (const pid of survivors) {
+  let command: string;
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200);
+  } catch {
+    continue; // exited meanwhile
+  }
+  process.stderr.write(`left behind by a test: pid ${pid}: ${command}\n`);
+  leftovers++;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
-process.exit(code !== 0 ? code : leftovers > 0 ? 1 : 0);
+rmSync(scratch, { recursive: true, force: true });
+
+const sum = (key: keyof Counts) => results.reduce((n, r) => n + (r.counts?.[key] ?? 0), 0);
+const failedFiles = results.filter((r) => r.code !== 0 || r.timedOut);
+const missing = files.length - results.length;
+// The run's totals in node's own summary format, which tools that read `node --test` output expect;
+// a file that crashed or timed out counts as one failure.
+const crashed = failedFiles.filter((r) => !r.counts?.fail).length + missing;
+process.stdout.write(
+  `\n${(['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const)
+    .map((key) => `ℹ ${key} ${sum(key) + (key === 'fail' || key === 'tests' ? crashed : 0)}`)
+    .join('\n')}\nℹ duration_ms ${Date.now() - started}\n`,
+);
+process.stdout.write(
+  `\n${failedFiles.length === 0 && missing === 0 && leftovers === 0 ? '✔' : '✖'} ${results.length} test files: ` +
+    `${sum('tests')} tests, ${sum('pass')} passed, ${sum('fail')} failed, ${sum('cancelled')} cancelled, ` +
+    `${sum('skipped')} skipped, ${sum('todo')} todo; ${concurrency} files at once, ` +
+    `${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+);
+for (const r of failedFiles) process.stdout.write(`  failed: ${relative(root, r.file)}\n`);
+if (missing > 0) process.stdout.write(`  not run (interrupted): ${missing} files\n`);
+if (leftovers > 0) process.stdout.write(`  ${leftovers} processes left behind (listed above)\n`);
+process.exit(failedFiles.length === 0 && missing === 0 && leftovers === 0 ? 0 : 1);

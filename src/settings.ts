@@ -1,3 +1,9 @@
+import { ContrailError } from './errors.js';
+
+/** Levels of the Temporal SDK's logger, quietest last. */
+const SDK_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type SdkLogLevel = (typeof SDK_LOG_LEVELS)[number];
+
 /** Runtime settings read from the environment, in one place. */
 export interface RuntimeSettings {
   /** Temporal frontend; unset = embedded mode (a private dev server per command). */
@@ -6,6 +12,15 @@ export interface RuntimeSettings {
   taskQueue: string;
   /** Temporal Web UI base URL for links (defaults to the dev server's). */
   temporalUiUrl: string | null;
+  /** What the Temporal SDK logs (to stderr): `CONTRAIL_LOG_LEVEL`; null = the command's default. */
+  sdkLogLevel: SdkLogLevel | null;
+}
+
+export class SettingsError extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'SettingsError';
+  }
 }
 
 export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
@@ -14,7 +29,25 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSe
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CONTRAIL_TASK_QUEUE || 'contrail',
     temporalUiUrl: env.TEMPORAL_UI_URL || localUiUrl(env.TEMPORAL_ADDRESS),
+    sdkLogLevel: sdkLogLevel(env.CONTRAIL_LOG_LEVEL),
   };
+}
+
+/**
+ * The SDK log level of a command that runs a worker for the person at the terminal:
+ * `CONTRAIL_LOG_LEVEL`, else WARN with `--verbose`, else ERROR. Retried activities are expected
+ * and the CLI reports failures itself, so their WARN lines (each with a stack trace) would
+ * only bury the line that matters.
+ */
+export function commandLogLevel(settings: RuntimeSettings, verbose: boolean): SdkLogLevel {
+  return settings.sdkLogLevel ?? (verbose ? 'WARN' : 'ERROR');
+}
+
+function sdkLogLevel(value: string | undefined): SdkLogLevel | null {
+  if (!value) return null;
+  const level = value.toUpperCase();
+  if ((SDK_LOG_LEVELS as readonly string[]).includes(level)) return level as SdkLogLevel;
+  throw new SettingsError(`CONTRAIL_LOG_LEVEL=${value}: valid levels are ${SDK_LOG_LEVELS.join(', ')}`);
 }
 
 /** `contrail server` (like `temporal server start-dev`) serves the UI on the gRPC port + 1000. */

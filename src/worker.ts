@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DefaultLogger,
   type LogLevel,
+  makeTelemetryFilterString,
   NativeConnection,
   Runtime,
   Worker,
@@ -39,11 +40,16 @@ let runtimeInstalled = false;
 /**
  * The SDK logs every worker state change at INFO; a CLI run on the embedded default should
  * show contrail's output, not those. `CONTRAIL_LOG_LEVEL` overrides; set once per process.
+ * The native core's own lines are forwarded to the same logger, which writes to stderr:
+ * left to itself core prints them to stdout with terminal colours, into `--json` output.
  */
 function installRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
+  });
 }
 
 /**
@@ -51,7 +57,7 @@ function installRuntime(level: LogLevel): void {
  * before the first native connection): WARN by default, `CONTRAIL_LOG_LEVEL` or `logLevel`.
  */
 export async function connectWorker(address: string, logLevel: LogLevel = 'WARN'): Promise<NativeConnection> {
-  installRuntime((process.env.CONTRAIL_LOG_LEVEL as LogLevel | undefined) ?? logLevel);
+  installRuntime((process.env.CONTRAIL_LOG_LEVEL?.toUpperCase() || logLevel) as LogLevel);
   return await NativeConnection.connect({ address });
 }
 

@@ -11,9 +11,14 @@ import type { QueryProgress } from '../warehouse/warehouse.js';
 export function warehouseJob(what: string): QueryProgress {
   const context = asyncLocalStorage.getStore();
   if (context === undefined) return {};
+  const { workflowExecution, activityId } = context.info;
   return {
     onProgress: (info) => context.heartbeat({ job: what, elapsedMs: info.elapsedMs, detail: info.detail }),
     signal: context.cancellationSignal,
+    // The same for every attempt of this activity: a retry finds the job its predecessor started.
+    ...(workflowExecution
+      ? { jobKey: `${workflowExecution.workflowId}/${workflowExecution.runId}/${activityId}` }
+      : {}),
   };
 }
 

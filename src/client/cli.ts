@@ -8,37 +8,61 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
+/** Messages of the usage errors the parser raised (printed after the help). */
+const usageErrors = new Set<string>();
+
+/**
+ * The CLI's parser over `argv` (without node and script). Usage errors throw a CliError with
+ * exit code 2 after printing the help; `list` lets tests parse without running commands.
+ */
+export function buildParser(argv: string[], list: typeof commands = commands) {
+  return (
+    yargs(argv)
+      .scriptName('contrail')
+      .usage('$0 <command> [options]')
+      .command(list)
+      // One value per flag for every repeatable option (`--config_repos a --config_repos b`), as
+      // jetstream takes them: a greedy array would swallow the positional arguments after it.
+      .parserConfiguration({ 'greedy-arrays': false })
+      .option('verbose', {
+        type: 'boolean',
+        default: false,
+        global: true,
+        describe: "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr",
+      })
+      .demandCommand(1, 'Name a command (see the list above).')
+      .strict()
+      .recommendCommands()
+      .help()
+      .version(pkg.version)
+      .wrap(Math.min(110, process.stdout.columns ?? 110))
+      .exitProcess(false)
+      .fail((message, error, y) => {
+        // yargs' own errors (a missing option value) are usage errors too; others are the command's.
+        if (error && error.name !== 'YError') throw error;
+        let usage = message ?? error?.message ?? 'invalid usage';
+        const first = argv[0];
+        const names = list.map((c) => String(c.command).split(' ')[0]);
+        if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
+          usage = `unknown command "${first}"; valid commands: ${names.join(', ')}`;
+        }
+        y.showHelp((s: string) => process.stderr.write(`${s}\n`));
+        // Throwing stops yargs from running the command's handler with bad arguments.
+        usageErrors.add(usage);
+        throw new CliError(usage, 2);
+      })
+  );
+}
+
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let usageError: string | null = null;
-  const parser = yargs(argv)
-    .scriptName('contrail')
-    .usage('$0 <command> [options]')
-    .command(commands)
-    .demandCommand(1, 'Name a command (see the list above).')
-    .strict()
-    .recommendCommands()
-    .help()
-    .version(pkg.version)
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
-    .exitProcess(false)
-    .fail((message, error, y) => {
-      if (error) throw error;
-      usageError = message ?? 'invalid usage';
-      const first = argv[0];
-      const names = commands.map((c) => String(c.command).split(' ')[0]);
-      if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
-        usageError = `unknown command "${first}"; valid commands: ${names.join(', ')}`;
-      }
-      y.showHelp((s: string) => process.stderr.write(`${s}\n`));
-      // Throwing stops yargs from running the command's handler with bad arguments.
-      throw new CliError(usageError, 2);
-    });
+  const parser = buildParser(argv);
   try {
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`${usageError === null ? '' : '\n'}contrail: ${error.message}\n`);
+      // A usage error follows the help text yargs printed: a blank line between them.
+      process.stderr.write(`${usageErrors.has(error.message) ? '\n' : ''}contrail: ${error.message}\n`);
       return error.exitCode;
     }
     throw error;

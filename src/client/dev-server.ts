@@ -1,7 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { Connection } from '@temporalio/client';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { CliError } from './errors.js';
+import { freePort, portHolder, portIsFree } from './ports.js';
 import { temporalBinary } from './temporal-binary.js';
 
 export interface DevServerOptions {
@@ -12,6 +14,8 @@ export interface DevServerOptions {
   /** SQLite file for persistence; omitted = in memory. */
   dbFile?: string;
   namespace?: string;
+  /** More namespaces to create at start (a test run gives each test file its own). */
+  extraNamespaces?: string[];
   /** How long to wait for the server to answer. The SDK's launcher waits only 5 s: too short on a busy CI. */
   startTimeoutMs?: number;
   /** Where the server's own log lines go (default: dropped unless it fails to start). */
@@ -22,6 +26,7 @@ export interface DevServer {
   address: string;
   namespace: string;
   uiUrl: string | null;
+  /** The watchdog's pid; the server runs as its only child. */
   pid: number;
   /** Resolves when the process has exited. */
   stop(): Promise<void>;
@@ -29,28 +34,50 @@ export interface DevServer {
   exited: Promise<number | null>;
 }
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * Runs the Temporal CLI as the only child of a small shell that watches its standard input: the
+ * parent holds the writing end of that pipe, and the kernel closes it however the parent ends
+ * (SIGKILL included), so the server stops with the process that started it instead of living
+ * on as an orphan that answers the next start. Signals to the shell are passed on; it exits
+ * with the server's exit code.
+ */
+const WATCHDOG = `
+exec 3<&0
+"$@" </dev/null 3<&- &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
+{ while read -r _; do :; done; kill -TERM "$child" 2>/dev/null; } <&3 &
+watcher=$!
+exec 3<&-
+wait "$child"
+code=$?
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child"
+  code=$?
+done
+kill "$watcher" 2>/dev/null
+exit "$code"
+`;
 
-const running = new Set<ChildProcess>();
-// A crashed or interrupted parent must not leave a server behind.
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+/** Refuses a port that something already listens on, naming what holds it. */
+async function checkPort(port: number, option: string): Promise<void> {
+  if (await portIsFree(port)) return;
+  const address = `127.0.0.1:${port}`;
+  const holder = portHolder(port);
+  const who = holder ? `pid ${holder.pid} (${holder.command})` : 'another process';
+  const temporal = await answers(address, 'default');
+  throw new CliError(
+    temporal
+      ? `${option} ${port}: a Temporal server already answers on ${address}, held by ${who}; use it (TEMPORAL_ADDRESS=${address}), stop it, or choose another ${option}`
+      : `${option} ${port}: the port is in use by ${who}; stop it or choose another ${option}`,
+  );
+}
 
 /** Starts `temporal server start-dev` with contrail's search attributes and waits until it answers. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const namespace = options.namespace ?? 'default';
+  if (options.port !== undefined) await checkPort(options.port, '--port');
+  if (options.uiPort !== undefined) await checkPort(options.uiPort, '--ui-port');
   const port = options.port ?? (await freePort());
   const args = [
     'server',
@@ -66,6 +93,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     '--log-level',
     'warn',
   ];
+  for (const extra of options.extraNamespaces ?? []) args.push('--namespace', extra);
   // Eager activity dispatch: the server hands the worker its next activity task in the reply
   // to the workflow task that scheduled it — one round trip less per activity.
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
@@ -74,8 +102,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const key of CONTRAIL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'contrail-temporal', temporalBinary(), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  // The pipe is never written: only its closing matters (see WATCHDOG).
+  child.stdin?.on('error', () => undefined);
   const output: string[] = [];
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -87,40 +118,45 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      running.delete(child);
-      resolve(code);
+    child.once('exit', (code, signal) => {
+      // A signal's death reads as a shell's exit code would: 128 + its number.
+      exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
+      resolve(exitCode);
     });
   });
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  let exitCode: number | null | undefined;
-  void exited.then((code) => {
-    exitCode = code;
-  });
+  const stop = async () => {
+    if (exitCode !== undefined) return;
+    child.kill('SIGTERM');
+    // The server takes a few seconds to stop on a busy machine; past this it is killed.
+    const timer = setTimeout(() => {
+      child.stdin?.destroy();
+      child.kill('SIGKILL');
+    }, 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
   for (;;) {
+    // Checked before and after asking: an answer from a server that is not ours must not count.
     if (exitCode !== undefined) {
-      throw new Error(
-        `temporal dev server exited (code ${exitCode}) before answering:\n${output.join('\n')}`,
+      throw new CliError(
+        `the Temporal dev server exited (code ${exitCode}) before answering on ${address}; its last lines:\n${output.slice(-20).join('\n')}`,
       );
     }
-    if (await answers(address, namespace)) break;
+    if ((await answers(address, namespace)) && exitCode === undefined) break;
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`temporal dev server did not answer on ${address} in time:\n${output.join('\n')}`);
+      await stop();
+      throw new CliError(
+        `the Temporal dev server did not answer on ${address} within ${Math.round((options.startTimeoutMs ?? 60_000) / 1000)} s; its last lines:\n${output.slice(-20).join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
   return {
     address,
     namespace,

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
-import { runtimeSettings } from '../settings.js';
+import { commandLogLevel, runtimeSettings } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
@@ -19,12 +19,16 @@ export interface WithTemporalOptions {
   /** Activity dependencies of the in-process worker (embedded mode only). */
   deps: () => ActivityDeps;
   log?: (line: string) => void;
+  /** The SDK's warnings (retried activities, slow workflow tasks) on stderr too. */
+  verbose?: boolean;
 }
 
 /**
  * Runs `work` against Temporal. With `TEMPORAL_ADDRESS` set, connects to that cluster (its
  * workers do the work). Without it — embedded mode — starts a private dev server and an
- * in-process worker, runs the work, and shuts both down, leaving no process behind.
+ * in-process worker, runs the work, and shuts both down, leaving no process behind (the server
+ * also stops when this process is killed). `work` must not leave calls running when it
+ * returns: the connection closes right after.
  */
 export async function withTemporal<T>(
   work: (session: TemporalSession) => Promise<T>,
@@ -52,7 +56,10 @@ export async function withTemporal<T>(
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
   try {
-    nativeConnection = await connectWorker(server.address);
+    nativeConnection = await connectWorker(
+      server.address,
+      commandLogLevel(settings, options.verbose ?? false),
+    );
     const worker = await createContrailWorker({
       connection: nativeConnection,
       namespace: settings.namespace,

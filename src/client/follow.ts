@@ -1,4 +1,10 @@
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import {
+  type Client,
+  defaultPayloadConverter,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Progress } from '../workflows/common.js';
 import { CliError } from './errors.js';
@@ -9,6 +15,17 @@ export interface StartOptions {
   input: unknown;
   taskQueue: string;
   summary: string;
+  /**
+   * The differences between this start's input and a running workflow's (`field: theirs vs
+   * ours`), empty when both do the same work. Without it any running workflow of the id is joined.
+   */
+  differences?: (running: unknown) => string[];
+}
+
+export interface Started {
+  handle: WorkflowHandle;
+  /** False when a workflow of the same id was already running the same work and this start joined it. */
+  started: boolean;
 }
 
 export interface FollowOptions {
@@ -23,18 +40,148 @@ export function workflowUrl(uiBase: string, namespace: string, workflowId: strin
 }
 
 /**
- * Starts the workflow — or finds it already running under the same id: the same work started
- * twice runs once — and returns its handle.
+ * Starts the workflow. Ids name the work (experiment, date, dataset), so a workflow already
+ * running under the id either does the same work — this start joins it, and the same work
+ * started twice runs once — or would write the same tables from other inputs: then the start
+ * is refused with the running one's id, since two runs must never interleave their writes.
  */
-export async function startWorkflow(client: Client, options: StartOptions) {
-  const handle = await client.workflow.start(options.workflowType, {
-    taskQueue: options.taskQueue,
-    workflowId: options.workflowId,
-    args: [options.input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: options.summary,
+export async function startWorkflow(client: Client, options: StartOptions): Promise<Started> {
+  try {
+    const handle = await client.workflow.start(options.workflowType, {
+      taskQueue: options.taskQueue,
+      workflowId: options.workflowId,
+      args: [options.input],
+      workflowIdConflictPolicy: 'FAIL',
+      staticSummary: options.summary,
+    });
+    return { handle, started: true };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  const handle = client.workflow.getHandle(options.workflowId);
+  if (options.differences) {
+    const differences = options.differences(await runningInput(client, options.workflowId));
+    if (differences.length > 0) {
+      throw new CliError(
+        `${options.workflowId} is already running with other inputs (${differences.join('; ')}); ` +
+          `follow it with \`contrail status ${options.workflowId}\` and start again when it has finished`,
+      );
+    }
+  }
+  return { handle, started: false };
+}
+
+/** The input the running workflow of `workflowId` was started with (first event of its history). */
+async function runningInput(client: Client, workflowId: string): Promise<unknown> {
+  const response = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId },
+    maximumPageSize: 1,
   });
-  return handle;
+  const payloads = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+  const first = payloads?.[0];
+  return first ? defaultPayloadConverter.fromPayload(first) : undefined;
+}
+
+/** How the progress is shown: a bar on a terminal, else one line per stage. */
+function progressView(options: FollowOptions): { show: (p: Progress) => void; stop: () => void } {
+  if (!options.progressBar) {
+    let lastStage = '';
+    return {
+      show: (p) => {
+        if (p.stage !== lastStage) options.log(`${p.stage} (${p.done}/${p.total})`);
+        lastStage = p.stage;
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new SingleBar({
+    format: '{stage} [{bar}] {value}/{total} {current}',
+    hideCursor: true,
+    clearOnComplete: false,
+    stream: process.stderr,
+    barsize: 30,
+  });
+  let started = false;
+  return {
+    show: (p) => {
+      const payload = { stage: p.stage.padEnd(12), current: p.current.slice(0, 3).join(', ') };
+      if (!started) {
+        bar.start(Math.max(p.total, 1), p.done, payload);
+        started = true;
+      }
+      bar.setTotal(Math.max(p.total, 1));
+      bar.update(p.done, payload);
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** How long the last progress query after the result may take before it is given up. */
+const FINAL_QUERY_MS = 3_000;
+
+/**
+ * Polls the `progress` query one call at a time. `stop()` cancels the call in flight and waits
+ * for it to settle: a query left running when the connection closes is retried by the SDK on a
+ * closed channel, which throws outside any promise and kills the process after the work is done.
+ */
+export class ProgressPoller {
+  private inFlight: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** The call in flight's own controller: the SDK adds a listener to each call's signal. */
+  private current: AbortController | null = null;
+
+  constructor(
+    private readonly client: Pick<Client, 'withAbortSignal'>,
+    private readonly handle: Pick<WorkflowHandle, 'query'>,
+    private readonly show: (p: Progress) => void,
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): this {
+    this.schedule();
+    return this;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const controller = new AbortController();
+      this.current = controller;
+      this.inFlight = this.poll(controller.signal).finally(() => {
+        this.inFlight = null;
+        this.current = null;
+        this.schedule();
+      });
+    }, this.intervalMs);
+  }
+
+  private async poll(signal: AbortSignal): Promise<void> {
+    try {
+      const p = await this.client.withAbortSignal(signal, () => this.handle.query<Progress>('progress'));
+      if (!signal.aborted) this.show(p);
+    } catch {
+      // The query fails while the first workflow task is pending, after completion without a
+      // worker, or when cancelled here: progress is a courtesy, never an error.
+    }
+  }
+
+  /** Stops polling; with `final`, asks once more (bounded) so the last stage is shown. */
+  async stop(final = false): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.current?.abort();
+    await this.inFlight;
+    if (!final) return;
+    const last = new AbortController();
+    const deadline = setTimeout(() => last.abort(), FINAL_QUERY_MS);
+    try {
+      await this.poll(last.signal);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
 }
 
 /** Waits for the result, drawing progress from the `progress` query; failures become one-line errors. */
@@ -44,53 +191,27 @@ export async function followWorkflow<T>(
   options: FollowOptions,
 ): Promise<T> {
   const handle = client.workflow.getHandle(workflowId);
-  const bar = options.progressBar
-    ? new SingleBar({
-        format: '{stage} [{bar}] {value}/{total} {current}',
-        hideCursor: true,
-        clearOnComplete: false,
-        stream: process.stderr,
-        barsize: 30,
-      })
-    : null;
-  let started = false;
-  let lastStage = '';
-  const poll = async () => {
-    try {
-      const p = await handle.query<Progress>('progress');
-      if (bar) {
-        const payload = { stage: p.stage.padEnd(12), current: p.current.slice(0, 3).join(', ') };
-        if (!started) {
-          bar.start(Math.max(p.total, 1), p.done, payload);
-          started = true;
-        }
-        bar.setTotal(Math.max(p.total, 1));
-        bar.update(p.done, payload);
-      } else if (p.stage !== lastStage) {
-        options.log(`${p.stage} (${p.done}/${p.total})`);
-      }
-      lastStage = p.stage;
-    } catch {
-      // The query fails while the first workflow task is pending or after completion: not an error.
-    }
-  };
-  const timer = setInterval(() => void poll(), 500);
+  const view = progressView(options);
+  const poller = new ProgressPoller(client, handle, view.show).start();
   try {
     return (await handle.result()) as T;
   } catch (error) {
-    if (error instanceof WorkflowFailedError) {
-      let cause: unknown = error.cause;
-      let message = error.message;
-      while (cause instanceof Error) {
-        message = cause.message;
-        cause = (cause as Error & { cause?: unknown }).cause;
-      }
-      throw new CliError(`${workflowId} failed: ${message}`);
-    }
+    if (error instanceof WorkflowFailedError)
+      throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
     throw error;
   } finally {
-    clearInterval(timer);
-    await poll();
-    bar?.stop();
+    await poller.stop(true);
+    view.stop();
   }
+}
+
+/** The innermost cause's message: the activity's own words, not the wrapping layers'. */
+export function failureMessage(error: Error): string {
+  let cause: unknown = (error as Error & { cause?: unknown }).cause;
+  let message = error.message;
+  while (cause instanceof Error) {
+    message = cause.message;
+    cause = (cause as Error & { cause?: unknown }).cause;
+  }
+  return message;
 }

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisPeriod } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
 export interface PlanSqlOptions {
@@ -14,6 +15,8 @@ export interface PlanSqlOptions {
   dataset: string;
   periods?: AnalysisPeriod[];
   sampleSize?: number | null;
+  /** SQL dialect to render (default duckdb); bigquery names tables in CONTRAIL_BIGQUERY_PROJECT when set. */
+  dialect?: Dialect;
   /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates); null = only list. */
   outputDir: string | null;
 }
@@ -28,8 +31,11 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
   const { ConfigError } = await import('../config/problems.js');
   const { planAnalysis } = await import('../sql/plan/analysis.js');
-  const { duckdbDialect } = await import('../sql/render/duckdb.js');
   const { PlanError } = await import('../sql/plan/common.js');
+  const { sqlDialect } = await import('../sql/render/dialects.js');
+  const dialect = sqlDialect(options.dialect ?? 'duckdb', {
+    bigquery: { project: process.env.CONTRAIL_BIGQUERY_PROJECT || null },
+  });
 
   let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
   try {
@@ -54,10 +60,9 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
         ...(options.configFile ? { configFile: options.configFile } : {}),
       });
       const sampled = options.sampleSize ? { ...spec, sampleSize: options.sampleSize } : spec;
-      // The SQL the embedded warehouse runs (the only one this build analyses on).
       const plan = planAnalysis(sampled, date, {
         dataset: options.dataset,
-        dialect: duckdbDialect(),
+        dialect,
         ...(options.periods ? { periods: options.periods } : {}),
       });
       const queries = [

@@ -3,9 +3,9 @@ import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { customConfigText } from '../config/custom-config.js';
 import { runtimeSettings } from '../settings.js';
-import { InvalidWorkflowInput, parseInput } from '../workflows/inputs.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
+import { type AnalysisWorkflow, inputDifferences, outcomeOf } from './outcomes.js';
 
 /** Options every analysis command shares, with jetstream's names (both spellings). */
 export interface CommonArgs {
@@ -18,22 +18,30 @@ export interface CommonArgs {
   json: boolean;
   lenient: boolean;
   experiments_file?: string;
+  verbose?: boolean;
+}
+
+/**
+ * A repeatable option: one value per flag, as jetstream's click options take them
+ * (`--config_repos a --config_repos b`), so a positional argument after it stays positional.
+ */
+export function repeatable(describe: string) {
+  return { type: 'string', array: true, nargs: 1, requiresArg: true, describe } as const;
 }
 
 export function commonOptions<T>(y: Argv<T>) {
   return y
     .option('config_repos', {
       alias: 'config-repos',
-      type: 'string',
-      array: true,
-      describe:
-        'Config repos (git or directories), merged in order (default: CONTRAIL_CONFIG_REPOS or the demo repo)',
+      ...repeatable(
+        'Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS or the demo repo)',
+      ),
     })
     .option('analysis_periods', {
       alias: 'analysis-periods',
-      type: 'string',
-      array: true,
-      describe: 'Only these periods: day, week, days28, overall, preenrollment_week, preenrollment_days28',
+      ...repeatable(
+        'Only this period, repeatable: day, week, days28, overall, preenrollment_week, preenrollment_days28',
+      ),
     })
     .option('dataset_id', { alias: 'dataset-id', type: 'string', describe: 'Dataset for result tables' })
     .option('project_id', {
@@ -52,7 +60,6 @@ export function commonOptions<T>(y: Argv<T>) {
       describe: 'Unknown config keys are warnings, not errors',
     })
     .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' })
     .option('detach', {
       type: 'boolean',
       default: false,
@@ -70,29 +77,56 @@ export async function readConfigFile(path: string | undefined): Promise<string |
   }
 }
 
-/** Validates a workflow input before anything starts; errors name the option's field. */
+/** The CLI option behind each workflow input field, for errors people can act on. */
+const OPTION_OF_FIELD: Record<string, string> = {
+  slug: '--experiment_slug',
+  slugs: '--experiment_slug',
+  date: '--date',
+  startDate: '--start_date',
+  endDate: '--end_date',
+  dataset: '--dataset_id',
+  periods: '--analysis_periods',
+  sampleSize: '--sample_size',
+  concurrency: '--concurrency',
+  configOverride: '--config_file',
+  recreateEnrollments: '--recreate_enrollments',
+};
+
+/** Validates a workflow input before anything starts; errors name the option (exit 2). */
 export function checkedInput<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {
-  try {
-    return parseInput(schema, raw, workflow);
-  } catch (error) {
-    if (error instanceof InvalidWorkflowInput) throw new CliError(error.message, 2);
-    throw error;
+  const result = schema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = String(issue.path[0] ?? '');
+    const option = OPTION_OF_FIELD[field];
+    return `${option ?? (issue.path.join('.') || workflow)}: ${issue.message}`;
+  });
+  throw new CliError(problems.join('; '), 2);
+}
+
+/** An end date before the start date is a usage error naming both options (exit 2). */
+export function checkDateRange(start: string | undefined, end: string | undefined): void {
+  if (start !== undefined && end !== undefined && end < start) {
+    throw new CliError(
+      `--end_date ${end} is before --start_date ${start}: give an end date on or after the start date`,
+      2,
+    );
   }
 }
 
 export interface RunWorkflowOptions {
-  workflowType: string;
+  workflowType: AnalysisWorkflow;
   workflowId: string;
   input: unknown;
   summary: string;
   args: CommonArgs;
-  /** Formats the result for people (`--json` prints it as JSON instead). */
-  describe: (result: unknown) => string;
 }
 
 /**
  * Starts a workflow (embedded mode or TEMPORAL_ADDRESS), follows its progress and prints the
- * outcome; with --detach, prints the workflow id and Web UI link and returns.
+ * outcome; with --detach, prints the workflow id and Web UI link and returns. A result with
+ * failed units of work (experiments, experiment-days, dates) is printed in full, then the
+ * command fails with its summary line: exit 1.
  */
 export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<unknown> {
   const settings = runtimeSettings();
@@ -115,23 +149,23 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const result = await withTemporal(
     async ({ client, taskQueue, embedded }) => {
-      const handle = await startWorkflow(client, {
+      const { handle, started } = await startWorkflow(client, {
         workflowType: options.workflowType,
         workflowId: options.workflowId,
         input: options.input,
         taskQueue,
         summary: options.summary,
+        differences: (running) => inputDifferences(options.workflowType, running, options.input),
       });
       const ui = settings.temporalUiUrl ?? null;
+      const link = ui ? workflowUrl(ui, settings.namespace, handle.workflowId) : null;
       if (args.detach) {
-        process.stdout.write(`started ${handle.workflowId}\n`);
-        if (ui) process.stdout.write(`${workflowUrl(ui, settings.namespace, handle.workflowId)}\n`);
+        process.stdout.write(`${started ? 'started' : 'attached'} ${handle.workflowId}\n`);
+        if (link) process.stdout.write(`${link}\n`);
         return undefined;
       }
-      if (!embedded)
-        log(
-          `following ${handle.workflowId}${ui ? ` (${workflowUrl(ui, settings.namespace, handle.workflowId)})` : ''}`,
-        );
+      if (!started) log(`attached to ${handle.workflowId}: it was already running with the same inputs`);
+      else if (!embedded) log(`following ${handle.workflowId}${link ? ` (${link})` : ''}`);
       return await followWorkflow<unknown>(client, handle.workflowId, {
         progressBar: process.stderr.isTTY === true,
         log,
@@ -144,9 +178,20 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
           ...(args.experiments_file ? { experimentsFile: args.experiments_file } : {}),
         }),
       log,
+      verbose: args.verbose ?? false,
     },
   );
   if (result === undefined) return undefined;
-  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${options.describe(result)}\n`);
+  printOutcome(options.workflowType, result, args.json);
   return result;
+}
+
+/**
+ * Prints a finished workflow's result (the report, or JSON with `--json`); when any unit of
+ * work failed, ends with the summary line on stderr and exit 1.
+ */
+export function printOutcome(type: AnalysisWorkflow, result: unknown, json: boolean): void {
+  const outcome = outcomeOf(type, result);
+  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${outcome.report}\n`);
+  if (outcome.failed > 0) throw new CliError(outcome.report.split('\n')[0] ?? 'failed', 1);
 }

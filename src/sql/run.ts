@@ -56,6 +56,18 @@ export interface RunPlannedQueryOptions {
   labels?: TableLabels;
   onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
   signal?: AbortSignal;
+  jobKey?: string;
+}
+
+/** The query's provenance header (what it computes, from which config lines) as a table description. */
+export function plannedDescription(planned: PlannedQuery): string {
+  const header: string[] = [];
+  for (const line of planned.sql.split('\n')) {
+    if (!line.startsWith('--')) break;
+    header.push(line.replace(/^--\s?/, ''));
+  }
+  // BigQuery keeps at most 16,384 characters of a description.
+  return header.join('\n').slice(0, 16_384);
 }
 
 /**
@@ -84,9 +96,11 @@ export async function runPlannedQuery(
       destination: planned.destination,
       replace: true,
       ...(planned.mayBeView ? { mayBeView: true } : {}),
+      description: plannedDescription(planned),
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.jobKey ? { jobKey: options.jobKey } : {}),
     });
     return { ...result, usedFallback };
   } catch (error) {

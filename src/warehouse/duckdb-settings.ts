@@ -1,6 +1,6 @@
 import { homedir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { WarehouseSettingError } from './errors.js';
+import { SettingsError } from '../settings.js';
 
 /**
  * How much of the machine an embedded DuckDB warehouse may use. DuckDB's own default memory
@@ -43,7 +43,7 @@ export function memoryLimitSetting(value: string, source: string, machineBytes =
   if (share && Number(share[1]) > 0 && Number(share[1]) <= 100) {
     return `${Math.max(1, Math.floor((machineBytes * Number(share[1])) / 100 / 2 ** 20))}MiB`;
   }
-  throw new WarehouseSettingError(
+  throw new SettingsError(
     `${source} = ${JSON.stringify(value)}: expected a size such as 4GB or 512MiB (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB) or a share of the machine's memory such as 25%`,
   );
 }
@@ -51,7 +51,7 @@ export function memoryLimitSetting(value: string, source: string, machineBytes =
 function threadsSetting(value: number | string, source: string): number {
   const n = typeof value === 'number' ? value : Number(value.trim());
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new WarehouseSettingError(
+    throw new SettingsError(
       `${source} = ${JSON.stringify(value)}: expected a whole number of threads, 1 or more`,
     );
   }

@@ -30,14 +30,6 @@ export class WarehouseQueryError extends ContrailError {
   }
 }
 
-/** A warehouse setting (an environment variable or an open option) has a value it cannot take. */
-export class WarehouseSettingError extends ContrailError {
-  constructor(message: string) {
-    super(message, { permanent: true });
-    this.name = 'WarehouseSettingError';
-  }
-}
-
 /**
  * DuckDB prefixes every error with its class ("Binder Error: …"). Lock and I/O trouble and
  * write-write conflicts between transactions go away on a retry; parser, binder, catalog,

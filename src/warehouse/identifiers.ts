@@ -45,3 +45,18 @@ export function assertDataset(name: string): string {
     'use letters, digits and underscores, optionally prefixed by a project id and a dot',
   );
 }
+
+// Google Cloud project ids: 6–30 characters of lower-case letters, digits and hyphens, starting
+// with a letter (domain-scoped ids `example.com:project` too).
+const PROJECT_ID = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+export function assertProjectId(project: string, what = 'project id'): string {
+  if (!PROJECT_ID.test(project)) {
+    throw new InvalidIdentifierError(
+      what,
+      project,
+      '6–30 lower-case letters, digits and hyphens, starting with a letter',
+    );
+  }
+  return project;
+}

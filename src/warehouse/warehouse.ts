@@ -16,6 +16,12 @@ export interface QueryProgress {
   onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
   /** Aborts the running job (activity cancellation). */
   signal?: AbortSignal;
+  /**
+   * Identity of the work this job belongs to (e.g. workflow run and activity). A warehouse with
+   * job ids derives them from it, so a retry of the same work finds its own running or finished
+   * job instead of starting another; without it every call is new work.
+   */
+  jobKey?: string;
 }
 
 export interface RunToTableOptions extends QueryProgress {
@@ -33,6 +39,8 @@ export interface RunToTableOptions extends QueryProgress {
    * consumers run over these tables, skip views.
    */
   mayBeView?: boolean;
+  /** What the table holds, for people browsing the warehouse (BigQuery table description). */
+  description?: string;
 }
 
 export interface RunToTableResult {
@@ -53,6 +61,8 @@ export interface WriteRowsOptions {
   labels?: TableLabels;
   /** 'replace' (default) swaps the whole table atomically; 'append' adds rows (logs). */
   mode?: 'replace' | 'append';
+  description?: string;
+  jobKey?: string;
 }
 
 export interface TableInfo {

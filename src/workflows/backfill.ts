@@ -93,7 +93,11 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result, pins });
   }
   progress({ stage: 'publishing', current: [] });
+  const days = items.length / input.slugs.length;
   for (const slug of input.slugs) {
+    // Every day of it failed: nothing new to publish, and publishing would only report the
+    // same failure (a broken config) a second time.
+    if (result.failed.filter((f) => f.slug === slug).length === days) continue;
     try {
       await warehouseJobs.publish({
         target: {

@@ -1,15 +1,21 @@
 /**
- * Workflow ids say what the work is, so starting the same work twice finds the running one
- * instead of running it again.
+ * Workflow ids say what the work is and where it writes (experiment, dates, dataset when it
+ * is not the default one), so starting the same work twice finds the running one instead of
+ * running it again, and two runs that would write the same tables never run at once. The CLI
+ * joins a running workflow of the same id only when its inputs match; otherwise it refuses
+ * the start and names the running one.
  */
+const inDataset = (dataset: string, fallback: string) => (dataset === fallback ? '' : `${dataset}/`);
+
 export const workflowIds = {
   analysis: (slug: string, date: string, dataset = 'contrail') =>
-    dataset === 'contrail' ? `analysis/${slug}/${date}` : `analysis/${dataset}/${slug}/${date}`,
-  daily: (date: string) => `daily/${date}`,
-  backfill: (slugs: string[], startDate: string, endDate: string) =>
-    `backfill/${[...slugs].sort().join('+')}/${startDate}..${endDate}`,
-  rerun: (slug: string) => `rerun/${slug}`,
-  preview: (slug: string) => `preview/${slug}`,
+    `analysis/${inDataset(dataset, 'contrail')}${slug}/${date}`,
+  daily: (date: string, dataset = 'contrail') => `daily/${inDataset(dataset, 'contrail')}${date}`,
+  backfill: (slugs: string[], startDate: string, endDate: string, dataset = 'contrail') =>
+    `backfill/${inDataset(dataset, 'contrail')}${[...slugs].sort().join('+')}/${startDate}..${endDate}`,
+  rerun: (slug: string, dataset = 'contrail') => `rerun/${inDataset(dataset, 'contrail')}${slug}`,
+  preview: (slug: string, dataset = 'contrail_preview') =>
+    `preview/${inDataset(dataset, 'contrail_preview')}${slug}`,
 } as const;
 
 export const DAILY_SCHEDULE_ID = 'contrail-daily-analysis';

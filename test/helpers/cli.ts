@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
+export const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -11,27 +11,103 @@ export interface CliResult {
   ms: number;
 }
 
-/** Runs the real `contrail` CLI in a child process, the way a person would. */
-export async function runCli(
+export interface RunningCli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when stderr matches `pattern` (rejects if the process ends or the time is up first). */
+  waitForStderr: (pattern: RegExp, withinMs?: number) => Promise<void>;
+  done: Promise<CliResult>;
+}
+
+/** Starts the real `contrail` CLI in a child process, the way a person would. */
+export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<CliResult> {
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): RunningCli {
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
-    cwd: repoRoot,
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout?.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
+  const done = new Promise<CliResult>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
+  const waitForStderr = async (pattern: RegExp, withinMs = 90_000) => {
+    const deadline = Date.now() + withinMs;
+    while (!pattern.test(stderr)) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`contrail ${args[0]} ended before printing ${pattern}:\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`contrail ${args[0]} did not print ${pattern}:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, stdout: () => stdout, stderr: () => stderr, waitForStderr, done };
+}
+
+/** Runs the real `contrail` CLI to its end. */
+export async function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
+  return await spawnCli(args, options).done;
+}
+
+/**
+ * Runs the CLI's `main` in this process with `env` set for the call and its stdout/stderr
+ * text captured: the same code path as the binary without the seconds a new node process
+ * costs. Calls must not overlap (they share process.env and the streams).
+ */
+export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const { main } = await import('../../src/client/cli.js');
+  const started = Date.now();
+  const saved = Object.keys(env).map((key) => [key, process.env[key]] as const);
+  const assign = (pairs: readonly (readonly [string, string | undefined])[]) => {
+    for (const [key, value] of pairs) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  assign(Object.entries(env));
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  // Only strings are the CLI's: node's test runner reports to its parent through this
+  // process's stdout in binary frames, which must pass untouched.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (out as (...a: unknown[]) => boolean)(chunk, ...rest);
+    stdout += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  }) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = await main(args);
+  } catch (error) {
+    stderr += `contrail: ${error instanceof Error ? error.message : String(error)}\n`;
+    code = 1;
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    assign(saved);
+    process.exitCode = undefined;
+  }
   return { code, stdout, stderr, ms: Date.now() - started };
 }

@@ -4,31 +4,40 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import type { Worker } from '@temporalio/worker';
+import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import { createContrailWorker } from '../../src/worker.js';
+import type { AnalysisResult } from '../../src/workflows/analyze.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { Progress } from '../../src/workflows/common.js';
 import { DAILY_SCHEDULE_ID, workflowIds } from '../../src/workflows/ids.js';
 import type { RerunResult } from '../../src/workflows/rerun.js';
-import { runCli } from '../helpers/cli.js';
+import { cliEntry, runMain } from '../helpers/cli.js';
+import { testDeps } from '../helpers/deps.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
-const cli = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
 const SLUGS = ['contrail-demo-sidebar', 'contrail-demo-search-bar'];
 
 /**
- * The worker runs as its own process (`contrail worker`) on a DuckDB file, so it can be
- * killed mid-backfill like a crashed machine, and a new one started.
+ * A worker on a DuckDB file under CONTRAIL_HOME: first as its own process (`contrail worker`),
+ * so it can be killed mid-backfill like a crashed machine and a new one started; then in this
+ * process for the CLI commands that only need a worker to be there.
  */
-describe('backfill survives a killed worker; schedules; rerun', () => {
+describe('backfill survives a killed worker; schedules; detach; rerun', () => {
   let temporal: TestTemporal;
   const home = mkdtempSync(join(tmpdir(), 'contrail-backfill-'));
   let env: NodeJS.ProcessEnv;
-  let worker: ChildProcess | null = null;
+  let workerProcess: ChildProcess | null = null;
 
-  const startWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'worker'], {
-      env,
+  const openWarehouse = () =>
+    openDuckDbWarehouse({
+      path: join(home, 'warehouse.duckdb'),
+      attach: { mozdata: join(home, 'mozdata.duckdb') },
+    });
+
+  const startWorkerProcess = () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'worker'], {
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -43,9 +52,9 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
     });
     return child;
   };
-  const stopWorker = async (signal: NodeJS.Signals) => {
-    const child = worker;
-    worker = null;
+  const stopWorkerProcess = async (signal: NodeJS.Signals) => {
+    const child = workerProcess;
+    workerProcess = null;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
@@ -54,50 +63,45 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
 
   before(async () => {
     temporal = await testTemporal();
-    env = {
-      ...process.env,
-      CONTRAIL_HOME: home,
-      TEMPORAL_ADDRESS: temporal.address,
-      CONTRAIL_TASK_QUEUE: temporal.taskQueue,
-      CONTRAIL_EXPORT_DIR: join(home, 'exports'),
-    };
-    const sample = await runCli(['sample', '--clients', '2000'], { env: { ...env, TEMPORAL_ADDRESS: '' } });
+    env = { ...temporal.env, CONTRAIL_HOME: home, CONTRAIL_EXPORT_DIR: join(home, 'exports') };
+    const sample = await runMain(['sample', '--clients', '1000'], { ...env, TEMPORAL_ADDRESS: '' });
     assert.equal(sample.code, 0, sample.stderr);
   });
   after(async () => {
-    await stopWorker('SIGKILL');
+    await stopWorkerProcess('SIGKILL');
     await temporal.close();
   });
 
-  test('10 dates × 2 experiments, concurrency 3: killing the worker mid-way still analyses each once, no duplicate rows', async () => {
-    worker = startWorker();
+  test('4 dates × 2 experiments, concurrency 3: killing the worker mid-way still analyses each once, no duplicate rows', async () => {
+    workerProcess = startWorkerProcess();
     const input = {
       slugs: SLUGS,
       startDate: '2026-03-06',
-      endDate: '2026-03-15',
+      endDate: '2026-03-09',
       concurrency: 3,
       dataset: 'backfill_test',
     };
     const handle = await temporal.client.workflow.start('backfill', {
       taskQueue: temporal.taskQueue,
-      workflowId: workflowIds.backfill(SLUGS, input.startDate, input.endDate),
+      workflowId: workflowIds.backfill(SLUGS, input.startDate, input.endDate, input.dataset),
       args: [input],
     });
     // Kill the worker (SIGKILL: no drain, like a lost machine) once some analyses are done.
     for (;;) {
       const progress = await handle.query<Progress>('progress').catch(() => null);
-      if (progress && progress.done >= 5) break;
-      await new Promise((r) => setTimeout(r, 200));
+      if (progress && progress.done >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
     }
     const killed = await handle.query<Progress>('progress');
-    assert.ok(killed.done < 20, 'killed before the end');
-    await stopWorker('SIGKILL');
-    worker = startWorker();
+    assert.ok(killed.done < 8, 'killed before the end');
+    await stopWorkerProcess('SIGKILL');
+    workerProcess = startWorkerProcess();
 
     const result = (await handle.result()) as BackfillResult;
-    assert.equal(result.total, 20);
+    assert.equal(result.total, 8);
     assert.deepEqual(result.failed, []);
-    assert.equal(result.analyzed + result.nothingDue, 20);
+    assert.equal(result.analyzed + result.nothingDue, 8);
+    assert.ok(result.analyzed >= 4, `${result.analyzed} analysed`);
 
     // Each experiment-day ran exactly once: one analyzeExperiment execution per id, completed.
     const runs = new Map<string, string[]>();
@@ -106,15 +110,12 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
     })) {
       runs.set(execution.workflowId, [...(runs.get(execution.workflowId) ?? []), execution.status.name]);
     }
-    assert.equal(runs.size, 20);
+    assert.equal(runs.size, 8);
     for (const [id, statuses] of runs) assert.deepEqual(statuses, ['COMPLETED'], id);
 
     // No table holds a row twice (an activity that ran again replaced its output).
-    await stopWorker('SIGTERM');
-    const warehouse = await openDuckDbWarehouse({
-      path: join(home, 'warehouse.duckdb'),
-      attach: { mozdata: join(home, 'mozdata.duckdb') },
-    });
+    await stopWorkerProcess('SIGTERM');
+    const warehouse = await openWarehouse();
     try {
       const tables = await warehouse.listTables('backfill_test');
       assert.ok(tables.some((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_')));
@@ -130,82 +131,103 @@ describe('backfill survives a killed worker; schedules; rerun', () => {
     }
   });
 
-  test('a schedule created twice is one schedule; triggering it runs dailyAnalysis', async () => {
-    worker = startWorker();
-    for (let i = 0; i < 2; i++) {
-      const created = await runCli(['schedule', 'create', '--dataset_id', 'scheduled_test'], { env });
-      assert.equal(created.code, 0, created.stderr);
-    }
-    let schedules = 0;
-    for await (const s of temporal.client.schedule.list())
-      if (s.scheduleId === DAILY_SCHEDULE_ID) schedules++;
-    assert.equal(schedules, 1);
-    const described = await runCli(['schedule', 'describe'], { env });
-    assert.match(described.stdout, /every day at 04:00 UTC/);
+  describe('with a worker in this process', () => {
+    let warehouse: DuckDbWarehouse;
+    let worker: Worker;
+    let running: Promise<void>;
+    before(async () => {
+      warehouse = await openWarehouse();
+      worker = await createContrailWorker({
+        connection: temporal.nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+        deps: testDeps(warehouse, { exportDir: join(home, 'exports') }),
+      });
+      running = worker.run();
+    });
+    after(async () => {
+      worker.shutdown();
+      await running;
+      await warehouse.close();
+    });
 
-    const triggered = await runCli(['schedule', 'trigger'], { env });
-    assert.equal(triggered.code, 0, triggered.stderr);
-    let daily: string | null = null;
-    for (let i = 0; i < 100 && !daily; i++) {
-      for await (const e of temporal.client.workflow.list({
-        query: `WorkflowType = 'dailyAnalysis' AND TaskQueue = '${temporal.taskQueue}'`,
-      })) {
-        daily = e.workflowId;
+    test('a schedule created twice is one schedule; triggering it starts dailyAnalysis', async () => {
+      for (let i = 0; i < 2; i++) {
+        const created = await runMain(['schedule', 'create', '--dataset_id', 'scheduled_test'], env);
+        assert.equal(created.code, 0, created.stderr);
       }
-      if (!daily) await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(daily, 'the trigger started a dailyAnalysis run');
-    await temporal.client.workflow.getHandle(daily).result();
-    const deleted = await runCli(['schedule', 'delete'], { env });
-    assert.equal(deleted.code, 0, deleted.stderr);
-  });
+      let schedules = 0;
+      for await (const s of temporal.client.schedule.list())
+        if (s.scheduleId === DAILY_SCHEDULE_ID) schedules++;
+      assert.equal(schedules, 1);
+      const described = await runMain(['schedule', 'describe'], env);
+      assert.match(described.stdout, /every day at 04:00 UTC/);
 
-  test('--detach prints the workflow id and the Web UI link, and the work goes on', async () => {
-    const detached = await runCli(
-      [
-        'run',
-        '--date',
-        '2026-03-15',
-        '--experiment_slug',
-        'contrail-demo-sidebar',
-        '--dataset_id',
-        'detach_test',
-        '--detach',
-      ],
-      { env: { ...env, TEMPORAL_UI_URL: 'http://ui.example:8233' } },
-    );
-    assert.equal(detached.code, 0, detached.stderr);
-    const workflowId = 'analysis/detach_test/contrail-demo-sidebar/2026-03-15';
-    assert.equal(
-      detached.stdout,
-      `started ${workflowId}\nhttp://ui.example:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}\n`,
-    );
-    const result = (await temporal.client.workflow.getHandle(workflowId).result()) as { status: string };
-    assert.equal(result.status, 'analyzed');
-  });
+      const triggered = await runMain(['schedule', 'trigger'], env);
+      assert.equal(triggered.code, 0, triggered.stderr);
+      let daily: string | null = null;
+      for (let i = 0; i < 100 && !daily; i++) {
+        for await (const e of temporal.client.workflow.list({
+          query: `WorkflowType = 'dailyAnalysis' AND TaskQueue = '${temporal.taskQueue}'`,
+        })) {
+          daily = e.workflowId;
+        }
+        if (!daily) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(daily, 'the trigger started a dailyAnalysis run');
+      // What it analyses depends on today's date; that it started is what the schedule owes.
+      await temporal.client.workflow.getHandle(daily).terminate('the test has seen it start');
+      const deleted = await runMain(['schedule', 'delete'], env);
+      assert.equal(deleted.code, 0, deleted.stderr);
+    });
 
-  test('rerun drops the results and recomputes every date from the start', async () => {
-    const result = await runCli(
-      [
-        'rerun',
-        '--experiment_slug',
-        'contrail-demo-search-bar',
-        '--dataset_id',
-        'backfill_test',
-        '--analysis_periods',
-        'week',
-        '--json',
-      ],
-      { env },
-    );
-    assert.equal(result.code, 0, result.stderr);
-    const rerun = JSON.parse(result.stdout) as RerunResult;
-    assert.ok(
-      rerun.dropped.some((t) => t.startsWith('statistics_contrail_demo_search_bar')),
-      'old results dropped',
-    );
-    assert.ok(rerun.dates >= 28, `${rerun.dates} dates`);
-    assert.deepEqual(rerun.failed, []);
-    assert.ok(rerun.analyzed >= 4, 'the weekly windows were recomputed');
+    test('--detach prints the workflow id and the Web UI link, and the work goes on', async () => {
+      const detached = await runMain(
+        [
+          'run',
+          '--date',
+          '2026-03-01',
+          '--experiment_slug',
+          'contrail-demo-sidebar',
+          '--dataset_id',
+          'detach_test',
+          '--detach',
+        ],
+        { ...env, TEMPORAL_UI_URL: 'http://ui.example:8233' },
+      );
+      assert.equal(detached.code, 0, detached.stderr);
+      const workflowId = 'analysis/detach_test/contrail-demo-sidebar/2026-03-01';
+      assert.equal(
+        detached.stdout,
+        `started ${workflowId}\nhttp://ui.example:8233/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}\n`,
+      );
+      const result = (await temporal.client.workflow.getHandle(workflowId).result()) as AnalysisResult;
+      assert.equal(result.status, 'nothing-due');
+    });
+
+    test('rerun drops the results and recomputes every date from the start', async () => {
+      const result = await runMain(
+        [
+          'rerun',
+          '--experiment_slug',
+          'contrail-demo-search-bar',
+          '--dataset_id',
+          'backfill_test',
+          '--analysis_periods',
+          'week',
+          '--json',
+        ],
+        env,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const rerun = JSON.parse(result.stdout) as RerunResult;
+      assert.ok(
+        rerun.dropped.some((t) => t.startsWith('statistics_contrail_demo_search_bar')),
+        'old results dropped',
+      );
+      assert.ok(rerun.dates >= 28, `${rerun.dates} dates`);
+      assert.deepEqual(rerun.failed, []);
+      assert.ok(rerun.analyzed >= 4, 'the weekly windows were recomputed');
+    });
   });
 });

@@ -325,7 +325,7 @@ describe('the dashboard in Chromium over a real preview', () => {
       });
       const worker = await createContrailWorker({
         connection: temporal.nativeConnection,
-        namespace: 'default',
+        namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
         deps: testDeps(warehouse, {
           configRepos: [DEMO_CONFIG_REPO],

@@ -16,6 +16,7 @@ import { ExperimenterError } from '../../src/experiments/experimenter.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
 import { InvalidExportTargetError } from '../../src/exports/target.js';
 import { SampleWarehouseError } from '../../src/sample/generate.js';
+import { SettingsError } from '../../src/settings.js';
 import { PlanError } from '../../src/sql/plan/common.js';
 import { SqlSyntaxError } from '../../src/sql/render/bigquery-lexer.js';
 import { PlannedQueryError } from '../../src/sql/run.js';
@@ -27,7 +28,8 @@ import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
 import { PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
-import { WarehouseQueryError, WarehouseSettingError } from '../../src/warehouse/errors.js';
+import { BigQuerySettingsError } from '../../src/warehouse/bigquery-settings.js';
+import { WarehouseQueryError } from '../../src/warehouse/errors.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
 import { InvalidWorkflowInput } from '../../src/workflows/inputs.js';
@@ -124,12 +126,18 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     permanent: true,
     make: () => new InvalidLabelError('bad label'),
   },
-  WarehouseSettingError: {
-    errorType: 'WarehouseSettingError',
-    permanent: true,
-    make: () => new WarehouseSettingError('CONTRAIL_DUCKDB_MEMORY_LIMIT = "lots"'),
-  },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
+  BigQuerySettingsError: {
+    errorType: 'BigQuerySettingsError',
+    permanent: true,
+    make: () => new BigQuerySettingsError('CONTRAIL_BIGQUERY_PROJECT is not set'),
+  },
+  SettingsError: {
+    errorType: 'SettingsError',
+    permanent: true,
+    make: () =>
+      new SettingsError('CONTRAIL_LOG_LEVEL=loud: valid levels are TRACE, DEBUG, INFO, WARN, ERROR'),
+  },
   DashboardRequestError: {
     errorType: 'DashboardRequestError',
     permanent: true,
@@ -268,7 +276,7 @@ describe('the error boundary on the real dev server', () => {
     });
     worker = await Worker.create({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       workflowsPath: fileURLToPath(new URL('./error-boundary.workflows.ts', import.meta.url)),
       activities,

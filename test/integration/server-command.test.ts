@@ -1,52 +1,116 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/client/dev-server.js';
+import { freePort } from '../../src/client/ports.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
-import { devServerPids } from '../helpers/processes.js';
+import { runMain } from '../helpers/cli.js';
+import { marked, processMarker } from '../helpers/processes.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 const cli = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
 
-test('contrail server: prints a working UI URL, answers `temporal workflow list`, stops on Ctrl-C', async () => {
+/** `contrail server` as a person runs it, in its own process, with a marker on everything it starts. */
+function startServer(args: string[]) {
   const home = mkdtempSync(join(tmpdir(), 'contrail-server-'));
-  const port = await freePort();
-  const uiPort = await freePort();
-  const before = devServerPids();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'server', '--port', String(port), '--ui-port', String(uiPort)],
-    {
-      env: { ...process.env, CONTRAIL_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const marker = processMarker();
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', ...args], {
+    env: { ...process.env, ...marker.env, CONTRAIL_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  try {
+  const up = async () => {
     const deadline = Date.now() + 90_000;
-    while (!stdout.includes('Press Ctrl-C') && Date.now() < deadline)
+    while (!stdout.includes('Press Ctrl-C') && Date.now() < deadline && child.exitCode === null)
       await new Promise((r) => setTimeout(r, 100));
-    const ui = /Web UI:\s+(\S+)/.exec(stdout)?.[1];
-    const address = /gRPC address:\s+(\S+)/.exec(stdout)?.[1];
-    assert.equal(address, `127.0.0.1:${port}`, stdout);
-    assert.equal(ui, `http://127.0.0.1:${uiPort}`, stdout);
-    assert.equal((await fetch(ui)).status, 200);
-    const list = execFileSync(temporalBinary(), ['workflow', 'list', '--address', address], {
-      encoding: 'utf8',
+    assert.match(stdout, /Press Ctrl-C/, 'the server came up');
+  };
+  return { child, home, marker, exited, up, stdout: () => stdout };
+}
+
+describe('contrail server', { concurrency: true }, () => {
+  let temporal: TestTemporal;
+  before(async () => {
+    temporal = await testTemporal();
+  });
+  after(async () => {
+    await temporal.close();
+  });
+
+  test('prints a working UI URL, answers `temporal workflow list`, stops on Ctrl-C', async () => {
+    const port = await freePort();
+    const uiPort = await freePort();
+    const server = startServer(['--port', String(port), '--ui-port', String(uiPort)]);
+    try {
+      await server.up();
+      const ui = /Web UI:\s+(\S+)/.exec(server.stdout())?.[1];
+      const address = /gRPC address:\s+(\S+)/.exec(server.stdout())?.[1];
+      assert.equal(address, `127.0.0.1:${port}`, server.stdout());
+      assert.equal(ui, `http://127.0.0.1:${uiPort}`, server.stdout());
+      assert.equal((await fetch(ui)).status, 200);
+      const list = execFileSync(temporalBinary(), ['workflow', 'list', '--address', address], {
+        encoding: 'utf8',
+      });
+      assert.equal(typeof list, 'string'); // exit code 0 is the assertion: execFileSync throws otherwise
+      assert.ok(existsSync(join(server.home, 'temporal.sqlite')), 'SQLite file under the data directory');
+    } finally {
+      server.child.kill('SIGINT');
+    }
+    assert.equal(await server.exited, 0);
+    assert.match(server.stdout(), /Temporal dev server stopped\./);
+    assert.deepEqual(await marked(server.marker.pids, 10_000), []);
+  });
+
+  test('killed with SIGKILL, it takes its Temporal server with it', async () => {
+    const server = startServer(['--port', String(await freePort()), '--ui-port', String(await freePort())]);
+    await server.up();
+    assert.ok(server.marker.pids().length >= 2, 'the CLI and the Temporal server it started');
+    server.child.kill('SIGKILL');
+    await server.exited;
+    assert.deepEqual(await marked(server.marker.pids, 10_000), [], 'no orphan keeps the port');
+  });
+
+  // These two run the CLI in this process (runMain), so one at a time.
+  describe('ports in use', { concurrency: false }, () => {
+    test('a port where a Temporal server already answers: refused, naming the port and the holder; never "up"', async () => {
+      const port = Number(temporal.address.split(':')[1]);
+      const result = await runMain(['server', '--port', String(port), '--ui-port', String(await freePort())]);
+      assert.notEqual(result.code, 0);
+      assert.doesNotMatch(result.stdout, /is up/);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `--port ${port}: a Temporal server already answers on 127\\.0\\.0\\.1:${port}, held by pid \\d+`,
+        ),
+      );
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     });
-    assert.equal(typeof list, 'string'); // exit code 0 is the assertion: execFileSync throws otherwise
-    assert.ok(existsSync(join(home, 'temporal.sqlite')), 'SQLite file under the data directory');
-  } finally {
-    child.kill('SIGINT');
-  }
-  assert.equal(await exited, 0);
-  assert.match(stdout, /Temporal dev server stopped\./);
-  assert.deepEqual(devServerPids(), before);
+
+    test('a port some other program holds: refused, naming that program', async () => {
+      // The CLI asks whether a Temporal server answers there: close what it opened, or this process lives on.
+      const accepted: Socket[] = [];
+      const holder = createServer((socket) => accepted.push(socket));
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const port = (holder.address() as { port: number }).port;
+      try {
+        const result = await runMain(['server', '--port', String(port)]);
+        assert.equal(result.code, 1);
+        assert.match(
+          result.stderr,
+          new RegExp(`--port ${port}: the port is in use by pid ${process.pid} \\(`),
+        );
+      } finally {
+        holder.close();
+        for (const socket of accepted) socket.destroy();
+      }
+    });
+  });
 });

@@ -38,7 +38,7 @@ describe('worker deployment versions on the dev server', () => {
   const startWorker = async (buildId: string) => {
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
-      namespace: 'default',
+      namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       workflowBundle: bundle,
       activities: { buildOfWorker: async () => buildId },
@@ -87,7 +87,7 @@ describe('worker deployment versions on the dev server', () => {
     temporal = await testTemporal();
     ref = {
       client: temporal.client,
-      namespace: 'default',
+      namespace: temporal.namespace,
       deploymentName: `contrail-test-${randomUUID().slice(0, 8)}`,
     };
     bundle = await bundleWorkflowCode({

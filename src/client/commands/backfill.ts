@@ -1,9 +1,14 @@
 import type { CommandModule } from 'yargs';
-import type { BackfillResult } from '../../workflows/backfill.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { BackfillInput } from '../../workflows/inputs.js';
-import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
-import { describeBackfill } from './run.js';
+import {
+  type CommonArgs,
+  checkDateRange,
+  checkedInput,
+  commonOptions,
+  repeatable,
+  runWorkflowCommand,
+} from '../workflow-command.js';
 
 interface BackfillArgs extends CommonArgs {
   start_date: string;
@@ -31,13 +36,12 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
       })
       .option('experiment_slug', {
         alias: 'experiment-slug',
-        type: 'string',
-        array: true,
+        ...repeatable('Experiment to backfill, repeatable'),
         demandOption: true,
-        describe: 'Experiments to backfill',
       })
       .option('concurrency', { type: 'number', default: 3, describe: 'Experiment-days analysed at once' }),
   handler: async (args) => {
+    checkDateRange(args.start_date, args.end_date);
     const input = checkedInput(
       BackfillInput,
       {
@@ -53,11 +57,10 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
     );
     await runWorkflowCommand({
       workflowType: 'backfill',
-      workflowId: workflowIds.backfill(input.slugs, input.startDate, input.endDate),
+      workflowId: workflowIds.backfill(input.slugs, input.startDate, input.endDate, input.dataset),
       input,
       summary: `backfill of ${input.slugs.join(', ')} from ${input.startDate} to ${input.endDate}`,
       args,
-      describe: (r) => describeBackfill(r as BackfillResult),
     });
   },
 };

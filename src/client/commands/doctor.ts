@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 
-export const doctorCommand: CommandModule<object, object> = {
+export const doctorCommand: CommandModule<object, { verbose?: boolean }> = {
   command: 'doctor',
   describe: 'Check the whole chain: Temporal, a worker, an activity and the warehouse',
-  handler: async () => {
+  handler: async (args) => {
     const { withTemporal } = await import('../embedded.js');
     const { defaultActivityDeps } = await import('../runtime.js');
     const report = await withTemporal(
@@ -17,7 +17,11 @@ export const doctorCommand: CommandModule<object, object> = {
         });
         return { ...result, address, embedded, roundTripMs: Date.now() - started };
       },
-      { deps: defaultActivityDeps, log: (line) => process.stderr.write(`${line}\n`) },
+      {
+        deps: defaultActivityDeps,
+        log: (line) => process.stderr.write(`${line}\n`),
+        verbose: args.verbose ?? false,
+      },
     );
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   },

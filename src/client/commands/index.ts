@@ -10,6 +10,7 @@ import { sampleCommand } from './sample.js';
 import { scheduleCommand } from './schedule.js';
 import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { workerCommand } from './worker.js';
 
@@ -27,6 +28,7 @@ export const commands: CommandModule<any, any>[] = [
   scheduleCommand,
   serverCommand,
   statsCommand,
+  statusCommand,
   validateCommand,
   workerCommand,
 ];

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { IsoDate } from '../../experiments/experiment.js';
 import { CliError } from '../errors.js';
+import { repeatable } from '../workflow-command.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -9,7 +10,8 @@ interface PlanArgs {
   config_repos?: string[];
   config_file?: string;
   experiments_file?: string;
-  dataset: string;
+  dataset_id: string;
+  dialect: 'duckdb' | 'bigquery';
 }
 
 export const planCommand: CommandModule<object, PlanArgs> = {
@@ -31,9 +33,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       })
       .option('config_repos', {
         alias: 'config-repos',
-        type: 'string',
-        array: true,
-        describe: 'Config repos (metric-hub layout), later ones override earlier ones',
+        ...repeatable('Config repo (metric-hub layout), repeatable; later ones override earlier ones'),
       })
       .option('config_file', {
         alias: 'config-file',
@@ -45,10 +45,17 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         type: 'string',
         describe: 'Experimenter v8 JSON list (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
       })
-      .option('dataset', {
+      .option('dataset_id', {
+        // `--dataset` was this command's own name before it took the other commands' one.
+        alias: ['dataset-id', 'dataset'],
         type: 'string',
         default: 'contrail',
         describe: 'Dataset the result tables are written to',
+      })
+      .option('dialect', {
+        choices: ['duckdb', 'bigquery'] as const,
+        default: 'duckdb' as const,
+        describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),
   handler: async (args) => {
     const date = IsoDate.safeParse(args.date);
@@ -63,7 +70,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
       configRepos: args.config_repos?.length ? args.config_repos : defaultConfigRepos(),
       configFile: args.config_file ?? null,
-      dataset: args.dataset,
+      dataset: args.dataset_id,
+      dialect: args.dialect,
       outputDir: args.sql_output_dir ?? null,
     });
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,9 +2,9 @@ import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
-import { formatHeadline, formatPin, formatStatisticsTable } from '../format.js';
 import {
   type CommonArgs,
+  checkDateRange,
   checkedInput,
   commonOptions,
   readConfigFile,
@@ -18,28 +18,6 @@ interface PreviewArgs extends CommonArgs {
   sample_size: number;
   generate_population: boolean;
   sql_output_dir?: string;
-}
-
-function describePreview(p: PreviewResult): string {
-  const lines = [
-    `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
-    `  ${formatPin(p.pin)}`,
-  ];
-  for (const day of p.days) {
-    if (day.status === 'nothing-due') {
-      lines.push(`  ${day.date}: nothing due (${day.reason ?? 'no window completes'})`);
-      continue;
-    }
-    for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
-  }
-  // The headline of the latest window of each period.
-  const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
-  for (const day of p.days) for (const s of day.statistics) latest.set(s.period, s);
-  for (const s of latest.values()) {
-    lines.push(`  ${s.table}:`, ...formatHeadline(s));
-  }
-  if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
-  return lines.join('\n');
 }
 
 export const previewCommand: CommandModule<object, PreviewArgs> = {
@@ -81,6 +59,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         describe: 'Analyse a random population instead of real enrollments (experiments not launched yet)',
       }),
   handler: async (args) => {
+    checkDateRange(args.start_date, args.end_date);
     const configOverride = await readConfigFile(args.config_file);
     const input = checkedInput(
       PreviewInput,
@@ -99,11 +78,10 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     );
     const result = (await runWorkflowCommand({
       workflowType: 'preview',
-      workflowId: workflowIds.preview(input.slug),
+      workflowId: workflowIds.preview(input.slug, input.dataset),
       input,
       summary: `preview of ${input.slug}`,
       args,
-      describe: (r) => describePreview(r as PreviewResult),
     })) as PreviewResult | undefined;
     if (result && args.sql_output_dir) {
       const { defaultConfigRepos } = await import('../../config/collection.js');

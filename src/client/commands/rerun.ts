@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { RerunInput } from '../../workflows/inputs.js';
-import type { RerunResult } from '../../workflows/rerun.js';
 import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
 
 interface RerunArgs extends CommonArgs {
@@ -38,17 +37,10 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
     );
     await runWorkflowCommand({
       workflowType: 'rerun',
-      workflowId: workflowIds.rerun(input.slug),
+      workflowId: workflowIds.rerun(input.slug, input.dataset),
       input,
       summary: `rerun of ${input.slug}`,
       args,
-      describe: (r) => {
-        const x = r as RerunResult;
-        return [
-          `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
-          ...x.failed.map((f) => `  FAIL  ${f.date}: ${f.errorType}: ${f.message}`),
-        ].join('\n');
-      },
     });
   },
 };

@@ -1,33 +1,18 @@
 import type { CommandModule } from 'yargs';
-import type { AnalysisResult } from '../../workflows/analyze.js';
-import type { BackfillResult } from '../../workflows/backfill.js';
-import type { DailyAnalysisResult } from '../../workflows/daily.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } from '../../workflows/inputs.js';
-import { formatHeadline, formatPin, formatStatisticsTable } from '../format.js';
 import {
   type CommonArgs,
   checkedInput,
   commonOptions,
   readConfigFile,
+  repeatable,
   runWorkflowCommand,
 } from '../workflow-command.js';
 
 interface RunArgs extends CommonArgs {
   date: string;
   experiment_slug?: string[];
-}
-
-export function describeAnalysis(r: AnalysisResult): string {
-  if (r.status === 'nothing-due')
-    return `${r.slug} ${r.date}: nothing due (${r.reason ?? 'no window completes'})`;
-  const lines = [`${r.slug} ${r.date}: analysed with ${formatPin(r.pin)}`];
-  if (r.enrollments)
-    lines.push(
-      `  ${r.enrollments.table}: ${r.enrollments.rows} clients${r.enrollments.created ? '' : ' (kept)'}`,
-    );
-  for (const s of r.statistics) lines.push(`  ${formatStatisticsTable(s)}`, ...formatHeadline(s));
-  return lines.join('\n');
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -38,9 +23,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date (YYYY-MM-DD)' })
       .option('experiment_slug', {
         alias: 'experiment-slug',
-        type: 'string',
-        array: true,
-        describe: 'Experiments to analyse (default: every eligible experiment, as the daily run)',
+        ...repeatable(
+          'Experiment to analyse, repeatable (default: every eligible experiment, as the daily run)',
+        ),
       })
       .option('config_file', {
         alias: 'config-file',
@@ -54,20 +39,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       const input = checkedInput(DailyAnalysisInput, { date: args.date, dataset }, 'dailyAnalysis');
       await runWorkflowCommand({
         workflowType: 'dailyAnalysis',
-        workflowId: workflowIds.daily(args.date),
+        workflowId: workflowIds.daily(args.date, dataset),
         input,
         summary: `daily analysis for ${args.date}`,
         args,
-        describe: (r) => {
-          const d = r as DailyAnalysisResult;
-          return [
-            `daily analysis ${d.date}: ${d.analyzed.length} analysed, ${d.failed.length} failed`,
-            ...d.analyzed.map(
-              (a) => `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables)`,
-            ),
-            ...d.failed.map((f) => `  FAIL  ${f.slug}: ${f.errorType}: ${f.message}`),
-          ].join('\n');
-        },
       });
       return;
     }
@@ -91,7 +66,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
         input,
         summary: `analysis of ${input.slug} on ${input.date}`,
         args,
-        describe: (r) => describeAnalysis(r as AnalysisResult),
       });
       return;
     }
@@ -110,18 +84,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     );
     await runWorkflowCommand({
       workflowType: 'backfill',
-      workflowId: workflowIds.backfill(slugs, args.date, args.date),
+      workflowId: workflowIds.backfill(slugs, args.date, args.date, dataset),
       input,
       summary: `analysis of ${slugs.length} experiments on ${args.date}`,
       args,
-      describe: (r) => describeBackfill(r as BackfillResult),
     });
   },
 };
-
-export function describeBackfill(b: BackfillResult): string {
-  return [
-    `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
-    ...b.failed.map((f) => `  FAIL  ${f.slug} ${f.date}: ${f.errorType}: ${f.message}`),
-  ].join('\n');
-}

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, generateSample } from '../../sample/generate.js';
 import { CliError } from '../errors.js';
+import { repeatable } from '../workflow-command.js';
 
 interface SampleArgs {
   clients: number;
@@ -29,12 +30,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         default: DEFAULTS.startDate,
         describe: 'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
       })
-      .option('effect', {
-        type: 'string',
-        array: true,
-        describe:
+      .option(
+        'effect',
+        repeatable(
           'True effect to plant, <experiment>:<branch>:<metric>=<relative change> (e.g. contrail-demo-sidebar:treatment-a:active_hours=0.2); repeatable',
-      }),
+        ),
+      ),
   handler: async (args) => {
     const { defaultSampleExperiments } = await import('../../sample/population.js');
     const { withEffects } = await import('../../sample/effects.js');

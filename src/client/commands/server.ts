@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { dataDir } from '../../paths.js';
+import { CliError } from '../errors.js';
 
 interface ServerArgs {
   port: number;
@@ -43,7 +44,9 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         '',
       ].join('\n'),
     );
+    let stopping = false;
     const stop = () => {
+      stopping = true;
       process.stdout.write('stopping the Temporal dev server…\n');
       void server.stop();
     };
@@ -52,6 +55,9 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     const code = await server.exited;
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    // A server that ends on its own (not by Ctrl-C) failed: say so and pass its exit code on.
+    if (!stopping)
+      throw new CliError(`the Temporal dev server stopped by itself (exit ${code ?? 'unknown'})`, code || 1);
     process.stdout.write(`Temporal dev server stopped${code ? ` (exit ${code})` : ''}.\n`);
   },
 };

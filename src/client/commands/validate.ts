@@ -9,6 +9,10 @@ interface ValidateArgs {
   experiments_file?: string;
   lenient: boolean;
   check_sql: boolean;
+  dry_run: boolean;
+  moderate_tb: number;
+  high_tb: number;
+  project_id?: string;
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
@@ -47,6 +51,28 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Report unknown keys as warnings, not errors',
+      })
+      .option('dry_run', {
+        alias: 'dry-run',
+        type: 'boolean',
+        default: false,
+        describe:
+          'Dry-run the enrollment and metric queries on the warehouse (CONTRAIL_WAREHOUSE): bytes and cost; exit 2 above --moderate_tb, 3 above --high_tb',
+      })
+      .option('moderate_tb', {
+        type: 'number',
+        default: 10,
+        describe: 'TB one query may scan before exit code 2',
+      })
+      .option('high_tb', {
+        type: 'number',
+        default: 20,
+        describe: 'TB one query may scan before exit code 3',
+      })
+      .option('project_id', {
+        alias: 'project-id',
+        type: 'string',
+        describe: 'BigQuery project for dry runs',
       }),
   handler: async (args) => {
     const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
@@ -78,6 +104,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { mozdataFile } = await import('../../warehouse/duckdb.js');
     let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
     let invalid = 0;
+    const valid: { file: string; spec: import('../../config/spec.js').AnalysisSpec }[] = [];
     try {
       for (const file of args.files) {
         const slug = basename(file).replace(/\.toml$/, '');
@@ -95,6 +122,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
               `SQL reading ${sql.unchecked.join(', ')} not checked: the embedded warehouse has no such table`,
             );
         }
+        if (result.errors.length === 0 && result.resolved) valid.push({ file, spec: result.resolved.spec });
         const platform = result.platform ? ` (${result.platform})` : '';
         if (result.errors.length === 0) process.stdout.write(`ok       ${file}${platform}\n`);
         else {
@@ -112,5 +140,13 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       throw new CliError(
         `${invalid} of ${args.files.length} config file${args.files.length === 1 ? ' is' : 's are'} invalid`,
       );
+    if (args.dry_run) {
+      const { dryRunConfigs } = await import('../validate-dry-run.js');
+      await dryRunConfigs(valid, {
+        thresholdsTb: { moderate: args.moderate_tb, high: args.high_tb },
+        ...(args.project_id ? { projectId: args.project_id } : {}),
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
+    }
   },
 };

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { defaultActivityDeps } from '../../../src/client/runtime.js';
+import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../../../src/workflows/search-attributes.js';
 
 // No Docker engine runs here: the deployment files are checked by reading them.
@@ -87,4 +89,55 @@ test('the Dockerfile builds the workflow bundle and starts the CLI the compose f
   assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/client\/cli\.js"\]/);
   const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
   assert.match(pkg.scripts.build ?? '', /bundle-workflows/);
+});
+
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` against a host environment. */
+function interpolate(value: string, host: Record<string, string>): string {
+  return value.replace(
+    /\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g,
+    (_m, name: string, op?: string, arg?: string) => {
+      const set = host[name];
+      if (set) return set;
+      if (op === '?') throw new Error(`compose would stop: ${arg}`);
+      return op === '-' ? (arg ?? '') : '';
+    },
+  );
+}
+
+test('the worker runs against BigQuery with only the settings compose passes it', async () => {
+  const worker = services['contrail-worker']!;
+  const host = {
+    CONTRAIL_BIGQUERY_PROJECT: 'moz-fx-data-experiments',
+    CONTRAIL_BIGQUERY_DATASET: 'mozanalysis',
+    GOOGLE_APPLICATION_CREDENTIALS_FILE: '/home/me/key.json',
+  };
+  const env = Object.fromEntries(
+    Object.entries(worker.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), host)]),
+  );
+  for (const key of [
+    'CONTRAIL_BIGQUERY_PROJECT',
+    'CONTRAIL_BIGQUERY_DATASET',
+    'CONTRAIL_BIGQUERY_LOCATION',
+    'CONTRAIL_BIGQUERY_SOURCE_PROJECT',
+    'CONTRAIL_BIGQUERY_MAX_BYTES_BILLED',
+  ]) {
+    assert.ok(key in env, `compose passes ${key}`);
+  }
+  assert.ok(!('CONTRAIL_BIGQUERY_ENDPOINT' in env), 'production talks to BigQuery itself, not an emulator');
+  assert.deepEqual(bigQuerySettings(env), {
+    project: 'moz-fx-data-experiments',
+    dataset: 'mozanalysis',
+    sourceProject: 'moz-fx-data-shared-prod',
+    location: 'US',
+    apiEndpoint: null,
+    maximumBytesBilled: null,
+  });
+  // The worker's own start-up: the BigQuery adapter, with its BigQuery SQL renderer.
+  const warehouse = await defaultActivityDeps({}, env).warehouse();
+  assert.equal(warehouse.dialect, 'bigquery');
+  await warehouse.close();
+  assert.throws(
+    () => interpolate(String(worker.environment?.CONTRAIL_BIGQUERY_PROJECT), {}),
+    /set CONTRAIL_BIGQUERY_PROJECT/,
+  );
 });

@@ -37,26 +37,53 @@ const degenerate = {
   }),
 };
 
+/** Statistics that give every point an interval, so a missing bound needs a reason. */
+const WITH_INTERVALS = new Set([
+  'bootstrap_mean',
+  'binomial',
+  'deciles',
+  'linear_model_mean',
+  'per_client_dau_impact',
+  'population_ratio',
+]);
+
 describe('computeStatistic', () => {
   for (const [label, input] of Object.entries(degenerate)) {
     for (const name of STATISTIC_NAMES) {
-      it(`${name}: ${label} gives finite-or-null rows and no crash`, () => {
+      it(`${name}: ${label} gives finite-or-null rows, and a warning for every null`, () => {
         const { rows, warnings } = computeStatistic(
           { name, params: paramsFor(name), preTreatments: [] },
           input,
           CTX,
         );
         for (const r of rows) StatisticResultRow.parse(r);
-        if (
-          label !== 'non-finite values' &&
-          !['count', 'sum', 'kernel_density_estimate', 'empirical_cdf', 'binomial'].includes(name)
-        ) {
-          assert.ok(
-            rows.some((r) => (r.comparison === null ? r.lower === null : r.point === null)) ||
-              rows.every((r) => r.lower === null),
-            'some null bounds',
-          );
-          assert.ok(warnings.length > 0, 'a warning says why');
+        assert.ok(rows.length > 0 || warnings.length > 0, 'no rows at all, and no warning saying why');
+        const unexplained = rows.filter(
+          (r) => r.point === null || (WITH_INTERVALS.has(name) && (r.lower === null || r.upper === null)),
+        );
+        if (unexplained.length > 0) {
+          assert.ok(warnings.length > 0, `${unexplained.length} null results and no warning saying why`);
+        }
+        if (label === 'one branch empty') {
+          // The branch with data keeps its own results; the empty one's are null and named.
+          const own = (branch: string) => rows.filter((r) => r.branch === branch && r.comparison === null);
+          if (name !== 'per_client_dau_impact') {
+            assert.ok(own('control').length > 0, 'control has rows');
+            assert.ok(
+              own('control').every((r) => r.point !== null),
+              'control keeps its points',
+            );
+          }
+          if (!['count', 'sum'].includes(name)) {
+            assert.ok(
+              own('treatment').every((r) => r.point === null),
+              'the empty branch has no points',
+            );
+            assert.ok(
+              warnings.some((w) => w.includes("'treatment'")),
+              'a warning names the empty branch',
+            );
+          }
         }
       });
     }

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { SettingsError } from '../../../src/settings.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { duckDbResourceConfig, memoryLimitSetting } from '../../../src/warehouse/duckdb-settings.js';
-import { WarehouseSettingError } from '../../../src/warehouse/errors.js';
 
 const GiB = 2 ** 30;
 
@@ -22,7 +22,7 @@ describe('DuckDB resource settings', () => {
       assert.throws(
         () => memoryLimitSetting(bad, 'CONTRAIL_DUCKDB_MEMORY_LIMIT'),
         (error) =>
-          error instanceof WarehouseSettingError &&
+          error instanceof SettingsError &&
           error.permanent &&
           error.message.includes('CONTRAIL_DUCKDB_MEMORY_LIMIT') &&
           error.message.includes('25%'),

@@ -1,0 +1,93 @@
+import type { CommandModule } from 'yargs';
+import { runtimeSettings } from '../../settings.js';
+import type { Progress } from '../../workflows/common.js';
+import { connectClient } from '../connect.js';
+import { CliError } from '../errors.js';
+import { failureMessage, followWorkflow, workflowUrl } from '../follow.js';
+import { isAnalysisWorkflow } from '../outcomes.js';
+import { printOutcome } from '../workflow-command.js';
+
+interface StatusArgs {
+  workflow_id: string;
+  follow: boolean;
+  json: boolean;
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status <workflow_id>',
+  describe:
+    'Show a workflow (e.g. one started with --detach): follow it while it runs, then print its result; exit 1 if it or any of its work failed',
+  builder: (y) =>
+    y
+      .positional('workflow_id', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Workflow id, as the commands print it (e.g. analysis/<slug>/<date>)',
+      })
+      .option('follow', {
+        type: 'boolean',
+        default: true,
+        describe: 'Wait for a running workflow to finish (--no-follow: print its progress and return)',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
+  handler: async (args) => {
+    const settings = runtimeSettings();
+    if (!settings.temporalAddress) {
+      throw new CliError(
+        'status reads workflows on a running Temporal: set TEMPORAL_ADDRESS (an embedded command keeps no server once it ends)',
+      );
+    }
+    const client = await connectClient(settings.temporalAddress, settings.namespace);
+    const { WorkflowFailedError, WorkflowNotFoundError } = await import('@temporalio/client');
+    try {
+      const handle = client.workflow.getHandle(args.workflow_id);
+      let description: Awaited<ReturnType<typeof handle.describe>>;
+      try {
+        description = await handle.describe();
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError)
+          throw new CliError(
+            `no workflow ${args.workflow_id} on ${settings.temporalAddress} (namespace ${settings.namespace})`,
+          );
+        throw error;
+      }
+      const state = description.status.name.toLowerCase().replaceAll('_', ' ');
+      const link = settings.temporalUiUrl
+        ? ` (${workflowUrl(settings.temporalUiUrl, settings.namespace, args.workflow_id)})`
+        : '';
+      process.stderr.write(
+        `${args.workflow_id}: ${description.type}, ${state}, started ${description.startTime.toISOString()}${link}\n`,
+      );
+      let result: unknown;
+      if (description.status.name === 'RUNNING') {
+        if (!args.follow) {
+          const p = await client
+            .withDeadline(Date.now() + 3_000, () => handle.query<Progress>('progress'))
+            .catch(() => null);
+          process.stdout.write(
+            p
+              ? `running: ${p.stage} (${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''})\n`
+              : 'running: no progress answer (no worker is serving its task queue?)\n',
+          );
+          return;
+        }
+        result = await followWorkflow(client, args.workflow_id, {
+          progressBar: process.stderr.isTTY === true,
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+      } else {
+        try {
+          result = await handle.result();
+        } catch (error) {
+          if (error instanceof WorkflowFailedError)
+            throw new CliError(`${args.workflow_id} ${state}: ${failureMessage(error)}`);
+          throw error;
+        }
+      }
+      if (isAnalysisWorkflow(description.type)) printOutcome(description.type, result, args.json);
+      else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } finally {
+      await client.connection.close();
+    }
+  },
+};

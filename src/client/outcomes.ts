@@ -1,0 +1,157 @@
+import type { z } from 'zod';
+import type { AnalysisResult } from '../workflows/analyze.js';
+import type { BackfillResult } from '../workflows/backfill.js';
+import type { DailyAnalysisResult } from '../workflows/daily.js';
+import {
+  AnalyzeExperimentInput,
+  BackfillInput,
+  DailyAnalysisInput,
+  PreviewInput,
+  RerunInput,
+} from '../workflows/inputs.js';
+import type { PreviewResult } from '../workflows/preview.js';
+import type { RerunResult } from '../workflows/rerun.js';
+import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
+
+/**
+ * What the CLI says about a finished workflow, in one place for the commands that start them
+ * and for `contrail status`: the report for people, and how many units of work (experiments,
+ * experiment-days, dates) failed. Any failure makes the command exit 1.
+ */
+export interface Outcome {
+  /** First line: the summary; then one line per table or failure. */
+  report: string;
+  failed: number;
+}
+
+export type AnalysisWorkflow = keyof typeof workflowKinds;
+
+interface WorkflowKind {
+  /** The workflow's input schema: inputs are compared after its defaults are filled in. */
+  input: z.ZodType;
+  outcome: (result: never) => Outcome;
+}
+
+export function describeAnalysis(r: AnalysisResult): Outcome {
+  if (r.status === 'nothing-due')
+    return { report: `${r.slug} ${r.date}: nothing due (${r.reason ?? 'no window completes'})`, failed: 0 };
+  const lines = [`${r.slug} ${r.date}: analysed with ${formatPin(r.pin)}`];
+  if (r.enrollments)
+    lines.push(
+      `  ${r.enrollments.table}: ${r.enrollments.rows} clients${r.enrollments.created ? '' : ' (kept)'}`,
+    );
+  for (const s of r.statistics) lines.push(`  ${formatStatisticsTable(s)}`, ...formatHeadline(s));
+  return { report: lines.join('\n'), failed: 0 };
+}
+
+export function describeDaily(d: DailyAnalysisResult): Outcome {
+  return {
+    report: [
+      `daily analysis ${d.date}: ${d.analyzed.length} analysed, ${d.failed.length} failed`,
+      ...d.analyzed.map((a) => `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables)`),
+      ...d.failed.map((f) => `  FAIL  ${f.slug}: ${f.errorType}: ${f.message}`),
+    ].join('\n'),
+    failed: d.failed.length,
+  };
+}
+
+export function describeBackfill(b: BackfillResult): Outcome {
+  return {
+    report: [
+      `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
+      ...b.failed.map((f) => `  FAIL  ${f.slug} ${f.date}: ${f.errorType}: ${f.message}`),
+    ].join('\n'),
+    failed: b.failed.length,
+  };
+}
+
+export function describeRerun(x: RerunResult): Outcome {
+  return {
+    report: [
+      `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
+      ...x.failed.map((f) => `  FAIL  ${f.date}: ${f.errorType}: ${f.message}`),
+    ].join('\n'),
+    failed: x.failed.length,
+  };
+}
+
+export function describePreview(p: PreviewResult): Outcome {
+  const lines = [
+    `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
+    `  ${formatPin(p.pin)}`,
+  ];
+  for (const day of p.days) {
+    if (day.status === 'nothing-due') {
+      lines.push(`  ${day.date}: nothing due (${day.reason ?? 'no window completes'})`);
+      continue;
+    }
+    for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
+  }
+  // The headline of the latest window of each period.
+  const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
+  for (const day of p.days) for (const s of day.statistics) latest.set(s.period, s);
+  for (const s of latest.values()) {
+    lines.push(`  ${s.table}:`, ...formatHeadline(s));
+  }
+  if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
+  return { report: lines.join('\n'), failed: 0 };
+}
+
+const workflowKinds = {
+  analyzeExperiment: { input: AnalyzeExperimentInput, outcome: describeAnalysis },
+  dailyAnalysis: { input: DailyAnalysisInput, outcome: describeDaily },
+  backfill: { input: BackfillInput, outcome: describeBackfill },
+  rerun: { input: RerunInput, outcome: describeRerun },
+  preview: { input: PreviewInput, outcome: describePreview },
+} satisfies Record<string, WorkflowKind>;
+
+export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {
+  return Object.hasOwn(workflowKinds, type);
+}
+
+/** The report on a result of workflow type `type`. */
+export function outcomeOf(type: AnalysisWorkflow, result: unknown): Outcome {
+  return (workflowKinds[type].outcome as (r: unknown) => Outcome)(result);
+}
+
+/** Fields that change how fast the work runs, not what it writes. */
+const SPEED_ONLY = new Set(['concurrency', 'continueAsNewAfter']);
+
+/**
+ * The fields in which two inputs of one workflow type would produce different results, as
+ * `field: theirs vs ours`. Both are read through the workflow's schema first, so an input
+ * that spells out a default equals one that leaves it out.
+ */
+export function inputDifferences(type: AnalysisWorkflow, theirs: unknown, ours: unknown): string[] {
+  const schema = workflowKinds[type].input;
+  const parse = (v: unknown): Record<string, unknown> | null => {
+    const parsed = schema.safeParse(v ?? {});
+    if (!parsed.success) return null;
+    const data = { ...(parsed.data as Record<string, unknown>) };
+    // A backfill's experiments are a set: its id lists them sorted.
+    if (Array.isArray(data.slugs)) data.slugs = [...(data.slugs as string[])].sort();
+    return data;
+  };
+  const a = parse(theirs);
+  const b = parse(ours);
+  if (a === null || b === null) return ['input: not comparable'];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !SPEED_ONLY.has(k)).sort();
+  const show = (v: unknown) => {
+    const text = JSON.stringify(v) ?? 'undefined';
+    return text.length > 40 ? `${text.slice(0, 37)}…` : text;
+  };
+  return keys
+    .filter((k) => canonical(a[k]) !== canonical(b[k]))
+    .map((k) => `${k}: ${show(a[k])} there, ${show(b[k])} here`);
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)),
+        )
+      : v,
+  );
+}

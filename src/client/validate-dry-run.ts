@@ -1,0 +1,68 @@
+import type { AnalysisSpec } from '../config/spec.js';
+import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
+import { describeCost } from '../warehouse/cost.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { CliError } from './errors.js';
+
+/**
+ * `contrail validate --dry_run`: each valid experiment config's enrollment and metric queries
+ * dry-run on the configured warehouse (CONTRAIL_WAREHOUSE; BigQuery reports bytes and cost),
+ * one line per query. Exit codes as jetstream's validate: 1 when a query is invalid, else 3
+ * when one scans more than the high threshold, 2 more than the moderate one.
+ */
+export interface DryRunOptions {
+  thresholdsTb: { moderate: number; high: number };
+  projectId?: string;
+  write: (line: string) => void;
+}
+
+async function configuredWarehouse(projectId: string | undefined): Promise<Warehouse> {
+  if ((process.env.CONTRAIL_WAREHOUSE ?? 'duckdb') === 'bigquery') {
+    const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
+    const { BigQueryWarehouse } = await import('../warehouse/bigquery.js');
+    try {
+      return new BigQueryWarehouse(bigQuerySettings(process.env, projectId ? { projectId } : {}));
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  }
+  return (await import('../warehouse/duckdb.js')).embeddedWarehouse();
+}
+
+export async function dryRunConfigs(
+  configs: { file: string; spec: AnalysisSpec }[],
+  options: DryRunOptions,
+): Promise<void> {
+  const { moderate, high } = options.thresholdsTb;
+  if (!(moderate > 0 && high >= moderate)) {
+    throw new CliError(`--moderate_tb (${moderate}) must be positive and at most --high_tb (${high})`, 2);
+  }
+  const warehouse = await configuredWarehouse(options.projectId);
+  const dialect = warehouse.sqlDialect;
+  let invalid = 0;
+  let worst: CostLevel = 'ok';
+  try {
+    for (const { file, spec } of configs) {
+      options.write(`dry run  ${file}`);
+      for (const entry of await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect })) {
+        if (entry.error !== null) {
+          invalid++;
+          options.write(`  error: ${entry.table}: ${entry.error}`);
+          continue;
+        }
+        const level = costLevel(entry.bytesProcessed, options.thresholdsTb);
+        if (level === 'high' || (level === 'moderate' && worst === 'ok')) worst = level;
+        const cost =
+          entry.bytesProcessed === null
+            ? 'valid (no byte estimate on this warehouse)'
+            : describeCost(entry.bytesProcessed);
+        options.write(`  ${level === 'ok' ? 'ok' : level}: ${entry.table}: ${cost}`);
+      }
+    }
+  } finally {
+    await warehouse.close();
+  }
+  if (invalid > 0) throw new CliError(`${invalid} quer${invalid === 1 ? 'y is' : 'ies are'} invalid`, 1);
+  if (worst === 'high') throw new CliError(`a query scans more than ${high} TB (--high_tb)`, 3);
+  if (worst === 'moderate') throw new CliError(`a query scans more than ${moderate} TB (--moderate_tb)`, 2);
+}

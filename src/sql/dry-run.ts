@@ -1,0 +1,111 @@
+import type { AnalysisSpec } from '../config/spec.js';
+import { addDays } from '../dates.js';
+import type { IsoDate } from '../experiments/experiment.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import type { SqlDialect } from './dialect.js';
+import { planAnalysis } from './plan/analysis.js';
+import { where } from './plan/common.js';
+import type { ColumnProvenance, PlannedQueryKind } from './plan/types.js';
+import { lastEnrollmentDate, windowsDueOn } from './windows.js';
+
+/**
+ * What an experiment's analysis would scan, before anything runs (`contrail validate
+ * --dry_run`, as jetstream's validate does): the enrollments query and every metrics scan (the
+ * only queries that read source tables, so what the analysis costs) are dry-run by the
+ * warehouse — BigQuery validates them and reports the bytes they would scan, for free.
+ */
+export interface DryRunEntry {
+  table: string;
+  kind: PlannedQueryKind;
+  /** Null when the warehouse cannot tell (DuckDB) or the query failed. */
+  bytesProcessed: number | null;
+  /** The warehouse's message when the query is invalid, with the config lines it came from. */
+  error: string | null;
+}
+
+/** jetstream's validate thresholds, in TB (10^12 bytes) scanned by one query. */
+export const DEFAULT_COST_THRESHOLDS_TB = { moderate: 10, high: 20 } as const;
+
+export type CostLevel = 'ok' | 'moderate' | 'high';
+
+export function costLevel(bytes: number | null, thresholdsTb: { moderate: number; high: number }): CostLevel {
+  if (bytes === null) return 'ok';
+  if (bytes > thresholdsTb.high * 1e12) return 'high';
+  return bytes > thresholdsTb.moderate * 1e12 ? 'moderate' : 'ok';
+}
+
+function describeColumns(columns: ColumnProvenance[] | undefined): string {
+  return (columns ?? []).map((c) => `${c.name} (${where(c.provenance)})`).join(', ');
+}
+
+/** The first date each configured period is due on (its first window: the one every later window resembles). */
+function datesCoveringEveryPeriod(spec: AnalysisSpec): IsoDate[] {
+  const last = lastEnrollmentDate(spec);
+  if (last === null) return [];
+  const candidates = Array.from({ length: 64 }, (_, i) => addDays(last, i));
+  if (spec.experiment.endDate !== null) candidates.push(addDays(spec.experiment.endDate, 1));
+  const seen = new Set<string>();
+  const dates: IsoDate[] = [];
+  for (const date of candidates) {
+    const fresh = windowsDueOn(spec, date).filter((w) => !seen.has(w.period));
+    if (fresh.length === 0) continue;
+    for (const w of fresh) seen.add(w.period);
+    dates.push(date);
+  }
+  return dates;
+}
+
+export async function dryRunAnalysis(
+  warehouse: Warehouse,
+  spec: AnalysisSpec,
+  options: { dataset: string; dialect: SqlDialect },
+): Promise<DryRunEntry[]> {
+  const entries: DryRunEntry[] = [];
+  const seen = new Set<string>();
+  let enrollmentsSql: string | null = null;
+  let enrollmentsTable: string | null = null;
+  const dryRun = async (
+    table: string,
+    kind: PlannedQueryKind,
+    sql: string,
+    columns: ColumnProvenance[] | undefined,
+  ) => {
+    try {
+      const { bytesProcessed } = await warehouse.dryRun(sql);
+      entries.push({ table, kind, bytesProcessed, error: null });
+    } catch (error) {
+      const message = (error as { warehouseMessage?: string }).warehouseMessage ?? (error as Error).message;
+      const what = describeColumns(columns);
+      entries.push({
+        table,
+        kind,
+        bytesProcessed: null,
+        error: what ? `${message}; config: ${what}` : message,
+      });
+    }
+  };
+  for (const date of datesCoveringEveryPeriod(spec)) {
+    const plan = planAnalysis(spec, date, { dataset: options.dataset, dialect: options.dialect });
+    if (plan.enrollments && enrollmentsSql === null) {
+      enrollmentsSql = plan.enrollments.sql;
+      enrollmentsTable = options.dialect.table(plan.enrollments.destination);
+      await dryRun(
+        plan.enrollments.destination.table,
+        'enrollments',
+        enrollmentsSql,
+        plan.enrollments.metrics,
+      );
+    }
+    for (const scan of plan.windows.flatMap((w) => w.metricsScans)) {
+      if (seen.has(scan.destination.table)) continue;
+      seen.add(scan.destination.table);
+      // The enrollments table does not exist yet: its query stands in for it.
+      const sql =
+        enrollmentsSql !== null && enrollmentsTable !== null
+          ? scan.sql.replaceAll(enrollmentsTable, `(\n${enrollmentsSql}\n)`)
+          : scan.sql;
+      await dryRun(scan.destination.table, scan.kind, sql, scan.metrics);
+    }
+  }
+  return entries;
+}

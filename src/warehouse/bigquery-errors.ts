@@ -1,0 +1,80 @@
+import { WarehouseQueryError } from './errors.js';
+import type { TableRef } from './warehouse.js';
+
+/**
+ * BigQuery's errors, as the REST API and finished jobs report them, sorted into what a retry
+ * can fix and what it cannot. Reasons are BigQuery's documented error `reason` strings.
+ */
+const TRANSIENT_REASONS = new Set([
+  'backendError',
+  'internalError',
+  'rateLimitExceeded',
+  'jobRateLimitExceeded',
+  'jobBackendError',
+  'jobInternalError',
+  // Concurrency and per-project quotas clear with time; Temporal's backoff waits for that.
+  'quotaExceeded',
+  // A job cancelled because its worker went away (or by an operator) may be run again.
+  'stopped',
+]);
+
+/** Network failures below HTTP: the request may not have arrived, so it is safe to try again. */
+const TRANSIENT_NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket hang up|network/i;
+
+export interface BigQueryErrorInfo {
+  /** HTTP status, when the error came from an API response. */
+  code?: number;
+  reason?: string;
+  message: string;
+}
+
+/** Code, reason and message of anything the client throws or a job reports. */
+export function bigQueryErrorInfo(error: unknown): BigQueryErrorInfo {
+  if (error && typeof error === 'object') {
+    const e = error as {
+      code?: unknown;
+      message?: unknown;
+      reason?: unknown;
+      errors?: { reason?: string; message?: string }[];
+    };
+    const first = Array.isArray(e.errors) ? e.errors[0] : undefined;
+    const reason = typeof e.reason === 'string' ? e.reason : first?.reason;
+    const message =
+      (typeof e.message === 'string' && e.message) || first?.message || JSON.stringify(error).slice(0, 500);
+    return {
+      ...(typeof e.code === 'number' ? { code: e.code } : {}),
+      ...(reason ? { reason } : {}),
+      message,
+    };
+  }
+  return { message: String(error) };
+}
+
+export function isTransientBigQueryError(info: BigQueryErrorInfo): boolean {
+  if (info.reason && TRANSIENT_REASONS.has(info.reason)) return true;
+  if (info.code !== undefined && (info.code === 429 || info.code >= 500)) return true;
+  return info.code === undefined && info.reason === undefined && TRANSIENT_NETWORK.test(info.message);
+}
+
+/** The error contrail raises for a failed BigQuery request or job. */
+export function bigQueryError(error: unknown, destination: TableRef | null = null): WarehouseQueryError {
+  if (error instanceof WarehouseQueryError) return error;
+  const info = bigQueryErrorInfo(error);
+  const reason = info.reason ? ` (${info.reason})` : '';
+  return new WarehouseQueryError({
+    warehouseMessage: `BigQuery${reason}: ${info.message}`,
+    destination,
+    permanent: !isTransientBigQueryError(info),
+    cause: error,
+  });
+}
+
+export function isNotFound(error: unknown): boolean {
+  const info = bigQueryErrorInfo(error);
+  return info.code === 404 || info.reason === 'notFound';
+}
+
+export function isAlreadyExists(error: unknown): boolean {
+  const info = bigQueryErrorInfo(error);
+  return info.code === 409 || info.reason === 'duplicate';
+}

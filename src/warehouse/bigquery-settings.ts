@@ -1,0 +1,97 @@
+import { ContrailError } from '../errors.js';
+import { DEFAULT_SOURCE_PROJECT } from '../sql/render/bigquery.js';
+import { assertDataset, assertProjectId } from './identifiers.js';
+
+/**
+ * How contrail reaches BigQuery, the usual Google way: credentials are Application Default
+ * Credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or the
+ * metadata server on Google Cloud), read by Google's client itself; everything else comes from
+ * the environment or jetstream's option names (`--project_id`, `--dataset_id`).
+ */
+export interface BigQuerySettings {
+  /** Project the jobs run and bill in, holding contrail's datasets. */
+  project: string;
+  /** Dataset contrail writes results to. */
+  dataset: string;
+  /** Project of the shared Mozilla tables the configs read. */
+  sourceProject: string;
+  /** Where jobs run and datasets are created (`US`, `EU`, a region). */
+  location: string;
+  /** Another endpoint (an emulator) instead of Google's; no credentials are needed then. */
+  apiEndpoint: string | null;
+  /** Jobs scanning more than this many bytes fail before they cost anything (null: no guard). */
+  maximumBytesBilled: number | null;
+}
+
+export class BigQuerySettingsError extends ContrailError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'BigQuerySettingsError';
+  }
+}
+
+export const DEFAULT_LOCATION = 'US';
+export const DEFAULT_DATASET = 'mozanalysis';
+
+export interface BigQuerySettingsOverrides {
+  projectId?: string;
+  datasetId?: string;
+}
+
+function setting(env: NodeJS.ProcessEnv, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+/**
+ * Settings from CONTRAIL_BIGQUERY_PROJECT (or GOOGLE_CLOUD_PROJECT), CONTRAIL_BIGQUERY_DATASET,
+ * CONTRAIL_BIGQUERY_SOURCE_PROJECT, CONTRAIL_BIGQUERY_LOCATION, CONTRAIL_BIGQUERY_ENDPOINT and
+ * CONTRAIL_BIGQUERY_MAX_BYTES_BILLED; `--project_id`/`--dataset_id` override the first two.
+ */
+export function bigQuerySettings(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: BigQuerySettingsOverrides = {},
+): BigQuerySettings {
+  const project =
+    overrides.projectId ?? setting(env, 'CONTRAIL_BIGQUERY_PROJECT') ?? setting(env, 'GOOGLE_CLOUD_PROJECT');
+  if (!project) {
+    throw new BigQuerySettingsError(
+      'CONTRAIL_BIGQUERY_PROJECT (or --project_id) must name the Google Cloud project contrail runs BigQuery jobs in',
+    );
+  }
+  const check = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (error) {
+      throw new BigQuerySettingsError(`${what}: ${(error as Error).message}`);
+    }
+  };
+  check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
+  const dataset = overrides.datasetId ?? setting(env, 'CONTRAIL_BIGQUERY_DATASET') ?? DEFAULT_DATASET;
+  check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));
+  const sourceProject = setting(env, 'CONTRAIL_BIGQUERY_SOURCE_PROJECT') ?? DEFAULT_SOURCE_PROJECT;
+  check('CONTRAIL_BIGQUERY_SOURCE_PROJECT', () => assertProjectId(sourceProject));
+  const location = setting(env, 'CONTRAIL_BIGQUERY_LOCATION') ?? DEFAULT_LOCATION;
+  if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(location)) {
+    throw new BigQuerySettingsError(
+      `CONTRAIL_BIGQUERY_LOCATION=${JSON.stringify(location)}: expected a BigQuery location such as US, EU or us-central1`,
+    );
+  }
+  const apiEndpoint = setting(env, 'CONTRAIL_BIGQUERY_ENDPOINT');
+  if (apiEndpoint !== null && !/^https?:\/\/[^\s/]+/.test(apiEndpoint)) {
+    throw new BigQuerySettingsError(
+      `CONTRAIL_BIGQUERY_ENDPOINT=${JSON.stringify(apiEndpoint)}: expected a URL such as http://127.0.0.1:9050`,
+    );
+  }
+  const maxBytes = setting(env, 'CONTRAIL_BIGQUERY_MAX_BYTES_BILLED');
+  let maximumBytesBilled: number | null = null;
+  if (maxBytes !== null) {
+    maximumBytesBilled = Number(maxBytes);
+    if (!(Number.isSafeInteger(maximumBytesBilled) && maximumBytesBilled > 0)) {
+      throw new BigQuerySettingsError(
+        `CONTRAIL_BIGQUERY_MAX_BYTES_BILLED=${JSON.stringify(maxBytes)}: expected a whole number of bytes`,
+      );
+    }
+  }
+  return { project, dataset, sourceProject, location, apiEndpoint, maximumBytesBilled };
+}

@@ -1,0 +1,556 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
+import type { SqlDialect } from '../sql/dialect.js';
+import { bigqueryDialect } from '../sql/render/bigquery.js';
+import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
+import type { BigQuerySettings } from './bigquery-settings.js';
+import { abortError, WarehouseQueryError } from './errors.js';
+import { assertDataset, assertTableName } from './identifiers.js';
+import { assertLabels, lastUpdatedLabel } from './labels.js';
+import type {
+  ColumnType,
+  QueryProgress,
+  RunToTableOptions,
+  RunToTableResult,
+  TableInfo,
+  TableLabels,
+  TableRef,
+  Warehouse,
+  WriteRowsOptions,
+} from './warehouse.js';
+
+/**
+ * The production warehouse: BigQuery through Google's client. Every statement is a job with an
+ * id derived from the work (`jobKey`, destination and SQL), so a retried activity finds the job
+ * its killed predecessor started and waits for it instead of paying for it twice. Jobs are
+ * waited for by polling, so the caller's `onProgress` heartbeats between polls and its
+ * AbortSignal cancels the job. Results go to destination tables with WRITE_TRUNCATE, which
+ * BigQuery commits atomically.
+ */
+export interface BigQueryWarehouseOptions
+  extends Pick<
+    BigQuerySettings,
+    'project' | 'sourceProject' | 'location' | 'apiEndpoint' | 'maximumBytesBilled'
+  > {
+  /** How often a running job is polled (and onProgress called). Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Client options for tests (credentials stub, retries); production uses Application Default Credentials. */
+  clientOptions?: BigQueryOptions;
+  /** Clock for `last_updated` labels. */
+  now?: () => number;
+}
+
+interface JobStatus {
+  state?: string;
+  errorResult?: { reason?: string; message?: string; location?: string } | null;
+  errors?: { reason?: string; message?: string }[];
+}
+
+interface JobMetadata {
+  status?: JobStatus;
+  statistics?: { totalBytesProcessed?: string; query?: { totalBytesProcessed?: string } };
+  jobReference?: { jobId?: string; location?: string };
+}
+
+type QueryConfiguration = Record<string, unknown> & { query: string };
+
+const DAY_MS = 86_400_000;
+// A failed job keeps its id: a retry of the same work takes the next of these suffixes.
+const MAX_INCARNATIONS = 20;
+
+const PARAMETER_TYPES: Record<ColumnType, string> = {
+  STRING: 'STRING',
+  FLOAT64: 'FLOAT64',
+  INT64: 'INT64',
+  BOOL: 'BOOL',
+  DATE: 'DATE',
+  TIMESTAMP: 'TIMESTAMP',
+};
+
+/** `contrail_<what>_<hash>`: valid job id characters only, and short enough (1024 max). */
+export function deterministicJobId(parts: readonly string[], what: string): string {
+  const hash = createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+  return `contrail_${what.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}_${hash}`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** A row value as a BigQuery query parameter value (strings; NULL is an absent value). */
+function parameterValue(value: unknown, type: ColumnType, where: string): { value?: string } {
+  if (value === null || value === undefined) return {};
+  switch (type) {
+    case 'STRING':
+      if (typeof value !== 'string') throw new TypeError(`${where}: expected a string, got ${typeof value}`);
+      return { value };
+    case 'FLOAT64': {
+      if (typeof value !== 'number') throw new TypeError(`${where}: expected a number, got ${typeof value}`);
+      if (Number.isNaN(value)) return { value: 'NaN' };
+      if (!Number.isFinite(value)) return { value: value > 0 ? 'Infinity' : '-Infinity' };
+      return { value: String(value) };
+    }
+    case 'INT64':
+      if (!(typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))))
+        throw new TypeError(`${where}: expected a whole number, got ${String(value)}`);
+      return { value: String(value) };
+    case 'BOOL':
+      if (typeof value !== 'boolean')
+        throw new TypeError(`${where}: expected a boolean, got ${typeof value}`);
+      return { value: String(value) };
+    case 'DATE':
+      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value))
+        throw new TypeError(`${where}: expected a date as YYYY-MM-DD, got ${String(value)}`);
+      return { value };
+    case 'TIMESTAMP': {
+      const date = value instanceof Date ? value : new Date(String(value));
+      if (Number.isNaN(date.getTime()))
+        throw new TypeError(`${where}: expected a timestamp, got ${String(value)}`);
+      return { value: date.toISOString() };
+    }
+  }
+}
+
+/** The client's value wrappers (BigQueryDate, BigQueryTimestamp, …) as plain JSON values. */
+function plainValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (typeof value === 'object') {
+    const wrapped = value as { value?: unknown; constructor?: { name?: string } };
+    const name = wrapped.constructor?.name ?? '';
+    if (name.startsWith('BigQuery') || name === 'Geography') {
+      if (name === 'BigQueryInt') return Number(wrapped.value);
+      return wrapped.value;
+    }
+    if (name === 'Big') return Number(String(value)); // NUMERIC
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = plainValue(v);
+    return out;
+  }
+  return value;
+}
+
+export class BigQueryWarehouse implements Warehouse {
+  readonly dialect = 'bigquery' as const;
+  /** The SQL this warehouse runs: contrail's plans render through it. */
+  readonly sqlDialect: SqlDialect;
+  readonly client: BigQuery;
+  private readonly pollIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: BigQueryWarehouseOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.now = options.now ?? Date.now;
+    this.sqlDialect = bigqueryDialect({ project: options.project, sourceProject: options.sourceProject });
+    this.client = new BigQuery({
+      projectId: options.project,
+      location: options.location,
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...options.clientOptions,
+    });
+  }
+
+  private table(ref: TableRef): Table {
+    const dataset = assertDataset(ref.dataset);
+    const table = assertTableName(ref.table);
+    const dot = dataset.indexOf('.');
+    return dot === -1
+      ? this.client.dataset(dataset).table(table)
+      : this.client.dataset(dataset.slice(dot + 1), { projectId: dataset.slice(0, dot) }).table(table);
+  }
+
+  private tableReference(ref: TableRef): { projectId: string; datasetId: string; tableId: string } {
+    const dataset = assertDataset(ref.dataset);
+    const dot = dataset.indexOf('.');
+    return {
+      projectId: dot === -1 ? this.options.project : dataset.slice(0, dot),
+      datasetId: dot === -1 ? dataset : dataset.slice(dot + 1),
+      tableId: assertTableName(ref.table),
+    };
+  }
+
+  private queryConfiguration(sql: string, extra: Record<string, unknown> = {}): QueryConfiguration {
+    return {
+      query: sql,
+      useLegacySql: false,
+      ...(this.options.maximumBytesBilled !== null
+        ? { maximumBytesBilled: String(this.options.maximumBytesBilled) }
+        : {}),
+      ...extra,
+    };
+  }
+
+  /**
+   * Starts the job with this id, or finds it: a 409 means this work already has a job (a
+   * retry after the worker died). A finished job that failed transiently (or was cancelled)
+   * cannot be run again under its id, so the next incarnation of the id is tried.
+   */
+  private async startOrFind(
+    baseId: string,
+    configuration: Record<string, unknown>,
+    destination: TableRef | null,
+  ): Promise<Job> {
+    for (let incarnation = 0; incarnation < MAX_INCARNATIONS; incarnation++) {
+      const jobId = incarnation === 0 ? baseId : `${baseId}_r${incarnation}`;
+      let job: Job;
+      try {
+        [job] = await this.client.createJob({ jobId, location: this.options.location, configuration });
+        return job;
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw bigQueryError(error, destination);
+        job = this.client.job(jobId, { location: this.options.location });
+      }
+      const metadata = await this.metadata(job, destination);
+      if (metadata.status?.state !== 'DONE') return job;
+      const failure = metadata.status.errorResult;
+      if (!failure) return job;
+      if (
+        !isTransientBigQueryError({
+          ...(failure.reason ? { reason: failure.reason } : {}),
+          message: failure.message ?? '',
+        })
+      ) {
+        throw bigQueryError(failure, destination);
+      }
+    }
+    throw new WarehouseQueryError({
+      warehouseMessage: `BigQuery job ${baseId} failed ${MAX_INCARNATIONS} times`,
+      destination,
+      permanent: true,
+    });
+  }
+
+  private async metadata(job: Job, destination: TableRef | null): Promise<JobMetadata> {
+    try {
+      const [metadata] = await job.getMetadata();
+      return metadata as JobMetadata;
+    } catch (error) {
+      throw bigQueryError(error, destination);
+    }
+  }
+
+  /**
+   * Polls the job until it is done: onProgress on every poll (activities heartbeat from it),
+   * and an abort cancels the job in BigQuery before rejecting with an AbortError.
+   */
+  private async wait(job: Job, progress: QueryProgress, destination: TableRef | null): Promise<JobMetadata> {
+    const started = Date.now();
+    const { signal, onProgress } = progress;
+    for (;;) {
+      if (signal?.aborted) {
+        await job.cancel().catch(() => undefined);
+        throw abortError(signal.reason);
+      }
+      const metadata = await this.metadata(job, destination);
+      if (metadata.status?.state === 'DONE') {
+        if (metadata.status.errorResult) throw bigQueryError(metadata.status.errorResult, destination);
+        return metadata;
+      }
+      onProgress?.({
+        elapsedMs: Date.now() - started,
+        detail: `job ${job.id} ${metadata.status?.state ?? ''}`.trim(),
+      });
+      await sleep(this.pollIntervalMs, signal);
+    }
+  }
+
+  /** Runs one job to completion: id from the work, started or found, polled until done. */
+  private async runJob(
+    what: string,
+    configuration: Record<string, unknown>,
+    progress: QueryProgress,
+    destination: TableRef | null,
+    identity: readonly string[],
+  ): Promise<{ job: Job; metadata: JobMetadata }> {
+    if (progress.signal?.aborted) throw abortError(progress.signal.reason);
+    const baseId =
+      progress.jobKey === undefined
+        ? `contrail_${what.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}_${randomUUID().replaceAll('-', '')}`
+        : deterministicJobId([progress.jobKey, ...identity], what);
+    const job = await this.startOrFind(baseId, configuration, destination);
+    const metadata = await this.wait(job, progress, destination);
+    return { job, metadata };
+  }
+
+  /**
+   * Labels and description after a write. A replaced table carries exactly the labels given (a
+   * patch would keep the old ones: they are removed with null values); an appended one merges.
+   */
+  private async finishTable(
+    ref: TableRef,
+    labels: TableLabels,
+    description: string | undefined,
+    replaced: boolean,
+  ): Promise<{ rows: number }> {
+    const table = this.table(ref);
+    try {
+      const removed: Record<string, null> = {};
+      if (replaced) {
+        const [current] = await table.getMetadata();
+        for (const key of Object.keys((current as { labels?: TableLabels }).labels ?? {}))
+          if (!(key in labels)) removed[key] = null;
+      }
+      // BigQuery removes a label patched to null; the client's type does not know that.
+      const patch = {
+        labels: { ...removed, ...labels } as TableLabels,
+        ...(description !== undefined ? { description } : {}),
+      };
+      const [metadata] = await table.setMetadata(patch);
+      return { rows: Number((metadata as { numRows?: string }).numRows ?? 0) };
+    } catch (error) {
+      throw bigQueryError(error, ref);
+    }
+  }
+
+  async runToTable(options: RunToTableOptions): Promise<RunToTableResult> {
+    const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
+    const started = Date.now();
+    const destinationTable = this.tableReference(options.destination);
+    const writeDisposition = options.replace === false ? 'WRITE_EMPTY' : 'WRITE_TRUNCATE';
+    const { metadata } = await this.runJob(
+      options.destination.table,
+      {
+        query: this.queryConfiguration(options.sql, {
+          destinationTable,
+          writeDisposition,
+          createDisposition: 'CREATE_IF_NEEDED',
+        }),
+        labels: { contrail: 'true' },
+      },
+      options,
+      options.destination,
+      ['runToTable', JSON.stringify(destinationTable), writeDisposition, options.sql],
+    );
+    const { rows } = await this.finishTable(options.destination, labels, options.description, true);
+    const bytes = metadata.statistics?.query?.totalBytesProcessed ?? metadata.statistics?.totalBytesProcessed;
+    return {
+      destination: options.destination,
+      rows,
+      bytesProcessed: bytes === undefined ? null : Number(bytes),
+      elapsedMs: Date.now() - started,
+    };
+  }
+
+  /**
+   * Rows from the process become a table through one query over an array parameter: atomic
+   * like any query job (WRITE_TRUNCATE replaces, WRITE_APPEND appends), typed by the
+   * parameter's type even when there are no rows, and values never enter the SQL text.
+   */
+  async writeRows(options: WriteRowsOptions): Promise<{ destination: TableRef; rows: number }> {
+    const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
+    if (options.columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
+    const names = new Set<string>();
+    for (const column of options.columns) {
+      assertTableName(column.name);
+      if (names.has(column.name)) throw new TypeError(`writeRows: column ${column.name} is listed twice`);
+      if (!(column.type in PARAMETER_TYPES)) {
+        throw new TypeError(
+          `writeRows: column ${column.name} has type ${JSON.stringify(column.type)}; valid: ${Object.keys(PARAMETER_TYPES).join(', ')}`,
+        );
+      }
+      names.add(column.name);
+    }
+    const arrayValues = options.rows.map((row, index) => {
+      for (const key of Object.keys(row)) {
+        if (!names.has(key))
+          throw new TypeError(`writeRows: row ${index} has unknown column ${JSON.stringify(key)}`);
+      }
+      const structValues: Record<string, { value?: string }> = {};
+      for (const column of options.columns) {
+        structValues[column.name] = parameterValue(
+          row[column.name],
+          column.type,
+          `writeRows: row ${index}, column ${column.name}`,
+        );
+      }
+      return { structValues };
+    });
+    const parameter = {
+      name: 'rows',
+      parameterType: {
+        type: 'ARRAY',
+        arrayType: {
+          type: 'STRUCT',
+          structTypes: options.columns.map((c) => ({
+            name: c.name,
+            type: { type: PARAMETER_TYPES[c.type] },
+          })),
+        },
+      },
+      parameterValue: { arrayValues },
+    };
+    const columns = options.columns.map((c) => `contrail_row.\`${c.name}\``).join(', ');
+    const sql = `SELECT ${columns} FROM UNNEST(@rows) AS contrail_row`;
+    const destinationTable = this.tableReference(options.destination);
+    const mode = options.mode ?? 'replace';
+    await this.runJob(
+      options.destination.table,
+      {
+        query: this.queryConfiguration(sql, {
+          destinationTable,
+          writeDisposition: mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+          createDisposition: 'CREATE_IF_NEEDED',
+          parameterMode: 'NAMED',
+          queryParameters: [parameter],
+        }),
+        labels: { contrail: 'true' },
+      },
+      options.jobKey === undefined ? {} : { jobKey: options.jobKey },
+      options.destination,
+      ['writeRows', JSON.stringify(destinationTable), mode, JSON.stringify(parameter)],
+    );
+    await this.finishTable(options.destination, labels, options.description, mode === 'replace');
+    return { destination: options.destination, rows: options.rows.length };
+  }
+
+  async query<Row extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    options: QueryProgress = {},
+  ): Promise<Row[]> {
+    const { job } = await this.runJob('query', { query: this.queryConfiguration(sql) }, options, null, [
+      'query',
+      sql,
+    ]);
+    try {
+      // autoPaginate reads every page; the result is small by contract.
+      const [rows] = await job.getQueryResults({ autoPaginate: true });
+      return rows.map((row) => plainValue(row) as Row);
+    } catch (error) {
+      throw bigQueryError(error);
+    }
+  }
+
+  async execute(sql: string, options: QueryProgress = {}): Promise<void> {
+    await this.runJob('statement', { query: this.queryConfiguration(sql) }, options, null, ['execute', sql]);
+  }
+
+  /** Bytes the query would scan (BigQuery's dry run: validated, planned, not run, free). */
+  async dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
+    try {
+      const [job] = await this.client.createJob({
+        location: this.options.location,
+        configuration: { query: this.queryConfiguration(sql), dryRun: true },
+      });
+      const metadata = job.metadata as JobMetadata;
+      const bytes =
+        metadata.statistics?.totalBytesProcessed ?? metadata.statistics?.query?.totalBytesProcessed;
+      return { bytesProcessed: bytes === undefined ? null : Number(bytes) };
+    } catch (error) {
+      throw bigQueryError(error);
+    }
+  }
+
+  private async tableMetadata(ref: TableRef): Promise<Record<string, unknown> | null> {
+    try {
+      const [metadata] = await this.table(ref).getMetadata();
+      return metadata as Record<string, unknown>;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw bigQueryError(error, ref);
+    }
+  }
+
+  async tableExists(ref: TableRef): Promise<boolean> {
+    return (await this.tableMetadata(ref)) !== null;
+  }
+
+  async getTable(ref: TableRef): Promise<TableInfo | null> {
+    const metadata = await this.tableMetadata(ref);
+    if (metadata === null) return null;
+    return {
+      ref,
+      labels: (metadata.labels as TableLabels | undefined) ?? {},
+      expiresAt: metadata.expirationTime === undefined ? null : Number(metadata.expirationTime),
+    };
+  }
+
+  /** Merges `labels` into the table's labels (BigQuery's patch); the table must exist. */
+  async setLabels(ref: TableRef, labels: TableLabels): Promise<void> {
+    assertLabels(labels);
+    try {
+      await this.table(ref).setMetadata({ labels });
+    } catch (error) {
+      if (isNotFound(error)) {
+        throw new WarehouseQueryError({
+          warehouseMessage: `cannot label ${ref.dataset}.${ref.table}: no such table`,
+          destination: ref,
+          permanent: true,
+          cause: error,
+        });
+      }
+      throw bigQueryError(error, ref);
+    }
+  }
+
+  /**
+   * Creates the dataset in the configured location if missing; `expirationDays` becomes its
+   * default table expiration (set again on an existing dataset, as DuckDB's adapter does).
+   */
+  async createDataset(dataset: string, options: { expirationDays?: number } = {}): Promise<void> {
+    const target = this.tableReference({ dataset, table: 'dataset' });
+    const days = options.expirationDays;
+    if (days !== undefined && !(Number.isFinite(days) && days > 0)) {
+      throw new TypeError(`createDataset: expirationDays must be a positive number of days, got ${days}`);
+    }
+    const expiry = days === undefined ? {} : { defaultTableExpirationMs: String(Math.round(days * DAY_MS)) };
+    const handle = this.client.dataset(target.datasetId, { projectId: target.projectId });
+    try {
+      await handle.create({ location: this.options.location, ...expiry });
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw bigQueryError(error);
+      if (days !== undefined) {
+        try {
+          await handle.setMetadata(expiry);
+        } catch (patchError) {
+          throw bigQueryError(patchError);
+        }
+      }
+    }
+  }
+
+  async listTables(dataset: string, prefix = ''): Promise<TableInfo[]> {
+    const target = this.tableReference({ dataset, table: 'dataset' });
+    try {
+      const [tables] = await this.client
+        .dataset(target.datasetId, { projectId: target.projectId })
+        .getTables({ autoPaginate: true });
+      return tables
+        .filter((t) => (t.id ?? '').startsWith(prefix))
+        .map((t) => {
+          const metadata = (t.metadata ?? {}) as { labels?: TableLabels; expirationTime?: string };
+          return {
+            ref: { dataset, table: t.id as string },
+            labels: metadata.labels ?? {},
+            expiresAt: metadata.expirationTime === undefined ? null : Number(metadata.expirationTime),
+          };
+        })
+        .sort((a, b) => (a.ref.table < b.ref.table ? -1 : a.ref.table > b.ref.table ? 1 : 0));
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw bigQueryError(error);
+    }
+  }
+
+  async dropTable(ref: TableRef): Promise<void> {
+    try {
+      await this.table(ref).delete({ ignoreNotFound: true });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw bigQueryError(error, ref);
+    }
+  }
+
+  async close(): Promise<void> {
+    // The client holds no connections that need closing.
+  }
+}

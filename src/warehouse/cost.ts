@@ -1,0 +1,35 @@
+/**
+ * What a query costs on BigQuery's on-demand pricing: bytes scanned × the price per TiB.
+ * jetstream's `validate` thresholds are in TB of scanned data; this turns the same dry-run
+ * bytes into dollars for people.
+ */
+
+/** BigQuery on-demand price in US dollars per TiB scanned (US multi-region, list price). */
+export const ON_DEMAND_USD_PER_TIB = 6.25;
+
+const TIB = 2 ** 40;
+
+export function onDemandCostUsd(bytesProcessed: number, usdPerTib: number = ON_DEMAND_USD_PER_TIB): number {
+  if (!(Number.isFinite(bytesProcessed) && bytesProcessed >= 0)) {
+    throw new RangeError(`bytes processed must be a non-negative number, got ${bytesProcessed}`);
+  }
+  return (bytesProcessed / TIB) * usdPerTib;
+}
+
+/** `1.23 GiB` style, for messages. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(2)} ${units[unit]}`;
+}
+
+/** `3.2 GiB, about $0.02 at $6.25/TiB on demand`. */
+export function describeCost(bytesProcessed: number, usdPerTib: number = ON_DEMAND_USD_PER_TIB): string {
+  const usd = onDemandCostUsd(bytesProcessed, usdPerTib);
+  return `${formatBytes(bytesProcessed)}, about $${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)} at $${usdPerTib}/TiB on demand`;
+}

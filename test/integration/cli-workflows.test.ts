@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { localExperimentSource } from '../../src/experiments/source.js';
+import { DEMO_SLUG } from '../../src/sample/population.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { createContrailWorker } from '../../src/worker.js';
+import type { BackfillResult } from '../../src/workflows/backfill.js';
+import { runMain } from '../helpers/cli.js';
+import { testDeps } from '../helpers/deps.js';
+import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
+
+const BROKEN = 'contrail-test-broken';
+
+/**
+ * The CLI against a running Temporal (TEMPORAL_ADDRESS), its worker in this process: exit
+ * codes of runs with failures, starts that meet a running workflow of the same id, and
+ * `contrail status`. The broken experiment fails at once, so nothing here computes statistics.
+ */
+describe('the CLI against a running Temporal', () => {
+  let temporal: TestTemporal;
+  let warehouse: Warehouse;
+  let worker: Worker;
+  let running: Promise<void>;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    temporal = await testTemporal();
+    warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: {} });
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-cli-workflows-'));
+    const experimentsFile = join(dir, 'experiments.json');
+    const demo = JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as { slug: string }[];
+    const sidebar = demo.find((e) => e.slug === DEMO_SLUG)!;
+    writeFileSync(experimentsFile, JSON.stringify([{ ...sidebar, slug: BROKEN }]));
+    const configRepo = configRepoWith({
+      [`jetstream/${BROKEN}.toml`]:
+        '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
+    });
+    worker = await createContrailWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      deps: testDeps(warehouse, {
+        configRepos: [configRepo],
+        experiments: localExperimentSource(experimentsFile),
+      }),
+    });
+    running = worker.run();
+    env = temporal.env;
+  });
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await warehouse.close();
+    await temporal.close();
+  });
+
+  test('a backfill with a failed experiment-day reports it once and exits 1', async () => {
+    const result = await runMain(
+      [
+        'backfill',
+        '--experiment_slug',
+        BROKEN,
+        '--start_date',
+        '2026-03-15',
+        '--end_date',
+        '2026-03-15',
+        '--dataset_id',
+        'backfill_once',
+        '--json',
+      ],
+      env,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const backfill = JSON.parse(result.stdout) as BackfillResult;
+    assert.equal(backfill.total, 1);
+    assert.deepEqual(
+      backfill.failed.map((f) => [f.slug, f.date, f.errorType]),
+      [[BROKEN, '2026-03-15', 'ConfigError']],
+    );
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      'contrail: 1 experiment-days: 0 analysed, 0 with nothing due, 1 failed',
+    );
+  });
+
+  test('a preview with other inputs than the running one of the same id is refused, naming it; the same inputs join it', async () => {
+    // Nothing serves this queue: the first preview stays running for as long as the test needs.
+    const idle = { ...env, CONTRAIL_TASK_QUEUE: `idle-${randomUUID()}` };
+    const preview = ['preview', '--experiment_slug', DEMO_SLUG, '--dataset_id', 'same_id', '--detach'];
+    const first = await runMain([...preview, '--sample_size', '5'], idle);
+    assert.equal(first.code, 0, first.stderr);
+    const id = 'preview/same_id/contrail-demo-sidebar';
+    assert.equal(first.stdout.split('\n')[0], `started ${id}`);
+    try {
+      const other = await runMain([...preview, '--sample_size', '50'], idle);
+      assert.equal(other.code, 1);
+      assert.equal(other.stdout, '');
+      assert.match(
+        other.stderr,
+        new RegExp(
+          `^contrail: ${id} is already running with other inputs \\(sampleSize: 5 there, 50 here\\)`,
+        ),
+      );
+      assert.match(other.stderr, new RegExp(`contrail status ${id}`));
+
+      const same = await runMain([...preview, '--sample_size', '5'], idle);
+      assert.equal(same.code, 0, same.stderr);
+      assert.equal(same.stdout.split('\n')[0], `attached ${id}`);
+      let runs = 0;
+      for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs++;
+      assert.equal(runs, 1, 'one preview ran');
+
+      const status = await runMain(['status', id, '--no-follow'], idle);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stderr, new RegExp(`^${id}: preview, running, started `));
+    } finally {
+      await temporal.client.workflow.getHandle(id).terminate('test over');
+    }
+  });
+
+  test('contrail status follows a detached run to its result and exit code, and shows it again once finished', async () => {
+    const detached = await runMain(
+      ['run', '--date', '2026-03-16', '--dataset_id', 'status_test', '--detach'],
+      env,
+    );
+    assert.equal(detached.code, 0, detached.stderr);
+    const id = 'daily/status_test/2026-03-16';
+    assert.equal(detached.stdout.split('\n')[0], `started ${id}`);
+
+    const followed = await runMain(['status', id], env);
+    assert.equal(followed.code, 1, 'a failed experiment fails the status too');
+    assert.match(
+      followed.stdout,
+      /^daily analysis 2026-03-16: 0 analysed, 1 failed\n {2}FAIL {2}contrail-test-broken: ConfigError: /,
+    );
+    assert.equal(
+      followed.stderr.trim().split('\n').at(-1),
+      'contrail: daily analysis 2026-03-16: 0 analysed, 1 failed',
+    );
+
+    const shown = await runMain(['status', id, '--json'], env);
+    assert.equal(shown.code, 1);
+    assert.match(shown.stderr, new RegExp(`^${id}: dailyAnalysis, completed, started `));
+    assert.equal((JSON.parse(shown.stdout) as { failed: unknown[] }).failed.length, 1);
+
+    const unknown = await runMain(['status', 'daily/no-such-run'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /^contrail: no workflow daily\/no-such-run on 127\.0\.0\.1:\d+ \(namespace /,
+    );
+  });
+});

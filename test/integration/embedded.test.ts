@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServer } from '../../src/client/dev-server.js';
+import { CliError } from '../../src/client/errors.js';
+import { followWorkflow } from '../../src/client/follow.js';
+import { DEMO_SLUG } from '../../src/sample/population.js';
+import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
+import { runCli, runMain, spawnCli } from '../helpers/cli.js';
+import { marked, processMarker } from '../helpers/processes.js';
+import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
+
+const BROKEN = 'contrail-test-broken';
+
+/**
+ * Commands in embedded mode (no TEMPORAL_ADDRESS): each starts its own dev server and worker.
+ * What a person sees on stdout and stderr, exit codes, and what is left running.
+ */
+describe('embedded commands', { concurrency: true }, () => {
+  // Each test has its own data directory: they run at once, and DuckDB locks its file.
+  const homeFor = () => mkdtempSync(join(tmpdir(), 'contrail-embedded-'));
+  const home = homeFor();
+  const env = { CONTRAIL_HOME: home, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };
+  // One experiment whose config has an unknown key: its analysis fails at once, never retried.
+  const experimentsFile = join(home, 'experiments.json');
+  const demo = JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as { slug: string }[];
+  writeFileSync(
+    experimentsFile,
+    JSON.stringify([{ ...demo.find((e) => e.slug === DEMO_SLUG)!, slug: BROKEN }]),
+  );
+  const configRepo = configRepoWith({
+    [`jetstream/${BROKEN}.toml`]:
+      '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
+  });
+  const brokenDaily = ['run', '--date', '2026-03-15', '--json'];
+  const brokenFlags = ['--config_repos', configRepo, '--experiments_file', experimentsFile];
+
+  test('a daily run with a failed experiment: the JSON result alone on stdout, one summary line on stderr, exit 1', async () => {
+    const result = await runCli([...brokenDaily, ...brokenFlags], { env });
+    assert.equal(result.code, 1, result.stderr);
+    const daily = JSON.parse(result.stdout) as DailyAnalysisResult;
+    assert.deepEqual(
+      daily.failed.map((f) => [f.slug, f.errorType]),
+      [[BROKEN, 'ConfigError']],
+    );
+    const lines = result.stderr.trim().split('\n');
+    assert.ok(lines.length <= 5, `stderr is a few lines, not the SDK's stack traces:\n${result.stderr}`);
+    assert.equal(lines.at(-1), 'contrail: daily analysis 2026-03-15: 0 analysed, 1 failed');
+    assert.doesNotMatch(result.stderr, /\[WARN\]|\n\s+at /);
+  });
+
+  // One at a time: both hold the one lock (node's test runner would run them at once, as their parent).
+  describe('with the warehouse file locked by another process', { concurrency: false }, () => {
+    const lockHome = homeFor();
+    const env = { CONTRAIL_HOME: lockHome, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };
+    let lock: { close(): void } | null = null;
+    before(async () => {
+      const sample = await runMain(['sample', '--clients', '200'], env);
+      assert.equal(sample.code, 0, sample.stderr);
+    });
+    const holdLock = async () => {
+      const instance = await DuckDBInstance.create(join(lockHome, 'warehouse.duckdb'));
+      const connection = await instance.connect();
+      lock = {
+        close() {
+          connection.closeSync();
+          instance.closeSync();
+        },
+      };
+    };
+    const releaseLock = () => {
+      lock?.close();
+      lock = null;
+    };
+    after(releaseLock);
+
+    test("an activity retried on the lock: the run ends with its result, alone on stdout, and exit 0; the SDK's own lines go to stderr", async () => {
+      await holdLock();
+      // DEBUG: the SDK's core logs plenty at this level; none of it may reach stdout.
+      const run = spawnCli(['run', '--date', '2026-03-01', '--experiment_slug', DEMO_SLUG], {
+        env: { ...env, CONTRAIL_LOG_LEVEL: 'DEBUG' },
+      });
+      await run.waitForStderr(/Activity failed/);
+      releaseLock();
+      const result = await run.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^${DEMO_SLUG} 2026-03-01: nothing due \\([^\\n]*\\)\\n$`));
+      assert.match(result.stderr, /sdkComponent: 'core'/, "the SDK core's lines are forwarded to stderr");
+      assert.doesNotMatch(result.stderr, /Channel has been shut down/);
+    });
+
+    test('killed with SIGKILL mid-run, it leaves no Temporal server behind', async () => {
+      await holdLock();
+      const marker = processMarker();
+      const run = spawnCli(['run', '--date', '2026-03-01', '--experiment_slug', DEMO_SLUG], {
+        env: { ...env, ...marker.env, CONTRAIL_LOG_LEVEL: 'WARN' },
+      });
+      try {
+        await run.waitForStderr(/Activity failed/); // its server and worker are up and working
+        assert.ok(marker.pids().length >= 2, 'the CLI and the Temporal server it started');
+        run.child.kill('SIGKILL');
+        await run.done;
+        assert.deepEqual(await marked(marker.pids, 10_000), [], 'no orphan');
+      } finally {
+        releaseLock();
+      }
+    });
+  });
+
+  test('a progress query still in flight when the server goes away does not crash the process', async () => {
+    const crashes: unknown[] = [];
+    const onUncaught = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onUncaught);
+    const server = await startDevServer({ startTimeoutMs: 120_000 });
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const client = new Client({ connection });
+      // No worker serves this queue: the workflow never moves and every progress query hangs.
+      const handle = await client.workflow.start('analyzeExperiment', {
+        taskQueue: 'nobody-serves-this',
+        workflowId: 'follow-test',
+        args: [{ slug: DEMO_SLUG, date: '2026-03-15' }],
+      });
+      const following = followWorkflow(client, handle.workflowId, {
+        progressBar: false,
+        log: () => undefined,
+      });
+      await new Promise((r) => setTimeout(r, 1_500)); // a poll or two are now waiting
+      await handle.terminate('the test ends it');
+      await assert.rejects(following, CliError);
+    } finally {
+      await connection.close();
+      await server.stop();
+    }
+    // The SDK retries a failed call after a back-off: give any call left behind time to do so.
+    await new Promise((r) => setTimeout(r, 2_000));
+    process.off('uncaughtException', onUncaught);
+    assert.deepEqual(crashes.map(String), []);
+  });
+});

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import yargs from 'yargs';
+import { buildParser } from '../../../src/client/cli.js';
+import { commands } from '../../../src/client/commands/index.js';
+import { planSql } from '../../../src/client/plan-sql.js';
+import { commonOptions } from '../../../src/client/workflow-command.js';
+import { defaultConfigRepos } from '../../../src/config/collection.js';
+import { dateRange } from '../../../src/dates.js';
+import { defaultExperimentsFile } from '../../../src/experiments/source.js';
+import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
+import { repoRoot, runMain } from '../../helpers/cli.js';
+import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
+
+describe('command line options', () => {
+  it('repeatable options take one value per flag, as jetstream does', async () => {
+    const args = await commonOptions(yargs([]))
+      .parserConfiguration({ 'greedy-arrays': false })
+      .parseAsync(['--config_repos', 'a', '--config-repos', 'b', '--analysis_periods', 'week', 'file.toml']);
+    assert.deepEqual(args.config_repos, ['a', 'b']);
+    assert.deepEqual(args.analysis_periods, ['week']);
+    assert.deepEqual(args._, ['file.toml']);
+  });
+
+  it('validate FILE after --config_repos DIR validates the file against that repo', async () => {
+    const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
+    const result = await runMain(['validate', '--config_repos', DEMO_CONFIG_REPO, file], {
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-validate-')),
+    });
+    assert.doesNotMatch(result.stderr, /Not enough non-option arguments/);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^ok\\s+${file.replaceAll('.', '\\.')}`));
+  });
+
+  it('a repeatable option without its value is a usage error naming it', async () => {
+    const result = await runMain([
+      'backfill',
+      '--start_date',
+      '2026-03-09',
+      '--end_date',
+      '2026-03-15',
+      '--experiment_slug',
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Not enough arguments following: experiment_slug/);
+  });
+
+  it('plan takes --dataset_id like the other commands', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'contrail-plan-dataset-'));
+    const result = await runMain([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--dataset_id',
+      'my_dataset',
+      '--sql-output-dir',
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.match(result.stdout, /^my_dataset\.statistic_inputs_/m);
+    assert.ok(readdirSync(out).length > 0);
+  });
+
+  it('preview with an end date before its start date is a usage error naming both options', async () => {
+    const result = await runMain(
+      ['preview', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-15', '--end_date', '2026-03-09'],
+      { TEMPORAL_ADDRESS: '' },
+    );
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr.trim(),
+      'contrail: --end_date 2026-03-09 is before --start_date 2026-03-15: give an end date on or after the start date',
+    );
+  });
+
+  it('backfill with an end date before its start date names the options, not the workflow fields', async () => {
+    const result = await runMain([
+      'backfill',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--start_date',
+      '2026-03-15',
+      '--end_date',
+      '2026-03-09',
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--end_date 2026-03-09 is before --start_date 2026-03-15/);
+  });
+
+  it('a malformed date names its option', async () => {
+    const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^contrail: --date: /m);
+  });
+
+  it('unknown command and unknown flag exit 2 with usage naming the valid choices', async () => {
+    const unknownCommand = await runMain(['frobnicate']);
+    assert.equal(unknownCommand.code, 2);
+    assert.match(
+      unknownCommand.stderr,
+      /unknown command "frobnicate"; valid commands: .*doctor.*server.*status.*worker/,
+    );
+    const unknownFlag = await runMain(['server', '--frobnicate']);
+    assert.equal(unknownFlag.code, 2);
+    assert.match(unknownFlag.stderr, /Unknown argument: frobnicate/);
+    assert.match(unknownFlag.stderr, /--ui-port/);
+  });
+
+  it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {
+    const result = await runMain(['run', '--date', '2026-03-15', '--detach'], {
+      CONTRAIL_LOG_LEVEL: 'loud',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /CONTRAIL_LOG_LEVEL=loud: valid levels are TRACE, DEBUG, INFO, WARN, ERROR/);
+  });
+});
+
+describe('bin/contrail', () => {
+  it('runs from any directory, finding its TypeScript loader in the package', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'contrail-elsewhere-'));
+    const result = spawnSync(join(repoRoot, 'bin', 'contrail'), ['--version'], { cwd, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(result.stdout.trim(), pkg.version);
+  });
+});
+
+/** The `bin/contrail …` commands of the README, as words; `a | b` alternatives expanded. */
+function readmeCommands(): string[][] {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  return [...readme.matchAll(/^bin\/contrail ([^\n#]*)/gm)].flatMap((m) => {
+    const words = m[1]!.trim().split(/\s+/);
+    const bar = words.indexOf('|');
+    if (bar < 0) return [words];
+    const head = words.slice(0, bar - 1);
+    return words
+      .slice(bar - 1)
+      .filter((w) => w !== '|')
+      .map((alternative) => [...head, alternative]);
+  });
+}
+
+const option = (words: string[], name: string) => {
+  const i = words.findIndex((w) => w === `--${name}` || w === `--${name.replaceAll('_', '-')}`);
+  return i >= 0 ? words[i + 1] : undefined;
+};
+
+describe('the README', () => {
+  it('shows only commands the CLI accepts', async () => {
+    const commandsOnly = commands.map((c) => ({ ...c, handler: () => undefined }));
+    const examples = readmeCommands();
+    assert.ok(examples.length >= 10, `${examples.length} examples`);
+    for (const words of examples) {
+      await assert.doesNotReject(
+        buildParser(words, commandsOnly).parseAsync(),
+        `bin/contrail ${words.join(' ')}`,
+      );
+    }
+  });
+
+  it('dates its examples where the demo experiment has results to compute', async () => {
+    const telemetry = dateRange(DEMO_DATA.startDate, '2026-12-31').slice(0, DEMO_DATA.days);
+    const examples = readmeCommands().filter((w) => option(w, 'date') || option(w, 'start_date'));
+    assert.ok(examples.length >= 3);
+    // The workflow inputs shown as JSON (`temporal workflow start`, the table of inputs) too.
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    for (const [json] of readme.matchAll(/\{"[^`']*"(?:date|startDate)": "\d{4}-\d\d-\d\d"[^`']*\}/g)) {
+      const input = JSON.parse(json) as { date?: string; startDate?: string; endDate?: string };
+      const start = input.date ?? input.startDate!;
+      examples.push(['--date', start, '--end_date', input.endDate ?? start]);
+    }
+    assert.ok(examples.length >= 7, `${examples.length} dated examples`);
+    for (const words of examples) {
+      const start = option(words, 'date') ?? option(words, 'start_date')!;
+      const dates = dateRange(start, option(words, 'end_date') ?? start);
+      for (const d of dates) assert.ok(telemetry.includes(d), `${d} lies in the demo telemetry`);
+      const lines = await planSql({
+        slug: option(words, 'experiment_slug') ?? DEMO_SLUG,
+        dates,
+        experimentsFile: defaultExperimentsFile({}),
+        configRepos: defaultConfigRepos({}),
+        configFile: null,
+        dataset: 'contrail',
+        outputDir: null,
+      });
+      assert.ok(
+        dates.every((d) => !lines.includes(`nothing to compute for ${DEMO_SLUG} on ${d}`)),
+        `bin/contrail ${words.join(' ')}: every date has statistics to compute`,
+      );
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../../src/client/cli.js';
+import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
+
+describe('contrail plan --dialect', () => {
+  it('writes the same tables in BigQuery SQL as in DuckDB SQL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-dialect-'));
+    const args = (dialect: string) => [
+      'plan',
+      '--experiment_slug',
+      'contrail-demo-sidebar',
+      '--date',
+      '2026-03-15',
+      '--config_repos',
+      DEMO_CONFIG_REPO,
+      '--experiments_file',
+      DEMO_EXPERIMENTS_FILE,
+      '--dialect',
+      dialect,
+      '--sql-output-dir',
+      join(dir, dialect),
+    ];
+    assert.equal(await main(args('duckdb')), 0);
+    assert.equal(await main(args('bigquery')), 0);
+    const files = (await readdir(join(dir, 'bigquery'))).sort();
+    assert.deepEqual(files, (await readdir(join(dir, 'duckdb'))).sort());
+    const scan = files.find((f) => f.startsWith('metrics_contrail_demo_sidebar_clients_daily_week_1'));
+    assert.ok(scan, files.join(', '));
+    const bigquery = await readFile(join(dir, 'bigquery', scan), 'utf8');
+    const duckdb = await readFile(join(dir, 'duckdb', scan), 'utf8');
+    assert.match(bigquery, /FROM `contrail\.enrollments_contrail_demo_sidebar` e/);
+    assert.match(bigquery, /DATE_ADD\(e\.enrollment_date, INTERVAL 6 DAY\)/);
+    assert.match(bigquery, /mozdata\.telemetry\.clients_daily/);
+    assert.doesNotMatch(bigquery, /"contrail"|struct_extract|json_extract_string/);
+    assert.match(duckdb, /"contrail"\."enrollments_contrail_demo_sidebar"/);
+  });
+
+  it('refuses an unknown dialect, naming the valid ones', async () => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      const code = await main([
+        'plan',
+        '--experiment_slug',
+        'x',
+        '--date',
+        '2026-03-15',
+        '--dialect',
+        'snowflake',
+      ]);
+      assert.notEqual(code, 0);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.match(errors.join(''), /dialect.*duckdb.*bigquery|Choices: "duckdb", "bigquery"/s);
+  });
+});

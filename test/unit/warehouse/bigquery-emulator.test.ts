@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
+import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { type BigQueryEmulator, startBigQueryEmulator } from '../../helpers/bigquery-emulator.js';
+import { assertOnlyLoopback } from '../../helpers/loopback.js';
+
+/**
+ * The BigQuery adapter's whole Warehouse contract, through Google's real client, against the
+ * BigQuery emulator on loopback (what the emulator cannot show — real byte counts, retryable
+ * errors, polling and cancellation — is in bigquery-recorded.test.ts).
+ */
+const DATASET = 'contrail';
+const T = { dataset: DATASET, table: 'results' };
+
+let emulator: BigQueryEmulator;
+let wh: BigQueryWarehouse;
+
+before(async () => {
+  emulator = await startBigQueryEmulator();
+  wh = emulator.warehouse();
+  await wh.createDataset(DATASET);
+});
+
+after(async () => {
+  await wh?.close();
+  await emulator?.stop();
+  assertOnlyLoopback();
+});
+
+const fq = (table: string) => `\`${emulator.project}.${DATASET}.${table}\``;
+
+describe('BigQueryWarehouse on the emulator', () => {
+  test('renders and runs in BigQuery SQL: the adapter states its dialect', () => {
+    assert.equal(wh.dialect, 'bigquery');
+    assert.equal(wh.sqlDialect.name, 'bigquery');
+    assert.equal(wh.sqlDialect.table(T), fq('results'));
+  });
+
+  test('runToTable writes a destination table, replaces (never appends) and labels it', async () => {
+    const first = await wh.runToTable({
+      sql: 'SELECT x FROM UNNEST(GENERATE_ARRAY(1, 5)) AS x',
+      destination: T,
+      labels: { schema_version: '4', tool_version: '0-1-0', build_id: 'b1', config_commit: 'abc123' },
+      description: 'statistics of a test',
+    });
+    assert.equal(first.rows, 5);
+    assert.equal(typeof first.bytesProcessed, 'number');
+    const labelled = await wh.getTable(T);
+    assert.equal(labelled?.labels.schema_version, '4');
+    assert.equal(labelled?.labels.config_commit, 'abc123');
+    const second = await wh.runToTable({ sql: 'SELECT 1 AS x UNION ALL SELECT 2', destination: T });
+    assert.equal(second.rows, 2);
+    assert.deepEqual(await wh.query(`SELECT COUNT(*) AS n FROM ${fq('results')}`), [{ n: 2 }]);
+    const info = await wh.getTable(T);
+    assert.ok(info);
+    // A replaced table carries the labels of the write that replaced it, as on DuckDB.
+    assert.deepEqual(Object.keys(info.labels), ['last_updated']);
+    assert.ok(Math.abs(Number(info.labels.last_updated) - Date.now()) < 60_000);
+  });
+
+  test('a table description is written with the table', async () => {
+    const ref = { dataset: DATASET, table: 'described' };
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: ref, description: 'statistics of a test' });
+    const [metadata] = await wh.client.dataset(DATASET).table('described').getMetadata();
+    assert.equal((metadata as { description?: string }).description, 'statistics of a test');
+  });
+
+  test('SQL BigQuery rejects is a permanent error naming the table, and leaves no table', async () => {
+    const ref = { dataset: DATASET, table: 'broken' };
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT no_such_column FROM UNNEST([1])', destination: ref }),
+      (error) => {
+        assert.ok(error instanceof WarehouseQueryError);
+        assert.equal(error.permanent, true);
+        assert.deepEqual(error.destination, ref);
+        assert.match(error.warehouseMessage, /invalidQuery|Unrecognized name/);
+        return true;
+      },
+    );
+    assert.equal(await wh.tableExists(ref), false);
+  });
+
+  test('replace: false refuses an existing table (the enrollments table is written once)', async () => {
+    const ref = { dataset: DATASET, table: 'enrollments_once' };
+    await wh.runToTable({ sql: "SELECT 'a' AS analysis_id", destination: ref, replace: false });
+    const before = await wh.getTable(ref);
+    await assert.rejects(
+      wh.runToTable({ sql: "SELECT 'b' AS analysis_id", destination: ref, replace: false }),
+      (error) => error instanceof WarehouseQueryError && error.permanent,
+    );
+    assert.deepEqual(await wh.query(`SELECT analysis_id FROM ${fq('enrollments_once')}`), [
+      { analysis_id: 'a' },
+    ]);
+    assert.equal((await wh.getTable(ref))?.labels.last_updated, before?.labels.last_updated);
+  });
+
+  test('writeRows: typed rows from the process, replace and append, an empty table keeps its columns', async () => {
+    const ref = { dataset: DATASET, table: 'rows' };
+    const columns = [
+      { name: 'metric', type: 'STRING' as const },
+      { name: 'point', type: 'FLOAT64' as const },
+      { name: 'n', type: 'INT64' as const },
+      { name: 'ok', type: 'BOOL' as const },
+      { name: 'day', type: 'DATE' as const },
+      { name: 'at', type: 'TIMESTAMP' as const },
+    ];
+    await wh.writeRows({
+      destination: ref,
+      columns,
+      rows: [
+        {
+          metric: 'it\'s "quoted"',
+          point: 1.5,
+          n: 3,
+          ok: true,
+          day: '2024-01-02',
+          at: '2024-01-02T03:04:05.000Z',
+        },
+        { metric: null, point: null, n: null, ok: null, day: null, at: null },
+      ],
+      labels: { schema_version: '4' },
+    });
+    assert.deepEqual(await wh.query(`SELECT * FROM ${fq('rows')} ORDER BY n DESC`), [
+      {
+        metric: 'it\'s "quoted"',
+        point: 1.5,
+        n: 3,
+        ok: true,
+        day: '2024-01-02',
+        at: '2024-01-02T03:04:05.000Z',
+      },
+      { metric: null, point: null, n: null, ok: null, day: null, at: null },
+    ]);
+    await wh.writeRows({ destination: ref, columns, rows: [{ metric: 'x', n: 1 }], mode: 'append' });
+    assert.deepEqual(await wh.query(`SELECT COUNT(*) AS n FROM ${fq('rows')}`), [{ n: 3 }]);
+    await wh.writeRows({ destination: ref, columns, rows: [] });
+    assert.deepEqual(await wh.query(`SELECT COUNT(*) AS n FROM ${fq('rows')}`), [{ n: 0 }]);
+    assert.equal(
+      (await wh.getTable(ref))?.labels.schema_version,
+      undefined,
+      'replace writes the labels given',
+    );
+    await assert.rejects(
+      wh.writeRows({ destination: ref, columns, rows: [{ metric: 'x', extra: 1 }] }),
+      /unknown column "extra"/,
+    );
+  });
+
+  test('execute runs DDL (views over tables)', async () => {
+    await wh.execute(`CREATE OR REPLACE VIEW ${fq('results_view')} AS SELECT x FROM ${fq('results')}`);
+    assert.deepEqual(await wh.query(`SELECT COUNT(*) AS n FROM ${fq('results_view')}`), [{ n: 2 }]);
+  });
+
+  test('dryRun validates without running (bytes: the emulator reports 0); bad SQL is permanent', async () => {
+    const { bytesProcessed } = await wh.dryRun(`SELECT * FROM ${fq('results')}`);
+    assert.equal(typeof bytesProcessed, 'number');
+    await assert.rejects(wh.dryRun(`SELECT nope FROM ${fq('results')}`), (error) => {
+      assert.ok(error instanceof WarehouseQueryError);
+      assert.equal(error.permanent, true);
+      return true;
+    });
+  });
+
+  test('labels merge; getTable of a missing table is null; labelling one is a permanent error', async () => {
+    await wh.setLabels(T, { extra: 'e' });
+    const info = await wh.getTable(T);
+    assert.equal(info?.labels.extra, 'e');
+    assert.ok(info?.labels.last_updated);
+    assert.equal(await wh.getTable({ dataset: DATASET, table: 'missing' }), null);
+    await assert.rejects(
+      wh.setLabels({ dataset: DATASET, table: 'missing' }, { a: 'b' }),
+      (error) => error instanceof WarehouseQueryError && error.permanent,
+    );
+    await assert.rejects(wh.setLabels(T, { BAD: 'x' }), /invalid label key/);
+  });
+
+  test('datasets get a default table expiration (previews expire after 7 days)', async () => {
+    await wh.createDataset('previews', { expirationDays: 7 });
+    await wh.createDataset('previews', { expirationDays: 7 });
+    const ref = { dataset: 'previews', table: 'statistics_x_day_1' };
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: ref });
+    const expiresAt = (await wh.getTable(ref))?.expiresAt ?? 0;
+    assert.ok(
+      Math.abs(expiresAt - (Date.now() + 7 * 86_400_000)) < 3_600_000,
+      `expires at ${new Date(expiresAt).toISOString()}`,
+    );
+    assert.equal((await wh.getTable(T))?.expiresAt, null, 'the results dataset has no expiry');
+  });
+
+  test('list by experiment (name prefix) and drop; dropping a missing table is fine', async () => {
+    for (const table of [
+      'enrollments_exp_a',
+      'exp_a_enrollments_clients_daily_day_1',
+      'exp_b_enrollments_clients_daily_day_1',
+    ]) {
+      await wh.runToTable({ sql: 'SELECT 1 AS x', destination: { dataset: DATASET, table } });
+    }
+    const mine = await wh.listTables(DATASET, 'exp_a_');
+    assert.deepEqual(
+      mine.map((t) => t.ref.table),
+      ['exp_a_enrollments_clients_daily_day_1'],
+    );
+    assert.ok(mine[0]?.labels.last_updated);
+    await wh.dropTable({ dataset: DATASET, table: 'exp_a_enrollments_clients_daily_day_1' });
+    await wh.dropTable({ dataset: DATASET, table: 'exp_a_enrollments_clients_daily_day_1' });
+    assert.deepEqual(
+      (await wh.listTables(DATASET, 'exp_a_')).map((t) => t.ref.table),
+      [],
+    );
+    assert.deepEqual(await wh.listTables('no_such_dataset'), []);
+  });
+
+  test('the same work (jobKey) twice runs one job: a retry finds its own finished job', async () => {
+    const ref = { dataset: DATASET, table: 'retried' };
+    const work = {
+      sql: 'SELECT 42 AS answer',
+      destination: ref,
+      jobKey: 'analysis/exp/2024-01-01:run-1:activity-7',
+    };
+    await wh.runToTable(work);
+    await wh.runToTable(work);
+    await wh.runToTable({ ...work, jobKey: 'analysis/exp/2024-01-01:run-2:activity-7' });
+    const [jobs] = await wh.client.getJobs({ autoPaginate: true });
+    const ids = jobs.map((j) => j.id ?? '').filter((id) => id.startsWith('contrail_retried_'));
+    assert.equal(ids.length, 2, `one job per run of the work: ${ids.join(', ')}`);
+  });
+
+  test('names contrail puts into SQL are validated before any job starts', async () => {
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT 1', destination: { dataset: DATASET, table: 'x; DROP TABLE y' } }),
+      /invalid table name/,
+    );
+  });
+});

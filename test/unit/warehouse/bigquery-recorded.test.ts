@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
+import { describeCost, onDemandCostUsd } from '../../../src/warehouse/cost.js';
+import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { type ReplayServer, startReplayServer } from '../../helpers/bigquery-replay.js';
+import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
+
+/**
+ * The BigQuery adapter against recorded BigQuery REST responses on loopback: what the emulator
+ * cannot show. Google's client runs unchanged; only its endpoint is ours.
+ */
+const PROJECT = 'contrail-recorded';
+const T = { dataset: 'contrail', table: 'long_running' };
+let server: ReplayServer;
+
+function warehouse(options: { maximumBytesBilled?: number } = {}): BigQueryWarehouse {
+  return new BigQueryWarehouse({
+    project: PROJECT,
+    sourceProject: 'moz-fx-data-shared-prod',
+    location: 'US',
+    apiEndpoint: server.endpoint,
+    maximumBytesBilled: options.maximumBytesBilled ?? null,
+    pollIntervalMs: 10,
+    // The client's own retries would hide the first answer; contrail's activities retry instead.
+    clientOptions: { retryOptions: { autoRetry: false } },
+  });
+}
+
+before(async () => {
+  allowOnlyLoopback();
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  server = await startReplayServer();
+});
+
+beforeEach(() => {
+  server.requests.length = 0;
+  server.jobs.clear();
+  server.insertAnswers = [];
+  server.newJobStates = ['jobDone'];
+});
+
+after(async () => {
+  await server?.stop();
+  assertOnlyLoopback();
+});
+
+const inserts = () => server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs'));
+
+describe('BigQuery adapter on recorded responses', () => {
+  test('a dry run reports the bytes BigQuery would scan, and what that costs on demand', async () => {
+    const { bytesProcessed } = await warehouse().dryRun(
+      'SELECT * FROM `moz-fx-data-shared-prod.telemetry.clients_daily`',
+    );
+    assert.equal(bytesProcessed, 3_298_534_883_328); // 3 TiB
+    assert.equal(onDemandCostUsd(bytesProcessed ?? 0), 18.75);
+    assert.equal(describeCost(bytesProcessed ?? 0), '3.00 TiB, about $18.75 at $6.25/TiB on demand');
+    const insert = inserts()[0]?.body as { configuration: { dryRun: boolean } } | undefined;
+    assert.equal(insert?.configuration.dryRun, true);
+  });
+
+  test('the maximumBytesBilled guard is sent with every job, and hitting it is permanent', async () => {
+    server.newJobStates = ['jobDoneBytesBilledLimit'];
+    await assert.rejects(
+      warehouse({ maximumBytesBilled: 1_000_000_000 }).runToTable({ sql: 'SELECT 1', destination: T }),
+      (error) => {
+        assert.ok(error instanceof WarehouseQueryError);
+        assert.equal(error.permanent, true);
+        assert.match(error.warehouseMessage, /bytesBilledLimitExceeded.*limit for bytes billed/);
+        return true;
+      },
+    );
+    const insert = inserts()[0]?.body as { configuration: { query: Record<string, unknown> } } | undefined;
+    const query = insert?.configuration.query ?? {};
+    assert.equal(query.maximumBytesBilled, '1000000000');
+    assert.equal(query.useLegacySql, false);
+    assert.equal(query.writeDisposition, 'WRITE_TRUNCATE');
+    assert.deepEqual(query.destinationTable, {
+      projectId: PROJECT,
+      datasetId: 'contrail',
+      tableId: 'long_running',
+    });
+  });
+
+  for (const [name, answer] of [
+    ['backendError (500)', 'backendError'],
+    ['service unavailable (503)', 'serviceUnavailable'],
+    ['rateLimitExceeded (403)', 'rateLimitExceeded'],
+    ['too many requests (429)', 'tooManyRequests'],
+    ['quotaExceeded (403)', 'quotaExceeded'],
+  ] as const) {
+    test(`${name} is a transient ContrailError: the activity retries it`, async () => {
+      server.insertAnswers = [answer];
+      await assert.rejects(warehouse().runToTable({ sql: 'SELECT 1', destination: T }), (error) => {
+        assert.ok(error instanceof WarehouseQueryError);
+        assert.equal(error.permanent, false, error.message);
+        assert.deepEqual(error.destination, T);
+        return true;
+      });
+    });
+  }
+
+  test("an invalid query is permanent, with BigQuery's own message and position", async () => {
+    server.insertAnswers = ['invalidQuery'];
+    await assert.rejects(
+      warehouse().runToTable({ sql: 'SELECT active_hours_sum2', destination: T }),
+      (error) => {
+        assert.ok(error instanceof WarehouseQueryError);
+        assert.equal(error.permanent, true);
+        assert.match(
+          error.warehouseMessage,
+          /invalidQuery.*Unrecognized name: active_hours_sum2.*at \[12:5\]/,
+        );
+        return true;
+      },
+    );
+  });
+
+  test('a job that fails while running with backendError is transient; the retry runs the next incarnation', async () => {
+    server.newJobStates = ['jobRunning', 'jobDoneBackendError'];
+    const wh = warehouse();
+    const work = { sql: 'SELECT 1 AS x', destination: T, jobKey: 'wf:run:act' };
+    await assert.rejects(
+      wh.runToTable(work),
+      (error) => error instanceof WarehouseQueryError && !error.permanent,
+    );
+    server.newJobStates = ['jobRunning', 'jobDone'];
+    const result = await wh.runToTable(work);
+    assert.equal(result.bytesProcessed, 52_613_349_376);
+    const ids = [...server.jobs.keys()];
+    assert.equal(ids.length, 2, ids.join(', '));
+    assert.ok(ids[1]?.startsWith(ids[0] as string) && ids[1]?.endsWith('_r1'), ids.join(', '));
+  });
+
+  test('waiting polls the job and reports progress on every poll (the activity heartbeats from it)', async () => {
+    server.newJobStates = ['jobRunning', 'jobRunning', 'jobRunning', 'jobRunning', 'jobDone'];
+    const ticks: string[] = [];
+    const result = await warehouse().runToTable({
+      sql: 'SELECT 1 AS x',
+      destination: T,
+      onProgress: (info) => ticks.push(info.detail ?? ''),
+    });
+    assert.ok(ticks.length >= 4, `${ticks.length} progress reports`);
+    assert.match(ticks[0] as string, /RUNNING/);
+    assert.equal(result.rows, 1_250_000);
+    const job = [...server.jobs.values()][0];
+    assert.equal(job?.polls, 5);
+  });
+
+  test('aborting cancels the job in BigQuery and rejects with an AbortError', async () => {
+    server.newJobStates = ['jobRunning'];
+    const controller = new AbortController();
+    const running = warehouse().runToTable({
+      sql: 'SELECT 1 AS x',
+      destination: T,
+      signal: controller.signal,
+      onProgress: () => controller.abort(new Error('activity cancelled')),
+    });
+    await assert.rejects(running, (error: Error) => error.name === 'AbortError');
+    const job = [...server.jobs.values()][0];
+    assert.equal(job?.cancelled, true, 'jobs.cancel was called');
+  });
+
+  test('killing the worker mid-query: the retry finds the running job and waits for it, no second job', async () => {
+    server.newJobStates = ['jobRunning'];
+    const jobKey = 'analysis/contrail-demo-sidebar/2026-03-15:run-1:activity-computeMetrics';
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../../fixtures/bigquery/run-job.ts', import.meta.url)),
+        server.endpoint,
+        jobKey,
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!([...server.jobs.values()][0]?.polls ?? 0) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(server.jobs.size, 1, 'the first worker started the job');
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const job = [...server.jobs.values()][0];
+    assert.equal(job?.cancelled, false, 'a killed worker cancels nothing');
+    // The job finishes while nobody watches; the retried activity (same work, new process) comes.
+    if (job) job.states = ['jobDone'];
+    const result = await warehouse().runToTable({ sql: 'SELECT 1 AS x', destination: T, jobKey });
+    assert.equal(server.jobs.size, 1, 'no second job');
+    assert.equal(result.bytesProcessed, 52_613_349_376);
+    const attempts = inserts().map((r) => (r.body as { jobReference: { jobId: string } }).jobReference.jobId);
+    assert.deepEqual(attempts, [job?.id, job?.id], 'both workers asked for the same job id');
+  });
+});

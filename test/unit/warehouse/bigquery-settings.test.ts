@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CliError } from '../../../src/client/errors.js';
+import { defaultActivityDeps } from '../../../src/client/runtime.js';
+import { ContrailError } from '../../../src/errors.js';
+import { BigQuerySettingsError, bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
+
+describe('BigQuery settings', () => {
+  test('from the environment, with defaults; --project_id/--dataset_id override', () => {
+    assert.deepEqual(
+      bigQuerySettings({
+        CONTRAIL_BIGQUERY_PROJECT: 'my-project-1',
+        CONTRAIL_BIGQUERY_LOCATION: 'EU',
+        CONTRAIL_BIGQUERY_ENDPOINT: 'http://127.0.0.1:9050',
+        CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '1000000000',
+      }),
+      {
+        project: 'my-project-1',
+        dataset: 'mozanalysis',
+        sourceProject: 'moz-fx-data-shared-prod',
+        location: 'EU',
+        apiEndpoint: 'http://127.0.0.1:9050',
+        maximumBytesBilled: 1_000_000_000,
+      },
+    );
+    const overridden = bigQuerySettings(
+      { GOOGLE_CLOUD_PROJECT: 'gcloud-project' },
+      { datasetId: 'tmp_previews' },
+    );
+    assert.equal(overridden.project, 'gcloud-project');
+    assert.equal(overridden.dataset, 'tmp_previews');
+    assert.equal(bigQuerySettings({}, { projectId: 'flag-project' }).project, 'flag-project');
+  });
+
+  for (const [env, message] of [
+    [{}, /CONTRAIL_BIGQUERY_PROJECT \(or --project_id\) must name/],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'Bad_Project' },
+      /CONTRAIL_BIGQUERY_PROJECT: invalid project id "Bad_Project"/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_DATASET: 'a-b' },
+      /CONTRAIL_BIGQUERY_DATASET/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_LOCATION: 'u s' },
+      /CONTRAIL_BIGQUERY_LOCATION="u s"/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_ENDPOINT: 'localhost:9050' },
+      /expected a URL/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10TB' },
+      /whole number of bytes/,
+    ],
+  ] as const) {
+    test(`a bad setting is refused, naming it: ${message.source.slice(0, 40)}`, () => {
+      assert.throws(
+        () => bigQuerySettings(env),
+        (error) =>
+          error instanceof BigQuerySettingsError &&
+          error instanceof ContrailError &&
+          error.permanent &&
+          message.test(error.message),
+      );
+    });
+  }
+
+  test('CONTRAIL_WAREHOUSE=bigquery makes the worker use the BigQuery adapter; a bad setting stops it at start', async () => {
+    const deps = defaultActivityDeps(
+      {},
+      { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: 'my-project-1' },
+    );
+    const warehouse = await deps.warehouse();
+    assert.equal(warehouse.dialect, 'bigquery');
+    assert.equal(await deps.warehouse(), warehouse, 'one warehouse per worker process');
+    assert.throws(() => defaultActivityDeps({}, { CONTRAIL_WAREHOUSE: 'bigquery' }), CliError);
+    assert.throws(
+      () => defaultActivityDeps({}, { CONTRAIL_WAREHOUSE: 'snowflake' }),
+      /valid warehouses are duckdb and bigquery/,
+    );
+  });
+});

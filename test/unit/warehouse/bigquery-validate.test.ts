@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { type ReplayServer, startReplayServer } from '../../helpers/bigquery-replay.js';
+import { runCli } from '../../helpers/cli.js';
+import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
+import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
+
+/**
+ * `contrail validate --dry_run` on BigQuery (recorded responses on loopback): every enrollment
+ * and metric query of the config dry-run, bytes and dollars per query, and jetstream's exit
+ * codes — 2 above the moderate threshold, 3 above the high one, 1 when BigQuery rejects a query.
+ */
+const CONFIG = join(DEMO_CONFIG_REPO, 'jetstream', 'contrail-demo-sidebar.toml');
+let server: ReplayServer;
+
+/** The real CLI in its own process, pointed at the recorded responses on loopback. */
+async function validate(...extra: string[]): Promise<{ code: number | null; out: string }> {
+  const result = await runCli(
+    ['validate', CONFIG, '--config_repos', DEMO_CONFIG_REPO, '--dry_run', ...extra],
+    {
+      env: {
+        METADATA_SERVER_DETECTION: 'none',
+        CONTRAIL_WAREHOUSE: 'bigquery',
+        CONTRAIL_BIGQUERY_PROJECT: 'contrail-recorded',
+        CONTRAIL_BIGQUERY_ENDPOINT: server.endpoint,
+      },
+    },
+  );
+  return { code: result.code, out: result.stdout + result.stderr };
+}
+
+before(async () => {
+  allowOnlyLoopback();
+  server = await startReplayServer();
+});
+
+beforeEach(() => {
+  server.requests.length = 0;
+  server.insertAnswers = [];
+});
+
+after(async () => {
+  await server?.stop();
+  assertOnlyLoopback();
+});
+
+describe('contrail validate --dry_run on BigQuery', () => {
+  test('dry-runs the enrollments and every metrics scan: bytes and cost per query, exit 0 under the thresholds', async () => {
+    const { code, out } = await validate();
+    assert.equal(code, 0, out);
+    assert.match(out, /ok: enrollments_contrail_demo_sidebar: 3\.00 TiB, about \$18\.75/);
+    assert.match(out, /ok: metrics_contrail_demo_sidebar_clients_daily_week_1: 3\.00 TiB/);
+    const dryRuns = server.requests.filter(
+      (r) => (r.body as { configuration?: { dryRun?: boolean } } | null)?.configuration?.dryRun,
+    );
+    assert.ok(dryRuns.length >= 4, `${dryRuns.length} dry runs`);
+    // The metrics scans read the enrollments query inline: the table does not exist yet.
+    const scan = dryRuns.map((r) => JSON.stringify(r.body)).find((b) => b.includes('metrics per client'));
+    assert.ok(scan?.includes('-- contrail: enrollments'));
+  });
+
+  test('above the moderate threshold exits 2, above the high one 3', async () => {
+    assert.equal((await validate('--moderate_tb', '3')).code, 2);
+    assert.equal((await validate('--moderate_tb', '1', '--high_tb', '3')).code, 3);
+  });
+
+  test('a query BigQuery rejects exits 1, naming the config lines of what it computes', async () => {
+    server.insertAnswers = ['dryRun', 'invalidQuery'];
+    const { code, out } = await validate();
+    assert.equal(code, 1, out);
+    assert.match(
+      out,
+      /error: metrics_contrail_demo_sidebar_\w+: BigQuery \(invalidQuery\): Unrecognized name: active_hours_sum2.*config: \w+ \(.*\.toml: metrics\.\w+.*line \d+\)/,
+    );
+  });
+});
