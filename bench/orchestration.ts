@@ -50,7 +50,7 @@ const trivial: AnalysisActivities & { prepareDataset(): Promise<void>; checkWare
     headline: [],
     sampleRatioMismatch: null,
   }),
-  publish: async () => ({ views: [], exports: [] }),
+  publish: async () => ({ published: [], views: [], exports: [] }),
   recordError: async () => undefined,
   listEligibleExperiments: async () => experiments,
   dropResults: async () => ({ dropped: [] }),

@@ -1,11 +1,13 @@
 import type { AnalysisContext } from '../analysis/context.js';
+import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
-import { appendLogs, logRow } from '../analysis/logs.js';
+import { logRow, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
 import { SpecResolver } from '../analysis/spec-resolver.js';
+import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
@@ -28,12 +30,20 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
   }
 
   async function contextOf(target: AnalysisTarget): Promise<AnalysisContext> {
+    const spec = await specOf(target);
+    const warehouse = await deps.warehouse();
     return {
-      spec: await specOf(target),
-      warehouse: await deps.warehouse(),
+      spec,
+      warehouse,
       dataset: target.dataset,
       periods: target.periods,
       labels: resultLabels(target.pin, deps.toolVersion),
+      // A target from a workflow started before results were staged has no run: it writes in place.
+      results: await runTables(warehouse, {
+        run: target.run ?? null,
+        dataset: target.dataset,
+        slug: target.slug,
+      }),
       progress: temporalProgress,
     };
   }
@@ -74,7 +84,11 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async computeStatistics({ target, date, window }) {
-      const ctx = await contextOf(target);
+      let ctx = await contextOf(target);
+      if ((await ensureCovariates(ctx, dueWindow(planTarget(ctx), date, window))).length > 0) {
+        // The covariates were just written: plan again, reading them.
+        ctx = await contextOf(target);
+      }
       return computeWindowStatistics(ctx, dueWindow(planTarget(ctx), date, window), {
         date,
         configCommit: target.pin.configCommit,
@@ -83,7 +97,7 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
       });
     },
 
-    async publish({ target }) {
+    async publish({ target, exports }) {
       const resolved = await specs.resolve(target);
       const ctx = await contextOf(target);
       return publishResults({
@@ -93,14 +107,16 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
         dataset: target.dataset,
         pin: target.pin,
         toolVersion: deps.toolVersion,
-        exportDir: deps.exportDir,
+        // Absent in workflows started before exports could be turned off: they exported.
+        exportDir: exports === false ? null : deps.exportDir,
+        results: ctx.results,
         now: deps.now(),
         progress: ctx.progress,
       });
     },
 
     async recordError({ dataset, error }) {
-      await appendLogs(await deps.warehouse(), dataset, [
+      await recordLogs(await deps.warehouse(), dataset, [
         logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
       ]);
     },
@@ -112,7 +128,10 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     async dropResults({ target, keepEnrollments }) {
       const ctx = await contextOf(target);
       const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
-      return { dropped: await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments }) };
+      const dropped = await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments });
+      // The run starts over: what a crashed attempt of it staged goes too.
+      await dropStaged(ctx.warehouse, target.dataset, ctx.results);
+      return { dropped };
     },
   };
 }

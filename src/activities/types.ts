@@ -46,6 +46,13 @@ export interface AnalysisTarget {
   periods: AnalysisPeriod[] | null;
   /** Unknown config keys are warnings instead of errors. */
   lenient: boolean;
+  /**
+   * The run these results belong to: the id of the workflow that publishes them (an analysis
+   * of one day, or the backfill, rerun or preview it is part of). Result tables are staged
+   * under names derived from it until that workflow publishes. Null (or absent, from a
+   * workflow started before staging): written in place.
+   */
+  run: string | null;
 }
 
 /**
@@ -87,8 +94,11 @@ export interface AnalysisActivities {
     date: IsoDate;
     window: results.AnalysisWindowRef;
   }): Promise<results.StatisticsSummary>;
-  /** Views over the per-window tables and JSON exports (statistics, metadata, errors). */
-  publish(input: { target: AnalysisTarget }): Promise<results.PublishSummary>;
+  /**
+   * Swaps the run's staged tables in (one step), then views over the per-window tables and
+   * JSON exports (statistics, metadata, errors) read from them; `exports: false` writes none.
+   */
+  publish(input: { target: AnalysisTarget; exports?: boolean }): Promise<results.PublishSummary>;
   /** Appends to the dataset's logs table. */
   recordError(input: { dataset: string; error: results.AnalysisError }): Promise<void>;
   /** Experiments the daily run analyses on `date` (live or ended within 90 days, not skipped, not rollouts). */

@@ -1,5 +1,6 @@
 import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
 import type { QueryProgress, TableLabels, Warehouse } from '../warehouse/warehouse.js';
+import type { RunTables } from './staging.js';
 
 /**
  * Progress of the warehouse jobs of one step. Inside a Temporal activity this heartbeats and
@@ -25,5 +26,7 @@ export interface AnalysisContext {
   periods: AnalysisPeriod[] | null;
   /** Labels every table written carries: what wrote it, from which configs. */
   labels: TableLabels;
+  /** The names the run gives its result tables (staged until it publishes). */
+  results: RunTables;
   progress: JobProgress;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { experimentLogsSql } from '../sql/plan/reads.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { AnalysisError } from './results.js';
@@ -16,10 +17,16 @@ export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
   { name: 'message', type: 'STRING' },
   { name: 'tool_version', type: 'STRING' },
   { name: 'config_commit', type: 'STRING' },
+  // Derived from what the row says, never from when or by which attempt it was written.
+  { name: 'log_id', type: 'STRING' },
 ];
 
-/** Appends rows to the dataset's logs table (creating the dataset if needed): logs are a log, never replaced. */
-export async function appendLogs(
+/**
+ * Adds rows to the dataset's logs table (creating the dataset if needed): logs are a log,
+ * never replaced. A row whose `log_id` the table holds already is left out, so a step that runs
+ * again (a retried activity, a crashed run started over) logs nothing twice.
+ */
+export async function recordLogs(
   warehouse: Warehouse,
   dataset: string,
   rows: Record<string, unknown>[],
@@ -30,15 +37,28 @@ export async function appendLogs(
     destination: { dataset, table: LOGS_TABLE },
     columns: LOG_COLUMNS,
     rows,
-    mode: 'append',
+    mode: 'merge',
+    key: 'log_id',
   });
+}
+
+/**
+ * A log row's id: a hash of the facts it records (experiment, date, stage, level, type, message,
+ * tool version, config commit). The same warning or error of the same analysis is one row
+ * however often it is written; the time it was first written stays.
+ */
+export function logId(row: Record<string, unknown>): string {
+  const facts = LOG_COLUMNS.filter((c) => c.name !== 'timestamp' && c.name !== 'log_id').map(
+    (c) => row[c.name] ?? null,
+  );
+  return createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 32);
 }
 
 export function logRow(
   error: AnalysisError,
   context: { now: Date; toolVersion: string; level?: 'ERROR' | 'WARNING' },
 ): Record<string, unknown> {
-  return {
+  const row: Record<string, unknown> = {
     timestamp: context.now.toISOString(),
     source: 'contrail',
     experiment: error.slug,
@@ -50,6 +70,8 @@ export function logRow(
     tool_version: context.toolVersion,
     config_commit: error.configCommit ?? null,
   };
+  row.log_id = logId(row);
+  return row;
 }
 
 /**

@@ -3,6 +3,7 @@ import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
+import type { ResultTableNames } from '../sql/plan/types.js';
 import { lastAnalysisDate, lastEnrollmentDate } from '../sql/windows.js';
 import { InvalidInputError } from './errors.js';
 import type { AnalysisWindowRef, DueWork } from './results.js';
@@ -14,6 +15,8 @@ export interface PlanTarget {
   dialect: SqlDialect;
   /** Only these periods; null = every period the config lists. */
   periods: AnalysisPeriod[] | null;
+  /** Names of the result tables the run writes and reads; default: the published names. */
+  results?: ResultTableNames;
 }
 
 /** Every query of the analysis of `date`, rendered (planning fails here on a config that cannot be planned). */
@@ -22,6 +25,7 @@ export function planDate(target: PlanTarget, date: IsoDate, periods = target.per
     dataset: target.dataset,
     dialect: target.dialect,
     ...(periods ? { periods } : {}),
+    ...(target.results ? { results: target.results } : {}),
   });
 }
 

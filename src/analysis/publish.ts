@@ -1,7 +1,7 @@
 import type { ConfigCollection } from '../config/collection.js';
 import { ANALYSIS_PERIODS, type AnalysisBasis, type AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
-import { exportTarget } from '../exports/target.js';
+import { datasetExportPath, exportTarget } from '../exports/target.js';
 import { statisticsExportSql } from '../sql/plan/reads.js';
 import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sql/plan/views.js';
 import type { ToolVersion } from '../versions/tool-version.js';
@@ -12,6 +12,7 @@ import { existingTables, experimentTables, lastTableDate } from './experiment-ta
 import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
 import { experimentErrors } from './logs.js';
 import type { PublishSummary } from './results.js';
+import { publishStaged, type RunTables } from './staging.js';
 
 export interface PublishInput {
   warehouse: Warehouse;
@@ -22,6 +23,8 @@ export interface PublishInput {
   toolVersion: ToolVersion;
   /** Where JSON exports go (a directory or gs://bucket/prefix); null = no exports. */
   exportDir: string | null;
+  /** The run's staged result tables, swapped in before anything is read. */
+  results: RunTables;
   now: Date;
   progress: JobProgress;
 }
@@ -84,14 +87,16 @@ export function experimentMetadata(input: {
 }
 
 /**
- * Views over the experiment's per-window tables that exist, then (with an export directory)
- * the JSON files jetstream uploads to GCS, in the bucket's layout:
+ * The run's staged tables swapped in for the published ones (one step), views over the
+ * experiment's per-window tables that exist, then (with an export directory) the JSON files
+ * jetstream uploads to GCS, read from the swapped-in tables, in the bucket's layout:
  * `statistics/statistics_<slug>_<suffix>.json`, `metadata/metadata_<slug>.json`,
- * `errors/errors_<slug>.json`.
+ * `errors/errors_<slug>.json` (under `<dataset>/` for any dataset but the production one).
  */
 export async function publishResults(input: PublishInput): Promise<PublishSummary> {
   const { warehouse, spec, dataset, progress } = input;
   const d = warehouse.sqlDialect;
+  const published = await publishStaged(warehouse, dataset, input.results, progress);
   const tables = experimentTables(spec, dataset, lastTableDate(spec, isoDate(input.now)));
   const existing = await existingTables(warehouse, dataset);
   const exists = (ref: TableRef) => existing.has(ref.table);
@@ -127,11 +132,12 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
 
   const exports: string[] = [];
   if (input.exportDir !== null) {
-    const exportsTo = exportTarget(input.exportDir);
+    const target = exportTarget(input.exportDir);
+    const write = (path: string, text: string) => target.write(datasetExportPath(dataset, path), text);
     const slugName = normalizeSlug(spec.experiment.slug);
     for (const view of statisticsViews) {
       const rows = await warehouse.query(statisticsExportSql(d, view), progress.job(`export ${view.table}`));
-      exports.push(await exportsTo.write(`statistics/${view.table}.json`, JSON.stringify(rows)));
+      exports.push(await write(`statistics/${view.table}.json`, JSON.stringify(rows)));
     }
     // Confidential experiments export no metadata (jetstream's rule).
     if (!spec.isPrivate) {
@@ -142,10 +148,10 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
         toolVersion: input.toolVersion,
         analysisStartTime: input.now,
       });
-      exports.push(await exportsTo.write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
+      exports.push(await write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
     }
     const errors = await experimentErrors(warehouse, dataset, spec.experiment.slug);
-    exports.push(await exportsTo.write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
+    exports.push(await write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
   }
-  return { views, exports };
+  return { published, views, exports };
 }

@@ -59,6 +59,8 @@ export interface StatisticsSummary extends TableSummary {
 }
 
 export interface PublishSummary {
+  /** Result tables the run staged and swapped in (published names). */
+  published: string[];
   views: string[];
   /** Files written (statistics_<slug>_*.json, metadata_<slug>.json, errors_<slug>.json). */
   exports: string[];

@@ -12,7 +12,7 @@ import { runPlannedQuery } from '../sql/run.js';
 import type { StatisticResultRow } from '../statistics/index.js';
 import type { ColumnType } from '../warehouse/warehouse.js';
 import type { AnalysisContext } from './context.js';
-import { appendLogs, logRow } from './logs.js';
+import { logRow, recordLogs } from './logs.js';
 import type { HeadlineRow, StatisticsSummary } from './results.js';
 import { enrollmentRatioMismatch } from './srm.js';
 import { statisticRows } from './statistic-rows.js';
@@ -105,21 +105,20 @@ export async function computeWindowStatistics(
   }
   const computed = await statisticRows(spec, window, groupsByBasis);
   warnings.push(...computed.warnings);
-  const destination = {
-    dataset: ctx.dataset,
-    table: statisticsTableName(spec.experiment.slug, window.period, window.windowIndex),
-  };
+  const table = statisticsTableName(spec.experiment.slug, window.period, window.windowIndex);
+  const staged = ctx.results.written(table);
   await warehouse.writeRows({
-    destination,
+    destination: { dataset: ctx.dataset, table: staged },
     columns: STATISTICS_COLUMNS,
     rows: computed.rows,
     labels: ctx.labels,
     mode: 'replace',
+    expirationDays: ctx.results.expirationDays(staged),
   });
   const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, warnings);
   const unique = [...new Set(warnings)];
   // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
-  await appendLogs(
+  await recordLogs(
     warehouse,
     ctx.dataset,
     unique.map((message) =>
@@ -137,7 +136,7 @@ export async function computeWindowStatistics(
     ),
   );
   return {
-    table: destination.table,
+    table,
     rows: computed.rows.length,
     period: window.period,
     windowIndex: window.windowIndex,

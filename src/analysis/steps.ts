@@ -75,9 +75,10 @@ export async function computeWindowMetrics(
     ctx.progress.step(planned.destination.table);
     const result = await runPlannedQuery(ctx.warehouse, planned, {
       labels: ctx.labels,
+      expirationDays: ctx.results.expirationDays(planned.destination.table),
       ...ctx.progress.job(planned.destination.table),
     });
-    summaries.push({ table: planned.destination.table, rows: result.rows });
+    summaries.push({ table: ctx.results.published(planned.destination.table), rows: result.rows });
   }
   return summaries;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError } from './errors.js';
 
@@ -56,6 +57,8 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A command waiting for the embedded warehouse file names the command that holds it.
+  setWarehouseCommand(['contrail', ...argv].join(' '));
   const parser = buildParser(argv);
   try {
     await parser.parseAsync();

@@ -5,6 +5,7 @@ import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { dataDir } from '../paths.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
+import { type FaultPlan, parseFaults, withFaults } from '../warehouse/faults.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
@@ -15,22 +16,45 @@ export interface DepsOverrides {
 }
 
 /**
+ * The warehouse activities use (BigQuery, or the embedded DuckDB file opened for each job and
+ * closed after it, so other contrail commands use the file in between), each call retried on a
+ * transient failure; with CONTRAIL_FAULTS (tests), faults injected under the retries.
+ */
+async function activityWarehouse(
+  open: () => Promise<Warehouse>,
+  faults: FaultPlan | null,
+): Promise<Warehouse> {
+  const { retryingWarehouse } = await import('../warehouse/retry.js');
+  const base = await open();
+  if (faults === null) return retryingWarehouse(base);
+  const log = (line: string) => process.stderr.write(`contrail fault: ${line}\n`);
+  return retryingWarehouse(withFaults(base, faults, { log }), { log });
+}
+
+/**
  * The activity dependencies of a worker on this machine, from the environment:
  * CONTRAIL_WAREHOUSE (duckdb or bigquery, with the CONTRAIL_BIGQUERY_* settings),
  * CONTRAIL_CONFIG_REPOS, CONTRAIL_EXPERIMENTER_URL or CONTRAIL_EXPERIMENTS_FILE,
- * CONTRAIL_EXPORT_DIR; CLI flags override them in embedded mode.
+ * CONTRAIL_EXPORT_DIR, CONTRAIL_FAULTS (tests: src/warehouse/faults.ts); CLI flags override them
+ * in embedded mode.
  */
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
   const warehouseKind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
   if (warehouseKind !== 'duckdb' && warehouseKind !== 'bigquery') {
     throw new CliError(`CONTRAIL_WAREHOUSE=${warehouseKind}: valid warehouses are duckdb and bigquery`);
   }
+  const faults = parseFaults(env.CONTRAIL_FAULTS);
+  const open =
+    warehouseKind === 'bigquery'
+      ? bigQueryWarehouseFrom(env)
+      : async () => (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
+  let warehouse: Promise<Warehouse> | null = null;
   return {
     // Loaded on first use so commands that never touch the warehouse don't load its client.
-    warehouse:
-      warehouseKind === 'bigquery'
-        ? bigQueryWarehouseFrom(env)
-        : async () => (await import('../warehouse/duckdb.js')).embeddedWarehouse(),
+    warehouse: () => {
+      warehouse ??= activityWarehouse(open, faults);
+      return warehouse;
+    },
     toolVersion: currentToolVersion(env),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),

@@ -26,7 +26,7 @@ async function configuredWarehouse(projectId: string | undefined): Promise<Wareh
       throw new CliError((error as Error).message);
     }
   }
-  return (await import('../warehouse/duckdb.js')).embeddedWarehouse();
+  return (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
 }
 
 export async function dryRunConfigs(

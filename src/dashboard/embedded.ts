@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs';
-import { openDuckDbWarehouse } from '../warehouse/duckdb.js';
+import { duckDbSessions } from '../warehouse/duckdb-sessions.js';
+import type { WarehouseSessions } from '../warehouse/sessions.js';
 import { DashboardRequestError } from './errors.js';
-import { perAnswerSessions, type WarehouseSessions } from './sessions.js';
-
-/** DuckDB's answer when another process holds the database file. */
-const LOCKED = /Could not set lock|Conflicting lock/i;
 
 /**
  * Sessions on the embedded DuckDB warehouse file: opened per answer and closed after it, so
@@ -12,19 +9,16 @@ const LOCKED = /Could not set lock|Conflicting lock/i;
  * is not attached: the page reads result tables only. A missing file is reported, not created.
  */
 export function embeddedSessions(path: string, options: { waitMs?: number } = {}): WarehouseSessions {
-  return perAnswerSessions({
-    open: async () => {
+  return duckDbSessions({
+    path,
+    beforeOpen: () => {
       if (!existsSync(path)) {
         throw new DashboardRequestError(
           `no embedded warehouse at ${path} yet: run \`contrail preview\` (or \`npm run demo\`) first`,
           404,
         );
       }
-      return openDuckDbWarehouse({ path });
     },
-    // DuckDB refuses the open itself (a plain Error) before the adapter can wrap anything.
-    isBusy: (error) => error instanceof Error && LOCKED.test(error.message),
-    describe: `the embedded warehouse ${path}`,
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
   });
 }

@@ -19,14 +19,3 @@ export class DashboardDataError extends ContrailError {
     this.name = 'DashboardDataError';
   }
 }
-
-/**
- * The embedded warehouse file is held by another process (a preview or worker writing to it)
- * for longer than the dashboard waits. Asking again later helps.
- */
-export class WarehouseBusyError extends ContrailError {
-  constructor(message: string, cause?: unknown) {
-    super(message, { permanent: false, cause });
-    this.name = 'WarehouseBusyError';
-  }
-}

@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ContrailError } from '../errors.js';
 import type { SqlDialect } from '../sql/dialect.js';
+import { WarehouseBusyError } from '../warehouse/errors.js';
 import { InvalidIdentifierError } from '../warehouse/identifiers.js';
+import type { WarehouseSessions } from '../warehouse/sessions.js';
 import { type ErrorResponse, FILTER_KEYS, type ViewRequest, type ViewResponse } from './api.js';
 import { buildPageAssets, type PageAssets } from './assets.js';
-import { DashboardRequestError, WarehouseBusyError } from './errors.js';
-import type { WarehouseSessions } from './sessions.js';
+import { DashboardRequestError } from './errors.js';
 import { sqlPanel } from './sql-files.js';
 import { dashboardUrl } from './url.js';
 import { readView } from './view.js';

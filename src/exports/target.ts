@@ -21,6 +21,18 @@ export class InvalidExportTargetError extends ContrailError {
   }
 }
 
+/** The dataset whose exports sit at the top of the export location, as jetstream's production bucket. */
+export const PRODUCTION_DATASET = 'contrail';
+
+/**
+ * Where a dataset's export file goes: the production dataset's at `path` (jetstream's bucket
+ * layout), any other dataset's (a preview's, a test's) under `<dataset>/`, so they never
+ * replace the files production consumers read.
+ */
+export function datasetExportPath(dataset: string, path: string): string {
+  return dataset === PRODUCTION_DATASET ? path : `${dataset}/${path}`;
+}
+
 /** Parses `CONTRAIL_EXPORT_DIR`: `gs://bucket[/prefix]` or a directory. */
 export function exportTarget(location: string): ExportTarget {
   const gcs = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(?:\/(.*))?$/.exec(location);

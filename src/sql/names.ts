@@ -75,6 +75,22 @@ export function statisticInputsTableName(
   return join('statistic_inputs', slug, basis, dataSource, period, windowIndex);
 }
 
+/**
+ * `staging_<key>_<table>`: where one run writes a result table before publishing swaps it in
+ * (`key` names the run and experiment). contrail's own prefix: outside jetstream's view
+ * wildcards (`<slug>_*`, `statistics_<slug>_*`) and every pattern of `belongsToExperiment`.
+ */
+export function stagingTableName(key: string, table: string): string {
+  return assertTableName(`${stagingPrefix(key)}${table}`);
+}
+
+/** The prefix of every table one run stages: `staging_<key>_`. */
+export function stagingPrefix(key: string): string {
+  if (!/^[a-z0-9]{1,32}$/.test(key))
+    throw new TypeError(`staging key ${JSON.stringify(key)}: expected [a-z0-9]{1,32}`);
+  return `staging_${key}_`;
+}
+
 /** Column name contrail gives a metric or segment (config names are validated, never quoted around). */
 export function columnName(name: string, what: string): string {
   if (!isDefinitionName(name)) {

@@ -54,6 +54,8 @@ export class PlannedQueryError extends ContrailError {
 
 export interface RunPlannedQueryOptions {
   labels?: TableLabels;
+  /** Days until the table expires (a run's staged copy); default: the dataset's default expiry. */
+  expirationDays?: number | null;
   onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
   signal?: AbortSignal;
   jobKey?: string;
@@ -98,6 +100,7 @@ export async function runPlannedQuery(
       ...(planned.mayBeView ? { mayBeView: true } : {}),
       description: plannedDescription(planned),
       ...(options.labels ? { labels: options.labels } : {}),
+      ...(options.expirationDays != null ? { expirationDays: options.expirationDays } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.jobKey ? { jobKey: options.jobKey } : {}),

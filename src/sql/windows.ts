@@ -32,6 +32,12 @@ export function lastEnrollmentDate(spec: AnalysisSpec): IsoDate | null {
   return start === null ? null : addDays(start, datesEnrollment(spec) - 1);
 }
 
+/** The date the pre-enrollment windows are due on: start + dates_enrollment. Null without a start date. */
+export function preenrollmentDueDate(spec: AnalysisSpec): IsoDate | null {
+  const start = startDate(spec);
+  return start === null ? null : addDays(start, datesEnrollment(spec));
+}
+
 /** Window lengths of the time-series periods. */
 export const TIME_SERIES_LENGTH = { day: 1, week: 7, days28: 28 } as const;
 
@@ -119,7 +125,7 @@ export function windowsThrough(
       }
       case 'preenrollment_week':
       case 'preenrollment_days28': {
-        if (addDays(start, datesEnrollment(spec)) > date) break;
+        if ((preenrollmentDueDate(spec) as IsoDate) > date) break;
         const length = period === 'preenrollment_week' ? 7 : 28;
         windows.push({ period, windowIndex: 1, startOffset: -length, endOffset: -1 });
         break;

@@ -7,6 +7,7 @@ import type { BigQuerySettings } from './bigquery-settings.js';
 import { abortError, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
+import { distinctByKey } from './rows.js';
 import type {
   ColumnType,
   QueryProgress,
@@ -14,6 +15,7 @@ import type {
   RunToTableResult,
   TableInfo,
   TableLabels,
+  TableMove,
   TableRef,
   Warehouse,
   WriteRowsOptions,
@@ -179,6 +181,58 @@ export class BigQueryWarehouse implements Warehouse {
     };
   }
 
+  /** When a table written now with `days` of expiry expires; undefined: as the dataset decides. */
+  private expiryOf(days: number | null | undefined): number | undefined {
+    if (days === null || days === undefined) return undefined;
+    if (!(Number.isFinite(days) && days > 0)) {
+      throw new TypeError(`expirationDays must be a positive number of days, got ${days}`);
+    }
+    return this.now() + days * DAY_MS;
+  }
+
+  /** The expiry a new table of the dataset gets: its default table expiration from now, or none. */
+  private async defaultExpiry(ref: TableRef): Promise<number | null> {
+    const target = this.tableReference(ref);
+    try {
+      const [metadata] = await this.client
+        .dataset(target.datasetId, { projectId: target.projectId })
+        .getMetadata();
+      const ms = (metadata as { defaultTableExpirationMs?: string }).defaultTableExpirationMs;
+      return ms === undefined ? null : this.now() + Number(ms);
+    } catch (error) {
+      throw bigQueryError(error, ref);
+    }
+  }
+
+  /**
+   * An append or merge target: created with `columns` when missing, and given the columns an
+   * older version's table lacks (rows of either can then be written).
+   */
+  private async ensureColumns(
+    ref: TableRef,
+    columns: WriteRowsOptions['columns'],
+    progress: QueryProgress,
+  ): Promise<boolean> {
+    const metadata = await this.tableMetadata(ref);
+    const fq = this.sqlDialect.table(ref);
+    const typed = (c: { name: string; type: ColumnType }) => `\`${c.name}\` ${PARAMETER_TYPES[c.type]}`;
+    if (metadata === null) {
+      await this.execute(`CREATE TABLE IF NOT EXISTS ${fq} (${columns.map(typed).join(', ')})`, progress);
+      return false;
+    }
+    const present = new Set(
+      ((metadata.schema as { fields?: { name: string }[] } | undefined)?.fields ?? []).map((f) => f.name),
+    );
+    const missing = columns.filter((c) => !present.has(c.name));
+    if (missing.length > 0) {
+      await this.execute(
+        `ALTER TABLE ${fq} ${missing.map((c) => `ADD COLUMN IF NOT EXISTS ${typed(c)}`).join(', ')}`,
+        progress,
+      );
+    }
+    return true;
+  }
+
   private queryConfiguration(sql: string, extra: Record<string, unknown> = {}): QueryConfiguration {
     return {
       query: sql,
@@ -291,6 +345,8 @@ export class BigQueryWarehouse implements Warehouse {
     labels: TableLabels,
     description: string | undefined,
     replaced: boolean,
+    /** Epoch ms the table expires at (null: never); undefined leaves its expiry alone. */
+    expiresAt?: number | null,
   ): Promise<{ rows: number }> {
     const table = this.table(ref);
     try {
@@ -304,6 +360,10 @@ export class BigQueryWarehouse implements Warehouse {
       const patch = {
         labels: { ...removed, ...labels } as TableLabels,
         ...(description !== undefined ? { description } : {}),
+        // BigQuery removes a table's own expiry patched to null; the client's type does not know that.
+        ...(expiresAt !== undefined
+          ? { expirationTime: (expiresAt === null ? null : String(Math.round(expiresAt))) as string }
+          : {}),
       };
       const [metadata] = await table.setMetadata(patch);
       return { rows: Number((metadata as { numRows?: string }).numRows ?? 0) };
@@ -331,7 +391,13 @@ export class BigQueryWarehouse implements Warehouse {
       options.destination,
       ['runToTable', JSON.stringify(destinationTable), writeDisposition, options.sql],
     );
-    const { rows } = await this.finishTable(options.destination, labels, options.description, true);
+    const { rows } = await this.finishTable(
+      options.destination,
+      labels,
+      options.description,
+      true,
+      this.expiryOf(options.expirationDays),
+    );
     const bytes = metadata.statistics?.query?.totalBytesProcessed ?? metadata.statistics?.totalBytesProcessed;
     return {
       destination: options.destination,
@@ -360,7 +426,9 @@ export class BigQueryWarehouse implements Warehouse {
       }
       names.add(column.name);
     }
-    const arrayValues = options.rows.map((row, index) => {
+    const mode = options.mode ?? 'replace';
+    const rows = mode === 'merge' ? distinctByKey(options) : options.rows;
+    const arrayValues = rows.map((row, index) => {
       for (const key of Object.keys(row)) {
         if (!names.has(key))
           throw new TypeError(`writeRows: row ${index} has unknown column ${JSON.stringify(key)}`);
@@ -392,25 +460,54 @@ export class BigQueryWarehouse implements Warehouse {
     const columns = options.columns.map((c) => `contrail_row.\`${c.name}\``).join(', ');
     const sql = `SELECT ${columns} FROM UNNEST(@rows) AS contrail_row`;
     const destinationTable = this.tableReference(options.destination);
-    const mode = options.mode ?? 'replace';
-    await this.runJob(
-      options.destination.table,
-      {
-        query: this.queryConfiguration(sql, {
-          destinationTable,
-          writeDisposition: mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-          createDisposition: 'CREATE_IF_NEEDED',
-          parameterMode: 'NAMED',
-          queryParameters: [parameter],
-        }),
-        labels: { contrail: 'true' },
-      },
-      options.jobKey === undefined ? {} : { jobKey: options.jobKey },
+    const progress: QueryProgress = options.jobKey === undefined ? {} : { jobKey: options.jobKey };
+    const identity = ['writeRows', JSON.stringify(destinationTable), mode, JSON.stringify(parameter)];
+    const existed =
+      mode === 'replace' ? true : await this.ensureColumns(options.destination, options.columns, progress);
+    if (mode === 'merge') {
+      // Rows whose key the table already holds are left out: merging twice adds nothing.
+      const key = `\`${options.key as string}\``;
+      const names = options.columns.map((c) => `\`${c.name}\``).join(', ');
+      await this.runJob(
+        options.destination.table,
+        {
+          query: this.queryConfiguration(
+            `MERGE ${this.sqlDialect.table(options.destination)} AS t USING (${sql}) AS s ON t.${key} = s.${key}
+             WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${options.columns.map((c) => `s.\`${c.name}\``).join(', ')})`,
+            { parameterMode: 'NAMED', queryParameters: [parameter] },
+          ),
+          labels: { contrail: 'true' },
+        },
+        progress,
+        options.destination,
+        identity,
+      );
+    } else {
+      await this.runJob(
+        options.destination.table,
+        {
+          query: this.queryConfiguration(sql, {
+            destinationTable,
+            writeDisposition: mode === 'replace' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+            createDisposition: 'CREATE_IF_NEEDED',
+            parameterMode: 'NAMED',
+            queryParameters: [parameter],
+          }),
+          labels: { contrail: 'true' },
+        },
+        progress,
+        options.destination,
+        identity,
+      );
+    }
+    await this.finishTable(
       options.destination,
-      ['writeRows', JSON.stringify(destinationTable), mode, JSON.stringify(parameter)],
+      labels,
+      options.description,
+      mode === 'replace',
+      mode === 'replace' || !existed ? this.expiryOf(options.expirationDays) : undefined,
     );
-    await this.finishTable(options.destination, labels, options.description, mode === 'replace');
-    return { destination: options.destination, rows: options.rows.length };
+    return { destination: options.destination, rows: rows.length };
   }
 
   async query<Row extends Record<string, unknown> = Record<string, unknown>>(
@@ -548,6 +645,56 @@ export class BigQueryWarehouse implements Warehouse {
       if (isNotFound(error)) return;
       throw bigQueryError(error, ref);
     }
+  }
+
+  /**
+   * One copy job per table (WRITE_TRUNCATE: each table replaced atomically), every copy before
+   * any staged table is deleted, so the published tables change within seconds of each other and
+   * a retry after a failure part way copies what is still staged. A copied table carries its
+   * source's labels and the dataset's default expiry, as a table written there would.
+   */
+  async swapTables(moves: TableMove[], options: QueryProgress & { drop?: TableRef[] } = {}): Promise<void> {
+    for (const { from, to } of moves) {
+      if (from.dataset !== to.dataset) {
+        throw new TypeError(
+          `swapTables: ${from.dataset}.${from.table} and ${to.dataset}.${to.table} are in different datasets`,
+        );
+      }
+    }
+    const copied: { from: TableRef; to: TableRef; labels: TableLabels; description: string | undefined }[] =
+      [];
+    for (const { from, to } of moves) {
+      const source = await this.tableMetadata(from);
+      if (source === null) continue; // moved by an earlier attempt of this swap
+      const sourceTables = [this.tableReference(from)];
+      const destinationTable = this.tableReference(to);
+      await this.runJob(
+        `swap_${to.table}`,
+        {
+          copy: {
+            sourceTables,
+            destinationTable,
+            writeDisposition: 'WRITE_TRUNCATE',
+            createDisposition: 'CREATE_IF_NEEDED',
+          },
+          labels: { contrail: 'true' },
+        },
+        options,
+        to,
+        ['swapTables', JSON.stringify(sourceTables), JSON.stringify(destinationTable)],
+      );
+      copied.push({
+        from,
+        to,
+        labels: (source.labels as TableLabels | undefined) ?? {},
+        description: source.description as string | undefined,
+      });
+    }
+    for (const { to, labels, description } of copied) {
+      await this.finishTable(to, labels, description, true, await this.defaultExpiry(to));
+    }
+    for (const { from } of copied) await this.dropTable(from);
+    for (const ref of options.drop ?? []) await this.dropTable(ref);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
-import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
-import { dataDir, warehouseFile } from '../paths.js';
+import { DAY_MS } from '../dates.js';
+import { warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { installBigQueryCompat } from './bigquery-compat.js';
+import { recordHolder, releaseHolder } from './duckdb-holder.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
 import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
 import { type DuckDbResourceOptions, duckDbResourceConfig } from './duckdb-settings.js';
@@ -17,12 +18,14 @@ import {
 import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
+import { distinctByKey } from './rows.js';
 import type {
   QueryProgress,
   RunToTableOptions,
   RunToTableResult,
   TableInfo,
   TableLabels,
+  TableMove,
   TableRef,
   Warehouse,
   WriteRowsOptions,
@@ -58,14 +61,14 @@ export class DuckDbWarehouse implements Warehouse {
   private closed = false;
   /** A connection of its own for memoryUsage(), which must answer while a job holds the main one. */
   private monitor: DuckDBConnection | null = null;
-  /** Called once by close(); lets `embeddedWarehouse()` forget a closed instance. */
-  onClose: (() => void) | null = null;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     /** The main database's catalog name (DuckDB names it after the file, or `memory`). */
     readonly mainCatalog: string,
+    /** The database file (or `:memory:`). */
+    readonly path: string,
     options: OpenDuckDbOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -96,7 +99,9 @@ export class DuckDbWarehouse implements Warehouse {
       await installBigQueryCompat(connection);
       const reader = await connection.runAndReadAll('SELECT current_database() AS db');
       const mainCatalog = String(reader.getRowObjectsJS()[0]?.db);
-      const warehouse = new DuckDbWarehouse(instance, connection, mainCatalog, options);
+      const warehouse = new DuckDbWarehouse(instance, connection, mainCatalog, path, options);
+      // This process holds the file now: a command that has to wait for it can say who does.
+      recordHolder(path);
       for (const catalog of [mainCatalog, ...Object.keys(options.attach ?? {})])
         await warehouse.metadata.ensure(connection, catalog);
       await warehouse.dropExpired();
@@ -104,12 +109,22 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       connection?.closeSync();
       instance.closeSync();
+      releaseHolder(path);
       throw new WarehouseQueryError({
         warehouseMessage: `cannot open DuckDB warehouse ${path}: ${messageOf(error)}`,
         permanent: !isTransientDuckDbMessage(messageOf(error)),
         cause: error,
       });
     }
+  }
+
+  /** When a table written now with `days` of expiry expires (null: no expiry of its own). */
+  private expiryOf(days: number | null | undefined): number | null {
+    if (days === null || days === undefined) return null;
+    if (!(Number.isFinite(days) && days > 0)) {
+      throw new TypeError(`expirationDays must be a positive number of days, got ${days}`);
+    }
+    return this.now() + days * DAY_MS;
   }
 
   /** A dataset `a.b` names catalog `a`, schema `b`; a plain dataset is a schema of the main database. */
@@ -154,7 +169,8 @@ export class DuckDbWarehouse implements Warehouse {
           });
         }
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
-        const expiresAt = await this.metadata.defaultExpiry(connection, target);
+        const expiresAt =
+          this.expiryOf(options.expirationDays) ?? (await this.metadata.defaultExpiry(connection, target));
         // CREATE OR REPLACE inside a transaction is DuckDB's atomic swap: readers see the old
         // table until COMMIT; a failing query rolls back to the old table (or to none). The
         // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it.
@@ -189,28 +205,39 @@ export class DuckDbWarehouse implements Warehouse {
     const mode = options.mode ?? 'replace';
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     // Validated and converted before touching the warehouse: bad input writes nothing.
-    const bound = bindRows(options.columns, options.rows);
+    const rows = mode === 'merge' ? distinctByKey(options) : options.rows;
+    const bound = bindRows(options.columns, rows);
     const q = this.sqlDialect.identifier;
     const columnList = options.columns.map((c) => q(c.name)).join(', ');
+    const definition = options.columns.map((c) => `${q(c.name)} ${DUCKDB_COLUMN_TYPES[c.type].sql}`);
+    const key = mode === 'merge' ? q(options.key as string) : null;
 
     await this.jobs.run(
       async (connection) => {
         await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
         const existed = (await this.relationKind(connection, target)) !== null;
-        const expiresAt = await this.metadata.defaultExpiry(connection, target);
+        const expiresAt =
+          this.expiryOf(options.expirationDays) ?? (await this.metadata.defaultExpiry(connection, target));
         await inTransaction(connection, async () => {
-          const definition = options.columns.map((c) => `${q(c.name)} ${DUCKDB_COLUMN_TYPES[c.type].sql}`);
-          await connection.run(
-            mode === 'replace'
-              ? `CREATE OR REPLACE TABLE ${target.sql} (${definition.join(', ')})`
-              : `CREATE TABLE IF NOT EXISTS ${target.sql} (${definition.join(', ')})`,
-          );
+          if (mode === 'replace') {
+            await connection.run(`CREATE OR REPLACE TABLE ${target.sql} (${definition.join(', ')})`);
+          } else if (!existed) {
+            await connection.run(`CREATE TABLE ${target.sql} (${definition.join(', ')})`);
+          } else {
+            await this.addMissingColumns(connection, target, options.columns);
+          }
           for (let start = 0; start < bound.rows.length; start += INSERT_BATCH) {
             const batch = bound.rows.slice(start, start + INSERT_BATCH);
             const values: DuckDBValue[] = batch.flat();
             const types: DuckDBType[] = batch.flatMap(() => bound.types);
+            const tuples = batch.map((_, i) => bound.placeholders(i)).join(', ');
             await connection.run(
-              `INSERT INTO ${target.sql} (${columnList}) VALUES ${batch.map((_, i) => bound.placeholders(i)).join(', ')}`,
+              key === null
+                ? `INSERT INTO ${target.sql} (${columnList}) VALUES ${tuples}`
+                : // Rows whose key the table already holds are left out: merging twice adds nothing.
+                  `INSERT INTO ${target.sql} (${columnList})
+                   SELECT * FROM (VALUES ${tuples}) AS v(${columnList})
+                   WHERE v.${key} NOT IN (SELECT ${key} FROM ${target.sql} WHERE ${key} IS NOT NULL)`,
               values,
               types,
             );
@@ -226,6 +253,26 @@ export class DuckDbWarehouse implements Warehouse {
       options.destination,
     );
     return { destination: options.destination, rows: bound.rows.length };
+  }
+
+  /** Columns of `columns` the existing table lacks, added (a table written by an older contrail). */
+  private async addMissingColumns(
+    connection: DuckDBConnection,
+    target: ResolvedRef,
+    columns: WriteRowsOptions['columns'],
+  ): Promise<void> {
+    const reader = await connection.runAndReadAll(
+      `SELECT column_name FROM duckdb_columns() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3`,
+      [target.catalog, target.schema, target.ref.table],
+    );
+    const present = new Set(reader.getRowObjectsJS().map((r) => String(r.column_name)));
+    const q = this.sqlDialect.identifier;
+    for (const column of columns) {
+      if (present.has(column.name)) continue;
+      await connection.run(
+        `ALTER TABLE ${target.sql} ADD COLUMN ${q(column.name)} ${DUCKDB_COLUMN_TYPES[column.type].sql}`,
+      );
+    }
   }
 
   async query<Row extends Record<string, unknown> = Record<string, unknown>>(
@@ -351,6 +398,62 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
+  async swapTables(moves: TableMove[], options: QueryProgress & { drop?: TableRef[] } = {}): Promise<void> {
+    const pairs = moves.map((move) => {
+      if (move.from.dataset !== move.to.dataset) {
+        throw new TypeError(
+          `swapTables: ${move.from.dataset}.${move.from.table} and ${move.to.dataset}.${move.to.table} are in different datasets`,
+        );
+      }
+      return { from: this.resolve(move.from), to: this.resolve(move.to) };
+    });
+    const drops = (options.drop ?? []).map((ref) => this.resolve(ref));
+    const catalogs = new Set([...pairs.map((p) => p.to.catalog), ...drops.map((d) => d.catalog)]);
+    if (catalogs.size > 1) {
+      // DuckDB writes to one database per transaction: a swap across catalogs would not be one step.
+      throw new TypeError(
+        `swapTables: the tables of one swap must be in one database, got ${[...catalogs].join(', ')}`,
+      );
+    }
+    if (pairs.length === 0 && drops.length === 0) return;
+    await this.jobs.run(async (connection) => {
+      const [first] = [...pairs.map((p) => p.to), ...drops];
+      if (first) await this.metadata.ensure(connection, first.catalog);
+      // Renames and drops in one transaction: DuckDB's catalog changes are transactional, so
+      // readers see the old tables until COMMIT and the moved ones after it.
+      await inTransaction(connection, async () => {
+        for (const { from, to } of pairs) {
+          if ((await this.relationKind(connection, from)) !== 'TABLE') continue;
+          const existing = await this.relationKind(connection, to);
+          if (existing === 'VIEW') {
+            throw new WarehouseQueryError({
+              warehouseMessage: `cannot swap a table into ${to.ref.dataset}.${to.ref.table}: it is a view`,
+              destination: to.ref,
+              permanent: true,
+            });
+          }
+          if (existing === 'TABLE') await connection.run(`DROP TABLE ${to.sql}`);
+          await connection.run(
+            `ALTER TABLE ${from.sql} RENAME TO ${this.sqlDialect.identifier(to.ref.table)}`,
+          );
+          const labels = (await this.metadata.read(connection, from))?.labels ?? {};
+          await this.metadata.forget(connection, from);
+          await this.metadata.write(
+            connection,
+            to,
+            labels,
+            await this.metadata.defaultExpiry(connection, to),
+          );
+        }
+        for (const target of drops) {
+          const kind = await this.relationKind(connection, target);
+          if (kind !== null) await connection.run(`DROP ${kind} ${target.sql}`);
+          await this.metadata.forget(connection, target);
+        }
+      });
+    }, options);
+  }
+
   /** Drops tables whose expiry has passed (on open, and before listing). */
   async dropExpired(): Promise<TableRef[]> {
     return this.jobs.run(async (connection) => {
@@ -382,38 +485,10 @@ export class DuckDbWarehouse implements Warehouse {
     this.monitor?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
-    this.onClose?.();
+    releaseHolder(this.path);
   }
 }
 
 export function openDuckDbWarehouse(options: OpenDuckDbOptions = {}): Promise<DuckDbWarehouse> {
   return DuckDbWarehouse.open(options);
-}
-
-/** The telemetry catalog metric-hub SQL names (`mozdata.telemetry.clients_daily`). */
-export function mozdataFile(): string {
-  return join(dataDir(), 'mozdata.duckdb');
-}
-
-let embedded: Promise<DuckDbWarehouse> | null = null;
-
-/**
- * The embedded warehouse of this process: `warehouseFile()` with `<dataDir>/mozdata.duckdb`
- * attached as `mozdata`. One instance per process (DuckDB locks the file); closing it lets
- * the next call open a fresh one.
- */
-export function embeddedWarehouse(): Promise<DuckDbWarehouse> {
-  if (embedded === null) {
-    const opening = openDuckDbWarehouse({ attach: { mozdata: mozdataFile() } }).then((warehouse) => {
-      warehouse.onClose = () => {
-        if (embedded === opening) embedded = null;
-      };
-      return warehouse;
-    });
-    opening.catch(() => {
-      if (embedded === opening) embedded = null;
-    });
-    embedded = opening;
-  }
-  return embedded;
 }

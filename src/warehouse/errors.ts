@@ -31,6 +31,17 @@ export class WarehouseQueryError extends ContrailError {
 }
 
 /**
+ * The embedded warehouse file is held by another process (a worker, a run, `contrail sample`
+ * writing to it) for longer than a command waits for it. Asking again later helps.
+ */
+export class WarehouseBusyError extends ContrailError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { permanent: false, cause });
+    this.name = 'WarehouseBusyError';
+  }
+}
+
+/**
  * DuckDB prefixes every error with its class ("Binder Error: …"). Lock and I/O trouble and
  * write-write conflicts between transactions go away on a retry; parser, binder, catalog,
  * conversion and constraint errors are properties of the SQL or the data and never do.

@@ -39,6 +39,8 @@ export interface RunToTableOptions extends QueryProgress {
    * consumers run over these tables, skip views.
    */
   mayBeView?: boolean;
+  /** Days until the table expires, from when it is written; default: the dataset's default expiry (if any). */
+  expirationDays?: number | null;
   /** What the table holds, for people browsing the warehouse (BigQuery table description). */
   description?: string;
 }
@@ -59,10 +61,25 @@ export interface WriteRowsOptions {
   /** Small result sets only (statistics, logs): rows are sent from the process. */
   rows: Record<string, unknown>[];
   labels?: TableLabels;
-  /** 'replace' (default) swaps the whole table atomically; 'append' adds rows (logs). */
-  mode?: 'replace' | 'append';
+  /**
+   * 'replace' (default) swaps the whole table atomically; 'append' adds rows; 'merge' adds
+   * the rows whose `key` column value the table does not hold yet, so writing the same rows
+   * again (a retried or rerun step) adds nothing. 'append' and 'merge' create a missing table
+   * and add columns a table written by an older version lacks.
+   */
+  mode?: 'replace' | 'append' | 'merge';
+  /** The column identifying a row, for 'merge'. */
+  key?: string;
+  /** Days until a table this call creates expires; default: the dataset's default expiry (if any). */
+  expirationDays?: number | null;
   description?: string;
   jobKey?: string;
+}
+
+/** One table of a swap: `from` (same dataset) takes the place of `to`. */
+export interface TableMove {
+  from: TableRef;
+  to: TableRef;
 }
 
 export interface TableInfo {
@@ -97,5 +114,14 @@ export interface Warehouse {
   /** Tables in a dataset whose names start with `prefix`. */
   listTables(dataset: string, prefix?: string): Promise<TableInfo[]>;
   dropTable(ref: TableRef): Promise<void>;
+  /**
+   * Puts each move's `from` table (rows, labels) in the place of its `to` table, which is
+   * replaced or created; `from` is gone afterwards and `to` takes the dataset's default expiry.
+   * Also drops `drop`. DuckDB does it all in one transaction (a reader sees every `to` as it
+   * was or every one as moved, never a mix); BigQuery in one copy job per table (each table
+   * atomic). A move whose `from` is missing is skipped: a retried swap that already happened
+   * does nothing.
+   */
+  swapTables(moves: TableMove[], options?: QueryProgress & { drop?: TableRef[] }): Promise<void>;
   close(): Promise<void>;
 }

@@ -88,7 +88,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     let views: string[] = [];
     if (input.publish) {
       enter('publish', 'publishing');
-      views = (await warehouseJobs.publish({ target })).views;
+      views = (await warehouseJobs.publish({ target, exports: input.exports })).views;
     }
     enter('done', 'done');
     progress({ done: due.windows.length * 2 + 2, current: [] });

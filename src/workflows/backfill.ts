@@ -1,4 +1,4 @@
-import { continueAsNew, executeChild } from '@temporalio/workflow';
+import { continueAsNew, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { Pin } from '../activities/types.js';
 import { dateRange } from '../dates.js';
 import { analyzeExperiment } from './analyze.js';
@@ -75,6 +75,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
             lenient: input.lenient,
             pin: pins[slug],
             publish: false,
+            // Staged under the backfill's run: it publishes them, once, at its end.
+            run: workflowInfo().workflowId,
           },
         ],
         staticSummary: `analysis of ${slug} on ${date}`,
@@ -108,6 +110,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
           sampleSize: null,
           periods: input.periods,
           lenient: input.lenient,
+          run: workflowInfo().workflowId,
         },
       });
     } catch (error) {

@@ -168,11 +168,12 @@ export { describeFailure } from '../temporal/failures.js';
 
 /**
  * The pin (resolved now unless a parent passed it down), shown as search attributes, and the
- * target every activity of the run receives.
+ * target every activity of the run receives: its result tables are staged under this
+ * workflow's run unless a parent passed its own.
  */
 export async function pinnedTarget(
   input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
-    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize'>>,
+    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run'>>,
   stage: string,
   pin: Pin | null = null,
 ): Promise<AnalysisTarget> {
@@ -191,6 +192,8 @@ export async function pinnedTarget(
     periods: input.periods,
     lenient: input.lenient,
     pin: resolved,
+    // The workflow that publishes owns the run: a parent passes its own down to its children.
+    run: input.run ?? workflowInfo().workflowId,
   };
 }
 

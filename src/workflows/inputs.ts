@@ -38,6 +38,13 @@ export const AnalyzeExperimentInput = z
     generatePopulation: z.boolean().default(false),
     /** Publish views and exports when done. Default true; a backfill publishes once at its end instead. */
     publish: z.boolean().default(true),
+    /** Write JSON exports when publishing. Default true; a preview's analyses export only when asked. */
+    exports: z.boolean().default(true),
+    /**
+     * The run whose staged result tables this analysis writes (a parent that publishes them
+     * passes its own workflow id). Default: this analysis's own workflow id.
+     */
+    run: z.string().min(1).nullable().default(null),
     /** Set by a parent that already resolved the pin; resolved here when absent. */
     pin: z
       .object({
@@ -109,6 +116,8 @@ export const PreviewInput = z
     generatePopulation: z.boolean().default(false),
     /** Dataset for preview tables; they expire after `expirationDays`. Default contrail_preview. */
     dataset: Dataset.default('contrail_preview'),
+    /** Write JSON exports (under `<export dir>/<dataset>/`). Default false: a preview touches no production output. */
+    exports: z.boolean().default(false),
     expirationDays: z.number().int().min(1).max(365).default(7),
     lenient: z.boolean().default(false),
   })

@@ -69,6 +69,8 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
           configOverride: input.configOverride,
           sampleSize: input.sampleSize,
           pin,
+          run: target.run,
+          exports: input.exports,
         },
       ],
       staticSummary: `preview of ${input.slug} on ${date}`,

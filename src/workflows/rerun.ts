@@ -69,6 +69,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
             lenient: input.lenient,
             pin,
             publish: false,
+            run: target.run,
           },
         ],
         staticSummary: `rerun of ${input.slug} for ${date}`,

@@ -2,16 +2,29 @@
  * Another contrail process on a warehouse file, for tests of what the DuckDB file lock allows:
  *   node --import tsx test/helpers/warehouse-process.ts hold <file>    opens it, prints "open", holds it until stdin ends
  *   node --import tsx test/helpers/warehouse-process.ts write <file> <table>   opens it, writes a statistics table, exits
+ * While another process holds the file, it waits (up to a minute) for its turn.
  */
 import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import { isLockedError } from '../../src/warehouse/duckdb-sessions.js';
 
 const [mode, path, table] = process.argv.slice(2);
 if (!path || (mode !== 'hold' && mode !== 'write')) {
   process.stderr.write('usage: warehouse-process.ts hold|write <file> [table]\n');
   process.exit(2);
 }
-const warehouse = await openDuckDbWarehouse({ path });
+async function openWhenFree(file: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await openDuckDbWarehouse({ path: file });
+    } catch (error) {
+      if (!isLockedError(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+const warehouse = await openWhenFree(path);
 if (mode === 'hold') {
   process.stdout.write('open\n');
   process.stdin.resume();

@@ -9,7 +9,7 @@ import { withFailureMapping } from '../../src/activities/failures.js';
 import { InvalidInputError, UnknownExperimentError } from '../../src/analysis/errors.js';
 import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
-import { DashboardDataError, DashboardRequestError, WarehouseBusyError } from '../../src/dashboard/errors.js';
+import { DashboardDataError, DashboardRequestError } from '../../src/dashboard/errors.js';
 import { InvalidDateError } from '../../src/dates.js';
 import { ContrailError } from '../../src/errors.js';
 import { ExperimenterError } from '../../src/experiments/experimenter.js';
@@ -29,7 +29,8 @@ import { AnchorError } from '../../src/versions/anchor.js';
 import { PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
 import { BigQuerySettingsError } from '../../src/warehouse/bigquery-settings.js';
-import { WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
 import { InvalidWorkflowInput } from '../../src/workflows/inputs.js';
@@ -147,6 +148,11 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'DashboardDataError',
     permanent: true,
     make: () => new DashboardDataError('not a statistics table'),
+  },
+  InvalidFaultsError: {
+    errorType: 'InvalidFaultsError',
+    permanent: true,
+    make: () => new InvalidFaultsError('CONTRAIL_FAULTS: cannot read "x"'),
   },
   WarehouseBusyError: {
     errorType: 'WarehouseBusyError',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -46,6 +46,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       { ...sidebar, slug: 'contrail-test-broken' },
     ]),
   );
+  const exportDir = mkdtempSync(join(tmpdir(), 'contrail-orchestration-exports-'));
   const configRepo = configRepoWith({
     'jetstream/contrail-test-broken.toml':
       '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
@@ -57,6 +58,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     const deps = testDeps(warehouse, {
       configRepos: [configRepo],
       experiments: localExperimentSource(experimentsFile),
+      exportDir,
     });
     const activities = createActivities(deps);
     const counted = Object.fromEntries(
@@ -156,6 +158,8 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     );
     assert.ok(tables.length > 0, 'statistics tables in the preview dataset');
     for (const t of tables) assert.notEqual(t.expiresAt, null, `${t.ref.table} expires`);
+    // A preview exports nothing unless asked: production's export files are never touched.
+    assert.deepEqual(readdirSync(exportDir, { recursive: true }), []);
   });
 
   test('dailyAnalysis over 5 experiments: 4 succeed, the broken config is reported and not retried', async () => {

@@ -18,6 +18,7 @@ interface PreviewArgs extends CommonArgs {
   sample_size: number;
   generate_population: boolean;
   sql_output_dir?: string;
+  export: boolean;
 }
 
 export const previewCommand: CommandModule<object, PreviewArgs> = {
@@ -57,6 +58,11 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Analyse a random population instead of real enrollments (experiments not launched yet)',
+      })
+      .option('export', {
+        type: 'boolean',
+        default: false,
+        describe: 'Also write JSON exports, under <export dir>/<dataset>/ (a preview writes none by default)',
       }),
   handler: async (args) => {
     checkDateRange(args.start_date, args.end_date);
@@ -71,6 +77,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
         sampleSize: args.sample_size,
         generatePopulation: args.generate_population,
+        exports: args.export,
         lenient: args.lenient,
         ...(args.dataset_id ? { dataset: args.dataset_id } : {}),
       },

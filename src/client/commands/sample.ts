@@ -46,19 +46,28 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;
     }
-    const { embeddedWarehouse } = await import('../../warehouse/duckdb.js');
-    const warehouse = await embeddedWarehouse();
+    const { embeddedWarehouse } = await import('../../warehouse/duckdb-sessions.js');
+    const { sessions } = embeddedWarehouse();
     const started = Date.now();
     try {
-      const summary = await generateSample(
-        warehouse,
-        { clients: args.clients, days: args.days, seed: args.seed, startDate: args.start_date, experiments },
-        {
-          onStep: ({ table, index, total }) => {
-            const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-            process.stderr.write(`[${index + 1}/${total}] ${table} (${elapsed} s)\n`);
+      // One session for the whole sample: its tables are written together, and other commands wait.
+      const summary = await sessions.use((warehouse) =>
+        generateSample(
+          warehouse,
+          {
+            clients: args.clients,
+            days: args.days,
+            seed: args.seed,
+            startDate: args.start_date,
+            experiments,
           },
-        },
+          {
+            onStep: ({ table, index, total }) => {
+              const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+              process.stderr.write(`[${index + 1}/${total}] ${table} (${elapsed} s)\n`);
+            },
+          },
+        ),
       );
       process.stdout.write(
         `sample: ${summary.clients} clients, ${summary.startDate} … ${summary.endDate} (${summary.days} days), seed ${summary.seed}\n`,
@@ -72,7 +81,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;
     } finally {
-      await warehouse.close();
+      await sessions.close();
     }
   },
 };

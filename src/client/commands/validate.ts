@@ -101,7 +101,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     }
     const { existsSync } = await import('node:fs');
     const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
-    const { mozdataFile } = await import('../../warehouse/duckdb.js');
+    const { mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
     let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
     let invalid = 0;
     const valid: { file: string; spec: import('../../config/spec.js').AnalysisSpec }[] = [];

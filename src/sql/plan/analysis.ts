@@ -6,7 +6,7 @@ import { type AnalysisWindow, windowsDueOn } from '../windows.js';
 import { planEnrollments } from './enrollments.js';
 import { planMetrics } from './metrics.js';
 import { PREENROLLMENT_PERIODS, planStatisticInputs, type Quantization } from './statistic-inputs.js';
-import type { PlanContext, PlannedQuery } from './types.js';
+import type { PlanContext, PlannedQuery, ResultTableNames } from './types.js';
 
 /**
  * Everything one analysis window computes. Run order: enrollments; then every window's metrics
@@ -40,6 +40,8 @@ export interface PlanAnalysisOptions {
   /** Only these periods (default: all). */
   periods?: AnalysisPeriod[];
   quantization?: Quantization;
+  /** Names of the result tables the run writes and reads; default: the published names. */
+  results?: ResultTableNames;
 }
 
 /** Plans (renders, does not run) every query of the analysis of `spec` on `date`. */
@@ -48,6 +50,8 @@ export function planAnalysis(spec: AnalysisSpec, date: IsoDate, options: PlanAna
     spec,
     dataset: assertDataset(options.dataset),
     dialect: options.dialect,
+    date,
+    ...(options.results ? { results: options.results } : {}),
   };
   // Pre-enrollment windows first: other windows' statistic inputs join their tables as covariates.
   const windows = windowsDueOn(spec, date, options.periods)

@@ -15,7 +15,7 @@ import {
   where,
 } from './common.js';
 import { exposureSignalQuery } from './exposure.js';
-import type { ColumnProvenance, PlanContext, PlannedQuery } from './types.js';
+import { type ColumnProvenance, type PlanContext, type PlannedQuery, PUBLISHED_NAMES } from './types.js';
 
 /**
  * Metrics per client for one window (jetstream `calculate_metric_for_ds` / mozanalysis
@@ -294,12 +294,8 @@ WHERE ${BASIS_COLUMN} = ${d.stringLiteral(basis)}
     kind: 'metrics',
     destination: {
       dataset: ctx.dataset,
-      table: metricsTableName(
-        spec.experiment.slug,
-        basis,
-        input.dataSource,
-        window.period,
-        window.windowIndex,
+      table: (ctx.results ?? PUBLISHED_NAMES).written(
+        metricsTableName(spec.experiment.slug, basis, input.dataSource, window.period, window.windowIndex),
       ),
     },
     sql,

@@ -1,11 +1,11 @@
 import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, MetricSpec } from '../../config/spec.js';
 import { QUANTIZATION } from '../../statistics/index.js';
 import { columnName, metricsTableName, statisticInputsTableName } from '../names.js';
-import type { AnalysisWindow } from '../windows.js';
+import { type AnalysisWindow, windowsThrough } from '../windows.js';
 import { provenanceHeader, segmentColumns } from './common.js';
 import { basesFor, metricsByDataSource } from './metrics.js';
 import { dataSourceOf, inputsForTable, kindKey, type TableInputs } from './statistic-input-kinds.js';
-import type { ColumnProvenance, PlanContext, PlannedQuery } from './types.js';
+import { type ColumnProvenance, type PlanContext, type PlannedQuery, PUBLISHED_NAMES } from './types.js';
 
 /**
  * Statistic inputs: each metrics table reduced to value histograms — rows
@@ -56,11 +56,24 @@ export function renderStatisticInputsQuery(
   const q = input.quantization ?? DEFAULT_QUANTIZATION;
   const inputs = inputsForTable(spec, window, basis, input.metrics);
   if (inputs.length === 0) return null;
+  const { date } = ctx;
+  if (
+    date !== undefined &&
+    inputs.some(
+      (k) => k.kind.kind === 'covariate' && windowsThrough(spec, date, [k.kind.period]).length === 0,
+    )
+  ) {
+    // A pre-enrollment period is computed on its due date: before it, no analysis has its
+    // table, so none adjusts for it, whatever another analysis running at the same time wrote.
+    return renderStatisticInputsQuery({ ...ctx, spec: stripCovariates(spec) }, input);
+  }
   const slug = spec.experiment.slug;
   const segments = segmentColumns(spec);
+  // Metrics tables this run wrote are read from its staged copies; a covariate from an earlier run from the published table.
+  const results = ctx.results ?? PUBLISHED_NAMES;
   const metricsTable = {
     dataset: ctx.dataset,
-    table: metricsTableName(slug, basis, input.dataSource, window.period, window.windowIndex),
+    table: results.read(metricsTableName(slug, basis, input.dataSource, window.period, window.windowIndex)),
   };
   const basisFilter =
     basis === 'exposures'
@@ -68,7 +81,11 @@ export function renderStatisticInputsQuery(
       : 'm.enrollment_date IS NOT NULL';
 
   const joins: string[] = [];
-  const joinedTables: { alias: string; ref: { dataset: string; table: string }; covariate: boolean }[] = [];
+  const joinedTables: {
+    alias: string;
+    ref: { dataset: string; table: string };
+    covariate: AnalysisPeriod | null;
+  }[] = [];
   const selects: string[] = [];
   const ctes: string[] = [];
   const columnsOf = (k: TableInputs): { y: string; x: string | null } => {
@@ -78,12 +95,12 @@ export function renderStatisticInputsQuery(
       const covDs = dataSourceOf(spec, k.kind.period, k.kind.metric, k.metric);
       const ref = {
         dataset: ctx.dataset,
-        table: metricsTableName(slug, 'enrollments', covDs, k.kind.period, 1),
+        table: results.read(metricsTableName(slug, 'enrollments', covDs, k.kind.period, 1)),
       };
       let alias = joinedTables.find((t) => t.ref.table === ref.table)?.alias;
       if (!alias) {
         alias = `j_${joinedTables.length}`;
-        joinedTables.push({ alias, ref, covariate: true });
+        joinedTables.push({ alias, ref, covariate: k.kind.period });
         joins.push(`LEFT JOIN ${d.table(ref)} ${alias} USING (analysis_id, branch)`);
       }
       return { y: `m.${metric}`, x: `${alias}.${columnName(k.kind.metric, 'metric')}` };
@@ -93,12 +110,12 @@ export function renderStatisticInputsQuery(
     if (denominatorDs !== input.dataSource) {
       const ref = {
         dataset: ctx.dataset,
-        table: metricsTableName(slug, basis, denominatorDs, window.period, window.windowIndex),
+        table: results.read(metricsTableName(slug, basis, denominatorDs, window.period, window.windowIndex)),
       };
       denominatorAlias =
         joinedTables.find((t) => t.ref.table === ref.table)?.alias ?? `j_${joinedTables.length}`;
       if (!joinedTables.some((t) => t.alias === denominatorAlias)) {
-        joinedTables.push({ alias: denominatorAlias, ref, covariate: false });
+        joinedTables.push({ alias: denominatorAlias, ref, covariate: null });
         joins.push(`LEFT JOIN ${d.table(ref)} ${denominatorAlias} USING (analysis_id, branch)`);
       }
     }
@@ -212,7 +229,7 @@ GROUP BY segment, branch, y, x`);
   const sql = `${header}WITH ${ctes.join(',\n')}
 ${selects.join('\nUNION ALL\n')}
 `;
-  const covariateTables = joinedTables.filter((t) => t.covariate);
+  const covariateTables = joinedTables.filter((t) => t.covariate !== null);
   const planned: PlannedQuery = {
     kind: 'statistic_inputs',
     destination: {
@@ -233,6 +250,7 @@ ${selects.join('\nUNION ALL\n')}
     if (fallback) {
       planned.fallback = {
         whenMissing: covariateTables.map((t) => t.ref),
+        periods: [...new Set(covariateTables.map((t) => t.covariate as AnalysisPeriod))],
         sql: fallback.sql,
         reason: 'pre-enrollment covariate table missing: inputs without covariate adjustment',
       };

@@ -1,4 +1,5 @@
 import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, Provenance } from '../../config/spec.js';
+import type { IsoDate } from '../../experiments/experiment.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 
@@ -34,15 +35,40 @@ export interface PlannedQuery {
    * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to
    * unadjusted statistics when a pre-enrollment covariate table is missing).
    */
-  fallback?: { whenMissing: TableRef[]; sql: string; reason: string };
+  fallback?: {
+    whenMissing: TableRef[];
+    /** The pre-enrollment periods whose tables `whenMissing` names. */
+    periods: AnalysisPeriod[];
+    sql: string;
+    reason: string;
+  };
 }
+
+/**
+ * The names a run gives jetstream's result tables (per-basis metrics, statistics): it writes
+ * them under staging names that publishing swaps in, and reads back its own staged copy of a
+ * table when it has one, else the published table (a covariate from an earlier run).
+ */
+export interface ResultTableNames {
+  /** The name the run writes `table` (a published name) under. */
+  written(table: string): string;
+  /** The name the run reads `table` (a published name) from. */
+  read(table: string): string;
+}
+
+/** Writing and reading the published tables themselves (plans shown to people, checks). */
+export const PUBLISHED_NAMES: ResultTableNames = { written: (table) => table, read: (table) => table };
 
 export interface PlanOptions {
   /** Dataset (schema) contrail writes result tables to. */
   dataset: string;
   dialect: SqlDialect;
+  /** Names of the result tables the plan writes and reads; default: the published names. */
+  results?: ResultTableNames;
 }
 
 export interface PlanContext extends PlanOptions {
   spec: AnalysisSpec;
+  /** The analysis date the plan is for (a covariate is read only once its period is due by then). */
+  date?: IsoDate;
 }

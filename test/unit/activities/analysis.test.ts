@@ -101,6 +101,8 @@ describe('analysis activities on the demo experiment', () => {
       // Keeps the test quick: the statistics engine's bootstraps dominate each window.
       periods: ['week', 'overall'],
       lenient: false,
+      // Written in place: test/unit/activities/staging.test.ts covers runs that stage their tables.
+      run: null,
     };
   });
 
@@ -167,10 +169,14 @@ describe('analysis activities on the demo experiment', () => {
     assert.ok(summary.sampleRatioMismatch, 'sample ratio mismatch computed');
     assert.equal(summary.sampleRatioMismatch.degreesOfFreedom, 2);
     assert.ok(summary.sampleRatioMismatch.pValue > 0.001, 'the sample assigns branches by their ratios');
-    // No pre-enrollment table in this run: covariate adjustment falls back, as jetstream does.
+    // The pre-enrollment periods were not asked for: week 1's statistics computed the
+    // covariate metrics they adjust for themselves, as the analysis of 2026-03-10 would have.
+    assert.ok(!summary.warnings.some((w) => /covariate/.test(w)), summary.warnings.slice(0, 3).join('\n'));
     assert.ok(
-      summary.warnings.some((w) => /covariate/.test(w)),
-      summary.warnings.slice(0, 3).join('\n'),
+      await warehouse.tableExists({
+        dataset: DATASET,
+        table: 'contrail_demo_sidebar_enrollments_clients_daily_preenrollment_week_1',
+      }),
     );
     // A warning that holds for several segments and bases is logged once, naming them.
     const logged = await warehouse.query<{ message: string }>(
@@ -252,7 +258,7 @@ describe('analysis activities on the demo experiment', () => {
     assert.ok(uplift('active_hours', 'treatment-b') < 0);
   });
 
-  test('recordError appends to the logs table; publish writes views and JSON exports', async () => {
+  test('recordError adds to the logs table once per error; publish writes views and JSON exports under the dataset', async () => {
     const error = {
       slug: DEMO_SLUG,
       date: '2026-03-16',
@@ -262,6 +268,8 @@ describe('analysis activities on the demo experiment', () => {
     };
     await activities.recordError({ dataset: DATASET, error });
     await activities.recordError({ dataset: DATASET, error: { ...error, date: '2026-03-17' } });
+    // The same error recorded again (a retried workflow task, a crashed run started over): one row.
+    await activities.recordError({ dataset: DATASET, error });
     const logs = await warehouse.query<{ level: string; n: number }>(
       `SELECT log_level AS level, COUNT(*) AS n FROM "memory"."${DATASET}"."logs" WHERE experiment = '${DEMO_SLUG}' GROUP BY ALL`,
     );
@@ -291,12 +299,17 @@ describe('analysis activities on the demo experiment', () => {
       assert.ok(column in (metricsView[0] ?? {}), `metrics view has ${column}`);
     }
 
-    const statisticsFile = join(exportDir, 'statistics', 'statistics_contrail_demo_sidebar_weekly.json');
+    const statisticsFile = join(
+      exportDir,
+      DATASET,
+      'statistics',
+      'statistics_contrail_demo_sidebar_weekly.json',
+    );
     const exported = JSON.parse(readFileSync(statisticsFile, 'utf8')) as StatRow[];
     assert.equal(exported.length, await counted('statistics_contrail_demo_sidebar_week_1'));
     assert.ok(published.exports.includes(statisticsFile));
     const metadata = JSON.parse(
-      readFileSync(join(exportDir, 'metadata', 'metadata_contrail_demo_sidebar.json'), 'utf8'),
+      readFileSync(join(exportDir, DATASET, 'metadata', 'metadata_contrail_demo_sidebar.json'), 'utf8'),
     );
     assert.equal(metadata.schema_version, 4);
     assert.deepEqual(Object.keys(metadata.metrics.uri_count).sort(), [
@@ -308,7 +321,7 @@ describe('analysis activities on the demo experiment', () => {
     assert.equal(metadata.outcomes.demo_engagement.friendly_name, 'Demo engagement');
     assert.equal(metadata.analysis_start_time, NOW.toISOString());
     const exportedLogs = JSON.parse(
-      readFileSync(join(exportDir, 'errors', 'errors_contrail_demo_sidebar.json'), 'utf8'),
+      readFileSync(join(exportDir, DATASET, 'errors', 'errors_contrail_demo_sidebar.json'), 'utf8'),
     ) as { log_level: string; exception_type: string; message: string }[];
     const errors = exportedLogs.filter((e) => e.log_level === 'ERROR');
     assert.equal(errors.length, 2);
@@ -367,6 +380,7 @@ describe('analysis activity failures', () => {
     sampleSize: null,
     periods: null,
     lenient: false,
+    run: null,
   });
   const depsWith = (configRepos: string[]): ActivityDeps => ({
     warehouse: async () => warehouse,

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import type { ErrorResponse, ViewResponse } from '../../../src/dashboard/api.js';
 import { buildPageAssets, type PageAssets } from '../../../src/dashboard/assets.js';
@@ -13,31 +11,7 @@ import { embeddedSessions } from '../../../src/dashboard/embedded.js';
 import { type DashboardServer, startDashboard } from '../../../src/dashboard/server.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-
-const helper = fileURLToPath(new URL('../../helpers/warehouse-process.ts', import.meta.url));
-
-/** Another process on the warehouse file (see the helper); resolves once it has the file open. */
-function otherProcess(args: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', helper, ...args], { stdio: 'pipe' });
-  let out = '';
-  let err = '';
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.trim());
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`warehouse process exited ${code}: ${err}`)));
-  });
-  return { child, ready };
-}
-
-function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
+import { exited, warehouseProcess as otherProcess } from '../../helpers/other-process.js';
 
 /** GET with an explicit Host header (fetch would not let a test choose it). */
 function get(

@@ -226,6 +226,83 @@ describe('BigQueryWarehouse on the emulator', () => {
     assert.equal(ids.length, 2, `one job per run of the work: ${ids.join(', ')}`);
   });
 
+  test('writeRows merge adds only rows whose key is new, and columns an older table lacks', async () => {
+    const ref = { dataset: DATASET, table: 'merged_logs' };
+    await wh.writeRows({
+      destination: ref,
+      columns: [{ name: 'message', type: 'STRING' }],
+      rows: [{ message: 'old' }],
+      mode: 'append',
+    });
+    const columns = [
+      { name: 'message', type: 'STRING' as const },
+      { name: 'id', type: 'STRING' as const },
+    ];
+    const rows = [
+      { message: 'a', id: 'k1' },
+      { message: 'b', id: 'k2' },
+      { message: 'b again', id: 'k2' },
+    ];
+    assert.equal((await wh.writeRows({ destination: ref, columns, rows, mode: 'merge', key: 'id' })).rows, 2);
+    await wh.writeRows({
+      destination: ref,
+      columns,
+      rows: [...rows, { message: 'c', id: 'k3' }],
+      mode: 'merge',
+      key: 'id',
+    });
+    assert.deepEqual(await wh.query(`SELECT message, id FROM ${fq('merged_logs')} ORDER BY message`), [
+      { message: 'a', id: 'k1' },
+      { message: 'b', id: 'k2' },
+      { message: 'c', id: 'k3' },
+      { message: 'old', id: null },
+    ]);
+  });
+
+  test('swapTables copies staged tables in with their labels, drops the rest, and skips moves already made', async () => {
+    const dataset = 'contrail_swap';
+    await wh.createDataset(dataset);
+    const ref = (table: string) => ({ dataset, table });
+    await wh.runToTable({
+      sql: "SELECT 'old a' AS v",
+      destination: ref('a'),
+      labels: { run: 'old', stale: 'x' },
+    });
+    await wh.runToTable({ sql: "SELECT 'old gone' AS v", destination: ref('gone') });
+    await wh.runToTable({
+      sql: "SELECT 'new a' AS v",
+      destination: ref('staged_a'),
+      labels: { run: 'new' },
+      expirationDays: 3,
+    });
+    const staged = await wh.getTable(ref('staged_a'));
+    assert.ok(
+      staged?.expiresAt && Math.abs(staged.expiresAt - (Date.now() + 3 * 86_400_000)) < 60_000,
+      'a staged table expires',
+    );
+    await wh.runToTable({ sql: "SELECT 'new b' AS v", destination: ref('staged_b') });
+    const moves = [
+      { from: ref('staged_a'), to: ref('a') },
+      { from: ref('staged_b'), to: ref('b') },
+    ];
+    await wh.swapTables(moves, { drop: [ref('gone')] });
+    assert.deepEqual(
+      (await wh.listTables(dataset)).map((t) => t.ref.table),
+      ['a', 'b'],
+    );
+    const fqs = (table: string) => `\`${emulator.project}.${dataset}.${table}\``;
+    assert.deepEqual(
+      await wh.query(`SELECT v FROM ${fqs('a')} UNION ALL SELECT v FROM ${fqs('b')} ORDER BY v`),
+      [{ v: 'new a' }, { v: 'new b' }],
+    );
+    const a = await wh.getTable(ref('a'));
+    assert.equal(a?.labels.run, 'new');
+    assert.equal(a?.labels.stale, undefined, 'the published table carries the staged labels only');
+    assert.equal(a?.expiresAt, null, 'a published table keeps no staging expiry');
+    await wh.swapTables(moves);
+    assert.deepEqual(await wh.query(`SELECT v FROM ${fqs('a')}`), [{ v: 'new a' }]);
+  });
+
   test('names contrail puts into SQL are validated before any job starts', async () => {
     await assert.rejects(
       wh.runToTable({ sql: 'SELECT 1', destination: { dataset: DATASET, table: 'x; DROP TABLE y' } }),

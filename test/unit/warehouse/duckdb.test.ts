@@ -3,11 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  type DuckDbWarehouse,
-  embeddedWarehouse,
-  openDuckDbWarehouse,
-} from '../../../src/warehouse/duckdb.js';
+import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
 
 const T = { dataset: 'analysis', table: 'results' };
@@ -239,6 +235,102 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     ]);
   });
 
+  test('writeRows merge adds only rows whose key is new, and columns an older table lacks', async () => {
+    const destination = { dataset: 'logs', table: 'merged' };
+    // A table as an older version wrote it: no id column.
+    await wh.writeRows({
+      destination,
+      columns: [{ name: 'message', type: 'STRING' }],
+      rows: [{ message: 'old' }],
+      mode: 'append',
+    });
+    const columns = [
+      { name: 'message', type: 'STRING' as const },
+      { name: 'id', type: 'STRING' as const },
+    ];
+    const rows = [
+      { message: 'a', id: 'k1' },
+      { message: 'b', id: 'k2' },
+      { message: 'b again', id: 'k2' },
+    ];
+    assert.equal((await wh.writeRows({ destination, columns, rows, mode: 'merge', key: 'id' })).rows, 2);
+    // The same rows again (a retried step) and one new one: only the new one is added.
+    await wh.writeRows({
+      destination,
+      columns,
+      rows: [...rows, { message: 'c', id: 'k3' }],
+      mode: 'merge',
+      key: 'id',
+    });
+    assert.deepEqual(await wh.query('SELECT message, id FROM logs.merged ORDER BY message'), [
+      { message: 'a', id: 'k1' },
+      { message: 'b', id: 'k2' },
+      { message: 'c', id: 'k3' },
+      { message: 'old', id: null },
+    ]);
+    await assert.rejects(wh.writeRows({ destination, columns, rows, mode: 'merge' }), /needs key/);
+    await assert.rejects(
+      wh.writeRows({ destination, columns, rows: [{ message: 'x' }], mode: 'merge', key: 'id' }),
+      /no value for the merge key id/,
+    );
+  });
+
+  test('swapTables moves rows and labels in one step, drops the rest, and skips moves already made', async () => {
+    const ref = (table: string) => ({ dataset: 'swap', table });
+    await wh.runToTable({ sql: "SELECT 'old a' AS v", destination: ref('a'), labels: { run: 'old' } });
+    await wh.runToTable({ sql: "SELECT 'old gone' AS v", destination: ref('gone') });
+    await wh.runToTable({
+      sql: "SELECT 'new a' AS v",
+      destination: ref('staged_a'),
+      labels: { run: 'new' },
+      expirationDays: 1,
+    });
+    await wh.runToTable({ sql: "SELECT 'new b' AS v", destination: ref('staged_b') });
+    const moves = [
+      { from: ref('staged_a'), to: ref('a') },
+      { from: ref('staged_b'), to: ref('b') },
+    ];
+    await wh.swapTables(moves, { drop: [ref('gone')] });
+    assert.deepEqual(
+      (await wh.listTables('swap')).map((t) => t.ref.table),
+      ['a', 'b'],
+    );
+    assert.deepEqual(await wh.query('SELECT v FROM swap.a UNION ALL SELECT v FROM swap.b ORDER BY v'), [
+      { v: 'new a' },
+      { v: 'new b' },
+    ]);
+    const a = await wh.getTable(ref('a'));
+    assert.equal(a?.labels.run, 'new');
+    assert.equal(a?.expiresAt, null, 'a published table keeps no staging expiry');
+    // Retried after it happened: nothing to move, nothing changes.
+    await wh.swapTables(moves);
+    assert.deepEqual(await wh.query('SELECT v FROM swap.a'), [{ v: 'new a' }]);
+  });
+
+  test('a swap failing on one table changes none of them', async () => {
+    const ref = (table: string) => ({ dataset: 'swap2', table });
+    await wh.runToTable({ sql: "SELECT 'old' AS v", destination: ref('a') });
+    await wh.runToTable({ sql: "SELECT 'new' AS v", destination: ref('staged_a') });
+    await wh.runToTable({ sql: "SELECT 'new' AS v", destination: ref('staged_v') });
+    await wh.execute('CREATE VIEW swap2.v AS SELECT 1 AS x');
+    await assert.rejects(
+      wh.swapTables([
+        { from: ref('staged_a'), to: ref('a') },
+        { from: ref('staged_v'), to: ref('v') },
+      ]),
+      /it is a view/,
+    );
+    assert.deepEqual(await wh.query('SELECT v FROM swap2.a'), [{ v: 'old' }]);
+    assert.deepEqual(
+      (await wh.listTables('swap2')).map((t) => t.ref.table),
+      ['a', 'staged_a', 'staged_v', 'v'],
+    );
+    await assert.rejects(
+      wh.swapTables([{ from: ref('staged_a'), to: { dataset: 'elsewhere', table: 'a' } }]),
+      /different datasets/,
+    );
+  });
+
   test('query returns plain values: BigInt → number or string, DATE, TIMESTAMP, nested', async () => {
     const [row] = await wh.query(`SELECT
       42::BIGINT AS small, 9007199254740993::BIGINT AS big, 12345678901234567890::UBIGINT AS ubig, 10::HUGEINT AS huge,
@@ -343,24 +435,5 @@ describe('DuckDbWarehouse (files)', () => {
       ['clients_daily'],
     );
     await wh.close();
-  });
-
-  test('embeddedWarehouse is one instance per process, under CONTRAIL_HOME with mozdata attached', async () => {
-    const previous = process.env.CONTRAIL_HOME;
-    process.env.CONTRAIL_HOME = join(dir, 'home');
-    try {
-      const a = await embeddedWarehouse();
-      const b = await embeddedWarehouse();
-      assert.equal(a, b);
-      await a.execute('CREATE SCHEMA IF NOT EXISTS mozdata.telemetry');
-      assert.equal(a.mainCatalog, 'warehouse');
-      await a.close();
-      const c = await embeddedWarehouse();
-      assert.notEqual(c, a);
-      await c.close();
-    } finally {
-      if (previous === undefined) delete process.env.CONTRAIL_HOME;
-      else process.env.CONTRAIL_HOME = previous;
-    }
   });
 });

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { stagingPrefix, stagingTableName } from '../sql/names.js';
+import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
+import type { TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
+import type { JobProgress } from './context.js';
+
+/**
+ * A run's result tables (jetstream's per-basis metrics tables and statistics tables) are
+ * written under staging names and swapped in together when the run publishes, so a reader
+ * sees the previous run's tables or this run's, never some of each, and a run that fails
+ * leaves the published tables as they were. The run is the workflow that publishes: an
+ * analysis of one day, or a backfill, rerun or preview for all the days it covers. Its
+ * staging names derive from its workflow id, so the same work started again (after a crash)
+ * writes the same staging tables over; tables of a run that never comes back expire.
+ */
+
+/** How long staged tables live unless published: long enough for any run, short enough to clean up after a crashed one. */
+export const STAGING_EXPIRY_DAYS = 3;
+
+/** The names a step of one run gives its result tables, and where its staged tables are. */
+export interface RunTables extends ResultTableNames {
+  /** The prefix of the tables this run stages for this experiment; null when it writes published tables in place. */
+  prefix: string | null;
+  /** The published name of a table this run writes (its staged name with the prefix removed). */
+  published(table: string): string;
+  /** Days until a table this run writes expires: staged tables do, published ones take the dataset's default. */
+  expirationDays(table: string): number | null;
+}
+
+/** Writing the published tables in place (a target without a run, e.g. from a workflow started before staging). */
+export const IN_PLACE: RunTables = {
+  ...PUBLISHED_NAMES,
+  prefix: null,
+  published: (table) => table,
+  expirationDays: () => null,
+};
+
+/** The staging key of one run's tables of one experiment in one dataset: short, lower-case hex. */
+export function stagingKey(run: string, dataset: string, slug: string): string {
+  return createHash('sha256').update(`${run}\u0000${dataset}\u0000${slug}`).digest('hex').slice(0, 12);
+}
+
+/**
+ * The names for one step of `run` (null: in place): result tables are written under the run's
+ * staging names, and read from them when the run already staged them (listed once, here).
+ */
+export async function runTables(
+  warehouse: Warehouse,
+  target: { run: string | null; dataset: string; slug: string },
+): Promise<RunTables> {
+  if (target.run === null) return IN_PLACE;
+  const key = stagingKey(target.run, target.dataset, target.slug);
+  const prefix = stagingPrefix(key);
+  const staged = new Set((await warehouse.listTables(target.dataset, prefix)).map((t) => t.ref.table));
+  return {
+    prefix,
+    written: (table) => stagingTableName(key, table),
+    read: (table) => {
+      const name = stagingTableName(key, table);
+      return staged.has(name) ? name : table;
+    },
+    published: (table) => (table.startsWith(prefix) ? table.slice(prefix.length) : table),
+    expirationDays: (table) => (table.startsWith(prefix) ? STAGING_EXPIRY_DAYS : null),
+  };
+}
+
+/**
+ * Swaps every table the run staged for the experiment in for its published table, in one step
+ * (`Warehouse.swapTables`). Returns the published names, in name order. Running it again after
+ * it happened finds nothing staged and does nothing.
+ */
+export async function publishStaged(
+  warehouse: Warehouse,
+  dataset: string,
+  tables: RunTables,
+  progress: JobProgress,
+): Promise<string[]> {
+  if (tables.prefix === null) return [];
+  const staged = await warehouse.listTables(dataset, tables.prefix);
+  const moves: TableMove[] = staged.map(({ ref }) => ({
+    from: ref,
+    to: { dataset, table: tables.published(ref.table) },
+  }));
+  if (moves.length === 0) return [];
+  await warehouse.swapTables(moves, progress.job(`publishing ${moves.length} tables`));
+  return moves.map((m) => m.to.table).sort();
+}
+
+/** Drops what the run staged for the experiment (a run that starts over drops a crashed attempt's tables). */
+export async function dropStaged(
+  warehouse: Warehouse,
+  dataset: string,
+  tables: RunTables,
+): Promise<TableRef[]> {
+  if (tables.prefix === null) return [];
+  const staged = (await warehouse.listTables(dataset, tables.prefix)).map((t) => t.ref);
+  if (staged.length > 0) await warehouse.swapTables([], { drop: staged });
+  return staged;
+}

@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { dataDir, warehouseFile } from '../paths.js';
+import { duckdbDialect } from '../sql/render/duckdb.js';
+import { openDuckDbWarehouse } from './duckdb.js';
+import { describeHolder } from './duckdb-holder.js';
+import { perUseSessions, SessionWarehouse, type WarehouseSessions } from './sessions.js';
+
+/** DuckDB's answer when another process holds the database file. */
+const LOCKED = /Could not set lock|Conflicting lock/i;
+
+/** Whether opening failed because another process holds the file. */
+export function isLockedError(error: unknown): boolean {
+  return error instanceof Error && LOCKED.test(error.message);
+}
+
+export interface DuckDbSessionsOptions {
+  path: string;
+  /** Extra catalogs, as `openDuckDbWarehouse` takes them. */
+  attach?: Record<string, string>;
+  /** How long to wait while another process holds the file (default 5 s). */
+  waitMs?: number;
+  /** How long the file stays open after the last job, for the next one (default 0). */
+  lingerMs?: number;
+  /** Checks before each open (e.g. that the file exists); throws to refuse. */
+  beforeOpen?: () => void;
+}
+
+/**
+ * Sessions on a DuckDB warehouse file: opened for each job and closed after it, waiting (a
+ * bounded time) while another process holds the file, and naming that process's contrail
+ * command, pid and start time when the wait is over (src/warehouse/duckdb-holder.ts).
+ */
+export function duckDbSessions(options: DuckDbSessionsOptions): WarehouseSessions {
+  return perUseSessions({
+    open: async () => {
+      options.beforeOpen?.();
+      return openDuckDbWarehouse({
+        path: options.path,
+        ...(options.attach ? { attach: options.attach } : {}),
+      });
+    },
+    isBusy: isLockedError,
+    ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+    ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
+    busyMessage: (error, waitedMs) =>
+      `the embedded warehouse ${options.path} is in use by another process: ${describeHolder(
+        options.path,
+        error instanceof Error ? error.message : String(error),
+      )}; waited ${waitedMs} ms`,
+  });
+}
+
+/** The telemetry catalog metric-hub SQL names (`mozdata.telemetry.clients_daily`). */
+export function mozdataFile(): string {
+  return join(dataDir(), 'mozdata.duckdb');
+}
+
+/**
+ * How long a job waits for the embedded warehouse file while another command holds it
+ * (`CONTRAIL_WAREHOUSE_WAIT_MS`, default 30 s). Activities heartbeat meanwhile; a job that
+ * gives up fails with a transient error and its activity is retried.
+ */
+export function warehouseWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.CONTRAIL_WAREHOUSE_WAIT_MS ?? 30_000);
+  return Number.isFinite(value) && value >= 0 ? value : 30_000;
+}
+
+// Consecutive jobs of one step (a query, then the next) share the open file; a gap longer than
+// this (a step computing statistics, the time between two activities) lets other commands in.
+const LINGER_MS = 150;
+
+let embedded: SessionWarehouse | null = null;
+
+/**
+ * The embedded warehouse of this process: `warehouseFile()` with `<dataDir>/mozdata.duckdb`
+ * attached as `mozdata`, opened for each job and closed after it, so that several contrail
+ * commands can use it in turn. One per process; closing it lets the next call make a new one.
+ */
+export function embeddedWarehouse(): SessionWarehouse {
+  if (embedded === null) {
+    const sessions = duckDbSessions({
+      path: warehouseFile(),
+      attach: { mozdata: mozdataFile() },
+      waitMs: warehouseWaitMs(),
+      lingerMs: LINGER_MS,
+    });
+    const warehouse: SessionWarehouse = new SessionWarehouse(
+      {
+        use: (work, progress) => sessions.use(work, progress),
+        close: async () => {
+          if (embedded === warehouse) embedded = null;
+          await sessions.close();
+        },
+      },
+      'duckdb',
+      duckdbDialect(),
+    );
+    embedded = warehouse;
+  }
+  return embedded;
+}

@@ -1,0 +1,65 @@
+import pRetry, { AbortError } from 'p-retry';
+import { ContrailError } from '../errors.js';
+import { WarehouseBusyError } from './errors.js';
+import type { Warehouse } from './warehouse.js';
+import { WrappedWarehouse } from './wrapped.js';
+
+export interface WarehouseRetryOptions {
+  /** Retries after the first attempt (default 4). */
+  retries?: number;
+  /** First delay; it doubles up to `maxTimeoutMs` (defaults 250 ms and 4 s). */
+  minTimeoutMs?: number;
+  maxTimeoutMs?: number;
+  /** Hears each retried failure. */
+  log?: (line: string) => void;
+}
+
+/**
+ * An error worth another try of the same call: contrail's own, saying it is transient (a lock
+ * conflict, a 5xx, a lost answer). A file held by another process was already waited for (a
+ * bounded time): that goes to the activity's retries, which wait longer between tries.
+ */
+function isTransient(error: unknown): boolean {
+  return error instanceof ContrailError && !error.permanent && !(error instanceof WarehouseBusyError);
+}
+
+/**
+ * `warehouse` with each call retried a few times, with backoff, when it fails transiently: a
+ * warehouse hiccup costs a second of one call instead of a retry of the whole activity (which
+ * Temporal still does when these retries run out). Permanent errors, cancellations and
+ * contrail's own input checks pass through at once. Every call may run again, so every call
+ * is idempotent: writes replace their table or merge by key, and a swap that already happened
+ * is skipped.
+ */
+export function retryingWarehouse(warehouse: Warehouse, options: WarehouseRetryOptions = {}): Warehouse {
+  return new WrappedWarehouse(
+    warehouse.dialect,
+    warehouse.sqlDialect,
+    (call, run) =>
+      pRetry(
+        async () => {
+          try {
+            return await run(warehouse);
+          } catch (error) {
+            // Not retried: wrapped so p-retry rethrows the error itself.
+            if (!isTransient(error)) throw new AbortError(error instanceof Error ? error : String(error));
+            throw error;
+          }
+        },
+        {
+          retries: options.retries ?? 4,
+          minTimeout: options.minTimeoutMs ?? 250,
+          maxTimeout: options.maxTimeoutMs ?? 4000,
+          factor: 2,
+          ...(call.progress.signal ? { signal: call.progress.signal } : {}),
+          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (retriesLeft > 0)
+              options.log?.(
+                `warehouse ${call.method} failed (attempt ${attemptNumber}), retrying: ${error.message}`,
+              );
+          },
+        },
+      ),
+    () => warehouse.close(),
+  );
+}
