@@ -422,8 +422,11 @@ export class DuckDbWarehouse implements Warehouse {
       // Renames and drops in one transaction: DuckDB's catalog changes are transactional, so
       // readers see the old tables until COMMIT and the moved ones after it.
       await inTransaction(connection, async () => {
+        const views: typeof pairs = [];
         for (const { from, to } of pairs) {
-          if ((await this.relationKind(connection, from)) !== 'TABLE') continue;
+          const kind = await this.relationKind(connection, from);
+          if (kind === 'VIEW') views.push({ from, to });
+          if (kind !== 'TABLE') continue;
           const existing = await this.relationKind(connection, to);
           if (existing === 'VIEW') {
             throw new WarehouseQueryError({
@@ -436,6 +439,47 @@ export class DuckDbWarehouse implements Warehouse {
           await connection.run(
             `ALTER TABLE ${from.sql} RENAME TO ${this.sqlDialect.identifier(to.ref.table)}`,
           );
+          const labels = (await this.metadata.read(connection, from))?.labels ?? {};
+          await this.metadata.forget(connection, from);
+          await this.metadata.write(
+            connection,
+            to,
+            labels,
+            await this.metadata.defaultExpiry(connection, to),
+          );
+        }
+        // Staged views (per-basis metrics over a staged scan) are defined again under their
+        // published names, over the published names of the tables this swap moved: DuckDB binds
+        // a view's table names when it is read, so a moved table would leave it dangling.
+        for (const { from, to } of views) {
+          const [view] = (
+            await connection.runAndReadAll(
+              'SELECT sql FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND view_name = $3',
+              [from.catalog, from.schema, from.ref.table],
+            )
+          ).getRowObjectsJS();
+          const definition = /^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+\S+\s+AS\s+([\s\S]*?);?\s*$/i.exec(
+            String(view?.sql ?? ''),
+          );
+          if (!definition?.[1]) {
+            throw new WarehouseQueryError({
+              warehouseMessage: `cannot swap view ${from.ref.dataset}.${from.ref.table}: its definition cannot be read`,
+              destination: to.ref,
+              permanent: true,
+            });
+          }
+          const body = pairs.reduce(
+            (sql, move) =>
+              sql.replace(
+                new RegExp(`(?<![\\w"])"?${move.from.ref.table}"?(?![\\w"])`, 'g'),
+                this.sqlDialect.identifier(move.to.ref.table),
+              ),
+            definition[1],
+          );
+          const existing = await this.relationKind(connection, to);
+          if (existing !== null) await connection.run(`DROP ${existing} ${to.sql}`);
+          await connection.run(`CREATE VIEW ${to.sql} AS ${body}`);
+          await connection.run(`DROP VIEW ${from.sql}`);
           const labels = (await this.metadata.read(connection, from))?.labels ?? {};
           await this.metadata.forget(connection, from);
           await this.metadata.write(

@@ -120,7 +120,8 @@ export interface Warehouse {
    * Also drops `drop`. DuckDB does it all in one transaction (a reader sees every `to` as it
    * was or every one as moved, never a mix); BigQuery in one copy job per table (each table
    * atomic). A move whose `from` is missing is skipped: a retried swap that already happened
-   * does nothing.
+   * does nothing. A `from` the warehouse kept as a view (`mayBeView`) moves as a view that reads
+   * the moved tables under their `to` names.
    */
   swapTables(moves: TableMove[], options?: QueryProgress & { drop?: TableRef[] }): Promise<void>;
   close(): Promise<void>;

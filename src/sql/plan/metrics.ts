@@ -235,9 +235,13 @@ GROUP BY ${grouping.join(', ')}
 `;
   return {
     kind: 'metrics_scan',
+    // Staged like the per-basis tables, which may be views over it: until the run publishes,
+    // the published tables keep reading the previous run's scan.
     destination: {
       dataset: ctx.dataset,
-      table: metricsScanTableName(spec.experiment.slug, input.dataSource, window.period, window.windowIndex),
+      table: (ctx.results ?? PUBLISHED_NAMES).written(
+        metricsScanTableName(spec.experiment.slug, input.dataSource, window.period, window.windowIndex),
+      ),
     },
     sql,
     period: window.period,
@@ -265,10 +269,14 @@ export function renderBasisMetrics(ctx: PlanContext, input: BasisMetricsInput): 
   const { window, basis, metrics } = input;
   const ds = dataSourceFor(ctx, input.dataSource, `metric ${metrics[0]?.name}`);
   const dsName = columnName(input.dataSource, 'data source');
-  const scan = {
-    dataset: ctx.dataset,
-    table: metricsScanTableName(spec.experiment.slug, input.dataSource, window.period, window.windowIndex),
-  };
+  // This run's scan (staged with this table, so that publishing moves both together).
+  const scanTable = metricsScanTableName(
+    spec.experiment.slug,
+    input.dataSource,
+    window.period,
+    window.windowIndex,
+  );
+  const scan = { dataset: ctx.dataset, table: (ctx.results ?? PUBLISHED_NAMES).written(scanTable) };
   const selected = [
     ...enrollmentColumns(spec),
     ...metrics.map((m) => columnName(m.name, 'metric')),
@@ -277,7 +285,7 @@ export function renderBasisMetrics(ctx: PlanContext, input: BasisMetricsInput): 
   const provenance: ColumnProvenance[] = metrics.map((m) => ({ name: m.name, provenance: m.provenance }));
   const header = provenanceHeader({
     spec,
-    title: `metrics per client, split from ${scan.table}`,
+    title: `metrics per client, split from ${scanTable}`,
     period: window.period,
     windowIndex: window.windowIndex,
     window,

@@ -100,6 +100,39 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     );
   });
 
+  test('swapTables moves a staged view with the staged table it reads: it reads the moved table, not the staged one', async () => {
+    const ref = (table: string) => ({ dataset: 'swapview', table });
+    // Published: a table and a per-basis view over it (a previous run), and a scan whose name
+    // extends the staged scan's (day_21 beside day_2), which must stay as it is.
+    await wh.runToTable({ sql: "SELECT 'old' AS v", destination: ref('scan_day_2') });
+    await wh.runToTable({
+      sql: 'SELECT v FROM swapview.scan_day_2',
+      destination: ref('split'),
+      mayBeView: true,
+    });
+    await wh.runToTable({ sql: "SELECT 'other' AS v", destination: ref('scan_day_21') });
+    await wh.runToTable({ sql: "SELECT 'new' AS v", destination: ref('staged_scan_day_2') });
+    await wh.runToTable({
+      sql: 'SELECT s.v, o.v AS other FROM swapview.staged_scan_day_2 s, "swapview"."scan_day_21" o',
+      destination: ref('staged_split'),
+      labels: { run: 'new' },
+      mayBeView: true,
+    });
+    await wh.swapTables([
+      { from: ref('staged_split'), to: ref('split') },
+      { from: ref('staged_scan_day_2'), to: ref('scan_day_2') },
+    ]);
+    assert.deepEqual(
+      (await wh.listTables('swapview')).map((t) => t.ref.table),
+      ['scan_day_2', 'scan_day_21', 'split'],
+    );
+    assert.deepEqual(await wh.query('SELECT v, other FROM swapview.split'), [{ v: 'new', other: 'other' }]);
+    assert.equal((await wh.getTable(ref('split')))?.labels.run, 'new');
+    // The next run's staged scan does not change what the published view reads.
+    await wh.runToTable({ sql: "SELECT 'next' AS v", destination: ref('staged_scan_day_2') });
+    assert.deepEqual(await wh.query('SELECT v FROM swapview.split'), [{ v: 'new' }]);
+  });
+
   test('mayBeView keeps a selection from stored tables as a view, which replaces a table of its name and the reverse', async () => {
     const source = { dataset: 'views', table: 'scan' };
     const split = { dataset: 'views', table: 'split' };
@@ -111,7 +144,7 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     const kind = async () =>
       (
         await wh.query<{ kind: string }>(
-          "SELECT 'view' AS kind FROM duckdb_views() WHERE view_name = 'split' UNION ALL SELECT 'table' FROM duckdb_tables() WHERE table_name = 'split'",
+          "SELECT 'view' AS kind FROM duckdb_views() WHERE schema_name = 'views' AND view_name = 'split' UNION ALL SELECT 'table' FROM duckdb_tables() WHERE schema_name = 'views' AND table_name = 'split'",
         )
       ).map((r) => r.kind);
     const asView = await wh.runToTable({
