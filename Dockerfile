@@ -17,8 +17,11 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # The release manifest: this build's version and whether it is breaking (src/versions/manifest.ts).
 COPY releases.json ./
-# The build id pins analyses to this exact image (see DESIGN.md, tooling versions).
-ARG CONTRAIL_BUILD_ID=unknown
+# The build id names this exact image: with it the worker joins the Worker Deployment as this
+# build, and analyses pinned to it run only here (README: deploying a new version). Give every
+# image its own, e.g. --build-arg CONTRAIL_BUILD_ID=$(git rev-parse --short=12 HEAD); without
+# one the worker is unversioned.
+ARG CONTRAIL_BUILD_ID=
 ENV CONTRAIL_BUILD_ID=${CONTRAIL_BUILD_ID}
 ENV CONTRAIL_HOME=/var/lib/contrail
 USER node

@@ -5,7 +5,8 @@
  * Targets: ≤ 200 ms per experiment-day; dailyAnalysis over 200 experiments ≤ 60 s.
  */
 import { Client, Connection } from '@temporalio/client';
-import type { AnalysisActivities, Pin } from '../src/activities/types.js';
+import { runActivities } from '../src/activities/runs.js';
+import type { AnalysisActivities, Pin, RunActivities } from '../src/activities/types.js';
 import { startDevServer } from '../src/client/dev-server.js';
 import { connectWorker } from '../src/worker.js';
 import { workflowIds } from '../src/workflows/ids.js';
@@ -14,6 +15,8 @@ const pin: Pin = {
   toolVersion: '0.0.0',
   buildId: 'bench',
   configCommit: 'bench',
+  anchor: null,
+  reason: 'no-anchor',
   resolvedAt: '2026-01-01T00:00:00Z',
 };
 // The fan-out size: 200 by default, fewer for a smoke run (`npm run bench -- --quick`).
@@ -23,9 +26,15 @@ const experiments = Array.from({ length: Number(process.argv[2] ?? 200) }, (_, i
   status: 'live' as const,
 }));
 
-// Trivial activities with the real contract: one week window due each day, empty results.
-const trivial: AnalysisActivities & { prepareDataset(): Promise<void>; checkWarehouse(): Promise<never> } = {
-  resolveVersions: async () => pin,
+// Trivial activities with the real contract: one week window due each day, empty results. The
+// activities that start and await a parent's runs are the real ones (their cost is Temporal's).
+const trivial: AnalysisActivities &
+  RunActivities & { prepareDataset(): Promise<void>; checkWarehouse(): Promise<never> } = {
+  ...runActivities(null),
+  resolveVersions: async ({ slugs }) =>
+    Object.fromEntries(slugs.map((slug) => [slug, { pin, configChanged: [], refusal: null }])),
+  touch: async () => ({ anchor: null, tables: [] }),
+  versionsReport: async () => [],
   describeExperiment: async () => ({
     startDate: '2026-01-01',
     endDate: null,

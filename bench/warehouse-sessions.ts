@@ -61,7 +61,19 @@ async function analyse(warehouse: Warehouse, dataset: string): Promise<number> {
   const activities = createActivities(
     testDeps(warehouse, { configRepos: [DEMO_CONFIG_REPO], now: () => new Date('2026-04-01T06:00:00Z') }),
   );
-  const pin = await activities.resolveVersions({ slug: DEMO_SLUG });
+  const resolved = (
+    await activities.resolveVersions({
+      slugs: [DEMO_SLUG],
+      dataset,
+      useLatest: false,
+      useVersion: null,
+      mode: 'anchor',
+      here: true,
+    })
+  )[DEMO_SLUG];
+  if (!resolved || !('pin' in resolved))
+    throw new Error(`no pin for ${DEMO_SLUG}: ${JSON.stringify(resolved)}`);
+  const { pin } = resolved;
   const target: AnalysisTarget = {
     slug: DEMO_SLUG,
     dataset,

@@ -21,6 +21,12 @@ interface Scenario {
   run: (client: Client) => Promise<string>; // resolves to the workflow id to record
 }
 
+/** A run a parent started (an analysis, a publication), once it has completed. */
+const startedBy = async (client: Client, workflowId: string) => {
+  await client.workflow.getHandle(workflowId).result();
+  return workflowId;
+};
+
 /** Runs one workflow to completion and returns its id. */
 const complete = async (client: Client, workflowType: string, workflowId: string, input?: unknown) => {
   const handle = await client.workflow.start(workflowType, {
@@ -59,6 +65,8 @@ const scenarios: Scenario[] = [
     name: 'daily-analysis',
     run: (c) => complete(c, 'dailyAnalysis', 'daily/2026-03-16', { date: '2026-03-16' }),
   },
+  // An analysis the daily run started on its pinned build, with the pin in its input.
+  { name: 'analyze-experiment-pinned', run: (c) => startedBy(c, `analysis/${DEMO}/2026-03-16`) },
   {
     name: 'backfill-continue-as-new',
     run: (c) =>
@@ -70,6 +78,7 @@ const scenarios: Scenario[] = [
         continueAsNewAfter: 2,
       }),
   },
+  { name: 'publish-experiment', run: (c) => startedBy(c, `publish/${DEMO}`) },
   {
     name: 'rerun',
     run: (c) =>
@@ -77,6 +86,15 @@ const scenarios: Scenario[] = [
         slug: 'contrail-demo-search-bar',
         periods: ['overall'],
       }),
+  },
+  {
+    name: 'rerun-skip',
+    run: (c) =>
+      complete(c, 'rerunSkip', 'rerun-skip/contrail-demo-search-bar', { slug: 'contrail-demo-search-bar' }),
+  },
+  {
+    name: 'versions-report',
+    run: (c) => complete(c, 'versionsReport', 'versions', { date: '2026-03-16' }),
   },
 ];
 

@@ -12,6 +12,17 @@ export interface RuntimeSettings {
   taskQueue: string;
   /** Temporal Web UI base URL for links (defaults to the dev server's). */
   temporalUiUrl: string | null;
+  /**
+   * The Worker Deployment `contrail worker` joins when it has a build id: `CONTRAIL_DEPLOYMENT`,
+   * default `contrail`.
+   */
+  deploymentName: string;
+  /**
+   * `CONTRAIL_BUILD_ID`: the exact build (set by the image build). With it, `contrail worker`
+   * is a versioned worker of the deployment; without it, an unversioned worker that runs only
+   * its own build (embedded mode is always unversioned).
+   */
+  buildId: string | null;
   /** What the Temporal SDK logs (to stderr): `CONTRAIL_LOG_LEVEL`; null = the command's default. */
   sdkLogLevel: SdkLogLevel | null;
 }
@@ -29,6 +40,8 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSe
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CONTRAIL_TASK_QUEUE || 'contrail',
     temporalUiUrl: env.TEMPORAL_UI_URL || localUiUrl(env.TEMPORAL_ADDRESS),
+    deploymentName: env.CONTRAIL_DEPLOYMENT || 'contrail',
+    buildId: env.CONTRAIL_BUILD_ID || null,
     sdkLogLevel: sdkLogLevel(env.CONTRAIL_LOG_LEVEL),
   };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import {
   DefaultLogger,
   type LogLevel,
@@ -10,6 +11,8 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities/index.js';
+import { makeCurrentIfNone, recordOwnRelease } from './temporal/worker-deployments.js';
+import { ownManifestEntry } from './versions/manifest.js';
 
 const packageRoot = fileURLToPath(new URL('../', import.meta.url));
 const workflowsSource = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -29,6 +32,12 @@ export interface ContrailWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /**
+   * The activity dependencies. With `deps.deployment` set, the worker joins that Worker
+   * Deployment as the version `deps.toolVersion.buildId`: pinned workflows (each analysis)
+   * then run only on workers of their build, and workflows started without a pin run on the
+   * deployment's current version and stay there (PINNED).
+   */
   deps: ActivityDeps;
   /** Extra worker options (tests tune concurrency and shutdown). */
   overrides?: Partial<WorkerOptions>;
@@ -64,14 +73,44 @@ export async function connectWorker(address: string, logLevel: LogLevel = 'WARN'
 /** A worker serving all of contrail's workflows and activities on one task queue. */
 export async function createContrailWorker(options: ContrailWorkerOptions): Promise<Worker> {
   const env = options.env ?? process.env;
+  const { deployment, toolVersion } = options.deps;
   return await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
-    ...workflowSource(env),
+    // Tests that start several workers bundle the workflows once and pass the bundle.
+    ...(options.overrides?.workflowBundle ? {} : workflowSource(env)),
+    ...(deployment === null
+      ? {}
+      : {
+          workerDeploymentOptions: {
+            version: { deploymentName: deployment, buildId: toolVersion.buildId },
+            useWorkerVersioning: true,
+            // A run stays on the build it started on: an analysis computes all its windows
+            // with one build, and a parent's history replays on the code that wrote it.
+            defaultVersioningBehavior: 'PINNED' as const,
+          },
+        }),
     // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
     shutdownGraceTime: '10s',
     ...options.overrides,
   });
+}
+
+/**
+ * Records a versioned worker's release on its own deployment version: its manifest entry's
+ * version and `breaking` flag, for the keys an operator has not set (the version exists once
+ * the worker has polled, so this waits for it). The first build of a deployment also makes
+ * itself current, so that a fresh installation runs; later builds wait for the operator.
+ */
+export async function recordWorkerRelease(
+  client: Client,
+  deps: Pick<ActivityDeps, 'deployment' | 'toolVersion' | 'releaseManifest'>,
+): Promise<{ recorded: Record<string, unknown>; madeCurrent: boolean }> {
+  if (deps.deployment === null) return { recorded: {}, madeCurrent: false };
+  const entry = ownManifestEntry(deps.releaseManifest(), deps.toolVersion.version);
+  const ref = { client, namespace: client.options.namespace, deploymentName: deps.deployment };
+  const recorded = await recordOwnRelease(ref, deps.toolVersion.buildId, entry);
+  return { recorded, madeCurrent: await makeCurrentIfNone(ref, deps.toolVersion.buildId) };
 }

@@ -6,12 +6,13 @@ import { resultLabels } from '../analysis/labels.js';
 import { logRow, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
-import { SpecResolver } from '../analysis/spec-resolver.js';
+import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
+import { checkPinnedBuild, type RunningBuild } from '../versions/pin.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
 import type { AnalysisActivities, AnalysisTarget } from './types.js';
@@ -20,13 +21,22 @@ import type { AnalysisActivities, AnalysisTarget } from './types.js';
  * The analysis activities: each resolves the target's spec (cached per worker), calls one step
  * of src/analysis and returns its small summary. Nothing here renders SQL or computes statistics.
  */
-export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
-  const specs = new SpecResolver(deps.configRepos, deps.experiments);
+export function analysisActivities(
+  deps: ActivityDeps,
+  specs: SpecResolver,
+): Omit<AnalysisActivities, 'resolveVersions' | 'touch' | 'versionsReport'> {
+  const running: RunningBuild = { ...deps.toolVersion, deployment: deps.deployment };
 
   /** The target's spec: the config at the pin, the target's sample size in place of the config's. */
   async function specOf(target: AnalysisTarget): Promise<AnalysisSpec> {
     const { spec } = await specs.resolve(target);
     return target.sampleSize === null ? spec : { ...spec, sampleSize: target.sampleSize };
+  }
+
+  /** A step that writes results computes only on the build its experiment is pinned to. */
+  async function computingContextOf(target: AnalysisTarget): Promise<AnalysisContext> {
+    checkPinnedBuild(target.slug, target.pin, running);
+    return await contextOf(target);
   }
 
   async function contextOf(target: AnalysisTarget): Promise<AnalysisContext> {
@@ -51,17 +61,6 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
   const planTarget = (ctx: AnalysisContext): PlanTarget => ({ ...ctx, dialect: ctx.warehouse.sqlDialect });
 
   return {
-    async resolveVersions() {
-      // Always the current state of the repos: this is what a new analysis gets pinned to.
-      const collection = await specs.collection(null);
-      return {
-        toolVersion: deps.toolVersion.version,
-        buildId: deps.toolVersion.buildId,
-        configCommit: collection.commit,
-        resolvedAt: deps.now().toISOString(),
-      };
-    },
-
     async describeExperiment({ target, today }) {
       return experimentDates(await specOf(target), today);
     },
@@ -71,23 +70,23 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async computeEnrollments({ target, date, recreate }) {
-      return ensureEnrollments(await contextOf(target), date, recreate);
+      return ensureEnrollments(await computingContextOf(target), date, recreate, deps.now());
     },
 
     async buildPopulationSample({ target, date }) {
-      return buildPopulation(await contextOf(target), date, target.sampleSize);
+      return buildPopulation(await computingContextOf(target), date, target.sampleSize);
     },
 
     async computeMetrics({ target, date, window }) {
-      const ctx = await contextOf(target);
+      const ctx = await computingContextOf(target);
       return computeWindowMetrics(ctx, dueWindow(planTarget(ctx), date, window));
     },
 
     async computeStatistics({ target, date, window }) {
-      let ctx = await contextOf(target);
+      let ctx = await computingContextOf(target);
       if ((await ensureCovariates(ctx, dueWindow(planTarget(ctx), date, window))).length > 0) {
         // The covariates were just written: plan again, reading them.
-        ctx = await contextOf(target);
+        ctx = await computingContextOf(target);
       }
       return computeWindowStatistics(ctx, dueWindow(planTarget(ctx), date, window), {
         date,
@@ -98,8 +97,8 @@ export function analysisActivities(deps: ActivityDeps): AnalysisActivities {
     },
 
     async publish({ target, exports }) {
+      const ctx = await computingContextOf(target);
       const resolved = await specs.resolve(target);
-      const ctx = await contextOf(target);
       return publishResults({
         warehouse: ctx.warehouse,
         spec: ctx.spec,

@@ -1,4 +1,5 @@
 import type { ExperimentSource } from '../experiments/source.js';
+import type { ManifestRelease } from '../versions/manifest.js';
 import type { ToolVersion } from '../versions/tool-version.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -9,7 +10,17 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 export interface ActivityDeps {
   /** The warehouse, opened on first use (one per worker process). */
   warehouse: () => Promise<Warehouse>;
+  /** The build this worker runs: what result tables and exports record as having computed them. */
   toolVersion: ToolVersion;
+  /**
+   * The Temporal Worker Deployment this worker joined (its build id is `toolVersion.buildId`):
+   * releases are then the deployment's versions and analyses run on their pinned builds. Null
+   * for an unversioned worker (embedded mode): releases come from the manifest and only this
+   * build computes.
+   */
+  deployment: string | null;
+  /** The release manifest shipped with this build (releases.json). */
+  releaseManifest: () => ManifestRelease[];
   /** Config repos (directories or git repos), merged in order. */
   configRepos: string[];
   experiments: ExperimentSource;

@@ -1,6 +1,9 @@
 import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
+import type { Pin } from '../versions/pin.js';
+import type { VersionsReportRow } from '../versions/report.js';
 
 /**
  * The contract between workflows and activities: small JSON in and out (table names,
@@ -17,20 +20,27 @@ export type {
   StatisticsSummary,
   TableSummary,
 } from '../analysis/results.js';
+export type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
+export type { Pin } from '../versions/pin.js';
+export type { VersionsReportRow } from '../versions/report.js';
 
-/**
- * The pin as the workflows carry it: the tooling version and config commit every step of a run
- * reads with, resolved once. src/versions/pin.ts's Pin (with the anchor and the reason it was
- * chosen) is the resolution rule's result; the analysis steps take the fields both share.
- */
-export interface Pin {
-  toolVersion: string;
-  buildId: string;
-  /** Config-repo commit(s) configs are read at; null for plain directories. */
-  configCommit: string | null;
-  /** ISO time the pin was resolved at: configs are read as of this time. */
-  resolvedAt: string;
-}
+/** An experiment's pin as resolveVersions returns it, or why it could not be resolved. */
+export type ResolvedPin =
+  | {
+      pin: Pin;
+      /**
+       * The experiment's own config files changed since the pinned config commit (edited,
+       * added or deleted): the daily run reruns the experiment instead of continuing it.
+       */
+      configChanged: string[];
+      /**
+       * Why the pin cannot run where the caller will run it (PinnedBuildError), or null: an
+       * unversioned worker runs only its own build; a versioned deployment runs any build
+       * unless the caller is itself the run that computes (`here`).
+       */
+      refusal: { errorType: string; message: string } | null;
+    }
+  | { error: { errorType: string; message: string } };
 
 /** What an analysis reads and where it writes: the same for every step of one run. */
 export interface AnalysisTarget {
@@ -62,8 +72,34 @@ export interface AnalysisTarget {
  * permanent (a config, an identifier, SQL the warehouse rejects) and retried when it is not.
  */
 export interface AnalysisActivities {
-  /** The running tooling version and the config repos' latest commit: what a new analysis is pinned to. */
-  resolveVersions(input: { slug: string }): Promise<Pin>;
+  /**
+   * Each experiment's pin: its anchor read from the warehouse, the release the registry (the
+   * Worker Deployment's versions, or the release manifest on an unversioned worker) gives for
+   * it, and the config commit as of the anchor. `mode: 'running'` pins to the build that runs
+   * the activity and the newest configs (a preview). A `useVersion` that names no release fails
+   * the whole call; an experiment whose anchor or configs cannot be read gets its own error.
+   */
+  resolveVersions(input: {
+    slugs: string[];
+    dataset: string;
+    useLatest: boolean;
+    useVersion: string | null;
+    mode: 'anchor' | 'running';
+    /** The caller computes on the build that runs this activity (an analysis that resolved its own pin). */
+    here: boolean;
+  }): Promise<Record<string, ResolvedPin>>;
+  /**
+   * Moves the experiment's anchor to now by relabelling its tables (rerun-skip; rerun before it
+   * recomputes). Without an enrollments table there is no anchor: an error, or, with
+   * `ifAnchored`, nothing to do (anchor null).
+   */
+  touch(input: {
+    slug: string;
+    dataset: string;
+    ifAnchored: boolean;
+  }): Promise<{ anchor: string | null; tables: string[] }>;
+  /** `contrail versions`: every release, the experiments pinned to it, its open work, whether it can be retired. */
+  versionsReport(input: { dataset: string; date: IsoDate }): Promise<VersionsReportRow[]>;
   /** Experiment dates and status as analysed (config overrides applied), for default date ranges. */
   describeExperiment(input: { target: AnalysisTarget; today: IsoDate }): Promise<{
     startDate: IsoDate | null;
@@ -105,4 +141,19 @@ export interface AnalysisActivities {
   listEligibleExperiments(input: { date: IsoDate }): Promise<results.EligibleExperiment[]>;
   /** Drops the target experiment's result tables and views (and enrollments unless `keepEnrollments`). */
   dropResults(input: { target: AnalysisTarget; keepEnrollments: boolean }): Promise<{ dropped: string[] }>;
+}
+
+/**
+ * Runs a parent starts as workflows of their own, each on its pinned build (see
+ * src/temporal/pinned-runs.ts): started and cancelled in batches, awaited by one activity that
+ * returns when a run ends, the set of waiting runs changes, or a few minutes pass.
+ */
+export interface RunActivities {
+  /** Starts (or joins) each run; runs started by this parent since `notBefore` are not started again. */
+  startRuns(input: { runs: RunStart[]; notBefore: string }): Promise<(StartedRun | RunOutcome)[]>;
+  awaitRuns(input: {
+    runs: StartedRun[];
+    knownWaiting: string[];
+  }): Promise<{ finished: RunOutcome[]; waiting: WaitingRun[] }>;
+  cancelRuns(input: { runs: StartedRun[] }): Promise<void>;
 }

@@ -80,9 +80,12 @@ export function experimentMetadata(input: {
     // does not keep the pre-override values apart yet.
     external_config: null,
     analysis_start_time: input.analysisStartTime.toISOString(),
-    tool_version: pin.toolVersion || input.toolVersion.version,
-    build_id: pin.buildId || input.toolVersion.buildId,
+    // The same fields as the result tables' labels: the build that published (the pinned one,
+    // which computed the tables) from the running worker, and the configs' commit.
+    tool_version: input.toolVersion.version,
+    build_id: input.toolVersion.buildId,
     config_commit: pin.configCommit,
+    anchor: pin.anchor,
   };
 }
 

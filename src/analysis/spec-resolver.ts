@@ -1,5 +1,6 @@
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
+import { collectionCommitAsOf } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
@@ -8,8 +9,8 @@ import type { ExperimentSource } from '../experiments/source.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError } from './errors.js';
 
-/** What of a pin selects the configs: their commit, read as of the time the pin was resolved. */
-export type ConfigPin = Pick<Pin, 'configCommit' | 'resolvedAt'>;
+/** What of a pin selects the configs: the collection commit they are read at (null: the repos as they are). */
+export type ConfigPin = Pick<Pin, 'configCommit'>;
 
 /** Which spec an analysis reads: the experiment, the configs at its pin, and how to read them. */
 export interface SpecRequest {
@@ -61,16 +62,27 @@ export class SpecResolver {
     readonly experiments: ExperimentSource,
   ) {}
 
-  /** The config repos at the pin's commit (read as of the pin's time), or their current state. */
+  /**
+   * The config repos at the pin's commit (exactly that commit, whatever the repos' HEAD is
+   * now), or their current state without a pin (or with a pin over plain directories).
+   */
   async collection(pin: ConfigPin | null): Promise<ConfigCollection> {
-    // The pin's commit is the newest at or before the time it was resolved, so reading "as of"
-    // that time reads that commit.
-    const asOf = pin?.configCommit ? pin.resolvedAt : undefined;
+    const commit = pin?.configCommit ?? null;
+    // Plain directories have no commit: their content (in the fingerprints) is part of the key.
     const fingerprints = await Promise.all(this.configRepos.map(repoFingerprint));
-    const key = JSON.stringify([fingerprints, pin?.configCommit ?? null, asOf]);
-    return remember(this.collections, key, () =>
-      loadConfigCollection({ repos: this.configRepos, ...(asOf ? { asOf } : {}) }),
-    );
+    const key = JSON.stringify([fingerprints, commit]);
+    return remember(this.collections, key, () => loadConfigCollection({ repos: this.configRepos, commit }));
+  }
+
+  /**
+   * The configs as of an experiment's anchor: the newest commit of each repo at or before it
+   * (one `git log` to choose it; the checkout is cached by commit), or the current state
+   * before the experiment has an anchor.
+   */
+  async collectionAsOf(anchor: Date | null): Promise<ConfigCollection> {
+    if (anchor === null) return this.collection(null);
+    const commit = await collectionCommitAsOf(this.configRepos, anchor);
+    return this.collection({ configCommit: commit });
   }
 
   async experiment(slug: string): Promise<Experiment> {

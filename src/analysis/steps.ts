@@ -5,6 +5,7 @@ import { planEnrollments } from '../sql/plan/enrollments.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { rowCountSql } from '../sql/plan/reads.js';
 import { runPlannedQuery } from '../sql/run.js';
+import { anchorLabels } from '../versions/anchor.js';
 import type { AnalysisContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import type { TableSummary } from './results.js';
@@ -16,12 +17,15 @@ import type { TableSummary } from './results.js';
 
 /**
  * Creates `enrollments_<slug>` unless it exists (or `recreate`): jetstream keeps an existing
- * enrollments table, whose creation time anchors the version pin.
+ * enrollments table, whose creation anchors the version pin. The table is labelled with the
+ * anchor (`now`) when it is created and never relabelled here, so a later daily run leaves
+ * the experiment's pin where it is.
  */
 export async function ensureEnrollments(
   ctx: AnalysisContext,
   date: IsoDate,
   recreate: boolean,
+  now: Date,
 ): Promise<TableSummary & { created: boolean }> {
   const { spec, warehouse } = ctx;
   const ref = { dataset: ctx.dataset, table: enrollmentsTableName(spec.experiment.slug) };
@@ -37,7 +41,7 @@ export async function ensureEnrollments(
   }
   const planned = planEnrollments({ spec, dataset: ctx.dataset, dialect: warehouse.sqlDialect });
   const result = await runPlannedQuery(warehouse, planned, {
-    labels: ctx.labels,
+    labels: { ...ctx.labels, ...anchorLabels(now) },
     ...ctx.progress.job(`enrollments ${spec.experiment.slug}`),
   });
   return { table: ref.table, rows: result.rows, created: true };

@@ -192,7 +192,15 @@ export async function followWorkflow<T>(
 ): Promise<T> {
   const handle = client.workflow.getHandle(workflowId);
   const view = progressView(options);
-  const poller = new ProgressPoller(client, handle, view.show).start();
+  // Runs waiting for a worker of their pinned build: said once each time the set changes.
+  let lastWaiting = '';
+  const show = (p: Progress) => {
+    view.show(p);
+    const waiting = waitingLine(p);
+    if (waiting !== lastWaiting && waiting !== '') options.log(waiting);
+    lastWaiting = waiting;
+  };
+  const poller = new ProgressPoller(client, handle, show).start();
   try {
     return (await handle.result()) as T;
   } catch (error) {
@@ -203,6 +211,18 @@ export async function followWorkflow<T>(
     await poller.stop(true);
     view.stop();
   }
+}
+
+/** `waiting for a worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build. */
+export function waitingLine(progress: Pick<Progress, 'waiting'>): string {
+  const byVersion = new Map<string, string[]>();
+  for (const w of progress.waiting ?? []) {
+    const version = w.toolVersion ?? 'the current version';
+    byVersion.set(version, [...(byVersion.get(version) ?? []), w.date ? `${w.slug} ${w.date}` : w.slug]);
+  }
+  return [...byVersion]
+    .map(([version, runs]) => `waiting for a worker of contrail ${version}: ${runs.join(', ')}`)
+    .join('; ');
 }
 
 /** The innermost cause's message: the activity's own words, not the wrapping layers'. */

@@ -1,4 +1,5 @@
 import type { Pin, StatisticsSummary } from '../activities/types.js';
+import { toolVersionKey } from '../versions/pin.js';
 
 const percent = (v: number | null) =>
   v === null ? '   n/a' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
@@ -32,7 +33,9 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
   return `${s.table} (${s.rows} rows${srm}${warned})`;
 }
 
-/** The tooling version and config commit an analysis ran with. */
+/** The tooling version and config commit an analysis ran with, and why those. */
 export function formatPin(pin: Pin): string {
-  return `contrail ${pin.toolVersion} (${pin.buildId}), config ${pin.configCommit ?? 'working tree'}`;
+  return `contrail ${toolVersionKey(pin)}, config ${pin.configCommit ?? 'working tree'} (${pin.reason}${
+    pin.anchor ? `, anchored ${pin.anchor}` : ''
+  })`;
 }

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
+import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analyze.js';
 import type { BackfillResult } from '../workflows/backfill.js';
 import type { DailyAnalysisResult } from '../workflows/daily.js';
@@ -8,9 +10,12 @@ import {
   DailyAnalysisInput,
   PreviewInput,
   RerunInput,
+  RerunSkipInput,
+  VersionsReportInput,
 } from '../workflows/inputs.js';
 import type { PreviewResult } from '../workflows/preview.js';
 import type { RerunResult } from '../workflows/rerun.js';
+import type { RerunSkipResult } from '../workflows/rerun-skip.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 
 /**
@@ -48,8 +53,13 @@ export function describeDaily(d: DailyAnalysisResult): Outcome {
   return {
     report: [
       `daily analysis ${d.date}: ${d.analyzed.length} analysed, ${d.failed.length} failed`,
-      ...d.analyzed.map((a) => `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables)`),
+      ...d.analyzed.map(
+        (a) =>
+          `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables, contrail ${a.toolVersion})`,
+      ),
       ...d.failed.map((f) => `  FAIL  ${f.slug}: ${f.errorType}: ${f.message}`),
+      ...d.reran.map((r) => `  rerun ${r.slug}: its config changed (${r.changed.join(', ')})`),
+      ...describeWaits(d.waited),
     ].join('\n'),
     failed: d.failed.length,
   };
@@ -59,7 +69,11 @@ export function describeBackfill(b: BackfillResult): Outcome {
   return {
     report: [
       `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
+      ...Object.entries(b.pins).map(
+        ([slug, p]) => `  ${slug}: contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`,
+      ),
       ...b.failed.map((f) => `  FAIL  ${f.slug} ${f.date}: ${f.errorType}: ${f.message}`),
+      ...describeWaits(b.waited),
     ].join('\n'),
     failed: b.failed.length,
   };
@@ -69,10 +83,36 @@ export function describeRerun(x: RerunResult): Outcome {
   return {
     report: [
       `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
+      `  pinned to ${formatPin(x.pin)}${x.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...x.failed.map((f) => `  FAIL  ${f.date}: ${f.errorType}: ${f.message}`),
     ].join('\n'),
     failed: x.failed.length,
   };
+}
+
+export function describeRerunSkip(x: RerunSkipResult): Outcome {
+  return {
+    report: [
+      `rerun-skip of ${x.slug}: anchor moved to ${x.anchor} on ${x.tables.length} tables, nothing recomputed`,
+      `  next analyses: ${formatPin(x.pin)}`,
+    ].join('\n'),
+    failed: 0,
+  };
+}
+
+export function describeVersionsReport(rows: VersionsReportRow[]): Outcome {
+  return {
+    report: ['contrail releases, newest first:', ...formatVersionsReport(rows)].join('\n'),
+    failed: 0,
+  };
+}
+
+/** `waited … for a worker of contrail 0.1.0+v1 since …`: runs that waited for their pinned build. */
+export function describeWaits(waited: readonly WaitingRun[]): string[] {
+  return waited.map(
+    (w) =>
+      `  waited ${w.slug}${w.date ? ` ${w.date}` : ''}: for a worker of contrail ${w.toolVersion ?? 'the current version'} since ${w.since}`,
+  );
 }
 
 export function describePreview(p: PreviewResult): Outcome {
@@ -103,6 +143,8 @@ const workflowKinds = {
   backfill: { input: BackfillInput, outcome: describeBackfill },
   rerun: { input: RerunInput, outcome: describeRerun },
   preview: { input: PreviewInput, outcome: describePreview },
+  rerunSkip: { input: RerunSkipInput, outcome: describeRerunSkip },
+  versionsReport: { input: VersionsReportInput, outcome: describeVersionsReport },
 } satisfies Record<string, WorkflowKind>;
 
 export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {

@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { dataDir } from '../paths.js';
+import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
 import { type FaultPlan, parseFaults, withFaults } from '../warehouse/faults.js';
@@ -13,6 +14,8 @@ export interface DepsOverrides {
   configRepos?: string[];
   experimentsFile?: string;
   exportDir?: string | null;
+  /** The Worker Deployment a versioned worker joins (`contrail worker` with CONTRAIL_BUILD_ID); default none. */
+  deployment?: string | null;
 }
 
 /**
@@ -56,6 +59,8 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
       return warehouse;
     },
     toolVersion: currentToolVersion(env),
+    deployment: overrides.deployment ?? null,
+    releaseManifest: () => loadReleaseManifest(),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),
     exportDir:

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { customConfigText } from '../config/custom-config.js';
@@ -27,6 +28,33 @@ export interface CommonArgs {
  */
 export function repeatable(describe: string) {
   return { type: 'string', array: true, nargs: 1, requiresArg: true, describe } as const;
+}
+
+/** `--use-latest` / `--use-version`: the commands that analyse an experiment on its pinned build. */
+export interface VersionArgs {
+  'use-latest': boolean;
+  'use-version'?: string;
+}
+
+export function versionOptions<T>(y: Argv<T>) {
+  return y
+    .option('use-latest', {
+      alias: 'use_latest',
+      type: 'boolean',
+      default: false,
+      describe:
+        'Analyse on the latest contrail release instead of the one the experiment is pinned to (its anchor does not move)',
+    })
+    .option('use-version', {
+      alias: 'use_version',
+      type: 'string',
+      describe: 'Analyse on this contrail release (a version or a build id) instead of the pinned one',
+    });
+}
+
+/** The workflow input fields of `--use-latest` / `--use-version`. */
+export function versionFields(args: VersionArgs): { useLatest: boolean; useVersion: string | null } {
+  return { useLatest: args['use-latest'], useVersion: args['use-version'] ?? null };
 }
 
 export function commonOptions<T>(y: Argv<T>) {
@@ -93,15 +121,21 @@ const OPTION_OF_FIELD: Record<string, string> = {
 };
 
 /** Validates a workflow input before anything starts; errors name the option (exit 2). */
-export function checkedInput<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {
+export function checkedInput<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  workflow: string,
+  /** Options a command fills fields from other than the usual ones (`run --date` fills a backfill's two dates). */
+  optionOf: Record<string, string> = {},
+): z.output<S> {
   const result = schema.safeParse(raw ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '');
-    const option = OPTION_OF_FIELD[field];
+    const option = optionOf[field] ?? OPTION_OF_FIELD[field];
     return `${option ?? (issue.path.join('.') || workflow)}: ${issue.message}`;
   });
-  throw new CliError(problems.join('; '), 2);
+  throw new CliError([...new Set(problems)].join('; '), 2);
 }
 
 /** An end date before the start date is a usage error naming both options (exit 2). */
@@ -120,6 +154,15 @@ export interface RunWorkflowOptions {
   input: unknown;
   summary: string;
   args: CommonArgs;
+  /**
+   * Printed instead of the workflow's own result once it has finished: another workflow's
+   * result (the one analysis a one-day backfill ran on its pinned build), or null to print the
+   * workflow's own (e.g. when that analysis failed).
+   */
+  resultOf?: {
+    workflowType: AnalysisWorkflow;
+    read: (client: Client, result: unknown) => Promise<unknown | null>;
+  };
 }
 
 /**
@@ -166,10 +209,14 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       }
       if (!started) log(`attached to ${handle.workflowId}: it was already running with the same inputs`);
       else if (!embedded) log(`following ${handle.workflowId}${link ? ` (${link})` : ''}`);
-      return await followWorkflow<unknown>(client, handle.workflowId, {
+      const own = await followWorkflow<unknown>(client, handle.workflowId, {
         progressBar: process.stderr.isTTY === true,
         log,
       });
+      const other = options.resultOf ? await options.resultOf.read(client, own) : null;
+      return other === null
+        ? { type: options.workflowType, value: own }
+        : { type: (options.resultOf as NonNullable<typeof options.resultOf>).workflowType, value: other };
     },
     {
       deps: () =>
@@ -182,8 +229,8 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     },
   );
   if (result === undefined) return undefined;
-  printOutcome(options.workflowType, result, args.json);
-  return result;
+  printOutcome(result.type, result.value, args.json);
+  return result.value;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ConfigFile } from './config-file.js';
 import { emptyLayer, mergeFile, mergeSharedDefinitions, type SpecLayer } from './merge.js';
 import { ConfigError } from './problems.js';
 import { type RepoSnapshot, readConfigRepo } from './repo-files.js';
+import { commitsOfCollection, joinCommits } from './repo-history.js';
 import { TemplateRenderer } from './templates.js';
 
 /**
@@ -23,8 +24,7 @@ export class ConfigCollection {
     /** Every file, in load order (earlier repos first; in a repo, root definitions before the jetstream overlay). */
     readonly files: ConfigFile[],
   ) {
-    const commits = repos.map((r) => r.commit).filter((c): c is string => c !== null);
-    this.commit = commits.length > 0 ? commits.join('+') : null;
+    this.commit = joinCommits(repos.map((r) => r.commit));
   }
 
   /** The experiment's own config files (`jetstream/<slug>.toml`), one per repo that has it. */
@@ -116,6 +116,11 @@ export interface LoadOptions {
    * all (see ConfigCollection.brokenFiles). Plain directories ignore it.
    */
   asOf?: Date | string;
+  /**
+   * Read the repos at this collection commit (a ConfigCollection's `commit`, as a pin records
+   * it): each git repo at its part. Takes precedence over `asOf`.
+   */
+  commit?: string | null;
 }
 
 /** Loads and parses every config file of the repos (see ConfigCollection). */
@@ -125,10 +130,12 @@ export async function loadConfigCollection(options: LoadOptions): Promise<Config
       { file: '(config repos)', line: null, keyPath: '', message: 'no config repos given' },
     ]);
   const asOf = options.asOf === undefined ? null : toDate(options.asOf);
+  const commits = options.commit ? await commitsOfCollection(options.repos, options.commit) : null;
   const snapshots: RepoSnapshot[] = [];
   const files: ConfigFile[] = [];
-  for (const repo of options.repos) {
-    const loaded = await readConfigRepo(repo, asOf);
+  for (const [index, repo] of options.repos.entries()) {
+    const commit = commits?.[index] ?? null;
+    const loaded = await readConfigRepo(repo, commit ? { commit } : asOf ? { asOf } : null);
     snapshots.push(loaded.snapshot);
     files.push(...loaded.files);
   }

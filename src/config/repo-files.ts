@@ -5,6 +5,7 @@ import { simpleGit } from 'simple-git';
 import { type ConfigFile, kindOfPath } from './config-file.js';
 import { parseCached } from './parse-cache.js';
 import { ConfigError } from './problems.js';
+import { commitAsOf, isGitRepo } from './repo-history.js';
 
 /**
  * Reading one config repo: which commit (HEAD, or the one in force at a time, checked out in
@@ -19,17 +20,17 @@ export interface RepoSnapshot {
   commit: string | null;
 }
 
-/** Every config file of a repo at HEAD, or as of `asOf` when it is a git repo. */
-export function readConfigRepo(
-  repo: string,
-  asOf: Date | null,
-): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
-  return asOf ? loadRepoAsOf(repo, asOf) : loadRepoHead(repo);
-}
+/** Where in a repo's history to read: HEAD, the commit in force at a time, or one commit. */
+export type RepoPoint = { asOf: Date } | { commit: string } | null;
 
-async function isGitRepo(path: string): Promise<boolean> {
-  if (!existsSync(join(path, '.git'))) return false;
-  return simpleGit(path).checkIsRepo();
+/** Every config file of a repo at HEAD, as of a time, or at a commit (git repos; a plain directory is read as it is). */
+export async function readConfigRepo(
+  repo: string,
+  at: RepoPoint,
+): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
+  if (at === null || !(await isGitRepo(repo))) return loadRepoHead(repo);
+  const commit = 'commit' in at ? at.commit : await commitAsOf(repo, at.asOf);
+  return commit === null ? loadRepoHead(repo) : loadRepoAtCommit(repo, commit);
 }
 
 async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
@@ -47,32 +48,16 @@ async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; fil
   return { snapshot: { path: repo, commit }, files: readRepoFiles(repo, repo) };
 }
 
-async function loadRepoAsOf(
+/** The files of one commit, checked out in a scratch clone (the repo's own work tree is left alone). */
+async function loadRepoAtCommit(
   repo: string,
-  asOf: Date,
+  commit: string,
 ): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
-  if (!(await isGitRepo(repo))) return loadRepoHead(repo);
-  const log = await simpleGit(repo).raw(['log', '--format=%H %cI', 'HEAD']);
-  const commits = log
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [hash, time] = line.split(' ') as [string, string];
-      return { hash, time: new Date(time) };
-    }); // newest first
-  const atOrBefore = commits.find((c) => c.time.getTime() <= asOf.getTime());
-  // With no commit that old, start from the oldest one (as jetstream does).
-  const chosen = atOrBefore ?? commits.at(-1);
-  if (!chosen)
-    throw new ConfigError([
-      { file: repo, line: null, keyPath: '', message: 'the repository has no commits' },
-    ]);
   const clone = mkdtempSync(join(tmpdir(), 'contrail-config-'));
   try {
     await simpleGit().clone(repo, clone, ['--quiet', '--no-checkout', '--shared']);
-    await simpleGit(clone).raw(['checkout', '--quiet', '--force', chosen.hash]);
-    return { snapshot: { path: repo, commit: chosen.hash }, files: readRepoFiles(clone, repo) };
+    await simpleGit(clone).raw(['checkout', '--quiet', '--force', commit]);
+    return { snapshot: { path: repo, commit }, files: readRepoFiles(clone, repo) };
   } finally {
     rmSync(clone, { recursive: true, force: true });
   }

@@ -168,6 +168,18 @@ export function versionQuery(deploymentName: string, buildId: string): string {
   return `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}"`;
 }
 
+/**
+ * Makes the version current when the deployment has none (its first build): until a version is
+ * current, workflows started without a pin wait, since versioned workers take no unversioned
+ * tasks. Later builds are made current by the operator. Returns whether it did.
+ */
+export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<boolean> {
+  const versions = await describeDeploymentVersions(ref);
+  if (versions.some((v) => v.routing === 'current')) return false;
+  await setCurrentVersion(ref, buildId);
+  return true;
+}
+
 /** Makes a version current: new workflows without an override run on it, and it becomes a release. */
 export async function setCurrentVersion(ref: DeploymentRef, buildId: string): Promise<void> {
   try {

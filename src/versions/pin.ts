@@ -7,7 +7,9 @@ import { ContrailError } from '../errors.js';
  *  - `before-first-release`: the anchor is older than every release, so the earliest;
  *  - `breaking`: a breaking release came after the anchor and moved the experiment to it;
  *  - `no-anchor`: no enrollments yet, so the latest release;
- *  - `use-latest` / `use-version`: asked for explicitly.
+ *  - `use-latest` / `use-version`: asked for explicitly;
+ *  - `running`: the build that runs the workflow, with the newest configs (a preview, which
+ *    shows a config author what the current tooling makes of a config, never a pinned result).
  */
 export const PinReason = z.enum([
   'anchor',
@@ -16,6 +18,7 @@ export const PinReason = z.enum([
   'no-anchor',
   'use-latest',
   'use-version',
+  'running',
 ]);
 export type PinReason = z.infer<typeof PinReason>;
 
@@ -39,6 +42,55 @@ export const Pin = z
   })
   .strict();
 export type Pin = z.infer<typeof Pin>;
+
+/**
+ * How runs and search attributes name a pinned build: `<version>+<buildId>` (semver's build
+ * metadata), so `ContrailToolVersion STARTS_WITH "0.2.0"` finds every build of a version and
+ * `= "0.2.0+4f2a9c"` exactly one. Two builds of one version are different tooling: a rebuilt
+ * image can carry other library versions.
+ */
+export function toolVersionKey(pin: Pick<Pin, 'toolVersion' | 'buildId'>): string {
+  return pin.buildId === null ? pin.toolVersion : `${pin.toolVersion}+${pin.buildId}`;
+}
+
+/** The build a worker runs and whether it is part of a Temporal Worker Deployment. */
+export interface RunningBuild {
+  version: string;
+  buildId: string;
+  /** The Worker Deployment the worker joined; null for an unversioned worker (embedded mode). */
+  deployment: string | null;
+}
+
+/**
+ * Refuses to compute an experiment's results on a build other than its pinned one: the one
+ * rule that keeps a result from being made by tooling it was not pinned to. A versioned
+ * deployment routes each analysis to its build, so there this only catches an analysis
+ * started by hand on the wrong version; an unversioned worker (embedded mode) can run only
+ * itself, so a pin to any other build is refused unless the caller asked for the latest.
+ */
+export function checkPinnedBuild(slug: string, pin: Pin, running: RunningBuild): void {
+  if (pin.buildId === running.buildId) return;
+  const pinned = `contrail ${toolVersionKey(pin)}`;
+  const why = pin.anchor === null ? `(${pin.reason})` : `(${pin.reason}, anchored ${pin.anchor})`;
+  const here = `contrail ${running.version}+${running.buildId}`;
+  const remedy =
+    running.deployment === null
+      ? `this worker is ${here} and is not part of a Temporal Worker Deployment, so it runs only its own build: pass --use-latest (input useLatest: true) to analyse on ${here}, or run workers of both builds with CONTRAIL_BUILD_ID on a Temporal deployment`
+      : `this run is on ${here} of deployment ${running.deployment}: start it with \`contrail run\`, which runs each analysis on its pinned build, or pass --use-latest / --use-version`;
+  throw new PinnedBuildError(`${slug} is pinned to ${pinned} ${why}; ${remedy}`, {
+    slug,
+    pinnedBuild: pin.buildId,
+    runningBuild: running.buildId,
+  });
+}
+
+/** An analysis would compute on a build other than the one its experiment is pinned to. */
+export class PinnedBuildError extends ContrailError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super(message, { permanent: true, details });
+    this.name = 'PinnedBuildError';
+  }
+}
 
 /** What the caller asked for instead of the anchor's release: `--use-latest`, `--use-version=<version or build id>`. */
 export type VersionOverride = 'latest' | { version: string } | null;

@@ -1,4 +1,4 @@
-import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
+import type { ConfigCollection } from '../config/collection.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { readAnchor } from './anchor.js';
 import type { Pin, PinReason, VersionOverride } from './pin.js';
@@ -109,8 +109,11 @@ export interface ResolveExperimentPinInput<R extends Release> {
   slug: string;
   releases: readonly R[];
   override: VersionOverride;
-  /** Config repos, read as of the anchor (the newest commit at or before it; HEAD without one). */
-  configRepos: string[];
+  /**
+   * The config repos as of the anchor (the newest commit at or before it), or as they are now
+   * without one (a worker caches these by commit).
+   */
+  configsAsOf: (anchor: Date | null) => Promise<ConfigCollection>;
   now: Date;
 }
 
@@ -126,13 +129,29 @@ export async function resolveExperimentPin<R extends Release>(
 ): Promise<{ pin: Pin; release: R; collection: ConfigCollection }> {
   const anchor = await readAnchor(input.warehouse, input.dataset, input.slug);
   const resolution = resolveRelease(input.releases, anchor, input.override);
-  const collection = await loadConfigCollection({
-    repos: input.configRepos,
-    ...(anchor === null ? {} : { asOf: anchor }),
-  });
+  const collection = await input.configsAsOf(anchor);
   return {
     pin: pinOf(resolution, anchor, collection.commit, input.now),
     release: resolution.release,
     collection,
+  };
+}
+
+/**
+ * The pin of the build that runs the caller, with the configs as they are now: what a preview
+ * computes with (it shows a config author today's tooling, and its tables expire).
+ */
+export function runningPin(
+  running: { version: string; buildId: string },
+  configCommit: string | null,
+  now: Date,
+): Pin {
+  return {
+    toolVersion: running.version,
+    buildId: running.buildId,
+    configCommit,
+    anchor: null,
+    reason: 'running',
+    resolvedAt: now.toISOString(),
   };
 }

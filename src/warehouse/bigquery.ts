@@ -1,5 +1,12 @@
+/*
+ * One class, the whole Warehouse contract on BigQuery: each method is a few BigQuery calls and
+ * they share the job handling (start or find by deterministic id, poll, cancel), so splitting the
+ * class would scatter one adapter over files that each mean nothing alone. Settings, errors and
+ * cost live beside it (bigquery-settings.ts, bigquery-errors.ts, cost.ts).
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
+import { DAY_MS } from '../dates.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { bigqueryDialect } from '../sql/render/bigquery.js';
 import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
@@ -8,18 +15,7 @@ import { abortError, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
-import type {
-  ColumnType,
-  QueryProgress,
-  RunToTableOptions,
-  RunToTableResult,
-  TableInfo,
-  TableLabels,
-  TableMove,
-  TableRef,
-  Warehouse,
-  WriteRowsOptions,
-} from './warehouse.js';
+import type * as W from './warehouse.js';
 
 /**
  * The production warehouse: BigQuery through Google's client. Every statement is a job with an
@@ -56,11 +52,10 @@ interface JobMetadata {
 
 type QueryConfiguration = Record<string, unknown> & { query: string };
 
-const DAY_MS = 86_400_000;
 // A failed job keeps its id: a retry of the same work takes the next of these suffixes.
 const MAX_INCARNATIONS = 20;
 
-const PARAMETER_TYPES: Record<ColumnType, string> = {
+const PARAMETER_TYPES: Record<W.ColumnType, string> = {
   STRING: 'STRING',
   FLOAT64: 'FLOAT64',
   INT64: 'INT64',
@@ -88,7 +83,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** A row value as a BigQuery query parameter value (strings; NULL is an absent value). */
-function parameterValue(value: unknown, type: ColumnType, where: string): { value?: string } {
+function parameterValue(value: unknown, type: W.ColumnType, where: string): { value?: string } {
   if (value === null || value === undefined) return {};
   switch (type) {
     case 'STRING':
@@ -142,7 +137,7 @@ function plainValue(value: unknown): unknown {
   return value;
 }
 
-export class BigQueryWarehouse implements Warehouse {
+export class BigQueryWarehouse implements W.Warehouse {
   readonly dialect = 'bigquery' as const;
   /** The SQL this warehouse runs: contrail's plans render through it. */
   readonly sqlDialect: SqlDialect;
@@ -162,7 +157,7 @@ export class BigQueryWarehouse implements Warehouse {
     });
   }
 
-  private table(ref: TableRef): Table {
+  private table(ref: W.TableRef): Table {
     const dataset = assertDataset(ref.dataset);
     const table = assertTableName(ref.table);
     const dot = dataset.indexOf('.');
@@ -171,7 +166,7 @@ export class BigQueryWarehouse implements Warehouse {
       : this.client.dataset(dataset.slice(dot + 1), { projectId: dataset.slice(0, dot) }).table(table);
   }
 
-  private tableReference(ref: TableRef): { projectId: string; datasetId: string; tableId: string } {
+  private tableReference(ref: W.TableRef): { projectId: string; datasetId: string; tableId: string } {
     const dataset = assertDataset(ref.dataset);
     const dot = dataset.indexOf('.');
     return {
@@ -191,7 +186,7 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   /** The expiry a new table of the dataset gets: its default table expiration from now, or none. */
-  private async defaultExpiry(ref: TableRef): Promise<number | null> {
+  private async defaultExpiry(ref: W.TableRef): Promise<number | null> {
     const target = this.tableReference(ref);
     try {
       const [metadata] = await this.client
@@ -209,13 +204,13 @@ export class BigQueryWarehouse implements Warehouse {
    * older version's table lacks (rows of either can then be written).
    */
   private async ensureColumns(
-    ref: TableRef,
-    columns: WriteRowsOptions['columns'],
-    progress: QueryProgress,
+    ref: W.TableRef,
+    columns: W.WriteRowsOptions['columns'],
+    progress: W.QueryProgress,
   ): Promise<boolean> {
     const metadata = await this.tableMetadata(ref);
     const fq = this.sqlDialect.table(ref);
-    const typed = (c: { name: string; type: ColumnType }) => `\`${c.name}\` ${PARAMETER_TYPES[c.type]}`;
+    const typed = (c: { name: string; type: W.ColumnType }) => `\`${c.name}\` ${PARAMETER_TYPES[c.type]}`;
     if (metadata === null) {
       await this.execute(`CREATE TABLE IF NOT EXISTS ${fq} (${columns.map(typed).join(', ')})`, progress);
       return false;
@@ -252,7 +247,7 @@ export class BigQueryWarehouse implements Warehouse {
   private async startOrFind(
     baseId: string,
     configuration: Record<string, unknown>,
-    destination: TableRef | null,
+    destination: W.TableRef | null,
   ): Promise<Job> {
     for (let incarnation = 0; incarnation < MAX_INCARNATIONS; incarnation++) {
       const jobId = incarnation === 0 ? baseId : `${baseId}_r${incarnation}`;
@@ -284,7 +279,7 @@ export class BigQueryWarehouse implements Warehouse {
     });
   }
 
-  private async metadata(job: Job, destination: TableRef | null): Promise<JobMetadata> {
+  private async metadata(job: Job, destination: W.TableRef | null): Promise<JobMetadata> {
     try {
       const [metadata] = await job.getMetadata();
       return metadata as JobMetadata;
@@ -297,7 +292,11 @@ export class BigQueryWarehouse implements Warehouse {
    * Polls the job until it is done: onProgress on every poll (activities heartbeat from it),
    * and an abort cancels the job in BigQuery before rejecting with an AbortError.
    */
-  private async wait(job: Job, progress: QueryProgress, destination: TableRef | null): Promise<JobMetadata> {
+  private async wait(
+    job: Job,
+    progress: W.QueryProgress,
+    destination: W.TableRef | null,
+  ): Promise<JobMetadata> {
     const started = Date.now();
     const { signal, onProgress } = progress;
     for (;;) {
@@ -322,8 +321,8 @@ export class BigQueryWarehouse implements Warehouse {
   private async runJob(
     what: string,
     configuration: Record<string, unknown>,
-    progress: QueryProgress,
-    destination: TableRef | null,
+    progress: W.QueryProgress,
+    destination: W.TableRef | null,
     identity: readonly string[],
   ): Promise<{ job: Job; metadata: JobMetadata }> {
     if (progress.signal?.aborted) throw abortError(progress.signal.reason);
@@ -341,8 +340,8 @@ export class BigQueryWarehouse implements Warehouse {
    * patch would keep the old ones: they are removed with null values); an appended one merges.
    */
   private async finishTable(
-    ref: TableRef,
-    labels: TableLabels,
+    ref: W.TableRef,
+    labels: W.TableLabels,
     description: string | undefined,
     replaced: boolean,
     /** Epoch ms the table expires at (null: never); undefined leaves its expiry alone. */
@@ -353,12 +352,12 @@ export class BigQueryWarehouse implements Warehouse {
       const removed: Record<string, null> = {};
       if (replaced) {
         const [current] = await table.getMetadata();
-        for (const key of Object.keys((current as { labels?: TableLabels }).labels ?? {}))
+        for (const key of Object.keys((current as { labels?: W.TableLabels }).labels ?? {}))
           if (!(key in labels)) removed[key] = null;
       }
       // BigQuery removes a label patched to null; the client's type does not know that.
       const patch = {
-        labels: { ...removed, ...labels } as TableLabels,
+        labels: { ...removed, ...labels } as W.TableLabels,
         ...(description !== undefined ? { description } : {}),
         // BigQuery removes a table's own expiry patched to null; the client's type does not know that.
         ...(expiresAt !== undefined
@@ -372,7 +371,7 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  async runToTable(options: RunToTableOptions): Promise<RunToTableResult> {
+  async runToTable(options: W.RunToTableOptions): Promise<W.RunToTableResult> {
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     const started = Date.now();
     const destinationTable = this.tableReference(options.destination);
@@ -412,7 +411,7 @@ export class BigQueryWarehouse implements Warehouse {
    * like any query job (WRITE_TRUNCATE replaces, WRITE_APPEND appends), typed by the
    * parameter's type even when there are no rows, and values never enter the SQL text.
    */
-  async writeRows(options: WriteRowsOptions): Promise<{ destination: TableRef; rows: number }> {
+  async writeRows(options: W.WriteRowsOptions): Promise<{ destination: W.TableRef; rows: number }> {
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     if (options.columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
     const names = new Set<string>();
@@ -460,7 +459,7 @@ export class BigQueryWarehouse implements Warehouse {
     const columns = options.columns.map((c) => `contrail_row.\`${c.name}\``).join(', ');
     const sql = `SELECT ${columns} FROM UNNEST(@rows) AS contrail_row`;
     const destinationTable = this.tableReference(options.destination);
-    const progress: QueryProgress = options.jobKey === undefined ? {} : { jobKey: options.jobKey };
+    const progress: W.QueryProgress = options.jobKey === undefined ? {} : { jobKey: options.jobKey };
     const identity = ['writeRows', JSON.stringify(destinationTable), mode, JSON.stringify(parameter)];
     const existed =
       mode === 'replace' ? true : await this.ensureColumns(options.destination, options.columns, progress);
@@ -512,7 +511,7 @@ export class BigQueryWarehouse implements Warehouse {
 
   async query<Row extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
-    options: QueryProgress = {},
+    options: W.QueryProgress = {},
   ): Promise<Row[]> {
     const { job } = await this.runJob('query', { query: this.queryConfiguration(sql) }, options, null, [
       'query',
@@ -527,7 +526,7 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  async execute(sql: string, options: QueryProgress = {}): Promise<void> {
+  async execute(sql: string, options: W.QueryProgress = {}): Promise<void> {
     await this.runJob('statement', { query: this.queryConfiguration(sql) }, options, null, ['execute', sql]);
   }
 
@@ -547,7 +546,7 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  private async tableMetadata(ref: TableRef): Promise<Record<string, unknown> | null> {
+  private async tableMetadata(ref: W.TableRef): Promise<Record<string, unknown> | null> {
     try {
       const [metadata] = await this.table(ref).getMetadata();
       return metadata as Record<string, unknown>;
@@ -557,22 +556,22 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  async tableExists(ref: TableRef): Promise<boolean> {
+  async tableExists(ref: W.TableRef): Promise<boolean> {
     return (await this.tableMetadata(ref)) !== null;
   }
 
-  async getTable(ref: TableRef): Promise<TableInfo | null> {
+  async getTable(ref: W.TableRef): Promise<W.TableInfo | null> {
     const metadata = await this.tableMetadata(ref);
     if (metadata === null) return null;
     return {
       ref,
-      labels: (metadata.labels as TableLabels | undefined) ?? {},
+      labels: (metadata.labels as W.TableLabels | undefined) ?? {},
       expiresAt: metadata.expirationTime === undefined ? null : Number(metadata.expirationTime),
     };
   }
 
   /** Merges `labels` into the table's labels (BigQuery's patch); the table must exist. */
-  async setLabels(ref: TableRef, labels: TableLabels): Promise<void> {
+  async setLabels(ref: W.TableRef, labels: W.TableLabels): Promise<void> {
     assertLabels(labels);
     try {
       await this.table(ref).setMetadata({ labels });
@@ -615,7 +614,7 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  async listTables(dataset: string, prefix = ''): Promise<TableInfo[]> {
+  async listTables(dataset: string, prefix = ''): Promise<W.TableInfo[]> {
     const target = this.tableReference({ dataset, table: 'dataset' });
     try {
       const [tables] = await this.client
@@ -624,7 +623,7 @@ export class BigQueryWarehouse implements Warehouse {
       return tables
         .filter((t) => (t.id ?? '').startsWith(prefix))
         .map((t) => {
-          const metadata = (t.metadata ?? {}) as { labels?: TableLabels; expirationTime?: string };
+          const metadata = (t.metadata ?? {}) as { labels?: W.TableLabels; expirationTime?: string };
           return {
             ref: { dataset, table: t.id as string },
             labels: metadata.labels ?? {},
@@ -638,7 +637,7 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  async dropTable(ref: TableRef): Promise<void> {
+  async dropTable(ref: W.TableRef): Promise<void> {
     try {
       await this.table(ref).delete({ ignoreNotFound: true });
     } catch (error) {
@@ -653,7 +652,10 @@ export class BigQueryWarehouse implements Warehouse {
    * a retry after a failure part way copies what is still staged. A copied table carries its
    * source's labels and the dataset's default expiry, as a table written there would.
    */
-  async swapTables(moves: TableMove[], options: QueryProgress & { drop?: TableRef[] } = {}): Promise<void> {
+  async swapTables(
+    moves: W.TableMove[],
+    options: W.QueryProgress & { drop?: W.TableRef[] } = {},
+  ): Promise<void> {
     for (const { from, to } of moves) {
       if (from.dataset !== to.dataset) {
         throw new TypeError(
@@ -661,8 +663,12 @@ export class BigQueryWarehouse implements Warehouse {
         );
       }
     }
-    const copied: { from: TableRef; to: TableRef; labels: TableLabels; description: string | undefined }[] =
-      [];
+    const copied: {
+      from: W.TableRef;
+      to: W.TableRef;
+      labels: W.TableLabels;
+      description: string | undefined;
+    }[] = [];
     for (const { from, to } of moves) {
       const source = await this.tableMetadata(from);
       if (source === null) continue; // moved by an earlier attempt of this swap
@@ -686,7 +692,7 @@ export class BigQueryWarehouse implements Warehouse {
       copied.push({
         from,
         to,
-        labels: (source.labels as TableLabels | undefined) ?? {},
+        labels: (source.labels as W.TableLabels | undefined) ?? {},
         description: source.description as string | undefined,
       });
     }

@@ -1,3 +1,8 @@
+/*
+ * One class, the whole Warehouse contract on DuckDB; its parts that stand alone already live
+ * beside it (duckdb-jobs.ts, duckdb-metadata.ts, duckdb-values.ts, duckdb-sessions.ts), and what
+ * remains is the contract's methods, each a few statements.
+ */
 import { type DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { DAY_MS } from '../dates.js';
 import { warehouseFile } from '../paths.js';

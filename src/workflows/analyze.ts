@@ -1,8 +1,11 @@
+import { setHandler } from '@temporalio/workflow';
 import type { AnalysisWindowRef, Pin, StatisticsSummary, TableSummary } from '../activities/types.js';
 import {
   describeFailure,
   light,
   pinnedTarget,
+  pinQuery,
+  resolvePin,
   setSearchAttributes,
   trackedAll,
   trackProgress,
@@ -30,12 +33,19 @@ const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
  * One experiment, one date: the windows that complete on that date. Enrollments (once), then
  * every window's metrics, then every window's statistics (they read pre-enrollment metrics as
  * covariates), then publish. A failure is logged to the dataset's logs table and fails the run.
+ *
+ * The pin comes from the parent that started this run on the pinned build; started on its
+ * own, the run resolves it and computes only if it runs on the pinned build (its activities
+ * refuse any other, see checkPinnedBuild).
  */
 export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<AnalysisResult> {
   const input = validated(AnalyzeExperimentInput, raw, 'analyzeExperiment');
   const progress = trackProgress('analyzeExperiment', { stage: 'resolving versions' });
   let stage = 'resolveVersions';
-  const target = await pinnedTarget(input, stage, input.pin);
+  let pinned: Pin | null = input.pin;
+  setHandler(pinQuery, () => pinned);
+  pinned ??= await resolvePin(input.slug, input.dataset, input, { here: true });
+  const target = pinnedTarget(input, stage, pinned);
   const { pin } = target;
   const enter = (next: string, label: string) => {
     stage = next;

@@ -1,38 +1,42 @@
-import { continueAsNew, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { Pin } from '../activities/types.js';
+import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { dateRange } from '../dates.js';
-import { analyzeExperiment } from './analyze.js';
-import {
-  describeFailure,
-  light,
-  setSearchAttributes,
-  trackedAll,
-  trackProgress,
-  validated,
-  warehouseJobs,
-} from './common.js';
+import { toolVersionKey } from '../versions/pin.js';
+import type { AnalysisResult } from './analyze.js';
+import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
+import { notStarted, pinnedRun, type RunItem, runAll } from './runs.js';
 
 export interface BackfillResult {
   total: number;
   analyzed: number;
   nothingDue: number;
   failed: { slug: string; date: string; errorType: string; message: string }[];
+  /** The tooling (`<version>+<build>`) and config commit each experiment was analysed with. */
+  pins: Record<string, { toolVersion: string; configCommit: string | null }>;
+  /** Analyses that waited for a worker of their pinned build, and since when. */
+  waited: WaitingRun[];
 }
+
+/** An experiment's pin, or why it has none: resolved once when the backfill started. */
+type CarriedPin =
+  | { pin: Pin; refusal: { errorType: string; message: string } | null }
+  | { error: { errorType: string; message: string } };
 
 interface Carried {
   offset: number;
   result: BackfillResult;
   /** Each experiment's pin, resolved once when the backfill started: every day uses the same. */
-  pins: Record<string, Pin>;
+  pins: Record<string, CarriedPin>;
 }
 
 /**
- * Experiments × dates, each experiment-day an analyzeExperiment child (id
- * `analysis/<slug>/<date>`), at most `concurrency` at once, in date order. Temporal keeps the
- * children it already started in the history, so a restarted worker resumes without
- * repeating them; long ranges continue as new every `continueAsNewAfter` children.
+ * Experiments × dates, each experiment-day an analysis run of its own on the experiment's
+ * pinned build (id `analysis/<slug>/<date>`), at most `concurrency` at once, in date order.
+ * The runs it started are in its history, so a restarted worker resumes without repeating
+ * them; long ranges continue as new every `continueAsNewAfter` experiment-days. Each
+ * experiment is published once at the end, on its pinned build.
  */
 export async function backfill(raw: BackfillInput, carried: Carried | null = null): Promise<BackfillResult> {
   const input = validated(BackfillInput, raw, 'backfill');
@@ -45,48 +49,85 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     analyzed: 0,
     nothingDue: 0,
     failed: [],
+    pins: {},
+    waited: [],
   };
   const batch = items.slice(offset, offset + input.continueAsNewAfter);
-  const pins = carried?.pins ?? {};
-  for (const slug of input.slugs) pins[slug] ??= await light.resolveVersions({ slug });
+  const pins: Record<string, CarriedPin> = carried?.pins ?? {};
+  const missing = input.slugs.filter((slug) => pins[slug] === undefined);
+  if (missing.length > 0) {
+    const resolved = await resolvePins(missing, input.dataset, input);
+    for (const slug of missing) {
+      const r = resolved[slug];
+      pins[slug] =
+        r === undefined
+          ? { error: { errorType: 'PinError', message: `no pin resolved for ${slug}` } }
+          : 'error' in r
+            ? { error: r.error }
+            : { pin: r.pin, refusal: r.refusal };
+    }
+  }
+  const pinned = () =>
+    Object.fromEntries(
+      Object.entries(pins).flatMap(([slug, p]) => ('pin' in p ? [[slug, p.pin] as const] : [])),
+    );
+  setHandler(pinsQuery, pinned);
+  for (const [slug, p] of Object.entries(pinned()))
+    result.pins[slug] = { toolVersion: toolVersionKey(p), configCommit: p.configCommit };
 
-  setSearchAttributes({ slug: input.slugs.length === 1 ? input.slugs[0] : undefined, stage: 'backfill' });
+  const only = input.slugs.length === 1 ? pins[input.slugs[0] as string] : undefined;
+  setSearchAttributes({
+    slug: input.slugs.length === 1 ? input.slugs[0] : undefined,
+    pin: only && 'pin' in only ? only.pin : undefined,
+    stage: 'backfill',
+  });
   const progress = trackProgress('backfill', {
     stage: 'analysing',
     total: items.length,
     done: offset,
     failed: result.failed.length,
   });
-  const results = await trackedAll(
-    batch,
-    input.concurrency,
-    progress,
-    ({ slug, date }) => `${slug} ${date}`,
-    async ({ slug, date }) =>
-      await executeChild(analyzeExperiment, {
-        workflowId: workflowIds.analysis(slug, date, input.dataset),
-        // Children don't publish: the backfill publishes each experiment once, at its end.
-        args: [
-          {
-            slug,
-            date,
-            dataset: input.dataset,
-            periods: input.periods,
-            lenient: input.lenient,
-            pin: pins[slug],
-            publish: false,
-            // Staged under the backfill's run: it publishes them, once, at its end.
-            run: workflowInfo().workflowId,
-          },
-        ],
-        staticSummary: `analysis of ${slug} on ${date}`,
+  const runs = batch.map(({ slug, date }): RunItem => {
+    const workflowId = workflowIds.analysis(slug, date, input.dataset);
+    const label = `${slug} ${date}`;
+    const p = pins[slug] as CarriedPin;
+    if ('error' in p) return { label, outcome: notStarted(workflowId, p.error) };
+    if (p.refusal) return { label, outcome: notStarted(workflowId, p.refusal) };
+    return {
+      label,
+      start: pinnedRun({
+        workflowType: 'analyzeExperiment',
+        workflowId,
+        // Analyses don't publish: the backfill publishes each experiment once, at its end.
+        input: {
+          slug,
+          date,
+          dataset: input.dataset,
+          periods: input.periods,
+          lenient: input.lenient,
+          pin: p.pin,
+          publish: false,
+          // Staged under the backfill's run: it publishes them, once, at its end.
+          run: workflowInfo().workflowId,
+        },
+        slug,
+        date,
+        pin: p.pin,
+        summary: `analysis of ${slug} on ${date} with contrail ${toolVersionKey(p.pin)}`,
       }),
-    { done: offset, failed: result.failed.length },
-  );
-  results.forEach((r, i) => {
+    };
+  });
+  const { outcomes, waited } = await runAll(runs, {
+    concurrency: input.concurrency,
+    progress,
+    counts: { done: offset, failed: result.failed.length },
+  });
+  result.waited.push(...waited);
+  outcomes.forEach((outcome: RunOutcome, i) => {
     const { slug, date } = batch[i] as { slug: string; date: string };
-    if (r.status === 'rejected') result.failed.push({ slug, date, ...describeFailure(r.reason) });
-    else if (r.value.status === 'analyzed') result.analyzed++;
+    if (outcome.status === 'failed')
+      result.failed.push({ slug, date, errorType: outcome.errorType, message: outcome.message });
+    else if ((outcome.result as AnalysisResult).status === 'analyzed') result.analyzed++;
     else result.nothingDue++;
   });
 
@@ -94,31 +135,52 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
   if (nextOffset < items.length) {
     await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result, pins });
   }
-  progress({ stage: 'publishing', current: [] });
+
+  progress({ stage: 'publishing', current: [], waiting: [] });
   const days = items.length / input.slugs.length;
+  const publications: RunItem[] = [];
+  const published: string[] = [];
   for (const slug of input.slugs) {
+    const p = pins[slug] as CarriedPin;
     // Every day of it failed: nothing new to publish, and publishing would only report the
-    // same failure (a broken config) a second time.
-    if (result.failed.filter((f) => f.slug === slug).length === days) continue;
-    try {
-      await warehouseJobs.publish({
-        target: {
+    // same failure (a broken config, a pin that cannot run) a second time.
+    if (!('pin' in p) || result.failed.filter((f) => f.slug === slug).length === days) continue;
+    published.push(slug);
+    publications.push({
+      label: `publish ${slug}`,
+      start: pinnedRun({
+        workflowType: 'publishExperiment',
+        workflowId: workflowIds.publish(slug, input.dataset),
+        input: {
           slug,
           dataset: input.dataset,
-          pin: pins[slug] as Pin,
-          configOverride: null,
-          sampleSize: null,
           periods: input.periods,
           lenient: input.lenient,
+          pin: p.pin,
           run: workflowInfo().workflowId,
         },
-      });
-    } catch (error) {
-      const { errorType, message } = describeFailure(error);
-      result.failed.push({ slug, date: input.endDate, errorType, message: `publish: ${message}` });
-    }
+        slug,
+        date: null,
+        pin: p.pin,
+        summary: `publication of ${slug} with contrail ${toolVersionKey(p.pin)}`,
+      }),
+    });
   }
-  progress({ stage: 'done' });
+  const publishing = await runAll(publications, {
+    concurrency: input.concurrency,
+    progress: (update) => progress({ ...update, done: items.length, failed: result.failed.length }),
+  });
+  result.waited.push(...publishing.waited);
+  publishing.outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'failed')
+      result.failed.push({
+        slug: published[i] as string,
+        date: input.endDate,
+        errorType: outcome.errorType,
+        message: `publish: ${outcome.message}`,
+      });
+  });
+  progress({ stage: 'done', waiting: [] });
   setSearchAttributes({ stage: 'done' });
   return result;
 }

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   defineQuery,
   proxyActivities,
   setCurrentDetails,
@@ -8,9 +9,17 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { DatasetActivities } from '../activities/datasets.js';
-import type { AnalysisActivities, AnalysisTarget, Pin } from '../activities/types.js';
+import type {
+  AnalysisActivities,
+  AnalysisTarget,
+  Pin,
+  ResolvedPin,
+  RunActivities,
+  WaitingRun,
+} from '../activities/types.js';
 import { isoDate } from '../dates.js';
 import { toTemporalFailure } from '../temporal/failures.js';
+import { toolVersionKey } from '../versions/pin.js';
 import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
@@ -48,6 +57,23 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
 /** Dataset housekeeping (create with expiry): no warehouse job to heartbeat. */
 export const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
 
+/** Starting and cancelling a parent's runs: a few client calls each. */
+export const runControl = proxyActivities<RunActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 10 },
+});
+
+/**
+ * Awaiting a parent's runs: returns within minutes (see src/activities/runs.ts) and
+ * heartbeats meanwhile, so a lost worker is noticed and the wait resumes on another one.
+ */
+export const runAwait = proxyActivities<RunActivities>({
+  startToCloseTimeout: '10 minutes',
+  // It heartbeats every poll (at most 2 s apart): a lost worker's wait resumes within seconds.
+  heartbeatTimeout: '15 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
 /** What every contrail workflow answers to the `progress` query (CLI progress bars, the Web UI). */
 export interface Progress {
   workflow: string;
@@ -58,8 +84,19 @@ export interface Progress {
   failed: number;
   /** What is running now, e.g. `week 1` or `my-experiment 2024-01-03`. */
   current: string[];
+  /**
+   * Runs waiting for a worker of their pinned build (none polls, or all are busy): which
+   * experiment waits for which tooling version, since when. They run once a worker of that
+   * build polls; nothing moves them to another build.
+   */
+  waiting: WaitingRun[];
 }
 export const progressQuery = defineQuery<Progress>('progress');
+
+/** An analysis's pin (null until resolved): what the run computes with, kept in workflow state. */
+export const pinQuery = defineQuery<Pin | null>('pin');
+/** A parent's pins by experiment slug, each resolved once for the whole run. */
+export const pinsQuery = defineQuery<Record<string, Pin>>('pins');
 
 /** Installs the progress query and returns a function that updates it (and the UI details line). */
 export function trackProgress(
@@ -73,6 +110,7 @@ export function trackProgress(
     done: 0,
     failed: 0,
     current: [],
+    waiting: [],
     ...initial,
   };
   setHandler(progressQuery, () => progress);
@@ -81,10 +119,22 @@ export function trackProgress(
     setCurrentDetails(
       `**${progress.stage}** — ${progress.done}/${progress.total} done${progress.failed ? `, ${progress.failed} failed` : ''}${
         progress.current.length ? `; running: ${progress.current.join(', ')}` : ''
-      }`,
+      }${waitingDetails(progress.waiting)}`,
     );
     return progress;
   };
+}
+
+/** `; waiting for a worker of 0.1.0+v1: slug-a 2026-03-01, slug-b`: one clause per build. */
+export function waitingDetails(waiting: readonly WaitingRun[]): string {
+  const byVersion = new Map<string, string[]>();
+  for (const w of waiting) {
+    const key = w.toolVersion ?? 'the current version';
+    byVersion.set(key, [...(byVersion.get(key) ?? []), w.date ? `${w.slug} ${w.date}` : w.slug]);
+  }
+  return [...byVersion]
+    .map(([version, runs]) => `; waiting for a worker of ${version}: ${runs.join(', ')}`)
+    .join('');
 }
 
 export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {
@@ -97,16 +147,11 @@ export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow
   }
 }
 
-export function setSearchAttributes(values: {
-  slug?: string;
-  toolVersion?: string;
-  configCommit?: string | null;
-  stage?: string;
-}): void {
+export function setSearchAttributes(values: { slug?: string; pin?: Pin; stage?: string }): void {
   const pairs = [];
   if (values.slug !== undefined) pairs.push({ key: EXPERIMENT, value: values.slug });
-  if (values.toolVersion !== undefined) pairs.push({ key: TOOL_VERSION, value: values.toolVersion });
-  if (values.configCommit) pairs.push({ key: CONFIG_COMMIT, value: values.configCommit });
+  if (values.pin !== undefined) pairs.push({ key: TOOL_VERSION, value: toolVersionKey(values.pin) });
+  if (values.pin?.configCommit) pairs.push({ key: CONFIG_COMMIT, value: values.pin.configCommit });
   if (values.stage !== undefined) pairs.push({ key: STAGE, value: values.stage });
   upsertSearchAttributes(pairs);
 }
@@ -166,24 +211,64 @@ export async function trackedAll<T, R>(
 
 export { describeFailure } from '../temporal/failures.js';
 
+/** The version overrides of a workflow input. */
+export interface Overrides {
+  useLatest: boolean;
+  useVersion: string | null;
+}
+
 /**
- * The pin (resolved now unless a parent passed it down), shown as search attributes, and the
- * target every activity of the run receives: its result tables are staged under this
- * workflow's run unless a parent passed its own.
+ * Resolves the experiments' pins once (see the resolveVersions activity): each run keeps the
+ * pins it resolved in its state and passes them on, and never resolves them again.
  */
-export async function pinnedTarget(
+export async function resolvePins(
+  slugs: string[],
+  dataset: string,
+  overrides: Overrides,
+  options: { mode?: 'anchor' | 'running'; here?: boolean } = {},
+): Promise<Record<string, ResolvedPin>> {
+  return await light.resolveVersions({
+    slugs,
+    dataset,
+    useLatest: overrides.useLatest,
+    useVersion: overrides.useVersion,
+    mode: options.mode ?? 'anchor',
+    here: options.here ?? false,
+  });
+}
+
+/**
+ * One experiment's pin; its error, or its refusal to run where it would be computed, fails the
+ * workflow as the error it is (`refuse: false` when the pin only selects configs, e.g. of the
+ * tables a rerun drops).
+ */
+export async function resolvePin(
+  slug: string,
+  dataset: string,
+  overrides: Overrides,
+  options: { mode?: 'anchor' | 'running'; here?: boolean; refuse?: boolean } = {},
+): Promise<Pin> {
+  const resolved = (await resolvePins([slug], dataset, overrides, options))[slug];
+  if (resolved === undefined)
+    throw ApplicationFailure.nonRetryable(`no pin resolved for ${slug}`, 'PinError');
+  if ('error' in resolved) throw failureOf(resolved.error);
+  if (resolved.refusal && options.refuse !== false) throw failureOf(resolved.refusal);
+  return resolved.pin;
+}
+
+/** A failure the workflow reports as the error type an activity found (never retried). */
+export function failureOf(error: { errorType: string; message: string }): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(error.message, error.errorType);
+}
+
+/** The target every activity of the run receives; the pin shown as search attributes. */
+export function pinnedTarget(
   input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
     Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run'>>,
   stage: string,
-  pin: Pin | null = null,
-): Promise<AnalysisTarget> {
-  const resolved = pin ?? (await light.resolveVersions({ slug: input.slug }));
-  setSearchAttributes({
-    slug: input.slug,
-    toolVersion: resolved.toolVersion,
-    configCommit: resolved.configCommit,
-    stage,
-  });
+  pin: Pin,
+): AnalysisTarget {
+  setSearchAttributes({ slug: input.slug, pin, stage });
   return {
     slug: input.slug,
     dataset: input.dataset,
@@ -191,7 +276,7 @@ export async function pinnedTarget(
     sampleSize: input.sampleSize ?? null,
     periods: input.periods,
     lenient: input.lenient,
-    pin: resolved,
+    pin,
     // The workflow that publishes owns the run: a parent passes its own down to its children.
     run: input.run ?? workflowInfo().workflowId,
   };

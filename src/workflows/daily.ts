@@ -1,22 +1,31 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Pin, WaitingRun } from '../activities/types.js';
 import { addDays, isoDate } from '../dates.js';
-import { type AnalysisResult, analyzeExperiment } from './analyze.js';
-import {
-  describeFailure,
-  light,
-  setSearchAttributes,
-  trackedAll,
-  trackProgress,
-  validated,
-} from './common.js';
+import { toolVersionKey } from '../versions/pin.js';
+import type { AnalysisResult } from './analyze.js';
+import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
+import type { RerunResult } from './rerun.js';
+import { notStarted, pinnedRun, type RunItem, runAll } from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;
-  analyzed: { slug: string; status: AnalysisResult['status']; statisticsTables: number }[];
+  analyzed: {
+    slug: string;
+    /** `reran`: the experiment's own config changed since its anchor, so it was rerun from its start. */
+    status: AnalysisResult['status'] | 'reran';
+    statisticsTables: number;
+    /** The tooling the analysis ran on (`<version>+<build>`) and its config commit. */
+    toolVersion: string;
+    configCommit: string | null;
+  }[];
   failed: { slug: string; errorType: string; message: string }[];
+  /** Experiments rerun because their own config file changed since their anchor. */
+  reran: { slug: string; changed: string[] }[];
+  /** Experiments whose analysis waited for a worker of its pinned build, and since when. */
+  waited: WaitingRun[];
 }
 
 const SCHEDULED_START_TIME = defineSearchAttributeKey(
@@ -34,8 +43,11 @@ function defaultDate(): string {
 
 /**
  * Every eligible experiment for one date (jetstream's selection: live or ended within 90
- * days, not skipped, not rollouts), each as its own analyzeExperiment child with bounded
- * concurrency. One experiment's failure does not fail the others; it is reported.
+ * days, not skipped, not rollouts), each analysed on the build its anchor pins it to, as an
+ * analysis run of its own (this run stays on the deployment's current version), with bounded
+ * concurrency. An experiment whose own config file changed since its anchor is rerun instead
+ * (which moves its anchor to now). One experiment's failure does not fail the others; it is
+ * reported once.
  */
 export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<DailyAnalysisResult> {
   const input = validated(DailyAnalysisInput, raw, 'dailyAnalysis');
@@ -43,36 +55,119 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   setSearchAttributes({ stage: 'selecting' });
   const progress = trackProgress('dailyAnalysis', { stage: 'selecting experiments' });
   const experiments = await light.listEligibleExperiments({ date });
+
+  progress({ stage: 'resolving versions' });
+  const pins: Record<string, Pin> = {};
+  setHandler(pinsQuery, () => pins);
+  const resolved = await resolvePins(
+    experiments.map((e) => e.slug),
+    input.dataset,
+    input,
+  );
+  const items: RunItem[] = [];
+  const reran: DailyAnalysisResult['reran'] = [];
+  for (const { slug } of experiments) {
+    const analysisId = workflowIds.analysis(slug, date, input.dataset);
+    const r = resolved[slug];
+    if (r === undefined || 'error' in r) {
+      items.push({
+        label: slug,
+        outcome: notStarted(analysisId, r?.error ?? { errorType: 'PinError', message: 'no pin resolved' }),
+      });
+      continue;
+    }
+    pins[slug] = r.pin;
+    if (r.configChanged.length > 0) {
+      // The rerun runs on the current version like this run, and pins the experiment anew.
+      reran.push({ slug, changed: r.configChanged });
+      items.push({
+        label: `${slug} (rerun)`,
+        start: {
+          workflowType: 'rerun',
+          workflowId: workflowIds.rerun(slug, input.dataset),
+          input: {
+            slug,
+            dataset: input.dataset,
+            periods: input.periods,
+            lenient: input.lenient,
+            concurrency: input.concurrency,
+          },
+          pinnedTo: null,
+          slug,
+          date: null,
+          toolVersion: null,
+          configCommit: null,
+          summary: `rerun of ${slug}: its config changed (${r.configChanged.join(', ')})`,
+        },
+      });
+      continue;
+    }
+    if (r.refusal) {
+      items.push({ label: slug, outcome: notStarted(analysisId, r.refusal) });
+      continue;
+    }
+    items.push({
+      label: slug,
+      start: pinnedRun({
+        workflowType: 'analyzeExperiment',
+        workflowId: analysisId,
+        input: {
+          slug,
+          date,
+          dataset: input.dataset,
+          periods: input.periods,
+          lenient: input.lenient,
+          pin: r.pin,
+        },
+        slug,
+        date,
+        pin: r.pin,
+        summary: `analysis of ${slug} on ${date} with contrail ${toolVersionKey(r.pin)}`,
+      }),
+    });
+  }
+
   progress({ stage: 'analysing', total: experiments.length });
   setSearchAttributes({ stage: 'analysing' });
+  const { outcomes, waited } = await runAll(items, { concurrency: input.concurrency, progress });
 
-  const results = await trackedAll(
-    experiments,
-    input.concurrency,
-    progress,
-    ({ slug }) => slug,
-    async ({ slug }) =>
-      await executeChild(analyzeExperiment, {
-        workflowId: workflowIds.analysis(slug, date, input.dataset),
-        args: [{ slug, date, dataset: input.dataset }],
-        staticSummary: `analysis of ${slug} on ${date}`,
-      }),
-  );
-
-  const outcome: DailyAnalysisResult = { date, analyzed: [], failed: [] };
-  results.forEach((result, i) => {
-    const slug = experiments[i]!.slug;
-    if (result.status === 'fulfilled') {
+  const outcome: DailyAnalysisResult = { date, analyzed: [], failed: [], reran, waited };
+  outcomes.forEach((result, i) => {
+    const slug = experiments[i]?.slug as string;
+    if (result.status === 'failed') {
+      outcome.failed.push({ slug, errorType: result.errorType, message: result.message });
+      return;
+    }
+    if (reran.some((r) => r.slug === slug)) {
+      const rerun = result.result as RerunResult;
+      const first = rerun.failed[0];
+      if (first) {
+        outcome.failed.push({
+          slug,
+          errorType: first.errorType,
+          message: `rerun after a config change: ${rerun.failed.length} of ${rerun.dates} dates failed; ${first.date}: ${first.message}`,
+        });
+        return;
+      }
       outcome.analyzed.push({
         slug,
-        status: result.value.status,
-        statisticsTables: result.value.statistics.length,
+        status: 'reran',
+        statisticsTables: rerun.statisticsTables,
+        toolVersion: toolVersionKey(rerun.pin),
+        configCommit: rerun.pin.configCommit,
       });
-    } else {
-      outcome.failed.push({ slug, ...describeFailure(result.reason) });
+      return;
     }
+    const analysis = result.result as AnalysisResult;
+    outcome.analyzed.push({
+      slug,
+      status: analysis.status,
+      statisticsTables: analysis.statistics.length,
+      toolVersion: toolVersionKey(analysis.pin),
+      configCommit: analysis.pin.configCommit,
+    });
   });
-  progress({ stage: 'done', current: [] });
+  progress({ stage: 'done', current: [], waiting: [] });
   setSearchAttributes({ stage: 'done' });
   return outcome;
 }

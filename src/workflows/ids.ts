@@ -16,6 +16,10 @@ export const workflowIds = {
   rerun: (slug: string, dataset = 'contrail') => `rerun/${inDataset(dataset, 'contrail')}${slug}`,
   preview: (slug: string, dataset = 'contrail_preview') =>
     `preview/${inDataset(dataset, 'contrail_preview')}${slug}`,
+  /** A backfill's or rerun's publication of one experiment, on the experiment's pinned build. */
+  publish: (slug: string, dataset = 'contrail') => `publish/${inDataset(dataset, 'contrail')}${slug}`,
+  rerunSkip: (slug: string, dataset = 'contrail') => `rerun-skip/${inDataset(dataset, 'contrail')}${slug}`,
+  versionsReport: (dataset = 'contrail') => (dataset === 'contrail' ? 'versions' : `versions/${dataset}`),
 } as const;
 
 export const DAILY_SCHEDULE_ID = 'contrail-daily-analysis';

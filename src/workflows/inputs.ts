@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AnalysisPeriod } from '../config/spec.js';
 import { ContrailError } from '../errors.js';
 import { IsoDate } from '../experiments/experiment.js';
+import { Pin, VersionOverrideFields } from '../versions/pin.js';
 
 /**
  * Workflow inputs: one JSON object each, validated here, with documented defaults, so that
@@ -45,16 +46,13 @@ export const AnalyzeExperimentInput = z
      * passes its own workflow id). Default: this analysis's own workflow id.
      */
     run: z.string().min(1).nullable().default(null),
-    /** Set by a parent that already resolved the pin; resolved here when absent. */
-    pin: z
-      .object({
-        toolVersion: z.string(),
-        buildId: z.string(),
-        configCommit: z.string().nullable(),
-        resolvedAt: z.string(),
-      })
-      .nullable()
-      .default(null),
+    /**
+     * The pin, set by the parent that resolved it and started this run on the pinned build.
+     * Absent, the run resolves it from the experiment's anchor and computes only if it runs on
+     * the pinned build (or is told to use another with useLatest / useVersion).
+     */
+    pin: Pin.nullable().default(null),
+    ...VersionOverrideFields,
   })
   .strict();
 export type AnalyzeExperimentInput = z.input<typeof AnalyzeExperimentInput>;
@@ -65,7 +63,8 @@ export const DailyAnalysisInput = z
     date: IsoDate.nullable().default(null),
     /** Experiments analysed at once. Default 4. */
     concurrency: z.number().int().min(1).max(100).default(4),
-    dataset: Dataset.default('contrail'),
+    ...AnalysisOptions,
+    ...VersionOverrideFields,
   })
   .strict();
 export type DailyAnalysisInput = z.input<typeof DailyAnalysisInput>;
@@ -78,8 +77,9 @@ export const BackfillInput = z
     /** Analyses (experiment-days) run at once. Default 3. */
     concurrency: z.number().int().min(1).max(100).default(3),
     ...AnalysisOptions,
-    /** Children per run before continuing as new (keeps the history small). Default 200. */
+    /** Experiment-days per run before continuing as new (keeps the history small). Default 200. */
     continueAsNewAfter: z.number().int().min(1).default(200),
+    ...VersionOverrideFields,
   })
   .strict()
   .refine((v) => v.startDate <= v.endDate, {
@@ -96,9 +96,45 @@ export const RerunInput = z
     recreateEnrollments: z.boolean().default(false),
     /** Analyses run at once. Default 3. */
     concurrency: z.number().int().min(1).max(100).default(3),
+    /**
+     * A rerun always recomputes on the latest release; useVersion names another one instead
+     * (useLatest is accepted and changes nothing).
+     */
+    ...VersionOverrideFields,
   })
   .strict();
 export type RerunInput = z.input<typeof RerunInput>;
+
+export const RerunSkipInput = z
+  .object({
+    slug: Slug,
+    /** Dataset of the experiment's tables. Default `contrail`. */
+    dataset: Dataset.default('contrail'),
+  })
+  .strict();
+export type RerunSkipInput = z.input<typeof RerunSkipInput>;
+
+export const PublishExperimentInput = z
+  .object({
+    slug: Slug,
+    ...AnalysisOptions,
+    /** The pin the published tables were computed with (the run must be on its build). */
+    pin: Pin,
+    /** The run whose staged result tables are swapped in (the backfill or rerun that computed them). */
+    run: z.string().min(1),
+  })
+  .strict();
+export type PublishExperimentInput = z.input<typeof PublishExperimentInput>;
+
+export const VersionsReportInput = z
+  .object({
+    /** Dataset whose experiments' anchors are read. Default `contrail`. */
+    dataset: Dataset.default('contrail'),
+    /** Experiments eligible on this date count as pinned. Default: the day before the run starts. */
+    date: IsoDate.nullable().default(null),
+  })
+  .strict();
+export type VersionsReportInput = z.input<typeof VersionsReportInput>;
 
 export const PreviewInput = z
   .object({

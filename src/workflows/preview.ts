@@ -1,4 +1,4 @@
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import { addDays, dateRange } from '../dates.js';
 import { type AnalysisResult, analyzeExperiment } from './analyze.js';
@@ -6,6 +6,8 @@ import {
   clearResults,
   describedToday,
   pinnedTarget,
+  pinQuery,
+  resolvePin,
   setSearchAttributes,
   trackProgress,
   validated,
@@ -38,8 +40,16 @@ export interface PreviewResult {
 export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const input = validated(PreviewInput, raw, 'preview');
   const progress = trackProgress('preview', { stage: 'resolving' });
-  const target = await pinnedTarget(input, 'preview');
-  const { pin } = target;
+  // A preview shows what this build makes of the newest configs (and its tables expire): it is
+  // pinned to the build that runs it, and its analyses run as children on the same build.
+  const pin = await resolvePin(
+    input.slug,
+    input.dataset,
+    { useLatest: false, useVersion: null },
+    { mode: 'running' },
+  );
+  setHandler(pinQuery, () => pin);
+  const target = pinnedTarget(input, 'preview', pin);
 
   // Default range: the last 3 days on which something is due (not "today", which may lie
   // long after an experiment ended).
@@ -58,7 +68,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   for (const [i, date] of dates.entries()) {
     progress({ stage: 'analysing', current: [date], done: i });
     const analysis = await executeChild(analyzeExperiment, {
-      workflowId: `${workflowIds.preview(input.slug)}/${date}`,
+      workflowId: `${workflowIds.preview(input.slug, input.dataset)}/${date}`,
       args: [
         {
           slug: input.slug,

@@ -1,89 +1,174 @@
-import { executeChild } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
+import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { dateRange } from '../dates.js';
-import { analyzeExperiment } from './analyze.js';
+import { toolVersionKey } from '../versions/pin.js';
+import type { AnalysisResult } from './analyze.js';
 import {
   clearResults,
   describedToday,
-  describeFailure,
+  light,
   pinnedTarget,
+  pinsQuery,
+  resolvePin,
   setSearchAttributes,
-  trackedAll,
   trackProgress,
   validated,
-  warehouseJobs,
 } from './common.js';
 import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
+import { pinnedRun, runAll } from './runs.js';
 
 export interface RerunResult {
   slug: string;
   dropped: string[];
+  /** The experiment's new anchor (now), or null when its enrollments were recreated by the analyses. */
+  anchor: string | null;
+  /** What the experiment is pinned to from now on: the latest release (or useVersion) and the newest configs. */
+  pin: Pin;
   dates: number;
   analyzed: number;
+  statisticsTables: number;
   failed: { date: string; errorType: string; message: string }[];
+  waited: WaitingRun[];
 }
 
 /**
- * Recomputes an experiment from scratch on the latest tooling and configs: drops its results
- * (and, if asked, its enrollments), then analyses every date from its start to
- * min(end, yesterday).
+ * Recomputes an experiment from scratch on the latest tooling and configs (or the release
+ * `useVersion` names): drops its results (and, if asked, its enrollments), moves its anchor to
+ * now, which pins it to the latest release and the newest config commit, then analyses every
+ * date from its start to min(end, yesterday), each on the pinned build, and publishes there.
  */
 export async function rerun(raw: RerunInput): Promise<RerunResult> {
   const input = validated(RerunInput, raw, 'rerun');
   const progress = trackProgress('rerun', { stage: 'resolving' });
-  const target = await pinnedTarget(input, 'rerun');
-  const { pin } = target;
-  const experiment = await describedToday(target);
+  const pins: Record<string, Pin> = {};
+  setHandler(pinsQuery, () => pins);
 
+  // The results go with the configs that made them: dropped by the spec the old anchor pins.
+  const old = await resolvePin(
+    input.slug,
+    input.dataset,
+    { useLatest: true, useVersion: null },
+    { refuse: false },
+  );
   progress({ stage: 'dropping results' });
-  const dropped = await clearResults(target, {
+  const dropped = await clearResults(pinnedTarget(input, 'rerun', old), {
     expirationDays: null,
     keepEnrollments: !input.recreateEnrollments,
   });
+  const { anchor } = await light.touch({ slug: input.slug, dataset: input.dataset, ifAnchored: true });
+
+  const pin = await resolvePin(input.slug, input.dataset, {
+    useLatest: input.useVersion === null,
+    useVersion: input.useVersion,
+  });
+  pins[input.slug] = pin;
+  const target = pinnedTarget(input, 'rerun', pin);
+  const experiment = await describedToday(target);
   const dates =
     experiment.startDate && experiment.lastAnalysisDate
       ? dateRange(experiment.startDate, experiment.lastAnalysisDate)
       : [];
-  const result: RerunResult = { slug: input.slug, dropped, dates: dates.length, analyzed: 0, failed: [] };
+  const result: RerunResult = {
+    slug: input.slug,
+    dropped,
+    anchor,
+    pin,
+    dates: dates.length,
+    analyzed: 0,
+    statisticsTables: 0,
+    failed: [],
+    waited: [],
+  };
   if (dates.length === 0) return result;
 
-  // Enrollments first, once, so the dates analysed side by side all read the same table.
-  progress({ stage: 'enrollments', total: dates.length });
-  await warehouseJobs.computeEnrollments({ target, date: dates.at(-1)!, recreate: false });
+  const analysis = (date: string) => ({
+    label: date,
+    start: pinnedRun({
+      workflowType: 'analyzeExperiment',
+      workflowId: workflowIds.analysis(input.slug, date, input.dataset),
+      input: {
+        slug: input.slug,
+        date,
+        dataset: input.dataset,
+        periods: input.periods,
+        lenient: input.lenient,
+        pin,
+        publish: false,
+        // Staged under the rerun's run: it publishes them, once, at its end.
+        run: target.run,
+      },
+      slug: input.slug,
+      date,
+      pin,
+      summary: `rerun of ${input.slug} for ${date} with contrail ${toolVersionKey(pin)}`,
+    }),
+  });
+  const count = (outcomes: RunOutcome[], runDates: string[]) =>
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'failed')
+        result.failed.push({
+          date: runDates[i] as string,
+          errorType: outcome.errorType,
+          message: outcome.message,
+        });
+      else {
+        const analysed = outcome.result as AnalysisResult;
+        if (analysed.status === 'analyzed') result.analyzed++;
+        result.statisticsTables += analysed.statistics.length;
+      }
+    });
 
-  progress({ stage: 'analysing' });
-  const results = await trackedAll(
-    dates,
-    input.concurrency,
+  // The last date first and alone: it creates the enrollments table (when it was dropped), so
+  // the dates analysed side by side afterwards all read the same one.
+  progress({ stage: 'analysing', total: dates.length });
+  const last = dates.slice(-1);
+  const first = await runAll(last.map(analysis), { concurrency: 1, progress });
+  count(first.outcomes, last);
+  const rest = dates.slice(0, -1);
+  const others = await runAll(rest.map(analysis), {
+    concurrency: input.concurrency,
     progress,
-    (date) => date,
-    async (date) =>
-      await executeChild(analyzeExperiment, {
-        workflowId: workflowIds.analysis(input.slug, date, input.dataset),
-        args: [
-          {
+    counts: { done: 1, failed: result.failed.length },
+  });
+  count(others.outcomes, rest);
+  result.waited.push(...first.waited, ...others.waited);
+
+  // The analyses don't publish; the rerun publishes once, over everything it recomputed.
+  progress({ stage: 'publishing', current: [], waiting: [] });
+  const published = await runAll(
+    [
+      {
+        label: 'publish',
+        start: pinnedRun({
+          workflowType: 'publishExperiment',
+          workflowId: workflowIds.publish(input.slug, input.dataset),
+          input: {
             slug: input.slug,
-            date,
             dataset: input.dataset,
             periods: input.periods,
             lenient: input.lenient,
             pin,
-            publish: false,
             run: target.run,
           },
-        ],
-        staticSummary: `rerun of ${input.slug} for ${date}`,
-      }),
+          slug: input.slug,
+          date: null,
+          pin,
+          summary: `publication of ${input.slug} with contrail ${toolVersionKey(pin)}`,
+        }),
+      },
+    ],
+    { concurrency: 1, progress: (update) => progress({ ...update, done: dates.length }) },
   );
-  results.forEach((r, i) => {
-    if (r.status === 'rejected')
-      result.failed.push({ date: dates[i] as string, ...describeFailure(r.reason) });
-    else if (r.value.status === 'analyzed') result.analyzed++;
-  });
-  // Children don't publish; the rerun publishes once, over everything it recomputed.
-  progress({ stage: 'publishing', current: [] });
-  await warehouseJobs.publish({ target });
-  progress({ stage: 'done' });
+  result.waited.push(...published.waited);
+  const publication = published.outcomes[0];
+  if (publication?.status === 'failed')
+    result.failed.push({
+      date: dates.at(-1) as string,
+      errorType: publication.errorType,
+      message: `publish: ${publication.message}`,
+    });
+  progress({ stage: 'done', waiting: [] });
   setSearchAttributes({ stage: 'done' });
   return result;
 }

@@ -1,6 +1,7 @@
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { defaultConfigRepos } from '../../src/config/collection.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../src/experiments/source.js';
+import { loadReleaseManifest } from '../../src/versions/manifest.js';
 import { currentToolVersion } from '../../src/versions/tool-version.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 
@@ -9,6 +10,8 @@ export function testDeps(warehouse: Warehouse, overrides: Partial<ActivityDeps> 
   return {
     warehouse: async () => warehouse,
     toolVersion: currentToolVersion(),
+    deployment: null,
+    releaseManifest: () => loadReleaseManifest(),
     configRepos: defaultConfigRepos({}),
     experiments: localExperimentSource(defaultExperimentsFile({})),
     exportDir: null,

@@ -196,12 +196,15 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
         { ...env, TEMPORAL_UI_URL: 'http://ui.example:8233' },
       );
       assert.equal(detached.code, 0, detached.stderr);
-      const workflowId = 'analysis/detach_test/contrail-demo-sidebar/2026-03-01';
+      // The run of one experiment is a one-day backfill, which runs the analysis on its pinned build.
+      const workflowId = 'backfill/detach_test/contrail-demo-sidebar/2026-03-01..2026-03-01';
       assert.equal(
         detached.stdout,
         `started ${workflowId}\nhttp://ui.example:8233/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}\n`,
       );
-      const result = (await temporal.client.workflow.getHandle(workflowId).result()) as AnalysisResult;
+      await temporal.client.workflow.getHandle(workflowId).result();
+      const analysis = 'analysis/detach_test/contrail-demo-sidebar/2026-03-01';
+      const result = (await temporal.client.workflow.getHandle(analysis).result()) as AnalysisResult;
       assert.equal(result.status, 'nothing-due');
     });
 

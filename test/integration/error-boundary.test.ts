@@ -26,7 +26,7 @@ import { StatisticsPool } from '../../src/statistics/pool.js';
 import { errorFromFailure } from '../../src/temporal/failures.js';
 import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
-import { PinOverrideError } from '../../src/versions/pin.js';
+import { PinnedBuildError, PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
 import { BigQuerySettingsError } from '../../src/warehouse/bigquery-settings.js';
 import { WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
@@ -164,6 +164,11 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'PinOverrideError',
     permanent: true,
     make: () => new PinOverrideError('use-latest and use-version'),
+  },
+  PinnedBuildError: {
+    errorType: 'PinnedBuildError',
+    permanent: true,
+    make: () => new PinnedBuildError('pinned to another build', { slug: 'x' }),
   },
   ReleaseRegistryError: {
     errorType: 'ReleaseRegistryError',

@@ -8,9 +8,12 @@ import {
   commonOptions,
   repeatable,
   runWorkflowCommand,
+  type VersionArgs,
+  versionFields,
+  versionOptions,
 } from '../workflow-command.js';
 
-interface BackfillArgs extends CommonArgs {
+interface BackfillArgs extends CommonArgs, VersionArgs {
   start_date: string;
   end_date: string;
   experiment_slug: string[];
@@ -21,7 +24,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
   command: 'backfill',
   describe: 'Analyse experiments over a date range (resumable; bounded concurrency)',
   builder: (y) =>
-    commonOptions(y)
+    versionOptions(commonOptions(y))
       .option('start_date', {
         alias: 'start-date',
         type: 'string',
@@ -52,6 +55,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
         dataset: args.dataset_id ?? 'contrail',
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
+        ...versionFields(args),
       },
       'backfill',
     );

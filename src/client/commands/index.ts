@@ -5,6 +5,7 @@ import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { previewCommand } from './preview.js';
 import { rerunCommand } from './rerun.js';
+import { rerunSkipCommand } from './rerun-skip.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
 import { scheduleCommand } from './schedule.js';
@@ -12,6 +13,7 @@ import { serverCommand } from './server.js';
 import { statsCommand } from './stats.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
+import { versionsCommand } from './versions.js';
 import { workerCommand } from './worker.js';
 
 // Each command lives in its own module; add it to this list (alphabetical).
@@ -23,6 +25,7 @@ export const commands: CommandModule<any, any>[] = [
   planCommand,
   previewCommand,
   rerunCommand,
+  rerunSkipCommand,
   runCommand,
   sampleCommand,
   scheduleCommand,
@@ -30,5 +33,6 @@ export const commands: CommandModule<any, any>[] = [
   statsCommand,
   statusCommand,
   validateCommand,
+  versionsCommand,
   workerCommand,
 ];

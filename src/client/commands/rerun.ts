@@ -1,9 +1,17 @@
 import type { CommandModule } from 'yargs';
 import { workflowIds } from '../../workflows/ids.js';
 import { RerunInput } from '../../workflows/inputs.js';
-import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+import {
+  type CommonArgs,
+  checkedInput,
+  commonOptions,
+  runWorkflowCommand,
+  type VersionArgs,
+  versionFields,
+  versionOptions,
+} from '../workflow-command.js';
 
-interface RerunArgs extends CommonArgs {
+interface RerunArgs extends CommonArgs, VersionArgs {
   experiment_slug: string;
   recreate_enrollments: boolean;
   concurrency: number;
@@ -11,9 +19,10 @@ interface RerunArgs extends CommonArgs {
 
 export const rerunCommand: CommandModule<object, RerunArgs> = {
   command: 'rerun',
-  describe: "Drop an experiment's results and recompute every date from its start on the latest tooling",
+  describe:
+    "Drop an experiment's results and recompute every date from its start on the latest tooling and configs (moves its anchor to now)",
   builder: (y) =>
-    commonOptions(y)
+    versionOptions(commonOptions(y))
       .option('experiment_slug', { alias: 'experiment-slug', type: 'string', demandOption: true })
       .option('recreate_enrollments', {
         alias: 'recreate-enrollments',
@@ -32,6 +41,7 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
         lenient: args.lenient,
         recreateEnrollments: args.recreate_enrollments,
         concurrency: args.concurrency,
+        ...versionFields(args),
       },
       'rerun',
     );

@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
+import type { BackfillResult } from '../../workflows/backfill.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } from '../../workflows/inputs.js';
+import { CliError } from '../errors.js';
 import {
   type CommonArgs,
   checkedInput,
@@ -8,9 +10,12 @@ import {
   readConfigFile,
   repeatable,
   runWorkflowCommand,
+  type VersionArgs,
+  versionFields,
+  versionOptions,
 } from '../workflow-command.js';
 
-interface RunArgs extends CommonArgs {
+interface RunArgs extends CommonArgs, VersionArgs {
   date: string;
   experiment_slug?: string[];
 }
@@ -19,7 +24,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Analyse experiments for one date: the given ones, or every eligible one (the daily run)',
   builder: (y) =>
-    commonOptions(y)
+    versionOptions(commonOptions(y))
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date (YYYY-MM-DD)' })
       .option('experiment_slug', {
         alias: 'experiment-slug',
@@ -36,7 +41,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const dataset = args.dataset_id ?? 'contrail';
     const slugs = args.experiment_slug ?? [];
     if (slugs.length === 0) {
-      const input = checkedInput(DailyAnalysisInput, { date: args.date, dataset }, 'dailyAnalysis');
+      const input = checkedInput(
+        DailyAnalysisInput,
+        {
+          date: args.date,
+          dataset,
+          periods: args.analysis_periods ?? null,
+          lenient: args.lenient,
+          ...versionFields(args),
+        },
+        'dailyAnalysis',
+      );
       await runWorkflowCommand({
         workflowType: 'dailyAnalysis',
         workflowId: workflowIds.daily(args.date, dataset),
@@ -47,7 +62,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       return;
     }
     const configOverride = await readConfigFile(args.config_file);
-    if (slugs.length === 1) {
+    if (configOverride !== null) {
+      if (slugs.length !== 1) throw new CliError('--config_file applies to one --experiment_slug', 2);
+      // A custom config is one analysis started as it is: it runs where it starts (embedded,
+      // or the deployment's current version) and refuses a pin to another build unless told
+      // --use-latest / --use-version.
       const input = checkedInput(
         AnalyzeExperimentInput,
         {
@@ -57,6 +76,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           periods: args.analysis_periods ?? null,
           lenient: args.lenient,
           configOverride,
+          ...versionFields(args),
         },
         'analyzeExperiment',
       );
@@ -69,7 +89,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       });
       return;
     }
-    // Several experiments, one date: a one-day backfill runs them side by side.
+    // Each experiment on its pinned build: a one-day backfill starts each analysis there (and
+    // says which wait for a worker of their version).
     const input = checkedInput(
       BackfillInput,
       {
@@ -79,15 +100,33 @@ export const runCommand: CommandModule<object, RunArgs> = {
         dataset,
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
+        ...versionFields(args),
       },
       'backfill',
+      { startDate: '--date', endDate: '--date' },
     );
+    const only = slugs.length === 1 ? (slugs[0] as string) : null;
     await runWorkflowCommand({
       workflowType: 'backfill',
       workflowId: workflowIds.backfill(slugs, args.date, args.date, dataset),
       input,
-      summary: `analysis of ${slugs.length} experiments on ${args.date}`,
+      summary: only
+        ? `analysis of ${only} on ${args.date}`
+        : `analysis of ${slugs.length} experiments on ${args.date}`,
       args,
+      // One experiment: its analysis's own result, as when it ran alone (the backfill's report
+      // when it failed).
+      ...(only
+        ? {
+            resultOf: {
+              workflowType: 'analyzeExperiment' as const,
+              read: async (client, result) =>
+                (result as BackfillResult).failed.length > 0
+                  ? null
+                  : await client.workflow.getHandle(workflowIds.analysis(only, args.date, dataset)).result(),
+            },
+          }
+        : {}),
     });
   },
 };

@@ -6,6 +6,8 @@ import { CliError } from '../errors.js';
 interface WorkerArgs {
   address?: string;
   'task-queue'?: string;
+  'build-id'?: string;
+  deployment?: string;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -21,13 +23,28 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('task-queue', {
         type: 'string',
         describe: 'Task queue (default: CONTRAIL_TASK_QUEUE or contrail)',
+      })
+      .option('build-id', {
+        type: 'string',
+        describe:
+          'Join the Worker Deployment as this build (default: CONTRAIL_BUILD_ID); without one the worker is unversioned and runs only its own build',
+      })
+      .option('deployment', {
+        type: 'string',
+        describe: 'Worker Deployment name (default: CONTRAIL_DEPLOYMENT or contrail)',
       }),
   handler: async (args) => {
-    const { connectWorker, createContrailWorker } = await import('../../worker.js');
+    const { connectWorker, createContrailWorker, recordWorkerRelease } = await import('../../worker.js');
     const { defaultActivityDeps } = await import('../runtime.js');
+    const { connectClient } = await import('../connect.js');
     const settings = runtimeSettings();
     const address = args.address ?? settings.temporalAddress ?? 'localhost:7233';
     const taskQueue = args['task-queue'] ?? settings.taskQueue;
+    const buildId = args['build-id'] ?? settings.buildId;
+    const deployment = buildId === null ? null : (args.deployment ?? settings.deploymentName);
+    // The build id names this worker's build everywhere (labels, pins), not only to the server.
+    const env = buildId === null ? process.env : { ...process.env, CONTRAIL_BUILD_ID: buildId };
+    const deps = defaultActivityDeps({ deployment }, env);
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -48,15 +65,38 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       connection,
       namespace: settings.namespace,
       taskQueue,
-      deps: defaultActivityDeps(),
+      deps,
     });
+    const build = `contrail ${deps.toolVersion.version}+${deps.toolVersion.buildId}`;
     process.stdout.write(
-      `contrail worker on ${address}, namespace ${settings.namespace}, task queue ${taskQueue}\n`,
+      `contrail worker on ${address}, namespace ${settings.namespace}, task queue ${taskQueue}, ${
+        deployment === null
+          ? `${build}, unversioned (set CONTRAIL_BUILD_ID to join a Worker Deployment)`
+          : `deployment ${deployment}, build ${deps.toolVersion.buildId} (${build})`
+      }\n`,
     );
+    const client = deployment === null ? null : await connectClient(address, settings.namespace);
+    // The release is recorded once the worker polls (the server creates the version then).
+    const recorded = client
+      ? recordWorkerRelease(client, deps).then(
+          (keys) => {
+            if (Object.keys(keys).length > 0)
+              process.stdout.write(
+                `recorded ${JSON.stringify(keys)} on ${deployment}:${deps.toolVersion.buildId}\n`,
+              );
+          },
+          (error: unknown) =>
+            process.stderr.write(
+              `contrail worker: cannot record this build's release: ${error instanceof Error ? error.message : String(error)}\n`,
+            ),
+        )
+      : Promise.resolve();
     try {
       // The SDK installs SIGINT/SIGTERM handlers that drain in-flight tasks, then resolve run().
       await worker.run();
     } finally {
+      await recorded;
+      await client?.connection.close();
       await connection.close();
     }
     process.stdout.write('contrail worker stopped.\n');

@@ -13,6 +13,7 @@ import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../../src/experiments/source.js';
 import { generateSample } from '../../../src/sample/generate.js';
 import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
+import { loadReleaseManifest } from '../../../src/versions/manifest.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
@@ -85,13 +86,15 @@ describe('analysis activities on the demo experiment', () => {
     deps = {
       warehouse: async () => warehouse,
       toolVersion: currentToolVersion(),
+      deployment: null,
+      releaseManifest: () => loadReleaseManifest(),
       configRepos: [DEMO_CONFIG_REPO],
       experiments: localExperimentSource(defaultExperimentsFile({}), { now: () => NOW }),
       exportDir,
       now: () => NOW,
     };
     activities = createActivities(deps);
-    pin = await activities.resolveVersions({ slug: DEMO_SLUG });
+    pin = await resolve(DEMO_SLUG);
     target = {
       slug: DEMO_SLUG,
       dataset: DATASET,
@@ -110,11 +113,68 @@ describe('analysis activities on the demo experiment', () => {
     await warehouse.close();
   });
 
-  test('resolveVersions pins the running tool; a plain config directory has no commit', () => {
-    assert.equal(pin.toolVersion, deps.toolVersion.version);
-    assert.equal(pin.buildId, deps.toolVersion.buildId);
-    assert.equal(pin.configCommit, null);
-    assert.equal(pin.resolvedAt, NOW.toISOString());
+  /** The experiment's pin as an analysis that resolves its own would get it. */
+  async function resolve(slug: string, overrides: { useVersion?: string } = {}): Promise<Pin> {
+    const resolved = (
+      await activities.resolveVersions({
+        slugs: [slug],
+        dataset: DATASET,
+        useLatest: false,
+        useVersion: overrides.useVersion ?? null,
+        mode: 'anchor',
+        here: true,
+      })
+    )[slug];
+    assert.ok(resolved && 'pin' in resolved, JSON.stringify(resolved));
+    assert.equal(resolved.refusal, null);
+    return resolved.pin;
+  }
+
+  test('resolveVersions before enrollments: the latest release (this build), a plain config directory has no commit', () => {
+    assert.deepEqual(pin, {
+      toolVersion: deps.toolVersion.version,
+      buildId: deps.toolVersion.buildId,
+      configCommit: null,
+      anchor: null,
+      reason: 'no-anchor',
+      resolvedAt: NOW.toISOString(),
+    });
+  });
+
+  test('resolveVersions: a useVersion no release has fails the call, naming the known releases', async () => {
+    const failure = await failureOf(
+      activities.resolveVersions({
+        slugs: [DEMO_SLUG],
+        dataset: DATASET,
+        useLatest: false,
+        useVersion: '9.9.9',
+        mode: 'anchor',
+        here: false,
+      }),
+    );
+    assert.equal(failure.type, 'UnknownReleaseError');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /use-version=9\.9\.9 is not a known contrail version or build id; known: /);
+  });
+
+  test('a step that computes refuses a pin to another build, saying how to run it', async () => {
+    const elsewhere: Pin = { ...pin, toolVersion: '0.0.9', buildId: 'other-build', reason: 'anchor' };
+    const failure = await failureOf(
+      quietEnvironment().run(activities.computeEnrollments, {
+        target: { ...target, pin: elsewhere },
+        date: '2026-03-15',
+        recreate: false,
+      }),
+    );
+    assert.equal(failure.type, 'PinnedBuildError');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /contrail-demo-sidebar is pinned to contrail 0\.0\.9\+other-build/);
+    assert.match(failure.message, /--use-latest/);
+    assert.equal(
+      await warehouse.tableExists({ dataset: DATASET, table: 'enrollments_contrail_demo_sidebar' }),
+      false,
+      'nothing was computed',
+    );
   });
 
   test('describeExperiment and planDay follow the experiment dates', async () => {
@@ -218,8 +278,22 @@ describe('analysis activities on the demo experiment', () => {
     const labels = (await warehouse.getTable({ dataset: DATASET, table: summary.table }))?.labels ?? {};
     assert.equal(labels.schema_version, '4');
     assert.equal(labels.config_commit, 'none');
-    assert.match(labels.tool_version ?? '', /^[a-z0-9_-]+$/);
+    assert.equal(labels.tool_version, deps.toolVersion.version.replace(/\./g, '-'));
+    assert.equal(labels.build_id, deps.toolVersion.buildId.toLowerCase());
     assert.ok(labels.last_updated);
+  });
+
+  test('the enrollments table carries the anchor it was created at; later analyses leave it', async () => {
+    const enrollments = { dataset: DATASET, table: 'enrollments_contrail_demo_sidebar' };
+    const anchor = (await warehouse.getTable(enrollments))?.labels.anchor;
+    assert.equal(anchor, String(NOW.getTime()));
+    const anchored = await resolve(DEMO_SLUG);
+    assert.equal(anchored.anchor, NOW.toISOString());
+    // The only release in the manifest is newer than the anchor: the earliest release it is.
+    assert.equal(anchored.reason, 'before-first-release');
+    assert.equal(anchored.buildId, deps.toolVersion.buildId);
+    await activities.computeEnrollments({ target, date: '2026-03-20', recreate: false });
+    assert.equal((await warehouse.getTable(enrollments))?.labels.anchor, anchor);
   });
 
   test('rerunning metrics and statistics replaces them with identical rows', async () => {
@@ -320,6 +394,10 @@ describe('analysis activities on the demo experiment', () => {
     ]);
     assert.equal(metadata.outcomes.demo_engagement.friendly_name, 'Demo engagement');
     assert.equal(metadata.analysis_start_time, NOW.toISOString());
+    // The same provenance as the tables' labels: the build that published, and the configs.
+    assert.equal(metadata.tool_version, deps.toolVersion.version);
+    assert.equal(metadata.build_id, deps.toolVersion.buildId);
+    assert.equal(metadata.config_commit, null);
     const exportedLogs = JSON.parse(
       readFileSync(join(exportDir, DATASET, 'errors', 'errors_contrail_demo_sidebar.json'), 'utf8'),
     ) as { log_level: string; exception_type: string; message: string }[];
@@ -367,9 +445,11 @@ describe('analysis activities on the demo experiment', () => {
 describe('analysis activity failures', () => {
   let warehouse: Warehouse;
   const pin: Pin = {
-    toolVersion: '0.1.0',
-    buildId: 'test',
+    toolVersion: currentToolVersion().version,
+    buildId: currentToolVersion().buildId,
     configCommit: null,
+    anchor: null,
+    reason: 'no-anchor',
     resolvedAt: NOW.toISOString(),
   };
   const targetFor = (slug: string, configOverride: string | null = null): AnalysisTarget => ({
@@ -385,6 +465,8 @@ describe('analysis activity failures', () => {
   const depsWith = (configRepos: string[]): ActivityDeps => ({
     warehouse: async () => warehouse,
     toolVersion: currentToolVersion(),
+    deployment: null,
+    releaseManifest: () => loadReleaseManifest(),
     configRepos,
     experiments: localExperimentSource(defaultExperimentsFile({}), { now: () => NOW }),
     exportDir: null,

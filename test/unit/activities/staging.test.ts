@@ -66,7 +66,18 @@ describe('a run stages its result tables and publishes them in one step', () => 
     activities = createActivities(
       testDeps(warehouse, { configRepos: [DEMO_CONFIG_REPO], exportDir, now: () => NOW }),
     );
-    const pin = await activities.resolveVersions({ slug: DEMO_SLUG });
+    const resolved = (
+      await activities.resolveVersions({
+        slugs: [DEMO_SLUG],
+        dataset: DATASET,
+        useLatest: false,
+        useVersion: null,
+        mode: 'anchor',
+        here: true,
+      })
+    )[DEMO_SLUG];
+    assert.ok(resolved && 'pin' in resolved, JSON.stringify(resolved));
+    const { pin } = resolved;
     targetOf = (run, configOverride) => ({
       slug: DEMO_SLUG,
       dataset: DATASET,

@@ -34,7 +34,7 @@ function slowQueryClient(queryMs: number) {
       } finally {
         counts.running--;
       }
-      return { workflow: 'w', stage: 'analysing', total: 2, done: 1, failed: 0, current: [] };
+      return { workflow: 'w', stage: 'analysing', total: 2, done: 1, failed: 0, current: [], waiting: [] };
     },
     result: () => new Promise((resolve) => (finish = resolve)),
   };

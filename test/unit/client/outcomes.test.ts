@@ -43,7 +43,9 @@ describe('inputDifferences', () => {
 describe('outcomes', () => {
   const daily = (failed: number) => ({
     date: '2026-03-15',
-    analyzed: [{ slug: 'ok', status: 'analyzed', statisticsTables: 2 }],
+    analyzed: [{ slug: 'ok', status: 'analyzed', statisticsTables: 2, toolVersion: '0.1.0+dev' }],
+    reran: [],
+    waited: [],
     failed: Array.from({ length: failed }, (_, i) => ({
       slug: `bad-${i}`,
       errorType: 'ConfigError',

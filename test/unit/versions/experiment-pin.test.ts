@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfigCollection } from '../../../src/config/collection.js';
 import { anchorLabels, touchExperiment } from '../../../src/versions/anchor.js';
 import type { Release } from '../../../src/versions/release.js';
 import { resolveExperimentPin } from '../../../src/versions/resolve.js';
@@ -72,7 +73,7 @@ describe('resolveExperimentPin', () => {
       slug,
       releases,
       override,
-      configRepos: [repo],
+      configsAsOf: (anchor) => loadConfigCollection({ repos: [repo], ...(anchor ? { asOf: anchor } : {}) }),
       now: new Date('2024-03-01T04:00:00Z'),
     });
   const weekly = (collection: Awaited<ReturnType<typeof resolve>>['collection']) =>

@@ -27,4 +27,17 @@ test('committed workflow histories replay with the current workflow code', async
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   assert.deepEqual(failures, []);
+
+  // Every workflow the worker registers has a history here, so none changes unguarded.
+  const recorded = new Set(
+    histories.map(
+      ({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name,
+    ),
+  );
+  const registered = Object.keys(await import('../../../src/workflows/index.js'));
+  assert.deepEqual(
+    registered.filter((name) => !recorded.has(name)),
+    [],
+    'workflows without a recorded history: add a scenario to scripts/record-histories.ts',
+  );
 });

@@ -1,0 +1,129 @@
+import { Context } from '@temporalio/activity';
+import { eligibleExperiments } from '../analysis/eligible.js';
+import type { SpecResolver } from '../analysis/spec-resolver.js';
+import { experimentFileChanges } from '../config/repo-history.js';
+import { ContrailError } from '../errors.js';
+import { enrollmentsTableName } from '../sql/names.js';
+import {
+  type DeploymentRef,
+  describeDeploymentVersions,
+  versionWork,
+} from '../temporal/worker-deployments.js';
+import { AnchorError, readAnchor, touchExperiment } from '../versions/anchor.js';
+import { releasesFromDeployment } from '../versions/deployment.js';
+import { releasesFromManifest } from '../versions/manifest.js';
+import { checkPinnedBuild, type RunningBuild, versionOverride } from '../versions/pin.js';
+import type { Release } from '../versions/release.js';
+import { type Routing, versionsReport } from '../versions/report.js';
+import { resolveExperimentPin, resolveRelease, runningPin } from '../versions/resolve.js';
+import type { ActivityDeps } from './deps.js';
+import type { AnalysisActivities, ResolvedPin } from './types.js';
+
+type VersionActivities = Pick<AnalysisActivities, 'resolveVersions' | 'touch' | 'versionsReport'>;
+
+/**
+ * The version activities: an experiment's pin, moving its anchor, and the report of releases.
+ * The rules are src/versions'; here they meet the warehouse, the config repos and the release
+ * registry of this worker's kind (the Worker Deployment's versions, or the manifest).
+ */
+export function versionActivities(deps: ActivityDeps, specs: SpecResolver): VersionActivities {
+  const running: RunningBuild = { ...deps.toolVersion, deployment: deps.deployment };
+
+  /** The deployment this worker joined, through the client of the running activity. */
+  function deploymentRef(deploymentName: string): DeploymentRef {
+    const { client } = Context.current();
+    return { client, namespace: client.options.namespace, deploymentName };
+  }
+
+  async function releases(): Promise<(Release & { routing: Routing })[]> {
+    if (deps.deployment === null) {
+      return releasesFromManifest(deps.releaseManifest(), deps.toolVersion).map((release) => ({
+        ...release,
+        routing: release.buildId === deps.toolVersion.buildId ? 'current' : 'inactive',
+      }));
+    }
+    const ref = deploymentRef(deps.deployment);
+    return releasesFromDeployment(ref.deploymentName, await describeDeploymentVersions(ref));
+  }
+
+  return {
+    async resolveVersions({ slugs, dataset, useLatest, useVersion, mode, here }) {
+      const now = deps.now();
+      const out: Record<string, ResolvedPin> = {};
+      if (mode === 'running') {
+        const pin = runningPin(deps.toolVersion, (await specs.collection(null)).commit, now);
+        for (const slug of slugs) out[slug] = { pin, configChanged: [], refusal: null };
+        return out;
+      }
+      const override = versionOverride({ useLatest, useVersion });
+      const registry = await releases();
+      // A version no release has is the caller's mistake, the same for every experiment.
+      if (override !== null && override !== 'latest') resolveRelease(registry, null, override);
+      const warehouse = await deps.warehouse();
+      for (const slug of slugs) {
+        try {
+          const { pin } = await resolveExperimentPin({
+            warehouse,
+            dataset,
+            slug,
+            releases: registry,
+            override,
+            configsAsOf: (anchor) => specs.collectionAsOf(anchor),
+            now,
+          });
+          const configChanged =
+            pin.anchor !== null && pin.configCommit !== null
+              ? await experimentFileChanges(deps.configRepos, pin.configCommit, slug)
+              : [];
+          let refusal: { errorType: string; message: string } | null = null;
+          if (here || deps.deployment === null) {
+            try {
+              checkPinnedBuild(slug, pin, running);
+            } catch (error) {
+              refusal = { errorType: (error as Error).name, message: (error as Error).message };
+            }
+          }
+          out[slug] = { pin, configChanged, refusal };
+        } catch (error) {
+          // One experiment's unreadable anchor or configs are its own failure; anything that may
+          // pass on a retry (a warehouse lock, the server away) fails the call.
+          if (!(error instanceof ContrailError) || !error.permanent) throw error;
+          out[slug] = { error: { errorType: error.name, message: error.message } };
+        }
+      }
+      return out;
+    },
+
+    async touch({ slug, dataset, ifAnchored }) {
+      const warehouse = await deps.warehouse();
+      if (ifAnchored && !(await warehouse.tableExists({ dataset, table: enrollmentsTableName(slug) })))
+        return { anchor: null, tables: [] };
+      // Every slug drafts included, so that `foo`'s tables are told from `foo_bar`'s.
+      const allSlugs = (await deps.experiments.forPreview().list()).map((e) => e.slug);
+      if (!allSlugs.includes(slug)) allSlugs.push(slug);
+      const moved = await touchExperiment(warehouse, { dataset, slug, allSlugs, now: deps.now() });
+      return { anchor: moved.anchor.toISOString(), tables: moved.tables };
+    },
+
+    async versionsReport({ dataset, date }) {
+      const registry = await releases();
+      const warehouse = await deps.warehouse();
+      const pins: { slug: string; pin: { toolVersion: string; buildId: string | null } }[] = [];
+      for (const { slug } of await eligibleExperiments(specs, date)) {
+        try {
+          const { release } = resolveRelease(registry, await readAnchor(warehouse, dataset, slug));
+          pins.push({ slug, pin: { toolVersion: release.version, buildId: release.buildId } });
+        } catch (error) {
+          // An experiment without a readable anchor is pinned to nothing yet; the report goes on.
+          if (!(error instanceof AnchorError)) throw error;
+        }
+      }
+      const buildIds = registry.map((r) => r.buildId).filter((b): b is string => b !== null);
+      const work =
+        deps.deployment === null
+          ? []
+          : await versionWork(deploymentRef(deps.deployment), Context.current().info.taskQueue, buildIds);
+      return versionsReport({ releases: registry, pins, work });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { CommandModule } from 'yargs';
+import { workflowIds } from '../../workflows/ids.js';
+import { RerunSkipInput } from '../../workflows/inputs.js';
+import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+
+interface RerunSkipArgs extends CommonArgs {
+  experiment_slug: string;
+}
+
+export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
+  command: 'rerun-skip',
+  describe:
+    'Move an experiment to the latest tooling and configs without recomputing: its anchor moves to now (its tables are relabelled, their contents stay)',
+  builder: (y) =>
+    commonOptions(y).option('experiment_slug', {
+      alias: 'experiment-slug',
+      type: 'string',
+      demandOption: true,
+      describe: 'Experiment whose anchor moves',
+    }),
+  handler: async (args) => {
+    const input = checkedInput(
+      RerunSkipInput,
+      { slug: args.experiment_slug, dataset: args.dataset_id ?? 'contrail' },
+      'rerunSkip',
+    );
+    await runWorkflowCommand({
+      workflowType: 'rerunSkip',
+      workflowId: workflowIds.rerunSkip(input.slug, input.dataset),
+      input,
+      summary: `rerun-skip of ${input.slug}`,
+      args,
+    });
+  },
+};

@@ -1,0 +1,30 @@
+import type { CommandModule } from 'yargs';
+import { workflowIds } from '../../workflows/ids.js';
+import { VersionsReportInput } from '../../workflows/inputs.js';
+import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+
+interface VersionsArgs extends CommonArgs {
+  date?: string;
+}
+
+export const versionsCommand: CommandModule<object, VersionsArgs> = {
+  command: 'versions',
+  describe:
+    'Releases of contrail, the experiments pinned to each, versions with running or waiting work, and which can be retired',
+  builder: (y) =>
+    commonOptions(y).option('date', {
+      type: 'string',
+      describe: 'Experiments eligible on this date count as pinned (default: yesterday)',
+    }),
+  handler: async (args) => {
+    const dataset = args.dataset_id ?? 'contrail';
+    const input = checkedInput(VersionsReportInput, { dataset, date: args.date ?? null }, 'versionsReport');
+    await runWorkflowCommand({
+      workflowType: 'versionsReport',
+      workflowId: workflowIds.versionsReport(dataset),
+      input,
+      summary: 'contrail versions',
+      args,
+    });
+  },
+};

@@ -1,0 +1,130 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
+import { ConfigError } from './problems.js';
+
+/**
+ * A config repo's history, as pinning reads it: which commit was in force at a time, how a
+ * collection's commit splits into one commit per git repo, and whether an experiment's own
+ * file changed since a commit. Only git is asked; no file is read or parsed here, so choosing
+ * a commit costs one `git log`, not a checkout.
+ */
+
+export async function isGitRepo(path: string): Promise<boolean> {
+  if (!existsSync(join(path, '.git'))) return false;
+  return simpleGit(path).checkIsRepo();
+}
+
+/**
+ * The newest commit of the repo's HEAD at or before `asOf` (by commit time), or the oldest
+ * one when none is that old (as jetstream does); null for a plain directory.
+ */
+export async function commitAsOf(repo: string, asOf: Date): Promise<string | null> {
+  if (!(await isGitRepo(repo))) return null;
+  const log = await simpleGit(repo).raw(['log', '--format=%H %cI', 'HEAD']);
+  const commits = log
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [hash, time] = line.split(' ') as [string, string];
+      return { hash, time: new Date(time) };
+    }); // newest first
+  const chosen = commits.find((c) => c.time.getTime() <= asOf.getTime()) ?? commits.at(-1);
+  if (!chosen)
+    throw new ConfigError([
+      { file: repo, line: null, keyPath: '', message: 'the repository has no commits' },
+    ]);
+  return chosen.hash;
+}
+
+/** The repo's HEAD commit; null for a plain directory. */
+export async function headCommit(repo: string): Promise<string | null> {
+  if (!(await isGitRepo(repo))) return null;
+  return (await simpleGit(repo).revparse(['HEAD'])).trim();
+}
+
+/** A collection's commit: the git repos' commits in repo order, `+`-joined; null without git repos. */
+export function joinCommits(commits: readonly (string | null)[]): string | null {
+  const present = commits.filter((c): c is string => c !== null);
+  return present.length > 0 ? present.join('+') : null;
+}
+
+/** The collection commit of the repos as of a time (see commitAsOf). */
+export async function collectionCommitAsOf(repos: readonly string[], asOf: Date): Promise<string | null> {
+  return joinCommits(await Promise.all(repos.map((repo) => commitAsOf(repo, asOf))));
+}
+
+/**
+ * Each repo's commit in a collection commit (null for plain directories): the inverse of
+ * joinCommits for the same repos. A commit that does not fit the repos (another number of git
+ * repos, a commit the clone does not have) is a ConfigError naming the repo.
+ */
+export async function commitsOfCollection(
+  repos: readonly string[],
+  commit: string,
+): Promise<(string | null)[]> {
+  const parts = commit.split('+');
+  const git = await Promise.all(repos.map(isGitRepo));
+  const gitCount = git.filter(Boolean).length;
+  if (gitCount !== parts.length) {
+    throw new ConfigError([
+      {
+        file: '(config repos)',
+        line: null,
+        keyPath: '',
+        message: `pinned config commit ${commit} names ${parts.length} git repositor${parts.length === 1 ? 'y' : 'ies'} but the config repos (${repos.join(', ')}) have ${gitCount}: configure the same config repos on every worker`,
+      },
+    ]);
+  }
+  let next = 0;
+  const commits: (string | null)[] = [];
+  for (const [index, repo] of repos.entries()) {
+    if (!git[index]) {
+      commits.push(null);
+      continue;
+    }
+    const hash = parts[next++] as string;
+    const known = await simpleGit(repo)
+      .raw(['cat-file', '-t', hash])
+      .then((type) => type.trim() === 'commit')
+      .catch(() => false);
+    if (!known) {
+      throw new ConfigError([
+        {
+          file: repo,
+          line: null,
+          keyPath: '',
+          message: `the pinned config commit ${hash} is not in this clone of the config repo: fetch it (git -C ${repo} fetch) so that every worker has the commits analyses are pinned to`,
+        },
+      ]);
+    }
+    commits.push(hash);
+  }
+  return commits;
+}
+
+/**
+ * The experiment's own config file (`jetstream/<slug>.toml` in metric-hub, `<slug>.toml` in a
+ * jetstream-style repo) in every git repo where it differs between the pinned commit and HEAD:
+ * edited, added or deleted since the experiment's anchor. Plain directories have no history
+ * and never report a change.
+ */
+export async function experimentFileChanges(
+  repos: readonly string[],
+  pinnedCommit: string,
+  slug: string,
+): Promise<string[]> {
+  const commits = await commitsOfCollection(repos, pinnedCommit);
+  const changed: string[] = [];
+  for (const [index, repo] of repos.entries()) {
+    const commit = commits[index];
+    if (!commit) continue;
+    const jetstream = join(repo, 'jetstream');
+    const path =
+      existsSync(jetstream) && statSync(jetstream).isDirectory() ? `jetstream/${slug}.toml` : `${slug}.toml`;
+    const diff = await simpleGit(repo).raw(['diff', '--name-only', commit, 'HEAD', '--', path]);
+    if (diff.trim() !== '') changed.push(join(repo, path));
+  }
+  return changed;
+}

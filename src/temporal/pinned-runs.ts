@@ -1,0 +1,272 @@
+import { type Client, type WorkflowExecutionDescription, WorkflowNotFoundError } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from '../workflows/search-attributes.js';
+import { describeFailure } from './failures.js';
+
+/**
+ * Runs that a parent workflow (daily analysis, backfill, rerun) starts as workflows of their
+ * own rather than as children, so that each can run on its own build: a child always runs on
+ * its parent's Worker Deployment version, while a workflow started with a pinned versioning
+ * override runs only on workers of that build, waits while none polls, and is never moved to
+ * another build by the server. The parent starts, awaits and cancels them through activities
+ * (this module does the client calls); the rules of what to start live in the workflows.
+ */
+
+/** What to start: a workflow type, its id and input, and the build it must run on. */
+export interface RunStart {
+  workflowType: string;
+  workflowId: string;
+  input: unknown;
+  /** Build id to pin the run to in a versioned deployment; null = the current version (or unversioned). */
+  pinnedTo: string | null;
+  /** For people and visibility: the experiment, the pinned tooling (`<version>+<build>`) and config commit. */
+  slug: string;
+  date: string | null;
+  toolVersion: string | null;
+  configCommit: string | null;
+  summary: string;
+}
+
+/** A run that was started (or found already running): enough to await, describe and cancel it. */
+export interface StartedRun {
+  workflowType: string;
+  workflowId: string;
+  runId: string;
+  slug: string;
+  date: string | null;
+  toolVersion: string | null;
+  pinnedTo: string | null;
+}
+
+/** How a run ended: its result, or its failure as the workflows report failures (type and message). */
+export type RunOutcome =
+  | { workflowId: string; status: 'completed'; result: unknown }
+  | { workflowId: string; status: 'failed'; errorType: string; message: string };
+
+/** A run that has been waiting for a worker of its build for a while (none polls, or all are busy). */
+export interface WaitingRun {
+  workflowId: string;
+  slug: string;
+  date: string | null;
+  /** The pinned tooling, `<version>+<build>`. */
+  toolVersion: string | null;
+  buildId: string | null;
+  /** ISO time the task that waits was scheduled. */
+  since: string;
+}
+
+export interface RunScope {
+  client: Client;
+  taskQueue: string;
+  /** The Worker Deployment of a versioned worker; null: runs are started without an override. */
+  deploymentName: string | null;
+}
+
+/**
+ * Starts each run unless it was already started by this parent (one started at or after
+ * `notBefore`, e.g. by an attempt of this activity whose answer was lost) and joins a run of
+ * the same id that is still running: the same work under the same id runs once. A run that
+ * cannot be started is reported as a failed outcome, the others are started.
+ */
+export async function startRuns(
+  scope: RunScope,
+  runs: readonly RunStart[],
+  notBefore: Date,
+): Promise<(StartedRun | RunOutcome)[]> {
+  const out: (StartedRun | RunOutcome)[] = [];
+  for (const run of runs) {
+    const started = (runId: string): StartedRun => ({
+      workflowType: run.workflowType,
+      workflowId: run.workflowId,
+      runId,
+      slug: run.slug,
+      date: run.date,
+      toolVersion: run.toolVersion,
+      pinnedTo: run.pinnedTo,
+    });
+    try {
+      const earlier = await latestRun(scope.client, run.workflowId);
+      if (earlier && earlier.startTime.getTime() >= notBefore.getTime()) {
+        out.push(started(earlier.runId));
+        continue;
+      }
+      const searchAttributes: SearchAttributePair[] = [
+        { key: EXPERIMENT, value: run.slug },
+        { key: STAGE, value: 'starting' },
+      ];
+      if (run.toolVersion) searchAttributes.push({ key: TOOL_VERSION, value: run.toolVersion });
+      if (run.configCommit) searchAttributes.push({ key: CONFIG_COMMIT, value: run.configCommit });
+      const handle = await scope.client.workflow.start(run.workflowType, {
+        taskQueue: scope.taskQueue,
+        workflowId: run.workflowId,
+        args: [run.input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: run.summary,
+        typedSearchAttributes: searchAttributes,
+        ...(scope.deploymentName && run.pinnedTo
+          ? {
+              versioningOverride: {
+                pinnedTo: { deploymentName: scope.deploymentName, buildId: run.pinnedTo },
+              },
+            }
+          : {}),
+      });
+      out.push(started(handle.firstExecutionRunId));
+    } catch (error) {
+      out.push({ workflowId: run.workflowId, status: 'failed', ...describeFailure(error) });
+    }
+  }
+  return out;
+}
+
+async function latestRun(
+  client: Client,
+  workflowId: string,
+): Promise<{ runId: string; startTime: Date } | null> {
+  try {
+    const described = await client.workflow.getHandle(workflowId).describe();
+    return { runId: described.runId, startTime: described.startTime };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+}
+
+export interface AwaitOptions {
+  /** Runs the parent already shows as waiting: a change of that set ends the wait early. */
+  knownWaiting: readonly string[];
+  /** Return after this long even if nothing finished (the parent's history grows by one activity per return). */
+  maxWaitMs: number;
+  /** A task scheduled this long ago and not started means the run waits for a worker of its build. */
+  waitingAfterMs: number;
+  heartbeat: () => void;
+  /** Ends the wait (the activity was cancelled). */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * Waits until at least one run ends, the set of waiting runs changes, or `maxWaitMs` passes;
+ * returns the ended runs' outcomes and the runs that wait for a worker of their build.
+ * Polls each open run's description (with a growing interval, up to 2 s), heartbeating.
+ */
+export async function awaitRuns(
+  client: Client,
+  runs: readonly StartedRun[],
+  options: AwaitOptions,
+): Promise<{ finished: RunOutcome[]; waiting: WaitingRun[] }> {
+  const now = options.now ?? Date.now;
+  const start = now();
+  const known = [...options.knownWaiting].sort().join('\n');
+  let pause = 50;
+  for (;;) {
+    const finished: RunOutcome[] = [];
+    const waiting: WaitingRun[] = [];
+    for (const run of runs) {
+      const handle = client.workflow.getHandle(run.workflowId, run.runId);
+      const described = await handle.describe();
+      const status = described.status.name;
+      if (status === 'RUNNING') {
+        const since = waitingSince(described.raw, now(), options.waitingAfterMs);
+        if (since !== null)
+          waiting.push({
+            workflowId: run.workflowId,
+            slug: run.slug,
+            date: run.date,
+            toolVersion: run.toolVersion,
+            buildId: run.pinnedTo,
+            since: new Date(since).toISOString(),
+          });
+        continue;
+      }
+      finished.push(await outcomeOf(client, run));
+    }
+    const changed =
+      waiting
+        .map((w) => w.workflowId)
+        .sort()
+        .join('\n') !== known;
+    if (finished.length > 0 || changed || now() - start >= options.maxWaitMs) return { finished, waiting };
+    options.heartbeat();
+    await sleep(pause, options.signal);
+    pause = Math.min(2000, Math.round(pause * 1.5));
+  }
+}
+
+/** The outcome of a run that is no longer running (a continued run is followed to its end). */
+async function outcomeOf(client: Client, run: StartedRun): Promise<RunOutcome> {
+  try {
+    const result = await client.workflow.getHandle(run.workflowId, run.runId).result();
+    return { workflowId: run.workflowId, status: 'completed', result };
+  } catch (error) {
+    return { workflowId: run.workflowId, status: 'failed', ...describeFailure(error) };
+  }
+}
+
+// temporal.api.enums.v1: PENDING_WORKFLOW_TASK_STATE_SCHEDULED and PENDING_ACTIVITY_STATE_SCHEDULED.
+const WORKFLOW_TASK_SCHEDULED = 1;
+const ACTIVITY_SCHEDULED = 1;
+
+/**
+ * Since when a running workflow waits for a worker: its workflow task, or one of its
+ * activities, has been scheduled for at least `afterMs` and no worker has taken it. A worker
+ * of the build that polls takes a task within milliseconds, so a task left that long means no
+ * worker of the build is polling (or all of them are busy). Null when nothing waits.
+ */
+export function waitingSince(
+  raw: WorkflowExecutionDescription['raw'],
+  now: number,
+  afterMs: number,
+): number | null {
+  const times: number[] = [];
+  const task = raw.pendingWorkflowTask;
+  if (task && task.state === WORKFLOW_TASK_SCHEDULED) {
+    const at = optionalTsToMs(task.originalScheduledTime) ?? optionalTsToMs(task.scheduledTime);
+    if (at !== undefined) times.push(at);
+  }
+  for (const activity of raw.pendingActivities ?? []) {
+    if (activity.state !== ACTIVITY_SCHEDULED) continue;
+    const next = optionalTsToMs(activity.nextAttemptScheduleTime);
+    // An activity waiting out its retry backoff is not waiting for a worker yet.
+    if (next !== undefined && next > now) continue;
+    const at = Math.max(
+      optionalTsToMs(activity.scheduledTime) ?? 0,
+      optionalTsToMs(activity.lastAttemptCompleteTime) ?? 0,
+      next ?? 0,
+    );
+    if (at > 0) times.push(at);
+  }
+  const since = times.length > 0 ? Math.min(...times) : null;
+  return since !== null && now - since >= afterMs ? since : null;
+}
+
+/** Cancels runs the parent started (a cancelled parent does not cancel workflows that are not its children). */
+export async function cancelRuns(client: Client, runs: readonly StartedRun[]): Promise<void> {
+  for (const run of runs) {
+    try {
+      await client.workflow.getHandle(run.workflowId, run.runId).cancel();
+    } catch (error) {
+      // Already ended: nothing to cancel.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

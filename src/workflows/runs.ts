@@ -1,0 +1,119 @@
+import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { Pin, RunOutcome, RunStart, StartedRun, WaitingRun } from '../activities/types.js';
+import { toolVersionKey } from '../versions/pin.js';
+import { type Progress, runAwait, runControl } from './common.js';
+
+/**
+ * The fan-out of a parent workflow (daily analysis, backfill, rerun) over runs of their own:
+ * each analysis is started as its own workflow pinned to its experiment's build, because a
+ * child would run on the parent's build. At most `concurrency` are open at once; one activity
+ * starts each batch and one awaits them, returning when a run ends, when the set of runs
+ * waiting for a worker of their build changes (the progress query shows which experiments
+ * wait for which version), or after a few minutes. A cancelled parent cancels the runs it
+ * started. Every item ends with exactly one outcome, in the order of `items`.
+ */
+
+/** A run to start, or an outcome already decided (a pin that could not be resolved). */
+export type RunItem = { label: string; start: RunStart } | { label: string; outcome: RunOutcome };
+
+export interface RunAllOptions {
+  concurrency: number;
+  progress: (update: Partial<Progress>) => Progress;
+  /** Counting on from a run continued as new. */
+  counts?: { done: number; failed: number };
+}
+
+export interface RunAllResult {
+  /** One per item, in the order of the items. */
+  outcomes: RunOutcome[];
+  /** Every run that waited for a worker of its build at some point (as first seen waiting). */
+  waited: WaitingRun[];
+}
+
+export async function runAll(items: readonly RunItem[], options: RunAllOptions): Promise<RunAllResult> {
+  const outcomes: (RunOutcome | undefined)[] = new Array(items.length);
+  const waited = new Map<string, WaitingRun>();
+  const open = new Map<string, { index: number; run: StartedRun }>();
+  let { done, failed } = options.counts ?? { done: 0, failed: 0 };
+  let waiting: WaitingRun[] = [];
+  let next = 0;
+  const notBefore = workflowInfo().runStartTime.toISOString();
+
+  const finish = (index: number, outcome: RunOutcome) => {
+    outcomes[index] = outcome;
+    done++;
+    if (outcome.status === 'failed') failed++;
+  };
+  const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem).label);
+
+  try {
+    while (next < items.length || open.size > 0) {
+      const batch: { index: number; start: RunStart }[] = [];
+      while (next < items.length && open.size + batch.length < options.concurrency) {
+        const item = items[next] as RunItem;
+        if ('outcome' in item) finish(next, item.outcome);
+        else batch.push({ index: next, start: item.start });
+        next++;
+      }
+      if (batch.length > 0) {
+        const started = await runControl.startRuns({ runs: batch.map((b) => b.start), notBefore });
+        started.forEach((result, i) => {
+          const { index } = batch[i] as { index: number };
+          if ('runId' in result) open.set(result.workflowId, { index, run: result });
+          else finish(index, result);
+        });
+      }
+      options.progress({ done, failed, current: current(), waiting });
+      if (open.size === 0) continue;
+
+      const awaited = await runAwait.awaitRuns({
+        runs: [...open.values()].map((o) => o.run),
+        knownWaiting: waiting.map((w) => w.workflowId),
+      });
+      for (const outcome of awaited.finished) {
+        const entry = open.get(outcome.workflowId);
+        if (!entry) continue;
+        open.delete(outcome.workflowId);
+        finish(entry.index, outcome);
+      }
+      waiting = awaited.waiting.filter((w) => open.has(w.workflowId));
+      for (const w of waiting) if (!waited.has(w.workflowId)) waited.set(w.workflowId, w);
+      options.progress({ done, failed, current: current(), waiting });
+    }
+  } catch (error) {
+    if (isCancellation(error) && open.size > 0) {
+      const runs = [...open.values()].map((o) => o.run);
+      await CancellationScope.nonCancellable(() => runControl.cancelRuns({ runs }));
+    }
+    throw error;
+  }
+  return { outcomes: outcomes as RunOutcome[], waited: [...waited.values()] };
+}
+
+/** The outcome of a run that was never started, with the error that kept it from starting. */
+export function notStarted(workflowId: string, error: { errorType: string; message: string }): RunOutcome {
+  return { workflowId, status: 'failed', errorType: error.errorType, message: error.message };
+}
+
+/** What a parent starts for one experiment: a run of `workflowType` pinned to the pin's build. */
+export function pinnedRun(options: {
+  workflowType: string;
+  workflowId: string;
+  input: unknown;
+  slug: string;
+  date: string | null;
+  pin: Pin;
+  summary: string;
+}): RunStart {
+  return {
+    workflowType: options.workflowType,
+    workflowId: options.workflowId,
+    input: options.input,
+    pinnedTo: options.pin.buildId,
+    slug: options.slug,
+    date: options.date,
+    toolVersion: toolVersionKey(options.pin),
+    configCommit: options.pin.configCommit,
+    summary: options.summary,
+  };
+}
