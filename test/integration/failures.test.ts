@@ -27,7 +27,12 @@ import { datasetContents, tablesWithDuplicates } from '../helpers/dataset-conten
 import { testDeps } from '../helpers/deps.js';
 import { exited, warehouseProcess } from '../helpers/other-process.js';
 import { processesWithEnv } from '../helpers/processes.js';
-import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
+import {
+  configRepoWith,
+  DEMO_EXPERIMENTS_FILE,
+  lightConfigRepo,
+  sampleWarehouse,
+} from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 /**
@@ -52,9 +57,19 @@ const BACKFILL = [
 ];
 const SUMMARY = /^7 experiment-days: 7 analysed, 0 with nothing due, 0 failed$/m;
 
-/** Embedded mode in its own data directory; a marker finds every process the command started. */
+/**
+ * Embedded mode in its own data directory; a marker finds every process the command started.
+ * The demo configs with light bootstraps: what is compared is the tables and exports of two
+ * runs, which are equal at any number of bootstrap samples.
+ */
 function envFor(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { CONTRAIL_HOME: home, TEMPORAL_ADDRESS: '', CONTRAIL_EXPORT_DIR: join(home, 'exports'), ...extra };
+  return {
+    CONTRAIL_HOME: home,
+    TEMPORAL_ADDRESS: '',
+    CONTRAIL_EXPORT_DIR: join(home, 'exports'),
+    CONTRAIL_CONFIG_REPOS: lightConfigRepo(),
+    ...extra,
+  };
 }
 
 /** The statistics export files of the dataset, by name. */
