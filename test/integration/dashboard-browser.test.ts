@@ -21,7 +21,7 @@ import { createContrailWorker } from '../../src/worker.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { artifactPath, launchChromium } from '../helpers/browser.js';
 import { testDeps } from '../helpers/deps.js';
-import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
+import { DEMO_EXPERIMENTS_FILE, lightConfigRepo } from '../helpers/sample.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 /**
@@ -35,6 +35,8 @@ const DATASET = 'tmp';
 const START = '2026-03-15';
 const END = '2026-03-29';
 const PERIODS = ['week', 'overall'] as const;
+// The demo configs with light bootstraps: the page is checked against the tables, whatever their intervals.
+const CONFIG_REPO = lightConfigRepo();
 
 interface StatRow {
   branch: string;
@@ -68,7 +70,7 @@ function sqlFiles(dir: string): string[] {
 async function writeProvenanceMap(sqlDir: string): Promise<SqlProvenanceMap> {
   const experiments = await localExperimentSource(DEMO_EXPERIMENTS_FILE).list();
   const experiment = experiments.find((e) => e.slug === DEMO_SLUG)!;
-  const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
+  const collection = await loadConfigCollection({ repos: [CONFIG_REPO] });
   const { spec } = resolveAnalysisSpec(collection, experiment, { asOfDate: END });
   const map: SqlProvenanceMap = { version: 1, experiment: DEMO_SLUG, dataset: DATASET, queries: [] };
   for (const file of sqlFiles(sqlDir)) {
@@ -328,7 +330,7 @@ describe('the dashboard in Chromium over a real preview', () => {
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
         deps: testDeps(warehouse, {
-          configRepos: [DEMO_CONFIG_REPO],
+          configRepos: [CONFIG_REPO],
           experiments: localExperimentSource(DEMO_EXPERIMENTS_FILE),
         }),
       });
@@ -358,7 +360,7 @@ describe('the dashboard in Chromium over a real preview', () => {
       slug: DEMO_SLUG,
       dates: dateRange(START, END),
       experimentsFile: DEMO_EXPERIMENTS_FILE,
-      configRepos: [DEMO_CONFIG_REPO],
+      configRepos: [CONFIG_REPO],
       configFile: null,
       dataset: DATASET,
       periods: [...PERIODS],
