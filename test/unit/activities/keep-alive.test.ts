@@ -10,8 +10,12 @@ describe('activities heartbeat while they run', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const { plan } = withKeepAlive({ plan: async (n: number) => (await sleep(250), n + 1) }, 20);
-    assert.equal(await env.run(plan, 1), 2);
+    const plan = async (n: number) => {
+      await sleep(250);
+      return n + 1;
+    };
+    const wrapped = withKeepAlive({ plan }, 20);
+    assert.equal(await env.run(wrapped.plan, 1), 2);
     const during = beats.length;
     assert.ok(during >= 5, `${during} heartbeats in 250 ms at one per 20 ms`);
     await sleep(100);
