@@ -63,6 +63,10 @@ const trivial: AnalysisActivities &
   recordError: async () => undefined,
   listEligibleExperiments: async () => experiments,
   dropResults: async () => ({ dropped: [] }),
+  estimatePreviewCost: async () => {
+    throw new Error('not used');
+  },
+  recordQueryCosts: async () => ({ rows: [] }),
   prepareDataset: async () => undefined,
   checkWarehouse: async () => {
     throw new Error('not used');

@@ -1,4 +1,11 @@
 import type { AnalysisContext } from '../analysis/context.js';
+import {
+  checkMaxBytes,
+  describeEstimate,
+  estimatePreviewCost,
+  queryCostRows,
+  recordQueryCosts,
+} from '../analysis/cost.js';
 import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
@@ -12,6 +19,7 @@ import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
+import { type ErrorData, errorData } from '../errors.js';
 import { checkPinnedBuild, type RunningBuild } from '../versions/pin.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
@@ -122,6 +130,32 @@ export function analysisActivities(
 
     async listEligibleExperiments({ date }) {
       return eligibleExperiments(specs, date);
+    },
+
+    async estimatePreviewCost({ target, dates, generatePopulation, sampleSize, maxBytes, usdPerTib }) {
+      const ctx = await contextOf(target);
+      const estimate = await estimatePreviewCost(ctx.warehouse, planTarget(ctx), {
+        dates,
+        generatePopulation,
+        sampleSize,
+        usdPerTib,
+      });
+      const lines = describeEstimate(estimate);
+      let refusal: ErrorData | null = null;
+      try {
+        checkMaxBytes(estimate, maxBytes);
+      } catch (error) {
+        // The refusal carries the estimate, so whoever reads the failure can show it first.
+        const data = errorData(error);
+        refusal = { ...data, details: { ...data.details, notes: lines } };
+      }
+      return { estimate, lines, refusal };
+    },
+
+    async recordQueryCosts({ target, estimate, runs }) {
+      const rows = queryCostRows(target.slug, estimate, runs, deps.now());
+      await recordQueryCosts(await deps.warehouse(), target.dataset, target.slug, rows);
+      return { rows };
     },
 
     async dropResults({ target, keepEnrollments }) {

@@ -9,6 +9,9 @@ export function datasetActivities(deps: ActivityDeps) {
         input.dataset,
         input.expirationDays === null ? {} : { expirationDays: input.expirationDays },
       );
+      // A preview starts by dropping what earlier previews left past its expiry (the embedded
+      // warehouse drops expired tables only when asked; BigQuery has none left).
+      if (input.expirationDays !== null) await warehouse.dropExpired();
     },
   };
 }

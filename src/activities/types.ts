@@ -1,5 +1,8 @@
+import type * as cost from '../analysis/cost.js';
 import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/spec.js';
+import type { QueryCostRow } from '../dashboard/schema.js';
+import type { ErrorData } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
 import type { Pin } from '../versions/pin.js';
@@ -17,6 +20,7 @@ export type {
   DueWork,
   EligibleExperiment,
   PublishSummary,
+  QueryRun,
   StatisticsSummary,
   TableSummary,
 } from '../analysis/results.js';
@@ -56,6 +60,10 @@ export interface AnalysisTarget {
   periods: AnalysisPeriod[] | null;
   /** Unknown config keys are warnings instead of errors. */
   lenient: boolean;
+  /** A preview: drafts (and, with `platform`, an experiment no source knows) may be analysed. Default false. */
+  preview?: boolean;
+  /** The platform (app) analysed in place of the experiment's; null/absent: the experiment's. */
+  platform?: string | null;
   /**
    * The run these results belong to: the id of the workflow that publishes them (an analysis
    * of one day, or the backfill, rerun or preview it is part of). Result tables are staged
@@ -139,6 +147,25 @@ export interface AnalysisActivities {
   recordError(input: { dataset: string; error: results.AnalysisError }): Promise<void>;
   /** Experiments the daily run analyses on `date` (live or ended within 90 days, not skipped, not rollouts). */
   listEligibleExperiments(input: { date: IsoDate }): Promise<results.EligibleExperiment[]>;
+  /**
+   * What a preview of `dates` would scan, before any query runs (dry runs; on DuckDB an estimate
+   * from column sizes), the estimate in words, and the error refusing it when it is larger than
+   * `maxBytes`.
+   */
+  estimatePreviewCost(input: {
+    target: AnalysisTarget;
+    dates: IsoDate[];
+    generatePopulation: boolean;
+    sampleSize: number;
+    maxBytes: number | null;
+    usdPerTib: number;
+  }): Promise<{ estimate: cost.CostEstimate; lines: string[]; refusal: ErrorData | null }>;
+  /** Keeps a preview's per-query time and bytes (with its estimate) in the dataset's `query_costs` table. */
+  recordQueryCosts(input: {
+    target: AnalysisTarget;
+    estimate: cost.CostEstimate;
+    runs: cost.DayQueries[];
+  }): Promise<{ rows: QueryCostRow[] }>;
   /** Drops the target experiment's result tables and views (and enrollments unless `keepEnrollments`). */
   dropResults(input: { target: AnalysisTarget; keepEnrollments: boolean }): Promise<{ dropped: string[] }>;
 }

@@ -5,12 +5,16 @@ export class UnknownExperimentError extends ContrailError {
   constructor(
     readonly slug: string,
     known: string[],
+    hint?: string,
   ) {
     const list = known.length > 0 ? known.slice(0, 20).join(', ') : 'none';
-    super(`unknown experiment '${slug}': not in the experiment source (known: ${list})`, {
-      permanent: true,
-      details: { slug },
-    });
+    super(
+      `unknown experiment '${slug}': not in the experiment source (known: ${list})${hint ? `; ${hint}` : ''}`,
+      {
+        permanent: true,
+        details: { slug },
+      },
+    );
     this.name = 'UnknownExperimentError';
   }
 }

@@ -23,6 +23,16 @@ export interface DueWork {
 export interface TableSummary {
   table: string;
   rows: number;
+  /** The queries that wrote it (or, for statistics, its inputs), with their time and bytes. */
+  queries?: QueryRun[];
+}
+
+/** One query as it ran: the table it wrote (published name), how long it took and what it scanned. */
+export interface QueryRun {
+  table: string;
+  elapsedMs: number;
+  /** What the warehouse reports it scanned (BigQuery); null where it reports nothing (DuckDB). */
+  bytesProcessed: number | null;
 }
 
 /** Relative change of a branch against the reference branch, as a person reads it first. */

@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { collectionCommitAsOf } from '../config/repo-history.js';
@@ -20,6 +21,16 @@ export interface SpecRequest {
   configOverride: string | null;
   /** Unknown config keys are warnings instead of errors. */
   lenient: boolean;
+  /**
+   * A preview (or validate) reads drafts too (`ExperimentSource.forPreview()`); the daily
+   * analysis, backfills and reruns never do. Default false.
+   */
+  preview?: boolean;
+  /**
+   * The platform (app) to analyse, in place of the experiment's. A preview of an experiment no
+   * source knows runs on a synthetic record built from its config and this platform.
+   */
+  platform?: string | null;
 }
 
 export interface ResolvedTarget {
@@ -85,6 +96,7 @@ export class SpecResolver {
     return this.collection({ configCommit: commit });
   }
 
+  /** A launched experiment by slug (the daily analysis's view: never a draft). */
   async experiment(slug: string): Promise<Experiment> {
     const experiment = await this.experiments.get(slug);
     if (experiment) return experiment;
@@ -94,8 +106,30 @@ export class SpecResolver {
     );
   }
 
+  /**
+   * The experiment a target analyses: launched only, unless it is a preview (then drafts too,
+   * and, with a platform, a synthetic record for an experiment no source knows); the platform
+   * replaces the experiment's app.
+   */
+  async targetExperiment(target: SpecRequest): Promise<Experiment> {
+    const platform = target.platform ?? null;
+    if (!target.preview) {
+      const experiment = await this.experiment(target.slug);
+      return platform === null ? experiment : { ...experiment, appName: platform };
+    }
+    const source = this.experiments.forPreview();
+    const found = await source.get(target.slug);
+    if (found) return platform === null ? found : { ...found, appName: platform };
+    if (platform !== null) return syntheticExperiment(target.slug, platform, target.configOverride);
+    throw new UnknownExperimentError(
+      target.slug,
+      (await source.list()).map((e) => e.slug),
+      'to preview a config for an experiment no source knows, pass --platform (and --config_file, --generate-population)',
+    );
+  }
+
   async resolve(target: SpecRequest): Promise<ResolvedTarget> {
-    const experiment = await this.experiment(target.slug);
+    const experiment = await this.targetExperiment(target);
     return this.resolveWith(
       experiment,
       await this.collection(target.pin),
@@ -138,4 +172,52 @@ function collectionIdentity(collection: ConfigCollection): number {
     ids.set(collection, id);
   }
   return id;
+}
+
+/**
+ * The experiment record a preview uses when no source knows the slug (a config written before
+ * the experiment exists in Experimenter): a draft on `platform` with two equal branches, the
+ * config's reference branch first (`control` unless it names another). The config's
+ * `[experiment]` section supplies the rest (start date, enrollment period, end date), as it
+ * overrides any record.
+ */
+export function syntheticExperiment(
+  slug: string,
+  platform: string,
+  configOverride: string | null,
+): Experiment {
+  let reference = 'control';
+  if (configOverride !== null) {
+    try {
+      const parsed = parseToml(configOverride) as { experiment?: { reference_branch?: unknown } };
+      const named = parsed.experiment?.reference_branch;
+      if (typeof named === 'string' && named.length > 0) reference = named;
+    } catch {
+      // An unreadable config fails where it is resolved, with its own message.
+    }
+  }
+  return {
+    slug,
+    appName: platform,
+    appId: null,
+    channel: null,
+    status: 'draft',
+    branches: [
+      { slug: reference, ratio: 1 },
+      { slug: reference === 'treatment' ? 'control' : 'treatment', ratio: 1 },
+    ],
+    referenceBranch: reference,
+    startDate: null,
+    endDate: null,
+    enrollmentEndDate: null,
+    // Experimenter's default enrollment of a week, unless the config says `enrollment_period`.
+    proposedEnrollment: 7,
+    proposedDuration: null,
+    isRollout: false,
+    isEnrollmentPaused: false,
+    isHighPopulation: false,
+    outcomes: [],
+    segments: [],
+    featureIds: [],
+  };
 }

@@ -13,9 +13,10 @@ import type { StatisticResultRow } from '../statistics/index.js';
 import type { ColumnType } from '../warehouse/warehouse.js';
 import type { AnalysisContext } from './context.js';
 import { logRow, recordLogs } from './logs.js';
-import type { HeadlineRow, StatisticsSummary } from './results.js';
+import type { HeadlineRow, QueryRun, StatisticsSummary } from './results.js';
 import { enrollmentRatioMismatch } from './srm.js';
 import { statisticRows } from './statistic-rows.js';
+import { queryRun } from './steps.js';
 
 /** Columns of `statistics_<slug>_<period>_<window>` (jetstream's results schema plus window_index). */
 export const STATISTICS_COLUMNS: { name: keyof StatisticResultRow; type: ColumnType }[] = [
@@ -85,6 +86,7 @@ export async function computeWindowStatistics(
   const { spec, warehouse, progress } = ctx;
   const { window } = windowPlan;
   const warnings: string[] = [];
+  const queries: QueryRun[] = [];
   const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>();
   for (const planned of windowPlan.statisticInputs) {
     progress.step(planned.destination.table);
@@ -92,6 +94,7 @@ export async function computeWindowStatistics(
       labels: ctx.labels,
       ...progress.job(planned.destination.table),
     });
+    queries.push(queryRun(ctx.results.published(planned.destination.table), result));
     if (result.usedFallback && planned.fallback)
       warnings.push(`${planned.destination.table}: ${planned.fallback.reason}`);
     const rows = await warehouse.query<Record<string, unknown>>(
@@ -144,5 +147,6 @@ export async function computeWindowStatistics(
     warningCount: unique.length,
     headline: headline(computed.rows, spec),
     sampleRatioMismatch: srm,
+    queries,
   };
 }

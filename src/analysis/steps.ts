@@ -8,7 +8,15 @@ import { runPlannedQuery } from '../sql/run.js';
 import { anchorLabels } from '../versions/anchor.js';
 import type { AnalysisContext } from './context.js';
 import { InvalidInputError } from './errors.js';
-import type { TableSummary } from './results.js';
+import type { QueryRun, TableSummary } from './results.js';
+
+/** A query's time and bytes as the summaries report them. */
+export function queryRun(
+  table: string,
+  result: { elapsedMs: number; bytesProcessed: number | null },
+): QueryRun {
+  return { table, elapsedMs: result.elapsedMs, bytesProcessed: result.bytesProcessed };
+}
 
 /**
  * The warehouse steps of an analysis before statistics: enrollments (or a preview's random
@@ -44,7 +52,7 @@ export async function ensureEnrollments(
     labels: { ...ctx.labels, ...anchorLabels(now) },
     ...ctx.progress.job(`enrollments ${spec.experiment.slug}`),
   });
-  return { table: ref.table, rows: result.rows, created: true };
+  return { table: ref.table, rows: result.rows, created: true, queries: [queryRun(ref.table, result)] };
 }
 
 /**
@@ -66,7 +74,11 @@ export async function buildPopulation(
     labels: ctx.labels,
     ...ctx.progress.job(`population sample ${spec.experiment.slug}`),
   });
-  return { table: planned.destination.table, rows: result.rows };
+  return {
+    table: planned.destination.table,
+    rows: result.rows,
+    queries: [queryRun(planned.destination.table, result)],
+  };
 }
 
 /** Every metrics table of one window: scans first (each basis's metrics table is split from its data source's scan). */
@@ -82,7 +94,8 @@ export async function computeWindowMetrics(
       expirationDays: ctx.results.expirationDays(planned.destination.table),
       ...ctx.progress.job(planned.destination.table),
     });
-    summaries.push({ table: ctx.results.published(planned.destination.table), rows: result.rows });
+    const table = ctx.results.published(planned.destination.table);
+    summaries.push({ table, rows: result.rows, queries: [queryRun(table, result)] });
   }
   return summaries;
 }

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   type Client,
   defaultPayloadConverter,
   WorkflowExecutionAlreadyStartedError,
@@ -83,16 +84,35 @@ async function runningInput(client: Client, workflowId: string): Promise<unknown
   return first ? defaultPayloadConverter.fromPayload(first) : undefined;
 }
 
-/** How the progress is shown: a bar on a terminal, else one line per stage. */
-function progressView(options: FollowOptions): { show: (p: Progress) => void; stop: () => void } {
+/**
+ * How the progress is shown: a bar on a terminal, else one line per stage; either way the
+ * run's notes (a preview's cost estimate) are printed once each, as soon as they are known.
+ */
+export function progressView(options: FollowOptions): {
+  show: (p: Progress) => void;
+  stop: () => void;
+  /** Prints the notes of `all` (the run's whole list) not printed yet. */
+  notes: (all: string[]) => void;
+} {
+  let notesShown = 0;
+  const newNotes = (p: Progress): string[] => {
+    const notes = p.notes ?? [];
+    const fresh = notes.slice(notesShown);
+    notesShown = Math.max(notesShown, notes.length);
+    return fresh;
+  };
   if (!options.progressBar) {
     let lastStage = '';
     return {
       show: (p) => {
+        for (const line of newNotes(p)) options.log(line);
         if (p.stage !== lastStage) options.log(`${p.stage} (${p.done}/${p.total})`);
         lastStage = p.stage;
       },
       stop: () => undefined,
+      notes: (all) => {
+        for (const line of newNotes({ notes: all } as Progress)) options.log(line);
+      },
     };
   }
   const bar = new SingleBar({
@@ -105,6 +125,13 @@ function progressView(options: FollowOptions): { show: (p: Progress) => void; st
   let started = false;
   return {
     show: (p) => {
+      const notes = newNotes(p);
+      if (notes.length > 0) {
+        // Lines printed under a live bar would be overdrawn: stop it, print, start it again.
+        if (started) bar.stop();
+        started = false;
+        for (const line of notes) options.log(line);
+      }
       const payload = { stage: p.stage.padEnd(12), current: p.current.slice(0, 3).join(', ') };
       if (!started) {
         bar.start(Math.max(p.total, 1), p.done, payload);
@@ -114,7 +141,30 @@ function progressView(options: FollowOptions): { show: (p: Progress) => void; st
       bar.update(p.done, payload);
     },
     stop: () => bar.stop(),
+    notes: (all) => {
+      const fresh = newNotes({ notes: all } as Progress);
+      if (fresh.length > 0 && started) bar.stop();
+      started = false;
+      for (const line of fresh) options.log(line);
+    },
   };
+}
+
+/**
+ * Notes a failed run carried in its failure (a preview refused for its cost carries its
+ * estimate): the last progress query may not reach a run that has just failed.
+ */
+function notesOfFailure(error: WorkflowFailedError): string[] {
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    if (cause instanceof ApplicationFailure) {
+      const [details] = cause.details ?? [];
+      const notes = (details as { notes?: unknown } | undefined)?.notes;
+      if (Array.isArray(notes)) return notes.map(String);
+    }
+    cause = (cause as Error & { cause?: unknown }).cause;
+  }
+  return [];
 }
 
 /** How long the last progress query after the result may take before it is given up. */
@@ -167,8 +217,9 @@ export class ProgressPoller {
     }
   }
 
-  /** Stops polling; with `final`, asks once more (bounded) so the last stage is shown. */
+  /** Stops polling; with `final`, asks once more (bounded) so the last stage is shown. Once only. */
   async stop(final = false): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.current?.abort();
@@ -204,8 +255,11 @@ export async function followWorkflow<T>(
   try {
     return (await handle.result()) as T;
   } catch (error) {
-    if (error instanceof WorkflowFailedError)
+    if (error instanceof WorkflowFailedError) {
+      await poller.stop(true);
+      view.notes(notesOfFailure(error));
       throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
+    }
     throw error;
   } finally {
     await poller.stop(true);

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
+import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
+import { dashboardUrl } from '../dashboard/url.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analyze.js';
 import type { BackfillResult } from '../workflows/backfill.js';
@@ -134,7 +136,15 @@ export function describePreview(p: PreviewResult): Outcome {
     lines.push(`  ${s.table}:`, ...formatHeadline(s));
   }
   if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
-  return { report: lines.join('\n'), failed: 0 };
+  if (p.costs) {
+    lines.push(...describeQueryCosts(p.costs.queries));
+    const total = describeEstimate(p.costs.estimate).at(-1);
+    if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
+  }
+  const failed = p.failed ?? [];
+  for (const f of failed) lines.push(`  FAIL  ${f.date}: ${f.errorType}: ${f.message}`);
+  lines.push(`dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`);
+  return { report: lines.join('\n'), failed: failed.length };
 }
 
 const workflowKinds = {

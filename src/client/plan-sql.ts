@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { AnalysisPeriod } from '../config/spec.js';
+import { SQL_PROVENANCE_FILE, type SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
@@ -17,8 +19,12 @@ export interface PlanSqlOptions {
   sampleSize?: number | null;
   /** SQL dialect to render (default duckdb); bigquery names tables in CONTRAIL_BIGQUERY_PROJECT when set. */
   dialect?: Dialect;
-  /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates); null = only list. */
+  /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates) and `<dir>/provenance.json`; null = only list. */
   outputDir: string | null;
+  /** Experimenter's address (drafts included), in place of the experiments file. */
+  experimenterUrl?: string;
+  /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
+  platform?: string | null;
 }
 
 /**
@@ -37,21 +43,41 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
     bigquery: { project: process.env.CONTRAIL_BIGQUERY_PROJECT || null },
   });
 
-  let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
+  const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
+  const { SpecResolver } = await import('../analysis/spec-resolver.js');
+  const { UnknownExperimentError } = await import('../analysis/errors.js');
+  const { readFile } = await import('node:fs/promises');
+  const source = options.experimenterUrl
+    ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })
+    : localExperimentSource(options.experimentsFile);
+  // As a preview sees it: drafts too, the platform in place of the experiment's, and a
+  // synthetic record for a config whose experiment no source knows.
+  let experiment: Awaited<ReturnType<InstanceType<typeof SpecResolver>['targetExperiment']>>;
   try {
-    experiments = await localExperimentSource(options.experimentsFile).forPreview().list();
+    experiment = await new SpecResolver(options.configRepos, source).targetExperiment({
+      slug: options.slug,
+      pin: { configCommit: null },
+      configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
+      lenient: false,
+      preview: true,
+      platform: options.platform ?? null,
+    });
   } catch (error) {
-    if (error instanceof ExperimentsFileError) throw new CliError(error.message);
+    if (error instanceof UnknownExperimentError)
+      throw new CliError(
+        `--experiment_slug: ${error.message} (experiments from ${options.experimenterUrl ?? options.experimentsFile})`,
+      );
+    if (error instanceof ExperimentsFileError || error instanceof ExperimenterError)
+      throw new CliError(error.message);
     throw error;
   }
-  const experiment = experiments.find((e) => e.slug === options.slug);
-  if (!experiment) {
-    const known = experiments.map((e) => e.slug).join(', ') || 'none';
-    throw new CliError(
-      `--experiment_slug: no experiment "${options.slug}" in ${options.experimentsFile} (known: ${known})`,
-    );
-  }
   const lines: string[] = [];
+  const map: SqlProvenanceMap = {
+    version: 1,
+    experiment: options.slug,
+    dataset: options.dataset,
+    queries: [],
+  };
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
     for (const date of options.dates) {
@@ -77,6 +103,8 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
       for (const q of queries) {
         const file = dir ? join(dir, `${q.destination.table}.sql`) : null;
         if (file) await writeFile(file, q.sql);
+        if (file && options.outputDir)
+          map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
         lines.push(`${q.destination.dataset}.${q.destination.table}${file ? `\t${file}` : ''}`);
       }
     }
@@ -84,5 +112,26 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
     if (error instanceof ConfigError || error instanceof PlanError) throw new CliError(error.message);
     throw error;
   }
+  if (options.outputDir && map.queries.length > 0) {
+    await writeFile(join(options.outputDir, SQL_PROVENANCE_FILE), `${JSON.stringify(map, null, 2)}\n`);
+  }
   return lines;
+}
+
+/** One query's entry of the provenance map: where it is, what it writes, and its config fragments' lines. */
+function queryProvenance(q: PlannedQuery, file: string, date: IsoDate): SqlQueryProvenance {
+  return {
+    file,
+    destination: { dataset: q.destination.dataset, table: q.destination.table },
+    analysisDate: date,
+    period: q.period ?? null,
+    windowIndex: q.windowIndex ?? null,
+    analysisBasis: q.analysisBasis ?? null,
+    metrics: [...new Set((q.metrics ?? []).map((m) => m.name))],
+    references: (q.references ?? []).map((r) => ({
+      column: r.column,
+      sqlLines: r.lines,
+      config: r.provenance,
+    })),
+  };
 }

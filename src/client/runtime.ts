@@ -13,6 +13,8 @@ import { CliError } from './errors.js';
 export interface DepsOverrides {
   configRepos?: string[];
   experimentsFile?: string;
+  /** Experimenter's address (`--experimenter-url`), in place of CONTRAIL_EXPERIMENTER_URL. */
+  experimenterUrl?: string;
   exportDir?: string | null;
   /** The Worker Deployment a versioned worker joins (`contrail worker` with CONTRAIL_BUILD_ID); default none. */
   deployment?: string | null;

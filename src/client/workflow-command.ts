@@ -19,6 +19,8 @@ export interface CommonArgs {
   json: boolean;
   lenient: boolean;
   experiments_file?: string;
+  /** Experimenter's address for the embedded worker (preview only). */
+  experimenter_url?: string;
   verbose?: boolean;
 }
 
@@ -117,6 +119,10 @@ const OPTION_OF_FIELD: Record<string, string> = {
   sampleSize: '--sample_size',
   concurrency: '--concurrency',
   configOverride: '--config_file',
+  numDays: '--num-days',
+  platform: '--platform',
+  maxBytes: '--max-bytes',
+  usdPerTib: '--price-per-tib',
   recreateEnrollments: '--recreate_enrollments',
 };
 
@@ -179,9 +185,9 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       '--detach needs a running Temporal (start `contrail server` and set TEMPORAL_ADDRESS)',
     );
   }
-  if (settings.temporalAddress && (args.config_repos || args.experiments_file)) {
+  if (settings.temporalAddress && (args.config_repos || args.experiments_file || args.experimenter_url)) {
     throw new CliError(
-      '--config_repos/--experiments_file configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE',
+      '--config_repos/--experiments_file/--experimenter-url configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE/CONTRAIL_EXPERIMENTER_URL',
     );
   }
   if (args.project_id) {
@@ -223,6 +229,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         defaultActivityDeps({
           ...(args.config_repos ? { configRepos: args.config_repos } : {}),
           ...(args.experiments_file ? { experimentsFile: args.experiments_file } : {}),
+          ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
         }),
       log,
       verbose: args.verbose ?? false,

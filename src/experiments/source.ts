@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANALYSED_PLATFORMS } from '../config/names.js';
+import { addDays } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import type { Experiment, IsoDate } from './experiment.js';
 import { ExperimenterV8Record, recordProblems, recordSlug, toExperiment } from './v8.js';
@@ -178,8 +179,6 @@ export function eligibleForDailyRun(experiment: Experiment, date: IsoDate): bool
   if (experiment.status === 'draft') return false;
   if (experiment.status === 'live') return true;
   if (experiment.endDate === null) return false;
-  const cutoff = new Date(Date.parse(`${date}T00:00:00Z`) - DAILY_RUN_GRACE_DAYS * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
+  const cutoff = addDays(date, -DAILY_RUN_GRACE_DAYS);
   return experiment.endDate >= cutoff;
 }

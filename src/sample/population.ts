@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { addDays } from '../dates.js';
+import { addDays, daysBetween } from '../dates.js';
 import { IsoDate } from '../experiments/experiment.js';
 import { parseExperimentsFile } from '../experiments/source.js';
 
@@ -100,7 +100,7 @@ export function defaultSampleExperiments(): SampleExperiment[] {
     const enrollmentDays =
       e.enrollmentEndDate === null
         ? Math.max(1, e.proposedEnrollment ?? 1)
-        : Math.round((Date.parse(e.enrollmentEndDate) - Date.parse(e.startDate)) / 86_400_000) + 1;
+        : daysBetween(e.startDate, e.enrollmentEndDate) + 1;
     experiments.push(
       SampleExperiment.parse({
         slug: e.slug,

@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
+import { DAY_MS } from '../dates.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { bigqueryDialect } from '../sql/render/bigquery.js';
 import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
@@ -51,7 +52,6 @@ interface JobMetadata {
 
 type QueryConfiguration = Record<string, unknown> & { query: string };
 
-const DAY_MS = 86_400_000;
 // A failed job keeps its id: a retry of the same work takes the next of these suffixes.
 const MAX_INCARNATIONS = 20;
 
@@ -531,7 +531,7 @@ export class BigQueryWarehouse implements W.Warehouse {
   }
 
   /** Bytes the query would scan (BigQuery's dry run: validated, planned, not run, free). */
-  async dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
+  async dryRun(sql: string): Promise<W.DryRunResult> {
     try {
       const [job] = await this.client.createJob({
         location: this.options.location,
@@ -540,7 +540,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       const metadata = job.metadata as JobMetadata;
       const bytes =
         metadata.statistics?.totalBytesProcessed ?? metadata.statistics?.query?.totalBytesProcessed;
-      return { bytesProcessed: bytes === undefined ? null : Number(bytes) };
+      return { bytesProcessed: bytes === undefined ? null : Number(bytes), method: 'dry_run' };
     } catch (error) {
       throw bigQueryError(error);
     }
@@ -644,6 +644,10 @@ export class BigQueryWarehouse implements W.Warehouse {
       if (isNotFound(error)) return;
       throw bigQueryError(error, ref);
     }
+  }
+  /** BigQuery deletes a table at its expiration time itself: nothing is left to drop. */
+  async dropExpired(): Promise<W.TableRef[]> {
+    return [];
   }
 
   /**

@@ -33,3 +33,25 @@ export function describeCost(bytesProcessed: number, usdPerTib: number = ON_DEMA
   const usd = onDemandCostUsd(bytesProcessed, usdPerTib);
   return `${formatBytes(bytesProcessed)}, about $${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)} at $${usdPerTib}/TiB on demand`;
 }
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  pb: 1e15,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  pib: 2 ** 50,
+};
+
+/** A byte count as people write it: `1500000000`, `1.5GB` (powers of 1000), `2GiB` (of 1024); null if it is neither. */
+export function parseByteSize(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = UNITS[(match?.[2] || 'b').toLowerCase()];
+  if (!match || unit === undefined) return null;
+  return Math.round(Number(match[1]) * unit);
+}

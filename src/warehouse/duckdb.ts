@@ -9,6 +9,7 @@ import { warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { installBigQueryCompat } from './bigquery-compat.js';
+import { estimateQueryBytes } from './duckdb-cost.js';
 import { recordHolder, releaseHolder } from './duckdb-holder.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
 import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
@@ -18,6 +19,7 @@ import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
 import type {
+  DryRunResult,
   QueryProgress,
   RunToTableOptions,
   RunToTableResult,
@@ -273,15 +275,15 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * DuckDB has no byte estimate worth reporting (it reads compressed columns from a local
-   * file), so this returns null; it still binds the query with EXPLAIN, so a misspelt column
-   * or table fails here exactly as it would when run.
+   * What BigQuery would bill for the query, estimated from the sizes of the columns its plan
+   * reads (duckdb-cost.ts; DuckDB itself reads compressed columns from a local file). Planning
+   * binds the query, so a misspelt column or table fails here exactly as it would when run.
    */
-  async dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
-    await this.jobs.run(async (connection) => {
-      await connection.run(`EXPLAIN ${statementBody(sql)}`);
-    });
-    return { bytesProcessed: null };
+  async dryRun(sql: string): Promise<DryRunResult> {
+    const bytesProcessed = await this.jobs.run((connection) =>
+      estimateQueryBytes(connection, statementBody(sql)),
+    );
+    return { bytesProcessed, method: 'column_sizes' };
   }
 
   async tableExists(ref: TableRef): Promise<boolean> {

@@ -74,6 +74,18 @@ export interface TableMove {
   to: TableRef;
 }
 
+/**
+ * How a warehouse knows what a query would scan: `dry_run` is the warehouse's own answer
+ * (BigQuery's dry run, what it would bill); `column_sizes` is an estimate from the sizes of the
+ * columns the query reads (the embedded DuckDB warehouse, see duckdb-cost.ts).
+ */
+export type CostEstimateMethod = 'dry_run' | 'column_sizes';
+
+export interface DryRunResult {
+  bytesProcessed: number | null;
+  method: CostEstimateMethod;
+}
+
 export interface TableInfo {
   ref: TableRef;
   labels: TableLabels;
@@ -96,8 +108,8 @@ export interface Warehouse {
   ): Promise<Row[]>;
   /** Run a statement with no result (DDL, views). */
   execute(sql: string, options?: QueryProgress): Promise<void>;
-  /** Bytes the query would scan, without running it (null when the warehouse cannot tell). */
-  dryRun(sql: string): Promise<{ bytesProcessed: number | null }>;
+  /** Bytes the query would scan, without running it (null when the warehouse cannot tell), and how they were found. */
+  dryRun(sql: string): Promise<DryRunResult>;
   tableExists(ref: TableRef): Promise<boolean>;
   getTable(ref: TableRef): Promise<TableInfo | null>;
   setLabels(ref: TableRef, labels: TableLabels): Promise<void>;
@@ -106,6 +118,12 @@ export interface Warehouse {
   /** Tables in a dataset whose names start with `prefix`. */
   listTables(dataset: string, prefix?: string): Promise<TableInfo[]>;
   dropTable(ref: TableRef): Promise<void>;
+  /**
+   * Drops the tables whose expiry has passed and returns them. BigQuery drops expired tables
+   * itself (none here); the embedded warehouse keeps expiry in its metadata and drops them when
+   * asked (the worker's hourly housekeeping, every open of the file, every listing).
+   */
+  dropExpired(): Promise<TableRef[]>;
   /**
    * Puts each move's `from` table (rows, labels) in the place of its `to` table, which is
    * replaced or created; `from` is gone afterwards and `to` takes the dataset's default expiry.

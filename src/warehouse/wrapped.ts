@@ -46,7 +46,7 @@ export class WrappedWarehouse implements W.Warehouse {
   execute(sql: string, options: W.QueryProgress = {}): Promise<void> {
     return this.around({ method: 'execute', table: null, progress: options }, (w) => w.execute(sql, options));
   }
-  dryRun(sql: string): Promise<{ bytesProcessed: number | null }> {
+  dryRun(sql: string): Promise<W.DryRunResult> {
     return this.around({ method: 'dryRun', table: null, progress: {} }, (w) => w.dryRun(sql));
   }
   tableExists(ref: W.TableRef): Promise<boolean> {
@@ -71,6 +71,10 @@ export class WrappedWarehouse implements W.Warehouse {
   dropTable(ref: W.TableRef): Promise<void> {
     return this.around({ method: 'dropTable', table: ref, progress: {} }, (w) => w.dropTable(ref));
   }
+  dropExpired(): Promise<W.TableRef[]> {
+    return this.around({ method: 'dropExpired', table: null, progress: {} }, (w) => w.dropExpired());
+  }
+
   swapTables(moves: W.TableMove[], options: W.QueryProgress & { drop?: W.TableRef[] } = {}): Promise<void> {
     return this.around({ method: 'swapTables', table: moves[0]?.to ?? null, progress: options }, (w) =>
       w.swapTables(moves, options),

@@ -1,5 +1,11 @@
 import { setHandler } from '@temporalio/workflow';
-import type { AnalysisWindowRef, Pin, StatisticsSummary, TableSummary } from '../activities/types.js';
+import type {
+  AnalysisWindowRef,
+  Pin,
+  QueryRun,
+  StatisticsSummary,
+  TableSummary,
+} from '../activities/types.js';
 import {
   describeFailure,
   light,
@@ -25,6 +31,8 @@ export interface AnalysisResult {
   metricsTables: string[];
   statistics: StatisticsSummary[];
   views: string[];
+  /** Every query the analysis ran, with its time and bytes (a preview keeps them in query_costs). */
+  queries?: QueryRun[];
 }
 
 const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
@@ -84,15 +92,21 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
 
     enter('metrics', 'metrics');
     const metricsTables: string[] = [];
+    const queries: QueryRun[] = [...(enrollments.queries ?? [])];
     await all(due.windows, async (window) => {
       const tables = await warehouseJobs.computeMetrics({ target, date: input.date, window });
       metricsTables.push(...tables.map((t) => t.table));
+      queries.push(...tables.flatMap((t) => t.queries ?? []));
     });
 
     enter('statistics', 'statistics');
     const statistics: StatisticsSummary[] = [];
     await all(due.windows, async (window) => {
-      statistics.push(await warehouseJobs.computeStatistics({ target, date: input.date, window }));
+      const summary = await warehouseJobs.computeStatistics({ target, date: input.date, window });
+      queries.push(...(summary.queries ?? []));
+      // The queries travel once, in `queries`; the summary keeps its table, headline and warnings.
+      const { queries: _own, ...rest } = summary;
+      statistics.push(rest);
     });
 
     let views: string[] = [];
@@ -112,6 +126,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
       metricsTables: metricsTables.sort(),
       statistics: statistics.sort((a, b) => a.table.localeCompare(b.table)),
       views,
+      queries: queries.sort((a, b) => a.table.localeCompare(b.table)),
     };
   } catch (error) {
     const failure = describeFailure(error);

@@ -96,6 +96,8 @@ export interface Progress {
   failed: number;
   /** What is running now, e.g. `week 1` or `my-experiment 2024-01-03`. */
   current: string[];
+  /** Lines the run wants shown as soon as they are known (a preview's cost estimate); only ever appended to. */
+  notes?: string[];
   /**
    * Runs waiting for a worker of their pinned build (none polls, or all are busy): which
    * experiment waits for which tooling version, since when. They run once a worker of that
@@ -276,7 +278,7 @@ export function failureOf(error: { errorType: string; message: string }): Applic
 /** The target every activity of the run receives; the pin shown as search attributes. */
 export function pinnedTarget(
   input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
-    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run'>>,
+    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run' | 'preview' | 'platform'>>,
   stage: string,
   pin: Pin,
 ): AnalysisTarget {
@@ -288,6 +290,9 @@ export function pinnedTarget(
     sampleSize: input.sampleSize ?? null,
     periods: input.periods,
     lenient: input.lenient,
+    // Only a preview's targets say so: the daily analysis, backfills and reruns never read drafts.
+    ...(input.preview ? { preview: true } : {}),
+    ...(input.platform ? { platform: input.platform } : {}),
     pin,
     // The workflow that publishes owns the run: a parent passes its own down to its children.
     run: input.run ?? workflowInfo().workflowId,

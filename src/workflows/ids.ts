@@ -1,3 +1,5 @@
+import { PREVIEW_DATASET } from './inputs.js';
+
 /**
  * Workflow ids say what the work is and where it writes (experiment, dates, dataset when it
  * is not the default one), so starting the same work twice finds the running one instead of
@@ -14,8 +16,8 @@ export const workflowIds = {
   backfill: (slugs: string[], startDate: string, endDate: string, dataset = 'contrail') =>
     `backfill/${inDataset(dataset, 'contrail')}${[...slugs].sort().join('+')}/${startDate}..${endDate}`,
   rerun: (slug: string, dataset = 'contrail') => `rerun/${inDataset(dataset, 'contrail')}${slug}`,
-  preview: (slug: string, dataset = 'contrail_preview') =>
-    `preview/${inDataset(dataset, 'contrail_preview')}${slug}`,
+  preview: (slug: string, dataset = PREVIEW_DATASET) =>
+    `preview/${inDataset(dataset, PREVIEW_DATASET)}${slug}`,
   /** A backfill's or rerun's publication of one experiment, on the experiment's pinned build. */
   publish: (slug: string, dataset = 'contrail') => `publish/${inDataset(dataset, 'contrail')}${slug}`,
   rerunSkip: (slug: string, dataset = 'contrail') => `rerun-skip/${inDataset(dataset, 'contrail')}${slug}`,

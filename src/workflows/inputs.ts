@@ -11,7 +11,13 @@ import { Pin, VersionOverrideFields } from '../versions/pin.js';
  */
 
 const Slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'an experiment slug: letters, digits, _ . -');
+const Platform = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'a platform (app name) such as firefox_desktop or fenix');
 const Dataset = z.string().regex(/^[A-Za-z0-9_]+$/, 'a dataset name: letters, digits and underscores');
+
+/** Where previews write by default (jetstream's `mozdata.tmp`): its tables expire. */
+export const PREVIEW_DATASET = 'tmp';
 
 /** Shared by every analysis: where results go and how configs are read. */
 const AnalysisOptions = {
@@ -46,6 +52,10 @@ export const AnalyzeExperimentInput = z
      * passes its own workflow id). Default: this analysis's own workflow id.
      */
     run: z.string().min(1).nullable().default(null),
+    /** Part of a preview: drafts (and, with `platform`, an experiment no source knows) may be analysed. Default false. */
+    preview: z.boolean().default(false),
+    /** The platform (app) to analyse in place of the experiment's. Default: the experiment's. */
+    platform: Platform.nullable().default(null),
     /**
      * The pin, set by the parent that resolved it and started this run on the pinned build.
      * Absent, the run resolves it from the experiment's anchor and computes only if it runs on
@@ -141,17 +151,31 @@ export const PreviewInput = z
     slug: Slug,
     /** A custom experiment config (TOML text) to preview instead of the config repo's. */
     configOverride: z.string().nullable().default(null),
-    /** First and last analysis dates. Default: the last 3 days with something due. */
+    /** First and last analysis dates. Default: the last `numDays` days with something due. */
     startDate: IsoDate.nullable().default(null),
     endDate: IsoDate.nullable().default(null),
+    /** Days analysed when `startDate` is not given (ending at `endDate`). Default 3, as jetstream's preview. */
+    numDays: z.number().int().min(1).max(365).default(3),
+    /**
+     * The platform (app) to analyse, in place of the experiment's; with it a config whose
+     * experiment no source knows is previewed on a synthetic experiment record (use
+     * `generatePopulation`). Default: the experiment's.
+     */
+    platform: Platform.nullable().default(null),
+    /** Refuse, before any query runs, a preview estimated to scan more bytes than this. Default: no limit. */
+    maxBytes: z.number().int().min(0).nullable().default(null),
+    /** On-demand price in US dollars per TiB scanned, for the cost shown. Default 6.25 (BigQuery's). */
+    usdPerTib: z.number().positive().default(6.25),
     /** Periods to compute. Default: day and week. */
     periods: z.array(AnalysisPeriod).default(['day', 'week']),
     /** Percent of clients (sample_id < N). Default 1, as jetstream's preview. */
     sampleSize: z.number().int().min(1).max(100).default(1),
     /** Use a random population when the experiment has no enrollments yet. Default false. */
     generatePopulation: z.boolean().default(false),
-    /** Dataset for preview tables; they expire after `expirationDays`. Default contrail_preview. */
-    dataset: Dataset.default('contrail_preview'),
+    /** Dataset for preview tables, never the production one; they expire after `expirationDays`. Default tmp. */
+    dataset: Dataset.default(PREVIEW_DATASET).refine((d) => d !== 'contrail', {
+      message: 'a preview never writes to the production dataset contrail; use tmp (the default) or another',
+    }),
     /** Write JSON exports (under `<export dir>/<dataset>/`). Default false: a preview touches no production output. */
     exports: z.boolean().default(false),
     expirationDays: z.number().int().min(1).max(365).default(7),

@@ -1,10 +1,16 @@
 import { executeChild, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
+import type { CostEstimate, DayQueries } from '../analysis/cost.js';
+import type { QueryCostRow } from '../dashboard/schema.js';
 import { addDays, dateRange } from '../dates.js';
+import { reviveError } from '../errors.js';
+import { toTemporalFailure } from '../temporal/failures.js';
 import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
   clearResults,
   describedToday,
+  describeFailure,
+  light,
   pinnedTarget,
   pinQuery,
   resolvePin,
@@ -31,11 +37,17 @@ export interface PreviewResult {
     statistics: StatisticsSummary[];
   }[];
   views: string[];
+  /** What the preview was estimated to scan before it ran, and what each query took (query_costs). */
+  costs?: { estimate: CostEstimate; queries: QueryCostRow[] };
+  /** Dates whose analysis failed (the others still ran): the error each failed with. */
+  failed?: { date: string; errorType: string; message: string }[];
 }
 
 /**
  * jetstream's preview (seed 000): the analysis of a few days on a small sample, written to a
- * dataset whose tables expire, so a config author sees results before merging a config.
+ * dataset whose tables expire, so a config author sees results before merging a config. What
+ * it would scan is estimated first, shown, and refused above `maxBytes` before any query runs;
+ * each date is analysed even when another failed, so every error shows at once.
  */
 export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const input = validated(PreviewInput, raw, 'preview');
@@ -49,46 +61,71 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     { mode: 'running' },
   );
   setHandler(pinQuery, () => pin);
-  const target = pinnedTarget(input, 'preview', pin);
+  const target = pinnedTarget({ ...input, preview: true }, 'preview', pin);
 
-  // Default range: the last 3 days on which something is due (not "today", which may lie
-  // long after an experiment ended).
+  // Default range: the last `numDays` days on which something is due (not "today", which may
+  // lie long after an experiment ended).
   const described = await describedToday(target);
   const endDate = input.endDate ?? described.lastAnalysisDate ?? addDays(described.today, -1);
-  const startDate = input.startDate ?? addDays(endDate, -2);
+  const startDate = input.startDate ?? addDays(endDate, -(input.numDays - 1));
   const dates = dateRange(startDate, endDate);
 
-  progress({ stage: 'preparing', total: dates.length });
+  progress({ stage: 'estimating cost', total: dates.length });
+  const cost = await light.estimatePreviewCost({
+    target,
+    dates,
+    generatePopulation: input.generatePopulation,
+    sampleSize: input.sampleSize,
+    maxBytes: input.maxBytes,
+    usdPerTib: input.usdPerTib,
+  });
+  progress({ notes: cost.lines });
+  if (cost.refusal) throw toTemporalFailure(reviveError(cost.refusal));
+
+  progress({ stage: 'preparing' });
   // A preview starts clean: an earlier preview's tables (other sample size, other config) must not mix in.
   await clearResults(target, { expirationDays: input.expirationDays, keepEnrollments: false });
   if (input.generatePopulation) await warehouseJobs.buildPopulationSample({ target, date: endDate });
 
   const days: PreviewResult['days'] = [];
+  const runs: DayQueries[] = [];
+  const failed: NonNullable<PreviewResult['failed']> = [];
   let views: string[] = [];
   for (const [i, date] of dates.entries()) {
-    progress({ stage: 'analysing', current: [date], done: i });
-    const analysis = await executeChild(analyzeExperiment, {
-      workflowId: `${workflowIds.preview(input.slug, input.dataset)}/${date}`,
-      args: [
-        {
-          slug: input.slug,
-          date,
-          dataset: input.dataset,
-          periods: input.periods,
-          lenient: input.lenient,
-          configOverride: input.configOverride,
-          sampleSize: input.sampleSize,
-          pin,
-          run: target.run,
-          exports: input.exports,
-        },
-      ],
-      staticSummary: `preview of ${input.slug} on ${date}`,
-    });
-    days.push({ date, status: analysis.status, reason: analysis.reason, statistics: analysis.statistics });
-    if (analysis.views.length) views = analysis.views;
+    progress({ stage: 'analysing', current: [date], done: i, failed: failed.length });
+    try {
+      const analysis = await executeChild(analyzeExperiment, {
+        workflowId: `${workflowIds.preview(input.slug, input.dataset)}/${date}`,
+        args: [
+          {
+            slug: input.slug,
+            date,
+            dataset: input.dataset,
+            periods: input.periods,
+            lenient: input.lenient,
+            configOverride: input.configOverride,
+            sampleSize: input.sampleSize,
+            pin,
+            run: target.run,
+            exports: input.exports,
+            preview: true,
+            platform: input.platform,
+          },
+        ],
+        staticSummary: `preview of ${input.slug} on ${date}`,
+      });
+      days.push({ date, status: analysis.status, reason: analysis.reason, statistics: analysis.statistics });
+      runs.push({ date, queries: analysis.queries ?? [] });
+      if (analysis.views.length) views = analysis.views;
+    } catch (error) {
+      // The analysis logged its error to the dataset's logs table; the next dates still run.
+      const failure = describeFailure(error);
+      failed.push({ date, errorType: failure.errorType, message: failure.message });
+    }
   }
-  progress({ stage: 'done', done: dates.length, current: [] });
+  progress({ stage: 'recording costs', done: dates.length, failed: failed.length, current: [] });
+  const recorded = await light.recordQueryCosts({ target, estimate: cost.estimate, runs });
+  progress({ stage: 'done' });
   setSearchAttributes({ stage: 'done' });
   return {
     slug: input.slug,
@@ -99,5 +136,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     pin,
     days,
     views,
+    costs: { estimate: cost.estimate, queries: recorded.rows },
+    failed,
   };
 }

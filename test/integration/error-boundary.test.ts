@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { withFailureMapping } from '../../src/activities/failures.js';
+import { PreviewTooExpensiveError } from '../../src/analysis/cost.js';
 import { InvalidInputError, UnknownExperimentError } from '../../src/analysis/errors.js';
 import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
@@ -106,6 +107,22 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'UnknownExperimentError',
     permanent: true,
     make: () => new UnknownExperimentError('nope', []),
+  },
+  PreviewTooExpensiveError: {
+    errorType: 'PreviewTooExpensiveError',
+    permanent: true,
+    make: () =>
+      new PreviewTooExpensiveError(
+        {
+          method: 'column_sizes',
+          queries: [{ date: '2026-03-10', table: 'enrollments_x', kind: 'enrollments', bytes: 2048 }],
+          totalBytes: 2048,
+          usdPerTib: 6.25,
+          totalUsd: 0,
+          ownTableQueries: 0,
+        },
+        1024,
+      ),
   },
   InvalidInputError: {
     errorType: 'InvalidInputError',

@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
+import { parseByteSize } from '../../warehouse/cost.js';
 import { workflowIds } from '../../workflows/ids.js';
 import { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
+import { CliError } from '../errors.js';
 import {
   type CommonArgs,
   checkDateRange,
@@ -19,6 +21,22 @@ interface PreviewArgs extends CommonArgs {
   generate_population: boolean;
   sql_output_dir?: string;
   export: boolean;
+  num_days: number;
+  platform?: string;
+  max_bytes?: string;
+  price_per_tib: number;
+}
+
+function maxBytesOf(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const bytes = parseByteSize(text);
+  if (bytes === null) {
+    throw new CliError(
+      `--max-bytes ${JSON.stringify(text)}: expected a number of bytes, optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 500MB`,
+      2,
+    );
+  }
+  return bytes;
 }
 
 export const previewCommand: CommandModule<object, PreviewArgs> = {
@@ -35,7 +53,36 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       .option('start_date', {
         alias: 'start-date',
         type: 'string',
-        describe: 'First date (default: 2 days before the end)',
+        describe: 'First date (default: --num-days before the end)',
+      })
+      .option('num_days', {
+        alias: 'num-days',
+        type: 'number',
+        default: 3,
+        describe: 'Days to analyse when --start_date is not given (they end at --end_date)',
+      })
+      .option('platform', {
+        type: 'string',
+        describe:
+          "Platform/app to analyse (firefox_desktop, fenix, …) in place of the experiment's; needed to preview a config whose experiment Experimenter does not know (with --config_file and --generate-population)",
+      })
+      .option('max_bytes', {
+        alias: 'max-bytes',
+        type: 'string',
+        describe:
+          'Refuse, before any query runs, a preview estimated to scan more than this (bytes, or with a unit: 500MB, 2GiB, 1TB)',
+      })
+      .option('price_per_tib', {
+        alias: 'price-per-tib',
+        type: 'number',
+        default: 6.25,
+        describe: 'On-demand price in US dollars per TiB scanned, for the cost shown',
+      })
+      .option('experimenter_url', {
+        alias: 'experimenter-url',
+        type: 'string',
+        describe:
+          "Experimenter's address, e.g. https://experimenter.services.mozilla.com (default: CONTRAIL_EXPERIMENTER_URL, else the experiments file); drafts are previewed too",
       })
       .option('end_date', {
         alias: 'end-date',
@@ -76,6 +123,10 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         endDate: args.end_date ?? null,
         ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
         sampleSize: args.sample_size,
+        numDays: args.num_days,
+        platform: args.platform ?? null,
+        maxBytes: maxBytesOf(args.max_bytes),
+        usdPerTib: args.price_per_tib,
         generatePopulation: args.generate_population,
         exports: args.export,
         lenient: args.lenient,
@@ -105,10 +156,24 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         periods: input.periods,
         sampleSize: result.sampleSize,
         outputDir: args.sql_output_dir,
+        platform: input.platform,
+        ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
       });
       process.stderr.write(
         `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
       );
     }
+    if (result && !args.json) await dashboardHint(args.sql_output_dir);
   },
 };
+
+/** The report ends with the dashboard's URL; when nothing listens there, how to start it. */
+async function dashboardHint(sqlOutputDir: string | undefined): Promise<void> {
+  const { portIsFree } = await import('../ports.js');
+  const { DEFAULT_DASHBOARD_PORT } = await import('../../dashboard/url.js');
+  if (!(await portIsFree(DEFAULT_DASHBOARD_PORT))) return;
+  const sql = sqlOutputDir ? ` --sql-output-dir ${sqlOutputDir}` : '';
+  process.stderr.write(
+    `the dashboard is not running: start it with \`contrail dashboard${sql}\` (in another terminal) and open the URL above\n`,
+  );
+}

@@ -67,6 +67,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       taskQueue,
       deps,
     });
+    const { dropExpiredEvery } = await import('../../warehouse/expiry.js');
+    const expiry = dropExpiredEvery(deps.warehouse, {
+      log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
+    });
     const build = `contrail ${deps.toolVersion.version}+${deps.toolVersion.buildId}`;
     process.stdout.write(
       `contrail worker on ${address}, namespace ${settings.namespace}, task queue ${taskQueue}, ${
@@ -95,6 +99,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       // The SDK installs SIGINT/SIGTERM handlers that drain in-flight tasks, then resolve run().
       await worker.run();
     } finally {
+      expiry.stop();
       await recorded;
       await client?.connection.close();
       await connection.close();

@@ -1,7 +1,7 @@
 import type { AnalysisSpec, DataSourceSpec, Provenance, SegmentDataSourceSpec } from '../../config/spec.js';
 import { ContrailError } from '../../errors.js';
 import { columnName } from '../names.js';
-import type { ColumnProvenance, PlanContext } from './types.js';
+import type { ColumnProvenance, PlanContext, SqlFragmentReference } from './types.js';
 
 /** A config error found while planning (non-retryable: the config must change). */
 export class PlanError extends ContrailError {
@@ -130,4 +130,34 @@ export function indent(sql: string, spaces: number): string {
     .split('\n')
     .map((l) => (l.length > 0 ? pad + l : l))
     .join('\n');
+}
+
+/** A piece of a query being rendered: plain text, or text traced to the config item it came from. */
+export type SqlPart = string | { text: string; column: string | null; provenance: Provenance };
+
+/**
+ * Joins the parts of a query and records the lines each traced part lands on, as the query is
+ * rendered: the positions come from the parts themselves, never from searching the result.
+ */
+export function assembleSql(parts: SqlPart[]): { sql: string; references: SqlFragmentReference[] } {
+  let sql = '';
+  let line = 1;
+  const references: SqlFragmentReference[] = [];
+  for (const part of parts) {
+    const text = typeof part === 'string' ? part : part.text;
+    const newlines = text.split('\n').length - 1;
+    if (typeof part !== 'string') {
+      // A part that ends with its own line break ends on the line before it.
+      const end = line + newlines - (text.endsWith('\n') && newlines > 0 ? 1 : 0);
+      references.push({ column: part.column, lines: { start: line, end }, provenance: part.provenance });
+    }
+    sql += text;
+    line += newlines;
+  }
+  return { sql, references };
+}
+
+/** `items` separated by `separator`, each traced item kept as its own part. */
+export function joinParts(items: SqlPart[], separator: string): SqlPart[] {
+  return items.flatMap((item, i) => (i === 0 ? [item] : [separator, item]));
 }

@@ -5,12 +5,15 @@ import { columnName, enrollmentsTableName, metricsScanTableName, metricsTableNam
 import { type AnalysisWindow, dataDateRange } from '../windows.js';
 import {
   appDataset,
+  assembleSql,
   dataSourceFor,
   experimentSlug,
   fillPlaceholders,
   fromExpression,
   indent,
+  joinParts,
   provenanceHeader,
+  type SqlPart,
   segmentColumns,
   where,
 } from './common.js';
@@ -172,9 +175,13 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
       : ''
   }`;
 
-  const metricColumns: string[] = metrics.map((m) => {
+  const metricColumns: SqlPart[] = metrics.map((m) => {
     const expression = d.userSql(fillPlaceholders(m.selectExpression ?? 'NULL', { experiment_slug: slug }));
-    return `${expression} AS ${columnName(m.name, 'metric')}`;
+    return {
+      text: `${expression} AS ${columnName(m.name, 'metric')}`,
+      column: m.name,
+      provenance: m.provenance,
+    };
   });
   const rowBranchSql = rowBranch(d, ds, slug);
   // The row's branch is computed in a subquery over the data source, so the join condition stays
@@ -217,7 +224,8 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
     columns: provenance,
   });
   const grouping = [BASIS_COLUMN, ...columns].map((c) => `e.${c}`);
-  const sql = `${header}WITH raw_enrollments AS (
+  const { sql, references } = assembleSql([
+    `${header}WITH raw_enrollments AS (
   ${rawEnrollments}
 ),
 enrollments AS (
@@ -225,14 +233,19 @@ enrollments AS (
 )
 SELECT
   ${grouping.join(',\n  ')},
-  ${metricColumns.join(',\n  ')}
+  `,
+    ...joinParts(metricColumns, ',\n  '),
+    `
 FROM enrollments e
-LEFT JOIN ${dataSourceRelation} ds
+LEFT JOIN `,
+    { text: dataSourceRelation, column: null, provenance: ds.provenance },
+    ` ds
   ON ds.${id} = e.analysis_id
   AND ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}
   AND ${submissionDate} BETWEEN e.window_first AND e.window_last${firstDayFilter}
 GROUP BY ${grouping.join(', ')}
-`;
+`,
+  ]);
   return {
     kind: 'metrics_scan',
     destination: {
@@ -244,6 +257,7 @@ GROUP BY ${grouping.join(', ')}
     windowIndex: window.windowIndex,
     dataSource: input.dataSource,
     metrics: provenance,
+    references,
   };
 }
 
@@ -268,9 +282,9 @@ export function renderBasisMetrics(ctx: PlanContext, input: BasisMetricsInput): 
     dataset: ctx.dataset,
     table: metricsScanTableName(spec.experiment.slug, input.dataSource, window.period, window.windowIndex),
   };
-  const selected = [
+  const selected: SqlPart[] = [
     ...enrollmentColumns(spec),
-    ...metrics.map((m) => columnName(m.name, 'metric')),
+    ...metrics.map((m) => ({ text: columnName(m.name, 'metric'), column: m.name, provenance: m.provenance })),
     ...sanityColumns(dsName, ds),
   ];
   const provenance: ColumnProvenance[] = metrics.map((m) => ({ name: m.name, provenance: m.provenance }));
@@ -284,11 +298,15 @@ export function renderBasisMetrics(ctx: PlanContext, input: BasisMetricsInput): 
     dataSource: { name: input.dataSource, provenance: ds.provenance },
     columns: provenance,
   });
-  const sql = `${header}SELECT
-  ${selected.join(',\n  ')}
+  const { sql, references } = assembleSql([
+    `${header}SELECT
+  `,
+    ...joinParts(selected, ',\n  '),
+    `
 FROM ${d.table(scan)}
 WHERE ${BASIS_COLUMN} = ${d.stringLiteral(basis)}
-`;
+`,
+  ]);
   return {
     kind: 'metrics',
     destination: {
@@ -303,6 +321,7 @@ WHERE ${BASIS_COLUMN} = ${d.stringLiteral(basis)}
     analysisBasis: basis,
     dataSource: input.dataSource,
     metrics: provenance,
+    references,
   };
 }
 

@@ -29,6 +29,11 @@ WHERE experiment = ${d.stringLiteral(slug)}
 ORDER BY timestamp`;
 }
 
+/** Removes one experiment's rows from a dataset-wide table (a preview's `query_costs`, before its new rows). */
+export function deleteExperimentRowsSql(d: SqlDialect, table: TableRef, slug: string): string {
+  return `DELETE FROM ${d.table(table)} WHERE experiment = ${d.stringLiteral(slug)}`;
+}
+
 /** A statistics view in the order its JSON export lists rows (stable across runs). */
 export function statisticsExportSql(d: SqlDialect, view: TableRef): string {
   return `SELECT * FROM ${d.table(view)} ORDER BY window_index, metric, statistic, segment, analysis_basis, branch, comparison, comparison_to_branch, parameter`;

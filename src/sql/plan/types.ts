@@ -15,6 +15,14 @@ export interface ColumnProvenance {
   provenance: Provenance;
 }
 
+/** A fragment of a rendered query traced to the config item it came from, with its 1-based inclusive lines. */
+export interface SqlFragmentReference {
+  /** The output column the fragment computes (a metric), or null for one that shapes the query (a data source's FROM). */
+  column: string | null;
+  lines: { start: number; end: number };
+  provenance: Provenance;
+}
+
 /** One rendered query and the table it writes. Plain data: it travels through Temporal. */
 export interface PlannedQuery {
   kind: PlannedQueryKind;
@@ -26,6 +34,8 @@ export interface PlannedQuery {
   dataSource?: string;
   /** Config columns the query computes (metrics; segments and the exposure signal for enrollments), for error messages and provenance. */
   metrics?: ColumnProvenance[];
+  /** Where config fragments sit in `sql`, recorded while it was rendered (the provenance map of --sql-output-dir). */
+  references?: SqlFragmentReference[];
   /**
    * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to
    * unadjusted statistics when a pre-enrollment covariate table is missing).

@@ -211,7 +211,13 @@ describe('analysis activities on the demo experiment', () => {
     assert.equal(created.created, true);
     assert.ok(created.rows > 1000, `enrolled ${created.rows}`);
     const kept = await activities.computeEnrollments({ target, date: '2026-03-15', recreate: false });
-    assert.deepEqual(kept, { ...created, created: false });
+    // A kept table ran no query; the created one reports its query's time (DuckDB reports no bytes).
+    const { queries: ran, ...createdTable } = created;
+    assert.deepEqual(kept, { ...createdTable, created: false });
+    assert.deepEqual(
+      ran?.map((q) => ({ ...q, elapsedMs: typeof q.elapsedMs })),
+      [{ table: 'enrollments_contrail_demo_sidebar', elapsedMs: 'number', bytesProcessed: null }],
+    );
 
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
@@ -221,6 +227,11 @@ describe('analysis activities on the demo experiment', () => {
     );
     assert.ok(heartbeats.length >= metrics.length, 'heartbeats between warehouse jobs');
     const tables = metrics.map((m) => m.table);
+    assert.deepEqual(
+      metrics.map((m) => m.queries?.map((q) => q.table)),
+      tables.map((t) => [t]),
+      'each metrics table reports the query that wrote it, under its published name',
+    );
     assert.ok(tables.includes('contrail_demo_sidebar_enrollments_clients_daily_week_1'), tables.join(', '));
     assert.ok(tables.includes('contrail_demo_sidebar_exposures_clients_daily_week_1'), tables.join(', '));
 
@@ -427,7 +438,8 @@ describe('analysis activities on the demo experiment', () => {
     assert.ok(Math.abs((counts.control ?? 0) / total - 0.5) < 0.06, JSON.stringify(counts));
     assert.ok(Math.abs((counts['treatment-a'] ?? 0) / total - 0.25) < 0.06, JSON.stringify(counts));
     const again = await activities.buildPopulationSample({ target: populationTarget, date: '2026-03-15' });
-    assert.deepEqual(again, first);
+    // The same sample; only the query's time differs.
+    assert.deepEqual({ ...again, queries: [] }, { ...first, queries: [] });
   });
 
   test('dropResults drops the experiment’s tables and views, keeping enrollments when asked', async () => {

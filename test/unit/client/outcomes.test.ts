@@ -17,7 +17,7 @@ describe('inputDifferences', () => {
       inputDifferences(
         'preview',
         { slug: 'x' },
-        { slug: 'x', sampleSize: 1, periods: ['day', 'week'], dataset: 'contrail_preview', lenient: false },
+        { slug: 'x', sampleSize: 1, periods: ['day', 'week'], dataset: 'tmp', numDays: 3, lenient: false },
       ),
       [],
     );

@@ -60,7 +60,7 @@ describe('contrail dashboard', () => {
       const view = (await (await fetch(`${parsed.origin}/api/view${parsed.search}`)).json()) as ViewResponse;
       assert.equal(view.selection.experiment, 'daily_exp');
       assert.equal(view.selection.period, 'day');
-      assert.deepEqual(view.choices.datasets, ['contrail', 'contrail_preview']);
+      assert.deepEqual(view.choices.datasets, ['contrail', 'tmp']);
     } finally {
       child.kill('SIGINT');
     }

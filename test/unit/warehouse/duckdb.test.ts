@@ -280,8 +280,8 @@ describe('DuckDbWarehouse (:memory:)', () => {
     });
   });
 
-  test('dryRun binds the query and reports no byte estimate', async () => {
-    assert.deepEqual(await wh.dryRun('SELECT 1'), { bytesProcessed: null });
+  test('dryRun binds the query and estimates the bytes of the columns it reads', async () => {
+    assert.deepEqual(await wh.dryRun('SELECT 1'), { bytesProcessed: 0, method: 'column_sizes' });
     await assert.rejects(
       wh.dryRun('SELECT * FROM nowhere.nothing'),
       (e) => e instanceof WarehouseQueryError && /Catalog Error/.test(e.message),

@@ -1,0 +1,287 @@
+import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
+import { ContrailError } from '../errors.js';
+import type { IsoDate } from '../experiments/experiment.js';
+import { planPopulationSample } from '../sql/plan/population.js';
+import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
+import type { PlannedQuery, PlannedQueryKind } from '../sql/plan/types.js';
+import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
+import type { ColumnType, CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
+import { type PlanTarget, planDate } from './plan-day.js';
+import type { QueryRun } from './results.js';
+
+/**
+ * What a preview would scan before any of it runs: the queries that read source tables (the
+ * enrollments or population query, and each window's data-source scans), each dry-run by the
+ * warehouse. BigQuery answers with the bytes it would bill; the embedded DuckDB estimates them
+ * from the sizes of the columns each query reads (`CostEstimateMethod`). Every other query of
+ * a run reads only the run's own (small) tables, which do not exist yet: they are counted, not
+ * estimated.
+ */
+
+export interface QueryEstimate {
+  /** Analysis date whose plan the query belongs to. */
+  date: IsoDate;
+  table: string;
+  kind: PlannedQueryKind;
+  bytes: number | null;
+}
+
+export interface CostEstimate {
+  method: CostEstimateMethod;
+  queries: QueryEstimate[];
+  totalBytes: number;
+  usdPerTib: number;
+  totalUsd: number;
+  /** Queries of the run that read only its own tables (not estimated). */
+  ownTableQueries: number;
+}
+
+export interface EstimateOptions {
+  dates: IsoDate[];
+  /** A random population stands in for the enrollments (`--generate-population`). */
+  generatePopulation: boolean;
+  /** Percent of clients of the population sample. */
+  sampleSize: number;
+  usdPerTib?: number;
+}
+
+/** The SQL of `planned` with the enrollments table replaced by the query that will write it. */
+function withEnrollmentsInline(planned: PlannedQuery, enrollments: PlannedQuery | null, target: PlanTarget) {
+  if (enrollments === null) return planned.sql;
+  const table = target.dialect.table(enrollments.destination);
+  return planned.sql.replaceAll(table, `(\n${enrollments.sql}\n)`);
+}
+
+export async function estimatePreviewCost(
+  warehouse: Warehouse,
+  target: PlanTarget,
+  options: EstimateOptions,
+): Promise<CostEstimate> {
+  const usdPerTib = options.usdPerTib ?? ON_DEMAND_USD_PER_TIB;
+  const queries: QueryEstimate[] = [];
+  let method: CostEstimateMethod | null = null;
+  let ownTableQueries = 0;
+  let enrollments: PlannedQuery | null = null;
+  const last = options.dates.at(-1);
+  if (options.generatePopulation && last !== undefined) {
+    enrollments = planPopulationSample(
+      { spec: target.spec, dataset: target.dataset, dialect: target.dialect },
+      { date: last, sampleSize: options.sampleSize },
+    );
+  }
+  const estimate = async (date: IsoDate, planned: PlannedQuery, sql: string) => {
+    const result = await warehouse.dryRun(sql);
+    method ??= result.method;
+    queries.push({
+      date,
+      table: planned.destination.table,
+      kind: planned.kind,
+      bytes: result.bytesProcessed,
+    });
+  };
+  let enrollmentsEstimated = false;
+  for (const date of options.dates) {
+    const plan = planDate(target, date);
+    if (enrollments === null && plan.enrollments !== null) enrollments = plan.enrollments;
+    if (enrollments !== null && !enrollmentsEstimated && (plan.enrollments !== null || plan.windows.length)) {
+      await estimate(date, enrollments, enrollments.sql);
+      enrollmentsEstimated = true;
+    }
+    for (const window of plan.windows) {
+      for (const scan of window.metricsScans) {
+        await estimate(date, scan, withEnrollmentsInline(scan, enrollments, target));
+      }
+      ownTableQueries += window.metrics.length + window.statisticInputs.length;
+    }
+  }
+  const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
+  return {
+    method: method ?? (warehouse.dialect === 'bigquery' ? 'dry_run' : 'column_sizes'),
+    queries,
+    totalBytes,
+    usdPerTib,
+    totalUsd: onDemandCostUsd(totalBytes, usdPerTib),
+    ownTableQueries,
+  };
+}
+
+/** The largest queries first (ties by table name), for messages. */
+export function biggestQueries(estimate: CostEstimate, count: number): QueryEstimate[] {
+  return [...estimate.queries]
+    .sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0) || a.table.localeCompare(b.table))
+    .slice(0, count);
+}
+
+const describeQuery = (q: QueryEstimate) =>
+  `${q.table} (${q.date}): ${q.bytes === null ? 'unknown' : formatBytes(q.bytes)}`;
+
+/** A preview whose estimated scan is larger than `--max-bytes`, refused before any query runs. */
+export class PreviewTooExpensiveError extends ContrailError {
+  constructor(estimate: CostEstimate, maxBytes: number) {
+    const biggest = biggestQueries(estimate, 3);
+    super(
+      `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max-bytes ${formatBytes(maxBytes)}; ` +
+        `biggest queries: ${biggest.map(describeQuery).join('; ')}. ` +
+        'Lower --sample_size or --num-days, restrict --analysis_periods, or raise --max-bytes',
+      {
+        permanent: true,
+        details: { totalBytes: estimate.totalBytes, maxBytes, biggest: biggest.map((q) => q.table) },
+      },
+    );
+    this.name = 'PreviewTooExpensiveError';
+  }
+}
+
+/** Refuses an estimate above `maxBytes` (null: no limit). */
+export function checkMaxBytes(estimate: CostEstimate, maxBytes: number | null): void {
+  if (maxBytes !== null && estimate.totalBytes > maxBytes)
+    throw new PreviewTooExpensiveError(estimate, maxBytes);
+}
+
+/** How the bytes were found, in words. */
+export function labelOf(method: CostEstimateMethod): string {
+  return method === 'dry_run'
+    ? 'BigQuery dry run'
+    : 'estimate from the sizes of the columns read, as BigQuery would count them';
+}
+
+const usd = (value: number) => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
+
+/** The estimate as people read it: one line per query, then the total in bytes and dollars. */
+export function describeEstimate(estimate: CostEstimate): string[] {
+  const lines = [`cost before running (${labelOf(estimate.method)}):`];
+  for (const q of estimate.queries) {
+    const bytes = q.bytes === null ? 'unknown' : formatBytes(q.bytes);
+    lines.push(`  ${q.date}  ${q.table}  ${bytes}`);
+  }
+  lines.push(
+    `  total ${formatBytes(estimate.totalBytes)} in ${estimate.queries.length} queries, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +
+      (estimate.ownTableQueries > 0
+        ? `; ${estimate.ownTableQueries} more queries read only the preview's own tables (not estimated)`
+        : ''),
+  );
+  return lines;
+}
+
+export { usd as formatUsd };
+
+/** The queries of one analysed date as they ran. */
+export interface DayQueries {
+  date: IsoDate;
+  queries: QueryRun[];
+}
+
+/** Every query of a preview with its estimate (where one was made) and what it took when it ran. */
+export function queryCostRows(
+  slug: string,
+  estimate: CostEstimate,
+  runs: DayQueries[],
+  now: Date,
+): QueryCostRow[] {
+  const estimated = new Map(estimate.queries.map((q) => [`${q.date}/${q.table}`, q]));
+  const rows: QueryCostRow[] = [];
+  const seen = new Set<string>();
+  const row = (
+    date: IsoDate,
+    table: string,
+    run: QueryRun | null,
+    est: QueryEstimate | null,
+  ): QueryCostRow => {
+    const bytes = run?.bytesProcessed ?? null;
+    return {
+      timestamp: now.toISOString(),
+      experiment: slug,
+      analysis_date: date,
+      destination: table,
+      stage: est?.kind ?? null,
+      estimate_method: est ? estimate.method : null,
+      estimated_bytes: est?.bytes ?? null,
+      bytes_processed: bytes,
+      elapsed_ms: run?.elapsedMs ?? null,
+      // Dollars of what was billed where the warehouse reports it, else of the estimate.
+      cost_usd:
+        bytes !== null
+          ? onDemandCostUsd(bytes, estimate.usdPerTib)
+          : est?.bytes != null
+            ? onDemandCostUsd(est.bytes, estimate.usdPerTib)
+            : null,
+    };
+  };
+  for (const day of runs) {
+    for (const run of day.queries) {
+      const key = `${day.date}/${run.table}`;
+      seen.add(key);
+      rows.push(row(day.date, run.table, run, estimated.get(key) ?? null));
+    }
+  }
+  // Estimated queries that never ran (the run failed first) keep their estimate.
+  for (const q of estimate.queries) {
+    if (!seen.has(`${q.date}/${q.table}`)) rows.push(row(q.date, q.table, null, q));
+  }
+  return rows;
+}
+
+const COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
+  { name: 'timestamp', type: 'TIMESTAMP' },
+  { name: 'experiment', type: 'STRING' },
+  { name: 'analysis_date', type: 'DATE' },
+  { name: 'destination', type: 'STRING' },
+  { name: 'stage', type: 'STRING' },
+  { name: 'estimate_method', type: 'STRING' },
+  { name: 'estimated_bytes', type: 'INT64' },
+  { name: 'bytes_processed', type: 'INT64' },
+  { name: 'elapsed_ms', type: 'INT64' },
+  { name: 'cost_usd', type: 'FLOAT64' },
+];
+
+/**
+ * Keeps a preview's per-query costs in its dataset's `query_costs` table, in place of the
+ * experiment's earlier ones (delete, then append: running it again gives the same table).
+ */
+export async function recordQueryCosts(
+  warehouse: Warehouse,
+  dataset: string,
+  slug: string,
+  rows: QueryCostRow[],
+): Promise<void> {
+  const ref = { dataset, table: QUERY_COSTS_TABLE };
+  await warehouse.createDataset(dataset);
+  if (await warehouse.tableExists(ref)) {
+    await warehouse.execute(deleteExperimentRowsSql(warehouse.sqlDialect, ref, slug));
+  }
+  if (rows.length === 0) return;
+  await warehouse.writeRows({
+    destination: ref,
+    columns: COST_COLUMNS,
+    rows: rows.map((r) => ({
+      ...r,
+      estimated_bytes: r.estimated_bytes == null ? null : Math.round(r.estimated_bytes),
+      bytes_processed: r.bytes_processed == null ? null : Math.round(r.bytes_processed),
+      elapsed_ms: r.elapsed_ms == null ? null : Math.round(r.elapsed_ms),
+    })),
+    mode: 'append',
+  });
+}
+
+/** After the run: time and bytes per query, as people read them. */
+export function describeQueryCosts(rows: QueryCostRow[]): string[] {
+  if (rows.length === 0) return [];
+  const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
+  let totalMs = 0;
+  let totalBytes = 0;
+  for (const r of rows) {
+    totalMs += r.elapsed_ms ?? 0;
+    const bytes = r.bytes_processed ?? r.estimated_bytes ?? null;
+    totalBytes += bytes ?? 0;
+    const shown =
+      r.bytes_processed != null
+        ? formatBytes(r.bytes_processed)
+        : r.estimated_bytes != null
+          ? `~${formatBytes(r.estimated_bytes)} (estimate)`
+          : '-';
+    const time = r.elapsed_ms == null ? 'not run' : `${(r.elapsed_ms / 1000).toFixed(2)} s`;
+    lines.push(`  ${r.analysis_date}  ${r.destination}  ${time}  ${shown}`);
+  }
+  lines.push(`  total ${(totalMs / 1000).toFixed(1)} s of queries, ${formatBytes(totalBytes)}`);
+  return lines;
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { DAY_MS } from '../../src/dates.js';
+import { DEMO_SLUG } from '../../src/sample/population.js';
+import { BigQueryWarehouse } from '../../src/warehouse/bigquery.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { createContrailWorker } from '../../src/worker.js';
+import { type BigQueryEmulator, startBigQueryEmulator } from '../helpers/bigquery-emulator.js';
+import { type ReplayServer, startReplayServer } from '../helpers/bigquery-replay.js';
+import { copySampleToBigQuery } from '../helpers/bigquery-sample.js';
+import { runMain } from '../helpers/cli.js';
+import { testDeps } from '../helpers/deps.js';
+import { assertOnlyLoopback } from '../helpers/loopback.js';
+import { sampleWarehouse } from '../helpers/sample.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
+
+/**
+ * `contrail preview` with BigQuery as the warehouse, on loopback only: on the emulator, a preview
+ * of the demo prints its dry-run estimate before anything runs and writes its tables to a dataset
+ * whose tables expire after 7 days; on recorded BigQuery responses (the emulator's dry runs
+ * report 0 bytes), `--max-bytes` below the dry-run bytes refuses before any job runs.
+ */
+const ESTIMATE = 'cost before running (BigQuery dry run)';
+
+describe('contrail preview on BigQuery', () => {
+  let temporal: TestTemporal;
+  let emulator: BigQueryEmulator;
+  let replay: ReplayServer;
+  let duck: Warehouse;
+  const workers: { worker: Worker; running: Promise<void> }[] = [];
+
+  const startWorker = async (warehouse: Warehouse, taskQueue: string) => {
+    const worker = await createContrailWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      deps: testDeps(warehouse),
+    });
+    workers.push({ worker, running: worker.run() });
+  };
+
+  before(async () => {
+    temporal = await testTemporal();
+    [emulator, replay, duck] = await Promise.all([
+      startBigQueryEmulator(),
+      startReplayServer(),
+      sampleWarehouse(300),
+    ]);
+    const bigquery = emulator.warehouse();
+    await copySampleToBigQuery(duck, bigquery);
+    await startWorker(bigquery, temporal.taskQueue);
+    const recorded = new BigQueryWarehouse({
+      project: 'contrail-recorded',
+      sourceProject: 'moz-fx-data-shared-prod',
+      location: 'US',
+      apiEndpoint: replay.endpoint,
+      maximumBytesBilled: null,
+      pollIntervalMs: 10,
+      clientOptions: { retryOptions: { autoRetry: false } },
+    });
+    await startWorker(recorded, `${temporal.taskQueue}-recorded`);
+  });
+  after(async () => {
+    for (const { worker } of workers) worker.shutdown();
+    await Promise.all(workers.map((w) => w.running));
+    await duck?.close();
+    await emulator?.stop();
+    await replay?.stop();
+    await temporal.close();
+    assertOnlyLoopback();
+  });
+
+  test('the dry-run estimate comes first; the tables go to a dataset whose tables expire after 7 days', async () => {
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--dataset_id',
+        'bq_preview',
+        '--end_date',
+        '2026-03-15',
+        '--num-days',
+        '1',
+        '--analysis_periods',
+        'day',
+        '--sample_size',
+        '100',
+      ],
+      temporal.env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const estimateAt = result.stderr.indexOf(ESTIMATE);
+    assert.ok(estimateAt >= 0, result.stderr);
+    assert.ok(estimateAt < result.stderr.indexOf('analysing'), `the estimate comes first:\n${result.stderr}`);
+    assert.match(result.stdout, /statistics_contrail_demo_sidebar_day_\d+/);
+
+    const response = await fetch(
+      `${emulator.endpoint}/bigquery/v2/projects/${emulator.project}/datasets/bq_preview`,
+    );
+    const dataset = (await response.json()) as { defaultTableExpirationMs?: string };
+    assert.equal(Number(dataset.defaultTableExpirationMs), 7 * DAY_MS);
+    const tables = await emulator.warehouse().listTables('bq_preview');
+    assert.ok(
+      tables.some((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_day_')),
+      tables.map((t) => t.ref.table).join(', '),
+    );
+  });
+
+  test('--max-bytes below the dry-run bytes refuses before any job runs', async () => {
+    replay.requests.length = 0;
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--dataset_id',
+        'bq_refused',
+        '--end_date',
+        '2026-03-15',
+        '--num-days',
+        '1',
+        '--max-bytes',
+        '1TiB',
+      ],
+      { ...temporal.env, CONTRAIL_TASK_QUEUE: `${temporal.taskQueue}-recorded` },
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const estimateAt = result.stderr.indexOf(ESTIMATE);
+    const refusalAt = result.stderr.indexOf('more than --max-bytes 1.00 TiB');
+    assert.ok(estimateAt >= 0 && refusalAt > estimateAt, result.stderr);
+    const jobs = replay.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs'));
+    assert.ok(jobs.length > 0, 'the queries were dry-run');
+    for (const job of jobs) {
+      const configuration = (job.body as { configuration?: { dryRun?: boolean } }).configuration;
+      assert.equal(
+        configuration?.dryRun,
+        true,
+        `only dry runs reached BigQuery: ${JSON.stringify(job.body)}`,
+      );
+    }
+    assert.ok(
+      !replay.requests.some((r) => r.method === 'POST' && r.path.endsWith('/datasets')),
+      'no dataset was created',
+    );
+  });
+});

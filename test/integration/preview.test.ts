@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { QUERY_COSTS_TABLE } from '../../src/dashboard/schema.js';
+import { experimenterSource } from '../../src/experiments/experimenter.js';
+import { DEMO_SLUG } from '../../src/sample/population.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { createContrailWorker } from '../../src/worker.js';
+import { runMain } from '../helpers/cli.js';
+import { testDeps } from '../helpers/deps.js';
+import { DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
+
+const DRAFT = 'contrail-draft-sidebar';
+const UNKNOWN = 'contrail-not-in-experimenter';
+
+/** A config for an experiment Experimenter has no dates for yet: the config says when it starts. */
+const CONFIG = `[experiment]
+start_date = "2026-03-02"
+enrollment_period = 7
+
+[metrics]
+daily = ["active_hours"]
+
+[metrics.active_hours.statistics.bootstrap_mean]
+num_samples = 200
+`;
+
+/**
+ * `contrail preview` against a running Temporal whose worker reads experiments from a loopback
+ * Experimenter (the demo experiment launched, a draft of it), on an in-memory warehouse with a
+ * small synthetic sample: the cost estimate comes first and `--max-bytes` refuses before any
+ * query runs; a draft, and a config for an experiment Experimenter does not know (`--platform`),
+ * preview end to end with a generated population, and keep their per-query costs.
+ */
+describe('contrail preview', () => {
+  let temporal: TestTemporal;
+  let warehouse: Warehouse;
+  let worker: Worker;
+  let running: Promise<void>;
+  let server: Server;
+  let env: NodeJS.ProcessEnv;
+  let configFile: string;
+  const requested: string[] = [];
+
+  before(async () => {
+    temporal = await testTemporal();
+    warehouse = await sampleWarehouse(2000);
+    const demo = (JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as { slug: string }[]).find(
+      (e) => e.slug === DEMO_SLUG,
+    );
+    assert.ok(demo);
+    const draft = {
+      ...demo,
+      slug: DRAFT,
+      status: 'Draft',
+      startDate: null,
+      enrollmentEndDate: null,
+      endDate: null,
+    };
+    server = createServer((req, res) => {
+      requested.push(req.url ?? '');
+      const body =
+        req.url === '/api/v8/experiments/'
+          ? [demo]
+          : req.url === '/api/v8/draft-experiments/'
+            ? [draft]
+            : { detail: 'Not found.' };
+      res.writeHead(Array.isArray(body) ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    worker = await createContrailWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      deps: testDeps(warehouse, { experiments: experimenterSource({ baseUrl, cacheTtlMs: 0 }) }),
+    });
+    running = worker.run();
+    env = temporal.env;
+    configFile = join(mkdtempSync(join(tmpdir(), 'contrail-preview-')), 'config.toml');
+    writeFileSync(configFile, CONFIG);
+  });
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await warehouse.close();
+    await temporal.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('--max-bytes below the estimate refuses before any query runs, after printing the estimate', async () => {
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--dataset_id',
+        'refused',
+        '--end_date',
+        '2026-03-15',
+        '--max-bytes',
+        '1KB',
+      ],
+      env,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const estimateAt = result.stderr.indexOf(
+      'cost before running (estimate from the sizes of the columns read',
+    );
+    const refusalAt = result.stderr.indexOf('more than --max-bytes 1000 B');
+    assert.ok(estimateAt >= 0, result.stderr);
+    assert.ok(refusalAt > estimateAt, `the estimate comes first:\n${result.stderr}`);
+    assert.match(result.stderr, /enrollments_contrail_demo_sidebar {2}\d/);
+    assert.match(
+      result.stderr,
+      /biggest queries: metrics_contrail_demo_sidebar_\w+ \(2026-03-1\d\): [\d.]+ [KM]iB/,
+    );
+    // Nothing ran: the preview dataset was not even created.
+    assert.deepEqual(await warehouse.listTables('refused'), []);
+  });
+
+  test('a malformed --max-bytes is a usage error naming the option', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--max-bytes', 'lots'], env);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--max-bytes "lots": expected a number of bytes/);
+  });
+
+  test('a draft served by Experimenter previews end to end with a generated population', async () => {
+    const common = ['--config_file', configFile, '--end_date', '2026-03-10', '--num-days', '2'];
+    const result = await runMain(
+      ['preview', '--experiment_slug', DRAFT, '--generate-population', '--sample_size', '50', ...common],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(requested.includes('/api/v8/draft-experiments/'), 'the preview asked for drafts');
+    assert.match(
+      result.stdout,
+      new RegExp(`preview of ${DRAFT}, 2026-03-09 … 2026-03-10, 50% sample, dataset tmp`),
+    );
+    assert.match(result.stdout, /statistics_contrail_draft_sidebar_day_2/);
+    assert.match(
+      result.stdout,
+      /dashboard: http:\/\/127\.0\.0\.1:8050\/\?dataset=tmp&experiment=contrail-draft-sidebar/,
+    );
+    const costs = await warehouse.query<{
+      destination: string;
+      elapsed_ms: number | null;
+      estimated_bytes: number | null;
+    }>(
+      `SELECT destination, elapsed_ms, estimated_bytes FROM tmp.${QUERY_COSTS_TABLE} WHERE experiment = '${DRAFT}'`,
+    );
+    const scans = costs.filter((c) =>
+      c.destination.startsWith('metrics_contrail_draft_sidebar_clients_daily_day'),
+    );
+    assert.equal(scans.length, 2, JSON.stringify(costs));
+    for (const scan of scans) {
+      assert.ok((scan.estimated_bytes ?? 0) > 0, 'estimated before running');
+      assert.ok(scan.elapsed_ms !== null, 'timed when it ran');
+    }
+
+    // The daily analysis never sees drafts.
+    const daily = await runMain(['run', '--experiment_slug', DRAFT, '--date', '2026-03-10'], env);
+    assert.notEqual(daily.code, 0);
+    assert.match(`${daily.stdout}${daily.stderr}`, /unknown experiment 'contrail-draft-sidebar'/);
+  });
+
+  test('a config for an experiment Experimenter does not know previews on --platform', async () => {
+    const args = [
+      'preview',
+      '--experiment_slug',
+      UNKNOWN,
+      '--config_file',
+      configFile,
+      '--end_date',
+      '2026-03-10',
+    ];
+    const refused = await runMain([...args, '--num-days', '1', '--generate-population'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /unknown experiment 'contrail-not-in-experimenter'.*pass --platform/);
+
+    const result = await runMain(
+      [
+        ...args,
+        '--num-days',
+        '1',
+        '--generate-population',
+        '--sample_size',
+        '50',
+        '--platform',
+        'firefox_desktop',
+      ],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /statistics_contrail_not_in_experimenter_day_2/);
+  });
+});

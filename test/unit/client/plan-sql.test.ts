@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { planSql } from '../../../src/client/plan-sql.js';
+import { defaultConfigRepos } from '../../../src/config/collection.js';
+import { SQL_PROVENANCE_FILE, SqlProvenanceMap } from '../../../src/dashboard/schema.js';
+import { defaultExperimentsFile } from '../../../src/experiments/source.js';
+import { DEMO_SLUG } from '../../../src/sample/population.js';
+
+test('--sql-output-dir writes provenance.json: each metric column traced to its config lines and its SQL lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-plan-sql-'));
+  await planSql({
+    slug: DEMO_SLUG,
+    dates: ['2026-03-15', '2026-03-16'],
+    experimentsFile: defaultExperimentsFile({}),
+    configRepos: defaultConfigRepos({}),
+    configFile: null,
+    dataset: 'tmp',
+    periods: ['week', 'day'],
+    outputDir: dir,
+  });
+  const map = SqlProvenanceMap.parse(JSON.parse(readFileSync(join(dir, SQL_PROVENANCE_FILE), 'utf8')));
+  assert.equal(map.experiment, DEMO_SLUG);
+  assert.equal(map.dataset, 'tmp');
+  const scan = map.queries.find(
+    (q) => q.destination.table === 'metrics_contrail_demo_sidebar_clients_daily_week_1',
+  );
+  assert.ok(scan, map.queries.map((q) => q.file).join(', '));
+  assert.equal(scan.file, join('2026-03-15', 'metrics_contrail_demo_sidebar_clients_daily_week_1.sql'));
+  assert.deepEqual([scan.analysisDate, scan.period, scan.windowIndex], ['2026-03-15', 'week', 1]);
+  assert.ok(scan.metrics.includes('search_count'));
+
+  const lines = readFileSync(join(dir, scan.file), 'utf8').split('\n');
+  const text = (r: { sqlLines: { start: number; end: number } }) =>
+    lines.slice(r.sqlLines.start - 1, r.sqlLines.end).join('\n');
+  const search = scan.references.find((r) => r.column === 'search_count');
+  assert.ok(search);
+  assert.match(text(search), /AS search_count,?$/);
+  assert.equal(search.config.key, 'metrics.search_count.select_expression');
+  assert.match(search.config.file, /definitions\/firefox_desktop\.toml$/);
+  // Every metric column's lines end with its own alias: the positions are exact, not guessed.
+  for (const r of scan.references.filter((r) => r.column !== null)) {
+    assert.match(
+      text(r),
+      new RegExp(`AS ${r.column},?$`),
+      `${r.column} at ${r.sqlLines.start}-${r.sqlLines.end}`,
+    );
+  }
+  const from = scan.references.find((r) => r.column === null);
+  assert.ok(from, 'the data source FROM is traced too');
+  assert.match(text(from), /clients_daily/);
+  assert.match(from.config.key, /^data_sources\.clients_daily/);
+
+  const split = map.queries.find(
+    (q) => q.destination.table === 'contrail_demo_sidebar_enrollments_clients_daily_week_1',
+  );
+  assert.ok(split);
+  const splitLines = readFileSync(join(dir, split.file), 'utf8').split('\n');
+  for (const r of split.references) {
+    assert.equal(splitLines[r.sqlLines.start - 1]?.trim().replace(/,$/, ''), r.column);
+  }
+});
