@@ -83,3 +83,68 @@ export function resultOf<T>(outcome: Outcome<T>): T {
   if (!outcome.ok) throw reviveError(outcome.error);
   return outcome.result;
 }
+
+/**
+ * What an error or a warning is about, as far as it is known: the metric, statistic, basis,
+ * segment and period it concerns, the query (table) that failed, and the config file, dotted key
+ * and line a config author would edit. Errors that know it put a list in `details.subjects`; the
+ * logs table keeps one row per subject, and a preview groups its errors by them.
+ */
+export interface ErrorSubject {
+  metric?: string | null;
+  statistic?: string | null;
+  analysisBasis?: string | null;
+  segment?: string | null;
+  period?: string | null;
+  /** The table the failing query was writing. */
+  query?: string | null;
+  file?: string | null;
+  key?: string | null;
+  line?: number | null;
+  /** What went wrong for this subject, when the error's message covers several. */
+  message?: string | null;
+}
+
+const SUBJECT_TEXT = [
+  'metric',
+  'statistic',
+  'analysisBasis',
+  'segment',
+  'period',
+  'query',
+  'file',
+  'key',
+  'message',
+] as const;
+
+/** A subject read from untyped details (they crossed a boundary as JSON); null if it names nothing. */
+function subjectOf(value: unknown): ErrorSubject | null {
+  if (value === null || typeof value !== 'object') return null;
+  const v = value as Record<string, unknown>;
+  const subject: ErrorSubject = {};
+  for (const field of SUBJECT_TEXT)
+    if (typeof v[field] === 'string' && v[field] !== '') subject[field] = v[field];
+  if (typeof v.line === 'number' && Number.isInteger(v.line) && v.line > 0) subject.line = v.line;
+  return Object.keys(subject).length > 0 ? subject : null;
+}
+
+/**
+ * The subjects an error's details name: `subjects` when the error lists them, else a config
+ * error's problems (each with its file, key and line). Empty when the error is about nothing
+ * narrower than the run.
+ */
+export function errorSubjects(details: Record<string, unknown>): ErrorSubject[] {
+  if (Array.isArray(details.subjects)) {
+    return details.subjects.map(subjectOf).filter((s): s is ErrorSubject => s !== null);
+  }
+  if (Array.isArray(details.problems)) {
+    return details.problems
+      .map((p: unknown) => {
+        if (p === null || typeof p !== 'object') return null;
+        const { file, keyPath, line, message } = p as Record<string, unknown>;
+        return subjectOf({ file, key: keyPath, line, message });
+      })
+      .filter((s): s is ErrorSubject => s !== null);
+  }
+  return [];
+}

@@ -10,7 +10,7 @@ import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
-import { logRow, recordLogs } from '../analysis/logs.js';
+import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
@@ -123,9 +123,11 @@ export function analysisActivities(
     },
 
     async recordError({ dataset, error }) {
-      await recordLogs(await deps.warehouse(), dataset, [
-        logRow(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
-      ]);
+      await recordLogs(
+        await deps.warehouse(),
+        dataset,
+        logRows(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
+      );
     },
 
     async listEligibleExperiments({ date }) {

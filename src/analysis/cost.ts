@@ -1,9 +1,9 @@
 import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
-import { ContrailError } from '../errors.js';
+import { ContrailError, isPermanent } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
-import type { PlannedQuery, PlannedQueryKind } from '../sql/plan/types.js';
+import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
 import type { ColumnType, CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
@@ -24,6 +24,8 @@ export interface QueryEstimate {
   table: string;
   kind: PlannedQueryKind;
   bytes: number | null;
+  /** Why the warehouse could not estimate it: it rejects the SQL (the run reports that error where it belongs). */
+  rejected?: string;
 }
 
 export interface CostEstimate {
@@ -70,7 +72,23 @@ export async function estimatePreviewCost(
     );
   }
   const estimate = async (date: IsoDate, planned: PlannedQuery, sql: string) => {
-    const result = await warehouse.dryRun(sql);
+    let result: Awaited<ReturnType<Warehouse['dryRun']>>;
+    try {
+      result = await warehouse.dryRun(sql);
+    } catch (error) {
+      // SQL the warehouse rejects costs nothing: the run goes on, so that the error is reported
+      // with every other error of the preview, at the config key it comes from.
+      if (!isPermanent(error)) throw error;
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      queries.push({
+        date,
+        table: planned.destination.table,
+        kind: planned.kind,
+        bytes: null,
+        rejected: reason,
+      });
+      return;
+    }
     method ??= result.method;
     queries.push({
       date,
@@ -81,7 +99,9 @@ export async function estimatePreviewCost(
   };
   let enrollmentsEstimated = false;
   for (const date of options.dates) {
-    const plan = planDate(target, date);
+    // Under the published names, as the report and the runs name the tables: the scans are
+    // written under the run's staging names, but their SQL reads only data sources and enrollments.
+    const plan = planDate({ ...target, results: PUBLISHED_NAMES }, date);
     if (enrollments === null && plan.enrollments !== null) enrollments = plan.enrollments;
     if (enrollments !== null && !enrollmentsEstimated && (plan.enrollments !== null || plan.windows.length)) {
       await estimate(date, enrollments, enrollments.sql);
@@ -152,7 +172,7 @@ export function describeEstimate(estimate: CostEstimate): string[] {
   const lines = [`cost before running (${labelOf(estimate.method)}):`];
   for (const q of estimate.queries) {
     const bytes = q.bytes === null ? 'unknown' : formatBytes(q.bytes);
-    lines.push(`  ${q.date}  ${q.table}  ${bytes}`);
+    lines.push(`  ${q.date}  ${q.table}  ${bytes}${q.rejected ? ` (not estimated: ${q.rejected})` : ''}`);
   }
   lines.push(
     `  total ${formatBytes(estimate.totalBytes)} in ${estimate.queries.length} queries, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +

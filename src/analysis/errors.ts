@@ -1,4 +1,4 @@
-import { ContrailError } from '../errors.js';
+import { ContrailError, type ErrorSubject } from '../errors.js';
 
 /** The experiment slug is in neither the experiment source nor (for previews) anywhere else. */
 export class UnknownExperimentError extends ContrailError {
@@ -24,5 +24,25 @@ export class InvalidInputError extends ContrailError {
   constructor(message: string) {
     super(message, { permanent: true });
     this.name = 'InvalidInputError';
+  }
+}
+
+/**
+ * Statistics of a window that failed on its data or parameters: every failing statistic is
+ * named (metric, statistic, basis and segments, config key) with its own message, so a config
+ * author sees them all at once. Permanent when every failure was: the others are retried.
+ */
+export class StatisticsFailedError extends ContrailError {
+  constructor(readonly failures: (ErrorSubject & { message: string; permanent: boolean })[]) {
+    const lines = failures.map(
+      (f) =>
+        `  ${f.metric}/${f.statistic} (${f.analysisBasis} basis, segment ${f.segment})${f.file ? ` at ${f.file}${f.line ? `:${f.line}` : ''} ${f.key}` : ''}: ${f.message}`,
+    );
+    const count = failures.length === 1 ? '1 statistic' : `${failures.length} statistics`;
+    super([`${count} failed:`, ...lines].join('\n'), {
+      permanent: failures.every((f) => f.permanent),
+      details: { subjects: failures.map(({ permanent: _p, ...subject }) => subject) },
+    });
+    this.name = 'StatisticsFailedError';
   }
 }

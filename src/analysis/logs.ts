@@ -1,10 +1,29 @@
 import { createHash } from 'node:crypto';
+import type { ErrorSubject } from '../errors.js';
 import { experimentLogsSql } from '../sql/plan/reads.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { AnalysisError } from './results.js';
 
 /** The dataset's log of analysis errors (jetstream's `logs` table, plus what contrail knows). */
 export const LOGS_TABLE = 'logs';
+
+/** The columns naming what a log row is about, and the subject field each is read from. */
+const SUBJECT_COLUMN_FIELDS = [
+  { name: 'metric', type: 'STRING', field: 'metric' },
+  { name: 'statistic', type: 'STRING', field: 'statistic' },
+  { name: 'analysis_basis', type: 'STRING', field: 'analysisBasis' },
+  { name: 'segment', type: 'STRING', field: 'segment' },
+  { name: 'analysis_period', type: 'STRING', field: 'period' },
+  { name: 'query', type: 'STRING', field: 'query' },
+  { name: 'config_file', type: 'STRING', field: 'file' },
+  { name: 'config_key', type: 'STRING', field: 'key' },
+  { name: 'config_line', type: 'INT64', field: 'line' },
+] as const satisfies readonly { name: string; type: ColumnType; field: keyof ErrorSubject }[];
+
+const SUBJECT_COLUMNS: { name: string; type: ColumnType }[] = SUBJECT_COLUMN_FIELDS.map(({ name, type }) => ({
+  name,
+  type,
+}));
 
 export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
   { name: 'timestamp', type: 'TIMESTAMP' },
@@ -19,6 +38,9 @@ export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
   { name: 'config_commit', type: 'STRING' },
   // Derived from what the row says, never from when or by which attempt it was written.
   { name: 'log_id', type: 'STRING' },
+  // What the row is about, as far as known (null otherwise): a table written before these
+  // columns existed gets them on its next write ('merge' adds missing columns).
+  ...SUBJECT_COLUMNS,
 ];
 
 /**
@@ -48,15 +70,39 @@ export async function recordLogs(
  * however often it is written; the time it was first written stays.
  */
 export function logId(row: Record<string, unknown>): string {
-  const facts = LOG_COLUMNS.filter((c) => c.name !== 'timestamp' && c.name !== 'log_id').map(
-    (c) => row[c.name] ?? null,
-  );
+  const subjectNames = new Set(SUBJECT_COLUMNS.map((c) => c.name));
+  const facts = LOG_COLUMNS.filter(
+    (c) => c.name !== 'timestamp' && c.name !== 'log_id' && !subjectNames.has(c.name),
+  ).map((c) => row[c.name] ?? null);
+  // A row about nothing in particular keeps the id it had before rows named their subject, so a
+  // step that runs again after an upgrade does not log it twice.
+  const subject = SUBJECT_COLUMNS.map((c) => row[c.name] ?? null);
+  if (subject.some((v) => v !== null)) facts.push(...subject);
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 32);
+}
+
+export interface LogContext {
+  now: Date;
+  toolVersion: string;
+  level?: 'ERROR' | 'WARNING';
+}
+
+/**
+ * The log rows of an error: one per subject it names (with the subject's own message when it
+ * has one), or one row about nothing narrower than the analysis.
+ */
+export function logRows(error: AnalysisError, context: LogContext): Record<string, unknown>[] {
+  const subjects = error.subjects ?? [];
+  if (subjects.length === 0) return [logRow(error, context)];
+  return subjects.map((subject) =>
+    logRow({ ...error, message: subject.message ?? error.message }, context, subject),
+  );
 }
 
 export function logRow(
   error: AnalysisError,
-  context: { now: Date; toolVersion: string; level?: 'ERROR' | 'WARNING' },
+  context: LogContext,
+  subject: ErrorSubject = {},
 ): Record<string, unknown> {
   const row: Record<string, unknown> = {
     timestamp: context.now.toISOString(),
@@ -70,13 +116,15 @@ export function logRow(
     tool_version: context.toolVersion,
     config_commit: error.configCommit ?? null,
   };
+  for (const c of SUBJECT_COLUMN_FIELDS) row[c.name] = subject[c.field] ?? null;
   row.log_id = logId(row);
   return row;
 }
 
 /**
  * One entry of `errors_<slug>.json`, in jetstream's AnalysisErrors shape (mozilla-nimbus-schemas):
- * fields contrail does not track per error (metric, statistic, segment, …) are null.
+ * metric, statistic, segment, basis and period as the row names them (null when it names none,
+ * or was logged before rows named them).
  */
 export interface ExportedError {
   analysis_basis: string | null;
@@ -111,9 +159,14 @@ export async function experimentErrors(
     log_level: string | null;
     exception_type: string | null;
     message: string | null;
+    metric?: string | null;
+    statistic?: string | null;
+    segment?: string | null;
+    analysis_basis?: string | null;
+    analysis_period?: string | null;
   }>(experimentLogsSql(warehouse.sqlDialect, ref, slug));
   return rows.map((r) => ({
-    analysis_basis: null,
+    analysis_basis: r.analysis_basis ?? null,
     source: r.source,
     exception: null,
     exception_type: r.exception_type,
@@ -122,11 +175,11 @@ export async function experimentErrors(
     func_name: r.stage,
     log_level: r.log_level ?? 'ERROR',
     message: r.message ?? '',
-    metric: null,
-    segment: null,
-    statistic: null,
+    metric: r.metric ?? null,
+    segment: r.segment ?? null,
+    statistic: r.statistic ?? null,
     timestamp: timestampText(r.timestamp),
-    analysis_period: null,
+    analysis_period: r.analysis_period ?? null,
   }));
 }
 

@@ -1,4 +1,5 @@
 import type { AnalysisPeriod } from '../config/spec.js';
+import type { ErrorSubject } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 
 /**
@@ -53,12 +54,20 @@ export interface SampleRatioMismatchSummary {
   pValue: number;
 }
 
+/** A warning of an analysis step and what it is about (metric, statistic, query, config key). */
+export interface AnalysisWarning {
+  message: string;
+  subjects: ErrorSubject[];
+}
+
 export interface StatisticsSummary extends TableSummary {
   period: AnalysisPeriod;
   windowIndex: number;
   /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
   warnings: string[];
   warningCount: number;
+  /** The same first warnings with what each is about (absent in summaries of older runs). */
+  warningDetails?: AnalysisWarning[];
   /**
    * The headline: relative change of each branch against the reference branch, for all
    * clients on the enrollments basis, per mean/binomial statistic (a few dozen rows at most).
@@ -91,4 +100,6 @@ export interface AnalysisError {
   /** The error's class name, e.g. ConfigError, PlannedQueryError, WarehouseQueryError. */
   errorType: string;
   configCommit?: string | null;
+  /** What it is about (metric, statistic, query, config file and key): one log row each. */
+  subjects?: ErrorSubject[];
 }

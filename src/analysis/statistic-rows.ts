@@ -1,4 +1,5 @@
-import type { AnalysisBasis, AnalysisSpec, StatisticSpec } from '../config/spec.js';
+import type { AnalysisBasis, AnalysisSpec, MetricSpec, StatisticSpec } from '../config/spec.js';
+import type { ErrorSubject } from '../errors.js';
 import { type StatisticInputGroup, statisticInputKey } from '../sql/plan/statistic-input-rows.js';
 import type { AnalysisWindow } from '../sql/windows.js';
 import {
@@ -8,6 +9,8 @@ import {
   type StatisticResultRow,
 } from '../statistics/index.js';
 import { StatisticsPool, type StatisticTask } from '../statistics/pool.js';
+import { StatisticsFailedError } from './errors.js';
+import type { AnalysisWarning } from './results.js';
 import { statisticSeed } from './seed.js';
 
 /** The covariate_adjustment of a statistic removed: what jetstream computes when the pre-period table is missing. */
@@ -23,19 +26,50 @@ function statisticsPool(): StatisticsPool {
   return pool;
 }
 
+/** A statistic of a metric in a window, and where its config author would look. */
+function statisticSubject(metric: MetricSpec, statistic: StatisticSpec, period: string): ErrorSubject {
+  const at = statistic.provenance ?? metric.provenance;
+  return {
+    metric: metric.name,
+    statistic: statistic.name,
+    period,
+    file: at.file,
+    key: at.key,
+    line: at.line,
+  };
+}
+
+/** `basis, segment …` places of one message, in the order they were met. */
+function placesOf(bases: Map<AnalysisBasis, string[]>): {
+  analysisBasis: string;
+  segment: string;
+  text: string;
+} {
+  const places = [...bases].map(
+    ([basis, segs]) => `${basis} basis, segment${segs.length > 1 ? 's' : ''} ${segs.join(', ')}`,
+  );
+  return {
+    analysisBasis: [...bases.keys()].join(', '),
+    segment: [...new Set([...bases.values()].flat())].join(', '),
+    text: places.join('; '),
+  };
+}
+
 /**
  * Every statistic of every metric of the window, for each basis and segment ('all' first),
  * from the value histograms of the statistic-input tables, plus jetstream's enrolment counts
- * (metric `identity`, statistic `count`). The statistics run on worker threads.
+ * (metric `identity`, statistic `count`). The statistics run on worker threads. A statistic
+ * that fails does not stop the others; once all have run, every failure is thrown together
+ * (StatisticsFailedError), each naming its metric, statistic and config key.
  */
 export async function statisticRows(
   spec: AnalysisSpec,
   window: AnalysisWindow,
   groupsByBasis: Map<AnalysisBasis, Map<string, StatisticInputGroup>>,
-): Promise<{ rows: StatisticResultRow[]; warnings: string[] }> {
-  const tasks: { task: StatisticTask; basis: AnalysisBasis; segment: string }[] = [];
+): Promise<{ rows: StatisticResultRow[]; warnings: AnalysisWarning[] }> {
+  const tasks: { task: StatisticTask; basis: AnalysisBasis; segment: string; subject: ErrorSubject }[] = [];
   const rows: StatisticResultRow[] = [];
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   const slug = spec.experiment.slug;
   const segments = ['all', ...spec.segments.map((s) => s.name)];
   const windowIndex = String(window.windowIndex);
@@ -80,15 +114,18 @@ export async function statisticRows(
             if (required.kind === 'values') effective = withoutCovariate(statistic);
             input = groups.get(statisticInputKey(metric.name, required.kind, null, segment));
           }
+          const subject = statisticSubject(metric, statistic, window.period);
           if (!input) {
-            warnings.push(
-              `${metric.name}/${statistic.name} (${basis}, segment ${segment}): no statistic input rows; nothing computed`,
-            );
+            warnings.push({
+              message: `${metric.name}/${statistic.name} (${basis}, segment ${segment}): no statistic input rows; nothing computed`,
+              subjects: [{ ...subject, analysisBasis: basis, segment }],
+            });
             continue;
           }
           tasks.push({
             basis,
             segment,
+            subject,
             task: {
               statistic: effective,
               input: { metric: metric.name, branches: input.branches, windowDays: input.windowDays },
@@ -99,24 +136,47 @@ export async function statisticRows(
       }
     }
   }
-  const results = await statisticsPool().computeAll(tasks.map((t) => t.task));
-  // The same warning for several segments and bases is logged once, naming where it applies.
-  const where = new Map<string, Map<AnalysisBasis, string[]>>();
-  results.forEach((out, i) => {
-    rows.push(...out.rows);
+  const outcomes = await statisticsPool().computeEach(tasks.map((t) => t.task));
+  // The same warning (or failure) for several segments and bases is reported once, naming where it applies.
+  type Places = { subject: ErrorSubject; bases: Map<AnalysisBasis, string[]>; permanent: boolean };
+  const warned = new Map<string, Places>();
+  const failed = new Map<string, Places & { message: string }>();
+  const add = (places: Places, basis: AnalysisBasis, segment: string) =>
+    places.bases.set(basis, [...(places.bases.get(basis) ?? []), segment]);
+  outcomes.forEach((out, i) => {
     const task = tasks[i];
     if (!task) return;
-    for (const w of out.warnings) {
-      const bases = where.get(w) ?? new Map<AnalysisBasis, string[]>();
-      bases.set(task.basis, [...(bases.get(task.basis) ?? []), task.segment]);
-      where.set(w, bases);
+    if (!out.ok) {
+      const key = JSON.stringify([task.subject.metric, task.subject.statistic, out.error.message]);
+      const entry = failed.get(key) ?? {
+        subject: task.subject,
+        bases: new Map(),
+        permanent: true,
+        message: out.error.message,
+      };
+      entry.permanent &&= out.error.permanent;
+      add(entry, task.basis, task.segment);
+      failed.set(key, entry);
+      return;
+    }
+    rows.push(...out.result.rows);
+    for (const w of out.result.warnings) {
+      const entry = warned.get(w) ?? { subject: task.subject, bases: new Map(), permanent: true };
+      add(entry, task.basis, task.segment);
+      warned.set(w, entry);
     }
   });
-  for (const [w, bases] of where) {
-    const places = [...bases].map(
-      ([basis, segs]) => `${basis} basis, segment${segs.length > 1 ? 's' : ''} ${segs.join(', ')}`,
+  if (failed.size > 0) {
+    throw new StatisticsFailedError(
+      [...failed.values()].map((f) => {
+        const { analysisBasis, segment } = placesOf(f.bases);
+        return { ...f.subject, analysisBasis, segment, message: f.message, permanent: f.permanent };
+      }),
     );
-    warnings.push(`${w} (${places.join('; ')})`);
+  }
+  for (const [w, entry] of warned) {
+    const { analysisBasis, segment, text } = placesOf(entry.bases);
+    warnings.push({ message: `${w} (${text})`, subjects: [{ ...entry.subject, analysisBasis, segment }] });
   }
   return { rows, warnings };
 }

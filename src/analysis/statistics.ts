@@ -12,8 +12,8 @@ import { runPlannedQuery } from '../sql/run.js';
 import type { StatisticResultRow } from '../statistics/index.js';
 import type { ColumnType } from '../warehouse/warehouse.js';
 import type { AnalysisContext } from './context.js';
-import { logRow, recordLogs } from './logs.js';
-import type { HeadlineRow, QueryRun, StatisticsSummary } from './results.js';
+import { logRows, recordLogs } from './logs.js';
+import type { AnalysisWarning, HeadlineRow, QueryRun, StatisticsSummary } from './results.js';
 import { enrollmentRatioMismatch } from './srm.js';
 import { statisticRows } from './statistic-rows.js';
 import { queryRun } from './steps.js';
@@ -85,7 +85,7 @@ export async function computeWindowStatistics(
 ): Promise<StatisticsSummary> {
   const { spec, warehouse, progress } = ctx;
   const { window } = windowPlan;
-  const warnings: string[] = [];
+  const warnings: AnalysisWarning[] = [];
   const queries: QueryRun[] = [];
   const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>();
   for (const planned of windowPlan.statisticInputs) {
@@ -95,8 +95,13 @@ export async function computeWindowStatistics(
       ...progress.job(planned.destination.table),
     });
     queries.push(queryRun(ctx.results.published(planned.destination.table), result));
-    if (result.usedFallback && planned.fallback)
-      warnings.push(`${planned.destination.table}: ${planned.fallback.reason}`);
+    if (result.usedFallback && planned.fallback) {
+      const table = ctx.results.published(planned.destination.table);
+      warnings.push({
+        message: `${planned.destination.table}: ${planned.fallback.reason}`,
+        subjects: [{ query: table, period: window.period }],
+      });
+    }
     const rows = await warehouse.query<Record<string, unknown>>(
       statisticInputRowsSql(warehouse.sqlDialect, planned.destination),
       progress.job(`reading ${planned.destination.table}`),
@@ -118,21 +123,24 @@ export async function computeWindowStatistics(
     mode: 'replace',
     expirationDays: ctx.results.expirationDays(staged),
   });
-  const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, warnings);
-  const unique = [...new Set(warnings)];
+  const srmWarnings: string[] = [];
+  const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, srmWarnings);
+  warnings.push(...srmWarnings.map((message) => ({ message, subjects: [] })));
+  const unique = [...new Map(warnings.map((w) => [w.message, w])).values()];
   // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
   await recordLogs(
     warehouse,
     ctx.dataset,
-    unique.map((message) =>
-      logRow(
+    unique.flatMap((w) =>
+      logRows(
         {
           slug: spec.experiment.slug,
           date: log.date,
           stage: `statistics ${window.period} ${window.windowIndex}`,
-          message,
+          message: w.message,
           errorType: 'StatisticWarning',
           configCommit: log.configCommit,
+          subjects: w.subjects,
         },
         { now: log.now, toolVersion: log.toolVersion, level: 'WARNING' },
       ),
@@ -143,8 +151,9 @@ export async function computeWindowStatistics(
     rows: computed.rows.length,
     period: window.period,
     windowIndex: window.windowIndex,
-    warnings: unique.slice(0, SUMMARY_WARNINGS),
+    warnings: unique.slice(0, SUMMARY_WARNINGS).map((w) => w.message),
     warningCount: unique.length,
+    warningDetails: unique.slice(0, SUMMARY_WARNINGS),
     headline: headline(computed.rows, spec),
     sampleRatioMismatch: srm,
     queries,

@@ -18,6 +18,7 @@ import {
 import type { PreviewResult } from '../workflows/preview.js';
 import type { RerunResult } from '../workflows/rerun.js';
 import type { RerunSkipResult } from '../workflows/rerun-skip.js';
+import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 
 /**
@@ -142,7 +143,12 @@ export function describePreview(p: PreviewResult): Outcome {
     if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
   }
   const failed = p.failed ?? [];
-  for (const f of failed) lines.push(`  FAIL  ${f.date}: ${f.errorType}: ${f.message}`);
+  if (failed.length > 0)
+    lines.push(
+      `FAILED on ${failed.length} of ${p.days.length + failed.length} dates: ${failed.map((f) => f.date).join(', ')}`,
+    );
+  // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
+  lines.push(...formatIssueGroups(groupIssues(previewIssues(p))));
   lines.push(`dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`);
   return { report: lines.join('\n'), failed: failed.length };
 }

@@ -72,6 +72,8 @@ export const StatisticSpec = z.object({
   /** Parameters as written in the config (defaults are applied by `src/statistics`). */
   params: z.record(z.string(), JsonValue).default({}),
   preTreatments: z.array(PreTreatmentSpec).default([]),
+  /** Where the statistic is configured (the line of its metric's statistics table), for its errors. */
+  provenance: Provenance.optional(),
 });
 export type StatisticSpec = z.infer<typeof StatisticSpec>;
 

@@ -1,4 +1,4 @@
-import { ContrailError, isPermanent } from '../errors.js';
+import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import type { RunToTableResult, TableLabels, Warehouse } from '../warehouse/warehouse.js';
 import { where } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
@@ -15,7 +15,7 @@ export class PlannedQueryError extends ContrailError {
   >;
   readonly warehouseMessage: string;
 
-  constructor(planned: PlannedQuery, cause: unknown) {
+  constructor(planned: PlannedQuery, cause: unknown, options: { usedFallback?: boolean } = {}) {
     const warehouseMessage =
       cause instanceof Error
         ? (((cause as Error & { warehouseMessage?: unknown }).warehouseMessage as string | undefined) ??
@@ -42,6 +42,7 @@ export class PlannedQueryError extends ContrailError {
           table: planned.destination.table,
           warehouseMessage,
           metrics: (planned.metrics ?? []).map((m) => ({ name: m.name, ...m.provenance })),
+          subjects: querySubjects(planned, sqlLineOf(cause, options.usedFallback ?? false), warehouseMessage),
         },
       },
     );
@@ -50,6 +51,52 @@ export class PlannedQueryError extends ContrailError {
     this.planned = rest;
     this.warehouseMessage = warehouseMessage;
   }
+}
+
+/** The SQL line a warehouse error points at, in the planned SQL (the references describe that, not the fallback). */
+function sqlLineOf(cause: unknown, usedFallback: boolean): number | null {
+  if (usedFallback || !(cause instanceof ContrailError)) return null;
+  const line = cause.details.sqlLine;
+  return typeof line === 'number' ? line : null;
+}
+
+/**
+ * What a failed query is about. When the warehouse names a line and a config fragment sits on
+ * it, that fragment's config item alone (the metric whose expression the warehouse rejected, or
+ * the data source whose FROM it could not read); otherwise the query itself, located at its data
+ * source's FROM when it has one, else at the config items it computes.
+ */
+export function querySubjects(
+  planned: PlannedQuery,
+  sqlLine: number | null,
+  warehouseMessage: string,
+): ErrorSubject[] {
+  const query = planned.destination.table;
+  const period = planned.period ?? null;
+  // What the warehouse said, without the quoted SQL that follows it: the same for every window and date.
+  const said = warehouseMessage.split(/\n\s*\n/)[0]?.trim() ?? warehouseMessage;
+  const base = {
+    query,
+    period,
+    analysisBasis: planned.analysisBasis ?? null,
+    message: `warehouse said: ${said}`,
+  };
+  const references = planned.references ?? [];
+  const hit =
+    sqlLine === null ? undefined : references.find((r) => r.lines.start <= sqlLine && sqlLine <= r.lines.end);
+  const at = (p: { file: string; key: string; line: number | null }) => ({
+    file: p.file,
+    key: p.key,
+    line: p.line,
+  });
+  // An enrollments query's columns are segments and the exposure signal, not metrics.
+  if (hit)
+    return [{ ...base, metric: planned.kind === 'enrollments' ? null : hit.column, ...at(hit.provenance) }];
+  const from = references.find((r) => r.column === null);
+  if (from) return [{ ...base, ...at(from.provenance) }];
+  const columns = planned.metrics ?? [];
+  if (columns.length > 0) return columns.map((m) => ({ ...base, metric: m.name, ...at(m.provenance) }));
+  return [base];
 }
 
 export interface RunPlannedQueryOptions {
@@ -97,6 +144,7 @@ export async function runPlannedQuery(
       sql,
       destination: planned.destination,
       replace: true,
+      ...(planned.mayBeView ? { mayBeView: true } : {}),
       description: plannedDescription(planned),
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.expirationDays != null ? { expirationDays: options.expirationDays } : {}),
@@ -107,6 +155,6 @@ export async function runPlannedQuery(
     return { ...result, usedFallback };
   } catch (error) {
     if (error instanceof Error && error.name === 'AbortError') throw error;
-    throw new PlannedQueryError(planned, error);
+    throw new PlannedQueryError(planned, error, { usedFallback });
   }
 }

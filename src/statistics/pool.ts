@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { type Outcome, resultOf } from '../errors.js';
+import { errorData, type Outcome, resultOf } from '../errors.js';
 import { chunkCount, type DirichletDraw } from './dirichlet.js';
 import type { StatisticOutputRows, StatisticStart } from './index.js';
 import type { ChunksTask, FinishTask, StatisticTask } from './worker.js';
@@ -36,15 +36,24 @@ export class StatisticsPool {
    * Runs every task, in parallel across threads; results in task order. A few statistics are in
    * flight at a time (two per thread): enough to keep every thread busy, while the planned
    * draws of the others are not all held at once, and a statistic's chunks do not queue behind
-   * the first steps of hundreds of others.
+   * the first steps of hundreds of others. Throws the first task's error, once all have settled.
    */
   async computeAll(tasks: StatisticTask[]): Promise<StatisticOutputRows[]> {
-    const results: StatisticOutputRows[] = new Array(tasks.length);
+    return (await this.computeEach(tasks)).map(resultOf);
+  }
+
+  /** As `computeAll`, each task's result or its error as data: one failing statistic stops no other. */
+  async computeEach(tasks: StatisticTask[]): Promise<Outcome<StatisticOutputRows>[]> {
+    const results: Outcome<StatisticOutputRows>[] = new Array(tasks.length);
     let next = 0;
     const lane = async () => {
       while (next < tasks.length) {
         const i = next++;
-        results[i] = await this.compute(tasks[i] as StatisticTask);
+        try {
+          results[i] = { ok: true, result: await this.compute(tasks[i] as StatisticTask) };
+        } catch (error) {
+          results[i] = { ok: false, error: errorData(error) };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(tasks.length, 2 * this.threads) }, lane));

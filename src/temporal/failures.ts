@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
-import { ContrailError, errorData, reviveError } from '../errors.js';
+import { ContrailError, type ErrorSubject, errorData, errorSubjects, reviveError } from '../errors.js';
 
 /**
  * Where contrail's errors meet Temporal's failures, in both directions. Activities and workflows
@@ -61,8 +61,12 @@ export function errorFromFailure(error: unknown): ContrailError {
   return reviveError(errorData(failure));
 }
 
-/** What the workflows report and log about a failure: its error type and message. */
-export function describeFailure(error: unknown): { errorType: string; message: string } {
-  const { name, message } = errorFromFailure(error);
-  return { errorType: name, message };
+/** What the workflows report and log about a failure: its error type, message and what it is about. */
+export function describeFailure(error: unknown): {
+  errorType: string;
+  message: string;
+  subjects: ErrorSubject[];
+} {
+  const { name, message, details } = errorFromFailure(error);
+  return { errorType: name, message, subjects: errorSubjects(details) };
 }

@@ -114,7 +114,8 @@ export async function startRuns(
       });
       out.push(started(handle.firstExecutionRunId));
     } catch (error) {
-      out.push({ workflowId: run.workflowId, status: 'failed', ...describeFailure(error) });
+      const { errorType, message } = describeFailure(error);
+      out.push({ workflowId: run.workflowId, status: 'failed', errorType, message });
     }
   }
   return out;
@@ -200,7 +201,8 @@ async function outcomeOf(client: Client, run: StartedRun): Promise<RunOutcome> {
     const result = await client.workflow.getHandle(run.workflowId, run.runId).result();
     return { workflowId: run.workflowId, status: 'completed', result };
   } catch (error) {
-    return { workflowId: run.workflowId, status: 'failed', ...describeFailure(error) };
+    const { errorType, message } = describeFailure(error);
+    return { workflowId: run.workflowId, status: 'failed', errorType, message };
   }
 }
 

@@ -9,6 +9,8 @@ import type { TableRef } from './warehouse.js';
 export class WarehouseQueryError extends ContrailError {
   readonly warehouseMessage: string;
   readonly destination: TableRef | null;
+  /** The 1-based line of the submitted SQL the warehouse points at, when it points at one. */
+  readonly sqlLine: number | null;
 
   constructor(options: {
     warehouseMessage: string;
@@ -19,15 +21,28 @@ export class WarehouseQueryError extends ContrailError {
     const where = options.destination
       ? ` (writing ${options.destination.dataset}.${options.destination.table})`
       : '';
+    const sqlLine = sqlErrorLine(options.warehouseMessage);
     super(`warehouse query failed${where}: ${options.warehouseMessage}`, {
       permanent: options.permanent,
       cause: options.cause,
-      details: { warehouseMessage: options.warehouseMessage },
+      details: { warehouseMessage: options.warehouseMessage, ...(sqlLine !== null ? { sqlLine } : {}) },
     });
     this.name = 'WarehouseQueryError';
     this.warehouseMessage = options.warehouseMessage;
     this.destination = options.destination ?? null;
+    this.sqlLine = sqlLine;
   }
+}
+
+/**
+ * The line of the query a warehouse error points at: DuckDB ends its message with
+ * `LINE 12: …`, BigQuery with `at [12:5]`. Both count lines of the SQL as submitted (the DuckDB
+ * adapter keeps the caller's lines where they were, see runToTable).
+ */
+export function sqlErrorLine(message: string): number | null {
+  const found = /\bLINE (\d+):/.exec(message) ?? /\bat \[(\d+):\d+\]/.exec(message);
+  const line = found ? Number(found[1]) : Number.NaN;
+  return Number.isInteger(line) && line > 0 ? line : null;
 }
 
 /**

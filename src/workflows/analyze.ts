@@ -142,6 +142,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
           message: failure.message,
           errorType: failure.errorType,
           configCommit: pin.configCommit,
+          subjects: failure.subjects,
         },
       })
       .catch(() => undefined);

@@ -3,7 +3,7 @@ import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate, DayQueries } from '../analysis/cost.js';
 import type { QueryCostRow } from '../dashboard/schema.js';
 import { addDays, dateRange } from '../dates.js';
-import { reviveError } from '../errors.js';
+import { type ErrorSubject, reviveError } from '../errors.js';
 import { toTemporalFailure } from '../temporal/failures.js';
 import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
@@ -39,8 +39,8 @@ export interface PreviewResult {
   views: string[];
   /** What the preview was estimated to scan before it ran, and what each query took (query_costs). */
   costs?: { estimate: CostEstimate; queries: QueryCostRow[] };
-  /** Dates whose analysis failed (the others still ran): the error each failed with. */
-  failed?: { date: string; errorType: string; message: string }[];
+  /** Dates whose analysis failed (the others still ran): the error each failed with, and what it is about. */
+  failed?: { date: string; errorType: string; message: string; subjects?: ErrorSubject[] }[];
 }
 
 /**
@@ -120,7 +120,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     } catch (error) {
       // The analysis logged its error to the dataset's logs table; the next dates still run.
       const failure = describeFailure(error);
-      failed.push({ date, errorType: failure.errorType, message: failure.message });
+      failed.push({ date, ...failure });
     }
   }
   progress({ stage: 'recording costs', done: dates.length, failed: failed.length, current: [] });

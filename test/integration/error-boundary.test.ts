@@ -7,7 +7,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { withFailureMapping } from '../../src/activities/failures.js';
 import { PreviewTooExpensiveError } from '../../src/analysis/cost.js';
-import { InvalidInputError, UnknownExperimentError } from '../../src/analysis/errors.js';
+import {
+  InvalidInputError,
+  StatisticsFailedError,
+  UnknownExperimentError,
+} from '../../src/analysis/errors.js';
 import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
 import { DashboardDataError, DashboardRequestError } from '../../src/dashboard/errors.js';
@@ -102,6 +106,23 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'ExperimentsFileError',
     permanent: true,
     make: () => new ExperimentsFileError('experiments.json', 'not JSON'),
+  },
+  StatisticsFailedError: {
+    errorType: 'StatisticsFailedError',
+    permanent: true,
+    make: () =>
+      new StatisticsFailedError([
+        { metric: 'm', statistic: 'binomial', message: 'values must be 0 or 1', permanent: true },
+      ]),
+  },
+  'StatisticsFailedError (transient)': {
+    errorType: 'StatisticsFailedError',
+    permanent: false,
+    make: () =>
+      new StatisticsFailedError([
+        { metric: 'm', statistic: 'binomial', message: 'values must be 0 or 1', permanent: true },
+        { metric: 'n', statistic: 'bootstrap_mean', message: 'worker thread exited', permanent: false },
+      ]),
   },
   UnknownExperimentError: {
     errorType: 'UnknownExperimentError',

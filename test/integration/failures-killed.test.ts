@@ -51,8 +51,8 @@ describe('an embedded backfill killed with SIGKILL and run again', () => {
   test('killed after enrollments, mid-metrics, mid-statistics and mid-publish, then run again: the same results, nothing left running', async () => {
     const killed = clean.copyOfSample('killed');
     const points = [
-      'stop:runToTable:metrics_@1', // enrollments written, the first metrics scan starting
-      'stop:runToTable:staging_@4', // some per-basis metrics tables staged
+      'stop:runToTable:staging_@1', // enrollments written, the first metrics scan starting
+      'stop:runToTable:staging_@4', // some metrics scans and per-basis metrics tables staged
       'stop:writeRows:staging_@3', // some statistics tables staged
       'stop:execute@2', // tables swapped in, views half written, no export yet
     ];

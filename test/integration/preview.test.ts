@@ -31,6 +31,25 @@ daily = ["active_hours"]
 num_samples = 200
 `;
 
+/** The same config with one metric whose SQL the warehouse rejects (a column the data source lacks). */
+const BROKEN_CONFIG = `[experiment]
+start_date = "2026-03-02"
+enrollment_period = 7
+
+[metrics]
+daily = ["active_hours", "broken_hours"]
+
+[metrics.active_hours.statistics.bootstrap_mean]
+num_samples = 200
+
+[metrics.broken_hours]
+data_source = "clients_daily"
+select_expression = "SUM(no_such_column)"
+
+[metrics.broken_hours.statistics.bootstrap_mean]
+num_samples = 200
+`;
+
 /**
  * `contrail preview` against a running Temporal whose worker reads experiments from a loopback
  * Experimenter (the demo experiment launched, a draft of it), on an in-memory warehouse with a
@@ -46,6 +65,7 @@ describe('contrail preview', () => {
   let server: Server;
   let env: NodeJS.ProcessEnv;
   let configFile: string;
+  let brokenConfigFile: string;
   const requested: string[] = [];
 
   before(async () => {
@@ -86,6 +106,8 @@ describe('contrail preview', () => {
     env = temporal.env;
     configFile = join(mkdtempSync(join(tmpdir(), 'contrail-preview-')), 'config.toml');
     writeFileSync(configFile, CONFIG);
+    brokenConfigFile = join(mkdtempSync(join(tmpdir(), 'contrail-preview-')), 'broken.toml');
+    writeFileSync(brokenConfigFile, BROKEN_CONFIG);
   });
   after(async () => {
     worker.shutdown();
@@ -200,5 +222,59 @@ describe('contrail preview', () => {
     );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /statistics_contrail_not_in_experimenter_day_2/);
+  });
+
+  test('a metric the warehouse rejects is reported at the end, under its config file and key, once with its dates', async () => {
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        UNKNOWN,
+        '--config_file',
+        brokenConfigFile,
+        '--end_date',
+        '2026-03-10',
+        '--num-days',
+        '2',
+        '--generate-population',
+        '--sample_size',
+        '50',
+        '--platform',
+        'firefox_desktop',
+        '--dataset_id',
+        'broken',
+      ],
+      env,
+    );
+    assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+    const report = result.stdout;
+    const section = report.slice(report.indexOf('errors and warnings, by config file:'));
+    assert.ok(section.length < report.length, `${report}\n${result.stderr}`);
+    // The file, then the key of the rejected expression with its line, then the error once for both dates.
+    const lines = section.split('\n');
+    const fileAt = lines.findIndex((l) => l.trim().endsWith('broken.toml'));
+    assert.ok(fileAt > 0, section);
+    const keyAt = lines.findIndex((l) =>
+      /^ {4}metrics\.broken_hours\.select_expression \(line 13\) \(metric broken_hours\)$/.test(l),
+    );
+    assert.ok(keyAt > fileAt, section);
+    assert.match(
+      lines[keyAt + 1] ?? '',
+      /^ {6}ERROR PlannedQueryError: warehouse said: Binder Error: .*no_such_column.* \[2 dates: 2026-03-09, 2026-03-10\]$/,
+    );
+    assert.equal(section.match(/PlannedQueryError/g)?.length, 1, section);
+
+    // The logs table the dashboard reads has the same facts in its own columns.
+    const logged = await warehouse.query<Record<string, unknown>>(
+      "SELECT analysis_date, metric, config_file, config_key, config_line, query FROM broken.logs WHERE log_level = 'ERROR' ORDER BY analysis_date",
+    );
+    assert.equal(logged.length, 2, JSON.stringify(logged));
+    for (const row of logged) {
+      assert.equal(row.metric, 'broken_hours');
+      assert.match(String(row.config_file), /broken\.toml$/);
+      assert.equal(row.config_key, 'metrics.broken_hours.select_expression');
+      assert.equal(Number(row.config_line), 13);
+      assert.match(String(row.query), /^metrics_/);
+    }
   });
 });

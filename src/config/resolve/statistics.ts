@@ -46,7 +46,13 @@ export function statisticSpecs(
           return { name: ptName, args };
         })
       : [];
-    out.push({ name, params: params as StatisticSpec['params'], preTreatments });
+    const table = entry.fields.statistics ?? entry.origin;
+    out.push({
+      name,
+      params: params as StatisticSpec['params'],
+      preTreatments,
+      provenance: { ...table, key: `metrics.${entry.name}.statistics.${name}` },
+    });
   }
   return out;
 }

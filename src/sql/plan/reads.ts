@@ -21,9 +21,9 @@ export function statisticInputRowsSql(d: SqlDialect, inputs: TableRef): string {
   return `SELECT metric, kind, covariate_period, segment, branch, y, x, count FROM ${d.table(inputs)}`;
 }
 
-/** An experiment's rows of a logs table, oldest first. */
+/** An experiment's rows of a logs table, oldest first (every column: older tables lack the newer ones). */
 export function experimentLogsSql(d: SqlDialect, logs: TableRef, slug: string): string {
-  return `SELECT timestamp, source, experiment, stage, log_level, exception_type, message
+  return `SELECT *
 FROM ${d.table(logs)}
 WHERE experiment = ${d.stringLiteral(slug)}
 ORDER BY timestamp`;

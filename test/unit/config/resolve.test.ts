@@ -70,6 +70,12 @@ describe('resolveAnalysisSpec', () => {
       name: 'population_ratio',
       params: { numerator: 'uri_count', denominator: 'active_hours' },
       preTreatments: [],
+      // Where its errors point: its key under the metric's statistics table, at that table's line.
+      provenance: {
+        file: join(REPO, 'jetstream', 'good-experiment.toml'),
+        key: 'metrics.clicks_per_hour.statistics.population_ratio',
+        line: 13,
+      },
     });
   });
 

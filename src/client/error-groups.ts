@@ -1,0 +1,165 @@
+import type { ErrorSubject } from '../errors.js';
+import type { PreviewResult } from '../workflows/preview.js';
+
+/**
+ * A preview's errors and warnings as a config author reads them at its end: by config file,
+ * then by key (with the metric, statistic and query it concerns), each distinct message once
+ * with the dates or windows it happened on. The same facts are in the dataset's logs table,
+ * one row per subject, for the dashboard.
+ */
+
+/** One error or warning of one date (or one window of it), about one subject. */
+export interface RunIssue {
+  level: 'ERROR' | 'WARNING';
+  errorType: string;
+  message: string;
+  date: string;
+  /** `period window` for a statistics warning; null for a failed date. */
+  window: string | null;
+  subject: ErrorSubject;
+}
+
+export interface IssueGroup {
+  /** The config file, or null for issues no config item is known for. */
+  file: string | null;
+  places: {
+    key: string | null;
+    line: number | null;
+    metric: string | null;
+    statistic: string | null;
+    /** The failed query, for an issue no config item is known for (else it varies by window and is in the logs). */
+    query: string | null;
+    issues: { level: RunIssue['level']; errorType: string; message: string; occurrences: string[] }[];
+  }[];
+}
+
+/** Every error and warning a preview reports, one per subject (warnings as far as the summaries keep them). */
+export function previewIssues(p: PreviewResult): RunIssue[] {
+  const issues: RunIssue[] = [];
+  for (const f of p.failed ?? []) {
+    const subjects = f.subjects?.length ? f.subjects : [{}];
+    for (const subject of subjects) {
+      issues.push({
+        level: 'ERROR',
+        errorType: f.errorType,
+        message: subject.message ?? f.message,
+        date: f.date,
+        window: null,
+        subject,
+      });
+    }
+  }
+  for (const day of p.days) {
+    for (const s of day.statistics) {
+      const window = `${s.period} ${s.windowIndex}`;
+      const details = s.warningDetails ?? s.warnings.map((message) => ({ message, subjects: [] }));
+      for (const w of details) {
+        for (const subject of w.subjects.length ? w.subjects : [{}]) {
+          issues.push({
+            level: 'WARNING',
+            errorType: 'StatisticWarning',
+            message: subject.message ?? w.message,
+            date: day.date,
+            window,
+            subject,
+          });
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+const byText = (a: string | null, b: string | null) =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : a.localeCompare(b);
+
+/**
+ * Issues grouped by config file (files in name order, issues without one last), then by key
+ * and what it concerns, each distinct message once with where it happened (errors first).
+ */
+export function groupIssues(issues: RunIssue[]): IssueGroup[] {
+  const files = new Map<string | null, Map<string, IssueGroup['places'][number]>>();
+  for (const issue of issues) {
+    const s = issue.subject;
+    const file = s.file ?? null;
+    const place = {
+      key: s.key ?? null,
+      line: s.line ?? null,
+      metric: s.metric ?? null,
+      statistic: s.statistic ?? null,
+      query: s.file || s.key ? null : (s.query ?? null),
+    };
+    const places = files.get(file) ?? new Map();
+    files.set(file, places);
+    const placeKey = JSON.stringify(place);
+    const entry = places.get(placeKey) ?? { ...place, issues: [] };
+    places.set(placeKey, entry);
+    const occurrence = issue.window === null ? issue.date : `${issue.date} ${issue.window}`;
+    const same = entry.issues.find(
+      (i: IssueGroup['places'][number]['issues'][number]) =>
+        i.level === issue.level && i.errorType === issue.errorType && i.message === issue.message,
+    );
+    if (same) {
+      if (!same.occurrences.includes(occurrence)) same.occurrences.push(occurrence);
+    } else {
+      entry.issues.push({
+        level: issue.level,
+        errorType: issue.errorType,
+        message: issue.message,
+        occurrences: [occurrence],
+      });
+    }
+  }
+  return [...files]
+    .sort(([a], [b]) => byText(a, b))
+    .map(([file, places]) => ({
+      file,
+      places: [...places.values()]
+        .sort(
+          (a, b) =>
+            byText(a.key, b.key) ||
+            byText(a.metric, b.metric) ||
+            byText(a.statistic, b.statistic) ||
+            byText(a.query, b.query),
+        )
+        .map((p) => ({
+          ...p,
+          issues: p.issues
+            .map((i) => ({ ...i, occurrences: i.occurrences.sort() }))
+            .sort((a, b) => byText(a.level, b.level)),
+        })),
+    }));
+}
+
+function count(occurrences: string[], level: RunIssue['level']): string {
+  const n = occurrences.length;
+  const unit = level === 'ERROR' ? (n === 1 ? 'date' : 'dates') : n === 1 ? 'window' : 'windows';
+  const list = n <= 3 ? occurrences.join(', ') : `${occurrences[0]} … ${occurrences.at(-1)}`;
+  return `${n} ${unit}: ${list}`;
+}
+
+/** The grouped section printed at the end of a preview; nothing when there was nothing to report. */
+export function formatIssueGroups(groups: IssueGroup[]): string[] {
+  if (groups.length === 0) return [];
+  const lines = ['errors and warnings, by config file:'];
+  for (const group of groups) {
+    lines.push(`  ${group.file ?? '(no config file: about the run as a whole)'}`);
+    for (const p of group.places) {
+      const about = [
+        p.metric !== null ? `metric ${p.metric}` : null,
+        p.statistic !== null ? `statistic ${p.statistic}` : null,
+        p.query !== null ? `query ${p.query}` : null,
+      ].filter((s) => s !== null);
+      const where = p.key === null ? '' : `${p.key}${p.line !== null ? ` (line ${p.line})` : ''}`;
+      const head = [where, about.length ? `(${about.join(', ')})` : ''].filter(Boolean).join(' ');
+      const indent = head ? '      ' : '    ';
+      if (head) lines.push(`    ${head}`);
+      for (const i of p.issues) {
+        const [first, ...rest] = i.message.split('\n');
+        lines.push(`${indent}${i.level} ${i.errorType}: ${first} [${count(i.occurrences, i.level)}]`);
+        for (const more of rest) lines.push(`${indent}  ${more.trim()}`);
+      }
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LOG_COLUMNS, logId, logRows } from '../../../src/analysis/logs.js';
+import { errorSubjects } from '../../../src/errors.js';
+import { querySubjects } from '../../../src/sql/run.js';
+
+const context = { now: new Date('2026-03-10T00:00:00Z'), toolVersion: '0.1.0' };
+const error = {
+  slug: 'x',
+  date: '2026-03-10',
+  stage: 'statistics',
+  message: '2 statistics failed',
+  errorType: 'StatisticsFailedError',
+  configCommit: null,
+};
+
+describe('log rows name what they are about', () => {
+  test('one row per subject, with its own message, in the columns the dashboard reads', () => {
+    const rows = logRows(
+      {
+        ...error,
+        subjects: [
+          {
+            metric: 'a',
+            statistic: 'binomial',
+            file: 'x.toml',
+            key: 'metrics.a.statistics.binomial',
+            line: 4,
+            message: 'not 0/1',
+          },
+          {
+            metric: 'b',
+            statistic: 'bootstrap_mean',
+            analysisBasis: 'exposures',
+            segment: 'all',
+            period: 'week',
+          },
+        ],
+      },
+      context,
+    );
+    assert.equal(rows.length, 2);
+    assert.deepEqual(Object.keys(rows[0] ?? {}).sort(), LOG_COLUMNS.map((c) => c.name).sort());
+    assert.equal(rows[0]?.message, 'not 0/1');
+    assert.equal(rows[0]?.config_file, 'x.toml');
+    assert.equal(rows[0]?.config_key, 'metrics.a.statistics.binomial');
+    assert.equal(rows[0]?.config_line, 4);
+    assert.equal(rows[1]?.message, '2 statistics failed');
+    assert.equal(rows[1]?.analysis_basis, 'exposures');
+    assert.equal(rows[1]?.analysis_period, 'week');
+    assert.equal(rows[1]?.config_file, null);
+    assert.notEqual(rows[0]?.log_id, rows[1]?.log_id);
+  });
+
+  test('a row about nothing in particular keeps the id it had before rows named subjects', () => {
+    const [row] = logRows(error, context);
+    assert.ok(row);
+    const before = Object.fromEntries(
+      [
+        'timestamp',
+        'source',
+        'experiment',
+        'analysis_date',
+        'stage',
+        'log_level',
+        'exception_type',
+        'message',
+        'tool_version',
+        'config_commit',
+      ].map((k) => [k, row[k]]),
+    );
+    assert.equal(row.log_id, logId(before));
+  });
+
+  test('a config error’s problems are its subjects', () => {
+    assert.deepEqual(
+      errorSubjects({ problems: [{ file: 'a.toml', line: 3, keyPath: 'metrics.x', message: 'bad' }] }),
+      [{ file: 'a.toml', key: 'metrics.x', line: 3, message: 'bad' }],
+    );
+  });
+
+  test('a rejected query is about the config fragment on the line the warehouse names, else its data source', () => {
+    const planned = {
+      kind: 'metrics_scan' as const,
+      destination: { dataset: 'd', table: 'metrics_x_day_1' },
+      sql: '',
+      period: 'day' as const,
+      references: [
+        {
+          column: null,
+          lines: { start: 10, end: 10 },
+          provenance: { file: 'defs.toml', key: 'data_sources.cd.from_expression', line: 2 },
+        },
+        {
+          column: 'good',
+          lines: { start: 3, end: 3 },
+          provenance: { file: 'defs.toml', key: 'metrics.good.select_expression', line: 8 },
+        },
+        {
+          column: 'bad',
+          lines: { start: 4, end: 5 },
+          provenance: { file: 'x.toml', key: 'metrics.bad.select_expression', line: 13 },
+        },
+      ],
+    };
+    const said = 'Binder Error: no column\n\nLINE 5: SUM(x)';
+    assert.deepEqual(querySubjects(planned, 5, said), [
+      {
+        query: 'metrics_x_day_1',
+        period: 'day',
+        analysisBasis: null,
+        message: 'warehouse said: Binder Error: no column',
+        metric: 'bad',
+        file: 'x.toml',
+        key: 'metrics.bad.select_expression',
+        line: 13,
+      },
+    ]);
+    assert.equal(querySubjects(planned, null, said)[0]?.key, 'data_sources.cd.from_expression');
+  });
+});
