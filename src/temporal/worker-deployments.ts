@@ -215,7 +215,7 @@ export async function deleteVersion(
   }
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   // gRPC status 5 is NOT_FOUND.
   return isGrpcServiceError(error) && error.code === 5;
 }
