@@ -3,7 +3,7 @@ import { ContrailError, isPermanent } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
-import type { PlannedQuery, PlannedQueryKind } from '../sql/plan/types.js';
+import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
 import type { ColumnType, CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
@@ -99,7 +99,9 @@ export async function estimatePreviewCost(
   };
   let enrollmentsEstimated = false;
   for (const date of options.dates) {
-    const plan = planDate(target, date);
+    // Under the published names, as the report and the runs name the tables: the scans are
+    // written under the run's staging names, but their SQL reads only data sources and enrollments.
+    const plan = planDate({ ...target, results: PUBLISHED_NAMES }, date);
     if (enrollments === null && plan.enrollments !== null) enrollments = plan.enrollments;
     if (enrollments !== null && !enrollmentsEstimated && (plan.enrollments !== null || plan.windows.length)) {
       await estimate(date, enrollments, enrollments.sql);

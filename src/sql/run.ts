@@ -144,6 +144,7 @@ export async function runPlannedQuery(
       sql,
       destination: planned.destination,
       replace: true,
+      ...(planned.mayBeView ? { mayBeView: true } : {}),
       description: plannedDescription(planned),
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.expirationDays != null ? { expirationDays: options.expirationDays } : {}),

@@ -42,10 +42,7 @@ export async function describeDeploymentVersions(ref: DeploymentRef): Promise<De
   for (const summary of info?.versionSummaries ?? []) {
     const buildId = summary.deploymentVersion?.buildId;
     if (!buildId) continue;
-    const version = await service.describeWorkerDeploymentVersion({
-      namespace: ref.namespace,
-      deploymentVersion: { deploymentName: ref.deploymentName, buildId },
-    });
+    const version = await describeListedVersion(ref, buildId);
     const routing = buildId === current ? 'current' : buildId === ramping ? 'ramping' : 'inactive';
     // Servers before first-activation tracking still say since when a version is current or ramping.
     const activated =
@@ -163,6 +160,26 @@ export async function versionWork(
   return work;
 }
 
+/**
+ * One version the deployment lists. The server registers a version asynchronously after its
+ * first poll, so a version just listed can still answer NOT_FOUND for a moment: asked again
+ * until `timeoutMs`.
+ */
+async function describeListedVersion(ref: DeploymentRef, buildId: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await ref.client.workflowService.describeWorkerDeploymentVersion({
+        namespace: ref.namespace,
+        deploymentVersion: { deploymentName: ref.deploymentName, buildId },
+      });
+    } catch (error) {
+      if (!isNotFound(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** The visibility query for runs of one version (`temporal workflow list --query …`). */
 export function versionQuery(deploymentName: string, buildId: string): string {
   return `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}"`;
@@ -215,7 +232,7 @@ export async function deleteVersion(
   }
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   // gRPC status 5 is NOT_FOUND.
   return isGrpcServiceError(error) && error.code === 5;
 }

@@ -2,6 +2,7 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  type DuckDBConnection,
   type DuckDBDateValue,
   type DuckDBTimestampValue,
   type DuckDBType,
@@ -153,4 +154,25 @@ export function bindRows(columns: WriteRowsOptions['columns'], rows: WriteRowsOp
         })
         .join(', ')})`,
   };
+}
+
+/**
+ * The SELECT that `runToTable` stores: `body` with its HUGEINT columns cast to BIGINT. DuckDB
+ * widens SUM and COUNTIF over integers to HUGEINT (128 bits), a type BigQuery does not have (its
+ * SUM of INT64 is INT64, and overflows with an error, as the cast does here); and DuckDB 1.5
+ * reads a stored, bit-packed HUGEINT column about a hundred times slower than a BIGINT one, which
+ * made every read of a metrics table (the per-basis tables, the statistic inputs) seconds long
+ * at a million clients. The result columns come from binding the query (DESCRIBE), not running it.
+ */
+export async function storedSelectSql(connection: DuckDBConnection, body: string): Promise<string> {
+  const reader = await connection.runAndReadAll(`DESCRIBE ${body}`);
+  const wide = reader
+    .getRowObjectsJS()
+    .filter((row) => row.column_type === 'HUGEINT')
+    .map((row) => `"${String(row.column_name).replace(/"/g, '""')}"`);
+  if (wide.length === 0) return body;
+  return `SELECT * REPLACE (${wide.map((c) => `CAST(${c} AS BIGINT) AS ${c}`).join(', ')})
+FROM (
+${body}
+)`;
 }

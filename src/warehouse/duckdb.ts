@@ -13,7 +13,14 @@ import { estimateQueryBytes } from './duckdb-cost.js';
 import { recordHolder, releaseHolder } from './duckdb-holder.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
 import { DuckDbMetadata, type ResolvedRef } from './duckdb-metadata.js';
-import { bindRows, DUCKDB_COLUMN_TYPES, type PlainValue, plainValueConverter } from './duckdb-values.js';
+import { type DuckDbResourceOptions, duckDbResourceConfig } from './duckdb-settings.js';
+import {
+  bindRows,
+  DUCKDB_COLUMN_TYPES,
+  type PlainValue,
+  plainValueConverter,
+  storedSelectSql,
+} from './duckdb-values.js';
 import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
@@ -38,7 +45,7 @@ import type {
  * (bigquery-compat.ts); it speaks the DuckDB SQL dialect (src/sql/render/duckdb.ts).
  */
 
-export interface OpenDuckDbOptions {
+export interface OpenDuckDbOptions extends DuckDbResourceOptions {
   /** Database file; default `warehouseFile()`. `':memory:'` for a throwaway warehouse. */
   path?: string;
   /** Extra catalogs: name → database file (or `':memory:'`), e.g. `{ mozdata: '…/mozdata.duckdb' }`. */
@@ -59,6 +66,8 @@ export class DuckDbWarehouse implements Warehouse {
   private readonly metadata: DuckDbMetadata;
   private readonly now: () => number;
   private closed = false;
+  /** A connection of its own for memoryUsage(), which must answer while a job holds the main one. */
+  private monitor: DuckDBConnection | null = null;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -77,10 +86,12 @@ export class DuckDbWarehouse implements Warehouse {
   static async open(options: OpenDuckDbOptions = {}): Promise<DuckDbWarehouse> {
     const path = options.path ?? warehouseFile();
     // Extensions that are not built in would be fetched from the internet on first use;
-    // contrail never downloads at run time, so such a query fails fast instead.
+    // contrail never downloads at run time, so such a query fails fast instead. Memory is
+    // bounded and spills go to a directory of this database's own (duckdb-settings.ts).
     const instance = await DuckDBInstance.create(path, {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      ...duckDbResourceConfig(path, options),
     });
     const sql = duckdbDialect();
     let connection: DuckDBConnection | null = null;
@@ -153,9 +164,11 @@ export class DuckDbWarehouse implements Warehouse {
     const target = this.resolve(options.destination);
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     const started = Date.now();
+    const kind = options.mayBeView ? 'VIEW' : 'TABLE';
     const rows = await this.jobs.run(
       async (connection) => {
-        if (options.replace === false && (await this.relationKind(connection, target)) !== null) {
+        const existing = await this.relationKind(connection, target);
+        if (options.replace === false && existing !== null) {
           throw new WarehouseQueryError({
             warehouseMessage: `table ${options.destination.dataset}.${options.destination.table} already exists (replace: false)`,
             destination: options.destination,
@@ -170,12 +183,23 @@ export class DuckDbWarehouse implements Warehouse {
         // newline before `)` keeps a trailing `-- comment` in the SQL from swallowing it; none
         // after `(`, so the line an error names is the line of the caller's SQL.
         return inTransaction(connection, async () => {
-          const reader = await connection.runAndReadAll(
-            `CREATE OR REPLACE TABLE ${target.sql} AS (${statementBody(options.sql)}\n)`,
-          );
+          const body = await storedSelectSql(connection, statementBody(options.sql));
+          // A table cannot be replaced by a view of the same name, nor the reverse.
+          if (existing !== null && existing !== kind) await connection.run(`DROP ${existing} ${target.sql}`);
+          let written: number;
+          if (kind === 'VIEW') {
+            await connection.run(`CREATE OR REPLACE VIEW ${target.sql} AS (${body}\n)`);
+            const counted = await connection.runAndReadAll(`SELECT count(*) FROM ${target.sql}`);
+            written = Number(counted.getRows()[0]?.[0] ?? 0);
+          } else {
+            const reader = await connection.runAndReadAll(
+              `CREATE OR REPLACE TABLE ${target.sql} AS (${body}\n)`,
+            );
+            // CREATE TABLE … AS answers with one row: the number of rows written.
+            written = Number(reader.getRows()[0]?.[0] ?? 0);
+          }
           await this.metadata.write(connection, target, labels, expiresAt);
-          // CREATE TABLE … AS answers with one row: the number of rows written.
-          return Number(reader.getRows()[0]?.[0] ?? 0);
+          return written;
         });
       },
       options,
@@ -406,8 +430,11 @@ export class DuckDbWarehouse implements Warehouse {
       // Renames and drops in one transaction: DuckDB's catalog changes are transactional, so
       // readers see the old tables until COMMIT and the moved ones after it.
       await inTransaction(connection, async () => {
+        const views: typeof pairs = [];
         for (const { from, to } of pairs) {
-          if ((await this.relationKind(connection, from)) !== 'TABLE') continue;
+          const kind = await this.relationKind(connection, from);
+          if (kind === 'VIEW') views.push({ from, to });
+          if (kind !== 'TABLE') continue;
           const existing = await this.relationKind(connection, to);
           if (existing === 'VIEW') {
             throw new WarehouseQueryError({
@@ -420,6 +447,47 @@ export class DuckDbWarehouse implements Warehouse {
           await connection.run(
             `ALTER TABLE ${from.sql} RENAME TO ${this.sqlDialect.identifier(to.ref.table)}`,
           );
+          const labels = (await this.metadata.read(connection, from))?.labels ?? {};
+          await this.metadata.forget(connection, from);
+          await this.metadata.write(
+            connection,
+            to,
+            labels,
+            await this.metadata.defaultExpiry(connection, to),
+          );
+        }
+        // Staged views (per-basis metrics over a staged scan) are defined again under their
+        // published names, over the published names of the tables this swap moved: DuckDB binds
+        // a view's table names when it is read, so a moved table would leave it dangling.
+        for (const { from, to } of views) {
+          const [view] = (
+            await connection.runAndReadAll(
+              'SELECT sql FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND view_name = $3',
+              [from.catalog, from.schema, from.ref.table],
+            )
+          ).getRowObjectsJS();
+          const definition = /^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+\S+\s+AS\s+([\s\S]*?);?\s*$/i.exec(
+            String(view?.sql ?? ''),
+          );
+          if (!definition?.[1]) {
+            throw new WarehouseQueryError({
+              warehouseMessage: `cannot swap view ${from.ref.dataset}.${from.ref.table}: its definition cannot be read`,
+              destination: to.ref,
+              permanent: true,
+            });
+          }
+          const body = pairs.reduce(
+            (sql, move) =>
+              sql.replace(
+                new RegExp(`(?<![\\w"])"?${move.from.ref.table}"?(?![\\w"])`, 'g'),
+                this.sqlDialect.identifier(move.to.ref.table),
+              ),
+            definition[1],
+          );
+          const existing = await this.relationKind(connection, to);
+          if (existing !== null) await connection.run(`DROP ${existing} ${to.sql}`);
+          await connection.run(`CREATE VIEW ${to.sql} AS ${body}`);
+          await connection.run(`DROP VIEW ${from.sql}`);
           const labels = (await this.metadata.read(connection, from))?.labels ?? {};
           await this.metadata.forget(connection, from);
           await this.metadata.write(
@@ -447,10 +515,26 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * What DuckDB holds at this moment: bytes in memory (its buffer pool: data, hash tables, sorts)
+   * and bytes spilled to its temporary directory. Answers while a job runs (benchmarks sample it).
+   */
+  async memoryUsage(): Promise<{ memoryBytes: number; temporaryBytes: number }> {
+    if (this.closed)
+      throw new WarehouseQueryError({ warehouseMessage: 'the DuckDB warehouse is closed', permanent: false });
+    this.monitor ??= await this.instance.connect();
+    const reader = await this.monitor.runAndReadAll(
+      'SELECT sum(memory_usage_bytes) AS m, sum(temporary_storage_bytes) AS t FROM duckdb_memory()',
+    );
+    const [m, t] = reader.getRows()[0] ?? [0, 0];
+    return { memoryBytes: Number(m ?? 0), temporaryBytes: Number(t ?? 0) };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.jobs.close();
+    this.monitor?.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
     releaseHolder(this.path);

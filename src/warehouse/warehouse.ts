@@ -31,6 +31,14 @@ export interface RunToTableOptions extends QueryProgress {
   labels?: TableLabels;
   /** Replace the table if it exists (default) — running twice never appends. */
   replace?: boolean;
+  /**
+   * The query only selects from tables the warehouse already holds (jetstream's per-basis
+   * metrics tables, split from contrail's scan table), so the warehouse may keep its result as a
+   * view over them instead of a copy. DuckDB does: a copy of a million clients' metrics costs
+   * seconds, a view nothing. BigQuery keeps a table: its wildcard queries, which jetstream's
+   * consumers run over these tables, skip views.
+   */
+  mayBeView?: boolean;
   /** Days until the table expires, from when it is written; default: the dataset's default expiry (if any). */
   expirationDays?: number | null;
   /** What the table holds, for people browsing the warehouse (BigQuery table description). */
@@ -130,7 +138,8 @@ export interface Warehouse {
    * Also drops `drop`. DuckDB does it all in one transaction (a reader sees every `to` as it
    * was or every one as moved, never a mix); BigQuery in one copy job per table (each table
    * atomic). A move whose `from` is missing is skipped: a retried swap that already happened
-   * does nothing.
+   * does nothing. A `from` the warehouse kept as a view (`mayBeView`) moves as a view that reads
+   * the moved tables under their `to` names.
    */
   swapTables(moves: TableMove[], options?: QueryProgress & { drop?: TableRef[] }): Promise<void>;
   close(): Promise<void>;

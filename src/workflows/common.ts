@@ -24,15 +24,23 @@ import { parseInput } from './inputs.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
 /**
+ * How soon the server gives up on an activity whose worker stopped heartbeating (every activity
+ * heartbeats while it runs: src/activities/keep-alive.ts) and runs it again elsewhere.
+ */
+const LOST_WORKER = '15 seconds';
+
+/**
  * Activities that start no long warehouse job: resolving versions and configs, planning,
- * listing experiments, appending a log row. They do not heartbeat. None is a local activity,
- * because none is reliably short: reading configs at a pinned commit checks out a git repo,
- * listing experiments resolves every experiment's config and reads the experiment source, and
- * a log row waits its turn at the warehouse. As ordinary activities each has its own timeout,
- * retries on any worker and shows in the history, for one server round trip each.
+ * listing experiments, appending a log row. None is a local activity, because none is reliably
+ * short: reading configs at a pinned commit checks out a git repo, listing experiments resolves
+ * every experiment's config and reads the experiment source, and a log row waits its turn at
+ * the warehouse. As ordinary activities each has its own timeout, retries on any worker and
+ * shows in the history, for one server round trip each; a lost worker's are retried after the
+ * heartbeat timeout, not the minutes of the start-to-close timeout.
  */
 export const light = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: LOST_WORKER,
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -46,7 +54,7 @@ export const light = proxyActivities<AnalysisActivities>({
  */
 export const warehouseJobs = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: LOST_WORKER,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
@@ -55,11 +63,15 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
 });
 
 /** Dataset housekeeping (create with expiry): no warehouse job to heartbeat. */
-export const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '5 minutes' });
+export const datasets = proxyActivities<DatasetActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: LOST_WORKER,
+});
 
 /** Starting and cancelling a parent's runs: a few client calls each. */
 export const runControl = proxyActivities<RunActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: LOST_WORKER,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 
@@ -70,7 +82,7 @@ export const runControl = proxyActivities<RunActivities>({
 export const runAwait = proxyActivities<RunActivities>({
   startToCloseTimeout: '10 minutes',
   // It heartbeats every poll (at most 2 s apart): a lost worker's wait resumes within seconds.
-  heartbeatTimeout: '15 seconds',
+  heartbeatTimeout: LOST_WORKER,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 

@@ -14,6 +14,7 @@ import { DAILY_SCHEDULE_ID, workflowIds } from '../../src/workflows/ids.js';
 import type { RerunResult } from '../../src/workflows/rerun.js';
 import { cliEntry, runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
+import { lightConfigRepo } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 const SLUGS = ['contrail-demo-sidebar', 'contrail-demo-search-bar'];
@@ -21,7 +22,9 @@ const SLUGS = ['contrail-demo-sidebar', 'contrail-demo-search-bar'];
 /**
  * A worker on a DuckDB file under CONTRAIL_HOME: first as its own process (`contrail worker`),
  * so it can be killed mid-backfill like a crashed machine and a new one started; then in this
- * process for the CLI commands that only need a worker to be there.
+ * process for the CLI commands that only need a worker to be there. Both read the demo configs
+ * with light bootstraps: what is checked is which runs happened and what they wrote, not the
+ * width of an interval.
  */
 describe('backfill survives a killed worker; schedules; detach; rerun', () => {
   let temporal: TestTemporal;
@@ -63,7 +66,12 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
 
   before(async () => {
     temporal = await testTemporal();
-    env = { ...temporal.env, CONTRAIL_HOME: home, CONTRAIL_EXPORT_DIR: join(home, 'exports') };
+    env = {
+      ...temporal.env,
+      CONTRAIL_HOME: home,
+      CONTRAIL_EXPORT_DIR: join(home, 'exports'),
+      CONTRAIL_CONFIG_REPOS: lightConfigRepo(),
+    };
     const sample = await runMain(['sample', '--clients', '1000'], { ...env, TEMPORAL_ADDRESS: '' });
     assert.equal(sample.code, 0, sample.stderr);
   });
@@ -141,7 +149,7 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
-        deps: testDeps(warehouse, { exportDir: join(home, 'exports') }),
+        deps: testDeps(warehouse, { exportDir: join(home, 'exports'), configRepos: [lightConfigRepo()] }),
       });
       running = worker.run();
     });

@@ -19,7 +19,7 @@ import { createContrailWorker } from '../../src/worker.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { artifactPath, launchChromium } from '../helpers/browser.js';
 import { testDeps } from '../helpers/deps.js';
-import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
+import { DEMO_EXPERIMENTS_FILE, lightConfigRepo } from '../helpers/sample.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 /**
@@ -33,6 +33,8 @@ const DATASET = 'tmp';
 const START = '2026-03-15';
 const END = '2026-03-29';
 const PERIODS = ['week', 'overall'] as const;
+// The demo configs with light bootstraps: the page is checked against the tables, whatever their intervals.
+const CONFIG_REPO = lightConfigRepo();
 
 interface StatRow {
   branch: string;
@@ -266,7 +268,7 @@ describe('the dashboard in Chromium over a real preview', () => {
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
         deps: testDeps(warehouse, {
-          configRepos: [DEMO_CONFIG_REPO],
+          configRepos: [CONFIG_REPO],
           experiments: localExperimentSource(DEMO_EXPERIMENTS_FILE),
         }),
       });
@@ -296,7 +298,7 @@ describe('the dashboard in Chromium over a real preview', () => {
       slug: DEMO_SLUG,
       dates: dateRange(START, END),
       experimentsFile: DEMO_EXPERIMENTS_FILE,
-      configRepos: [DEMO_CONFIG_REPO],
+      configRepos: [CONFIG_REPO],
       configFile: null,
       dataset: DATASET,
       periods: [...PERIODS],

@@ -47,10 +47,14 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     ]),
   );
   const exportDir = mkdtempSync(join(tmpdir(), 'contrail-orchestration-exports-'));
-  const configRepo = configRepoWith({
-    'jetstream/contrail-test-broken.toml':
-      '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
-  });
+  // Light bootstraps: the checks are on counts, linear-model means, runs and errors.
+  const configRepo = configRepoWith(
+    {
+      'jetstream/contrail-test-broken.toml':
+        '[metrics]\nweekly = ["active_hours"]\n\n[metrics.active_hours.statistics.bootstrap_mean]\nnum_sampels = 100\n',
+    },
+    { light: true },
+  );
 
   before(async () => {
     temporal = await testTemporal();

@@ -274,7 +274,7 @@ describe('contrail preview', () => {
       assert.match(String(row.config_file), /broken\.toml$/);
       assert.equal(row.config_key, 'metrics.broken_hours.select_expression');
       assert.equal(Number(row.config_line), 13);
-      assert.match(String(row.query), /^metrics_/);
+      assert.match(String(row.query), /^(staging_[0-9a-f]+_)?metrics_/);
     }
   });
 });

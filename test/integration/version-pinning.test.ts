@@ -70,7 +70,7 @@ describe('version pinning: analyses on their pinned build and configs, on the re
   let temporal: TestTemporal;
   let warehouse: Warehouse;
   let ref: DeploymentRef;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundleWithSourceMap | { codePath: string };
   const repo = mkdtempSync(join(tmpdir(), 'contrail-pins-repo-'));
   const workers = new Map<string, { worker: Worker; running: Promise<void> }>();
   const commits: string[] = [];
@@ -202,10 +202,14 @@ describe('version pinning: analyses on their pinned build and configs, on the re
         demo.filter((e) => e.slug === SIDEBAR || e.slug === TABS).map((e) => ({ ...e, outcomes: [] })),
       ),
     );
-    bundle = await bundleWorkflowCode({
-      workflowsPath: new URL('../../src/workflows/index.ts', import.meta.url).pathname,
-      logger: new DefaultLogger('WARN'),
-    });
+    // The test run's bundle when there is one (scripts/run-tests.ts builds it once for every file).
+    const built = process.env.CONTRAIL_WORKFLOW_BUNDLE;
+    bundle = built
+      ? { codePath: built }
+      : await bundleWorkflowCode({
+          workflowsPath: new URL('../../src/workflows/index.ts', import.meta.url).pathname,
+          logger: new DefaultLogger('WARN'),
+        });
     await startWorker(V1);
     await startWorker(V2);
     // v1 is released; v2 is deployed beside it but not yet current.

@@ -12,6 +12,7 @@ import {
   type DeploymentRef,
   deleteVersion,
   describeDeploymentVersions,
+  isNotFound,
   POLLER_RECENT_MS,
   recordOwnRelease,
   setCurrentVersion,
@@ -59,7 +60,10 @@ describe('worker deployment versions on the dev server', () => {
   };
   const releases = async () =>
     releasesFromDeployment(ref.deploymentName, await describeDeploymentVersions(ref));
-  /** Polls until `check` passes: the server registers versions and indexes visibility asynchronously. */
+  /**
+   * Polls until `check` passes: the server registers versions and indexes visibility
+   * asynchronously, so a version just listed can still be unknown to a describe call (NOT_FOUND).
+   */
   const eventually = async <T>(
     read: () => Promise<T>,
     check: (value: T) => boolean,
@@ -67,9 +71,15 @@ describe('worker deployment versions on the dev server', () => {
   ): Promise<T> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const value = await read();
-      if (check(value)) return value;
-      if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
+      const value = await read().then(
+        (v) => ({ v }),
+        (error: unknown) => {
+          if (isNotFound(error)) return null;
+          throw error;
+        },
+      );
+      if (value && check(value.v)) return value.v;
+      if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value?.v ?? 'not found')}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };

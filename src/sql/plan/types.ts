@@ -37,6 +37,11 @@ export interface PlannedQuery {
   /** Where config fragments sit in `sql`, recorded while it was rendered (the provenance map of --sql-output-dir). */
   references?: SqlFragmentReference[];
   /**
+   * The query only selects from contrail's own tables, so the warehouse may keep the result as a
+   * view (`RunToTableOptions.mayBeView`): jetstream's per-basis metrics tables, split from the scan.
+   */
+  mayBeView?: boolean;
+  /**
    * Run `sql` instead when one of `whenMissing` does not exist (jetstream's fallback to
    * unadjusted statistics when a pre-enrollment covariate table is missing).
    */

@@ -17,7 +17,7 @@ import { loadReleaseManifest } from '../../../src/versions/manifest.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
-import { DEMO_CONFIG_REPO, sampleWarehouse } from '../../helpers/sample.js';
+import { DEMO_CONFIG_REPO, lightConfigRepo, sampleWarehouse } from '../../helpers/sample.js';
 
 /**
  * The demo experiment end to end through the activities, on an in-memory DuckDB with a small
@@ -88,7 +88,8 @@ describe('analysis activities on the demo experiment', () => {
       toolVersion: currentToolVersion(),
       deployment: null,
       releaseManifest: () => loadReleaseManifest(),
-      configRepos: [DEMO_CONFIG_REPO],
+      // Light bootstraps: the checks are on tables, counts, labels and the signs of linear-model effects.
+      configRepos: [lightConfigRepo()],
       experiments: localExperimentSource(defaultExperimentsFile({}), { now: () => NOW }),
       exportDir,
       now: () => NOW,

@@ -10,7 +10,7 @@ import { DAY_MS } from '../../../src/dates.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { testDeps } from '../../helpers/deps.js';
-import { DEMO_CONFIG_REPO, sampleWarehouse } from '../../helpers/sample.js';
+import { LIGHT_NUM_SAMPLES, lightConfigRepo, sampleWarehouse } from '../../helpers/sample.js';
 
 /**
  * A run writes its result tables under staging names and swaps them in when it publishes: a
@@ -21,9 +21,15 @@ import { DEMO_CONFIG_REPO, sampleWarehouse } from '../../helpers/sample.js';
 const DATASET = 'staged';
 const NOW = new Date('2026-04-01T06:00:00Z');
 const WEEK_TABLE = 'statistics_contrail_demo_sidebar_week_1';
-const DEMO_CONFIG = readFileSync(join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8');
+// The demo configs with light bootstraps: what is checked is which tables are published when.
+const CONFIG_REPO = lightConfigRepo();
+const DEMO_CONFIG = readFileSync(join(CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8');
 // Another config, other results: fewer bootstrap samples give other intervals.
-const OTHER_CONFIG = DEMO_CONFIG.replace('num_samples = 1000', 'num_samples = 300');
+const OTHER_CONFIG = DEMO_CONFIG.replace(
+  `num_samples = ${LIGHT_NUM_SAMPLES}`,
+  `num_samples = ${LIGHT_NUM_SAMPLES / 2}`,
+);
+assert.notEqual(OTHER_CONFIG, DEMO_CONFIG);
 
 const sortKey = (r: Record<string, unknown>) => JSON.stringify(Object.entries(r).sort());
 
@@ -64,7 +70,7 @@ describe('a run stages its result tables and publishes them in one step', () => 
     warehouse = await sampleWarehouse(800);
     exportDir = mkdtempSync(join(tmpdir(), 'contrail-staging-exports-'));
     activities = createActivities(
-      testDeps(warehouse, { configRepos: [DEMO_CONFIG_REPO], exportDir, now: () => NOW }),
+      testDeps(warehouse, { configRepos: [CONFIG_REPO], exportDir, now: () => NOW }),
     );
     const resolved = (
       await activities.resolveVersions({

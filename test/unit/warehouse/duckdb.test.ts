@@ -69,6 +69,108 @@ describe('DuckDbWarehouse (:memory:)', () => {
     assert.deepEqual(await wh.listTables('analysis', 'never'), []);
   });
 
+  test('integer sums are stored as BIGINT (BigQuery INT64), not HUGEINT; an overflow fails the query', async () => {
+    const ref = { dataset: 'analysis', table: 'sums' };
+    const rows = await wh.runToTable({
+      sql: `-- a comment before the query
+SELECT range % 3 AS "group key", SUM(range) AS total, COUNT_IF(range > 5) AS n, SUM(range * 0.5) AS half
+FROM range(10) GROUP BY 1 -- and one after it`,
+      destination: ref,
+    });
+    assert.equal(rows.rows, 3);
+    const types = await wh.query<{ column_name: string; data_type: string }>(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'analysis' AND table_name = 'sums' ORDER BY ordinal_position",
+    );
+    assert.deepEqual(
+      types.map((t) => `${t.column_name} ${t.data_type}`),
+      ['group key BIGINT', 'total BIGINT', 'n BIGINT', 'half DECIMAL(38,1)'],
+    );
+    assert.deepEqual(await wh.query('SELECT total, n FROM analysis.sums ORDER BY 1'), [
+      { total: 12, n: 1 },
+      { total: 15, n: 1 },
+      { total: 18, n: 2 },
+    ]);
+    await assert.rejects(
+      wh.runToTable({
+        sql: 'SELECT SUM(x) AS s FROM (VALUES (9223372036854775807), (1)) t(x)',
+        destination: ref,
+      }),
+      (error) =>
+        error instanceof WarehouseQueryError && /out of range|overflow|can't be cast/i.test(error.message),
+    );
+  });
+
+  test('swapTables moves a staged view with the staged table it reads: it reads the moved table, not the staged one', async () => {
+    const ref = (table: string) => ({ dataset: 'swapview', table });
+    // Published: a table and a per-basis view over it (a previous run), and a scan whose name
+    // extends the staged scan's (day_21 beside day_2), which must stay as it is.
+    await wh.runToTable({ sql: "SELECT 'old' AS v", destination: ref('scan_day_2') });
+    await wh.runToTable({
+      sql: 'SELECT v FROM swapview.scan_day_2',
+      destination: ref('split'),
+      mayBeView: true,
+    });
+    await wh.runToTable({ sql: "SELECT 'other' AS v", destination: ref('scan_day_21') });
+    await wh.runToTable({ sql: "SELECT 'new' AS v", destination: ref('staged_scan_day_2') });
+    await wh.runToTable({
+      sql: 'SELECT s.v, o.v AS other FROM swapview.staged_scan_day_2 s, "swapview"."scan_day_21" o',
+      destination: ref('staged_split'),
+      labels: { run: 'new' },
+      mayBeView: true,
+    });
+    await wh.swapTables([
+      { from: ref('staged_split'), to: ref('split') },
+      { from: ref('staged_scan_day_2'), to: ref('scan_day_2') },
+    ]);
+    assert.deepEqual(
+      (await wh.listTables('swapview')).map((t) => t.ref.table),
+      ['scan_day_2', 'scan_day_21', 'split'],
+    );
+    assert.deepEqual(await wh.query('SELECT v, other FROM swapview.split'), [{ v: 'new', other: 'other' }]);
+    assert.equal((await wh.getTable(ref('split')))?.labels.run, 'new');
+    // The next run's staged scan does not change what the published view reads.
+    await wh.runToTable({ sql: "SELECT 'next' AS v", destination: ref('staged_scan_day_2') });
+    assert.deepEqual(await wh.query('SELECT v FROM swapview.split'), [{ v: 'new' }]);
+  });
+
+  test('mayBeView keeps a selection from stored tables as a view, which replaces a table of its name and the reverse', async () => {
+    const source = { dataset: 'views', table: 'scan' };
+    const split = { dataset: 'views', table: 'split' };
+    await wh.runToTable({
+      sql: 'SELECT range AS x, range % 2 = 0 AS even FROM range(10)',
+      destination: source,
+    });
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: split, labels: { schema_version: '1' } });
+    const kind = async () =>
+      (
+        await wh.query<{ kind: string }>(
+          "SELECT 'view' AS kind FROM duckdb_views() WHERE schema_name = 'views' AND view_name = 'split' UNION ALL SELECT 'table' FROM duckdb_tables() WHERE schema_name = 'views' AND table_name = 'split'",
+        )
+      ).map((r) => r.kind);
+    const asView = await wh.runToTable({
+      sql: 'SELECT x FROM views.scan WHERE even -- a trailing comment',
+      destination: split,
+      labels: { schema_version: '2' },
+      mayBeView: true,
+    });
+    assert.equal(asView.rows, 5);
+    assert.deepEqual(await kind(), ['view']);
+    assert.equal((await wh.getTable(split))?.labels.schema_version, '2');
+    // A view reads its source as it is now.
+    await wh.runToTable({ sql: 'SELECT range AS x, true AS even FROM range(3)', destination: source });
+    assert.deepEqual(await wh.query('SELECT count(*) AS n FROM views.split'), [{ n: 3 }]);
+    await wh.runToTable({ sql: 'SELECT 7 AS x', destination: split });
+    assert.deepEqual(await kind(), ['table']);
+    assert.deepEqual(await wh.query('SELECT x FROM views.split'), [{ x: 7 }]);
+    await wh.runToTable({ sql: 'SELECT x FROM views.scan', destination: split, mayBeView: true });
+    assert.deepEqual(
+      (await wh.listTables('views')).map((t) => t.ref.table),
+      ['scan', 'split'],
+    );
+    await wh.dropTable(split);
+    assert.deepEqual(await kind(), []);
+  });
+
   test('replace: false refuses to overwrite', async () => {
     await assert.rejects(
       wh.runToTable({ sql: 'SELECT 1', destination: T, replace: false }),
