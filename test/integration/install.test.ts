@@ -99,7 +99,7 @@ describe('the packed package', () => {
   test('ships what it runs and no tests', () => {
     const root = join(prefix, 'lib', 'node_modules', 'contrail');
     for (const file of [
-      'dist/workflow-source.js',
+      'dist/workflow-bundle.js',
       'dist/build-id',
       'npm-shrinkwrap.json',
       'src/sample/experiments.json',
