@@ -1,4 +1,4 @@
-import { ContrailError } from '../errors.js';
+import { SettingsError } from '../settings.js';
 import { DEFAULT_SOURCE_PROJECT } from '../sql/render/bigquery.js';
 import { assertDataset, assertProjectId } from './identifiers.js';
 
@@ -21,13 +21,6 @@ export interface BigQuerySettings {
   apiEndpoint: string | null;
   /** Jobs scanning more than this many bytes fail before they cost anything (null: no guard). */
   maximumBytesBilled: number | null;
-}
-
-export class BigQuerySettingsError extends ContrailError {
-  constructor(message: string) {
-    super(message, { permanent: true });
-    this.name = 'BigQuerySettingsError';
-  }
 }
 
 export const DEFAULT_LOCATION = 'US';
@@ -55,7 +48,7 @@ export function bigQuerySettings(
   const project =
     overrides.projectId ?? setting(env, 'CONTRAIL_BIGQUERY_PROJECT') ?? setting(env, 'GOOGLE_CLOUD_PROJECT');
   if (!project) {
-    throw new BigQuerySettingsError(
+    throw new SettingsError(
       'CONTRAIL_BIGQUERY_PROJECT (or --project_id) must name the Google Cloud project contrail runs BigQuery jobs in',
     );
   }
@@ -63,7 +56,7 @@ export function bigQuerySettings(
     try {
       return f();
     } catch (error) {
-      throw new BigQuerySettingsError(`${what}: ${(error as Error).message}`);
+      throw new SettingsError(`${what}: ${(error as Error).message}`);
     }
   };
   check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
@@ -73,13 +66,13 @@ export function bigQuerySettings(
   check('CONTRAIL_BIGQUERY_SOURCE_PROJECT', () => assertProjectId(sourceProject));
   const location = setting(env, 'CONTRAIL_BIGQUERY_LOCATION') ?? DEFAULT_LOCATION;
   if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(location)) {
-    throw new BigQuerySettingsError(
+    throw new SettingsError(
       `CONTRAIL_BIGQUERY_LOCATION=${JSON.stringify(location)}: expected a BigQuery location such as US, EU or us-central1`,
     );
   }
   const apiEndpoint = setting(env, 'CONTRAIL_BIGQUERY_ENDPOINT');
   if (apiEndpoint !== null && !/^https?:\/\/[^\s/]+/.test(apiEndpoint)) {
-    throw new BigQuerySettingsError(
+    throw new SettingsError(
       `CONTRAIL_BIGQUERY_ENDPOINT=${JSON.stringify(apiEndpoint)}: expected a URL such as http://127.0.0.1:9050`,
     );
   }
@@ -88,7 +81,7 @@ export function bigQuerySettings(
   if (maxBytes !== null) {
     maximumBytesBilled = Number(maxBytes);
     if (!(Number.isSafeInteger(maximumBytesBilled) && maximumBytesBilled > 0)) {
-      throw new BigQuerySettingsError(
+      throw new SettingsError(
         `CONTRAIL_BIGQUERY_MAX_BYTES_BILLED=${JSON.stringify(maxBytes)}: expected a whole number of bytes`,
       );
     }

@@ -112,6 +112,16 @@ export class DuckDbMetadata {
     };
   }
 
+  /**
+   * A table or view renamed in a swap keeps its labels; its expiry becomes the published
+   * place's (the dataset default), not the staged table's.
+   */
+  async move(connection: DuckDBConnection, from: ResolvedRef, to: ResolvedRef): Promise<void> {
+    const labels = (await this.read(connection, from))?.labels ?? {};
+    await this.forget(connection, from);
+    await this.write(connection, to, labels, await this.defaultExpiry(connection, to));
+  }
+
   /** Removes a table's metadata row (the table is dropped, or about to be rewritten). */
   async forget(connection: DuckDBConnection, target: ResolvedRef): Promise<void> {
     await connection.run(

@@ -447,14 +447,7 @@ export class DuckDbWarehouse implements Warehouse {
           await connection.run(
             `ALTER TABLE ${from.sql} RENAME TO ${this.sqlDialect.identifier(to.ref.table)}`,
           );
-          const labels = (await this.metadata.read(connection, from))?.labels ?? {};
-          await this.metadata.forget(connection, from);
-          await this.metadata.write(
-            connection,
-            to,
-            labels,
-            await this.metadata.defaultExpiry(connection, to),
-          );
+          await this.metadata.move(connection, from, to);
         }
         // Staged views (per-basis metrics over a staged scan) are defined again under their
         // published names, over the published names of the tables this swap moved: DuckDB binds
@@ -488,14 +481,7 @@ export class DuckDbWarehouse implements Warehouse {
           if (existing !== null) await connection.run(`DROP ${existing} ${to.sql}`);
           await connection.run(`CREATE VIEW ${to.sql} AS ${body}`);
           await connection.run(`DROP VIEW ${from.sql}`);
-          const labels = (await this.metadata.read(connection, from))?.labels ?? {};
-          await this.metadata.forget(connection, from);
-          await this.metadata.write(
-            connection,
-            to,
-            labels,
-            await this.metadata.defaultExpiry(connection, to),
-          );
+          await this.metadata.move(connection, from, to);
         }
         for (const target of drops) {
           const kind = await this.relationKind(connection, target);

@@ -6,7 +6,7 @@ import type { AnalysisResult } from './analyze.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
-import { notStarted, pinnedRun, type RunItem, runAll } from './runs.js';
+import { notStarted, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
 
 export interface BackfillResult {
   total: number;
@@ -87,6 +87,12 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     done: offset,
     failed: result.failed.length,
   });
+  const experiment = (slug: string) => ({
+    slug,
+    dataset: input.dataset,
+    periods: input.periods,
+    lenient: input.lenient,
+  });
   const runs = batch.map(({ slug, date }): RunItem => {
     const workflowId = workflowIds.analysis(slug, date, input.dataset);
     const label = `${slug} ${date}`;
@@ -95,25 +101,9 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     if (p.refusal) return { label, outcome: notStarted(workflowId, p.refusal) };
     return {
       label,
-      start: pinnedRun({
-        workflowType: 'analyzeExperiment',
-        workflowId,
-        // Analyses don't publish: the backfill publishes each experiment once, at its end.
-        input: {
-          slug,
-          date,
-          dataset: input.dataset,
-          periods: input.periods,
-          lenient: input.lenient,
-          pin: p.pin,
-          publish: false,
-          // Staged under the backfill's run: it publishes them, once, at its end.
-          run: workflowInfo().workflowId,
-        },
-        slug,
-        date,
-        pin: p.pin,
-        summary: `analysis of ${slug} on ${date} with contrail ${toolVersionKey(p.pin)}`,
+      start: pinnedAnalysis({ ...experiment(slug), pin: p.pin }, date, {
+        // Staged under the backfill's run: it publishes each experiment once, at its end.
+        stagedUnder: workflowInfo().workflowId,
       }),
     };
   });
@@ -148,22 +138,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     published.push(slug);
     publications.push({
       label: `publish ${slug}`,
-      start: pinnedRun({
-        workflowType: 'publishExperiment',
-        workflowId: workflowIds.publish(slug, input.dataset),
-        input: {
-          slug,
-          dataset: input.dataset,
-          periods: input.periods,
-          lenient: input.lenient,
-          pin: p.pin,
-          run: workflowInfo().workflowId,
-        },
-        slug,
-        date: null,
-        pin: p.pin,
-        summary: `publication of ${slug} with contrail ${toolVersionKey(p.pin)}`,
-      }),
+      start: pinnedPublication({ ...experiment(slug), pin: p.pin }, workflowInfo().workflowId),
     });
   }
   const publishing = await runAll(publications, {

@@ -8,7 +8,7 @@ import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, vali
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
 import type { RerunResult } from './rerun.js';
-import { notStarted, pinnedRun, type RunItem, runAll } from './runs.js';
+import { notStarted, pinnedAnalysis, type RunItem, runAll } from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;
@@ -108,22 +108,10 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     }
     items.push({
       label: slug,
-      start: pinnedRun({
-        workflowType: 'analyzeExperiment',
-        workflowId: analysisId,
-        input: {
-          slug,
-          date,
-          dataset: input.dataset,
-          periods: input.periods,
-          lenient: input.lenient,
-          pin: r.pin,
-        },
-        slug,
+      start: pinnedAnalysis(
+        { slug, dataset: input.dataset, periods: input.periods, lenient: input.lenient, pin: r.pin },
         date,
-        pin: r.pin,
-        summary: `analysis of ${slug} on ${date} with contrail ${toolVersionKey(r.pin)}`,
-      }),
+      ),
     });
   }
 

@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -14,9 +14,8 @@ import {
   trackProgress,
   validated,
 } from './common.js';
-import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
-import { pinnedRun, runAll } from './runs.js';
+import { pinnedAnalysis, pinnedPublication, runAll } from './runs.js';
 
 export interface RerunResult {
   slug: string;
@@ -82,25 +81,18 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   };
   if (dates.length === 0) return result;
 
+  const runsOf = {
+    slug: input.slug,
+    dataset: input.dataset,
+    periods: input.periods,
+    lenient: input.lenient,
+    pin,
+  };
   const analysis = (date: string) => ({
     label: date,
-    start: pinnedRun({
-      workflowType: 'analyzeExperiment',
-      workflowId: workflowIds.analysis(input.slug, date, input.dataset),
-      input: {
-        slug: input.slug,
-        date,
-        dataset: input.dataset,
-        periods: input.periods,
-        lenient: input.lenient,
-        pin,
-        publish: false,
-        // Staged under the rerun's run: it publishes them, once, at its end.
-        run: target.run,
-      },
-      slug: input.slug,
-      date,
-      pin,
+    start: pinnedAnalysis(runsOf, date, {
+      // Staged under the rerun's run: it publishes them, once, at its end.
+      stagedUnder: workflowInfo().workflowId,
       summary: `rerun of ${input.slug} for ${date} with contrail ${toolVersionKey(pin)}`,
     }),
   });
@@ -140,22 +132,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     [
       {
         label: 'publish',
-        start: pinnedRun({
-          workflowType: 'publishExperiment',
-          workflowId: workflowIds.publish(input.slug, input.dataset),
-          input: {
-            slug: input.slug,
-            dataset: input.dataset,
-            periods: input.periods,
-            lenient: input.lenient,
-            pin,
-            run: target.run,
-          },
-          slug: input.slug,
-          date: null,
-          pin,
-          summary: `publication of ${input.slug} with contrail ${toolVersionKey(pin)}`,
-        }),
+        start: pinnedPublication(runsOf, workflowInfo().workflowId),
       },
     ],
     { concurrency: 1, progress: (update) => progress({ ...update, done: dates.length }) },

@@ -2,6 +2,8 @@ import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/wor
 import type { Pin, RunOutcome, RunStart, StartedRun, WaitingRun } from '../activities/types.js';
 import { toolVersionKey } from '../versions/pin.js';
 import { type Progress, runAwait, runControl } from './common.js';
+import { workflowIds } from './ids.js';
+import type { AnalyzeExperimentInput } from './inputs.js';
 
 /**
  * The fan-out of a parent workflow (daily analysis, backfill, rerun) over runs of their own:
@@ -116,4 +118,53 @@ export function pinnedRun(options: {
     configCommit: options.pin.configCommit,
     summary: options.summary,
   };
+}
+
+/** What one experiment's runs are about: the same for its analyses and its publication. */
+export type PinnedExperiment = Pick<AnalyzeExperimentInput, 'slug' | 'dataset' | 'periods' | 'lenient'> & {
+  pin: Pin;
+};
+
+/**
+ * The analysis of one experiment-day on its pinned build. With `stagedUnder` (the workflow id
+ * of a backfill or rerun) it writes under that run's staging names and does not publish: the
+ * parent publishes once, at its end. Without it the analysis publishes itself.
+ */
+export function pinnedAnalysis(
+  e: PinnedExperiment,
+  date: string,
+  options: { stagedUnder?: string; summary?: string } = {},
+): RunStart {
+  const { slug, dataset, periods, lenient, pin } = e;
+  return pinnedRun({
+    workflowType: 'analyzeExperiment',
+    workflowId: workflowIds.analysis(slug, date, dataset),
+    input: {
+      slug,
+      date,
+      dataset,
+      periods,
+      lenient,
+      pin,
+      ...(options.stagedUnder === undefined ? {} : { publish: false, run: options.stagedUnder }),
+    },
+    slug,
+    date,
+    pin,
+    summary: options.summary ?? `analysis of ${slug} on ${date} with contrail ${toolVersionKey(pin)}`,
+  });
+}
+
+/** The publication, on the experiment's pinned build, of the tables the run `run` staged. */
+export function pinnedPublication(e: PinnedExperiment, run: string): RunStart {
+  const { slug, dataset, periods, lenient, pin } = e;
+  return pinnedRun({
+    workflowType: 'publishExperiment',
+    workflowId: workflowIds.publish(slug, dataset),
+    input: { slug, dataset, periods, lenient, pin, run },
+    slug,
+    date: null,
+    pin,
+    summary: `publication of ${slug} with contrail ${toolVersionKey(pin)}`,
+  });
 }

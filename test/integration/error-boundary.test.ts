@@ -33,7 +33,6 @@ import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
 import { PinnedBuildError, PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
-import { BigQuerySettingsError } from '../../src/warehouse/bigquery-settings.js';
 import { WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
 import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
@@ -166,11 +165,6 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new InvalidLabelError('bad label'),
   },
   CliError: { errorType: 'CliError', permanent: true, make: () => new CliError('bad flag') },
-  BigQuerySettingsError: {
-    errorType: 'BigQuerySettingsError',
-    permanent: true,
-    make: () => new BigQuerySettingsError('CONTRAIL_BIGQUERY_PROJECT is not set'),
-  },
   SettingsError: {
     errorType: 'SettingsError',
     permanent: true,

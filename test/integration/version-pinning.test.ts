@@ -27,6 +27,7 @@ import type { RerunResult } from '../../src/workflows/rerun.js';
 import type { RerunSkipResult } from '../../src/workflows/rerun-skip.js';
 import { runCli } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
+import { runGit } from '../helpers/git.js';
 import { DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
@@ -76,19 +77,7 @@ describe('version pinning: analyses on their pinned build and configs, on the re
   const commits: string[] = [];
   let runs = 0;
 
-  const git = (args: string[], date?: string) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
-        ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}),
-      },
-    }).trim();
+  const git = (args: string[], date?: string) => runGit(repo, args, date);
   const commit = (files: Record<string, string>, date?: string) => {
     for (const [path, text] of Object.entries(files)) writeFileSync(join(repo, path), text);
     git(['add', '-A']);

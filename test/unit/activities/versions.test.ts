@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import type { ManifestRelease } from '../../../src/versions/manifest.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { testDeps } from '../../helpers/deps.js';
+import { runGit } from '../../helpers/git.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 /**
@@ -30,19 +30,7 @@ describe('resolveVersions, touch and the report on an unversioned worker', () =>
   let warehouse: Warehouse;
   let repo: string;
   const commits: string[] = [];
-  const git = (args: string[], date?: string) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
-        ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}),
-      },
-    }).trim();
+  const git = (args: string[], date?: string) => runGit(repo, args, date);
   const commit = (file: string, text: string, date: string) => {
     writeFileSync(join(repo, file), text);
     git(['add', '-A']);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { loadConfigCollection } from '../../../src/config/collection.js';
 import { ConfigError } from '../../../src/config/problems.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { testExperiment } from '../../helpers/experiment.js';
+import { runGit } from '../../helpers/git.js';
 
 /**
  * A config repo built here with dated commits:
@@ -22,15 +22,7 @@ let repo: string;
 const commits: string[] = [];
 
 function git(args: string[], date?: string): string {
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@example.com',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@example.com',
-  };
-  if (date) Object.assign(env, { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
-  return execFileSync('git', args, { cwd: repo, env, encoding: 'utf8' }).trim();
+  return runGit(repo, args, date);
 }
 
 function commit(date: string, defaults: string): void {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { anchorLabels, touchExperiment } from '../../../src/versions/anchor.js';
 import type { Release } from '../../../src/versions/release.js';
 import { resolveExperimentPin } from '../../../src/versions/resolve.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import { runGit } from '../../helpers/git.js';
 
 /**
  * An experiment's pin from a real DuckDB warehouse (the anchor) and a git config repo with
@@ -28,19 +28,7 @@ describe('resolveExperimentPin', () => {
   let wh: DuckDbWarehouse;
   const commits: string[] = [];
 
-  const git = (args: string[], date?: string) =>
-    execFileSync('git', args, {
-      cwd: repo,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
-        ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}),
-      },
-    }).trim();
+  const git = (args: string[], date?: string) => runGit(repo, args, date);
 
   before(async () => {
     repo = mkdtempSync(join(tmpdir(), 'contrail-pin-'));

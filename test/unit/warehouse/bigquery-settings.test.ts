@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { defaultActivityDeps } from '../../../src/client/runtime.js';
 import { ContrailError } from '../../../src/errors.js';
-import { BigQuerySettingsError, bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
+import { SettingsError } from '../../../src/settings.js';
+import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
 
 describe('BigQuery settings', () => {
   test('from the environment, with defaults; --project_id/--dataset_id override', () => {
@@ -59,7 +60,7 @@ describe('BigQuery settings', () => {
       assert.throws(
         () => bigQuerySettings(env),
         (error) =>
-          error instanceof BigQuerySettingsError &&
+          error instanceof SettingsError &&
           error instanceof ContrailError &&
           error.permanent &&
           message.test(error.message),
