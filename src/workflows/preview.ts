@@ -44,7 +44,7 @@ export interface PreviewResult {
 }
 
 /**
- * jetstream's preview (seed 000): the analysis of a few days on a small sample, written to a
+ * jetstream's preview: the analysis of a few days on a small sample, written to a
  * dataset whose tables expire, so a config author sees results before merging a config. What
  * it would scan is estimated first, shown, and refused above `maxBytes` before any query runs;
  * each date is analysed even when another failed, so every error shows at once.
