@@ -1,5 +1,10 @@
 import type { IsoDate } from '../../experiments/experiment.js';
-import { assertDataset, assertPlainName, assertProjectId, assertTableName } from '../../warehouse/identifiers.js';
+import {
+  assertDataset,
+  assertPlainName,
+  assertProjectId,
+  assertTableName,
+} from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/warehouse.js';
 import type { SqlDialect } from '../dialect.js';
 
