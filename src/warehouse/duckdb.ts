@@ -79,7 +79,10 @@ export class DuckDbWarehouse implements Warehouse {
     options: OpenDuckDbOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.jobs = new DuckDbJobs(connection, options.progressIntervalMs ?? 2000);
+    this.jobs = new DuckDbJobs(connection, options.progressIntervalMs ?? 2000, {
+      main: mainCatalog,
+      files: { ...options.attach, [mainCatalog]: path },
+    });
     this.metadata = new DuckDbMetadata(this.sqlDialect, this.now);
   }
 
