@@ -10,7 +10,7 @@ import { lightConfigRepo } from './sample.js';
 /**
  * An embedded backfill of the demo experiment over 7 days, as a person runs it, and a clean run
  * of it on a copy of the same sample to compare other runs with: the failure-behaviour tests
- * (test/integration/failures*.test.ts) run it under faults or kill it, and each must end with
+ * (test/integration/failures.test.ts) run it under faults or kill it, and each must end with
  * the clean run's tables (row for row, logs included, no row twice) and statistics exports.
  */
 
