@@ -53,7 +53,7 @@ async function gone(marker: string, withinMs: number): Promise<number[]> {
 }
 
 /**
- * An embedded backfill of the demo experiment over 7 days (test/helpers/embedded-backfill.ts),
+ * An embedded backfill of the demo experiment over 4 days (test/helpers/embedded-backfill.ts),
  * once with 30 % of warehouse calls failing and another process taking the warehouse file now
  * and then, once killed (SIGKILL) at four points and run again: each must end with the clean
  * run's tables and exports and leave no process behind. The two share one clean run and run
