@@ -25,14 +25,18 @@ export async function copySampleToBigQuery(duck: Warehouse, bigquery: BigQueryWa
     const fields = schemaFromDuckDb(SAMPLE_SCHEMA[key as keyof typeof SAMPLE_TABLES]);
     const datasetName = ref.dataset.replace(/^mozdata\./, '');
     const rows = await duck.query(`SELECT * FROM ${ref.dataset}.${ref.table}`);
-    for (const project of ['mozdata', 'moz-fx-data-shared-prod']) {
-      await bigquery.createDataset(`${project}.${datasetName}`);
-      const dataset = bigquery.client.dataset(datasetName, { projectId: project });
-      const [table] = await dataset.createTable(ref.table, { schema: { fields } });
-      for (let start = 0; start < rows.length; start += BATCH) {
-        await table.insert(rows.slice(start, start + BATCH));
-      }
+    const [first, second] = ['mozdata', 'moz-fx-data-shared-prod'];
+    await bigquery.createDataset(`${first}.${datasetName}`);
+    const dataset = bigquery.client.dataset(datasetName, { projectId: first });
+    const [table] = await dataset.createTable(ref.table, { schema: { fields } });
+    for (let start = 0; start < rows.length; start += BATCH) {
+      await table.insert(rows.slice(start, start + BATCH));
     }
+    // The second project's copy by a query: the emulator inserts rows one request at a time.
+    await bigquery.createDataset(`${second}.${datasetName}`);
+    await bigquery.execute(
+      `CREATE TABLE \`${second}.${datasetName}.${ref.table}\` AS SELECT * FROM \`${first}.${datasetName}.${ref.table}\``,
+    );
     copied += rows.length;
   }
   return copied;

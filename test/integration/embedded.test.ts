@@ -92,7 +92,13 @@ describe('embedded commands', { concurrency: true }, () => {
   // One at a time: both hold the one lock (node's test runner would run them at once, as their parent).
   describe('with the warehouse file locked by another process', { concurrency: false }, () => {
     const lockHome = homeFor();
-    const env = { CONTRAIL_HOME: lockHome, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };
+    // A short wait for the file: the activity gives up (and is retried) in a second, not 30.
+    const env = {
+      CONTRAIL_HOME: lockHome,
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_LOG_LEVEL: '',
+      CONTRAIL_WAREHOUSE_WAIT_MS: '1000',
+    };
     let lock: { close(): void } | null = null;
     before(async () => {
       const sample = await runMain(['sample', '--clients', '200'], env);

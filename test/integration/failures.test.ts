@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +14,55 @@ import { retryingWarehouse } from '../../src/warehouse/retry.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { WrappedWarehouse } from '../../src/warehouse/wrapped.js';
 import { createContrailWorker } from '../../src/worker.js';
-import { runCli } from '../helpers/cli.js';
+import { cliEntry, repoRoot, runCli } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { BACKFILL, type CleanRun, cleanRun, envFor, SUMMARY } from '../helpers/embedded-backfill.js';
 import { exited, warehouseProcess } from '../helpers/other-process.js';
+import { processesWithEnv } from '../helpers/processes.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
+/** Starts the CLI; `stopped` resolves once it reports reaching its fault stop point. */
+function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stopped: Promise<string> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const stopped = new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const at = /contrail fault: stopped at (.*)/.exec(stderr)?.[1];
+      if (at) resolve(at);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`contrail exited ${code} before its stop point:\n${stderr}`)),
+    );
+  });
+  return { child, stopped };
+}
+
+async function gone(marker: string, withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const alive = processesWithEnv('CONTRAIL_TEST_MARKER', marker);
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
- * An embedded backfill of the demo experiment over 7 days (test/helpers/embedded-backfill.ts)
- * with 30 % of warehouse calls failing and another process taking the warehouse file now and
- * then must end with the clean run's tables and exports. Killing the same backfill with SIGKILL
- * is test/integration/failures-killed.test.ts, a file of its own so that the two run side by side.
+ * An embedded backfill of the demo experiment over 4 days (test/helpers/embedded-backfill.ts),
+ * once with 30 % of warehouse calls failing and another process taking the warehouse file now
+ * and then, once killed (SIGKILL) at four points and run again: each must end with the clean
+ * run's tables and exports and leave no process behind. The two share one clean run and run
+ * side by side, each in its own data directory. A marker in the environment finds every process
+ * a command started.
  */
-describe('an embedded backfill under warehouse faults and a second process', () => {
+describe('an embedded backfill under warehouse faults, a second process, or SIGKILL', {
+  concurrency: true,
+}, () => {
   let clean: CleanRun;
   before(async () => {
     clean = await cleanRun('contrail-failures-');
@@ -57,6 +94,41 @@ describe('an embedded backfill under warehouse faults and a second process', () 
     assert.ok(injected > 30, `${injected} faults injected`);
     assert.ok(holds > 0, 'another process held the file during the backfill');
     await clean.assertSameAsClean(faulty);
+  });
+
+  test('killed after enrollments, mid-metrics, mid-statistics and mid-publish, then run again: the same results, nothing left running', async () => {
+    const killed = clean.copyOfSample('killed');
+    const points = [
+      'stop:runToTable:staging_@1', // enrollments written, the first metrics scan starting
+      'stop:runToTable:staging_@4', // some metrics scans and per-basis metrics tables staged
+      'stop:writeRows:staging_@3', // some statistics tables staged
+      'stop:execute@2', // tables swapped in, views half written, no export yet
+    ];
+    for (const point of points) {
+      const marker = randomUUID();
+      const { child, stopped } = startCli(
+        BACKFILL,
+        envFor(killed, { CONTRAIL_FAULTS: point, CONTRAIL_TEST_MARKER: marker }),
+      );
+      try {
+        const at = await stopped;
+        assert.ok(
+          processesWithEnv('CONTRAIL_TEST_MARKER', marker).length > 1,
+          'the dev server runs beside it',
+        );
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+        assert.deepEqual(await gone(marker, 15_000), [], `nothing left running after the kill at ${at}`);
+      } finally {
+        // Whatever the outcome, this test leaves nothing it started running.
+        child.kill('SIGKILL');
+        for (const pid of processesWithEnv('CONTRAIL_TEST_MARKER', marker)) process.kill(pid, 'SIGKILL');
+      }
+    }
+    const run = await runCli(BACKFILL, { env: envFor(killed) });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, SUMMARY);
+    await clean.assertSameAsClean(killed);
   });
 });
 
