@@ -90,15 +90,16 @@ export async function computeWindowStatistics(
   const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>();
   for (const planned of windowPlan.statisticInputs) {
     progress.step(planned.destination.table);
+    const table = ctx.results.published(planned.destination.table);
     const result = await runPlannedQuery(warehouse, planned, {
       labels: ctx.labels,
+      table,
       ...progress.job(planned.destination.table),
     });
-    queries.push(queryRun(ctx.results.published(planned.destination.table), result));
+    queries.push(queryRun(table, result));
     if (result.usedFallback && planned.fallback) {
-      const table = ctx.results.published(planned.destination.table);
       warnings.push({
-        message: `${planned.destination.table}: ${planned.fallback.reason}`,
+        message: `${table}: ${planned.fallback.reason}`,
         subjects: [{ query: table, period: window.period }],
       });
     }

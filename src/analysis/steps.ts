@@ -89,12 +89,13 @@ export async function computeWindowMetrics(
   const summaries: TableSummary[] = [];
   for (const planned of [...windowPlan.metricsScans, ...windowPlan.metrics]) {
     ctx.progress.step(planned.destination.table);
+    const table = ctx.results.published(planned.destination.table);
     const result = await runPlannedQuery(ctx.warehouse, planned, {
       labels: ctx.labels,
       expirationDays: ctx.results.expirationDays(planned.destination.table),
+      table,
       ...ctx.progress.job(planned.destination.table),
     });
-    const table = ctx.results.published(planned.destination.table);
     summaries.push({ table, rows: result.rows, queries: [queryRun(table, result)] });
   }
   return summaries;

@@ -4,6 +4,7 @@ import { ANALYSIS_PERIODS } from '../config/spec.js';
 import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
+import { MissingTableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { planAnalysis } from './plan/analysis.js';
 import { PlanError } from './plan/common.js';
@@ -25,7 +26,12 @@ export interface SqlCheckResult {
   unchecked: string[];
 }
 
-const MISSING_TABLE = /Table with name (\S+) does not exist|Not found: Table (\S+)/;
+/** The table a failed query could not find: the embedded warehouse names it; BigQuery says `Not found: Table x`. */
+function missingTableOf(error: unknown, message: string): string | null {
+  for (let e: unknown = error; e instanceof Error; e = e.cause)
+    if (e instanceof MissingTableError) return e.table;
+  return /Not found: Table (\S+)/.exec(message)?.[1] ?? null;
+}
 
 export async function checkAnalysisSql(
   warehouse: Warehouse,
@@ -66,8 +72,8 @@ export async function checkAnalysisSql(
         await runPlannedQuery(warehouse, query);
       } catch (error) {
         const message = warehouseMessage(error);
-        const missing = MISSING_TABLE.exec(message);
-        if (missing) unchecked.add(missing[1] ?? missing[2] ?? message);
+        const missing = missingTableOf(error, message);
+        if (missing !== null) unchecked.add(missing);
         else errors.push(...(await blame(warehouse, checked, query, message)));
         // Later queries read this one's table: stop this period here.
         break;

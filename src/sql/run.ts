@@ -15,7 +15,16 @@ export class PlannedQueryError extends ContrailError {
   >;
   readonly warehouseMessage: string;
 
-  constructor(planned: PlannedQuery, cause: unknown, options: { usedFallback?: boolean } = {}) {
+  constructor(
+    planned: PlannedQuery,
+    cause: unknown,
+    options: {
+      usedFallback?: boolean;
+      /** The name people know the destination by, when the query wrote a staged copy of it. */
+      table?: string;
+    } = {},
+  ) {
+    const table = options.table ?? planned.destination.table;
     const warehouseMessage =
       cause instanceof Error
         ? (((cause as Error & { warehouseMessage?: unknown }).warehouseMessage as string | undefined) ??
@@ -32,17 +41,22 @@ export class PlannedQueryError extends ContrailError {
     const columns = (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
     const label = planned.kind === 'enrollments' ? 'config columns (segments, exposure signal)' : 'metrics';
     super(
-      `${what} → ${planned.destination.table} failed` +
+      `${what} → ${table} failed` +
         (columns.length > 0 ? `; ${label}: ${columns.join(', ')}` : '') +
         `; warehouse said: ${warehouseMessage}`,
       {
         cause,
         permanent: isPermanent(cause),
         details: {
-          table: planned.destination.table,
+          table,
           warehouseMessage,
           metrics: (planned.metrics ?? []).map((m) => ({ name: m.name, ...m.provenance })),
-          subjects: querySubjects(planned, sqlLineOf(cause, options.usedFallback ?? false), warehouseMessage),
+          subjects: querySubjects(
+            planned,
+            sqlLineOf(cause, options.usedFallback ?? false),
+            warehouseMessage,
+            table,
+          ),
         },
       },
     );
@@ -70,8 +84,8 @@ export function querySubjects(
   planned: PlannedQuery,
   sqlLine: number | null,
   warehouseMessage: string,
+  query: string = planned.destination.table,
 ): ErrorSubject[] {
-  const query = planned.destination.table;
   const period = planned.period ?? null;
   // What the warehouse said, without the quoted SQL that follows it: the same for every window and date.
   const said = warehouseMessage.split(/\n\s*\n/)[0]?.trim() ?? warehouseMessage;
@@ -106,6 +120,11 @@ export interface RunPlannedQueryOptions {
   onProgress?: (info: { elapsedMs: number; detail?: string }) => void;
   signal?: AbortSignal;
   jobKey?: string;
+  /**
+   * The destination's published name when the query writes a run's staged copy of it: an error
+   * names the table people know (the logs, the preview's report), not the staging name.
+   */
+  table?: string;
 }
 
 /** The query's provenance header (what it computes, from which config lines) as a table description. */
@@ -155,6 +174,9 @@ export async function runPlannedQuery(
     return { ...result, usedFallback };
   } catch (error) {
     if (error instanceof Error && error.name === 'AbortError') throw error;
-    throw new PlannedQueryError(planned, error, { usedFallback });
+    throw new PlannedQueryError(planned, error, {
+      usedFallback,
+      ...(options.table ? { table: options.table } : {}),
+    });
   }
 }

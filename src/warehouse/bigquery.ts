@@ -12,7 +12,7 @@ import { bigqueryDialect } from '../sql/render/bigquery.js';
 import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
 import type { BigQuerySettings } from './bigquery-settings.js';
 import { abortError, WarehouseQueryError } from './errors.js';
-import { assertDataset, assertTableName } from './identifiers.js';
+import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
 import type * as W from './warehouse.js';
@@ -416,7 +416,7 @@ export class BigQueryWarehouse implements W.Warehouse {
     if (options.columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
     const names = new Set<string>();
     for (const column of options.columns) {
-      assertTableName(column.name);
+      assertPlainName(column.name);
       if (names.has(column.name)) throw new TypeError(`writeRows: column ${column.name} is listed twice`);
       if (!(column.type in PARAMETER_TYPES)) {
         throw new TypeError(

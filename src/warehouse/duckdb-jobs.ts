@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { abortError, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
+import { abortError, isTransientDuckDbMessage, MissingTableError, WarehouseQueryError } from './errors.js';
 import type { QueryProgress, TableRef } from './warehouse.js';
 
 /** DuckDB statement text without trailing semicolons, so it can be wrapped in `AS ( … )`. */
@@ -23,6 +23,8 @@ export class DuckDbJobs {
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly progressIntervalMs: number,
+    /** The database's catalogs and their files, to say which file lacks a table a query reads. */
+    private readonly catalogs: DuckDbCatalogs = { main: 'memory', files: {} },
   ) {}
 
   /**
@@ -87,6 +89,14 @@ export class DuckDbJobs {
         if (error instanceof WarehouseQueryError || !(error instanceof Error)) throw error;
         // Our own validation (TypeError, InvalidIdentifierError, …) is not a warehouse failure.
         if (!/^[A-Za-z ]*Error: /.test(error.message)) throw error;
+        const missing = missingTable(error.message, this.catalogs);
+        if (missing)
+          throw new MissingTableError({
+            ...missing,
+            duckdbMessage: error.message,
+            destination,
+            cause: error,
+          });
         throw new WarehouseQueryError({
           warehouseMessage: error.message,
           destination,
@@ -107,6 +117,62 @@ export class DuckDbJobs {
     this.closed = true;
     await this.tail;
   }
+}
+
+/** The catalogs of one DuckDB connection: the main one's name, and every catalog's file. */
+export interface DuckDbCatalogs {
+  main: string;
+  /** Catalog → database file (`:memory:` for one in memory). */
+  files: Record<string, string>;
+}
+
+const MISSING_TABLE = /^Catalog Error: Table with name (?:"([^"]+)"|(\S+?))!? does not exist/;
+const NAME_PART = '(?:"(?:[^"]|"")+"|[A-Za-z0-9_$-]+)';
+
+/**
+ * The table a DuckDB "Table with name … does not exist" error is about, as the query names it,
+ * with the file of its catalog. DuckDB names only the table (at most its schema); the query's
+ * own reference is in the excerpt after `LINE n:`, under the caret, with its catalog. Null for
+ * any other error.
+ */
+export function missingTable(
+  message: string,
+  catalogs: DuckDbCatalogs,
+): { table: string; file: string | null; telemetry: boolean } | null {
+  const found = MISSING_TABLE.exec(message);
+  const named = found?.[1] ?? found?.[2];
+  if (named === undefined) return null;
+  const name = named.split('.').at(-1) as string;
+  let parts = named.split('.');
+  const excerpt = /\nLINE (\d+): (.*)\n( *)\^/.exec(message);
+  if (excerpt) {
+    const [, line, text = '', caret = ''] = excerpt;
+    const at = caret.length - `LINE ${line}: `.length;
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const reference = new RegExp(
+      `(?<![\\w"])(?:${NAME_PART}\\s*\\.\\s*){0,2}(?:"${escaped}"|${escaped})(?![\\w"])`,
+      'g',
+    );
+    // The reference nearest the caret (DuckDB puts it under the reference's first character).
+    const nearest = [...text.matchAll(reference)].sort(
+      (a, b) => Math.abs(a.index - at) - Math.abs(b.index - at),
+    )[0];
+    if (nearest) {
+      parts = [...nearest[0].matchAll(new RegExp(NAME_PART, 'g'))].map((p) =>
+        p[0].startsWith('"') ? p[0].slice(1, -1).replaceAll('""', '"') : p[0],
+      );
+    }
+  }
+  // `a.b` is schema.table in DuckDB, unless `a` is an attached catalog (its default schema).
+  const catalog =
+    parts.length === 3 || (parts.length === 2 && Object.hasOwn(catalogs.files, parts[0] as string))
+      ? (parts[0] as string)
+      : catalogs.main;
+  return {
+    table: parts.join('.'),
+    file: Object.hasOwn(catalogs.files, catalog) ? (catalogs.files[catalog] as string) : null,
+    telemetry: catalog !== catalogs.main,
+  };
 }
 
 /** Runs `body` in one transaction; any failure rolls everything back. */

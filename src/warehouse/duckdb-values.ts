@@ -13,7 +13,7 @@ import {
   JSDuckDBValueConverter,
   VARCHAR,
 } from '@duckdb/node-api';
-import { assertTableName } from './identifiers.js';
+import { assertPlainName } from './identifiers.js';
 import type { ColumnType, WriteRowsOptions } from './warehouse.js';
 
 /** A value as `Warehouse.query` returns it: JSON-friendly, no BigInt, no Date objects. */
@@ -123,7 +123,7 @@ export function bindRows(columns: WriteRowsOptions['columns'], rows: WriteRowsOp
   if (columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
   const names = new Set<string>();
   for (const column of columns) {
-    assertTableName(column.name);
+    assertPlainName(column.name);
     if (names.has(column.name)) throw new TypeError(`writeRows: column ${column.name} is listed twice`);
     if (!(column.type in DUCKDB_COLUMN_TYPES)) {
       throw new TypeError(

@@ -22,7 +22,7 @@ import {
   storedSelectSql,
 } from './duckdb-values.js';
 import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
-import { assertDataset, assertTableName } from './identifiers.js';
+import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
 import type {
@@ -79,7 +79,10 @@ export class DuckDbWarehouse implements Warehouse {
     options: OpenDuckDbOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.jobs = new DuckDbJobs(connection, options.progressIntervalMs ?? 2000);
+    this.jobs = new DuckDbJobs(connection, options.progressIntervalMs ?? 2000, {
+      main: mainCatalog,
+      files: { ...options.attach, [mainCatalog]: path },
+    });
     this.metadata = new DuckDbMetadata(this.sqlDialect, this.now);
   }
 
@@ -100,7 +103,7 @@ export class DuckDbWarehouse implements Warehouse {
       // TimeZone needs ICU, loaded after instance creation, so it is a SET rather than config.
       await connection.run("SET TimeZone = 'UTC'");
       for (const [catalog, file] of Object.entries(options.attach ?? {})) {
-        assertTableName(catalog);
+        assertPlainName(catalog, 'catalog name');
         await connection.run(`ATTACH IF NOT EXISTS ${sql.stringLiteral(file)} AS ${sql.identifier(catalog)}`);
       }
       await installBigQueryCompat(connection);

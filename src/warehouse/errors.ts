@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { ContrailError } from '../errors.js';
 import type { TableRef } from './warehouse.js';
 
@@ -17,6 +18,7 @@ export class WarehouseQueryError extends ContrailError {
     destination?: TableRef | null;
     permanent: boolean;
     cause?: unknown;
+    details?: Record<string, unknown>;
   }) {
     const where = options.destination
       ? ` (writing ${options.destination.dataset}.${options.destination.table})`
@@ -25,12 +27,60 @@ export class WarehouseQueryError extends ContrailError {
     super(`warehouse query failed${where}: ${options.warehouseMessage}`, {
       permanent: options.permanent,
       cause: options.cause,
-      details: { warehouseMessage: options.warehouseMessage, ...(sqlLine !== null ? { sqlLine } : {}) },
+      details: {
+        ...options.details,
+        warehouseMessage: options.warehouseMessage,
+        ...(sqlLine !== null ? { sqlLine } : {}),
+      },
     });
     this.name = 'WarehouseQueryError';
     this.warehouseMessage = options.warehouseMessage;
     this.destination = options.destination ?? null;
     this.sqlLine = sqlLine;
+  }
+}
+
+/**
+ * A query reads a table the embedded warehouse does not have. On a new data directory that is
+ * the telemetry itself (`contrail sample` never ran, or the user's tables are elsewhere), and
+ * DuckDB's "Table with name events does not exist" says neither which file was looked in nor
+ * what to do; this does. The telemetry catalogs (attached files such as mozdata.duckdb, onto
+ * which every Mozilla project is mapped) get the remedies; a table missing from the warehouse's
+ * own file is named with that file. DuckDB's words follow after a blank line, with the line of
+ * the SQL they point at, so the failing query is still located in its config.
+ */
+export class MissingTableError extends WarehouseQueryError {
+  /** The table as the query names it (`mozdata.telemetry.events`). */
+  readonly table: string;
+  /** The DuckDB file looked in (`:memory:` for a throwaway warehouse), when known. */
+  readonly file: string | null;
+
+  constructor(options: {
+    table: string;
+    file: string | null;
+    /** Whether the table would be telemetry (an attached catalog), not the warehouse's own. */
+    telemetry: boolean;
+    duckdbMessage: string;
+    destination?: TableRef | null;
+    cause?: unknown;
+  }) {
+    const onDisk = options.file !== null && options.file !== ':memory:';
+    const where = options.file === null ? '' : onDisk ? ` (${options.file})` : ' (in memory)';
+    const remedy = options.telemetry
+      ? ': run `contrail sample` to write demo telemetry, set CONTRAIL_HOME to a directory whose ' +
+        `${onDisk ? `${basename(options.file as string)} holds` : 'warehouse files hold'} your tables, ` +
+        'or use BigQuery (CONTRAIL_WAREHOUSE=bigquery)'
+      : '';
+    super({
+      warehouseMessage: `table ${options.table} does not exist in the embedded warehouse${where}${remedy}\n\n${options.duckdbMessage}`,
+      destination: options.destination ?? null,
+      permanent: true,
+      cause: options.cause,
+      details: { missingTable: options.table, ...(options.file === null ? {} : { file: options.file }) },
+    });
+    this.name = 'MissingTableError';
+    this.table = options.table;
+    this.file = options.file;
   }
 }
 

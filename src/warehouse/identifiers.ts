@@ -11,7 +11,12 @@ export function normalizeSlug(slug: string): string {
   return slug.replace(/[^a-zA-Z0-9_]/g, '_');
 }
 
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
+// Table names come from experiment slugs, and slugs may start with a digit (`1-click-pin-experiment`
+// becomes `1_click_pin_experiment_…`): BigQuery table ids may, and both renderers quote every
+// table name contrail makes. Column names, struct fields and catalogs are written unquoted in
+// places, so they keep the stricter rule of a letter or underscore first.
+const TABLE_NAME = /^[A-Za-z0-9_]{1,1024}$/;
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
 // BigQuery dataset ids: letters, digits, underscores; project ids may carry hyphens.
 const DATASET = /^(?:[a-z][a-z0-9-]{4,28}[a-z0-9]\.)?[A-Za-z0-9_]{1,1024}$/;
 
@@ -29,10 +34,15 @@ export function assertIdentifier(kind: string, value: string, pattern: RegExp, r
 }
 
 export function assertTableName(name: string): string {
+  return assertIdentifier('table name', name, TABLE_NAME, 'use letters, digits and underscores');
+}
+
+/** A column, struct field or catalog name contrail writes: `kind` names which in the error. */
+export function assertPlainName(name: string, kind = 'column name'): string {
   return assertIdentifier(
-    'table name',
+    kind,
     name,
-    TABLE_NAME,
+    PLAIN_NAME,
     'use letters, digits and underscores, starting with a letter or underscore',
   );
 }

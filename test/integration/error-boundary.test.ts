@@ -33,7 +33,7 @@ import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
 import { PinnedBuildError, PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
-import { WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { MissingTableError, WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
 import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
@@ -242,6 +242,17 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'WarehouseQueryError',
     permanent: false,
     make: () => new WarehouseQueryError({ warehouseMessage: 'IO Error: lock', permanent: false }),
+  },
+  MissingTableError: {
+    errorType: 'MissingTableError',
+    permanent: true,
+    make: () =>
+      new MissingTableError({
+        table: 'mozdata.telemetry.events',
+        file: '/tmp/mozdata.duckdb',
+        telemetry: true,
+        duckdbMessage: 'Catalog Error: Table with name events does not exist!',
+      }),
   },
   PlannedQueryError: {
     errorType: 'PlannedQueryError',

@@ -224,6 +224,46 @@ describe('contrail preview', () => {
     assert.match(result.stdout, /statistics_contrail_not_in_experimenter_day_2/);
   });
 
+  test('an experiment whose slug starts with a digit previews end to end: its tables and views start with the digit', async () => {
+    const slug = '1-click-contrail-test';
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        slug,
+        '--config_file',
+        configFile,
+        '--end_date',
+        '2026-03-10',
+        '--num-days',
+        '1',
+        '--generate-population',
+        '--sample_size',
+        '50',
+        '--platform',
+        'firefox_desktop',
+        '--dataset_id',
+        'digits',
+      ],
+      env,
+    );
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /statistics_1_click_contrail_test_day_2/);
+    const tables = (await warehouse.listTables('digits')).map((t) => t.ref.table);
+    for (const table of [
+      'enrollments_1_click_contrail_test',
+      '1_click_contrail_test_enrollments_clients_daily_day_2',
+      '1_click_contrail_test_enrollments_daily',
+      'statistics_1_click_contrail_test_daily',
+    ])
+      assert.ok(tables.includes(table), `${table} in ${tables.join(', ')}`);
+    assert.ok(!tables.some((t) => t.startsWith('staging_')), tables.join(', '));
+    const [row] = await warehouse.query<{ n: number }>(
+      `SELECT count(*) AS n FROM digits."1_click_contrail_test_enrollments_daily"`,
+    );
+    assert.ok(Number(row?.n) > 0, 'the published view reads the published table');
+  });
+
   test('a metric the warehouse rejects is reported at the end, under its config file and key, once with its dates', async () => {
     const result = await runMain(
       [
@@ -266,15 +306,17 @@ describe('contrail preview', () => {
 
     // The logs table the dashboard reads has the same facts in its own columns.
     const logged = await warehouse.query<Record<string, unknown>>(
-      "SELECT analysis_date, metric, config_file, config_key, config_line, query FROM broken.logs WHERE log_level = 'ERROR' ORDER BY analysis_date",
+      "SELECT analysis_date, metric, config_file, config_key, config_line, query, message FROM broken.logs WHERE log_level = 'ERROR' ORDER BY analysis_date",
     );
     assert.equal(logged.length, 2, JSON.stringify(logged));
+    assert.doesNotMatch(`${JSON.stringify(logged)}\n${report}`, /staging_/);
     for (const row of logged) {
       assert.equal(row.metric, 'broken_hours');
       assert.match(String(row.config_file), /broken\.toml$/);
       assert.equal(row.config_key, 'metrics.broken_hours.select_expression');
       assert.equal(Number(row.config_line), 13);
-      assert.match(String(row.query), /^(staging_[0-9a-f]+_)?metrics_/);
+      // The table people know (the run wrote it under a staging name first).
+      assert.match(String(row.query), /^metrics_contrail_not_in_experimenter_clients_daily_day_\d+$/);
     }
   });
 });

@@ -78,6 +78,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
     const { ConfigError, formatProblem } = await import('../../config/problems.js');
     const { validateConfigFile } = await import('../../config/validate.js');
+    const { isPermanent } = await import('../../errors.js');
     const { defaultExperimentsFile, localExperimentSource, ExperimentsFileError } = await import(
       '../../experiments/source.js'
     );
@@ -108,19 +109,37 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     try {
       for (const file of args.files) {
         const slug = basename(file).replace(/\.toml$/, '');
-        const result = validateConfigFile(collection, file, {
-          ...(args.platform ? { platform: args.platform } : {}),
-          experiment: experiments.find((e) => e.slug === slug) ?? null,
-          lenient: args.lenient,
-        });
-        if (args.check_sql && result.errors.length === 0 && result.resolved) {
-          scratch ??= await openScratchDuckDb(existsSync(mozdataFile()) ? mozdataFile() : null);
-          const sql = await checkAnalysisSql(scratch, result.resolved.spec, { dataset: 'contrail_validate' });
-          result.errors.push(...sql.errors);
-          if (sql.unchecked.length > 0)
-            result.notes.push(
-              `SQL reading ${sql.unchecked.join(', ')} not checked: the embedded warehouse has no such table`,
-            );
+        let result: ReturnType<typeof validateConfigFile> | null = null;
+        try {
+          result = validateConfigFile(collection, file, {
+            ...(args.platform ? { platform: args.platform } : {}),
+            experiment: experiments.find((e) => e.slug === slug) ?? null,
+            lenient: args.lenient,
+          });
+          if (args.check_sql && result.errors.length === 0 && result.resolved) {
+            scratch ??= await openScratchDuckDb(existsSync(mozdataFile()) ? mozdataFile() : null);
+            const sql = await checkAnalysisSql(scratch, result.resolved.spec, {
+              dataset: 'contrail_validate',
+            });
+            result.errors.push(...sql.errors);
+            if (sql.unchecked.length > 0)
+              result.notes.push(
+                `SQL reading ${sql.unchecked.join(', ')} not checked: the embedded warehouse has no such table`,
+              );
+          }
+        } catch (error) {
+          // What contrail refuses about one file (a name it cannot make, SQL it cannot plan) makes
+          // that file invalid; the other files are still checked. Anything that could go away on
+          // another try (a busy warehouse) or that is not contrail's verdict stops the command.
+          if (!isPermanent(error)) throw error;
+          result = {
+            file,
+            platform: result?.platform ?? null,
+            errors: [{ file, line: null, keyPath: '', message: (error as Error).message }],
+            warnings: result?.warnings ?? [],
+            notes: result?.notes ?? [],
+            resolved: null,
+          };
         }
         if (result.errors.length === 0 && result.resolved) valid.push({ file, spec: result.resolved.spec });
         const platform = result.platform ? ` (${result.platform})` : '';

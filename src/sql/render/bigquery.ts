@@ -1,5 +1,10 @@
 import type { IsoDate } from '../../experiments/experiment.js';
-import { assertDataset, assertProjectId, assertTableName } from '../../warehouse/identifiers.js';
+import {
+  assertDataset,
+  assertPlainName,
+  assertProjectId,
+  assertTableName,
+} from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/warehouse.js';
 import type { SqlDialect } from '../dialect.js';
 
@@ -47,7 +52,7 @@ export function bigqueryDialect(options: BigQueryDialectOptions = {}): SqlDialec
   const sourceProject = assertProjectId(options.sourceProject ?? DEFAULT_SOURCE_PROJECT, 'source project');
   return {
     name: 'bigquery',
-    identifier: (name) => `\`${assertTableName(name)}\``,
+    identifier: (name) => `\`${assertPlainName(name)}\``,
     table(ref: TableRef): string {
       const dataset = assertDataset(ref.dataset);
       const table = assertTableName(ref.table);
@@ -64,7 +69,7 @@ export function bigqueryDialect(options: BigQueryDialectOptions = {}): SqlDialec
     toDate: (sql) => `DATE(${sql})`,
     jsonValue: (sql, path) => `JSON_VALUE(${sql}, ${bigQueryString(path)})`,
     mapGetKey: (map, key) => `mozfun.map.get_key(${map}, ${key})`,
-    structField: (sql, field) => `(${sql}).${assertTableName(field)}`,
+    structField: (sql, field) => `(${sql}).${assertPlainName(field, 'struct field')}`,
     anyTrue: (sql) => `COALESCE(LOGICAL_OR(${sql}), FALSE)`,
     // BigQuery casts neither BOOL to FLOAT64 nor FLOAT64 exactly through INT64, and a metric's
     // type is not known when the plan is made. Booleans become 1/0 by their JSON text; numbers

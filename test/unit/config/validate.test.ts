@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from '../../../src/client/cli.js';
@@ -6,10 +8,27 @@ import { type ConfigCollection, loadConfigCollection } from '../../../src/config
 import { parseConfigFile } from '../../../src/config/parse.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 const REPO = join('test', 'fixtures', 'config', 'repo');
 const GOOD = join(REPO, 'jetstream', 'good-experiment.toml');
 const BROKEN = join('test', 'fixtures', 'config', 'broken');
+
+/** `contrail validate …` in this process: its exit code and what it printed on stdout. */
+async function validate(args: string[]): Promise<{ code: number; stdout: string }> {
+  const write = process.stdout.write;
+  const out: string[] = [];
+  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
+  const stderr = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return { code: await main(['validate', ...args]), stdout: out.join('') };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = stderr;
+    process.exitCode = undefined;
+  }
+}
 
 describe('validate', () => {
   let collection: ConfigCollection;
@@ -59,26 +78,40 @@ describe('validate', () => {
   });
 
   it('contrail validate exits 0 when all files are valid and 1 otherwise', async () => {
-    const write = process.stdout.write;
-    const out: string[] = [];
-    process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-    const stderr = process.stderr.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    try {
-      assert.equal(await main(['validate', GOOD, '--config_repos', REPO]), 0);
-      assert.equal(
-        await main(['validate', GOOD, join(BROKEN, 'period-week.toml'), '--config-repos', REPO]),
-        1,
-      );
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = stderr;
-      process.exitCode = undefined;
-    }
+    assert.equal((await validate([GOOD, '--config_repos', REPO])).code, 0);
+    const broken = await validate([GOOD, join(BROKEN, 'period-week.toml'), '--config-repos', REPO]);
+    assert.equal(broken.code, 1);
     assert.ok(
-      out
-        .join('')
-        .includes("period-week.toml:2: metrics.week: 'week' is not a period list (did you mean 'weekly'?)"),
+      broken.stdout.includes(
+        "period-week.toml:2: metrics.week: 'week' is not a period list (did you mean 'weekly'?)",
+      ),
     );
+  });
+
+  it('a file contrail refuses while checking it is that file invalid; the other files are still checked', async () => {
+    // An overall window that would be negative: planning this experiment throws.
+    const file = join(mkdtempSync(join(tmpdir(), 'contrail-validate-')), 'too-short.toml');
+    writeFileSync(
+      file,
+      '[experiment]\nstart_date = "2024-01-01"\nend_date = "2024-01-05"\nenrollment_period = 7\n\n[metrics]\noverall = ["uri_count"]\n',
+    );
+    const { code, stdout } = await validate([file, GOOD, '--config_repos', REPO]);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, new RegExp(`^invalid {2}${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+    assert.ok(
+      stdout.includes(`  error: ${file}: experiment too-short: the overall window would be -3 days long`),
+      stdout,
+    );
+    assert.match(stdout, /^ok {7}test\/fixtures\/config\/repo\/jetstream\/good-experiment\.toml /m);
+  });
+
+  it('real configs whose slug starts with a digit validate (their tables start with a digit)', async () => {
+    const jetstream = join(metricHubFixtures(), 'jetstream');
+    const files = ['1-click-pin-experiment.toml', '3rd-party-cookie-deprecation.toml'].map((f) =>
+      join(jetstream, f),
+    );
+    const { code, stdout } = await validate([...files, '--config_repos', metricHubFixtures()]);
+    assert.equal(code, 0, stdout);
+    for (const file of files) assert.match(stdout, new RegExp(`^ok {7}${file}`, 'm'));
   });
 });

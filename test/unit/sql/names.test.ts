@@ -9,7 +9,9 @@ import {
   statisticsTableName,
   statisticsViewName,
 } from '../../../src/sql/names.js';
-import { translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
+import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
+import { duckdbDialect, translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
+import { assertPlainName } from '../../../src/warehouse/identifiers.js';
 
 describe('table names', () => {
   it('follows jetstream with normalized slugs', () => {
@@ -31,6 +33,23 @@ describe('table names', () => {
       statisticInputsTableName('e', 'enrollments', 'ds', 'overall', 1),
       'statistic_inputs_e_enrollments_ds_overall_1',
     );
+  });
+
+  it('a slug starting with a digit names tables starting with a digit, quoted in both dialects', () => {
+    const table = metricsTableName('1-click-pin-experiment', 'enrollments', 'clients_daily', 'day', 1);
+    assert.equal(table, '1_click_pin_experiment_enrollments_clients_daily_day_1');
+    assert.equal(
+      metricsViewName('3rd-party-cookie-deprecation', 'exposures', 'week'),
+      '3rd_party_cookie_deprecation_exposures_weekly',
+    );
+    const ref = { dataset: 'contrail', table };
+    assert.equal(duckdbDialect().table(ref), `"contrail"."${table}"`);
+    assert.equal(bigqueryDialect({ project: 'my-project' }).table(ref), `\`my-project.contrail.${table}\``);
+    assert.equal(duckdbDialect().sharedTable('telemetry', '1st_table'), 'mozdata.telemetry."1st_table"');
+    assert.equal(belongsToExperiment(table, '1_click_pin_experiment', ['1_click_pin_experiment']), true);
+    // Columns and struct fields are written unquoted in places: they still start with a letter or `_`.
+    assert.throws(() => assertPlainName('1st_column'), /invalid column name "1st_column"/);
+    assert.throws(() => bigqueryDialect().structField('s', '1x'), /invalid struct field "1x"/);
   });
 
   it('cannot carry SQL: hostile slugs become plain identifiers', () => {

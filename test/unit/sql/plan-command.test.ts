@@ -77,6 +77,40 @@ describe('contrail plan', () => {
     assert.equal(code, 1);
   });
 
+  it('plans an experiment whose slug starts with a digit, in both dialects', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
+    const file = join(dir, 'experiments.json');
+    await writeFile(file, JSON.stringify([{ ...experiments[0], slug: '1-click-plan-test' }]));
+    for (const dialect of ['duckdb', 'bigquery']) {
+      const out = join(dir, dialect);
+      const code = await main([
+        'plan',
+        '--experiment-slug',
+        '1-click-plan-test',
+        '--date',
+        '2024-01-14',
+        '--sql_output_dir',
+        out,
+        '--config_repos',
+        metricHubFixtures(),
+        '--experiments-file',
+        file,
+        '--dialect',
+        dialect,
+      ]);
+      assert.equal(code, 0, dialect);
+      const files = await readdir(out);
+      assert.ok(files.includes('1_click_plan_test_enrollments_clients_daily_week_1.sql'), dialect);
+      const split = await readFile(join(out, '1_click_plan_test_exposures_clients_daily_week_1.sql'), 'utf8');
+      assert.match(
+        split,
+        dialect === 'duckdb'
+          ? /FROM "contrail"\."metrics_1_click_plan_test_clients_daily_week_1"/
+          : /FROM `contrail\.metrics_1_click_plan_test_clients_daily_week_1`/,
+      );
+    }
+  });
+
   it('rejects a bad date as a usage error', async () => {
     assert.equal(await main(['plan', '--experiment_slug', 'plan-test', '--date', '2024-02-30']), 2);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
 
 const T = { dataset: 'analysis', table: 'results' };
 
@@ -467,6 +467,57 @@ describe('DuckDbWarehouse (files)', () => {
       (await wh.listTables('mozdata.telemetry')).map((t) => t.ref.table),
       ['clients_daily'],
     );
+    await wh.close();
+  });
+
+  test('a table the files lack: the table, the file looked in and what to do, never a half-written result', async () => {
+    const main = join(dir, 'fresh.duckdb');
+    const mozdata = join(dir, 'fresh-mozdata.duckdb');
+    const wh = await openDuckDbWarehouse({ path: main, attach: { mozdata } });
+    const destination = { dataset: 'tmp', table: '1_click_enrollments' };
+    // Telemetry (an attached catalog) on a data directory where `contrail sample` never ran.
+    await assert.rejects(
+      wh.runToTable({ sql: 'SELECT client_id\nFROM mozdata.telemetry.events e', destination }),
+      (error) => {
+        assert.ok(error instanceof MissingTableError, String(error));
+        assert.equal(error.table, 'mozdata.telemetry.events');
+        assert.equal(error.file, mozdata);
+        assert.equal(error.permanent, true);
+        assert.ok(
+          error.message.includes(
+            `table mozdata.telemetry.events does not exist in the embedded warehouse (${mozdata}): run \`contrail sample\``,
+          ),
+          error.message,
+        );
+        assert.match(error.message, /CONTRAIL_HOME.*BigQuery/);
+        // The line of the query DuckDB points at is kept, to locate the config that reads the table.
+        assert.equal(error.sqlLine, 2);
+        assert.deepEqual(error.destination, destination);
+        return true;
+      },
+    );
+    // A dry run (the cost estimate) says the same; a schema that exists, the table not.
+    await wh.runToTable({
+      sql: 'SELECT 1 AS a',
+      destination: { dataset: 'mozdata.telemetry', table: 'other' },
+    });
+    await assert.rejects(wh.dryRun('SELECT * FROM "mozdata"."telemetry"."events"'), (error) => {
+      assert.ok(error instanceof MissingTableError);
+      assert.equal(error.table, 'mozdata.telemetry.events');
+      assert.equal(error.file, mozdata);
+      return true;
+    });
+    // The warehouse's own tables are in its main file; nothing to sample there.
+    await assert.rejects(wh.query('SELECT * FROM tmp.nothing_here'), (error) => {
+      assert.ok(error instanceof MissingTableError);
+      assert.ok(
+        error.message.includes(`table tmp.nothing_here does not exist in the embedded warehouse (${main})\n`),
+        error.message,
+      );
+      assert.doesNotMatch(error.message, /contrail sample/);
+      return true;
+    });
+    assert.deepEqual(await wh.listTables('tmp'), []);
     await wh.close();
   });
 });
