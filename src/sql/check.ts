@@ -4,7 +4,7 @@ import { ANALYSIS_PERIODS } from '../config/spec.js';
 import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
-import { MissingTableError } from '../warehouse/errors.js';
+import { missingTableIn } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { planAnalysis } from './plan/analysis.js';
 import { PlanError } from './plan/common.js';
@@ -28,9 +28,7 @@ export interface SqlCheckResult {
 
 /** The table a failed query could not find: the embedded warehouse names it; BigQuery says `Not found: Table x`. */
 function missingTableOf(error: unknown, message: string): string | null {
-  for (let e: unknown = error; e instanceof Error; e = e.cause)
-    if (e instanceof MissingTableError) return e.table;
-  return /Not found: Table (\S+)/.exec(message)?.[1] ?? null;
+  return missingTableIn(error)?.table ?? /Not found: Table (\S+)/.exec(message)?.[1] ?? null;
 }
 
 export async function checkAnalysisSql(

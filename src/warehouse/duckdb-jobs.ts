@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { META_SCHEMA } from './duckdb-metadata.js';
 import { abortError, isTransientDuckDbMessage, MissingTableError, WarehouseQueryError } from './errors.js';
 import type { QueryProgress, TableRef } from './warehouse.js';
 
@@ -93,6 +94,7 @@ export class DuckDbJobs {
         if (missing)
           throw new MissingTableError({
             ...missing,
+            catalogTables: missing.telemetry ? await catalogTables(this.connection, missing.catalog) : null,
             duckdbMessage: error.message,
             destination,
             cause: error,
@@ -138,7 +140,7 @@ const NAME_PART = '(?:"(?:[^"]|"")+"|[A-Za-z0-9_$-]+)';
 export function missingTable(
   message: string,
   catalogs: DuckDbCatalogs,
-): { table: string; file: string | null; telemetry: boolean } | null {
+): { table: string; catalog: string; file: string | null; telemetry: boolean } | null {
   const found = MISSING_TABLE.exec(message);
   const named = found?.[1] ?? found?.[2];
   if (named === undefined) return null;
@@ -170,9 +172,32 @@ export function missingTable(
       : catalogs.main;
   return {
     table: parts.join('.'),
+    catalog,
     file: Object.hasOwn(catalogs.files, catalog) ? (catalogs.files[catalog] as string) : null,
     telemetry: catalog !== catalogs.main,
   };
+}
+
+/**
+ * The tables and views of one catalog (`schema.table`, sorted; contrail's own metadata left
+ * out), to say what a telemetry file holds when a query misses a table in it; null when they
+ * cannot be listed.
+ */
+async function catalogTables(connection: DuckDBConnection, catalog: string): Promise<string[] | null> {
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT schema_name || '.' || table_name AS name FROM duckdb_tables()
+       WHERE database_name = $catalog AND schema_name <> $meta
+       UNION ALL
+       SELECT schema_name || '.' || view_name FROM duckdb_views()
+       WHERE database_name = $catalog AND schema_name <> $meta AND NOT internal
+       ORDER BY 1`,
+      { catalog, meta: META_SCHEMA },
+    );
+    return reader.getRowObjectsJS().map((row) => String(row.name));
+  } catch {
+    return null;
+  }
 }
 
 /** Runs `body` in one transaction; any failure rolls everything back. */

@@ -4,7 +4,7 @@ import type { SqlDialect } from '../sql/dialect.js';
 import { plainValueConverter } from './duckdb-values.js';
 import type { TableLabels, TableRef } from './warehouse.js';
 
-const META_SCHEMA = 'contrail_meta';
+export const META_SCHEMA = 'contrail_meta';
 
 /** A table as DuckDB names it: a dataset `a.b` is catalog `a`, schema `b`; a plain dataset is a schema of the main database. */
 export interface ResolvedRef {

@@ -19,11 +19,13 @@ export class WarehouseQueryError extends ContrailError {
     permanent: boolean;
     cause?: unknown;
     details?: Record<string, unknown>;
+    /** The line of the SQL the warehouse points at, when its words are not all in the message. */
+    sqlLine?: number | null;
   }) {
     const where = options.destination
       ? ` (writing ${options.destination.dataset}.${options.destination.table})`
       : '';
-    const sqlLine = sqlErrorLine(options.warehouseMessage);
+    const sqlLine = options.sqlLine ?? sqlErrorLine(options.warehouseMessage);
     super(`warehouse query failed${where}: ${options.warehouseMessage}`, {
       permanent: options.permanent,
       cause: options.cause,
@@ -54,34 +56,58 @@ export class MissingTableError extends WarehouseQueryError {
   readonly table: string;
   /** The DuckDB file looked in (`:memory:` for a throwaway warehouse), when known. */
   readonly file: string | null;
+  /**
+   * The telemetry catalog holds no table at all: `contrail sample` never ran there (or the
+   * user's tables are elsewhere), so no query that reads telemetry can run.
+   */
+  readonly noTelemetry: boolean;
 
   constructor(options: {
     table: string;
     file: string | null;
     /** Whether the table would be telemetry (an attached catalog), not the warehouse's own. */
     telemetry: boolean;
+    /** What that telemetry catalog holds (`schema.table`), when it could be listed. */
+    catalogTables?: string[] | null;
     duckdbMessage: string;
     destination?: TableRef | null;
     cause?: unknown;
   }) {
     const onDisk = options.file !== null && options.file !== ':memory:';
     const where = options.file === null ? '' : onDisk ? ` (${options.file})` : ' (in memory)';
-    const remedy = options.telemetry
-      ? ': run `contrail sample` to write demo telemetry, set CONTRAIL_HOME to a directory whose ' +
-        `${onDisk ? `${basename(options.file as string)} holds` : 'warehouse files hold'} your tables, ` +
-        'or use BigQuery (CONTRAIL_WAREHOUSE=bigquery)'
-      : '';
+    const holds = options.telemetry ? (options.catalogTables ?? null) : null;
+    const elsewhere =
+      `set CONTRAIL_HOME to a directory whose ${onDisk ? `${basename(options.file as string)} holds` : 'warehouse files hold'} your tables, ` +
+      'or use BigQuery (CONTRAIL_WAREHOUSE=bigquery)';
+    let remedy = '';
+    if (holds !== null && holds.length > 0) {
+      // Telemetry is there, only not this table: most likely a name in a config.
+      const shown = holds.slice(0, 8).join(', ') + (holds.length > 8 ? `, … (${holds.length} in all)` : '');
+      remedy = `, which holds ${shown}: check the table the config reads, or ${elsewhere}`;
+    } else if (options.telemetry) {
+      remedy = `${holds === null ? '' : ', which holds no telemetry yet'}: run \`contrail sample\` to write demo telemetry, ${elsewhere}`;
+    }
+    const noTelemetry = holds !== null && holds.length === 0;
     super({
-      warehouseMessage: `table ${options.table} does not exist in the embedded warehouse${where}${remedy}\n\n${options.duckdbMessage}`,
+      // Where DuckDB points in the SQL locates a wrong name in a config; with no telemetry at all there is none.
+      warehouseMessage: `table ${options.table} does not exist in the embedded warehouse${where}${remedy}${noTelemetry ? '' : `\n\n${options.duckdbMessage}`}`,
       destination: options.destination ?? null,
       permanent: true,
       cause: options.cause,
+      sqlLine: sqlErrorLine(options.duckdbMessage),
       details: { missingTable: options.table, ...(options.file === null ? {} : { file: options.file }) },
     });
     this.name = 'MissingTableError';
     this.table = options.table;
     this.file = options.file;
+    this.noTelemetry = noTelemetry;
   }
+}
+
+/** The MissingTableError behind `error` (itself or a cause), if any. */
+export function missingTableIn(error: unknown): MissingTableError | null {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof MissingTableError) return e;
+  return null;
 }
 
 /**

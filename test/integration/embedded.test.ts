@@ -57,20 +57,21 @@ describe('embedded commands', { concurrency: true }, () => {
     assert.doesNotMatch(result.stderr, /\[WARN\]|\n\s+at /);
   });
 
-  test('a preview where `contrail sample` never ran names the missing telemetry table, its file and what to do; exit 1; no preview tables left', async () => {
+  test('a preview where `contrail sample` never ran is refused before anything runs: the missing telemetry table, its file and what to do, once; exit 1; no preview tables', async () => {
     const fresh = homeFor();
     const result = await runCli(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', '1'], {
       env: { CONTRAIL_HOME: fresh, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' },
     });
     assert.equal(result.code, 1, result.stderr);
-    const said = `table mozdata.telemetry.events does not exist in the embedded warehouse (${join(fresh, 'mozdata.duckdb')}): run \`contrail sample\``;
-    assert.ok(result.stdout.includes(said), result.stdout);
+    const said = `table mozdata.telemetry.events does not exist in the embedded warehouse (${join(fresh, 'mozdata.duckdb')}), which holds no telemetry yet: run \`contrail sample\``;
+    assert.equal(result.stderr.split(said).length - 1, 1, `said once:\n${result.stderr}`);
     assert.match(
-      result.stdout,
+      result.stderr,
       /CONTRAIL_HOME to a directory whose mozdata\.duckdb holds your tables, or use BigQuery/,
     );
-    assert.doesNotMatch(result.stdout, /Catalog Error/);
-    // The preview's dataset keeps its record (the logs, the per-query costs) and no result table.
+    assert.doesNotMatch(result.stderr, /Catalog Error|analysing/);
+    assert.equal(result.stdout, '', 'no report: nothing ran');
+    // Refused at the estimate: the preview's dataset was never made.
     const instance = await DuckDBInstance.create(join(fresh, 'warehouse.duckdb'), {
       access_mode: 'READ_ONLY',
     });
@@ -79,10 +80,7 @@ describe('embedded commands', { concurrency: true }, () => {
       const reader = await connection.runAndReadAll(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'tmp' UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'tmp' ORDER BY 1",
       );
-      assert.deepEqual(
-        reader.getRowObjectsJS().map((r) => r.table_name),
-        ['logs', 'query_costs'],
-      );
+      assert.deepEqual(reader.getRowObjectsJS(), []);
       connection.closeSync();
     } finally {
       instance.closeSync();

@@ -485,11 +485,14 @@ describe('DuckDbWarehouse (files)', () => {
         assert.equal(error.permanent, true);
         assert.ok(
           error.message.includes(
-            `table mozdata.telemetry.events does not exist in the embedded warehouse (${mozdata}): run \`contrail sample\``,
+            `table mozdata.telemetry.events does not exist in the embedded warehouse (${mozdata}), which holds no telemetry yet: run \`contrail sample\``,
           ),
           error.message,
         );
         assert.match(error.message, /CONTRAIL_HOME.*BigQuery/);
+        assert.equal(error.noTelemetry, true);
+        // Nothing of DuckDB's words: with no telemetry at all, no name in a config is wrong.
+        assert.doesNotMatch(error.message, /Catalog Error/);
         // The line of the query DuckDB points at is kept, to locate the config that reads the table.
         assert.equal(error.sqlLine, 2);
         assert.deepEqual(error.destination, destination);
@@ -505,6 +508,16 @@ describe('DuckDbWarehouse (files)', () => {
       assert.ok(error instanceof MissingTableError);
       assert.equal(error.table, 'mozdata.telemetry.events');
       assert.equal(error.file, mozdata);
+      // Telemetry is there, only not this table: what the file holds, and DuckDB's words to locate the name.
+      assert.equal(error.noTelemetry, false);
+      assert.ok(
+        error.message.includes(
+          `(${mozdata}), which holds telemetry.other: check the table the config reads, or set CONTRAIL_HOME`,
+        ),
+        error.message,
+      );
+      assert.doesNotMatch(error.message, /contrail sample/);
+      assert.match(error.message, /Catalog Error/);
       return true;
     });
     // The warehouse's own tables are in its main file; nothing to sample there.
