@@ -1,3 +1,4 @@
+import { didYouMean } from '../config/suggest.js';
 import { ContrailError, type ErrorSubject } from '../errors.js';
 
 /** The experiment slug is in neither the experiment source nor (for previews) anywhere else. */
@@ -9,7 +10,7 @@ export class UnknownExperimentError extends ContrailError {
   ) {
     const list = known.length > 0 ? known.slice(0, 20).join(', ') : 'none';
     super(
-      `unknown experiment '${slug}': not in the experiment source (known: ${list})${hint ? `; ${hint}` : ''}`,
+      `unknown experiment '${slug}'${didYouMean(slug, known)}: not in the experiment source (known: ${list})${hint ? `; ${hint}` : ''}`,
       {
         permanent: true,
         details: { slug },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { didYouMean } from '../config/suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError } from './errors.js';
@@ -43,9 +44,9 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         if (error && error.name !== 'YError') throw error;
         let usage = message ?? error?.message ?? 'invalid usage';
         const first = argv[0];
-        const names = list.map((c) => String(c.command).split(' ')[0]);
+        const names = list.map((c) => String(c.command).split(' ')[0] as string);
         if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
-          usage = `unknown command "${first}"; valid commands: ${names.join(', ')}`;
+          usage = `unknown command "${first}"${didYouMean(first, names)}; valid commands: ${names.join(', ')}`;
         }
         y.showHelp((s: string) => process.stderr.write(`${s}\n`));
         // Throwing stops yargs from running the command's handler with bad arguments.

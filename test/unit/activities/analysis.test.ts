@@ -510,7 +510,7 @@ describe('analysis activity failures', () => {
     assert.match(failure.message, /jetstream\/contrail-demo-sidebar\.toml:\d+: metrics\.weekly_typo/);
   });
 
-  test('an unknown slug is a non-retryable UnknownExperimentError', async () => {
+  test('an unknown slug is a non-retryable UnknownExperimentError, with the slug it resembles', async () => {
     const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
     const failure = await failureOf(
       activities.planDay({ target: targetFor('no-such-experiment'), date: '2026-03-15' }),
@@ -518,6 +518,15 @@ describe('analysis activity failures', () => {
     assert.equal(failure.type, 'UnknownExperimentError');
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /no-such-experiment/);
+    assert.doesNotMatch(failure.message, /did you mean/);
+    // A misspelt slug is answered with the experiment it resembles.
+    const typo = await failureOf(
+      activities.planDay({ target: targetFor('contrail-demo-sidbar'), date: '2026-03-15' }),
+    );
+    assert.match(
+      typo.message,
+      /unknown experiment 'contrail-demo-sidbar' \(did you mean 'contrail-demo-sidebar'\?\)/,
+    );
   });
 
   test('a metric whose SQL the warehouse rejects is a non-retryable PlannedQueryError naming the metric', async () => {

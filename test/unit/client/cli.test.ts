@@ -106,6 +106,10 @@ describe('command line options', () => {
       unknownCommand.stderr,
       /unknown command "frobnicate"; valid commands: .*doctor.*server.*status.*worker/,
     );
+    // A typo of a command is answered with the command.
+    const typo = await runMain(['prevew']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown command "prevew" \(did you mean 'preview'\?\); valid commands: /);
     const unknownFlag = await runMain(['server', '--frobnicate']);
     assert.equal(unknownFlag.code, 2);
     assert.match(unknownFlag.stderr, /Unknown argument: frobnicate/);
