@@ -139,7 +139,10 @@ export function checkedInput<S extends z.ZodType>(
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '');
     const option = optionOf[field] ?? OPTION_OF_FIELD[field];
-    return `${option ?? (issue.path.join('.') || workflow)}: ${issue.message}`;
+    // yargs reads a number option that is not one as NaN; zod would say "received NaN".
+    const message =
+      issue.code === 'invalid_type' && issue.expected === 'number' ? 'expected a number' : issue.message;
+    return `${option ?? (issue.path.join('.') || workflow)}: ${message}`;
   });
   throw new CliError([...new Set(problems)].join('; '), 2);
 }

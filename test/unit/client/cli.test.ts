@@ -93,6 +93,14 @@ describe('command line options', () => {
     assert.match(result.stderr, /--end_date 2026-03-09 is before --start_date 2026-03-15/);
   });
 
+  it('a number option given something else names the option and what it takes', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', 'abc'], {
+      TEMPORAL_ADDRESS: '',
+    });
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr.trim(), 'contrail: --num-days: expected a number');
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
