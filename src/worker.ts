@@ -37,10 +37,11 @@ let runtimeInstalled = false;
  * The native core's own lines are forwarded to the same logger, which writes to stderr:
  * left to itself core prints them to stdout with terminal colours, into `--json` output.
  */
-function installRuntime(level: LogLevel): void {
+function installRuntime(level: LogLevel, shutdownOnSignals: boolean): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    ...(shutdownOnSignals ? {} : { shutdownSignals: [] }),
     logger: new DefaultLogger(level),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
   });
@@ -49,9 +50,18 @@ function installRuntime(level: LogLevel): void {
 /**
  * The worker-side connection. Installs the SDK runtime first (its logger must be chosen
  * before the first native connection): WARN by default, `CONTRAIL_LOG_LEVEL` or `logLevel`.
+ * `shutdownOnSignals` (default true): the SDK drains the worker on SIGINT/SIGTERM; a command
+ * that handles those signals itself (the embedded mode cancels its workflows first) says false.
  */
-export async function connectWorker(address: string, logLevel: LogLevel = 'WARN'): Promise<NativeConnection> {
-  installRuntime((process.env.CONTRAIL_LOG_LEVEL?.toUpperCase() || logLevel) as LogLevel);
+export async function connectWorker(
+  address: string,
+  logLevel: LogLevel = 'WARN',
+  options: { shutdownOnSignals?: boolean } = {},
+): Promise<NativeConnection> {
+  installRuntime(
+    (process.env.CONTRAIL_LOG_LEVEL?.toUpperCase() || logLevel) as LogLevel,
+    options.shutdownOnSignals ?? true,
+  );
   return await NativeConnection.connect({ address });
 }
 

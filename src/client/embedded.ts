@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
@@ -55,10 +56,12 @@ export async function withTemporal<T>(
   const server = await startDevServer({ namespace: settings.namespace });
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
+  let stopInterrupts: () => void = () => undefined;
   try {
     nativeConnection = await connectWorker(
       server.address,
       commandLogLevel(settings, options.verbose ?? false),
+      { shutdownOnSignals: false },
     );
     const worker = await createContrailWorker({
       connection: nativeConnection,
@@ -70,10 +73,69 @@ export async function withTemporal<T>(
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: settings.namespace });
     const session = { client, taskQueue: settings.taskQueue, address: server.address, embedded: true };
-    return await worker.runUntil(work(session));
+    const running = worker.runUntil(work(session));
+    let interrupted = false;
+    stopInterrupts = onInterrupt(async (signal) => {
+      interrupted = true;
+      options.log?.(`${signal}: cancelling this command's workflows (${signal} again to stop at once)`);
+      const cancelled = await cancelRunning(client).catch(() => []);
+      // Their activities stop at their next heartbeat and the worker drains them; an activity
+      // stuck in a call that ignores its cancellation does not keep the command alive.
+      await Promise.race([running.catch(() => undefined), sleep(DRAIN_MS)]);
+      await server.stop().catch(() => undefined);
+      const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
+      process.stderr.write(`contrail: interrupted (${signal}): ${what}\n`);
+      process.exit(130);
+    });
+    try {
+      return await running;
+    } catch (error) {
+      // The cancellation ends the command's work with an error: the interrupt ends the process.
+      if (interrupted) await new Promise<never>(() => undefined);
+      throw error;
+    }
   } finally {
+    stopInterrupts();
     await connection?.close().catch(() => undefined);
     await nativeConnection?.close().catch(() => undefined);
     await server.stop();
   }
+}
+
+/** How long an interrupted command waits for its worker to drain before it exits anyway. */
+const DRAIN_MS = 10_000;
+
+/** Cancels every workflow open on the server; the ids of those it cancelled. */
+async function cancelRunning(client: Client): Promise<string[]> {
+  const cancelled: string[] = [];
+  for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    await client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .cancel()
+      .then(() => cancelled.push(execution.workflowId))
+      .catch(() => undefined); // ended meanwhile
+  }
+  return cancelled;
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM in embedded mode: every workflow open on the private server is
+ * this command's own, so `cancel` cancels them all (their activities stop at their next
+ * heartbeat and nothing is published), stops the server and exits 130. A second signal stops
+ * the process at once (the server's watchdog stops the server with it). Returns the function
+ * that stops listening.
+ */
+function onInterrupt(cancel: (signal: NodeJS.Signals) => Promise<void>): () => void {
+  let received = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) process.exit(130);
+    received = true;
+    void cancel(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }

@@ -151,6 +151,49 @@ describe('embedded commands', { concurrency: true }, () => {
     });
   });
 
+  test('Ctrl-C mid-preview cancels its workflows: exit 130, one line saying what was cancelled, nothing published, nothing left running', async () => {
+    const home = homeFor();
+    const env = { CONTRAIL_HOME: home, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };
+    // In a process of its own: runMain sets this process's environment, and tests here run at once.
+    const sample = await runCli(['sample', '--clients', '200'], { env });
+    assert.equal(sample.code, 0, sample.stderr);
+    const marker = processMarker();
+    // The first staged table write stops where it is, so the signal comes mid-analysis every time.
+    const run = spawnCli(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', '1'], {
+      env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:runToTable:staging_@1' },
+    });
+    try {
+      await run.waitForStderr(/contrail fault: stopped at/);
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(result.stderr, /^SIGINT: cancelling this command's workflows/m);
+      assert.match(
+        result.stderr,
+        /^contrail: interrupted \(SIGINT\): cancelled .*preview\/contrail-demo-sidebar/m,
+      );
+      assert.doesNotMatch(result.stderr, /\n\s+at |Channel has been shut down/);
+      assert.deepEqual(await marked(marker.pids, 10_000), [], 'no server or worker left');
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
+    }
+    // Nothing published: no statistics table or view in the preview dataset.
+    const instance = await DuckDBInstance.create(join(home, 'warehouse.duckdb'), {
+      access_mode: 'READ_ONLY',
+    });
+    try {
+      const connection = await instance.connect();
+      const reader = await connection.runAndReadAll(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'tmp' AND table_name LIKE 'statistics_%' UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'tmp'",
+      );
+      assert.deepEqual(reader.getRowObjectsJS(), []);
+      connection.closeSync();
+    } finally {
+      instance.closeSync();
+    }
+  });
+
   test('a progress query still in flight when the server goes away does not crash the process', async () => {
     const crashes: unknown[] = [];
     const onUncaught = (error: unknown) => crashes.push(error);
