@@ -13,6 +13,8 @@ export interface TemporalSession {
   address: string;
   /** True when this process started its own server and worker. */
   embedded: boolean;
+  /** The workflows the command started or attached to (what Ctrl-C names on a cluster). */
+  followed: string[];
 }
 
 export interface WithTemporalOptions {
@@ -38,14 +40,21 @@ export async function withTemporal<T>(
   const settings = runtimeSettings(options.env);
   if (settings.temporalAddress) {
     const client = await connectClient(settings.temporalAddress, settings.namespace);
+    // On a cluster the workflows are not this command's to end: Ctrl-C only stops following them.
+    const address = settings.temporalAddress;
+    const followed: string[] = [];
+    const stopInterrupts = onInterrupt(async (signal) => {
+      const what =
+        followed.length > 0
+          ? `${followed.join(', ')} keeps running on ${address}: \`contrail status ${followed[0]}\` shows it`
+          : 'nothing was started';
+      process.stderr.write(`contrail: stopped following (${signal}); ${what}\n`);
+      process.exit(130);
+    });
     try {
-      return await work({
-        client,
-        taskQueue: settings.taskQueue,
-        address: settings.temporalAddress,
-        embedded: false,
-      });
+      return await work({ client, taskQueue: settings.taskQueue, address, embedded: false, followed });
     } finally {
+      stopInterrupts();
       await client.connection.close();
     }
   }
@@ -72,7 +81,13 @@ export async function withTemporal<T>(
     });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: settings.namespace });
-    const session = { client, taskQueue: settings.taskQueue, address: server.address, embedded: true };
+    const session = {
+      client,
+      taskQueue: settings.taskQueue,
+      address: server.address,
+      embedded: true,
+      followed: [],
+    };
     const running = worker.runUntil(work(session));
     let interrupted = false;
     stopInterrupts = onInterrupt(async (signal) => {
@@ -119,18 +134,17 @@ async function cancelRunning(client: Client): Promise<string[]> {
 }
 
 /**
- * Ctrl-C (SIGINT) or SIGTERM in embedded mode: every workflow open on the private server is
- * this command's own, so `cancel` cancels them all (their activities stop at their next
- * heartbeat and nothing is published), stops the server and exits 130. A second signal stops
- * the process at once (the server's watchdog stops the server with it). Returns the function
- * that stops listening.
+ * Ctrl-C (SIGINT) or SIGTERM: `end` ends the command its own way and exits (in embedded mode
+ * every workflow open on the private server is this command's own, so it cancels them all and
+ * stops the server). A second signal stops the process at once (an embedded server's watchdog
+ * stops the server with it). Returns the function that stops listening.
  */
-function onInterrupt(cancel: (signal: NodeJS.Signals) => Promise<void>): () => void {
+function onInterrupt(end: (signal: NodeJS.Signals) => Promise<void>): () => void {
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) process.exit(130);
     received = true;
-    void cancel(signal);
+    void end(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

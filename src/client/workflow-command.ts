@@ -200,7 +200,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const { defaultActivityDeps } = await import('./runtime.js');
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const result = await withTemporal(
-    async ({ client, taskQueue, embedded }) => {
+    async ({ client, taskQueue, embedded, followed }) => {
       const { handle, started } = await startWorkflow(client, {
         workflowType: options.workflowType,
         workflowId: options.workflowId,
@@ -209,6 +209,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         summary: options.summary,
         differences: (running) => inputDifferences(options.workflowType, running, options.input),
       });
+      followed.push(handle.workflowId);
       const ui = settings.temporalUiUrl ?? null;
       const link = ui ? workflowUrl(ui, settings.namespace, handle.workflowId) : null;
       if (args.detach) {

@@ -11,7 +11,7 @@ import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
-import { runMain } from '../helpers/cli.js';
+import { runMain, spawnCli } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
@@ -122,6 +122,33 @@ describe('the CLI against a running Temporal', () => {
       assert.match(status.stderr, new RegExp(`^${id}: preview, running, started `));
     } finally {
       await temporal.client.workflow.getHandle(id).terminate('test over');
+    }
+  });
+
+  test('Ctrl-C while following a run on a cluster stops following it, names it, and leaves it running', async () => {
+    // Nothing serves this queue: the run waits for as long as the test needs.
+    const idle = { ...env, CONTRAIL_TASK_QUEUE: `idle-${randomUUID()}` };
+    const id = 'daily/follow_interrupted/2026-03-17';
+    const run = spawnCli(['run', '--date', '2026-03-17', '--dataset_id', 'follow_interrupted'], {
+      env: idle,
+    });
+    try {
+      await run.waitForStderr(new RegExp(`following ${id}`));
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(
+        result.stderr.trim().split('\n').at(-1),
+        `contrail: stopped following (SIGINT); ${id} keeps running on ${env.TEMPORAL_ADDRESS}: \`contrail status ${id}\` shows it`,
+      );
+      const description = await temporal.client.workflow.getHandle(id).describe();
+      assert.equal(description.status.name, 'RUNNING');
+    } finally {
+      run.child.kill('SIGKILL');
+      await temporal.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 
