@@ -81,7 +81,7 @@ export async function withTemporal<T>(
     });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: settings.namespace });
-    const session = {
+    const session: TemporalSession = {
       client,
       taskQueue: settings.taskQueue,
       address: server.address,
