@@ -3,12 +3,15 @@
  * node's test runner, and one real Temporal dev server for the whole run. Integration tests
  * find it in CONTRAIL_TEST_TEMPORAL_ADDRESS; each integration file gets its own namespace on it
  * (test/helpers/temporal.ts) and its own task queues, so files never meet. The workflow code
- * is bundled once for every worker the tests start (CONTRAIL_WORKFLOW_BUNDLE).
+ * is bundled once for every worker the tests start (CONTRAIL_WORKFLOW_BUNDLE). Unit files that
+ * take a second or two share a process, a few dozen at a time (scripts/test-batch.ts): starting
+ * node and loading the modules is most of such a file's cost.
  *
  * The files are scheduled here rather than by `node --test`, which sorts them by name: the
- * slowest files (by the last run's timings) start first, so no long file starts last and
- * decides the run's wall time. Each file's report is printed whole when it ends. At the end
- * the server is stopped, and the run fails if any process a test started is still alive.
+ * slowest (by the last run's timings, else the committed test/durations.json) start first, so
+ * no long file starts last and decides the run's wall time. Each process's report is printed
+ * whole when it ends. At the end the server is stopped, and the run fails if any process a
+ * test started is still alive.
  *
  *   node --import tsx scripts/run-tests.ts [test files or directories…]
  *
@@ -38,6 +41,14 @@ import { testNamespace } from '../test/helpers/temporal.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const timingsFile = join(root, 'node_modules', '.cache', 'contrail', 'test-durations.json');
+// The timings of a run on the 2-core machine, committed: a fresh clone (CI) schedules and
+// batches by them until it has timings of its own. Files they lack run alone.
+const priorTimingsFile = join(root, 'test', 'durations.json');
+const batchEntry = join(root, 'scripts', 'test-batch.ts');
+/** Unit files that took less than this run several to a process (scripts/test-batch.ts). */
+const SMALL_MS = 2500;
+/** At most this many files to one process, so the small files still spread over the lanes. */
+const BATCH_FILES = 24;
 const reporter = join(root, 'scripts', 'test-report.mjs');
 
 /** How long one test file may run (CONTRAIL_TEST_FILE_TIMEOUT_MS; default 10 minutes). */
@@ -65,12 +76,36 @@ function readJson<T>(path: string, fallback: T): T {
   }
 }
 
-/** Slowest first by the last run's timings; without them, integration files, then larger files. */
-function slowestFirst(files: string[]): string[] {
-  const timings = readJson<Record<string, number>>(timingsFile, {});
-  const weight = (file: string) =>
-    timings[relative(root, file)] ?? (isIntegration(file) ? 1e9 : 0) + statSync(file).size;
-  return [...files].sort((a, b) => weight(b) - weight(a));
+/** The files one test process runs: one file, or a batch of small unit files. */
+interface Job {
+  files: string[];
+  batch: boolean;
+  weight: number;
+}
+
+/**
+ * The processes to run, slowest first by the last run's timings (else the committed ones;
+ * without either, integration files, then larger files), so no long file starts last and
+ * decides the run's wall time. Unit files known to be small go several to a process.
+ */
+function jobsOf(files: string[]): Job[] {
+  const timings = {
+    ...readJson<Record<string, number>>(priorTimingsFile, {}),
+    ...readJson<Record<string, number>>(timingsFile, {}),
+  };
+  const known = (file: string) => timings[relative(root, file)];
+  const weight = (file: string) => known(file) ?? (isIntegration(file) ? 1e9 : 0) + statSync(file).size;
+  const small = files.filter((f) => !isIntegration(f) && (known(f) ?? Number.POSITIVE_INFINITY) < SMALL_MS);
+  const jobs: Job[] = files
+    .filter((f) => !small.includes(f))
+    .map((f) => ({ files: [f], batch: false, weight: weight(f) }));
+  const batches = Math.ceil(small.length / BATCH_FILES);
+  for (let b = 0; b < batches; b++) {
+    // Every batches-th file, so the batches take about as long as each other.
+    const group = small.filter((_, i) => i % batches === b);
+    jobs.push({ files: group, batch: true, weight: group.reduce((sum, f) => sum + weight(f), 0) });
+  }
+  return jobs.sort((a, b) => b.weight - a.weight);
 }
 
 /**
@@ -102,10 +137,12 @@ interface Counts {
   skipped: number;
   todo: number;
   duration_ms: number;
+  /** A batch's files: each one's time and outcome. */
+  files?: Record<string, { ms: number; passed: boolean }>;
 }
 
 interface FileResult {
-  file: string;
+  job: Job;
   code: number | null;
   timedOut: boolean;
   counts: Counts | null;
@@ -114,8 +151,8 @@ interface FileResult {
   output: string;
 }
 
-/** One test file in its own process: node's test runner in that process, reporting to files. */
-async function runFile(file: string, index: number, scratch: string, env: NodeJS.ProcessEnv) {
+/** One job in its own process: node's test runner in that process, reporting to files. */
+async function runJob(job: Job, index: number, scratch: string, env: NodeJS.ProcessEnv) {
   const specFile = join(scratch, `${index}.spec.txt`);
   const countsFile = join(scratch, `${index}.json`);
   const started = Date.now();
@@ -130,7 +167,8 @@ async function runFile(file: string, index: number, scratch: string, env: NodeJS
       `--test-reporter-destination=${specFile}`,
       `--test-reporter=${reporter}`,
       `--test-reporter-destination=${countsFile}`,
-      file,
+      ...(job.batch ? [batchEntry] : []),
+      ...job.files,
     ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -149,7 +187,7 @@ async function runFile(file: string, index: number, scratch: string, env: NodeJS
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   clearTimeout(timer);
   const result: FileResult = {
-    file,
+    job,
     code,
     timedOut,
     counts: readJson<Counts | null>(countsFile, null),
@@ -165,7 +203,10 @@ function printResult(r: FileResult): void {
   const tests = r.counts
     ? `, ${r.counts.tests} tests${r.counts.fail ? `, ${r.counts.fail} failed` : ''}`
     : '';
-  const head = `${ok ? '✔' : '✖'} ${relative(root, r.file)} (${(r.ms / 1000).toFixed(1)} s${tests})`;
+  const what = r.job.batch
+    ? `${r.job.files.length} small unit files in one process`
+    : relative(root, r.job.files[0] as string);
+  const head = `${ok ? '✔' : '✖'} ${what} (${(r.ms / 1000).toFixed(1)} s${tests})`;
   // The file's own totals (ℹ lines) are in the head line and the run's summary.
   const report = r.report
     .split('\n')
@@ -176,15 +217,14 @@ function printResult(r: FileResult): void {
   if (!ok) {
     if (r.timedOut)
       process.stdout.write(`still running 30 s after its ${FILE_TIMEOUT_MS / 1000} s timeout: killed\n`);
-    else if (r.counts === null) process.stdout.write(`the file did not run its tests (exit ${r.code})\n`);
+    else if (r.counts === null) process.stdout.write(`the process did not run its tests (exit ${r.code})\n`);
     if (r.output.trim()) process.stdout.write(`its output:\n${r.output.trimEnd()}\n`);
   }
 }
 
 const started = Date.now();
-const files = slowestFirst(
-  testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']),
-);
+const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/integration']);
+const jobs = jobsOf(files);
 const integration = files.filter(isIntegration);
 const scratch = mkdtempSync(join(tmpdir(), 'contrail-test-run-'));
 const [server, bundle] = await Promise.all([
@@ -204,7 +244,9 @@ const env: NodeJS.ProcessEnv = {
   ...(bundle ? { CONTRAIL_WORKFLOW_BUNDLE: bundle } : {}),
 };
 const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || defaultConcurrency();
-process.stderr.write(`${files.length} test files, ${concurrency} at once, slowest first\n`);
+process.stderr.write(
+  `${files.length} test files in ${jobs.length} processes, ${concurrency} at once, slowest first\n`,
+);
 
 let interrupted = false;
 const stopAll = () => {
@@ -223,18 +265,25 @@ process.on('SIGTERM', stopAll);
 const results: FileResult[] = [];
 let next = 0;
 const lane = async () => {
-  while (next < files.length && !interrupted) {
+  while (next < jobs.length && !interrupted) {
     const index = next++;
-    const result = await runFile(files[index] as string, index, scratch, env);
+    const result = await runJob(jobs[index] as Job, index, scratch, env);
     printResult(result);
     results.push(result);
   }
 };
-await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, lane));
+await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
 
-// What ran this time, for the next run's order (paths relative to the checkout).
+// What ran this time, for the next run's order and batches (paths relative to the checkout).
 const timings = readJson<Record<string, number>>(timingsFile, {});
-for (const r of results) if (!r.timedOut) timings[relative(root, r.file)] = r.ms;
+for (const r of results) {
+  if (r.timedOut) continue;
+  for (const file of r.job.files) {
+    const name = relative(root, file);
+    const ms = r.job.batch ? r.counts?.files?.[name]?.ms : r.ms;
+    if (ms !== undefined) timings[name] = Math.round(ms);
+  }
+}
 mkdirSync(dirname(timingsFile), { recursive: true });
 writeFileSync(timingsFile, `${JSON.stringify(timings, null, 2)}\n`);
 
@@ -259,24 +308,32 @@ for (const pid of survivors) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-const sum = (key: keyof Counts) => results.reduce((n, r) => n + (r.counts?.[key] ?? 0), 0);
-const failedFiles = results.filter((r) => r.code !== 0 || r.timedOut);
-const missing = files.length - results.length;
+type Total = Exclude<keyof Counts, 'files'>;
+const sum = (key: Total) => results.reduce((n, r) => n + (r.counts?.[key] ?? 0), 0);
+const failedJobs = results.filter((r) => r.code !== 0 || r.timedOut);
+/** The files of a failed process that failed: in a batch, those whose suite failed (all, if it crashed). */
+const failedOf = (r: FileResult) =>
+  r.job.batch && r.counts?.files
+    ? r.job.files.filter((f) => !r.counts?.files?.[relative(root, f)]?.passed)
+    : r.job.files;
+const failedFiles = failedJobs.flatMap(failedOf);
+const ranFiles = results.reduce((n, r) => n + r.job.files.length, 0);
+const missing = files.length - ranFiles;
 // The run's totals in node's own summary format, which tools that read `node --test` output expect;
-// a file that crashed or timed out counts as one failure.
-const crashed = failedFiles.filter((r) => !r.counts?.fail).length + missing;
+// a process that crashed or timed out counts as one failure.
+const crashed = failedJobs.filter((r) => !r.counts?.fail).length + missing;
 process.stdout.write(
   `\n${(['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'] as const)
     .map((key) => `ℹ ${key} ${sum(key) + (key === 'fail' || key === 'tests' ? crashed : 0)}`)
     .join('\n')}\nℹ duration_ms ${Date.now() - started}\n`,
 );
 process.stdout.write(
-  `\n${failedFiles.length === 0 && missing === 0 && leftovers === 0 ? '✔' : '✖'} ${results.length} test files: ` +
+  `\n${failedJobs.length === 0 && missing === 0 && leftovers === 0 ? '✔' : '✖'} ${ranFiles} test files: ` +
     `${sum('tests')} tests, ${sum('pass')} passed, ${sum('fail')} failed, ${sum('cancelled')} cancelled, ` +
-    `${sum('skipped')} skipped, ${sum('todo')} todo; ${concurrency} files at once, ` +
+    `${sum('skipped')} skipped, ${sum('todo')} todo; ${results.length} processes, ${concurrency} at once, ` +
     `${((Date.now() - started) / 1000).toFixed(1)} s\n`,
 );
-for (const r of failedFiles) process.stdout.write(`  failed: ${relative(root, r.file)}\n`);
+for (const file of failedFiles) process.stdout.write(`  failed: ${relative(root, file)}\n`);
 if (missing > 0) process.stdout.write(`  not run (interrupted): ${missing} files\n`);
 if (leftovers > 0) process.stdout.write(`  ${leftovers} processes left behind (listed above)\n`);
-process.exit(failedFiles.length === 0 && missing === 0 && leftovers === 0 ? 0 : 1);
+process.exit(failedJobs.length === 0 && missing === 0 && leftovers === 0 ? 0 : 1);

@@ -1,0 +1,31 @@
+/**
+ * Runs several small test files in one node process (scripts/run-tests.ts sends the unit files
+ * that take a second or two here, a few dozen at a time): each file's tests in a suite named by
+ * its path, so the report still says which file a test is in, and its top-level hooks stay
+ * with its own tests. One process instead of one each saves the loader and module start-up
+ * that is most of such a file's cost.
+ *
+ * Each file is loaded only once the one before it has finished: loading a module blocks the
+ * event loop, and a file whose tests measure time (heartbeats every 20 ms) must not run while
+ * the next file loads.
+ *
+ *   node --import tsx scripts/test-batch.ts <test files…>
+ */
+import { relative, resolve } from 'node:path';
+import { after, describe } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+for (const file of process.argv.slice(2)) {
+  await new Promise<void>((finished) => {
+    describe(relative(process.cwd(), resolve(file)), async () => {
+      after(() => finished());
+      try {
+        await import(pathToFileURL(resolve(file)).href);
+      } catch (error) {
+        // A file that does not load fails its suite; the next file still runs.
+        finished();
+        throw error;
+      }
+    });
+  });
+}
