@@ -95,7 +95,11 @@ function jobsOf(files: string[]): Job[] {
   };
   const known = (file: string) => timings[relative(root, file)];
   const weight = (file: string) => known(file) ?? (isIntegration(file) ? 1e9 : 0) + statSync(file).size;
-  const small = files.filter((f) => !isIntegration(f) && (known(f) ?? Number.POSITIVE_INFINITY) < SMALL_MS);
+  const candidates = files.filter(
+    (f) => !isIntegration(f) && (known(f) ?? Number.POSITIVE_INFINITY) < SMALL_MS,
+  );
+  // A batch of one would only name the file less clearly.
+  const small = candidates.length > 1 ? candidates : [];
   const jobs: Job[] = files
     .filter((f) => !small.includes(f))
     .map((f) => ({ files: [f], batch: false, weight: weight(f) }));

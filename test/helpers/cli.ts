@@ -20,15 +20,19 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-/** Starts the real `contrail` CLI in a child process, the way a person would. */
-export function spawnCli(
+/**
+ * Starts a program in a child process with exactly `env`, its output captured, killed after
+ * `timeoutMs` (default 3 minutes).
+ */
+export function spawnProgram(
+  command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; name?: string },
 ): RunningCli {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, ...options.env },
+    env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -46,16 +50,29 @@ export function spawnCli(
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     }),
   );
+  const name = options.name ?? command;
   const waitForStderr = async (pattern: RegExp, withinMs = 90_000) => {
     const deadline = Date.now() + withinMs;
     while (!pattern.test(stderr)) {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`contrail ${args[0]} ended before printing ${pattern}:\n${stderr}`);
-      if (Date.now() > deadline) throw new Error(`contrail ${args[0]} did not print ${pattern}:\n${stderr}`);
+        throw new Error(`${name} ended before printing ${pattern}:\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern}:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
   return { child, stdout: () => stdout, stderr: () => stderr, waitForStderr, done };
+}
+
+/** Starts the real `contrail` CLI in a child process, the way a person would. */
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): RunningCli {
+  return spawnProgram(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+    ...options,
+    env: { ...process.env, ...options.env },
+    name: `contrail ${args[0]}`,
+  });
 }
 
 /** Runs the real `contrail` CLI to its end. */

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,43 +12,13 @@ import { retryingWarehouse } from '../../src/warehouse/retry.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { WrappedWarehouse } from '../../src/warehouse/wrapped.js';
 import { createContrailWorker } from '../../src/worker.js';
-import { cliEntry, repoRoot, runCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { BACKFILL, type CleanRun, cleanRun, envFor, SUMMARY } from '../helpers/embedded-backfill.js';
 import { exited, warehouseProcess } from '../helpers/other-process.js';
-import { processesWithEnv } from '../helpers/processes.js';
+import { marked, processMarker } from '../helpers/processes.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
-
-/** Starts the CLI; `stopped` resolves once it reports reaching its fault stop point. */
-function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stopped: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const stopped = new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const at = /contrail fault: stopped at (.*)/.exec(stderr)?.[1];
-      if (at) resolve(at);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`contrail exited ${code} before its stop point:\n${stderr}`)),
-    );
-  });
-  return { child, stopped };
-}
-
-async function gone(marker: string, withinMs: number): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const alive = processesWithEnv('CONTRAIL_TEST_MARKER', marker);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * An embedded backfill of the demo experiment over 4 days (test/helpers/embedded-backfill.ts),
@@ -105,24 +73,25 @@ describe('an embedded backfill under warehouse faults, a second process, or SIGK
       'stop:execute@2', // tables swapped in, views half written, no export yet
     ];
     for (const point of points) {
-      const marker = randomUUID();
-      const { child, stopped } = startCli(
-        BACKFILL,
-        envFor(killed, { CONTRAIL_FAULTS: point, CONTRAIL_TEST_MARKER: marker }),
-      );
+      const marker = processMarker();
+      const cli = spawnCli(BACKFILL, {
+        env: envFor(killed, { CONTRAIL_FAULTS: point, ...marker.env }),
+      });
       try {
-        const at = await stopped;
-        assert.ok(
-          processesWithEnv('CONTRAIL_TEST_MARKER', marker).length > 1,
-          'the dev server runs beside it',
+        await cli.waitForStderr(/contrail fault: stopped at (.*)/);
+        const at = /contrail fault: stopped at (.*)/.exec(cli.stderr())?.[1];
+        assert.ok(marker.pids().length > 1, 'the dev server runs beside it');
+        cli.child.kill('SIGKILL');
+        await cli.done;
+        assert.deepEqual(
+          await marked(marker.pids, 15_000),
+          [],
+          `nothing left running after the kill at ${at}`,
         );
-        child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
-        assert.deepEqual(await gone(marker, 15_000), [], `nothing left running after the kill at ${at}`);
       } finally {
         // Whatever the outcome, this test leaves nothing it started running.
-        child.kill('SIGKILL');
-        for (const pid of processesWithEnv('CONTRAIL_TEST_MARKER', marker)) process.kill(pid, 'SIGKILL');
+        cli.child.kill('SIGKILL');
+        for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
       }
     }
     const run = await runCli(BACKFILL, { env: envFor(killed) });

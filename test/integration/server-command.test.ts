@@ -1,50 +1,46 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/client/ports.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
-import { runMain } from '../helpers/cli.js';
+import { runMain, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
-
-const cli = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
 
 /** `contrail server` as a person runs it, in its own process, with a marker on everything it starts. */
 function startServer(args: string[]) {
   const home = mkdtempSync(join(tmpdir(), 'contrail-server-'));
   const marker = processMarker();
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', ...args], {
-    env: { ...process.env, ...marker.env, CONTRAIL_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const cli = spawnCli(['server', ...args], {
+    env: { ...marker.env, CONTRAIL_HOME: home },
+    timeoutMs: 600_000,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const { child } = cli;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const up = async () => {
+  /** Until it says it is up, or exits. */
+  const started = async () => {
     const deadline = Date.now() + 90_000;
-    while (!stdout.includes('Press Ctrl-C') && Date.now() < deadline && child.exitCode === null)
+    while (!cli.stdout().includes('Press Ctrl-C') && child.exitCode === null && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    assert.match(stdout, /Press Ctrl-C/, `the server came up (exit ${child.exitCode}): ${stderr}`);
+  };
+  const up = async () => {
+    await started();
+    assert.match(
+      cli.stdout(),
+      /Press Ctrl-C/,
+      `the server came up (exit ${child.exitCode}): ${cli.stderr()}`,
+    );
   };
   /** Up, or refused because a port it was given is taken. */
   const settled = async (): Promise<'up' | 'refused'> => {
-    const deadline = Date.now() + 90_000;
-    while (!stdout.includes('Press Ctrl-C') && child.exitCode === null && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
-    return child.exitCode !== null && /--(ui-)?port \d+: /.test(stderr) ? 'refused' : 'up';
+    await started();
+    return child.exitCode !== null && /--(ui-)?port \d+: /.test(cli.stderr()) ? 'refused' : 'up';
   };
-  return { child, home, marker, exited, up, settled, stdout: () => stdout };
+  return { child, home, marker, exited, up, settled, stdout: cli.stdout };
 }
 
 describe('contrail server', { concurrency: true }, () => {

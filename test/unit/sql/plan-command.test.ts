@@ -21,11 +21,17 @@ const experiments = [
   },
 ];
 
+/** A scratch directory holding an experiments file with `records`: its path and the directory. */
+async function experimentsFile(records: object[]): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
+  const file = join(dir, 'experiments.json');
+  await writeFile(file, JSON.stringify(records));
+  return { dir, file };
+}
+
 describe('contrail plan', () => {
   it('writes one file per destination table for the analysis of a date', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
-    const file = join(dir, 'experiments.json');
-    await writeFile(file, JSON.stringify(experiments));
+    const { dir, file } = await experimentsFile(experiments);
     const out = join(dir, 'sql');
     const code = await main([
       'plan',
@@ -62,9 +68,7 @@ describe('contrail plan', () => {
   });
 
   it('names the unknown experiment and exits 1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
-    const file = join(dir, 'experiments.json');
-    await writeFile(file, JSON.stringify(experiments));
+    const { file } = await experimentsFile(experiments);
     const code = await main([
       'plan',
       '--experiment_slug',
@@ -78,9 +82,7 @@ describe('contrail plan', () => {
   });
 
   it('plans an experiment whose slug starts with a digit, in both dialects', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
-    const file = join(dir, 'experiments.json');
-    await writeFile(file, JSON.stringify([{ ...experiments[0], slug: '1-click-plan-test' }]));
+    const { dir, file } = await experimentsFile([{ ...experiments[0], slug: '1-click-plan-test' }]);
     for (const dialect of ['duckdb', 'bigquery']) {
       const out = join(dir, dialect);
       const code = await main([
