@@ -1,7 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import type { ConfigProblem } from '../config/problems.js';
-import { collectionCommitAsOf } from '../config/repo-history.js';
+import { collectionCommitAsOf, hasGitDir } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
@@ -80,7 +80,13 @@ export class SpecResolver {
   async collection(pin: ConfigPin | null): Promise<ConfigCollection> {
     const commit = pin?.configCommit ?? null;
     // Plain directories have no commit: their content (in the fingerprints) is part of the key.
-    const fingerprints = await Promise.all(this.configRepos.map(repoFingerprint));
+    // A git repo read at a pinned commit gives the same files whatever its HEAD is now, so its
+    // state is not asked for (that would start git once per activity).
+    const fingerprints = await Promise.all(
+      this.configRepos.map((repo) =>
+        commit !== null && hasGitDir(repo) ? `${repo}@pinned` : repoFingerprint(repo),
+      ),
+    );
     const key = JSON.stringify([fingerprints, commit]);
     return remember(this.collections, key, () => loadConfigCollection({ repos: this.configRepos, commit }));
   }

@@ -10,9 +10,21 @@ import { ConfigError } from './problems.js';
  * a commit costs one `git log`, not a checkout.
  */
 
+// Checkouts git has confirmed, per process: a checkout stays one, so each is asked once rather
+// than by every activity (each question is a fork of a large worker process).
+const confirmedRepos = new Set<string>();
+
+/** The directory is a git checkout (has `.git`), judged without starting git. */
+export function hasGitDir(path: string): boolean {
+  return existsSync(join(path, '.git'));
+}
+
 export async function isGitRepo(path: string): Promise<boolean> {
-  if (!existsSync(join(path, '.git'))) return false;
-  return simpleGit(path).checkIsRepo();
+  if (!hasGitDir(path)) return false;
+  if (confirmedRepos.has(path)) return true;
+  const repo = await simpleGit(path).checkIsRepo();
+  if (repo) confirmedRepos.add(path);
+  return repo;
 }
 
 /**

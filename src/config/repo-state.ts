@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
+import { hasGitDir } from './repo-history.js';
 
 /**
  * What a config repo holds right now, as a short string that changes when its content does:
@@ -10,7 +11,7 @@ import { simpleGit } from 'simple-git';
  */
 export async function repoFingerprint(repo: string): Promise<string> {
   if (!existsSync(repo)) return `${repo}@missing`;
-  if (existsSync(join(repo, '.git'))) {
+  if (hasGitDir(repo)) {
     try {
       return `${repo}@${(await simpleGit(repo).revparse(['HEAD'])).trim()}`;
     } catch {

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SpecResolver } from '../../../src/analysis/spec-resolver.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { PARSE_CACHE_LIMIT, parsedFilesCached } from '../../../src/config/parse-cache.js';
 import { repoFingerprint } from '../../../src/config/repo-state.js';
+import { localExperimentSource } from '../../../src/experiments/source.js';
+import { runGit } from '../../helpers/git.js';
 
 let dir: string;
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@e',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@e',
-    },
-  }).trim();
-}
+const git = (cwd: string, ...args: string[]) => runGit(cwd, args);
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'contrail-repo-state-'));
@@ -73,5 +64,51 @@ describe('parse cache', () => {
       assert.ok(parsedFilesCached() <= PARSE_CACHE_LIMIT, `${parsedFilesCached()} cached`);
     }
     assert.equal(parsedFilesCached(), PARSE_CACHE_LIMIT);
+  });
+});
+
+describe('config reads ask git only what can have changed', () => {
+  it('a pinned collection starts no git process once read; an unpinned one follows HEAD', async () => {
+    const repo = join(dir, 'pinned');
+    mkdirSync(join(repo, 'definitions'), { recursive: true });
+    git(repo, 'init', '-q', '-b', 'main');
+    writeFileSync(
+      join(repo, 'definitions', 'firefox_desktop.toml'),
+      '[metrics.a]\nselect_expression = "1"\n',
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'one');
+    // Every git process this process starts goes through a script that logs it.
+    const shim = join(dir, 'git-shim');
+    const calls = join(dir, 'git-calls.log');
+    mkdirSync(shim);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(shim, 'git'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${realGit}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const path = process.env.PATH;
+    process.env.PATH = `${shim}:${path}`;
+    const started = () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
+    try {
+      const resolver = new SpecResolver([repo], localExperimentSource(join(dir, 'none.json')));
+      const head = await resolver.collection(null);
+      const commit = head.commit as string;
+      assert.ok(started().length > 0, 'the shim sees git');
+      await resolver.collection({ configCommit: commit });
+      const afterFirstPinned = started().length;
+      for (let i = 0; i < 5; i++) await resolver.collection({ configCommit: commit });
+      assert.deepEqual(
+        started().slice(afterFirstPinned),
+        [],
+        'a read collection at a pinned commit asks git nothing',
+      );
+
+      git(repo, 'commit', '-q', '--allow-empty', '-m', 'two');
+      const moved = await resolver.collection(null);
+      assert.notEqual(moved.commit, commit, 'an unpinned read sees the new HEAD');
+      assert.equal((await resolver.collection({ configCommit: commit })).commit, commit);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
