@@ -2,7 +2,7 @@ import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { statisticsTableName } from '../sql/names.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
-import { statisticInputRowsSql } from '../sql/plan/reads.js';
+import { STATISTIC_INPUT_COLUMNS } from '../sql/plan/reads.js';
 import {
   groupStatisticInputRows,
   type StatisticInputGroup,
@@ -103,8 +103,9 @@ export async function computeWindowStatistics(
         subjects: [{ query: table, period: window.period }],
       });
     }
-    const rows = await warehouse.query<Record<string, unknown>>(
-      statisticInputRowsSql(warehouse.sqlDialect, planned.destination),
+    const rows = await warehouse.readRows(
+      planned.destination,
+      STATISTIC_INPUT_COLUMNS,
       progress.job(`reading ${planned.destination.table}`),
     );
     const basis = planned.analysisBasis ?? 'enrollments';

@@ -526,6 +526,23 @@ export class BigQueryWarehouse implements W.Warehouse {
     }
   }
 
+  async readRows<Row extends Record<string, unknown> = Record<string, unknown>>(
+    ref: W.TableRef,
+    columns?: readonly string[],
+    options: W.QueryProgress = {},
+  ): Promise<Row[]> {
+    if (options.signal?.aborted) throw abortError(options.signal.reason);
+    try {
+      const [rows] = await this.table(ref).getRows({
+        autoPaginate: true,
+        ...(columns === undefined ? {} : { selectedFields: columns.join(',') }),
+      });
+      return rows.map((row) => plainValue(row) as Row);
+    } catch (error) {
+      throw bigQueryError(error, ref);
+    }
+  }
+
   async execute(sql: string, options: W.QueryProgress = {}): Promise<void> {
     await this.runJob('statement', { query: this.queryConfiguration(sql) }, options, null, ['execute', sql]);
   }

@@ -296,6 +296,16 @@ export class DuckDbWarehouse implements Warehouse {
     }, options);
   }
 
+  async readRows<Row extends Record<string, unknown> = Record<string, unknown>>(
+    ref: TableRef,
+    columns?: readonly string[],
+    options: QueryProgress = {},
+  ): Promise<Row[]> {
+    const d = this.sqlDialect;
+    const list = columns === undefined ? '*' : columns.map((c) => d.identifier(c)).join(', ');
+    return this.query<Row>(`SELECT ${list} FROM ${d.table(ref)}`, options);
+  }
+
   async execute(sql: string, options: QueryProgress = {}): Promise<void> {
     await this.jobs.run(async (connection) => {
       await connection.run(sql);

@@ -39,6 +39,7 @@ const METHODS = new Set<WarehouseCall['method']>([
   'runToTable',
   'writeRows',
   'query',
+  'readRows',
   'execute',
   'dryRun',
   'tableExists',

@@ -114,6 +114,16 @@ export interface Warehouse {
     sql: string,
     options?: QueryProgress,
   ): Promise<Row[]>;
+  /**
+   * Every row of a small table (statistic inputs: a few thousand rows), the given columns or
+   * all of them, as plain JS rows like `query`'s. No query job where the warehouse can list a
+   * table: BigQuery's table listing is free and starts no job, a query would bill its minimum.
+   */
+  readRows<Row extends Record<string, unknown> = Record<string, unknown>>(
+    ref: TableRef,
+    columns?: readonly string[],
+    options?: QueryProgress,
+  ): Promise<Row[]>;
   /** Run a statement with no result (DDL, views). */
   execute(sql: string, options?: QueryProgress): Promise<void>;
   /** Bytes the query would scan, without running it (null when the warehouse cannot tell), and how they were found. */

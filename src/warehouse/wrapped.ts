@@ -43,6 +43,16 @@ export class WrappedWarehouse implements W.Warehouse {
       w.query<Row>(sql, options),
     );
   }
+  readRows<Row extends Record<string, unknown> = Record<string, unknown>>(
+    ref: W.TableRef,
+    columns?: readonly string[],
+    options: W.QueryProgress = {},
+  ): Promise<Row[]> {
+    return this.around({ method: 'readRows', table: ref, progress: options }, (w) =>
+      w.readRows<Row>(ref, columns, options),
+    );
+  }
+
   execute(sql: string, options: W.QueryProgress = {}): Promise<void> {
     return this.around({ method: 'execute', table: null, progress: options }, (w) => w.execute(sql, options));
   }

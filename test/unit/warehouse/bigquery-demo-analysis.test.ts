@@ -123,11 +123,9 @@ describe('the demo analysis on the BigQuery emulator', () => {
       const table = query.destination.table;
       const histogram =
         query.kind === 'statistic_inputs' ? mergedBins : (rows: Record<string, unknown>[]) => rows;
-      const duckRows = await duck.query(`SELECT * FROM ${duckdbDialect().table(duckQuery.destination)}`);
+      const duckRows = await duck.readRows(duckQuery.destination);
       const expected = canonical(histogram(duckRows));
-      const actual = canonical(
-        histogram(await bigquery.query(`SELECT * FROM ${bigquery.sqlDialect.table(query.destination)}`)),
-      );
+      const actual = canonical(histogram(await bigquery.readRows(query.destination)));
       if (query.kind !== 'statistic_inputs' && result.rows !== duckRows.length) {
         differences.push(`${table}: ${result.rows} rows, DuckDB ${duckRows.length}`);
       }

@@ -147,6 +147,43 @@ describe('BigQueryWarehouse on the emulator', () => {
     );
   });
 
+  test('readRows lists a table without a query job: the values query returns, all or chosen columns', async () => {
+    const ref = { dataset: DATASET, table: 'listed' };
+    await wh.writeRows({
+      destination: ref,
+      columns: [
+        { name: 'metric', type: 'STRING' as const },
+        { name: 'y', type: 'FLOAT64' as const },
+        { name: 'count', type: 'INT64' as const },
+        { name: 'day', type: 'DATE' as const },
+      ],
+      rows: [
+        { metric: 'a', y: 1.5, count: 3, day: '2024-01-02' },
+        { metric: 'b', y: null, count: 12, day: null },
+      ],
+    });
+    const byMetric = (rows: Record<string, unknown>[]) =>
+      [...rows].sort((a, b) => String(a.metric).localeCompare(String(b.metric)));
+    const [jobsBefore] = await wh.client.getJobs({ allUsers: true });
+    const listed = await wh.readRows(ref);
+    const [jobsAfter] = await wh.client.getJobs({ allUsers: true });
+    assert.equal(jobsAfter.length, jobsBefore.length, 'no job was started');
+    assert.deepEqual(byMetric(listed), byMetric(await wh.query(`SELECT * FROM ${fq('listed')}`)));
+    const [jobsAfterQuery] = await wh.client.getJobs({ allUsers: true });
+    assert.ok(jobsAfterQuery.length > jobsAfter.length, 'a query starts a job (the count sees jobs)');
+    assert.deepEqual(byMetric(listed), [
+      { metric: 'a', y: 1.5, count: 3, day: '2024-01-02' },
+      { metric: 'b', y: null, count: 12, day: null },
+    ]);
+    assert.deepEqual(byMetric(await wh.readRows(ref, ['metric', 'count'])), [
+      { metric: 'a', count: 3 },
+      { metric: 'b', count: 12 },
+    ]);
+    await assert.rejects(wh.readRows({ dataset: DATASET, table: 'never_written' }), (error: Error) =>
+      /never_written/.test(error.message),
+    );
+  });
+
   test('execute runs DDL (views over tables)', async () => {
     await wh.execute(`CREATE OR REPLACE VIEW ${fq('results_view')} AS SELECT x FROM ${fq('results')}`);
     assert.deepEqual(await wh.query(`SELECT COUNT(*) AS n FROM ${fq('results_view')}`), [{ n: 2 }]);

@@ -382,6 +382,17 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     });
   });
 
+  test('readRows reads a table: every column or the chosen ones, values as query returns them', async () => {
+    const ref = { dataset: 'ds', table: 'listed' };
+    await wh.runToTable({
+      sql: `SELECT 'a' AS metric, 1.5::DOUBLE AS y, 3::BIGINT AS count, DATE '2024-01-02' AS day`,
+      destination: ref,
+    });
+    assert.deepEqual(await wh.readRows(ref), [{ metric: 'a', y: 1.5, count: 3, day: '2024-01-02' }]);
+    assert.deepEqual(await wh.readRows(ref, ['count', 'metric']), [{ count: 3, metric: 'a' }]);
+    await assert.rejects(wh.readRows({ dataset: 'ds', table: 'never_written' }), /never_written/);
+  });
+
   test('dryRun binds the query and estimates the bytes of the columns it reads', async () => {
     assert.deepEqual(await wh.dryRun('SELECT 1'), { bytesProcessed: 0, method: 'column_sizes' });
     await assert.rejects(
