@@ -18,8 +18,8 @@ const shrinkwrap = `${root}npm-shrinkwrap.json`;
 const phase = process.argv[2];
 
 if (phase === 'prepack') {
-  const { file, bytes } = await writePackagedBundle();
-  process.stderr.write(`wrote ${file} (${(bytes / 1024).toFixed(0)} KiB)\n`);
+  const { file, bytes, reused } = await writePackagedBundle();
+  process.stderr.write(`${reused ? 'kept' : 'wrote'} ${file} (${(bytes / 1024).toFixed(0)} KiB)\n`);
   const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
     cwd: root,
     encoding: 'utf8',

@@ -35,7 +35,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevServer } from '../src/client/dev-server.js';
-import { bundleWorkflows as bundleWorkflowCode } from '../src/workflow-source.js';
+import { writePackagedBundle } from '../src/workflow-source.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
 import { testNamespace } from '../test/helpers/temporal.js';
 
@@ -123,12 +123,12 @@ function defaultConcurrency(): number {
   return Math.max(2, Math.min(8, 2 * cores - busy));
 }
 
-/** The workflow bundle every test worker loads, built once instead of once per worker. */
-async function bundleWorkflows(dir: string): Promise<string> {
-  const code = await bundleWorkflowCode();
-  const file = join(dir, 'workflow-bundle.js');
-  writeFileSync(file, code);
-  return file;
+/**
+ * The workflow bundle every test worker loads, built once instead of once per worker: the one a
+ * package ships, kept while the sources are unchanged (a rerun and the packing test reuse it).
+ */
+async function bundleWorkflows(): Promise<string> {
+  return (await writePackagedBundle()).file;
 }
 
 /** What scripts/test-report.mjs writes for one file. */
@@ -235,7 +235,7 @@ const [server, bundle] = await Promise.all([
   integration.length
     ? startDevServer({ startTimeoutMs: 120_000, extraNamespaces: integration.map(testNamespace) })
     : null,
-  integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows(scratch) : null,
+  integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows() : null,
 ]);
 if (server) process.stderr.write(`test Temporal dev server on ${server.address} (pid ${server.pid})\n`);
 

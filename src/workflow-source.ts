@@ -81,13 +81,26 @@ function pruneBundles(cacheDir: string, keep: string): void {
   }
 }
 
-/** Writes the bundle a package ships and the key of the sources it was built from (run by `npm pack`). */
-export async function writePackagedBundle(): Promise<{ file: string; bytes: number }> {
-  const code = await bundleWorkflows();
-  mkdirSync(join(packageRoot, 'dist'), { recursive: true });
-  writeAtomically(PACKAGED_BUNDLE, code);
-  writeAtomically(PACKAGED_KEY, `${workflowSourceKey()}\n`);
-  return { file: PACKAGED_BUNDLE, bytes: code.length };
+/**
+ * Writes the bundle a package ships and the key of the sources it was built from (run by `npm
+ * pack`, and by the test runner for every worker it starts). A bundle already built from the
+ * same sources is kept: bundling takes seconds, and the key says it would come out the same.
+ */
+export async function writePackagedBundle(
+  root: string = packageRoot,
+  bundle: () => Promise<string> = bundleWorkflows,
+): Promise<{ file: string; bytes: number; reused: boolean }> {
+  const file = join(root, 'dist', 'workflow-bundle.js');
+  const keyFile = join(root, 'dist', 'workflow-bundle.key');
+  const key = workflowSourceKey(root);
+  if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, 'utf8').trim() === key) {
+    return { file, bytes: statSync(file).size, reused: true };
+  }
+  const code = await bundle();
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeAtomically(file, code);
+  writeAtomically(keyFile, `${key}\n`);
+  return { file, bytes: code.length, reused: false };
 }
 
 /**

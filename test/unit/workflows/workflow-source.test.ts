@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { workflowSource, workflowSourceKey } from '../../../src/workflow-source.js';
+import { workflowSource, workflowSourceKey, writePackagedBundle } from '../../../src/workflow-source.js';
 
 test('the bundle key changes with any TypeScript source and the dependencies, not with other files', () => {
   const root = mkdtempSync(join(tmpdir(), 'contrail-bundle-key-'));
@@ -32,4 +32,25 @@ test('a checkout runs the bundle cached under CONTRAIL_HOME for its sources, wit
   assert.deepEqual(await workflowSource({ CONTRAIL_HOME: home, CONTRAIL_WORKFLOW_BUNDLE: '/x/bundle.js' }), {
     workflowBundle: { codePath: '/x/bundle.js' },
   });
+});
+
+test('packing writes the bundle with its key, and keeps a bundle of the same sources instead of bundling again', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'contrail-packaged-bundle-'));
+  mkdirSync(join(root, 'src', 'workflows'), { recursive: true });
+  writeFileSync(join(root, 'src', 'workflows', 'index.ts'), 'export const a = 1;\n');
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: {} }));
+  let bundled = 0;
+  const bundle = async () => `// bundle ${++bundled}\n`;
+  const first = await writePackagedBundle(root, bundle);
+  assert.deepEqual([first.reused, bundled], [false, 1]);
+  assert.equal(
+    readFileSync(join(root, 'dist', 'workflow-bundle.key'), 'utf8').trim(),
+    workflowSourceKey(root),
+  );
+  const again = await writePackagedBundle(root, bundle);
+  assert.deepEqual([again.reused, bundled, again.file], [true, 1, first.file], 'same sources: kept');
+  writeFileSync(join(root, 'src', 'workflows', 'index.ts'), 'export const a = 2;\n');
+  const changed = await writePackagedBundle(root, bundle);
+  assert.deepEqual([changed.reused, bundled], [false, 2], 'changed sources: bundled again');
+  assert.equal(readFileSync(changed.file, 'utf8'), '// bundle 2\n');
 });
