@@ -3,7 +3,7 @@ import { addDays } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import { IsoDate } from '../experiments/experiment.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
-import { DEMO_DATA, defaultSampleExperiments, SAMPLE_METRICS, SampleExperiment } from './population.js';
+import { defaultSampleExperiments, SAMPLE_METRICS, SampleExperiment } from './population.js';
 import { geometricCount, normal, uniform } from './random-sql.js';
 
 /** The warehouse cannot hold the synthetic sample (not DuckDB, or no `mozdata` catalog attached). */
@@ -23,13 +23,6 @@ export const SampleOptions = z.object({
   experiments: z.array(SampleExperiment).optional(),
 });
 export type SampleOptions = z.input<typeof SampleOptions>;
-
-export const DEFAULT_SAMPLE_OPTIONS = {
-  clients: 20_000,
-  days: DEMO_DATA.days,
-  startDate: DEMO_DATA.startDate,
-  seed: 1,
-} as const;
 
 export interface SampleSummary {
   clients: number;

@@ -116,10 +116,4 @@ export function defaultSampleExperiments(): SampleExperiment[] {
   return experiments;
 }
 
-/**
- * The demo's data window: 28 days before its start (preenrollment_days28) through its end date
- * (2026-02-02 … 2026-03-29, 56 days), so every analysis period of the demo has data.
- */
-export const DEMO_DATA = { startDate: '2026-02-02', days: 56 } as const;
-
 export { addDays };

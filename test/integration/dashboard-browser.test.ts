@@ -11,8 +11,9 @@ import { type DashboardServer, startDashboard } from '../../src/dashboard/server
 import { dashboardUrl } from '../../src/dashboard/url.js';
 import { dateRange } from '../../src/dates.js';
 import { localExperimentSource } from '../../src/experiments/source.js';
+import { DEMO_DATA } from '../../src/sample/defaults.js';
 import { generateSample } from '../../src/sample/generate.js';
-import { DEMO_DATA, DEMO_SLUG } from '../../src/sample/population.js';
+import { DEMO_SLUG } from '../../src/sample/population.js';
 import { duckdbDialect } from '../../src/sql/render/duckdb.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { createContrailWorker } from '../../src/worker.js';

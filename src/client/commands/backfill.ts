@@ -1,17 +1,12 @@
 import type { CommandModule } from 'yargs';
-import { workflowIds } from '../../workflows/ids.js';
-import { BackfillInput } from '../../workflows/inputs.js';
 import {
   type CommonArgs,
-  checkDateRange,
-  checkedInput,
   commonOptions,
   repeatable,
-  runWorkflowCommand,
   type VersionArgs,
   versionFields,
   versionOptions,
-} from '../workflow-command.js';
+} from '../options.js';
 
 interface BackfillArgs extends CommonArgs, VersionArgs {
   start_date: string;
@@ -44,6 +39,9 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
       })
       .option('concurrency', { type: 'number', default: 3, describe: 'Experiment-days analysed at once' }),
   handler: async (args) => {
+    const { checkDateRange, checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
+    const { BackfillInput } = await import('../../workflows/inputs.js');
+    const { workflowIds } = await import('../../workflows/ids.js');
     checkDateRange(args.start_date, args.end_date);
     const input = checkedInput(
       BackfillInput,

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import { DEFAULT_DASHBOARD_PORT, dashboardUrl } from '../../dashboard/url.js';
-import { AnalyzeExperimentInput, PreviewInput } from '../../workflows/inputs.js';
 import { CliError } from '../errors.js';
 
 interface DashboardArgs {
@@ -11,7 +10,8 @@ interface DashboardArgs {
 }
 
 /** The datasets the workflows write by default: previews, then the daily analysis. */
-function defaultDatasets(): { preview: string; production: string } {
+async function defaultDatasets(): Promise<{ preview: string; production: string }> {
+  const { AnalyzeExperimentInput, PreviewInput } = await import('../../workflows/inputs.js');
   return {
     preview: PreviewInput.parse({ slug: 'dashboard' }).dataset,
     production: AnalyzeExperimentInput.parse({ slug: 'dashboard', date: '2026-01-01' }).dataset,
@@ -63,7 +63,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       }
     }
     const { assertDataset, InvalidIdentifierError } = await import('../../warehouse/identifiers.js');
-    const datasets = defaultDatasets();
+    const datasets = await defaultDatasets();
     const dataset = args.dataset_id ?? datasets.preview;
     try {
       assertDataset(dataset);

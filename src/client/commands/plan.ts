@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { IsoDate } from '../../experiments/experiment.js';
 import { CliError } from '../errors.js';
-import { repeatable } from '../workflow-command.js';
+import { repeatable } from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -58,6 +57,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),
   handler: async (args) => {
+    const { IsoDate } = await import('../../experiments/experiment.js');
     const date = IsoDate.safeParse(args.date);
     if (!date.success)
       throw new CliError(`--date: expected a real date as YYYY-MM-DD, got ${JSON.stringify(args.date)}`, 2);

@@ -1,17 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { parseByteSize } from '../../warehouse/cost.js';
-import { workflowIds } from '../../workflows/ids.js';
-import { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import { CliError } from '../errors.js';
-import {
-  type CommonArgs,
-  checkDateRange,
-  checkedInput,
-  commonOptions,
-  readConfigFile,
-  runWorkflowCommand,
-} from '../workflow-command.js';
+import { type CommonArgs, commonOptions } from '../options.js';
 
 interface PreviewArgs extends CommonArgs {
   experiment_slug: string;
@@ -112,6 +103,11 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         describe: 'Also write JSON exports, under <export dir>/<dataset>/ (a preview writes none by default)',
       }),
   handler: async (args) => {
+    const { checkDateRange, checkedInput, readConfigFile, runWorkflowCommand } = await import(
+      '../workflow-command.js'
+    );
+    const { PreviewInput } = await import('../../workflows/inputs.js');
+    const { workflowIds } = await import('../../workflows/ids.js');
     checkDateRange(args.start_date, args.end_date);
     const configOverride = await readConfigFile(args.config_file);
     const input = checkedInput(

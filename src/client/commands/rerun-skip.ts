@@ -1,7 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { workflowIds } from '../../workflows/ids.js';
-import { RerunSkipInput } from '../../workflows/inputs.js';
-import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+import { type CommonArgs, commonOptions } from '../options.js';
 
 interface RerunSkipArgs extends CommonArgs {
   experiment_slug: string;
@@ -19,6 +17,9 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
       describe: 'Experiment whose anchor moves',
     }),
   handler: async (args) => {
+    const { checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
+    const { RerunSkipInput } = await import('../../workflows/inputs.js');
+    const { workflowIds } = await import('../../workflows/ids.js');
     const input = checkedInput(
       RerunSkipInput,
       { slug: args.experiment_slug, dataset: args.dataset_id ?? 'contrail' },

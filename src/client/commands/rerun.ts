@@ -1,15 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { workflowIds } from '../../workflows/ids.js';
-import { RerunInput } from '../../workflows/inputs.js';
 import {
   type CommonArgs,
-  checkedInput,
   commonOptions,
-  runWorkflowCommand,
   type VersionArgs,
   versionFields,
   versionOptions,
-} from '../workflow-command.js';
+} from '../options.js';
 
 interface RerunArgs extends CommonArgs, VersionArgs {
   experiment_slug: string;
@@ -32,6 +28,9 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
       })
       .option('concurrency', { type: 'number', default: 3, describe: 'Dates analysed at once' }),
   handler: async (args) => {
+    const { checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
+    const { RerunInput } = await import('../../workflows/inputs.js');
+    const { workflowIds } = await import('../../workflows/ids.js');
     const input = checkedInput(
       RerunInput,
       {

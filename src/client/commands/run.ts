@@ -1,19 +1,14 @@
 import type { CommandModule } from 'yargs';
 import type { BackfillResult } from '../../workflows/backfill.js';
-import { workflowIds } from '../../workflows/ids.js';
-import { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } from '../../workflows/inputs.js';
 import { CliError } from '../errors.js';
 import {
   type CommonArgs,
-  checkedInput,
   commonOptions,
-  readConfigFile,
   repeatable,
-  runWorkflowCommand,
   type VersionArgs,
   versionFields,
   versionOptions,
-} from '../workflow-command.js';
+} from '../options.js';
 
 interface RunArgs extends CommonArgs, VersionArgs {
   date: string;
@@ -38,6 +33,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe: 'Custom experiment config (TOML) to use',
       }),
   handler: async (args) => {
+    const { checkedInput, readConfigFile, runWorkflowCommand } = await import('../workflow-command.js');
+    const { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } = await import(
+      '../../workflows/inputs.js'
+    );
+    const { workflowIds } = await import('../../workflows/ids.js');
     const dataset = args.dataset_id ?? 'contrail';
     const slugs = args.experiment_slug ?? [];
     if (slugs.length === 0) {

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, generateSample } from '../../sample/generate.js';
+import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
-import { repeatable } from '../workflow-command.js';
+import { repeatable } from '../options.js';
 
 interface SampleArgs {
   clients: number;
@@ -37,6 +37,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         ),
       ),
   handler: async (args) => {
+    const { generateSample } = await import('../../sample/generate.js');
     const { defaultSampleExperiments } = await import('../../sample/population.js');
     const { withEffects } = await import('../../sample/effects.js');
     let experiments: ReturnType<typeof defaultSampleExperiments>;

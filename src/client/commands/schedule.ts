@@ -1,13 +1,6 @@
-import type { Client } from '@temporalio/client';
 import type { Argv, CommandModule } from 'yargs';
-import { runtimeSettings } from '../../settings.js';
-import { DAILY_SCHEDULE_ID } from '../../workflows/ids.js';
-import { DailyAnalysisInput } from '../../workflows/inputs.js';
-import { connectClient } from '../connect.js';
-import { CliError } from '../errors.js';
-import { checkedInput } from '../workflow-command.js';
 
-interface ScheduleArgs {
+export interface ScheduleArgs {
   action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
   hour: number;
   minute: number;
@@ -17,77 +10,6 @@ interface ScheduleArgs {
 }
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
-
-/**
- * The Temporal Schedule that runs `dailyAnalysis` every day (04:00 UTC by default) for the
- * day before. `create` is idempotent: a second create updates the one schedule.
- */
-async function createSchedule(client: Client, taskQueue: string, args: ScheduleArgs): Promise<string> {
-  const input = checkedInput(
-    DailyAnalysisInput,
-    { dataset: args.dataset_id, concurrency: args.concurrency },
-    'dailyAnalysis',
-  );
-  const spec = { calendars: [{ hour: args.hour, minute: args.minute }], timezone: 'UTC' };
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: 'dailyAnalysis',
-    args: [input],
-    taskQueue,
-    workflowId: 'daily',
-    staticSummary: 'daily analysis of every eligible experiment',
-  };
-  const { ScheduleAlreadyRunning } = await import('@temporalio/client');
-  try {
-    await client.schedule.create({
-      scheduleId: DAILY_SCHEDULE_ID,
-      spec,
-      action,
-      // A missed run (server down) is caught up within a day; runs never overlap.
-      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
-      state: { note: args.note ?? 'created by contrail schedule create' },
-    });
-    return `created schedule ${DAILY_SCHEDULE_ID}: dailyAnalysis every day at ${pad(args.hour)}:${pad(args.minute)} UTC`;
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(DAILY_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
-    return `schedule ${DAILY_SCHEDULE_ID} exists; updated it: dailyAnalysis every day at ${pad(args.hour)}:${pad(args.minute)} UTC`;
-  }
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** `every day at 04:00 UTC` for the calendars contrail creates; other shapes as JSON. */
-function describeCalendar(calendar: { hour?: unknown; minute?: unknown }): string {
-  const first = (v: unknown) =>
-    Array.isArray(v) && v.length === 1 ? (v[0] as { start?: unknown }).start : undefined;
-  const hour = first(calendar.hour);
-  const minute = first(calendar.minute);
-  return typeof hour === 'number' && typeof minute === 'number'
-    ? `every day at ${pad(hour)}:${pad(minute)} UTC`
-    : JSON.stringify(calendar);
-}
-
-async function describeSchedule(client: Client): Promise<string> {
-  const d = await client.schedule.getHandle(DAILY_SCHEDULE_ID).describe();
-  const lines = [
-    `schedule ${d.scheduleId}: ${d.state.paused ? 'PAUSED' : 'active'}${d.state.note ? ` (${d.state.note})` : ''}`,
-    `  runs: ${d.spec.calendars?.map(describeCalendar).join('; ') ?? '(no calendar)'}`,
-    `  next: ${
-      d.info.nextActionTimes
-        .slice(0, 3)
-        .map((t) => t.toISOString())
-        .join(', ') || '(none)'
-    }`,
-    `  recent: ${
-      d.info.recentActions
-        .slice(-3)
-        .map((a) => `${a.takenAt.toISOString()} ${a.action.workflow.workflowId}`)
-        .join(', ') || '(none)'
-    }`,
-  ];
-  return lines.join('\n');
-}
 
 export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
   command: 'schedule <action>',
@@ -108,51 +30,7 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
         return true;
       }) as unknown as Argv<ScheduleArgs>,
   handler: async (args) => {
-    const settings = runtimeSettings();
-    if (!settings.temporalAddress) {
-      throw new CliError(
-        'schedules live on a running Temporal: start `contrail server` and set TEMPORAL_ADDRESS',
-      );
-    }
-    const client = await connectClient(settings.temporalAddress, settings.namespace);
-    const { ScheduleNotFoundError } = await import('@temporalio/client');
-    try {
-      const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
-      let message: string;
-      switch (args.action) {
-        case 'create':
-          message = await createSchedule(client, settings.taskQueue, args);
-          break;
-        case 'describe':
-          message = await describeSchedule(client);
-          break;
-        case 'pause':
-          await handle.pause(args.note ?? 'paused by contrail schedule pause');
-          message = `paused ${DAILY_SCHEDULE_ID}`;
-          break;
-        case 'unpause':
-          await handle.unpause(args.note ?? 'unpaused by contrail schedule unpause');
-          message = `unpaused ${DAILY_SCHEDULE_ID}`;
-          break;
-        case 'trigger':
-          await handle.trigger('SKIP');
-          message = `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run starts now`;
-          break;
-        case 'delete':
-          await handle.delete();
-          message = `deleted ${DAILY_SCHEDULE_ID}`;
-          break;
-      }
-      process.stdout.write(`${message}\n`);
-    } catch (error) {
-      if (error instanceof ScheduleNotFoundError) {
-        throw new CliError(
-          `no schedule ${DAILY_SCHEDULE_ID} on ${settings.temporalAddress}: run \`contrail schedule create\``,
-        );
-      }
-      throw error;
-    } finally {
-      await client.connection.close();
-    }
+    const { scheduleAction } = await import('../schedule.js');
+    await scheduleAction(args);
   },
 };

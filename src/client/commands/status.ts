@@ -1,11 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { runtimeSettings } from '../../settings.js';
 import type { Progress } from '../../workflows/common.js';
-import { connectClient } from '../connect.js';
 import { CliError } from '../errors.js';
-import { failureMessage, followWorkflow, workflowUrl } from '../follow.js';
-import { isAnalysisWorkflow } from '../outcomes.js';
-import { printOutcome } from '../workflow-command.js';
 
 interface StatusArgs {
   workflow_id: string;
@@ -37,6 +33,10 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         'status reads workflows on a running Temporal: set TEMPORAL_ADDRESS (an embedded command keeps no server once it ends)',
       );
     }
+    const { connectClient } = await import('../connect.js');
+    const { failureMessage, followWorkflow, workflowUrl } = await import('../follow.js');
+    const { isAnalysisWorkflow } = await import('../outcomes.js');
+    const { printOutcome } = await import('../workflow-command.js');
     const client = await connectClient(settings.temporalAddress, settings.namespace);
     const { WorkflowFailedError, WorkflowNotFoundError } = await import('@temporalio/client');
     try {

@@ -1,7 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { workflowIds } from '../../workflows/ids.js';
-import { VersionsReportInput } from '../../workflows/inputs.js';
-import { type CommonArgs, checkedInput, commonOptions, runWorkflowCommand } from '../workflow-command.js';
+import { type CommonArgs, commonOptions } from '../options.js';
 
 interface VersionsArgs extends CommonArgs {
   date?: string;
@@ -17,6 +15,9 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
       describe: 'Experiments eligible on this date count as pinned (default: yesterday)',
     }),
   handler: async (args) => {
+    const { checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
+    const { VersionsReportInput } = await import('../../workflows/inputs.js');
+    const { workflowIds } = await import('../../workflows/ids.js');
     const dataset = args.dataset_id ?? 'contrail';
     const input = checkedInput(VersionsReportInput, { dataset, date: args.date ?? null }, 'versionsReport');
     await runWorkflowCommand({

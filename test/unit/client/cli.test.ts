@@ -7,12 +7,13 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { buildParser } from '../../../src/client/cli.js';
 import { commands } from '../../../src/client/commands/index.js';
+import { commonOptions } from '../../../src/client/options.js';
 import { planSql } from '../../../src/client/plan-sql.js';
-import { commonOptions } from '../../../src/client/workflow-command.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
-import { DEMO_DATA, DEMO_SLUG } from '../../../src/sample/population.js';
+import { DEMO_DATA } from '../../../src/sample/defaults.js';
+import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { repoRoot, runMain } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
