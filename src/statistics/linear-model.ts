@@ -1,7 +1,6 @@
-import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { z } from 'zod';
 import type { ComputeContext, StatisticOutput } from './context.js';
+import { normalQuantile, tQuantile } from './distributions.js';
 import { allIntegers, histogramOf, histogramQuantile, Sum } from './histogram.js';
 import type { StatisticInput, ValueBin } from './inputs.js';
 import { dropHighest } from './params.js';

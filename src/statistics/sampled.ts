@@ -1,8 +1,8 @@
-import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import { z } from 'zod';
 import { branchHistogram, clipHistogram, quantizeIfNeeded } from './branch-data.js';
 import { type ComputeContext, type StatisticOutput, streamLabels } from './context.js';
 import type { DirichletDraw, DirichletProblem } from './dirichlet.js';
+import { betaQuantile } from './distributions.js';
 import { histogramQuantile, indexOfRank } from './histogram.js';
 import type { StatisticInput } from './inputs.js';
 import { confidenceInterval, dropHighest, numSamples } from './params.js';

@@ -1,4 +1,4 @@
-import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
+import { chisquareCdf } from './distributions.js';
 import { StatisticConfigError } from './params.js';
 
 export interface SampleRatioMismatch {
