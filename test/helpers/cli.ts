@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,6 +84,45 @@ export async function runCli(
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
 ): Promise<CliResult> {
   return await spawnCli(args, options).done;
+}
+
+/**
+ * Runs the real `contrail` CLI to its end and lists the files of every module it loaded: ES
+ * modules as node's loader loads them, CommonJS ones as `require` cached them when it exited.
+ */
+export async function runCliListingModules(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult & { modules: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-modules-'));
+  const list = join(dir, 'modules.txt');
+  // The loader's hooks run on their own thread: they append to the list as each module loads.
+  const hooks = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(${JSON.stringify(list)}, url + '\\n');
+  return next(url, context);
+}`;
+  const setup = `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});
+process.on('exit', () => {
+  const cached = Object.keys(createRequire(${JSON.stringify(list)}).cache);
+  appendFileSync(${JSON.stringify(list)}, cached.map((f) => f + '\\n').join(''));
+});`;
+  try {
+    const result = await spawnProgram(
+      process.execPath,
+      ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(setup)}`, cliEntry, ...args],
+      { env: { ...process.env, ...options.env }, name: `contrail ${args[0]}` },
+    ).done;
+    const modules = readFileSync(list, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (line.startsWith('file://') ? fileURLToPath(line) : line));
+    return { ...result, modules: [...new Set(modules)] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

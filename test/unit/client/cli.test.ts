@@ -14,7 +14,7 @@ import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
-import { repoRoot, runMain } from '../../helpers/cli.js';
+import { repoRoot, runCliListingModules, runMain } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 describe('command line options', () => {
@@ -132,6 +132,44 @@ describe('command line options', () => {
     });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /CONTRAIL_LOG_LEVEL=loud: valid levels are TRACE, DEBUG, INFO, WARN, ERROR/);
+  });
+});
+
+describe('what a command loads', () => {
+  /** The packages of `modules` among those a command's implementation needs, not its definition. */
+  const heavy = (modules: string[], packages: RegExp) =>
+    [
+      ...new Set(
+        modules.flatMap((m) => {
+          const name = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1];
+          return name !== undefined && packages.test(name) ? [name.replace(/^@stdlib\/.*/, '@stdlib/*')] : [];
+        }),
+      ),
+    ].sort();
+  const implementations =
+    /^(@temporalio\/|@stdlib\/|@duckdb\/|@grpc\/|protobufjs$|zod$|nunjucks$|simple-git$)/;
+
+  it("the help, a usage error and a command's help load no command's implementation", async () => {
+    for (const args of [['--help'], ['previwe'], ['sample', '--help']]) {
+      const result = await runCliListingModules(args);
+      assert.equal(result.code, args[0] === 'previwe' ? 2 : 0, result.stderr);
+      assert.deepEqual(heavy(result.modules, implementations), [], `contrail ${args.join(' ')}`);
+    }
+  });
+
+  it('plan loads neither Temporal nor the distribution functions the statistics compute with', async () => {
+    const result = await runCliListingModules([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--config_repos',
+      DEMO_CONFIG_REPO,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /statistic_inputs_contrail_demo_sidebar/);
+    assert.deepEqual(heavy(result.modules, /^(@temporalio\/|@grpc\/|@stdlib\/)/), []);
   });
 });
 
