@@ -12,7 +12,7 @@ import { copySampleToBigQuery } from '../helpers/bigquery-sample.js';
 import { runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { assertOnlyLoopback } from '../helpers/loopback.js';
-import { sampleWarehouse } from '../helpers/sample.js';
+import { lightConfigRepo, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 /**
@@ -35,7 +35,8 @@ describe('contrail preview on BigQuery', () => {
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
       taskQueue,
-      deps: testDeps(warehouse),
+      // Light bootstraps: what is checked is the estimate, the tables and their expiry, not intervals.
+      deps: testDeps(warehouse, { configRepos: [lightConfigRepo()] }),
     });
     workers.push({ worker, running: worker.run() });
   };

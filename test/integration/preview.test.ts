@@ -13,7 +13,7 @@ import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import { runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
-import { DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
+import { DEMO_EXPERIMENTS_FILE, lightConfigRepo, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 const DRAFT = 'contrail-draft-sidebar';
@@ -100,7 +100,11 @@ describe('contrail preview', () => {
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
-      deps: testDeps(warehouse, { experiments: experimenterSource({ baseUrl, cacheTtlMs: 0 }) }),
+      // Light bootstraps: the checks are on estimates, tables, costs and reported errors, not intervals.
+      deps: testDeps(warehouse, {
+        configRepos: [lightConfigRepo()],
+        experiments: experimenterSource({ baseUrl, cacheTtlMs: 0 }),
+      }),
     });
     running = worker.run();
     env = temporal.env;
