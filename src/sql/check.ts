@@ -78,7 +78,9 @@ export async function checkAnalysisSql(
       }
     }
   }
-  return { errors, unchecked: [...unchecked] };
+  // A config fault shows in every period that plans or reads it: the author hears of it once.
+  const distinct = new Map(errors.map((e) => [JSON.stringify([e.file, e.line, e.keyPath, e.message]), e]));
+  return { errors: [...distinct.values()], unchecked: [...unchecked] };
 }
 
 /** What the warehouse itself said, without contrail's wrapping. */

@@ -65,6 +65,24 @@ statistics = { bootstrap_mean = {} }
     assert.match(error?.message ?? '', /metric 'bad_column' does not compile on duckdb: .*no_such_column/);
   });
 
+  it('names a metric that fails in every period once, not once per period', async () => {
+    const toml = `[metrics]
+daily = ["bad_everywhere"]
+weekly = ["bad_everywhere"]
+overall = ["bad_everywhere"]
+
+[metrics.bad_everywhere]
+select_expression = "SUM(no_such_column)"
+data_source = "clients_daily"
+statistics = { bootstrap_mean = {} }
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      result.errors.map((e) => [e.line, e.keyPath]),
+      [[7, 'metrics.bad_everywhere.select_expression']],
+    );
+  });
+
   it('says which tables it could not check instead of failing on them', async () => {
     const toml = `[metrics]
 weekly = ["elsewhere"]
