@@ -40,8 +40,9 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .exitProcess(false)
       .fail((message, error, y) => {
-        // yargs' own errors (a missing option value) are usage errors too; others are the command's.
-        if (error && error.name !== 'YError') throw error;
+        // yargs' own errors (a missing option value) are usage errors too, as is a message a
+        // command's check returns (yargs passes that string as the "error"); others are the command's.
+        if (error instanceof Error && error.name !== 'YError') throw error;
         let usage = message ?? error?.message ?? 'invalid usage';
         const first = argv[0];
         const names = list.map((c) => String(c.command).split(' ')[0] as string);

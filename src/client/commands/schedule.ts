@@ -22,11 +22,12 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
       .option('dataset_id', { alias: 'dataset-id', type: 'string', default: 'contrail' })
       .option('concurrency', { type: 'number', default: 4, describe: 'Experiments analysed at once' })
       .option('note', { type: 'string', describe: 'Note shown with the schedule (create, pause, unpause)' })
+      // A message returned (not thrown) is a usage error: the help, then exit 2, as for any bad flag.
       .check((a) => {
         if (!Number.isInteger(a.hour) || a.hour < 0 || a.hour > 23)
-          throw new Error('--hour: a whole number 0–23');
+          return `--hour ${a.hour}: expected a whole number 0–23`;
         if (!Number.isInteger(a.minute) || a.minute < 0 || a.minute > 59)
-          throw new Error('--minute: a whole number 0–59');
+          return `--minute ${a.minute}: expected a whole number 0–59`;
         return true;
       }) as unknown as Argv<ScheduleArgs>,
   handler: async (args) => {

@@ -102,6 +102,16 @@ describe('command line options', () => {
     assert.equal(result.stderr.trim(), 'contrail: --num-days: expected a number');
   });
 
+  it('a schedule time out of range is a usage error naming the option and its range', async () => {
+    const hour = await runMain(['schedule', 'create', '--hour', '25']);
+    assert.equal(hour.code, 2);
+    assert.match(hour.stderr, /--minute/, 'the help comes first');
+    assert.match(hour.stderr, /^contrail: --hour 25: expected a whole number 0–23$/m);
+    const minute = await runMain(['schedule', 'create', '--minute', '7.5']);
+    assert.equal(minute.code, 2);
+    assert.match(minute.stderr, /^contrail: --minute 7.5: expected a whole number 0–59$/m);
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
