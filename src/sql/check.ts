@@ -26,11 +26,6 @@ export interface SqlCheckResult {
   unchecked: string[];
 }
 
-/** The table a failed query could not find: the embedded warehouse names it; BigQuery says `Not found: Table x`. */
-function missingTableOf(error: unknown, message: string): string | null {
-  return missingTableIn(error)?.table ?? /Not found: Table (\S+)/.exec(message)?.[1] ?? null;
-}
-
 export async function checkAnalysisSql(
   warehouse: Warehouse,
   spec: AnalysisSpec,
@@ -69,10 +64,9 @@ export async function checkAnalysisSql(
         await warehouse.dryRun(query.sql);
         await runPlannedQuery(warehouse, query);
       } catch (error) {
-        const message = warehouseMessage(error);
-        const missing = missingTableOf(error, message);
-        if (missing !== null) unchecked.add(missing);
-        else errors.push(...(await blame(warehouse, checked, query, message)));
+        const missing = missingTableIn(error);
+        if (missing !== null) unchecked.add(missing.table);
+        else errors.push(...(await blame(warehouse, checked, query, warehouseMessage(error))));
         // Later queries read this one's table: stop this period here.
         break;
       }

@@ -1,4 +1,4 @@
-import { WarehouseQueryError } from './errors.js';
+import { MissingTableError, WarehouseQueryError } from './errors.js';
 import type { TableRef } from './warehouse.js';
 
 /**
@@ -61,6 +61,16 @@ export function bigQueryError(error: unknown, destination: TableRef | null = nul
   if (error instanceof WarehouseQueryError) return error;
   const info = bigQueryErrorInfo(error);
   const reason = info.reason ? ` (${info.reason})` : '';
+  // A query reading a table BigQuery lacks: `Not found: Table project:dataset.table was not found in location US`.
+  const missing = isNotFound(error) ? /Not found: Table (\S+)/.exec(info.message)?.[1] : undefined;
+  if (missing !== undefined) {
+    return new MissingTableError({
+      table: missing,
+      warehouseMessage: `BigQuery${reason}: ${info.message}`,
+      destination,
+      cause: error,
+    });
+  }
   return new WarehouseQueryError({
     warehouseMessage: `BigQuery${reason}: ${info.message}`,
     destination,

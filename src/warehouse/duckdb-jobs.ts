@@ -1,6 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { META_SCHEMA } from './duckdb-metadata.js';
-import { abortError, isTransientDuckDbMessage, MissingTableError, WarehouseQueryError } from './errors.js';
+import {
+  abortError,
+  embeddedMissingTableError,
+  isTransientDuckDbMessage,
+  WarehouseQueryError,
+} from './errors.js';
 import type { QueryProgress, TableRef } from './warehouse.js';
 
 /** DuckDB statement text without trailing semicolons, so it can be wrapped in `AS ( … )`. */
@@ -92,7 +97,7 @@ export class DuckDbJobs {
         if (!/^[A-Za-z ]*Error: /.test(error.message)) throw error;
         const missing = missingTable(error.message, this.catalogs);
         if (missing)
-          throw new MissingTableError({
+          throw embeddedMissingTableError({
             ...missing,
             catalogTables: missing.telemetry ? await catalogTables(this.connection, missing.catalog) : null,
             duckdbMessage: error.message,

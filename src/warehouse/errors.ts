@@ -43,16 +43,14 @@ export class WarehouseQueryError extends ContrailError {
 }
 
 /**
- * A query reads a table the embedded warehouse does not have. On a new data directory that is
- * the telemetry itself (`contrail sample` never ran, or the user's tables are elsewhere), and
- * DuckDB's "Table with name events does not exist" says neither which file was looked in nor
- * what to do; this does. The telemetry catalogs (attached files such as mozdata.duckdb, onto
- * which every Mozilla project is mapped) get the remedies; a table missing from the warehouse's
- * own file is named with that file. DuckDB's words follow after a blank line, with the line of
- * the SQL they point at, so the failing query is still located in its config.
+ * A query reads a table the warehouse does not have: a telemetry table a config names wrongly,
+ * or data that is elsewhere. Each adapter recognises it in its own warehouse's words (DuckDB's
+ * catalog error, BigQuery's `Not found: Table`), so callers ask for the table, never the text:
+ * `contrail validate` reports the tables it could not check, and a preview on an embedded
+ * warehouse with no telemetry at all is refused before anything runs.
  */
 export class MissingTableError extends WarehouseQueryError {
-  /** The table as the query names it (`mozdata.telemetry.events`). */
+  /** The table as the warehouse names it (`mozdata.telemetry.events`, BigQuery's `project:dataset.table`). */
   readonly table: string;
   /** The DuckDB file looked in (`:memory:` for a throwaway warehouse), when known. */
   readonly file: string | null;
@@ -64,44 +62,74 @@ export class MissingTableError extends WarehouseQueryError {
 
   constructor(options: {
     table: string;
-    file: string | null;
-    /** Whether the table would be telemetry (an attached catalog), not the warehouse's own. */
-    telemetry: boolean;
-    /** What that telemetry catalog holds (`schema.table`), when it could be listed. */
-    catalogTables?: string[] | null;
-    duckdbMessage: string;
+    warehouseMessage: string;
+    file?: string | null;
+    noTelemetry?: boolean;
+    sqlLine?: number | null;
     destination?: TableRef | null;
     cause?: unknown;
   }) {
-    const onDisk = options.file !== null && options.file !== ':memory:';
-    const where = options.file === null ? '' : onDisk ? ` (${options.file})` : ' (in memory)';
-    const holds = options.telemetry ? (options.catalogTables ?? null) : null;
-    const elsewhere =
-      `set CONTRAIL_HOME to a directory whose ${onDisk ? `${basename(options.file as string)} holds` : 'warehouse files hold'} your tables, ` +
-      'or use BigQuery (CONTRAIL_WAREHOUSE=bigquery)';
-    let remedy = '';
-    if (holds !== null && holds.length > 0) {
-      // Telemetry is there, only not this table: most likely a name in a config.
-      const shown = holds.slice(0, 8).join(', ') + (holds.length > 8 ? `, … (${holds.length} in all)` : '');
-      remedy = `, which holds ${shown}: check the table the config reads, or ${elsewhere}`;
-    } else if (options.telemetry) {
-      remedy = `${holds === null ? '' : ', which holds no telemetry yet'}: run \`contrail sample\` to write demo telemetry, ${elsewhere}`;
-    }
-    const noTelemetry = holds !== null && holds.length === 0;
+    const file = options.file ?? null;
     super({
-      // Where DuckDB points in the SQL locates a wrong name in a config; with no telemetry at all there is none.
-      warehouseMessage: `table ${options.table} does not exist in the embedded warehouse${where}${remedy}${noTelemetry ? '' : `\n\n${options.duckdbMessage}`}`,
+      warehouseMessage: options.warehouseMessage,
       destination: options.destination ?? null,
       permanent: true,
       cause: options.cause,
-      sqlLine: sqlErrorLine(options.duckdbMessage),
-      details: { missingTable: options.table, ...(options.file === null ? {} : { file: options.file }) },
+      sqlLine: options.sqlLine ?? null,
+      details: { missingTable: options.table, ...(file === null ? {} : { file }) },
     });
     this.name = 'MissingTableError';
     this.table = options.table;
-    this.file = options.file;
-    this.noTelemetry = noTelemetry;
+    this.file = file;
+    this.noTelemetry = options.noTelemetry ?? false;
   }
+}
+
+/**
+ * The embedded warehouse's missing table. On a new data directory that is the telemetry itself
+ * (`contrail sample` never ran, or the user's tables are elsewhere), and DuckDB's "Table with
+ * name events does not exist" says neither which file was looked in nor what to do; this does.
+ * The telemetry catalogs (attached files such as mozdata.duckdb, onto which every Mozilla
+ * project is mapped) get the remedies; a table missing from the warehouse's own file is named
+ * with that file. DuckDB's words follow after a blank line, with the line of the SQL they point
+ * at, so the failing query is still located in its config.
+ */
+export function embeddedMissingTableError(options: {
+  table: string;
+  file: string | null;
+  /** Whether the table would be telemetry (an attached catalog), not the warehouse's own. */
+  telemetry: boolean;
+  /** What that telemetry catalog holds (`schema.table`), when it could be listed. */
+  catalogTables?: string[] | null;
+  duckdbMessage: string;
+  destination?: TableRef | null;
+  cause?: unknown;
+}): MissingTableError {
+  const onDisk = options.file !== null && options.file !== ':memory:';
+  const where = options.file === null ? '' : onDisk ? ` (${options.file})` : ' (in memory)';
+  const holds = options.telemetry ? (options.catalogTables ?? null) : null;
+  const elsewhere =
+    `set CONTRAIL_HOME to a directory whose ${onDisk ? `${basename(options.file as string)} holds` : 'warehouse files hold'} your tables, ` +
+    'or use BigQuery (CONTRAIL_WAREHOUSE=bigquery)';
+  let remedy = '';
+  if (holds !== null && holds.length > 0) {
+    // Telemetry is there, only not this table: most likely a name in a config.
+    const shown = holds.slice(0, 8).join(', ') + (holds.length > 8 ? `, … (${holds.length} in all)` : '');
+    remedy = `, which holds ${shown}: check the table the config reads, or ${elsewhere}`;
+  } else if (options.telemetry) {
+    remedy = `${holds === null ? '' : ', which holds no telemetry yet'}: run \`contrail sample\` to write demo telemetry, ${elsewhere}`;
+  }
+  const noTelemetry = holds !== null && holds.length === 0;
+  return new MissingTableError({
+    table: options.table,
+    file: options.file,
+    noTelemetry,
+    // Where DuckDB points in the SQL locates a wrong name in a config; with no telemetry at all there is none.
+    warehouseMessage: `table ${options.table} does not exist in the embedded warehouse${where}${remedy}${noTelemetry ? '' : `\n\n${options.duckdbMessage}`}`,
+    sqlLine: sqlErrorLine(options.duckdbMessage),
+    destination: options.destination ?? null,
+    cause: options.cause,
+  });
 }
 
 /** The MissingTableError behind `error` (itself or a cause), if any. */

@@ -33,7 +33,11 @@ import { DeploymentError } from '../../src/temporal/worker-deployments.js';
 import { AnchorError } from '../../src/versions/anchor.js';
 import { PinnedBuildError, PinOverrideError } from '../../src/versions/pin.js';
 import { ReleaseRegistryError, UnknownReleaseError } from '../../src/versions/release.js';
-import { MissingTableError, WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
+import {
+  embeddedMissingTableError,
+  WarehouseBusyError,
+  WarehouseQueryError,
+} from '../../src/warehouse/errors.js';
 import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
 import { InvalidLabelError } from '../../src/warehouse/labels.js';
@@ -247,7 +251,7 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'MissingTableError',
     permanent: true,
     make: () =>
-      new MissingTableError({
+      embeddedMissingTableError({
         table: 'mozdata.telemetry.events',
         file: '/tmp/mozdata.duckdb',
         telemetry: true,

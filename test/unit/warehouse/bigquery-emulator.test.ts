@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
-import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../../helpers/bigquery-emulator.js';
 import { assertOnlyLoopback } from '../../helpers/loopback.js';
 
@@ -182,6 +182,25 @@ describe('BigQueryWarehouse on the emulator', () => {
     await assert.rejects(wh.readRows({ dataset: DATASET, table: 'never_written' }), (error: Error) =>
       /never_written/.test(error.message),
     );
+  });
+
+  test('a query reading a table BigQuery lacks is a MissingTableError naming the table', async () => {
+    for (const run of [
+      () => wh.query(`SELECT * FROM ${fq('never_written')}`),
+      () =>
+        wh.runToTable({
+          sql: `SELECT * FROM ${fq('never_written')}`,
+          destination: { dataset: DATASET, table: 'from_nothing' },
+        }),
+    ]) {
+      await assert.rejects(run(), (error: unknown) => {
+        assert.ok(error instanceof MissingTableError, String(error));
+        assert.match(error.table, /never_written/);
+        assert.match(error.message, /Not found: Table/);
+        assert.equal(error.permanent, true);
+        return true;
+      });
+    }
   });
 
   test('execute runs DDL (views over tables)', async () => {
