@@ -17,7 +17,7 @@ export function enrollmentsPerBranchSql(d: SqlDialect, enrollments: TableRef): s
 }
 
 /** The columns of a statistic-inputs table the statistics read (value histograms: a few thousand rows at most). */
-export const STATISTIC_INPUT_COLUMNS = [
+export const STATISTIC_INPUT_COLUMNS: readonly string[] = [
   'metric',
   'kind',
   'covariate_period',
