@@ -2,9 +2,9 @@ import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { statisticsTableName } from '../sql/names.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
-import { STATISTIC_INPUT_COLUMNS } from '../sql/plan/reads.js';
 import {
   groupStatisticInputRows,
+  STATISTIC_INPUT_COLUMNS,
   type StatisticInputGroup,
   toStatisticInputRow,
 } from '../sql/plan/statistic-input-rows.js';

@@ -30,7 +30,7 @@ export class DuckDbJobs {
     private readonly connection: DuckDBConnection,
     private readonly progressIntervalMs: number,
     /** The database's catalogs and their files, to say which file lacks a table a query reads. */
-    private readonly catalogs: DuckDbCatalogs = { main: 'memory', files: {} },
+    private readonly catalogs: DuckDbCatalogs,
   ) {}
 
   /**
@@ -149,8 +149,8 @@ export function missingTable(
   const found = MISSING_TABLE.exec(message);
   const named = found?.[1] ?? found?.[2];
   if (named === undefined) return null;
-  const name = named.split('.').at(-1) as string;
   let parts = named.split('.');
+  const name = parts.at(-1) as string;
   const excerpt = /\nLINE (\d+): (.*)\n( *)\^/.exec(message);
   if (excerpt) {
     const [, line, text = '', caret = ''] = excerpt;

@@ -197,40 +197,9 @@ describe('contrail preview', () => {
     assert.match(`${daily.stdout}${daily.stderr}`, /unknown experiment 'contrail-draft-sidebar'/);
   });
 
-  test('a config for an experiment Experimenter does not know previews on --platform', async () => {
-    const args = [
-      'preview',
-      '--experiment_slug',
-      UNKNOWN,
-      '--config_file',
-      configFile,
-      '--end_date',
-      '2026-03-10',
-    ];
-    const refused = await runMain([...args, '--num-days', '1', '--generate-population'], env);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /unknown experiment 'contrail-not-in-experimenter'.*pass --platform/);
-
-    const result = await runMain(
-      [
-        ...args,
-        '--num-days',
-        '1',
-        '--generate-population',
-        '--sample_size',
-        '50',
-        '--platform',
-        'firefox_desktop',
-      ],
-      env,
-    );
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /statistics_contrail_not_in_experimenter_day_2/);
-  });
-
-  test('an experiment whose slug starts with a digit previews end to end: its tables and views start with the digit', async () => {
-    const slug = '1-click-contrail-test';
-    const result = await runMain(
+  /** A one-day preview of the custom config for an experiment Experimenter does not know, on a generated population. */
+  const previewOfUnknown = (slug: string, ...extra: string[]) =>
+    runMain(
       [
         'preview',
         '--experiment_slug',
@@ -242,15 +211,25 @@ describe('contrail preview', () => {
         '--num-days',
         '1',
         '--generate-population',
-        '--sample_size',
-        '50',
-        '--platform',
-        'firefox_desktop',
-        '--dataset_id',
-        'digits',
+        ...extra,
       ],
       env,
     );
+  const ON_DESKTOP = ['--sample_size', '50', '--platform', 'firefox_desktop'];
+
+  test('a config for an experiment Experimenter does not know previews on --platform', async () => {
+    const refused = await previewOfUnknown(UNKNOWN);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /unknown experiment 'contrail-not-in-experimenter'.*pass --platform/);
+
+    const result = await previewOfUnknown(UNKNOWN, ...ON_DESKTOP);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /statistics_contrail_not_in_experimenter_day_2/);
+  });
+
+  test('an experiment whose slug starts with a digit previews end to end: its tables and views start with the digit', async () => {
+    const slug = '1-click-contrail-test';
+    const result = await previewOfUnknown(slug, ...ON_DESKTOP, '--dataset_id', 'digits');
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /statistics_1_click_contrail_test_day_2/);
     const tables = (await warehouse.listTables('digits')).map((t) => t.ref.table);

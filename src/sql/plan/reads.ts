@@ -16,18 +16,6 @@ export function enrollmentsPerBranchSql(d: SqlDialect, enrollments: TableRef): s
   return `SELECT branch, COUNT(*) AS n FROM ${d.table(enrollments)} GROUP BY branch`;
 }
 
-/** The columns of a statistic-inputs table the statistics read (value histograms: a few thousand rows at most). */
-export const STATISTIC_INPUT_COLUMNS: readonly string[] = [
-  'metric',
-  'kind',
-  'covariate_period',
-  'segment',
-  'branch',
-  'y',
-  'x',
-  'count',
-];
-
 /** An experiment's rows of a logs table, oldest first (every column: older tables lack the newer ones). */
 export function experimentLogsSql(d: SqlDialect, logs: TableRef, slug: string): string {
   return `SELECT *

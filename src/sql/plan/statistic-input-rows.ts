@@ -7,7 +7,7 @@ import type { InputKind } from './statistic-input-kinds.js';
  * the statistics engine, per metric, input kind, covariate period and segment.
  */
 
-/** A row of a statistic-inputs table as `Warehouse.query` returns it. */
+/** A row of a statistic-inputs table as the warehouse returns it (`Warehouse.readRows`). */
 export interface StatisticInputRow {
   metric: string;
   kind: InputKind['kind'];
@@ -18,6 +18,18 @@ export interface StatisticInputRow {
   x: number | null;
   count: number;
 }
+
+/** The columns a statistic-inputs table is read back with: those of a StatisticInputRow. */
+export const STATISTIC_INPUT_COLUMNS: readonly (keyof StatisticInputRow)[] = [
+  'metric',
+  'kind',
+  'covariate_period',
+  'segment',
+  'branch',
+  'y',
+  'x',
+  'count',
+];
 
 /** The bins of one metric, input kind, covariate period and segment, per branch. */
 export interface StatisticInputGroup {

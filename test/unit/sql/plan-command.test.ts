@@ -29,23 +29,28 @@ async function experimentsFile(records: object[]): Promise<{ dir: string; file: 
   return { dir, file };
 }
 
+/** `contrail plan` of `slug` on 2024-01-14 with the metric-hub fixtures, its SQL written to `out`. */
+const plan = (slug: string, out: string, file: string, ...extra: string[]) =>
+  main([
+    'plan',
+    '--experiment-slug',
+    slug,
+    '--date',
+    '2024-01-14',
+    '--sql_output_dir',
+    out,
+    '--config_repos',
+    metricHubFixtures(),
+    '--experiments-file',
+    file,
+    ...extra,
+  ]);
+
 describe('contrail plan', () => {
   it('writes one file per destination table for the analysis of a date', async () => {
     const { dir, file } = await experimentsFile(experiments);
     const out = join(dir, 'sql');
-    const code = await main([
-      'plan',
-      '--experiment-slug',
-      'plan-test',
-      '--date',
-      '2024-01-14',
-      '--sql_output_dir',
-      out,
-      '--config_repos',
-      metricHubFixtures(),
-      '--experiments-file',
-      file,
-    ]);
+    const code = await plan('plan-test', out, file);
     assert.equal(code, 0);
     const files = (await readdir(out)).sort();
     assert.ok(files.includes('enrollments_plan_test.sql'));
@@ -85,21 +90,7 @@ describe('contrail plan', () => {
     const { dir, file } = await experimentsFile([{ ...experiments[0], slug: '1-click-plan-test' }]);
     for (const dialect of ['duckdb', 'bigquery']) {
       const out = join(dir, dialect);
-      const code = await main([
-        'plan',
-        '--experiment-slug',
-        '1-click-plan-test',
-        '--date',
-        '2024-01-14',
-        '--sql_output_dir',
-        out,
-        '--config_repos',
-        metricHubFixtures(),
-        '--experiments-file',
-        file,
-        '--dialect',
-        dialect,
-      ]);
+      const code = await plan('1-click-plan-test', out, file, '--dialect', dialect);
       assert.equal(code, 0, dialect);
       const files = await readdir(out);
       assert.ok(files.includes('1_click_plan_test_enrollments_clients_daily_week_1.sql'), dialect);
