@@ -138,8 +138,43 @@ function count(occurrences: string[], level: RunIssue['level']): string {
   return `${n} ${unit}: ${list}`;
 }
 
-/** The grouped section printed at the end of a preview; nothing when there was nothing to report. */
-export function formatIssueGroups(groups: IssueGroup[]): string[] {
+/**
+ * What a message says with its values taken out: numbers, quoted names, lists of them and the
+ * bases and segments it was seen on. A statistic's warnings about one config key often differ
+ * only in those (which parameters, which branch over which, which segment), and the end of a
+ * preview prints one of each kind with how many more there are rather than a screen of them.
+ */
+export function messageShape(message: string): string {
+  return message
+    .replace(/\s*\([^()]*\bbasis\b[^()]*\)/g, '')
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/\d+(?:\.\d+)?/g, '#')
+    .replace(/(?:, (?:'…' over '…'|'…'|#))+/g, '');
+}
+
+type PlacedIssue = IssueGroup['places'][number]['issues'][number];
+
+/** Warnings of one kind (see `messageShape`) as the first of them and the others' count; errors each on their own. */
+function kindsOf(issues: PlacedIssue[]): { first: PlacedIssue; more: number; occurrences: Set<string> }[] {
+  const kinds = new Map<string, { first: PlacedIssue; more: number; occurrences: Set<string> }>();
+  for (const [n, i] of issues.entries()) {
+    const key = i.level === 'WARNING' ? `${i.errorType} ${messageShape(i.message)}` : `#${n}`;
+    const kind = kinds.get(key);
+    if (kind) {
+      kind.more++;
+      for (const o of i.occurrences) kind.occurrences.add(o);
+    } else {
+      kinds.set(key, { first: i, more: 0, occurrences: new Set(i.occurrences) });
+    }
+  }
+  return [...kinds.values()];
+}
+
+/**
+ * The grouped section printed at the end of a preview; nothing when there was nothing to report.
+ * `logsTable` names where every warning is kept in full, for the line that counts the ones not printed.
+ */
+export function formatIssueGroups(groups: IssueGroup[], logsTable = 'the logs table'): string[] {
   if (groups.length === 0) return [];
   const lines = ['errors and warnings, by config file:'];
   for (const group of groups) {
@@ -154,10 +189,16 @@ export function formatIssueGroups(groups: IssueGroup[]): string[] {
       const head = [where, about.length ? `(${about.join(', ')})` : ''].filter(Boolean).join(' ');
       const indent = head ? '      ' : '    ';
       if (head) lines.push(`    ${head}`);
-      for (const i of p.issues) {
+      for (const { first: i, more, occurrences } of kindsOf(p.issues)) {
         const [first, ...rest] = i.message.split('\n');
         lines.push(`${indent}${i.level} ${i.errorType}: ${first} [${count(i.occurrences, i.level)}]`);
-        for (const more of rest) lines.push(`${indent}  ${more.trim()}`);
+        for (const line of rest) lines.push(`${indent}  ${line.trim()}`);
+        if (more > 0) {
+          const all = [...occurrences].sort();
+          lines.push(
+            `${indent}  and ${more} more like it with other values [${count(all, i.level)}]; each is in ${logsTable}`,
+          );
+        }
       }
     }
   }

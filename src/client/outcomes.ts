@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
+import { LOGS_TABLE } from '../analysis/logs.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analyze.js';
@@ -148,7 +149,7 @@ export function describePreview(p: PreviewResult): Outcome {
       `FAILED on ${failed.length} of ${p.days.length + failed.length} dates: ${failed.map((f) => f.date).join(', ')}`,
     );
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
-  lines.push(...formatIssueGroups(groupIssues(previewIssues(p))));
+  lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
   lines.push(`dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`);
   return { report: lines.join('\n'), failed: failed.length };
 }

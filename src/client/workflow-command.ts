@@ -53,7 +53,15 @@ export function checkedInput<S extends z.ZodType>(
     // yargs reads a number option that is not one as NaN; zod would say "received NaN".
     const message =
       issue.code === 'invalid_type' && issue.expected === 'number' ? 'expected a number' : issue.message;
-    return `${option ?? (issue.path.join('.') || workflow)}: ${message}`;
+    // The value as given, so a long command line need not be searched for it (NaN is no value).
+    const value = issue.path.reduce<unknown>(
+      (at, key) =>
+        at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined,
+      raw,
+    );
+    const given =
+      typeof value === 'string' || (typeof value === 'number' && !Number.isNaN(value)) ? ` ${value}` : '';
+    return `${option ?? (issue.path.join('.') || workflow)}${given}: ${message}`;
   });
   throw new CliError([...new Set(problems)].join('; '), 2);
 }

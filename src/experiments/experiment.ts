@@ -8,7 +8,7 @@ export const IsoDate = z
     (s) =>
       !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
     {
-      message: 'not a real calendar date',
+      message: 'not a real calendar date (expected YYYY-MM-DD)',
     },
   );
 export type IsoDate = z.infer<typeof IsoDate>;

@@ -115,7 +115,10 @@ describe('command line options', () => {
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^contrail: --date: /m);
+    assert.match(
+      result.stderr,
+      /^contrail: --date 2026-02-30: not a real calendar date \(expected YYYY-MM-DD\)$/m,
+    );
   });
 
   it('unknown command and unknown flag exit 2 with usage naming the valid choices', async () => {

@@ -72,6 +72,38 @@ describe('a preview’s errors grouped by config file and key', () => {
     ]);
   });
 
+  test('warnings of one kind about one key print once, with how many more there are and where', () => {
+    const warning = (date: string, window: string, message: string): RunIssue =>
+      issue(date, { level: 'WARNING', errorType: 'StatisticWarning', message, window });
+    const uplift = (params: string, pairs: string, subject: string) =>
+      `x/deciles: relative uplift is undefined at parameters ${params} for ${pairs} (the reference value is zero in some samples); written as null (${subject})`;
+    const lines = formatIssueGroups(
+      groupIssues([
+        warning('2026-03-09', 'day 1', uplift('0.1', "'a' over 'b'", 'enrollments basis, segment all')),
+        warning(
+          '2026-03-10',
+          'day 2',
+          uplift('0.1, 0.2', "'a' over 'b', 'c' over 'b'", 'exposures basis, segments all, us'),
+        ),
+        warning('2026-03-11', 'week 1', uplift('0.5', "'c' over 'a'", 'enrollments basis, segment us')),
+        warning('2026-03-09', 'day 1', "x/deciles: left out 3 client(s) of branch 'a' with a missing value"),
+        issue('2026-03-09', { message: 'no such column a' }),
+        issue('2026-03-10', { message: 'no such column b' }),
+      ]),
+      'tmp.logs',
+    );
+    assert.deepEqual(lines, [
+      'errors and warnings, by config file:',
+      '  a.toml',
+      '    metrics.broken.select_expression (line 13) (metric broken)',
+      '      ERROR PlannedQueryError: no such column a [1 date: 2026-03-09]',
+      '      ERROR PlannedQueryError: no such column b [1 date: 2026-03-10]',
+      `      WARNING StatisticWarning: ${uplift('0.1', "'a' over 'b'", 'enrollments basis, segment all')} [1 window: 2026-03-09 day 1]`,
+      '        and 2 more like it with other values [3 windows: 2026-03-09 day 1, 2026-03-10 day 2, 2026-03-11 week 1]; each is in tmp.logs',
+      "      WARNING StatisticWarning: x/deciles: left out 3 client(s) of branch 'a' with a missing value [1 window: 2026-03-09 day 1]",
+    ]);
+  });
+
   test('nothing to report prints nothing', () => {
     assert.deepEqual(formatIssueGroups(groupIssues([])), []);
   });

@@ -51,7 +51,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'bad-start-date.toml',
     2,
     'experiment.start_date',
-    'not a real calendar date, got the string "2024-13-01"',
+    'not a real calendar date (expected YYYY-MM-DD), got the string "2024-13-01"',
   ],
   [
     'dataset-placeholder',
