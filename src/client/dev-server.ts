@@ -102,8 +102,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const key of CONTRAIL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
+  // In a process group of its own: Ctrl-C in a terminal signals the whole foreground group, and
+  // the server must outlive the command's own handling of it (cancelling the command's
+  // workflows needs the server), which then stops it.
   const child = spawn('/bin/sh', ['-c', WATCHDOG, 'contrail-temporal', temporalBinary(), ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   // The pipe is never written: only its closing matters (see WATCHDOG).
   child.stdin?.on('error', () => undefined);

@@ -30,11 +30,19 @@ export interface RunningCli {
 export function spawnProgram(
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; name?: string },
+  options: {
+    env: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    cwd?: string;
+    name?: string;
+    /** In a process group of its own, as a terminal runs a command (signal the group with `-pid`). */
+    detached?: boolean;
+  },
 ): RunningCli {
   const started = Date.now();
   const child = spawn(command, args, {
     cwd: options.cwd ?? repoRoot,
+    detached: options.detached ?? false,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,7 +77,7 @@ export function spawnProgram(
 /** Starts the real `contrail` CLI in a child process, the way a person would. */
 export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; detached?: boolean } = {},
 ): RunningCli {
   return spawnProgram(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
     ...options,

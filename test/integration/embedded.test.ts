@@ -163,12 +163,15 @@ describe('embedded commands', { concurrency: true }, () => {
     assert.equal(sample.code, 0, sample.stderr);
     const marker = processMarker();
     // The first staged table write stops where it is, so the signal comes mid-analysis every time.
+    // A process group of its own, signalled whole as a terminal's Ctrl-C signals its foreground
+    // group: the dev server must still be there to cancel the workflows on.
     const run = spawnCli(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', '1'], {
       env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:runToTable:staging_@1' },
+      detached: true,
     });
     try {
       await run.waitForStderr(/contrail fault: stopped at/);
-      run.child.kill('SIGINT');
+      process.kill(-(run.child.pid as number), 'SIGINT');
       const result = await run.done;
       assert.equal(result.code, 130, result.stderr);
       assert.match(result.stderr, /^SIGINT: cancelling this command's workflows/m);

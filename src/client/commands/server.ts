@@ -26,12 +26,16 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     const { startDevServer } = await import('../dev-server.js');
     const uiPort = args['ui-port'] ?? args.port + 1000;
     const dbFile = args['db-filename'] ?? join(dataDir(), 'temporal.sqlite');
+    let stopping = false;
     const server = await startDevServer({
       port: args.port,
       uiPort,
       dbFile,
       namespace: args.namespace,
-      log: (line) => process.stderr.write(`${line}\n`),
+      // Once it is stopping, its own system workers complain of the connections it closes: noise.
+      log: (line) => {
+        if (!stopping) process.stderr.write(`${line}\n`);
+      },
     });
     process.stdout.write(
       [
@@ -44,7 +48,6 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         '',
       ].join('\n'),
     );
-    let stopping = false;
     const stop = () => {
       stopping = true;
       process.stdout.write('stopping the Temporal dev server…\n');
