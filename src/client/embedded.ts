@@ -6,6 +6,7 @@ import { commandLogLevel, runtimeSettings } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
+import { onInterrupt } from './interrupt.js';
 
 export interface TemporalSession {
   client: Client;
@@ -131,25 +132,4 @@ async function cancelRunning(client: Client): Promise<string[]> {
       .catch(() => undefined); // ended meanwhile
   }
   return cancelled;
-}
-
-/**
- * Ctrl-C (SIGINT) or SIGTERM: `end` ends the command its own way and exits (in embedded mode
- * every workflow open on the private server is this command's own, so it cancels them all and
- * stops the server). A second signal stops the process at once (an embedded server's watchdog
- * stops the server with it). Returns the function that stops listening.
- */
-function onInterrupt(end: (signal: NodeJS.Signals) => Promise<void>): () => void {
-  let received = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (received) process.exit(130);
-    received = true;
-    void end(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
 }

@@ -129,6 +129,20 @@ function fq(ref: TableRef): string {
   return `${ref.dataset}.${ref.table}`;
 }
 
+type SampleTables = Record<keyof typeof SAMPLE_TABLES, TableRef>;
+
+/**
+ * Where the sample's tables are written first: each in its own dataset under a name no config
+ * reads. They replace the published ones together at the end, so a sample that fails or is
+ * interrupted leaves the warehouse as it was, never some tables new and others old or missing.
+ */
+const STAGED_TABLES = Object.fromEntries(
+  Object.entries(SAMPLE_TABLES).map(([key, ref]) => [
+    key,
+    { dataset: ref.dataset, table: `staging_sample_${ref.table}` },
+  ]),
+) as SampleTables;
+
 /** The population: one row per client with its traits and (at most one) enrollment. */
 function clientsSql(seed: number, clients: number, experiments: SampleExperiment[]): string {
   // Experiments take consecutive slices of [0, 1) by share; clients outside every slice stay unenrolled.
@@ -203,12 +217,12 @@ function clientsSql(seed: number, clients: number, experiments: SampleExperiment
  * covariate adjustment pay off) and, from the exposure date on, on the branch's effects.
  * Clients are always active on their enrollment and exposure days (the browser ran).
  */
-function clientsDailySql(seed: number, days: number, startDate: string): string {
+function clientsDailySql(tables: SampleTables, seed: number, days: number, startDate: string): string {
   const treated = (metric: string) => `CASE WHEN exposure_date <= day THEN effect_${metric} ELSE 1.0 END`;
   return `
     WITH days AS (
       SELECT c.*, CAST(DATE ${sqlString(startDate)} + CAST(t.d AS INTEGER) AS DATE) AS day, t.d AS d
-      FROM ${fq(SAMPLE_TABLES.clients)} c, range(${days}) t(d)
+      FROM ${fq(tables.clients)} c, range(${days}) t(d)
     )
     SELECT
       client_id, sample_id, day AS submission_date, 'release' AS normalized_channel, country,
@@ -235,7 +249,7 @@ function dataRange(startDate: string, days: number): string {
 }
 
 /** Legacy telemetry `events`: normandy `enroll` and `expose` events, shaped as the real table. */
-function eventsSql(seed: number, days: number, startDate: string): string {
+function eventsSql(tables: SampleTables, seed: number, days: number, startDate: string): string {
   const range = dataRange(startDate, days);
   return `
     SELECT enrollment_date AS submission_date, ${timeOfDay(seed, 60, 'enrollment_date')} AS timestamp,
@@ -245,16 +259,16 @@ function eventsSql(seed: number, days: number, startDate: string): string {
       [{'key': 'branch', 'value': branch}, {'key': 'enrollmentId', 'value': enrollment_id},
        {'key': 'experimentType', 'value': CASE WHEN is_rollout THEN 'rollout' ELSE 'nimbus' END}]
         ::STRUCT("key" VARCHAR, "value" VARCHAR)[] AS event_map_values
-    FROM ${fq(SAMPLE_TABLES.clients)} WHERE experiment IS NOT NULL AND enrollment_date ${range}
+    FROM ${fq(tables.clients)} WHERE experiment IS NOT NULL AND enrollment_date ${range}
     UNION ALL
     SELECT exposure_date, ${timeOfDay(seed, 61, 'exposure_date')}, client_id, sample_id, 'release',
       CAST(2000 + client_index % 5000 AS BIGINT), 'normandy', 'expose', 'nimbus_experiment', experiment,
       [{'key': 'branchSlug', 'value': branch}, {'key': 'featureId', 'value': feature_id}]::STRUCT("key" VARCHAR, "value" VARCHAR)[]
-    FROM ${fq(SAMPLE_TABLES.clients)} WHERE exposure_date ${range}`;
+    FROM ${fq(tables.clients)} WHERE exposure_date ${range}`;
 }
 
 /** Glean `events_stream`: nimbus `enrollment` / `exposure` events, experiment and branch in the JSON extras. */
-function eventsStreamSql(seed: number, days: number, startDate: string): string {
+function eventsStreamSql(tables: SampleTables, seed: number, days: number, startDate: string): string {
   const range = dataRange(startDate, days);
   return `
     SELECT ${timeOfDay(seed, 60, 'enrollment_date')} AS submission_timestamp, glean_client_id AS client_id,
@@ -262,19 +276,19 @@ function eventsStreamSql(seed: number, days: number, startDate: string): string 
       'nimbus_events.enrollment' AS event, 'nimbus_events' AS event_category, 'enrollment' AS event_name,
       json_object('experiment', experiment, 'branch', branch, 'enrollment_id', enrollment_id,
         'experiment_type', CASE WHEN is_rollout THEN 'rollout' ELSE 'nimbus' END) AS event_extra
-    FROM ${fq(SAMPLE_TABLES.clients)} WHERE experiment IS NOT NULL AND enrollment_date ${range}
+    FROM ${fq(tables.clients)} WHERE experiment IS NOT NULL AND enrollment_date ${range}
     UNION ALL
     SELECT ${timeOfDay(seed, 61, 'exposure_date')}, glean_client_id, client_id, glean_client_id, sample_id, 'release',
       'nimbus_events.exposure', 'nimbus_events', 'exposure',
       json_object('experiment', experiment, 'branch', branch, 'feature_id', feature_id)
-    FROM ${fq(SAMPLE_TABLES.clients)} WHERE exposure_date ${range}`;
+    FROM ${fq(tables.clients)} WHERE exposure_date ${range}`;
 }
 
 /**
  * Glean `baseline` pings: one per active client-day, with the client's active experiments in
  * `ping_info.experiments` from its enrollment date on (what the fenix-fallback query reads).
  */
-function baselineSql(seed: number): string {
+function baselineSql(tables: SampleTables, seed: number): string {
   return `
     SELECT ${timeOfDay(seed, 70, 'd.submission_date')} AS submission_timestamp, d.sample_id, d.normalized_channel,
       {'client_id': c.glean_client_id, 'app_channel': 'release', 'app_display_version': d.app_version, 'os': d.os} AS client_info,
@@ -283,8 +297,8 @@ function baselineSql(seed: number): string {
         ELSE [] END::STRUCT("key" VARCHAR, "value" STRUCT(branch VARCHAR, extra STRUCT("type" VARCHAR, enrollment_id VARCHAR)))[]} AS ping_info,
       {'uuid': {'legacy_telemetry_client_id': c.client_id},
        'timespan': {'glean_baseline_duration': {'value': CAST(round(d.active_hours_sum * 3600) AS BIGINT)}}} AS metrics
-    FROM ${fq(SAMPLE_TABLES.clientsDaily)} d
-    JOIN ${fq(SAMPLE_TABLES.clients)} c ON c.client_id = d.client_id`;
+    FROM ${fq(tables.clientsDaily)} d
+    JOIN ${fq(tables.clients)} c ON c.client_id = d.client_id`;
 }
 
 /**
@@ -318,24 +332,31 @@ export async function generateSample(
     );
   }
   const started = Date.now();
-  const steps: [TableRef, string][] = [
-    [SAMPLE_TABLES.clients, clientsSql(seed, clients, experiments)],
-    [SAMPLE_TABLES.clientsDaily, clientsDailySql(seed, days, startDate)],
-    [SAMPLE_TABLES.events, eventsSql(seed, days, startDate)],
-    [SAMPLE_TABLES.eventsStream, eventsStreamSql(seed, days, startDate)],
-    [SAMPLE_TABLES.baseline, baselineSql(seed)],
+  const staged = STAGED_TABLES;
+  const steps: [keyof typeof SAMPLE_TABLES, string][] = [
+    ['clients', clientsSql(seed, clients, experiments)],
+    ['clientsDaily', clientsDailySql(staged, seed, days, startDate)],
+    ['events', eventsSql(staged, seed, days, startDate)],
+    ['eventsStream', eventsStreamSql(staged, seed, days, startDate)],
+    ['baseline', baselineSql(staged, seed)],
   ];
   const labels = { generator: 'contrail-sample', seed: String(seed) };
   const tables: SampleSummary['tables'] = [];
-  for (const [index, [destination, sql]] of steps.entries()) {
-    progress.onStep?.({ table: fq(destination), index, total: steps.length });
-    const result = await warehouse.runToTable({
-      sql,
-      destination,
-      labels,
-      ...(progress.signal ? { signal: progress.signal } : {}),
-    });
-    tables.push({ table: fq(destination), rows: result.rows });
+  const signal = progress.signal ? { signal: progress.signal } : {};
+  try {
+    for (const [index, [key, sql]] of steps.entries()) {
+      progress.onStep?.({ table: fq(SAMPLE_TABLES[key]), index, total: steps.length });
+      const result = await warehouse.runToTable({ sql, destination: staged[key], labels, ...signal });
+      tables.push({ table: fq(SAMPLE_TABLES[key]), rows: result.rows });
+    }
+    await warehouse.swapTables(
+      steps.map(([key]) => ({ from: staged[key], to: SAMPLE_TABLES[key] })),
+      signal,
+    );
+  } catch (error) {
+    // What was staged goes; the published tables were never touched.
+    await warehouse.swapTables([], { drop: Object.values(staged) }).catch(() => undefined);
+    throw error;
   }
   return {
     clients,

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { repeatable } from '../options.js';
 
 interface SampleArgs {
@@ -50,6 +51,13 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     const { embeddedWarehouse } = await import('../../warehouse/duckdb-sessions.js');
     const { sessions } = embeddedWarehouse();
     const started = Date.now();
+    // Ctrl-C stops the running query; the tables staged so far are dropped (generateSample).
+    const abort = new AbortController();
+    let interrupted: NodeJS.Signals | null = null;
+    const stopInterrupts = onInterrupt(async (signal) => {
+      interrupted = signal;
+      abort.abort(new Error(`interrupted (${signal})`));
+    });
     try {
       // One session for the whole sample: its tables are written together, and other commands wait.
       const summary = await sessions.use((warehouse) =>
@@ -67,6 +75,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
               const elapsed = ((Date.now() - started) / 1000).toFixed(1);
               process.stderr.write(`[${index + 1}/${total}] ${table} (${elapsed} s)\n`);
             },
+            signal: abort.signal,
           },
         ),
       );
@@ -78,10 +87,17 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       for (const t of summary.tables) process.stdout.write(`  ${t.table.padEnd(width)}  ${t.rows} rows\n`);
       process.stdout.write(`${summary.seconds.toFixed(1)} s\n`);
     } catch (error) {
+      if (interrupted) {
+        throw new CliError(
+          `interrupted (${interrupted}): no sample written; the warehouse holds what it held before`,
+          130,
+        );
+      }
       // Bad options are the user's to fix: one line, exit 1.
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;
     } finally {
+      stopInterrupts();
       await sessions.close();
     }
   },

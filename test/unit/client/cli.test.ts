@@ -14,7 +14,7 @@ import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
-import { repoRoot, runCliListingModules, runMain } from '../../helpers/cli.js';
+import { repoRoot, runCliListingModules, runMain, spawnCli } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 describe('command line options', () => {
@@ -193,6 +193,27 @@ describe('bin/contrail', () => {
     assert.equal(result.status, 0, result.stderr);
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     assert.equal(result.stdout.trim(), pkg.version);
+  });
+
+  it('Ctrl-C during sample says nothing was written and exits 130', async () => {
+    // Big enough that the second table is still being written when the signal comes.
+    const run = spawnCli(['sample', '--clients', '200000'], {
+      env: { CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-sample-')) },
+      detached: true,
+    });
+    try {
+      await run.waitForStderr(/^\[2\/5\]/m);
+      process.kill(-(run.child.pid as number), 'SIGINT');
+      const result = await run.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(
+        result.stderr,
+        /^contrail: interrupted \(SIGINT\): no sample written; the warehouse holds what it held before$/m,
+      );
+      assert.equal(result.stdout, '', 'no summary of tables');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
   });
 });
 

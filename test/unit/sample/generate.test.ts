@@ -200,6 +200,36 @@ describe('generateSample', () => {
       await plain.close();
     }
   });
+
+  test('a sample stopped part way leaves the tables as they were and nothing staged', async () => {
+    const small = { clients: 300, days: 10, startDate: '2026-02-02', seed: 3 };
+    const before = await open();
+    try {
+      await generateSample(before, small);
+      const kept = await checksums(before);
+      // Another seed, stopped after two of its tables are written.
+      const abort = new AbortController();
+      await assert.rejects(
+        generateSample(
+          before,
+          { ...small, seed: 4 },
+          {
+            signal: abort.signal,
+            onStep: ({ index }) => {
+              if (index === 2) abort.abort(new Error('stopped'));
+            },
+          },
+        ),
+      );
+      assert.deepEqual(await checksums(before), kept);
+      const staged = await before.query<{ name: string }>(
+        "SELECT table_name AS name FROM duckdb_tables() WHERE table_name LIKE 'staging%'",
+      );
+      assert.deepEqual(staged, []);
+    } finally {
+      await before.close();
+    }
+  });
 });
 
 describe('demo experiments and config repo', () => {
