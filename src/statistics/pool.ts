@@ -4,6 +4,7 @@ import { errorData, type Outcome, resultOf } from '../errors.js';
 import { chunkCount, type DirichletDraw } from './dirichlet.js';
 import type { StatisticOutputRows, StatisticStart } from './index.js';
 import type { ChunksTask, FinishTask, StatisticTask } from './worker.js';
+import { statisticsWorkerFile } from './worker-file.js';
 
 export type { StatisticTask } from './worker.js';
 
@@ -23,9 +24,10 @@ export class StatisticsPool {
 
   constructor(threads = Math.max(1, availableParallelism())) {
     this.threads = threads;
+    const { filename, execArgv } = statisticsWorkerFile();
     this.pool = new Piscina({
-      // From source the worker is TypeScript, loaded through the same --import hooks as the parent.
-      filename: new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href,
+      filename,
+      execArgv,
       minThreads: 0,
       maxThreads: threads,
       idleTimeout: 10_000,

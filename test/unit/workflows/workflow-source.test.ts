@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { workflowSource, workflowSourceKey, writePackagedBundle } from '../../../src/workflow-source.js';
+import { sourceKey } from '../../../src/source-cache.js';
+import { workflowSource, writePackagedBundle } from '../../../src/workflow-source.js';
 
 test('the bundle key changes with any TypeScript source and the dependencies, not with other files', () => {
   const root = mkdtempSync(join(tmpdir(), 'contrail-bundle-key-'));
@@ -11,20 +12,20 @@ test('the bundle key changes with any TypeScript source and the dependencies, no
   writeFileSync(join(root, 'src', 'workflows', 'index.ts'), 'export const a = 1;\n');
   writeFileSync(join(root, 'src', 'dates.ts'), 'export const b = 1;\n');
   writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: { x: '1.0.0' } }));
-  const first = workflowSourceKey(root);
-  assert.equal(workflowSourceKey(root), first, 'the same sources, the same key');
+  const first = sourceKey(root);
+  assert.equal(sourceKey(root), first, 'the same sources, the same key');
   writeFileSync(join(root, 'src', 'notes.md'), 'not code');
-  assert.equal(workflowSourceKey(root), first, 'a file that is not TypeScript changes nothing');
+  assert.equal(sourceKey(root), first, 'a file that is not TypeScript changes nothing');
   writeFileSync(join(root, 'src', 'dates.ts'), 'export const b = 2;\n');
-  const second = workflowSourceKey(root);
+  const second = sourceKey(root);
   assert.notEqual(second, first, 'a module outside src/workflows counts: workflows import it');
   writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: { x: '1.0.1' } }));
-  assert.notEqual(workflowSourceKey(root), second, 'a dependency version counts');
+  assert.notEqual(sourceKey(root), second, 'a dependency version counts');
 });
 
 test('a checkout runs the bundle cached under CONTRAIL_HOME for its sources, without bundling again', async () => {
   const home = mkdtempSync(join(tmpdir(), 'contrail-bundle-cache-'));
-  const cached = join(home, 'cache', `workflow-bundle-${workflowSourceKey()}.js`);
+  const cached = join(home, 'cache', `workflow-bundle-${sourceKey()}.js`);
   mkdirSync(join(home, 'cache'));
   writeFileSync(cached, '// the cached bundle\n');
   const source = await workflowSource({ CONTRAIL_HOME: home }, join(home, 'no-packaged-bundle.key'));
@@ -43,10 +44,7 @@ test('packing writes the bundle with its key, and keeps a bundle of the same sou
   const bundle = async () => `// bundle ${++bundled}\n`;
   const first = await writePackagedBundle(root, bundle);
   assert.deepEqual([first.reused, bundled], [false, 1]);
-  assert.equal(
-    readFileSync(join(root, 'dist', 'workflow-bundle.key'), 'utf8').trim(),
-    workflowSourceKey(root),
-  );
+  assert.equal(readFileSync(join(root, 'dist', 'workflow-bundle.key'), 'utf8').trim(), sourceKey(root));
   const again = await writePackagedBundle(root, bundle);
   assert.deepEqual([again.reused, bundled, again.file], [true, 1, first.file], 'same sources: kept');
   writeFileSync(join(root, 'src', 'workflows', 'index.ts'), 'export const a = 2;\n');

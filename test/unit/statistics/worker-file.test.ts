@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { statisticsWorkerFile, withoutLoaders } from '../../../src/statistics/worker-file.js';
+import { binsInput, CTX } from './helpers.js';
+
+describe('the file a statistics thread starts from', () => {
+  test('from source: one JavaScript bundle cached under CONTRAIL_HOME, loadable without a loader, built once', () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-worker-file-'));
+    const first = statisticsWorkerFile({ CONTRAIL_HOME: home });
+    assert.match(first.filename, new RegExp(`^${join(home, 'cache')}/statistics-worker-[0-9a-f]{16}\\.mjs$`));
+    assert.ok(!first.execArgv.some((flag) => /tsx|--import/.test(flag)), first.execArgv.join(' '));
+    const built = statSync(first.filename).mtimeMs;
+    // A node with no TypeScript loader imports it, and computes with it (a distribution function
+    // required on its first call resolves from the sources' node_modules, not from the cache).
+    const task = {
+      statistic: { name: 'binomial', params: {}, preTreatments: [] },
+      input: binsInput({
+        control: [
+          { y: 0, count: 40 },
+          { y: 1, count: 60 },
+        ],
+        treatment: [
+          { y: 0, count: 30 },
+          { y: 1, count: 70 },
+        ],
+      }),
+      context: CTX,
+    };
+    const check = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(first.filename)});
+         const outcome = m.default(${JSON.stringify(task)});
+         console.log(typeof m.chunks, typeof m.finish, JSON.stringify(outcome.ok ? 'computed' : outcome.error));`,
+      ],
+      { encoding: 'utf8', cwd: home },
+    );
+    assert.equal(check.status, 0, check.stderr);
+    assert.equal(check.stdout.trim(), 'function function "computed"');
+    const again = statisticsWorkerFile({ CONTRAIL_HOME: home });
+    assert.equal(again.filename, first.filename);
+    assert.equal(statSync(again.filename).mtimeMs, built, 'not built again');
+    assert.deepEqual(readdirSync(join(home, 'cache')), [first.filename.split('/').at(-1)]);
+  });
+
+  test('module loaders are left out of the threads’ flags, other flags kept', () => {
+    const loader = fileURLToPath(new URL('../../../bin/register-tsx.mjs', import.meta.url));
+    assert.deepEqual(
+      withoutLoaders([
+        '--import',
+        loader,
+        '--max-old-space-size=512',
+        '--import=tsx',
+        '-r',
+        'x',
+        '--loader',
+        'y',
+        '--no-warnings',
+      ]),
+      ['--max-old-space-size=512', '--no-warnings'],
+    );
+  });
+});
