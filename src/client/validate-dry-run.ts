@@ -1,6 +1,7 @@
 import type { AnalysisSpec } from '../config/spec.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
+import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
@@ -59,6 +60,11 @@ export async function dryRunConfigs(
         options.write(`  ${level === 'ok' ? 'ok' : level}: ${entry.table}: ${cost}`);
       }
     }
+  } catch (error) {
+    // One line for the whole run: no query was checked, and none is at fault.
+    if (error instanceof WarehouseUnavailableError)
+      throw new CliError(`dry run stopped: ${error.warehouseMessage}`);
+    throw error;
   } finally {
     await warehouse.close();
   }

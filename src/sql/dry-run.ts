@@ -1,6 +1,7 @@
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { SqlDialect } from './dialect.js';
 import { planAnalysis } from './plan/analysis.js';
@@ -74,6 +75,8 @@ export async function dryRunAnalysis(
       const { bytesProcessed } = await warehouse.dryRun(sql);
       entries.push({ table, kind, bytesProcessed, error: null });
     } catch (error) {
+      // A warehouse that did not answer says nothing about this query, nor about the next ones.
+      if (error instanceof WarehouseUnavailableError) throw error;
       const message = (error as { warehouseMessage?: string }).warehouseMessage ?? (error as Error).message;
       const what = describeColumns(columns);
       entries.push({

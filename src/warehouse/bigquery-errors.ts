@@ -1,4 +1,4 @@
-import { MissingTableError, WarehouseQueryError } from './errors.js';
+import { MissingTableError, WarehouseQueryError, WarehouseUnavailableError } from './errors.js';
 import type { TableRef } from './warehouse.js';
 
 /**
@@ -68,6 +68,14 @@ export function bigQueryError(error: unknown, destination: TableRef | null = nul
       table: missing,
       warehouseMessage: `BigQuery${reason}: ${info.message}`,
       destination,
+      cause: error,
+    });
+  }
+  // No status and no reason: BigQuery never answered (the network, or no credentials found).
+  if (info.code === undefined && info.reason === undefined) {
+    return new WarehouseUnavailableError({
+      warehouseMessage: `BigQuery gave no answer: ${info.message} (check the network and the credentials: GOOGLE_APPLICATION_CREDENTIALS or \`gcloud auth application-default login\`; CONTRAIL_BIGQUERY_ENDPOINT for an emulator)`,
+      permanent: !isTransientBigQueryError(info),
       cause: error,
     });
   }

@@ -43,6 +43,19 @@ export class WarehouseQueryError extends ContrailError {
 }
 
 /**
+ * The warehouse gave no answer: the connection failed, or its client found no credentials. No
+ * query is at fault, so a command that checks many queries stops at the first of these rather
+ * than reporting every query as failed. Retried when the network may recover; not when
+ * credentials are missing.
+ */
+export class WarehouseUnavailableError extends WarehouseQueryError {
+  constructor(options: { warehouseMessage: string; permanent: boolean; cause?: unknown }) {
+    super(options);
+    this.name = 'WarehouseUnavailableError';
+  }
+}
+
+/**
  * A query reads a table the warehouse does not have: a telemetry table a config names wrongly,
  * or data that is elsewhere. Each adapter recognises it in its own warehouse's words (DuckDB's
  * catalog error, BigQuery's `Not found: Table`), so callers ask for the table, never the text:

@@ -2,11 +2,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { localExperimentSource } from '../../../src/experiments/source.js';
+import { DEMO_SLUG } from '../../../src/sample/population.js';
+import { dryRunAnalysis } from '../../../src/sql/dry-run.js';
 import { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
+import { bigQueryError } from '../../../src/warehouse/bigquery-errors.js';
 import { describeCost, onDemandCostUsd } from '../../../src/warehouse/cost.js';
-import { WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { WarehouseQueryError, WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
+import { WrappedWarehouse } from '../../../src/warehouse/wrapped.js';
 import { type ReplayServer, startReplayServer } from '../../helpers/bigquery-replay.js';
 import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
+import { freePort } from '../../helpers/processes-net.js';
+import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
  * The BigQuery adapter against recorded BigQuery REST responses on loopback: what the emulator
@@ -101,6 +110,52 @@ describe('BigQuery adapter on recorded responses', () => {
       });
     });
   }
+
+  test('no answer at all is WarehouseUnavailableError, naming the network and credentials; a dry run of a whole analysis stops at it', async () => {
+    const closed = new BigQueryWarehouse({
+      project: PROJECT,
+      sourceProject: 'moz-fx-data-shared-prod',
+      location: 'US',
+      // Nothing listens here: the connection is refused, as when BigQuery cannot be reached.
+      apiEndpoint: `http://127.0.0.1:${await freePort()}`,
+      maximumBytesBilled: null,
+      clientOptions: { retryOptions: { autoRetry: false } },
+    });
+    const unavailable = (error: unknown) => {
+      assert.ok(error instanceof WarehouseUnavailableError, String(error));
+      assert.equal(error.permanent, false, 'the network may come back');
+      assert.match(error.message, /BigQuery gave no answer: .*ECONNREFUSED.*GOOGLE_APPLICATION_CREDENTIALS/);
+      return true;
+    };
+    await assert.rejects(closed.dryRun('SELECT 1'), unavailable);
+    let dryRuns = 0;
+    const counting = new WrappedWarehouse(
+      closed.dialect,
+      closed.sqlDialect,
+      (call, run) => {
+        if (call.method === 'dryRun') dryRuns++;
+        return run(closed);
+      },
+      () => closed.close(),
+    );
+    const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
+    const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
+      (e) => e.slug === DEMO_SLUG,
+    );
+    assert.ok(experiment);
+    const { spec } = resolveAnalysisSpec(collection, experiment);
+    await assert.rejects(
+      dryRunAnalysis(counting, spec, { dataset: 'contrail', dialect: closed.sqlDialect }),
+      unavailable,
+    );
+    assert.equal(dryRuns, 1, 'not one failure per query');
+  });
+
+  test('a client that finds no credentials is permanent: retrying finds none either', () => {
+    const error = bigQueryError(new Error('Could not load the default credentials. Browse to …'));
+    assert.ok(error instanceof WarehouseUnavailableError);
+    assert.equal(error.permanent, true);
+  });
 
   test("an invalid query is permanent, with BigQuery's own message and position", async () => {
     server.insertAnswers = ['invalidQuery'];
