@@ -33,6 +33,8 @@ export interface FollowOptions {
   /** Show a live progress bar (stderr) fed by the workflow's `progress` query. */
   progressBar: boolean;
   log: (line: string) => void;
+  /** How often to ask what is retrying (default 3 s). */
+  retryCheckMs?: number;
 }
 
 /** Web UI link for a workflow. */
@@ -93,6 +95,8 @@ export function progressView(options: FollowOptions): {
   stop: () => void;
   /** Prints the notes of `all` (the run's whole list) not printed yet. */
   notes: (all: string[]) => void;
+  /** Prints one line about the run (what waits, what retries), above the bar. */
+  line: (text: string) => void;
 } {
   let notesShown = 0;
   const newNotes = (p: Progress): string[] => {
@@ -113,6 +117,7 @@ export function progressView(options: FollowOptions): {
       notes: (all) => {
         for (const line of newNotes({ notes: all } as Progress)) options.log(line);
       },
+      line: options.log,
     };
   }
   const bar = new SingleBar({
@@ -147,6 +152,11 @@ export function progressView(options: FollowOptions): {
       started = false;
       for (const line of fresh) options.log(line);
     },
+    line: (text) => {
+      if (started) bar.stop();
+      started = false;
+      options.log(text);
+    },
   };
 }
 
@@ -171,11 +181,12 @@ function notesOfFailure(error: WorkflowFailedError): string[] {
 const FINAL_QUERY_MS = 3_000;
 
 /**
- * Polls the `progress` query one call at a time. `stop()` cancels the call in flight and waits
- * for it to settle: a query left running when the connection closes is retried by the SDK on a
- * closed channel, which throws outside any promise and kills the process after the work is done.
+ * Asks the server one call at a time (the `progress` query, what is retrying). `stop()` cancels
+ * the call in flight and waits for it to settle: a call left running when the connection closes
+ * is retried by the SDK on a closed channel, which throws outside any promise and kills the
+ * process after the work is done.
  */
-export class ProgressPoller {
+export class Poller<T> {
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -184,8 +195,8 @@ export class ProgressPoller {
 
   constructor(
     private readonly client: Pick<Client, 'withAbortSignal'>,
-    private readonly handle: Pick<WorkflowHandle, 'query'>,
-    private readonly show: (p: Progress) => void,
+    private readonly ask: () => Promise<T>,
+    private readonly show: (answer: T) => void,
     private readonly intervalMs = 500,
   ) {}
 
@@ -209,11 +220,11 @@ export class ProgressPoller {
 
   private async poll(signal: AbortSignal): Promise<void> {
     try {
-      const p = await this.client.withAbortSignal(signal, () => this.handle.query<Progress>('progress'));
-      if (!signal.aborted) this.show(p);
+      const answer = await this.client.withAbortSignal(signal, this.ask);
+      if (!signal.aborted) this.show(answer);
     } catch {
-      // The query fails while the first workflow task is pending, after completion without a
-      // worker, or when cancelled here: progress is a courtesy, never an error.
+      // A query fails while the first workflow task is pending, after completion without a
+      // worker, or when cancelled here: what is shown while following is a courtesy, never an error.
     }
   }
 
@@ -248,23 +259,90 @@ export async function followWorkflow<T>(
   const show = (p: Progress) => {
     view.show(p);
     const waiting = waitingLine(p);
-    if (waiting !== lastWaiting && waiting !== '') options.log(waiting);
+    if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
     lastWaiting = waiting;
   };
-  const poller = new ProgressPoller(client, handle, show).start();
+  const poller = new Poller(client, () => handle.query<Progress>('progress'), show).start();
+  // Work that failed and waits for its next attempt: said once per attempt, so a warehouse that
+  // does not answer shows as retries rather than as a stage that never moves.
+  const shownAttempts = new Map<string, number>();
+  const retries = new Poller(
+    client,
+    () => retryingActivities(client, handle),
+    (retrying) => {
+      for (const r of retrying) {
+        const key = `${r.workflowId} ${r.activity}`;
+        if (shownAttempts.get(key) === r.attempt) continue;
+        shownAttempts.set(key, r.attempt);
+        view.line(retryLine(r));
+      }
+    },
+    options.retryCheckMs ?? RETRIES_INTERVAL_MS,
+  ).start();
   try {
     return (await handle.result()) as T;
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
-      await poller.stop(true);
+      await Promise.all([poller.stop(true), retries.stop()]);
       view.notes(notesOfFailure(error));
       throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
     }
     throw error;
   } finally {
-    await poller.stop(true);
+    await Promise.all([poller.stop(true), retries.stop()]);
     view.stop();
   }
+}
+
+/** How often a followed run is asked what is retrying. */
+const RETRIES_INTERVAL_MS = 3_000;
+/** Child workflows looked into for retrying work, at most (a daily run may have hundreds). */
+const CHILDREN_LOOKED_INTO = 3;
+
+/** An activity that failed and is waiting for, or running, its next attempt. */
+export interface RetryingActivity {
+  workflowId: string;
+  activity: string;
+  attempt: number;
+  failure: string;
+}
+
+type Description = Awaited<ReturnType<WorkflowHandle['describe']>>;
+
+/** The activities of one described workflow that have failed at least once, with their last failure. */
+export function retryingIn(workflowId: string, description: Pick<Description, 'raw'>): RetryingActivity[] {
+  const out: RetryingActivity[] = [];
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const attempt = pending.attempt ?? 1;
+    let failure = pending.lastFailure;
+    if (attempt < 2 || !failure) continue;
+    // The innermost cause: the activity's own words, not the wrapping layers'.
+    while (failure.cause) failure = failure.cause;
+    out.push({
+      workflowId,
+      activity: pending.activityType?.name ?? 'an activity',
+      attempt,
+      failure: failure.message ?? 'no message',
+    });
+  }
+  return out;
+}
+
+/** What is retrying in the followed workflow and in its first few running children. */
+async function retryingActivities(client: Client, handle: WorkflowHandle): Promise<RetryingActivity[]> {
+  const description = await handle.describe();
+  const retrying = retryingIn(handle.workflowId, description);
+  for (const child of (description.raw.pendingChildren ?? []).slice(0, CHILDREN_LOOKED_INTO)) {
+    if (!child.workflowId) continue;
+    const childHandle = client.workflow.getHandle(child.workflowId, child.runId ?? undefined);
+    retrying.push(...retryingIn(child.workflowId, await childHandle.describe()));
+  }
+  return retrying;
+}
+
+/** `retrying estimateCost (attempt 3) in preview/x: BigQuery gave no answer: …`. */
+export function retryLine(r: RetryingActivity): string {
+  return `retrying ${r.activity} (attempt ${r.attempt}) in ${r.workflowId}: ${r.failure}`;
 }
 
 /** `waiting for a worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build. */

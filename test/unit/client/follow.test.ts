@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { followWorkflow } from '../../../src/client/follow.js';
+import { followWorkflow, retryingIn, retryLine } from '../../../src/client/follow.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,5 +73,80 @@ describe('followWorkflow', () => {
     assert.equal(double.counts.most, 1);
     // A signal shared by every poll collects one listener per call: node warns of a leak after ten.
     assert.equal(double.signals.size, double.counts.started);
+  });
+});
+
+describe('what is retrying while a run is followed', () => {
+  const pending = (attempt: number, message = 'BigQuery gave no answer') => ({
+    activityType: { name: 'estimatePreviewCost' },
+    attempt,
+    lastFailure: { message: 'activity failed', cause: { message } },
+  });
+
+  it('activities past their first attempt, with their innermost failure', () => {
+    const retrying = retryingIn('preview/x', {
+      raw: { pendingActivities: [pending(1), pending(3), { attempt: 2 }] },
+    } as never);
+    assert.deepEqual(retrying, [
+      {
+        workflowId: 'preview/x',
+        activity: 'estimatePreviewCost',
+        attempt: 3,
+        failure: 'BigQuery gave no answer',
+      },
+    ]);
+    assert.equal(
+      retryLine(retrying[0]!),
+      'retrying estimatePreviewCost (attempt 3) in preview/x: BigQuery gave no answer',
+    );
+  });
+
+  it('says each attempt once, in the followed run and in its running children', async () => {
+    let finish: (value: unknown) => void = () => undefined;
+    const asked = new Map<string, number>();
+    const describe = (id: string) => async () => {
+      asked.set(id, (asked.get(id) ?? 0) + 1);
+      // The run's own activity is in its second attempt, then its third; a child's in its second.
+      const attempt = Math.min(1 + (asked.get(id) ?? 0), 3);
+      return {
+        raw: {
+          pendingActivities: [pending(id === 'w' ? attempt : 2, `${id} failed`)],
+          pendingChildren: id === 'w' ? [{ workflowId: 'child', runId: 'r' }] : [],
+        },
+      };
+    };
+    const handles = (id: string) => ({
+      workflowId: id,
+      query: async () => ({
+        workflow: id,
+        stage: 'estimating',
+        total: 1,
+        done: 0,
+        failed: 0,
+        current: [],
+        waiting: [],
+      }),
+      describe: describe(id),
+      result: () => new Promise((resolve) => (finish = resolve)),
+    });
+    const client = {
+      workflow: { getHandle: (id: string) => handles(id) },
+      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+    } as unknown as Client;
+    const lines: string[] = [];
+    const following = followWorkflow(client, 'w', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+      retryCheckMs: 50,
+    });
+    await sleep(600);
+    finish('done');
+    await following;
+    const retries = lines.filter((l) => l.startsWith('retrying'));
+    assert.deepEqual(retries, [
+      'retrying estimatePreviewCost (attempt 2) in w: w failed',
+      'retrying estimatePreviewCost (attempt 2) in child: child failed',
+      'retrying estimatePreviewCost (attempt 3) in w: w failed',
+    ]);
   });
 });
