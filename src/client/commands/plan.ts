@@ -61,6 +61,10 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     const date = IsoDate.safeParse(args.date);
     if (!date.success)
       throw new CliError(`--date: expected a real date as YYYY-MM-DD, got ${JSON.stringify(args.date)}`, 2);
+    if (args.sql_output_dir) {
+      const { writableDirectory } = await import('../output-dir.js');
+      writableDirectory(args.sql_output_dir, '--sql-output-dir');
+    }
     const { defaultConfigRepos } = await import('../../config/collection.js');
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
     const { planSql } = await import('../plan-sql.js');

@@ -109,6 +109,10 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     const { PreviewInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
     checkDateRange(args.start_date, args.end_date);
+    if (args.sql_output_dir) {
+      const { writableDirectory } = await import('../output-dir.js');
+      writableDirectory(args.sql_output_dir, '--sql-output-dir');
+    }
     const configOverride = await readConfigFile(args.config_file);
     const input = checkedInput(
       PreviewInput,

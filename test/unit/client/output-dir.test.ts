@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { CliError } from '../../../src/client/errors.js';
+import { writableDirectory } from '../../../src/client/output-dir.js';
+
+const usageError = (pattern: RegExp) => (error: unknown) => {
+  assert.ok(error instanceof CliError);
+  assert.equal(error.exitCode, 2);
+  assert.match(error.message, pattern);
+  return true;
+};
+
+describe('a directory a command writes into, checked before the work starts', () => {
+  test('missing directories are made, level by level', () => {
+    const root = mkdtempSync(join(tmpdir(), 'contrail-out-'));
+    const dir = writableDirectory(join(root, 'a', 'b'), '--sql-output-dir');
+    assert.equal(dir, join(root, 'a', 'b'));
+    assert.ok(statSync(dir).isDirectory());
+  });
+
+  test('a file where a directory should be is a usage error naming the option', () => {
+    const root = mkdtempSync(join(tmpdir(), 'contrail-out-'));
+    const file = join(root, 'file');
+    writeFileSync(file, '');
+    assert.throws(
+      () => writableDirectory(file, '--sql-output-dir'),
+      usageError(/^--sql-output-dir .*file: .*is not a directory; give a directory you can write to$/),
+    );
+    assert.throws(
+      () => writableDirectory(join(file, 'x'), '--sql-output-dir'),
+      usageError(/a file is in its way/),
+    );
+  });
+
+  test('a place the kernel refuses is refused, not retried for ever', {
+    skip: !existsSync('/proc/self'),
+  }, () => {
+    assert.throws(
+      () => writableDirectory('/proc/contrail-nope/sql', '--sql-output-dir'),
+      usageError(/cannot make \/proc\/contrail-nope/),
+    );
+  });
+});
