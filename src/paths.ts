@@ -1,6 +1,42 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { SettingsError } from './settings.js';
+
+/**
+ * Makes `dir` and its missing parents, one level at a time (node's recursive mkdir never returns
+ * on some paths the kernel refuses, such as under /proc). Null when it is a directory now, else
+ * why it cannot be one.
+ */
+export function makeDirectory(dir: string): string | null {
+  const missing: string[] = [];
+  let existing = resolve(dir);
+  for (;;) {
+    let kind: ReturnType<typeof statSync>;
+    try {
+      kind = statSync(existing, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a file stands where a directory of the path should be.
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOTDIR' ? 'a file is in its way' : String(error);
+    }
+    if (kind) {
+      if (!kind.isDirectory()) return `${existing} is not a directory`;
+      break;
+    }
+    missing.unshift(existing);
+    existing = dirname(existing);
+  }
+  for (const path of missing) {
+    try {
+      mkdirSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // made meanwhile by another command
+      return `cannot make ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    }
+  }
+  return null;
+}
 
 /**
  * contrail's data directory: `CONTRAIL_HOME` if set, else `$XDG_DATA_HOME/contrail`,
@@ -9,7 +45,12 @@ import { join } from 'node:path';
  */
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   const dir = env.CONTRAIL_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'contrail');
-  mkdirSync(dir, { recursive: true });
+  const why = makeDirectory(dir);
+  if (why !== null) {
+    throw new SettingsError(
+      `data directory ${dir}${env.CONTRAIL_HOME ? ' (CONTRAIL_HOME)' : ''}: ${why}; set CONTRAIL_HOME to a directory you can write to`,
+    );
+  }
   return dir;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { writableDirectory } from '../../../src/client/output-dir.js';
+import { dataDir } from '../../../src/paths.js';
 
 const usageError = (pattern: RegExp) => (error: unknown) => {
   assert.ok(error instanceof CliError);
@@ -41,6 +42,19 @@ describe('a directory a command writes into, checked before the work starts', ()
     assert.throws(
       () => writableDirectory('/proc/contrail-nope/sql', '--sql-output-dir'),
       usageError(/cannot make \/proc\/contrail-nope/),
+    );
+  });
+});
+
+describe('the data directory', () => {
+  test('made on first use; one it cannot make names CONTRAIL_HOME', () => {
+    const root = mkdtempSync(join(tmpdir(), 'contrail-home-'));
+    assert.equal(dataDir({ CONTRAIL_HOME: join(root, 'home') }), join(root, 'home'));
+    assert.ok(statSync(join(root, 'home')).isDirectory());
+    writeFileSync(join(root, 'file'), '');
+    assert.throws(
+      () => dataDir({ CONTRAIL_HOME: join(root, 'file', 'home') }),
+      /^SettingsError: data directory .*file\/home \(CONTRAIL_HOME\): a file is in its way; set CONTRAIL_HOME to a directory you can write to$/,
     );
   });
 });
