@@ -118,10 +118,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
           });
           if (args.check_sql && result.errors.length === 0 && result.resolved) {
             scratch ??= await openScratchDuckDb(existsSync(mozdataFile()) ? mozdataFile() : null);
-            const sql = await checkAnalysisSql(scratch, result.resolved.spec, {
+            const sql = await checkAnalysisSql(scratch.warehouse, result.resolved.spec, {
               dataset: 'contrail_validate',
+              synthetic: scratch.synthetic,
             });
             result.errors.push(...sql.errors);
+            result.warnings.push(...sql.warnings);
             if (sql.unchecked.length > 0)
               result.notes.push(
                 `SQL reading ${sql.unchecked.join(', ')} not checked: the embedded warehouse has no such table`,
@@ -153,7 +155,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         for (const p of result.warnings) process.stdout.write(`  warning: ${formatProblem(p)}\n`);
       }
     } finally {
-      await scratch?.close();
+      await scratch?.warehouse.close();
     }
     if (invalid > 0)
       throw new CliError(

@@ -19,7 +19,7 @@ let warehouse: DuckDbWarehouse;
 
 before(async () => {
   collection = await loadConfigCollection({ repos: [REPO] });
-  warehouse = await openScratchDuckDb(null);
+  ({ warehouse } = await openScratchDuckDb(null));
   await warehouse.execute('CREATE SCHEMA mozdata.telemetry');
   await warehouse.execute(
     `CREATE TABLE mozdata.telemetry.clients_daily (client_id VARCHAR, profile_group_id VARCHAR, submission_date DATE,
@@ -45,7 +45,7 @@ describe('SQL check', () => {
     const result = await checkAnalysisSql(warehouse, spec('[metrics]\ndaily = ["uri_count"]\n'), {
       dataset: 'contrail_validate',
     });
-    assert.deepEqual(result, { errors: [], unchecked: [] });
+    assert.deepEqual(result, { errors: [], warnings: [], unchecked: [] });
   });
 
   it('names the metric, its config file and line when its SQL cannot compile', async () => {
@@ -81,6 +81,60 @@ statistics = { bootstrap_mean = {} }
       result.errors.map((e) => [e.line, e.keyPath]),
       [[7, 'metrics.bad_everywhere.select_expression']],
     );
+  });
+
+  it("SQL that does not compile on contrail's synthetic sample is a warning, not an error: the real table may have the column", async () => {
+    const toml = `[metrics]
+weekly = ["real_column"]
+
+[metrics.real_column]
+select_expression = "SUM(pings_aggregated_by_this_row)"
+data_source = "clients_daily"
+statistics = { bootstrap_mean = {} }
+`;
+    const onSample = await checkAnalysisSql(warehouse, spec(toml), {
+      dataset: 'contrail_validate',
+      synthetic: ['mozdata.telemetry.clients_daily'],
+    });
+    assert.deepEqual(onSample.errors, []);
+    assert.deepEqual(
+      onSample.warnings.map((w) => w.keyPath),
+      ['metrics.real_column.select_expression'],
+    );
+    assert.match(
+      onSample.warnings[0]?.message ?? '',
+      /pings_aggregated_by_this_row.*synthetic sample.*validate --dry_run/,
+    );
+    // The same table holding real telemetry: an error.
+    const onReal = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      onReal.errors.map((e) => e.keyPath),
+      ['metrics.real_column.select_expression'],
+    );
+  });
+
+  it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
+    const toml = `[metrics]
+weekly = ["projected"]
+
+[metrics.projected]
+select_expression = "COUNT(*)"
+data_source = "derived"
+statistics = { bootstrap_mean = {} }
+
+[data_sources.derived]
+from_expression = "(SELECT * FROM moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6)"
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.unchecked, ['moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6']);
+    // Quoted as BigQuery quotes it, the project is a catalog DuckDB does not have.
+    const quoted = await checkAnalysisSql(
+      warehouse,
+      spec(toml.replace('moz-fx-data-shared-prod.', '`moz-fx-data-shared-prod`.')),
+      { dataset: 'contrail_validate' },
+    );
+    assert.deepEqual([quoted.errors, quoted.unchecked], [[], ['moz-fx-data-shared-prod']]);
   });
 
   it('says which tables it could not check instead of failing on them', async () => {
