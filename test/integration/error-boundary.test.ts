@@ -37,6 +37,7 @@ import {
   embeddedMissingTableError,
   WarehouseBusyError,
   WarehouseQueryError,
+  WarehouseUnavailableError,
 } from '../../src/warehouse/errors.js';
 import { InvalidFaultsError } from '../../src/warehouse/faults.js';
 import { InvalidIdentifierError } from '../../src/warehouse/identifiers.js';
@@ -246,6 +247,24 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'WarehouseQueryError',
     permanent: false,
     make: () => new WarehouseQueryError({ warehouseMessage: 'IO Error: lock', permanent: false }),
+  },
+  WarehouseUnavailableError: {
+    errorType: 'WarehouseUnavailableError',
+    permanent: false,
+    make: () =>
+      new WarehouseUnavailableError({
+        warehouseMessage: 'BigQuery gave no answer: connect ECONNREFUSED',
+        permanent: false,
+      }),
+  },
+  'WarehouseUnavailableError (no credentials)': {
+    errorType: 'WarehouseUnavailableError',
+    permanent: true,
+    make: () =>
+      new WarehouseUnavailableError({
+        warehouseMessage: 'BigQuery gave no answer: Could not load the default credentials',
+        permanent: true,
+      }),
   },
   MissingTableError: {
     errorType: 'MissingTableError',
