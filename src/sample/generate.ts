@@ -332,13 +332,12 @@ export async function generateSample(
     );
   }
   const started = Date.now();
-  const staged = STAGED_TABLES;
   const steps: [keyof typeof SAMPLE_TABLES, string][] = [
     ['clients', clientsSql(seed, clients, experiments)],
-    ['clientsDaily', clientsDailySql(staged, seed, days, startDate)],
-    ['events', eventsSql(staged, seed, days, startDate)],
-    ['eventsStream', eventsStreamSql(staged, seed, days, startDate)],
-    ['baseline', baselineSql(staged, seed)],
+    ['clientsDaily', clientsDailySql(STAGED_TABLES, seed, days, startDate)],
+    ['events', eventsSql(STAGED_TABLES, seed, days, startDate)],
+    ['eventsStream', eventsStreamSql(STAGED_TABLES, seed, days, startDate)],
+    ['baseline', baselineSql(STAGED_TABLES, seed)],
   ];
   const labels = { generator: 'contrail-sample', seed: String(seed) };
   const tables: SampleSummary['tables'] = [];
@@ -346,16 +345,16 @@ export async function generateSample(
   try {
     for (const [index, [key, sql]] of steps.entries()) {
       progress.onStep?.({ table: fq(SAMPLE_TABLES[key]), index, total: steps.length });
-      const result = await warehouse.runToTable({ sql, destination: staged[key], labels, ...signal });
+      const result = await warehouse.runToTable({ sql, destination: STAGED_TABLES[key], labels, ...signal });
       tables.push({ table: fq(SAMPLE_TABLES[key]), rows: result.rows });
     }
     await warehouse.swapTables(
-      steps.map(([key]) => ({ from: staged[key], to: SAMPLE_TABLES[key] })),
+      steps.map(([key]) => ({ from: STAGED_TABLES[key], to: SAMPLE_TABLES[key] })),
       signal,
     );
   } catch (error) {
     // What was staged goes; the published tables were never touched.
-    await warehouse.swapTables([], { drop: Object.values(staged) }).catch(() => undefined);
+    await warehouse.swapTables([], { drop: Object.values(STAGED_TABLES) }).catch(() => undefined);
     throw error;
   }
   return {
