@@ -58,11 +58,18 @@ describe('the contrail CLI', () => {
 
   test('embedded mode: doctor starts a private server and worker and leaves no process behind', async () => {
     const marker = processMarker();
-    const result = await runCli(['doctor'], { env: { ...env, ...marker.env } });
+    const result = await runCli(['doctor', '--json'], { env: { ...env, ...marker.env } });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as HealthReport & { embedded: boolean };
     assert.equal(report.warehouseAnswer, 42);
     assert.equal(report.embedded, true);
+    // For a person: one line per link, no JSON.
+    const human = await runMain(['doctor'], env);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(
+      human.stdout,
+      /^contrail doctor: every link answered\n {2}Temporal {3}127\.0\.0\.1:\d+ \(a private dev server for this command\), round trip \d+ ms\n {2}worker {5}contrail \S+ \(build \S+\) ran the check\n {2}warehouse {2}duckdb answered a query\n$/,
+    );
     assert.deepEqual(await marked(marker.pids, 5_000), [], 'no dev server outlives the command');
   });
 

@@ -1,9 +1,11 @@
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 
-export const doctorCommand: CommandModule<object, { verbose?: boolean }> = {
+export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boolean }> = {
   command: 'doctor',
   describe: 'Check the whole chain: Temporal, a worker, an activity and the warehouse',
+  builder: (yargs) =>
+    yargs.option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' }),
   handler: async (args) => {
     const { withTemporal } = await import('../embedded.js');
     const { defaultActivityDeps } = await import('../runtime.js');
@@ -23,6 +25,18 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean }> = {
         verbose: args.verbose ?? false,
       },
     );
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      [
+        'contrail doctor: every link answered',
+        `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
+        `  worker     contrail ${report.toolVersion} (build ${report.buildId}) ran the check`,
+        `  warehouse  ${report.dialect} answered a query`,
+        '',
+      ].join('\n'),
+    );
   },
 };
