@@ -6,7 +6,9 @@ import {
   WorkflowFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { SingleBar } from 'cli-progress';
+import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
 import type { Progress } from '../workflows/common.js';
 import { CliError } from './errors.js';
 
@@ -265,11 +267,15 @@ export async function followWorkflow<T>(
   const poller = new Poller(client, () => handle.query<Progress>('progress'), show).start();
   // Work that failed and waits for its next attempt: said once per attempt, so a warehouse that
   // does not answer shows as retries rather than as a stage that never moves.
+  // A run no worker serves never moves at all: said once, with what to do.
   const shownAttempts = new Map<string, number>();
+  let saidNoWorker = false;
   const retries = new Poller(
     client,
-    () => retryingActivities(client, handle),
-    (retrying) => {
+    () => whatHoldsItUp(client, handle),
+    ({ retrying, unserved }) => {
+      if (unserved !== null && !saidNoWorker) view.line(noWorkerLine(unserved));
+      saidNoWorker ||= unserved !== null;
       for (const r of retrying) {
         const key = `${r.workflowId} ${r.activity}`;
         if (shownAttempts.get(key) === r.attempt) continue;
@@ -329,7 +335,10 @@ export function retryingIn(workflowId: string, description: Pick<Description, 'r
 }
 
 /** What is retrying in the followed workflow and in its first few running children. */
-async function retryingActivities(client: Client, handle: WorkflowHandle): Promise<RetryingActivity[]> {
+async function whatHoldsItUp(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<{ retrying: RetryingActivity[]; unserved: string | null }> {
   const description = await handle.describe();
   const retrying = retryingIn(handle.workflowId, description);
   for (const child of (description.raw.pendingChildren ?? []).slice(0, CHILDREN_LOOKED_INTO)) {
@@ -337,7 +346,26 @@ async function retryingActivities(client: Client, handle: WorkflowHandle): Promi
     const childHandle = client.workflow.getHandle(child.workflowId, child.runId ?? undefined);
     retrying.push(...retryingIn(child.workflowId, await childHandle.describe()));
   }
-  return retrying;
+  const taskQueue = description.taskQueue;
+  let unserved: string | null = null;
+  if (description.status.name === 'RUNNING' && taskQueue) {
+    // Workflow pollers (the default type); a stopped worker stays listed for minutes, so only
+    // one seen recently counts.
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+    });
+    const recent = (pollers ?? []).filter(
+      (p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS,
+    );
+    if (recent.length === 0) unserved = taskQueue;
+  }
+  return { retrying, unserved };
+}
+
+/** What to do about a run that no worker serves. */
+export function noWorkerLine(taskQueue: string): string {
+  return `no worker polls task queue '${taskQueue}': the run waits until one does (start \`contrail worker\` with the same TEMPORAL_ADDRESS)`;
 }
 
 /** `retrying estimateCost (attempt 3) in preview/x: BigQuery gave no answer: …`. */

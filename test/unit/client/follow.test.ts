@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { followWorkflow, retryingIn, retryLine } from '../../../src/client/follow.js';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { followWorkflow, noWorkerLine, retryingIn, retryLine } from '../../../src/client/follow.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,6 +110,8 @@ describe('what is retrying while a run is followed', () => {
       // The run's own activity is in its second attempt, then its third; a child's in its second.
       const attempt = Math.min(1 + (asked.get(id) ?? 0), 3);
       return {
+        taskQueue: 'q',
+        status: { name: 'RUNNING' },
         raw: {
           pendingActivities: [pending(id === 'w' ? attempt : 2, `${id} failed`)],
           pendingChildren: id === 'w' ? [{ workflowId: 'child', runId: 'r' }] : [],
@@ -130,7 +133,13 @@ describe('what is retrying while a run is followed', () => {
       result: () => new Promise((resolve) => (finish = resolve)),
     });
     const client = {
+      options: { namespace: 'default' },
       workflow: { getHandle: (id: string) => handles(id) },
+      workflowService: {
+        describeTaskQueue: async () => ({
+          pollers: [{ lastAccessTime: msToTs(Date.now()) }],
+        }),
+      },
       withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
     } as unknown as Client;
     const lines: string[] = [];
@@ -148,5 +157,45 @@ describe('what is retrying while a run is followed', () => {
       'retrying estimatePreviewCost (attempt 2) in child: child failed',
       'retrying estimatePreviewCost (attempt 3) in w: w failed',
     ]);
+  });
+
+  it('a run no worker serves is said once, with what to do', async () => {
+    let finish: (value: unknown) => void = () => undefined;
+    const handle = {
+      workflowId: 'w',
+      query: async () => ({
+        workflow: 'w',
+        stage: 'starting',
+        total: 1,
+        done: 0,
+        failed: 0,
+        current: [],
+        waiting: [],
+      }),
+      describe: async () => ({ taskQueue: 'contrail', status: { name: 'RUNNING' }, raw: {} }),
+      result: () => new Promise((resolve) => (finish = resolve)),
+    };
+    // A worker that stopped ten minutes ago is still listed; it does not count.
+    const stale = { lastAccessTime: msToTs(Date.now() - 600_000) };
+    const client = {
+      options: { namespace: 'default' },
+      workflow: { getHandle: () => handle },
+      workflowService: { describeTaskQueue: async () => ({ pollers: [stale] }) },
+      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+    } as unknown as Client;
+    const lines: string[] = [];
+    const following = followWorkflow(client, 'w', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+      retryCheckMs: 50,
+    });
+    await sleep(400);
+    finish('done');
+    await following;
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('no worker')),
+      [noWorkerLine('contrail')],
+    );
+    assert.match(noWorkerLine('contrail'), /no worker polls task queue 'contrail': .*contrail worker/);
   });
 });
