@@ -35,7 +35,7 @@ export interface FollowOptions {
   /** Show a live progress bar (stderr) fed by the workflow's `progress` query. */
   progressBar: boolean;
   log: (line: string) => void;
-  /** How often to ask what is retrying (default 3 s). */
+  /** How often to ask what holds the run up (default 3 s). */
   retryCheckMs?: number;
 }
 
@@ -300,7 +300,7 @@ export async function followWorkflow<T>(
   }
 }
 
-/** How often a followed run is asked what is retrying. */
+/** How often a followed run is asked what holds it up (retries, no worker). */
 const RETRIES_INTERVAL_MS = 3_000;
 /** Child workflows looked into for retrying work, at most (a daily run may have hundreds). */
 const CHILDREN_LOOKED_INTO = 3;
@@ -334,7 +334,10 @@ export function retryingIn(workflowId: string, description: Pick<Description, 'r
   return out;
 }
 
-/** What is retrying in the followed workflow and in its first few running children. */
+/**
+ * What holds a followed run up: activities retrying in it and in its first few running children,
+ * and its task queue when no worker polls it.
+ */
 async function whatHoldsItUp(
   client: Client,
   handle: WorkflowHandle,
