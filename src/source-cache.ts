@@ -19,6 +19,16 @@ export const packageRoot = fileURLToPath(new URL('../', import.meta.url));
  * import) and the versions contrail depends on (package.json pins them exactly).
  */
 export function sourceKey(root: string = packageRoot): string {
+  // Once per process for contrail's own sources: the code it runs is what it loaded at start,
+  // and a bundle for a worker thread must match it even if the checkout is edited meanwhile.
+  if (root !== packageRoot) return hashSources(root);
+  ownKey ??= hashSources(root);
+  return ownKey;
+}
+
+let ownKey: string | undefined;
+
+function hashSources(root: string): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>

@@ -38,9 +38,6 @@ export interface SqlCheckResult {
  */
 const BIGQUERY_PROJECT_TABLE = /`?\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+\.[A-Za-z_]\w*\.[A-Za-z_]\w*)`?/;
 
-/** DuckDB's words for a catalog it does not have: `"moz-fx-data-shared-prod".telemetry.x`, quoted. */
-const MISSING_CATALOG = /Catalog "([^"]+)" does not exist/;
-
 export async function checkAnalysisSql(
   warehouse: Warehouse,
   spec: AnalysisSpec,
@@ -91,9 +88,7 @@ export async function checkAnalysisSql(
       } catch (error) {
         const missing = missingTableIn(error);
         const message = warehouseMessage(error);
-        const catalog = MISSING_CATALOG.exec(message)?.[1];
         if (missing !== null) unchecked.add(missing.table);
-        else if (catalog !== undefined) unchecked.add(catalog);
         else if (readsSynthetic(query.sql, options.synthetic ?? [])) {
           for (const problem of await blame(warehouse, checked, query, message)) {
             warnings.push({

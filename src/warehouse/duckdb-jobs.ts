@@ -134,18 +134,26 @@ export interface DuckDbCatalogs {
 }
 
 const MISSING_TABLE = /^Catalog Error: Table with name (?:"([^"]+)"|(\S+?))!? does not exist/;
+/** A reference to a catalog the connection lacks (a BigQuery project's, `"moz-fx-…".telemetry.x`). */
+const MISSING_CATALOG = /^Binder Error: Catalog "([^"]+)" does not exist/;
 const NAME_PART = '(?:"(?:[^"]|"")+"|[A-Za-z0-9_$-]+)';
 
 /**
  * The table a DuckDB "Table with name … does not exist" error is about, as the query names it,
  * with the file of its catalog. DuckDB names only the table (at most its schema); the query's
  * own reference is in the excerpt after `LINE n:`, under the caret, with its catalog. Null for
- * any other error.
+ * any other error. A reference to a catalog the connection lacks (a BigQuery project's) is a
+ * missing table too, named by that catalog: DuckDB names nothing more.
  */
 export function missingTable(
   message: string,
   catalogs: DuckDbCatalogs,
 ): { table: string; catalog: string; file: string | null; telemetry: boolean } | null {
+  // DuckDB names only the catalog, and no file holds it.
+  const unknownCatalog = MISSING_CATALOG.exec(message)?.[1];
+  if (unknownCatalog !== undefined) {
+    return { table: unknownCatalog, catalog: unknownCatalog, file: null, telemetry: false };
+  }
   const found = MISSING_TABLE.exec(message);
   const named = found?.[1] ?? found?.[2];
   if (named === undefined) return null;

@@ -102,10 +102,52 @@ describe('what is retrying while a run is followed', () => {
     );
   });
 
-  it('says each attempt once, in the followed run and in its running children', async () => {
+  /**
+   * Follows run `w` for `ms` on a client double whose workflows are described by `describe` (by
+   * id) and whose task queue lists `pollers`; the lines the command printed.
+   */
+  async function follow(
+    describe: (id: string) => unknown,
+    pollers: { lastAccessTime: ReturnType<typeof msToTs> }[],
+    ms: number,
+  ): Promise<string[]> {
     let finish: (value: unknown) => void = () => undefined;
+    const progress = {
+      workflow: 'w',
+      stage: 'estimating',
+      total: 1,
+      done: 0,
+      failed: 0,
+      current: [],
+      waiting: [],
+    };
+    const handle = (id: string) => ({
+      workflowId: id,
+      query: async () => progress,
+      describe: async () => describe(id),
+      result: () => new Promise((resolve) => (finish = resolve)),
+    });
+    const client = {
+      options: { namespace: 'default' },
+      workflow: { getHandle: handle },
+      workflowService: { describeTaskQueue: async () => ({ pollers }) },
+      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+    } as unknown as Client;
+    const lines: string[] = [];
+    const following = followWorkflow(client, 'w', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+      retryCheckMs: 50,
+    });
+    await sleep(ms);
+    finish('done');
+    await following;
+    return lines;
+  }
+
+  it('says each attempt once, in the followed run and in its running children', async () => {
     const asked = new Map<string, number>();
-    const describe = (id: string) => async () => {
+    const describe = (id: string) => {
       asked.set(id, (asked.get(id) ?? 0) + 1);
       // The run's own activity is in its second attempt, then its third; a child's in its second.
       const attempt = Math.min(1 + (asked.get(id) ?? 0), 3);
@@ -118,80 +160,30 @@ describe('what is retrying while a run is followed', () => {
         },
       };
     };
-    const handles = (id: string) => ({
-      workflowId: id,
-      query: async () => ({
-        workflow: id,
-        stage: 'estimating',
-        total: 1,
-        done: 0,
-        failed: 0,
-        current: [],
-        waiting: [],
-      }),
-      describe: describe(id),
-      result: () => new Promise((resolve) => (finish = resolve)),
-    });
-    const client = {
-      options: { namespace: 'default' },
-      workflow: { getHandle: (id: string) => handles(id) },
-      workflowService: {
-        describeTaskQueue: async () => ({
-          pollers: [{ lastAccessTime: msToTs(Date.now()) }],
-        }),
-      },
-      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
-    } as unknown as Client;
-    const lines: string[] = [];
-    const following = followWorkflow(client, 'w', {
-      progressBar: false,
-      log: (l) => lines.push(l),
-      retryCheckMs: 50,
-    });
-    await sleep(600);
-    finish('done');
-    await following;
-    const retries = lines.filter((l) => l.startsWith('retrying'));
-    assert.deepEqual(retries, [
-      'retrying estimatePreviewCost (attempt 2) in w: w failed',
-      'retrying estimatePreviewCost (attempt 2) in child: child failed',
-      'retrying estimatePreviewCost (attempt 3) in w: w failed',
-    ]);
+    const lines = await follow(describe, [{ lastAccessTime: msToTs(Date.now()) }], 600);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('retrying')),
+      [
+        'retrying estimatePreviewCost (attempt 2) in w: w failed',
+        'retrying estimatePreviewCost (attempt 2) in child: child failed',
+        'retrying estimatePreviewCost (attempt 3) in w: w failed',
+      ],
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('no worker')),
+      [],
+      'a worker polls',
+    );
   });
 
   it('a run no worker serves is said once, with what to do', async () => {
-    let finish: (value: unknown) => void = () => undefined;
-    const handle = {
-      workflowId: 'w',
-      query: async () => ({
-        workflow: 'w',
-        stage: 'starting',
-        total: 1,
-        done: 0,
-        failed: 0,
-        current: [],
-        waiting: [],
-      }),
-      describe: async () => ({ taskQueue: 'contrail', status: { name: 'RUNNING' }, raw: {} }),
-      result: () => new Promise((resolve) => (finish = resolve)),
-    };
     // A worker that stopped ten minutes ago is still listed; it does not count.
     const stale = { lastAccessTime: msToTs(Date.now() - 600_000) };
-    const client = {
-      options: { namespace: 'default' },
-      workflow: { getHandle: () => handle },
-      workflowService: { describeTaskQueue: async () => ({ pollers: [stale] }) },
-      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
-    } as unknown as Client;
-    const lines: string[] = [];
-    const following = followWorkflow(client, 'w', {
-      progressBar: false,
-      log: (l) => lines.push(l),
-      retryCheckMs: 50,
-    });
-    await sleep(400);
-    finish('done');
-    await following;
+    const lines = await follow(
+      () => ({ taskQueue: 'contrail', status: { name: 'RUNNING' }, raw: {} }),
+      [stale],
+      400,
+    );
     assert.deepEqual(
       lines.filter((l) => l.startsWith('no worker')),
       [noWorkerLine('contrail')],

@@ -128,7 +128,7 @@ from_expression = "(SELECT * FROM moz-fx-data-shared-prod.telemetry_derived.clie
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(result.errors, []);
     assert.deepEqual(result.unchecked, ['moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6']);
-    // Quoted as BigQuery quotes it, the project is a catalog DuckDB does not have.
+    // Quoted as BigQuery quotes it, the project is a catalog DuckDB does not have: the table is missing.
     const quoted = await checkAnalysisSql(
       warehouse,
       spec(toml.replace('moz-fx-data-shared-prod.', '`moz-fx-data-shared-prod`.')),
