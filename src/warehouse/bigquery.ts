@@ -153,6 +153,9 @@ export class BigQueryWarehouse implements W.Warehouse {
       projectId: options.project,
       location: options.location,
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      // Retrying is contrail's (each warehouse call, then the activity): the client's own retries
+      // under those multiplied every failure, and hid an unreachable BigQuery for 15 s a call.
+      retryOptions: { autoRetry: false },
       ...options.clientOptions,
     });
   }

@@ -33,8 +33,6 @@ function warehouse(options: { maximumBytesBilled?: number } = {}): BigQueryWareh
     apiEndpoint: server.endpoint,
     maximumBytesBilled: options.maximumBytesBilled ?? null,
     pollIntervalMs: 10,
-    // The client's own retries would hide the first answer; contrail's activities retry instead.
-    clientOptions: { retryOptions: { autoRetry: false } },
   });
 }
 
@@ -119,7 +117,6 @@ describe('BigQuery adapter on recorded responses', () => {
       // Nothing listens here: the connection is refused, as when BigQuery cannot be reached.
       apiEndpoint: `http://127.0.0.1:${await freePort()}`,
       maximumBytesBilled: null,
-      clientOptions: { retryOptions: { autoRetry: false } },
     });
     const unavailable = (error: unknown) => {
       assert.ok(error instanceof WarehouseUnavailableError, String(error));
