@@ -1,5 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
+import { randomizationUnitOfQuery } from '../config/platform.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { collectionCommitAsOf, hasGitDir } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
@@ -193,11 +194,16 @@ export function syntheticExperiment(
   configOverride: string | null,
 ): Experiment {
   let reference = 'control';
+  let randomizationUnit: string | null = null;
   if (configOverride !== null) {
     try {
-      const parsed = parseToml(configOverride) as { experiment?: { reference_branch?: unknown } };
+      const parsed = parseToml(configOverride) as {
+        experiment?: { reference_branch?: unknown; enrollment_query?: unknown };
+      };
       const named = parsed.experiment?.reference_branch;
       if (typeof named === 'string' && named.length > 0) reference = named;
+      const query = parsed.experiment?.enrollment_query;
+      if (typeof query === 'string') randomizationUnit = randomizationUnitOfQuery(query);
     } catch {
       // An unreadable config fails where it is resolved, with its own message.
     }
@@ -225,5 +231,6 @@ export function syntheticExperiment(
     outcomes: [],
     segments: [],
     featureIds: [],
+    randomizationUnit,
   };
 }

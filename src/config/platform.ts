@@ -146,6 +146,18 @@ function sqlText(file: ConfigFile): string {
 }
 
 /**
+ * The randomization unit Experimenter would report for an experiment whose config selects
+ * `profile_group_id AS analysis_id` in its own enrollment query: the author wrote a query over
+ * profile groups because the experiment randomizes them. Experiments with no Experimenter record
+ * here (a config validated alone, a preview by `--platform`) take it from there; null otherwise.
+ */
+export function randomizationUnitOfQuery(enrollmentQuery: string | undefined): string | null {
+  return enrollmentQuery !== undefined && /\bprofile_group_id\s+AS\s+analysis_id\b/i.test(enrollmentQuery)
+    ? 'group_id'
+    : null;
+}
+
+/**
  * An Experiment built from the config file alone, for validating a config that has no
  * Experimenter record here (contrail does not call Experimenter to validate): slug from the
  * file name, dates from `[experiment]`, branches from the reference branch and per-branch
@@ -191,5 +203,6 @@ export function placeholderExperiment(file: ConfigFile, platform: string): Exper
     outcomes: [],
     segments: [],
     featureIds: [],
+    randomizationUnit: randomizationUnitOfQuery(e.enrollment_query),
   };
 }

@@ -5,7 +5,7 @@ import { mergeFile } from './merge.js';
 import type { ConfigProblem } from './problems.js';
 import { NO_FILE, Resolution } from './resolve/context.js';
 import { DataSources } from './resolve/data-sources.js';
-import { applyExperimentOverrides, enrollmentPeriod } from './resolve/experiment.js';
+import { analysisUnit, applyExperimentOverrides, enrollmentPeriod } from './resolve/experiment.js';
 import { resolveExposureSignal } from './resolve/exposure-signal.js';
 import { Metrics } from './resolve/metrics.js';
 import { mergeOutcomes } from './resolve/outcomes.js';
@@ -95,7 +95,7 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
     enrollmentsQueryType: e.enrollments_query_type ?? defaultQueryType(r.platform),
     enrollmentQuery,
     sampleSize: e.sample_size ?? null,
-    analysisUnit: e.analysis_unit === 'profile_group_id' ? 'profile_group' : 'client',
+    analysisUnit: analysisUnit(r),
     exposureSignal,
     segments,
     segmentDataSources,

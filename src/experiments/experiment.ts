@@ -48,5 +48,11 @@ export const Experiment = z.object({
   /** Segment names selected in Experimenter. */
   segments: z.array(z.string()).default([]),
   featureIds: z.array(z.string()).default([]),
+  /**
+   * What Experimenter randomizes on (`bucketConfig.randomizationUnit`: normandy_id, group_id,
+   * nimbus_id, user_id). It decides the analysis unit unless the config names one: group_id
+   * means profile groups, anything else (or none) clients.
+   */
+  randomizationUnit: z.string().nullable().default(null),
 });
 export type Experiment = z.infer<typeof Experiment>;

@@ -4,8 +4,8 @@ import { Experiment, type ExperimentStatus, IsoDate } from './experiment.js';
 /**
  * One experiment as Experimenter's v8 API serves it (camelCase): the one schema for every place
  * that reads v8 JSON (the Experimenter API, a local experiments file, the sample generator).
- * Only the fields contrail reads are checked; everything else Experimenter sends (bucketConfig,
- * targeting, localizations, …) passes through unread, so a real v8 dump loads unchanged.
+ * Only the fields contrail reads are checked; everything else Experimenter sends (the rest of
+ * bucketConfig, targeting, localizations, …) passes through unread, so a real v8 dump loads unchanged.
  */
 export const ExperimenterV8Record = z.object({
   slug: z.string().min(1),
@@ -28,6 +28,7 @@ export const ExperimenterV8Record = z.object({
   outcomes: z.array(z.union([z.string().min(1), z.object({ slug: z.string().min(1) })])).nullish(),
   segments: z.array(z.union([z.string().min(1), z.object({ slug: z.string().min(1) })])).nullish(),
   featureIds: z.array(z.string()).nullish(),
+  bucketConfig: z.object({ randomizationUnit: z.string().nullish() }).nullish(),
   // Not part of the v8 experiment JSON (the API tells drafts by their endpoint), but hand-written
   // files carry it. `publishStatus` is not read: a launched experiment is in review too while an
   // end is requested, so it says nothing about being a draft.
@@ -83,6 +84,7 @@ export function toExperiment(
     outcomes: (record.outcomes ?? []).map(slugOf),
     segments: (record.segments ?? []).map(slugOf),
     featureIds: record.featureIds ?? [],
+    randomizationUnit: record.bucketConfig?.randomizationUnit ?? null,
   });
 }
 

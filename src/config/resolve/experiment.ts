@@ -48,6 +48,17 @@ export function enrollmentPeriod(r: Resolution): number {
 }
 
 /**
+ * The unit clients are analysed by, as jetstream decides it: the config's `analysis_unit`, else
+ * the experiment's randomization unit (Experimenter randomizes desktop experiments by profile
+ * group, `group_id`; everything else by client).
+ */
+export function analysisUnit(r: Resolution): 'client' | 'profile_group' {
+  const configured = r.layer.experiment?.def.analysis_unit;
+  if (configured !== undefined) return configured === 'profile_group_id' ? 'profile_group' : 'client';
+  return r.experiment.randomizationUnit === 'group_id' ? 'profile_group' : 'client';
+}
+
+/**
  * `{{experiment.*}}`: jetstream's attribute names. The `*_str` dates are read only when a
  * template uses them, so an experiment without a start date fails only where one is needed.
  */
