@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
 import { parseConfigFile } from './parse.js';
@@ -27,6 +28,29 @@ export interface ValidateOptions {
 }
 
 /**
+ * The files `contrail validate` checks for the paths it is given: a file as it is, a directory
+ * as every `.toml` file under it (sorted, dot-directories such as `.git` skipped), as a
+ * metric-hub checkout's own CI checks the whole repo. A directory holding none stays in the list,
+ * so it is reported rather than passing silently.
+ */
+export function configFilesOf(paths: string[]): string[] {
+  const under = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => !entry.name.startsWith('.'))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .flatMap((entry) => {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) return under(path);
+        return entry.isFile() && entry.name.endsWith('.toml') ? [path] : [];
+      });
+  return paths.flatMap((path) => {
+    if (!existsSync(path) || !statSync(path).isDirectory()) return [path];
+    const files = under(path);
+    return files.length > 0 ? files : [path];
+  });
+}
+
+/**
  * Checks config files against a collection, as `contrail validate` does. An experiment
  * config is resolved in full, in place of the repo's own copy, for the experiment's record
  * when the experiments source has it, else for a placeholder experiment built from the file
@@ -49,6 +73,7 @@ export function validateConfigFile(
   });
   const noFile = (message: string) => result({ errors: [{ file: path, line: null, keyPath: '', message }] });
   if (!existsSync(path)) return noFile('file not found');
+  if (statSync(path).isDirectory()) return noFile('no .toml config file under this directory');
   if (!path.endsWith('.toml')) return noFile('not a config file: expected a .toml file');
   const file = parseConfigFile(path);
   if (file.kind !== 'experiment') {

@@ -45,6 +45,11 @@ export async function checkAnalysisSql(
     dataset: string;
     /** Tables holding contrail's synthetic sample (`mozdata.telemetry.clients_daily`), see SqlCheckResult.warnings. */
     synthetic?: readonly string[];
+    /**
+     * Plan every period but run no query: the warehouse holds no telemetry at all, so DuckDB
+     * could only judge the SQL's syntax, and configs are written in BigQuery's.
+     */
+    planOnly?: boolean;
   },
 ): Promise<SqlCheckResult> {
   const errors: ConfigProblem[] = [];
@@ -76,6 +81,7 @@ export async function checkAnalysisSql(
       });
       continue;
     }
+    if (options.planOnly) continue;
     for (const query of queries) {
       const inProject = BIGQUERY_PROJECT_TABLE.exec(query.sql)?.[1];
       if (inProject !== undefined && warehouse.dialect === 'duckdb') {
@@ -172,7 +178,8 @@ async function blame(
         `SELECT ${metric.selectExpression} FROM ${source.fromExpression} AS ds GROUP BY ds.${source.clientIdColumn}`,
       );
     } catch (error) {
-      culprits.push({ name, message: warehouseMessage(error) });
+      // A metric over a table the warehouse lacks cannot be judged alone either.
+      if (missingTableIn(error) === null) culprits.push({ name, message: warehouseMessage(error) });
     }
   }
   const located = (name: string, why: string): ConfigProblem => {

@@ -21,7 +21,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     'Check experiment configs (and other metric-hub files) against the config repos; exit 1 if any is invalid',
   builder: (yargs) =>
     yargs
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'TOML config files' })
+      .positional('files', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'TOML config files, or directories: every .toml file under them',
+      })
       .option('config_repos', {
         alias: 'config-repos',
         type: 'string',
@@ -77,7 +82,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   handler: async (args) => {
     const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
     const { ConfigError, formatProblem } = await import('../../config/problems.js');
-    const { validateConfigFile } = await import('../../config/validate.js');
+    const { configFilesOf, validateConfigFile } = await import('../../config/validate.js');
     const { isPermanent } = await import('../../errors.js');
     const { defaultExperimentsFile, localExperimentSource, ExperimentsFileError } = await import(
       '../../experiments/source.js'
@@ -100,14 +105,20 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       process.stdout.write(`${error.message}\n`);
       throw new CliError(`the config repos do not load (${repos.join(', ')})`);
     }
+    const files = configFilesOf(args.files);
     const { existsSync } = await import('node:fs');
     const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
     const { mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
     let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
+    const telemetry = existsSync(mozdataFile());
+    if (args.check_sql && !telemetry)
+      process.stderr.write(
+        `contrail: the embedded warehouse holds no telemetry (${mozdataFile()}), so the SQL is planned but not run: \`contrail sample\` writes demo telemetry, \`validate --dry_run\` checks it on BigQuery\n`,
+      );
     let invalid = 0;
     const valid: { file: string; spec: import('../../config/spec.js').AnalysisSpec }[] = [];
     try {
-      for (const file of args.files) {
+      for (const file of files) {
         const slug = basename(file).replace(/\.toml$/, '');
         let result: ReturnType<typeof validateConfigFile> | null = null;
         try {
@@ -117,10 +128,11 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
             lenient: args.lenient,
           });
           if (args.check_sql && result.errors.length === 0 && result.resolved) {
-            scratch ??= await openScratchDuckDb(existsSync(mozdataFile()) ? mozdataFile() : null);
+            scratch ??= await openScratchDuckDb(telemetry ? mozdataFile() : null);
             const sql = await checkAnalysisSql(scratch.warehouse, result.resolved.spec, {
               dataset: 'contrail_validate',
               synthetic: scratch.synthetic,
+              planOnly: !telemetry,
             });
             result.errors.push(...sql.errors);
             result.warnings.push(...sql.warnings);
@@ -159,7 +171,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     }
     if (invalid > 0)
       throw new CliError(
-        `${invalid} of ${args.files.length} config file${args.files.length === 1 ? ' is' : 's are'} invalid`,
+        `${invalid} of ${files.length} config file${files.length === 1 ? ' is' : 's are'} invalid`,
       );
     if (args.dry_run) {
       const { dryRunConfigs } = await import('../validate-dry-run.js');

@@ -154,4 +154,57 @@ from_expression = "mozdata.telemetry.not_here"
     // Named as the config names it, catalog and all.
     assert.deepEqual(result.unchecked, ['mozdata.telemetry.not_here']);
   });
+
+  it('blames only the metric whose SQL fails, not one over a table the warehouse lacks', async () => {
+    // DuckDB parses the whole query before it looks for its tables: the parse error comes first.
+    const toml = `[metrics]
+weekly = ["unparsable", "elsewhere"]
+
+[metrics.unparsable]
+select_expression = "SUM(1 IGNORE NULLS)"
+data_source = "other"
+statistics = { bootstrap_mean = {} }
+
+[metrics.elsewhere]
+select_expression = "COUNT(*)"
+data_source = "other"
+statistics = { bootstrap_mean = {} }
+
+[data_sources.other]
+from_expression = "mozdata.telemetry.not_here"
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      result.errors.map((e) => e.keyPath),
+      ['metrics.unparsable.select_expression'],
+      JSON.stringify(result.errors),
+    );
+  });
+
+  it('with no telemetry at all, plans every period but runs nothing', async () => {
+    const unparsable = `[metrics]
+weekly = ["unparsable"]
+
+[metrics.unparsable]
+select_expression = "SUM(1 IGNORE NULLS)"
+data_source = "clients_daily"
+statistics = { bootstrap_mean = {} }
+`;
+    const planned = await checkAnalysisSql(warehouse, spec(unparsable), {
+      dataset: 'contrail_validate',
+      planOnly: true,
+    });
+    assert.deepEqual(planned, { errors: [], warnings: [], unchecked: [] });
+    // What planning alone finds is still found: a query over the other unit's ids.
+    const refused = await checkAnalysisSql(
+      warehouse,
+      spec(`[experiment]
+analysis_unit = "client_id"
+enrollment_query = "SELECT profile_group_id AS analysis_id, 'control' AS branch FROM mozdata.telemetry.events"
+
+${unparsable}`),
+      { dataset: 'contrail_validate', planOnly: true },
+    );
+    assert.match(refused.errors[0]?.message ?? '', /enrollment_query mentions profile_group_id/);
+  });
 });

@@ -105,6 +105,27 @@ describe('validate', () => {
     assert.match(stdout, /^ok {7}test\/fixtures\/config\/repo\/jetstream\/good-experiment\.toml /m);
   });
 
+  it('a directory is every .toml file under it, in order; one holding none is reported', async () => {
+    const { code, stdout } = await validate([REPO, '--config_repos', REPO]);
+    assert.equal(code, 0, stdout);
+    const checked = [...stdout.matchAll(/^ok {7}(\S+)/gm)].map((m) => m[1]);
+    assert.deepEqual(checked, [
+      join(REPO, 'definitions', 'firefox_desktop.toml'),
+      join(REPO, 'definitions', 'functions.toml'),
+      join(REPO, 'jetstream', 'defaults', 'firefox_desktop.toml'),
+      join(REPO, 'jetstream', 'definitions', 'firefox_desktop.toml'),
+      join(REPO, 'jetstream', 'good-experiment.toml'),
+      join(REPO, 'jetstream', 'outcomes', 'firefox_desktop', 'demo.toml'),
+    ]);
+    const empty = mkdtempSync(join(tmpdir(), 'contrail-validate-'));
+    const none = await validate([empty, '--config_repos', REPO]);
+    assert.equal(none.code, 1);
+    assert.ok(
+      none.stdout.includes(`  error: ${empty}: no .toml config file under this directory`),
+      none.stdout,
+    );
+  });
+
   it('real configs whose slug starts with a digit validate (their tables start with a digit)', async () => {
     const jetstream = join(metricHubFixtures(), 'jetstream');
     const files = ['1-click-pin-experiment.toml', '3rd-party-cookie-deprecation.toml'].map((f) =>
