@@ -5,7 +5,7 @@ import { planPopulationSample } from '../sql/plan/population.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
-import { missingTableIn } from '../warehouse/errors.js';
+import { MissingTableError, missingTableIn } from '../warehouse/errors.js';
 import type { ColumnType, CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
 import type { QueryRun } from './results.js';
@@ -77,8 +77,20 @@ export async function estimatePreviewCost(
     try {
       result = await warehouse.dryRun(sql);
     } catch (error) {
-      // A warehouse without any telemetry can run none of the preview: said once, before anything runs.
-      if (missingTableIn(error)?.noTelemetry) throw error;
+      // A warehouse without any telemetry, or enrollments reading a table it does not have (or
+      // will not let contrail read), leave none of the preview able to run: said once, before
+      // anything runs, instead of once per query and date after running them all.
+      const missing = missingTableIn(error);
+      if (missing?.noTelemetry) throw error;
+      if (missing !== null && planned.kind === 'enrollments') {
+        throw new MissingTableError({
+          table: missing.table,
+          file: missing.file,
+          warehouseMessage: `${missing.warehouseMessage}\nThe enrollments read it, so none of the preview can run.`,
+          sqlLine: missing.sqlLine,
+          cause: error,
+        });
+      }
       // SQL the warehouse rejects costs nothing: the run goes on, so that the error is reported
       // with every other error of the preview, at the config key it comes from.
       if (!isPermanent(error)) throw error;

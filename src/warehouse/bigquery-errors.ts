@@ -61,8 +61,15 @@ export function bigQueryError(error: unknown, destination: TableRef | null = nul
   if (error instanceof WarehouseQueryError) return error;
   const info = bigQueryErrorInfo(error);
   const reason = info.reason ? ` (${info.reason})` : '';
-  // A query reading a table BigQuery lacks: `Not found: Table project:dataset.table was not found in location US`.
-  const missing = isNotFound(error) ? /Not found: Table (\S+)/.exec(info.message)?.[1] : undefined;
+  // A query reading a table BigQuery lacks: `Not found: Table project:dataset.table was not found
+  // in location US`; in another project BigQuery will not say whether the table exists: `Access
+  // Denied: Table project:dataset.table: User does not have permission to query table …, or
+  // perhaps it does not exist`. Either way the query cannot read it.
+  const missing = isNotFound(error)
+    ? /Not found: Table (\S+)/.exec(info.message)?.[1]
+    : info.reason === 'accessDenied'
+      ? /Access Denied: Table (\S+): /.exec(info.message)?.[1]
+      : undefined;
   if (missing !== undefined) {
     return new MissingTableError({
       table: missing,

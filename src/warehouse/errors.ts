@@ -56,11 +56,13 @@ export class WarehouseUnavailableError extends WarehouseQueryError {
 }
 
 /**
- * A query reads a table the warehouse does not have: a telemetry table a config names wrongly,
- * or data that is elsewhere. Each adapter recognises it in its own warehouse's words (DuckDB's
- * catalog error, BigQuery's `Not found: Table`), so callers ask for the table, never the text:
- * `contrail validate` reports the tables it could not check, and a preview on an embedded
- * warehouse with no telemetry at all is refused before anything runs.
+ * A query reads a table the warehouse does not have (or, in another BigQuery project, will not
+ * say it has: its "Access Denied … or perhaps it does not exist"): a telemetry table a config
+ * names wrongly, or data that is elsewhere. Each adapter recognises it in its own warehouse's
+ * words (DuckDB's catalog error, BigQuery's `Not found: Table`), so callers ask for the table,
+ * never the text: `contrail validate` reports the tables it could not check, and a preview whose
+ * enrollments cannot be read (an embedded warehouse with no telemetry at all, too) is refused
+ * before anything runs.
  */
 export class MissingTableError extends WarehouseQueryError {
   /** The table as the warehouse names it (`mozdata.telemetry.events`, BigQuery's `project:dataset.table`). */

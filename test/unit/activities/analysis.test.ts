@@ -556,6 +556,54 @@ data_source = "clients_daily"
     assert.match(failure.message, /no_such_column/);
   });
 
+  test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate; a metric over one is only noted', async () => {
+    await generateSample(warehouse, {
+      clients: 300,
+      days: DEMO_DATA.days,
+      startDate: DEMO_DATA.startDate,
+      seed: 3,
+    });
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
+    const estimate = (config: string) =>
+      activities.estimatePreviewCost({
+        target: targetFor(DEMO_SLUG, config),
+        dates: ['2026-03-15'],
+        generatePopulation: false,
+        sampleSize: 100,
+        maxBytes: null,
+        usdPerTib: 6.25,
+      });
+    const enrollments = `${DEMO_CONFIG}`.replace(
+      '[experiment]\n',
+      `[experiment]
+enrollment_query = "SELECT client_id AS analysis_id, 'control' AS branch, MIN(submission_date) AS enrollment_date, COUNT(*) AS num_enrollment_events FROM mozdata.telemetry.eventz GROUP BY ALL"
+`,
+    );
+    const refused = await failureOf(estimate(enrollments));
+    assert.equal(refused.type, 'MissingTableError');
+    assert.equal(refused.nonRetryable, true);
+    assert.match(
+      refused.message,
+      /table mozdata\.telemetry\.eventz does not exist[\s\S]*The enrollments read it, so none of the preview can run/,
+    );
+    // A metric's table missing leaves the rest of the preview to run: its error is reported with the others.
+    const metric = `${DEMO_CONFIG}
+[metrics.elsewhere]
+select_expression = "COUNT(*)"
+data_source = "elsewhere"
+
+[metrics.elsewhere.statistics.bootstrap_mean]
+
+[data_sources.elsewhere]
+from_expression = "mozdata.telemetry.not_here"
+`.replace('weekly = ["uri_count_bootstrap"', 'weekly = ["elsewhere", "uri_count_bootstrap"');
+    const { estimate: noted } = await estimate(metric);
+    assert.ok(
+      noted.queries.some((q) => q.rejected?.includes('mozdata.telemetry.not_here')),
+      JSON.stringify(noted.queries),
+    );
+  });
+
   test('listEligibleExperiments: the daily-run rule, skip from a config that resolves, broken configs still listed', async () => {
     const repo = repoWith({
       'jetstream/contrail-demo-pinned-tabs.toml': '[experiment]\nskip = true\n',

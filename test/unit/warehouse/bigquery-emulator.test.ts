@@ -201,6 +201,22 @@ describe('BigQueryWarehouse on the emulator', () => {
         return true;
       });
     }
+    // In a project the caller cannot read, BigQuery will not say whether the table exists.
+    for (const run of [
+      () => wh.query('SELECT * FROM `some-other-project.telemetry.events`'),
+      () => wh.dryRun('SELECT * FROM `some-other-project.telemetry.events`'),
+    ]) {
+      await assert.rejects(run(), (error: unknown) => {
+        assert.ok(error instanceof MissingTableError, String(error));
+        assert.equal(error.table, 'some-other-project:telemetry.events');
+        assert.match(
+          error.message,
+          /BigQuery \(accessDenied\): Access Denied: Table some-other-project:telemetry\.events: /,
+        );
+        assert.equal(error.permanent, true);
+        return true;
+      });
+    }
   });
 
   test('execute runs DDL (views over tables)', async () => {
