@@ -60,6 +60,8 @@ export async function withTemporal<T>(
     }
   }
 
+  // The worker's settings are checked before anything starts: a mistyped one is the only message.
+  const deps = options.deps();
   options.log?.(
     'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
   );
@@ -77,7 +79,7 @@ export async function withTemporal<T>(
       connection: nativeConnection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
-      deps: options.deps(),
+      deps,
       overrides: { shutdownGraceTime: '2s' },
     });
     connection = await Connection.connect({ address: server.address });

@@ -102,6 +102,18 @@ describe('command line options', () => {
     assert.equal(result.stderr.trim(), 'contrail: --num-days: expected a number');
   });
 
+  it('a mistyped warehouse setting is the only message: no embedded server is started for it', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG], {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_WAREHOUSE: 'bigqeury',
+    });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr.trim(),
+      'contrail: CONTRAIL_WAREHOUSE=bigqeury: valid warehouses are duckdb and bigquery',
+    );
+  });
+
   it('a schedule time out of range is a usage error naming the option and its range', async () => {
     const hour = await runMain(['schedule', 'create', '--hour', '25']);
     assert.equal(hour.code, 2);
