@@ -20,6 +20,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Where the server's own log lines go (default: dropped unless it fails to start). */
   log?: (line: string) => void;
+  /** The environment the Temporal CLI is found from (TEMPORAL_CLI_PATH, CONTRAIL_HOME); default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface DevServer {
@@ -78,7 +80,22 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const namespace = options.namespace ?? 'default';
   if (options.port !== undefined) await checkPort(options.port, '--port');
   if (options.uiPort !== undefined) await checkPort(options.uiPort, '--ui-port');
-  const port = options.port ?? (await freePort());
+  // The server picks its HTTP API port itself, as this picks a free gRPC port: between finding a
+  // port free and binding it, another program may take it. A start that lost that race is tried
+  // again on new ports; the ports a person chose were checked above.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, namespace, options.port ?? (await freePort()));
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
+}
+
+/** The server exited because a port it was to listen on was taken meanwhile. */
+class PortTakenError extends CliError {}
+
+async function startOnce(options: DevServerOptions, namespace: string, port: number): Promise<DevServer> {
   const args = [
     'server',
     'start-dev',
@@ -105,10 +122,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // In a process group of its own: Ctrl-C in a terminal signals the whole foreground group, and
   // the server must outlive the command's own handling of it (cancelling the command's
   // workflows needs the server), which then stops it.
-  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'contrail-temporal', temporalBinary(), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    '/bin/sh',
+    ['-c', WATCHDOG, 'contrail-temporal', temporalBinary(options.env), ...args],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   // The pipe is never written: only its closing matters (see WATCHDOG).
   child.stdin?.on('error', () => undefined);
   const output: string[] = [];
@@ -158,7 +179,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (;;) {
     // Checked before and after asking: an answer from a server that is not ours must not count.
     if (exitCode !== undefined) {
-      throw new CliError(
+      const taken = output.some((line) => line.includes('address already in use'));
+      throw new (taken ? PortTakenError : CliError)(
         `the Temporal dev server exited (code ${exitCode}) before answering on ${address}; its last lines:\n${output.slice(-20).join('\n')}`,
       );
     }

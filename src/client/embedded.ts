@@ -65,7 +65,10 @@ export async function withTemporal<T>(
   options.log?.(
     'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
   );
-  const server = await startDevServer({ namespace: settings.namespace });
+  const server = await startDevServer({
+    namespace: settings.namespace,
+    ...(options.env ? { env: options.env } : {}),
+  });
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
   let stopInterrupts: () => void = () => undefined;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startDevServer } from '../../src/client/dev-server.js';
 import { freePort } from '../../src/client/ports.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
 import { runMain, spawnCli } from '../helpers/cli.js';
@@ -122,6 +123,31 @@ describe('contrail server', { concurrency: true }, () => {
         holder.close();
         for (const socket of accepted) socket.destroy();
       }
+    });
+
+    test('a port taken by another program between choosing and binding it: the start is tried again', async () => {
+      // The server chooses its HTTP API port itself: a wrapper makes its first start lose that race.
+      const dir = mkdtempSync(join(tmpdir(), 'contrail-port-race-'));
+      const starts = join(dir, 'starts');
+      const wrapper = join(dir, 'temporal');
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh
+echo "$1 $2" >> '${starts}'
+if [ "$(wc -l < '${starts}')" -eq 1 ]; then
+  echo 'failed listening for HTTP API on 127.0.0.1:1: listen tcp 127.0.0.1:1: bind: address already in use' >&2
+  exit 1
+fi
+exec '${resolve(temporalBinary())}' "$@"
+`,
+        { mode: 0o755 },
+      );
+      const server = await startDevServer({
+        startTimeoutMs: 120_000,
+        env: { ...process.env, TEMPORAL_CLI_PATH: wrapper },
+      });
+      await server.stop();
+      assert.equal(readFileSync(starts, 'utf8'), 'server start-dev\nserver start-dev\n', 'started twice');
     });
   });
 });
