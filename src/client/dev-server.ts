@@ -84,18 +84,21 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // port free and binding it, another program may take it. A start that lost that race is tried
   // again on new ports; the ports a person chose were checked above.
   for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(options, namespace, options.port ?? (await freePort()));
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
-    }
+    const started = await startOnce(options, namespace, options.port ?? (await freePort()));
+    if (!('portTaken' in started)) return started;
+    if (attempt === 3) throw started.portTaken;
   }
 }
 
-/** The server exited because a port it was to listen on was taken meanwhile. */
-class PortTakenError extends CliError {}
-
-async function startOnce(options: DevServerOptions, namespace: string, port: number): Promise<DevServer> {
+/**
+ * One start: the server once it answers, or, when it exited because a port it was to listen on
+ * was taken meanwhile, the error saying so (the caller tries again).
+ */
+async function startOnce(
+  options: DevServerOptions,
+  namespace: string,
+  port: number,
+): Promise<DevServer | { portTaken: CliError }> {
   const args = [
     'server',
     'start-dev',
@@ -179,10 +182,11 @@ async function startOnce(options: DevServerOptions, namespace: string, port: num
   for (;;) {
     // Checked before and after asking: an answer from a server that is not ours must not count.
     if (exitCode !== undefined) {
-      const taken = output.some((line) => line.includes('address already in use'));
-      throw new (taken ? PortTakenError : CliError)(
+      const error = new CliError(
         `the Temporal dev server exited (code ${exitCode}) before answering on ${address}; its last lines:\n${output.slice(-20).join('\n')}`,
       );
+      if (output.some((line) => line.includes('address already in use'))) return { portTaken: error };
+      throw error;
     }
     if ((await answers(address, namespace)) && exitCode === undefined) break;
     if (Date.now() > deadline) {
