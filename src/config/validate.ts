@@ -37,7 +37,7 @@ export function configFilesOf(paths: string[]): string[] {
   const under = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true })
       .filter((entry) => !entry.name.startsWith('.'))
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .flatMap((entry) => {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) return under(path);

@@ -5,7 +5,8 @@ import { Experiment, type ExperimentStatus, IsoDate } from './experiment.js';
  * One experiment as Experimenter's v8 API serves it (camelCase): the one schema for every place
  * that reads v8 JSON (the Experimenter API, a local experiments file, the sample generator).
  * Only the fields contrail reads are checked; everything else Experimenter sends (the rest of
- * bucketConfig, targeting, localizations, …) passes through unread, so a real v8 dump loads unchanged.
+ * bucketConfig, targeting, localizations, …) passes through unread, so a real v8 dump loads
+ * unchanged.
  */
 export const ExperimenterV8Record = z.object({
   slug: z.string().min(1),

@@ -49,8 +49,8 @@ export function enrollmentPeriod(r: Resolution): number {
 
 /**
  * The unit clients are analysed by, as jetstream decides it: the config's `analysis_unit`, else
- * the experiment's randomization unit (Experimenter randomizes desktop experiments by profile
- * group, `group_id`; everything else by client).
+ * the experiment's randomization unit (`group_id`, Experimenter's unit for profile groups; any
+ * other unit, or none, means clients).
  */
 export function analysisUnit(r: Resolution): 'client' | 'profile_group' {
   const configured = r.layer.experiment?.def.analysis_unit;
