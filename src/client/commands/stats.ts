@@ -96,9 +96,22 @@ async function readBins(
          FROM ${reader} GROUP BY ALL ORDER BY ALL`,
       );
     } catch (error) {
-      throw new CliError(
-        `cannot aggregate '${file}': ${error instanceof Error ? error.message.split('\n')[0] : String(error)} (values must be numbers or booleans)`,
-      );
+      // DuckDB's conversion error names the value, not where it is: find the first such row.
+      const bad = await connection
+        .runAndReadAll(
+          `SELECT row, CAST(value AS VARCHAR) AS value FROM (
+             SELECT row_number() OVER () AS row, ${q(columns.y)} AS value FROM ${reader}
+           ) WHERE value IS NOT NULL AND TRY_CAST(value AS DOUBLE) IS NULL LIMIT 1`,
+        )
+        .then((r) => r.getRowObjectsJS()[0])
+        .catch(() => undefined);
+      // A CSV's first line is its header; a Parquet file has rows, not lines.
+      const where = bad
+        ? `${ext === '.csv' ? `line ${Number(bad.row) + 1}` : `row ${Number(bad.row)}`}: ${columns.y} ${JSON.stringify(String(bad.value))} is not a number`
+        : error instanceof Error
+          ? (error.message.split('\n')[0] ?? '')
+          : String(error);
+      throw new CliError(`cannot aggregate '${file}': ${where} (values must be numbers or booleans)`);
     }
     const byBranch = new Map<string, ValueBin[]>();
     for (const r of result.getRowObjectsJS()) {

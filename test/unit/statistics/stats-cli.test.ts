@@ -61,4 +61,15 @@ describe('contrail stats', () => {
       /no column 'numerator'; this statistic needs columns branch, numerator, denominator \(found: branch, value, covariate\)/,
     );
   });
+
+  it('names the line of a value that is not a number', () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'branch,value\ncontrol,1\ncontrol,2\ntreatment,n/a\ntreatment,3\n');
+    const out = cli(['--statistic', 'bootstrap_mean', bad]);
+    assert.equal(out.status, 1);
+    assert.equal(
+      out.stderr.trim(),
+      `contrail: cannot aggregate '${bad}': line 4: value "n/a" is not a number (values must be numbers or booleans)`,
+    );
+  });
 });
