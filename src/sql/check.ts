@@ -93,16 +93,12 @@ export async function checkAnalysisSql(
         await runPlannedQuery(warehouse, query);
       } catch (error) {
         const missing = missingTableIn(error);
-        const message = warehouseMessage(error);
         if (missing !== null) unchecked.add(missing.table);
-        else if (readsSynthetic(query.sql, options.synthetic ?? [])) {
-          for (const problem of await blame(warehouse, checked, query, message)) {
-            warnings.push({
-              ...problem,
-              message: `${problem.message.split('\n')[0]} (checked on contrail's synthetic sample, which has only some of the real tables' columns, in DuckDB's SQL: \`validate --dry_run\` on BigQuery checks the real ones)`,
-            });
-          }
-        } else errors.push(...(await blame(warehouse, checked, query, message)));
+        else {
+          const problems = await blame(warehouse, checked, query, warehouseMessage(error));
+          if (readsSynthetic(query.sql, options.synthetic ?? [])) warnings.push(...problems.map(onSample));
+          else errors.push(...problems);
+        }
         // Later queries read this one's table: stop this period here.
         break;
       }
@@ -113,6 +109,14 @@ export async function checkAnalysisSql(
     ...new Map(problems.map((e) => [JSON.stringify([e.file, e.line, e.keyPath, e.message]), e])).values(),
   ];
   return { errors: distinct(errors), warnings: distinct(warnings), unchecked: [...unchecked] };
+}
+
+/** A problem found over contrail's synthetic sample: a warning that says what could not be told. */
+function onSample(problem: ConfigProblem): ConfigProblem {
+  return {
+    ...problem,
+    message: `${problem.message.split('\n')[0]} (checked on contrail's synthetic sample, which has only some of the real tables' columns, in DuckDB's SQL: \`validate --dry_run\` on BigQuery checks the real ones)`,
+  };
 }
 
 /** Whether `sql` reads one of the synthetic tables (named as the configs name them). */

@@ -490,6 +490,17 @@ describe('analysis activity failures', () => {
   before(async () => {
     warehouse = await openDuckDbWarehouse({ path: ':memory:', attach: { mozdata: ':memory:' } });
   });
+  /** The demo telemetry in the warehouse, generated once for the tests that run queries. */
+  let sampled: Promise<void> | null = null;
+  const withSample = () => {
+    sampled ??= generateSample(warehouse, {
+      clients: 300,
+      days: DEMO_DATA.days,
+      startDate: DEMO_DATA.startDate,
+      seed: 3,
+    }).then(() => undefined);
+    return sampled;
+  };
   after(async () => {
     await warehouse.close();
   });
@@ -531,12 +542,7 @@ describe('analysis activity failures', () => {
   });
 
   test('a metric whose SQL the warehouse rejects is a non-retryable PlannedQueryError naming the metric', async () => {
-    await generateSample(warehouse, {
-      clients: 300,
-      days: DEMO_DATA.days,
-      startDate: DEMO_DATA.startDate,
-      seed: 3,
-    });
+    await withSample();
     const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
     const config = `${DEMO_CONFIG}
 [metrics.broken_metric]
@@ -557,12 +563,7 @@ data_source = "clients_daily"
   });
 
   test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate; a metric over one is only noted', async () => {
-    await generateSample(warehouse, {
-      clients: 300,
-      days: DEMO_DATA.days,
-      startDate: DEMO_DATA.startDate,
-      seed: 3,
-    });
+    await withSample();
     const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
     const estimate = (config: string) =>
       activities.estimatePreviewCost({

@@ -34,6 +34,30 @@ before(async () => {
 });
 after(() => warehouse.close());
 
+/**
+ * A config of metrics, each `[metrics.<name>]` with its select expression over a data source and
+ * a bootstrap, listed under `periods`; and data sources by their from_expression.
+ */
+function config(
+  metrics: Record<string, [select: string, source: string]>,
+  sources: Record<string, string> = {},
+  periods: string[] = ['weekly'],
+): string {
+  const names = JSON.stringify(Object.keys(metrics)).replaceAll(',', ', ');
+  return [
+    '[metrics]',
+    ...periods.map((period) => `${period} = ${names}`),
+    ...Object.entries(metrics).map(
+      ([name, [select, source]]) =>
+        `\n[metrics.${name}]\nselect_expression = ${JSON.stringify(select)}\ndata_source = "${source}"\nstatistics = { bootstrap_mean = {} }`,
+    ),
+    ...Object.entries(sources).map(
+      ([name, from]) => `\n[data_sources.${name}]\nfrom_expression = ${JSON.stringify(from)}`,
+    ),
+    '',
+  ].join('\n');
+}
+
 function spec(toml: string) {
   return resolveAnalysisSpec(collection, testExperiment({ slug: 'sql-check', endDate: '2024-02-20' }), {
     configFile: toml,
@@ -49,14 +73,7 @@ describe('SQL check', () => {
   });
 
   it('names the metric, its config file and line when its SQL cannot compile', async () => {
-    const toml = `[metrics]
-weekly = ["bad_column"]
-
-[metrics.bad_column]
-select_expression = "SUM(no_such_column)"
-data_source = "clients_daily"
-statistics = { bootstrap_mean = {} }
-`;
+    const toml = config({ bad_column: ['SUM(no_such_column)', 'clients_daily'] });
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
     const [error] = result.errors;
@@ -66,16 +83,11 @@ statistics = { bootstrap_mean = {} }
   });
 
   it('names a metric that fails in every period once, not once per period', async () => {
-    const toml = `[metrics]
-daily = ["bad_everywhere"]
-weekly = ["bad_everywhere"]
-overall = ["bad_everywhere"]
-
-[metrics.bad_everywhere]
-select_expression = "SUM(no_such_column)"
-data_source = "clients_daily"
-statistics = { bootstrap_mean = {} }
-`;
+    const toml = config({ bad_everywhere: ['SUM(no_such_column)', 'clients_daily'] }, {}, [
+      'daily',
+      'weekly',
+      'overall',
+    ]);
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(
       result.errors.map((e) => [e.line, e.keyPath]),
@@ -84,14 +96,7 @@ statistics = { bootstrap_mean = {} }
   });
 
   it("SQL that does not compile on contrail's synthetic sample is a warning, not an error: the real table may have the column", async () => {
-    const toml = `[metrics]
-weekly = ["real_column"]
-
-[metrics.real_column]
-select_expression = "SUM(pings_aggregated_by_this_row)"
-data_source = "clients_daily"
-statistics = { bootstrap_mean = {} }
-`;
+    const toml = config({ real_column: ['SUM(pings_aggregated_by_this_row)', 'clients_daily'] });
     const onSample = await checkAnalysisSql(warehouse, spec(toml), {
       dataset: 'contrail_validate',
       synthetic: ['mozdata.telemetry.clients_daily'],
@@ -114,17 +119,10 @@ statistics = { bootstrap_mean = {} }
   });
 
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
-    const toml = `[metrics]
-weekly = ["projected"]
-
-[metrics.projected]
-select_expression = "COUNT(*)"
-data_source = "derived"
-statistics = { bootstrap_mean = {} }
-
-[data_sources.derived]
-from_expression = "(SELECT * FROM moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6)"
-`;
+    const toml = config(
+      { projected: ['COUNT(*)', 'derived'] },
+      { derived: '(SELECT * FROM moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6)' },
+    );
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(result.errors, []);
     assert.deepEqual(result.unchecked, ['moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6']);
@@ -138,17 +136,7 @@ from_expression = "(SELECT * FROM moz-fx-data-shared-prod.telemetry_derived.clie
   });
 
   it('says which tables it could not check instead of failing on them', async () => {
-    const toml = `[metrics]
-weekly = ["elsewhere"]
-
-[metrics.elsewhere]
-select_expression = "COUNT(*)"
-data_source = "other"
-statistics = { bootstrap_mean = {} }
-
-[data_sources.other]
-from_expression = "mozdata.telemetry.not_here"
-`;
+    const toml = config({ elsewhere: ['COUNT(*)', 'other'] }, { other: 'mozdata.telemetry.not_here' });
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(result.errors, []);
     // Named as the config names it, catalog and all.
@@ -157,22 +145,10 @@ from_expression = "mozdata.telemetry.not_here"
 
   it('blames only the metric whose SQL fails, not one over a table the warehouse lacks', async () => {
     // DuckDB parses the whole query before it looks for its tables: the parse error comes first.
-    const toml = `[metrics]
-weekly = ["unparsable", "elsewhere"]
-
-[metrics.unparsable]
-select_expression = "SUM(1 IGNORE NULLS)"
-data_source = "other"
-statistics = { bootstrap_mean = {} }
-
-[metrics.elsewhere]
-select_expression = "COUNT(*)"
-data_source = "other"
-statistics = { bootstrap_mean = {} }
-
-[data_sources.other]
-from_expression = "mozdata.telemetry.not_here"
-`;
+    const toml = config(
+      { unparsable: ['SUM(1 IGNORE NULLS)', 'other'], elsewhere: ['COUNT(*)', 'other'] },
+      { other: 'mozdata.telemetry.not_here' },
+    );
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(
       result.errors.map((e) => e.keyPath),
@@ -182,14 +158,7 @@ from_expression = "mozdata.telemetry.not_here"
   });
 
   it('with no telemetry at all, plans every period but runs nothing', async () => {
-    const unparsable = `[metrics]
-weekly = ["unparsable"]
-
-[metrics.unparsable]
-select_expression = "SUM(1 IGNORE NULLS)"
-data_source = "clients_daily"
-statistics = { bootstrap_mean = {} }
-`;
+    const unparsable = config({ unparsable: ['SUM(1 IGNORE NULLS)', 'clients_daily'] });
     const planned = await checkAnalysisSql(warehouse, spec(unparsable), {
       dataset: 'contrail_validate',
       planOnly: true,
