@@ -28,4 +28,9 @@ export interface ActivityDeps {
   exportDir: string | null;
   /** Wall clock, injectable for tests. */
   now: () => Date;
+  /**
+   * Closes what the deps opened (the warehouse), once the worker has stopped: an embedded
+   * DuckDB file left open at exit keeps its holder's note and its unwritten log for the next command.
+   */
+  close?: () => Promise<void>;
 }

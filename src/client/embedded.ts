@@ -120,6 +120,7 @@ export async function withTemporal<T>(
     await connection?.close().catch(() => undefined);
     await nativeConnection?.close().catch(() => undefined);
     await server.stop();
+    await deps.close?.().catch(() => undefined);
   }
 }
 

@@ -70,6 +70,9 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
         ? (env.CONTRAIL_EXPORT_DIR ?? join(dataDir(env), 'exports'))
         : overrides.exportDir,
     now: () => new Date(),
+    close: async () => {
+      await (await warehouse?.catch(() => null))?.close();
+    },
   };
 }
 

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import { customConfigText } from '../config/custom-config.js';
+import { warehouseFile } from '../paths.js';
 import { runtimeSettings } from '../settings.js';
+import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
@@ -118,6 +120,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const { withTemporal } = await import('./embedded.js');
   const { defaultActivityDeps } = await import('./runtime.js');
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const release = claimEmbeddedWork(options, settings.temporalAddress !== null);
   const result = await withTemporal(
     async ({ client, taskQueue, embedded, followed }) => {
       const { handle, started } = await startWorkflow(client, {
@@ -157,10 +160,23 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       log,
       verbose: args.verbose ?? false,
     },
-  );
+  ).finally(release);
   if (result === undefined) return undefined;
   printOutcome(result.type, result.value, args.json);
   return result.value;
+}
+
+/**
+ * An embedded command claims the experiments its workflow writes on the embedded warehouse, so
+ * another embedded command writing the same tables is refused instead of mixing its results in
+ * (on a cluster, the server's workflow ids keep such runs apart). The release function.
+ */
+function claimEmbeddedWork(options: RunWorkflowOptions, onCluster: boolean): () => void {
+  const input = options.input as { dataset?: string; slug?: string; slugs?: string[] };
+  if (onCluster || options.workflowType === 'versionsReport' || input.dataset === undefined) return () => {};
+  if ((process.env.CONTRAIL_WAREHOUSE ?? 'duckdb') !== 'duckdb') return () => {};
+  const slugs = input.slug !== undefined ? [input.slug] : (input.slugs ?? null);
+  return claimExperiments(warehouseFile(), { dataset: input.dataset, slugs });
 }
 
 /**

@@ -27,7 +27,8 @@ export function setWarehouseCommand(command: string): void {
   thisCommand = command;
 }
 
-function currentCommand(): string {
+/** This process's contrail command line, as the notes name it. */
+export function currentCommand(): string {
   return thisCommand ?? [basename(process.argv[1] ?? process.argv0), ...process.argv.slice(2)].join(' ');
 }
 
@@ -64,7 +65,8 @@ export function releaseHolder(path: string): void {
   if (readHolder(path)?.pid === process.pid) rmSync(holderFile(path), { force: true });
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` still runs (a note whose process is gone is stale). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -92,7 +94,7 @@ function readHolder(path: string): WarehouseHolder | null {
 /** The holder's note, if its process still runs. */
 export function currentHolder(path: string): WarehouseHolder | null {
   const holder = readHolder(path);
-  return holder !== null && alive(holder.pid) ? holder : null;
+  return holder !== null && isRunning(holder.pid) ? holder : null;
 }
 
 /** A process's command line from /proc (Linux), for a holder that wrote no note. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -71,6 +71,10 @@ describe('embedded commands', { concurrency: true }, () => {
     );
     assert.equal(lines.at(-1), 'contrail: daily analysis 2026-03-15: 0 analysed, 1 failed');
     assert.doesNotMatch(result.stderr, /\[WARN\]|\n\s+at /);
+    // The warehouse was closed before the process ended: no note of it holding the file, and
+    // its claim on the dataset released.
+    assert.ok(!existsSync(join(home, 'warehouse.duckdb.holder.json')), 'no holder note left');
+    assert.deepEqual(readdirSync(join(home, 'warehouse.duckdb.claims')), []);
   });
 
   test('a preview where `contrail sample` never ran is refused before anything runs: the missing telemetry table, its file and what to do, once; exit 1; no preview tables', async () => {
@@ -171,6 +175,17 @@ describe('embedded commands', { concurrency: true }, () => {
     });
     try {
       await run.waitForStderr(/contrail fault: stopped at/);
+      // A second preview of the experiment on this warehouse is refused before it starts
+      // anything, naming the one that runs (it would overwrite its tables).
+      const second = await runCli(['preview', '--experiment_slug', DEMO_SLUG, '--sample_size', '50'], {
+        env,
+      });
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(
+        second.stderr,
+        /^contrail: contrail-demo-sidebar in dataset tmp is being written by another contrail command on this warehouse: `contrail preview --experiment_slug contrail-demo-sidebar --num-days 1` \(pid \d+, since [^)]+\); run this again when it has finished/m,
+      );
+      assert.doesNotMatch(second.stderr, /starting an embedded Temporal dev server/);
       process.kill(-(run.child.pid as number), 'SIGINT');
       const result = await run.done;
       assert.equal(result.code, 130, result.stderr);

@@ -122,6 +122,8 @@ describe('the packed package', () => {
       `the preview names the build it was packed from (${buildId})`,
     );
     assert.ok(existsSync(join(home, 'warehouse.duckdb')), 'results in CONTRAIL_HOME');
+    // The warehouse was closed before the command ended: no note says it still holds the file.
+    assert.ok(!existsSync(join(home, 'warehouse.duckdb.holder.json')), 'the warehouse file was closed at exit');
     assert.deepEqual(readdirSync(cwd), [], 'nothing written where it ran');
   });
 });

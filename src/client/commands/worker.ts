@@ -103,6 +103,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       await recorded;
       await client?.connection.close();
       await connection.close();
+      await deps.close?.();
     }
     process.stdout.write('contrail worker stopped.\n');
   },

@@ -1,0 +1,130 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
+import { CliError } from './errors.js';
+
+/**
+ * Which contrail commands are writing which experiments' tables of one embedded warehouse. On a
+ * Temporal cluster the server keeps two runs that would write the same tables apart (workflow
+ * ids name the work); embedded commands each start a server of their own, so two of them would
+ * overwrite each other's tables and each print the other's results. So an embedded command
+ * claims the experiments it writes, in notes beside the warehouse file
+ * (`<file>.claims/<dataset>~<slug>.json`, `*` for every experiment), and a command whose claim
+ * meets a running command's is refused, naming that command. A note whose process is gone (it
+ * was killed) is stale and taken over.
+ */
+
+export interface Claim {
+  dataset: string;
+  /** The experiments written; null = every experiment of the dataset (a daily run). */
+  slugs: readonly string[] | null;
+}
+
+interface ClaimNote {
+  pid: number;
+  command: string;
+  since: string;
+  dataset: string;
+  /** '*' for every experiment. */
+  slug: string;
+}
+
+const EVERY = '*';
+
+function claimsDir(warehouseFile: string): string {
+  return `${warehouseFile}.claims`;
+}
+
+function noteFile(dir: string, dataset: string, slug: string): string {
+  return join(
+    dir,
+    `${encodeURIComponent(dataset)}~${slug === EVERY ? EVERY : encodeURIComponent(slug)}.json`,
+  );
+}
+
+function readNote(file: string): ClaimNote | null {
+  try {
+    const note = JSON.parse(readFileSync(file, 'utf8')) as Partial<ClaimNote>;
+    if (typeof note.pid !== 'number' || typeof note.dataset !== 'string' || typeof note.slug !== 'string')
+      return null;
+    return {
+      pid: note.pid,
+      command: String(note.command ?? ''),
+      since: String(note.since ?? ''),
+      dataset: note.dataset,
+      slug: note.slug,
+    };
+  } catch {
+    return null;
+  }
+}
+
+function overlaps(a: ClaimNote, b: { dataset: string; slug: string }): boolean {
+  return a.dataset === b.dataset && (a.slug === b.slug || a.slug === EVERY || b.slug === EVERY);
+}
+
+function refusal(mine: { dataset: string; slug: string }, other: ClaimNote): CliError {
+  const what = mine.slug === EVERY ? 'its experiments' : mine.slug;
+  return new CliError(
+    `${what} in dataset ${mine.dataset} ${mine.slug === EVERY ? 'are' : 'is'} being written by another contrail command on this warehouse: \`${other.command}\` (pid ${other.pid}, since ${other.since}); run this again when it has finished, or stop it (Ctrl-C in its terminal)`,
+  );
+}
+
+/**
+ * Claims `claim` on the embedded warehouse `warehouseFile` for this process; returns the
+ * function that releases it (also released when the process exits). Throws a CliError naming the
+ * running command whose claim overlaps.
+ */
+export function claimExperiments(warehouseFile: string, claim: Claim): () => void {
+  const dir = claimsDir(warehouseFile);
+  mkdirSync(dir, { recursive: true });
+  const slugs = claim.slugs === null ? [EVERY] : [...new Set(claim.slugs)];
+  const mine: { dataset: string; slug: string; file: string }[] = [];
+  const release = () => {
+    for (const { file } of mine.splice(0)) {
+      if (readNote(file)?.pid === process.pid) rmSync(file, { force: true });
+    }
+    process.off('exit', release);
+  };
+  process.on('exit', release);
+  try {
+    for (const slug of slugs) {
+      const file = noteFile(dir, claim.dataset, slug);
+      const note: ClaimNote = {
+        pid: process.pid,
+        command: currentCommand().slice(0, 500),
+        since: new Date().toISOString(),
+        dataset: claim.dataset,
+        slug,
+      };
+      // Created only if absent, so of two commands starting together exactly one gets it.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          writeFileSync(file, `${JSON.stringify(note)}\n`, { flag: 'wx' });
+          mine.push({ dataset: claim.dataset, slug, file });
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          const other = readNote(file);
+          if (other !== null && other.pid !== process.pid && isRunning(other.pid))
+            throw refusal({ dataset: claim.dataset, slug }, other);
+          // Stale (its command was killed) or unreadable: taken over, once.
+          if (attempt > 0) throw error;
+          rmSync(file, { force: true });
+        }
+      }
+    }
+    // A daily run's `*` and an experiment's own claim are different notes: each claimant looks
+    // for the other after writing its own, so of two that start together neither misses both.
+    for (const name of readdirSync(dir)) {
+      const other = readNote(join(dir, name));
+      if (other === null || other.pid === process.pid || !isRunning(other.pid)) continue;
+      const met = mine.find((m) => overlaps(other, m));
+      if (met) throw refusal(met, other);
+    }
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return release;
+}

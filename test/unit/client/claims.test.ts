@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { claimExperiments } from '../../../src/client/claims.js';
+
+/**
+ * Embedded commands claim the experiments they write beside the warehouse file. Another
+ * command is played by a note naming a process that runs (a `sleep`) or one that is gone.
+ */
+describe('claims on the embedded warehouse', () => {
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  after(() => other.kill('SIGKILL'));
+  const warehouse = () => join(mkdtempSync(join(tmpdir(), 'contrail-claims-')), 'warehouse.duckdb');
+  const noteOf = (file: string, name: string, note: object) => {
+    mkdirSync(`${file}.claims`, { recursive: true });
+    writeFileSync(join(`${file}.claims`, name), JSON.stringify(note));
+  };
+  const running = (dataset: string, slug: string) => ({
+    pid: other.pid,
+    command: 'contrail backfill --experiment_slug a --start_date 2026-03-01 --end_date 2026-03-07',
+    since: '2026-03-08T10:00:00.000Z',
+    dataset,
+    slug,
+  });
+
+  it('a running command writing the same experiment refuses the claim, naming it; nothing of the refused claim stays', () => {
+    const file = warehouse();
+    noteOf(file, 'contrail~a.json', running('contrail', 'a'));
+    assert.throws(
+      () => claimExperiments(file, { dataset: 'contrail', slugs: ['b', 'a'] }),
+      (error: Error) => {
+        assert.equal(error.name, 'CliError');
+        assert.match(
+          error.message,
+          /^a in dataset contrail is being written by another contrail command on this warehouse: `contrail backfill --experiment_slug a [^`]*` \(pid \d+, since 2026-03-08T10:00:00.000Z\); run this again when it has finished/,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(readdirSync(`${file}.claims`), ['contrail~a.json']);
+  });
+
+  it('a daily run (every experiment) and one experiment of the same dataset exclude each other, both ways', () => {
+    const daily = warehouse();
+    noteOf(daily, 'contrail~*.json', running('contrail', '*'));
+    assert.throws(() => claimExperiments(daily, { dataset: 'contrail', slugs: ['a'] }), {
+      message: /^a in dataset contrail is being written/,
+    });
+    const one = warehouse();
+    noteOf(one, 'contrail~a.json', running('contrail', 'a'));
+    assert.throws(() => claimExperiments(one, { dataset: 'contrail', slugs: null }), {
+      message: /^its experiments in dataset contrail are being written/,
+    });
+  });
+
+  it('other experiments, other datasets and stale notes (their process is gone) do not stand in the way; release removes the notes', () => {
+    const file = warehouse();
+    noteOf(file, 'contrail~a.json', running('contrail', 'a'));
+    noteOf(file, 'tmp~*.json', running('tmp', '*'));
+    noteOf(file, 'contrail~b.json', { ...running('contrail', 'b'), pid: 2 ** 22 + 1 });
+    const release = claimExperiments(file, { dataset: 'contrail', slugs: ['b', 'c'] });
+    assert.ok(existsSync(join(`${file}.claims`, 'contrail~c.json')));
+    assert.equal(
+      JSON.parse(readFileSync(join(`${file}.claims`, 'contrail~b.json'), 'utf8')).pid,
+      process.pid,
+    );
+    release();
+    assert.deepEqual(readdirSync(`${file}.claims`).sort(), ['contrail~a.json', 'tmp~*.json']);
+    // Released: the next claim of b and c succeeds.
+    claimExperiments(file, { dataset: 'contrail', slugs: ['b', 'c'] })();
+  });
+});
