@@ -70,7 +70,7 @@ export function analysisActivities(
 
   return {
     async describeExperiment({ target, today }) {
-      return experimentDates(await specOf(target), today);
+      return experimentDates(await specOf(target), today, target.periods);
     },
 
     async planDay({ target, date }) {

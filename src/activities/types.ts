@@ -115,6 +115,8 @@ export interface AnalysisActivities {
     status: 'draft' | 'live' | 'complete';
     /** Last date on which something is due, capped at `today - 1`; null if none yet. */
     lastAnalysisDate: IsoDate | null;
+    /** Last date, up to lastAnalysisDate, on which a window of the target's periods completes. */
+    lastDueDate?: IsoDate | null;
   }>;
   /** What is due on `date` (resolves and validates the config). */
   planDay(input: { target: AnalysisTarget; date: IsoDate }): Promise<results.DueWork>;

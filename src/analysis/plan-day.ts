@@ -4,7 +4,7 @@ import type { IsoDate } from '../experiments/experiment.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import type { ResultTableNames } from '../sql/plan/types.js';
-import { lastAnalysisDate, lastEnrollmentDate } from '../sql/windows.js';
+import { lastAnalysisDate, lastDueDate, lastEnrollmentDate } from '../sql/windows.js';
 import { InvalidInputError } from './errors.js';
 import type { AnalysisWindowRef, DueWork } from './results.js';
 
@@ -75,12 +75,17 @@ export function dueWindow(target: PlanTarget, date: IsoDate, ref: AnalysisWindow
   return found;
 }
 
-/** The experiment's dates and status as analysed (config overrides applied), for default date ranges. */
-export function experimentDates(spec: AnalysisSpec, today: IsoDate) {
+/**
+ * The experiment's dates and status as analysed (config overrides applied), for default date
+ * ranges; `periods` (null: every period) for the last date with a window due.
+ */
+export function experimentDates(spec: AnalysisSpec, today: IsoDate, periods: AnalysisPeriod[] | null = null) {
+  const last = lastAnalysisDate(spec, addDays(today, -1));
   return {
     startDate: spec.experiment.startDate,
     endDate: spec.experiment.endDate,
     status: spec.experiment.status,
-    lastAnalysisDate: lastAnalysisDate(spec, addDays(today, -1)),
+    lastAnalysisDate: last,
+    lastDueDate: last === null ? null : lastDueDate(spec, last, periods ?? undefined),
   };
 }

@@ -31,6 +31,8 @@ export interface Outcome {
   /** First line: the summary; then one line per table or failure. */
   report: string;
   failed: number;
+  /** What a failed command ends with, when the report's first line says what ran rather than what failed. */
+  failure?: string;
 }
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
@@ -129,6 +131,10 @@ export function describePreview(p: PreviewResult): Outcome {
       lines.push(`  ${day.date}: nothing due (${day.reason ?? 'no window completes'})`);
       continue;
     }
+    if (day.statistics.length === 0) {
+      lines.push(`  ${day.date}: enrollments only (no window of the previewed periods completes on this date)`);
+      continue;
+    }
     for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
   }
   // The headline of the latest window of each period.
@@ -144,14 +150,16 @@ export function describePreview(p: PreviewResult): Outcome {
     if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
   }
   const failed = p.failed ?? [];
-  if (failed.length > 0)
-    lines.push(
-      `FAILED on ${failed.length} of ${p.days.length + failed.length} dates: ${failed.map((f) => f.date).join(', ')}`,
-    );
+  const failedOn = `${failed.length} of ${p.days.length + failed.length} dates`;
+  if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
   lines.push(`dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`);
-  return { report: lines.join('\n'), failed: failed.length };
+  return {
+    report: lines.join('\n'),
+    failed: failed.length,
+    failure: `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
+  };
 }
 
 const workflowKinds = {

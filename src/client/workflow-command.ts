@@ -186,5 +186,5 @@ function claimEmbeddedWork(options: RunWorkflowOptions, onCluster: boolean): () 
 export function printOutcome(type: AnalysisWorkflow, result: unknown, json: boolean): void {
   const outcome = outcomeOf(type, result);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${outcome.report}\n`);
-  if (outcome.failed > 0) throw new CliError(outcome.report.split('\n')[0] ?? 'failed', 1);
+  if (outcome.failed > 0) throw new CliError(outcome.failure ?? outcome.report.split('\n')[0] ?? 'failed', 1);
 }

@@ -153,6 +153,32 @@ export function lastAnalysisDate(spec: AnalysisSpec, today: IsoDate): IsoDate | 
   return last < today ? last : today;
 }
 
+/**
+ * The last date on or before `last` on which a window of `periods` that has metrics completes
+ * (a preview's default end: the last day with results to show, not just enrollments); null when
+ * none does from the start date on.
+ */
+export function lastDueDate(
+  spec: AnalysisSpec,
+  last: IsoDate,
+  periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
+): IsoDate | null {
+  const start = startDate(spec);
+  if (start === null) return null;
+  const withMetrics = periods.filter((p) => (spec.metrics[p] ?? []).length > 0);
+  // Walking back from `last`: one date at a time, comparing with the day before (what
+  // windowsDueOn does, without its refusal of an overall window that cannot exist).
+  let after = new Set(windowsThrough(spec, last, withMetrics).map(windowKey));
+  for (let date = last; date >= start; ) {
+    const before = addDays(date, -1);
+    const through = new Set(windowsThrough(spec, before, withMetrics).map(windowKey));
+    if ([...after].some((key) => !through.has(key))) return date;
+    after = through;
+    date = before;
+  }
+  return null;
+}
+
 /** Window length in days (what normalize_over_analysis_period divides by). */
 export function windowDays(window: Pick<AnalysisWindow, 'startOffset' | 'endOffset'>): number {
   return window.endOffset - window.startOffset + 1;

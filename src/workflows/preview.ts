@@ -63,10 +63,11 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   setHandler(pinQuery, () => pin);
   const target = pinnedTarget({ ...input, preview: true }, 'preview', pin);
 
-  // Default range: the last `numDays` days on which something is due (not "today", which may
-  // lie long after an experiment ended).
+  // Default range: the last `numDays` days up to the last one on which a window of the previewed
+  // periods completes (not "today", which may lie long after an experiment ended).
   const described = await describedToday(target);
-  const endDate = input.endDate ?? described.lastAnalysisDate ?? addDays(described.today, -1);
+  const endDate =
+    input.endDate ?? described.lastDueDate ?? described.lastAnalysisDate ?? addDays(described.today, -1);
   const startDate = input.startDate ?? addDays(endDate, -(input.numDays - 1));
   const dates = dateRange(startDate, endDate);
 

@@ -286,6 +286,11 @@ describe('contrail preview', () => {
       /^ {6}ERROR PlannedQueryError: warehouse said: Binder Error: .*no_such_column.* \[2 dates: 2026-03-09, 2026-03-10\]$/,
     );
     assert.equal(section.match(/PlannedQueryError/g)?.length, 1, section);
+    // The command ends with what failed, not with what was previewed.
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      `contrail: preview of ${UNKNOWN} failed on 2 of 2 dates (2026-03-09, 2026-03-10): the errors are listed above, under their config files`,
+    );
 
     // The logs table the dashboard reads has the same facts in its own columns.
     const logged = await warehouse.query<Record<string, unknown>>(

@@ -72,6 +72,31 @@ describe('outcomes', () => {
           error.message === 'daily analysis 2026-03-15: 1 analysed, 2 failed',
       );
       assert.doesNotThrow(() => printOutcome('dailyAnalysis', daily(0), false));
+      // A preview's report starts with what was previewed: the command ends with what failed.
+      const preview = {
+        slug: 'x',
+        dataset: 'tmp',
+        startDate: '2026-03-09',
+        endDate: '2026-03-11',
+        sampleSize: 1,
+        pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
+        days: [{ date: '2026-03-09', status: 'analyzed', reason: null, statistics: [] }],
+        views: [],
+        failed: ['2026-03-10', '2026-03-11'].map((date) => ({
+          date,
+          errorType: 'ConfigError',
+          message: 'm',
+        })),
+      };
+      // A date on which only enrollments were due is listed too, saying so.
+      assert.match(
+        outcomeOf('preview', preview).report,
+        /^ {2}2026-03-09: enrollments only \(no window of the previewed periods completes on this date\)$/m,
+      );
+      assert.throws(() => printOutcome('preview', preview, false), {
+        message:
+          'preview of x failed on 2 of 3 dates (2026-03-10, 2026-03-11): the errors are listed above, under their config files',
+      });
     } finally {
       process.stdout.write = write;
     }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AnalysisSpec } from '../../../src/config/spec.js';
+import { type AnalysisPeriod, AnalysisSpec, type MetricSpec } from '../../../src/config/spec.js';
 import { addDays, dateRange } from '../../../src/dates.js';
 import {
   EnrollmentLongerThanAnalysisError,
   lastAnalysisDate,
+  lastDueDate,
   lastEnrollmentDate,
   windowsDueOn,
   windowsThrough,
@@ -94,6 +95,34 @@ describe('windowsDueOn', () => {
     );
     assert.equal(lastAnalysisDate(spec({ end: '2020-05-01' }), '2020-04-20'), '2020-04-20');
     assert.equal(lastAnalysisDate(spec({}), '2020-04-20'), '2020-04-20');
+  });
+});
+
+describe('lastDueDate', () => {
+  /** The spec with one metric in each of `periods` (only whether a period has metrics matters here). */
+  const withMetrics = (s: AnalysisSpec, periods: AnalysisPeriod[]): AnalysisSpec => ({
+    ...s,
+    metrics: { ...s.metrics, ...Object.fromEntries(periods.map((p) => [p, [{ name: 'm' } as MetricSpec]])) },
+  });
+
+  it('the last date a window of the asked periods completes, at or before the given date', () => {
+    const live = withMetrics(spec({}), ['day', 'week']);
+    assert.equal(lastDueDate(live, '2020-04-15'), '2020-04-15');
+    // Week 1 completes on 2020-04-12, week 2 on 2020-04-19.
+    assert.equal(lastDueDate(live, '2020-04-15', ['week']), '2020-04-12');
+    assert.equal(lastDueDate(live, '2020-04-19', ['week']), '2020-04-19');
+    // Nothing before enrollment ends.
+    assert.equal(lastDueDate(live, '2020-04-05', ['day', 'week']), null);
+  });
+
+  it('periods without metrics do not count: a config with weekly metrics only ends on a week', () => {
+    assert.equal(lastDueDate(withMetrics(spec({}), ['week']), '2020-04-15'), '2020-04-12');
+    assert.equal(lastDueDate(spec({}), '2020-04-15'), null);
+  });
+
+  it('the overall window of a complete experiment: its end date, also when asked the day after', () => {
+    const complete = withMetrics(spec({ end: '2020-05-01', status: 'complete' }), ['overall']);
+    assert.equal(lastDueDate(complete, '2020-05-02', ['overall']), '2020-05-01');
   });
 });
 
