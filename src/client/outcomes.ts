@@ -132,7 +132,9 @@ export function describePreview(p: PreviewResult): Outcome {
       continue;
     }
     if (day.statistics.length === 0) {
-      lines.push(`  ${day.date}: enrollments only (no window of the previewed periods completes on this date)`);
+      lines.push(
+        `  ${day.date}: enrollments only (no window of the previewed periods completes on this date)`,
+      );
       continue;
     }
     for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);

@@ -123,7 +123,10 @@ describe('the packed package', () => {
     );
     assert.ok(existsSync(join(home, 'warehouse.duckdb')), 'results in CONTRAIL_HOME');
     // The warehouse was closed before the command ended: no note says it still holds the file.
-    assert.ok(!existsSync(join(home, 'warehouse.duckdb.holder.json')), 'the warehouse file was closed at exit');
+    assert.ok(
+      !existsSync(join(home, 'warehouse.duckdb.holder.json')),
+      'the warehouse file was closed at exit',
+    );
     assert.deepEqual(readdirSync(cwd), [], 'nothing written where it ran');
   });
 });
