@@ -157,7 +157,8 @@ export class PreviewTooExpensiveError extends ContrailError {
     super(
       `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max-bytes ${formatBytes(maxBytes)}; ` +
         `biggest queries: ${biggest.map(describeQuery).join('; ')}. ` +
-        'Lower --sample_size or --num-days, restrict --analysis_periods, or raise --max-bytes',
+        'Preview fewer days (--num-days) or periods (--analysis_periods), or raise --max-bytes ' +
+        '(a smaller --sample_size does not help: BigQuery bills the whole columns a query reads)',
       {
         permanent: true,
         details: { totalBytes: estimate.totalBytes, maxBytes, biggest: biggest.map((q) => q.table) },

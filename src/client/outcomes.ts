@@ -139,11 +139,19 @@ export function describePreview(p: PreviewResult): Outcome {
     }
     for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
   }
+  const tables = p.days.flatMap((day) => day.statistics);
+  if (tables.length > 0 && tables.every((s) => s.rows === 0)) {
+    lines.push(
+      `  no results: no client of the ${p.sampleSize}% sample is enrolled in ${p.slug} on these dates; ` +
+        'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
+    );
+  }
   // The headline of the latest window of each period.
   const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
-  for (const day of p.days) for (const s of day.statistics) latest.set(s.period, s);
+  for (const s of tables) latest.set(s.period, s);
   for (const s of latest.values()) {
-    lines.push(`  ${s.table}:`, ...formatHeadline(s));
+    const headline = formatHeadline(s);
+    if (headline.length > 0) lines.push(`  ${s.table}:`, ...headline);
   }
   if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
   if (p.costs) {

@@ -148,6 +148,11 @@ describe('contrail preview', () => {
       result.stderr,
       /biggest queries: metrics_contrail_demo_sidebar_\w+ \(2026-03-1\d\): [\d.]+ [KM]iB/,
     );
+    // What lowers the bill, and not what does not: a sample still reads whole columns.
+    assert.match(
+      result.stderr,
+      /Preview fewer days \(--num-days\) or periods \(--analysis_periods\), or raise --max-bytes \(a smaller --sample_size does not help/,
+    );
     // Nothing ran: the preview dataset was not even created.
     assert.deepEqual(await warehouse.listTables('refused'), []);
   });

@@ -40,6 +40,46 @@ describe('inputDifferences', () => {
   });
 });
 
+describe('the preview report', () => {
+  const empty = (period: 'day' | 'week') => ({
+    table: `statistics_x_${period}_7`,
+    rows: 0,
+    period,
+    windowIndex: 1,
+    warnings: [],
+    warningCount: 0,
+    headline: [],
+    sampleRatioMismatch: null,
+  });
+  const preview = (rows: number) => ({
+    slug: 'x',
+    dataset: 'tmp',
+    startDate: '2026-03-15',
+    endDate: '2026-03-15',
+    sampleSize: 1,
+    pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
+    days: [
+      {
+        date: '2026-03-15',
+        status: 'analyzed',
+        reason: null,
+        statistics: [empty('day'), { ...empty('week'), rows }],
+      },
+    ],
+    views: [],
+  });
+
+  it('says when nobody in the sample is enrolled, and what to try, instead of empty headlines', () => {
+    const report = outcomeOf('preview', preview(0)).report;
+    assert.match(
+      report,
+      /^ {2}no results: no client of the 1% sample is enrolled in x on these dates; try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet$/m,
+    );
+    assert.doesNotMatch(report, /^ {2}statistics_x_week_7:$/m);
+    assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /no results/);
+  });
+});
+
 describe('outcomes', () => {
   const daily = (failed: number) => ({
     date: '2026-03-15',
