@@ -159,6 +159,19 @@ describe('embedded commands', { concurrency: true }, () => {
     });
   });
 
+  test('a --platform the config repos do not define is a usage error before anything starts, with the platforms they do', async () => {
+    const result = await runCli(
+      ['preview', '--experiment_slug', 'contrail-new', '--platform', 'firefox_dekstop', '--num-days', '1'],
+      { env: { ...env, CONTRAIL_HOME: homeFor() } },
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /^contrail: --platform firefox_dekstop: the config repos define no such platform \(did you mean 'firefox_desktop'\?\); platforms: firefox_desktop \(in .*metric-hub; --config_repos names other repos\)$/m,
+    );
+    assert.doesNotMatch(result.stderr, /starting an embedded Temporal dev server/);
+  });
+
   test('Ctrl-C mid-preview cancels its workflows: exit 130, one line saying what was cancelled, nothing published, nothing left running', async () => {
     const home = homeFor();
     const env = { CONTRAIL_HOME: home, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };

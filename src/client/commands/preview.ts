@@ -18,6 +18,25 @@ interface PreviewArgs extends CommonArgs {
   price_per_tib: number;
 }
 
+/**
+ * `--platform` names a platform the embedded worker's config repos define, checked before a
+ * server starts (a usage error, exit 2). On a cluster the workers' own repos decide.
+ */
+async function checkPlatform(platform: string, repos: string[] | undefined): Promise<void> {
+  const { runtimeSettings } = await import('../../settings.js');
+  if (runtimeSettings().temporalAddress) return;
+  const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
+  const { didYouMean } = await import('../../config/suggest.js');
+  const searched = repos ?? defaultConfigRepos();
+  const platforms = (await loadConfigCollection({ repos: searched })).platforms();
+  if (platforms.includes(platform)) return;
+  throw new CliError(
+    `--platform ${platform}: the config repos define no such platform${didYouMean(platform, platforms)}; ` +
+      `platforms: ${platforms.join(', ') || 'none'} (in ${searched.join(', ')}; --config_repos names other repos)`,
+    2,
+  );
+}
+
 function maxBytesOf(text: string | undefined): number | null {
   if (text === undefined) return null;
   const bytes = parseByteSize(text);
@@ -114,6 +133,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       writableDirectory(args.sql_output_dir, '--sql-output-dir');
     }
     const configOverride = await readConfigFile(args.config_file);
+    if (args.platform !== undefined) await checkPlatform(args.platform, args.config_repos);
     const input = checkedInput(
       PreviewInput,
       {
