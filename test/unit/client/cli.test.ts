@@ -146,8 +146,34 @@ describe('command line options', () => {
     assert.match(typo.stderr, /unknown command "prevew" \(did you mean 'preview'\?\); valid commands: /);
     const unknownFlag = await runMain(['server', '--frobnicate']);
     assert.equal(unknownFlag.code, 2);
-    assert.match(unknownFlag.stderr, /Unknown argument: frobnicate/);
+    assert.match(unknownFlag.stderr, /^contrail: unknown option --frobnicate$/m);
     assert.match(unknownFlag.stderr, /--ui-port/);
+  });
+
+  it('a mistyped option is named once, as typed, with the option it resembles', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--num-dayz', '2']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--sample_size/, 'the help comes first');
+    const last = result.stderr.trim().split('\n').at(-1);
+    assert.equal(last, 'contrail: unknown option --num-dayz (did you mean --num-days?)');
+    assert.doesNotMatch(result.stderr, /numDayz/, 'not the camelCase twin yargs adds');
+    // Offered in the spelling the option was typed in.
+    const snake = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--num_dayz=2', '--frob']);
+    assert.equal(snake.code, 2);
+    assert.match(
+      snake.stderr,
+      /^contrail: unknown options --num_dayz \(did you mean --num_days\?\), --frob$/m,
+    );
+  });
+
+  it('a mistyped required option is named rather than reported missing', async () => {
+    const result = await runMain(['preview', '--experiment-slg', DEMO_SLUG]);
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^contrail: unknown option --experiment-slg \(did you mean --experiment-slug\?\)$/m,
+    );
+    assert.doesNotMatch(result.stderr, /Missing required argument/);
   });
 
   it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {
