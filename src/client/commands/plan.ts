@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { repeatable } from '../options.js';
+import { choiceOf, repeatable } from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -52,7 +52,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         describe: 'Dataset the result tables are written to',
       })
       .option('dialect', {
-        choices: ['duckdb', 'bigquery'] as const,
+        ...choiceOf('--dialect', ['duckdb', 'bigquery']),
         default: 'duckdb' as const,
         describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),

@@ -7,9 +7,10 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { buildParser } from '../../../src/client/cli.js';
 import { commands } from '../../../src/client/commands/index.js';
-import { commonOptions } from '../../../src/client/options.js';
+import { ANALYSIS_PERIOD_NAMES, commonOptions, PERIOD_CONFIG_NAMES } from '../../../src/client/options.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
+import { ANALYSIS_PERIODS, PERIOD_CONFIG_KEYS } from '../../../src/config/spec.js';
 import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
@@ -122,6 +123,52 @@ describe('command line options', () => {
     const minute = await runMain(['schedule', 'create', '--minute', '7.5']);
     assert.equal(minute.code, 2);
     assert.match(minute.stderr, /^contrail: --minute 7.5: expected a whole number 0–59$/m);
+  });
+
+  it('a value an option does not take is a usage error saying which value was meant', async () => {
+    // A config file's name for a period, given to the option.
+    const weekly = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--analysis_periods', 'weekly']);
+    assert.equal(weekly.code, 2);
+    assert.match(
+      weekly.stderr,
+      /^contrail: --analysis_periods weekly: did you mean week\? \(expected one of day, week, days28, overall, preenrollment_week, preenrollment_days28\)$/m,
+    );
+    const days = await runMain([
+      'run',
+      '--date',
+      '2026-03-15',
+      '--analysis-periods',
+      'day',
+      '--analysis-periods',
+      '28_day',
+    ]);
+    assert.equal(days.code, 2);
+    assert.match(days.stderr, /^contrail: --analysis_periods 28_day: did you mean days28\? /m);
+    const dialect = await runMain([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--dialect',
+      'bigqeury',
+    ]);
+    assert.equal(dialect.code, 2);
+    assert.match(
+      dialect.stderr,
+      /^contrail: --dialect bigqeury: did you mean bigquery\? \(expected one of duckdb, bigquery\)$/m,
+    );
+    const action = await runMain(['schedule', 'pase']);
+    assert.equal(action.code, 2);
+    assert.match(action.stderr, /^contrail: schedule pase: did you mean pause\? /m);
+  });
+
+  it("the periods --analysis_periods takes are the analysis periods, with the config files' names for them", () => {
+    assert.deepEqual(ANALYSIS_PERIOD_NAMES, ANALYSIS_PERIODS);
+    assert.deepEqual(
+      PERIOD_CONFIG_NAMES,
+      Object.fromEntries(Object.entries(PERIOD_CONFIG_KEYS).filter(([name, period]) => name !== period)),
+    );
   });
 
   it('a malformed date names its option', async () => {
