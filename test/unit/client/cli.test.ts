@@ -223,6 +223,18 @@ describe('command line options', () => {
     assert.doesNotMatch(result.stderr, /Missing required argument/);
   });
 
+  it("no command's help calls an option both required and defaulted", async () => {
+    for (const command of commands.map((c) => String(c.command).split(' ')[0] as string)) {
+      const help = await runMain([command, '--help']);
+      assert.equal(help.code, 0, `${command}: ${help.stderr}`);
+      const both = help.stdout
+        .split('\n')
+        .filter((line) => /\[required\]/.test(line) && /\[default:/.test(line));
+      assert.deepEqual(both, [], `contrail ${command} --help`);
+    }
+    assert.match((await runMain(['validate', '--help'])).stdout, /^ {2}files .*\[array\] \[required\]$/m);
+  });
+
   it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {
     const result = await runMain(['run', '--date', '2026-03-15', '--detach'], {
       CONTRAIL_LOG_LEVEL: 'loud',
