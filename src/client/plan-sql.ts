@@ -25,6 +25,11 @@ export interface PlanSqlOptions {
   experimenterUrl?: string;
   /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
   platform?: string | null;
+  /**
+   * What to tell a person whose slug no experiments source knows: how the command they ran
+   * takes a config for such an experiment (default: a preview's options).
+   */
+  unknownHint?: string;
 }
 
 /**
@@ -54,14 +59,17 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   // synthetic record for a config whose experiment no source knows.
   let experiment: Awaited<ReturnType<InstanceType<typeof SpecResolver>['targetExperiment']>>;
   try {
-    experiment = await new SpecResolver(options.configRepos, source).targetExperiment({
-      slug: options.slug,
-      pin: { configCommit: null },
-      configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
-      lenient: false,
-      preview: true,
-      platform: options.platform ?? null,
-    });
+    experiment = await new SpecResolver(options.configRepos, source).targetExperiment(
+      {
+        slug: options.slug,
+        pin: { configCommit: null },
+        configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
+        lenient: false,
+        preview: true,
+        platform: options.platform ?? null,
+      },
+      options.unknownHint,
+    );
   } catch (error) {
     if (error instanceof UnknownExperimentError)
       throw new CliError(

@@ -9,9 +9,14 @@ interface PlanArgs {
   config_repos?: string[];
   config_file?: string;
   experiments_file?: string;
+  platform?: string;
   dataset_id: string;
   dialect: 'duckdb' | 'bigquery';
 }
+
+/** How plan takes a config for an experiment no experiments source knows: its own options only. */
+export const PLAN_UNKNOWN_HINT =
+  'to plan a config for an experiment no source knows, pass --platform (and --config_file)';
 
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',
@@ -38,6 +43,11 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         alias: 'config-file',
         type: 'string',
         describe: 'Custom experiment config (TOML) instead of the repo one',
+      })
+      .option('platform', {
+        type: 'string',
+        describe:
+          "Platform/app to plan for (firefox_desktop, fenix, …) in place of the experiment's; needed to plan a config whose experiment no experiments source knows (with --config_file): it is planned on a synthetic record with two branches and the config's [experiment] dates, as preview does",
       })
       .option('experiments_file', {
         alias: 'experiments-file',
@@ -77,6 +87,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       dataset: args.dataset_id,
       dialect: args.dialect,
       outputDir: args.sql_output_dir ?? null,
+      platform: args.platform ?? null,
+      unknownHint: PLAN_UNKNOWN_HINT,
     });
     process.stdout.write(`${lines.join('\n')}\n`);
   },
