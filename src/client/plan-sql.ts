@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { AnalysisPeriod } from '../config/spec.js';
 import { SQL_PROVENANCE_FILE, type SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
@@ -7,7 +7,8 @@ import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
-export interface PlanSqlOptions {
+/** What to plan: an experiment's analysis on some dates, as a preview (or the daily run) would run it. */
+export interface PlanQueriesOptions {
   slug: string;
   dates: IsoDate[];
   experimentsFile: string;
@@ -19,8 +20,6 @@ export interface PlanSqlOptions {
   sampleSize?: number | null;
   /** SQL dialect to render (default duckdb); bigquery names tables in CONTRAIL_BIGQUERY_PROJECT when set. */
   dialect?: Dialect;
-  /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates) and `<dir>/provenance.json`; null = only list. */
-  outputDir: string | null;
   /** Experimenter's address (drafts included), in place of the experiments file. */
   experimenterUrl?: string;
   /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
@@ -32,11 +31,56 @@ export interface PlanSqlOptions {
   unknownHint?: string;
 }
 
+export interface PlanSqlOptions extends PlanQueriesOptions {
+  /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates) and `<dir>/provenance.json`; null = only list. */
+  outputDir: string | null;
+}
+
+/** The queries of one analysis date, in the order they run. */
+export interface PlannedDay {
+  date: IsoDate;
+  queries: PlannedQuery[];
+}
+
 /**
  * Renders — without running — every query the analysis of `slug` on `dates` runs, as
- * `contrail plan` and `preview --sql-output-dir` show them. Returns `table<TAB>file` lines.
+ * `contrail plan` and `preview --sql-output-dir` show them. Returns `table<TAB>file` lines, and
+ * `nothing to compute for <slug> on <date>` for a date with nothing due.
  */
 export async function planSql(options: PlanSqlOptions): Promise<string[]> {
+  const days = await planQueries(options);
+  const lines: string[] = [];
+  const map: SqlProvenanceMap = {
+    version: 1,
+    experiment: options.slug,
+    dataset: options.dataset,
+    queries: [],
+  };
+  for (const { date, queries } of days) {
+    const dir =
+      options.outputDir && (options.dates.length > 1 ? join(options.outputDir, date) : options.outputDir);
+    if (dir && queries.length) await mkdir(dir, { recursive: true });
+    if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
+    for (const q of queries) {
+      const file = dir ? join(dir, `${q.destination.table}.sql`) : null;
+      if (file) await writeFile(file, q.sql);
+      if (file && options.outputDir)
+        map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
+      lines.push(`${q.destination.dataset}.${q.destination.table}${file ? `\t${file}` : ''}`);
+    }
+  }
+  if (options.outputDir && map.queries.length > 0) {
+    await writeFile(join(options.outputDir, SQL_PROVENANCE_FILE), `${JSON.stringify(map, null, 2)}\n`);
+  }
+  return lines;
+}
+
+/**
+ * Every query the analysis of `slug` runs on each of `dates`, rendered without running: the
+ * experiment as a preview sees it (drafts, `platform`, a synthetic record for a config whose
+ * experiment no source knows). A config or plan that fails is a CliError.
+ */
+export async function planQueries(options: PlanQueriesOptions): Promise<PlannedDay[]> {
   const { localExperimentSource, ExperimentsFileError } = await import('../experiments/source.js');
   const { loadConfigCollection } = await import('../config/collection.js');
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
@@ -51,7 +95,6 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
   const { SpecResolver } = await import('../analysis/spec-resolver.js');
   const { UnknownExperimentError } = await import('../analysis/errors.js');
-  const { readFile } = await import('node:fs/promises');
   const source = options.experimenterUrl
     ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })
     : localExperimentSource(options.experimentsFile);
@@ -79,13 +122,7 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
       throw new CliError(error.message);
     throw error;
   }
-  const lines: string[] = [];
-  const map: SqlProvenanceMap = {
-    version: 1,
-    experiment: options.slug,
-    dataset: options.dataset,
-    queries: [],
-  };
+  const days: PlannedDay[] = [];
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
     for (const date of options.dates) {
@@ -99,31 +136,16 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
         dialect,
         ...(options.periods ? { periods: options.periods } : {}),
       });
-      const queries = [
-        ...(plan.enrollments ? [plan.enrollments] : []),
-        ...plan.metrics,
-        ...plan.statisticInputs,
-      ];
-      const dir =
-        options.outputDir && (options.dates.length > 1 ? join(options.outputDir, date) : options.outputDir);
-      if (dir && queries.length) await mkdir(dir, { recursive: true });
-      if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
-      for (const q of queries) {
-        const file = dir ? join(dir, `${q.destination.table}.sql`) : null;
-        if (file) await writeFile(file, q.sql);
-        if (file && options.outputDir)
-          map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
-        lines.push(`${q.destination.dataset}.${q.destination.table}${file ? `\t${file}` : ''}`);
-      }
+      days.push({
+        date,
+        queries: [...(plan.enrollments ? [plan.enrollments] : []), ...plan.metrics, ...plan.statisticInputs],
+      });
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PlanError) throw new CliError(error.message);
     throw error;
   }
-  if (options.outputDir && map.queries.length > 0) {
-    await writeFile(join(options.outputDir, SQL_PROVENANCE_FILE), `${JSON.stringify(map, null, 2)}\n`);
-  }
-  return lines;
+  return days;
 }
 
 /** One query's entry of the provenance map: where it is, what it writes, and its config fragments' lines. */

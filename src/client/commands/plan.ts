@@ -20,7 +20,8 @@ export const PLAN_UNKNOWN_HINT =
 
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',
-  describe: "Render (without running) every query of an experiment's analysis on a date, one file per table",
+  describe:
+    "Render (without running) every query of an experiment's analysis on a date: their SQL, or one file per table with --sql-output-dir",
   builder: (yargs) =>
     yargs
       .option('experiment_slug', {
@@ -33,7 +34,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       .option('sql_output_dir', {
         alias: 'sql-output-dir',
         type: 'string',
-        describe: 'Write each query to <dir>/<table>.sql',
+        describe:
+          'Write each query to <dir>/<table>.sql (and provenance.json: the config lines behind each column) instead of printing the SQL',
       })
       .option('config_repos', {
         alias: 'config-repos',
@@ -77,8 +79,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     }
     const { defaultConfigRepos } = await import('../../config/collection.js');
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
-    const { planSql } = await import('../plan-sql.js');
-    const lines = await planSql({
+    const { planQueries, planSql } = await import('../plan-sql.js');
+    const options = {
       slug: args.experiment_slug,
       dates: [date.data],
       experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
@@ -86,10 +88,29 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       configFile: args.config_file ?? null,
       dataset: args.dataset_id,
       dialect: args.dialect,
-      outputDir: args.sql_output_dir ?? null,
       platform: args.platform ?? null,
       unknownHint: PLAN_UNKNOWN_HINT,
-    });
-    process.stdout.write(`${lines.join('\n')}\n`);
+    };
+    if (args.sql_output_dir) {
+      const lines = await planSql({ ...options, outputDir: args.sql_output_dir });
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    // Without a directory the SQL itself is what a config author is after: every query, headed
+    // by the table it writes, on stdout (ready for a pager or a file); where files come from, on stderr.
+    const [day] = await planQueries(options);
+    const queries = day?.queries ?? [];
+    if (queries.length === 0) {
+      process.stdout.write(`-- nothing to compute for ${args.experiment_slug} on ${date.data}\n`);
+      return;
+    }
+    process.stdout.write(
+      queries
+        .map((q) => `-- destination: ${q.destination.dataset}.${q.destination.table}\n${q.sql.trimEnd()}\n`)
+        .join('\n'),
+    );
+    process.stderr.write(
+      `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql-output-dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql-output-dir DIR\`\n`,
+    );
   },
 };

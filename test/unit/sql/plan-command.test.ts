@@ -163,6 +163,50 @@ describe('contrail plan', () => {
     assert.match(enrollments, /2024-01-02/);
   });
 
+  it('without --sql-output-dir prints the SQL of every query, headed by its table, and says how to get files', async () => {
+    const { dir, file } = await experimentsFile(experiments);
+    const out = join(dir, 'sql');
+    const written = await runMain([
+      'plan',
+      '--experiment_slug',
+      'plan-test',
+      '--date',
+      '2024-01-14',
+      '--config_repos',
+      metricHubFixtures(),
+      '--experiments_file',
+      file,
+      '--sql-output-dir',
+      out,
+    ]);
+    assert.equal(written.code, 0, written.stderr);
+    const printed = await runMain([
+      'plan',
+      '--experiment_slug',
+      'plan-test',
+      '--date',
+      '2024-01-14',
+      '--config_repos',
+      metricHubFixtures(),
+      '--experiments_file',
+      file,
+    ]);
+    assert.equal(printed.code, 0, printed.stderr);
+    // The same queries as the files, in the same order, each after its destination.
+    const listed = written.stdout.trim().split('\n');
+    assert.ok(listed.length > 5, written.stdout);
+    const expected: string[] = [];
+    for (const line of listed) {
+      const [table, path] = line.split('\t') as [string, string];
+      expected.push(`-- destination: ${table}\n${(await readFile(path, 'utf8')).trimEnd()}\n`);
+    }
+    assert.equal(printed.stdout, expected.join('\n'));
+    assert.match(
+      printed.stderr,
+      new RegExp(`^${listed.length} queries; --sql-output-dir DIR writes one file per table`, 'm'),
+    );
+  });
+
   it('rejects a bad date as a usage error', async () => {
     assert.equal(await main(['plan', '--experiment_slug', 'plan-test', '--date', '2024-02-30']), 2);
   });
