@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { AnalysisPeriod } from '../config/spec.js';
-import { SQL_PROVENANCE_FILE, type SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
+import { SQL_PROVENANCE_FILE, SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
@@ -32,8 +32,13 @@ export interface PlanQueriesOptions {
 }
 
 export interface PlanSqlOptions extends PlanQueriesOptions {
-  /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates) and `<dir>/provenance.json`; null = only list. */
+  /**
+   * Write each query to `<dir>/<date>/<table>.sql` (`<dir>/<table>.sql` with `byDate: false`)
+   * and `<dir>/provenance.json`; null = only list.
+   */
   outputDir: string | null;
+  /** Each date's queries in a directory of its own (default true); false writes them all in `outputDir`. */
+  byDate?: boolean;
 }
 
 /** The queries of one analysis date, in the order they run. */
@@ -50,29 +55,90 @@ export interface PlannedDay {
 export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   const days = await planQueries(options);
   const lines: string[] = [];
+  const outputDir = options.outputDir;
+  const written: { file: string; query: PlannedQuery; date: IsoDate }[] = [];
+  for (const { date, queries } of days) {
+    if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
+    for (const query of queries) {
+      const table = `${query.destination.dataset}.${query.destination.table}`;
+      if (outputDir === null) {
+        lines.push(table);
+        continue;
+      }
+      const file = join(options.byDate === false ? '' : date, `${query.destination.table}.sql`);
+      written.push({ file, query, date });
+      lines.push(`${table}\t${join(outputDir, file)}`);
+    }
+  }
+  if (outputDir) await writeSqlFiles(outputDir, options, written);
+  return lines;
+}
+
+/**
+ * Writes the planned queries and their provenance map into `dir`. What a previous run of the
+ * same experiment wrote there and this one does not write again is removed, so the directory
+ * holds one run's SQL, as its map describes: only the files that map lists (contrail's own),
+ * and the date directories they leave empty. Another experiment's files stay.
+ */
+async function writeSqlFiles(
+  dir: string,
+  options: PlanSqlOptions,
+  written: { file: string; query: PlannedQuery; date: IsoDate }[],
+): Promise<void> {
+  const previous = await previousRun(dir, options.slug);
   const map: SqlProvenanceMap = {
     version: 1,
     experiment: options.slug,
     dataset: options.dataset,
     queries: [],
   };
-  for (const { date, queries } of days) {
-    const dir =
-      options.outputDir && (options.dates.length > 1 ? join(options.outputDir, date) : options.outputDir);
-    if (dir && queries.length) await mkdir(dir, { recursive: true });
-    if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
-    for (const q of queries) {
-      const file = dir ? join(dir, `${q.destination.table}.sql`) : null;
-      if (file) await writeFile(file, q.sql);
-      if (file && options.outputDir)
-        map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
-      lines.push(`${q.destination.dataset}.${q.destination.table}${file ? `\t${file}` : ''}`);
-    }
+  for (const { file, query, date } of written) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), query.sql);
+    map.queries.push(queryProvenance(query, file, date));
   }
-  if (options.outputDir && map.queries.length > 0) {
-    await writeFile(join(options.outputDir, SQL_PROVENANCE_FILE), `${JSON.stringify(map, null, 2)}\n`);
+  const mapFile = join(dir, SQL_PROVENANCE_FILE);
+  if (map.queries.length > 0) await writeFile(mapFile, `${JSON.stringify(map, null, 2)}\n`);
+  else if (previous.length > 0) await rm(mapFile, { force: true });
+  const kept = new Set(written.map((w) => resolve(dir, w.file)));
+  const emptied = new Set<string>();
+  for (const file of previous) {
+    const path = resolve(dir, file);
+    if (kept.has(path)) continue;
+    await rm(path, { force: true });
+    emptied.add(dirname(path));
   }
-  return lines;
+  for (const sub of emptied) {
+    if (sub === resolve(dir)) continue;
+    // Only a directory left empty goes: one holding anything else is not contrail's alone.
+    await rmdir(sub).catch(() => undefined);
+  }
+}
+
+/**
+ * The `.sql` files (relative to `dir`) the provenance map in `dir` lists, when that map is of
+ * `slug`'s SQL; none without one, or with a map of another experiment or that does not parse.
+ */
+async function previousRun(dir: string, slug: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, SQL_PROVENANCE_FILE), 'utf8');
+  } catch {
+    return [];
+  }
+  let parsed: ReturnType<typeof SqlProvenanceMap.safeParse>;
+  try {
+    parsed = SqlProvenanceMap.safeParse(JSON.parse(text));
+  } catch {
+    return [];
+  }
+  if (!parsed.success || parsed.data.experiment !== slug) return [];
+  return parsed.data.queries
+    .map((q) => q.file)
+    .filter((file) => {
+      const rel = relative(resolve(dir), resolve(dir, file));
+      return file.endsWith('.sql') && rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    });
 }
 
 /**

@@ -35,7 +35,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         alias: 'sql-output-dir',
         type: 'string',
         describe:
-          'Write each query to <dir>/<table>.sql (and provenance.json: the config lines behind each column) instead of printing the SQL',
+          'Write each query to <dir>/<table>.sql (and provenance.json: the config lines behind each column) instead of printing the SQL; the files an earlier plan or preview of the experiment wrote there and this one does not are removed',
       })
       .option('config_repos', {
         alias: 'config-repos',
@@ -92,7 +92,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       unknownHint: PLAN_UNKNOWN_HINT,
     };
     if (args.sql_output_dir) {
-      const lines = await planSql({ ...options, outputDir: args.sql_output_dir });
+      // One date: its files need no directory of their own.
+      const lines = await planSql({ ...options, outputDir: args.sql_output_dir, byDate: false });
       process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
