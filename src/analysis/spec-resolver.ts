@@ -41,6 +41,10 @@ export interface ResolvedTarget {
   collection: ConfigCollection;
 }
 
+/** How a preview takes a config for an experiment no source knows. */
+const PREVIEW_UNKNOWN_HINT =
+  'to preview a config for an experiment no source knows, pass --platform (and --config_file, --generate-population)';
+
 // Enough for a daily run's experiments on one worker; oldest entries go first.
 const MAX_ENTRIES = 256;
 
@@ -116,9 +120,13 @@ export class SpecResolver {
   /**
    * The experiment a target analyses: launched only, unless it is a preview (then drafts too,
    * and, with a platform, a synthetic record for an experiment no source knows); the platform
-   * replaces the experiment's app.
+   * replaces the experiment's app. `unknownHint` tells a person refused for a slug no source
+   * knows how the command they ran takes such a config (a preview's options by default).
    */
-  async targetExperiment(target: SpecRequest): Promise<Experiment> {
+  async targetExperiment(
+    target: SpecRequest,
+    unknownHint: string = PREVIEW_UNKNOWN_HINT,
+  ): Promise<Experiment> {
     const platform = target.platform ?? null;
     if (!target.preview) {
       const experiment = await this.experiment(target.slug);
@@ -131,7 +139,7 @@ export class SpecResolver {
     throw new UnknownExperimentError(
       target.slug,
       (await source.list()).map((e) => e.slug),
-      'to preview a config for an experiment no source knows, pass --platform (and --config_file, --generate-population)',
+      unknownHint,
     );
   }
 

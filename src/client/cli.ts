@@ -5,6 +5,7 @@ import { didYouMean } from '../config/suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError } from './errors.js';
+import { type KnownOptions, unknownOptions, unknownOptionsMessage } from './unknown-options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -18,8 +19,9 @@ const usageErrors = new Set<string>();
  * exit code 2 after printing the help; `list` lets tests parse without running commands.
  */
 export function buildParser(argv: string[], list: typeof commands = commands) {
+  const parser = yargs(argv);
   return (
-    yargs(argv)
+    parser
       .scriptName('contrail')
       .usage('$0 <command> [options]')
       .command(list)
@@ -48,6 +50,13 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         const names = list.map((c) => String(c.command).split(' ')[0] as string);
         if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
           usage = `unknown command "${first}"${didYouMean(first, names)}; valid commands: ${names.join(', ')}`;
+        } else {
+          // A mistyped option is the first thing to say, whatever else failed: yargs checks the
+          // required options before the unknown ones, so `--experiment-slg x` would only be
+          // told that --experiment_slug is missing.
+          const known = knownOptions(parser);
+          const unknown = unknownOptions(argv, known);
+          if (unknown.length > 0) usage = unknownOptionsMessage(unknown, known);
         }
         y.showHelp((s: string) => process.stderr.write(`${s}\n`));
         // Throwing stops yargs from running the command's handler with bad arguments.
@@ -55,6 +64,20 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         throw new CliError(usage, 2);
       })
   );
+}
+
+/** The options of the command being parsed, as yargs holds them (its typings leave this out). */
+function knownOptions(parser: object): KnownOptions {
+  const options = (
+    parser as {
+      getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[] };
+    }
+  ).getOptions();
+  const aliases = (name: string) => [name, ...(options.alias[name] ?? [])];
+  return {
+    names: Object.keys(options.key).flatMap(aliases),
+    booleans: options.boolean.flatMap(aliases),
+  };
 }
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { closestName } from '../config/suggest.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
 // (help, usage errors) from these, so this module imports nothing but yargs' types.
@@ -27,6 +28,59 @@ export function repeatable(describe: string) {
   return { type: 'string', array: true, nargs: 1, requiresArg: true, describe } as const;
 }
 
+/**
+ * What a usage error says of a value that is not among `valid`: the value meant, when `meant`
+ * names it (another spelling people use for it) or the value looks like a typo of one, and the
+ * valid ones. `what` is the option as the help spells it (`--dialect`).
+ */
+export function invalidChoice(
+  what: string,
+  given: string,
+  valid: readonly string[],
+  meant: Readonly<Record<string, string>> = {},
+): string {
+  const expected = `expected one of ${valid.join(', ')}`;
+  const suggestion = Object.hasOwn(meant, given) ? meant[given] : closestName(given, valid);
+  return `${what} ${given}: ${suggestion ? `did you mean ${suggestion}? (${expected})` : expected}`;
+}
+
+/**
+ * An option (or positional) that takes one of `values`: the help lists them, and any other
+ * value is a usage error (exit 2) saying which value was meant (see invalidChoice).
+ */
+export function choiceOf<const V extends string>(
+  what: string,
+  values: readonly V[],
+  meant: Readonly<Record<string, V>> = {},
+) {
+  return {
+    choices: values,
+    // The parser's own check of `choices` names neither the value meant nor the option as typed.
+    coerce: (given: string): V => {
+      if ((values as readonly string[]).includes(given)) return given as V;
+      throw new Error(invalidChoice(what, String(given), values, meant));
+    },
+  };
+}
+
+/** The analysis periods, in jetstream's names (src/config/spec.ts ANALYSIS_PERIODS, without its zod). */
+export const ANALYSIS_PERIOD_NAMES = [
+  'day',
+  'week',
+  'days28',
+  'overall',
+  'preenrollment_week',
+  'preenrollment_days28',
+] as const;
+
+/** A config file's names for the periods (`[metrics] weekly = […]`), which people give `--analysis_periods` too. */
+export const PERIOD_CONFIG_NAMES: Readonly<Record<string, (typeof ANALYSIS_PERIOD_NAMES)[number]>> = {
+  daily: 'day',
+  weekly: 'week',
+  '28_day': 'days28',
+  preenrollment_weekly: 'preenrollment_week',
+};
+
 /** `--use-latest` / `--use-version`: the commands that analyse an experiment on its pinned build. */
 export interface VersionArgs {
   'use-latest': boolean;
@@ -54,6 +108,13 @@ export function versionFields(args: VersionArgs): { useLatest: boolean; useVersi
   return { useLatest: args['use-latest'], useVersion: args['use-version'] ?? null };
 }
 
+const periodChoice = choiceOf('--analysis_periods', ANALYSIS_PERIOD_NAMES, PERIOD_CONFIG_NAMES);
+/** Each value of the repeatable --analysis_periods is one of the periods. */
+const periodChoices = {
+  choices: periodChoice.choices,
+  coerce: (given: string[]) => given.map(periodChoice.coerce),
+};
+
 export function commonOptions<T>(y: Argv<T>) {
   return y
     .option('config_repos', {
@@ -64,9 +125,8 @@ export function commonOptions<T>(y: Argv<T>) {
     })
     .option('analysis_periods', {
       alias: 'analysis-periods',
-      ...repeatable(
-        'Only this period, repeatable: day, week, days28, overall, preenrollment_week, preenrollment_days28',
-      ),
+      ...repeatable('Only this period, repeatable'),
+      ...periodChoices,
     })
     .option('dataset_id', { alias: 'dataset-id', type: 'string', describe: 'Dataset for result tables' })
     .option('project_id', {

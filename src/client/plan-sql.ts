@@ -1,13 +1,14 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { AnalysisPeriod } from '../config/spec.js';
-import { SQL_PROVENANCE_FILE, type SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
+import { SQL_PROVENANCE_FILE, SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
-export interface PlanSqlOptions {
+/** What to plan: an experiment's analysis on some dates, as a preview (or the daily run) would run it. */
+export interface PlanQueriesOptions {
   slug: string;
   dates: IsoDate[];
   experimentsFile: string;
@@ -19,19 +20,133 @@ export interface PlanSqlOptions {
   sampleSize?: number | null;
   /** SQL dialect to render (default duckdb); bigquery names tables in CONTRAIL_BIGQUERY_PROJECT when set. */
   dialect?: Dialect;
-  /** Write `<dir>/<table>.sql` (per date `<dir>/<date>/…` when several dates) and `<dir>/provenance.json`; null = only list. */
-  outputDir: string | null;
   /** Experimenter's address (drafts included), in place of the experiments file. */
   experimenterUrl?: string;
   /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
   platform?: string | null;
+  /**
+   * What to tell a person whose slug no experiments source knows: how the command they ran
+   * takes a config for such an experiment (default: a preview's options).
+   */
+  unknownHint?: string;
+}
+
+export interface PlanSqlOptions extends PlanQueriesOptions {
+  /**
+   * Write each query to `<dir>/<date>/<table>.sql` (`<dir>/<table>.sql` with `byDate: false`)
+   * and `<dir>/provenance.json`; null = only list.
+   */
+  outputDir: string | null;
+  /** Each date's queries in a directory of its own (default true); false writes them all in `outputDir`. */
+  byDate?: boolean;
+}
+
+/** The queries of one analysis date, in the order they run. */
+export interface PlannedDay {
+  date: IsoDate;
+  queries: PlannedQuery[];
 }
 
 /**
  * Renders — without running — every query the analysis of `slug` on `dates` runs, as
- * `contrail plan` and `preview --sql-output-dir` show them. Returns `table<TAB>file` lines.
+ * `contrail plan` and `preview --sql-output-dir` show them. Returns `table<TAB>file` lines, and
+ * `nothing to compute for <slug> on <date>` for a date with nothing due.
  */
 export async function planSql(options: PlanSqlOptions): Promise<string[]> {
+  const days = await planQueries(options);
+  const lines: string[] = [];
+  const outputDir = options.outputDir;
+  const written: { file: string; query: PlannedQuery; date: IsoDate }[] = [];
+  for (const { date, queries } of days) {
+    if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
+    for (const query of queries) {
+      const table = `${query.destination.dataset}.${query.destination.table}`;
+      if (outputDir === null) {
+        lines.push(table);
+        continue;
+      }
+      const file = join(options.byDate === false ? '' : date, `${query.destination.table}.sql`);
+      written.push({ file, query, date });
+      lines.push(`${table}\t${join(outputDir, file)}`);
+    }
+  }
+  if (outputDir) await writeSqlFiles(outputDir, options, written);
+  return lines;
+}
+
+/**
+ * Writes the planned queries and their provenance map into `dir`. What a previous run of the
+ * same experiment wrote there and this one does not write again is removed, so the directory
+ * holds one run's SQL, as its map describes: only the files that map lists (contrail's own),
+ * and the date directories they leave empty. Another experiment's files stay.
+ */
+async function writeSqlFiles(
+  dir: string,
+  options: PlanSqlOptions,
+  written: { file: string; query: PlannedQuery; date: IsoDate }[],
+): Promise<void> {
+  const previous = await previousRun(dir, options.slug);
+  const map: SqlProvenanceMap = {
+    version: 1,
+    experiment: options.slug,
+    dataset: options.dataset,
+    queries: [],
+  };
+  for (const { file, query, date } of written) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), query.sql);
+    map.queries.push(queryProvenance(query, file, date));
+  }
+  const mapFile = join(dir, SQL_PROVENANCE_FILE);
+  if (map.queries.length > 0) await writeFile(mapFile, `${JSON.stringify(map, null, 2)}\n`);
+  else if (previous.length > 0) await rm(mapFile, { force: true });
+  const kept = new Set(written.map((w) => resolve(dir, w.file)));
+  const emptied = new Set<string>();
+  for (const file of previous) {
+    const path = resolve(dir, file);
+    if (kept.has(path)) continue;
+    await rm(path, { force: true });
+    emptied.add(dirname(path));
+  }
+  for (const sub of emptied) {
+    if (sub === resolve(dir)) continue;
+    // Only a directory left empty goes: one holding anything else is not contrail's alone.
+    await rmdir(sub).catch(() => undefined);
+  }
+}
+
+/**
+ * The `.sql` files (relative to `dir`) the provenance map in `dir` lists, when that map is of
+ * `slug`'s SQL; none without one, or with a map of another experiment or that does not parse.
+ */
+async function previousRun(dir: string, slug: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, SQL_PROVENANCE_FILE), 'utf8');
+  } catch {
+    return [];
+  }
+  let parsed: ReturnType<typeof SqlProvenanceMap.safeParse>;
+  try {
+    parsed = SqlProvenanceMap.safeParse(JSON.parse(text));
+  } catch {
+    return [];
+  }
+  if (!parsed.success || parsed.data.experiment !== slug) return [];
+  return parsed.data.queries
+    .map((q) => q.file)
+    .filter((file) => {
+      const rel = relative(resolve(dir), resolve(dir, file));
+      return file.endsWith('.sql') && rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    });
+}
+
+/**
+ * Every query the analysis of `slug` runs on each of `dates`, rendered without running: the
+ * experiment as a preview sees it (drafts, `platform`, a synthetic record for a config whose
+ * experiment no source knows). A config or plan that fails is a CliError.
+ */
+export async function planQueries(options: PlanQueriesOptions): Promise<PlannedDay[]> {
   const { localExperimentSource, ExperimentsFileError } = await import('../experiments/source.js');
   const { loadConfigCollection } = await import('../config/collection.js');
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
@@ -46,7 +161,6 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
   const { SpecResolver } = await import('../analysis/spec-resolver.js');
   const { UnknownExperimentError } = await import('../analysis/errors.js');
-  const { readFile } = await import('node:fs/promises');
   const source = options.experimenterUrl
     ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })
     : localExperimentSource(options.experimentsFile);
@@ -54,14 +168,17 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   // synthetic record for a config whose experiment no source knows.
   let experiment: Awaited<ReturnType<InstanceType<typeof SpecResolver>['targetExperiment']>>;
   try {
-    experiment = await new SpecResolver(options.configRepos, source).targetExperiment({
-      slug: options.slug,
-      pin: { configCommit: null },
-      configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
-      lenient: false,
-      preview: true,
-      platform: options.platform ?? null,
-    });
+    experiment = await new SpecResolver(options.configRepos, source).targetExperiment(
+      {
+        slug: options.slug,
+        pin: { configCommit: null },
+        configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
+        lenient: false,
+        preview: true,
+        platform: options.platform ?? null,
+      },
+      options.unknownHint,
+    );
   } catch (error) {
     if (error instanceof UnknownExperimentError)
       throw new CliError(
@@ -71,13 +188,7 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
       throw new CliError(error.message);
     throw error;
   }
-  const lines: string[] = [];
-  const map: SqlProvenanceMap = {
-    version: 1,
-    experiment: options.slug,
-    dataset: options.dataset,
-    queries: [],
-  };
+  const days: PlannedDay[] = [];
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
     for (const date of options.dates) {
@@ -91,31 +202,16 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
         dialect,
         ...(options.periods ? { periods: options.periods } : {}),
       });
-      const queries = [
-        ...(plan.enrollments ? [plan.enrollments] : []),
-        ...plan.metrics,
-        ...plan.statisticInputs,
-      ];
-      const dir =
-        options.outputDir && (options.dates.length > 1 ? join(options.outputDir, date) : options.outputDir);
-      if (dir && queries.length) await mkdir(dir, { recursive: true });
-      if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
-      for (const q of queries) {
-        const file = dir ? join(dir, `${q.destination.table}.sql`) : null;
-        if (file) await writeFile(file, q.sql);
-        if (file && options.outputDir)
-          map.queries.push(queryProvenance(q, relative(options.outputDir, file), date));
-        lines.push(`${q.destination.dataset}.${q.destination.table}${file ? `\t${file}` : ''}`);
-      }
+      days.push({
+        date,
+        queries: [...(plan.enrollments ? [plan.enrollments] : []), ...plan.metrics, ...plan.statisticInputs],
+      });
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PlanError) throw new CliError(error.message);
     throw error;
   }
-  if (options.outputDir && map.queries.length > 0) {
-    await writeFile(join(options.outputDir, SQL_PROVENANCE_FILE), `${JSON.stringify(map, null, 2)}\n`);
-  }
-  return lines;
+  return days;
 }
 
 /** One query's entry of the provenance map: where it is, what it writes, and its config fragments' lines. */

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { repeatable } from '../options.js';
+import { choiceOf, repeatable } from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -9,13 +9,19 @@ interface PlanArgs {
   config_repos?: string[];
   config_file?: string;
   experiments_file?: string;
+  platform?: string;
   dataset_id: string;
   dialect: 'duckdb' | 'bigquery';
 }
 
+/** How plan takes a config for an experiment no experiments source knows: its own options only. */
+export const PLAN_UNKNOWN_HINT =
+  'to plan a config for an experiment no source knows, pass --platform (and --config_file)';
+
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',
-  describe: "Render (without running) every query of an experiment's analysis on a date, one file per table",
+  describe:
+    "Render (without running) every query of an experiment's analysis on a date: their SQL, or one file per table with --sql-output-dir",
   builder: (yargs) =>
     yargs
       .option('experiment_slug', {
@@ -28,7 +34,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       .option('sql_output_dir', {
         alias: 'sql-output-dir',
         type: 'string',
-        describe: 'Write each query to <dir>/<table>.sql',
+        describe:
+          'Write each query to <dir>/<table>.sql (and provenance.json: the config lines behind each column) instead of printing the SQL; the files an earlier plan or preview of the experiment wrote there and this one does not are removed',
       })
       .option('config_repos', {
         alias: 'config-repos',
@@ -38,6 +45,11 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         alias: 'config-file',
         type: 'string',
         describe: 'Custom experiment config (TOML) instead of the repo one',
+      })
+      .option('platform', {
+        type: 'string',
+        describe:
+          "Platform/app to plan for (firefox_desktop, fenix, …) in place of the experiment's; needed to plan a config whose experiment no experiments source knows (with --config_file): it is planned on a synthetic record with two branches and the config's [experiment] dates, as preview does",
       })
       .option('experiments_file', {
         alias: 'experiments-file',
@@ -52,7 +64,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         describe: 'Dataset the result tables are written to',
       })
       .option('dialect', {
-        choices: ['duckdb', 'bigquery'] as const,
+        ...choiceOf('--dialect', ['duckdb', 'bigquery']),
         default: 'duckdb' as const,
         describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),
@@ -67,8 +79,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     }
     const { defaultConfigRepos } = await import('../../config/collection.js');
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
-    const { planSql } = await import('../plan-sql.js');
-    const lines = await planSql({
+    const { planQueries, planSql } = await import('../plan-sql.js');
+    const options = {
       slug: args.experiment_slug,
       dates: [date.data],
       experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
@@ -76,8 +88,30 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       configFile: args.config_file ?? null,
       dataset: args.dataset_id,
       dialect: args.dialect,
-      outputDir: args.sql_output_dir ?? null,
-    });
-    process.stdout.write(`${lines.join('\n')}\n`);
+      platform: args.platform ?? null,
+      unknownHint: PLAN_UNKNOWN_HINT,
+    };
+    if (args.sql_output_dir) {
+      // One date: its files need no directory of their own.
+      const lines = await planSql({ ...options, outputDir: args.sql_output_dir, byDate: false });
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    // Without a directory the SQL itself is what a config author is after: every query, headed
+    // by the table it writes, on stdout (ready for a pager or a file); where files come from, on stderr.
+    const [day] = await planQueries(options);
+    const queries = day?.queries ?? [];
+    if (queries.length === 0) {
+      process.stdout.write(`-- nothing to compute for ${args.experiment_slug} on ${date.data}\n`);
+      return;
+    }
+    process.stdout.write(
+      queries
+        .map((q) => `-- destination: ${q.destination.dataset}.${q.destination.table}\n${q.sql.trimEnd()}\n`)
+        .join('\n'),
+    );
+    process.stderr.write(
+      `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql-output-dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql-output-dir DIR\`\n`,
+    );
   },
 };

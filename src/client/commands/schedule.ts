@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { choiceOf } from '../options.js';
 
 export interface ScheduleArgs {
   action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
@@ -16,7 +17,7 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
   describe: 'Manage the Temporal Schedule of the daily analysis (needs TEMPORAL_ADDRESS)',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ACTIONS, describe: 'What to do with the schedule' })
+      .positional('action', { ...choiceOf('schedule', ACTIONS), describe: 'What to do with the schedule' })
       .option('hour', { type: 'number', default: 4, describe: 'UTC hour of the daily run (create)' })
       .option('minute', { type: 'number', default: 0, describe: 'Minute of the daily run (create)' })
       .option('dataset_id', { alias: 'dataset-id', type: 'string', default: 'contrail' })

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import type { StatisticSpec } from '../../config/spec.js';
 import type { StatisticInput, ValueBin } from '../../statistics/inputs.js';
 import { CliError } from '../errors.js';
+import { invalidChoice } from '../options.js';
 
 interface StatsArgs {
   file: string;
@@ -162,17 +163,34 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         describe: 'metric name written in the rows',
       }) as never,
   handler: async (args) => {
-    const { computeStatistic, requiredInput, StatisticConfigError } = await import(
-      '../../statistics/index.js'
-    );
+    const { computeStatistic, requiredInput, StatisticConfigError, STATISTIC_NAMES, PRE_TREATMENT_NAMES } =
+      await import('../../statistics/index.js');
+    const { resolvePreTreatment } = await import('../../statistics/pretreatments.js');
     const spec: StatisticSpec = {
       name: args.statistic,
       params: parseAssignments(args.param, '--param'),
       preTreatments: args.pre_treatment.map(parsePreTreatment),
     };
+    // What the flags ask for is checked before the file is read: a name or parameter the
+    // statistics do not know is a usage error (exit 2) naming its flag.
+    if (!(STATISTIC_NAMES as readonly string[]).includes(spec.name))
+      throw new CliError(invalidChoice('--statistic', spec.name, STATISTIC_NAMES), 2);
+    for (const p of spec.preTreatments) {
+      if (!(PRE_TREATMENT_NAMES as readonly string[]).includes(p.name))
+        throw new CliError(invalidChoice('--pre_treatment', p.name, PRE_TREATMENT_NAMES), 2);
+    }
+    const usage = <T>(flag: string, check: () => T): T => {
+      try {
+        return check();
+      } catch (error) {
+        if (error instanceof StatisticConfigError) throw new CliError(`${flag}: ${error.message}`, 2);
+        throw error;
+      }
+    };
+    const req = usage('--param', () => requiredInput(spec));
+    for (const p of spec.preTreatments) usage('--pre_treatment', () => resolvePreTreatment(p));
     if (!existsSync(args.file)) throw new CliError(`file '${args.file}' does not exist`);
     try {
-      const req = requiredInput(spec);
       const columns =
         req.kind === 'ratio'
           ? { y: 'numerator', x: 'denominator' }

@@ -25,6 +25,9 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         type: 'string',
         array: true,
         demandOption: true,
+        // yargs gives a variadic positional `[]` as its default, which the help would show beside
+        // [required]: at least one file or directory is required, and there is no default.
+        default: undefined,
         describe: 'TOML config files, or directories: every .toml file under them',
       })
       .option('config_repos', {

@@ -7,9 +7,10 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { buildParser } from '../../../src/client/cli.js';
 import { commands } from '../../../src/client/commands/index.js';
-import { commonOptions } from '../../../src/client/options.js';
+import { ANALYSIS_PERIOD_NAMES, commonOptions, PERIOD_CONFIG_NAMES } from '../../../src/client/options.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
+import { ANALYSIS_PERIODS, PERIOD_CONFIG_KEYS } from '../../../src/config/spec.js';
 import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
@@ -124,6 +125,52 @@ describe('command line options', () => {
     assert.match(minute.stderr, /^contrail: --minute 7.5: expected a whole number 0–59$/m);
   });
 
+  it('a value an option does not take is a usage error saying which value was meant', async () => {
+    // A config file's name for a period, given to the option.
+    const weekly = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--analysis_periods', 'weekly']);
+    assert.equal(weekly.code, 2);
+    assert.match(
+      weekly.stderr,
+      /^contrail: --analysis_periods weekly: did you mean week\? \(expected one of day, week, days28, overall, preenrollment_week, preenrollment_days28\)$/m,
+    );
+    const days = await runMain([
+      'run',
+      '--date',
+      '2026-03-15',
+      '--analysis-periods',
+      'day',
+      '--analysis-periods',
+      '28_day',
+    ]);
+    assert.equal(days.code, 2);
+    assert.match(days.stderr, /^contrail: --analysis_periods 28_day: did you mean days28\? /m);
+    const dialect = await runMain([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--dialect',
+      'bigqeury',
+    ]);
+    assert.equal(dialect.code, 2);
+    assert.match(
+      dialect.stderr,
+      /^contrail: --dialect bigqeury: did you mean bigquery\? \(expected one of duckdb, bigquery\)$/m,
+    );
+    const action = await runMain(['schedule', 'pase']);
+    assert.equal(action.code, 2);
+    assert.match(action.stderr, /^contrail: schedule pase: did you mean pause\? /m);
+  });
+
+  it("the periods --analysis_periods takes are the analysis periods, with the config files' names for them", () => {
+    assert.deepEqual(ANALYSIS_PERIOD_NAMES, ANALYSIS_PERIODS);
+    assert.deepEqual(
+      PERIOD_CONFIG_NAMES,
+      Object.fromEntries(Object.entries(PERIOD_CONFIG_KEYS).filter(([name, period]) => name !== period)),
+    );
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
@@ -146,8 +193,46 @@ describe('command line options', () => {
     assert.match(typo.stderr, /unknown command "prevew" \(did you mean 'preview'\?\); valid commands: /);
     const unknownFlag = await runMain(['server', '--frobnicate']);
     assert.equal(unknownFlag.code, 2);
-    assert.match(unknownFlag.stderr, /Unknown argument: frobnicate/);
+    assert.match(unknownFlag.stderr, /^contrail: unknown option --frobnicate$/m);
     assert.match(unknownFlag.stderr, /--ui-port/);
+  });
+
+  it('a mistyped option is named once, as typed, with the option it resembles', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--num-dayz', '2']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--sample_size/, 'the help comes first');
+    const last = result.stderr.trim().split('\n').at(-1);
+    assert.equal(last, 'contrail: unknown option --num-dayz (did you mean --num-days?)');
+    assert.doesNotMatch(result.stderr, /numDayz/, 'not the camelCase twin yargs adds');
+    // Offered in the spelling the option was typed in.
+    const snake = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--num_dayz=2', '--frob']);
+    assert.equal(snake.code, 2);
+    assert.match(
+      snake.stderr,
+      /^contrail: unknown options --num_dayz \(did you mean --num_days\?\), --frob$/m,
+    );
+  });
+
+  it('a mistyped required option is named rather than reported missing', async () => {
+    const result = await runMain(['preview', '--experiment-slg', DEMO_SLUG]);
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^contrail: unknown option --experiment-slg \(did you mean --experiment-slug\?\)$/m,
+    );
+    assert.doesNotMatch(result.stderr, /Missing required argument/);
+  });
+
+  it("no command's help calls an option both required and defaulted", async () => {
+    for (const command of commands.map((c) => String(c.command).split(' ')[0] as string)) {
+      const help = await runMain([command, '--help']);
+      assert.equal(help.code, 0, `${command}: ${help.stderr}`);
+      const both = help.stdout
+        .split('\n')
+        .filter((line) => /\[required\]/.test(line) && /\[default:/.test(line));
+      assert.deepEqual(both, [], `contrail ${command} --help`);
+    }
+    assert.match((await runMain(['validate', '--help'])).stdout, /^ {2}files .*\[array\] \[required\]$/m);
   });
 
   it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test } from 'node:test';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { SQL_PROVENANCE_FILE, SqlProvenanceMap } from '../../../src/dashboard/schema.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
+import { runMain } from '../../helpers/cli.js';
 
 test('--sql-output-dir writes provenance.json: each metric column traced to its config lines and its SQL lines', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-plan-sql-'));
@@ -61,4 +62,73 @@ test('--sql-output-dir writes provenance.json: each metric column traced to its 
   for (const r of split.references) {
     assert.equal(splitLines[r.sqlLines.start - 1]?.trim().replace(/,$/, ''), r.column);
   }
+});
+
+describe('a --sql-output-dir written again', () => {
+  const plan = (outputDir: string, dates: string[], extra: Partial<Parameters<typeof planSql>[0]> = {}) =>
+    planSql({
+      slug: DEMO_SLUG,
+      dates,
+      experimentsFile: defaultExperimentsFile({}),
+      configRepos: defaultConfigRepos({}),
+      configFile: null,
+      dataset: 'tmp',
+      periods: ['day'],
+      outputDir,
+      ...extra,
+    });
+  /** Every file under `dir`, relative to it, sorted. */
+  const files = (dir: string) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
+
+  test('holds the SQL of the last run only, and every file contrail did not write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-plan-sql-'));
+    await plan(dir, ['2026-03-14', '2026-03-15']);
+    const first = files(dir);
+    assert.ok(
+      first.some((f) => f.startsWith('2026-03-14/')),
+      first.join(', '),
+    );
+    // What the user keeps there: beside the files, and in a date's directory.
+    writeFileSync(join(dir, 'notes.sql'), 'SELECT 1');
+    writeFileSync(join(dir, '2026-03-15', 'mine.sql'), 'SELECT 2');
+
+    await plan(dir, ['2026-03-16']);
+    const second = files(dir);
+    const map = SqlProvenanceMap.parse(JSON.parse(readFileSync(join(dir, SQL_PROVENANCE_FILE), 'utf8')));
+    assert.deepEqual(
+      second,
+      [
+        ...map.queries.map((q) => q.file),
+        SQL_PROVENANCE_FILE,
+        'notes.sql',
+        join('2026-03-15', 'mine.sql'),
+      ].sort(),
+    );
+    assert.ok(map.queries.every((q) => q.analysisDate === '2026-03-16'));
+    assert.ok(!existsSync(join(dir, '2026-03-14')), 'a date directory left empty goes');
+
+    // Another experiment's SQL is not this one's previous run: it stays.
+    await plan(dir, ['2026-03-16'], { slug: 'contrail-demo-search-bar' });
+    const other = SqlProvenanceMap.parse(JSON.parse(readFileSync(join(dir, SQL_PROVENANCE_FILE), 'utf8')));
+    assert.equal(other.experiment, 'contrail-demo-search-bar');
+    for (const file of second.filter((f) => f !== SQL_PROVENANCE_FILE))
+      assert.ok(existsSync(join(dir, file)), file);
+  });
+
+  test('one date goes in a directory of its own, as several do, unless the caller (plan) asks for none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-plan-sql-'));
+    const lines = await plan(dir, ['2026-03-15']);
+    assert.ok(lines.length > 0);
+    for (const line of lines) assert.match(line, new RegExp(`\\t${dir}/2026-03-15/[^/]+\\.sql$`));
+    const flat = mkdtempSync(join(tmpdir(), 'contrail-plan-sql-'));
+    for (const line of await plan(flat, ['2026-03-15'], { byDate: false }))
+      assert.match(line, new RegExp(`\\t${flat}/[^/]+\\.sql$`));
+    // As each command's help says.
+    assert.match((await runMain(['preview', '--help'])).stdout, /<dir>\/<date>\/<table>\.sql/);
+    assert.match((await runMain(['plan', '--help'])).stdout, /<dir>\/<table>\.sql/);
+  });
 });

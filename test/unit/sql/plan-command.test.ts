@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../src/client/cli.js';
+import { runMain } from '../../helpers/cli.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 const experiments = [
@@ -20,6 +21,17 @@ const experiments = [
     proposedEnrollment: 7,
   },
 ];
+
+/** A config for an experiment no experiments source knows: the config says when it starts. */
+const NEW_EXPERIMENT_CONFIG = `[experiment]
+start_date = "2024-01-02"
+enrollment_period = 7
+
+[metrics]
+daily = ["active_hours"]
+
+[metrics.active_hours.statistics.bootstrap_mean]
+`;
 
 /** A scratch directory holding an experiments file with `records`: its path and the directory. */
 async function experimentsFile(records: object[]): Promise<{ dir: string; file: string }> {
@@ -102,6 +114,97 @@ describe('contrail plan', () => {
           : /FROM `contrail\.metrics_1_click_plan_test_clients_daily_week_1`/,
       );
     }
+  });
+
+  it('plans a config for an experiment no source knows on --platform, and says so when it is missing', async () => {
+    const { dir, file } = await experimentsFile(experiments);
+    const config = join(dir, 'new-experiment.toml');
+    await writeFile(config, NEW_EXPERIMENT_CONFIG);
+    const args = ['plan', '--experiment_slug', 'plan-new', '--date', '2024-01-10', '--config_file', config];
+    const refused = await runMain([
+      ...args,
+      '--experiments_file',
+      file,
+      '--config_repos',
+      metricHubFixtures(),
+    ]);
+    assert.equal(refused.code, 1);
+    const hint = /; to plan a config for an experiment no source knows, pass (.*?) \(experiments from /.exec(
+      refused.stderr,
+    );
+    assert.ok(hint, refused.stderr);
+    // The hint names options plan takes, and only those.
+    const named = hint[1]?.match(/--[a-z_-]+/g) ?? [];
+    assert.deepEqual(named, ['--platform', '--config_file']);
+    const help = (await runMain(['plan', '--help'])).stdout;
+    for (const option of named) assert.match(help, new RegExp(`^ +${option}\\b`, 'm'), option);
+
+    const out = join(dir, 'sql');
+    const planned = await runMain([
+      ...args,
+      '--experiments_file',
+      file,
+      '--config_repos',
+      metricHubFixtures(),
+      '--platform',
+      'firefox_desktop',
+      '--sql-output-dir',
+      out,
+    ]);
+    assert.equal(planned.code, 0, planned.stderr);
+    const files = await readdir(out);
+    assert.ok(files.includes('enrollments_plan_new.sql'), files.join(', '));
+    assert.ok(
+      files.includes('statistic_inputs_plan_new_enrollments_clients_daily_day_2.sql'),
+      files.join(', '),
+    );
+    // The enrollment period starts on the config's own start date.
+    const enrollments = await readFile(join(out, 'enrollments_plan_new.sql'), 'utf8');
+    assert.match(enrollments, /2024-01-02/);
+  });
+
+  it('without --sql-output-dir prints the SQL of every query, headed by its table, and says how to get files', async () => {
+    const { dir, file } = await experimentsFile(experiments);
+    const out = join(dir, 'sql');
+    const written = await runMain([
+      'plan',
+      '--experiment_slug',
+      'plan-test',
+      '--date',
+      '2024-01-14',
+      '--config_repos',
+      metricHubFixtures(),
+      '--experiments_file',
+      file,
+      '--sql-output-dir',
+      out,
+    ]);
+    assert.equal(written.code, 0, written.stderr);
+    const printed = await runMain([
+      'plan',
+      '--experiment_slug',
+      'plan-test',
+      '--date',
+      '2024-01-14',
+      '--config_repos',
+      metricHubFixtures(),
+      '--experiments_file',
+      file,
+    ]);
+    assert.equal(printed.code, 0, printed.stderr);
+    // The same queries as the files, in the same order, each after its destination.
+    const listed = written.stdout.trim().split('\n');
+    assert.ok(listed.length > 5, written.stdout);
+    const expected: string[] = [];
+    for (const line of listed) {
+      const [table, path] = line.split('\t') as [string, string];
+      expected.push(`-- destination: ${table}\n${(await readFile(path, 'utf8')).trimEnd()}\n`);
+    }
+    assert.equal(printed.stdout, expected.join('\n'));
+    assert.match(
+      printed.stderr,
+      new RegExp(`^${listed.length} queries; --sql-output-dir DIR writes one file per table`, 'm'),
+    );
   });
 
   it('rejects a bad date as a usage error', async () => {

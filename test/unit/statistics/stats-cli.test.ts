@@ -45,6 +45,21 @@ describe('contrail stats', () => {
     assert.deepEqual(rows, expected);
   });
 
+  it('a statistic or parameter it does not know is a usage error naming its flag, before the file is read', () => {
+    const name = cli(['--statistic', 'bootstrapmean', join(dir, 'missing.csv')]);
+    assert.equal(name.status, 2);
+    assert.match(
+      name.stderr,
+      /^contrail: --statistic bootstrapmean: did you mean bootstrap_mean\? \(expected one of bootstrap_mean, binomial, .*empirical_cdf\)$/m,
+    );
+    const param = cli(['--statistic', 'bootstrap_mean', '--param', 'num_sample=500', csv]);
+    assert.equal(param.status, 2);
+    assert.match(
+      param.stderr,
+      /^contrail: --param: unknown parameter 'num_sample' for statistic 'bootstrap_mean'/m,
+    );
+  });
+
   it('names a missing column and the ones it needs', () => {
     const out = cli([
       '--statistic',
