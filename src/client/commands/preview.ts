@@ -108,7 +108,8 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       .option('sql_output_dir', {
         alias: 'sql-output-dir',
         type: 'string',
-        describe: 'Also write every query of the previewed dates to <dir>/<date>/<table>.sql',
+        describe:
+          "Also write every query of the previewed dates to <dir>/<date>/<table>.sql (replacing the files this experiment's previous preview wrote there)",
       })
       .option('generate_population', {
         alias: 'generate-population',
