@@ -9,7 +9,7 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { planAnalysis } from './plan/analysis.js';
 import { PlanError } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
-import { PlannedQueryError, runPlannedQuery } from './run.js';
+import { PlannedQueryError, plannedSql, runPlannedQuery } from './run.js';
 import { windowsDueOn } from './windows.js';
 
 /**
@@ -89,7 +89,7 @@ export async function checkAnalysisSql(
         break; // later queries read this one's table
       }
       try {
-        await warehouse.dryRun(query.sql);
+        await warehouse.dryRun((await plannedSql(warehouse, query)).sql);
         await runPlannedQuery(warehouse, query);
       } catch (error) {
         const missing = missingTableIn(error);
@@ -134,12 +134,22 @@ function warehouseMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The first date on which a window of each period with metrics is due. */
+/**
+ * The periods checked first: the windows of the others read their tables as covariates, as an
+ * analysis computes them before the statistics that adjust for them (ensureCovariates).
+ */
+const PREENROLLMENT_PERIODS: readonly AnalysisPeriod[] = ['preenrollment_week', 'preenrollment_days28'];
+
+/** The first date on which a window of each period with metrics is due, pre-enrollment periods first. */
 function dueDates(spec: AnalysisSpec): [AnalysisPeriod, IsoDate][] {
   const out: [AnalysisPeriod, IsoDate][] = [];
   const start = spec.experiment.startDate;
   if (!start) return out;
-  for (const period of ANALYSIS_PERIODS) {
+  const periods = [
+    ...PREENROLLMENT_PERIODS,
+    ...ANALYSIS_PERIODS.filter((p) => !PREENROLLMENT_PERIODS.includes(p)),
+  ];
+  for (const period of periods) {
     if ((spec.metrics[period] ?? []).length === 0) continue;
     for (let day = 0; day <= 400; day++) {
       const date = addDays(start, day);

@@ -157,6 +157,34 @@ describe('SQL check', () => {
     );
   });
 
+  it("checks the statistics that adjust for a pre-enrollment covariate, never naming contrail's own table as not checked", async () => {
+    const adjusted = (preenrollment: string[]) => `[metrics]
+weekly = ["active_hours"]
+preenrollment_weekly = ${JSON.stringify(preenrollment)}
+
+[metrics.active_hours.statistics.linear_model_mean]
+covariate_adjustment = { period = "preenrollment_week" }
+
+[metrics.broken_before]
+select_expression = "SUM(no_such_column)"
+data_source = "clients_daily"
+statistics = { bootstrap_mean = {} }
+`;
+    const result = await checkAnalysisSql(warehouse, spec(adjusted(['active_hours'])), {
+      dataset: 'contrail_validate',
+    });
+    assert.deepEqual(result, { errors: [], warnings: [], unchecked: [] });
+    // The covariate's table, when its own period does not compile, gives way to the run's fallback
+    // (statistics without the covariate), which is checked in its place.
+    const broken = await checkAnalysisSql(warehouse, spec(adjusted(['active_hours', 'broken_before'])), {
+      dataset: 'contrail_validate_fallback',
+    });
+    assert.deepEqual(
+      [broken.errors.map((e) => e.keyPath), broken.unchecked],
+      [['metrics.broken_before.select_expression'], []],
+    );
+  });
+
   it('with no telemetry at all, plans every period but runs nothing', async () => {
     const unparsable = config({ unparsable: ['SUM(1 IGNORE NULLS)', 'clients_daily'] });
     const planned = await checkAnalysisSql(warehouse, spec(unparsable), {
