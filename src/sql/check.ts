@@ -6,9 +6,11 @@ import type { IsoDate } from '../experiments/experiment.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
 import { missingTableIn } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { syntaxProblems } from './check-syntax.js';
 import { planAnalysis } from './plan/analysis.js';
 import { PlanError } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
+import { SqlSyntaxError } from './render/bigquery-lexer.js';
 import { PlannedQueryError, plannedSql, runPlannedQuery } from './run.js';
 import { windowsDueOn } from './windows.js';
 
@@ -25,7 +27,8 @@ export interface SqlCheckResult {
   /**
    * What may be wrong but cannot be told here: a query over tables that hold contrail's
    * synthetic sample (a few of the real tables' columns) that does not compile. Configs are
-   * written for BigQuery; only real tables make DuckDB's verdict the config's fault.
+   * written for BigQuery; only real tables make DuckDB's verdict the config's fault, except for
+   * SQL no warehouse accepts (check-syntax.ts), which is an error on any tables.
    */
   warnings: ConfigProblem[];
   /** Tables the warehouse lacks, so the queries reading them were not checked. */
@@ -57,6 +60,9 @@ export async function checkAnalysisSql(
   const unchecked = new Set<string>();
   const checked = withOverall(spec);
   await warehouse.createDataset(options.dataset);
+  // SQL no warehouse accepts is an error however it is checked, even with no telemetry to run on.
+  const syntax = await syntaxProblems(warehouse, checked);
+  errors.push(...syntax);
   let enrollmentsDone = false;
   for (const [period, date] of dueDates(checked)) {
     let queries: PlannedQuery[];
@@ -72,7 +78,9 @@ export async function checkAnalysisSql(
       ];
       enrollmentsDone ||= plan.enrollments !== null;
     } catch (error) {
-      if (!(error instanceof PlanError)) throw error;
+      if (!(error instanceof PlanError || error instanceof SqlSyntaxError)) throw error;
+      // A string left open is one of the faults found above, named there with its config item.
+      if (error instanceof SqlSyntaxError && syntax.length > 0) continue;
       errors.push({
         file: spec.sources.at(-1) ?? '(config)',
         line: null,
@@ -93,9 +101,13 @@ export async function checkAnalysisSql(
         await runPlannedQuery(warehouse, query);
       } catch (error) {
         const missing = missingTableIn(error);
+        const message = warehouseMessage(error);
+        // A query that does not parse while a fragment of the spec is known not to: that fragment,
+        // named above, is why.
+        const explained = syntax.length > 0 && /^Parser Error\b/.test(message);
         if (missing !== null) unchecked.add(missing.table);
-        else {
-          const problems = await blame(warehouse, checked, query, warehouseMessage(error));
+        else if (!explained) {
+          const problems = await blame(warehouse, checked, query, message);
           if (readsSynthetic(query.sql, options.synthetic ?? [])) warnings.push(...problems.map(onSample));
           else errors.push(...problems);
         }

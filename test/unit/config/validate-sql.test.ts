@@ -118,6 +118,70 @@ describe('SQL check', () => {
     );
   });
 
+  it('SQL that is invalid in any dialect is an error even over the synthetic sample, at the config item it is written in', async () => {
+    const synthetic = { dataset: 'contrail_validate', synthetic: ['mozdata.telemetry.clients_daily'] };
+    const cases: [select: string, fault: RegExp][] = [
+      ['SUM((active_hours_sum)', /^'\(' is never closed: "SUM\(\(active_hours_sum\)"$/],
+      ['SUM(active_hours_sum))', /^'\)' closes no bracket: "SUM\(active_hours_sum\)\)"$/],
+      ['IF(active_hours_sum > 0, 1, 0]', /^'\(' is closed by '\]': "IF\(active_hours_sum > 0, 1, 0\]"$/],
+      [
+        'CASE WHEN active_hours_sum > 0 THEN 1',
+        /^it ends before the expression is complete \(DuckDB: syntax error at end of input\)$/,
+      ],
+      ["COUNTIF(event_category = 'a)", /^unterminated string literal starting at: 'a\)$/],
+    ];
+    for (const [select, fault] of cases) {
+      const result = await checkAnalysisSql(
+        warehouse,
+        spec(config({ unfinished: [select, 'clients_daily'] })),
+        synthetic,
+      );
+      assert.deepEqual(result.warnings, [], select);
+      assert.deepEqual(
+        result.errors.map((e) => [e.line, e.keyPath]),
+        [[5, 'metrics.unfinished.select_expression']],
+        select,
+      );
+      const message = result.errors[0]?.message ?? '';
+      assert.match(message, /^the SQL of metric 'unfinished' is not valid SQL: /);
+      assert.match(message.replace(/^.*?is not valid SQL: /, ''), fault);
+    }
+    // A data source's FROM, and with no telemetry to run anything on.
+    const from = config(
+      { counted: ['COUNT(*)', 'sampled'] },
+      { sampled: '(SELECT * FROM mozdata.telemetry.clients_daily WHERE (sample_id < 10)' },
+    );
+    const planned = await checkAnalysisSql(warehouse, spec(from), {
+      dataset: 'contrail_validate',
+      planOnly: true,
+    });
+    assert.deepEqual(
+      planned.errors.map((e) => [e.keyPath, e.message]),
+      [
+        [
+          'data_sources.sampled',
+          `the SQL of data source 'sampled' is not valid SQL: '(' is never closed: "(SELECT * FROM mozdata.telemetry.clients…"`,
+        ],
+      ],
+    );
+  });
+
+  it("BigQuery syntax DuckDB's parser does not know stays a warning over the synthetic sample", async () => {
+    const toml = config({
+      offset: ['MAX([active_hours_sum][OFFSET(0)])', 'clients_daily'],
+      ignore_nulls: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum IGNORE NULLS))', 'clients_daily'],
+    });
+    const result = await checkAnalysisSql(warehouse, spec(toml), {
+      dataset: 'contrail_validate',
+      synthetic: ['mozdata.telemetry.clients_daily'],
+    });
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(
+      result.warnings.map((w) => w.keyPath),
+      ['metrics.offset.select_expression', 'metrics.ignore_nulls.select_expression'],
+    );
+  });
+
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
     const toml = config(
       { projected: ['COUNT(*)', 'derived'] },
