@@ -207,6 +207,16 @@ describe('SQL check', () => {
     assert.deepEqual(result.unchecked, ['mozdata.telemetry.not_here']);
   });
 
+  it("names the author's table it could not read, not contrail's own tables that could then not be written", async () => {
+    // A dataset of its own: the other tests' enrollments tables are in contrail_validate.
+    const toml = `[experiment]
+enrollment_query = "SELECT client_id AS analysis_id, 'control' AS branch FROM mozdata.telemetry.not_here"
+
+${config({ counted: ['COUNT(*)', 'clients_daily'] }, {}, ['daily', 'weekly', 'overall'])}`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate_unread' });
+    assert.deepEqual(result, { errors: [], warnings: [], unchecked: ['mozdata.telemetry.not_here'] });
+  });
+
   it('blames only the metric whose SQL fails, not one over a table the warehouse lacks', async () => {
     // DuckDB parses the whole query before it looks for its tables: the parse error comes first.
     const toml = config(
