@@ -34,7 +34,8 @@ describe('command line options', () => {
     });
     assert.doesNotMatch(result.stderr, /Not enough non-option arguments/);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, new RegExp(`^ok\\s+${file.replaceAll('.', '\\.')}`));
+    assert.equal(result.stdout.split('\n')[0], `config repos: ${DEMO_CONFIG_REPO} (--config_repos)`);
+    assert.match(result.stdout, new RegExp(`^ok\\s+${file.replaceAll('.', '\\.')}`, 'm'));
   });
 
   it('a repeatable option without its value is a usage error naming it', async () => {
