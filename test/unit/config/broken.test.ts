@@ -80,7 +80,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'enrollment-period-negative.toml',
     2,
     'experiment.enrollment_period',
-    'Too small: expected number to be >=0, got number -3',
+    'must be a whole number of at least 0, got number -3',
   ],
   [
     'enrollment-period-string',
@@ -235,7 +235,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'sample-size-too-big.toml',
     2,
     'experiment.sample_size',
-    'Too big: expected number to be <=100, got number 150',
+    'must be a whole number from 0 to 100, got number 150',
   ],
   ['skip-not-bool', 'skip-not-bool.toml', 2, 'experiment.skip', 'expected boolean, got the string "yes"'],
   [
