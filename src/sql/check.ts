@@ -8,7 +8,7 @@ import { missingTableIn } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { syntaxProblems } from './check-syntax.js';
 import { planAnalysis } from './plan/analysis.js';
-import { PlanError } from './plan/common.js';
+import { appDataset, fillPlaceholders, PlanError } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
 import { SqlSyntaxError } from './render/bigquery-lexer.js';
 import { PlannedQueryError, plannedSql, runPlannedQuery } from './run.js';
@@ -207,10 +207,17 @@ async function blame(
     const metric = specs.get(name);
     const source = metric?.dataSource ? spec.dataSources[metric.dataSource] : undefined;
     if (!metric?.selectExpression || !source) continue;
+    // In the warehouse's own SQL, as the planned query has it: BigQuery's "text" is a column to DuckDB.
+    const d = warehouse.sqlDialect;
+    const expression = d.userSql(
+      fillPlaceholders(metric.selectExpression, { experiment_slug: spec.experiment.slug }),
+    );
+    const from = d.userSql(fillPlaceholders(source.fromExpression, { dataset: appDataset(spec) }));
+    const id = d.userSql(
+      spec.analysisUnit === 'profile_group' ? source.groupIdColumn : source.clientIdColumn,
+    );
     try {
-      await warehouse.dryRun(
-        `SELECT ${metric.selectExpression} FROM ${source.fromExpression} AS ds GROUP BY ds.${source.clientIdColumn}`,
-      );
+      await warehouse.dryRun(`SELECT ${expression} FROM ${from} AS ds GROUP BY ds.${id}`);
     } catch (error) {
       // A metric over a table the warehouse lacks cannot be judged alone either.
       if (missingTableIn(error) === null) culprits.push({ name, message: warehouseMessage(error) });

@@ -82,6 +82,19 @@ describe('SQL check', () => {
     assert.match(error?.message ?? '', /metric 'bad_column' does not compile on duckdb: .*no_such_column/);
   });
 
+  it("tries each metric alone in the warehouse's SQL: a BigQuery string in double quotes is not blamed", async () => {
+    const toml = config({
+      quoted: ['COUNTIF(client_id = "abc")', 'clients_daily'],
+      broken: ['SUM(no_such_column)', 'clients_daily'],
+    });
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      result.errors.map((e) => e.keyPath),
+      ['metrics.broken.select_expression'],
+      JSON.stringify(result.errors),
+    );
+  });
+
   it('names a metric that fails in every period once, not once per period', async () => {
     const toml = config({ bad_everywhere: ['SUM(no_such_column)', 'clients_daily'] }, {}, [
       'daily',
