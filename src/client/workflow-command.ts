@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
-import { customConfigText } from '../config/custom-config.js';
+import { customConfigText, unreadable } from '../config/custom-config.js';
+import { requirement } from '../config/describe.js';
 import { warehouseFile } from '../paths.js';
 import { runtimeSettings } from '../settings.js';
 import { claimExperiments } from './claims.js';
@@ -16,7 +17,7 @@ export async function readConfigFile(path: string | undefined): Promise<string |
   try {
     return customConfigText(await readFile(path, 'utf8'), path);
   } catch (error) {
-    throw new CliError(`--config_file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(`--config_file ${path}: ${unreadable(error)}`);
   }
 }
 
@@ -54,7 +55,9 @@ export function checkedInput<S extends z.ZodType>(
     const option = optionOf[field] ?? OPTION_OF_FIELD[field];
     // yargs reads a number option that is not one as NaN; zod would say "received NaN".
     const message =
-      issue.code === 'invalid_type' && issue.expected === 'number' ? 'expected a number' : issue.message;
+      issue.code === 'invalid_type' && issue.expected === 'number'
+        ? 'expected a number'
+        : (requirement(issue, schema) ?? issue.message);
     // The value as given, so a long command line need not be searched for it (NaN is no value).
     const value = issue.path.reduce<unknown>(
       (at, key) =>

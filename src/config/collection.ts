@@ -1,4 +1,5 @@
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigFile } from './config-file.js';
 import { emptyLayer, mergeFile, mergeSharedDefinitions, type SpecLayer } from './merge.js';
@@ -160,14 +161,68 @@ function toDate(value: Date | string): Date {
 /** contrail's package root (two levels above this module, in src/ and in a build alike). */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The config repos a command reads, and where that choice came from (for the line that says so). */
+export interface ConfigRepoChoice {
+  repos: string[];
+  /** `--config_repos`, `CONTRAIL_CONFIG_REPOS`, the metric-hub checkout holding the files, or contrail's demo repo. */
+  source: 'option' | 'environment' | 'checkout' | 'demo';
+}
+
 /**
- * The config repos to use: `CONTRAIL_CONFIG_REPOS` (comma-separated) when set, otherwise the
- * demo config repo that ships with contrail (`src/sample/metric-hub`).
+ * The config repos to use, the rule every command follows: the repos given (`--config_repos`);
+ * else `CONTRAIL_CONFIG_REPOS` (comma-separated); else, for a command that reads config files
+ * (validate's), the metric-hub checkout they are in, so that an author checking a file in their
+ * checkout checks it against that checkout's definitions; else the demo config repo that ships
+ * with contrail (`src/sample/metric-hub`). Files in two different checkouts are refused: either
+ * checkout would be wrong for the other's files.
  */
-export function defaultConfigRepos(env: NodeJS.ProcessEnv = process.env): string[] {
-  const configured = env.CONTRAIL_CONFIG_REPOS?.split(',')
+export function chooseConfigRepos(
+  options: { given?: readonly string[] | undefined; files?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): ConfigRepoChoice {
+  if (options.given && options.given.length > 0) return { repos: [...options.given], source: 'option' };
+  const configured = (options.env ?? process.env).CONTRAIL_CONFIG_REPOS?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (configured && configured.length > 0) return configured;
-  return [join(PACKAGE_ROOT, 'src', 'sample', 'metric-hub')];
+  if (configured && configured.length > 0) return { repos: configured, source: 'environment' };
+  const checkouts = new Map<string, string>();
+  for (const file of options.files ?? []) {
+    const checkout = metricHubCheckoutOf(file);
+    // Named as the file is: relative to the working directory when the file is.
+    if (checkout !== null && !checkouts.has(checkout))
+      checkouts.set(checkout, isAbsolute(file) ? checkout : relative(process.cwd(), checkout) || '.');
+  }
+  if (checkouts.size > 1) {
+    throw new ConfigError([
+      {
+        file: '(config repos)',
+        line: null,
+        keyPath: '',
+        message: `the files are in ${checkouts.size} metric-hub checkouts (${[...checkouts.values()].join(', ')}): give the one to check them against with --config_repos`,
+      },
+    ]);
+  }
+  const [checkout] = checkouts.values();
+  if (checkout !== undefined) return { repos: [checkout], source: 'checkout' };
+  return { repos: [join(PACKAGE_ROOT, 'src', 'sample', 'metric-hub')], source: 'demo' };
+}
+
+/** The config repos of a command that reads no config file of its own: see chooseConfigRepos. */
+export function defaultConfigRepos(env: NodeJS.ProcessEnv = process.env): string[] {
+  return chooseConfigRepos({ env }).repos;
+}
+
+/**
+ * The metric-hub checkout `path` (a file or directory) is in: the nearest directory at or above
+ * it laid out as metric-hub is, with `definitions/` beside `jetstream/`. Null when there is none.
+ */
+export function metricHubCheckoutOf(path: string): string | null {
+  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+  let dir = resolve(path);
+  if (!isDir(dir)) dir = dirname(dir);
+  for (;;) {
+    if (isDir(join(dir, 'definitions')) && isDir(join(dir, 'jetstream'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
 }

@@ -64,7 +64,11 @@ export function resolveAnalysisSpec(
     r.use(file);
     mergeFile(r.layer, file);
   }
-  problems.throwIfErrors(`experiment '${experiment.slug}' has an invalid config:`);
+  // A file's own errors (a wrong type, bad TOML) leave its definitions unusable, and resolving
+  // them would only echo those errors. An unknown key, an error in strict mode, leaves them whole:
+  // the rest is resolved and reported with it, so the author fixes everything in one round.
+  if (r.sources.some((file) => file.errors.length > 0))
+    problems.throwIfErrors(`experiment '${experiment.slug}' has an invalid config:`);
 
   applyExperimentOverrides(r);
   mergeOutcomes(r);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requirement } from '../config/describe.js';
 import { addDays } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import { IsoDate } from '../experiments/experiment.js';
@@ -317,7 +318,8 @@ export async function generateSample(
   const parsed = SampleOptions.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RangeError(`sample option ${issue?.path.join('.') || '(options)'}: ${issue?.message}`);
+    const why = issue ? (requirement(issue, SampleOptions) ?? issue.message) : 'invalid';
+    throw new RangeError(`sample option ${issue?.path.join('.') || '(options)'}: ${why}`);
   }
   const { clients, days, startDate, seed } = parsed.data;
   const experiments = parsed.data.experiments ?? defaultSampleExperiments();

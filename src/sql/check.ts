@@ -6,10 +6,12 @@ import type { IsoDate } from '../experiments/experiment.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
 import { missingTableIn } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { syntaxProblems } from './check-syntax.js';
 import { planAnalysis } from './plan/analysis.js';
-import { PlanError } from './plan/common.js';
+import { appDataset, fillPlaceholders, PlanError } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
-import { PlannedQueryError, runPlannedQuery } from './run.js';
+import { SqlSyntaxError } from './render/bigquery-lexer.js';
+import { PlannedQueryError, plannedSql, runPlannedQuery } from './run.js';
 import { windowsDueOn } from './windows.js';
 
 /**
@@ -25,7 +27,8 @@ export interface SqlCheckResult {
   /**
    * What may be wrong but cannot be told here: a query over tables that hold contrail's
    * synthetic sample (a few of the real tables' columns) that does not compile. Configs are
-   * written for BigQuery; only real tables make DuckDB's verdict the config's fault.
+   * written for BigQuery; only real tables make DuckDB's verdict the config's fault, except for
+   * SQL no warehouse accepts (check-syntax.ts), which is an error on any tables.
    */
   warnings: ConfigProblem[];
   /** Tables the warehouse lacks, so the queries reading them were not checked. */
@@ -57,7 +60,12 @@ export async function checkAnalysisSql(
   const unchecked = new Set<string>();
   const checked = withOverall(spec);
   await warehouse.createDataset(options.dataset);
+  // SQL no warehouse accepts is an error however it is checked, even with no telemetry to run on.
+  const syntax = await syntaxProblems(warehouse, checked);
+  errors.push(...syntax);
   let enrollmentsDone = false;
+  /** The tables the check's queries write (enrollments, metrics, statistic inputs), by name. */
+  const written = new Set<string>();
   for (const [period, date] of dueDates(checked)) {
     let queries: PlannedQuery[];
     try {
@@ -71,8 +79,12 @@ export async function checkAnalysisSql(
         ...plan.windows.flatMap((w) => [...w.metricsScans, ...w.metrics, ...w.statisticInputs]),
       ];
       enrollmentsDone ||= plan.enrollments !== null;
+      for (const query of [...(plan.enrollments ? [plan.enrollments] : []), ...queries])
+        written.add(query.destination.table);
     } catch (error) {
-      if (!(error instanceof PlanError)) throw error;
+      if (!(error instanceof PlanError || error instanceof SqlSyntaxError)) throw error;
+      // A string left open is one of the faults found above, named there with its config item.
+      if (error instanceof SqlSyntaxError && syntax.length > 0) continue;
       errors.push({
         file: spec.sources.at(-1) ?? '(config)',
         line: null,
@@ -89,13 +101,21 @@ export async function checkAnalysisSql(
         break; // later queries read this one's table
       }
       try {
-        await warehouse.dryRun(query.sql);
+        await warehouse.dryRun((await plannedSql(warehouse, query)).sql);
         await runPlannedQuery(warehouse, query);
       } catch (error) {
         const missing = missingTableIn(error);
-        if (missing !== null) unchecked.add(missing.table);
-        else {
-          const problems = await blame(warehouse, checked, query, warehouseMessage(error));
+        const message = warehouseMessage(error);
+        // A query that does not parse while a fragment of the spec is known not to: that fragment,
+        // named above, is why.
+        const explained = syntax.length > 0 && /^Parser Error\b/.test(message);
+        if (missing !== null) {
+          // One of contrail's own tables is missing only because the query writing it failed,
+          // which is reported already: it is not a table of the author's that went unchecked.
+          if (!written.has(missing.table.replace(/["`]/g, '').split('.').at(-1) ?? ''))
+            unchecked.add(missing.table);
+        } else if (!explained) {
+          const problems = await blame(warehouse, checked, query, message);
           if (readsSynthetic(query.sql, options.synthetic ?? [])) warnings.push(...problems.map(onSample));
           else errors.push(...problems);
         }
@@ -134,12 +154,22 @@ function warehouseMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The first date on which a window of each period with metrics is due. */
+/**
+ * The periods checked first: the windows of the others read their tables as covariates, as an
+ * analysis computes them before the statistics that adjust for them (ensureCovariates).
+ */
+const PREENROLLMENT_PERIODS: readonly AnalysisPeriod[] = ['preenrollment_week', 'preenrollment_days28'];
+
+/** The first date on which a window of each period with metrics is due, pre-enrollment periods first. */
 function dueDates(spec: AnalysisSpec): [AnalysisPeriod, IsoDate][] {
   const out: [AnalysisPeriod, IsoDate][] = [];
   const start = spec.experiment.startDate;
   if (!start) return out;
-  for (const period of ANALYSIS_PERIODS) {
+  const periods = [
+    ...PREENROLLMENT_PERIODS,
+    ...ANALYSIS_PERIODS.filter((p) => !PREENROLLMENT_PERIODS.includes(p)),
+  ];
+  for (const period of periods) {
     if ((spec.metrics[period] ?? []).length === 0) continue;
     for (let day = 0; day <= 400; day++) {
       const date = addDays(start, day);
@@ -177,10 +207,17 @@ async function blame(
     const metric = specs.get(name);
     const source = metric?.dataSource ? spec.dataSources[metric.dataSource] : undefined;
     if (!metric?.selectExpression || !source) continue;
+    // In the warehouse's own SQL, as the planned query has it: BigQuery's "text" is a column to DuckDB.
+    const d = warehouse.sqlDialect;
+    const expression = d.userSql(
+      fillPlaceholders(metric.selectExpression, { experiment_slug: spec.experiment.slug }),
+    );
+    const from = d.userSql(fillPlaceholders(source.fromExpression, { dataset: appDataset(spec) }));
+    const id = d.userSql(
+      spec.analysisUnit === 'profile_group' ? source.groupIdColumn : source.clientIdColumn,
+    );
     try {
-      await warehouse.dryRun(
-        `SELECT ${metric.selectExpression} FROM ${source.fromExpression} AS ds GROUP BY ds.${source.clientIdColumn}`,
-      );
+      await warehouse.dryRun(`SELECT ${expression} FROM ${from} AS ds GROUP BY ds.${id}`);
     } catch (error) {
       // A metric over a table the warehouse lacks cannot be judged alone either.
       if (missingTableIn(error) === null) culprits.push({ name, message: warehouseMessage(error) });

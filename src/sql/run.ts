@@ -139,6 +139,21 @@ export function plannedDescription(planned: PlannedQuery): string {
 }
 
 /**
+ * The SQL a planned query runs on `warehouse` now: its fallback when a table the fallback
+ * stands in for is missing (statistics without the pre-enrollment covariate), else its own.
+ */
+export async function plannedSql(
+  warehouse: Warehouse,
+  planned: PlannedQuery,
+): Promise<{ sql: string; usedFallback: boolean }> {
+  const fallback = planned.fallback;
+  for (const ref of fallback?.whenMissing ?? []) {
+    if (fallback && !(await warehouse.tableExists(ref))) return { sql: fallback.sql, usedFallback: true };
+  }
+  return { sql: planned.sql, usedFallback: false };
+}
+
+/**
  * Runs one planned query into its destination (atomically: the adapter leaves no partial table),
  * using its fallback SQL when a table the main SQL needs is missing.
  */
@@ -147,17 +162,7 @@ export async function runPlannedQuery(
   planned: PlannedQuery,
   options: RunPlannedQueryOptions = {},
 ): Promise<RunToTableResult & { usedFallback: boolean }> {
-  let sql = planned.sql;
-  let usedFallback = false;
-  if (planned.fallback) {
-    for (const ref of planned.fallback.whenMissing) {
-      if (!(await warehouse.tableExists(ref))) {
-        sql = planned.fallback.sql;
-        usedFallback = true;
-        break;
-      }
-    }
-  }
+  const { sql, usedFallback } = await plannedSql(warehouse, planned);
   try {
     const result = await warehouse.runToTable({
       sql,

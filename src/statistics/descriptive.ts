@@ -39,7 +39,7 @@ export function sum(_p: unknown, input: StatisticInput, ctx: ComputeContext): St
 }
 
 export const gridParams = {
-  grid_size: z.number().int('must be an integer').min(2, 'must be at least 2').max(100_000).default(256),
+  grid_size: z.number().int('must be a whole number').min(2, 'must be at least 2').max(100_000).default(256),
   log_space: z.boolean().default(false),
 };
 

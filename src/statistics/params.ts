@@ -72,7 +72,7 @@ export const confidenceInterval = z
   .lt(1, 'must be between 0 and 1 (exclusive)');
 export const numSamples = z
   .number()
-  .int('must be an integer')
+  .int('must be a whole number')
   .min(100, 'must be at least 100')
   .max(1_000_000, 'must be at most 1,000,000');
 /** jetstream clips at the (1 − drop_highest) quantile; mozanalysis requires that quantile ≥ 0.5. */

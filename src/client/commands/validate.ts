@@ -35,7 +35,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         type: 'string',
         array: true,
         describe:
-          'Config repo (directory or git repo), repeatable; later ones override earlier ones. Default: CONTRAIL_CONFIG_REPOS, else the demo repo',
+          'Config repo (directory or git repo), repeatable; later ones override earlier ones. Default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the files are in, else the demo repo',
       })
       .option('platform', {
         type: 'string',
@@ -83,7 +83,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         describe: 'BigQuery project for dry runs',
       }),
   handler: async (args) => {
-    const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
+    const { chooseConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
     const { ConfigError, formatProblem } = await import('../../config/problems.js');
     const { configFilesOf, validateConfigFile } = await import('../../config/validate.js');
     const { isPermanent } = await import('../../errors.js');
@@ -98,8 +98,22 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       if (!(error instanceof ExperimentsFileError)) throw error;
       throw new CliError(`--experiments_file: ${error.message}`);
     }
-    const repos =
-      args.config_repos && args.config_repos.length > 0 ? args.config_repos : defaultConfigRepos();
+    let choice: ReturnType<typeof chooseConfigRepos>;
+    try {
+      choice = chooseConfigRepos({ given: args.config_repos, files: args.files });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new CliError(error.problems.map((p) => p.message).join('; '), 2);
+    }
+    const { repos } = choice;
+    // Which definitions a file was checked against decides what "not defined" means: always said.
+    const why = {
+      option: '--config_repos',
+      environment: 'CONTRAIL_CONFIG_REPOS',
+      checkout: 'the metric-hub checkout the files are in',
+      demo: "contrail's demo repo; --config_repos or CONTRAIL_CONFIG_REPOS names others",
+    }[choice.source];
+    process.stdout.write(`config repos: ${repos.join(', ')} (${why})\n`);
     let collection: Awaited<ReturnType<typeof loadConfigCollection>>;
     try {
       collection = await loadConfigCollection({ repos });

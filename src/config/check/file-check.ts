@@ -89,7 +89,7 @@ export class FileCheck {
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const issuePath = [...path, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-        this.error(issuePath, friendlyIssue(issue));
+        this.error(issuePath, friendlyIssue(issue, schema));
       }
       return null;
     }

@@ -85,10 +85,12 @@ function checkParams(
     }
     const missing = typeof key === 'string' && given[key] === undefined;
     const value = issue.path.reduce<unknown>((v, p) => (isTable(v) ? v[String(p)] : undefined), given);
-    // zod's own wording for a wrong type ("Invalid input: ...") reads badly in a config message.
+    // zod's own wording for a wrong type or range ("Invalid input: ...", "Too small: ...") reads
+    // badly in a config message.
+    const reworded = ['invalid_type', 'too_small', 'too_big'].includes(issue.issue?.code ?? '');
     const message =
-      issue.issue?.code === 'invalid_type' && value !== undefined
-        ? `${issue.message.slice(0, issue.message.indexOf("': ") + 3)}${friendlyIssue(issue.issue)}`
+      issue.issue && reworded && value !== undefined
+        ? `${issue.message.slice(0, issue.message.indexOf("': ") + 3)}${friendlyIssue(issue.issue, schema)}`
         : missing || value === undefined
           ? issue.message
           : `${issue.message}, got ${describe(value)}`;

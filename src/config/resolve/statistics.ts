@@ -18,9 +18,14 @@ export function statisticSpecs(
 ): StatisticSpec[] {
   const stats = entry.def.statistics;
   if (!stats || Object.keys(stats).length === 0) {
+    // jetstream resolves a depends_on input as a metric of its own, statistics and all, and
+    // refuses one without them: the author asks why a mere input needs any.
+    const input = usedAt.key.endsWith('.depends_on')
+      ? ', which jetstream requires of a depends_on input too'
+      : '';
     r.definitionError(
       entry.origin,
-      `metric '${entry.name}' has no statistics; add e.g. [metrics.${entry.name}.statistics] bootstrap_mean = {} (statistics: ${STATISTIC_NAMES.join(', ')})`,
+      `metric '${entry.name}' has no statistics${input}; add e.g. [metrics.${entry.name}.statistics] bootstrap_mean = {} (statistics: ${STATISTIC_NAMES.join(', ')})`,
       usedAt,
     );
     return [];

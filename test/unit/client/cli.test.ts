@@ -35,7 +35,8 @@ describe('command line options', () => {
     });
     assert.doesNotMatch(result.stderr, /Not enough non-option arguments/);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, new RegExp(`^ok\\s+${file.replaceAll('.', '\\.')}`));
+    assert.equal(result.stdout.split('\n')[0], `config repos: ${DEMO_CONFIG_REPO} (--config_repos)`);
+    assert.match(result.stdout, new RegExp(`^ok\\s+${file.replaceAll('.', '\\.')}`, 'm'));
   });
 
   it('a repeatable option without its value is a usage error naming it', async () => {
@@ -101,6 +102,27 @@ describe('command line options', () => {
     });
     assert.equal(result.code, 2);
     assert.equal(result.stderr.trim(), 'contrail: --num-days: expected a number');
+  });
+
+  it('a number option out of its range says the whole rule, and a config file that is not there says so', async () => {
+    for (const value of ['0', '0.5']) {
+      const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--sample_size', value], {
+        TEMPORAL_ADDRESS: '',
+      });
+      assert.equal(result.code, 2);
+      assert.equal(
+        result.stderr.trim(),
+        `contrail: --sample_size ${value}: must be a whole number from 1 to 100`,
+      );
+    }
+    const missing = await runMain(
+      ['preview', '--experiment_slug', DEMO_SLUG, '--config_file', 'nonexist.toml'],
+      {
+        TEMPORAL_ADDRESS: '',
+      },
+    );
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim(), 'contrail: --config_file nonexist.toml: no such file');
   });
 
   it('a mistyped warehouse setting is the only message: no embedded server is started for it', async () => {

@@ -80,7 +80,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'enrollment-period-negative.toml',
     2,
     'experiment.enrollment_period',
-    'Too small: expected number to be >=0, got number -3',
+    'must be a whole number of at least 0, got number -3',
   ],
   [
     'enrollment-period-string',
@@ -235,7 +235,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'sample-size-too-big.toml',
     2,
     'experiment.sample_size',
-    'Too big: expected number to be <=100, got number 150',
+    'must be a whole number from 0 to 100, got number 150',
   ],
   ['skip-not-bool', 'skip-not-bool.toml', 2, 'experiment.skip', 'expected boolean, got the string "yes"'],
   [
@@ -461,6 +461,69 @@ describe('broken configs', () => {
     assert.deepEqual(
       warnings.map((w) => w.keyPath),
       ['experimnt'],
+    );
+  });
+
+  it('an unknown key is an error in strict mode that hides none of the others', () => {
+    const toml = `[metrics]
+weekly = ["typo", "nowhere"]
+
+[metrics.typo]
+select_expression = "COUNT(*)"
+data_source = "clients_daily"
+exposure_basis = true
+statistics = { bootstrap_mean = {} }
+
+[metrics.nowhere]
+select_expression = "COUNT(*)"
+data_source = "no_such_source"
+statistics = { bootstrap_mean = {} }
+`;
+    const problems = (lenient: boolean): string[] => {
+      try {
+        const { warnings } = resolveAnalysisSpec(collection, experiment, { configFile: toml, lenient });
+        return warnings.map((w) => `warning ${w.keyPath}`);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        return error.problems.map((p) => `error ${p.keyPath}`);
+      }
+    };
+    assert.deepEqual(problems(false), [
+      'error metrics.typo.exposure_basis',
+      'error metrics.nowhere.data_source',
+    ]);
+    assert.deepEqual(problems(true), ['error metrics.nowhere.data_source']);
+  });
+
+  it('a metric used only as a depends_on input needs statistics of its own, as jetstream requires', () => {
+    const toml = `[metrics]
+weekly = ["ratio"]
+
+[metrics.ratio]
+depends_on = ["days_of_use", "no_stats_metric"]
+
+[metrics.ratio.statistics.population_ratio]
+numerator = "days_of_use"
+denominator = "no_stats_metric"
+`;
+    assert.throws(
+      () => resolveAnalysisSpec(collection, experiment, { configFile: toml }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual(
+          error.problems.map((p) => [
+            p.keyPath,
+            p.message.replace(/; add e\.g\..*?\(used at/, '; … (used at'),
+          ]),
+          [
+            [
+              'metrics.no_stats_metric',
+              "metric 'no_stats_metric' has no statistics, which jetstream requires of a depends_on input too; … (used at broken.toml (custom config):5: metrics.ratio.depends_on)",
+            ],
+          ],
+        );
+        return true;
+      },
     );
   });
 

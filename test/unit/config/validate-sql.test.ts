@@ -82,6 +82,19 @@ describe('SQL check', () => {
     assert.match(error?.message ?? '', /metric 'bad_column' does not compile on duckdb: .*no_such_column/);
   });
 
+  it("tries each metric alone in the warehouse's SQL: a BigQuery string in double quotes is not blamed", async () => {
+    const toml = config({
+      quoted: ['COUNTIF(client_id = "abc")', 'clients_daily'],
+      broken: ['SUM(no_such_column)', 'clients_daily'],
+    });
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      result.errors.map((e) => e.keyPath),
+      ['metrics.broken.select_expression'],
+      JSON.stringify(result.errors),
+    );
+  });
+
   it('names a metric that fails in every period once, not once per period', async () => {
     const toml = config({ bad_everywhere: ['SUM(no_such_column)', 'clients_daily'] }, {}, [
       'daily',
@@ -118,6 +131,70 @@ describe('SQL check', () => {
     );
   });
 
+  it('SQL that is invalid in any dialect is an error even over the synthetic sample, at the config item it is written in', async () => {
+    const synthetic = { dataset: 'contrail_validate', synthetic: ['mozdata.telemetry.clients_daily'] };
+    const cases: [select: string, fault: RegExp][] = [
+      ['SUM((active_hours_sum)', /^'\(' is never closed: "SUM\(\(active_hours_sum\)"$/],
+      ['SUM(active_hours_sum))', /^'\)' closes no bracket: "SUM\(active_hours_sum\)\)"$/],
+      ['IF(active_hours_sum > 0, 1, 0]', /^'\(' is closed by '\]': "IF\(active_hours_sum > 0, 1, 0\]"$/],
+      [
+        'CASE WHEN active_hours_sum > 0 THEN 1',
+        /^it ends before the expression is complete \(DuckDB: syntax error at end of input\)$/,
+      ],
+      ["COUNTIF(event_category = 'a)", /^unterminated string literal starting at: 'a\)$/],
+    ];
+    for (const [select, fault] of cases) {
+      const result = await checkAnalysisSql(
+        warehouse,
+        spec(config({ unfinished: [select, 'clients_daily'] })),
+        synthetic,
+      );
+      assert.deepEqual(result.warnings, [], select);
+      assert.deepEqual(
+        result.errors.map((e) => [e.line, e.keyPath]),
+        [[5, 'metrics.unfinished.select_expression']],
+        select,
+      );
+      const message = result.errors[0]?.message ?? '';
+      assert.match(message, /^the SQL of metric 'unfinished' is not valid SQL: /);
+      assert.match(message.replace(/^.*?is not valid SQL: /, ''), fault);
+    }
+    // A data source's FROM, and with no telemetry to run anything on.
+    const from = config(
+      { counted: ['COUNT(*)', 'sampled'] },
+      { sampled: '(SELECT * FROM mozdata.telemetry.clients_daily WHERE (sample_id < 10)' },
+    );
+    const planned = await checkAnalysisSql(warehouse, spec(from), {
+      dataset: 'contrail_validate',
+      planOnly: true,
+    });
+    assert.deepEqual(
+      planned.errors.map((e) => [e.keyPath, e.message]),
+      [
+        [
+          'data_sources.sampled',
+          `the SQL of data source 'sampled' is not valid SQL: '(' is never closed: "(SELECT * FROM mozdata.telemetry.clients…"`,
+        ],
+      ],
+    );
+  });
+
+  it("BigQuery syntax DuckDB's parser does not know stays a warning over the synthetic sample", async () => {
+    const toml = config({
+      offset: ['MAX([active_hours_sum][OFFSET(0)])', 'clients_daily'],
+      ignore_nulls: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum IGNORE NULLS))', 'clients_daily'],
+    });
+    const result = await checkAnalysisSql(warehouse, spec(toml), {
+      dataset: 'contrail_validate',
+      synthetic: ['mozdata.telemetry.clients_daily'],
+    });
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(
+      result.warnings.map((w) => w.keyPath),
+      ['metrics.offset.select_expression', 'metrics.ignore_nulls.select_expression'],
+    );
+  });
+
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
     const toml = config(
       { projected: ['COUNT(*)', 'derived'] },
@@ -143,6 +220,16 @@ describe('SQL check', () => {
     assert.deepEqual(result.unchecked, ['mozdata.telemetry.not_here']);
   });
 
+  it("names the author's table it could not read, not contrail's own tables that could then not be written", async () => {
+    // A dataset of its own: the other tests' enrollments tables are in contrail_validate.
+    const toml = `[experiment]
+enrollment_query = "SELECT client_id AS analysis_id, 'control' AS branch FROM mozdata.telemetry.not_here"
+
+${config({ counted: ['COUNT(*)', 'clients_daily'] }, {}, ['daily', 'weekly', 'overall'])}`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate_unread' });
+    assert.deepEqual(result, { errors: [], warnings: [], unchecked: ['mozdata.telemetry.not_here'] });
+  });
+
   it('blames only the metric whose SQL fails, not one over a table the warehouse lacks', async () => {
     // DuckDB parses the whole query before it looks for its tables: the parse error comes first.
     const toml = config(
@@ -154,6 +241,34 @@ describe('SQL check', () => {
       result.errors.map((e) => e.keyPath),
       ['metrics.unparsable.select_expression'],
       JSON.stringify(result.errors),
+    );
+  });
+
+  it("checks the statistics that adjust for a pre-enrollment covariate, never naming contrail's own table as not checked", async () => {
+    const adjusted = (preenrollment: string[]) => `[metrics]
+weekly = ["active_hours"]
+preenrollment_weekly = ${JSON.stringify(preenrollment)}
+
+[metrics.active_hours.statistics.linear_model_mean]
+covariate_adjustment = { period = "preenrollment_week" }
+
+[metrics.broken_before]
+select_expression = "SUM(no_such_column)"
+data_source = "clients_daily"
+statistics = { bootstrap_mean = {} }
+`;
+    const result = await checkAnalysisSql(warehouse, spec(adjusted(['active_hours'])), {
+      dataset: 'contrail_validate',
+    });
+    assert.deepEqual(result, { errors: [], warnings: [], unchecked: [] });
+    // The covariate's table, when its own period does not compile, gives way to the run's fallback
+    // (statistics without the covariate), which is checked in its place.
+    const broken = await checkAnalysisSql(warehouse, spec(adjusted(['active_hours', 'broken_before'])), {
+      dataset: 'contrail_validate_fallback',
+    });
+    assert.deepEqual(
+      [broken.errors.map((e) => e.keyPath), broken.unchecked],
+      [['metrics.broken_before.select_expression'], []],
     );
   });
 

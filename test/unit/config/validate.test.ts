@@ -126,6 +126,21 @@ describe('validate', () => {
     );
   });
 
+  it('without --config_repos a file in a metric-hub checkout is checked against that checkout, and says so', async () => {
+    const configured = process.env.CONTRAIL_CONFIG_REPOS;
+    delete process.env.CONTRAIL_CONFIG_REPOS;
+    try {
+      // good-experiment uses the fixture repo's own definitions, which the demo repo lacks.
+      const { code, stdout } = await validate([GOOD, '--no-check_sql']);
+      assert.equal(code, 0, stdout);
+      assert.equal(stdout.split('\n')[0], `config repos: ${REPO} (the metric-hub checkout the files are in)`);
+      const named = await validate([GOOD, '--no-check_sql', '--config_repos', REPO]);
+      assert.equal(named.stdout.split('\n')[0], `config repos: ${REPO} (--config_repos)`);
+    } finally {
+      if (configured !== undefined) process.env.CONTRAIL_CONFIG_REPOS = configured;
+    }
+  });
+
   it('real configs whose slug starts with a digit validate (their tables start with a digit)', async () => {
     const jetstream = join(metricHubFixtures(), 'jetstream');
     const files = ['1-click-pin-experiment.toml', '3rd-party-cookie-deprecation.toml'].map((f) =>

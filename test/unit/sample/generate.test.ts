@@ -188,7 +188,11 @@ describe('generateSample', () => {
   });
 
   test('rejects bad options naming the option', async () => {
-    await assert.rejects(generateSample(wh, { ...OPTIONS, clients: 0 }), /sample option clients/);
+    for (const clients of [0, 0.5])
+      await assert.rejects(
+        generateSample(wh, { ...OPTIONS, clients }),
+        /^RangeError: sample option clients: must be a whole number above 0 and at most 100,000,000$/,
+      );
     await assert.rejects(
       generateSample(wh, { ...OPTIONS, startDate: '2026-02-30' }),
       /sample option startDate/,
