@@ -7,6 +7,16 @@ import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
+/** A `--config_file`'s text; an unreadable one is the command's error, naming it. */
+async function readConfigText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const { unreadable } = await import('../config/custom-config.js');
+    throw new CliError(`--config_file ${path}: ${unreadable(error)}`);
+  }
+}
+
 /** What to plan: an experiment's analysis on some dates, as a preview (or the daily run) would run it. */
 export interface PlanQueriesOptions {
   slug: string;
@@ -172,7 +182,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
       {
         slug: options.slug,
         pin: { configCommit: null },
-        configOverride: options.configFile ? await readFile(options.configFile, 'utf8') : null,
+        configOverride: options.configFile ? await readConfigText(options.configFile) : null,
         lenient: false,
         preview: true,
         platform: options.platform ?? null,

@@ -77,14 +77,14 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       const { writableDirectory } = await import('../output-dir.js');
       writableDirectory(args.sql_output_dir, '--sql-output-dir');
     }
-    const { defaultConfigRepos } = await import('../../config/collection.js');
+    const { configReposOf } = await import('../config-repos.js');
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
     const { planQueries, planSql } = await import('../plan-sql.js');
     const options = {
       slug: args.experiment_slug,
       dates: [date.data],
       experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-      configRepos: args.config_repos?.length ? args.config_repos : defaultConfigRepos(),
+      configRepos: configReposOf(args),
       configFile: args.config_file ?? null,
       dataset: args.dataset_id,
       dialect: args.dialect,

@@ -20,11 +20,9 @@ interface PreviewArgs extends CommonArgs {
 
 /**
  * `--platform` names a platform the embedded worker's config repos define, checked before a
- * server starts (a usage error, exit 2). On a cluster the workers' own repos decide.
+ * server starts (a usage error, exit 2).
  */
 async function checkPlatform(platform: string, repos: string[] | undefined): Promise<void> {
-  const { runtimeSettings } = await import('../../settings.js');
-  if (runtimeSettings().temporalAddress) return;
   const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
   const { didYouMean } = await import('../../config/suggest.js');
   const searched = repos ?? defaultConfigRepos();
@@ -134,7 +132,13 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       writableDirectory(args.sql_output_dir, '--sql-output-dir');
     }
     const configOverride = await readConfigFile(args.config_file);
-    if (args.platform !== undefined) await checkPlatform(args.platform, args.config_repos);
+    const { runtimeSettings } = await import('../../settings.js');
+    // The embedded worker reads the config repos this command names (a cluster's its own).
+    if (!runtimeSettings().temporalAddress) {
+      const { configReposOf } = await import('../config-repos.js');
+      if (args.config_file !== undefined) args.config_repos = configReposOf(args);
+      if (args.platform !== undefined) await checkPlatform(args.platform, args.config_repos);
+    }
     const input = checkedInput(
       PreviewInput,
       {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -161,6 +161,60 @@ describe('contrail plan', () => {
     // The enrollment period starts on the config's own start date.
     const enrollments = await readFile(join(out, 'enrollments_plan_new.sql'), 'utf8');
     assert.match(enrollments, /2024-01-02/);
+  });
+
+  it("a config file in a metric-hub checkout is planned with that checkout's definitions, and says so", async () => {
+    const { dir, file } = await experimentsFile(experiments);
+    const checkout = join(dir, 'metric-hub');
+    await cp(join(metricHubFixtures(), 'definitions'), join(checkout, 'definitions'), { recursive: true });
+    await mkdir(join(checkout, 'jetstream'));
+    // organic_search_count is defined in the checkout, not in the demo config repo.
+    const config = join(checkout, 'jetstream', 'plan-new.toml');
+    await writeFile(
+      config,
+      NEW_EXPERIMENT_CONFIG.replace('daily = ["active_hours"]', 'daily = ["organic_search_count"]').replace(
+        'metrics.active_hours.statistics',
+        'metrics.organic_search_count.statistics',
+      ),
+    );
+    const result = await runMain([
+      'plan',
+      '--experiment_slug',
+      'plan-new',
+      '--date',
+      '2024-01-10',
+      '--config_file',
+      config,
+      '--experiments_file',
+      file,
+      '--platform',
+      'firefox_desktop',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`^config repos: ${checkout} \\(the metric-hub checkout the config file is in\\)$`, 'm'),
+    );
+    assert.match(result.stdout, /organic_search_count/);
+  });
+
+  it('a --config_file that cannot be read is named, with why', async () => {
+    const { dir, file } = await experimentsFile(experiments);
+    const result = await runMain([
+      'plan',
+      '--experiment_slug',
+      'plan-new',
+      '--date',
+      '2024-01-10',
+      '--config_file',
+      join(dir, 'missing.toml'),
+      '--experiments_file',
+      file,
+      '--platform',
+      'firefox_desktop',
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^contrail: --config_file \S+missing\.toml: no such file$/m);
   });
 
   it('without --sql-output-dir prints the SQL of every query, headed by its table, and says how to get files', async () => {
