@@ -64,10 +64,36 @@ export interface RunScope {
 }
 
 /**
- * Starts each run unless it was already started by this parent (one started at or after
+ * Whose tables a run writes: the run (backfill or rerun) whose staging names it writes under,
+ * from its input's `run`; null for an analysis that publishes itself. Recorded in each started
+ * run's memo, so that a parent never takes another parent's run of the same id for its own.
+ */
+const OWNER_MEMO = 'contrailRun';
+
+function ownerOf(input: unknown): string | null {
+  const run = (input as { run?: unknown } | null)?.run;
+  return typeof run === 'string' ? run : null;
+}
+
+/** A run of the same id that another parent started and is still running: refused, naming it. */
+function taken(run: RunStart, owner: string | null): RunOutcome {
+  const by = owner === null ? 'an analysis that publishes itself (the daily run)' : owner;
+  return {
+    workflowId: run.workflowId,
+    status: 'failed',
+    errorType: 'ConcurrentRun',
+    message: `${run.workflowId} is already running for ${by}, which writes the same tables; run this again when it has finished`,
+  };
+}
+
+/**
+ * Starts each run unless this parent already started it (one of its own started at or after
  * `notBefore`, e.g. by an attempt of this activity whose answer was lost) and joins a run of
- * the same id that is still running: the same work under the same id runs once. A run that
- * cannot be started is reported as a failed outcome, the others are started.
+ * the same id and owner that is still running: the same work under the same id runs once. A
+ * run of the same id that another parent started is never taken for this one's (its tables go
+ * elsewhere): while it runs, this one is refused as a failed outcome; once it has ended, this
+ * one starts anew. A run that cannot be started is reported as a failed outcome, the others
+ * are started.
  */
 export async function startRuns(
   scope: RunScope,
@@ -76,6 +102,10 @@ export async function startRuns(
 ): Promise<(StartedRun | RunOutcome)[]> {
   const out: (StartedRun | RunOutcome)[] = [];
   for (const run of runs) {
+    const owner = ownerOf(run.input);
+    // Runs started before owners were recorded have none: taken as this parent's, as before.
+    const ours = (other: { owner: string | null | undefined }) =>
+      other.owner === undefined || other.owner === owner;
     const started = (runId: string): StartedRun => ({
       workflowType: run.workflowType,
       workflowId: run.workflowId,
@@ -87,8 +117,12 @@ export async function startRuns(
     });
     try {
       const earlier = await latestRun(scope.client, run.workflowId);
-      if (earlier && earlier.startTime.getTime() >= notBefore.getTime()) {
+      if (earlier && ours(earlier) && earlier.startTime.getTime() >= notBefore.getTime()) {
         out.push(started(earlier.runId));
+        continue;
+      }
+      if (earlier?.running && !ours(earlier)) {
+        out.push(taken(run, earlier.owner ?? null));
         continue;
       }
       const searchAttributes: SearchAttributePair[] = [
@@ -102,6 +136,7 @@ export async function startRuns(
         workflowId: run.workflowId,
         args: [run.input],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        memo: { [OWNER_MEMO]: owner },
         staticSummary: run.summary,
         typedSearchAttributes: searchAttributes,
         ...(scope.deploymentName && run.pinnedTo
@@ -112,6 +147,12 @@ export async function startRuns(
             }
           : {}),
       });
+      // Another parent may have started the id between the look and the start: joined, it is theirs.
+      const joined = await latestRun(scope.client, run.workflowId);
+      if (joined && joined.runId === handle.firstExecutionRunId && !ours(joined)) {
+        out.push(taken(run, joined.owner ?? null));
+        continue;
+      }
       out.push(started(handle.firstExecutionRunId));
     } catch (error) {
       const { errorType, message } = describeFailure(error);
@@ -124,10 +165,16 @@ export async function startRuns(
 async function latestRun(
   client: Client,
   workflowId: string,
-): Promise<{ runId: string; startTime: Date } | null> {
+): Promise<{ runId: string; startTime: Date; running: boolean; owner: string | null | undefined } | null> {
   try {
     const described = await client.workflow.getHandle(workflowId).describe();
-    return { runId: described.runId, startTime: described.startTime };
+    const memo = described.memo ?? {};
+    return {
+      runId: described.runId,
+      startTime: described.startTime,
+      running: described.status.name === 'RUNNING',
+      owner: OWNER_MEMO in memo ? (memo[OWNER_MEMO] as string | null) : undefined,
+    };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return null;
     throw error;
