@@ -39,7 +39,7 @@ export function nothingDueReason(spec: AnalysisSpec, date: IsoDate): string {
   if (lastEnrollment !== null && date < lastEnrollment) {
     return `enrollment of ${slug} is not complete on ${date} (last enrollment date ${lastEnrollment})`;
   }
-  if (endDate !== null && date > addDays(endDate, 1)) return `${slug} ended on ${endDate}`;
+  if (endDate !== null && date > endDate) return `${slug} ended on ${endDate}`;
   return `no analysis window of ${slug} completes on ${date}`;
 }
 

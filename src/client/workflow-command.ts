@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import { customConfigText, unreadable } from '../config/custom-config.js';
 import { requirement } from '../config/describe.js';
+import { isoDate } from '../dates.js';
 import { warehouseFile } from '../paths.js';
 import { runtimeSettings } from '../settings.js';
 import { claimExperiments } from './claims.js';
@@ -69,6 +70,20 @@ export function checkedInput<S extends z.ZodType>(
     return `${option ?? (issue.path.join('.') || workflow)}${given}: ${message}`;
   });
   throw new CliError([...new Set(problems)].join('; '), 2);
+}
+
+/**
+ * A date after today is a usage error naming the option (exit 2): no telemetry exists for it
+ * yet, and its windows would be computed over days that have not happened.
+ */
+export function checkNotAfterToday(dates: Record<string, string | undefined>, now: Date = new Date()): void {
+  const today = isoDate(now);
+  for (const [option, date] of Object.entries(dates)) {
+    // A malformed date is the input check's to name.
+    if (date !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(date) && date > today) {
+      throw new CliError(`${option} ${date} is after today (${today}): there is no telemetry for it yet`, 2);
+    }
+  }
 }
 
 /** An end date before the start date is a usage error naming both options (exit 2). */

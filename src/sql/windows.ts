@@ -111,6 +111,10 @@ export function windowsThrough(
   const start = startDate(spec);
   const lastEnrollment = lastEnrollmentDate(spec);
   if (start === null || lastEnrollment === null) return [];
+  // An experiment that has ended has no new windows (jetstream refuses dates after its end
+  // date): the last ones complete on the end date, with data of the experiment's own days.
+  const end = spec.experiment.endDate;
+  const through = end !== null && end < date ? end : date;
   const windows: AnalysisWindow[] = [];
   for (const period of periods) {
     switch (period) {
@@ -118,7 +122,7 @@ export function windowsThrough(
       case 'week':
       case 'days28': {
         const length = TIME_SERIES_LENGTH[period];
-        for (let n = 1; n <= completeWindows(lastEnrollment, date, length); n++) {
+        for (let n = 1; n <= completeWindows(lastEnrollment, through, length); n++) {
           windows.push({ period, windowIndex: n, startOffset: (n - 1) * length, endOffset: n * length - 1 });
         }
         break;
@@ -131,7 +135,6 @@ export function windowsThrough(
         break;
       }
       case 'overall': {
-        const end = spec.experiment.endDate;
         if (end === null || end > date || spec.experiment.status !== 'complete') break;
         const length = overallLength(spec, start, end);
         if (length >= 1) windows.push({ period, windowIndex: 1, startOffset: 0, endOffset: length - 1 });
@@ -143,8 +146,9 @@ export function windowsThrough(
 }
 
 /**
- * The last date an analysis has anything to do for (jetstream's rerun range ends here): the day
- * after the end date when there is one, else `today`; never after `today`. Null without a start date.
+ * The last date of jetstream's rerun range: the day after the end date when there is one (on
+ * which nothing is due any more: an ended experiment has no new windows), else `today`; never
+ * after `today`. Null without a start date.
  */
 export function lastAnalysisDate(spec: AnalysisSpec, today: IsoDate): IsoDate | null {
   if (startDate(spec) === null) return null;

@@ -39,10 +39,13 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
       })
       .option('concurrency', { type: 'number', default: 3, describe: 'Experiment-days analysed at once' }),
   handler: async (args) => {
-    const { checkDateRange, checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
+    const { checkDateRange, checkedInput, checkNotAfterToday, runWorkflowCommand } = await import(
+      '../workflow-command.js'
+    );
     const { BackfillInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
     checkDateRange(args.start_date, args.end_date);
+    checkNotAfterToday({ '--start_date': args.start_date, '--end_date': args.end_date });
     const input = checkedInput(
       BackfillInput,
       {

@@ -121,12 +121,12 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         describe: 'Also write JSON exports, under <export dir>/<dataset>/ (a preview writes none by default)',
       }),
   handler: async (args) => {
-    const { checkDateRange, checkedInput, readConfigFile, runWorkflowCommand } = await import(
-      '../workflow-command.js'
-    );
+    const { checkDateRange, checkedInput, checkNotAfterToday, readConfigFile, runWorkflowCommand } =
+      await import('../workflow-command.js');
     const { PreviewInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
     checkDateRange(args.start_date, args.end_date);
+    checkNotAfterToday({ '--start_date': args.start_date, '--end_date': args.end_date });
     if (args.sql_output_dir) {
       const { writableDirectory } = await import('../output-dir.js');
       writableDirectory(args.sql_output_dir, '--sql-output-dir');

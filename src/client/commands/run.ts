@@ -33,11 +33,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe: 'Custom experiment config (TOML) to use',
       }),
   handler: async (args) => {
-    const { checkedInput, readConfigFile, runWorkflowCommand } = await import('../workflow-command.js');
+    const { checkedInput, checkNotAfterToday, readConfigFile, runWorkflowCommand } = await import(
+      '../workflow-command.js'
+    );
     const { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput } = await import(
       '../../workflows/inputs.js'
     );
     const { workflowIds } = await import('../../workflows/ids.js');
+    checkNotAfterToday({ '--date': args.date });
     const dataset = args.dataset_id ?? 'contrail';
     const slugs = args.experiment_slug ?? [];
     if (slugs.length === 0) {

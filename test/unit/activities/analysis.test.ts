@@ -186,6 +186,7 @@ describe('analysis activities on the demo experiment', () => {
       endDate: '2026-03-29',
       status: 'complete',
       lastAnalysisDate: '2026-03-30',
+      lastDueDate: '2026-03-29',
     });
     const early = await activities.planDay({ target, date: '2026-03-05' });
     assert.deepEqual(early.windows, []);
@@ -201,6 +202,12 @@ describe('analysis activities on the demo experiment', () => {
       { period: 'week', windowIndex: 3 },
       { period: 'overall', windowIndex: 1 },
     ]);
+    // After the end date nothing is due any more (no window of days the experiment did not have).
+    const after = await activities.planDay({ target, date: '2026-03-30' });
+    assert.deepEqual(
+      [after.enrollmentsDue, after.windows, after.reason],
+      [false, [], 'contrail-demo-sidebar ended on 2026-03-29'],
+    );
   });
 
   test('week 1: enrollments once, metrics, statistics with intervals, identity counts and SRM', async () => {

@@ -193,6 +193,21 @@ describe('command line options', () => {
     );
   });
 
+  it('a date after today is a usage error naming its option: there is no telemetry for it', async () => {
+    for (const args of [
+      ['run', '--date', '2999-01-01', '--experiment_slug', DEMO_SLUG],
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-09', '--end_date', '2999-01-01'],
+      ['preview', '--experiment_slug', DEMO_SLUG, '--end_date', '2999-01-01'],
+    ]) {
+      const result = await runMain(args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        /^contrail: --(date|end_date) 2999-01-01 is after today \(\d{4}-\d\d-\d\d\): there is no telemetry for it yet$/m,
+      );
+    }
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);

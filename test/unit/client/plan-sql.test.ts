@@ -112,7 +112,7 @@ describe('a --sql-output-dir written again', () => {
     assert.ok(!existsSync(join(dir, '2026-03-14')), 'a date directory left empty goes');
 
     // Another experiment's SQL is not this one's previous run: it stays.
-    await plan(dir, ['2026-03-16'], { slug: 'contrail-demo-search-bar' });
+    await plan(dir, ['2026-03-08'], { slug: 'contrail-demo-search-bar' });
     const other = SqlProvenanceMap.parse(JSON.parse(readFileSync(join(dir, SQL_PROVENANCE_FILE), 'utf8')));
     assert.equal(other.experiment, 'contrail-demo-search-bar');
     for (const file of second.filter((f) => f !== SQL_PROVENANCE_FILE))

@@ -74,6 +74,14 @@ describe('windowsDueOn', () => {
     );
   });
 
+  it('nothing after the end date: the last windows complete on it', () => {
+    const ended = spec({ end: '2020-05-01', status: 'complete' });
+    assert.deepEqual(label(windowsDueOn(ended, '2020-05-01', ['day'])), ['day_26[25,25]']);
+    assert.deepEqual(windowsDueOn(ended, '2020-05-02'), []);
+    assert.deepEqual(windowsDueOn(ended, '2020-05-03', ['week']), []);
+    assert.deepEqual(windowsThrough(ended, '2021-01-01'), windowsThrough(ended, '2020-05-01'));
+  });
+
   it('refuses an enrollment longer than the experiment', () => {
     const short = spec({ end: '2020-04-06', status: 'complete' });
     assert.throws(() => windowsDueOn(short, '2020-04-06', ['overall']), EnrollmentLongerThanAnalysisError);
