@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { startDevServer } from '../../src/client/dev-server.js';
 import { freePort } from '../../src/client/ports.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
-import { runMain, spawnCli } from '../helpers/cli.js';
+import { runCli, runMain, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
@@ -75,6 +77,31 @@ describe('contrail server', { concurrency: true }, () => {
     assert.equal(await server.exited, 0);
     assert.match(server.stdout(), /Temporal dev server stopped\./);
     assert.deepEqual(await marked(server.marker.pids, 10_000), []);
+  });
+
+  test("on a namespace without contrail's search attributes, a worker, doctor and a run stop at once, naming them and how to create them", async () => {
+    const namespace = `no-attributes-${randomUUID().slice(0, 8)}`;
+    await temporal.client.connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    const env = {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: namespace,
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-no-attributes-')),
+    };
+    for (const args of [['worker'], ['doctor'], ['run', '--date', '2026-03-15']]) {
+      const result = await runCli(args, { env, timeoutMs: 60_000 });
+      assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^contrail: ${temporal.address}: namespace ${namespace} lacks contrail's search attributes ContrailExperiment, ContrailToolVersion, ContrailConfigCommit, ContrailStage, so every contrail workflow would wait forever; create them \\(temporal operator search-attribute create --namespace ${namespace} --name ContrailExperiment --type Keyword; `,
+          'm',
+        ),
+        args[0],
+      );
+    }
   });
 
   test('killed with SIGKILL, it takes its Temporal server with it', async () => {

@@ -57,9 +57,23 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       ]);
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new CliError(`cannot reach Temporal at ${address}: ${reason}`);
+      // The Rust core's transport error says it in its own words.
+      const said = /connection ?refused/i.test(reason ?? '')
+        ? 'connection refused (nothing listens there)'
+        : reason;
+      throw new CliError(`cannot reach Temporal at ${address}: ${said}`);
     } finally {
       clearTimeout(timer);
+    }
+    const client = await connectClient(address, settings.namespace);
+    const { missingSearchAttributes, missingSearchAttributesMessage } = await import(
+      '../../temporal/search-attributes-check.js'
+    );
+    const missing = await missingSearchAttributes(client, settings.namespace);
+    if (missing.length > 0) {
+      await client.connection.close();
+      await connection.close();
+      throw new CliError(`${address}: ${missingSearchAttributesMessage(settings.namespace, missing)}`);
     }
     const worker = await createContrailWorker({
       connection,
@@ -79,9 +93,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
           : `deployment ${deployment}, build ${deps.toolVersion.buildId} (${build})`
       }\n`,
     );
-    const client = deployment === null ? null : await connectClient(address, settings.namespace);
     // The release is recorded once the worker polls (the server creates the version then).
-    const recorded = client
+    const recorded = deployment
       ? recordWorkerRelease(client, deps).then(
           (keys) => {
             if (Object.keys(keys).length > 0)
@@ -101,7 +114,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     } finally {
       expiry.stop();
       await recorded;
-      await client?.connection.close();
+      await client.connection.close();
       await connection.close();
       await deps.close?.();
     }
