@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   type Client,
   defaultPayloadConverter,
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   type WorkflowHandle,
@@ -37,6 +38,16 @@ export interface FollowOptions {
   log: (line: string) => void;
   /** How often to ask what holds the run up (default 3 s). */
   retryCheckMs?: number;
+  /** The server is this command's own (embedded mode): nothing outlives it to follow again. */
+  embedded?: boolean;
+}
+
+/** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED: the server stopped answering, not the workflow failing. */
+const SERVER_GONE = new Set([14, 4]);
+
+function serverGone(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return error instanceof ServiceError && typeof code === 'number' && SERVER_GONE.has(code);
 }
 
 /** Web UI link for a workflow. */
@@ -292,6 +303,14 @@ export async function followWorkflow<T>(
       await Promise.all([poller.stop(true), retries.stop()]);
       view.notes(notesOfFailure(error));
       throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
+    }
+    if (serverGone(error)) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CliError(
+        options.embedded
+          ? `the embedded Temporal server stopped answering while running ${workflowId} (${reason})`
+          : `lost Temporal while following ${workflowId} (${reason}); the workflow is durable: once the server answers again, \`contrail status ${workflowId}\` follows it to its end`,
+      );
     }
     throw error;
   } finally {

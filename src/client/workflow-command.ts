@@ -162,6 +162,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       const own = await followWorkflow<unknown>(client, handle.workflowId, {
         progressBar: process.stderr.isTTY === true,
         log,
+        embedded,
       });
       const other = options.resultOf ? await options.resultOf.read(client, own) : null;
       return other === null

@@ -104,6 +104,31 @@ describe('contrail server', { concurrency: true }, () => {
     }
   });
 
+  test('Ctrl-C while `contrail status` follows a run stops following, saying the run goes on and how to follow it again', async () => {
+    const workflowId = `status-interrupted/${randomUUID()}`;
+    // No worker polls this task queue: the run stays open for as long as the test needs.
+    await temporal.client.workflow.start('healthCheck', { taskQueue: `nobody-${randomUUID()}`, workflowId });
+    const status = spawnCli(['status', workflowId], {
+      env: { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace },
+    });
+    try {
+      await status.waitForStderr(/no worker polls task queue/);
+      status.child.kill('SIGINT');
+      const result = await status.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^contrail: stopped following \\(SIGINT\\); ${workflowId} keeps running on ${temporal.address}: \`contrail status ${workflowId}\` shows it$`,
+          'm',
+        ),
+      );
+    } finally {
+      status.child.kill('SIGKILL');
+      await temporal.client.workflow.getHandle(workflowId).terminate('test');
+    }
+  });
+
   test('killed with SIGKILL, it takes its Temporal server with it', async () => {
     let server = startServer(['--port', String(await freePort()), '--ui-port', String(await freePort())]);
     // A free port can be taken by another test file's server between freePort and the start:

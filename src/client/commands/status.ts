@@ -71,10 +71,23 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
           );
           return;
         }
-        result = await followWorkflow(client, args.workflow_id, {
-          progressBar: process.stderr.isTTY === true,
-          log: (line) => process.stderr.write(`${line}\n`),
+        // Ctrl-C stops following, not the workflow: said as the commands that start one say it.
+        const { onInterrupt } = await import('../interrupt.js');
+        const address = settings.temporalAddress;
+        const stopInterrupts = onInterrupt(async (signal) => {
+          process.stderr.write(
+            `contrail: stopped following (${signal}); ${args.workflow_id} keeps running on ${address}: \`contrail status ${args.workflow_id}\` shows it\n`,
+          );
+          process.exit(130);
         });
+        try {
+          result = await followWorkflow(client, args.workflow_id, {
+            progressBar: process.stderr.isTTY === true,
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
+        } finally {
+          stopInterrupts();
+        }
       } else {
         try {
           result = await handle.result();

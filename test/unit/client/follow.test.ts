@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Client } from '@temporalio/client';
+import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { followWorkflow, noWorkerLine, retryingIn, retryLine } from '../../../src/client/follow.js';
 import type { Progress } from '../../../src/workflows/common.js';
@@ -74,6 +74,65 @@ describe('followWorkflow', () => {
     assert.equal(double.counts.most, 1);
     // A signal shared by every poll collects one listener per call: node warns of a leak after ten.
     assert.equal(double.signals.size, double.counts.started);
+  });
+});
+
+describe('followWorkflow when the server goes away', () => {
+  const gone = () =>
+    new ServiceError('Failed to get Workflow execution history', {
+      cause: Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: 14 }),
+    });
+  const clientFailingWith = (error: Error) => {
+    const handle = {
+      query: async (): Promise<Progress> => ({
+        workflow: 'w',
+        stage: 'analysing',
+        total: 2,
+        done: 1,
+        failed: 0,
+        current: [],
+        waiting: [],
+      }),
+      result: () => Promise.reject(error),
+      describe: async () => ({ raw: { pendingActivities: [] } }),
+    };
+    return {
+      workflow: { getHandle: () => handle },
+      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+    } as unknown as Client;
+  };
+
+  it("says the workflow is durable and how to follow it again, not the SDK's words alone", async () => {
+    await assert.rejects(
+      followWorkflow(clientFailingWith(gone()), 'backfill/x/2026-03-09..2026-03-15', {
+        progressBar: false,
+        log: () => undefined,
+      }),
+      (error: Error) => {
+        assert.equal(error.name, 'CliError');
+        assert.match(
+          error.message,
+          /^lost Temporal while following backfill\/x\/2026-03-09\.\.2026-03-15 \(Failed to get Workflow execution history\); the workflow is durable: once the server answers again, `contrail status backfill\/x\/2026-03-09\.\.2026-03-15` follows it to its end$/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('in embedded mode, says its own server stopped; other errors pass unchanged', async () => {
+    await assert.rejects(
+      followWorkflow(clientFailingWith(gone()), 'w', {
+        progressBar: false,
+        log: () => undefined,
+        embedded: true,
+      }),
+      { message: /^the embedded Temporal server stopped answering while running w / },
+    );
+    const other = new Error('something else');
+    await assert.rejects(
+      followWorkflow(clientFailingWith(other), 'w', { progressBar: false, log: () => undefined }),
+      (error) => error === other,
+    );
   });
 });
 
