@@ -72,6 +72,10 @@ export function checkedInput<S extends z.ZodType>(
   throw new CliError([...new Set(problems)].join('; '), 2);
 }
 
+/** Whether a date option looks like one: a malformed date is the input check's to name, and its order means nothing. */
+const wellFormed = (date: string | undefined): date is string =>
+  date !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(date);
+
 /**
  * A date after today is a usage error naming the option (exit 2): no telemetry exists for it
  * yet, and its windows would be computed over days that have not happened.
@@ -79,8 +83,7 @@ export function checkedInput<S extends z.ZodType>(
 export function checkNotAfterToday(dates: Record<string, string | undefined>, now: Date = new Date()): void {
   const today = isoDate(now);
   for (const [option, date] of Object.entries(dates)) {
-    // A malformed date is the input check's to name.
-    if (date !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(date) && date > today) {
+    if (wellFormed(date) && date > today) {
       throw new CliError(`${option} ${date} is after today (${today}): there is no telemetry for it yet`, 2);
     }
   }
@@ -88,7 +91,7 @@ export function checkNotAfterToday(dates: Record<string, string | undefined>, no
 
 /** An end date before the start date is a usage error naming both options (exit 2). */
 export function checkDateRange(start: string | undefined, end: string | undefined): void {
-  if (start !== undefined && end !== undefined && end < start) {
+  if (wellFormed(start) && wellFormed(end) && end < start) {
     throw new CliError(
       `--end_date ${end} is before --start_date ${start}: give an end date on or after the start date`,
       2,

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /** An ISO calendar date, `YYYY-MM-DD` (UTC). Dates travel as strings: plain JSON through Temporal. */
 export const IsoDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  // A string that is no date at all is said once: the calendar check below does not run on it.
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD', abort: true })
   .refine(
     (s) =>
       !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),

@@ -215,6 +215,21 @@ describe('command line options', () => {
       result.stderr,
       /^contrail: --date 2026-02-30: not a real calendar date \(expected YYYY-MM-DD\)$/m,
     );
+    // Not in the form at all: said once, and before any comparison with another date.
+    const loose = await runMain(['run', '--date', '2026-3-15', '--experiment_slug', DEMO_SLUG]);
+    assert.equal(loose.code, 2);
+    assert.match(loose.stderr, /^contrail: --date 2026-3-15: expected a date as YYYY-MM-DD$/m);
+    const range = await runMain([
+      'backfill',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--start_date',
+      '2026-3-15',
+      '--end_date',
+      '2026-03-16',
+    ]);
+    assert.equal(range.code, 2);
+    assert.match(range.stderr, /^contrail: --start_date 2026-3-15: expected a date as YYYY-MM-DD$/m);
   });
 
   it('unknown command and unknown flag exit 2 with usage naming the valid choices', async () => {
