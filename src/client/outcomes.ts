@@ -71,14 +71,45 @@ export function describeDaily(d: DailyAnalysisResult): Outcome {
   };
 }
 
+/**
+ * Failures of several dates with the same error, said once with their dates (an unknown
+ * experiment fails every date of a backfill alike), in the order they first appear.
+ */
+function groupedFailures(
+  failed: readonly { slug?: string; date: string; errorType: string; message: string }[],
+): string[] {
+  const groups = new Map<string, { what: string; dates: string[] }>();
+  for (const f of failed) {
+    const key = JSON.stringify([f.slug ?? null, f.errorType, f.message]);
+    const group = groups.get(key) ?? { what: `${f.errorType}: ${f.message}`, dates: [] };
+    group.dates.push(f.date);
+    groups.set(key, group);
+  }
+  return [...groups.entries()].map(([key, { what, dates }]) => {
+    dates.sort();
+    const slug = (JSON.parse(key) as [string | null])[0];
+    const when = dates.length === 1 ? dates[0] : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
+    return `  FAIL  ${slug === null ? '' : `${slug} `}${when}: ${what}`;
+  });
+}
+
 export function describeBackfill(b: BackfillResult): Outcome {
+  // An experiment none of whose days could even find it ran on no tooling: no pin to show.
+  const unknown = new Set(
+    Object.keys(b.pins).filter((slug) => {
+      const own = b.failed.filter((f) => f.slug === slug);
+      return own.length > 0 && own.every((f) => f.errorType === 'UnknownExperimentError');
+    }),
+  );
   return {
     report: [
       `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
-      ...Object.entries(b.pins).map(
-        ([slug, p]) => `  ${slug}: contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`,
-      ),
-      ...b.failed.map((f) => `  FAIL  ${f.slug} ${f.date}: ${f.errorType}: ${f.message}`),
+      ...Object.entries(b.pins)
+        .filter(([slug]) => !unknown.has(slug))
+        .map(
+          ([slug, p]) => `  ${slug}: contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`,
+        ),
+      ...groupedFailures(b.failed),
       ...describeWaits(b.waited),
     ].join('\n'),
     failed: b.failed.length,
@@ -90,7 +121,7 @@ export function describeRerun(x: RerunResult): Outcome {
     report: [
       `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
       `  pinned to ${formatPin(x.pin)}${x.anchor ? `, anchor ${x.anchor}` : ''}`,
-      ...x.failed.map((f) => `  FAIL  ${f.date}: ${f.errorType}: ${f.message}`),
+      ...groupedFailures(x.failed),
     ].join('\n'),
     failed: x.failed.length,
   };

@@ -80,6 +80,36 @@ describe('the preview report', () => {
   });
 });
 
+describe('the backfill report', () => {
+  it('says a failure shared by several dates once, with its dates; an experiment nothing could find shows no pin', () => {
+    const unknown = (date: string) => ({
+      slug: 'typo',
+      date,
+      errorType: 'UnknownExperimentError',
+      message: "unknown experiment 'typo'",
+    });
+    const pin = { toolVersion: '0.1.0+dev', configCommit: null };
+    const report = outcomeOf('backfill', {
+      total: 4,
+      analyzed: 0,
+      nothingDue: 0,
+      pins: { typo: pin, other: pin },
+      failed: [
+        unknown('2026-03-15'),
+        unknown('2026-03-14'),
+        unknown('2026-03-16'),
+        { slug: 'other', date: '2026-03-14', errorType: 'ConfigError', message: 'bad key' },
+      ],
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(1), [
+      '  other: contrail 0.1.0+dev, config working tree',
+      "  FAIL  typo 2026-03-14 … 2026-03-16 (3 dates): UnknownExperimentError: unknown experiment 'typo'",
+      '  FAIL  other 2026-03-14: ConfigError: bad key',
+    ]);
+  });
+});
+
 describe('outcomes', () => {
   const daily = (failed: number) => ({
     date: '2026-03-15',
