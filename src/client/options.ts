@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { closestName } from '../config/suggest.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
-// (help, usage errors) from these, so this module imports nothing but yargs' types.
+// (help, usage errors) from these, so this module imports nothing but yargs' types and the name
+// suggestions; what checking an option's value needs is loaded when it is checked.
 
 /** Options every analysis command shares, with jetstream's names (both spellings). */
 export interface CommonArgs {
@@ -103,9 +104,34 @@ export function versionOptions<T>(y: Argv<T>) {
     });
 }
 
-/** The workflow input fields of `--use-latest` / `--use-version`. */
-export function versionFields(args: VersionArgs): { useLatest: boolean; useVersion: string | null } {
-  return { useLatest: args['use-latest'], useVersion: args['use-version'] ?? null };
+/**
+ * The workflow input fields of `--use-latest` / `--use-version`, checked before anything starts:
+ * both at once, or (in embedded mode, whose releases are this package's manifest) a version
+ * no release has, is a usage error (exit 2) rather than a failed run under the work's id.
+ */
+export async function versionFields(
+  args: VersionArgs,
+): Promise<{ useLatest: boolean; useVersion: string | null }> {
+  const wanted = args['use-version'];
+  const { CliError } = await import('./errors.js');
+  if (args['use-latest'] && wanted !== undefined) {
+    throw new CliError(`--use-latest and --use-version ${wanted} contradict each other: give one of them`, 2);
+  }
+  const { runtimeSettings } = await import('../settings.js');
+  if (wanted !== undefined && !runtimeSettings().temporalAddress) {
+    const { loadReleaseManifest, releasesFromManifest } = await import('../versions/manifest.js');
+    const { releaseNamed } = await import('../versions/resolve.js');
+    const { currentToolVersion } = await import('../versions/tool-version.js');
+    const { UnknownReleaseError } = await import('../versions/release.js');
+    try {
+      releaseNamed(releasesFromManifest(loadReleaseManifest(), currentToolVersion()), wanted);
+    } catch (error) {
+      if (error instanceof UnknownReleaseError)
+        throw new CliError(error.message.replace(/^use-version=\S+/, `--use-version ${wanted}`), 2);
+      throw error;
+    }
+  }
+  return { useLatest: args['use-latest'], useVersion: wanted ?? null };
 }
 
 const periodChoice = choiceOf('--analysis_periods', ANALYSIS_PERIOD_NAMES, PERIOD_CONFIG_NAMES);

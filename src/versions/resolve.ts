@@ -36,7 +36,7 @@ export function resolveRelease<R extends Release>(
   override: VersionOverride = null,
 ): ToolResolution<R> {
   if (override !== null && override !== 'latest')
-    return { release: named(releases, override.version), reason: 'use-version' };
+    return { release: releaseNamed(releases, override.version), reason: 'use-version' };
   const released = releasedInOrder(releases);
   const latest = released.at(-1);
   if (!latest) {
@@ -64,7 +64,7 @@ function anchorTime(anchor: string | Date): number {
 }
 
 /** The release `--use-version` names: a build id, else a version that exactly one build has. */
-function named<R extends Release>(releases: readonly R[], wanted: string): R {
+export function releaseNamed<R extends Release>(releases: readonly R[], wanted: string): R {
   const byBuild = releases.find((r) => r.buildId === wanted);
   if (byBuild) return byBuild;
   const byVersion = releases.filter((r) => r.version === wanted);

@@ -56,7 +56,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
         dataset: args.dataset_id ?? 'contrail',
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
-        ...versionFields(args),
+        ...(await versionFields(args)),
       },
       'backfill',
     );

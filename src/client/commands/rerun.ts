@@ -40,7 +40,7 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
         lenient: args.lenient,
         recreateEnrollments: args.recreate_enrollments,
         concurrency: args.concurrency,
-        ...versionFields(args),
+        ...(await versionFields(args)),
       },
       'rerun',
     );

@@ -51,7 +51,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           dataset,
           periods: args.analysis_periods ?? null,
           lenient: args.lenient,
-          ...versionFields(args),
+          ...(await versionFields(args)),
         },
         'dailyAnalysis',
       );
@@ -79,7 +79,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           periods: args.analysis_periods ?? null,
           lenient: args.lenient,
           configOverride,
-          ...versionFields(args),
+          ...(await versionFields(args)),
         },
         'analyzeExperiment',
       );
@@ -103,7 +103,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         dataset,
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
-        ...versionFields(args),
+        ...(await versionFields(args)),
       },
       'backfill',
       { startDate: '--date', endDate: '--date' },

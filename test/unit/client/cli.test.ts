@@ -208,6 +208,23 @@ describe('command line options', () => {
     }
   });
 
+  it('--use-version naming no release, or with --use-latest, is a usage error before anything starts', async () => {
+    const run = ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG];
+    const unknown = await runMain([...run, '--use-version', '9.9.9']);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(
+      unknown.stderr,
+      /^contrail: --use-version 9\.9\.9 is not a known contrail version or build id; known: 0\.1\.0 \(build \w+\)/m,
+    );
+    const both = await runMain([...run, '--use-version', '0.1.0', '--use-latest']);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(
+      both.stderr,
+      /^contrail: --use-latest and --use-version 0\.1\.0 contradict each other: give one of them$/m,
+    );
+    assert.doesNotMatch(`${unknown.stderr}${both.stderr}`, /starting an embedded Temporal dev server/);
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
