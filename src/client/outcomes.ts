@@ -55,10 +55,14 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
   return { report: lines.join('\n'), failed: 0 };
 }
 
+/** `, N with nothing due` when some were, else nothing: a summary counts what was computed apart from what had nothing to compute. */
+const nothingDuePart = (n: number) => (n > 0 ? `, ${n} with nothing due` : '');
+
 export function describeDaily(d: DailyAnalysisResult): Outcome {
+  const nothingDue = d.analyzed.filter((a) => a.status === 'nothing-due').length;
   return {
     report: [
-      `daily analysis ${d.date}: ${d.analyzed.length} analysed, ${d.failed.length} failed`,
+      `daily analysis ${d.date}: ${d.analyzed.length - nothingDue} analysed${nothingDuePart(nothingDue)}, ${d.failed.length} failed`,
       ...d.analyzed.map(
         (a) =>
           `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables, contrail ${a.toolVersion})`,
@@ -119,8 +123,8 @@ export function describeBackfill(b: BackfillResult): Outcome {
 export function describeRerun(x: RerunResult): Outcome {
   return {
     report: [
-      `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed, ${x.failed.length} failed`,
-      `  pinned to ${formatPin(x.pin)}${x.anchor ? `, anchor ${x.anchor}` : ''}`,
+      `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed${nothingDuePart(x.dates - x.analyzed - x.failed.length)}, ${x.failed.length} failed`,
+      `  pinned to ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...groupedFailures(x.failed),
     ].join('\n'),
     failed: x.failed.length,

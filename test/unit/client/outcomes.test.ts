@@ -123,6 +123,37 @@ describe('outcomes', () => {
     })),
   });
 
+  it("counts experiments with nothing due apart from those analysed, and says a rerun's anchor once", () => {
+    const withIdle = daily(0);
+    withIdle.analyzed.push({
+      slug: 'idle',
+      status: 'nothing-due',
+      statisticsTables: 0,
+      toolVersion: '0.1.0+dev',
+    });
+    assert.equal(
+      outcomeOf('dailyAnalysis', withIdle).report.split('\n')[0],
+      'daily analysis 2026-03-15: 1 analysed, 1 with nothing due, 0 failed',
+    );
+    const anchor = '2026-03-20T10:00:00.000Z';
+    const rerun = outcomeOf('rerun', {
+      slug: 'x',
+      dropped: ['a', 'b'],
+      anchor,
+      pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor, reason: 'use-latest' },
+      dates: 29,
+      analyzed: 22,
+      statisticsTables: 40,
+      failed: [],
+      waited: [],
+    }).report.split('\n');
+    assert.equal(
+      rerun[0],
+      'rerun of x: dropped 2 tables; 22/29 dates analysed, 7 with nothing due, 0 failed',
+    );
+    assert.equal(rerun[1]?.split(anchor).length, 2, `the anchor once: ${rerun[1]}`);
+  });
+
   it('counts failed units of work and puts the summary first', () => {
     const outcome = outcomeOf('dailyAnalysis', daily(1));
     assert.equal(outcome.failed, 1);
