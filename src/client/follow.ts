@@ -40,7 +40,12 @@ export interface FollowOptions {
   retryCheckMs?: number;
   /** The server is this command's own (embedded mode): nothing outlives it to follow again. */
   embedded?: boolean;
+  /** The clock the progress lines without a bar are spaced by (tests). */
+  now?: () => number;
 }
+
+/** Without a bar (a log, CI), progress within a stage is a line at most this often. */
+const PROGRESS_LINE_EVERY_MS = 10_000;
 
 /** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED: the server stopped answering, not the workflow failing. */
 const SERVER_GONE = new Set([14, 4]);
@@ -119,12 +124,18 @@ export function progressView(options: FollowOptions): {
     return fresh;
   };
   if (!options.progressBar) {
-    let lastStage = '';
+    // A line per stage, and within a long stage one when work has finished since the last
+    // line, at most every few seconds: a log shows the run moving without a line per poll.
+    const now = options.now ?? Date.now;
+    let last = { stage: '', done: -1, at: 0 };
     return {
       show: (p) => {
         for (const line of newNotes(p)) options.log(line);
-        if (p.stage !== lastStage) options.log(`${p.stage} (${p.done}/${p.total})`);
-        lastStage = p.stage;
+        const at = now();
+        if (p.stage !== last.stage || (p.done !== last.done && at - last.at >= PROGRESS_LINE_EVERY_MS)) {
+          options.log(`${p.stage} (${p.done}/${p.total})`);
+          last = { stage: p.stage, done: p.done, at };
+        }
       },
       stop: () => undefined,
       notes: (all) => {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { followWorkflow, noWorkerLine, retryingIn, retryLine } from '../../../src/client/follow.js';
+import {
+  followWorkflow,
+  noWorkerLine,
+  progressView,
+  retryingIn,
+  retryLine,
+} from '../../../src/client/follow.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +80,31 @@ describe('followWorkflow', () => {
     assert.equal(double.counts.most, 1);
     // A signal shared by every poll collects one listener per call: node warns of a leak after ten.
     assert.equal(double.signals.size, double.counts.started);
+  });
+});
+
+describe('progress without a bar (a log)', () => {
+  it('a line per stage, and within a stage one when work finished since, at most every 10 s', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const view = progressView({ progressBar: false, log: (l) => lines.push(l), now: () => clock });
+    const at = (seconds: number, stage: string, done: number) => {
+      clock = seconds * 1000;
+      view.show({ workflow: 'w', stage, total: 29, done, failed: 0, current: [], waiting: [] });
+    };
+    at(0, 'analysing', 0);
+    at(3, 'analysing', 1); // too soon
+    at(12, 'analysing', 1); // a line: work finished since the last one
+    at(18, 'analysing', 5); // too soon after that line
+    at(25, 'analysing', 5);
+    at(40, 'analysing', 5); // nothing finished since
+    at(41, 'publishing', 29); // a new stage: at once
+    assert.deepEqual(lines, [
+      'analysing (0/29)',
+      'analysing (1/29)',
+      'analysing (5/29)',
+      'publishing (29/29)',
+    ]);
   });
 });
 
