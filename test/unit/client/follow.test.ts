@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import {
-  followWorkflow,
-  noWorkerLine,
-  progressView,
-  retryingIn,
-  retryLine,
-} from '../../../src/client/follow.js';
+import { followWorkflow, progressView } from '../../../src/client/follow.js';
+import { noWorkerLine, retryingIn, retryLine } from '../../../src/client/held-up.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

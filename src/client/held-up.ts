@@ -1,0 +1,83 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
+
+/**
+ * What holds a followed run up, as the CLI says it while it follows: activities that failed
+ * and wait for their next attempt (a warehouse that does not answer shows as retries rather
+ * than as a stage that never moves), and a task queue no worker polls.
+ */
+
+/** Child workflows looked into for retrying work, at most (a daily run may have hundreds). */
+const CHILDREN_LOOKED_INTO = 3;
+
+/** An activity that failed and is waiting for, or running, its next attempt. */
+export interface RetryingActivity {
+  workflowId: string;
+  activity: string;
+  attempt: number;
+  failure: string;
+}
+
+type Description = Awaited<ReturnType<WorkflowHandle['describe']>>;
+
+/** The activities of one described workflow that have failed at least once, with their last failure. */
+export function retryingIn(workflowId: string, description: Pick<Description, 'raw'>): RetryingActivity[] {
+  const out: RetryingActivity[] = [];
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const attempt = pending.attempt ?? 1;
+    let failure = pending.lastFailure;
+    if (attempt < 2 || !failure) continue;
+    // The innermost cause: the activity's own words, not the wrapping layers'.
+    while (failure.cause) failure = failure.cause;
+    out.push({
+      workflowId,
+      activity: pending.activityType?.name ?? 'an activity',
+      attempt,
+      failure: failure.message ?? 'no message',
+    });
+  }
+  return out;
+}
+
+/**
+ * What holds a followed run up: activities retrying in it and in its first few running children,
+ * and its task queue when no worker polls it.
+ */
+export async function whatHoldsItUp(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<{ retrying: RetryingActivity[]; unserved: string | null }> {
+  const description = await handle.describe();
+  const retrying = retryingIn(handle.workflowId, description);
+  for (const child of (description.raw.pendingChildren ?? []).slice(0, CHILDREN_LOOKED_INTO)) {
+    if (!child.workflowId) continue;
+    const childHandle = client.workflow.getHandle(child.workflowId, child.runId ?? undefined);
+    retrying.push(...retryingIn(child.workflowId, await childHandle.describe()));
+  }
+  const taskQueue = description.taskQueue;
+  let unserved: string | null = null;
+  if (description.status.name === 'RUNNING' && taskQueue) {
+    // Workflow pollers (the default type); a stopped worker stays listed for minutes, so only
+    // one seen recently counts.
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+    });
+    const recent = (pollers ?? []).filter(
+      (p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS,
+    );
+    if (recent.length === 0) unserved = taskQueue;
+  }
+  return { retrying, unserved };
+}
+
+/** What to do about a run that no worker serves. */
+export function noWorkerLine(taskQueue: string): string {
+  return `no worker polls task queue '${taskQueue}': the run waits until one does (start \`contrail worker\` with the same TEMPORAL_ADDRESS)`;
+}
+
+/** `retrying estimateCost (attempt 3) in preview/x: BigQuery gave no answer: …`. */
+export function retryLine(r: RetryingActivity): string {
+  return `retrying ${r.activity} (attempt ${r.attempt}) in ${r.workflowId}: ${r.failure}`;
+}
