@@ -161,11 +161,27 @@ export function describePreview(p: PreviewResult): Outcome {
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
     `  ${formatPin(p.pin)}`,
   ];
+  // Consecutive dates with nothing due for the same reason are one line.
+  type Idle = { first: string; last: string; reason: string };
+  // Typed through a cast: the closures below change it, which narrowing from `null` would not see.
+  let idle = null as Idle | null;
+  const flushIdle = () => {
+    if (idle === null) return;
+    const when = idle.first === idle.last ? idle.first : `${idle.first} … ${idle.last}`;
+    lines.push(`  ${when}: nothing due (${idle.reason})`);
+    idle = null;
+  };
   for (const day of p.days) {
     if (day.status === 'nothing-due') {
-      lines.push(`  ${day.date}: nothing due (${day.reason ?? 'no window completes'})`);
+      const reason = day.reason ?? 'no window completes';
+      if (idle?.reason === reason) idle.last = day.date;
+      else {
+        flushIdle();
+        idle = { first: day.date, last: day.date, reason };
+      }
       continue;
     }
+    flushIdle();
     if (day.statistics.length === 0) {
       lines.push(
         `  ${day.date}: enrollments only (no window of the previewed periods completes on this date)`,
@@ -173,6 +189,12 @@ export function describePreview(p: PreviewResult): Outcome {
       continue;
     }
     for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
+  }
+  flushIdle();
+  if (p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due')) {
+    lines.push(
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, a start_date in its config and --generate-population',
+    );
   }
   const tables = p.days.flatMap((day) => day.statistics);
   if (tables.length > 0 && tables.every((s) => s.rows === 0)) {

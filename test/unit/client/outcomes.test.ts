@@ -69,6 +69,24 @@ describe('the preview report', () => {
     views: [],
   });
 
+  it('dates with nothing due for one reason are one line, and a preview of nothing but those says what to try', () => {
+    const idle = (date: string) => ({
+      date,
+      status: 'nothing-due',
+      reason: 'x has no start date (not launched)',
+      statistics: [],
+    });
+    const report = outcomeOf('preview', {
+      ...preview(0),
+      days: ['2026-03-13', '2026-03-14', '2026-03-15'].map(idle),
+    }).report.split('\n');
+    assert.deepEqual(report.slice(2, 4), [
+      '  2026-03-13 … 2026-03-15: nothing due (x has no start date (not launched))',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, a start_date in its config and --generate-population',
+    ]);
+    assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /nothing was due/);
+  });
+
   it('says when nobody in the sample is enrolled, and what to try, instead of empty headlines', () => {
     const report = outcomeOf('preview', preview(0)).report;
     assert.match(
