@@ -8,7 +8,12 @@ import {
 } from '../analysis/cost.js';
 import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
-import { dropExperimentTables, experimentTables, lastTableDate } from '../analysis/experiment-tables.js';
+import {
+  dropExperimentTables,
+  experimentTables,
+  forgetExperimentRows,
+  lastTableDate,
+} from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
@@ -160,12 +165,13 @@ export function analysisActivities(
       return { rows };
     },
 
-    async dropResults({ target, keepEnrollments }) {
+    async dropResults({ target, keepEnrollments, forgetRows }) {
       const ctx = await contextOf(target);
       const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
       const dropped = await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments });
       // The run starts over: what a crashed attempt of it staged goes too.
       await dropStaged(ctx.warehouse, target.dataset, ctx.results);
+      if (forgetRows) await forgetExperimentRows(ctx.warehouse, target.dataset, target.slug);
       return { dropped };
     },
   };

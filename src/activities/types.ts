@@ -168,8 +168,15 @@ export interface AnalysisActivities {
     estimate: cost.CostEstimate;
     runs: cost.DayQueries[];
   }): Promise<{ rows: QueryCostRow[] }>;
-  /** Drops the target experiment's result tables and views (and enrollments unless `keepEnrollments`). */
-  dropResults(input: { target: AnalysisTarget; keepEnrollments: boolean }): Promise<{ dropped: string[] }>;
+  /**
+   * Drops the target experiment's result tables and views (and enrollments unless
+   * `keepEnrollments`); with `forgetRows`, its rows in the dataset's logs and query_costs too.
+   */
+  dropResults(input: {
+    target: AnalysisTarget;
+    keepEnrollments: boolean;
+    forgetRows?: boolean;
+  }): Promise<{ dropped: string[] }>;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type AnalysisPeriod,
   type AnalysisSpec,
 } from '../config/spec.js';
+import { QUERY_COSTS_TABLE } from '../dashboard/schema.js';
 import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import {
@@ -17,8 +18,10 @@ import {
   statisticsViewName,
 } from '../sql/names.js';
 import { basesFor, metricsByDataSource } from '../sql/plan/metrics.js';
+import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { type AnalysisWindow, windowsThrough } from '../sql/windows.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
+import { LOGS_TABLE } from './logs.js';
 
 /**
  * Every table and view contrail writes for one experiment, as data: derived from the spec and
@@ -130,4 +133,21 @@ export async function dropExperimentTables(
   const dropped = [...views, ...owned];
   for (const table of dropped) await warehouse.dropTable({ dataset, table });
   return dropped;
+}
+
+/**
+ * Removes the experiment's rows from the dataset-wide tables a run appends to (its logs and,
+ * for a preview, its query costs), so that a preview that starts over shows none of an
+ * earlier one's warnings or costs beside its own results.
+ */
+export async function forgetExperimentRows(
+  warehouse: Warehouse,
+  dataset: string,
+  slug: string,
+): Promise<void> {
+  const existing = await existingTables(warehouse, dataset);
+  for (const table of [LOGS_TABLE, QUERY_COSTS_TABLE]) {
+    if (existing.has(table))
+      await warehouse.execute(deleteExperimentRowsSql(warehouse.sqlDialect, { dataset, table }, slug));
+  }
 }

@@ -305,12 +305,19 @@ export async function describedToday(target: AnalysisTarget) {
   return { today, ...(await light.describeExperiment({ target, today })) };
 }
 
-/** Drops the target experiment's results from its dataset (created first, with its expiry), to recompute them. */
+/**
+ * Drops the target experiment's results from its dataset (created first, with its expiry), to
+ * recompute them; `forgetRows` also its rows in the dataset's logs and query costs.
+ */
 export async function clearResults(
   target: AnalysisTarget,
-  options: { expirationDays: number | null; keepEnrollments: boolean },
+  options: { expirationDays: number | null; keepEnrollments: boolean; forgetRows?: boolean },
 ): Promise<string[]> {
   await datasets.prepareDataset({ dataset: target.dataset, expirationDays: options.expirationDays });
-  const { dropped } = await warehouseJobs.dropResults({ target, keepEnrollments: options.keepEnrollments });
+  const { dropped } = await warehouseJobs.dropResults({
+    target,
+    keepEnrollments: options.keepEnrollments,
+    ...(options.forgetRows ? { forgetRows: true } : {}),
+  });
   return dropped;
 }

@@ -84,8 +84,13 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   if (cost.refusal) throw toTemporalFailure(reviveError(cost.refusal));
 
   progress({ stage: 'preparing' });
-  // A preview starts clean: an earlier preview's tables (other sample size, other config) must not mix in.
-  await clearResults(target, { expirationDays: input.expirationDays, keepEnrollments: false });
+  // A preview starts clean: an earlier preview's tables, warnings and costs (other sample size,
+  // other config) must not mix in.
+  await clearResults(target, {
+    expirationDays: input.expirationDays,
+    keepEnrollments: false,
+    forgetRows: true,
+  });
   if (input.generatePopulation) await warehouseJobs.buildPopulationSample({ target, date: endDate });
 
   const days: PreviewResult['days'] = [];

@@ -9,6 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
+import { recordQueryCosts } from '../../../src/analysis/cost.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
@@ -460,6 +461,36 @@ describe('analysis activities on the demo experiment', () => {
     assert.deepEqual(left, ['enrollments_contrail_demo_sidebar', 'logs']);
     const all = await activities.dropResults({ target, keepEnrollments: false });
     assert.deepEqual(all.dropped, ['enrollments_contrail_demo_sidebar']);
+
+    // A preview starting over forgets the experiment's warnings and query costs too, not another's.
+    const cost = (experiment: string) => ({
+      timestamp: NOW.toISOString(),
+      experiment,
+      analysis_date: '2026-03-15',
+      destination: 'x',
+      stage: 'metrics',
+      estimate_method: 'column_sizes',
+      estimated_bytes: 1,
+      bytes_processed: null,
+      elapsed_ms: 1,
+      cost_usd: 0,
+    });
+    await recordQueryCosts(warehouse, DATASET, 'other-experiment', [cost('other-experiment')]);
+    await warehouse.execute(
+      `INSERT INTO ${DATASET}.query_costs SELECT * REPLACE ('${DEMO_SLUG}' AS experiment) FROM ${DATASET}.query_costs`,
+    );
+    await warehouse.execute(`INSERT INTO ${DATASET}.logs (experiment) VALUES ('other-experiment')`);
+    const rowsOf = async (table: string) =>
+      (
+        await warehouse.query<{ experiment: string }>(
+          `SELECT DISTINCT experiment FROM ${DATASET}.${table} ORDER BY 1`,
+        )
+      ).map((r) => r.experiment);
+    assert.deepEqual(await rowsOf('logs'), [DEMO_SLUG, 'other-experiment']);
+    assert.deepEqual(await rowsOf('query_costs'), [DEMO_SLUG, 'other-experiment']);
+    await activities.dropResults({ target, keepEnrollments: false, forgetRows: true });
+    assert.deepEqual(await rowsOf('logs'), ['other-experiment']);
+    assert.deepEqual(await rowsOf('query_costs'), ['other-experiment']);
   });
 });
 
