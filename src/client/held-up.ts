@@ -56,20 +56,25 @@ export async function whatHoldsItUp(
     retrying.push(...retryingIn(child.workflowId, await childHandle.describe()));
   }
   const taskQueue = description.taskQueue;
-  let unserved: string | null = null;
-  if (description.status.name === 'RUNNING' && taskQueue) {
-    // Workflow pollers (the default type); a stopped worker stays listed for minutes, so only
-    // one seen recently counts.
-    const { pollers } = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue },
-    });
-    const recent = (pollers ?? []).filter(
-      (p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS,
-    );
-    if (recent.length === 0) unserved = taskQueue;
-  }
+  const unserved =
+    description.status.name === 'RUNNING' && taskQueue && !(await workerPolls(client, taskQueue))
+      ? taskQueue
+      : null;
   return { retrying, unserved };
+}
+
+/**
+ * Whether a worker polls `taskQueue` for workflow tasks (the default type); a stopped worker
+ * stays listed for minutes, so only one seen recently counts.
+ */
+export async function workerPolls(client: Client, taskQueue: string): Promise<boolean> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+  });
+  return (pollers ?? []).some(
+    (p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS,
+  );
 }
 
 /** What to do about a run that no worker serves. */

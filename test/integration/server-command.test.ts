@@ -104,6 +104,27 @@ describe('contrail server', { concurrency: true }, () => {
     }
   });
 
+  test('doctor on a cluster where no worker polls its task queue names that link at once', async () => {
+    const queue = `nobody-${randomUUID()}`;
+    const result = await runCli(['doctor'], {
+      env: {
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_NAMESPACE: temporal.namespace,
+        CONTRAIL_TASK_QUEUE: queue,
+        CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-doctor-')),
+      },
+      timeoutMs: 60_000,
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^contrail: Temporal at ${temporal.address} answered, but no worker polls task queue '${queue}'`,
+        'm',
+      ),
+    );
+  });
+
   test('Ctrl-C while `contrail status` follows a run stops following, saying the run goes on and how to follow it again', async () => {
     const workflowId = `status-interrupted/${randomUUID()}`;
     // No worker polls this task queue: the run stays open for as long as the test needs.

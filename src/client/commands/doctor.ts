@@ -10,11 +10,20 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
     const { withTemporal } = await import('../embedded.js');
     const { defaultActivityDeps } = await import('../runtime.js');
     const report = await withTemporal(
-      async ({ client, taskQueue, address, embedded }) => {
+      async ({ client, taskQueue, address, embedded, followed }) => {
         const started = Date.now();
+        if (!embedded) {
+          // The missing link named at once, rather than after the check's two minutes.
+          const { noWorkerLine, workerPolls } = await import('../held-up.js');
+          const { CliError } = await import('../errors.js');
+          if (!(await workerPolls(client, taskQueue)))
+            throw new CliError(`Temporal at ${address} answered, but ${noWorkerLine(taskQueue)}`);
+        }
+        const workflowId = `health/${new Date().toISOString()}`;
+        followed.push(workflowId);
         const result: HealthReport = await client.workflow.execute('healthCheck', {
           taskQueue,
-          workflowId: `health/${new Date().toISOString()}`,
+          workflowId,
           workflowExecutionTimeout: '2 minutes',
         });
         return { ...result, address, embedded, roundTripMs: Date.now() - started };
