@@ -3,14 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
 import { commandLogLevel, runtimeSettings } from '../settings.js';
-import {
-  missingSearchAttributes,
-  missingSearchAttributesMessage,
-} from '../temporal/search-attributes-check.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
-import { CliError } from './errors.js';
 import { onInterrupt } from './interrupt.js';
 
 export interface TemporalSession {
@@ -47,11 +42,6 @@ export async function withTemporal<T>(
   if (settings.temporalAddress) {
     const client = await connectClient(settings.temporalAddress, settings.namespace);
     const address = settings.temporalAddress;
-    const missing = await missingSearchAttributes(client, settings.namespace);
-    if (missing.length > 0) {
-      await client.connection.close();
-      throw new CliError(`${address}: ${missingSearchAttributesMessage(settings.namespace, missing)}`);
-    }
     // On a cluster the workflows are not this command's to end: Ctrl-C only stops following them.
     const followed: string[] = [];
     const stopInterrupts = onInterrupt(async (signal) => {

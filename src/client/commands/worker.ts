@@ -65,16 +65,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     } finally {
       clearTimeout(timer);
     }
-    const client = await connectClient(address, settings.namespace);
-    const { missingSearchAttributes, missingSearchAttributesMessage } = await import(
-      '../../temporal/search-attributes-check.js'
-    );
-    const missing = await missingSearchAttributes(client, settings.namespace);
-    if (missing.length > 0) {
-      await client.connection.close();
+    const client = await connectClient(address, settings.namespace).catch(async (error: unknown) => {
       await connection.close();
-      throw new CliError(`${address}: ${missingSearchAttributesMessage(settings.namespace, missing)}`);
-    }
+      throw error;
+    });
     const worker = await createContrailWorker({
       connection,
       namespace: settings.namespace,
