@@ -8,7 +8,7 @@ import type { WarehouseSessions } from '../warehouse/sessions.js';
 import { type ErrorResponse, FILTER_KEYS, type ViewRequest, type ViewResponse } from './api.js';
 import { buildPageAssets, type PageAssets } from './assets.js';
 import { DashboardRequestError } from './errors.js';
-import { sqlPanel } from './sql-files.js';
+import { sqlPanel, windowsShown } from './sql-files.js';
 import { dashboardUrl } from './url.js';
 import { readView } from './view.js';
 
@@ -92,7 +92,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         readView(warehouse, options.dialect, request, { knownDatasets: options.knownDatasets ?? [] }),
       );
       const warehouseMs = Math.round(performance.now() - started);
-      const sql = await sqlPanel(options.sqlDirs ?? [], fromWarehouse.selection);
+      const sql = await sqlPanel(options.sqlDirs ?? [], fromWarehouse.selection, windowsShown(fromWarehouse));
       sendJson(response, 200, { ...fromWarehouse, sql, warehouseMs });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

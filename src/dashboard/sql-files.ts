@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ANALYSIS_BASES } from '../config/spec.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
-import type { SqlPanel, SqlQuery, ViewSelection } from './api.js';
+import type { SqlPanel, SqlQuery, ViewResponse, ViewSelection } from './api.js';
 import {
   SQL_PROVENANCE_FILE,
   type SqlLineRange,
@@ -10,7 +10,10 @@ import {
   type SqlQueryProvenance,
 } from './schema.js';
 
-/** Enough queries for every window of a metric; more would bury the one you are after. */
+/**
+ * The most queries the panel lists: more would bury the one you are after. A longer list keeps
+ * its newest windows and its note says how many were left out.
+ */
 const MAX_QUERIES = 12;
 /** A directory tree larger than this is not a `--sql-output-dir`; stop walking it. */
 const MAX_FILES = 20_000;
@@ -53,6 +56,14 @@ interface MapFile {
   map: SqlProvenanceMap;
 }
 
+/** A query found for the panel, with where it sorts and the window it belongs to. */
+type Found = SqlQuery & {
+  order: string;
+  /** Queries of one analysis date and window: the panel keeps or leaves them out together. */
+  group: string;
+  windowIndex: number | null;
+};
+
 function relevant(q: SqlQueryProvenance, selection: ViewSelection): boolean {
   if (selection.metric !== null && !q.metrics.includes(selection.metric)) return false;
   if (q.period !== null && q.period !== selection.period) return false;
@@ -61,12 +72,71 @@ function relevant(q: SqlQueryProvenance, selection: ViewSelection): boolean {
 }
 
 /**
- * The SQL that produced the selection's numbers, from the `.sql` files of the directories the
- * dashboard was started with. A provenance map beside the files (SqlProvenanceMap) says which
- * query computes which metric and where each fragment came from in the configs; without one,
- * the files are matched by table name (experiment, period, basis) and by naming the metric.
+ * The windows whose numbers the page shows: those of the rows on screen, else (a selection
+ * without rows) every window of the selected period.
  */
-export async function sqlPanel(dirs: string[], selection: ViewSelection): Promise<SqlPanel> {
+export function windowsShown(view: Pick<ViewResponse, 'selection' | 'rows' | 'choices'>): number[] {
+  const fromRows = view.rows.map((r) => Number(r.window_index)).filter((w) => Number.isInteger(w));
+  const windows =
+    fromRows.length > 0
+      ? fromRows
+      : (view.choices.periods.find((p) => p.period === view.selection.period)?.windows ?? []);
+  return [...new Set(windows)].sort((a, b) => a - b);
+}
+
+/** `1-4, 7`: window indexes as a reader scans them. */
+function windowList(windows: Iterable<number>): string {
+  const sorted = [...new Set(windows)].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
+    runs.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return runs.join(', ');
+}
+
+/**
+ * At most `max` of `found` (sorted oldest first), keeping the newest windows whole: a window
+ * is left out only together with every older one.
+ */
+function keepNewest(found: Found[], max: number): { kept: Found[]; left: Found[] } {
+  const groups = new Map<string, Found[]>();
+  for (const f of found) groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+  const ordered = [...groups.values()];
+  let kept: Found[] = [];
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const group = ordered[i] as Found[];
+    if (kept.length + group.length <= max) kept = [...group, ...kept];
+    else {
+      if (kept.length === 0) kept = group.slice(0, max);
+      break;
+    }
+  }
+  const keptSet = new Set(kept);
+  return { kept, left: found.filter((f) => !keptSet.has(f)) };
+}
+
+/** The window index a `<prefix>_<period>_<window>` table name ends with, or null. */
+function tableWindow(table: string, period: string): number | null {
+  const match = new RegExp(`_${period}_(\\d+)$`).exec(table);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * The SQL that produced the numbers on screen, from the `.sql` files of the directories the
+ * dashboard was started with: the selection's experiment, dataset, period, basis and metric, in
+ * the `windows` shown. A provenance map beside the files (SqlProvenanceMap) says which dataset
+ * they were written for, which query computes which metric in which window and where each
+ * fragment came from in the configs; without one, the files are matched by table name
+ * (experiment, period, window, basis) and by naming the metric.
+ */
+export async function sqlPanel(
+  dirs: string[],
+  selection: ViewSelection,
+  windows: number[],
+): Promise<SqlPanel> {
   const panel: SqlPanel = { dirs, traced: false, queries: [], note: null };
   if (dirs.length === 0) {
     panel.note =
@@ -96,12 +166,37 @@ export async function sqlPanel(dirs: string[], selection: ViewSelection): Promis
     }
   }
 
-  const mine = maps.filter((m) => normalizeSlug(m.map.experiment) === selection.experiment);
-  if (mine.length > 0) {
+  const shown = new Set(windows);
+  const where = `${selection.period} windows ${windowList(windows) || '(none)'} of dataset '${selection.dataset}'`;
+  const how = `start the dashboard with the --sql-output-dir of the preview or plan that wrote them (\`contrail preview\` or \`contrail plan\` with --dataset_id ${selection.dataset} --sql-output-dir <dir>)`;
+  let missing: string | null = null;
+  const found: Found[] = [];
+  const ofExperiment = maps.filter((m) => normalizeSlug(m.map.experiment) === selection.experiment);
+  // A map of another dataset describes other tables: its SQL did not produce these numbers.
+  const mine = ofExperiment.filter((m) => m.map.dataset === selection.dataset);
+  if (ofExperiment.length > 0 && mine.length === 0) {
+    const datasets = [...new Set(ofExperiment.map((m) => `'${m.map.dataset}'`))].join(', ');
+    missing = `${dirs.join(', ')} has no SQL of ${selection.experiment} for dataset '${selection.dataset}' (only for dataset ${datasets}): ${how}`;
+  } else if (mine.length > 0) {
     panel.traced = true;
-    const found: (SqlQuery & { order: string })[] = [];
+    const ofPeriod = new Set<number>();
+    let inWindows = 0;
     for (const { dir, root, map } of mine) {
-      for (const q of map.queries) {
+      // Queries of the shown windows, then those of no window (enrollments) on the same dates.
+      const windowed = map.queries.filter((q) => {
+        if (q.windowIndex === null || q.period !== selection.period) return false;
+        ofPeriod.add(q.windowIndex);
+        return shown.has(q.windowIndex);
+      });
+      inWindows += windowed.length;
+      const dates = new Set(windowed.map((q) => q.analysisDate));
+      const unwindowed = map.queries.filter(
+        (q) =>
+          q.windowIndex === null &&
+          windowed.length > 0 &&
+          (q.analysisDate === null || dates.has(q.analysisDate)),
+      );
+      for (const q of [...windowed, ...unwindowed]) {
         if (!relevant(q, selection)) continue;
         const path = resolve(dir, q.file);
         if (!inside(dir, path)) {
@@ -125,33 +220,64 @@ export async function sqlPanel(dirs: string[], selection: ViewSelection): Promis
           references: mineRefs,
           highlight: mineRefs.filter((r) => r.column !== null).map((r) => r.sqlLines),
           order: `${q.analysisDate ?? ''}|${String(q.windowIndex ?? 0).padStart(6, '0')}|${q.destination.table}`,
+          group: `${q.analysisDate ?? ''}|${q.windowIndex ?? ''}`,
+          windowIndex: q.windowIndex,
         });
       }
     }
-    found.sort((a, b) => a.order.localeCompare(b.order));
-    panel.queries = found.slice(0, MAX_QUERIES).map(({ order: _order, ...q }) => q);
+    if (inWindows === 0) {
+      const there =
+        ofPeriod.size > 0
+          ? `only ${selection.period} windows ${windowList(ofPeriod)}`
+          : `no ${selection.period} window`;
+      missing = `${dirs.join(', ')} has no SQL of ${selection.experiment} for ${where} (its SQL for the dataset has ${there}): ${how}`;
+    }
   } else {
     const slug = selection.experiment;
+    const period = selection.period ?? '';
     const otherBases = ANALYSIS_BASES.filter((b) => b !== selection.basis);
     for (const { root, path } of files) {
       const table = basename(path, '.sql');
-      if (!table.includes(slug) || !table.includes(`_${selection.period}_`)) continue;
+      if (!table.includes(slug) || !table.includes(`_${period}_`)) continue;
       if (otherBases.some((b) => table.includes(`${slug}_${b}_`))) continue;
+      const windowIndex = tableWindow(table, period);
+      if (windowIndex === null || !shown.has(windowIndex)) continue;
       const sql = await readFile(path, 'utf8');
       const highlight = selection.metric === null ? [] : linesNaming(sql, selection.metric);
       if (selection.metric !== null && highlight.length === 0) continue;
-      panel.queries.push({ file: relative(root, path), table, sql, references: [], highlight });
-      if (panel.queries.length >= MAX_QUERIES) break;
+      const file = relative(root, path);
+      found.push({
+        file,
+        table,
+        sql,
+        references: [],
+        highlight,
+        order: file,
+        group: `${dirname(file)}|${windowIndex}`,
+        windowIndex,
+      });
     }
   }
+  found.sort((a, b) => a.order.localeCompare(b.order));
+  const { kept, left } = keepNewest(found, MAX_QUERIES);
+  panel.queries = kept.map(({ order: _order, group: _group, windowIndex: _windowIndex, ...q }) => q);
+
   const notes = [...problems];
-  if (panel.queries.length === 0) {
+  if (missing !== null) {
+    notes.unshift(missing);
+  } else if (panel.queries.length === 0) {
     notes.unshift(
       `no query for metric '${selection.metric}' (${selection.period}, ${selection.basis}) of ${selection.experiment} in ${dirs.join(', ')}`,
     );
   } else if (!panel.traced) {
     notes.unshift(
-      `no ${SQL_PROVENANCE_FILE} for this experiment: queries found by table name, lines naming the metric highlighted, without config references`,
+      `no ${SQL_PROVENANCE_FILE} for this experiment: queries found by table name, lines naming the metric highlighted, without config references or the dataset they were written for`,
+    );
+  }
+  if (left.length > 0) {
+    const leftWindows = left.flatMap((f) => (f.windowIndex === null ? [] : [f.windowIndex]));
+    notes.push(
+      `${left.length} more ${left.length === 1 ? 'query' : 'queries'} of older windows not listed${leftWindows.length > 0 ? ` (${selection.period} windows ${windowList(leftWindows)})` : ''}: the panel lists at most ${MAX_QUERIES}, the newest windows'`,
     );
   }
   panel.note = notes.length > 0 ? notes.join('\n') : null;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import type { ErrorResponse, ViewResponse } from '../../../src/dashboard/api.js';
 import { buildPageAssets, type PageAssets } from '../../../src/dashboard/assets.js';
 import { embeddedSessions } from '../../../src/dashboard/embedded.js';
+import { SQL_PROVENANCE_FILE, type SqlProvenanceMap } from '../../../src/dashboard/schema.js';
 import { type DashboardServer, startDashboard } from '../../../src/dashboard/server.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
@@ -177,5 +178,56 @@ describe('the dashboard server on the embedded warehouse file', () => {
     }
     const { existsSync } = await import('node:fs');
     assert.equal(existsSync(missing), false);
+  });
+
+  test('/api/view: the SQL panel lists the SQL of the dataset and the windows on screen only', async () => {
+    // A `--sql-output-dir` of the dataset shown (week windows 1 and 2; only week 1 has numbers)
+    // and one of another dataset with the same experiment and window.
+    const sqlDir = (dataset: string, windows: number[]): string => {
+      const out = mkdtempSync(join(dir, `sql-${dataset}-`));
+      mkdirSync(join(out, '2026-03-22'));
+      const queries: SqlProvenanceMap['queries'] = windows.map((w) => {
+        const table = `metrics_my_exp_clients_daily_week_${w}`;
+        writeFileSync(join(out, '2026-03-22', `${table}.sql`), 'SELECT 1 AS active_hours');
+        return {
+          file: `2026-03-22/${table}.sql`,
+          destination: { dataset, table },
+          analysisDate: '2026-03-22',
+          period: 'week',
+          windowIndex: w,
+          analysisBasis: null,
+          metrics: ['active_hours'],
+          references: [],
+        };
+      });
+      const map: SqlProvenanceMap = { version: 1, experiment: 'my-exp', dataset, queries };
+      writeFileSync(join(out, SQL_PROVENANCE_FILE), JSON.stringify(map));
+      return out;
+    };
+    const withSql = await startDashboard({
+      sessions: embeddedSessions(path),
+      dialect: duckdbDialect(),
+      defaultDataset: 'dash',
+      sqlDirs: [sqlDir('tmp', [1]), sqlDir('dash', [1, 2])],
+      port: 0,
+      assets,
+    });
+    try {
+      const answer = await get(withSql.port, '/api/view?dataset=dash&experiment=my_exp&period=week');
+      assert.equal(answer.status, 200);
+      const view = JSON.parse(answer.body) as ViewResponse;
+      assert.deepEqual(
+        view.rows.map((r) => r.window_index),
+        ['1'],
+      );
+      assert.equal(view.sql.traced, true);
+      assert.deepEqual(
+        view.sql.queries.map((q) => [q.file, q.table]),
+        [['2026-03-22/metrics_my_exp_clients_daily_week_1.sql', 'metrics_my_exp_clients_daily_week_1']],
+      );
+      assert.equal(view.sql.note, null);
+    } finally {
+      await withSql.close();
+    }
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import { SQL_PROVENANCE_FILE, type SqlProvenanceMap } from '../../../src/dashboard/schema.js';
-import { sqlPanel } from '../../../src/dashboard/sql-files.js';
+import { sqlPanel, windowsShown } from '../../../src/dashboard/sql-files.js';
+import type { StatisticResultRow } from '../../../src/statistics/results.js';
 
 const selection: ViewSelection = {
   dataset: 'tmp',
@@ -50,13 +51,13 @@ const config = (key: string, line: number) => ({ file: 'definitions/firefox_desk
 
 describe('the SQL panel: queries that produced the selected metric', () => {
   test('without a directory it says how to get one', async () => {
-    const panel = await sqlPanel([], selection);
+    const panel = await sqlPanel([], selection, [1, 2]);
     assert.deepEqual(panel.queries, []);
     assert.match(panel.note ?? '', /--sql-output-dir/);
   });
 
   test('without a provenance map: found by table name (experiment, period, basis), metric lines marked', async () => {
-    const panel = await sqlPanel([sqlDir()], selection);
+    const panel = await sqlPanel([sqlDir()], selection, [1, 2]);
     assert.equal(panel.traced, false);
     assert.deepEqual(
       panel.queries.map((q) => q.file),
@@ -157,7 +158,7 @@ describe('the SQL panel: queries that produced the selected metric', () => {
       ],
     };
     writeFileSync(join(dir, SQL_PROVENANCE_FILE), JSON.stringify(map));
-    const panel = await sqlPanel([dir], selection);
+    const panel = await sqlPanel([dir], selection, [1, 2]);
     assert.equal(panel.traced, true);
     assert.deepEqual(
       panel.queries.map((q) => q.table),
@@ -176,9 +177,183 @@ describe('the SQL panel: queries that produced the selected metric', () => {
   test('a malformed map is reported, and the files are still found by name', async () => {
     const dir = sqlDir();
     writeFileSync(join(dir, SQL_PROVENANCE_FILE), JSON.stringify({ version: 2, queries: [] }));
-    const panel = await sqlPanel([dir], selection);
+    const panel = await sqlPanel([dir], selection, [1, 2]);
     assert.equal(panel.traced, false);
     assert.equal(panel.queries.length, 3);
     assert.match(panel.note ?? '', /provenance\.json: version: /);
+  });
+});
+
+/** One windowed query of a preview's map, as planSql records it. */
+function windowQuery(
+  date: string,
+  period: 'day' | 'week',
+  windowIndex: number,
+  kind: string,
+  dataset = 'tmp',
+): SqlProvenanceMap['queries'][number] {
+  const table = `${kind}_my_exp_clients_daily_${period}_${windowIndex}`;
+  return {
+    file: `${date}/${table}.sql`,
+    destination: { dataset, table },
+    analysisDate: date,
+    period,
+    windowIndex,
+    analysisBasis: kind === 'statistic_inputs' ? 'enrollments' : null,
+    metrics: ['search_count'],
+    references: [],
+  };
+}
+
+/** A `--sql-output-dir` with its map: the queries' files and provenance.json, for `dataset`. */
+function mappedDir(dataset: string, queries: SqlProvenanceMap['queries']): string {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-sql-'));
+  for (const q of queries) {
+    mkdirSync(join(dir, q.analysisDate ?? '.'), { recursive: true });
+    writeFileSync(join(dir, q.file), `-- ${q.destination.table}\nSELECT 1 AS search_count`);
+  }
+  const map: SqlProvenanceMap = { version: 1, experiment: 'my-exp', dataset, queries };
+  writeFileSync(join(dir, SQL_PROVENANCE_FILE), JSON.stringify(map));
+  return dir;
+}
+
+/** Day windows `from`..`to` of a preview (one analysis date each): metrics scan, metrics, statistic inputs. */
+function dayWindows(from: number, to: number): SqlProvenanceMap['queries'] {
+  const queries: SqlProvenanceMap['queries'] = [];
+  for (let w = from; w <= to; w++) {
+    const date = `2026-03-${String(w + 1).padStart(2, '0')}`;
+    for (const kind of ['metrics_scan', 'metrics', 'statistic_inputs'])
+      queries.push(windowQuery(date, 'day', w, kind));
+  }
+  return queries;
+}
+
+const daySelection: ViewSelection = { ...selection, period: 'day' };
+
+describe('the SQL panel shows only the SQL of the dataset and windows on screen', () => {
+  test('a map of another dataset is not shown: the note says the directory has none for this dataset, and how to get it', async () => {
+    const dir = mappedDir('tmp', dayWindows(1, 4));
+    const panel = await sqlPanel([dir], { ...daySelection, dataset: 'other' }, [1, 2, 3, 4]);
+    assert.deepEqual(panel.queries, []);
+    assert.equal(panel.traced, false);
+    assert.match(panel.note ?? '', /has no SQL of my_exp for dataset 'other' \(only for dataset 'tmp'\)/);
+    assert.match(panel.note ?? '', /--sql-output-dir of the preview or plan that wrote them/);
+    assert.match(panel.note ?? '', /--dataset_id other/);
+    // The same directory shows its SQL for the dataset it was written for.
+    const own = await sqlPanel([dir], daySelection, [1, 2, 3, 4]);
+    assert.equal(own.traced, true);
+    assert.equal(own.queries.length, 12);
+  });
+
+  test('of two maps, the one of the dataset shown', async () => {
+    const tmp = mappedDir('tmp', [windowQuery('2026-03-15', 'week', 1, 'metrics')]);
+    const other = mappedDir('other', [windowQuery('2026-03-22', 'week', 1, 'metrics', 'other')]);
+    const panel = await sqlPanel([tmp, other], { ...selection, dataset: 'other' }, [1]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-22/metrics_my_exp_clients_daily_week_1.sql'],
+    );
+    assert.equal(panel.note, null);
+  });
+
+  test('windows not shown are left out; none of the windows shown is a note naming the windows', async () => {
+    const dir = mappedDir('tmp', [
+      ...dayWindows(17, 21),
+      {
+        file: '2026-03-22/enrollments_my_exp.sql',
+        destination: { dataset: 'tmp', table: 'enrollments_my_exp' },
+        analysisDate: '2026-03-22',
+        period: null,
+        windowIndex: null,
+        analysisBasis: null,
+        metrics: ['search_count'],
+        references: [],
+      },
+    ]);
+    const panel = await sqlPanel([dir], daySelection, [1, 2, 3, 4]);
+    assert.deepEqual(panel.queries, []);
+    assert.match(
+      panel.note ?? '',
+      /has no SQL of my_exp for day windows 1-4 of dataset 'tmp' \(its SQL for the dataset has only day windows 17-21\)/,
+    );
+    assert.match(panel.note ?? '', /--sql-output-dir/);
+
+    const two = await sqlPanel([dir], daySelection, [18, 20]);
+    assert.deepEqual(
+      two.queries.map((q) => q.table),
+      [
+        'metrics_my_exp_clients_daily_day_18',
+        'metrics_scan_my_exp_clients_daily_day_18',
+        'statistic_inputs_my_exp_clients_daily_day_18',
+        'metrics_my_exp_clients_daily_day_20',
+        'metrics_scan_my_exp_clients_daily_day_20',
+        'statistic_inputs_my_exp_clients_daily_day_20',
+      ],
+      'the enrollments query of another date (that of window 21) is not the SQL of these windows',
+    );
+    assert.equal(two.note, null);
+    const newest = await sqlPanel([dir], daySelection, [21]);
+    assert.ok(
+      newest.queries.some((q) => q.table === 'enrollments_my_exp'),
+      'the enrollments query of the date that computed the window shown',
+    );
+  });
+
+  test('a list longer than the panel keeps the newest windows and says how many were left out', async () => {
+    const dir = mappedDir('tmp', dayWindows(17, 21));
+    const panel = await sqlPanel([dir], daySelection, [17, 18, 19, 20, 21]);
+    assert.equal(panel.queries.length, 12);
+    assert.deepEqual(
+      [...new Set(panel.queries.map((q) => q.table.replace(/.*_day_/, '')))],
+      ['18', '19', '20', '21'],
+    );
+    assert.match(
+      panel.note ?? '',
+      /^3 more queries of older windows not listed \(day windows 17\): the panel lists at most 12/,
+    );
+  });
+
+  test('without a map, files of windows not shown are left out by their table name', async () => {
+    const panel = await sqlPanel([sqlDir()], selection, [2]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-22/metrics_my_exp_clients_daily_week_2.sql'],
+    );
+    assert.match(panel.note ?? '', /without config references or the dataset they were written for/);
+  });
+
+  test('the windows shown are those of the rows on screen, else the period’s', () => {
+    const row = (window_index: string): StatisticResultRow => ({
+      metric: 'search_count',
+      statistic: 'mean',
+      parameter: null,
+      branch: 'control',
+      comparison: null,
+      comparison_to_branch: null,
+      ci_width: 0.95,
+      point: 1,
+      lower: 0,
+      upper: 2,
+      segment: 'all',
+      analysis_basis: 'enrollments',
+      window_index,
+    });
+    const choices = {
+      datasets: [],
+      experiments: [],
+      periods: [
+        { period: 'day' as const, windows: [1, 2, 3, 4] },
+        { period: 'week' as const, windows: [1] },
+      ],
+      bases: [],
+      segments: [],
+      metrics: [],
+      statistics: [],
+    };
+    assert.deepEqual(
+      windowsShown({ selection: daySelection, rows: [row('3'), row('1'), row('3')], choices }),
+      [1, 3],
+    );
+    assert.deepEqual(windowsShown({ selection: daySelection, rows: [], choices }), [1, 2, 3, 4]);
   });
 });
