@@ -79,7 +79,7 @@ describe('contrail server', { concurrency: true }, () => {
     assert.deepEqual(await marked(server.marker.pids, 10_000), []);
   });
 
-  test("on a namespace without contrail's search attributes, a worker, doctor and a run stop at once, naming them and how to create them", async () => {
+  test("on a namespace without contrail's search attributes, a worker, doctor, a run and a schedule stop at once, naming them and how to create them", async () => {
     const namespace = `no-attributes-${randomUUID().slice(0, 8)}`;
     await temporal.client.connection.workflowService.registerNamespace({
       namespace,
@@ -90,7 +90,7 @@ describe('contrail server', { concurrency: true }, () => {
       TEMPORAL_NAMESPACE: namespace,
       CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-no-attributes-')),
     };
-    for (const args of [['worker'], ['doctor'], ['run', '--date', '2026-03-15']]) {
+    for (const args of [['worker'], ['doctor'], ['run', '--date', '2026-03-15'], ['schedule', 'create']]) {
       const result = await runCli(args, { env, timeoutMs: 60_000 });
       assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`);
       assert.match(
