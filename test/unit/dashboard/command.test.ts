@@ -72,6 +72,9 @@ describe('contrail dashboard', () => {
     const port = await runCli(['dashboard', '--port', '70000']);
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--port 70000: give a port number from 1 to 65535, or 0 for a free one/);
+    const word = await runCli(['dashboard', '--port', 'abc']);
+    assert.equal(word.code, 2);
+    assert.match(word.stderr, /^contrail: --port: expected a number$/m);
     const dir = await runCli(['dashboard', '--port', '0', '--sql-output-dir', '/nonexistent/sql']);
     assert.equal(dir.code, 2);
     assert.match(dir.stderr, /--sql-output-dir '\/nonexistent\/sql' is not a directory/);
