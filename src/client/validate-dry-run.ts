@@ -1,3 +1,4 @@
+import { labelOf } from '../analysis/cost.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
@@ -44,7 +45,11 @@ export async function dryRunConfigs(
   let worst: CostLevel = 'ok';
   try {
     for (const { file, spec } of configs) {
-      options.write(`dry run  ${file}`);
+      // How the bytes are found, and for which days: an estimate over the embedded sample reads
+      // no more than the days it has, so a config whose experiment starts today costs nothing there.
+      const method = labelOf(warehouse.dialect === 'bigquery' ? 'dry_run' : 'column_sizes');
+      const from = spec.experiment.startDate ?? 'no start date';
+      options.write(`dry run  ${file} (${method}; the experiment's windows from ${from})`);
       for (const entry of await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect })) {
         if (entry.error !== null) {
           invalid++;

@@ -49,6 +49,11 @@ describe('contrail validate --dry_run on BigQuery', () => {
   test('dry-runs the enrollments and every metrics scan: bytes and cost per query, exit 0 under the thresholds', async () => {
     const { code, out } = await validate();
     assert.equal(code, 0, out);
+    // How the bytes were found and for which days.
+    assert.match(
+      out,
+      /^dry run {2}\S+contrail-demo-sidebar\.toml \(BigQuery dry run; the experiment's windows from 2026-03-02\)$/m,
+    );
     assert.match(out, /ok: enrollments_contrail_demo_sidebar: 3\.00 TiB, about \$18\.75/);
     assert.match(out, /ok: metrics_contrail_demo_sidebar_clients_daily_week_1: 3\.00 TiB/);
     const dryRuns = server.requests.filter(
