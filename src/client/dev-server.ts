@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { CliError } from './errors.js';
 import { freePort, portHolder, portIsFree } from './ports.js';
+import { claimDatabase, type DatabaseClaim } from './server-database.js';
 import { temporalBinary } from './temporal-binary.js';
 
 export interface DevServerOptions {
@@ -78,15 +80,40 @@ async function checkPort(port: number, option: string): Promise<void> {
 /** Starts `temporal server start-dev` with contrail's search attributes and waits until it answers. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const namespace = options.namespace ?? 'default';
-  if (options.port !== undefined) await checkPort(options.port, '--port');
-  if (options.uiPort !== undefined) await checkPort(options.uiPort, '--ui-port');
-  // The server picks its HTTP API port itself, as this picks a free gRPC port: between finding a
-  // port free and binding it, another program may take it. A start that lost that race is tried
-  // again on new ports; the ports a person chose were checked above.
-  for (let attempt = 1; ; attempt++) {
-    const started = await startOnce(options, namespace, options.port ?? (await freePort()));
-    if (!('portTaken' in started)) return started;
-    if (attempt === 3) throw started.portTaken;
+  // A database another server uses is refused first: on another port, nothing else would stop
+  // this one from starting on it and breaking both.
+  const database = options.dbFile
+    ? await claimDatabase(
+        resolve(options.dbFile),
+        options.port === undefined ? null : `127.0.0.1:${options.port}`,
+      )
+    : null;
+  try {
+    if (options.port !== undefined) await checkPort(options.port, '--port');
+    if (options.uiPort !== undefined) await checkPort(options.uiPort, '--ui-port');
+    // The server picks its HTTP API port itself, as this picks a free gRPC port: between finding a
+    // port free and binding it, another program may take it. A start that lost that race is tried
+    // again on new ports; the ports a person chose were checked above.
+    for (let attempt = 1; ; attempt++) {
+      const started = await startOnce(options, namespace, options.port ?? (await freePort()), database);
+      if (!('portTaken' in started)) {
+        if (database === null) return started;
+        // The database is the server's until it has stopped, not only until it was asked to.
+        const exited = started.exited.then((code) => {
+          database.release();
+          return code;
+        });
+        const stop = async () => {
+          await started.stop();
+          await exited;
+        };
+        return { ...started, exited, stop };
+      }
+      if (attempt === 3) throw started.portTaken;
+    }
+  } catch (error) {
+    database?.release();
+    throw error;
   }
 }
 
@@ -98,6 +125,7 @@ async function startOnce(
   options: DevServerOptions,
   namespace: string,
   port: number,
+  database: DatabaseClaim | null,
 ): Promise<DevServer | { portTaken: CliError }> {
   const args = [
     'server',
@@ -119,7 +147,8 @@ async function startOnce(
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
-  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  // Absolute, as the note beside it names it: a later start recognizes this server by it.
+  if (options.dbFile) args.push('--db-filename', resolve(options.dbFile));
   for (const key of CONTRAIL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
 
   // In a process group of its own: Ctrl-C in a terminal signals the whole foreground group, and
@@ -133,6 +162,7 @@ async function startOnce(
       detached: true,
     },
   );
+  if (child.pid !== undefined) database?.started(child.pid, `127.0.0.1:${port}`);
   // The pipe is never written: only its closing matters (see WATCHDOG).
   child.stdin?.on('error', () => undefined);
   const output: string[] = [];

@@ -8,15 +8,14 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { startDevServer } from '../../src/client/dev-server.js';
-import { freePort } from '../../src/client/ports.js';
+import { freePort, portIsFree } from '../../src/client/ports.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
 import { runCli, runMain, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 /** `contrail server` as a person runs it, in its own process, with a marker on everything it starts. */
-function startServer(args: string[]) {
-  const home = mkdtempSync(join(tmpdir(), 'contrail-server-'));
+function startServer(args: string[], home: string = mkdtempSync(join(tmpdir(), 'contrail-server-'))) {
   const marker = processMarker();
   const cli = spawnCli(['server', ...args], {
     env: { ...marker.env, CONTRAIL_HOME: home },
@@ -161,6 +160,55 @@ describe('contrail server', { concurrency: true }, () => {
     server.child.kill('SIGKILL');
     await server.exited;
     assert.deepEqual(await marked(server.marker.pids, 10_000), [], 'no orphan keeps the port');
+  });
+
+  test('a second server on the same database: refused before anything starts, naming the first; once the first is killed, the next one starts', async () => {
+    /** Up on free ports (started again on others when one was taken meanwhile, as above). */
+    const upOnFreePorts = async (home?: string) => {
+      for (;;) {
+        const ports = [String(await freePort()), String(await freePort())];
+        const server = startServer(['--port', ports[0] ?? '', '--ui-port', ports[1] ?? ''], home);
+        if ((await server.settled()) === 'up') {
+          await server.up();
+          return { ...server, ports };
+        }
+      }
+    };
+    const first = await upOnFreePorts();
+    const address = `127.0.0.1:${first.ports[0]}`;
+    const database = join(first.home, 'temporal.sqlite');
+    try {
+      const port = await freePort();
+      const marker = processMarker();
+      const second = await runCli(['server', '--port', String(port), '--ui-port', String(await freePort())], {
+        env: { ...marker.env, CONTRAIL_HOME: first.home },
+        timeoutMs: 60_000,
+      });
+      assert.equal(second.code, 1, second.stderr);
+      assert.doesNotMatch(second.stdout, /is up/);
+      const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `^contrail: ${escaped(`database ${database}: a Temporal server already uses it (two on one file break each other): \`contrail server --port ${first.ports[0]} --ui-port ${first.ports[1]}\` (pid ${first.child.pid}, since `)}[^)]+${escaped(`), answering on ${address}; use it (TEMPORAL_ADDRESS=${address}), stop it (Ctrl-C in its terminal), or give this one another database (another CONTRAIL_HOME, or --db-filename)`)}\n$`,
+        ),
+      );
+      assert.equal(await portIsFree(port), true, 'nothing was started on its port');
+      assert.deepEqual(await marked(marker.pids, 10_000), []);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    await first.exited;
+    // At once, while the killed command's server is still stopping: the next one waits for it.
+    const next = await upOnFreePorts(first.home);
+    try {
+      assert.deepEqual(first.marker.pids(), [], 'the first server had stopped before the next one started');
+    } finally {
+      next.child.kill('SIGINT');
+    }
+    assert.equal(await next.exited, 0);
+    assert.deepEqual(await marked(next.marker.pids, 10_000), []);
+    assert.equal(existsSync(`${database}.server.json`), false, 'the note goes with the server');
   });
 
   // These two run the CLI in this process (runMain), so one at a time.
