@@ -612,7 +612,7 @@ export class BigQueryWarehouse implements W.Warehouse {
    * Creates the dataset in the configured location if missing; `expirationDays` becomes its
    * default table expiration (set again on an existing dataset, as DuckDB's adapter does).
    */
-  async createDataset(dataset: string, options: { expirationDays?: number } = {}): Promise<void> {
+  async createDataset(dataset: string, options: { expirationDays?: number } = {}): Promise<W.DatasetCreated> {
     const target = this.tableReference({ dataset, table: 'dataset' });
     const days = options.expirationDays;
     if (days !== undefined && !(Number.isFinite(days) && days > 0)) {
@@ -622,15 +622,17 @@ export class BigQueryWarehouse implements W.Warehouse {
     const handle = this.client.dataset(target.datasetId, { projectId: target.projectId });
     try {
       await handle.create({ location: this.options.location, ...expiry });
+      return { created: true, expires: days !== undefined };
     } catch (error) {
       if (!isAlreadyExists(error)) throw bigQueryError(error);
-      if (days !== undefined) {
-        try {
-          await handle.setMetadata(expiry);
-        } catch (patchError) {
-          throw bigQueryError(patchError);
-        }
-      }
+    }
+    if (days === undefined) return { created: false, expires: false };
+    try {
+      const [metadata] = await handle.getMetadata();
+      const ms = (metadata as { defaultTableExpirationMs?: string | null }).defaultTableExpirationMs;
+      return { created: false, expires: ms !== undefined && ms !== null && Number(ms) > 0 };
+    } catch (error) {
+      throw bigQueryError(error);
     }
   }
 

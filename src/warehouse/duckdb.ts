@@ -26,6 +26,7 @@ import { assertDataset, assertPlainName, assertTableName } from './identifiers.j
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
 import type {
+  DatasetCreated,
   DryRunResult,
   QueryProgress,
   RunToTableOptions,
@@ -360,18 +361,28 @@ export class DuckDbWarehouse implements Warehouse {
     );
   }
 
-  async createDataset(dataset: string, options: { expirationDays?: number } = {}): Promise<void> {
+  async createDataset(dataset: string, options: { expirationDays?: number } = {}): Promise<DatasetCreated> {
     const target = this.resolve({ dataset, table: 'dataset' });
     const days = options.expirationDays;
     if (days !== undefined && !(Number.isFinite(days) && days > 0)) {
       throw new TypeError(`createDataset: expirationDays must be a positive number of days, got ${days}`);
     }
-    await this.jobs.run(async (connection) => {
+    return this.jobs.run(async (connection) => {
       await this.metadata.ensure(connection, target.catalog);
-      await inTransaction(connection, async () => {
-        await connection.run(`CREATE SCHEMA IF NOT EXISTS ${target.schemaSql}`);
+      return inTransaction(connection, async () => {
+        const existing = await connection.runAndReadAll(
+          'SELECT 1 FROM duckdb_schemas() WHERE database_name = $1 AND schema_name = $2',
+          [target.catalog, dataset],
+        );
+        if (existing.getRows().length > 0) {
+          const expires =
+            days !== undefined && (await this.metadata.defaultExpiry(connection, target)) !== null;
+          return { created: false, expires };
+        }
+        await connection.run(`CREATE SCHEMA ${target.schemaSql}`);
         if (days !== undefined)
           await this.metadata.setDatasetExpiry(connection, target.catalog, dataset, days);
+        return { created: true, expires: days !== undefined };
       });
     });
   }

@@ -94,6 +94,13 @@ export interface DryRunResult {
   method: CostEstimateMethod;
 }
 
+/** What `createDataset` found or made. */
+export interface DatasetCreated {
+  created: boolean;
+  /** Whether new tables of the dataset expire (looked up for an existing one only when an expiry was asked for). */
+  expires: boolean;
+}
+
 export interface TableInfo {
   ref: TableRef;
   labels: TableLabels;
@@ -131,8 +138,13 @@ export interface Warehouse {
   tableExists(ref: TableRef): Promise<boolean>;
   getTable(ref: TableRef): Promise<TableInfo | null>;
   setLabels(ref: TableRef, labels: TableLabels): Promise<void>;
-  /** Create the dataset if missing; `expirationDays` becomes the default expiry of new tables. */
-  createDataset(dataset: string, options?: { expirationDays?: number }): Promise<void>;
+  /**
+   * Create the dataset if missing; `expirationDays` becomes the default expiry of its tables.
+   * An existing dataset keeps its own: a preview never makes the tables of a dataset of lasting
+   * results expire. Says whether it was created, and (when `expirationDays` was given) whether
+   * the dataset's tables expire.
+   */
+  createDataset(dataset: string, options?: { expirationDays?: number }): Promise<DatasetCreated>;
   /** Tables in a dataset whose names start with `prefix`. */
   listTables(dataset: string, prefix?: string): Promise<TableInfo[]>;
   dropTable(ref: TableRef): Promise<void>;

@@ -68,7 +68,7 @@ export class WrappedWarehouse implements W.Warehouse {
   setLabels(ref: W.TableRef, labels: W.TableLabels): Promise<void> {
     return this.around({ method: 'setLabels', table: ref, progress: {} }, (w) => w.setLabels(ref, labels));
   }
-  createDataset(dataset: string, options?: { expirationDays?: number }): Promise<void> {
+  createDataset(dataset: string, options?: { expirationDays?: number }): Promise<W.DatasetCreated> {
     return this.around({ method: 'createDataset', table: null, progress: {} }, (w) =>
       w.createDataset(dataset, options),
     );

@@ -258,6 +258,18 @@ describe('BigQueryWarehouse on the emulator', () => {
       `expires at ${new Date(expiresAt).toISOString()}`,
     );
     assert.equal((await wh.getTable(T))?.expiresAt, null, 'the results dataset has no expiry');
+    // An existing dataset keeps its own expiry (a preview never makes lasting results expire).
+    assert.deepEqual(await wh.createDataset('previews', { expirationDays: 3 }), {
+      created: false,
+      expires: true,
+    });
+    assert.deepEqual(await wh.createDataset(T.dataset, { expirationDays: 7 }), {
+      created: false,
+      expires: false,
+    });
+    const lasting = { dataset: T.dataset, table: 'lasting_after_a_preview' };
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: lasting });
+    assert.equal((await wh.getTable(lasting))?.expiresAt, null);
   });
 
   test('list by experiment (name prefix) and drop; dropping a missing table is fine', async () => {

@@ -451,6 +451,25 @@ describe('DuckDbWarehouse (files)', () => {
     assert.equal(info?.expiresAt, now + 2 * 86_400_000);
     assert.equal((await wh.getTable({ dataset: 'kept', table: 'k1' }))?.expiresAt, null);
     await assert.rejects(wh.createDataset('previews', { expirationDays: -1 }), /expirationDays/);
+    // An existing dataset keeps its own expiry, and says whether its tables expire.
+    assert.deepEqual(await wh.createDataset('previews', { expirationDays: 7 }), {
+      created: false,
+      expires: true,
+    });
+    assert.deepEqual(await wh.createDataset('kept', { expirationDays: 7 }), {
+      created: false,
+      expires: false,
+    });
+    await wh.runToTable({ sql: 'SELECT 1 AS a', destination: { dataset: 'kept', table: 'k2' } });
+    assert.equal(
+      (await wh.getTable({ dataset: 'kept', table: 'k2' }))?.expiresAt,
+      null,
+      'kept does not expire',
+    );
+    assert.deepEqual(await wh.createDataset('fresh', { expirationDays: 7 }), {
+      created: true,
+      expires: true,
+    });
     await wh.close();
 
     now += 3 * 86_400_000;
