@@ -130,14 +130,15 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       '--detach needs a running Temporal (start `contrail server` and set TEMPORAL_ADDRESS)',
     );
   }
-  if (settings.temporalAddress && (args.config_repos || args.experiments_file || args.experimenter_url)) {
+  if (
+    settings.temporalAddress &&
+    (args.config_repos || args.experiments_file || args.experimenter_url || args.project_id)
+  ) {
     throw new CliError(
-      '--config_repos/--experiments_file/--experimenter-url configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE/CONTRAIL_EXPERIMENTER_URL',
+      '--config_repos/--experiments_file/--experimenter-url/--project_id configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE/CONTRAIL_EXPERIMENTER_URL/CONTRAIL_BIGQUERY_PROJECT',
     );
   }
-  if (args.project_id) {
-    process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
-  }
+  const workerEnv = embeddedWorkerEnv(args);
   const { withTemporal } = await import('./embedded.js');
   const { defaultActivityDeps } = await import('./runtime.js');
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -174,11 +175,14 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     },
     {
       deps: () =>
-        defaultActivityDeps({
-          ...(args.config_repos ? { configRepos: args.config_repos } : {}),
-          ...(args.experiments_file ? { experimentsFile: args.experiments_file } : {}),
-          ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
-        }),
+        defaultActivityDeps(
+          {
+            ...(args.config_repos ? { configRepos: args.config_repos } : {}),
+            ...(args.experiments_file ? { experimentsFile: args.experiments_file } : {}),
+            ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
+          },
+          workerEnv,
+        ),
       log,
       verbose: args.verbose ?? false,
     },
@@ -186,6 +190,23 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   if (result === undefined) return undefined;
   printOutcome(result.type, result.value, args.json);
   return result.value;
+}
+
+/**
+ * The environment the embedded worker's settings are read from: `--project_id` is its BigQuery
+ * project, in place of CONTRAIL_BIGQUERY_PROJECT (on the embedded DuckDB it means nothing, and
+ * says so).
+ */
+export function embeddedWorkerEnv(
+  args: Pick<CommonArgs, 'project_id'>,
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  if (!args.project_id) return env;
+  if ((env.CONTRAIL_WAREHOUSE ?? 'duckdb') !== 'bigquery') {
+    process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
+    return env;
+  }
+  return { ...env, CONTRAIL_BIGQUERY_PROJECT: args.project_id };
 }
 
 /**

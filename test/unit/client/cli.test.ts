@@ -225,6 +225,21 @@ describe('command line options', () => {
     assert.doesNotMatch(`${unknown.stderr}${both.stderr}`, /starting an embedded Temporal dev server/);
   });
 
+  it("--project_id is the embedded BigQuery worker's project; on a cluster it is refused, as the other worker settings are", async () => {
+    const { embeddedWorkerEnv } = await import('../../../src/client/workflow-command.js');
+    const bigquery = { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: 'from-env' };
+    assert.equal(embeddedWorkerEnv({ project_id: 'other' }, bigquery).CONTRAIL_BIGQUERY_PROJECT, 'other');
+    assert.equal(embeddedWorkerEnv({}, bigquery).CONTRAIL_BIGQUERY_PROJECT, 'from-env');
+    const onCluster = await runMain(['run', '--date', '2026-03-15', '--project_id', 'other'], {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    assert.equal(onCluster.code, 1);
+    assert.match(
+      onCluster.stderr,
+      /--project_id configure the embedded worker; a cluster worker reads .*CONTRAIL_BIGQUERY_PROJECT/,
+    );
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
