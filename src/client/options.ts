@@ -154,7 +154,12 @@ export function commonOptions<T>(y: Argv<T>) {
       ...repeatable('Only this period, repeatable'),
       ...periodChoices,
     })
-    .option('dataset_id', { alias: 'dataset-id', type: 'string', describe: 'Dataset for result tables' })
+    .option('dataset_id', {
+      alias: 'dataset-id',
+      type: 'string',
+      describe:
+        'Dataset for result tables (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail; a preview: tmp)',
+    })
     .option('project_id', {
       alias: 'project-id',
       type: 'string',
@@ -176,4 +181,15 @@ export function commonOptions<T>(y: Argv<T>) {
       default: false,
       describe: 'Print the workflow id and Web UI link instead of waiting (needs TEMPORAL_ADDRESS)',
     });
+}
+
+/**
+ * The dataset a command's results go to: `--dataset_id`; else, on BigQuery, the
+ * CONTRAIL_BIGQUERY_DATASET this machine names as its results dataset; else `contrail`.
+ */
+export function resultsDataset(datasetId: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (datasetId) return datasetId;
+  const configured =
+    env.CONTRAIL_WAREHOUSE === 'bigquery' ? env.CONTRAIL_BIGQUERY_DATASET?.trim() : undefined;
+  return configured ? configured : 'contrail';
 }

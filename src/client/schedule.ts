@@ -5,6 +5,7 @@ import { DailyAnalysisInput } from '../workflows/inputs.js';
 import type { ScheduleArgs } from './commands/schedule.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
+import { resultsDataset } from './options.js';
 import { checkedInput } from './workflow-command.js';
 
 /**
@@ -14,7 +15,7 @@ import { checkedInput } from './workflow-command.js';
 async function createSchedule(client: Client, taskQueue: string, args: ScheduleArgs): Promise<string> {
   const input = checkedInput(
     DailyAnalysisInput,
-    { dataset: args.dataset_id, concurrency: args.concurrency },
+    { dataset: resultsDataset(args.dataset_id), concurrency: args.concurrency },
     'dailyAnalysis',
   );
   const spec = { calendars: [{ hour: args.hour, minute: args.minute }], timezone: 'UTC' };

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { choiceOf, repeatable } from '../options.js';
+import { choiceOf, repeatable, resultsDataset } from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -10,7 +10,7 @@ interface PlanArgs {
   config_file?: string;
   experiments_file?: string;
   platform?: string;
-  dataset_id: string;
+  dataset_id?: string;
   dialect: 'duckdb' | 'bigquery';
 }
 
@@ -60,8 +60,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         // `--dataset` was this command's own name before it took the other commands' one.
         alias: ['dataset-id', 'dataset'],
         type: 'string',
-        default: 'contrail',
-        describe: 'Dataset the result tables are written to',
+        describe:
+          'Dataset the result tables are written to (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
       })
       .option('dialect', {
         ...choiceOf('--dialect', ['duckdb', 'bigquery']),
@@ -86,7 +86,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
       configRepos: configReposOf(args),
       configFile: args.config_file ?? null,
-      dataset: args.dataset_id,
+      dataset: resultsDataset(args.dataset_id),
       dialect: args.dialect,
       platform: args.platform ?? null,
       unknownHint: PLAN_UNKNOWN_HINT,

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { type CommonArgs, commonOptions } from '../options.js';
+import { type CommonArgs, commonOptions, resultsDataset } from '../options.js';
 
 interface RerunSkipArgs extends CommonArgs {
   experiment_slug: string;
@@ -22,7 +22,7 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
     const { workflowIds } = await import('../../workflows/ids.js');
     const input = checkedInput(
       RerunSkipInput,
-      { slug: args.experiment_slug, dataset: args.dataset_id ?? 'contrail' },
+      { slug: args.experiment_slug, dataset: resultsDataset(args.dataset_id) },
       'rerunSkip',
     );
     await runWorkflowCommand({

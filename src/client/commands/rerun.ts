@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import {
   type CommonArgs,
   commonOptions,
+  resultsDataset,
   type VersionArgs,
   versionFields,
   versionOptions,
@@ -35,7 +36,7 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
       RerunInput,
       {
         slug: args.experiment_slug,
-        dataset: args.dataset_id ?? 'contrail',
+        dataset: resultsDataset(args.dataset_id),
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
         recreateEnrollments: args.recreate_enrollments,

@@ -5,6 +5,7 @@ import {
   type CommonArgs,
   commonOptions,
   repeatable,
+  resultsDataset,
   type VersionArgs,
   versionFields,
   versionOptions,
@@ -41,7 +42,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     );
     const { workflowIds } = await import('../../workflows/ids.js');
     checkNotAfterToday({ '--date': args.date });
-    const dataset = args.dataset_id ?? 'contrail';
+    const dataset = resultsDataset(args.dataset_id);
     const slugs = args.experiment_slug ?? [];
     if (slugs.length === 0) {
       const input = checkedInput(

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { type CommonArgs, commonOptions } from '../options.js';
+import { type CommonArgs, commonOptions, resultsDataset } from '../options.js';
 
 interface VersionsArgs extends CommonArgs {
   date?: string;
@@ -18,7 +18,7 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
     const { checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
     const { VersionsReportInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
-    const dataset = args.dataset_id ?? 'contrail';
+    const dataset = resultsDataset(args.dataset_id);
     const input = checkedInput(VersionsReportInput, { dataset, date: args.date ?? null }, 'versionsReport');
     await runWorkflowCommand({
       workflowType: 'versionsReport',

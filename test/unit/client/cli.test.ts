@@ -240,6 +240,24 @@ describe('command line options', () => {
     );
   });
 
+  it('results go to --dataset_id, else on BigQuery to CONTRAIL_BIGQUERY_DATASET, else contrail', async () => {
+    const { resultsDataset } = await import('../../../src/client/options.js');
+    const bigquery = { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_DATASET: 'mozanalysis' };
+    assert.equal(resultsDataset(undefined, bigquery), 'mozanalysis');
+    assert.equal(resultsDataset('given', bigquery), 'given');
+    assert.equal(resultsDataset(undefined, { CONTRAIL_BIGQUERY_DATASET: 'mozanalysis' }), 'contrail');
+    // What plan renders follows the same rule.
+    const planned = await runMain(
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15', '--dialect', 'bigquery'],
+      {
+        CONTRAIL_WAREHOUSE: 'bigquery',
+        CONTRAIL_BIGQUERY_DATASET: 'mozanalysis',
+      },
+    );
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /^-- destination: mozanalysis\.enrollments_contrail_demo_sidebar$/m);
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);
