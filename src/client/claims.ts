@@ -4,14 +4,14 @@ import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
 import { CliError } from './errors.js';
 
 /**
- * Which contrail commands are writing which experiments' tables of one embedded warehouse. On a
- * Temporal cluster the server keeps two runs that would write the same tables apart (workflow
- * ids name the work); embedded commands each start a server of their own, so two of them would
+ * Which contrail commands are writing which experiments' tables of one warehouse. On a Temporal
+ * cluster the server keeps two runs that would write the same tables apart (workflow ids name
+ * the work); embedded commands each start a server of their own, so two of them would
  * overwrite each other's tables and each print the other's results. So an embedded command
- * claims the experiments it writes, in notes beside the warehouse file
- * (`<file>.claims/<dataset>~<slug>.json`, `*` for every experiment), and a command whose claim
- * meets a running command's is refused, naming that command. A note whose process is gone (it
- * was killed) is stale and taken over.
+ * claims the experiments it writes, in notes beside the warehouse's place (the embedded file, or
+ * a BigQuery project's name in the data directory: `<place>.claims/<dataset>~<slug>.json`, `*`
+ * for every experiment), and a command whose claim meets a running command's is refused, naming
+ * that command. A note whose process is gone (it was killed) is stale and taken over.
  */
 
 export interface Claim {
@@ -31,8 +31,8 @@ interface ClaimNote {
 
 const EVERY = '*';
 
-function claimsDir(warehouseFile: string): string {
-  return `${warehouseFile}.claims`;
+function claimsDir(place: string): string {
+  return `${place}.claims`;
 }
 
 function noteFile(dir: string, dataset: string, slug: string): string {
@@ -71,12 +71,12 @@ function refusal(mine: { dataset: string; slug: string }, other: ClaimNote): Cli
 }
 
 /**
- * Claims `claim` on the embedded warehouse `warehouseFile` for this process; returns the
+ * Claims `claim` on the warehouse at `place` for this process; returns the
  * function that releases it (also released when the process exits). Throws a CliError naming the
  * running command whose claim overlaps.
  */
-export function claimExperiments(warehouseFile: string, claim: Claim): () => void {
-  const dir = claimsDir(warehouseFile);
+export function claimExperiments(place: string, claim: Claim): () => void {
+  const dir = claimsDir(place);
   mkdirSync(dir, { recursive: true });
   const slugs = claim.slugs === null ? [EVERY] : [...new Set(claim.slugs)];
   const mine: { dataset: string; slug: string; file: string }[] = [];

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import { customConfigText, unreadable } from '../config/custom-config.js';
 import { requirement } from '../config/describe.js';
 import { isoDate } from '../dates.js';
-import { warehouseFile } from '../paths.js';
+import { dataDir, warehouseFile } from '../paths.js';
 import { runtimeSettings } from '../settings.js';
 import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
@@ -142,7 +143,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const { withTemporal } = await import('./embedded.js');
   const { defaultActivityDeps } = await import('./runtime.js');
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const release = claimEmbeddedWork(options, settings.temporalAddress !== null);
+  const release = claimEmbeddedWork(options, settings.temporalAddress !== null, workerEnv);
   const result = await withTemporal(
     async ({ client, taskQueue, embedded, followed }) => {
       const { handle, started } = await startWorkflow(client, {
@@ -210,16 +211,35 @@ export function embeddedWorkerEnv(
 }
 
 /**
- * An embedded command claims the experiments its workflow writes on the embedded warehouse, so
- * another embedded command writing the same tables is refused instead of mixing its results in
- * (on a cluster, the server's workflow ids keep such runs apart). The release function.
+ * Where embedded commands on this machine note what they write: beside the embedded DuckDB
+ * file, or, on BigQuery, in the data directory per project (commands on other machines are not
+ * seen there: shared work belongs on a cluster). Null for a warehouse setting that is no
+ * warehouse (the worker's settings check names it).
  */
-function claimEmbeddedWork(options: RunWorkflowOptions, onCluster: boolean): () => void {
+export function claimsPlace(env: NodeJS.ProcessEnv = process.env): string | null {
+  const kind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
+  if (kind === 'duckdb') return warehouseFile(env);
+  if (kind !== 'bigquery') return null;
+  const project = env.CONTRAIL_BIGQUERY_PROJECT || env.GOOGLE_CLOUD_PROJECT || 'default-project';
+  return join(dataDir(env), `bigquery-${project.replaceAll('/', '_')}`);
+}
+
+/**
+ * An embedded command claims the experiments its workflow writes, so another embedded command
+ * writing the same tables is refused instead of mixing its results in (on a cluster, the
+ * server's workflow ids keep such runs apart). The release function.
+ */
+function claimEmbeddedWork(
+  options: RunWorkflowOptions,
+  onCluster: boolean,
+  env: NodeJS.ProcessEnv,
+): () => void {
   const input = options.input as { dataset?: string; slug?: string; slugs?: string[] };
   if (onCluster || options.workflowType === 'versionsReport' || input.dataset === undefined) return () => {};
-  if ((process.env.CONTRAIL_WAREHOUSE ?? 'duckdb') !== 'duckdb') return () => {};
+  const place = claimsPlace(env);
+  if (place === null) return () => {};
   const slugs = input.slug !== undefined ? [input.slug] : (input.slugs ?? null);
-  return claimExperiments(warehouseFile(), { dataset: input.dataset, slugs });
+  return claimExperiments(place, { dataset: input.dataset, slugs });
 }
 
 /**

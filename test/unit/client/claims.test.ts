@@ -73,3 +73,20 @@ describe('claims on the embedded warehouse', () => {
     claimExperiments(file, { dataset: 'contrail', slugs: ['b', 'c'] })();
   });
 });
+
+describe('where embedded commands claim', () => {
+  it('beside the embedded DuckDB file, or per BigQuery project in the data directory', async () => {
+    const { claimsPlace } = await import('../../../src/client/workflow-command.js');
+    const home = mkdtempSync(join(tmpdir(), 'contrail-claims-home-'));
+    assert.equal(claimsPlace({ CONTRAIL_HOME: home }), join(home, 'warehouse.duckdb'));
+    assert.equal(
+      claimsPlace({
+        CONTRAIL_HOME: home,
+        CONTRAIL_WAREHOUSE: 'bigquery',
+        CONTRAIL_BIGQUERY_PROJECT: 'my-proj',
+      }),
+      join(home, 'bigquery-my-proj'),
+    );
+    assert.equal(claimsPlace({ CONTRAIL_HOME: home, CONTRAIL_WAREHOUSE: 'bigqeury' }), null);
+  });
+});
