@@ -156,6 +156,15 @@ export function describeWaits(waited: readonly WaitingRun[]): string[] {
   );
 }
 
+/**
+ * Whether the preview's tables are in BigQuery: its estimate was a dry run, which only BigQuery
+ * does. Told by the result, because the worker that ran it picked the warehouse, and on a
+ * cluster the client's own CONTRAIL_WAREHOUSE need not name it.
+ */
+export function previewOnBigQuery(p: Pick<PreviewResult, 'costs'>): boolean {
+  return p.costs?.estimate.method === 'dry_run';
+}
+
 export function describePreview(p: PreviewResult): Outcome {
   const lines = [
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
@@ -221,7 +230,11 @@ export function describePreview(p: PreviewResult): Outcome {
   if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
-  lines.push(`dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`);
+  lines.push(
+    previewOnBigQuery(p)
+      ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
+      : `dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`,
+  );
   return {
     report: lines.join('\n'),
     failed: failed.length,

@@ -36,6 +36,20 @@ async function activityWarehouse(
   return retryingWarehouse(withFaults(base, faults, { log }), { log });
 }
 
+export type WarehouseKind = 'duckdb' | 'bigquery';
+
+/**
+ * CONTRAIL_WAREHOUSE, checked: every command that picks a warehouse reads it here, so a
+ * mistyped name stops each of them alike instead of one quietly falling back to DuckDB.
+ */
+export function warehouseKind(env: NodeJS.ProcessEnv = process.env): WarehouseKind {
+  const kind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
+  if (kind !== 'duckdb' && kind !== 'bigquery') {
+    throw new CliError(`CONTRAIL_WAREHOUSE=${kind}: valid warehouses are duckdb and bigquery`);
+  }
+  return kind;
+}
+
 /**
  * The activity dependencies of a worker on this machine, from the environment:
  * CONTRAIL_WAREHOUSE (duckdb or bigquery, with the CONTRAIL_BIGQUERY_* settings),
@@ -44,13 +58,10 @@ async function activityWarehouse(
  * in embedded mode.
  */
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
-  const warehouseKind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
-  if (warehouseKind !== 'duckdb' && warehouseKind !== 'bigquery') {
-    throw new CliError(`CONTRAIL_WAREHOUSE=${warehouseKind}: valid warehouses are duckdb and bigquery`);
-  }
+  const kind = warehouseKind(env);
   const faults = parseFaults(env.CONTRAIL_FAULTS);
   const open =
-    warehouseKind === 'bigquery'
+    kind === 'bigquery'
       ? bigQueryWarehouseFrom(env)
       : async () => (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
   let warehouse: Promise<Warehouse> | null = null;

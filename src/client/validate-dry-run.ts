@@ -5,6 +5,7 @@ import { describeCost } from '../warehouse/cost.js';
 import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
+import { warehouseKind } from './runtime.js';
 
 /**
  * `contrail validate --dry_run`: each valid experiment config's enrollment and metric queries
@@ -19,7 +20,7 @@ export interface DryRunOptions {
 }
 
 async function configuredWarehouse(projectId: string | undefined): Promise<Warehouse> {
-  if ((process.env.CONTRAIL_WAREHOUSE ?? 'duckdb') === 'bigquery') {
+  if (warehouseKind(process.env) === 'bigquery') {
     const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
     const { BigQueryWarehouse } = await import('../warehouse/bigquery.js');
     try {

@@ -21,10 +21,18 @@ export interface BigQuerySettings {
   apiEndpoint: string | null;
   /** Jobs scanning more than this many bytes fail before they cost anything (null: no guard). */
   maximumBytesBilled: number | null;
+  /**
+   * How long one HTTP request to BigQuery may take before it counts as no answer. Jobs are
+   * polled with short requests, so this bounds a silent endpoint, not a long query.
+   */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_LOCATION = 'US';
 export const DEFAULT_DATASET = 'mozanalysis';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+// Below a second a healthy BigQuery fails too; a value that small is seconds typed as ms.
+const MIN_REQUEST_TIMEOUT_MS = 1000;
 
 export interface BigQuerySettingsOverrides {
   projectId?: string;
@@ -38,8 +46,9 @@ function setting(env: NodeJS.ProcessEnv, name: string): string | null {
 
 /**
  * Settings from CONTRAIL_BIGQUERY_PROJECT (or GOOGLE_CLOUD_PROJECT), CONTRAIL_BIGQUERY_DATASET,
- * CONTRAIL_BIGQUERY_SOURCE_PROJECT, CONTRAIL_BIGQUERY_LOCATION, CONTRAIL_BIGQUERY_ENDPOINT and
- * CONTRAIL_BIGQUERY_MAX_BYTES_BILLED; `--project_id`/`--dataset_id` override the first two.
+ * CONTRAIL_BIGQUERY_SOURCE_PROJECT, CONTRAIL_BIGQUERY_LOCATION, CONTRAIL_BIGQUERY_ENDPOINT,
+ * CONTRAIL_BIGQUERY_MAX_BYTES_BILLED and CONTRAIL_BIGQUERY_TIMEOUT_MS; `--project_id`/`--dataset_id`
+ * override the first two.
  */
 export function bigQuerySettings(
   env: NodeJS.ProcessEnv = process.env,
@@ -86,5 +95,12 @@ export function bigQuerySettings(
       );
     }
   }
-  return { project, dataset, sourceProject, location, apiEndpoint, maximumBytesBilled };
+  const timeout = setting(env, 'CONTRAIL_BIGQUERY_TIMEOUT_MS');
+  const requestTimeoutMs = timeout === null ? DEFAULT_REQUEST_TIMEOUT_MS : Number(timeout);
+  if (!(Number.isSafeInteger(requestTimeoutMs) && requestTimeoutMs >= MIN_REQUEST_TIMEOUT_MS)) {
+    throw new SettingsError(
+      `CONTRAIL_BIGQUERY_TIMEOUT_MS=${JSON.stringify(timeout)}: expected a whole number of milliseconds, at least ${MIN_REQUEST_TIMEOUT_MS}`,
+    );
+  }
+  return { project, dataset, sourceProject, location, apiEndpoint, maximumBytesBilled, requestTimeoutMs };
 }

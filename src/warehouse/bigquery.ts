@@ -10,7 +10,8 @@ import { DAY_MS } from '../dates.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { bigqueryDialect } from '../sql/render/bigquery.js';
 import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
-import type { BigQuerySettings } from './bigquery-settings.js';
+import { type BigQuerySettings, DEFAULT_REQUEST_TIMEOUT_MS } from './bigquery-settings.js';
+import { withRequestTimeout } from './bigquery-timeout.js';
 import { abortError, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
@@ -32,6 +33,8 @@ export interface BigQueryWarehouseOptions
   > {
   /** How often a running job is polled (and onProgress called). Default 1000 ms. */
   pollIntervalMs?: number;
+  /** How long one HTTP request may take before it is no answer. Default 60 s (bigquery-settings.ts). */
+  requestTimeoutMs?: number;
   /** Client options for tests (credentials stub, retries); production uses Application Default Credentials. */
   clientOptions?: BigQueryOptions;
   /** Clock for `last_updated` labels. */
@@ -158,6 +161,12 @@ export class BigQueryWarehouse implements W.Warehouse {
       retryOptions: { autoRetry: false },
       ...options.clientOptions,
     });
+    // Every request of the client, job polls and result pages included, goes through here.
+    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const request = this.client.makeAuthenticatedRequest;
+    const bounded = (...args: unknown[]): unknown =>
+      withRequestTimeout(timeoutMs, () => (request as (...a: unknown[]) => unknown)(...args));
+    this.client.makeAuthenticatedRequest = Object.assign(bounded, request);
   }
 
   private table(ref: W.TableRef): Table {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 
 /**
  * A loopback HTTP server that answers Google's BigQuery client with recorded BigQuery REST
@@ -181,4 +181,46 @@ export async function startReplayServer(): Promise<ReplayServer> {
       server.close(() => resolve());
     });
   return state;
+}
+
+export interface SilentServer {
+  endpoint: string;
+  /** Connections accepted so far, and how many of them the client has since closed. */
+  accepted: () => number;
+  closedByClient: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A loopback endpoint that accepts connections and reads requests but never answers: a
+ * BigQuery (or a proxy in front of it) that hangs, which a closed port does not show.
+ */
+export async function startSilentServer(): Promise<SilentServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  let closedByClient = 0;
+  let stopping = false;
+  const server = createNetServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.resume();
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (!stopping) closedByClient++;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    accepted: () => accepted,
+    closedByClient: () => closedByClient,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -96,6 +96,15 @@ describe('contrail preview on BigQuery', () => {
     assert.ok(estimateAt >= 0, result.stderr);
     assert.ok(estimateAt < result.stderr.indexOf('analysing'), `the estimate comes first:\n${result.stderr}`);
     assert.match(result.stdout, /statistics_contrail_demo_sidebar_day_\d+/);
+    // The dashboard reads the embedded warehouse only: neither its URL nor how to start it.
+    assert.match(
+      result.stdout,
+      /^dashboard: none for BigQuery: `contrail dashboard` reads the embedded DuckDB warehouse only/m,
+    );
+    assert.doesNotMatch(
+      result.stdout + result.stderr,
+      /the dashboard is not running|http:\/\/127\.0\.0\.1:8050/,
+    );
 
     const response = await fetch(
       `${emulator.endpoint}/bigquery/v2/projects/${emulator.project}/datasets/bq_preview`,

@@ -73,6 +73,25 @@ describe('the contrail CLI', () => {
     assert.deepEqual(await marked(marker.pids, 5_000), [], 'no dev server outlives the command');
   });
 
+  test('a warehouse that fails the check: doctor names the warehouse and says why, not only that the workflow failed', async () => {
+    const result = await runCli(['doctor'], {
+      env: {
+        ...env,
+        METADATA_SERVER_DETECTION: 'none',
+        CONTRAIL_WAREHOUSE: 'bigquery',
+        CONTRAIL_BIGQUERY_PROJECT: 'contrail-doctor',
+        // Nothing listens here: BigQuery cannot be reached.
+        CONTRAIL_BIGQUERY_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /^contrail: Temporal at 127\.0\.0\.1:\d+ and a worker answered, but the warehouse did not: .*ECONNREFUSED/m,
+    );
+    assert.doesNotMatch(result.stderr, /^contrail: Workflow execution failed$/m);
+  });
+
   test('a TEMPORAL_ADDRESS that does not answer: one line naming it, after the connect deadline', async () => {
     const port = await freePort();
     const result = await runMain(['doctor'], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });

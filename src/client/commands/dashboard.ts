@@ -52,10 +52,11 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       throw new CliError(`--port ${args.port}: give a port number from 1 to 65535, or 0 for a free one`, 2);
     }
     // Only the embedded warehouse has an adapter in this build (as for the worker).
-    const warehouseKind = process.env.CONTRAIL_WAREHOUSE ?? 'duckdb';
-    if (warehouseKind !== 'duckdb') {
+    const { warehouseKind } = await import('../runtime.js');
+    const kind = warehouseKind(process.env);
+    if (kind !== 'duckdb') {
       throw new CliError(
-        `CONTRAIL_WAREHOUSE=${warehouseKind}: the dashboard reads the embedded DuckDB warehouse only in this build (valid: duckdb)`,
+        `CONTRAIL_WAREHOUSE=${kind}: the dashboard reads the embedded DuckDB warehouse only in this build (valid: duckdb)`,
       );
     }
     const { existsSync, statSync } = await import('node:fs');

@@ -21,11 +21,16 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
         }
         const workflowId = `health/${new Date().toISOString()}`;
         followed.push(workflowId);
-        const result: HealthReport = await client.workflow.execute('healthCheck', {
-          taskQueue,
-          workflowId,
-          workflowExecutionTimeout: '2 minutes',
-        });
+        let result: HealthReport;
+        try {
+          result = await client.workflow.execute('healthCheck', {
+            taskQueue,
+            workflowId,
+            workflowExecutionTimeout: '2 minutes',
+          });
+        } catch (error) {
+          throw await failedLink(error, address);
+        }
         return { ...result, address, embedded, roundTripMs: Date.now() - started };
       },
       {
@@ -49,3 +54,23 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
     );
   },
 };
+
+/**
+ * Why the check failed, in the words of the link that failed: the workflow's own error says only
+ * that it failed. The check's one activity is the warehouse's round trip, so an activity's
+ * failure (its error, or its time running out) is the warehouse's.
+ */
+async function failedLink(error: unknown, address: string): Promise<unknown> {
+  const { ActivityFailure, WorkflowFailedError } = await import('@temporalio/client');
+  if (!(error instanceof WorkflowFailedError)) return error;
+  const { failureMessage } = await import('../follow.js');
+  const { CliError } = await import('../errors.js');
+  let activity = false;
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ActivityFailure) activity = true;
+  }
+  const link = activity
+    ? `Temporal at ${address} and a worker answered, but the warehouse did not`
+    : `the check did not finish on Temporal at ${address}`;
+  return new CliError(`${link}: ${failureMessage(error)}`);
+}

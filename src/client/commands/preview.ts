@@ -188,7 +188,9 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
       );
     }
-    if (result && !args.json) await dashboardHint(args.sql_output_dir);
+    // On BigQuery the report already says the dashboard cannot show these tables.
+    const { previewOnBigQuery } = await import('../outcomes.js');
+    if (result && !args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir);
   },
 };
 

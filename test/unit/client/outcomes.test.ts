@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
-import { inputDifferences, outcomeOf } from '../../../src/client/outcomes.js';
+import { inputDifferences, outcomeOf, previewOnBigQuery } from '../../../src/client/outcomes.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 
 describe('inputDifferences', () => {
@@ -95,6 +95,39 @@ describe('the preview report', () => {
     );
     assert.doesNotMatch(report, /^ {2}statistics_x_week_7:$/m);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /no results/);
+  });
+});
+
+describe('where the preview report sends its reader', () => {
+  const preview = (method: 'dry_run' | 'column_sizes') => ({
+    slug: 'x',
+    dataset: 'tmp',
+    startDate: '2026-03-15',
+    endDate: '2026-03-15',
+    sampleSize: 1,
+    pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
+    days: [],
+    views: [],
+    costs: {
+      estimate: { method, queries: [], totalBytes: 0, usdPerTib: 6.25, totalUsd: 0, ownTableQueries: 0 },
+      queries: [],
+    },
+  });
+
+  it('on the embedded warehouse: the dashboard showing the preview', () => {
+    const last = outcomeOf('preview', preview('column_sizes')).report.split('\n').at(-1);
+    assert.equal(last, 'dashboard: http://127.0.0.1:8050/?dataset=tmp&experiment=x');
+    assert.equal(previewOnBigQuery(preview('column_sizes')), false);
+  });
+
+  it('on BigQuery: no dashboard URL, which could not show it; it says the dashboard reads the embedded warehouse only', () => {
+    const report = outcomeOf('preview', preview('dry_run')).report;
+    assert.doesNotMatch(report, /http:\/\//);
+    assert.equal(
+      report.split('\n').at(-1),
+      'dashboard: none for BigQuery: `contrail dashboard` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset tmp)',
+    );
+    assert.equal(previewOnBigQuery(preview('dry_run')), true);
   });
 });
 

@@ -131,6 +131,7 @@ test('the worker runs against BigQuery with only the settings compose passes it'
     location: 'US',
     apiEndpoint: null,
     maximumBytesBilled: null,
+    requestTimeoutMs: 60_000,
   });
   // The worker's own start-up: the BigQuery adapter, with its BigQuery SQL renderer.
   const warehouse = await defaultActivityDeps({}, env).warehouse();

@@ -12,7 +12,12 @@ import { bigQueryError } from '../../../src/warehouse/bigquery-errors.js';
 import { describeCost, onDemandCostUsd } from '../../../src/warehouse/cost.js';
 import { WarehouseQueryError, WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
 import { WrappedWarehouse } from '../../../src/warehouse/wrapped.js';
-import { type ReplayServer, startReplayServer } from '../../helpers/bigquery-replay.js';
+import {
+  type RecordedName,
+  type ReplayServer,
+  startReplayServer,
+  startSilentServer,
+} from '../../helpers/bigquery-replay.js';
 import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
 import { freePort } from '../../helpers/processes-net.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
@@ -25,14 +30,17 @@ const PROJECT = 'contrail-recorded';
 const T = { dataset: 'contrail', table: 'long_running' };
 let server: ReplayServer;
 
-function warehouse(options: { maximumBytesBilled?: number } = {}): BigQueryWarehouse {
+function warehouse(
+  options: { maximumBytesBilled?: number; requestTimeoutMs?: number; pollIntervalMs?: number } = {},
+): BigQueryWarehouse {
   return new BigQueryWarehouse({
     project: PROJECT,
     sourceProject: 'moz-fx-data-shared-prod',
     location: 'US',
     apiEndpoint: server.endpoint,
     maximumBytesBilled: options.maximumBytesBilled ?? null,
-    pollIntervalMs: 10,
+    pollIntervalMs: options.pollIntervalMs ?? 10,
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
 }
 
@@ -146,6 +154,67 @@ describe('BigQuery adapter on recorded responses', () => {
       unavailable,
     );
     assert.equal(dryRuns, 1, 'not one failure per query');
+  });
+
+  test('an endpoint that accepts and never answers is WarehouseUnavailableError within the request timeout, and the connection is dropped', async () => {
+    const silent = await startSilentServer();
+    try {
+      const hung = new BigQueryWarehouse({
+        project: PROJECT,
+        sourceProject: 'moz-fx-data-shared-prod',
+        location: 'US',
+        apiEndpoint: silent.endpoint,
+        maximumBytesBilled: null,
+        requestTimeoutMs: 300,
+      });
+      for (const call of [
+        () => hung.dryRun('SELECT 1'),
+        () => hung.runToTable({ sql: 'SELECT 1', destination: T }),
+        () => hung.tableExists(T),
+      ]) {
+        const started = Date.now();
+        // Bounded here too, so a client that waits forever fails this test instead of hanging it.
+        const bounded = Promise.race([
+          call(),
+          new Promise<never>((_, reject) =>
+            setTimeout(
+              () => reject(new Error('still waiting after 5 s: the request was never bounded')),
+              5000,
+            ),
+          ),
+        ]);
+        await assert.rejects(bounded, (error) => {
+          assert.ok(error instanceof WarehouseUnavailableError, String(error));
+          assert.equal(error.permanent, false, "contrail's retries try again");
+          assert.match(
+            error.message,
+            /BigQuery gave no answer: .*no answer within 300 ms \(CONTRAIL_BIGQUERY_TIMEOUT_MS; ETIMEDOUT\).*GOOGLE_APPLICATION_CREDENTIALS/,
+          );
+          return true;
+        });
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed >= 250 && elapsed < 5000, `gave up after ${elapsed} ms`);
+      }
+      assert.equal(silent.accepted(), 3, 'one request each: the client itself does not retry');
+      const deadline = Date.now() + 2000;
+      while (silent.closedByClient() < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(silent.closedByClient(), 3, 'a timed-out request leaves no connection open');
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  test('the timeout bounds each request, not the job: a job running for several timeouts is polled to the end', async () => {
+    server.newJobStates = [...Array<RecordedName>(8).fill('jobRunning'), 'jobDone'];
+    const started = Date.now();
+    const result = await warehouse({ requestTimeoutMs: 500, pollIntervalMs: 150 }).runToTable({
+      sql: 'SELECT 1 AS x',
+      destination: T,
+    });
+    assert.ok(Date.now() - started > 1000, 'the job outlived two request timeouts');
+    assert.equal(result.rows, 1_250_000);
+    assert.equal([...server.jobs.values()][0]?.polls, 9);
   });
 
   test('a client that finds no credentials is permanent: retrying finds none either', () => {

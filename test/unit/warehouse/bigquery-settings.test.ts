@@ -14,6 +14,7 @@ describe('BigQuery settings', () => {
         CONTRAIL_BIGQUERY_LOCATION: 'EU',
         CONTRAIL_BIGQUERY_ENDPOINT: 'http://127.0.0.1:9050',
         CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '1000000000',
+        CONTRAIL_BIGQUERY_TIMEOUT_MS: '30000',
       }),
       {
         project: 'my-project-1',
@@ -22,6 +23,7 @@ describe('BigQuery settings', () => {
         location: 'EU',
         apiEndpoint: 'http://127.0.0.1:9050',
         maximumBytesBilled: 1_000_000_000,
+        requestTimeoutMs: 30_000,
       },
     );
     const overridden = bigQuerySettings(
@@ -30,6 +32,7 @@ describe('BigQuery settings', () => {
     );
     assert.equal(overridden.project, 'gcloud-project');
     assert.equal(overridden.dataset, 'tmp_previews');
+    assert.equal(overridden.requestTimeoutMs, 60_000, 'a minute for one request unless set');
     assert.equal(bigQuerySettings({}, { projectId: 'flag-project' }).project, 'flag-project');
   });
 
@@ -54,6 +57,14 @@ describe('BigQuery settings', () => {
     [
       { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10TB' },
       /whole number of bytes/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_TIMEOUT_MS: '60s' },
+      /CONTRAIL_BIGQUERY_TIMEOUT_MS="60s": expected a whole number of milliseconds/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_TIMEOUT_MS: '60' },
+      /CONTRAIL_BIGQUERY_TIMEOUT_MS="60": .*at least 1000/,
     ],
   ] as const) {
     test(`a bad setting is refused, naming it: ${message.source.slice(0, 40)}`, () => {

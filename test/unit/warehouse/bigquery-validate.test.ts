@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { type ReplayServer, startReplayServer } from '../../helpers/bigquery-replay.js';
+import { type ReplayServer, startReplayServer, startSilentServer } from '../../helpers/bigquery-replay.js';
 import { runCli } from '../../helpers/cli.js';
 import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
@@ -16,6 +16,13 @@ let server: ReplayServer;
 
 /** The real CLI in its own process, pointed at the recorded responses on loopback. */
 async function validate(...extra: string[]): Promise<{ code: number | null; out: string }> {
+  return await validateWith({}, ...extra);
+}
+
+async function validateWith(
+  env: NodeJS.ProcessEnv,
+  ...extra: string[]
+): Promise<{ code: number | null; out: string; ms: number }> {
   const result = await runCli(
     ['validate', CONFIG, '--config_repos', DEMO_CONFIG_REPO, '--dry_run', ...extra],
     {
@@ -24,10 +31,12 @@ async function validate(...extra: string[]): Promise<{ code: number | null; out:
         CONTRAIL_WAREHOUSE: 'bigquery',
         CONTRAIL_BIGQUERY_PROJECT: 'contrail-recorded',
         CONTRAIL_BIGQUERY_ENDPOINT: server.endpoint,
+        ...env,
       },
+      timeoutMs: 60_000,
     },
   );
-  return { code: result.code, out: result.stdout + result.stderr };
+  return { code: result.code, out: result.stdout + result.stderr, ms: result.ms };
 }
 
 before(async () => {
@@ -69,6 +78,39 @@ describe('contrail validate --dry_run on BigQuery', () => {
     assert.equal((await validate('--moderate_tb', '3')).code, 2);
     assert.equal((await validate('--moderate_tb', '1', '--high_tb', '3')).code, 3);
   });
+
+  test('an endpoint that accepts and never answers stops the dry run within CONTRAIL_BIGQUERY_TIMEOUT_MS, saying BigQuery gave no answer', async () => {
+    const silent = await startSilentServer();
+    try {
+      const { code, out, ms } = await validateWith({
+        CONTRAIL_BIGQUERY_ENDPOINT: silent.endpoint,
+        CONTRAIL_BIGQUERY_TIMEOUT_MS: '1000',
+      });
+      assert.equal(code, 1, out);
+      assert.match(out, /^dry run {2}\S+contrail-demo-sidebar\.toml/m);
+      assert.match(
+        out,
+        /^contrail: dry run stopped: BigQuery gave no answer: .*no answer within 1000 ms \(CONTRAIL_BIGQUERY_TIMEOUT_MS; ETIMEDOUT\)/m,
+      );
+      // A guard against hanging, not a speed target: one request's timeout and the CLI's start.
+      assert.ok(ms < 30_000, `took ${ms} ms`);
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  for (const typo of ['bigqeury', 'BigQuery']) {
+    test(`CONTRAIL_WAREHOUSE=${typo} is refused as preview refuses it, not dry-run on the embedded DuckDB`, async () => {
+      const { code, out } = await validateWith({ CONTRAIL_WAREHOUSE: typo });
+      assert.equal(code, 1, out);
+      assert.match(
+        out,
+        new RegExp(`^contrail: CONTRAIL_WAREHOUSE=${typo}: valid warehouses are duckdb and bigquery$`, 'm'),
+      );
+      assert.doesNotMatch(out, /^dry run /m, 'nothing was dry-run');
+      assert.equal(server.requests.length, 0);
+    });
+  }
 
   test('a query BigQuery rejects exits 1, naming the config lines of what it computes', async () => {
     server.insertAnswers = ['dryRun', 'invalidQuery'];
