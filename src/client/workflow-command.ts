@@ -12,6 +12,7 @@ import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
 import { type AnalysisWorkflow, inputDifferences, outcomeOf } from './outcomes.js';
+import type { WarehouseKind } from './runtime.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
@@ -139,11 +140,13 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       '--config_repos/--experiments_file/--experimenter-url/--project_id configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE/CONTRAIL_EXPERIMENTER_URL/CONTRAIL_BIGQUERY_PROJECT',
     );
   }
-  const workerEnv = embeddedWorkerEnv(args);
   const { withTemporal } = await import('./embedded.js');
-  const { defaultActivityDeps } = await import('./runtime.js');
+  const { defaultActivityDeps, warehouseKind } = await import('./runtime.js');
+  // The embedded worker's warehouse, checked before anything starts (a cluster's is its own).
+  const kind = settings.temporalAddress ? null : warehouseKind();
+  const workerEnv = kind === null ? process.env : embeddedWorkerEnv(args, kind);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const release = claimEmbeddedWork(options, settings.temporalAddress !== null, workerEnv);
+  const release = kind === null ? () => {} : claimEmbeddedWork(options, kind, workerEnv);
   const result = await withTemporal(
     async ({ client, taskQueue, embedded, followed }) => {
       const { handle, started } = await startWorkflow(client, {
@@ -200,10 +203,11 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
  */
 export function embeddedWorkerEnv(
   args: Pick<CommonArgs, 'project_id'>,
+  kind: WarehouseKind,
   env: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
   if (!args.project_id) return env;
-  if ((env.CONTRAIL_WAREHOUSE ?? 'duckdb') !== 'bigquery') {
+  if (kind !== 'bigquery') {
     process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
     return env;
   }
@@ -213,13 +217,10 @@ export function embeddedWorkerEnv(
 /**
  * Where embedded commands on this machine note what they write: beside the embedded DuckDB
  * file, or, on BigQuery, in the data directory per project (commands on other machines are not
- * seen there: shared work belongs on a cluster). Null for a warehouse setting that is no
- * warehouse (the worker's settings check names it).
+ * seen there: shared work belongs on a cluster).
  */
-export function claimsPlace(env: NodeJS.ProcessEnv = process.env): string | null {
-  const kind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
+export function claimsPlace(kind: WarehouseKind, env: NodeJS.ProcessEnv = process.env): string {
   if (kind === 'duckdb') return warehouseFile(env);
-  if (kind !== 'bigquery') return null;
   const project = env.CONTRAIL_BIGQUERY_PROJECT || env.GOOGLE_CLOUD_PROJECT || 'default-project';
   return join(dataDir(env), `bigquery-${project.replaceAll('/', '_')}`);
 }
@@ -231,15 +232,13 @@ export function claimsPlace(env: NodeJS.ProcessEnv = process.env): string | null
  */
 function claimEmbeddedWork(
   options: RunWorkflowOptions,
-  onCluster: boolean,
+  kind: WarehouseKind,
   env: NodeJS.ProcessEnv,
 ): () => void {
   const input = options.input as { dataset?: string; slug?: string; slugs?: string[] };
-  if (onCluster || options.workflowType === 'versionsReport' || input.dataset === undefined) return () => {};
-  const place = claimsPlace(env);
-  if (place === null) return () => {};
+  if (options.workflowType === 'versionsReport' || input.dataset === undefined) return () => {};
   const slugs = input.slug !== undefined ? [input.slug] : (input.slugs ?? null);
-  return claimExperiments(place, { dataset: input.dataset, slugs });
+  return claimExperiments(claimsPlace(kind, env), { dataset: input.dataset, slugs });
 }
 
 /**

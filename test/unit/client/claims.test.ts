@@ -78,15 +78,10 @@ describe('where embedded commands claim', () => {
   it('beside the embedded DuckDB file, or per BigQuery project in the data directory', async () => {
     const { claimsPlace } = await import('../../../src/client/workflow-command.js');
     const home = mkdtempSync(join(tmpdir(), 'contrail-claims-home-'));
-    assert.equal(claimsPlace({ CONTRAIL_HOME: home }), join(home, 'warehouse.duckdb'));
+    assert.equal(claimsPlace('duckdb', { CONTRAIL_HOME: home }), join(home, 'warehouse.duckdb'));
     assert.equal(
-      claimsPlace({
-        CONTRAIL_HOME: home,
-        CONTRAIL_WAREHOUSE: 'bigquery',
-        CONTRAIL_BIGQUERY_PROJECT: 'my-proj',
-      }),
+      claimsPlace('bigquery', { CONTRAIL_HOME: home, CONTRAIL_BIGQUERY_PROJECT: 'my-proj' }),
       join(home, 'bigquery-my-proj'),
     );
-    assert.equal(claimsPlace({ CONTRAIL_HOME: home, CONTRAIL_WAREHOUSE: 'bigqeury' }), null);
   });
 });

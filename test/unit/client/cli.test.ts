@@ -228,8 +228,11 @@ describe('command line options', () => {
   it("--project_id is the embedded BigQuery worker's project; on a cluster it is refused, as the other worker settings are", async () => {
     const { embeddedWorkerEnv } = await import('../../../src/client/workflow-command.js');
     const bigquery = { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: 'from-env' };
-    assert.equal(embeddedWorkerEnv({ project_id: 'other' }, bigquery).CONTRAIL_BIGQUERY_PROJECT, 'other');
-    assert.equal(embeddedWorkerEnv({}, bigquery).CONTRAIL_BIGQUERY_PROJECT, 'from-env');
+    assert.equal(
+      embeddedWorkerEnv({ project_id: 'other' }, 'bigquery', bigquery).CONTRAIL_BIGQUERY_PROJECT,
+      'other',
+    );
+    assert.equal(embeddedWorkerEnv({}, 'bigquery', bigquery).CONTRAIL_BIGQUERY_PROJECT, 'from-env');
     const onCluster = await runMain(['run', '--date', '2026-03-15', '--project_id', 'other'], {
       TEMPORAL_ADDRESS: '127.0.0.1:1',
     });
