@@ -164,8 +164,14 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const { planAnalysis } = await import('../sql/plan/analysis.js');
   const { PlanError } = await import('../sql/plan/common.js');
   const { sqlDialect } = await import('../sql/render/dialects.js');
+  // BigQuery SQL as this machine's worker would render it: its project and the source project
+  // of the shared tables.
+  const sourceProject = process.env.CONTRAIL_BIGQUERY_SOURCE_PROJECT || undefined;
   const dialect = sqlDialect(options.dialect ?? 'duckdb', {
-    bigquery: { project: process.env.CONTRAIL_BIGQUERY_PROJECT || null },
+    bigquery: {
+      project: process.env.CONTRAIL_BIGQUERY_PROJECT || null,
+      ...(sourceProject ? { sourceProject } : {}),
+    },
   });
 
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');

@@ -255,10 +255,14 @@ describe('command line options', () => {
       {
         CONTRAIL_WAREHOUSE: 'bigquery',
         CONTRAIL_BIGQUERY_DATASET: 'mozanalysis',
+        CONTRAIL_BIGQUERY_SOURCE_PROJECT: 'my-source-proj',
       },
     );
     assert.equal(planned.code, 0, planned.stderr);
     assert.match(planned.stdout, /^-- destination: mozanalysis\.enrollments_contrail_demo_sidebar$/m);
+    // The shared tables are read from the source project the worker would use.
+    assert.match(planned.stdout, /`my-source-proj\.\w+\.\w+`/);
+    assert.doesNotMatch(planned.stdout, /moz-fx-data-shared-prod/);
   });
 
   it('a malformed date names its option', async () => {
