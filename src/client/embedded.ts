@@ -107,7 +107,7 @@ export async function withTemporal<T>(
       const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
       process.stderr.write(`contrail: interrupted (${signal}): ${what}\n`);
       process.exit(130);
-    });
+    }, LEFT_RUNNING);
     try {
       return await running;
     } catch (error) {
@@ -123,6 +123,10 @@ export async function withTemporal<T>(
     await deps.close?.().catch(() => undefined);
   }
 }
+
+/** What stopping at once can leave: the cancel had not reached every query yet. */
+const LEFT_RUNNING =
+  'a warehouse query it started may still run (on BigQuery until it ends, billed, unless `bq cancel` stops it)';
 
 /** How long an interrupted command waits for its worker to drain before it exits anyway. */
 const DRAIN_MS = 10_000;

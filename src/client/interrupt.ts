@@ -4,10 +4,17 @@
  * second signal stops the process at once (an embedded server's watchdog stops the server with
  * it). Returns the function that stops listening.
  */
-export function onInterrupt(end: (signal: NodeJS.Signals) => Promise<void>): () => void {
+export function onInterrupt(
+  end: (signal: NodeJS.Signals) => Promise<void>,
+  /** What the second signal leaves behind, said as it stops the process (e.g. warehouse queries still running). */
+  leftRunning?: string,
+): () => void {
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (received) process.exit(130);
+    if (received) {
+      if (leftRunning) process.stderr.write(`contrail: stopped at once (${signal} again): ${leftRunning}\n`);
+      process.exit(130);
+    }
     received = true;
     void end(signal);
   };

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { onInterrupt } from '../../../src/client/interrupt.js';
+
+describe('Ctrl-C twice', () => {
+  it('the second signal stops the process at once, saying what may still run', () => {
+    const exit = process.exit;
+    const write = process.stderr.write;
+    const exits: (number | string | null | undefined)[] = [];
+    let said = '';
+    const ends: string[] = [];
+    process.exit = ((code?: number) => {
+      exits.push(code);
+    }) as typeof process.exit;
+    process.stderr.write = ((chunk: string) => {
+      said += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    const stop = onInterrupt(async (signal) => {
+      ends.push(signal);
+    }, 'a warehouse query it started may still run');
+    try {
+      process.emit('SIGINT', 'SIGINT');
+      assert.deepEqual([ends, exits], [['SIGINT'], []], 'the first ends the command its own way');
+      process.emit('SIGINT', 'SIGINT');
+      assert.deepEqual(exits, [130]);
+      assert.equal(
+        said,
+        'contrail: stopped at once (SIGINT again): a warehouse query it started may still run\n',
+      );
+    } finally {
+      stop();
+      process.exit = exit;
+      process.stderr.write = write;
+    }
+  });
+});
