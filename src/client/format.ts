@@ -25,10 +25,21 @@ export function formatHeadline(summary: StatisticsSummary, indent = '    '): str
 }
 
 /** One line per statistics table: rows, sample ratio mismatch, warnings. */
+/**
+ * Below this p-value the branches' enrollment is reported as a sample ratio mismatch: at the
+ * usual 0.05 one experiment in twenty would raise it by chance, and a true mismatch (a broken
+ * enrollment) shows far below it.
+ */
+const SRM_ALARM_P = 0.001;
+
 export function formatStatisticsTable(s: StatisticsSummary): string {
-  const srm = s.sampleRatioMismatch
-    ? `; sample ratio mismatch p=${s.sampleRatioMismatch.pValue.toPrecision(3)}`
-    : '';
+  const p = s.sampleRatioMismatch?.pValue;
+  const srm =
+    p === undefined
+      ? ''
+      : p < SRM_ALARM_P
+        ? `; SAMPLE RATIO MISMATCH p=${p.toPrecision(3)}: enrollment differs from the configured branch ratios`
+        : `; sample ratio test p=${p.toPrecision(3)}`;
   const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
   return `${s.table} (${s.rows} rows${srm}${warned})`;
 }

@@ -131,6 +131,28 @@ describe('where the preview report sends its reader', () => {
   });
 });
 
+describe('a statistics table in a report', () => {
+  it('says a sample ratio mismatch only when the test finds one, and the plain p-value otherwise', async () => {
+    const { formatStatisticsTable } = await import('../../../src/client/format.js');
+    const table = (pValue: number) =>
+      formatStatisticsTable({
+        table: 'statistics_x_week_1',
+        rows: 10,
+        period: 'week',
+        windowIndex: 1,
+        warnings: [],
+        warningCount: 0,
+        headline: [],
+        sampleRatioMismatch: { chiSquare: 1, degreesOfFreedom: 1, pValue },
+      });
+    assert.equal(table(0.0593), 'statistics_x_week_1 (10 rows; sample ratio test p=0.0593)');
+    assert.equal(
+      table(0.0002),
+      'statistics_x_week_1 (10 rows; SAMPLE RATIO MISMATCH p=0.000200: enrollment differs from the configured branch ratios)',
+    );
+  });
+});
+
 describe('the backfill report', () => {
   it('says a failure shared by several dates once, with its dates; an experiment nothing could find shows no pin', () => {
     const unknown = (date: string) => ({
