@@ -91,10 +91,17 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     keepEnrollments: false,
     forgetRows: true,
   });
-  if (input.generatePopulation) await warehouseJobs.buildPopulationSample({ target, date: endDate });
+  const population = input.generatePopulation
+    ? await warehouseJobs.buildPopulationSample({ target, date: endDate })
+    : null;
 
   const days: PreviewResult['days'] = [];
-  const runs: DayQueries[] = [];
+  // The generated population's query ran (and scanned) like the others: it is counted with them,
+  // on the date its estimate was made for.
+  const populationDate = cost.estimate.queries.find((q) => q.kind === 'enrollments')?.date ?? endDate;
+  const runs: DayQueries[] = population?.queries
+    ? [{ date: populationDate, queries: population.queries }]
+    : [];
   const failed: NonNullable<PreviewResult['failed']> = [];
   let views: string[] = [];
   for (const [i, date] of dates.entries()) {

@@ -195,6 +195,13 @@ describe('contrail preview', () => {
       assert.ok((scan.estimated_bytes ?? 0) > 0, 'estimated before running');
       assert.ok(scan.elapsed_ms !== null, 'timed when it ran');
     }
+    // The generated population's query ran too, and is counted as having run.
+    const population = costs.filter((c) => c.destination === 'enrollments_contrail_draft_sidebar');
+    assert.equal(population.length, 1, JSON.stringify(costs));
+    assert.ok(
+      population[0]?.elapsed_ms != null,
+      `the population query is timed: ${JSON.stringify(population)}`,
+    );
 
     // The daily analysis never sees drafts.
     const daily = await runMain(['run', '--experiment_slug', DRAFT, '--date', '2026-03-10'], env);
