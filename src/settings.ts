@@ -68,3 +68,17 @@ function localUiUrl(address: string | undefined): string | null {
   const match = /^(localhost|127\.0\.0\.1):(\d+)$/.exec(address ?? '');
   return match ? `http://${match[1]}:${Number(match[2]) + 1000}` : null;
 }
+
+export type WarehouseKind = 'duckdb' | 'bigquery';
+
+/**
+ * CONTRAIL_WAREHOUSE, checked: every command that picks a warehouse reads it here, so a
+ * mistyped name stops each of them alike instead of one quietly falling back to DuckDB.
+ */
+export function warehouseKind(env: NodeJS.ProcessEnv = process.env): WarehouseKind {
+  const kind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
+  if (kind !== 'duckdb' && kind !== 'bigquery') {
+    throw new SettingsError(`CONTRAIL_WAREHOUSE=${kind}: valid warehouses are duckdb and bigquery`);
+  }
+  return kind;
+}

@@ -1,9 +1,10 @@
 import type { Argv } from 'yargs';
 import { closestName } from '../config/suggest.js';
+import { warehouseKind } from '../settings.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
-// (help, usage errors) from these, so this module imports nothing but yargs' types and the name
-// suggestions; what checking an option's value needs is loaded when it is checked.
+// (help, usage errors) from these, so this module imports nothing but yargs' types, the name
+// suggestions and the settings; what checking an option's value needs is loaded when it is checked.
 
 /** Options every analysis command shares, with jetstream's names (both spellings). */
 export interface CommonArgs {
@@ -189,7 +190,6 @@ export function commonOptions<T>(y: Argv<T>) {
  */
 export function resultsDataset(datasetId: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (datasetId) return datasetId;
-  const configured =
-    env.CONTRAIL_WAREHOUSE === 'bigquery' ? env.CONTRAIL_BIGQUERY_DATASET?.trim() : undefined;
+  const configured = warehouseKind(env) === 'bigquery' ? env.CONTRAIL_BIGQUERY_DATASET?.trim() : undefined;
   return configured ? configured : 'contrail';
 }

@@ -82,16 +82,19 @@ export function describeDaily(d: DailyAnalysisResult): Outcome {
 function groupedFailures(
   failed: readonly { slug?: string; date: string; errorType: string; message: string }[],
 ): string[] {
-  const groups = new Map<string, { what: string; dates: string[] }>();
+  const groups = new Map<string, { slug: string | null; what: string; dates: string[] }>();
   for (const f of failed) {
     const key = JSON.stringify([f.slug ?? null, f.errorType, f.message]);
-    const group = groups.get(key) ?? { what: `${f.errorType}: ${f.message}`, dates: [] };
+    const group = groups.get(key) ?? {
+      slug: f.slug ?? null,
+      what: `${f.errorType}: ${f.message}`,
+      dates: [],
+    };
     group.dates.push(f.date);
     groups.set(key, group);
   }
-  return [...groups.entries()].map(([key, { what, dates }]) => {
+  return [...groups.values()].map(({ slug, what, dates }) => {
     dates.sort();
-    const slug = (JSON.parse(key) as [string | null])[0];
     const when = dates.length === 1 ? dates[0] : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
     return `  FAIL  ${slug === null ? '' : `${slug} `}${when}: ${what}`;
   });

@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { dataDir } from '../paths.js';
+import { warehouseKind } from '../settings.js';
 import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
@@ -34,20 +35,6 @@ async function activityWarehouse(
   if (faults === null) return retryingWarehouse(base);
   const log = (line: string) => process.stderr.write(`contrail fault: ${line}\n`);
   return retryingWarehouse(withFaults(base, faults, { log }), { log });
-}
-
-export type WarehouseKind = 'duckdb' | 'bigquery';
-
-/**
- * CONTRAIL_WAREHOUSE, checked: every command that picks a warehouse reads it here, so a
- * mistyped name stops each of them alike instead of one quietly falling back to DuckDB.
- */
-export function warehouseKind(env: NodeJS.ProcessEnv = process.env): WarehouseKind {
-  const kind = env.CONTRAIL_WAREHOUSE ?? 'duckdb';
-  if (kind !== 'duckdb' && kind !== 'bigquery') {
-    throw new CliError(`CONTRAIL_WAREHOUSE=${kind}: valid warehouses are duckdb and bigquery`);
-  }
-  return kind;
 }
 
 /**

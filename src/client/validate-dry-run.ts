@@ -1,11 +1,11 @@
 import { labelOf } from '../analysis/cost.js';
 import type { AnalysisSpec } from '../config/spec.js';
+import { warehouseKind } from '../settings.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
 import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
-import { warehouseKind } from './runtime.js';
 
 /**
  * `contrail validate --dry_run`: each valid experiment config's enrollment and metric queries

@@ -5,14 +5,15 @@ import type { z } from 'zod';
 import { customConfigText, unreadable } from '../config/custom-config.js';
 import { requirement } from '../config/describe.js';
 import { isoDate } from '../dates.js';
+import { IsoDate } from '../experiments/experiment.js';
 import { dataDir, warehouseFile } from '../paths.js';
-import { runtimeSettings } from '../settings.js';
+import { runtimeSettings, type WarehouseKind, warehouseKind } from '../settings.js';
+import { bigQuerySettings } from '../warehouse/bigquery-settings.js';
 import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
 import { type AnalysisWorkflow, inputDifferences, outcomeOf } from './outcomes.js';
-import type { WarehouseKind } from './runtime.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
@@ -74,9 +75,8 @@ export function checkedInput<S extends z.ZodType>(
   throw new CliError([...new Set(problems)].join('; '), 2);
 }
 
-/** Whether a date option looks like one: a malformed date is the input check's to name, and its order means nothing. */
-const wellFormed = (date: string | undefined): date is string =>
-  date !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(date);
+/** Whether a date option is one: a malformed date is the input check's to name, and its order means nothing. */
+const wellFormed = (date: string | undefined): date is string => IsoDate.safeParse(date).success;
 
 /**
  * A date after today is a usage error naming the option (exit 2): no telemetry exists for it
@@ -141,7 +141,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     );
   }
   const { withTemporal } = await import('./embedded.js');
-  const { defaultActivityDeps, warehouseKind } = await import('./runtime.js');
+  const { defaultActivityDeps } = await import('./runtime.js');
   // The embedded worker's warehouse, checked before anything starts (a cluster's is its own).
   const kind = settings.temporalAddress ? null : warehouseKind();
   const workerEnv = kind === null ? process.env : embeddedWorkerEnv(args, kind);
@@ -221,8 +221,7 @@ export function embeddedWorkerEnv(
  */
 export function claimsPlace(kind: WarehouseKind, env: NodeJS.ProcessEnv = process.env): string {
   if (kind === 'duckdb') return warehouseFile(env);
-  const project = env.CONTRAIL_BIGQUERY_PROJECT || env.GOOGLE_CLOUD_PROJECT || 'default-project';
-  return join(dataDir(env), `bigquery-${project.replaceAll('/', '_')}`);
+  return join(dataDir(env), `bigquery-${bigQuerySettings(env).project}`);
 }
 
 /**

@@ -52,7 +52,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       throw new CliError(`--port ${args.port}: give a port number from 1 to 65535, or 0 for a free one`, 2);
     }
     // Only the embedded warehouse has an adapter in this build (as for the worker).
-    const { warehouseKind } = await import('../runtime.js');
+    const { warehouseKind } = await import('../../settings.js');
     const kind = warehouseKind(process.env);
     if (kind !== 'duckdb') {
       throw new CliError(

@@ -40,6 +40,19 @@ describe('inputDifferences', () => {
   });
 });
 
+/** A preview's result holding nothing but what a test sets. */
+const previewResult = <F extends object>(fields: F) => ({
+  slug: 'x',
+  dataset: 'tmp',
+  startDate: '2026-03-15',
+  endDate: '2026-03-15',
+  sampleSize: 1,
+  pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
+  days: [],
+  views: [],
+  ...fields,
+});
+
 describe('the preview report', () => {
   const empty = (period: 'day' | 'week') => ({
     table: `statistics_x_${period}_7`,
@@ -51,23 +64,17 @@ describe('the preview report', () => {
     headline: [],
     sampleRatioMismatch: null,
   });
-  const preview = (rows: number) => ({
-    slug: 'x',
-    dataset: 'tmp',
-    startDate: '2026-03-15',
-    endDate: '2026-03-15',
-    sampleSize: 1,
-    pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
-    days: [
-      {
-        date: '2026-03-15',
-        status: 'analyzed',
-        reason: null,
-        statistics: [empty('day'), { ...empty('week'), rows }],
-      },
-    ],
-    views: [],
-  });
+  const preview = (rows: number) =>
+    previewResult({
+      days: [
+        {
+          date: '2026-03-15',
+          status: 'analyzed',
+          reason: null,
+          statistics: [empty('day'), { ...empty('week'), rows }],
+        },
+      ],
+    });
 
   it('dates with nothing due for one reason are one line, and a preview of nothing but those says what to try', () => {
     const idle = (date: string) => ({
@@ -99,20 +106,13 @@ describe('the preview report', () => {
 });
 
 describe('where the preview report sends its reader', () => {
-  const preview = (method: 'dry_run' | 'column_sizes') => ({
-    slug: 'x',
-    dataset: 'tmp',
-    startDate: '2026-03-15',
-    endDate: '2026-03-15',
-    sampleSize: 1,
-    pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
-    days: [],
-    views: [],
-    costs: {
-      estimate: { method, queries: [], totalBytes: 0, usdPerTib: 6.25, totalUsd: 0, ownTableQueries: 0 },
-      queries: [],
-    },
-  });
+  const preview = (method: 'dry_run' | 'column_sizes') =>
+    previewResult({
+      costs: {
+        estimate: { method, queries: [], totalBytes: 0, usdPerTib: 6.25, totalUsd: 0, ownTableQueries: 0 },
+        queries: [],
+      },
+    });
 
   it('on the embedded warehouse: the dashboard showing the preview', () => {
     const last = outcomeOf('preview', preview('column_sizes')).report.split('\n').at(-1);
@@ -247,21 +247,16 @@ describe('outcomes', () => {
       );
       assert.doesNotThrow(() => printOutcome('dailyAnalysis', daily(0), false));
       // A preview's report starts with what was previewed: the command ends with what failed.
-      const preview = {
-        slug: 'x',
-        dataset: 'tmp',
+      const preview = previewResult({
         startDate: '2026-03-09',
         endDate: '2026-03-11',
-        sampleSize: 1,
-        pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'running' },
         days: [{ date: '2026-03-09', status: 'analyzed', reason: null, statistics: [] }],
-        views: [],
         failed: ['2026-03-10', '2026-03-11'].map((date) => ({
           date,
           errorType: 'ConfigError',
           message: 'm',
         })),
-      };
+      });
       // A date on which only enrollments were due is listed too, saying so.
       assert.match(
         outcomeOf('preview', preview).report,

@@ -58,6 +58,22 @@ const plan = (slug: string, out: string, file: string, ...extra: string[]) =>
     ...extra,
   ]);
 
+/** `contrail plan` of a config for the experiment no source knows, on 2024-01-10 and --platform firefox_desktop. */
+const planNewConfig = (config: string, file: string) =>
+  runMain([
+    'plan',
+    '--experiment_slug',
+    'plan-new',
+    '--date',
+    '2024-01-10',
+    '--config_file',
+    config,
+    '--experiments_file',
+    file,
+    '--platform',
+    'firefox_desktop',
+  ]);
+
 describe('contrail plan', () => {
   it('writes one file per destination table for the analysis of a date', async () => {
     const { dir, file } = await experimentsFile(experiments);
@@ -177,19 +193,7 @@ describe('contrail plan', () => {
         'metrics.organic_search_count.statistics',
       ),
     );
-    const result = await runMain([
-      'plan',
-      '--experiment_slug',
-      'plan-new',
-      '--date',
-      '2024-01-10',
-      '--config_file',
-      config,
-      '--experiments_file',
-      file,
-      '--platform',
-      'firefox_desktop',
-    ]);
+    const result = await planNewConfig(config, file);
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stderr,
@@ -200,19 +204,7 @@ describe('contrail plan', () => {
 
   it('a --config_file that cannot be read is named, with why', async () => {
     const { dir, file } = await experimentsFile(experiments);
-    const result = await runMain([
-      'plan',
-      '--experiment_slug',
-      'plan-new',
-      '--date',
-      '2024-01-10',
-      '--config_file',
-      join(dir, 'missing.toml'),
-      '--experiments_file',
-      file,
-      '--platform',
-      'firefox_desktop',
-    ]);
+    const result = await planNewConfig(join(dir, 'missing.toml'), file);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^contrail: --config_file \S+missing\.toml: no such file$/m);
   });
@@ -220,7 +212,7 @@ describe('contrail plan', () => {
   it('without --sql-output-dir prints the SQL of every query, headed by its table, and says how to get files', async () => {
     const { dir, file } = await experimentsFile(experiments);
     const out = join(dir, 'sql');
-    const written = await runMain([
+    const args = [
       'plan',
       '--experiment_slug',
       'plan-test',
@@ -230,21 +222,10 @@ describe('contrail plan', () => {
       metricHubFixtures(),
       '--experiments_file',
       file,
-      '--sql-output-dir',
-      out,
-    ]);
+    ];
+    const written = await runMain([...args, '--sql-output-dir', out]);
     assert.equal(written.code, 0, written.stderr);
-    const printed = await runMain([
-      'plan',
-      '--experiment_slug',
-      'plan-test',
-      '--date',
-      '2024-01-14',
-      '--config_repos',
-      metricHubFixtures(),
-      '--experiments_file',
-      file,
-    ]);
+    const printed = await runMain(args);
     assert.equal(printed.code, 0, printed.stderr);
     // The same queries as the files, in the same order, each after its destination.
     const listed = written.stdout.trim().split('\n');
