@@ -130,8 +130,22 @@ export function binomial(
       upper: b.n === 0 ? null : betaQuantile(1 - lo, a, c),
     });
   });
+  // Every client of every branch with data has the same value (all 0, or all 1): the data says
+  // nothing about a difference, and the posterior draws would compare only the Beta(1, 1) prior
+  // as weighed by each branch's size (0 of 10 against 0 of 990 reads as a "significant" rise of
+  // thousands of percent). jetstream publishes those draws; contrail writes the comparisons as
+  // null and says why, as it does for a linear model of a metric without variation.
+  const withData = perBranch.filter((b) => b.n > 0);
+  const sameValue =
+    withData.length > 1 && (withData.every((b) => b.k === 0) || withData.every((b) => b.k === b.n));
+  if (sameValue) {
+    const value = withData[0]?.k === 0 ? 0 : 1;
+    warnings.push(
+      `${ctx.metric}/binomial: every client of every branch has the value ${value}, so the branches cannot be compared; comparisons are null`,
+    );
+  }
   const samples: BranchSamples[] = perBranch.map((b) => {
-    if (b.n === 0) return { branch: b.branch, samples: null, degenerate: true };
+    if (b.n === 0 || sameValue) return { branch: b.branch, samples: null, degenerate: true };
     const stream = RandomStream.of(ctx.seed, ...streamLabels(ctx, b.branch));
     const s = new Float64Array(BINOMIAL_SAMPLES);
     for (let i = 0; i < s.length; i++) s[i] = stream.beta(b.k + 1, b.n - b.k + 1);

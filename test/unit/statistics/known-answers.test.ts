@@ -65,6 +65,34 @@ describe('binomial', () => {
     assert.equal(rows.length, 2 + 4);
   });
 
+  it('compares no branches when every client has the same value (only the prior would differ)', () => {
+    // 0 of 10 against 0 of 990: the posteriors' means are 1/12 and 1/992, so the draws would
+    // publish a "significant" rise of several thousand percent from data without a single 1.
+    for (const value of [0, 1]) {
+      const input = binsInput({
+        control: [{ y: value, count: 990 }],
+        treatment: [{ y: value, count: 10 }],
+      });
+      const { rows, warnings } = computeStatistic(spec('binomial'), input, CTX);
+      const treatment = find(rows, 'treatment');
+      close(treatment.point, value === 0 ? 1 / 12 : 11 / 12, 1e-12, 'per-branch posterior mean kept');
+      const comparisons = rows.filter((r) => r.comparison !== null);
+      assert.equal(comparisons.length, 4);
+      for (const r of comparisons) assert.deepEqual([r.point, r.lower, r.upper], [null, null, null]);
+      assert.match(warnings.join('\n'), new RegExp(`every client of every branch has the value ${value}`));
+    }
+    // One branch with a 1 is data: the comparisons stay.
+    const some = binsInput({
+      control: [{ y: 0, count: 990 }],
+      treatment: [
+        { y: 0, count: 9 },
+        { y: 1, count: 1 },
+      ],
+    });
+    const out = computeStatistic(spec('binomial'), some, CTX);
+    assert.ok(out.rows.filter((r) => r.comparison !== null).every((r) => r.point !== null));
+  });
+
   it('non-binary values give no rows and a warning', () => {
     const input = {
       metric: 'm',
