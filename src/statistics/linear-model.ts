@@ -250,9 +250,17 @@ export function linearModel(
       );
       const pB = aB + gamma * xg;
       const pR = aR + gamma * xg;
-      if (!(pB / pR > 0)) {
+      // The interval is built on ln(pB / pR): it needs both means non-zero and of one sign. A
+      // zero reference makes the ratio infinite, which must be said, not silently nulled.
+      if (!(pR !== 0 && pB / pR > 0 && Number.isFinite(pB / pR))) {
+        const why =
+          pR === 0
+            ? `the mean of '${ref.branch}' is 0`
+            : pB === 0
+              ? `the mean of '${b.branch}' is 0, and the interval is built on the log of the ratio`
+              : `the means of '${b.branch}' (${pB}) and '${ref.branch}' (${pR}) have opposite signs`;
         warnings.push(
-          `${tag}: relative uplift of '${b.branch}' over '${ref.branch}' is undefined (reference mean ${pR}); written as null`,
+          `${tag}: relative uplift of '${b.branch}' over '${ref.branch}' is undefined (${why}); written as null`,
         );
         rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
         continue;

@@ -308,6 +308,51 @@ describe('linear_model_mean', () => {
     assert.deepEqual(requiredInput({ name: 'deciles', params: {} }), { kind: 'values' });
   });
 
+  it('says why each relative uplift it cannot compute is null, naming the branch whose mean breaks it', () => {
+    // control's mean is 0, treatment's 1/3, other's −2: every ratio involving control or other
+    // has no log.
+    const mixed = binsInput({
+      control: [
+        { y: -1, count: 1 },
+        { y: 0, count: 1 },
+        { y: 1, count: 1 },
+      ],
+      treatment: [
+        { y: -1, count: 1 },
+        { y: 0, count: 1 },
+        { y: 2, count: 1 },
+      ],
+      other: [
+        { y: -3, count: 1 },
+        { y: -1, count: 1 },
+      ],
+    });
+    const { rows, warnings } = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), mixed, CTX);
+    const text = warnings.join('\n');
+    for (const [b, ref, why] of [
+      ['treatment', 'control', "the mean of 'control' is 0"],
+      ['other', 'control', "the mean of 'control' is 0"],
+      [
+        'control',
+        'treatment',
+        "the mean of 'control' is 0, and the interval is built on the log of the ratio",
+      ],
+      [
+        'other',
+        'treatment',
+        "the means of 'other' (-2) and 'treatment' (0.3333333333333333) have opposite signs",
+      ],
+    ] as const) {
+      assert.equal(find(rows, b, 'relative_uplift', ref).point, null, `${b} over ${ref}`);
+      assert.ok(
+        text.includes(`relative uplift of '${b}' over '${ref}' is undefined (${why}); written as null`),
+        `${b} over ${ref}: ${text}`,
+      );
+    }
+    // The differences need no ratio.
+    close(find(rows, 'treatment', 'difference', 'control').point, 1 / 3, 1e-12);
+  });
+
   it('per_client_dau_impact scales differences by the number of clients and has no per-branch rows', () => {
     const lm = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), input, CTX).rows;
     const dau = computeStatistic(spec('per_client_dau_impact'), input, CTX).rows;
