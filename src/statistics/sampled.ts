@@ -30,7 +30,8 @@ export interface BootstrapPlan {
 }
 
 export interface BootstrapState {
-  branches: { branch: string; degenerate: boolean }[];
+  /** Per branch: no spread in its replicates; and how many clients it has (1 makes its comparisons' intervals null). */
+  branches: { branch: string; degenerate: boolean; clients?: number }[];
   warnings: string[];
 }
 
@@ -65,7 +66,7 @@ export function planBootstrapMean(
       );
     }
     draws.push(branchDraw(ctx, b.branch, { y: h.values, x: null, counts: h.counts }, params.num_samples));
-    return { branch: b.branch, degenerate };
+    return { branch: b.branch, degenerate, clients: h.n };
   });
   return { draws, state: { branches, warnings } };
 }
@@ -206,7 +207,7 @@ export function deciles(
         const bnext = at(uk + (1 - uk) * gap);
         s[i] = a + t * (bnext - a);
       }
-      (perDecile[j] as BranchSamples[]).push({ branch: b.branch, samples: s, degenerate });
+      (perDecile[j] as BranchSamples[]).push({ branch: b.branch, samples: s, degenerate, clients: n });
     });
   }
   const rows = summarizeParameterized(
@@ -290,7 +291,11 @@ export function planPopulationRatio(
       counts: Float64Array.from(entries, (e) => e.c),
     };
     draws.push(branchDraw(ctx, b.branch, problem, params.num_samples));
-    return { branch: b.branch, degenerate: entries.length < 2 };
+    return {
+      branch: b.branch,
+      degenerate: entries.length < 2,
+      clients: entries.reduce((n, e) => n + e.c, 0),
+    };
   });
   return { draws, state: { branches, warnings } };
 }

@@ -170,6 +170,44 @@ describe('computeStatistic', () => {
     );
     assert.ok(diff && Math.abs((diff.point as number) - 10) < 2);
   });
+  it('gives no interval to a bootstrap comparison with a single-client branch, and says why', () => {
+    // One treatment client: its resamples are always that client, so the interval of
+    // treatment − control was control's spread alone, and read as a significant +108 %.
+    const input = binsInput({
+      control: [
+        { y: -1, count: 1 },
+        { y: -2, count: 1 },
+        { y: -3, count: 1 },
+      ],
+      treatment: [{ y: -4, count: 1 }],
+    });
+    for (const [name, statistic] of [
+      ['bootstrap_mean', 'mean'],
+      ['deciles', 'deciles'],
+    ] as const) {
+      const { rows, warnings } = computeStatistic(
+        { name, params: { num_samples: 500 }, preTreatments: [] },
+        input,
+        CTX,
+      );
+      const comparisons = rows.filter((r) => r.comparison !== null);
+      assert.ok(comparisons.length > 0);
+      for (const r of comparisons) {
+        assert.ok(r.point !== null, `${name}: the point stays`);
+        assert.deepEqual([r.lower, r.upper], [null, null], `${name} ${r.comparison} ${r.parameter}`);
+      }
+      // Control's own interval is its own business.
+      const own = rows.find((r) => r.branch === 'control' && r.comparison === null);
+      assert.ok(own?.lower !== null && own?.upper !== null, `${name}: control keeps its interval`);
+      assert.ok(
+        warnings.includes(
+          `m/${statistic}: branch 'treatment' has a single client, whose resamples are always that client, so the intervals of its comparisons would ignore its spread; they are null`,
+        ),
+        warnings.join('\n'),
+      );
+    }
+  });
+
   it('reports undefined relative uplifts once per statistic, naming the pairs and parameters', () => {
     // The control's lower deciles are zero, so uplifts over control are undefined there.
     const input = binsInput({
