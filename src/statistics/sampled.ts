@@ -31,7 +31,7 @@ export interface BootstrapPlan {
 
 export interface BootstrapState {
   /** Per branch: no spread in its replicates; and how many clients it has (1 makes its comparisons' intervals null). */
-  branches: { branch: string; degenerate: boolean; clients?: number }[];
+  branches: { branch: string; degenerate: boolean; clients?: number; constant?: number }[];
   warnings: string[];
 }
 
@@ -64,6 +64,10 @@ export function planBootstrapMean(
       warnings.push(
         `${ctx.metric}/${ctx.statisticName}: branch '${b.branch}' has no variation; its interval is null`,
       );
+      // Every replicate is that one value. Drawn, each would be Σw·v / Σw, off by a rounding
+      // error, and two equal branches would differ by 1e-18 (a "-0.0 %" in the headline).
+      draws.push(null);
+      return { branch: b.branch, degenerate, clients: h.n, constant: h.values[0] as number };
     }
     draws.push(branchDraw(ctx, b.branch, { y: h.values, x: null, counts: h.counts }, params.num_samples));
     return { branch: b.branch, degenerate, clients: h.n };
@@ -78,9 +82,10 @@ export function summarizeBootstrapMean(
   ctx: ComputeContext,
 ): StatisticOutput {
   const warnings = [...state.warnings];
-  const branches: BranchSamples[] = state.branches.map((b, i) => ({
+  const branches: BranchSamples[] = state.branches.map(({ constant, ...b }, i) => ({
     ...b,
-    samples: replicates[i] ?? null,
+    samples:
+      replicates[i] ?? (constant === undefined ? null : new Float64Array(params.num_samples).fill(constant)),
   }));
   return { rows: summarizeSamples(ctx, 'mean', params.confidence_interval, branches, warnings), warnings };
 }

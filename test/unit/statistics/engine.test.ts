@@ -170,6 +170,29 @@ describe('computeStatistic', () => {
     );
     assert.ok(diff && Math.abs((diff.point as number) - 10) < 2);
   });
+  it('bootstrap_mean of branches with one and the same value compares them as exactly equal', () => {
+    const input = binsInput({
+      control: [{ y: 5, count: 200 }],
+      treatment: [{ y: 5, count: 300 }],
+    });
+    const { rows } = computeStatistic(
+      { name: 'bootstrap_mean', params: { num_samples: 1000 }, preTreatments: [] },
+      input,
+      CTX,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.branch, r.comparison, r.point, r.lower, r.upper]),
+      [
+        ['control', null, 5, null, null],
+        ['treatment', null, 5, null, null],
+        ['treatment', 'difference', 0, null, null],
+        ['treatment', 'relative_uplift', 0, null, null],
+        ['control', 'difference', 0, null, null],
+        ['control', 'relative_uplift', 0, null, null],
+      ],
+    );
+  });
+
   it('gives no interval to a bootstrap comparison with a single-client branch, and says why', () => {
     // One treatment client: its resamples are always that client, so the interval of
     // treatment − control was control's spread alone, and read as a significant +108 %.
