@@ -201,13 +201,14 @@ export function linearModel(
         rows.push(makeRow(ctx, { statistic, branch: f.branch, ciWidth: CI, point: null }));
         continue;
       }
-      if (f.n < 2 || f.syy === 0) {
+      const varies = varying(f.syy, f.syy + f.n * f.yMean * f.yMean);
+      if (f.n < 2 || !varies) {
         warnings.push(
           `${tag}: branch '${f.branch}' has ${f.n < 2 ? 'fewer than 2 clients' : 'no variation'}; its interval is null`,
         );
       }
       const half =
-        f.n >= 2 && f.syy > 0
+        f.n >= 2 && varies
           ? tQuantile(1 - (1 - CI) / 2, f.n - 1) * Math.sqrt(f.syy / (f.n - 1) / f.n)
           : Number.NaN;
       rows.push(
@@ -223,6 +224,19 @@ export function linearModel(
     }
   }
   if (!(dof > 0)) warnings.push(`${tag}: too few clients to fit the model; comparisons are null`);
+  // No residual variance (every branch constant, often only once clipped: mostly-zero values
+  // clipped at a zero quantile): the model's intervals would have zero width, a certainty the
+  // data does not have.
+  const squares = syyW + used.reduce((s, f) => s + f.n * f.yMean * f.yMean, 0);
+  const noNoise = dof > 0 && !varying(rss, squares);
+  if (noNoise) {
+    const clipped = all.some((b) => b.y !== null && Number.isFinite(b.y) && b.y > capY)
+      ? ` once clipped at ${capY} (the ${q} quantile)`
+      : '';
+    warnings.push(
+      `${tag}: no branch varies within itself${clipped}, so the comparisons' intervals would have zero width; they are null`,
+    );
+  }
 
   for (const ref of fits) {
     for (const b of fits) {
@@ -237,7 +251,7 @@ export function linearModel(
       const aR = ref.yMean - gamma * ref.xMean;
       const diff = aB - aR;
       const dx = b.xMean - ref.xMean;
-      const seDiff = Math.sqrt(sigma2 / b.n + sigma2 / ref.n + dx * dx * varGamma);
+      const seDiff = noNoise ? Number.NaN : Math.sqrt(sigma2 / b.n + sigma2 / ref.n + dx * dx * varGamma);
       const scale = statistic === 'per_client_dau_impact' ? nClients : 1;
       rows.push(
         makeRow(ctx, {
@@ -280,7 +294,7 @@ export function linearModel(
         gG * gG * varGamma +
         2 * (gB * gR * vBR + gB * gG * vBG + gR * gG * vRG);
       const lr = Math.log(pB / pR);
-      const se = Math.sqrt(Math.max(0, v));
+      const se = noNoise ? Number.NaN : Math.sqrt(Math.max(0, v));
       rows.push(
         makeRow(ctx, {
           ...common,
@@ -293,6 +307,14 @@ export function linearModel(
     }
   }
   return { rows, warnings };
+}
+
+/**
+ * Whether a sum of squared deviations is more than rounding: constant values whose mean is not
+ * exactly representable (0.1 three times) leave deviations of 1e-17, not variation.
+ */
+function varying(deviations: number, squares: number): boolean {
+  return deviations > 1e-20 * squares;
 }
 
 /** All rows of the statistic with null values (the model cannot be fitted). */

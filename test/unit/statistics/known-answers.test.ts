@@ -353,6 +353,38 @@ describe('linear_model_mean', () => {
     close(find(rows, 'treatment', 'difference', 'control').point, 1 / 3, 1e-12);
   });
 
+  it('writes no zero-width interval when no branch varies within itself (often only once clipped)', () => {
+    // Mostly zeros: clipped at the median (drop_highest 0.5) every value is 0, and the model's
+    // residual variance with it; the difference was published as 0 [0, 0].
+    const clipped = binsInput({
+      control: [
+        { y: 0, count: 4 },
+        { y: 5, count: 1 },
+      ],
+      treatment: [
+        { y: 0, count: 4 },
+        { y: 6, count: 1 },
+      ],
+    });
+    const out = computeStatistic(spec('linear_model_mean', { drop_highest: 0.5 }), clipped, CTX);
+    const diff = find(out.rows, 'treatment', 'difference', 'control');
+    assert.deepEqual([diff.point, diff.lower, diff.upper], [0, null, null]);
+    assert.ok(
+      out.warnings.includes(
+        "m/linear_model_mean: no branch varies within itself once clipped at 0 (the 0.5 quantile), so the comparisons' intervals would have zero width; they are null",
+      ),
+      out.warnings.join('\n'),
+    );
+    // Constant branches whose mean rounds (0.1 three times) are constant, not 1e-17 apart.
+    const constant = binsInput({ control: [{ y: 0.1, count: 3 }], treatment: [{ y: 0.2, count: 3 }] });
+    const rows = computeStatistic(spec('linear_model_mean'), constant, CTX).rows;
+    for (const r of rows) {
+      assert.ok(r.point !== null, `${r.branch} ${r.comparison}: a point`);
+      assert.deepEqual([r.lower, r.upper], [null, null], `${r.branch} ${r.comparison}`);
+    }
+    close(find(rows, 'treatment', 'relative_uplift', 'control').point, 1, 1e-12);
+  });
+
   it('per_client_dau_impact scales differences by the number of clients and has no per-branch rows', () => {
     const lm = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), input, CTX).rows;
     const dau = computeStatistic(spec('per_client_dau_impact'), input, CTX).rows;
