@@ -128,6 +128,16 @@ describe('count and sum', () => {
     const identity = computeStatistic(spec('count'), { ...input, metric: 'identity' }, CTX).rows;
     assert.equal(identity[0]?.metric, 'identity');
   });
+
+  it('sum of a branch whose every value is missing is 0, as jetstream writes it, and says so', () => {
+    const input = binsInput({ control: [{ y: null, count: 200 }], treatment: [{ y: 2, count: 3 }] });
+    const { rows, warnings } = computeStatistic(spec('sum'), input, CTX);
+    assert.equal(find(rows, 'control').point, 0);
+    assert.equal(find(rows, 'treatment').point, 6);
+    assert.deepEqual(warnings, [
+      "m/sum: every one of the 200 client(s) of branch 'control' has a missing value; its sum is 0 by convention, not from data",
+    ]);
+  });
 });
 
 /** OLS on raw rows by Gauss–Jordan inversion of X'X: an independent route to the answers. */
