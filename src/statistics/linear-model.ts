@@ -98,6 +98,13 @@ export function linearModel(
   if (adjust && !all.some((b) => b.x !== undefined)) {
     warnings.push(`${tag}: no pre-period covariate in the input; falling back to unadjusted inferences`);
     adjust = false;
+  } else if (adjust && !all.some((b) => b.x !== undefined && b.x !== null && Number.isFinite(b.x))) {
+    // No client has a pre-period value (new users, or a metric without a default for no
+    // activity). Adjusting would leave out every client and null every result.
+    warnings.push(
+      `${tag}: no client has a value of the pre-period covariate; falling back to unadjusted inferences`,
+    );
+    adjust = false;
   }
   const nonFinite = all.filter((b) => b.y !== null && !Number.isFinite(b.y)).reduce((s, b) => s + b.count, 0);
   if (nonFinite > 0) warnings.push(`${tag}: left out ${nonFinite} client(s) with a non-finite value`);

@@ -363,6 +363,34 @@ describe('linear_model_mean', () => {
     close(find(rows, 'treatment', 'difference', 'control').point, 1 / 3, 1e-12);
   });
 
+  it('falls back to unadjusted inferences when no client has a covariate value, instead of leaving everyone out', () => {
+    const values = {
+      control: [
+        { y: 1, count: 1 },
+        { y: 2, count: 1 },
+        { y: 3, count: 1 },
+      ],
+      treatment: [
+        { y: 2, count: 1 },
+        { y: 4, count: 1 },
+        { y: 5, count: 1 },
+      ],
+    };
+    const withoutCovariate = Object.fromEntries(
+      Object.entries(values).map(([b, bins]) => [b, bins.map((bin) => ({ ...bin, x: null }))]),
+    );
+    const adjusted = computeStatistic(
+      spec('linear_model_mean', { covariate_adjustment: { period: 'preenrollment_week' } }),
+      binsInput(withoutCovariate),
+      CTX,
+    );
+    const plain = computeStatistic(spec('linear_model_mean'), binsInput(values), CTX);
+    assert.deepEqual(adjusted.rows, plain.rows);
+    assert.deepEqual(adjusted.warnings, [
+      'm/linear_model_mean: no client has a value of the pre-period covariate; falling back to unadjusted inferences',
+    ]);
+  });
+
   it('writes no zero-width interval when no branch varies within itself (often only once clipped)', () => {
     // Mostly zeros: clipped at the median (drop_highest 0.5) every value is 0, and the model's
     // residual variance with it; the difference was published as 0 [0, 0].
