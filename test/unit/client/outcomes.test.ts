@@ -146,6 +146,19 @@ describe('a statistics table in a report', () => {
         sampleRatioMismatch: { chiSquare: 1, degreesOfFreedom: 1, pValue },
       });
     assert.equal(table(0.0593), 'statistics_x_week_1 (10 rows; sample ratio test p=0.0593)');
+    const warned = (warningCount: number) =>
+      formatStatisticsTable({
+        table: 'statistics_x_week_1',
+        rows: 10,
+        period: 'week',
+        windowIndex: 1,
+        warnings: [],
+        warningCount,
+        headline: [],
+        sampleRatioMismatch: null,
+      });
+    assert.equal(warned(1), 'statistics_x_week_1 (10 rows; 1 warning in the logs table)');
+    assert.equal(warned(2), 'statistics_x_week_1 (10 rows; 2 warnings in the logs table)');
     assert.equal(
       table(0.0002),
       'statistics_x_week_1 (10 rows; SAMPLE RATIO MISMATCH p=0.000200: enrollment differs from the configured branch ratios)',
