@@ -10,6 +10,13 @@ import { QUANTIZATION, quantize } from './quantize.js';
  */
 export function branchHistogram(ctx: ComputeContext, branch: BranchBins, warnings: string[]): Histogram {
   const { histogram, nulls, nonFinite } = histogramOf(branch.bins);
+  if (histogram.n === 0 && nulls > 0 && nonFinite === 0) {
+    // One warning for one fact: no client of the branch has a value.
+    warnings.push(
+      `${ctx.metric}/${ctx.statisticName}: every one of the ${nulls} client(s) of branch '${branch.branch}' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+    );
+    return histogram;
+  }
   if (nulls > 0) {
     warnings.push(
       `${ctx.metric}/${ctx.statisticName}: left out ${nulls} client(s) of branch '${branch.branch}' with a missing value (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,

@@ -170,6 +170,21 @@ describe('computeStatistic', () => {
     );
     assert.ok(diff && Math.abs((diff.point as number) - 10) < 2);
   });
+  it('says once per branch that no client has a value, not "left out" and "no data" twice over', () => {
+    const input = binsInput({ control: [{ y: null, count: 200 }], treatment: [{ y: 1, count: 3 }] });
+    for (const name of ['bootstrap_mean', 'deciles', 'binomial', 'empirical_cdf']) {
+      const { warnings } = computeStatistic({ name, params: paramsFor(name), preTreatments: [] }, input, CTX);
+      const aboutControl = warnings.filter((w) => w.includes("branch 'control'"));
+      assert.deepEqual(
+        aboutControl,
+        [
+          `m/${name}: every one of the 200 client(s) of branch 'control' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+        ],
+        name,
+      );
+    }
+  });
+
   it('bootstrap_mean of branches with one and the same value compares them as exactly equal', () => {
     const input = binsInput({
       control: [{ y: 5, count: 200 }],
