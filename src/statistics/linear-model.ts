@@ -93,7 +93,9 @@ export function linearModel(
   const warnings: string[] = [];
   const tag = `${ctx.metric}/${ctx.statisticName}`;
   const all = input.branches.flatMap((b) => b.bins.filter((bin) => bin.count > 0));
-  const nClients = all.reduce((s, b) => s + b.count, 0);
+  // per_client_dau_impact scales by the clients jetstream's statistic sees: its query keeps
+  // those with a value (`WHERE metric IS NOT NULL`), whatever their covariate.
+  const nClients = all.reduce((s, b) => s + (b.y === null ? 0 : b.count), 0);
   let adjust = params.covariate_adjustment !== null;
   if (adjust && !all.some((b) => b.x !== undefined)) {
     warnings.push(`${tag}: no pre-period covariate in the input; falling back to unadjusted inferences`);

@@ -423,6 +423,29 @@ describe('linear_model_mean', () => {
     close(find(rows, 'treatment', 'relative_uplift', 'control').point, 1, 1e-12);
   });
 
+  it('per_client_dau_impact scales by the clients with a value, as jetstream counts the rows it is given', () => {
+    const withMissing = binsInput({
+      control: [
+        { y: 1, count: 4 },
+        { y: 2, count: 4 },
+        { y: null, count: 10 },
+      ],
+      treatment: [
+        { y: 2, count: 4 },
+        { y: 4, count: 4 },
+        { y: null, count: 10 },
+      ],
+    });
+    const lm = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), withMissing, CTX).rows;
+    const dau = computeStatistic(spec('per_client_dau_impact'), withMissing, CTX).rows;
+    close(
+      find(dau, 'treatment', 'difference', 'control').point,
+      (find(lm, 'treatment', 'difference', 'control').point as number) * 16,
+      1e-12,
+      '16 clients with a value, not 36 enrolled',
+    );
+  });
+
   it('per_client_dau_impact scales differences by the number of clients and has no per-branch rows', () => {
     const lm = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), input, CTX).rows;
     const dau = computeStatistic(spec('per_client_dau_impact'), input, CTX).rows;
