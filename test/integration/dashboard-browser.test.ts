@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { planSql } from '../../src/client/plan-sql.js';
+import { buildPageAssets, type PageAssets } from '../../src/dashboard/assets.js';
 import { embeddedSessions } from '../../src/dashboard/embedded.js';
 import { SQL_PROVENANCE_FILE } from '../../src/dashboard/schema.js';
 import { type DashboardServer, startDashboard } from '../../src/dashboard/server.js';
@@ -15,6 +16,7 @@ import { DEMO_DATA } from '../../src/sample/defaults.js';
 import { generateSample } from '../../src/sample/generate.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import { duckdbDialect } from '../../src/sql/render/duckdb.js';
+import { excludesNoChange } from '../../src/statistics/significance.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
@@ -127,7 +129,20 @@ describe('the dashboard in Chromium over a real preview', () => {
   let server: DashboardServer;
   let browser: Browser;
   let page: Page;
+  let assets: PageAssets;
   const requested: string[] = [];
+
+  function serve(port: number): Promise<DashboardServer> {
+    return startDashboard({
+      sessions: embeddedSessions(warehousePath),
+      dialect: duckdbDialect(),
+      defaultDataset: DATASET,
+      knownDatasets: [DATASET, 'contrail'],
+      sqlDirs: [sqlDir],
+      port,
+      assets,
+    });
+  }
 
   /** The statistics rows the page should show, read from the warehouse file directly. */
   async function statistics(period: string, metric: string, statistic: string): Promise<StatRow[]> {
@@ -309,14 +324,8 @@ describe('the dashboard in Chromium over a real preview', () => {
     // The map written beside them is the real one: the planner's own record of each fragment's lines.
     assert.ok(existsSync(join(sqlDir, SQL_PROVENANCE_FILE)), 'planSql wrote provenance.json');
 
-    server = await startDashboard({
-      sessions: embeddedSessions(warehousePath),
-      dialect: duckdbDialect(),
-      defaultDataset: DATASET,
-      knownDatasets: [DATASET, 'contrail'],
-      sqlDirs: [sqlDir],
-      port: 0,
-    });
+    assets = await buildPageAssets();
+    server = await serve(0);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('request', (r) => requested.push(r.url()));
@@ -420,5 +429,57 @@ describe('the dashboard in Chromium over a real preview', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
     assert.ok(statSync(screenshot).size > 10_000, 'a screenshot with something in it');
     process.stderr.write(`dashboard screenshot: ${screenshot}\n`);
+  });
+  test('every number is labelled: the selection, the window, the confidence level and significance', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+    await waitReady();
+    const caption = (await page.textContent('#selection')) ?? '';
+    for (const part of [
+      DEMO_SLUG,
+      `dataset ${DATASET}`,
+      'analysis period week',
+      'enrollments basis',
+      'segment all',
+    ]) {
+      assert.ok(caption.includes(part), `the caption names ${part}: ${caption}`);
+    }
+    assert.match(caption, /metric \S+, statistic \S+/);
+    assert.match(caption, /95% confidence intervals/);
+    const header = await page.$$eval('#numbers-table thead th', (ths) =>
+      ths.map((th) => th.textContent ?? ''),
+    );
+    assert.deepEqual(header, [
+      'window (week since enrollment)',
+      'branch',
+      'comparison',
+      'parameter',
+      'point estimate',
+      'lower (95% interval)',
+      'upper (95% interval)',
+      'interval excludes no change',
+    ]);
+    const captions = await page.$$eval('figure.chart figcaption', (f) => f.map((c) => c.textContent ?? ''));
+    assert.ok(
+      captions.every((c) => /95% intervals$/.test(c)),
+      captions.join('\n'),
+    );
+    const verdicts = await page.$$eval('#numbers-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        comparison: tr.getAttribute('data-comparison') ?? '',
+        significant: tr.getAttribute('data-significant') ?? '',
+        text: tr.lastElementChild?.textContent ?? '',
+        lower: Number(tr.children[5]?.getAttribute('data-value')),
+        upper: Number(tr.children[6]?.getAttribute('data-value')),
+      })),
+    );
+    assert.ok(
+      verdicts.some((v) => v.comparison !== ''),
+      'comparison rows shown',
+    );
+    for (const v of verdicts) {
+      const expected = v.comparison === '' ? '' : excludesNoChange(v.lower, v.upper) ? 'yes' : 'no';
+      assert.equal(v.text, expected, JSON.stringify(v));
+      assert.equal(v.significant, expected);
+    }
   });
 });

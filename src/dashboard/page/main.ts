@@ -4,6 +4,7 @@
  * the page is a handful of tables and three charts, which a framework would not make simpler.
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
+import { intervalLevel, selectionCaption } from '../labels.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
 import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
@@ -135,14 +136,28 @@ function render(view: ViewResponse, params: URLSearchParams): void {
       (parameter === null || r.parameter === parameter) &&
       (r.comparison === null || r.comparison_to_branch === reference),
   );
+  const who = choices.experiments.find((e) => e.slug === selection.experiment);
+  byId('selection').textContent =
+    selection.experiment === null
+      ? ''
+      : selectionCaption(selection, {
+          experimentName: who?.name ?? null,
+          parameter,
+          reference: references.length > 0 ? reference : null,
+          level: intervalLevel(rows),
+        });
+  // A dataset without results has nothing to chart: no empty charts and table pretending otherwise.
+  byId('charts').hidden = selection.experiment === null;
+  byId('numbers').hidden = selection.experiment === null;
   drawCharts(byId('charts'), rows, {
     metric: selection.metric ?? '',
     statistic: selection.statistic ?? '',
     parameter,
     reference,
     windows: choices.periods.find((p) => p.period === selection.period)?.windows ?? [],
+    period: selection.period,
   });
-  renderNumbers(byId<HTMLTableElement>('numbers-table'), rows);
+  renderNumbers(byId<HTMLTableElement>('numbers-table'), rows, selection.period);
   renderSql(view.sql);
   renderErrors(view.errors);
   renderCosts(view.costs);
