@@ -482,4 +482,32 @@ describe('the dashboard in Chromium over a real preview', () => {
       assert.equal(v.significant, expected);
     }
   });
+
+  test('a link to an experiment the dataset lacks shows the dataset, saying why', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: 'no-such-experiment' }));
+    await waitReady();
+    assert.equal(await page.inputValue('#dataset'), DATASET);
+    assert.equal(await page.inputValue('#experiment'), 'contrail_demo_sidebar');
+    const notices = await page.locator('#notices li').allTextContents();
+    assert.ok(
+      notices.some((n) => n.includes("experiment 'no-such-experiment' has no statistics tables")),
+      notices.join('\n'),
+    );
+  });
+
+  test('while the server is gone the filters keep naming what is shown; the page loads again when it is back', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+    await waitReady();
+    assert.equal(await page.inputValue('#period'), 'week');
+    const port = server.port;
+    await server.close();
+    await page.selectOption('#period', 'overall');
+    await page.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+    assert.match((await page.textContent('#status')) ?? '', /does not answer.*still shows .*week/);
+    assert.equal(await page.inputValue('#period'), 'week', 'the filter names the numbers still shown');
+    server = await serve(port);
+    // The page asks again by itself and shows what was asked for.
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    assert.equal(await page.inputValue('#period'), 'overall');
+  });
 });

@@ -39,27 +39,75 @@ function urlParams(): URLSearchParams {
   return new URLSearchParams(window.location.search);
 }
 
-async function load(params: URLSearchParams): Promise<void> {
+/** How long the page waits before asking again when the server is busy or gone. */
+const RETRY_MS = 2000;
+
+/**
+ * After a request fails, the filters show again what the charts and numbers belong to (a
+ * changed filter over the previous selection's numbers would label them wrongly), and the
+ * status says what failed and that the page still shows the earlier results.
+ */
+function showFailure(message: string, params: URLSearchParams): void {
+  if (current !== null) {
+    byId<HTMLInputElement>('dataset').value = current.selection.dataset;
+    for (const key of SERVER_FILTERS) byId<HTMLSelectElement>(key).value = current.selection[key] ?? '';
+    setState('error', `${message} (the page still shows ${describe(current)})`);
+  } else {
+    byId<HTMLInputElement>('dataset').value = params.get('dataset') ?? '';
+    setState('error', message);
+  }
+}
+
+function describe(view: ViewResponse): string {
+  const who = view.choices.experiments.find((e) => e.slug === view.selection.experiment);
+  return view.selection.experiment === null
+    ? `dataset ${view.selection.dataset}`
+    : `${who?.name ?? view.selection.experiment} in ${view.selection.dataset}, ${view.selection.period}, ${view.selection.metric}`;
+}
+
+/** Only the dataset of `params`: what the page falls back to when a link names what is not there. */
+function datasetOnly(params: URLSearchParams): URLSearchParams {
+  const next = new URLSearchParams();
+  const dataset = params.get('dataset');
+  if (dataset !== null) next.set('dataset', dataset);
+  return next;
+}
+
+async function load(params: URLSearchParams, carried: string[] = []): Promise<void> {
   if (retryTimer !== null) clearTimeout(retryTimer);
   retryTimer = null;
   const seq = ++requestSeq;
   setState('loading', 'loading…');
   let response: Response;
+  let body: ViewResponse | ErrorResponse;
   try {
     response = await fetch(`/api/view?${params}`);
+    body = (await response.json()) as ViewResponse | ErrorResponse;
   } catch (error) {
-    if (seq === requestSeq) setState('error', `the dashboard server does not answer: ${String(error)}`);
+    if (seq !== requestSeq) return;
+    // A restarted server answers again at the same address: keep asking until it does.
+    showFailure(
+      `the dashboard server does not answer (${String(error)}); asking again every ${RETRY_MS / 1000} s`,
+      params,
+    );
+    retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
     return;
   }
-  const body = (await response.json()) as ViewResponse | ErrorResponse;
   if (seq !== requestSeq) return; // a newer request superseded this one
   if (!response.ok) {
     const problem = body as ErrorResponse;
-    setState('error', problem.error);
-    if (problem.retry) retryTimer = setTimeout(() => void load(params), 2000);
+    if (!problem.retry && current === null && [...params.keys()].some((k) => k !== 'dataset')) {
+      // A link to an experiment (or filter) the dataset does not have: show the dataset instead
+      // of an empty page, and say why.
+      void load(datasetOnly(params), [...carried, problem.error]);
+      return;
+    }
+    showFailure(problem.error, params);
+    if (problem.retry) retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
     return;
   }
   current = body as ViewResponse;
+  if (carried.length > 0) current = { ...current, notices: [...carried, ...current.notices] };
   const next = new URLSearchParams();
   next.set('dataset', current.selection.dataset);
   for (const key of SERVER_FILTERS) {
@@ -72,12 +120,11 @@ async function load(params: URLSearchParams): Promise<void> {
   }
   window.history.replaceState(null, '', `?${next}`);
   render(current, next);
-  const who = current.choices.experiments.find((e) => e.slug === current?.selection.experiment);
   setState(
     'ready',
     current.selection.experiment === null
       ? `dataset ${current.selection.dataset}: no results`
-      : `${who?.name ?? current.selection.experiment} in ${current.selection.dataset}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
+      : `${describe(current)}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
   );
 }
 
