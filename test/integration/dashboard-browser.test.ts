@@ -495,6 +495,18 @@ describe('the dashboard in Chromium over a real preview', () => {
     );
   });
 
+  test('on a phone-sized screen the page does not scroll sideways', async () => {
+    const narrow = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await narrow.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+      await narrow.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+      const width = await narrow.$eval('html', (html) => html.scrollWidth);
+      assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   test('while the server is gone the filters keep naming what is shown; the page loads again when it is back', async () => {
     await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
     await waitReady();
