@@ -68,3 +68,44 @@ export function selectionCaption(
   parts.push(extra.level === null ? 'no intervals' : `${extra.level} confidence intervals`);
   return parts.join(' · ');
 }
+
+/** "2026-03-15 08:11 UTC": minutes are enough to tell one run from another. */
+function utcMinute(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** "3 hours ago", "2 days ago": how old the results are, in the largest whole unit. */
+export function age(fromMs: number, nowMs: number): string {
+  const minutes = Math.max(0, Math.floor((nowMs - fromMs) / 60_000));
+  const [n, unit] =
+    minutes < 60
+      ? [minutes, 'minute']
+      : minutes < 48 * 60
+        ? [Math.floor(minutes / 60), 'hour']
+        : [Math.floor(minutes / (24 * 60)), 'day'];
+  return n === 0 ? 'just now' : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+}
+
+/**
+ * When the shown results were written and, for a preview's tables, when they go: a reader must
+ * see that a result is days old before acting on it.
+ */
+export function writtenLine(
+  written: { oldest: string | null; newest: string | null; expiresAt: string | null },
+  nowMs: number,
+): string {
+  const parts: string[] = [];
+  if (written.newest !== null && written.oldest !== null) {
+    const newest = Date.parse(written.newest);
+    const oldest = Date.parse(written.oldest);
+    parts.push(
+      newest - oldest < 60_000
+        ? `results written ${utcMinute(written.newest)} (${age(newest, nowMs)})`
+        : `results written ${utcMinute(written.oldest)} … ${utcMinute(written.newest)} (the newest ${age(newest, nowMs)})`,
+    );
+  } else {
+    parts.push('when these results were written is not recorded');
+  }
+  if (written.expiresAt !== null) parts.push(`preview tables, deleted after ${utcMinute(written.expiresAt)}`);
+  return parts.join(' · ');
+}

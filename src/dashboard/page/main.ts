@@ -4,7 +4,7 @@
  * the page is a handful of tables and three charts, which a framework would not make simpler.
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
-import { intervalLevel, selectionCaption } from '../labels.js';
+import { intervalLevel, selectionCaption, writtenLine } from '../labels.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
 import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
@@ -193,6 +193,7 @@ function render(view: ViewResponse, params: URLSearchParams): void {
           reference: references.length > 0 ? reference : null,
           level: intervalLevel(rows),
         });
+  byId('written').textContent = selection.experiment === null ? '' : writtenLine(view.written, Date.now());
   // A dataset without results has nothing to chart: no empty charts and table pretending otherwise.
   byId('charts').hidden = selection.experiment === null;
   byId('numbers').hidden = selection.experiment === null;

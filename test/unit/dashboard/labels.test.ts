@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
+  age,
   intervalLevel,
   selectionCaption,
   significantCell,
   windowLabel,
+  writtenLine,
 } from '../../../src/dashboard/labels.js';
 import { confidenceLevel, excludesNoChange } from '../../../src/statistics/significance.js';
 
@@ -61,6 +63,29 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(
       selectionCaption(selection, { experimentName: null, parameter: null, reference: null, level: null }),
       'my_exp in dataset tmp · metric active_hours, statistic deciles · analysis period week · exposures basis · segment us · no intervals',
+    );
+  });
+
+  test('results say when they were written, how long ago, and when preview tables go', () => {
+    const now = Date.parse('2026-03-20T12:00:00Z');
+    assert.equal(age(now - 30_000, now), 'just now');
+    assert.equal(age(now - 5 * 60_000, now), '5 minutes ago');
+    assert.equal(age(now - 3 * 3600_000, now), '3 hours ago');
+    assert.equal(age(now - 5 * 86400_000, now), '5 days ago');
+    assert.equal(
+      writtenLine(
+        { oldest: '2026-03-20T08:59:50Z', newest: '2026-03-20T09:00:00Z', expiresAt: '2026-03-27T09:00:10Z' },
+        now,
+      ),
+      'results written 2026-03-20 09:00 UTC (3 hours ago) · preview tables, deleted after 2026-03-27 09:00 UTC',
+    );
+    assert.equal(
+      writtenLine({ oldest: '2026-03-01T06:00:00Z', newest: '2026-03-15T06:00:00Z', expiresAt: null }, now),
+      'results written 2026-03-01 06:00 UTC … 2026-03-15 06:00 UTC (the newest 5 days ago)',
+    );
+    assert.equal(
+      writtenLine({ oldest: null, newest: null, expiresAt: null }, now),
+      'when these results were written is not recorded',
     );
   });
 });

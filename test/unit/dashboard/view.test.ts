@@ -269,4 +269,60 @@ describe('readView: what the page shows, from the result tables', () => {
       "dataset 'contrail' has no statistics tables (statistics_<slug>_<period>_<window>)",
     ]);
   });
+  test('an experiment whose run logged errors says so above its results; when its tables were written and expire', async () => {
+    const dataset = 'dash_failed';
+    const before = Date.now();
+    for (const w of ['1', '2']) {
+      await warehouse.writeRows({
+        destination: { dataset, table: `statistics_half_done_day_${w}` },
+        columns: STATISTICS_COLUMNS,
+        rows: [row({ window_index: w })],
+        expirationDays: 7,
+      });
+    }
+    const after = Date.now();
+    const ok = await readView(warehouse, dialect, { dataset });
+    assert.deepEqual(ok.notices, []);
+    const written = ok.written;
+    assert.ok(
+      written.oldest !== null && written.newest !== null && written.expiresAt !== null,
+      JSON.stringify(written),
+    );
+    assert.ok(
+      Date.parse(written.oldest) >= before && Date.parse(written.newest) <= after,
+      JSON.stringify(written),
+    );
+    assert.ok(Date.parse(written.oldest) <= Date.parse(written.newest));
+    const week = 7 * 24 * 3600 * 1000;
+    assert.ok(Math.abs(Date.parse(written.expiresAt) - Date.parse(written.oldest) - week) < 1000);
+
+    const log = (analysis_date: string, log_level: string, message: string) => ({
+      timestamp: `${analysis_date}T06:00:00Z`,
+      source: 'contrail',
+      experiment: 'half-done',
+      analysis_date,
+      stage: 'metrics',
+      log_level,
+      exception_type: log_level === 'ERROR' ? 'PlannedQueryError' : 'StatisticWarning',
+      message,
+      tool_version: '0.1.0',
+      config_commit: null,
+    });
+    await warehouse.writeRows({
+      destination: { dataset, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        log('2026-03-02', 'WARNING', 'a warning'),
+        log('2026-03-03', 'ERROR', 'Binder Error'),
+        log('2026-03-04', 'ERROR', 'Binder Error again'),
+        log('2026-03-04', 'ERROR', 'and another'),
+      ],
+    });
+    const failed = await readView(warehouse, dialect, { dataset });
+    assert.deepEqual(failed.notices, [
+      '3 errors were logged for half-done (analysis dates 2026-03-03, 2026-03-04): results of those dates may be missing or incomplete; the errors are listed under "Errors and warnings of the run"',
+    ]);
+    const empty = await readView(warehouse, dialect, { dataset: 'contrail' });
+    assert.deepEqual(empty.written, { oldest: null, newest: null, expiresAt: null });
+  });
 });
