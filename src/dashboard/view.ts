@@ -69,6 +69,8 @@ function choose(
 export interface ReadViewOptions {
   /** Datasets offered in the page's dataset list besides the one shown. */
   knownDatasets?: string[];
+  /** The warehouse's datasets that hold results, offered too (and named when the one shown has none). */
+  listDatasets?: (warehouse: Warehouse) => Promise<string[]>;
 }
 
 /**
@@ -95,7 +97,8 @@ export async function readView(
   }
   const tables = infos.map((t) => t.ref.table);
   const experiments = experimentsFromTables(tables);
-  const datasets = unique([dataset, ...(options.knownDatasets ?? [])]);
+  const withResults = options.listDatasets ? await options.listDatasets(warehouse) : [];
+  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
   const tableSet = new Set(tables);
   const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
@@ -128,7 +131,14 @@ export async function readView(
     costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
   };
   if (experiments.length === 0) {
-    notices.push(`dataset '${dataset}' has no statistics tables (statistics_<slug>_<period>_<window>)`);
+    const elsewhere = withResults.filter((d) => d !== dataset);
+    notices.push(
+      `dataset '${dataset}' has no statistics tables (statistics_<slug>_<period>_<window>)${
+        elsewhere.length === 0
+          ? ''
+          : `; results are in dataset${elsewhere.length === 1 ? '' : 's'} ${elsewhere.join(', ')}`
+      }`,
+    );
     return empty;
   }
   let experiment: ExperimentTables;

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { planSql } from '../../src/client/plan-sql.js';
 import { buildPageAssets, type PageAssets } from '../../src/dashboard/assets.js';
-import { embeddedSessions } from '../../src/dashboard/embedded.js';
+import { embeddedResultDatasets, embeddedSessions } from '../../src/dashboard/embedded.js';
 import { SQL_PROVENANCE_FILE } from '../../src/dashboard/schema.js';
 import { type DashboardServer, startDashboard } from '../../src/dashboard/server.js';
 import { dashboardUrl } from '../../src/dashboard/url.js';
@@ -138,6 +138,7 @@ describe('the dashboard in Chromium over a real preview', () => {
       dialect: duckdbDialect(),
       defaultDataset: DATASET,
       knownDatasets: [DATASET, 'contrail'],
+      listDatasets: embeddedResultDatasets,
       sqlDirs: [sqlDir],
       port,
       assets,
@@ -493,6 +494,12 @@ describe('the dashboard in Chromium over a real preview', () => {
       notices.some((n) => n.includes("experiment 'no-such-experiment' has no statistics tables")),
       notices.join('\n'),
     );
+    // A dataset name that is no dataset: the default dataset, saying why.
+    await page.goto(`${server.url}?dataset=${encodeURIComponent('no such dataset')}`);
+    await waitReady();
+    assert.equal(await page.inputValue('#dataset'), DATASET);
+    assert.deepEqual(await page.locator('#dataset option').allTextContents(), ['contrail', DATASET]);
+    assert.match((await page.locator('#notices li').allTextContents()).join('\n'), /invalid dataset/);
   });
 
   test('on a phone-sized screen the page does not scroll sideways', async () => {

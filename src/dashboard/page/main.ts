@@ -49,11 +49,10 @@ const RETRY_MS = 2000;
  */
 function showFailure(message: string, params: URLSearchParams): void {
   if (current !== null) {
-    byId<HTMLInputElement>('dataset').value = current.selection.dataset;
+    byId<HTMLSelectElement>('dataset').value = current.selection.dataset;
     for (const key of SERVER_FILTERS) byId<HTMLSelectElement>(key).value = current.selection[key] ?? '';
     setState('error', `${message} (the page still shows ${describe(current)})`);
   } else {
-    byId<HTMLInputElement>('dataset').value = params.get('dataset') ?? '';
     setState('error', message);
   }
 }
@@ -96,10 +95,13 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
   if (seq !== requestSeq) return; // a newer request superseded this one
   if (!response.ok) {
     const problem = body as ErrorResponse;
-    if (!problem.retry && current === null && [...params.keys()].some((k) => k !== 'dataset')) {
+    if (!problem.retry && current === null && [...params.keys()].length > 0) {
       // A link to an experiment (or filter) the dataset does not have: show the dataset instead
-      // of an empty page, and say why.
-      void load(datasetOnly(params), [...carried, problem.error]);
+      // of an empty page, and say why; a dataset name that is no dataset: the default one.
+      const fallback = [...params.keys()].some((k) => k !== 'dataset')
+        ? datasetOnly(params)
+        : new URLSearchParams();
+      void load(fallback, [...carried, problem.error]);
       return;
     }
     showFailure(problem.error, params);
@@ -138,10 +140,7 @@ function pageFilter(key: PageFilter, values: string[], preferred: string | null,
 
 function render(view: ViewResponse, params: URLSearchParams): void {
   const { choices, selection } = view;
-  byId<HTMLInputElement>('dataset').value = selection.dataset;
-  const datalist = byId('datasets');
-  clear(datalist);
-  for (const d of choices.datasets) datalist.append(element('option', { value: d }));
+  fillSelect('dataset', plain(choices.datasets), selection.dataset);
   fillSelect(
     'experiment',
     choices.experiments.map((e) => ({ value: e.slug, label: e.name })),
@@ -212,7 +211,7 @@ function render(view: ViewResponse, params: URLSearchParams): void {
 }
 
 function onChange(event: Event): void {
-  const target = event.target as HTMLSelectElement | HTMLInputElement;
+  const target = event.target as HTMLSelectElement;
   const params = urlParams();
   const key = target.name;
   if (key === 'dataset') {

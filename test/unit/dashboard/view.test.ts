@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { embeddedResultDatasets } from '../../../src/dashboard/embedded.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
 import { QUERY_COSTS_TABLE } from '../../../src/dashboard/schema.js';
 import { readView } from '../../../src/dashboard/view.js';
@@ -324,5 +325,24 @@ describe('readView: what the page shows, from the result tables', () => {
     ]);
     const empty = await readView(warehouse, dialect, { dataset: 'contrail' });
     assert.deepEqual(empty.written, { oldest: null, newest: null, expiresAt: null });
+  });
+  test('every dataset holding results is offered; one without results names them', async () => {
+    await warehouse.writeRows({
+      destination: { dataset: 'team_results', table: 'statistics_their_exp_week_1' },
+      columns: STATISTICS_COLUMNS,
+      rows: [row({})],
+    });
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const view = await readView(warehouse, dialect, { dataset: DATASET }, options);
+    assert.ok(view.choices.datasets.includes('team_results'), view.choices.datasets.join(', '));
+    assert.ok(view.choices.datasets.includes('contrail') && view.choices.datasets.includes('tmp'));
+    assert.ok(!view.choices.datasets.includes('contrail_meta'), 'the metadata schema is no dataset');
+    const empty = await readView(warehouse, dialect, { dataset: 'contrail' }, options);
+    assert.equal(empty.notices.length, 1);
+    assert.match(
+      empty.notices[0] ?? '',
+      /^dataset 'contrail' has no statistics tables \(statistics_<slug>_<period>_<window>\); results are in datasets (\w+, )*team_results/,
+    );
+    assert.ok(empty.notices[0]?.includes(DATASET));
   });
 });
