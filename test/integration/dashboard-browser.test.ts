@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { planSql } from '../../src/client/plan-sql.js';
 import { buildPageAssets, type PageAssets } from '../../src/dashboard/assets.js';
 import { embeddedResultDatasets, embeddedSessions } from '../../src/dashboard/embedded.js';
@@ -502,13 +503,46 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.match((await page.locator('#notices li').allTextContents()).join('\n'), /invalid dataset/);
   });
 
-  test('on a phone-sized screen the page does not scroll sideways', async () => {
+  test('on a phone-sized screen the page does not scroll sideways, long metric names included', async () => {
+    // A metric named as long as config authors name them, in a dataset of its own.
+    const metric = 'a_metric_named_the_way_config_authors_name_them_when_nobody_stops_them_v2';
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      await warehouse.writeRows({
+        destination: { dataset: 'long_names', table: 'statistics_long_exp_week_1' },
+        columns: STATISTICS_COLUMNS,
+        rows: ['control', 'treatment'].map((branch) => ({
+          metric,
+          statistic: 'mean',
+          parameter: null,
+          branch,
+          comparison: null,
+          comparison_to_branch: null,
+          ci_width: 0.95,
+          point: 1,
+          lower: 0.5,
+          upper: 1.5,
+          segment: 'all',
+          analysis_basis: 'enrollments',
+          window_index: '1',
+        })),
+      });
+    } finally {
+      await warehouse.close();
+    }
     const narrow = await browser.newPage({ viewport: { width: 390, height: 844 } });
     try {
-      await narrow.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
-      await narrow.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
-      const width = await narrow.$eval('html', (html) => html.scrollWidth);
-      assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+      for (const dataset of [DATASET, 'long_names']) {
+        await narrow.goto(dashboardUrl({ port: server.port, dataset }));
+        await narrow.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+        const width = await narrow.$eval('html', (html) => html.scrollWidth);
+        assert.ok(width <= 390, `${dataset}: the page is ${width} px wide on a 390 px screen`);
+      }
+      assert.equal(await narrow.inputValue('#metric'), metric);
+      const captions = await narrow.$$eval('figure.chart figcaption', (cs) =>
+        cs.map((c) => ({ scroll: c.scrollWidth, client: c.clientWidth })),
+      );
+      assert.ok(captions.length > 0 && captions.every((c) => c.scroll <= c.client), JSON.stringify(captions));
     } finally {
       await narrow.close();
     }
