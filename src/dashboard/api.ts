@@ -29,6 +29,8 @@ export interface ExperimentChoice {
   slug: string;
   /** The slug as Experimenter spells it, when the dataset's logs know it. */
   name: string;
+  /** Set when the experiment's runs wrote no statistics table (only logs or costs name it). */
+  noResults?: true;
 }
 
 export interface ErrorsPanel {

@@ -130,6 +130,35 @@ export async function readView(
     errors: { present: logsRef !== null, columns: [], rows: [], truncated: false },
     costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
   };
+  // Experiments the logs or costs name that have no statistics table: runs that failed before
+  // writing any results. Their errors are what there is to show.
+  const withoutResults = [...names.keys()]
+    .filter((slug) => !experiments.some((e) => e.tableSlug === slug))
+    .sort((a, b) => a.localeCompare(b));
+  const noResults = async (slug: string): Promise<WarehouseView> => {
+    const originals = names.get(slug) ?? [slug];
+    const name = originals[0] ?? slug;
+    const failed = await errorDates(warehouse, dialect, logsRef, originals);
+    notices.push(
+      failed.length > 0
+        ? `${name} has no results in dataset '${dataset}': ${errorsLogged(failed)}; the errors are listed under "Errors and warnings of the run"`
+        : `${name} has no results in dataset '${dataset}' (no statistics tables), and logged no error`,
+    );
+    return {
+      ...empty,
+      selection: { ...emptySelection(dataset), experiment: slug },
+      choices: {
+        ...empty.choices,
+        experiments: [...choicesExperiments, { slug, name, noResults: true }],
+      },
+      errors: await readErrors(warehouse, dialect, logsRef, originals),
+      costs: costsOf(costRows, slug),
+    };
+  };
+  if (request.experiment && !findExperiment(experiments, request.experiment)) {
+    const slug = normalizeSlug(request.experiment);
+    if (withoutResults.includes(slug)) return noResults(slug);
+  }
   if (experiments.length === 0) {
     const elsewhere = withResults.filter((d) => d !== dataset);
     notices.push(
@@ -139,7 +168,8 @@ export async function readView(
           : `; results are in dataset${elsewhere.length === 1 ? '' : 's'} ${elsewhere.join(', ')}`
       }`,
     );
-    return empty;
+    const first = withoutResults[0];
+    return first === undefined ? empty : noResults(first);
   }
   let experiment: ExperimentTables;
   if (request.experiment) {
@@ -206,9 +236,8 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
   const written = writtenAt(infos.filter((t) => periodTables.has(t.ref.table)));
   const failed = await errorDates(warehouse, dialect, logsRef, originals);
   if (failed.length > 0) {
-    const count = failed.reduce((n, f) => n + f.errors, 0);
     notices.unshift(
-      `${count} error${count === 1 ? ' was' : 's were'} logged for ${originals[0] ?? experiment.tableSlug} (analysis date${failed.length === 1 ? '' : 's'} ${failed.map((f) => f.date).join(', ')}): results of ${failed.length === 1 ? 'that date' : 'those dates'} may be missing or incomplete; the errors are listed under "Errors and warnings of the run"`,
+      `${errorsLogged(failed, originals[0] ?? experiment.tableSlug)}: results of ${failed.length === 1 ? 'that date' : 'those dates'} may be missing or incomplete; the errors are listed under "Errors and warnings of the run"`,
     );
   }
   const rows = raw.map((row, i) => {
@@ -298,6 +327,12 @@ function writtenAt(tables: TableInfo[]): WarehouseView['written'] {
     newest: iso(times[times.length - 1]),
     expiresAt: iso(expiries.length === 0 ? undefined : Math.min(...expiries)),
   };
+}
+
+/** "3 errors were logged [for x] (analysis dates a, b)". */
+function errorsLogged(failed: { date: string; errors: number }[], experiment?: string): string {
+  const count = failed.reduce((n, f) => n + f.errors, 0);
+  return `${count} error${count === 1 ? ' was' : 's were'} logged${experiment === undefined ? '' : ` for ${experiment}`} (analysis date${failed.length === 1 ? '' : 's'} ${failed.map((f) => f.date).join(', ')})`;
 }
 
 /** The analysis dates on which errors (not warnings) were logged for the experiment. */

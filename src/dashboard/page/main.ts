@@ -57,11 +57,14 @@ function showFailure(message: string, params: URLSearchParams): void {
   }
 }
 
+/** Whether the view has results to chart: an experiment whose runs wrote none has only its errors. */
+const hasResults = (view: ViewResponse) => view.selection.period !== null;
+
 function describe(view: ViewResponse): string {
   const who = view.choices.experiments.find((e) => e.slug === view.selection.experiment);
-  return view.selection.experiment === null
-    ? `dataset ${view.selection.dataset}`
-    : `${who?.name ?? view.selection.experiment} in ${view.selection.dataset}, ${view.selection.period}, ${view.selection.metric}`;
+  if (view.selection.experiment === null) return `dataset ${view.selection.dataset}`;
+  const name = `${who?.name ?? view.selection.experiment} in ${view.selection.dataset}`;
+  return hasResults(view) ? `${name}, ${view.selection.period}, ${view.selection.metric}` : name;
 }
 
 /** Only the dataset of `params`: what the page falls back to when a link names what is not there. */
@@ -124,8 +127,8 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
   render(current, next);
   setState(
     'ready',
-    current.selection.experiment === null
-      ? `dataset ${current.selection.dataset}: no results`
+    !hasResults(current)
+      ? `${describe(current)}: no results`
       : `${describe(current)}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
   );
 }
@@ -143,7 +146,10 @@ function render(view: ViewResponse, params: URLSearchParams): void {
   fillSelect('dataset', plain(choices.datasets), selection.dataset);
   fillSelect(
     'experiment',
-    choices.experiments.map((e) => ({ value: e.slug, label: e.name })),
+    choices.experiments.map((e) => ({
+      value: e.slug,
+      label: e.noResults ? `${e.name} (no results)` : e.name,
+    })),
     selection.experiment,
   );
   fillSelect(
@@ -183,19 +189,19 @@ function render(view: ViewResponse, params: URLSearchParams): void {
       (r.comparison === null || r.comparison_to_branch === reference),
   );
   const who = choices.experiments.find((e) => e.slug === selection.experiment);
-  byId('selection').textContent =
-    selection.experiment === null
-      ? ''
-      : selectionCaption(selection, {
-          experimentName: who?.name ?? null,
-          parameter,
-          reference: references.length > 0 ? reference : null,
-          level: intervalLevel(rows),
-        });
-  byId('written').textContent = selection.experiment === null ? '' : writtenLine(view.written, Date.now());
-  // A dataset without results has nothing to chart: no empty charts and table pretending otherwise.
-  byId('charts').hidden = selection.experiment === null;
-  byId('numbers').hidden = selection.experiment === null;
+  const shown = hasResults(view);
+  byId('selection').textContent = !shown
+    ? ''
+    : selectionCaption(selection, {
+        experimentName: who?.name ?? null,
+        parameter,
+        reference: references.length > 0 ? reference : null,
+        level: intervalLevel(rows),
+      });
+  byId('written').textContent = shown ? writtenLine(view.written, Date.now()) : '';
+  // Without results there is nothing to chart: no empty charts and table pretending otherwise.
+  byId('charts').hidden = !shown;
+  byId('numbers').hidden = !shown;
   drawCharts(byId('charts'), rows, {
     metric: selection.metric ?? '',
     statistic: selection.statistic ?? '',

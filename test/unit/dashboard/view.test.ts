@@ -345,4 +345,55 @@ describe('readView: what the page shows, from the result tables', () => {
     );
     assert.ok(empty.notices[0]?.includes(DATASET));
   });
+  test('an experiment whose run wrote no results shows its errors instead of nothing', async () => {
+    const dataset = 'dash_nothing';
+    await warehouse.writeRows({
+      destination: { dataset, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        {
+          timestamp: '2026-03-29T06:00:00Z',
+          source: 'contrail',
+          experiment: 'never-done',
+          analysis_date: '2026-03-29',
+          stage: 'metrics',
+          log_level: 'ERROR',
+          exception_type: 'PlannedQueryError',
+          message: 'warehouse said: Binder Error',
+          tool_version: '0.1.0',
+          config_commit: null,
+        },
+      ],
+    });
+    for (const experiment of [undefined, 'never-done']) {
+      const view = await readView(warehouse, dialect, { dataset, ...(experiment ? { experiment } : {}) });
+      assert.equal(view.selection.experiment, 'never_done');
+      assert.equal(view.selection.period, null);
+      assert.deepEqual(view.rows, []);
+      assert.deepEqual(view.choices.experiments, [
+        { slug: 'never_done', name: 'never-done', noResults: true },
+      ]);
+      assert.ok(
+        view.notices.includes(
+          `never-done has no results in dataset '${dataset}': 1 error was logged (analysis date 2026-03-29); the errors are listed under "Errors and warnings of the run"`,
+        ),
+        view.notices.join('\n'),
+      );
+      assert.deepEqual(
+        view.errors.rows.map((r) => r.message),
+        ['warehouse said: Binder Error'],
+      );
+    }
+    // In a dataset with results too: a link to the failed experiment shows its error, not a 404.
+    const other = await readView(warehouse, dialect, { dataset: DATASET, experiment: 'someone-else' });
+    assert.equal(other.selection.experiment, 'someone_else');
+    assert.deepEqual(
+      other.errors.rows.map((r) => r.message),
+      ['not mine'],
+    );
+    assert.match(
+      other.notices.join('\n'),
+      /someone-else has no results in dataset 'dash': 1 error was logged/,
+    );
+  });
 });
