@@ -109,3 +109,13 @@ export function writtenLine(
   if (written.expiresAt !== null) parts.push(`preview tables, deleted after ${utcMinute(written.expiresAt)}`);
   return parts.join(' · ');
 }
+
+/**
+ * The total of a column of which some values may be missing: null when none is known (a sum of
+ * nothing is not zero bytes or zero milliseconds: DuckDB reports no bytes processed, a query
+ * that never ran no time).
+ */
+export function knownTotal(values: readonly (number | null | undefined)[]): number | null {
+  const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return known.length === 0 ? null : known.reduce((sum, v) => sum + v, 0);
+}

@@ -426,6 +426,10 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.equal(shownErrors, Math.min(logged, 500));
     // The preview kept its per-query costs: one row per query, the estimate beside the time.
     assert.ok((await page.locator('#costs-table tbody tr').count()) > 0, 'per-query costs shown');
+    // The embedded warehouse reports no bytes processed: their total is unknown, not 0 B.
+    const total = await page.locator('#costs-table tr.total td').allTextContents();
+    assert.equal(total[2], '', `processed total of ${JSON.stringify(total)}`);
+    assert.match(total[0] ?? '', /B$/, 'the estimates add up');
 
     const screenshot = artifactPath('dashboard.png');
     await page.screenshot({ path: screenshot, fullPage: true });

@@ -1,7 +1,7 @@
 import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
-import { intervalLevel, significantCell, windowLabel } from '../labels.js';
+import { intervalLevel, knownTotal, significantCell, windowLabel } from '../labels.js';
 import {
   byId,
   clear,
@@ -161,7 +161,7 @@ export function renderCosts(panel: CostsPanel): void {
       : problems;
   if (panel.rows.length === 0) return;
   const sum = (pick: (r: (typeof panel.rows)[number]) => number | null | undefined) =>
-    panel.rows.reduce((s, r) => s + (pick(r) ?? 0), 0);
+    knownTotal(panel.rows.map(pick));
   const rows = panel.rows.map((r) =>
     element(
       'tr',

@@ -4,6 +4,7 @@ import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
   age,
   intervalLevel,
+  knownTotal,
   selectionCaption,
   significantCell,
   windowLabel,
@@ -87,5 +88,12 @@ describe('what the page writes beside its numbers', () => {
       writtenLine({ oldest: null, newest: null, expiresAt: null }, now),
       'when these results were written is not recorded',
     );
+  });
+
+  test('a total of values never recorded is unknown, not zero', () => {
+    assert.equal(knownTotal([null, undefined, null]), null);
+    assert.equal(knownTotal([]), null);
+    assert.equal(knownTotal([1, null, 2.5]), 3.5);
+    assert.equal(knownTotal([0, null]), 0);
   });
 });
