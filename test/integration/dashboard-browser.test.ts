@@ -567,4 +567,48 @@ describe('the dashboard in Chromium over a real preview', () => {
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
     assert.equal(await page.inputValue('#period'), 'overall');
   });
+  test('a relative uplift of tenths of a percent keeps distinct tick labels', async () => {
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      const row = (
+        branch: string,
+        comparison: string | null,
+        point: number,
+        lower: number,
+        upper: number,
+      ) => ({
+        metric: 'retained',
+        statistic: 'mean',
+        parameter: null,
+        branch,
+        comparison,
+        comparison_to_branch: comparison === null ? null : 'control',
+        ci_width: 0.95,
+        point,
+        lower,
+        upper,
+        segment: 'all',
+        analysis_basis: 'enrollments',
+        window_index: '1',
+      });
+      await warehouse.writeRows({
+        destination: { dataset: 'small_uplift', table: 'statistics_small_exp_week_1' },
+        columns: STATISTICS_COLUMNS,
+        rows: [
+          row('control', null, 0.5, 0.49, 0.51),
+          row('treatment', null, 0.501, 0.491, 0.511),
+          row('treatment', 'relative_uplift', 0.002, -0.001, 0.005),
+        ],
+      });
+    } finally {
+      await warehouse.close();
+    }
+    await page.goto(dashboardUrl({ port: server.port, dataset: 'small_uplift' }));
+    await waitReady();
+    const ticks = await page
+      .locator('figure.chart[data-comparison="relative_uplift"] g[aria-label="y-axis tick label"] text')
+      .allTextContents();
+    assert.ok(ticks.length >= 3, ticks.join(' '));
+    assert.equal(new Set(ticks).size, ticks.length, `tick labels repeat: ${ticks.join(' ')}`);
+  });
 });

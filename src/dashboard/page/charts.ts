@@ -132,7 +132,8 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
         nice: true,
         label:
           chart.comparison === null ? context.metric : `${context.metric} (${chart.title.toLowerCase()})`,
-        ...(relative ? { tickFormat: '+.0%' } : {}),
+        // As many decimals as the ticks need: an uplift of a few tenths of a percent is common.
+        ...(relative ? { tickFormat: '+~%' } : {}),
       },
       color: { domain: branches, legend: true },
       marks,
