@@ -122,6 +122,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       process.stdout.write(`${error.message}\n`);
       throw new CliError(`the config repos do not load (${repos.join(', ')})`);
     }
+    if (args.platform !== undefined) {
+      const { checkPlatformOption } = await import('../config-repos.js');
+      checkPlatformOption(args.platform, collection.platforms(), repos);
+    }
     const files = configFilesOf(args.files);
     const { existsSync } = await import('node:fs');
     const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
