@@ -104,7 +104,9 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     const [day] = await planQueries(options);
     const queries = day?.queries ?? [];
     if (queries.length === 0) {
-      process.stdout.write(`-- nothing to compute for ${args.experiment_slug} on ${date.data}\n`);
+      process.stdout.write(
+        `-- nothing to compute for ${args.experiment_slug} on ${date.data}${day?.nothingDue ? `: ${day.nothingDue}` : ''}\n`,
+      );
       return;
     }
     process.stdout.write(
