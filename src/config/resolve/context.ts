@@ -2,7 +2,7 @@ import type { Experiment } from '../../experiments/experiment.js';
 import type { ConfigCollection } from '../collection.js';
 import type { ConfigFile } from '../config-file.js';
 import type { SpecLayer } from '../merge.js';
-import { ProblemList } from '../problems.js';
+import { ProblemList, unknownKeyError } from '../problems.js';
 import type { Provenance } from '../spec.js';
 import { didYouMean } from '../suggest.js';
 import type { TemplateContext } from '../templates.js';
@@ -123,11 +123,7 @@ export class Resolution {
     for (const p of file.ignoredKeys) this.problems.warning(p);
     for (const p of file.unknownKeys) {
       if (this.lenient || file.kind !== 'experiment') this.problems.warning(p);
-      else
-        this.problems.error({
-          ...p,
-          message: `${p.message} (use --lenient to accept unknown keys as warnings)`,
-        });
+      else this.problems.error(unknownKeyError(p));
     }
   }
 

@@ -127,6 +127,28 @@ describe('validate', () => {
     assert.match(stdout, /^\(1 repeated warning about shared files not shown again/m);
   });
 
+  it('an unknown key in a definitions file says, as in an experiment config, that --lenient accepts it', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'contrail-validate-lenient-'));
+    cpSync(REPO, repo, { recursive: true });
+    const definitions = join(repo, 'definitions', 'firefox_desktop.toml');
+    writeFileSync(
+      definitions,
+      readFileSync(definitions, 'utf8').replace(
+        'friendly_name = "Active hours"',
+        'friendly_nam = "Active hours"',
+      ),
+    );
+    const strict = await validate([definitions, '--no-check_sql', '--config_repos', repo]);
+    assert.equal(strict.code, 1, strict.stdout);
+    assert.match(
+      strict.stdout,
+      /^ {2}error: .*definitions\/firefox_desktop\.toml:6: metrics\.active_hours\.friendly_nam: unknown key 'friendly_nam' in metric 'active_hours' \(did you mean 'friendly_name'\?\); valid keys: .* \(use --lenient to accept unknown keys as warnings\)$/m,
+    );
+    const lenient = await validate([definitions, '--no-check_sql', '--lenient', '--config_repos', repo]);
+    assert.equal(lenient.code, 0, lenient.stdout);
+    assert.match(lenient.stdout, /^ {2}warning: .*friendly_nam: unknown key 'friendly_nam'/m);
+  });
+
   it('a directory is every .toml file under it, in order; one holding none is reported', async () => {
     const { code, stdout } = await validate([REPO, '--config_repos', REPO]);
     assert.equal(code, 0, stdout);
