@@ -114,6 +114,7 @@ function customEnrollments(ctx: PlanContext, sql: string): string {
   if (sql.includes(other)) {
     throw new PlanError(
       `enrollment_query mentions ${other}, but the experiment's analysis unit uses ${unit}; select ${unit} AS analysis_id`,
+      ctx.spec.enrollmentQueryProvenance,
     );
   }
   // The enrollments read analysis_id from the query (mozanalysis's column since analysis units;
@@ -122,6 +123,7 @@ function customEnrollments(ctx: PlanContext, sql: string): string {
   if (!/\banalysis_id\b/i.test(sql) && !sql.includes('*')) {
     throw new PlanError(
       `enrollment_query selects no analysis_id column: the enrollments read analysis_id, branch, enrollment_date and num_enrollment_events from it; select ${unit} AS analysis_id`,
+      ctx.spec.enrollmentQueryProvenance,
     );
   }
   return ctx.dialect.userSql(fillPlaceholders(sql, { experiment_slug: experimentSlug(ctx.spec) }));
