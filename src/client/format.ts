@@ -40,7 +40,9 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
       : p < SRM_ALARM_P
         ? `; SAMPLE RATIO MISMATCH p=${p.toPrecision(3)}: enrollment differs from the configured branch ratios`
         : `; sample ratio test p=${p.toPrecision(3)}`;
-  const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
+  const warned = s.warningCount
+    ? `; ${s.warningCount} warning${s.warningCount === 1 ? '' : 's'} in the logs table`
+    : '';
   return `${s.table} (${s.rows} rows${srm}${warned})`;
 }
 
