@@ -47,7 +47,7 @@ const RETRY_MS = 2000;
  * changed filter over the previous selection's numbers would label them wrongly), and the
  * status says what failed and that the page still shows the earlier results.
  */
-function showFailure(message: string, params: URLSearchParams): void {
+function showFailure(message: string): void {
   if (current !== null) {
     byId<HTMLSelectElement>('dataset').value = current.selection.dataset;
     for (const key of SERVER_FILTERS) byId<HTMLSelectElement>(key).value = current.selection[key] ?? '';
@@ -90,7 +90,6 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
     // A restarted server answers again at the same address: keep asking until it does.
     showFailure(
       `the dashboard server does not answer (${String(error)}); asking again every ${RETRY_MS / 1000} s`,
-      params,
     );
     retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
     return;
@@ -107,7 +106,7 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
       void load(fallback, [...carried, problem.error]);
       return;
     }
-    showFailure(problem.error, params);
+    showFailure(problem.error);
     if (problem.retry) retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
     return;
   }
