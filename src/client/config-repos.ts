@@ -1,4 +1,6 @@
 import { chooseConfigRepos, defaultConfigRepos, loadConfigCollection } from '../config/collection.js';
+import { customConfig } from '../config/custom-config.js';
+import { choosePlatform } from '../config/platform.js';
 import { didYouMean } from '../config/suggest.js';
 import { CliError } from './errors.js';
 
@@ -46,4 +48,35 @@ export function checkPlatformOption(
 export async function checkPlatformOf(platform: string, repos: string[] | undefined): Promise<void> {
   const searched = repos ?? defaultConfigRepos();
   checkPlatformOption(platform, (await loadConfigCollection({ repos: searched })).platforms(), searched);
+}
+
+/**
+ * The platform a plan or preview of `--config_file` runs on when no `--platform` is given and the
+ * experiments source does not know the slug (a config written before its experiment is in
+ * Experimenter): chosen as `validate` chooses it (the one platform that defines everything the
+ * config references, else jetstream's default), and said on stderr, since nothing on the command
+ * line named it. Null when the source knows the experiment (its record decides) or cannot be read
+ * (the run reports that).
+ */
+export async function platformOfUnknownExperiment(options: {
+  slug: string;
+  configFile: string;
+  repos: string[];
+  experimentsFile: string;
+  verb: 'planned' | 'previewed';
+}): Promise<string | null> {
+  const { localExperimentSource } = await import('../experiments/source.js');
+  try {
+    if (await localExperimentSource(options.experimentsFile).forPreview().get(options.slug)) return null;
+  } catch {
+    return null;
+  }
+  const collection = await loadConfigCollection({ repos: options.repos });
+  const choice = choosePlatform(collection, customConfig(options.configFile, options.slug), {
+    verb: options.verb,
+  });
+  process.stderr.write(
+    `${choice.note ?? `platform: ${choice.platform} (the one platform whose definitions have everything the config references; --platform chooses another)`}\n`,
+  );
+  return choice.platform;
 }

@@ -77,15 +77,28 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       const { writableDirectory } = await import('../output-dir.js');
       writableDirectory(args.sql_output_dir, '--sql-output-dir');
     }
-    const { checkPlatformOf, configReposOf } = await import('../config-repos.js');
+    const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
+      '../config-repos.js'
+    );
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
     const { planQueries, planSql } = await import('../plan-sql.js');
     const configRepos = configReposOf(args);
+    const experimentsFile = args.experiments_file ?? defaultExperimentsFile();
     if (args.platform !== undefined) await checkPlatformOf(args.platform, configRepos);
+    else if (args.config_file !== undefined && !args.experimenter_url) {
+      args.platform =
+        (await platformOfUnknownExperiment({
+          slug: args.experiment_slug,
+          configFile: args.config_file,
+          repos: configRepos,
+          experimentsFile,
+          verb: 'planned',
+        })) ?? undefined;
+    }
     const options = {
       slug: args.experiment_slug,
       dates: [date.data],
-      experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+      experimentsFile,
       configRepos,
       configFile: args.config_file ?? null,
       dataset: resultsDataset(args.dataset_id),

@@ -118,9 +118,23 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     const { runtimeSettings } = await import('../../settings.js');
     // The embedded worker reads the config repos this command names (a cluster's its own).
     if (!runtimeSettings().temporalAddress) {
-      const { checkPlatformOf, configReposOf } = await import('../config-repos.js');
+      const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
+        '../config-repos.js'
+      );
       if (args.config_file !== undefined) args.config_repos = configReposOf(args);
       if (args.platform !== undefined) await checkPlatformOf(args.platform, args.config_repos);
+      else if (args.config_file !== undefined && !args.experimenter_url) {
+        const { defaultConfigRepos } = await import('../../config/collection.js');
+        const { defaultExperimentsFile } = await import('../../experiments/source.js');
+        args.platform =
+          (await platformOfUnknownExperiment({
+            slug: args.experiment_slug,
+            configFile: args.config_file,
+            repos: args.config_repos ?? defaultConfigRepos(),
+            experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+            verb: 'previewed',
+          })) ?? undefined;
+      }
     }
     const input = checkedInput(
       PreviewInput,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -96,6 +96,32 @@ describe('command line options', () => {
     assert.match(plan.stderr, said);
   });
 
+  it('plan of a config for an experiment no source knows takes its platform as validate does, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-new-config-'));
+    const config = join(dir, 'my-new-experiment.toml');
+    writeFileSync(
+      config,
+      '[experiment]\nstart_date = "2026-03-02"\nenrollment_period = 7\n\n[metrics]\nweekly = ["active_hours"]\n',
+    );
+    const result = await runMain(
+      [
+        'plan',
+        ...['--experiment_slug', 'my-new-experiment', '--date', '2026-03-15'],
+        ...['--config_file', config, '--config_repos', DEMO_CONFIG_REPO],
+      ],
+      { CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-plan-')) },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      /^platform: firefox_desktop \(the one platform whose definitions have everything the config references; --platform chooses another\)$/m,
+    );
+    assert.match(
+      result.stdout,
+      /^-- destination: contrail\.metrics_my_new_experiment_clients_daily_week_1$/m,
+    );
+  });
+
   it('plan says why nothing is due on a date, not only that nothing is', async () => {
     const lines = await planSql({
       slug: DEMO_SLUG,
@@ -114,7 +140,7 @@ describe('command line options', () => {
       ),
     );
     const printed = await runMain(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2020-01-01']);
-    assert.equal(printed.code, 0, printed.stderr);
+    assert.equal(printed.code, 0, `${printed.stderr}|${printed.stdout}`);
     assert.equal(printed.stdout, `-- ${lines[0]}\n`);
   });
 
