@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { followWorkflow, progressView } from '../../../src/client/follow.js';
+import { followWorkflow, progressLine, progressView, timeLeft } from '../../../src/client/follow.js';
 import { noWorkerLine, retryingIn, retryLine } from '../../../src/client/held-up.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
@@ -100,6 +100,48 @@ describe('progress without a bar (a log)', () => {
       'analysing (5/29)',
       'publishing (29/29)',
     ]);
+  });
+});
+
+describe('progress lines of a long fan-out', () => {
+  it('say what failed and what runs, estimate the time left, and keep coming while nothing finishes', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const view = progressView({ progressBar: false, log: (l) => lines.push(l), now: () => clock });
+    const at = (seconds: number, done: number, failed: number, current: string[]) => {
+      clock = seconds * 1000;
+      view.show({ workflow: 'w', stage: 'analysing', total: 168, done, failed, current, waiting: [] });
+    };
+    const six = ['a 03-15', 'b 03-15', 'c 03-15', 'd 03-15', 'e 03-15', 'f 03-16'];
+    at(0, 10, 0, six);
+    at(60, 30, 2, six); // 20 finished in 60 s: 138 left take about 7 min
+    at(70, 30, 2, six); // nothing finished: no line yet
+    at(125, 30, 2, ['a 03-15']); // nothing finished for a minute: a line all the same
+    assert.deepEqual(lines, [
+      'analysing (10/168) running: a 03-15, b 03-15, c 03-15 and 3 more',
+      'analysing (30/168, 2 failed) running: a 03-15, b 03-15, c 03-15 and 3 more; about 7 min left',
+      'analysing (30/168, 2 failed) running: a 03-15; about 14 min left',
+    ]);
+  });
+
+  it('a stage without units has no counts', () => {
+    assert.equal(
+      progressLine(
+        {
+          workflow: 'w',
+          stage: 'selecting experiments',
+          total: 0,
+          done: 0,
+          failed: 0,
+          current: [],
+          waiting: [],
+        },
+        null,
+      ),
+      'selecting experiments',
+    );
+    assert.equal(timeLeft(20_000), 'under a minute left');
+    assert.equal(timeLeft(3 * 3_600_000), 'about 3.0 h left');
   });
 });
 
