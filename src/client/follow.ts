@@ -287,6 +287,8 @@ export class Poller<T> {
     private readonly ask: () => Promise<T>,
     private readonly show: (answer: T) => void,
     private readonly intervalMs = 500,
+    /** Hears why a call failed (the call is asked again at the next interval all the same). */
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   start(): this {
@@ -311,9 +313,10 @@ export class Poller<T> {
     try {
       const answer = await this.client.withAbortSignal(signal, this.ask);
       if (!signal.aborted) this.show(answer);
-    } catch {
+    } catch (error) {
       // A query fails while the first workflow task is pending, after completion without a
       // worker, or when cancelled here: what is shown while following is a courtesy, never an error.
+      if (!signal.aborted) this.onError(error);
     }
   }
 
@@ -345,13 +348,32 @@ export async function followWorkflow<T>(
   const view = progressView(options);
   // Runs waiting for a worker of their pinned build: said once each time the set changes.
   let lastWaiting = '';
+  // The server not answering is said when first seen, and again when it answers: the result
+  // waits through the SDK's retries for most of a minute, with nothing else to show meanwhile.
+  let serverSilent = false;
   const show = (p: Progress) => {
+    if (serverSilent) {
+      serverSilent = false;
+      view.line('the Temporal server answers again');
+    }
     view.show(p);
     const waiting = waitingLine(p);
     if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
     lastWaiting = waiting;
   };
-  const poller = new Poller(client, () => handle.query<Progress>('progress'), show).start();
+  const poller = new Poller(
+    client,
+    () => handle.query<Progress>('progress'),
+    show,
+    undefined,
+    (error) => {
+      if (serverSilent || !serverGone(error) || options.embedded) return;
+      serverSilent = true;
+      view.line(
+        `the Temporal server does not answer; waiting for it (${workflowId} is durable and goes on once it is back; Ctrl-C stops following)`,
+      );
+    },
+  ).start();
   // Work that failed and waits for its next attempt: said once per attempt, so a warehouse that
   // does not answer shows as retries rather than as a stage that never moves.
   // A run no worker serves never moves at all: said once, with what to do.

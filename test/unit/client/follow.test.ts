@@ -187,6 +187,37 @@ describe('followWorkflow when the server goes away', () => {
     );
   });
 
+  it('says at once when the server stops answering, and when it answers again', async () => {
+    let calls = 0;
+    let finish: (value: unknown) => void = () => undefined;
+    const handle = {
+      query: async (): Promise<Progress> => {
+        calls++;
+        if (calls <= 2) throw gone();
+        return { workflow: 'w', stage: 'analysing', total: 2, done: 1, failed: 0, current: [], waiting: [] };
+      },
+      result: () => new Promise((resolve) => (finish = resolve)),
+      describe: async () => ({ raw: { pendingActivities: [] } }),
+    };
+    const client = {
+      workflow: { getHandle: () => handle },
+      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+    } as unknown as Client;
+    const lines: string[] = [];
+    const following = followWorkflow(client, 'daily/2026-03-15', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+    });
+    while (calls < 4) await sleep(100);
+    finish('done');
+    assert.equal(await following, 'done');
+    assert.deepEqual(lines.slice(0, 3), [
+      'the Temporal server does not answer; waiting for it (daily/2026-03-15 is durable and goes on once it is back; Ctrl-C stops following)',
+      'the Temporal server answers again',
+      'analysing (1/2)',
+    ]);
+  });
+
   it('in embedded mode, says its own server stopped; other errors pass unchanged', async () => {
     await assert.rejects(
       followWorkflow(clientFailingWith(gone()), 'w', {
