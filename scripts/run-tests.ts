@@ -231,6 +231,11 @@ const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test
 const jobs = jobsOf(files);
 const integration = files.filter(isIntegration);
 const scratch = mkdtempSync(join(tmpdir(), 'contrail-test-run-'));
+// Every temporary file a test or a program it starts makes goes under the run's own directory
+// (os.tmpdir() follows TMPDIR), which is deleted at the end: tests need not each clean up after
+// themselves for a run to leave nothing in /tmp.
+const testTmp = join(scratch, 'tmp');
+mkdirSync(testTmp);
 const [server, bundle] = await Promise.all([
   integration.length
     ? startDevServer({ startTimeoutMs: 120_000, extraNamespaces: integration.map(testNamespace) })
@@ -244,6 +249,7 @@ const marker = randomUUID();
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   CONTRAIL_TEST_RUN: marker,
+  TMPDIR: testTmp,
   ...(server ? { CONTRAIL_TEST_TEMPORAL_ADDRESS: server.address } : {}),
   ...(bundle ? { CONTRAIL_WORKFLOW_BUNDLE: bundle } : {}),
 };

@@ -13,8 +13,6 @@ export interface JobProgress {
   step(what: string): void;
 }
 
-export const NO_PROGRESS: JobProgress = { job: () => ({}), step: () => undefined };
-
 /** What every step of one experiment's analysis works with: the same for every step of one run. */
 export interface AnalysisContext {
   /** The resolved spec, a preview's sample size applied. */

@@ -7,8 +7,9 @@ import type { SampleRatioMismatchSummary } from './results.js';
 
 /**
  * Chi-square test of enrolled clients per branch against the configured ratios; null when it
- * cannot be computed (no enrollments table, fewer than two branches…), with a warning saying
- * why. Clients in a branch the experiment does not have are left out, with a warning.
+ * cannot be computed (no enrollments table, no client enrolled, fewer than two branches…), with
+ * a warning saying why. Clients in a branch the experiment does not have are left out, and a
+ * branch without clients is named, each with a warning.
  */
 export async function enrollmentRatioMismatch(
   warehouse: Warehouse,
@@ -30,6 +31,21 @@ export async function enrollmentRatioMismatch(
       warnings.push(
         `enrollments: ${Number(row.n)} client(s) in branch '${branch}', which the experiment does not have`,
       );
+  }
+  const enrolled = Object.values(counts).reduce((s, n) => s + n, 0);
+  if (enrolled === 0) {
+    // A test of no clients would report p = 1, which reads as a healthy enrollment.
+    warnings.push(
+      `enrollments: no client is enrolled in any branch of the experiment (${Object.keys(ratios).join(', ')}); nothing can be analysed, and the sample ratio test is not computed`,
+    );
+    return null;
+  }
+  for (const branch of Object.keys(ratios)) {
+    if (!counts[branch]) {
+      warnings.push(
+        `enrollments: no client is enrolled in branch '${branch}'; it has no results, and no branch is compared with it`,
+      );
+    }
   }
   try {
     const srm = sampleRatioMismatch(counts, ratios);

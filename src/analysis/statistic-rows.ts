@@ -56,6 +56,21 @@ function placesOf(bases: Map<AnalysisBasis, string[]>): {
 }
 
 /**
+ * Why a basis and segment of a window have no statistics: they hold no client. The window is
+ * not in the message (each log row and report line names it), so windows with the same gap
+ * read as one message.
+ */
+function emptyPopulation(basis: AnalysisBasis, segment: string): string {
+  const who =
+    segment !== 'all'
+      ? `no client of the ${basis} basis is in segment ${segment}`
+      : basis === 'exposures'
+        ? 'no enrolled client has an exposure'
+        : 'no client is enrolled';
+  return `${basis} basis, segment ${segment}: ${who}; no statistics for it`;
+}
+
+/**
  * Every statistic of every metric of the window, for each basis and segment ('all' first),
  * from the value histograms of the statistic-input tables, plus jetstream's enrolment counts
  * (metric `identity`, statistic `count`). The statistics run on worker threads. A statistic
@@ -86,15 +101,25 @@ export async function statisticRows(
       // Every input of a basis covers the same clients (null values are kept as bins), so any
       // group of the segment gives the enrolment count per branch.
       const any = [...groups.values()].find((g) => g.segment === segment);
-      if (any) {
-        const counted = computeStatistic(
-          { name: 'count', params: {}, preTreatments: [] },
-          { metric: IDENTITY_METRIC, branches: any.branches, windowDays: any.windowDays },
-          context(segment, basis, IDENTITY_METRIC, 'count'),
-        );
-        // An identity count has no missing values to warn about.
-        rows.push(...counted.rows);
+      if (!any) {
+        // No input row at all: no client is in this basis and segment, so every statistic of
+        // every metric would say "nothing computed". Say it once, with the reason.
+        const inputs = spec.metrics[window.period]?.some((m) => m.analysisBases.includes(basis));
+        if (inputs) {
+          warnings.push({
+            message: emptyPopulation(basis, segment),
+            subjects: [{ analysisBasis: basis, segment, period: window.period }],
+          });
+        }
+        continue;
       }
+      const counted = computeStatistic(
+        { name: 'count', params: {}, preTreatments: [] },
+        { metric: IDENTITY_METRIC, branches: any.branches, windowDays: any.windowDays },
+        context(segment, basis, IDENTITY_METRIC, 'count'),
+      );
+      // An identity count has no missing values to warn about.
+      rows.push(...counted.rows);
       for (const metric of spec.metrics[window.period] ?? []) {
         if (!metric.analysisBases.includes(basis)) continue;
         for (const statistic of metric.statistics) {

@@ -1,8 +1,9 @@
+import type { StatisticsSummary } from '../analysis/results.js';
 import type { ErrorSubject } from '../errors.js';
 import type { PreviewResult } from '../workflows/preview.js';
 
 /**
- * A preview's errors and warnings as a config author reads them at its end: by config file,
+ * A preview's (or one analysis's) errors and warnings as a config author reads them at its end: by config file,
  * then by key (with the metric, statistic and query it concerns), each distinct message once
  * with the dates or windows it happened on. The same facts are in the dataset's logs table,
  * one row per subject, for the dashboard.
@@ -49,7 +50,16 @@ export function previewIssues(p: PreviewResult): RunIssue[] {
       });
     }
   }
-  for (const day of p.days) {
+  issues.push(...statisticsIssues(p.days));
+  return issues;
+}
+
+/** The warnings of analysed dates' statistics, one per subject (as far as the summaries keep them). */
+export function statisticsIssues(
+  days: readonly { date: string; statistics: readonly StatisticsSummary[] }[],
+): RunIssue[] {
+  const issues: RunIssue[] = [];
+  for (const day of days) {
     for (const s of day.statistics) {
       const window = `${s.period} ${s.windowIndex}`;
       const details = s.warningDetails ?? s.warnings.map((message) => ({ message, subjects: [] }));

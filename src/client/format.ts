@@ -1,4 +1,5 @@
 import type { Pin, StatisticsSummary } from '../activities/types.js';
+import { excludesNoChange } from '../statistics/significance.js';
 import { toolVersionKey } from '../versions/pin.js';
 
 const percent = (v: number | null) =>
@@ -15,7 +16,7 @@ export function formatHeadline(summary: StatisticsSummary, indent = '    '): str
   const branchWidth = Math.max(...summary.headline.map((h) => h.branch.length));
   const lines = [`${indent}change vs ${reference}, all clients, enrollments basis [interval]:`];
   for (const h of summary.headline) {
-    const clear = h.lower !== null && h.upper !== null && (h.lower > 0 || h.upper < 0);
+    const clear = excludesNoChange(h.lower, h.upper) === true;
     lines.push(
       `${indent}  ${`${h.metric} (${h.statistic})`.padEnd(width)}  ${h.branch.padEnd(branchWidth)}  ${percent(h.point).padStart(7)} [${percent(h.lower)}, ${percent(h.upper)}]${clear ? '  *' : ''}`,
     );
@@ -40,7 +41,9 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
       : p < SRM_ALARM_P
         ? `; SAMPLE RATIO MISMATCH p=${p.toPrecision(3)}: enrollment differs from the configured branch ratios`
         : `; sample ratio test p=${p.toPrecision(3)}`;
-  const warned = s.warningCount ? `; ${s.warningCount} warnings in the logs table` : '';
+  const warned = s.warningCount
+    ? `; ${s.warningCount} warning${s.warningCount === 1 ? '' : 's'} in the logs table`
+    : '';
   return `${s.table} (${s.rows} rows${srm}${warned})`;
 }
 

@@ -19,7 +19,7 @@ import {
 import type { PreviewResult } from '../workflows/preview.js';
 import type { RerunResult } from '../workflows/rerun.js';
 import type { RerunSkipResult } from '../workflows/rerun-skip.js';
-import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
+import { formatIssueGroups, groupIssues, previewIssues, statisticsIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 
 /**
@@ -52,6 +52,13 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
       `  ${r.enrollments.table}: ${r.enrollments.rows} clients${r.enrollments.created ? '' : ' (kept)'}`,
     );
   for (const s of r.statistics) lines.push(`  ${formatStatisticsTable(s)}`, ...formatHeadline(s));
+  // What could not be computed, and why, under the config key to fix, as a preview ends.
+  lines.push(...formatIssueGroups(groupIssues(statisticsIssues([r]))));
+  const unlisted = r.statistics.reduce(
+    (n, s) => n + Math.max(0, s.warningCount - (s.warningDetails ?? s.warnings).length),
+    0,
+  );
+  if (unlisted > 0) lines.push(`  and ${unlisted} more warnings, not listed here: each is in the logs table`);
   return { report: lines.join('\n'), failed: 0 };
 }
 

@@ -50,12 +50,6 @@ export async function commitAsOf(repo: string, asOf: Date): Promise<string | nul
   return chosen.hash;
 }
 
-/** The repo's HEAD commit; null for a plain directory. */
-export async function headCommit(repo: string): Promise<string | null> {
-  if (!(await isGitRepo(repo))) return null;
-  return (await simpleGit(repo).revparse(['HEAD'])).trim();
-}
-
 /** A collection's commit: the git repos' commits in repo order, `+`-joined; null without git repos. */
 export function joinCommits(commits: readonly (string | null)[]): string | null {
   const present = commits.filter((c): c is string => c !== null);

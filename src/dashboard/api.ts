@@ -29,6 +29,8 @@ export interface ExperimentChoice {
   slug: string;
   /** The slug as Experimenter spells it, when the dataset's logs know it. */
   name: string;
+  /** Set when the experiment's runs wrote no statistics table (only logs or costs name it). */
+  noResults?: true;
 }
 
 export interface ErrorsPanel {
@@ -84,6 +86,12 @@ export interface ViewResponse {
   };
   /** Every statistics row of the selection, over all windows, branches, comparisons and parameters. */
   rows: StatisticResultRow[];
+  /**
+   * When the statistics tables of the shown period were written (ISO times of their
+   * `last_updated` labels, oldest and newest) and when the first of them expires (previews);
+   * null when unknown.
+   */
+  written: { oldest: string | null; newest: string | null; expiresAt: string | null };
   errors: ErrorsPanel;
   costs: CostsPanel;
   sql: SqlPanel;

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { META_SCHEMA } from '../warehouse/duckdb-metadata.js';
 import { duckDbSessions } from '../warehouse/duckdb-sessions.js';
 import type { WarehouseSessions } from '../warehouse/sessions.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { DashboardRequestError } from './errors.js';
 
 /**
@@ -21,4 +23,17 @@ export function embeddedSessions(path: string, options: { waitMs?: number } = {}
     },
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
   });
+}
+
+/**
+ * The datasets of the embedded warehouse that hold results (a statistics table or view): the
+ * page lists them, so results written with `--dataset_id` are found without knowing its name.
+ */
+export async function embeddedResultDatasets(warehouse: Warehouse): Promise<string[]> {
+  const rows = await warehouse.query<{ dataset: unknown }>(
+    `SELECT DISTINCT table_schema AS dataset FROM information_schema.tables
+WHERE table_catalog = current_database() AND starts_with(table_name, 'statistics_')
+ORDER BY dataset`,
+  );
+  return rows.map((r) => String(r.dataset)).filter((d) => d !== META_SCHEMA);
 }

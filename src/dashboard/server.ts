@@ -5,6 +5,7 @@ import type { SqlDialect } from '../sql/dialect.js';
 import { WarehouseBusyError } from '../warehouse/errors.js';
 import { InvalidIdentifierError } from '../warehouse/identifiers.js';
 import type { WarehouseSessions } from '../warehouse/sessions.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { type ErrorResponse, FILTER_KEYS, type ViewRequest, type ViewResponse } from './api.js';
 import { buildPageAssets, type PageAssets } from './assets.js';
 import { DashboardRequestError } from './errors.js';
@@ -19,6 +20,8 @@ export interface DashboardOptions {
   defaultDataset: string;
   /** Offered in the page's dataset list (e.g. the preview and production datasets). */
   knownDatasets?: string[];
+  /** The warehouse's datasets holding results, read with each answer and offered too. */
+  listDatasets?: (warehouse: Warehouse) => Promise<string[]>;
   /** Directories of `.sql` files (and provenance maps) written by `--sql-output-dir`. */
   sqlDirs?: string[];
   /** Loopback port; 0 picks a free one. */
@@ -89,7 +92,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     try {
       const started = performance.now();
       const fromWarehouse = await options.sessions.use((warehouse) =>
-        readView(warehouse, options.dialect, request, { knownDatasets: options.knownDatasets ?? [] }),
+        readView(warehouse, options.dialect, request, {
+          knownDatasets: options.knownDatasets ?? [],
+          ...(options.listDatasets ? { listDatasets: options.listDatasets } : {}),
+        }),
       );
       const warehouseMs = Math.round(performance.now() - started);
       const sql = await sqlPanel(options.sqlDirs ?? [], fromWarehouse.selection, windowsShown(fromWarehouse));

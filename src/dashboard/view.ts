@@ -4,7 +4,7 @@ import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
 import { StatisticResultRow } from '../statistics/results.js';
 import { InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
-import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
+import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type {
   CostsPanel,
   ErrorsPanel,
@@ -69,6 +69,8 @@ function choose(
 export interface ReadViewOptions {
   /** Datasets offered in the page's dataset list besides the one shown. */
   knownDatasets?: string[];
+  /** The warehouse's datasets that hold results, offered too (and named when the one shown has none). */
+  listDatasets?: (warehouse: Warehouse) => Promise<string[]>;
 }
 
 /**
@@ -85,16 +87,18 @@ export async function readView(
 ): Promise<WarehouseView> {
   const dataset = request.dataset;
   const notices: string[] = [];
-  let tables: string[];
+  let infos: TableInfo[];
   try {
-    tables = (await warehouse.listTables(dataset)).map((t) => t.ref.table);
+    infos = await warehouse.listTables(dataset);
   } catch (error) {
     if (error instanceof InvalidIdentifierError)
       throw new DashboardRequestError(`dataset: ${error.message}`, 400);
     throw error;
   }
+  const tables = infos.map((t) => t.ref.table);
   const experiments = experimentsFromTables(tables);
-  const datasets = unique([dataset, ...(options.knownDatasets ?? [])]);
+  const withResults = options.listDatasets ? await options.listDatasets(warehouse) : [];
+  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
   const tableSet = new Set(tables);
   const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
@@ -122,12 +126,50 @@ export async function readView(
       statistics: [],
     },
     rows: [],
+    written: { oldest: null, newest: null, expiresAt: null },
     errors: { present: logsRef !== null, columns: [], rows: [], truncated: false },
     costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
   };
+  // Experiments the logs or costs name that have no statistics table: runs that failed before
+  // writing any results. Their errors are what there is to show.
+  const withoutResults = [...names.keys()]
+    .filter((slug) => !experiments.some((e) => e.tableSlug === slug))
+    .sort((a, b) => a.localeCompare(b));
+  const noResults = async (slug: string): Promise<WarehouseView> => {
+    const originals = names.get(slug) ?? [slug];
+    const name = originals[0] ?? slug;
+    const failed = await errorDates(warehouse, dialect, logsRef, originals);
+    notices.push(
+      failed.length > 0
+        ? `${name} has no results in dataset '${dataset}': ${errorsLogged(failed)}; the errors are listed under "Errors and warnings of the run"`
+        : `${name} has no results in dataset '${dataset}' (no statistics tables), and logged no error`,
+    );
+    return {
+      ...empty,
+      selection: { ...emptySelection(dataset), experiment: slug },
+      choices: {
+        ...empty.choices,
+        experiments: [...choicesExperiments, { slug, name, noResults: true }],
+      },
+      errors: await readErrors(warehouse, dialect, logsRef, originals),
+      costs: costsOf(costRows, slug),
+    };
+  };
+  if (request.experiment && !findExperiment(experiments, request.experiment)) {
+    const slug = normalizeSlug(request.experiment);
+    if (withoutResults.includes(slug)) return noResults(slug);
+  }
   if (experiments.length === 0) {
-    notices.push(`dataset '${dataset}' has no statistics tables (statistics_<slug>_<period>_<window>)`);
-    return empty;
+    const elsewhere = withResults.filter((d) => d !== dataset);
+    notices.push(
+      `dataset '${dataset}' has no statistics tables (statistics_<slug>_<period>_<window>)${
+        elsewhere.length === 0
+          ? ''
+          : `; results are in dataset${elsewhere.length === 1 ? '' : 's'} ${elsewhere.join(', ')}`
+      }`,
+    );
+    const first = withoutResults[0];
+    return first === undefined ? empty : noResults(first);
   }
   let experiment: ExperimentTables;
   if (request.experiment) {
@@ -190,6 +232,14 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
   AND metric = ${dialect.stringLiteral(metric ?? '')}
   AND statistic = ${dialect.stringLiteral(statistic ?? '')}`,
   );
+  const periodTables = new Set(windows.map((w) => statisticsTableName(experiment.tableSlug, period, w)));
+  const written = writtenAt(infos.filter((t) => periodTables.has(t.ref.table)));
+  const failed = await errorDates(warehouse, dialect, logsRef, originals);
+  if (failed.length > 0) {
+    notices.unshift(
+      `${errorsLogged(failed, originals[0] ?? experiment.tableSlug)}: results of ${failed.length === 1 ? 'that date' : 'those dates'} may be missing or incomplete; the errors are listed under "Errors and warnings of the run"`,
+    );
+  }
   const rows = raw.map((row, i) => {
     const parsed = StatisticResultRow.safeParse(row);
     if (!parsed.success) {
@@ -223,6 +273,7 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
     notices,
     choices: { ...empty.choices, periods: experiment.periods, bases, segments, metrics, statistics },
     rows,
+    written,
     errors: await readErrors(warehouse, dialect, logsRef, originals),
     costs: costsOf(costRows, experiment.tableSlug),
   };
@@ -261,6 +312,44 @@ async function experimentNames(
   );
   for (const { experiment } of rows) addName(names, experiment);
   return names;
+}
+
+/** When the tables were written (their `last_updated` labels) and when the first of them expires. */
+function writtenAt(tables: TableInfo[]): WarehouseView['written'] {
+  const times = tables
+    .map((t) => Number(t.labels.last_updated))
+    .filter((ms) => Number.isFinite(ms) && ms > 0)
+    .sort((a, b) => a - b);
+  const expiries = tables.map((t) => t.expiresAt).filter((ms): ms is number => ms !== null);
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    oldest: iso(times[0]),
+    newest: iso(times[times.length - 1]),
+    expiresAt: iso(expiries.length === 0 ? undefined : Math.min(...expiries)),
+  };
+}
+
+/** "3 errors were logged [for x] (analysis dates a, b)". */
+function errorsLogged(failed: { date: string; errors: number }[], experiment?: string): string {
+  const count = failed.reduce((n, f) => n + f.errors, 0);
+  return `${count} error${count === 1 ? ' was' : 's were'} logged${experiment === undefined ? '' : ` for ${experiment}`} (analysis date${failed.length === 1 ? '' : 's'} ${failed.map((f) => f.date).join(', ')})`;
+}
+
+/** The analysis dates on which errors (not warnings) were logged for the experiment. */
+async function errorDates(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  ref: TableRef | null,
+  experiments: string[],
+): Promise<{ date: string; errors: number }[]> {
+  if (ref === null || experiments.length === 0) return [];
+  const rows = await warehouse.query<{ analysis_date: unknown; errors: unknown }>(
+    `SELECT analysis_date, COUNT(*) AS errors FROM ${dialect.table(ref)}
+WHERE experiment IN (${inList(dialect, experiments)}) AND log_level = 'ERROR'
+GROUP BY analysis_date
+ORDER BY analysis_date`,
+  );
+  return rows.map((r) => ({ date: String(r.analysis_date ?? 'unknown'), errors: Number(r.errors) }));
 }
 
 function inList(dialect: SqlDialect, values: string[]): string {

@@ -19,7 +19,6 @@ export const SAMPLE_METRICS = [
   'ad_clicks',
   'days_of_use',
 ] as const;
-export type SampleMetric = (typeof SAMPLE_METRICS)[number];
 
 /** Relative effect (0.05 = +5 %) of a branch on a metric, applied to exposed clients from exposure on. */
 export const BranchEffects = z.partialRecord(z.enum(SAMPLE_METRICS), z.number().gt(-1).lt(10));

@@ -24,9 +24,6 @@ export interface DryRunEntry {
   error: string | null;
 }
 
-/** jetstream's validate thresholds, in TB (10^12 bytes) scanned by one query. */
-export const DEFAULT_COST_THRESHOLDS_TB = { moderate: 10, high: 20 } as const;
-
 export type CostLevel = 'ok' | 'moderate' | 'high';
 
 export function costLevel(bytes: number | null, thresholdsTb: { moderate: number; high: number }): CostLevel {

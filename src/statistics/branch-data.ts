@@ -4,12 +4,20 @@ import type { BranchBins } from './inputs.js';
 import { QUANTIZATION, quantize } from './quantize.js';
 
 /**
- * The finite values of one branch as a histogram. Missing and non-finite values are left out
- * with a warning (jetstream would fail the whole statistic on them; the config's
- * remove_nulls / zero_fill / remove_indefinites say how to treat them explicitly).
+ * The finite values of one branch as a histogram. Missing values are left out, as jetstream's
+ * statistic query leaves them out (`WHERE metric IS NOT NULL`), but with a warning; non-finite
+ * values, which jetstream would fail the statistic on, too. The config's remove_nulls /
+ * zero_fill / remove_indefinites say how to treat them explicitly.
  */
 export function branchHistogram(ctx: ComputeContext, branch: BranchBins, warnings: string[]): Histogram {
   const { histogram, nulls, nonFinite } = histogramOf(branch.bins);
+  if (histogram.n === 0 && nulls > 0 && nonFinite === 0) {
+    // One warning for one fact: no client of the branch has a value.
+    warnings.push(
+      `${ctx.metric}/${ctx.statisticName}: every one of the ${nulls} client(s) of branch '${branch.branch}' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+    );
+    return histogram;
+  }
   if (nulls > 0) {
     warnings.push(
       `${ctx.metric}/${ctx.statisticName}: left out ${nulls} client(s) of branch '${branch.branch}' with a missing value (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,

@@ -23,10 +23,22 @@ export function sum(_p: unknown, input: StatisticInput, ctx: ComputeContext): St
   const rows = input.branches.map((b) => {
     const s = new Sum();
     let nonFinite = 0;
+    let values = 0;
+    let missing = 0;
     for (const bin of b.bins) {
-      if (bin.count <= 0 || bin.y === null) continue;
-      if (!Number.isFinite(bin.y)) nonFinite += bin.count;
-      else s.add(bin.y * bin.count);
+      if (bin.count <= 0) continue;
+      if (bin.y === null) missing += bin.count;
+      else if (!Number.isFinite(bin.y)) nonFinite += bin.count;
+      else {
+        s.add(bin.y * bin.count);
+        values += bin.count;
+      }
+    }
+    if (values === 0 && missing > 0 && nonFinite === 0) {
+      // pandas (and so jetstream) sums nothing to 0: keep it, but a 0 from no data must be said.
+      warnings.push(
+        `${ctx.metric}/sum: every one of the ${missing} client(s) of branch '${b.branch}' has a missing value; its sum is 0 by convention, not from data`,
+      );
     }
     if (nonFinite > 0) {
       warnings.push(

@@ -93,10 +93,19 @@ export function linearModel(
   const warnings: string[] = [];
   const tag = `${ctx.metric}/${ctx.statisticName}`;
   const all = input.branches.flatMap((b) => b.bins.filter((bin) => bin.count > 0));
-  const nClients = all.reduce((s, b) => s + b.count, 0);
+  // per_client_dau_impact scales by the clients jetstream's statistic sees: its query keeps
+  // those with a value (`WHERE metric IS NOT NULL`), whatever their covariate.
+  const nClients = all.reduce((s, b) => s + (b.y === null ? 0 : b.count), 0);
   let adjust = params.covariate_adjustment !== null;
   if (adjust && !all.some((b) => b.x !== undefined)) {
     warnings.push(`${tag}: no pre-period covariate in the input; falling back to unadjusted inferences`);
+    adjust = false;
+  } else if (adjust && !all.some((b) => b.x !== undefined && b.x !== null && Number.isFinite(b.x))) {
+    // No client has a pre-period value (new users, or a metric without a default for no
+    // activity). Adjusting would leave out every client and null every result.
+    warnings.push(
+      `${tag}: no client has a value of the pre-period covariate; falling back to unadjusted inferences`,
+    );
     adjust = false;
   }
   const nonFinite = all.filter((b) => b.y !== null && !Number.isFinite(b.y)).reduce((s, b) => s + b.count, 0);
@@ -201,13 +210,14 @@ export function linearModel(
         rows.push(makeRow(ctx, { statistic, branch: f.branch, ciWidth: CI, point: null }));
         continue;
       }
-      if (f.n < 2 || f.syy === 0) {
+      const varies = varying(f.syy, f.syy + f.n * f.yMean * f.yMean);
+      if (f.n < 2 || !varies) {
         warnings.push(
           `${tag}: branch '${f.branch}' has ${f.n < 2 ? 'fewer than 2 clients' : 'no variation'}; its interval is null`,
         );
       }
       const half =
-        f.n >= 2 && f.syy > 0
+        f.n >= 2 && varies
           ? tQuantile(1 - (1 - CI) / 2, f.n - 1) * Math.sqrt(f.syy / (f.n - 1) / f.n)
           : Number.NaN;
       rows.push(
@@ -223,6 +233,19 @@ export function linearModel(
     }
   }
   if (!(dof > 0)) warnings.push(`${tag}: too few clients to fit the model; comparisons are null`);
+  // No residual variance (every branch constant, often only once clipped: mostly-zero values
+  // clipped at a zero quantile): the model's intervals would have zero width, a certainty the
+  // data does not have.
+  const squares = syyW + used.reduce((s, f) => s + f.n * f.yMean * f.yMean, 0);
+  const noNoise = dof > 0 && !varying(rss, squares);
+  if (noNoise) {
+    const clipped = all.some((b) => b.y !== null && Number.isFinite(b.y) && b.y > capY)
+      ? ` once clipped at ${capY} (the ${q} quantile)`
+      : '';
+    warnings.push(
+      `${tag}: no branch varies within itself${clipped}, so the comparisons' intervals would have zero width; they are null`,
+    );
+  }
 
   for (const ref of fits) {
     for (const b of fits) {
@@ -237,7 +260,7 @@ export function linearModel(
       const aR = ref.yMean - gamma * ref.xMean;
       const diff = aB - aR;
       const dx = b.xMean - ref.xMean;
-      const seDiff = Math.sqrt(sigma2 / b.n + sigma2 / ref.n + dx * dx * varGamma);
+      const seDiff = noNoise ? Number.NaN : Math.sqrt(sigma2 / b.n + sigma2 / ref.n + dx * dx * varGamma);
       const scale = statistic === 'per_client_dau_impact' ? nClients : 1;
       rows.push(
         makeRow(ctx, {
@@ -250,9 +273,17 @@ export function linearModel(
       );
       const pB = aB + gamma * xg;
       const pR = aR + gamma * xg;
-      if (!(pB / pR > 0)) {
+      // The interval is built on ln(pB / pR): it needs both means non-zero and of one sign. A
+      // zero reference makes the ratio infinite, which must be said, not silently nulled.
+      if (!(pR !== 0 && pB / pR > 0 && Number.isFinite(pB / pR))) {
+        const why =
+          pR === 0
+            ? `the mean of '${ref.branch}' is 0`
+            : pB === 0
+              ? `the mean of '${b.branch}' is 0, and the interval is built on the log of the ratio`
+              : `the means of '${b.branch}' (${pB}) and '${ref.branch}' (${pR}) have opposite signs`;
         warnings.push(
-          `${tag}: relative uplift of '${b.branch}' over '${ref.branch}' is undefined (reference mean ${pR}); written as null`,
+          `${tag}: relative uplift of '${b.branch}' over '${ref.branch}' is undefined (${why}); written as null`,
         );
         rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
         continue;
@@ -272,7 +303,7 @@ export function linearModel(
         gG * gG * varGamma +
         2 * (gB * gR * vBR + gB * gG * vBG + gR * gG * vRG);
       const lr = Math.log(pB / pR);
-      const se = Math.sqrt(Math.max(0, v));
+      const se = noNoise ? Number.NaN : Math.sqrt(Math.max(0, v));
       rows.push(
         makeRow(ctx, {
           ...common,
@@ -285,6 +316,14 @@ export function linearModel(
     }
   }
   return { rows, warnings };
+}
+
+/**
+ * Whether a sum of squared deviations is more than rounding: constant values whose mean is not
+ * exactly representable (0.1 three times) leave deviations of 1e-17, not variation.
+ */
+function varying(deviations: number, squares: number): boolean {
+  return deviations > 1e-20 * squares;
 }
 
 /** All rows of the statistic with null values (the model cannot be fitted). */

@@ -30,7 +30,8 @@ export interface BootstrapPlan {
 }
 
 export interface BootstrapState {
-  branches: { branch: string; degenerate: boolean }[];
+  /** Per branch: no spread in its replicates; and how many clients it has (1 makes its comparisons' intervals null). */
+  branches: { branch: string; degenerate: boolean; clients?: number; constant?: number }[];
   warnings: string[];
 }
 
@@ -63,9 +64,13 @@ export function planBootstrapMean(
       warnings.push(
         `${ctx.metric}/${ctx.statisticName}: branch '${b.branch}' has no variation; its interval is null`,
       );
+      // Every replicate is that one value. Drawn, each would be Σw·v / Σw, off by a rounding
+      // error, and two equal branches would differ by 1e-18 (a "-0.0 %" in the headline).
+      draws.push(null);
+      return { branch: b.branch, degenerate, clients: h.n, constant: h.values[0] as number };
     }
     draws.push(branchDraw(ctx, b.branch, { y: h.values, x: null, counts: h.counts }, params.num_samples));
-    return { branch: b.branch, degenerate };
+    return { branch: b.branch, degenerate, clients: h.n };
   });
   return { draws, state: { branches, warnings } };
 }
@@ -77,9 +82,10 @@ export function summarizeBootstrapMean(
   ctx: ComputeContext,
 ): StatisticOutput {
   const warnings = [...state.warnings];
-  const branches: BranchSamples[] = state.branches.map((b, i) => ({
+  const branches: BranchSamples[] = state.branches.map(({ constant, ...b }, i) => ({
     ...b,
-    samples: replicates[i] ?? null,
+    samples:
+      replicates[i] ?? (constant === undefined ? null : new Float64Array(params.num_samples).fill(constant)),
   }));
   return { rows: summarizeSamples(ctx, 'mean', params.confidence_interval, branches, warnings), warnings };
 }
@@ -130,8 +136,22 @@ export function binomial(
       upper: b.n === 0 ? null : betaQuantile(1 - lo, a, c),
     });
   });
+  // Every client of every branch with data has the same value (all 0, or all 1): the data says
+  // nothing about a difference, and the posterior draws would compare only the Beta(1, 1) prior
+  // as weighed by each branch's size (0 of 10 against 0 of 990 reads as a "significant" rise of
+  // thousands of percent). jetstream publishes those draws; contrail writes the comparisons as
+  // null and says why, as it does for a linear model of a metric without variation.
+  const withData = perBranch.filter((b) => b.n > 0);
+  const sameValue =
+    withData.length > 1 && (withData.every((b) => b.k === 0) || withData.every((b) => b.k === b.n));
+  if (sameValue) {
+    const value = withData[0]?.k === 0 ? 0 : 1;
+    warnings.push(
+      `${ctx.metric}/binomial: every client of every branch has the value ${value}, so the branches cannot be compared; comparisons are null`,
+    );
+  }
   const samples: BranchSamples[] = perBranch.map((b) => {
-    if (b.n === 0) return { branch: b.branch, samples: null, degenerate: true };
+    if (b.n === 0 || sameValue) return { branch: b.branch, samples: null, degenerate: true };
     const stream = RandomStream.of(ctx.seed, ...streamLabels(ctx, b.branch));
     const s = new Float64Array(BINOMIAL_SAMPLES);
     for (let i = 0; i < s.length; i++) s[i] = stream.beta(b.k + 1, b.n - b.k + 1);
@@ -192,7 +212,7 @@ export function deciles(
         const bnext = at(uk + (1 - uk) * gap);
         s[i] = a + t * (bnext - a);
       }
-      (perDecile[j] as BranchSamples[]).push({ branch: b.branch, samples: s, degenerate });
+      (perDecile[j] as BranchSamples[]).push({ branch: b.branch, samples: s, degenerate, clients: n });
     });
   }
   const rows = summarizeParameterized(
@@ -276,7 +296,11 @@ export function planPopulationRatio(
       counts: Float64Array.from(entries, (e) => e.c),
     };
     draws.push(branchDraw(ctx, b.branch, problem, params.num_samples));
-    return { branch: b.branch, degenerate: entries.length < 2 };
+    return {
+      branch: b.branch,
+      degenerate: entries.length < 2,
+      clients: entries.reduce((n, e) => n + e.c, 0),
+    };
   });
   return { draws, state: { branches, warnings } };
 }

@@ -15,6 +15,12 @@ export interface BranchSamples {
   samples: Float64Array | null;
   /** True when the samples carry no uncertainty (one client or one distinct value). */
   degenerate: boolean;
+  /**
+   * Clients behind the samples, when known. A resample of one client is that client every
+   * time: the samples show none of the spread its branch has, so an interval comparing it with
+   * another branch would only carry the other's uncertainty.
+   */
+  clients?: number;
 }
 
 export function summarizeSamples(
@@ -49,6 +55,7 @@ export function summarizeParameterized(
   const rows: StatisticResultRow[] = [];
   const undefinedPairs = new Set<string>();
   const undefinedAt = new Set<number>();
+  const single = new Set<string>();
   for (const { parameter, branches } of groups) {
     const base = { statistic, parameter, ciWidth };
     for (const b of branches) {
@@ -86,7 +93,10 @@ export function summarizeParameterized(
           rel[i] = u;
           if (!Number.isFinite(u)) relFinite = false;
         }
-        const noSpread = b.degenerate && ref.degenerate;
+        const oneClient = b.clients === 1 || ref.clients === 1;
+        if (b.clients === 1) single.add(b.branch);
+        if (ref.clients === 1) single.add(ref.branch);
+        const noSpread = (b.degenerate && ref.degenerate) || oneClient;
         rows.push(
           makeRow(ctx, { ...common, comparison: 'difference', point: mean(diff), ...bounds(diff, noSpread) }),
         );
@@ -106,6 +116,12 @@ export function summarizeParameterized(
         );
       }
     }
+  }
+  if (single.size > 0) {
+    const names = [...single].map((b) => `'${b}'`).join(', ');
+    warnings.push(
+      `${ctx.metric}/${statistic}: ${single.size > 1 ? 'branches' : 'branch'} ${names} ${single.size > 1 ? 'have' : 'has'} a single client, whose resamples are always that client, so the intervals of ${single.size > 1 ? 'their' : 'its'} comparisons would ignore ${single.size > 1 ? 'their' : 'its'} spread; they are null`,
+    );
   }
   if (undefinedPairs.size > 0) {
     const at = undefinedAt.size > 0 ? ` at parameters ${[...undefinedAt].join(', ')}` : '';

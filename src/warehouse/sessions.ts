@@ -19,14 +19,6 @@ export interface WarehouseSessions {
   close(): Promise<void>;
 }
 
-/** Uses one warehouse for every job and never closes it (its owner does). */
-export function sharedSessions(warehouse: Warehouse): WarehouseSessions {
-  return {
-    use: (work) => work(warehouse),
-    close: async () => undefined,
-  };
-}
-
 export interface PerUseOptions {
   /** Opens the warehouse (e.g. the embedded DuckDB file). */
   open: () => Promise<Warehouse>;

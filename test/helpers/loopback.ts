@@ -54,11 +54,6 @@ export function allowOnlyLoopback(): void {
   } as typeof Socket.prototype.connect;
 }
 
-/** Hosts a connection was refused to since the guard was installed. */
-export function blockedConnections(): string[] {
-  return [...blocked];
-}
-
 export function assertOnlyLoopback(): void {
   if (blocked.length > 0) {
     throw new Error(`connections left loopback (refused): ${[...new Set(blocked)].join(', ')}`);

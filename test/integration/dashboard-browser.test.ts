@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { planSql } from '../../src/client/plan-sql.js';
-import { embeddedSessions } from '../../src/dashboard/embedded.js';
+import { buildPageAssets, type PageAssets } from '../../src/dashboard/assets.js';
+import { embeddedResultDatasets, embeddedSessions } from '../../src/dashboard/embedded.js';
 import { SQL_PROVENANCE_FILE } from '../../src/dashboard/schema.js';
 import { type DashboardServer, startDashboard } from '../../src/dashboard/server.js';
 import { dashboardUrl } from '../../src/dashboard/url.js';
@@ -15,6 +17,7 @@ import { DEMO_DATA } from '../../src/sample/defaults.js';
 import { generateSample } from '../../src/sample/generate.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import { duckdbDialect } from '../../src/sql/render/duckdb.js';
+import { excludesNoChange } from '../../src/statistics/significance.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
@@ -127,7 +130,21 @@ describe('the dashboard in Chromium over a real preview', () => {
   let server: DashboardServer;
   let browser: Browser;
   let page: Page;
+  let assets: PageAssets;
   const requested: string[] = [];
+
+  function serve(port: number): Promise<DashboardServer> {
+    return startDashboard({
+      sessions: embeddedSessions(warehousePath),
+      dialect: duckdbDialect(),
+      defaultDataset: DATASET,
+      knownDatasets: [DATASET, 'contrail'],
+      listDatasets: embeddedResultDatasets,
+      sqlDirs: [sqlDir],
+      port,
+      assets,
+    });
+  }
 
   /** The statistics rows the page should show, read from the warehouse file directly. */
   async function statistics(period: string, metric: string, statistic: string): Promise<StatRow[]> {
@@ -309,14 +326,8 @@ describe('the dashboard in Chromium over a real preview', () => {
     // The map written beside them is the real one: the planner's own record of each fragment's lines.
     assert.ok(existsSync(join(sqlDir, SQL_PROVENANCE_FILE)), 'planSql wrote provenance.json');
 
-    server = await startDashboard({
-      sessions: embeddedSessions(warehousePath),
-      dialect: duckdbDialect(),
-      defaultDataset: DATASET,
-      knownDatasets: [DATASET, 'contrail'],
-      sqlDirs: [sqlDir],
-      port: 0,
-    });
+    assets = await buildPageAssets();
+    server = await serve(0);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('request', (r) => requested.push(r.url()));
@@ -415,10 +426,189 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.equal(shownErrors, Math.min(logged, 500));
     // The preview kept its per-query costs: one row per query, the estimate beside the time.
     assert.ok((await page.locator('#costs-table tbody tr').count()) > 0, 'per-query costs shown');
+    // The embedded warehouse reports no bytes processed: their total is unknown, not 0 B.
+    const total = await page.locator('#costs-table tr.total td').allTextContents();
+    assert.equal(total[2], '', `processed total of ${JSON.stringify(total)}`);
+    assert.match(total[0] ?? '', /B$/, 'the estimates add up');
 
     const screenshot = artifactPath('dashboard.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     assert.ok(statSync(screenshot).size > 10_000, 'a screenshot with something in it');
     process.stderr.write(`dashboard screenshot: ${screenshot}\n`);
+  });
+  test('every number is labelled: the selection, the window, the confidence level and significance', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+    await waitReady();
+    const caption = (await page.textContent('#selection')) ?? '';
+    for (const part of [
+      DEMO_SLUG,
+      `dataset ${DATASET}`,
+      'analysis period week',
+      'enrollments basis',
+      'segment all',
+    ]) {
+      assert.ok(caption.includes(part), `the caption names ${part}: ${caption}`);
+    }
+    assert.match(caption, /metric \S+, statistic \S+/);
+    assert.match(caption, /95% confidence intervals/);
+    const header = await page.$$eval('#numbers-table thead th', (ths) =>
+      ths.map((th) => th.textContent ?? ''),
+    );
+    assert.deepEqual(header, [
+      'window (week since enrollment)',
+      'branch',
+      'comparison',
+      'parameter',
+      'point estimate',
+      'lower (95% interval)',
+      'upper (95% interval)',
+      'interval excludes no change',
+    ]);
+    const captions = await page.$$eval('figure.chart figcaption', (f) => f.map((c) => c.textContent ?? ''));
+    assert.ok(
+      captions.every((c) => /95% intervals$/.test(c)),
+      captions.join('\n'),
+    );
+    const verdicts = await page.$$eval('#numbers-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        comparison: tr.getAttribute('data-comparison') ?? '',
+        significant: tr.getAttribute('data-significant') ?? '',
+        text: tr.lastElementChild?.textContent ?? '',
+        lower: Number(tr.children[5]?.getAttribute('data-value')),
+        upper: Number(tr.children[6]?.getAttribute('data-value')),
+      })),
+    );
+    assert.ok(
+      verdicts.some((v) => v.comparison !== ''),
+      'comparison rows shown',
+    );
+    for (const v of verdicts) {
+      const expected = v.comparison === '' ? '' : excludesNoChange(v.lower, v.upper) ? 'yes' : 'no';
+      assert.equal(v.text, expected, JSON.stringify(v));
+      assert.equal(v.significant, expected);
+    }
+  });
+
+  test('a link to an experiment the dataset lacks shows the dataset, saying why', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: 'no-such-experiment' }));
+    await waitReady();
+    assert.equal(await page.inputValue('#dataset'), DATASET);
+    assert.equal(await page.inputValue('#experiment'), 'contrail_demo_sidebar');
+    const notices = await page.locator('#notices li').allTextContents();
+    assert.ok(
+      notices.some((n) => n.includes("experiment 'no-such-experiment' has no statistics tables")),
+      notices.join('\n'),
+    );
+    // A dataset name that is no dataset: the default dataset, saying why.
+    await page.goto(`${server.url}?dataset=${encodeURIComponent('no such dataset')}`);
+    await waitReady();
+    assert.equal(await page.inputValue('#dataset'), DATASET);
+    assert.deepEqual(await page.locator('#dataset option').allTextContents(), ['contrail', DATASET]);
+    assert.match((await page.locator('#notices li').allTextContents()).join('\n'), /invalid dataset/);
+  });
+
+  test('on a phone-sized screen the page does not scroll sideways, long metric names included', async () => {
+    // A metric named as long as config authors name them, in a dataset of its own.
+    const metric = 'a_metric_named_the_way_config_authors_name_them_when_nobody_stops_them_v2';
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      await warehouse.writeRows({
+        destination: { dataset: 'long_names', table: 'statistics_long_exp_week_1' },
+        columns: STATISTICS_COLUMNS,
+        rows: ['control', 'treatment'].map((branch) => ({
+          metric,
+          statistic: 'mean',
+          parameter: null,
+          branch,
+          comparison: null,
+          comparison_to_branch: null,
+          ci_width: 0.95,
+          point: 1,
+          lower: 0.5,
+          upper: 1.5,
+          segment: 'all',
+          analysis_basis: 'enrollments',
+          window_index: '1',
+        })),
+      });
+    } finally {
+      await warehouse.close();
+    }
+    const narrow = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      for (const dataset of [DATASET, 'long_names']) {
+        await narrow.goto(dashboardUrl({ port: server.port, dataset }));
+        await narrow.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+        const width = await narrow.$eval('html', (html) => html.scrollWidth);
+        assert.ok(width <= 390, `${dataset}: the page is ${width} px wide on a 390 px screen`);
+      }
+      assert.equal(await narrow.inputValue('#metric'), metric);
+      const captions = await narrow.$$eval('figure.chart figcaption', (cs) =>
+        cs.map((c) => ({ scroll: c.scrollWidth, client: c.clientWidth })),
+      );
+      assert.ok(captions.length > 0 && captions.every((c) => c.scroll <= c.client), JSON.stringify(captions));
+    } finally {
+      await narrow.close();
+    }
+  });
+
+  test('while the server is gone the filters keep naming what is shown; the page loads again when it is back', async () => {
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+    await waitReady();
+    assert.equal(await page.inputValue('#period'), 'week');
+    const port = server.port;
+    await server.close();
+    await page.selectOption('#period', 'overall');
+    await page.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+    assert.match((await page.textContent('#status')) ?? '', /does not answer.*still shows .*week/);
+    assert.equal(await page.inputValue('#period'), 'week', 'the filter names the numbers still shown');
+    server = await serve(port);
+    // The page asks again by itself and shows what was asked for.
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+    assert.equal(await page.inputValue('#period'), 'overall');
+  });
+  test('a relative uplift of tenths of a percent keeps distinct tick labels', async () => {
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      const row = (
+        branch: string,
+        comparison: string | null,
+        point: number,
+        lower: number,
+        upper: number,
+      ) => ({
+        metric: 'retained',
+        statistic: 'mean',
+        parameter: null,
+        branch,
+        comparison,
+        comparison_to_branch: comparison === null ? null : 'control',
+        ci_width: 0.95,
+        point,
+        lower,
+        upper,
+        segment: 'all',
+        analysis_basis: 'enrollments',
+        window_index: '1',
+      });
+      await warehouse.writeRows({
+        destination: { dataset: 'small_uplift', table: 'statistics_small_exp_week_1' },
+        columns: STATISTICS_COLUMNS,
+        rows: [
+          row('control', null, 0.5, 0.49, 0.51),
+          row('treatment', null, 0.501, 0.491, 0.511),
+          row('treatment', 'relative_uplift', 0.002, -0.001, 0.005),
+        ],
+      });
+    } finally {
+      await warehouse.close();
+    }
+    await page.goto(dashboardUrl({ port: server.port, dataset: 'small_uplift' }));
+    await waitReady();
+    const ticks = await page
+      .locator('figure.chart[data-comparison="relative_uplift"] g[aria-label="y-axis tick label"] text')
+      .allTextContents();
+    assert.ok(ticks.length >= 3, ticks.join(' '));
+    assert.equal(new Set(ticks).size, ticks.length, `tick labels repeat: ${ticks.join(' ')}`);
   });
 });

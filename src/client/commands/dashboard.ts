@@ -76,7 +76,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     }
     const { warehouseFile } = await import('../../paths.js');
     const { duckdbDialect } = await import('../../sql/render/duckdb.js');
-    const { embeddedSessions } = await import('../../dashboard/embedded.js');
+    const { embeddedResultDatasets, embeddedSessions } = await import('../../dashboard/embedded.js');
     const { startDashboard } = await import('../../dashboard/server.js');
     const path = warehouseFile();
     let server: Awaited<ReturnType<typeof startDashboard>>;
@@ -86,6 +86,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         dialect: duckdbDialect(),
         defaultDataset: dataset,
         knownDatasets: [datasets.preview, datasets.production],
+        listDatasets: embeddedResultDatasets,
         sqlDirs: args.sql_output_dir,
         port: args.port,
         log: (line) => process.stderr.write(`${line}\n`),

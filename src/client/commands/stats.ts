@@ -54,11 +54,14 @@ function parsePreTreatment(s: string): StatisticSpec['preTreatments'][number] {
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/** Reads the file with DuckDB and aggregates it to (branch, y[, x], count) bins there. */
+/**
+ * Reads the file with DuckDB and aggregates it to (branch, y[, x], count) bins there. Rows
+ * without a branch are left out, with a warning; a file without rows is refused.
+ */
 async function readBins(
   file: string,
   columns: { y: string; x: string | null },
-): Promise<StatisticInput['branches']> {
+): Promise<{ branches: StatisticInput['branches']; warnings: string[] }> {
   const ext = extname(file).toLowerCase();
   const reader =
     ext === '.csv'
@@ -114,8 +117,19 @@ async function readBins(
           : String(error);
       throw new CliError(`cannot aggregate '${file}': ${where} (values must be numbers or booleans)`);
     }
+    const rows = result.getRowObjectsJS();
+    if (rows.length === 0) {
+      throw new CliError(`file '${file}' has no rows: there is nothing to compute a statistic over`);
+    }
+    const warnings: string[] = [];
     const byBranch = new Map<string, ValueBin[]>();
-    for (const r of result.getRowObjectsJS()) {
+    let unbranched = 0;
+    for (const r of rows) {
+      // An empty branch cell is no branch (String(null) would make one called 'null').
+      if (r.branch === null || r.branch === undefined) {
+        unbranched += Number(r.n);
+        continue;
+      }
       const branch = String(r.branch);
       const bin: ValueBin = { y: num(r.y), count: Number(r.n) };
       if (columns.x) bin.x = num(r.x);
@@ -123,7 +137,10 @@ async function readBins(
       list.push(bin);
       byBranch.set(branch, list);
     }
-    return [...byBranch].map(([branch, bins]) => ({ branch, bins }));
+    if (unbranched > 0) {
+      warnings.push(`left out ${unbranched} row(s) of '${file}' with an empty branch`);
+    }
+    return { branches: [...byBranch].map(([branch, bins]) => ({ branch, bins })), warnings };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -195,7 +212,8 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         req.kind === 'ratio'
           ? { y: 'numerator', x: 'denominator' }
           : { y: 'value', x: req.kind === 'covariate' ? 'covariate' : null };
-      const branches = await readBins(args.file, columns);
+      const { branches, warnings: read } = await readBins(args.file, columns);
+      for (const w of read) process.stderr.write(`warning: ${w}\n`);
       const input: StatisticInput = { metric: args.metric, branches, windowDays: 1 };
       const reference = branches.some((b) => b.branch === 'control')
         ? 'control'

@@ -1,5 +1,7 @@
 import * as Plot from '@observablehq/plot';
+import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
+import { intervalLevel, windowLabel } from '../labels.js';
 import { clear, element } from './dom.js';
 
 /** One chart per comparison, as jetstream's results are read: per-branch values, then both comparisons. */
@@ -16,6 +18,7 @@ export interface ChartContext {
   reference: string | null;
   /** Every window of the period, so the x axis is the same on all three charts. */
   windows: number[];
+  period: AnalysisPeriod | null;
 }
 
 interface Point {
@@ -52,10 +55,14 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
         upper: r.upper,
       }))
       .sort((a, b) => a.branch.localeCompare(b.branch) || a.window - b.window);
-    const caption =
+    const level = intervalLevel(rows.filter((r) => r.comparison === chart.comparison));
+    const caption = `${
       chart.comparison === null
         ? chart.title
-        : `${chart.title} to ${context.reference ?? 'the reference branch'}`;
+        : `${chart.title} to ${context.reference ?? 'the reference branch'}`
+    }: ${context.metric}, ${context.statistic}${context.parameter === null ? '' : ` at ${context.parameter}`}${
+      level === null ? '' : `, ${level} intervals`
+    }`;
     const figure = element(
       'figure',
       { class: 'chart', 'data-comparison': chart.id, 'data-points': points.length },
@@ -119,13 +126,14 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
       width: WIDTH,
       height: HEIGHT,
       marginLeft: 60,
-      x: { domain: xDomain, ticks: windows, tickFormat: 'd', label: 'window' },
+      x: { domain: xDomain, ticks: windows, tickFormat: 'd', label: windowLabel(context.period) },
       y: {
         grid: true,
         nice: true,
         label:
           chart.comparison === null ? context.metric : `${context.metric} (${chart.title.toLowerCase()})`,
-        ...(relative ? { tickFormat: '+.0%' } : {}),
+        // As many decimals as the ticks need: an uplift of a few tenths of a percent is common.
+        ...(relative ? { tickFormat: '+~%' } : {}),
       },
       color: { domain: branches, legend: true },
       marks,

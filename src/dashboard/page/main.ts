@@ -4,6 +4,7 @@
  * the page is a handful of tables and three charts, which a framework would not make simpler.
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
+import { intervalLevel, selectionCaption, writtenLine } from '../labels.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
 import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
@@ -38,27 +39,80 @@ function urlParams(): URLSearchParams {
   return new URLSearchParams(window.location.search);
 }
 
-async function load(params: URLSearchParams): Promise<void> {
+/** How long the page waits before asking again when the server is busy or gone. */
+const RETRY_MS = 2000;
+
+/**
+ * After a request fails, the filters show again what the charts and numbers belong to (a
+ * changed filter over the previous selection's numbers would label them wrongly), and the
+ * status says what failed and that the page still shows the earlier results.
+ */
+function showFailure(message: string, params: URLSearchParams): void {
+  if (current !== null) {
+    byId<HTMLSelectElement>('dataset').value = current.selection.dataset;
+    for (const key of SERVER_FILTERS) byId<HTMLSelectElement>(key).value = current.selection[key] ?? '';
+    setState('error', `${message} (the page still shows ${describe(current)})`);
+  } else {
+    setState('error', message);
+  }
+}
+
+/** Whether the view has results to chart: an experiment whose runs wrote none has only its errors. */
+const hasResults = (view: ViewResponse) => view.selection.period !== null;
+
+function describe(view: ViewResponse): string {
+  const who = view.choices.experiments.find((e) => e.slug === view.selection.experiment);
+  if (view.selection.experiment === null) return `dataset ${view.selection.dataset}`;
+  const name = `${who?.name ?? view.selection.experiment} in ${view.selection.dataset}`;
+  return hasResults(view) ? `${name}, ${view.selection.period}, ${view.selection.metric}` : name;
+}
+
+/** Only the dataset of `params`: what the page falls back to when a link names what is not there. */
+function datasetOnly(params: URLSearchParams): URLSearchParams {
+  const next = new URLSearchParams();
+  const dataset = params.get('dataset');
+  if (dataset !== null) next.set('dataset', dataset);
+  return next;
+}
+
+async function load(params: URLSearchParams, carried: string[] = []): Promise<void> {
   if (retryTimer !== null) clearTimeout(retryTimer);
   retryTimer = null;
   const seq = ++requestSeq;
   setState('loading', 'loading…');
   let response: Response;
+  let body: ViewResponse | ErrorResponse;
   try {
     response = await fetch(`/api/view?${params}`);
+    body = (await response.json()) as ViewResponse | ErrorResponse;
   } catch (error) {
-    if (seq === requestSeq) setState('error', `the dashboard server does not answer: ${String(error)}`);
+    if (seq !== requestSeq) return;
+    // A restarted server answers again at the same address: keep asking until it does.
+    showFailure(
+      `the dashboard server does not answer (${String(error)}); asking again every ${RETRY_MS / 1000} s`,
+      params,
+    );
+    retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
     return;
   }
-  const body = (await response.json()) as ViewResponse | ErrorResponse;
   if (seq !== requestSeq) return; // a newer request superseded this one
   if (!response.ok) {
     const problem = body as ErrorResponse;
-    setState('error', problem.error);
-    if (problem.retry) retryTimer = setTimeout(() => void load(params), 2000);
+    if (!problem.retry && current === null && [...params.keys()].length > 0) {
+      // A link to an experiment (or filter) the dataset does not have: show the dataset instead
+      // of an empty page, and say why; a dataset name that is no dataset: the default one.
+      const fallback = [...params.keys()].some((k) => k !== 'dataset')
+        ? datasetOnly(params)
+        : new URLSearchParams();
+      void load(fallback, [...carried, problem.error]);
+      return;
+    }
+    showFailure(problem.error, params);
+    if (problem.retry) retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
     return;
   }
   current = body as ViewResponse;
+  if (carried.length > 0) current = { ...current, notices: [...carried, ...current.notices] };
   const next = new URLSearchParams();
   next.set('dataset', current.selection.dataset);
   for (const key of SERVER_FILTERS) {
@@ -71,12 +125,11 @@ async function load(params: URLSearchParams): Promise<void> {
   }
   window.history.replaceState(null, '', `?${next}`);
   render(current, next);
-  const who = current.choices.experiments.find((e) => e.slug === current?.selection.experiment);
   setState(
     'ready',
-    current.selection.experiment === null
-      ? `dataset ${current.selection.dataset}: no results`
-      : `${who?.name ?? current.selection.experiment} in ${current.selection.dataset}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
+    !hasResults(current)
+      ? `${describe(current)}: no results`
+      : `${describe(current)}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
   );
 }
 
@@ -90,13 +143,13 @@ function pageFilter(key: PageFilter, values: string[], preferred: string | null,
 
 function render(view: ViewResponse, params: URLSearchParams): void {
   const { choices, selection } = view;
-  byId<HTMLInputElement>('dataset').value = selection.dataset;
-  const datalist = byId('datasets');
-  clear(datalist);
-  for (const d of choices.datasets) datalist.append(element('option', { value: d }));
+  fillSelect('dataset', plain(choices.datasets), selection.dataset);
   fillSelect(
     'experiment',
-    choices.experiments.map((e) => ({ value: e.slug, label: e.name })),
+    choices.experiments.map((e) => ({
+      value: e.slug,
+      label: e.noResults ? `${e.name} (no results)` : e.name,
+    })),
     selection.experiment,
   );
   fillSelect(
@@ -135,21 +188,36 @@ function render(view: ViewResponse, params: URLSearchParams): void {
       (parameter === null || r.parameter === parameter) &&
       (r.comparison === null || r.comparison_to_branch === reference),
   );
+  const who = choices.experiments.find((e) => e.slug === selection.experiment);
+  const shown = hasResults(view);
+  byId('selection').textContent = !shown
+    ? ''
+    : selectionCaption(selection, {
+        experimentName: who?.name ?? null,
+        parameter,
+        reference: references.length > 0 ? reference : null,
+        level: intervalLevel(rows),
+      });
+  byId('written').textContent = shown ? writtenLine(view.written, Date.now()) : '';
+  // Without results there is nothing to chart: no empty charts and table pretending otherwise.
+  byId('charts').hidden = !shown;
+  byId('numbers').hidden = !shown;
   drawCharts(byId('charts'), rows, {
     metric: selection.metric ?? '',
     statistic: selection.statistic ?? '',
     parameter,
     reference,
     windows: choices.periods.find((p) => p.period === selection.period)?.windows ?? [],
+    period: selection.period,
   });
-  renderNumbers(byId<HTMLTableElement>('numbers-table'), rows);
+  renderNumbers(byId<HTMLTableElement>('numbers-table'), rows, selection.period);
   renderSql(view.sql);
   renderErrors(view.errors);
   renderCosts(view.costs);
 }
 
 function onChange(event: Event): void {
-  const target = event.target as HTMLSelectElement | HTMLInputElement;
+  const target = event.target as HTMLSelectElement;
   const params = urlParams();
   const key = target.name;
   if (key === 'dataset') {

@@ -1,5 +1,7 @@
+import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
+import { intervalLevel, knownTotal, significantCell, windowLabel } from '../labels.js';
 import {
   byId,
   clear,
@@ -11,10 +13,20 @@ import {
   numberCell,
 } from './dom.js';
 
-/** The numbers behind the charts: one row per window, branch and comparison. */
-export function renderNumbers(table: HTMLTableElement, rows: StatisticResultRow[]): void {
+/**
+ * The numbers behind the charts: one row per window, branch and comparison. The interval
+ * columns name their confidence level, and each comparison says whether its interval excludes
+ * no change (the CLI's `*`).
+ */
+export function renderNumbers(
+  table: HTMLTableElement,
+  rows: StatisticResultRow[],
+  period: AnalysisPeriod | null,
+): void {
+  const level = intervalLevel(rows);
   const body = rows.map((r) => {
     const format = r.comparison === 'relative_uplift' ? formatPercent : formatNumber;
+    const significant = significantCell(r);
     return element(
       'tr',
       {
@@ -23,17 +35,39 @@ export function renderNumbers(table: HTMLTableElement, rows: StatisticResultRow[
         'data-comparison': r.comparison ?? '',
         'data-to': r.comparison_to_branch ?? '',
         'data-parameter': r.parameter ?? '',
+        'data-significant': significant,
       },
       element('td', { class: 'num' }, r.window_index),
       element('td', {}, r.branch),
-      element('td', {}, r.comparison === null ? '' : `${r.comparison} to ${r.comparison_to_branch ?? ''}`),
+      element(
+        'td',
+        {},
+        r.comparison === null
+          ? "the branch's own value"
+          : `${r.comparison} to ${r.comparison_to_branch ?? ''}`,
+      ),
       element('td', {}, r.parameter ?? ''),
       numberCell(r.point, format),
       numberCell(r.lower, format),
       numberCell(r.upper, format),
+      element('td', { class: significant === 'yes' ? 'significant' : '' }, significant),
     );
   });
-  fillTable(table, ['window', 'branch', 'comparison', 'parameter', 'point', 'lower', 'upper'], body);
+  const bound = (name: string) => (level === null ? name : `${name} (${level} interval)`);
+  fillTable(
+    table,
+    [
+      windowLabel(period),
+      'branch',
+      'comparison',
+      'parameter',
+      'point estimate',
+      bound('lower'),
+      bound('upper'),
+      'interval excludes no change',
+    ],
+    body,
+  );
 }
 
 function lineInRanges(line: number, ranges: { start: number; end: number }[]): boolean {
@@ -127,7 +161,7 @@ export function renderCosts(panel: CostsPanel): void {
       : problems;
   if (panel.rows.length === 0) return;
   const sum = (pick: (r: (typeof panel.rows)[number]) => number | null | undefined) =>
-    panel.rows.reduce((s, r) => s + (pick(r) ?? 0), 0);
+    knownTotal(panel.rows.map(pick));
   const rows = panel.rows.map((r) =>
     element(
       'tr',

@@ -146,10 +146,75 @@ describe('a statistics table in a report', () => {
         sampleRatioMismatch: { chiSquare: 1, degreesOfFreedom: 1, pValue },
       });
     assert.equal(table(0.0593), 'statistics_x_week_1 (10 rows; sample ratio test p=0.0593)');
+    const warned = (warningCount: number) =>
+      formatStatisticsTable({
+        table: 'statistics_x_week_1',
+        rows: 10,
+        period: 'week',
+        windowIndex: 1,
+        warnings: [],
+        warningCount,
+        headline: [],
+        sampleRatioMismatch: null,
+      });
+    assert.equal(warned(1), 'statistics_x_week_1 (10 rows; 1 warning in the logs table)');
+    assert.equal(warned(2), 'statistics_x_week_1 (10 rows; 2 warnings in the logs table)');
     assert.equal(
       table(0.0002),
       'statistics_x_week_1 (10 rows; SAMPLE RATIO MISMATCH p=0.000200: enrollment differs from the configured branch ratios)',
     );
+  });
+});
+
+describe('the report of one analysis', () => {
+  it('lists what could not be computed, and why, under the config key, as a preview does', () => {
+    const warning =
+      "m_flag/binomial: values must be 0 or 1 (or booleans), but branch 'control' has 2; no results";
+    const report = outcomeOf('analyzeExperiment', {
+      slug: 'x',
+      date: '2026-03-15',
+      status: 'analyzed',
+      reason: null,
+      pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: null, anchor: null, reason: 'no-anchor' },
+      enrollments: { table: 'enrollments_x', rows: 400, created: true },
+      metricsTables: [],
+      views: [],
+      statistics: [
+        {
+          table: 'statistics_x_week_1',
+          rows: 10,
+          period: 'week',
+          windowIndex: 1,
+          warnings: [warning],
+          // The summary keeps the first warnings; the logs table has all three.
+          warningCount: 3,
+          warningDetails: [
+            {
+              message: `${warning} (enrollments basis, segment all)`,
+              subjects: [
+                {
+                  metric: 'm_flag',
+                  statistic: 'binomial',
+                  period: 'week',
+                  file: 'jetstream/x.toml',
+                  key: 'metrics.m_flag.statistics.binomial',
+                  line: 12,
+                },
+              ],
+            },
+          ],
+          headline: [],
+          sampleRatioMismatch: null,
+        },
+      ],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(-5), [
+      'errors and warnings, by config file:',
+      '  jetstream/x.toml',
+      '    metrics.m_flag.statistics.binomial (line 12) (metric m_flag, statistic binomial)',
+      `      WARNING StatisticWarning: ${warning} (enrollments basis, segment all) [1 window: 2026-03-15 week 1]`,
+      '  and 2 more warnings, not listed here: each is in the logs table',
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { embeddedResultDatasets } from '../../../src/dashboard/embedded.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
 import { QUERY_COSTS_TABLE } from '../../../src/dashboard/schema.js';
 import { readView } from '../../../src/dashboard/view.js';
@@ -268,5 +269,131 @@ describe('readView: what the page shows, from the result tables', () => {
     assert.deepEqual(view.notices, [
       "dataset 'contrail' has no statistics tables (statistics_<slug>_<period>_<window>)",
     ]);
+  });
+  test('an experiment whose run logged errors says so above its results; when its tables were written and expire', async () => {
+    const dataset = 'dash_failed';
+    const before = Date.now();
+    for (const w of ['1', '2']) {
+      await warehouse.writeRows({
+        destination: { dataset, table: `statistics_half_done_day_${w}` },
+        columns: STATISTICS_COLUMNS,
+        rows: [row({ window_index: w })],
+        expirationDays: 7,
+      });
+    }
+    const after = Date.now();
+    const ok = await readView(warehouse, dialect, { dataset });
+    assert.deepEqual(ok.notices, []);
+    const written = ok.written;
+    assert.ok(
+      written.oldest !== null && written.newest !== null && written.expiresAt !== null,
+      JSON.stringify(written),
+    );
+    assert.ok(
+      Date.parse(written.oldest) >= before && Date.parse(written.newest) <= after,
+      JSON.stringify(written),
+    );
+    assert.ok(Date.parse(written.oldest) <= Date.parse(written.newest));
+    const week = 7 * 24 * 3600 * 1000;
+    assert.ok(Math.abs(Date.parse(written.expiresAt) - Date.parse(written.oldest) - week) < 1000);
+
+    const log = (analysis_date: string, log_level: string, message: string) => ({
+      timestamp: `${analysis_date}T06:00:00Z`,
+      source: 'contrail',
+      experiment: 'half-done',
+      analysis_date,
+      stage: 'metrics',
+      log_level,
+      exception_type: log_level === 'ERROR' ? 'PlannedQueryError' : 'StatisticWarning',
+      message,
+      tool_version: '0.1.0',
+      config_commit: null,
+    });
+    await warehouse.writeRows({
+      destination: { dataset, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        log('2026-03-02', 'WARNING', 'a warning'),
+        log('2026-03-03', 'ERROR', 'Binder Error'),
+        log('2026-03-04', 'ERROR', 'Binder Error again'),
+        log('2026-03-04', 'ERROR', 'and another'),
+      ],
+    });
+    const failed = await readView(warehouse, dialect, { dataset });
+    assert.deepEqual(failed.notices, [
+      '3 errors were logged for half-done (analysis dates 2026-03-03, 2026-03-04): results of those dates may be missing or incomplete; the errors are listed under "Errors and warnings of the run"',
+    ]);
+    const empty = await readView(warehouse, dialect, { dataset: 'contrail' });
+    assert.deepEqual(empty.written, { oldest: null, newest: null, expiresAt: null });
+  });
+  test('every dataset holding results is offered; one without results names them', async () => {
+    await warehouse.writeRows({
+      destination: { dataset: 'team_results', table: 'statistics_their_exp_week_1' },
+      columns: STATISTICS_COLUMNS,
+      rows: [row({})],
+    });
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const view = await readView(warehouse, dialect, { dataset: DATASET }, options);
+    assert.ok(view.choices.datasets.includes('team_results'), view.choices.datasets.join(', '));
+    assert.ok(view.choices.datasets.includes('contrail') && view.choices.datasets.includes('tmp'));
+    assert.ok(!view.choices.datasets.includes('contrail_meta'), 'the metadata schema is no dataset');
+    const empty = await readView(warehouse, dialect, { dataset: 'contrail' }, options);
+    assert.equal(empty.notices.length, 1);
+    assert.match(
+      empty.notices[0] ?? '',
+      /^dataset 'contrail' has no statistics tables \(statistics_<slug>_<period>_<window>\); results are in datasets (\w+, )*team_results/,
+    );
+    assert.ok(empty.notices[0]?.includes(DATASET));
+  });
+  test('an experiment whose run wrote no results shows its errors instead of nothing', async () => {
+    const dataset = 'dash_nothing';
+    await warehouse.writeRows({
+      destination: { dataset, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        {
+          timestamp: '2026-03-29T06:00:00Z',
+          source: 'contrail',
+          experiment: 'never-done',
+          analysis_date: '2026-03-29',
+          stage: 'metrics',
+          log_level: 'ERROR',
+          exception_type: 'PlannedQueryError',
+          message: 'warehouse said: Binder Error',
+          tool_version: '0.1.0',
+          config_commit: null,
+        },
+      ],
+    });
+    for (const experiment of [undefined, 'never-done']) {
+      const view = await readView(warehouse, dialect, { dataset, ...(experiment ? { experiment } : {}) });
+      assert.equal(view.selection.experiment, 'never_done');
+      assert.equal(view.selection.period, null);
+      assert.deepEqual(view.rows, []);
+      assert.deepEqual(view.choices.experiments, [
+        { slug: 'never_done', name: 'never-done', noResults: true },
+      ]);
+      assert.ok(
+        view.notices.includes(
+          `never-done has no results in dataset '${dataset}': 1 error was logged (analysis date 2026-03-29); the errors are listed under "Errors and warnings of the run"`,
+        ),
+        view.notices.join('\n'),
+      );
+      assert.deepEqual(
+        view.errors.rows.map((r) => r.message),
+        ['warehouse said: Binder Error'],
+      );
+    }
+    // In a dataset with results too: a link to the failed experiment shows its error, not a 404.
+    const other = await readView(warehouse, dialect, { dataset: DATASET, experiment: 'someone-else' });
+    assert.equal(other.selection.experiment, 'someone_else');
+    assert.deepEqual(
+      other.errors.rows.map((r) => r.message),
+      ['not mine'],
+    );
+    assert.match(
+      other.notices.join('\n'),
+      /someone-else has no results in dataset 'dash': 1 error was logged/,
+    );
   });
 });

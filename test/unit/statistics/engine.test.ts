@@ -170,6 +170,82 @@ describe('computeStatistic', () => {
     );
     assert.ok(diff && Math.abs((diff.point as number) - 10) < 2);
   });
+  it('says once per branch that no client has a value, not "left out" and "no data" twice over', () => {
+    const input = binsInput({ control: [{ y: null, count: 200 }], treatment: [{ y: 1, count: 3 }] });
+    for (const name of ['bootstrap_mean', 'deciles', 'binomial', 'empirical_cdf']) {
+      const { warnings } = computeStatistic({ name, params: paramsFor(name), preTreatments: [] }, input, CTX);
+      const aboutControl = warnings.filter((w) => w.includes("branch 'control'"));
+      assert.deepEqual(
+        aboutControl,
+        [
+          `m/${name}: every one of the 200 client(s) of branch 'control' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+        ],
+        name,
+      );
+    }
+  });
+
+  it('bootstrap_mean of branches with one and the same value compares them as exactly equal', () => {
+    const input = binsInput({
+      control: [{ y: 5, count: 200 }],
+      treatment: [{ y: 5, count: 300 }],
+    });
+    const { rows } = computeStatistic(
+      { name: 'bootstrap_mean', params: { num_samples: 1000 }, preTreatments: [] },
+      input,
+      CTX,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.branch, r.comparison, r.point, r.lower, r.upper]),
+      [
+        ['control', null, 5, null, null],
+        ['treatment', null, 5, null, null],
+        ['treatment', 'difference', 0, null, null],
+        ['treatment', 'relative_uplift', 0, null, null],
+        ['control', 'difference', 0, null, null],
+        ['control', 'relative_uplift', 0, null, null],
+      ],
+    );
+  });
+
+  it('gives no interval to a bootstrap comparison with a single-client branch, and says why', () => {
+    // One treatment client: its resamples are always that client, so the interval of
+    // treatment − control was control's spread alone, and read as a significant +108 %.
+    const input = binsInput({
+      control: [
+        { y: -1, count: 1 },
+        { y: -2, count: 1 },
+        { y: -3, count: 1 },
+      ],
+      treatment: [{ y: -4, count: 1 }],
+    });
+    for (const [name, statistic] of [
+      ['bootstrap_mean', 'mean'],
+      ['deciles', 'deciles'],
+    ] as const) {
+      const { rows, warnings } = computeStatistic(
+        { name, params: { num_samples: 500 }, preTreatments: [] },
+        input,
+        CTX,
+      );
+      const comparisons = rows.filter((r) => r.comparison !== null);
+      assert.ok(comparisons.length > 0);
+      for (const r of comparisons) {
+        assert.ok(r.point !== null, `${name}: the point stays`);
+        assert.deepEqual([r.lower, r.upper], [null, null], `${name} ${r.comparison} ${r.parameter}`);
+      }
+      // Control's own interval is its own business.
+      const own = rows.find((r) => r.branch === 'control' && r.comparison === null);
+      assert.ok(own?.lower !== null && own?.upper !== null, `${name}: control keeps its interval`);
+      assert.ok(
+        warnings.includes(
+          `m/${statistic}: branch 'treatment' has a single client, whose resamples are always that client, so the intervals of its comparisons would ignore its spread; they are null`,
+        ),
+        warnings.join('\n'),
+      );
+    }
+  });
+
   it('reports undefined relative uplifts once per statistic, naming the pairs and parameters', () => {
     // The control's lower deciles are zero, so uplifts over control are undefined there.
     const input = binsInput({

@@ -65,6 +65,34 @@ describe('binomial', () => {
     assert.equal(rows.length, 2 + 4);
   });
 
+  it('compares no branches when every client has the same value (only the prior would differ)', () => {
+    // 0 of 10 against 0 of 990: the posteriors' means are 1/12 and 1/992, so the draws would
+    // publish a "significant" rise of several thousand percent from data without a single 1.
+    for (const value of [0, 1]) {
+      const input = binsInput({
+        control: [{ y: value, count: 990 }],
+        treatment: [{ y: value, count: 10 }],
+      });
+      const { rows, warnings } = computeStatistic(spec('binomial'), input, CTX);
+      const treatment = find(rows, 'treatment');
+      close(treatment.point, value === 0 ? 1 / 12 : 11 / 12, 1e-12, 'per-branch posterior mean kept');
+      const comparisons = rows.filter((r) => r.comparison !== null);
+      assert.equal(comparisons.length, 4);
+      for (const r of comparisons) assert.deepEqual([r.point, r.lower, r.upper], [null, null, null]);
+      assert.match(warnings.join('\n'), new RegExp(`every client of every branch has the value ${value}`));
+    }
+    // One branch with a 1 is data: the comparisons stay.
+    const some = binsInput({
+      control: [{ y: 0, count: 990 }],
+      treatment: [
+        { y: 0, count: 9 },
+        { y: 1, count: 1 },
+      ],
+    });
+    const out = computeStatistic(spec('binomial'), some, CTX);
+    assert.ok(out.rows.filter((r) => r.comparison !== null).every((r) => r.point !== null));
+  });
+
   it('non-binary values give no rows and a warning', () => {
     const input = {
       metric: 'm',
@@ -99,6 +127,16 @@ describe('count and sum', () => {
     assert.equal(count.length, 2);
     const identity = computeStatistic(spec('count'), { ...input, metric: 'identity' }, CTX).rows;
     assert.equal(identity[0]?.metric, 'identity');
+  });
+
+  it('sum of a branch whose every value is missing is 0, as jetstream writes it, and says so', () => {
+    const input = binsInput({ control: [{ y: null, count: 200 }], treatment: [{ y: 2, count: 3 }] });
+    const { rows, warnings } = computeStatistic(spec('sum'), input, CTX);
+    assert.equal(find(rows, 'control').point, 0);
+    assert.equal(find(rows, 'treatment').point, 6);
+    assert.deepEqual(warnings, [
+      "m/sum: every one of the 200 client(s) of branch 'control' has a missing value; its sum is 0 by convention, not from data",
+    ]);
   });
 });
 
@@ -278,6 +316,134 @@ describe('linear_model_mean', () => {
       },
     );
     assert.deepEqual(requiredInput({ name: 'deciles', params: {} }), { kind: 'values' });
+  });
+
+  it('says why each relative uplift it cannot compute is null, naming the branch whose mean breaks it', () => {
+    // control's mean is 0, treatment's 1/3, other's −2: every ratio involving control or other
+    // has no log.
+    const mixed = binsInput({
+      control: [
+        { y: -1, count: 1 },
+        { y: 0, count: 1 },
+        { y: 1, count: 1 },
+      ],
+      treatment: [
+        { y: -1, count: 1 },
+        { y: 0, count: 1 },
+        { y: 2, count: 1 },
+      ],
+      other: [
+        { y: -3, count: 1 },
+        { y: -1, count: 1 },
+      ],
+    });
+    const { rows, warnings } = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), mixed, CTX);
+    const text = warnings.join('\n');
+    for (const [b, ref, why] of [
+      ['treatment', 'control', "the mean of 'control' is 0"],
+      ['other', 'control', "the mean of 'control' is 0"],
+      [
+        'control',
+        'treatment',
+        "the mean of 'control' is 0, and the interval is built on the log of the ratio",
+      ],
+      [
+        'other',
+        'treatment',
+        "the means of 'other' (-2) and 'treatment' (0.3333333333333333) have opposite signs",
+      ],
+    ] as const) {
+      assert.equal(find(rows, b, 'relative_uplift', ref).point, null, `${b} over ${ref}`);
+      assert.ok(
+        text.includes(`relative uplift of '${b}' over '${ref}' is undefined (${why}); written as null`),
+        `${b} over ${ref}: ${text}`,
+      );
+    }
+    // The differences need no ratio.
+    close(find(rows, 'treatment', 'difference', 'control').point, 1 / 3, 1e-12);
+  });
+
+  it('falls back to unadjusted inferences when no client has a covariate value, instead of leaving everyone out', () => {
+    const values = {
+      control: [
+        { y: 1, count: 1 },
+        { y: 2, count: 1 },
+        { y: 3, count: 1 },
+      ],
+      treatment: [
+        { y: 2, count: 1 },
+        { y: 4, count: 1 },
+        { y: 5, count: 1 },
+      ],
+    };
+    const withoutCovariate = Object.fromEntries(
+      Object.entries(values).map(([b, bins]) => [b, bins.map((bin) => ({ ...bin, x: null }))]),
+    );
+    const adjusted = computeStatistic(
+      spec('linear_model_mean', { covariate_adjustment: { period: 'preenrollment_week' } }),
+      binsInput(withoutCovariate),
+      CTX,
+    );
+    const plain = computeStatistic(spec('linear_model_mean'), binsInput(values), CTX);
+    assert.deepEqual(adjusted.rows, plain.rows);
+    assert.deepEqual(adjusted.warnings, [
+      'm/linear_model_mean: no client has a value of the pre-period covariate; falling back to unadjusted inferences',
+    ]);
+  });
+
+  it('writes no zero-width interval when no branch varies within itself (often only once clipped)', () => {
+    // Mostly zeros: clipped at the median (drop_highest 0.5) every value is 0, and the model's
+    // residual variance with it; the difference was published as 0 [0, 0].
+    const clipped = binsInput({
+      control: [
+        { y: 0, count: 4 },
+        { y: 5, count: 1 },
+      ],
+      treatment: [
+        { y: 0, count: 4 },
+        { y: 6, count: 1 },
+      ],
+    });
+    const out = computeStatistic(spec('linear_model_mean', { drop_highest: 0.5 }), clipped, CTX);
+    const diff = find(out.rows, 'treatment', 'difference', 'control');
+    assert.deepEqual([diff.point, diff.lower, diff.upper], [0, null, null]);
+    assert.ok(
+      out.warnings.includes(
+        "m/linear_model_mean: no branch varies within itself once clipped at 0 (the 0.5 quantile), so the comparisons' intervals would have zero width; they are null",
+      ),
+      out.warnings.join('\n'),
+    );
+    // Constant branches whose mean rounds (0.1 three times) are constant, not 1e-17 apart.
+    const constant = binsInput({ control: [{ y: 0.1, count: 3 }], treatment: [{ y: 0.2, count: 3 }] });
+    const rows = computeStatistic(spec('linear_model_mean'), constant, CTX).rows;
+    for (const r of rows) {
+      assert.ok(r.point !== null, `${r.branch} ${r.comparison}: a point`);
+      assert.deepEqual([r.lower, r.upper], [null, null], `${r.branch} ${r.comparison}`);
+    }
+    close(find(rows, 'treatment', 'relative_uplift', 'control').point, 1, 1e-12);
+  });
+
+  it('per_client_dau_impact scales by the clients with a value, as jetstream counts the rows it is given', () => {
+    const withMissing = binsInput({
+      control: [
+        { y: 1, count: 4 },
+        { y: 2, count: 4 },
+        { y: null, count: 10 },
+      ],
+      treatment: [
+        { y: 2, count: 4 },
+        { y: 4, count: 4 },
+        { y: null, count: 10 },
+      ],
+    });
+    const lm = computeStatistic(spec('linear_model_mean', { drop_highest: 0 }), withMissing, CTX).rows;
+    const dau = computeStatistic(spec('per_client_dau_impact'), withMissing, CTX).rows;
+    close(
+      find(dau, 'treatment', 'difference', 'control').point,
+      (find(lm, 'treatment', 'difference', 'control').point as number) * 16,
+      1e-12,
+      '16 clients with a value, not 36 enrolled',
+    );
   });
 
   it('per_client_dau_impact scales differences by the number of clients and has no per-branch rows', () => {

@@ -77,6 +77,32 @@ describe('contrail stats', () => {
     );
   });
 
+  it('leaves out rows without a branch (not a branch called null), and refuses a file without rows', () => {
+    const gaps = join(dir, 'gaps.csv');
+    writeFileSync(gaps, 'branch,value\n,7\ncontrol,1\ncontrol,2\ntreatment,3\n,8\n');
+    const out = cli(['--statistic', 'count', gaps]);
+    assert.equal(out.status, 0, out.stderr);
+    assert.deepEqual(
+      JSON.parse(out.stdout).map((r: { branch: string; point: number }) => [r.branch, r.point]),
+      [
+        ['control', 2],
+        ['treatment', 1],
+      ],
+    );
+    assert.match(
+      out.stderr,
+      new RegExp(`^warning: left out 2 row\\(s\\) of '${gaps}' with an empty branch$`, 'm'),
+    );
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, 'branch,value\n');
+    const none = cli(['--statistic', 'count', empty]);
+    assert.equal(none.status, 1);
+    assert.equal(
+      none.stderr.trim(),
+      `contrail: file '${empty}' has no rows: there is nothing to compute a statistic over`,
+    );
+  });
+
   it('names the line of a value that is not a number', () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'branch,value\ncontrol,1\ncontrol,2\ntreatment,n/a\ntreatment,3\n');

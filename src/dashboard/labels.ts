@@ -1,0 +1,121 @@
+/**
+ * What the page writes beside its numbers so that someone who does not know contrail can read
+ * them: what a window of each period is, which selection the numbers belong to, the confidence
+ * level of the intervals and whether a comparison's interval excludes no change. No DOM, no
+ * server code: the page bundle imports it, and unit tests check it.
+ */
+import type { AnalysisPeriod } from '../config/spec.js';
+import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
+import type { ViewSelection } from './api.js';
+
+/** Each period's windows, counted from each client's enrollment (jetstream's analysis windows). */
+const WINDOW_MEANING: Record<AnalysisPeriod, string> = {
+  day: 'day since enrollment',
+  week: 'week since enrollment',
+  days28: '28 days since enrollment',
+  overall: 'the whole experiment',
+  preenrollment_week: 'the week before enrollment',
+  preenrollment_days28: 'the 28 days before enrollment',
+};
+
+/** The x axis of the charts and the first column of the numbers: what a window index counts. */
+export function windowLabel(period: AnalysisPeriod | null): string {
+  return period === null ? 'window' : `window (${WINDOW_MEANING[period]})`;
+}
+
+/** The confidence level(s) of the rows' intervals: "95%", "90%, 95%", or null when none has one. */
+export function intervalLevel(rows: readonly { ci_width: number | null }[]): string | null {
+  const levels = [...new Set(rows.map((r) => r.ci_width).filter((w): w is number => w !== null))].sort();
+  if (levels.length === 0) return null;
+  return levels.map((w) => confidenceLevel(w)).join(', ');
+}
+
+/**
+ * A comparison row's verdict: 'yes' when its interval excludes no change, 'no' when it
+ * includes it, '' for a branch's own value (nothing is compared) or a missing bound.
+ */
+export function significantCell(row: {
+  comparison: string | null;
+  lower: number | null;
+  upper: number | null;
+}): 'yes' | 'no' | '' {
+  if (row.comparison === null) return '';
+  const verdict = excludesNoChange(row.lower, row.upper);
+  return verdict === null ? '' : verdict ? 'yes' : 'no';
+}
+
+/**
+ * One line naming everything the numbers depend on: experiment, dataset, metric, statistic
+ * (and parameter), period, basis, segment, reference branch and confidence level.
+ */
+export function selectionCaption(
+  selection: ViewSelection,
+  extra: {
+    experimentName: string | null;
+    parameter: string | null;
+    reference: string | null;
+    level: string | null;
+  },
+): string {
+  const parts = [
+    `${extra.experimentName ?? selection.experiment} in dataset ${selection.dataset}`,
+    `metric ${selection.metric}, statistic ${selection.statistic}${extra.parameter === null ? '' : ` at ${extra.parameter}`}`,
+    `analysis period ${selection.period}`,
+    `${selection.basis} basis`,
+    `segment ${selection.segment}`,
+  ];
+  if (extra.reference !== null) parts.push(`compared to ${extra.reference}`);
+  parts.push(extra.level === null ? 'no intervals' : `${extra.level} confidence intervals`);
+  return parts.join(' · ');
+}
+
+/** "2026-03-15 08:11 UTC": minutes are enough to tell one run from another. */
+function utcMinute(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** "3 hours ago", "2 days ago": how old the results are, in the largest whole unit. */
+export function age(fromMs: number, nowMs: number): string {
+  const minutes = Math.max(0, Math.floor((nowMs - fromMs) / 60_000));
+  const [n, unit] =
+    minutes < 60
+      ? [minutes, 'minute']
+      : minutes < 48 * 60
+        ? [Math.floor(minutes / 60), 'hour']
+        : [Math.floor(minutes / (24 * 60)), 'day'];
+  return n === 0 ? 'just now' : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+}
+
+/**
+ * When the shown results were written and, for a preview's tables, when they go: a reader must
+ * see that a result is days old before acting on it.
+ */
+export function writtenLine(
+  written: { oldest: string | null; newest: string | null; expiresAt: string | null },
+  nowMs: number,
+): string {
+  const parts: string[] = [];
+  if (written.newest !== null && written.oldest !== null) {
+    const newest = Date.parse(written.newest);
+    const oldest = Date.parse(written.oldest);
+    parts.push(
+      newest - oldest < 60_000
+        ? `results written ${utcMinute(written.newest)} (${age(newest, nowMs)})`
+        : `results written ${utcMinute(written.oldest)} … ${utcMinute(written.newest)} (the newest ${age(newest, nowMs)})`,
+    );
+  } else {
+    parts.push('when these results were written is not recorded');
+  }
+  if (written.expiresAt !== null) parts.push(`preview tables, deleted after ${utcMinute(written.expiresAt)}`);
+  return parts.join(' · ');
+}
+
+/**
+ * The total of a column of which some values may be missing: null when none is known (a sum of
+ * nothing is not zero bytes or zero milliseconds: DuckDB reports no bytes processed, a query
+ * that never ran no time).
+ */
+export function knownTotal(values: readonly (number | null | undefined)[]): number | null {
+  const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return known.length === 0 ? null : known.reduce((sum, v) => sum + v, 0);
+}

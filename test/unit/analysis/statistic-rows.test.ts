@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { statisticRows } from '../../../src/analysis/statistic-rows.js';
+import { type AnalysisBasis, AnalysisSpec } from '../../../src/config/spec.js';
+import { type StatisticInputGroup, statisticInputKey } from '../../../src/sql/plan/statistic-input-rows.js';
+import type { AnalysisWindow } from '../../../src/sql/windows.js';
+
+const provenance = (key: string) => ({ file: 'jetstream/edge.toml', key, line: 3 });
+
+const metric = {
+  name: 'uri_count',
+  selectExpression: 'SUM(uri_count)',
+  dataSource: 'clients_daily',
+  statistics: [
+    { name: 'bootstrap_mean', params: { num_samples: 100 }, provenance: provenance('metrics.uri_count') },
+    { name: 'linear_model_mean', provenance: provenance('metrics.uri_count') },
+  ],
+  provenance: provenance('metrics.uri_count'),
+};
+
+const spec = AnalysisSpec.parse({
+  experiment: {
+    slug: 'edge',
+    appName: 'firefox_desktop',
+    status: 'live',
+    branches: [{ slug: 'control' }, { slug: 'treatment' }],
+    referenceBranch: 'control',
+    startDate: '2026-03-02',
+  },
+  enrollmentPeriod: 7,
+  enrollmentsQueryType: 'normandy',
+  segments: [
+    { name: 'us', selectExpression: 'TRUE', dataSource: 'cd', provenance: provenance('segments.us') },
+  ],
+  dataSources: {
+    clients_daily: { name: 'clients_daily', fromExpression: 'cd', provenance: provenance('data_sources.cd') },
+  },
+  metrics: {
+    day: [],
+    week: [metric],
+    days28: [],
+    overall: [],
+    preenrollment_week: [],
+    preenrollment_days28: [],
+  },
+});
+
+const WINDOW: AnalysisWindow = { period: 'week', windowIndex: 1, startOffset: 0, endOffset: 6 };
+
+function group(segment: string): [string, StatisticInputGroup] {
+  return [
+    statisticInputKey('uri_count', 'values', null, segment),
+    {
+      metric: 'uri_count',
+      kind: 'values',
+      covariatePeriod: null,
+      segment,
+      windowDays: 7,
+      branches: [
+        {
+          branch: 'control',
+          bins: [
+            { y: 1, count: 5 },
+            { y: 3, count: 5 },
+          ],
+        },
+        {
+          branch: 'treatment',
+          bins: [
+            { y: 2, count: 5 },
+            { y: 4, count: 5 },
+          ],
+        },
+      ],
+    },
+  ];
+}
+
+describe('statisticRows', () => {
+  it('says once, with the reason, that a basis or segment holds no client, instead of once per statistic', async () => {
+    // Enrollments: every client in segment all, none in segment us. Exposures: nobody exposed.
+    const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+      ['enrollments', new Map([group('all')])],
+      ['exposures', new Map()],
+    ]);
+    const { rows, warnings } = await statisticRows(spec, WINDOW, groupsByBasis);
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      [
+        'enrollments basis, segment us: no client of the enrollments basis is in segment us; no statistics for it',
+        'exposures basis, segment all: no enrolled client has an exposure; no statistics for it',
+        'exposures basis, segment us: no client of the exposures basis is in segment us; no statistics for it',
+      ],
+    );
+    assert.deepEqual(warnings[1]?.subjects, [{ analysisBasis: 'exposures', segment: 'all', period: 'week' }]);
+    // What there is data for is computed as before.
+    assert.ok(rows.some((r) => r.metric === 'uri_count' && r.statistic === 'mean' && r.point !== null));
+    assert.ok(rows.some((r) => r.metric === 'identity' && r.analysis_basis === 'enrollments'));
+    assert.ok(rows.every((r) => r.analysis_basis === 'enrollments' && r.segment === 'all'));
+  });
+});

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ViewSelection } from '../../../src/dashboard/api.js';
+import {
+  age,
+  intervalLevel,
+  knownTotal,
+  selectionCaption,
+  significantCell,
+  windowLabel,
+  writtenLine,
+} from '../../../src/dashboard/labels.js';
+import { confidenceLevel, excludesNoChange } from '../../../src/statistics/significance.js';
+
+describe('what the page writes beside its numbers', () => {
+  test('a comparison is significant when its interval excludes no change; a branch value never is', () => {
+    assert.equal(significantCell({ comparison: 'difference', lower: 0.1, upper: 0.4 }), 'yes');
+    assert.equal(significantCell({ comparison: 'relative_uplift', lower: -0.3, upper: -0.01 }), 'yes');
+    assert.equal(significantCell({ comparison: 'difference', lower: -0.1, upper: 0.4 }), 'no');
+    // An interval that ends at zero still includes it.
+    assert.equal(significantCell({ comparison: 'difference', lower: 0, upper: 0.4 }), 'no');
+    assert.equal(significantCell({ comparison: 'difference', lower: null, upper: 0.4 }), '');
+    assert.equal(significantCell({ comparison: null, lower: 3, upper: 4 }), '');
+    assert.equal(excludesNoChange(null, null), null);
+  });
+
+  test('intervals name their confidence level, from ci_width', () => {
+    assert.equal(confidenceLevel(0.95), '95%');
+    assert.equal(confidenceLevel(0.999), '99.9%');
+    assert.equal(confidenceLevel(null), null);
+    assert.equal(intervalLevel([{ ci_width: 0.95 }, { ci_width: 0.95 }]), '95%');
+    assert.equal(intervalLevel([{ ci_width: 0.95 }, { ci_width: 0.9 }, { ci_width: null }]), '90%, 95%');
+    assert.equal(intervalLevel([{ ci_width: null }]), null);
+    assert.equal(intervalLevel([]), null);
+  });
+
+  test('a window index says what it counts', () => {
+    assert.equal(windowLabel('week'), 'window (week since enrollment)');
+    assert.equal(windowLabel('day'), 'window (day since enrollment)');
+    assert.equal(windowLabel('overall'), 'window (the whole experiment)');
+    assert.equal(windowLabel('preenrollment_days28'), 'window (the 28 days before enrollment)');
+    assert.equal(windowLabel(null), 'window');
+  });
+
+  test('the caption names everything the numbers depend on', () => {
+    const selection: ViewSelection = {
+      dataset: 'tmp',
+      experiment: 'my_exp',
+      period: 'week',
+      basis: 'exposures',
+      segment: 'us',
+      metric: 'active_hours',
+      statistic: 'deciles',
+    };
+    assert.equal(
+      selectionCaption(selection, {
+        experimentName: 'my-exp',
+        parameter: '0.5',
+        reference: 'control',
+        level: '95%',
+      }),
+      'my-exp in dataset tmp · metric active_hours, statistic deciles at 0.5 · analysis period week · exposures basis · segment us · compared to control · 95% confidence intervals',
+    );
+    assert.equal(
+      selectionCaption(selection, { experimentName: null, parameter: null, reference: null, level: null }),
+      'my_exp in dataset tmp · metric active_hours, statistic deciles · analysis period week · exposures basis · segment us · no intervals',
+    );
+  });
+
+  test('results say when they were written, how long ago, and when preview tables go', () => {
+    const now = Date.parse('2026-03-20T12:00:00Z');
+    assert.equal(age(now - 30_000, now), 'just now');
+    assert.equal(age(now - 5 * 60_000, now), '5 minutes ago');
+    assert.equal(age(now - 3 * 3600_000, now), '3 hours ago');
+    assert.equal(age(now - 5 * 86400_000, now), '5 days ago');
+    assert.equal(
+      writtenLine(
+        { oldest: '2026-03-20T08:59:50Z', newest: '2026-03-20T09:00:00Z', expiresAt: '2026-03-27T09:00:10Z' },
+        now,
+      ),
+      'results written 2026-03-20 09:00 UTC (3 hours ago) · preview tables, deleted after 2026-03-27 09:00 UTC',
+    );
+    assert.equal(
+      writtenLine({ oldest: '2026-03-01T06:00:00Z', newest: '2026-03-15T06:00:00Z', expiresAt: null }, now),
+      'results written 2026-03-01 06:00 UTC … 2026-03-15 06:00 UTC (the newest 5 days ago)',
+    );
+    assert.equal(
+      writtenLine({ oldest: null, newest: null, expiresAt: null }, now),
+      'when these results were written is not recorded',
+    );
+  });
+
+  test('a total of values never recorded is unknown, not zero', () => {
+    assert.equal(knownTotal([null, undefined, null]), null);
+    assert.equal(knownTotal([]), null);
+    assert.equal(knownTotal([1, null, 2.5]), 3.5);
+    assert.equal(knownTotal([0, null]), 0);
+  });
+});
