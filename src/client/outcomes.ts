@@ -107,6 +107,28 @@ function groupedFailures(
   });
 }
 
+/** Experiments named one by one on a line of pins; beyond that many, the rest are counted. */
+const PINNED_NAMED = 3;
+
+/**
+ * The tooling and configs a backfill's experiments ran on: a line per experiment, or, where
+ * more than a few ran on the same ones (a fleet mostly does), one line for all of them.
+ */
+function pinLines(pins: [string, BackfillResult['pins'][string]][]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [slug, p] of pins) {
+    const on = `contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`;
+    groups.set(on, [...(groups.get(on) ?? []), slug]);
+  }
+  return [...groups.entries()].flatMap(([on, slugs]) =>
+    slugs.length <= PINNED_NAMED
+      ? slugs.map((slug) => `  ${slug}: ${on}`)
+      : [
+          `  ${slugs.length} experiments (${slugs.slice(0, PINNED_NAMED).join(', ')} and ${slugs.length - PINNED_NAMED} more): ${on}`,
+        ],
+  );
+}
+
 export function describeBackfill(b: BackfillResult): Outcome {
   // An experiment none of whose days could even find it ran on no tooling: no pin to show.
   const unknown = new Set(
@@ -118,11 +140,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
   return {
     report: [
       `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
-      ...Object.entries(b.pins)
-        .filter(([slug]) => !unknown.has(slug))
-        .map(
-          ([slug, p]) => `  ${slug}: contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`,
-        ),
+      ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...groupedFailures(b.failed),
       ...describeWaits(b.waited),
     ].join('\n'),

@@ -248,6 +248,28 @@ describe('the backfill report', () => {
   });
 });
 
+describe('a backfill of many experiments', () => {
+  it('says the tooling they share once, not once per experiment', () => {
+    const on = { toolVersion: '0.1.0+dev', configCommit: null };
+    const slugs = Array.from({ length: 12 }, (_, i) => `fleet-${String(i).padStart(2, '0')}`);
+    const report = outcomeOf('backfill', {
+      total: 24,
+      analyzed: 24,
+      nothingDue: 0,
+      pins: {
+        ...Object.fromEntries(slugs.map((s) => [s, on])),
+        pinned: { toolVersion: '0.0.9+old', configCommit: 'abc' },
+      },
+      failed: [],
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(1), [
+      '  12 experiments (fleet-00, fleet-01, fleet-02 and 9 more): contrail 0.1.0+dev, config working tree',
+      '  pinned: contrail 0.0.9+old, config abc',
+    ]);
+  });
+});
+
 describe('outcomes', () => {
   const daily = (failed: number) => ({
     date: '2026-03-15',
