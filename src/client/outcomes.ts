@@ -100,12 +100,38 @@ function groupedFailures(
     group.dates.push(f.date);
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ slug, what, dates }) => {
+  // Then experiments failing alike on the same dates (a broken shared definition fails them
+  // all): one line, the experiment's own slug in the message said as <experiment>.
+  const alike = new Map<string, { slugs: string[]; when: string; what: string; slug: string | null }>();
+  for (const { slug, what, dates } of groups.values()) {
     dates.sort();
-    const when = dates.length === 1 ? dates[0] : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
-    return `  FAIL  ${slug === null ? '' : `${slug} `}${when}: ${what}`;
+    const when =
+      dates.length === 1 ? (dates[0] as string) : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
+    const general = slug === null ? what : what.replace(slugPattern(slug), '<experiment>');
+    const key = JSON.stringify([slug === null ? `unnamed ${alike.size}` : 'named', when, general]);
+    const group = alike.get(key) ?? { slugs: [], when, what: general, slug };
+    if (slug !== null) group.slugs.push(slug);
+    alike.set(key, group);
+  }
+  return [...alike.values()].flatMap(({ slugs, when, what, slug }) => {
+    if (slugs.length > NAMED_ALIKE) {
+      const named = `${slugs.slice(0, NAMED_ALIKE).join(', ')} and ${slugs.length - NAMED_ALIKE} more`;
+      return [`  FAIL  ${slugs.length} experiments (${named}) ${when}: ${what}`];
+    }
+    if (slugs.length === 0) return [`  FAIL  ${when}: ${what}`];
+    return slugs.map(
+      (s) => `  FAIL  ${s} ${when}: ${slug === null ? what : what.replaceAll('<experiment>', s)}`,
+    );
   });
 }
+
+/** A slug as a word of its own in a message (not inside a longer slug or word). */
+function slugPattern(slug: string): RegExp {
+  return new RegExp(`(?<![\\w-])${slug.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g');
+}
+
+/** Experiments failing alike named one by one; beyond that many, one line for all of them. */
+const NAMED_ALIKE = 3;
 
 /** Experiments named one by one on a line of pins; beyond that many, the rest are counted. */
 const PINNED_NAMED = 3;
