@@ -1,4 +1,6 @@
-import { chooseConfigRepos } from '../config/collection.js';
+import { chooseConfigRepos, defaultConfigRepos, loadConfigCollection } from '../config/collection.js';
+import { didYouMean } from '../config/suggest.js';
+import { CliError } from './errors.js';
 
 /**
  * The config repos of a command that may read a `--config_file`: `--config_repos`, else the
@@ -20,4 +22,28 @@ export function configReposOf(args: {
     );
   }
   return choice.repos;
+}
+
+/**
+ * `--platform` must name a platform the config repos define (`definitions/<platform>.toml`): a
+ * usage error (exit 2) before anything starts, said once, naming the option, not a config
+ * problem per file located at Experimenter's record.
+ */
+export function checkPlatformOption(
+  platform: string,
+  platforms: readonly string[],
+  searched: readonly string[],
+): void {
+  if (platforms.includes(platform)) return;
+  throw new CliError(
+    `--platform ${platform}: the config repos define no such platform${didYouMean(platform, platforms)}; ` +
+      `platforms: ${platforms.join(', ') || 'none'} (in ${searched.join(', ')}; --config_repos names other repos)`,
+    2,
+  );
+}
+
+/** checkPlatformOption for a command that has not loaded its config repos yet. */
+export async function checkPlatformOf(platform: string, repos: string[] | undefined): Promise<void> {
+  const searched = repos ?? defaultConfigRepos();
+  checkPlatformOption(platform, (await loadConfigCollection({ repos: searched })).platforms(), searched);
 }

@@ -55,6 +55,8 @@ export interface PlanSqlOptions extends PlanQueriesOptions {
 export interface PlannedDay {
   date: IsoDate;
   queries: PlannedQuery[];
+  /** Why nothing is due on the date (no queries), in jetstream's terms; null when something is. */
+  nothingDue: string | null;
 }
 
 /**
@@ -67,8 +69,8 @@ export async function planSql(options: PlanSqlOptions): Promise<string[]> {
   const lines: string[] = [];
   const outputDir = options.outputDir;
   const written: { file: string; query: PlannedQuery; date: IsoDate }[] = [];
-  for (const { date, queries } of days) {
-    if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}`);
+  for (const { date, queries, nothingDue } of days) {
+    if (queries.length === 0) lines.push(`nothing to compute for ${options.slug} on ${date}: ${nothingDue}`);
     for (const query of queries) {
       const table = `${query.destination.dataset}.${query.destination.table}`;
       if (outputDir === null) {
@@ -162,6 +164,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
   const { ConfigError } = await import('../config/problems.js');
   const { planAnalysis } = await import('../sql/plan/analysis.js');
+  const { nothingDueReason } = await import('../analysis/plan-day.js');
   const { PlanError } = await import('../sql/plan/common.js');
   const { sqlDialect } = await import('../sql/render/dialects.js');
   // BigQuery SQL as this machine's worker would render it: its project and the source project
@@ -218,10 +221,12 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
         dialect,
         ...(options.periods ? { periods: options.periods } : {}),
       });
-      days.push({
-        date,
-        queries: [...(plan.enrollments ? [plan.enrollments] : []), ...plan.metrics, ...plan.statisticInputs],
-      });
+      const queries = [
+        ...(plan.enrollments ? [plan.enrollments] : []),
+        ...plan.metrics,
+        ...plan.statisticInputs,
+      ];
+      days.push({ date, queries, nothingDue: queries.length === 0 ? nothingDueReason(sampled, date) : null });
     }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PlanError) throw new CliError(error.message);

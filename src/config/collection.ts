@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigFile } from './config-file.js';
 import { emptyLayer, mergeFile, mergeSharedDefinitions, type SpecLayer } from './merge.js';
 import { ConfigError } from './problems.js';
-import { type RepoSnapshot, readConfigRepo } from './repo-files.js';
+import { type RepoFile, type RepoSnapshot, readConfigRepo } from './repo-files.js';
 import { commitsOfCollection, joinCommits } from './repo-history.js';
 import { TemplateRenderer } from './templates.js';
 
@@ -20,47 +20,58 @@ export class ConfigCollection {
   private readonly platformCache = new Map<string, SpecLayer>();
   private rendererCache: TemplateRenderer | null = null;
 
+  /** Every file, in load order (earlier repos first; in a repo, root definitions before the jetstream overlay). */
+  private readonly entries: readonly RepoFile[];
+  /** The shared files (all but experiment configs), parsed, in load order. */
+  private readonly shared: ConfigFile[];
+
   constructor(
     readonly repos: RepoSnapshot[],
-    /** Every file, in load order (earlier repos first; in a repo, root definitions before the jetstream overlay). */
-    readonly files: ConfigFile[],
+    files: readonly RepoFile[],
   ) {
     this.commit = joinCommits(repos.map((r) => r.commit));
+    this.entries = files;
+    this.shared = this.entries.filter((f) => f.kind !== 'experiment').map((f) => f.parsed());
+  }
+
+  /** Every file, parsed (experiment configs are parsed here, when first asked for), in load order. */
+  get files(): ConfigFile[] {
+    return this.entries.map((f) => f.parsed());
   }
 
   /** The experiment's own config files (`jetstream/<slug>.toml`), one per repo that has it. */
   experimentFiles(slug: string): ConfigFile[] {
-    return this.files.filter((f) => f.kind === 'experiment' && f.slug === slug);
+    return this.entries.filter((f) => f.kind === 'experiment' && f.slug === slug).map((f) => f.parsed());
   }
 
   /** Slugs of every experiment config in the collection. */
   experimentSlugs(): string[] {
-    return [...new Set(this.files.filter((f) => f.kind === 'experiment').map((f) => f.slug))];
+    return [...new Set(this.entries.filter((f) => f.kind === 'experiment').map((f) => f.slug))];
   }
 
   defaultsFiles(platform: string): ConfigFile[] {
-    return this.files.filter((f) => f.kind === 'default' && f.slug === platform);
+    return this.shared.filter((f) => f.kind === 'default' && f.slug === platform);
   }
 
   definitionFiles(platform: string): ConfigFile[] {
-    return this.files.filter((f) => f.kind === 'definition' && f.slug === platform);
+    return this.shared.filter((f) => f.kind === 'definition' && f.slug === platform);
   }
 
   functionFiles(): ConfigFile[] {
-    return this.files.filter((f) => f.kind === 'functions');
+    return this.shared.filter((f) => f.kind === 'functions');
   }
 
   /** The outcome for a platform; a later repo's file replaces an earlier one's. */
   outcome(platform: string, slug: string): ConfigFile | null {
     return (
-      this.files.findLast((f) => f.kind === 'outcome' && f.platform === platform && f.slug === slug) ?? null
+      this.shared.findLast((f) => f.kind === 'outcome' && f.platform === platform && f.slug === slug) ?? null
     );
   }
 
   outcomeSlugs(platform: string): string[] {
     return [
       ...new Set(
-        this.files.filter((f) => f.kind === 'outcome' && f.platform === platform).map((f) => f.slug),
+        this.shared.filter((f) => f.kind === 'outcome' && f.platform === platform).map((f) => f.slug),
       ),
     ];
   }
@@ -71,12 +82,12 @@ export class ConfigCollection {
    * and every other experiment is analysed as usual.
    */
   brokenFiles(): ConfigFile[] {
-    return this.files.filter((f) => f.kind !== 'experiment' && f.errors.length > 0);
+    return this.shared.filter((f) => f.errors.length > 0);
   }
 
   /** Platforms with definitions (`definitions/<platform>.toml`). */
   platforms(): string[] {
-    return [...new Set(this.files.filter((f) => f.kind === 'definition').map((f) => f.slug))];
+    return [...new Set(this.shared.filter((f) => f.kind === 'definition').map((f) => f.slug))];
   }
 
   /** Shared definitions for a platform with the jetstream overlay folded in; computed once. */
@@ -133,7 +144,7 @@ export async function loadConfigCollection(options: LoadOptions): Promise<Config
   const asOf = options.asOf === undefined ? null : toDate(options.asOf);
   const commits = options.commit ? await commitsOfCollection(options.repos, options.commit) : null;
   const snapshots: RepoSnapshot[] = [];
-  const files: ConfigFile[] = [];
+  const files: RepoFile[] = [];
   for (const [index, repo] of options.repos.entries()) {
     const commit = commits?.[index] ?? null;
     const loaded = await readConfigRepo(repo, commit ? { commit } : asOf ? { asOf } : null);

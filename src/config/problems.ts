@@ -22,6 +22,11 @@ export function formatProblem(problem: ConfigProblem): string {
     : `${where}: ${problem.message}`;
 }
 
+/** An unknown key, an error unless lenient, says how to accept it for now. */
+export function unknownKeyError(problem: ConfigProblem): ConfigProblem {
+  return { ...problem, message: `${problem.message} (use --lenient to accept unknown keys as warnings)` };
+}
+
 /**
  * A config that cannot be used. Carries every problem found (not only the first), so a
  * config author fixes them in one round; `message` lists them one per line.

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { type ConfigFile, kindOfPath } from './config-file.js';
+import { type ConfigFile, type FilePlace, kindOfPath } from './config-file.js';
 import { parseCached } from './parse-cache.js';
 import { ConfigError } from './problems.js';
 import { commitAsOf, isGitRepo } from './repo-history.js';
@@ -23,17 +23,29 @@ export interface RepoSnapshot {
 /** Where in a repo's history to read: HEAD, the commit in force at a time, or one commit. */
 export type RepoPoint = { asOf: Date } | { commit: string } | null;
 
+/**
+ * One config file of a repo, read but parsed only when asked for: an experiment's config matters
+ * only to that experiment, and a metric-hub holds hundreds of them (parsing them all was most of
+ * the time `contrail validate` took on one file). Shared files are parsed as they are read.
+ */
+export interface RepoFile extends FilePlace {
+  /** Path as shown in messages. */
+  file: string;
+  /** The parsed file (parsed on the first call). */
+  parsed(): ConfigFile;
+}
+
 /** Every config file of a repo at HEAD, as of a time, or at a commit (git repos; a plain directory is read as it is). */
 export async function readConfigRepo(
   repo: string,
   at: RepoPoint,
-): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
+): Promise<{ snapshot: RepoSnapshot; files: RepoFile[] }> {
   if (at === null || !(await isGitRepo(repo))) return loadRepoHead(repo);
   const commit = 'commit' in at ? at.commit : await commitAsOf(repo, at.asOf);
   return commit === null ? loadRepoHead(repo) : loadRepoAtCommit(repo, commit);
 }
 
-async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
+async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; files: RepoFile[] }> {
   if (!existsSync(repo) || !statSync(repo).isDirectory()) {
     throw new ConfigError([
       {
@@ -52,7 +64,7 @@ async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; fil
 async function loadRepoAtCommit(
   repo: string,
   commit: string,
-): Promise<{ snapshot: RepoSnapshot; files: ConfigFile[] }> {
+): Promise<{ snapshot: RepoSnapshot; files: RepoFile[] }> {
   const clone = mkdtempSync(join(tmpdir(), 'contrail-config-'));
   try {
     await simpleGit().clone(repo, clone, ['--quiet', '--no-checkout', '--shared']);
@@ -64,13 +76,24 @@ async function loadRepoAtCommit(
 }
 
 /** Every config file of a repo checkout at `dir`, named in messages relative to `displayRoot`. */
-function readRepoFiles(dir: string, displayRoot: string): ConfigFile[] {
-  const out: ConfigFile[] = [];
+function readRepoFiles(dir: string, displayRoot: string): RepoFile[] {
+  const out: RepoFile[] = [];
   const isMetricHub = existsSync(join(dir, 'jetstream')) && statSync(join(dir, 'jetstream')).isDirectory();
   const jetstreamDir = isMetricHub ? join(dir, 'jetstream') : dir;
   const read = (absolute: string, kindPath: string) => {
     const display = join(displayRoot, relative(dir, absolute));
-    out.push(parseCached(display, readFileSync(absolute, 'utf8'), kindOfPath(kindPath)));
+    // Read now: a commit's scratch clone is gone by the time an experiment's file is parsed.
+    const source = readFileSync(absolute, 'utf8');
+    const place = kindOfPath(kindPath);
+    let parsed: ConfigFile | null = place.kind === 'experiment' ? null : parseCached(display, source, place);
+    out.push({
+      ...place,
+      file: display,
+      parsed: () => {
+        parsed ??= parseCached(display, source, place);
+        return parsed;
+      },
+    });
   };
   if (isMetricHub)
     for (const name of tomlFiles(join(dir, 'definitions')))

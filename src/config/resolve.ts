@@ -98,6 +98,7 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
     enrollmentPeriod: enrollmentPeriod(r),
     enrollmentsQueryType: e.enrollments_query_type ?? defaultQueryType(r.platform),
     enrollmentQuery,
+    enrollmentQueryProvenance: enrollmentQuery === null ? null : r.experimentField('enrollment_query'),
     sampleSize: e.sample_size ?? null,
     analysisUnit: analysisUnit(r),
     exposureSignal,

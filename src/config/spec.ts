@@ -164,6 +164,8 @@ export const AnalysisSpec = z.object({
   enrollmentsQueryType: EnrollmentsQueryType,
   /** Rendered custom enrollment query, or null for the query type's built-in one. */
   enrollmentQuery: z.string().nullable().default(null),
+  /** Where the custom enrollment query is written, for problems planning finds in it. */
+  enrollmentQueryProvenance: Provenance.nullable().default(null),
   /** Keep clients with sample_id < sampleSize (0–100); null keeps everyone. */
   sampleSize: z.number().int().min(0).max(100).nullable().default(null),
   analysisUnit: z.enum(['client', 'profile_group']).default('client'),

@@ -1,15 +1,29 @@
 import { distance } from 'fastest-levenshtein';
 
 /**
+ * Names config authors write for a key that is spelt otherwise, too far from it for the edit
+ * distance: metric-hub's own configs set `exposure_basis = ["exposures", ...]` on metrics, which
+ * jetstream ignores, meaning `analysis_bases`.
+ */
+const KNOWN_ALIASES: Readonly<Record<string, string>> = {
+  exposure_basis: 'analysis_bases',
+  exposure_bases: 'analysis_bases',
+  analysis_basis: 'analysis_bases',
+};
+
+/**
  * The candidate closest to a misspelt name, when it is close enough to be a typo:
  * edit distance at most a third of the longer word (at least 1, at most 3). Also matches
- * names that differ only in case, `-` vs `_`, or by a known alias (see PERIOD aliases).
+ * names that differ only in case, `-` vs `_`, or by a known alias (KNOWN_ALIASES).
  */
 export function closestName(name: string, candidates: Iterable<string>): string | null {
   const normalized = normalize(name);
+  const listed = [...candidates];
+  const alias = KNOWN_ALIASES[normalized];
+  if (alias !== undefined && listed.includes(alias)) return alias;
   let best: string | null = null;
   let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
+  for (const candidate of listed) {
     if (candidate === name) continue;
     if (normalize(candidate) === normalized) return candidate;
     const d = distance(normalized, normalize(candidate));

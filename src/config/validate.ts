@@ -4,7 +4,7 @@ import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
 import { parseConfigFile } from './parse.js';
 import { choosePlatform, placeholderExperiment } from './platform.js';
-import { ConfigError, type ConfigProblem } from './problems.js';
+import { ConfigError, type ConfigProblem, unknownKeyError } from './problems.js';
 import { type ResolvedSpec, resolveAnalysisSpec } from './resolve.js';
 
 export interface ValidationResult {
@@ -79,7 +79,7 @@ export function validateConfigFile(
   if (file.kind !== 'experiment') {
     return result({
       platform: file.platform,
-      errors: [...file.errors, ...(options.lenient ? [] : file.unknownKeys)],
+      errors: [...file.errors, ...(options.lenient ? [] : file.unknownKeys.map(unknownKeyError))],
       warnings: [...(options.lenient ? file.unknownKeys : []), ...file.ignoredKeys],
     });
   }

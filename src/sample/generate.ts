@@ -97,6 +97,8 @@ export const SAMPLE_SCHEMA: Record<keyof typeof SAMPLE_TABLES, Record<string, st
     event_object: 'VARCHAR',
     event_string_value: 'VARCHAR',
     event_map_values: 'STRUCT("key" VARCHAR, "value" VARCHAR)[]',
+    experiments:
+      'STRUCT("key" VARCHAR, "value" STRUCT(branch VARCHAR, extra STRUCT("type" VARCHAR, enrollment_id VARCHAR)))[]',
   },
   eventsStream: {
     submission_timestamp: 'TIMESTAMP',
@@ -249,9 +251,14 @@ function dataRange(startDate: string, days: number): string {
   return `BETWEEN DATE ${sqlString(startDate)} AND DATE ${sqlString(addDays(startDate, days - 1))}`;
 }
 
-/** Legacy telemetry `events`: normandy `enroll` and `expose` events, shaped as the real table. */
+/**
+ * Legacy telemetry `events`: normandy `enroll` and `expose` events, shaped as the real table,
+ * with its `experiments` annotation (the "native" experiments column a data source on it reads).
+ */
 function eventsSql(tables: SampleTables, seed: number, days: number, startDate: string): string {
   const range = dataRange(startDate, days);
+  const experiments = `[{'key': experiment, 'value': {'branch': branch, 'extra': {'type': CASE WHEN is_rollout THEN 'nimbus-rollout' ELSE 'nimbus-nimbus' END, 'enrollment_id': enrollment_id}}}]
+        ::STRUCT("key" VARCHAR, "value" STRUCT(branch VARCHAR, extra STRUCT("type" VARCHAR, enrollment_id VARCHAR)))[]`;
   return `
     SELECT enrollment_date AS submission_date, ${timeOfDay(seed, 60, 'enrollment_date')} AS timestamp,
       client_id, sample_id, 'release' AS normalized_channel, CAST(1000 + client_index % 5000 AS BIGINT) AS event_timestamp,
@@ -259,12 +266,14 @@ function eventsSql(tables: SampleTables, seed: number, days: number, startDate: 
       experiment AS event_string_value,
       [{'key': 'branch', 'value': branch}, {'key': 'enrollmentId', 'value': enrollment_id},
        {'key': 'experimentType', 'value': CASE WHEN is_rollout THEN 'rollout' ELSE 'nimbus' END}]
-        ::STRUCT("key" VARCHAR, "value" VARCHAR)[] AS event_map_values
+        ::STRUCT("key" VARCHAR, "value" VARCHAR)[] AS event_map_values,
+      ${experiments} AS experiments
     FROM ${fq(tables.clients)} WHERE experiment IS NOT NULL AND enrollment_date ${range}
     UNION ALL
     SELECT exposure_date, ${timeOfDay(seed, 61, 'exposure_date')}, client_id, sample_id, 'release',
       CAST(2000 + client_index % 5000 AS BIGINT), 'normandy', 'expose', 'nimbus_experiment', experiment,
-      [{'key': 'branchSlug', 'value': branch}, {'key': 'featureId', 'value': feature_id}]::STRUCT("key" VARCHAR, "value" VARCHAR)[]
+      [{'key': 'branchSlug', 'value': branch}, {'key': 'featureId', 'value': feature_id}]::STRUCT("key" VARCHAR, "value" VARCHAR)[],
+      ${experiments}
     FROM ${fq(tables.clients)} WHERE exposure_date ${range}`;
 }
 

@@ -85,10 +85,11 @@ export async function checkAnalysisSql(
       if (!(error instanceof PlanError || error instanceof SqlSyntaxError)) throw error;
       // A string left open is one of the faults found above, named there with its config item.
       if (error instanceof SqlSyntaxError && syntax.length > 0) continue;
+      const at = error instanceof PlanError ? error.at : null;
       errors.push({
-        file: spec.sources.at(-1) ?? '(config)',
-        line: null,
-        keyPath: '',
+        file: at?.file ?? spec.sources.at(-1) ?? '(config)',
+        line: at?.line ?? null,
+        keyPath: at?.key ?? '',
         message: error.message,
       });
       continue;

@@ -130,7 +130,14 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     rewrite: null,
     limitation:
       'Maps are BigQuery-shaped: LIST of STRUCT(key, value), as the sample tables store them. ' +
-      'Other mozfun/udf functions (hist.extract, norm.*) are not provided.',
+      'Other mozfun/udf functions (hist.extract, the other norm.*) are not provided.',
+  },
+  {
+    bigquery: "mozfun.norm.extract_version(version, 'major' | 'minor' | 'patch')",
+    duckdb: 'mozfun.norm.extract_version',
+    kind: 'macro',
+    rewrite: null,
+    limitation: "The number comes back as DECIMAL(38,9), BigQuery NUMERIC's precision.",
   },
 ];
 
@@ -171,6 +178,15 @@ const MACRO_SQL = [
   'CREATE SCHEMA IF NOT EXISTS mozfun.map',
   `CREATE OR REPLACE MACRO mozfun.map.get_key(m, k) AS
      list_extract(list_transform(list_filter(m, lambda e: e.key = k), lambda e: e.value), 1)`,
+  // mozfun's norm.extract_version: one part of a dotted version, NULL when the version has no such
+  // part (DuckDB's regexp_extract gives '' where BigQuery's REGEXP_EXTRACT gives NULL).
+  'CREATE SCHEMA IF NOT EXISTS mozfun.norm',
+  `CREATE OR REPLACE MACRO mozfun.norm.extract_version(version_string, extraction_level) AS
+     CAST(NULLIF(regexp_extract(version_string, CASE extraction_level
+       WHEN 'patch' THEN '^[0-9]+[.][0-9]+[.]([0-9]+).*'
+       WHEN 'minor' THEN '^[0-9]+[.]([0-9]+).*'
+       WHEN 'major' THEN '^([0-9]+).*'
+     END, 1), '') AS DECIMAL(38, 9))`,
 ];
 
 /** Installs the BigQuery-compatible functions on one connection (macros are connection-local). */

@@ -77,14 +77,16 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       const { writableDirectory } = await import('../output-dir.js');
       writableDirectory(args.sql_output_dir, '--sql-output-dir');
     }
-    const { configReposOf } = await import('../config-repos.js');
+    const { checkPlatformOf, configReposOf } = await import('../config-repos.js');
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
     const { planQueries, planSql } = await import('../plan-sql.js');
+    const configRepos = configReposOf(args);
+    if (args.platform !== undefined) await checkPlatformOf(args.platform, configRepos);
     const options = {
       slug: args.experiment_slug,
       dates: [date.data],
       experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-      configRepos: configReposOf(args),
+      configRepos,
       configFile: args.config_file ?? null,
       dataset: resultsDataset(args.dataset_id),
       dialect: args.dialect,
@@ -102,7 +104,9 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     const [day] = await planQueries(options);
     const queries = day?.queries ?? [];
     if (queries.length === 0) {
-      process.stdout.write(`-- nothing to compute for ${args.experiment_slug} on ${date.data}\n`);
+      process.stdout.write(
+        `-- nothing to compute for ${args.experiment_slug} on ${date.data}${day?.nothingDue ? `: ${day.nothingDue}` : ''}\n`,
+      );
       return;
     }
     process.stdout.write(

@@ -18,23 +18,6 @@ interface PreviewArgs extends CommonArgs {
   price_per_tib: number;
 }
 
-/**
- * `--platform` names a platform the embedded worker's config repos define, checked before a
- * server starts (a usage error, exit 2).
- */
-async function checkPlatform(platform: string, repos: string[] | undefined): Promise<void> {
-  const { defaultConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
-  const { didYouMean } = await import('../../config/suggest.js');
-  const searched = repos ?? defaultConfigRepos();
-  const platforms = (await loadConfigCollection({ repos: searched })).platforms();
-  if (platforms.includes(platform)) return;
-  throw new CliError(
-    `--platform ${platform}: the config repos define no such platform${didYouMean(platform, platforms)}; ` +
-      `platforms: ${platforms.join(', ') || 'none'} (in ${searched.join(', ')}; --config_repos names other repos)`,
-    2,
-  );
-}
-
 function maxBytesOf(text: string | undefined): number | null {
   if (text === undefined) return null;
   const bytes = parseByteSize(text);
@@ -135,9 +118,9 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     const { runtimeSettings } = await import('../../settings.js');
     // The embedded worker reads the config repos this command names (a cluster's its own).
     if (!runtimeSettings().temporalAddress) {
-      const { configReposOf } = await import('../config-repos.js');
+      const { checkPlatformOf, configReposOf } = await import('../config-repos.js');
       if (args.config_file !== undefined) args.config_repos = configReposOf(args);
-      if (args.platform !== undefined) await checkPlatform(args.platform, args.config_repos);
+      if (args.platform !== undefined) await checkPlatformOf(args.platform, args.config_repos);
     }
     const input = checkedInput(
       PreviewInput,

@@ -122,6 +122,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       process.stdout.write(`${error.message}\n`);
       throw new CliError(`the config repos do not load (${repos.join(', ')})`);
     }
+    if (args.platform !== undefined) {
+      const { checkPlatformOption } = await import('../config-repos.js');
+      checkPlatformOption(args.platform, collection.platforms(), repos);
+    }
     const files = configFilesOf(args.files);
     const { existsSync } = await import('node:fs');
     const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
@@ -133,6 +137,11 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         `contrail: the embedded warehouse holds no telemetry (${mozdataFile()}), so the SQL is planned but not run: \`contrail sample\` writes demo telemetry, \`validate --dry_run\` checks it on BigQuery\n`,
       );
     let invalid = 0;
+    // A warning about a shared file (a definitions or outcome file every experiment of a platform
+    // reads) would otherwise be repeated under every experiment that uses it: hundreds of copies
+    // over a whole repo. It is shown once, under the first file that reports it.
+    const sharedWarningsShown = new Set<string>();
+    let sharedWarningsHidden = 0;
     const valid: { file: string; spec: import('../../config/spec.js').AnalysisSpec }[] = [];
     try {
       for (const file of files) {
@@ -181,11 +190,23 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         }
         for (const note of result.notes) process.stdout.write(`  info: ${note}\n`);
         for (const p of result.errors) process.stdout.write(`  error: ${formatProblem(p)}\n`);
-        for (const p of result.warnings) process.stdout.write(`  warning: ${formatProblem(p)}\n`);
+        for (const p of result.warnings) {
+          const line = formatProblem(p);
+          if (p.file !== file && sharedWarningsShown.has(line)) {
+            sharedWarningsHidden += 1;
+            continue;
+          }
+          sharedWarningsShown.add(line);
+          process.stdout.write(`  warning: ${line}\n`);
+        }
       }
     } finally {
       await scratch?.warehouse.close();
     }
+    if (sharedWarningsHidden > 0)
+      process.stdout.write(
+        `(${sharedWarningsHidden} repeated warning${sharedWarningsHidden === 1 ? '' : 's'} about shared files not shown again: each is shown once, under the first file that uses it)\n`,
+      );
     if (invalid > 0)
       throw new CliError(
         `${invalid} of ${files.length} config file${files.length === 1 ? ' is' : 's are'} invalid`,

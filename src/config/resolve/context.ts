@@ -2,7 +2,7 @@ import type { Experiment } from '../../experiments/experiment.js';
 import type { ConfigCollection } from '../collection.js';
 import type { ConfigFile } from '../config-file.js';
 import type { SpecLayer } from '../merge.js';
-import { ProblemList } from '../problems.js';
+import { ProblemList, unknownKeyError } from '../problems.js';
 import type { Provenance } from '../spec.js';
 import { didYouMean } from '../suggest.js';
 import type { TemplateContext } from '../templates.js';
@@ -76,11 +76,29 @@ export class Resolution {
 
   /** A name defined in neither layer, with the closest defined name. */
   notDefined(origin: Provenance, section: DefinitionSection, name: string): void {
+    this.error(origin, `${this.notDefinedText(section, name)}${this.outcomesDefining(section, name)}`);
+  }
+
+  /** "metric 'x' is not defined in … definitions/<platform>.toml (did you mean …?)" */
+  notDefinedText(section: DefinitionSection, name: string): string {
     const { what, where } = NOT_DEFINED[section];
-    this.error(
-      origin,
-      `${what} '${name}' is not defined ${where} definitions/${this.platform}.toml${didYouMean(name, this.knownNames(section))}`,
-    );
+    return `${what} '${name}' is not defined ${where} definitions/${this.platform}.toml${didYouMean(name, this.knownNames(section))}`;
+  }
+
+  /**
+   * Where a name missing from this experiment is defined after all: in an outcome of the platform
+   * that the experiment does not list. Its outcomes come from Experimenter, which a config checked
+   * on its own lacks, so the author is told how to bring that outcome in. Empty when none defines it.
+   */
+  outcomesDefining(section: DefinitionSection, name: string): string {
+    if (section !== 'metrics' && section !== 'dataSources') return '';
+    const outcomes = this.collection
+      .outcomeSlugs(this.platform)
+      .filter((slug) => !this.experiment.outcomes.includes(slug))
+      .filter((slug) => this.collection.outcome(this.platform, slug)?.[section].has(name));
+    if (outcomes.length === 0) return '';
+    const names = outcomes.map((o) => `'${o}'`).join(', ');
+    return `; the outcome${outcomes.length === 1 ? '' : 's'} ${names} of ${this.platform} define${outcomes.length === 1 ? 's' : ''} it, and this experiment does not use ${outcomes.length === 1 ? 'it' : 'them'}: add outcomes = [${names.replaceAll("'", '"')}] to [experiment], or check the config with the experiment's Experimenter record, which names its outcomes (--experiments_file)`;
   }
 
   /** Every name either layer defines, the experiment's own first. */
@@ -105,11 +123,7 @@ export class Resolution {
     for (const p of file.ignoredKeys) this.problems.warning(p);
     for (const p of file.unknownKeys) {
       if (this.lenient || file.kind !== 'experiment') this.problems.warning(p);
-      else
-        this.problems.error({
-          ...p,
-          message: `${p.message} (use --lenient to accept unknown keys as warnings)`,
-        });
+      else this.problems.error(unknownKeyError(p));
     }
   }
 

@@ -71,6 +71,8 @@ export class Metrics {
     }
     let selectExpression: string | null = null;
     let dataSource: string | null = null;
+    // Defined nowhere: what its own table lacks besides (statistics) would only repeat that.
+    let undefinedHere = false;
     if (def.aggregation !== undefined && def.select_expression === undefined) {
       r.definitionError(
         entry.fields.aggregation ?? entry.origin,
@@ -79,8 +81,17 @@ export class Metrics {
       );
     } else if (def.select_expression === undefined || def.data_source === undefined) {
       if (!def.depends_on?.length) {
+        // A table with neither key only sets statistics (or a description) for a metric it expects
+        // to be defined elsewhere: say that it is defined nowhere, not only what the table lacks.
+        undefinedHere = !shared && def.select_expression === undefined && def.data_source === undefined;
         const missing = def.select_expression === undefined ? 'select_expression' : 'data_source';
-        r.definitionError(entry.origin, `metric '${name}' has no ${missing} (and no depends_on)`, refOrigin);
+        r.definitionError(
+          entry.origin,
+          undefinedHere
+            ? `${r.notDefinedText('metrics', name)}, and [metrics.${name}] here has no select_expression and data_source (and no depends_on) to define it${r.outcomesDefining('metrics', name)}`
+            : `metric '${name}' has no ${missing} (and no depends_on)`,
+          refOrigin,
+        );
       }
     } else {
       const context: TemplateContext = def.select_expression.includes('parameters')
@@ -96,7 +107,7 @@ export class Metrics {
         ? def.data_source
         : null;
     }
-    const statistics = statisticSpecs(r, entry, refOrigin);
+    const statistics = undefinedHere ? [] : statisticSpecs(r, entry, refOrigin);
     const spec: MetricSpec = {
       name,
       selectExpression,

@@ -25,7 +25,7 @@ export function statisticSpecs(
       : '';
     r.definitionError(
       entry.origin,
-      `metric '${entry.name}' has no statistics${input}; add e.g. [metrics.${entry.name}.statistics] bootstrap_mean = {} (statistics: ${STATISTIC_NAMES.join(', ')})`,
+      `metric '${entry.name}' has no statistics${input}; add e.g. [metrics.${entry.name}.statistics] bootstrap_mean = {} (statistics: ${STATISTIC_NAMES.join(', ')})${r.outcomesDefining('metrics', entry.name)}`,
       usedAt,
     );
     return [];

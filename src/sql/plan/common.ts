@@ -5,9 +5,13 @@ import type { ColumnProvenance, PlanContext, SqlFragmentReference } from './type
 
 /** A config error found while planning (non-retryable: the config must change). */
 export class PlanError extends ContrailError {
-  constructor(message: string) {
+  /** The config item at fault, when the plan knows it (a custom enrollment query). */
+  readonly at: Provenance | null;
+
+  constructor(message: string, at: Provenance | null = null) {
     super(message, { permanent: true });
     this.name = 'PlanError';
+    this.at = at;
   }
 }
 

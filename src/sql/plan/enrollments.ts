@@ -114,6 +114,16 @@ function customEnrollments(ctx: PlanContext, sql: string): string {
   if (sql.includes(other)) {
     throw new PlanError(
       `enrollment_query mentions ${other}, but the experiment's analysis unit uses ${unit}; select ${unit} AS analysis_id`,
+      ctx.spec.enrollmentQueryProvenance,
+    );
+  }
+  // The enrollments read analysis_id from the query (mozanalysis's column since analysis units;
+  // older configs select client_id). A query that never names it, nor selects `*`, cannot have
+  // it: said here, not as the warehouse's "no column analysis_id" in a query the author never wrote.
+  if (!/\banalysis_id\b/i.test(sql) && !sql.includes('*')) {
+    throw new PlanError(
+      `enrollment_query selects no analysis_id column: the enrollments read analysis_id, branch, enrollment_date and num_enrollment_events from it; select ${unit} AS analysis_id`,
+      ctx.spec.enrollmentQueryProvenance,
     );
   }
   return ctx.dialect.userSql(fillPlaceholders(sql, { experiment_slug: experimentSlug(ctx.spec) }));

@@ -70,6 +70,54 @@ describe('command line options', () => {
     assert.ok(readdirSync(out).length > 0);
   });
 
+  it('validate and plan with a --platform the config repos do not define stop once, naming the option (exit 2)', async () => {
+    const config = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
+    const said = new RegExp(
+      `^contrail: --platform firefox_desktp: the config repos define no such platform \\(did you mean 'firefox_desktop'\\?\\); platforms: firefox_desktop \\(in ${DEMO_CONFIG_REPO}; --config_repos names other repos\\)$`,
+      'm',
+    );
+    const env = { CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-platform-')) };
+    const validate = await runMain(
+      ['validate', '--config_repos', DEMO_CONFIG_REPO, '--platform', 'firefox_desktp', config, config],
+      env,
+    );
+    assert.equal(validate.code, 2, validate.stdout);
+    assert.match(validate.stderr, said);
+    assert.doesNotMatch(validate.stdout, /invalid|Experimenter/);
+    const plan = await runMain(
+      [
+        'plan',
+        ...['--experiment_slug', DEMO_SLUG, '--date', '2026-03-15', '--config_file', config],
+        ...['--config_repos', DEMO_CONFIG_REPO, '--platform', 'firefox_desktp'],
+      ],
+      env,
+    );
+    assert.equal(plan.code, 2, plan.stderr);
+    assert.match(plan.stderr, said);
+  });
+
+  it('plan says why nothing is due on a date, not only that nothing is', async () => {
+    const lines = await planSql({
+      slug: DEMO_SLUG,
+      dates: ['2020-01-01'],
+      experimentsFile: defaultExperimentsFile({}),
+      configRepos: defaultConfigRepos({}),
+      configFile: null,
+      dataset: 'contrail',
+      outputDir: null,
+    });
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(
+        `^nothing to compute for ${DEMO_SLUG} on 2020-01-01: ${DEMO_SLUG} starts \\d{4}-\\d\\d-\\d\\d, after 2020-01-01$`,
+      ),
+    );
+    const printed = await runMain(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2020-01-01']);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.equal(printed.stdout, `-- ${lines[0]}\n`);
+  });
+
   it('preview with an end date before its start date is a usage error naming both options', async () => {
     const result = await runMain(
       ['preview', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-15', '--end_date', '2026-03-09'],
@@ -491,7 +539,9 @@ describe('the README', () => {
         outputDir: null,
       });
       assert.ok(
-        dates.every((d) => !lines.includes(`nothing to compute for ${DEMO_SLUG} on ${d}`)),
+        dates.every(
+          (d) => !lines.some((line) => line.startsWith(`nothing to compute for ${DEMO_SLUG} on ${d}`)),
+        ),
         `bin/contrail ${words.join(' ')}: every date has statistics to compute`,
       );
     }

@@ -110,6 +110,28 @@ describe('analysis unit', () => {
     assert.equal(syntheticExperiment('unit-test', 'firefox_desktop', null).randomizationUnit, null);
   });
 
+  it('an enrollment_query that selects client_id, not analysis_id, is refused when planned, saying which column to select', () => {
+    // As older metric-hub configs write it (vpn-moments-page-july-release-v2 and others).
+    const path = configFile(PROFILE_GROUP_QUERY.replace('e.profile_group_id AS analysis_id', 'e.client_id'));
+    const experiment = placeholderExperiment(parseConfigFile(path), 'firefox_desktop');
+    const spec = resolveAnalysisSpec(collection, experiment, { configFile: path }).spec;
+    assert.throws(
+      () => plan(spec),
+      /^PlanError: enrollment_query selects no analysis_id column: the enrollments read analysis_id, branch, enrollment_date and num_enrollment_events from it; select client_id AS analysis_id$/,
+    );
+    // A query selecting every column of a subquery may have one: that is left to the warehouse.
+    const starPath = configFile(
+      PROFILE_GROUP_QUERY.replace('e.profile_group_id AS analysis_id', 'e.client_id')
+        .replace('enrollment_query = """\n', 'enrollment_query = """\nSELECT * FROM (\n')
+        .replace('GROUP BY ALL\n', 'GROUP BY ALL\n)\n'),
+    );
+    const star = placeholderExperiment(parseConfigFile(starPath), 'firefox_desktop');
+    assert.match(
+      plan(resolveAnalysisSpec(collection, star, { configFile: starPath }).spec).enrollments?.sql ?? '',
+      /SELECT \* FROM \(/,
+    );
+  });
+
   it('a config that names client_id as its unit and selects profile groups is still refused', () => {
     const path = configFile(
       PROFILE_GROUP_QUERY.replace('[experiment]\n', '[experiment]\nanalysis_unit = "client_id"\n'),

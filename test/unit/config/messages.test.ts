@@ -87,6 +87,21 @@ grid_size = 200000
     );
   });
 
+  it('a metric table that only adds statistics to a metric defined nowhere says so, and names the outcome that defines it', () => {
+    assert.deepEqual(
+      problems(`[metrics]
+weekly = ["demo_clicks", "nowhere_clicks"]
+
+[metrics.demo_clicks.statistics.bootstrap_mean]
+[metrics.nowhere_clicks.statistics.bootstrap_mean]
+`),
+      [
+        `metrics.demo_clicks: metric 'demo_clicks' is not defined in the experiment's config, its outcomes or definitions/firefox_desktop.toml, and [metrics.demo_clicks] here has no select_expression and data_source (and no depends_on) to define it; the outcome 'demo' of firefox_desktop defines it, and this experiment does not use it: add outcomes = ["demo"] to [experiment], or check the config with the experiment's Experimenter record, which names its outcomes (--experiments_file) (used at messages.toml (custom config):2: metrics.weekly.0)`,
+        `metrics.nowhere_clicks: metric 'nowhere_clicks' is not defined in the experiment's config, its outcomes or definitions/firefox_desktop.toml, and [metrics.nowhere_clicks] here has no select_expression and data_source (and no depends_on) to define it (used at messages.toml (custom config):2: metrics.weekly.1)`,
+      ],
+    );
+  });
+
   it('a custom config that cannot be read says why in words', () => {
     assert.deepEqual(problems(join(REPO, 'no-such-experiment.toml')), [
       ': cannot read the custom config: no such file',

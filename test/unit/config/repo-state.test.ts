@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SpecResolver } from '../../../src/analysis/spec-resolver.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
-import { PARSE_CACHE_LIMIT, parsedFilesCached } from '../../../src/config/parse-cache.js';
+import { configFilesParsed, PARSE_CACHE_LIMIT, parsedFilesCached } from '../../../src/config/parse-cache.js';
 import { repoFingerprint } from '../../../src/config/repo-state.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { runGit } from '../../helpers/git.js';
@@ -60,10 +60,39 @@ describe('parse cache', () => {
     for (let round = 0; round < Math.ceil(PARSE_CACHE_LIMIT / perLoad) + 2; round++) {
       for (let i = 0; i < perLoad; i++)
         writeFileSync(join(repo, `e${i}.toml`), `[experiment]\nsample_size = ${round % 100}\n# ${round}\n`);
-      await loadConfigCollection({ repos: [repo] });
+      // `files` parses every experiment config (loading parses only the shared files).
+      assert.equal((await loadConfigCollection({ repos: [repo] })).files.length, perLoad);
       assert.ok(parsedFilesCached() <= PARSE_CACHE_LIMIT, `${parsedFilesCached()} cached`);
     }
     assert.equal(parsedFilesCached(), PARSE_CACHE_LIMIT);
+  });
+});
+
+describe('experiment configs are parsed when used', () => {
+  it('loading a repo parses its shared files; an experiment config is parsed when that experiment asks for it', async () => {
+    const repo = join(dir, 'lazy');
+    mkdirSync(join(repo, 'definitions'), { recursive: true });
+    // Content no other test writes, so the parse cache has none of these files.
+    const nonce = `# ${process.pid} ${Date.now()}\n`;
+    writeFileSync(
+      join(repo, 'definitions', 'firefox_desktop.toml'),
+      `${nonce}[metrics.a]\nselect_expression = "1"\n`,
+    );
+    for (const slug of ['one', 'two', 'three'])
+      writeFileSync(join(repo, `${slug}.toml`), `${nonce}[experiment]\nsample_size = 10\n`);
+    const before = configFilesParsed();
+    const collection = await loadConfigCollection({ repos: [repo] });
+    assert.equal(configFilesParsed() - before, 1, 'only the definitions file is parsed on load');
+    assert.deepEqual(collection.experimentSlugs().sort(), ['one', 'three', 'two']);
+    assert.equal(configFilesParsed() - before, 1, 'listing the experiments parses none of them');
+    assert.equal(collection.experimentFiles('two')[0]?.experiment?.def.sample_size, 10);
+    assert.equal(configFilesParsed() - before, 2, "one experiment's config is parsed when asked for");
+    assert.equal(collection.files.length, 4);
+    assert.equal(
+      configFilesParsed() - before,
+      4,
+      'the other two are parsed when every file is asked for, each once',
+    );
   });
 });
 

@@ -64,4 +64,12 @@ describe('did you mean', () => {
     assert.equal(didYouMean('binomal', ['binomial']), " (did you mean 'binomial'?)");
     assert.equal(didYouMean('zzz', ['binomial']), '');
   });
+
+  it('suggests analysis_bases for the exposure_basis real configs write on metrics', () => {
+    assert.equal(
+      closestName('exposure_basis', ['select_expression', 'analysis_bases', 'statistics']),
+      'analysis_bases',
+    );
+    assert.equal(closestName('exposure_basis', ['select_expression', 'statistics']), null);
+  });
 });

@@ -291,4 +291,25 @@ ${unparsable}`),
     );
     assert.match(refused.errors[0]?.message ?? '', /enrollment_query mentions profile_group_id/);
   });
+  it('a custom enrollment query planning refuses is named at its key and line', async () => {
+    const result = await checkAnalysisSql(
+      warehouse,
+      spec(`[experiment]
+enrollment_query = """
+SELECT client_id, 'control' AS branch, submission_date AS enrollment_date, 1 AS num_enrollment_events
+FROM mozdata.telemetry.events
+"""
+
+${config({ hours: ['SUM(active_hours_sum)', 'clients_daily'] })}`),
+      { dataset: 'contrail_validate', planOnly: true },
+    );
+    assert.deepEqual(
+      result.errors.map((e) => [e.file, e.line, e.keyPath]),
+      [['sql-check.toml (custom config)', 2, 'experiment.enrollment_query']],
+    );
+    assert.match(
+      result.errors[0]?.message ?? '',
+      /^enrollment_query selects no analysis_id column: .*; select client_id AS analysis_id$/,
+    );
+  });
 });

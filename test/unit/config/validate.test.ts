@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -103,6 +103,50 @@ describe('validate', () => {
       stdout,
     );
     assert.match(stdout, /^ok {7}test\/fixtures\/config\/repo\/jetstream\/good-experiment\.toml /m);
+  });
+
+  it('a warning about a shared definitions file is shown once, not under every experiment that reads it', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'contrail-validate-shared-'));
+    cpSync(REPO, repo, { recursive: true });
+    const definitions = join(repo, 'definitions', 'firefox_desktop.toml');
+    // `name` is read only in an exposure signal: a warning located in the definitions file.
+    writeFileSync(
+      definitions,
+      readFileSync(definitions, 'utf8').replace(
+        'friendly_name = "Active hours"',
+        'friendly_name = "Active hours"\nname = "active_hours"',
+      ),
+    );
+    const first = join(repo, 'jetstream', 'good-experiment.toml');
+    const second = join(repo, 'jetstream', 'good-experiment-2.toml');
+    copyFileSync(first, second);
+    const { code, stdout } = await validate([first, second, '--no-check_sql', '--config_repos', repo]);
+    assert.equal(code, 0, stdout);
+    const warning = `  warning: ${definitions}:7: metrics.active_hours.name: 'name' has no effect`;
+    assert.equal(stdout.split('\n').filter((line) => line.startsWith(warning)).length, 1, stdout);
+    assert.match(stdout, /^\(1 repeated warning about shared files not shown again/m);
+  });
+
+  it('an unknown key in a definitions file says, as in an experiment config, that --lenient accepts it', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'contrail-validate-lenient-'));
+    cpSync(REPO, repo, { recursive: true });
+    const definitions = join(repo, 'definitions', 'firefox_desktop.toml');
+    writeFileSync(
+      definitions,
+      readFileSync(definitions, 'utf8').replace(
+        'friendly_name = "Active hours"',
+        'friendly_nam = "Active hours"',
+      ),
+    );
+    const strict = await validate([definitions, '--no-check_sql', '--config_repos', repo]);
+    assert.equal(strict.code, 1, strict.stdout);
+    assert.match(
+      strict.stdout,
+      /^ {2}error: .*definitions\/firefox_desktop\.toml:6: metrics\.active_hours\.friendly_nam: unknown key 'friendly_nam' in metric 'active_hours' \(did you mean 'friendly_name'\?\); valid keys: .* \(use --lenient to accept unknown keys as warnings\)$/m,
+    );
+    const lenient = await validate([definitions, '--no-check_sql', '--lenient', '--config_repos', repo]);
+    assert.equal(lenient.code, 0, lenient.stdout);
+    assert.match(lenient.stdout, /^ {2}warning: .*friendly_nam: unknown key 'friendly_nam'/m);
   });
 
   it('a directory is every .toml file under it, in order; one holding none is reported', async () => {

@@ -259,6 +259,34 @@ describe('demo experiments and config repo', () => {
     );
   });
 
+  test("every data source of the demo config reads columns the sample's tables have", async () => {
+    const repo = fileURLToPath(new URL('../../../src/sample/metric-hub', import.meta.url));
+    const collection = await loadConfigCollection({ repos: [repo] });
+    // The column each experiments_column_type reads the experiment's branch from (mozanalysis).
+    const needs: Record<string, string | null> = {
+      none: null,
+      simple: 'experiments',
+      native: 'experiments',
+      glean: 'ping_info',
+      events_stream: 'event_extra',
+    };
+    const tables = new Map(
+      Object.entries(SAMPLE_TABLES).map(([key, ref]) => [
+        `${ref.dataset}.${ref.table}`,
+        SAMPLE_SCHEMA[key as keyof typeof SAMPLE_TABLES],
+      ]),
+    );
+    let checked = 0;
+    for (const [name, { def }] of collection.platformDefinitions('firefox_desktop').dataSources) {
+      const columns = tables.get(def.from_expression?.trim() ?? '');
+      if (!columns) continue; // a query over several tables, checked by the analyses that use it
+      const column = needs[def.experiments_column_type ?? 'simple'];
+      if (column) assert.ok(column in columns, `data source ${name} reads ${def.from_expression}.${column}`);
+      checked++;
+    }
+    assert.ok(checked >= 2, `${checked} data sources read one sample table`);
+  });
+
   test('the demo config resolves: segments, exposure signal, all five statistics', async () => {
     const repo = fileURLToPath(new URL('../../../src/sample/metric-hub', import.meta.url));
     const collection = await loadConfigCollection({ repos: [repo] });

@@ -118,6 +118,29 @@ describe('BigQuery-compatible functions on DuckDB', () => {
     assert.equal(await one(`mozfun.map.get_key(${map}, 'z')`), null);
   });
 
+  test("mozfun.norm.extract_version gives mozfun's answers", async () => {
+    // mozfun's own tests of the function.
+    const cases: [string, string, number | null][] = [
+      ['16.1.1', 'minor', 1],
+      ['16.03.1', 'minor', 3],
+      ['16.05.2', 'patch', 2],
+      ['16.1.1', 'major', 16],
+      ['10', 'minor', null],
+      ['5.1.5-ubuntu-foobar', 'minor', 1],
+      ['100.01.1', 'major', 100],
+      ['100.04.1', 'minor', 4],
+      ['5.1.5-ubuntu-foobar', 'patch', 5],
+      ['foo-bar', 'minor', null],
+      ['133.0', 'other', null],
+    ];
+    for (const [version, level, expected] of cases) {
+      const value = await one(`mozfun.norm.extract_version('${version}', '${level}')`);
+      assert.equal(value === null ? null : Number(value), expected, `${version} ${level}`);
+    }
+    assert.equal(await one("mozfun.norm.extract_version('133.0.1', 'major') >= 133"), true);
+    assert.equal(await one("mozfun.norm.extract_version(NULL, 'major')"), null);
+  });
+
   test('the exported list names every installed function', async () => {
     const names = new Set(
       (
