@@ -4,7 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { didYouMean } from '../config/suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
-import { CliError } from './errors.js';
+import { CliError, describeUnexpected } from './errors.js';
 import { type KnownOptions, unknownOptions, unknownOptionsMessage } from './unknown-options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -104,7 +104,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`contrail: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`contrail: ${describeUnexpected(error)}\n`);
       if (process.env.CONTRAIL_DEBUG) console.error(error);
       process.exitCode = 1;
     },

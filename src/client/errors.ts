@@ -13,3 +13,19 @@ export class CliError extends ContrailError {
     this.name = 'CliError';
   }
 }
+
+/**
+ * One line for an error contrail did not expect: its message and those of its causes. The
+ * Temporal client's errors say only what failed ("Failed to start Workflow") and keep why in
+ * their cause ("3 INVALID_ARGUMENT: WorkflowId length exceeds limit.").
+ */
+export function describeUnexpected(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const message = current instanceof Error ? current.message : String(current);
+    if (message && !parts.some((p) => p.includes(message))) parts.push(message);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ') || 'unknown error';
+}

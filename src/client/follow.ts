@@ -45,6 +45,57 @@ export interface FollowOptions {
 
 /** Without a bar (a log, CI), progress within a stage is a line at most this often. */
 const PROGRESS_LINE_EVERY_MS = 10_000;
+/** Without a bar, a stage where nothing finishes still gets a line this often: the run is alive. */
+const PROGRESS_STILL_EVERY_MS = 60_000;
+/** The time left is estimated once the stage has been followed this long and work finished in it. */
+const ESTIMATE_AFTER_MS = 30_000;
+/** Running units named in a progress line; the others are counted. */
+const RUNNING_NAMED = 3;
+
+/**
+ * The time a stage has left, from the rate at which its units finished while followed (not
+ * from the workflow's start: a run followed again after hours would look faster than it is).
+ */
+export class StageEstimate {
+  private start: { stage: string; done: number; at: number } | null = null;
+
+  /** Milliseconds left in `p`'s stage at `at`, or null while the rate says too little. */
+  left(p: Pick<Progress, 'stage' | 'done' | 'total'>, at: number): number | null {
+    if (this.start === null || this.start.stage !== p.stage || p.done < this.start.done) {
+      this.start = { stage: p.stage, done: p.done, at };
+      return null;
+    }
+    const finished = p.done - this.start.done;
+    const elapsed = at - this.start.at;
+    if (finished <= 0 || elapsed < ESTIMATE_AFTER_MS || p.done >= p.total) return null;
+    return ((p.total - p.done) * elapsed) / finished;
+  }
+}
+
+/** `about 12 min left`, rounded as a person would say it. */
+export function timeLeft(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 1) return 'under a minute left';
+  if (minutes < 90) return `about ${Math.round(minutes)} min left`;
+  return `about ${(minutes / 60).toFixed(1)} h left`;
+}
+
+/**
+ * One line of progress: the stage, its counts (failures included, as they happen), what runs
+ * now and, once it can be told, the time left: `analysing (79/168, 2 failed) running:
+ * exp-a 2026-03-15, exp-b 2026-03-15 and 4 more; about 9 min left`.
+ */
+export function progressLine(p: Progress, left: number | null): string {
+  const counts =
+    p.total === 0 && p.done === 0 ? '' : ` (${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''})`;
+  const more = p.current.length - RUNNING_NAMED;
+  const running =
+    p.current.length === 0
+      ? ''
+      : ` running: ${p.current.slice(0, RUNNING_NAMED).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  const eta = left === null ? '' : `; ${timeLeft(left)}`;
+  return `${p.stage}${counts}${running}${eta}`;
+}
 
 /** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED: the server stopped answering, not the workflow failing. */
 const SERVER_GONE = new Set([14, 4]);
@@ -125,14 +176,21 @@ export function progressView(options: FollowOptions): {
   if (!options.progressBar) {
     // A line per stage, and within a long stage one when work has finished since the last
     // line, at most every few seconds: a log shows the run moving without a line per poll.
+    // A stage where nothing finishes for a while still gets a line, saying what runs.
     const now = options.now ?? Date.now;
+    const estimate = new StageEstimate();
     let last = { stage: '', done: -1, at: 0 };
     return {
       show: (p) => {
         for (const line of newNotes(p)) options.log(line);
         const at = now();
-        if (p.stage !== last.stage || (p.done !== last.done && at - last.at >= PROGRESS_LINE_EVERY_MS)) {
-          options.log(`${p.stage} (${p.done}/${p.total})`);
+        const left = estimate.left(p, at);
+        if (
+          p.stage !== last.stage ||
+          (p.done !== last.done && at - last.at >= PROGRESS_LINE_EVERY_MS) ||
+          at - last.at >= PROGRESS_STILL_EVERY_MS
+        ) {
+          options.log(progressLine(p, left));
           last = { stage: p.stage, done: p.done, at };
         }
       },
@@ -143,8 +201,9 @@ export function progressView(options: FollowOptions): {
       line: options.log,
     };
   }
+  const estimate = new StageEstimate();
   const bar = new SingleBar({
-    format: '{stage} [{bar}] {value}/{total} {current}',
+    format: '{stage} [{bar}] {value}/{total}{failed} {current}{left}',
     hideCursor: true,
     clearOnComplete: false,
     stream: process.stderr,
@@ -160,7 +219,14 @@ export function progressView(options: FollowOptions): {
         started = false;
         for (const line of notes) options.log(line);
       }
-      const payload = { stage: p.stage.padEnd(12), current: p.current.slice(0, 3).join(', ') };
+      const left = estimate.left(p, Date.now());
+      const more = p.current.length - RUNNING_NAMED;
+      const payload = {
+        stage: p.stage.padEnd(12),
+        failed: p.failed ? ` (${p.failed} failed)` : '',
+        current: `${p.current.slice(0, RUNNING_NAMED).join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+        left: left === null ? '' : ` (${timeLeft(left)})`,
+      };
       if (!started) {
         bar.start(Math.max(p.total, 1), p.done, payload);
         started = true;
@@ -221,6 +287,8 @@ export class Poller<T> {
     private readonly ask: () => Promise<T>,
     private readonly show: (answer: T) => void,
     private readonly intervalMs = 500,
+    /** Hears why a call failed (the call is asked again at the next interval all the same). */
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   start(): this {
@@ -245,9 +313,10 @@ export class Poller<T> {
     try {
       const answer = await this.client.withAbortSignal(signal, this.ask);
       if (!signal.aborted) this.show(answer);
-    } catch {
+    } catch (error) {
       // A query fails while the first workflow task is pending, after completion without a
       // worker, or when cancelled here: what is shown while following is a courtesy, never an error.
+      if (!signal.aborted) this.onError(error);
     }
   }
 
@@ -279,13 +348,32 @@ export async function followWorkflow<T>(
   const view = progressView(options);
   // Runs waiting for a worker of their pinned build: said once each time the set changes.
   let lastWaiting = '';
+  // The server not answering is said when first seen, and again when it answers: the result
+  // waits through the SDK's retries for most of a minute, with nothing else to show meanwhile.
+  let serverSilent = false;
   const show = (p: Progress) => {
+    if (serverSilent) {
+      serverSilent = false;
+      view.line('the Temporal server answers again');
+    }
     view.show(p);
     const waiting = waitingLine(p);
     if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
     lastWaiting = waiting;
   };
-  const poller = new Poller(client, () => handle.query<Progress>('progress'), show).start();
+  const poller = new Poller(
+    client,
+    () => handle.query<Progress>('progress'),
+    show,
+    undefined,
+    (error) => {
+      if (serverSilent || !serverGone(error) || options.embedded) return;
+      serverSilent = true;
+      view.line(
+        `the Temporal server does not answer; waiting for it (${workflowId} is durable and goes on once it is back; Ctrl-C stops following)`,
+      );
+    },
+  ).start();
   // Work that failed and waits for its next attempt: said once per attempt, so a warehouse that
   // does not answer shows as retries rather than as a stage that never moves.
   // A run no worker serves never moves at all: said once, with what to do.

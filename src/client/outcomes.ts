@@ -100,11 +100,59 @@ function groupedFailures(
     group.dates.push(f.date);
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ slug, what, dates }) => {
+  // Then experiments failing alike on the same dates (a broken shared definition fails them
+  // all): one line, the experiment's own slug in the message said as <experiment>.
+  const alike = new Map<string, { slugs: string[]; when: string; what: string; slug: string | null }>();
+  for (const { slug, what, dates } of groups.values()) {
     dates.sort();
-    const when = dates.length === 1 ? dates[0] : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
-    return `  FAIL  ${slug === null ? '' : `${slug} `}${when}: ${what}`;
+    const when =
+      dates.length === 1 ? (dates[0] as string) : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
+    const general = slug === null ? what : what.replace(slugPattern(slug), '<experiment>');
+    const key = JSON.stringify([slug === null ? `unnamed ${alike.size}` : 'named', when, general]);
+    const group = alike.get(key) ?? { slugs: [], when, what: general, slug };
+    if (slug !== null) group.slugs.push(slug);
+    alike.set(key, group);
+  }
+  return [...alike.values()].flatMap(({ slugs, when, what, slug }) => {
+    if (slugs.length > NAMED_ALIKE) {
+      const named = `${slugs.slice(0, NAMED_ALIKE).join(', ')} and ${slugs.length - NAMED_ALIKE} more`;
+      return [`  FAIL  ${slugs.length} experiments (${named}) ${when}: ${what}`];
+    }
+    if (slugs.length === 0) return [`  FAIL  ${when}: ${what}`];
+    return slugs.map(
+      (s) => `  FAIL  ${s} ${when}: ${slug === null ? what : what.replaceAll('<experiment>', s)}`,
+    );
   });
+}
+
+/** A slug as a word of its own in a message (not inside a longer slug or word). */
+function slugPattern(slug: string): RegExp {
+  return new RegExp(`(?<![\\w-])${slug.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g');
+}
+
+/** Experiments failing alike named one by one; beyond that many, one line for all of them. */
+const NAMED_ALIKE = 3;
+
+/** Experiments named one by one on a line of pins; beyond that many, the rest are counted. */
+const PINNED_NAMED = 3;
+
+/**
+ * The tooling and configs a backfill's experiments ran on: a line per experiment, or, where
+ * more than a few ran on the same ones (a fleet mostly does), one line for all of them.
+ */
+function pinLines(pins: [string, BackfillResult['pins'][string]][]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [slug, p] of pins) {
+    const on = `contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`;
+    groups.set(on, [...(groups.get(on) ?? []), slug]);
+  }
+  return [...groups.entries()].flatMap(([on, slugs]) =>
+    slugs.length <= PINNED_NAMED
+      ? slugs.map((slug) => `  ${slug}: ${on}`)
+      : [
+          `  ${slugs.length} experiments (${slugs.slice(0, PINNED_NAMED).join(', ')} and ${slugs.length - PINNED_NAMED} more): ${on}`,
+        ],
+  );
 }
 
 export function describeBackfill(b: BackfillResult): Outcome {
@@ -118,11 +166,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
   return {
     report: [
       `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
-      ...Object.entries(b.pins)
-        .filter(([slug]) => !unknown.has(slug))
-        .map(
-          ([slug, p]) => `  ${slug}: contrail ${p.toolVersion}, config ${p.configCommit ?? 'working tree'}`,
-        ),
+      ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...groupedFailures(b.failed),
       ...describeWaits(b.waited),
     ].join('\n'),

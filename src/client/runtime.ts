@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
-import { dataDir } from '../paths.js';
+import { defaultExperimentsFile } from '../experiments/source.js';
+import { dataDir, warehouseFile } from '../paths.js';
 import { warehouseKind } from '../settings.js';
 import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
@@ -92,4 +93,19 @@ function bigQueryWarehouseFrom(env: NodeJS.ProcessEnv): () => Promise<Warehouse>
     );
     return opened;
   };
+}
+
+/**
+ * What a worker of these settings reads and writes, for its start line: on a machine with
+ * several workers (or several data directories) the operator sees which warehouse, experiments
+ * and configs each one serves.
+ */
+export function workerSources(env: NodeJS.ProcessEnv = process.env): string {
+  const warehouse =
+    warehouseKind(env) === 'bigquery'
+      ? `BigQuery project ${bigQuerySettings(env).project}`
+      : `DuckDB ${warehouseFile(env)}`;
+  const url = env.CONTRAIL_EXPERIMENTER_URL?.trim();
+  const experiments = url ? `Experimenter ${url}` : defaultExperimentsFile(env);
+  return `warehouse ${warehouse}; experiments ${experiments}; config repos ${defaultConfigRepos(env).join(', ')}`;
 }

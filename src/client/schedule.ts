@@ -78,6 +78,55 @@ async function describeSchedule(client: Client): Promise<string> {
   return lines.join('\n');
 }
 
+/** The ids of a schedule's runs: those running and those it started recently. */
+export interface ScheduleRuns {
+  running: string[];
+  recent: string[];
+}
+
+function scheduleRuns(
+  d: Awaited<ReturnType<ReturnType<Client['schedule']['getHandle']>['describe']>>,
+): ScheduleRuns {
+  return {
+    running: d.info.runningActions.map((a) => a.workflow.workflowId),
+    recent: d.info.recentActions.map((a) => a.action.workflow.workflowId),
+  };
+}
+
+/**
+ * What a trigger did, from the schedule's runs before and after it. The schedule skips a run
+ * while one of its own runs (overlap SKIP), so a trigger then starts nothing: said as such,
+ * with the run to follow, rather than "a run starts now".
+ */
+export function triggerOutcome(before: ScheduleRuns, after: ScheduleRuns | null): string {
+  const running = before.running[0];
+  if (running !== undefined) {
+    throw new CliError(
+      `${DAILY_SCHEDULE_ID} not triggered: its run ${running} is still running and the schedule starts no second one; follow it with \`contrail status ${running}\``,
+    );
+  }
+  const known = new Set([...before.running, ...before.recent]);
+  const started = after && [...after.running, ...after.recent].find((id) => !known.has(id));
+  return started
+    ? `triggered ${DAILY_SCHEDULE_ID}: started ${started}; follow it with \`contrail status ${started}\``
+    : `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run starts now; \`contrail status\` lists it`;
+}
+
+/** Triggers the daily run and names the run it started (the server records it within moments). */
+async function triggerSchedule(client: Client): Promise<string> {
+  const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
+  const before = scheduleRuns(await handle.describe());
+  triggerOutcome(before, null);
+  await handle.trigger('SKIP');
+  let after: ScheduleRuns | null = null;
+  for (let i = 0; i < 25; i++) {
+    after = scheduleRuns(await handle.describe());
+    if ([...after.running, ...after.recent].some((id) => !before.recent.includes(id))) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return triggerOutcome(before, after);
+}
+
 /** `contrail schedule <action>`: does the action on the daily schedule and prints what it did. */
 export async function scheduleAction(args: ScheduleArgs): Promise<void> {
   const settings = runtimeSettings();
@@ -106,8 +155,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
         message = `unpaused ${DAILY_SCHEDULE_ID}`;
         break;
       case 'trigger':
-        await handle.trigger('SKIP');
-        message = `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run starts now`;
+        message = await triggerSchedule(client);
         break;
       case 'delete':
         await handle.delete();

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { addDays, daysBetween } from '../dates.js';
 import { IsoDate } from '../experiments/experiment.js';
-import { parseExperimentsFile } from '../experiments/source.js';
+import { ExperimentsFileError, parseExperimentsFile } from '../experiments/source.js';
 
 /**
  * Who is in the synthetic population and what each branch does to them. The experiments come
@@ -85,17 +85,35 @@ const POPULATION: Record<string, Pick<SampleExperimentInput, 'share' | 'exposeFr
   'contrail-demo-dark-mode-rollout': { share: 0.05, exposeFraction: 0.9, effects: {} },
 };
 
+/** Share and exposure of an experiment of another experiments file than the demo's. */
+const OTHER_EXPERIMENT: Pick<SampleExperimentInput, 'share' | 'exposeFraction'> = {
+  share: 0.05,
+  exposeFraction: 0.5,
+};
+
+/** At most this much of the population enrolls, so some clients stay outside every experiment. */
+const ENROLLED_AT_MOST = 0.9;
+
 /**
- * The launched firefox_desktop experiments of experiments.json as the generator sees them.
- * Enrollment runs from startDate to enrollmentEndDate (else proposedEnrollment days).
+ * The launched firefox_desktop experiments of an experiments file (default: the demo's
+ * experiments.json) as the generator sees them. Enrollment runs from startDate to
+ * enrollmentEndDate (else proposedEnrollment days). The demo experiments keep their planned
+ * shares and effects; any other gets a share of its own and no effect, so an operator's file of
+ * many experiments gets clients in each. When the shares add up to more than ENROLLED_AT_MOST
+ * they shrink in proportion.
  */
-export function defaultSampleExperiments(): SampleExperiment[] {
+export function defaultSampleExperiments(file: string = fileURLToPath(EXPERIMENTS_FILE)): SampleExperiment[] {
   const experiments: SampleExperiment[] = [];
-  const file = fileURLToPath(EXPERIMENTS_FILE);
   // Read with the one v8 schema; status does not matter here (a start date is what enrolls).
-  for (const e of parseExperimentsFile(file, readFileSync(file, 'utf8'), new Date())) {
-    const population = POPULATION[e.slug];
-    if (e.startDate === null || e.appName !== 'firefox_desktop' || !population) continue;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ExperimentsFileError(file, `cannot read experiments file: ${(error as Error).message}`);
+  }
+  for (const e of parseExperimentsFile(file, text, new Date())) {
+    if (e.startDate === null || e.appName !== 'firefox_desktop') continue;
+    const population = POPULATION[e.slug] ?? OTHER_EXPERIMENT;
     const enrollmentDays =
       e.enrollmentEndDate === null
         ? Math.max(1, e.proposedEnrollment ?? 1)
@@ -112,7 +130,9 @@ export function defaultSampleExperiments(): SampleExperiment[] {
       }),
     );
   }
-  return experiments;
+  const total = experiments.reduce((sum, e) => sum + e.share, 0);
+  if (total <= ENROLLED_AT_MOST) return experiments;
+  return experiments.map((e) => ({ ...e, share: (e.share * ENROLLED_AT_MOST) / total }));
 }
 
 export { addDays };

@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir, warehouseFile } from '../paths.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
@@ -26,6 +27,60 @@ export interface DuckDbSessionsOptions {
 }
 
 /**
+ * Processes waiting for a DuckDB file, as files named by their pid in `<file>.waiting/`: the
+ * process holding the file reads them to give it up between jobs once its turn is over, so a
+ * second worker on the same file is not kept waiting while the first always has a job running.
+ */
+export function waitingNotes(path: string): { announce: () => () => void; othersWaiting: () => boolean } {
+  const dir = `${path}.waiting`;
+  const mine = join(dir, String(process.pid));
+  let count = 0;
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: it lives, under another user.
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  return {
+    announce: () => {
+      count++;
+      try {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(mine, '');
+      } catch {
+        // Not saying so only costs this process its turn.
+      }
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        count--;
+        if (count === 0) rmSync(mine, { force: true });
+      };
+    },
+    othersWaiting: () => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return false;
+      }
+      return names.some((name) => {
+        const pid = Number(name);
+        if (!Number.isInteger(pid) || pid === process.pid) return false;
+        if (alive(pid)) return true;
+        // A note left by a process that was killed while it waited.
+        rmSync(join(dir, name), { force: true });
+        return false;
+      });
+    },
+  };
+}
+
+/**
  * Sessions on a DuckDB warehouse file: opened for each job and closed after it, waiting (a
  * bounded time) while another process holds the file, and naming that process's contrail
  * command, pid and start time when the wait is over (src/warehouse/duckdb-holder.ts).
@@ -40,6 +95,7 @@ export function duckDbSessions(options: DuckDbSessionsOptions): WarehouseSession
       });
     },
     isBusy: isLockedError,
+    turns: waitingNotes(options.path),
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
     ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
     busyMessage: (error, waitedMs) =>

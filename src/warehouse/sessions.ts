@@ -30,13 +30,29 @@ export interface PerUseOptions {
   lingerMs?: number;
   /** The error's message when the wait is over: what is busy and who holds it. */
   busyMessage?: (error: unknown, waitedMs: number) => string;
+  /**
+   * Taking turns with other processes: `announce` says this one waits for the file (and
+   * returns how to stop saying so), `othersWaiting` whether another says it waits. Without
+   * them a busy process keeps the file while its jobs overlap, however long others wait.
+   */
+  turns?: { announce: () => () => void; othersWaiting: () => boolean };
+  /** How long a session keeps taking new jobs while another process waits (default 5 s). */
+  turnMs?: number;
 }
 
 interface Session {
   warehouse: Promise<Warehouse>;
   users: number;
   linger: NodeJS.Timeout | null;
+  /** When the file was opened (Infinity until it is). */
+  openedAt: number;
+  /** Settles when this session's warehouse is closed. */
+  closed: Promise<void>;
+  markClosed: () => void;
 }
+
+/** After giving the file up for a waiting process, this long before asking for it again. */
+const YIELD_MS = 500;
 
 /**
  * Opens the warehouse for each piece of work (overlapping work shares it) and closes it when
@@ -47,14 +63,32 @@ interface Session {
 export function perUseSessions(options: PerUseOptions): WarehouseSessions {
   const waitMs = options.waitMs ?? 5000;
   const lingerMs = options.lingerMs ?? 0;
+  const turnMs = options.turnMs ?? 5000;
   let current: Session | null = null;
   let closed = false;
   // The next open waits for the last close: two handles on one DuckDB file in one process must never overlap.
   let closing: Promise<void> = Promise.resolve();
+  // Set when a session was given up for a waiting process: the next open lets it in first.
+  let yielded = false;
 
   async function openWithRetry(progress: QueryProgress): Promise<Warehouse> {
     await closing;
+    if (yielded) {
+      yielded = false;
+      await sleep(YIELD_MS);
+    }
     const started = Date.now();
+    let stopAnnouncing: (() => void) | null = null;
+    try {
+      return await openOnce(progress, started, () => {
+        stopAnnouncing ??= options.turns?.announce() ?? (() => undefined);
+      });
+    } finally {
+      (stopAnnouncing as (() => void) | null)?.();
+    }
+  }
+
+  async function openOnce(progress: QueryProgress, started: number, waiting: () => void): Promise<Warehouse> {
     let delay = 25;
     // The first refusal is reported at once (a heartbeat names the wait), then every second.
     let reported = 0;
@@ -64,6 +98,7 @@ export function perUseSessions(options: PerUseOptions): WarehouseSessions {
         return await options.open();
       } catch (error) {
         if (!options.isBusy(error)) throw error;
+        waiting();
         const waited = Date.now() - started;
         if (waited + delay > waitMs) {
           const reason = error instanceof Error ? error.message : String(error);
@@ -91,22 +126,60 @@ export function perUseSessions(options: PerUseOptions): WarehouseSessions {
       (w) => w.close(),
       () => undefined,
     );
+    void done.then(session.markClosed, session.markClosed);
     closing = done.catch(() => undefined);
     return done;
+  }
+
+  function newSession(progress: QueryProgress): Session {
+    const opening = openWithRetry(progress);
+    let markClosed: () => void = () => undefined;
+    const closedPromise = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
+    const session: Session = {
+      warehouse: opening,
+      users: 0,
+      linger: null,
+      openedAt: Number.POSITIVE_INFINITY,
+      closed: closedPromise,
+      markClosed,
+    };
+    opening.then(
+      () => {
+        session.openedAt = Date.now();
+      },
+      // A failed open must not be shared with the next job.
+      () => {
+        if (current === session) current = null;
+        markClosed();
+      },
+    );
+    return session;
+  }
+
+  /**
+   * Whether the open session has had its turn: open longer than `turnMs` while another process
+   * waits. It then takes no new jobs; they open again once its running jobs are done and the
+   * waiting process has had the file.
+   */
+  function turnIsOver(session: Session): boolean {
+    return Date.now() - session.openedAt > turnMs && options.turns?.othersWaiting() === true;
   }
 
   return {
     async use(work, progress = {}) {
       if (closed) throw new Error('the warehouse sessions are closed');
-      if (current === null) {
-        const opening = openWithRetry(progress);
-        const session: Session = { warehouse: opening, users: 0, linger: null };
-        current = session;
-        // A failed open must not be shared with the next job.
-        opening.catch(() => {
-          if (current === session) current = null;
-        });
+      if (current !== null && turnIsOver(current)) {
+        const over = current;
+        current = null;
+        yielded = true;
+        if (over.linger !== null) clearTimeout(over.linger);
+        over.linger = null;
+        if (over.users === 0) void closeSession(over);
+        else closing = over.closed;
       }
+      if (current === null) current = newSession(progress);
       const session = current;
       if (session.linger !== null) {
         clearTimeout(session.linger);

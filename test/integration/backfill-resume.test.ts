@@ -183,6 +183,10 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
         if (!daily) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(daily, 'the trigger started a dailyAnalysis run');
+      assert.equal(
+        triggered.stdout,
+        `triggered ${DAILY_SCHEDULE_ID}: started ${daily}; follow it with \`contrail status ${daily}\`\n`,
+      );
       // What it analyses depends on today's date; that it started is what the schedule owes.
       await temporal.client.workflow.getHandle(daily).terminate('the test has seen it start');
       const deleted = await runMain(['schedule', 'delete'], env);

@@ -120,6 +120,17 @@ describe('the CLI against a running Temporal', () => {
       const status = await runMain(['status', id, '--no-follow'], idle);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stderr, new RegExp(`^${id}: preview, running, started `));
+
+      // Without an id: what runs, here a preview no worker serves.
+      const all = await runMain(['status'], idle);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(
+        all.stdout,
+        new RegExp(
+          `^  ${id}  \\(preview, for under a minute\\)  no progress answer \\(is a worker running\\?\\)$`,
+          'm',
+        ),
+      );
     } finally {
       await temporal.client.workflow.getHandle(id).terminate('test over');
     }

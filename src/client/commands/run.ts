@@ -14,6 +14,7 @@ import {
 interface RunArgs extends CommonArgs, VersionArgs {
   date: string;
   experiment_slug?: string[];
+  concurrency?: number;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -32,6 +33,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         alias: 'config-file',
         type: 'string',
         describe: 'Custom experiment config (TOML) to use',
+      })
+      .option('concurrency', {
+        type: 'number',
+        describe: 'Experiments analysed at once (default: 4 for the daily run, 3 for given experiments)',
       }),
   handler: async (args) => {
     const { checkedInput, checkNotAfterToday, readConfigFile, runWorkflowCommand } = await import(
@@ -52,6 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           dataset,
           periods: args.analysis_periods ?? null,
           lenient: args.lenient,
+          ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
           ...(await versionFields(args)),
         },
         'dailyAnalysis',
@@ -104,6 +110,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         dataset,
         periods: args.analysis_periods ?? null,
         lenient: args.lenient,
+        ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
         ...(await versionFields(args)),
       },
       'backfill',

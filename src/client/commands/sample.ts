@@ -10,6 +10,7 @@ interface SampleArgs {
   seed: number;
   start_date: string;
   effect?: string[];
+  experiments_file?: string;
 }
 
 export const sampleCommand: CommandModule<object, SampleArgs> = {
@@ -31,6 +32,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         default: DEFAULTS.startDate,
         describe: 'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
       })
+      .option('experiments_file', {
+        alias: 'experiments-file',
+        type: 'string',
+        describe:
+          'Experimenter v8 JSON file whose launched firefox_desktop experiments clients enroll in (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
+      })
       .option(
         'effect',
         repeatable(
@@ -41,9 +48,11 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     const { generateSample } = await import('../../sample/generate.js');
     const { defaultSampleExperiments } = await import('../../sample/population.js');
     const { withEffects } = await import('../../sample/effects.js');
+    const { defaultExperimentsFile } = await import('../../experiments/source.js');
     let experiments: ReturnType<typeof defaultSampleExperiments>;
     try {
-      experiments = withEffects(defaultSampleExperiments(), args.effect ?? []);
+      const file = args.experiments_file ?? defaultExperimentsFile();
+      experiments = withEffects(defaultSampleExperiments(file), args.effect ?? []);
     } catch (error) {
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;

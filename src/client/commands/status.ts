@@ -4,21 +4,21 @@ import type { Progress } from '../../workflows/common.js';
 import { CliError } from '../errors.js';
 
 interface StatusArgs {
-  workflow_id: string;
+  workflow_id?: string;
   follow: boolean;
   json: boolean;
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
-  command: 'status <workflow_id>',
+  command: 'status [workflow_id]',
   describe:
-    'Show a workflow (e.g. one started with --detach): follow it while it runs, then print its result; exit 1 if it or any of its work failed',
+    'Show a workflow (e.g. one started with --detach): follow it while it runs, then print its result; exit 1 if it or any of its work failed. Without an id: what runs now, with its progress',
   builder: (y) =>
     y
       .positional('workflow_id', {
         type: 'string',
-        demandOption: true,
-        describe: 'Workflow id, as the commands print it (e.g. analysis/<slug>/<date>)',
+        describe:
+          'Workflow id, as the commands print it (e.g. analysis/<slug>/<date>); without it, every running workflow is listed',
       })
       .option('follow', {
         type: 'boolean',
@@ -34,29 +34,42 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       );
     }
     const { connectClient } = await import('../connect.js');
-    const { failureMessage, followWorkflow, workflowUrl } = await import('../follow.js');
+    const { failureMessage, followWorkflow, progressLine, workflowUrl } = await import('../follow.js');
     const { isAnalysisWorkflow } = await import('../outcomes.js');
     const { printOutcome } = await import('../workflow-command.js');
     const client = await connectClient(settings.temporalAddress, settings.namespace);
     const { WorkflowFailedError, WorkflowNotFoundError } = await import('@temporalio/client');
+    if (args.workflow_id === undefined) {
+      try {
+        const { listRunning, runningReport } = await import('../running.js');
+        const running = await listRunning(client);
+        process.stdout.write(
+          `${runningReport(running, `${settings.temporalAddress} (namespace ${settings.namespace})`)}\n`,
+        );
+      } finally {
+        await client.connection.close();
+      }
+      return;
+    }
+    const workflowId = args.workflow_id;
     try {
-      const handle = client.workflow.getHandle(args.workflow_id);
+      const handle = client.workflow.getHandle(workflowId);
       let description: Awaited<ReturnType<typeof handle.describe>>;
       try {
         description = await handle.describe();
       } catch (error) {
         if (error instanceof WorkflowNotFoundError)
           throw new CliError(
-            `no workflow ${args.workflow_id} on ${settings.temporalAddress} (namespace ${settings.namespace})`,
+            `no workflow ${workflowId} on ${settings.temporalAddress} (namespace ${settings.namespace})`,
           );
         throw error;
       }
       const state = description.status.name.toLowerCase().replaceAll('_', ' ');
       const link = settings.temporalUiUrl
-        ? ` (${workflowUrl(settings.temporalUiUrl, settings.namespace, args.workflow_id)})`
+        ? ` (${workflowUrl(settings.temporalUiUrl, settings.namespace, workflowId)})`
         : '';
       process.stderr.write(
-        `${args.workflow_id}: ${description.type}, ${state}, started ${description.startTime.toISOString()}${link}\n`,
+        `${workflowId}: ${description.type}, ${state}, started ${description.startTime.toISOString()}${link}\n`,
       );
       let result: unknown;
       if (description.status.name === 'RUNNING') {
@@ -66,7 +79,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
             .catch(() => null);
           process.stdout.write(
             p
-              ? `running: ${p.stage} (${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''})\n`
+              ? `running: ${progressLine(p, null)}\n`
               : 'running: no progress answer (no worker is serving its task queue?)\n',
           );
           return;
@@ -76,12 +89,12 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         const address = settings.temporalAddress;
         const stopInterrupts = onInterrupt(async (signal) => {
           process.stderr.write(
-            `contrail: stopped following (${signal}); ${args.workflow_id} keeps running on ${address}: \`contrail status ${args.workflow_id}\` shows it\n`,
+            `contrail: stopped following (${signal}); ${workflowId} keeps running on ${address}: \`contrail status ${workflowId}\` shows it\n`,
           );
           process.exit(130);
         });
         try {
-          result = await followWorkflow(client, args.workflow_id, {
+          result = await followWorkflow(client, workflowId, {
             progressBar: process.stderr.isTTY === true,
             log: (line) => process.stderr.write(`${line}\n`),
           });
@@ -93,7 +106,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
           result = await handle.result();
         } catch (error) {
           if (error instanceof WorkflowFailedError)
-            throw new CliError(`${args.workflow_id} ${state}: ${failureMessage(error)}`);
+            throw new CliError(`${workflowId} ${state}: ${failureMessage(error)}`);
           throw error;
         }
       }

@@ -35,7 +35,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       }),
   handler: async (args) => {
     const { connectWorker, createContrailWorker, recordWorkerRelease } = await import('../../worker.js');
-    const { defaultActivityDeps } = await import('../runtime.js');
+    const { defaultActivityDeps, workerSources } = await import('../runtime.js');
     const { connectClient } = await import('../connect.js');
     const settings = runtimeSettings();
     const address = args.address ?? settings.temporalAddress ?? 'localhost:7233';
@@ -85,7 +85,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         deployment === null
           ? `${build}, unversioned (set CONTRAIL_BUILD_ID to join a Worker Deployment)`
           : `deployment ${deployment}, build ${deps.toolVersion.buildId} (${build})`
-      }\n`,
+      }\n  ${workerSources(env)}\n`,
     );
     // The release is recorded once the worker polls (the server creates the version then).
     const recorded = deployment

@@ -339,6 +339,15 @@ describe('command line options', () => {
     assert.doesNotMatch(planned.stdout, /moz-fx-data-shared-prod/);
   });
 
+  it('run takes --concurrency, for the daily run and for given experiments, checked before anything starts', async () => {
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    for (const slugs of [[], ['--experiment_slug', DEMO_SLUG]]) {
+      const result = await runMain(['run', '--date', '2026-03-15', ...slugs, '--concurrency', '0'], env);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^contrail: --concurrency 0: must be a whole number from 1 to 100$/m);
+    }
+  });
+
   it('a malformed date names its option', async () => {
     const result = await runMain(['run', '--date', '2026-02-30', '--experiment_slug', DEMO_SLUG]);
     assert.equal(result.code, 2);

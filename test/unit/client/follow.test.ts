@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { followWorkflow, progressView } from '../../../src/client/follow.js';
+import { followWorkflow, progressLine, progressView, timeLeft } from '../../../src/client/follow.js';
 import { noWorkerLine, retryingIn, retryLine } from '../../../src/client/held-up.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
@@ -103,6 +103,48 @@ describe('progress without a bar (a log)', () => {
   });
 });
 
+describe('progress lines of a long fan-out', () => {
+  it('say what failed and what runs, estimate the time left, and keep coming while nothing finishes', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const view = progressView({ progressBar: false, log: (l) => lines.push(l), now: () => clock });
+    const at = (seconds: number, done: number, failed: number, current: string[]) => {
+      clock = seconds * 1000;
+      view.show({ workflow: 'w', stage: 'analysing', total: 168, done, failed, current, waiting: [] });
+    };
+    const six = ['a 03-15', 'b 03-15', 'c 03-15', 'd 03-15', 'e 03-15', 'f 03-16'];
+    at(0, 10, 0, six);
+    at(60, 30, 2, six); // 20 finished in 60 s: 138 left take about 7 min
+    at(70, 30, 2, six); // nothing finished: no line yet
+    at(125, 30, 2, ['a 03-15']); // nothing finished for a minute: a line all the same
+    assert.deepEqual(lines, [
+      'analysing (10/168) running: a 03-15, b 03-15, c 03-15 and 3 more',
+      'analysing (30/168, 2 failed) running: a 03-15, b 03-15, c 03-15 and 3 more; about 7 min left',
+      'analysing (30/168, 2 failed) running: a 03-15; about 14 min left',
+    ]);
+  });
+
+  it('a stage without units has no counts', () => {
+    assert.equal(
+      progressLine(
+        {
+          workflow: 'w',
+          stage: 'selecting experiments',
+          total: 0,
+          done: 0,
+          failed: 0,
+          current: [],
+          waiting: [],
+        },
+        null,
+      ),
+      'selecting experiments',
+    );
+    assert.equal(timeLeft(20_000), 'under a minute left');
+    assert.equal(timeLeft(3 * 3_600_000), 'about 3.0 h left');
+  });
+});
+
 describe('followWorkflow when the server goes away', () => {
   const gone = () =>
     new ServiceError('Failed to get Workflow execution history', {
@@ -143,6 +185,37 @@ describe('followWorkflow when the server goes away', () => {
         return true;
       },
     );
+  });
+
+  it('says at once when the server stops answering, and when it answers again', async () => {
+    let calls = 0;
+    let finish: (value: unknown) => void = () => undefined;
+    const handle = {
+      query: async (): Promise<Progress> => {
+        calls++;
+        if (calls <= 2) throw gone();
+        return { workflow: 'w', stage: 'analysing', total: 2, done: 1, failed: 0, current: [], waiting: [] };
+      },
+      result: () => new Promise((resolve) => (finish = resolve)),
+      describe: async () => ({ raw: { pendingActivities: [] } }),
+    };
+    const client = {
+      workflow: { getHandle: () => handle },
+      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+    } as unknown as Client;
+    const lines: string[] = [];
+    const following = followWorkflow(client, 'daily/2026-03-15', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+    });
+    while (calls < 4) await sleep(100);
+    finish('done');
+    assert.equal(await following, 'done');
+    assert.deepEqual(lines.slice(0, 3), [
+      'the Temporal server does not answer; waiting for it (daily/2026-03-15 is durable and goes on once it is back; Ctrl-C stops following)',
+      'the Temporal server answers again',
+      'analysing (1/2)',
+    ]);
   });
 
   it('in embedded mode, says its own server stopped; other errors pass unchanged', async () => {

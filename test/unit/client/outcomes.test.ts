@@ -248,6 +248,61 @@ describe('the backfill report', () => {
   });
 });
 
+describe('a backfill of many experiments', () => {
+  it('says a failure many experiments share once, naming a few and counting the rest', () => {
+    const on = { toolVersion: '0.1.0+dev', configCommit: null };
+    const slugs = Array.from({ length: 40 }, (_, i) => `exp-${i}`);
+    const failed = slugs.flatMap((slug) =>
+      ['2026-03-15', '2026-03-16'].map((date) => ({
+        slug,
+        date,
+        errorType: 'UnknownExperimentError',
+        message: `unknown experiment '${slug}': not in the experiment source`,
+      })),
+    );
+    failed.push({
+      slug: 'exp-1',
+      date: '2026-03-17',
+      errorType: 'ConfigError',
+      message: 'exp-1 is exp-10 in the old file',
+    });
+    const report = outcomeOf('backfill', {
+      total: 80,
+      analyzed: 0,
+      nothingDue: 0,
+      pins: Object.fromEntries(slugs.map((s) => [s, on])),
+      failed,
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(1), [
+      // Its other failure is not an unknown experiment's: it ran on tooling.
+      '  exp-1: contrail 0.1.0+dev, config working tree',
+      "  FAIL  40 experiments (exp-0, exp-1, exp-2 and 37 more) 2026-03-15 … 2026-03-16 (2 dates): UnknownExperimentError: unknown experiment '<experiment>': not in the experiment source",
+      '  FAIL  exp-1 2026-03-17: ConfigError: exp-1 is exp-10 in the old file',
+    ]);
+  });
+
+  it('says the tooling they share once, not once per experiment', () => {
+    const on = { toolVersion: '0.1.0+dev', configCommit: null };
+    const slugs = Array.from({ length: 12 }, (_, i) => `fleet-${String(i).padStart(2, '0')}`);
+    const report = outcomeOf('backfill', {
+      total: 24,
+      analyzed: 24,
+      nothingDue: 0,
+      pins: {
+        ...Object.fromEntries(slugs.map((s) => [s, on])),
+        pinned: { toolVersion: '0.0.9+old', configCommit: 'abc' },
+      },
+      failed: [],
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(1), [
+      '  12 experiments (fleet-00, fleet-01, fleet-02 and 9 more): contrail 0.1.0+dev, config working tree',
+      '  pinned: contrail 0.0.9+old, config abc',
+    ]);
+  });
+});
+
 describe('outcomes', () => {
   const daily = (failed: number) => ({
     date: '2026-03-15',

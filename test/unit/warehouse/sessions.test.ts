@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { currentHolder, describeHolder, holderFile } from '../../../src/warehouse/duckdb-holder.js';
-import { duckDbSessions, embeddedWarehouse } from '../../../src/warehouse/duckdb-sessions.js';
+import { duckDbSessions, embeddedWarehouse, waitingNotes } from '../../../src/warehouse/duckdb-sessions.js';
 import { WarehouseBusyError } from '../../../src/warehouse/errors.js';
 import { perUseSessions } from '../../../src/warehouse/sessions.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
@@ -136,5 +136,72 @@ describe('warehouse sessions', () => {
       sessions.use((w) => w.query('SELECT 5')),
       /closed/,
     );
+  });
+  test('a process whose jobs always overlap gives the file up to a waiting one once its turn is over', async () => {
+    // Two processes on one file, as two workers: one lock, and the notes of who waits.
+    let holder: string | null = null;
+    const waiting = new Set<string>();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const processOn = (name: string, waitMs: number) =>
+      perUseSessions({
+        open: async () => {
+          if (holder !== null && holder !== name) throw new Error(`locked by ${holder}`);
+          holder = name;
+          return {
+            query: async () => {
+              await sleep(40);
+              return [];
+            },
+            close: async () => {
+              holder = null;
+            },
+          } as unknown as Warehouse;
+        },
+        isBusy: (error) => error instanceof Error && error.message.startsWith('locked'),
+        waitMs,
+        lingerMs: 150,
+        turnMs: 300,
+        turns: {
+          announce: () => {
+            waiting.add(name);
+            return () => waiting.delete(name);
+          },
+          othersWaiting: () => [...waiting].some((w) => w !== name),
+        },
+      });
+    const busy = processOn('busy', 5_000);
+    const other = processOn('other', 2_000);
+    // The busy one: two chains of jobs for 2.5 s, the next always starting before the last ends.
+    const until = Date.now() + 2_500;
+    const chain = async () => {
+      let jobs = 0;
+      while (Date.now() < until) {
+        await busy.use((w) => w.query('SELECT 1'));
+        jobs++;
+      }
+      return jobs;
+    };
+    const chains = Promise.all([chain(), sleep(20).then(chain)]);
+    await sleep(200);
+    const asked = Date.now();
+    await other.use((w) => w.query('SELECT 2'));
+    const waited = Date.now() - asked;
+    assert.ok(waited < 1_500, `the other process waited ${waited} ms (its turn comes after 300 ms)`);
+    const [a, b] = await chains;
+    assert.ok(a > 0 && b > 0, 'the busy process went on after its pause');
+    await Promise.all([busy.close(), other.close()]);
+  });
+
+  test('the waiting notes of a DuckDB file name other live processes, not this one or the dead', () => {
+    const path = join(dir, 'turns.duckdb');
+    const notes = waitingNotes(path);
+    assert.equal(notes.othersWaiting(), false);
+    const stop = notes.announce();
+    assert.equal(notes.othersWaiting(), false, 'this process waiting is no other');
+    stop();
+    writeFileSync(join(`${path}.waiting`, '2147483646'), '');
+    assert.equal(notes.othersWaiting(), false, 'a pid that no longer lives waits for nothing');
+    writeFileSync(join(`${path}.waiting`, String(process.ppid)), '');
+    assert.equal(notes.othersWaiting(), true);
   });
 });

@@ -1,0 +1,73 @@
+import type { Client } from '@temporalio/client';
+import type { Progress } from '../workflows/common.js';
+import { progressLine } from './follow.js';
+
+/** A running workflow as `contrail status` lists it. */
+export interface RunningWorkflow {
+  workflowId: string;
+  type: string;
+  startTime: Date;
+  /** Its answer to the `progress` query; null when it gave none in time (no worker free?). */
+  progress: Progress | null;
+}
+
+/**
+ * Workflows that analyse one experiment for a parent (daily run, backfill, rerun): counted
+ * under their parent's line rather than listed one by one, since a fleet has hundreds.
+ */
+const UNDER_A_PARENT = new Set(['analyzeExperiment', 'publishExperiment']);
+
+/** How long each running parent may take to answer its progress query. */
+const PROGRESS_ANSWER_MS = 3_000;
+
+/** The running workflows of the namespace, each parent with its progress, oldest first. */
+export async function listRunning(client: Client): Promise<RunningWorkflow[]> {
+  const found: RunningWorkflow[] = [];
+  for await (const w of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    found.push({ workflowId: w.workflowId, type: w.type, startTime: w.startTime, progress: null });
+  }
+  await Promise.all(
+    found
+      .filter((w) => !UNDER_A_PARENT.has(w.type))
+      .map(async (w) => {
+        w.progress = await client
+          .withDeadline(Date.now() + PROGRESS_ANSWER_MS, () =>
+            client.workflow.getHandle(w.workflowId).query<Progress>('progress'),
+          )
+          .catch(() => null);
+      }),
+  );
+  return found.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+}
+
+function age(start: Date, now: Date): string {
+  const minutes = Math.max(0, Math.floor((now.getTime() - start.getTime()) / 60_000));
+  if (minutes < 1) return 'under a minute';
+  if (minutes < 120) return `${minutes} min`;
+  return `${(minutes / 60).toFixed(1)} h`;
+}
+
+/**
+ * What runs on the server, for an operator: one line per daily run, backfill, rerun or
+ * preview with its progress, the analyses they run counted, and how to follow one.
+ */
+export function runningReport(running: RunningWorkflow[], server: string, now = new Date()): string {
+  if (running.length === 0) return `nothing runs on ${server}`;
+  const parents = running.filter((w) => !UNDER_A_PARENT.has(w.type));
+  const children = running.length - parents.length;
+  const lines = [`running on ${server}:`];
+  for (const w of parents) {
+    const progress = w.progress
+      ? progressLine(w.progress, null)
+      : 'no progress answer (is a worker running?)';
+    lines.push(`  ${w.workflowId}  (${w.type}, for ${age(w.startTime, now)})  ${progress}`);
+  }
+  if (children > 0) {
+    lines.push(
+      `  and ${children} ${children === 1 ? 'analysis' : 'analyses'} of single experiments${parents.length > 0 ? ' (most for the runs above)' : ''}`,
+    );
+  }
+  const example = parents[0]?.workflowId ?? running[0]?.workflowId;
+  lines.push(`follow one with \`contrail status ${example}\``);
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runningReport } from '../../../src/client/running.js';
+
+const now = new Date('2026-03-16T08:30:00Z');
+const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
+
+test('contrail status without an id lists the running daily runs and backfills with their progress', () => {
+  const report = runningReport(
+    [
+      {
+        workflowId: 'backfill/exp-a+exp-b/2026-03-09..2026-03-22',
+        type: 'backfill',
+        startTime: minutesAgo(12),
+        progress: {
+          workflow: 'backfill',
+          stage: 'analysing',
+          total: 28,
+          done: 9,
+          failed: 1,
+          current: ['exp-a 2026-03-14', 'exp-b 2026-03-14'],
+          waiting: [],
+        },
+      },
+      {
+        workflowId: 'analysis/exp-a/2026-03-14',
+        type: 'analyzeExperiment',
+        startTime: minutesAgo(1),
+        progress: null,
+      },
+      {
+        workflowId: 'analysis/exp-b/2026-03-14',
+        type: 'analyzeExperiment',
+        startTime: minutesAgo(1),
+        progress: null,
+      },
+      { workflowId: 'daily/2026-03-15', type: 'dailyAnalysis', startTime: minutesAgo(0), progress: null },
+    ],
+    '127.0.0.1:7233 (namespace default)',
+    now,
+  );
+  assert.equal(
+    report,
+    [
+      'running on 127.0.0.1:7233 (namespace default):',
+      '  backfill/exp-a+exp-b/2026-03-09..2026-03-22  (backfill, for 12 min)  analysing (9/28, 1 failed) running: exp-a 2026-03-14, exp-b 2026-03-14',
+      '  daily/2026-03-15  (dailyAnalysis, for under a minute)  no progress answer (is a worker running?)',
+      '  and 2 analyses of single experiments (most for the runs above)',
+      'follow one with `contrail status backfill/exp-a+exp-b/2026-03-09..2026-03-22`',
+    ].join('\n'),
+  );
+});
+
+test('nothing running is said as such', () => {
+  assert.equal(
+    runningReport([], '127.0.0.1:7233 (namespace default)', now),
+    'nothing runs on 127.0.0.1:7233 (namespace default)',
+  );
+});
