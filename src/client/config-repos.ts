@@ -74,6 +74,7 @@ export async function platformOfUnknownExperiment(options: {
   const collection = await loadConfigCollection({ repos: options.repos });
   const choice = choosePlatform(collection, customConfig(options.configFile, options.slug), {
     verb: options.verb,
+    slug: options.slug,
   });
   process.stderr.write(
     `${choice.note ?? `platform: ${choice.platform} (the one platform whose definitions have everything the config references; --platform chooses another)`}\n`,

@@ -69,6 +69,8 @@ export function choosePlatform(
     experiment?: Experiment | null;
     /** What the command does with the config, for the note ("checked", "planned", "previewed"). */
     verb?: string;
+    /** The experiment the note names, when the command names it (else the file's slug). */
+    slug?: string;
   },
 ): PlatformChoice {
   if (options.platform) return { platform: options.platform, source: 'option', note: null };
@@ -82,7 +84,7 @@ export function choosePlatform(
   return {
     platform: DEFAULT_PLATFORM,
     source: 'default',
-    note: `experiment '${file.slug}' is not in the experiments source and ${why}; ${options.verb ?? 'checked'} as ${DEFAULT_PLATFORM}, jetstream's default (pass --platform to choose)`,
+    note: `experiment '${options.slug ?? file.slug}' is not in the experiments source and ${why}; ${options.verb ?? 'checked'} as ${DEFAULT_PLATFORM}, jetstream's default (pass --platform to choose)`,
   };
 }
 

@@ -16,7 +16,7 @@ interface PlanArgs {
 
 /** How plan takes a config for an experiment no experiments source knows: its own options only. */
 export const PLAN_UNKNOWN_HINT =
-  'to plan a config for an experiment no source knows, pass --platform (and --config_file)';
+  'to plan a config for an experiment no source knows, pass --config_file (and --platform to choose its platform)';
 
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',

@@ -136,9 +136,10 @@ describe('contrail plan', () => {
     const { dir, file } = await experimentsFile(experiments);
     const config = join(dir, 'new-experiment.toml');
     await writeFile(config, NEW_EXPERIMENT_CONFIG);
-    const args = ['plan', '--experiment_slug', 'plan-new', '--date', '2024-01-10', '--config_file', config];
+    const unknown = ['plan', '--experiment_slug', 'plan-new', '--date', '2024-01-10'];
+    const args = [...unknown, '--config_file', config];
     const refused = await runMain([
-      ...args,
+      ...unknown,
       '--experiments_file',
       file,
       '--config_repos',
@@ -151,9 +152,22 @@ describe('contrail plan', () => {
     assert.ok(hint, refused.stderr);
     // The hint names options plan takes, and only those.
     const named = hint[1]?.match(/--[a-z_-]+/g) ?? [];
-    assert.deepEqual(named, ['--platform', '--config_file']);
+    assert.deepEqual(named, ['--config_file', '--platform']);
     const help = (await runMain(['plan', '--help'])).stdout;
     for (const option of named) assert.match(help, new RegExp(`^ +${option}\\b`, 'm'), option);
+    // Its config alone is enough: the platform is chosen as validate chooses it, and said.
+    const guessed = await runMain([
+      ...args,
+      '--experiments_file',
+      file,
+      '--config_repos',
+      metricHubFixtures(),
+    ]);
+    assert.equal(guessed.code, 0, guessed.stderr);
+    assert.match(
+      guessed.stderr,
+      /^experiment 'plan-new' is not in the experiments source and .*; planned as firefox_desktop, jetstream's default \(pass --platform to choose\)$/m,
+    );
 
     const out = join(dir, 'sql');
     const planned = await runMain([
