@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { eligibleExperiments } from '../analysis/eligible.js';
+import { UnknownExperimentError } from '../analysis/errors.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { experimentFileChanges } from '../config/repo-history.js';
 import { ContrailError } from '../errors.js';
@@ -55,6 +56,12 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
         for (const slug of slugs) out[slug] = { pin, configChanged: [], refusal: null };
         return out;
       }
+      // Every slug is checked at once, before any pin: a command naming experiments the source
+      // does not know fails its first step with one error naming them all, instead of starting
+      // an analysis of each that fails on its own.
+      const known = (await deps.experiments.list()).map((e) => e.slug);
+      const unknown = slugs.filter((slug) => !known.includes(slug));
+      if (unknown.length > 0) throw new UnknownExperimentError(unknown, known);
       const override = versionOverride({ useLatest, useVersion });
       const registry = await releases();
       // A version no release has is the caller's mistake, the same for every experiment.

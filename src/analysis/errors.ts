@@ -1,21 +1,26 @@
 import { didYouMean } from '../config/suggest.js';
 import { ContrailError, type ErrorSubject } from '../errors.js';
 
-/** The experiment slug is in neither the experiment source nor (for previews) anywhere else. */
+/**
+ * The experiment slug is in neither the experiment source nor (for previews) anywhere else.
+ * Several slugs are named in one error, each with its closest known slug, so a command naming
+ * many fails once with all of them rather than once per experiment.
+ */
 export class UnknownExperimentError extends ContrailError {
-  constructor(
-    readonly slug: string,
-    known: string[],
-    hint?: string,
-  ) {
+  readonly slug: string;
+  constructor(slugs: string | string[], known: string[], hint?: string) {
+    const all = typeof slugs === 'string' ? [slugs] : slugs;
     const list = known.length > 0 ? known.slice(0, 20).join(', ') : 'none';
+    const more = known.length > 20 ? `, … ${known.length - 20} more` : '';
+    const named = all.map((slug) => `'${slug}'${didYouMean(slug, known)}`).join(', ');
     super(
-      `unknown experiment '${slug}'${didYouMean(slug, known)}: not in the experiment source (known: ${list})${hint ? `; ${hint}` : ''}`,
+      `unknown experiment${all.length === 1 ? '' : 's'} ${named}: not in the experiment source (known: ${list}${more})${hint ? `; ${hint}` : ''}`,
       {
         permanent: true,
-        details: { slug },
+        details: all.length === 1 ? { slug: all[0] } : { slugs: all },
       },
     );
+    this.slug = all[0] as string;
     this.name = 'UnknownExperimentError';
   }
 }

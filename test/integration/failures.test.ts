@@ -132,8 +132,13 @@ describe('under injected warehouse faults, each permanent error is attempted onc
       config:
         '[metrics]\nweekly = ["broken"]\n\n[metrics.broken]\nselect_expression = "SUM(no_such_column)"\ndata_source = "clients_daily"\n\n[metrics.broken.statistics.bootstrap_mean]\n',
     },
-    // An experiment nobody knows.
-    { slug: 'contrail-test-unknown', errorType: 'UnknownExperimentError', activity: 'planDay', config: null },
+    // An experiment nobody knows: refused by the first step, before any pin or plan.
+    {
+      slug: 'contrail-test-unknown',
+      errorType: 'UnknownExperimentError',
+      activity: 'resolveVersions',
+      config: null,
+    },
   ];
 
   before(async () => {

@@ -97,6 +97,28 @@ describe('resolveVersions, touch and the report on an unversioned worker', () =>
     assert.equal(latest.pin.configCommit, commits[0], 'the configs stay at the anchor');
   });
 
+  test('slugs the experiment source does not know fail the call at once, all named, each with its closest', async () => {
+    await assert.rejects(
+      activities().resolveVersions({
+        slugs: [DEMO_SLUG, 'contrail-demo-sidebr', 'no-such-experiment'],
+        dataset: DATASET,
+        useLatest: false,
+        useVersion: null,
+        mode: 'anchor',
+        here: false,
+      }),
+      (error: Error & { type?: string; nonRetryable?: boolean }) => {
+        assert.equal(error.type, 'UnknownExperimentError');
+        assert.equal(error.nonRetryable, true);
+        assert.match(
+          error.message,
+          /^unknown experiments 'contrail-demo-sidebr' \(did you mean 'contrail-demo-sidebar'\?\), 'no-such-experiment': not in the experiment source \(known: /,
+        );
+        return true;
+      },
+    );
+  });
+
   test('the versions report: each release with the experiments pinned to it', async () => {
     const rows = await activities().versionsReport({ dataset: DATASET, date: '2026-03-20' });
     assert.deepEqual(
