@@ -32,7 +32,8 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         type: 'boolean',
         default: false,
         global: true,
-        describe: "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr",
+        describe:
+          "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr, and list every experiment a report counts as ok",
       })
       .demandCommand(1, 'Name a command (see the list above).')
       .strict()

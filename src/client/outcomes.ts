@@ -20,7 +20,7 @@ import type { PreviewResult } from '../workflows/preview.js';
 import type { RerunResult } from '../workflows/rerun.js';
 import type { RerunSkipResult } from '../workflows/rerun-skip.js';
 import { formatIssueGroups, groupIssues, previewIssues, statisticsIssues } from './error-groups.js';
-import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
+import { formatHeadline, formatPin, formatStatisticsTable, plural } from './format.js';
 
 /**
  * What the CLI says about a finished workflow, in one place for the commands that start them
@@ -37,10 +37,15 @@ export interface Outcome {
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
 
+/** How much a report says: `verbose` lists every unit of work that went well, not only their count. */
+export interface ReportOptions {
+  verbose?: boolean;
+}
+
 interface WorkflowKind {
   /** The workflow's input schema: inputs are compared after its defaults are filled in. */
   input: z.ZodType;
-  outcome: (result: never) => Outcome;
+  outcome: (result: never, options: ReportOptions) => Outcome;
 }
 
 export function describeAnalysis(r: AnalysisResult): Outcome {
@@ -65,16 +70,27 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
 /** `, N with nothing due` when some were, else nothing: a summary counts what was computed apart from what had nothing to compute. */
 const nothingDuePart = (n: number) => (n > 0 ? `, ${n} with nothing due` : '');
 
-export function describeDaily(d: DailyAnalysisResult): Outcome {
+/** Up to this many experiments analysed fine, the daily report lists them; beyond, it counts them (all with --verbose). */
+const OK_LISTED = 5;
+
+/**
+ * The daily run's report: what failed first, grouped as a backfill's failures are (a broken
+ * shared definition is one line), then how many were fine; those are listed one by one only
+ * when few, or with --verbose, so a fleet's failures are not lost among its successes.
+ */
+export function describeDaily(d: DailyAnalysisResult, options: ReportOptions = {}): Outcome {
   const nothingDue = d.analyzed.filter((a) => a.status === 'nothing-due').length;
+  const listOk = options.verbose === true || d.analyzed.length <= OK_LISTED;
   return {
     report: [
       `daily analysis ${d.date}: ${d.analyzed.length - nothingDue} analysed${nothingDuePart(nothingDue)}, ${d.failed.length} failed`,
-      ...d.analyzed.map(
-        (a) =>
-          `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables, contrail ${a.toolVersion})`,
-      ),
-      ...d.failed.map((f) => `  FAIL  ${f.slug}: ${f.errorType}: ${f.message}`),
+      ...groupedFailures(d.failed.map((f) => ({ ...f, date: d.date }))),
+      ...(listOk
+        ? d.analyzed.map(
+            (a) =>
+              `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables, contrail ${a.toolVersion})`,
+          )
+        : [`  ok    ${plural(d.analyzed.length, 'experiment')} (--verbose lists them)`]),
       ...d.reran.map((r) => `  rerun ${r.slug}: its config changed (${r.changed.join(', ')})`),
       ...describeWaits(d.waited),
     ].join('\n'),
@@ -311,8 +327,8 @@ export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {
 }
 
 /** The report on a result of workflow type `type`. */
-export function outcomeOf(type: AnalysisWorkflow, result: unknown): Outcome {
-  return (workflowKinds[type].outcome as (r: unknown) => Outcome)(result);
+export function outcomeOf(type: AnalysisWorkflow, result: unknown, options: ReportOptions = {}): Outcome {
+  return (workflowKinds[type].outcome as (r: unknown, o: ReportOptions) => Outcome)(result, options);
 }
 
 /** Fields that change how fast the work runs, not what it writes. */

@@ -13,7 +13,7 @@ import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
-import { type AnalysisWorkflow, inputDifferences, outcomeOf } from './outcomes.js';
+import { type AnalysisWorkflow, inputDifferences, outcomeOf, type ReportOptions } from './outcomes.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
@@ -192,7 +192,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     },
   ).finally(release);
   if (result === undefined) return undefined;
-  printOutcome(result.type, result.value, args.json);
+  printOutcome(result.type, result.value, args.json, { verbose: args.verbose ?? false });
   return result.value;
 }
 
@@ -244,8 +244,13 @@ function claimEmbeddedWork(
  * Prints a finished workflow's result (the report, or JSON with `--json`); when any unit of
  * work failed, ends with the summary line on stderr and exit 1.
  */
-export function printOutcome(type: AnalysisWorkflow, result: unknown, json: boolean): void {
-  const outcome = outcomeOf(type, result);
+export function printOutcome(
+  type: AnalysisWorkflow,
+  result: unknown,
+  json: boolean,
+  options: ReportOptions = {},
+): void {
+  const outcome = outcomeOf(type, result, options);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${outcome.report}\n`);
   if (outcome.failed > 0) throw new CliError(outcome.failure ?? outcome.report.split('\n')[0] ?? 'failed', 1);
 }

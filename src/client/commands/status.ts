@@ -7,6 +7,7 @@ interface StatusArgs {
   workflow_id?: string;
   follow: boolean;
   json: boolean;
+  verbose?: boolean;
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
@@ -110,7 +111,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
           throw error;
         }
       }
-      if (isAnalysisWorkflow(description.type)) printOutcome(description.type, result, args.json);
+      if (isAnalysisWorkflow(description.type))
+        printOutcome(description.type, result, args.json, { verbose: args.verbose ?? false });
       else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } finally {
       await client.connection.close();

@@ -347,6 +347,38 @@ describe('outcomes', () => {
     assert.equal(rerun[1]?.split(anchor).length, 2, `the anchor once: ${rerun[1]}`);
   });
 
+  it("the daily report: failures first, grouped as a backfill's; then the ok experiments counted, listed with --verbose or when few", () => {
+    const fleet = {
+      ...daily(0),
+      analyzed: Array.from({ length: 30 }, (_, i) => ({
+        slug: `fine-${i}`,
+        status: 'analyzed',
+        statisticsTables: 2,
+        toolVersion: '0.1.0+dev',
+      })),
+      failed: ['a', 'b', 'c', 'd'].map((x) => ({
+        slug: `broken-${x}`,
+        errorType: 'ConfigError',
+        message: `broken-${x}: metric 'm' is not defined`,
+      })),
+    };
+    const lines = outcomeOf('dailyAnalysis', fleet).report.split('\n');
+    assert.deepEqual(lines, [
+      'daily analysis 2026-03-15: 30 analysed, 4 failed',
+      "  FAIL  4 experiments (broken-a, broken-b, broken-c and 1 more) 2026-03-15: ConfigError: <experiment>: metric 'm' is not defined",
+      '  ok    30 experiments (--verbose lists them)',
+    ]);
+    const verbose = outcomeOf('dailyAnalysis', fleet, { verbose: true }).report.split('\n');
+    assert.equal(verbose.length, 2 + 30);
+    assert.match(verbose[1] ?? '', /^ {2}FAIL {2}4 experiments/);
+    assert.equal(verbose[2], '  ok    fine-0 (analyzed, 2 statistics tables, contrail 0.1.0+dev)');
+    // A few fine experiments are listed anyway, after the failures.
+    assert.deepEqual(outcomeOf('dailyAnalysis', daily(1)).report.split('\n').slice(1), [
+      '  FAIL  bad-0 2026-03-15: ConfigError: m',
+      '  ok    ok (analyzed, 2 statistics tables, contrail 0.1.0+dev)',
+    ]);
+  });
+
   it('counts failed units of work and puts the summary first', () => {
     const outcome = outcomeOf('dailyAnalysis', daily(1));
     assert.equal(outcome.failed, 1);
