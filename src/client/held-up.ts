@@ -63,18 +63,63 @@ export async function whatHoldsItUp(
   return { retrying, unserved };
 }
 
+/** A worker seen polling a task queue: its identity, and the build it runs (null: an unversioned worker). */
+export interface Poller {
+  identity: string;
+  buildId: string | null;
+}
+
+type PollerInfo = {
+  identity?: string | null;
+  lastAccessTime?: Parameters<typeof optionalTsToMs>[0];
+  deploymentOptions?: { buildId?: string | null } | null;
+};
+
 /**
- * Whether a worker polls `taskQueue` for workflow tasks (the default type); a stopped worker
- * stays listed for minutes, so only one seen recently counts.
+ * The workers that polled within the recent window, from a task queue's poller list: a stopped
+ * worker stays listed for minutes, so only one seen recently counts.
  */
-export async function workerPolls(client: Client, taskQueue: string): Promise<boolean> {
+export function recentPollers(pollers: readonly PollerInfo[], now: number = Date.now()): Poller[] {
+  return pollers
+    .filter((p) => now - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS)
+    .map((p) => ({
+      identity: p.identity || 'unnamed',
+      // A Worker Deployment's build; an unversioned worker (embedded mode) reports the SDK's own
+      // default build id in the deprecated capabilities, which names no contrail build.
+      buildId: p.deploymentOptions?.buildId || null,
+    }));
+}
+
+/** The workers polling `taskQueue` for workflow tasks (the default type) now. */
+export async function taskQueuePollers(client: Client, taskQueue: string): Promise<Poller[]> {
   const { pollers } = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },
   });
-  return (pollers ?? []).some(
-    (p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS,
-  );
+  return recentPollers(pollers ?? []);
+}
+
+/** Whether a worker polls `taskQueue` for workflow tasks now. */
+export async function workerPolls(client: Client, taskQueue: string): Promise<boolean> {
+  return (await taskQueuePollers(client, taskQueue)).length > 0;
+}
+
+/**
+ * `2 workers poll task queue 'contrail' (build b1: 1; build b2: 1)`: how many serve it, and on
+ * which builds, so an operator sees a worker missing or one left on an old build.
+ */
+export function pollersLine(taskQueue: string, pollers: readonly Poller[]): string {
+  const byBuild = new Map<string, number>();
+  for (const p of pollers) {
+    const build = p.buildId === null ? 'unversioned' : `build ${p.buildId}`;
+    byBuild.set(build, (byBuild.get(build) ?? 0) + 1);
+  }
+  const builds = [...byBuild.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([build, n]) => `${build}: ${n}`)
+    .join('; ');
+  const count = pollers.length === 1 ? '1 worker polls' : `${pollers.length} workers poll`;
+  return `${count} task queue '${taskQueue}'${builds ? ` (${builds})` : ''}`;
 }
 
 /** What to do about a run that no worker serves. */

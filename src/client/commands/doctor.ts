@@ -12,11 +12,11 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
     const report = await withTemporal(
       async ({ client, taskQueue, address, embedded, followed }) => {
         const started = Date.now();
+        const { noWorkerLine, pollersLine, taskQueuePollers } = await import('../held-up.js');
         if (!embedded) {
           // The missing link named at once, rather than after the check's two minutes.
-          const { noWorkerLine, workerPolls } = await import('../held-up.js');
           const { CliError } = await import('../errors.js');
-          if (!(await workerPolls(client, taskQueue)))
+          if ((await taskQueuePollers(client, taskQueue)).length === 0)
             throw new CliError(`Temporal at ${address} answered, but ${noWorkerLine(taskQueue)}`);
         }
         const workflowId = `health/${new Date().toISOString()}`;
@@ -31,7 +31,18 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
         } catch (error) {
           throw await failedLink(error, address);
         }
-        return { ...result, address, embedded, roundTripMs: Date.now() - started };
+        const roundTripMs = Date.now() - started;
+        // Counted after the check, when every worker (the embedded one too) has polled.
+        const pollers = await taskQueuePollers(client, taskQueue);
+        return {
+          ...result,
+          address,
+          embedded,
+          roundTripMs,
+          taskQueue,
+          pollers,
+          workers: pollersLine(taskQueue, pollers),
+        };
       },
       {
         deps: defaultActivityDeps,
@@ -48,6 +59,7 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
         'contrail doctor: every link answered',
         `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
         `  worker     contrail ${report.toolVersion} (build ${report.buildId}) ran the check`,
+        `  workers    ${report.workers}`,
         `  warehouse  ${report.dialect} answered a query`,
         '',
       ].join('\n'),
