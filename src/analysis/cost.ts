@@ -1,6 +1,7 @@
 import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
 import { ContrailError, isPermanent } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import { plural } from '../plural.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
@@ -191,9 +192,9 @@ export function describeEstimate(estimate: CostEstimate): string[] {
     lines.push(`  ${q.date}  ${q.table}  ${bytes}${q.rejected ? ` (not estimated: ${q.rejected})` : ''}`);
   }
   lines.push(
-    `  total ${formatBytes(estimate.totalBytes)} in ${estimate.queries.length} queries, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +
+    `  total ${formatBytes(estimate.totalBytes)} in ${plural(estimate.queries.length, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +
       (estimate.ownTableQueries > 0
-        ? `; ${estimate.ownTableQueries} more queries read only the preview's own tables (not estimated)`
+        ? `; ${estimate.ownTableQueries} more ${estimate.ownTableQueries === 1 ? 'query reads' : 'queries read'} only the preview's own tables (not estimated)`
         : ''),
   );
   return lines;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { plural } from '../plural.js';
 import { stagingPrefix, stagingTableName } from '../sql/names.js';
 import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
 import type { TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -82,7 +83,7 @@ export async function publishStaged(
     to: { dataset, table: tables.published(ref.table) },
   }));
   if (moves.length === 0) return [];
-  await warehouse.swapTables(moves, progress.job(`publishing ${moves.length} tables`));
+  await warehouse.swapTables(moves, progress.job(`publishing ${plural(moves.length, 'table')}`));
   return moves.map((m) => m.to.table).sort();
 }
 

@@ -1,4 +1,5 @@
 import type { Pin, StatisticsSummary } from '../activities/types.js';
+import { plural } from '../plural.js';
 import { excludesNoChange } from '../statistics/significance.js';
 import { toolVersionKey } from '../versions/pin.js';
 
@@ -41,10 +42,8 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
       : p < SRM_ALARM_P
         ? `; SAMPLE RATIO MISMATCH p=${p.toPrecision(3)}: enrollment differs from the configured branch ratios`
         : `; sample ratio test p=${p.toPrecision(3)}`;
-  const warned = s.warningCount
-    ? `; ${s.warningCount} warning${s.warningCount === 1 ? '' : 's'} in the logs table`
-    : '';
-  return `${s.table} (${s.rows} rows${srm}${warned})`;
+  const warned = s.warningCount ? `; ${plural(s.warningCount, 'warning')} in the logs table` : '';
+  return `${s.table} (${plural(s.rows, 'row')}${srm}${warned})`;
 }
 
 /** The tooling version and config commit an analysis ran with, and why those. */
@@ -52,12 +51,4 @@ export function formatPin(pin: Pin): string {
   return `contrail ${toolVersionKey(pin)}, config ${pin.configCommit ?? 'working tree'} (${pin.reason}${
     pin.anchor ? `, anchored ${pin.anchor}` : ''
   })`;
-}
-
-/**
- * `1 experiment`, `2 experiments`: a count with its noun, singular for one. `many` for nouns
- * whose plural is not the singular with an `s` (`query` → `queries`).
- */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }

@@ -3,6 +3,7 @@ import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { dashboardUrl } from '../dashboard/url.js';
+import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analyze.js';
 import type { BackfillResult } from '../workflows/backfill.js';
@@ -20,7 +21,7 @@ import type { PreviewResult } from '../workflows/preview.js';
 import type { RerunResult } from '../workflows/rerun.js';
 import type { RerunSkipResult } from '../workflows/rerun-skip.js';
 import { formatIssueGroups, groupIssues, previewIssues, statisticsIssues } from './error-groups.js';
-import { formatHeadline, formatPin, formatStatisticsTable, plural } from './format.js';
+import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 
 /**
  * What the CLI says about a finished workflow, in one place for the commands that start them
@@ -54,7 +55,7 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
   const lines = [`${r.slug} ${r.date}: analysed with ${formatPin(r.pin)}`];
   if (r.enrollments)
     lines.push(
-      `  ${r.enrollments.table}: ${r.enrollments.rows} clients${r.enrollments.created ? '' : ' (kept)'}`,
+      `  ${r.enrollments.table}: ${plural(r.enrollments.rows, 'client')}${r.enrollments.created ? '' : ' (kept)'}`,
     );
   for (const s of r.statistics) lines.push(`  ${formatStatisticsTable(s)}`, ...formatHeadline(s));
   // What could not be computed, and why, under the config key to fix, as a preview ends.
@@ -63,7 +64,10 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
     (n, s) => n + Math.max(0, s.warningCount - (s.warningDetails ?? s.warnings).length),
     0,
   );
-  if (unlisted > 0) lines.push(`  and ${unlisted} more warnings, not listed here: each is in the logs table`);
+  if (unlisted > 0)
+    lines.push(
+      `  and ${unlisted} more ${unlisted === 1 ? 'warning' : 'warnings'}, not listed here: each is in the logs table`,
+    );
   return { report: lines.join('\n'), failed: 0 };
 }
 
@@ -181,7 +185,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
   );
   return {
     report: [
-      `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
+      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...groupedFailures(b.failed),
       ...describeWaits(b.waited),
@@ -193,7 +197,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
 export function describeRerun(x: RerunResult): Outcome {
   return {
     report: [
-      `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed${nothingDuePart(x.dates - x.analyzed - x.failed.length)}, ${x.failed.length} failed`,
+      `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - x.failed.length)}, ${x.failed.length} failed`,
       `  pinned to ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...groupedFailures(x.failed),
     ].join('\n'),
@@ -204,7 +208,7 @@ export function describeRerun(x: RerunResult): Outcome {
 export function describeRerunSkip(x: RerunSkipResult): Outcome {
   return {
     report: [
-      `rerun-skip of ${x.slug}: anchor moved to ${x.anchor} on ${x.tables.length} tables, nothing recomputed`,
+      `rerun-skip of ${x.slug}: anchor moved to ${x.anchor} on ${plural(x.tables.length, 'table')}, nothing recomputed`,
       `  next analyses: ${formatPin(x.pin)}`,
     ].join('\n'),
     failed: 0,
@@ -296,7 +300,7 @@ export function describePreview(p: PreviewResult): Outcome {
     if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
   }
   const failed = p.failed ?? [];
-  const failedOn = `${failed.length} of ${p.days.length + failed.length} dates`;
+  const failedOn = `${failed.length} of ${plural(p.days.length + failed.length, 'date')}`;
   if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));

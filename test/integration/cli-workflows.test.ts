@@ -86,7 +86,7 @@ describe('the CLI against a running Temporal', () => {
     );
     assert.equal(
       result.stderr.trim().split('\n').at(-1),
-      'contrail: 1 experiment-days: 0 analysed, 0 with nothing due, 1 failed',
+      'contrail: 1 experiment-day: 0 analysed, 0 with nothing due, 1 failed',
     );
   });
 

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { plural } from '../../plural.js';
 import { parseByteSize } from '../../warehouse/cost.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import { CliError } from '../errors.js';
@@ -182,7 +183,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
       });
       process.stderr.write(
-        `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
+        `wrote ${plural(lines.filter((l) => l.includes('\t')).length, 'query', 'queries')} to ${args.sql_output_dir}\n`,
       );
     }
     // On BigQuery the report already says the dashboard cannot show these tables.

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { plural } from '../../plural.js';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
@@ -89,11 +90,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         ),
       );
       process.stdout.write(
-        `sample: ${summary.clients} clients, ${summary.startDate} … ${summary.endDate} (${summary.days} days), seed ${summary.seed}\n`,
+        `sample: ${plural(summary.clients, 'client')}, ${summary.startDate} … ${summary.endDate} (${plural(summary.days, 'day')}), seed ${summary.seed}\n`,
       );
       process.stdout.write(`experiments: ${summary.experiments.join(', ')}\n`);
       const width = Math.max(...summary.tables.map((t) => t.table.length));
-      for (const t of summary.tables) process.stdout.write(`  ${t.table.padEnd(width)}  ${t.rows} rows\n`);
+      for (const t of summary.tables)
+        process.stdout.write(`  ${t.table.padEnd(width)}  ${plural(t.rows, 'row')}\n`);
       process.stdout.write(`${summary.seconds.toFixed(1)} s\n`);
     } catch (error) {
       if (interrupted) {

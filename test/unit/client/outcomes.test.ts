@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { inputDifferences, outcomeOf, previewOnBigQuery } from '../../../src/client/outcomes.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
+import { plural } from '../../../src/plural.js';
 
 describe('inputDifferences', () => {
   it('names the fields that change results, with both values', () => {
@@ -245,6 +246,43 @@ describe('the backfill report', () => {
       "  FAIL  typo 2026-03-14 … 2026-03-16 (3 dates): UnknownExperimentError: unknown experiment 'typo'",
       '  FAIL  other 2026-03-14: ConfigError: bad key',
     ]);
+  });
+});
+
+describe('counts in reports', () => {
+  it('one of a thing is said in the singular', () => {
+    const backfill = outcomeOf('backfill', {
+      total: 1,
+      analyzed: 1,
+      nothingDue: 0,
+      pins: {},
+      failed: [],
+      waited: [],
+    }).report.split('\n')[0];
+    assert.equal(backfill, '1 experiment-day: 1 analysed, 0 with nothing due, 0 failed');
+    const pin = {
+      toolVersion: '0.1.0',
+      buildId: 'dev',
+      configCommit: null,
+      anchor: null,
+      reason: 'use-latest',
+    };
+    const rerun = outcomeOf('rerun', {
+      slug: 'x',
+      dropped: ['a'],
+      anchor: null,
+      pin,
+      dates: 1,
+      analyzed: 1,
+      statisticsTables: 1,
+      failed: [],
+      waited: [],
+    }).report.split('\n')[0];
+    assert.equal(rerun, 'rerun of x: dropped 1 table; 1/1 date analysed, 0 failed');
+    const skip = outcomeOf('rerunSkip', { slug: 'x', anchor: '2026-03-20', tables: ['t'], pin });
+    assert.match(skip.report, /anchor moved to 2026-03-20 on 1 table, nothing recomputed/);
+    assert.equal(plural(2, 'query', 'queries'), '2 queries');
+    assert.equal(plural(0, 'row'), '0 rows');
   });
 });
 
