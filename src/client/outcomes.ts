@@ -41,6 +41,8 @@ export type AnalysisWorkflow = keyof typeof workflowKinds;
 /** How much a report says: `verbose` lists every unit of work that went well, not only their count. */
 export interface ReportOptions {
   verbose?: boolean;
+  /** The date whose daily-run experiments a versions report counts as pinned, when known. */
+  eligibleOn?: string;
 }
 
 interface WorkflowKind {
@@ -88,7 +90,10 @@ export function describeDaily(d: DailyAnalysisResult, options: ReportOptions = {
   return {
     report: [
       `daily analysis ${d.date}: ${d.analyzed.length - nothingDue} analysed${nothingDuePart(nothingDue)}, ${d.failed.length} failed`,
-      ...groupedFailures(d.failed.map((f) => ({ ...f, date: d.date }))),
+      ...groupedFailures(
+        d.failed.map((f) => ({ ...f, date: d.date })),
+        false,
+      ),
       ...(listOk
         ? d.analyzed.map(
             (a) =>
@@ -108,6 +113,8 @@ export function describeDaily(d: DailyAnalysisResult, options: ReportOptions = {
  */
 function groupedFailures(
   failed: readonly { slug?: string; date: string; errorType: string; message: string }[],
+  /** false when every failure is of the one date the report's first line names (the daily run's). */
+  dated = true,
 ): string[] {
   const groups = new Map<string, { slug: string | null; what: string; dates: string[] }>();
   for (const f of failed) {
@@ -125,8 +132,11 @@ function groupedFailures(
   const alike = new Map<string, { slugs: string[]; when: string; what: string; slug: string | null }>();
   for (const { slug, what, dates } of groups.values()) {
     dates.sort();
-    const when =
-      dates.length === 1 ? (dates[0] as string) : `${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
+    const when = !dated
+      ? ''
+      : dates.length === 1
+        ? ` ${dates[0]}`
+        : ` ${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
     const general = slug === null ? what : what.replace(slugPattern(slug), '<experiment>');
     const key = JSON.stringify([slug === null ? `unnamed ${alike.size}` : 'named', when, general]);
     const group = alike.get(key) ?? { slugs: [], when, what: general, slug };
@@ -136,11 +146,11 @@ function groupedFailures(
   return [...alike.values()].flatMap(({ slugs, when, what, slug }) => {
     if (slugs.length > NAMED_ALIKE) {
       const named = `${slugs.slice(0, NAMED_ALIKE).join(', ')} and ${slugs.length - NAMED_ALIKE} more`;
-      return [`  FAIL  ${slugs.length} experiments (${named}) ${when}: ${what}`];
+      return [`  FAIL  ${slugs.length} experiments (${named})${when}: ${what}`];
     }
-    if (slugs.length === 0) return [`  FAIL  ${when}: ${what}`];
+    if (slugs.length === 0) return [`  FAIL ${when}: ${what}`];
     return slugs.map(
-      (s) => `  FAIL  ${s} ${when}: ${slug === null ? what : what.replaceAll('<experiment>', s)}`,
+      (s) => `  FAIL  ${s}${when}: ${slug === null ? what : what.replaceAll('<experiment>', s)}`,
     );
   });
 }
@@ -215,9 +225,21 @@ export function describeRerunSkip(x: RerunSkipResult): Outcome {
   };
 }
 
-export function describeVersionsReport(rows: VersionsReportRow[]): Outcome {
+/**
+ * The releases, after a line saying whose pins they count: only the experiments the daily run
+ * analyses on one date are pinned, so an experiment that ended or has not started is not
+ * listed, and a reader must know which date that was and how to ask about another.
+ */
+export function describeVersionsReport(rows: VersionsReportRow[], options: ReportOptions = {}): Outcome {
+  const pinned = rows.reduce((n, row) => n + row.pinned.length, 0);
+  const counted =
+    options.eligibleOn === undefined
+      ? []
+      : [
+          `pinned: ${plural(pinned, 'experiment')} the daily run analyses on ${options.eligibleOn} (--date YYYY-MM-DD counts another date's)`,
+        ];
   return {
-    report: ['contrail releases, newest first:', ...formatVersionsReport(rows)].join('\n'),
+    report: ['contrail releases, newest first:', ...formatVersionsReport(rows), ...counted].join('\n'),
     failed: 0,
   };
 }

@@ -107,6 +107,8 @@ export interface RunWorkflowOptions {
   input: unknown;
   summary: string;
   args: CommonArgs;
+  /** What the report says beyond the result (e.g. the date a versions report counts pins on). */
+  report?: ReportOptions;
   /**
    * Printed instead of the workflow's own result once it has finished: another workflow's
    * result (the one analysis a one-day backfill ran on its pinned build), or null to print the
@@ -192,7 +194,10 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     },
   ).finally(release);
   if (result === undefined) return undefined;
-  printOutcome(result.type, result.value, args.json, { verbose: args.verbose ?? false });
+  printOutcome(result.type, result.value, args.json, {
+    ...options.report,
+    verbose: args.verbose ?? false,
+  });
   return result.value;
 }
 

@@ -18,14 +18,18 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
     const { checkedInput, runWorkflowCommand } = await import('../workflow-command.js');
     const { VersionsReportInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
+    const { addDays, isoDate } = await import('../../dates.js');
     const dataset = resultsDataset(args.dataset_id);
-    const input = checkedInput(VersionsReportInput, { dataset, date: args.date ?? null }, 'versionsReport');
+    // The date is chosen here, as the workflow would (yesterday), so the report can say it.
+    const date = args.date ?? addDays(isoDate(new Date()), -1);
+    const input = checkedInput(VersionsReportInput, { dataset, date }, 'versionsReport');
     await runWorkflowCommand({
       workflowType: 'versionsReport',
       workflowId: workflowIds.versionsReport(dataset),
       input,
       summary: 'contrail versions',
       args,
+      report: { eligibleOn: input.date ?? date },
     });
   },
 };

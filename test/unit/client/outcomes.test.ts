@@ -286,6 +286,26 @@ describe('counts in reports', () => {
   });
 });
 
+describe('the versions report', () => {
+  it('says which date its pinned experiments are those of, and how to count another date', () => {
+    const row = {
+      release: { version: '0.1.0', buildId: 'b1', releasedAt: '2026-03-01T00:00:00.000Z', breaking: false },
+      routing: 'current',
+      pinned: ['exp-a'],
+      openWorkflows: 0,
+      pollers: 1,
+      waiting: false,
+      keep: ['it is the current version'],
+      retirable: false,
+    };
+    const report = outcomeOf('versionsReport', [row], { eligibleOn: '2026-03-14' }).report.split('\n');
+    assert.equal(
+      report.at(-1),
+      "pinned: 1 experiment the daily run analyses on 2026-03-14 (--date YYYY-MM-DD counts another date's)",
+    );
+  });
+});
+
 describe('a backfill of many experiments', () => {
   it('says a failure many experiments share once, naming a few and counting the rest', () => {
     const on = { toolVersion: '0.1.0+dev', configCommit: null };
@@ -403,7 +423,7 @@ describe('outcomes', () => {
     const lines = outcomeOf('dailyAnalysis', fleet).report.split('\n');
     assert.deepEqual(lines, [
       'daily analysis 2026-03-15: 30 analysed, 4 failed',
-      "  FAIL  4 experiments (broken-a, broken-b, broken-c and 1 more) 2026-03-15: ConfigError: <experiment>: metric 'm' is not defined",
+      "  FAIL  4 experiments (broken-a, broken-b, broken-c and 1 more): ConfigError: <experiment>: metric 'm' is not defined",
       '  ok    30 experiments (--verbose lists them)',
     ]);
     const verbose = outcomeOf('dailyAnalysis', fleet, { verbose: true }).report.split('\n');
@@ -412,7 +432,7 @@ describe('outcomes', () => {
     assert.equal(verbose[2], '  ok    fine-0 (analyzed, 2 statistics tables, contrail 0.1.0+dev)');
     // A few fine experiments are listed anyway, after the failures.
     assert.deepEqual(outcomeOf('dailyAnalysis', daily(1)).report.split('\n').slice(1), [
-      '  FAIL  bad-0 2026-03-15: ConfigError: m',
+      '  FAIL  bad-0: ConfigError: m',
       '  ok    ok (analyzed, 2 statistics tables, contrail 0.1.0+dev)',
     ]);
   });
