@@ -126,7 +126,6 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result, pins });
   }
 
-  progress({ stage: 'publishing', current: [], waiting: [] });
   const days = items.length / input.slugs.length;
   const publications: RunItem[] = [];
   const published: string[] = [];
@@ -141,10 +140,10 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
       start: pinnedPublication({ ...experiment(slug), pin: p.pin }, workflowInfo().workflowId),
     });
   }
-  const publishing = await runAll(publications, {
-    concurrency: input.concurrency,
-    progress: (update) => progress({ ...update, done: items.length, failed: result.failed.length }),
-  });
+  // Publishing counts experiments published, not experiment-days: the analysis counts would
+  // stand still at their total for as long as publishing takes.
+  progress({ stage: 'publishing', total: publications.length, done: 0, failed: 0, current: [], waiting: [] });
+  const publishing = await runAll(publications, { concurrency: input.concurrency, progress });
   result.waited.push(...publishing.waited);
   publishing.outcomes.forEach((outcome, i) => {
     if (outcome.status === 'failed')

@@ -110,6 +110,13 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
     assert.deepEqual(result.failed, []);
     assert.equal(result.analyzed + result.nothingDue, 8);
     assert.ok(result.analyzed >= 4, `${result.analyzed} analysed`);
+    // Publishing counted the experiments it published, not the experiment-days again.
+    const published = await handle.query<Progress>('progress');
+    assert.deepEqual(
+      [published.stage, published.done, published.total],
+      ['done', SLUGS.length, SLUGS.length],
+      JSON.stringify(published),
+    );
 
     // Each experiment-day ran exactly once: one analyzeExperiment execution per id, completed.
     const runs = new Map<string, string[]>();
