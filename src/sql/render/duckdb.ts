@@ -15,6 +15,7 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
  *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
+ * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated).
  */
@@ -99,6 +100,46 @@ function callBounds(tokens: Token[], open: number): { close: number; lastComma: 
   return null;
 }
 
+/**
+ * `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`: DuckDB accepts
+ * IGNORE NULLS only on window functions, and a FILTER that drops the NULLs gives BigQuery's
+ * answer (NULL when no row is left). An ORDER BY / LIMIT after IGNORE NULLS stays in the call;
+ * a windowed call (OVER follows) and DISTINCT are left as written, as no filter repeats them soundly.
+ */
+function ignoreNullsAsFilter(
+  tokens: Token[],
+  out: string[],
+  open: number,
+  projectCatalogs: Readonly<Record<string, string>>,
+): void {
+  const bounds = callBounds(tokens, open);
+  if (!bounds || bounds.lastComma >= 0) return;
+  let depth = 0;
+  let ignore = -1;
+  for (let j = open + 1; j < bounds.close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.kind === 'word' && t.text.toUpperCase() === 'IGNORE') {
+      const nulls = nextSignificant(tokens, j + 1);
+      if (tokens[nulls]?.text.toUpperCase() === 'NULLS') ignore = j;
+      break;
+    }
+  }
+  if (ignore < 0) return;
+  const first = nextSignificant(tokens, open + 1);
+  if (tokens[first]?.text.toUpperCase() === 'DISTINCT') return;
+  if (tokens[nextSignificant(tokens, bounds.close + 1)]?.text.toUpperCase() === 'OVER') return;
+  const argument = tokens
+    .slice(open + 1, ignore)
+    .map((x) => x.text)
+    .join('');
+  const nulls = nextSignificant(tokens, ignore + 1);
+  for (let j = ignore; j <= nulls; j++) out[j] = '';
+  out[bounds.close] =
+    `) FILTER (WHERE (${translateBigQueryToDuckDb(argument, projectCatalogs).trim()}) IS NOT NULL)`;
+}
+
 export function translateBigQueryToDuckDb(
   fragment: string,
   projectCatalogs: Readonly<Record<string, string>> = DEFAULT_PROJECT_CATALOGS,
@@ -132,6 +173,10 @@ export function translateBigQueryToDuckDb(
       const upper = t.text.toUpperCase();
       const open = nextSignificant(tokens, i + 1);
       const isCall = tokens[open]?.text === '(';
+      if (upper === 'ARRAY_AGG' && isCall) {
+        ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
+        continue;
+      }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
       else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
         const bounds = callBounds(tokens, open);

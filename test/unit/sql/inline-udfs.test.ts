@@ -74,3 +74,34 @@ describe('JSON_VALUE on DuckDB', () => {
     assert.equal(await evaluate(`JSON_VALUE('{"a": 1}', '$.missing')`), null);
   });
 });
+
+describe('ARRAY_AGG(x IGNORE NULLS) on DuckDB', () => {
+  async function aggregate(bigquery: string): Promise<unknown[]> {
+    const rows = await warehouse.query<{ g: string; v: unknown }>(
+      `SELECT g, ${translateBigQueryToDuckDb(bigquery)} AS v
+       FROM (VALUES ('a', 1, 'x', 2), ('a', NULL, NULL, 1), ('a', 3, 'y', 0), ('b', NULL, NULL, 0)) t(g, n, s, o)
+       GROUP BY g ORDER BY g`,
+    );
+    return rows.map((r) => r.v);
+  }
+
+  it('drops NULLs and gives NULL when none is left, as BigQuery does', async () => {
+    assert.deepEqual(await aggregate('ARRAY_AGG(n IGNORE NULLS)'), [[1, 3], null]);
+  });
+
+  it('keeps ORDER BY, translates the argument, and filters on the same expression', async () => {
+    assert.deepEqual(await aggregate('ARRAY_AGG(IF(n > 1, s, NULL) IGNORE NULLS ORDER BY o)'), [['y'], null]);
+    assert.deepEqual(await aggregate('ARRAY_LENGTH(ARRAY_AGG(IF(s = "x", NULL, n) IGNORE NULLS))'), [
+      1,
+      null,
+    ]);
+    assert.deepEqual(await aggregate('ARRAY_AGG(mozfun.hist.extract(CAST(n AS STRING)).sum IGNORE NULLS)'), [
+      [1, 3],
+      null,
+    ]);
+  });
+
+  it('leaves ARRAY_AGG without IGNORE NULLS as written', () => {
+    assert.equal(translateBigQueryToDuckDb('ARRAY_AGG(x ORDER BY y)'), 'ARRAY_AGG(x ORDER BY y)');
+  });
+});
