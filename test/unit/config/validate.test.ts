@@ -128,6 +128,24 @@ describe('validate', () => {
     assert.match(stdout, /^\(1 repeated warning about shared files not shown again/m);
   });
 
+  it('--platform given for a shared file says it does not apply rather than being dropped silently', () => {
+    const outcome = join(REPO, 'jetstream', 'outcomes', 'firefox_desktop', 'demo.toml');
+    const definitions = join(REPO, 'definitions', 'firefox_desktop.toml');
+    const functions = join(REPO, 'definitions', 'functions.toml');
+    assert.deepEqual(validateConfigFile(collection, outcome, { platform: 'fenix' }).notes, [
+      "--platform fenix does not apply to an outcome file: its path makes it firefox_desktop's, and it is checked as such",
+    ]);
+    assert.deepEqual(validateConfigFile(collection, definitions, { platform: 'fenix' }).notes, [
+      "--platform fenix does not apply to a definitions file: its path makes it firefox_desktop's, and it is checked as such",
+    ]);
+    assert.deepEqual(validateConfigFile(collection, functions, { platform: 'fenix' }).notes, [
+      '--platform fenix does not apply to the functions file: it is shared by every platform',
+    ]);
+    // The platform the file has anyway, or none given: nothing to say.
+    assert.deepEqual(validateConfigFile(collection, outcome, { platform: 'firefox_desktop' }).notes, []);
+    assert.deepEqual(validateConfigFile(collection, outcome).notes, []);
+  });
+
   it('a table the embedded warehouse lacks is named once, with how many config files read it', async () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-validate-unchecked-'));
     // Telemetry exists (so the SQL is checked), but not the table the experiments read.
