@@ -16,6 +16,8 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
  *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
  * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
+ * - `FROM UNNEST(structs)` with no alias → `FROM (SELECT UNNEST(structs, max_depth := 2))`, whose
+ *   columns are the structs' fields, as BigQuery's are;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated).
  */
@@ -100,6 +102,30 @@ function callBounds(tokens: Token[], open: number): { close: number; lastComma: 
   return null;
 }
 
+// What may follow `FROM UNNEST(…)` when it has no alias (and no WITH OFFSET, join or second table).
+const CLAUSE_AFTER_FROM = new Set([
+  'WHERE',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'HAVING',
+  'QUALIFY',
+  'WINDOW',
+  'UNION',
+]);
+
+/**
+ * `FROM UNNEST(array)` with no alias, the only item of its FROM: BigQuery makes the fields of the
+ * array's structs columns of their own (`SELECT SUM(value) FROM UNNEST(hist.values)`).
+ */
+function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean {
+  if (tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase() !== 'FROM') return false;
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return false;
+  const next = tokens[nextSignificant(tokens, bounds.close + 1)];
+  return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
+}
+
 /**
  * `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`: DuckDB accepts
  * IGNORE NULLS only on window functions, and a FILTER that drops the NULLs gives BigQuery's
@@ -173,6 +199,15 @@ export function translateBigQueryToDuckDb(
       const upper = t.text.toUpperCase();
       const open = nextSignificant(tokens, i + 1);
       const isCall = tokens[open]?.text === '(';
+      if (upper === 'UNNEST' && isCall && unaliasedFromUnnest(tokens, i, open)) {
+        // The row's fields as columns, as BigQuery gives them: DuckDB's table function UNNEST
+        // yields one struct column, and unnest(…, max_depth := 2) unpacks its first level.
+        const bounds = callBounds(tokens, open);
+        if (!bounds) continue;
+        out[i] = '(SELECT UNNEST';
+        out[bounds.close] = ', max_depth := 2))';
+        continue;
+      }
       if (upper === 'ARRAY_AGG' && isCall) {
         ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
         continue;

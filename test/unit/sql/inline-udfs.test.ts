@@ -105,3 +105,43 @@ describe('ARRAY_AGG(x IGNORE NULLS) on DuckDB', () => {
     assert.equal(translateBigQueryToDuckDb('ARRAY_AGG(x ORDER BY y)'), 'ARRAY_AGG(x ORDER BY y)');
   });
 });
+
+describe('FROM UNNEST(array of structs) without an alias on DuckDB', () => {
+  it("reads the structs' fields by their bare names, as BigQuery does", async () => {
+    const histogram = `'{"bucket_count":3,"histogram_type":4,"sum":1,"range":[1,2],"values":{"0":1,"1":4,"5":2}}'`;
+    assert.equal(
+      Number(await evaluate(`(SELECT SUM(value) FROM UNNEST(mozfun.hist.extract(${histogram}).values))`)),
+      7,
+    );
+    assert.equal(
+      Number(
+        await evaluate(
+          `(SELECT SUM(value) FROM UNNEST(mozfun.hist.extract(${histogram}).values) WHERE key >= 1)`,
+        ),
+      ),
+      6,
+    );
+    // The add-on count real configs compute: non-system add-ons, over a correlated array column.
+    const rows = await warehouse.query<{ v: unknown }>(
+      `SELECT ${translateBigQueryToDuckDb(
+        '(SELECT ARRAY_LENGTH(ARRAY_AGG(IF(NOT is_system, addon_id, NULL) IGNORE NULLS)) FROM UNNEST(active_addons))',
+      )} AS v FROM (VALUES ([{'addon_id': 'a', 'is_system': false}, {'addon_id': 'b', 'is_system': true}, {'addon_id': 'c', 'is_system': false}])) t(active_addons)`,
+    );
+    assert.deepEqual(
+      rows.map((r) => Number(r.v)),
+      [2],
+    );
+  });
+
+  it('leaves an aliased UNNEST, WITH OFFSET and a joined UNNEST as written', () => {
+    for (const sql of [
+      'SELECT x FROM UNNEST(arr) AS x',
+      'SELECT x FROM UNNEST(arr) x',
+      'SELECT o FROM UNNEST(arr) WITH OFFSET o',
+      'SELECT 1 FROM t, UNNEST(arr)',
+      'SELECT 1 FROM t CROSS JOIN UNNEST(arr)',
+      'x IN UNNEST(arr)',
+    ])
+      assert.equal(translateBigQueryToDuckDb(sql), sql);
+  });
+});
