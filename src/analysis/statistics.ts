@@ -65,6 +65,11 @@ export function headline(rows: StatisticResultRow[], spec: AnalysisSpec): Headli
 /** Warnings a statistics summary carries back (the rest are in the logs table). */
 const SUMMARY_WARNINGS = 20;
 
+/** The warnings a statistics summary keeps, of all a window's statistics gave (each once). */
+export function summaryWarnings(unique: readonly AnalysisWarning[]): AnalysisWarning[] {
+  return unique.slice(0, SUMMARY_WARNINGS);
+}
+
 /** Who logs the warnings of a statistics step, and when. */
 export interface WarningLog {
   date: IsoDate;
@@ -148,14 +153,15 @@ export async function computeWindowStatistics(
       ),
     ),
   );
+  const kept = summaryWarnings(unique);
   return {
     table,
     rows: computed.rows.length,
     period: window.period,
     windowIndex: window.windowIndex,
-    warnings: unique.slice(0, SUMMARY_WARNINGS).map((w) => w.message),
+    warnings: kept.map((w) => w.message),
     warningCount: unique.length,
-    warningDetails: unique.slice(0, SUMMARY_WARNINGS),
+    warningDetails: kept,
     headline: headline(computed.rows, spec),
     sampleRatioMismatch: srm,
     queries,
