@@ -60,6 +60,19 @@ export interface AnalysisWarning {
   subjects: ErrorSubject[];
 }
 
+/**
+ * A warning whose results are null or missing says so in one of these words ("its results are
+ * null", "written as null", "no results", "no comparisons", "nothing computed", "no statistics
+ * for it", "nothing can be analysed"); the others say what was left out or assumed.
+ */
+const RESULTS_MISSING =
+  /\b(?:null|no results|no comparisons|nothing computed|no statistics for it|nothing can be analysed)\b/;
+
+/** Whether a warning says that results are null or missing (more important than one that informs). */
+export function leavesResultsMissing(message: string): boolean {
+  return RESULTS_MISSING.test(message);
+}
+
 export interface StatisticsSummary extends TableSummary {
   period: AnalysisPeriod;
   windowIndex: number;

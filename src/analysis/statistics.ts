@@ -13,7 +13,13 @@ import type { StatisticResultRow } from '../statistics/index.js';
 import type { ColumnType } from '../warehouse/warehouse.js';
 import type { AnalysisContext } from './context.js';
 import { logRows, recordLogs } from './logs.js';
-import type { AnalysisWarning, HeadlineRow, QueryRun, StatisticsSummary } from './results.js';
+import {
+  type AnalysisWarning,
+  type HeadlineRow,
+  leavesResultsMissing,
+  type QueryRun,
+  type StatisticsSummary,
+} from './results.js';
 import { enrollmentRatioMismatch } from './srm.js';
 import { statisticRows } from './statistic-rows.js';
 import { queryRun } from './steps.js';
@@ -65,9 +71,15 @@ export function headline(rows: StatisticResultRow[], spec: AnalysisSpec): Headli
 /** Warnings a statistics summary carries back (the rest are in the logs table). */
 const SUMMARY_WARNINGS = 20;
 
-/** The warnings a statistics summary keeps, of all a window's statistics gave (each once). */
+/**
+ * The warnings a statistics summary keeps, of all a window's statistics gave (each once): those
+ * that leave results null or missing first, so that informational ones (values left out,
+ * rounding) cannot crowd them out, each kind in the order they came.
+ */
 export function summaryWarnings(unique: readonly AnalysisWarning[]): AnalysisWarning[] {
-  return unique.slice(0, SUMMARY_WARNINGS);
+  const missing = unique.filter((w) => leavesResultsMissing(w.message));
+  const informing = unique.filter((w) => !leavesResultsMissing(w.message));
+  return [...missing, ...informing].slice(0, SUMMARY_WARNINGS);
 }
 
 /** Who logs the warnings of a statistics step, and when. */
