@@ -79,6 +79,8 @@ export interface StatisticsSummary extends TableSummary {
   /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
   warnings: string[];
   warningCount: number;
+  /** How many of all `warningCount` warnings leave results null or missing (absent in older summaries). */
+  resultsMissing?: number;
   /** The same first warnings with what each is about (absent in summaries of older runs). */
   warningDetails?: AnalysisWarning[];
   /**
@@ -115,4 +117,23 @@ export interface AnalysisError {
   configCommit?: string | null;
   /** What it is about (metric, statistic, query, config file and key): one log row each. */
   subjects?: ErrorSubject[];
+}
+
+/** How many warnings an experiment's statistics gave, and how many of them leave results null or missing. */
+export interface WarningTally {
+  warnings: number;
+  resultsMissing: number;
+}
+
+/** Adds the warnings of statistics summaries to a tally (a new one when none is given). */
+export function tallyWarnings(
+  statistics: readonly Pick<StatisticsSummary, 'warnings' | 'warningCount' | 'resultsMissing'>[],
+  into: WarningTally = { warnings: 0, resultsMissing: 0 },
+): WarningTally {
+  for (const s of statistics) {
+    into.warnings += s.warningCount;
+    // An older summary did not count them: those it kept are what can be told.
+    into.resultsMissing += s.resultsMissing ?? s.warnings.filter(leavesResultsMissing).length;
+  }
+  return into;
 }

@@ -173,6 +173,7 @@ export async function computeWindowStatistics(
     windowIndex: window.windowIndex,
     warnings: kept.map((w) => w.message),
     warningCount: unique.length,
+    resultsMissing: unique.filter((w) => leavesResultsMissing(w.message)).length,
     warningDetails: kept,
     headline: headline(computed.rows, spec),
     sampleRatioMismatch: srm,
