@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
+import type { WarningTally } from '../analysis/results.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analyze.js';
@@ -62,6 +63,41 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
   return { report: lines.join('\n'), failed: 0 };
 }
 
+/** Experiments whose statistics warnings are counted one line each; beyond that many, the rest together. */
+const WARNED_NAMED = 10;
+
+/**
+ * The statistics warnings of a run over several experiments, counted per experiment (those
+ * leaving results null or missing first): the lines themselves are in the logs table, and a
+ * fleet's would bury the report.
+ */
+export function describeWarningCounts(
+  tallies: readonly (readonly [string, WarningTally | undefined])[],
+  dataset: string | undefined,
+): string[] {
+  const warned = tallies
+    .filter((t): t is readonly [string, WarningTally] => (t[1]?.warnings ?? 0) > 0)
+    .sort(([, a], [, b]) => b.resultsMissing - a.resultsMissing || b.warnings - a.warnings);
+  if (warned.length === 0) return [];
+  const count = ({ warnings, resultsMissing }: WarningTally) =>
+    `${warnings} warning${warnings === 1 ? '' : 's'}${resultsMissing > 0 ? `, ${resultsMissing} leaving results null or missing` : ''}`;
+  const table = dataset ? `${dataset}.${LOGS_TABLE}` : 'the logs table';
+  const lines = [`  statistics warnings (each is in ${table}, under its experiment's slug):`];
+  for (const [slug, tally] of warned.slice(0, WARNED_NAMED)) lines.push(`    ${slug}: ${count(tally)}`);
+  const rest = warned.slice(WARNED_NAMED);
+  if (rest.length > 0) {
+    const sum = tallyAll(rest.map(([, t]) => t));
+    lines.push(`    ${rest.length} more experiments: ${count(sum)}`);
+  }
+  return lines;
+}
+
+const tallyAll = (tallies: readonly WarningTally[]): WarningTally =>
+  tallies.reduce(
+    (a, t) => ({ warnings: a.warnings + t.warnings, resultsMissing: a.resultsMissing + t.resultsMissing }),
+    { warnings: 0, resultsMissing: 0 },
+  );
+
 /** `, N with nothing due` when some were, else nothing: a summary counts what was computed apart from what had nothing to compute. */
 const nothingDuePart = (n: number) => (n > 0 ? `, ${n} with nothing due` : '');
 
@@ -76,6 +112,10 @@ export function describeDaily(d: DailyAnalysisResult): Outcome {
       ),
       ...d.failed.map((f) => `  FAIL  ${f.slug}: ${f.errorType}: ${f.message}`),
       ...d.reran.map((r) => `  rerun ${r.slug}: its config changed (${r.changed.join(', ')})`),
+      ...describeWarningCounts(
+        d.analyzed.map((a) => [a.slug, a.warnings] as const),
+        d.dataset,
+      ),
       ...describeWaits(d.waited),
     ].join('\n'),
     failed: d.failed.length,
@@ -168,6 +208,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
       `${b.total} experiment-days: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...groupedFailures(b.failed),
+      ...describeWarningCounts(Object.entries(b.warnings ?? {}), b.dataset),
       ...describeWaits(b.waited),
     ].join('\n'),
     failed: b.failed.length,
@@ -180,6 +221,7 @@ export function describeRerun(x: RerunResult): Outcome {
       `rerun of ${x.slug}: dropped ${x.dropped.length} tables; ${x.analyzed}/${x.dates} dates analysed${nothingDuePart(x.dates - x.analyzed - x.failed.length)}, ${x.failed.length} failed`,
       `  pinned to ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...groupedFailures(x.failed),
+      ...describeWarningCounts([[x.slug, x.warnings]], undefined),
     ].join('\n'),
     failed: x.failed.length,
   };
