@@ -130,7 +130,7 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     rewrite: null,
     limitation:
       'Maps are BigQuery-shaped: LIST of STRUCT(key, value), as the sample tables store them. ' +
-      'mozfun functions not listed here (e.g. hist.merge, hist.percentiles) and the legacy udf.* dataset are not provided.',
+      'mozfun functions not listed here (e.g. hist.merge, hist.percentiles) are not provided.',
   },
   {
     bigquery: "mozfun.norm.extract_version(version, 'major' | 'minor' | 'patch')",
@@ -188,6 +188,15 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     kind: 'macro',
     rewrite: null,
     limitation: null,
+  },
+  {
+    bigquery:
+      'moz-fx-data-shared-prod.udf.{json_extract_histogram, get_key, histogram_to_threshold_count, histogram_max_key_with_nonzero_value, extract_histogram_sum, keyed_histogram_get_sum}',
+    duckdb: 'udf.keyed_histogram_get_sum',
+    kind: 'macro',
+    rewrite: 'Calls naming the project (`moz-fx-data-shared-prod.udf.f`, `mozdata.udf.f`) become udf.f.',
+    limitation:
+      'udf.normalize_search_engine is not provided: its public definition is a stub and the real one is private.',
   },
 ];
 
@@ -336,6 +345,22 @@ const MACRO_SQL = [
   `CREATE OR REPLACE MACRO mozfun.hist.threshold_count(histogram, threshold) AS coalesce(CAST(list_sum(
      list_transform(list_filter(mozfun.hist.extract(histogram).values, lambda e: e.key >= threshold), lambda e: e.value))
      AS BIGINT), 0)`,
+  // The shared project's legacy `udf` dataset (`moz-fx-data-shared-prod.udf.…` in configs, which
+  // the DuckDB renderer calls as udf.…): those that real configs call and whose definitions are
+  // public. Most are mozfun's functions under their older names.
+  "ATTACH IF NOT EXISTS ':memory:' AS udf",
+  'CREATE OR REPLACE MACRO udf.main.json_extract_histogram(input) AS mozfun.hist.extract(input)',
+  'CREATE OR REPLACE MACRO udf.main.get_key(m, k) AS mozfun.map.get_key(m, k)',
+  'CREATE OR REPLACE MACRO udf.main.histogram_to_threshold_count(histogram, threshold) AS mozfun.hist.threshold_count(histogram, threshold)',
+  `CREATE OR REPLACE MACRO udf.main.histogram_max_key_with_nonzero_value(histogram) AS
+     list_max(list_transform(list_filter(mozfun.hist.extract(histogram).values, lambda e: e.value > 0), lambda e: e.key))`,
+  // The sum of any histogram encoding hist.extract reads; BigQuery's JSON_EXTRACT_SCALAR gives NULL
+  // for text that is not JSON, where DuckDB's json_extract_string raises.
+  `CREATE OR REPLACE MACRO udf.main.extract_histogram_sum(input) AS TRY_CAST(coalesce(
+     CASE WHEN json_valid(input) THEN json_extract_string(input, '$.sum') END,
+     string_split(input, ';')[3], string_split(input, ',')[2], input) AS BIGINT)`,
+  `CREATE OR REPLACE MACRO udf.main.keyed_histogram_get_sum(keyed_histogram, target_key) AS
+     udf.main.extract_histogram_sum(mozfun.map.get_key(keyed_histogram, target_key))`,
 ];
 
 /** Installs the BigQuery-compatible functions on one connection (macros are connection-local). */

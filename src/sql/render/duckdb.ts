@@ -9,7 +9,8 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
  * spellings no macro can receive are rewritten here, on tokens (never inside strings/comments):
  * - `"text"` is a string in BigQuery and an identifier in DuckDB → `'text'`;
- * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs;
+ * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs, and
+ *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
@@ -179,6 +180,26 @@ export function translateBigQueryToDuckDb(
       out[i] = duckString(stringValue(t.text));
     } else if (t.kind === 'quoted_identifier') {
       const parts = t.text.slice(1, -1).split('.');
+      const isCall = tokens[nextSignificant(tokens, i + 1)]?.text === '(';
+      // The shared project's legacy `udf` dataset: its functions are macros in the `udf` catalog
+      // of every DuckDB warehouse connection (bigquery-compat.ts), whichever project names them.
+      if (isCall && parts.length === 3 && parts[0]! in projectCatalogs && parts[1] === 'udf') {
+        out[i] = `udf.${nameOrQuoted(parts[2]!)}`;
+        continue;
+      }
+      if (
+        parts.length === 1 &&
+        parts[0]! in projectCatalogs &&
+        tokens[i + 1]?.text === '.' &&
+        tokens[i + 2]?.text === 'udf' &&
+        tokens[i + 3]?.text === '.' &&
+        tokens[i + 4]?.kind === 'word' &&
+        tokens[nextSignificant(tokens, i + 5)]?.text === '('
+      ) {
+        out[i] = '';
+        out[i + 1] = '';
+        continue;
+      }
       if (parts.length === 3 && parts[0]! in projectCatalogs) parts[0] = projectCatalogs[parts[0]!]!;
       out[i] = parts.map(nameOrQuoted).join('.');
     } else if (t.kind === 'word') {

@@ -145,3 +145,61 @@ describe('FROM UNNEST(array of structs) without an alias on DuckDB', () => {
       assert.equal(translateBigQueryToDuckDb(sql), sql);
   });
 });
+
+describe("the shared project's legacy udf functions on DuckDB", () => {
+  it('are reached however a config names the project, with their own tests’ answers', async () => {
+    const histogram = `'{"bucket_count":3,"histogram_type":4,"sum":7,"range":[1,2],"values":{"0":7,"1":0}}'`;
+    const spellings: [string, (name: string, args: string) => string][] = [
+      ['`project`.udf.f', (name, args) => `\`moz-fx-data-shared-prod\`.udf.${name}(${args})`],
+      ['`project.udf.f`', (name, args) => `\`moz-fx-data-shared-prod.udf.${name}\`(${args})`],
+      ['`mozdata.udf.f`', (name, args) => `\`mozdata.udf.${name}\`(${args})`],
+    ];
+    for (const [prefix, call] of spellings) {
+      assert.equal(
+        Number(await evaluate(call('histogram_max_key_with_nonzero_value', `'{"values":{"0":3,"1":2}}'`))),
+        1,
+        prefix,
+      );
+      assert.equal(await evaluate(call('histogram_max_key_with_nonzero_value', "'{}'")), null);
+      assert.equal(
+        await evaluate(call('histogram_max_key_with_nonzero_value', `'{"values":{"0":0}}'`)),
+        null,
+      );
+      assert.equal(
+        Number(await evaluate(call('histogram_max_key_with_nonzero_value', `'{"values":{"5":1}}'`))),
+        5,
+      );
+      assert.equal(Number(await evaluate(`${call('json_extract_histogram', histogram)}.sum`)), 7);
+      assert.equal(
+        Number(
+          await evaluate(
+            call('histogram_to_threshold_count', `'{"values":{"0":1,"1":2, "4": 10, "8": 7}}', 4`),
+          ),
+        ),
+        17,
+      );
+      assert.equal(
+        await evaluate(call('get_key', "[{'key': 'foo', 'value': 42}, {'key': 'bar', 'value': 12}], 'bar'")),
+        12,
+      );
+    }
+    for (const h of [
+      histogram,
+      `'{"range":[1,2],"bucket_count":3,"histogram_type":4,"values":{"1": 7},"sum":7}'`,
+      "'4,7'",
+      "'7'",
+      "'3;2;7;1,2;0:0,1:5,2:1'",
+    ])
+      assert.equal(Number(await evaluate(`udf.extract_histogram_sum(${h})`)), 7, h);
+    assert.equal(await evaluate("udf.extract_histogram_sum('foo')"), null);
+    const keyed = `[{'key': 'key1', 'value': '{"bucket_count":3,"histogram_type":4,"sum":1,"range":[1,2],"values":{"0":1,"1":0}}'},
+      {'key': 'key2', 'value': '{"bucket_count":3,"histogram_type":4,"sum":2,"range":[1,2],"values":{"0":1,"1":1}}'},
+      {'key': 'key3', 'value': '{}'}]`;
+    const sum = (key: string) =>
+      evaluate(`\`moz-fx-data-shared-prod\`.udf.keyed_histogram_get_sum(${keyed}, '${key}')`);
+    assert.equal(await sum('dne'), null);
+    assert.equal(Number(await sum('key1')), 1);
+    assert.equal(Number(await sum('key2')), 2);
+    assert.equal(await sum('key3'), null);
+  });
+});
