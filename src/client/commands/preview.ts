@@ -156,38 +156,43 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       },
       'preview',
     );
-    const result = (await runWorkflowCommand({
+    // After the report, also when dates failed: the author of a failing config needs its SQL most.
+    const afterReport = async (value: unknown) => {
+      const result = value as PreviewResult;
+      if (args.sql_output_dir) {
+        const { defaultConfigRepos } = await import('../../config/collection.js');
+        const { defaultExperimentsFile } = await import('../../experiments/source.js');
+        const { planSql } = await import('../plan-sql.js');
+        const { dateRange } = await import('../../dates.js');
+        const lines = await planSql({
+          slug: result.slug,
+          dates: dateRange(result.startDate, result.endDate),
+          experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+          configRepos: args.config_repos ?? defaultConfigRepos(),
+          configFile: args.config_file ?? null,
+          dataset: result.dataset,
+          periods: input.periods,
+          sampleSize: result.sampleSize,
+          outputDir: args.sql_output_dir,
+          platform: input.platform,
+          ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
+        });
+        process.stderr.write(
+          `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
+        );
+      }
+      // On BigQuery the report already says the dashboard cannot show these tables.
+      const { previewOnBigQuery } = await import('../outcomes.js');
+      if (!args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir);
+    };
+    await runWorkflowCommand({
       workflowType: 'preview',
       workflowId: workflowIds.preview(input.slug, input.dataset),
       input,
       summary: `preview of ${input.slug}`,
       args,
-    })) as PreviewResult | undefined;
-    if (result && args.sql_output_dir) {
-      const { defaultConfigRepos } = await import('../../config/collection.js');
-      const { defaultExperimentsFile } = await import('../../experiments/source.js');
-      const { planSql } = await import('../plan-sql.js');
-      const { dateRange } = await import('../../dates.js');
-      const lines = await planSql({
-        slug: result.slug,
-        dates: dateRange(result.startDate, result.endDate),
-        experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-        configRepos: args.config_repos ?? defaultConfigRepos(),
-        configFile: args.config_file ?? null,
-        dataset: result.dataset,
-        periods: input.periods,
-        sampleSize: result.sampleSize,
-        outputDir: args.sql_output_dir,
-        platform: input.platform,
-        ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
-      });
-      process.stderr.write(
-        `wrote ${lines.filter((l) => l.includes('\t')).length} queries to ${args.sql_output_dir}\n`,
-      );
-    }
-    // On BigQuery the report already says the dashboard cannot show these tables.
-    const { previewOnBigQuery } = await import('../outcomes.js');
-    if (result && !args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir);
+      afterReport,
+    });
   },
 };
 
