@@ -13,7 +13,13 @@ import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
-import { type AnalysisWorkflow, inputDifferences, type Outcome, outcomeOf } from './outcomes.js';
+import {
+  type AnalysisWorkflow,
+  inputDifferences,
+  type Outcome,
+  outcomeOf,
+  type ReportContext,
+} from './outcomes.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
@@ -122,6 +128,8 @@ export interface RunWorkflowOptions {
    * failed run too, when its author needs it most.
    */
   afterReport?: (result: unknown) => Promise<void>;
+  /** What the report says beside the result (a running dashboard's port), read once the workflow has ended. */
+  reportContext?: () => Promise<ReportContext>;
 }
 
 /**
@@ -198,7 +206,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     },
   ).finally(release);
   if (result === undefined) return undefined;
-  const outcome = printReport(result.type, result.value, args.json);
+  const outcome = printReport(result.type, result.value, args.json, (await options.reportContext?.()) ?? {});
   await options.afterReport?.(result.value);
   failOnFailures(outcome);
   return result.value;
@@ -256,8 +264,13 @@ export function printOutcome(type: AnalysisWorkflow, result: unknown, json: bool
   failOnFailures(printReport(type, result, json));
 }
 
-function printReport(type: AnalysisWorkflow, result: unknown, json: boolean): Outcome {
-  const outcome = outcomeOf(type, result);
+function printReport(
+  type: AnalysisWorkflow,
+  result: unknown,
+  json: boolean,
+  context: ReportContext = {},
+): Outcome {
+  const outcome = outcomeOf(type, result, context);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${outcome.report}\n`);
   return outcome;
 }

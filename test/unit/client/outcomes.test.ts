@@ -120,6 +120,13 @@ describe('where the preview report sends its reader', () => {
     assert.equal(previewOnBigQuery(preview('column_sizes')), false);
   });
 
+  it('names the port of the dashboard running on this machine', () => {
+    const last = outcomeOf('preview', preview('column_sizes'), { dashboardPort: 18_099 })
+      .report.split('\n')
+      .at(-1);
+    assert.equal(last, 'dashboard: http://127.0.0.1:18099/?dataset=tmp&experiment=x');
+  });
+
   it('on BigQuery: no dashboard URL, which could not show it; it says the dashboard reads the embedded warehouse only', () => {
     const report = outcomeOf('preview', preview('dry_run')).report;
     assert.doesNotMatch(report, /http:\/\//);
