@@ -271,6 +271,16 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
         'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
     );
   }
+  const gap = p.costs?.estimate.noTelemetry;
+  if (gap) {
+    const sources = gap.dataSources.join(', ');
+    lines.push(
+      `  no telemetry: the data sources read (${sources}) have no row on ${gap.first} … ${gap.last}, the dates these windows read, so every result is empty; ` +
+        (gap.held
+          ? `they hold ${gap.held.first} … ${gap.held.last}: preview dates they cover, e.g. --end_date ${gap.held.last}`
+          : 'they hold no rows at all: run `contrail sample`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables'),
+    );
+  }
   // The headline of the latest window of each period.
   const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
   for (const s of tables) latest.set(s.period, s);

@@ -11,6 +11,7 @@ import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
 import { recordQueryCosts } from '../../../src/analysis/cost.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { addDays } from '../../../src/dates.js';
 import { errorSubjects } from '../../../src/errors.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
@@ -648,6 +649,29 @@ from_expression = "mozdata.telemetry.second_not_here"
         table: metricsScanTableName(DEMO_SLUG, 'clients_daily', 'week', 1),
       }),
     );
+  });
+
+  test('a preview of dates the telemetry does not reach says so, with the dates it does', async () => {
+    await withSample();
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
+    const estimate = (date: string) =>
+      activities.estimatePreviewCost({
+        target: targetFor('contrail-demo-pinned-tabs'),
+        dates: [date],
+        generatePopulation: false,
+        sampleSize: 100,
+        maxBytes: null,
+        usdPerTib: 6.25,
+      });
+    const late = (await estimate('2026-11-25')).estimate.noTelemetry;
+    assert.deepEqual(late?.dataSources, ['clients_daily']);
+    assert.equal(late?.last, '2026-11-25');
+    assert.deepEqual(late?.held, {
+      first: DEMO_DATA.startDate,
+      last: addDays(DEMO_DATA.startDate, DEMO_DATA.days - 1),
+    });
+    // Dates the sample covers: nothing to say.
+    assert.equal((await estimate('2026-03-15')).estimate.noTelemetry, undefined);
   });
 
   test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate; a metric over one is only noted', async () => {
