@@ -134,7 +134,6 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
             configFile: args.config_file,
             repos: args.config_repos ?? defaultConfigRepos(),
             experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-            verb: 'previewed',
           })) ?? undefined;
       }
     }
