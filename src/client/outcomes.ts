@@ -38,10 +38,15 @@ export interface Outcome {
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
 
+/** What the command knows beside the result: the port of the dashboard running on this machine. */
+export interface ReportContext {
+  dashboardPort?: number;
+}
+
 interface WorkflowKind {
   /** The workflow's input schema: inputs are compared after its defaults are filled in. */
   input: z.ZodType;
-  outcome: (result: never) => Outcome;
+  outcome: (result: never, context: ReportContext) => Outcome;
 }
 
 export function describeAnalysis(r: AnalysisResult): Outcome {
@@ -261,7 +266,7 @@ export function previewOnBigQuery(p: Pick<PreviewResult, 'costs'>): boolean {
   return p.costs?.estimate.method === 'dry_run';
 }
 
-export function describePreview(p: PreviewResult): Outcome {
+export function describePreview(p: PreviewResult, context: ReportContext = {}): Outcome {
   const lines = [
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
     `  ${formatPin(p.pin)}`,
@@ -308,6 +313,16 @@ export function describePreview(p: PreviewResult): Outcome {
         'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
     );
   }
+  const gap = p.costs?.estimate.noTelemetry;
+  if (gap) {
+    const sources = gap.dataSources.join(', ');
+    lines.push(
+      `  no telemetry: the data sources read (${sources}) have no row on ${gap.first} … ${gap.last}, the dates these windows read, so every result is empty; ` +
+        (gap.held
+          ? `they hold ${gap.held.first} … ${gap.held.last}: preview dates they cover, e.g. --end_date ${gap.held.last}`
+          : 'they hold no rows at all: run `contrail sample`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables'),
+    );
+  }
   // The headline of the latest window of each period.
   const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
   for (const s of tables) latest.set(s.period, s);
@@ -329,7 +344,7 @@ export function describePreview(p: PreviewResult): Outcome {
   lines.push(
     previewOnBigQuery(p)
       ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
-      : `dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`,
+      : `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
   );
   return {
     report: lines.join('\n'),
@@ -353,8 +368,8 @@ export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {
 }
 
 /** The report on a result of workflow type `type`. */
-export function outcomeOf(type: AnalysisWorkflow, result: unknown): Outcome {
-  return (workflowKinds[type].outcome as (r: unknown) => Outcome)(result);
+export function outcomeOf(type: AnalysisWorkflow, result: unknown, context: ReportContext = {}): Outcome {
+  return (workflowKinds[type].outcome as (r: unknown, c: ReportContext) => Outcome)(result, context);
 }
 
 /** Fields that change how fast the work runs, not what it writes. */

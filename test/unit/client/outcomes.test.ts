@@ -120,6 +120,33 @@ describe('where the preview report sends its reader', () => {
     assert.equal(previewOnBigQuery(preview('column_sizes')), false);
   });
 
+  it('says when the previewed dates have no telemetry, and which dates it covers', () => {
+    const result = preview('column_sizes');
+    const gap = {
+      dataSources: ['clients_daily'],
+      first: '2026-11-16',
+      last: '2026-11-25',
+      held: { first: '2026-02-02', last: '2026-03-29' },
+    };
+    const costs = result.costs as NonNullable<typeof result.costs>;
+    const report = outcomeOf('preview', {
+      ...result,
+      costs: { ...costs, estimate: { ...costs.estimate, noTelemetry: gap } },
+    }).report;
+    assert.match(
+      report,
+      /^ {2}no telemetry: the data sources read \(clients_daily\) have no row on 2026-11-16 … 2026-11-25, the dates these windows read, so every result is empty; they hold 2026-02-02 … 2026-03-29: preview dates they cover, e\.g\. --end_date 2026-03-29$/m,
+    );
+    assert.doesNotMatch(outcomeOf('preview', result).report, /no telemetry/);
+  });
+
+  it('names the port of the dashboard running on this machine', () => {
+    const last = outcomeOf('preview', preview('column_sizes'), { dashboardPort: 18_099 })
+      .report.split('\n')
+      .at(-1);
+    assert.equal(last, 'dashboard: http://127.0.0.1:18099/?dataset=tmp&experiment=x');
+  });
+
   it('on BigQuery: no dashboard URL, which could not show it; it says the dashboard reads the embedded warehouse only', () => {
     const report = outcomeOf('preview', preview('dry_run')).report;
     assert.doesNotMatch(report, /http:\/\//);
