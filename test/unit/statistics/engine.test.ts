@@ -230,6 +230,11 @@ describe('computeStatistic', () => {
       );
       const comparisons = rows.filter((r) => r.comparison !== null);
       assert.ok(comparisons.length > 0);
+      // Rows carry the output's name; the warning below, the statistic's name as configured.
+      assert.ok(
+        rows.every((r) => r.statistic === statistic),
+        `${name} rows are '${statistic}'`,
+      );
       for (const r of comparisons) {
         assert.ok(r.point !== null, `${name}: the point stays`);
         assert.deepEqual([r.lower, r.upper], [null, null], `${name} ${r.comparison} ${r.parameter}`);
