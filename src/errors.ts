@@ -148,3 +148,28 @@ export function errorSubjects(details: Record<string, unknown>): ErrorSubject[] 
   }
   return [];
 }
+
+/**
+ * Independent steps that failed together (the metrics scans of a window's data sources, the
+ * windows of a date): each ran although another had failed, so a config author sees every broken
+ * data source and metric at once, with what each is about. Permanent when every failure was.
+ */
+export class StepsFailedError extends ContrailError {
+  constructor(
+    readonly failures: ContrailError[],
+    /** What each step is, singular: "metrics scan", "window". */
+    step: string,
+  ) {
+    super(
+      [
+        `${failures.length} ${step}s failed:`,
+        ...failures.map((f) => `  ${f.message.replaceAll('\n', '\n  ')}`),
+      ].join('\n'),
+      {
+        permanent: failures.every((f) => f.permanent),
+        details: { subjects: failures.flatMap((f) => errorSubjects(f.details)) },
+      },
+    );
+    this.name = 'StepsFailedError';
+  }
+}

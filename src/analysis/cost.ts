@@ -1,10 +1,13 @@
 import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
+import { isoDate } from '../dates.js';
 import { ContrailError, isPermanent } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { plural } from '../plural.js';
+import { telemetryCoverageSql } from '../sql/plan/metrics.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
+import { dataDateRange } from '../sql/windows.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
 import { MissingTableError, missingTableIn } from '../warehouse/errors.js';
 import type { ColumnType, CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
@@ -38,6 +41,17 @@ export interface CostEstimate {
   totalUsd: number;
   /** Queries of the run that read only its own tables (not estimated). */
   ownTableQueries: number;
+  /**
+   * Set when no data source the previewed windows read has a row on the dates they read (the
+   * embedded warehouse's telemetry ends before them): those dates, and the dates the data
+   * sources do hold (null: none). Checked on the embedded warehouse only, where it is free.
+   */
+  noTelemetry?: {
+    dataSources: string[];
+    first: IsoDate;
+    last: IsoDate;
+    held: { first: IsoDate; last: IsoDate } | null;
+  };
 }
 
 export interface EstimateOptions {
@@ -114,6 +128,8 @@ export async function estimatePreviewCost(
     });
   };
   let enrollmentsEstimated = false;
+  // The dates each data source is read on, over every previewed window.
+  const read = new Map<string, { first: IsoDate; last: IsoDate }>();
   for (const date of options.dates) {
     // Under the published names, as the report and the runs name the tables: the scans are
     // written under the run's staging names, but their SQL reads only data sources and enrollments.
@@ -124,13 +140,22 @@ export async function estimatePreviewCost(
       enrollmentsEstimated = true;
     }
     for (const window of plan.windows) {
+      const dates = dataDateRange(target.spec, window.window);
       for (const scan of window.metricsScans) {
         await estimate(date, scan, withEnrollmentsInline(scan, enrollments, target));
+        if (scan.dataSource === undefined) continue;
+        const before = read.get(scan.dataSource);
+        read.set(scan.dataSource, {
+          first: before && before.first < dates.first ? before.first : dates.first,
+          last: before && before.last > dates.last ? before.last : dates.last,
+        });
       }
       ownTableQueries += window.metrics.length + window.statisticInputs.length;
     }
   }
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
+  // Reading a data source's whole date column is free on the embedded warehouse only.
+  const noTelemetry = warehouse.dialect === 'bigquery' ? null : await telemetryGap(warehouse, target, read);
   return {
     method: method ?? (warehouse.dialect === 'bigquery' ? 'dry_run' : 'column_sizes'),
     queries,
@@ -138,6 +163,52 @@ export async function estimatePreviewCost(
     usdPerTib,
     totalUsd: onDemandCostUsd(totalBytes, usdPerTib),
     ownTableQueries,
+    ...(noTelemetry ? { noTelemetry } : {}),
+  };
+}
+
+const dateText = (value: unknown): IsoDate | null =>
+  value instanceof Date ? isoDate(value) : typeof value === 'string' ? value.slice(0, 10) : null;
+
+/**
+ * The previewed dates when none of the data sources they read holds a row on them (and the
+ * dates those data sources do hold); null when any does, or when a data source cannot be read
+ * (its error is reported where it belongs, by the run).
+ */
+async function telemetryGap(
+  warehouse: Warehouse,
+  target: PlanTarget,
+  read: Map<string, { first: IsoDate; last: IsoDate }>,
+): Promise<CostEstimate['noTelemetry'] | null> {
+  if (read.size === 0) return null;
+  const ctx = { spec: target.spec, dataset: target.dataset, dialect: target.dialect };
+  let held = null as { first: IsoDate; last: IsoDate } | null;
+  for (const [dataSource, dates] of read) {
+    let row: Record<string, unknown> | undefined;
+    try {
+      [row] = await warehouse.query(telemetryCoverageSql(ctx, dataSource, dates));
+    } catch {
+      return null;
+    }
+    if (Number(row?.in_range ?? 0) > 0) return null;
+    const first = dateText(row?.first);
+    const last = dateText(row?.last);
+    if (first !== null && last !== null) {
+      held = {
+        first: held === null || first < held.first ? first : held.first,
+        last: held === null || last > held.last ? last : held.last,
+      };
+    }
+  }
+  const ranges = [...read.values()];
+  return {
+    dataSources: [...read.keys()].sort(),
+    first: ranges.map((r) => r.first).sort()[0] as IsoDate,
+    last: ranges
+      .map((r) => r.last)
+      .sort()
+      .at(-1) as IsoDate,
+    held,
   };
 }
 

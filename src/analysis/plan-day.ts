@@ -4,7 +4,7 @@ import type { IsoDate } from '../experiments/experiment.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import type { ResultTableNames } from '../sql/plan/types.js';
-import { lastAnalysisDate, lastDueDate, lastEnrollmentDate } from '../sql/windows.js';
+import { checkAnalysable, lastAnalysisDate, lastDueDate, lastEnrollmentDate } from '../sql/windows.js';
 import { InvalidInputError } from './errors.js';
 import type { AnalysisWindowRef, DueWork } from './results.js';
 
@@ -77,9 +77,11 @@ export function dueWindow(target: PlanTarget, date: IsoDate, ref: AnalysisWindow
 
 /**
  * The experiment's dates and status as analysed (config overrides applied), for default date
- * ranges; `periods` (null: every period) for the last date with a window due.
+ * ranges; `periods` (null: every period) for the last date with a window due. An experiment
+ * that ends before its enrollment is over is refused (EnrollmentLongerThanAnalysisError).
  */
 export function experimentDates(spec: AnalysisSpec, today: IsoDate, periods: AnalysisPeriod[] | null = null) {
+  checkAnalysable(spec);
   const last = lastAnalysisDate(spec, addDays(today, -1));
   return {
     startDate: spec.experiment.startDate,

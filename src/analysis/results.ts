@@ -60,12 +60,27 @@ export interface AnalysisWarning {
   subjects: ErrorSubject[];
 }
 
+/**
+ * A warning whose results are null or missing says so in one of these words ("its results are
+ * null", "written as null", "no results", "no comparisons", "nothing computed", "no statistics
+ * for it", "nothing can be analysed"); the others say what was left out or assumed.
+ */
+const RESULTS_MISSING =
+  /\b(?:null|no results|no comparisons|nothing computed|no statistics for it|nothing can be analysed)\b/;
+
+/** Whether a warning says that results are null or missing (more important than one that informs). */
+export function leavesResultsMissing(message: string): boolean {
+  return RESULTS_MISSING.test(message);
+}
+
 export interface StatisticsSummary extends TableSummary {
   period: AnalysisPeriod;
   windowIndex: number;
   /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
   warnings: string[];
   warningCount: number;
+  /** How many of all `warningCount` warnings leave results null or missing (absent in older summaries). */
+  resultsMissing?: number;
   /** The same first warnings with what each is about (absent in summaries of older runs). */
   warningDetails?: AnalysisWarning[];
   /**
@@ -102,4 +117,23 @@ export interface AnalysisError {
   configCommit?: string | null;
   /** What it is about (metric, statistic, query, config file and key): one log row each. */
   subjects?: ErrorSubject[];
+}
+
+/** How many warnings an experiment's statistics gave, and how many of them leave results null or missing. */
+export interface WarningTally {
+  warnings: number;
+  resultsMissing: number;
+}
+
+/** Adds the warnings of statistics summaries to a tally (a new one when none is given). */
+export function tallyWarnings(
+  statistics: readonly Pick<StatisticsSummary, 'warnings' | 'warningCount' | 'resultsMissing'>[],
+  into: WarningTally = { warnings: 0, resultsMissing: 0 },
+): WarningTally {
+  for (const s of statistics) {
+    into.warnings += s.warningCount;
+    // An older summary did not count them: those it kept are what can be told.
+    into.resultsMissing += s.resultsMissing ?? s.warnings.filter(leavesResultsMissing).length;
+  }
+  return into;
 }

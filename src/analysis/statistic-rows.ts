@@ -113,9 +113,14 @@ export async function statisticRows(
         }
         continue;
       }
+      // identity is 1 for every client: the metric's own value, possibly missing, is not asked.
+      const identity = any.branches.map((b) => ({
+        branch: b.branch,
+        bins: b.bins.map((bin) => ({ y: 1, count: bin.count })),
+      }));
       const counted = computeStatistic(
         { name: 'count', params: {}, preTreatments: [] },
-        { metric: IDENTITY_METRIC, branches: any.branches, windowDays: any.windowDays },
+        { metric: IDENTITY_METRIC, branches: identity, windowDays: any.windowDays },
         context(segment, basis, IDENTITY_METRIC, 'count'),
       );
       // An identity count has no missing values to warn about.

@@ -13,7 +13,13 @@ import type { StatisticResultRow } from '../statistics/index.js';
 import type { ColumnType } from '../warehouse/warehouse.js';
 import type { AnalysisContext } from './context.js';
 import { logRows, recordLogs } from './logs.js';
-import type { AnalysisWarning, HeadlineRow, QueryRun, StatisticsSummary } from './results.js';
+import {
+  type AnalysisWarning,
+  type HeadlineRow,
+  leavesResultsMissing,
+  type QueryRun,
+  type StatisticsSummary,
+} from './results.js';
 import { enrollmentRatioMismatch } from './srm.js';
 import { statisticRows } from './statistic-rows.js';
 import { queryRun } from './steps.js';
@@ -64,6 +70,17 @@ export function headline(rows: StatisticResultRow[], spec: AnalysisSpec): Headli
 
 /** Warnings a statistics summary carries back (the rest are in the logs table). */
 const SUMMARY_WARNINGS = 20;
+
+/**
+ * The warnings a statistics summary keeps, of all a window's statistics gave (each once): those
+ * that leave results null or missing first, so that informational ones (values left out,
+ * rounding) cannot crowd them out, each kind in the order they came.
+ */
+export function summaryWarnings(unique: readonly AnalysisWarning[]): AnalysisWarning[] {
+  const missing = unique.filter((w) => leavesResultsMissing(w.message));
+  const informing = unique.filter((w) => !leavesResultsMissing(w.message));
+  return [...missing, ...informing].slice(0, SUMMARY_WARNINGS);
+}
 
 /** Who logs the warnings of a statistics step, and when. */
 export interface WarningLog {
@@ -148,14 +165,16 @@ export async function computeWindowStatistics(
       ),
     ),
   );
+  const kept = summaryWarnings(unique);
   return {
     table,
     rows: computed.rows.length,
     period: window.period,
     windowIndex: window.windowIndex,
-    warnings: unique.slice(0, SUMMARY_WARNINGS).map((w) => w.message),
+    warnings: kept.map((w) => w.message),
     warningCount: unique.length,
-    warningDetails: unique.slice(0, SUMMARY_WARNINGS),
+    resultsMissing: unique.filter((w) => leavesResultsMissing(w.message)).length,
+    warningDetails: kept,
     headline: headline(computed.rows, spec),
     sampleRatioMismatch: srm,
     queries,

@@ -1,9 +1,11 @@
+import { ContrailError, StepsFailedError } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { enrollmentsTableName } from '../sql/names.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
 import { planEnrollments } from '../sql/plan/enrollments.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { rowCountSql } from '../sql/plan/reads.js';
+import type { PlannedQuery } from '../sql/plan/types.js';
 import { runPlannedQuery } from '../sql/run.js';
 import { anchorLabels } from '../versions/anchor.js';
 import type { AnalysisContext } from './context.js';
@@ -81,22 +83,40 @@ export async function buildPopulation(
   };
 }
 
-/** Every metrics table of one window: scans first (each basis's metrics table is split from its data source's scan). */
+/**
+ * Every metrics table of one window: scans first (each basis's metrics table is split from its
+ * data source's scan). A scan that fails on the config or data does not stop the other data
+ * sources' scans: they all run, and every such failure is raised together before any split.
+ */
 export async function computeWindowMetrics(
   ctx: AnalysisContext,
   windowPlan: WindowPlan,
 ): Promise<TableSummary[]> {
   const summaries: TableSummary[] = [];
-  for (const planned of [...windowPlan.metricsScans, ...windowPlan.metrics]) {
-    ctx.progress.step(planned.destination.table);
-    const table = ctx.results.published(planned.destination.table);
-    const result = await runPlannedQuery(ctx.warehouse, planned, {
-      labels: ctx.labels,
-      expirationDays: ctx.results.expirationDays(planned.destination.table),
-      table,
-      ...ctx.progress.job(planned.destination.table),
-    });
-    summaries.push({ table, rows: result.rows, queries: [queryRun(table, result)] });
+  const failures: ContrailError[] = [];
+  for (const planned of windowPlan.metricsScans) {
+    try {
+      summaries.push(await runMetricsQuery(ctx, planned));
+    } catch (error) {
+      // A transient failure retries the whole step anyway; only permanent ones are gathered.
+      if (!(error instanceof ContrailError && error.permanent)) throw error;
+      failures.push(error);
+    }
   }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new StepsFailedError(failures, 'metrics scan');
+  for (const planned of windowPlan.metrics) summaries.push(await runMetricsQuery(ctx, planned));
   return summaries;
+}
+
+async function runMetricsQuery(ctx: AnalysisContext, planned: PlannedQuery): Promise<TableSummary> {
+  ctx.progress.step(planned.destination.table);
+  const table = ctx.results.published(planned.destination.table);
+  const result = await runPlannedQuery(ctx.warehouse, planned, {
+    labels: ctx.labels,
+    expirationDays: ctx.results.expirationDays(planned.destination.table),
+    table,
+    ...ctx.progress.job(planned.destination.table),
+  });
+  return { table, rows: result.rows, queries: [queryRun(table, result)] };
 }

@@ -1,6 +1,6 @@
 import { chooseConfigRepos, defaultConfigRepos, loadConfigCollection } from '../config/collection.js';
 import { customConfig } from '../config/custom-config.js';
-import { choosePlatform } from '../config/platform.js';
+import { inferPlatform } from '../config/platform.js';
 import { didYouMean } from '../config/suggest.js';
 import { CliError } from './errors.js';
 
@@ -53,17 +53,16 @@ export async function checkPlatformOf(platform: string, repos: string[] | undefi
 /**
  * The platform a plan or preview of `--config_file` runs on when no `--platform` is given and the
  * experiments source does not know the slug (a config written before its experiment is in
- * Experimenter): chosen as `validate` chooses it (the one platform that defines everything the
- * config references, else jetstream's default), and said on stderr, since nothing on the command
- * line named it. Null when the source knows the experiment (its record decides) or cannot be read
- * (the run reports that).
+ * Experimenter): the one platform whose definitions have everything the config references, said on
+ * stderr since nothing on the command line named it. Null when the source knows the experiment (its
+ * record decides), cannot be read (the run reports that), or several platforms or none fit: then
+ * `--platform` is required, as the refusal says (a guess would analyse the wrong app's data).
  */
 export async function platformOfUnknownExperiment(options: {
   slug: string;
   configFile: string;
   repos: string[];
   experimentsFile: string;
-  verb: 'planned' | 'previewed';
 }): Promise<string | null> {
   const { localExperimentSource } = await import('../experiments/source.js');
   try {
@@ -72,12 +71,10 @@ export async function platformOfUnknownExperiment(options: {
     return null;
   }
   const collection = await loadConfigCollection({ repos: options.repos });
-  const choice = choosePlatform(collection, customConfig(options.configFile, options.slug), {
-    verb: options.verb,
-    slug: options.slug,
-  });
+  const { platform } = inferPlatform(collection, customConfig(options.configFile, options.slug));
+  if (platform === null) return null;
   process.stderr.write(
-    `${choice.note ?? `platform: ${choice.platform} (the one platform whose definitions have everything the config references; --platform chooses another)`}\n`,
+    `platform: ${platform} (the one platform whose definitions have everything the config references; --platform chooses another)\n`,
   );
-  return choice.platform;
+  return platform;
 }

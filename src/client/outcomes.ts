@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
+import type { WarningTally } from '../analysis/results.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
@@ -38,8 +39,10 @@ export interface Outcome {
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
 
-/** How much a report says: `verbose` lists every unit of work that went well, not only their count. */
-export interface ReportOptions {
+/** What the command knows beside the result: the port of the dashboard running on this machine. */
+export interface ReportContext {
+  dashboardPort?: number;
+  /** List every unit of work that went well, not only their count. */
   verbose?: boolean;
   /** The date whose daily-run experiments a versions report counts as pinned, when known. */
   eligibleOn?: string;
@@ -48,7 +51,7 @@ export interface ReportOptions {
 interface WorkflowKind {
   /** The workflow's input schema: inputs are compared after its defaults are filled in. */
   input: z.ZodType;
-  outcome: (result: never, options: ReportOptions) => Outcome;
+  outcome: (result: never, context: ReportContext) => Outcome;
 }
 
 export function describeAnalysis(r: AnalysisResult): Outcome {
@@ -73,6 +76,41 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
   return { report: lines.join('\n'), failed: 0 };
 }
 
+/** Experiments whose statistics warnings are counted one line each; beyond that many, the rest together. */
+const WARNED_NAMED = 10;
+
+/**
+ * The statistics warnings of a run over several experiments, counted per experiment (those
+ * leaving results null or missing first): the lines themselves are in the logs table, and a
+ * fleet's would bury the report.
+ */
+export function describeWarningCounts(
+  tallies: readonly (readonly [string, WarningTally | undefined])[],
+  dataset: string | undefined,
+): string[] {
+  const warned = tallies
+    .filter((t): t is readonly [string, WarningTally] => (t[1]?.warnings ?? 0) > 0)
+    .sort(([, a], [, b]) => b.resultsMissing - a.resultsMissing || b.warnings - a.warnings);
+  if (warned.length === 0) return [];
+  const count = ({ warnings, resultsMissing }: WarningTally) =>
+    `${warnings} warning${warnings === 1 ? '' : 's'}${resultsMissing > 0 ? `, ${resultsMissing} leaving results null or missing` : ''}`;
+  const table = dataset ? `${dataset}.${LOGS_TABLE}` : 'the logs table';
+  const lines = [`  statistics warnings (each is in ${table}, under its experiment's slug):`];
+  for (const [slug, tally] of warned.slice(0, WARNED_NAMED)) lines.push(`    ${slug}: ${count(tally)}`);
+  const rest = warned.slice(WARNED_NAMED);
+  if (rest.length > 0) {
+    const sum = tallyAll(rest.map(([, t]) => t));
+    lines.push(`    ${rest.length} more experiments: ${count(sum)}`);
+  }
+  return lines;
+}
+
+const tallyAll = (tallies: readonly WarningTally[]): WarningTally =>
+  tallies.reduce(
+    (a, t) => ({ warnings: a.warnings + t.warnings, resultsMissing: a.resultsMissing + t.resultsMissing }),
+    { warnings: 0, resultsMissing: 0 },
+  );
+
 /** `, N with nothing due` when some were, else nothing: a summary counts what was computed apart from what had nothing to compute. */
 const nothingDuePart = (n: number) => (n > 0 ? `, ${n} with nothing due` : '');
 
@@ -84,7 +122,7 @@ const OK_LISTED = 5;
  * shared definition is one line), then how many were fine; those are listed one by one only
  * when few, or with --verbose, so a fleet's failures are not lost among its successes.
  */
-export function describeDaily(d: DailyAnalysisResult, options: ReportOptions = {}): Outcome {
+export function describeDaily(d: DailyAnalysisResult, options: ReportContext = {}): Outcome {
   const nothingDue = d.analyzed.filter((a) => a.status === 'nothing-due').length;
   const listOk = options.verbose === true || d.analyzed.length <= OK_LISTED;
   return {
@@ -101,6 +139,10 @@ export function describeDaily(d: DailyAnalysisResult, options: ReportOptions = {
           )
         : [`  ok    ${plural(d.analyzed.length, 'experiment')} (--verbose lists them)`]),
       ...d.reran.map((r) => `  rerun ${r.slug}: its config changed (${r.changed.join(', ')})`),
+      ...describeWarningCounts(
+        d.analyzed.map((a) => [a.slug, a.warnings] as const),
+        d.dataset,
+      ),
       ...describeWaits(d.waited),
     ].join('\n'),
     failed: d.failed.length,
@@ -198,6 +240,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
       `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...groupedFailures(b.failed),
+      ...describeWarningCounts(Object.entries(b.warnings ?? {}), b.dataset),
       ...describeWaits(b.waited),
     ].join('\n'),
     failed: b.failed.length,
@@ -210,6 +253,7 @@ export function describeRerun(x: RerunResult): Outcome {
       `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - x.failed.length)}, ${x.failed.length} failed`,
       `  pinned to ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...groupedFailures(x.failed),
+      ...describeWarningCounts([[x.slug, x.warnings]], undefined),
     ].join('\n'),
     failed: x.failed.length,
   };
@@ -230,7 +274,7 @@ export function describeRerunSkip(x: RerunSkipResult): Outcome {
  * analyses on one date are pinned, so an experiment that ended or has not started is not
  * listed, and a reader must know which date that was and how to ask about another.
  */
-export function describeVersionsReport(rows: VersionsReportRow[], options: ReportOptions = {}): Outcome {
+export function describeVersionsReport(rows: VersionsReportRow[], options: ReportContext = {}): Outcome {
   const pinned = rows.reduce((n, row) => n + row.pinned.length, 0);
   const counted =
     options.eligibleOn === undefined
@@ -261,7 +305,7 @@ export function previewOnBigQuery(p: Pick<PreviewResult, 'costs'>): boolean {
   return p.costs?.estimate.method === 'dry_run';
 }
 
-export function describePreview(p: PreviewResult): Outcome {
+export function describePreview(p: PreviewResult, context: ReportContext = {}): Outcome {
   const lines = [
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
     `  ${formatPin(p.pin)}`,
@@ -308,6 +352,16 @@ export function describePreview(p: PreviewResult): Outcome {
         'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
     );
   }
+  const gap = p.costs?.estimate.noTelemetry;
+  if (gap) {
+    const sources = gap.dataSources.join(', ');
+    lines.push(
+      `  no telemetry: the data sources read (${sources}) have no row on ${gap.first} … ${gap.last}, the dates these windows read, so every result is empty; ` +
+        (gap.held
+          ? `they hold ${gap.held.first} … ${gap.held.last}: preview dates they cover, e.g. --end_date ${gap.held.last}`
+          : 'they hold no rows at all: run `contrail sample`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables'),
+    );
+  }
   // The headline of the latest window of each period.
   const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
   for (const s of tables) latest.set(s.period, s);
@@ -329,7 +383,7 @@ export function describePreview(p: PreviewResult): Outcome {
   lines.push(
     previewOnBigQuery(p)
       ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
-      : `dashboard: ${dashboardUrl({ dataset: p.dataset, experiment: p.slug })}`,
+      : `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
   );
   return {
     report: lines.join('\n'),
@@ -353,8 +407,8 @@ export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {
 }
 
 /** The report on a result of workflow type `type`. */
-export function outcomeOf(type: AnalysisWorkflow, result: unknown, options: ReportOptions = {}): Outcome {
-  return (workflowKinds[type].outcome as (r: unknown, o: ReportOptions) => Outcome)(result, options);
+export function outcomeOf(type: AnalysisWorkflow, result: unknown, context: ReportContext = {}): Outcome {
+  return (workflowKinds[type].outcome as (r: unknown, c: ReportContext) => Outcome)(result, context);
 }
 
 /** Fields that change how fast the work runs, not what it writes. */

@@ -13,7 +13,13 @@ import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
-import { type AnalysisWorkflow, inputDifferences, outcomeOf, type ReportOptions } from './outcomes.js';
+import {
+  type AnalysisWorkflow,
+  inputDifferences,
+  type Outcome,
+  outcomeOf,
+  type ReportContext,
+} from './outcomes.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
@@ -107,8 +113,6 @@ export interface RunWorkflowOptions {
   input: unknown;
   summary: string;
   args: CommonArgs;
-  /** What the report says beyond the result (e.g. the date a versions report counts pins on). */
-  report?: ReportOptions;
   /**
    * Printed instead of the workflow's own result once it has finished: another workflow's
    * result (the one analysis a one-day backfill ran on its pinned build), or null to print the
@@ -118,6 +122,14 @@ export interface RunWorkflowOptions {
     workflowType: AnalysisWorkflow;
     read: (client: Client, result: unknown) => Promise<unknown | null>;
   };
+  /**
+   * Runs once the report is printed, before a result with failed units of work fails the
+   * command: what the command writes beside the report (a preview's SQL files) is written for a
+   * failed run too, when its author needs it most.
+   */
+  afterReport?: (result: unknown) => Promise<void>;
+  /** What the report says beside the result (a running dashboard's port), read once the workflow has ended. */
+  reportContext?: () => Promise<ReportContext>;
 }
 
 /**
@@ -194,10 +206,12 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     },
   ).finally(release);
   if (result === undefined) return undefined;
-  printOutcome(result.type, result.value, args.json, {
-    ...options.report,
+  const outcome = printReport(result.type, result.value, args.json, {
+    ...((await options.reportContext?.()) ?? {}),
     verbose: args.verbose ?? false,
   });
+  await options.afterReport?.(result.value);
+  failOnFailures(outcome);
   return result.value;
 }
 
@@ -253,9 +267,22 @@ export function printOutcome(
   type: AnalysisWorkflow,
   result: unknown,
   json: boolean,
-  options: ReportOptions = {},
+  context: ReportContext = {},
 ): void {
-  const outcome = outcomeOf(type, result, options);
+  failOnFailures(printReport(type, result, json, context));
+}
+
+function printReport(
+  type: AnalysisWorkflow,
+  result: unknown,
+  json: boolean,
+  context: ReportContext = {},
+): Outcome {
+  const outcome = outcomeOf(type, result, context);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${outcome.report}\n`);
+  return outcome;
+}
+
+function failOnFailures(outcome: Outcome): void {
   if (outcome.failed > 0) throw new CliError(outcome.failure ?? outcome.report.split('\n')[0] ?? 'failed', 1);
 }

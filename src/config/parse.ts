@@ -48,6 +48,45 @@ const ROOT_KEYS: Record<ConfigFileKind, readonly string[]> = {
   functions: ['functions'],
 };
 
+/**
+ * A plain word on the TOML mistakes configs are seen to make, after the parser's own wording
+ * ("illegal character in key" for an unclosed `[experiment` header), read off the line the
+ * parser names. Empty when the line shows none of them.
+ */
+function tomlHint(source: string, lineNumber: number): string {
+  const lines = source.split(/\r?\n/);
+  const line = (lines[lineNumber - 1] ?? '').replace(/\s+#[^"']*$/, '').trim();
+  const header = /^(\[\[?)\s*([^\]]*?)\s*(\]\]?)?$/.exec(line);
+  if (header && !line.includes('=')) {
+    const [, open, name, close] = header;
+    const closing = open === '[[' ? ']]' : ']';
+    if (close !== closing) return `; the table header is not closed: write ${open}${name}${closing}`;
+    const earlier = lines.findIndex((l, i) => i < lineNumber - 1 && l.trim() === line);
+    if (earlier >= 0 && open === '[')
+      return `; table [${name}] is already defined on line ${earlier + 1}: merge the two or rename one`;
+    return '';
+  }
+  const unquoted = line.replace(/\\./g, '');
+  for (const quote of ['"', "'"]) {
+    const value = unquoted.slice(unquoted.indexOf('=') + 1);
+    const triple = quote.repeat(3);
+    if (value.includes(triple)) continue;
+    if (unquoted.includes('=') && value.split(quote).length % 2 === 0)
+      return `; a string on this line has a ${quote} at one end only: quote both ends on the same line (${triple} … ${triple} for text over several lines)`;
+  }
+  const key = /^([A-Za-z0-9_-]+|"[^"]*")\s*=/.exec(line)?.[1];
+  if (key) {
+    // The earlier definition of the key in the same table: back to the table's header.
+    for (let i = lineNumber - 2; i >= 0; i--) {
+      const earlier = (lines[i] ?? '').trim();
+      if (earlier.startsWith('[')) break;
+      if (new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*=`).test(earlier))
+        return `; '${key}' is already set on line ${i + 1} of this table: keep one of them`;
+    }
+  }
+  return '';
+}
+
 /** Parses and checks one file. Never throws for bad content: problems are in the result. */
 export function parseConfigText(
   file: string,
@@ -67,7 +106,7 @@ export function parseConfigText(
         file,
         line: error.line,
         keyPath: '',
-        message: `TOML syntax error: ${firstLine.replace(/^Invalid TOML document: /, '')}`,
+        message: `TOML syntax error: ${firstLine.replace(/^Invalid TOML document: /, '')}${tomlHint(source, error.line)}`,
       });
       return result;
     }

@@ -64,14 +64,7 @@ export interface PlatformChoice {
 export function choosePlatform(
   collection: ConfigCollection,
   file: ConfigFile,
-  options: {
-    platform?: string | null;
-    experiment?: Experiment | null;
-    /** What the command does with the config, for the note ("checked", "planned", "previewed"). */
-    verb?: string;
-    /** The experiment the note names, when the command names it (else the file's slug). */
-    slug?: string;
-  },
+  options: { platform?: string | null; experiment?: Experiment | null },
 ): PlatformChoice {
   if (options.platform) return { platform: options.platform, source: 'option', note: null };
   if (options.experiment) return { platform: options.experiment.appName, source: 'experiment', note: null };
@@ -84,7 +77,7 @@ export function choosePlatform(
   return {
     platform: DEFAULT_PLATFORM,
     source: 'default',
-    note: `experiment '${options.slug ?? file.slug}' is not in the experiments source and ${why}; ${options.verb ?? 'checked'} as ${DEFAULT_PLATFORM}, jetstream's default (pass --platform to choose)`,
+    note: `experiment '${file.slug}' is not in the experiments source and ${why}; checked as ${DEFAULT_PLATFORM}, jetstream's default (pass --platform to choose)`,
   };
 }
 

@@ -50,6 +50,27 @@ export function configFilesOf(paths: string[]): string[] {
   });
 }
 
+const KIND_NAMES: Record<string, string> = {
+  default: 'a defaults file',
+  definition: 'a definitions file',
+  outcome: 'an outcome file',
+  functions: 'the functions file',
+};
+
+/**
+ * --platform chooses the platform of experiment configs only: a shared file's platform is its
+ * place in the repo, so a --platform that differs would otherwise be dropped without a word.
+ */
+function platformOptionIgnored(kind: string, platform: string | null, option: string | undefined): string[] {
+  if (option === undefined || option === platform) return [];
+  const what = KIND_NAMES[kind] ?? `a ${kind} file`;
+  return [
+    platform === null
+      ? `--platform ${option} does not apply to ${what}: it is shared by every platform`
+      : `--platform ${option} does not apply to ${what}: its path makes it ${platform}'s, and it is checked as such`,
+  ];
+}
+
 /**
  * Checks config files against a collection, as `contrail validate` does. An experiment
  * config is resolved in full, in place of the repo's own copy, for the experiment's record
@@ -79,6 +100,7 @@ export function validateConfigFile(
   if (file.kind !== 'experiment') {
     return result({
       platform: file.platform,
+      notes: platformOptionIgnored(file.kind, file.platform, options.platform),
       errors: [...file.errors, ...(options.lenient ? [] : file.unknownKeys.map(unknownKeyError))],
       warnings: [...(options.lenient ? file.unknownKeys : []), ...file.ignoredKeys],
     });

@@ -5,26 +5,17 @@ import { statisticsTableName } from '../sql/names.js';
 import { StatisticResultRow } from '../statistics/results.js';
 import { InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type {
-  CostsPanel,
-  ErrorsPanel,
-  ExperimentChoice,
-  ViewRequest,
-  ViewResponse,
-  ViewSelection,
-} from './api.js';
+import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
-import { LogRow, QUERY_COSTS_TABLE, QueryCostRow } from './schema.js';
+import { QUERY_COSTS_TABLE } from './schema.js';
 import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
+import { costsOf, errorDates, errorsLogged, readCostRows, readErrors } from './view-logs.js';
 
 /** The warehouse part of a view: everything but the SQL panel (which reads files) and the timing. */
 export type WarehouseView = Omit<ViewResponse, 'sql' | 'warehouseMs'>;
 
 /** The columns of a statistics table, in the order contrail writes them. */
 const STATISTICS_COLUMNS = Object.keys(StatisticResultRow.shape);
-/** At most this many log rows per view (newest first): a production dataset's log is long. */
-const MAX_LOG_ROWS = 500;
-const MAX_COST_ROWS = 2000;
 /** Preferred defaults, in order, when the URL does not choose. */
 const PERIOD_PREFERENCE: AnalysisPeriod[] = [
   'week',
@@ -326,133 +317,5 @@ function writtenAt(tables: TableInfo[]): WarehouseView['written'] {
     oldest: iso(times[0]),
     newest: iso(times[times.length - 1]),
     expiresAt: iso(expiries.length === 0 ? undefined : Math.min(...expiries)),
-  };
-}
-
-/** "3 errors were logged [for x] (analysis dates a, b)". */
-function errorsLogged(failed: { date: string; errors: number }[], experiment?: string): string {
-  const count = failed.reduce((n, f) => n + f.errors, 0);
-  return `${count} error${count === 1 ? ' was' : 's were'} logged${experiment === undefined ? '' : ` for ${experiment}`} (analysis date${failed.length === 1 ? '' : 's'} ${failed.map((f) => f.date).join(', ')})`;
-}
-
-/** The analysis dates on which errors (not warnings) were logged for the experiment. */
-async function errorDates(
-  warehouse: Warehouse,
-  dialect: SqlDialect,
-  ref: TableRef | null,
-  experiments: string[],
-): Promise<{ date: string; errors: number }[]> {
-  if (ref === null || experiments.length === 0) return [];
-  const rows = await warehouse.query<{ analysis_date: unknown; errors: unknown }>(
-    `SELECT analysis_date, COUNT(*) AS errors FROM ${dialect.table(ref)}
-WHERE experiment IN (${inList(dialect, experiments)}) AND log_level = 'ERROR'
-GROUP BY analysis_date
-ORDER BY analysis_date`,
-  );
-  return rows.map((r) => ({ date: String(r.analysis_date ?? 'unknown'), errors: Number(r.errors) }));
-}
-
-function inList(dialect: SqlDialect, values: string[]): string {
-  return values.map((v) => dialect.stringLiteral(v)).join(', ');
-}
-
-async function readErrors(
-  warehouse: Warehouse,
-  dialect: SqlDialect,
-  ref: TableRef | null,
-  experiments: string[],
-): Promise<ErrorsPanel> {
-  if (ref === null) return { present: false, columns: [], rows: [], truncated: false };
-  if (experiments.length === 0) return { present: true, columns: [], rows: [], truncated: false };
-  const raw = await warehouse.query(
-    `SELECT * FROM ${dialect.table(ref)}
-WHERE experiment IN (${inList(dialect, experiments)})
-ORDER BY timestamp DESC
-LIMIT ${MAX_LOG_ROWS + 1}`,
-  );
-  const rows: LogRow[] = [];
-  for (const row of raw.slice(0, MAX_LOG_ROWS)) {
-    // Columns of an unexpected type are shown as text rather than dropping the error.
-    const parsed = LogRow.safeParse(row);
-    rows.push(parsed.success ? parsed.data : LogRow.parse(textColumns(row)));
-  }
-  const keys = Object.keys(LogRow.shape) as (keyof LogRow)[];
-  const columns = keys.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined));
-  return { present: true, columns, rows, truncated: raw.length > MAX_LOG_ROWS };
-}
-
-function textColumns(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(LogRow.shape)) {
-    const value = row[key];
-    if (value === null || value === undefined) continue;
-    out[key] =
-      key === 'config_line'
-        ? Number.isFinite(Number(value))
-          ? Number(value)
-          : null
-        : typeof value === 'string'
-          ? value
-          : JSON.stringify(value);
-  }
-  return out;
-}
-
-interface CostRows {
-  present: boolean;
-  rows: QueryCostRow[];
-  problems: string[];
-}
-
-/**
- * The dataset's per-query costs (a small table: one row per query of each preview). Whatever
- * is wrong with the table is reported on the page instead of failing the view.
- */
-async function readCostRows(
-  warehouse: Warehouse,
-  dialect: SqlDialect,
-  ref: TableRef | null,
-): Promise<CostRows> {
-  if (ref === null) return { present: false, rows: [], problems: [] };
-  let raw: Record<string, unknown>[];
-  try {
-    raw = await warehouse.query(`SELECT * FROM ${dialect.table(ref)} LIMIT ${MAX_COST_ROWS}`);
-  } catch (error) {
-    return {
-      present: true,
-      rows: [],
-      problems: [
-        `cannot read ${QUERY_COSTS_TABLE}: ${error instanceof Error ? error.message : String(error)}`,
-      ],
-    };
-  }
-  const rows: QueryCostRow[] = [];
-  const problems: string[] = [];
-  raw.forEach((row, i) => {
-    const parsed = QueryCostRow.safeParse(row);
-    if (parsed.success) rows.push(parsed.data);
-    else {
-      const issue = parsed.error.issues[0];
-      problems.push(
-        `${QUERY_COSTS_TABLE} row ${i}: column ${issue?.path.join('.') || '?'}: ${issue?.message}`,
-      );
-    }
-  });
-  rows.sort(
-    (a, b) =>
-      (a.analysis_date ?? '').localeCompare(b.analysis_date ?? '') ||
-      (a.timestamp ?? '').localeCompare(b.timestamp ?? ''),
-  );
-  return { present: true, rows, problems: problems.slice(0, 20) };
-}
-
-/** The cost rows of one experiment (rows that name no experiment belong to every one). */
-function costsOf(costs: CostRows, tableSlug: string): CostsPanel {
-  return {
-    present: costs.present,
-    rows: costs.rows.filter(
-      (r) => typeof r.experiment !== 'string' || normalizeSlug(r.experiment) === tableSlug,
-    ),
-    problems: costs.problems,
   };
 }

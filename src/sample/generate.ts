@@ -111,6 +111,10 @@ export const SAMPLE_SCHEMA: Record<keyof typeof SAMPLE_TABLES, Record<string, st
     event_category: 'VARCHAR',
     event_name: 'VARCHAR',
     event_extra: 'JSON',
+    // JSON as in BigQuery's events_stream, so configs reading `experiments.`slug`.branch` or
+    // `metrics.boolean.…` compile here: the client's experiments, and no metrics.
+    experiments: 'JSON',
+    metrics: 'JSON',
   },
   baseline: {
     submission_timestamp: 'TIMESTAMP',
@@ -280,17 +284,22 @@ function eventsSql(tables: SampleTables, seed: number, days: number, startDate: 
 /** Glean `events_stream`: nimbus `enrollment` / `exposure` events, experiment and branch in the JSON extras. */
 function eventsStreamSql(tables: SampleTables, seed: number, days: number, startDate: string): string {
   const range = dataRange(startDate, days);
+  // Glean's experiments JSON: {"<slug>": {"branch": …, "extra": {"type": …, "enrollment_id": …}}}.
+  const experiments = `json_object(experiment, json_object('branch', branch, 'extra', json_object(
+        'type', CASE WHEN is_rollout THEN 'nimbus-rollout' ELSE 'nimbus-nimbus' END, 'enrollment_id', enrollment_id)))`;
   return `
     SELECT ${timeOfDay(seed, 60, 'enrollment_date')} AS submission_timestamp, glean_client_id AS client_id,
       client_id AS legacy_telemetry_client_id, glean_client_id AS profile_group_id, sample_id, 'release' AS normalized_channel,
       'nimbus_events.enrollment' AS event, 'nimbus_events' AS event_category, 'enrollment' AS event_name,
       json_object('experiment', experiment, 'branch', branch, 'enrollment_id', enrollment_id,
-        'experiment_type', CASE WHEN is_rollout THEN 'rollout' ELSE 'nimbus' END) AS event_extra
+        'experiment_type', CASE WHEN is_rollout THEN 'rollout' ELSE 'nimbus' END) AS event_extra,
+      ${experiments} AS experiments, CAST(NULL AS JSON) AS metrics
     FROM ${fq(tables.clients)} WHERE experiment IS NOT NULL AND enrollment_date ${range}
     UNION ALL
     SELECT ${timeOfDay(seed, 61, 'exposure_date')}, glean_client_id, client_id, glean_client_id, sample_id, 'release',
       'nimbus_events.exposure', 'nimbus_events', 'exposure',
-      json_object('experiment', experiment, 'branch', branch, 'feature_id', feature_id)
+      json_object('experiment', experiment, 'branch', branch, 'feature_id', feature_id),
+      ${experiments}, CAST(NULL AS JSON)
     FROM ${fq(tables.clients)} WHERE exposure_date ${range}`;
 }
 

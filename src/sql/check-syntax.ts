@@ -8,7 +8,7 @@ import { SqlSyntaxError, tokenize } from './render/bigquery-lexer.js';
  * SQL in a config that no warehouse accepts, whatever its dialect and tables: a bracket left
  * open or closed twice, a string never closed, an expression that stops before it is complete.
  * validate's SQL check judges configs written in BigQuery's SQL with DuckDB, whose parser also
- * rejects BigQuery syntax it does not know (`list[OFFSET(0)]`, `ARRAY_AGG(x IGNORE NULLS)`), and
+ * rejects BigQuery syntax it does not know (`list[OFFSET(0)]`, `ARRAY_AGG(x LIMIT 1)`), and
  * over contrail's synthetic sample, which lacks columns the real tables have; so a query that
  * fails there is only a warning. What this finds is the author's mistake on any warehouse: an
  * error, named at the config item whose SQL it is.

@@ -117,8 +117,23 @@ export async function checkAnalysisSql(
             unchecked.add(missing.table);
         } else if (!explained) {
           const problems = await blame(warehouse, checked, query, message);
-          if (readsSynthetic(query.sql, options.synthetic ?? [])) warnings.push(...problems.map(onSample));
-          else errors.push(...problems);
+          // BigQuery syntax DuckDB lacks, found in the failing metric's own expression (else, for a
+          // single problem, in the query): a warning, not the config's fault.
+          const parseFailure = warehouse.dialect === 'duckdb' && /^Parser Error\b/.test(message);
+          const synthetic = readsSynthetic(query.sql, options.synthetic ?? []);
+          for (const problem of problems) {
+            const own = expressionOf(checked, warehouse, problem);
+            const construct = !parseFailure
+              ? null
+              : own !== null
+                ? bigQueryOnlySyntax(own)
+                : problems.length === 1
+                  ? bigQueryOnlySyntax(query.sql)
+                  : null;
+            if (construct !== null) warnings.push(notOnDuckDb(problem, construct));
+            else if (synthetic) warnings.push(onSample(problem));
+            else errors.push(problem);
+          }
         }
         // Later queries read this one's table: stop this period here.
         break;
@@ -130,6 +145,48 @@ export async function checkAnalysisSql(
     ...new Map(problems.map((e) => [JSON.stringify([e.file, e.line, e.keyPath, e.message]), e])).values(),
   ];
   return { errors: distinct(errors), warnings: distinct(warnings), unchecked: [...unchecked] };
+}
+
+/**
+ * BigQuery syntax that DuckDB's parser has no equivalent for and the DuckDB renderer does not
+ * translate (src/sql/render/duckdb.ts), by how it reads in the rendered SQL.
+ */
+const BIGQUERY_ONLY_SYNTAX: readonly [RegExp, string][] = [
+  [/\[\s*(SAFE_)?(OFFSET|ORDINAL)\s*\(/i, 'array subscripts [OFFSET(i)] / [SAFE_OFFSET(i)] / [ORDINAL(i)]'],
+  [/\bWITH\s+OFFSET\b/i, 'UNNEST … WITH OFFSET'],
+  [/\bSELECT\s+AS\s+(STRUCT|VALUE)\b/i, 'SELECT AS STRUCT / SELECT AS VALUE'],
+  [
+    /\bARRAY_AGG\s*\([^()]*\bIGNORE\s+NULLS\b/i,
+    'ARRAY_AGG(DISTINCT … IGNORE NULLS) or a windowed ARRAY_AGG(… IGNORE NULLS)',
+  ],
+  [/\bARRAY_AGG\s*\([^()]*\bLIMIT\s+\d+\s*\)/i, 'ARRAY_AGG(… LIMIT n)'],
+  [/\bSTRUCT\s*\(/i, 'STRUCT(…) constructors'],
+  [/\bSAFE\.\w+\s*\(/i, 'the SAFE. function prefix'],
+];
+
+/** The rendered select expression of the metric a problem of `blame` names, if it names one. */
+function expressionOf(spec: AnalysisSpec, warehouse: Warehouse, problem: ConfigProblem): string | null {
+  const name = /^the SQL of metric '([^']+)'/.exec(problem.message)?.[1];
+  if (name === undefined) return null;
+  for (const list of Object.values(spec.metrics))
+    for (const m of list)
+      if (m.name === name && m.selectExpression) return warehouse.sqlDialect.userSql(m.selectExpression);
+  return null;
+}
+
+function bigQueryOnlySyntax(sql: string): string | null {
+  return BIGQUERY_ONLY_SYNTAX.find(([pattern]) => pattern.test(sql))?.[1] ?? null;
+}
+
+/**
+ * A query DuckDB cannot parse because of BigQuery syntax it lacks: not the config's fault, so a
+ * warning that names the construct and says where the SQL can be checked.
+ */
+function notOnDuckDb(problem: ConfigProblem, construct: string): ConfigProblem {
+  return {
+    ...problem,
+    message: `${problem.message.split('\n')[0]} (BigQuery's ${construct}, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; \`validate --dry_run\` checks it on BigQuery)`,
+  };
 }
 
 /** A problem found over contrail's synthetic sample: a warning that says what could not be told. */

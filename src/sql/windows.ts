@@ -55,14 +55,45 @@ export class NoStartDateError extends ContrailError {
 }
 
 export class EnrollmentLongerThanAnalysisError extends ContrailError {
-  constructor(slug: string, days: number) {
+  constructor(
+    slug: string,
+    days: number,
+    dates?: { start: IsoDate; end: IsoDate; enrollmentPeriod: number },
+  ) {
+    const which = dates
+      ? ` (start_date ${dates.start}, end_date ${dates.end}, enrollment_period ${dates.enrollmentPeriod})`
+      : '';
     super(
       `experiment ${slug}: the overall window would be ${days} days long — the enrollment period ` +
-        '(plus its first day) is not shorter than the time between start and end dates',
+        `(plus its first day) is not shorter than the time between start and end dates${which}, ` +
+        'so no analysis window of any period can complete',
       { permanent: true },
     );
     this.name = 'EnrollmentLongerThanAnalysisError';
   }
+}
+
+/** Throws EnrollmentLongerThanAnalysisError for an experiment that ends before any window can complete. */
+function checkOverallWindow(spec: AnalysisSpec, start: IsoDate, end: IsoDate): void {
+  const length = overallLength(spec, start, end);
+  if (length < 1) {
+    throw new EnrollmentLongerThanAnalysisError(spec.experiment.slug, length, {
+      start,
+      end,
+      enrollmentPeriod: spec.enrollmentPeriod,
+    });
+  }
+}
+
+/**
+ * Refuses an experiment whose end date comes before its enrollment is over: nothing is ever
+ * due for it (no window of any period completes), so a date range chosen for it (a preview's)
+ * could only say 'nothing due' on every date, while the reason is the experiment's dates.
+ */
+export function checkAnalysable(spec: AnalysisSpec): void {
+  const start = startDate(spec);
+  const end = spec.experiment.endDate;
+  if (start !== null && end !== null) checkOverallWindow(spec, start, end);
 }
 
 /** Days of the overall window: from the last enrollment day to the end date. */
@@ -91,8 +122,7 @@ export function windowsDueOn(
     end === date &&
     spec.experiment.status === 'complete'
   ) {
-    const length = overallLength(spec, start, end);
-    if (length < 1) throw new EnrollmentLongerThanAnalysisError(spec.experiment.slug, length);
+    checkOverallWindow(spec, start, end);
   }
   const before = new Set(windowsThrough(spec, addDays(date, -1), periods).map(windowKey));
   return windowsThrough(spec, date, periods).filter((w) => !before.has(windowKey(w)));

@@ -7,11 +7,15 @@ import { makeRow, type StatisticResultRow } from './results.js';
 
 export const noParams = z.object({});
 
-/** count → per-branch number of clients (every client, whatever its value), no comparisons. */
+/**
+ * count → per-branch number of clients with a value, no comparisons. jetstream reads a metric's
+ * statistic input `WHERE metric IS NOT NULL` and counts its rows, so a missing value is not
+ * counted; NaN and ±Infinity are values there (NaN IS NOT NULL), so they are.
+ */
 export function count(_p: unknown, input: StatisticInput, ctx: ComputeContext): StatisticOutput {
   const rows = input.branches.map((b) => {
     let n = 0;
-    for (const bin of b.bins) if (bin.count > 0) n += bin.count;
+    for (const bin of b.bins) if (bin.count > 0 && bin.y !== null) n += bin.count;
     return makeRow(ctx, { statistic: 'count', branch: b.branch, point: n });
   });
   return { rows, warnings: [] };

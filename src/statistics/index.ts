@@ -120,7 +120,7 @@ function finalize(
   const warnings = [...new Set(out.warnings)];
   if (context.referenceBranch !== null && !branches.includes(context.referenceBranch)) {
     warnings.push(
-      `${metric}/${statistic.name}: reference branch '${context.referenceBranch}' is not in the input (branches: ${branches.join(', ')})`,
+      `${metric}/${statistic.name}: reference branch '${context.referenceBranch}' is not in the input (branches: ${branches.join(', ')}); no comparisons with it`,
     );
   }
   // The schema is the contract: a row that is not finite-or-null is a bug, caught here.

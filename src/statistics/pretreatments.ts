@@ -64,9 +64,10 @@ function pt<S extends z.ZodObject>(d: PreTreatmentDef<S>): PreTreatmentDef<z.Zod
 }
 
 const defs = {
+  // pandas' dropna and fillna (jetstream's remove_nulls and zero_fill) take NaN for missing too.
   remove_nulls: pt({
     params: z.object({}),
-    make: () => filterBy(() => true),
+    make: () => filterBy((v) => !Number.isNaN(v)),
   }),
   // jetstream drops null and +inf only; -inf (for example log(0)) is just as indefinite, so
   // contrail drops every non-finite value.
@@ -76,7 +77,11 @@ const defs = {
   }),
   zero_fill: pt({
     params: z.object({}),
-    make: () => (input, col) => mapBins(input, (bin) => (get(bin, col) === null ? set(bin, col, 0) : bin)),
+    make: () => (input, col) =>
+      mapBins(input, (bin) => {
+        const v = get(bin, col);
+        return v === null || Number.isNaN(v) ? set(bin, col, 0) : bin;
+      }),
   }),
   censor_highest_values: pt({
     params: z.object({ fraction: fraction(1 - 1e-5) }),

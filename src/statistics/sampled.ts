@@ -314,9 +314,14 @@ export function summarizePopulationRatio(
   const warnings = [...state.warnings];
   const branches: BranchSamples[] = state.branches.map((b, i) => {
     const samples = replicates[i] ?? null;
-    if (samples !== null && !samples.every((v) => Number.isFinite(v))) {
+    const undefinedIn = samples === null ? 0 : samples.filter((v) => !Number.isFinite(v)).length;
+    if (samples !== null && undefinedIn > 0) {
+      const which =
+        undefinedIn === samples.length
+          ? `in every sample (all ${samples.length})`
+          : `in ${undefinedIn} of the ${samples.length} samples`;
       warnings.push(
-        `${ctx.metric}/population_ratio: the denominator of branch '${b.branch}' sums to zero in some samples; its results are null`,
+        `${ctx.metric}/${ctx.statisticName}: the denominator of branch '${b.branch}' sums to zero ${which}; its results are null`,
       );
       return { branch: b.branch, samples: null, degenerate: true };
     }

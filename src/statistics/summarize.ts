@@ -120,13 +120,13 @@ export function summarizeParameterized(
   if (single.size > 0) {
     const names = [...single].map((b) => `'${b}'`).join(', ');
     warnings.push(
-      `${ctx.metric}/${statistic}: ${single.size > 1 ? 'branches' : 'branch'} ${names} ${single.size > 1 ? 'have' : 'has'} a single client, whose resamples are always that client, so the intervals of ${single.size > 1 ? 'their' : 'its'} comparisons would ignore ${single.size > 1 ? 'their' : 'its'} spread; they are null`,
+      `${ctx.metric}/${ctx.statisticName}: ${single.size > 1 ? 'branches' : 'branch'} ${names} ${single.size > 1 ? 'have' : 'has'} a single client, whose resamples are always that client, so the intervals of ${single.size > 1 ? 'their' : 'its'} comparisons would ignore ${single.size > 1 ? 'their' : 'its'} spread; they are null`,
     );
   }
   if (undefinedPairs.size > 0) {
     const at = undefinedAt.size > 0 ? ` at parameters ${[...undefinedAt].join(', ')}` : '';
     warnings.push(
-      `${ctx.metric}/${statistic}: relative uplift is undefined${at} for ${[...undefinedPairs].join(', ')} (the reference value is zero in some samples); written as null`,
+      `${ctx.metric}/${ctx.statisticName}: relative uplift is undefined${at} for ${[...undefinedPairs].join(', ')} (the reference value is zero in some samples); written as null`,
     );
   }
   return rows;

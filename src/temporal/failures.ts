@@ -1,5 +1,12 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
-import { ContrailError, type ErrorSubject, errorData, errorSubjects, reviveError } from '../errors.js';
+import {
+  ContrailError,
+  type ErrorSubject,
+  errorData,
+  errorSubjects,
+  reviveError,
+  StepsFailedError,
+} from '../errors.js';
 
 /**
  * Where contrail's errors meet Temporal's failures, in both directions. Activities and workflows
@@ -69,4 +76,15 @@ export function describeFailure(error: unknown): {
 } {
   const { name, message, details } = errorFromFailure(error);
   return { errorType: name, message, subjects: errorSubjects(details) };
+}
+
+/**
+ * What fails a workflow whose independent steps (e.g. a date's windows) failed: one failure as
+ * it is; several permanent ones (the config or data) together, so every broken data source and
+ * metric is reported at once; else the first (a retry or cancellation must stay what it is).
+ */
+export function failedTogether(failures: unknown[], step: string): unknown {
+  const errors = failures.map(errorFromFailure);
+  if (failures.length === 1 || !errors.every((e) => e.permanent)) return failures[0];
+  return toTemporalFailure(new StepsFailedError(errors, step));
 }

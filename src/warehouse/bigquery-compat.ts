@@ -130,7 +130,7 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     rewrite: null,
     limitation:
       'Maps are BigQuery-shaped: LIST of STRUCT(key, value), as the sample tables store them. ' +
-      'Other mozfun/udf functions (hist.extract, the other norm.*) are not provided.',
+      'mozfun functions not listed here (e.g. hist.merge, hist.percentiles) are not provided.',
   },
   {
     bigquery: "mozfun.norm.extract_version(version, 'major' | 'minor' | 'patch')",
@@ -138,6 +138,65 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     kind: 'macro',
     rewrite: null,
     limitation: "The number comes back as DECIMAL(38,9), BigQuery NUMERIC's precision.",
+  },
+  {
+    bigquery: "mozfun.norm.truncate_version(version, 'major' | 'minor')",
+    duckdb: 'mozfun.norm.truncate_version',
+    kind: 'macro',
+    rewrite: null,
+    limitation: "The number comes back as DECIMAL(38,9), BigQuery NUMERIC's precision.",
+  },
+  {
+    bigquery: 'mozfun.norm.os(os)',
+    duckdb: 'mozfun.norm.os',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery: 'mozfun.norm.windows_version_info(os, os_version, windows_build_number)',
+    duckdb: 'mozfun.norm.windows_version_info',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery: 'mozfun.norm.fenix_build_to_datetime(app_build)',
+    duckdb: 'mozfun.norm.fenix_build_to_datetime',
+    kind: 'macro',
+    rewrite: null,
+    limitation: 'A DATETIME in BigQuery, a TIMESTAMP (no time zone) here.',
+  },
+  {
+    bigquery: 'mozfun.map.extract_keyed_scalar_sum(keyed_scalar)',
+    duckdb: 'mozfun.map.extract_keyed_scalar_sum',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery: 'mozfun.hist.extract(histogram)',
+    duckdb: 'mozfun.hist.extract',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      'STRUCT(bucket_count, histogram_type, sum, range, values) as in BigQuery; `values` is a LIST of STRUCT(key, value).',
+  },
+  {
+    bigquery: 'mozfun.hist.threshold_count(histogram, threshold)',
+    duckdb: 'mozfun.hist.threshold_count',
+    kind: 'macro',
+    rewrite: null,
+    limitation: null,
+  },
+  {
+    bigquery:
+      'moz-fx-data-shared-prod.udf.{json_extract_histogram, get_key, histogram_to_threshold_count, histogram_max_key_with_nonzero_value, extract_histogram_sum, keyed_histogram_get_sum}',
+    duckdb: 'udf.keyed_histogram_get_sum',
+    kind: 'macro',
+    rewrite: 'Calls naming the project (`moz-fx-data-shared-prod.udf.f`, `mozdata.udf.f`) become udf.f.',
+    limitation:
+      'udf.normalize_search_engine is not provided: its public definition is a stub and the real one is private.',
   },
 ];
 
@@ -187,6 +246,121 @@ const MACRO_SQL = [
        WHEN 'minor' THEN '^[0-9]+[.]([0-9]+).*'
        WHEN 'major' THEN '^([0-9]+).*'
      END, 1), '') AS DECIMAL(38, 9))`,
+  // mozfun's norm.truncate_version: the major or major.minor prefix of a version as a NUMERIC.
+  `CREATE OR REPLACE MACRO mozfun.norm.truncate_version(os_version, truncation_level) AS
+     CAST(NULLIF(regexp_extract(os_version, CASE truncation_level
+       WHEN 'minor' THEN '^([0-9]+[.]?[0-9]+).*'
+       WHEN 'major' THEN '^([0-9]+).*'
+     END, 1), '') AS DECIMAL(38, 9))`,
+  // mozfun's norm.os: the ingestion pipeline's normalisation of an OS name.
+  `CREATE OR REPLACE MACRO mozfun.norm.os(os) AS CASE
+     WHEN os LIKE 'Windows%' OR os LIKE 'WINNT%' THEN 'Windows'
+     WHEN os LIKE 'Darwin%' THEN 'Mac'
+     WHEN os LIKE '%Linux%' OR os LIKE '%BSD%' OR os LIKE '%SunOS%' OR os LIKE '%Solaris%' THEN 'Linux'
+     WHEN os LIKE 'iOS%' OR os LIKE '%iPhone%' THEN 'iOS'
+     WHEN os LIKE 'Android%' THEN 'Android'
+     ELSE 'Other'
+   END`,
+  `CREATE OR REPLACE MACRO mozfun.norm.windows_version_info(os, os_version, windows_build_number) AS CASE
+     WHEN os NOT LIKE 'Windows%' THEN NULL
+     WHEN os = 'Windows_95' THEN 'Windows 95'
+     WHEN os = 'Windows_98' THEN 'Windows 98'
+     WHEN os_version = '4.0' AND os = 'Windows_NT' THEN 'Windows NT 4.0'
+     WHEN os_version = '5.0' THEN 'Windows 2000'
+     WHEN os_version = '5.1' OR os_version = '5.2' THEN 'Windows XP'
+     WHEN os_version = '6.0' THEN 'Windows Vista'
+     WHEN os_version = '6.1' THEN 'Windows 7'
+     WHEN os_version = '6.2' THEN 'Windows 8'
+     WHEN os_version = '6.3' THEN 'Windows 8.1'
+     WHEN os_version = '10.0' AND windows_build_number >= 22000 THEN 'Windows 11'
+     WHEN os_version = '10.0' AND windows_build_number < 22000 THEN 'Windows 10'
+     WHEN os_version = '10.0' AND windows_build_number IS NULL THEN 'Windows 10 or 11'
+     ELSE CAST(NULL AS VARCHAR)
+   END`,
+  // mozfun's norm.fenix_build_to_datetime: the build time encoded in a Fenix app_build, as a
+  // DATETIME (a TIMESTAMP here). Eight digits are "YDDDHHMM" (year since 2018, day of year, hour,
+  // minute); ten digits are an integer whose bits 3..19 count hours since 2014-12-28. BigQuery
+  // erases the high bits with `<< 44 >> 44` (its >> fills with zeros); DuckDB's << raises on overflow,
+  // so the same low 20 bits are kept with a mask.
+  `CREATE OR REPLACE MACRO mozfun.norm.fenix_build_to_datetime(app_build) AS CASE
+     WHEN length(app_build) = 8 AND substr(app_build, 5, 2) < '24' AND substr(app_build, 7, 2) < '60'
+       THEN make_timestamp(
+              2018 + TRY_CAST(substr(app_build, 1, 1) AS BIGINT), 1, 1,
+              TRY_CAST(substr(app_build, 5, 2) AS BIGINT), TRY_CAST(substr(app_build, 7, 2) AS BIGINT), 0)
+            + to_days(CAST(TRY_CAST(substr(app_build, 2, 3) AS BIGINT) - 1 AS INTEGER))
+     WHEN length(app_build) = 10
+       THEN TIMESTAMP '2014-12-28 00:00:00' + to_hours((TRY_CAST(app_build AS BIGINT) & 1048575) >> 3)
+     ELSE CAST(NULL AS TIMESTAMP)
+   END`,
+  // mozfun's map.extract_keyed_scalar_sum: the sum of a keyed scalar's values, NULL when none.
+  'CREATE OR REPLACE MACRO mozfun.map.extract_keyed_scalar_sum(keyed_scalar) AS ' +
+    'CAST(list_sum(list_transform(keyed_scalar, lambda e: e.value)) AS BIGINT)',
+  // mozfun's hist.extract: a histogram in the classic JSON form or one of the compact string forms
+  // ("bucket_count;type;sum;lo,hi;k:v,k:v", "n0,n1" boolean, "n" count) as one STRUCT shape.
+  // The JSON form's values are read as json.extract_int_map does: the map's text split on
+  // commas and colons, with keys or values that do not fit an INT64 becoming NULL.
+  'CREATE SCHEMA IF NOT EXISTS mozfun.hist',
+  `CREATE OR REPLACE MACRO mozfun.hist.extract(input) AS CASE
+     WHEN starts_with(trim(input), '{') THEN {
+       'bucket_count': CAST(json_extract_string(input, '$.bucket_count') AS BIGINT),
+       'histogram_type': CAST(json_extract_string(input, '$.histogram_type') AS BIGINT),
+       'sum': CAST(json_extract_string(input, '$.sum') AS BIGINT),
+       'range': coalesce(CAST(json_extract(input, '$.range') AS BIGINT[]), CAST([] AS BIGINT[])),
+       'values': coalesce(list_transform(
+         list_filter(string_split(replace(trim(CAST(json_extract(input, '$.values') AS VARCHAR), '{}'), '"', ''), ','),
+           lambda e: length(e) > 0),
+         lambda e: {'key': TRY_CAST(split_part(e, ':', 1) AS BIGINT), 'value': TRY_CAST(split_part(e, ':', 2) AS BIGINT)}),
+         CAST([] AS STRUCT("key" BIGINT, "value" BIGINT)[]))
+     }
+     WHEN len(string_split(input, ';')) = 5 THEN {
+       'bucket_count': CAST(string_split(input, ';')[1] AS BIGINT),
+       'histogram_type': CAST(string_split(input, ';')[2] AS BIGINT),
+       'sum': CAST(string_split(input, ';')[3] AS BIGINT),
+       'range': list_transform(string_split(string_split(input, ';')[4], ','), lambda b: CAST(b AS BIGINT)),
+       'values': list_transform(
+         list_filter(string_split(string_split(input, ';')[5], ','), lambda e: length(e) >= 3),
+         lambda e: {'key': CAST(split_part(e, ':', 1) AS BIGINT), 'value': CAST(split_part(e, ':', 2) AS BIGINT)})
+     }
+     WHEN len(string_split(input, ',')) = 2 THEN {
+       'bucket_count': CAST(3 AS BIGINT),
+       'histogram_type': CAST(2 AS BIGINT),
+       'sum': CAST(string_split(input, ',')[2] AS BIGINT),
+       'range': CAST([1, 2] AS BIGINT[]),
+       'values': [
+         {'key': CAST(0 AS BIGINT), 'value': CAST(string_split(input, ',')[1] AS BIGINT)},
+         {'key': CAST(1 AS BIGINT), 'value': CAST(string_split(input, ',')[2] AS BIGINT)},
+         {'key': CAST(2 AS BIGINT), 'value': CAST(0 AS BIGINT)}]
+     }
+     WHEN len(string_split(input, ',')) = 1 THEN {
+       'bucket_count': CAST(3 AS BIGINT),
+       'histogram_type': CAST(4 AS BIGINT),
+       'sum': CAST(input AS BIGINT),
+       'range': CAST([1, 2] AS BIGINT[]),
+       'values': [
+         {'key': CAST(0 AS BIGINT), 'value': CAST(input AS BIGINT)},
+         {'key': CAST(1 AS BIGINT), 'value': CAST(0 AS BIGINT)}]
+     }
+   END`,
+  // mozfun's hist.threshold_count: observations in buckets whose key is at least the threshold.
+  `CREATE OR REPLACE MACRO mozfun.hist.threshold_count(histogram, threshold) AS coalesce(CAST(list_sum(
+     list_transform(list_filter(mozfun.hist.extract(histogram).values, lambda e: e.key >= threshold), lambda e: e.value))
+     AS BIGINT), 0)`,
+  // The shared project's legacy `udf` dataset (`moz-fx-data-shared-prod.udf.…` in configs, which
+  // the DuckDB renderer calls as udf.…): those that real configs call and whose definitions are
+  // public. Most are mozfun's functions under their older names.
+  "ATTACH IF NOT EXISTS ':memory:' AS udf",
+  'CREATE OR REPLACE MACRO udf.main.json_extract_histogram(input) AS mozfun.hist.extract(input)',
+  'CREATE OR REPLACE MACRO udf.main.get_key(m, k) AS mozfun.map.get_key(m, k)',
+  'CREATE OR REPLACE MACRO udf.main.histogram_to_threshold_count(histogram, threshold) AS mozfun.hist.threshold_count(histogram, threshold)',
+  `CREATE OR REPLACE MACRO udf.main.histogram_max_key_with_nonzero_value(histogram) AS
+     list_max(list_transform(list_filter(mozfun.hist.extract(histogram).values, lambda e: e.value > 0), lambda e: e.key))`,
+  // The sum of any histogram encoding hist.extract reads; BigQuery's JSON_EXTRACT_SCALAR gives NULL
+  // for text that is not JSON, where DuckDB's json_extract_string raises.
+  `CREATE OR REPLACE MACRO udf.main.extract_histogram_sum(input) AS TRY_CAST(coalesce(
+     CASE WHEN json_valid(input) THEN json_extract_string(input, '$.sum') END,
+     string_split(input, ';')[3], string_split(input, ',')[2], input) AS BIGINT)`,
+  `CREATE OR REPLACE MACRO udf.main.keyed_histogram_get_sum(keyed_histogram, target_key) AS
+     udf.main.extract_histogram_sum(mozfun.map.get_key(keyed_histogram, target_key))`,
 ];
 
 /** Installs the BigQuery-compatible functions on one connection (macros are connection-local). */

@@ -6,6 +6,7 @@ import type {
   StatisticsSummary,
   TableSummary,
 } from '../activities/types.js';
+import { failedTogether } from '../temporal/failures.js';
 import {
   describeFailure,
   light,
@@ -149,14 +150,18 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     throw error;
   }
 
-  /** Windows run side by side; the first failure fails the analysis once all have settled. */
+  /**
+   * Windows run side by side; their failures fail the analysis once all have settled. When
+   * several windows failed on the config or data, all their errors are raised together, so a
+   * config author sees every broken data source and metric of the date at once.
+   */
   async function all(
     windows: AnalysisWindowRef[],
     fn: (w: AnalysisWindowRef) => Promise<void>,
   ): Promise<void> {
     const { done } = progress({});
     const results = await trackedAll(windows, 4, progress, windowName, fn, { done, failed: 0 });
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
+    if (failed.length > 0) throw failedTogether(failed, 'window');
   }
 }

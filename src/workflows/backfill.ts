@@ -1,5 +1,6 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
+import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analyze.js';
@@ -13,6 +14,10 @@ export interface BackfillResult {
   analyzed: number;
   nothingDue: number;
   failed: { slug: string; date: string; errorType: string; message: string }[];
+  /** The dataset analysed into, whose logs table has every warning (absent in older results). */
+  dataset?: string;
+  /** The warnings of each experiment's statistics, counted over its dates (absent in older results). */
+  warnings?: Record<string, WarningTally>;
   /** The tooling (`<version>+<build>`) and config commit each experiment was analysed with. */
   pins: Record<string, { toolVersion: string; configCommit: string | null }>;
   /** Analyses that waited for a worker of their pinned build, and since when. */
@@ -49,6 +54,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     analyzed: 0,
     nothingDue: 0,
     failed: [],
+    dataset: input.dataset,
+    warnings: {},
     pins: {},
     waited: [],
   };
@@ -117,8 +124,12 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     const { slug, date } = batch[i] as { slug: string; date: string };
     if (outcome.status === 'failed')
       result.failed.push({ slug, date, errorType: outcome.errorType, message: outcome.message });
-    else if ((outcome.result as AnalysisResult).status === 'analyzed') result.analyzed++;
-    else result.nothingDue++;
+    else {
+      const analysis = outcome.result as AnalysisResult;
+      if (analysis.status === 'analyzed') result.analyzed++;
+      else result.nothingDue++;
+      if (result.warnings) result.warnings[slug] = tallyWarnings(analysis.statistics, result.warnings[slug]);
+    }
   });
 
   const nextOffset = offset + batch.length;

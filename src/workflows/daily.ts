@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, WaitingRun } from '../activities/types.js';
+import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { addDays, isoDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analyze.js';
@@ -12,11 +13,15 @@ import { notStarted, pinnedAnalysis, type RunItem, runAll } from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;
+  /** The dataset analysed into, whose logs table has every warning (absent in older results). */
+  dataset?: string;
   analyzed: {
     slug: string;
     /** `reran`: the experiment's own config changed since its anchor, so it was rerun from its start. */
     status: AnalysisResult['status'] | 'reran';
     statisticsTables: number;
+    /** The warnings of its statistics, counted (absent in older results). */
+    warnings?: WarningTally;
     /** The tooling the analysis ran on (`<version>+<build>`) and its config commit. */
     toolVersion: string;
     configCommit: string | null;
@@ -119,7 +124,14 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   setSearchAttributes({ stage: 'analysing' });
   const { outcomes, waited } = await runAll(items, { concurrency: input.concurrency, progress });
 
-  const outcome: DailyAnalysisResult = { date, analyzed: [], failed: [], reran, waited };
+  const outcome: DailyAnalysisResult = {
+    date,
+    dataset: input.dataset,
+    analyzed: [],
+    failed: [],
+    reran,
+    waited,
+  };
   outcomes.forEach((result, i) => {
     const slug = experiments[i]?.slug as string;
     if (result.status === 'failed') {
@@ -141,6 +153,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
         slug,
         status: 'reran',
         statisticsTables: rerun.statisticsTables,
+        ...(rerun.warnings ? { warnings: rerun.warnings } : {}),
         toolVersion: toolVersionKey(rerun.pin),
         configCommit: rerun.pin.configCommit,
       });
@@ -151,6 +164,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
       slug,
       status: analysis.status,
       statisticsTables: analysis.statistics.length,
+      warnings: tallyWarnings(analysis.statistics),
       toolVersion: toolVersionKey(analysis.pin),
       configCommit: analysis.pin.configCommit,
     });

@@ -1,5 +1,6 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
+import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analyze.js';
@@ -27,6 +28,8 @@ export interface RerunResult {
   dates: number;
   analyzed: number;
   statisticsTables: number;
+  /** The warnings of its statistics, counted (each is in the logs table); absent in older results. */
+  warnings?: WarningTally;
   failed: { date: string; errorType: string; message: string }[];
   waited: WaitingRun[];
 }
@@ -76,6 +79,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     dates: dates.length,
     analyzed: 0,
     statisticsTables: 0,
+    warnings: { warnings: 0, resultsMissing: 0 },
     failed: [],
     waited: [],
   };
@@ -108,6 +112,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
         const analysed = outcome.result as AnalysisResult;
         if (analysed.status === 'analyzed') result.analyzed++;
         result.statisticsTables += analysed.statistics.length;
+        tallyWarnings(analysed.statistics, result.warnings);
       }
     });
 

@@ -164,6 +164,10 @@ export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     stderr += chunk.toString();
     return true;
   }) as typeof process.stderr.write;
+  // A command's exit code is what it sets: node's test runner sets process.exitCode to 1 when a
+  // test of this file fails, which must not read as the next command's code (nor be lost).
+  const runnerExitCode = process.exitCode;
+  process.exitCode = undefined;
   let code: number;
   try {
     code = await main(args);
@@ -174,7 +178,7 @@ export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     process.stdout.write = out;
     process.stderr.write = err;
     assign(saved);
-    process.exitCode = undefined;
+    process.exitCode = runnerExitCode;
   }
   return { code, stdout, stderr, ms: Date.now() - started };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -259,7 +259,8 @@ describe('contrail preview', () => {
     assert.ok(Number(row?.n) > 0, 'the published view reads the published table');
   });
 
-  test('a metric the warehouse rejects is reported at the end, under its config file and key, once with its dates', async () => {
+  test('a metric the warehouse rejects is reported at the end, under its config file and key, once with its dates; the SQL is written', async () => {
+    const sqlDir = mkdtempSync(join(tmpdir(), 'contrail-preview-sql-'));
     const result = await runMain(
       [
         'preview',
@@ -278,10 +279,19 @@ describe('contrail preview', () => {
         'firefox_desktop',
         '--dataset_id',
         'broken',
+        '--sql-output-dir',
+        sqlDir,
       ],
       env,
     );
     assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+    // The failed run's SQL is written all the same: its author needs it most.
+    assert.match(result.stderr, new RegExp(`^wrote \\d+ queries to ${sqlDir}$`, 'm'));
+    const written = readdirSync(join(sqlDir, '2026-03-10'));
+    assert.ok(
+      written.some((f) => readFileSync(join(sqlDir, '2026-03-10', f), 'utf8').includes('no_such_column')),
+      written.join(', '),
+    );
     const report = result.stdout;
     const section = report.slice(report.indexOf('errors and warnings, by config file:'));
     assert.ok(section.length < report.length, `${report}\n${result.stderr}`);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ContrailError, outcomeOf, resultOf } from '../../src/errors.js';
+import { ContrailError, errorSubjects, outcomeOf, resultOf } from '../../src/errors.js';
 import { StatisticConfigError } from '../../src/statistics/index.js';
+import { errorFromFailure, failedTogether, toTemporalFailure } from '../../src/temporal/failures.js';
 import { WarehouseQueryError } from '../../src/warehouse/errors.js';
 
 // What a worker thread's reply goes through: the structured clone of postMessage.
@@ -47,4 +48,24 @@ test('a thrown error that is not contrail’s crosses as transient', () => {
     () => resultOf(outcome),
     (e: unknown) => e instanceof ContrailError && e.name === 'RangeError' && !e.permanent,
   );
+});
+
+test('windows that failed on the config or data fail the analysis together, naming every subject', () => {
+  const failure = (message: string, key: string, permanent = true) =>
+    toTemporalFailure(new ContrailError(message, { permanent, details: { subjects: [{ key, message }] } }));
+  const one = failure('scan of data source a failed', 'data_sources.a');
+  assert.equal(failedTogether([one], 'window'), one);
+  const both = errorFromFailure(
+    failedTogether([one, failure('scan of data source b failed', 'data_sources.b')], 'window'),
+  );
+  assert.equal(both.name, 'StepsFailedError');
+  assert.equal(both.permanent, true);
+  assert.match(both.message, /2 windows failed:[\s\S]*data source a[\s\S]*data source b/);
+  assert.deepEqual(
+    errorSubjects(both.details).map((s) => s.key),
+    ['data_sources.a', 'data_sources.b'],
+  );
+  // A transient failure stays what it is: the step is retried, not reported.
+  const transient = failure('warehouse busy', 'data_sources.c', false);
+  assert.equal(failedTogether([transient, one], 'window'), transient);
 });

@@ -99,6 +99,9 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       }
       throw error;
     }
+    // A preview of this warehouse names this dashboard's address (whatever its port) from the note.
+    const { noteDashboard } = await import('../dashboard-note.js');
+    const forget = noteDashboard(path, { port: server.port, sqlDirs: args.sql_output_dir });
     const url = dashboardUrl({
       port: server.port,
       dataset,
@@ -117,6 +120,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    forget();
     await server.close();
     process.stdout.write('dashboard stopped.\n');
   },

@@ -16,7 +16,7 @@ interface PlanArgs {
 
 /** How plan takes a config for an experiment no experiments source knows: its own options only. */
 export const PLAN_UNKNOWN_HINT =
-  'to plan a config for an experiment no source knows, pass --config_file (and --platform to choose its platform)';
+  'to plan a config for an experiment no source knows, pass --config_file, and --platform unless one platform defines everything it references';
 
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',
@@ -92,7 +92,6 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           configFile: args.config_file,
           repos: configRepos,
           experimentsFile,
-          verb: 'planned',
         })) ?? undefined;
     }
     const options = {

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { plural } from '../../plural.js';
 import { parseByteSize } from '../../warehouse/cost.js';
 import type { PreviewResult } from '../../workflows/preview.js';
+import type { DashboardNote } from '../dashboard-note.js';
 import { CliError } from '../errors.js';
 import { type CommonArgs, commonOptions } from '../options.js';
 
@@ -133,7 +135,6 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
             configFile: args.config_file,
             repos: args.config_repos ?? defaultConfigRepos(),
             experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-            verb: 'previewed',
           })) ?? undefined;
       }
     }
@@ -157,47 +158,76 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       },
       'preview',
     );
-    const result = (await runWorkflowCommand({
+    // The dashboard running on this machine's warehouse, if one is: the report names its port.
+    const { runningDashboard } = await import('../dashboard-note.js');
+    const { warehouseFile } = await import('../../paths.js');
+    const { portIsFree } = await import('../ports.js');
+    let dashboard: DashboardNote | null = null;
+    // Read once the preview has ended: a dashboard may have been started meanwhile.
+    const reportContext = async () => {
+      const noted = runningDashboard(warehouseFile());
+      dashboard = noted && !(await portIsFree(noted.port)) ? noted : null;
+      return dashboard ? { dashboardPort: dashboard.port } : {};
+    };
+    // After the report, also when dates failed: the author of a failing config needs its SQL most.
+    const afterReport = async (value: unknown) => {
+      const result = value as PreviewResult;
+      if (args.sql_output_dir) {
+        const { defaultConfigRepos } = await import('../../config/collection.js');
+        const { defaultExperimentsFile } = await import('../../experiments/source.js');
+        const { planSql } = await import('../plan-sql.js');
+        const { dateRange } = await import('../../dates.js');
+        const lines = await planSql({
+          slug: result.slug,
+          dates: dateRange(result.startDate, result.endDate),
+          experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+          configRepos: args.config_repos ?? defaultConfigRepos(),
+          configFile: args.config_file ?? null,
+          dataset: result.dataset,
+          periods: input.periods,
+          sampleSize: result.sampleSize,
+          outputDir: args.sql_output_dir,
+          platform: input.platform,
+          ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
+        });
+        process.stderr.write(
+          `wrote ${plural(lines.filter((l) => l.includes('\t')).length, 'query', 'queries')} to ${args.sql_output_dir}\n`,
+        );
+      }
+      // On BigQuery the report already says the dashboard cannot show these tables.
+      const { previewOnBigQuery } = await import('../outcomes.js');
+      if (!args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir, dashboard);
+    };
+    await runWorkflowCommand({
       workflowType: 'preview',
       workflowId: workflowIds.preview(input.slug, input.dataset),
       input,
       summary: `preview of ${input.slug}`,
       args,
-    })) as PreviewResult | undefined;
-    if (result && args.sql_output_dir) {
-      const { defaultConfigRepos } = await import('../../config/collection.js');
-      const { defaultExperimentsFile } = await import('../../experiments/source.js');
-      const { planSql } = await import('../plan-sql.js');
-      const { dateRange } = await import('../../dates.js');
-      const lines = await planSql({
-        slug: result.slug,
-        dates: dateRange(result.startDate, result.endDate),
-        experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-        configRepos: args.config_repos ?? defaultConfigRepos(),
-        configFile: args.config_file ?? null,
-        dataset: result.dataset,
-        periods: input.periods,
-        sampleSize: result.sampleSize,
-        outputDir: args.sql_output_dir,
-        platform: input.platform,
-        ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
-      });
-      process.stderr.write(
-        `wrote ${plural(lines.filter((l) => l.includes('\t')).length, 'query', 'queries')} to ${args.sql_output_dir}\n`,
-      );
-    }
-    // On BigQuery the report already says the dashboard cannot show these tables.
-    const { previewOnBigQuery } = await import('../outcomes.js');
-    if (result && !args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir);
+      afterReport,
+      reportContext,
+    });
   },
 };
 
-/** The report ends with the dashboard's URL; when nothing listens there, how to start it. */
-async function dashboardHint(sqlOutputDir: string | undefined): Promise<void> {
+/**
+ * The report ends with the dashboard's URL: when no dashboard runs there, how to start one; when
+ * the running one does not show this preview's SQL, how to restart it so it does.
+ */
+async function dashboardHint(sqlOutputDir: string | undefined, running: DashboardNote | null): Promise<void> {
+  const sql = sqlOutputDir ? ` --sql-output-dir ${sqlOutputDir}` : '';
+  if (running) {
+    if (sqlOutputDir && !running.sqlDirs.includes(resolve(sqlOutputDir))) {
+      process.stderr.write(
+        `the dashboard running on port ${running.port} (pid ${running.pid}) does not show the SQL in ${sqlOutputDir}: restart it with \`contrail dashboard --port ${running.port}${sql}\`\n`,
+      );
+    }
+    return;
+  }
   const { portIsFree } = await import('../ports.js');
   const { DEFAULT_DASHBOARD_PORT } = await import('../../dashboard/url.js');
+  // Something listens on the default port without a note (a dashboard of an older build): say nothing.
   if (!(await portIsFree(DEFAULT_DASHBOARD_PORT))) return;
-  const sql = sqlOutputDir ? ` --sql-output-dir ${sqlOutputDir}` : '';
   process.stderr.write(
     `the dashboard is not running: start it with \`contrail dashboard${sql}\` (in another terminal) and open the URL above\n`,
   );

@@ -29,7 +29,7 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
       input,
       summary: 'contrail versions',
       args,
-      report: { eligibleOn: input.date ?? date },
+      reportContext: async () => ({ eligibleOn: input.date ?? date }),
     });
   },
 };

@@ -9,12 +9,16 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
  * spellings no macro can receive are rewritten here, on tokens (never inside strings/comments):
  * - `"text"` is a string in BigQuery and an identifier in DuckDB → `'text'`;
- * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs;
+ * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs, and
+ *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
  *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
+ * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
+ * - `FROM UNNEST(structs)` with no alias → `FROM (SELECT UNNEST(structs, max_depth := 2))`, whose
+ *   columns are the structs' fields, as BigQuery's are;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated).
  */
@@ -99,6 +103,70 @@ function callBounds(tokens: Token[], open: number): { close: number; lastComma: 
   return null;
 }
 
+// What may follow `FROM UNNEST(…)` when it has no alias (and no WITH OFFSET, join or second table).
+const CLAUSE_AFTER_FROM = new Set([
+  'WHERE',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'HAVING',
+  'QUALIFY',
+  'WINDOW',
+  'UNION',
+]);
+
+/**
+ * `FROM UNNEST(array)` with no alias, the only item of its FROM: BigQuery makes the fields of the
+ * array's structs columns of their own (`SELECT SUM(value) FROM UNNEST(hist.values)`).
+ */
+function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean {
+  if (tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase() !== 'FROM') return false;
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return false;
+  const next = tokens[nextSignificant(tokens, bounds.close + 1)];
+  return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
+}
+
+/**
+ * `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`: DuckDB accepts
+ * IGNORE NULLS only on window functions, and a FILTER that drops the NULLs gives BigQuery's
+ * answer (NULL when no row is left). An ORDER BY / LIMIT after IGNORE NULLS stays in the call;
+ * a windowed call (OVER follows) and DISTINCT are left as written, as no filter repeats them soundly.
+ */
+function ignoreNullsAsFilter(
+  tokens: Token[],
+  out: string[],
+  open: number,
+  projectCatalogs: Readonly<Record<string, string>>,
+): void {
+  const bounds = callBounds(tokens, open);
+  if (!bounds || bounds.lastComma >= 0) return;
+  let depth = 0;
+  let ignore = -1;
+  for (let j = open + 1; j < bounds.close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.kind === 'word' && t.text.toUpperCase() === 'IGNORE') {
+      const nulls = nextSignificant(tokens, j + 1);
+      if (tokens[nulls]?.text.toUpperCase() === 'NULLS') ignore = j;
+      break;
+    }
+  }
+  if (ignore < 0) return;
+  const first = nextSignificant(tokens, open + 1);
+  if (tokens[first]?.text.toUpperCase() === 'DISTINCT') return;
+  if (tokens[nextSignificant(tokens, bounds.close + 1)]?.text.toUpperCase() === 'OVER') return;
+  const argument = tokens
+    .slice(open + 1, ignore)
+    .map((x) => x.text)
+    .join('');
+  const nulls = nextSignificant(tokens, ignore + 1);
+  for (let j = ignore; j <= nulls; j++) out[j] = '';
+  out[bounds.close] =
+    `) FILTER (WHERE (${translateBigQueryToDuckDb(argument, projectCatalogs).trim()}) IS NOT NULL)`;
+}
+
 export function translateBigQueryToDuckDb(
   fragment: string,
   projectCatalogs: Readonly<Record<string, string>> = DEFAULT_PROJECT_CATALOGS,
@@ -112,6 +180,26 @@ export function translateBigQueryToDuckDb(
       out[i] = duckString(stringValue(t.text));
     } else if (t.kind === 'quoted_identifier') {
       const parts = t.text.slice(1, -1).split('.');
+      const isCall = tokens[nextSignificant(tokens, i + 1)]?.text === '(';
+      // The shared project's legacy `udf` dataset: its functions are macros in the `udf` catalog
+      // of every DuckDB warehouse connection (bigquery-compat.ts), whichever project names them.
+      if (isCall && parts.length === 3 && parts[0]! in projectCatalogs && parts[1] === 'udf') {
+        out[i] = `udf.${nameOrQuoted(parts[2]!)}`;
+        continue;
+      }
+      if (
+        parts.length === 1 &&
+        parts[0]! in projectCatalogs &&
+        tokens[i + 1]?.text === '.' &&
+        tokens[i + 2]?.text === 'udf' &&
+        tokens[i + 3]?.text === '.' &&
+        tokens[i + 4]?.kind === 'word' &&
+        tokens[nextSignificant(tokens, i + 5)]?.text === '('
+      ) {
+        out[i] = '';
+        out[i + 1] = '';
+        continue;
+      }
       if (parts.length === 3 && parts[0]! in projectCatalogs) parts[0] = projectCatalogs[parts[0]!]!;
       out[i] = parts.map(nameOrQuoted).join('.');
     } else if (t.kind === 'word') {
@@ -132,6 +220,19 @@ export function translateBigQueryToDuckDb(
       const upper = t.text.toUpperCase();
       const open = nextSignificant(tokens, i + 1);
       const isCall = tokens[open]?.text === '(';
+      if (upper === 'UNNEST' && isCall && unaliasedFromUnnest(tokens, i, open)) {
+        // The row's fields as columns, as BigQuery gives them: DuckDB's table function UNNEST
+        // yields one struct column, and unnest(…, max_depth := 2) unpacks its first level.
+        const bounds = callBounds(tokens, open);
+        if (!bounds) continue;
+        out[i] = '(SELECT UNNEST';
+        out[bounds.close] = ', max_depth := 2))';
+        continue;
+      }
+      if (upper === 'ARRAY_AGG' && isCall) {
+        ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
+        continue;
+      }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
       else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
         const bounds = callBounds(tokens, open);

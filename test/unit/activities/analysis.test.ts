@@ -11,10 +11,13 @@ import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
 import { recordQueryCosts } from '../../../src/analysis/cost.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { addDays } from '../../../src/dates.js';
+import { errorSubjects } from '../../../src/errors.js';
 import { defaultExperimentsFile, localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { generateSample } from '../../../src/sample/generate.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
+import { metricsScanTableName } from '../../../src/sql/names.js';
 import { loadReleaseManifest } from '../../../src/versions/manifest.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
@@ -598,6 +601,77 @@ data_source = "clients_daily"
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /broken_metric/);
     assert.match(failure.message, /no_such_column/);
+  });
+
+  test('every data source whose metrics scan fails is named, the other scans of the window still run', async () => {
+    await withSample();
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
+    const config = `${DEMO_CONFIG}
+[metrics.first_missing]
+select_expression = "COUNT(*)"
+data_source = "first_missing"
+
+[metrics.first_missing.statistics.bootstrap_mean]
+
+[metrics.second_missing]
+select_expression = "COUNT(*)"
+data_source = "second_missing"
+
+[metrics.second_missing.statistics.bootstrap_mean]
+
+[data_sources.first_missing]
+from_expression = "mozdata.telemetry.first_not_here"
+
+[data_sources.second_missing]
+from_expression = "mozdata.telemetry.second_not_here"
+`.replace(
+      'weekly = ["uri_count_bootstrap"',
+      'weekly = ["first_missing", "second_missing", "uri_count_bootstrap"',
+    );
+    const target = { ...targetFor(DEMO_SLUG, config), periods: ['week' as const] };
+    await activities.computeEnrollments({ target, date: '2026-03-15', recreate: false });
+    const failure = await failureOf(
+      activities.computeMetrics({ target, date: '2026-03-15', window: { period: 'week', windowIndex: 1 } }),
+    );
+    assert.equal(failure.type, 'StepsFailedError');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /2 metrics scans failed/);
+    assert.match(failure.message, /first_not_here[\s\S]*second_not_here/);
+    const subjects = errorSubjects((failure.details?.[0] ?? {}) as Record<string, unknown>);
+    assert.deepEqual(
+      subjects.map((s) => s.key),
+      ['data_sources.first_missing', 'data_sources.second_missing'],
+    );
+    // The scan of the data source that works ran although the first one had failed.
+    assert.ok(
+      await warehouse.tableExists({
+        dataset: 'contrail_failures',
+        table: metricsScanTableName(DEMO_SLUG, 'clients_daily', 'week', 1),
+      }),
+    );
+  });
+
+  test('a preview of dates the telemetry does not reach says so, with the dates it does', async () => {
+    await withSample();
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
+    const estimate = (date: string) =>
+      activities.estimatePreviewCost({
+        target: targetFor('contrail-demo-pinned-tabs'),
+        dates: [date],
+        generatePopulation: false,
+        sampleSize: 100,
+        maxBytes: null,
+        usdPerTib: 6.25,
+      });
+    const late = (await estimate('2026-11-25')).estimate.noTelemetry;
+    assert.deepEqual(late?.dataSources, ['clients_daily']);
+    assert.equal(late?.last, '2026-11-25');
+    assert.deepEqual(late?.held, {
+      first: DEMO_DATA.startDate,
+      last: addDays(DEMO_DATA.startDate, DEMO_DATA.days - 1),
+    });
+    // Dates the sample covers: nothing to say.
+    assert.equal((await estimate('2026-03-15')).estimate.noTelemetry, undefined);
   });
 
   test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate; a metric over one is only noted', async () => {

@@ -99,3 +99,31 @@ describe('statisticRows', () => {
     assert.ok(rows.every((r) => r.analysis_basis === 'enrollments' && r.segment === 'all'));
   });
 });
+
+describe('statisticRows counts', () => {
+  it("counts every enrolled client as identity, and only the clients with a value as the metric's count", async () => {
+    const counted = AnalysisSpec.parse({
+      ...spec,
+      metrics: {
+        ...spec.metrics,
+        week: [{ ...metric, statistics: [{ name: 'count', provenance: provenance('metrics.uri_count') }] }],
+      },
+    });
+    const [key, g] = group('all');
+    const control = g.branches[0];
+    assert.ok(control);
+    control.bins.push({ y: null, count: 4 });
+    const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+      ['enrollments', new Map([[key, g]])],
+    ]);
+    const { rows } = await statisticRows(counted, WINDOW, groupsByBasis);
+    const point = (m: string, branch: string) =>
+      rows.find(
+        (r) => r.metric === m && r.statistic === 'count' && r.branch === branch && r.segment === 'all',
+      )?.point;
+    assert.equal(point('identity', 'control'), 14);
+    assert.equal(point('uri_count', 'control'), 10);
+    assert.equal(point('identity', 'treatment'), 10);
+    assert.equal(point('uri_count', 'treatment'), 10);
+  });
+});

@@ -52,6 +52,17 @@ describe('command line options', () => {
     assert.match(result.stderr, /Not enough arguments following: experiment_slug/);
   });
 
+  it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {
+    process.exitCode = 1; // as node's test runner leaves it after a failing test of the file
+    try {
+      const result = await runMain(['--help']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(process.exitCode, 1, "the runner's code is kept");
+    } finally {
+      process.exitCode = undefined;
+    }
+  });
+
   it('plan takes --dataset_id like the other commands', async () => {
     const out = mkdtempSync(join(tmpdir(), 'contrail-plan-dataset-'));
     const result = await runMain([

@@ -121,6 +121,33 @@ describe('where the preview report sends its reader', () => {
     assert.equal(previewOnBigQuery(preview('column_sizes')), false);
   });
 
+  it('says when the previewed dates have no telemetry, and which dates it covers', () => {
+    const result = preview('column_sizes');
+    const gap = {
+      dataSources: ['clients_daily'],
+      first: '2026-11-16',
+      last: '2026-11-25',
+      held: { first: '2026-02-02', last: '2026-03-29' },
+    };
+    const costs = result.costs as NonNullable<typeof result.costs>;
+    const report = outcomeOf('preview', {
+      ...result,
+      costs: { ...costs, estimate: { ...costs.estimate, noTelemetry: gap } },
+    }).report;
+    assert.match(
+      report,
+      /^ {2}no telemetry: the data sources read \(clients_daily\) have no row on 2026-11-16 … 2026-11-25, the dates these windows read, so every result is empty; they hold 2026-02-02 … 2026-03-29: preview dates they cover, e\.g\. --end_date 2026-03-29$/m,
+    );
+    assert.doesNotMatch(outcomeOf('preview', result).report, /no telemetry/);
+  });
+
+  it('names the port of the dashboard running on this machine', () => {
+    const last = outcomeOf('preview', preview('column_sizes'), { dashboardPort: 18_099 })
+      .report.split('\n')
+      .at(-1);
+    assert.equal(last, 'dashboard: http://127.0.0.1:18099/?dataset=tmp&experiment=x');
+  });
+
   it('on BigQuery: no dashboard URL, which could not show it; it says the dashboard reads the embedded warehouse only', () => {
     const report = outcomeOf('preview', preview('dry_run')).report;
     assert.doesNotMatch(report, /http:\/\//);
@@ -358,6 +385,91 @@ describe('a backfill of many experiments', () => {
       '  12 experiments (fleet-00, fleet-01, fleet-02 and 9 more): contrail 0.1.0+dev, config working tree',
       '  pinned: contrail 0.0.9+old, config abc',
     ]);
+  });
+});
+
+describe('statistics warnings in the reports of runs over several experiments', () => {
+  const summary = (warningCount: number, resultsMissing: number) => ({
+    table: 'statistics_x_week_1',
+    rows: 10,
+    period: 'week' as const,
+    windowIndex: 1,
+    warnings: [],
+    warningCount,
+    resultsMissing,
+    headline: [],
+    sampleRatioMismatch: null,
+  });
+
+  it('counts the warnings of each experiment, those leaving results null first, and points at the logs table', async () => {
+    const { tallyWarnings } = await import('../../../src/analysis/results.js');
+    const tally = tallyWarnings([summary(12, 0), summary(3, 1)]);
+    assert.deepEqual(tally, { warnings: 15, resultsMissing: 1 });
+    // A summary of an older run counted nothing: what it kept is what can be told.
+    assert.deepEqual(
+      tallyWarnings([
+        {
+          warnings: ["m/mean: branch 'b' has no data; its results are null", 'm/mean: left out 2 client(s)'],
+          warningCount: 30,
+        },
+      ]),
+      { warnings: 30, resultsMissing: 1 },
+    );
+    const report = outcomeOf('dailyAnalysis', {
+      date: '2026-03-15',
+      dataset: 'contrail',
+      analyzed: [
+        {
+          slug: 'quiet',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: { warnings: 0, resultsMissing: 0 },
+        },
+        {
+          slug: 'chatty',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: { warnings: 40, resultsMissing: 0 },
+        },
+        {
+          slug: 'nulled',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: tally,
+        },
+        { slug: 'older', status: 'analyzed', statisticsTables: 2, toolVersion: '0.1.0+dev' },
+      ],
+      reran: [],
+      waited: [],
+      failed: [],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(5), [
+      "  statistics warnings (each is in contrail.logs, under its experiment's slug):",
+      '    nulled: 15 warnings, 1 leaving results null or missing',
+      '    chatty: 40 warnings',
+    ]);
+    const backfill = outcomeOf('backfill', {
+      total: 24,
+      analyzed: 24,
+      nothingDue: 0,
+      dataset: 'mine',
+      warnings: Object.fromEntries(
+        Array.from({ length: 12 }, (_, i) => [
+          `exp-${String(i).padStart(2, '0')}`,
+          { warnings: 1, resultsMissing: 0 },
+        ]),
+      ),
+      pins: {},
+      failed: [],
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(backfill.slice(1, 2), [
+      "  statistics warnings (each is in mine.logs, under its experiment's slug):",
+    ]);
+    assert.deepEqual(backfill.slice(-2), ['    exp-09: 1 warning', '    2 more experiments: 2 warnings']);
   });
 });
 

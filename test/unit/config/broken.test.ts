@@ -285,7 +285,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'toml-syntax.toml',
     2,
     '',
-    'TOML syntax error: control characters are not allowed in strings',
+    'TOML syntax error: control characters are not allowed in strings; a string on this line has a " at one end only: quote both ends on the same line (""" … """ for text over several lines)',
   ],
   [
     'typo-data-source-key',

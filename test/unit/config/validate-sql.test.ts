@@ -182,7 +182,8 @@ describe('SQL check', () => {
   it("BigQuery syntax DuckDB's parser does not know stays a warning over the synthetic sample", async () => {
     const toml = config({
       offset: ['MAX([active_hours_sum][OFFSET(0)])', 'clients_daily'],
-      ignore_nulls: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum IGNORE NULLS))', 'clients_daily'],
+      // IGNORE NULLS is translated (to a FILTER); LIMIT inside an aggregate is not.
+      limited: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum IGNORE NULLS LIMIT 1))', 'clients_daily'],
     });
     const result = await checkAnalysisSql(warehouse, spec(toml), {
       dataset: 'contrail_validate',
@@ -191,8 +192,29 @@ describe('SQL check', () => {
     assert.deepEqual(result.errors, []);
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),
-      ['metrics.offset.select_expression', 'metrics.ignore_nulls.select_expression'],
+      ['metrics.offset.select_expression', 'metrics.limited.select_expression'],
     );
+  });
+
+  it('BigQuery syntax DuckDB lacks is a warning naming the construct on real tables too, not a config error', async () => {
+    const toml = config({
+      offset: ['MAX([active_hours_sum][SAFE_OFFSET(0)])', 'clients_daily'],
+      limited: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum LIMIT 1))', 'clients_daily'],
+    });
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(
+      result.warnings.map((w) => w.keyPath),
+      ['metrics.offset.select_expression', 'metrics.limited.select_expression'],
+    );
+    const [offset, limited] = result.warnings.map((w) => w.message);
+    assert.match(offset ?? '', /^the SQL of metric 'offset' does not compile on duckdb: /);
+    assert.match(
+      offset ?? '',
+      /\(BigQuery's array subscripts \[OFFSET\(i\)\] .*, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; `validate --dry_run` checks it on BigQuery\)$/,
+    );
+    assert.match(limited ?? '', /^the SQL of metric 'limited' does not compile on duckdb: /);
+    assert.match(limited ?? '', /\(BigQuery's ARRAY_AGG\(… LIMIT n\), which DuckDB lacks: /);
   });
 
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {

@@ -8,6 +8,7 @@ import { type ConfigCollection, loadConfigCollection } from '../../../src/config
 import { parseConfigFile } from '../../../src/config/parse.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
+import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 const REPO = join('test', 'fixtures', 'config', 'repo');
@@ -125,6 +126,62 @@ describe('validate', () => {
     const warning = `  warning: ${definitions}:7: metrics.active_hours.name: 'name' has no effect`;
     assert.equal(stdout.split('\n').filter((line) => line.startsWith(warning)).length, 1, stdout);
     assert.match(stdout, /^\(1 repeated warning about shared files not shown again/m);
+  });
+
+  it('--platform given for a shared file says it does not apply rather than being dropped silently', () => {
+    const outcome = join(REPO, 'jetstream', 'outcomes', 'firefox_desktop', 'demo.toml');
+    const definitions = join(REPO, 'definitions', 'firefox_desktop.toml');
+    const functions = join(REPO, 'definitions', 'functions.toml');
+    assert.deepEqual(validateConfigFile(collection, outcome, { platform: 'fenix' }).notes, [
+      "--platform fenix does not apply to an outcome file: its path makes it firefox_desktop's, and it is checked as such",
+    ]);
+    assert.deepEqual(validateConfigFile(collection, definitions, { platform: 'fenix' }).notes, [
+      "--platform fenix does not apply to a definitions file: its path makes it firefox_desktop's, and it is checked as such",
+    ]);
+    assert.deepEqual(validateConfigFile(collection, functions, { platform: 'fenix' }).notes, [
+      '--platform fenix does not apply to the functions file: it is shared by every platform',
+    ]);
+    // The platform the file has anyway, or none given: nothing to say.
+    assert.deepEqual(validateConfigFile(collection, outcome, { platform: 'firefox_desktop' }).notes, []);
+    assert.deepEqual(validateConfigFile(collection, outcome).notes, []);
+  });
+
+  it('a table the embedded warehouse lacks is named once, with how many config files read it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-validate-unchecked-'));
+    // Telemetry exists (so the SQL is checked), but not the table the experiments read.
+    const telemetry = await openDuckDbWarehouse({ path: join(home, 'mozdata.duckdb') });
+    await telemetry.execute('CREATE SCHEMA other; CREATE TABLE other.t (x INTEGER)');
+    await telemetry.close();
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-validate-unchecked-files-'));
+    const files = ['one', 'two', 'three'].map((name) => {
+      const file = join(dir, `${name}.toml`);
+      copyFileSync(GOOD, file);
+      return file;
+    });
+    const saved = process.env.CONTRAIL_HOME;
+    process.env.CONTRAIL_HOME = home;
+    try {
+      const { code, stdout } = await validate([...files, '--config_repos', REPO]);
+      assert.equal(code, 0, stdout);
+      const notes = stdout.split('\n').filter((line) => line.includes('not checked'));
+      assert.ok(notes.length > 0, stdout);
+      const tables = notes[0]!.replace(/^ {2}info: SQL reading (.*) not checked: .*$/, '$1').split(', ');
+      assert.ok(
+        tables.every((table) => table.startsWith('mozdata.telemetry.')),
+        notes[0],
+      );
+      assert.equal(notes.length, 1 + tables.length, stdout);
+      for (const table of tables)
+        assert.ok(
+          notes.includes(
+            `(SQL reading ${table} not checked in 3 config files: the embedded warehouse has no such table; named only under the first)`,
+          ),
+          stdout,
+        );
+    } finally {
+      if (saved === undefined) delete process.env.CONTRAIL_HOME;
+      else process.env.CONTRAIL_HOME = saved;
+    }
   });
 
   it('an unknown key in a definitions file says, as in an experiment config, that --lenient accepts it', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { runningDashboard } from '../../../src/client/dashboard-note.js';
 import type { ViewResponse } from '../../../src/dashboard/api.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { repoRoot, runCli } from '../../helpers/cli.js';
@@ -61,11 +62,16 @@ describe('contrail dashboard', () => {
       assert.equal(view.selection.experiment, 'daily_exp');
       assert.equal(view.selection.period, 'day');
       assert.deepEqual(view.choices.datasets, ['contrail', 'tmp']);
+      // A preview of this warehouse finds the dashboard at its port (here one the system picked).
+      const noted = runningDashboard(join(home, 'warehouse.duckdb'));
+      assert.equal(noted?.port, Number(parsed.port));
+      assert.equal(noted?.pid, child.pid);
     } finally {
       child.kill('SIGINT');
     }
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /dashboard stopped\./);
+    assert.equal(runningDashboard(join(home, 'warehouse.duckdb')), null, 'the note went with the dashboard');
   });
 
   test('bad arguments: a clear message naming the option, exit 2', async () => {

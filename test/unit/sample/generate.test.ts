@@ -15,6 +15,7 @@ import {
   defaultSampleExperiments,
   sampleExperimentsJson,
 } from '../../../src/sample/population.js';
+import { translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 
 const OPTIONS = { clients: 6000, days: 56, startDate: '2026-02-02', seed: 7 };
@@ -114,6 +115,22 @@ describe('generateSample', () => {
     assert.ok(Math.abs((share['treatment-a'] ?? 0) - 0.25) < 0.03, `treatment-a ${share['treatment-a']}`);
     assert.ok(Math.abs((share['treatment-b'] ?? 0) - 0.25) < 0.03, `treatment-b ${share['treatment-b']}`);
     for (const r of rows) assert.deepEqual([r.first, r.last], ['2026-03-02', '2026-03-08']);
+  });
+
+  test("events_stream's experiments JSON reads as BigQuery configs read it: experiments.`slug`.branch", async () => {
+    // As a config writes it (contextual-chatbot experiments), through the DuckDB renderer.
+    const branch = translateBigQueryToDuckDb(`JSON_VALUE(experiments.\`${DEMO_SLUG}\`.branch)`);
+    const [row] = await wh.query(`SELECT count(*) AS events,
+      count(*) FILTER (WHERE ${branch} IS DISTINCT FROM json_extract_string(event_extra, '$.branch')) AS mismatched,
+      count(metrics) AS with_metrics
+      FROM mozdata.firefox_desktop.events_stream WHERE json_extract_string(event_extra, '$.experiment') = '${DEMO_SLUG}'`);
+    assert.ok(Number(row?.events) > 0, JSON.stringify(row));
+    assert.equal(row?.mismatched, 0);
+    assert.equal(row?.with_metrics, 0);
+    // metrics.boolean.… (firefox-suggest configs) compiles: the column exists, as JSON.
+    await wh.query(
+      `SELECT ${translateBigQueryToDuckDb('LOGICAL_OR(COALESCE(CAST(JSON_VALUE(metrics.boolean.urlbar_pref_suggest_all) AS BOOL), FALSE))')} AS v FROM mozdata.firefox_desktop.events_stream`,
+    );
   });
 
   test('enrollment and exposure events agree across legacy events, Glean events_stream and baseline', async () => {

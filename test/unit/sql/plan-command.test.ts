@@ -155,19 +155,17 @@ describe('contrail plan', () => {
     assert.deepEqual(named, ['--config_file', '--platform']);
     const help = (await runMain(['plan', '--help'])).stdout;
     for (const option of named) assert.match(help, new RegExp(`^ +${option}\\b`, 'm'), option);
-    // Its config alone is enough: the platform is chosen as validate chooses it, and said.
-    const guessed = await runMain([
+    // Its config alone does not choose among the several platforms that define what it references.
+    const ambiguous = await runMain([
       ...args,
       '--experiments_file',
       file,
       '--config_repos',
       metricHubFixtures(),
     ]);
-    assert.equal(guessed.code, 0, guessed.stderr);
-    assert.match(
-      guessed.stderr,
-      /^experiment 'plan-new' is not in the experiments source and .*; planned as firefox_desktop, jetstream's default \(pass --platform to choose\)$/m,
-    );
+    assert.equal(ambiguous.code, 1);
+    assert.match(ambiguous.stderr, /unknown experiment 'plan-new'.*--platform unless one platform defines/);
+    assert.doesNotMatch(ambiguous.stderr, /^platform: /m);
 
     const out = join(dir, 'sql');
     const planned = await runMain([

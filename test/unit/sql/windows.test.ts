@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { experimentDates } from '../../../src/analysis/plan-day.js';
 import { type AnalysisPeriod, AnalysisSpec, type MetricSpec } from '../../../src/config/spec.js';
 import { addDays, dateRange } from '../../../src/dates.js';
 import {
@@ -153,6 +154,33 @@ describe('windowsThrough', () => {
       'day_8[7,7]',
       'day_9[8,8]',
     ]);
+  });
+
+  it('refuses to choose dates for an experiment that ends before its enrollment, naming its dates, as a run refuses it', () => {
+    // A one-day experiment: no window of any period ever completes, so every date of a preview
+    // would be 'nothing due'; the reason is the experiment's dates.
+    for (const [enrollmentPeriod, days] of [
+      [1, -1],
+      [0, 0],
+    ] as const) {
+      for (const status of ['complete', 'live'] as const) {
+        const oneDay = spec({ end: '2020-03-30', status, enrollmentPeriod });
+        assert.throws(
+          () => experimentDates(oneDay, '2020-04-10', ['day', 'week']),
+          (e: Error) =>
+            e instanceof EnrollmentLongerThanAnalysisError &&
+            e.message.includes(`the overall window would be ${days} days long`) &&
+            e.message.includes(
+              `(start_date 2020-03-30, end_date 2020-03-30, enrollment_period ${enrollmentPeriod})`,
+            ),
+        );
+      }
+    }
+    const ok = experimentDates(
+      spec({ end: '2020-03-31', status: 'complete', enrollmentPeriod: 0 }),
+      '2020-04-10',
+    );
+    assert.equal(ok.lastAnalysisDate, '2020-04-01');
   });
 
   it('leaves out an overall window that cannot exist instead of failing', () => {

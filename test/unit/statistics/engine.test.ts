@@ -230,6 +230,11 @@ describe('computeStatistic', () => {
       );
       const comparisons = rows.filter((r) => r.comparison !== null);
       assert.ok(comparisons.length > 0);
+      // Rows carry the output's name; the warning below, the statistic's name as configured.
+      assert.ok(
+        rows.every((r) => r.statistic === statistic),
+        `${name} rows are '${statistic}'`,
+      );
       for (const r of comparisons) {
         assert.ok(r.point !== null, `${name}: the point stays`);
         assert.deepEqual([r.lower, r.upper], [null, null], `${name} ${r.comparison} ${r.parameter}`);
@@ -239,11 +244,39 @@ describe('computeStatistic', () => {
       assert.ok(own?.lower !== null && own?.upper !== null, `${name}: control keeps its interval`);
       assert.ok(
         warnings.includes(
-          `m/${statistic}: branch 'treatment' has a single client, whose resamples are always that client, so the intervals of its comparisons would ignore its spread; they are null`,
+          `m/${name}: branch 'treatment' has a single client, whose resamples are always that client, so the intervals of its comparisons would ignore its spread; they are null`,
         ),
         warnings.join('\n'),
       );
     }
+  });
+
+  it('tags every warning with the statistic as configured, and says in how many samples a ratio is undefined', () => {
+    const input = binsInput({
+      control: [
+        { y: 1, x: 0, count: 5 },
+        { y: 2, x: 0, count: 5 },
+      ],
+      treatment: [
+        { y: 1, x: 2, count: 5 },
+        { y: 2, x: 1, count: 5 },
+      ],
+    });
+    const { warnings } = computeStatistic(
+      { name: 'population_ratio', params: paramsFor('population_ratio'), preTreatments: [] },
+      input,
+      CTX,
+    );
+    assert.deepEqual(warnings, [
+      "m/population_ratio: the denominator of branch 'control' sums to zero in every sample (all 500); its results are null",
+    ]);
+    const mean = computeStatistic(
+      { name: 'bootstrap_mean', params: { num_samples: 200 }, preTreatments: [] },
+      binsInput({ control: [{ y: 0, count: 3 }], treatment: [{ y: 1, count: 3 }] }),
+      CTX,
+    );
+    assert.ok(mean.warnings.length > 0);
+    for (const w of mean.warnings) assert.match(w, /^m\/bootstrap_mean: /);
   });
 
   it('reports undefined relative uplifts once per statistic, naming the pairs and parameters', () => {

@@ -106,7 +106,7 @@ describe('binomial', () => {
 });
 
 describe('count and sum', () => {
-  it('count counts every client, sum skips missing values', () => {
+  it('count counts the clients with a value (jetstream reads WHERE metric IS NOT NULL), sum skips missing values', () => {
     const raw: RawRow[] = [];
     const r = rng(1, 'cs');
     const expected = { control: { n: 0, s: 0 }, treatment: { n: 0, s: 0 } };
@@ -114,8 +114,10 @@ describe('count and sum', () => {
       const branch = i % 3 === 0 ? 'treatment' : 'control';
       const y = i % 17 === 0 ? null : Math.round(r.uniform() * 1e6) / 1000;
       raw.push({ branch, y });
-      expected[branch].n += 1;
-      if (y !== null) expected[branch].s += y;
+      if (y !== null) {
+        expected[branch].n += 1;
+        expected[branch].s += y;
+      }
     }
     const input = toInput('m', raw);
     const count = computeStatistic(spec('count'), input, CTX).rows;
@@ -127,6 +129,21 @@ describe('count and sum', () => {
     assert.equal(count.length, 2);
     const identity = computeStatistic(spec('count'), { ...input, metric: 'identity' }, CTX).rows;
     assert.equal(identity[0]?.metric, 'identity');
+  });
+
+  it('count counts NaN and infinite values, which are not NULL in the warehouse', () => {
+    const input = binsInput({
+      control: [
+        { y: null, count: 2 },
+        { y: Number.NaN, count: 3 },
+        { y: Number.NEGATIVE_INFINITY, count: 1 },
+        { y: 1, count: 4 },
+      ],
+    });
+    assert.deepEqual(
+      computeStatistic(spec('count'), input, CTX).rows.map((r) => r.point),
+      [8],
+    );
   });
 
   it('sum of a branch whose every value is missing is 0, as jetstream writes it, and says so', () => {
@@ -517,12 +534,14 @@ describe('pre-treatments', () => {
     },
     4,
   );
+  // The clients each pre-treatment leaves: count sees only values, so a final zero_fill turns
+  // the missing values that are left into values it counts.
   const sumOf = (pre: { name: string; args?: Record<string, unknown> }[]) =>
     computeStatistic(
       spec(
         'count',
         {},
-        pre.map((p) => ({ args: {}, ...p })),
+        [...pre, { name: 'zero_fill' }].map((p) => ({ args: {}, ...p })),
       ),
       input,
       CTX,
@@ -555,6 +574,30 @@ describe('pre-treatments', () => {
       CTX,
     ).rows;
     close(l[0]!.point, 3, 1e-12, 'log2');
+  });
+  it('take NaN for a missing value in remove_nulls and zero_fill, as pandas does', () => {
+    const withNaN = binsInput({
+      control: [
+        { y: Number.NaN, count: 2 },
+        { y: null, count: 1 },
+        { y: 3, count: 3 },
+      ],
+    });
+    const run = (name: string, pre: string[]) =>
+      computeStatistic(
+        spec(
+          name,
+          {},
+          pre.map((n) => ({ name: n, args: {} })),
+        ),
+        withNaN,
+        CTX,
+      );
+    assert.deepEqual(run('count', []).rows[0]?.point, 5);
+    assert.deepEqual(run('count', ['remove_nulls']).rows[0]?.point, 3);
+    assert.deepEqual(run('count', ['zero_fill']).rows[0]?.point, 6);
+    assert.deepEqual(run('sum', ['zero_fill']).rows[0]?.point, 9);
+    assert.deepEqual(run('sum', ['zero_fill']).warnings, []);
   });
   it('reject unknown names and arguments with the valid ones', () => {
     assert.throws(

@@ -141,6 +141,203 @@ describe('BigQuery-compatible functions on DuckDB', () => {
     assert.equal(await one("mozfun.norm.extract_version(NULL, 'major')"), null);
   });
 
+  test("mozfun.hist.extract gives mozfun's answers for every histogram encoding", async () => {
+    // mozfun's own tests of hist.extract and json.extract_int_map.
+    const extract = async (h: string) => one(`mozfun.hist.extract(${h})`);
+    assert.deepEqual(
+      await extract(
+        `'{"bucket_count":10,"histogram_type":1,"sum":2628,"range":[1,100],"values":{"0":12434,"1":297,"13":8}}'`,
+      ),
+      {
+        bucket_count: 10,
+        histogram_type: 1,
+        sum: 2628,
+        range: [1, 100],
+        values: [
+          { key: 0, value: 12434 },
+          { key: 1, value: 297 },
+          { key: 13, value: 8 },
+        ],
+      },
+    );
+    assert.deepEqual(
+      await wh.query(`SELECT mozfun.hist.extract(h).values AS v, mozfun.hist.extract(h).sum AS s
+        FROM (VALUES ('{"bucket_count":3,"histogram_type":4,"sum":1,"range":[1,2],"values":{"0":1,"1":0}}'), (NULL)) t(h)`),
+      [
+        {
+          v: [
+            { key: 0, value: 1 },
+            { key: 1, value: 0 },
+          ],
+          s: 1,
+        },
+        { v: null, s: null },
+      ],
+    );
+    assert.deepEqual(await extract("'0,31'"), {
+      bucket_count: 3,
+      histogram_type: 2,
+      sum: 31,
+      range: [1, 2],
+      values: [
+        { key: 0, value: 0 },
+        { key: 1, value: 31 },
+        { key: 2, value: 0 },
+      ],
+    });
+    assert.deepEqual(await extract("'37'"), {
+      bucket_count: 3,
+      histogram_type: 4,
+      sum: 37,
+      range: [1, 2],
+      values: [
+        { key: 0, value: 37 },
+        { key: 1, value: 0 },
+      ],
+    });
+    assert.deepEqual(await extract("'3;2;5;1,2;0:0,1:5,2:0'"), {
+      bucket_count: 3,
+      histogram_type: 2,
+      sum: 5,
+      range: [1, 2],
+      values: [
+        { key: 0, value: 0 },
+        { key: 1, value: 5 },
+        { key: 2, value: 0 },
+      ],
+    });
+    assert.deepEqual(await extract("'51;1;0;1,50;'"), {
+      bucket_count: 51,
+      histogram_type: 1,
+      sum: 0,
+      range: [1, 50],
+      values: [],
+    });
+    assert.deepEqual(
+      ((await extract(`'{"values":{"1":147573952589676410000}}'`)) as { values: unknown }).values,
+      [{ key: 1, value: null }],
+    );
+    assert.equal(await one("mozfun.hist.extract('{}').values = []"), true);
+  });
+
+  test("mozfun.hist.threshold_count gives mozfun's answers", async () => {
+    assert.equal(
+      await one(`mozfun.hist.threshold_count('{"values":{"0":1,"1":2, "4": 10, "8": 7}}', 4)`),
+      17,
+    );
+    assert.equal(await one("mozfun.hist.threshold_count('{}', 1)"), 0);
+    assert.equal(await one(`mozfun.hist.threshold_count('{"values":{"0":0}}', 1)`), 0);
+    assert.equal(await one(`mozfun.hist.threshold_count('{"values":{"5":1, "6":3}}', 6)`), 3);
+  });
+
+  test("mozfun.norm.fenix_build_to_datetime gives mozfun's answers", async () => {
+    const cases: [string, string | null][] = [
+      ['21571434', '2020-06-05 14:34:00'],
+      ['00010000', '2018-01-01 00:00:00'],
+      ['93652359', '2027-12-31 23:59:00'],
+      ['2015757667', '2020-08-13 04:00:00'],
+      ['0000000000', '2014-12-28 00:00:00'],
+      ['0000000001', '2014-12-28 00:00:00'],
+      [String(2 ** 31), '2014-12-28 00:00:00'],
+      ['0000000009', '2014-12-28 01:00:00'],
+      ['7777777', null],
+      ['999999999', null],
+      ['3', null],
+      ['hi', null],
+      ['11831860', null], // minutes place is 60
+      ['11832459', null], // hours place is 24
+    ];
+    for (const [build, expected] of cases) {
+      const value = await one(`CAST(mozfun.norm.fenix_build_to_datetime('${build}') AS VARCHAR)`);
+      assert.equal(value, expected, build);
+    }
+  });
+
+  test("mozfun.norm.os, windows_version_info and truncate_version give mozfun's answers", async () => {
+    const os: [string, string][] = [
+      ['Windows', 'Windows'],
+      ['WINNT', 'Windows'],
+      ['Windows_NT', 'Windows'],
+      ['WindowsNT', 'Windows'],
+      ['Darwin', 'Mac'],
+      ['Linux', 'Linux'],
+      ['GNU/Linux', 'Linux'],
+      ['SunOS', 'Linux'],
+      ['Solaris', 'Linux'],
+      ['FreeBSD', 'Linux'],
+      ['GNU/kFreeBSD', 'Linux'],
+      ['AIX', 'Other'],
+      ['iOS', 'iOS'],
+      ['iOS?', 'iOS'],
+      ['iPhone', 'iOS'],
+      ['All the iPhones', 'iOS'],
+      ['All the iOSes', 'Other'],
+      ['IOS', 'Other'],
+      ['Android', 'Android'],
+      ['Android?', 'Android'],
+      ['All the Androids', 'Other'],
+      ['asdf', 'Other'],
+    ];
+    for (const [name, expected] of os) assert.equal(await one(`mozfun.norm.os('${name}')`), expected, name);
+    const windows: [string, string, string, string | null][] = [
+      ["'Windows_95'", 'NULL', 'NULL', 'Windows 95'],
+      ["'Windows_98'", 'NULL', 'NULL', 'Windows 98'],
+      ["'Windows_NT'", "'4.0'", 'NULL', 'Windows NT 4.0'],
+      ["'Windows_NT'", "'5.1'", 'NULL', 'Windows XP'],
+      ["'Windows_NT'", "'5.2'", 'NULL', 'Windows XP'],
+      ["'Windows_NT'", "'6.1'", '7601', 'Windows 7'],
+      ["'Windows_NT'", "'10.0'", '19043', 'Windows 10'],
+      ["'Windows_NT'", "'10.0'", '22623', 'Windows 11'],
+      ["'Windows_NT'", "'10.0'", 'NULL', 'Windows 10 or 11'],
+      ["'Windows'", "'10.0'", '19043', 'Windows 10'],
+      ["'Windows'", "'10.0'", '22623', 'Windows 11'],
+      ["'Windows'", "'10.0'", 'NULL', 'Windows 10 or 11'],
+      ["'Darwin'", "'11.4.2'", 'NULL', null],
+      ["'Windows_NT'", "'7.7'", '19043', null],
+    ];
+    for (const [name, version, build, expected] of windows) {
+      const value = await one(`mozfun.norm.windows_version_info(${name}, ${version}, ${build})`);
+      assert.equal(value, expected, `${name} ${version} ${build}`);
+    }
+    const truncate: [string, string, number | null][] = [
+      ['16.1.1', 'minor', 16.1],
+      ['16.03.1', 'minor', 16.03],
+      ['16.1.1', 'major', 16],
+      ['10', 'minor', 10],
+      ['5.1.5-ubuntu-foobar', 'minor', 5.1],
+      ['100.01.1', 'major', 100],
+      ['100.04.1', 'minor', 100.04],
+      ['5.1.5-ubuntu-foobar', 'patch', null],
+      ['foo-bar', 'minor', null],
+    ];
+    for (const [version, level, expected] of truncate) {
+      const value = await one(`mozfun.norm.truncate_version('${version}', '${level}')`);
+      assert.equal(value === null ? null : Number(value), expected, `${version} ${level}`);
+    }
+  });
+
+  test("mozfun.map.extract_keyed_scalar_sum gives mozfun's answers", async () => {
+    assert.equal(
+      await one("mozfun.map.extract_keyed_scalar_sum([{'key': 'a', 'value': 1}, {'key': 'b', 'value': 2}])"),
+      3,
+    );
+    assert.equal(
+      await one(
+        "mozfun.map.extract_keyed_scalar_sum([{'key': 'a', 'value': 1}, {'key': 'b', 'value': NULL}])",
+      ),
+      1,
+    );
+    assert.equal(
+      await one("mozfun.map.extract_keyed_scalar_sum([{'key': 'a', 'value': NULL::BIGINT}])"),
+      null,
+    );
+    assert.equal(
+      await one('mozfun.map.extract_keyed_scalar_sum(CAST([] AS STRUCT(key VARCHAR, value BIGINT)[]))'),
+      null,
+    );
+    assert.equal(await one('mozfun.map.extract_keyed_scalar_sum(NULL)'), null);
+  });
+
   test('the exported list names every installed function', async () => {
     const names = new Set(
       (

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { leavesResultsMissing } from '../../../src/analysis/results.js';
+import { summaryWarnings } from '../../../src/analysis/statistics.js';
+
+describe('summaryWarnings', () => {
+  it('keeps the warnings that leave results null or missing first, so informational ones cannot crowd them out', () => {
+    const informing = Array.from({ length: 30 }, (_, i) => ({
+      message: `m${i}/mean: left out 3 client(s) of branch 'control' with a missing value (all, enrollments)`,
+      subjects: [],
+    }));
+    const nulled = {
+      message: "x/mean: branch 'treatment' has no data; its results are null (all, enrollments)",
+      subjects: [],
+    };
+    const kept = summaryWarnings([...informing, nulled, ...informing.slice(0, 2)]);
+    assert.equal(kept.length, 20);
+    assert.equal(kept[0], nulled);
+    assert.deepEqual(kept.slice(1), informing.slice(0, 19));
+  });
+
+  it('tells the warnings that leave results null or missing by what they say', () => {
+    for (const message of [
+      "m/mean: every one of the 3 client(s) of branch 'control' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)",
+      "m/binomial: values must be 0 or 1 (or booleans), but branch 'control' has 2; no results",
+      "m/linear_model_mean: relative uplift of 'treatment' over 'control' is undefined (reference mean is zero); written as null",
+      "m/mean: reference branch 'control' is not in the input (branches: treatment); no comparisons with it",
+      'm/mean (enrollments, segment us): no statistic input rows; nothing computed',
+      'exposures basis, segment all: no enrolled client has an exposure; no statistics for it',
+      'enrollments: no client is enrolled in any branch of the experiment (a, b); nothing can be analysed, and the sample ratio test is not computed',
+    ])
+      assert.ok(leavesResultsMissing(message), message);
+    for (const message of [
+      "m/mean: left out 3 client(s) of branch 'control' with a missing value (add the remove_nulls or zero_fill pre-treatment to say how to treat them)",
+      "m/mean: branch 'control' has 200000 distinct values; rounded to 4 significant digits",
+      'm/linear_model_mean: no client has a value of the pre-period covariate; falling back to unadjusted inferences',
+      "null_clicks/sum: every one of the 3 client(s) of branch 'control' has a missing value; its sum is 0 by convention, not from data",
+    ])
+      assert.ok(!leavesResultsMissing(message), message);
+  });
+});
