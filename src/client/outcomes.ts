@@ -93,14 +93,14 @@ export function describeWarningCounts(
     .sort(([, a], [, b]) => b.resultsMissing - a.resultsMissing || b.warnings - a.warnings);
   if (warned.length === 0) return [];
   const count = ({ warnings, resultsMissing }: WarningTally) =>
-    `${warnings} warning${warnings === 1 ? '' : 's'}${resultsMissing > 0 ? `, ${resultsMissing} leaving results null or missing` : ''}`;
+    `${plural(warnings, 'warning')}${resultsMissing > 0 ? `, ${resultsMissing} leaving results null or missing` : ''}`;
   const table = dataset ? `${dataset}.${LOGS_TABLE}` : 'the logs table';
   const lines = [`  statistics warnings (each is in ${table}, under its experiment's slug):`];
   for (const [slug, tally] of warned.slice(0, WARNED_NAMED)) lines.push(`    ${slug}: ${count(tally)}`);
   const rest = warned.slice(WARNED_NAMED);
   if (rest.length > 0) {
     const sum = tallyAll(rest.map(([, t]) => t));
-    lines.push(`    ${rest.length} more experiments: ${count(sum)}`);
+    lines.push(`    ${plural(rest.length, 'more experiment', 'more experiments')}: ${count(sum)}`);
   }
   return lines;
 }

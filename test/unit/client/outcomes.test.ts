@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
-import { inputDifferences, outcomeOf, previewOnBigQuery } from '../../../src/client/outcomes.js';
+import {
+  describeWarningCounts,
+  inputDifferences,
+  outcomeOf,
+  previewOnBigQuery,
+} from '../../../src/client/outcomes.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
 
@@ -308,6 +313,11 @@ describe('counts in reports', () => {
     assert.equal(rerun, 'rerun of x: dropped 1 table; 1/1 date analysed, 0 failed');
     const skip = outcomeOf('rerunSkip', { slug: 'x', anchor: '2026-03-20', tables: ['t'], pin });
     assert.match(skip.report, /anchor moved to 2026-03-20 on 1 table, nothing recomputed/);
+    const warned = Array.from(
+      { length: 11 },
+      (_, i) => [`w-${i}`, { warnings: 1, resultsMissing: 0 }] as const,
+    );
+    assert.equal(describeWarningCounts(warned, 'contrail').at(-1), '    1 more experiment: 1 warning');
     assert.equal(plural(2, 'query', 'queries'), '2 queries');
     assert.equal(plural(0, 'row'), '0 rows');
   });
