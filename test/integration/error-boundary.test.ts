@@ -16,7 +16,7 @@ import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
 import { DashboardDataError, DashboardRequestError } from '../../src/dashboard/errors.js';
 import { InvalidDateError } from '../../src/dates.js';
-import { ContrailError } from '../../src/errors.js';
+import { ContrailError, StepsFailedError } from '../../src/errors.js';
 import { ExperimenterError } from '../../src/experiments/experimenter.js';
 import { ExperimentsFileError } from '../../src/experiments/source.js';
 import { InvalidExportTargetError } from '../../src/exports/target.js';
@@ -72,6 +72,30 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     errorType: 'ContrailError',
     permanent: false,
     make: () => new ContrailError('transient', { permanent: false }),
+  },
+  StepsFailedError: {
+    errorType: 'StepsFailedError',
+    permanent: true,
+    make: () =>
+      new StepsFailedError(
+        [
+          new ContrailError('scan a failed', { permanent: true }),
+          new ContrailError('scan b failed', { permanent: true }),
+        ],
+        'metrics scan',
+      ),
+  },
+  'StepsFailedError (one transient)': {
+    errorType: 'StepsFailedError',
+    permanent: false,
+    make: () =>
+      new StepsFailedError(
+        [
+          new ContrailError('scan a failed', { permanent: true }),
+          new ContrailError('the warehouse was busy', { permanent: false }),
+        ],
+        'metrics scan',
+      ),
   },
   ConfigError: {
     errorType: 'ConfigError',
