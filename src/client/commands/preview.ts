@@ -195,7 +195,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         );
       }
       // On BigQuery the report already says the dashboard cannot show these tables.
-      const { previewOnBigQuery } = await import('../outcomes.js');
+      const { previewOnBigQuery } = await import('../preview-report.js');
       if (!args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir, dashboard);
     };
     await runWorkflowCommand({

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
-import {
-  describeWarningCounts,
-  inputDifferences,
-  outcomeOf,
-  previewOnBigQuery,
-} from '../../../src/client/outcomes.js';
+import { describeWarningCounts, inputDifferences, outcomeOf } from '../../../src/client/outcomes.js';
+import { previewOnBigQuery } from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
 

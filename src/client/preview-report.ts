@@ -1,0 +1,106 @@
+import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
+import { LOGS_TABLE } from '../analysis/logs.js';
+import { dashboardUrl } from '../dashboard/url.js';
+import { plural } from '../plural.js';
+import type { PreviewResult } from '../workflows/preview.js';
+import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
+import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
+import type { Outcome, ReportContext } from './outcomes.js';
+
+/** What the CLI says about a finished preview (see outcomes.ts for the other workflows). */
+
+/**
+ * Whether the preview's tables are in BigQuery: its estimate was a dry run, which only BigQuery
+ * does. Told by the result, because the worker that ran it picked the warehouse, and on a
+ * cluster the client's own CONTRAIL_WAREHOUSE need not name it.
+ */
+export function previewOnBigQuery(p: Pick<PreviewResult, 'costs'>): boolean {
+  return p.costs?.estimate.method === 'dry_run';
+}
+
+export function describePreview(p: PreviewResult, context: ReportContext = {}): Outcome {
+  const lines = [
+    `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
+    `  ${formatPin(p.pin)}`,
+  ];
+  // Consecutive dates with nothing due for the same reason are one line.
+  type Idle = { first: string; last: string; reason: string };
+  // Typed through a cast: the closures below change it, which narrowing from `null` would not see.
+  let idle = null as Idle | null;
+  const flushIdle = () => {
+    if (idle === null) return;
+    const when = idle.first === idle.last ? idle.first : `${idle.first} … ${idle.last}`;
+    lines.push(`  ${when}: nothing due (${idle.reason})`);
+    idle = null;
+  };
+  for (const day of p.days) {
+    if (day.status === 'nothing-due') {
+      const reason = day.reason ?? 'no window completes';
+      if (idle?.reason === reason) idle.last = day.date;
+      else {
+        flushIdle();
+        idle = { first: day.date, last: day.date, reason };
+      }
+      continue;
+    }
+    flushIdle();
+    if (day.statistics.length === 0) {
+      lines.push(
+        `  ${day.date}: enrollments only (no window of the previewed periods completes on this date)`,
+      );
+      continue;
+    }
+    for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
+  }
+  flushIdle();
+  if (p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due')) {
+    lines.push(
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, a start_date in its config and --generate-population',
+    );
+  }
+  const tables = p.days.flatMap((day) => day.statistics);
+  if (tables.length > 0 && tables.every((s) => s.rows === 0)) {
+    lines.push(
+      `  no results: no client of the ${p.sampleSize}% sample is enrolled in ${p.slug} on these dates; ` +
+        'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
+    );
+  }
+  const gap = p.costs?.estimate.noTelemetry;
+  if (gap) {
+    const sources = gap.dataSources.join(', ');
+    lines.push(
+      `  no telemetry: the data sources read (${sources}) have no row on ${gap.first} … ${gap.last}, the dates these windows read, so every result is empty; ` +
+        (gap.held
+          ? `they hold ${gap.held.first} … ${gap.held.last}: preview dates they cover, e.g. --end_date ${gap.held.last}`
+          : 'they hold no rows at all: run `contrail sample`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables'),
+    );
+  }
+  // The headline of the latest window of each period.
+  const latest = new Map<string, PreviewResult['days'][number]['statistics'][number]>();
+  for (const s of tables) latest.set(s.period, s);
+  for (const s of latest.values()) {
+    const headline = formatHeadline(s);
+    if (headline.length > 0) lines.push(`  ${s.table}:`, ...headline);
+  }
+  if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
+  if (p.costs) {
+    lines.push(...describeQueryCosts(p.costs.queries));
+    const total = describeEstimate(p.costs.estimate).at(-1);
+    if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
+  }
+  const failed = p.failed ?? [];
+  const failedOn = `${failed.length} of ${plural(p.days.length + failed.length, 'date')}`;
+  if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
+  // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
+  lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
+  lines.push(
+    previewOnBigQuery(p)
+      ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
+      : `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
+  );
+  return {
+    report: lines.join('\n'),
+    failed: failed.length,
+    failure: `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
+  };
+}
