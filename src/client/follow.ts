@@ -11,6 +11,7 @@ import { SingleBar } from 'cli-progress';
 import type { Progress } from '../workflows/common.js';
 import { CliError } from './errors.js';
 import { noWorkerLine, retryLine, whatHoldsItUp } from './held-up.js';
+import { namedRunning, progressLine, StageEstimate, timeLeft, waitingLine } from './progress-line.js';
 
 export interface StartOptions {
   workflowType: string;
@@ -47,55 +48,6 @@ export interface FollowOptions {
 const PROGRESS_LINE_EVERY_MS = 10_000;
 /** Without a bar, a stage where nothing finishes still gets a line this often: the run is alive. */
 const PROGRESS_STILL_EVERY_MS = 60_000;
-/** The time left is estimated once the stage has been followed this long and work finished in it. */
-const ESTIMATE_AFTER_MS = 30_000;
-/** Running units named in a progress line; the others are counted. */
-const RUNNING_NAMED = 3;
-
-/**
- * The time a stage has left, from the rate at which its units finished while followed (not
- * from the workflow's start: a run followed again after hours would look faster than it is).
- */
-export class StageEstimate {
-  private start: { stage: string; done: number; at: number } | null = null;
-
-  /** Milliseconds left in `p`'s stage at `at`, or null while the rate says too little. */
-  left(p: Pick<Progress, 'stage' | 'done' | 'total'>, at: number): number | null {
-    if (this.start === null || this.start.stage !== p.stage || p.done < this.start.done) {
-      this.start = { stage: p.stage, done: p.done, at };
-      return null;
-    }
-    const finished = p.done - this.start.done;
-    const elapsed = at - this.start.at;
-    if (finished <= 0 || elapsed < ESTIMATE_AFTER_MS || p.done >= p.total) return null;
-    return ((p.total - p.done) * elapsed) / finished;
-  }
-}
-
-/** `about 12 min left`, rounded as a person would say it. */
-export function timeLeft(ms: number): string {
-  const minutes = ms / 60_000;
-  if (minutes < 1) return 'under a minute left';
-  if (minutes < 90) return `about ${Math.round(minutes)} min left`;
-  return `about ${(minutes / 60).toFixed(1)} h left`;
-}
-
-/**
- * One line of progress: the stage, its counts (failures included, as they happen), what runs
- * now and, once it can be told, the time left: `analysing (79/168, 2 failed) running:
- * exp-a 2026-03-15, exp-b 2026-03-15 and 4 more; about 9 min left`.
- */
-export function progressLine(p: Progress, left: number | null): string {
-  const counts =
-    p.total === 0 && p.done === 0 ? '' : ` (${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''})`;
-  const more = p.current.length - RUNNING_NAMED;
-  const running =
-    p.current.length === 0
-      ? ''
-      : ` running: ${p.current.slice(0, RUNNING_NAMED).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
-  const eta = left === null ? '' : `; ${timeLeft(left)}`;
-  return `${p.stage}${counts}${running}${eta}`;
-}
 
 /** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED: the server stopped answering, not the workflow failing. */
 const SERVER_GONE = new Set([14, 4]);
@@ -220,11 +172,10 @@ export function progressView(options: FollowOptions): {
         for (const line of notes) options.log(line);
       }
       const left = estimate.left(p, Date.now());
-      const more = p.current.length - RUNNING_NAMED;
       const payload = {
         stage: p.stage.padEnd(12),
         failed: p.failed ? ` (${p.failed} failed)` : '',
-        current: `${p.current.slice(0, RUNNING_NAMED).join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+        current: namedRunning(p.current),
         left: left === null ? '' : ` (${timeLeft(left)})`,
       };
       if (!started) {
@@ -419,18 +370,6 @@ export async function followWorkflow<T>(
 
 /** How often a followed run is asked what holds it up (retries, no worker). */
 const RETRIES_INTERVAL_MS = 3_000;
-/** `waiting for a worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build. */
-export function waitingLine(progress: Pick<Progress, 'waiting'>): string {
-  const byVersion = new Map<string, string[]>();
-  for (const w of progress.waiting ?? []) {
-    const version = w.toolVersion ?? 'the current version';
-    byVersion.set(version, [...(byVersion.get(version) ?? []), w.date ? `${w.slug} ${w.date}` : w.slug]);
-  }
-  return [...byVersion]
-    .map(([version, runs]) => `waiting for a worker of contrail ${version}: ${runs.join(', ')}`)
-    .join('; ');
-}
-
 /** The innermost cause's message: the activity's own words, not the wrapping layers'. */
 export function failureMessage(error: Error): string {
   let cause: unknown = (error as Error & { cause?: unknown }).cause;

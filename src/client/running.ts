@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Progress } from '../workflows/common.js';
-import { progressLine } from './follow.js';
+import { progressLine } from './progress-line.js';
 
 /** A running workflow as `contrail status` lists it. */
 export interface RunningWorkflow {

@@ -35,7 +35,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       );
     }
     const { connectClient } = await import('../connect.js');
-    const { failureMessage, followWorkflow, progressLine, workflowUrl } = await import('../follow.js');
+    const { failureMessage, followWorkflow, workflowUrl } = await import('../follow.js');
+    const { progressLine } = await import('../progress-line.js');
     const { isAnalysisWorkflow } = await import('../outcomes.js');
     const { printOutcome } = await import('../workflow-command.js');
     const client = await connectClient(settings.temporalAddress, settings.namespace);

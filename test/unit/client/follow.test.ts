@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { followWorkflow, progressLine, progressView, timeLeft } from '../../../src/client/follow.js';
+import { followWorkflow, progressView } from '../../../src/client/follow.js';
 import { noWorkerLine, retryingIn, retryLine } from '../../../src/client/held-up.js';
+import { progressLine, timeLeft } from '../../../src/client/progress-line.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
