@@ -56,6 +56,8 @@ export function summarizeParameterized(
   const undefinedPairs = new Set<string>();
   const undefinedAt = new Set<number>();
   const single = new Set<string>();
+  /** Whether some undefined uplift had a reference of zero in only some samples (else: in all). */
+  let zeroInSomeOnly = false;
   for (const { parameter, branches } of groups) {
     const base = { statistic, parameter, ciWidth };
     for (const b of branches) {
@@ -85,6 +87,7 @@ export function summarizeParameterized(
         const diff = new Float64Array(n);
         const rel = new Float64Array(n);
         let relFinite = true;
+        let zeroReference = 0;
         for (let i = 0; i < n; i++) {
           const r = ref.samples[i] as number;
           const f = b.samples[i] as number;
@@ -92,7 +95,9 @@ export function summarizeParameterized(
           const u = f / r - 1;
           rel[i] = u;
           if (!Number.isFinite(u)) relFinite = false;
+          if (r === 0) zeroReference++;
         }
+        if (!relFinite && zeroReference < n) zeroInSomeOnly = true;
         const oneClient = b.clients === 1 || ref.clients === 1;
         if (b.clients === 1) single.add(b.branch);
         if (ref.clients === 1) single.add(ref.branch);
@@ -126,7 +131,7 @@ export function summarizeParameterized(
   if (undefinedPairs.size > 0) {
     const at = undefinedAt.size > 0 ? ` at parameters ${[...undefinedAt].join(', ')}` : '';
     warnings.push(
-      `${ctx.metric}/${ctx.statisticName}: relative uplift is undefined${at} for ${[...undefinedPairs].join(', ')} (the reference value is zero in some samples); written as null`,
+      `${ctx.metric}/${ctx.statisticName}: relative uplift is undefined${at} for ${[...undefinedPairs].join(', ')} (the reference value is zero in ${zeroInSomeOnly ? 'some samples' : 'every sample'}); written as null`,
     );
   }
   return rows;

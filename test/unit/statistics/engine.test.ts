@@ -301,6 +301,28 @@ describe('computeStatistic', () => {
   });
 });
 
+describe('undefined relative uplifts, said for what they are', () => {
+  it('a reference that is zero in every sample is said to be, not "in some samples"', () => {
+    const { warnings } = computeStatistic(
+      { name: 'bootstrap_mean', params: { num_samples: 200 }, preTreatments: [] },
+      binsInput({
+        control: [{ y: 0, count: 40 }],
+        treatment: [
+          { y: 1, count: 20 },
+          { y: 2, count: 20 },
+        ],
+      }),
+      CTX,
+    );
+    assert.ok(
+      warnings.includes(
+        "m/bootstrap_mean: relative uplift is undefined for 'treatment' over 'control' (the reference value is zero in every sample); written as null",
+      ),
+      warnings.join('\n'),
+    );
+  });
+});
+
 describe('input order', () => {
   it('shuffled branches and bins give bit-identical rows for the same seed, for every statistic', () => {
     // Fractional values and joint (y, x) bins: summation order would show in the last bits.
