@@ -380,5 +380,6 @@ export async function installBigQueryCompat(connection: DuckDBConnection): Promi
       },
     }),
   );
-  for (const sql of MACRO_SQL) await connection.run(sql);
+  // One round trip: every job on the embedded file opens a connection and installs these anew.
+  await connection.run(MACRO_SQL.join(';\n'));
 }
