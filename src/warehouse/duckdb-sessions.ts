@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { dataDir, warehouseFile } from '../paths.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { openDuckDbWarehouse } from './duckdb.js';
-import { describeHolder } from './duckdb-holder.js';
+import { describeHolder, isRunning } from './duckdb-holder.js';
 import { perUseSessions, SessionWarehouse, type WarehouseSessions } from './sessions.js';
 
 /** DuckDB's answer when another process holds the database file. */
@@ -35,15 +35,6 @@ export function waitingNotes(path: string): { announce: () => () => void; others
   const dir = `${path}.waiting`;
   const mine = join(dir, String(process.pid));
   let count = 0;
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      // EPERM: it lives, under another user.
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
   return {
     announce: () => {
       count++;
@@ -71,7 +62,7 @@ export function waitingNotes(path: string): { announce: () => () => void; others
       return names.some((name) => {
         const pid = Number(name);
         if (!Number.isInteger(pid) || pid === process.pid) return false;
-        if (alive(pid)) return true;
+        if (isRunning(pid)) return true;
         // A note left by a process that was killed while it waited.
         rmSync(join(dir, name), { force: true });
         return false;
