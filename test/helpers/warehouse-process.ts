@@ -7,6 +7,7 @@
 import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { isLockedError } from '../../src/warehouse/duckdb-sessions.js';
+import { statisticRow } from './statistic-row.js';
 
 const [mode, path, table] = process.argv.slice(2);
 if (!path || (mode !== 'hold' && mode !== 'write')) {
@@ -33,23 +34,7 @@ if (mode === 'hold') {
   await warehouse.writeRows({
     destination: { dataset: 'dash', table: table ?? 'statistics_written_week_1' },
     columns: STATISTICS_COLUMNS,
-    rows: [
-      {
-        metric: 'm',
-        statistic: 'mean',
-        parameter: null,
-        branch: 'control',
-        comparison: null,
-        comparison_to_branch: null,
-        ci_width: 0.95,
-        point: 1,
-        lower: 0,
-        upper: 2,
-        segment: 'all',
-        analysis_basis: 'enrollments',
-        window_index: '1',
-      },
-    ],
+    rows: [statisticRow({ metric: 'm', lower: 0, upper: 2 })],
   });
   process.stdout.write('wrote\n');
 }

@@ -24,6 +24,7 @@ import type { PreviewResult } from '../../src/workflows/preview.js';
 import { artifactPath, launchChromium } from '../helpers/browser.js';
 import { testDeps } from '../helpers/deps.js';
 import { DEMO_EXPERIMENTS_FILE, lightConfigRepo } from '../helpers/sample.js';
+import { statisticRow } from '../helpers/statistic-row.js';
 import { testTemporal } from '../helpers/temporal.js';
 
 /**
@@ -515,21 +516,7 @@ describe('the dashboard in Chromium over a real preview', () => {
       await warehouse.writeRows({
         destination: { dataset: 'long_names', table: 'statistics_long_exp_week_1' },
         columns: STATISTICS_COLUMNS,
-        rows: ['control', 'treatment'].map((branch) => ({
-          metric,
-          statistic: 'mean',
-          parameter: null,
-          branch,
-          comparison: null,
-          comparison_to_branch: null,
-          ci_width: 0.95,
-          point: 1,
-          lower: 0.5,
-          upper: 1.5,
-          segment: 'all',
-          analysis_basis: 'enrollments',
-          window_index: '1',
-        })),
+        rows: ['control', 'treatment'].map((branch) => statisticRow({ metric, branch })),
       });
     } finally {
       await warehouse.close();

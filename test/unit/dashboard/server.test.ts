@@ -13,6 +13,7 @@ import { type DashboardServer, startDashboard } from '../../../src/dashboard/ser
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { exited, warehouseProcess as otherProcess } from '../../helpers/other-process.js';
+import { statisticRow } from '../../helpers/statistic-row.js';
 
 /** GET with an explicit Host header (fetch would not let a test choose it). */
 function get(
@@ -42,21 +43,7 @@ function get(
   });
 }
 
-const statisticsRow = {
-  metric: 'active_hours',
-  statistic: 'mean',
-  parameter: null,
-  branch: 'control',
-  comparison: null,
-  comparison_to_branch: null,
-  ci_width: 0.95,
-  point: 1,
-  lower: 0.5,
-  upper: 1.5,
-  segment: 'all',
-  analysis_basis: 'enrollments',
-  window_index: '1',
-};
+const statisticsRow = statisticRow();
 
 describe('the dashboard server on the embedded warehouse file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-dashboard-server-'));

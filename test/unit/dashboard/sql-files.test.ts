@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import { SQL_PROVENANCE_FILE, type SqlProvenanceMap } from '../../../src/dashboard/schema.js';
 import { sqlPanel, windowsShown } from '../../../src/dashboard/sql-files.js';
-import type { StatisticResultRow } from '../../../src/statistics/results.js';
+import { statisticRow } from '../../helpers/statistic-row.js';
 
 const selection: ViewSelection = {
   dataset: 'tmp',
@@ -323,21 +323,8 @@ describe('the SQL panel shows only the SQL of the dataset and windows on screen'
   });
 
   test('the windows shown are those of the rows on screen, else the period’s', () => {
-    const row = (window_index: string): StatisticResultRow => ({
-      metric: 'search_count',
-      statistic: 'mean',
-      parameter: null,
-      branch: 'control',
-      comparison: null,
-      comparison_to_branch: null,
-      ci_width: 0.95,
-      point: 1,
-      lower: 0,
-      upper: 2,
-      segment: 'all',
-      analysis_basis: 'enrollments',
-      window_index,
-    });
+    const row = (window_index: string) =>
+      statisticRow({ metric: 'search_count', lower: 0, upper: 2, window_index });
     const choices = {
       datasets: [],
       experiments: [],

@@ -10,28 +10,12 @@ import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { statisticRow } from '../../helpers/statistic-row.js';
 
 const DATASET = 'dash';
 const dialect = duckdbDialect();
 
-function row(overrides: Partial<StatisticResultRow>): StatisticResultRow {
-  return {
-    metric: 'active_hours',
-    statistic: 'mean',
-    parameter: null,
-    branch: 'control',
-    comparison: null,
-    comparison_to_branch: null,
-    ci_width: 0.95,
-    point: 1,
-    lower: 0.5,
-    upper: 1.5,
-    segment: 'all',
-    analysis_basis: 'enrollments',
-    window_index: '1',
-    ...overrides,
-  };
-}
+const row = statisticRow;
 
 /** Two weekly windows and an overall window of `my-exp`, with a few metrics, statistics, segments and bases. */
 function windowRows(window: string): StatisticResultRow[] {
