@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
 import { DAY_MS } from '../dates.js';
+import { SettingsError } from '../settings.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { bigqueryDialect } from '../sql/render/bigquery.js';
 import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
@@ -147,6 +148,8 @@ export class BigQueryWarehouse implements W.Warehouse {
   readonly client: BigQuery;
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
+  /** Datasets (`project:dataset`) known to be in the jobs' location: their location is asked once. */
+  private readonly datasetsInLocation = new Set<string>();
 
   constructor(private readonly options: BigQueryWarehouseOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -629,20 +632,42 @@ export class BigQueryWarehouse implements W.Warehouse {
     }
     const expiry = days === undefined ? {} : { defaultTableExpirationMs: String(Math.round(days * DAY_MS)) };
     const handle = this.client.dataset(target.datasetId, { projectId: target.projectId });
+    const key = `${target.projectId}:${target.datasetId}`;
     try {
       await handle.create({ location: this.options.location, ...expiry });
+      this.datasetsInLocation.add(key);
       return { created: true, expires: days !== undefined };
     } catch (error) {
       if (!isAlreadyExists(error)) throw bigQueryError(error);
     }
-    if (days === undefined) return { created: false, expires: false };
+    if (days === undefined && this.datasetsInLocation.has(key)) return { created: false, expires: false };
+    let metadata: { defaultTableExpirationMs?: string | null; location?: string };
     try {
-      const [metadata] = await handle.getMetadata();
-      const ms = (metadata as { defaultTableExpirationMs?: string | null }).defaultTableExpirationMs;
-      return { created: false, expires: ms !== undefined && ms !== null && Number(ms) > 0 };
+      [metadata] = await handle.getMetadata();
     } catch (error) {
       throw bigQueryError(error);
     }
+    this.assertLocation(key, metadata.location);
+    this.datasetsInLocation.add(key);
+    if (days === undefined) return { created: false, expires: false };
+    const ms = metadata.defaultTableExpirationMs;
+    return { created: false, expires: ms !== undefined && ms !== null && Number(ms) > 0 };
+  }
+
+  /**
+   * A job runs in one location and cannot write to a dataset in another: BigQuery would fail
+   * every query of the run with "Not found: Dataset … was not found in location …", which names
+   * neither the setting nor where the dataset is. Said once, before any job, with both remedies.
+   */
+  private assertLocation(dataset: string, location: string | undefined): void {
+    const jobs = this.options.location;
+    if (location === undefined || location.toLowerCase() === jobs.toLowerCase()) return;
+    throw new SettingsError(
+      `BigQuery dataset ${dataset} is in location ${location}, but contrail runs its jobs in ${jobs} ` +
+        `(CONTRAIL_BIGQUERY_LOCATION), and a job cannot write to a dataset in another location: ` +
+        `set CONTRAIL_BIGQUERY_LOCATION=${location}, or choose a dataset in ${jobs} ` +
+        '(--dataset_id or CONTRAIL_BIGQUERY_DATASET)',
+    );
   }
 
   async listTables(dataset: string, prefix = ''): Promise<W.TableInfo[]> {

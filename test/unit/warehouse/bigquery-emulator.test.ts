@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SettingsError } from '../../../src/settings.js';
 import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../../helpers/bigquery-emulator.js';
@@ -270,6 +271,25 @@ describe('BigQueryWarehouse on the emulator', () => {
     const lasting = { dataset: T.dataset, table: 'lasting_after_a_preview' };
     await wh.runToTable({ sql: 'SELECT 1 AS x', destination: lasting });
     assert.equal((await wh.getTable(lasting))?.expiresAt, null);
+  });
+
+  test('a dataset in another location than the jobs is refused before any job, naming the setting', async () => {
+    await emulator.warehouse({ location: 'EU' }).createDataset('results_in_eu');
+    await assert.rejects(
+      wh.createDataset('results_in_eu'),
+      (error: Error) =>
+        error instanceof SettingsError &&
+        error.permanent &&
+        error.message.includes(`${emulator.project}:results_in_eu is in location EU`) &&
+        error.message.includes('CONTRAIL_BIGQUERY_LOCATION=EU') &&
+        error.message.includes('choose a dataset in US'),
+    );
+    await assert.rejects(wh.createDataset('results_in_eu', { expirationDays: 7 }), SettingsError);
+    // Locations are case-insensitive: a dataset made in `EU` is where `eu` jobs run.
+    assert.deepEqual(await emulator.warehouse({ location: 'eu' }).createDataset('results_in_eu'), {
+      created: false,
+      expires: false,
+    });
   });
 
   test('list by experiment (name prefix) and drop; dropping a missing table is fine', async () => {
