@@ -19,15 +19,30 @@ export interface DryRunOptions {
   write: (line: string) => void;
 }
 
+async function configuredBigQuerySettings(projectId: string | undefined) {
+  const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
+  try {
+    return bigQuerySettings(process.env, projectId ? { projectId } : {});
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/**
+ * Which warehouse the dry run will ask, its settings checked now: `validate` calls this before
+ * it checks any config, so a missing or mistyped setting is the first thing said, not a line
+ * after every file's report. True when that is BigQuery.
+ */
+export async function checkDryRunWarehouse(projectId: string | undefined): Promise<boolean> {
+  if (warehouseKind(process.env) !== 'bigquery') return false;
+  await configuredBigQuerySettings(projectId);
+  return true;
+}
+
 async function configuredWarehouse(projectId: string | undefined): Promise<Warehouse> {
   if (warehouseKind(process.env) === 'bigquery') {
-    const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
     const { BigQueryWarehouse } = await import('../warehouse/bigquery.js');
-    try {
-      return new BigQueryWarehouse(bigQuerySettings(process.env, projectId ? { projectId } : {}));
-    } catch (error) {
-      throw new CliError((error as Error).message);
-    }
+    return new BigQueryWarehouse(await configuredBigQuerySettings(projectId));
   }
   return (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
 }

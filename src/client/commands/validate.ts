@@ -90,6 +90,9 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { defaultExperimentsFile, localExperimentSource, ExperimentsFileError } = await import(
       '../../experiments/source.js'
     );
+    const onBigQuery = args.dry_run
+      ? await (await import('../validate-dry-run.js')).checkDryRunWarehouse(args.project_id)
+      : false;
     const experimentsFile = args.experiments_file ?? defaultExperimentsFile();
     let experiments: Awaited<ReturnType<ReturnType<typeof localExperimentSource>['list']>>;
     try {
@@ -132,7 +135,8 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
     let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
     const telemetry = existsSync(mozdataFile());
-    if (args.check_sql && !telemetry)
+    // With --dry_run on BigQuery the SQL is checked there, below: no need to say how to get it checked.
+    if (args.check_sql && !telemetry && !onBigQuery)
       process.stderr.write(
         `contrail: the embedded warehouse holds no telemetry (${mozdataFile()}), so the SQL is planned but not run: \`contrail sample\` writes demo telemetry, \`validate --dry_run\` checks it on BigQuery\n`,
       );

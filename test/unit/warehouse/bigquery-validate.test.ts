@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type ReplayServer, startReplayServer, startSilentServer } from '../../helpers/bigquery-replay.js';
@@ -56,7 +58,10 @@ after(async () => {
 
 describe('contrail validate --dry_run on BigQuery', () => {
   test('dry-runs the enrollments and every metrics scan: bytes and cost per query, exit 0 under the thresholds', async () => {
-    const { code, out } = await validate();
+    // A data directory without embedded telemetry, as a BigQuery user's is.
+    const home = mkdtempSync(join(tmpdir(), 'contrail-validate-home-'));
+    const { code, out } = await validateWith({ CONTRAIL_HOME: home });
+    rmSync(home, { recursive: true, force: true });
     assert.equal(code, 0, out);
     // How the bytes were found and for which days.
     assert.match(
@@ -72,7 +77,26 @@ describe('contrail validate --dry_run on BigQuery', () => {
     // The metrics scans read the enrollments query inline: the table does not exist yet.
     const scan = dryRuns.map((r) => JSON.stringify(r.body)).find((b) => b.includes('metrics per client'));
     assert.ok(scan?.includes('-- contrail: enrollments'));
+    // BigQuery checks the SQL here: no advice to get it checked by the dry run being run.
+    assert.doesNotMatch(out, /embedded warehouse holds no telemetry/);
   });
+
+  for (const [setting, value, said] of [
+    ['CONTRAIL_BIGQUERY_PROJECT', '', /^contrail: CONTRAIL_BIGQUERY_PROJECT \(or --project_id\) must name/m],
+    [
+      'CONTRAIL_BIGQUERY_LOCATION',
+      'us central',
+      /^contrail: CONTRAIL_BIGQUERY_LOCATION="us central": expected/m,
+    ],
+  ] as const) {
+    test(`${setting}=${JSON.stringify(value)} is said first, before any config is checked, and nothing is asked of BigQuery`, async () => {
+      const { code, out } = await validateWith({ [setting]: value, GOOGLE_CLOUD_PROJECT: '' });
+      assert.equal(code, 1, out);
+      assert.match(out, said);
+      assert.doesNotMatch(out, /^(ok|invalid) {2}/m, 'no config was reported before the setting');
+      assert.equal(server.requests.length, 0);
+    });
+  }
 
   test('above the moderate threshold exits 2, above the high one 3', async () => {
     assert.equal((await validate('--moderate_tb', '3')).code, 2);
