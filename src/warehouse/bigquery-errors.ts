@@ -56,10 +56,43 @@ export function isTransientBigQueryError(info: BigQueryErrorInfo): boolean {
   return info.code === undefined && info.reason === undefined && TRANSIENT_NETWORK.test(info.message);
 }
 
-/** The error contrail raises for a failed BigQuery request or job. */
-export function bigQueryError(error: unknown, destination: TableRef | null = null): WarehouseQueryError {
+/** The settings a BigQuery message may be about: the projects and the location the adapter uses. */
+export interface BigQueryPlace {
+  project: string;
+  sourceProject: string;
+  location: string;
+}
+
+/**
+ * What to change when BigQuery's message is about a setting rather than a query: it names a
+ * project it does not know (or will not let this account use) or a location a dataset is not
+ * in, in its own words, which say nothing of where contrail took that project or location from.
+ */
+function settingHint(message: string, place: BigQueryPlace | null): string {
+  if (place === null) return '';
+  const project = /(?:Not found|Access Denied): Project ([a-z][a-z0-9-]*[a-z0-9])\b/.exec(message)?.[1];
+  if (project !== undefined && project === place.project) {
+    return ` (the project is CONTRAIL_BIGQUERY_PROJECT or --project_id, where contrail runs its jobs and keeps its datasets: check the id, and that the account has BigQuery Job User on it)`;
+  }
+  if (project !== undefined && project === place.sourceProject) {
+    return ` (the project is CONTRAIL_BIGQUERY_SOURCE_PROJECT, of the shared tables the configs read: check the id, and that the account has BigQuery Data Viewer on it)`;
+  }
+  const location = /was not found in location (\S+)/.exec(message)?.[1];
+  if (location !== undefined && location.toLowerCase() === place.location.toLowerCase()) {
+    return ` (the name is wrong, or it is in another location than ${place.location}, where contrail runs its jobs: CONTRAIL_BIGQUERY_LOCATION; a job reads and writes only datasets in its own location)`;
+  }
+  return '';
+}
+
+/** The error contrail raises for a failed BigQuery request or job (`place`: the adapter's settings, to name the one at fault). */
+export function bigQueryError(
+  error: unknown,
+  destination: TableRef | null = null,
+  place: BigQueryPlace | null = null,
+): WarehouseQueryError {
   if (error instanceof WarehouseQueryError) return error;
   const info = bigQueryErrorInfo(error);
+  info.message += settingHint(info.message, place);
   const reason = info.reason ? ` (${info.reason})` : '';
   // A query reading a table BigQuery lacks: `Not found: Table project:dataset.table was not found
   // in location US`; in another project BigQuery will not say whether the table exists: `Access

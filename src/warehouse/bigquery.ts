@@ -10,7 +10,13 @@ import { DAY_MS } from '../dates.js';
 import { SettingsError } from '../settings.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { bigqueryDialect } from '../sql/render/bigquery.js';
-import { bigQueryError, isAlreadyExists, isNotFound, isTransientBigQueryError } from './bigquery-errors.js';
+import {
+  type BigQueryPlace,
+  bigQueryError,
+  isAlreadyExists,
+  isNotFound,
+  isTransientBigQueryError,
+} from './bigquery-errors.js';
 import { type BigQuerySettings, DEFAULT_REQUEST_TIMEOUT_MS } from './bigquery-settings.js';
 import { withRequestTimeout } from './bigquery-timeout.js';
 import { abortError, WarehouseQueryError } from './errors.js';
@@ -172,6 +178,16 @@ export class BigQueryWarehouse implements W.Warehouse {
     this.client.makeAuthenticatedRequest = Object.assign(bounded, request);
   }
 
+  /** BigQuery's error as contrail's, naming the setting when the message is about one. */
+  private fail(error: unknown, destination: W.TableRef | null = null) {
+    return bigQueryError(error, destination, this.place);
+  }
+
+  private get place(): BigQueryPlace {
+    const { project, sourceProject, location } = this.options;
+    return { project, sourceProject, location };
+  }
+
   private table(ref: W.TableRef): Table {
     const dataset = assertDataset(ref.dataset);
     const table = assertTableName(ref.table);
@@ -210,7 +226,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       const ms = (metadata as { defaultTableExpirationMs?: string }).defaultTableExpirationMs;
       return ms === undefined ? null : this.now() + Number(ms);
     } catch (error) {
-      throw bigQueryError(error, ref);
+      throw this.fail(error, ref);
     }
   }
 
@@ -271,7 +287,7 @@ export class BigQueryWarehouse implements W.Warehouse {
         [job] = await this.client.createJob({ jobId, location: this.options.location, configuration });
         return job;
       } catch (error) {
-        if (!isAlreadyExists(error)) throw bigQueryError(error, destination);
+        if (!isAlreadyExists(error)) throw this.fail(error, destination);
         job = this.client.job(jobId, { location: this.options.location });
       }
       const metadata = await this.metadata(job, destination);
@@ -284,7 +300,7 @@ export class BigQueryWarehouse implements W.Warehouse {
           message: failure.message ?? '',
         })
       ) {
-        throw bigQueryError(failure, destination);
+        throw this.fail(failure, destination);
       }
     }
     throw new WarehouseQueryError({
@@ -299,7 +315,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       const [metadata] = await job.getMetadata();
       return metadata as JobMetadata;
     } catch (error) {
-      throw bigQueryError(error, destination);
+      throw this.fail(error, destination);
     }
   }
 
@@ -321,7 +337,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       }
       const metadata = await this.metadata(job, destination);
       if (metadata.status?.state === 'DONE') {
-        if (metadata.status.errorResult) throw bigQueryError(metadata.status.errorResult, destination);
+        if (metadata.status.errorResult) throw this.fail(metadata.status.errorResult, destination);
         return metadata;
       }
       onProgress?.({
@@ -382,7 +398,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       const [metadata] = await table.setMetadata(patch);
       return { rows: Number((metadata as { numRows?: string }).numRows ?? 0) };
     } catch (error) {
-      throw bigQueryError(error, ref);
+      throw this.fail(error, ref);
     }
   }
 
@@ -537,7 +553,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       const [rows] = await job.getQueryResults({ autoPaginate: true });
       return rows.map((row) => plainValue(row) as Row);
     } catch (error) {
-      throw bigQueryError(error);
+      throw this.fail(error);
     }
   }
 
@@ -554,7 +570,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       });
       return rows.map((row) => plainValue(row) as Row);
     } catch (error) {
-      throw bigQueryError(error, ref);
+      throw this.fail(error, ref);
     }
   }
 
@@ -574,7 +590,7 @@ export class BigQueryWarehouse implements W.Warehouse {
         metadata.statistics?.totalBytesProcessed ?? metadata.statistics?.query?.totalBytesProcessed;
       return { bytesProcessed: bytes === undefined ? null : Number(bytes), method: 'dry_run' };
     } catch (error) {
-      throw bigQueryError(error);
+      throw this.fail(error);
     }
   }
 
@@ -584,7 +600,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       return metadata as Record<string, unknown>;
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw bigQueryError(error, ref);
+      throw this.fail(error, ref);
     }
   }
 
@@ -616,7 +632,7 @@ export class BigQueryWarehouse implements W.Warehouse {
           cause: error,
         });
       }
-      throw bigQueryError(error, ref);
+      throw this.fail(error, ref);
     }
   }
 
@@ -638,14 +654,14 @@ export class BigQueryWarehouse implements W.Warehouse {
       this.datasetsInLocation.add(key);
       return { created: true, expires: days !== undefined };
     } catch (error) {
-      if (!isAlreadyExists(error)) throw bigQueryError(error);
+      if (!isAlreadyExists(error)) throw this.fail(error);
     }
     if (days === undefined && this.datasetsInLocation.has(key)) return { created: false, expires: false };
     let metadata: { defaultTableExpirationMs?: string | null; location?: string };
     try {
       [metadata] = await handle.getMetadata();
     } catch (error) {
-      throw bigQueryError(error);
+      throw this.fail(error);
     }
     this.assertLocation(key, metadata.location);
     this.datasetsInLocation.add(key);
@@ -689,7 +705,7 @@ export class BigQueryWarehouse implements W.Warehouse {
         .sort((a, b) => (a.ref.table < b.ref.table ? -1 : a.ref.table > b.ref.table ? 1 : 0));
     } catch (error) {
       if (isNotFound(error)) return [];
-      throw bigQueryError(error);
+      throw this.fail(error);
     }
   }
 
@@ -698,7 +714,7 @@ export class BigQueryWarehouse implements W.Warehouse {
       await this.table(ref).delete({ ignoreNotFound: true });
     } catch (error) {
       if (isNotFound(error)) return;
-      throw bigQueryError(error, ref);
+      throw this.fail(error, ref);
     }
   }
   /** BigQuery deletes a table at its expiration time itself: nothing is left to drop. */

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
+import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
+
+/**
+ * BigQuery's answers about a setting rather than a query (a project it does not know, a dataset
+ * in another location than the job's), served on loopback in BigQuery's error format and read
+ * through Google's real client: the error contrail raises names the setting to change. The
+ * emulator cannot give these answers: it makes any project asked for and ignores locations.
+ */
+let server: Server;
+let endpoint: string;
+/** The error body every request gets next (BigQuery's `{ error: { code, message, errors } }`). */
+let answer: { status: number; reason: string; message: string };
+
+before(async () => {
+  allowOnlyLoopback();
+  // Google's auth library would otherwise probe the metadata server of a cloud VM.
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(answer.status, { 'content-type': 'application/json; charset=UTF-8' });
+      response.end(
+        JSON.stringify({
+          error: {
+            code: answer.status,
+            message: answer.message,
+            errors: [{ message: answer.message, domain: 'global', reason: answer.reason }],
+          },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  assertOnlyLoopback();
+});
+
+function warehouse(): BigQueryWarehouse {
+  return new BigQueryWarehouse({
+    project: 'bq-analysys',
+    sourceProject: 'moz-fx-data-shared-prdo',
+    location: 'US',
+    apiEndpoint: endpoint,
+    maximumBytesBilled: null,
+    pollIntervalMs: 10,
+  });
+}
+
+const run = (sql = 'SELECT 1 AS x') =>
+  warehouse().runToTable({ sql, destination: { dataset: 'mozanalysis', table: 'results' } });
+
+describe('BigQuery errors about a setting name the setting', () => {
+  test('a project id with a typo: CONTRAIL_BIGQUERY_PROJECT, permanent', async () => {
+    answer = { status: 404, reason: 'notFound', message: 'Not found: Project bq-analysys' };
+    await assert.rejects(run(), (error) => {
+      assert.ok(error instanceof WarehouseQueryError);
+      assert.equal(error.permanent, true);
+      assert.match(
+        error.message,
+        /Not found: Project bq-analysys \(the project is CONTRAIL_BIGQUERY_PROJECT or --project_id/,
+      );
+      return true;
+    });
+    answer = {
+      status: 403,
+      reason: 'accessDenied',
+      message:
+        'Access Denied: Project bq-analysys: User does not have bigquery.jobs.create permission in project bq-analysys.',
+    };
+    await assert.rejects(
+      warehouse().createDataset('mozanalysis'),
+      /CONTRAIL_BIGQUERY_PROJECT or --project_id/,
+    );
+  });
+
+  test('the shared tables in a project with a typo: CONTRAIL_BIGQUERY_SOURCE_PROJECT', async () => {
+    answer = { status: 404, reason: 'notFound', message: 'Not found: Project moz-fx-data-shared-prdo' };
+    await assert.rejects(
+      run(),
+      /Project moz-fx-data-shared-prdo \(the project is CONTRAIL_BIGQUERY_SOURCE_PROJECT/,
+    );
+  });
+
+  test('a table in another location than the jobs: CONTRAIL_BIGQUERY_LOCATION, still a missing table', async () => {
+    answer = {
+      status: 404,
+      reason: 'notFound',
+      message: 'Not found: Table moz-fx-data-shared-prdo:telemetry.events was not found in location US',
+    };
+    await assert.rejects(run('SELECT * FROM `moz-fx-data-shared-prdo.telemetry.events`'), (error) => {
+      assert.ok(error instanceof MissingTableError);
+      assert.equal(error.table, 'moz-fx-data-shared-prdo:telemetry.events');
+      assert.match(
+        error.message,
+        /the name is wrong, or it is in another location than US, where contrail runs its jobs: CONTRAIL_BIGQUERY_LOCATION/,
+      );
+      return true;
+    });
+  });
+
+  test('a message about anything else is left as BigQuery wrote it', async () => {
+    answer = { status: 404, reason: 'notFound', message: 'Not found: Project some-other-project' };
+    await assert.rejects(run(), (error) => {
+      assert.ok(error instanceof WarehouseQueryError);
+      assert.match(error.message, /Not found: Project some-other-project$/);
+      return true;
+    });
+  });
+});
