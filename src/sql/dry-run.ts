@@ -1,12 +1,12 @@
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
-import { WarehouseUnavailableError } from '../warehouse/errors.js';
+import { missingTableIn, WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { SqlDialect } from './dialect.js';
 import { planAnalysis } from './plan/analysis.js';
 import { where } from './plan/common.js';
-import type { ColumnProvenance, PlannedQueryKind } from './plan/types.js';
+import type { ColumnProvenance, PlannedQuery, PlannedQueryKind } from './plan/types.js';
 import { lastEnrollmentDate, windowsDueOn } from './windows.js';
 
 /**
@@ -36,6 +36,51 @@ function describeColumns(columns: ColumnProvenance[] | undefined): string {
   return (columns ?? []).map((c) => `${c.name} (${where(c.provenance)})`).join(', ');
 }
 
+/** The enrollments query written in place of its table, where a scan reads it. */
+interface Inlined {
+  table: string;
+  sql: string;
+}
+
+/**
+ * The line of the planned SQL that a line of the dry-run SQL comes from (the enrollments query
+ * written in for its table moves every line after it); null for a line of that enrollments query.
+ */
+export function plannedLine(planned: string, inlined: Inlined | null, line: number): number | null {
+  if (inlined === null) return line;
+  // Each occurrence of the table becomes "(", the enrollments query's lines and ")".
+  const added = inlined.sql.split('\n').length + 1;
+  let at = 0;
+  for (const [index, text] of planned.split('\n').entries()) {
+    const span = 1 + text.split(inlined.table).slice(1).length * added;
+    if (line <= at + span) return span === 1 || line === at + 1 ? index + 1 : null;
+    at += span;
+  }
+  return null;
+}
+
+/**
+ * The config items a rejected dry run is about: the one on the line the warehouse points at (a
+ * metric's expression), else, for a table the warehouse does not have that this query itself
+ * reads, its data source; else every column the query computes.
+ */
+function culprit(planned: PlannedQuery, error: unknown, inlined: Inlined | null): string {
+  const line = error instanceof WarehouseQueryError ? error.sqlLine : null;
+  const at = line === null ? null : plannedLine(planned.sql, inlined, line);
+  const hit =
+    at === null
+      ? undefined
+      : (planned.references ?? []).find((r) => r.column !== null && r.lines.start <= at && at <= r.lines.end);
+  if (hit) return `${hit.column} (${where(hit.provenance)})`;
+  const missing = missingTableIn(error);
+  const from = (planned.references ?? []).find((r) => r.column === null);
+  // BigQuery names a table `project:dataset.table`; the query as written, `project.dataset.table`.
+  if (missing !== null && from && planned.sql.includes(missing.table.replace(':', '.'))) {
+    return `data source ${planned.dataSource ?? ''} (${where(from.provenance)})`;
+  }
+  return describeColumns(planned.metrics);
+}
+
 /** The first date each configured period is due on (its first window: the one every later window resembles). */
 function datesCoveringEveryPeriod(spec: AnalysisSpec): IsoDate[] {
   const last = lastEnrollmentDate(spec);
@@ -62,12 +107,9 @@ export async function dryRunAnalysis(
   const seen = new Set<string>();
   let enrollmentsSql: string | null = null;
   let enrollmentsTable: string | null = null;
-  const dryRun = async (
-    table: string,
-    kind: PlannedQueryKind,
-    sql: string,
-    columns: ColumnProvenance[] | undefined,
-  ) => {
+  const dryRun = async (planned: PlannedQuery, sql: string, inlined: Inlined | null) => {
+    const { table } = planned.destination;
+    const kind = planned.kind;
     try {
       const { bytesProcessed } = await warehouse.dryRun(sql);
       entries.push({ table, kind, bytesProcessed, error: null });
@@ -75,7 +117,7 @@ export async function dryRunAnalysis(
       // A warehouse that did not answer says nothing about this query, nor about the next ones.
       if (error instanceof WarehouseUnavailableError) throw error;
       const message = (error as { warehouseMessage?: string }).warehouseMessage ?? (error as Error).message;
-      const what = describeColumns(columns);
+      const what = culprit(planned, error, inlined);
       entries.push({
         table,
         kind,
@@ -89,22 +131,18 @@ export async function dryRunAnalysis(
     if (plan.enrollments && enrollmentsSql === null) {
       enrollmentsSql = plan.enrollments.sql;
       enrollmentsTable = options.dialect.table(plan.enrollments.destination);
-      await dryRun(
-        plan.enrollments.destination.table,
-        'enrollments',
-        enrollmentsSql,
-        plan.enrollments.metrics,
-      );
+      await dryRun(plan.enrollments, enrollmentsSql, null);
     }
     for (const scan of plan.windows.flatMap((w) => w.metricsScans)) {
       if (seen.has(scan.destination.table)) continue;
       seen.add(scan.destination.table);
       // The enrollments table does not exist yet: its query stands in for it.
-      const sql =
+      const inlined =
         enrollmentsSql !== null && enrollmentsTable !== null
-          ? scan.sql.replaceAll(enrollmentsTable, `(\n${enrollmentsSql}\n)`)
-          : scan.sql;
-      await dryRun(scan.destination.table, scan.kind, sql, scan.metrics);
+          ? { table: enrollmentsTable, sql: enrollmentsSql }
+          : null;
+      const sql = inlined ? scan.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : scan.sql;
+      await dryRun(scan, sql, inlined);
     }
   }
   return entries;

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { localExperimentSource } from '../../../src/experiments/source.js';
+import { DEMO_SLUG } from '../../../src/sample/population.js';
+import { dryRunAnalysis, plannedLine } from '../../../src/sql/dry-run.js';
+import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
+import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
+
+/**
+ * `validate --dry_run` names the config item a rejected dry run is about: the metric on the line
+ * BigQuery points at (in SQL where the enrollments query stands in for its table, which moves
+ * the lines), the data source of a table BigQuery does not have, not every metric of the scan.
+ */
+const CONFIG = `[experiment]
+segments = []
+
+[metrics]
+weekly = ["typo_hours", "halved_hours"]
+
+[metrics.typo_hours]
+select_expression = "SUM(active_hours_sum)"
+data_source = "clients_dialy"
+
+[metrics.typo_hours.statistics.bootstrap_mean]
+
+[metrics.halved_hours]
+select_expression = "SUM(active_hours_sum) // 2"
+data_source = "clients_daily"
+
+[metrics.halved_hours.statistics.bootstrap_mean]
+
+[data_sources.clients_dialy]
+from_expression = "mozdata.telemetry.clients_dialy"
+`;
+
+/** BigQuery as the dry runs meet it: no table clients_dialy, no `//` operator, at the line it is on. */
+function rejectingWarehouse(): Warehouse {
+  const dryRun = async (sql: string) => {
+    if (sql.includes('mozdata.telemetry.clients_dialy'))
+      throw new MissingTableError({
+        table: 'mozdata:telemetry.clients_dialy',
+        warehouseMessage:
+          'BigQuery (notFound): Not found: Table mozdata:telemetry.clients_dialy was not found in location US',
+      });
+    const line = sql.split('\n').findIndex((l) => l.includes('// 2'));
+    if (line >= 0)
+      throw new WarehouseQueryError({
+        warehouseMessage: `BigQuery (invalidQuery): Syntax error: Unexpected "/" at [${line + 1}:26]`,
+        permanent: true,
+      });
+    return { bytesProcessed: 1000, method: 'dry_run' as const };
+  };
+  // Only the dry run is asked for: the rest of the contract is never called.
+  return { dialect: 'bigquery', dryRun } as unknown as Warehouse;
+}
+
+describe('validate --dry_run: which config item a rejected query is about', () => {
+  test('the metric on the line BigQuery points at, the data source of a missing table', async () => {
+    const repo = configRepoWith({ [`jetstream/${DEMO_SLUG}.toml`]: CONFIG });
+    const collection = await loadConfigCollection({ repos: [repo] });
+    const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
+      (e) => e.slug === DEMO_SLUG,
+    );
+    assert.ok(experiment);
+    const { spec } = resolveAnalysisSpec(collection, experiment);
+    const dialect = bigqueryDialect({ project: 'bq-analysis', sourceProject: 'moz-fx-data-shared-prod' });
+    const entries = await dryRunAnalysis(rejectingWarehouse(), spec, { dataset: 'contrail', dialect });
+    const errors = entries.filter((e) => e.error !== null);
+    const daily = errors.filter((e) => e.table.includes('_clients_daily_'));
+    const dialy = errors.filter((e) => e.table.includes('_clients_dialy_'));
+    assert.ok(daily.length > 0 && dialy.length > 0, JSON.stringify(entries, null, 1));
+    for (const e of daily) {
+      assert.match(
+        e.error ?? '',
+        /; config: halved_hours \(\S+\.toml: metrics\.halved_hours\.select_expression \(line 14\)\)$/,
+      );
+    }
+    for (const e of dialy) {
+      assert.match(
+        e.error ?? '',
+        /; config: data source clients_dialy \(\S+\.toml: data_sources\.clients_dialy \(line 19\)\)$/,
+      );
+    }
+  });
+
+  test('lines of the enrollments query written in for its table map to none; lines after it move back', () => {
+    const inlined = { table: '`p.d.enrollments`', sql: 'SELECT 1\nFROM x' };
+    const planned = 'header\nFROM `p.d.enrollments` e\nSELECT bad';
+    // Dry-run SQL: header / FROM ( / SELECT 1 / FROM x / ) e / SELECT bad
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((line) => plannedLine(planned, inlined, line)),
+      [1, 2, null, null, null, 3],
+    );
+    assert.equal(plannedLine(planned, null, 3), 3);
+  });
+});
