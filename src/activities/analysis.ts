@@ -26,6 +26,7 @@ import type { AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
 import { type ErrorData, errorData } from '../errors.js';
 import { checkPinnedBuild, type RunningBuild } from '../versions/pin.js';
+import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { temporalProgress } from './job-context.js';
 import type { AnalysisActivities, AnalysisTarget } from './types.js';
@@ -128,11 +129,24 @@ export function analysisActivities(
     },
 
     async recordError({ dataset, error }) {
-      await recordLogs(
-        await deps.warehouse(),
-        dataset,
-        logRows(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
-      );
+      try {
+        await recordLogs(
+          await deps.warehouse(),
+          dataset,
+          logRows(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
+        );
+      } catch (failure) {
+        // The error being logged fails its workflow and reaches the user either way. A warehouse
+        // that gave no answer through this call's own retries would only hold that report back
+        // through the activity's retries too (half a minute a date on an unreachable BigQuery).
+        if (failure instanceof WarehouseUnavailableError && !failure.permanent)
+          throw new WarehouseUnavailableError({
+            warehouseMessage: `${failure.warehouseMessage}; the error was not logged`,
+            permanent: true,
+            cause: failure,
+          });
+        throw failure;
+      }
     },
 
     async listEligibleExperiments({ date }) {
