@@ -62,10 +62,19 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
   },
 });
 
-/** Dataset housekeeping (create with expiry): no warehouse job to heartbeat. */
+/**
+ * Dataset housekeeping (create with expiry): no warehouse job to heartbeat. Retried as the
+ * light activities are: without a policy Temporal retries without end, and a preview whose
+ * BigQuery stopped answering while its dataset was prepared waited forever.
+ */
 export const datasets = proxyActivities<DatasetActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: LOST_WORKER,
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumAttempts: 5,
+  },
 });
 
 /** Starting and cancelling a parent's runs: a few client calls each. */

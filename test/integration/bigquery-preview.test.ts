@@ -4,7 +4,9 @@ import type { Worker } from '@temporalio/worker';
 import { DAY_MS } from '../../src/dates.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import { BigQueryWarehouse } from '../../src/warehouse/bigquery.js';
+import { WarehouseUnavailableError } from '../../src/warehouse/errors.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { WrappedWarehouse } from '../../src/warehouse/wrapped.js';
 import { createContrailWorker } from '../../src/worker.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../helpers/bigquery-emulator.js';
 import { type ReplayServer, startReplayServer } from '../helpers/bigquery-replay.js';
@@ -61,6 +63,21 @@ describe('contrail preview on BigQuery', () => {
       clientOptions: { retryOptions: { autoRetry: false } },
     });
     await startWorker(recorded, `${temporal.taskQueue}-recorded`);
+    // BigQuery stops answering once the estimate is made: every dataset call gets no answer.
+    const unanswered = new WrappedWarehouse(
+      bigquery.dialect,
+      bigquery.sqlDialect,
+      async (call, run) => {
+        if (call.method === 'createDataset')
+          throw new WarehouseUnavailableError({
+            warehouseMessage: 'BigQuery gave no answer: connect ECONNREFUSED 127.0.0.1:9 (stopped)',
+            permanent: false,
+          });
+        return await run(bigquery);
+      },
+      async () => undefined,
+    );
+    await startWorker(unanswered, `${temporal.taskQueue}-unanswered`);
   });
   after(async () => {
     for (const { worker } of workers) worker.shutdown();
@@ -116,6 +133,29 @@ describe('contrail preview on BigQuery', () => {
       tables.some((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_day_')),
       tables.map((t) => t.ref.table).join(', '),
     );
+  });
+
+  test('a BigQuery that stops answering while the preview dataset is prepared fails the preview after a few tries, never waits without end', {
+    timeout: 120_000,
+  }, async () => {
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--dataset_id',
+        'bq_unanswered',
+        '--end_date',
+        '2026-03-15',
+        '--num-days',
+        '1',
+      ],
+      { ...temporal.env, CONTRAIL_TASK_QUEUE: `${temporal.taskQueue}-unanswered` },
+    );
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /retrying prepareDataset \(attempt 5\)/);
+    assert.doesNotMatch(result.stderr, /attempt 6/);
+    assert.match(result.stderr, /^contrail: .*failed: .*BigQuery gave no answer: connect ECONNREFUSED/m);
   });
 
   test('--max-bytes below the dry-run bytes refuses before any job runs', async () => {
