@@ -124,6 +124,17 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       'FLOAT64 is a temp type alias of DOUBLE; INT64 is native in DuckDB. NUMERIC stays DECIMAL(18,3).',
   },
   {
+    bigquery: 'arr[OFFSET(i)] / arr[SAFE_OFFSET(i)] / arr[ORDINAL(i)] / arr[SAFE_ORDINAL(i)]',
+    duckdb: 'bq_offset / bq_safe_offset / bq_ordinal / bq_safe_ordinal',
+    kind: 'macro',
+    rewrite:
+      'The subscript becomes a call: arr[SAFE_OFFSET(i)] → bq_safe_offset(arr, (i)). DuckDB has no OFFSET/ORDINAL ' +
+      'subscripts, and its own arr[i] counts from 1, counts from the end for a negative i and gives NULL out of range.',
+    limitation:
+      'OFFSET counts from 0, ORDINAL from 1; out of range OFFSET/ORDINAL raise "Array index i is out of bounds" and ' +
+      'the SAFE_ forms give NULL; a NULL array or index gives NULL. A subscript of a windowed call is not rewritten.',
+  },
+  {
     bigquery: 'mozfun.map.get_key(map, key)',
     duckdb: 'mozfun.map.get_key',
     kind: 'macro',
@@ -229,6 +240,21 @@ const MACRO_SQL = [
        WHEN 'DAY' THEN 86400000000
        ELSE error('bq_timestamp_diff: unsupported part ' || part || ' (MICROSECOND, MILLISECOND, SECOND, MINUTE, HOUR, DAY)')
      END`,
+  // BigQuery's array subscripts (the DuckDB renderer turns `arr[OFFSET(i)]` into these calls).
+  // DuckDB's arr[k] is 1-based, reads from the end for a negative k and gives NULL out of range,
+  // so the bounds are tested here: an error for OFFSET/ORDINAL, NULL for the SAFE_ forms.
+  ...(['offset', 'ordinal'] as const).flatMap((kind) => {
+    const zero = kind === 'offset' ? 'i' : '(i - 1)';
+    const inRange = `${zero} >= 0 AND ${zero} < len(arr)`;
+    return [
+      `CREATE OR REPLACE TEMP MACRO bq_${kind}(arr, i) AS CASE
+         WHEN ${inRange} THEN arr[${zero} + 1]
+         WHEN arr IS NULL OR i IS NULL THEN NULL
+         ELSE error('Array index ' || i || ' is out of bounds (' || CASE WHEN ${zero} < 0 THEN 'underflow' ELSE 'overflow' END || ')')
+       END`,
+      `CREATE OR REPLACE TEMP MACRO bq_safe_${kind}(arr, i) AS CASE WHEN ${inRange} THEN arr[${zero} + 1] END`,
+    ];
+  }),
   'CREATE OR REPLACE TEMP MACRO timestamp_add(ts, i) AS CAST(ts AS TIMESTAMP) + i',
   'CREATE OR REPLACE TEMP MACRO timestamp_sub(ts, i) AS CAST(ts AS TIMESTAMP) - i',
   'CREATE TEMP TYPE IF NOT EXISTS float64 AS DOUBLE',

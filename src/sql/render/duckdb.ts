@@ -17,10 +17,17 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
  *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
  * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
+ * - `ARRAY_AGG(x ORDER BY y LIMIT n)` → `list_slice(ARRAY_AGG(x ORDER BY y), 1, n)`;
  * - `FROM UNNEST(structs)` with no alias → `FROM (SELECT UNNEST(structs, max_depth := 2))`, whose
  *   columns are the structs' fields, as BigQuery's are;
+ * - `FROM t, UNNEST(arr) AS x` (or `JOIN UNNEST(arr) x`) → `… AS x(x)`: BigQuery's alias names the
+ *   element, DuckDB's names a table whose one column `unnest` holds it (`x` would be a struct
+ *   `{unnest: …}`, and `x.field` a missing column);
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
- *   (they live here, not as macros, because the argument must be repeated).
+ *   (they live here, not as macros, because the argument must be repeated);
+ * - array subscripts `arr[OFFSET(i)]`, `[SAFE_OFFSET(i)]`, `[ORDINAL(i)]`, `[SAFE_ORDINAL(i)]` →
+ *   `bq_offset(arr, i)` … (macros with BigQuery's bases and out-of-range behaviour: DuckDB's own
+ *   `arr[i]` counts from 1, from the end for negative i, and gives NULL out of range).
  */
 export interface DuckDbDialectOptions {
   /** BigQuery project → DuckDB catalog holding its datasets as schemas. */
@@ -128,6 +135,52 @@ function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean
 }
 
 /**
+ * `ARRAY_AGG(x … LIMIT n)` at `at` → `list_slice(ARRAY_AGG(x …), 1, n)`: DuckDB's aggregates take
+ * no LIMIT, and the first n elements of the whole ordered array are BigQuery's (NULL when no row
+ * is aggregated, as list_slice of NULL is NULL). Run after ignoreNullsAsFilter, whose FILTER
+ * belongs inside the slice.
+ */
+function limitAsSlice(tokens: Token[], out: string[], at: number, open: number): void {
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return;
+  let depth = 0;
+  for (let j = open + 1; j < bounds.close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.kind === 'word' && t.text.toUpperCase() === 'LIMIT') {
+      const n = nextSignificant(tokens, j + 1);
+      if (!/^\d+$/.test(tokens[n]?.text ?? '') || nextSignificant(tokens, n + 1) !== bounds.close) return;
+      if (tokens[nextSignificant(tokens, bounds.close + 1)]?.text.toUpperCase() === 'OVER') return;
+      for (let k = j; k <= n; k++) out[k] = '';
+      out[at] = `list_slice(${out[at]}`;
+      out[bounds.close] = `${out[bounds.close]}, 1, ${tokens[n]!.text})`;
+      return;
+    }
+  }
+}
+
+/**
+ * `FROM t, UNNEST(arr) AS x` / `JOIN UNNEST(arr) x` at `at`: the alias also names the one column,
+ * so `x` is the element as in BigQuery. Left alone when the alias has a column list already or
+ * there is no alias (WITH OFFSET, ON, …).
+ */
+function elementAlias(tokens: Token[], after: Map<number, string>, at: number, open: number): void {
+  const before = tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase();
+  if (before !== 'FROM' && before !== 'JOIN' && before !== ',') return;
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return;
+  let alias = nextSignificant(tokens, bounds.close + 1);
+  if (tokens[alias]?.text.toUpperCase() === 'AS') alias = nextSignificant(tokens, alias + 1);
+  const t = tokens[alias];
+  if (t === undefined || !(t.kind === 'quoted_identifier' || t.kind === 'word')) return;
+  if (t.kind === 'word' && (NOT_CALLABLE.has(t.text.toUpperCase()) || !PLAIN_IDENTIFIER.test(t.text))) return;
+  if (tokens[nextSignificant(tokens, alias + 1)]?.text === '(') return;
+  const name = t.kind === 'word' ? t.text : quoteIdentifier(t.text.slice(1, -1));
+  after.set(alias, `(${name})`);
+}
+
+/**
  * `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`: DuckDB accepts
  * IGNORE NULLS only on window functions, and a FILTER that drops the NULLs gives BigQuery's
  * answer (NULL when no row is left). An ORDER BY / LIMIT after IGNORE NULLS stays in the call;
@@ -167,12 +220,122 @@ function ignoreNullsAsFilter(
     `) FILTER (WHERE (${translateBigQueryToDuckDb(argument, projectCatalogs).trim()}) IS NOT NULL)`;
 }
 
+/** The macro taking each BigQuery array subscript (bigquery-compat.ts). */
+const SUBSCRIPT_MACROS: Record<string, string> = {
+  OFFSET: 'bq_offset',
+  SAFE_OFFSET: 'bq_safe_offset',
+  ORDINAL: 'bq_ordinal',
+  SAFE_ORDINAL: 'bq_safe_ordinal',
+};
+
+// BigQuery's reserved keywords that cannot name a function: `AND (…)[OFFSET(0)]` subscripts the
+// parenthesised expression, not a call of AND. (ARRAY, CAST, EXTRACT, IF and STRUCT are reserved
+// but are called like functions.)
+const NOT_CALLABLE = new Set(
+  (
+    'ALL AND ANY AS ASC AT BETWEEN BY CASE COLLATE CONTAINS CREATE CROSS CUBE CURRENT DEFAULT DEFINE ' +
+    'DESC DISTINCT ELSE END ENUM ESCAPE EXCEPT EXCLUDE EXISTS FALSE FETCH FOLLOWING FOR FROM FULL GROUP ' +
+    'GROUPING GROUPS HASH HAVING IGNORE IN INNER INTERSECT INTERVAL INTO IS JOIN LATERAL LEFT LIKE LIMIT ' +
+    'LOOKUP MERGE NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTITION PRECEDING PROTO ' +
+    'QUALIFY RANGE RECURSIVE RESPECT RIGHT ROLLUP ROWS SELECT SET SOME TABLESAMPLE THEN TO TREAT TRUE ' +
+    'UNBOUNDED UNION UNNEST USING WHEN WHERE WINDOW WITH WITHIN'
+  ).split(' '),
+);
+
+/** Index of the `(` or `[` that the `)` or `]` at `close` closes, else -1. */
+function matchingOpen(tokens: Token[], close: number): number {
+  let depth = 0;
+  for (let i = close; i >= 0; i--) {
+    const t = tokens[i]!;
+    if (t.kind !== 'punct') continue;
+    if (t.text === ')' || t.text === ']') depth++;
+    else if (t.text === '(' || t.text === '[') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The first token of the expression a subscript at `bracket` applies to: a name or field path
+ * (`event.extra`), a call (`SPLIT(…)`, `mozfun.map.get_key(…)`), a parenthesised expression or an
+ * array literal, with the fields and subscripts that follow it. Null when it is none of those
+ * (a windowed call, say), so the subscript is left as written and reported as BigQuery's.
+ */
+function subscriptedFrom(tokens: Token[], bracket: number): number | null {
+  let j = previousSignificant(tokens, bracket - 1);
+  for (;;) {
+    const t = tokens[j];
+    if (t === undefined) return null;
+    let start: number;
+    if (t.kind === 'punct' && (t.text === ')' || t.text === ']')) {
+      const open = matchingOpen(tokens, j);
+      if (open < 0) return null;
+      start = open;
+      const before = previousSignificant(tokens, open - 1);
+      const b = tokens[before];
+      const upper = b?.text.toUpperCase() ?? '';
+      if (t.text === ')' && upper === 'OVER') return null;
+      if (
+        t.text === ')' &&
+        b &&
+        (b.kind === 'quoted_identifier' || (b.kind === 'word' && !NOT_CALLABLE.has(upper)))
+      )
+        start = before;
+      else if (
+        t.text === ']' &&
+        b &&
+        (b.kind === 'quoted_identifier' ||
+          (b.kind === 'word' && !NOT_CALLABLE.has(upper)) ||
+          b.text === ')' ||
+          b.text === ']')
+      ) {
+        // A subscript of what comes before it: `x[OFFSET(0)][OFFSET(1)]`.
+        j = before;
+        continue;
+      }
+    } else if (
+      t.kind === 'quoted_identifier' ||
+      (t.kind === 'word' && !NOT_CALLABLE.has(t.text.toUpperCase()))
+    ) {
+      start = j;
+    } else return null;
+    const dot = previousSignificant(tokens, start - 1);
+    if (tokens[dot]?.text !== '.') return start;
+    j = previousSignificant(tokens, dot - 1);
+  }
+}
+
+/**
+ * `arr[OFFSET(i)]` at `bracket` → `bq_offset(arr, (i))` (and the SAFE_/ORDINAL forms likewise),
+ * written into `out` over the subscripted expression's first token and the brackets.
+ */
+function subscriptAsCall(tokens: Token[], out: string[], bracket: number): void {
+  const keyword = nextSignificant(tokens, bracket + 1);
+  const macro = SUBSCRIPT_MACROS[tokens[keyword]?.text.toUpperCase() ?? ''];
+  if (macro === undefined || tokens[keyword]!.kind !== 'word') return;
+  const open = nextSignificant(tokens, keyword + 1);
+  if (tokens[open]?.text !== '(') return;
+  const index = callBounds(tokens, open);
+  const bracketBounds = callBounds(tokens, bracket);
+  if (!index || !bracketBounds || nextSignificant(tokens, index.close + 1) !== bracketBounds.close) return;
+  const start = subscriptedFrom(tokens, bracket);
+  if (start === null) return;
+  out[start] = `${macro}(${out[start]}`;
+  out[bracket] = '';
+  out[keyword] = ', ';
+  out[bracketBounds.close] = ')';
+}
+
 export function translateBigQueryToDuckDb(
   fragment: string,
   projectCatalogs: Readonly<Record<string, string>> = DEFAULT_PROJECT_CATALOGS,
 ): string {
   const tokens = tokenize(fragment);
   const out: string[] = tokens.map((t) => t.text);
+  /** Text to write after a token once it is translated itself (an UNNEST alias's column list). */
+  const after = new Map<number, string>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'string') {
@@ -202,6 +365,8 @@ export function translateBigQueryToDuckDb(
       }
       if (parts.length === 3 && parts[0]! in projectCatalogs) parts[0] = projectCatalogs[parts[0]!]!;
       out[i] = parts.map(nameOrQuoted).join('.');
+    } else if (t.kind === 'punct' && t.text === '[') {
+      subscriptAsCall(tokens, out, i);
     } else if (t.kind === 'word') {
       const udf = mozfunCall(tokens, i);
       const inline = udf ? INLINE_UDFS[udf.name] : undefined;
@@ -229,8 +394,13 @@ export function translateBigQueryToDuckDb(
         out[bounds.close] = ', max_depth := 2))';
         continue;
       }
+      if (upper === 'UNNEST' && isCall) {
+        elementAlias(tokens, after, i, open);
+        continue;
+      }
       if (upper === 'ARRAY_AGG' && isCall) {
         ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
+        limitAsSlice(tokens, out, i, open);
         continue;
       }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
@@ -252,6 +422,7 @@ export function translateBigQueryToDuckDb(
       }
     }
   }
+  for (const [index, text] of after) out[index] += text;
   return out.join('');
 }
 
