@@ -49,6 +49,13 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
   { bigquery: 'IF(c, a, b)', duckdb: 'if', kind: 'native', rewrite: null, limitation: null },
   { bigquery: 'IFNULL(a, b)', duckdb: 'ifnull', kind: 'native', rewrite: null, limitation: null },
   {
+    bigquery: 'REGEXP_CONTAINS(value, regexp)',
+    duckdb: 'regexp_contains',
+    kind: 'macro',
+    rewrite: null,
+    limitation: 'STRING input only (not BYTES). Both engines use RE2 and match anywhere in the value.',
+  },
+  {
     bigquery: 'DATE_ADD(date, INTERVAL n part)',
     duckdb: 'date_add',
     kind: 'macro',
@@ -219,6 +226,8 @@ const MACRO_SQL = [
   'CREATE OR REPLACE TEMP MACRO safe_divide(x, y) AS CASE WHEN y = 0 THEN NULL ELSE x / y END',
   'CREATE OR REPLACE TEMP MACRO logical_or(x) AS bool_or(x)',
   'CREATE OR REPLACE TEMP MACRO logical_and(x) AS bool_and(x)',
+  // Both are RE2 partial matches: TRUE when the pattern matches anywhere in the value.
+  'CREATE OR REPLACE TEMP MACRO regexp_contains(value, regexp) AS regexp_matches(value, regexp)',
   'CREATE OR REPLACE TEMP MACRO date_add(d, i) AS CAST(CAST(d AS DATE) + i AS DATE)',
   'CREATE OR REPLACE TEMP MACRO date_sub(d, i) AS CAST(CAST(d AS DATE) - i AS DATE)',
   `CREATE OR REPLACE TEMP MACRO bq_date_diff(a, b, part) AS CASE upper(part)

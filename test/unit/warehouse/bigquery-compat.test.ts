@@ -43,6 +43,24 @@ describe('BigQuery-compatible functions on DuckDB', () => {
     assert.equal(await one('IFNULL(NULL, 3)'), 3);
   });
 
+  test('REGEXP_CONTAINS matches anywhere in the value, with RE2 syntax; NULL in, NULL out', async () => {
+    // BigQuery's examples: emails matched partly and in full.
+    assert.equal(await one("REGEXP_CONTAINS('foo@example.com', '@[a-zA-Z0-9-]+\\.[a-zA-Z0-9-.]+')"), true);
+    assert.equal(await one("REGEXP_CONTAINS('www.example.net', '@[a-zA-Z0-9-]+\\.[a-zA-Z0-9-.]+')"), false);
+    assert.equal(
+      await one("REGEXP_CONTAINS('a@foo.com', '^([\\w.+-]+@foo\\.com|[\\w.+-]+@bar\\.org)$')"),
+      true,
+    );
+    assert.equal(
+      await one("REGEXP_CONTAINS('a@foo.computer', '^([\\w.+-]+@foo\\.com|[\\w.+-]+@bar\\.org)$')"),
+      false,
+    );
+    // As real configs call it.
+    assert.equal(await one("REGEXP_CONTAINS('web,content', 'content')"), true);
+    assert.equal(await one("REGEXP_CONTAINS('Content', 'content')"), false);
+    assert.equal(await one("REGEXP_CONTAINS(NULL, 'ShutDownKill')"), null);
+  });
+
   test('DATE_ADD / DATE_SUB return DATEs, clamp month ends, accept date strings', async () => {
     assert.equal(await one("DATE_ADD(DATE '2008-12-25', INTERVAL 5 DAY)"), '2008-12-30');
     assert.equal(await one("DATE_SUB(DATE '2008-12-25', INTERVAL 5 DAY)"), '2008-12-20');
