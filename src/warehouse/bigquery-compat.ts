@@ -128,7 +128,7 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     kind: 'macro',
     rewrite: null,
     limitation:
-      'FLOAT64 is a temp type alias of DOUBLE; INT64 is native in DuckDB. NUMERIC stays DECIMAL(18,3).',
+      "FLOAT64 is a temp type alias of DOUBLE; INT64 is native in DuckDB. The renderer casts to NUMERIC as DECIMAL(38, 9) (DuckDB's NUMERIC is DECIMAL(18, 3)); BIGNUMERIC has no DuckDB equivalent.",
   },
   {
     bigquery: 'arr[OFFSET(i)] / arr[SAFE_OFFSET(i)] / arr[ORDINAL(i)] / arr[SAFE_ORDINAL(i)]',

@@ -14,6 +14,8 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - `CAST(x AS NUMERIC)` → `CAST(x AS DECIMAL(38, 9))`, BigQuery's NUMERIC (DuckDB's is
+ *   DECIMAL(18, 3): '0.12345' would become 0.123 and 10^15 NULL, silently);
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
  *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
  * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
@@ -132,6 +134,25 @@ function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean
   if (!bounds) return false;
   const next = tokens[nextSignificant(tokens, bounds.close + 1)];
   return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
+}
+
+/** Whether the word at `at` is the type of a CAST or SAFE_CAST: `CAST(x AS <here>`. */
+function castTarget(tokens: Token[], at: number): boolean {
+  if (tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase() !== 'AS') return false;
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const t = tokens[i]!;
+    if (t.kind !== 'punct') continue;
+    if (t.text === ')' || t.text === ']') depth++;
+    else if (t.text === '(' || t.text === '[') {
+      if (depth === 0) {
+        const name = tokens[previousSignificant(tokens, i - 1)]?.text.toUpperCase();
+        return name === 'CAST' || name === 'SAFE_CAST';
+      }
+      depth--;
+    }
+  }
+  return false;
 }
 
 /**
@@ -401,6 +422,10 @@ export function translateBigQueryToDuckDb(
       if (upper === 'ARRAY_AGG' && isCall) {
         ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
         limitAsSlice(tokens, out, i, open);
+        continue;
+      }
+      if (upper === 'NUMERIC' && castTarget(tokens, i)) {
+        out[i] = isCall ? 'DECIMAL' : 'DECIMAL(38, 9)';
         continue;
       }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';

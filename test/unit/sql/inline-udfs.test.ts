@@ -340,3 +340,27 @@ describe('array subscripts on DuckDB', () => {
     assert.equal(bigqueryDialect().userSql(fragment), fragment);
   });
 });
+
+describe('NUMERIC on DuckDB', () => {
+  it("casts to BigQuery's NUMERIC, DECIMAL(38, 9), not DuckDB's DECIMAL(18, 3)", async () => {
+    assert.equal(await evaluate("CAST(CAST('0.123456789' AS NUMERIC) AS VARCHAR)"), '0.123456789');
+    assert.equal(
+      await evaluate("CAST(SAFE_CAST('12345678901234567890.5' AS numeric) AS VARCHAR)"),
+      '12345678901234567890.500000000',
+    );
+    assert.equal(await evaluate("SAFE_CAST('x' AS NUMERIC)"), null);
+    assert.equal(await evaluate("CAST(CAST('1.25' AS NUMERIC(5, 1)) AS VARCHAR)"), '1.3');
+    // The real config's sum of an event's second value.
+    const rows = await warehouse.query<{ v: string }>(
+      `SELECT CAST(${translateBigQueryToDuckDb(
+        "SUM(SAFE_CAST(SPLIT(event_string_value, ',')[OFFSET(1)] AS NUMERIC))",
+      )} AS VARCHAR) AS v FROM (VALUES ('a,0.0625'), ('b,1.0001')) t(event_string_value)`,
+    );
+    assert.deepEqual(rows, [{ v: '1.062600000' }]);
+  });
+
+  it('leaves a column or alias named numeric alone', () => {
+    assert.equal(translateBigQueryToDuckDb('SELECT x AS numeric FROM t'), 'SELECT x AS numeric FROM t');
+    assert.equal(translateBigQueryToDuckDb('numeric + 1'), 'numeric + 1');
+  });
+});
