@@ -181,9 +181,17 @@ describe('SQL check', () => {
 
   it("BigQuery syntax DuckDB's parser does not know stays a warning over the synthetic sample", async () => {
     const toml = config({
-      offset: ['MAX([active_hours_sum][OFFSET(0)])', 'clients_daily'],
-      // IGNORE NULLS is translated (to a FILTER); LIMIT inside an aggregate is not.
-      limited: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum IGNORE NULLS LIMIT 1))', 'clients_daily'],
+      with_offset: ['MAX((SELECT MAX(o) FROM UNNEST([active_hours_sum]) WITH OFFSET AS o))', 'clients_daily'],
+      // IGNORE NULLS is translated (to a FILTER); SELECT AS STRUCT is not.
+      as_struct: [
+        'ARRAY_LENGTH(ARRAY_AGG((SELECT AS STRUCT active_hours_sum AS a) IGNORE NULLS))',
+        'clients_daily',
+      ],
+      // Translated: array subscripts and ARRAY_AGG(… LIMIT n).
+      subscript: [
+        'ARRAY_AGG(active_hours_sum IGNORE NULLS ORDER BY submission_date LIMIT 1)[SAFE_OFFSET(0)]',
+        'clients_daily',
+      ],
     });
     const result = await checkAnalysisSql(warehouse, spec(toml), {
       dataset: 'contrail_validate',
@@ -192,29 +200,34 @@ describe('SQL check', () => {
     assert.deepEqual(result.errors, []);
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),
-      ['metrics.offset.select_expression', 'metrics.limited.select_expression'],
+      ['metrics.with_offset.select_expression', 'metrics.as_struct.select_expression'],
     );
   });
 
   it('BigQuery syntax DuckDB lacks is a warning naming the construct on real tables too, not a config error', async () => {
     const toml = config({
-      offset: ['MAX([active_hours_sum][SAFE_OFFSET(0)])', 'clients_daily'],
+      windowed: [
+        'MAX(ARRAY_AGG(active_hours_sum) OVER (ORDER BY submission_date)[SAFE_OFFSET(0)])',
+        'clients_daily',
+      ],
+      as_struct: ['MAX((SELECT AS STRUCT active_hours_sum AS a).a)', 'clients_daily'],
+      subscript: ['MAX([active_hours_sum][SAFE_OFFSET(0)])', 'clients_daily'],
       limited: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum LIMIT 1))', 'clients_daily'],
     });
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(result.errors, []);
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),
-      ['metrics.offset.select_expression', 'metrics.limited.select_expression'],
+      ['metrics.windowed.select_expression', 'metrics.as_struct.select_expression'],
     );
-    const [offset, limited] = result.warnings.map((w) => w.message);
-    assert.match(offset ?? '', /^the SQL of metric 'offset' does not compile on duckdb: /);
+    const [windowed, asStruct] = result.warnings.map((w) => w.message);
+    assert.match(windowed ?? '', /^the SQL of metric 'windowed' does not compile on duckdb: /);
     assert.match(
-      offset ?? '',
+      windowed ?? '',
       /\(BigQuery's array subscripts \[OFFSET\(i\)\] .*, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; `validate --dry_run` checks it on BigQuery\)$/,
     );
-    assert.match(limited ?? '', /^the SQL of metric 'limited' does not compile on duckdb: /);
-    assert.match(limited ?? '', /\(BigQuery's ARRAY_AGG\(… LIMIT n\), which DuckDB lacks: /);
+    assert.match(asStruct ?? '', /^the SQL of metric 'as_struct' does not compile on duckdb: /);
+    assert.match(asStruct ?? '', /\(BigQuery's SELECT AS STRUCT \/ SELECT AS VALUE, which DuckDB lacks: /);
   });
 
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
