@@ -219,6 +219,43 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
 ];
 
 /**
+ * BigQuery built-in functions the embedded warehouse does not have (BIGQUERY_COMPAT lists those
+ * it has), as DuckDB names them in "Scalar Function with name … does not exist".
+ */
+export const BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB: readonly string[] = [
+  'approx_quantiles',
+  'approx_top_count',
+  'approx_top_sum',
+  'array_concat_agg',
+  'byte_length',
+  'contains_substr',
+  'date_from_unix_date',
+  'datetime_trunc',
+  'format_date',
+  'format_datetime',
+  'format_timestamp',
+  'generate_date_array',
+  'generate_timestamp_array',
+  'json_extract_array',
+  'json_extract_string_array',
+  'json_query',
+  'json_query_array',
+  'json_value_array',
+  'parse_date',
+  'parse_datetime',
+  'parse_timestamp',
+  'timestamp_micros',
+  'timestamp_millis',
+  'timestamp_seconds',
+  'timestamp_trunc',
+  'to_json_string',
+  'unix_date',
+  'unix_micros',
+  'unix_millis',
+  'unix_seconds',
+];
+
+/**
  * SQL creating the macros above. `bq_date_diff` WEEK counts Sunday boundaries (BigQuery's
  * weeks start on Sunday; 1970-01-04 was a Sunday), ISOWEEK Monday boundaries.
  */

@@ -230,6 +230,70 @@ describe('SQL check', () => {
     assert.match(asStruct ?? '', /\(BigQuery's SELECT AS STRUCT \/ SELECT AS VALUE, which DuckDB lacks: /);
   });
 
+  it('a UDF or BigQuery function the embedded warehouse lacks is a warning naming it, on real tables too; a misspelt function stays an error', async () => {
+    const metrics = config({
+      search_engine: [
+        "COUNTIF(`moz-fx-data-shared-prod`.udf.normalize_search_engine(event_string_value) = 'Google')",
+        'events',
+      ],
+      merged: ['COUNT(mozfun.hist.merge(ARRAY_AGG(event_string_value)))', 'events'],
+      substr: ["COUNTIF(CONTAINS_SUBSTR(event_string_value, 'a'))", 'events'],
+      misspelt: ['SUM(sqrtt(LENGTH(event_string_value)))', 'events'],
+    });
+    // A segment fails in the enrollments query, before any metric is checked.
+    const segments = `${config({ hours: ['SUM(active_hours_sum)', 'clients_daily'] })}
+[experiment]
+segments = ["google_default", "us"]
+
+[segments.google_default]
+select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
+data_source = "events_seg"
+
+[segments.us]
+select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
+data_source = "events_seg"
+
+[segments.data_sources.events_seg]
+from_expression = "mozdata.telemetry.events"
+`;
+    const because = (what: string) =>
+      new RegExp(
+        `\\(BigQuery's ${what}, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; \`validate --dry_run\` checks it on BigQuery\\)$`,
+      );
+    for (const synthetic of [[], ['mozdata.telemetry.events']]) {
+      const options = { dataset: 'contrail_validate', synthetic };
+      const result = await checkAnalysisSql(warehouse, spec(metrics), options);
+      // A function nobody has is the config's fault on real tables (a warning over the sample).
+      const misspelt = synthetic.length === 0 ? result.errors : result.warnings.slice(3);
+      assert.deepEqual(
+        misspelt.map((e) => [e.keyPath, /sqrtt/.test(e.message)]),
+        [['metrics.misspelt.select_expression', true]],
+      );
+      if (synthetic.length === 0) assert.equal(result.warnings.length, 3);
+      else assert.deepEqual(result.errors, []);
+      const warnings = Object.fromEntries(result.warnings.slice(0, 3).map((w) => [w.keyPath, w.message]));
+      assert.deepEqual(Object.keys(warnings).sort(), [
+        'metrics.merged.select_expression',
+        'metrics.search_engine.select_expression',
+        'metrics.substr.select_expression',
+      ]);
+      assert.match(
+        warnings['metrics.search_engine.select_expression'] ?? '',
+        because('UDF udf\\.normalize_search_engine'),
+      );
+      assert.match(warnings['metrics.merged.select_expression'] ?? '', because('UDF mozfun\\.hist\\.merge'));
+      assert.match(warnings['metrics.substr.select_expression'] ?? '', because('function CONTAINS_SUBSTR'));
+      // Only the segment that calls the UDF is named, not every segment of the enrollments query.
+      const bySegment = await checkAnalysisSql(warehouse, spec(segments), options);
+      assert.deepEqual(bySegment.errors, []);
+      assert.deepEqual(
+        bySegment.warnings.map((w) => w.keyPath),
+        ['segments.google_default'],
+      );
+      assert.match(bySegment.warnings[0]?.message ?? '', because('UDF udf\\.normalize_search_engine'));
+    }
+  });
+
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
     const toml = config(
       { projected: ['COUNT(*)', 'derived'] },
