@@ -59,7 +59,7 @@ export async function checkAnalysisSql(
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const unchecked = new Set<string>();
-  const checked = withOverall(spec);
+  let checked = withOverall(spec);
   await warehouse.createDataset(options.dataset);
   // SQL no warehouse accepts is an error however it is checked, even with no telemetry to run on.
   const syntax = await syntaxProblems(warehouse, checked);
@@ -67,7 +67,9 @@ export async function checkAnalysisSql(
   let enrollmentsDone = false;
   /** The tables the check's queries write (enrollments, metrics, statistic inputs), by name. */
   const written = new Set<string>();
-  for (const [period, date] of dueDates(checked)) {
+  const due = dueDates(checked);
+  periods: for (let p = 0; p < due.length; p++) {
+    const [period, date] = due[p]!;
     let queries: PlannedQuery[];
     try {
       const plan = planAnalysis(checked, date, {
@@ -122,6 +124,12 @@ export async function checkAnalysisSql(
           // single problem, in the query): a warning, not the config's fault.
           const parseFailure = warehouse.dialect === 'duckdb' && /^Parser Error\b/.test(message);
           const synthetic = readsSynthetic(query.sql, options.synthetic ?? []);
+          // Segments that fail alone are reported; the enrollments are made again without them, so
+          // the metrics (which read the enrollments) are checked too.
+          const failedSegments = new Set(
+            problems.map((problem) => /^the SQL of config column '([^']+)'/.exec(problem.message)?.[1]),
+          );
+          const dropped = checked.segments.filter((s) => failedSegments.has(s.name));
           for (const problem of problems) {
             const own = expressionOf(checked, warehouse, problem);
             const sql = own ?? (problems.length === 1 ? query.sql : null);
@@ -134,6 +142,12 @@ export async function checkAnalysisSql(
             if (construct !== null) warnings.push(notOnDuckDb(problem, construct));
             else if (synthetic) warnings.push(onSample(problem));
             else errors.push(problem);
+          }
+          if (query.kind === 'enrollments' && dropped.length > 0 && !failedSegments.has(undefined)) {
+            checked = { ...checked, segments: checked.segments.filter((s) => !dropped.includes(s)) };
+            enrollmentsDone = false;
+            p--;
+            continue periods;
           }
         }
         // Later queries read this one's table: stop this period here.

@@ -294,6 +294,34 @@ from_expression = "mozdata.telemetry.events"
     }
   });
 
+  it('a segment that does not compile does not stop the metrics from being checked', async () => {
+    const toml = `${config({ broken: ['SUM(no_such_column)', 'clients_daily'], hours: ['SUM(active_hours_sum)', 'clients_daily'] })}
+[experiment]
+segments = ["broken_segment", "us"]
+
+[segments.broken_segment]
+select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
+data_source = "events_seg"
+
+[segments.us]
+select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
+data_source = "events_seg"
+
+[segments.data_sources.events_seg]
+from_expression = "mozdata.telemetry.events"
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      result.warnings.map((w) => w.keyPath),
+      ['segments.broken_segment'],
+    );
+    assert.deepEqual(
+      result.errors.map((e) => [e.keyPath, /no_such_column/.test(e.message)]),
+      [['metrics.broken.select_expression', true]],
+    );
+    assert.deepEqual(result.unchecked, []);
+  });
+
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {
     const toml = config(
       { projected: ['COUNT(*)', 'derived'] },
