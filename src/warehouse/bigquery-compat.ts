@@ -56,6 +56,40 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     limitation: 'STRING input only (not BYTES). Both engines use RE2 and match anywhere in the value.',
   },
   {
+    bigquery: 'JSON_EXTRACT_ARRAY(json_string[, path]) / JSON_QUERY(json_string, path)',
+    duckdb: 'json_extract_array / json_query',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      "The elements (and JSON_QUERY's value) as JSON text, strings keeping their quotes, as in BigQuery; NULL when the " +
+      'path selects no array (no value), and for text that is not JSON.',
+  },
+  {
+    bigquery: 'ARRAY_CONCAT_AGG(array)',
+    duckdb: 'array_concat_agg',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      'NULL arrays are skipped, NULL when none is left; ORDER BY / LIMIT inside the call are not supported.',
+  },
+  {
+    bigquery: 'FORMAT_DATE(format, date) / PARSE_DATETIME(format, text)',
+    duckdb: 'format_date / parse_datetime',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      "strftime/strptime: the common elements (%Y %m %d %H %M %S %j %a %b …) are BigQuery's; BigQuery's own " +
+      '(%E…, %Q, %J) are not. PARSE_DATETIME gives a TIMESTAMP (no time zone) here.',
+  },
+  {
+    bigquery: 'CONTAINS_SUBSTR(text, search)',
+    duckdb: 'contains_substr',
+    kind: 'macro',
+    rewrite: null,
+    limitation:
+      'STRING input only (not STRUCT/ARRAY/JSON). Case-insensitive after NFC normalisation (BigQuery: NFKC with case folding).',
+  },
+  {
     bigquery: 'DATE_ADD(date, INTERVAL n part)',
     duckdb: 'date_add',
     kind: 'macro',
@@ -226,23 +260,17 @@ export const BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB: readonly string[] = [
   'approx_quantiles',
   'approx_top_count',
   'approx_top_sum',
-  'array_concat_agg',
   'byte_length',
-  'contains_substr',
   'date_from_unix_date',
   'datetime_trunc',
-  'format_date',
   'format_datetime',
   'format_timestamp',
   'generate_date_array',
   'generate_timestamp_array',
-  'json_extract_array',
   'json_extract_string_array',
-  'json_query',
   'json_query_array',
   'json_value_array',
   'parse_date',
-  'parse_datetime',
   'parse_timestamp',
   'timestamp_micros',
   'timestamp_millis',
@@ -255,6 +283,11 @@ export const BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB: readonly string[] = [
   'unix_seconds',
 ];
 
+/** JSON_EXTRACT_ARRAY's body: the array at `path` as JSON texts, NULL for no array or text that is not JSON. */
+function jsonArray(j: string, path: string): string {
+  return `CASE WHEN json_valid(${j}) AND json_type(${j}, ${path}) = 'ARRAY' THEN CAST(CAST(json_extract(${j}, ${path}) AS JSON[]) AS VARCHAR[]) END`;
+}
+
 /**
  * SQL creating the macros above. `bq_date_diff` WEEK counts Sunday boundaries (BigQuery's
  * weeks start on Sunday; 1970-01-04 was a Sunday), ISOWEEK Monday boundaries.
@@ -263,6 +296,14 @@ const MACRO_SQL = [
   'CREATE OR REPLACE TEMP MACRO safe_divide(x, y) AS CASE WHEN y = 0 THEN NULL ELSE x / y END',
   'CREATE OR REPLACE TEMP MACRO logical_or(x) AS bool_or(x)',
   'CREATE OR REPLACE TEMP MACRO logical_and(x) AS bool_and(x)',
+  // BigQuery's JSON functions on text: NULL for text that is not JSON (DuckDB's raise).
+  `CREATE OR REPLACE TEMP MACRO json_extract_array(j) AS ${jsonArray('j', "'$'")}, (j, path) AS ${jsonArray('j', 'path')}`,
+  'CREATE OR REPLACE TEMP MACRO json_query(j, path) AS CASE WHEN json_valid(j) THEN CAST(json_extract(j, path) AS VARCHAR) END',
+  // BigQuery skips NULL arrays, and gives NULL (not []) when there is none.
+  'CREATE OR REPLACE TEMP MACRO array_concat_agg(a) AS flatten(list(a) FILTER (WHERE a IS NOT NULL))',
+  'CREATE OR REPLACE TEMP MACRO format_date(fmt, d) AS strftime(CAST(d AS DATE), fmt)',
+  'CREATE OR REPLACE TEMP MACRO parse_datetime(fmt, text) AS strptime(text, fmt)',
+  'CREATE OR REPLACE TEMP MACRO contains_substr(text, search) AS contains(lower(nfc_normalize(text)), lower(nfc_normalize(search)))',
   // Both are RE2 partial matches: TRUE when the pattern matches anywhere in the value.
   'CREATE OR REPLACE TEMP MACRO regexp_contains(value, regexp) AS regexp_matches(value, regexp)',
   'CREATE OR REPLACE TEMP MACRO date_add(d, i) AS CAST(CAST(d AS DATE) + i AS DATE)',

@@ -237,7 +237,7 @@ describe('SQL check', () => {
         'events',
       ],
       merged: ['COUNT(mozfun.hist.merge(ARRAY_AGG(event_string_value)))', 'events'],
-      substr: ["COUNTIF(CONTAINS_SUBSTR(event_string_value, 'a'))", 'events'],
+      to_json: ["COUNTIF(TO_JSON_STRING(event_string_value) = 'a')", 'events'],
       misspelt: ['SUM(sqrtt(LENGTH(event_string_value)))', 'events'],
     });
     // A segment fails in the enrollments query, before any metric is checked.
@@ -275,14 +275,14 @@ from_expression = "mozdata.telemetry.events"
       assert.deepEqual(Object.keys(warnings).sort(), [
         'metrics.merged.select_expression',
         'metrics.search_engine.select_expression',
-        'metrics.substr.select_expression',
+        'metrics.to_json.select_expression',
       ]);
       assert.match(
         warnings['metrics.search_engine.select_expression'] ?? '',
         because('UDF udf\\.normalize_search_engine'),
       );
       assert.match(warnings['metrics.merged.select_expression'] ?? '', because('UDF mozfun\\.hist\\.merge'));
-      assert.match(warnings['metrics.substr.select_expression'] ?? '', because('function CONTAINS_SUBSTR'));
+      assert.match(warnings['metrics.to_json.select_expression'] ?? '', because('function TO_JSON_STRING'));
       // Only the segment that calls the UDF is named, not every segment of the enrollments query.
       const bySegment = await checkAnalysisSql(warehouse, spec(segments), options);
       assert.deepEqual(bySegment.errors, []);
