@@ -90,6 +90,15 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       'STRING input only (not STRUCT/ARRAY/JSON). Case-insensitive after NFC normalisation (BigQuery: NFKC with case folding).',
   },
   {
+    bigquery: 'SUBSTR(text, position[, length]) / SAFE.SUBSTR(…)',
+    duckdb: 'bq_substr / bq_safe_substr',
+    kind: 'macro',
+    rewrite:
+      "Rename SUBSTR/SUBSTRING to bq_substr and SAFE.SUBSTR to bq_safe_substr: DuckDB's substr reads position 0 as " +
+      'the character before the first (SUBSTR(x, 0, 8) would give 7 characters) and a negative length backwards.',
+    limitation: 'STRING input only (not BYTES). A negative length raises, as in BigQuery (NULL with SAFE.).',
+  },
+  {
     bigquery: 'DATE_ADD(date, INTERVAL n part)',
     duckdb: 'date_add',
     kind: 'macro',
@@ -304,6 +313,18 @@ const MACRO_SQL = [
   'CREATE OR REPLACE TEMP MACRO format_date(fmt, d) AS strftime(CAST(d AS DATE), fmt)',
   'CREATE OR REPLACE TEMP MACRO parse_datetime(fmt, text) AS strptime(text, fmt)',
   'CREATE OR REPLACE TEMP MACRO contains_substr(text, search) AS contains(lower(nfc_normalize(text)), lower(nfc_normalize(search)))',
+  // BigQuery's SUBSTR: position 0 is the first character, a negative one counts from the end
+  // (before the start: from the first), a negative length is an error (NULL with SAFE.).
+  ...(['bq_substr', 'bq_safe_substr'] as const).map((name) => {
+    const start =
+      'CASE WHEN pos > 0 THEN pos WHEN pos = 0 THEN 1 WHEN pos < 0 THEN greatest(length(s) + pos + 1, 1) END';
+    const negative =
+      name === 'bq_substr'
+        ? "error('Third argument in SUBSTR() cannot be negative')"
+        : 'CAST(NULL AS VARCHAR)';
+    return `CREATE OR REPLACE TEMP MACRO ${name}(s, pos) AS substr(s, ${start}),
+      (s, pos, n) AS CASE WHEN n < 0 THEN ${negative} ELSE substr(s, ${start}, n) END`;
+  }),
   // Both are RE2 partial matches: TRUE when the pattern matches anywhere in the value.
   'CREATE OR REPLACE TEMP MACRO regexp_contains(value, regexp) AS regexp_matches(value, regexp)',
   'CREATE OR REPLACE TEMP MACRO date_add(d, i) AS CAST(CAST(d AS DATE) + i AS DATE)',

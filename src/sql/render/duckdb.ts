@@ -14,6 +14,8 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
+ *   reads position 0 and a negative length differently, silently);
  * - `CAST(x AS NUMERIC)` → `CAST(x AS DECIMAL(38, 9))`, BigQuery's NUMERIC (DuckDB's is
  *   DECIMAL(18, 3): '0.12345' would become 0.123 and 10^15 NULL, silently);
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
@@ -426,6 +428,16 @@ export function translateBigQueryToDuckDb(
       }
       if (upper === 'NUMERIC' && castTarget(tokens, i)) {
         out[i] = isCall ? 'DECIMAL' : 'DECIMAL(38, 9)';
+        continue;
+      }
+      if ((upper === 'SUBSTR' || upper === 'SUBSTRING') && isCall) {
+        const dot = previousSignificant(tokens, i - 1);
+        const safe = tokens[dot]?.text === '.' ? previousSignificant(tokens, dot - 1) : -1;
+        if (safe >= 0 && tokens[safe]?.text.toUpperCase() === 'SAFE') {
+          if (tokens[previousSignificant(tokens, safe - 1)]?.text === '.') continue; // a.SAFE.SUBSTR: someone's own
+          for (let j = safe; j < i; j++) out[j] = '';
+          out[i] = 'bq_safe_substr';
+        } else if (tokens[dot]?.text !== '.') out[i] = 'bq_substr';
         continue;
       }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';

@@ -364,3 +364,39 @@ describe('NUMERIC on DuckDB', () => {
     assert.equal(translateBigQueryToDuckDb('numeric + 1'), 'numeric + 1');
   });
 });
+
+describe('SUBSTR on DuckDB', () => {
+  // BigQuery: position 0 is the first character, a negative position counts from the end (from
+  // the first when it reaches past the start), past the end gives '', a negative length raises.
+  const cases: [string, string | null][] = [
+    ["SUBSTR('apple', 2)", 'pple'],
+    ["SUBSTR('apple', 1, 2)", 'ap'],
+    ["SUBSTR('apple', 0, 2)", 'ap'],
+    ["SUBSTR('apple', -2)", 'le'],
+    ["SUBSTR('apple', -2, 1)", 'l'],
+    ["SUBSTR('apple', -10, 2)", 'ap'],
+    ["SUBSTR('apple', 10, 2)", ''],
+    ["SUBSTRING('apple', 2, 2)", 'pp'],
+    ['SUBSTR(NULL, 1, 2)', null],
+    ["SUBSTR('apple', NULL)", null],
+    // The real config's build date: the first 8 characters of a build id.
+    ["SAFE.SUBSTR('20240101123456', 0, 8)", '20240101'],
+    ["SAFE.SUBSTR('apple', 1, -1)", null],
+  ];
+  for (const [bigquery, expected] of cases) {
+    it(`${bigquery} = ${JSON.stringify(expected)}`, async () => {
+      assert.equal(await evaluate(bigquery), expected);
+    });
+  }
+
+  it('raises for a negative length without SAFE., as BigQuery does', async () => {
+    await assert.rejects(evaluate("SUBSTR('apple', 1, -1)"), /cannot be negative/);
+  });
+
+  it("leaves someone's own function or a column named substr alone", () => {
+    assert.equal(
+      translateBigQueryToDuckDb('mydataset.SUBSTR(x, 0, 1) + t.substr'),
+      'mydataset.SUBSTR(x, 0, 1) + t.substr',
+    );
+  });
+});
