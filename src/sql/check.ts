@@ -175,7 +175,7 @@ const BIGQUERY_ONLY_SYNTAX: readonly [RegExp, string][] = [
     'ARRAY_AGG(DISTINCT … IGNORE NULLS) or a windowed ARRAY_AGG(… IGNORE NULLS)',
   ],
   [/\bARRAY_AGG\s*\([^()]*\bLIMIT\s+\d+\s*\)/i, 'ARRAY_AGG(… LIMIT n)'],
-  [/\bSTRUCT\s*\(/i, 'STRUCT(…) constructors'],
+  [/\bSTRUCT\s*\(/i, 'STRUCT(…) with a field that has no name'],
   [/\bSAFE\.\w+\s*\(/i, 'the SAFE. function prefix'],
 ];
 

@@ -16,6 +16,8 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
  * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
  *   reads position 0 and a negative length differently, silently);
+ * - `STRUCT(x AS a, t.b)` → `struct_pack(a := x, b := t.b)` (a field path names its field, as in
+ *   BigQuery; a STRUCT with an unnamed field that is no path is left as written);
  * - `CAST(x AS NUMERIC)` → `CAST(x AS DECIMAL(38, 9))`, BigQuery's NUMERIC (DuckDB's is
  *   DECIMAL(18, 3): '0.12345' would become 0.123 and 10^15 NULL, silently);
  * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
@@ -138,6 +140,64 @@ function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean
   return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
 }
 
+/**
+ * `STRUCT(x AS a, t.b)` at `at` → `struct_pack(a := x, b := t.b)`: DuckDB has no STRUCT(…)
+ * constructor. A field is named by its alias, else (as BigQuery does) by the last name of a
+ * field path; a field that has neither is anonymous in BigQuery, which struct_pack cannot say,
+ * so that STRUCT is left as written (and reported as BigQuery's).
+ */
+function structAsPack(tokens: Token[], out: string[], late: LateEdits, at: number, open: number): void {
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return;
+  const commas: number[] = [];
+  let depth = 0;
+  for (let j = open + 1; j < bounds.close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.text === ',') commas.push(j);
+  }
+  const starts = [open, ...commas];
+  const ends = [...commas, bounds.close];
+  const fields: { name: string; as: number | null; start: number }[] = [];
+  for (let f = 0; f < starts.length; f++) {
+    const first = nextSignificant(tokens, starts[f]! + 1);
+    const last = previousSignificant(tokens, ends[f]! - 1);
+    if (first > last) return; // STRUCT(): nothing to name
+    const t = tokens[last]!;
+    const before = previousSignificant(tokens, last - 1);
+    if (
+      (t.kind === 'word' || t.kind === 'quoted_identifier') &&
+      tokens[before]?.text.toUpperCase() === 'AS'
+    ) {
+      fields.push({ name: t.kind === 'word' ? t.text : t.text.slice(1, -1), as: before, start: first });
+      continue;
+    }
+    // A field path: names (or backticked names) joined by dots.
+    for (let j = first; j <= last; j++) {
+      const x = tokens[j]!;
+      if (x.kind === 'space' || x.kind === 'comment') continue;
+      const name = (j - first) % 2 === 0;
+      if (
+        name ? !(x.kind === 'word' || x.kind === 'quoted_identifier') || /^\d/.test(x.text) : x.text !== '.'
+      )
+        return;
+    }
+    if (tokens.slice(first, last + 1).filter((x) => x.kind === 'space' || x.kind === 'comment').length > 0)
+      return;
+    fields.push({ name: t.kind === 'word' ? t.text : t.text.slice(1, -1), as: null, start: first });
+  }
+  out[at] = 'struct_pack';
+  for (const field of fields) {
+    late.before.set(field.start, `${quoteIdentifier(field.name)} := ${late.before.get(field.start) ?? ''}`);
+    if (field.as !== null) {
+      // `x AS a`: the alias moved to the front.
+      const alias = nextSignificant(tokens, field.as + 1);
+      for (let j = previousSignificant(tokens, field.as - 1) + 1; j <= alias; j++) late.drop.add(j);
+    }
+  }
+}
+
 /** Whether the word at `at` is the type of a CAST or SAFE_CAST: `CAST(x AS <here>`. */
 function castTarget(tokens: Token[], at: number): boolean {
   if (tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase() !== 'AS') return false;
@@ -184,11 +244,24 @@ function limitAsSlice(tokens: Token[], out: string[], at: number, open: number):
 }
 
 /**
+ * Edits to tokens after the one being translated, applied once every token is: the loop rewrites
+ * strings and backtick names when it reaches them, which would undo an edit made before.
+ */
+interface LateEdits {
+  /** Text written before a token (a STRUCT field's name). */
+  before: Map<number, string>;
+  /** Text written after a token (an UNNEST alias's column list). */
+  after: Map<number, string>;
+  /** Tokens written as nothing (a STRUCT field's `AS name`, moved to its front). */
+  drop: Set<number>;
+}
+
+/**
  * `FROM t, UNNEST(arr) AS x` / `JOIN UNNEST(arr) x` at `at`: the alias also names the one column,
  * so `x` is the element as in BigQuery. Left alone when the alias has a column list already or
  * there is no alias (WITH OFFSET, ON, …).
  */
-function elementAlias(tokens: Token[], after: Map<number, string>, at: number, open: number): void {
+function elementAlias(tokens: Token[], late: LateEdits, at: number, open: number): void {
   const before = tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase();
   if (before !== 'FROM' && before !== 'JOIN' && before !== ',') return;
   const bounds = callBounds(tokens, open);
@@ -200,7 +273,7 @@ function elementAlias(tokens: Token[], after: Map<number, string>, at: number, o
   if (t.kind === 'word' && (NOT_CALLABLE.has(t.text.toUpperCase()) || !PLAIN_IDENTIFIER.test(t.text))) return;
   if (tokens[nextSignificant(tokens, alias + 1)]?.text === '(') return;
   const name = t.kind === 'word' ? t.text : quoteIdentifier(t.text.slice(1, -1));
-  after.set(alias, `(${name})`);
+  late.after.set(alias, `(${name})`);
 }
 
 /**
@@ -357,8 +430,7 @@ export function translateBigQueryToDuckDb(
 ): string {
   const tokens = tokenize(fragment);
   const out: string[] = tokens.map((t) => t.text);
-  /** Text to write after a token once it is translated itself (an UNNEST alias's column list). */
-  const after = new Map<number, string>();
+  const late: LateEdits = { before: new Map(), after: new Map(), drop: new Set() };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'string') {
@@ -418,12 +490,16 @@ export function translateBigQueryToDuckDb(
         continue;
       }
       if (upper === 'UNNEST' && isCall) {
-        elementAlias(tokens, after, i, open);
+        elementAlias(tokens, late, i, open);
         continue;
       }
       if (upper === 'ARRAY_AGG' && isCall) {
         ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
         limitAsSlice(tokens, out, i, open);
+        continue;
+      }
+      if (upper === 'STRUCT' && isCall) {
+        structAsPack(tokens, out, late, i, open);
         continue;
       }
       if (upper === 'NUMERIC' && castTarget(tokens, i)) {
@@ -459,7 +535,9 @@ export function translateBigQueryToDuckDb(
       }
     }
   }
-  for (const [index, text] of after) out[index] += text;
+  for (const [index, text] of late.before) out[index] = text + out[index];
+  for (const [index, text] of late.after) out[index] += text;
+  for (const index of late.drop) out[index] = '';
   return out.join('');
 }
 

@@ -400,3 +400,41 @@ describe('SUBSTR on DuckDB', () => {
     );
   });
 });
+
+describe('STRUCT(…) on DuckDB', () => {
+  it('names fields by alias or by field path, as BigQuery does', async () => {
+    assert.deepEqual(await evaluate("STRUCT(1 AS a, 'x' AS b)"), { a: 1, b: 'x' });
+    assert.deepEqual(await evaluate('STRUCT(STRUCT(1 AS a) AS s, [STRUCT(2 AS `b c`)] AS l)'), {
+      s: { a: 1 },
+      l: [{ 'b c': 2 }],
+    });
+    const rows = await warehouse.query(
+      translateBigQueryToDuckDb(
+        'SELECT STRUCT(exposed, t.event_name, (SELECT COUNT(*) FROM UNNEST(results)) AS n) AS s FROM (SELECT TRUE AS exposed, "e" AS event_name, [1, 2] AS results) t',
+      ),
+    );
+    assert.deepEqual(rows, [{ s: { exposed: true, event_name: 'e', n: 2 } }]);
+  });
+
+  it('an array of a STRUCT and tuples takes the STRUCT’s field names, as in the real configs', async () => {
+    const rows = await warehouse.query(
+      translateBigQueryToDuckDb(`SELECT stretch.entity, stretch.histogram FROM (SELECT 1 AS b, 2 AS l) AS main
+        CROSS JOIN UNNEST([STRUCT(main.b AS histogram, "bookmarks" AS entity), (main.l, "logins")]) AS stretch
+        ORDER BY stretch.entity`),
+    );
+    assert.deepEqual(rows, [
+      { entity: 'bookmarks', histogram: 1 },
+      { entity: 'logins', histogram: 2 },
+    ]);
+  });
+
+  it('leaves a STRUCT with an anonymous field, and a typed STRUCT, as written', () => {
+    for (const sql of ['STRUCT(1, 2)', 'STRUCT(a, b + 1)', 'STRUCT<a INT64>(1)'])
+      assert.equal(translateBigQueryToDuckDb(sql), sql);
+  });
+
+  it('the BigQuery dialect passes STRUCT(…) through unchanged', () => {
+    const fragment = 'STRUCT(exposed, t.event_name, 1 AS n)';
+    assert.equal(bigqueryDialect().userSql(fragment), fragment);
+  });
+});
