@@ -56,6 +56,15 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     limitation: 'STRING input only (not BYTES). Both engines use RE2 and match anywhere in the value.',
   },
   {
+    bigquery: 'JSON_VALUE(json_string[, path]) / JSON_EXTRACT_SCALAR(json_string[, path])',
+    duckdb: 'bq_json_value',
+    kind: 'macro',
+    rewrite:
+      "Rename to bq_json_value, path '$' when none is given. DuckDB's json_value keeps a string's JSON quotes and " +
+      "json_extract_string gives an object's or an array's JSON text, where BigQuery gives NULL.",
+    limitation: 'Text that is not JSON raises (BigQuery gives NULL).',
+  },
+  {
     bigquery: 'JSON_EXTRACT_ARRAY(json_string[, path]) / JSON_QUERY(json_string, path)',
     duckdb: 'json_extract_array / json_query',
     kind: 'macro',
@@ -307,6 +316,8 @@ const MACRO_SQL = [
   'CREATE OR REPLACE TEMP MACRO logical_and(x) AS bool_and(x)',
   // BigQuery's JSON functions on text: NULL for text that is not JSON (DuckDB's raise).
   `CREATE OR REPLACE TEMP MACRO json_extract_array(j) AS ${jsonArray('j', "'$'")}, (j, path) AS ${jsonArray('j', 'path')}`,
+  // The scalar at the path without its JSON quotes; NULL for an object, an array or JSON null.
+  "CREATE OR REPLACE TEMP MACRO bq_json_value(j, path) AS json_value(j, path) ->> '$'",
   'CREATE OR REPLACE TEMP MACRO json_query(j, path) AS CASE WHEN json_valid(j) THEN CAST(json_extract(j, path) AS VARCHAR) END',
   // BigQuery skips NULL arrays, and gives NULL (not []) when there is none.
   'CREATE OR REPLACE TEMP MACRO array_concat_agg(a) AS flatten(list(a) FILTER (WHERE a IS NOT NULL))',

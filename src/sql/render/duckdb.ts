@@ -20,8 +20,9 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  *   BigQuery; a STRUCT with an unnamed field that is no path is left as written);
  * - `CAST(x AS NUMERIC)` → `CAST(x AS DECIMAL(38, 9))`, BigQuery's NUMERIC (DuckDB's is
  *   DECIMAL(18, 3): '0.12345' would become 0.123 and 10^15 NULL, silently);
- * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
- *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
+ * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `bq_json_value(` (DuckDB's own json_value keeps the
+ *   JSON quotes, `"a"` where BigQuery gives `a`, and json_extract_string gives an object's or an
+ *   array's text where BigQuery gives NULL: silent wrong answers), path `'$'` by default;
  * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
  * - `ARRAY_AGG(x ORDER BY y LIMIT n)` → `list_slice(ARRAY_AGG(x ORDER BY y), 1, n)`;
  * - `FROM UNNEST(structs)` with no alias → `FROM (SELECT UNNEST(structs, max_depth := 2))`, whose
@@ -520,7 +521,7 @@ export function translateBigQueryToDuckDb(
       else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
         const bounds = callBounds(tokens, open);
         if (!bounds) continue;
-        out[i] = 'json_extract_string';
+        out[i] = 'bq_json_value';
         if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
       } else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';

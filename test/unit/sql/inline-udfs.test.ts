@@ -74,6 +74,18 @@ describe('JSON_VALUE on DuckDB', () => {
     assert.equal(await evaluate(`JSON_VALUE('"y"')`), 'y');
     assert.equal(await evaluate(`JSON_VALUE('{"a": 1}', '$.missing')`), null);
   });
+
+  it('JSON_VALUE / JSON_EXTRACT_SCALAR give NULL for an object, an array or JSON null, as BigQuery does', async () => {
+    // BigQuery's examples: a scalar is returned, anything else is NULL.
+    assert.equal(await evaluate(`JSON_EXTRACT_SCALAR('{"class": {"students": []}}', '$.class')`), null);
+    assert.equal(await evaluate(`JSON_VALUE('{"a": [1, 2]}', '$.a')`), null);
+    assert.equal(await evaluate(`JSON_VALUE('{"a": null}', '$.a')`), null);
+    assert.equal(await evaluate(`JSON_EXTRACT_SCALAR('{"name": "Jakob", "age": "6"}', '$.age')`), '6');
+    assert.equal(await evaluate(`JSON_VALUE('{"a": 10}', '$.a')`), '10');
+    assert.equal(await evaluate(`JSON_VALUE('{"a": true}', '$.a')`), 'true');
+    assert.equal(await evaluate(`JSON_EXTRACT_SCALAR('"apple"')`), 'apple');
+    assert.equal(await evaluate('JSON_VALUE(NULL)'), null);
+  });
 });
 
 describe('ARRAY_AGG(x IGNORE NULLS) on DuckDB', () => {
