@@ -16,6 +16,9 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
  * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
  *   reads position 0 and a negative length differently, silently);
+ * - `ORDER BY x` / `ORDER BY x ASC` → `… NULLS FIRST`: BigQuery sorts NULLs first in ascending
+ *   order (last in descending, as DuckDB does in both), which decides what ARRAY_AGG(… ORDER BY
+ *   …)[SAFE_OFFSET(0)], a window or a LIMIT picks;
  * - `STRUCT(x AS a, t.b)` → `struct_pack(a := x, b := t.b)` (a field path names its field, as in
  *   BigQuery; a STRUCT with an unnamed field that is no path is left as written);
  * - `CAST(x AS NUMERIC)` → `CAST(x AS DECIMAL(38, 9))`, BigQuery's NUMERIC (DuckDB's is
@@ -139,6 +142,53 @@ function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean
   if (!bounds) return false;
   const next = tokens[nextSignificant(tokens, bounds.close + 1)];
   return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
+}
+
+// What ends an ORDER BY list besides the bracket around it.
+const AFTER_ORDER_BY = new Set([
+  'LIMIT',
+  'OFFSET',
+  'ROWS',
+  'RANGE',
+  'GROUPS',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'QUALIFY',
+  'WINDOW',
+  'FETCH',
+]);
+
+/**
+ * Each item of the ORDER BY list whose `BY` is at `by` that sorts ascending without saying where
+ * NULLs go gets `NULLS FIRST`, BigQuery's order (DuckDB puts them last).
+ */
+function nullsFirstWhenAscending(tokens: Token[], late: LateEdits, by: number): void {
+  let depth = 0;
+  let last = -1;
+  const finish = () => {
+    if (last < 0) return;
+    const word = tokens[last]!.text.toUpperCase();
+    const before = tokens[previousSignificant(tokens, last - 1)]?.text.toUpperCase();
+    if (word !== 'DESC' && !((word === 'FIRST' || word === 'LAST') && before === 'NULLS'))
+      late.after.set(last, `${late.after.get(last) ?? ''} NULLS FIRST`);
+    last = -1;
+  };
+  for (let j = by + 1; j < tokens.length; j++) {
+    const t = tokens[j]!;
+    if (t.kind === 'space' || t.kind === 'comment') continue;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') {
+      if (depth === 0) break;
+      depth--;
+    } else if (depth === 0 && (t.text === ',' || t.text === ';')) {
+      finish();
+      if (t.text === ';') return;
+      continue;
+    } else if (depth === 0 && t.kind === 'word' && AFTER_ORDER_BY.has(t.text.toUpperCase())) break;
+    last = j;
+  }
+  finish();
 }
 
 /**
@@ -497,6 +547,10 @@ export function translateBigQueryToDuckDb(
       if (upper === 'ARRAY_AGG' && isCall) {
         ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
         limitAsSlice(tokens, out, i, open);
+        continue;
+      }
+      if (upper === 'ORDER' && tokens[open]?.text.toUpperCase() === 'BY') {
+        nullsFirstWhenAscending(tokens, late, open);
         continue;
       }
       if (upper === 'STRUCT' && isCall) {

@@ -115,7 +115,8 @@ describe('ARRAY_AGG(x IGNORE NULLS) on DuckDB', () => {
   });
 
   it('leaves ARRAY_AGG without IGNORE NULLS as written', () => {
-    assert.equal(translateBigQueryToDuckDb('ARRAY_AGG(x ORDER BY y)'), 'ARRAY_AGG(x ORDER BY y)');
+    // (Descending: an ascending ORDER BY gains NULLS FIRST, tested below.)
+    assert.equal(translateBigQueryToDuckDb('ARRAY_AGG(x ORDER BY y DESC)'), 'ARRAY_AGG(x ORDER BY y DESC)');
   });
 });
 
@@ -340,8 +341,8 @@ describe('array subscripts on DuckDB', () => {
 
   it('leaves a subscript it cannot place as written, for the warning that names it', () => {
     assert.equal(
-      translateBigQueryToDuckDb('ARRAY_AGG(x) OVER (ORDER BY y)[OFFSET(0)]'),
-      'ARRAY_AGG(x) OVER (ORDER BY y)[OFFSET(0)]',
+      translateBigQueryToDuckDb('ARRAY_AGG(x) OVER (ORDER BY y DESC)[OFFSET(0)]'),
+      'ARRAY_AGG(x) OVER (ORDER BY y DESC)[OFFSET(0)]',
     );
     assert.equal(translateBigQueryToDuckDb("'a[OFFSET(0)]'"), "'a[OFFSET(0)]'");
   });
@@ -447,6 +448,39 @@ describe('STRUCT(…) on DuckDB', () => {
 
   it('the BigQuery dialect passes STRUCT(…) through unchanged', () => {
     const fragment = 'STRUCT(exposed, t.event_name, 1 AS n)';
+    assert.equal(bigqueryDialect().userSql(fragment), fragment);
+  });
+});
+
+describe('ORDER BY on DuckDB', () => {
+  // BigQuery sorts NULLs first in ascending order and last in descending order; DuckDB last in both.
+  const rows = `(VALUES ('a', 2, 'two'), ('a', NULL, 'none'), ('a', 1, 'one')) t(g, k, v)`;
+  const one = async (bigquery: string) =>
+    (
+      await warehouse.query<{ v: unknown }>(`SELECT ${translateBigQueryToDuckDb(bigquery)} AS v FROM ${rows}`)
+    )[0]?.v;
+
+  it('puts NULLs first when ascending, last when descending, as BigQuery does', async () => {
+    assert.deepEqual(await one('ARRAY_AGG(v ORDER BY k)'), ['none', 'one', 'two']);
+    assert.deepEqual(await one('ARRAY_AGG(v ORDER BY k ASC)'), ['none', 'one', 'two']);
+    assert.deepEqual(await one('ARRAY_AGG(v ORDER BY k DESC)'), ['two', 'one', 'none']);
+    assert.deepEqual(await one('ARRAY_AGG(v ORDER BY k NULLS LAST)'), ['one', 'two', 'none']);
+    assert.equal(await one('ARRAY_AGG(v ORDER BY k LIMIT 1)[OFFSET(0)]'), 'none');
+    assert.equal(await one("STRING_AGG(v, ',' ORDER BY k, v)"), 'none,one,two');
+    const ranked = await warehouse.query(
+      translateBigQueryToDuckDb(
+        `SELECT v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n FROM ${rows} ORDER BY n`,
+      ),
+    );
+    assert.deepEqual(ranked, [
+      { v: 'none', n: 1 },
+      { v: 'one', n: 2 },
+      { v: 'two', n: 3 },
+    ]);
+  });
+
+  it('the BigQuery dialect passes ORDER BY through unchanged', () => {
+    const fragment = 'ARRAY_AGG(v ORDER BY k)[SAFE_OFFSET(0)]';
     assert.equal(bigqueryDialect().userSql(fragment), fragment);
   });
 });
