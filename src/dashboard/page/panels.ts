@@ -1,7 +1,14 @@
 import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
-import { intervalLevel, knownTotal, significantCell, windowLabel } from '../labels.js';
+import {
+  costsTotal,
+  intervalLevel,
+  knownTotal,
+  loggedCount,
+  significantCell,
+  windowLabel,
+} from '../labels.js';
 import {
   byId,
   clear,
@@ -128,7 +135,7 @@ export function renderErrors(panel: ErrorsPanel): void {
   note.textContent =
     panel.rows.length === 0
       ? 'nothing logged for this experiment'
-      : `${panel.rows.length} logged${panel.truncated ? ' (the newest; more were logged)' : ''}`;
+      : loggedCount(panel.rows.length, panel.truncated);
   const columns = panel.columns;
   fillTable(
     table,
@@ -180,7 +187,7 @@ export function renderCosts(panel: CostsPanel): void {
     element(
       'tr',
       { class: 'total' },
-      element('th', { scope: 'row', colspan: 3 }, `total (${panel.rows.length} queries)`),
+      element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length)),
       numberCell(
         sum((r) => r.estimated_bytes),
         formatBytes,
