@@ -154,6 +154,11 @@ export function errorSubjects(details: Record<string, unknown>): ErrorSubject[] 
  * windows of a date): each ran although another had failed, so a config author sees every broken
  * data source and metric at once, with what each is about. Permanent when every failure was.
  */
+function queriesRunOfAll(failures: ContrailError[]): { queriesRun?: unknown[] } {
+  const ran = failures.flatMap((f) => (Array.isArray(f.details.queriesRun) ? f.details.queriesRun : []));
+  return ran.length > 0 ? { queriesRun: ran } : {};
+}
+
 export class StepsFailedError extends ContrailError {
   constructor(
     readonly failures: ContrailError[],
@@ -167,7 +172,11 @@ export class StepsFailedError extends ContrailError {
       ].join('\n'),
       {
         permanent: failures.every((f) => f.permanent),
-        details: { subjects: failures.flatMap((f) => errorSubjects(f.details)) },
+        details: {
+          subjects: failures.flatMap((f) => errorSubjects(f.details)),
+          // The queries the failed steps ran to the end before failing, where they say.
+          ...queriesRunOfAll(failures),
+        },
       },
     );
     this.name = 'StepsFailedError';
