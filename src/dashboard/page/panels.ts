@@ -3,8 +3,8 @@ import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
 import {
   costsTotal,
+  costTotals,
   intervalLevel,
-  knownTotal,
   loggedCount,
   significantCell,
   windowLabel,
@@ -167,8 +167,6 @@ export function renderCosts(panel: CostsPanel): void {
       ? `no per-query costs for this experiment${problems ? `\n${problems}` : ''}`
       : problems;
   if (panel.rows.length === 0) return;
-  const sum = (pick: (r: (typeof panel.rows)[number]) => number | null | undefined) =>
-    knownTotal(panel.rows.map(pick));
   const rows = panel.rows.map((r) =>
     element(
       'tr',
@@ -179,29 +177,23 @@ export function renderCosts(panel: CostsPanel): void {
       numberCell(r.estimated_bytes ?? null, formatBytes),
       element('td', {}, r.estimate_method ?? ''),
       numberCell(r.bytes_processed ?? null, formatBytes),
-      numberCell(r.elapsed_ms ?? null),
+      r.elapsed_ms == null
+        ? element('td', { class: 'unfinished' }, 'did not run to the end')
+        : numberCell(r.elapsed_ms),
       numberCell(r.cost_usd ?? null, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
     ),
   );
+  const total = costTotals(panel.rows);
   rows.push(
     element(
       'tr',
       { class: 'total' },
-      element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length)),
-      numberCell(
-        sum((r) => r.estimated_bytes),
-        formatBytes,
-      ),
+      element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length, total.unfinished)),
+      numberCell(total.estimatedBytes, formatBytes),
       element('td', {}, ''),
-      numberCell(
-        sum((r) => r.bytes_processed),
-        formatBytes,
-      ),
-      numberCell(sum((r) => r.elapsed_ms)),
-      numberCell(
-        sum((r) => r.cost_usd),
-        (v) => (v === null ? '' : `$${v.toFixed(4)}`),
-      ),
+      numberCell(total.bytesProcessed, formatBytes),
+      numberCell(total.elapsedMs),
+      numberCell(total.costUsd, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
     ),
   );
   fillTable(

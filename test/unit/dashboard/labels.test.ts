@@ -4,6 +4,7 @@ import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
   age,
   costsTotal,
+  costTotals,
   intervalLevel,
   knownTotal,
   loggedCount,
@@ -113,5 +114,21 @@ describe('what the page writes beside its numbers', () => {
       'exp in tmp, week, active_hours: 1 row shown (warehouse held 12 ms)',
     );
     assert.equal(age(Date.now() - 60_000, Date.now()), '1 minute ago');
+  });
+
+  test('the costs total counts what was spent: not the queries that did not run to the end', () => {
+    const rows = [
+      { estimated_bytes: 100, bytes_processed: null, elapsed_ms: 40, cost_usd: 0.5 },
+      { estimated_bytes: 200, bytes_processed: null, elapsed_ms: null, cost_usd: 1 },
+      { estimated_bytes: null, bytes_processed: null, elapsed_ms: 10, cost_usd: null },
+    ];
+    assert.deepEqual(costTotals(rows), {
+      estimatedBytes: 300,
+      bytesProcessed: null,
+      elapsedMs: 50,
+      costUsd: 0.5,
+      unfinished: 1,
+    });
+    assert.equal(costsTotal(3, 1), 'total (3 queries; 1 did not run to the end, not counted)');
   });
 });
