@@ -7,6 +7,7 @@ import { InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
+import { choose } from './filters.js';
 import { QUERY_COSTS_TABLE } from './schema.js';
 import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
 import { costsOf, errorDates, errorsLogged, readCostRows, readErrors } from './view-logs.js';
@@ -35,27 +36,6 @@ type OptionRow = {
 };
 
 const unique = (values: Iterable<string>) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
-
-/**
- * The filter's requested value when it is one of `available`, else the first preferred value
- * that is, else the first available; a notice says when the request could not be honoured.
- */
-function choose(
-  name: string,
-  requested: string | null | undefined,
-  available: string[],
-  preferred: string[],
-  notices: string[],
-): string | null {
-  if (requested && available.includes(requested)) return requested;
-  const fallback = preferred.find((p) => available.includes(p)) ?? available[0] ?? null;
-  if (requested) {
-    notices.push(
-      `${name} '${requested}' is not available here${fallback === null ? '' : `; showing '${fallback}'`} (available: ${available.join(', ') || 'none'})`,
-    );
-  }
-  return fallback;
-}
 
 export interface ReadViewOptions {
   /** Datasets offered in the page's dataset list besides the one shown. */

@@ -4,6 +4,7 @@
  * the page is a handful of tables and three charts, which a framework would not make simpler.
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
+import { pageFilters } from '../filters.js';
 import { intervalLevel, periodChoice, selectionCaption, shownStatus, writtenLine } from '../labels.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
@@ -13,7 +14,6 @@ import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js
 const SERVER_FILTERS: FilterKey[] = ['experiment', 'period', 'basis', 'segment', 'metric', 'statistic'];
 /** Filters the page applies to the rows it has (they need no new request). */
 const PAGE_FILTERS = ['parameter', 'reference'] as const;
-type PageFilter = (typeof PAGE_FILTERS)[number];
 
 let current: ViewResponse | null = null;
 let requestSeq = 0;
@@ -137,14 +137,6 @@ function renderReady(view: ViewResponse, params: URLSearchParams): void {
   );
 }
 
-/** A page filter's value: the URL's when it is offered, else the preferred one, else the first. */
-function pageFilter(key: PageFilter, values: string[], preferred: string | null, params: URLSearchParams) {
-  const wanted = params.get(key);
-  if (wanted !== null && values.includes(wanted)) return wanted;
-  if (preferred !== null && values.includes(preferred)) return preferred;
-  return values[0] ?? null;
-}
-
 /** Fills the filters and panels from `view`; returns how many rows the numbers table shows. */
 function render(view: ViewResponse, params: URLSearchParams): number {
   const { choices, selection } = view;
@@ -170,23 +162,34 @@ function render(view: ViewResponse, params: URLSearchParams): number {
   fillSelect('metric', plain(choices.metrics), selection.metric);
   fillSelect('statistic', plain(choices.statistics), selection.statistic);
 
-  const parameters = [
-    ...new Set(view.rows.map((r) => r.parameter).filter((p): p is string => p !== null)),
-  ].sort((a, b) => Number(a) - Number(b));
-  const parameter = pageFilter('parameter', parameters, parameters.includes('0.5') ? '0.5' : null, params);
+  const {
+    parameters,
+    parameter,
+    references,
+    reference,
+    notices: pageNotices,
+  } = pageFilters(view.rows, {
+    parameter: params.get('parameter'),
+    reference: params.get('reference'),
+  });
+  if (pageNotices.length > 0) {
+    // The address names what is shown, as for the server's filters: the notice says what was asked.
+    for (const [key, value] of [
+      ['parameter', parameter],
+      ['reference', reference],
+    ] as const) {
+      if (value !== null && params.has(key)) params.set(key, value);
+    }
+    window.history.replaceState(null, '', `?${params}`);
+  }
   fillSelect('parameter', plain(parameters), parameter);
   byId('parameter-filter').hidden = parameters.length === 0;
-
-  const references = [
-    ...new Set(view.rows.map((r) => r.comparison_to_branch).filter((b): b is string => b !== null)),
-  ].sort();
-  const reference = pageFilter('reference', references, 'control', params);
   fillSelect('reference', plain(references), reference);
   byId('reference-filter').hidden = references.length <= 1;
 
   const notices = byId('notices');
   clear(notices);
-  for (const n of view.notices) notices.append(element('li', {}, n));
+  for (const n of [...view.notices, ...pageNotices]) notices.append(element('li', {}, n));
 
   const rows = view.rows.filter(
     (r) =>
