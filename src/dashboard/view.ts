@@ -77,10 +77,21 @@ export async function readView(
     const holdsRunOutput =
       experiments.length > 0 || tableSet.has(LOGS_TABLE) || tableSet.has(QUERY_COSTS_TABLE);
     if (!offered.includes(dataset) && !holdsRunOutput) {
+      // Dataset names are case-sensitive (BigQuery's are), so another case is another name: the
+      // one dataset that differs only in case is what a hand-typed link meant; several are named.
+      const sameLetters = offered.filter((d) => d.toLowerCase() === dataset.toLowerCase());
+      if (sameLetters.length === 1 && sameLetters[0] !== undefined) {
+        const meant = sameLetters[0];
+        const view = await readView(warehouse, dialect, { ...request, dataset: meant }, options);
+        view.notices.unshift(
+          `dataset '${dataset}' holds no contrail results; showing '${meant}' (dataset names are case-sensitive)`,
+        );
+        return view;
+      }
       throw new DashboardRequestError(
         `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${offered.join(', ')}${
           withResults.length === 0 ? ' (none holds results yet)' : ''
-        }`,
+        }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
         404,
       );
     }
