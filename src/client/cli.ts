@@ -5,7 +5,13 @@ import { didYouMean } from '../config/suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError, describeUnexpected } from './errors.js';
-import { type KnownOptions, unknownOptions, unknownOptionsMessage } from './unknown-options.js';
+import {
+  type KnownOptions,
+  misgivenOptions,
+  unknownOptions,
+  unknownOptionsMessage,
+  type ValuedOption,
+} from './unknown-options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -35,6 +41,12 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         describe:
           "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr, and list every experiment a report counts as ok",
       })
+      // An option left without its value, or a one-value option given twice, is a usage error
+      // naming it: the parser would read an empty value (the default, silently) or a list.
+      .check((args) => {
+        const problems = misgivenOptions(argv, valuedOptions(parser), String(args._[0] ?? ''));
+        return problems.length === 0 ? true : problems.join('; ');
+      }, true)
       .demandCommand(1, 'Name a command (see the list above).')
       .strict()
       .recommendCommands()
@@ -79,6 +91,24 @@ function knownOptions(parser: object): KnownOptions {
     names: Object.keys(options.key).flatMap(aliases),
     booleans: options.boolean.flatMap(aliases),
   };
+}
+
+/** The options of the command being parsed that take a value, each under all its names. */
+function valuedOptions(parser: object): ValuedOption[] {
+  const options = (
+    parser as {
+      getOptions(): {
+        alias: Record<string, string[]>;
+        array: string[];
+        number: string[];
+        string: string[];
+      };
+    }
+  ).getOptions();
+  return [...new Set([...options.string, ...options.number])].map((key) => ({
+    names: [key, ...(options.alias[key] ?? [])],
+    repeatable: options.array.includes(key),
+  }));
 }
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */

@@ -52,6 +52,55 @@ describe('command line options', () => {
     assert.match(result.stderr, /Not enough arguments following: experiment_slug/);
   });
 
+  it('an option left without its value is a usage error naming it, not its default taken silently', async () => {
+    // `--dataset_id` followed by another option used to write to the default dataset, and
+    // `--config_file` alone to plan the repo's config instead of the one meant.
+    const plan = ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'];
+    const cases: [string[], string][] = [
+      [
+        [...plan, '--dataset_id', '--sql-output-dir', mkdtempSync(join(tmpdir(), 'contrail-valueless-'))],
+        '--dataset_id needs a value (it is followed by the option --sql-output-dir)',
+      ],
+      [[...plan, '--config_file'], '--config_file needs a value (nothing follows it)'],
+      [['run', '--date'], '--date needs a value (nothing follows it)'],
+      [
+        ['preview', '--experiment-slug', '--num-days', '2'],
+        '--experiment-slug needs a value (it is followed by the option --num-days)',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(args, { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stdout, '', 'no SQL printed or written for a plan the user did not ask for');
+      assert.equal(result.stderr.trim().split('\n').at(-1), `contrail: ${said}`);
+    }
+  });
+
+  it('an option that takes one value, given twice, is a usage error listing both', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--slug', 'other'], {
+      TEMPORAL_ADDRESS: '',
+    });
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      `contrail: --experiment_slug is given 2 times (${DEMO_SLUG}, other): contrail preview takes one`,
+    );
+    const twice = await runMain([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--date',
+      '2026-03-16',
+    ]);
+    assert.equal(twice.code, 2);
+    assert.match(
+      twice.stderr,
+      /^contrail: --date is given 2 times \(2026-03-15, 2026-03-16\): contrail plan takes one$/m,
+    );
+  });
+
   it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {
     process.exitCode = 1; // as node's test runner leaves it after a failing test of the file
     try {
