@@ -58,9 +58,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         // yargs' own errors (a missing option value) are usage errors too, as is a message a
         // command's check returns (yargs passes that string as the "error"); others are the command's.
         if (error instanceof Error && error.name !== 'YError') throw error;
-        let usage = message ?? error?.message ?? 'invalid usage';
         const first = argv[0];
         const names = list.map((c) => String(c.command).split(' ')[0] as string);
+        const usageLine = list.map((c) => String(c.command)).find((c) => c.split(' ')[0] === first);
+        let usage = missingArgumentsMessage(message ?? error?.message ?? 'invalid usage', usageLine);
         if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
           usage = `unknown command "${first}"${didYouMean(first, names)}; valid commands: ${names.join(', ')}`;
         } else {
@@ -77,6 +78,29 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         throw new CliError(usage, 2);
       })
   );
+}
+
+/**
+ * The parser's word for a required option or argument left out, in the command line's terms:
+ * `Missing required argument: date` names the option as it is written (`--date`), and `Not enough
+ * non-option arguments: got 0, need at least 1` names the arguments the command takes
+ * (`usageLine`, as the command declares it: `validate <files..>`). Other messages are kept.
+ */
+export function missingArgumentsMessage(message: string, usageLine: string | undefined): string {
+  const positionals = usageLine?.split(' ').slice(1) ?? [];
+  const missing = /^Missing required arguments?: (.+)$/.exec(message);
+  if (missing) {
+    const named = (missing[1] as string)
+      .split(', ')
+      .map((name) => positionals.find((p) => p.replace(/^[<[]|(\.\.)?[>\]]$/g, '') === name) ?? `--${name}`);
+    const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+    return `${list} ${named.length === 1 ? 'is' : 'are'} required (see the options above)`;
+  }
+  if (/^Not enough non-option arguments/.test(message) && usageLine !== undefined) {
+    const required = positionals.filter((p) => p.startsWith('<'));
+    return `missing ${required.join(' ')}: the command is \`contrail ${usageLine}\` (see above)`;
+  }
+  return message;
 }
 
 /** The options of the command being parsed, as yargs holds them (its typings leave this out). */

@@ -101,6 +101,26 @@ describe('command line options', () => {
     );
   });
 
+  it('a required option or argument left out is named as it is written on the command line', async () => {
+    const cases: [string[], string][] = [
+      [['run'], '--date is required (see the options above)'],
+      [
+        ['backfill', '--experiment_slug', DEMO_SLUG],
+        '--start_date and --end_date are required (see the options above)',
+      ],
+      [['validate'], 'missing <files..>: the command is `contrail validate <files..>` (see above)'],
+      [
+        ['stats', '--statistic', 'count'],
+        'missing <file>: the command is `contrail stats <file>` (see above)',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(args);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stderr.trim().split('\n').at(-1), `contrail: ${said}`);
+    }
+  });
+
   it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {
     process.exitCode = 1; // as node's test runner leaves it after a failing test of the file
     try {
