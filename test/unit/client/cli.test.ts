@@ -121,6 +121,43 @@ describe('command line options', () => {
     }
   });
 
+  it('a mistyped experiment slug is refused before an embedded server starts, with the slug meant', async () => {
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: '',
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-unknown-slug-')),
+    };
+    const preview = await runMain(['preview', '--experiment_slug', 'contrail-demo-sidbar'], env);
+    assert.equal(preview.code, 1, preview.stderr);
+    assert.match(
+      preview.stderr,
+      /^contrail: unknown experiment 'contrail-demo-sidbar' \(did you mean 'contrail-demo-sidebar'\?\): not in the experiment source \(known: .*\); to preview a config for an experiment no source knows, pass --platform/m,
+    );
+    assert.doesNotMatch(preview.stderr, /starting an embedded Temporal/);
+    // The daily analysis never reads drafts: a draft's slug is unknown to a backfill.
+    const backfill = await runMain(
+      [
+        'backfill',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--experiment_slug',
+        'contrail-demo-reader-view',
+        '--start_date',
+        '2026-03-09',
+        '--end_date',
+        '2026-03-09',
+      ],
+      env,
+    );
+    assert.equal(backfill.code, 1, backfill.stderr);
+    assert.match(
+      backfill.stderr,
+      /^contrail: unknown experiment 'contrail-demo-reader-view': not in the experiment source \(known: /m,
+    );
+    assert.doesNotMatch(backfill.stderr, /starting an embedded Temporal/);
+  });
+
   it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {
     process.exitCode = 1; // as node's test runner leaves it after a failing test of the file
     try {
