@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -156,6 +156,25 @@ describe('command line options', () => {
       /^contrail: unknown experiment 'contrail-demo-reader-view': not in the experiment source \(known: /m,
     );
     assert.doesNotMatch(backfill.stderr, /starting an embedded Temporal/);
+  });
+
+  it("sample's numbers and date are usage errors naming the option, before the warehouse is touched", async () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-sample-usage-')), 'home');
+    const cases: [string[], string][] = [
+      [['--clients', 'abc'], '--clients: expected a number'],
+      [['--clients', '0'], '--clients 0: must be a whole number above 0 and at most 100,000,000'],
+      [['--days', '1.5'], '--days 1.5: must be a whole number above 0 and at most 3660'],
+      [
+        ['--start_date', '2026-02-30'],
+        '--start_date 2026-02-30: not a real calendar date (expected YYYY-MM-DD)',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(['sample', ...args], { CONTRAIL_HOME: home });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.trim(), `contrail: ${said}`);
+    }
+    assert.equal(existsSync(home), false, 'no data directory or warehouse file made for a refused sample');
   });
 
   it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {
