@@ -276,8 +276,20 @@ export { usd as formatUsd };
 /** The queries of one analysed date as they ran. */
 export interface DayQueries {
   date: IsoDate;
+  /** The queries that ran to the end (on a failed date: those that did before it failed). */
   queries: QueryRun[];
+  /**
+   * Set when the date's analysis failed: the tables of the queries that failed. A query of the
+   * date in neither list did not run (an earlier step failed first).
+   */
+  failedQueries?: string[];
 }
+
+/** What became of a preview's query: it ran, it failed, or it never ran because an earlier step of its date failed. */
+export type QueryOutcome = 'ran' | 'failed' | 'not run';
+
+/** A row of `query_costs`, with what became of its query (which the report says, the table does not keep). */
+export type QueryCostLine = QueryCostRow & { outcome: QueryOutcome };
 
 /** Every query of a preview with its estimate (where one was made) and what it took when it ran. */
 export function queryCostRows(
@@ -285,18 +297,20 @@ export function queryCostRows(
   estimate: CostEstimate,
   runs: DayQueries[],
   now: Date,
-): QueryCostRow[] {
+): QueryCostLine[] {
   const estimated = new Map(estimate.queries.map((q) => [`${q.date}/${q.table}`, q]));
-  const rows: QueryCostRow[] = [];
+  const rows: QueryCostLine[] = [];
   const seen = new Set<string>();
   const row = (
     date: IsoDate,
     table: string,
     run: QueryRun | null,
     est: QueryEstimate | null,
-  ): QueryCostRow => {
+    outcome: QueryOutcome,
+  ): QueryCostLine => {
     const bytes = run?.bytesProcessed ?? null;
     return {
+      outcome,
       timestamp: now.toISOString(),
       experiment: slug,
       analysis_date: date,
@@ -319,14 +333,26 @@ export function queryCostRows(
     for (const run of day.queries) {
       const key = `${day.date}/${run.table}`;
       seen.add(key);
-      rows.push(row(day.date, run.table, run, estimated.get(key) ?? null));
+      rows.push(row(day.date, run.table, run, estimated.get(key) ?? null, 'ran'));
     }
   }
-  // Estimated queries that never ran (the run failed first) keep their estimate.
-  for (const q of estimate.queries) {
-    if (!seen.has(`${q.date}/${q.table}`)) rows.push(row(q.date, q.table, null, q));
+  for (const day of runs) {
+    for (const table of day.failedQueries ?? []) {
+      const key = `${day.date}/${table}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push(row(day.date, table, null, estimated.get(key) ?? null, 'failed'));
+    }
   }
-  return rows;
+  // Estimated queries that never ran (a step before them failed) keep their estimate.
+  for (const q of estimate.queries) {
+    if (!seen.has(`${q.date}/${q.table}`)) rows.push(row(q.date, q.table, null, q, 'not run'));
+  }
+  return rows.sort(
+    (a, b) =>
+      (a.analysis_date ?? '').localeCompare(b.analysis_date ?? '') ||
+      a.destination.localeCompare(b.destination),
+  );
 }
 
 const COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
@@ -350,7 +376,7 @@ export async function recordQueryCosts(
   warehouse: Warehouse,
   dataset: string,
   slug: string,
-  rows: QueryCostRow[],
+  rows: (QueryCostRow & { outcome?: QueryOutcome })[],
 ): Promise<void> {
   const ref = { dataset, table: QUERY_COSTS_TABLE };
   await warehouse.createDataset(dataset);
@@ -361,7 +387,7 @@ export async function recordQueryCosts(
   await warehouse.writeRows({
     destination: ref,
     columns: COST_COLUMNS,
-    rows: rows.map((r) => ({
+    rows: rows.map(({ outcome: _outcome, ...r }) => ({
       ...r,
       estimated_bytes: r.estimated_bytes == null ? null : Math.round(r.estimated_bytes),
       bytes_processed: r.bytes_processed == null ? null : Math.round(r.bytes_processed),
@@ -371,25 +397,46 @@ export async function recordQueryCosts(
   });
 }
 
-/** After the run: time and bytes per query, as people read them. */
-export function describeQueryCosts(rows: QueryCostRow[]): string[] {
+/**
+ * After the run: per query, what became of it (its time when it ran; failed; not run because an
+ * earlier step of its date failed) and its bytes; the total counts the queries that ran.
+ */
+export function describeQueryCosts(rows: (QueryCostRow & { outcome?: QueryOutcome })[]): string[] {
   if (rows.length === 0) return [];
   const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
   let totalMs = 0;
   let totalBytes = 0;
-  for (const r of rows) {
-    totalMs += r.elapsed_ms ?? 0;
-    const bytes = r.bytes_processed ?? r.estimated_bytes ?? null;
-    totalBytes += bytes ?? 0;
+  let ran = 0;
+  const count: Record<QueryOutcome, number> = { ran: 0, failed: 0, 'not run': 0 };
+  for (const row of rows) {
+    // A preview recorded before outcomes were kept: a query with no time did not run.
+    const r = { ...row, outcome: row.outcome ?? (row.elapsed_ms == null ? 'not run' : 'ran') };
+    count[r.outcome]++;
     const shown =
       r.bytes_processed != null
         ? formatBytes(r.bytes_processed)
         : r.estimated_bytes != null
           ? `~${formatBytes(r.estimated_bytes)} (estimate)`
           : '-';
-    const time = r.elapsed_ms == null ? 'not run' : `${(r.elapsed_ms / 1000).toFixed(2)} s`;
-    lines.push(`  ${r.analysis_date}  ${r.destination}  ${time}  ${shown}`);
+    if (r.outcome === 'ran') {
+      ran++;
+      totalMs += r.elapsed_ms ?? 0;
+      totalBytes += r.bytes_processed ?? r.estimated_bytes ?? 0;
+    }
+    const what =
+      r.outcome === 'ran'
+        ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s`
+        : r.outcome === 'failed'
+          ? 'FAILED'
+          : 'not run (an earlier step of this date failed)';
+    lines.push(`  ${r.analysis_date}  ${r.destination}  ${what}  ${shown}`);
   }
-  lines.push(`  total ${(totalMs / 1000).toFixed(1)} s of queries, ${formatBytes(totalBytes)}`);
+  const others = [
+    count.failed > 0 ? `${count.failed} failed` : '',
+    count['not run'] > 0 ? `${count['not run']} not run` : '',
+  ].filter((s) => s !== '');
+  lines.push(
+    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
+  );
   return lines;
 }

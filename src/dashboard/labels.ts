@@ -5,6 +5,7 @@
  * server code: the page bundle imports it, and unit tests check it.
  */
 import type { AnalysisPeriod } from '../config/spec.js';
+import { plural } from '../plural.js';
 import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
 import type { ViewSelection } from './api.js';
 
@@ -21,6 +22,64 @@ const WINDOW_MEANING: Record<AnalysisPeriod, string> = {
 /** The x axis of the charts and the first column of the numbers: what a window index counts. */
 export function windowLabel(period: AnalysisPeriod | null): string {
   return period === null ? 'window' : `window (${WINDOW_MEANING[period]})`;
+}
+
+/** A period in the period filter, with how many windows it has: "week (1 window)". */
+export function periodChoice(period: AnalysisPeriod, windows: number): string {
+  return `${period} (${plural(windows, 'window')})`;
+}
+
+/**
+ * The costs table's total row: "total (1 query)", and how many of them did not run to the end
+ * (they failed, or an earlier step of their date failed): their time, bytes and dollars are
+ * not counted, since they were not spent.
+ */
+export function costsTotal(queries: number, unfinished = 0): string {
+  return `total (${plural(queries, 'query', 'queries')}${
+    unfinished === 0 ? '' : `; ${unfinished} did not run to the end, not counted`
+  })`;
+}
+
+/**
+ * The totals of a preview's per-query costs. A query without a time did not run to the end
+ * (it failed, or a step before it did): its estimate is summed with the others', its bytes and
+ * dollars are not, since nothing was spent on it.
+ */
+export function costTotals(
+  rows: readonly {
+    estimated_bytes?: number | null;
+    bytes_processed?: number | null;
+    elapsed_ms?: number | null;
+    cost_usd?: number | null;
+  }[],
+): {
+  estimatedBytes: number | null;
+  bytesProcessed: number | null;
+  elapsedMs: number | null;
+  costUsd: number | null;
+  unfinished: number;
+} {
+  const finished = rows.filter((r) => typeof r.elapsed_ms === 'number');
+  return {
+    estimatedBytes: knownTotal(rows.map((r) => r.estimated_bytes)),
+    bytesProcessed: knownTotal(finished.map((r) => r.bytes_processed)),
+    elapsedMs: knownTotal(finished.map((r) => r.elapsed_ms)),
+    costUsd: knownTotal(finished.map((r) => r.cost_usd)),
+    unfinished: rows.length - finished.length,
+  };
+}
+
+/** How many entries of the run's log the errors panel lists. */
+export function loggedCount(entries: number, truncated: boolean): string {
+  return `${plural(entries, 'entry', 'entries')} logged${truncated ? ' (the newest; more were logged)' : ''}`;
+}
+
+/**
+ * The status line once a view is shown: the rows counted are the ones in the numbers table
+ * (after the parameter and reference filters), not every row the server sent.
+ */
+export function shownStatus(description: string, rowsShown: number, warehouseMs: string): string {
+  return `${description}: ${plural(rowsShown, 'row')} shown (warehouse held ${warehouseMs} ms)`;
 }
 
 /** The confidence level(s) of the rows' intervals: "95%", "90%, 95%", or null when none has one. */
@@ -83,7 +142,7 @@ export function age(fromMs: number, nowMs: number): string {
       : minutes < 48 * 60
         ? [Math.floor(minutes / 60), 'hour']
         : [Math.floor(minutes / (24 * 60)), 'day'];
-  return n === 0 ? 'just now' : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+  return n === 0 ? 'just now' : `${plural(n, unit)} ago`;
 }
 
 /**

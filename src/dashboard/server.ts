@@ -93,7 +93,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const started = performance.now();
       const fromWarehouse = await options.sessions.use((warehouse) =>
         readView(warehouse, options.dialect, request, {
-          knownDatasets: options.knownDatasets ?? [],
+          // The dataset shown by default is one to choose even before anything wrote to it.
+          knownDatasets: [options.defaultDataset, ...(options.knownDatasets ?? [])],
           ...(options.listDatasets ? { listDatasets: options.listDatasets } : {}),
         }),
       );

@@ -89,8 +89,23 @@ export async function readView(
   const tables = infos.map((t) => t.ref.table);
   const experiments = experimentsFromTables(tables);
   const withResults = options.listDatasets ? await options.listDatasets(warehouse) : [];
-  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
   const tableSet = new Set(tables);
+  if (options.listDatasets) {
+    // A name from a URL that is no dataset of contrail's (another schema, DuckDB's own catalogs,
+    // a typo): a clear refusal naming the ones there are, not an empty page or a warehouse error.
+    const offered = unique([...(options.knownDatasets ?? []), ...withResults]);
+    const holdsRunOutput =
+      experiments.length > 0 || tableSet.has(LOGS_TABLE) || tableSet.has(QUERY_COSTS_TABLE);
+    if (!offered.includes(dataset) && !holdsRunOutput) {
+      throw new DashboardRequestError(
+        `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${offered.join(', ')}${
+          withResults.length === 0 ? ' (none holds results yet)' : ''
+        }`,
+        404,
+      );
+    }
+  }
+  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
   const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
     ? { dataset, table: QUERY_COSTS_TABLE }

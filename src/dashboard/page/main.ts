@@ -4,7 +4,7 @@
  * the page is a handful of tables and three charts, which a framework would not make simpler.
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
-import { intervalLevel, selectionCaption, writtenLine } from '../labels.js';
+import { intervalLevel, periodChoice, selectionCaption, shownStatus, writtenLine } from '../labels.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
 import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
@@ -123,12 +123,17 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
     if (value !== null) next.set(key, value);
   }
   window.history.replaceState(null, '', `?${next}`);
-  render(current, next);
+  renderReady(current, next);
+}
+
+/** Renders `view` and says in the status line what is shown. */
+function renderReady(view: ViewResponse, params: URLSearchParams): void {
+  const rowsShown = render(view, params);
   setState(
     'ready',
-    !hasResults(current)
-      ? `${describe(current)}: no results`
-      : `${describe(current)}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
+    !hasResults(view)
+      ? `${describe(view)}: no results`
+      : shownStatus(describe(view), rowsShown, formatNumber(view.warehouseMs)),
   );
 }
 
@@ -140,7 +145,8 @@ function pageFilter(key: PageFilter, values: string[], preferred: string | null,
   return values[0] ?? null;
 }
 
-function render(view: ViewResponse, params: URLSearchParams): void {
+/** Fills the filters and panels from `view`; returns how many rows the numbers table shows. */
+function render(view: ViewResponse, params: URLSearchParams): number {
   const { choices, selection } = view;
   fillSelect('dataset', plain(choices.datasets), selection.dataset);
   fillSelect(
@@ -155,7 +161,7 @@ function render(view: ViewResponse, params: URLSearchParams): void {
     'period',
     choices.periods.map((p) => ({
       value: p.period,
-      label: `${p.period} (${p.windows.length} window${p.windows.length === 1 ? '' : 's'})`,
+      label: periodChoice(p.period, p.windows.length),
     })),
     selection.period,
   );
@@ -213,6 +219,7 @@ function render(view: ViewResponse, params: URLSearchParams): void {
   renderSql(view.sql);
   renderErrors(view.errors);
   renderCosts(view.costs);
+  return rows.length;
 }
 
 function onChange(event: Event): void {
@@ -229,7 +236,7 @@ function onChange(event: Event): void {
   params.set(key, target.value);
   if ((PAGE_FILTERS as readonly string[]).includes(key)) {
     window.history.replaceState(null, '', `?${params}`);
-    if (current) render(current, params);
+    if (current) renderReady(current, params);
     return;
   }
   // A new experiment or period has other choices below it: let the server pick them again,

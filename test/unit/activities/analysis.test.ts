@@ -649,6 +649,16 @@ from_expression = "mozdata.telemetry.second_not_here"
         table: metricsScanTableName(DEMO_SLUG, 'clients_daily', 'week', 1),
       }),
     );
+    // The failure says so, with its time: a preview reports that scan as run, not as never run.
+    const ran = (failure.details?.[0] as { queriesRun?: { table: string; elapsedMs: number }[] } | undefined)
+      ?.queriesRun;
+    assert.deepEqual(
+      ran?.map((q) => q.table),
+      ['clients_daily', 'nimbus_exposures'].map((source) =>
+        metricsScanTableName(DEMO_SLUG, source, 'week', 1),
+      ),
+    );
+    assert.ok((ran?.[0]?.elapsedMs ?? -1) >= 0);
   });
 
   test('a preview of dates the telemetry does not reach says so, with the dates it does', async () => {

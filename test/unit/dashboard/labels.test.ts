@@ -3,9 +3,14 @@ import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
   age,
+  costsTotal,
+  costTotals,
   intervalLevel,
   knownTotal,
+  loggedCount,
+  periodChoice,
   selectionCaption,
+  shownStatus,
   significantCell,
   windowLabel,
   writtenLine,
@@ -95,5 +100,35 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(knownTotal([]), null);
     assert.equal(knownTotal([1, null, 2.5]), 3.5);
     assert.equal(knownTotal([0, null]), 0);
+  });
+
+  test('counts on the page take the singular for one', () => {
+    assert.equal(periodChoice('week', 1), 'week (1 window)');
+    assert.equal(periodChoice('day', 3), 'day (3 windows)');
+    assert.equal(costsTotal(1), 'total (1 query)');
+    assert.equal(costsTotal(6), 'total (6 queries)');
+    assert.equal(loggedCount(1, false), '1 entry logged');
+    assert.equal(loggedCount(46, true), '46 entries logged (the newest; more were logged)');
+    assert.equal(
+      shownStatus('exp in tmp, week, active_hours', 1, '12'),
+      'exp in tmp, week, active_hours: 1 row shown (warehouse held 12 ms)',
+    );
+    assert.equal(age(Date.now() - 60_000, Date.now()), '1 minute ago');
+  });
+
+  test('the costs total counts what was spent: not the queries that did not run to the end', () => {
+    const rows = [
+      { estimated_bytes: 100, bytes_processed: null, elapsed_ms: 40, cost_usd: 0.5 },
+      { estimated_bytes: 200, bytes_processed: null, elapsed_ms: null, cost_usd: 1 },
+      { estimated_bytes: null, bytes_processed: null, elapsed_ms: 10, cost_usd: null },
+    ];
+    assert.deepEqual(costTotals(rows), {
+      estimatedBytes: 300,
+      bytesProcessed: null,
+      elapsedMs: 50,
+      costUsd: 0.5,
+      unfinished: 1,
+    });
+    assert.equal(costsTotal(3, 1), 'total (3 queries; 1 did not run to the end, not counted)');
   });
 });
