@@ -154,6 +154,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
+  // A reader that has what it wants closes the pipe (`contrail plan … | head`): the output is
+  // done, not failed. Unhandled, the next write ended the process with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+  });
   main(hideBin(process.argv)).then(
     (code) => {
       process.exitCode = code;

@@ -620,6 +620,20 @@ describe('bin/contrail', () => {
     assert.equal(result.stdout.trim(), pkg.version);
   });
 
+  it('output piped into a reader that stops early (`| head`) ends the command quietly', () => {
+    // The plan's SQL is more than a pipe holds: writes go on after head has read its bytes and gone.
+    const command = [process.execPath, '--import', 'tsx', join(repoRoot, 'src', 'client', 'cli.ts')]
+      .concat(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'])
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const result = spawnSync('bash', ['-c', `set -o pipefail; ${command} | head -c 10 >/dev/null`], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    assert.doesNotMatch(result.stderr, /EPIPE|Unhandled 'error' event|\n\s+at /);
+    assert.equal(result.status, 0, result.stderr);
+  });
+
   it('Ctrl-C during sample says nothing was written and exits 130', async () => {
     // Big enough that the second table is still being written when the signal comes.
     const run = spawnCli(['sample', '--clients', '50000'], {
