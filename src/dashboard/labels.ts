@@ -6,6 +6,7 @@
  */
 import type { AnalysisPeriod } from '../config/spec.js';
 import { plural } from '../plural.js';
+import type { Comparison } from '../statistics/results.js';
 import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
 import type { ViewSelection } from './api.js';
 
@@ -18,6 +19,26 @@ const WINDOW_MEANING: Record<AnalysisPeriod, string> = {
   preenrollment_week: 'the week before enrollment',
   preenrollment_days28: 'the 28 days before enrollment',
 };
+
+/**
+ * What a comparison is called wherever the page names it (chart titles, axes, the numbers'
+ * comparison column): words, not the statistics table's column values.
+ */
+const COMPARISON_NAMES: Record<Comparison, string> = {
+  difference: 'Difference',
+  relative_uplift: 'Relative uplift',
+};
+
+/** A chart's title: "Per branch" for the branches' own values, else the comparison's name. */
+export function comparisonTitle(comparison: Comparison | null): string {
+  return comparison === null ? 'Per branch' : COMPARISON_NAMES[comparison];
+}
+
+/** The numbers' comparison column: "Relative uplift to control", or the branch's own value. */
+export function comparisonCell(comparison: Comparison | null, to: string | null): string {
+  if (comparison === null) return "Per branch (the branch's own value)";
+  return `${COMPARISON_NAMES[comparison]} to ${to ?? 'the reference branch'}`;
+}
 
 /** The x axis of the charts and the first column of the numbers: what a window index counts. */
 export function windowLabel(period: AnalysisPeriod | null): string {

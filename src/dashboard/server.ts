@@ -104,7 +104,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof DashboardRequestError) {
-        sendJson(response, error.status, { error: message, retry: false });
+        sendJson(response, error.status, { error: message, retry: error.retry });
       } else if (error instanceof InvalidIdentifierError) {
         sendJson(response, 400, { error: message, retry: false });
       } else if (error instanceof WarehouseBusyError) {

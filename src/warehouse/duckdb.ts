@@ -8,7 +8,7 @@ import { DAY_MS } from '../dates.js';
 import { warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
-import { installBigQueryCompat } from './bigquery-compat.js';
+import { installBigQueryCompat } from './bigquery-compat-install.js';
 import { estimateQueryBytes } from './duckdb-cost.js';
 import { recordHolder, releaseHolder } from './duckdb-holder.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';

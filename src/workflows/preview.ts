@@ -1,6 +1,7 @@
 import { executeChild, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
-import type { CostEstimate, DayQueries, QueryOutcome } from '../analysis/cost.js';
+import type { CostEstimate } from '../analysis/cost.js';
+import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
 import type { QueryCostRow } from '../dashboard/schema.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';

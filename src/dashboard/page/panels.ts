@@ -2,6 +2,7 @@ import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
 import {
+  comparisonCell,
   costsTotal,
   costTotals,
   intervalLevel,
@@ -46,13 +47,7 @@ export function renderNumbers(
       },
       element('td', { class: 'num' }, r.window_index),
       element('td', {}, r.branch),
-      element(
-        'td',
-        {},
-        r.comparison === null
-          ? "the branch's own value"
-          : `${r.comparison} to ${r.comparison_to_branch ?? ''}`,
-      ),
+      element('td', {}, comparisonCell(r.comparison, r.comparison_to_branch)),
       element('td', {}, r.parameter ?? ''),
       numberCell(r.point, format),
       numberCell(r.lower, format),

@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
-import { recordQueryCosts } from '../../../src/analysis/cost.js';
+import { recordQueryCosts } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { addDays } from '../../../src/dates.js';
 import { errorSubjects } from '../../../src/errors.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CostEstimate, describeQueryCosts, queryCostRows } from '../../../src/analysis/cost.js';
+import type { CostEstimate } from '../../../src/analysis/cost.js';
+import { describeQueryCosts, queryCostRows } from '../../../src/analysis/query-costs.js';
 
 const estimate: CostEstimate = {
   method: 'column_sizes',

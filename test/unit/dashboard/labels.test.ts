@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
   age,
+  comparisonCell,
+  comparisonTitle,
   costsTotal,
   costTotals,
   intervalLevel,
@@ -18,6 +20,20 @@ import {
 import { confidenceLevel, excludesNoChange } from '../../../src/statistics/significance.js';
 
 describe('what the page writes beside its numbers', () => {
+  test('a comparison is named in words, the same in the charts and the numbers', () => {
+    assert.equal(comparisonTitle(null), 'Per branch');
+    assert.equal(comparisonTitle('difference'), 'Difference');
+    assert.equal(comparisonTitle('relative_uplift'), 'Relative uplift');
+    assert.equal(comparisonCell('relative_uplift', 'control'), 'Relative uplift to control');
+    assert.equal(comparisonCell('difference', 'treatment-a'), 'Difference to treatment-a');
+    assert.equal(comparisonCell(null, null), "Per branch (the branch's own value)");
+    for (const comparison of ['difference', 'relative_uplift'] as const) {
+      // The numbers' cell starts with the chart's title, and no column value of the table shows.
+      assert.ok(comparisonCell(comparison, 'control').startsWith(comparisonTitle(comparison)));
+      assert.doesNotMatch(comparisonCell(comparison, 'control'), /_|^difference/);
+    }
+  });
+
   test('a comparison is significant when its interval excludes no change; a branch value never is', () => {
     assert.equal(significantCell({ comparison: 'difference', lower: 0.1, upper: 0.4 }), 'yes');
     assert.equal(significantCell({ comparison: 'relative_uplift', lower: -0.3, upper: -0.01 }), 'yes');

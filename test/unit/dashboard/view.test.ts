@@ -357,6 +357,31 @@ describe('readView: what the page shows, from the result tables', () => {
     const logsOnly = await readView(warehouse, dialect, { dataset: 'dash_logs_only' }, options);
     assert.equal(logsOnly.errors.present, true);
   });
+  test('a dataset name differing only in case shows the one dataset it matches, saying so; several are named', async () => {
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const view = await readView(warehouse, dialect, { dataset: 'DASH', experiment: 'my-exp' }, options);
+    assert.equal(view.selection.dataset, DATASET);
+    assert.equal(view.selection.experiment, 'my_exp');
+    assert.ok(view.rows.length > 0);
+    assert.equal(
+      view.notices[0],
+      "dataset 'DASH' holds no contrail results; showing 'dash' (dataset names are case-sensitive)",
+    );
+    // BigQuery can hold both spellings: then neither is guessed.
+    await assert.rejects(
+      readView(
+        warehouse,
+        dialect,
+        { dataset: 'TMP' },
+        { ...options, knownDatasets: ['contrail', 'Tmp', 'tmp'] },
+      ),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 404 &&
+        error.message.startsWith("dataset 'TMP' holds no contrail results") &&
+        error.message.endsWith('; did you mean tmp or Tmp? (dataset names are case-sensitive)'),
+    );
+  });
   test('an experiment whose run wrote no results shows its errors instead of nothing', async () => {
     const dataset = 'dash_nothing';
     await warehouse.writeRows({
