@@ -11,10 +11,22 @@ RUN npm run build
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# git: an analysis reads its configs as of the commit it is pinned to, from the config repos'
+# history. The repos are the operator's checkouts mounted into the container, owned by a host
+# user: git refuses to read another user's repository unless it is declared safe, and
+# contrail's git calls take no GIT_* settings from the environment, so it is declared here.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends git \
+  && rm -rf /var/lib/apt/lists/* \
+  && git config --system --add safe.directory '*'
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The demo experiments and configs, read where neither an experiment source nor config repos
+# are set (as in the npm package): `contrail sample` and `contrail preview` work in the image.
+COPY src/sample/experiments.json ./src/sample/
+COPY src/sample/metric-hub ./src/sample/metric-hub
 # The release manifest: this build's version and whether it is breaking (src/versions/manifest.ts).
 COPY releases.json ./
 # The build id names this exact image: with it the worker joins the Worker Deployment as this

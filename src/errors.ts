@@ -103,6 +103,11 @@ export interface ErrorSubject {
   line?: number | null;
   /** What went wrong for this subject, when the error's message covers several. */
   message?: string | null;
+  /**
+   * The type of the error this subject failed with, when the error carrying it gathers several
+   * (a StepsFailedError names each step's own: a PlannedQueryError is reported as one).
+   */
+  errorType?: string | null;
 }
 
 const SUBJECT_TEXT = [
@@ -115,6 +120,7 @@ const SUBJECT_TEXT = [
   'file',
   'key',
   'message',
+  'errorType',
 ] as const;
 
 /** A subject read from untyped details (they crossed a boundary as JSON); null if it names nothing. */
@@ -149,6 +155,12 @@ export function errorSubjects(details: Record<string, unknown>): ErrorSubject[] 
   return [];
 }
 
+/** The queries the failed steps ran to the end before failing, where they say. */
+function queriesRunOfAll(failures: ContrailError[]): { queriesRun?: unknown[] } {
+  const ran = failures.flatMap((f) => (Array.isArray(f.details.queriesRun) ? f.details.queriesRun : []));
+  return ran.length > 0 ? { queriesRun: ran } : {};
+}
+
 /**
  * Independent steps that failed together (the metrics scans of a window's data sources, the
  * windows of a date): each ran although another had failed, so a config author sees every broken
@@ -167,7 +179,14 @@ export class StepsFailedError extends ContrailError {
       ].join('\n'),
       {
         permanent: failures.every((f) => f.permanent),
-        details: { subjects: failures.flatMap((f) => errorSubjects(f.details)) },
+        details: {
+          subjects: failures.flatMap((f) =>
+            // Each subject says its own step's error, not the gathered message of all of them.
+            errorSubjects(f.details).map((s) => ({ errorType: f.name, message: f.message, ...s })),
+          ),
+          // The queries the failed steps ran to the end before failing, where they say.
+          ...queriesRunOfAll(failures),
+        },
       },
     );
     this.name = 'StepsFailedError';

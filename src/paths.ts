@@ -39,16 +39,31 @@ export function makeDirectory(dir: string): string | null {
 }
 
 /**
- * contrail's data directory: `CONTRAIL_HOME` if set, else `$XDG_DATA_HOME/contrail`,
- * else `~/.local/share/contrail`. Holds the embedded DuckDB warehouse, the dev server's
- * SQLite file and exports. Created on first use.
+ * The data directory's absolute path, without creating it: `CONTRAIL_HOME` if set, else
+ * `$XDG_DATA_HOME/contrail`, else `~/.local/share/contrail`. An empty setting is no setting
+ * (`CONTRAIL_HOME= contrail …` would otherwise fill the working directory), and a leading `~`
+ * is the home directory, as a shell would have it where none expanded it (a quoted value, an
+ * env file): DuckDB expands `~` in the warehouse path itself, so a directory made at a literal
+ * `./~/…` left the warehouse file somewhere else. Resolved against the working directory once,
+ * so every part of a command (and its worker) finds the same files.
+ */
+export function dataDirPath(env: NodeJS.ProcessEnv = process.env): string {
+  const set = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+  const home = set(env.CONTRAIL_HOME);
+  const dir = home ?? join(set(env.XDG_DATA_HOME) ?? join(homedir(), '.local', 'share'), 'contrail');
+  return resolve(dir === '~' || dir.startsWith('~/') ? join(homedir(), dir.slice(1)) : dir);
+}
+
+/**
+ * contrail's data directory (see dataDirPath). Holds the embedded DuckDB warehouse, the dev
+ * server's SQLite file and exports. Created on first use.
  */
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.CONTRAIL_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'contrail');
+  const dir = dataDirPath(env);
   const why = makeDirectory(dir);
   if (why !== null) {
     throw new SettingsError(
-      `data directory ${dir}${env.CONTRAIL_HOME ? ' (CONTRAIL_HOME)' : ''}: ${why}; set CONTRAIL_HOME to a directory you can write to`,
+      `data directory ${dir}${env.CONTRAIL_HOME?.trim() ? ' (CONTRAIL_HOME)' : ''}: ${why}; set CONTRAIL_HOME to a directory you can write to`,
     );
   }
   return dir;

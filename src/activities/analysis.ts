@@ -1,11 +1,5 @@
 import type { AnalysisContext } from '../analysis/context.js';
-import {
-  checkMaxBytes,
-  describeEstimate,
-  estimatePreviewCost,
-  queryCostRows,
-  recordQueryCosts,
-} from '../analysis/cost.js';
+import { checkMaxBytes, describeEstimate, estimatePreviewCost } from '../analysis/cost.js';
 import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import {
@@ -18,6 +12,7 @@ import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
+import { queryCostRows, recordQueryCosts } from '../analysis/query-costs.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';

@@ -1,7 +1,7 @@
 import type * as cost from '../analysis/cost.js';
+import type * as queryCosts from '../analysis/query-costs.js';
 import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/spec.js';
-import type { QueryCostRow } from '../dashboard/schema.js';
 import type { ErrorData } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
@@ -166,8 +166,8 @@ export interface AnalysisActivities {
   recordQueryCosts(input: {
     target: AnalysisTarget;
     estimate: cost.CostEstimate;
-    runs: cost.DayQueries[];
-  }): Promise<{ rows: QueryCostRow[] }>;
+    runs: queryCosts.DayQueries[];
+  }): Promise<{ rows: queryCosts.QueryCostLine[] }>;
   /**
    * Drops the target experiment's result tables and views (and enrollments unless
    * `keepEnrollments`); with `forgetRows`, its rows in the dataset's logs and query_costs too.

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { UnknownExperimentError } from '../analysis/errors.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
+import { mapBounded } from '../concurrency.js';
 import { experimentFileChanges } from '../config/repo-history.js';
 import { ContrailError } from '../errors.js';
 import { enrollmentsTableName } from '../sql/names.js';
@@ -19,6 +20,9 @@ import { type Routing, versionsReport } from '../versions/report.js';
 import { resolveExperimentPin, resolveRelease, runningPin } from '../versions/resolve.js';
 import type { ActivityDeps } from './deps.js';
 import type { AnalysisActivities, ResolvedPin } from './types.js';
+
+/** Experiments whose anchors the report reads at once (a few small warehouse reads each). */
+const ANCHOR_READS_AT_ONCE = 8;
 
 type VersionActivities = Pick<AnalysisActivities, 'resolveVersions' | 'touch' | 'versionsReport'>;
 
@@ -115,21 +119,27 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
     async versionsReport({ dataset, date }) {
       const registry = await releases();
       const warehouse = await deps.warehouse();
-      const pins: { slug: string; pin: { toolVersion: string; buildId: string | null } }[] = [];
-      for (const { slug } of await eligibleExperiments(specs, date)) {
-        try {
-          const { release } = resolveRelease(registry, await readAnchor(warehouse, dataset, slug));
-          pins.push({ slug, pin: { toolVersion: release.version, buildId: release.buildId } });
-        } catch (error) {
-          // An experiment without a readable anchor is pinned to nothing yet; the report goes on.
-          if (!(error instanceof AnchorError)) throw error;
-        }
-      }
       const buildIds = registry.map((r) => r.buildId).filter((b): b is string => b !== null);
-      const work =
+      // The work on each version (server calls) and each experiment's anchor (warehouse reads)
+      // are independent: asked side by side, the report in the same order whatever answers first.
+      const [resolved, work] = await Promise.all([
+        eligibleExperiments(specs, date).then((eligible) =>
+          mapBounded(eligible, ANCHOR_READS_AT_ONCE, async ({ slug }) => {
+            try {
+              const { release } = resolveRelease(registry, await readAnchor(warehouse, dataset, slug));
+              return { slug, pin: { toolVersion: release.version, buildId: release.buildId } };
+            } catch (error) {
+              // An experiment without a readable anchor is pinned to nothing yet; the report goes on.
+              if (!(error instanceof AnchorError)) throw error;
+              return null;
+            }
+          }),
+        ),
         deps.deployment === null
-          ? []
-          : await versionWork(deploymentRef(deps.deployment), Context.current().info.taskQueue, buildIds);
+          ? Promise.resolve([])
+          : versionWork(deploymentRef(deps.deployment), Context.current().info.taskQueue, buildIds),
+      ]);
+      const pins = resolved.filter((p) => p !== null);
       return versionsReport({ releases: registry, pins, work });
     },
   };

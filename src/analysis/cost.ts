@@ -1,18 +1,15 @@
-import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
 import { isoDate } from '../dates.js';
 import { ContrailError, isPermanent } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { plural } from '../plural.js';
 import { telemetryCoverageSql } from '../sql/plan/metrics.js';
 import { planPopulationSample } from '../sql/plan/population.js';
-import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { dataDateRange } from '../sql/windows.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
 import { MissingTableError, missingTableIn } from '../warehouse/errors.js';
-import type { ColumnType, CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
+import type { CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
-import type { QueryRun } from './results.js';
 
 /**
  * What a preview would scan before any of it runs: the queries that read source tables (the
@@ -272,124 +269,3 @@ export function describeEstimate(estimate: CostEstimate): string[] {
 }
 
 export { usd as formatUsd };
-
-/** The queries of one analysed date as they ran. */
-export interface DayQueries {
-  date: IsoDate;
-  queries: QueryRun[];
-}
-
-/** Every query of a preview with its estimate (where one was made) and what it took when it ran. */
-export function queryCostRows(
-  slug: string,
-  estimate: CostEstimate,
-  runs: DayQueries[],
-  now: Date,
-): QueryCostRow[] {
-  const estimated = new Map(estimate.queries.map((q) => [`${q.date}/${q.table}`, q]));
-  const rows: QueryCostRow[] = [];
-  const seen = new Set<string>();
-  const row = (
-    date: IsoDate,
-    table: string,
-    run: QueryRun | null,
-    est: QueryEstimate | null,
-  ): QueryCostRow => {
-    const bytes = run?.bytesProcessed ?? null;
-    return {
-      timestamp: now.toISOString(),
-      experiment: slug,
-      analysis_date: date,
-      destination: table,
-      stage: est?.kind ?? null,
-      estimate_method: est ? estimate.method : null,
-      estimated_bytes: est?.bytes ?? null,
-      bytes_processed: bytes,
-      elapsed_ms: run?.elapsedMs ?? null,
-      // Dollars of what was billed where the warehouse reports it, else of the estimate.
-      cost_usd:
-        bytes !== null
-          ? onDemandCostUsd(bytes, estimate.usdPerTib)
-          : est?.bytes != null
-            ? onDemandCostUsd(est.bytes, estimate.usdPerTib)
-            : null,
-    };
-  };
-  for (const day of runs) {
-    for (const run of day.queries) {
-      const key = `${day.date}/${run.table}`;
-      seen.add(key);
-      rows.push(row(day.date, run.table, run, estimated.get(key) ?? null));
-    }
-  }
-  // Estimated queries that never ran (the run failed first) keep their estimate.
-  for (const q of estimate.queries) {
-    if (!seen.has(`${q.date}/${q.table}`)) rows.push(row(q.date, q.table, null, q));
-  }
-  return rows;
-}
-
-const COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
-  { name: 'timestamp', type: 'TIMESTAMP' },
-  { name: 'experiment', type: 'STRING' },
-  { name: 'analysis_date', type: 'DATE' },
-  { name: 'destination', type: 'STRING' },
-  { name: 'stage', type: 'STRING' },
-  { name: 'estimate_method', type: 'STRING' },
-  { name: 'estimated_bytes', type: 'INT64' },
-  { name: 'bytes_processed', type: 'INT64' },
-  { name: 'elapsed_ms', type: 'INT64' },
-  { name: 'cost_usd', type: 'FLOAT64' },
-];
-
-/**
- * Keeps a preview's per-query costs in its dataset's `query_costs` table, in place of the
- * experiment's earlier ones (delete, then append: running it again gives the same table).
- */
-export async function recordQueryCosts(
-  warehouse: Warehouse,
-  dataset: string,
-  slug: string,
-  rows: QueryCostRow[],
-): Promise<void> {
-  const ref = { dataset, table: QUERY_COSTS_TABLE };
-  await warehouse.createDataset(dataset);
-  if (await warehouse.tableExists(ref)) {
-    await warehouse.execute(deleteExperimentRowsSql(warehouse.sqlDialect, ref, slug));
-  }
-  if (rows.length === 0) return;
-  await warehouse.writeRows({
-    destination: ref,
-    columns: COST_COLUMNS,
-    rows: rows.map((r) => ({
-      ...r,
-      estimated_bytes: r.estimated_bytes == null ? null : Math.round(r.estimated_bytes),
-      bytes_processed: r.bytes_processed == null ? null : Math.round(r.bytes_processed),
-      elapsed_ms: r.elapsed_ms == null ? null : Math.round(r.elapsed_ms),
-    })),
-    mode: 'append',
-  });
-}
-
-/** After the run: time and bytes per query, as people read them. */
-export function describeQueryCosts(rows: QueryCostRow[]): string[] {
-  if (rows.length === 0) return [];
-  const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
-  let totalMs = 0;
-  let totalBytes = 0;
-  for (const r of rows) {
-    totalMs += r.elapsed_ms ?? 0;
-    const bytes = r.bytes_processed ?? r.estimated_bytes ?? null;
-    totalBytes += bytes ?? 0;
-    const shown =
-      r.bytes_processed != null
-        ? formatBytes(r.bytes_processed)
-        : r.estimated_bytes != null
-          ? `~${formatBytes(r.estimated_bytes)} (estimate)`
-          : '-';
-    const time = r.elapsed_ms == null ? 'not run' : `${(r.elapsed_ms / 1000).toFixed(2)} s`;
-    lines.push(`  ${r.analysis_date}  ${r.destination}  ${time}  ${shown}`);
-  }
-  lines.push(`  total ${(totalMs / 1000).toFixed(1)} s of queries, ${formatBytes(totalBytes)}`);
-  return lines;
-}

@@ -95,7 +95,15 @@ export function logRows(error: AnalysisError, context: LogContext): Record<strin
   const subjects = error.subjects ?? [];
   if (subjects.length === 0) return [logRow(error, context)];
   return subjects.map((subject) =>
-    logRow({ ...error, message: subject.message ?? error.message }, context, subject),
+    logRow(
+      {
+        ...error,
+        message: subject.message ?? error.message,
+        errorType: subject.errorType ?? error.errorType,
+      },
+      context,
+      subject,
+    ),
   );
 }
 

@@ -42,7 +42,7 @@ export interface ResolvedTarget {
 }
 
 /** How a preview takes a config for an experiment no source knows. */
-const PREVIEW_UNKNOWN_HINT =
+export const PREVIEW_UNKNOWN_HINT =
   'to preview a config for an experiment no source knows, pass --platform (and --config_file, --generate-population)';
 
 // Enough for a daily run's experiments on one worker; oldest entries go first.

@@ -103,10 +103,29 @@ export async function computeWindowMetrics(
       failures.push(error);
     }
   }
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) throw new StepsFailedError(failures, 'metrics scan');
+  if (failures.length > 0) {
+    const failure =
+      failures.length === 1 ? (failures[0] as ContrailError) : new StepsFailedError(failures, 'metrics scan');
+    throw withQueriesRun(failure, summaries);
+  }
   for (const planned of windowPlan.metrics) summaries.push(await runMetricsQuery(ctx, planned));
   return summaries;
+}
+
+/**
+ * `error` with the queries of `ran` in its details (`queriesRun`): the other data sources' scans
+ * of a window ran to the end although one failed, and a preview says so per query.
+ */
+function withQueriesRun(error: ContrailError, ran: TableSummary[]): ContrailError {
+  const queries = ran.flatMap((s) => s.queries ?? []);
+  if (queries.length === 0) return error;
+  const carried = new ContrailError(error.message, {
+    permanent: error.permanent,
+    details: { ...error.details, queriesRun: queries },
+    cause: error,
+  });
+  carried.name = error.name;
+  return carried;
 }
 
 async function runMetricsQuery(ctx: AnalysisContext, planned: PlannedQuery): Promise<TableSummary> {

@@ -5,7 +5,13 @@ import { didYouMean } from '../config/suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError, describeUnexpected } from './errors.js';
-import { type KnownOptions, unknownOptions, unknownOptionsMessage } from './unknown-options.js';
+import {
+  type KnownOptions,
+  misgivenOptions,
+  unknownOptions,
+  unknownOptionsMessage,
+  type ValuedOption,
+} from './unknown-options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -35,6 +41,12 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         describe:
           "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr, and list every experiment a report counts as ok",
       })
+      // An option left without its value, or a one-value option given twice, is a usage error
+      // naming it: the parser would read an empty value (the default, silently) or a list.
+      .check((args) => {
+        const problems = misgivenOptions(argv, valuedOptions(parser), String(args._[0] ?? ''));
+        return problems.length === 0 ? true : problems.join('; ');
+      }, true)
       .demandCommand(1, 'Name a command (see the list above).')
       .strict()
       .recommendCommands()
@@ -46,9 +58,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         // yargs' own errors (a missing option value) are usage errors too, as is a message a
         // command's check returns (yargs passes that string as the "error"); others are the command's.
         if (error instanceof Error && error.name !== 'YError') throw error;
-        let usage = message ?? error?.message ?? 'invalid usage';
         const first = argv[0];
         const names = list.map((c) => String(c.command).split(' ')[0] as string);
+        const usageLine = list.map((c) => String(c.command)).find((c) => c.split(' ')[0] === first);
+        let usage = missingArgumentsMessage(message ?? error?.message ?? 'invalid usage', usageLine);
         if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
           usage = `unknown command "${first}"${didYouMean(first, names)}; valid commands: ${names.join(', ')}`;
         } else {
@@ -67,6 +80,29 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
   );
 }
 
+/**
+ * The parser's word for a required option or argument left out, in the command line's terms:
+ * `Missing required argument: date` names the option as it is written (`--date`), and `Not enough
+ * non-option arguments: got 0, need at least 1` names the arguments the command takes
+ * (`usageLine`, as the command declares it: `validate <files..>`). Other messages are kept.
+ */
+export function missingArgumentsMessage(message: string, usageLine: string | undefined): string {
+  const positionals = usageLine?.split(' ').slice(1) ?? [];
+  const missing = /^Missing required arguments?: (.+)$/.exec(message);
+  if (missing) {
+    const named = (missing[1] as string)
+      .split(', ')
+      .map((name) => positionals.find((p) => p.replace(/^[<[]|(\.\.)?[>\]]$/g, '') === name) ?? `--${name}`);
+    const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+    return `${list} ${named.length === 1 ? 'is' : 'are'} required (see the options above)`;
+  }
+  if (/^Not enough non-option arguments/.test(message) && usageLine !== undefined) {
+    const required = positionals.filter((p) => p.startsWith('<'));
+    return `missing ${required.join(' ')}: the command is \`contrail ${usageLine}\` (see above)`;
+  }
+  return message;
+}
+
 /** The options of the command being parsed, as yargs holds them (its typings leave this out). */
 function knownOptions(parser: object): KnownOptions {
   const options = (
@@ -79,6 +115,24 @@ function knownOptions(parser: object): KnownOptions {
     names: Object.keys(options.key).flatMap(aliases),
     booleans: options.boolean.flatMap(aliases),
   };
+}
+
+/** The options of the command being parsed that take a value, each under all its names. */
+function valuedOptions(parser: object): ValuedOption[] {
+  const options = (
+    parser as {
+      getOptions(): {
+        alias: Record<string, string[]>;
+        array: string[];
+        number: string[];
+        string: string[];
+      };
+    }
+  ).getOptions();
+  return [...new Set([...options.string, ...options.number])].map((key) => ({
+    names: [key, ...(options.alias[key] ?? [])],
+    repeatable: options.array.includes(key),
+  }));
 }
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
@@ -100,6 +154,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
+  // A reader that has what it wants closes the pipe (`contrail plan … | head`): the output is
+  // done, not failed. Unhandled, the next write ended the process with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+  });
   main(hideBin(process.argv)).then(
     (code) => {
       process.exitCode = code;

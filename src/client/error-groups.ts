@@ -42,7 +42,8 @@ export function previewIssues(p: PreviewResult): RunIssue[] {
     for (const subject of subjects) {
       issues.push({
         level: 'ERROR',
-        errorType: f.errorType,
+        // A step of several that failed together is reported as what it failed with.
+        errorType: subject.errorType ?? f.errorType,
         message: subject.message ?? f.message,
         date: f.date,
         window: null,

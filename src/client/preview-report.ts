@@ -1,5 +1,6 @@
-import { describeEstimate, describeQueryCosts, labelOf } from '../analysis/cost.js';
+import { describeEstimate, labelOf } from '../analysis/cost.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
+import { describeQueryCosts } from '../analysis/query-costs.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { plural } from '../plural.js';
 import type { PreviewResult } from '../workflows/preview.js';

@@ -59,3 +59,79 @@ function spelling(name: string): string {
 function camelCase(name: string): string {
   return name.replace(/[-_]+([^-_])/g, (_, c: string) => c.toUpperCase());
 }
+
+/** An option that takes a value, under every name it answers to (its key, aliases, camelCase twins). */
+export interface ValuedOption {
+  names: readonly string[];
+  /** Taken once per flag and collected (`--config_repos a --config_repos b`). */
+  repeatable: boolean;
+}
+
+/**
+ * What is wrong with how the command line gives the options that take a value: one followed by
+ * nothing, by another option or by `=` and nothing (the parser reads those as an empty value,
+ * so `--dataset_id --sql-output-dir sql/` would write to the default dataset and `--config_file`
+ * alone would preview the repo's config), or one that takes a single value given several times
+ * (the parser collects them into a list that no check downstream expects). Each message names
+ * the option as typed; `command` is the command being run.
+ */
+export function misgivenOptions(
+  argv: readonly string[],
+  options: readonly ValuedOption[],
+  command: string,
+): string[] {
+  const byName = new Map<string, ValuedOption>();
+  for (const option of options) {
+    for (const name of option.names) {
+      if (!byName.has(name)) byName.set(name, option);
+      if (name.includes('-') && !byName.has(camelCase(name))) byName.set(camelCase(name), option);
+    }
+  }
+  const problems: string[] = [];
+  const given = new Map<ValuedOption, { typed: string; values: string[] }>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (!isOptionToken(arg)) continue;
+    const equals = arg.indexOf('=');
+    const typed = equals === -1 ? arg : arg.slice(0, equals);
+    const option = byName.get(typed.replace(/^--?/, ''));
+    if (option === undefined) continue;
+    let value: string | undefined;
+    if (equals !== -1) value = arg.slice(equals + 1);
+    else {
+      const next = argv[i + 1];
+      if (next !== undefined && next !== '--' && !isOptionToken(next)) {
+        value = next;
+        i++;
+      }
+    }
+    if (value === undefined || value === '') {
+      const next = argv[i + 1];
+      const why =
+        equals !== -1
+          ? 'nothing follows the ='
+          : next === undefined || next === '--'
+            ? 'nothing follows it'
+            : `it is followed by the option ${next.split('=')[0]}`;
+      problems.push(`${typed} needs a value (${why})`);
+      continue;
+    }
+    const seen = given.get(option);
+    if (seen) seen.values.push(value);
+    else given.set(option, { typed, values: [value] });
+  }
+  for (const [option, { typed, values }] of given) {
+    if (!option.repeatable && values.length > 1) {
+      problems.push(
+        `${typed} is given ${values.length} times (${values.join(', ')}): contrail ${command} takes one`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Whether a command-line word is an option rather than a value (`-`, negative numbers are values). */
+function isOptionToken(arg: string): boolean {
+  return arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg);
+}

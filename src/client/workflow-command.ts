@@ -158,6 +158,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const { defaultActivityDeps } = await import('./runtime.js');
   // The embedded worker's warehouse, checked before anything starts (a cluster's is its own).
   const kind = settings.temporalAddress ? null : warehouseKind();
+  if (kind !== null) await refuseUnknownExperiments(options);
   const workerEnv = kind === null ? process.env : embeddedWorkerEnv(args, kind);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const release = kind === null ? () => {} : claimEmbeddedWork(options, kind, workerEnv);
@@ -213,6 +214,42 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   await options.afterReport?.(result.value);
   failOnFailures(outcome);
   return result.value;
+}
+
+/**
+ * In embedded mode, an experiment the local experiments file does not know (a mistyped slug,
+ * most often) is refused before a Temporal server and worker start for it: with the same
+ * message the workflow would fail with, some seconds sooner. Experimenter's API (a URL) is
+ * left to the worker, as is a file or record that does not read (the worker names what is wrong)
+ * and a preview with --platform, which analyses experiments no source knows.
+ */
+export async function refuseUnknownExperiments(
+  options: Pick<RunWorkflowOptions, 'workflowType' | 'input' | 'args'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const { args } = options;
+  if (!args.experiments_file && (args.experimenter_url || env.CONTRAIL_EXPERIMENTER_URL?.trim())) return;
+  const input = options.input as { slug?: string; slugs?: string[]; platform?: string | null };
+  const slugs = input.slug !== undefined ? [input.slug] : (input.slugs ?? []);
+  const preview = options.workflowType === 'preview';
+  if (slugs.length === 0 || (preview && input.platform)) return;
+  const { defaultExperimentsFile, localExperimentSource } = await import('../experiments/source.js');
+  const file = localExperimentSource(args.experiments_file ?? defaultExperimentsFile(env));
+  const source = preview ? file.forPreview() : file;
+  const unknown: string[] = [];
+  try {
+    for (const slug of slugs) if ((await source.get(slug)) === null) unknown.push(slug);
+  } catch {
+    // An unreadable file or an invalid record: the worker names what is wrong with it.
+    return;
+  }
+  if (unknown.length === 0) return;
+  const { UnknownExperimentError } = await import('../analysis/errors.js');
+  const { PREVIEW_UNKNOWN_HINT } = await import('../analysis/spec-resolver.js');
+  const known = (await source.list()).map((e) => e.slug);
+  throw new CliError(
+    new UnknownExperimentError(unknown, known, preview ? PREVIEW_UNKNOWN_HINT : undefined).message,
+  );
 }
 
 /**

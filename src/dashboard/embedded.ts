@@ -8,16 +8,19 @@ import { DashboardRequestError } from './errors.js';
 /**
  * Sessions on the embedded DuckDB warehouse file: opened per answer and closed after it, so
  * previews, workers and `contrail sample` can write between two answers. The telemetry catalog
- * is not attached: the page reads result tables only. A missing file is reported, not created.
+ * is not attached: the page reads result tables only. A missing file is reported (the page asks
+ * again), not created.
  */
 export function embeddedSessions(path: string, options: { waitMs?: number } = {}): WarehouseSessions {
   return duckDbSessions({
     path,
     beforeOpen: () => {
       if (!existsSync(path)) {
+        // The first preview creates it: the page asks again and shows the results once written.
         throw new DashboardRequestError(
-          `no embedded warehouse at ${path} yet: run \`contrail preview\` (or \`npm run demo\`) first`,
+          `no embedded warehouse at ${path} yet: run \`contrail preview\` (or \`npm run demo\`); the page shows its results once written`,
           404,
+          true,
         );
       }
     },

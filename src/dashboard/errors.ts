@@ -6,8 +6,10 @@ export class DashboardRequestError extends ContrailError {
     message: string,
     /** The HTTP status the server answers with. */
     readonly status: 400 | 404 = 400,
+    /** True when the same request can succeed later without the user changing it (a warehouse not written yet). */
+    readonly retry = false,
   ) {
-    super(message, { permanent: true, details: { status } });
+    super(message, { permanent: !retry, details: { status, retry } });
     this.name = 'DashboardRequestError';
   }
 }

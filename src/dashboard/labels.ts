@@ -5,6 +5,8 @@
  * server code: the page bundle imports it, and unit tests check it.
  */
 import type { AnalysisPeriod } from '../config/spec.js';
+import { plural } from '../plural.js';
+import type { Comparison } from '../statistics/results.js';
 import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
 import type { ViewSelection } from './api.js';
 
@@ -18,9 +20,87 @@ const WINDOW_MEANING: Record<AnalysisPeriod, string> = {
   preenrollment_days28: 'the 28 days before enrollment',
 };
 
+/**
+ * What a comparison is called wherever the page names it (chart titles, axes, the numbers'
+ * comparison column): words, not the statistics table's column values.
+ */
+const COMPARISON_NAMES: Record<Comparison, string> = {
+  difference: 'Difference',
+  relative_uplift: 'Relative uplift',
+};
+
+/** A chart's title: "Per branch" for the branches' own values, else the comparison's name. */
+export function comparisonTitle(comparison: Comparison | null): string {
+  return comparison === null ? 'Per branch' : COMPARISON_NAMES[comparison];
+}
+
+/** The numbers' comparison column: "Relative uplift to control", or the branch's own value. */
+export function comparisonCell(comparison: Comparison | null, to: string | null): string {
+  if (comparison === null) return "Per branch (the branch's own value)";
+  return `${COMPARISON_NAMES[comparison]} to ${to ?? 'the reference branch'}`;
+}
+
 /** The x axis of the charts and the first column of the numbers: what a window index counts. */
 export function windowLabel(period: AnalysisPeriod | null): string {
   return period === null ? 'window' : `window (${WINDOW_MEANING[period]})`;
+}
+
+/** A period in the period filter, with how many windows it has: "week (1 window)". */
+export function periodChoice(period: AnalysisPeriod, windows: number): string {
+  return `${period} (${plural(windows, 'window')})`;
+}
+
+/**
+ * The costs table's total row: "total (1 query)", and how many of them did not run to the end
+ * (they failed, or an earlier step of their date failed): their time, bytes and dollars are
+ * not counted, since they were not spent.
+ */
+export function costsTotal(queries: number, unfinished = 0): string {
+  return `total (${plural(queries, 'query', 'queries')}${
+    unfinished === 0 ? '' : `; ${unfinished} did not run to the end, not counted`
+  })`;
+}
+
+/**
+ * The totals of a preview's per-query costs. A query without a time did not run to the end
+ * (it failed, or a step before it did): its estimate is summed with the others', its bytes and
+ * dollars are not, since nothing was spent on it.
+ */
+export function costTotals(
+  rows: readonly {
+    estimated_bytes?: number | null;
+    bytes_processed?: number | null;
+    elapsed_ms?: number | null;
+    cost_usd?: number | null;
+  }[],
+): {
+  estimatedBytes: number | null;
+  bytesProcessed: number | null;
+  elapsedMs: number | null;
+  costUsd: number | null;
+  unfinished: number;
+} {
+  const finished = rows.filter((r) => typeof r.elapsed_ms === 'number');
+  return {
+    estimatedBytes: knownTotal(rows.map((r) => r.estimated_bytes)),
+    bytesProcessed: knownTotal(finished.map((r) => r.bytes_processed)),
+    elapsedMs: knownTotal(finished.map((r) => r.elapsed_ms)),
+    costUsd: knownTotal(finished.map((r) => r.cost_usd)),
+    unfinished: rows.length - finished.length,
+  };
+}
+
+/** How many entries of the run's log the errors panel lists. */
+export function loggedCount(entries: number, truncated: boolean): string {
+  return `${plural(entries, 'entry', 'entries')} logged${truncated ? ' (the newest; more were logged)' : ''}`;
+}
+
+/**
+ * The status line once a view is shown: the rows counted are the ones in the numbers table
+ * (after the parameter and reference filters), not every row the server sent.
+ */
+export function shownStatus(description: string, rowsShown: number, warehouseMs: string): string {
+  return `${description}: ${plural(rowsShown, 'row')} shown (warehouse held ${warehouseMs} ms)`;
 }
 
 /** The confidence level(s) of the rows' intervals: "95%", "90%, 95%", or null when none has one. */
@@ -83,7 +163,7 @@ export function age(fromMs: number, nowMs: number): string {
       : minutes < 48 * 60
         ? [Math.floor(minutes / 60), 'hour']
         : [Math.floor(minutes / (24 * 60)), 'day'];
-  return n === 0 ? 'just now' : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+  return n === 0 ? 'just now' : `${plural(n, unit)} ago`;
 }
 
 /**

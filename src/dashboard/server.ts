@@ -93,7 +93,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const started = performance.now();
       const fromWarehouse = await options.sessions.use((warehouse) =>
         readView(warehouse, options.dialect, request, {
-          knownDatasets: options.knownDatasets ?? [],
+          // The dataset shown by default is one to choose even before anything wrote to it.
+          knownDatasets: [options.defaultDataset, ...(options.knownDatasets ?? [])],
           ...(options.listDatasets ? { listDatasets: options.listDatasets } : {}),
         }),
       );
@@ -103,7 +104,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof DashboardRequestError) {
-        sendJson(response, error.status, { error: message, retry: false });
+        sendJson(response, error.status, { error: message, retry: error.retry });
       } else if (error instanceof InvalidIdentifierError) {
         sendJson(response, 400, { error: message, retry: false });
       } else if (error instanceof WarehouseBusyError) {

@@ -7,6 +7,7 @@ import { InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
+import { choose } from './filters.js';
 import { QUERY_COSTS_TABLE } from './schema.js';
 import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
 import { costsOf, errorDates, errorsLogged, readCostRows, readErrors } from './view-logs.js';
@@ -35,27 +36,6 @@ type OptionRow = {
 };
 
 const unique = (values: Iterable<string>) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
-
-/**
- * The filter's requested value when it is one of `available`, else the first preferred value
- * that is, else the first available; a notice says when the request could not be honoured.
- */
-function choose(
-  name: string,
-  requested: string | null | undefined,
-  available: string[],
-  preferred: string[],
-  notices: string[],
-): string | null {
-  if (requested && available.includes(requested)) return requested;
-  const fallback = preferred.find((p) => available.includes(p)) ?? available[0] ?? null;
-  if (requested) {
-    notices.push(
-      `${name} '${requested}' is not available here${fallback === null ? '' : `; showing '${fallback}'`} (available: ${available.join(', ') || 'none'})`,
-    );
-  }
-  return fallback;
-}
 
 export interface ReadViewOptions {
   /** Datasets offered in the page's dataset list besides the one shown. */
@@ -89,8 +69,34 @@ export async function readView(
   const tables = infos.map((t) => t.ref.table);
   const experiments = experimentsFromTables(tables);
   const withResults = options.listDatasets ? await options.listDatasets(warehouse) : [];
-  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
   const tableSet = new Set(tables);
+  if (options.listDatasets) {
+    // A name from a URL that is no dataset of contrail's (another schema, DuckDB's own catalogs,
+    // a typo): a clear refusal naming the ones there are, not an empty page or a warehouse error.
+    const offered = unique([...(options.knownDatasets ?? []), ...withResults]);
+    const holdsRunOutput =
+      experiments.length > 0 || tableSet.has(LOGS_TABLE) || tableSet.has(QUERY_COSTS_TABLE);
+    if (!offered.includes(dataset) && !holdsRunOutput) {
+      // Dataset names are case-sensitive (BigQuery's are), so another case is another name: the
+      // one dataset that differs only in case is what a hand-typed link meant; several are named.
+      const sameLetters = offered.filter((d) => d.toLowerCase() === dataset.toLowerCase());
+      if (sameLetters.length === 1 && sameLetters[0] !== undefined) {
+        const meant = sameLetters[0];
+        const view = await readView(warehouse, dialect, { ...request, dataset: meant }, options);
+        view.notices.unshift(
+          `dataset '${dataset}' holds no contrail results; showing '${meant}' (dataset names are case-sensitive)`,
+        );
+        return view;
+      }
+      throw new DashboardRequestError(
+        `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${offered.join(', ')}${
+          withResults.length === 0 ? ' (none holds results yet)' : ''
+        }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
+        404,
+      );
+    }
+  }
+  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
   const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
     ? { dataset, table: QUERY_COSTS_TABLE }

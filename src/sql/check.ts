@@ -3,6 +3,7 @@ import type { AnalysisPeriod, AnalysisSpec, MetricSpec } from '../config/spec.js
 import { ANALYSIS_PERIODS } from '../config/spec.js';
 import { addDays } from '../dates.js';
 import type { IsoDate } from '../experiments/experiment.js';
+import { BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB } from '../warehouse/bigquery-compat.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
 import { missingTableIn } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -58,7 +59,7 @@ export async function checkAnalysisSql(
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const unchecked = new Set<string>();
-  const checked = withOverall(spec);
+  let checked = withOverall(spec);
   await warehouse.createDataset(options.dataset);
   // SQL no warehouse accepts is an error however it is checked, even with no telemetry to run on.
   const syntax = await syntaxProblems(warehouse, checked);
@@ -66,7 +67,9 @@ export async function checkAnalysisSql(
   let enrollmentsDone = false;
   /** The tables the check's queries write (enrollments, metrics, statistic inputs), by name. */
   const written = new Set<string>();
-  for (const [period, date] of dueDates(checked)) {
+  const due = dueDates(checked);
+  periods: for (let p = 0; p < due.length; p++) {
+    const [period, date] = due[p]!;
     let queries: PlannedQuery[];
     try {
       const plan = planAnalysis(checked, date, {
@@ -121,18 +124,30 @@ export async function checkAnalysisSql(
           // single problem, in the query): a warning, not the config's fault.
           const parseFailure = warehouse.dialect === 'duckdb' && /^Parser Error\b/.test(message);
           const synthetic = readsSynthetic(query.sql, options.synthetic ?? []);
+          // Segments that fail alone are reported; the enrollments are made again without them, so
+          // the metrics (which read the enrollments) are checked too.
+          const failedSegments = new Set(
+            problems.map((problem) => /^the SQL of config column '([^']+)'/.exec(problem.message)?.[1]),
+          );
+          const dropped = checked.segments.filter((s) => failedSegments.has(s.name));
           for (const problem of problems) {
             const own = expressionOf(checked, warehouse, problem);
-            const construct = !parseFailure
-              ? null
-              : own !== null
-                ? bigQueryOnlySyntax(own)
-                : problems.length === 1
-                  ? bigQueryOnlySyntax(query.sql)
-                  : null;
+            const sql = own ?? (problems.length === 1 ? query.sql : null);
+            const construct =
+              sql === null || warehouse.dialect !== 'duckdb'
+                ? null
+                : parseFailure
+                  ? bigQueryOnlySyntax(sql)
+                  : missingBigQueryFunction(problemMessage(problem), sql);
             if (construct !== null) warnings.push(notOnDuckDb(problem, construct));
             else if (synthetic) warnings.push(onSample(problem));
             else errors.push(problem);
+          }
+          if (query.kind === 'enrollments' && dropped.length > 0 && !failedSegments.has(undefined)) {
+            checked = { ...checked, segments: checked.segments.filter((s) => !dropped.includes(s)) };
+            enrollmentsDone = false;
+            p--;
+            continue periods;
           }
         }
         // Later queries read this one's table: stop this period here.
@@ -160,17 +175,48 @@ const BIGQUERY_ONLY_SYNTAX: readonly [RegExp, string][] = [
     'ARRAY_AGG(DISTINCT … IGNORE NULLS) or a windowed ARRAY_AGG(… IGNORE NULLS)',
   ],
   [/\bARRAY_AGG\s*\([^()]*\bLIMIT\s+\d+\s*\)/i, 'ARRAY_AGG(… LIMIT n)'],
-  [/\bSTRUCT\s*\(/i, 'STRUCT(…) constructors'],
+  [/\bSTRUCT\s*\(/i, 'STRUCT(…) with a field that has no name'],
   [/\bSAFE\.\w+\s*\(/i, 'the SAFE. function prefix'],
 ];
 
-/** The rendered select expression of the metric a problem of `blame` names, if it names one. */
+/** The rendered select expression of the metric or segment a problem of `blame` names, if it names one. */
 function expressionOf(spec: AnalysisSpec, warehouse: Warehouse, problem: ConfigProblem): string | null {
-  const name = /^the SQL of metric '([^']+)'/.exec(problem.message)?.[1];
+  const [, kind, name] = /^the SQL of (metric|config column) '([^']+)'/.exec(problem.message) ?? [];
   if (name === undefined) return null;
+  if (kind === 'config column') {
+    const segment = spec.segments.find((s) => s.name === name);
+    return segment ? warehouse.sqlDialect.userSql(segment.selectExpression) : null;
+  }
   for (const list of Object.values(spec.metrics))
     for (const m of list)
       if (m.name === name && m.selectExpression) return warehouse.sqlDialect.userSql(m.selectExpression);
+  return null;
+}
+
+/** What the warehouse said about a problem of `blame` (after its ': … on duckdb: ' prefix). */
+function problemMessage(problem: ConfigProblem): string {
+  return problem.message.split('\n')[0] ?? '';
+}
+
+/**
+ * A function the SQL calls that BigQuery has and the embedded warehouse lacks, named for the
+ * warning, when DuckDB's message is that the function does not exist: a UDF of the shared
+ * project's `udf` dataset or of mozfun (contrail defines only some of them: bigquery-compat.ts),
+ * or a BigQuery built-in DuckDB lacks. Null for any other function: a misspelling is the config's.
+ */
+function missingBigQueryFunction(message: string, sql: string): string | null {
+  const name = /Catalog Error: (?:Scalar|Aggregate|Table) Function with name "?(\w+)"? does not exist/i.exec(
+    message,
+  )?.[1];
+  if (name === undefined) return null;
+  const escaped = name.replace(/[^\w]/g, '');
+  const udf = new RegExp(`(?<![\\w.])(udf\\.|mozfun\\.\\w+\\.)${escaped}\\s*\\(`, 'i').exec(sql)?.[1];
+  if (udf !== undefined) return `UDF ${udf.toLowerCase()}${name}`;
+  if (
+    BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB.includes(name.toLowerCase()) &&
+    new RegExp(`\\b${escaped}\\s*\\(`, 'i').test(sql)
+  )
+    return `function ${name.toUpperCase()}`;
   return null;
 }
 
@@ -261,19 +307,30 @@ async function blame(
   const specs = new Map<string, MetricSpec>();
   for (const list of Object.values(spec.metrics)) for (const m of list) specs.set(m.name, m);
   const culprits: { name: string; message: string }[] = [];
-  for (const name of metrics) {
+  /** A metric's, or in the enrollments query a segment's, expression and the table it reads. */
+  const alone = (name: string): { select: string; from: string; id: string } | null => {
+    const segment = query.kind === 'enrollments' ? spec.segments.find((s) => s.name === name) : undefined;
+    const segmentSource = segment ? spec.segmentDataSources[segment.dataSource] : undefined;
+    if (segment && segmentSource)
+      return {
+        select: segment.selectExpression,
+        from: segmentSource.fromExpression,
+        id: segmentSource.clientIdColumn,
+      };
     const metric = specs.get(name);
     const source = metric?.dataSource ? spec.dataSources[metric.dataSource] : undefined;
-    if (!metric?.selectExpression || !source) continue;
+    if (!metric?.selectExpression || !source) return null;
+    const id = spec.analysisUnit === 'profile_group' ? source.groupIdColumn : source.clientIdColumn;
+    return { select: metric.selectExpression, from: source.fromExpression, id };
+  };
+  for (const name of metrics) {
+    const item = alone(name);
+    if (item === null) continue;
     // In the warehouse's own SQL, as the planned query has it: BigQuery's "text" is a column to DuckDB.
     const d = warehouse.sqlDialect;
-    const expression = d.userSql(
-      fillPlaceholders(metric.selectExpression, { experiment_slug: spec.experiment.slug }),
-    );
-    const from = d.userSql(fillPlaceholders(source.fromExpression, { dataset: appDataset(spec) }));
-    const id = d.userSql(
-      spec.analysisUnit === 'profile_group' ? source.groupIdColumn : source.clientIdColumn,
-    );
+    const expression = d.userSql(fillPlaceholders(item.select, { experiment_slug: spec.experiment.slug }));
+    const from = d.userSql(fillPlaceholders(item.from, { dataset: appDataset(spec) }));
+    const id = d.userSql(item.id);
     try {
       await warehouse.dryRun(`SELECT ${expression} FROM ${from} AS ds GROUP BY ds.${id}`);
     } catch (error) {

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import type { QueryRun } from '../analysis/results.js';
 import {
   ContrailError,
   type ErrorSubject,
@@ -87,4 +88,37 @@ export function failedTogether(failures: unknown[], step: string): unknown {
   const errors = failures.map(errorFromFailure);
   if (failures.length === 1 || !errors.every((e) => e.permanent)) return failures[0];
   return toTemporalFailure(new StepsFailedError(errors, step));
+}
+
+/** The queries a failure says ran to the end before it (`details.queriesRun`), if it says. */
+export function queriesRunOf(error: unknown): QueryRun[] {
+  const ran = errorFromFailure(error).details.queriesRun;
+  if (!Array.isArray(ran)) return [];
+  return ran.filter(
+    (q): q is QueryRun =>
+      q !== null &&
+      typeof q === 'object' &&
+      typeof (q as QueryRun).table === 'string' &&
+      typeof (q as QueryRun).elapsedMs === 'number',
+  );
+}
+
+/**
+ * The failure of a run that had run `queries` (its steps that succeeded) before it failed, for
+ * a caller that reports per query what happened (a preview): the same type, message and
+ * permanence, the details adding those queries to the ones the failed step itself ran, and the
+ * original failure as its cause. A failure that is not an application failure (a cancellation,
+ * a timeout) stays what it is.
+ */
+export function withQueriesRun(error: unknown, queries: QueryRun[]): unknown {
+  const failure = innermost(error);
+  if (!(failure instanceof ApplicationFailure) || !(error instanceof Error)) return error;
+  const { details } = errorFromFailure(error);
+  return ApplicationFailure.create({
+    message: failure.message,
+    ...(failure.type ? { type: failure.type } : {}),
+    nonRetryable: failure.nonRetryable === true,
+    details: [{ ...details, queriesRun: [...queries, ...queriesRunOf(error)] }],
+    cause: error,
+  });
 }

@@ -1,6 +1,7 @@
 import { type Client, defaultPayloadConverter, isGrpcServiceError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { mapBounded } from '../concurrency.js';
 import { ContrailError } from '../errors.js';
 import { type DeploymentVersionFacts, ownVersionMetadata } from '../versions/deployment.js';
 import type { ManifestRelease } from '../versions/manifest.js';
@@ -18,6 +19,9 @@ export interface DeploymentRef {
   /** The Worker Deployment contrail's workers join (one per installation, e.g. `contrail`). */
   deploymentName: string;
 }
+
+/** Server calls of one report made at once: a cluster answers them side by side, within reason. */
+const SERVER_CALLS_AT_ONCE = 8;
 
 /** A worker of a version polled within this window: an idle worker re-polls at least every ~60 s. */
 export const POLLER_RECENT_MS = 90_000;
@@ -38,11 +42,15 @@ export async function describeDeploymentVersions(ref: DeploymentRef): Promise<De
   const info = deployment.workerDeploymentInfo;
   const current = info?.routingConfig?.currentDeploymentVersion?.buildId ?? null;
   const ramping = info?.routingConfig?.rampingDeploymentVersion?.buildId ?? null;
+  const summaries = (info?.versionSummaries ?? []).filter((s) => s.deploymentVersion?.buildId);
+  // One describe call per version, independent of each other: side by side, in the listed order.
+  const described = await mapBounded(summaries, SERVER_CALLS_AT_ONCE, (summary) =>
+    describeListedVersion(ref, summary.deploymentVersion?.buildId as string),
+  );
   const facts: DeploymentVersionFacts[] = [];
-  for (const summary of info?.versionSummaries ?? []) {
-    const buildId = summary.deploymentVersion?.buildId;
-    if (!buildId) continue;
-    const version = await describeListedVersion(ref, buildId);
+  for (const [i, summary] of summaries.entries()) {
+    const buildId = summary.deploymentVersion?.buildId as string;
+    const version = described[i] as Awaited<ReturnType<typeof describeListedVersion>>;
     const routing = buildId === current ? 'current' : buildId === ramping ? 'ramping' : 'inactive';
     // Servers before first-activation tracking still say since when a version is current or ramping.
     const activated =
@@ -137,27 +145,29 @@ export async function versionWork(
   now: Date = new Date(),
   recentMs: number = POLLER_RECENT_MS,
 ): Promise<VersionWork[]> {
-  const queue = await ref.client.workflowService.describeTaskQueue({
-    namespace: ref.namespace,
-    taskQueue: { name: taskQueue },
-  });
+  // The pollers and each version's count are independent calls: side by side.
+  const [queue, counts] = await Promise.all([
+    ref.client.workflowService.describeTaskQueue({
+      namespace: ref.namespace,
+      taskQueue: { name: taskQueue },
+    }),
+    mapBounded(buildIds, SERVER_CALLS_AT_ONCE, async (buildId) => {
+      const { count } = await ref.client.workflow.count(
+        `${versionQuery(ref.deploymentName, buildId)} AND ExecutionStatus = "Running"`,
+      );
+      return count;
+    }),
+  ]);
   const recent = (queue.pollers ?? []).filter(
     (p) =>
       p.deploymentOptions?.deploymentName === ref.deploymentName &&
       now.getTime() - (optionalTsToMs(p.lastAccessTime) ?? 0) <= recentMs,
   );
-  const work: VersionWork[] = [];
-  for (const buildId of buildIds) {
-    const { count } = await ref.client.workflow.count(
-      `${versionQuery(ref.deploymentName, buildId)} AND ExecutionStatus = "Running"`,
-    );
-    work.push({
-      buildId,
-      openWorkflows: count,
-      pollers: recent.filter((p) => p.deploymentOptions?.buildId === buildId).length,
-    });
-  }
-  return work;
+  return buildIds.map((buildId, i) => ({
+    buildId,
+    openWorkflows: counts[i] as number,
+    pollers: recent.filter((p) => p.deploymentOptions?.buildId === buildId).length,
+  }));
 }
 
 /**

@@ -156,6 +156,12 @@ export class BigQueryWarehouse implements W.Warehouse {
   private readonly now: () => number;
   /** Datasets (`project:dataset`) known to be in the jobs' location: their location is asked once. */
   private readonly datasetsInLocation = new Set<string>();
+  /**
+   * The schema of each table this adapter last wrote, as BigQuery answered the write's label
+   * patch: listing a table's rows needs its schema, and without it the client asks BigQuery for
+   * the table first (a round trip per statistic-inputs table, read right after it is written).
+   */
+  private readonly writtenSchemas = new Map<string, unknown>();
 
   constructor(private readonly options: BigQueryWarehouseOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -396,6 +402,7 @@ export class BigQueryWarehouse implements W.Warehouse {
           : {}),
       };
       const [metadata] = await table.setMetadata(patch);
+      this.rememberSchema(ref, (metadata as { schema?: unknown }).schema);
       return { rows: Number((metadata as { numRows?: string }).numRows ?? 0) };
     } catch (error) {
       throw this.fail(error, ref);
@@ -405,6 +412,7 @@ export class BigQueryWarehouse implements W.Warehouse {
   async runToTable(options: W.RunToTableOptions): Promise<W.RunToTableResult> {
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     const started = Date.now();
+    this.rememberSchema(options.destination, undefined);
     const destinationTable = this.tableReference(options.destination);
     const writeDisposition = options.replace === false ? 'WRITE_EMPTY' : 'WRITE_TRUNCATE';
     const { metadata } = await this.runJob(
@@ -445,6 +453,7 @@ export class BigQueryWarehouse implements W.Warehouse {
   async writeRows(options: W.WriteRowsOptions): Promise<{ destination: W.TableRef; rows: number }> {
     const labels = assertLabels({ ...options.labels, last_updated: lastUpdatedLabel(this.now()) });
     if (options.columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
+    this.rememberSchema(options.destination, undefined);
     const names = new Set<string>();
     for (const column of options.columns) {
       assertPlainName(column.name);
@@ -564,7 +573,10 @@ export class BigQueryWarehouse implements W.Warehouse {
   ): Promise<Row[]> {
     if (options.signal?.aborted) throw abortError(options.signal.reason);
     try {
-      const [rows] = await this.table(ref).getRows({
+      const table = this.table(ref);
+      const schema = this.writtenSchemas.get(this.schemaKey(ref));
+      if (schema !== undefined) table.metadata = { ...table.metadata, schema };
+      const [rows] = await table.getRows({
         autoPaginate: true,
         ...(columns === undefined ? {} : { selectedFields: columns.join(',') }),
       });
@@ -575,6 +587,8 @@ export class BigQueryWarehouse implements W.Warehouse {
   }
 
   async execute(sql: string, options: W.QueryProgress = {}): Promise<void> {
+    // A statement may change any table's columns.
+    this.writtenSchemas.clear();
     await this.runJob('statement', { query: this.queryConfiguration(sql) }, options, null, ['execute', sql]);
   }
 
@@ -591,6 +605,26 @@ export class BigQueryWarehouse implements W.Warehouse {
       return { bytesProcessed: bytes === undefined ? null : Number(bytes), method: 'dry_run' };
     } catch (error) {
       throw this.fail(error);
+    }
+  }
+
+  private schemaKey(ref: W.TableRef): string {
+    const { projectId, datasetId, tableId } = this.tableReference(ref);
+    return `${projectId}.${datasetId}.${tableId}`;
+  }
+
+  /**
+   * Keeps the schema of a table just written (the newest few hundred: a worker writes many), or
+   * forgets it (undefined) before anything else changes the table.
+   */
+  private rememberSchema(ref: W.TableRef, schema: unknown): void {
+    const key = this.schemaKey(ref);
+    this.writtenSchemas.delete(key);
+    if (schema === undefined) return;
+    this.writtenSchemas.set(key, schema);
+    if (this.writtenSchemas.size > 500) {
+      const oldest = this.writtenSchemas.keys().next().value;
+      if (oldest !== undefined) this.writtenSchemas.delete(oldest);
     }
   }
 
@@ -710,6 +744,7 @@ export class BigQueryWarehouse implements W.Warehouse {
   }
 
   async dropTable(ref: W.TableRef): Promise<void> {
+    this.rememberSchema(ref, undefined);
     try {
       await this.table(ref).delete({ ignoreNotFound: true });
     } catch (error) {
@@ -738,6 +773,10 @@ export class BigQueryWarehouse implements W.Warehouse {
           `swapTables: ${from.dataset}.${from.table} and ${to.dataset}.${to.table} are in different datasets`,
         );
       }
+    }
+    for (const { from, to } of moves) {
+      this.rememberSchema(from, undefined);
+      this.rememberSchema(to, undefined);
     }
     const copied: {
       from: W.TableRef;

@@ -1,5 +1,6 @@
-import { homedir, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
+import { dataDirPath } from '../paths.js';
 import { SettingsError } from '../settings.js';
 
 /**
@@ -58,11 +59,6 @@ function threadsSetting(value: number | string, source: string): number {
     );
   }
   return n;
-}
-
-/** The data directory's path, as src/paths.ts resolves it, without creating it. */
-function dataDirPath(env: NodeJS.ProcessEnv): string {
-  return env.CONTRAIL_HOME ?? join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'contrail');
 }
 
 let inMemoryDatabases = 0;

@@ -8,7 +8,7 @@ import { DAY_MS } from '../dates.js';
 import { warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
-import { installBigQueryCompat } from './bigquery-compat.js';
+import { installBigQueryCompat } from './bigquery-compat-install.js';
 import { estimateQueryBytes } from './duckdb-cost.js';
 import { recordHolder, releaseHolder } from './duckdb-holder.js';
 import { DuckDbJobs, inTransaction, messageOf, statementBody } from './duckdb-jobs.js';
@@ -391,6 +391,14 @@ export class DuckDbWarehouse implements Warehouse {
     const target = this.resolve({ dataset, table: 'dataset' });
     await this.dropExpired();
     return this.jobs.run(async (connection) => {
+      // A dataset of a database that is not attached (or of DuckDB's own `system` and `temp`)
+      // holds no tables, as BigQuery lists none for a dataset that does not exist: nothing to
+      // fail on, and no metadata schema to create there.
+      const attached = await connection.runAndReadAll(
+        'SELECT 1 FROM duckdb_databases() WHERE database_name = $1 AND NOT internal',
+        [target.catalog],
+      );
+      if (attached.getRows().length === 0) return [];
       await this.metadata.ensure(connection, target.catalog);
       const reader = await connection.runAndReadAll(
         `WITH relations AS (

@@ -6,7 +6,7 @@ import type {
   StatisticsSummary,
   TableSummary,
 } from '../activities/types.js';
-import { failedTogether } from '../temporal/failures.js';
+import { failedTogether, withQueriesRun } from '../temporal/failures.js';
 import {
   describeFailure,
   light,
@@ -62,6 +62,8 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     progress({ stage: label });
   };
 
+  // Every query that ran to the end, in the order steps finished: a failed preview reports them.
+  const queries: QueryRun[] = [];
   try {
     enter('plan', 'planning');
     const due = await light.planDay({ target, date: input.date });
@@ -93,7 +95,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
 
     enter('metrics', 'metrics');
     const metricsTables: string[] = [];
-    const queries: QueryRun[] = [...(enrollments.queries ?? [])];
+    queries.push(...(enrollments.queries ?? []));
     await all(due.windows, async (window) => {
       const tables = await warehouseJobs.computeMetrics({ target, date: input.date, window });
       metricsTables.push(...tables.map((t) => t.table));
@@ -147,7 +149,8 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
         },
       })
       .catch(() => undefined);
-    throw error;
+    // A preview says per query what happened on a failed date: the failure carries what ran.
+    throw input.preview ? withQueriesRun(error, queries) : error;
   }
 
   /**

@@ -17,6 +17,7 @@ import type {
   RunActivities,
   WaitingRun,
 } from '../activities/types.js';
+import { boundedAll } from '../concurrency.js';
 import { isoDate } from '../dates.js';
 import { toTemporalFailure } from '../temporal/failures.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -179,27 +180,7 @@ export function setSearchAttributes(values: { slug?: string; pin?: Pin; stage?: 
   upsertSearchAttributes(pairs);
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time, in order of start; never rejects. */
-export async function boundedAll<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      try {
-        results[index] = { status: 'fulfilled', value: await fn(items[index] as T, index) };
-      } catch (reason) {
-        results[index] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
+export { boundedAll };
 
 /**
  * boundedAll that keeps the progress query current: what runs now (by `label`), how many are

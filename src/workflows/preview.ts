@@ -1,10 +1,11 @@
 import { executeChild, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
-import type { CostEstimate, DayQueries } from '../analysis/cost.js';
+import type { CostEstimate } from '../analysis/cost.js';
+import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
 import type { QueryCostRow } from '../dashboard/schema.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
-import { toTemporalFailure } from '../temporal/failures.js';
+import { queriesRunOf, toTemporalFailure } from '../temporal/failures.js';
 import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import {
   clearResults,
@@ -38,7 +39,7 @@ export interface PreviewResult {
   }[];
   views: string[];
   /** What the preview was estimated to scan before it ran, and what each query took (query_costs). */
-  costs?: { estimate: CostEstimate; queries: QueryCostRow[] };
+  costs?: { estimate: CostEstimate; queries: (QueryCostRow & { outcome?: QueryOutcome })[] };
   /** Dates whose analysis failed (the others still ran): the error each failed with, and what it is about. */
   failed?: { date: string; errorType: string; message: string; subjects?: ErrorSubject[] }[];
 }
@@ -134,6 +135,12 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
       // The analysis logged its error to the dataset's logs table; the next dates still run.
       const failure = describeFailure(error);
       failed.push({ date, ...failure });
+      // What the date's queries did before it failed: those that ran, those that failed.
+      runs.push({
+        date,
+        queries: queriesRunOf(error),
+        failedQueries: failure.subjects.flatMap((s) => (s.query ? [s.query] : [])),
+      });
     }
   }
   progress({ stage: 'recording costs', done: dates.length, failed: failed.length, current: [] });

@@ -293,6 +293,20 @@ describe('contrail preview', () => {
       written.join(', '),
     );
     const report = result.stdout;
+    // Per query, what happened: each failed date's scan failed (it did not go unrun), and the
+    // generated population's query ran.
+    for (const date of ['2026-03-09', '2026-03-10']) {
+      assert.match(
+        report,
+        new RegExp(
+          `^ {2}${date} {2}metrics_contrail_not_in_experimenter_clients_daily_day_\\d+ {2}FAILED`,
+          'm',
+        ),
+        report,
+      );
+    }
+    assert.doesNotMatch(report, /not run/, report);
+    assert.match(report, /; 2 failed$/m, report);
     const section = report.slice(report.indexOf('errors and warnings, by config file:'));
     assert.ok(section.length < report.length, `${report}\n${result.stderr}`);
     // The file, then the key of the rejected expression with its line, then the error once for both dates.

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ContrailError, errorSubjects, outcomeOf, resultOf } from '../../src/errors.js';
 import { StatisticConfigError } from '../../src/statistics/index.js';
-import { errorFromFailure, failedTogether, toTemporalFailure } from '../../src/temporal/failures.js';
+import {
+  errorFromFailure,
+  failedTogether,
+  queriesRunOf,
+  toTemporalFailure,
+  withQueriesRun,
+} from '../../src/temporal/failures.js';
 import { WarehouseQueryError } from '../../src/warehouse/errors.js';
 
 // What a worker thread's reply goes through: the structured clone of postMessage.
@@ -68,4 +74,33 @@ test('windows that failed on the config or data fail the analysis together, nami
   // A transient failure stays what it is: the step is retried, not reported.
   const transient = failure('warehouse busy', 'data_sources.c', false);
   assert.equal(failedTogether([transient, one], 'window'), transient);
+});
+
+test('a failed run carries the queries that ran before it: through a window failure, several, and the run', () => {
+  const run = (table: string) => ({ table, elapsedMs: 5, bytesProcessed: null });
+  const failure = (message: string, queriesRun: unknown[]) =>
+    toTemporalFailure(
+      new ContrailError(message, { permanent: true, details: { subjects: [{ query: 'q' }], queriesRun } }),
+    );
+  const a = failure('scan a failed', [run('scan_b_of_window_1')]);
+  const b = failure('scan c failed', [run('scan_d_of_window_2')]);
+  assert.deepEqual(
+    queriesRunOf(failedTogether([a, b], 'window')).map((q) => q.table),
+    ['scan_b_of_window_1', 'scan_d_of_window_2'],
+  );
+  // The run adds what its earlier steps ran; type, message, permanence and subjects stay.
+  const carried = withQueriesRun(a, [run('enrollments'), run('scan_of_window_3')]);
+  assert.deepEqual(
+    queriesRunOf(carried).map((q) => q.table),
+    ['enrollments', 'scan_of_window_3', 'scan_b_of_window_1'],
+  );
+  const error = errorFromFailure(carried);
+  assert.equal(error.name, 'ContrailError');
+  assert.equal(error.message, 'scan a failed');
+  assert.equal(error.permanent, true);
+  assert.deepEqual(errorSubjects(error.details), [{ query: 'q' }]);
+  // Not an application failure (a cancellation, a timeout): it stays what it is.
+  const cancelled = new Error('cancelled');
+  assert.equal(withQueriesRun(cancelled, [run('x')]), cancelled);
+  assert.deepEqual(queriesRunOf(new Error('no details')), []);
 });

@@ -46,7 +46,16 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         ),
       ),
   handler: async (args) => {
-    const { generateSample } = await import('../../sample/generate.js');
+    const { generateSample, SampleOptions } = await import('../../sample/generate.js');
+    const { checkedInput } = await import('../workflow-command.js');
+    // The numbers and the date are checked before the warehouse is opened: a usage error (exit 2)
+    // naming the option as typed, not the generator's field.
+    checkedInput(
+      SampleOptions,
+      { clients: args.clients, days: args.days, seed: args.seed, startDate: args.start_date },
+      'sample',
+      { clients: '--clients', days: '--days', seed: '--seed', startDate: '--start_date' },
+    );
     const { defaultSampleExperiments } = await import('../../sample/population.js');
     const { withEffects } = await import('../../sample/effects.js');
     const { defaultExperimentsFile } = await import('../../experiments/source.js');

@@ -161,15 +161,17 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       })
       .option('param', {
         type: 'string',
+        array: true,
+        nargs: 1,
         requiresArg: true,
-        coerce: (v: string | string[]) => (Array.isArray(v) ? v : [v]),
         default: [],
         describe: 'statistic parameter key=value (repeatable; dotted keys nest)',
       })
       .option('pre_treatment', {
         type: 'string',
+        array: true,
+        nargs: 1,
         requiresArg: true,
-        coerce: (v: string | string[]) => (Array.isArray(v) ? v : [v]),
         default: [],
         describe: 'pre-treatment name[:k=v,…] (repeatable, applied in order)',
       })

@@ -1,14 +1,14 @@
 import * as Plot from '@observablehq/plot';
 import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
-import { intervalLevel, windowLabel } from '../labels.js';
+import { comparisonCell, comparisonTitle, intervalLevel, windowLabel } from '../labels.js';
 import { clear, element } from './dom.js';
 
 /** One chart per comparison, as jetstream's results are read: per-branch values, then both comparisons. */
 const COMPARISON_CHARTS = [
-  { comparison: null, id: 'absolute', title: 'Per branch' },
-  { comparison: 'difference', id: 'difference', title: 'Difference' },
-  { comparison: 'relative_uplift', id: 'relative_uplift', title: 'Relative uplift' },
+  { comparison: null, id: 'absolute', title: comparisonTitle(null) },
+  { comparison: 'difference', id: 'difference', title: comparisonTitle('difference') },
+  { comparison: 'relative_uplift', id: 'relative_uplift', title: comparisonTitle('relative_uplift') },
 ] as const;
 
 export interface ChartContext {
@@ -57,9 +57,7 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
       .sort((a, b) => a.branch.localeCompare(b.branch) || a.window - b.window);
     const level = intervalLevel(rows.filter((r) => r.comparison === chart.comparison));
     const caption = `${
-      chart.comparison === null
-        ? chart.title
-        : `${chart.title} to ${context.reference ?? 'the reference branch'}`
+      chart.comparison === null ? chart.title : comparisonCell(chart.comparison, context.reference)
     }: ${context.metric}, ${context.statistic}${context.parameter === null ? '' : ` at ${context.parameter}`}${
       level === null ? '' : `, ${level} intervals`
     }`;

@@ -4,7 +4,9 @@
  * the page is a handful of tables and three charts, which a framework would not make simpler.
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
-import { intervalLevel, selectionCaption, writtenLine } from '../labels.js';
+import { pageFilters } from '../filters.js';
+import { intervalLevel, periodChoice, selectionCaption, shownStatus, writtenLine } from '../labels.js';
+import { retryDelayMs } from '../retry.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
 import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
@@ -13,11 +15,12 @@ import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js
 const SERVER_FILTERS: FilterKey[] = ['experiment', 'period', 'basis', 'segment', 'metric', 'statistic'];
 /** Filters the page applies to the rows it has (they need no new request). */
 const PAGE_FILTERS = ['parameter', 'reference'] as const;
-type PageFilter = (typeof PAGE_FILTERS)[number];
 
 let current: ViewResponse | null = null;
 let requestSeq = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
+/** Retries in a row of the same request: each waits longer (see retryDelayMs). */
+let retries = 0;
 
 function setState(state: 'loading' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
@@ -39,8 +42,13 @@ function urlParams(): URLSearchParams {
   return new URLSearchParams(window.location.search);
 }
 
-/** How long the page waits before asking again when the server is busy or gone. */
-const RETRY_MS = 2000;
+/** Asks for `params` again after a wait that grows with each retry in a row; returns the wait's words. */
+function retryLater(params: URLSearchParams, carried: string[]): string {
+  const ms = retryDelayMs(retries);
+  retries += 1;
+  retryTimer = setTimeout(() => void load(params, carried, true), ms);
+  return `asking again in ${ms / 1000} s`;
+}
 
 /**
  * After a request fails, the filters show again what the charts and numbers belong to (a
@@ -75,9 +83,10 @@ function datasetOnly(params: URLSearchParams): URLSearchParams {
   return next;
 }
 
-async function load(params: URLSearchParams, carried: string[] = []): Promise<void> {
+async function load(params: URLSearchParams, carried: string[] = [], retrying = false): Promise<void> {
   if (retryTimer !== null) clearTimeout(retryTimer);
   retryTimer = null;
+  if (!retrying) retries = 0;
   const seq = ++requestSeq;
   setState('loading', 'loading…');
   let response: Response;
@@ -88,10 +97,7 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
   } catch (error) {
     if (seq !== requestSeq) return;
     // A restarted server answers again at the same address: keep asking until it does.
-    showFailure(
-      `the dashboard server does not answer (${String(error)}); asking again every ${RETRY_MS / 1000} s`,
-    );
-    retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
+    showFailure(`the dashboard server does not answer (${String(error)}); ${retryLater(params, carried)}`);
     return;
   }
   if (seq !== requestSeq) return; // a newer request superseded this one
@@ -106,8 +112,7 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
       void load(fallback, [...carried, problem.error]);
       return;
     }
-    showFailure(problem.error);
-    if (problem.retry) retryTimer = setTimeout(() => void load(params, carried), RETRY_MS);
+    showFailure(problem.retry ? `${problem.error}; ${retryLater(params, carried)}` : problem.error);
     return;
   }
   current = body as ViewResponse;
@@ -123,24 +128,27 @@ async function load(params: URLSearchParams, carried: string[] = []): Promise<vo
     if (value !== null) next.set(key, value);
   }
   window.history.replaceState(null, '', `?${next}`);
-  render(current, next);
+  renderReady(current, next);
+  if (current.choices.experiments.length === 0) {
+    // Nothing written to this dataset yet (a first preview is running): show its results once
+    // they are, as the page does while the warehouse file does not exist yet.
+    byId('status').textContent += `; ${retryLater(params, carried)}`;
+  }
+}
+
+/** Renders `view` and says in the status line what is shown. */
+function renderReady(view: ViewResponse, params: URLSearchParams): void {
+  const rowsShown = render(view, params);
   setState(
     'ready',
-    !hasResults(current)
-      ? `${describe(current)}: no results`
-      : `${describe(current)}: ${current.rows.length} rows (warehouse held ${formatNumber(current.warehouseMs)} ms)`,
+    !hasResults(view)
+      ? `${describe(view)}: no results`
+      : shownStatus(describe(view), rowsShown, formatNumber(view.warehouseMs)),
   );
 }
 
-/** A page filter's value: the URL's when it is offered, else the preferred one, else the first. */
-function pageFilter(key: PageFilter, values: string[], preferred: string | null, params: URLSearchParams) {
-  const wanted = params.get(key);
-  if (wanted !== null && values.includes(wanted)) return wanted;
-  if (preferred !== null && values.includes(preferred)) return preferred;
-  return values[0] ?? null;
-}
-
-function render(view: ViewResponse, params: URLSearchParams): void {
+/** Fills the filters and panels from `view`; returns how many rows the numbers table shows. */
+function render(view: ViewResponse, params: URLSearchParams): number {
   const { choices, selection } = view;
   fillSelect('dataset', plain(choices.datasets), selection.dataset);
   fillSelect(
@@ -155,7 +163,7 @@ function render(view: ViewResponse, params: URLSearchParams): void {
     'period',
     choices.periods.map((p) => ({
       value: p.period,
-      label: `${p.period} (${p.windows.length} window${p.windows.length === 1 ? '' : 's'})`,
+      label: periodChoice(p.period, p.windows.length),
     })),
     selection.period,
   );
@@ -164,23 +172,34 @@ function render(view: ViewResponse, params: URLSearchParams): void {
   fillSelect('metric', plain(choices.metrics), selection.metric);
   fillSelect('statistic', plain(choices.statistics), selection.statistic);
 
-  const parameters = [
-    ...new Set(view.rows.map((r) => r.parameter).filter((p): p is string => p !== null)),
-  ].sort((a, b) => Number(a) - Number(b));
-  const parameter = pageFilter('parameter', parameters, parameters.includes('0.5') ? '0.5' : null, params);
+  const {
+    parameters,
+    parameter,
+    references,
+    reference,
+    notices: pageNotices,
+  } = pageFilters(view.rows, {
+    parameter: params.get('parameter'),
+    reference: params.get('reference'),
+  });
+  if (pageNotices.length > 0) {
+    // The address names what is shown, as for the server's filters: the notice says what was asked.
+    for (const [key, value] of [
+      ['parameter', parameter],
+      ['reference', reference],
+    ] as const) {
+      if (value !== null && params.has(key)) params.set(key, value);
+    }
+    window.history.replaceState(null, '', `?${params}`);
+  }
   fillSelect('parameter', plain(parameters), parameter);
   byId('parameter-filter').hidden = parameters.length === 0;
-
-  const references = [
-    ...new Set(view.rows.map((r) => r.comparison_to_branch).filter((b): b is string => b !== null)),
-  ].sort();
-  const reference = pageFilter('reference', references, 'control', params);
   fillSelect('reference', plain(references), reference);
   byId('reference-filter').hidden = references.length <= 1;
 
   const notices = byId('notices');
   clear(notices);
-  for (const n of view.notices) notices.append(element('li', {}, n));
+  for (const n of [...view.notices, ...pageNotices]) notices.append(element('li', {}, n));
 
   const rows = view.rows.filter(
     (r) =>
@@ -213,6 +232,7 @@ function render(view: ViewResponse, params: URLSearchParams): void {
   renderSql(view.sql);
   renderErrors(view.errors);
   renderCosts(view.costs);
+  return rows.length;
 }
 
 function onChange(event: Event): void {
@@ -229,7 +249,7 @@ function onChange(event: Event): void {
   params.set(key, target.value);
   if ((PAGE_FILTERS as readonly string[]).includes(key)) {
     window.history.replaceState(null, '', `?${params}`);
-    if (current) render(current, params);
+    if (current) renderReady(current, params);
     return;
   }
   // A new experiment or period has other choices below it: let the server pick them again,

@@ -1,7 +1,15 @@
 import type { AnalysisPeriod } from '../../config/spec.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
-import { intervalLevel, knownTotal, significantCell, windowLabel } from '../labels.js';
+import {
+  comparisonCell,
+  costsTotal,
+  costTotals,
+  intervalLevel,
+  loggedCount,
+  significantCell,
+  windowLabel,
+} from '../labels.js';
 import {
   byId,
   clear,
@@ -39,13 +47,7 @@ export function renderNumbers(
       },
       element('td', { class: 'num' }, r.window_index),
       element('td', {}, r.branch),
-      element(
-        'td',
-        {},
-        r.comparison === null
-          ? "the branch's own value"
-          : `${r.comparison} to ${r.comparison_to_branch ?? ''}`,
-      ),
+      element('td', {}, comparisonCell(r.comparison, r.comparison_to_branch)),
       element('td', {}, r.parameter ?? ''),
       numberCell(r.point, format),
       numberCell(r.lower, format),
@@ -128,7 +130,7 @@ export function renderErrors(panel: ErrorsPanel): void {
   note.textContent =
     panel.rows.length === 0
       ? 'nothing logged for this experiment'
-      : `${panel.rows.length} logged${panel.truncated ? ' (the newest; more were logged)' : ''}`;
+      : loggedCount(panel.rows.length, panel.truncated);
   const columns = panel.columns;
   fillTable(
     table,
@@ -160,8 +162,6 @@ export function renderCosts(panel: CostsPanel): void {
       ? `no per-query costs for this experiment${problems ? `\n${problems}` : ''}`
       : problems;
   if (panel.rows.length === 0) return;
-  const sum = (pick: (r: (typeof panel.rows)[number]) => number | null | undefined) =>
-    knownTotal(panel.rows.map(pick));
   const rows = panel.rows.map((r) =>
     element(
       'tr',
@@ -172,29 +172,23 @@ export function renderCosts(panel: CostsPanel): void {
       numberCell(r.estimated_bytes ?? null, formatBytes),
       element('td', {}, r.estimate_method ?? ''),
       numberCell(r.bytes_processed ?? null, formatBytes),
-      numberCell(r.elapsed_ms ?? null),
+      r.elapsed_ms == null
+        ? element('td', { class: 'unfinished' }, 'did not run to the end')
+        : numberCell(r.elapsed_ms),
       numberCell(r.cost_usd ?? null, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
     ),
   );
+  const total = costTotals(panel.rows);
   rows.push(
     element(
       'tr',
       { class: 'total' },
-      element('th', { scope: 'row', colspan: 3 }, `total (${panel.rows.length} queries)`),
-      numberCell(
-        sum((r) => r.estimated_bytes),
-        formatBytes,
-      ),
+      element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length, total.unfinished)),
+      numberCell(total.estimatedBytes, formatBytes),
       element('td', {}, ''),
-      numberCell(
-        sum((r) => r.bytes_processed),
-        formatBytes,
-      ),
-      numberCell(sum((r) => r.elapsed_ms)),
-      numberCell(
-        sum((r) => r.cost_usd),
-        (v) => (v === null ? '' : `$${v.toFixed(4)}`),
-      ),
+      numberCell(total.bytesProcessed, formatBytes),
+      numberCell(total.elapsedMs),
+      numberCell(total.costUsd, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
     ),
   );
   fillTable(

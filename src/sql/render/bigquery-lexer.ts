@@ -101,3 +101,46 @@ export function stringValue(token: string): string {
     }
   });
 }
+
+export function nextSignificant(tokens: Token[], from: number): number {
+  let i = from;
+  while (i < tokens.length && (tokens[i]!.kind === 'space' || tokens[i]!.kind === 'comment')) i++;
+  return i;
+}
+
+export function previousSignificant(tokens: Token[], from: number): number {
+  let i = from;
+  while (i >= 0 && (tokens[i]!.kind === 'space' || tokens[i]!.kind === 'comment')) i--;
+  return i;
+}
+
+/** Index of the `)` closing the `(` at `open`, and of the last top-level comma between them. */
+export function callBounds(tokens: Token[], open: number): { close: number; lastComma: number } | null {
+  let depth = 0;
+  let lastComma = -1;
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind !== 'punct') continue;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') {
+      depth--;
+      if (depth === 0) return { close: i, lastComma };
+    } else if (t.text === ',' && depth === 1) lastComma = i;
+  }
+  return null;
+}
+
+/** Index of the `(` or `[` that the `)` or `]` at `close` closes, else -1. */
+export function matchingOpen(tokens: Token[], close: number): number {
+  let depth = 0;
+  for (let i = close; i >= 0; i--) {
+    const t = tokens[i]!;
+    if (t.kind !== 'punct') continue;
+    if (t.text === ')' || t.text === ']') depth++;
+    else if (t.text === '(' || t.text === '[') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}

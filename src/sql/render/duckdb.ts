@@ -2,8 +2,25 @@ import type { IsoDate } from '../../experiments/experiment.js';
 import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
-import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
-
+import {
+  callBounds,
+  nextSignificant,
+  previousSignificant,
+  stringValue,
+  type Token,
+  tokenize,
+} from './bigquery-lexer.js';
+import { duckString, nameOrQuoted, quoteIdentifier } from './duckdb-names.js';
+import {
+  castTarget,
+  elementAlias,
+  type LateEdits,
+  limitAsSlice,
+  nullsFirstWhenAscending,
+  structAsPack,
+  subscriptAsCall,
+  unaliasedFromUnnest,
+} from './duckdb-rewrites.js';
 /**
  * The DuckDB renderer. Config fragments are BigQuery SQL; the BigQuery functions DuckDB lacks
  * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
@@ -14,13 +31,30 @@ import { stringValue, type Token, tokenize } from './bigquery-lexer.js';
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
- * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `json_extract_string(` (DuckDB's own json_value keeps
- *   the JSON quotes: `"a"` where BigQuery gives `a`, a silent wrong answer), path `'$'` by default;
+ * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
+ *   reads position 0 and a negative length differently, silently);
+ * - `ORDER BY x` / `ORDER BY x ASC` → `… NULLS FIRST`: BigQuery sorts NULLs first in ascending
+ *   order (last in descending, as DuckDB does in both), which decides what ARRAY_AGG(… ORDER BY
+ *   …)[SAFE_OFFSET(0)], a window or a LIMIT picks;
+ * - `STRUCT(x AS a, t.b)` → `struct_pack(a := x, b := t.b)` (a field path names its field, as in
+ *   BigQuery; a STRUCT with an unnamed field that is no path is left as written);
+ * - `CAST(x AS NUMERIC)` → `CAST(x AS DECIMAL(38, 9))`, BigQuery's NUMERIC (DuckDB's is
+ *   DECIMAL(18, 3): '0.12345' would become 0.123 and 10^15 NULL, silently);
+ * - `JSON_VALUE(` / `JSON_EXTRACT_SCALAR(` → `bq_json_value(` (DuckDB's own json_value keeps the
+ *   JSON quotes, `"a"` where BigQuery gives `a`, and json_extract_string gives an object's or an
+ *   array's text where BigQuery gives NULL: silent wrong answers), path `'$'` by default;
  * - `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`;
+ * - `ARRAY_AGG(x ORDER BY y LIMIT n)` → `list_slice(ARRAY_AGG(x ORDER BY y), 1, n)`;
  * - `FROM UNNEST(structs)` with no alias → `FROM (SELECT UNNEST(structs, max_depth := 2))`, whose
  *   columns are the structs' fields, as BigQuery's are;
+ * - `FROM t, UNNEST(arr) AS x` (or `JOIN UNNEST(arr) x`) → `… AS x(x)`: BigQuery's alias names the
+ *   element, DuckDB's names a table whose one column `unnest` holds it (`x` would be a struct
+ *   `{unnest: …}`, and `x.field` a missing column);
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
- *   (they live here, not as macros, because the argument must be repeated).
+ *   (they live here, not as macros, because the argument must be repeated);
+ * - array subscripts `arr[OFFSET(i)]`, `[SAFE_OFFSET(i)]`, `[ORDINAL(i)]`, `[SAFE_ORDINAL(i)]` →
+ *   `bq_offset(arr, i)` … (macros with BigQuery's bases and out-of-range behaviour: DuckDB's own
+ *   `arr[i]` counts from 1, from the end for negative i, and gives NULL out of range).
  */
 export interface DuckDbDialectOptions {
   /** BigQuery project → DuckDB catalog holding its datasets as schemas. */
@@ -31,20 +65,6 @@ export const DEFAULT_PROJECT_CATALOGS: Readonly<Record<string, string>> = {
   'moz-fx-data-shared-prod': 'mozdata',
   mozdata: 'mozdata',
 };
-
-const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function nameOrQuoted(name: string): string {
-  return PLAIN_IDENTIFIER.test(name) ? name : quoteIdentifier(name);
-}
-
-function duckString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
 const DIFF_FUNCTIONS: Record<string, string> = {
   DATE_DIFF: 'bq_date_diff',
@@ -73,58 +93,6 @@ function mozfunCall(tokens: Token[], i: number): { name: string; open: number } 
   }
   const open = nextSignificant(tokens, j);
   return tokens[open]?.text === '(' ? { name: parts.join('.'), open } : null;
-}
-
-function nextSignificant(tokens: Token[], from: number): number {
-  let i = from;
-  while (i < tokens.length && (tokens[i]!.kind === 'space' || tokens[i]!.kind === 'comment')) i++;
-  return i;
-}
-
-function previousSignificant(tokens: Token[], from: number): number {
-  let i = from;
-  while (i >= 0 && (tokens[i]!.kind === 'space' || tokens[i]!.kind === 'comment')) i--;
-  return i;
-}
-
-/** Index of the `)` closing the `(` at `open`, and of the last top-level comma between them. */
-function callBounds(tokens: Token[], open: number): { close: number; lastComma: number } | null {
-  let depth = 0;
-  let lastComma = -1;
-  for (let i = open; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.kind !== 'punct') continue;
-    if (t.text === '(' || t.text === '[') depth++;
-    else if (t.text === ')' || t.text === ']') {
-      depth--;
-      if (depth === 0) return { close: i, lastComma };
-    } else if (t.text === ',' && depth === 1) lastComma = i;
-  }
-  return null;
-}
-
-// What may follow `FROM UNNEST(…)` when it has no alias (and no WITH OFFSET, join or second table).
-const CLAUSE_AFTER_FROM = new Set([
-  'WHERE',
-  'GROUP',
-  'ORDER',
-  'LIMIT',
-  'HAVING',
-  'QUALIFY',
-  'WINDOW',
-  'UNION',
-]);
-
-/**
- * `FROM UNNEST(array)` with no alias, the only item of its FROM: BigQuery makes the fields of the
- * array's structs columns of their own (`SELECT SUM(value) FROM UNNEST(hist.values)`).
- */
-function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean {
-  if (tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase() !== 'FROM') return false;
-  const bounds = callBounds(tokens, open);
-  if (!bounds) return false;
-  const next = tokens[nextSignificant(tokens, bounds.close + 1)];
-  return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
 }
 
 /**
@@ -173,6 +141,7 @@ export function translateBigQueryToDuckDb(
 ): string {
   const tokens = tokenize(fragment);
   const out: string[] = tokens.map((t) => t.text);
+  const late: LateEdits = { before: new Map(), after: new Map(), drop: new Set() };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'string') {
@@ -202,6 +171,8 @@ export function translateBigQueryToDuckDb(
       }
       if (parts.length === 3 && parts[0]! in projectCatalogs) parts[0] = projectCatalogs[parts[0]!]!;
       out[i] = parts.map(nameOrQuoted).join('.');
+    } else if (t.kind === 'punct' && t.text === '[') {
+      subscriptAsCall(tokens, out, i);
     } else if (t.kind === 'word') {
       const udf = mozfunCall(tokens, i);
       const inline = udf ? INLINE_UDFS[udf.name] : undefined;
@@ -229,15 +200,42 @@ export function translateBigQueryToDuckDb(
         out[bounds.close] = ', max_depth := 2))';
         continue;
       }
+      if (upper === 'UNNEST' && isCall) {
+        elementAlias(tokens, late, i, open);
+        continue;
+      }
       if (upper === 'ARRAY_AGG' && isCall) {
         ignoreNullsAsFilter(tokens, out, open, projectCatalogs);
+        limitAsSlice(tokens, out, i, open);
+        continue;
+      }
+      if (upper === 'ORDER' && tokens[open]?.text.toUpperCase() === 'BY') {
+        nullsFirstWhenAscending(tokens, late, open);
+        continue;
+      }
+      if (upper === 'STRUCT' && isCall) {
+        structAsPack(tokens, out, late, i, open);
+        continue;
+      }
+      if (upper === 'NUMERIC' && castTarget(tokens, i)) {
+        out[i] = isCall ? 'DECIMAL' : 'DECIMAL(38, 9)';
+        continue;
+      }
+      if ((upper === 'SUBSTR' || upper === 'SUBSTRING') && isCall) {
+        const dot = previousSignificant(tokens, i - 1);
+        const safe = tokens[dot]?.text === '.' ? previousSignificant(tokens, dot - 1) : -1;
+        if (safe >= 0 && tokens[safe]?.text.toUpperCase() === 'SAFE') {
+          if (tokens[previousSignificant(tokens, safe - 1)]?.text === '.') continue; // a.SAFE.SUBSTR: someone's own
+          for (let j = safe; j < i; j++) out[j] = '';
+          out[i] = 'bq_safe_substr';
+        } else if (tokens[dot]?.text !== '.') out[i] = 'bq_substr';
         continue;
       }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
       else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
         const bounds = callBounds(tokens, open);
         if (!bounds) continue;
-        out[i] = 'json_extract_string';
+        out[i] = 'bq_json_value';
         if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
       } else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';
@@ -252,6 +250,9 @@ export function translateBigQueryToDuckDb(
       }
     }
   }
+  for (const [index, text] of late.before) out[index] = text + out[index];
+  for (const [index, text] of late.after) out[index] += text;
+  for (const index of late.drop) out[index] = '';
   return out.join('');
 }
 

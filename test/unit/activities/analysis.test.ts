@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
-import { recordQueryCosts } from '../../../src/analysis/cost.js';
+import { recordQueryCosts } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { addDays } from '../../../src/dates.js';
 import { errorSubjects } from '../../../src/errors.js';
@@ -649,6 +649,16 @@ from_expression = "mozdata.telemetry.second_not_here"
         table: metricsScanTableName(DEMO_SLUG, 'clients_daily', 'week', 1),
       }),
     );
+    // The failure says so, with its time: a preview reports that scan as run, not as never run.
+    const ran = (failure.details?.[0] as { queriesRun?: { table: string; elapsedMs: number }[] } | undefined)
+      ?.queriesRun;
+    assert.deepEqual(
+      ran?.map((q) => q.table),
+      ['clients_daily', 'nimbus_exposures'].map((source) =>
+        metricsScanTableName(DEMO_SLUG, source, 'week', 1),
+      ),
+    );
+    assert.ok((ran?.[0]?.elapsedMs ?? -1) >= 0);
   });
 
   test('a preview of dates the telemetry does not reach says so, with the dates it does', async () => {

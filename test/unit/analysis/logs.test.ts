@@ -27,6 +27,7 @@ describe('log rows name what they are about', () => {
             key: 'metrics.a.statistics.binomial',
             line: 4,
             message: 'not 0/1',
+            errorType: 'StatisticConfigError',
           },
           {
             metric: 'b',
@@ -46,6 +47,9 @@ describe('log rows name what they are about', () => {
     assert.equal(rows[0]?.config_key, 'metrics.a.statistics.binomial');
     assert.equal(rows[0]?.config_line, 4);
     assert.equal(rows[1]?.message, '2 statistics failed');
+    // A step of several that failed together is logged as what it failed with.
+    assert.equal(rows[0]?.exception_type, 'StatisticConfigError');
+    assert.equal(rows[1]?.exception_type, 'StatisticsFailedError');
     assert.equal(rows[1]?.analysis_basis, 'exposures');
     assert.equal(rows[1]?.analysis_period, 'week');
     assert.equal(rows[1]?.config_file, null);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -50,6 +50,131 @@ describe('command line options', () => {
     ]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /Not enough arguments following: experiment_slug/);
+  });
+
+  it('an option left without its value is a usage error naming it, not its default taken silently', async () => {
+    // `--dataset_id` followed by another option used to write to the default dataset, and
+    // `--config_file` alone to plan the repo's config instead of the one meant.
+    const plan = ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'];
+    const cases: [string[], string][] = [
+      [
+        [...plan, '--dataset_id', '--sql-output-dir', mkdtempSync(join(tmpdir(), 'contrail-valueless-'))],
+        '--dataset_id needs a value (it is followed by the option --sql-output-dir)',
+      ],
+      [[...plan, '--config_file'], '--config_file needs a value (nothing follows it)'],
+      [['run', '--date'], '--date needs a value (nothing follows it)'],
+      [
+        ['preview', '--experiment-slug', '--num-days', '2'],
+        '--experiment-slug needs a value (it is followed by the option --num-days)',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(args, { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stdout, '', 'no SQL printed or written for a plan the user did not ask for');
+      assert.equal(result.stderr.trim().split('\n').at(-1), `contrail: ${said}`);
+    }
+  });
+
+  it('an option that takes one value, given twice, is a usage error listing both', async () => {
+    const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--slug', 'other'], {
+      TEMPORAL_ADDRESS: '',
+    });
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      `contrail: --experiment_slug is given 2 times (${DEMO_SLUG}, other): contrail preview takes one`,
+    );
+    const twice = await runMain([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--date',
+      '2026-03-16',
+    ]);
+    assert.equal(twice.code, 2);
+    assert.match(
+      twice.stderr,
+      /^contrail: --date is given 2 times \(2026-03-15, 2026-03-16\): contrail plan takes one$/m,
+    );
+  });
+
+  it('a required option or argument left out is named as it is written on the command line', async () => {
+    const cases: [string[], string][] = [
+      [['run'], '--date is required (see the options above)'],
+      [
+        ['backfill', '--experiment_slug', DEMO_SLUG],
+        '--start_date and --end_date are required (see the options above)',
+      ],
+      [['validate'], 'missing <files..>: the command is `contrail validate <files..>` (see above)'],
+      [
+        ['stats', '--statistic', 'count'],
+        'missing <file>: the command is `contrail stats <file>` (see above)',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(args);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stderr.trim().split('\n').at(-1), `contrail: ${said}`);
+    }
+  });
+
+  it('a mistyped experiment slug is refused before an embedded server starts, with the slug meant', async () => {
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: '',
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-unknown-slug-')),
+    };
+    const preview = await runMain(['preview', '--experiment_slug', 'contrail-demo-sidbar'], env);
+    assert.equal(preview.code, 1, preview.stderr);
+    assert.match(
+      preview.stderr,
+      /^contrail: unknown experiment 'contrail-demo-sidbar' \(did you mean 'contrail-demo-sidebar'\?\): not in the experiment source \(known: .*\); to preview a config for an experiment no source knows, pass --platform/m,
+    );
+    assert.doesNotMatch(preview.stderr, /starting an embedded Temporal/);
+    // The daily analysis never reads drafts: a draft's slug is unknown to a backfill.
+    const backfill = await runMain(
+      [
+        'backfill',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--experiment_slug',
+        'contrail-demo-reader-view',
+        '--start_date',
+        '2026-03-09',
+        '--end_date',
+        '2026-03-09',
+      ],
+      env,
+    );
+    assert.equal(backfill.code, 1, backfill.stderr);
+    assert.match(
+      backfill.stderr,
+      /^contrail: unknown experiment 'contrail-demo-reader-view': not in the experiment source \(known: /m,
+    );
+    assert.doesNotMatch(backfill.stderr, /starting an embedded Temporal/);
+  });
+
+  it("sample's numbers and date are usage errors naming the option, before the warehouse is touched", async () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-sample-usage-')), 'home');
+    const cases: [string[], string][] = [
+      [['--clients', 'abc'], '--clients: expected a number'],
+      [['--clients', '0'], '--clients 0: must be a whole number above 0 and at most 100,000,000'],
+      [['--days', '1.5'], '--days 1.5: must be a whole number above 0 and at most 3660'],
+      [
+        ['--start_date', '2026-02-30'],
+        '--start_date 2026-02-30: not a real calendar date (expected YYYY-MM-DD)',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(['sample', ...args], { CONTRAIL_HOME: home });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.trim(), `contrail: ${said}`);
+    }
+    assert.equal(existsSync(home), false, 'no data directory or warehouse file made for a refused sample');
   });
 
   it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {
@@ -493,6 +618,20 @@ describe('bin/contrail', () => {
     assert.equal(result.status, 0, result.stderr);
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     assert.equal(result.stdout.trim(), pkg.version);
+  });
+
+  it('output piped into a reader that stops early (`| head`) ends the command quietly', () => {
+    // The plan's SQL is more than a pipe holds: writes go on after head has read its bytes and gone.
+    const command = [process.execPath, '--import', 'tsx', join(repoRoot, 'src', 'client', 'cli.ts')]
+      .concat(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'])
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const result = spawnSync('bash', ['-c', `set -o pipefail; ${command} | head -c 10 >/dev/null`], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    assert.doesNotMatch(result.stderr, /EPIPE|Unhandled 'error' event|\n\s+at /);
+    assert.equal(result.status, 0, result.stderr);
   });
 
   it('Ctrl-C during sample says nothing was written and exits 130', async () => {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatIssueGroups, groupIssues, type RunIssue } from '../../../src/client/error-groups.js';
+import {
+  formatIssueGroups,
+  groupIssues,
+  previewIssues,
+  type RunIssue,
+} from '../../../src/client/error-groups.js';
+import { ContrailError, errorSubjects, StepsFailedError } from '../../../src/errors.js';
+import type { PreviewResult } from '../../../src/workflows/preview.js';
 
 const broken = { metric: 'broken', file: 'a.toml', key: 'metrics.broken.select_expression', line: 13 };
 const issue = (date: string, over: Partial<RunIssue> = {}): RunIssue => ({
@@ -106,5 +113,43 @@ describe('a preview’s errors grouped by config file and key', () => {
 
   test('nothing to report prints nothing', () => {
     assert.deepEqual(formatIssueGroups(groupIssues([])), []);
+  });
+
+  test('an error on a date where several windows failed together is the same entry as on a date where one did', () => {
+    const planned = (query: string) => {
+      const error = new ContrailError('warehouse said: no such column', {
+        permanent: true,
+        details: { subjects: [{ ...broken, query }] },
+      });
+      error.name = 'PlannedQueryError';
+      return error;
+    };
+    const together = new StepsFailedError(
+      [planned('metrics_x_day_3'), planned('metrics_x_week_1')],
+      'window',
+    );
+    const preview = {
+      days: [],
+      failed: [
+        {
+          date: '2026-03-02',
+          errorType: 'PlannedQueryError',
+          message: 'warehouse said: no such column',
+          subjects: [{ ...broken, query: 'metrics_x_day_2' }],
+        },
+        {
+          date: '2026-03-03',
+          errorType: together.name,
+          message: together.message,
+          subjects: errorSubjects(together.details),
+        },
+      ],
+    } as unknown as PreviewResult;
+    assert.deepEqual(formatIssueGroups(groupIssues(previewIssues(preview))), [
+      'errors and warnings, by config file:',
+      '  a.toml',
+      '    metrics.broken.select_expression (line 13) (metric broken)',
+      '      ERROR PlannedQueryError: warehouse said: no such column [2 dates: 2026-03-02, 2026-03-03]',
+    ]);
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { writableDirectory } from '../../../src/client/output-dir.js';
-import { dataDir } from '../../../src/paths.js';
+import { dataDir, dataDirPath, warehouseFile } from '../../../src/paths.js';
 
 const usageError = (pattern: RegExp) => (error: unknown) => {
   assert.ok(error instanceof CliError);
@@ -56,5 +56,22 @@ describe('the data directory', () => {
       () => dataDir({ CONTRAIL_HOME: join(root, 'file', 'home') }),
       /^SettingsError: data directory .*file\/home \(CONTRAIL_HOME\): a file is in its way; set CONTRAIL_HOME to a directory you can write to$/,
     );
+  });
+
+  test('is one absolute path: ~ is the home directory, a relative path is taken from here, empty is unset', () => {
+    // DuckDB expands a leading ~ in the warehouse path itself: the directory must be made there too.
+    assert.equal(dataDirPath({ CONTRAIL_HOME: '~/contrail-data' }), join(homedir(), 'contrail-data'));
+    assert.equal(dataDirPath({ CONTRAIL_HOME: 'rel/home' }), join(process.cwd(), 'rel', 'home'));
+    const xdg = mkdtempSync(join(tmpdir(), 'contrail-xdg-'));
+    assert.equal(dataDirPath({ CONTRAIL_HOME: '', XDG_DATA_HOME: xdg }), join(xdg, 'contrail'));
+    assert.equal(
+      dataDirPath({ CONTRAIL_HOME: ' ', XDG_DATA_HOME: '' }),
+      join(homedir(), '.local', 'share', 'contrail'),
+    );
+    // Made and named by its absolute path, whatever the working directory of the parts that open it.
+    const root = mkdtempSync(join(tmpdir(), 'contrail-home-'));
+    const env = { CONTRAIL_HOME: relative(process.cwd(), join(root, 'home')) };
+    assert.equal(warehouseFile(env), join(root, 'home', 'warehouse.duckdb'));
+    assert.ok(statSync(join(root, 'home')).isDirectory());
   });
 });

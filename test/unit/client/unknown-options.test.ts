@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { unknownOptions, unknownOptionsMessage } from '../../../src/client/unknown-options.js';
+import {
+  misgivenOptions,
+  unknownOptions,
+  unknownOptionsMessage,
+} from '../../../src/client/unknown-options.js';
 
 const known = {
   names: ['num_days', 'num-days', 'check_sql', 'check-sql', 'param', 'help'],
@@ -30,6 +34,49 @@ describe('options no option of a command answers to', () => {
     assert.equal(
       unknownOptionsMessage(['--nmu_days'], known),
       'unknown option --nmu_days (did you mean --num_days?)',
+    );
+  });
+});
+
+describe('options that take a value, given without one or more than once', () => {
+  const valued = [
+    { names: ['dataset_id', 'dataset-id'], repeatable: false },
+    { names: ['sql_output_dir', 'sql-output-dir'], repeatable: false },
+    { names: ['num_days', 'num-days'], repeatable: false },
+    { names: ['config_repos', 'config-repos'], repeatable: true },
+  ];
+
+  it('name the option as typed and what came instead of its value', () => {
+    assert.deepEqual(misgivenOptions(['--dataset_id', '--sql-output-dir', 'sql/'], valued, 'plan'), [
+      '--dataset_id needs a value (it is followed by the option --sql-output-dir)',
+    ]);
+    assert.deepEqual(misgivenOptions(['--sql-output-dir'], valued, 'plan'), [
+      '--sql-output-dir needs a value (nothing follows it)',
+    ]);
+    assert.deepEqual(misgivenOptions(['--datasetId=', 'x.toml'], valued, 'plan'), [
+      '--datasetId needs a value (nothing follows the =)',
+    ]);
+  });
+
+  it('say a one-value option given twice, in either spelling, and leave repeatable ones alone', () => {
+    assert.deepEqual(
+      misgivenOptions(
+        ['--dataset_id', 'a', '--config_repos', 'x', '--dataset-id=b', '--config-repos', 'y'],
+        valued,
+        'run',
+      ),
+      ['--dataset_id is given 2 times (a, b): contrail run takes one'],
+    );
+  });
+
+  it('take negative numbers, a lone - and what follows -- as values, and skip other options', () => {
+    assert.deepEqual(
+      misgivenOptions(
+        ['--num-days', '-1', '--dataset_id', '-', '--json', '--frob', '--', '--dataset_id'],
+        valued,
+        'x',
+      ),
+      [],
     );
   });
 });

@@ -181,9 +181,17 @@ describe('SQL check', () => {
 
   it("BigQuery syntax DuckDB's parser does not know stays a warning over the synthetic sample", async () => {
     const toml = config({
-      offset: ['MAX([active_hours_sum][OFFSET(0)])', 'clients_daily'],
-      // IGNORE NULLS is translated (to a FILTER); LIMIT inside an aggregate is not.
-      limited: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum IGNORE NULLS LIMIT 1))', 'clients_daily'],
+      with_offset: ['MAX((SELECT MAX(o) FROM UNNEST([active_hours_sum]) WITH OFFSET AS o))', 'clients_daily'],
+      // IGNORE NULLS is translated (to a FILTER); SELECT AS STRUCT is not.
+      as_struct: [
+        'ARRAY_LENGTH(ARRAY_AGG((SELECT AS STRUCT active_hours_sum AS a) IGNORE NULLS))',
+        'clients_daily',
+      ],
+      // Translated: array subscripts and ARRAY_AGG(… LIMIT n).
+      subscript: [
+        'ARRAY_AGG(active_hours_sum IGNORE NULLS ORDER BY submission_date LIMIT 1)[SAFE_OFFSET(0)]',
+        'clients_daily',
+      ],
     });
     const result = await checkAnalysisSql(warehouse, spec(toml), {
       dataset: 'contrail_validate',
@@ -192,29 +200,126 @@ describe('SQL check', () => {
     assert.deepEqual(result.errors, []);
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),
-      ['metrics.offset.select_expression', 'metrics.limited.select_expression'],
+      ['metrics.with_offset.select_expression', 'metrics.as_struct.select_expression'],
     );
   });
 
   it('BigQuery syntax DuckDB lacks is a warning naming the construct on real tables too, not a config error', async () => {
     const toml = config({
-      offset: ['MAX([active_hours_sum][SAFE_OFFSET(0)])', 'clients_daily'],
+      windowed: [
+        'MAX(ARRAY_AGG(active_hours_sum) OVER (ORDER BY submission_date)[SAFE_OFFSET(0)])',
+        'clients_daily',
+      ],
+      as_struct: ['MAX((SELECT AS STRUCT active_hours_sum AS a).a)', 'clients_daily'],
+      subscript: ['MAX([active_hours_sum][SAFE_OFFSET(0)])', 'clients_daily'],
       limited: ['ARRAY_LENGTH(ARRAY_AGG(active_hours_sum LIMIT 1))', 'clients_daily'],
     });
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(result.errors, []);
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),
-      ['metrics.offset.select_expression', 'metrics.limited.select_expression'],
+      ['metrics.windowed.select_expression', 'metrics.as_struct.select_expression'],
     );
-    const [offset, limited] = result.warnings.map((w) => w.message);
-    assert.match(offset ?? '', /^the SQL of metric 'offset' does not compile on duckdb: /);
+    const [windowed, asStruct] = result.warnings.map((w) => w.message);
+    assert.match(windowed ?? '', /^the SQL of metric 'windowed' does not compile on duckdb: /);
     assert.match(
-      offset ?? '',
+      windowed ?? '',
       /\(BigQuery's array subscripts \[OFFSET\(i\)\] .*, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; `validate --dry_run` checks it on BigQuery\)$/,
     );
-    assert.match(limited ?? '', /^the SQL of metric 'limited' does not compile on duckdb: /);
-    assert.match(limited ?? '', /\(BigQuery's ARRAY_AGG\(… LIMIT n\), which DuckDB lacks: /);
+    assert.match(asStruct ?? '', /^the SQL of metric 'as_struct' does not compile on duckdb: /);
+    assert.match(asStruct ?? '', /\(BigQuery's SELECT AS STRUCT \/ SELECT AS VALUE, which DuckDB lacks: /);
+  });
+
+  it('a UDF or BigQuery function the embedded warehouse lacks is a warning naming it, on real tables too; a misspelt function stays an error', async () => {
+    const metrics = config({
+      search_engine: [
+        "COUNTIF(`moz-fx-data-shared-prod`.udf.normalize_search_engine(event_string_value) = 'Google')",
+        'events',
+      ],
+      merged: ['COUNT(mozfun.hist.merge(ARRAY_AGG(event_string_value)))', 'events'],
+      to_json: ["COUNTIF(TO_JSON_STRING(event_string_value) = 'a')", 'events'],
+      misspelt: ['SUM(sqrtt(LENGTH(event_string_value)))', 'events'],
+    });
+    // A segment fails in the enrollments query, before any metric is checked.
+    const segments = `${config({ hours: ['SUM(active_hours_sum)', 'clients_daily'] })}
+[experiment]
+segments = ["google_default", "us"]
+
+[segments.google_default]
+select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
+data_source = "events_seg"
+
+[segments.us]
+select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
+data_source = "events_seg"
+
+[segments.data_sources.events_seg]
+from_expression = "mozdata.telemetry.events"
+`;
+    const because = (what: string) =>
+      new RegExp(
+        `\\(BigQuery's ${what}, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; \`validate --dry_run\` checks it on BigQuery\\)$`,
+      );
+    for (const synthetic of [[], ['mozdata.telemetry.events']]) {
+      const options = { dataset: 'contrail_validate', synthetic };
+      const result = await checkAnalysisSql(warehouse, spec(metrics), options);
+      // A function nobody has is the config's fault on real tables (a warning over the sample).
+      const misspelt = synthetic.length === 0 ? result.errors : result.warnings.slice(3);
+      assert.deepEqual(
+        misspelt.map((e) => [e.keyPath, /sqrtt/.test(e.message)]),
+        [['metrics.misspelt.select_expression', true]],
+      );
+      if (synthetic.length === 0) assert.equal(result.warnings.length, 3);
+      else assert.deepEqual(result.errors, []);
+      const warnings = Object.fromEntries(result.warnings.slice(0, 3).map((w) => [w.keyPath, w.message]));
+      assert.deepEqual(Object.keys(warnings).sort(), [
+        'metrics.merged.select_expression',
+        'metrics.search_engine.select_expression',
+        'metrics.to_json.select_expression',
+      ]);
+      assert.match(
+        warnings['metrics.search_engine.select_expression'] ?? '',
+        because('UDF udf\\.normalize_search_engine'),
+      );
+      assert.match(warnings['metrics.merged.select_expression'] ?? '', because('UDF mozfun\\.hist\\.merge'));
+      assert.match(warnings['metrics.to_json.select_expression'] ?? '', because('function TO_JSON_STRING'));
+      // Only the segment that calls the UDF is named, not every segment of the enrollments query.
+      const bySegment = await checkAnalysisSql(warehouse, spec(segments), options);
+      assert.deepEqual(bySegment.errors, []);
+      assert.deepEqual(
+        bySegment.warnings.map((w) => w.keyPath),
+        ['segments.google_default'],
+      );
+      assert.match(bySegment.warnings[0]?.message ?? '', because('UDF udf\\.normalize_search_engine'));
+    }
+  });
+
+  it('a segment that does not compile does not stop the metrics from being checked', async () => {
+    const toml = `${config({ broken: ['SUM(no_such_column)', 'clients_daily'], hours: ['SUM(active_hours_sum)', 'clients_daily'] })}
+[experiment]
+segments = ["broken_segment", "us"]
+
+[segments.broken_segment]
+select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
+data_source = "events_seg"
+
+[segments.us]
+select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
+data_source = "events_seg"
+
+[segments.data_sources.events_seg]
+from_expression = "mozdata.telemetry.events"
+`;
+    const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
+    assert.deepEqual(
+      result.warnings.map((w) => w.keyPath),
+      ['segments.broken_segment'],
+    );
+    assert.deepEqual(
+      result.errors.map((e) => [e.keyPath, /no_such_column/.test(e.message)]),
+      [['metrics.broken.select_expression', true]],
+    );
+    assert.deepEqual(result.unchecked, []);
   });
 
   it('a table named by its BigQuery project is not checked, and no metric is blamed for it', async () => {

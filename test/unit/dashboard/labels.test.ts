@@ -3,9 +3,16 @@ import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
   age,
+  comparisonCell,
+  comparisonTitle,
+  costsTotal,
+  costTotals,
   intervalLevel,
   knownTotal,
+  loggedCount,
+  periodChoice,
   selectionCaption,
+  shownStatus,
   significantCell,
   windowLabel,
   writtenLine,
@@ -13,6 +20,20 @@ import {
 import { confidenceLevel, excludesNoChange } from '../../../src/statistics/significance.js';
 
 describe('what the page writes beside its numbers', () => {
+  test('a comparison is named in words, the same in the charts and the numbers', () => {
+    assert.equal(comparisonTitle(null), 'Per branch');
+    assert.equal(comparisonTitle('difference'), 'Difference');
+    assert.equal(comparisonTitle('relative_uplift'), 'Relative uplift');
+    assert.equal(comparisonCell('relative_uplift', 'control'), 'Relative uplift to control');
+    assert.equal(comparisonCell('difference', 'treatment-a'), 'Difference to treatment-a');
+    assert.equal(comparisonCell(null, null), "Per branch (the branch's own value)");
+    for (const comparison of ['difference', 'relative_uplift'] as const) {
+      // The numbers' cell starts with the chart's title, and no column value of the table shows.
+      assert.ok(comparisonCell(comparison, 'control').startsWith(comparisonTitle(comparison)));
+      assert.doesNotMatch(comparisonCell(comparison, 'control'), /_|^difference/);
+    }
+  });
+
   test('a comparison is significant when its interval excludes no change; a branch value never is', () => {
     assert.equal(significantCell({ comparison: 'difference', lower: 0.1, upper: 0.4 }), 'yes');
     assert.equal(significantCell({ comparison: 'relative_uplift', lower: -0.3, upper: -0.01 }), 'yes');
@@ -95,5 +116,35 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(knownTotal([]), null);
     assert.equal(knownTotal([1, null, 2.5]), 3.5);
     assert.equal(knownTotal([0, null]), 0);
+  });
+
+  test('counts on the page take the singular for one', () => {
+    assert.equal(periodChoice('week', 1), 'week (1 window)');
+    assert.equal(periodChoice('day', 3), 'day (3 windows)');
+    assert.equal(costsTotal(1), 'total (1 query)');
+    assert.equal(costsTotal(6), 'total (6 queries)');
+    assert.equal(loggedCount(1, false), '1 entry logged');
+    assert.equal(loggedCount(46, true), '46 entries logged (the newest; more were logged)');
+    assert.equal(
+      shownStatus('exp in tmp, week, active_hours', 1, '12'),
+      'exp in tmp, week, active_hours: 1 row shown (warehouse held 12 ms)',
+    );
+    assert.equal(age(Date.now() - 60_000, Date.now()), '1 minute ago');
+  });
+
+  test('the costs total counts what was spent: not the queries that did not run to the end', () => {
+    const rows = [
+      { estimated_bytes: 100, bytes_processed: null, elapsed_ms: 40, cost_usd: 0.5 },
+      { estimated_bytes: 200, bytes_processed: null, elapsed_ms: null, cost_usd: 1 },
+      { estimated_bytes: null, bytes_processed: null, elapsed_ms: 10, cost_usd: null },
+    ];
+    assert.deepEqual(costTotals(rows), {
+      estimatedBytes: 300,
+      bytesProcessed: null,
+      elapsedMs: 50,
+      costUsd: 0.5,
+      unfinished: 1,
+    });
+    assert.equal(costsTotal(3, 1), 'total (3 queries; 1 did not run to the end, not counted)');
   });
 });

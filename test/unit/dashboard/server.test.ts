@@ -144,7 +144,7 @@ describe('the dashboard server on the embedded warehouse file', () => {
     assert.equal((await get(server.port, '/api/view')).status, 200);
   });
 
-  test('a missing warehouse file is reported, not created', async () => {
+  test('a missing warehouse file is reported, not created; the page is told to ask again, and gets the results once written', async () => {
     const missing = join(dir, 'missing.duckdb');
     const other = await startDashboard({
       sessions: embeddedSessions(missing),
@@ -154,17 +154,27 @@ describe('the dashboard server on the embedded warehouse file', () => {
       assets,
     });
     try {
-      const answer = await get(other.port, '/api/view');
+      const answer = await get(other.port, '/api/view?dataset=dash&experiment=my_exp');
       assert.equal(answer.status, 404);
-      assert.match(
-        (JSON.parse(answer.body) as ErrorResponse).error,
-        /no embedded warehouse at .*missing\.duckdb yet/,
-      );
+      const body = JSON.parse(answer.body) as ErrorResponse;
+      assert.match(body.error, /no embedded warehouse at .*missing\.duckdb yet/);
+      assert.equal(body.retry, true, 'the first preview creates it: asking again helps');
+      const { existsSync } = await import('node:fs');
+      assert.equal(existsSync(missing), false);
+      // The user's first preview writes the file: the same request now answers with its results.
+      const warehouse = await openDuckDbWarehouse({ path: missing });
+      await warehouse.writeRows({
+        destination: { dataset: 'dash', table: 'statistics_my_exp_week_1' },
+        columns: STATISTICS_COLUMNS,
+        rows: [statisticsRow],
+      });
+      await warehouse.close();
+      const written = await get(other.port, '/api/view?dataset=dash&experiment=my_exp');
+      assert.equal(written.status, 200);
+      assert.equal((JSON.parse(written.body) as ViewResponse).selection.experiment, 'my_exp');
     } finally {
       await other.close();
     }
-    const { existsSync } = await import('node:fs');
-    assert.equal(existsSync(missing), false);
   });
 
   test('/api/view: the SQL panel lists the SQL of the dataset and the windows on screen only', async () => {

@@ -329,6 +329,59 @@ describe('readView: what the page shows, from the result tables', () => {
     );
     assert.ok(empty.notices[0]?.includes(DATASET));
   });
+  test('a dataset name that holds no contrail results is a 404 naming the datasets to choose from', async () => {
+    await warehouse.execute(
+      'CREATE SCHEMA IF NOT EXISTS someone_elses; CREATE TABLE someone_elses.t AS SELECT 1 AS x',
+    );
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    // DuckDB's own catalog, a database that is not attached, another schema, no schema at all.
+    for (const dataset of ['system.main', 'memory.main', 'someone_elses', 'information_schema', 'nope']) {
+      await assert.rejects(
+        readView(warehouse, dialect, { dataset }, options),
+        (error: unknown) =>
+          error instanceof DashboardRequestError &&
+          error.status === 404 &&
+          error.message.startsWith(`dataset '${dataset}' holds no contrail results`) &&
+          /datasets to choose from: contrail, dash, \S/.test(error.message),
+        dataset,
+      );
+    }
+    // The datasets offered stay choosable before anything was written to them; one with only a
+    // run's logs (a run that failed before writing results) too.
+    assert.equal((await readView(warehouse, dialect, { dataset: 'tmp' }, options)).rows.length, 0);
+    await warehouse.writeRows({
+      destination: { dataset: 'dash_logs_only', table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [],
+    });
+    const logsOnly = await readView(warehouse, dialect, { dataset: 'dash_logs_only' }, options);
+    assert.equal(logsOnly.errors.present, true);
+  });
+  test('a dataset name differing only in case shows the one dataset it matches, saying so; several are named', async () => {
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const view = await readView(warehouse, dialect, { dataset: 'DASH', experiment: 'my-exp' }, options);
+    assert.equal(view.selection.dataset, DATASET);
+    assert.equal(view.selection.experiment, 'my_exp');
+    assert.ok(view.rows.length > 0);
+    assert.equal(
+      view.notices[0],
+      "dataset 'DASH' holds no contrail results; showing 'dash' (dataset names are case-sensitive)",
+    );
+    // BigQuery can hold both spellings: then neither is guessed.
+    await assert.rejects(
+      readView(
+        warehouse,
+        dialect,
+        { dataset: 'TMP' },
+        { ...options, knownDatasets: ['contrail', 'Tmp', 'tmp'] },
+      ),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 404 &&
+        error.message.startsWith("dataset 'TMP' holds no contrail results") &&
+        error.message.endsWith('; did you mean tmp or Tmp? (dataset names are case-sensitive)'),
+    );
+  });
   test('an experiment whose run wrote no results shows its errors instead of nothing', async () => {
     const dataset = 'dash_nothing';
     await warehouse.writeRows({

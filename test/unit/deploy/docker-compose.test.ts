@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { defaultActivityDeps } from '../../../src/client/runtime.js';
+import { defaultActivityDeps, workerSources } from '../../../src/client/runtime.js';
+import { defaultConfigRepos } from '../../../src/config/collection.js';
+import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../../../src/workflows/search-attributes.js';
 
@@ -91,6 +94,30 @@ test('the Dockerfile builds the workflow bundle and starts the CLI the compose f
   assert.match(pkg.scripts.build ?? '', /bundle-workflows/);
 });
 
+test('the image has git, trusts mounted config repos, and holds the files the defaults read', () => {
+  const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
+  // The image that runs: the last stage.
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  // Pinned analyses read their configs from the config repos' git history.
+  assert.match(runtime, /apt-get install [^\n]*\bgit\b/);
+  // The repos are mounted from the host, owned by another user than the container's.
+  assert.match(runtime, /git config --system --add safe\.directory/);
+  // The image is built from the compiled dist/: any other file the CLI reads from the package
+  // root must be copied in, or the defaults fail in the image only.
+  const copied = [...runtime.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+    m[1]!.trim().split(/\s+/).slice(0, -1),
+  );
+  const covered = (path: string) =>
+    copied.some((c) => path === c || path.startsWith(`${c.replace(/\/$/, '')}/`));
+  for (const read of [defaultExperimentsFile({}), ...defaultConfigRepos({})]) {
+    const path = relative(root, read);
+    assert.ok(
+      covered(path),
+      `the image copies ${path} (read by default from the package); copied: ${copied.join(', ')}`,
+    );
+  }
+});
+
 /** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` against a host environment. */
 function interpolate(value: string, host: Record<string, string>): string {
   return value.replace(
@@ -110,6 +137,7 @@ test('the worker runs against BigQuery with only the settings compose passes it'
     CONTRAIL_BIGQUERY_PROJECT: 'moz-fx-data-experiments',
     CONTRAIL_BIGQUERY_DATASET: 'mozanalysis',
     GOOGLE_APPLICATION_CREDENTIALS_FILE: '/home/me/key.json',
+    CONTRAIL_METRIC_HUB: '/home/me/metric-hub',
   };
   const env = Object.fromEntries(
     Object.entries(worker.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), host)]),
@@ -140,5 +168,31 @@ test('the worker runs against BigQuery with only the settings compose passes it'
   assert.throws(
     () => interpolate(String(worker.environment?.CONTRAIL_BIGQUERY_PROJECT), {}),
     /set CONTRAIL_BIGQUERY_PROJECT/,
+  );
+});
+
+test("the worker analyses Experimenter's experiments with the host's metric-hub checkout, not the demo's", () => {
+  const worker = services['contrail-worker']!;
+  const host = { CONTRAIL_METRIC_HUB: '/home/me/metric-hub', GOOGLE_APPLICATION_CREDENTIALS_FILE: '/k.json' };
+  const env = Object.fromEntries(
+    Object.entries(worker.environment ?? {})
+      .filter(([k]) => !k.startsWith('CONTRAIL_BIGQUERY_') && k !== 'CONTRAIL_WAREHOUSE')
+      .map(([k, v]) => [k, interpolate(String(v), host)]),
+  );
+  const sources = workerSources(env);
+  assert.match(sources, /experiments Experimenter https:\/\/experimenter\.services\.mozilla\.com/);
+  const repos = defaultConfigRepos(env);
+  assert.ok(repos.length > 0);
+  const volumes = (worker.volumes ?? []).map((v) => interpolate(v, host));
+  for (const repo of repos) {
+    assert.ok(
+      volumes.includes(`/home/me/metric-hub:${repo}:ro`),
+      `the config repo ${repo} is the host's checkout, mounted read-only: ${volumes.join(', ')}`,
+    );
+  }
+  assert.throws(
+    () =>
+      (worker.volumes ?? []).map((v) => interpolate(v, { GOOGLE_APPLICATION_CREDENTIALS_FILE: '/k.json' })),
+    /set CONTRAIL_METRIC_HUB/,
   );
 });

@@ -91,8 +91,8 @@ describe('BigQuery fragments for DuckDB', () => {
     ['SAFE_CAST(x AS INT64)', 'TRY_CAST(x AS INT64)'],
     ['SELECT * EXCEPT (a, b) FROM t', 'SELECT * EXCLUDE (a, b) FROM t'],
     ['SELECT a EXCEPT DISTINCT SELECT b', 'SELECT a EXCEPT DISTINCT SELECT b'],
-    ["JSON_VALUE(extra, '$.branch')", "json_extract_string(extra, '$.branch')"],
-    ['json_extract_scalar(s)', "json_extract_string(s, '$')"],
+    ["JSON_VALUE(extra, '$.branch')", "bq_json_value(extra, '$.branch')"],
+    ['json_extract_scalar(s)', "bq_json_value(s, '$')"],
     [
       '-- DATE_DIFF(a, b, DAY) "x"\n\'DATE_DIFF(a, b, DAY)\'',
       '-- DATE_DIFF(a, b, DAY) "x"\n\'DATE_DIFF(a, b, DAY)\'',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BIGQUERY_COMPAT } from '../../../src/warehouse/bigquery-compat.js';
+import { BIGQUERY_COMPAT, BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB } from '../../../src/warehouse/bigquery-compat.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 
 // Expected values are BigQuery's documented results for the same calls (BigQuery function
@@ -41,6 +41,88 @@ describe('BigQuery-compatible functions on DuckDB', () => {
     );
     assert.equal(await one('IF(NULL, 1, 2)'), 2);
     assert.equal(await one('IFNULL(NULL, 3)'), 3);
+  });
+
+  test('REGEXP_CONTAINS matches anywhere in the value, with RE2 syntax; NULL in, NULL out', async () => {
+    // BigQuery's examples: emails matched partly and in full.
+    assert.equal(await one("REGEXP_CONTAINS('foo@example.com', '@[a-zA-Z0-9-]+\\.[a-zA-Z0-9-.]+')"), true);
+    assert.equal(await one("REGEXP_CONTAINS('www.example.net', '@[a-zA-Z0-9-]+\\.[a-zA-Z0-9-.]+')"), false);
+    assert.equal(
+      await one("REGEXP_CONTAINS('a@foo.com', '^([\\w.+-]+@foo\\.com|[\\w.+-]+@bar\\.org)$')"),
+      true,
+    );
+    assert.equal(
+      await one("REGEXP_CONTAINS('a@foo.computer', '^([\\w.+-]+@foo\\.com|[\\w.+-]+@bar\\.org)$')"),
+      false,
+    );
+    // As real configs call it.
+    assert.equal(await one("REGEXP_CONTAINS('web,content', 'content')"), true);
+    assert.equal(await one("REGEXP_CONTAINS('Content', 'content')"), false);
+    assert.equal(await one("REGEXP_CONTAINS(NULL, 'ShutDownKill')"), null);
+  });
+
+  test("JSON_EXTRACT_ARRAY / JSON_QUERY give BigQuery's JSON texts, NULL for no array, no value or no JSON", async () => {
+    // BigQuery's examples.
+    assert.deepEqual(await one(`JSON_EXTRACT_ARRAY('[1, 2, 3]')`), ['1', '2', '3']);
+    assert.deepEqual(
+      await one(`JSON_EXTRACT_ARRAY('{"fruits": ["apples", "oranges", "grapes"]}', '$.fruits')`),
+      ['"apples"', '"oranges"', '"grapes"'],
+    );
+    assert.deepEqual(await one(`JSON_EXTRACT_ARRAY('{"a": [{"b": 1}, []]}', '$.a')`), ['{"b":1}', '[]']);
+    assert.deepEqual(await one(`JSON_EXTRACT_ARRAY('{"a": []}', '$.a')`), []);
+    assert.equal(await one(`JSON_EXTRACT_ARRAY('{"a": "foo"}', '$.a')`), null);
+    assert.equal(await one(`JSON_EXTRACT_ARRAY('{"a": [1]}', '$.b')`), null);
+    assert.equal(await one(`JSON_EXTRACT_ARRAY('not json', '$.a')`), null);
+    assert.equal(await one('JSON_EXTRACT_ARRAY(NULL)'), null);
+    assert.equal(
+      await one(`JSON_QUERY('{"class": {"students": [{"name": "Jane"}]}}', '$.class')`),
+      '{"students":[{"name":"Jane"}]}',
+    );
+    assert.equal(await one(`JSON_QUERY('{"a": "x"}', '$.a')`), '"x"');
+    assert.equal(await one(`JSON_QUERY('{"a": null}', '$.a')`), 'null');
+    assert.equal(await one(`JSON_QUERY('{"a": 1}', '$.action')`), null);
+    assert.equal(await one(`JSON_QUERY('not json', '$.a')`), null);
+  });
+
+  test('ARRAY_CONCAT_AGG skips NULL arrays, keeps NULL elements, NULL when no array is left', async () => {
+    assert.deepEqual(
+      await wh.query(
+        `SELECT g, ARRAY_CONCAT_AGG(a) AS v FROM (VALUES (1, [1, 2]), (1, NULL), (1, [3, NULL]), (2, NULL)) t(g, a)
+         GROUP BY g ORDER BY g`,
+      ),
+      [
+        { g: 1, v: [1, 2, 3, null] },
+        { g: 2, v: null },
+      ],
+    );
+    // As real configs call it: the checkboxes chosen in any event, from each event's JSON context.
+    assert.deepEqual(
+      await wh.query(
+        `SELECT list_sort(ARRAY_CONCAT_AGG(JSON_EXTRACT_ARRAY(event_context, '$.source'))) AS v
+         FROM (VALUES ('{"source": ["\\"a\\"", "b"]}'), ('{}'), ('{"source": ["c"]}')) t(event_context)`,
+      ),
+      [{ v: ['"\\"a\\""', '"b"', '"c"'] }],
+    );
+  });
+
+  test('FORMAT_DATE / PARSE_DATETIME with the format elements real configs use', async () => {
+    assert.equal(await one("FORMAT_DATE('%m-%d', DATE '2024-11-18')"), '11-18');
+    assert.equal(await one("FORMAT_DATE('%Y%m%d', '2008-12-25')"), '20081225');
+    assert.equal(await one("FORMAT_DATE('%b-%d-%Y', DATE '2008-12-25')"), 'Dec-25-2008');
+    assert.equal(await one("FORMAT_DATE('%m-%d', NULL)"), null);
+    assert.equal(
+      String(await one("PARSE_DATETIME('%Y %m %d %H:%M', '2024 01 02 03:04')")),
+      String(await one("TIMESTAMP '2024-01-02 03:04:00'")),
+    );
+    await assert.rejects(one("PARSE_DATETIME('%Y %m %d %H:%M', 'not a date')"));
+  });
+
+  test('CONTAINS_SUBSTR ignores case; NULL in, NULL out', async () => {
+    assert.equal(await one("CONTAINS_SUBSTR('the blue house', 'Blue house')"), true);
+    assert.equal(await one("CONTAINS_SUBSTR('the red house', 'blue')"), false);
+    assert.equal(await one("CONTAINS_SUBSTR('[\"merino_top_picks\"]', 'merino_top_picks')"), true);
+    assert.equal(await one("CONTAINS_SUBSTR('\u00c9t\u00e9', '\u00e9T\u00c9')"), true);
+    assert.equal(await one("CONTAINS_SUBSTR(NULL, 'blue')"), null);
   });
 
   test('DATE_ADD / DATE_SUB return DATEs, clamp month ends, accept date strings', async () => {
@@ -336,6 +418,13 @@ describe('BigQuery-compatible functions on DuckDB', () => {
       null,
     );
     assert.equal(await one('mozfun.map.extract_keyed_scalar_sum(NULL)'), null);
+  });
+
+  test("the BigQuery functions validate calls missing are missing (a warning, not the config's fault)", async () => {
+    const installed = await wh.query<{ name: string }>(
+      `SELECT DISTINCT function_name AS name FROM duckdb_functions() WHERE function_name IN (${BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB.map((n) => `'${n}'`).join(', ')})`,
+    );
+    assert.deepEqual(installed, []);
   });
 
   test('the exported list names every installed function', async () => {

@@ -185,6 +185,45 @@ describe('BigQueryWarehouse on the emulator', () => {
     );
   });
 
+  test('readRows of a table this adapter just wrote asks BigQuery for its rows only, and reads right after a change', async () => {
+    const ref = { dataset: DATASET, table: 'written_then_read' };
+    // Every request Google's client sends, as the adapter's requests reach it.
+    const seen: string[] = [];
+    const client = wh.client as unknown as { makeAuthenticatedRequest: (...args: unknown[]) => unknown };
+    const send = client.makeAuthenticatedRequest;
+    client.makeAuthenticatedRequest = Object.assign((...args: unknown[]) => {
+      const options = args[0] as { method?: string; uri?: string };
+      seen.push(
+        `${options.method ?? 'GET'} ${String(options.uri)
+          .replace(/^.*\/bigquery\/v2/, '')
+          .replace(/\?.*/, '')}`,
+      );
+      return send.apply(wh.client, args);
+    }, send);
+    try {
+      await wh.runToTable({ sql: "SELECT 'a' AS metric, 2 AS n UNION ALL SELECT 'b', 5", destination: ref });
+      seen.length = 0;
+      const rows = await wh.readRows(ref, ['n', 'metric']);
+      assert.deepEqual(
+        [...rows].sort((a, b) => Number(a.n) - Number(b.n)),
+        [
+          { metric: 'a', n: 2 },
+          { metric: 'b', n: 5 },
+        ],
+      );
+      const table = `/projects/${emulator.project}/datasets/${DATASET}/tables/written_then_read`;
+      assert.deepEqual(seen, [`GET ${table}/data`], 'the rows, without asking for the table first');
+      // Rewritten with other columns in another order: read with the new ones.
+      await wh.runToTable({ sql: "SELECT 7 AS n, 'c' AS metric, 1.5 AS y", destination: ref });
+      assert.deepEqual(await wh.readRows(ref), [{ n: 7, metric: 'c', y: 1.5 }]);
+      // Changed by a statement the adapter cannot follow: the table's schema is asked for again.
+      await wh.execute(`ALTER TABLE ${fq('written_then_read')} DROP COLUMN metric`);
+      assert.deepEqual(await wh.readRows(ref), [{ n: 7, y: 1.5 }]);
+    } finally {
+      client.makeAuthenticatedRequest = send;
+    }
+  });
+
   test('a query reading a table BigQuery lacks is a MissingTableError naming the table', async () => {
     for (const run of [
       () => wh.query(`SELECT * FROM ${fq('never_written')}`),

@@ -69,6 +69,14 @@ describe('DuckDbWarehouse (:memory:)', () => {
     assert.deepEqual(await wh.listTables('analysis', 'never'), []);
   });
 
+  test("a dataset of a database that is not attached, or of DuckDB's own, lists no tables", async () => {
+    // As BigQuery lists none for a dataset that does not exist: a caller asking about a name
+    // (the dashboard, from a URL) learns there is nothing there instead of a Binder Error.
+    assert.deepEqual(await wh.listTables('system.main'), []);
+    assert.deepEqual(await wh.listTables('nowhere.main'), []);
+    assert.deepEqual(await wh.listTables('no_such_dataset'), []);
+  });
+
   test('integer sums are stored as BIGINT (BigQuery INT64), not HUGEINT; an overflow fails the query', async () => {
     const ref = { dataset: 'analysis', table: 'sums' };
     const rows = await wh.runToTable({

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CostEstimate } from '../../../src/analysis/cost.js';
+import { describeQueryCosts, queryCostRows } from '../../../src/analysis/query-costs.js';
+
+const estimate: CostEstimate = {
+  method: 'column_sizes',
+  queries: [
+    { date: '2026-03-28', table: 'metrics_exp_clients_daily_day_20', kind: 'metrics_scan', bytes: 100 },
+    { date: '2026-03-29', table: 'metrics_exp_clients_daily_day_21', kind: 'metrics_scan', bytes: 100 },
+    { date: '2026-03-29', table: 'metrics_exp_clients_daily_week_3', kind: 'metrics_scan', bytes: 200 },
+    { date: '2026-03-29', table: 'metrics_exp_nimbus_exposures_week_3', kind: 'metrics_scan', bytes: 50 },
+    { date: '2026-03-29', table: 'metrics_exp_events_week_3', kind: 'metrics_scan', bytes: 70 },
+  ],
+  totalBytes: 420,
+  usdPerTib: 6.25,
+  totalUsd: 0,
+  ownTableQueries: 4,
+};
+const ran = (table: string, elapsedMs = 1500) => ({ table, elapsedMs, bytesProcessed: null });
+
+test('a preview whose one date failed says per query whether it ran, failed or never ran', () => {
+  const rows = queryCostRows(
+    'exp',
+    estimate,
+    [
+      { date: '2026-03-28', queries: [ran('metrics_exp_clients_daily_day_20')] },
+      {
+        date: '2026-03-29',
+        // The day window's scan and the other data source's week scan ran; the week scan of
+        // clients_daily failed; the events scan never ran.
+        queries: [ran('metrics_exp_clients_daily_day_21'), ran('metrics_exp_nimbus_exposures_week_3', 500)],
+        failedQueries: ['metrics_exp_clients_daily_week_3'],
+      },
+    ],
+    new Date('2026-04-01T00:00:00Z'),
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.analysis_date, r.destination, r.outcome]),
+    [
+      ['2026-03-28', 'metrics_exp_clients_daily_day_20', 'ran'],
+      ['2026-03-29', 'metrics_exp_clients_daily_day_21', 'ran'],
+      ['2026-03-29', 'metrics_exp_clients_daily_week_3', 'failed'],
+      ['2026-03-29', 'metrics_exp_events_week_3', 'not run'],
+      ['2026-03-29', 'metrics_exp_nimbus_exposures_week_3', 'ran'],
+    ],
+  );
+  const lines = describeQueryCosts(rows);
+  assert.deepEqual(lines, [
+    'queries as they ran (time; bytes billed, else the estimate):',
+    '  2026-03-28  metrics_exp_clients_daily_day_20  1.50 s  ~100 B (estimate)',
+    '  2026-03-29  metrics_exp_clients_daily_day_21  1.50 s  ~100 B (estimate)',
+    '  2026-03-29  metrics_exp_clients_daily_week_3  FAILED  ~200 B (estimate)',
+    '  2026-03-29  metrics_exp_events_week_3  not run (an earlier step of this date failed)  ~70 B (estimate)',
+    '  2026-03-29  metrics_exp_nimbus_exposures_week_3  0.50 s  ~50 B (estimate)',
+    // Only what ran is counted: the failed and unrun queries' estimates are no scan.
+    '  total 3.5 s of 3 queries that ran, 250 B; 1 failed, 1 not run',
+  ]);
+});
