@@ -39,15 +39,13 @@ const LOST_WORKER = '15 seconds';
  * shows in the history, for one server round trip each; a lost worker's are retried after the
  * heartbeat timeout, not the minutes of the start-to-close timeout.
  */
-export const light = proxyActivities<AnalysisActivities>({
+const LIGHT_OPTIONS = {
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: LOST_WORKER,
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumAttempts: 5,
-  },
-});
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+} as const;
+
+export const light = proxyActivities<AnalysisActivities>(LIGHT_OPTIONS);
 
 /**
  * Activities that run warehouse jobs: they heartbeat while a job runs, so a dead worker is
@@ -68,15 +66,7 @@ export const warehouseJobs = proxyActivities<AnalysisActivities>({
  * light activities are: without a policy Temporal retries without end, and a preview whose
  * BigQuery stopped answering while its dataset was prepared waited forever.
  */
-export const datasets = proxyActivities<DatasetActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: LOST_WORKER,
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumAttempts: 5,
-  },
-});
+export const datasets = proxyActivities<DatasetActivities>(LIGHT_OPTIONS);
 
 /** Starting and cancelling a parent's runs: a few client calls each. */
 export const runControl = proxyActivities<RunActivities>({
