@@ -174,14 +174,18 @@ export function analysisActivities(
       return { rows };
     },
 
-    async dropResults({ target, keepEnrollments, forgetRows }) {
+    async dropResults({ target, keepEnrollments, forgetRows, keep, stagedOnly }) {
       const ctx = await contextOf(target);
-      const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
-      const dropped = await dropExperimentTables(ctx.warehouse, tables, { keepEnrollments });
-      // The run starts over: what a crashed attempt of it staged goes too.
+      // The run starts over: what a crashed attempt of it staged goes.
       await dropStaged(ctx.warehouse, target.dataset, ctx.results);
+      if (stagedOnly) return { dropped: [] };
+      const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
+      const { dropped, kept } = await dropExperimentTables(ctx.warehouse, tables, {
+        keepEnrollments,
+        ...(keep ? { keep } : {}),
+      });
       if (forgetRows) await forgetExperimentRows(ctx.warehouse, target.dataset, target.slug);
-      return { dropped };
+      return { dropped, kept };
     },
   };
 }

@@ -170,13 +170,17 @@ export interface AnalysisActivities {
   }): Promise<{ rows: queryCosts.QueryCostLine[] }>;
   /**
    * Drops the target experiment's result tables and views (and enrollments unless
-   * `keepEnrollments`); with `forgetRows`, its rows in the dataset's logs and query_costs too.
+   * `keepEnrollments`), except those named in `keep` (`kept`: which of them there were), and
+   * what the target's run staged; with `forgetRows`, its rows in the dataset's logs and
+   * query_costs too. With `stagedOnly`, only what the run staged.
    */
   dropResults(input: {
     target: AnalysisTarget;
     keepEnrollments: boolean;
     forgetRows?: boolean;
-  }): Promise<{ dropped: string[] }>;
+    keep?: string[];
+    stagedOnly?: boolean;
+  }): Promise<{ dropped: string[]; kept?: string[] }>;
 }
 
 /**

@@ -119,8 +119,8 @@ export async function existingTables(warehouse: Warehouse, dataset: string): Pro
 export async function dropExperimentTables(
   warehouse: Warehouse,
   tables: ExperimentTables,
-  options: { keepEnrollments: boolean },
-): Promise<string[]> {
+  options: { keepEnrollments: boolean; keep?: readonly string[] },
+): Promise<{ dropped: string[]; kept: string[] }> {
   const dataset = tables.enrollments.dataset;
   const existing = await existingTables(warehouse, dataset);
   const present = (refs: TableRef[]) =>
@@ -130,9 +130,10 @@ export async function dropExperimentTables(
     ...(options.keepEnrollments ? [] : [tables.enrollments]),
     ...tables.windows.flatMap((w) => [w.statistics, ...w.metrics.map((m) => m.ref), ...w.intermediate]),
   ]);
-  const dropped = [...views, ...owned];
+  const keep = new Set(options.keep ?? []);
+  const dropped = [...views, ...owned].filter((t) => !keep.has(t));
   for (const table of dropped) await warehouse.dropTable({ dataset, table });
-  return dropped;
+  return { dropped, kept: [...views, ...owned].filter((t) => keep.has(t)) };
 }
 
 /**

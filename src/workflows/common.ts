@@ -287,17 +287,25 @@ export async function describedToday(target: AnalysisTarget) {
 
 /**
  * Drops the target experiment's results from its dataset (created first, with its expiry), to
- * recompute them; `forgetRows` also its rows in the dataset's logs and query costs.
+ * recompute them; `forgetRows` also its rows in the dataset's logs and query costs. With
+ * `stagedOnly`, only what a crashed attempt of the target's run staged: the published results
+ * stay until the run publishes over them.
  */
 export async function clearResults(
   target: AnalysisTarget,
-  options: { expirationDays: number | null; keepEnrollments: boolean; forgetRows?: boolean },
+  options: {
+    expirationDays: number | null;
+    keepEnrollments: boolean;
+    forgetRows?: boolean;
+    stagedOnly?: boolean;
+  },
 ): Promise<string[]> {
   await datasets.prepareDataset({ dataset: target.dataset, expirationDays: options.expirationDays });
   const { dropped } = await warehouseJobs.dropResults({
     target,
     keepEnrollments: options.keepEnrollments,
     ...(options.forgetRows ? { forgetRows: true } : {}),
+    ...(options.stagedOnly ? { stagedOnly: true } : {}),
   });
   return dropped;
 }

@@ -1,6 +1,6 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
-import { tallyWarnings, type WarningTally } from '../analysis/results.js';
+import { type PublishSummary, tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analyze.js';
@@ -14,12 +14,17 @@ import {
   setSearchAttributes,
   trackProgress,
   validated,
+  warehouseJobs,
 } from './common.js';
 import { RerunInput } from './inputs.js';
 import { pinnedAnalysis, pinnedPublication, runAll } from './runs.js';
 
 export interface RerunResult {
   slug: string;
+  /**
+   * The experiment's earlier tables the rerun replaced or dropped (once it has published; before
+   * it, with `recreateEnrollments`, which drops them first).
+   */
   dropped: string[];
   /** The experiment's new anchor (now), or null when its enrollments were recreated by the analyses. */
   anchor: string | null;
@@ -36,9 +41,11 @@ export interface RerunResult {
 
 /**
  * Recomputes an experiment from scratch on the latest tooling and configs (or the release
- * `useVersion` names): drops its results (and, if asked, its enrollments), moves its anchor to
- * now, which pins it to the latest release and the newest config commit, then analyses every
- * date from its start to min(end, yesterday), each on the pinned build, and publishes there.
+ * `useVersion` names): moves its anchor to now, which pins it to the latest release and the
+ * newest config commit, analyses every date from its start to min(end, yesterday), each on the
+ * pinned build, staged, then publishes them at once and drops the earlier tables the new
+ * configs no longer make. A rerun stopped before it publishes leaves the published results as
+ * they were. Asked to recreate the enrollments, it drops the results and enrollments first.
  */
 export async function rerun(raw: RerunInput): Promise<RerunResult> {
   const input = validated(RerunInput, raw, 'rerun');
@@ -53,10 +60,12 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     { useLatest: true, useVersion: null },
     { refuse: false },
   );
-  progress({ stage: 'dropping results' });
-  const dropped = await clearResults(pinnedTarget(input, 'rerun', old), {
+  const oldTarget = pinnedTarget(input, 'rerun', old);
+  progress({ stage: input.recreateEnrollments ? 'dropping results' : 'preparing' });
+  const dropped = await clearResults(oldTarget, {
     expirationDays: null,
     keepEnrollments: !input.recreateEnrollments,
+    stagedOnly: !input.recreateEnrollments,
   });
   const { anchor } = await light.touch({ slug: input.slug, dataset: input.dataset, ifAnchored: true });
 
@@ -150,6 +159,17 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
       errorType: publication.errorType,
       message: `publish: ${publication.message}`,
     });
+  else if (publication && !input.recreateEnrollments) {
+    // Published: what the earlier configs made and the new ones do not (other periods, windows,
+    // metrics) goes now, as it would have gone before a rerun that dropped everything first.
+    const summary = publication.result as PublishSummary;
+    const { dropped: stale, kept } = await warehouseJobs.dropResults({
+      target: oldTarget,
+      keepEnrollments: true,
+      keep: [...summary.published, ...summary.views],
+    });
+    result.dropped = [...new Set([...(kept ?? []), ...stale])].sort();
+  }
   progress({ stage: 'done', waiting: [] });
   setSearchAttributes({ stage: 'done' });
   return result;

@@ -227,6 +227,47 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
       assert.equal(result.status, 'nothing-due');
     });
 
+    test('a rerun stopped before it publishes leaves the published results as they were', async () => {
+      const published = async () => {
+        const warehouse = await openWarehouse();
+        try {
+          return (await warehouse.listTables('backfill_test', 'statistics_contrail_demo_search_bar'))
+            .map((t) => t.ref.table)
+            .sort();
+        } finally {
+          await warehouse.close();
+        }
+      };
+      const before = await published();
+      assert.ok(before.length > 0, 'the backfill published statistics');
+      const started = await runMain(
+        [
+          'rerun',
+          '--experiment_slug',
+          'contrail-demo-search-bar',
+          '--dataset_id',
+          'backfill_test',
+          '--analysis_periods',
+          'week',
+          '--detach',
+        ],
+        env,
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const workflowId = /^started (\S+)/.exec(started.stdout)?.[1];
+      assert.ok(workflowId, started.stdout);
+      const handle = temporal.client.workflow.getHandle(workflowId);
+      // Stopped once it has analysed a date: past where it used to drop the experiment's results.
+      for (let i = 0; i < 600; i++) {
+        const progress = await handle.query<Progress>('progress');
+        if (progress.stage === 'analysing' && progress.done >= 1) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await handle.cancel();
+      await assert.rejects(handle.result());
+      assert.deepEqual(await published(), before);
+    });
+
     test('rerun drops the results and recomputes every date from the start', async () => {
       const result = await runMain(
         [

@@ -17,7 +17,7 @@ interface RerunArgs extends CommonArgs, VersionArgs {
 export const rerunCommand: CommandModule<object, RerunArgs> = {
   command: 'rerun',
   describe:
-    "Drop an experiment's results and recompute every date from its start on the latest tooling and configs (moves its anchor to now)",
+    'Recompute every date of an experiment from its start on the latest tooling and configs (moves its anchor to now) and replace its results at once; stopped part way, the results stay as they were',
   builder: (y) =>
     versionOptions(commonOptions(y))
       .option('experiment_slug', { alias: 'experiment-slug', type: 'string', demandOption: true })
@@ -25,7 +25,7 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
         alias: 'recreate-enrollments',
         type: 'boolean',
         default: false,
-        describe: 'Recreate the enrollments table too',
+        describe: 'Recreate the enrollments table too (drops the results and enrollments before recomputing)',
       })
       .option('concurrency', { type: 'number', default: 3, describe: 'Dates analysed at once' }),
   handler: async (args) => {

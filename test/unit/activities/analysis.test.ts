@@ -455,6 +455,13 @@ describe('analysis activities on the demo experiment', () => {
   });
 
   test('dropResults drops the experiment’s tables and views, keeping enrollments when asked', async () => {
+    // What a rerun keeps once it has published: the tables and views named, and no others.
+    const keep = ['statistics_contrail_demo_sidebar_week_1', 'statistics_contrail_demo_sidebar_weekly'];
+    const some = await activities.dropResults({ target, keepEnrollments: true, keep });
+    assert.deepEqual([...(some.kept ?? [])].sort(), keep);
+    assert.ok(some.dropped.length > 0 && some.dropped.every((t) => !keep.includes(t)), some.dropped.join());
+    const kept = (await warehouse.listTables(DATASET)).map((t) => t.ref.table).sort();
+    assert.deepEqual(kept, ['enrollments_contrail_demo_sidebar', 'logs', ...keep].sort());
     const { dropped } = await activities.dropResults({ target, keepEnrollments: true });
     assert.ok(dropped.includes('statistics_contrail_demo_sidebar_week_1'));
     assert.ok(dropped.includes('statistics_contrail_demo_sidebar_weekly'));

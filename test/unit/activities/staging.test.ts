@@ -160,6 +160,25 @@ describe('a run stages its result tables and publishes them in one step', () => 
     );
   });
 
+  test('dropResults with stagedOnly drops what the run staged and leaves the published tables', async () => {
+    const fourth = targetOf('rerun/fourth', null);
+    await activities.computeMetrics({
+      target: fourth,
+      date: '2026-03-10',
+      window: { period: 'preenrollment_week', windowIndex: 1 },
+    });
+    const published = (await tables()).filter((t) => !t.startsWith('staging_'));
+    assert.ok(published.length > 0);
+    assert.ok((await tables()).some((t) => t.startsWith('staging_')));
+    const { dropped } = await activities.dropResults({
+      target: fourth,
+      keepEnrollments: true,
+      stagedOnly: true,
+    });
+    assert.deepEqual(dropped, []);
+    assert.deepEqual(await tables(), published);
+  });
+
   test('dropResults drops what the run staged too', async () => {
     const third = targetOf('rerun/third', null);
     await activities.computeMetrics({
