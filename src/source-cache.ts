@@ -68,12 +68,22 @@ export interface CachedBuild {
   extension: string;
 }
 
+/**
+ * `place`: the directory a build refers to by path (it loads packages from there), when it
+ * does. The cache is shared by every checkout and installation on the machine: a build of the
+ * same sources made in another place would point at that place, which may be gone.
+ */
 export function cachedBuild(
   name: string,
   extension: string,
   env: NodeJS.ProcessEnv = process.env,
+  place?: string,
 ): CachedBuild {
-  return { file: join(dataDir(env), 'cache', `${name}-${sourceKey()}${extension}`), name, extension };
+  const key =
+    place === undefined
+      ? sourceKey()
+      : createHash('sha256').update(`${sourceKey()}\0${place}`).digest('hex').slice(0, 16);
+  return { file: join(dataDir(env), 'cache', `${name}-${key}${extension}`), name, extension };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { type CachedBuild, cachedBuild, storeBuild } from '../source-cache.js';
+import { type CachedBuild, cachedBuild, packageRoot, storeBuild } from '../source-cache.js';
 
 /** What a statistics thread starts from, and the node flags it starts with. */
 export interface StatisticsWorkerFile {
@@ -21,7 +21,8 @@ export function statisticsWorkerFile(env: NodeJS.ProcessEnv = process.env): Stat
   if (!here.endsWith('.ts')) {
     return { filename: new URL('./worker.js', here).href, execArgv: process.execArgv };
   }
-  const build = cachedBuild('statistics-worker', '.mjs', env);
+  // The bundle loads packages from the sources' place (see bundleWorker): its own per checkout.
+  const build = cachedBuild('statistics-worker', '.mjs', env, packageRoot);
   if (!existsSync(build.file)) storeBuild(build, bundleWorker(build));
   return { filename: build.file, execArgv: withoutLoaders(process.execArgv) };
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sourceKey } from '../../../src/source-cache.js';
 import { statisticsWorkerFile, withoutLoaders } from '../../../src/statistics/worker-file.js';
 import { binsInput, CTX } from './helpers.js';
 
@@ -48,6 +49,27 @@ describe('the file a statistics thread starts from', () => {
     assert.equal(again.filename, first.filename);
     assert.equal(statSync(again.filename).mtimeMs, built, 'not built again');
     assert.deepEqual(readdirSync(join(home, 'cache')), [first.filename.split('/').at(-1)]);
+  });
+
+  test('a bundle of the same sources built in another checkout is not taken: it loads packages from there', () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-worker-file-'));
+    // What a checkout since deleted left in the cache every checkout shares, under the sources' key.
+    const elsewhere = join(home, 'cache', `statistics-worker-${sourceKey()}.mjs`);
+    mkdirSync(join(home, 'cache'));
+    writeFileSync(elsewhere, "throw new Error('Cannot find module: built in a checkout that is gone');\n");
+    const own = statisticsWorkerFile({ CONTRAIL_HOME: home });
+    assert.notEqual(own.filename, elsewhere);
+    const check = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(own.filename)}); console.log(typeof m.default);`,
+      ],
+      { encoding: 'utf8', cwd: home },
+    );
+    assert.equal(check.status, 0, check.stderr);
+    assert.equal(check.stdout.trim(), 'function');
   });
 
   test('module loaders are left out of the threads’ flags, other flags kept', () => {
