@@ -246,10 +246,15 @@ if (server) process.stderr.write(`test Temporal dev server on ${server.address} 
 
 // Every process the tests start inherits this marker: what still carries it at the end was left behind.
 const marker = randomUUID();
+// Nor do tests use the data directory of whoever runs them (CONTRAIL_HOME, ~/.local/share/contrail):
+// one that needs its own sets CONTRAIL_HOME; the others share the run's, deleted with it. Builds
+// cached there by another checkout are not this one's.
+const { CONTRAIL_HOME: _theirs, ...inherited } = process.env;
 const env: NodeJS.ProcessEnv = {
-  ...process.env,
+  ...inherited,
   CONTRAIL_TEST_RUN: marker,
   TMPDIR: testTmp,
+  XDG_DATA_HOME: join(scratch, 'data'),
   ...(server ? { CONTRAIL_TEST_TEMPORAL_ADDRESS: server.address } : {}),
   ...(bundle ? { CONTRAIL_WORKFLOW_BUNDLE: bundle } : {}),
 };
