@@ -267,5 +267,3 @@ export function describeEstimate(estimate: CostEstimate): string[] {
   );
   return lines;
 }
-
-export { usd as formatUsd };
