@@ -170,8 +170,6 @@ export function setSearchAttributes(values: { slug?: string; pin?: Pin; stage?: 
   upsertSearchAttributes(pairs);
 }
 
-export { boundedAll };
-
 /**
  * boundedAll that keeps the progress query current: what runs now (by `label`), how many are
  * done and how many failed, counting on from `counts` (a run continued as new).

@@ -18,6 +18,16 @@ import { lightConfigRepo } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 const SLUGS = ['contrail-demo-sidebar', 'contrail-demo-search-bar'];
+/** A rerun of the weekly results of one experiment that the backfill below analysed. */
+const RERUN = [
+  'rerun',
+  '--experiment_slug',
+  'contrail-demo-search-bar',
+  '--dataset_id',
+  'backfill_test',
+  '--analysis_periods',
+  'week',
+];
 
 /**
  * A worker on a DuckDB file under CONTRAIL_HOME: first as its own process (`contrail worker`),
@@ -240,19 +250,7 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
       };
       const before = await published();
       assert.ok(before.length > 0, 'the backfill published statistics');
-      const started = await runMain(
-        [
-          'rerun',
-          '--experiment_slug',
-          'contrail-demo-search-bar',
-          '--dataset_id',
-          'backfill_test',
-          '--analysis_periods',
-          'week',
-          '--detach',
-        ],
-        env,
-      );
+      const started = await runMain([...RERUN, '--detach'], env);
       assert.equal(started.code, 0, started.stderr);
       const workflowId = /^started (\S+)/.exec(started.stdout)?.[1];
       assert.ok(workflowId, started.stdout);
@@ -269,19 +267,7 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
     });
 
     test('rerun drops the results and recomputes every date from the start', async () => {
-      const result = await runMain(
-        [
-          'rerun',
-          '--experiment_slug',
-          'contrail-demo-search-bar',
-          '--dataset_id',
-          'backfill_test',
-          '--analysis_periods',
-          'week',
-          '--json',
-        ],
-        env,
-      );
+      const result = await runMain([...RERUN, '--json'], env);
       assert.equal(result.code, 0, result.stderr);
       const rerun = JSON.parse(result.stdout) as RerunResult;
       assert.ok(
