@@ -57,6 +57,21 @@ function serverGone(error: unknown): boolean {
   return error instanceof ServiceError && typeof code === 'number' && SERVER_GONE.has(code);
 }
 
+/** gRPC's UNAVAILABLE: the connection itself failed, whatever was asked. */
+function serverUnavailable(error: unknown): boolean {
+  return serverGone(error) && (error as { cause?: { code?: unknown } }).cause?.code === 14;
+}
+
+/** Whether the server answers a call that needs no worker. */
+async function serverAnswers(handle: Pick<WorkflowHandle, 'describe'>): Promise<boolean> {
+  try {
+    await handle.describe();
+    return true;
+  } catch (error) {
+    return !serverGone(error);
+  }
+}
+
 /** Web UI link for a workflow. */
 export function workflowUrl(uiBase: string, namespace: string, workflowId: string): string {
   return `${uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -239,7 +254,7 @@ export class Poller<T> {
     private readonly show: (answer: T) => void,
     private readonly intervalMs = 500,
     /** Hears why a call failed (the call is asked again at the next interval all the same). */
-    private readonly onError: (error: unknown) => void = () => undefined,
+    private readonly onError: (error: unknown) => void | Promise<void> = () => undefined,
   ) {}
 
   start(): this {
@@ -267,7 +282,7 @@ export class Poller<T> {
     } catch (error) {
       // A query fails while the first workflow task is pending, after completion without a
       // worker, or when cancelled here: what is shown while following is a courtesy, never an error.
-      if (!signal.aborted) this.onError(error);
+      if (!signal.aborted) await this.onError(error);
     }
   }
 
@@ -317,8 +332,11 @@ export async function followWorkflow<T>(
     () => handle.query<Progress>('progress'),
     show,
     undefined,
-    (error) => {
+    async (error) => {
       if (serverSilent || !serverGone(error) || options.embedded) return;
+      // A query no worker answers times out on a server that answers well (DEADLINE_EXCEEDED,
+      // after 30 s): the server itself is asked before it is said to be gone.
+      if (!serverUnavailable(error) && (await serverAnswers(handle))) return;
       serverSilent = true;
       view.line(
         `the Temporal server does not answer; waiting for it (${workflowId} is durable and goes on once it is back; Ctrl-C stops following)`,

@@ -219,6 +219,50 @@ describe('followWorkflow when the server goes away', () => {
     ]);
   });
 
+  it('does not call a server gone whose queries time out because no worker answers them', async () => {
+    const timedOut = () =>
+      new ServiceError('Failed to query Workflow', {
+        cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: context deadline exceeded'), { code: 4 }),
+      });
+    const follow = async (describe: () => Promise<unknown>) => {
+      let calls = 0;
+      let finish: (value: unknown) => void = () => undefined;
+      const handle = {
+        query: async (): Promise<Progress> => {
+          calls++;
+          throw timedOut();
+        },
+        result: () => new Promise((resolve) => (finish = resolve)),
+        describe,
+      };
+      const client = {
+        workflow: { getHandle: () => handle },
+        withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+      } as unknown as Client;
+      const lines: string[] = [];
+      const following = followWorkflow(client, 'daily/2026-03-15', {
+        progressBar: false,
+        log: (l) => lines.push(l),
+        retryCheckMs: 60_000,
+      });
+      while (calls < 2) await sleep(100);
+      finish('done');
+      await following;
+      return lines.filter((l) => l.startsWith('the Temporal server'));
+    };
+    // The server answers what needs no worker: the query timed out waiting for one.
+    assert.deepEqual(await follow(async () => ({ raw: { pendingActivities: [] } })), []);
+    // It answers nothing: then it is the server.
+    assert.deepEqual(
+      await follow(async () => {
+        throw timedOut();
+      }),
+      [
+        'the Temporal server does not answer; waiting for it (daily/2026-03-15 is durable and goes on once it is back; Ctrl-C stops following)',
+      ],
+    );
+  });
+
   it('in embedded mode, says its own server stopped; other errors pass unchanged', async () => {
     await assert.rejects(
       followWorkflow(clientFailingWith(gone()), 'w', {
