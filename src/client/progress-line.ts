@@ -13,17 +13,34 @@ const RUNNING_NAMED = 3;
  */
 export class StageEstimate {
   private start: { stage: string; done: number; at: number } | null = null;
+  /** When a unit last finished, and the time left estimated then (null: none yet). */
+  private lastFinish: { done: number; at: number; left: number | null } | null = null;
 
-  /** Milliseconds left in `p`'s stage at `at`, or null while the rate says too little. */
+  /**
+   * Milliseconds left in `p`'s stage at `at`, or null while the rate says too little, and
+   * once the time estimated when a unit last finished has passed with nothing finishing since:
+   * the units still running are slower than the finished ones (the last experiment of a daily
+   * run being rerun over every date), and a rate that shrinks only with the waiting would say
+   * "under a minute left" for as long as they run.
+   */
   left(p: Pick<Progress, 'stage' | 'done' | 'total'>, at: number): number | null {
     if (this.start === null || this.start.stage !== p.stage || p.done < this.start.done) {
       this.start = { stage: p.stage, done: p.done, at };
+      this.lastFinish = null;
       return null;
     }
     const finished = p.done - this.start.done;
     const elapsed = at - this.start.at;
-    if (finished <= 0 || elapsed < ESTIMATE_AFTER_MS || p.done >= p.total) return null;
-    return ((p.total - p.done) * elapsed) / finished;
+    const left =
+      finished <= 0 || elapsed < ESTIMATE_AFTER_MS || p.done >= p.total
+        ? null
+        : ((p.total - p.done) * elapsed) / finished;
+    // The first estimate after a unit finished is the one the wait is held to.
+    if (this.lastFinish === null || this.lastFinish.done !== p.done || this.lastFinish.left === null) {
+      this.lastFinish = { done: p.done, at, left };
+      return left;
+    }
+    return at - this.lastFinish.at > this.lastFinish.left ? null : left;
   }
 }
 

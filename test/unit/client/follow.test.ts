@@ -125,6 +125,28 @@ describe('progress lines of a long fan-out', () => {
     ]);
   });
 
+  it('stop estimating once the time estimated when a unit last finished has passed', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const view = progressView({ progressBar: false, log: (l) => lines.push(l), now: () => clock });
+    const at = (seconds: number, done: number, current: string[]) => {
+      clock = seconds * 1000;
+      view.show({ workflow: 'w', stage: 'analysing', total: 6, done, failed: 0, current, waiting: [] });
+    };
+    at(0, 0, ['a', 'b', 'c', 'd']);
+    at(40, 2, ['c', 'd', 'e', 'f']);
+    at(60, 5, ['f (rerun)']); // five in a minute: the last one, at that rate, takes seconds
+    at(125, 5, ['f (rerun)']); // it has run a minute longer: the rate says nothing about it
+    at(190, 5, ['f (rerun)']);
+    assert.deepEqual(lines, [
+      'analysing (0/6) running: a, b, c and 1 more',
+      'analysing (2/6) running: c, d, e and 1 more; about 1 min left',
+      'analysing (5/6) running: f (rerun); under a minute left',
+      'analysing (5/6) running: f (rerun)',
+      'analysing (5/6) running: f (rerun)',
+    ]);
+  });
+
   it('a stage without units has no counts', () => {
     assert.equal(
       progressLine(
