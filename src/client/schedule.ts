@@ -36,20 +36,81 @@ async function createSchedule(client: Client, taskQueue: string, args: ScheduleA
       policies: { overlap: 'SKIP', catchupWindow: '1 day' },
       state: { note: args.note ?? 'created by contrail schedule create' },
     });
-    return `created schedule ${DAILY_SCHEDULE_ID}: dailyAnalysis every day at ${pad(args.hour)}:${pad(args.minute)} UTC`;
+    return `created schedule ${DAILY_SCHEDULE_ID}: ${settingsLine(dailyRunSettings(spec.calendars, action))}`;
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(DAILY_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
-    return `schedule ${DAILY_SCHEDULE_ID} exists; updated it: dailyAnalysis every day at ${pad(args.hour)}:${pad(args.minute)} UTC`;
+    let before: DailyRunSettings | null = null;
+    await client.schedule.getHandle(DAILY_SCHEDULE_ID).update((previous) => {
+      before = dailyRunSettings(previous.spec.calendars ?? [], previous.action);
+      return { ...previous, spec, action };
+    });
+    const after = dailyRunSettings(spec.calendars, action);
+    return `schedule ${DAILY_SCHEDULE_ID} exists; ${updateOutcome(before, after)}`;
   }
+}
+
+/** What the daily schedule does, as `describe` shows it and a second `create` compares it. */
+export interface DailyRunSettings {
+  runs: string;
+  taskQueue: string;
+  dataset: string;
+  concurrency: string;
+}
+
+/** The settings of a schedule's calendars and action (fields another tool set are shown as they are). */
+export function dailyRunSettings(
+  calendars: readonly { hour?: unknown; minute?: unknown }[],
+  action: { taskQueue?: unknown; args?: unknown },
+): DailyRunSettings {
+  const input = (Array.isArray(action.args) ? action.args[0] : undefined) as
+    | { dataset?: unknown; concurrency?: unknown }
+    | undefined;
+  return {
+    runs: calendars.map(describeCalendar).join('; ') || '(no calendar)',
+    taskQueue: String(action.taskQueue ?? '(none)'),
+    dataset: String(input?.dataset ?? '(default)'),
+    concurrency: String(input?.concurrency ?? '(default)'),
+  };
+}
+
+/**
+ * What a second `create` did to the schedule: every setting it changed, old and new. A create
+ * run with another task queue or dataset in the environment moves where the daily runs go, and
+ * an operator who meant to check that the schedule exists must see it.
+ */
+export function updateOutcome(before: DailyRunSettings | null, after: DailyRunSettings): string {
+  const label: Record<keyof DailyRunSettings, string> = {
+    runs: 'runs',
+    taskQueue: 'task queue',
+    dataset: 'dataset',
+    concurrency: 'concurrency',
+  };
+  const changed =
+    before === null
+      ? []
+      : (Object.keys(label) as (keyof DailyRunSettings)[])
+          .filter((key) => before[key] !== after[key])
+          .map((key) => `${label[key]} ${before[key]} → ${after[key]}`);
+  return changed.length === 0
+    ? `unchanged: ${settingsLine(after)}`
+    : `updated it (${changed.join(', ')}): ${settingsLine(after)}`;
+}
+
+function settingsLine(s: DailyRunSettings): string {
+  return `dailyAnalysis ${s.runs}, task queue ${s.taskQueue}, dataset ${s.dataset}, ${s.concurrency} experiments at once`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `every day at 04:00 UTC` for the calendars contrail creates; other shapes as JSON. */
 function describeCalendar(calendar: { hour?: unknown; minute?: unknown }): string {
+  // A described calendar holds ranges ([{ start: 4 }]); one being created, the number itself.
   const first = (v: unknown) =>
-    Array.isArray(v) && v.length === 1 ? (v[0] as { start?: unknown }).start : undefined;
+    typeof v === 'number'
+      ? v
+      : Array.isArray(v) && v.length === 1
+        ? (v[0] as { start?: unknown }).start
+        : undefined;
   const hour = first(calendar.hour);
   const minute = first(calendar.minute);
   return typeof hour === 'number' && typeof minute === 'number'
@@ -59,9 +120,11 @@ function describeCalendar(calendar: { hour?: unknown; minute?: unknown }): strin
 
 async function describeSchedule(client: Client): Promise<string> {
   const d = await client.schedule.getHandle(DAILY_SCHEDULE_ID).describe();
+  const settings = dailyRunSettings(d.spec.calendars ?? [], d.action);
   const lines = [
     `schedule ${d.scheduleId}: ${d.state.paused ? 'PAUSED' : 'active'}${d.state.note ? ` (${d.state.note})` : ''}`,
-    `  runs: ${d.spec.calendars?.map(describeCalendar).join('; ') ?? '(no calendar)'}`,
+    `  runs: ${settings.runs}`,
+    `  starts: dailyAnalysis on task queue ${settings.taskQueue}, dataset ${settings.dataset}, ${settings.concurrency} experiments at once`,
     `  next: ${
       d.info.nextActionTimes
         .slice(0, 3)

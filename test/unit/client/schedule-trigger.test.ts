@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
-import { triggerOutcome } from '../../../src/client/schedule.js';
+import { dailyRunSettings, triggerOutcome, updateOutcome } from '../../../src/client/schedule.js';
 
 test('a trigger names the run it started, to follow with contrail status', () => {
   const before = { running: [], recent: ['contrail-daily-analysis-2026-03-15T04:00:00Z'] };
@@ -26,5 +26,26 @@ test('a trigger while a scheduled run still runs says that nothing starts, and w
         error.message,
       ) &&
       /`contrail status contrail-daily-analysis-2026-03-16T04:00:00Z`/.test(error.message),
+  );
+});
+
+test('a second create names every setting of the daily run it changed, old and new', () => {
+  // As the server describes the schedule: calendars of ranges, the action's input decoded.
+  const before = dailyRunSettings([{ hour: [{ start: 4 }], minute: [{ start: 0 }] }], {
+    taskQueue: 'contrail',
+    args: [{ dataset: 'contrail', concurrency: 4 }],
+  });
+  // As `create` builds it from another shell's CONTRAIL_TASK_QUEUE and --dataset_id.
+  const after = dailyRunSettings([{ hour: 4, minute: 0 }], {
+    taskQueue: 'staging',
+    args: [{ dataset: 'scratch', concurrency: 4 }],
+  });
+  assert.equal(
+    updateOutcome(before, after),
+    'updated it (task queue contrail → staging, dataset contrail → scratch): dailyAnalysis every day at 04:00 UTC, task queue staging, dataset scratch, 4 experiments at once',
+  );
+  assert.equal(
+    updateOutcome(before, { ...before }),
+    'unchanged: dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once',
   );
 });
