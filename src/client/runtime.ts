@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
@@ -108,4 +109,27 @@ export function workerSources(env: NodeJS.ProcessEnv = process.env): string {
   const url = env.CONTRAIL_EXPERIMENTER_URL?.trim();
   const experiments = url ? `Experimenter ${url}` : defaultExperimentsFile(env);
   return `warehouse ${warehouse}; experiments ${experiments}; config repos ${defaultConfigRepos(env).join(', ')}`;
+}
+
+/**
+ * What is wrong with the sources a worker of these settings would read: an experiments file or
+ * a config repo that is not there. The worker serves every run, and each would fail on it, one
+ * at a time, long after the worker said it was ready; so it refuses to start instead.
+ */
+export function workerSourceProblems(env: NodeJS.ProcessEnv = process.env): string[] {
+  const problems: string[] = [];
+  if (!env.CONTRAIL_EXPERIMENTER_URL?.trim()) {
+    const file = defaultExperimentsFile(env);
+    if (!existsSync(file) || !statSync(file).isFile())
+      problems.push(
+        `experiments file ${file} (CONTRAIL_EXPERIMENTS_FILE) does not exist: name an Experimenter v8 JSON file, or set CONTRAIL_EXPERIMENTER_URL`,
+      );
+  }
+  for (const repo of defaultConfigRepos(env)) {
+    if (!existsSync(repo) || !statSync(repo).isDirectory())
+      problems.push(
+        `config repo ${repo} (CONTRAIL_CONFIG_REPOS) is not a directory: name a metric-hub checkout (a directory or a git repository), several separated by commas`,
+      );
+  }
+  return problems;
 }

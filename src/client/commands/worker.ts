@@ -35,7 +35,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       }),
   handler: async (args) => {
     const { connectWorker, createContrailWorker, recordWorkerRelease } = await import('../../worker.js');
-    const { defaultActivityDeps, workerSources } = await import('../runtime.js');
+    const { defaultActivityDeps, workerSourceProblems, workerSources } = await import('../runtime.js');
     const { connectClient } = await import('../connect.js');
     const settings = runtimeSettings();
     const address = args.address ?? settings.temporalAddress ?? 'localhost:7233';
@@ -44,6 +44,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     const deployment = buildId === null ? null : (args.deployment ?? settings.deploymentName);
     // The build id names this worker's build everywhere (labels, pins), not only to the server.
     const env = buildId === null ? process.env : { ...process.env, CONTRAIL_BUILD_ID: buildId };
+    const problems = workerSourceProblems(env);
+    if (problems.length > 0) throw new CliError(`the worker would fail every run: ${problems.join('; ')}`);
     const deps = defaultActivityDeps({ deployment }, env);
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;

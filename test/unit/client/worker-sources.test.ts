@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { workerSources } from '../../../src/client/runtime.js';
+import { workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
 
 test("a worker's start line names the warehouse, experiments and config repos it serves", () => {
   const home = mkdtempSync(join(tmpdir(), 'contrail-worker-home-'));
@@ -24,5 +24,40 @@ test("a worker's start line names the warehouse, experiments and config repos it
       CONTRAIL_EXPERIMENTER_URL: 'https://experimenter.example',
     }),
     /^warehouse BigQuery project my-analysis-project; experiments Experimenter https:\/\/experimenter\.example; /,
+  );
+});
+
+test('a worker whose experiments file or config repo is not there is told which, and by which setting', () => {
+  const home = mkdtempSync(join(tmpdir(), 'contrail-worker-home-'));
+  const file = join(home, 'experiments.json');
+  writeFileSync(file, '[]');
+  assert.deepEqual(
+    workerSourceProblems({
+      CONTRAIL_HOME: home,
+      CONTRAIL_EXPERIMENTS_FILE: file,
+      CONTRAIL_CONFIG_REPOS: home,
+    }),
+    [],
+  );
+  assert.deepEqual(workerSourceProblems({ CONTRAIL_HOME: home }), [], 'the demo experiments and configs');
+  assert.deepEqual(
+    workerSourceProblems({
+      CONTRAIL_HOME: home,
+      CONTRAIL_EXPERIMENTS_FILE: join(home, 'fleet.json'),
+      CONTRAIL_CONFIG_REPOS: `${home},/srv/no-such-metric-hub`,
+    }),
+    [
+      `experiments file ${join(home, 'fleet.json')} (CONTRAIL_EXPERIMENTS_FILE) does not exist: name an Experimenter v8 JSON file, or set CONTRAIL_EXPERIMENTER_URL`,
+      'config repo /srv/no-such-metric-hub (CONTRAIL_CONFIG_REPOS) is not a directory: name a metric-hub checkout (a directory or a git repository), several separated by commas',
+    ],
+  );
+  // Experiments from Experimenter: no file is read.
+  assert.deepEqual(
+    workerSourceProblems({
+      CONTRAIL_HOME: home,
+      CONTRAIL_EXPERIMENTS_FILE: join(home, 'fleet.json'),
+      CONTRAIL_EXPERIMENTER_URL: 'https://experimenter.example',
+    }),
+    [],
   );
 });
