@@ -103,6 +103,29 @@ describe('contrail server', { concurrency: true }, () => {
     }
   });
 
+  test('a worker on a namespace the server lacks stops at once, naming it', async () => {
+    const namespace = `no-such-${randomUUID().slice(0, 8)}`;
+    const started = Date.now();
+    const result = await runCli(['worker'], {
+      env: {
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_NAMESPACE: namespace,
+        CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-no-namespace-')),
+      },
+      timeoutMs: 60_000,
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^contrail: ${temporal.address}: namespace ${namespace} \\(TEMPORAL_NAMESPACE\\) does not exist on this server; `,
+        'm',
+      ),
+    );
+    // It polled nothing: the server's own refusal came only after its first long polls.
+    assert.ok(Date.now() - started < 30_000, `stopped after ${Date.now() - started} ms`);
+  });
+
   test('doctor on a cluster where no worker polls its task queue names that link at once', async () => {
     const queue = `nobody-${randomUUID()}`;
     const result = await runCli(['doctor'], {
