@@ -10,6 +10,7 @@ import {
   matchingOpen,
   nextSignificant,
   previousSignificant,
+  stringValue,
   type Token,
 } from './bigquery-lexer.js';
 import { PLAIN_IDENTIFIER, quoteIdentifier } from './duckdb-names.js';
@@ -225,6 +226,45 @@ export function elementAlias(tokens: Token[], late: LateEdits, at: number, open:
   if (tokens[nextSignificant(tokens, alias + 1)]?.text === '(') return;
   const name = t.kind === 'word' ? t.text : quoteIdentifier(t.text.slice(1, -1));
   late.after.set(alias, `(${name})`);
+}
+
+/**
+ * `x LIKE p` with `LIKE` at `at` → `x LIKE p ESCAPE '\'`: in a BigQuery pattern a backslash makes
+ * the `%`, `_` or `\` after it literal (`r'MOZ\_CRASH%'`), where DuckDB's LIKE has no escape
+ * character unless ESCAPE names one, so the pattern would match nothing. The pattern must be one
+ * operand: a string (only one holding a backslash needs it), a name or a call; a pattern that is
+ * an expression (`'a' || x`) is left as written.
+ */
+export function likeEscape(tokens: Token[], late: LateEdits, at: number): void {
+  const first = nextSignificant(tokens, at + 1);
+  const t = tokens[first];
+  if (t === undefined) return;
+  let last: number;
+  if (t.kind === 'string') {
+    if (!stringValue(t.text).includes('\\')) return;
+    last = first;
+  } else if (t.kind === 'word' || t.kind === 'quoted_identifier') {
+    if (t.kind === 'word' && NOT_CALLABLE.has(t.text.toUpperCase())) return; // LIKE ANY (…), …
+    last = first;
+    while (
+      tokens[last + 1]?.text === '.' &&
+      ['word', 'quoted_identifier'].includes(tokens[last + 2]?.kind ?? '')
+    )
+      last += 2;
+    const open = nextSignificant(tokens, last + 1);
+    if (tokens[open]?.text === '(') {
+      const bounds = callBounds(tokens, open);
+      if (!bounds) return;
+      last = bounds.close;
+    }
+  } else return;
+  const after = tokens[nextSignificant(tokens, last + 1)];
+  const ends =
+    after === undefined ||
+    [')', ',', ';'].includes(after.text) ||
+    (after.kind === 'word' && NOT_CALLABLE.has(after.text.toUpperCase()));
+  if (!ends || after?.text.toUpperCase() === 'ESCAPE') return;
+  late.after.set(last, ` ESCAPE '\\'${late.after.get(last) ?? ''}`);
 }
 
 /** The macro taking each BigQuery array subscript (bigquery-compat.ts). */

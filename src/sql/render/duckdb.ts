@@ -15,6 +15,7 @@ import {
   castTarget,
   elementAlias,
   type LateEdits,
+  likeEscape,
   limitAsSlice,
   nullsFirstWhenAscending,
   structAsPack,
@@ -31,6 +32,8 @@ import {
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
  * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - `x LIKE 'a\_b'` → `x LIKE 'a\_b' ESCAPE '\'`: a backslash escapes `%`, `_` and itself in a
+ *   BigQuery pattern, and is an ordinary character in DuckDB's unless ESCAPE says otherwise;
  * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
  *   reads position 0 and a negative length differently, silently);
  * - `ORDER BY x` / `ORDER BY x ASC` → `… NULLS FIRST`: BigQuery sorts NULLs first in ascending
@@ -229,6 +232,10 @@ export function translateBigQueryToDuckDb(
           for (let j = safe; j < i; j++) out[j] = '';
           out[i] = 'bq_safe_substr';
         } else if (tokens[dot]?.text !== '.') out[i] = 'bq_substr';
+        continue;
+      }
+      if (upper === 'LIKE') {
+        likeEscape(tokens, late, i);
         continue;
       }
       if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
