@@ -1,5 +1,6 @@
 import { BIGINT, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { bigqueryFingerprint } from 'farmhash-modern';
+import { CAST_MACRO_SQL } from './bigquery-compat-casts.js';
 
 /**
  * The BigQuery-compatible functions of bigquery-compat.ts as DuckDB creates them: the macros'
@@ -83,6 +84,7 @@ const MACRO_SQL = [
   'CREATE OR REPLACE TEMP MACRO timestamp_add(ts, i) AS CAST(ts AS TIMESTAMP) + i',
   'CREATE OR REPLACE TEMP MACRO timestamp_sub(ts, i) AS CAST(ts AS TIMESTAMP) - i',
   'CREATE TEMP TYPE IF NOT EXISTS float64 AS DOUBLE',
+  ...CAST_MACRO_SQL,
   // BigQuery's mozfun project, as a catalog of its own so `mozfun.map.get_key(…)` resolves.
   "ATTACH IF NOT EXISTS ':memory:' AS mozfun",
   'CREATE SCHEMA IF NOT EXISTS mozfun.map',

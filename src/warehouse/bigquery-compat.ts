@@ -165,11 +165,17 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       '~1.4 s per million rows on this machine, so precompute hashes in tables rather than per query where you can.',
   },
   {
-    bigquery: 'SAFE_CAST(x AS T)',
-    duckdb: 'try_cast',
-    kind: 'rewrite',
-    rewrite: 'Rename SAFE_CAST to TRY_CAST (same syntax). `x AS T` inside a call cannot reach a macro.',
-    limitation: null,
+    bigquery:
+      'CAST(x AS T) / SAFE_CAST(x AS T) for T in INT64 (and its aliases), FLOAT64, NUMERIC, BOOL, DATE',
+    duckdb: 'bq_cast_int64 / bq_safe_cast_int64 (… _float64, _numeric, _bool, _date)',
+    kind: 'macro',
+    rewrite:
+      "CAST(x AS INT64) → bq_cast_int64(x), SAFE_CAST(x AS INT64) → bq_safe_cast_int64(x): DuckDB's casts read " +
+      "text BigQuery refuses ('1.5' as INT64 2, 'yes' as BOOL TRUE, '2024-01-05 10:00' as a DATE) and round a " +
+      'FLOAT64 2.5 to INT64 2 (BigQuery: 3). Any other SAFE_CAST becomes TRY_CAST.',
+    limitation:
+      "Text is read by BigQuery's rules; a CAST that fails raises BigQuery's message (Bad int64 value: …). " +
+      "A FORMAT clause or a parameterised type (NUMERIC(10, 2)) keeps DuckDB's cast.",
   },
   {
     bigquery: 'CAST(x AS FLOAT64) / CAST(x AS INT64)',

@@ -10,6 +10,7 @@ import {
   type Token,
   tokenize,
 } from './bigquery-lexer.js';
+import { castAsMacro } from './duckdb-casts.js';
 import { duckString, nameOrQuoted, quoteIdentifier } from './duckdb-names.js';
 import {
   castTarget,
@@ -31,7 +32,10 @@ import {
  *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB);
- * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - `CAST(x AS INT64)` / `SAFE_CAST(x AS INT64)` (and FLOAT64, NUMERIC, BOOL, DATE) →
+ *   `bq_cast_int64(x)` / `bq_safe_cast_int64(x)`, macros reading text, and rounding FLOAT64 to
+ *   INT64, as BigQuery does (DuckDB's casts read '1.5' as 2, 'yes' as TRUE, round 2.5 to 2);
+ * - any other `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
  * - `x LIKE 'a\_b'` → `x LIKE 'a\_b' ESCAPE '\'`: a backslash escapes `%`, `_` and itself in a
  *   BigQuery pattern, and is an ordinary character in DuckDB's unless ESCAPE says otherwise;
  * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
@@ -238,8 +242,11 @@ export function translateBigQueryToDuckDb(
         likeEscape(tokens, late, i);
         continue;
       }
-      if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
-      else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
+      if ((upper === 'CAST' || upper === 'SAFE_CAST') && isCall) {
+        if (!castAsMacro(tokens, out, late, i, open) && upper === 'SAFE_CAST') out[i] = 'TRY_CAST';
+        continue;
+      }
+      if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
         const bounds = callBounds(tokens, open);
         if (!bounds) continue;
         out[i] = 'bq_json_value';

@@ -25,6 +25,140 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     return rows.map((r) => (typeof r.v === 'bigint' ? Number(r.v) : r.v));
   };
 
+  test('text to INT64 takes a signed decimal or hex integer with whitespace around it, nothing else', async () => {
+    assert.deepEqual(
+      await values('SAFE_CAST(s AS INT64)', ['1.5', '  7 ', '+3', '-12', '007', '0x1F', '-0x1F', '+0X1f']),
+      [null, 7, 3, -12, 7, 31, -31, 31],
+    );
+    // DuckDB's own cast reads all of these (as 2, 7, 7, 1000, 1000, 5).
+    assert.deepEqual(await values('SAFE_CAST(s AS INT64)', ['2.5', '7.', '7.0', '1e3', '1_000', '0b101']), [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    assert.deepEqual(await values('SAFE_CAST(s AS INT64)', ['', '- 7', '9223372036854775808']), [
+      null,
+      null,
+      null,
+    ]);
+    assert.equal(
+      await one("SAFE_CAST(mozfun.map.get_key([STRUCT('a' AS key, '1.5' AS value)], 'a') AS INT64)"),
+      null,
+    );
+    assert.equal(await one("CAST('  42' AS INT64)"), 42);
+    assert.equal(String(await one("CAST('0x7FFFFFFFFFFFFFFF' AS INT64)")), '9223372036854775807');
+    // The type names BigQuery reads as INT64 follow the same rules.
+    assert.equal(await one("SAFE_CAST('1.5' AS INT)"), null);
+    assert.equal(await one("SAFE_CAST('1.5' AS BIGINT)"), null);
+  });
+
+  test('CAST of text that is no INT64 is an error naming the value (BigQuery: a runtime error)', async () => {
+    await assert.rejects(one("CAST('1.5' AS INT64)"), /Bad int64 value: 1\.5/);
+    await assert.rejects(one("CAST(s AS INT64) FROM (SELECT 'x' AS s)"), /Bad int64 value: x/);
+    assert.equal(await one('CAST(CAST(NULL AS STRING) AS INT64)'), null);
+    assert.equal(await one('SAFE_CAST(NULL AS INT64)'), null);
+  });
+
+  test('FLOAT64 to INT64 rounds halfway cases away from zero', async () => {
+    assert.deepEqual(
+      await values('CAST(CAST(s AS FLOAT64) AS INT64)', ['2.5', '0.5', '-0.5', '-2.5', '1.4999']),
+      [3, 1, -1, -3, 1],
+    );
+    assert.deepEqual(await values('SAFE_CAST(CAST(s AS FLOAT64) AS INT64)', ['1.5', 'nan', '1e300']), [
+      2,
+      null,
+      null,
+    ]);
+    // NUMERIC and BOOL to INT64, as before.
+    assert.equal(await one('CAST(CAST(-2.5 AS NUMERIC) AS INT64)'), -3);
+    assert.equal(await one('CAST(TRUE AS INT64)'), 1);
+    assert.equal(await one('CAST(5 > 3 AS INT)'), 1);
+  });
+
+  test('text to FLOAT64 takes a float literal, inf and nan in any case, hex; no underscores', async () => {
+    assert.deepEqual(
+      await values('SAFE_CAST(s AS FLOAT64)', [' 1.5 ', '.5', '5.', '1e3', '+1.5', '0x10']),
+      [1.5, 0.5, 5, 1000, 1.5, 16],
+    );
+    assert.deepEqual(await values('SAFE_CAST(s AS FLOAT64)', ['1_000.5', '+-1', 'abc', '', '1.5f']), [
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    assert.deepEqual(await values('SAFE_CAST(s AS FLOAT64)', ['+inf', '-INF', 'Infinity', '-infinity']), [
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ]);
+    assert.ok(Number.isNaN(await one("SAFE_CAST('-NaN' AS FLOAT64)")));
+    await assert.rejects(one("CAST('1_0' AS FLOAT64)"), /Bad double value: 1_0/);
+  });
+
+  test('text to NUMERIC takes a decimal literal, rounded half away from zero to 9 places; no underscores', async () => {
+    assert.deepEqual(
+      await values('CAST(SAFE_CAST(s AS NUMERIC) AS STRING)', [
+        '1.5',
+        ' -1.0000000005 ',
+        '1e3',
+        '1_0',
+        '0x10',
+        'inf',
+      ]),
+      ['1.500000000', '-1.000000001', '1000.000000000', null, null, null],
+    );
+    await assert.rejects(one("CAST('x' AS NUMERIC)"), /Invalid NUMERIC value: x/);
+  });
+
+  test("text to BOOL takes only 'true' and 'false', in any case", async () => {
+    assert.deepEqual(await values('SAFE_CAST(s AS BOOL)', ['true', 'FaLsE', 'TRUE']), [true, false, true]);
+    // DuckDB's own cast reads 't', 'yes', '1', 'no', 'f', '0'.
+    assert.deepEqual(await values('SAFE_CAST(s AS BOOL)', ['t', 'yes', '1', 'no', 'f', '0', 'true ', '']), [
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    await assert.rejects(one("CAST('yes' AS BOOL)"), /Bad bool value: yes/);
+    assert.equal(await one('CAST(0 AS BOOL)'), false);
+    assert.equal(await one('CAST(-3 AS BOOL)'), true);
+  });
+
+  test('text to DATE takes only a date literal YYYY-[M]M-[D]D; timestamps cast as before', async () => {
+    assert.deepEqual(
+      await values('CAST(SAFE_CAST(s AS DATE) AS STRING)', ['2024-01-05', '2024-1-5', '0001-01-01']),
+      ['2024-01-05', '2024-01-05', '0001-01-01'],
+    );
+    assert.deepEqual(
+      await values('SAFE_CAST(s AS DATE)', [
+        '2024-01-05 10:00:00',
+        '2024-01-05T00:00:00',
+        ' 2024-01-05',
+        '2024-01-05 ',
+        '2024/01/05',
+        '24-01-05',
+        '02024-01-05',
+        '2024-02-30',
+        '0000-01-01',
+      ]),
+      [null, null, null, null, null, null, null, null, null],
+    );
+    await assert.rejects(one("CAST('2024/01/05' AS DATE)"), /Invalid date: 2024\/01\/05/);
+    assert.equal(
+      String(await one("CAST(CAST(TIMESTAMP '2024-01-05 23:59:59+00' AS DATE) AS STRING)")),
+      '2024-01-05',
+    );
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
