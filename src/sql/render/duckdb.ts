@@ -14,15 +14,14 @@ import { castAsMacro } from './duckdb-casts.js';
 import { duckString, nameOrQuoted, quoteIdentifier } from './duckdb-names.js';
 import {
   castTarget,
-  elementAlias,
   type LateEdits,
   likeEscape,
   limitAsSlice,
   nullsFirstWhenAscending,
   structAsPack,
   subscriptAsCall,
-  unaliasedFromUnnest,
 } from './duckdb-rewrites.js';
+import { elementAlias, unaliasedFromUnnest, unnestWithOffset } from './duckdb-unnest.js';
 /**
  * The DuckDB renderer. Config fragments are BigQuery SQL; the BigQuery functions DuckDB lacks
  * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
@@ -57,6 +56,8 @@ import {
  * - `FROM t, UNNEST(arr) AS x` (or `JOIN UNNEST(arr) x`) → `… AS x(x)`: BigQuery's alias names the
  *   element, DuckDB's names a table whose one column `unnest` holds it (`x` would be a struct
  *   `{unnest: …}`, and `x.field` a missing column);
+ * - `UNNEST(arr) AS x WITH OFFSET AS off` → `(SELECT UNNEST(arr) AS x, UNNEST(range(len(arr))) AS off) AS x`:
+ *   DuckDB's UNNEST has no WITH OFFSET; the two UNNESTs of one SELECT are zipped, offsets from 0;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated);
  * - array subscripts `arr[OFFSET(i)]`, `[SAFE_OFFSET(i)]`, `[ORDINAL(i)]`, `[SAFE_ORDINAL(i)]` →
@@ -208,7 +209,14 @@ export function translateBigQueryToDuckDb(
         continue;
       }
       if (upper === 'UNNEST' && isCall) {
-        elementAlias(tokens, late, i, open);
+        const withOffset = unnestWithOffset(tokens, i, open, (sql) =>
+          translateBigQueryToDuckDb(sql, projectCatalogs),
+        );
+        if (withOffset) {
+          out[i] = withOffset.sql;
+          for (let j = i + 1; j <= withOffset.end; j++) out[j] = '';
+          i = withOffset.end;
+        } else elementAlias(tokens, late, i, open);
         continue;
       }
       if (upper === 'ARRAY_AGG' && isCall) {

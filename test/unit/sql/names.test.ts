@@ -96,6 +96,11 @@ describe('BigQuery fragments for DuckDB', () => {
     ["x LIKE 'MOZ%'", "x LIKE 'MOZ%'"],
     ["x NOT LIKE r'%a\\_b' || 'c'", "x NOT LIKE '%a\\_b' || 'c'"],
     ['SELECT * EXCEPT (a, b) FROM t', 'SELECT * EXCLUDE (a, b) FROM t'],
+    [
+      'FROM t, UNNEST(t.arr) AS x WITH OFFSET AS off WHERE off = 0',
+      'FROM t, (SELECT UNNEST(t.arr) AS x, UNNEST(range(len(t.arr))) AS off) AS x WHERE off = 0',
+    ],
+    ['SELECT `offset` FROM `p.d.order`', 'SELECT "offset" FROM p.d."order"'],
     ['SELECT a EXCEPT DISTINCT SELECT b', 'SELECT a EXCEPT DISTINCT SELECT b'],
     ["JSON_VALUE(extra, '$.branch')", "bq_json_value(extra, '$.branch')"],
     ['json_extract_scalar(s)', "bq_json_value(s, '$')"],

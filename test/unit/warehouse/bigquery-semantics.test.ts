@@ -159,6 +159,65 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     );
   });
 
+  test('UNNEST … WITH OFFSET numbers the elements from 0; a NULL or empty array gives no row', async () => {
+    await wh.query(
+      "CREATE OR REPLACE TABLE arrays AS SELECT * FROM (VALUES (1, ['a', 'b', 'c']), (2, NULL), (3, []), (4, ['d'])) v(id, arr)",
+    );
+    const rows = async (bigquery: string) =>
+      (await wh.query(translateBigQueryToDuckDb(bigquery))).map((r) =>
+        Object.values(r).map((v) => (typeof v === 'bigint' ? Number(v) : v)),
+      );
+    const expected = [
+      [1, 'a', 0],
+      [1, 'b', 1],
+      [1, 'c', 2],
+      [4, 'd', 0],
+    ];
+    assert.deepEqual(
+      await rows(
+        'SELECT id, x, off FROM arrays, UNNEST(arrays.arr) AS x WITH OFFSET AS off ORDER BY id, off',
+      ),
+      expected,
+    );
+    assert.deepEqual(
+      await rows(
+        'SELECT t.id, x, off FROM arrays t CROSS JOIN UNNEST(t.arr) x WITH OFFSET off ORDER BY 1, 3',
+      ),
+      expected,
+    );
+    // LEFT JOIN keeps the rows whose array has no element, with NULLs.
+    assert.deepEqual(
+      await rows(
+        'SELECT id, x, off FROM arrays LEFT JOIN UNNEST(arr) AS x WITH OFFSET AS off ON TRUE ORDER BY id, off',
+      ),
+      [
+        [1, 'a', 0],
+        [1, 'b', 1],
+        [1, 'c', 2],
+        [2, null, null],
+        [3, null, null],
+        [4, 'd', 0],
+      ],
+    );
+    // With no alias the offset is called `offset`; a struct array's fields are columns.
+    assert.deepEqual(
+      await rows(
+        "SELECT key, `offset` FROM UNNEST([STRUCT('k1' AS key, 1 AS value), STRUCT('k2' AS key, 2 AS value)]) WITH OFFSET ORDER BY `offset`",
+      ),
+      [
+        ['k1', 0],
+        ['k2', 1],
+      ],
+    );
+    // As a metric reads it: the position of an element in a scalar subquery.
+    assert.equal(
+      await one(
+        "(SELECT MIN(o) FROM UNNEST(SPLIT('a,b,c,b', ',')) AS part WITH OFFSET AS o WHERE part = 'b')",
+      ),
+      1,
+    );
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
