@@ -1,5 +1,6 @@
 import { BIGINT, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { bigqueryFingerprint } from 'farmhash-modern';
+import { NULL_STRICT_MAX_ARGS } from './bigquery-compat.js';
 import { CAST_MACRO_SQL } from './bigquery-compat-casts.js';
 
 /**
@@ -83,6 +84,15 @@ const MACRO_SQL = [
   }),
   'CREATE OR REPLACE TEMP MACRO timestamp_add(ts, i) AS CAST(ts AS TIMESTAMP) + i',
   'CREATE OR REPLACE TEMP MACRO timestamp_sub(ts, i) AS CAST(ts AS TIMESTAMP) - i',
+  // BigQuery's LEAST, GREATEST and CONCAT are NULL when any argument is; DuckDB's skip NULLs
+  // (LEAST(1, NULL) is 1). One overload per argument count: DuckDB macros take no varargs.
+  ...(['least', 'greatest', 'concat'] as const).map((name) => {
+    const overloads = Array.from({ length: NULL_STRICT_MAX_ARGS }, (_, n) => {
+      const args = Array.from({ length: n + 1 }, (_, k) => `a${k}`);
+      return `(${args.join(', ')}) AS CASE WHEN ${args.map((a) => `${a} IS NULL`).join(' OR ')} THEN NULL ELSE ${name}(${args.join(', ')}) END`;
+    });
+    return `CREATE OR REPLACE TEMP MACRO bq_${name}${overloads.join(', ')}`;
+  }),
   'CREATE TEMP TYPE IF NOT EXISTS float64 AS DOUBLE',
   ...CAST_MACRO_SQL,
   // BigQuery's mozfun project, as a catalog of its own so `mozfun.map.get_key(…)` resolves.

@@ -20,6 +20,9 @@ export interface CompatFunction {
   limitation: string | null;
 }
 
+/** The most arguments bq_least, bq_greatest and bq_concat take (one macro overload each). */
+export const NULL_STRICT_MAX_ARGS = 12;
+
 export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
   {
     bigquery: 'SAFE_DIVIDE(x, y)',
@@ -41,6 +44,15 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     kind: 'macro',
     rewrite: null,
     limitation: 'A macro over bool_and: DuckDB-only FILTER/ORDER BY clauses cannot be attached to it.',
+  },
+  {
+    bigquery: 'LEAST(a, …) / GREATEST(a, …) / CONCAT(a, …)',
+    duckdb: 'bq_least / bq_greatest / bq_concat',
+    kind: 'macro',
+    rewrite:
+      "Rename to bq_least, bq_greatest, bq_concat: BigQuery's are NULL when any argument is NULL, DuckDB's skip " +
+      "NULL arguments (LEAST(1, NULL) would be 1, CONCAT('a', NULL) 'a').",
+    limitation: `Up to ${NULL_STRICT_MAX_ARGS} arguments; a call with more keeps DuckDB's NULL handling.`,
   },
   { bigquery: 'COUNTIF(x)', duckdb: 'countif', kind: 'native', rewrite: null, limitation: null },
   { bigquery: 'IF(c, a, b)', duckdb: 'if', kind: 'native', rewrite: null, limitation: null },

@@ -1,4 +1,5 @@
 import type { IsoDate } from '../../experiments/experiment.js';
+import { NULL_STRICT_MAX_ARGS } from '../../warehouse/bigquery-compat.js';
 import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
@@ -58,6 +59,8 @@ import { elementAlias, unaliasedFromUnnest, unnestWithOffset } from './duckdb-un
  *   `{unnest: …}`, and `x.field` a missing column);
  * - `UNNEST(arr) AS x WITH OFFSET AS off` → `(SELECT UNNEST(arr) AS x, UNNEST(range(len(arr))) AS off) AS x`:
  *   DuckDB's UNNEST has no WITH OFFSET; the two UNNESTs of one SELECT are zipped, offsets from 0;
+ * - `LEAST(` / `GREATEST(` / `CONCAT(` → `bq_least(` …: BigQuery's are NULL when any argument is,
+ *   DuckDB's skip NULL arguments;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated);
  * - array subscripts `arr[OFFSET(i)]`, `[SAFE_OFFSET(i)]`, `[ORDINAL(i)]`, `[SAFE_ORDINAL(i)]` →
@@ -79,6 +82,13 @@ const DIFF_FUNCTIONS: Record<string, string> = {
   TIMESTAMP_DIFF: 'bq_timestamp_diff',
 };
 
+/** Functions whose BigQuery result is NULL when any argument is (DuckDB's skip NULLs): their macros. */
+const NULL_STRICT: Record<string, string> = {
+  LEAST: 'bq_least',
+  GREATEST: 'bq_greatest',
+  CONCAT: 'bq_concat',
+};
+
 // The most negative INT64, whose negation overflows in DuckDB (BigQuery's SAFE.LOG gives NULL for it).
 const INT64_MIN = '(-9223372036854775807 - 1)';
 
@@ -89,6 +99,22 @@ const INLINE_UDFS: Record<string, (arg: string) => string> = {
   'bits28.days_since_seen': (b) =>
     `(CASE WHEN (${b}) = 0 OR (${b}) = ${INT64_MIN} THEN CAST(NULL AS BIGINT) ELSE CAST(bit_count(((${b}) & -(${b})) - 1) AS BIGINT) END)`,
 };
+
+/** The number of arguments of the call whose `(` is at `open` (0 for `f()`), Infinity when unclosed. */
+function argumentCount(tokens: Token[], open: number): number {
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return Number.POSITIVE_INFINITY;
+  if (nextSignificant(tokens, open + 1) === bounds.close) return 0;
+  let depth = 0;
+  let count = 1;
+  for (let j = open + 1; j < bounds.close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.text === ',') count++;
+  }
+  return count;
+}
 
 /** `mozfun.a.b(` starting at token `i`: the UDF name `a.b` and the index of `(`, else null. */
 function mozfunCall(tokens: Token[], i: number): { name: string; open: number } | null {
@@ -261,6 +287,8 @@ export function translateBigQueryToDuckDb(
         if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
       } else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';
+      } else if (upper in NULL_STRICT && isCall && tokens[previousSignificant(tokens, i - 1)]?.text !== '.') {
+        if (argumentCount(tokens, open) <= NULL_STRICT_MAX_ARGS) out[i] = NULL_STRICT[upper]!;
       } else if (upper in DIFF_FUNCTIONS && isCall) {
         const bounds = callBounds(tokens, open);
         if (!bounds || bounds.lastComma < 0) continue;

@@ -96,6 +96,8 @@ describe('BigQuery fragments for DuckDB', () => {
     ["x LIKE 'MOZ%'", "x LIKE 'MOZ%'"],
     ["x NOT LIKE r'%a\\_b' || 'c'", "x NOT LIKE '%a\\_b' || 'c'"],
     ['SELECT * EXCEPT (a, b) FROM t', 'SELECT * EXCLUDE (a, b) FROM t'],
+    ['LEAST(COUNT(DISTINCT e), 95)', 'bq_least(COUNT(DISTINCT e), 95)'],
+    ['x.concat(a, b)', 'x.concat(a, b)'],
     [
       'FROM t, UNNEST(t.arr) AS x WITH OFFSET AS off WHERE off = 0',
       'FROM t, (SELECT UNNEST(t.arr) AS x, UNNEST(range(len(t.arr))) AS off) AS x WHERE off = 0',

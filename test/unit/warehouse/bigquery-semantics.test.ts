@@ -218,6 +218,26 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     );
   });
 
+  test('LEAST, GREATEST and CONCAT are NULL when any argument is NULL', async () => {
+    assert.equal(await one('LEAST(1, NULL)'), null);
+    assert.equal(await one('GREATEST(1, NULL, 3)'), null);
+    assert.equal(await one("CONCAT('a', NULL, 'b')"), null);
+    assert.equal(await one('LEAST(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, NULL)'), null);
+    // Without NULLs, as before.
+    assert.equal(await one('LEAST(3, 1, 2)'), 1);
+    assert.equal(await one('GREATEST(1.5, 2)'), 2);
+    assert.equal(await one("LEAST('b', 'a')"), 'a');
+    assert.equal(await one("CONCAT('a', 'b', 'c')"), 'abc');
+    // As configs cap a count per client: a client with no row for the metric stays NULL.
+    const rows = await wh.query(
+      `SELECT ${translateBigQueryToDuckDb('LEAST(n, 95)')} AS v FROM (VALUES (3), (120), (NULL)) t(n) ORDER BY n NULLS LAST`,
+    );
+    assert.deepEqual(
+      rows.map((r) => r.v),
+      [3, 95, null],
+    );
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
