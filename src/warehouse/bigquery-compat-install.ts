@@ -82,6 +82,9 @@ const MACRO_SQL = [
       `CREATE OR REPLACE TEMP MACRO bq_safe_${kind}(arr, i) AS CASE WHEN ${inRange} THEN arr[${zero} + 1] END`,
     ];
   }),
+  // EXTRACT(WEEK FROM d) as BigQuery counts it: weeks start on Sunday, days before the year's
+  // first Sunday are week 0 (DuckDB's dayofweek counts Sunday as 0).
+  'CREATE OR REPLACE TEMP MACRO bq_week(d) AS CAST((dayofyear(d) + 6 - dayofweek(d)) // 7 AS BIGINT)',
   'CREATE OR REPLACE TEMP MACRO timestamp_add(ts, i) AS CAST(ts AS TIMESTAMP) + i',
   'CREATE OR REPLACE TEMP MACRO timestamp_sub(ts, i) AS CAST(ts AS TIMESTAMP) - i',
   // BigQuery's LEAST, GREATEST and CONCAT are NULL when any argument is; DuckDB's skip NULLs

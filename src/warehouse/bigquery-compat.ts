@@ -54,6 +54,16 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       "NULL arguments (LEAST(1, NULL) would be 1, CONCAT('a', NULL) 'a').",
     limitation: `Up to ${NULL_STRICT_MAX_ARGS} arguments; a call with more keeps DuckDB's NULL handling.`,
   },
+  {
+    bigquery: 'EXTRACT(DAYOFWEEK | WEEK | ISOWEEK | MILLISECOND | MICROSECOND FROM x)',
+    duckdb: 'bq_week',
+    kind: 'macro',
+    rewrite:
+      'DAYOFWEEK → (EXTRACT(DAYOFWEEK FROM x) + 1) (DuckDB counts Sunday as 0, BigQuery as 1); WEEK → bq_week(x) ' +
+      "(BigQuery's Sunday weeks, 0 before the first Sunday; DuckDB's WEEK is ISO); ISOWEEK → WEEK; MILLISECOND / " +
+      'MICROSECOND → % 1000 / % 1000000 (DuckDB counts the seconds too).',
+    limitation: 'WEEK(<weekday>) is not supported.',
+  },
   { bigquery: 'COUNTIF(x)', duckdb: 'countif', kind: 'native', rewrite: null, limitation: null },
   { bigquery: 'IF(c, a, b)', duckdb: 'if', kind: 'native', rewrite: null, limitation: null },
   { bigquery: 'IFNULL(a, b)', duckdb: 'ifnull', kind: 'native', rewrite: null, limitation: null },

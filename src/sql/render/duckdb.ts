@@ -12,6 +12,7 @@ import {
   tokenize,
 } from './bigquery-lexer.js';
 import { castAsMacro } from './duckdb-casts.js';
+import { extractPart } from './duckdb-extract.js';
 import { duckString, nameOrQuoted, quoteIdentifier } from './duckdb-names.js';
 import {
   castTarget,
@@ -59,6 +60,8 @@ import { elementAlias, unaliasedFromUnnest, unnestWithOffset } from './duckdb-un
  *   `{unnest: …}`, and `x.field` a missing column);
  * - `UNNEST(arr) AS x WITH OFFSET AS off` → `(SELECT UNNEST(arr) AS x, UNNEST(range(len(arr))) AS off) AS x`:
  *   DuckDB's UNNEST has no WITH OFFSET; the two UNNESTs of one SELECT are zipped, offsets from 0;
+ * - `EXTRACT(DAYOFWEEK | WEEK | ISOWEEK | MILLISECOND | MICROSECOND FROM x)` → DuckDB's spelling of
+ *   BigQuery's value (duckdb-extract.ts: DuckDB counts Sunday as 0, its WEEK is the ISO week);
  * - `LEAST(` / `GREATEST(` / `CONCAT(` → `bq_least(` …: BigQuery's are NULL when any argument is,
  *   DuckDB's skip NULL arguments;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
@@ -270,6 +273,10 @@ export function translateBigQueryToDuckDb(
           for (let j = safe; j < i; j++) out[j] = '';
           out[i] = 'bq_safe_substr';
         } else if (tokens[dot]?.text !== '.') out[i] = 'bq_substr';
+        continue;
+      }
+      if (upper === 'EXTRACT' && isCall) {
+        extractPart(tokens, out, late, i, open);
         continue;
       }
       if (upper === 'LIKE') {

@@ -238,6 +238,27 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     );
   });
 
+  test('EXTRACT DAYOFWEEK counts Sunday as 1; WEEK starts on Sunday from week 0; ISOWEEK; sub-second parts', async () => {
+    const dates = ['2024-01-07', '2024-01-08', '2024-01-13'];
+    assert.deepEqual(await values('EXTRACT(DAYOFWEEK FROM CAST(s AS DATE))', dates), [1, 2, 7]);
+    assert.deepEqual(
+      await values('EXTRACT(DAYOFWEEK FROM CAST(CAST(s AS DATE) AS TIMESTAMP))', dates),
+      [1, 2, 7],
+    );
+    // BigQuery's reference example: ISOWEEK and WEEK of six dates.
+    const example = ['2005-01-03', '2007-12-31', '2009-01-01', '2009-12-31', '2017-01-02', '2017-05-26'];
+    assert.deepEqual(await values('EXTRACT(WEEK FROM CAST(s AS DATE))', example), [1, 52, 0, 52, 1, 21]);
+    assert.deepEqual(await values('EXTRACT(ISOWEEK FROM CAST(s AS DATE))', example), [1, 1, 1, 53, 1, 21]);
+    assert.deepEqual(
+      await values('EXTRACT(ISOYEAR FROM CAST(s AS DATE))', example),
+      [2005, 2008, 2009, 2009, 2017, 2017],
+    );
+    // Within the second, as BigQuery counts them.
+    assert.equal(await one("EXTRACT(MILLISECOND FROM TIMESTAMP '2024-01-06 23:00:01.234+00')"), 234);
+    assert.equal(await one("EXTRACT(MICROSECOND FROM TIMESTAMP '2024-01-06 23:00:01.234567+00')"), 234567);
+    assert.equal(await one("EXTRACT(DAY FROM DATE '2024-01-06')"), 6);
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
