@@ -1,7 +1,7 @@
 /**
  * The rewrites of BigQuery's UNNEST in a FROM clause for DuckDB, on the tokens of one fragment
  * (src/sql/render/bigquery-lexer.ts): the element's alias, a struct array's fields as columns,
- * and WITH OFFSET. translateBigQueryToDuckDb (duckdb.ts) calls them at the UNNEST token.
+ * WITH OFFSET, and `x IN UNNEST(arr)`. translateBigQueryToDuckDb (duckdb.ts) calls them at the UNNEST token.
  */
 import { callBounds, nextSignificant, previousSignificant, type Token } from './bigquery-lexer.js';
 import { PLAIN_IDENTIFIER, quoteIdentifier } from './duckdb-names.js';
@@ -111,4 +111,21 @@ export function unnestWithOffset(
       ? `(SELECT UNNEST(${array}, max_depth := 2), ${offsets})`
       : `(SELECT UNNEST(${array}) AS ${element}, ${offsets}) AS ${element}`;
   return { sql, end };
+}
+
+/**
+ * `x [NOT] IN UNNEST(arr)` with `IN` at `at` → `x [NOT] IN (SELECT UNNEST(arr))`: DuckDB reads
+ * `IN UNNEST(arr)` as a comparison with something else (`'b' IN UNNEST(['a', 'b'])` is FALSE),
+ * silently. The IN subquery has BigQuery's answers: TRUE on a match, NULL for a NULL x or no
+ * match among NULL elements, FALSE for an empty or NULL array.
+ */
+export function inUnnest(tokens: Token[], late: LateEdits, at: number): void {
+  const unnest = nextSignificant(tokens, at + 1);
+  if (tokens[unnest]?.text.toUpperCase() !== 'UNNEST') return;
+  const open = nextSignificant(tokens, unnest + 1);
+  if (tokens[open]?.text !== '(') return;
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return;
+  late.before.set(unnest, `(SELECT ${late.before.get(unnest) ?? ''}`);
+  late.after.set(bounds.close, `)${late.after.get(bounds.close) ?? ''}`);
 }

@@ -23,7 +23,7 @@ import {
   structAsPack,
   subscriptAsCall,
 } from './duckdb-rewrites.js';
-import { elementAlias, unaliasedFromUnnest, unnestWithOffset } from './duckdb-unnest.js';
+import { elementAlias, inUnnest, unaliasedFromUnnest, unnestWithOffset } from './duckdb-unnest.js';
 /**
  * The DuckDB renderer. Config fragments are BigQuery SQL; the BigQuery functions DuckDB lacks
  * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
@@ -58,6 +58,7 @@ import { elementAlias, unaliasedFromUnnest, unnestWithOffset } from './duckdb-un
  * - `FROM t, UNNEST(arr) AS x` (or `JOIN UNNEST(arr) x`) → `… AS x(x)`: BigQuery's alias names the
  *   element, DuckDB's names a table whose one column `unnest` holds it (`x` would be a struct
  *   `{unnest: …}`, and `x.field` a missing column);
+ * - `x IN UNNEST(arr)` → `x IN (SELECT UNNEST(arr))` (DuckDB reads the first as another comparison);
  * - `UNNEST(arr) AS x WITH OFFSET AS off` → `(SELECT UNNEST(arr) AS x, UNNEST(range(len(arr))) AS off) AS x`:
  *   DuckDB's UNNEST has no WITH OFFSET; the two UNNESTs of one SELECT are zipped, offsets from 0;
  * - `EXTRACT(DAYOFWEEK | WEEK | ISOWEEK | MILLISECOND | MICROSECOND FROM x)` → DuckDB's spelling of
@@ -273,6 +274,10 @@ export function translateBigQueryToDuckDb(
           for (let j = safe; j < i; j++) out[j] = '';
           out[i] = 'bq_safe_substr';
         } else if (tokens[dot]?.text !== '.') out[i] = 'bq_substr';
+        continue;
+      }
+      if (upper === 'IN') {
+        inUnnest(tokens, late, i);
         continue;
       }
       if (upper === 'EXTRACT' && isCall) {

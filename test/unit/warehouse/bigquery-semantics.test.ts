@@ -259,6 +259,30 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     assert.equal(await one("EXTRACT(DAY FROM DATE '2024-01-06')"), 6);
   });
 
+  test('x IN UNNEST(arr) is TRUE on a match; NULL for a NULL x or a miss among NULLs; FALSE for no element', async () => {
+    assert.equal(await one("'ad_link' IN UNNEST(['ad_carousel', 'ad_link'])"), true);
+    assert.equal(await one("'x' IN UNNEST(['ad_carousel', 'ad_link'])"), false);
+    assert.equal(await one("'x' IN UNNEST(['a', NULL])"), null);
+    assert.equal(await one("CAST(NULL AS STRING) IN UNNEST(['a'])"), null);
+    assert.equal(await one("'x' NOT IN UNNEST(['a', NULL])"), null);
+    assert.equal(await one("'x' NOT IN UNNEST(['a'])"), true);
+    // As a real config counts ad clicks: components of a row matched against a list.
+    const rows = await wh.query(
+      `SELECT ${translateBigQueryToDuckDb(
+        "(SELECT SUM(IF(ac.component IN UNNEST(['ad_carousel', 'ad_link']) AND ac.n > 0, ac.n, 0)) FROM UNNEST(ad_components) ac)",
+      )} AS v, ${translateBigQueryToDuckDb('c IN UNNEST(arr)')} AS w
+       FROM (VALUES ([{'component': 'ad_link', 'n': 3}, {'component': 'other', 'n': 5}], 'a', ['a', 'b']),
+                    ([{'component': 'ad_carousel', 'n': 2}], 'z', NULL)) t(ad_components, c, arr)`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [Number(r.v), r.w]),
+      [
+        [3, true],
+        [2, false],
+      ],
+    );
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
