@@ -57,6 +57,24 @@ const MACRO_SQL = [
      WHEN 'YEAR' THEN year(CAST(a AS DATE)) - year(CAST(b AS DATE))
      ELSE error('bq_date_diff: unsupported date part ' || part || ' (DAY, WEEK, ISOWEEK, MONTH, QUARTER, YEAR)')
    END`,
+  // BigQuery's DATE_TRUNC: WEEK starts on Sunday (DuckDB's date_trunc week is the ISO week).
+  `CREATE OR REPLACE TEMP MACRO bq_date_trunc(d, part) AS CASE upper(part)
+     WHEN 'DAY' THEN CAST(d AS DATE)
+     WHEN 'WEEK' THEN CAST(d AS DATE) - CAST(dayofweek(CAST(d AS DATE)) AS INTEGER)
+     WHEN 'ISOWEEK' THEN CAST(date_trunc('week', CAST(d AS DATE)) AS DATE)
+     WHEN 'MONTH' THEN CAST(date_trunc('month', CAST(d AS DATE)) AS DATE)
+     WHEN 'QUARTER' THEN CAST(date_trunc('quarter', CAST(d AS DATE)) AS DATE)
+     WHEN 'YEAR' THEN CAST(date_trunc('year', CAST(d AS DATE)) AS DATE)
+     WHEN 'ISOYEAR' THEN CAST(date_trunc('week', make_date(CAST(isoyear(CAST(d AS DATE)) AS BIGINT), 1, 4)) AS DATE)
+     ELSE error('bq_date_trunc: unsupported date part ' || part || ' (DAY, WEEK, ISOWEEK, MONTH, QUARTER, YEAR, ISOYEAR)')
+   END`,
+  // BigQuery's DIV: integer division truncated toward zero, an error for a zero divisor (DuckDB's //
+  // gives NULL there, and divides a DECIMAL without truncating).
+  `CREATE OR REPLACE TEMP MACRO div(x, y) AS CASE
+     WHEN y = 0 THEN error('division by zero: ' || x || ' / ' || y)
+     WHEN typeof(x) LIKE 'DECIMAL%' OR typeof(y) LIKE 'DECIMAL%' THEN CAST(trunc(x / y) AS DECIMAL(38, 9))
+     ELSE x // y
+   END`,
   `CREATE OR REPLACE TEMP MACRO bq_timestamp_diff(a, b, part) AS
      (epoch_us(CAST(a AS TIMESTAMP)) - epoch_us(CAST(b AS TIMESTAMP))) // CASE upper(part)
        WHEN 'MICROSECOND' THEN 1

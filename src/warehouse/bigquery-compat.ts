@@ -155,6 +155,24 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       'Parts DAY, WEEK (Sunday-based), ISOWEEK, MONTH, QUARTER, YEAR; WEEK(<weekday>) is not supported.',
   },
   {
+    bigquery: 'DATE_TRUNC(date, WEEK)',
+    duckdb: 'bq_date_trunc',
+    kind: 'macro',
+    rewrite:
+      "Rename DATE_TRUNC to bq_date_trunc and quote the part: DATE_TRUNC(d, WEEK) → bq_date_trunc(d, 'WEEK'). " +
+      "DuckDB's own date_trunc takes the part first and starts weeks on Monday (BigQuery: Sunday).",
+    limitation:
+      'Parts DAY, WEEK (Sunday), ISOWEEK, MONTH, QUARTER, YEAR, ISOYEAR; WEEK(<weekday>) is not supported. ' +
+      'The result is a DATE, also for a TIMESTAMP argument.',
+  },
+  {
+    bigquery: 'DIV(x, y)',
+    duckdb: 'div',
+    kind: 'macro',
+    rewrite: null,
+    limitation: 'Truncates toward zero; a zero divisor raises "division by zero", as in BigQuery.',
+  },
+  {
     bigquery: 'TIMESTAMP_DIFF(a, b, HOUR)',
     duckdb: 'bq_timestamp_diff',
     kind: 'macro',

@@ -32,7 +32,8 @@ import { elementAlias, inUnnest, unaliasedFromUnnest, unnestWithOffset } from '.
  * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs, and
  *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
- *   (a bare date part would be a column reference to DuckDB);
+ *   (a bare date part would be a column reference to DuckDB), `DATE_TRUNC(d, WEEK)` → `bq_date_trunc(d, 'WEEK')`
+ *   (BigQuery's weeks start on Sunday, DuckDB's date_trunc weeks on Monday);
  * - `CAST(x AS INT64)` / `SAFE_CAST(x AS INT64)` (and FLOAT64, NUMERIC, BOOL, DATE) →
  *   `bq_cast_int64(x)` / `bq_safe_cast_int64(x)`, macros reading text, and rounding FLOAT64 to
  *   INT64, as BigQuery does (DuckDB's casts read '1.5' as 2, 'yes' as TRUE, round 2.5 to 2);
@@ -81,9 +82,11 @@ export const DEFAULT_PROJECT_CATALOGS: Readonly<Record<string, string>> = {
   mozdata: 'mozdata',
 };
 
+// Calls whose last argument is a bare date part, which DuckDB would read as a column.
 const DIFF_FUNCTIONS: Record<string, string> = {
   DATE_DIFF: 'bq_date_diff',
   TIMESTAMP_DIFF: 'bq_timestamp_diff',
+  DATE_TRUNC: 'bq_date_trunc',
 };
 
 /** Functions whose BigQuery result is NULL when any argument is (DuckDB's skip NULLs): their macros. */

@@ -96,6 +96,7 @@ describe('BigQuery fragments for DuckDB', () => {
     ["x LIKE 'MOZ%'", "x LIKE 'MOZ%'"],
     ["x NOT LIKE r'%a\\_b' || 'c'", "x NOT LIKE '%a\\_b' || 'c'"],
     ['SELECT * EXCEPT (a, b) FROM t', 'SELECT * EXCLUDE (a, b) FROM t'],
+    ['DATE_TRUNC(submission_date, week)', "bq_date_trunc(submission_date, 'WEEK')"],
     ['EXTRACT(WEEK FROM d) = 0', 'bq_week(d) = 0'],
     ['EXTRACT(DAYOFWEEK FROM d) IN (1, 7)', '(EXTRACT(DAYOFWEEK FROM d) + 1) IN (1, 7)'],
     ['LEAST(COUNT(DISTINCT e), 95)', 'bq_least(COUNT(DISTINCT e), 95)'],

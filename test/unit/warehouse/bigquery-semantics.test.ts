@@ -283,6 +283,28 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     );
   });
 
+  test('DATE_TRUNC to WEEK starts on Sunday, ISOWEEK on Monday; DIV truncates toward zero', async () => {
+    const days = ['2024-01-10', '2024-01-07', '2024-01-06'];
+    assert.deepEqual(await values('CAST(DATE_TRUNC(CAST(s AS DATE), WEEK) AS STRING)', days), [
+      '2024-01-07',
+      '2024-01-07',
+      '2023-12-31',
+    ]);
+    assert.deepEqual(await values('CAST(DATE_TRUNC(CAST(s AS DATE), ISOWEEK) AS STRING)', days), [
+      '2024-01-08',
+      '2024-01-01',
+      '2024-01-01',
+    ]);
+    // BigQuery's reference examples.
+    assert.equal(String(await one("CAST(DATE_TRUNC(DATE '2008-12-25', MONTH) AS STRING)")), '2008-12-01');
+    assert.equal(String(await one("CAST(DATE_TRUNC(DATE '2015-06-15', ISOYEAR) AS STRING)")), '2014-12-29');
+    assert.deepEqual(
+      [await one('DIV(20, 4)'), await one('DIV(12, -7)'), await one('DIV(20, 3)'), await one('DIV(0, 20)')],
+      [5, -1, 6, 0],
+    );
+    await assert.rejects(one('DIV(20, 0)'), /division by zero/);
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
