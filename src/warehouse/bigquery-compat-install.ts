@@ -44,6 +44,11 @@ const MACRO_SQL = [
     return `CREATE OR REPLACE TEMP MACRO ${name}(s, pos) AS substr(s, ${start}),
       (s, pos, n) AS CASE WHEN n < 0 THEN ${negative} ELSE substr(s, ${start}, n) END`;
   }),
+  // BigQuery's REGEXP_REPLACE replaces every match; its REGEXP_EXTRACT(_ALL) give capturing group g
+  // (the renderer passes 1 when the pattern has one, else 0), and NULL when nothing matches.
+  "CREATE OR REPLACE TEMP MACRO bq_regexp_replace(s, p, r) AS regexp_replace(s, p, r, 'g')",
+  'CREATE OR REPLACE TEMP MACRO bq_regexp_extract(s, p, g) AS CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, g) END',
+  'CREATE OR REPLACE TEMP MACRO bq_regexp_extract_all(s, p, g) AS regexp_extract_all(s, p, g)',
   // Both are RE2 partial matches: TRUE when the pattern matches anywhere in the value.
   'CREATE OR REPLACE TEMP MACRO regexp_contains(value, regexp) AS regexp_matches(value, regexp)',
   'CREATE OR REPLACE TEMP MACRO date_add(d, i) AS CAST(CAST(d AS DATE) + i AS DATE)',

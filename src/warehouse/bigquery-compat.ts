@@ -75,6 +75,19 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     limitation: 'STRING input only (not BYTES). Both engines use RE2 and match anywhere in the value.',
   },
   {
+    bigquery:
+      'REGEXP_REPLACE(value, regexp, replacement) / REGEXP_EXTRACT(value, regexp) / REGEXP_EXTRACT_ALL(value, regexp)',
+    duckdb: 'bq_regexp_replace / bq_regexp_extract / bq_regexp_extract_all',
+    kind: 'macro',
+    rewrite:
+      'Rename to the bq_ macros; REGEXP_EXTRACT(_ALL) get the group to return (1 when the pattern has a capturing group, ' +
+      "else 0). DuckDB's regexp_replace replaces the first match only, and its regexp_extract gives the whole match, " +
+      "'' for no match (BigQuery: every match; the group; NULL).",
+    limitation:
+      'REGEXP_EXTRACT with a pattern that is not a string literal, or with position / occurrence arguments, keeps ' +
+      "DuckDB's reading; a group that takes no part in the match gives '' (BigQuery: NULL).",
+  },
+  {
     bigquery: 'JSON_VALUE(json_string[, path]) / JSON_EXTRACT_SCALAR(json_string[, path])',
     duckdb: 'bq_json_value',
     kind: 'macro',

@@ -14,6 +14,7 @@ import {
 import { castAsMacro } from './duckdb-casts.js';
 import { extractPart } from './duckdb-extract.js';
 import { duckString, nameOrQuoted, quoteIdentifier } from './duckdb-names.js';
+import { regexpCall } from './duckdb-regexp.js';
 import {
   castTarget,
   type LateEdits,
@@ -64,6 +65,8 @@ import { elementAlias, inUnnest, unaliasedFromUnnest, unnestWithOffset } from '.
  *   DuckDB's UNNEST has no WITH OFFSET; the two UNNESTs of one SELECT are zipped, offsets from 0;
  * - `EXTRACT(DAYOFWEEK | WEEK | ISOWEEK | MILLISECOND | MICROSECOND FROM x)` → DuckDB's spelling of
  *   BigQuery's value (duckdb-extract.ts: DuckDB counts Sunday as 0, its WEEK is the ISO week);
+ * - `REGEXP_REPLACE(` / `REGEXP_EXTRACT(` / `REGEXP_EXTRACT_ALL(` → macros replacing every match and
+ *   extracting the capturing group, NULL for no match, as BigQuery does (duckdb-regexp.ts);
  * - `LEAST(` / `GREATEST(` / `CONCAT(` → `bq_least(` …: BigQuery's are NULL when any argument is,
  *   DuckDB's skip NULL arguments;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
@@ -281,6 +284,14 @@ export function translateBigQueryToDuckDb(
       }
       if (upper === 'IN') {
         inUnnest(tokens, late, i);
+        continue;
+      }
+      if (
+        (upper === 'REGEXP_REPLACE' || upper === 'REGEXP_EXTRACT' || upper === 'REGEXP_EXTRACT_ALL') &&
+        isCall &&
+        tokens[previousSignificant(tokens, i - 1)]?.text !== '.'
+      ) {
+        regexpCall(tokens, out, late, upper, i, open);
         continue;
       }
       if (upper === 'EXTRACT' && isCall) {

@@ -305,6 +305,22 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     await assert.rejects(one('DIV(20, 0)'), /division by zero/);
   });
 
+  test('REGEXP_REPLACE replaces every match; REGEXP_EXTRACT(_ALL) give the capturing group, NULL for no match', async () => {
+    assert.equal(await one("REGEXP_REPLACE('aaa', 'a', 'b')"), 'bbb');
+    assert.equal(await one("REGEXP_REPLACE('a1b2', r'(\\d)', r'<\\1>')"), 'a<1>b<2>');
+    assert.equal(
+      await one("REGEXP_REPLACE('# Heading', r'^# ([a-zA-Z0-9\\s]+$)', '<h1>\\\\1</h1>')"),
+      '<h1>Heading</h1>',
+    );
+    assert.equal(await one("REGEXP_EXTRACT('x123y', r'x(\\d+)')"), '123');
+    assert.equal(await one("REGEXP_EXTRACT('foo@example.com', r'^[a-zA-Z0-9_.+-]+')"), 'foo');
+    assert.equal(await one("REGEXP_EXTRACT('abc', r'\\d+')"), null);
+    assert.equal(await one("REGEXP_EXTRACT('a(b', r'\\(b')"), '(b');
+    assert.equal(await one("REGEXP_EXTRACT('ab', r'(?:a)(b)')"), 'b');
+    assert.deepEqual(await one("REGEXP_EXTRACT_ALL('x1y x22y', r'x(\\d+)')"), ['1', '22']);
+    assert.deepEqual(await one("REGEXP_EXTRACT_ALL('abc', r'z')"), []);
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
