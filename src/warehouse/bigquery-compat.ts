@@ -88,6 +88,16 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       "DuckDB's reading; a group that takes no part in the match gives '' (BigQuery: NULL).",
   },
   {
+    bigquery: 'FORMAT(format_string, …)',
+    duckdb: 'printf',
+    kind: 'rewrite',
+    rewrite:
+      "Rename FORMAT to printf: DuckDB's format takes {} placeholders and returns a '%d' format unchanged; its " +
+      "printf reads BigQuery's %d %s %f %e %g %x %o %% with their flags, width and precision.",
+    limitation:
+      "BigQuery's %t / %T (a value's SQL text) and the ' grouping flag are not supported (an error).",
+  },
+  {
     bigquery: 'JSON_VALUE(json_string[, path]) / JSON_EXTRACT_SCALAR(json_string[, path])',
     duckdb: 'bq_json_value',
     kind: 'macro',

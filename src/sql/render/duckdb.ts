@@ -67,6 +67,8 @@ import { elementAlias, inUnnest, unaliasedFromUnnest, unnestWithOffset } from '.
  *   BigQuery's value (duckdb-extract.ts: DuckDB counts Sunday as 0, its WEEK is the ISO week);
  * - `REGEXP_REPLACE(` / `REGEXP_EXTRACT(` / `REGEXP_EXTRACT_ALL(` → macros replacing every match and
  *   extracting the capturing group, NULL for no match, as BigQuery does (duckdb-regexp.ts);
+ * - `FORMAT('%d', x)` → `printf('%d', x)`: DuckDB's format takes `{}` placeholders and gives a
+ *   `%` format back unchanged, silently;
  * - `LEAST(` / `GREATEST(` / `CONCAT(` → `bq_least(` …: BigQuery's are NULL when any argument is,
  *   DuckDB's skip NULL arguments;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
@@ -313,6 +315,8 @@ export function translateBigQueryToDuckDb(
         if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
       } else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';
+      } else if (upper === 'FORMAT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text !== '.') {
+        out[i] = 'printf';
       } else if (upper in NULL_STRICT && isCall && tokens[previousSignificant(tokens, i - 1)]?.text !== '.') {
         if (argumentCount(tokens, open) <= NULL_STRICT_MAX_ARGS) out[i] = NULL_STRICT[upper]!;
       } else if (upper in DIFF_FUNCTIONS && isCall) {

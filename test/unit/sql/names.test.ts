@@ -96,6 +96,10 @@ describe('BigQuery fragments for DuckDB', () => {
     ["x LIKE 'MOZ%'", "x LIKE 'MOZ%'"],
     ["x NOT LIKE r'%a\\_b' || 'c'", "x NOT LIKE '%a\\_b' || 'c'"],
     ['SELECT * EXCEPT (a, b) FROM t', 'SELECT * EXCLUDE (a, b) FROM t'],
+    [
+      "CAST(d AS STRING FORMAT 'YYYY') || FORMAT('%d', n)",
+      "CAST(d AS STRING FORMAT 'YYYY') || printf('%d', n)",
+    ],
     ["REGEXP_EXTRACT(v, r'[(]x(?P<n>\\d)')", "bq_regexp_extract(v, '[(]x(?P<n>\\d)', 1)"],
     ["REGEXP_EXTRACT(v, r'\\(x[(](?:y)')", "bq_regexp_extract(v, '\\(x[(](?:y)', 0)"],
     ['REGEXP_EXTRACT(v, pattern)', 'REGEXP_EXTRACT(v, pattern)'],

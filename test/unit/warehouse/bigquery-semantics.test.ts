@@ -321,6 +321,14 @@ describe('BigQuery config SQL gives BigQuery answers on DuckDB', () => {
     assert.deepEqual(await one("REGEXP_EXTRACT_ALL('abc', r'z')"), []);
   });
 
+  test("FORMAT reads BigQuery's % specifiers", async () => {
+    assert.equal(await one("FORMAT('%d-%s', 5, 'x')"), '5-x');
+    assert.equal(await one("FORMAT('%.2f', 3.14159)"), '3.14');
+    assert.equal(await one("FORMAT('%05d|%-5d|%10s', 42, 3, 'ab')"), '00042|3    |        ab');
+    assert.equal(await one("FORMAT('%x %e %g 100%%', 255, 1234.5, 1234.5)"), 'ff 1.234500e+03 1234.5 100%');
+    assert.equal(await one("FORMAT('%s', CAST(NULL AS STRING))"), null);
+  });
+
   test('LIKE: a backslash makes the next %, _ or backslash literal', async () => {
     assert.equal(await one("'MOZ_CRASH(x)' LIKE r'MOZ\\_CRASH%'"), true);
     assert.equal(await one("'MOZxCRASH(x)' LIKE r'MOZ\\_CRASH%'"), false);
