@@ -83,7 +83,9 @@ export async function withTemporal<T>(
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       deps,
-      overrides: { shutdownGraceTime: '2s' },
+      // Heartbeats carry an activity's cancellation to it: at most 80% of the heartbeat timeout
+      // apart by default (12 s), which Ctrl-C waited out. A private server takes one a second.
+      overrides: { shutdownGraceTime: '2s', maxHeartbeatThrottleInterval: '1s' },
     });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: settings.namespace });
@@ -95,6 +97,15 @@ export async function withTemporal<T>(
       followed: [],
     };
     const running = worker.runUntil(work(session));
+    // Whether the work ended with a value: a workflow that, cancelled, stops what it does and
+    // returns what it finished (a preview) has its report printed like any other.
+    let returned = false;
+    running.then(
+      () => {
+        returned = true;
+      },
+      () => undefined,
+    );
     let interrupted = false;
     stopInterrupts = onInterrupt(async (signal) => {
       interrupted = true;
@@ -102,7 +113,8 @@ export async function withTemporal<T>(
       const cancelled = await cancelRunning(client).catch(() => []);
       // Their activities stop at their next heartbeat and the worker drains them; an activity
       // stuck in a call that ignores its cancellation does not keep the command alive.
-      await Promise.race([running.catch(() => undefined), sleep(DRAIN_MS)]);
+      await Promise.race([running.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
+      if (returned) return;
       await server.stop().catch(() => undefined);
       const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
       process.stderr.write(`contrail: interrupted (${signal}): ${what}\n`);

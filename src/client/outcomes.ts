@@ -34,6 +34,8 @@ export interface Outcome {
   failed: number;
   /** What a failed command ends with, when the report's first line says what ran rather than what failed. */
   failure?: string;
+  /** Set when the run was cancelled part way and returned what it finished: what a command ends with (exit 130). */
+  interrupted?: string;
 }
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;

@@ -321,5 +321,7 @@ function printReport(
 }
 
 function failOnFailures(outcome: Outcome): void {
+  // Exit 130, as for any interrupted command: the work stopped because someone stopped it.
+  if (outcome.interrupted) throw new CliError(outcome.interrupted, 130);
   if (outcome.failed > 0) throw new CliError(outcome.failure ?? outcome.report.split('\n')[0] ?? 'failed', 1);
 }

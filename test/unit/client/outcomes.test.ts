@@ -598,4 +598,50 @@ describe('outcomes', () => {
       process.stdout.write = write;
     }
   });
+
+  it('a preview stopped by Ctrl-C says which dates finished, which was stopped and which never ran; exit 130', () => {
+    const preview = previewResult({
+      startDate: '2026-03-09',
+      endDate: '2026-03-12',
+      days: [{ date: '2026-03-09', status: 'analyzed', reason: null, statistics: [] }],
+      failed: [{ date: '2026-03-10', errorType: 'ConfigError', message: 'm' }],
+      interrupted: { date: '2026-03-11', notRun: ['2026-03-12'] },
+      costs: {
+        estimate: {
+          method: 'column_sizes',
+          queries: [],
+          totalBytes: 0,
+          usdPerTib: 6.25,
+          totalUsd: 0,
+          ownTableQueries: 0,
+        },
+        queries: ['2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12'].map((date, i) => ({
+          experiment_slug: 'x',
+          analysis_date: date,
+          destination: `metrics_${i}`,
+          elapsed_ms: i === 0 ? 100 : null,
+          outcome: i === 0 ? 'ran' : 'not run',
+        })),
+      },
+    });
+    const said =
+      'interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way (none of its tables kept); not run: 2026-03-12';
+    const report = outcomeOf('preview', preview).report;
+    assert.match(report, /^Interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way/m);
+    assert.match(report, /^ {2}2026-03-10 {2}metrics_1 {2}not run \(an earlier step of this date failed\)/m);
+    assert.match(report, /^ {2}2026-03-11 {2}metrics_2 {2}not run \(interrupted\)/m);
+    assert.match(report, /^ {2}2026-03-12 {2}metrics_3 {2}not run \(interrupted\)/m);
+    assert.match(report, /^FAILED on 1 of 4 dates: 2026-03-10$/m);
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof write;
+    try {
+      assert.throws(
+        () => printOutcome('preview', preview, false),
+        (error: unknown) =>
+          error instanceof CliError && error.exitCode === 130 && error.message === `preview of x ${said}`,
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+  });
 });
