@@ -16,6 +16,7 @@ import type { CommonArgs } from './options.js';
 import {
   type AnalysisWorkflow,
   inputDifferences,
+  leftByInterrupt,
   type Outcome,
   outcomeOf,
   type ReportContext,
@@ -204,6 +205,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         ),
       log,
       verbose: args.verbose ?? false,
+      leftByInterrupt: leftByInterrupt(options.workflowType, options.input),
     },
   ).finally(release);
   if (result === undefined) return undefined;

@@ -230,6 +230,27 @@ describe('embedded commands', { concurrency: true }, () => {
       (await previewTables(home)).filter((t) => t.startsWith('staging_')),
       [],
     );
+
+    // A backfill stopped the same way says how far it had got, what it cancelled and what that
+    // leaves of the published results.
+    const backfill = spawnCli(
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-14', '--end_date', '2026-03-15'],
+      { env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:runToTable:staging_@1' }, detached: true },
+    );
+    try {
+      await backfill.waitForStderr(/contrail fault: stopped at/);
+      process.kill(-(backfill.child.pid as number), 'SIGINT');
+      const result = await backfill.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(
+        result.stderr.trim().split('\n').at(-1) ?? '',
+        /^contrail: interrupted \(SIGINT\) while analysing, 0 of 2 done: cancelled .*backfill\/contrail-demo-sidebar\/2026-03-14\.\.2026-03-15; a backfill publishes at its end: unless it was publishing, the published results are as they were$/,
+      );
+      assert.deepEqual(await marked(marker.pids, 10_000), [], 'no server or worker left');
+    } finally {
+      backfill.child.kill('SIGKILL');
+      for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
+    }
   });
 
   test('a progress query still in flight when the server goes away does not crash the process', async () => {

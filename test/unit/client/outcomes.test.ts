@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { reachedLine } from '../../../src/client/embedded.js';
 import { CliError } from '../../../src/client/errors.js';
-import { describeWarningCounts, inputDifferences, outcomeOf } from '../../../src/client/outcomes.js';
+import {
+  describeWarningCounts,
+  inputDifferences,
+  leftByInterrupt,
+  outcomeOf,
+} from '../../../src/client/outcomes.js';
 import { previewOnBigQuery } from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
@@ -643,5 +649,36 @@ describe('outcomes', () => {
     } finally {
       process.stdout.write = write;
     }
+  });
+});
+
+describe('what an interrupted command says it leaves', () => {
+  it('how far the run had got, and what that means for the published results of each kind of run', () => {
+    const progress = {
+      workflow: 'backfill',
+      stage: 'analysing',
+      total: 4,
+      done: 2,
+      failed: 1,
+      current: [],
+      waiting: [],
+    };
+    assert.equal(reachedLine(progress), 'analysing, 2 of 4 done (1 failed)');
+    assert.equal(reachedLine({ ...progress, stage: 'resolving', total: 0, done: 0, failed: 0 }), 'resolving');
+    assert.match(leftByInterrupt('backfill', {}) ?? '', /publishes at its end/);
+    assert.match(
+      leftByInterrupt('dailyAnalysis', {}) ?? '',
+      /^the experiments that had finished are published/,
+    );
+    assert.match(
+      leftByInterrupt('rerun', { recreateEnrollments: false }) ?? '',
+      /the published results are as they were/,
+    );
+    assert.match(
+      leftByInterrupt('rerun', { recreateEnrollments: true }) ?? '',
+      /no results until a rerun finishes/,
+    );
+    // A preview says what it finished in its own report.
+    assert.equal(leftByInterrupt('preview', {}), null);
   });
 });
