@@ -64,3 +64,14 @@ export async function unknownNamespace(
     known.length > 0 ? `; it has ${known.join(', ')}` : ''
   }: set TEMPORAL_NAMESPACE to one of them, or create it (temporal operator namespace create --namespace ${namespace})`;
 }
+
+/**
+ * The worker's connection error (the Rust core's transport error, in its own words) as an
+ * operator reads it: what went wrong with the address, not the error's debug form.
+ */
+export function transportFailure(reason: string): string {
+  if (/connection ?refused/i.test(reason)) return 'connection refused (nothing listens there)';
+  if (/dns error|failed to lookup address|Name or service not known/i.test(reason))
+    return 'no host of that name (the DNS lookup failed): check the host in TEMPORAL_ADDRESS or --address, host:port';
+  return reason;
+}

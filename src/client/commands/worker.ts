@@ -58,12 +58,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         }),
       ]);
     } catch (error) {
+      const { transportFailure } = await import('../connect.js');
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      // The Rust core's transport error says it in its own words.
-      const said = /connection ?refused/i.test(reason ?? '')
-        ? 'connection refused (nothing listens there)'
-        : reason;
-      throw new CliError(`cannot reach Temporal at ${address}: ${said}`);
+      throw new CliError(`cannot reach Temporal at ${address}: ${transportFailure(reason ?? '')}`);
     } finally {
       clearTimeout(timer);
     }

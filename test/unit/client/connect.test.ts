@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { unknownNamespace } from '../../../src/client/connect.js';
+import { transportFailure, unknownNamespace } from '../../../src/client/connect.js';
 
 /** The server's answers as the SDK's raw gRPC calls give them: an Error with the status code. */
 function server(namespaces: string[]): Pick<Client, 'workflowService'> {
@@ -38,5 +38,23 @@ describe('a namespace the server does not have', () => {
       },
     } as unknown as Pick<Client, 'workflowService'>;
     assert.equal(await unknownNamespace(denied, 'default'), null);
+  });
+});
+
+describe("a worker's connection failure", () => {
+  it('names what is wrong with the address, not the transport error it came as', () => {
+    assert.equal(
+      transportFailure(
+        'tonic::transport::Error(Transport, ConnectError(ConnectError("dns error", Custom { kind: Uncategorized, error: "failed to lookup address information: Name or service not known" })))',
+      ),
+      'no host of that name (the DNS lookup failed): check the host in TEMPORAL_ADDRESS or --address, host:port',
+    );
+    assert.equal(
+      transportFailure(
+        'tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))',
+      ),
+      'connection refused (nothing listens there)',
+    );
+    assert.equal(transportFailure('no answer within 8 s'), 'no answer within 8 s');
   });
 });
