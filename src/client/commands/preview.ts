@@ -194,6 +194,14 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
           `wrote ${plural(lines.filter((l) => l.includes('\t')).length, 'query', 'queries')} to ${args.sql_output_dir}\n`,
         );
       }
+      if (args.export && result.days.length > 0 && !runtimeSettings().temporalAddress) {
+        // Where the embedded worker wrote them (a cluster's worker has its own export location).
+        const { defaultExportDir } = await import('../runtime.js');
+        const { warehouseKind } = await import('../../settings.js');
+        const { embeddedWorkerEnv } = await import('../workflow-command.js');
+        const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
+        process.stderr.write(`JSON exports: ${dir.replace(/\/+$/, '')}/${result.dataset}/\n`);
+      }
       // On BigQuery the report already says the dashboard cannot show these tables.
       const { previewOnBigQuery } = await import('../preview-report.js');
       if (!args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir, dashboard);

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { defaultActivityDeps } from '../../../src/client/runtime.js';
 import { ContrailError } from '../../../src/errors.js';
+import { datasetExportPath } from '../../../src/exports/target.js';
 import { SettingsError } from '../../../src/settings.js';
 import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
 
@@ -92,5 +96,32 @@ describe('BigQuery settings', () => {
       () => defaultActivityDeps({}, { CONTRAIL_WAREHOUSE: 'snowflake' }),
       /valid warehouses are duckdb and bigquery/,
     );
+  });
+
+  test("each BigQuery project's exports have their own directory by default; the embedded warehouse's and a set CONTRAIL_EXPORT_DIR stay where they were", () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-exports-home-'));
+    try {
+      const exportDir = (env: NodeJS.ProcessEnv) =>
+        defaultActivityDeps({}, { CONTRAIL_HOME: home, ...env }).exportDir;
+      const project = (name: string) => ({ CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: name });
+      const embedded = exportDir({});
+      const first = exportDir(project('analysis-one'));
+      const second = exportDir(project('analysis-two'));
+      assert.equal(embedded, join(home, 'exports'));
+      assert.equal(first, join(home, 'exports', 'bigquery-analysis-one'));
+      // A preview's dataset `tmp` in either project, or in the embedded warehouse: three places.
+      const files = [embedded, first, second].map((dir) =>
+        join(dir ?? '', datasetExportPath('tmp', 'statistics/statistics_x_daily.json')),
+      );
+      assert.equal(new Set(files).size, 3, files.join('\n'));
+      // No dataset's directory is a project's: dataset names have no '-'.
+      assert.doesNotMatch('bigquery-analysis-one', /^[A-Za-z0-9_]+$/);
+      assert.equal(
+        exportDir({ ...project('analysis-one'), CONTRAIL_EXPORT_DIR: 'gs://bucket/x' }),
+        'gs://bucket/x',
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
