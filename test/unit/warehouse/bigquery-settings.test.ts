@@ -38,6 +38,11 @@ describe('BigQuery settings', () => {
     assert.equal(overridden.dataset, 'tmp_previews');
     assert.equal(overridden.requestTimeoutMs, 60_000, 'a minute for one request unless set');
     assert.equal(bigQuerySettings({}, { projectId: 'flag-project' }).project, 'flag-project');
+    // An unknown variable set to nothing sets nothing: no typo to report.
+    assert.equal(
+      bigQuerySettings({ CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_XYZ: ' ' }).project,
+      'my-project-1',
+    );
   });
 
   for (const [env, message] of [
@@ -69,6 +74,15 @@ describe('BigQuery settings', () => {
     [
       { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_TIMEOUT_MS: '60' },
       /CONTRAIL_BIGQUERY_TIMEOUT_MS="60": .*at least 1000/,
+    ],
+    // A misspelt setting would leave jobs without the billing guard its author set.
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTE_BILLED: '1000000000' },
+      /^CONTRAIL_BIGQUERY_MAX_BYTE_BILLED is not a contrail setting \(did you mean CONTRAIL_BIGQUERY_MAX_BYTES_BILLED\?\); the BigQuery settings are CONTRAIL_BIGQUERY_PROJECT, .*CONTRAIL_BIGQUERY_TIMEOUT_MS$/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJEC: 'my-project-1' },
+      /^CONTRAIL_BIGQUERY_PROJEC is not a contrail setting \(did you mean CONTRAIL_BIGQUERY_PROJECT\?\)/,
     ],
   ] as const) {
     test(`a bad setting is refused, naming it: ${message.source.slice(0, 40)}`, () => {
