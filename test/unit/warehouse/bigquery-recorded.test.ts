@@ -226,6 +226,40 @@ describe('BigQuery adapter on recorded responses', () => {
     assert.equal(error.permanent, true);
   });
 
+  test('a statement BigQuery failed for a concurrent update of its table is transient, although its reason is invalidQuery', () => {
+    // As BigQuery answers a request, and as a finished job reports its errorResult.
+    for (const failure of [
+      {
+        code: 400,
+        message:
+          'Could not serialize access to table contrail-recorded:contrail.logs due to concurrent update',
+        errors: [
+          {
+            domain: 'global',
+            reason: 'invalidQuery',
+            message:
+              'Could not serialize access to table contrail-recorded:contrail.logs due to concurrent update',
+          },
+        ],
+      },
+      {
+        reason: 'invalidQuery',
+        message:
+          'Transaction is aborted due to concurrent update against table contrail-recorded:contrail.logs. Transaction ID: 61e30eea-0000-2dab-8e60-94eb2c1b1a92 at [1:1]',
+      },
+    ]) {
+      const error = bigQueryError(failure, { dataset: 'contrail', table: 'logs' });
+      assert.ok(error instanceof WarehouseQueryError);
+      assert.equal(error.permanent, false, error.message);
+      assert.match(error.warehouseMessage, /^BigQuery \(invalidQuery\): .*concurrent update/);
+    }
+    // Any other invalidQuery stays permanent.
+    assert.equal(
+      bigQueryError({ reason: 'invalidQuery', message: 'Unrecognized name: x at [1:8]' }).permanent,
+      true,
+    );
+  });
+
   test("an invalid query is permanent, with BigQuery's own message and position", async () => {
     server.insertAnswers = ['invalidQuery'];
     await assert.rejects(
