@@ -267,7 +267,14 @@ export class PreviewQueriesRejectedError extends ContrailError {
     // By config file, then config item, then what BigQuery said: the tables and dates it said it for.
     const groups = new Map<string, Map<string, Map<string, string[]>>>();
     const subjects: ErrorSubject[] = [];
-    for (const q of rejected) {
+    // A scan reads the enrollments query written in for their table: rejected for the same
+    // reason as that query, it says nothing of its own (and would be blamed on its data source).
+    const enrollments = rejected.find((q) => q.kind === 'enrollments');
+    const own = enrollments
+      ? rejected.filter((q) => q === enrollments || q.rejected !== enrollments.rejected)
+      : rejected;
+    const withEnrollments = rejected.length - own.length;
+    for (const q of own) {
       const about = q.subjects?.length ? q.subjects : [{ message: q.rejected ?? null }];
       for (const s of about) {
         subjects.push({ ...s, query: q.table });
@@ -287,7 +294,7 @@ export class PreviewQueriesRejectedError extends ContrailError {
       }
     }
     const lines = [
-      `BigQuery's dry run rejected ${rejected.length} of the preview's queries` +
+      `BigQuery's dry run rejected ${own.length} of the preview's queries` +
         ' (a run of it would fail), so the preview stops before running any: no dataset or table was created, nothing was billed',
     ];
     for (const [file, byItem] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
@@ -296,6 +303,11 @@ export class PreviewQueriesRejectedError extends ContrailError {
         lines.push(`    ${item}`);
         for (const [message, where] of byMessage) lines.push(`      ERROR ${message} [${where.join(', ')}]`);
       }
+    }
+    if (withEnrollments > 0) {
+      lines.push(
+        `  (${plural(withEnrollments, 'metrics scan reads', 'metrics scans read')} the enrollments and failed with them: checked once the enrollments query passes)`,
+      );
     }
     lines.push(
       'Fix the config and preview again (`contrail validate <config file> --dry_run` checks every query of the experiment)',

@@ -356,13 +356,11 @@ describe('BigQuery adapter on recorded responses', () => {
     assert.deepEqual(attempts, [job?.id, job?.id], 'both workers asked for the same job id');
   });
 
-  test("a preview whose query BigQuery's dry run rejects stops there: every rejected query named at its config item, no dataset, no job but dry runs", async () => {
-    // The enrollments pass; the first metrics scan is rejected; the rest pass.
-    server.insertAnswers = ['dryRun', 'invalidQuery'];
+  /** The demo experiment's preview cost, as the activity estimates it on BigQuery (here, recorded answers). */
+  const estimateDemoPreview = () => {
     const now = new Date('2026-04-01T06:00:00Z');
-    const activities = createActivities(testDeps(warehouse(), { now: () => now }));
     const tool = currentToolVersion();
-    const { estimate, refusal } = await activities.estimatePreviewCost({
+    return createActivities(testDeps(warehouse(), { now: () => now })).estimatePreviewCost({
       target: {
         slug: DEMO_SLUG,
         dataset: 'contrail_preview',
@@ -387,6 +385,34 @@ describe('BigQuery adapter on recorded responses', () => {
       maxBytes: null,
       usdPerTib: 6.25,
     });
+  };
+
+  test('a rejected enrollments query is the finding: the scans that read it, rejected with it, are not blamed on their data sources', async () => {
+    server.insertAnswers = Array<RecordedName>(30).fill('invalidQuery');
+    const { estimate, refusal } = await estimateDemoPreview();
+    assert.ok(
+      estimate.queries.length > 2 && estimate.queries.every((q) => q.rejected),
+      JSON.stringify(estimate.queries),
+    );
+    assert.ok(refusal);
+    const scans = estimate.queries.length - 1;
+    assert.match(refusal.message, /^BigQuery's dry run rejected 1 of the preview's queries/);
+    assert.match(
+      refusal.message,
+      new RegExp(`\\(${scans} metrics scans read the enrollments and failed with them`),
+    );
+    assert.doesNotMatch(
+      refusal.message,
+      /metrics_contrail_demo_sidebar|data_sources\.|\(metric /,
+      refusal.message,
+    );
+    assert.match(refusal.message, /\[enrollments_contrail_demo_sidebar on 2026-03-15\]/);
+  });
+
+  test("a preview whose query BigQuery's dry run rejects stops there: every rejected query named at its config item, no dataset, no job but dry runs", async () => {
+    // The enrollments pass; the first metrics scan is rejected; the rest pass.
+    server.insertAnswers = ['dryRun', 'invalidQuery'];
+    const { estimate, refusal } = await estimateDemoPreview();
     const rejected = estimate.queries.filter((q) => q.rejected !== undefined);
     assert.equal(rejected.length, 1, JSON.stringify(estimate.queries));
     assert.ok(refusal, 'the preview is refused');
