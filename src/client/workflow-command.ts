@@ -16,6 +16,7 @@ import type { CommonArgs } from './options.js';
 import {
   type AnalysisWorkflow,
   inputDifferences,
+  leftByInterrupt,
   type Outcome,
   outcomeOf,
   type ReportContext,
@@ -204,6 +205,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         ),
       log,
       verbose: args.verbose ?? false,
+      leftByInterrupt: leftByInterrupt(options.workflowType, options.input),
     },
   ).finally(release);
   if (result === undefined) return undefined;
@@ -323,5 +325,7 @@ function printReport(
 }
 
 function failOnFailures(outcome: Outcome): void {
+  // Exit 130, as for any interrupted command: the work stopped because someone stopped it.
+  if (outcome.interrupted) throw new CliError(outcome.interrupted, 130);
   if (outcome.failed > 0) throw new CliError(outcome.failure ?? outcome.report.split('\n')[0] ?? 'failed', 1);
 }
