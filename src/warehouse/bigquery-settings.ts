@@ -1,6 +1,6 @@
-import { closestName } from '../config/suggest.js';
 import { SettingsError } from '../settings.js';
 import { DEFAULT_SOURCE_PROJECT } from '../sql/render/bigquery.js';
+import { closestName } from '../suggest.js';
 import { assertDataset, assertProjectId } from './identifiers.js';
 
 /**
