@@ -1,5 +1,5 @@
-import { didYouMean } from '../config/suggest.js';
 import { ContrailError, type ErrorSubject } from '../errors.js';
+import { didYouMean } from '../suggest.js';
 
 /**
  * The experiment slug is in neither the experiment source nor (for previews) anywhere else.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
 import { CliError, describeUnexpected } from './errors.js';

@@ -1,7 +1,7 @@
 import { chooseConfigRepos, defaultConfigRepos, loadConfigCollection } from '../config/collection.js';
 import { customConfig } from '../config/custom-config.js';
 import { inferPlatform } from '../config/platform.js';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { CliError } from './errors.js';
 
 /**

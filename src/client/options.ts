@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { closestName } from '../config/suggest.js';
 import { warehouseKind } from '../settings.js';
+import { closestName } from '../suggest.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
 // (help, usage errors) from these, so this module imports nothing but yargs' types, the name

@@ -1,4 +1,4 @@
-import { closestName } from '../config/suggest.js';
+import { closestName } from '../suggest.js';
 
 /** What the parser knows of the options in force for the command being parsed. */
 export interface KnownOptions {

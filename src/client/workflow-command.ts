@@ -263,10 +263,12 @@ export function embeddedWorkerEnv(
   args: Pick<CommonArgs, 'project_id'>,
   kind: WarehouseKind,
   env: NodeJS.ProcessEnv = process.env,
+  options: { quiet?: boolean } = {},
 ): NodeJS.ProcessEnv {
   if (!args.project_id) return env;
   if (kind !== 'bigquery') {
-    process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
+    if (!options.quiet)
+      process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
     return env;
   }
   return { ...env, CONTRAIL_BIGQUERY_PROJECT: args.project_id };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { didYouMean, oneOf } from './suggest.js';
+import { didYouMean, oneOf } from '../suggest.js';
 
 /** A TOML table as parsed (not a list, a date-time or a scalar). */
 export type Table = Record<string, unknown>;

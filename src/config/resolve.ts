@@ -1,4 +1,5 @@
 import type { Experiment, IsoDate } from '../experiments/experiment.js';
+import { didYouMean } from '../suggest.js';
 import type { ConfigCollection } from './collection.js';
 import { customConfig } from './custom-config.js';
 import { mergeFile } from './merge.js';
@@ -12,7 +13,6 @@ import { mergeOutcomes } from './resolve/outcomes.js';
 import { parameterValues } from './resolve/parameters.js';
 import { resolveSegments } from './resolve/segments.js';
 import { AnalysisSpec } from './spec.js';
-import { didYouMean } from './suggest.js';
 
 export interface ResolveOptions {
   /** A custom experiment config (a path, or TOML text) used instead of the repo's `jetstream/<slug>.toml`. */

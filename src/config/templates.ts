@@ -1,5 +1,5 @@
 import nunjucks from 'nunjucks';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 
 /**
  * Renders the Jinja in config SQL fragments with nunjucks (Jinja-compatible for what configs

@@ -1,7 +1,7 @@
+import { didYouMean } from '../../suggest.js';
 import type { NameRef } from '../config-file.js';
 import { describe, type Table } from '../describe.js';
 import { PERIOD_KEYS } from '../names.js';
-import { didYouMean } from '../suggest.js';
 import type { FileCheck } from './file-check.js';
 import { checkPeriodList } from './metrics.js';
 

@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import { paramIssues } from '../../statistics/params.js';
 import { PRE_TREATMENT_NAMES, preTreatmentParams } from '../../statistics/pretreatments.js';
 import { STATISTIC_NAMES, STATISTICS, type StatisticName } from '../../statistics/registry.js';
+import { didYouMean, oneOf } from '../../suggest.js';
 import { describe, friendlyIssue, isTable, type Table } from '../describe.js';
-import { didYouMean, oneOf } from '../suggest.js';
 import type { KeyPath } from '../toml-lines.js';
 
 /**

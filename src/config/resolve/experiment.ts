@@ -1,6 +1,6 @@
 import { addDays, daysBetween } from '../../dates.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../suggest.js';
 import type { Resolution } from './context.js';
 
 /**

@@ -1,8 +1,8 @@
+import { didYouMean } from '../../suggest.js';
 import type { Defined, NameRef } from '../config-file.js';
 import { mergeDefinitions } from '../merge.js';
 import { PERIOD_KEYS } from '../names.js';
 import type { ParameterDefinition } from '../schema.js';
-import { didYouMean } from '../suggest.js';
 import { NO_FILE, type Resolution } from './context.js';
 
 /**

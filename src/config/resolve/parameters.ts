@@ -1,4 +1,4 @@
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../suggest.js';
 import type { Resolution } from './context.js';
 
 /**

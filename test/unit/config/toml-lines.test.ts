@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { closestName, didYouMean } from '../../../src/config/suggest.js';
 import { locateKeys } from '../../../src/config/toml-lines.js';
+import { closestName, didYouMean } from '../../../src/suggest.js';
 
 const SOURCE = `# comment [not.a.table]
 title = "x" # trailing
