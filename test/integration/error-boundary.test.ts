@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { withFailureMapping } from '../../src/activities/failures.js';
-import { PreviewTooExpensiveError } from '../../src/analysis/cost.js';
+import { PreviewQueriesRejectedError, PreviewTooExpensiveError } from '../../src/analysis/cost.js';
 import {
   InvalidInputError,
   StatisticsFailedError,
@@ -172,6 +172,21 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
         },
         1024,
       ),
+  },
+  PreviewQueriesRejectedError: {
+    errorType: 'PreviewQueriesRejectedError',
+    permanent: true,
+    make: () =>
+      new PreviewQueriesRejectedError([
+        {
+          date: '2026-03-10',
+          table: 'metrics_x_clients_daily_day_1',
+          kind: 'metrics',
+          bytes: null,
+          rejected: 'Unrecognized name: no_such_column at [3:8]',
+          subjects: [{ file: 'jetstream/x.toml', key: 'metrics.broken', line: 4, metric: 'broken' }],
+        },
+      ]),
   },
   InvalidInputError: {
     errorType: 'InvalidInputError',
