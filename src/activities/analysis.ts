@@ -1,5 +1,5 @@
 import type { AnalysisContext } from '../analysis/context.js';
-import { checkMaxBytes, describeEstimate, estimatePreviewCost } from '../analysis/cost.js';
+import { checkMaxBytes, checkRejected, describeEstimate, estimatePreviewCost } from '../analysis/cost.js';
 import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import {
@@ -159,6 +159,8 @@ export function analysisActivities(
       const lines = describeEstimate(estimate);
       let refusal: ErrorData | null = null;
       try {
+        // Rejected queries first: they leave the total short of what the preview would scan.
+        checkRejected(estimate);
         checkMaxBytes(estimate, maxBytes);
       } catch (error) {
         // The refusal carries the estimate, so whoever reads the failure can show it first.

@@ -1,13 +1,15 @@
 import { isoDate } from '../dates.js';
-import { ContrailError, isPermanent } from '../errors.js';
+import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import type { IsoDate } from '../experiments/experiment.js';
 import { plural } from '../plural.js';
+import { plannedLine } from '../sql/dry-run.js';
 import { telemetryCoverageSql } from '../sql/plan/metrics.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
+import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
-import { MissingTableError, missingTableIn } from '../warehouse/errors.js';
+import { MissingTableError, missingTableIn, WarehouseQueryError } from '../warehouse/errors.js';
 import type { CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
 
@@ -28,6 +30,8 @@ export interface QueryEstimate {
   bytes: number | null;
   /** Why the warehouse could not estimate it: it rejects the SQL (the run reports that error where it belongs). */
   rejected?: string;
+  /** For a rejected query: the config items it is about (file, key, line) and what the warehouse said. */
+  subjects?: ErrorSubject[];
 }
 
 export interface CostEstimate {
@@ -60,11 +64,10 @@ export interface EstimateOptions {
   usdPerTib?: number;
 }
 
-/** The SQL of `planned` with the enrollments table replaced by the query that will write it. */
-function withEnrollmentsInline(planned: PlannedQuery, enrollments: PlannedQuery | null, target: PlanTarget) {
-  if (enrollments === null) return planned.sql;
-  const table = target.dialect.table(enrollments.destination);
-  return planned.sql.replaceAll(table, `(\n${enrollments.sql}\n)`);
+/** The enrollments query written in place of its table, where a scan reads it (null: nothing to write in). */
+function enrollmentsInline(enrollments: PlannedQuery | null, target: PlanTarget) {
+  if (enrollments === null) return null;
+  return { table: target.dialect.table(enrollments.destination), sql: enrollments.sql };
 }
 
 export async function estimatePreviewCost(
@@ -84,7 +87,12 @@ export async function estimatePreviewCost(
       { date: last, sampleSize: options.sampleSize },
     );
   }
-  const estimate = async (date: IsoDate, planned: PlannedQuery, sql: string) => {
+  const estimate = async (
+    date: IsoDate,
+    planned: PlannedQuery,
+    inlined: { table: string; sql: string } | null = null,
+  ) => {
+    const sql = inlined ? planned.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : planned.sql;
     let result: Awaited<ReturnType<Warehouse['dryRun']>>;
     try {
       result = await warehouse.dryRun(sql);
@@ -103,16 +111,26 @@ export async function estimatePreviewCost(
           cause: error,
         });
       }
-      // SQL the warehouse rejects costs nothing: the run goes on, so that the error is reported
-      // with every other error of the preview, at the config key it comes from.
+      // SQL the warehouse rejects is noted with the config items it is about: BigQuery's dry run
+      // refuses the preview on it (`checkRejected`); on the embedded warehouse the run goes on, so
+      // that the error is reported with every other error of the preview.
       if (!isPermanent(error)) throw error;
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      const warehouseMessage =
+        (error as { warehouseMessage?: unknown }).warehouseMessage ?? (error as Error).message;
+      // The line the warehouse points at, in the planned SQL (before the enrollments were written in).
+      const line = error instanceof WarehouseQueryError ? error.sqlLine : null;
       queries.push({
         date,
         table: planned.destination.table,
         kind: planned.kind,
         bytes: null,
         rejected: reason,
+        subjects: querySubjects(
+          planned,
+          line === null ? null : plannedLine(planned.sql, inlined, line),
+          String(warehouseMessage),
+        ),
       });
       return;
     }
@@ -133,13 +151,13 @@ export async function estimatePreviewCost(
     const plan = planDate({ ...target, results: PUBLISHED_NAMES }, date);
     if (enrollments === null && plan.enrollments !== null) enrollments = plan.enrollments;
     if (enrollments !== null && !enrollmentsEstimated && (plan.enrollments !== null || plan.windows.length)) {
-      await estimate(date, enrollments, enrollments.sql);
+      await estimate(date, enrollments);
       enrollmentsEstimated = true;
     }
     for (const window of plan.windows) {
       const dates = dataDateRange(target.spec, window.window);
       for (const scan of window.metricsScans) {
-        await estimate(date, scan, withEnrollmentsInline(scan, enrollments, target));
+        await estimate(date, scan, enrollmentsInline(enrollments, target));
         if (scan.dataSource === undefined) continue;
         const before = read.get(scan.dataSource);
         read.set(scan.dataSource, {
@@ -235,6 +253,82 @@ export class PreviewTooExpensiveError extends ContrailError {
     );
     this.name = 'PreviewTooExpensiveError';
   }
+}
+
+/**
+ * A preview on BigQuery whose dry run rejected queries. BigQuery's dry run validates a query
+ * exactly as its run would, so those queries would fail: running the others first would create
+ * the dataset and pay for their scans only to fail at the end. Refused before anything is
+ * created or billed, with what each rejected query is about (config file, key and line) and
+ * BigQuery's message, the same message for several dates said once.
+ */
+export class PreviewQueriesRejectedError extends ContrailError {
+  constructor(rejected: QueryEstimate[]) {
+    // By config file, then config item, then what BigQuery said: the tables and dates it said it for.
+    const groups = new Map<string, Map<string, Map<string, string[]>>>();
+    const subjects: ErrorSubject[] = [];
+    // A scan reads the enrollments query written in for their table: rejected for the same
+    // reason as that query, it says nothing of its own (and would be blamed on its data source).
+    const enrollments = rejected.find((q) => q.kind === 'enrollments');
+    const own = enrollments
+      ? rejected.filter((q) => q === enrollments || q.rejected !== enrollments.rejected)
+      : rejected;
+    const withEnrollments = rejected.length - own.length;
+    for (const q of own) {
+      const about = q.subjects?.length ? q.subjects : [{ message: q.rejected ?? null }];
+      for (const s of about) {
+        subjects.push({ ...s, query: q.table });
+        const file = s.file ?? '(no config file)';
+        const item =
+          (s.key ? `${s.key}${s.line ? ` (line ${s.line})` : ''}` : `query ${q.table}`) +
+          (s.metric ? ` (metric ${s.metric})` : '');
+        const message = s.message ?? q.rejected ?? 'rejected';
+        const byItem = groups.get(file) ?? new Map<string, Map<string, string[]>>();
+        groups.set(file, byItem);
+        const byMessage = byItem.get(item) ?? new Map<string, string[]>();
+        byItem.set(item, byMessage);
+        const where = `${q.table} on ${q.date}`;
+        const seen = byMessage.get(message) ?? [];
+        if (!seen.includes(where)) seen.push(where);
+        byMessage.set(message, seen);
+      }
+    }
+    const lines = [
+      `BigQuery's dry run rejected ${own.length} of the preview's queries` +
+        ' (a run of it would fail), so the preview stops before running any: no dataset or table was created, nothing was billed',
+    ];
+    for (const [file, byItem] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`  ${file}`);
+      for (const [item, byMessage] of byItem) {
+        lines.push(`    ${item}`);
+        for (const [message, where] of byMessage) lines.push(`      ERROR ${message} [${where.join(', ')}]`);
+      }
+    }
+    if (withEnrollments > 0) {
+      lines.push(
+        `  (${plural(withEnrollments, 'metrics scan reads', 'metrics scans read')} the enrollments and failed with them: checked once the enrollments query passes)`,
+      );
+    }
+    lines.push(
+      'Fix the config and preview again (`contrail validate <config file> --dry_run` checks every query of the experiment)',
+    );
+    super(lines.join('\n'), {
+      permanent: true,
+      details: { rejected: rejected.map((q) => ({ table: q.table, date: q.date })), subjects },
+    });
+    this.name = 'PreviewQueriesRejectedError';
+  }
+}
+
+/**
+ * Refuses an estimate whose queries BigQuery's dry run rejected. The embedded warehouse's
+ * estimate is only DuckDB's plan over the local tables, and running there costs nothing: its
+ * preview goes on, and reports each failed query with the run's other errors.
+ */
+export function checkRejected(estimate: CostEstimate): void {
+  if (estimate.method !== 'dry_run') return;
+  const rejected = estimate.queries.filter((q) => q.rejected !== undefined);
+  if (rejected.length > 0) throw new PreviewQueriesRejectedError(rejected);
 }
 
 /** Refuses an estimate above `maxBytes` (null: no limit). */

@@ -139,7 +139,11 @@ export async function recordQueryCosts(
  * After the run: per query, what became of it (its time when it ran; failed; not run because an
  * earlier step of its date failed) and its bytes; the total counts the queries that ran.
  */
-export function describeQueryCosts(rows: (QueryCostRow & { outcome?: QueryOutcome })[]): string[] {
+export function describeQueryCosts(
+  rows: (QueryCostRow & { outcome?: QueryOutcome })[],
+  /** The first date a cancelled run stopped on: its queries and later ones that did not run were stopped, not failed. */
+  stoppedOn?: string,
+): string[] {
   if (rows.length === 0) return [];
   const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
   let totalMs = 0;
@@ -166,7 +170,9 @@ export function describeQueryCosts(rows: (QueryCostRow & { outcome?: QueryOutcom
         ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s`
         : r.outcome === 'failed'
           ? 'FAILED'
-          : 'not run (an earlier step of this date failed)';
+          : stoppedOn !== undefined && (r.analysis_date ?? '') >= stoppedOn
+            ? 'not run (interrupted)'
+            : 'not run (an earlier step of this date failed)';
     lines.push(`  ${r.analysis_date}  ${r.destination}  ${what}  ${shown}`);
   }
   const others = [

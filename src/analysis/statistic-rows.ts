@@ -81,6 +81,8 @@ export async function statisticRows(
   spec: AnalysisSpec,
   window: AnalysisWindow,
   groupsByBasis: Map<AnalysisBasis, Map<string, StatisticInputGroup>>,
+  /** Stops the computation (a cancelled analysis): it throws the signal's reason. */
+  signal?: AbortSignal,
 ): Promise<{ rows: StatisticResultRow[]; warnings: AnalysisWarning[] }> {
   const tasks: { task: StatisticTask; basis: AnalysisBasis; segment: string; subject: ErrorSubject }[] = [];
   const rows: StatisticResultRow[] = [];
@@ -166,7 +168,10 @@ export async function statisticRows(
       }
     }
   }
-  const outcomes = await statisticsPool().computeEach(tasks.map((t) => t.task));
+  const outcomes = await statisticsPool().computeEach(
+    tasks.map((t) => t.task),
+    signal,
+  );
   // The same warning (or failure) for several segments and bases is reported once, naming where it applies.
   type Places = { subject: ErrorSubject; bases: Map<AnalysisBasis, string[]>; permanent: boolean };
   const warned = new Map<string, Places>();

@@ -130,7 +130,9 @@ export async function computeWindowStatistics(
     for (const [key, g] of groupStatisticInputRows(rows.map(toStatisticInputRow), window)) groups.set(key, g);
     groupsByBasis.set(basis, groups);
   }
-  const computed = await statisticRows(spec, window, groupsByBasis);
+  // The activity's cancellation reaches the statistics threads too: a bootstrap runs for seconds.
+  const { signal } = progress.job('computing statistics');
+  const computed = await statisticRows(spec, window, groupsByBasis, signal);
   warnings.push(...computed.warnings);
   const table = statisticsTableName(spec.experiment.slug, window.period, window.windowIndex);
   const staged = ctx.results.written(table);

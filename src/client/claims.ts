@@ -128,3 +128,27 @@ export function claimExperiments(place: string, claim: Claim): () => void {
   }
   return release;
 }
+
+/**
+ * `contrail sample` replaces the embedded warehouse's telemetry: under a command analysing it,
+ * that command's dates would each read another sample, and its results mix the two without a
+ * word. So it is refused while any command holds a claim on the warehouse at `place`, naming
+ * that command (claims of this process and of processes gone do not count).
+ */
+export function refuseWhileAnalysing(place: string, what: string): void {
+  const dir = claimsDir(place);
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return; // no command ever claimed anything here
+  }
+  for (const name of names) {
+    const other = readNote(join(dir, name));
+    if (other === null || other.pid === process.pid || !isRunning(other.pid)) continue;
+    const experiment = other.slug === EVERY ? 'the experiments' : other.slug;
+    throw new CliError(
+      `${what} while another contrail command analyses it: \`${other.command}\` (pid ${other.pid}, since ${other.since}) reads it for ${experiment} in dataset ${other.dataset}, and its results would mix the old and the new telemetry; run this again when it has finished, or stop it (Ctrl-C in its terminal)`,
+    );
+  }
+}

@@ -153,12 +153,24 @@ export async function main(argv: string[]): Promise<number> {
   return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }
 
+/**
+ * A terminal closed under the command (SIGHUP) fails every later write to it: the command still
+ * ends its work cleanly (see interrupt.ts), and what it would have said has no reader.
+ */
+function terminalGone(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'EIO' || error.code === 'ERR_STREAM_DESTROYED';
+}
+
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
   // A reader that has what it wants closes the pipe (`contrail plan … | head`): the output is
   // done, not failed. Unhandled, the next write ended the process with a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (terminalGone(error)) return;
     if (error.code !== 'EPIPE') throw error;
     process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+  });
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (!terminalGone(error)) throw error;
   });
   main(hideBin(process.argv)).then(
     (code) => {

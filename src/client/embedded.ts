@@ -4,6 +4,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
 import { commandLogLevel, runtimeSettings } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
+import type { Progress } from '../workflows/common.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
 import { onInterrupt } from './interrupt.js';
@@ -25,6 +26,8 @@ export interface WithTemporalOptions {
   log?: (line: string) => void;
   /** The SDK's warnings (retried activities, slow workflow tasks) on stderr too. */
   verbose?: boolean;
+  /** What an interrupt leaves of the results, said after what it cancelled (embedded mode). */
+  leftByInterrupt?: string | null;
 }
 
 /**
@@ -83,7 +86,9 @@ export async function withTemporal<T>(
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       deps,
-      overrides: { shutdownGraceTime: '2s' },
+      // Heartbeats carry an activity's cancellation to it: at most 80% of the heartbeat timeout
+      // apart by default (12 s), which Ctrl-C waited out. A private server takes one a second.
+      overrides: { shutdownGraceTime: '2s', maxHeartbeatThrottleInterval: '1s' },
     });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: settings.namespace });
@@ -95,17 +100,31 @@ export async function withTemporal<T>(
       followed: [],
     };
     const running = worker.runUntil(work(session));
+    // Whether the work ended with a value: a workflow that, cancelled, stops what it does and
+    // returns what it finished (a preview) has its report printed like any other.
+    let returned = false;
+    running.then(
+      () => {
+        returned = true;
+      },
+      () => undefined,
+    );
     let interrupted = false;
     stopInterrupts = onInterrupt(async (signal) => {
       interrupted = true;
       options.log?.(`${signal}: cancelling this command's workflows (${signal} again to stop at once)`);
+      // How far the work had got, asked before it is cancelled: said with what was cancelled.
+      const reached = await progressOf(client, session.followed[0]);
       const cancelled = await cancelRunning(client).catch(() => []);
       // Their activities stop at their next heartbeat and the worker drains them; an activity
       // stuck in a call that ignores its cancellation does not keep the command alive.
-      await Promise.race([running.catch(() => undefined), sleep(DRAIN_MS)]);
+      await Promise.race([running.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
+      if (returned) return;
       await server.stop().catch(() => undefined);
       const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
-      process.stderr.write(`contrail: interrupted (${signal}): ${what}\n`);
+      const left = cancelled.length > 0 && options.leftByInterrupt ? `; ${options.leftByInterrupt}` : '';
+      const at = reached ? ` while ${reachedLine(reached)}` : '';
+      process.stderr.write(`contrail: interrupted (${signal})${at}: ${what}${left}\n`);
       process.exit(130);
     }, LEFT_RUNNING);
     try {
@@ -130,6 +149,20 @@ const LEFT_RUNNING =
 
 /** How long an interrupted command waits for its worker to drain before it exits anyway. */
 const DRAIN_MS = 10_000;
+
+/** `analysing, 2 of 4 done (1 failed)`: how far a run had got (what ran is named as cancelled). */
+export function reachedLine(p: Progress): string {
+  if (p.total === 0) return p.stage;
+  return `${p.stage}, ${p.done} of ${p.total} done${p.failed ? ` (${p.failed} failed)` : ''}`;
+}
+
+/** The progress of the workflow `id` (null when there is none, or no answer within 2 s). */
+async function progressOf(client: Client, id: string | undefined): Promise<Progress | null> {
+  if (id === undefined) return null;
+  return await client
+    .withDeadline(Date.now() + 2_000, () => client.workflow.getHandle(id).query<Progress>('progress'))
+    .catch(() => null);
+}
 
 /** Cancels every workflow open on the server; the ids of those it cancelled. */
 async function cancelRunning(client: Client): Promise<string[]> {

@@ -34,6 +34,8 @@ export interface Outcome {
   failed: number;
   /** What a failed command ends with, when the report's first line says what ran rather than what failed. */
   failure?: string;
+  /** Set when the run was cancelled part way and returned what it finished: what a command ends with (exit 130). */
+  interrupted?: string;
 }
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
@@ -304,6 +306,27 @@ const workflowKinds = {
   rerunSkip: { input: RerunSkipInput, outcome: describeRerunSkip },
   versionsReport: { input: VersionsReportInput, outcome: describeVersionsReport },
 } satisfies Record<string, WorkflowKind>;
+
+/**
+ * What a workflow cancelled part way (Ctrl-C on an embedded command) leaves of the published
+ * results, said after what was cancelled. A preview says more: it returns what it finished.
+ */
+export function leftByInterrupt(type: AnalysisWorkflow, input: unknown): string | null {
+  switch (type) {
+    case 'dailyAnalysis':
+      return 'the experiments that had finished are published; the others keep the results they had';
+    case 'backfill':
+      return 'a backfill publishes at its end: unless it was publishing, the published results are as they were';
+    case 'rerun':
+      return (input as { recreateEnrollments?: boolean } | null)?.recreateEnrollments
+        ? 'the experiment has no results until a rerun finishes (--recreate_enrollments dropped them first)'
+        : 'unless it was publishing, the published results are as they were';
+    case 'analyzeExperiment':
+      return 'unless it was publishing, the published results are as they were';
+    default:
+      return null;
+  }
+}
 
 export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {
   return Object.hasOwn(workflowKinds, type);

@@ -30,6 +30,8 @@ export interface PlanQueriesOptions {
   sampleSize?: number | null;
   /** SQL dialect to render (default duckdb); bigquery names tables in CONTRAIL_BIGQUERY_PROJECT when set. */
   dialect?: Dialect;
+  /** Where CONTRAIL_BIGQUERY_PROJECT and CONTRAIL_BIGQUERY_SOURCE_PROJECT are read (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
   /** Experimenter's address (drafts included), in place of the experiments file. */
   experimenterUrl?: string;
   /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
@@ -169,10 +171,11 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const { sqlDialect } = await import('../sql/render/dialects.js');
   // BigQuery SQL as this machine's worker would render it: its project and the source project
   // of the shared tables.
-  const sourceProject = process.env.CONTRAIL_BIGQUERY_SOURCE_PROJECT || undefined;
+  const env = options.env ?? process.env;
+  const sourceProject = env.CONTRAIL_BIGQUERY_SOURCE_PROJECT || undefined;
   const dialect = sqlDialect(options.dialect ?? 'duckdb', {
     bigquery: {
-      project: process.env.CONTRAIL_BIGQUERY_PROJECT || null,
+      project: env.CONTRAIL_BIGQUERY_PROJECT || null,
       ...(sourceProject ? { sourceProject } : {}),
     },
   });

@@ -85,13 +85,16 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   }
   if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
   if (p.costs) {
-    lines.push(...describeQueryCosts(p.costs.queries));
+    lines.push(...describeQueryCosts(p.costs.queries, p.interrupted?.date));
     const total = describeEstimate(p.costs.estimate).at(-1);
     if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
   }
   const failed = p.failed ?? [];
-  const failedOn = `${failed.length} of ${plural(p.days.length + failed.length, 'date')}`;
+  const stopped = p.interrupted ? 1 + p.interrupted.notRun.length : 0;
+  const failedOn = `${failed.length} of ${plural(p.days.length + failed.length + stopped, 'date')}`;
   if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
+  const interrupted = p.interrupted ? interruption(p, p.interrupted) : undefined;
+  if (interrupted) lines.push(interrupted.toUpperCase().slice(0, 1) + interrupted.slice(1));
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
   lines.push(
@@ -103,5 +106,16 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     report: lines.join('\n'),
     failed: failed.length,
     failure: `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
+    ...(interrupted ? { interrupted: `preview of ${p.slug} ${interrupted}` } : {}),
   };
+}
+
+/** What an interrupted preview did and did not do, date by date: one sentence. */
+function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interrupted']>): string {
+  const finished = [...p.days.map((d) => d.date), ...(p.failed ?? []).map((f) => f.date)].sort();
+  return [
+    `interrupted: ${finished.length > 0 ? `${finished.join(', ')} finished` : 'no date finished'}`,
+    `${stop.date} stopped part way (none of its tables kept)`,
+    `not run: ${stop.notRun.length > 0 ? stop.notRun.join(', ') : 'none'}`,
+  ].join('; ');
 }

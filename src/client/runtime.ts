@@ -64,15 +64,28 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
     releaseManifest: () => loadReleaseManifest(),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),
-    exportDir:
-      overrides.exportDir === undefined
-        ? (env.CONTRAIL_EXPORT_DIR ?? join(dataDir(env), 'exports'))
-        : overrides.exportDir,
+    exportDir: overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir,
     now: () => new Date(),
     close: async () => {
       await (await warehouse?.catch(() => null))?.close();
     },
   };
+}
+
+/**
+ * Where this worker's JSON exports go: CONTRAIL_EXPORT_DIR as given (a bucket or directory set
+ * for one warehouse, in jetstream's layout), else the data directory's `exports/`. Every
+ * warehouse used from this machine shares that default, and a dataset's files are named by
+ * dataset and experiment only: a BigQuery project's go under `exports/bigquery-<project>/`, so
+ * that two projects (or a project and the embedded warehouse) with a dataset of the same name
+ * do not overwrite each other's files. The embedded warehouse's stay at the top (a dataset name
+ * has no `-`, so no dataset's directory can be a project's).
+ */
+export function defaultExportDir(env: NodeJS.ProcessEnv = process.env): string {
+  const set = env.CONTRAIL_EXPORT_DIR?.trim();
+  if (set) return set;
+  const root = join(dataDir(env), 'exports');
+  return warehouseKind(env) === 'bigquery' ? join(root, `bigquery-${bigQuerySettings(env).project}`) : root;
 }
 
 /**

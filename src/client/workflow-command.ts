@@ -16,6 +16,7 @@ import type { CommonArgs } from './options.js';
 import {
   type AnalysisWorkflow,
   inputDifferences,
+  leftByInterrupt,
   type Outcome,
   outcomeOf,
   type ReportContext,
@@ -204,6 +205,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         ),
       log,
       verbose: args.verbose ?? false,
+      leftByInterrupt: leftByInterrupt(options.workflowType, options.input),
     },
   ).finally(release);
   if (result === undefined) return undefined;
@@ -261,10 +263,12 @@ export function embeddedWorkerEnv(
   args: Pick<CommonArgs, 'project_id'>,
   kind: WarehouseKind,
   env: NodeJS.ProcessEnv = process.env,
+  options: { quiet?: boolean } = {},
 ): NodeJS.ProcessEnv {
   if (!args.project_id) return env;
   if (kind !== 'bigquery') {
-    process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
+    if (!options.quiet)
+      process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
     return env;
   }
   return { ...env, CONTRAIL_BIGQUERY_PROJECT: args.project_id };
@@ -321,5 +325,7 @@ function printReport(
 }
 
 function failOnFailures(outcome: Outcome): void {
+  // Exit 130, as for any interrupted command: the work stopped because someone stopped it.
+  if (outcome.interrupted) throw new CliError(outcome.interrupted, 130);
   if (outcome.failed > 0) throw new CliError(outcome.failure ?? outcome.report.split('\n')[0] ?? 'failed', 1);
 }

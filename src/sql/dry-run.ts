@@ -74,6 +74,8 @@ function culprit(planned: PlannedQuery, error: unknown, inlined: Inlined | null)
   if (hit) return `${hit.column} (${where(hit.provenance)})`;
   const missing = missingTableIn(error);
   const from = (planned.references ?? []).find((r) => r.column === null);
+  // An enrollments query traces only a custom enrollment_query: what it reads and selects.
+  if (planned.kind === 'enrollments' && from) return where(from.provenance);
   // BigQuery names a table `project:dataset.table`; the query as written, `project.dataset.table`.
   if (missing !== null && from && planned.sql.includes(missing.table.replace(':', '.'))) {
     return `data source ${planned.dataSource ?? ''} (${where(from.provenance)})`;

@@ -109,7 +109,12 @@ export function querySubjects(
   const from = references.find((r) => r.column === null);
   if (from) return [{ ...base, ...at(from.provenance) }];
   const columns = planned.metrics ?? [];
-  if (columns.length > 0) return columns.map((m) => ({ ...base, metric: m.name, ...at(m.provenance) }));
+  if (columns.length > 0)
+    return columns.map((m) => ({
+      ...base,
+      metric: planned.kind === 'enrollments' ? null : m.name,
+      ...at(m.provenance),
+    }));
   return [base];
 }
 

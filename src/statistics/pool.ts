@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { errorData, type Outcome, resultOf } from '../errors.js';
@@ -40,38 +41,53 @@ export class StatisticsPool {
    * draws of the others are not all held at once, and a statistic's chunks do not queue behind
    * the first steps of hundreds of others. Throws the first task's error, once all have settled.
    */
-  async computeAll(tasks: StatisticTask[]): Promise<StatisticOutputRows[]> {
-    return (await this.computeEach(tasks)).map(resultOf);
+  async computeAll(tasks: StatisticTask[], signal?: AbortSignal): Promise<StatisticOutputRows[]> {
+    return (await this.computeEach(tasks, signal)).map(resultOf);
   }
 
-  /** As `computeAll`, each task's result or its error as data: one failing statistic stops no other. */
-  async computeEach(tasks: StatisticTask[]): Promise<Outcome<StatisticOutputRows>[]> {
+  /**
+   * As `computeAll`, each task's result or its error as data: one failing statistic stops no
+   * other. `signal` stops them all (a cancelled analysis): the steps running on threads are
+   * abandoned, no other starts, and it throws the signal's reason.
+   */
+  async computeEach(tasks: StatisticTask[], signal?: AbortSignal): Promise<Outcome<StatisticOutputRows>[]> {
     const results: Outcome<StatisticOutputRows>[] = new Array(tasks.length);
+    // Every step on a thread listens for the abort: on a signal of its own, whose listener limit
+    // can be lifted, not on the caller's.
+    const own = signal ? new AbortController() : null;
+    if (own) {
+      setMaxListeners(0, own.signal);
+      if (signal?.aborted) own.abort(signal.reason);
+      else signal?.addEventListener('abort', () => own.abort(signal.reason), { once: true });
+    }
     let next = 0;
     const lane = async () => {
-      while (next < tasks.length) {
+      while (next < tasks.length && !own?.signal.aborted) {
         const i = next++;
         try {
-          results[i] = { ok: true, result: await this.compute(tasks[i] as StatisticTask) };
+          results[i] = { ok: true, result: await this.compute(tasks[i] as StatisticTask, own?.signal) };
         } catch (error) {
           results[i] = { ok: false, error: errorData(error) };
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(tasks.length, 2 * this.threads) }, lane));
+    signal?.throwIfAborted();
     return results;
   }
 
-  async compute(task: StatisticTask): Promise<StatisticOutputRows> {
-    const start = await this.run<StatisticStart>(task, 'start');
+  async compute(task: StatisticTask, signal?: AbortSignal): Promise<StatisticOutputRows> {
+    const start = await this.run<StatisticStart>(task, 'start', signal);
     if (start.kind === 'done') return start.output;
-    const replicates = await Promise.all(start.draws.map((d) => (d === null ? null : this.replicates(d))));
+    const replicates = await Promise.all(
+      start.draws.map((d) => (d === null ? null : this.replicates(d, signal))),
+    );
     const finish: FinishTask = { pending: start.pending, replicates };
-    return await this.run<StatisticOutputRows>(finish, 'finish');
+    return await this.run<StatisticOutputRows>(finish, 'finish', signal);
   }
 
   /** The replicates of one draw, its chunks split into one contiguous range per thread. */
-  private async replicates(draw: DirichletDraw): Promise<Float64Array> {
+  private async replicates(draw: DirichletDraw, signal?: AbortSignal): Promise<Float64Array> {
     const chunks = chunkCount(draw.numSamples);
     const parts = Math.min(chunks, this.threads);
     const ranges: ChunksTask[] = [];
@@ -82,7 +98,7 @@ export class StatisticsPool {
         last: Math.floor(((j + 1) * chunks) / parts),
       });
     }
-    const pieces = await Promise.all(ranges.map((r) => this.run<Float64Array>(r, 'chunks')));
+    const pieces = await Promise.all(ranges.map((r) => this.run<Float64Array>(r, 'chunks', signal)));
     const out = new Float64Array(draw.numSamples);
     let offset = 0;
     for (const piece of pieces) {
@@ -93,8 +109,8 @@ export class StatisticsPool {
   }
 
   /** One step on a thread; an error it threw is rebuilt on this side. */
-  private async run<T>(task: unknown, name: 'start' | 'chunks' | 'finish'): Promise<T> {
-    return resultOf((await this.pool.run(task, { name })) as Outcome<T>);
+  private async run<T>(task: unknown, name: 'start' | 'chunks' | 'finish', signal?: AbortSignal): Promise<T> {
+    return resultOf((await this.pool.run(task, { name, ...(signal ? { signal } : {}) })) as Outcome<T>);
   }
 
   async close(): Promise<void> {

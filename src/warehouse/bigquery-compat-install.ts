@@ -1,5 +1,7 @@
 import { BIGINT, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { bigqueryFingerprint } from 'farmhash-modern';
+import { NULL_STRICT_MAX_ARGS } from './bigquery-compat.js';
+import { CAST_MACRO_SQL } from './bigquery-compat-casts.js';
 
 /**
  * The BigQuery-compatible functions of bigquery-compat.ts as DuckDB creates them: the macros'
@@ -42,6 +44,11 @@ const MACRO_SQL = [
     return `CREATE OR REPLACE TEMP MACRO ${name}(s, pos) AS substr(s, ${start}),
       (s, pos, n) AS CASE WHEN n < 0 THEN ${negative} ELSE substr(s, ${start}, n) END`;
   }),
+  // BigQuery's REGEXP_REPLACE replaces every match; its REGEXP_EXTRACT(_ALL) give capturing group g
+  // (the renderer passes 1 when the pattern has one, else 0), and NULL when nothing matches.
+  "CREATE OR REPLACE TEMP MACRO bq_regexp_replace(s, p, r) AS regexp_replace(s, p, r, 'g')",
+  'CREATE OR REPLACE TEMP MACRO bq_regexp_extract(s, p, g) AS CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, g) END',
+  'CREATE OR REPLACE TEMP MACRO bq_regexp_extract_all(s, p, g) AS regexp_extract_all(s, p, g)',
   // Both are RE2 partial matches: TRUE when the pattern matches anywhere in the value.
   'CREATE OR REPLACE TEMP MACRO regexp_contains(value, regexp) AS regexp_matches(value, regexp)',
   'CREATE OR REPLACE TEMP MACRO date_add(d, i) AS CAST(CAST(d AS DATE) + i AS DATE)',
@@ -54,6 +61,24 @@ const MACRO_SQL = [
      WHEN 'QUARTER' THEN (year(CAST(a AS DATE)) * 4 + quarter(CAST(a AS DATE))) - (year(CAST(b AS DATE)) * 4 + quarter(CAST(b AS DATE)))
      WHEN 'YEAR' THEN year(CAST(a AS DATE)) - year(CAST(b AS DATE))
      ELSE error('bq_date_diff: unsupported date part ' || part || ' (DAY, WEEK, ISOWEEK, MONTH, QUARTER, YEAR)')
+   END`,
+  // BigQuery's DATE_TRUNC: WEEK starts on Sunday (DuckDB's date_trunc week is the ISO week).
+  `CREATE OR REPLACE TEMP MACRO bq_date_trunc(d, part) AS CASE upper(part)
+     WHEN 'DAY' THEN CAST(d AS DATE)
+     WHEN 'WEEK' THEN CAST(d AS DATE) - CAST(dayofweek(CAST(d AS DATE)) AS INTEGER)
+     WHEN 'ISOWEEK' THEN CAST(date_trunc('week', CAST(d AS DATE)) AS DATE)
+     WHEN 'MONTH' THEN CAST(date_trunc('month', CAST(d AS DATE)) AS DATE)
+     WHEN 'QUARTER' THEN CAST(date_trunc('quarter', CAST(d AS DATE)) AS DATE)
+     WHEN 'YEAR' THEN CAST(date_trunc('year', CAST(d AS DATE)) AS DATE)
+     WHEN 'ISOYEAR' THEN CAST(date_trunc('week', make_date(CAST(isoyear(CAST(d AS DATE)) AS BIGINT), 1, 4)) AS DATE)
+     ELSE error('bq_date_trunc: unsupported date part ' || part || ' (DAY, WEEK, ISOWEEK, MONTH, QUARTER, YEAR, ISOYEAR)')
+   END`,
+  // BigQuery's DIV: integer division truncated toward zero, an error for a zero divisor (DuckDB's //
+  // gives NULL there, and divides a DECIMAL without truncating).
+  `CREATE OR REPLACE TEMP MACRO div(x, y) AS CASE
+     WHEN y = 0 THEN error('division by zero: ' || x || ' / ' || y)
+     WHEN typeof(x) LIKE 'DECIMAL%' OR typeof(y) LIKE 'DECIMAL%' THEN CAST(trunc(x / y) AS DECIMAL(38, 9))
+     ELSE x // y
    END`,
   `CREATE OR REPLACE TEMP MACRO bq_timestamp_diff(a, b, part) AS
      (epoch_us(CAST(a AS TIMESTAMP)) - epoch_us(CAST(b AS TIMESTAMP))) // CASE upper(part)
@@ -80,9 +105,22 @@ const MACRO_SQL = [
       `CREATE OR REPLACE TEMP MACRO bq_safe_${kind}(arr, i) AS CASE WHEN ${inRange} THEN arr[${zero} + 1] END`,
     ];
   }),
+  // EXTRACT(WEEK FROM d) as BigQuery counts it: weeks start on Sunday, days before the year's
+  // first Sunday are week 0 (DuckDB's dayofweek counts Sunday as 0).
+  'CREATE OR REPLACE TEMP MACRO bq_week(d) AS CAST((dayofyear(d) + 6 - dayofweek(d)) // 7 AS BIGINT)',
   'CREATE OR REPLACE TEMP MACRO timestamp_add(ts, i) AS CAST(ts AS TIMESTAMP) + i',
   'CREATE OR REPLACE TEMP MACRO timestamp_sub(ts, i) AS CAST(ts AS TIMESTAMP) - i',
+  // BigQuery's LEAST, GREATEST and CONCAT are NULL when any argument is; DuckDB's skip NULLs
+  // (LEAST(1, NULL) is 1). One overload per argument count: DuckDB macros take no varargs.
+  ...(['least', 'greatest', 'concat'] as const).map((name) => {
+    const overloads = Array.from({ length: NULL_STRICT_MAX_ARGS }, (_, n) => {
+      const args = Array.from({ length: n + 1 }, (_, k) => `a${k}`);
+      return `(${args.join(', ')}) AS CASE WHEN ${args.map((a) => `${a} IS NULL`).join(' OR ')} THEN NULL ELSE ${name}(${args.join(', ')}) END`;
+    });
+    return `CREATE OR REPLACE TEMP MACRO bq_${name}${overloads.join(', ')}`;
+  }),
   'CREATE TEMP TYPE IF NOT EXISTS float64 AS DOUBLE',
+  ...CAST_MACRO_SQL,
   // BigQuery's mozfun project, as a catalog of its own so `mozfun.map.get_key(…)` resolves.
   "ATTACH IF NOT EXISTS ':memory:' AS mozfun",
   'CREATE SCHEMA IF NOT EXISTS mozfun.map',

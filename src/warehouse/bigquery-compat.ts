@@ -20,6 +20,9 @@ export interface CompatFunction {
   limitation: string | null;
 }
 
+/** The most arguments bq_least, bq_greatest and bq_concat take (one macro overload each). */
+export const NULL_STRICT_MAX_ARGS = 12;
+
 export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
   {
     bigquery: 'SAFE_DIVIDE(x, y)',
@@ -42,6 +45,25 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     rewrite: null,
     limitation: 'A macro over bool_and: DuckDB-only FILTER/ORDER BY clauses cannot be attached to it.',
   },
+  {
+    bigquery: 'LEAST(a, …) / GREATEST(a, …) / CONCAT(a, …)',
+    duckdb: 'bq_least / bq_greatest / bq_concat',
+    kind: 'macro',
+    rewrite:
+      "Rename to bq_least, bq_greatest, bq_concat: BigQuery's are NULL when any argument is NULL, DuckDB's skip " +
+      "NULL arguments (LEAST(1, NULL) would be 1, CONCAT('a', NULL) 'a').",
+    limitation: `Up to ${NULL_STRICT_MAX_ARGS} arguments; a call with more keeps DuckDB's NULL handling.`,
+  },
+  {
+    bigquery: 'EXTRACT(DAYOFWEEK | WEEK | ISOWEEK | MILLISECOND | MICROSECOND FROM x)',
+    duckdb: 'bq_week',
+    kind: 'macro',
+    rewrite:
+      'DAYOFWEEK → (EXTRACT(DAYOFWEEK FROM x) + 1) (DuckDB counts Sunday as 0, BigQuery as 1); WEEK → bq_week(x) ' +
+      "(BigQuery's Sunday weeks, 0 before the first Sunday; DuckDB's WEEK is ISO); ISOWEEK → WEEK; MILLISECOND / " +
+      'MICROSECOND → % 1000 / % 1000000 (DuckDB counts the seconds too).',
+    limitation: 'WEEK(<weekday>) is not supported.',
+  },
   { bigquery: 'COUNTIF(x)', duckdb: 'countif', kind: 'native', rewrite: null, limitation: null },
   { bigquery: 'IF(c, a, b)', duckdb: 'if', kind: 'native', rewrite: null, limitation: null },
   { bigquery: 'IFNULL(a, b)', duckdb: 'ifnull', kind: 'native', rewrite: null, limitation: null },
@@ -51,6 +73,29 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
     kind: 'macro',
     rewrite: null,
     limitation: 'STRING input only (not BYTES). Both engines use RE2 and match anywhere in the value.',
+  },
+  {
+    bigquery:
+      'REGEXP_REPLACE(value, regexp, replacement) / REGEXP_EXTRACT(value, regexp) / REGEXP_EXTRACT_ALL(value, regexp)',
+    duckdb: 'bq_regexp_replace / bq_regexp_extract / bq_regexp_extract_all',
+    kind: 'macro',
+    rewrite:
+      'Rename to the bq_ macros; REGEXP_EXTRACT(_ALL) get the group to return (1 when the pattern has a capturing group, ' +
+      "else 0). DuckDB's regexp_replace replaces the first match only, and its regexp_extract gives the whole match, " +
+      "'' for no match (BigQuery: every match; the group; NULL).",
+    limitation:
+      'REGEXP_EXTRACT with a pattern that is not a string literal, or with position / occurrence arguments, keeps ' +
+      "DuckDB's reading; a group that takes no part in the match gives '' (BigQuery: NULL).",
+  },
+  {
+    bigquery: 'FORMAT(format_string, …)',
+    duckdb: 'printf',
+    kind: 'rewrite',
+    rewrite:
+      "Rename FORMAT to printf: DuckDB's format takes {} placeholders and returns a '%d' format unchanged; its " +
+      "printf reads BigQuery's %d %s %f %e %g %x %o %% with their flags, width and precision.",
+    limitation:
+      "BigQuery's %t / %T (a value's SQL text) and the ' grouping flag are not supported (an error).",
   },
   {
     bigquery: 'JSON_VALUE(json_string[, path]) / JSON_EXTRACT_SCALAR(json_string[, path])',
@@ -133,6 +178,24 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       'Parts DAY, WEEK (Sunday-based), ISOWEEK, MONTH, QUARTER, YEAR; WEEK(<weekday>) is not supported.',
   },
   {
+    bigquery: 'DATE_TRUNC(date, WEEK)',
+    duckdb: 'bq_date_trunc',
+    kind: 'macro',
+    rewrite:
+      "Rename DATE_TRUNC to bq_date_trunc and quote the part: DATE_TRUNC(d, WEEK) → bq_date_trunc(d, 'WEEK'). " +
+      "DuckDB's own date_trunc takes the part first and starts weeks on Monday (BigQuery: Sunday).",
+    limitation:
+      'Parts DAY, WEEK (Sunday), ISOWEEK, MONTH, QUARTER, YEAR, ISOYEAR; WEEK(<weekday>) is not supported. ' +
+      'The result is a DATE, also for a TIMESTAMP argument.',
+  },
+  {
+    bigquery: 'DIV(x, y)',
+    duckdb: 'div',
+    kind: 'macro',
+    rewrite: null,
+    limitation: 'Truncates toward zero; a zero divisor raises "division by zero", as in BigQuery.',
+  },
+  {
     bigquery: 'TIMESTAMP_DIFF(a, b, HOUR)',
     duckdb: 'bq_timestamp_diff',
     kind: 'macro',
@@ -165,11 +228,17 @@ export const BIGQUERY_COMPAT: readonly CompatFunction[] = [
       '~1.4 s per million rows on this machine, so precompute hashes in tables rather than per query where you can.',
   },
   {
-    bigquery: 'SAFE_CAST(x AS T)',
-    duckdb: 'try_cast',
-    kind: 'rewrite',
-    rewrite: 'Rename SAFE_CAST to TRY_CAST (same syntax). `x AS T` inside a call cannot reach a macro.',
-    limitation: null,
+    bigquery:
+      'CAST(x AS T) / SAFE_CAST(x AS T) for T in INT64 (and its aliases), FLOAT64, NUMERIC, BOOL, DATE',
+    duckdb: 'bq_cast_int64 / bq_safe_cast_int64 (… _float64, _numeric, _bool, _date)',
+    kind: 'macro',
+    rewrite:
+      "CAST(x AS INT64) → bq_cast_int64(x), SAFE_CAST(x AS INT64) → bq_safe_cast_int64(x): DuckDB's casts read " +
+      "text BigQuery refuses ('1.5' as INT64 2, 'yes' as BOOL TRUE, '2024-01-05 10:00' as a DATE) and round a " +
+      'FLOAT64 2.5 to INT64 2 (BigQuery: 3). Any other SAFE_CAST becomes TRY_CAST.',
+    limitation:
+      "Text is read by BigQuery's rules; a CAST that fails raises BigQuery's message (Bad int64 value: …). " +
+      "A FORMAT clause or a parameterised type (NUMERIC(10, 2)) keeps DuckDB's cast.",
   },
   {
     bigquery: 'CAST(x AS FLOAT64) / CAST(x AS INT64)',

@@ -18,6 +18,15 @@ const TRANSIENT_REASONS = new Set([
   'stopped',
 ]);
 
+/**
+ * Two statements that change one table at once (runs of several experiments merging their log
+ * rows into a dataset's `logs` table, a preview forgetting its rows there): BigQuery fails one,
+ * after its own retries, with reason `invalidQuery` although the query is valid: `Could not
+ * serialize access to table … due to concurrent update`, or `Transaction is aborted due to
+ * concurrent update against table …`. Run again later, it succeeds.
+ */
+const CONCURRENT_UPDATE = /due to concurrent update/i;
+
 /** Network failures below HTTP: the request may not have arrived, so it is safe to try again. */
 const TRANSIENT_NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket hang up|network/i;
 
@@ -52,6 +61,7 @@ export function bigQueryErrorInfo(error: unknown): BigQueryErrorInfo {
 
 export function isTransientBigQueryError(info: BigQueryErrorInfo): boolean {
   if (info.reason && TRANSIENT_REASONS.has(info.reason)) return true;
+  if (CONCURRENT_UPDATE.test(info.message)) return true;
   if (info.code !== undefined && (info.code === 429 || info.code >= 500)) return true;
   return info.code === undefined && info.reason === undefined && TRANSIENT_NETWORK.test(info.message);
 }

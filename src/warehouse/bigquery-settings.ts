@@ -1,3 +1,4 @@
+import { closestName } from '../config/suggest.js';
 import { SettingsError } from '../settings.js';
 import { DEFAULT_SOURCE_PROJECT } from '../sql/render/bigquery.js';
 import { assertDataset, assertProjectId } from './identifiers.js';
@@ -39,6 +40,33 @@ export interface BigQuerySettingsOverrides {
   datasetId?: string;
 }
 
+/** Every CONTRAIL_BIGQUERY_* variable contrail reads. */
+export const BIGQUERY_SETTINGS = [
+  'CONTRAIL_BIGQUERY_PROJECT',
+  'CONTRAIL_BIGQUERY_DATASET',
+  'CONTRAIL_BIGQUERY_SOURCE_PROJECT',
+  'CONTRAIL_BIGQUERY_LOCATION',
+  'CONTRAIL_BIGQUERY_ENDPOINT',
+  'CONTRAIL_BIGQUERY_MAX_BYTES_BILLED',
+  'CONTRAIL_BIGQUERY_TIMEOUT_MS',
+] as const;
+
+/**
+ * A set CONTRAIL_BIGQUERY_* variable contrail does not read is a misspelt setting: left
+ * unread, `CONTRAIL_BIGQUERY_MAX_BYTE_BILLED` would leave jobs without the billing guard its
+ * author meant to set, and a misspelt project would send them to the default one.
+ */
+function refuseUnknownSettings(env: NodeJS.ProcessEnv): void {
+  const known: readonly string[] = BIGQUERY_SETTINGS;
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('CONTRAIL_BIGQUERY_') || known.includes(name) || !env[name]?.trim()) continue;
+    const best = closestName(name, known);
+    throw new SettingsError(
+      `${name} is not a contrail setting${best ? ` (did you mean ${best}?)` : ''}; the BigQuery settings are ${known.join(', ')}`,
+    );
+  }
+}
+
 function setting(env: NodeJS.ProcessEnv, name: string): string | null {
   const value = env[name]?.trim();
   return value ? value : null;
@@ -54,6 +82,7 @@ export function bigQuerySettings(
   env: NodeJS.ProcessEnv = process.env,
   overrides: BigQuerySettingsOverrides = {},
 ): BigQuerySettings {
+  refuseUnknownSettings(env);
   const project =
     overrides.projectId ?? setting(env, 'CONTRAIL_BIGQUERY_PROJECT') ?? setting(env, 'GOOGLE_CLOUD_PROJECT');
   if (!project) {

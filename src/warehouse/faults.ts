@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ContrailError } from '../errors.js';
-import { WarehouseQueryError } from './errors.js';
+import { abortError, WarehouseQueryError } from './errors.js';
 import type { Warehouse } from './warehouse.js';
 import { type WarehouseCall, WrappedWarehouse } from './wrapped.js';
 
@@ -15,6 +15,7 @@ import { type WarehouseCall, WrappedWarehouse } from './wrapped.js';
  *   stop:<method>[:<prefix>]@<n>   the n-th call of `method` (on a table whose name starts with
  *                                  `prefix`) stops the process where it is: it prints
  *                                  `contrail fault: stopped at …` on stderr and waits to be killed
+ *                                  (or for the job to be cancelled, as a running query is)
  *
  * Whether a call fails is a hash of the seed, the call (method and table) and how often this
  * process made that call before: the same work fails the same way in every run, whatever
@@ -92,15 +93,21 @@ function unitHash(...parts: (string | number)[]): number {
 export function withFaults(
   warehouse: Warehouse,
   plan: FaultPlan,
-  options: { log?: (line: string) => void; stop?: (where: string) => Promise<never> } = {},
+  options: {
+    log?: (line: string) => void;
+    stop?: (where: string, signal?: AbortSignal) => Promise<never>;
+  } = {},
 ): Warehouse {
   const seen = new Map<string, number>();
   const stopCounts = plan.stops.map(() => 0);
   const stop =
     options.stop ??
-    ((where: string) => {
+    ((where: string, signal?: AbortSignal) => {
       process.stderr.write(`contrail fault: stopped at ${where}\n`);
-      return new Promise<never>(() => undefined);
+      // Stopped as a long query is: the job's cancellation ends it, as it interrupts a query.
+      return new Promise<never>((_, reject) => {
+        signal?.addEventListener('abort', () => reject(abortError(signal.reason)), { once: true });
+      });
     });
   return new WrappedWarehouse(
     warehouse.dialect,
@@ -110,7 +117,8 @@ export function withFaults(
       for (const [i, s] of plan.stops.entries()) {
         if (s.method !== call.method || !table.startsWith(s.prefix)) continue;
         stopCounts[i] = (stopCounts[i] ?? 0) + 1;
-        if (stopCounts[i] === s.nth) await stop(`${call.method} ${table || '(no table)'} (call ${s.nth})`);
+        if (stopCounts[i] === s.nth)
+          await stop(`${call.method} ${table || '(no table)'} (call ${s.nth})`, call.progress.signal);
       }
       if (plan.warehouse === 0) return run(warehouse);
       const key = `${call.method} ${call.table ? `${call.table.dataset}.${table}` : ''}`;

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   defineQuery,
   proxyActivities,
@@ -54,6 +55,9 @@ export const light = proxyActivities<AnalysisActivities>(LIGHT_OPTIONS);
 export const warehouseJobs = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: LOST_WORKER,
+  // A cancelled run ends once its jobs have stopped, not while one still writes a table: what
+  // it cleans up after the cancellation (a preview drops what it staged) is then gone for good.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,

@@ -1,4 +1,4 @@
-import { executeChild, setHandler } from '@temporalio/workflow';
+import { CancellationScope, executeChild, isCancellation, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
 import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
@@ -42,6 +42,12 @@ export interface PreviewResult {
   costs?: { estimate: CostEstimate; queries: (QueryCostRow & { outcome?: QueryOutcome })[] };
   /** Dates whose analysis failed (the others still ran): the error each failed with, and what it is about. */
   failed?: { date: string; errorType: string; message: string; subjects?: ErrorSubject[] }[];
+  /**
+   * Set when the preview was cancelled while it analysed (Ctrl-C): the date whose analysis was
+   * stopped part way (what it had staged is dropped) and the dates after it, never started.
+   * `days` holds the dates that finished.
+   */
+  interrupted?: { date: string; notRun: string[] };
 }
 
 /**
@@ -105,6 +111,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     : [];
   const failed: NonNullable<PreviewResult['failed']> = [];
   let views: string[] = [];
+  let interrupted: PreviewResult['interrupted'];
   for (const [i, date] of dates.entries()) {
     progress({ stage: 'analysing', current: [date], done: i, failed: failed.length });
     try {
@@ -132,6 +139,13 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
       runs.push({ date, queries: analysis.queries ?? [] });
       if (analysis.views.length) views = analysis.views;
     } catch (error) {
+      // Cancelled (Ctrl-C): the next dates would only fail as cancelled one by one. The preview
+      // stops here and says which dates finished and which did not run.
+      if (isCancellation(error)) {
+        interrupted = { date, notRun: dates.slice(i + 1) };
+        runs.push({ date, queries: queriesRunOf(error) });
+        break;
+      }
       // The analysis logged its error to the dataset's logs table; the next dates still run.
       const failure = describeFailure(error);
       failed.push({ date, ...failure });
@@ -143,10 +157,18 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
       });
     }
   }
-  progress({ stage: 'recording costs', done: dates.length, failed: failed.length, current: [] });
-  const recorded = await light.recordQueryCosts({ target, estimate: cost.estimate, runs });
-  progress({ stage: 'done' });
-  setSearchAttributes({ stage: 'done' });
+  const finished = days.length + failed.length;
+  progress({ stage: 'recording costs', done: finished, failed: failed.length, current: [] });
+  // Cancelled, the preview still leaves what it finished in order: the stopped date's staged
+  // tables go (never published half-written) and the finished dates' costs are kept. Nothing
+  // else cancels this: the command that cancelled waits for it, briefly.
+  const recorded = await CancellationScope.nonCancellable(async () => {
+    if (interrupted) await warehouseJobs.dropResults({ target, keepEnrollments: true, stagedOnly: true });
+    return await light.recordQueryCosts({ target, estimate: cost.estimate, runs });
+  });
+  const stage = interrupted ? 'interrupted' : 'done';
+  progress({ stage });
+  setSearchAttributes({ stage });
   return {
     slug: input.slug,
     dataset: input.dataset,
@@ -158,5 +180,6 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     views,
     costs: { estimate: cost.estimate, queries: recorded.rows },
     failed,
+    ...(interrupted ? { interrupted } : {}),
   };
 }

@@ -172,7 +172,7 @@ describe('embedded commands', { concurrency: true }, () => {
     assert.doesNotMatch(result.stderr, /starting an embedded Temporal dev server/);
   });
 
-  test('Ctrl-C mid-preview cancels its workflows: exit 130, one line saying what was cancelled, nothing published, nothing left running', async () => {
+  test('Ctrl-C mid-preview stops it at once: exit 130, one line saying which dates finished and which did not run, nothing half-written, nothing left running', async () => {
     const home = homeFor();
     const env = { CONTRAIL_HOME: home, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };
     // In a process of its own: runMain sets this process's environment, and tests here run at once.
@@ -182,7 +182,7 @@ describe('embedded commands', { concurrency: true }, () => {
     // The first staged table write stops where it is, so the signal comes mid-analysis every time.
     // A process group of its own, signalled whole as a terminal's Ctrl-C signals its foreground
     // group: the dev server must still be there to cancel the workflows on.
-    const run = spawnCli(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', '1'], {
+    const run = spawnCli(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', '2'], {
       env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:runToTable:staging_@1' },
       detached: true,
     });
@@ -196,31 +196,61 @@ describe('embedded commands', { concurrency: true }, () => {
       assert.equal(second.code, 1, second.stderr);
       assert.match(
         second.stderr,
-        /^contrail: contrail-demo-sidebar in dataset tmp is being written by another contrail command on this warehouse: `contrail preview --experiment_slug contrail-demo-sidebar --num-days 1` \(pid \d+, since [^)]+\); run this again when it has finished/m,
+        /^contrail: contrail-demo-sidebar in dataset tmp is being written by another contrail command on this warehouse: `contrail preview --experiment_slug contrail-demo-sidebar --num-days 2` \(pid \d+, since [^)]+\); run this again when it has finished/m,
       );
       assert.doesNotMatch(second.stderr, /starting an embedded Temporal dev server/);
       process.kill(-(run.child.pid as number), 'SIGINT');
       const result = await run.done;
       assert.equal(result.code, 130, result.stderr);
       assert.match(result.stderr, /^SIGINT: cancelling this command's workflows/m);
-      assert.match(
-        result.stderr,
-        /^contrail: interrupted \(SIGINT\): cancelled .*preview\/contrail-demo-sidebar/m,
-      );
+      // The first date was stopped part way; the second never started, rather than failing as
+      // cancelled after the interrupt. Said once, last.
+      const said =
+        /^contrail: preview of contrail-demo-sidebar interrupted: no date finished; (\d{4}-\d\d-\d\d) stopped part way \(none of its tables kept\); not run: (\d{4}-\d\d-\d\d)$/;
+      const last = result.stderr.trim().split('\n').at(-1) ?? '';
+      const [, stopped, notRun] = said.exec(last) ?? assert.fail(`last line:\n${result.stderr}`);
+      assert.ok(notRun! > stopped!, last);
+      assert.equal(result.stderr.split('interrupted:').length - 1, 1, result.stderr);
+      assert.match(result.stdout, /^Interrupted: no date finished;/m);
       assert.doesNotMatch(result.stderr, /\n\s+at |Channel has been shut down/);
       assert.deepEqual(await marked(marker.pids, 10_000), [], 'no server or worker left');
     } finally {
       run.child.kill('SIGKILL');
       for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
     }
-    // Nothing published: no statistics table or view in the preview dataset (what the run staged
-    // under its staging names is not published, and the next run replaces it).
+    // Nothing published: no statistics table or view in the preview dataset, and nothing staged
+    // left behind either (the stopped date's staged tables are dropped).
     assert.deepEqual(
       (await previewTables(home)).filter(
         (t) => !t.startsWith('staging_') && (t.startsWith('statistics_') || t.endsWith(' (view)')),
       ),
       [],
     );
+    assert.deepEqual(
+      (await previewTables(home)).filter((t) => t.startsWith('staging_')),
+      [],
+    );
+
+    // A backfill stopped the same way says how far it had got, what it cancelled and what that
+    // leaves of the published results.
+    const backfill = spawnCli(
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-14', '--end_date', '2026-03-15'],
+      { env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:runToTable:staging_@1' }, detached: true },
+    );
+    try {
+      await backfill.waitForStderr(/contrail fault: stopped at/);
+      process.kill(-(backfill.child.pid as number), 'SIGINT');
+      const result = await backfill.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(
+        result.stderr.trim().split('\n').at(-1) ?? '',
+        /^contrail: interrupted \(SIGINT\) while analysing, 0 of 2 done: cancelled .*backfill\/contrail-demo-sidebar\/2026-03-14\.\.2026-03-15; a backfill publishes at its end: unless it was publishing, the published results are as they were$/,
+      );
+      assert.deepEqual(await marked(marker.pids, 10_000), [], 'no server or worker left');
+    } finally {
+      backfill.child.kill('SIGKILL');
+      for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
+    }
   });
 
   test('a progress query still in flight when the server goes away does not crash the process', async () => {

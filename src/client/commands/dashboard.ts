@@ -116,10 +116,9 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    // A closed terminal (SIGHUP) stops it as Ctrl-C does: the note beside the warehouse goes with it.
+    const { nextInterrupt } = await import('../interrupt.js');
+    await nextInterrupt();
     forget();
     await server.close();
     process.stdout.write('dashboard stopped.\n');

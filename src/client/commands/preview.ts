@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { plural } from '../../plural.js';
 import { parseByteSize } from '../../warehouse/cost.js';
+import type { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import type { DashboardNote } from '../dashboard-note.js';
 import { CliError } from '../errors.js';
@@ -173,26 +174,16 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     const afterReport = async (value: unknown) => {
       const result = value as PreviewResult;
       if (args.sql_output_dir) {
-        const { defaultConfigRepos } = await import('../../config/collection.js');
-        const { defaultExperimentsFile } = await import('../../experiments/source.js');
-        const { planSql } = await import('../plan-sql.js');
-        const { dateRange } = await import('../../dates.js');
-        const lines = await planSql({
-          slug: result.slug,
-          dates: dateRange(result.startDate, result.endDate),
-          experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-          configRepos: args.config_repos ?? defaultConfigRepos(),
-          configFile: args.config_file ?? null,
-          dataset: result.dataset,
-          periods: input.periods,
-          sampleSize: result.sampleSize,
-          outputDir: args.sql_output_dir,
-          platform: input.platform,
-          ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
-        });
-        process.stderr.write(
-          `wrote ${plural(lines.filter((l) => l.includes('\t')).length, 'query', 'queries')} to ${args.sql_output_dir}\n`,
-        );
+        const written = await writePreviewSql(args, result, input);
+        process.stderr.write(`wrote ${plural(written, 'query', 'queries')} to ${args.sql_output_dir}\n`);
+      }
+      if (args.export && result.days.length > 0 && !runtimeSettings().temporalAddress) {
+        // Where the embedded worker wrote them (a cluster's worker has its own export location).
+        const { defaultExportDir } = await import('../runtime.js');
+        const { warehouseKind } = await import('../../settings.js');
+        const { embeddedWorkerEnv } = await import('../workflow-command.js');
+        const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
+        process.stderr.write(`JSON exports: ${dir.replace(/\/+$/, '')}/${result.dataset}/\n`);
       }
       // On BigQuery the report already says the dashboard cannot show these tables.
       const { previewOnBigQuery } = await import('../preview-report.js');
@@ -209,6 +200,46 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     });
   },
 };
+
+/**
+ * Writes every query of a preview to `--sql-output-dir` as its worker ran it: in the dialect of
+ * the warehouse it ran on (CONTRAIL_WAREHOUSE), on BigQuery naming the project of
+ * `--project_id` or CONTRAIL_BIGQUERY_PROJECT and the source project, so the files are the SQL
+ * to run again in BigQuery's console. Returns how many queries it wrote.
+ */
+export async function writePreviewSql(
+  args: Pick<
+    PreviewArgs,
+    'sql_output_dir' | 'experiments_file' | 'config_repos' | 'config_file' | 'experimenter_url' | 'project_id'
+  >,
+  result: Pick<PreviewResult, 'slug' | 'startDate' | 'endDate' | 'dataset' | 'sampleSize'>,
+  input: { periods?: PreviewInput['periods']; platform?: string | null },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const { defaultConfigRepos } = await import('../../config/collection.js');
+  const { defaultExperimentsFile } = await import('../../experiments/source.js');
+  const { planSql } = await import('../plan-sql.js');
+  const { dateRange } = await import('../../dates.js');
+  const { warehouseKind } = await import('../../settings.js');
+  const { embeddedWorkerEnv } = await import('../workflow-command.js');
+  const dialect = warehouseKind(env);
+  const lines = await planSql({
+    slug: result.slug,
+    dates: dateRange(result.startDate, result.endDate),
+    experimentsFile: args.experiments_file ?? defaultExperimentsFile(env),
+    configRepos: args.config_repos ?? defaultConfigRepos(env),
+    configFile: args.config_file ?? null,
+    dataset: result.dataset,
+    ...(input.periods ? { periods: input.periods } : {}),
+    sampleSize: result.sampleSize,
+    outputDir: args.sql_output_dir ?? null,
+    platform: input.platform ?? null,
+    dialect,
+    env: embeddedWorkerEnv(args, dialect, env, { quiet: true }),
+    ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
+  });
+  return lines.filter((l) => l.includes('\t')).length;
+}
 
 /**
  * The report ends with the dashboard's URL: when no dashboard runs there, how to start one; when

@@ -67,6 +67,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       if (error instanceof RangeError) throw new CliError(error.message);
       throw error;
     }
+    const { refuseWhileAnalysing } = await import('../claims.js');
+    const { warehouseFile } = await import('../../paths.js');
+    refuseWhileAnalysing(
+      warehouseFile(),
+      `contrail sample would replace the telemetry of ${warehouseFile()}`,
+    );
     const { embeddedWarehouse } = await import('../../warehouse/duckdb-sessions.js');
     const { sessions } = embeddedWarehouse();
     const started = Date.now();

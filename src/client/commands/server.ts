@@ -53,11 +53,10 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       process.stdout.write('stopping the Temporal dev server…\n');
       void server.stop();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const { INTERRUPTS } = await import('../interrupt.js');
+    for (const signal of INTERRUPTS) process.once(signal, stop);
     const code = await server.exited;
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const signal of INTERRUPTS) process.off(signal, stop);
     // A server that ends on its own (not by Ctrl-C) failed: say so and pass its exit code on.
     if (!stopping)
       throw new CliError(`the Temporal dev server stopped by itself (exit ${code ?? 'unknown'})`, code || 1);

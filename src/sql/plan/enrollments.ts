@@ -287,10 +287,28 @@ SELECT
 FROM segmented_enrollments se
 LEFT JOIN exposures x ON x.analysis_id = se.analysis_id AND x.branch = se.branch
 `;
+  // A custom enrollment_query is written in as raw_enrollments: a warehouse error on its lines
+  // (or one that names no line) is about it, not about the segments or the exposure signal.
+  const headerLines = header.split('\n').length - 1;
+  const custom = spec.enrollmentQuery !== null ? spec.enrollmentQueryProvenance : null;
   return {
     kind: 'enrollments',
     destination,
     sql,
     metrics: columns,
+    ...(custom
+      ? {
+          references: [
+            {
+              column: null,
+              lines: {
+                start: headerLines + 2,
+                end: headerLines + 1 + raw.replace(/\n+$/, '').split('\n').length,
+              },
+              provenance: custom,
+            },
+          ],
+        }
+      : {}),
   };
 }

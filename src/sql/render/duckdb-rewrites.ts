@@ -1,7 +1,8 @@
 /**
  * The rewrites of BigQuery config SQL that need more than a name swap, each on the tokens of
- * one fragment (src/sql/render/bigquery-lexer.ts): UNNEST's aliases and unpacking, ORDER BY's
- * NULL order, STRUCT constructors, NUMERIC casts, ARRAY_AGG(… LIMIT n) and array subscripts.
+ * one fragment (src/sql/render/bigquery-lexer.ts): ORDER BY's NULL order, LIKE's escapes,
+ * STRUCT constructors, NUMERIC casts, ARRAY_AGG(… LIMIT n) and array subscripts (UNNEST's are in
+ * duckdb-unnest.ts).
  * translateBigQueryToDuckDb (duckdb.ts) calls them as it meets the tokens they start at; their
  * list, with why each is needed, is at the top of duckdb.ts.
  */
@@ -10,33 +11,10 @@ import {
   matchingOpen,
   nextSignificant,
   previousSignificant,
+  stringValue,
   type Token,
 } from './bigquery-lexer.js';
-import { PLAIN_IDENTIFIER, quoteIdentifier } from './duckdb-names.js';
-
-// What may follow `FROM UNNEST(…)` when it has no alias (and no WITH OFFSET, join or second table).
-const CLAUSE_AFTER_FROM = new Set([
-  'WHERE',
-  'GROUP',
-  'ORDER',
-  'LIMIT',
-  'HAVING',
-  'QUALIFY',
-  'WINDOW',
-  'UNION',
-]);
-
-/**
- * `FROM UNNEST(array)` with no alias, the only item of its FROM: BigQuery makes the fields of the
- * array's structs columns of their own (`SELECT SUM(value) FROM UNNEST(hist.values)`).
- */
-export function unaliasedFromUnnest(tokens: Token[], at: number, open: number): boolean {
-  if (tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase() !== 'FROM') return false;
-  const bounds = callBounds(tokens, open);
-  if (!bounds) return false;
-  const next = tokens[nextSignificant(tokens, bounds.close + 1)];
-  return next === undefined || next.text === ')' || CLAUSE_AFTER_FROM.has(next.text.toUpperCase());
-}
+import { quoteIdentifier } from './duckdb-names.js';
 
 // What ends an ORDER BY list besides the bracket around it.
 const AFTER_ORDER_BY = new Set([
@@ -208,23 +186,42 @@ export interface LateEdits {
 }
 
 /**
- * `FROM t, UNNEST(arr) AS x` / `JOIN UNNEST(arr) x` at `at`: the alias also names the one column,
- * so `x` is the element as in BigQuery. Left alone when the alias has a column list already or
- * there is no alias (WITH OFFSET, ON, …).
+ * `x LIKE p` with `LIKE` at `at` → `x LIKE p ESCAPE '\'`: in a BigQuery pattern a backslash makes
+ * the `%`, `_` or `\` after it literal (`r'MOZ\_CRASH%'`), where DuckDB's LIKE has no escape
+ * character unless ESCAPE names one, so the pattern would match nothing. The pattern must be one
+ * operand: a string (only one holding a backslash needs it), a name or a call; a pattern that is
+ * an expression (`'a' || x`) is left as written.
  */
-export function elementAlias(tokens: Token[], late: LateEdits, at: number, open: number): void {
-  const before = tokens[previousSignificant(tokens, at - 1)]?.text.toUpperCase();
-  if (before !== 'FROM' && before !== 'JOIN' && before !== ',') return;
-  const bounds = callBounds(tokens, open);
-  if (!bounds) return;
-  let alias = nextSignificant(tokens, bounds.close + 1);
-  if (tokens[alias]?.text.toUpperCase() === 'AS') alias = nextSignificant(tokens, alias + 1);
-  const t = tokens[alias];
-  if (t === undefined || !(t.kind === 'quoted_identifier' || t.kind === 'word')) return;
-  if (t.kind === 'word' && (NOT_CALLABLE.has(t.text.toUpperCase()) || !PLAIN_IDENTIFIER.test(t.text))) return;
-  if (tokens[nextSignificant(tokens, alias + 1)]?.text === '(') return;
-  const name = t.kind === 'word' ? t.text : quoteIdentifier(t.text.slice(1, -1));
-  late.after.set(alias, `(${name})`);
+export function likeEscape(tokens: Token[], late: LateEdits, at: number): void {
+  const first = nextSignificant(tokens, at + 1);
+  const t = tokens[first];
+  if (t === undefined) return;
+  let last: number;
+  if (t.kind === 'string') {
+    if (!stringValue(t.text).includes('\\')) return;
+    last = first;
+  } else if (t.kind === 'word' || t.kind === 'quoted_identifier') {
+    if (t.kind === 'word' && NOT_CALLABLE.has(t.text.toUpperCase())) return; // LIKE ANY (…), …
+    last = first;
+    while (
+      tokens[last + 1]?.text === '.' &&
+      ['word', 'quoted_identifier'].includes(tokens[last + 2]?.kind ?? '')
+    )
+      last += 2;
+    const open = nextSignificant(tokens, last + 1);
+    if (tokens[open]?.text === '(') {
+      const bounds = callBounds(tokens, open);
+      if (!bounds) return;
+      last = bounds.close;
+    }
+  } else return;
+  const after = tokens[nextSignificant(tokens, last + 1)];
+  const ends =
+    after === undefined ||
+    [')', ',', ';'].includes(after.text) ||
+    (after.kind === 'word' && NOT_CALLABLE.has(after.text.toUpperCase()));
+  if (!ends || after?.text.toUpperCase() === 'ESCAPE') return;
+  late.after.set(last, ` ESCAPE '\\'${late.after.get(last) ?? ''}`);
 }
 
 /** The macro taking each BigQuery array subscript (bigquery-compat.ts). */
@@ -238,7 +235,7 @@ const SUBSCRIPT_MACROS: Record<string, string> = {
 // BigQuery's reserved keywords that cannot name a function: `AND (…)[OFFSET(0)]` subscripts the
 // parenthesised expression, not a call of AND. (ARRAY, CAST, EXTRACT, IF and STRUCT are reserved
 // but are called like functions.)
-const NOT_CALLABLE = new Set(
+export const NOT_CALLABLE = new Set(
   (
     'ALL AND ANY AS ASC AT BETWEEN BY CASE COLLATE CONTAINS CREATE CROSS CUBE CURRENT DEFAULT DEFINE ' +
     'DESC DISTINCT ELSE END ENUM ESCAPE EXCEPT EXCLUDE EXISTS FALSE FETCH FOLLOWING FOR FROM FULL GROUP ' +

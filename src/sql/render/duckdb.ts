@@ -1,4 +1,5 @@
 import type { IsoDate } from '../../experiments/experiment.js';
+import { NULL_STRICT_MAX_ARGS } from '../../warehouse/bigquery-compat.js';
 import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
@@ -10,17 +11,20 @@ import {
   type Token,
   tokenize,
 } from './bigquery-lexer.js';
+import { castAsMacro } from './duckdb-casts.js';
+import { extractPart } from './duckdb-extract.js';
 import { duckString, nameOrQuoted, quoteIdentifier } from './duckdb-names.js';
+import { regexpCall } from './duckdb-regexp.js';
 import {
   castTarget,
-  elementAlias,
   type LateEdits,
+  likeEscape,
   limitAsSlice,
   nullsFirstWhenAscending,
   structAsPack,
   subscriptAsCall,
-  unaliasedFromUnnest,
 } from './duckdb-rewrites.js';
+import { elementAlias, inUnnest, unaliasedFromUnnest, unnestWithOffset } from './duckdb-unnest.js';
 /**
  * The DuckDB renderer. Config fragments are BigQuery SQL; the BigQuery functions DuckDB lacks
  * exist as macros on every warehouse connection (src/warehouse/bigquery-compat.ts), so only the
@@ -29,8 +33,14 @@ import {
  * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs, and
  *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
- *   (a bare date part would be a column reference to DuckDB);
- * - `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ *   (a bare date part would be a column reference to DuckDB), `DATE_TRUNC(d, WEEK)` → `bq_date_trunc(d, 'WEEK')`
+ *   (BigQuery's weeks start on Sunday, DuckDB's date_trunc weeks on Monday);
+ * - `CAST(x AS INT64)` / `SAFE_CAST(x AS INT64)` (and FLOAT64, NUMERIC, BOOL, DATE) →
+ *   `bq_cast_int64(x)` / `bq_safe_cast_int64(x)`, macros reading text, and rounding FLOAT64 to
+ *   INT64, as BigQuery does (DuckDB's casts read '1.5' as 2, 'yes' as TRUE, round 2.5 to 2);
+ * - any other `SAFE_CAST(` → `TRY_CAST(`; `* EXCEPT (…)` → `* EXCLUDE (…)`;
+ * - `x LIKE 'a\_b'` → `x LIKE 'a\_b' ESCAPE '\'`: a backslash escapes `%`, `_` and itself in a
+ *   BigQuery pattern, and is an ordinary character in DuckDB's unless ESCAPE says otherwise;
  * - `SUBSTR(` / `SUBSTRING(` → `bq_substr(`, `SAFE.SUBSTR(` → `bq_safe_substr(` (DuckDB's substr
  *   reads position 0 and a negative length differently, silently);
  * - `ORDER BY x` / `ORDER BY x ASC` → `… NULLS FIRST`: BigQuery sorts NULLs first in ascending
@@ -50,6 +60,17 @@ import {
  * - `FROM t, UNNEST(arr) AS x` (or `JOIN UNNEST(arr) x`) → `… AS x(x)`: BigQuery's alias names the
  *   element, DuckDB's names a table whose one column `unnest` holds it (`x` would be a struct
  *   `{unnest: …}`, and `x.field` a missing column);
+ * - `x IN UNNEST(arr)` → `x IN (SELECT UNNEST(arr))` (DuckDB reads the first as another comparison);
+ * - `UNNEST(arr) AS x WITH OFFSET AS off` → `(SELECT UNNEST(arr) AS x, UNNEST(range(len(arr))) AS off) AS x`:
+ *   DuckDB's UNNEST has no WITH OFFSET; the two UNNESTs of one SELECT are zipped, offsets from 0;
+ * - `EXTRACT(DAYOFWEEK | WEEK | ISOWEEK | MILLISECOND | MICROSECOND FROM x)` → DuckDB's spelling of
+ *   BigQuery's value (duckdb-extract.ts: DuckDB counts Sunday as 0, its WEEK is the ISO week);
+ * - `REGEXP_REPLACE(` / `REGEXP_EXTRACT(` / `REGEXP_EXTRACT_ALL(` → macros replacing every match and
+ *   extracting the capturing group, NULL for no match, as BigQuery does (duckdb-regexp.ts);
+ * - `FORMAT('%d', x)` → `printf('%d', x)`: DuckDB's format takes `{}` placeholders and gives a
+ *   `%` format back unchanged, silently;
+ * - `LEAST(` / `GREATEST(` / `CONCAT(` → `bq_least(` …: BigQuery's are NULL when any argument is,
+ *   DuckDB's skip NULL arguments;
  * - mozfun UDFs that are one expression over their argument (INLINE_UDFS) → that expression
  *   (they live here, not as macros, because the argument must be repeated);
  * - array subscripts `arr[OFFSET(i)]`, `[SAFE_OFFSET(i)]`, `[ORDINAL(i)]`, `[SAFE_ORDINAL(i)]` →
@@ -66,9 +87,18 @@ export const DEFAULT_PROJECT_CATALOGS: Readonly<Record<string, string>> = {
   mozdata: 'mozdata',
 };
 
+// Calls whose last argument is a bare date part, which DuckDB would read as a column.
 const DIFF_FUNCTIONS: Record<string, string> = {
   DATE_DIFF: 'bq_date_diff',
   TIMESTAMP_DIFF: 'bq_timestamp_diff',
+  DATE_TRUNC: 'bq_date_trunc',
+};
+
+/** Functions whose BigQuery result is NULL when any argument is (DuckDB's skip NULLs): their macros. */
+const NULL_STRICT: Record<string, string> = {
+  LEAST: 'bq_least',
+  GREATEST: 'bq_greatest',
+  CONCAT: 'bq_concat',
 };
 
 // The most negative INT64, whose negation overflows in DuckDB (BigQuery's SAFE.LOG gives NULL for it).
@@ -81,6 +111,22 @@ const INLINE_UDFS: Record<string, (arg: string) => string> = {
   'bits28.days_since_seen': (b) =>
     `(CASE WHEN (${b}) = 0 OR (${b}) = ${INT64_MIN} THEN CAST(NULL AS BIGINT) ELSE CAST(bit_count(((${b}) & -(${b})) - 1) AS BIGINT) END)`,
 };
+
+/** The number of arguments of the call whose `(` is at `open` (0 for `f()`), Infinity when unclosed. */
+function argumentCount(tokens: Token[], open: number): number {
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return Number.POSITIVE_INFINITY;
+  if (nextSignificant(tokens, open + 1) === bounds.close) return 0;
+  let depth = 0;
+  let count = 1;
+  for (let j = open + 1; j < bounds.close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.text === ',') count++;
+  }
+  return count;
+}
 
 /** `mozfun.a.b(` starting at token `i`: the UDF name `a.b` and the index of `(`, else null. */
 function mozfunCall(tokens: Token[], i: number): { name: string; open: number } | null {
@@ -201,7 +247,14 @@ export function translateBigQueryToDuckDb(
         continue;
       }
       if (upper === 'UNNEST' && isCall) {
-        elementAlias(tokens, late, i, open);
+        const withOffset = unnestWithOffset(tokens, i, open, (sql) =>
+          translateBigQueryToDuckDb(sql, projectCatalogs),
+        );
+        if (withOffset) {
+          out[i] = withOffset.sql;
+          for (let j = i + 1; j <= withOffset.end; j++) out[j] = '';
+          i = withOffset.end;
+        } else elementAlias(tokens, late, i, open);
         continue;
       }
       if (upper === 'ARRAY_AGG' && isCall) {
@@ -231,14 +284,41 @@ export function translateBigQueryToDuckDb(
         } else if (tokens[dot]?.text !== '.') out[i] = 'bq_substr';
         continue;
       }
-      if (upper === 'SAFE_CAST' && isCall) out[i] = 'TRY_CAST';
-      else if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
+      if (upper === 'IN') {
+        inUnnest(tokens, late, i);
+        continue;
+      }
+      if (
+        (upper === 'REGEXP_REPLACE' || upper === 'REGEXP_EXTRACT' || upper === 'REGEXP_EXTRACT_ALL') &&
+        isCall &&
+        tokens[previousSignificant(tokens, i - 1)]?.text !== '.'
+      ) {
+        regexpCall(tokens, out, late, upper, i, open);
+        continue;
+      }
+      if (upper === 'EXTRACT' && isCall) {
+        extractPart(tokens, out, late, i, open);
+        continue;
+      }
+      if (upper === 'LIKE') {
+        likeEscape(tokens, late, i);
+        continue;
+      }
+      if ((upper === 'CAST' || upper === 'SAFE_CAST') && isCall) {
+        if (!castAsMacro(tokens, out, late, i, open) && upper === 'SAFE_CAST') out[i] = 'TRY_CAST';
+        continue;
+      }
+      if ((upper === 'JSON_VALUE' || upper === 'JSON_EXTRACT_SCALAR') && isCall) {
         const bounds = callBounds(tokens, open);
         if (!bounds) continue;
         out[i] = 'bq_json_value';
         if (bounds.lastComma < 0) out[bounds.close] = ", '$')";
       } else if (upper === 'EXCEPT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text === '*') {
         out[i] = 'EXCLUDE';
+      } else if (upper === 'FORMAT' && isCall && tokens[previousSignificant(tokens, i - 1)]?.text !== '.') {
+        out[i] = 'printf';
+      } else if (upper in NULL_STRICT && isCall && tokens[previousSignificant(tokens, i - 1)]?.text !== '.') {
+        if (argumentCount(tokens, open) <= NULL_STRICT_MAX_ARGS) out[i] = NULL_STRICT[upper]!;
       } else if (upper in DIFF_FUNCTIONS && isCall) {
         const bounds = callBounds(tokens, open);
         if (!bounds || bounds.lastComma < 0) continue;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { claimExperiments } from '../../../src/client/claims.js';
+import { claimExperiments, refuseWhileAnalysing } from '../../../src/client/claims.js';
 
 /**
  * Embedded commands claim the experiments they write beside the warehouse file. Another
@@ -71,6 +71,21 @@ describe('claims on the embedded warehouse', () => {
     assert.deepEqual(readdirSync(`${file}.claims`).sort(), ['contrail~a.json', 'tmp~*.json']);
     // Released: the next claim of b and c succeeds.
     claimExperiments(file, { dataset: 'contrail', slugs: ['b', 'c'] })();
+  });
+
+  it('replacing the telemetry is refused while a command analyses it, naming that command; not for stale notes or none', () => {
+    const file = warehouse();
+    refuseWhileAnalysing(file, 'replacing it');
+    noteOf(file, 'tmp~b.json', { ...running('tmp', 'b'), pid: 2 ** 22 + 1 });
+    const release = claimExperiments(file, { dataset: 'tmp', slugs: ['c'] });
+    refuseWhileAnalysing(file, 'replacing it');
+    release();
+    noteOf(file, 'contrail~a.json', running('contrail', 'a'));
+    assert.throws(() => refuseWhileAnalysing(file, 'replacing it'), {
+      name: 'CliError',
+      message:
+        /^replacing it while another contrail command analyses it: `contrail backfill --experiment_slug a [^`]*` \(pid \d+, since 2026-03-08T10:00:00.000Z\) reads it for a in dataset contrail, and its results would mix the old and the new telemetry; run this again when it has finished/,
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -175,6 +175,29 @@ describe('command line options', () => {
       assert.equal(result.stderr.trim(), `contrail: ${said}`);
     }
     assert.equal(existsSync(home), false, 'no data directory or warehouse file made for a refused sample');
+  });
+
+  it('sample is refused while another command analyses the warehouse, before it writes anything', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-sample-busy-'));
+    const claims = join(home, 'warehouse.duckdb.claims');
+    mkdirSync(claims);
+    // The command analysing it: this test's own runner, a process that runs.
+    const command = 'contrail preview --experiment_slug contrail-demo-sidebar';
+    const note = {
+      pid: process.ppid,
+      command,
+      since: '2026-03-08T10:00:00.000Z',
+      dataset: 'tmp',
+      slug: DEMO_SLUG,
+    };
+    writeFileSync(join(claims, `tmp~${DEMO_SLUG}.json`), JSON.stringify(note));
+    const result = await runMain(['sample', '--clients', '50'], { CONTRAIL_HOME: home });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /^contrail: contrail sample would replace the telemetry of .*warehouse\.duckdb while another contrail command analyses it: `contrail preview --experiment_slug contrail-demo-sidebar` \(pid \d+/,
+    );
+    assert.deepEqual(readdirSync(home), ['warehouse.duckdb.claims'], 'no warehouse file written');
   });
 
   it("an in-process command's exit code is its own, not the one a failed test left for the runner", async () => {

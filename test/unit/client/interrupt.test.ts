@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { onInterrupt } from '../../../src/client/interrupt.js';
+import { nextInterrupt, onInterrupt } from '../../../src/client/interrupt.js';
 
 describe('Ctrl-C twice', () => {
   it('the second signal stops the process at once, saying what may still run', () => {
@@ -33,5 +33,28 @@ describe('Ctrl-C twice', () => {
       process.exit = exit;
       process.stderr.write = write;
     }
+  });
+});
+
+describe('a closed terminal (SIGHUP)', () => {
+  it('ends the command its own way, as Ctrl-C does, instead of killing it', () => {
+    const ends: string[] = [];
+    const stop = onInterrupt(async (signal) => {
+      ends.push(signal);
+    });
+    try {
+      process.emit('SIGHUP', 'SIGHUP');
+      assert.deepEqual(ends, ['SIGHUP']);
+    } finally {
+      stop();
+    }
+    assert.equal(process.listenerCount('SIGHUP'), 0, 'the listener goes when the command stops listening');
+  });
+
+  it('stops a command that only waits to be stopped (dashboard)', async () => {
+    const next = nextInterrupt();
+    process.emit('SIGHUP', 'SIGHUP');
+    assert.equal(await next, 'SIGHUP');
+    assert.equal(process.listenerCount('SIGINT'), 0);
   });
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { reachedLine } from '../../../src/client/embedded.js';
 import { CliError } from '../../../src/client/errors.js';
-import { describeWarningCounts, inputDifferences, outcomeOf } from '../../../src/client/outcomes.js';
+import {
+  describeWarningCounts,
+  inputDifferences,
+  leftByInterrupt,
+  outcomeOf,
+} from '../../../src/client/outcomes.js';
 import { previewOnBigQuery } from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
@@ -597,5 +603,82 @@ describe('outcomes', () => {
     } finally {
       process.stdout.write = write;
     }
+  });
+
+  it('a preview stopped by Ctrl-C says which dates finished, which was stopped and which never ran; exit 130', () => {
+    const preview = previewResult({
+      startDate: '2026-03-09',
+      endDate: '2026-03-12',
+      days: [{ date: '2026-03-09', status: 'analyzed', reason: null, statistics: [] }],
+      failed: [{ date: '2026-03-10', errorType: 'ConfigError', message: 'm' }],
+      interrupted: { date: '2026-03-11', notRun: ['2026-03-12'] },
+      costs: {
+        estimate: {
+          method: 'column_sizes',
+          queries: [],
+          totalBytes: 0,
+          usdPerTib: 6.25,
+          totalUsd: 0,
+          ownTableQueries: 0,
+        },
+        queries: ['2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12'].map((date, i) => ({
+          experiment_slug: 'x',
+          analysis_date: date,
+          destination: `metrics_${i}`,
+          elapsed_ms: i === 0 ? 100 : null,
+          outcome: i === 0 ? 'ran' : 'not run',
+        })),
+      },
+    });
+    const said =
+      'interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way (none of its tables kept); not run: 2026-03-12';
+    const report = outcomeOf('preview', preview).report;
+    assert.match(report, /^Interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way/m);
+    assert.match(report, /^ {2}2026-03-10 {2}metrics_1 {2}not run \(an earlier step of this date failed\)/m);
+    assert.match(report, /^ {2}2026-03-11 {2}metrics_2 {2}not run \(interrupted\)/m);
+    assert.match(report, /^ {2}2026-03-12 {2}metrics_3 {2}not run \(interrupted\)/m);
+    assert.match(report, /^FAILED on 1 of 4 dates: 2026-03-10$/m);
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof write;
+    try {
+      assert.throws(
+        () => printOutcome('preview', preview, false),
+        (error: unknown) =>
+          error instanceof CliError && error.exitCode === 130 && error.message === `preview of x ${said}`,
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+  });
+});
+
+describe('what an interrupted command says it leaves', () => {
+  it('how far the run had got, and what that means for the published results of each kind of run', () => {
+    const progress = {
+      workflow: 'backfill',
+      stage: 'analysing',
+      total: 4,
+      done: 2,
+      failed: 1,
+      current: [],
+      waiting: [],
+    };
+    assert.equal(reachedLine(progress), 'analysing, 2 of 4 done (1 failed)');
+    assert.equal(reachedLine({ ...progress, stage: 'resolving', total: 0, done: 0, failed: 0 }), 'resolving');
+    assert.match(leftByInterrupt('backfill', {}) ?? '', /publishes at its end/);
+    assert.match(
+      leftByInterrupt('dailyAnalysis', {}) ?? '',
+      /^the experiments that had finished are published/,
+    );
+    assert.match(
+      leftByInterrupt('rerun', { recreateEnrollments: false }) ?? '',
+      /the published results are as they were/,
+    );
+    assert.match(
+      leftByInterrupt('rerun', { recreateEnrollments: true }) ?? '',
+      /no results until a rerun finishes/,
+    );
+    // A preview says what it finished in its own report.
+    assert.equal(leftByInterrupt('preview', {}), null);
   });
 });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
+import { writePreviewSql } from '../../../src/client/commands/preview.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { SQL_PROVENANCE_FILE, SqlProvenanceMap } from '../../../src/dashboard/schema.js';
@@ -131,4 +132,28 @@ describe('a --sql-output-dir written again', () => {
     assert.match((await runMain(['preview', '--help'])).stdout, /<dir>\/<date>\/<table>\.sql/);
     assert.match((await runMain(['plan', '--help'])).stdout, /<dir>\/<table>\.sql/);
   });
+});
+
+test("a BigQuery preview's --sql-output-dir holds the BigQuery SQL it ran, in the project it ran in", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-preview-sql-'));
+  const env = {
+    CONTRAIL_WAREHOUSE: 'bigquery',
+    CONTRAIL_BIGQUERY_PROJECT: 'my-analysis-project',
+    CONTRAIL_BIGQUERY_SOURCE_PROJECT: 'my-source-project',
+  };
+  const written = await writePreviewSql(
+    { sql_output_dir: dir, project_id: 'flag-project' },
+    { slug: DEMO_SLUG, startDate: '2026-03-15', endDate: '2026-03-15', dataset: 'tmp', sampleSize: 10 },
+    { periods: ['day'] },
+    env,
+  );
+  assert.ok(written > 0);
+  const enrollments = readFileSync(join(dir, '2026-03-15', 'enrollments_contrail_demo_sidebar.sql'), 'utf8');
+  assert.match(enrollments, /FROM `my-source-project\.telemetry\.events`/);
+  const scan = readFileSync(
+    join(dir, '2026-03-15', 'metrics_contrail_demo_sidebar_clients_daily_day_7.sql'),
+    'utf8',
+  );
+  // The run's own tables are named in the project of --project_id, where the preview ran.
+  assert.match(scan, /`flag-project\.tmp\.enrollments_contrail_demo_sidebar`/);
 });

@@ -11,6 +11,7 @@ import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { ExperimenterV8Record, toExperiment } from '../../../src/experiments/v8.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
+import { querySubjects } from '../../../src/sql/run.js';
 
 /**
  * The unit an experiment is analysed by, as jetstream decides it: the config's `analysis_unit`,
@@ -130,6 +131,32 @@ describe('analysis unit', () => {
       plan(resolveAnalysisSpec(collection, star, { configFile: starPath }).spec).enrollments?.sql ?? '',
       /SELECT \* FROM \(/,
     );
+  });
+
+  it('a warehouse error in a custom enrollment_query is about that key, not the segments or the exposure signal', () => {
+    const path = configFile(PROFILE_GROUP_QUERY);
+    const experiment = placeholderExperiment(parseConfigFile(path), 'firefox_desktop');
+    const enrollments = plan(
+      resolveAnalysisSpec(collection, experiment, { configFile: path }).spec,
+    ).enrollments;
+    assert.ok(enrollments);
+    const lines = enrollments.sql.split('\n');
+    const [ref] = enrollments.references ?? [];
+    assert.ok(ref, 'the enrollment_query is traced');
+    assert.deepEqual(
+      [ref.column, ref.provenance.key, ref.provenance.line],
+      [null, 'experiment.enrollment_query', 4],
+    );
+    // Its lines are the query's, first to last.
+    assert.match(lines[ref.lines.start - 1] ?? '', /^\s*SELECT$/);
+    assert.match(lines[ref.lines.end - 1] ?? '', /GROUP BY ALL$/);
+    const said = 'BigQuery (invalidQuery): Unrecognized name: x';
+    for (const line of [ref.lines.start + 1, null]) {
+      const [subject, ...more] = querySubjects(enrollments, line, said);
+      assert.equal(more.length, 0);
+      assert.equal(subject?.key, 'experiment.enrollment_query', `line ${line}`);
+      assert.equal(subject?.metric ?? null, null);
+    }
   });
 
   it('a config that names client_id as its unit and selects profile groups is still refused', () => {

@@ -181,17 +181,18 @@ describe('SQL check', () => {
 
   it("BigQuery syntax DuckDB's parser does not know stays a warning over the synthetic sample", async () => {
     const toml = config({
-      with_offset: ['MAX((SELECT MAX(o) FROM UNNEST([active_hours_sum]) WITH OFFSET AS o))', 'clients_daily'],
+      typed_array: ['MAX(ARRAY_LENGTH(CAST([active_hours_sum] AS ARRAY<FLOAT64>)))', 'clients_daily'],
       // IGNORE NULLS is translated (to a FILTER); SELECT AS STRUCT is not.
       as_struct: [
         'ARRAY_LENGTH(ARRAY_AGG((SELECT AS STRUCT active_hours_sum AS a) IGNORE NULLS))',
         'clients_daily',
       ],
-      // Translated: array subscripts and ARRAY_AGG(… LIMIT n).
+      // Translated: array subscripts, ARRAY_AGG(… LIMIT n) and UNNEST … WITH OFFSET.
       subscript: [
         'ARRAY_AGG(active_hours_sum IGNORE NULLS ORDER BY submission_date LIMIT 1)[SAFE_OFFSET(0)]',
         'clients_daily',
       ],
+      with_offset: ['MAX((SELECT MAX(o) FROM UNNEST([active_hours_sum]) WITH OFFSET AS o))', 'clients_daily'],
     });
     const result = await checkAnalysisSql(warehouse, spec(toml), {
       dataset: 'contrail_validate',
@@ -200,7 +201,7 @@ describe('SQL check', () => {
     assert.deepEqual(result.errors, []);
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),
-      ['metrics.with_offset.select_expression', 'metrics.as_struct.select_expression'],
+      ['metrics.typed_array.select_expression', 'metrics.as_struct.select_expression'],
     );
   });
 

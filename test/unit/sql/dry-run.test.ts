@@ -87,6 +87,42 @@ describe('validate --dry_run: which config item a rejected query is about', () =
     }
   });
 
+  test('an enrollments query BigQuery rejects without a line is about the custom enrollment_query', async () => {
+    const config = `[experiment]
+segments = []
+enrollment_query = """
+SELECT client_id AS analysis_id, 'control' AS branch, MIN(submission_date) AS enrollment_date, COUNT(*) AS num_enrollment_events
+FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
+"""
+`;
+    const repo = configRepoWith({ [`jetstream/${DEMO_SLUG}.toml`]: config });
+    const collection = await loadConfigCollection({ repos: [repo] });
+    const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
+      (e) => e.slug === DEMO_SLUG,
+    );
+    assert.ok(experiment);
+    const { spec } = resolveAnalysisSpec(collection, experiment);
+    const dialect = bigqueryDialect({ project: 'bq-analysis', sourceProject: 'moz-fx-data-shared-prod' });
+    const rejecting = {
+      dialect: 'bigquery',
+      dryRun: async (sql: string) => {
+        if (sql.includes('no_such_col'))
+          throw new WarehouseQueryError({
+            warehouseMessage: 'BigQuery (invalidQuery): Unrecognized name: no_such_col',
+            permanent: true,
+          });
+        return { bytesProcessed: 1000, method: 'dry_run' as const };
+      },
+    } as unknown as Warehouse;
+    const entries = await dryRunAnalysis(rejecting, spec, { dataset: 'contrail', dialect });
+    const enrollments = entries.find((e) => e.kind === 'enrollments');
+    assert.match(
+      enrollments?.error ?? '',
+      /no_such_col; config: \S+\.toml: experiment\.enrollment_query \(line 3\)$/,
+      JSON.stringify(entries, null, 1),
+    );
+  });
+
   test('lines of the enrollments query written in for its table map to none; lines after it move back', () => {
     const inlined = { table: '`p.d.enrollments`', sql: 'SELECT 1\nFROM x' };
     const planned = 'header\nFROM `p.d.enrollments` e\nSELECT bad';

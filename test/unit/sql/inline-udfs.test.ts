@@ -147,18 +147,18 @@ describe('FROM UNNEST(array of structs) without an alias on DuckDB', () => {
     );
   });
 
-  it('leaves WITH OFFSET and a joined UNNEST as written, and names the element of an aliased one', () => {
+  it('leaves a joined UNNEST as written, names the element of an aliased one, zips WITH OFFSET, reads IN UNNEST', () => {
     assert.equal(
       translateBigQueryToDuckDb('SELECT x FROM UNNEST(arr) AS x'),
       'SELECT x FROM UNNEST(arr) AS x(x)',
     );
     assert.equal(translateBigQueryToDuckDb('SELECT x FROM UNNEST(arr) x'), 'SELECT x FROM UNNEST(arr) x(x)');
-    for (const sql of [
-      'SELECT o FROM UNNEST(arr) WITH OFFSET o',
-      'SELECT 1 FROM t, UNNEST(arr)',
-      'SELECT 1 FROM t CROSS JOIN UNNEST(arr)',
-      'x IN UNNEST(arr)',
-    ])
+    assert.equal(translateBigQueryToDuckDb('x IN UNNEST(arr)'), 'x IN (SELECT UNNEST(arr))');
+    assert.equal(
+      translateBigQueryToDuckDb('SELECT o FROM UNNEST(arr) WITH OFFSET o'),
+      'SELECT o FROM (SELECT UNNEST(arr, max_depth := 2), UNNEST(range(len(arr))) AS o)',
+    );
+    for (const sql of ['SELECT 1 FROM t, UNNEST(arr)', 'SELECT 1 FROM t CROSS JOIN UNNEST(arr)'])
       assert.equal(translateBigQueryToDuckDb(sql), sql);
   });
 });

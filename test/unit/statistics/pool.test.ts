@@ -40,6 +40,25 @@ describe('StatisticsPool', () => {
     }
   });
 
+  it('a cancelled computation stops: no further statistic starts, and it throws the reason', async () => {
+    const [pool] = pools;
+    const abort = new AbortController();
+    const reason = new Error('cancelled by the test');
+    // Many long bootstraps on one thread: done in turn, they would take far longer than the test waits.
+    const long = Array.from({ length: 40 }, () => ({
+      statistic: spec('bootstrap_mean', { num_samples: 20_000 }),
+      input,
+      context: CTX,
+    }));
+    const started = Date.now();
+    const computing = (pool as StatisticsPool).computeEach(long, abort.signal);
+    setTimeout(() => abort.abort(reason), 50);
+    await assert.rejects(computing, (error) => error === reason);
+    assert.ok(Date.now() - started < 5_000, `stopped after ${Date.now() - started} ms`);
+    // The pool still computes afterwards.
+    assert.equal((await (pool as StatisticsPool).computeAll(tasks.slice(2))).length, 2);
+  });
+
   it('reports a bad statistic with its message', async () => {
     const [pool] = pools;
     await assert.rejects(

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createActivities } from '../../../src/activities/index.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { dryRunAnalysis } from '../../../src/sql/dry-run.js';
+import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { bigQueryError } from '../../../src/warehouse/bigquery-errors.js';
 import { describeCost, onDemandCostUsd } from '../../../src/warehouse/cost.js';
@@ -18,6 +20,7 @@ import {
   startReplayServer,
   startSilentServer,
 } from '../../helpers/bigquery-replay.js';
+import { testDeps } from '../../helpers/deps.js';
 import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
 import { freePort } from '../../helpers/processes-net.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
@@ -223,6 +226,40 @@ describe('BigQuery adapter on recorded responses', () => {
     assert.equal(error.permanent, true);
   });
 
+  test('a statement BigQuery failed for a concurrent update of its table is transient, although its reason is invalidQuery', () => {
+    // As BigQuery answers a request, and as a finished job reports its errorResult.
+    for (const failure of [
+      {
+        code: 400,
+        message:
+          'Could not serialize access to table contrail-recorded:contrail.logs due to concurrent update',
+        errors: [
+          {
+            domain: 'global',
+            reason: 'invalidQuery',
+            message:
+              'Could not serialize access to table contrail-recorded:contrail.logs due to concurrent update',
+          },
+        ],
+      },
+      {
+        reason: 'invalidQuery',
+        message:
+          'Transaction is aborted due to concurrent update against table contrail-recorded:contrail.logs. Transaction ID: 61e30eea-0000-2dab-8e60-94eb2c1b1a92 at [1:1]',
+      },
+    ]) {
+      const error = bigQueryError(failure, { dataset: 'contrail', table: 'logs' });
+      assert.ok(error instanceof WarehouseQueryError);
+      assert.equal(error.permanent, false, error.message);
+      assert.match(error.warehouseMessage, /^BigQuery \(invalidQuery\): .*concurrent update/);
+    }
+    // Any other invalidQuery stays permanent.
+    assert.equal(
+      bigQueryError({ reason: 'invalidQuery', message: 'Unrecognized name: x at [1:8]' }).permanent,
+      true,
+    );
+  });
+
   test("an invalid query is permanent, with BigQuery's own message and position", async () => {
     server.insertAnswers = ['invalidQuery'];
     await assert.rejects(
@@ -317,5 +354,97 @@ describe('BigQuery adapter on recorded responses', () => {
     assert.equal(result.bytesProcessed, 52_613_349_376);
     const attempts = inserts().map((r) => (r.body as { jobReference: { jobId: string } }).jobReference.jobId);
     assert.deepEqual(attempts, [job?.id, job?.id], 'both workers asked for the same job id');
+  });
+
+  /** The demo experiment's preview cost, as the activity estimates it on BigQuery (here, recorded answers). */
+  const estimateDemoPreview = () => {
+    const now = new Date('2026-04-01T06:00:00Z');
+    const tool = currentToolVersion();
+    return createActivities(testDeps(warehouse(), { now: () => now })).estimatePreviewCost({
+      target: {
+        slug: DEMO_SLUG,
+        dataset: 'contrail_preview',
+        pin: {
+          toolVersion: tool.version,
+          buildId: tool.buildId,
+          configCommit: null,
+          anchor: null,
+          reason: 'no-anchor',
+          resolvedAt: now.toISOString(),
+        },
+        configOverride: null,
+        sampleSize: 10,
+        periods: null,
+        lenient: false,
+        preview: true,
+        run: 'preview/contrail_preview/contrail-demo-sidebar',
+      },
+      dates: ['2026-03-15'],
+      generatePopulation: false,
+      sampleSize: 10,
+      maxBytes: null,
+      usdPerTib: 6.25,
+    });
+  };
+
+  test('a rejected enrollments query is the finding: the scans that read it, rejected with it, are not blamed on their data sources', async () => {
+    server.insertAnswers = Array<RecordedName>(30).fill('invalidQuery');
+    const { estimate, refusal } = await estimateDemoPreview();
+    assert.ok(
+      estimate.queries.length > 2 && estimate.queries.every((q) => q.rejected),
+      JSON.stringify(estimate.queries),
+    );
+    assert.ok(refusal);
+    const scans = estimate.queries.length - 1;
+    assert.match(refusal.message, /^BigQuery's dry run rejected 1 of the preview's queries/);
+    assert.match(
+      refusal.message,
+      new RegExp(`\\(${scans} metrics scans read the enrollments and failed with them`),
+    );
+    assert.doesNotMatch(
+      refusal.message,
+      /metrics_contrail_demo_sidebar|data_sources\.|\(metric /,
+      refusal.message,
+    );
+    assert.match(refusal.message, /\[enrollments_contrail_demo_sidebar on 2026-03-15\]/);
+  });
+
+  test("a preview whose query BigQuery's dry run rejects stops there: every rejected query named at its config item, no dataset, no job but dry runs", async () => {
+    // The enrollments pass; the first metrics scan is rejected; the rest pass.
+    server.insertAnswers = ['dryRun', 'invalidQuery'];
+    const { estimate, refusal } = await estimateDemoPreview();
+    const rejected = estimate.queries.filter((q) => q.rejected !== undefined);
+    assert.equal(rejected.length, 1, JSON.stringify(estimate.queries));
+    assert.ok(refusal, 'the preview is refused');
+    assert.equal(refusal.name, 'PreviewQueriesRejectedError');
+    assert.equal(refusal.permanent, true);
+    const table = rejected[0]?.table as string;
+    assert.match(
+      refusal.message,
+      /^BigQuery's dry run rejected 1 of the preview's queries .*no dataset or table was created/,
+    );
+    // Under the config file: the config item (key and line), then BigQuery's message with the query and date.
+    const lines = refusal.message.split('\n');
+    const fileAt = lines.findIndex((l) => /^ {2}\/.*\.toml$/.test(l));
+    assert.ok(fileAt > 0, refusal.message);
+    assert.match(lines[fileAt + 1] ?? '', /^ {4}(metrics|data_sources)\.\w+.* \(line \d+\)/, refusal.message);
+    assert.equal(
+      lines[fileAt + 2],
+      `      ERROR warehouse said: BigQuery (invalidQuery): Unrecognized name: active_hours_sum2; Did you mean active_hours_sum? at [12:5] [${table} on 2026-03-15]`,
+    );
+    const subjects = refusal.details.subjects as { file?: string; key?: string; query?: string }[];
+    assert.ok(
+      subjects.length > 0 && subjects.every((s) => s.file?.endsWith('.toml') && s.key && s.query === table),
+    );
+    // Nothing but dry runs reached BigQuery: no dataset, no table, no job that runs.
+    const writes = server.requests.filter(
+      (r) =>
+        r.method !== 'GET' && !(r.body as { configuration?: { dryRun?: boolean } })?.configuration?.dryRun,
+    );
+    assert.deepEqual(
+      writes.map((r) => `${r.method} ${r.path}`),
+      [],
+    );
+    assert.equal(inserts().length, estimate.queries.length, 'one dry run per query estimated');
   });
 });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { defaultActivityDeps } from '../../../src/client/runtime.js';
 import { ContrailError } from '../../../src/errors.js';
+import { datasetExportPath } from '../../../src/exports/target.js';
 import { SettingsError } from '../../../src/settings.js';
 import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
 
@@ -34,6 +38,11 @@ describe('BigQuery settings', () => {
     assert.equal(overridden.dataset, 'tmp_previews');
     assert.equal(overridden.requestTimeoutMs, 60_000, 'a minute for one request unless set');
     assert.equal(bigQuerySettings({}, { projectId: 'flag-project' }).project, 'flag-project');
+    // An unknown variable set to nothing sets nothing: no typo to report.
+    assert.equal(
+      bigQuerySettings({ CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_XYZ: ' ' }).project,
+      'my-project-1',
+    );
   });
 
   for (const [env, message] of [
@@ -66,6 +75,15 @@ describe('BigQuery settings', () => {
       { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_TIMEOUT_MS: '60' },
       /CONTRAIL_BIGQUERY_TIMEOUT_MS="60": .*at least 1000/,
     ],
+    // A misspelt setting would leave jobs without the billing guard its author set.
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTE_BILLED: '1000000000' },
+      /^CONTRAIL_BIGQUERY_MAX_BYTE_BILLED is not a contrail setting \(did you mean CONTRAIL_BIGQUERY_MAX_BYTES_BILLED\?\); the BigQuery settings are CONTRAIL_BIGQUERY_PROJECT, .*CONTRAIL_BIGQUERY_TIMEOUT_MS$/,
+    ],
+    [
+      { CONTRAIL_BIGQUERY_PROJEC: 'my-project-1' },
+      /^CONTRAIL_BIGQUERY_PROJEC is not a contrail setting \(did you mean CONTRAIL_BIGQUERY_PROJECT\?\)/,
+    ],
   ] as const) {
     test(`a bad setting is refused, naming it: ${message.source.slice(0, 40)}`, () => {
       assert.throws(
@@ -92,5 +110,32 @@ describe('BigQuery settings', () => {
       () => defaultActivityDeps({}, { CONTRAIL_WAREHOUSE: 'snowflake' }),
       /valid warehouses are duckdb and bigquery/,
     );
+  });
+
+  test("each BigQuery project's exports have their own directory by default; the embedded warehouse's and a set CONTRAIL_EXPORT_DIR stay where they were", () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-exports-home-'));
+    try {
+      const exportDir = (env: NodeJS.ProcessEnv) =>
+        defaultActivityDeps({}, { CONTRAIL_HOME: home, ...env }).exportDir;
+      const project = (name: string) => ({ CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: name });
+      const embedded = exportDir({});
+      const first = exportDir(project('analysis-one'));
+      const second = exportDir(project('analysis-two'));
+      assert.equal(embedded, join(home, 'exports'));
+      assert.equal(first, join(home, 'exports', 'bigquery-analysis-one'));
+      // A preview's dataset `tmp` in either project, or in the embedded warehouse: three places.
+      const files = [embedded, first, second].map((dir) =>
+        join(dir ?? '', datasetExportPath('tmp', 'statistics/statistics_x_daily.json')),
+      );
+      assert.equal(new Set(files).size, 3, files.join('\n'));
+      // No dataset's directory is a project's: dataset names have no '-'.
+      assert.doesNotMatch('bigquery-analysis-one', /^[A-Za-z0-9_]+$/);
+      assert.equal(
+        exportDir({ ...project('analysis-one'), CONTRAIL_EXPORT_DIR: 'gs://bucket/x' }),
+        'gs://bucket/x',
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
