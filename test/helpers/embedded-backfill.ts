@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_SLUG } from '../../src/sample/population.js';
-import { runCli, runMain } from './cli.js';
+import { runMain } from './cli.js';
 import { datasetContents, tablesWithDuplicates } from './dataset-contents.js';
 import { lightConfigRepo } from './sample.js';
 
@@ -56,7 +56,10 @@ export interface CleanRun {
   assertSameAsClean(dir: string): Promise<void>;
 }
 
-/** Makes the sample (in this process: no process boundary is under test here) and the clean run. */
+/**
+ * Makes the sample and the clean run in this process: no process boundary is under test in
+ * either, and a command in a process of its own costs a node start and every module again.
+ */
 export async function cleanRun(prefix: string): Promise<CleanRun> {
   const root = mkdtempSync(join(tmpdir(), prefix));
   const home = (name: string) => {
@@ -73,7 +76,7 @@ export async function cleanRun(prefix: string): Promise<CleanRun> {
   const sample = await runMain(['sample', '--clients', '800'], envFor(home('sample')));
   assert.equal(sample.code, 0, sample.stderr);
   const clean = copyOfSample('clean');
-  const run = await runCli(BACKFILL, { env: envFor(clean) });
+  const run = await runMain(BACKFILL, envFor(clean));
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, SUMMARY);
   const reference = await datasetContents(join(clean, 'warehouse.duckdb'), DATASET);

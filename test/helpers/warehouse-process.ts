@@ -2,7 +2,11 @@
  * Another contrail process on a warehouse file, for tests of what the DuckDB file lock allows:
  *   node --import tsx test/helpers/warehouse-process.ts hold <file>    opens it, prints "open", holds it until stdin ends
  *   node --import tsx test/helpers/warehouse-process.ts write <file> <table>   opens it, writes a statistics table, exits
- * While another process holds the file, it waits (up to a minute) for its turn.
+ *   node --import tsx test/helpers/warehouse-process.ts cycle <file> <pauseMs> <holdMs>
+ *     until stdin ends: waits pauseMs, opens it, prints "open", holds it holdMs, closes it
+ * While another process holds the file, it waits (up to a minute) for its turn. `cycle` is one
+ * process taking the file again and again: a node process per turn would cost more CPU time
+ * than the commands the tests run beside it.
  */
 import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
@@ -10,8 +14,8 @@ import { isLockedError } from '../../src/warehouse/duckdb-sessions.js';
 import { statisticRow } from './statistic-row.js';
 
 const [mode, path, table] = process.argv.slice(2);
-if (!path || (mode !== 'hold' && mode !== 'write')) {
-  process.stderr.write('usage: warehouse-process.ts hold|write <file> [table]\n');
+if (!path || (mode !== 'hold' && mode !== 'write' && mode !== 'cycle')) {
+  process.stderr.write('usage: warehouse-process.ts hold|write|cycle <file> [table | pauseMs holdMs]\n');
   process.exit(2);
 }
 async function openWhenFree(file: string) {
@@ -24,6 +28,27 @@ async function openWhenFree(file: string) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
+}
+if (mode === 'cycle') {
+  const [pauseMs, holdMs] = process.argv.slice(4).map(Number);
+  let ended = false;
+  const end = new Promise<void>((resolve) =>
+    process.stdin.once('end', () => {
+      ended = true;
+      resolve();
+    }),
+  );
+  process.stdin.resume();
+  const wait = (ms = 0) => Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), end]);
+  for (;;) {
+    await wait(pauseMs);
+    if (ended) break;
+    const warehouse = await openWhenFree(path);
+    process.stdout.write('open\n');
+    await wait(holdMs);
+    await warehouse.close();
+  }
+  process.exit(0);
 }
 const warehouse = await openWhenFree(path);
 if (mode === 'hold') {

@@ -74,15 +74,14 @@ describe('the contrail CLI', () => {
   });
 
   test('a warehouse that fails the check: doctor names the warehouse and says why, not only that the workflow failed', async () => {
-    const result = await runCli(['doctor'], {
-      env: {
-        ...env,
-        METADATA_SERVER_DETECTION: 'none',
-        CONTRAIL_WAREHOUSE: 'bigquery',
-        CONTRAIL_BIGQUERY_PROJECT: 'contrail-doctor',
-        // Nothing listens here: BigQuery cannot be reached.
-        CONTRAIL_BIGQUERY_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
-      },
+    // In this process: what is checked is what doctor says, not how a process ends.
+    const result = await runMain(['doctor'], {
+      ...env,
+      METADATA_SERVER_DETECTION: 'none',
+      CONTRAIL_WAREHOUSE: 'bigquery',
+      CONTRAIL_BIGQUERY_PROJECT: 'contrail-doctor',
+      // Nothing listens here: BigQuery cannot be reached.
+      CONTRAIL_BIGQUERY_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
     });
     assert.equal(result.code, 1, result.stderr);
     assert.match(

@@ -9,7 +9,7 @@ import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { runningDashboard } from '../../../src/client/dashboard-note.js';
 import type { ViewResponse } from '../../../src/dashboard/api.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-import { repoRoot, runCli } from '../../helpers/cli.js';
+import { repoRoot, runMain } from '../../helpers/cli.js';
 
 const cliEntry = fileURLToPath(new URL('../../../src/client/cli.ts', import.meta.url));
 
@@ -74,17 +74,19 @@ describe('contrail dashboard', () => {
     assert.equal(runningDashboard(join(home, 'warehouse.duckdb')), null, 'the note went with the dashboard');
   });
 
+  // In this process (runMain): each is refused before anything starts, and a node process apiece
+  // would only add its start and a second load of every module.
   test('bad arguments: a clear message naming the option, exit 2', async () => {
-    const port = await runCli(['dashboard', '--port', '70000']);
+    const port = await runMain(['dashboard', '--port', '70000']);
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--port 70000: give a port number from 1 to 65535, or 0 for a free one/);
-    const word = await runCli(['dashboard', '--port', 'abc']);
+    const word = await runMain(['dashboard', '--port', 'abc']);
     assert.equal(word.code, 2);
     assert.match(word.stderr, /^contrail: --port: expected a number$/m);
-    const dir = await runCli(['dashboard', '--port', '0', '--sql-output-dir', '/nonexistent/sql']);
+    const dir = await runMain(['dashboard', '--port', '0', '--sql-output-dir', '/nonexistent/sql']);
     assert.equal(dir.code, 2);
     assert.match(dir.stderr, /--sql-output-dir '\/nonexistent\/sql' is not a directory/);
-    const dataset = await runCli(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
+    const dataset = await runMain(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
     assert.equal(dataset.code, 2);
     assert.match(dataset.stderr, /--dataset_id: invalid dataset "not a dataset"/);
   });

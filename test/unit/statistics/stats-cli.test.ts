@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { computeStatistic } from '../../../src/statistics/index.js';
+import { runMain } from '../../helpers/cli.js';
 
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/client/cli.ts', 'stats', ...args], {
-    encoding: 'utf8',
-  });
+/**
+ * `contrail stats …` through the CLI's main in this process: what is checked is what it prints
+ * and the code it ends with, and a node process per command would only add its start and a
+ * second load of every module.
+ */
+const cli = async (args: string[]) => {
+  const { code, stdout, stderr } = await runMain(['stats', ...args]);
+  return { status: code, stdout, stderr };
+};
 
 describe('contrail stats', () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-stats-'));
@@ -18,8 +23,16 @@ describe('contrail stats', () => {
   for (let i = 0; i < 60; i++) lines.push(`${i % 2 ? 'control' : 'treatment'},${(i * 7) % 11},${i % 5}`);
   writeFileSync(csv, `${lines.join('\n')}\n`);
 
-  it('aggregates the file in DuckDB and prints the same rows as the engine', () => {
-    const out = cli(['--statistic', 'bootstrap_mean', '--param', 'num_samples=500', '--seed', '3', csv]);
+  it('aggregates the file in DuckDB and prints the same rows as the engine', async () => {
+    const out = await cli([
+      '--statistic',
+      'bootstrap_mean',
+      '--param',
+      'num_samples=500',
+      '--seed',
+      '3',
+      csv,
+    ]);
     assert.equal(out.status, 0, out.stderr);
     const rows = JSON.parse(out.stdout);
     const bins = (b: string) => {
@@ -45,14 +58,14 @@ describe('contrail stats', () => {
     assert.deepEqual(rows, expected);
   });
 
-  it('a statistic or parameter it does not know is a usage error naming its flag, before the file is read', () => {
-    const name = cli(['--statistic', 'bootstrapmean', join(dir, 'missing.csv')]);
+  it('a statistic or parameter it does not know is a usage error naming its flag, before the file is read', async () => {
+    const name = await cli(['--statistic', 'bootstrapmean', join(dir, 'missing.csv')]);
     assert.equal(name.status, 2);
     assert.match(
       name.stderr,
       /^contrail: --statistic bootstrapmean: did you mean bootstrap_mean\? \(expected one of bootstrap_mean, binomial, .*empirical_cdf\)$/m,
     );
-    const param = cli(['--statistic', 'bootstrap_mean', '--param', 'num_sample=500', csv]);
+    const param = await cli(['--statistic', 'bootstrap_mean', '--param', 'num_sample=500', csv]);
     assert.equal(param.status, 2);
     assert.match(
       param.stderr,
@@ -60,8 +73,8 @@ describe('contrail stats', () => {
     );
   });
 
-  it('names a missing column and the ones it needs', () => {
-    const out = cli([
+  it('names a missing column and the ones it needs', async () => {
+    const out = await cli([
       '--statistic',
       'population_ratio',
       '--param',
@@ -77,10 +90,10 @@ describe('contrail stats', () => {
     );
   });
 
-  it('leaves out rows without a branch (not a branch called null), and refuses a file without rows', () => {
+  it('leaves out rows without a branch (not a branch called null), and refuses a file without rows', async () => {
     const gaps = join(dir, 'gaps.csv');
     writeFileSync(gaps, 'branch,value\n,7\ncontrol,1\ncontrol,2\ntreatment,3\n,8\n');
-    const out = cli(['--statistic', 'count', gaps]);
+    const out = await cli(['--statistic', 'count', gaps]);
     assert.equal(out.status, 0, out.stderr);
     assert.deepEqual(
       JSON.parse(out.stdout).map((r: { branch: string; point: number }) => [r.branch, r.point]),
@@ -95,7 +108,7 @@ describe('contrail stats', () => {
     );
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, 'branch,value\n');
-    const none = cli(['--statistic', 'count', empty]);
+    const none = await cli(['--statistic', 'count', empty]);
     assert.equal(none.status, 1);
     assert.equal(
       none.stderr.trim(),
@@ -103,10 +116,10 @@ describe('contrail stats', () => {
     );
   });
 
-  it('names the line of a value that is not a number', () => {
+  it('names the line of a value that is not a number', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'branch,value\ncontrol,1\ncontrol,2\ntreatment,n/a\ntreatment,3\n');
-    const out = cli(['--statistic', 'bootstrap_mean', bad]);
+    const out = await cli(['--statistic', 'bootstrap_mean', bad]);
     assert.equal(out.status, 1);
     assert.equal(
       out.stderr.trim(),
