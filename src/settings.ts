@@ -1,4 +1,5 @@
 import { ContrailError } from './errors.js';
+import { closestName } from './suggest.js';
 
 /** Levels of the Temporal SDK's logger, quietest last. */
 const SDK_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -81,4 +82,55 @@ export function warehouseKind(env: NodeJS.ProcessEnv = process.env): WarehouseKi
     throw new SettingsError(`CONTRAIL_WAREHOUSE=${kind}: valid warehouses are duckdb and bigquery`);
   }
   return kind;
+}
+
+/**
+ * Every CONTRAIL_* variable contrail, its scripts, its tests' helpers and docker-compose.yml
+ * read, but the CONTRAIL_BIGQUERY_* settings (their module checks those when BigQuery is chosen).
+ */
+export const SETTINGS = [
+  'CONTRAIL_BUILD_ID',
+  'CONTRAIL_CHROMIUM_PATH',
+  'CONTRAIL_CONFIG_REPOS',
+  'CONTRAIL_DEBUG',
+  'CONTRAIL_DEPLOYMENT',
+  'CONTRAIL_DUCKDB_MEMORY_LIMIT',
+  'CONTRAIL_DUCKDB_PATH',
+  'CONTRAIL_DUCKDB_THREADS',
+  'CONTRAIL_EXPERIMENTER_URL',
+  'CONTRAIL_EXPERIMENTS_FILE',
+  'CONTRAIL_EXPORT_DIR',
+  'CONTRAIL_FAULTS',
+  'CONTRAIL_HOME',
+  'CONTRAIL_LOG_LEVEL',
+  'CONTRAIL_METRIC_HUB',
+  'CONTRAIL_PYTHON',
+  'CONTRAIL_SHARED_DIR',
+  'CONTRAIL_TASK_QUEUE',
+  'CONTRAIL_WAREHOUSE',
+  'CONTRAIL_WAREHOUSE_WAIT_MS',
+  'CONTRAIL_WORKFLOW_BUNDLE',
+] as const;
+
+/** Variables of the project's own test and benchmark runners, which contrail itself never reads. */
+const TOOLING = /^CONTRAIL_(?:TEST|BENCH)_/;
+
+/**
+ * A set CONTRAIL_* variable one typo away from a setting is that setting misspelt: left unread,
+ * `CONTRAIL_WAREHOSE=bigquery` would analyse the embedded warehouse instead, and
+ * `CONTRAIL_EXPORT_DIRS` would write exports where nobody looks. Others (a deployment's own
+ * `CONTRAIL_*` names) are not contrail's to judge.
+ */
+export function refuseMisspeltSettings(env: NodeJS.ProcessEnv = process.env): void {
+  const known: readonly string[] = SETTINGS;
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('CONTRAIL_') || name.startsWith('CONTRAIL_BIGQUERY_') || TOOLING.test(name))
+      continue;
+    if (known.includes(name) || !env[name]?.trim()) continue;
+    const meant = closestName(name, known);
+    if (meant === null) continue;
+    throw new SettingsError(
+      `${name} is not a contrail setting (did you mean ${meant}?): unset it, or set ${meant} instead`,
+    );
+  }
 }

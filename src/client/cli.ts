@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { refuseMisspeltSettings, SettingsError } from '../settings.js';
 import { didYouMean } from '../suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
 import { commands } from './commands/index.js';
@@ -135,12 +136,23 @@ function valuedOptions(parser: object): ValuedOption[] {
   }));
 }
 
+/** A misspelt CONTRAIL_* setting stops every command before it does anything, as a usage error does. */
+function refuseMisspelt(): void {
+  try {
+    refuseMisspeltSettings(process.env);
+  } catch (error) {
+    if (error instanceof SettingsError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   // A command waiting for the embedded warehouse file names the command that holds it.
   setWarehouseCommand(['contrail', ...argv].join(' '));
   const parser = buildParser(argv);
   try {
+    refuseMisspelt();
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof CliError) {

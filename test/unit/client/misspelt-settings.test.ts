@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { refuseMisspeltSettings, SETTINGS, SettingsError } from '../../../src/settings.js';
+import { repoRoot, runMain } from '../../helpers/cli.js';
+
+test('a CONTRAIL_* variable one typo from a setting is refused, naming the setting it resembles', () => {
+  assert.throws(
+    () => refuseMisspeltSettings({ CONTRAIL_WAREHOSE: 'bigquery' }),
+    (error: unknown) =>
+      error instanceof SettingsError &&
+      /CONTRAIL_WAREHOSE is not a contrail setting \(did you mean CONTRAIL_WAREHOUSE\?\)/.test(error.message),
+  );
+  assert.throws(
+    () => refuseMisspeltSettings({ CONTRAIL_EXPORT_DIRS: '/x' }),
+    /did you mean CONTRAIL_EXPORT_DIR\?/,
+  );
+  assert.throws(() => refuseMisspeltSettings({ contrail_home: '/x', CONTRAIL_HOEM: '/x' }), /CONTRAIL_HOEM/);
+});
+
+test('settings, empty variables, the runners’ own and a deployment’s unrelated names pass', () => {
+  refuseMisspeltSettings({
+    CONTRAIL_WAREHOUSE: 'duckdb',
+    CONTRAIL_HOME: '/x',
+    CONTRAIL_WAREHOSE: '',
+    CONTRAIL_TEST_RUN: 'marker',
+    CONTRAIL_BENCH_QUICK: '1',
+    CONTRAIL_TEAM_NAME: 'search',
+    // The BigQuery settings' own module judges these, when BigQuery is chosen.
+    CONTRAIL_BIGQUERY_PROJEC: 'p',
+  });
+});
+
+test('the CLI refuses to run under a misspelt setting, before anything else', async () => {
+  const run = await runMain(['plan', '--experiment_slug', 'nope'], { CONTRAIL_WAREHOSE: 'bigquery' });
+  assert.equal(run.code, 1);
+  assert.equal(run.stdout, '');
+  assert.match(
+    run.stderr,
+    /^contrail: CONTRAIL_WAREHOSE is not a contrail setting \(did you mean CONTRAIL_WAREHOUSE\?\)/,
+  );
+});
+
+/** Files under `dir` (recursively) whose names end with one of `endings`. */
+function filesIn(dir: string, endings: string[]): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((entry) => join(dir, entry))
+    .filter((path) => endings.some((e) => path.endsWith(e)) && statSync(path).isFile());
+}
+
+test('SETTINGS names every CONTRAIL_* variable the code, scripts, test helpers and compose file read', () => {
+  const files = [
+    ...filesIn(join(repoRoot, 'src'), ['.ts']),
+    ...filesIn(join(repoRoot, 'scripts'), ['.ts', '.sh']),
+    ...filesIn(join(repoRoot, 'test', 'helpers'), ['.ts']),
+    join(repoRoot, 'bin', 'contrail'),
+    join(repoRoot, 'docker-compose.yml'),
+  ];
+  const read = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    // `env.CONTRAIL_X`, `(… ?? process.env).CONTRAIL_X`, `$CONTRAIL_X`, `${CONTRAIL_X…}`
+    for (const m of text.matchAll(/(?:\.|\$\{?)(CONTRAIL_[A-Z0-9_]*[A-Z0-9])\b/g)) read.add(m[1] as string);
+  }
+  const known: readonly string[] = SETTINGS;
+  const missing = [...read].filter(
+    (name) =>
+      !name.startsWith('CONTRAIL_BIGQUERY_') &&
+      !/^CONTRAIL_(TEST|BENCH)_/.test(name) &&
+      !known.includes(name),
+  );
+  assert.deepEqual(missing.sort(), []);
+  assert.ok(read.has('CONTRAIL_WAREHOUSE') && read.has('CONTRAIL_PYTHON'), [...read].join(', '));
+});
