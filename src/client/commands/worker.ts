@@ -89,11 +89,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     // The release is recorded once the worker polls (the server creates the version then).
     const recorded = deployment
       ? recordWorkerRelease(client, deps).then(
-          (keys) => {
-            if (Object.keys(keys).length > 0)
-              process.stdout.write(
-                `recorded ${JSON.stringify(keys)} on ${deployment}:${deps.toolVersion.buildId}\n`,
-              );
+          (outcome) => {
+            for (const line of releaseRecordLines(outcome, `${deployment}:${deps.toolVersion.buildId}`))
+              process.stdout.write(`${line}\n`);
           },
           (error: unknown) =>
             process.stderr.write(
@@ -114,3 +112,19 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     process.stdout.write('contrail worker stopped.\n');
   },
 };
+
+/**
+ * What a versioned worker's start did to its deployment version, for the operator: the release
+ * metadata it wrote (only keys the version lacked) and whether it became the current version.
+ */
+export function releaseRecordLines(
+  outcome: { recorded: Record<string, unknown>; madeCurrent: boolean },
+  version: string,
+): string[] {
+  const lines: string[] = [];
+  const keys = Object.entries(outcome.recorded);
+  if (keys.length > 0)
+    lines.push(`recorded the release on ${version}: ${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  if (outcome.madeCurrent) lines.push(`made ${version} the deployment's current version (it had none)`);
+  return lines;
+}

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { releaseRecordLines } from '../../../src/client/commands/worker.js';
 import { workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
 
 test("a worker's start line names the warehouse, experiments and config repos it serves", () => {
@@ -60,4 +61,16 @@ test('a worker whose experiments file or config repo is not there is told which,
     }),
     [],
   );
+});
+
+test('a versioned worker says in words what its start recorded on its deployment version', () => {
+  assert.deepEqual(
+    releaseRecordLines({ recorded: { version: '0.2.0', breaking: false }, madeCurrent: true }, 'contrail:b2'),
+    [
+      'recorded the release on contrail:b2: version=0.2.0, breaking=false',
+      "made contrail:b2 the deployment's current version (it had none)",
+    ],
+  );
+  // A restarted worker finds its release recorded and another version current: nothing to say.
+  assert.deepEqual(releaseRecordLines({ recorded: {}, madeCurrent: false }, 'contrail:b2'), []);
 });
