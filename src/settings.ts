@@ -41,8 +41,8 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSe
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.CONTRAIL_TASK_QUEUE || 'contrail',
     temporalUiUrl: env.TEMPORAL_UI_URL || localUiUrl(env.TEMPORAL_ADDRESS),
-    deploymentName: env.CONTRAIL_DEPLOYMENT || 'contrail',
-    buildId: env.CONTRAIL_BUILD_ID || null,
+    deploymentName: deploymentName(env.CONTRAIL_DEPLOYMENT),
+    buildId: buildId(env.CONTRAIL_BUILD_ID),
     sdkLogLevel: sdkLogLevel(env.CONTRAIL_LOG_LEVEL),
   };
 }
@@ -62,6 +62,32 @@ function sdkLogLevel(value: string | undefined): SdkLogLevel | null {
   const level = value.toUpperCase();
   if ((SDK_LOG_LEVELS as readonly string[]).includes(level)) return level as SdkLogLevel;
   throw new SettingsError(`CONTRAIL_LOG_LEVEL=${value}: valid levels are ${SDK_LOG_LEVELS.join(', ')}`);
+}
+
+/**
+ * A build id names a deployment version on the Temporal server, is part of the
+ * `ContrailToolVersion` search attribute and labels every result table (BigQuery's labels take
+ * 63 characters of [a-z0-9_-]). The server refuses a version whose id is too long only when a
+ * worker polls, so a worker with one started, said it ran, and never served anything.
+ */
+const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** The same, without `.`: Temporal joins the deployment name and build id with one. */
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+function buildId(value: string | undefined): string | null {
+  if (!value) return null;
+  if (BUILD_ID.test(value)) return value;
+  throw new SettingsError(
+    `CONTRAIL_BUILD_ID=${value.length > 80 ? `${value.slice(0, 80)}…` : value}: a build id is 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. the image's git commit, 4f2a9c81d0e3)`,
+  );
+}
+
+function deploymentName(value: string | undefined): string {
+  if (!value) return 'contrail';
+  if (DEPLOYMENT_NAME.test(value)) return value;
+  throw new SettingsError(
+    `CONTRAIL_DEPLOYMENT=${value.length > 80 ? `${value.slice(0, 80)}…` : value}: a deployment name is 1 to 63 letters, digits, '_' or '-' (no '.'), starting with a letter or digit`,
+  );
 }
 
 /** `contrail server` (like `temporal server start-dev`) serves the UI on the gRPC port + 1000. */

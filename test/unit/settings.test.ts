@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { refuseMisspeltSettings, SETTINGS, SettingsError } from '../../../src/settings.js';
-import { repoRoot, runMain } from '../../helpers/cli.js';
+import { refuseMisspeltSettings, runtimeSettings, SETTINGS, SettingsError } from '../../src/settings.js';
+import { repoRoot, runMain } from '../helpers/cli.js';
 
 test('a CONTRAIL_* variable one typo from a setting is refused, naming the setting it resembles', () => {
   assert.throws(
@@ -72,4 +72,22 @@ test('SETTINGS names every CONTRAIL_* variable the code, scripts, test helpers a
   );
   assert.deepEqual(missing.sort(), []);
   assert.ok(read.has('CONTRAIL_WAREHOUSE') && read.has('CONTRAIL_PYTHON'), [...read].join(', '));
+});
+
+test('a build id or deployment name the Temporal server or a table label would refuse is refused, naming the variable', () => {
+  for (const bad of ['x'.repeat(64), 'bad/id', 'has space', '-lead', 'é']) {
+    assert.throws(
+      () => runtimeSettings({ CONTRAIL_BUILD_ID: bad }),
+      /^SettingsError: CONTRAIL_BUILD_ID=.*a build id is 1 to 63/,
+    );
+  }
+  assert.throws(
+    () => runtimeSettings({ CONTRAIL_DEPLOYMENT: 'team.contrail' }),
+    /CONTRAIL_DEPLOYMENT=team\.contrail: .*no '\.'/,
+  );
+  const ok = runtimeSettings({ CONTRAIL_BUILD_ID: 'v2.1.0-rc_1', CONTRAIL_DEPLOYMENT: 'contrail-search' });
+  assert.equal(ok.buildId, 'v2.1.0-rc_1');
+  assert.equal(ok.deploymentName, 'contrail-search');
+  assert.equal(runtimeSettings({ CONTRAIL_BUILD_ID: '4f2a9c81d0e3' }).buildId, '4f2a9c81d0e3');
+  assert.deepEqual([runtimeSettings({}).buildId, runtimeSettings({}).deploymentName], [null, 'contrail']);
 });
