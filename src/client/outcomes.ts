@@ -159,27 +159,31 @@ function groupedFailures(
   /** false when every failure is of the one date the report's first line names (the daily run's). */
   dated = true,
 ): string[] {
-  const groups = new Map<string, { slug: string | null; what: string; dates: string[] }>();
+  const groups = new Map<
+    string,
+    { slug: string | null; what: string; first: string; dates: string[]; varied: boolean }
+  >();
   for (const f of failed) {
-    const key = JSON.stringify([f.slug ?? null, f.errorType, f.message]);
-    const group = groups.get(key) ?? {
-      slug: f.slug ?? null,
-      what: `${f.errorType}: ${f.message}`,
-      dates: [],
-    };
+    // A broken metric fails each date in that date's own window and table ("day window 4 →
+    // …_day_4", then 5, then 6): the same failure, said once, as its first date saw it.
+    const key = JSON.stringify([f.slug ?? null, f.errorType, f.message.replace(/\d+/g, '#')]);
+    const what = `${f.errorType}: ${f.message}`;
+    const group = groups.get(key) ?? { slug: f.slug ?? null, what, first: f.date, dates: [], varied: false };
+    if (what !== group.what) group.varied = true;
+    if (f.date < group.first) Object.assign(group, { what, first: f.date });
     group.dates.push(f.date);
     groups.set(key, group);
   }
   // Then experiments failing alike on the same dates (a broken shared definition fails them
   // all): one line, the experiment's own slug in the message said as <experiment>.
   const alike = new Map<string, { slugs: string[]; when: string; what: string; slug: string | null }>();
-  for (const { slug, what, dates } of groups.values()) {
+  for (const { slug, what, dates, varied } of groups.values()) {
     dates.sort();
     const when = !dated
       ? ''
       : dates.length === 1
         ? ` ${dates[0]}`
-        : ` ${dates[0]} … ${dates.at(-1)} (${dates.length} dates)`;
+        : ` ${dates[0]} … ${dates.at(-1)} (${dates.length} dates${varied ? `, as on ${dates[0]}: the others differ only in numbers` : ''})`;
     const general = slug === null ? what : what.replace(slugPattern(slug), '<experiment>');
     const key = JSON.stringify([slug === null ? `unnamed ${alike.size}` : 'named', when, general]);
     const group = alike.get(key) ?? { slugs: [], when, what: general, slug };

@@ -38,8 +38,27 @@ export class PlannedQueryError extends ContrailError {
     ]
       .filter((s) => s !== null)
       .join(', ');
-    const columns = (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
-    const label = planned.kind === 'enrollments' ? 'config columns (segments, exposure signal)' : 'metrics';
+    const subjects = querySubjects(
+      planned,
+      sqlLineOf(cause, options.usedFallback ?? false),
+      warehouseMessage,
+      table,
+    );
+    // The one metric (or segment) on the line the warehouse points at is what it rejected; the
+    // scan's other metrics are innocent bystanders, not worth a config author's search.
+    const pointed = (planned.references ?? []).length > 0 && subjects.length === 1 ? subjects[0] : undefined;
+    const columns =
+      pointed?.metric && pointed.file && pointed.key
+        ? [
+            `${pointed.metric} (${where({ file: pointed.file, key: pointed.key, line: pointed.line ?? null })})`,
+          ]
+        : (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
+    const label =
+      planned.kind === 'enrollments'
+        ? 'config columns (segments, exposure signal)'
+        : columns.length === 1 && (planned.metrics ?? []).length > 1
+          ? 'the metric the warehouse points at'
+          : 'metrics';
     super(
       `${what} → ${table} failed` +
         (columns.length > 0 ? `; ${label}: ${columns.join(', ')}` : '') +
@@ -51,12 +70,7 @@ export class PlannedQueryError extends ContrailError {
           table,
           warehouseMessage,
           metrics: (planned.metrics ?? []).map((m) => ({ name: m.name, ...m.provenance })),
-          subjects: querySubjects(
-            planned,
-            sqlLineOf(cause, options.usedFallback ?? false),
-            warehouseMessage,
-            table,
-          ),
+          subjects,
         },
       },
     );

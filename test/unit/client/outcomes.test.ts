@@ -283,6 +283,38 @@ describe('the backfill report', () => {
   });
 });
 
+describe('the backfill report, a broken metric', () => {
+  it('says the failure of each date in its own window once, as its first date saw it', () => {
+    const broken = (date: string, window: number) => ({
+      slug: 'exp',
+      date,
+      errorType: 'PlannedQueryError',
+      message: `metrics scan, day window ${window}, data source clients_daily → metrics_exp_clients_daily_day_${window} failed; warehouse said: Referenced column "no_such_column" not found\n\nLINE 62:   SUM(no_such_column)`,
+    });
+    const report = outcomeOf('backfill', {
+      total: 4,
+      analyzed: 0,
+      nothingDue: 0,
+      pins: {},
+      failed: [
+        broken('2026-03-13', 5),
+        broken('2026-03-12', 4),
+        broken('2026-03-14', 6),
+        { slug: 'exp', date: '2026-03-15', errorType: 'ConfigError', message: 'metric 2 of 3' },
+      ],
+      waited: [],
+    }).report;
+    const fails = report.split('\n').filter((line) => line.startsWith('  FAIL'));
+    assert.equal(fails.length, 2, report);
+    assert.match(
+      fails[0] ?? '',
+      /^ {2}FAIL {2}exp 2026-03-12 … 2026-03-14 \(3 dates, as on 2026-03-12: the others differ only in numbers\): PlannedQueryError: metrics scan, day window 4,/,
+    );
+    assert.equal(fails[1], '  FAIL  exp 2026-03-15: ConfigError: metric 2 of 3');
+    assert.equal(report.match(/LINE 62/g)?.length, 1);
+  });
+});
+
 describe('counts in reports', () => {
   it('one of a thing is said in the singular', () => {
     const backfill = outcomeOf('backfill', {

@@ -124,6 +124,15 @@ describe('firefox_desktop defaults on DuckDB', () => {
       `expected the metric, ${configFile} and its key in: ${error.message}`,
     );
     assert.match(error.message, /warehouse said: .*no_such_column/);
+    // Only the metric on the line DuckDB points at, not every metric the scan computes.
+    const others = (scan.metrics ?? []).map((m) => m.name).filter((name) => name !== 'active_hours');
+    assert.ok(others.length > 0, 'the scan computes other metrics');
+    assert.deepEqual(
+      others.filter((name) => error.message.includes(`${name} (`)),
+      [],
+      error.message,
+    );
+    assert.match(error.message, /; the metric the warehouse points at: active_hours \(/);
     assert.equal(error.permanent, true);
     assert.equal(await warehouse.tableExists(scan.destination), false);
   });
