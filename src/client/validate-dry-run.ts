@@ -72,6 +72,10 @@ export async function dryRunConfigs(
           options.write(`  error: ${entry.table}: ${entry.error}`);
           continue;
         }
+        if (entry.notChecked !== undefined) {
+          options.write(`  not checked: ${entry.table}: ${entry.notChecked}`);
+          continue;
+        }
         const level = costLevel(entry.bytesProcessed, options.thresholdsTb);
         if (level === 'high' || (level === 'moderate' && worst === 'ok')) worst = level;
         const cost =

@@ -22,6 +22,8 @@ export interface DryRunEntry {
   bytesProcessed: number | null;
   /** The warehouse's message when the query is invalid, with the config lines it came from. */
   error: string | null;
+  /** Why the query was not dry-run (a metrics scan reads the enrollments query, which was rejected). */
+  notChecked?: string;
 }
 
 export type CostLevel = 'ok' | 'moderate' | 'high';
@@ -109,6 +111,7 @@ export async function dryRunAnalysis(
   const seen = new Set<string>();
   let enrollmentsSql: string | null = null;
   let enrollmentsTable: string | null = null;
+  let enrollmentsRejected = false;
   const dryRun = async (planned: PlannedQuery, sql: string, inlined: Inlined | null) => {
     const { table } = planned.destination;
     const kind = planned.kind;
@@ -134,10 +137,23 @@ export async function dryRunAnalysis(
       enrollmentsSql = plan.enrollments.sql;
       enrollmentsTable = options.dialect.table(plan.enrollments.destination);
       await dryRun(plan.enrollments, enrollmentsSql, null);
+      enrollmentsRejected = entries.at(-1)?.error != null;
     }
     for (const scan of plan.windows.flatMap((w) => w.metricsScans)) {
       if (seen.has(scan.destination.table)) continue;
       seen.add(scan.destination.table);
+      // Each scan reads the enrollments query written in for its table: with that query
+      // rejected, every scan would fail with its error again, blamed on the scan's metrics.
+      if (enrollmentsRejected) {
+        entries.push({
+          table: scan.destination.table,
+          kind: scan.kind,
+          bytesProcessed: null,
+          error: null,
+          notChecked: 'it reads the enrollments, whose query was rejected: checked once that query passes',
+        });
+        continue;
+      }
       // The enrollments table does not exist yet: its query stands in for it.
       const inlined =
         enrollmentsSql !== null && enrollmentsTable !== null

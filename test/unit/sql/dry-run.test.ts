@@ -121,6 +121,14 @@ FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
       /no_such_col; config: \S+\.toml: experiment\.enrollment_query \(line 3\)$/,
       JSON.stringify(entries, null, 1),
     );
+    // The scans read that query: not dry-run, each said to wait for it rather than failing with its error again.
+    const scans = entries.filter((e) => e.kind === 'metrics_scan');
+    assert.ok(scans.length > 0);
+    assert.deepEqual(
+      scans.filter((e) => e.error !== null || !/reads the enrollments/.test(e.notChecked ?? '')),
+      [],
+    );
+    assert.equal(entries.filter((e) => e.error !== null).length, 1);
   });
 
   test('lines of the enrollments query written in for its table map to none; lines after it move back', () => {
