@@ -87,6 +87,12 @@ function settingHint(message: string, place: BigQueryPlace | null): string {
   if (project !== undefined && project === place.sourceProject) {
     return ` (the project is CONTRAIL_BIGQUERY_SOURCE_PROJECT, of the shared tables the configs read: check the id, and that the account has BigQuery Data Viewer on it)`;
   }
+  // In a project BigQuery will not say whether a table exists: a typo in the source project
+  // reads as a permission problem on each table the configs name.
+  const deniedIn = /Access Denied: Table ([a-z][a-z0-9-]*[a-z0-9]):/.exec(message)?.[1];
+  if (deniedIn !== undefined && deniedIn === place.sourceProject) {
+    return ` (the table is in CONTRAIL_BIGQUERY_SOURCE_PROJECT, the project of the shared tables the configs read: check the id ${deniedIn}, that the account has BigQuery Data Viewer on it, and the table's name in the config)`;
+  }
   const location = /was not found in location (\S+)/.exec(message)?.[1];
   if (location !== undefined && location.toLowerCase() === place.location.toLowerCase()) {
     return ` (the name is wrong, or it is in another location than ${place.location}, where contrail runs its jobs: CONTRAIL_BIGQUERY_LOCATION; a job reads and writes only datasets in its own location)`;

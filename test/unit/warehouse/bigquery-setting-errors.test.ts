@@ -91,6 +91,30 @@ describe('BigQuery errors about a setting name the setting', () => {
     );
   });
 
+  test('a table BigQuery will not show in the source project: CONTRAIL_BIGQUERY_SOURCE_PROJECT, still a missing table', async () => {
+    answer = {
+      status: 403,
+      reason: 'accessDenied',
+      message:
+        'Access Denied: Table moz-fx-data-shared-prdo:telemetry.events: User does not have permission to query table moz-fx-data-shared-prdo:telemetry.events, or perhaps it does not exist.',
+    };
+    await assert.rejects(run('SELECT * FROM `moz-fx-data-shared-prdo.telemetry.events`'), (error) => {
+      assert.ok(error instanceof MissingTableError);
+      assert.equal(error.table, 'moz-fx-data-shared-prdo:telemetry.events');
+      assert.match(
+        error.message,
+        /\(the table is in CONTRAIL_BIGQUERY_SOURCE_PROJECT, the project of the shared tables the configs read: check the id moz-fx-data-shared-prdo/,
+      );
+      return true;
+    });
+    // A table of another project the configs name is the config's business, not a setting.
+    answer = { ...answer, message: 'Access Denied: Table other-project:x.y: User does not have permission' };
+    await assert.rejects(run(), (error) => {
+      assert.doesNotMatch((error as Error).message, /CONTRAIL_BIGQUERY/);
+      return true;
+    });
+  });
+
   test('a table in another location than the jobs: CONTRAIL_BIGQUERY_LOCATION, still a missing table', async () => {
     answer = {
       status: 404,
