@@ -130,6 +130,19 @@ export function callBounds(tokens: Token[], open: number): { close: number; last
   return null;
 }
 
+/** The commas between the arguments of the call whose `(` is at `open` and `)` at `close`. */
+export function argumentCommas(tokens: Token[], open: number, close: number): number[] {
+  const commas: number[] = [];
+  let depth = 0;
+  for (let j = open + 1; j < close; j++) {
+    const t = tokens[j]!;
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (depth === 0 && t.text === ',') commas.push(j);
+  }
+  return commas;
+}
+
 /** Index of the `(` or `[` that the `)` or `]` at `close` closes, else -1. */
 export function matchingOpen(tokens: Token[], close: number): number {
   let depth = 0;

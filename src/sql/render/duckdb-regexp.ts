@@ -8,7 +8,7 @@
  * has a capturing group, else 0). REGEXP_EXTRACT with a pattern that is no string, or with its
  * position and occurrence arguments, keeps DuckDB's reading.
  */
-import { callBounds, nextSignificant, stringValue, type Token } from './bigquery-lexer.js';
+import { argumentCommas, callBounds, nextSignificant, stringValue, type Token } from './bigquery-lexer.js';
 import type { LateEdits } from './duckdb-rewrites.js';
 
 /** Whether an RE2 pattern has a capturing group: `(` not escaped, not in a class, not `(?:`-like. */
@@ -39,14 +39,7 @@ export function regexpCall(
 ): void {
   const bounds = callBounds(tokens, open);
   if (!bounds) return;
-  const commas: number[] = [];
-  let depth = 0;
-  for (let j = open + 1; j < bounds.close; j++) {
-    const t = tokens[j]!;
-    if (t.text === '(' || t.text === '[') depth++;
-    else if (t.text === ')' || t.text === ']') depth--;
-    else if (depth === 0 && t.text === ',') commas.push(j);
-  }
+  const commas = argumentCommas(tokens, open, bounds.close);
   if (name === 'REGEXP_REPLACE') {
     if (commas.length === 2) out[at] = 'bq_regexp_replace';
     return;

@@ -7,6 +7,7 @@
  * list, with why each is needed, is at the top of duckdb.ts.
  */
 import {
+  argumentCommas,
   callBounds,
   matchingOpen,
   nextSignificant,
@@ -78,14 +79,7 @@ export function structAsPack(
 ): void {
   const bounds = callBounds(tokens, open);
   if (!bounds) return;
-  const commas: number[] = [];
-  let depth = 0;
-  for (let j = open + 1; j < bounds.close; j++) {
-    const t = tokens[j]!;
-    if (t.text === '(' || t.text === '[') depth++;
-    else if (t.text === ')' || t.text === ']') depth--;
-    else if (depth === 0 && t.text === ',') commas.push(j);
-  }
+  const commas = argumentCommas(tokens, open, bounds.close);
   const starts = [open, ...commas];
   const ends = [...commas, bounds.close];
   const fields: { name: string; as: number | null; start: number }[] = [];

@@ -4,6 +4,7 @@ import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 import {
+  argumentCommas,
   callBounds,
   nextSignificant,
   previousSignificant,
@@ -117,15 +118,7 @@ function argumentCount(tokens: Token[], open: number): number {
   const bounds = callBounds(tokens, open);
   if (!bounds) return Number.POSITIVE_INFINITY;
   if (nextSignificant(tokens, open + 1) === bounds.close) return 0;
-  let depth = 0;
-  let count = 1;
-  for (let j = open + 1; j < bounds.close; j++) {
-    const t = tokens[j]!;
-    if (t.text === '(' || t.text === '[') depth++;
-    else if (t.text === ')' || t.text === ']') depth--;
-    else if (depth === 0 && t.text === ',') count++;
-  }
-  return count;
+  return 1 + argumentCommas(tokens, open, bounds.close).length;
 }
 
 /** `mozfun.a.b(` starting at token `i`: the UDF name `a.b` and the index of `(`, else null. */
