@@ -97,11 +97,15 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   if (interrupted) lines.push(interrupted.toUpperCase().slice(0, 1) + interrupted.slice(1));
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
-  lines.push(
-    previewOnBigQuery(p)
-      ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
-      : `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
-  );
+  // Interrupted before any date finished (or failed, whose errors it lists), the dashboard has
+  // nothing of this preview to show.
+  const nothingToShow = p.interrupted !== undefined && p.days.length === 0 && failed.length === 0;
+  if (!nothingToShow)
+    lines.push(
+      previewOnBigQuery(p)
+        ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
+        : `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
+    );
   return {
     report: lines.join('\n'),
     failed: failed.length,

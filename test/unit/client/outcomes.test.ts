@@ -670,6 +670,13 @@ describe('outcomes', () => {
     assert.match(report, /^ {2}2026-03-11 {2}metrics_2 {2}not run \(interrupted\)/m);
     assert.match(report, /^ {2}2026-03-12 {2}metrics_3 {2}not run \(interrupted\)/m);
     assert.match(report, /^FAILED on 1 of 4 dates: 2026-03-10$/m);
+    assert.match(report, /^dashboard: /m);
+    // Stopped before any date finished: no dashboard link, which would show nothing of this preview.
+    const early = outcomeOf('preview', { ...preview, days: [], failed: [] }).report;
+    assert.match(early, /^Interrupted: no date finished/m);
+    assert.doesNotMatch(early, /dashboard/);
+    // A failed date's errors are on the dashboard.
+    assert.match(outcomeOf('preview', { ...preview, days: [] }).report, /^dashboard: /m);
     const write = process.stdout.write;
     process.stdout.write = (() => true) as typeof write;
     try {
