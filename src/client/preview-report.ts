@@ -119,7 +119,7 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
   const finished = [...p.days.map((d) => d.date), ...(p.failed ?? []).map((f) => f.date)].sort();
   return [
     `interrupted: ${finished.length > 0 ? `${finished.join(', ')} finished` : 'no date finished'}`,
-    `${stop.date} stopped part way (none of its tables kept)`,
+    `${stop.date} stopped part way (what it had not published dropped)`,
     `not run: ${stop.notRun.length > 0 ? stop.notRun.join(', ') : 'none'}`,
   ].join('; ');
 }

@@ -206,7 +206,7 @@ describe('embedded commands', { concurrency: true }, () => {
       // The first date was stopped part way; the second never started, rather than failing as
       // cancelled after the interrupt. Said once, last.
       const said =
-        /^contrail: preview of contrail-demo-sidebar interrupted: no date finished; (\d{4}-\d\d-\d\d) stopped part way \(none of its tables kept\); not run: (\d{4}-\d\d-\d\d)$/;
+        /^contrail: preview of contrail-demo-sidebar interrupted: no date finished; (\d{4}-\d\d-\d\d) stopped part way \(what it had not published dropped\); not run: (\d{4}-\d\d-\d\d)$/;
       const last = result.stderr.trim().split('\n').at(-1) ?? '';
       const [, stopped, notRun] = said.exec(last) ?? assert.fail(`last line:\n${result.stderr}`);
       assert.ok(notRun! > stopped!, last);

@@ -663,7 +663,7 @@ describe('outcomes', () => {
       },
     });
     const said =
-      'interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way (none of its tables kept); not run: 2026-03-12';
+      'interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way (what it had not published dropped); not run: 2026-03-12';
     const report = outcomeOf('preview', preview).report;
     assert.match(report, /^Interrupted: 2026-03-09, 2026-03-10 finished; 2026-03-11 stopped part way/m);
     assert.match(report, /^ {2}2026-03-10 {2}metrics_1 {2}not run \(an earlier step of this date failed\)/m);
