@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
+import { SettingsError } from './settings.js';
 import { cachedBuild, packageRoot, sourceKey, storeBuild, writeAtomically } from './source-cache.js';
 
 const sourceDir = join(packageRoot, 'src');
@@ -55,7 +56,14 @@ export async function workflowSource(
   env: NodeJS.ProcessEnv = process.env,
   packagedKey: string = PACKAGED_KEY,
 ): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
-  if (env.CONTRAIL_WORKFLOW_BUNDLE) return { workflowBundle: { codePath: env.CONTRAIL_WORKFLOW_BUNDLE } };
+  const given = env.CONTRAIL_WORKFLOW_BUNDLE;
+  if (given) {
+    if (!existsSync(given))
+      throw new SettingsError(
+        `CONTRAIL_WORKFLOW_BUNDLE=${given}: no such file; set it to a workflow bundle a build wrote (dist/workflow-bundle.js), or unset it to use the one this installation has`,
+      );
+    return { workflowBundle: { codePath: given } };
+  }
   if (!existsSync(workflowsSource)) return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
   if (existsSync(packagedKey) && readFileSync(packagedKey, 'utf8').trim() === sourceKey()) {
     return { workflowBundle: { codePath: PACKAGED_BUNDLE } };

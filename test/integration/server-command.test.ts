@@ -126,6 +126,23 @@ describe('contrail server', { concurrency: true }, () => {
     assert.ok(Date.now() - started < 30_000, `stopped after ${Date.now() - started} ms`);
   });
 
+  test('a worker that cannot be made (its workflow bundle missing) stops, naming the setting, and exits', async () => {
+    const started = Date.now();
+    const result = await runCli(['worker'], {
+      env: {
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_NAMESPACE: temporal.namespace,
+        CONTRAIL_WORKFLOW_BUNDLE: join(tmpdir(), 'no-such-bundle.js'),
+        CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-no-bundle-')),
+      },
+      timeoutMs: 60_000,
+    });
+    // Its connections stayed open and kept the process alive after the error (killed at the timeout).
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^contrail: CONTRAIL_WORKFLOW_BUNDLE=\S+no-such-bundle\.js: no such file; /m);
+    assert.ok(Date.now() - started < 30_000, `stopped after ${Date.now() - started} ms`);
+  });
+
   test('doctor on a cluster where no worker polls its task queue names that link at once', async () => {
     const queue = `nobody-${randomUUID()}`;
     const result = await runCli(['doctor'], {

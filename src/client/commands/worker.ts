@@ -68,11 +68,18 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       await connection.close();
       throw error;
     });
+    // A worker that cannot be made must not keep its connections: their native threads would
+    // keep the process alive after the error, deaf to SIGTERM.
     const worker = await createContrailWorker({
       connection,
       namespace: settings.namespace,
       taskQueue,
       deps,
+    }).catch(async (error: unknown) => {
+      await client.connection.close();
+      await connection.close();
+      await deps.close?.();
+      throw error;
     });
     const { dropExpiredEvery } = await import('../../warehouse/expiry.js');
     const expiry = dropExpiredEvery(deps.warehouse, {

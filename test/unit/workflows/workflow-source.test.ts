@@ -30,9 +30,15 @@ test('a checkout runs the bundle cached under CONTRAIL_HOME for its sources, wit
   writeFileSync(cached, '// the cached bundle\n');
   const source = await workflowSource({ CONTRAIL_HOME: home }, join(home, 'no-packaged-bundle.key'));
   assert.deepEqual(source, { workflowBundle: { codePath: cached } });
-  assert.deepEqual(await workflowSource({ CONTRAIL_HOME: home, CONTRAIL_WORKFLOW_BUNDLE: '/x/bundle.js' }), {
-    workflowBundle: { codePath: '/x/bundle.js' },
+  const given = join(home, 'bundle.js');
+  writeFileSync(given, '// a bundle a build wrote\n');
+  assert.deepEqual(await workflowSource({ CONTRAIL_HOME: home, CONTRAIL_WORKFLOW_BUNDLE: given }), {
+    workflowBundle: { codePath: given },
   });
+  await assert.rejects(
+    workflowSource({ CONTRAIL_HOME: home, CONTRAIL_WORKFLOW_BUNDLE: '/x/bundle.js' }),
+    /^SettingsError: CONTRAIL_WORKFLOW_BUNDLE=\/x\/bundle\.js: no such file; /,
+  );
 });
 
 test('packing writes the bundle with its key, and keeps a bundle of the same sources instead of bundling again', async () => {
