@@ -107,6 +107,10 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       dataset,
       ...(args.experiment_slug ? { experiment: args.experiment_slug } : {}),
     });
+    // A closed terminal (SIGHUP) stops it as Ctrl-C does: the note beside the warehouse goes with
+    // it. Listening before the address is printed: Ctrl-C right after it must not kill it.
+    const { nextInterrupt } = await import('../interrupt.js');
+    const interrupted = nextInterrupt();
     process.stdout.write(
       [
         `contrail dashboard: ${url}`,
@@ -116,9 +120,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         '',
       ].join('\n'),
     );
-    // A closed terminal (SIGHUP) stops it as Ctrl-C does: the note beside the warehouse goes with it.
-    const { nextInterrupt } = await import('../interrupt.js');
-    await nextInterrupt();
+    await interrupted;
     forget();
     await server.close();
     process.stdout.write('dashboard stopped.\n');

@@ -26,6 +26,7 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     const { startDevServer } = await import('../dev-server.js');
     const uiPort = args['ui-port'] ?? args.port + 1000;
     const dbFile = args['db-filename'] ?? join(dataDir(), 'temporal.sqlite');
+    const { INTERRUPTS } = await import('../interrupt.js');
     let stopping = false;
     const server = await startDevServer({
       port: args.port,
@@ -37,6 +38,13 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         if (!stopping) process.stderr.write(`${line}\n`);
       },
     });
+    const stop = () => {
+      stopping = true;
+      process.stdout.write('stopping the Temporal dev server…\n');
+      void server.stop();
+    };
+    // Listening before it says it is up: Ctrl-C right after that line must stop it, not kill it.
+    for (const signal of INTERRUPTS) process.once(signal, stop);
     process.stdout.write(
       [
         `Temporal dev server for contrail is up.`,
@@ -48,13 +56,6 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         '',
       ].join('\n'),
     );
-    const stop = () => {
-      stopping = true;
-      process.stdout.write('stopping the Temporal dev server…\n');
-      void server.stop();
-    };
-    const { INTERRUPTS } = await import('../interrupt.js');
-    for (const signal of INTERRUPTS) process.once(signal, stop);
     const code = await server.exited;
     for (const signal of INTERRUPTS) process.off(signal, stop);
     // A server that ends on its own (not by Ctrl-C) failed: say so and pass its exit code on.
