@@ -74,19 +74,29 @@ const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** The same, without `.`: Temporal joins the deployment name and build id with one. */
 const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
+/** `value` when it matches `pattern`, else a SettingsError naming the variable and what is valid. */
+function checkedName(variable: string, value: string, pattern: RegExp, valid: string): string {
+  if (pattern.test(value)) return value;
+  throw new SettingsError(`${variable}=${value.length > 80 ? `${value.slice(0, 80)}…` : value}: ${valid}`);
+}
+
 function buildId(value: string | undefined): string | null {
   if (!value) return null;
-  if (BUILD_ID.test(value)) return value;
-  throw new SettingsError(
-    `CONTRAIL_BUILD_ID=${value.length > 80 ? `${value.slice(0, 80)}…` : value}: a build id is 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. the image's git commit, 4f2a9c81d0e3)`,
+  return checkedName(
+    'CONTRAIL_BUILD_ID',
+    value,
+    BUILD_ID,
+    "a build id is 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. the image's git commit, 4f2a9c81d0e3)",
   );
 }
 
 function deploymentName(value: string | undefined): string {
   if (!value) return 'contrail';
-  if (DEPLOYMENT_NAME.test(value)) return value;
-  throw new SettingsError(
-    `CONTRAIL_DEPLOYMENT=${value.length > 80 ? `${value.slice(0, 80)}…` : value}: a deployment name is 1 to 63 letters, digits, '_' or '-' (no '.'), starting with a letter or digit`,
+  return checkedName(
+    'CONTRAIL_DEPLOYMENT',
+    value,
+    DEPLOYMENT_NAME,
+    "a deployment name is 1 to 63 letters, digits, '_' or '-' (no '.'), starting with a letter or digit",
   );
 }
 
@@ -148,15 +158,32 @@ const TOOLING = /^CONTRAIL_(?:TEST|BENCH)_/;
  * `CONTRAIL_*` names) are not contrail's to judge.
  */
 export function refuseMisspeltSettings(env: NodeJS.ProcessEnv = process.env): void {
-  const known: readonly string[] = SETTINGS;
-  for (const name of Object.keys(env).sort()) {
-    if (!name.startsWith('CONTRAIL_') || name.startsWith('CONTRAIL_BIGQUERY_') || TOOLING.test(name))
-      continue;
-    if (known.includes(name) || !env[name]?.trim()) continue;
-    const meant = closestName(name, known);
-    if (meant === null) continue;
+  const found = unknownSetting(env, 'CONTRAIL_', SETTINGS, {
+    skip: (name) => name.startsWith('CONTRAIL_BIGQUERY_') || TOOLING.test(name),
+    nearOnly: true,
+  });
+  if (found)
     throw new SettingsError(
-      `${name} is not a contrail setting (did you mean ${meant}?): unset it, or set ${meant} instead`,
+      `${found.name} is not a contrail setting (did you mean ${found.meant}?): unset it, or set ${found.meant} instead`,
     );
+}
+
+/**
+ * The first set variable (in name order) named with `prefix` that is none of `known`, with the
+ * known one it most resembles; null when there is none. An empty value counts as unset, `skip`
+ * names variables that are not this check's, and `nearOnly` passes over names like no known one.
+ */
+export function unknownSetting(
+  env: NodeJS.ProcessEnv,
+  prefix: string,
+  known: readonly string[],
+  options: { skip?: (name: string) => boolean; nearOnly?: boolean } = {},
+): { name: string; meant: string | null } | null {
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(prefix) || known.includes(name) || !env[name]?.trim() || options.skip?.(name))
+      continue;
+    const meant = closestName(name, known);
+    if (meant !== null || !options.nearOnly) return { name, meant };
   }
+  return null;
 }

@@ -171,13 +171,9 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const { sqlDialect } = await import('../sql/render/dialects.js');
   // BigQuery SQL as this machine's worker would render it: its project and the source project
   // of the shared tables.
-  const env = options.env ?? process.env;
-  const sourceProject = env.CONTRAIL_BIGQUERY_SOURCE_PROJECT || undefined;
+  const { bigQueryProjects } = await import('../warehouse/bigquery-settings.js');
   const dialect = sqlDialect(options.dialect ?? 'duckdb', {
-    bigquery: {
-      project: env.CONTRAIL_BIGQUERY_PROJECT || null,
-      ...(sourceProject ? { sourceProject } : {}),
-    },
+    bigquery: bigQueryProjects(options.env ?? process.env),
   });
 
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');

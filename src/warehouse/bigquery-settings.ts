@@ -1,6 +1,5 @@
-import { SettingsError } from '../settings.js';
+import { SettingsError, unknownSetting } from '../settings.js';
 import { DEFAULT_SOURCE_PROJECT } from '../sql/render/bigquery.js';
-import { closestName } from '../suggest.js';
 import { assertDataset, assertProjectId } from './identifiers.js';
 
 /**
@@ -58,18 +57,34 @@ export const BIGQUERY_SETTINGS = [
  */
 function refuseUnknownSettings(env: NodeJS.ProcessEnv): void {
   const known: readonly string[] = BIGQUERY_SETTINGS;
-  for (const name of Object.keys(env).sort()) {
-    if (!name.startsWith('CONTRAIL_BIGQUERY_') || known.includes(name) || !env[name]?.trim()) continue;
-    const best = closestName(name, known);
+  const found = unknownSetting(env, 'CONTRAIL_BIGQUERY_', known);
+  if (found)
     throw new SettingsError(
-      `${name} is not a contrail setting${best ? ` (did you mean ${best}?)` : ''}; the BigQuery settings are ${known.join(', ')}`,
+      `${found.name} is not a contrail setting${found.meant ? ` (did you mean ${found.meant}?)` : ''}; the BigQuery settings are ${known.join(', ')}`,
     );
-  }
 }
 
 function setting(env: NodeJS.ProcessEnv, name: string): string | null {
   const value = env[name]?.trim();
   return value ? value : null;
+}
+
+/**
+ * The project jobs run in (`--project_id`, CONTRAIL_BIGQUERY_PROJECT or GOOGLE_CLOUD_PROJECT; null
+ * when none is set) and the project of the shared tables, unchecked: rendering SQL needs only
+ * these, and planning it needs no project at all.
+ */
+export function bigQueryProjects(
+  env: NodeJS.ProcessEnv,
+  overrides: Pick<BigQuerySettingsOverrides, 'projectId'> = {},
+): { project: string | null; sourceProject: string } {
+  return {
+    project:
+      overrides.projectId ??
+      setting(env, 'CONTRAIL_BIGQUERY_PROJECT') ??
+      setting(env, 'GOOGLE_CLOUD_PROJECT'),
+    sourceProject: setting(env, 'CONTRAIL_BIGQUERY_SOURCE_PROJECT') ?? DEFAULT_SOURCE_PROJECT,
+  };
 }
 
 /**
@@ -83,8 +98,7 @@ export function bigQuerySettings(
   overrides: BigQuerySettingsOverrides = {},
 ): BigQuerySettings {
   refuseUnknownSettings(env);
-  const project =
-    overrides.projectId ?? setting(env, 'CONTRAIL_BIGQUERY_PROJECT') ?? setting(env, 'GOOGLE_CLOUD_PROJECT');
+  const { project, sourceProject } = bigQueryProjects(env, overrides);
   if (!project) {
     throw new SettingsError(
       'CONTRAIL_BIGQUERY_PROJECT (or --project_id) must name the Google Cloud project contrail runs BigQuery jobs in',
@@ -100,7 +114,6 @@ export function bigQuerySettings(
   check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
   const dataset = overrides.datasetId ?? setting(env, 'CONTRAIL_BIGQUERY_DATASET') ?? DEFAULT_DATASET;
   check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));
-  const sourceProject = setting(env, 'CONTRAIL_BIGQUERY_SOURCE_PROJECT') ?? DEFAULT_SOURCE_PROJECT;
   check('CONTRAIL_BIGQUERY_SOURCE_PROJECT', () => assertProjectId(sourceProject));
   const location = setting(env, 'CONTRAIL_BIGQUERY_LOCATION') ?? DEFAULT_LOCATION;
   if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(location)) {

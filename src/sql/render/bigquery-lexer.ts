@@ -130,17 +130,22 @@ export function callBounds(tokens: Token[], open: number): { close: number; last
   return null;
 }
 
-/** The commas between the arguments of the call whose `(` is at `open` and `)` at `close`. */
-export function argumentCommas(tokens: Token[], open: number, close: number): number[] {
+/**
+ * The call whose `(` is at `open`: its `)` and the commas between its arguments (null when it is
+ * not closed).
+ */
+export function callArguments(tokens: Token[], open: number): { close: number; commas: number[] } | null {
+  const bounds = callBounds(tokens, open);
+  if (!bounds) return null;
   const commas: number[] = [];
   let depth = 0;
-  for (let j = open + 1; j < close; j++) {
+  for (let j = open + 1; j < bounds.close; j++) {
     const t = tokens[j]!;
     if (t.text === '(' || t.text === '[') depth++;
     else if (t.text === ')' || t.text === ']') depth--;
     else if (depth === 0 && t.text === ',') commas.push(j);
   }
-  return commas;
+  return { close: bounds.close, commas };
 }
 
 /** Index of the `(` or `[` that the `)` or `]` at `close` closes, else -1. */

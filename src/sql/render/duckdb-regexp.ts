@@ -8,7 +8,7 @@
  * has a capturing group, else 0). REGEXP_EXTRACT with a pattern that is no string, or with its
  * position and occurrence arguments, keeps DuckDB's reading.
  */
-import { argumentCommas, callBounds, nextSignificant, stringValue, type Token } from './bigquery-lexer.js';
+import { callArguments, nextSignificant, stringValue, type Token } from './bigquery-lexer.js';
 import type { LateEdits } from './duckdb-rewrites.js';
 
 /** Whether an RE2 pattern has a capturing group: `(` not escaped, not in a class, not `(?:`-like. */
@@ -37,9 +37,9 @@ export function regexpCall(
   at: number,
   open: number,
 ): void {
-  const bounds = callBounds(tokens, open);
+  const bounds = callArguments(tokens, open);
   if (!bounds) return;
-  const commas = argumentCommas(tokens, open, bounds.close);
+  const { commas } = bounds;
   if (name === 'REGEXP_REPLACE') {
     if (commas.length === 2) out[at] = 'bq_regexp_replace';
     return;

@@ -7,7 +7,7 @@
  * list, with why each is needed, is at the top of duckdb.ts.
  */
 import {
-  argumentCommas,
+  callArguments,
   callBounds,
   matchingOpen,
   nextSignificant,
@@ -77,9 +77,9 @@ export function structAsPack(
   at: number,
   open: number,
 ): void {
-  const bounds = callBounds(tokens, open);
+  const bounds = callArguments(tokens, open);
   if (!bounds) return;
-  const commas = argumentCommas(tokens, open, bounds.close);
+  const { commas } = bounds;
   const starts = [open, ...commas];
   const ends = [...commas, bounds.close];
   const fields: { name: string; as: number | null; start: number }[] = [];

@@ -4,7 +4,7 @@ import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 import {
-  argumentCommas,
+  callArguments,
   callBounds,
   nextSignificant,
   previousSignificant,
@@ -115,10 +115,10 @@ const INLINE_UDFS: Record<string, (arg: string) => string> = {
 
 /** The number of arguments of the call whose `(` is at `open` (0 for `f()`), Infinity when unclosed. */
 function argumentCount(tokens: Token[], open: number): number {
-  const bounds = callBounds(tokens, open);
-  if (!bounds) return Number.POSITIVE_INFINITY;
-  if (nextSignificant(tokens, open + 1) === bounds.close) return 0;
-  return 1 + argumentCommas(tokens, open, bounds.close).length;
+  const call = callArguments(tokens, open);
+  if (!call) return Number.POSITIVE_INFINITY;
+  if (nextSignificant(tokens, open + 1) === call.close) return 0;
+  return 1 + call.commas.length;
 }
 
 /** `mozfun.a.b(` starting at token `i`: the UDF name `a.b` and the index of `(`, else null. */

@@ -51,6 +51,14 @@ function slowQueryClient(queryMs: number) {
   return { client, counts, signals, finish: (value: unknown) => finish(value) };
 }
 
+/** A client whose every workflow handle is `handle` (queries, result, describe as the test gives them). */
+function clientOf(handle: object): Client {
+  return {
+    workflow: { getHandle: () => handle },
+    withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
+  } as unknown as Client;
+}
+
 describe('followWorkflow', () => {
   it('leaves no progress query running when it returns (the connection closes next)', async () => {
     const double = slowQueryClient(5_000);
@@ -187,10 +195,7 @@ describe('followWorkflow when the server goes away', () => {
       result: () => Promise.reject(error),
       describe: async () => ({ raw: { pendingActivities: [] } }),
     };
-    return {
-      workflow: { getHandle: () => handle },
-      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
-    } as unknown as Client;
+    return clientOf(handle);
   };
 
   it("says the workflow is durable and how to follow it again, not the SDK's words alone", async () => {
@@ -222,10 +227,7 @@ describe('followWorkflow when the server goes away', () => {
       result: () => new Promise((resolve) => (finish = resolve)),
       describe: async () => ({ raw: { pendingActivities: [] } }),
     };
-    const client = {
-      workflow: { getHandle: () => handle },
-      withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
-    } as unknown as Client;
+    const client = clientOf(handle);
     const lines: string[] = [];
     const following = followWorkflow(client, 'daily/2026-03-15', {
       progressBar: false,
@@ -257,10 +259,7 @@ describe('followWorkflow when the server goes away', () => {
         result: () => new Promise((resolve) => (finish = resolve)),
         describe,
       };
-      const client = {
-        workflow: { getHandle: () => handle },
-        withAbortSignal: async <R>(_: AbortSignal, fn: () => Promise<R>) => await fn(),
-      } as unknown as Client;
+      const client = clientOf(handle);
       const lines: string[] = [];
       const following = followWorkflow(client, 'daily/2026-03-15', {
         progressBar: false,

@@ -58,6 +58,24 @@ function config(
   ].join('\n');
 }
 
+/** Segments `name`, which calls a UDF DuckDB lacks, and `us`, which it can run. */
+function udfSegment(name: string): string {
+  return `[experiment]
+segments = ["${name}", "us"]
+
+[segments.${name}]
+select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
+data_source = "events_seg"
+
+[segments.us]
+select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
+data_source = "events_seg"
+
+[segments.data_sources.events_seg]
+from_expression = "mozdata.telemetry.events"
+`;
+}
+
 function spec(toml: string) {
   return resolveAnalysisSpec(collection, testExperiment({ slug: 'sql-check', endDate: '2024-02-20' }), {
     configFile: toml,
@@ -243,20 +261,7 @@ describe('SQL check', () => {
     });
     // A segment fails in the enrollments query, before any metric is checked.
     const segments = `${config({ hours: ['SUM(active_hours_sum)', 'clients_daily'] })}
-[experiment]
-segments = ["google_default", "us"]
-
-[segments.google_default]
-select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
-data_source = "events_seg"
-
-[segments.us]
-select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
-data_source = "events_seg"
-
-[segments.data_sources.events_seg]
-from_expression = "mozdata.telemetry.events"
-`;
+${udfSegment('google_default')}`;
     const because = (what: string) =>
       new RegExp(
         `\\(BigQuery's ${what}, which DuckDB lacks: the config is BigQuery SQL the embedded warehouse cannot check, not a fault of the config; \`validate --dry_run\` checks it on BigQuery\\)$`,
@@ -297,20 +302,7 @@ from_expression = "mozdata.telemetry.events"
 
   it('a segment that does not compile does not stop the metrics from being checked', async () => {
     const toml = `${config({ broken: ['SUM(no_such_column)', 'clients_daily'], hours: ['SUM(active_hours_sum)', 'clients_daily'] })}
-[experiment]
-segments = ["broken_segment", "us"]
-
-[segments.broken_segment]
-select_expression = "COALESCE(LOGICAL_OR(\`moz-fx-data-shared-prod\`.udf.normalize_search_engine(event_string_value) = 'Google'), FALSE)"
-data_source = "events_seg"
-
-[segments.us]
-select_expression = "COALESCE(LOGICAL_OR(event_string_value = 'US'), FALSE)"
-data_source = "events_seg"
-
-[segments.data_sources.events_seg]
-from_expression = "mozdata.telemetry.events"
-`;
+${udfSegment('broken_segment')}`;
     const result = await checkAnalysisSql(warehouse, spec(toml), { dataset: 'contrail_validate' });
     assert.deepEqual(
       result.warnings.map((w) => w.keyPath),

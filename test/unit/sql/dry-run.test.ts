@@ -58,16 +58,22 @@ function rejectingWarehouse(): Warehouse {
   return { dialect: 'bigquery', dryRun } as unknown as Warehouse;
 }
 
+/** The demo experiment's analysis with `config` as its own config file. */
+async function demoSpecWith(config: string) {
+  const repo = configRepoWith({ [`jetstream/${DEMO_SLUG}.toml`]: config });
+  const collection = await loadConfigCollection({ repos: [repo] });
+  const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
+    (e) => e.slug === DEMO_SLUG,
+  );
+  assert.ok(experiment);
+  return resolveAnalysisSpec(collection, experiment).spec;
+}
+
+const dialect = bigqueryDialect({ project: 'bq-analysis', sourceProject: 'moz-fx-data-shared-prod' });
+
 describe('validate --dry_run: which config item a rejected query is about', () => {
   test('the metric on the line BigQuery points at, the data source of a missing table', async () => {
-    const repo = configRepoWith({ [`jetstream/${DEMO_SLUG}.toml`]: CONFIG });
-    const collection = await loadConfigCollection({ repos: [repo] });
-    const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
-      (e) => e.slug === DEMO_SLUG,
-    );
-    assert.ok(experiment);
-    const { spec } = resolveAnalysisSpec(collection, experiment);
-    const dialect = bigqueryDialect({ project: 'bq-analysis', sourceProject: 'moz-fx-data-shared-prod' });
+    const spec = await demoSpecWith(CONFIG);
     const entries = await dryRunAnalysis(rejectingWarehouse(), spec, { dataset: 'contrail', dialect });
     const errors = entries.filter((e) => e.error !== null);
     const daily = errors.filter((e) => e.table.includes('_clients_daily_'));
@@ -95,14 +101,7 @@ SELECT client_id AS analysis_id, 'control' AS branch, MIN(submission_date) AS en
 FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
 """
 `;
-    const repo = configRepoWith({ [`jetstream/${DEMO_SLUG}.toml`]: config });
-    const collection = await loadConfigCollection({ repos: [repo] });
-    const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
-      (e) => e.slug === DEMO_SLUG,
-    );
-    assert.ok(experiment);
-    const { spec } = resolveAnalysisSpec(collection, experiment);
-    const dialect = bigqueryDialect({ project: 'bq-analysis', sourceProject: 'moz-fx-data-shared-prod' });
+    const spec = await demoSpecWith(config);
     const rejecting = {
       dialect: 'bigquery',
       dryRun: async (sql: string) => {
