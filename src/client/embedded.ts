@@ -99,11 +99,14 @@ export async function withTemporal<T>(
       embedded: true,
       followed: [],
     };
-    const running = worker.runUntil(work(session));
+    const done = work(session);
+    const running = worker.runUntil(done);
     // Whether the work ended with a value: a workflow that, cancelled, stops what it does and
-    // returns what it finished (a preview) has its report printed like any other.
+    // returns what it finished (a preview) has its report printed like any other. The work, not
+    // the worker: the worker's shutdown after it takes seconds more on a busy machine, and its
+    // workflows are over by then.
     let returned = false;
-    running.then(
+    done.then(
       () => {
         returned = true;
       },
@@ -118,7 +121,7 @@ export async function withTemporal<T>(
       const cancelled = await cancelRunning(client).catch(() => []);
       // Their activities stop at their next heartbeat and the worker drains them; an activity
       // stuck in a call that ignores its cancellation does not keep the command alive.
-      await Promise.race([running.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
+      await Promise.race([done.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
       if (returned) return;
       await server.stop().catch(() => undefined);
       const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
