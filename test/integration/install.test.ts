@@ -78,6 +78,7 @@ describe('the packed package', () => {
       'src/sample/metric-hub',
       'releases.json',
       'scripts/install-temporal.sh',
+      'scripts/install-uv.sh',
     ]) {
       assert.ok(existsSync(join(root, file)), `${file} is in the package`);
     }
