@@ -58,7 +58,8 @@ uv="$(bash "$root/scripts/install-uv.sh" "$root/.tools" "$python")"
 env -u PYTHONDONTWRITEBYTECODE HOME="$target/home" "$target/venv/bin/python" -c "
 from duckdb_extensions import import_extension
 for name in ('icu', 'ducklake', 'spatial'): import_extension(name)
-import local_bigquery.app
+import local_bigquery.app, local_bigquery.cli, local_bigquery.grpc.server
+import uvicorn.lifespan.on, uvicorn.loops.auto, uvicorn.protocols.http.auto, uvicorn.protocols.websockets.auto
 from local_bigquery.sql import translate as t
 t.translate(t.parse('SELECT CAST(1 AS INT64) AS x')[0], t.Context(project_id='p', dataset_id='d'))
 "
