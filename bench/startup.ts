@@ -2,11 +2,11 @@
  * What `bin/contrail` costs before and around its work: the wall and CPU time of commands that
  * only parse (the help, a usage error, a command's help), of validate and plan on the demo
  * config, and of an embedded run (its own Temporal dev server and worker) that fails at once on
- * an unknown experiment; next to node with the TypeScript loader alone, the floor of any command
- * run from the source. Each figure is the fastest of several runs, with that run's CPU time (user
- * + system) and the modules the command loaded. The parser loads every command's definition, and
- * a command its own implementation only: the help stays within a few tenths of a CPU-second of
- * the loader, and commands that need Temporal start no slower.
+ * an unknown experiment; next to node alone, the floor of any command, and to the same command
+ * run from the sources through tsx's loader (what bin/contrail ran before bin/launch.mjs bundled
+ * them). Each figure is the fastest of several runs, with that run's CPU time (user + system) and
+ * the source modules the command loads. The parser loads every command's definition, and a
+ * command its own implementation only.
  *
  * The Temporal CLI is taken as installed (`npm run setup`). The embedded run gets an untimed run
  * first on the same data directory, which caches the workflow bundle there.
@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCliListingModules } from '../test/helpers/cli.js';
+import { cliEntry, runCliListingModules } from '../test/helpers/cli.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = join(root, 'bin', 'contrail');
@@ -119,16 +119,21 @@ process.stdout.write(
   `bench/startup: fastest of ${RUNS} runs each; load average ${load()} at start (figures are noisy when others run)${quick ? ', quick' : ''}\n`,
 );
 try {
-  const floor = await fastest(process.execPath, ['--import', 'tsx', '-e', '0'], 0, 'node --import tsx');
-  process.stdout.write(row('node + TypeScript loader alone', floor, ''));
+  const floor = await fastest(process.execPath, ['-e', '0'], 0, 'node');
+  process.stdout.write(row('node alone', floor, ''));
   // The embedded run bundles the workflows on its first run in a data directory; the others run warm.
   const warm = CASES.at(-1) as Case;
   await timed(bin, warm.args);
   for (const c of CASES) {
     const t = await fastest(bin, c.args, c.code, c.label);
+    const viaTsx = await fastest(process.execPath, ['--import', 'tsx', cliEntry, ...c.args], c.code, c.label);
     const listed = await runCliListingModules(c.args, { env });
     process.stdout.write(
-      row(c.label, t, `${listed.modules.length} modules, +${s(t.cpuMs - floor.cpuMs)} CPU over the loader`),
+      row(
+        c.label,
+        t,
+        `${listed.modules.length} modules, +${s(t.cpuMs - floor.cpuMs)} CPU over node; through tsx ${s(viaTsx.cpuMs)} CPU`,
+      ),
     );
   }
 } finally {

@@ -173,7 +173,8 @@ function terminalGone(error: NodeJS.ErrnoException): boolean {
   return error.code === 'EIO' || error.code === 'ERR_STREAM_DESTROYED';
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
+/** Runs the command line this process was started with, as the `contrail` program. */
+export function runAsProgram(): void {
   // A reader that has what it wants closes the pipe (`contrail plan … | head`): the output is
   // done, not failed. Unhandled, the next write ended the process with a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -195,3 +196,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     },
   );
 }
+
+// Started as a program (from the sources or dist/), not imported: run the command line. The
+// checkout's bundled entry (program.ts) calls runAsProgram itself.
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) runAsProgram();

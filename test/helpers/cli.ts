@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliEntry = fileURLToPath(new URL('../../src/client/cli.ts', import.meta.url));
+/** What bin/contrail runs in a checkout: the sources, bundled (and cached) by bin/launch.mjs. */
+export const cliLauncher = fileURLToPath(new URL('../../bin/launch.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -79,7 +81,7 @@ export function spawnCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; detached?: boolean } = {},
 ): RunningCli {
-  return spawnProgram(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+  return spawnProgram(process.execPath, [cliLauncher, ...args], {
     ...options,
     env: { ...process.env, ...options.env },
     name: `contrail ${args[0]}`,

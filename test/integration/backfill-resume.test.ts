@@ -12,7 +12,7 @@ import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { Progress } from '../../src/workflows/common.js';
 import { DAILY_SCHEDULE_ID, workflowIds } from '../../src/workflows/ids.js';
 import type { RerunResult } from '../../src/workflows/rerun.js';
-import { cliEntry, runMain } from '../helpers/cli.js';
+import { cliLauncher, runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { lightConfigRepo } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
@@ -49,7 +49,7 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
     });
 
   const startWorkerProcess = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'worker'], {
+    const child = spawn(process.execPath, [cliLauncher, 'worker'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,7 +15,7 @@ import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
-import { repoRoot, runCliListingModules, runMain, spawnCli } from '../../helpers/cli.js';
+import { cliLauncher, repoRoot, runCliListingModules, runMain, spawnCli } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 describe('command line options', () => {
@@ -645,7 +645,7 @@ describe('bin/contrail', () => {
 
   it('output piped into a reader that stops early (`| head`) ends the command quietly', () => {
     // The plan's SQL is more than a pipe holds: writes go on after head has read its bytes and gone.
-    const command = [process.execPath, '--import', 'tsx', join(repoRoot, 'src', 'client', 'cli.ts')]
+    const command = [process.execPath, cliLauncher]
       .concat(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'])
       .map((word) => `'${word}'`)
       .join(' ');

@@ -4,14 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { runningDashboard } from '../../../src/client/dashboard-note.js';
 import type { ViewResponse } from '../../../src/dashboard/api.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-import { repoRoot, runMain } from '../../helpers/cli.js';
-
-const cliEntry = fileURLToPath(new URL('../../../src/client/cli.ts', import.meta.url));
+import { cliLauncher, repoRoot, runMain } from '../../helpers/cli.js';
 
 describe('contrail dashboard', () => {
   test('prints the URL with the dataset and experiment, serves it, and stops on Ctrl-C', async () => {
@@ -25,18 +22,7 @@ describe('contrail dashboard', () => {
     await warehouse.close();
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        cliEntry,
-        'dashboard',
-        '--port',
-        '0',
-        '--dataset_id',
-        'contrail',
-        '--experiment_slug',
-        'daily-exp',
-      ],
+      [cliLauncher, 'dashboard', '--port', '0', '--dataset_id', 'contrail', '--experiment_slug', 'daily-exp'],
       { cwd: repoRoot, env: { ...process.env, CONTRAIL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
