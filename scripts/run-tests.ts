@@ -34,6 +34,7 @@ import {
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachedBundle } from '../bin/bundle-sources.mjs';
 import { startDevServer } from '../src/client/dev-server.js';
 import { writePackagedBundle } from '../src/workflow-source.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
@@ -156,7 +157,13 @@ interface FileResult {
 }
 
 /** One job in its own process: node's test runner in that process, reporting to files. */
-async function runJob(job: Job, index: number, scratch: string, env: NodeJS.ProcessEnv) {
+async function runJob(
+  job: Job,
+  index: number,
+  scratch: string,
+  env: NodeJS.ProcessEnv,
+  bundled: (file: string) => string,
+) {
   const specFile = join(scratch, `${index}.spec.txt`);
   const countsFile = join(scratch, `${index}.json`);
   const started = Date.now();
@@ -164,15 +171,16 @@ async function runJob(job: Job, index: number, scratch: string, env: NodeJS.Proc
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      // Stack traces and failed tests' places name the sources, not the bundle.
+      '--enable-source-maps',
       `--test-timeout=${FILE_TIMEOUT_MS}`,
       '--test-reporter=spec',
       `--test-reporter-destination=${specFile}`,
       `--test-reporter=${reporter}`,
       `--test-reporter-destination=${countsFile}`,
-      ...(job.batch ? [batchEntry] : []),
-      ...job.files,
+      ...(job.batch
+        ? [bundled(batchEntry), ...job.files.map((f) => `${relative(root, f)}=${bundled(f)}`)]
+        : job.files.map(bundled)),
     ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -236,12 +244,25 @@ const scratch = mkdtempSync(join(tmpdir(), 'contrail-test-run-'));
 // themselves for a run to leave nothing in /tmp.
 const testTmp = join(scratch, 'tmp');
 mkdirSync(testTmp);
-const [server, bundle] = await Promise.all([
+// The test files and what they import run from one bundle of the sources (bin/bundle-sources.mjs),
+// not through tsx's hooks: about two CPU-seconds less for each test process.
+const testBundle = cachedBundle({
+  root,
+  name: 'tests',
+  dirs: ['src', 'test'],
+  files: ['package.json', 'tsconfig.json', 'scripts/test-batch.ts'],
+  // Every test file, whichever run: one bundle serves them all.
+  entryPoints: [...testFiles([join(root, 'test', 'unit'), join(root, 'test', 'integration')]), batchEntry],
+});
+const [server, bundle, bundleDir] = await Promise.all([
   integration.length
     ? startDevServer({ startTimeoutMs: 120_000, extraNamespaces: integration.map(testNamespace) })
     : null,
   integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows() : null,
+  testBundle,
 ]);
+/** Where a source file's bundled module is: the same path under the bundle, .ts becoming .mjs. */
+const bundled = (file: string) => join(bundleDir, relative(root, file)).replace(/\.ts$/, '.mjs');
 if (server) process.stderr.write(`test Temporal dev server on ${server.address} (pid ${server.pid})\n`);
 
 // Every process the tests start inherits this marker: what still carries it at the end was left behind.
@@ -282,7 +303,7 @@ let next = 0;
 const lane = async () => {
   while (next < jobs.length && !interrupted) {
     const index = next++;
-    const result = await runJob(jobs[index] as Job, index, scratch, env);
+    const result = await runJob(jobs[index] as Job, index, scratch, env, bundled);
     printResult(result);
     results.push(result);
   }

@@ -9,15 +9,18 @@
  * event loop, and a file whose tests measure time (heartbeats every 20 ms) must not run while
  * the next file loads.
  *
- *   node --import tsx scripts/test-batch.ts <test files…>
+ *   node <bundle>/scripts/test-batch.mjs <source file>=<its bundled module>…
+ *
+ * (scripts/run-tests.ts runs it and the test files from one bundle of the sources.)
  */
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, describe } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-for (const file of process.argv.slice(2)) {
+for (const argument of process.argv.slice(2)) {
+  const [name, file] = argument.split('=') as [string, string];
   await new Promise<void>((finished) => {
-    describe(relative(process.cwd(), resolve(file)), async () => {
+    describe(name, async () => {
       after(() => finished());
       try {
         await import(pathToFileURL(resolve(file)).href);

@@ -8,11 +8,12 @@ import { connectWorker } from '../../src/worker.js';
 /**
  * The namespace of one integration test file on the run's shared dev server: test files run
  * in parallel, and their own namespace keeps one file's workflow ids, schedules and
- * visibility queries from ever meeting another's. scripts/run-tests.ts creates one per file.
+ * visibility queries from ever meeting another's. scripts/run-tests.ts creates one per file
+ * (named by the source file; the process runs its bundled .mjs).
  */
 export function testNamespace(file: string): string {
   return `test-${basename(file)
-    .replace(/\.test\.ts$/, '')
+    .replace(/\.test\.m?[jt]s$/, '')
     .replace(/[^A-Za-z0-9-]/g, '-')}`;
 }
 

@@ -31,8 +31,7 @@ describe('bin/launch.mjs', () => {
   const bundles = () => readdirSync(join(checkout, 'node_modules', '.cache', 'contrail', 'cli'));
 
   before(() => {
-    mkdirSync(join(checkout, 'bin'));
-    cpSync(join(repoRoot, 'bin', 'launch.mjs'), launcher);
+    cpSync(join(repoRoot, 'bin'), join(checkout, 'bin'), { recursive: true });
     cpSync(join(repoRoot, 'src'), join(checkout, 'src'), { recursive: true });
     for (const file of ['package.json', 'tsconfig.json']) cpSync(join(repoRoot, file), join(checkout, file));
     mkdirSync(join(checkout, 'node_modules'));
@@ -66,9 +65,11 @@ describe('bin/launch.mjs', () => {
   test("a stack trace names the source file and line, and paths from a module's own URL are the checkout's", () => {
     const original = readFileSync(program, 'utf8');
     try {
+      // Spelt apart: the test files run bundled too, with their own import.meta.url put in.
+      const metaUrl = ['import', 'meta', 'url'].join('.');
       writeFileSync(
         program,
-        `${original}\nthrow new Error(\`launched from \${new URL('.', import.meta.url).pathname}\`);\n`,
+        `${original}\nthrow new Error(\`launched from \${new URL('.', ${metaUrl}).pathname}\`);\n`,
       );
       const failed = launch(['--version']);
       assert.notEqual(failed.status, 0);

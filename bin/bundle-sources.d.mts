@@ -1,0 +1,8 @@
+/** See bundle-sources.mjs. */
+export function cachedBundle(options: {
+  root: string;
+  name: string;
+  dirs: string[];
+  files: string[];
+  entryPoints: string[];
+}): Promise<string>;
