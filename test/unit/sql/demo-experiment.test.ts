@@ -333,12 +333,15 @@ function expectedBins(
 
 // Sums of doubles differ in the last bits with summation order; 9 significant digits are exact here.
 const round = (v: number) => (Number.isInteger(v) ? v : Number(v.toPrecision(9)));
+/** Rows with their numbers rounded, ordered by client and branch (a plain string order: both sides sort alike). */
 function normalize(rows: Row[]): Row[] {
   return rows
-    .map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
-    )
-    .sort((a, b) => `${a.analysis_id}|${a.branch}`.localeCompare(`${b.analysis_id}|${b.branch}`));
+    .map((r) => ({
+      key: `${r.analysis_id}|${r.branch}`,
+      row: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
+    }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ row }) => row);
 }
 
 describe('demo experiment on a generated sample equals an independent computation', () => {
