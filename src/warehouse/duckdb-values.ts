@@ -1,7 +1,5 @@
 import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
+  type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBDateValue,
   type DuckDBTimestampValue,
@@ -11,7 +9,6 @@ import {
   type DuckDBValueConverter,
   type JS,
   JSDuckDBValueConverter,
-  VARCHAR,
 } from '@duckdb/node-api';
 import { assertPlainName } from './identifiers.js';
 import type { ColumnType, WriteRowsOptions } from './warehouse.js';
@@ -63,14 +60,14 @@ export const plainValueConverter: DuckDBValueConverter<PlainValue> = (
 };
 
 /** DuckDB column types for the `ColumnType`s contrail writes itself. */
-export const DUCKDB_COLUMN_TYPES: Record<ColumnType, { sql: string; bind: DuckDBType }> = {
-  STRING: { sql: 'VARCHAR', bind: VARCHAR },
-  FLOAT64: { sql: 'DOUBLE', bind: DOUBLE },
-  INT64: { sql: 'BIGINT', bind: BIGINT },
-  BOOL: { sql: 'BOOLEAN', bind: BOOLEAN },
+export const DUCKDB_COLUMN_TYPES: Record<ColumnType, { sql: string; bind: string }> = {
+  STRING: { sql: 'VARCHAR', bind: 'VARCHAR' },
+  FLOAT64: { sql: 'DOUBLE', bind: 'DOUBLE' },
+  INT64: { sql: 'BIGINT', bind: 'BIGINT' },
+  BOOL: { sql: 'BOOLEAN', bind: 'BOOLEAN' },
   // Bound as text and cast in SQL: dates travel as 'YYYY-MM-DD', timestamps as ISO strings.
-  DATE: { sql: 'DATE', bind: VARCHAR },
-  TIMESTAMP: { sql: 'TIMESTAMP', bind: VARCHAR },
+  DATE: { sql: 'DATE', bind: 'VARCHAR' },
+  TIMESTAMP: { sql: 'TIMESTAMP', bind: 'VARCHAR' },
 };
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -106,18 +103,34 @@ export function bindValue(value: unknown, type: ColumnType, where: string): Duck
   }
 }
 
-/** Rows checked against their columns and ready to bind, with the statement text that binds them. */
+/** Rows checked against their columns and ready to append. */
 export interface BoundRows {
   rows: DuckDBValue[][];
-  /** Bind types of one row's values, in column order. */
-  types: DuckDBType[];
-  /** `($1, $2, …)` for the `index`-th row of one INSERT (dates and timestamps cast from text). */
-  placeholders(index: number): string;
+  /**
+   * Appends the rows to `table` in `catalog`'s `schema`, whose columns are those of the rows, in
+   * order, with the bind types (dates and timestamps as text): DuckDB's appender takes values
+   * without parsing or planning a statement. Bound parameters, 256 rows to an INSERT, took
+   * about two seconds for a window's 4,500 statistics rows, and the appender takes 50 ms.
+   */
+  appendTo(connection: DuckDBConnection, table: string, schema: string, catalog: string): Promise<void>;
+  /** A table of the bind types that `appendTo` can fill (dates and timestamps as VARCHAR). */
+  bindColumnsSql(quote: (name: string) => string): string;
+  /** The row values as the target columns' types: dates and timestamps cast from their text. */
+  selectSql(quote: (name: string) => string): string;
+}
+
+/** Appends one checked value as its column's bind type. */
+function appendValue(appender: DuckDBAppender, value: DuckDBValue, type: ColumnType): void {
+  if (value === null) appender.appendNull();
+  else if (type === 'FLOAT64') appender.appendDouble(value as number);
+  else if (type === 'INT64') appender.appendBigInt(value as bigint);
+  else if (type === 'BOOL') appender.appendBoolean(value as boolean);
+  else appender.appendVarchar(value as string);
 }
 
 /**
  * Checks the columns and every row of a `writeRows` call before anything touches the warehouse
- * (bad input writes nothing), converting each value to what the prepared statement binds.
+ * (bad input writes nothing), converting each value to what the appender takes.
  */
 export function bindRows(columns: WriteRowsOptions['columns'], rows: WriteRowsOptions['rows']): BoundRows {
   if (columns.length === 0) throw new TypeError('writeRows: columns must name at least one column');
@@ -141,18 +154,31 @@ export function bindRows(columns: WriteRowsOptions['columns'], rows: WriteRowsOp
       bindValue(row[column.name], column.type, `writeRows: row ${index}, column ${column.name}`),
     );
   });
+  const cast = (type: ColumnType) => type === 'DATE' || type === 'TIMESTAMP';
   return {
     rows: bound,
-    types: columns.map((c) => DUCKDB_COLUMN_TYPES[c.type].bind),
-    placeholders: (rowIndex) =>
-      `(${columns
-        .map((column, i) => {
-          const p = `$${rowIndex * columns.length + i + 1}`;
-          return column.type === 'DATE' || column.type === 'TIMESTAMP'
-            ? `CAST(${p} AS ${DUCKDB_COLUMN_TYPES[column.type].sql})`
-            : p;
-        })
-        .join(', ')})`,
+    appendTo: async (connection, table, schema, catalog) => {
+      const appender = await connection.createAppender(table, schema, catalog);
+      try {
+        for (const row of bound) {
+          for (const [i, column] of columns.entries()) appendValue(appender, row[i] ?? null, column.type);
+          appender.endRow();
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    },
+    bindColumnsSql: (quote) =>
+      columns.map((c) => `${quote(c.name)} ${DUCKDB_COLUMN_TYPES[c.type].bind}`).join(', '),
+    selectSql: (quote) =>
+      columns
+        .map((c) =>
+          cast(c.type)
+            ? `CAST(${quote(c.name)} AS ${DUCKDB_COLUMN_TYPES[c.type].sql}) AS ${quote(c.name)}`
+            : quote(c.name),
+        )
+        .join(', '),
   };
 }
 

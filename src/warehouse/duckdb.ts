@@ -3,7 +3,7 @@
  * beside it (duckdb-jobs.ts, duckdb-metadata.ts, duckdb-values.ts, duckdb-sessions.ts), and what
  * remains is the contract's methods, each a few statements.
  */
-import { type DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { DAY_MS } from '../dates.js';
 import { warehouseFile } from '../paths.js';
 import type { SqlDialect } from '../sql/dialect.js';
@@ -57,8 +57,8 @@ export interface OpenDuckDbOptions extends DuckDbResourceOptions {
   now?: () => number;
 }
 
-// Rows per INSERT statement in writeRows: large enough to be quick, small enough to bind.
-const INSERT_BATCH = 256;
+// The temporary table writeRows appends rows to (dropped again in the same transaction).
+const WRITE_BUFFER = 'contrail_write_rows';
 
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb' as const;
@@ -238,21 +238,23 @@ export class DuckDbWarehouse implements Warehouse {
           } else {
             await this.addMissingColumns(connection, target, options.columns);
           }
-          for (let start = 0; start < bound.rows.length; start += INSERT_BATCH) {
-            const batch = bound.rows.slice(start, start + INSERT_BATCH);
-            const values: DuckDBValue[] = batch.flat();
-            const types: DuckDBType[] = batch.flatMap(() => bound.types);
-            const tuples = batch.map((_, i) => bound.placeholders(i)).join(', ');
+          if (bound.rows.length > 0) {
+            // Appended to a table of the rows' own columns, then inserted by name: the target
+            // may hold columns the rows do not name, in another order.
+            await connection.run(
+              `CREATE OR REPLACE TEMP TABLE ${q(WRITE_BUFFER)} (${bound.bindColumnsSql(q)})`,
+            );
+            await bound.appendTo(connection, WRITE_BUFFER, 'main', 'temp');
+            const buffered = `SELECT ${bound.selectSql(q)} FROM temp.main.${q(WRITE_BUFFER)}`;
             await connection.run(
               key === null
-                ? `INSERT INTO ${target.sql} (${columnList}) VALUES ${tuples}`
+                ? `INSERT INTO ${target.sql} (${columnList}) ${buffered}`
                 : // Rows whose key the table already holds are left out: merging twice adds nothing.
                   `INSERT INTO ${target.sql} (${columnList})
-                   SELECT * FROM (VALUES ${tuples}) AS v(${columnList})
+                   SELECT * FROM (${buffered}) AS v
                    WHERE v.${key} NOT IN (SELECT ${key} FROM ${target.sql} WHERE ${key} IS NOT NULL)`,
-              values,
-              types,
             );
+            await connection.run(`DROP TABLE temp.main.${q(WRITE_BUFFER)}`);
           }
           if (mode === 'replace' || !existed) {
             await this.metadata.write(connection, target, labels, expiresAt);

@@ -146,13 +146,8 @@ function signalRange(window: { startOffset: number; endOffset: number }): { firs
   return { first: addDays(start, days(signal.windowStart)), last: addDays(end === 0 ? last : start, end) };
 }
 
-/** First signal day on or after enrollment and the number of signal days (0 when none). */
-function signalExposure(
-  client: string,
-  enrollmentDate: string,
-  window: { startOffset: number; endOffset: number },
-) {
-  const range = signalRange(window);
+/** First signal day on or after enrollment and the number of signal days (0 when none), in the window's signal range. */
+function signalExposure(client: string, enrollmentDate: string, range: { first: string; last: string }) {
   const dates = (exposuresByClient.get(client) ?? [])
     .filter((x) => x.experiment === DEMO_SLUG && between(x.submission_date, range.first, range.last))
     .map((x) => x.submission_date)
@@ -163,6 +158,7 @@ function signalExposure(
 
 function expectedEnrollments(): Row[] {
   const { start, last } = demoDates();
+  const range = signalRange({ startOffset: 0, endOffset: 0 });
   const byKey = new Map<string, Row>();
   for (const e of events) {
     if (e.event_category !== 'normandy' || e.event_method !== 'enroll' || e.event_string_value !== DEMO_SLUG)
@@ -186,18 +182,20 @@ function expectedEnrollments(): Row[] {
     const id = String(row.analysis_id);
     const enrolled = String(row.enrollment_date);
     const rows = dailyByClient.get(id) ?? [];
-    const inSegmentWindow = (from: number, to: number) =>
-      rows.filter(
+    const inSegmentWindow = (from: number, to: number) => {
+      const [first, lastDay] = [addDays(start, from), addDays(last, to)];
+      const [fromEnrolled, toEnrolled] = [addDays(enrolled, from), addDays(enrolled, to)];
+      return rows.filter(
         (r) =>
-          between(r.submission_date, addDays(start, from), addDays(last, to)) &&
-          between(r.submission_date, addDays(enrolled, from), addDays(enrolled, to)),
+          between(r.submission_date, first, lastDay) && between(r.submission_date, fromEnrolled, toEnrolled),
       );
+    };
     // Hours are multiples of 1/720 (the generator's grain): sum them exactly.
     const weekBeforeHours = inSegmentWindow(-7, -1).reduce(
       (s, r) => s + Math.round(r.active_hours_sum * 720),
       0,
     );
-    const exposure = signalExposure(id, enrolled, { startOffset: 0, endOffset: 0 });
+    const exposure = signalExposure(id, enrolled, range);
     return {
       ...row,
       us_clients: inSegmentWindow(0, 0).some((r) => r.country === 'US'),
@@ -238,21 +236,24 @@ function expectedMetrics(
   const first = addDays(start, window.startOffset);
   const lastData = addDays(last, window.endOffset);
   const metrics = metricsOf(window.period, basis, dataSource);
+  const range = signalRange(window);
   return enrollments.map((e) => {
     const id = String(e.analysis_id);
     const enrolled = String(e.enrollment_date);
     // With an exposure signal both bases measure from enrollment; the exposures basis takes its
     // exposure from the signal over this window (clients without one keep NULLs).
-    const signal = signalExposure(id, enrolled, window);
+    const signal = signalExposure(id, enrolled, range);
     const exposure =
       basis === 'enrollments'
         ? { exposure_date: e.exposure_date ?? null, num_exposure_events: e.num_exposure_events ?? null }
         : signal.num_exposure_events > 0
           ? signal
           : { exposure_date: null, num_exposure_events: null };
-    const inWindow = (d: string) =>
-      between(d, first, lastData) &&
-      between(d, addDays(enrolled, window.startOffset), addDays(enrolled, window.endOffset));
+    const [fromEnrolled, toEnrolled] = [
+      addDays(enrolled, window.startOffset),
+      addDays(enrolled, window.endOffset),
+    ];
+    const inWindow = (d: string) => between(d, first, lastData) && between(d, fromEnrolled, toEnrolled);
     const row: Row = {
       ...e,
       analysis_window_start: window.startOffset,
@@ -332,12 +333,15 @@ function expectedBins(
 
 // Sums of doubles differ in the last bits with summation order; 9 significant digits are exact here.
 const round = (v: number) => (Number.isInteger(v) ? v : Number(v.toPrecision(9)));
+/** Rows with their numbers rounded, ordered by client and branch (a plain string order: both sides sort alike). */
 function normalize(rows: Row[]): Row[] {
   return rows
-    .map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
-    )
-    .sort((a, b) => `${a.analysis_id}|${a.branch}`.localeCompare(`${b.analysis_id}|${b.branch}`));
+    .map((r) => ({
+      key: `${r.analysis_id}|${r.branch}`,
+      row: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
+    }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ row }) => row);
 }
 
 describe('demo experiment on a generated sample equals an independent computation', () => {

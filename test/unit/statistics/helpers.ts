@@ -17,23 +17,36 @@ export interface RawRow {
 
 /** Aggregates raw rows to bins the way the warehouse does: GROUP BY branch, y, x. */
 export function toInput(metric: string, rows: RawRow[], branches?: string[]): StatisticInput {
-  const by = new Map<string, Map<string, ValueBin>>();
-  for (const b of branches ?? []) by.set(b, new Map());
+  // Per branch: bins in the order their first row came, found by y, then x (no string keys:
+  // the coverage simulations bin hundreds of thousands of rows).
+  const by = new Map<
+    string,
+    { bins: ValueBin[]; index: Map<number | null, Map<number | null | undefined, ValueBin>> }
+  >();
+  for (const b of branches ?? []) by.set(b, { bins: [], index: new Map() });
   for (const r of rows) {
     let m = by.get(r.branch);
     if (!m) {
-      m = new Map();
+      m = { bins: [], index: new Map() };
       by.set(r.branch, m);
     }
-    const key = `${r.y}|${r.x}`;
-    const bin = m.get(key);
+    let byX = m.index.get(r.y);
+    if (!byX) {
+      byX = new Map();
+      m.index.set(r.y, byX);
+    }
+    const bin = byX.get(r.x);
     if (bin) bin.count += 1;
-    else m.set(key, r.x === undefined ? { y: r.y, count: 1 } : { y: r.y, x: r.x, count: 1 });
+    else {
+      const made: ValueBin = r.x === undefined ? { y: r.y, count: 1 } : { y: r.y, x: r.x, count: 1 };
+      byX.set(r.x, made);
+      m.bins.push(made);
+    }
   }
   return {
     metric,
     windowDays: 7,
-    branches: [...by].map(([branch, m]) => ({ branch, bins: [...m.values()] })),
+    branches: [...by].map(([branch, m]) => ({ branch, bins: m.bins })),
   };
 }
 

@@ -112,8 +112,9 @@ describe('contrail validate --dry_run on BigQuery', () => {
   }
 
   test('above the moderate threshold exits 2, above the high one 3', async () => {
+    // One real process, for the code a CI job reads from it; main's own code for the other.
     assert.equal((await validate('--moderate_tb', '3')).code, 2);
-    assert.equal((await validate('--moderate_tb', '1', '--high_tb', '3')).code, 3);
+    assert.equal((await validateWith({}, '--moderate_tb', '1', '--high_tb', '3')).code, 3);
   });
 
   test('an endpoint that accepts and never answers stops the dry run within CONTRAIL_BIGQUERY_TIMEOUT_MS, saying BigQuery gave no answer', async () => {

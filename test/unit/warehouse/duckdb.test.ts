@@ -276,6 +276,40 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     ]);
   });
 
+  test('writeRows appends by column name, and a value the table rejects writes nothing', async () => {
+    const destination = { dataset: 'logs', table: 'ordered' };
+    await wh.query(`CREATE SCHEMA IF NOT EXISTS logs`);
+    // A table with the rows' columns in another order, and one the rows do not name.
+    await wh.query(`CREATE TABLE logs.ordered ("at" TIMESTAMP, note VARCHAR, n BIGINT, message VARCHAR)`);
+    const columns = [
+      { name: 'message', type: 'STRING' as const },
+      { name: 'n', type: 'INT64' as const },
+      { name: 'at', type: 'TIMESTAMP' as const },
+    ];
+    const many = Array.from({ length: 600 }, (_, i) => ({
+      message: `m${i}`,
+      n: i,
+      at: '2024-01-02T03:04:05.000Z',
+    }));
+    await wh.writeRows({ destination, columns, rows: many, mode: 'append' });
+    assert.deepEqual(await wh.query('SELECT * FROM logs.ordered WHERE n = 599'), [
+      { at: '2024-01-02T03:04:05.000Z', note: null, n: 599, message: 'm599' },
+    ]);
+    // JavaScript reads this date, DuckDB's cast does not: the write fails whole, in the warehouse.
+    await assert.rejects(
+      wh.writeRows({
+        destination,
+        columns,
+        rows: [{ message: 'x', n: 1, at: 'January 2, 2024' }],
+        mode: 'append',
+      }),
+      /January 2, 2024/,
+    );
+    assert.deepEqual(await wh.query('SELECT count(*) AS n FROM logs.ordered'), [{ n: 600 }]);
+    await wh.writeRows({ destination, columns, rows: [{ message: 'y', n: 600 }], mode: 'append' });
+    assert.deepEqual(await wh.query('SELECT count(*) AS n FROM logs.ordered'), [{ n: 601 }]);
+  });
+
   test('writeRows merge adds only rows whose key is new, and columns an older table lacks', async () => {
     const destination = { dataset: 'logs', table: 'merged' };
     // A table as an older version wrote it: no id column.
