@@ -31,16 +31,33 @@ const RERUN = [
 
 /**
  * A worker on a DuckDB file under CONTRAIL_HOME: first as its own process (`contrail worker`),
- * so it can be killed mid-backfill like a crashed machine and a new one started; then in this
- * process for the CLI commands that only need a worker to be there. Both read the demo configs
- * with light bootstraps: what is checked is which runs happened and what they wrote, not the
- * width of an interval.
+ * so it can be killed mid-backfill like a crashed machine; the one that takes over runs in this
+ * process and stays for the CLI commands that only need a worker to be there (a worker process
+ * more would cost a node start and every module again). Both read the demo configs with light
+ * bootstraps: what is checked is which runs happened and what they wrote, not the width of an
+ * interval.
  */
 describe('backfill survives a killed worker; schedules; detach; rerun', () => {
   let temporal: TestTemporal;
   const home = mkdtempSync(join(tmpdir(), 'contrail-backfill-'));
   let env: NodeJS.ProcessEnv;
   let workerProcess: ChildProcess | null = null;
+  /** The worker in this process, on the warehouse file it holds open; made once. */
+  let inProcess: Promise<{ warehouse: DuckDbWarehouse; worker: Worker; running: Promise<void> }> | null =
+    null;
+  const workerInProcess = () => {
+    inProcess ??= (async () => {
+      const warehouse = await openWarehouse();
+      const worker = await createContrailWorker({
+        connection: temporal.nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+        deps: testDeps(warehouse, { exportDir: join(home, 'exports'), configRepos: [lightConfigRepo()] }),
+      });
+      return { warehouse, worker, running: worker.run() };
+    })();
+    return inProcess;
+  };
 
   const openWarehouse = () =>
     openDuckDbWarehouse({
@@ -87,6 +104,12 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
   });
   after(async () => {
     await stopWorkerProcess('SIGKILL');
+    const own = await inProcess?.catch(() => null);
+    if (own) {
+      own.worker.shutdown();
+      await own.running;
+      await own.warehouse.close();
+    }
     await temporal.close();
   });
 
@@ -113,7 +136,8 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
     const killed = await handle.query<Progress>('progress');
     assert.ok(killed.done < 8, 'killed before the end');
     await stopWorkerProcess('SIGKILL');
-    workerProcess = startWorkerProcess();
+    // Another worker takes over the killed one's work (its file lock went with it).
+    await workerInProcess();
 
     const result = (await handle.result()) as BackfillResult;
     assert.equal(result.total, 8);
@@ -139,9 +163,8 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
     for (const [id, statuses] of runs) assert.deepEqual(statuses, ['COMPLETED'], id);
 
     // No table holds a row twice (an activity that ran again replaced its output).
-    await stopWorkerProcess('SIGTERM');
-    const warehouse = await openWarehouse();
-    try {
+    const { warehouse } = await workerInProcess();
+    {
       const tables = await warehouse.listTables('backfill_test');
       assert.ok(tables.some((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_')));
       for (const { ref } of tables) {
@@ -151,29 +174,12 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
         );
         assert.equal(row?.rows, row?.distinct_rows, `${ref.table} has duplicate rows`);
       }
-    } finally {
-      await warehouse.close();
     }
   });
 
   describe('with a worker in this process', () => {
-    let warehouse: DuckDbWarehouse;
-    let worker: Worker;
-    let running: Promise<void>;
     before(async () => {
-      warehouse = await openWarehouse();
-      worker = await createContrailWorker({
-        connection: temporal.nativeConnection,
-        namespace: temporal.namespace,
-        taskQueue: temporal.taskQueue,
-        deps: testDeps(warehouse, { exportDir: join(home, 'exports'), configRepos: [lightConfigRepo()] }),
-      });
-      running = worker.run();
-    });
-    after(async () => {
-      worker.shutdown();
-      await running;
-      await warehouse.close();
+      await workerInProcess();
     });
 
     test('a schedule created twice is one schedule; triggering it starts dailyAnalysis', async () => {
