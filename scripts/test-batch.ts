@@ -18,7 +18,9 @@ import { after, describe } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 for (const argument of process.argv.slice(2)) {
-  const [name, file] = argument.split('=') as [string, string];
+  // The source's name, then its module (a path may hold '=' itself).
+  const at = argument.indexOf('=');
+  const [name, file] = [argument.slice(0, at), argument.slice(at + 1)];
   await new Promise<void>((finished) => {
     describe(name, async () => {
       after(() => finished());
