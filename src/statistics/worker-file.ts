@@ -19,12 +19,12 @@ export interface StatisticsWorkerFile {
 export function statisticsWorkerFile(env: NodeJS.ProcessEnv = process.env): StatisticsWorkerFile {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
-    return { filename: new URL('./worker.js', here).href, execArgv: process.execArgv };
+    return { filename: new URL('./worker.js', here).href, execArgv: threadFlags(process.execArgv) };
   }
   // The bundle loads packages from the sources' place (see bundleWorker): its own per checkout.
   const build = cachedBuild('statistics-worker', '.mjs', env, packageRoot);
   if (!existsSync(build.file)) storeBuild(build, bundleWorker(build));
-  return { filename: build.file, execArgv: withoutLoaders(process.execArgv) };
+  return { filename: build.file, execArgv: threadFlags(process.execArgv) };
 }
 
 function bundleWorker(build: CachedBuild): string {
@@ -49,13 +49,17 @@ function bundleWorker(build: CachedBuild): string {
   return output.text;
 }
 
-/** Node flags without the module loaders (`--import`, `--loader`, `--require` and their values). */
-export function withoutLoaders(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
-    if (/^(--import|--loader|--experimental-loader|--require|-r)$/.test(flag)) i++;
-    else if (!/^--(import|loader|experimental-loader|require)=/.test(flag)) out.push(flag);
-  }
-  return out;
+/**
+ * The process's node flags a statistics thread starts with: only those that change what a person
+ * reads (source-mapped stack traces, warnings). A thread refuses V8 and process-wide flags
+ * (`--max-old-space-size`, `--stack-size`: "invalid execArgv flags"), so a worker started with a
+ * larger heap would fail every statistic; nor does it need the module loaders (`--import tsx`),
+ * since what it loads is JavaScript, and each would cost every thread's start.
+ */
+export function threadFlags(argv: string[]): string[] {
+  return argv.filter((flag) =>
+    /^--(enable-source-maps|no-warnings|no-deprecation|throw-deprecation|trace-warnings|trace-deprecation|trace-uncaught)$/.test(
+      flag,
+    ),
+  );
 }

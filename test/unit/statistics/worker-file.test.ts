@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sourceKey } from '../../../src/source-cache.js';
-import { statisticsWorkerFile, withoutLoaders } from '../../../src/statistics/worker-file.js';
+import { statisticsWorkerFile, threadFlags } from '../../../src/statistics/worker-file.js';
 import { binsInput, CTX } from './helpers.js';
 
 describe('the file a statistics thread starts from', () => {
@@ -72,21 +72,57 @@ describe('the file a statistics thread starts from', () => {
     assert.equal(check.stdout.trim(), 'function');
   });
 
-  test('module loaders are left out of the threads’ flags, other flags kept', () => {
+  test('the threads start with the flags that change what a person reads, not loaders, V8 or process-wide ones', () => {
     const loader = fileURLToPath(new URL('../../../bin/register-tsx.mjs', import.meta.url));
     assert.deepEqual(
-      withoutLoaders([
+      threadFlags([
         '--import',
         loader,
         '--max-old-space-size=512',
         '--import=tsx',
-        '-r',
-        'x',
-        '--loader',
-        'y',
+        '--enable-source-maps',
+        '--stack-size=900',
         '--no-warnings',
       ]),
-      ['--max-old-space-size=512', '--no-warnings'],
+      ['--enable-source-maps', '--no-warnings'],
     );
+  });
+
+  test('a process started with a larger heap and stack computes statistics on its threads', () => {
+    const pool = new URL('../../../src/statistics/pool.ts', import.meta.url).href;
+    const task = {
+      statistic: { name: 'bootstrap_mean', params: { num_samples: 100 }, preTreatments: [] },
+      input: binsInput({
+        control: [
+          { y: 1, count: 40 },
+          { y: 2, count: 60 },
+        ],
+        treatment: [
+          { y: 1, count: 30 },
+          { y: 3, count: 70 },
+        ],
+      }),
+      context: CTX,
+    };
+    // As an operator starts a worker for large experiments: node flags threads refuse.
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--max-old-space-size=600',
+        '--stack-size=900',
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { StatisticsPool } = await import(${JSON.stringify(pool)});
+         const pool = new StatisticsPool(1);
+         const [rows] = await pool.computeAll([${JSON.stringify(task)}]);
+         await pool.close();
+         console.log(rows.rows.length > 0 ? 'computed' : 'no rows');`,
+      ],
+      { encoding: 'utf8', cwd: fileURLToPath(new URL('../../../', import.meta.url)) },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'computed');
   });
 });
