@@ -53,11 +53,8 @@ export const Provenance = z.object({
 });
 export type Provenance = z.infer<typeof Provenance>;
 
-const JsonScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-type JsonValue = z.infer<typeof JsonScalar> | JsonValue[] | { [k: string]: JsonValue };
-export const JsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([JsonScalar, z.array(JsonValue), z.record(z.string(), JsonValue)]),
-);
+/** Any JSON value (TOML parameters are JSON-shaped): string, number, boolean, null, arrays, tables. */
+const JsonValue = z.json();
 
 export const PreTreatmentSpec = z.object({
   /** jetstream name: remove_nulls, censor_highest_values, log, ... */
