@@ -76,6 +76,22 @@ export function spawnProgram(
   return { child, stdout: () => stdout, stderr: () => stderr, waitForStderr, done };
 }
 
+/**
+ * The values runMain replaced in process.env while its command runs (undefined: unset before).
+ * A CLI another test starts meanwhile gets this process's own environment, not that command's.
+ */
+let replacedByRunMain: readonly (readonly [string, string | undefined])[] = [];
+
+/** This process's environment as it is outside runMain's commands. */
+export function ownEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [key, value] of replacedByRunMain) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
 /** Starts the real `contrail` CLI in a child process, the way a person would. */
 export function spawnCli(
   args: string[],
@@ -83,7 +99,7 @@ export function spawnCli(
 ): RunningCli {
   return spawnProgram(process.execPath, [cliLauncher, ...args], {
     ...options,
-    env: { ...process.env, ...options.env },
+    env: { ...ownEnv(), ...options.env },
     name: `contrail ${args[0]}`,
   });
 }
@@ -123,7 +139,7 @@ process.on('exit', () => {
     const result = await spawnProgram(
       process.execPath,
       ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(setup)}`, cliEntry, ...args],
-      { env: { ...process.env, ...options.env }, name: `contrail ${args[0]}` },
+      { env: { ...ownEnv(), ...options.env }, name: `contrail ${args[0]}` },
     ).done;
     const modules = readFileSync(list, 'utf8')
       .split('\n')
@@ -135,12 +151,22 @@ process.on('exit', () => {
   }
 }
 
+/** The end of the last runMain call asked for: the next one starts after it. */
+let lastRunMain: Promise<unknown> = Promise.resolve();
+
 /**
  * Runs the CLI's `main` in this process with `env` set for the call and its stdout/stderr
  * text captured: the same code path as the binary without the seconds a new node process
- * costs. Calls must not overlap (they share process.env and the streams).
+ * costs. Calls share process.env and the streams, so one asked for while another runs (by a
+ * test running at the same time) waits for it to end.
  */
-export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const call = lastRunMain.then(() => runMainNow(args, env));
+  lastRunMain = call.catch(() => undefined);
+  return call;
+}
+
+async function runMainNow(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   const { main } = await import('../../src/client/cli.js');
   const started = Date.now();
   const saved = Object.keys(env).map((key) => [key, process.env[key]] as const);
@@ -151,6 +177,7 @@ export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     }
   };
   assign(Object.entries(env));
+  replacedByRunMain = saved;
   let stdout = '';
   let stderr = '';
   const out = process.stdout.write.bind(process.stdout);
@@ -180,6 +207,7 @@ export async function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     process.stdout.write = out;
     process.stderr.write = err;
     assign(saved);
+    replacedByRunMain = [];
     process.exitCode = runnerExitCode;
   }
   return { code, stdout, stderr, ms: Date.now() - started };
