@@ -373,8 +373,10 @@ export class BigQueryWarehouse implements W.Warehouse {
   }
 
   /**
-   * Labels and description after a write. A replaced table carries exactly the labels given (a
-   * patch would keep the old ones: they are removed with null values); an appended one merges.
+   * Labels and description after a write. A replaced table carries exactly the labels given:
+   * a patch merges labels, so keys of the replaced table's labels that the answer still shows
+   * are removed by a second patch with null values (none on a new table, nor when a rerun
+   * writes the same keys: then one request, not a read and a patch); an appended one merges.
    */
   private async finishTable(
     ref: W.TableRef,
@@ -386,22 +388,23 @@ export class BigQueryWarehouse implements W.Warehouse {
   ): Promise<{ rows: number }> {
     const table = this.table(ref);
     try {
-      const removed: Record<string, null> = {};
-      if (replaced) {
-        const [current] = await table.getMetadata();
-        for (const key of Object.keys((current as { labels?: W.TableLabels }).labels ?? {}))
-          if (!(key in labels)) removed[key] = null;
-      }
-      // BigQuery removes a label patched to null; the client's type does not know that.
       const patch = {
-        labels: { ...removed, ...labels } as W.TableLabels,
+        labels,
         ...(description !== undefined ? { description } : {}),
         // BigQuery removes a table's own expiry patched to null; the client's type does not know that.
         ...(expiresAt !== undefined
           ? { expirationTime: (expiresAt === null ? null : String(Math.round(expiresAt))) as string }
           : {}),
       };
-      const [metadata] = await table.setMetadata(patch);
+      let [metadata] = await table.setMetadata(patch);
+      const stale = Object.keys((metadata as { labels?: W.TableLabels }).labels ?? {}).filter(
+        (key) => !(key in labels),
+      );
+      if (replaced && stale.length > 0) {
+        // BigQuery removes a label patched to null; the client's type does not know that.
+        const removed = Object.fromEntries(stale.map((key) => [key, null])) as unknown as W.TableLabels;
+        [metadata] = await table.setMetadata({ labels: removed });
+      }
       this.rememberSchema(ref, (metadata as { schema?: unknown }).schema);
       return { rows: Number((metadata as { numRows?: string }).numRows ?? 0) };
     } catch (error) {

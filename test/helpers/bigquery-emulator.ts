@@ -21,6 +21,11 @@ export const EMULATOR_PROJECT = 'contrail-test';
 export interface BigQueryEmulator {
   endpoint: string;
   project: string;
+  /**
+   * Where the emulator keeps Cloud Storage: a file written at `<storageDir>/<bucket>/<name>`
+   * is the object `gs://<bucket>/<name>` its load jobs read.
+   */
+  storageDir: string;
   warehouse(options?: Partial<BigQueryWarehouseOptions>): BigQueryWarehouse;
   stop(): Promise<void>;
 }
@@ -67,6 +72,7 @@ export async function startBigQueryEmulator(): Promise<BigQueryEmulator> {
   return {
     endpoint,
     project: EMULATOR_PROJECT,
+    storageDir: join(dataDir, 'gcs'),
     warehouse: (options = {}) =>
       new BigQueryWarehouse({
         project: EMULATOR_PROJECT,

@@ -51,7 +51,7 @@ describe('contrail preview on BigQuery', () => {
       sampleWarehouse(300),
     ]);
     const bigquery = emulator.warehouse();
-    await copySampleToBigQuery(duck, bigquery);
+    await copySampleToBigQuery(duck, emulator);
     await startWorker(bigquery, temporal.taskQueue);
     const recorded = new BigQueryWarehouse({
       project: 'contrail-recorded',

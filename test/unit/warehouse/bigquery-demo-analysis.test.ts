@@ -35,10 +35,9 @@ let duck: Warehouse;
 let spec: AnalysisSpec;
 
 before(async () => {
-  emulator = await startBigQueryEmulator();
+  [emulator, duck] = await Promise.all([startBigQueryEmulator(), sampleWarehouse(CLIENTS)]);
   bigquery = emulator.warehouse();
-  duck = await sampleWarehouse(CLIENTS);
-  await copySampleToBigQuery(duck, bigquery);
+  await copySampleToBigQuery(duck, emulator);
   const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
   const experiments = await localExperimentSource(DEMO_EXPERIMENTS_FILE, {
     now: () => new Date('2026-06-01T00:00:00Z'),

@@ -447,4 +447,28 @@ describe('BigQuery adapter on recorded responses', () => {
     );
     assert.equal(inserts().length, estimate.queries.length, 'one dry run per query estimated');
   });
+
+  test('labels after a write: one patch when the table carries no other keys, a second one removing the replaced keys', async () => {
+    const ref = { dataset: 'contrail', table: 'labelled' };
+    const tableRequests = () =>
+      server.requests
+        .filter((r) => r.path.endsWith(`/tables/${ref.table}`))
+        .map(
+          (r) =>
+            `${r.method} ${JSON.stringify((r.body as { labels?: unknown } | undefined)?.labels ?? null)}`,
+        );
+    server.tableLabels.delete('contrail.labelled');
+    const wh = warehouse();
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: ref, labels: { run: 'first', stale: 'x' } });
+    assert.equal(tableRequests().length, 1, tableRequests().join('\n'));
+    assert.match(tableRequests()[0] ?? '', /^PATCH \{"run":"first","stale":"x","last_updated":"\d+"\}$/);
+    server.requests.length = 0;
+    await wh.runToTable({ sql: 'SELECT 1 AS x', destination: ref, labels: { run: 'second' } });
+    assert.deepEqual(tableRequests().slice(1), ['PATCH {"stale":null}']);
+    assert.deepEqual(Object.keys(server.tableLabels.get('contrail.labelled') ?? {}).sort(), [
+      'last_updated',
+      'run',
+    ]);
+    assert.equal(server.tableLabels.get('contrail.labelled')?.run, 'second');
+  });
 });
