@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ownEnv } from './cli.js';
 
 const helper = fileURLToPath(new URL('./warehouse-process.ts', import.meta.url));
 
@@ -12,7 +13,11 @@ export function warehouseProcess(args: string[]): {
   child: ChildProcessWithoutNullStreams;
   ready: Promise<string>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', helper, ...args], { stdio: 'pipe' });
+  // This process's own environment, not a command's that runMain set meanwhile (another test's marker).
+  const child = spawn(process.execPath, ['--import', 'tsx', helper, ...args], {
+    stdio: 'pipe',
+    env: ownEnv(),
+  });
   let out = '';
   let err = '';
   const ready = new Promise<string>((resolve, reject) => {

@@ -10,7 +10,7 @@ import { CliError } from '../../src/client/errors.js';
 import { followWorkflow } from '../../src/client/follow.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
-import { runCli, runMain, spawnCli } from '../helpers/cli.js';
+import { ownEnv, runCli, runMain, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleInto } from '../helpers/sample.js';
 
@@ -259,7 +259,8 @@ describe('embedded commands', { concurrency: true }, () => {
     const crashes: unknown[] = [];
     const onUncaught = (error: unknown) => crashes.push(error);
     process.on('uncaughtException', onUncaught);
-    const server = await startDevServer({ startTimeoutMs: 120_000 });
+    // Not the environment a command another test runs in-process (runMain) sets meanwhile.
+    const server = await startDevServer({ startTimeoutMs: 120_000, env: ownEnv() });
     const connection = await Connection.connect({ address: server.address });
     try {
       const client = new Client({ connection });

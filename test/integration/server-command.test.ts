@@ -65,8 +65,11 @@ describe('contrail server', { concurrency: true }, () => {
       assert.equal(address, `127.0.0.1:${port}`, server.stdout());
       assert.equal(ui, `http://127.0.0.1:${uiPort}`, server.stdout());
       assert.equal((await fetch(ui)).status, 200);
+      // This process's own environment: a command another test runs in-process (runMain) sets
+      // TEMPORAL_NAMESPACE meanwhile, which the Temporal CLI would take.
       const list = execFileSync(temporalBinary(), ['workflow', 'list', '--address', address], {
         encoding: 'utf8',
+        env: ownEnv(),
       });
       assert.equal(typeof list, 'string'); // exit code 0 is the assertion: execFileSync throws otherwise
       assert.ok(existsSync(join(server.home, 'temporal.sqlite')), 'SQLite file under the data directory');
