@@ -9,6 +9,22 @@ import { sourceKey } from '../../../src/source-cache.js';
 import { statisticsWorkerFile, threadFlags } from '../../../src/statistics/worker-file.js';
 import { binsInput, CTX } from './helpers.js';
 
+/** One statistic as a thread computes it. */
+const task = {
+  statistic: { name: 'binomial', params: {}, preTreatments: [] },
+  input: binsInput({
+    control: [
+      { y: 0, count: 40 },
+      { y: 1, count: 60 },
+    ],
+    treatment: [
+      { y: 0, count: 30 },
+      { y: 1, count: 70 },
+    ],
+  }),
+  context: CTX,
+};
+
 describe('the file a statistics thread starts from', () => {
   test('from source: one JavaScript bundle cached under CONTRAIL_HOME, loadable without a loader, built once', () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-worker-file-'));
@@ -18,20 +34,6 @@ describe('the file a statistics thread starts from', () => {
     const built = statSync(first.filename).mtimeMs;
     // A node with no TypeScript loader imports it, and computes with it (a distribution function
     // required on its first call resolves from the sources' node_modules, not from the cache).
-    const task = {
-      statistic: { name: 'binomial', params: {}, preTreatments: [] },
-      input: binsInput({
-        control: [
-          { y: 0, count: 40 },
-          { y: 1, count: 60 },
-        ],
-        treatment: [
-          { y: 0, count: 30 },
-          { y: 1, count: 70 },
-        ],
-      }),
-      context: CTX,
-    };
     const check = spawnSync(
       process.execPath,
       [
@@ -90,20 +92,6 @@ describe('the file a statistics thread starts from', () => {
 
   test('a process started with a larger heap and stack computes statistics on its threads', () => {
     const pool = new URL('../../../src/statistics/pool.ts', import.meta.url).href;
-    const task = {
-      statistic: { name: 'bootstrap_mean', params: { num_samples: 100 }, preTreatments: [] },
-      input: binsInput({
-        control: [
-          { y: 1, count: 40 },
-          { y: 2, count: 60 },
-        ],
-        treatment: [
-          { y: 1, count: 30 },
-          { y: 3, count: 70 },
-        ],
-      }),
-      context: CTX,
-    };
     // As an operator starts a worker for large experiments: node flags threads refuse.
     const run = spawnSync(
       process.execPath,
