@@ -397,10 +397,10 @@ export class BigQueryWarehouse implements W.Warehouse {
           : {}),
       };
       let [metadata] = await table.setMetadata(patch);
-      const stale = Object.keys((metadata as { labels?: W.TableLabels }).labels ?? {}).filter(
-        (key) => !(key in labels),
-      );
-      if (replaced && stale.length > 0) {
+      const stale = replaced
+        ? Object.keys((metadata as { labels?: W.TableLabels }).labels ?? {}).filter((key) => !(key in labels))
+        : [];
+      if (stale.length > 0) {
         // BigQuery removes a label patched to null; the client's type does not know that.
         const removed = Object.fromEntries(stale.map((key) => [key, null])) as unknown as W.TableLabels;
         [metadata] = await table.setMetadata({ labels: removed });

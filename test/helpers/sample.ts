@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'smol-toml';
-import { DEFAULT_SAMPLE_OPTIONS, DEMO_DATA } from '../../src/sample/defaults.js';
+import { DEMO_DATA } from '../../src/sample/defaults.js';
 import { generateSample } from '../../src/sample/generate.js';
 import { STATISTICS } from '../../src/statistics/registry.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
@@ -13,29 +13,6 @@ export const DEMO_CONFIG_REPO = fileURLToPath(new URL('../../src/sample/metric-h
 export const DEMO_EXPERIMENTS_FILE = fileURLToPath(
   new URL('../../src/sample/experiments.json', import.meta.url),
 );
-
-/**
- * What `contrail sample --clients <clients>` writes into the data directory `home` (its
- * warehouse and mozdata files, with the command's default days, start and seed), made in this
- * process from the paths alone: tests that run at once cannot each set CONTRAIL_HOME for the
- * CLI's main, and a command in a process of its own costs a node start and every module again.
- */
-export async function sampleInto(home: string, clients: number): Promise<void> {
-  const warehouse = await openDuckDbWarehouse({
-    path: join(home, 'warehouse.duckdb'),
-    attach: { mozdata: join(home, 'mozdata.duckdb') },
-  });
-  try {
-    await generateSample(warehouse, {
-      clients,
-      days: DEFAULT_SAMPLE_OPTIONS.days,
-      startDate: DEFAULT_SAMPLE_OPTIONS.startDate,
-      seed: DEFAULT_SAMPLE_OPTIONS.seed,
-    });
-  } finally {
-    await warehouse.close();
-  }
-}
 
 /** An in-memory warehouse with a small synthetic sample covering the demo experiments. */
 export async function sampleWarehouse(clients = 3000): Promise<Warehouse> {

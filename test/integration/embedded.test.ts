@@ -12,7 +12,7 @@ import { DEMO_SLUG } from '../../src/sample/population.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { ownEnv, runCli, runMain, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
-import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleInto } from '../helpers/sample.js';
+import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
 
 const BROKEN = 'contrail-test-broken';
 
@@ -178,9 +178,8 @@ describe('embedded commands', { concurrency: true }, () => {
   test('Ctrl-C mid-preview stops it at once: exit 130, one line saying which dates finished and which did not run, nothing half-written, nothing left running', async () => {
     const home = homeFor();
     const env = { CONTRAIL_HOME: home, TEMPORAL_ADDRESS: '', CONTRAIL_LOG_LEVEL: '' };
-    // In this process from its paths: runMain would set this process's environment, and tests
-    // here run at once.
-    await sampleInto(home, 200);
+    const sample = await runMain(['sample', '--clients', '200'], env);
+    assert.equal(sample.code, 0, sample.stderr);
     const marker = processMarker();
     // The first staged table write stops where it is, so the signal comes mid-analysis every time.
     // A process group of its own, signalled whole as a terminal's Ctrl-C signals its foreground
