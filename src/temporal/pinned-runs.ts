@@ -1,4 +1,9 @@
-import { type Client, type WorkflowExecutionDescription, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type Client,
+  type WorkflowExecutionDescription,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from '../workflows/search-attributes.js';
@@ -197,7 +202,9 @@ export interface AwaitOptions {
 /**
  * Waits until at least one run ends, the set of waiting runs changes, or `maxWaitMs` passes;
  * returns the ended runs' outcomes and the runs that wait for a worker of their build.
- * Polls each open run's description (with a growing interval, up to 2 s), heartbeating.
+ * A run's end wakes the wait at once (each open run has a long poll for its close); the
+ * descriptions that tell whether a run waits for a worker are read at a growing interval, up to
+ * 2 s, heartbeating.
  */
 export async function awaitRuns(
   client: Client,
@@ -237,9 +244,39 @@ export async function awaitRuns(
         .join('\n') !== known;
     if (finished.length > 0 || changed || now() - start >= options.maxWaitMs) return { finished, waiting };
     options.heartbeat();
-    await sleep(pause, options.signal);
+    await Promise.race([sleep(pause, options.signal), ...runs.map((run) => closed(client, run))]);
     pause = Math.min(2000, Math.round(pause * 1.5));
   }
+}
+
+/** The long polls for open runs' closes, by workflow and run id: one per run in this process. */
+const closes = new Map<string, Promise<void>>();
+
+/**
+ * Settles when the run closes. The long poll outlives the wait that started it (the worker's
+ * connection cannot cancel a call), so the next wait, after another run ended, takes it over
+ * instead of starting a second; it ends with its run. One that fails without the run having
+ * closed (the server unreachable) never settles, and the next wait polls for that run anew: the
+ * descriptions, read in any case, say what happened.
+ */
+function closed(client: Client, run: StartedRun): Promise<void> {
+  const key = `${run.workflowId}\0${run.runId}`;
+  let close = closes.get(key);
+  if (!close) {
+    close = client.workflow
+      .getHandle(run.workflowId, run.runId)
+      .result()
+      .then(
+        () => true,
+        (error) => error instanceof WorkflowFailedError,
+      )
+      .then((ended) => {
+        closes.delete(key);
+        return ended ? undefined : new Promise<void>(() => undefined);
+      });
+    closes.set(key, close);
+  }
+  return close;
 }
 
 /** The outcome of a run that is no longer running (a continued run is followed to its end). */

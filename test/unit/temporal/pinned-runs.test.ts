@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { msNumberToTs } from '@temporalio/common/lib/time.js';
-import { waitingSince } from '../../../src/temporal/pinned-runs.js';
+import { awaitRuns, type StartedRun, waitingSince } from '../../../src/temporal/pinned-runs.js';
 
 /** A describe response with the given pending workflow task and activities (times in seconds). */
 const described = (parts: {
@@ -58,5 +59,74 @@ describe('waitingSince: a run waits for a worker of its build', () => {
 
   it('nothing pending: not waiting', () => {
     assert.equal(waitingSince(described({}), at(100), 5000), null);
+  });
+});
+
+describe('awaitRuns', () => {
+  /** A client double: one run, running until `end()`; each describe is counted. */
+  const oneRun = () => {
+    let status = 'RUNNING';
+    let resolve: () => void = () => undefined;
+    const ended = new Promise<void>((done) => {
+      resolve = done;
+    });
+    const end = () => {
+      status = 'COMPLETED';
+      resolve();
+    };
+    const calls = { describe: 0, result: 0 };
+    const client = {
+      workflow: {
+        getHandle: () => ({
+          describe: async () => {
+            calls.describe++;
+            return { status: { name: status }, raw: { pendingWorkflowTask: null, pendingActivities: [] } };
+          },
+          result: async () => {
+            calls.result++;
+            await ended;
+            return 'done';
+          },
+        }),
+      },
+    } as unknown as Client;
+    const run: StartedRun = {
+      workflowType: 'analyzeExperiment',
+      // Its own id in each test: the long polls for closes are kept by id across waits.
+      workflowId: `analysis/${randomUUID()}`,
+      runId: 'r1',
+      slug: 's',
+      date: null,
+      toolVersion: null,
+      pinnedTo: null,
+    };
+    return { client, run, calls, end };
+  };
+  const options = { knownWaiting: [], maxWaitMs: 60_000, waitingAfterMs: 5_000, heartbeat: () => undefined };
+
+  it('returns as soon as a run ends, without waiting for the next look at the runs', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { client, run, calls, end } = oneRun();
+    const awaited = awaitRuns(client, [run], options);
+    // The first look finds it running; the clock never moves, so only its end can wake the wait.
+    while (calls.describe === 0) await new Promise((resolve) => setImmediate(resolve));
+    end();
+    const { finished, waiting } = await awaited;
+    assert.deepEqual(finished, [{ workflowId: run.workflowId, status: 'completed', result: 'done' }]);
+    assert.deepEqual(waiting, []);
+    assert.equal(calls.describe, 2);
+  });
+
+  it('a later wait on the same run takes over its long poll rather than starting another', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { client, run, calls, end } = oneRun();
+    const first = awaitRuns(client, [run], { ...options, maxWaitMs: 0 });
+    assert.deepEqual((await first).finished, []);
+    const second = awaitRuns(client, [run], options);
+    while (calls.describe < 2) await new Promise((resolve) => setImmediate(resolve));
+    end();
+    assert.equal((await second).finished.length, 1);
+    // One long poll for the close, plus the one that reads the result of the ended run.
+    assert.equal(calls.result, 2);
   });
 });
