@@ -17,7 +17,8 @@
  *
  * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, fewer on
  * a machine that is already busy); CONTRAIL_TEST_FILE_TIMEOUT_MS how long one file may take
- * (default 10 minutes, then it is killed).
+ * (default 10 minutes, then it is killed); CONTRAIL_TEST_LINGER_MS how long a process may keep
+ * running once its tests have ended (default 60 s; scripts/test-linger.mjs).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -36,12 +37,13 @@ import {
 } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cachedBundle } from '../bin/bundle-sources.mjs';
 import { startDevServer } from '../src/client/dev-server.js';
 import { writePackagedBundle } from '../src/workflow-source.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
 import { testNamespace } from '../test/helpers/temporal.js';
+import { LINGERED_EXIT } from './test-linger.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const timingsFile = join(root, 'node_modules', '.cache', 'contrail', 'test-durations.json');
@@ -54,6 +56,7 @@ const SMALL_MS = 2500;
 /** At most this many files to one process, so the small files still spread over the lanes. */
 const BATCH_FILES = 24;
 const reporter = join(root, 'scripts', 'test-report.mjs');
+const lingerWatch = join(root, 'scripts', 'test-linger.mjs');
 
 /** How long one test file may run (CONTRAIL_TEST_FILE_TIMEOUT_MS; default 10 minutes). */
 const FILE_TIMEOUT_MS = Number(process.env.CONTRAIL_TEST_FILE_TIMEOUT_MS) || 600_000;
@@ -176,6 +179,7 @@ async function runJob(
     [
       // Stack traces and failed tests' places name the sources, not the bundle.
       '--enable-source-maps',
+      `--import=${pathToFileURL(lingerWatch).href}`,
       `--test-timeout=${FILE_TIMEOUT_MS}`,
       '--test-reporter=spec',
       `--test-reporter-destination=${specFile}`,
@@ -232,6 +236,8 @@ function printResult(r: FileResult): void {
   if (!ok) {
     if (r.timedOut)
       process.stdout.write(`still running 30 s after its ${FILE_TIMEOUT_MS / 1000} s timeout: killed\n`);
+    else if (r.code === LINGERED_EXIT)
+      process.stdout.write('its tests ended, but something they started kept the process running (below)\n');
     else if (r.counts === null) process.stdout.write(`the process did not run its tests (exit ${r.code})\n`);
     if (r.output.trim()) process.stdout.write(`its output:\n${r.output.trimEnd()}\n`);
   }
@@ -296,6 +302,7 @@ const { CONTRAIL_HOME: _theirs, ...inherited } = process.env;
 const env: NodeJS.ProcessEnv = {
   ...inherited,
   CONTRAIL_TEST_RUN: marker,
+  CONTRAIL_TEST_LINGER_MS: process.env.CONTRAIL_TEST_LINGER_MS || '60000',
   TMPDIR: testTmp,
   XDG_DATA_HOME: join(scratch, 'data'),
   ...(server ? { CONTRAIL_TEST_TEMPORAL_ADDRESS: server.address } : {}),
