@@ -51,6 +51,8 @@ const timingsFile = join(root, 'node_modules', '.cache', 'contrail', 'test-durat
 // batches by them until it has timings of its own. Files they lack run alone.
 const priorTimingsFile = join(root, 'test', 'durations.json');
 const batchEntry = join(root, 'scripts', 'test-batch.ts');
+/** Programs tests start in processes of their own, run from the bundle too (CONTRAIL_TEST_BUNDLE). */
+const bundledHelpers = [join(root, 'test', 'helpers', 'warehouse-process.ts')];
 /** Unit files that took less than this run several to a process (scripts/test-batch.ts). */
 const SMALL_MS = 2500;
 /** At most this many files to one process, so the small files still spread over the lanes. */
@@ -280,7 +282,11 @@ const testBundle = cachedBundle({
   dirs: ['src', 'test'],
   files: ['package.json', 'tsconfig.json', 'scripts/test-batch.ts'],
   // Every test file, whichever run: one bundle serves them all.
-  entryPoints: [...testFiles([join(root, 'test', 'unit'), join(root, 'test', 'integration')]), batchEntry],
+  entryPoints: [
+    ...testFiles([join(root, 'test', 'unit'), join(root, 'test', 'integration')]),
+    batchEntry,
+    ...bundledHelpers,
+  ],
 });
 const [server, bundle, bundleDir] = await Promise.all([
   integration.length
@@ -307,6 +313,7 @@ const env: NodeJS.ProcessEnv = {
   XDG_DATA_HOME: join(scratch, 'data'),
   ...(server ? { CONTRAIL_TEST_TEMPORAL_ADDRESS: server.address } : {}),
   ...(bundle ? { CONTRAIL_WORKFLOW_BUNDLE: bundle } : {}),
+  CONTRAIL_TEST_BUNDLE: bundleDir,
 };
 const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || defaultConcurrency();
 process.stderr.write(

@@ -59,7 +59,7 @@ describe('warehouse sessions', () => {
     try {
       const noted = currentHolder(path);
       assert.equal(noted?.pid, holder.child.pid);
-      assert.match(noted?.command ?? '', /warehouse-process\.ts hold /);
+      assert.match(noted?.command ?? '', /warehouse-process\.(ts|mjs) hold /);
       const sessions = duckDbSessions({ path, waitMs: 1500 });
       const waits: string[] = [];
       const started = Date.now();
@@ -74,7 +74,7 @@ describe('warehouse sessions', () => {
           );
           assert.match(
             error.message,
-            new RegExp(`\`warehouse-process\\.ts hold [^\`]*\` \\(pid ${holder.child.pid}, started 20`),
+            new RegExp(`\`warehouse-process\\.(ts|mjs) hold [^\`]*\` \\(pid ${holder.child.pid}, started 20`),
           );
           assert.match(error.message, /holding the file since 20\d\d-/);
           assert.match(error.message, /waited 1500 ms/);
