@@ -51,8 +51,11 @@ const timingsFile = join(root, 'node_modules', '.cache', 'contrail', 'test-durat
 // batches by them until it has timings of its own. Files they lack run alone.
 const priorTimingsFile = join(root, 'test', 'durations.json');
 const batchEntry = join(root, 'scripts', 'test-batch.ts');
-/** Programs tests start in processes of their own, run from the bundle too (CONTRAIL_TEST_BUNDLE). */
-const bundledHelpers = [join(root, 'test', 'helpers', 'warehouse-process.ts')];
+/** Programs tests start in processes of their own, run from the bundle too (test/helpers/program.ts). */
+const bundledHelpers = [
+  join(root, 'test', 'helpers', 'warehouse-process.ts'),
+  join(root, 'test', 'fixtures', 'bigquery', 'run-job.ts'),
+];
 /** Unit files that took less than this run several to a process (scripts/test-batch.ts). */
 const SMALL_MS = 2500;
 /** At most this many files to one process, so the small files still spread over the lanes. */

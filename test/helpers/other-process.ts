@@ -1,19 +1,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ownEnv } from './cli.js';
+import { programArgs } from './program.js';
 
 const helper = fileURLToPath(new URL('./warehouse-process.ts', import.meta.url));
-
-/**
- * How to start the helper: under the test runner, its module in the run's bundle of the sources
- * (CONTRAIL_TEST_BUNDLE), which starts in a fraction of the time and CPU that compiling the
- * sources through tsx's hooks takes; run otherwise, the TypeScript itself.
- */
-function helperArgs(env: NodeJS.ProcessEnv): string[] {
-  const bundle = env.CONTRAIL_TEST_BUNDLE;
-  return bundle ? [join(bundle, 'test', 'helpers', 'warehouse-process.mjs')] : ['--import', 'tsx', helper];
-}
 
 /**
  * Another process on a warehouse file (test/helpers/warehouse-process.ts: `hold <file>` or
@@ -26,7 +16,7 @@ export function warehouseProcess(args: string[]): {
 } {
   // This process's own environment, not a command's that runMain set meanwhile (another test's marker).
   const env = ownEnv();
-  const child = spawn(process.execPath, [...helperArgs(env), ...args], { stdio: 'pipe', env });
+  const child = spawn(process.execPath, [...programArgs(helper, env), ...args], { stdio: 'pipe', env });
   let out = '';
   let err = '';
   const ready = new Promise<string>((resolve, reject) => {

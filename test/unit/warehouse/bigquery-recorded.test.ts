@@ -23,6 +23,7 @@ import {
 import { testDeps } from '../../helpers/deps.js';
 import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
 import { freePort } from '../../helpers/processes-net.js';
+import { programArgs } from '../../helpers/program.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
@@ -327,9 +328,7 @@ describe('BigQuery adapter on recorded responses', () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('../../fixtures/bigquery/run-job.ts', import.meta.url)),
+        ...programArgs(fileURLToPath(new URL('../../fixtures/bigquery/run-job.ts', import.meta.url))),
         server.endpoint,
         jobKey,
       ],
