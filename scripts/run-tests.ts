@@ -42,6 +42,7 @@ import { cachedBundle } from '../bin/bundle-sources.mjs';
 import { startDevServer } from '../src/client/dev-server.js';
 import { writePackagedBundle } from '../src/workflow-source.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
+import { bundledModule } from '../test/helpers/program.js';
 import { testNamespace } from '../test/helpers/temporal.js';
 import { LINGERED_EXIT } from './test-linger.mjs';
 
@@ -298,8 +299,7 @@ const [server, bundle, bundleDir] = await Promise.all([
   integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows() : null,
   testBundle,
 ]);
-/** Where a source file's bundled module is: the same path under the bundle, .ts becoming .mjs. */
-const bundled = (file: string) => join(bundleDir, relative(root, file)).replace(/\.ts$/, '.mjs');
+const bundled = (file: string) => bundledModule(bundleDir, file);
 if (server) process.stderr.write(`test Temporal dev server on ${server.address} (pid ${server.pid})\n`);
 
 // Every process the tests start inherits this marker: what still carries it at the end was left behind.

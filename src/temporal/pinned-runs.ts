@@ -263,17 +263,17 @@ function closed(client: Client, run: StartedRun): Promise<void> {
   const key = `${run.workflowId}\0${run.runId}`;
   let close = closes.get(key);
   if (!close) {
-    close = client.workflow
-      .getHandle(run.workflowId, run.runId)
-      .result()
-      .then(
-        () => true,
-        (error) => error instanceof WorkflowFailedError,
-      )
-      .then((ended) => {
+    const handle = client.workflow.getHandle(run.workflowId, run.runId);
+    close = handle.result().then(
+      () => {
         closes.delete(key);
-        return ended ? undefined : new Promise<void>(() => undefined);
-      });
+      },
+      (error) => {
+        closes.delete(key);
+        // A failed, cancelled, terminated or timed-out run has closed too.
+        if (!(error instanceof WorkflowFailedError)) return new Promise<void>(() => undefined);
+      },
+    );
     closes.set(key, close);
   }
   return close;

@@ -13,6 +13,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  */
 export function programArgs(source: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const bundle = env.CONTRAIL_TEST_BUNDLE;
-  const bundled = bundle ? join(bundle, relative(root, source)).replace(/\.ts$/, '.mjs') : null;
+  const bundled = bundle ? bundledModule(bundle, source) : null;
   return bundled && existsSync(bundled) ? [bundled] : ['--import', 'tsx', source];
+}
+
+/** Where a source file's module is in a bundle of the sources: the same path, .ts becoming .mjs. */
+export function bundledModule(bundle: string, source: string): string {
+  return join(bundle, relative(root, source)).replace(/\.ts$/, '.mjs');
 }
