@@ -1,13 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataDir } from './paths.js';
 
 /**
  * Code built from contrail's own sources at run time (the workflow bundle, the statistics
- * threads' bundle), cached under `$CONTRAIL_HOME/cache/` by the key of the sources it was built
- * from: a checkout builds once per change of its sources, not once per command.
+ * threads' bundle), cached by the key of the sources it was built from: a checkout builds once
+ * per change of its sources, not once per command or per data directory.
  */
 
 /** contrail's package root: in a checkout and an installed package it holds src/. */
@@ -61,7 +72,29 @@ export function writeAtomically(file: string, text: string): void {
   }
 }
 
-/** One build of `name` from the current sources, cached at `file`: `<data dir>/cache/<name>-<key><extension>`. */
+/**
+ * Where builds are cached: the installation's own `node_modules/.cache/contrail/`, where
+ * bin/launch.mjs keeps the CLI's bundle, shared by every data directory (a first command in a
+ * new CONTRAIL_HOME, as every test and a person's first preview run, would otherwise build them
+ * again); `$CONTRAIL_HOME/cache/` where the installation has no node_modules of its own or
+ * cannot be written (a global prefix another user owns).
+ */
+export function buildCacheDir(env: NodeJS.ProcessEnv = process.env, root: string = packageRoot): string {
+  const modules = join(root, 'node_modules');
+  if (existsSync(modules)) {
+    const own = join(modules, '.cache', 'contrail');
+    try {
+      mkdirSync(own, { recursive: true });
+      accessSync(own, constants.W_OK);
+      return own;
+    } catch {
+      // not ours to write: the data directory's cache below
+    }
+  }
+  return join(dataDir(env), 'cache');
+}
+
+/** One build of `name` from the current sources, cached at `file`: `<cache dir>/<name>-<key><extension>`. */
 export interface CachedBuild {
   file: string;
   name: string;
@@ -70,20 +103,16 @@ export interface CachedBuild {
 
 /**
  * `place`: the directory a build refers to by path (it loads packages from there), when it
- * does. The cache is shared by every checkout and installation on the machine: a build of the
- * same sources made in another place would point at that place, which may be gone.
+ * does. A cache may be shared by several checkouts (a data directory's; worktrees sharing one
+ * node_modules): a build of the same sources made in another place would point at that place,
+ * which may be gone.
  */
-export function cachedBuild(
-  name: string,
-  extension: string,
-  env: NodeJS.ProcessEnv = process.env,
-  place?: string,
-): CachedBuild {
+export function cachedBuild(name: string, extension: string, dir: string, place?: string): CachedBuild {
   const key =
     place === undefined
       ? sourceKey()
       : createHash('sha256').update(`${sourceKey()}\0${place}`).digest('hex').slice(0, 16);
-  return { file: join(dataDir(env), 'cache', `${name}-${key}${extension}`), name, extension };
+  return { file: join(dir, `${name}-${key}${extension}`), name, extension };
 }
 
 /**

@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import { SettingsError } from './settings.js';
-import { cachedBuild, packageRoot, sourceKey, storeBuild, writeAtomically } from './source-cache.js';
+import {
+  buildCacheDir,
+  cachedBuild,
+  packageRoot,
+  sourceKey,
+  storeBuild,
+  writeAtomically,
+} from './source-cache.js';
 
 const sourceDir = join(packageRoot, 'src');
 const workflowsSource = join(sourceDir, 'workflows', 'index.ts');
@@ -48,13 +55,14 @@ export async function writePackagedBundle(
  * The workflow code a worker runs. `CONTRAIL_WORKFLOW_BUNDLE` when set. The compiled image
  * has no sources and runs the bundle its build wrote. Otherwise the sources decide, by their
  * key: an installed package runs the bundle `npm pack` built from them (the SDK's bundler
- * does not compile TypeScript under node_modules); a checkout runs the bundle cached under
- * `$CONTRAIL_HOME/cache/` for its sources, bundling and caching it on the first start after
- * a change: bundling takes seconds of every embedded command's start.
+ * does not compile TypeScript under node_modules); a checkout runs the bundle cached for its
+ * sources (`buildCacheDir`), bundling and caching it on the first start after a change:
+ * bundling takes seconds of every embedded command's start.
  */
 export async function workflowSource(
   env: NodeJS.ProcessEnv = process.env,
   packagedKey: string = PACKAGED_KEY,
+  cache: string = buildCacheDir(env),
 ): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
   const given = env.CONTRAIL_WORKFLOW_BUNDLE;
   if (given) {
@@ -68,7 +76,7 @@ export async function workflowSource(
   if (existsSync(packagedKey) && readFileSync(packagedKey, 'utf8').trim() === sourceKey()) {
     return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
   }
-  const cached = cachedBuild('workflow-bundle', '.js', env);
+  const cached = cachedBuild('workflow-bundle', '.js', cache);
   if (!existsSync(cached.file)) storeBuild(cached, await bundleWorkflows());
   return { workflowBundle: { codePath: cached.file } };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { type CachedBuild, cachedBuild, packageRoot, storeBuild } from '../source-cache.js';
+import { buildCacheDir, type CachedBuild, cachedBuild, packageRoot, storeBuild } from '../source-cache.js';
 
 /** What a statistics thread starts from, and the node flags it starts with. */
 export interface StatisticsWorkerFile {
@@ -16,13 +16,13 @@ export interface StatisticsWorkerFile {
  * a quarter of a CPU-second to start, the bundle a fifth of that, and a pool starts threads again
  * after they idle. The bundle needs no loader, so the threads leave the parent's out.
  */
-export function statisticsWorkerFile(env: NodeJS.ProcessEnv = process.env): StatisticsWorkerFile {
+export function statisticsWorkerFile(cache: string = buildCacheDir()): StatisticsWorkerFile {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
     return { filename: new URL('./worker.js', here).href, execArgv: threadFlags(process.execArgv) };
   }
   // The bundle loads packages from the sources' place (see bundleWorker): its own per checkout.
-  const build = cachedBuild('statistics-worker', '.mjs', env, packageRoot);
+  const build = cachedBuild('statistics-worker', '.mjs', cache, packageRoot);
   if (!existsSync(build.file)) storeBuild(build, bundleWorker(build));
   return { filename: build.file, execArgv: threadFlags(process.execArgv) };
 }

@@ -26,10 +26,11 @@ const task = {
 };
 
 describe('the file a statistics thread starts from', () => {
-  test('from source: one JavaScript bundle cached under CONTRAIL_HOME, loadable without a loader, built once', () => {
+  test('from source: one JavaScript bundle in the build cache, loadable without a loader, built once', () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-worker-file-'));
-    const first = statisticsWorkerFile({ CONTRAIL_HOME: home });
-    assert.match(first.filename, new RegExp(`^${join(home, 'cache')}/statistics-worker-[0-9a-f]{16}\\.mjs$`));
+    const cache = join(home, 'cache');
+    const first = statisticsWorkerFile(cache);
+    assert.match(first.filename, new RegExp(`^${cache}/statistics-worker-[0-9a-f]{16}\\.mjs$`));
     assert.ok(!first.execArgv.some((flag) => /tsx|--import/.test(flag)), first.execArgv.join(' '));
     const built = statSync(first.filename).mtimeMs;
     // A node with no TypeScript loader imports it, and computes with it (a distribution function
@@ -47,10 +48,10 @@ describe('the file a statistics thread starts from', () => {
     );
     assert.equal(check.status, 0, check.stderr);
     assert.equal(check.stdout.trim(), 'function function "computed"');
-    const again = statisticsWorkerFile({ CONTRAIL_HOME: home });
+    const again = statisticsWorkerFile(cache);
     assert.equal(again.filename, first.filename);
     assert.equal(statSync(again.filename).mtimeMs, built, 'not built again');
-    assert.deepEqual(readdirSync(join(home, 'cache')), [first.filename.split('/').at(-1)]);
+    assert.deepEqual(readdirSync(cache), [first.filename.split('/').at(-1)]);
   });
 
   test('a bundle of the same sources built in another checkout is not taken: it loads packages from there', () => {
@@ -59,7 +60,7 @@ describe('the file a statistics thread starts from', () => {
     const elsewhere = join(home, 'cache', `statistics-worker-${sourceKey()}.mjs`);
     mkdirSync(join(home, 'cache'));
     writeFileSync(elsewhere, "throw new Error('Cannot find module: built in a checkout that is gone');\n");
-    const own = statisticsWorkerFile({ CONTRAIL_HOME: home });
+    const own = statisticsWorkerFile(join(home, 'cache'));
     assert.notEqual(own.filename, elsewhere);
     const check = spawnSync(
       process.execPath,

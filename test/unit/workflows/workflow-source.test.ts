@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sourceKey } from '../../../src/source-cache.js';
+import { buildCacheDir, packageRoot, sourceKey } from '../../../src/source-cache.js';
 import { workflowSource, writePackagedBundle } from '../../../src/workflow-source.js';
 
 test('the bundle key changes with any TypeScript source and the dependencies, not with other files', () => {
@@ -23,12 +23,16 @@ test('the bundle key changes with any TypeScript source and the dependencies, no
   assert.notEqual(sourceKey(root), second, 'a dependency version counts');
 });
 
-test('a checkout runs the bundle cached under CONTRAIL_HOME for its sources, without bundling again', async () => {
+test('a checkout runs the bundle cached for its sources, without bundling again', async () => {
   const home = mkdtempSync(join(tmpdir(), 'contrail-bundle-cache-'));
   const cached = join(home, 'cache', `workflow-bundle-${sourceKey()}.js`);
   mkdirSync(join(home, 'cache'));
   writeFileSync(cached, '// the cached bundle\n');
-  const source = await workflowSource({ CONTRAIL_HOME: home }, join(home, 'no-packaged-bundle.key'));
+  const source = await workflowSource(
+    { CONTRAIL_HOME: home },
+    join(home, 'no-packaged-bundle.key'),
+    join(home, 'cache'),
+  );
   assert.deepEqual(source, { workflowBundle: { codePath: cached } });
   const given = join(home, 'bundle.js');
   writeFileSync(given, '// a bundle a build wrote\n');
@@ -57,4 +61,25 @@ test('packing writes the bundle with its key, and keeps a bundle of the same sou
   const changed = await writePackagedBundle(root, bundle);
   assert.deepEqual([changed.reused, bundled], [false, 2], 'changed sources: bundled again');
   assert.equal(readFileSync(changed.file, 'utf8'), '// bundle 2\n');
+});
+
+test('builds are cached in the installation, shared by every data directory; in the data directory where it cannot be written', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'contrail-build-cache-'));
+  const env = { CONTRAIL_HOME: join(scratch, 'home') };
+  // This checkout: what every command and test process of it shares, whatever its CONTRAIL_HOME.
+  assert.equal(buildCacheDir(env), join(packageRoot, 'node_modules', '.cache', 'contrail'));
+  const installed = join(scratch, 'installed');
+  mkdirSync(join(installed, 'node_modules'), { recursive: true });
+  assert.equal(buildCacheDir(env, installed), join(installed, 'node_modules', '.cache', 'contrail'));
+  assert.ok(existsSync(join(installed, 'node_modules', '.cache', 'contrail')), 'made when missing');
+  // Packages hoisted into a parent's node_modules: nothing is made inside the package.
+  const hoisted = join(scratch, 'hoisted');
+  mkdirSync(hoisted);
+  assert.equal(buildCacheDir(env, hoisted), join(scratch, 'home', 'cache'));
+  assert.ok(!existsSync(join(hoisted, 'node_modules')));
+  // A cache directory that cannot be made there (as in a prefix another user owns).
+  const unwritable = join(scratch, 'unwritable');
+  mkdirSync(join(unwritable, 'node_modules'), { recursive: true });
+  writeFileSync(join(unwritable, 'node_modules', '.cache'), 'not a directory');
+  assert.equal(buildCacheDir(env, unwritable), join(scratch, 'home', 'cache'));
 });
