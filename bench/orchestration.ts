@@ -9,6 +9,7 @@ import { runActivities } from '../src/activities/runs.js';
 import type { AnalysisActivities, Pin, RunActivities } from '../src/activities/types.js';
 import { startDevServer } from '../src/client/dev-server.js';
 import { connectWorker } from '../src/worker.js';
+import { workflowSource } from '../src/workflow-source.js';
 import { workflowIds } from '../src/workflows/ids.js';
 
 const pin: Pin = {
@@ -84,7 +85,8 @@ try {
     connection: nativeConnection,
     taskQueue,
     activities: trivial,
-    workflowsPath: new URL('../src/workflows/index.ts', import.meta.url).pathname,
+    // The bundle a worker of this checkout runs (bundled once per change of the sources).
+    ...(await workflowSource()),
   });
   await worker.runUntil(async () => {
     // Warm-up: the first workflow pays for isolate creation.

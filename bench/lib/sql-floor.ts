@@ -1,3 +1,4 @@
+import type { IsoDate } from '../../src/dates.js';
 /**
  * The floor bench/sql.ts measures contrail's SQL against: for each data source and analysis
  * window, one query written by hand for DuckDB, as someone who knows the data would write it,
@@ -13,7 +14,6 @@
  * beside the metrics, the sanity columns, one table per basis, the statistic inputs.
  * bench/sql.ts checks that its values equal contrail's for every client.
  */
-import type { IsoDate } from '../../src/experiments/experiment.js';
 
 export interface FloorWindow {
   /** Days after the anchor (enrollment or exposure date) the window starts and ends. */

@@ -1,9 +1,9 @@
 import type * as cost from '../analysis/cost.js';
 import type * as queryCosts from '../analysis/query-costs.js';
 import type * as results from '../analysis/results.js';
-import type { AnalysisPeriod } from '../config/spec.js';
+import type { AnalysisPeriod } from '../config/periods.js';
+import type { IsoDate } from '../dates.js';
 import type { ErrorData } from '../errors.js';
-import type { IsoDate } from '../experiments/experiment.js';
 import type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
 import type { Pin } from '../versions/pin.js';
 import type { VersionsReportRow } from '../versions/report.js';

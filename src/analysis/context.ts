@@ -1,4 +1,5 @@
-import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
+import type { AnalysisPeriod } from '../config/periods.js';
+import type { AnalysisSpec } from '../config/spec.js';
 import type { QueryProgress, TableLabels, Warehouse } from '../warehouse/warehouse.js';
 import type { RunTables } from './staging.js';
 

@@ -1,6 +1,5 @@
-import { isoDate } from '../dates.js';
+import { type IsoDate, isoDate } from '../dates.js';
 import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
-import type { IsoDate } from '../experiments/experiment.js';
 import { plural } from '../plural.js';
 import { plannedLine } from '../sql/dry-run.js';
 import { telemetryCoverageSql } from '../sql/plan/metrics.js';

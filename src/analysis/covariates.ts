@@ -1,4 +1,4 @@
-import type { AnalysisPeriod } from '../config/spec.js';
+import type { AnalysisPeriod } from '../config/periods.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
 import { preenrollmentDueDate } from '../sql/windows.js';
 import type { AnalysisContext } from './context.js';

@@ -1,4 +1,4 @@
-import type { IsoDate } from '../experiments/experiment.js';
+import type { IsoDate } from '../dates.js';
 import { eligibleForDailyRun } from '../experiments/source.js';
 import type { EligibleExperiment } from './results.js';
 import type { SpecResolver } from './spec-resolver.js';

@@ -1,13 +1,7 @@
-import {
-  ANALYSIS_BASES,
-  ANALYSIS_PERIODS,
-  type AnalysisBasis,
-  type AnalysisPeriod,
-  type AnalysisSpec,
-} from '../config/spec.js';
+import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
+import { ANALYSIS_BASES, type AnalysisBasis, type AnalysisSpec } from '../config/spec.js';
 import { QUERY_COSTS_TABLE } from '../dashboard/schema.js';
-import { addDays } from '../dates.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import { addDays, type IsoDate } from '../dates.js';
 import {
   enrollmentsTableName,
   metricsScanTableName,

@@ -1,6 +1,6 @@
-import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
-import { addDays } from '../dates.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import type { AnalysisPeriod } from '../config/periods.js';
+import type { AnalysisSpec } from '../config/spec.js';
+import { addDays, type IsoDate } from '../dates.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import type { ResultTableNames } from '../sql/plan/types.js';

@@ -1,5 +1,6 @@
 import type { ConfigCollection } from '../config/collection.js';
-import { ANALYSIS_PERIODS, type AnalysisBasis, type AnalysisSpec } from '../config/spec.js';
+import { ANALYSIS_PERIODS } from '../config/periods.js';
+import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
 import { isoDate } from '../dates.js';
 import { datasetExportPath, exportTarget } from '../exports/target.js';
 import { statisticsExportSql } from '../sql/plan/reads.js';

@@ -3,7 +3,7 @@
  * the dataset's `query_costs` table, and the report of them printed after a preview.
  */
 import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import type { IsoDate } from '../dates.js';
 import { plural } from '../plural.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { formatBytes, onDemandCostUsd } from '../warehouse/cost.js';

@@ -1,6 +1,6 @@
-import type { AnalysisPeriod } from '../config/spec.js';
+import type { AnalysisPeriod } from '../config/periods.js';
+import type { IsoDate } from '../dates.js';
 import type { ErrorSubject } from '../errors.js';
-import type { IsoDate } from '../experiments/experiment.js';
 
 /**
  * What the steps of an analysis report: small, JSON-safe summaries (table names, counts, a

@@ -1,5 +1,5 @@
 import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import type { IsoDate } from '../dates.js';
 import { statisticsTableName } from '../sql/names.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
 import {

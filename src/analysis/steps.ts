@@ -1,5 +1,5 @@
+import type { IsoDate } from '../dates.js';
 import { ContrailError, StepsFailedError } from '../errors.js';
-import type { IsoDate } from '../experiments/experiment.js';
 import { enrollmentsTableName } from '../sql/names.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
 import { planEnrollments } from '../sql/plan/enrollments.js';

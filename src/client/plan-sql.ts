@@ -1,8 +1,8 @@
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import type { AnalysisPeriod } from '../config/spec.js';
+import type { AnalysisPeriod } from '../config/periods.js';
 import { SQL_PROVENANCE_FILE, SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import type { IsoDate } from '../dates.js';
 import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';

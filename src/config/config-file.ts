@@ -1,3 +1,4 @@
+import type { PeriodConfigKey } from './periods.js';
 import type { ConfigProblem } from './problems.js';
 import type {
   DataSourceDefinition,
@@ -9,7 +10,7 @@ import type {
   SegmentDataSourceDefinition,
   SegmentDefinition,
 } from './schema.js';
-import type { PeriodConfigKey, Provenance } from './spec.js';
+import type { Provenance } from './spec.js';
 
 /**
  * One metric-hub TOML file, checked and split into its definitions, each carrying where it

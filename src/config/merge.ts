@@ -1,4 +1,5 @@
 import type { ConfigFile, Defined, NameRef } from './config-file.js';
+import type { PeriodConfigKey } from './periods.js';
 import type {
   DataSourceDefinition,
   ExperimentSection,
@@ -7,7 +8,6 @@ import type {
   SegmentDataSourceDefinition,
   SegmentDefinition,
 } from './schema.js';
-import type { PeriodConfigKey } from './spec.js';
 
 /**
  * Several config files folded into one, as metric-config-parser merges them: definitions

@@ -1,4 +1,4 @@
-import { PERIOD_CONFIG_KEYS, type PeriodConfigKey } from './spec.js';
+import { PERIOD_CONFIG_KEYS, type PeriodConfigKey } from './periods.js';
 
 /** `[metrics]` list keys, in the order jetstream documents them. */
 export const PERIOD_KEYS = Object.keys(PERIOD_CONFIG_KEYS) as PeriodConfigKey[];

@@ -1,4 +1,5 @@
-import type { Experiment, IsoDate } from '../experiments/experiment.js';
+import type { IsoDate } from '../dates.js';
+import type { Experiment } from '../experiments/experiment.js';
 import { didYouMean } from '../suggest.js';
 import type { ConfigCollection } from './collection.js';
 import { customConfig } from './custom-config.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate } from '../experiments/experiment.js';
+import { IsoDate } from '../dates.js';
 // The values a config may choose from are the spec's own vocabulary: one list each.
 import { AnalysisBasis, EnrollmentsQueryType, ExperimentsColumnType, WindowBound } from './spec.js';
 

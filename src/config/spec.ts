@@ -1,44 +1,13 @@
 import { z } from 'zod';
-import { Experiment, IsoDate } from '../experiments/experiment.js';
+import { IsoDate } from '../dates.js';
+import { Experiment } from '../experiments/experiment.js';
+import { AnalysisPeriod } from './periods.js';
 
 /**
  * The resolved analysis specification: what `src/config` produces from metric-hub TOML for
  * one experiment and platform, and what `src/sql` and `src/statistics` consume. Plain JSON
  * (it travels through Temporal), every SQL fragment already rendered (no Jinja left).
  */
-
-/** Analysis periods, in jetstream's names. */
-export const ANALYSIS_PERIODS = [
-  'day',
-  'week',
-  'days28',
-  'overall',
-  'preenrollment_week',
-  'preenrollment_days28',
-] as const;
-export const AnalysisPeriod = z.enum(ANALYSIS_PERIODS);
-export type AnalysisPeriod = z.infer<typeof AnalysisPeriod>;
-
-/** `[metrics]` list keys in config files → the period they select. */
-export const PERIOD_CONFIG_KEYS = {
-  daily: 'day',
-  weekly: 'week',
-  '28_day': 'days28',
-  overall: 'overall',
-  preenrollment_weekly: 'preenrollment_week',
-  preenrollment_days28: 'preenrollment_days28',
-} as const satisfies Record<string, AnalysisPeriod>;
-export type PeriodConfigKey = keyof typeof PERIOD_CONFIG_KEYS;
-
-/** View-name suffixes jetstream uses per period. */
-export const PERIOD_VIEW_SUFFIX = {
-  day: 'daily',
-  week: 'weekly',
-  days28: 'days28',
-  overall: 'overall',
-  preenrollment_week: 'preenrollment_weekly',
-  preenrollment_days28: 'preenrollment_days28',
-} as const satisfies Record<AnalysisPeriod, string>;
 
 export const ANALYSIS_BASES = ['enrollments', 'exposures'] as const;
 export const AnalysisBasis = z.enum(ANALYSIS_BASES);

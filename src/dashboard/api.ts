@@ -2,7 +2,8 @@
  * What the dashboard's server answers and its page reads: types only, so the page bundle
  * imports them without pulling in anything that runs on the server.
  */
-import type { AnalysisPeriod } from '../config/spec.js';
+
+import type { AnalysisPeriod } from '../config/periods.js';
 import type { StatisticResultRow } from '../statistics/results.js';
 import type { LogRow, QueryCostRow, SqlLineRange, SqlReference } from './schema.js';
 

@@ -4,7 +4,8 @@
  * level of the intervals and whether a comparison's interval excludes no change. No DOM, no
  * server code: the page bundle imports it, and unit tests check it.
  */
-import type { AnalysisPeriod } from '../config/spec.js';
+
+import type { AnalysisPeriod } from '../config/periods.js';
 import { plural } from '../plural.js';
 import type { Comparison } from '../statistics/results.js';
 import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AnalysisBasis, AnalysisPeriod, Provenance } from '../config/spec.js';
+import { AnalysisPeriod } from '../config/periods.js';
+import { AnalysisBasis, Provenance } from '../config/spec.js';
 
 /**
  * The shapes the dashboard reads besides the statistics tables (whose rows are

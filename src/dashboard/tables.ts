@@ -1,4 +1,4 @@
-import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/spec.js';
+import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import { statisticsTableName } from '../sql/names.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 

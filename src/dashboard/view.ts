@@ -1,5 +1,5 @@
 import { LOGS_TABLE } from '../analysis/logs.js';
-import type { AnalysisPeriod } from '../config/spec.js';
+import type { AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
 import { StatisticResultRow } from '../statistics/results.js';

@@ -1,18 +1,5 @@
 import { z } from 'zod';
-
-/** An ISO calendar date, `YYYY-MM-DD` (UTC). Dates travel as strings: plain JSON through Temporal. */
-export const IsoDate = z
-  .string()
-  // A string that is no date at all is said once: the calendar check below does not run on it.
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD', abort: true })
-  .refine(
-    (s) =>
-      !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
-    {
-      message: 'not a real calendar date (expected YYYY-MM-DD)',
-    },
-  );
-export type IsoDate = z.infer<typeof IsoDate>;
+import { IsoDate } from '../dates.js';
 
 export const Branch = z.object({
   slug: z.string().min(1),

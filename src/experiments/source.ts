@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANALYSED_PLATFORMS } from '../config/names.js';
-import { addDays } from '../dates.js';
+import { addDays, type IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
-import type { Experiment, IsoDate } from './experiment.js';
+import type { Experiment } from './experiment.js';
 import { ExperimenterV8Record, recordProblems, recordSlug, toExperiment } from './v8.js';
 
 export { experimentStatus } from './v8.js';

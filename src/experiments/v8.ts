@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Experiment, type ExperimentStatus, IsoDate } from './experiment.js';
+import { IsoDate } from '../dates.js';
+import { Experiment, type ExperimentStatus } from './experiment.js';
 
 /**
  * One experiment as Experimenter's v8 API serves it (camelCase): the one schema for every place

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { requirement } from '../config/describe.js';
-import { addDays } from '../dates.js';
+import { addDays, IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
-import { IsoDate } from '../experiments/experiment.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import { defaultSampleExperiments, SAMPLE_METRICS, SampleExperiment } from './population.js';
 import { geometricCount, normal, uniform } from './random-sql.js';

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { addDays, daysBetween } from '../dates.js';
-import { IsoDate } from '../experiments/experiment.js';
+import { addDays, daysBetween, IsoDate } from '../dates.js';
 import { ExperimentsFileError, parseExperimentsFile } from '../experiments/source.js';
 
 /**

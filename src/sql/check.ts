@@ -1,8 +1,7 @@
+import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import type { ConfigProblem } from '../config/problems.js';
-import type { AnalysisPeriod, AnalysisSpec, MetricSpec } from '../config/spec.js';
-import { ANALYSIS_PERIODS } from '../config/spec.js';
-import { addDays } from '../dates.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import type { AnalysisSpec, MetricSpec } from '../config/spec.js';
+import { addDays, type IsoDate } from '../dates.js';
 import { BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB } from '../warehouse/bigquery-compat.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../warehouse/duckdb.js';
 import { missingTableIn } from '../warehouse/errors.js';

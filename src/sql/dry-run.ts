@@ -1,6 +1,5 @@
 import type { AnalysisSpec } from '../config/spec.js';
-import { addDays } from '../dates.js';
-import type { IsoDate } from '../experiments/experiment.js';
+import { addDays, type IsoDate } from '../dates.js';
 import { missingTableIn, WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { SqlDialect } from './dialect.js';

@@ -1,6 +1,7 @@
 import { isDefinitionName } from '../config/names.js';
-import type { AnalysisBasis, AnalysisPeriod } from '../config/spec.js';
-import { ANALYSIS_BASES, ANALYSIS_PERIODS, PERIOD_VIEW_SUFFIX } from '../config/spec.js';
+import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_VIEW_SUFFIX } from '../config/periods.js';
+import type { AnalysisBasis } from '../config/spec.js';
+import { ANALYSIS_BASES } from '../config/spec.js';
 import { assertTableName, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 
 /**

@@ -1,8 +1,7 @@
-import type { AnalysisPeriod, AnalysisSpec } from '../config/spec.js';
-import { ANALYSIS_PERIODS } from '../config/spec.js';
-import { addDays, daysBetween } from '../dates.js';
+import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
+import type { AnalysisSpec } from '../config/spec.js';
+import { addDays, daysBetween, type IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
-import type { IsoDate } from '../experiments/experiment.js';
 
 /**
  * Period and window arithmetic, as jetstream (analysis.py `_get_timelimits_if_ready`) and

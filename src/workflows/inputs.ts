@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AnalysisPeriod } from '../config/spec.js';
+import { AnalysisPeriod } from '../config/periods.js';
+import { IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
-import { IsoDate } from '../experiments/experiment.js';
 import { Pin, VersionOverrideFields } from '../versions/pin.js';
 
 /**

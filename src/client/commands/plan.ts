@@ -69,7 +69,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
       }),
   handler: async (args) => {
-    const { IsoDate } = await import('../../experiments/experiment.js');
+    const { IsoDate } = await import('../../dates.js');
     const date = IsoDate.safeParse(args.date);
     if (!date.success)
       throw new CliError(`--date: expected a real date as YYYY-MM-DD, got ${JSON.stringify(args.date)}`, 2);

@@ -1,8 +1,8 @@
 import { didYouMean, oneOf } from '../../suggest.js';
 import { describe, isTable } from '../describe.js';
 import { PERIOD_KEY_ALIASES, PERIOD_KEYS } from '../names.js';
+import type { PeriodConfigKey } from '../periods.js';
 import { MetricDefinition } from '../schema.js';
-import type { PeriodConfigKey } from '../spec.js';
 import type { KeyPath } from '../toml-lines.js';
 import type { FileCheck } from './file-check.js';
 import { checkStatistics } from './statistics.js';

@@ -1,5 +1,5 @@
 import * as Plot from '@observablehq/plot';
-import type { AnalysisPeriod } from '../../config/spec.js';
+import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import { comparisonCell, comparisonTitle, intervalLevel, windowLabel } from '../labels.js';
 import { clear, element } from './dom.js';

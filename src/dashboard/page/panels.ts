@@ -1,4 +1,4 @@
-import type { AnalysisPeriod } from '../../config/spec.js';
+import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
 import {

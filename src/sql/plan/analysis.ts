@@ -1,5 +1,6 @@
-import type { AnalysisPeriod, AnalysisSpec } from '../../config/spec.js';
-import type { IsoDate } from '../../experiments/experiment.js';
+import type { AnalysisPeriod } from '../../config/periods.js';
+import type { AnalysisSpec } from '../../config/spec.js';
+import type { IsoDate } from '../../dates.js';
 import { assertDataset } from '../../warehouse/identifiers.js';
 import type { SqlDialect } from '../dialect.js';
 import { type AnalysisWindow, windowsDueOn } from '../windows.js';

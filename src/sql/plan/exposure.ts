@@ -1,6 +1,5 @@
 import type { AnalysisSpec, ExposureSignalSpec, WindowBound } from '../../config/spec.js';
-import { addDays } from '../../dates.js';
-import type { IsoDate } from '../../experiments/experiment.js';
+import { addDays, type IsoDate } from '../../dates.js';
 import { lastEnrollmentDate } from '../windows.js';
 import { dataSourceFor, experimentSlug, fromExpression, PlanError, where } from './common.js';
 import type { PlanContext } from './types.js';

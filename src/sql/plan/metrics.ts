@@ -1,6 +1,6 @@
 import type { AnalysisBasis, AnalysisSpec, DataSourceSpec, MetricSpec } from '../../config/spec.js';
 import { ANALYSIS_BASES } from '../../config/spec.js';
-import type { IsoDate } from '../../experiments/experiment.js';
+import type { IsoDate } from '../../dates.js';
 import type { SqlDialect } from '../dialect.js';
 import { columnName, enrollmentsTableName, metricsScanTableName, metricsTableName } from '../names.js';
 import { type AnalysisWindow, dataDateRange } from '../windows.js';

@@ -1,5 +1,5 @@
 import type { AnalysisSpec } from '../../config/spec.js';
-import type { IsoDate } from '../../experiments/experiment.js';
+import type { IsoDate } from '../../dates.js';
 import { lastEnrollmentDate } from '../windows.js';
 import { appDataset, experimentSlug, PlanError } from './common.js';
 import { planEnrollments } from './enrollments.js';

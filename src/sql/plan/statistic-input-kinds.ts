@@ -1,10 +1,5 @@
-import type {
-  AnalysisBasis,
-  AnalysisPeriod,
-  AnalysisSpec,
-  MetricSpec,
-  StatisticSpec,
-} from '../../config/spec.js';
+import type { AnalysisPeriod } from '../../config/periods.js';
+import type { AnalysisBasis, AnalysisSpec, MetricSpec, StatisticSpec } from '../../config/spec.js';
 import { type RequiredInput, requiredInput, StatisticConfigError } from '../../statistics/index.js';
 import type { AnalysisWindow } from '../windows.js';
 import { PlanError, where } from './common.js';

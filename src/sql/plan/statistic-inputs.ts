@@ -1,4 +1,5 @@
-import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, MetricSpec } from '../../config/spec.js';
+import type { AnalysisPeriod } from '../../config/periods.js';
+import type { AnalysisBasis, AnalysisSpec, MetricSpec } from '../../config/spec.js';
 import { QUANTIZATION } from '../../statistics/index.js';
 import { columnName, metricsTableName, statisticInputsTableName } from '../names.js';
 import { type AnalysisWindow, windowsThrough } from '../windows.js';

@@ -1,5 +1,6 @@
-import type { AnalysisBasis, AnalysisPeriod, AnalysisSpec, Provenance } from '../../config/spec.js';
-import type { IsoDate } from '../../experiments/experiment.js';
+import type { AnalysisPeriod } from '../../config/periods.js';
+import type { AnalysisBasis, AnalysisSpec, Provenance } from '../../config/spec.js';
+import type { IsoDate } from '../../dates.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 

@@ -1,4 +1,4 @@
-import type { IsoDate } from '../../experiments/experiment.js';
+import type { IsoDate } from '../../dates.js';
 import {
   assertDataset,
   assertPlainName,

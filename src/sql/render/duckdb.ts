@@ -1,4 +1,4 @@
-import type { IsoDate } from '../../experiments/experiment.js';
+import type { IsoDate } from '../../dates.js';
 import { NULL_STRICT_MAX_ARGS } from '../../warehouse/bigquery-compat.js';
 import { assertDataset, assertTableName } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/table-ref.js';

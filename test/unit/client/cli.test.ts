@@ -10,7 +10,7 @@ import { commands } from '../../../src/client/commands/index.js';
 import { ANALYSIS_PERIOD_NAMES, commonOptions, PERIOD_CONFIG_NAMES } from '../../../src/client/options.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
-import { ANALYSIS_PERIODS, PERIOD_CONFIG_KEYS } from '../../../src/config/spec.js';
+import { ANALYSIS_PERIODS, PERIOD_CONFIG_KEYS } from '../../../src/config/periods.js';
 import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';

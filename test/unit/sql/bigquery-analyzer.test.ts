@@ -4,9 +4,8 @@ import { type ConfigCollection, loadConfigCollection } from '../../../src/config
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import type { AnalysisSpec } from '../../../src/config/spec.js';
-import { addDays } from '../../../src/dates.js';
+import { addDays, type IsoDate } from '../../../src/dates.js';
 import { ContrailError } from '../../../src/errors.js';
-import type { IsoDate } from '../../../src/experiments/experiment.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { SAMPLE_SCHEMA, SAMPLE_TABLES } from '../../../src/sample/generate.js';
 import type { SqlDialect } from '../../../src/sql/dialect.js';

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfigCollection } from '../../../src/config/collection.js';
+import type { AnalysisPeriod } from '../../../src/config/periods.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
-import type {
-  AnalysisBasis,
-  AnalysisPeriod,
-  AnalysisSpec,
-  MetricSpec,
-  WindowBound,
-} from '../../../src/config/spec.js';
+import type { AnalysisBasis, AnalysisSpec, MetricSpec, WindowBound } from '../../../src/config/spec.js';
 import { addDays } from '../../../src/dates.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';

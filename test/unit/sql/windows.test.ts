@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { experimentDates } from '../../../src/analysis/plan-day.js';
-import { type AnalysisPeriod, AnalysisSpec, type MetricSpec } from '../../../src/config/spec.js';
+import type { AnalysisPeriod } from '../../../src/config/periods.js';
+import { AnalysisSpec, type MetricSpec } from '../../../src/config/spec.js';
 import { addDays, dateRange } from '../../../src/dates.js';
 import {
   EnrollmentLongerThanAnalysisError,

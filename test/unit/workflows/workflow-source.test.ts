@@ -83,3 +83,20 @@ test('builds are cached in the installation, shared by every data directory; in 
   writeFileSync(join(unwritable, 'node_modules', '.cache'), 'not a directory');
   assert.equal(buildCacheDir(env, unwritable), join(scratch, 'home', 'cache'));
 });
+
+test('workflow code evaluates no schema or module it does not need: a worker evaluates them anew for each run', async () => {
+  // The bundle workers of this checkout run (kept when its sources are unchanged, as in a test run).
+  const { file } = await writePackagedBundle();
+  const modules = [...readFileSync(file, 'utf8').matchAll(/^\/\*{3}\/ "\.\/(src\/[^"]+)"$/gm)].map(
+    (m) => m[1] as string,
+  );
+  assert.ok(modules.includes('src/workflows/inputs.ts'), modules.join(' '));
+  const heavy = modules.filter(
+    (m) =>
+      m === 'src/config/spec.ts' ||
+      m === 'src/experiments/experiment.ts' ||
+      /^src\/(sql|warehouse|statistics|activities|client)\//.test(m) ||
+      (m.startsWith('src/config/') && m !== 'src/config/periods.ts'),
+  );
+  assert.deepEqual(heavy, []);
+});
