@@ -16,11 +16,12 @@ import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../../helpers/sample.js';
 
 /**
- * Done-when 1 of issue 5 on the demo experiment: a small synthetic sample (`generateSample`), the
- * demo's spec resolved from the demo config repo and experiments file, every period it configures
- * planned and run for both bases; the enrollments, metrics and statistic-input tables must equal
- * what this file computes from the generated raw rows in TypeScript (jetstream's rules, written
- * out again here). The demo has an `[experiment.exposure_signal]`, so exposures come from it.
+ * The SQL of an analysis against jetstream's rules, on the demo experiment: a small synthetic
+ * sample (`generateSample`), the demo's spec resolved from the demo config repo and experiments
+ * file, every period it configures planned and run for both bases; the enrollments, metrics and
+ * statistic-input tables must equal what this file computes from the generated raw rows in
+ * TypeScript (jetstream's rules, written out again here). The demo has an
+ * `[experiment.exposure_signal]`, so exposures come from it.
  */
 const DATASET = 'contrail';
 // After the demo's end date, so it is complete and `overall` is due.
