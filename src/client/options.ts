@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
+import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
 import { warehouseKind } from '../settings.js';
 import { closestName } from '../suggest.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
 // (help, usage errors) from these, so this module imports nothing but yargs' types, the name
-// suggestions and the settings; what checking an option's value needs is loaded when it is checked.
+// suggestions, the analysis periods' names and the settings; what checking an option's value
+// needs is loaded when it is checked.
 
 /** Options every analysis command shares, with jetstream's names (both spellings). */
 export interface CommonArgs {
@@ -65,23 +67,10 @@ export function choiceOf<const V extends string>(
   };
 }
 
-/** The analysis periods, in jetstream's names (src/config/spec.ts ANALYSIS_PERIODS, without its zod). */
-export const ANALYSIS_PERIOD_NAMES = [
-  'day',
-  'week',
-  'days28',
-  'overall',
-  'preenrollment_week',
-  'preenrollment_days28',
-] as const;
-
 /** A config file's names for the periods (`[metrics] weekly = […]`), which people give `--analysis_periods` too. */
-export const PERIOD_CONFIG_NAMES: Readonly<Record<string, (typeof ANALYSIS_PERIOD_NAMES)[number]>> = {
-  daily: 'day',
-  weekly: 'week',
-  '28_day': 'days28',
-  preenrollment_weekly: 'preenrollment_week',
-};
+const PERIOD_CONFIG_NAMES: Readonly<Record<string, AnalysisPeriod>> = Object.fromEntries(
+  Object.entries(PERIOD_CONFIG_KEYS).filter(([name, period]) => name !== period),
+);
 
 /** `--use-latest` / `--use-version`: the commands that analyse an experiment on its pinned build. */
 export interface VersionArgs {
@@ -135,7 +124,7 @@ export async function versionFields(
   return { useLatest: args['use-latest'], useVersion: wanted ?? null };
 }
 
-const periodChoice = choiceOf('--analysis_periods', ANALYSIS_PERIOD_NAMES, PERIOD_CONFIG_NAMES);
+const periodChoice = choiceOf('--analysis_periods', ANALYSIS_PERIODS, PERIOD_CONFIG_NAMES);
 /** Each value of the repeatable --analysis_periods is one of the periods. */
 const periodChoices = {
   choices: periodChoice.choices,

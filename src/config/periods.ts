@@ -1,10 +1,8 @@
-import { z } from 'zod';
-
 /**
  * Analysis periods: the names jetstream gives them, how config files and published views name
- * them. Apart from the analysis spec, so that code needing only the names (workflow inputs)
- * does not build the spec's schemas: a workflow evaluates the modules it imports anew for each
- * run.
+ * them. Plain data, apart from the analysis spec: the CLI's option parser takes them without
+ * loading zod, and workflow inputs without building the spec's schemas (a workflow evaluates
+ * the modules it imports anew for each run). Schemas take them as `z.enum(ANALYSIS_PERIODS)`.
  */
 
 /** Analysis periods, in jetstream's names. */
@@ -16,8 +14,7 @@ export const ANALYSIS_PERIODS = [
   'preenrollment_week',
   'preenrollment_days28',
 ] as const;
-export const AnalysisPeriod = z.enum(ANALYSIS_PERIODS);
-export type AnalysisPeriod = z.infer<typeof AnalysisPeriod>;
+export type AnalysisPeriod = (typeof ANALYSIS_PERIODS)[number];
 
 /** `[metrics]` list keys in config files → the period they select. */
 export const PERIOD_CONFIG_KEYS = {

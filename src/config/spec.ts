@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IsoDate } from '../dates.js';
 import { Experiment } from '../experiments/experiment.js';
-import { AnalysisPeriod } from './periods.js';
+import { ANALYSIS_PERIODS } from './periods.js';
 
 /**
  * The resolved analysis specification: what `src/config` produces from metric-hub TOML for
@@ -140,7 +140,7 @@ export const AnalysisSpec = z.object({
   segmentDataSources: z.record(z.string(), SegmentDataSourceSpec).default({}),
   dataSources: z.record(z.string(), DataSourceSpec),
   /** Metrics per analysis period, each with its statistics. */
-  metrics: z.record(AnalysisPeriod, z.array(MetricSpec)),
+  metrics: z.record(z.enum(ANALYSIS_PERIODS), z.array(MetricSpec)),
   skip: z.boolean().default(false),
   isPrivate: z.boolean().default(false),
   datasetId: z.string().nullable().default(null),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AnalysisPeriod } from '../config/periods.js';
+import { ANALYSIS_PERIODS } from '../config/periods.js';
 import { AnalysisBasis, Provenance } from '../config/spec.js';
 
 /**
@@ -39,7 +39,7 @@ export const SqlQueryProvenance = z.object({
   /** The table the query writes. */
   destination: z.object({ dataset: z.string(), table: z.string() }),
   analysisDate: z.string().nullable().default(null),
-  period: AnalysisPeriod.nullable().default(null),
+  period: z.enum(ANALYSIS_PERIODS).nullable().default(null),
   windowIndex: z.number().int().positive().nullable().default(null),
   analysisBasis: AnalysisBasis.nullable().default(null),
   /** Metrics whose values the query computes or reduces (how the page finds "the SQL of metric m"). */

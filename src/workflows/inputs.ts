@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AnalysisPeriod } from '../config/periods.js';
+import { ANALYSIS_PERIODS } from '../config/periods.js';
 import { IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import { Pin, VersionOverrideFields } from '../versions/pin.js';
@@ -24,7 +24,7 @@ const AnalysisOptions = {
   /** Dataset (schema) for result tables. Default `contrail`. */
   dataset: Dataset.default('contrail'),
   /** Restrict to these analysis periods (jetstream names). Default: every period the config lists. */
-  periods: z.array(AnalysisPeriod).nullable().default(null),
+  periods: z.array(z.enum(ANALYSIS_PERIODS)).nullable().default(null),
   /** Unknown config keys become warnings instead of errors. Default false. */
   lenient: z.boolean().default(false),
 };
@@ -167,7 +167,7 @@ export const PreviewInput = z
     /** On-demand price in US dollars per TiB scanned, for the cost shown. Default 6.25 (BigQuery's). */
     usdPerTib: z.number().positive().default(6.25),
     /** Periods to compute. Default: day and week. */
-    periods: z.array(AnalysisPeriod).default(['day', 'week']),
+    periods: z.array(z.enum(ANALYSIS_PERIODS)).default(['day', 'week']),
     /** Percent of clients (sample_id < N). Default 1, as jetstream's preview. */
     sampleSize: z.number().int().min(1).max(100).default(1),
     /** Use a random population when the experiment has no enrollments yet. Default false. */

@@ -7,10 +7,9 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { buildParser } from '../../../src/client/cli.js';
 import { commands } from '../../../src/client/commands/index.js';
-import { ANALYSIS_PERIOD_NAMES, commonOptions, PERIOD_CONFIG_NAMES } from '../../../src/client/options.js';
+import { commonOptions } from '../../../src/client/options.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
-import { ANALYSIS_PERIODS, PERIOD_CONFIG_KEYS } from '../../../src/config/periods.js';
 import { dateRange } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
@@ -416,14 +415,6 @@ describe('command line options', () => {
     const action = await runMain(['schedule', 'pase']);
     assert.equal(action.code, 2);
     assert.match(action.stderr, /^contrail: schedule pase: did you mean pause\? /m);
-  });
-
-  it("the periods --analysis_periods takes are the analysis periods, with the config files' names for them", () => {
-    assert.deepEqual(ANALYSIS_PERIOD_NAMES, ANALYSIS_PERIODS);
-    assert.deepEqual(
-      PERIOD_CONFIG_NAMES,
-      Object.fromEntries(Object.entries(PERIOD_CONFIG_KEYS).filter(([name, period]) => name !== period)),
-    );
   });
 
   it('a date after today is a usage error naming its option: there is no telemetry for it', async () => {
