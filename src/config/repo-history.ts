@@ -70,6 +70,16 @@ export async function commitsOfCollection(
   repos: readonly string[],
   commit: string,
 ): Promise<(string | null)[]> {
+  const commits = await splitCollectionCommit(repos, commit);
+  for (const [index, repo] of repos.entries()) {
+    const hash = commits[index];
+    if (hash) await assertCommitInClone(repo, hash);
+  }
+  return commits;
+}
+
+/** The parts of a collection commit, one per repo (null for plain directories), unchecked against the clones. */
+async function splitCollectionCommit(repos: readonly string[], commit: string): Promise<(string | null)[]> {
   const parts = commit.split('+');
   const git = await Promise.all(repos.map(isGitRepo));
   const gitCount = git.filter(Boolean).length;
@@ -84,44 +94,39 @@ export async function commitsOfCollection(
     ]);
   }
   let next = 0;
-  const commits: (string | null)[] = [];
-  for (const [index, repo] of repos.entries()) {
-    if (!git[index]) {
-      commits.push(null);
-      continue;
-    }
-    const hash = parts[next++] as string;
-    const known = await simpleGit(repo)
-      .raw(['cat-file', '-t', hash])
-      .then((type) => type.trim() === 'commit')
-      .catch(() => false);
-    if (!known) {
-      throw new ConfigError([
-        {
-          file: repo,
-          line: null,
-          keyPath: '',
-          message: `the pinned config commit ${hash} is not in this clone of the config repo: fetch it (git -C ${repo} fetch) so that every worker has the commits analyses are pinned to`,
-        },
-      ]);
-    }
-    commits.push(hash);
+  return git.map((isGit) => (isGit ? (parts[next++] as string) : null));
+}
+
+async function assertCommitInClone(repo: string, hash: string): Promise<void> {
+  const known = await simpleGit(repo)
+    .raw(['cat-file', '-t', hash])
+    .then((type) => type.trim() === 'commit')
+    .catch(() => false);
+  if (!known) {
+    throw new ConfigError([
+      {
+        file: repo,
+        line: null,
+        keyPath: '',
+        message: `the pinned config commit ${hash} is not in this clone of the config repo: fetch it (git -C ${repo} fetch) so that every worker has the commits analyses are pinned to`,
+      },
+    ]);
   }
-  return commits;
 }
 
 /**
  * The experiment's own config file (`jetstream/<slug>.toml` in metric-hub, `<slug>.toml` in a
  * jetstream-style repo) in every git repo where it differs between the pinned commit and HEAD:
  * edited, added or deleted since the experiment's anchor. Plain directories have no history
- * and never report a change.
+ * and never report a change. One git process per repo, asked of every live experiment each
+ * day: the commit is checked against the clone only when the diff fails, to say why.
  */
 export async function experimentFileChanges(
   repos: readonly string[],
   pinnedCommit: string,
   slug: string,
 ): Promise<string[]> {
-  const commits = await commitsOfCollection(repos, pinnedCommit);
+  const commits = await splitCollectionCommit(repos, pinnedCommit);
   const changed: string[] = [];
   for (const [index, repo] of repos.entries()) {
     const commit = commits[index];
@@ -129,7 +134,13 @@ export async function experimentFileChanges(
     const jetstream = join(repo, 'jetstream');
     const path =
       existsSync(jetstream) && statSync(jetstream).isDirectory() ? `jetstream/${slug}.toml` : `${slug}.toml`;
-    const diff = await simpleGit(repo).raw(['diff', '--name-only', commit, 'HEAD', '--', path]);
+    let diff: string;
+    try {
+      diff = await simpleGit(repo).raw(['diff', '--name-only', commit, 'HEAD', '--', path]);
+    } catch (error) {
+      await assertCommitInClone(repo, commit);
+      throw error;
+    }
     if (diff.trim() !== '') changed.push(join(repo, path));
   }
   return changed;

@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { SpecResolver } from '../../../src/analysis/spec-resolver.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { configFilesParsed, PARSE_CACHE_LIMIT, parsedFilesCached } from '../../../src/config/parse-cache.js';
+import { ConfigError } from '../../../src/config/problems.js';
+import { experimentFileChanges } from '../../../src/config/repo-history.js';
 import { repoFingerprint } from '../../../src/config/repo-state.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { runGit } from '../../helpers/git.js';
@@ -136,6 +138,50 @@ describe('config reads ask git only what can have changed', () => {
       const moved = await resolver.collection(null);
       assert.notEqual(moved.commit, commit, 'an unpinned read sees the new HEAD');
       assert.equal((await resolver.collection({ configCommit: commit })).commit, commit);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
+describe("an experiment's own config file since its pin", () => {
+  it('one git process per repo for each experiment, each day; a pinned commit the clone lacks is named with how to fetch it', async () => {
+    const repo = join(dir, 'own-config');
+    mkdirSync(join(repo, 'jetstream'), { recursive: true });
+    git(repo, 'init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'jetstream', 'exp.toml'), '[experiment]\n');
+    writeFileSync(join(repo, 'jetstream', 'other.toml'), '[experiment]\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'one');
+    const pinned = git(repo, 'rev-parse', 'HEAD');
+    writeFileSync(join(repo, 'jetstream', 'exp.toml'), '[experiment]\nend_date = "2026-04-01"\n');
+    git(repo, 'commit', '-qam', 'two');
+    // The first question of a process confirms the checkout; the count is of the questions after it.
+    assert.deepEqual(await experimentFileChanges([repo], pinned, 'other'), []);
+
+    const shim = join(dir, 'own-config-shim');
+    const calls = join(dir, 'own-config-calls.log');
+    mkdirSync(shim);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(shim, 'git'), `#!/bin/sh\necho "$1" >> '${calls}'\nexec '${realGit}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const path = process.env.PATH;
+    process.env.PATH = `${shim}:${path}`;
+    try {
+      assert.deepEqual(await experimentFileChanges([repo], pinned, 'exp'), [
+        join(repo, 'jetstream', 'exp.toml'),
+      ]);
+      assert.deepEqual(await experimentFileChanges([repo], pinned, 'other'), []);
+      assert.deepEqual(readFileSync(calls, 'utf8').split('\n').filter(Boolean), ['diff', 'diff']);
+      await assert.rejects(
+        experimentFileChanges([repo], 'f'.repeat(40), 'exp'),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          error.message.includes(
+            `the pinned config commit ${'f'.repeat(40)} is not in this clone of the config repo: fetch it (git -C ${repo} fetch)`,
+          ),
+      );
     } finally {
       process.env.PATH = path;
     }
