@@ -56,13 +56,13 @@ export async function writePackagedBundle(
  * has no sources and runs the bundle its build wrote. Otherwise the sources decide, by their
  * key: an installed package runs the bundle `npm pack` built from them (the SDK's bundler
  * does not compile TypeScript under node_modules); a checkout runs the bundle cached for its
- * sources (`buildCacheDir`), bundling and caching it on the first start after a change:
- * bundling takes seconds of every embedded command's start.
+ * sources (`cache`, default `buildCacheDir`, looked up only then), bundling and caching it on
+ * the first start after a change: bundling takes seconds of every embedded command's start.
  */
 export async function workflowSource(
   env: NodeJS.ProcessEnv = process.env,
   packagedKey: string = PACKAGED_KEY,
-  cache: string = buildCacheDir(env),
+  cache?: string,
 ): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
   const given = env.CONTRAIL_WORKFLOW_BUNDLE;
   if (given) {
@@ -76,7 +76,7 @@ export async function workflowSource(
   if (existsSync(packagedKey) && readFileSync(packagedKey, 'utf8').trim() === sourceKey()) {
     return { workflowBundle: { codePath: PACKAGED_BUNDLE } };
   }
-  const cached = cachedBuild('workflow-bundle', '.js', cache);
+  const cached = cachedBuild('workflow-bundle', '.js', cache ?? buildCacheDir(env));
   if (!existsSync(cached.file)) storeBuild(cached, await bundleWorkflows());
   return { workflowBundle: { codePath: cached.file } };
 }

@@ -14,15 +14,16 @@ export interface StatisticsWorkerFile {
  * source it starts from one JavaScript bundle of the worker, built with esbuild and cached by the
  * sources' key: a thread loading the worker's TypeScript through tsx's hooks took about 0.4 s and
  * a quarter of a CPU-second to start, the bundle a fifth of that, and a pool starts threads again
- * after they idle. The bundle needs no loader, so the threads leave the parent's out.
+ * after they idle. The bundle needs no loader, so the threads leave the parent's out. `cache`
+ * (default `buildCacheDir()`) is looked up only to build: a compiled image writes nothing.
  */
-export function statisticsWorkerFile(cache: string = buildCacheDir()): StatisticsWorkerFile {
+export function statisticsWorkerFile(cache?: string): StatisticsWorkerFile {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
     return { filename: new URL('./worker.js', here).href, execArgv: threadFlags(process.execArgv) };
   }
   // The bundle loads packages from the sources' place (see bundleWorker): its own per checkout.
-  const build = cachedBuild('statistics-worker', '.mjs', cache, packageRoot);
+  const build = cachedBuild('statistics-worker', '.mjs', cache ?? buildCacheDir(), packageRoot);
   if (!existsSync(build.file)) storeBuild(build, bundleWorker(build));
   return { filename: build.file, execArgv: threadFlags(process.execArgv) };
 }

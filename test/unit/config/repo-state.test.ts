@@ -22,6 +22,28 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Every git process this process starts, until `restore`, goes through a script that logs its
+ * arguments: `started` lists them, one line per process.
+ */
+function loggingGit(name: string): { started: () => string[]; restore: () => void } {
+  const shim = join(dir, `${name}-git-shim`);
+  const calls = join(dir, `${name}-git-calls.log`);
+  mkdirSync(shim);
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(shim, 'git'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${realGit}' "$@"\n`, {
+    mode: 0o755,
+  });
+  const path = process.env.PATH;
+  process.env.PATH = `${shim}:${path}`;
+  return {
+    started: () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []),
+    restore: () => {
+      process.env.PATH = path;
+    },
+  };
+}
+
 describe('repoFingerprint', () => {
   it('follows HEAD of a git repo through packed refs and of a linked worktree', async () => {
     const repo = join(dir, 'repo');
@@ -109,17 +131,7 @@ describe('config reads ask git only what can have changed', () => {
     );
     git(repo, 'add', '-A');
     git(repo, 'commit', '-qm', 'one');
-    // Every git process this process starts goes through a script that logs it.
-    const shim = join(dir, 'git-shim');
-    const calls = join(dir, 'git-calls.log');
-    mkdirSync(shim);
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(shim, 'git'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${realGit}' "$@"\n`, {
-      mode: 0o755,
-    });
-    const path = process.env.PATH;
-    process.env.PATH = `${shim}:${path}`;
-    const started = () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
+    const { started, restore } = loggingGit('pinned');
     try {
       const resolver = new SpecResolver([repo], localExperimentSource(join(dir, 'none.json')));
       const head = await resolver.collection(null);
@@ -139,7 +151,7 @@ describe('config reads ask git only what can have changed', () => {
       assert.notEqual(moved.commit, commit, 'an unpinned read sees the new HEAD');
       assert.equal((await resolver.collection({ configCommit: commit })).commit, commit);
     } finally {
-      process.env.PATH = path;
+      restore();
     }
   });
 });
@@ -159,21 +171,16 @@ describe("an experiment's own config file since its pin", () => {
     // The first question of a process confirms the checkout; the count is of the questions after it.
     assert.deepEqual(await experimentFileChanges([repo], pinned, 'other'), []);
 
-    const shim = join(dir, 'own-config-shim');
-    const calls = join(dir, 'own-config-calls.log');
-    mkdirSync(shim);
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(shim, 'git'), `#!/bin/sh\necho "$1" >> '${calls}'\nexec '${realGit}' "$@"\n`, {
-      mode: 0o755,
-    });
-    const path = process.env.PATH;
-    process.env.PATH = `${shim}:${path}`;
+    const { started, restore } = loggingGit('own-config');
     try {
       assert.deepEqual(await experimentFileChanges([repo], pinned, 'exp'), [
         join(repo, 'jetstream', 'exp.toml'),
       ]);
       assert.deepEqual(await experimentFileChanges([repo], pinned, 'other'), []);
-      assert.deepEqual(readFileSync(calls, 'utf8').split('\n').filter(Boolean), ['diff', 'diff']);
+      assert.deepEqual(
+        started().map((args) => args.split(' ')[0]),
+        ['diff', 'diff'],
+      );
       await assert.rejects(
         experimentFileChanges([repo], 'f'.repeat(40), 'exp'),
         (error: Error) =>
@@ -183,7 +190,7 @@ describe("an experiment's own config file since its pin", () => {
           ),
       );
     } finally {
-      process.env.PATH = path;
+      restore();
     }
   });
 });
