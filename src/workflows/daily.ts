@@ -9,7 +9,7 @@ import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, vali
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
 import type { RerunResult } from './rerun.js';
-import { notStarted, pinnedAnalysis, type RunItem, runAll } from './runs.js';
+import { notStarted, pinnedAnalysis, type RunItem, runAll, runStart } from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;
@@ -87,23 +87,25 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
       reran.push({ slug, changed: r.configChanged });
       items.push({
         label: `${slug} (rerun)`,
-        start: {
-          workflowType: 'rerun',
-          workflowId: workflowIds.rerun(slug, input.dataset),
-          input: {
+        start: runStart(
+          'rerun',
+          {
             slug,
             dataset: input.dataset,
             periods: input.periods,
             lenient: input.lenient,
             concurrency: input.concurrency,
           },
-          pinnedTo: null,
-          slug,
-          date: null,
-          toolVersion: null,
-          configCommit: null,
-          summary: `rerun of ${slug}: its config changed (${r.configChanged.join(', ')})`,
-        },
+          {
+            workflowId: workflowIds.rerun(slug, input.dataset),
+            pinnedTo: null,
+            slug,
+            date: null,
+            toolVersion: null,
+            configCommit: null,
+            summary: `rerun of ${slug}: its config changed (${r.configChanged.join(', ')})`,
+          },
+        ),
       });
       continue;
     }

@@ -3,6 +3,7 @@ import type { Pin, RunOutcome, RunStart, StartedRun, WaitingRun } from '../activ
 import { toolVersionKey } from '../versions/pin.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
+import type * as registered from './index.js';
 import type { AnalyzeExperimentInput } from './inputs.js';
 
 /**
@@ -97,27 +98,40 @@ export function notStarted(workflowId: string, error: { errorType: string; messa
   return { workflowId, status: 'failed', errorType: error.errorType, message: error.message };
 }
 
+/** The workflows the worker registers, by name: what a parent may start as a run of its own. */
+type Registered = typeof registered;
+export type WorkflowName = keyof Registered;
+export type WorkflowInput<W extends WorkflowName> = Parameters<Registered[W]>[0];
+
+/**
+ * What a parent starts: a registered workflow by its name, with that workflow's own input
+ * type, so a renamed workflow or a changed input is a type error here and not a run the
+ * worker refuses.
+ */
+export function runStart<W extends WorkflowName>(
+  workflowType: W,
+  input: WorkflowInput<W>,
+  about: Omit<RunStart, 'workflowType' | 'input'>,
+): RunStart {
+  return { workflowType, input, ...about };
+}
+
 /** What a parent starts for one experiment: a run of `workflowType` pinned to the pin's build. */
-export function pinnedRun(options: {
-  workflowType: string;
-  workflowId: string;
-  input: unknown;
-  slug: string;
-  date: string | null;
-  pin: Pin;
-  summary: string;
-}): RunStart {
-  return {
-    workflowType: options.workflowType,
-    workflowId: options.workflowId,
-    input: options.input,
-    pinnedTo: options.pin.buildId,
-    slug: options.slug,
-    date: options.date,
-    toolVersion: toolVersionKey(options.pin),
-    configCommit: options.pin.configCommit,
-    summary: options.summary,
-  };
+export function pinnedRun<W extends WorkflowName>(
+  workflowType: W,
+  input: WorkflowInput<W>,
+  about: { workflowId: string; slug: string; date: string | null; pin: Pin; summary: string },
+): RunStart {
+  const { workflowId, slug, date, pin, summary } = about;
+  return runStart(workflowType, input, {
+    workflowId,
+    pinnedTo: pin.buildId,
+    slug,
+    date,
+    toolVersion: toolVersionKey(pin),
+    configCommit: pin.configCommit,
+    summary,
+  });
 }
 
 /** What one experiment's runs are about: the same for its analyses and its publication. */
@@ -136,10 +150,9 @@ export function pinnedAnalysis(
   options: { stagedUnder?: string; summary?: string } = {},
 ): RunStart {
   const { slug, dataset, periods, lenient, pin } = e;
-  return pinnedRun({
-    workflowType: 'analyzeExperiment',
-    workflowId: workflowIds.analysis(slug, date, dataset),
-    input: {
+  return pinnedRun(
+    'analyzeExperiment',
+    {
       slug,
       date,
       dataset,
@@ -148,23 +161,28 @@ export function pinnedAnalysis(
       pin,
       ...(options.stagedUnder === undefined ? {} : { publish: false, run: options.stagedUnder }),
     },
-    slug,
-    date,
-    pin,
-    summary: options.summary ?? `analysis of ${slug} on ${date} with contrail ${toolVersionKey(pin)}`,
-  });
+    {
+      workflowId: workflowIds.analysis(slug, date, dataset),
+      slug,
+      date,
+      pin,
+      summary: options.summary ?? `analysis of ${slug} on ${date} with contrail ${toolVersionKey(pin)}`,
+    },
+  );
 }
 
 /** The publication, on the experiment's pinned build, of the tables the run `run` staged. */
 export function pinnedPublication(e: PinnedExperiment, run: string): RunStart {
   const { slug, dataset, periods, lenient, pin } = e;
-  return pinnedRun({
-    workflowType: 'publishExperiment',
-    workflowId: workflowIds.publish(slug, dataset),
-    input: { slug, dataset, periods, lenient, pin, run },
-    slug,
-    date: null,
-    pin,
-    summary: `publication of ${slug} with contrail ${toolVersionKey(pin)}`,
-  });
+  return pinnedRun(
+    'publishExperiment',
+    { slug, dataset, periods, lenient, pin, run },
+    {
+      workflowId: workflowIds.publish(slug, dataset),
+      slug,
+      date: null,
+      pin,
+      summary: `publication of ${slug} with contrail ${toolVersionKey(pin)}`,
+    },
+  );
 }
