@@ -9,12 +9,13 @@ import {
 } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { Progress } from '../workflows/common.js';
+import type { WorkflowName } from '../workflows/registered.js';
 import { CliError } from './errors.js';
 import { noWorkerLine, retryLine, whatHoldsItUp } from './held-up.js';
 import { namedRunning, progressLine, StageEstimate, timeLeft, waitingLine } from './progress-line.js';
 
 export interface StartOptions {
-  workflowType: string;
+  workflowType: WorkflowName;
   workflowId: string;
   input: unknown;
   taskQueue: string;

@@ -16,6 +16,7 @@ import {
   RerunSkipInput,
   VersionsReportInput,
 } from '../workflows/inputs.js';
+import type { WorkflowName } from '../workflows/registered.js';
 import type { RerunResult } from '../workflows/rerun.js';
 import type { RerunSkipResult } from '../workflows/rerun-skip.js';
 import { formatIssueGroups, groupIssues, statisticsIssues } from './error-groups.js';
@@ -309,7 +310,7 @@ const workflowKinds = {
   preview: { input: PreviewInput, outcome: describePreview },
   rerunSkip: { input: RerunSkipInput, outcome: describeRerunSkip },
   versionsReport: { input: VersionsReportInput, outcome: describeVersionsReport },
-} satisfies Record<string, WorkflowKind>;
+} satisfies { [W in WorkflowName]?: WorkflowKind };
 
 /**
  * What a workflow cancelled part way (Ctrl-C on an embedded command) leaves of the published

@@ -3,8 +3,8 @@ import type { Pin, RunOutcome, RunStart, StartedRun, WaitingRun } from '../activ
 import { toolVersionKey } from '../versions/pin.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
-import type * as registered from './index.js';
 import type { AnalyzeExperimentInput } from './inputs.js';
+import type { WorkflowInput, WorkflowName } from './registered.js';
 
 /**
  * The fan-out of a parent workflow (daily analysis, backfill, rerun) over runs of their own:
@@ -97,11 +97,6 @@ export async function runAll(items: readonly RunItem[], options: RunAllOptions):
 export function notStarted(workflowId: string, error: { errorType: string; message: string }): RunOutcome {
   return { workflowId, status: 'failed', errorType: error.errorType, message: error.message };
 }
-
-/** The workflows the worker registers, by name: what a parent may start as a run of its own. */
-type Registered = typeof registered;
-export type WorkflowName = keyof Registered;
-export type WorkflowInput<W extends WorkflowName> = Parameters<Registered[W]>[0];
 
 /**
  * What a parent starts: a registered workflow by its name, with that workflow's own input

@@ -195,7 +195,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
   test('starting the same analyzeExperiment twice gives one run', async () => {
     // A date before the experiment starts: nothing is due, so only the starts are under test.
     const options = {
-      workflowType: 'analyzeExperiment',
+      workflowType: 'analyzeExperiment' as const,
       workflowId: `analysis/${DEMO_SLUG}/2026-03-01/twice-${temporal.taskQueue}`,
       input: { slug: DEMO_SLUG, date: '2026-03-01', dataset: 'twice_test' },
       taskQueue: temporal.taskQueue,

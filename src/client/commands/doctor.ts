@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
+import type { healthCheck } from '../../workflows/health.js';
+import type { WorkflowName } from '../../workflows/registered.js';
 
 export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boolean }> = {
   command: 'doctor',
@@ -23,7 +25,7 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
         followed.push(workflowId);
         let result: HealthReport;
         try {
-          result = await client.workflow.execute('healthCheck', {
+          result = await client.workflow.execute<typeof healthCheck>('healthCheck' satisfies WorkflowName, {
             taskQueue,
             workflowId,
             workflowExecutionTimeout: '2 minutes',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { StartOptions } from '../../../src/client/follow.js';
 import type { Pin } from '../../../src/versions/pin.js';
 import { pinnedAnalysis, pinnedPublication, runStart } from '../../../src/workflows/runs.js';
 
@@ -59,4 +60,7 @@ test('a parent starts only registered workflows, each with its own input type', 
   runStart('reRun', input, about);
   // @ts-expect-error another workflow's input: a rerun has no date
   runStart('rerun', { ...input, date: '2026-03-15' }, about);
+  // @ts-expect-error the CLI starts registered workflows only, too
+  const unregistered: StartOptions['workflowType'] = 'analyseExperiment';
+  assert.equal(unregistered.length > 0, true);
 });
