@@ -8,7 +8,7 @@ import type { AnalysisResult } from './analyze.js';
 import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
-import type { RerunResult } from './rerun.js';
+import { type RerunResult, rerun } from './rerun.js';
 import { notStarted, pinnedAnalysis, type RunItem, runAll, runStart } from './runs.js';
 
 export interface DailyAnalysisResult {
@@ -88,7 +88,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
       items.push({
         label: `${slug} (rerun)`,
         start: runStart(
-          'rerun',
+          rerun,
           {
             slug,
             dataset: input.dataset,

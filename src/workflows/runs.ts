@@ -1,10 +1,11 @@
 import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, RunStart, StartedRun, WaitingRun } from '../activities/types.js';
 import { toolVersionKey } from '../versions/pin.js';
+import { analyzeExperiment } from './analyze.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
 import type { AnalyzeExperimentInput } from './inputs.js';
-import type { WorkflowInput, WorkflowName } from './registered.js';
+import { publishExperiment } from './publish.js';
 
 /**
  * The fan-out of a parent workflow (daily analysis, backfill, rerun) over runs of their own:
@@ -99,26 +100,26 @@ export function notStarted(workflowId: string, error: { errorType: string; messa
 }
 
 /**
- * What a parent starts: a registered workflow by its name, with that workflow's own input
- * type, so a renamed workflow or a changed input is a type error here and not a run the
- * worker refuses.
+ * What a parent starts: a workflow by reference, with that workflow's own input type. The run
+ * is started under the function's name, the name the worker registers it by (a test holds
+ * each registered workflow's name to its export).
  */
-export function runStart<W extends WorkflowName>(
-  workflowType: W,
-  input: WorkflowInput<W>,
+export function runStart<I>(
+  workflow: (input: I) => Promise<unknown>,
+  input: NoInfer<I>,
   about: Omit<RunStart, 'workflowType' | 'input'>,
 ): RunStart {
-  return { workflowType, input, ...about };
+  return { workflowType: workflow.name, input, ...about };
 }
 
-/** What a parent starts for one experiment: a run of `workflowType` pinned to the pin's build. */
-export function pinnedRun<W extends WorkflowName>(
-  workflowType: W,
-  input: WorkflowInput<W>,
+/** What a parent starts for one experiment: a run of `workflow` pinned to the pin's build. */
+export function pinnedRun<I>(
+  workflow: (input: I) => Promise<unknown>,
+  input: NoInfer<I>,
   about: { workflowId: string; slug: string; date: string | null; pin: Pin; summary: string },
 ): RunStart {
   const { workflowId, slug, date, pin, summary } = about;
-  return runStart(workflowType, input, {
+  return runStart(workflow, input, {
     workflowId,
     pinnedTo: pin.buildId,
     slug,
@@ -146,7 +147,7 @@ export function pinnedAnalysis(
 ): RunStart {
   const { slug, dataset, periods, lenient, pin } = e;
   return pinnedRun(
-    'analyzeExperiment',
+    analyzeExperiment,
     {
       slug,
       date,
@@ -170,7 +171,7 @@ export function pinnedAnalysis(
 export function pinnedPublication(e: PinnedExperiment, run: string): RunStart {
   const { slug, dataset, periods, lenient, pin } = e;
   return pinnedRun(
-    'publishExperiment',
+    publishExperiment,
     { slug, dataset, periods, lenient, pin, run },
     {
       workflowId: workflowIds.publish(slug, dataset),

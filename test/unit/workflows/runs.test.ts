@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StartOptions } from '../../../src/client/follow.js';
 import type { Pin } from '../../../src/versions/pin.js';
+import * as registered from '../../../src/workflows/index.js';
+import { rerun } from '../../../src/workflows/rerun.js';
 import { pinnedAnalysis, pinnedPublication, runStart } from '../../../src/workflows/runs.js';
 
 const pin: Pin = {
@@ -37,7 +39,10 @@ test("an experiment's analysis runs on its pinned build, staged under a backfill
   assert.equal(pinnedPublication(experiment, 'rerun/exp').workflowType, 'publishExperiment');
 });
 
-test('a parent starts only registered workflows, each with its own input type', () => {
+test('a parent starts a workflow by reference under the name the worker registers it by', () => {
+  // The worker registers each workflow under its export's name; a run is started by the
+  // function's own name: the two must be the same for every workflow.
+  for (const [name, workflow] of Object.entries(registered)) assert.equal(workflow.name, name);
   const about = {
     workflowId: 'rerun/exp',
     pinnedTo: null,
@@ -54,13 +59,11 @@ test('a parent starts only registered workflows, each with its own input type', 
     lenient: false,
     concurrency: 2,
   };
-  assert.equal(runStart('rerun', input, about).workflowType, 'rerun');
+  assert.equal(runStart(rerun, input, about).workflowType, 'rerun');
   // The type checker (part of `npm test`) fails this file when these are no longer refused.
-  // @ts-expect-error a name the worker does not register
-  runStart('reRun', input, about);
   // @ts-expect-error another workflow's input: a rerun has no date
-  runStart('rerun', { ...input, date: '2026-03-15' }, about);
-  // @ts-expect-error the CLI starts registered workflows only, too
+  runStart(rerun, { ...input, date: '2026-03-15' }, about);
+  // @ts-expect-error the CLI starts registered workflows only
   const unregistered: StartOptions['workflowType'] = 'analyseExperiment';
   assert.equal(unregistered.length > 0, true);
 });
