@@ -44,9 +44,12 @@ export interface StartedRun {
   pinnedTo: string | null;
 }
 
-/** How a run ended: its result, or its failure as the workflows report failures (type and message). */
-export type RunOutcome =
-  | { workflowId: string; status: 'completed'; result: unknown }
+/**
+ * How a run ended: its result (`R`, what its workflow returns), or its failure as the workflows
+ * report failures (type and message).
+ */
+export type RunOutcome<R = unknown> =
+  | { workflowId: string; status: 'completed'; result: R }
   | { workflowId: string; status: 'failed'; errorType: string; message: string };
 
 /** A run that has been waiting for a worker of its build for a while (none polls, or all are busy). */

@@ -1,5 +1,5 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
+import type { Pin, PublishSummary, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -100,7 +100,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     periods: input.periods,
     lenient: input.lenient,
   });
-  const runs = batch.map(({ slug, date }): RunItem => {
+  const runs = batch.map(({ slug, date }): RunItem<AnalysisResult> => {
     const workflowId = workflowIds.analysis(slug, date, input.dataset);
     const label = `${slug} ${date}`;
     const p = pins[slug] as CarriedPin;
@@ -120,12 +120,12 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     counts: { done: offset, failed: result.failed.length },
   });
   result.waited.push(...waited);
-  outcomes.forEach((outcome: RunOutcome, i) => {
+  outcomes.forEach((outcome, i) => {
     const { slug, date } = batch[i] as { slug: string; date: string };
     if (outcome.status === 'failed')
       result.failed.push({ slug, date, errorType: outcome.errorType, message: outcome.message });
     else {
-      const analysis = outcome.result as AnalysisResult;
+      const analysis = outcome.result;
       if (analysis.status === 'analyzed') result.analyzed++;
       else result.nothingDue++;
       if (result.warnings) result.warnings[slug] = tallyWarnings(analysis.statistics, result.warnings[slug]);
@@ -138,7 +138,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
   }
 
   const days = items.length / input.slugs.length;
-  const publications: RunItem[] = [];
+  const publications: RunItem<PublishSummary>[] = [];
   const published: string[] = [];
   for (const slug of input.slugs) {
     const p = pins[slug] as CarriedPin;

@@ -69,7 +69,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     input.dataset,
     input,
   );
-  const items: RunItem[] = [];
+  const items: RunItem<AnalysisResult | RerunResult>[] = [];
   const reran: DailyAnalysisResult['reran'] = [];
   for (const { slug } of experiments) {
     const analysisId = workflowIds.analysis(slug, date, input.dataset);
@@ -140,8 +140,9 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
       outcome.failed.push({ slug, errorType: result.errorType, message: result.message });
       return;
     }
-    if (reran.some((r) => r.slug === slug)) {
-      const rerun = result.result as RerunResult;
+    // An experiment whose config changed was rerun: its result is the rerun's, over every date.
+    if ('dates' in result.result) {
+      const rerun = result.result;
       const first = rerun.failed[0];
       if (first) {
         outcome.failed.push({
@@ -161,7 +162,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
       });
       return;
     }
-    const analysis = result.result as AnalysisResult;
+    const analysis = result.result;
     outcome.analyzed.push({
       slug,
       status: analysis.status,

@@ -1,6 +1,6 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
-import { type PublishSummary, tallyWarnings, type WarningTally } from '../analysis/results.js';
+import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analyze.js';
@@ -109,7 +109,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
       summary: `rerun of ${input.slug} for ${date} with contrail ${toolVersionKey(pin)}`,
     }),
   });
-  const count = (outcomes: RunOutcome[], runDates: string[]) =>
+  const count = (outcomes: RunOutcome<AnalysisResult>[], runDates: string[]) =>
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'failed')
         result.failed.push({
@@ -118,7 +118,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
           message: outcome.message,
         });
       else {
-        const analysed = outcome.result as AnalysisResult;
+        const analysed = outcome.result;
         if (analysed.status === 'analyzed') result.analyzed++;
         result.statisticsTables += analysed.statistics.length;
         tallyWarnings(analysed.statistics, result.warnings);
@@ -162,7 +162,7 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   else if (publication && !input.recreateEnrollments) {
     // Published: what the earlier configs made and the new ones do not (other periods, windows,
     // metrics) goes now, as it would have gone before a rerun that dropped everything first.
-    const summary = publication.result as PublishSummary;
+    const summary = publication.result;
     const { dropped: stale, kept } = await warehouseJobs.dropResults({
       target: oldTarget,
       keepEnrollments: true,

@@ -1,7 +1,14 @@
 import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { Pin, RunOutcome, RunStart, StartedRun, WaitingRun } from '../activities/types.js';
+import type {
+  Pin,
+  PublishSummary,
+  RunOutcome,
+  RunStart,
+  StartedRun,
+  WaitingRun,
+} from '../activities/types.js';
 import { toolVersionKey } from '../versions/pin.js';
-import { analyzeExperiment } from './analyze.js';
+import { type AnalysisResult, analyzeExperiment } from './analyze.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
 import type { AnalyzeExperimentInput } from './inputs.js';
@@ -17,8 +24,16 @@ import { publishExperiment } from './publish.js';
  * started. Every item ends with exactly one outcome, in the order of `items`.
  */
 
+/** Stands for the result type of a run's workflow in the type of its start; never a value. */
+declare const returns: unique symbol;
+
+/** A run to start whose workflow returns `R`: the parent reads `R` from its outcome. */
+export type Start<R> = RunStart & { readonly [returns]?: R };
+
 /** A run to start, or an outcome already decided (a pin that could not be resolved). */
-export type RunItem = { label: string; start: RunStart } | { label: string; outcome: RunOutcome };
+export type RunItem<R = unknown> =
+  | { label: string; start: Start<R> }
+  | { label: string; outcome: RunOutcome<R> };
 
 export interface RunAllOptions {
   concurrency: number;
@@ -27,15 +42,18 @@ export interface RunAllOptions {
   counts?: { done: number; failed: number };
 }
 
-export interface RunAllResult {
+export interface RunAllResult<R> {
   /** One per item, in the order of the items. */
-  outcomes: RunOutcome[];
+  outcomes: RunOutcome<R>[];
   /** Every run that waited for a worker of its build at some point (as first seen waiting). */
   waited: WaitingRun[];
 }
 
-export async function runAll(items: readonly RunItem[], options: RunAllOptions): Promise<RunAllResult> {
-  const outcomes: (RunOutcome | undefined)[] = new Array(items.length);
+export async function runAll<R>(
+  items: readonly RunItem<R>[],
+  options: RunAllOptions,
+): Promise<RunAllResult<R>> {
+  const outcomes: (RunOutcome<R> | undefined)[] = new Array(items.length);
   const waited = new Map<string, WaitingRun>();
   const open = new Map<string, { index: number; run: StartedRun }>();
   let { done, failed } = options.counts ?? { done: 0, failed: 0 };
@@ -43,18 +61,20 @@ export async function runAll(items: readonly RunItem[], options: RunAllOptions):
   let next = 0;
   const notBefore = workflowInfo().runStartTime.toISOString();
 
-  const finish = (index: number, outcome: RunOutcome) => {
-    outcomes[index] = outcome;
+  // A result reaches the parent as the JSON the awaiting activity read from the run: the
+  // workflow that run started returns R (its start says so), so this is where it is taken as R.
+  const finish = (index: number, outcome: RunOutcome<unknown>) => {
+    outcomes[index] = outcome as RunOutcome<R>;
     done++;
     if (outcome.status === 'failed') failed++;
   };
-  const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem).label);
+  const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem<R>).label);
 
   try {
     while (next < items.length || open.size > 0) {
       const batch: { index: number; start: RunStart }[] = [];
       while (next < items.length && open.size + batch.length < options.concurrency) {
-        const item = items[next] as RunItem;
+        const item = items[next] as RunItem<R>;
         if ('outcome' in item) finish(next, item.outcome);
         else batch.push({ index: next, start: item.start });
         next++;
@@ -91,11 +111,14 @@ export async function runAll(items: readonly RunItem[], options: RunAllOptions):
     }
     throw error;
   }
-  return { outcomes: outcomes as RunOutcome[], waited: [...waited.values()] };
+  return { outcomes: outcomes as RunOutcome<R>[], waited: [...waited.values()] };
 }
 
 /** The outcome of a run that was never started, with the error that kept it from starting. */
-export function notStarted(workflowId: string, error: { errorType: string; message: string }): RunOutcome {
+export function notStarted(
+  workflowId: string,
+  error: { errorType: string; message: string },
+): RunOutcome<never> {
   return { workflowId, status: 'failed', errorType: error.errorType, message: error.message };
 }
 
@@ -104,20 +127,20 @@ export function notStarted(workflowId: string, error: { errorType: string; messa
  * is started under the function's name, the name the worker registers it by (a test holds
  * each registered workflow's name to its export).
  */
-export function runStart<I>(
-  workflow: (input: I) => Promise<unknown>,
+export function runStart<I, R>(
+  workflow: (input: I) => Promise<R>,
   input: NoInfer<I>,
   about: Omit<RunStart, 'workflowType' | 'input'>,
-): RunStart {
+): Start<R> {
   return { workflowType: workflow.name, input, ...about };
 }
 
 /** What a parent starts for one experiment: a run of `workflow` pinned to the pin's build. */
-export function pinnedRun<I>(
-  workflow: (input: I) => Promise<unknown>,
+export function pinnedRun<I, R>(
+  workflow: (input: I) => Promise<R>,
   input: NoInfer<I>,
   about: { workflowId: string; slug: string; date: string | null; pin: Pin; summary: string },
-): RunStart {
+): Start<R> {
   const { workflowId, slug, date, pin, summary } = about;
   return runStart(workflow, input, {
     workflowId,
@@ -144,7 +167,7 @@ export function pinnedAnalysis(
   e: PinnedExperiment,
   date: string,
   options: { stagedUnder?: string; summary?: string } = {},
-): RunStart {
+): Start<AnalysisResult> {
   const { slug, dataset, periods, lenient, pin } = e;
   return pinnedRun(
     analyzeExperiment,
@@ -168,7 +191,7 @@ export function pinnedAnalysis(
 }
 
 /** The publication, on the experiment's pinned build, of the tables the run `run` staged. */
-export function pinnedPublication(e: PinnedExperiment, run: string): RunStart {
+export function pinnedPublication(e: PinnedExperiment, run: string): Start<PublishSummary> {
   const { slug, dataset, periods, lenient, pin } = e;
   return pinnedRun(
     publishExperiment,

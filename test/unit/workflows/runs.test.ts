@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import type { StartOptions } from '../../../src/client/follow.js';
 import type { Pin } from '../../../src/versions/pin.js';
 import * as registered from '../../../src/workflows/index.js';
+import type { RerunResult } from '../../../src/workflows/rerun.js';
 import { rerun } from '../../../src/workflows/rerun.js';
-import { pinnedAnalysis, pinnedPublication, runStart } from '../../../src/workflows/runs.js';
+import { pinnedAnalysis, pinnedPublication, type RunItem, runStart } from '../../../src/workflows/runs.js';
 
 const pin: Pin = {
   toolVersion: '0.2.0',
@@ -37,6 +38,14 @@ test("an experiment's analysis runs on its pinned build, staged under a backfill
   // Without a parent's staging names the analysis publishes itself.
   assert.equal('publish' in (pinnedAnalysis(experiment, '2026-03-15').input as object), false);
   assert.equal(pinnedPublication(experiment, 'rerun/exp').workflowType, 'publishExperiment');
+  // A start carries the result type of its workflow: a parent reads an analysis's outcome as an
+  // analysis result, never as another workflow's.
+  const item: RunItem<RerunResult> = {
+    label: 'exp',
+    // @ts-expect-error an analysis's start where a rerun's result is read
+    start: pinnedAnalysis(experiment, '2026-03-15'),
+  };
+  assert.equal(item.label, 'exp');
 });
 
 test('a parent starts a workflow by reference under the name the worker registers it by', () => {
