@@ -15,6 +15,8 @@ const Platform = z
   .string()
   .regex(/^[a-z][a-z0-9_]*$/, 'a platform (app name) such as firefox_desktop or fenix');
 const Dataset = z.string().regex(/^[A-Za-z0-9_]+$/, 'a dataset name: letters, digits and underscores');
+/** Analysis periods, in jetstream's names. */
+const Periods = z.array(z.enum(ANALYSIS_PERIODS));
 
 /** Where previews write by default (jetstream's `mozdata.tmp`): its tables expire. */
 export const PREVIEW_DATASET = 'tmp';
@@ -24,7 +26,7 @@ const AnalysisOptions = {
   /** Dataset (schema) for result tables. Default `contrail`. */
   dataset: Dataset.default('contrail'),
   /** Restrict to these analysis periods (jetstream names). Default: every period the config lists. */
-  periods: z.array(z.enum(ANALYSIS_PERIODS)).nullable().default(null),
+  periods: Periods.nullable().default(null),
   /** Unknown config keys become warnings instead of errors. Default false. */
   lenient: z.boolean().default(false),
 };
@@ -167,7 +169,7 @@ export const PreviewInput = z
     /** On-demand price in US dollars per TiB scanned, for the cost shown. Default 6.25 (BigQuery's). */
     usdPerTib: z.number().positive().default(6.25),
     /** Periods to compute. Default: day and week. */
-    periods: z.array(z.enum(ANALYSIS_PERIODS)).default(['day', 'week']),
+    periods: Periods.default(['day', 'week']),
     /** Percent of clients (sample_id < N). Default 1, as jetstream's preview. */
     sampleSize: z.number().int().min(1).max(100).default(1),
     /** Use a random population when the experiment has no enrollments yet. Default false. */
