@@ -41,6 +41,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cachedBundle } from '../bin/bundle-sources.mjs';
 import { startDevServer } from '../src/client/dev-server.js';
 import { writePackagedBundle } from '../src/workflow-source.js';
+import { failureDetails } from '../test/helpers/failure-details.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
 import { bundledModule } from '../test/helpers/program.js';
 import { testNamespace } from '../test/helpers/temporal.js';
@@ -409,6 +410,18 @@ process.stdout.write(
     `${((Date.now() - started) / 1000).toFixed(1)} s\n`,
 );
 for (const file of failedFiles) process.stdout.write(`  failed: ${relative(root, file)}\n`);
+// Again at the very end, where a log cut to its tail still shows it: which tests failed, and how.
+for (const r of failedJobs)
+  process.stdout.write(
+    failureDetails({
+      what: failedOf(r)
+        .map((f) => relative(root, f))
+        .join(', '),
+      report: r.report,
+      output: r.output,
+      exit: r.timedOut ? 'timed out' : `exit ${r.code}`,
+    }),
+  );
 if (missing > 0) process.stdout.write(`  not run (interrupted): ${missing} files\n`);
 if (leftovers > 0) process.stdout.write(`  ${leftovers} processes left behind (listed above)\n`);
 process.exit(failedJobs.length === 0 && missing === 0 && leftovers === 0 ? 0 : 1);
