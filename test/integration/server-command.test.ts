@@ -45,6 +45,22 @@ function startServer(args: string[], home: string = mkdtempSync(join(tmpdir(), '
   return { child, home, marker, exited, up, settled, stdout: cli.stdout };
 }
 
+/**
+ * `contrail server` up on ports free a moment ago. Another test file's server can take one of
+ * them between freePort and the start: refused (the behaviour the ports tests check), it is
+ * started again on other ports.
+ */
+async function serverOnFreePorts(home?: string) {
+  for (let attempt = 1; ; attempt++) {
+    const ports = [await freePort(), await freePort()] as const;
+    const server = startServer(['--port', String(ports[0]), '--ui-port', String(ports[1])], home);
+    if ((await server.settled()) === 'up' || attempt === 3) {
+      await server.up();
+      return { ...server, port: ports[0], uiPort: ports[1] };
+    }
+  }
+}
+
 describe('contrail server', { concurrency: true }, () => {
   let temporal: TestTemporal;
   before(async () => {
@@ -55,11 +71,9 @@ describe('contrail server', { concurrency: true }, () => {
   });
 
   test('prints a working UI URL, answers `temporal workflow list`, stops on Ctrl-C', async () => {
-    const port = await freePort();
-    const uiPort = await freePort();
-    const server = startServer(['--port', String(port), '--ui-port', String(uiPort)]);
+    const server = await serverOnFreePorts();
+    const { port, uiPort } = server;
     try {
-      await server.up();
       const ui = /Web UI:\s+(\S+)/.exec(server.stdout())?.[1];
       const address = /gRPC address:\s+(\S+)/.exec(server.stdout())?.[1];
       assert.equal(address, `127.0.0.1:${port}`, server.stdout());
@@ -187,12 +201,7 @@ describe('contrail server', { concurrency: true }, () => {
   });
 
   test('killed with SIGKILL, it takes its Temporal server with it', async () => {
-    let server = startServer(['--port', String(await freePort()), '--ui-port', String(await freePort())]);
-    // A free port can be taken by another test file's server between freePort and the start:
-    // refused (the behaviour the ports tests check), it is started once more on other ports.
-    if ((await server.settled()) === 'refused')
-      server = startServer(['--port', String(await freePort()), '--ui-port', String(await freePort())]);
-    await server.up();
+    const server = await serverOnFreePorts();
     assert.ok(server.marker.pids().length >= 2, 'the CLI and the Temporal server it started');
     server.child.kill('SIGKILL');
     await server.exited;
@@ -200,19 +209,8 @@ describe('contrail server', { concurrency: true }, () => {
   });
 
   test('a second server on the same database: refused before anything starts, naming the first; once the first is killed, the next one starts', async () => {
-    /** Up on free ports (started again on others when one was taken meanwhile, as above). */
-    const upOnFreePorts = async (home?: string) => {
-      for (;;) {
-        const ports = [String(await freePort()), String(await freePort())];
-        const server = startServer(['--port', ports[0] ?? '', '--ui-port', ports[1] ?? ''], home);
-        if ((await server.settled()) === 'up') {
-          await server.up();
-          return { ...server, ports };
-        }
-      }
-    };
-    const first = await upOnFreePorts();
-    const address = `127.0.0.1:${first.ports[0]}`;
+    const first = await serverOnFreePorts();
+    const address = `127.0.0.1:${first.port}`;
     const database = join(first.home, 'temporal.sqlite');
     try {
       const port = await freePort();
@@ -231,7 +229,7 @@ describe('contrail server', { concurrency: true }, () => {
       assert.match(
         second.stderr,
         new RegExp(
-          `^contrail: ${escaped(`database ${database}: a Temporal server already uses it (two on one file break each other): \`contrail server --port ${first.ports[0]} --ui-port ${first.ports[1]}\` (pid ${first.child.pid}, since `)}[^)]+${escaped(`), answering on ${address}; use it (TEMPORAL_ADDRESS=${address}), stop it (Ctrl-C in its terminal), or give this one another database (another CONTRAIL_HOME, or --db-filename)`)}\n$`,
+          `^contrail: ${escaped(`database ${database}: a Temporal server already uses it (two on one file break each other): \`contrail server --port ${first.port} --ui-port ${first.uiPort}\` (pid ${first.child.pid}, since `)}[^)]+${escaped(`), answering on ${address}; use it (TEMPORAL_ADDRESS=${address}), stop it (Ctrl-C in its terminal), or give this one another database (another CONTRAIL_HOME, or --db-filename)`)}\n$`,
         ),
       );
       assert.equal(await portIsFree(port), true, 'nothing was started on its port');
@@ -241,7 +239,7 @@ describe('contrail server', { concurrency: true }, () => {
     }
     await first.exited;
     // At once, while the killed command's server is still stopping: the next one waits for it.
-    const next = await upOnFreePorts(first.home);
+    const next = await serverOnFreePorts(first.home);
     try {
       assert.deepEqual(first.marker.pids(), [], 'the first server had stopped before the next one started');
     } finally {
