@@ -16,7 +16,7 @@
  *   node --import tsx scripts/run-tests.ts [test files or directories…]
  *
  * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, fewer on
- * a machine that is already busy); CONTRAIL_TEST_FILE_TIMEOUT_MS how long one file may take
+ * a machine other work keeps busy; test/helpers/machine-load.ts); CONTRAIL_TEST_FILE_TIMEOUT_MS how long one file may take
  * (default 10 minutes, then it is killed); CONTRAIL_TEST_LINGER_MS how long a process may keep
  * running once its tests have ended (default 60 s; scripts/test-linger.mjs).
  */
@@ -42,6 +42,7 @@ import { cachedBundle } from '../bin/bundle-sources.mjs';
 import { startDevServer } from '../src/client/dev-server.js';
 import { writePackagedBundle } from '../src/workflow-source.js';
 import { failureDetails } from '../test/helpers/failure-details.js';
+import { concurrencyFor, cpuSnapshot, othersBusyCores, ownSession } from '../test/helpers/machine-load.js';
 import { marked, processesWithEnv } from '../test/helpers/processes.js';
 import { bundledModule } from '../test/helpers/program.js';
 import { testNamespace } from '../test/helpers/temporal.js';
@@ -126,15 +127,18 @@ function jobsOf(files: string[]): Job[] {
   return jobs.sort((a, b) => b.weight - a.weight);
 }
 
-/**
- * Files at once: twice the cores, since integration files mostly wait on the server, but fewer
- * when the machine is already busy (its load average counts other work per core): past that,
- * running more only stretches every file until heartbeats and deadlines start to fail.
- */
-function defaultConcurrency(): number {
+/** Files at once, from how busy others keep the machine over the moment the run starts. */
+async function defaultConcurrency(): Promise<number> {
   const cores = availableParallelism();
-  const busy = Math.floor((loadavg()[0] ?? 0) / cores);
-  return Math.max(2, Math.min(8, 2 * cores - busy));
+  try {
+    const session = ownSession();
+    const before = cpuSnapshot(session);
+    await new Promise((r) => setTimeout(r, 1000));
+    return concurrencyFor(cores, othersBusyCores(before, cpuSnapshot(session), cores));
+  } catch {
+    // No /proc (not Linux): the load average per core, which counts this job's own work too.
+    return concurrencyFor(cores, Math.floor((loadavg()[0] ?? 0) / cores) / 2);
+  }
 }
 
 /**
@@ -293,12 +297,14 @@ const testBundle = cachedBundle({
     ...bundledHelpers,
   ],
 });
-const [server, bundle, bundleDir] = await Promise.all([
+const [server, bundle, bundleDir, measuredConcurrency] = await Promise.all([
   integration.length
     ? startDevServer({ startTimeoutMs: 120_000, extraNamespaces: integration.map(testNamespace) })
     : null,
   integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows() : null,
   testBundle,
+  // Measured while the run starts: its own work there is left out of the measure.
+  process.env.CONTRAIL_TEST_CONCURRENCY ? null : defaultConcurrency(),
 ]);
 const bundled = (file: string) => bundledModule(bundleDir, file);
 if (server) process.stderr.write(`test Temporal dev server on ${server.address} (pid ${server.pid})\n`);
@@ -319,7 +325,7 @@ const env: NodeJS.ProcessEnv = {
   ...(bundle ? { CONTRAIL_WORKFLOW_BUNDLE: bundle } : {}),
   CONTRAIL_TEST_BUNDLE: bundleDir,
 };
-const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || defaultConcurrency();
+const concurrency = Number(process.env.CONTRAIL_TEST_CONCURRENCY) || (measuredConcurrency ?? 2);
 process.stderr.write(
   `${files.length} test files in ${jobs.length} processes, ${concurrency} at once, slowest first\n`,
 );
