@@ -9,11 +9,11 @@ import { readdirSync, readFileSync } from 'node:fs';
  * (the run, the type check beside it, the npm that started them): what is left is others' work.
  */
 
-/** CPU time so far, in clock ticks: the machine's, and each process of one session's. */
+/** CPU time so far, in clock ticks: the machine's, and each of one session's processes'. */
 export interface CpuSnapshot {
   busy: number;
   total: number;
-  /** utime + stime per pid of the session. */
+  /** utime + stime per pid of the session, and of what its processes started in other sessions. */
   session: Map<number, number>;
 }
 
@@ -34,7 +34,7 @@ export function cpuSnapshot(session: number): CpuSnapshot {
   // is a core this one did not have. Guest time is already within user.
   const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu.map(Number);
   const busy = [user, nice, system, irq, softirq, steal].reduce<number>((sum, n) => sum + (n ?? 0), 0);
-  const own = new Map<number, number>();
+  const processes = new Map<number, { ppid: number; session: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let fields: string[];
@@ -43,9 +43,27 @@ export function cpuSnapshot(session: number): CpuSnapshot {
     } catch {
       continue; // exited meanwhile
     }
-    // session is field 6, utime 14 and stime 15 (fields[0] is field 3)
-    if (Number(fields[3]) === session) own.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    // ppid is field 4, session 6, utime 14 and stime 15 (fields[0] is field 3)
+    processes.set(Number(entry), {
+      ppid: Number(fields[1]),
+      session: Number(fields[3]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+    });
   }
+  // The session's processes and what they started in sessions of their own (a Temporal server
+  // runs in its own, so that Ctrl-C in a terminal does not reach it).
+  const ours = new Map<number, boolean>();
+  const isOurs = (pid: number): boolean => {
+    const known = ours.get(pid);
+    if (known !== undefined) return known;
+    ours.set(pid, false); // against a cycle while the table changed under the reading
+    const p = processes.get(pid);
+    const result = p !== undefined && (p.session === session || (p.ppid > 1 && isOurs(p.ppid)));
+    ours.set(pid, result);
+    return result;
+  };
+  const own = new Map<number, number>();
+  for (const [pid, p] of processes) if (isOurs(pid)) own.set(pid, p.ticks);
   return { busy, total: busy + (idle ?? 0) + (iowait ?? 0), session: own };
 }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   type CpuSnapshot,
@@ -64,24 +66,43 @@ describe("how busy others keep the machine, for the test run's files at once", (
     assert.equal(concurrencyFor(8, 0), 8);
   });
 
-  test("on this machine: this process and its children are the session's; a program started in its own session is not", async () => {
+  test("on this machine: the session's processes and what they start are its own; another session's program is not", async () => {
     const session = ownSession();
-    const busyLoop = ['-e', 'const t = Date.now() + 20000; while (Date.now() < t);'];
+    const marker = `machine-load-${randomUUID()}`;
+    const busyLoop = ['-e', 'const t = Date.now() + 20000; while (Date.now() < t);', marker];
     const child = spawn(process.execPath, busyLoop, { stdio: 'ignore' });
-    const other = spawn(process.execPath, busyLoop, { stdio: 'ignore', detached: true });
+    // In a session of its own (as a Temporal server is started), but started by this process.
+    const detached = spawn(process.execPath, busyLoop, { stdio: 'ignore', detached: true });
+    // Started by no process of the session: setsid's child, in a session of its own.
+    spawn('setsid', ['--fork', process.execPath, ...busyLoop], { stdio: 'ignore' });
+    const marked = () =>
+      readdirSync('/proc')
+        .filter((pid) => /^\d+$/.test(pid))
+        .filter((pid) => {
+          try {
+            // The busy loops themselves, not setsid on its way to start one.
+            const [command, ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+            return command === process.execPath && args.includes(marker);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
     try {
+      while (marked().length < 3) await new Promise((r) => setTimeout(r, 20));
+      const other = marked().find((pid) => pid !== child.pid && pid !== detached.pid) ?? -1;
       const before = cpuSnapshot(session);
       const until = Date.now() + 300;
       while (Date.now() < until); // CPU time of this process
       const after = cpuSnapshot(session);
-      assert.ok(after.session.has(child.pid ?? -1), 'the child is in the session');
-      assert.ok(!after.session.has(other.pid ?? -1), 'the program in its own session is not');
+      assert.ok(after.session.has(child.pid ?? -1), 'the child, in the session');
+      assert.ok(after.session.has(detached.pid ?? -1), 'the child in a session of its own');
+      assert.ok(!after.session.has(other), "the other session's program");
       const mine = (after.session.get(process.pid) ?? 0) - (before.session.get(process.pid) ?? 0);
       assert.ok(mine > 0, `this process's ticks: ${mine}`);
       assert.ok(after.total > before.total && after.busy > before.busy);
     } finally {
-      child.kill('SIGKILL');
-      other.kill('SIGKILL');
+      for (const pid of marked()) process.kill(pid, 'SIGKILL');
     }
   });
 });
