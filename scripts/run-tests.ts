@@ -16,9 +16,9 @@
  *   node --import tsx scripts/run-tests.ts [test files or directories…]
  *
  * CONTRAIL_TEST_CONCURRENCY sets how many files run at once (default: twice the cores, fewer on
- * a machine other work keeps busy; test/helpers/machine-load.ts); CONTRAIL_TEST_FILE_TIMEOUT_MS how long one file may take
- * (default 10 minutes, then it is killed); CONTRAIL_TEST_LINGER_MS how long a process may keep
- * running once its tests have ended (default 60 s; scripts/test-linger.mjs).
+ * a machine other work keeps busy; test/helpers/machine-load.ts); CONTRAIL_TEST_FILE_TIMEOUT_MS
+ * how long one file may take (default 10 minutes, then it is killed); CONTRAIL_TEST_LINGER_MS how
+ * long a process may keep running once its tests have ended (default 60 s; test-linger.mjs).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
