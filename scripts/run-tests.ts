@@ -303,8 +303,9 @@ const [server, bundle, bundleDir, measuredConcurrency] = await Promise.all([
     : null,
   integration.length && !process.env.CONTRAIL_WORKFLOW_BUNDLE ? bundleWorkflows() : null,
   testBundle,
-  // Measured while the run starts: its own work there is left out of the measure.
-  process.env.CONTRAIL_TEST_CONCURRENCY ? null : defaultConcurrency(),
+  // Measured while the run starts (its own work there is left out of the measure); a second
+  // spent on it only when there is a choice to make.
+  process.env.CONTRAIL_TEST_CONCURRENCY || jobs.length < 2 ? null : defaultConcurrency(),
 ]);
 const bundled = (file: string) => bundledModule(bundleDir, file);
 if (server) process.stderr.write(`test Temporal dev server on ${server.address} (pid ${server.pid})\n`);

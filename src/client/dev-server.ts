@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { CliError } from './errors.js';
-import { freePort, portHolder, portIsFree } from './ports.js';
+import { freePort, portHolder, portIsFree, retriedWhenPortTaken } from './ports.js';
 import { claimDatabase, type DatabaseClaim } from './server-database.js';
 import { temporalBinary } from './temporal-binary.js';
 
@@ -94,23 +94,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     // The server picks its HTTP API port itself, as this picks a free gRPC port: between finding a
     // port free and binding it, another program may take it. A start that lost that race is tried
     // again on new ports; the ports a person chose were checked above.
-    for (let attempt = 1; ; attempt++) {
-      const started = await startOnce(options, namespace, options.port ?? (await freePort()), database);
-      if (!('portTaken' in started)) {
-        if (database === null) return started;
-        // The database is the server's until it has stopped, not only until it was asked to.
-        const exited = started.exited.then((code) => {
-          database.release();
-          return code;
-        });
-        const stop = async () => {
-          await started.stop();
-          await exited;
-        };
-        return { ...started, exited, stop };
-      }
-      if (attempt === 3) throw started.portTaken;
-    }
+    const started = await retriedWhenPortTaken(
+      async () => await startOnce(options, namespace, options.port ?? (await freePort()), database),
+    );
+    if (database === null) return started;
+    // The database is the server's until it has stopped, not only until it was asked to.
+    const exited = started.exited.then((code) => {
+      database.release();
+      return code;
+    });
+    const stop = async () => {
+      await started.stop();
+      await exited;
+    };
+    return { ...started, exited, stop };
   } catch (error) {
     database?.release();
     throw error;
@@ -118,15 +115,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 /**
- * One start: the server once it answers, or, when it exited because a port it was to listen on
- * was taken meanwhile, the error saying so (the caller tries again).
+ * One start: the server once it answers. When it exited because a port it was to listen on was
+ * taken meanwhile, the error says so in the server's words (the caller tries again).
  */
 async function startOnce(
   options: DevServerOptions,
   namespace: string,
   port: number,
   database: DatabaseClaim | null,
-): Promise<DevServer | { portTaken: CliError }> {
+): Promise<DevServer> {
   const args = [
     'server',
     'start-dev',
@@ -212,11 +209,10 @@ async function startOnce(
   for (;;) {
     // Checked before and after asking: an answer from a server that is not ours must not count.
     if (exitCode !== undefined) {
-      const error = new CliError(
-        `the Temporal dev server exited (code ${exitCode}) before answering on ${address}; its last lines:\n${output.slice(-20).join('\n')}`,
+      const taken = output.find((line) => line.includes('address already in use'));
+      throw new CliError(
+        `the Temporal dev server exited (code ${exitCode}) before answering on ${address}${taken ? ` (a port was taken: ${taken.trim()})` : ''}; its last lines:\n${output.slice(-20).join('\n')}`,
       );
-      if (output.some((line) => line.includes('address already in use'))) return { portTaken: error };
-      throw error;
     }
     if ((await answers(address, namespace)) && exitCode === undefined) break;
     if (Date.now() > deadline) {

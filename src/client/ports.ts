@@ -15,6 +15,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `start`, which takes ports that were free a moment ago (freePort): another program can take
+ * one before the server binds it. A start that failed so (its error says "address already in
+ * use", as servers do) is tried again, on the ports it takes then; three starts at most.
+ */
+export async function retriedWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === 3 || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
 /** Whether a listener could bind 127.0.0.1:`port` now. */
 export async function portIsFree(port: number): Promise<boolean> {
   return await new Promise((resolve) => {

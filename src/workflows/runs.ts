@@ -141,15 +141,12 @@ export function pinnedRun<I, R>(
   input: NoInfer<I>,
   about: { workflowId: string; slug: string; date: string | null; pin: Pin; summary: string },
 ): Start<R> {
-  const { workflowId, slug, date, pin, summary } = about;
+  const { pin, ...rest } = about;
   return runStart(workflow, input, {
-    workflowId,
+    ...rest,
     pinnedTo: pin.buildId,
-    slug,
-    date,
     toolVersion: toolVersionKey(pin),
     configCommit: pin.configCommit,
-    summary,
   });
 }
 

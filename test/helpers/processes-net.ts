@@ -1,6 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 
-export { freePort } from '../../src/client/ports.js';
+export { freePort, retriedWhenPortTaken } from '../../src/client/ports.js';
 
 export interface ServerProcess {
   pid: number;
@@ -71,19 +71,4 @@ export async function startServerProcess(
   }
   await stop();
   throw new Error(`${options.name} was not ready within ${options.timeoutMs} ms:\n${output}`);
-}
-
-/**
- * `start`, which takes loopback ports free a moment ago (freePort). Another program can take one
- * of them before the server binds it: then the server exits saying so, and it is started again,
- * on the other ports `start` takes then (three starts at most).
- */
-export async function retriedWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (error) {
-      if (attempt === 3 || !/address already in use/i.test(String(error))) throw error;
-    }
-  }
 }
