@@ -12,6 +12,7 @@ import type { Progress } from '../workflows/common.js';
 import type { WorkflowName } from '../workflows/registered.js';
 import { CliError } from './errors.js';
 import { noWorkerLine, retryLine, whatHoldsItUp } from './held-up.js';
+import { PeriodicCall } from './periodic-call.js';
 import { namedRunning, progressLine, StageEstimate, timeLeft, waitingLine } from './progress-line.js';
 
 export interface StartOptions {
@@ -233,78 +234,6 @@ function notesOfFailure(error: WorkflowFailedError): string[] {
   return [];
 }
 
-/** How long the last progress query after the result may take before it is given up. */
-const FINAL_QUERY_MS = 3_000;
-
-/**
- * Asks the server one call at a time (the `progress` query, what is retrying). `stop()` cancels
- * the call in flight and waits for it to settle: a call left running when the connection closes
- * is retried by the SDK on a closed channel, which throws outside any promise and kills the
- * process after the work is done.
- */
-export class Poller<T> {
-  private inFlight: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  /** The call in flight's own controller: the SDK adds a listener to each call's signal. */
-  private current: AbortController | null = null;
-
-  constructor(
-    private readonly client: Pick<Client, 'withAbortSignal'>,
-    private readonly ask: () => Promise<T>,
-    private readonly show: (answer: T) => void,
-    private readonly intervalMs = 500,
-    /** Hears why a call failed (the call is asked again at the next interval all the same). */
-    private readonly onError: (error: unknown) => void | Promise<void> = () => undefined,
-  ) {}
-
-  start(): this {
-    this.schedule();
-    return this;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      const controller = new AbortController();
-      this.current = controller;
-      this.inFlight = this.poll(controller.signal).finally(() => {
-        this.inFlight = null;
-        this.current = null;
-        this.schedule();
-      });
-    }, this.intervalMs);
-  }
-
-  private async poll(signal: AbortSignal): Promise<void> {
-    try {
-      const answer = await this.client.withAbortSignal(signal, this.ask);
-      if (!signal.aborted) this.show(answer);
-    } catch (error) {
-      // A query fails while the first workflow task is pending, after completion without a
-      // worker, or when cancelled here: what is shown while following is a courtesy, never an error.
-      if (!signal.aborted) await this.onError(error);
-    }
-  }
-
-  /** Stops polling; with `final`, asks once more (bounded) so the last stage is shown. Once only. */
-  async stop(final = false): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.current?.abort();
-    await this.inFlight;
-    if (!final) return;
-    const last = new AbortController();
-    const deadline = setTimeout(() => last.abort(), FINAL_QUERY_MS);
-    try {
-      await this.poll(last.signal);
-    } finally {
-      clearTimeout(deadline);
-    }
-  }
-}
-
 /** Waits for the result, drawing progress from the `progress` query; failures become one-line errors. */
 export async function followWorkflow<T>(
   client: Client,
@@ -328,7 +257,7 @@ export async function followWorkflow<T>(
     if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
     lastWaiting = waiting;
   };
-  const poller = new Poller(
+  const poller = new PeriodicCall(
     client,
     () => handle.query<Progress>('progress'),
     show,
@@ -349,7 +278,7 @@ export async function followWorkflow<T>(
   // A run no worker serves never moves at all: said once, with what to do.
   const shownAttempts = new Map<string, number>();
   let saidNoWorker = false;
-  const retries = new Poller(
+  const retries = new PeriodicCall(
     client,
     () => whatHoldsItUp(client, handle),
     ({ retrying, unserved }) => {

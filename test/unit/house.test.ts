@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The rules the source tree keeps, checked on every run so a change that breaks one is named
+ * here rather than found in review: small modules (a long one says at its top why it is
+ * long), domain code that knows nothing of Temporal, workflows that import activities as
+ * types only, and activities that adapt without writing SQL of their own.
+ */
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+const sources: { path: string; text: string }[] = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.ts'))
+  .sort()
+  .map((f) => ({ path: relative(join(SRC, '..'), join(SRC, f)), text: readFileSync(join(SRC, f), 'utf8') }));
+
+/** Modules of the domain: plain data in and out, runnable without a Temporal server. */
+const DOMAIN = [
+  'config',
+  'sql',
+  'warehouse',
+  'statistics',
+  'versions',
+  'experiments',
+  'analysis',
+  'sample',
+  'exports',
+];
+
+const under = (dir: string) => sources.filter((s) => s.path.startsWith(`src/${dir}/`));
+
+/** The module specifiers a file imports or re-exports, with whether each is type-only. */
+function imports(text: string): { from: string; typeOnly: boolean }[] {
+  const found: { from: string; typeOnly: boolean }[] = [];
+  for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*?\bfrom\s+'([^']+)'/gms))
+    found.push({ from: m[3] as string, typeOnly: m[2] !== undefined });
+  for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g))
+    found.push({ from: m[1] as string, typeOnly: false });
+  return found;
+}
+
+describe('the source tree', () => {
+  it('finds the sources it checks', () => {
+    assert.ok(sources.length > 100, `${sources.length} files under ${SRC}`);
+    for (const dir of [...DOMAIN, 'activities', 'workflows']) assert.ok(under(dir).length > 0, dir);
+  });
+
+  it('has no file over 400 lines without a comment at its top saying why', () => {
+    const long = sources.filter(({ text }) => text.split('\n').length > 401 && !/^\s*(\/\*|\/\/)/.test(text));
+    assert.deepEqual(
+      long.map((s) => `${s.path} (${s.text.split('\n').length - 1} lines)`),
+      [],
+      'split these, or say at the top why they are one module',
+    );
+  });
+
+  it('keeps Temporal out of the domain modules', () => {
+    const offending = DOMAIN.flatMap(under).flatMap(({ path, text }) =>
+      imports(text)
+        .filter(
+          (i) => i.from.startsWith('@temporalio/') || /(^|\/)(temporal|workflows|activities)\//.test(i.from),
+        )
+        .map((i) => `${path} imports ${i.from}`),
+    );
+    assert.deepEqual(offending, []);
+  });
+
+  it('lets workflows import activities only as types', () => {
+    const offending = under('workflows').flatMap(({ path, text }) =>
+      imports(text)
+        .filter((i) => /(^|\/)activities\//.test(i.from) && !i.typeOnly)
+        .map((i) => `${path} imports ${i.from}`),
+    );
+    assert.deepEqual(offending, []);
+  });
+
+  it('keeps SQL text out of the activities', () => {
+    const sql =
+      /\b(SELECT\s|INSERT\s+INTO|CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?(TABLE|VIEW)|DELETE\s+FROM|ALTER\s+TABLE|DROP\s+(TABLE|VIEW))/;
+    const offending = under('activities')
+      .filter(({ text }) => sql.test(text))
+      .map(({ path, text }) => `${path}: ${sql.exec(text)?.[0]}`);
+    assert.deepEqual(offending, []);
+  });
+
+  it('tells an import from a type-only import', () => {
+    assert.deepEqual(
+      imports(
+        "import type { A } from '../activities/types.js';\nimport {\n  b,\n} from '../activities/x.js';\nexport { c } from './c.js';\nawait import('@temporalio/client');",
+      ),
+      [
+        { from: '../activities/types.js', typeOnly: true },
+        { from: '../activities/x.js', typeOnly: false },
+        { from: './c.js', typeOnly: false },
+        { from: '@temporalio/client', typeOnly: false },
+      ],
+    );
+  });
+});
