@@ -1,5 +1,5 @@
 import { asyncLocalStorage } from '@temporalio/activity';
-import type { JobProgress } from '../analysis/context.js';
+import type { JobProgress } from '../analysis/progress.js';
 import type { QueryProgress } from '../warehouse/warehouse.js';
 
 /**

@@ -1,18 +1,8 @@
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { AnalysisSpec } from '../config/spec.js';
-import type { QueryProgress, TableLabels, Warehouse } from '../warehouse/warehouse.js';
+import type { TableLabels, Warehouse } from '../warehouse/warehouse.js';
+import type { JobProgress } from './progress.js';
 import type { RunTables } from './staging.js';
-
-/**
- * Progress of the warehouse jobs of one step. Inside a Temporal activity this heartbeats and
- * carries the activity's cancellation; elsewhere (tests, scripts) it does nothing.
- */
-export interface JobProgress {
-  /** Progress and cancellation for the warehouse job named `what`. */
-  job(what: string): QueryProgress;
-  /** A sign of life between the jobs of a long sequence. */
-  step(what: string): void;
-}
 
 /** What every step of one experiment's analysis works with: the same for every step of one run. */
 export interface AnalysisContext {

@@ -8,10 +8,10 @@ import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sq
 import type { ToolVersion } from '../versions/tool-version.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { JobProgress } from './context.js';
 import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
 import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
 import { experimentErrors } from './logs.js';
+import type { JobProgress } from './progress.js';
 import type { PublishSummary } from './results.js';
 import { publishStaged, type RunTables } from './staging.js';
 

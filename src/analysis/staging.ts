@@ -3,7 +3,7 @@ import { plural } from '../plural.js';
 import { stagingPrefix, stagingTableName } from '../sql/names.js';
 import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
 import type { TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { JobProgress } from './context.js';
+import type { JobProgress } from './progress.js';
 
 /**
  * A run's result tables (jetstream's per-basis metrics tables and statistics tables) are

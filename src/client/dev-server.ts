@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { CONTRAIL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { CONTRAIL_SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { CliError } from './errors.js';
 import { freePort, portHolder, portIsFree, retriedWhenPortTaken } from './ports.js';
 import { claimDatabase, type DatabaseClaim } from './server-database.js';

@@ -22,33 +22,16 @@ import type { RerunSkipResult } from '../workflows/rerun-skip.js';
 import { formatIssueGroups, groupIssues, statisticsIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import { describePreview } from './preview-report.js';
+import type { Outcome, ReportContext } from './report.js';
 
-/**
- * What the CLI says about a finished workflow, in one place for the commands that start them
- * and for `contrail status`: the report for people, and how many units of work (experiments,
- * experiment-days, dates) failed. Any failure makes the command exit 1. A preview's report, the
- * longest, is in preview-report.ts.
+/*
+ * What the CLI says about a finished workflow (an `Outcome`, report.ts), in one place for the
+ * commands that start them and for `contrail status`: the report for people, and how many units
+ * of work (experiments, experiment-days, dates) failed. Any failure makes the command exit 1. A
+ * preview's report, the longest, is in preview-report.ts.
  */
-export interface Outcome {
-  /** First line: the summary; then one line per table or failure. */
-  report: string;
-  failed: number;
-  /** What a failed command ends with, when the report's first line says what ran rather than what failed. */
-  failure?: string;
-  /** Set when the run was cancelled part way and returned what it finished: what a command ends with (exit 130). */
-  interrupted?: string;
-}
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
-
-/** What the command knows beside the result: the port of the dashboard running on this machine. */
-export interface ReportContext {
-  dashboardPort?: number;
-  /** List every unit of work that went well, not only their count. */
-  verbose?: boolean;
-  /** The date whose daily-run experiments a versions report counts as pinned, when known. */
-  eligibleOn?: string;
-}
 
 interface WorkflowKind {
   /** The workflow's input schema: inputs are compared after its defaults are filled in. */

@@ -6,7 +6,7 @@ import { plural } from '../plural.js';
 import type { PreviewResult } from '../workflows/preview.js';
 import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
-import type { Outcome, ReportContext } from './outcomes.js';
+import type { Outcome, ReportContext } from './report.js';
 
 /** What the CLI says about a finished preview (see outcomes.ts for the other workflows). */
 

@@ -2,11 +2,20 @@ import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@tem
 import { runtimeSettings } from '../settings.js';
 import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
 import { DailyAnalysisInput } from '../workflows/inputs.js';
-import type { ScheduleArgs } from './commands/schedule.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
 import { resultsDataset } from './options.js';
 import { checkedInput } from './workflow-command.js';
+
+/** `contrail schedule`'s arguments, as its command's parser gives them. */
+export interface ScheduleArgs {
+  action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
+  hour: number;
+  minute: number;
+  dataset_id?: string;
+  concurrency: number;
+  note?: string;
+}
 
 /**
  * The Temporal Schedule that runs `dailyAnalysis` every day (04:00 UTC by default) for the

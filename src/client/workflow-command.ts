@@ -12,14 +12,8 @@ import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
-import {
-  type AnalysisWorkflow,
-  inputDifferences,
-  leftByInterrupt,
-  type Outcome,
-  outcomeOf,
-  type ReportContext,
-} from './outcomes.js';
+import { type AnalysisWorkflow, inputDifferences, leftByInterrupt, outcomeOf } from './outcomes.js';
+import type { Outcome, ReportContext } from './report.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {

@@ -6,8 +6,8 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
-import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from '../workflows/search-attributes.js';
 import { describeFailure } from './failures.js';
+import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
 /**
  * Runs that a parent workflow (daily analysis, backfill, rerun) starts as workflows of their

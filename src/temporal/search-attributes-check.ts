@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { CONTRAIL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { CONTRAIL_SEARCH_ATTRIBUTES } from './search-attributes.js';
 
 /**
  * contrail's search attributes a namespace lacks. Workflows set them as they go; on a namespace

@@ -21,9 +21,9 @@ import type {
 import { boundedAll } from '../concurrency.js';
 import { isoDate } from '../dates.js';
 import { toTemporalFailure } from '../temporal/failures.js';
+import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from '../temporal/search-attributes.js';
 import { toolVersionKey } from '../versions/pin.js';
 import { parseInput } from './inputs.js';
-import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
 /**
  * How soon the server gives up on an activity whose worker stopped heartbeating (every activity

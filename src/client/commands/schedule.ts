@@ -1,14 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { choiceOf } from '../options.js';
-
-export interface ScheduleArgs {
-  action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
-  hour: number;
-  minute: number;
-  dataset_id?: string;
-  concurrency: number;
-  note?: string;
-}
+import type { ScheduleArgs } from '../schedule.js';
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
 

@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { defaultActivityDeps, workerSources } from '../../../src/client/runtime.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
+import { CONTRAIL_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes.js';
 import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
-import { CONTRAIL_SEARCH_ATTRIBUTES } from '../../../src/workflows/search-attributes.js';
 
 // No Docker engine runs here: the deployment files are checked by reading them.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
