@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /**
  * The rules the source tree keeps, checked on every run so a change that breaks one is named
  * here rather than found in review: small modules (a long one says at its top why it is
- * long), domain code that knows nothing of Temporal, workflows that import activities as
- * types only, and activities that adapt without writing SQL of their own.
+ * long), no files that import each other (one of the two holds what both need), domain code
+ * that knows nothing of Temporal, workflows that import activities as types only, and
+ * activities that adapt without writing SQL of their own.
  */
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -43,6 +44,37 @@ function imports(text: string): { from: string; typeOnly: boolean }[] {
   return found;
 }
 
+/** A circle of files importing one another, type imports included, or null when there is none. */
+function importCircle(files: readonly { path: string; text: string }[]): string[] | null {
+  const known = new Set(files.map((f) => f.path));
+  const edges = new Map(
+    files.map(({ path, text }) => [
+      path,
+      imports(text)
+        .filter((i) => i.from.startsWith('.'))
+        .map((i) => normalize(join(dirname(path), i.from)).replace(/\.js$/, '.ts'))
+        .filter((target) => known.has(target)),
+    ]),
+  );
+  const done = new Set<string>();
+  const visit = (path: string, trail: string[]): string[] | null => {
+    const at = trail.indexOf(path);
+    if (at >= 0) return [...trail.slice(at), path];
+    if (done.has(path)) return null;
+    for (const next of edges.get(path) ?? []) {
+      const circle = visit(next, [...trail, path]);
+      if (circle) return circle;
+    }
+    done.add(path);
+    return null;
+  };
+  for (const { path } of files) {
+    const circle = visit(path, []);
+    if (circle) return circle;
+  }
+  return null;
+}
+
 describe('the source tree', () => {
   it('finds the sources it checks', () => {
     assert.ok(sources.length > 100, `${sources.length} files under ${SRC}`);
@@ -56,6 +88,10 @@ describe('the source tree', () => {
       [],
       'split these, or say at the top why they are one module',
     );
+  });
+
+  it('has no files that import each other, directly or round a circle', () => {
+    assert.equal(importCircle(sources)?.join(' -> ') ?? null, null);
   });
 
   it('keeps Temporal out of the domain modules', () => {
@@ -85,6 +121,22 @@ describe('the source tree', () => {
       .filter(({ text }) => sql.test(text))
       .map(({ path, text }) => `${path}: ${sql.exec(text)?.[0]}`);
     assert.deepEqual(offending, []);
+  });
+
+  it('finds a circle of imports', () => {
+    const file = (path: string, ...from: string[]) => ({
+      path,
+      text: from.map((f) => `import type { X } from '${f}';\n`).join(''),
+    });
+    assert.deepEqual(
+      importCircle([
+        file('src/a/one.ts', './two.js'),
+        file('src/a/two.ts', '../b/three.js'),
+        file('src/b/three.ts', '../a/one.js', '@temporalio/client'),
+      ]),
+      ['src/a/one.ts', 'src/a/two.ts', 'src/b/three.ts', 'src/a/one.ts'],
+    );
+    assert.equal(importCircle([file('src/a/one.ts', './two.js'), file('src/a/two.ts')]), null);
   });
 
   it('tells an import from a type-only import', () => {
