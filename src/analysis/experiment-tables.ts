@@ -1,6 +1,5 @@
 import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import { ANALYSIS_BASES, type AnalysisBasis, type AnalysisSpec } from '../config/spec.js';
-import { QUERY_COSTS_TABLE } from '../dashboard/schema.js';
 import { addDays, type IsoDate } from '../dates.js';
 import {
   enrollmentsTableName,
@@ -16,6 +15,7 @@ import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { type AnalysisWindow, windowsThrough } from '../sql/windows.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import { LOGS_TABLE } from './logs.js';
+import { QUERY_COSTS_TABLE } from './query-costs.js';
 
 /**
  * Every table and view contrail writes for one experiment, as data: derived from the spec and

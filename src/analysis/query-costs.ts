@@ -2,7 +2,6 @@
  * A preview's queries as they ran, next to what was estimated before (cost.ts): the rows of
  * the dataset's `query_costs` table, and the report of them printed after a preview.
  */
-import { QUERY_COSTS_TABLE, type QueryCostRow } from '../dashboard/schema.js';
 import type { IsoDate } from '../dates.js';
 import { plural } from '../plural.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
@@ -10,6 +9,10 @@ import { formatBytes, onDemandCostUsd } from '../warehouse/cost.js';
 import type { ColumnType, Warehouse } from '../warehouse/warehouse.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
 import type { QueryRun } from './results.js';
+import type { QueryCostRow } from './table-rows.js';
+
+/** The table of per-query cost and time a preview keeps in its dataset. */
+export const QUERY_COSTS_TABLE = 'query_costs';
 
 /** The queries of one analysed date as they ran. */
 export interface DayQueries {

@@ -3,9 +3,10 @@
  * imports them without pulling in anything that runs on the server.
  */
 
+import type { LogRow, QueryCostRow } from '../analysis/table-rows.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { StatisticResultRow } from '../statistics/results.js';
-import type { LogRow, QueryCostRow, SqlLineRange, SqlReference } from './schema.js';
+import type { SqlLineRange, SqlReference } from './schema.js';
 
 /** The filters, as the URL's query parameters name them. */
 export const FILTER_KEYS = ['experiment', 'period', 'basis', 'segment', 'metric', 'statistic'] as const;

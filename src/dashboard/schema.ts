@@ -3,11 +3,11 @@ import { ANALYSIS_PERIODS } from '../config/periods.js';
 import { AnalysisBasis, Provenance } from '../config/spec.js';
 
 /**
- * The shapes the dashboard reads besides the statistics tables (whose rows are
- * `StatisticResultRow`): the provenance map written beside the `.sql` files of
- * `--sql-output-dir`, the dataset's `logs` table and its per-query cost table. Each is read
- * tolerantly: a map or table that is absent means "not recorded", not an error; a column a
- * future version adds is ignored until the page learns to show it.
+ * The provenance map written beside the `.sql` files of `--sql-output-dir`, as the dashboard
+ * reads it (the rows of the `logs` and `query_costs` tables are described where they are
+ * written: analysis/logs.ts, analysis/query-costs.ts). It is read tolerantly: a map that is
+ * absent means "not recorded", not an error; a field a future version adds is ignored until the
+ * page learns to show it.
  */
 
 /** The provenance map's file name, in the directory of the `.sql` files it describes. */
@@ -55,58 +55,3 @@ export const SqlProvenanceMap = z.object({
   queries: z.array(SqlQueryProvenance),
 });
 export type SqlProvenanceMap = z.infer<typeof SqlProvenanceMap>;
-
-const Text = z.string().nullable().optional();
-const Num = z.number().nullable().optional();
-
-/**
- * A row of the dataset's `logs` table as the page shows it. The first group of columns is what
- * the analysis writes today; the second is what errors carry once they name the metric,
- * statistic, query and config key they belong to. Absent columns are simply not shown.
- */
-export const LogRow = z.object({
-  timestamp: Text,
-  experiment: Text,
-  analysis_date: Text,
-  stage: Text,
-  log_level: Text,
-  exception_type: Text,
-  message: Text,
-  tool_version: Text,
-  config_commit: Text,
-  metric: Text,
-  statistic: Text,
-  analysis_basis: Text,
-  segment: Text,
-  analysis_period: Text,
-  query: Text,
-  config_file: Text,
-  config_key: Text,
-  config_line: Num,
-});
-export type LogRow = z.infer<typeof LogRow>;
-
-/** The table of per-query cost and time a preview keeps in its dataset. */
-export const QUERY_COSTS_TABLE = 'query_costs';
-
-/**
- * A row of `query_costs`: one per query of a preview run. Bytes are estimates before the run
- * (BigQuery dry runs; DuckDB column sizes, labelled by `estimate_method`) and what the
- * warehouse reported after it.
- */
-export const QueryCostRow = z.object({
-  timestamp: Text,
-  experiment: Text,
-  analysis_date: Text,
-  /** The table the query wrote. */
-  destination: z.string(),
-  stage: Text,
-  /** `dry_run` (BigQuery) or `column_sizes` (DuckDB estimate). */
-  estimate_method: Text,
-  estimated_bytes: Num,
-  bytes_processed: Num,
-  elapsed_ms: Num,
-  /** Dollars at the on-demand price the preview used. */
-  cost_usd: Num,
-});
-export type QueryCostRow = z.infer<typeof QueryCostRow>;

@@ -1,8 +1,9 @@
+import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
+import { LogRow, QueryCostRow } from '../analysis/table-rows.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { CostsPanel, ErrorsPanel } from './api.js';
-import { LogRow, QUERY_COSTS_TABLE, QueryCostRow } from './schema.js';
 
 /**
  * What a view shows of a dataset's run logs and per-query costs: the errors panel, the dates a run

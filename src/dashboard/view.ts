@@ -1,4 +1,5 @@
 import { LOGS_TABLE } from '../analysis/logs.js';
+import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
@@ -8,7 +9,6 @@ import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
 import { choose } from './filters.js';
-import { QUERY_COSTS_TABLE } from './schema.js';
 import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
 import { costsOf, errorDates, errorsLogged, readCostRows, readErrors } from './view-logs.js';
 

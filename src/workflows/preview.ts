@@ -2,7 +2,7 @@ import { CancellationScope, executeChild, isCancellation, setHandler } from '@te
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
 import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
-import type { QueryCostRow } from '../dashboard/schema.js';
+import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
 import { queriesRunOf, toTemporalFailure } from '../temporal/failures.js';

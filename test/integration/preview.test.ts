@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
-import { QUERY_COSTS_TABLE } from '../../src/dashboard/schema.js';
+import { QUERY_COSTS_TABLE } from '../../src/analysis/query-costs.js';
 import { experimenterSource } from '../../src/experiments/experimenter.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';

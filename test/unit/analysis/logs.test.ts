@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LOG_COLUMNS, logId, logRows } from '../../../src/analysis/logs.js';
+import { LogRow } from '../../../src/analysis/table-rows.js';
 import { errorSubjects } from '../../../src/errors.js';
 import { querySubjects } from '../../../src/sql/run.js';
 
@@ -54,6 +55,14 @@ describe('log rows name what they are about', () => {
     assert.equal(rows[1]?.analysis_period, 'week');
     assert.equal(rows[1]?.config_file, null);
     assert.notEqual(rows[0]?.log_id, rows[1]?.log_id);
+    // The dashboard reads what is written: every column but the bookkeeping ones, as written.
+    assert.deepEqual(
+      Object.keys(LogRow.shape).sort(),
+      LOG_COLUMNS.map((c) => c.name)
+        .filter((name) => name !== 'source' && name !== 'log_id')
+        .sort(),
+    );
+    assert.equal(LogRow.safeParse(rows[0]).success, true);
   });
 
   test('a row about nothing in particular keeps the id it had before rows named subjects', () => {

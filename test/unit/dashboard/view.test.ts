@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
+import { QUERY_COSTS_TABLE } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { embeddedResultDatasets } from '../../../src/dashboard/embedded.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
-import { QUERY_COSTS_TABLE } from '../../../src/dashboard/schema.js';
 import { readView } from '../../../src/dashboard/view.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
