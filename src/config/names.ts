@@ -18,17 +18,6 @@ export const PERIOD_KEY_ALIASES: Record<string, PeriodConfigKey> = {
   preenrollment_28_day: 'preenrollment_days28',
 };
 
-/** Platforms (app names) jetstream analyses; config dirs may hold more (they are only read). */
-export const ANALYSED_PLATFORMS = [
-  'firefox_desktop',
-  'fenix',
-  'focus_android',
-  'klar_android',
-  'firefox_ios',
-  'focus_ios',
-  'klar_ios',
-] as const;
-
 /**
  * Metric, segment and data source names become SQL column and table-name parts that contrail
  * writes without quoting, so they must be plain identifiers. The one rule, used by the config

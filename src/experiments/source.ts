@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ANALYSED_PLATFORMS } from '../config/names.js';
 import { addDays, type IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import type { Experiment } from './experiment.js';
@@ -164,6 +163,17 @@ export function defaultExperimentsFile(env: NodeJS.ProcessEnv = process.env): st
   const configured = env.CONTRAIL_EXPERIMENTS_FILE?.trim();
   return configured ? configured : join(PACKAGE_ROOT, 'src', 'sample', 'experiments.json');
 }
+
+/** Platforms (app names) jetstream analyses; a config repo may hold others' configs (they are only read). */
+const ANALYSED_PLATFORMS = [
+  'firefox_desktop',
+  'fenix',
+  'focus_android',
+  'klar_android',
+  'firefox_ios',
+  'focus_ios',
+  'klar_ios',
+] as const;
 
 /** How long after its end date the daily run still picks an experiment up (jetstream: 90 days). */
 export const DAILY_RUN_GRACE_DAYS = 90;
