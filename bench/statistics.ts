@@ -14,11 +14,11 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
-import type { StatisticSpec } from '../src/config/spec.js';
 import { chunkCount, dirichletChunks } from '../src/statistics/dirichlet.js';
 import { computeStatistic, type StatisticInput, startStatistic } from '../src/statistics/index.js';
 import { StatisticsPool } from '../src/statistics/pool.js';
 import { RandomStream } from '../src/statistics/random.js';
+import type { StatisticSpec } from '../src/statistics/spec.js';
 import { metricHubFixtures } from '../test/helpers/fixtures.js';
 
 const CTX = {

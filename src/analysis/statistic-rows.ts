@@ -1,4 +1,4 @@
-import type { AnalysisBasis, AnalysisSpec, MetricSpec, StatisticSpec } from '../config/spec.js';
+import type { AnalysisBasis, AnalysisSpec, MetricSpec } from '../config/spec.js';
 import type { ErrorSubject } from '../errors.js';
 import { type StatisticInputGroup, statisticInputKey } from '../sql/plan/statistic-input-rows.js';
 import type { AnalysisWindow } from '../sql/windows.js';
@@ -9,6 +9,7 @@ import {
   type StatisticResultRow,
 } from '../statistics/index.js';
 import { StatisticsPool, type StatisticTask } from '../statistics/pool.js';
+import type { StatisticSpec } from '../statistics/spec.js';
 import { StatisticsFailedError } from './errors.js';
 import type { AnalysisWarning } from './results.js';
 import { statisticSeed } from './seed.js';

@@ -1,3 +1,4 @@
+import type { Provenance } from '../provenance.js';
 import type { PeriodConfigKey } from './periods.js';
 import type { ConfigProblem } from './problems.js';
 import type {
@@ -10,7 +11,6 @@ import type {
   SegmentDataSourceDefinition,
   SegmentDefinition,
 } from './schema.js';
-import type { Provenance } from './spec.js';
 
 /**
  * One metric-hub TOML file, checked and split into its definitions, each carrying where it

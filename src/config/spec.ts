@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { IsoDate } from '../dates.js';
 import { Experiment } from '../experiments/experiment.js';
+import { Provenance } from '../provenance.js';
+import { StatisticSpec } from '../statistics/spec.js';
 import { ANALYSIS_PERIODS } from './periods.js';
 
 /**
@@ -12,36 +14,6 @@ import { ANALYSIS_PERIODS } from './periods.js';
 export const ANALYSIS_BASES = ['enrollments', 'exposures'] as const;
 export const AnalysisBasis = z.enum(ANALYSIS_BASES);
 export type AnalysisBasis = z.infer<typeof AnalysisBasis>;
-
-/** Where a resolved item came from, so errors and rendered SQL can point at the config line. */
-export const Provenance = z.object({
-  file: z.string(),
-  /** Dotted key path, e.g. `metrics.active_hours.select_expression`. */
-  key: z.string(),
-  line: z.number().int().positive().nullable().default(null),
-});
-export type Provenance = z.infer<typeof Provenance>;
-
-/** Any JSON value (TOML parameters are JSON-shaped): string, number, boolean, null, arrays, tables. */
-const JsonValue = z.json();
-
-export const PreTreatmentSpec = z.object({
-  /** jetstream name: remove_nulls, censor_highest_values, log, ... */
-  name: z.string(),
-  args: z.record(z.string(), JsonValue).default({}),
-});
-export type PreTreatmentSpec = z.infer<typeof PreTreatmentSpec>;
-
-export const StatisticSpec = z.object({
-  /** jetstream config name: bootstrap_mean, binomial, linear_model_mean, ... */
-  name: z.string(),
-  /** Parameters as written in the config (defaults are applied by `src/statistics`). */
-  params: z.record(z.string(), JsonValue).default({}),
-  preTreatments: z.array(PreTreatmentSpec).default([]),
-  /** Where the statistic is configured (the line of its metric's statistics table), for its errors. */
-  provenance: Provenance.optional(),
-});
-export type StatisticSpec = z.infer<typeof StatisticSpec>;
 
 export const ExperimentsColumnType = z.enum(['none', 'simple', 'native', 'glean', 'events_stream']);
 export type ExperimentsColumnType = z.infer<typeof ExperimentsColumnType>;

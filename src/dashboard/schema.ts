@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ANALYSIS_PERIODS } from '../config/periods.js';
-import { AnalysisBasis, Provenance } from '../config/spec.js';
+import { AnalysisBasis } from '../config/spec.js';
+import { Provenance } from '../provenance.js';
 
 /**
  * The provenance map written beside the `.sql` files of `--sql-output-dir`, as the dashboard

@@ -1,5 +1,6 @@
 import type { ConfigProblem } from '../config/problems.js';
-import type { AnalysisSpec, Provenance } from '../config/spec.js';
+import type { AnalysisSpec } from '../config/spec.js';
+import type { Provenance } from '../provenance.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { fillPlaceholders } from './plan/common.js';
 import { SqlSyntaxError, tokenize } from './render/bigquery-lexer.js';

@@ -2,7 +2,7 @@
  * The statistics engine: pure functions from warehouse aggregates to result rows.
  * Never imports Temporal.
  */
-import type { StatisticSpec } from '../config/spec.js';
+
 import type { ComputeContext, StatisticOutput } from './context.js';
 import { chunkCount, type DirichletDraw, dirichletChunks } from './dirichlet.js';
 import type { StatisticInput } from './inputs.js';
@@ -12,6 +12,7 @@ import { checkSeed } from './random.js';
 import { type RequiredInput, resolveStatistic, STATISTIC_NAMES, STATISTICS } from './registry.js';
 import { StatisticResultRow } from './results.js';
 import type { BootstrapState } from './sampled.js';
+import type { StatisticSpec } from './spec.js';
 
 export type { BranchBins, StatisticInput, ValueBin } from './inputs.js';
 export { StatisticConfigError } from './params.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { PreTreatmentSpec } from '../config/spec.js';
 import { histogramOf, histogramQuantile } from './histogram.js';
 import type { BranchBins, StatisticInput, ValueBin } from './inputs.js';
 import { parseParams, StatisticConfigError } from './params.js';
+import type { PreTreatmentSpec } from './spec.js';
 
 /**
  * Pre-treatments, with jetstream's names and defaults, applied to the bins of every branch

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { StatisticSpec } from '../config/spec.js';
 import type { ComputeContext, StatisticOutput } from './context.js';
 import {
   count,
@@ -27,6 +26,7 @@ import {
   summarizeBootstrapMean,
   summarizePopulationRatio,
 } from './sampled.js';
+import type { StatisticSpec } from './spec.js';
 
 /** Which bins the warehouse must build for a statistic. */
 export type RequiredInput =

@@ -3,7 +3,7 @@
  * so that starting a thread loads only the statistics engine. Each step returns an `Outcome`:
  * an error travels as data and the pool rebuilds it, keeping its class name and permanence.
  */
-import type { StatisticSpec } from '../config/spec.js';
+
 import { type Outcome, outcomeOf } from '../errors.js';
 import { type DirichletDraw, dirichletChunks } from './dirichlet.js';
 import {
@@ -14,6 +14,7 @@ import {
   startStatistic,
 } from './index.js';
 import type { StatisticInput } from './inputs.js';
+import type { StatisticSpec } from './spec.js';
 
 export interface StatisticTask {
   statistic: StatisticSpec;

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { StatisticSpec } from '../../config/spec.js';
 import type { StatisticInput, ValueBin } from '../../statistics/inputs.js';
+import type { StatisticSpec } from '../../statistics/spec.js';
 import { CliError } from '../errors.js';
 import { invalidChoice } from '../options.js';
 

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
+import type { Provenance } from '../../provenance.js';
 import { closestName, didYouMean } from '../../suggest.js';
 import type { ConfigFile, Defined, NameRef } from '../config-file.js';
 import { describe, friendlyIssue, isTable, type Table } from '../describe.js';
 import { DEFINITION_NAME_RULE, isDefinitionName } from '../names.js';
 import { sectionsReading } from '../schema.js';
-import type { Provenance } from '../spec.js';
 import type { KeyLines, KeyPath } from '../toml-lines.js';
 
 /** Definitions whose names become SQL column or table-name parts. */

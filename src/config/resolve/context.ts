@@ -1,10 +1,10 @@
 import type { Experiment } from '../../experiments/experiment.js';
+import type { Provenance } from '../../provenance.js';
 import { didYouMean } from '../../suggest.js';
 import type { ConfigCollection } from '../collection.js';
 import type { ConfigFile } from '../config-file.js';
 import type { SpecLayer } from '../merge.js';
 import { ProblemList, unknownKeyError } from '../problems.js';
-import type { Provenance } from '../spec.js';
 import type { TemplateContext } from '../templates.js';
 
 /** The place of a problem that comes from the Experimenter record rather than a file. */

@@ -1,7 +1,8 @@
+import type { Provenance } from '../../provenance.js';
 import type { Defined } from '../config-file.js';
 import { mergeDefined } from '../merge.js';
 import type { DataSourceDefinition } from '../schema.js';
-import type { DataSourceSpec, Provenance } from '../spec.js';
+import type { DataSourceSpec } from '../spec.js';
 import type { Resolution } from './context.js';
 
 /**

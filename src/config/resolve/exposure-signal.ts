@@ -1,4 +1,5 @@
-import type { ExposureSignalSpec, Provenance } from '../spec.js';
+import type { Provenance } from '../../provenance.js';
+import type { ExposureSignalSpec } from '../spec.js';
 import type { Resolution } from './context.js';
 import type { DataSources } from './data-sources.js';
 

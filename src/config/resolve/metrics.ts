@@ -1,9 +1,10 @@
+import type { Provenance } from '../../provenance.js';
 import type { Defined } from '../config-file.js';
 import { mergeDefined } from '../merge.js';
 import { PERIOD_KEYS } from '../names.js';
 import { PERIOD_CONFIG_KEYS } from '../periods.js';
 import { AGGREGATION_KEYS, type MetricDefinition } from '../schema.js';
-import type { AnalysisSpec, MetricSpec, Provenance } from '../spec.js';
+import type { AnalysisSpec, MetricSpec } from '../spec.js';
 import type { TemplateContext } from '../templates.js';
 import type { Resolution } from './context.js';
 import type { DataSources } from './data-sources.js';

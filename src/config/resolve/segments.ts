@@ -1,4 +1,5 @@
-import type { Provenance, SegmentDataSourceSpec, SegmentSpec } from '../spec.js';
+import type { Provenance } from '../../provenance.js';
+import type { SegmentDataSourceSpec, SegmentSpec } from '../spec.js';
 import { NO_FILE, type Resolution } from './context.js';
 import { renderFromExpression } from './data-sources.js';
 

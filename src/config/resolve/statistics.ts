@@ -1,8 +1,9 @@
+import type { Provenance } from '../../provenance.js';
 import { STATISTIC_NAMES } from '../../statistics/registry.js';
+import type { StatisticSpec } from '../../statistics/spec.js';
 import { didYouMean } from '../../suggest.js';
 import type { Defined } from '../config-file.js';
 import type { MetricDefinition } from '../schema.js';
-import type { Provenance, StatisticSpec } from '../spec.js';
 import type { Resolution } from './context.js';
 
 /**

@@ -1,5 +1,6 @@
-import type { AnalysisSpec, DataSourceSpec, Provenance, SegmentDataSourceSpec } from '../../config/spec.js';
+import type { AnalysisSpec, DataSourceSpec, SegmentDataSourceSpec } from '../../config/spec.js';
 import { ContrailError } from '../../errors.js';
+import type { Provenance } from '../../provenance.js';
 import { columnName } from '../names.js';
 import type { ColumnProvenance, PlanContext, SqlFragmentReference } from './types.js';
 

@@ -1,6 +1,7 @@
 import type { AnalysisPeriod } from '../../config/periods.js';
-import type { AnalysisBasis, AnalysisSpec, MetricSpec, StatisticSpec } from '../../config/spec.js';
+import type { AnalysisBasis, AnalysisSpec, MetricSpec } from '../../config/spec.js';
 import { type RequiredInput, requiredInput, StatisticConfigError } from '../../statistics/index.js';
+import type { StatisticSpec } from '../../statistics/spec.js';
 import type { AnalysisWindow } from '../windows.js';
 import { PlanError, where } from './common.js';
 

@@ -1,6 +1,7 @@
 import type { AnalysisPeriod } from '../../config/periods.js';
-import type { AnalysisBasis, AnalysisSpec, Provenance } from '../../config/spec.js';
+import type { AnalysisBasis, AnalysisSpec } from '../../config/spec.js';
 import type { IsoDate } from '../../dates.js';
+import type { Provenance } from '../../provenance.js';
 import type { TableRef } from '../../warehouse/table-ref.js';
 import type { SqlDialect } from '../dialect.js';
 

@@ -16,7 +16,7 @@ import { binsInput, CTX, poisson, type RawRow, rng, toInput } from './helpers.js
 const EXPERIMENTS = 1000;
 const N = 200;
 
-import type { StatisticSpec } from '../../../src/config/spec.js';
+import type { StatisticSpec } from '../../../src/statistics/spec.js';
 
 const spec = (name: string, params: StatisticSpec['params'] = {}): StatisticSpec => ({
   name,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StatisticSpec } from '../../../src/config/spec.js';
 import { computeStatistic, STATISTIC_NAMES } from '../../../src/statistics/index.js';
 import { StatisticResultRow } from '../../../src/statistics/results.js';
+import type { StatisticSpec } from '../../../src/statistics/spec.js';
 import { binsInput, CTX } from './helpers.js';
 
 const paramsFor = (name: string): StatisticSpec['params'] =>

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { StatisticSpec } from '../../../src/config/spec.js';
 import { computeStatistic } from '../../../src/statistics/index.js';
 import { StatisticsPool, type StatisticTask } from '../../../src/statistics/pool.js';
+import type { StatisticSpec } from '../../../src/statistics/spec.js';
 import { binsInput, CTX, poisson, rng } from './helpers.js';
 
 const r = rng(3, 'pool');
