@@ -1,17 +1,18 @@
-import { z } from 'zod';
-
 /*
  * The rows of the dataset's `logs` and `query_costs` tables as they are read back (the
  * dashboard), beside the modules that write them (logs.ts, query-costs.ts). Apart from those,
  * and free of node's modules, so the dashboard's page can take their types.
  */
 
+import { z } from 'zod';
+
 const Text = z.string().nullable().optional();
 const Num = z.number().nullable().optional();
 
 /**
- * A row of the logs table as the dashboard reads and shows it: every column of `LOG_COLUMNS` (logs.ts)
- * but `source` and `log_id`. Read tolerantly: a column a table written by an older version lacks is absent.
+ * A row of the logs table as the dashboard reads and shows it: every column of `LOG_COLUMNS`
+ * (logs.ts) but `source` and `log_id`. Read tolerantly: a column that a table written by an
+ * older version lacks is absent.
  */
 export const LogRow = z.object({
   timestamp: Text,

@@ -1,3 +1,10 @@
+/*
+ * What the CLI says about a finished workflow (an `Outcome`, report.ts), in one place for the
+ * commands that start them and for `contrail status`: the report for people, and how many units
+ * of work (experiments, experiment-days, dates) failed. Any failure makes the command exit 1. A
+ * preview's report, the longest, is in preview-report.ts.
+ */
+
 import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
@@ -23,13 +30,6 @@ import { formatIssueGroups, groupIssues, statisticsIssues } from './error-groups
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import { describePreview } from './preview-report.js';
 import type { Outcome, ReportContext } from './report.js';
-
-/*
- * What the CLI says about a finished workflow (an `Outcome`, report.ts), in one place for the
- * commands that start them and for `contrail status`: the report for people, and how many units
- * of work (experiments, experiment-days, dates) failed. Any failure makes the command exit 1. A
- * preview's report, the longest, is in preview-report.ts.
- */
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
 
