@@ -19,7 +19,9 @@ export async function connectClient(address: string, namespace: string): Promise
     connection = await Connection.connect({ address, connectTimeout: '8s' });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new CliError(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${reason}`);
+    throw new CliError(
+      `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${transportFailure(reason ?? '')}`,
+    );
   }
   const client = new Client({ connection, namespace });
   const unknown = await unknownNamespace(client, namespace);
@@ -65,12 +67,18 @@ export async function unknownNamespace(
   }: set TEMPORAL_NAMESPACE to one of them, or create it (temporal operator namespace create --namespace ${namespace})`;
 }
 
+/** What to do when nothing answers at the address. */
+const NO_SERVER_HINT = 'is a Temporal server running there? `contrail server` starts one on this machine';
+
 /**
- * The worker's connection error (the Rust core's transport error, in its own words) as an
- * operator reads it: what went wrong with the address, not the error's debug form.
+ * A connection error (the client's, or the worker's Rust core's transport error) as an operator
+ * reads it: what went wrong with the address and what to do, not the error's debug form.
  */
 export function transportFailure(reason: string): string {
-  if (/connection ?refused/i.test(reason)) return 'connection refused (nothing listens there)';
+  if (/connection ?refused/i.test(reason))
+    return `connection refused (nothing listens there): ${NO_SERVER_HINT}`;
+  if (/failed to connect before the deadline|no answer within/i.test(reason))
+    return `nothing answered within 8 s: ${NO_SERVER_HINT}`;
   if (/dns error|failed to lookup address|Name or service not known/i.test(reason))
     return 'no host of that name (the DNS lookup failed): check the host in TEMPORAL_ADDRESS or --address, host:port';
   return reason;

@@ -99,7 +99,9 @@ describe('the contrail CLI', () => {
     assert.ok(result.ms < 60_000, `took ${result.ms} ms`);
     assert.match(
       result.stderr.trim(),
-      new RegExp(`^contrail: cannot reach Temporal at 127\\.0\\.0\\.1:${port}`),
+      new RegExp(
+        `^contrail: cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\): nothing answered within 8 s: is a Temporal server running there\\? \`contrail server\` starts one`,
+      ),
     );
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   });

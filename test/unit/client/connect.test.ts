@@ -41,7 +41,7 @@ describe('a namespace the server does not have', () => {
   });
 });
 
-describe("a worker's connection failure", () => {
+describe('a connection failure', () => {
   it('names what is wrong with the address, not the transport error it came as', () => {
     assert.equal(
       transportFailure(
@@ -53,8 +53,14 @@ describe("a worker's connection failure", () => {
       transportFailure(
         'tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))',
       ),
-      'connection refused (nothing listens there)',
+      'connection refused (nothing listens there): is a Temporal server running there? `contrail server` starts one on this machine',
     );
-    assert.equal(transportFailure('no answer within 8 s'), 'no answer within 8 s');
+    // The client's words when nothing answers before its deadline, and the worker's own.
+    for (const reason of ['Failed to connect before the deadline', 'no answer within 8 s'])
+      assert.equal(
+        transportFailure(reason),
+        'nothing answered within 8 s: is a Temporal server running there? `contrail server` starts one on this machine',
+      );
+    assert.equal(transportFailure('TLS handshake failed'), 'TLS handshake failed');
   });
 });
