@@ -5,10 +5,10 @@ import { Provenance } from '../provenance.js';
 
 /**
  * The provenance map written beside the `.sql` files of `--sql-output-dir`, as the dashboard
- * reads it (the rows of the `logs` and `query_costs` tables are described where they are
- * written: analysis/logs.ts, analysis/query-costs.ts). It is read tolerantly: a map that is
- * absent means "not recorded", not an error; a field a future version adds is ignored until the
- * page learns to show it.
+ * reads it (the rows it reads from the `logs` and `query_costs` tables are described beside
+ * what writes them: analysis/table-rows.ts). It is read tolerantly: a map that is absent means
+ * "not recorded", not an error; a field a future version adds is ignored until the page learns
+ * to show it.
  */
 
 /** The provenance map's file name, in the directory of the `.sql` files it describes. */

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { procStat } from './processes.js';
 
 /**
  * How busy the machine is with work that is not this test run's, for the runner's choice of how
@@ -19,12 +20,9 @@ export interface CpuSnapshot {
 
 /** The session (setsid) this process belongs to: what its shell and the commands beside it share. */
 export function ownSession(): number {
-  return Number(statFields(readFileSync('/proc/self/stat', 'utf8'))[3]);
-}
-
-/** The fields after a /proc/<pid>/stat line's command name (which may hold spaces): state first. */
-function statFields(line: string): string[] {
-  return line.slice(line.lastIndexOf(')') + 2).split(' ');
+  const fields = procStat('self');
+  if (fields === null) throw new Error('no /proc/self/stat');
+  return Number(fields[3]);
 }
 
 /** Linux's /proc now; throws where there is none. */
@@ -37,12 +35,8 @@ export function cpuSnapshot(session: number): CpuSnapshot {
   const processes = new Map<number, { ppid: number; session: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let fields: string[];
-    try {
-      fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-    } catch {
-      continue; // exited meanwhile
-    }
+    const fields = procStat(Number(entry));
+    if (fields === null) continue; // exited meanwhile
     // ppid is field 4, session 6, utime 14 and stime 15 (fields[0] is field 3)
     processes.set(Number(entry), {
       ppid: Number(fields[1]),

@@ -23,6 +23,20 @@ export function processesWithEnv(name: string, value: string): number[] {
   return pids;
 }
 
+/**
+ * The fields of `/proc/<pid>/stat` after the command name (which may hold spaces and
+ * parentheses): state first, then ppid, pgrp, session, …; null when the process is gone.
+ */
+export function procStat(pid: number | 'self'): string[] | null {
+  let line: string;
+  try {
+    line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  return line.slice(line.lastIndexOf(')') + 2).split(' ');
+}
+
 /** A unique marker for the processes one test starts: `env` to pass them, `pids()` to find them. */
 export function processMarker(): { env: { CONTRAIL_TEST_MARKER: string }; pids: () => number[] } {
   const value = randomUUID();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { claimDatabase, noteFile } from '../../../src/client/server-database.js';
+import { procStat } from '../../helpers/processes.js';
 
 /**
  * A Temporal server's SQLite file is claimed by a note beside it. Another command is played by a
@@ -24,15 +25,9 @@ describe('the database of a local Temporal server', () => {
     address: '127.0.0.1:7233',
     serverPid: other.pid,
   };
-  /** A server process of `file` that stops after `seconds` (in a group of its own: its `sleep` goes with it). */
   /** A process's state letter from /proc (R, S, Z, …), or null when it is gone. */
-  const processState = (pid: number): string | null => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? null;
-    } catch {
-      return null;
-    }
-  };
+  const processState = (pid: number): string | null => procStat(pid)?.[0] ?? null;
+  /** A server process of `file` that stops after `seconds` (in a group of its own: its `sleep` goes with it). */
   const serverOf = (file: string, seconds: number) => {
     const server = spawn(
       '/bin/sh',
