@@ -9,6 +9,7 @@ import { warehouseKind } from '../settings.js';
 import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
+import { checkDuckDbSettings } from '../warehouse/duckdb-settings.js';
 import { type FaultPlan, parseFaults, withFaults } from '../warehouse/faults.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
@@ -48,6 +49,7 @@ async function activityWarehouse(
  */
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
   const kind = warehouseKind(env);
+  if (kind === 'duckdb') checkDuckDbSettings(env);
   const faults = parseFaults(env.CONTRAIL_FAULTS);
   const open =
     kind === 'bigquery'

@@ -4,6 +4,7 @@ import { dataDir, warehouseFile } from '../paths.js';
 import { duckdbDialect } from '../sql/render/duckdb.js';
 import { openDuckDbWarehouse } from './duckdb.js';
 import { describeHolder, isRunning } from './duckdb-holder.js';
+import { warehouseWaitMs } from './duckdb-settings.js';
 import { perUseSessions, SessionWarehouse, type WarehouseSessions } from './sessions.js';
 
 /** DuckDB's answer when another process holds the database file. */
@@ -100,16 +101,6 @@ export function duckDbSessions(options: DuckDbSessionsOptions): WarehouseSession
 /** The telemetry catalog metric-hub SQL names (`mozdata.telemetry.clients_daily`). */
 export function mozdataFile(): string {
   return join(dataDir(), 'mozdata.duckdb');
-}
-
-/**
- * How long a job waits for the embedded warehouse file while another command holds it
- * (`CONTRAIL_WAREHOUSE_WAIT_MS`, default 30 s). Activities heartbeat meanwhile; a job that
- * gives up fails with a transient error and its activity is retried.
- */
-export function warehouseWaitMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.CONTRAIL_WAREHOUSE_WAIT_MS ?? 30_000);
-  return Number.isFinite(value) && value >= 0 ? value : 30_000;
 }
 
 // Consecutive jobs of one step (a query, then the next) share the open file; a gap longer than

@@ -88,3 +88,37 @@ export function duckDbResourceConfig(
     config.threads = String(threadsSetting(env.CONTRAIL_DUCKDB_THREADS, 'CONTRAIL_DUCKDB_THREADS'));
   return config;
 }
+
+const DEFAULT_WAIT_MS = 30_000;
+
+/**
+ * How long a job waits for the embedded warehouse file while another command holds it
+ * (`CONTRAIL_WAREHOUSE_WAIT_MS`, default 30 s). Activities heartbeat meanwhile; a job that
+ * gives up fails with a transient error and its activity is retried. A value that is no number
+ * of milliseconds is refused rather than read as the default: a mistyped wait would otherwise
+ * go unnoticed until two commands met.
+ */
+export function warehouseWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.CONTRAIL_WAREHOUSE_WAIT_MS?.trim();
+  if (!text) return DEFAULT_WAIT_MS;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new SettingsError(
+      `CONTRAIL_WAREHOUSE_WAIT_MS = ${JSON.stringify(env.CONTRAIL_WAREHOUSE_WAIT_MS)}: expected a whole number of milliseconds, 0 or more (default ${DEFAULT_WAIT_MS})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The embedded warehouse's settings from the environment, checked: a worker (and an embedded
+ * command, before its server starts) stops at once naming a bad one, rather than failing every
+ * activity when it first opens the file.
+ */
+export function checkDuckDbSettings(env: NodeJS.ProcessEnv = process.env): void {
+  const memory = env.CONTRAIL_DUCKDB_MEMORY_LIMIT;
+  if (memory?.trim()) memoryLimitSetting(memory, 'CONTRAIL_DUCKDB_MEMORY_LIMIT');
+  const threads = env.CONTRAIL_DUCKDB_THREADS;
+  if (threads?.trim()) threadsSetting(threads, 'CONTRAIL_DUCKDB_THREADS');
+  warehouseWaitMs(env);
+}

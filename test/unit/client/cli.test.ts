@@ -369,6 +369,39 @@ describe('command line options', () => {
     );
   });
 
+  it('a bad embedded-warehouse setting is the only message: no embedded server is started, no config blamed', async () => {
+    const threads = 'contrail: CONTRAIL_DUCKDB_THREADS = "0": expected a whole number of threads, 1 or more';
+    const preview = await runMain(['preview', '--experiment_slug', DEMO_SLUG], {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_DUCKDB_THREADS: '0',
+    });
+    assert.equal(preview.code, 1);
+    assert.equal(preview.stderr.trim(), threads);
+    const wait = await runMain(['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG], {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_WAREHOUSE_WAIT_MS: '5s',
+    });
+    assert.equal(wait.code, 1);
+    assert.match(
+      wait.stderr.trim(),
+      /^contrail: CONTRAIL_WAREHOUSE_WAIT_MS = "5s": expected a whole number of milliseconds/,
+    );
+    // A worker stops before it connects (nothing listens at this address).
+    const worker = await runMain(['worker'], {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      CONTRAIL_DUCKDB_MEMORY_LIMIT: 'lots',
+    });
+    assert.equal(worker.code, 1);
+    assert.match(worker.stderr.trim(), /^contrail: CONTRAIL_DUCKDB_MEMORY_LIMIT = "lots": expected a size/);
+    const config = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
+    const validate = await runMain(['validate', '--config_repos', DEMO_CONFIG_REPO, config], {
+      CONTRAIL_DUCKDB_THREADS: '0',
+    });
+    assert.equal(validate.code, 1);
+    assert.equal(validate.stderr.trim().split('\n').at(-1), threads);
+    assert.doesNotMatch(validate.stdout + validate.stderr, /error: /, 'no config file is blamed for it');
+  });
+
   it('a schedule time out of range is a usage error naming the option and its range', async () => {
     const hour = await runMain(['schedule', 'create', '--hour', '25']);
     assert.equal(hour.code, 2);

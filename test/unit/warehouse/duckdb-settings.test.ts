@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SettingsError } from '../../../src/settings.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-import { duckDbResourceConfig, memoryLimitSetting } from '../../../src/warehouse/duckdb-settings.js';
+import {
+  checkDuckDbSettings,
+  duckDbResourceConfig,
+  memoryLimitSetting,
+  warehouseWaitMs,
+} from '../../../src/warehouse/duckdb-settings.js';
 
 const GiB = 2 ** 30;
 
@@ -53,6 +58,44 @@ describe('DuckDB resource settings', () => {
       () => duckDbResourceConfig('/d/w.duckdb', {}, { CONTRAIL_DUCKDB_THREADS: 'many' }),
       /CONTRAIL_DUCKDB_THREADS = "many": expected a whole number of threads/,
     );
+  });
+
+  test('the wait for a held file is whole milliseconds: unset or blank is 30 s, anything else is refused', () => {
+    assert.equal(warehouseWaitMs({}), 30_000);
+    assert.equal(warehouseWaitMs({ CONTRAIL_WAREHOUSE_WAIT_MS: ' ' }), 30_000);
+    assert.equal(warehouseWaitMs({ CONTRAIL_WAREHOUSE_WAIT_MS: '0' }), 0);
+    assert.equal(warehouseWaitMs({ CONTRAIL_WAREHOUSE_WAIT_MS: ' 1500 ' }), 1500);
+    for (const bad of ['-5', '5s', '1.5', 'NaN', 'Infinity']) {
+      assert.throws(
+        () => warehouseWaitMs({ CONTRAIL_WAREHOUSE_WAIT_MS: bad }),
+        (error) =>
+          error instanceof SettingsError &&
+          error.message ===
+            `CONTRAIL_WAREHOUSE_WAIT_MS = ${JSON.stringify(bad)}: expected a whole number of milliseconds, 0 or more (default 30000)`,
+        bad,
+      );
+    }
+  });
+
+  test('the settings are checked together, before any file is opened', () => {
+    checkDuckDbSettings({});
+    checkDuckDbSettings({
+      CONTRAIL_DUCKDB_MEMORY_LIMIT: '2GB',
+      CONTRAIL_DUCKDB_THREADS: '2',
+      CONTRAIL_WAREHOUSE_WAIT_MS: '100',
+    });
+    for (const [name, value] of [
+      ['CONTRAIL_DUCKDB_MEMORY_LIMIT', 'lots'],
+      ['CONTRAIL_DUCKDB_THREADS', '0'],
+      ['CONTRAIL_WAREHOUSE_WAIT_MS', '-1'],
+    ] as const) {
+      assert.throws(
+        () => checkDuckDbSettings({ [name]: value }),
+        (error) =>
+          error instanceof SettingsError && error.message.startsWith(`${name} = "${value}": expected`),
+        name,
+      );
+    }
   });
 
   test('each in-memory database spills to a directory of its own under the data directory', () => {
