@@ -49,7 +49,8 @@ function installRuntime(level: LogLevel, shutdownOnSignals: boolean): void {
 
 /**
  * The worker-side connection. Installs the SDK runtime first (its logger must be chosen
- * before the first native connection): WARN by default, `CONTRAIL_LOG_LEVEL` or `logLevel`.
+ * before the first native connection) at `logLevel`; callers give `CONTRAIL_LOG_LEVEL`, checked
+ * (`runtimeSettings().sdkLogLevel`), before their own default.
  * `shutdownOnSignals` (default true): the SDK drains the worker on SIGINT/SIGTERM; a command
  * that handles those signals itself (the embedded mode cancels its workflows first) says false.
  */
@@ -58,10 +59,7 @@ export async function connectWorker(
   logLevel: LogLevel = 'WARN',
   options: { shutdownOnSignals?: boolean } = {},
 ): Promise<NativeConnection> {
-  installRuntime(
-    (process.env.CONTRAIL_LOG_LEVEL?.toUpperCase() || logLevel) as LogLevel,
-    options.shutdownOnSignals ?? true,
-  );
+  installRuntime(logLevel, options.shutdownOnSignals ?? true);
   return await NativeConnection.connect({ address });
 }
 

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { type DevServer, startDevServer } from '../../src/client/dev-server.js';
+import { runtimeSettings } from '../../src/settings.js';
 import { connectWorker } from '../../src/worker.js';
 
 /**
@@ -44,7 +45,7 @@ export async function testTemporal(): Promise<TestTemporal> {
   }
   const connection = await Connection.connect({ address });
   // Test workers log errors only (CONTRAIL_LOG_LEVEL=WARN shows their retries when debugging).
-  const nativeConnection = await connectWorker(address, 'ERROR');
+  const nativeConnection = await connectWorker(address, runtimeSettings().sdkLogLevel ?? 'ERROR');
   const taskQueue = `test-${randomUUID()}`;
   return {
     address,

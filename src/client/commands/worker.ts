@@ -52,7 +52,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     try {
       // NativeConnection has no connect deadline of its own: bound it so a dead address fails fast.
       connection = await Promise.race([
-        connectWorker(address, 'INFO'),
+        connectWorker(address, settings.sdkLogLevel ?? 'INFO'),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer within 8 s')), 8_000);
         }),
