@@ -4,8 +4,9 @@ import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { defaultExperimentsFile } from '../experiments/source.js';
+import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
 import { dataDir, warehouseFile } from '../paths.js';
-import { warehouseKind } from '../settings.js';
+import { SettingsError, warehouseKind } from '../settings.js';
 import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
@@ -50,6 +51,9 @@ async function activityWarehouse(
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
   const kind = warehouseKind(env);
   if (kind === 'duckdb') checkDuckDbSettings(env);
+  const exportDir = overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir;
+  // Checked now: a location exports cannot go to would fail each analysis only at its publish.
+  if (exportDir !== null) checkExportLocation(exportDir, overrides.exportDir === undefined);
   const faults = parseFaults(env.CONTRAIL_FAULTS);
   const open =
     kind === 'bigquery'
@@ -67,7 +71,7 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
     releaseManifest: () => loadReleaseManifest(),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),
-    exportDir: overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir,
+    exportDir,
     now: () => new Date(),
     close: async () => {
       await (await warehouse?.catch(() => null))?.close();
@@ -89,6 +93,16 @@ export function defaultExportDir(env: NodeJS.ProcessEnv = process.env): string {
   if (set) return set;
   const root = join(dataDir(env), 'exports');
   return warehouseKind(env) === 'bigquery' ? join(root, `bigquery-${bigQuerySettings(env).project}`) : root;
+}
+
+/** Refuses an export location contrail cannot write to, naming the setting it came from. */
+function checkExportLocation(location: string, fromEnvironment: boolean): void {
+  try {
+    exportTarget(location);
+  } catch (error) {
+    if (!(error instanceof InvalidExportTargetError) || !fromEnvironment) throw error;
+    throw new SettingsError(`CONTRAIL_EXPORT_DIR: ${error.message}`);
+  }
 }
 
 /**

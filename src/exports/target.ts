@@ -41,6 +41,13 @@ export function exportTarget(location: string): ExportTarget {
       `export location ${location}: expected gs://<bucket>[/<prefix>] with a valid bucket name`,
     );
   }
+  // Taken as a directory, `s3://bucket/x` would quietly become `./s3:/bucket/x`.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
+  if (scheme !== undefined && !gcs) {
+    throw new InvalidExportTargetError(
+      `export location ${location}: exports go to a directory or to Google Cloud Storage (gs://<bucket>[/<prefix>]), not to ${scheme}://`,
+    );
+  }
   return gcs ? gcsTarget(gcs[1] as string, (gcs[2] ?? '').replace(/\/+$/, '')) : directoryTarget(location);
 }
 

@@ -386,6 +386,15 @@ describe('command line options', () => {
       wait.stderr.trim(),
       /^contrail: CONTRAIL_WAREHOUSE_WAIT_MS = "5s": expected a whole number of milliseconds/,
     );
+    const exports = await runMain(['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG], {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPORT_DIR: 's3://bucket/contrail',
+    });
+    assert.equal(exports.code, 1);
+    assert.equal(
+      exports.stderr.trim(),
+      'contrail: CONTRAIL_EXPORT_DIR: export location s3://bucket/contrail: exports go to a directory or to Google Cloud Storage (gs://<bucket>[/<prefix>]), not to s3://',
+    );
     // A worker stops before it connects (nothing listens at this address).
     const worker = await runMain(['worker'], {
       TEMPORAL_ADDRESS: '127.0.0.1:1',

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CRC32C } from '@google-cloud/storage';
-import { exportTarget } from '../../../src/exports/target.js';
+import { exportTarget, InvalidExportTargetError } from '../../../src/exports/target.js';
 
 test('a directory target writes whole files under the jetstream layout', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
@@ -80,4 +80,18 @@ test('a malformed gs:// location names itself and what is valid', () => {
     () => exportTarget('gs://'),
     /export location gs:\/\/: expected gs:\/\/<bucket>\[\/<prefix>\]/,
   );
+});
+
+test('a location of another scheme is refused, not taken as a directory named after it', () => {
+  for (const location of ['s3://bucket/prefix', 'https://example.com/exports', 'GS://bucket']) {
+    assert.throws(
+      () => exportTarget(location),
+      (error) =>
+        error instanceof InvalidExportTargetError &&
+        error.message.startsWith(
+          `export location ${location}: exports go to a directory or to Google Cloud Storage`,
+        ),
+      location,
+    );
+  }
 });
