@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { eligibleExperiments } from '../analysis/eligible.js';
-import { UnknownExperimentError } from '../analysis/errors.js';
+import { unknownExperimentsError } from '../analysis/errors.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { mapBounded } from '../concurrency.js';
 import { experimentFileChanges } from '../config/repo-history.js';
@@ -65,7 +65,7 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
       // an analysis of each that fails on its own.
       const known = (await deps.experiments.list()).map((e) => e.slug);
       const unknown = slugs.filter((slug) => !known.includes(slug));
-      if (unknown.length > 0) throw new UnknownExperimentError(unknown, known);
+      if (unknown.length > 0) throw await unknownExperimentsError(deps.experiments, unknown);
       const override = versionOverride({ useLatest, useVersion });
       const registry = await releases();
       // A version no release has is the caller's mistake, the same for every experiment.

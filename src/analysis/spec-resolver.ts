@@ -9,7 +9,7 @@ import type { AnalysisSpec } from '../config/spec.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
 import type { Pin } from '../versions/pin.js';
-import { UnknownExperimentError } from './errors.js';
+import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
 
 /** What of a pin selects the configs: the collection commit they are read at (null: the repos as they are). */
 export type ConfigPin = Pick<Pin, 'configCommit'>;
@@ -111,10 +111,7 @@ export class SpecResolver {
   async experiment(slug: string): Promise<Experiment> {
     const experiment = await this.experiments.get(slug);
     if (experiment) return experiment;
-    throw new UnknownExperimentError(
-      slug,
-      (await this.experiments.list()).map((e) => e.slug),
-    );
+    throw await unknownExperimentsError(this.experiments, [slug]);
   }
 
   /**

@@ -239,12 +239,17 @@ export async function refuseUnknownExperiments(
     return;
   }
   if (unknown.length === 0) return;
-  const { UnknownExperimentError } = await import('../analysis/errors.js');
+  const { UnknownExperimentError, unknownExperimentsError } = await import('../analysis/errors.js');
   const { PREVIEW_UNKNOWN_HINT } = await import('../analysis/spec-resolver.js');
-  const known = (await source.list()).map((e) => e.slug);
-  throw new CliError(
-    new UnknownExperimentError(unknown, known, preview ? PREVIEW_UNKNOWN_HINT : undefined).message,
-  );
+  // A preview reads drafts already: what it does not find is in no view of the source.
+  const error = preview
+    ? new UnknownExperimentError(
+        unknown,
+        (await source.list()).map((e) => e.slug),
+        PREVIEW_UNKNOWN_HINT,
+      )
+    : await unknownExperimentsError(file, unknown);
+  throw new CliError(error.message);
 }
 
 /**

@@ -134,7 +134,7 @@ describe('command line options', () => {
       /^contrail: unknown experiment 'contrail-demo-sidbar' \(did you mean 'contrail-demo-sidebar'\?\): not in the experiment source \(known: .*\); to preview a config for an experiment no source knows, pass --platform/m,
     );
     assert.doesNotMatch(preview.stderr, /starting an embedded Temporal/);
-    // The daily analysis never reads drafts: a draft's slug is unknown to a backfill.
+    // The daily analysis never reads drafts: a backfill refuses a draft's slug, saying it is one.
     const backfill = await runMain(
       [
         'backfill',
@@ -152,7 +152,7 @@ describe('command line options', () => {
     assert.equal(backfill.code, 1, backfill.stderr);
     assert.match(
       backfill.stderr,
-      /^contrail: unknown experiment 'contrail-demo-reader-view': not in the experiment source \(known: /m,
+      /^contrail: experiment 'contrail-demo-reader-view' is a draft in the experiment source, not launched .*`contrail preview` reads drafts$/m,
     );
     assert.doesNotMatch(backfill.stderr, /starting an embedded Temporal/);
   });
