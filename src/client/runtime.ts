@@ -51,14 +51,14 @@ async function activityWarehouse(
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
   const kind = warehouseKind(env);
   if (kind === 'duckdb') checkDuckDbSettings(env);
-  const exportDir = overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir;
-  // Checked now: a location exports cannot go to would fail each analysis only at its publish.
-  if (exportDir !== null) checkExportLocation(exportDir, overrides.exportDir === undefined);
   const faults = parseFaults(env.CONTRAIL_FAULTS);
   const open =
     kind === 'bigquery'
       ? bigQueryWarehouseFrom(env)
       : async () => (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
+  const exportDir = overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir;
+  // Checked now: a location exports cannot go to would fail each analysis only at its publish.
+  if (exportDir !== null) checkExportLocation(exportDir, overrides.exportDir === undefined);
   let warehouse: Promise<Warehouse> | null = null;
   return {
     // Loaded on first use so commands that never touch the warehouse don't load its client.

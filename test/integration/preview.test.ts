@@ -203,10 +203,13 @@ describe('contrail preview', () => {
       `the population query is timed: ${JSON.stringify(population)}`,
     );
 
-    // The daily analysis never sees drafts.
+    // The daily analysis never analyses drafts, and says the slug is one.
     const daily = await runMain(['run', '--experiment_slug', DRAFT, '--date', '2026-03-10'], env);
     assert.notEqual(daily.code, 0);
-    assert.match(`${daily.stdout}${daily.stderr}`, /unknown experiment 'contrail-draft-sidebar'/);
+    assert.match(
+      `${daily.stdout}${daily.stderr}`,
+      /experiment 'contrail-draft-sidebar' is a draft in the experiment source, not launched/,
+    );
   });
 
   /** A one-day preview of the custom config for an experiment Experimenter does not know, on a generated population. */
