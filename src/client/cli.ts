@@ -9,6 +9,7 @@ import { CliError, describeUnexpected } from './errors.js';
 import {
   type KnownOptions,
   misgivenOptions,
+  nonNumberValues,
   unknownOptions,
   unknownOptionsMessage,
   type ValuedOption,
@@ -45,8 +46,14 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       // An option left without its value, or a one-value option given twice, is a usage error
       // naming it: the parser would read an empty value (the default, silently) or a list.
       .check((args) => {
-        const problems = misgivenOptions(argv, valuedOptions(parser), String(args._[0] ?? ''));
-        return problems.length === 0 ? true : problems.join('; ');
+        const valued = valuedOptions(parser);
+        const problems = misgivenOptions(argv, valued, String(args._[0] ?? ''));
+        if (problems.length > 0) return problems.join('; ');
+        // A value that is no number is said like the commands' own checks of values: without
+        // the help first (the option is right, its value is not).
+        const values = nonNumberValues(argv, valued);
+        if (values.length > 0) throw new CliError(values.join('; '), 2);
+        return true;
       }, true)
       .demandCommand(1, 'Name a command (see the list above).')
       .strict()
@@ -133,6 +140,7 @@ function valuedOptions(parser: object): ValuedOption[] {
   return [...new Set([...options.string, ...options.number])].map((key) => ({
     names: [key, ...(options.alias[key] ?? [])],
     repeatable: options.array.includes(key),
+    number: options.number.includes(key),
   }));
 }
 

@@ -65,21 +65,22 @@ export interface ValuedOption {
   names: readonly string[];
   /** Taken once per flag and collected (`--config_repos a --config_repos b`). */
   repeatable: boolean;
+  /** Read as a number: the parser turns a value that is none into NaN, losing what was typed. */
+  number?: boolean;
 }
 
-/**
- * What is wrong with how the command line gives the options that take a value: one followed by
- * nothing, by another option or by `=` and nothing (the parser reads those as an empty value,
- * so `--dataset_id --sql-output-dir sql/` would write to the default dataset and `--config_file`
- * alone would preview the repo's config), or one that takes a single value given several times
- * (the parser collects them into a list that no check downstream expects). Each message names
- * the option as typed; `command` is the command being run.
- */
-export function misgivenOptions(
-  argv: readonly string[],
-  options: readonly ValuedOption[],
-  command: string,
-): string[] {
+/** One option that takes a value, as the command line gives it: its value, or why it has none. */
+interface GivenOption {
+  option: ValuedOption;
+  /** The option as typed (`--num-days`, `-x`). */
+  typed: string;
+  value: string | null;
+  /** Why there is no value (null when there is one). */
+  missing: string | null;
+}
+
+/** The options of `options` in `argv`, in order, each with the value it was given. */
+function givenOptions(argv: readonly string[], options: readonly ValuedOption[]): GivenOption[] {
   const byName = new Map<string, ValuedOption>();
   for (const option of options) {
     for (const name of option.names) {
@@ -87,8 +88,7 @@ export function misgivenOptions(
       if (name.includes('-') && !byName.has(camelCase(name))) byName.set(camelCase(name), option);
     }
   }
-  const problems: string[] = [];
-  const given = new Map<ValuedOption, { typed: string; values: string[] }>();
+  const found: GivenOption[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') break;
@@ -108,13 +108,36 @@ export function misgivenOptions(
     }
     if (value === undefined || value === '') {
       const next = argv[i + 1];
-      const why =
+      const missing =
         equals !== -1
           ? 'nothing follows the ='
           : next === undefined || next === '--'
             ? 'nothing follows it'
             : `it is followed by the option ${next.split('=')[0]}`;
-      problems.push(`${typed} needs a value (${why})`);
+      found.push({ option, typed, value: null, missing });
+    } else found.push({ option, typed, value, missing: null });
+  }
+  return found;
+}
+
+/**
+ * What is wrong with how the command line gives the options that take a value: one followed by
+ * nothing, by another option or by `=` and nothing (the parser reads those as an empty value,
+ * so `--dataset_id --sql-output-dir sql/` would write to the default dataset and `--config_file`
+ * alone would preview the repo's config), or one that takes a single value given several times
+ * (the parser collects them into a list that no check downstream expects). Each message names
+ * the option as typed; `command` is the command being run.
+ */
+export function misgivenOptions(
+  argv: readonly string[],
+  options: readonly ValuedOption[],
+  command: string,
+): string[] {
+  const problems: string[] = [];
+  const given = new Map<ValuedOption, { typed: string; values: string[] }>();
+  for (const { option, typed, value, missing } of givenOptions(argv, options)) {
+    if (value === null) {
+      problems.push(`${typed} needs a value (${missing})`);
       continue;
     }
     const seen = given.get(option);
@@ -129,6 +152,17 @@ export function misgivenOptions(
     }
   }
   return problems;
+}
+
+/**
+ * Number options given something that is no number, each named as typed with its value as
+ * typed (`--num-days "abc": expected a number`): the parser passes such a value on as NaN, and
+ * the command could only say that a number was expected, not what it was given.
+ */
+export function nonNumberValues(argv: readonly string[], options: readonly ValuedOption[]): string[] {
+  return givenOptions(argv, options)
+    .filter(({ option, value }) => option.number === true && value !== null && Number.isNaN(Number(value)))
+    .map(({ typed, value }) => `${typed} ${JSON.stringify(value)}: expected a number`);
 }
 
 /** Whether a command-line word is an option rather than a value (`-`, negative numbers are values). */

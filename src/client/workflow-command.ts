@@ -57,19 +57,15 @@ export function checkedInput<S extends z.ZodType>(
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '');
     const option = optionOf[field] ?? OPTION_OF_FIELD[field];
-    // yargs reads a number option that is not one as NaN; zod would say "received NaN".
-    const message =
-      issue.code === 'invalid_type' && issue.expected === 'number'
-        ? 'expected a number'
-        : (requirement(issue, schema) ?? issue.message);
-    // The value as given, so a long command line need not be searched for it (NaN is no value).
+    // A number option given no number never gets here: the parser's check names it with its value.
+    const message = requirement(issue, schema) ?? issue.message;
+    // The value as given, so a long command line need not be searched for it.
     const value = issue.path.reduce<unknown>(
       (at, key) =>
         at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined,
       raw,
     );
-    const given =
-      typeof value === 'string' || (typeof value === 'number' && !Number.isNaN(value)) ? ` ${value}` : '';
+    const given = typeof value === 'string' || typeof value === 'number' ? ` ${value}` : '';
     return `${option ?? (issue.path.join('.') || workflow)}${given}: ${message}`;
   });
   throw new CliError([...new Set(problems)].join('; '), 2);

@@ -46,8 +46,6 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         describe: 'Directories of .sql files written by `preview --sql-output-dir`, shown with the results',
       }) as never,
   handler: async (args) => {
-    // yargs reads a port that is no number as NaN: said as the other number options say it.
-    if (Number.isNaN(args.port)) throw new CliError('--port: expected a number', 2);
     if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
       throw new CliError(`--port ${args.port}: give a port number from 1 to 65535, or 0 for a free one`, 2);
     }

@@ -160,7 +160,7 @@ describe('command line options', () => {
   it("sample's numbers and date are usage errors naming the option, before the warehouse is touched", async () => {
     const home = join(mkdtempSync(join(tmpdir(), 'contrail-sample-usage-')), 'home');
     const cases: [string[], string][] = [
-      [['--clients', 'abc'], '--clients: expected a number'],
+      [['--clients', 'abc'], '--clients "abc": expected a number'],
       [['--clients', '0'], '--clients 0: must be a whole number above 0 and at most 100,000,000'],
       [['--days', '1.5'], '--days 1.5: must be a whole number above 0 and at most 3660'],
       [
@@ -333,7 +333,17 @@ describe('command line options', () => {
       TEMPORAL_ADDRESS: '',
     });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr.trim(), 'contrail: --num-days: expected a number');
+    assert.equal(result.stderr.trim(), 'contrail: --num-days "abc": expected a number');
+    // Every command's number options alike, with no help before it (the option is right).
+    for (const args of [
+      ['schedule', 'create', '--hour', 'abc'],
+      ['run', '--date', '2026-03-15', '--concurrency=1x'],
+      ['sample', '--clients', 'many'],
+    ]) {
+      const refused = await runMain(args);
+      assert.equal(refused.code, 2, args.join(' '));
+      assert.match(refused.stderr.trim(), /^contrail: --\w+ "[^"]+": expected a number$/, args.join(' '));
+    }
   });
 
   it('a number option out of its range says the whole rule, and a config file that is not there says so', async () => {

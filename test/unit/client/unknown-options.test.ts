@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   misgivenOptions,
+  nonNumberValues,
   unknownOptions,
   unknownOptionsMessage,
 } from '../../../src/client/unknown-options.js';
@@ -42,7 +43,7 @@ describe('options that take a value, given without one or more than once', () =>
   const valued = [
     { names: ['dataset_id', 'dataset-id'], repeatable: false },
     { names: ['sql_output_dir', 'sql-output-dir'], repeatable: false },
-    { names: ['num_days', 'num-days'], repeatable: false },
+    { names: ['num_days', 'num-days'], repeatable: false, number: true },
     { names: ['config_repos', 'config-repos'], repeatable: true },
   ];
 
@@ -67,6 +68,18 @@ describe('options that take a value, given without one or more than once', () =>
       ),
       ['--dataset_id is given 2 times (a, b): contrail run takes one'],
     );
+  });
+
+  it('name a number option given no number with its value as typed, in any spelling', () => {
+    assert.deepEqual(nonNumberValues(['--num-days', 'abc', '--dataset_id', 'abc'], valued), [
+      '--num-days "abc": expected a number',
+    ]);
+    assert.deepEqual(nonNumberValues(['--numDays=3x'], valued), ['--numDays "3x": expected a number']);
+    assert.deepEqual(
+      nonNumberValues(['--num_days', '-1', '--num-days=1e2', '--num-days', '0x10'], valued),
+      [],
+    );
+    assert.deepEqual(nonNumberValues(['--num-days', '--', '--num-days', 'x'], valued), []);
   });
 
   it('take negative numbers, a lone - and what follows -- as values, and skip other options', () => {

@@ -68,7 +68,7 @@ describe('contrail dashboard', () => {
     assert.match(port.stderr, /--port 70000: give a port number from 1 to 65535, or 0 for a free one/);
     const word = await runMain(['dashboard', '--port', 'abc']);
     assert.equal(word.code, 2);
-    assert.match(word.stderr, /^contrail: --port: expected a number$/m);
+    assert.match(word.stderr, /^contrail: --port "abc": expected a number$/m);
     const dir = await runMain(['dashboard', '--port', '0', '--sql-output-dir', '/nonexistent/sql']);
     assert.equal(dir.code, 2);
     assert.match(dir.stderr, /--sql-output-dir '\/nonexistent\/sql' is not a directory/);
