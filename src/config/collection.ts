@@ -82,7 +82,7 @@ export class ConfigCollection {
    * and every other experiment is analysed as usual.
    */
   brokenFiles(): ConfigFile[] {
-    return this.shared.filter((f) => f.errors.length > 0);
+    return this.shared.filter((f) => f.errors.length > 0 || f.parameterErrors.length > 0);
   }
 
   /** Platforms with definitions (`definitions/<platform>.toml`). */

@@ -54,6 +54,12 @@ export interface ConfigFile {
   outcome: { friendlyName: string | null; description: string | null; defaultMetrics: NameRef[] } | null;
   /** Problems that make the file unusable: TOML syntax, wrong types, unknown names. */
   errors: ConfigProblem[];
+  /**
+   * Statistic and pre-treatment parameters their own schemas refuse (`num_samples = 10`): errors
+   * too, but the definitions around them are whole, so an experiment using the file is still
+   * resolved and its other problems reported with these, in one round.
+   */
+  parameterErrors: ConfigProblem[];
   /** Unknown keys (typos): errors, or warnings in lenient mode (decided by whoever uses the file). */
   unknownKeys: ConfigProblem[];
   /**
@@ -86,6 +92,7 @@ export function emptyConfigFile(
     dimensions: new Map(),
     outcome: null,
     errors: [],
+    parameterErrors: [],
     unknownKeys: [],
     ignoredKeys: [],
   };

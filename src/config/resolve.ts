@@ -66,8 +66,9 @@ export function resolveAnalysisSpec(
     mergeFile(r.layer, file);
   }
   // A file's own errors (a wrong type, bad TOML) leave its definitions unusable, and resolving
-  // them would only echo those errors. An unknown key, an error in strict mode, leaves them whole:
-  // the rest is resolved and reported with it, so the author fixes everything in one round.
+  // them would only echo those errors. An unknown key (an error in strict mode) or a parameter
+  // value a statistic refuses leaves them whole: the rest is resolved and reported with it, so
+  // the author fixes everything in one round.
   if (r.sources.some((file) => file.errors.length > 0))
     problems.throwIfErrors(`experiment '${experiment.slug}' has an invalid config:`);
 
@@ -75,7 +76,12 @@ export function resolveAnalysisSpec(
   mergeOutcomes(r);
   r.parameterValues = parameterValues(r);
   const spec = assemble(r, options.asOfDate ?? null);
-  problems.throwIfErrors(`experiment '${experiment.slug}' (${platform}) cannot be resolved:`);
+  const invalid = r.sources.some((file) => file.parameterErrors.length > 0);
+  problems.throwIfErrors(
+    invalid
+      ? `experiment '${experiment.slug}' has an invalid config:`
+      : `experiment '${experiment.slug}' (${platform}) cannot be resolved:`,
+  );
   return { spec: AnalysisSpec.parse(spec), warnings: problems.warnings };
 }
 

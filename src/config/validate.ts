@@ -101,11 +101,16 @@ export function validateConfigFile(
     return result({
       platform: file.platform,
       notes: platformOptionIgnored(file.kind, file.platform, options.platform),
-      errors: [...file.errors, ...(options.lenient ? [] : file.unknownKeys.map(unknownKeyError))],
+      errors: [
+        ...file.errors,
+        ...file.parameterErrors,
+        ...(options.lenient ? [] : file.unknownKeys.map(unknownKeyError)),
+      ],
       warnings: [...(options.lenient ? file.unknownKeys : []), ...file.ignoredKeys],
     });
   }
-  if (file.errors.length > 0) return result({ errors: file.errors });
+  // Parameter errors alone leave the file whole: resolving it reports them with the rest.
+  if (file.errors.length > 0) return result({ errors: [...file.errors, ...file.parameterErrors] });
   const choice = choosePlatform(collection, file, options);
   const experiment = options.experiment
     ? { ...options.experiment, appName: choice.platform }

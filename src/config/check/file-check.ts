@@ -31,6 +31,12 @@ export class FileCheck {
     this.errorAt(this.at(path), message);
   }
 
+  /** A parameter value its statistic refuses: an error that leaves the definitions whole. */
+  parameterError(path: KeyPath, message: string): void {
+    const at = this.at(path);
+    this.out.parameterErrors.push({ file: at.file, line: at.line, keyPath: at.key, message });
+  }
+
   /** An error at a place already located (a name in a list, kept with its origin). */
   errorAt(origin: Provenance, message: string): void {
     this.out.errors.push({ file: origin.file, line: origin.line, keyPath: origin.key, message });

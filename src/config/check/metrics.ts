@@ -32,7 +32,12 @@ export function checkMetrics(check: FileCheck, value: unknown): void {
     } else if (isTable(entry)) {
       check.definition(entry, path, key, 'metric', MetricDefinition, check.out.metrics);
       if (isTable(entry.statistics))
-        checkStatistics(entry.statistics, [...path, 'statistics'], (p, m) => check.error(p, m));
+        checkStatistics(
+          entry.statistics,
+          [...path, 'statistics'],
+          (p, m) => check.error(p, m),
+          (p, m) => check.parameterError(p, m),
+        );
       else if (entry.statistics !== undefined)
         check.error(
           [...path, 'statistics'],

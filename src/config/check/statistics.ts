@@ -14,7 +14,17 @@ import type { KeyPath } from '../toml-lines.js';
  */
 export type ReportError = (path: KeyPath, message: string) => void;
 
-export function checkStatistics(stats: Table, path: KeyPath, report: ReportError): void {
+/**
+ * `report` takes what leaves a statistic unusable (an unknown name, parameters that are no
+ * table, pre-treatments that are no list); `reportParameter` a parameter value the statistic's
+ * schema refuses, which leaves the rest of the config whole.
+ */
+export function checkStatistics(
+  stats: Table,
+  path: KeyPath,
+  report: ReportError,
+  reportParameter: ReportError = report,
+): void {
   for (const [name, params] of Object.entries(stats)) {
     const statPath = [...path, name];
     if (!Object.hasOwn(STATISTICS, name)) {
@@ -33,13 +43,18 @@ export function checkStatistics(stats: Table, path: KeyPath, report: ReportError
     }
     const { pre_treatments: preTreatments, ...own } = params;
     const schema = STATISTICS[name as StatisticName].params;
-    checkParams('statistic', name, schema, own, statPath, report);
+    checkParams('statistic', name, schema, own, statPath, reportParameter);
     if (preTreatments !== undefined)
-      checkPreTreatments(preTreatments, [...statPath, 'pre_treatments'], report);
+      checkPreTreatments(preTreatments, [...statPath, 'pre_treatments'], report, reportParameter);
   }
 }
 
-function checkPreTreatments(value: unknown, path: KeyPath, report: ReportError): void {
+function checkPreTreatments(
+  value: unknown,
+  path: KeyPath,
+  report: ReportError,
+  reportParameter: ReportError,
+): void {
   if (!Array.isArray(value)) {
     report(path, `expected a list of pre-treatments (names, or tables with 'name'), got ${describe(value)}`);
     return;
@@ -60,7 +75,7 @@ function checkPreTreatments(value: unknown, path: KeyPath, report: ReportError):
       return;
     }
     const { name: _name, ...args } = isTable(item) ? item : {};
-    checkParams('pre-treatment', name, schema, args, itemPath, report);
+    checkParams('pre-treatment', name, schema, args, itemPath, reportParameter);
   });
 }
 

@@ -119,7 +119,7 @@ export class Resolution {
   use(file: ConfigFile): void {
     if (this.sources.includes(file)) return;
     this.sources.push(file);
-    for (const p of file.errors) this.problems.error(p);
+    for (const p of [...file.errors, ...file.parameterErrors]) this.problems.error(p);
     for (const p of file.ignoredKeys) this.problems.warning(p);
     for (const p of file.unknownKeys) {
       if (this.lenient || file.kind !== 'experiment') this.problems.warning(p);

@@ -38,7 +38,7 @@ const CASES: [statistic: string, params: string][] = [
 function configErrors(statistic: string, params: string): string[] {
   const toml = `[metrics.m]\nselect_expression = "1"\ndata_source = "ds"\nstatistics = { ${statistic} = ${params} }\n`;
   const file = parseConfigText('case.toml', toml, 'experiment', 'case', null);
-  return [...file.errors, ...file.unknownKeys].map(formatProblem);
+  return [...file.errors, ...file.parameterErrors, ...file.unknownKeys].map(formatProblem);
 }
 
 function statisticError(statistic: string, params: string): string | null {

@@ -78,6 +78,43 @@ describe('validate', () => {
     assert.match(validateConfigFile(collection, 'missing.toml').errors[0]?.message ?? '', /file not found/);
   });
 
+  it("a parameter a statistic refuses is reported with the config's other errors, in one round", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-validate-params-'));
+    const file = join(dir, 'two-faults.toml');
+    writeFileSync(
+      file,
+      [
+        '[metrics]',
+        'weekly = ["uri_count", "active_hour"]',
+        '',
+        '[metrics.uri_count.statistics.bootstrap_mean]',
+        'num_samples = 10',
+        '',
+      ].join('\n'),
+    );
+    const result = validateConfigFile(collection, file, { platform: 'firefox_desktop' });
+    assert.deepEqual(
+      result.errors.map((e) => [e.line, e.keyPath]),
+      [
+        [5, 'metrics.uri_count.statistics.bootstrap_mean.num_samples'],
+        [2, 'metrics.weekly.1'],
+      ],
+      JSON.stringify(result.errors),
+    );
+    assert.match(result.errors[0]?.message ?? '', /must be at least 100, got number 10/);
+    assert.match(result.errors[1]?.message ?? '', /metric 'active_hour' is not defined/);
+    // Parameters that are no table at all leave the statistic unusable: that alone is said.
+    writeFileSync(
+      file,
+      '[metrics]\nweekly = ["active_hour"]\n\n[metrics.uri_count.statistics]\nbootstrap_mean = 3\n',
+    );
+    const broken = validateConfigFile(collection, file, { platform: 'firefox_desktop' });
+    assert.deepEqual(
+      broken.errors.map((e) => e.keyPath),
+      ['metrics.uri_count.statistics.bootstrap_mean'],
+    );
+  });
+
   it('contrail validate exits 0 when all files are valid and 1 otherwise', async () => {
     assert.equal((await validate([GOOD, '--config_repos', REPO])).code, 0);
     const broken = await validate([GOOD, join(BROKEN, 'period-week.toml'), '--config-repos', REPO]);
