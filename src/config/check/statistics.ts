@@ -23,7 +23,7 @@ export function checkStatistics(
   stats: Table,
   path: KeyPath,
   report: ReportError,
-  reportParameter: ReportError = report,
+  reportParameter: ReportError,
 ): void {
   for (const [name, params] of Object.entries(stats)) {
     const statPath = [...path, name];
