@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
 import { refuseMisspeltSettings, SettingsError } from '../settings.js';
 import { didYouMean } from '../suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
+import { checkDuckDbSettings } from '../warehouse/duckdb-settings.js';
 import { commands } from './commands/index.js';
 import { CliError, describeUnexpected } from './errors.js';
 import {
@@ -144,12 +146,22 @@ function valuedOptions(parser: object): ValuedOption[] {
   }));
 }
 
-/** A misspelt CONTRAIL_* setting stops every command before it does anything, as a usage error does. */
-function refuseMisspelt(): void {
+/**
+ * A misspelt CONTRAIL_* setting, or one whose value contrail cannot take, stops every command
+ * before it does anything, as a usage error does: left to the code that reads it, a bad value
+ * would fail a run only after its server had started, or each analysis at its publish.
+ */
+function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): void {
   try {
-    refuseMisspeltSettings(process.env);
+    refuseMisspeltSettings(env);
+    // A mistyped warehouse name is each command's to refuse (settings.ts, warehouseKind).
+    if ((env.CONTRAIL_WAREHOUSE ?? 'duckdb') === 'duckdb') checkDuckDbSettings(env);
+    const exportDir = env.CONTRAIL_EXPORT_DIR?.trim();
+    if (exportDir) exportTarget(exportDir);
   } catch (error) {
     if (error instanceof SettingsError) throw new CliError(error.message);
+    if (error instanceof InvalidExportTargetError)
+      throw new CliError(`CONTRAIL_EXPORT_DIR: ${error.message}`);
     throw error;
   }
 }
@@ -160,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
   setWarehouseCommand(['contrail', ...argv].join(' '));
   const parser = buildParser(argv);
   try {
-    refuseMisspelt();
+    refuseBadSettings();
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof CliError) {

@@ -4,13 +4,11 @@ import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { defaultExperimentsFile } from '../experiments/source.js';
-import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
 import { dataDir, warehouseFile } from '../paths.js';
-import { SettingsError, warehouseKind } from '../settings.js';
+import { warehouseKind } from '../settings.js';
 import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
 import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
-import { checkDuckDbSettings } from '../warehouse/duckdb-settings.js';
 import { type FaultPlan, parseFaults, withFaults } from '../warehouse/faults.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
@@ -50,15 +48,11 @@ async function activityWarehouse(
  */
 export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process.env): ActivityDeps {
   const kind = warehouseKind(env);
-  if (kind === 'duckdb') checkDuckDbSettings(env);
   const faults = parseFaults(env.CONTRAIL_FAULTS);
   const open =
     kind === 'bigquery'
       ? bigQueryWarehouseFrom(env)
       : async () => (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
-  const exportDir = overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir;
-  // Checked now: a location exports cannot go to would fail each analysis only at its publish.
-  if (exportDir !== null) checkExportLocation(exportDir, overrides.exportDir === undefined);
   let warehouse: Promise<Warehouse> | null = null;
   return {
     // Loaded on first use so commands that never touch the warehouse don't load its client.
@@ -71,7 +65,7 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
     releaseManifest: () => loadReleaseManifest(),
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),
-    exportDir,
+    exportDir: overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir,
     now: () => new Date(),
     close: async () => {
       await (await warehouse?.catch(() => null))?.close();
@@ -93,16 +87,6 @@ export function defaultExportDir(env: NodeJS.ProcessEnv = process.env): string {
   if (set) return set;
   const root = join(dataDir(env), 'exports');
   return warehouseKind(env) === 'bigquery' ? join(root, `bigquery-${bigQuerySettings(env).project}`) : root;
-}
-
-/** Refuses an export location contrail cannot write to, naming the setting it came from. */
-function checkExportLocation(location: string, fromEnvironment: boolean): void {
-  try {
-    exportTarget(location);
-  } catch (error) {
-    if (!(error instanceof InvalidExportTargetError) || !fromEnvironment) throw error;
-    throw new SettingsError(`CONTRAIL_EXPORT_DIR: ${error.message}`);
-  }
 }
 
 /**

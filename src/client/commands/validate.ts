@@ -132,8 +132,6 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const files = configFilesOf(args.files);
     const { existsSync } = await import('node:fs');
     const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
-    // The SQL check runs on DuckDB: a bad DuckDB setting is the machine's, not each config file's.
-    if (args.check_sql) (await import('../../warehouse/duckdb-settings.js')).checkDuckDbSettings(process.env);
     const { mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
     let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
     const telemetry = existsSync(mozdataFile());

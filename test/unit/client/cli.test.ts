@@ -379,39 +379,44 @@ describe('command line options', () => {
     );
   });
 
-  it('a bad embedded-warehouse setting is the only message: no embedded server is started, no config blamed', async () => {
+  it('a setting value contrail cannot take is the only message, before anything starts: no embedded server, no config blamed', async () => {
     const threads = 'contrail: CONTRAIL_DUCKDB_THREADS = "0": expected a whole number of threads, 1 or more';
-    const preview = await runMain(['preview', '--experiment_slug', DEMO_SLUG], {
-      TEMPORAL_ADDRESS: '',
-      CONTRAIL_DUCKDB_THREADS: '0',
-    });
-    assert.equal(preview.code, 1);
-    assert.equal(preview.stderr.trim(), threads);
-    const wait = await runMain(['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG], {
-      TEMPORAL_ADDRESS: '',
-      CONTRAIL_WAREHOUSE_WAIT_MS: '5s',
-    });
-    assert.equal(wait.code, 1);
-    assert.match(
-      wait.stderr.trim(),
-      /^contrail: CONTRAIL_WAREHOUSE_WAIT_MS = "5s": expected a whole number of milliseconds/,
-    );
-    const exports = await runMain(['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG], {
-      TEMPORAL_ADDRESS: '',
-      CONTRAIL_EXPORT_DIR: 's3://bucket/contrail',
-    });
-    assert.equal(exports.code, 1);
-    assert.equal(
-      exports.stderr.trim(),
-      'contrail: CONTRAIL_EXPORT_DIR: export location s3://bucket/contrail: exports go to a directory or to Google Cloud Storage (gs://<bucket>[/<prefix>]), not to s3://',
-    );
-    // A worker stops before it connects (nothing listens at this address).
-    const worker = await runMain(['worker'], {
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
-      CONTRAIL_DUCKDB_MEMORY_LIMIT: 'lots',
-    });
-    assert.equal(worker.code, 1);
-    assert.match(worker.stderr.trim(), /^contrail: CONTRAIL_DUCKDB_MEMORY_LIMIT = "lots": expected a size/);
+    const run = ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG];
+    const cases: [string[], NodeJS.ProcessEnv, string | RegExp][] = [
+      [
+        ['preview', '--experiment_slug', DEMO_SLUG],
+        { TEMPORAL_ADDRESS: '', CONTRAIL_DUCKDB_THREADS: '0' },
+        threads,
+      ],
+      [
+        run,
+        { TEMPORAL_ADDRESS: '', CONTRAIL_WAREHOUSE_WAIT_MS: '5s' },
+        /^contrail: CONTRAIL_WAREHOUSE_WAIT_MS = "5s": expected a whole number of milliseconds/,
+      ],
+      [
+        run,
+        { TEMPORAL_ADDRESS: '', CONTRAIL_EXPORT_DIR: 's3://bucket/contrail' },
+        'contrail: CONTRAIL_EXPORT_DIR: export location s3://bucket/contrail: exports go to a directory or to Google Cloud Storage (gs://<bucket>[/<prefix>]), not to s3://',
+      ],
+      // The dashboard would otherwise serve, failing every answer.
+      [
+        ['dashboard', '--port', '0'],
+        { CONTRAIL_WAREHOUSE_WAIT_MS: '-1' },
+        /^contrail: CONTRAIL_WAREHOUSE_WAIT_MS = "-1": expected a whole number of milliseconds/,
+      ],
+      // A worker stops before it connects (nothing listens at this address).
+      [
+        ['worker'],
+        { TEMPORAL_ADDRESS: '127.0.0.1:1', CONTRAIL_DUCKDB_MEMORY_LIMIT: 'lots' },
+        /^contrail: CONTRAIL_DUCKDB_MEMORY_LIMIT = "lots": expected a size/,
+      ],
+    ];
+    for (const [args, env, said] of cases) {
+      const result = await runMain(args, env);
+      assert.equal(result.code, 1, args.join(' '));
+      if (typeof said === 'string') assert.equal(result.stderr.trim(), said);
+      else assert.match(result.stderr.trim(), said);
+    }
     const config = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     const validate = await runMain(['validate', '--config_repos', DEMO_CONFIG_REPO, config], {
       CONTRAIL_DUCKDB_THREADS: '0',
