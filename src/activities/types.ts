@@ -1,3 +1,4 @@
+import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import type * as cost from '../analysis/cost.js';
 import type * as queryCosts from '../analysis/query-costs.js';
 import type * as results from '../analysis/results.js';
@@ -43,6 +44,11 @@ export type ResolvedPin =
        * unless the caller is itself the run that computes (`here`).
        */
       refusal: { errorType: string; message: string } | null;
+      /**
+       * The dates anything can be due on, as the pinned configs say (when asked for and the
+       * configs resolve; a config that does not is each analysis's own error to report).
+       */
+      dates?: AnalysableDates;
     }
   | { error: { errorType: string; message: string } };
 
@@ -95,6 +101,8 @@ export interface AnalysisActivities {
     mode: 'anchor' | 'running';
     /** The caller computes on the build that runs this activity (an analysis that resolved its own pin). */
     here: boolean;
+    /** Also each experiment's analysable dates, its configs read as `lenient` says (a backfill's). */
+    dates?: { lenient: boolean };
   }): Promise<Record<string, ResolvedPin>>;
   /**
    * Moves the experiment's anchor to now by relabelling its tables (rerun-skip; rerun before it

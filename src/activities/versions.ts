@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { type AnalysableDates, analysableDates } from '../analysis/analysable-dates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { unknownExperimentsError } from '../analysis/errors.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
@@ -14,7 +15,7 @@ import {
 import { AnchorError, readAnchor, touchExperiment } from '../versions/anchor.js';
 import { releasesFromDeployment } from '../versions/deployment.js';
 import { releasesFromManifest } from '../versions/manifest.js';
-import { checkPinnedBuild, type RunningBuild, versionOverride } from '../versions/pin.js';
+import { checkPinnedBuild, type Pin, type RunningBuild, versionOverride } from '../versions/pin.js';
 import type { Release } from '../versions/release.js';
 import { type Routing, versionsReport } from '../versions/report.js';
 import { resolveExperimentPin, resolveRelease, runningPin } from '../versions/resolve.js';
@@ -51,8 +52,24 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
     return releasesFromDeployment(ref.deploymentName, await describeDeploymentVersions(ref));
   }
 
+  /** The experiment's analysable dates at its pin, or nothing when its configs do not resolve. */
+  async function analysableOf(
+    slug: string,
+    pin: Pin,
+    lenient: boolean,
+  ): Promise<{ dates?: AnalysableDates }> {
+    try {
+      const { spec } = await specs.resolve({ slug, pin, configOverride: null, lenient });
+      return { dates: analysableDates(spec) };
+    } catch (error) {
+      // Each analysis of it reports the config's error as its own failure, as without dates.
+      if (error instanceof ContrailError && error.permanent) return {};
+      throw error;
+    }
+  }
+
   return {
-    async resolveVersions({ slugs, dataset, useLatest, useVersion, mode, here }) {
+    async resolveVersions({ slugs, dataset, useLatest, useVersion, mode, here, dates }) {
       const now = deps.now();
       const out: Record<string, ResolvedPin> = {};
       if (mode === 'running') {
@@ -94,7 +111,12 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
               refusal = { errorType: (error as Error).name, message: (error as Error).message };
             }
           }
-          out[slug] = { pin, configChanged, refusal };
+          out[slug] = {
+            pin,
+            configChanged,
+            refusal,
+            ...(dates ? await analysableOf(slug, pin, dates.lenient) : {}),
+          };
         } catch (error) {
           // One experiment's unreadable anchor or configs are its own failure; anything that may
           // pass on a retry (a warehouse lock, the server away) fails the call.

@@ -5,6 +5,7 @@ import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import type { ResultTableNames } from '../sql/plan/types.js';
 import { checkAnalysable, lastAnalysisDate, lastDueDate, lastEnrollmentDate } from '../sql/windows.js';
+import { analysableDates, outsideAnalysableDates } from './analysable-dates.js';
 import { InvalidInputError } from './errors.js';
 import type { AnalysisWindowRef, DueWork } from './results.js';
 
@@ -31,16 +32,13 @@ export function planDate(target: PlanTarget, date: IsoDate, periods = target.per
 
 /** Why nothing is due on `date`, in jetstream's terms (EnrollmentNotComplete, Ended, …). */
 export function nothingDueReason(spec: AnalysisSpec, date: IsoDate): string {
-  const { startDate, endDate, slug } = spec.experiment;
-  if (spec.skip) return `${slug}: the config says skip = true`;
-  if (startDate === null) return `${slug} has no start date (not launched)`;
-  if (date < startDate) return `${slug} starts ${startDate}, after ${date}`;
+  const outside = outsideAnalysableDates(analysableDates(spec), date);
+  if (outside !== null) return outside;
   const lastEnrollment = lastEnrollmentDate(spec);
   if (lastEnrollment !== null && date < lastEnrollment) {
-    return `enrollment of ${slug} is not complete on ${date} (last enrollment date ${lastEnrollment})`;
+    return `enrollment of ${spec.experiment.slug} is not complete on ${date} (last enrollment date ${lastEnrollment})`;
   }
-  if (endDate !== null && date > endDate) return `${slug} ended on ${endDate}`;
-  return `no analysis window of ${slug} completes on ${date}`;
+  return `no analysis window of ${spec.experiment.slug} completes on ${date}`;
 }
 
 /** What is due on `date`: whether enrollments must exist, which windows complete, or why nothing is due. */

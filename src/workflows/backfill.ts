@@ -1,5 +1,6 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Pin, PublishSummary, WaitingRun } from '../activities/types.js';
+import type { Pin, PublishSummary, RunOutcome, WaitingRun } from '../activities/types.js';
+import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -26,7 +27,7 @@ export interface BackfillResult {
 
 /** An experiment's pin, or why it has none: resolved once when the backfill started. */
 type CarriedPin =
-  | { pin: Pin; refusal: { errorType: string; message: string } | null }
+  | { pin: Pin; refusal: { errorType: string; message: string } | null; dates?: AnalysableDates }
   | { error: { errorType: string; message: string } };
 
 interface Carried {
@@ -34,6 +35,31 @@ interface Carried {
   result: BackfillResult;
   /** Each experiment's pin, resolved once when the backfill started: every day uses the same. */
   pins: Record<string, CarriedPin>;
+}
+
+/** The outcome of an analysis not started because nothing can be due on its date. */
+function nothingDue(
+  workflowId: string,
+  slug: string,
+  date: string,
+  pin: Pin,
+  reason: string,
+): RunOutcome<AnalysisResult> {
+  return {
+    workflowId,
+    status: 'completed',
+    result: {
+      slug,
+      date,
+      status: 'nothing-due',
+      reason,
+      pin,
+      enrollments: null,
+      metricsTables: [],
+      statistics: [],
+      views: [],
+    },
+  };
 }
 
 /**
@@ -63,7 +89,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
   const pins: Record<string, CarriedPin> = carried?.pins ?? {};
   const missing = input.slugs.filter((slug) => pins[slug] === undefined);
   if (missing.length > 0) {
-    const resolved = await resolvePins(missing, input.dataset, input);
+    const resolved = await resolvePins(missing, input.dataset, input, { dates: { lenient: input.lenient } });
     for (const slug of missing) {
       const r = resolved[slug];
       pins[slug] =
@@ -71,7 +97,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
           ? { error: { errorType: 'PinError', message: `no pin resolved for ${slug}` } }
           : 'error' in r
             ? { error: r.error }
-            : { pin: r.pin, refusal: r.refusal };
+            : { pin: r.pin, refusal: r.refusal, ...(r.dates ? { dates: r.dates } : {}) };
     }
   }
   const pinned = () =>
@@ -106,6 +132,10 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     const p = pins[slug] as CarriedPin;
     if ('error' in p) return { label, outcome: notStarted(workflowId, p.error) };
     if (p.refusal) return { label, outcome: notStarted(workflowId, p.refusal) };
+    // A date before the experiment starts or after it ends has nothing due on any build: its
+    // analysis would only start to say so (a range of a year around a month's experiment).
+    const outside = p.dates ? outsideAnalysableDates(p.dates, date) : null;
+    if (outside !== null) return { label, outcome: nothingDue(workflowId, slug, date, p.pin, outside) };
     return {
       label,
       start: pinnedAnalysis({ ...experiment(slug), pin: p.pin }, date, {

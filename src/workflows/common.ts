@@ -221,7 +221,7 @@ export async function resolvePins(
   slugs: string[],
   dataset: string,
   overrides: Overrides,
-  options: { mode?: 'anchor' | 'running'; here?: boolean } = {},
+  options: { mode?: 'anchor' | 'running'; here?: boolean; dates?: { lenient: boolean } } = {},
 ): Promise<Record<string, ResolvedPin>> {
   return await light.resolveVersions({
     slugs,
@@ -230,6 +230,7 @@ export async function resolvePins(
     useVersion: overrides.useVersion,
     mode: options.mode ?? 'anchor',
     here: options.here ?? false,
+    ...(options.dates ? { dates: options.dates } : {}),
   });
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { startWorkflow } from '../../src/client/follow.js';
@@ -16,6 +17,7 @@ import { createContrailWorker } from '../../src/worker.js';
 import type { AnalysisResult } from '../../src/workflows/analyze.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
+import { workflowIds } from '../../src/workflows/ids.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { repoRoot } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
@@ -241,6 +243,54 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     let runs = 0;
     for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
     assert.equal(runs, 3, '3 days in batches of 1: three runs');
+  });
+
+  test('a backfill starts no analysis of a date before the experiment starts or after it ends', async () => {
+    // The demo experiment runs 2026-03-02..2026-03-29: a week on each side of it, and its first
+    // two days (enrollment still running: nothing due, which only its analysis can tell).
+    const workflowId = `backfill-outside/${temporal.taskQueue}`;
+    const result = (await temporal.client.workflow.execute('backfill', {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      args: [{ slugs: [DEMO_SLUG], startDate: '2026-02-23', endDate: '2026-03-03', dataset: 'outside_test' }],
+    })) as BackfillResult;
+    assert.deepEqual(result.failed, []);
+    assert.deepEqual([result.total, result.nothingDue], [9, 9]);
+    const started = async (id: string) => {
+      try {
+        await temporal.client.workflow.getHandle(id).describe();
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    };
+    assert.deepEqual(
+      await Promise.all(
+        ['2026-02-23', '2026-03-01', '2026-03-02', '2026-03-03'].map((date) =>
+          started(workflowIds.analysis(DEMO_SLUG, date, 'outside_test')),
+        ),
+      ),
+      [false, false, true, true],
+    );
+    // The search-bar experiment ended 2026-03-08: nothing after it is started either.
+    const ended = (await temporal.client.workflow.execute('backfill', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `${workflowId}/ended`,
+      args: [
+        {
+          slugs: ['contrail-demo-search-bar'],
+          startDate: '2026-03-08',
+          endDate: '2026-03-10',
+          dataset: 'outside_test',
+        },
+      ],
+    })) as BackfillResult;
+    assert.deepEqual(ended.failed, []);
+    assert.deepEqual([ended.total, ended.analyzed, ended.nothingDue], [3, 1, 2]);
+    const analysed = (date: string) => workflowIds.analysis('contrail-demo-search-bar', date, 'outside_test');
+    assert.equal(await started(analysed('2026-03-08')), true);
+    assert.equal(await started(analysed('2026-03-09')), false);
   });
 
   test('the README documents a `temporal workflow start` command that completes a preview', async () => {
