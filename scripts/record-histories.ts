@@ -2,7 +2,8 @@
  * Records fresh workflow histories into test/histories/ for the replay test. Run after a
  * deliberate workflow change (and commit the result):  npm run record-histories
  * Each scenario runs real workflows on a private dev server with a real worker and an
- * in-memory warehouse.
+ * in-memory warehouse. Named scenarios (`npm run record-histories -- rerun`) record only
+ * those: the others stay as an older build wrote them, which the replay test holds new code to.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +97,28 @@ const scenarios: Scenario[] = [
     name: 'versions-report',
     run: (c) => complete(c, 'versionsReport', 'versions', { date: '2026-03-16' }),
   },
+  // Dates before the experiment's start are counted as nothing due without an analysis each.
+  {
+    name: 'backfill-outside-dates',
+    run: (c) =>
+      complete(c, 'backfill', 'backfill/outside', {
+        slugs: [DEMO],
+        startDate: '2026-02-27',
+        endDate: '2026-03-03',
+        periods: ['week'],
+      }),
+  },
 ];
+
+const named = process.argv.slice(2);
+const unknown = named.filter((name) => !scenarios.some((s) => s.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `no scenario ${unknown.join(', ')} (scenarios: ${scenarios.map((s) => s.name).join(', ')})\n`,
+  );
+  process.exit(2);
+}
+const recorded = named.length === 0 ? scenarios : scenarios.filter((s) => named.includes(s.name));
 
 const server = await startDevServer({ startTimeoutMs: 120_000 });
 const warehouse = await sampleWarehouse(2000);
@@ -111,7 +133,7 @@ try {
     deps: testDeps(warehouse),
   });
   await worker.runUntil(async () => {
-    for (const scenario of scenarios) {
+    for (const scenario of recorded) {
       const workflowId = await scenario.run(client);
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const file = `${outDir}${scenario.name}.json`;

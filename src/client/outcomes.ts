@@ -11,7 +11,7 @@ import { LOGS_TABLE } from '../analysis/logs.js';
 import type { WarningTally } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
-import type { AnalysisResult } from '../workflows/analyze.js';
+import type { AnalysisResult } from '../workflows/analysis-result.js';
 import type { BackfillResult } from '../workflows/backfill.js';
 import type { DailyAnalysisResult } from '../workflows/daily.js';
 import {
@@ -216,6 +216,18 @@ function pinLines(pins: [string, BackfillResult['pins'][string]][]): string[] {
   );
 }
 
+/** The dates of each experiment a backfill did not start an analysis of: outside the experiment's own. */
+function outsideLines(outside: BackfillResult['outside']): string[] {
+  return Object.entries(outside ?? {}).map(([slug, { days, dates }]) => {
+    const why = dates.skip
+      ? 'its config says skip = true'
+      : dates.startDate === null
+        ? 'it has no start date (not launched)'
+        : `outside its dates ${dates.startDate} … ${dates.endDate ?? '(no end date)'}`;
+    return `  ${slug}: ${plural(days, 'date')} with nothing due, not analysed: ${why}`;
+  });
+}
+
 export function describeBackfill(b: BackfillResult): Outcome {
   // An experiment none of whose days could even find it ran on no tooling: no pin to show.
   const unknown = new Set(
@@ -228,6 +240,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
     report: [
       `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
+      ...outsideLines(b.outside),
       ...groupedFailures(b.failed),
       ...describeWarningCounts(Object.entries(b.warnings ?? {}), b.dataset),
       ...describeWaits(b.waited),

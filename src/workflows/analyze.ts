@@ -1,12 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
-import type {
-  AnalysisWindowRef,
-  Pin,
-  QueryRun,
-  StatisticsSummary,
-  TableSummary,
-} from '../activities/types.js';
+import type { AnalysisWindowRef, Pin, QueryRun, StatisticsSummary } from '../activities/types.js';
 import { failedTogether, withQueriesRun } from '../temporal/failures.js';
+import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
 import {
   describeFailure,
   light,
@@ -20,21 +15,6 @@ import {
   warehouseJobs,
 } from './common.js';
 import { AnalyzeExperimentInput } from './inputs.js';
-
-export interface AnalysisResult {
-  slug: string;
-  date: string;
-  status: 'analyzed' | 'nothing-due';
-  /** Why nothing was due (e.g. enrollment still running). */
-  reason: string | null;
-  pin: Pin;
-  enrollments: (TableSummary & { created: boolean }) | null;
-  metricsTables: string[];
-  statistics: StatisticsSummary[];
-  views: string[];
-  /** Every query the analysis ran, with its time and bytes (a preview keeps them in query_costs). */
-  queries?: QueryRun[];
-}
 
 const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
 
@@ -69,17 +49,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     const due = await light.planDay({ target, date: input.date });
     if (!due.enrollmentsDue && due.windows.length === 0) {
       enter('done', 'nothing due');
-      return {
-        slug: input.slug,
-        date: input.date,
-        status: 'nothing-due',
-        reason: due.reason,
-        pin,
-        enrollments: null,
-        metricsTables: [],
-        statistics: [],
-        views: [],
-      };
+      return nothingDueResult(input.slug, input.date, pin, due.reason);
     }
     progress({ total: due.windows.length * 2 + 2 });
 

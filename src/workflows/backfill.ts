@@ -1,10 +1,10 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Pin, PublishSummary, RunOutcome, WaitingRun } from '../activities/types.js';
+import type { Pin, PublishSummary, WaitingRun } from '../activities/types.js';
 import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
-import type { AnalysisResult } from './analyze.js';
+import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
@@ -23,6 +23,11 @@ export interface BackfillResult {
   pins: Record<string, { toolVersion: string; configCommit: string | null }>;
   /** Analyses that waited for a worker of their pinned build, and since when. */
   waited: WaitingRun[];
+  /**
+   * Per experiment, its dates before its start date or after its end date (counted as nothing
+   * due, no analysis started), with its dates and pin (absent in older results).
+   */
+  outside?: Record<string, { days: number; dates: AnalysableDates; pin: Pin }>;
 }
 
 /** An experiment's pin, or why it has none: resolved once when the backfill started. */
@@ -35,31 +40,6 @@ interface Carried {
   result: BackfillResult;
   /** Each experiment's pin, resolved once when the backfill started: every day uses the same. */
   pins: Record<string, CarriedPin>;
-}
-
-/** The outcome of an analysis not started because nothing can be due on its date. */
-function nothingDue(
-  workflowId: string,
-  slug: string,
-  date: string,
-  pin: Pin,
-  reason: string,
-): RunOutcome<AnalysisResult> {
-  return {
-    workflowId,
-    status: 'completed',
-    result: {
-      slug,
-      date,
-      status: 'nothing-due',
-      reason,
-      pin,
-      enrollments: null,
-      metricsTables: [],
-      statistics: [],
-      views: [],
-    },
-  };
 }
 
 /**
@@ -134,8 +114,18 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     if (p.refusal) return { label, outcome: notStarted(workflowId, p.refusal) };
     // A date before the experiment starts or after it ends has nothing due on any build: its
     // analysis would only start to say so (a range of a year around a month's experiment).
-    const outside = p.dates ? outsideAnalysableDates(p.dates, date) : null;
-    if (outside !== null) return { label, outcome: nothingDue(workflowId, slug, date, p.pin, outside) };
+    const reason = p.dates ? outsideAnalysableDates(p.dates, date) : null;
+    if (p.dates && reason !== null) {
+      const outside = result.outside ?? {};
+      outside[slug] = { dates: p.dates, pin: p.pin, days: (outside[slug]?.days ?? 0) + 1 };
+      result.outside = outside;
+      const outcome = {
+        workflowId,
+        status: 'completed' as const,
+        result: nothingDueResult(slug, date, p.pin, reason),
+      };
+      return { label, outcome };
+    }
     return {
       label,
       start: pinnedAnalysis({ ...experiment(slug), pin: p.pin }, date, {

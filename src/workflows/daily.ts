@@ -4,7 +4,7 @@ import type { Pin, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { addDays, isoDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
-import type { AnalysisResult } from './analyze.js';
+import type { AnalysisResult } from './analysis-result.js';
 import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';

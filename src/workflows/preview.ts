@@ -6,7 +6,8 @@ import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
 import { queriesRunOf, toTemporalFailure } from '../temporal/failures.js';
-import { type AnalysisResult, analyzeExperiment } from './analyze.js';
+import type { AnalysisResult } from './analysis-result.js';
+import { analyzeExperiment } from './analyze.js';
 import {
   clearResults,
   describedToday,

@@ -3,7 +3,7 @@ import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
-import type { AnalysisResult } from './analyze.js';
+import type { AnalysisResult } from './analysis-result.js';
 import {
   clearResults,
   describedToday,

@@ -8,7 +8,8 @@ import type {
   WaitingRun,
 } from '../activities/types.js';
 import { toolVersionKey } from '../versions/pin.js';
-import { type AnalysisResult, analyzeExperiment } from './analyze.js';
+import type { AnalysisResult } from './analysis-result.js';
+import { analyzeExperiment } from './analyze.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
 import type { AnalyzeExperimentInput } from './inputs.js';

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { createContrailWorker } from '../../src/worker.js';
-import type { AnalysisResult } from '../../src/workflows/analyze.js';
+import type { AnalysisResult } from '../../src/workflows/analysis-result.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { Progress } from '../../src/workflows/common.js';
 import { DAILY_SCHEDULE_ID, workflowIds } from '../../src/workflows/ids.js';

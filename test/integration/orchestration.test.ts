@@ -14,7 +14,7 @@ import { localExperimentSource } from '../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
-import type { AnalysisResult } from '../../src/workflows/analyze.js';
+import type { AnalysisResult } from '../../src/workflows/analysis-result.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { workflowIds } from '../../src/workflows/ids.js';

@@ -20,7 +20,7 @@ import { stagingTableName } from '../../src/sql/names.js';
 import { type DeploymentRef, setCurrentVersion } from '../../src/temporal/worker-deployments.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker, recordWorkerRelease } from '../../src/worker.js';
-import type { AnalysisResult } from '../../src/workflows/analyze.js';
+import type { AnalysisResult } from '../../src/workflows/analysis-result.js';
 import type { Progress } from '../../src/workflows/common.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import type { RerunResult } from '../../src/workflows/rerun.js';

@@ -46,6 +46,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       '../../workflows/inputs.js'
     );
     const { workflowIds } = await import('../../workflows/ids.js');
+    const { nothingDueResult } = await import('../../workflows/analysis-result.js');
+    const { outsideAnalysableDates } = await import('../../analysis/analysable-dates.js');
     checkNotAfterToday({ '--date': args.date });
     const dataset = resultsDataset(args.dataset_id);
     const slugs = args.experiment_slug ?? [];
@@ -131,10 +133,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ? {
             resultOf: {
               workflowType: 'analyzeExperiment' as const,
-              read: async (client, result) =>
-                (result as BackfillResult).failed.length > 0
-                  ? null
-                  : await client.workflow.getHandle(workflowIds.analysis(only, args.date, dataset)).result(),
+              read: async (client, result) => {
+                const backfill = result as BackfillResult;
+                if (backfill.failed.length > 0) return null;
+                // A date outside the experiment's dates started no analysis: its result is the
+                // one that analysis would have given.
+                const outside = backfill.outside?.[only];
+                const reason = outside ? outsideAnalysableDates(outside.dates, args.date) : null;
+                if (outside && reason !== null) return nothingDueResult(only, args.date, outside.pin, reason);
+                return await client.workflow
+                  .getHandle(workflowIds.analysis(only, args.date, dataset))
+                  .result();
+              },
             },
           }
         : {}),

@@ -283,6 +283,45 @@ describe('the backfill report', () => {
   });
 });
 
+describe('the backfill report, dates outside an experiment', () => {
+  it("names each experiment's dates it analysed none of, and why", () => {
+    const pin = {
+      toolVersion: '0.1.0',
+      buildId: 'dev',
+      configCommit: null,
+      anchor: null,
+      reason: 'latest',
+      resolvedAt: '2026-03-20T00:00:00Z',
+    };
+    const dates = (startDate: string | null, endDate: string | null, skip = false) => ({
+      slug: '',
+      skip,
+      startDate,
+      endDate,
+    });
+    const report = outcomeOf('backfill', {
+      total: 30,
+      analyzed: 3,
+      nothingDue: 27,
+      pins: {},
+      failed: [],
+      waited: [],
+      outside: {
+        early: { days: 12, dates: dates('2026-03-16', null), pin },
+        ended: { days: 1, dates: dates('2026-02-09', '2026-03-08'), pin },
+        draft: { days: 10, dates: dates(null, null), pin },
+        skipped: { days: 4, dates: dates('2026-02-09', null, true), pin },
+      },
+    }).report.split('\n');
+    assert.deepEqual(report.slice(1), [
+      '  early: 12 dates with nothing due, not analysed: outside its dates 2026-03-16 … (no end date)',
+      '  ended: 1 date with nothing due, not analysed: outside its dates 2026-02-09 … 2026-03-08',
+      '  draft: 10 dates with nothing due, not analysed: it has no start date (not launched)',
+      '  skipped: 4 dates with nothing due, not analysed: its config says skip = true',
+    ]);
+  });
+});
+
 describe('the backfill report, a broken metric', () => {
   it('says the failure of each date in its own window once, as its first date saw it', () => {
     const broken = (date: string, window: number) => ({
