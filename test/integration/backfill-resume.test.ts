@@ -159,7 +159,9 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
     })) {
       runs.set(execution.workflowId, [...(runs.get(execution.workflowId) ?? []), execution.status.name]);
     }
-    assert.equal(runs.size, 8);
+    // The search-bar experiment ended 2026-03-08: its 2026-03-09 counts as nothing due, unstarted.
+    assert.equal(runs.size, 7);
+    assert.ok(!runs.has(workflowIds.analysis('contrail-demo-search-bar', '2026-03-09', 'backfill_test')));
     for (const [id, statuses] of runs) assert.deepEqual(statuses, ['COMPLETED'], id);
 
     // No table holds a row twice (an activity that ran again replaced its output).
@@ -221,7 +223,7 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
         [
           'run',
           '--date',
-          '2026-03-01',
+          '2026-03-03',
           '--experiment_slug',
           'contrail-demo-sidebar',
           '--dataset_id',
@@ -232,13 +234,13 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
       );
       assert.equal(detached.code, 0, detached.stderr);
       // The run of one experiment is a one-day backfill, which runs the analysis on its pinned build.
-      const workflowId = 'backfill/detach_test/contrail-demo-sidebar/2026-03-01..2026-03-01';
+      const workflowId = 'backfill/detach_test/contrail-demo-sidebar/2026-03-03..2026-03-03';
       assert.equal(
         detached.stdout,
         `started ${workflowId}\nhttp://ui.example:8233/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(workflowId)}\n`,
       );
       await temporal.client.workflow.getHandle(workflowId).result();
-      const analysis = 'analysis/detach_test/contrail-demo-sidebar/2026-03-01';
+      const analysis = 'analysis/detach_test/contrail-demo-sidebar/2026-03-03';
       const result = (await temporal.client.workflow.getHandle(analysis).result()) as AnalysisResult;
       assert.equal(result.status, 'nothing-due');
     });
