@@ -97,14 +97,15 @@ const scenarios: Scenario[] = [
     name: 'versions-report',
     run: (c) => complete(c, 'versionsReport', 'versions', { date: '2026-03-16' }),
   },
-  // Dates before the experiment's start are counted as nothing due without an analysis each.
+  // Dates before the experiment's last enrollment date are counted as nothing due without an
+  // analysis each; the ones after it are analysed.
   {
     name: 'backfill-outside-dates',
     run: (c) =>
       complete(c, 'backfill', 'backfill/outside', {
         slugs: [DEMO],
-        startDate: '2026-02-27',
-        endDate: '2026-03-03',
+        startDate: '2026-03-07',
+        endDate: '2026-03-10',
         periods: ['week'],
       }),
   },

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { type AnalysableDates, analysableDates } from '../analysis/analysable-dates.js';
+import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { unknownExperimentsError } from '../analysis/errors.js';
+import { analysableDates } from '../analysis/plan-day.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { mapBounded } from '../concurrency.js';
 import { experimentFileChanges } from '../config/repo-history.js';

@@ -5,7 +5,7 @@ import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import type { ResultTableNames } from '../sql/plan/types.js';
 import { checkAnalysable, lastAnalysisDate, lastDueDate, lastEnrollmentDate } from '../sql/windows.js';
-import { analysableDates, outsideAnalysableDates } from './analysable-dates.js';
+import { type AnalysableDates, outsideAnalysableDates } from './analysable-dates.js';
 import { InvalidInputError } from './errors.js';
 import type { AnalysisWindowRef, DueWork } from './results.js';
 
@@ -30,15 +30,18 @@ export function planDate(target: PlanTarget, date: IsoDate, periods = target.per
   });
 }
 
+/** The dates anything of the experiment can be due on (see AnalysableDates). */
+export function analysableDates(spec: AnalysisSpec): AnalysableDates {
+  const { slug, startDate, endDate } = spec.experiment;
+  return { slug, skip: spec.skip, startDate, firstDueDate: lastEnrollmentDate(spec), endDate };
+}
+
 /** Why nothing is due on `date`, in jetstream's terms (EnrollmentNotComplete, Ended, …). */
 export function nothingDueReason(spec: AnalysisSpec, date: IsoDate): string {
-  const outside = outsideAnalysableDates(analysableDates(spec), date);
-  if (outside !== null) return outside;
-  const lastEnrollment = lastEnrollmentDate(spec);
-  if (lastEnrollment !== null && date < lastEnrollment) {
-    return `enrollment of ${spec.experiment.slug} is not complete on ${date} (last enrollment date ${lastEnrollment})`;
-  }
-  return `no analysis window of ${spec.experiment.slug} completes on ${date}`;
+  return (
+    outsideAnalysableDates(analysableDates(spec), date) ??
+    `no analysis window of ${spec.experiment.slug} completes on ${date}`
+  );
 }
 
 /** What is due on `date`: whether enrollments must exist, which windows complete, or why nothing is due. */

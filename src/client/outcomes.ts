@@ -223,7 +223,7 @@ function outsideLines(outside: BackfillResult['outside']): string[] {
       ? 'its config says skip = true'
       : dates.startDate === null
         ? 'it has no start date (not launched)'
-        : `outside its dates ${dates.startDate} … ${dates.endDate ?? '(no end date)'}`;
+        : `outside ${dates.firstDueDate} … ${dates.endDate ?? '(no end date)'}, its last enrollment date to its end date`;
     return `  ${slug}: ${plural(days, 'date')} with nothing due, not analysed: ${why}`;
   });
 }

@@ -246,16 +246,25 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
   });
 
   test('a backfill starts no analysis of a date before the experiment starts or after it ends', async () => {
-    // The demo experiment runs 2026-03-02..2026-03-29: a week on each side of it, and its first
-    // two days (enrollment still running: nothing due, which only its analysis can tell).
+    // The demo experiment starts 2026-03-02 and enrolls for 8 days: nothing is due before its
+    // last enrollment date, 2026-03-09 (the first day window), so nothing before it starts.
     const workflowId = `backfill-outside/${temporal.taskQueue}`;
     const result = (await temporal.client.workflow.execute('backfill', {
       taskQueue: temporal.taskQueue,
       workflowId,
-      args: [{ slugs: [DEMO_SLUG], startDate: '2026-02-23', endDate: '2026-03-03', dataset: 'outside_test' }],
+      args: [
+        {
+          slugs: [DEMO_SLUG],
+          startDate: '2026-02-27',
+          endDate: '2026-03-09',
+          periods: ['week'],
+          dataset: 'outside_test',
+        },
+      ],
     })) as BackfillResult;
     assert.deepEqual(result.failed, []);
-    assert.deepEqual([result.total, result.nothingDue], [9, 9]);
+    assert.deepEqual([result.total, result.nothingDue, result.analyzed], [11, 10, 1]);
+    assert.equal(result.outside?.[DEMO_SLUG]?.days, 10);
     const started = async (id: string) => {
       try {
         await temporal.client.workflow.getHandle(id).describe();
@@ -267,11 +276,11 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     };
     assert.deepEqual(
       await Promise.all(
-        ['2026-02-23', '2026-03-01', '2026-03-02', '2026-03-03'].map((date) =>
+        ['2026-02-27', '2026-03-02', '2026-03-08', '2026-03-09'].map((date) =>
           started(workflowIds.analysis(DEMO_SLUG, date, 'outside_test')),
         ),
       ),
-      [false, false, true, true],
+      [false, false, false, true],
     );
     // The search-bar experiment ended 2026-03-08: nothing after it is started either.
     const ended = (await temporal.client.workflow.execute('backfill', {

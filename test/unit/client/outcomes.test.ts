@@ -293,10 +293,16 @@ describe('the backfill report, dates outside an experiment', () => {
       reason: 'latest',
       resolvedAt: '2026-03-20T00:00:00Z',
     };
-    const dates = (startDate: string | null, endDate: string | null, skip = false) => ({
+    const dates = (
+      startDate: string | null,
+      firstDueDate: string | null,
+      endDate: string | null,
+      skip = false,
+    ) => ({
       slug: '',
       skip,
       startDate,
+      firstDueDate,
       endDate,
     });
     const report = outcomeOf('backfill', {
@@ -307,15 +313,15 @@ describe('the backfill report, dates outside an experiment', () => {
       failed: [],
       waited: [],
       outside: {
-        early: { days: 12, dates: dates('2026-03-16', null), pin },
-        ended: { days: 1, dates: dates('2026-02-09', '2026-03-08'), pin },
-        draft: { days: 10, dates: dates(null, null), pin },
-        skipped: { days: 4, dates: dates('2026-02-09', null, true), pin },
+        early: { days: 12, dates: dates('2026-03-16', '2026-03-23', null), pin },
+        ended: { days: 1, dates: dates('2026-02-09', '2026-02-16', '2026-03-08'), pin },
+        draft: { days: 10, dates: dates(null, null, null), pin },
+        skipped: { days: 4, dates: dates('2026-02-09', '2026-02-16', null, true), pin },
       },
     }).report.split('\n');
     assert.deepEqual(report.slice(1), [
-      '  early: 12 dates with nothing due, not analysed: outside its dates 2026-03-16 … (no end date)',
-      '  ended: 1 date with nothing due, not analysed: outside its dates 2026-02-09 … 2026-03-08',
+      '  early: 12 dates with nothing due, not analysed: outside 2026-03-23 … (no end date), its last enrollment date to its end date',
+      '  ended: 1 date with nothing due, not analysed: outside 2026-02-16 … 2026-03-08, its last enrollment date to its end date',
       '  draft: 10 dates with nothing due, not analysed: it has no start date (not launched)',
       '  skipped: 4 dates with nothing due, not analysed: its config says skip = true',
     ]);
