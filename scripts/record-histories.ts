@@ -109,6 +109,11 @@ const scenarios: Scenario[] = [
         periods: ['week'],
       }),
   },
+  // A pinned-tabs still enrolling and a search-bar ended: nothing due, no analysis started.
+  {
+    name: 'daily-analysis-outside-dates',
+    run: (c) => complete(c, 'dailyAnalysis', 'daily/2026-03-20', { date: '2026-03-20' }),
+  },
 ];
 
 const named = process.argv.slice(2);

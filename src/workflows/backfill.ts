@@ -4,11 +4,11 @@ import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analys
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
-import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
+import type { AnalysisResult } from './analysis-result.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
-import { notStarted, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
+import { nothingDue, notStarted, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
 
 export interface BackfillResult {
   total: number;
@@ -119,12 +119,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
       const outside = result.outside ?? {};
       outside[slug] = { dates: p.dates, pin: p.pin, days: (outside[slug]?.days ?? 0) + 1 };
       result.outside = outside;
-      const outcome = {
-        workflowId,
-        status: 'completed' as const,
-        result: nothingDueResult(slug, date, p.pin, reason),
-      };
-      return { label, outcome };
+      return { label, outcome: nothingDue(workflowId, slug, date, p.pin, reason) };
     }
     return {
       label,

@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, WaitingRun } from '../activities/types.js';
+import { outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { addDays, isoDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -9,7 +10,7 @@ import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, vali
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
 import { type RerunResult, rerun } from './rerun.js';
-import { notStarted, pinnedAnalysis, type RunItem, runAll, runStart } from './runs.js';
+import { nothingDue, notStarted, pinnedAnalysis, type RunItem, runAll, runStart } from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;
@@ -68,6 +69,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     experiments.map((e) => e.slug),
     input.dataset,
     input,
+    { dates: { lenient: input.lenient } },
   );
   const items: RunItem<AnalysisResult | RerunResult>[] = [];
   const reran: DailyAnalysisResult['reran'] = [];
@@ -111,6 +113,13 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     }
     if (r.refusal) {
       items.push({ label: slug, outcome: notStarted(analysisId, r.refusal) });
+      continue;
+    }
+    // Still enrolling, or ended (the daily run keeps ended experiments for 90 days, as
+    // jetstream): nothing is due, which needs no analysis of its own to say.
+    const reason = r.dates ? outsideAnalysableDates(r.dates, date) : null;
+    if (reason !== null) {
+      items.push({ label: slug, outcome: nothingDue(analysisId, slug, date, r.pin, reason) });
       continue;
     }
     items.push({

@@ -8,7 +8,7 @@ import type {
   WaitingRun,
 } from '../activities/types.js';
 import { toolVersionKey } from '../versions/pin.js';
-import type { AnalysisResult } from './analysis-result.js';
+import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
 import { analyzeExperiment } from './analyze.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
@@ -121,6 +121,20 @@ export function notStarted(
   error: { errorType: string; message: string },
 ): RunOutcome<never> {
   return { workflowId, status: 'failed', errorType: error.errorType, message: error.message };
+}
+
+/**
+ * The outcome of an analysis not started because nothing can be due on its date (before the
+ * experiment's last enrollment date or after its end date): what that analysis would return.
+ */
+export function nothingDue(
+  workflowId: string,
+  slug: string,
+  date: string,
+  pin: Pin,
+  reason: string,
+): RunOutcome<AnalysisResult> {
+  return { workflowId, status: 'completed', result: nothingDueResult(slug, date, pin, reason) };
 }
 
 /**

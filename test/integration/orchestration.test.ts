@@ -180,6 +180,19 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       'contrail-demo-sidebar',
       'contrail-test-copy',
     ]);
+    // Still enrolling (pinned tabs) or ended (search bar): nothing due, no analysis started to say so.
+    const status = (slug: string) => result.analyzed.find((a) => a.slug === slug)?.status;
+    assert.deepEqual(
+      ['contrail-demo-pinned-tabs', 'contrail-demo-search-bar'].map((slug) => [
+        status(slug),
+        calls.get(`planDay:${slug}`),
+      ]),
+      [
+        ['nothing-due', undefined],
+        ['nothing-due', undefined],
+      ],
+    );
+    assert.equal(status('contrail-demo-sidebar'), 'analyzed');
     assert.equal(result.failed.length, 1);
     const failed = result.failed[0]!;
     assert.equal(failed.slug, 'contrail-test-broken');
@@ -245,7 +258,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     assert.equal(runs, 3, '3 days in batches of 1: three runs');
   });
 
-  test('a backfill starts no analysis of a date before the experiment starts or after it ends', async () => {
+  test("a backfill starts no analysis of a date before the experiment's last enrollment date or after its end date", async () => {
     // The demo experiment starts 2026-03-02 and enrolls for 8 days: nothing is due before its
     // last enrollment date, 2026-03-09 (the first day window), so nothing before it starts.
     const workflowId = `backfill-outside/${temporal.taskQueue}`;
