@@ -101,7 +101,7 @@ export interface AnalysisActivities {
     mode: 'anchor' | 'running';
     /** The caller computes on the build that runs this activity (an analysis that resolved its own pin). */
     here: boolean;
-    /** Also each experiment's analysable dates, its configs read as `lenient` says (a backfill's). */
+    /** Also each experiment's analysable dates (the daily run's and backfills' question), configs read as `lenient` says. */
     dates?: { lenient: boolean };
   }): Promise<Record<string, ResolvedPin>>;
   /**

@@ -5,8 +5,8 @@ import type { IsoDate } from '../dates.js';
  * applied): none when the config says skip or it has not started, none before its enrollment
  * is complete (the last enrollment date, when the first day window completes), none after its
  * end date. Between them the day window completes every day, so something is always due there.
- * Plain data, so that a backfill can count the dates outside them as nothing due without
- * starting an analysis of each.
+ * Plain data, so that the daily run and backfills can count the dates outside them as nothing
+ * due without starting an analysis of each.
  */
 export interface AnalysableDates {
   slug: string;

@@ -24,8 +24,9 @@ export interface BackfillResult {
   /** Analyses that waited for a worker of their pinned build, and since when. */
   waited: WaitingRun[];
   /**
-   * Per experiment, its dates before its start date or after its end date (counted as nothing
-   * due, no analysis started), with its dates and pin (absent in older results).
+   * Per experiment, how many of its dates were before its last enrollment date or after its end
+   * date (counted as nothing due, no analysis started), with its dates and pin (absent in older
+   * results).
    */
   outside?: Record<string, { days: number; dates: AnalysableDates; pin: Pin }>;
 }
@@ -112,8 +113,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     const p = pins[slug] as CarriedPin;
     if ('error' in p) return { label, outcome: notStarted(workflowId, p.error) };
     if (p.refusal) return { label, outcome: notStarted(workflowId, p.refusal) };
-    // A date before the experiment starts or after it ends has nothing due on any build: its
-    // analysis would only start to say so (a range of a year around a month's experiment).
+    // A date before the experiment's last enrollment date or after its end date has nothing due
+    // on any build: its analysis would only start to say so (a year around a month's experiment).
     const reason = p.dates ? outsideAnalysableDates(p.dates, date) : null;
     if (p.dates && reason !== null) {
       const outside = result.outside ?? {};
