@@ -114,6 +114,15 @@ const scenarios: Scenario[] = [
     name: 'daily-analysis-outside-dates',
     run: (c) => complete(c, 'dailyAnalysis', 'daily/2026-03-20', { date: '2026-03-20' }),
   },
+  // Its dates while enrolling and the day after its end: nothing due, no analysis started.
+  {
+    name: 'rerun-outside-dates',
+    run: (c) =>
+      complete(c, 'rerun', `rerun/contrail-demo-search-bar`, {
+        slug: 'contrail-demo-search-bar',
+        periods: ['week'],
+      }),
+  },
 ];
 
 const named = process.argv.slice(2);

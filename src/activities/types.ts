@@ -125,6 +125,8 @@ export interface AnalysisActivities {
     lastAnalysisDate: IsoDate | null;
     /** Last date, up to lastAnalysisDate, on which a window of the target's periods completes. */
     lastDueDate?: IsoDate | null;
+    /** The dates anything can be due on (absent in older histories). */
+    analysable?: AnalysableDates;
   }>;
   /** What is due on `date` (resolves and validates the config). */
   planDay(input: { target: AnalysisTarget; date: IsoDate }): Promise<results.DueWork>;

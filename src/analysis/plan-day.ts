@@ -90,5 +90,6 @@ export function experimentDates(spec: AnalysisSpec, today: IsoDate, periods: Ana
     status: spec.experiment.status,
     lastAnalysisDate: last,
     lastDueDate: last === null ? null : lastDueDate(spec, last, periods ?? undefined),
+    analysable: analysableDates(spec),
   };
 }

@@ -1,5 +1,6 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
+import { outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -16,8 +17,9 @@ import {
   validated,
   warehouseJobs,
 } from './common.js';
+import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
-import { pinnedAnalysis, pinnedPublication, runAll } from './runs.js';
+import { nothingDue, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
 
 export interface RerunResult {
   slug: string;
@@ -101,14 +103,32 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     lenient: input.lenient,
     pin,
   };
-  const analysis = (date: string) => ({
-    label: date,
-    start: pinnedAnalysis(runsOf, date, {
-      // Staged under the rerun's run: it publishes them, once, at its end.
-      stagedUnder: workflowInfo().workflowId,
-      summary: `rerun of ${input.slug} for ${date} with contrail ${toolVersionKey(pin)}`,
-    }),
-  });
+  // A date before the last enrollment date or after the end date has nothing due: counted so,
+  // without an analysis (the range runs from the start date to the day after the end date).
+  const outside = (date: string) =>
+    experiment.analysable ? outsideAnalysableDates(experiment.analysable, date) : null;
+  const analysis = (date: string): RunItem<AnalysisResult> => {
+    const reason = outside(date);
+    if (reason !== null)
+      return {
+        label: date,
+        outcome: nothingDue(
+          workflowIds.analysis(input.slug, date, input.dataset),
+          input.slug,
+          date,
+          pin,
+          reason,
+        ),
+      };
+    return {
+      label: date,
+      start: pinnedAnalysis(runsOf, date, {
+        // Staged under the rerun's run: it publishes them, once, at its end.
+        stagedUnder: workflowInfo().workflowId,
+        summary: `rerun of ${input.slug} for ${date} with contrail ${toolVersionKey(pin)}`,
+      }),
+    };
+  };
   const count = (outcomes: RunOutcome<AnalysisResult>[], runDates: string[]) =>
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'failed')
@@ -125,17 +145,18 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
       }
     });
 
-  // The last date first and alone: it creates the enrollments table (when it was dropped), so
-  // the dates analysed side by side afterwards all read the same one.
+  // The last date with something due first and alone: it creates the enrollments table (when
+  // it was dropped), so the dates analysed side by side afterwards all read the same one.
   progress({ stage: 'analysing', total: dates.length });
-  const last = dates.slice(-1);
+  const lastDue = dates.filter((date) => outside(date) === null).at(-1);
+  const last = lastDue === undefined ? [] : [lastDue];
   const first = await runAll(last.map(analysis), { concurrency: 1, progress });
   count(first.outcomes, last);
-  const rest = dates.slice(0, -1);
+  const rest = dates.filter((date) => date !== lastDue);
   const others = await runAll(rest.map(analysis), {
     concurrency: input.concurrency,
     progress,
-    counts: { done: 1, failed: result.failed.length },
+    counts: { done: last.length, failed: result.failed.length },
   });
   count(others.outcomes, rest);
   result.waited.push(...first.waited, ...others.waited);

@@ -288,6 +288,32 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
       assert.ok(rerun.dates >= 28, `${rerun.dates} dates`);
       assert.deepEqual(rerun.failed, []);
       assert.ok(rerun.analyzed >= 4, 'the weekly windows were recomputed');
+      // Its dates before its last enrollment date (2026-02-16) and the day after its end
+      // (2026-03-08) have nothing due: counted so, with no analysis started for them.
+      assert.equal(rerun.analyzed, rerun.dates - 8);
+      // Each id once, though the rerun stopped before this one started some of them too.
+      const analyses = new Set<string>();
+      for await (const execution of temporal.client.workflow.list({
+        query: `WorkflowType = 'analyzeExperiment' AND TaskQueue = '${temporal.taskQueue}'`,
+      }))
+        if (execution.workflowId.includes('contrail-demo-search-bar/2026-02-1'))
+          analyses.add(execution.workflowId);
+      assert.deepEqual(
+        [...analyses].sort(),
+        ['2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19'].map((date) =>
+          workflowIds.analysis('contrail-demo-search-bar', date, 'backfill_test'),
+        ),
+      );
+      assert.equal(
+        await temporal.client.workflow
+          .getHandle(workflowIds.analysis('contrail-demo-search-bar', '2026-03-09', 'backfill_test'))
+          .describe()
+          .then(
+            () => 'started',
+            (error: Error) => error.name,
+          ),
+        'WorkflowNotFoundError',
+      );
     });
   });
 });

@@ -9,6 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
 import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisActivities, AnalysisTarget, Pin } from '../../../src/activities/types.js';
+import { outsideAnalysableDates } from '../../../src/analysis/analysable-dates.js';
 import { recordQueryCosts } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { addDays } from '../../../src/dates.js';
@@ -191,7 +192,26 @@ describe('analysis activities on the demo experiment', () => {
       status: 'complete',
       lastAnalysisDate: '2026-03-30',
       lastDueDate: '2026-03-29',
+      analysable: {
+        slug: DEMO_SLUG,
+        skip: false,
+        startDate: '2026-03-02',
+        firstDueDate: '2026-03-09',
+        endDate: '2026-03-29',
+      },
     });
+    // The daily run and backfills start no analysis outside these dates: on every date outside
+    // them nothing is due, with the same reason, and on every date inside them something is.
+    const analysable = described.analysable as NonNullable<typeof described.analysable>;
+    for (let date = '2026-02-27'; date <= '2026-04-02'; date = addDays(date, 1)) {
+      const due = await activities.planDay({ target, date });
+      const somethingDue = due.enrollmentsDue || due.windows.length > 0;
+      assert.deepEqual(
+        [somethingDue, due.reason],
+        [outsideAnalysableDates(analysable, date) === null, outsideAnalysableDates(analysable, date)],
+        date,
+      );
+    }
     const early = await activities.planDay({ target, date: '2026-03-05' });
     assert.deepEqual(early.windows, []);
     assert.match(early.reason ?? '', /enrollment of contrail-demo-sidebar is not complete/);
