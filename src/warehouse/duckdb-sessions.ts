@@ -5,7 +5,7 @@ import { duckdbDialect } from '../sql/render/duckdb.js';
 import { openDuckDbWarehouse } from './duckdb.js';
 import { describeHolder, isRunning } from './duckdb-holder.js';
 import { warehouseWaitMs } from './duckdb-settings.js';
-import { perUseSessions, SessionWarehouse, type WarehouseSessions } from './sessions.js';
+import { perUseSessions, SessionWarehouse, type WarehouseSessions, whileBusy } from './sessions.js';
 
 /** DuckDB's answer when another process holds the database file. */
 const LOCKED = /Could not set lock|Conflicting lock/i;
@@ -101,6 +101,23 @@ export function duckDbSessions(options: DuckDbSessionsOptions): WarehouseSession
 /** The telemetry catalog metric-hub SQL names (`mozdata.telemetry.clients_daily`). */
 export function mozdataFile(): string {
   return join(dataDir(), 'mozdata.duckdb');
+}
+
+/**
+ * Runs `attempt`, which opens the embedded telemetry file, again while another process holds
+ * it (every job of the embedded warehouse attaches it, `contrail sample` writes it), waiting as
+ * long as such a job would (CONTRAIL_WAREHOUSE_WAIT_MS) and then naming the holder.
+ */
+export function whileTelemetryBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  return whileBusy(attempt, {
+    isBusy: isLockedError,
+    waitMs: warehouseWaitMs(),
+    busyMessage: (error, waitedMs) =>
+      `the embedded telemetry ${mozdataFile()} is in use by another process: ${describeHolder(
+        warehouseFile(),
+        error instanceof Error ? error.message : String(error),
+      )}; waited ${waitedMs} ms`,
+  });
 }
 
 // Consecutive jobs of one step (a query, then the next) share the open file; a gap longer than

@@ -55,6 +55,54 @@ interface Session {
 const YIELD_MS = 500;
 
 /**
+ * Runs `attempt` again, with backoff, while it fails because another process holds a file
+ * (`isBusy`), for `waitMs` from `started`; then fails with a transient WarehouseBusyError saying
+ * `busyMessage`. The wait is reported through `progress` at once and then every second (an
+ * activity heartbeats with it) and ends when its signal aborts; `onWait` hears each refusal.
+ */
+export async function whileBusy<T>(
+  attempt: () => Promise<T>,
+  options: {
+    isBusy: (error: unknown) => boolean;
+    waitMs: number;
+    busyMessage?: (error: unknown, waitedMs: number) => string;
+    progress?: QueryProgress;
+    started?: number;
+    onWait?: () => void;
+  },
+): Promise<T> {
+  const { progress = {}, started = Date.now(), waitMs } = options;
+  let delay = 25;
+  let reported = 0;
+  for (;;) {
+    if (progress.signal?.aborted) throw abortError(progress.signal.reason);
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!options.isBusy(error)) throw error;
+      options.onWait?.();
+      const waited = Date.now() - started;
+      if (waited + delay > waitMs) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new WarehouseBusyError(
+          options.busyMessage?.(error, waitMs) ??
+            `the warehouse is in use by another process; waited ${waitMs} ms. ${reason}`,
+          error,
+        );
+      }
+      if (progress.onProgress && Date.now() - reported >= 1000) {
+        reported = Date.now();
+        progress.onProgress({ elapsedMs: waited, detail: 'waiting for the warehouse file' });
+      }
+      await sleep(delay, undefined, progress.signal ? { signal: progress.signal } : {}).catch(() => {
+        throw abortError(progress.signal?.reason);
+      });
+      delay = Math.min(delay * 2, 400);
+    }
+  }
+}
+
+/**
  * Opens the warehouse for each piece of work (overlapping work shares it) and closes it when
  * the last is done (after `lingerMs`). While another process holds the file, retries with
  * backoff for `waitMs`, reporting the wait through `progress` (activities keep heartbeating),
@@ -80,43 +128,18 @@ export function perUseSessions(options: PerUseOptions): WarehouseSessions {
     const started = Date.now();
     let stopAnnouncing: (() => void) | null = null;
     try {
-      return await openOnce(progress, started, () => {
-        stopAnnouncing ??= options.turns?.announce() ?? (() => undefined);
+      return await whileBusy(options.open, {
+        isBusy: options.isBusy,
+        waitMs,
+        progress,
+        started,
+        onWait: () => {
+          stopAnnouncing ??= options.turns?.announce() ?? (() => undefined);
+        },
+        ...(options.busyMessage ? { busyMessage: options.busyMessage } : {}),
       });
     } finally {
       (stopAnnouncing as (() => void) | null)?.();
-    }
-  }
-
-  async function openOnce(progress: QueryProgress, started: number, waiting: () => void): Promise<Warehouse> {
-    let delay = 25;
-    // The first refusal is reported at once (a heartbeat names the wait), then every second.
-    let reported = 0;
-    for (;;) {
-      if (progress.signal?.aborted) throw abortError(progress.signal.reason);
-      try {
-        return await options.open();
-      } catch (error) {
-        if (!options.isBusy(error)) throw error;
-        waiting();
-        const waited = Date.now() - started;
-        if (waited + delay > waitMs) {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new WarehouseBusyError(
-            options.busyMessage?.(error, waitMs) ??
-              `the warehouse is in use by another process; waited ${waitMs} ms. ${reason}`,
-            error,
-          );
-        }
-        if (progress.onProgress && Date.now() - reported >= 1000) {
-          reported = Date.now();
-          progress.onProgress({ elapsedMs: waited, detail: 'waiting for the warehouse file' });
-        }
-        await sleep(delay, undefined, progress.signal ? { signal: progress.signal } : {}).catch(() => {
-          throw abortError(progress.signal?.reason);
-        });
-        delay = Math.min(delay * 2, 400);
-      }
     }
   }
 

@@ -87,6 +87,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { ConfigError, formatProblem } = await import('../../config/problems.js');
     const { configFilesOf, validateConfigFile } = await import('../../config/validate.js');
     const { isPermanent } = await import('../../errors.js');
+    const { WarehouseBusyError } = await import('../../warehouse/errors.js');
     const { defaultExperimentsFile, localExperimentSource, ExperimentsFileError } = await import(
       '../../experiments/source.js'
     );
@@ -131,7 +132,8 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     }
     const files = configFilesOf(args.files);
     const { existsSync } = await import('node:fs');
-    const { checkAnalysisSql, openScratchDuckDb } = await import('../../sql/check.js');
+    const { checkAnalysisSql } = await import('../../sql/check.js');
+    const { openScratchDuckDb } = await import('../../sql/check-scratch.js');
     const { mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
     let scratch: Awaited<ReturnType<typeof openScratchDuckDb>> | null = null;
     const telemetry = existsSync(mozdataFile());
@@ -182,6 +184,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
           // What contrail refuses about one file (a name it cannot make, SQL it cannot plan) makes
           // that file invalid; the other files are still checked. Anything that could go away on
           // another try (a busy warehouse) or that is not contrail's verdict stops the command.
+          if (error instanceof WarehouseBusyError)
+            throw new CliError(
+              `${error.message}: run validate again once it is done, or pass --no-check_sql`,
+            );
           if (!isPermanent(error)) throw error;
           result = {
             file,

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
-import { checkAnalysisSql, openScratchDuckDb } from '../../../src/sql/check.js';
+import { checkAnalysisSql } from '../../../src/sql/check.js';
+import { openScratchDuckDb } from '../../../src/sql/check-scratch.js';
 import type { DuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { testExperiment } from '../../helpers/experiment.js';
 

@@ -24,7 +24,11 @@ const command = (extra: string[]) => [
   '--dry_run',
   ...extra,
 ];
+// A data directory of this file's own: the run's shared one may hold telemetry another test
+// file is writing, which the SQL check beside the dry run reads.
+const home = mkdtempSync(join(tmpdir(), 'contrail-validate-home-'));
 const settings = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+  CONTRAIL_HOME: home,
   METADATA_SERVER_DETECTION: 'none',
   CONTRAIL_WAREHOUSE: 'bigquery',
   CONTRAIL_BIGQUERY_PROJECT: 'contrail-recorded',
@@ -65,6 +69,7 @@ beforeEach(() => {
 });
 
 after(async () => {
+  rmSync(home, { recursive: true, force: true });
   await server?.stop();
   assertOnlyLoopback();
 });
@@ -72,9 +77,7 @@ after(async () => {
 describe('contrail validate --dry_run on BigQuery', () => {
   test('dry-runs the enrollments and every metrics scan: bytes and cost per query, exit 0 under the thresholds', async () => {
     // A data directory without embedded telemetry, as a BigQuery user's is.
-    const home = mkdtempSync(join(tmpdir(), 'contrail-validate-home-'));
-    const { code, out } = await validateWith({ CONTRAIL_HOME: home });
-    rmSync(home, { recursive: true, force: true });
+    const { code, out } = await validateWith({});
     assert.equal(code, 0, out);
     // How the bytes were found and for which days.
     assert.match(
@@ -113,8 +116,10 @@ describe('contrail validate --dry_run on BigQuery', () => {
 
   test('above the moderate threshold exits 2, above the high one 3', async () => {
     // One real process, for the code a CI job reads from it; main's own code for the other.
-    assert.equal((await validate('--moderate_tb', '3')).code, 2);
-    assert.equal((await validateWith({}, '--moderate_tb', '1', '--high_tb', '3')).code, 3);
+    const moderate = await validate('--moderate_tb', '3');
+    assert.equal(moderate.code, 2, moderate.out);
+    const high = await validateWith({}, '--moderate_tb', '1', '--high_tb', '3');
+    assert.equal(high.code, 3, high.out);
   });
 
   test('an endpoint that accepts and never answers stops the dry run within CONTRAIL_BIGQUERY_TIMEOUT_MS, saying BigQuery gave no answer', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,12 +9,16 @@ import { duckDbSessions, embeddedWarehouse, waitingNotes } from '../../../src/wa
 import { WarehouseBusyError } from '../../../src/warehouse/errors.js';
 import { perUseSessions } from '../../../src/warehouse/sessions.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { runMain } from '../../helpers/cli.js';
 import { exited, warehouseProcess } from '../../helpers/other-process.js';
+import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 /**
  * Several contrail processes share the embedded warehouse file: each holds it only while its
  * jobs run, waits a bounded time while another holds it, and then names the holder.
  */
+
+const DEMO_CONFIG = join(DEMO_CONFIG_REPO, 'jetstream', 'contrail-demo-sidebar.toml');
 
 describe('warehouse sessions', () => {
   let dir: string;
@@ -49,6 +53,37 @@ describe('warehouse sessions', () => {
     } finally {
       if (previous === undefined) delete process.env.CONTRAIL_HOME;
       else process.env.CONTRAIL_HOME = previous;
+    }
+  });
+
+  test('validate waits while another process holds the embedded telemetry, then names it', async () => {
+    const home = join(dir, 'validate-home');
+    mkdirSync(home);
+    const telemetry = join(home, 'mozdata.duckdb');
+    const holder = warehouseProcess(['hold', telemetry]);
+    assert.equal(await holder.ready, 'open');
+    const validate = (waitMs: string) =>
+      runMain(['validate', '--config_repos', DEMO_CONFIG_REPO, DEMO_CONFIG], {
+        CONTRAIL_HOME: home,
+        CONTRAIL_WAREHOUSE_WAIT_MS: waitMs,
+      });
+    try {
+      const refused = await validate('200');
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `^contrail: the embedded telemetry ${telemetry.replaceAll('.', '\\.')} is in use by another process: pid ${holder.child.pid} \\([^)]*warehouse-process[^)]*\\), which left no note of the contrail command it runs; waited 200 ms: run validate again once it is done, or pass --no-check_sql\n$`,
+        ),
+      );
+      // Given up while validate waits: it checks the SQL then.
+      setTimeout(() => holder.child.stdin.end(), 300);
+      const waited = await validate('20000');
+      assert.equal(waited.code, 0, waited.stderr);
+      assert.match(waited.stdout, /^ok {7}\S+contrail-demo-sidebar\.toml/m);
+    } finally {
+      holder.child.stdin.end();
+      await exited(holder.child);
     }
   });
 
