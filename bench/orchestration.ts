@@ -32,8 +32,30 @@ const experiments = Array.from({ length: Number(process.argv[2] ?? 200) }, (_, i
 const trivial: AnalysisActivities &
   RunActivities & { prepareDataset(): Promise<void>; checkWarehouse(): Promise<never> } = {
   ...runActivities(null),
-  resolveVersions: async ({ slugs }) =>
-    Object.fromEntries(slugs.map((slug) => [slug, { pin, configChanged: [], refusal: null }])),
+  // `bench-dated-…` experiments run 2026-01-01..2026-01-28 with a week of enrollment: a parent
+  // that asks for their dates learns that only 2026-01-07..2026-01-28 can have anything due.
+  resolveVersions: async ({ slugs, dates }) =>
+    Object.fromEntries(
+      slugs.map((slug) => [
+        slug,
+        {
+          pin,
+          configChanged: [],
+          refusal: null,
+          ...(dates && slug.startsWith('bench-dated')
+            ? {
+                dates: {
+                  slug,
+                  skip: false,
+                  startDate: '2026-01-01',
+                  firstDueDate: '2026-01-07',
+                  endDate: '2026-01-28',
+                },
+              }
+            : {}),
+        },
+      ]),
+    ),
   touch: async () => ({ anchor: null, tables: [] }),
   versionsReport: async () => [],
   describeExperiment: async () => ({
@@ -109,6 +131,17 @@ try {
         `backfill of ${n} experiment-days, concurrency ${concurrency}, trivial activities: ${((performance.now() - started) / n).toFixed(0)} ms per experiment-day (target ≤ 200 ms)\n`,
       );
     }
+    // A year around a four-week experiment: only its 22 dates with something due start an
+    // analysis (a parent that does not ask for the dates starts 365).
+    started = performance.now();
+    const year = (await client.workflow.execute('backfill', {
+      taskQueue,
+      workflowId: 'bench/backfill-year',
+      args: [{ slugs: ['bench-dated'], startDate: '2025-07-01', endDate: '2026-06-30' }],
+    })) as { total: number; analyzed: number; nothingDue: number };
+    process.stdout.write(
+      `backfill of a year (${year.total} dates) around a 4-week experiment, concurrency 3: ${((performance.now() - started) / 1000).toFixed(1)} s, ${year.analyzed} analysed, ${year.nothingDue} with nothing due\n`,
+    );
     // The same from a client starting each analysis itself and waiting for its result.
     started = performance.now();
     for (let i = 0; i < n; i++) {
