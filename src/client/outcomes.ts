@@ -118,10 +118,13 @@ export function describeDaily(d: DailyAnalysisResult, options: ReportContext = {
         false,
       ),
       ...(listOk
-        ? d.analyzed.map(
-            (a) =>
-              `  ok    ${a.slug} (${a.status}, ${a.statisticsTables} statistics tables, contrail ${a.toolVersion})`,
-          )
+        ? d.analyzed.map((a) => {
+            const what =
+              a.status === 'nothing-due'
+                ? `nothing due${a.reason ? `: ${a.reason}` : ''}`
+                : `${a.status}, ${plural(a.statisticsTables, 'statistics table')}`;
+            return `  ok    ${a.slug} (${what}; contrail ${a.toolVersion})`;
+          })
         : [`  ok    ${plural(d.analyzed.length, 'experiment')} (--verbose lists them)`]),
       ...d.reran.map((r) => `  rerun ${r.slug}: its config changed (${r.changed.join(', ')})`),
       ...describeWarningCounts(

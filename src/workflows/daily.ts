@@ -20,6 +20,8 @@ export interface DailyAnalysisResult {
     slug: string;
     /** `reran`: the experiment's own config changed since its anchor, so it was rerun from its start. */
     status: AnalysisResult['status'] | 'reran';
+    /** Why nothing was due (absent in older results and when something was). */
+    reason?: string;
     statisticsTables: number;
     /** The warnings of its statistics, counted (absent in older results). */
     warnings?: WarningTally;
@@ -175,6 +177,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     outcome.analyzed.push({
       slug,
       status: analysis.status,
+      ...(analysis.reason === null ? {} : { reason: analysis.reason }),
       statisticsTables: analysis.statistics.length,
       warnings: tallyWarnings(analysis.statistics),
       toolVersion: toolVersionKey(analysis.pin),

@@ -11,6 +11,7 @@ import {
 import { previewOnBigQuery } from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
+import type { DailyAnalysisResult } from '../../../src/workflows/daily.js';
 
 describe('inputDifferences', () => {
   it('names the fields that change results, with both values', () => {
@@ -565,7 +566,10 @@ describe('statistics warnings in the reports of runs over several experiments', 
 describe('outcomes', () => {
   const daily = (failed: number) => ({
     date: '2026-03-15',
-    analyzed: [{ slug: 'ok', status: 'analyzed', statisticsTables: 2, toolVersion: '0.1.0+dev' }],
+    analyzed: [{ slug: 'ok', status: 'analyzed', statisticsTables: 2, toolVersion: '0.1.0+dev' }] as Omit<
+      DailyAnalysisResult['analyzed'][number],
+      'configCommit'
+    >[],
     reran: [],
     waited: [],
     failed: Array.from({ length: failed }, (_, i) => ({
@@ -630,11 +634,24 @@ describe('outcomes', () => {
     const verbose = outcomeOf('dailyAnalysis', fleet, { verbose: true }).report.split('\n');
     assert.equal(verbose.length, 2 + 30);
     assert.match(verbose[1] ?? '', /^ {2}FAIL {2}4 experiments/);
-    assert.equal(verbose[2], '  ok    fine-0 (analyzed, 2 statistics tables, contrail 0.1.0+dev)');
-    // A few fine experiments are listed anyway, after the failures.
-    assert.deepEqual(outcomeOf('dailyAnalysis', daily(1)).report.split('\n').slice(1), [
+    assert.equal(verbose[2], '  ok    fine-0 (analyzed, 2 statistics tables; contrail 0.1.0+dev)');
+    // A few fine experiments are listed anyway, after the failures; one with nothing due says why.
+    const few = daily(1);
+    few.analyzed.push(
+      {
+        slug: 'enrolling',
+        status: 'nothing-due',
+        reason: 'enrollment of enrolling is not complete on 2026-03-15 (last enrollment date 2026-03-18)',
+        statisticsTables: 0,
+        toolVersion: '0.1.0+dev',
+      },
+      { slug: 'one', status: 'analyzed', statisticsTables: 1, toolVersion: '0.1.0+dev' },
+    );
+    assert.deepEqual(outcomeOf('dailyAnalysis', few).report.split('\n').slice(1), [
       '  FAIL  bad-0: ConfigError: m',
-      '  ok    ok (analyzed, 2 statistics tables, contrail 0.1.0+dev)',
+      '  ok    ok (analyzed, 2 statistics tables; contrail 0.1.0+dev)',
+      '  ok    enrolling (nothing due: enrollment of enrolling is not complete on 2026-03-15 (last enrollment date 2026-03-18); contrail 0.1.0+dev)',
+      '  ok    one (analyzed, 1 statistics table; contrail 0.1.0+dev)',
     ]);
   });
 
