@@ -53,18 +53,13 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
     return releasesFromDeployment(ref.deploymentName, await describeDeploymentVersions(ref));
   }
 
-  /** The experiment's analysable dates at its pin, or nothing when its configs do not resolve. */
-  async function analysableOf(
-    slug: string,
-    pin: Pin,
-    lenient: boolean,
-  ): Promise<{ dates?: AnalysableDates }> {
+  /** The experiment's analysable dates at its pin; none when its configs do not resolve. */
+  async function analysableOf(slug: string, pin: Pin, lenient: boolean): Promise<AnalysableDates | null> {
     try {
-      const { spec } = await specs.resolve({ slug, pin, configOverride: null, lenient });
-      return { dates: analysableDates(spec) };
+      return analysableDates((await specs.resolve({ slug, pin, configOverride: null, lenient })).spec);
     } catch (error) {
       // Each analysis of it reports the config's error as its own failure, as without dates.
-      if (error instanceof ContrailError && error.permanent) return {};
+      if (error instanceof ContrailError && error.permanent) return null;
       throw error;
     }
   }
@@ -112,12 +107,8 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
               refusal = { errorType: (error as Error).name, message: (error as Error).message };
             }
           }
-          out[slug] = {
-            pin,
-            configChanged,
-            refusal,
-            ...(dates ? await analysableOf(slug, pin, dates.lenient) : {}),
-          };
+          const analysable = dates ? await analysableOf(slug, pin, dates.lenient) : null;
+          out[slug] = { pin, configChanged, refusal, ...(analysable ? { dates: analysable } : {}) };
         } catch (error) {
           // One experiment's unreadable anchor or configs are its own failure; anything that may
           // pass on a retry (a warehouse lock, the server away) fails the call.

@@ -6,7 +6,8 @@ import type { IsoDate } from '../dates.js';
  * is complete (the last enrollment date, when the first day window completes), none after its
  * end date. Between them the day window completes every day, so something is always due there.
  * Plain data, so that the daily run and backfills can count the dates outside them as nothing
- * due without starting an analysis of each.
+ * due without starting an analysis of each; workflow code imports this module, so it stays
+ * free of the planner (`analysableDates` in plan-day.ts builds the dates from a spec).
  */
 export interface AnalysableDates {
   slug: string;

@@ -1,6 +1,6 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, PublishSummary, WaitingRun } from '../activities/types.js';
-import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analysable-dates.js';
+import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -115,12 +115,12 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     if (p.refusal) return { label, outcome: notStarted(workflowId, p.refusal) };
     // A date before the experiment's last enrollment date or after its end date has nothing due
     // on any build: its analysis would only start to say so (a year around a month's experiment).
-    const reason = p.dates ? outsideAnalysableDates(p.dates, date) : null;
-    if (p.dates && reason !== null) {
+    const notDue = nothingDue(p.dates, { workflowId, slug, date, pin: p.pin });
+    if (p.dates && notDue) {
       const outside = result.outside ?? {};
       outside[slug] = { dates: p.dates, pin: p.pin, days: (outside[slug]?.days ?? 0) + 1 };
       result.outside = outside;
-      return { label, outcome: nothingDue(workflowId, slug, date, p.pin, reason) };
+      return { label, outcome: notDue };
     }
     return {
       label,

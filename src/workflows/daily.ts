@@ -1,7 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, WaitingRun } from '../activities/types.js';
-import { outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { addDays, isoDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -119,9 +118,9 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     }
     // Still enrolling, or ended (the daily run keeps ended experiments for 90 days, as
     // jetstream): nothing is due, which needs no analysis of its own to say.
-    const reason = r.dates ? outsideAnalysableDates(r.dates, date) : null;
-    if (reason !== null) {
-      items.push({ label: slug, outcome: nothingDue(analysisId, slug, date, r.pin, reason) });
+    const notDue = nothingDue(r.dates, { workflowId: analysisId, slug, date, pin: r.pin });
+    if (notDue) {
+      items.push({ label: slug, outcome: notDue });
       continue;
     }
     items.push({

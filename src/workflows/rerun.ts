@@ -1,6 +1,5 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
-import { outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -105,21 +104,10 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   };
   // A date before the last enrollment date or after the end date has nothing due: counted so,
   // without an analysis (the range runs from the start date to the day after the end date).
-  const outside = (date: string) =>
-    experiment.analysable ? outsideAnalysableDates(experiment.analysable, date) : null;
   const analysis = (date: string): RunItem<AnalysisResult> => {
-    const reason = outside(date);
-    if (reason !== null)
-      return {
-        label: date,
-        outcome: nothingDue(
-          workflowIds.analysis(input.slug, date, input.dataset),
-          input.slug,
-          date,
-          pin,
-          reason,
-        ),
-      };
+    const workflowId = workflowIds.analysis(input.slug, date, input.dataset);
+    const notDue = nothingDue(experiment.analysable, { workflowId, slug: input.slug, date, pin });
+    if (notDue) return { label: date, outcome: notDue };
     return {
       label: date,
       start: pinnedAnalysis(runsOf, date, {
@@ -129,11 +117,11 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
       }),
     };
   };
-  const count = (outcomes: RunOutcome<AnalysisResult>[], runDates: string[]) =>
+  const count = (outcomes: RunOutcome<AnalysisResult>[], of: { date: string }[]) =>
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'failed')
         result.failed.push({
-          date: runDates[i] as string,
+          date: of[i]?.date as string,
           errorType: outcome.errorType,
           message: outcome.message,
         });
@@ -148,17 +136,24 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   // The last date with something due first and alone: it creates the enrollments table (when
   // it was dropped), so the dates analysed side by side afterwards all read the same one.
   progress({ stage: 'analysing', total: dates.length });
-  const lastDue = dates.filter((date) => outside(date) === null).at(-1);
-  const last = lastDue === undefined ? [] : [lastDue];
-  const first = await runAll(last.map(analysis), { concurrency: 1, progress });
-  count(first.outcomes, last);
-  const rest = dates.filter((date) => date !== lastDue);
-  const others = await runAll(rest.map(analysis), {
-    concurrency: input.concurrency,
-    progress,
-    counts: { done: last.length, failed: result.failed.length },
-  });
-  count(others.outcomes, rest);
+  const runs = dates.map((date) => ({ date, item: analysis(date) }));
+  const lastDue = runs.findLastIndex(({ item }) => 'start' in item);
+  const alone = runs.filter((_, i) => i === lastDue);
+  const together = runs.filter((_, i) => i !== lastDue);
+  const first = await runAll(
+    alone.map((r) => r.item),
+    { concurrency: 1, progress },
+  );
+  count(first.outcomes, alone);
+  const others = await runAll(
+    together.map((r) => r.item),
+    {
+      concurrency: input.concurrency,
+      progress,
+      counts: { done: alone.length, failed: result.failed.length },
+    },
+  );
+  count(others.outcomes, together);
   result.waited.push(...first.waited, ...others.waited);
 
   // The analyses don't publish; the rerun publishes once, over everything it recomputed.

@@ -7,6 +7,7 @@ import type {
   StartedRun,
   WaitingRun,
 } from '../activities/types.js';
+import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analysable-dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
 import { analyzeExperiment } from './analyze.js';
@@ -124,16 +125,18 @@ export function notStarted(
 }
 
 /**
- * The outcome of an analysis not started because nothing can be due on its date (before the
- * experiment's last enrollment date or after its end date): what that analysis would return.
+ * The outcome of the analysis `workflowId` of `slug` on `date` when nothing can be due then
+ * (before the experiment's last enrollment date or after its end date, as `dates` say): what
+ * that analysis would return, without starting it. Null when something may be due, or when
+ * the dates are unknown (a config that does not resolve, a history recorded before them).
  */
 export function nothingDue(
-  workflowId: string,
-  slug: string,
-  date: string,
-  pin: Pin,
-  reason: string,
-): RunOutcome<AnalysisResult> {
+  dates: AnalysableDates | undefined,
+  run: { workflowId: string; slug: string; date: string; pin: Pin },
+): RunOutcome<AnalysisResult> | null {
+  const reason = dates ? outsideAnalysableDates(dates, run.date) : null;
+  if (reason === null) return null;
+  const { workflowId, slug, date, pin } = run;
   return { workflowId, status: 'completed', result: nothingDueResult(slug, date, pin, reason) };
 }
 

@@ -18,6 +18,7 @@ import type { AnalysisResult } from '../../src/workflows/analysis-result.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { workflowIds } from '../../src/workflows/ids.js';
+import type { BackfillInput } from '../../src/workflows/inputs.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { repoRoot } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
@@ -231,22 +232,24 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     assert.equal(runs, 1);
   });
 
-  test('a long backfill continues as new and still reports every experiment-day', async () => {
-    const workflowId = `backfill-can/${temporal.taskQueue}`;
-    const result = (await temporal.client.workflow.execute('backfill', {
+  /** A backfill on this file's worker, to its result. */
+  const backfill = async (workflowId: string, input: BackfillInput) =>
+    (await temporal.client.workflow.execute('backfill', {
       taskQueue: temporal.taskQueue,
       workflowId,
-      args: [
-        {
-          slugs: [DEMO_SLUG],
-          startDate: '2026-03-14',
-          endDate: '2026-03-16',
-          periods: ['week'],
-          dataset: 'can_test',
-          continueAsNewAfter: 1,
-        },
-      ],
+      args: [input],
     })) as BackfillResult;
+
+  test('a long backfill continues as new and still reports every experiment-day', async () => {
+    const workflowId = `backfill-can/${temporal.taskQueue}`;
+    const result = await backfill(workflowId, {
+      slugs: [DEMO_SLUG],
+      startDate: '2026-03-14',
+      endDate: '2026-03-16',
+      periods: ['week'],
+      dataset: 'can_test',
+      continueAsNewAfter: 1,
+    });
     assert.equal(result.total, 3);
     assert.deepEqual(result.failed, []);
     assert.equal(result.analyzed + result.nothingDue, 3);
@@ -262,19 +265,13 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     // The demo experiment starts 2026-03-02 and enrolls for 8 days: nothing is due before its
     // last enrollment date, 2026-03-09 (the first day window), so nothing before it starts.
     const workflowId = `backfill-outside/${temporal.taskQueue}`;
-    const result = (await temporal.client.workflow.execute('backfill', {
-      taskQueue: temporal.taskQueue,
-      workflowId,
-      args: [
-        {
-          slugs: [DEMO_SLUG],
-          startDate: '2026-02-27',
-          endDate: '2026-03-09',
-          periods: ['week'],
-          dataset: 'outside_test',
-        },
-      ],
-    })) as BackfillResult;
+    const result = await backfill(workflowId, {
+      slugs: [DEMO_SLUG],
+      startDate: '2026-02-27',
+      endDate: '2026-03-09',
+      periods: ['week'],
+      dataset: 'outside_test',
+    });
     assert.deepEqual(result.failed, []);
     assert.deepEqual([result.total, result.nothingDue, result.analyzed], [11, 10, 1]);
     assert.equal(result.outside?.[DEMO_SLUG]?.days, 10);
@@ -296,18 +293,12 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       [false, false, false, true],
     );
     // The search-bar experiment ended 2026-03-08: nothing after it is started either.
-    const ended = (await temporal.client.workflow.execute('backfill', {
-      taskQueue: temporal.taskQueue,
-      workflowId: `${workflowId}/ended`,
-      args: [
-        {
-          slugs: ['contrail-demo-search-bar'],
-          startDate: '2026-03-08',
-          endDate: '2026-03-10',
-          dataset: 'outside_test',
-        },
-      ],
-    })) as BackfillResult;
+    const ended = await backfill(`${workflowId}/ended`, {
+      slugs: ['contrail-demo-search-bar'],
+      startDate: '2026-03-08',
+      endDate: '2026-03-10',
+      dataset: 'outside_test',
+    });
     assert.deepEqual(ended.failed, []);
     assert.deepEqual([ended.total, ended.analyzed, ended.nothingDue], [3, 1, 2]);
     const analysed = (date: string) => workflowIds.analysis('contrail-demo-search-bar', date, 'outside_test');
