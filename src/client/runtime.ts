@@ -36,7 +36,10 @@ async function activityWarehouse(
   const base = await open();
   if (faults === null) return retryingWarehouse(base);
   const log = (line: string) => process.stderr.write(`contrail fault: ${line}\n`);
-  return retryingWarehouse(withFaults(base, faults, { log }), { log });
+  return retryingWarehouse(withFaults(base, faults, { log }), {
+    onRetry: ({ method, attempt, error }) =>
+      log(`warehouse ${method} failed (attempt ${attempt}), retrying: ${error.message}`),
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AnalysisSpec } from '../config/spec.js';
 import { warehouseKind } from '../settings.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
-import { WarehouseUnavailableError } from '../warehouse/errors.js';
+import { WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
@@ -39,12 +39,32 @@ export async function checkDryRunWarehouse(projectId: string | undefined): Promi
   return true;
 }
 
-async function configuredWarehouse(projectId: string | undefined): Promise<Warehouse> {
-  if (warehouseKind(process.env) === 'bigquery') {
-    const { BigQueryWarehouse } = await import('../warehouse/bigquery.js');
-    return new BigQueryWarehouse(await configuredBigQuerySettings(projectId));
-  }
-  return (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
+/**
+ * The warehouse to dry-run on, each call tried again a few times when it fails transiently (a
+ * dropped connection, a BigQuery backend error), as a worker's are: one lost answer should not
+ * fail a CI job's check of every config. Each retry is said, so a slow run says why.
+ */
+async function configuredWarehouse(
+  projectId: string | undefined,
+  write: (line: string) => void,
+): Promise<Warehouse> {
+  const { retryingWarehouse } = await import('../warehouse/retry.js');
+  const base =
+    warehouseKind(process.env) === 'bigquery'
+      ? new (await import('../warehouse/bigquery.js')).BigQueryWarehouse(
+          await configuredBigQuerySettings(projectId),
+        )
+      : (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
+  // A failure said once in full; the same one again in a few words.
+  let said = '';
+  return retryingWarehouse(base, {
+    onRetry: ({ attempt, error }) => {
+      const message = error instanceof WarehouseQueryError ? error.warehouseMessage : error.message;
+      const failed = `  retrying the dry run (attempt ${attempt} failed`;
+      write(message === said ? `${failed} the same way)` : `${failed}): ${message}`);
+      said = message;
+    },
+  });
 }
 
 export async function dryRunConfigs(
@@ -55,7 +75,7 @@ export async function dryRunConfigs(
   if (!(moderate > 0 && high >= moderate)) {
     throw new CliError(`--moderate_tb (${moderate}) must be positive and at most --high_tb (${high})`, 2);
   }
-  const warehouse = await configuredWarehouse(options.projectId);
+  const warehouse = await configuredWarehouse(options.projectId, options.write);
   const dialect = warehouse.sqlDialect;
   let invalid = 0;
   let worst: CostLevel = 'ok';

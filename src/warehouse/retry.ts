@@ -10,8 +10,8 @@ export interface WarehouseRetryOptions {
   /** First delay; it doubles up to `maxTimeoutMs` (defaults 250 ms and 4 s). */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
-  /** Hears each retried failure. */
-  log?: (line: string) => void;
+  /** Hears each failure that will be tried again: the call, which attempt failed, and why. */
+  onRetry?: (retry: { method: string; attempt: number; error: Error }) => void;
 }
 
 /**
@@ -53,10 +53,7 @@ export function retryingWarehouse(warehouse: Warehouse, options: WarehouseRetryO
           factor: 2,
           ...(call.progress.signal ? { signal: call.progress.signal } : {}),
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-            if (retriesLeft > 0)
-              options.log?.(
-                `warehouse ${call.method} failed (attempt ${attemptNumber}), retrying: ${error.message}`,
-              );
+            if (retriesLeft > 0) options.onRetry?.({ method: call.method, attempt: attemptNumber, error });
           },
         },
       ),

@@ -57,6 +57,8 @@ export interface ReplayServer {
   insertAnswers: RecordedName[];
   /** States a newly created job goes through on successive polls. */
   newJobStates: RecordedName[];
+  /** How many of the next requests lose their connection unanswered, as a reset or a dropped idle connection does. */
+  resets: number;
   tableLabels: Map<string, Record<string, string>>;
   stop(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
     jobs: new Map(),
     insertAnswers: [],
     newJobStates: ['jobDone'],
+    resets: 0,
     tableLabels: new Map(),
     stop: async () => undefined,
   };
@@ -97,6 +100,11 @@ export async function startReplayServer(): Promise<ReplayServer> {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       const body = await readBody(request);
+      if (state.resets > 0) {
+        state.resets--;
+        request.socket.destroy();
+        return;
+      }
       state.requests.push({ method: request.method ?? 'GET', path: url.pathname, body });
       const path = url.pathname;
       const insertJob = /^\/bigquery\/v2\/projects\/([^/]+)\/jobs$/.exec(path);

@@ -66,6 +66,7 @@ before(async () => {
 beforeEach(() => {
   server.requests.length = 0;
   server.insertAnswers = [];
+  server.resets = 0;
 });
 
 after(async () => {
@@ -135,7 +136,14 @@ describe('contrail validate --dry_run on BigQuery', () => {
         out,
         /^contrail: dry run stopped: BigQuery gave no answer: .*no answer within 1000 ms \(CONTRAIL_BIGQUERY_TIMEOUT_MS; ETIMEDOUT\)/m,
       );
-      // A guard against hanging, not a speed target: one request's timeout and the CLI's start.
+      // Each attempt timed out and was said, the first in full; then the dry run stopped.
+      assert.match(out, /^ {2}retrying the dry run \(attempt 1 failed\): .*no answer within 1000 ms/m);
+      assert.deepEqual(
+        out.match(/^ {2}retrying the dry run \(attempt \d failed the same way\)$/gm)?.map((l) => l.trim()),
+        [2, 3, 4].map((n) => `retrying the dry run (attempt ${n} failed the same way)`),
+        out,
+      );
+      // A guard against hanging, not a speed target: five requests' timeouts, the waits between them and the CLI's start.
       assert.ok(ms < 30_000, `took ${ms} ms`);
     } finally {
       await silent.stop();
@@ -154,6 +162,25 @@ describe('contrail validate --dry_run on BigQuery', () => {
       assert.equal(server.requests.length, 0);
     });
   }
+
+  test('a lost connection or a BigQuery backend error is tried again, said, and the dry run goes on', async () => {
+    const clean = await validateWith({});
+    server.requests.length = 0;
+    server.resets = 1;
+    server.insertAnswers = ['dryRun', 'backendError'];
+    const { code, out } = await validateWith({});
+    assert.equal(code, clean.code, out);
+    assert.match(
+      out,
+      /^ {2}retrying the dry run \(attempt 1 failed\): BigQuery gave no answer: .*(ECONNRESET|socket hang up)/m,
+    );
+    assert.match(out, /^ {2}retrying the dry run \(attempt 1 failed\): BigQuery \(backendError\)/m);
+    // Every query was still dry-run, and reported as when nothing failed.
+    const lines = (text: string) =>
+      text.split('\n').filter((l) => /^ {2}(ok|moderate|high|error|not checked):/.test(l));
+    assert.ok(lines(clean.out).length >= 4, clean.out);
+    assert.deepEqual(lines(out), lines(clean.out));
+  });
 
   test('a query BigQuery rejects exits 1, naming the config lines of what it computes', async () => {
     server.insertAnswers = ['dryRun', 'invalidQuery'];
