@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import { isRunning } from '../warehouse/duckdb-holder.js';
 
 /**
- * Where a running `contrail dashboard` can be found: it leaves a note beside the warehouse file
- * it reads (`<warehouse>.dashboard.json`: its process, port and SQL directories), so a preview
- * of that warehouse names the dashboard's real address (it may listen on any --port) and the
- * SQL it shows. The note goes when the dashboard stops; one whose process is gone is ignored.
+ * Where a running `contrail dashboard` can be found: it leaves a note at the place of the
+ * warehouse it reads (warehouse-place.ts; `<place>.dashboard.json`: its process, port and SQL
+ * directories), so a preview of that warehouse names the dashboard's real address (it may listen
+ * on any --port) and the SQL it shows. The note goes when the dashboard stops; one whose process
+ * is gone is ignored.
  */
 export interface DashboardNote {
   pid: number;

@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import { describeEstimate, labelOf } from '../analysis/cost.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { describeQueryCosts } from '../analysis/query-costs.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { plural } from '../plural.js';
 import type { PreviewResult } from '../workflows/preview.js';
+import type { DashboardNote } from './dashboard-note.js';
 import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import type { Outcome, ReportContext } from './report.js';
@@ -102,9 +104,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   const nothingToShow = p.interrupted !== undefined && p.days.length === 0 && failed.length === 0;
   if (!nothingToShow)
     lines.push(
-      previewOnBigQuery(p)
-        ? `dashboard: none for BigQuery: \`contrail dashboard\` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset ${p.dataset})`
-        : `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
+      `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
     );
   return {
     report: lines.join('\n'),
@@ -122,4 +122,30 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
     `${stop.date} stopped part way (what it had not published dropped)`,
     `not run: ${stop.notRun.length > 0 ? stop.notRun.join(', ') : 'none'}`,
   ].join('; ');
+}
+
+/**
+ * What the end of a preview says of the dashboard beside the URL in its report, if anything:
+ * how to start it when none runs, or how to restart the running one to show the SQL just
+ * written. Nothing when something unnoted listens on the dashboard's port (an older build's).
+ */
+export function dashboardHint(h: {
+  sqlOutputDir?: string;
+  running: DashboardNote | null;
+  defaultPortFree: boolean;
+  /** The preview ran on BigQuery and this shell's settings do not name it. */
+  settingsNeeded: boolean;
+}): string | null {
+  const sql = h.sqlOutputDir ? ` --sql-output-dir ${h.sqlOutputDir}` : '';
+  if (h.running) {
+    if (h.sqlOutputDir && !h.running.sqlDirs.includes(resolve(h.sqlOutputDir))) {
+      return `the dashboard running on port ${h.running.port} (pid ${h.running.pid}) does not show the SQL in ${h.sqlOutputDir}: restart it with \`contrail dashboard --port ${h.running.port}${sql}\``;
+    }
+    return null;
+  }
+  if (!h.defaultPortFree) return null;
+  const settings = h.settingsNeeded
+    ? "CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> "
+    : '';
+  return `the dashboard is not running: start it with \`${settings}contrail dashboard${sql}\` (in another terminal) and open the URL above`;
 }

@@ -1,19 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import { customConfigText, unreadable } from '../config/custom-config.js';
 import { requirement } from '../config/describe.js';
 import { IsoDate, isoDate } from '../dates.js';
-import { dataDir, warehouseFile } from '../paths.js';
 import { runtimeSettings, type WarehouseKind, warehouseKind } from '../settings.js';
-import { bigQuerySettings } from '../warehouse/bigquery-settings.js';
 import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
 import type { CommonArgs } from './options.js';
 import { type AnalysisWorkflow, inputDifferences, leftByInterrupt, outcomeOf } from './outcomes.js';
 import type { Outcome, ReportContext } from './report.js';
+import { warehousePlace } from './warehouse-place.js';
 
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
@@ -119,7 +117,7 @@ export interface RunWorkflowOptions {
    */
   afterReport?: (result: unknown) => Promise<void>;
   /** What the report says beside the result (a running dashboard's port), read once the workflow has ended. */
-  reportContext?: () => Promise<ReportContext>;
+  reportContext?: (value: unknown) => Promise<ReportContext>;
 }
 
 /**
@@ -199,7 +197,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   ).finally(release);
   if (result === undefined) return undefined;
   const outcome = printReport(result.type, result.value, args.json, {
-    ...((await options.reportContext?.()) ?? {}),
+    ...((await options.reportContext?.(result.value)) ?? {}),
     verbose: args.verbose ?? false,
   });
   await options.afterReport?.(result.value);
@@ -269,16 +267,6 @@ export function embeddedWorkerEnv(
 }
 
 /**
- * Where embedded commands on this machine note what they write: beside the embedded DuckDB
- * file, or, on BigQuery, in the data directory per project (commands on other machines are not
- * seen there: shared work belongs on a cluster).
- */
-export function claimsPlace(kind: WarehouseKind, env: NodeJS.ProcessEnv = process.env): string {
-  if (kind === 'duckdb') return warehouseFile(env);
-  return join(dataDir(env), `bigquery-${bigQuerySettings(env).project}`);
-}
-
-/**
  * An embedded command claims the experiments its workflow writes, so another embedded command
  * writing the same tables is refused instead of mixing its results in (on a cluster, the
  * server's workflow ids keep such runs apart). The release function.
@@ -291,7 +279,7 @@ function claimEmbeddedWork(
   const input = options.input as { dataset?: string; slug?: string; slugs?: string[] };
   if (options.workflowType === 'versionsReport' || input.dataset === undefined) return () => {};
   const slugs = input.slug !== undefined ? [input.slug] : (input.slugs ?? null);
-  return claimExperiments(claimsPlace(kind, env), { dataset: input.dataset, slugs });
+  return claimExperiments(warehousePlace(kind, env), { dataset: input.dataset, slugs });
 }
 
 /**

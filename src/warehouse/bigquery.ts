@@ -723,6 +723,16 @@ export class BigQueryWarehouse implements W.Warehouse {
     );
   }
 
+  /** The names of the datasets of contrail's project (where it writes), in name order. */
+  async listDatasets(): Promise<string[]> {
+    try {
+      const [datasets] = await this.client.getDatasets({ autoPaginate: true });
+      return datasets.map((d) => d.id as string).sort();
+    } catch (error) {
+      throw this.fail(error);
+    }
+  }
+
   async listTables(dataset: string, prefix = ''): Promise<W.TableInfo[]> {
     const target = this.tableReference({ dataset, table: 'dataset' });
     try {

@@ -257,3 +257,19 @@ export class SessionWarehouse extends WrappedWarehouse {
     );
   }
 }
+
+/**
+ * Sessions over a warehouse that needs no turns (a BigQuery client): every use shares it, and
+ * it closes with the sessions.
+ */
+export function sharedSessions(warehouse: Warehouse): WarehouseSessions {
+  let closed = false;
+  return {
+    use: (work) =>
+      closed ? Promise.reject(new Error('the warehouse sessions are closed')) : work(warehouse),
+    async close() {
+      closed = true;
+      await warehouse.close();
+    },
+  };
+}

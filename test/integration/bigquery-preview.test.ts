@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
+import { runningDashboard } from '../../src/client/dashboard-note.js';
+import type { ViewResponse } from '../../src/dashboard/api.js';
 import { DAY_MS } from '../../src/dates.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import { BigQueryWarehouse } from '../../src/warehouse/bigquery.js';
@@ -11,7 +16,7 @@ import { createContrailWorker } from '../../src/worker.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../helpers/bigquery-emulator.js';
 import { type ReplayServer, startReplayServer } from '../helpers/bigquery-replay.js';
 import { copySampleToBigQuery } from '../helpers/bigquery-sample.js';
-import { runMain } from '../helpers/cli.js';
+import { type RunningCli, runMain, spawnCli } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { assertOnlyLoopback } from '../helpers/loopback.js';
 import { lightConfigRepo, sampleWarehouse } from '../helpers/sample.js';
@@ -24,6 +29,17 @@ import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
  * report 0 bytes), `--max-bytes` below the dry-run bytes refuses before any job runs.
  */
 const ESTIMATE = 'cost before running (BigQuery dry run)';
+
+/** The address a starting `contrail dashboard` prints. */
+async function dashboardUrl(dashboard: RunningCli): Promise<string> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    const match = /contrail dashboard: (http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(dashboard.stdout());
+    if (match?.[1]) return match[1];
+    if (dashboard.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`contrail dashboard printed no address:\n${dashboard.stdout()}${dashboard.stderr()}`);
+}
 
 describe('contrail preview on BigQuery', () => {
   let temporal: TestTemporal;
@@ -89,50 +105,105 @@ describe('contrail preview on BigQuery', () => {
     assertOnlyLoopback();
   });
 
-  test('the dry-run estimate comes first; the tables go to a dataset whose tables expire after 7 days', async () => {
-    const result = await runMain(
-      [
-        'preview',
-        '--experiment_slug',
-        DEMO_SLUG,
-        '--dataset_id',
-        'bq_preview',
-        '--end_date',
-        '2026-03-15',
-        '--num-days',
-        '1',
-        '--analysis_periods',
-        'day',
-        '--sample_size',
-        '100',
-      ],
-      temporal.env,
-    );
-    assert.equal(result.code, 0, result.stderr);
-    const estimateAt = result.stderr.indexOf(ESTIMATE);
-    assert.ok(estimateAt >= 0, result.stderr);
-    assert.ok(estimateAt < result.stderr.indexOf('analysing'), `the estimate comes first:\n${result.stderr}`);
-    assert.match(result.stdout, /statistics_contrail_demo_sidebar_day_\d+/);
-    // The dashboard reads the embedded warehouse only: neither its URL nor how to start it.
-    assert.match(
-      result.stdout,
-      /^dashboard: none for BigQuery: `contrail dashboard` reads the embedded DuckDB warehouse only/m,
-    );
-    assert.doesNotMatch(
-      result.stdout + result.stderr,
-      /the dashboard is not running|http:\/\/127\.0\.0\.1:8050/,
-    );
+  test('the dry-run estimate comes first; the tables go to a dataset whose tables expire after 7 days; `contrail dashboard` on BigQuery shows them', async () => {
+    // The dashboard on contrail's BigQuery project, started before the preview: the preview names its port.
+    const home = mkdtempSync(join(tmpdir(), 'contrail-bq-dashboard-'));
+    const bigQueryEnv = {
+      CONTRAIL_HOME: home,
+      CONTRAIL_WAREHOUSE: 'bigquery',
+      CONTRAIL_BIGQUERY_PROJECT: emulator.project,
+      CONTRAIL_BIGQUERY_ENDPOINT: emulator.endpoint,
+      METADATA_SERVER_DETECTION: 'none',
+    };
+    const dashboard = spawnCli(['dashboard', '--port', '0', '--dataset_id', 'bq_preview'], {
+      env: bigQueryEnv,
+    });
+    try {
+      const url = new URL(await dashboardUrl(dashboard));
+      assert.match(
+        dashboard.stdout(),
+        new RegExp(`reads BigQuery project ${emulator.project} \\(location US\\)`),
+      );
+      assert.equal(runningDashboard(join(home, `bigquery-${emulator.project}`))?.port, Number(url.port));
 
-    const response = await fetch(
-      `${emulator.endpoint}/bigquery/v2/projects/${emulator.project}/datasets/bq_preview`,
-    );
-    const dataset = (await response.json()) as { defaultTableExpirationMs?: string };
-    assert.equal(Number(dataset.defaultTableExpirationMs), 7 * DAY_MS);
-    const tables = await emulator.warehouse().listTables('bq_preview');
-    assert.ok(
-      tables.some((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_day_')),
-      tables.map((t) => t.ref.table).join(', '),
-    );
+      const result = await runMain(
+        [
+          'preview',
+          '--experiment_slug',
+          DEMO_SLUG,
+          '--dataset_id',
+          'bq_preview',
+          '--end_date',
+          '2026-03-15',
+          '--num-days',
+          '1',
+          '--analysis_periods',
+          'day',
+          '--sample_size',
+          '100',
+        ],
+        { ...temporal.env, ...bigQueryEnv },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const estimateAt = result.stderr.indexOf(ESTIMATE);
+      assert.ok(estimateAt >= 0, result.stderr);
+      assert.ok(
+        estimateAt < result.stderr.indexOf('analysing'),
+        `the estimate comes first:\n${result.stderr}`,
+      );
+      assert.match(result.stdout, /statistics_contrail_demo_sidebar_day_\d+/);
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `^dashboard: http://127\\.0\\.0\\.1:${url.port}/\\?dataset=bq_preview&experiment=${DEMO_SLUG}$`,
+          'm',
+        ),
+      );
+      assert.doesNotMatch(result.stderr, /the dashboard is not running/);
+
+      const response = await fetch(
+        `${emulator.endpoint}/bigquery/v2/projects/${emulator.project}/datasets/bq_preview`,
+      );
+      const dataset = (await response.json()) as { defaultTableExpirationMs?: string };
+      assert.equal(Number(dataset.defaultTableExpirationMs), 7 * DAY_MS);
+      const tables = await emulator.warehouse().listTables('bq_preview');
+      const statistics = tables.find((t) => t.ref.table.startsWith('statistics_contrail_demo_sidebar_day_'));
+      assert.ok(statistics, tables.map((t) => t.ref.table).join(', '));
+
+      // What the page shows is what the preview wrote to BigQuery.
+      const view = (await (
+        await fetch(`${url.origin}/api/view?dataset=bq_preview&experiment=${DEMO_SLUG}`)
+      ).json()) as ViewResponse;
+      assert.equal(view.selection.experiment, 'contrail_demo_sidebar');
+      assert.equal(view.selection.period, 'day');
+      assert.ok(view.choices.datasets.includes('bq_preview'), view.choices.datasets.join(', '));
+      const { basis, segment, metric, statistic } = view.selection;
+      const written = (await emulator.warehouse().readRows(statistics.ref)).filter(
+        (r) =>
+          r.analysis_basis === basis &&
+          r.segment === segment &&
+          r.metric === metric &&
+          r.statistic === statistic,
+      );
+      assert.ok(written.length > 0);
+      const key = (r: Record<string, unknown>) =>
+        JSON.stringify([
+          r.branch,
+          r.comparison,
+          r.comparison_to_branch,
+          r.parameter,
+          r.point,
+          r.lower,
+          r.upper,
+        ]);
+      assert.deepEqual(view.rows.map(key).sort(), written.map(key).sort());
+      assert.ok(view.costs.present && view.costs.rows.length > 0, 'the per-query costs of the preview');
+      assert.ok(view.errors.present, 'the logs table of the preview');
+    } finally {
+      dashboard.child.kill('SIGINT');
+      await dashboard.done;
+    }
+    assert.equal(runningDashboard(join(home, `bigquery-${emulator.project}`)), null, 'the note went with it');
   });
 
   test('a BigQuery that stops answering while the preview dataset is prepared fails the preview after a few tries, never waits without end', {

@@ -1,20 +1,84 @@
 import type { CommandModule } from 'yargs';
 import { DEFAULT_DASHBOARD_PORT, dashboardUrl } from '../../dashboard/url.js';
+import type { SqlDialect } from '../../sql/dialect.js';
+import type { WarehouseSessions } from '../../warehouse/sessions.js';
+import type { Warehouse } from '../../warehouse/warehouse.js';
 import { CliError } from '../errors.js';
 
 interface DashboardArgs {
   dataset_id?: string;
   experiment_slug?: string;
   port: number;
+  project_id?: string;
   sql_output_dir: string[];
 }
 
 /** The datasets the workflows write by default: previews, then the daily analysis. */
 async function defaultDatasets(): Promise<{ preview: string; production: string }> {
-  const { AnalyzeExperimentInput, PreviewInput } = await import('../../workflows/inputs.js');
+  const { PreviewInput } = await import('../../workflows/inputs.js');
+  const { resultsDataset } = await import('../options.js');
   return {
     preview: PreviewInput.parse({ slug: 'dashboard' }).dataset,
-    production: AnalyzeExperimentInput.parse({ slug: 'dashboard', date: '2026-01-01' }).dataset,
+    production: resultsDataset(undefined, process.env),
+  };
+}
+
+/** Where the page's data comes from, and how to say so. */
+interface DashboardSource {
+  sessions: WarehouseSessions;
+  dialect: SqlDialect;
+  listDatasets: (warehouse: Warehouse) => Promise<string[]>;
+  /** What the start line says it reads. */
+  reads: string;
+  /** Where its note for previews goes (dashboard-note.ts). */
+  noteKey: string;
+}
+
+/** The embedded DuckDB file, opened for each answer and closed after it. */
+async function embeddedSource(env: NodeJS.ProcessEnv): Promise<DashboardSource> {
+  const { warehouseFile } = await import('../../paths.js');
+  const { duckdbDialect } = await import('../../sql/render/duckdb.js');
+  const { embeddedResultDatasets, embeddedSessions } = await import('../../dashboard/embedded.js');
+  const path = warehouseFile(env);
+  return {
+    sessions: embeddedSessions(path),
+    dialect: duckdbDialect(),
+    listDatasets: embeddedResultDatasets,
+    reads: `${path} (opened for each answer and closed after it, so other commands can write)`,
+    noteKey: path,
+  };
+}
+
+/** contrail's BigQuery project (CONTRAIL_BIGQUERY_*), as the workers that wrote the tables use it. */
+async function bigQuerySource(env: NodeJS.ProcessEnv): Promise<DashboardSource> {
+  const { bigQuerySettings } = await import('../../warehouse/bigquery-settings.js');
+  const { BigQueryWarehouse } = await import('../../warehouse/bigquery.js');
+  const { bigQueryDashboardSource } = await import('../../dashboard/bigquery.js');
+  const { warehousePlace } = await import('../warehouse-place.js');
+  let settings: ReturnType<typeof bigQuerySettings>;
+  try {
+    settings = bigQuerySettings(env);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const bigquery = new BigQueryWarehouse(settings);
+  const { sessions, listDatasets } = bigQueryDashboardSource(bigquery);
+  // Asked once before the page is served: a wrong project or missing credentials is said here,
+  // not on every answer of a page that can show nothing.
+  try {
+    await listDatasets();
+  } catch (error) {
+    await sessions.close();
+    const { WarehouseQueryError } = await import('../../warehouse/errors.js');
+    const why = error instanceof WarehouseQueryError ? error.warehouseMessage : (error as Error).message;
+    throw new CliError(`cannot list the datasets of BigQuery project ${settings.project}: ${why}`);
+  }
+  return {
+    sessions,
+    dialect: bigquery.sqlDialect,
+    listDatasets,
+    reads: `BigQuery project ${settings.project} (location ${settings.location}): each answer runs a few small queries there, billed as any query (repeats come from BigQuery's cache)`,
+    noteKey: warehousePlace('bigquery', env),
   };
 }
 
@@ -38,6 +102,11 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         default: DEFAULT_DASHBOARD_PORT,
         describe: 'Port on 127.0.0.1 (0 picks a free one)',
       })
+      .option('project_id', {
+        alias: ['project-id'],
+        type: 'string',
+        describe: 'On BigQuery: the project of the result datasets (default: CONTRAIL_BIGQUERY_PROJECT)',
+      })
       .option('sql_output_dir', {
         alias: ['sql-output-dir'],
         type: 'string',
@@ -49,14 +118,11 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
       throw new CliError(`--port ${args.port}: give a port number from 1 to 65535, or 0 for a free one`, 2);
     }
-    // Only the embedded warehouse has an adapter in this build (as for the worker).
     const { warehouseKind } = await import('../../settings.js');
     const kind = warehouseKind(process.env);
-    if (kind !== 'duckdb') {
-      throw new CliError(
-        `CONTRAIL_WAREHOUSE=${kind}: the dashboard reads the embedded DuckDB warehouse only in this build (valid: duckdb)`,
-      );
-    }
+    const { embeddedWorkerEnv } = await import('../workflow-command.js');
+    // Read as the embedded worker reads it: --project_id in place of CONTRAIL_BIGQUERY_PROJECT.
+    const env = embeddedWorkerEnv(args, kind);
     const { existsSync, statSync } = await import('node:fs');
     for (const dir of args.sql_output_dir) {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -72,24 +138,22 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       if (error instanceof InvalidIdentifierError) throw new CliError(`--dataset_id: ${error.message}`, 2);
       throw error;
     }
-    const { warehouseFile } = await import('../../paths.js');
-    const { duckdbDialect } = await import('../../sql/render/duckdb.js');
-    const { embeddedResultDatasets, embeddedSessions } = await import('../../dashboard/embedded.js');
     const { startDashboard } = await import('../../dashboard/server.js');
-    const path = warehouseFile();
+    const source = kind === 'bigquery' ? await bigQuerySource(env) : await embeddedSource(env);
     let server: Awaited<ReturnType<typeof startDashboard>>;
     try {
       server = await startDashboard({
-        sessions: embeddedSessions(path),
-        dialect: duckdbDialect(),
+        sessions: source.sessions,
+        dialect: source.dialect,
         defaultDataset: dataset,
         knownDatasets: [datasets.preview, datasets.production],
-        listDatasets: embeddedResultDatasets,
+        listDatasets: source.listDatasets,
         sqlDirs: args.sql_output_dir,
         port: args.port,
         log: (line) => process.stderr.write(`${line}\n`),
       });
     } catch (error) {
+      await source.sessions.close();
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new CliError(
           `--port ${args.port} is in use on 127.0.0.1: pass another --port, or 0 for a free one`,
@@ -99,7 +163,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     }
     // A preview of this warehouse names this dashboard's address (whatever its port) from the note.
     const { noteDashboard } = await import('../dashboard-note.js');
-    const forget = noteDashboard(path, { port: server.port, sqlDirs: args.sql_output_dir });
+    const forget = noteDashboard(source.noteKey, { port: server.port, sqlDirs: args.sql_output_dir });
     const url = dashboardUrl({
       port: server.port,
       dataset,
@@ -112,7 +176,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     process.stdout.write(
       [
         `contrail dashboard: ${url}`,
-        `  reads ${path} (opened for each answer and closed after it, so other commands can write)`,
+        `  reads ${source.reads}`,
         `  SQL: ${args.sql_output_dir.length ? args.sql_output_dir.join(', ') : 'none (pass --sql-output-dir <dir> to show it)'}`,
         'Press Ctrl-C to stop.',
         '',

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { plural } from '../../plural.js';
 import { parseByteSize } from '../../warehouse/cost.js';
@@ -159,14 +158,13 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       },
       'preview',
     );
-    // The dashboard running on this machine's warehouse, if one is: the report names its port.
-    const { runningDashboard } = await import('../dashboard-note.js');
-    const { warehouseFile } = await import('../../paths.js');
+    // The dashboard running on the warehouse of the preview, if one is: the report names its port.
     const { portIsFree } = await import('../ports.js');
+    const { previewOnBigQuery } = await import('../preview-report.js');
     let dashboard: DashboardNote | null = null;
     // Read once the preview has ended: a dashboard may have been started meanwhile.
-    const reportContext = async () => {
-      const noted = runningDashboard(warehouseFile());
+    const reportContext = async (value: unknown) => {
+      const noted = await shownOn(previewOnBigQuery(value as PreviewResult), args);
       dashboard = noted && !(await portIsFree(noted.port)) ? noted : null;
       return dashboard ? { dashboardPort: dashboard.port } : {};
     };
@@ -185,9 +183,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
         process.stderr.write(`JSON exports: ${dir.replace(/\/+$/, '')}/${result.dataset}/\n`);
       }
-      // On BigQuery the report already says the dashboard cannot show these tables.
-      const { previewOnBigQuery } = await import('../preview-report.js');
-      if (!args.json && !previewOnBigQuery(result)) await dashboardHint(args.sql_output_dir, dashboard);
+      if (!args.json) await sayDashboardHint(args.sql_output_dir, dashboard, previewOnBigQuery(result));
     };
     await runWorkflowCommand({
       workflowType: 'preview',
@@ -242,24 +238,45 @@ export async function writePreviewSql(
 }
 
 /**
- * The report ends with the dashboard's URL: when no dashboard runs there, how to start one; when
- * the running one does not show this preview's SQL, how to restart it so it does.
+ * The dashboard noted on the warehouse the preview wrote to, if this shell's settings name it
+ * (a cluster's worker may write to BigQuery while this shell's settings name the embedded file).
  */
-async function dashboardHint(sqlOutputDir: string | undefined, running: DashboardNote | null): Promise<void> {
-  const sql = sqlOutputDir ? ` --sql-output-dir ${sqlOutputDir}` : '';
-  if (running) {
-    if (sqlOutputDir && !running.sqlDirs.includes(resolve(sqlOutputDir))) {
-      process.stderr.write(
-        `the dashboard running on port ${running.port} (pid ${running.pid}) does not show the SQL in ${sqlOutputDir}: restart it with \`contrail dashboard --port ${running.port}${sql}\`\n`,
-      );
-    }
-    return;
+async function shownOn(
+  onBigQuery: boolean,
+  args: Pick<PreviewArgs, 'project_id'>,
+): Promise<DashboardNote | null> {
+  const { warehouseKind } = await import('../../settings.js');
+  const { embeddedWorkerEnv } = await import('../workflow-command.js');
+  const { warehousePlace } = await import('../warehouse-place.js');
+  const { runningDashboard } = await import('../dashboard-note.js');
+  const kind = warehouseKind();
+  if (onBigQuery !== (kind === 'bigquery')) return null;
+  try {
+    return runningDashboard(
+      warehousePlace(kind, embeddedWorkerEnv(args, kind, process.env, { quiet: true })),
+    );
+  } catch {
+    // Settings that name no project: no dashboard can be noted for it.
+    return null;
   }
+}
+
+/** Says, after the report, what the reader of the preview needs to see it on the dashboard. */
+async function sayDashboardHint(
+  sqlOutputDir: string | undefined,
+  running: DashboardNote | null,
+  onBigQuery: boolean,
+) {
   const { portIsFree } = await import('../ports.js');
   const { DEFAULT_DASHBOARD_PORT } = await import('../../dashboard/url.js');
-  // Something listens on the default port without a note (a dashboard of an older build): say nothing.
-  if (!(await portIsFree(DEFAULT_DASHBOARD_PORT))) return;
-  process.stderr.write(
-    `the dashboard is not running: start it with \`contrail dashboard${sql}\` (in another terminal) and open the URL above\n`,
-  );
+  const { warehouseKind } = await import('../../settings.js');
+  const { dashboardHint } = await import('../preview-report.js');
+  const hint = dashboardHint({
+    ...(sqlOutputDir ? { sqlOutputDir } : {}),
+    running,
+    defaultPortFree: running !== null || (await portIsFree(DEFAULT_DASHBOARD_PORT)),
+    // The worker that wrote to BigQuery had its settings; this shell may not (a cluster's preview).
+    settingsNeeded: onBigQuery && warehouseKind() !== 'bigquery',
+  });
+  if (hint !== null) process.stderr.write(`${hint}\n`);
 }

@@ -91,11 +91,11 @@ describe('claims on the embedded warehouse', () => {
 
 describe('where embedded commands claim', () => {
   it('beside the embedded DuckDB file, or per BigQuery project in the data directory', async () => {
-    const { claimsPlace } = await import('../../../src/client/workflow-command.js');
+    const { warehousePlace } = await import('../../../src/client/warehouse-place.js');
     const home = mkdtempSync(join(tmpdir(), 'contrail-claims-home-'));
-    assert.equal(claimsPlace('duckdb', { CONTRAIL_HOME: home }), join(home, 'warehouse.duckdb'));
+    assert.equal(warehousePlace('duckdb', { CONTRAIL_HOME: home }), join(home, 'warehouse.duckdb'));
     assert.equal(
-      claimsPlace('bigquery', { CONTRAIL_HOME: home, CONTRAIL_BIGQUERY_PROJECT: 'my-proj' }),
+      warehousePlace('bigquery', { CONTRAIL_HOME: home, CONTRAIL_BIGQUERY_PROJECT: 'my-proj' }),
       join(home, 'bigquery-my-proj'),
     );
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { reachedLine } from '../../../src/client/embedded.js';
 import { CliError } from '../../../src/client/errors.js';
@@ -8,7 +9,7 @@ import {
   leftByInterrupt,
   outcomeOf,
 } from '../../../src/client/outcomes.js';
-import { previewOnBigQuery } from '../../../src/client/preview-report.js';
+import { dashboardHint, previewOnBigQuery } from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
 import type { DailyAnalysisResult } from '../../../src/workflows/daily.js';
@@ -156,14 +157,42 @@ describe('where the preview report sends its reader', () => {
     assert.equal(last, 'dashboard: http://127.0.0.1:18099/?dataset=tmp&experiment=x');
   });
 
-  it('on BigQuery: no dashboard URL, which could not show it; it says the dashboard reads the embedded warehouse only', () => {
-    const report = outcomeOf('preview', preview('dry_run')).report;
-    assert.doesNotMatch(report, /http:\/\//);
-    assert.equal(
-      report.split('\n').at(-1),
-      'dashboard: none for BigQuery: `contrail dashboard` reads the embedded DuckDB warehouse only in this build (the tables are in BigQuery, dataset tmp)',
-    );
+  it('on BigQuery: the dashboard showing the preview, as on the embedded warehouse', () => {
+    const last = outcomeOf('preview', preview('dry_run'), { dashboardPort: 18_099 })
+      .report.split('\n')
+      .at(-1);
+    assert.equal(last, 'dashboard: http://127.0.0.1:18099/?dataset=tmp&experiment=x');
     assert.equal(previewOnBigQuery(preview('dry_run')), true);
+  });
+});
+
+describe('what a preview says of the dashboard after its report', () => {
+  const running = { pid: 4242, port: 18_099, sqlDirs: [resolve('sql')] };
+  const hint = (h: Partial<Parameters<typeof dashboardHint>[0]>) =>
+    dashboardHint({ running: null, defaultPortFree: true, settingsNeeded: false, ...h });
+
+  it('none running: how to start it, with the SQL just written', () => {
+    assert.equal(
+      hint({ sqlOutputDir: 'sql' }),
+      'the dashboard is not running: start it with `contrail dashboard --sql-output-dir sql` (in another terminal) and open the URL above',
+    );
+  });
+
+  it('a preview on BigQuery from a shell without its settings: with the settings the dashboard needs to read it', () => {
+    assert.equal(
+      hint({ settingsNeeded: true }),
+      "the dashboard is not running: start it with `CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> contrail dashboard` (in another terminal) and open the URL above",
+    );
+  });
+
+  it('one running: nothing, unless it does not show the SQL just written; an unnoted listener on the port: nothing', () => {
+    assert.equal(hint({ running }), null);
+    assert.equal(hint({ running, sqlOutputDir: 'sql' }), null);
+    assert.equal(
+      hint({ running, sqlOutputDir: 'other' }),
+      'the dashboard running on port 18099 (pid 4242) does not show the SQL in other: restart it with `contrail dashboard --port 18099 --sql-output-dir other`',
+    );
+    assert.equal(hint({ defaultPortFree: false }), null);
   });
 });
 

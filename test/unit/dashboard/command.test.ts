@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -75,5 +76,33 @@ describe('contrail dashboard', () => {
     const dataset = await runMain(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
     assert.equal(dataset.code, 2);
     assert.match(dataset.stderr, /--dataset_id: invalid dataset "not a dataset"/);
+  });
+
+  test('on BigQuery: settings that name no project, or a BigQuery that does not answer, are said before the page is served, exit 1', async () => {
+    const bigquery = {
+      CONTRAIL_WAREHOUSE: 'bigquery',
+      METADATA_SERVER_DETECTION: 'none',
+      CONTRAIL_BIGQUERY_PROJECT: '',
+    };
+    const noProject = await runMain(['dashboard', '--port', '0'], { ...bigquery, GOOGLE_CLOUD_PROJECT: '' });
+    assert.equal(noProject.code, 1, noProject.stderr);
+    assert.match(noProject.stderr, /^contrail: CONTRAIL_BIGQUERY_PROJECT \(or --project_id\) must name/m);
+    // Nothing listens on a port just closed: the listing of the project's datasets fails at once.
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const silent = await runMain(['dashboard', '--port', '0', '--project_id', 'my-project'], {
+      ...bigquery,
+      CONTRAIL_BIGQUERY_ENDPOINT: `http://127.0.0.1:${closed}`,
+    });
+    assert.equal(silent.code, 1, silent.stderr);
+    assert.match(
+      silent.stderr,
+      /^contrail: cannot list the datasets of BigQuery project my-project: BigQuery gave no answer: .*ECONNREFUSED/m,
+    );
+    assert.doesNotMatch(silent.stdout, /contrail dashboard: http/, 'no page was served');
   });
 });
