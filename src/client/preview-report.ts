@@ -127,7 +127,8 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
 /**
  * What the end of a preview says of the dashboard beside the URL in its report, if anything:
  * how to start it when none runs, or how to restart the running one to show the SQL just
- * written. Nothing when something unnoted listens on the dashboard's port (an older build's).
+ * written. Nothing when something unnoted listens on the dashboard's port (an older build's),
+ * unless the preview wrote to a BigQuery this shell does not name.
  */
 export function dashboardHint(h: {
   sqlOutputDir?: string;
@@ -143,7 +144,8 @@ export function dashboardHint(h: {
     }
     return null;
   }
-  if (!h.defaultPortFree) return null;
+  // Whatever listens there then reads another warehouse than the one this preview wrote to.
+  if (!h.defaultPortFree && !h.settingsNeeded) return null;
   const settings = h.settingsNeeded
     ? "CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> "
     : '';

@@ -179,6 +179,8 @@ describe('what a preview says of the dashboard after its report', () => {
   });
 
   it('a preview on BigQuery from a shell without its settings: with the settings the dashboard needs to read it', () => {
+    // Also when something listens on the port: it reads another warehouse than this preview's.
+    assert.equal(hint({ settingsNeeded: true, defaultPortFree: false }), hint({ settingsNeeded: true }));
     assert.equal(
       hint({ settingsNeeded: true }),
       "the dashboard is not running: start it with `CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> contrail dashboard` (in another terminal) and open the URL above",
