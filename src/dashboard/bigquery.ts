@@ -1,3 +1,4 @@
+import { mapBounded } from '../concurrency.js';
 import { retryingWarehouse } from '../warehouse/retry.js';
 import { sharedSessions, type WarehouseSessions } from '../warehouse/sessions.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -25,15 +26,11 @@ export function bigQueryDashboardSource(
   let cached: { at: number; datasets: Promise<string[]> } | null = null;
   const resultDatasets = async (): Promise<string[]> => {
     const all = await bigquery.listDatasets();
-    const held: boolean[] = [];
-    for (let i = 0; i < all.length; i += CONCURRENCY) {
-      const batch = all.slice(i, i + CONCURRENCY);
-      held.push(
-        ...(await Promise.all(
-          batch.map(async (d) => (await bigquery.listTables(d, 'statistics_')).length > 0),
-        )),
-      );
-    }
+    const held = await mapBounded(
+      all,
+      CONCURRENCY,
+      async (dataset) => (await bigquery.listTables(dataset, 'statistics_')).length > 0,
+    );
     return all.filter((_, i) => held[i]);
   };
   return {
