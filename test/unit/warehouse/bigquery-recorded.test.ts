@@ -308,6 +308,24 @@ describe('BigQuery adapter on recorded responses', () => {
     assert.equal(job?.polls, 5);
   });
 
+  test('a job is polled soon after it starts, then less and less often, never less often than the poll interval', async () => {
+    server.newJobStates = [...Array<RecordedName>(6).fill('jobRunning'), 'jobDone'];
+    const waits: number[] = [];
+    const recording = new BigQueryWarehouse({
+      project: PROJECT,
+      sourceProject: 'moz-fx-data-shared-prod',
+      location: 'US',
+      apiEndpoint: server.endpoint,
+      maximumBytesBilled: null,
+      pollIntervalMs: 1000,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    await recording.runToTable({ sql: 'SELECT 1 AS x', destination: T });
+    assert.deepEqual(waits, [100, 200, 400, 800, 1000, 1000]);
+  });
+
   test('aborting cancels the job in BigQuery and rejects with an AbortError', async () => {
     server.newJobStates = ['jobRunning'];
     const controller = new AbortController();
