@@ -58,9 +58,15 @@ export async function readView(
 ): Promise<WarehouseView> {
   const dataset = request.dataset;
   const notices: string[] = [];
+  // Reads that do not depend on each other go to the warehouse together: on BigQuery each is a
+  // request or a query job of its own, and one after another they added up to seconds a view.
   let infos: TableInfo[];
+  let withResults: string[];
   try {
-    infos = await warehouse.listTables(dataset);
+    [infos, withResults] = await Promise.all([
+      warehouse.listTables(dataset),
+      options.listDatasets ? options.listDatasets(warehouse) : [],
+    ]);
   } catch (error) {
     if (error instanceof InvalidIdentifierError)
       throw new DashboardRequestError(`dataset: ${error.message}`, 400);
@@ -68,7 +74,6 @@ export async function readView(
   }
   const tables = infos.map((t) => t.ref.table);
   const experiments = experimentsFromTables(tables);
-  const withResults = options.listDatasets ? await options.listDatasets(warehouse) : [];
   const tableSet = new Set(tables);
   if (options.listDatasets) {
     // A name from a URL that is no dataset of contrail's (another schema, DuckDB's own catalogs,
@@ -101,9 +106,11 @@ export async function readView(
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
     ? { dataset, table: QUERY_COSTS_TABLE }
     : null;
-  const costRows = await readCostRows(warehouse, dialect, costsRef);
-  // Experimenter's spelling of each slug (tables only keep the normalized form).
-  const names = await experimentNames(warehouse, dialect, logsRef);
+  const [costRows, names] = await Promise.all([
+    readCostRows(warehouse, dialect, costsRef),
+    // Experimenter's spelling of each slug (tables only keep the normalized form).
+    experimentNames(warehouse, dialect, logsRef),
+  ]);
   for (const row of costRows.rows) addName(names, row.experiment);
   const choicesExperiments: ExperimentChoice[] = experiments.map((e) => ({
     slug: e.tableSlug,
@@ -135,7 +142,10 @@ export async function readView(
   const noResults = async (slug: string): Promise<WarehouseView> => {
     const originals = names.get(slug) ?? [slug];
     const name = originals[0] ?? slug;
-    const failed = await errorDates(warehouse, dialect, logsRef, originals);
+    const [failed, errors] = await Promise.all([
+      errorDates(warehouse, dialect, logsRef, originals),
+      readErrors(warehouse, dialect, logsRef, originals),
+    ]);
     notices.push(
       failed.length > 0
         ? `${name} has no results in dataset '${dataset}': ${errorsLogged(failed)}; the errors are listed under "Errors and warnings of the run"`
@@ -148,7 +158,7 @@ export async function readView(
         ...empty.choices,
         experiments: [...choicesExperiments, { slug, name, noResults: true }],
       },
-      errors: await readErrors(warehouse, dialect, logsRef, originals),
+      errors,
       costs: costsOf(costRows, slug),
     };
   };
@@ -222,16 +232,19 @@ GROUP BY metric, statistic, segment, analysis_basis`,
     notices,
   );
 
-  const raw = await warehouse.query(
-    `SELECT * FROM (${union}) AS s
+  const [raw, failed, errors] = await Promise.all([
+    warehouse.query(
+      `SELECT * FROM (${union}) AS s
 WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
   AND segment = ${dialect.stringLiteral(segment ?? '')}
   AND metric = ${dialect.stringLiteral(metric ?? '')}
   AND statistic = ${dialect.stringLiteral(statistic ?? '')}`,
-  );
+    ),
+    errorDates(warehouse, dialect, logsRef, originals),
+    readErrors(warehouse, dialect, logsRef, originals),
+  ]);
   const periodTables = new Set(windows.map((w) => statisticsTableName(experiment.tableSlug, period, w)));
   const written = writtenAt(infos.filter((t) => periodTables.has(t.ref.table)));
-  const failed = await errorDates(warehouse, dialect, logsRef, originals);
   if (failed.length > 0) {
     notices.unshift(
       `${errorsLogged(failed, originals[0] ?? experiment.tableSlug)}: results of ${failed.length === 1 ? 'that date' : 'those dates'} may be missing or incomplete; the errors are listed under "Errors and warnings of the run"`,
@@ -271,7 +284,7 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
     choices: { ...empty.choices, periods: experiment.periods, bases, segments, metrics, statistics },
     rows,
     written,
-    errors: await readErrors(warehouse, dialect, logsRef, originals),
+    errors,
     costs: costsOf(costRows, experiment.tableSlug),
   };
 }

@@ -10,6 +10,7 @@ import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { WrappedWarehouse } from '../../../src/warehouse/wrapped.js';
 import { statisticRow } from '../../helpers/statistic-row.js';
 
 const DATASET = 'dash';
@@ -146,6 +147,34 @@ describe('readView: what the page shows, from the result tables', () => {
     );
     assert.equal(view.rows[5]?.point, 2.25);
     assert.equal(view.rows[5]?.lower, 2.15);
+  });
+
+  test('reads that do not depend on each other go to the warehouse together: four rounds for a view of six reads', async () => {
+    let inFlight = 0;
+    let rounds = 0;
+    let calls = 0;
+    const watched = new WrappedWarehouse(
+      warehouse.dialect,
+      warehouse.sqlDialect,
+      async (_call, run) => {
+        if (inFlight++ === 0) rounds++;
+        calls++;
+        try {
+          // Long enough that reads started together overlap, as on BigQuery, where each takes a request.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return await run(warehouse);
+        } finally {
+          inFlight--;
+        }
+      },
+      async () => undefined,
+    );
+    const view = await readView(watched, dialect, { dataset: DATASET, experiment: 'my-exp' });
+    assert.equal(view.selection.experiment, 'my_exp');
+    assert.ok(view.errors.present);
+    // The dataset's tables; the experiments' names in the logs (with the costs, when there are
+    // any); the filter choices; the rows, error dates and errors.
+    assert.deepEqual({ calls, rounds }, { calls: 6, rounds: 4 });
   });
 
   test('the URL chooses; a value that is not there falls back with a notice', async () => {
