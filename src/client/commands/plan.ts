@@ -11,7 +11,7 @@ interface PlanArgs {
   experiments_file?: string;
   platform?: string;
   dataset_id?: string;
-  dialect: 'duckdb' | 'bigquery';
+  dialect?: 'duckdb' | 'bigquery';
 }
 
 /** How plan takes a config for an experiment no experiments source knows: its own options only. */
@@ -65,11 +65,12 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       })
       .option('dialect', {
         ...choiceOf('--dialect', ['duckdb', 'bigquery']),
-        default: 'duckdb' as const,
-        describe: 'SQL dialect to render: the embedded DuckDB warehouse or BigQuery',
+        describe:
+          "SQL dialect to render: the embedded DuckDB warehouse's or BigQuery's (default: CONTRAIL_WAREHOUSE's, else duckdb)",
       }),
   handler: async (args) => {
     const { IsoDate } = await import('../../dates.js');
+    const { warehouseKind } = await import('../../settings.js');
     const date = IsoDate.safeParse(args.date);
     if (!date.success)
       throw new CliError(`--date: expected a real date as YYYY-MM-DD, got ${JSON.stringify(args.date)}`, 2);
@@ -101,7 +102,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       configRepos,
       configFile: args.config_file ?? null,
       dataset: resultsDataset(args.dataset_id),
-      dialect: args.dialect,
+      // The SQL the configured warehouse would run: a BigQuery user's plan is in BigQuery SQL.
+      dialect: args.dialect ?? warehouseKind(),
       platform: args.platform ?? null,
       unknownHint: PLAN_UNKNOWN_HINT,
     };

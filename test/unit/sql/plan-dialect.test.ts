@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../src/client/cli.js';
+import { runMain } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 describe('contrail plan --dialect', () => {
@@ -37,6 +38,31 @@ describe('contrail plan --dialect', () => {
     assert.match(bigquery, /mozdata\.telemetry\.clients_daily/);
     assert.doesNotMatch(bigquery, /"contrail"|struct_extract|json_extract_string/);
     assert.match(duckdb, /"contrail"\."enrollments_contrail_demo_sidebar"/);
+  });
+
+  it("without --dialect, the configured warehouse's: BigQuery SQL with CONTRAIL_WAREHOUSE=bigquery, in its results dataset", async () => {
+    const args = [
+      'plan',
+      '--experiment_slug',
+      'contrail-demo-sidebar',
+      '--date',
+      '2026-03-15',
+      '--config_repos',
+      DEMO_CONFIG_REPO,
+      '--experiments_file',
+      DEMO_EXPERIMENTS_FILE,
+    ];
+    const onBigQuery = await runMain(args, {
+      CONTRAIL_WAREHOUSE: 'bigquery',
+      CONTRAIL_BIGQUERY_PROJECT: 'my-project',
+      CONTRAIL_BIGQUERY_DATASET: 'analysis',
+    });
+    assert.equal(onBigQuery.code, 0, onBigQuery.stderr);
+    assert.match(onBigQuery.stdout, /^-- destination: analysis\.enrollments_contrail_demo_sidebar$/m);
+    assert.match(onBigQuery.stdout, /FROM `my-project\.analysis\.enrollments_contrail_demo_sidebar` e/);
+    const embedded = await runMain(args, { CONTRAIL_WAREHOUSE: 'duckdb' });
+    assert.equal(embedded.code, 0, embedded.stderr);
+    assert.match(embedded.stdout, /"contrail"\."enrollments_contrail_demo_sidebar"/);
   });
 
   it('refuses an unknown dialect, naming the valid ones', async () => {
