@@ -73,7 +73,15 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       warehouseFile(),
       `contrail sample would replace the telemetry of ${warehouseFile()}`,
     );
-    const { embeddedWarehouse } = await import('../../warehouse/duckdb-sessions.js');
+    const { embeddedWarehouse, mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
+    const { warehouseKind } = await import('../../settings.js');
+    if (warehouseKind() === 'bigquery') {
+      // The sample is the embedded warehouse's telemetry: said, lest a BigQuery user think their
+      // previews will read it.
+      process.stderr.write(
+        `contrail: the sample goes to the embedded warehouse (${mozdataFile()}), not to BigQuery: with CONTRAIL_WAREHOUSE=bigquery, previews and runs read your project's tables\n`,
+      );
+    }
     const { sessions } = embeddedWarehouse();
     const started = Date.now();
     // Ctrl-C stops the running query; the tables staged so far are dropped (generateSample).
@@ -108,6 +116,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         `sample: ${plural(summary.clients, 'client')}, ${summary.startDate} … ${summary.endDate} (${plural(summary.days, 'day')}), seed ${summary.seed}\n`,
       );
       process.stdout.write(`experiments: ${summary.experiments.join(', ')}\n`);
+      process.stdout.write(`written to ${mozdataFile()}\n`);
       const width = Math.max(...summary.tables.map((t) => t.table.length));
       for (const t of summary.tables)
         process.stdout.write(`  ${t.table.padEnd(width)}  ${plural(t.rows, 'row')}\n`);

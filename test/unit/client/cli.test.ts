@@ -176,6 +176,24 @@ describe('command line options', () => {
     assert.equal(existsSync(home), false, 'no data directory or warehouse file made for a refused sample');
   });
 
+  it('sample says where it wrote, and that it is not BigQuery when CONTRAIL_WAREHOUSE=bigquery', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-sample-where-'));
+    const result = await runMain(['sample', '--clients', '20', '--days', '7'], {
+      CONTRAIL_HOME: home,
+      CONTRAIL_WAREHOUSE: 'bigquery',
+      CONTRAIL_BIGQUERY_PROJECT: 'my-project',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const file = join(home, 'mozdata.duckdb');
+    assert.ok(result.stdout.includes(`written to ${file}\n`), result.stdout);
+    assert.ok(
+      result.stderr.includes(
+        `contrail: the sample goes to the embedded warehouse (${file}), not to BigQuery: with CONTRAIL_WAREHOUSE=bigquery, previews and runs read your project's tables`,
+      ),
+      result.stderr,
+    );
+  });
+
   it('sample is refused while another command analyses the warehouse, before it writes anything', async () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-sample-busy-'));
     const claims = join(home, 'warehouse.duckdb.claims');
