@@ -101,7 +101,7 @@ export function loggedCount(entries: number, truncated: boolean): string {
  * (after the parameter and reference filters), not every row the server sent.
  */
 export function shownStatus(description: string, rowsShown: number, warehouseMs: string): string {
-  return `${description}: ${plural(rowsShown, 'row')} shown (warehouse held ${warehouseMs} ms)`;
+  return `${description}: ${plural(rowsShown, 'row')} shown (read from the warehouse in ${warehouseMs} ms)`;
 }
 
 /** The confidence level(s) of the rows' intervals: "95%", "90%, 95%", or null when none has one. */

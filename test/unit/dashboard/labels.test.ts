@@ -127,7 +127,7 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(loggedCount(46, true), '46 entries logged (the newest; more were logged)');
     assert.equal(
       shownStatus('exp in tmp, week, active_hours', 1, '12'),
-      'exp in tmp, week, active_hours: 1 row shown (warehouse held 12 ms)',
+      'exp in tmp, week, active_hours: 1 row shown (read from the warehouse in 12 ms)',
     );
     assert.equal(age(Date.now() - 60_000, Date.now()), '1 minute ago');
   });
