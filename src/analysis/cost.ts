@@ -1,3 +1,4 @@
+import { mapBounded } from '../concurrency.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import { plural } from '../plural.js';
@@ -69,6 +70,16 @@ function enrollmentsInline(enrollments: PlannedQuery | null, target: PlanTarget)
   return { table: target.dialect.table(enrollments.destination), sql: enrollments.sql };
 }
 
+/** One query to estimate: the date it runs on, and the enrollments query written in for its table. */
+interface Estimated {
+  date: IsoDate;
+  planned: PlannedQuery;
+  inlined: { table: string; sql: string } | null;
+}
+
+/** Estimates at once (dry runs on BigQuery; the embedded warehouse takes its jobs in turn). */
+const ESTIMATES_AT_ONCE = 8;
+
 export async function estimatePreviewCost(
   warehouse: Warehouse,
   target: PlanTarget,
@@ -86,11 +97,7 @@ export async function estimatePreviewCost(
       { date: last, sampleSize: options.sampleSize },
     );
   }
-  const estimate = async (
-    date: IsoDate,
-    planned: PlannedQuery,
-    inlined: { table: string; sql: string } | null = null,
-  ) => {
+  const estimate = async ({ date, planned, inlined }: Estimated): Promise<QueryEstimate> => {
     const sql = inlined ? planned.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : planned.sql;
     let result: Awaited<ReturnType<Warehouse['dryRun']>>;
     try {
@@ -119,7 +126,7 @@ export async function estimatePreviewCost(
         (error as { warehouseMessage?: unknown }).warehouseMessage ?? (error as Error).message;
       // The line the warehouse points at, in the planned SQL (before the enrollments were written in).
       const line = error instanceof WarehouseQueryError ? error.sqlLine : null;
-      queries.push({
+      return {
         date,
         table: planned.destination.table,
         kind: planned.kind,
@@ -130,17 +137,14 @@ export async function estimatePreviewCost(
           line === null ? null : plannedLine(planned.sql, inlined, line),
           String(warehouseMessage),
         ),
-      });
-      return;
+      };
     }
     method ??= result.method;
-    queries.push({
-      date,
-      table: planned.destination.table,
-      kind: planned.kind,
-      bytes: result.bytesProcessed,
-    });
+    return { date, table: planned.destination.table, kind: planned.kind, bytes: result.bytesProcessed };
   };
+  // Every query to estimate, in the order of the preview; then estimated a few at once (on
+  // BigQuery each is a dry run, a request; one after another they held the preview's start).
+  const estimated: Estimated[] = [];
   let enrollmentsEstimated = false;
   // The dates each data source is read on, over every previewed window.
   const read = new Map<string, { first: IsoDate; last: IsoDate }>();
@@ -150,13 +154,13 @@ export async function estimatePreviewCost(
     const plan = planDate({ ...target, results: PUBLISHED_NAMES }, date);
     if (enrollments === null && plan.enrollments !== null) enrollments = plan.enrollments;
     if (enrollments !== null && !enrollmentsEstimated && (plan.enrollments !== null || plan.windows.length)) {
-      await estimate(date, enrollments);
+      estimated.push({ date, planned: enrollments, inlined: null });
       enrollmentsEstimated = true;
     }
     for (const window of plan.windows) {
       const dates = dataDateRange(target.spec, window.window);
       for (const scan of window.metricsScans) {
-        await estimate(date, scan, enrollmentsInline(enrollments, target));
+        estimated.push({ date, planned: scan, inlined: enrollmentsInline(enrollments, target) });
         if (scan.dataSource === undefined) continue;
         const before = read.get(scan.dataSource);
         read.set(scan.dataSource, {
@@ -167,6 +171,19 @@ export async function estimatePreviewCost(
       ownTableQueries += window.metrics.length + window.statisticInputs.length;
     }
   }
+  // An estimate that throws ends the whole estimate (no telemetry, a BigQuery that does not
+  // answer): the ones not yet started are not asked.
+  let stopped: { error: unknown } | null = null;
+  const estimateUnlessStopped = async (one: Estimated): Promise<QueryEstimate> => {
+    if (stopped !== null) throw stopped.error;
+    try {
+      return await estimate(one);
+    } catch (error) {
+      stopped ??= { error };
+      throw error;
+    }
+  };
+  queries.push(...(await mapBounded(estimated, ESTIMATES_AT_ONCE, estimateUnlessStopped)));
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
   // Reading a data source's whole date column is free on the embedded warehouse only.
   const noTelemetry = warehouse.dialect === 'bigquery' ? null : await telemetryGap(warehouse, target, read);

@@ -1,3 +1,4 @@
+import { mapBounded } from '../concurrency.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
 import { missingTableIn, WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
@@ -101,66 +102,81 @@ function datesCoveringEveryPeriod(spec: AnalysisSpec): IsoDate[] {
   return dates;
 }
 
+/** Dry runs at once: each is a request BigQuery answers in a fraction of a second, one after another they added up to most of a check. */
+const AT_ONCE = 8;
+
 export async function dryRunAnalysis(
   warehouse: Warehouse,
   spec: AnalysisSpec,
   options: { dataset: string; dialect: SqlDialect },
 ): Promise<DryRunEntry[]> {
-  const entries: DryRunEntry[] = [];
-  const seen = new Set<string>();
-  let enrollmentsSql: string | null = null;
-  let enrollmentsTable: string | null = null;
-  let enrollmentsRejected = false;
-  const dryRun = async (planned: PlannedQuery, sql: string, inlined: Inlined | null) => {
+  // A warehouse that did not answer says nothing about this query, nor about the next ones:
+  // the first such error stops the dry runs not yet started.
+  let unavailable: WarehouseUnavailableError | null = null;
+  const dryRun = async (
+    planned: PlannedQuery,
+    sql: string,
+    inlined: Inlined | null,
+  ): Promise<DryRunEntry> => {
     const { table } = planned.destination;
     const kind = planned.kind;
+    if (unavailable !== null) throw unavailable;
     try {
       const { bytesProcessed } = await warehouse.dryRun(sql);
-      entries.push({ table, kind, bytesProcessed, error: null });
+      return { table, kind, bytesProcessed, error: null };
     } catch (error) {
-      // A warehouse that did not answer says nothing about this query, nor about the next ones.
-      if (error instanceof WarehouseUnavailableError) throw error;
+      if (error instanceof WarehouseUnavailableError) {
+        unavailable ??= error;
+        throw error;
+      }
       const message = (error as { warehouseMessage?: string }).warehouseMessage ?? (error as Error).message;
       const what = culprit(planned, error, inlined);
-      entries.push({
-        table,
-        kind,
-        bytesProcessed: null,
-        error: what ? `${message}; config: ${what}` : message,
-      });
+      return { table, kind, bytesProcessed: null, error: what ? `${message}; config: ${what}` : message };
     }
   };
+  // Every query in the order of the analysis: the enrollments once, each metrics scan once.
+  let enrollments: PlannedQuery | null = null;
+  let inlined: Inlined | null = null;
+  const scans: { planned: PlannedQuery; inlined: Inlined | null }[] = [];
+  const seen = new Set<string>();
   for (const date of datesCoveringEveryPeriod(spec)) {
     const plan = planAnalysis(spec, date, { dataset: options.dataset, dialect: options.dialect });
-    if (plan.enrollments && enrollmentsSql === null) {
-      enrollmentsSql = plan.enrollments.sql;
-      enrollmentsTable = options.dialect.table(plan.enrollments.destination);
-      await dryRun(plan.enrollments, enrollmentsSql, null);
-      enrollmentsRejected = entries.at(-1)?.error != null;
+    if (plan.enrollments && enrollments === null) {
+      enrollments = plan.enrollments;
+      // The enrollments table does not exist yet: its query stands in for it in every scan.
+      inlined = { table: options.dialect.table(enrollments.destination), sql: enrollments.sql };
     }
     for (const scan of plan.windows.flatMap((w) => w.metricsScans)) {
       if (seen.has(scan.destination.table)) continue;
       seen.add(scan.destination.table);
-      // Each scan reads the enrollments query written in for its table: with that query
-      // rejected, every scan would fail with its error again, blamed on the scan's metrics.
-      if (enrollmentsRejected) {
-        entries.push({
-          table: scan.destination.table,
-          kind: scan.kind,
+      scans.push({ planned: scan, inlined });
+    }
+  }
+  const entries: DryRunEntry[] = [];
+  if (enrollments !== null) {
+    const entry = await dryRun(enrollments, enrollments.sql, null);
+    entries.push(entry);
+    // Each scan reads the enrollments query written in for its table: with that query
+    // rejected, every scan would fail with its error again, blamed on the scan's metrics.
+    if (entry.error !== null) {
+      return [
+        ...entries,
+        ...scans.map(({ planned }) => ({
+          table: planned.destination.table,
+          kind: planned.kind,
           bytesProcessed: null,
           error: null,
           notChecked: 'it reads the enrollments, whose query was rejected: checked once that query passes',
-        });
-        continue;
-      }
-      // The enrollments table does not exist yet: its query stands in for it.
-      const inlined =
-        enrollmentsSql !== null && enrollmentsTable !== null
-          ? { table: enrollmentsTable, sql: enrollmentsSql }
-          : null;
-      const sql = inlined ? scan.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : scan.sql;
-      await dryRun(scan, sql, inlined);
+        })),
+      ];
     }
   }
-  return entries;
+  const checked = await mapBounded(scans, AT_ONCE, ({ planned, inlined }) =>
+    dryRun(
+      planned,
+      inlined ? planned.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : planned.sql,
+      inlined,
+    ),
+  );
+  return [...entries, ...checked];
 }

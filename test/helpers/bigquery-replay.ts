@@ -59,6 +59,8 @@ export interface ReplayServer {
   newJobStates: RecordedName[];
   /** How many of the next requests lose their connection unanswered, as a reset or a dropped idle connection does. */
   resets: number;
+  /** How long each answer takes (benchmarks: BigQuery's own latency). */
+  latencyMs: number;
   tableLabels: Map<string, Record<string, string>>;
   stop(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
     insertAnswers: [],
     newJobStates: ['jobDone'],
     resets: 0,
+    latencyMs: 0,
     tableLabels: new Map(),
     stop: async () => undefined,
   };
@@ -100,6 +103,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       const body = await readBody(request);
+      if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
       if (state.resets > 0) {
         state.resets--;
         request.socket.destroy();

@@ -6,7 +6,11 @@ import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { dryRunAnalysis, plannedLine } from '../../../src/sql/dry-run.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
-import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import {
+  MissingTableError,
+  WarehouseQueryError,
+  WarehouseUnavailableError,
+} from '../../../src/warehouse/errors.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
@@ -128,6 +132,56 @@ FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
       [],
     );
     assert.equal(entries.filter((e) => e.error !== null).length, 1);
+  });
+
+  test('the scans are dry-run a few at once, after the enrollments, reported in the order of the analysis; a BigQuery that stops answering stops the rest', async () => {
+    const spec = await demoSpecWith(CONFIG);
+    const sequential = await dryRunAnalysis(rejectingWarehouse(), spec, { dataset: 'contrail', dialect });
+    let inFlight = 0;
+    let most = 0;
+    const asked: string[] = [];
+    const slow = (fail: (sql: string) => boolean) =>
+      ({
+        dialect: 'bigquery',
+        dryRun: async (sql: string) => {
+          asked.push(sql);
+          most = Math.max(most, ++inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            if (fail(sql))
+              throw new WarehouseUnavailableError({
+                warehouseMessage: 'BigQuery gave no answer',
+                permanent: false,
+              });
+            return await rejectingWarehouse().dryRun(sql);
+          } finally {
+            inFlight--;
+          }
+        },
+      }) as unknown as Warehouse;
+    const entries = await dryRunAnalysis(
+      slow(() => false),
+      spec,
+      { dataset: 'contrail', dialect },
+    );
+    assert.deepEqual(entries, sequential);
+    assert.ok(entries.length > 8, `${entries.length} queries`);
+    assert.equal(most, 8);
+    // The enrollments alone first: whether it passes decides whether the scans are checked.
+    assert.match(asked[0] ?? '', /contrail: enrollments/);
+    asked.length = 0;
+    await assert.rejects(
+      dryRunAnalysis(
+        slow((sql) => !sql.startsWith('-- contrail: enrollments') && asked.length > 3),
+        spec,
+        { dataset: 'contrail', dialect },
+      ),
+      WarehouseUnavailableError,
+    );
+    assert.ok(
+      asked.length < entries.length,
+      `${asked.length} of ${entries.length} asked after BigQuery stopped answering`,
+    );
   });
 
   test('lines of the enrollments query written in for its table map to none; lines after it move back', () => {

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { estimatePreviewCost } from '../../../src/analysis/cost.js';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import type { AnalysisSpec } from '../../../src/config/spec.js';
+import { addDays } from '../../../src/dates.js';
+import { localExperimentSource } from '../../../src/experiments/source.js';
+import { DEMO_SLUG } from '../../../src/sample/population.js';
+import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
+import { WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
+import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
+
+/**
+ * A preview's estimate on BigQuery is a dry run per query: asked a few at once, reported in the
+ * order of the preview, and stopped once one shows the estimate cannot be made.
+ */
+const dialect = bigqueryDialect({ project: 'bq-analysis', sourceProject: 'moz-fx-data-shared-prod' });
+// Three weeks of the demo: a day window each day, weekly windows, and more scans than run at once.
+const DATES = Array.from({ length: 21 }, (_, i) => addDays('2026-03-09', i));
+let spec: AnalysisSpec;
+
+before(async () => {
+  const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
+  const experiment = (await localExperimentSource(DEMO_EXPERIMENTS_FILE).list()).find(
+    (e) => e.slug === DEMO_SLUG,
+  );
+  assert.ok(experiment);
+  spec = resolveAnalysisSpec(collection, experiment).spec;
+});
+
+/** BigQuery's dry runs, each taking a moment: bytes from the SQL's length, or no answer at all. */
+function dryRuns(options: { answers?: (asked: number) => boolean } = {}) {
+  const state = { inFlight: 0, most: 0, asked: 0 };
+  const warehouse = {
+    dialect: 'bigquery',
+    dryRun: async (sql: string) => {
+      state.asked++;
+      state.most = Math.max(state.most, ++state.inFlight);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (options.answers && !options.answers(state.asked))
+          throw new WarehouseUnavailableError({
+            warehouseMessage: 'BigQuery gave no answer',
+            permanent: false,
+          });
+        return { bytesProcessed: sql.length, method: 'dry_run' as const };
+      } finally {
+        state.inFlight--;
+      }
+    },
+  } as unknown as Warehouse;
+  return { warehouse, state };
+}
+
+const estimate = (warehouse: Warehouse) =>
+  estimatePreviewCost(
+    warehouse,
+    { spec, dataset: 'tmp', dialect, periods: null },
+    { dates: DATES, generatePopulation: false, sampleSize: 1 },
+  );
+
+describe("a preview's estimate on BigQuery", () => {
+  test('dry runs a few at once, every query once, in the order of the preview', async () => {
+    const { warehouse, state } = dryRuns();
+    const result = await estimate(warehouse);
+    assert.ok(result.queries.length > 8, `${result.queries.length} queries`);
+    assert.equal(state.asked, result.queries.length);
+    assert.equal(state.most, 8);
+    assert.equal(result.queries[0]?.kind, 'enrollments');
+    // The preview's order: by date, and each query where the plan has it.
+    const dates = result.queries.map((q) => q.date);
+    assert.deepEqual(dates, [...dates].sort());
+    assert.equal(
+      result.totalBytes,
+      result.queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0),
+    );
+  });
+
+  test('a BigQuery that stops answering ends the estimate without asking for the rest', async () => {
+    const all = (await estimate(dryRuns().warehouse)).queries.length;
+    const { warehouse, state } = dryRuns({ answers: (asked) => asked <= 3 });
+    await assert.rejects(estimate(warehouse), WarehouseUnavailableError);
+    assert.ok(state.asked < all, `${state.asked} of ${all} asked`);
+  });
+});
