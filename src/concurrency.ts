@@ -42,3 +42,25 @@ export async function mapBounded<T, R>(
     return result.value;
   });
 }
+
+/**
+ * As mapBounded, but once a call rejects the calls not yet started are not made: for calls that
+ * are all in vain after one failure (a warehouse that stopped answering, an estimate that cannot
+ * be made).
+ */
+export async function mapBoundedUntilFailure<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  let failed: { error: unknown } | null = null;
+  return mapBounded(items, limit, async (item, index) => {
+    if (failed !== null) throw failed.error;
+    try {
+      return await fn(item, index);
+    } catch (error) {
+      failed ??= { error };
+      throw error;
+    }
+  });
+}

@@ -1,4 +1,4 @@
-import { mapBounded } from '../concurrency.js';
+import { mapBoundedUntilFailure } from '../concurrency.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import { plural } from '../plural.js';
@@ -173,17 +173,7 @@ export async function estimatePreviewCost(
   }
   // An estimate that throws ends the whole estimate (no telemetry, a BigQuery that does not
   // answer): the ones not yet started are not asked.
-  let stopped: { error: unknown } | null = null;
-  const estimateUnlessStopped = async (one: Estimated): Promise<QueryEstimate> => {
-    if (stopped !== null) throw stopped.error;
-    try {
-      return await estimate(one);
-    } catch (error) {
-      stopped ??= { error };
-      throw error;
-    }
-  };
-  queries.push(...(await mapBounded(estimated, ESTIMATES_AT_ONCE, estimateUnlessStopped)));
+  queries.push(...(await mapBoundedUntilFailure(estimated, ESTIMATES_AT_ONCE, estimate)));
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
   // Reading a data source's whole date column is free on the embedded warehouse only.
   const noTelemetry = warehouse.dialect === 'bigquery' ? null : await telemetryGap(warehouse, target, read);

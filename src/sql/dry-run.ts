@@ -1,4 +1,4 @@
-import { mapBounded } from '../concurrency.js';
+import { mapBoundedUntilFailure } from '../concurrency.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
 import { missingTableIn, WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
@@ -110,9 +110,6 @@ export async function dryRunAnalysis(
   spec: AnalysisSpec,
   options: { dataset: string; dialect: SqlDialect },
 ): Promise<DryRunEntry[]> {
-  // A warehouse that did not answer says nothing about this query, nor about the next ones:
-  // the first such error stops the dry runs not yet started.
-  let unavailable: WarehouseUnavailableError | null = null;
   const dryRun = async (
     planned: PlannedQuery,
     sql: string,
@@ -120,15 +117,12 @@ export async function dryRunAnalysis(
   ): Promise<DryRunEntry> => {
     const { table } = planned.destination;
     const kind = planned.kind;
-    if (unavailable !== null) throw unavailable;
     try {
       const { bytesProcessed } = await warehouse.dryRun(sql);
       return { table, kind, bytesProcessed, error: null };
     } catch (error) {
-      if (error instanceof WarehouseUnavailableError) {
-        unavailable ??= error;
-        throw error;
-      }
+      // A warehouse that did not answer says nothing about this query, nor about the next ones.
+      if (error instanceof WarehouseUnavailableError) throw error;
       const message = (error as { warehouseMessage?: string }).warehouseMessage ?? (error as Error).message;
       const what = culprit(planned, error, inlined);
       return { table, kind, bytesProcessed: null, error: what ? `${message}; config: ${what}` : message };
@@ -171,7 +165,7 @@ export async function dryRunAnalysis(
       ];
     }
   }
-  const checked = await mapBounded(scans, AT_ONCE, ({ planned, inlined }) =>
+  const checked = await mapBoundedUntilFailure(scans, AT_ONCE, ({ planned, inlined }) =>
     dryRun(
       planned,
       inlined ? planned.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : planned.sql,
