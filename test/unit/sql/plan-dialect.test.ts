@@ -7,19 +7,24 @@ import { main } from '../../../src/client/cli.js';
 import { runMain } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
+/** `contrail plan` of the demo experiment on a date it has windows due. */
+const DEMO_PLAN = [
+  'plan',
+  '--experiment_slug',
+  'contrail-demo-sidebar',
+  '--date',
+  '2026-03-15',
+  '--config_repos',
+  DEMO_CONFIG_REPO,
+  '--experiments_file',
+  DEMO_EXPERIMENTS_FILE,
+];
+
 describe('contrail plan --dialect', () => {
   it('writes the same tables in BigQuery SQL as in DuckDB SQL', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-dialect-'));
     const args = (dialect: string) => [
-      'plan',
-      '--experiment_slug',
-      'contrail-demo-sidebar',
-      '--date',
-      '2026-03-15',
-      '--config_repos',
-      DEMO_CONFIG_REPO,
-      '--experiments_file',
-      DEMO_EXPERIMENTS_FILE,
+      ...DEMO_PLAN,
       '--dialect',
       dialect,
       '--sql-output-dir',
@@ -41,17 +46,7 @@ describe('contrail plan --dialect', () => {
   });
 
   it("without --dialect, the configured warehouse's: BigQuery SQL with CONTRAIL_WAREHOUSE=bigquery, in its results dataset", async () => {
-    const args = [
-      'plan',
-      '--experiment_slug',
-      'contrail-demo-sidebar',
-      '--date',
-      '2026-03-15',
-      '--config_repos',
-      DEMO_CONFIG_REPO,
-      '--experiments_file',
-      DEMO_EXPERIMENTS_FILE,
-    ];
+    const args = DEMO_PLAN;
     const onBigQuery = await runMain(args, {
       CONTRAIL_WAREHOUSE: 'bigquery',
       CONTRAIL_BIGQUERY_PROJECT: 'my-project',
