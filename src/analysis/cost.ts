@@ -2,7 +2,7 @@ import { mapBoundedUntilFailure } from '../concurrency.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import { plural } from '../plural.js';
-import { plannedLine } from '../sql/dry-run.js';
+import { type Inlined, inlinedEnrollments, plannedLine, withEnrollmentsInlined } from '../sql/dry-run.js';
 import { telemetryCoverageSql } from '../sql/plan/metrics.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
@@ -64,17 +64,11 @@ export interface EstimateOptions {
   usdPerTib?: number;
 }
 
-/** The enrollments query written in place of its table, where a scan reads it (null: nothing to write in). */
-function enrollmentsInline(enrollments: PlannedQuery | null, target: PlanTarget) {
-  if (enrollments === null) return null;
-  return { table: target.dialect.table(enrollments.destination), sql: enrollments.sql };
-}
-
 /** One query to estimate: the date it runs on, and the enrollments query written in for its table. */
 interface Estimated {
   date: IsoDate;
   planned: PlannedQuery;
-  inlined: { table: string; sql: string } | null;
+  inlined: Inlined | null;
 }
 
 /** Estimates at once (dry runs on BigQuery; the embedded warehouse takes its jobs in turn). */
@@ -98,7 +92,7 @@ export async function estimatePreviewCost(
     );
   }
   const estimate = async ({ date, planned, inlined }: Estimated): Promise<QueryEstimate> => {
-    const sql = inlined ? planned.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : planned.sql;
+    const sql = withEnrollmentsInlined(planned.sql, inlined);
     let result: Awaited<ReturnType<Warehouse['dryRun']>>;
     try {
       result = await warehouse.dryRun(sql);
@@ -160,7 +154,11 @@ export async function estimatePreviewCost(
     for (const window of plan.windows) {
       const dates = dataDateRange(target.spec, window.window);
       for (const scan of window.metricsScans) {
-        estimated.push({ date, planned: scan, inlined: enrollmentsInline(enrollments, target) });
+        estimated.push({
+          date,
+          planned: scan,
+          inlined: enrollments && inlinedEnrollments(enrollments, target.dialect),
+        });
         if (scan.dataSource === undefined) continue;
         const before = read.get(scan.dataSource);
         read.set(scan.dataSource, {

@@ -8,10 +8,10 @@ import { dataDir, warehouseFile } from '../paths.js';
 import { warehouseKind } from '../settings.js';
 import { loadReleaseManifest } from '../versions/manifest.js';
 import { currentToolVersion } from '../versions/tool-version.js';
-import { type BigQuerySettings, bigQuerySettings } from '../warehouse/bigquery-settings.js';
+import { bigQuerySettings } from '../warehouse/bigquery-settings.js';
 import { type FaultPlan, parseFaults, withFaults } from '../warehouse/faults.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { CliError } from './errors.js';
+import { commandBigQuerySettings } from './bigquery-settings.js';
 
 export interface DepsOverrides {
   configRepos?: string[];
@@ -97,12 +97,7 @@ export function defaultExportDir(env: NodeJS.ProcessEnv = process.env): string {
  * now, so a worker with a bad setting stops at start with a message naming it).
  */
 function bigQueryWarehouseFrom(env: NodeJS.ProcessEnv): () => Promise<Warehouse> {
-  let settings: BigQuerySettings;
-  try {
-    settings = bigQuerySettings(env);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const settings = commandBigQuerySettings(env);
   let opened: Promise<Warehouse> | null = null;
   return () => {
     opened ??= import('../warehouse/bigquery.js').then(

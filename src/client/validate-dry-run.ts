@@ -20,12 +20,8 @@ export interface DryRunOptions {
 }
 
 async function configuredBigQuerySettings(projectId: string | undefined) {
-  const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
-  try {
-    return bigQuerySettings(process.env, projectId ? { projectId } : {});
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const { commandBigQuerySettings } = await import('./bigquery-settings.js');
+  return commandBigQuerySettings(process.env, projectId ? { projectId } : {});
 }
 
 /**

@@ -39,14 +39,25 @@ function describeColumns(columns: ColumnProvenance[] | undefined): string {
 }
 
 /** The enrollments query written in place of its table, where a scan reads it. */
-interface Inlined {
+export interface Inlined {
   table: string;
   sql: string;
 }
 
+/** The enrollments query to write in for its table in the scans that read it. */
+export function inlinedEnrollments(enrollments: PlannedQuery, dialect: SqlDialect): Inlined {
+  return { table: dialect.table(enrollments.destination), sql: enrollments.sql };
+}
+
+/** A scan's SQL with the enrollments query written in for its table, which does not exist yet. */
+export function withEnrollmentsInlined(sql: string, inlined: Inlined | null): string {
+  return inlined ? sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : sql;
+}
+
 /**
- * The line of the planned SQL that a line of the dry-run SQL comes from (the enrollments query
- * written in for its table moves every line after it); null for a line of that enrollments query.
+ * The line of the planned SQL that a line of `withEnrollmentsInlined`'s SQL comes from (the
+ * enrollments query written in for its table moves every line after it); null for a line of
+ * that enrollments query.
  */
 export function plannedLine(planned: string, inlined: Inlined | null, line: number): number | null {
   if (inlined === null) return line;
@@ -138,7 +149,7 @@ export async function dryRunAnalysis(
     if (plan.enrollments && enrollments === null) {
       enrollments = plan.enrollments;
       // The enrollments table does not exist yet: its query stands in for it in every scan.
-      inlined = { table: options.dialect.table(enrollments.destination), sql: enrollments.sql };
+      inlined = inlinedEnrollments(enrollments, options.dialect);
     }
     for (const scan of plan.windows.flatMap((w) => w.metricsScans)) {
       if (seen.has(scan.destination.table)) continue;
@@ -166,11 +177,7 @@ export async function dryRunAnalysis(
     }
   }
   const checked = await mapBoundedUntilFailure(scans, AT_ONCE, ({ planned, inlined }) =>
-    dryRun(
-      planned,
-      inlined ? planned.sql.replaceAll(inlined.table, `(\n${inlined.sql}\n)`) : planned.sql,
-      inlined,
-    ),
+    dryRun(planned, withEnrollmentsInlined(planned.sql, inlined), inlined),
   );
   return [...entries, ...checked];
 }

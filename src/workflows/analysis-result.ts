@@ -1,4 +1,5 @@
 import type { Pin, QueryRun, StatisticsSummary, TableSummary } from '../activities/types.js';
+import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analysable-dates.js';
 
 /**
  * What one analysis of one experiment-day returns. Plain data without Temporal, so that a
@@ -37,4 +38,18 @@ export function nothingDueResult(
     statistics: [],
     views: [],
   };
+}
+
+/**
+ * What the analysis of `slug` on `date` returns when nothing can be due then (before the
+ * experiment's last enrollment date or after its end date, as `dates` say), without running it;
+ * null when something may be due, or when the dates are unknown (a config that does not
+ * resolve, a history recorded before them).
+ */
+export function resultOutsideDates(
+  dates: AnalysableDates | undefined,
+  run: { slug: string; date: string; pin: Pin },
+): AnalysisResult | null {
+  const reason = dates ? outsideAnalysableDates(dates, run.date) : null;
+  return reason === null ? null : nothingDueResult(run.slug, run.date, run.pin, reason);
 }

@@ -7,9 +7,9 @@ import type {
   StartedRun,
   WaitingRun,
 } from '../activities/types.js';
-import { type AnalysableDates, outsideAnalysableDates } from '../analysis/analysable-dates.js';
+import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { toolVersionKey } from '../versions/pin.js';
-import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
+import { type AnalysisResult, resultOutsideDates } from './analysis-result.js';
 import { analyzeExperiment } from './analyze.js';
 import { type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
@@ -125,19 +125,16 @@ export function notStarted(
 }
 
 /**
- * The outcome of the analysis `workflowId` of `slug` on `date` when nothing can be due then
- * (before the experiment's last enrollment date or after its end date, as `dates` say): what
- * that analysis would return, without starting it. Null when something may be due, or when
- * the dates are unknown (a config that does not resolve, a history recorded before them).
+ * The outcome of the analysis `workflowId` when nothing can be due on its date
+ * (`resultOutsideDates`): what that analysis would return, without starting it. Null when
+ * something may be due, or the dates are unknown.
  */
 export function nothingDue(
   dates: AnalysableDates | undefined,
   run: { workflowId: string; slug: string; date: string; pin: Pin },
 ): RunOutcome<AnalysisResult> | null {
-  const reason = dates ? outsideAnalysableDates(dates, run.date) : null;
-  if (reason === null) return null;
-  const { workflowId, slug, date, pin } = run;
-  return { workflowId, status: 'completed', result: nothingDueResult(slug, date, pin, reason) };
+  const result = resultOutsideDates(dates, run);
+  return result === null ? null : { workflowId: run.workflowId, status: 'completed', result };
 }
 
 /**

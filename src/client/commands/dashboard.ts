@@ -51,16 +51,11 @@ async function embeddedSource(env: NodeJS.ProcessEnv): Promise<DashboardSource> 
 
 /** contrail's BigQuery project (CONTRAIL_BIGQUERY_*), as the workers that wrote the tables use it. */
 async function bigQuerySource(env: NodeJS.ProcessEnv): Promise<DashboardSource> {
-  const { bigQuerySettings } = await import('../../warehouse/bigquery-settings.js');
+  const { commandBigQuerySettings } = await import('../bigquery-settings.js');
   const { BigQueryWarehouse } = await import('../../warehouse/bigquery.js');
   const { bigQueryDashboardSource } = await import('../../dashboard/bigquery.js');
   const { warehousePlace } = await import('../warehouse-place.js');
-  let settings: ReturnType<typeof bigQuerySettings>;
-  try {
-    settings = bigQuerySettings(env);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const settings = commandBigQuerySettings(env);
   const bigquery = new BigQueryWarehouse(settings);
   const { sessions, listDatasets } = bigQueryDashboardSource(bigquery);
   // Asked once before the page is served: a wrong project or missing credentials is said here,

@@ -46,8 +46,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       '../../workflows/inputs.js'
     );
     const { workflowIds } = await import('../../workflows/ids.js');
-    const { nothingDueResult } = await import('../../workflows/analysis-result.js');
-    const { outsideAnalysableDates } = await import('../../analysis/analysable-dates.js');
+    const { resultOutsideDates } = await import('../../workflows/analysis-result.js');
     checkNotAfterToday({ '--date': args.date });
     const dataset = resultsDataset(args.dataset_id);
     const slugs = args.experiment_slug ?? [];
@@ -139,8 +138,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
                 // A date outside the experiment's dates started no analysis: its result is the
                 // one that analysis would have given.
                 const outside = backfill.outside?.[only];
-                const reason = outside ? outsideAnalysableDates(outside.dates, args.date) : null;
-                if (outside && reason !== null) return nothingDueResult(only, args.date, outside.pin, reason);
+                const skipped =
+                  outside &&
+                  resultOutsideDates(outside.dates, { slug: only, date: args.date, pin: outside.pin });
+                if (skipped) return skipped;
                 return await client.workflow
                   .getHandle(workflowIds.analysis(only, args.date, dataset))
                   .result();
