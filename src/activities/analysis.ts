@@ -167,7 +167,8 @@ export function analysisActivities(
         const data = errorData(error);
         refusal = { ...data, details: { ...data.details, notes: lines } };
       }
-      return { estimate, lines, refusal };
+      const { assumedStart } = await specs.resolve(target);
+      return { estimate, lines, refusal, ...(assumedStart ? { assumedStart } : {}) };
     },
 
     async recordQueryCosts({ target, estimate, runs }) {

@@ -71,6 +71,11 @@ export interface AnalysisTarget {
   /** The platform (app) analysed in place of the experiment's; null/absent: the experiment's. */
   platform?: string | null;
   /**
+   * A preview on a generated population: its first date, up to which an experiment with no
+   * start date is taken to have enrolled (SpecRequest.enrolledUntil). Absent otherwise.
+   */
+  enrolledUntil?: IsoDate | null;
+  /**
    * The run these results belong to: the id of the workflow that publishes them (an analysis
    * of one day, or the backfill, rerun or preview it is part of). Result tables are staged
    * under names derived from it until that workflow publishes. Null (or absent, from a
@@ -171,7 +176,13 @@ export interface AnalysisActivities {
     sampleSize: number;
     maxBytes: number | null;
     usdPerTib: number;
-  }): Promise<{ estimate: cost.CostEstimate; lines: string[]; refusal: ErrorData | null }>;
+  }): Promise<{
+    estimate: cost.CostEstimate;
+    lines: string[];
+    refusal: ErrorData | null;
+    /** The start date taken for an experiment that has none (AnalysisTarget.enrolledUntil). */
+    assumedStart?: IsoDate;
+  }>;
   /** Keeps a preview's per-query time and bytes (with its estimate) in the dataset's `query_costs` table. */
   recordQueryCosts(input: {
     target: AnalysisTarget;

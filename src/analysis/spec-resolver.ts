@@ -6,8 +6,10 @@ import { collectionCommitAsOf, hasGitDir } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
+import { addDays, type IsoDate } from '../dates.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
+import { datesEnrollment } from '../sql/windows.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
 
@@ -32,6 +34,13 @@ export interface SpecRequest {
    * source knows runs on a synthetic record built from its config and this platform.
    */
   platform?: string | null;
+  /**
+   * A preview on a generated population: the first date it analyses. An experiment with no
+   * start date (not launched, and none in its config) is taken to have enrolled over its
+   * enrollment period up to this date, as jetstream's preview does, so that its first day
+   * window is due on it. An experiment with a start date keeps it.
+   */
+  enrolledUntil?: IsoDate | null;
 }
 
 export interface ResolvedTarget {
@@ -39,6 +48,8 @@ export interface ResolvedTarget {
   warnings: ConfigProblem[];
   experiment: Experiment;
   collection: ConfigCollection;
+  /** The start date taken for an experiment that has none (see SpecRequest.enrolledUntil), else null. */
+  assumedStart: IsoDate | null;
 }
 
 /** How a preview takes a config for an experiment no source knows. */
@@ -142,12 +153,17 @@ export class SpecResolver {
 
   async resolve(target: SpecRequest): Promise<ResolvedTarget> {
     const experiment = await this.targetExperiment(target);
-    return this.resolveWith(
-      experiment,
-      await this.collection(target.pin),
+    const collection = await this.collection(target.pin);
+    const resolved = await this.resolveWith(experiment, collection, target.configOverride, target.lenient);
+    const assumedStart = target.enrolledUntil ? assumedStartOf(resolved.spec, target.enrolledUntil) : null;
+    if (assumedStart === null) return resolved;
+    const started = await this.resolveWith(
+      { ...experiment, startDate: assumedStart },
+      collection,
       target.configOverride,
       target.lenient,
     );
+    return { ...started, assumedStart };
   }
 
   /** The experiment's spec from the repos' current state, as a new analysis would see it. */
@@ -169,9 +185,18 @@ export class SpecResolver {
         lenient,
         ...(configOverride !== null ? { configFile: configOverride } : {}),
       });
-      return { spec, warnings, experiment, collection };
+      return { spec, warnings, experiment, collection, assumedStart: null };
     });
   }
+}
+
+/**
+ * The start date a preview on a generated population takes for an experiment whose spec has
+ * none (SpecRequest.enrolledUntil): its enrollment (the config's period, else the record's,
+ * known only once resolved) ends on `enrolledUntil`. Null when it has one.
+ */
+export function assumedStartOf(spec: AnalysisSpec, enrolledUntil: IsoDate): IsoDate | null {
+  return spec.experiment.startDate === null ? addDays(enrolledUntil, -(datesEnrollment(spec) - 1)) : null;
 }
 
 // Collections are compared by identity: a reloaded collection (edited directory) gets a new id.

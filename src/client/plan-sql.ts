@@ -37,6 +37,12 @@ export interface PlanQueriesOptions {
   /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
   platform?: string | null;
   /**
+   * A preview on a generated population (`--generate-population`): its query in place of the
+   * enrollments, written once, on the first date with something due, as the preview runs it;
+   * an experiment with no start date is taken to have enrolled just before the first date.
+   */
+  generatePopulation?: boolean;
+  /**
    * What to tell a person whose slug no experiments source knows: how the command they ran
    * takes a config for such an experiment (default: a preview's options).
    */
@@ -166,6 +172,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
   const { ConfigError } = await import('../config/problems.js');
   const { planAnalysis } = await import('../sql/plan/analysis.js');
+  const { planPopulationSample } = await import('../sql/plan/population.js');
   const { nothingDueReason } = await import('../analysis/plan-day.js');
   const { PlanError } = await import('../sql/plan/common.js');
   const { sqlDialect } = await import('../sql/render/dialects.js');
@@ -177,7 +184,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   });
 
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
-  const { SpecResolver } = await import('../analysis/spec-resolver.js');
+  const { SpecResolver, assumedStartOf } = await import('../analysis/spec-resolver.js');
   const { UnknownExperimentError } = await import('../analysis/errors.js');
   const source = options.experimenterUrl
     ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })
@@ -209,22 +216,39 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const days: PlannedDay[] = [];
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
-    for (const date of options.dates) {
-      const { spec } = resolveAnalysisSpec(collection, experiment, {
+    const specOn = (date: IsoDate) =>
+      resolveAnalysisSpec(collection, experiment, {
         asOfDate: date,
         ...(options.configFile ? { configFile: options.configFile } : {}),
-      });
+      }).spec;
+    const [first] = options.dates;
+    const last = options.dates.at(-1);
+    if (options.generatePopulation && first !== undefined) {
+      const startDate = assumedStartOf(specOn(first), first);
+      if (startDate !== null) experiment = { ...experiment, startDate };
+    }
+    let populationPlanned = false;
+    for (const date of options.dates) {
+      const spec = specOn(date);
       const sampled = options.sampleSize ? { ...spec, sampleSize: options.sampleSize } : spec;
       const plan = planAnalysis(sampled, date, {
         dataset: options.dataset,
         dialect,
         ...(options.periods ? { periods: options.periods } : {}),
       });
-      const queries = [
-        ...(plan.enrollments ? [plan.enrollments] : []),
-        ...plan.metrics,
-        ...plan.statisticInputs,
-      ];
+      let enrollments = plan.enrollments;
+      if (options.generatePopulation && last !== undefined) {
+        const due = plan.enrollments !== null || plan.metrics.length > 0;
+        enrollments =
+          due && !populationPlanned
+            ? planPopulationSample(
+                { spec: sampled, dataset: options.dataset, dialect },
+                { date: last, sampleSize: sampled.sampleSize ?? 1 },
+              )
+            : null;
+        populationPlanned ||= due;
+      }
+      const queries = [...(enrollments ? [enrollments] : []), ...plan.metrics, ...plan.statisticInputs];
       days.push({ date, queries, nothingDue: queries.length === 0 ? nothingDueReason(sampled, date) : null });
     }
   } catch (error) {

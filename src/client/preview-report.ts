@@ -26,6 +26,11 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
     `  ${formatPin(p.pin)}`,
   ];
+  if (p.assumedStart) {
+    lines.push(
+      `  ${p.slug} has no start date (not launched): the generated population enrolled ${p.assumedStart} … ${p.startDate}, its enrollment period up to the first previewed date, as in jetstream's preview (start_date in the config sets others)`,
+    );
+  }
   // Consecutive dates with nothing due for the same reason are one line.
   type Idle = { first: string; last: string; reason: string };
   // Typed through a cast: the closures below change it, which narrowing from `null` would not see.
@@ -58,17 +63,18 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   flushIdle();
   if (p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due')) {
     lines.push(
-      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, a start_date in its config and --generate-population',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, --generate-population',
     );
   }
   const tables = p.days.flatMap((day) => day.statistics);
-  if (tables.length > 0 && tables.every((s) => s.rows === 0)) {
+  const gap = p.costs?.estimate.noTelemetry;
+  // With no telemetry on the dates, that is why nobody is enrolled: said below, and only that.
+  if (!gap && tables.length > 0 && tables.every((s) => s.rows === 0)) {
     lines.push(
       `  no results: no client of the ${p.sampleSize}% sample is enrolled in ${p.slug} on these dates; ` +
         'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
     );
   }
-  const gap = p.costs?.estimate.noTelemetry;
   if (gap) {
     const sources = gap.dataSources.join(', ');
     lines.push(

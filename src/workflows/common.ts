@@ -261,7 +261,9 @@ export function failureOf(error: { errorType: string; message: string }): Applic
 /** The target every activity of the run receives; the pin shown as search attributes. */
 export function pinnedTarget(
   input: Pick<AnalysisTarget, 'slug' | 'dataset' | 'periods' | 'lenient'> &
-    Partial<Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run' | 'preview' | 'platform'>>,
+    Partial<
+      Pick<AnalysisTarget, 'configOverride' | 'sampleSize' | 'run' | 'preview' | 'platform' | 'enrolledUntil'>
+    >,
   stage: string,
   pin: Pin,
 ): AnalysisTarget {
@@ -276,6 +278,7 @@ export function pinnedTarget(
     // Only a preview's targets say so: the daily analysis, backfills and reruns never read drafts.
     ...(input.preview ? { preview: true } : {}),
     ...(input.platform ? { platform: input.platform } : {}),
+    ...(input.enrolledUntil ? { enrolledUntil: input.enrolledUntil } : {}),
     pin,
     // The workflow that publishes owns the run: a parent passes its own down to its children.
     run: input.run ?? workflowInfo().workflowId,

@@ -59,6 +59,11 @@ export const AnalyzeExperimentInput = z
     /** The platform (app) to analyse in place of the experiment's. Default: the experiment's. */
     platform: Platform.nullable().default(null),
     /**
+     * Part of a preview on a generated population: its first date. An experiment with no start
+     * date is taken to have enrolled over its enrollment period up to it. Default null.
+     */
+    enrolledUntil: IsoDate.nullable().default(null),
+    /**
      * The pin, set by the parent that resolved it and started this run on the pinned build.
      * Absent, the run resolves it from the experiment's anchor and computes only if it runs on
      * the pinned build (or is told to use another with useLatest / useVersion).

@@ -30,6 +30,11 @@ export interface PreviewResult {
   startDate: string;
   endDate: string;
   sampleSize: number;
+  /**
+   * The start date the preview took for an experiment that has none (not launched), its
+   * enrollment period ending on `startDate`; absent when the experiment has one.
+   */
+  assumedStart?: string;
   pin: Pin;
   /** Per analysed date: what was computed. */
   days: {
@@ -79,9 +84,14 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const startDate = input.startDate ?? addDays(endDate, -(input.numDays - 1));
   const dates = dateRange(startDate, endDate);
 
+  // A generated population stands in for enrollments: an experiment with no start date (not
+  // launched) is taken to have enrolled up to the first previewed date, as in jetstream's
+  // preview, so that the previewed dates have something due. One with a start date keeps it.
+  const analysed = input.generatePopulation ? { ...target, enrolledUntil: startDate } : target;
+
   progress({ stage: 'estimating cost', total: dates.length });
   const cost = await light.estimatePreviewCost({
-    target,
+    target: analysed,
     dates,
     generatePopulation: input.generatePopulation,
     sampleSize: input.sampleSize,
@@ -94,13 +104,13 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   progress({ stage: 'preparing' });
   // A preview starts clean: an earlier preview's tables, warnings and costs (other sample size,
   // other config) must not mix in.
-  await clearResults(target, {
+  await clearResults(analysed, {
     expirationDays: input.expirationDays,
     keepEnrollments: false,
     forgetRows: true,
   });
   const population = input.generatePopulation
-    ? await warehouseJobs.buildPopulationSample({ target, date: endDate })
+    ? await warehouseJobs.buildPopulationSample({ target: analysed, date: endDate })
     : null;
 
   const days: PreviewResult['days'] = [];
@@ -132,6 +142,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
             exports: input.exports,
             preview: true,
             platform: input.platform,
+            ...(analysed.enrolledUntil ? { enrolledUntil: analysed.enrolledUntil } : {}),
           },
         ],
         staticSummary: `preview of ${input.slug} on ${date}`,
@@ -164,7 +175,8 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   // tables go (never published half-written) and the finished dates' costs are kept. Nothing
   // else cancels this: the command that cancelled waits for it, briefly.
   const recorded = await CancellationScope.nonCancellable(async () => {
-    if (interrupted) await warehouseJobs.dropResults({ target, keepEnrollments: true, stagedOnly: true });
+    if (interrupted)
+      await warehouseJobs.dropResults({ target: analysed, keepEnrollments: true, stagedOnly: true });
     return await light.recordQueryCosts({ target, estimate: cost.estimate, runs });
   });
   const stage = interrupted ? 'interrupted' : 'done';
@@ -176,6 +188,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     startDate,
     endDate,
     sampleSize: input.sampleSize,
+    ...(cost.assumedStart ? { assumedStart: cost.assumedStart } : {}),
     pin,
     days,
     views,

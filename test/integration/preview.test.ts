@@ -9,6 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import { QUERY_COSTS_TABLE } from '../../src/analysis/query-costs.js';
 import { experimenterSource } from '../../src/experiments/experimenter.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
+import { normalizeSlug } from '../../src/warehouse/identifiers.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import { runMain } from '../helpers/cli.js';
@@ -30,6 +31,9 @@ daily = ["active_hours"]
 [metrics.active_hours.statistics.bootstrap_mean]
 num_samples = 200
 `;
+
+/** A config that does not say when its experiment starts: it has not launched. */
+const NOT_LAUNCHED_CONFIG = CONFIG.replace('start_date = "2026-03-02"\n', '');
 
 /** The same config with one metric whose SQL the warehouse rejects (a column the data source lacks). */
 const BROKEN_CONFIG = `[experiment]
@@ -66,6 +70,7 @@ describe('contrail preview', () => {
   let env: NodeJS.ProcessEnv;
   let configFile: string;
   let brokenConfigFile: string;
+  let notLaunchedConfigFile: string;
   const requested: string[] = [];
 
   before(async () => {
@@ -112,6 +117,8 @@ describe('contrail preview', () => {
     writeFileSync(configFile, CONFIG);
     brokenConfigFile = join(mkdtempSync(join(tmpdir(), 'contrail-preview-')), 'broken.toml');
     writeFileSync(brokenConfigFile, BROKEN_CONFIG);
+    notLaunchedConfigFile = join(mkdtempSync(join(tmpdir(), 'contrail-preview-')), 'not-launched.toml');
+    writeFileSync(notLaunchedConfigFile, NOT_LAUNCHED_CONFIG);
   });
   after(async () => {
     worker.shutdown();
@@ -213,14 +220,14 @@ describe('contrail preview', () => {
   });
 
   /** A one-day preview of the custom config for an experiment Experimenter does not know, on a generated population. */
-  const previewOfUnknown = (slug: string, ...extra: string[]) =>
+  const previewOfUnknown = (slug: string, file: string, ...extra: string[]) =>
     runMain(
       [
         'preview',
         '--experiment_slug',
         slug,
         '--config_file',
-        configFile,
+        file,
         '--end_date',
         '2026-03-10',
         '--num-days',
@@ -232,19 +239,25 @@ describe('contrail preview', () => {
     );
   const ON_DESKTOP = ['--sample_size', '50', '--platform', 'firefox_desktop'];
 
-  test('a config for an experiment Experimenter does not know previews on --platform', async () => {
-    const refused = await previewOfUnknown(UNKNOWN);
+  test('a config for an experiment Experimenter does not know, with no start date, previews on --platform', async () => {
+    const refused = await previewOfUnknown(UNKNOWN, notLaunchedConfigFile);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /unknown experiment 'contrail-not-in-experimenter'.*pass --platform/);
 
-    const result = await previewOfUnknown(UNKNOWN, ...ON_DESKTOP);
+    // Nothing says when it starts: the population enrolls over its enrollment period (7 days)
+    // up to the previewed date, so the date is its first day.
+    const result = await previewOfUnknown(UNKNOWN, notLaunchedConfigFile, ...ON_DESKTOP);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /statistics_contrail_not_in_experimenter_day_2/);
+    assert.match(
+      result.stdout,
+      /^ {2}contrail-not-in-experimenter has no start date \(not launched\): the generated population enrolled 2026-03-03 … 2026-03-10, /m,
+    );
+    assert.match(result.stdout, /2026-03-10: statistics_contrail_not_in_experimenter_day_1 \([1-9]\d* rows/);
   });
 
   test('an experiment whose slug starts with a digit previews end to end: its tables and views start with the digit', async () => {
     const slug = '1-click-contrail-test';
-    const result = await previewOfUnknown(slug, ...ON_DESKTOP, '--dataset_id', 'digits');
+    const result = await previewOfUnknown(slug, configFile, ...ON_DESKTOP, '--dataset_id', 'digits');
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /statistics_1_click_contrail_test_day_2/);
     const tables = (await warehouse.listTables('digits')).map((t) => t.ref.table);
@@ -295,6 +308,14 @@ describe('contrail preview', () => {
       written.some((f) => readFileSync(join(sqlDir, '2026-03-10', f), 'utf8').includes('no_such_column')),
       written.join(', '),
     );
+    // The enrollments written are the generated population's, the query that ran: once, on the
+    // first date (the experiment's own enrollment query never ran).
+    const population = readFileSync(
+      join(sqlDir, '2026-03-09', `enrollments_${normalizeSlug(UNKNOWN)}.sql`),
+      'utf8',
+    );
+    assert.match(population, /^-- contrail: population sample \(preview --generate-population\)$/m);
+    assert.ok(!written.some((f) => f.startsWith('enrollments_')), written.join(', '));
     const report = result.stdout;
     // Per query, what happened: each failed date's scan failed (it did not go unrun), and the
     // generated population's query ran.

@@ -209,7 +209,7 @@ export async function writePreviewSql(
     'sql_output_dir' | 'experiments_file' | 'config_repos' | 'config_file' | 'experimenter_url' | 'project_id'
   >,
   result: Pick<PreviewResult, 'slug' | 'startDate' | 'endDate' | 'dataset' | 'sampleSize'>,
-  input: { periods?: PreviewInput['periods']; platform?: string | null },
+  input: { periods?: PreviewInput['periods']; platform?: string | null; generatePopulation?: boolean },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const { defaultConfigRepos } = await import('../../config/collection.js');
@@ -230,6 +230,7 @@ export async function writePreviewSql(
     sampleSize: result.sampleSize,
     outputDir: args.sql_output_dir ?? null,
     platform: input.platform ?? null,
+    ...(input.generatePopulation ? { generatePopulation: true } : {}),
     dialect,
     env: embeddedWorkerEnv(args, dialect, env, { quiet: true }),
     ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),

@@ -99,7 +99,7 @@ describe('the preview report', () => {
     }).report.split('\n');
     assert.deepEqual(report.slice(2, 4), [
       '  2026-03-13 … 2026-03-15: nothing due (x has no start date (not launched))',
-      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, a start_date in its config and --generate-population',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, --generate-population',
     ]);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /nothing was due/);
   });
@@ -112,6 +112,26 @@ describe('the preview report', () => {
     );
     assert.doesNotMatch(report, /^ {2}statistics_x_week_7:$/m);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /no results/);
+  });
+
+  it('with no telemetry on the dates, says that alone: a larger sample or a generated population would not help', () => {
+    const gap = { dataSources: ['clients_daily'], first: '2026-11-16', last: '2026-11-25', held: null };
+    const estimate = { method: 'column_sizes', queries: [], totalBytes: 0, usdPerTib: 6.25, totalUsd: 0 };
+    const report = outcomeOf('preview', {
+      ...preview(0),
+      costs: { estimate: { ...estimate, ownTableQueries: 0, noTelemetry: gap }, queries: [] },
+    }).report;
+    assert.match(report, /^ {2}no telemetry: /m);
+    assert.doesNotMatch(report, /no results/);
+  });
+
+  it('says which enrollment a generated population was given for an experiment with no start date', () => {
+    const report = outcomeOf('preview', { ...preview(12), assumedStart: '2026-03-08' }).report.split('\n');
+    assert.equal(
+      report[2],
+      "  x has no start date (not launched): the generated population enrolled 2026-03-08 … 2026-03-15, its enrollment period up to the first previewed date, as in jetstream's preview (start_date in the config sets others)",
+    );
+    assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /has no start date/);
   });
 });
 
