@@ -9,6 +9,7 @@ import type { DashboardNote } from './dashboard-note.js';
 import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import type { Outcome, ReportContext } from './report.js';
+import { shellWord } from './shell-words.js';
 
 /** What the CLI says about a finished preview (see outcomes.ts for the other workflows). */
 
@@ -143,7 +144,7 @@ export function dashboardHint(h: {
   /** The preview ran on BigQuery and this shell's settings do not name it. */
   settingsNeeded: boolean;
 }): string | null {
-  const sql = h.sqlOutputDir ? ` --sql-output-dir ${h.sqlOutputDir}` : '';
+  const sql = h.sqlOutputDir ? ` --sql-output-dir ${shellWord(h.sqlOutputDir)}` : '';
   if (h.running) {
     if (h.sqlOutputDir && !h.running.sqlDirs.includes(resolve(h.sqlOutputDir))) {
       return `the dashboard running on port ${h.running.port} (pid ${h.running.pid}) does not show the SQL in ${h.sqlOutputDir}: restart it with \`contrail dashboard --port ${h.running.port}${sql}\``;

@@ -153,14 +153,16 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     // how many files read it is said once at the end.
     const uncheckedTables = new Map<string, number>();
     const valid: { file: string; spec: import('../../config/spec.js').AnalysisSpec }[] = [];
+    const previewable: import('../preview-command.js').PreviewableConfig[] = [];
     try {
       for (const file of files) {
         const slug = basename(file).replace(/\.toml$/, '');
         let result: ReturnType<typeof validateConfigFile> | null = null;
+        const experiment = experiments.find((e) => e.slug === slug) ?? null;
         try {
           result = validateConfigFile(collection, file, {
             ...(args.platform ? { platform: args.platform } : {}),
-            experiment: experiments.find((e) => e.slug === slug) ?? null,
+            experiment,
             lenient: args.lenient,
           });
           if (args.check_sql && result.errors.length === 0 && result.resolved) {
@@ -198,7 +200,17 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
             resolved: null,
           };
         }
-        if (result.errors.length === 0 && result.resolved) valid.push({ file, spec: result.resolved.spec });
+        if (result.errors.length === 0 && result.resolved) {
+          const { spec } = result.resolved;
+          valid.push({ file, spec });
+          previewable.push({
+            file,
+            slug,
+            platform: spec.experiment.appName,
+            known: experiment !== null,
+            started: spec.experiment.startDate !== null,
+          });
+        }
         const platform = result.platform ? ` (${result.platform})` : '';
         if (result.errors.length === 0) process.stdout.write(`ok       ${file}${platform}\n`);
         else {
@@ -241,5 +253,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         write: (line) => process.stdout.write(`${line}\n`),
       });
     }
+    // The next step of an author whose config passed (and what a config repo's CI can show them).
+    const { previewCommands } = await import('../preview-command.js');
+    for (const line of previewCommands(previewable, {
+      configRepos: choice.source === 'option' ? repos : undefined,
+      experimentsFile: args.experiments_file,
+    }))
+      process.stdout.write(`${line}\n`);
   },
 };

@@ -196,6 +196,8 @@ describe('what a preview says of the dashboard after its report', () => {
       hint({ sqlOutputDir: 'sql' }),
       'the dashboard is not running: start it with `contrail dashboard --sql-output-dir sql` (in another terminal) and open the URL above',
     );
+    // A directory the shell would split or expand is pasted as one word.
+    assert.match(hint({ sqlOutputDir: 'my sql' }) ?? '', /`contrail dashboard --sql-output-dir 'my sql'`/);
   });
 
   it('a preview on BigQuery from a shell without its settings: with the settings the dashboard needs to read it', () => {

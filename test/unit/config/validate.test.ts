@@ -279,6 +279,35 @@ describe('validate', () => {
     }
   });
 
+  it('once the configs pass, says how to preview each experiment, with the options its preview needs', async () => {
+    const configured = process.env.CONTRAIL_CONFIG_REPOS;
+    delete process.env.CONTRAIL_CONFIG_REPOS;
+    try {
+      const tail = (stdout: string) => stdout.trimEnd().split('\n').slice(-2);
+      // Launched, with a start date: the slug and the file are all a preview needs.
+      const demo = join('src', 'sample', 'metric-hub', 'jetstream', 'contrail-demo-sidebar.toml');
+      const launched = await validate([demo, '--no-check_sql']);
+      assert.equal(launched.code, 0, launched.stdout);
+      assert.deepEqual(tail(launched.stdout), [
+        'preview the analysis of this experiment before its config is merged (the last 3 days with results due, on a 1% sample, in a dataset whose tables expire):',
+        `  contrail preview --experiment_slug contrail-demo-sidebar --config_file ${demo}`,
+      ]);
+      // No experiments source knows it: its platform, a generated population, and the repos given.
+      const unknown = await validate([GOOD, '--no-check_sql', '--config_repos', REPO]);
+      assert.equal(unknown.code, 0, unknown.stdout);
+      assert.equal(
+        tail(unknown.stdout)[1],
+        `  contrail preview --experiment_slug good-experiment --config_file ${GOOD} --platform firefox_desktop --generate-population --config_repos ${REPO}`,
+      );
+      // A failed check ends with what failed, not with what to do next.
+      const broken = await validate([GOOD, join(BROKEN, 'period-week.toml'), '--config-repos', REPO]);
+      assert.equal(broken.code, 1);
+      assert.doesNotMatch(broken.stdout, /contrail preview/);
+    } finally {
+      if (configured !== undefined) process.env.CONTRAIL_CONFIG_REPOS = configured;
+    }
+  });
+
   it('real configs whose slug starts with a digit validate (their tables start with a digit)', async () => {
     const jetstream = join(metricHubFixtures(), 'jetstream');
     const files = ['1-click-pin-experiment.toml', '3rd-party-cookie-deprecation.toml'].map((f) =>
