@@ -131,12 +131,14 @@ const periodChoices = {
   coerce: (given: string[]) => given.map(periodChoice.coerce),
 };
 
-export function commonOptions<T>(y: Argv<T>) {
+/** `withConfigFile`: the command takes a `--config_file`, whose metric-hub checkout is a default. */
+export function commonOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
+  const checkout = options.withConfigFile ? ', else the metric-hub checkout the --config_file is in' : '';
   return y
     .option('config_repos', {
       alias: 'config-repos',
       ...repeatable(
-        'Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS or the demo repo)',
+        `Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS${checkout}, else the demo repo)`,
       ),
     })
     .option('analysis_periods', {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Client, Connection } from '@temporalio/client';
@@ -11,8 +19,9 @@ import { followWorkflow } from '../../src/client/follow.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { ownEnv, runCli, runMain, spawnCli } from '../helpers/cli.js';
+import { metricHubFixtures } from '../helpers/fixtures.js';
 import { marked, processMarker } from '../helpers/processes.js';
-import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
+import { configRepoWith, DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
 
 const BROKEN = 'contrail-test-broken';
 
@@ -160,6 +169,27 @@ describe('embedded commands', { concurrency: true }, () => {
         releaseLock();
       }
     });
+  });
+
+  test("run --config_file of a file in a metric-hub checkout reads that checkout's definitions, as preview and plan do", async () => {
+    const checkout = join(mkdtempSync(join(tmpdir(), 'contrail-checkout-')), 'metric-hub');
+    cpSync(join(metricHubFixtures(), 'definitions'), join(checkout, 'definitions'), { recursive: true });
+    const outcome = join('jetstream', 'outcomes', 'firefox_desktop', 'demo_engagement.toml');
+    cpSync(join(DEMO_CONFIG_REPO, outcome), join(checkout, outcome));
+    const config = join(checkout, 'jetstream', `${DEMO_SLUG}.toml`);
+    mkdirSync(dirname(config), { recursive: true });
+    // organic_search_count is defined in the checkout, not in the demo config repo.
+    writeFileSync(
+      config,
+      '[metrics]\nweekly = ["organic_search_count"]\n\n[metrics.organic_search_count.statistics.bootstrap_mean]\nnum_samples = 100\n',
+    );
+    const result = await runMain(
+      ['run', '--date', '2026-03-01', '--experiment_slug', DEMO_SLUG, '--config_file', config],
+      { ...env, CONTRAIL_HOME: homeFor() },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^config repos: \S+ \(the metric-hub checkout the config file is in\)$/m);
+    assert.match(result.stdout, new RegExp(`^${DEMO_SLUG} 2026-03-01: nothing due`, 'm'));
   });
 
   test('a --platform the config repos do not define is a usage error before anything starts, with the platforms they do', async () => {

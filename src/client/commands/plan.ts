@@ -39,7 +39,9 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       })
       .option('config_repos', {
         alias: 'config-repos',
-        ...repeatable('Config repo (metric-hub layout), repeatable; later ones override earlier ones'),
+        ...repeatable(
+          'Config repo (metric-hub layout), repeatable; later ones override earlier ones (default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the --config_file is in, else the demo repo)',
+        ),
       })
       .option('config_file', {
         alias: 'config-file',

@@ -37,7 +37,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
   command: 'preview',
   describe: 'Preview an analysis on a small sample over a few days, before a config is merged',
   builder: (y) =>
-    commonOptions(y)
+    commonOptions(y, { withConfigFile: true })
       .option('experiment_slug', { alias: ['experiment-slug', 'slug'], type: 'string', demandOption: true })
       .option('config_file', {
         alias: 'config-file',

@@ -21,7 +21,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Analyse experiments for one date: the given ones, or every eligible one (the daily run)',
   builder: (y) =>
-    versionOptions(commonOptions(y))
+    versionOptions(commonOptions(y, { withConfigFile: true }))
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date (YYYY-MM-DD)' })
       .option('experiment_slug', {
         alias: 'experiment-slug',
@@ -75,6 +75,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const configOverride = await readConfigFile(args.config_file);
     if (configOverride !== null) {
       if (slugs.length !== 1) throw new CliError('--config_file applies to one --experiment_slug', 2);
+      // The embedded worker reads the config repos this command names: as for a preview, the
+      // metric-hub checkout the config file is in when none are given (a cluster's its own).
+      const { runtimeSettings } = await import('../../settings.js');
+      if (!runtimeSettings().temporalAddress) {
+        const { configReposOf } = await import('../config-repos.js');
+        args.config_repos = configReposOf(args);
+      }
       // A custom config is one analysis started as it is: it runs where it starts (embedded,
       // or the deployment's current version) and refuses a pin to another build unless told
       // --use-latest / --use-version.
