@@ -39,7 +39,7 @@ export interface PlanQueriesOptions {
   /**
    * A preview on a generated population (`--generate-population`): its query in place of the
    * enrollments, written once, on the first date with something due, as the preview runs it;
-   * an experiment with no start date is taken to have enrolled just before the first date.
+   * an experiment with no start date is taken to have enrolled up to the first date.
    */
   generatePopulation?: boolean;
   /**
