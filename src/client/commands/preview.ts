@@ -99,7 +99,8 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         alias: 'generate-population',
         type: 'boolean',
         default: false,
-        describe: 'Analyse a random population instead of real enrollments (experiments not launched yet)',
+        describe:
+          'Analyse a random population instead of real enrollments (experiments not launched yet); one with no start date enrolls over its enrollment period up to the first previewed date',
       })
       .option('export', {
         type: 'boolean',
