@@ -47,6 +47,13 @@ const CASES: [string, string, number | null, string, string][] = [
     "expected 'normandy', 'glean-event', 'fenix-fallback' or 'cirrus', got the string \"glean_event\" (did you mean 'glean-event'?)",
   ],
   [
+    'cirrus-query-type',
+    'cirrus-query-type.toml',
+    2,
+    'experiment.enrollments_query_type',
+    "enrollments_query_type 'cirrus' is not supported by contrail (jetstream keeps its cirrus platform disabled too); supported: normandy, glean-event, fenix-fallback (without the key: the platform's default)",
+  ],
+  [
     'bad-start-date',
     'bad-start-date.toml',
     2,
