@@ -167,8 +167,8 @@ export function analysisActivities(
         const data = errorData(error);
         refusal = { ...data, details: { ...data.details, notes: lines } };
       }
-      const { assumedStart } = await specs.resolve(target);
-      return { estimate, lines, refusal, ...(assumedStart ? { assumedStart } : {}) };
+      const { assumed } = await specs.resolve(target);
+      return { estimate, lines, refusal, ...(assumed ? { assumed } : {}) };
     },
 
     async recordQueryCosts({ target, estimate, runs }) {

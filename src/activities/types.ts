@@ -2,6 +2,7 @@ import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import type * as cost from '../analysis/cost.js';
 import type * as queryCosts from '../analysis/query-costs.js';
 import type * as results from '../analysis/results.js';
+import type { AssumedEnrollment } from '../analysis/spec-resolver.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { IsoDate } from '../dates.js';
 import type { ErrorData } from '../errors.js';
@@ -71,8 +72,8 @@ export interface AnalysisTarget {
   /** The platform (app) analysed in place of the experiment's; null/absent: the experiment's. */
   platform?: string | null;
   /**
-   * A preview on a generated population: its first date, up to which an experiment with no
-   * start date is taken to have enrolled (SpecRequest.enrolledUntil). Absent otherwise.
+   * A preview on a generated population: its first date, up to which an experiment whose own
+   * enrollment does not end by then is taken to have enrolled (SpecRequest.enrolledUntil).
    */
   enrolledUntil?: IsoDate | null;
   /**
@@ -180,8 +181,8 @@ export interface AnalysisActivities {
     estimate: cost.CostEstimate;
     lines: string[];
     refusal: ErrorData | null;
-    /** The start date taken for an experiment that has none (AnalysisTarget.enrolledUntil). */
-    assumedStart?: IsoDate;
+    /** How the experiment's enrollment was moved (AnalysisTarget.enrolledUntil), when it was. */
+    assumed?: AssumedEnrollment;
   }>;
   /** Keeps a preview's per-query time and bytes (with its estimate) in the dataset's `query_costs` table. */
   recordQueryCosts(input: {

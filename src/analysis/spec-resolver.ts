@@ -9,7 +9,7 @@ import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
-import { datesEnrollment } from '../sql/windows.js';
+import { lastEnrollmentDate } from '../sql/windows.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
 
@@ -35,10 +35,10 @@ export interface SpecRequest {
    */
   platform?: string | null;
   /**
-   * A preview on a generated population: the first date it analyses. An experiment with no
-   * start date (not launched, and none in its config) is taken to have enrolled over its
-   * enrollment period up to this date, as jetstream's preview does, so that its first day
-   * window is due on it. An experiment with a start date keeps it.
+   * A preview on a generated population: the first date it analyses. An experiment whose
+   * enrollment does not end by then (no start date, a later one, still enrolling) is taken to
+   * have enrolled over its enrollment period up to this date, as jetstream's preview takes
+   * every experiment, so that its first day window is due on it (see assumedEnrollment).
    */
   enrolledUntil?: IsoDate | null;
 }
@@ -48,8 +48,8 @@ export interface ResolvedTarget {
   warnings: ConfigProblem[];
   experiment: Experiment;
   collection: ConfigCollection;
-  /** The start date taken for an experiment that has none (see SpecRequest.enrolledUntil), else null. */
-  assumedStart: IsoDate | null;
+  /** How a preview moved the experiment's enrollment (SpecRequest.enrolledUntil), else null. */
+  assumed: AssumedEnrollment | null;
 }
 
 /** How a preview takes a config for an experiment no source knows. */
@@ -154,16 +154,10 @@ export class SpecResolver {
   async resolve(target: SpecRequest): Promise<ResolvedTarget> {
     const experiment = await this.targetExperiment(target);
     const collection = await this.collection(target.pin);
-    const resolved = await this.resolveWith(experiment, collection, target.configOverride, target.lenient);
-    const assumedStart = target.enrolledUntil ? assumedStartOf(resolved.spec, target.enrolledUntil) : null;
-    if (assumedStart === null) return resolved;
-    const started = await this.resolveWith(
-      { ...experiment, startDate: assumedStart },
-      collection,
-      target.configOverride,
-      target.lenient,
+    const { resolved, assumed } = await resolveAsPreviewed(experiment, target.enrolledUntil ?? null, (x) =>
+      this.resolveWith(x, collection, target.configOverride, target.lenient),
     );
-    return { ...started, assumedStart };
+    return assumed === null ? resolved : { ...resolved, assumed };
   }
 
   /** The experiment's spec from the repos' current state, as a new analysis would see it. */
@@ -185,18 +179,64 @@ export class SpecResolver {
         lenient,
         ...(configOverride !== null ? { configFile: configOverride } : {}),
       });
-      return { spec, warnings, experiment, collection, assumedStart: null };
+      return { spec, warnings, experiment, collection, assumed: null };
     });
   }
 }
 
+/** How a preview on a generated population moved an experiment's enrollment. */
+export interface AssumedEnrollment {
+  /** The start taken: the enrollment period ends on the first previewed date. */
+  startDate: IsoDate;
+  /** The experiment's own start date; null: it has none (not launched). */
+  ownStartDate: IsoDate | null;
+}
+
 /**
- * The start date a preview on a generated population takes for an experiment whose spec has
- * none (SpecRequest.enrolledUntil): its enrollment (the config's period, else the record's,
- * known only once resolved) ends on `enrolledUntil`. Null when it has one.
+ * The experiment record a preview on a generated population analyses when the experiment's own
+ * enrollment does not end by `enrolledUntil` (no start date, a later one, or still enrolling):
+ * one that starts so that its enrollment period (the config's, else the record's, known only
+ * once `spec` is resolved) ends on `enrolledUntil`. Null when its enrollment is over by then:
+ * it keeps its dates, and the windows they make due.
  */
-export function assumedStartOf(spec: AnalysisSpec, enrolledUntil: IsoDate): IsoDate | null {
-  return spec.experiment.startDate === null ? addDays(enrolledUntil, -(datesEnrollment(spec) - 1)) : null;
+function assumedEnrollment(
+  experiment: Experiment,
+  spec: AnalysisSpec,
+  enrolledUntil: IsoDate,
+): { experiment: Experiment; assumed: AssumedEnrollment } | null {
+  const last = lastEnrollmentDate(spec);
+  if (last !== null && last <= enrolledUntil) return null;
+  const startDate = addDays(enrolledUntil, -spec.enrollmentPeriod);
+  return {
+    // The period is kept as resolved, not recomputed from the record's enrollment end date.
+    experiment: {
+      ...experiment,
+      startDate,
+      enrollmentEndDate: null,
+      proposedEnrollment: spec.enrollmentPeriod,
+    },
+    assumed: { startDate, ownStartDate: spec.experiment.startDate },
+  };
+}
+
+/**
+ * `experiment` as a preview on a generated population whose first date is `enrolledUntil` takes
+ * it (null: not such a preview), resolved by `resolveFor`: moved by assumedEnrollment when its own
+ * enrollment does not end by then, unless a start_date in its config (which overrides any
+ * record's) holds it where the author put it.
+ */
+export async function resolveAsPreviewed<T extends { spec: AnalysisSpec }>(
+  experiment: Experiment,
+  enrolledUntil: IsoDate | null,
+  resolveFor: (experiment: Experiment) => Promise<T>,
+): Promise<{ resolved: T; experiment: Experiment; assumed: AssumedEnrollment | null }> {
+  const resolved = await resolveFor(experiment);
+  const moved = enrolledUntil === null ? null : assumedEnrollment(experiment, resolved.spec, enrolledUntil);
+  if (moved === null) return { resolved, experiment, assumed: null };
+  const started = await resolveFor(moved.experiment);
+  if (started.spec.experiment.startDate !== moved.assumed.startDate)
+    return { resolved, experiment, assumed: null };
+  return { resolved: started, experiment: moved.experiment, assumed: moved.assumed };
 }
 
 // Collections are compared by identity: a reloaded collection (edited directory) gets a new id.

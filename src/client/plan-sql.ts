@@ -39,7 +39,7 @@ export interface PlanQueriesOptions {
   /**
    * A preview on a generated population (`--generate-population`): its query in place of the
    * enrollments, written once, on the first date with something due, as the preview runs it;
-   * an experiment with no start date is taken to have enrolled up to the first date.
+   * an experiment whose enrollment does not end by the first date is taken to have enrolled up to it.
    */
   generatePopulation?: boolean;
   /**
@@ -184,7 +184,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   });
 
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
-  const { SpecResolver, assumedStartOf } = await import('../analysis/spec-resolver.js');
+  const { SpecResolver, resolveAsPreviewed } = await import('../analysis/spec-resolver.js');
   const { UnknownExperimentError } = await import('../analysis/errors.js');
   const source = options.experimenterUrl
     ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })
@@ -216,20 +216,22 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const days: PlannedDay[] = [];
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
-    const specOn = (date: IsoDate) =>
-      resolveAnalysisSpec(collection, experiment, {
+    const specOf = (x: typeof experiment, date: IsoDate) =>
+      resolveAnalysisSpec(collection, x, {
         asOfDate: date,
         ...(options.configFile ? { configFile: options.configFile } : {}),
       }).spec;
     const [first] = options.dates;
     const last = options.dates.at(-1);
+    // The dates the preview's worker analysed it on (SpecResolver.resolve).
     if (options.generatePopulation && first !== undefined) {
-      const startDate = assumedStartOf(specOn(first), first);
-      if (startDate !== null) experiment = { ...experiment, startDate };
+      ({ experiment } = await resolveAsPreviewed(experiment, first, async (x) => ({
+        spec: specOf(x, first),
+      })));
     }
     let populationPlanned = false;
     for (const date of options.dates) {
-      const spec = specOn(date);
+      const spec = specOf(experiment, date);
       const sampled = options.sampleSize ? { ...spec, sampleSize: options.sampleSize } : spec;
       const plan = planAnalysis(sampled, date, {
         dataset: options.dataset,

@@ -27,9 +27,16 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
     `  ${formatPin(p.pin)}`,
   ];
-  if (p.assumedStart) {
+  if (p.assumed) {
+    const own = p.assumed.ownStartDate;
+    const why =
+      own === null
+        ? 'has no start date (not launched)'
+        : own > p.startDate
+          ? `starts ${own}`
+          : `is still enrolling on ${p.startDate}`;
     lines.push(
-      `  ${p.slug} has no start date (not launched): the generated population enrolled ${p.assumedStart} … ${p.startDate}, its enrollment period up to the first previewed date, as in jetstream's preview (start_date in the config sets others)`,
+      `  ${p.slug} ${why}: the generated population enrolled ${p.assumed.startDate} … ${p.startDate}, its enrollment period up to the first previewed date, as in jetstream's preview`,
     );
   }
   // Consecutive dates with nothing due for the same reason are one line.

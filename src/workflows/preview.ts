@@ -2,6 +2,7 @@ import { CancellationScope, executeChild, isCancellation, setHandler } from '@te
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
 import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
+import type { AssumedEnrollment } from '../analysis/spec-resolver.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
@@ -31,10 +32,11 @@ export interface PreviewResult {
   endDate: string;
   sampleSize: number;
   /**
-   * The start date the preview took for an experiment that has none (not launched), its
-   * enrollment period ending on `startDate`; absent when the experiment has one.
+   * How the preview moved the enrollment of an experiment whose own enrollment does not end by
+   * `startDate` (not launched, starting later, still enrolling): the start it took, so that the
+   * enrollment period ends on `startDate`. Absent when the experiment keeps its dates.
    */
-  assumedStart?: string;
+  assumed?: AssumedEnrollment;
   pin: Pin;
   /** Per analysed date: what was computed. */
   days: {
@@ -84,9 +86,10 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const startDate = input.startDate ?? addDays(endDate, -(input.numDays - 1));
   const dates = dateRange(startDate, endDate);
 
-  // A generated population stands in for enrollments: an experiment with no start date (not
-  // launched) is taken to have enrolled up to the first previewed date, as in jetstream's
-  // preview, so that the previewed dates have something due. One with a start date keeps it.
+  // A generated population stands in for enrollments: an experiment whose own enrollment does
+  // not end by the first previewed date (not launched, starting later, still enrolling) is taken
+  // to have enrolled up to it, as in jetstream's preview, so that the previewed dates have
+  // something due. One whose enrollment is over keeps its dates.
   const analysed = input.generatePopulation ? { ...target, enrolledUntil: startDate } : target;
 
   progress({ stage: 'estimating cost', total: dates.length });
@@ -188,7 +191,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     startDate,
     endDate,
     sampleSize: input.sampleSize,
-    ...(cost.assumedStart ? { assumedStart: cost.assumedStart } : {}),
+    ...(cost.assumed ? { assumed: cost.assumed } : {}),
     pin,
     days,
     views,

@@ -100,7 +100,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         type: 'boolean',
         default: false,
         describe:
-          'Analyse a random population instead of real enrollments (experiments not launched yet); one with no start date enrolls over its enrollment period up to the first previewed date',
+          'Analyse a random population instead of real enrollments (experiments not launched yet); an experiment whose enrollment does not end by the first previewed date enrolls over its enrollment period up to it',
       })
       .option('export', {
         type: 'boolean',

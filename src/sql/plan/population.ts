@@ -44,7 +44,10 @@ export function planPopulationSample(ctx: PlanContext, options: PopulationOption
     throw new PlanError(`experiment ${slug} has no start date: set start_date in the config to preview it`);
   }
   if (options.date < start) {
-    throw new PlanError(`experiment ${slug} starts ${start}, after the population date ${options.date}`);
+    // Only a start_date in the config can put it there: the preview moves a record's start itself.
+    throw new PlanError(
+      `experiment ${slug} starts ${start}, after the population date ${options.date}: the start_date of its config stands; without it the preview takes the experiment as enrolled up to its first date`,
+    );
   }
   if (!(Number.isInteger(options.sampleSize) && options.sampleSize >= 1 && options.sampleSize <= 100)) {
     throw new PlanError(`population sample size must be a whole percent 1–100, got ${options.sampleSize}`);

@@ -7,10 +7,11 @@ import { lastEnrollmentDate } from '../../../src/sql/windows.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
- * A preview on a generated population of an experiment with no start date takes one: its
- * enrollment period ends on the first previewed date, as jetstream's preview does.
+ * A preview on a generated population of an experiment whose enrollment does not end by its
+ * first date takes one that does: the enrollment period ends on the first previewed date, as
+ * jetstream's preview takes every experiment.
  */
-describe('the start a preview on a generated population takes', () => {
+describe('the enrollment a preview on a generated population takes', () => {
   const specs = new SpecResolver([DEMO_CONFIG_REPO], localExperimentSource(DEMO_EXPERIMENTS_FILE));
   const METRICS = '[metrics]\ndaily = ["active_hours"]\n';
   const unknown = (config: string, extra: Partial<SpecRequest> = {}) =>
@@ -23,39 +24,50 @@ describe('the start a preview on a generated population takes', () => {
       platform: 'firefox_desktop',
       ...extra,
     });
+  const demo = (enrolledUntil: string | null) =>
+    specs.resolve({
+      slug: DEMO_SLUG,
+      pin: { configCommit: null },
+      configOverride: null,
+      lenient: false,
+      enrolledUntil,
+    });
 
   test('an experiment with no start date enrolls over its enrollment period up to the first date', async () => {
     const week = await unknown(METRICS, { enrolledUntil: '2026-03-10' });
-    assert.equal(week.assumedStart, '2026-03-03');
+    assert.deepEqual(week.assumed, { startDate: '2026-03-03', ownStartDate: null });
     assert.equal(week.spec.experiment.startDate, '2026-03-03');
     assert.equal(lastEnrollmentDate(week.spec), '2026-03-10');
     // The config's enrollment period, when it gives one.
     const three = await unknown(`[experiment]\nenrollment_period = 3\n\n${METRICS}`, {
       enrolledUntil: '2026-03-10',
     });
-    assert.equal(three.assumedStart, '2026-03-07');
+    assert.equal(three.assumed?.startDate, '2026-03-07');
     assert.equal(lastEnrollmentDate(three.spec), '2026-03-10');
+    // Not a preview on a generated population: no start is taken.
+    const undated = await unknown(METRICS);
+    assert.equal(undated.assumed, null);
+    assert.equal(undated.spec.experiment.startDate, null);
   });
 
-  test('a start date of the config or of the record is kept; without a preview date none is taken', async () => {
-    const dated = await unknown(`[experiment]\nstart_date = "2026-02-01"\n\n${METRICS}`, {
-      enrolledUntil: '2026-03-10',
-    });
-    assert.equal(dated.assumedStart, null);
-    assert.equal(dated.spec.experiment.startDate, '2026-02-01');
+  test('an experiment still enrolling on the first date is moved; one whose enrollment is over keeps its dates', async () => {
+    const enrolling = await demo('2026-03-05');
+    assert.equal(enrolling.assumed?.ownStartDate, '2026-03-02');
+    assert.equal(lastEnrollmentDate(enrolling.spec), '2026-03-05');
+    assert.equal(enrolling.spec.enrollmentPeriod, (await demo(null)).spec.enrollmentPeriod);
 
-    const launched = await specs.resolve({
-      slug: DEMO_SLUG,
-      pin: { configCommit: null },
-      configOverride: null,
-      lenient: false,
-      enrolledUntil: '2026-11-01',
-    });
-    assert.equal(launched.assumedStart, null);
-    assert.equal(launched.spec.experiment.startDate, '2026-03-02');
+    const over = await demo('2026-11-01');
+    assert.equal(over.assumed, null);
+    assert.equal(over.spec.experiment.startDate, '2026-03-02');
+  });
 
-    const undated = await unknown(METRICS);
-    assert.equal(undated.assumedStart, null);
-    assert.equal(undated.spec.experiment.startDate, null);
+  test("a start_date in the config stands, earlier or later: it is the author's", async () => {
+    for (const start of ['2026-02-01', '2026-04-01']) {
+      const dated = await unknown(`[experiment]\nstart_date = "${start}"\n\n${METRICS}`, {
+        enrolledUntil: '2026-03-10',
+      });
+      assert.equal(dated.assumed, null);
+      assert.equal(dated.spec.experiment.startDate, start);
+    }
   });
 });

@@ -125,13 +125,18 @@ describe('the preview report', () => {
     assert.doesNotMatch(report, /no results/);
   });
 
-  it('says which enrollment a generated population was given for an experiment with no start date', () => {
-    const report = outcomeOf('preview', { ...preview(12), assumedStart: '2026-03-08' }).report.split('\n');
-    assert.equal(
-      report[2],
-      "  x has no start date (not launched): the generated population enrolled 2026-03-08 … 2026-03-15, its enrollment period up to the first previewed date, as in jetstream's preview (start_date in the config sets others)",
-    );
-    assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /has no start date/);
+  it('says which enrollment a generated population was given, and why', () => {
+    const line = (ownStartDate: string | null) =>
+      outcomeOf('preview', {
+        ...preview(12),
+        assumed: { startDate: '2026-03-08', ownStartDate },
+      }).report.split('\n')[2];
+    const enrolled =
+      "the generated population enrolled 2026-03-08 … 2026-03-15, its enrollment period up to the first previewed date, as in jetstream's preview";
+    assert.equal(line(null), `  x has no start date (not launched): ${enrolled}`);
+    assert.equal(line('2026-04-01'), `  x starts 2026-04-01: ${enrolled}`);
+    assert.equal(line('2026-03-12'), `  x is still enrolling on 2026-03-15: ${enrolled}`);
+    assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /generated population enrolled/);
   });
 });
 
