@@ -71,7 +71,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   flushIdle();
   if (p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due')) {
     lines.push(
-      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, --generate-population',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date',
     );
   }
   const tables = p.days.flatMap((day) => day.statistics);

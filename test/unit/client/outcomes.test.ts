@@ -99,7 +99,7 @@ describe('the preview report', () => {
     }).report.split('\n');
     assert.deepEqual(report.slice(2, 4), [
       '  2026-03-13 … 2026-03-15: nothing due (x has no start date (not launched))',
-      '  nothing was due on any previewed date: give an --end_date on which a window completes, or, for an experiment that has not launched, --generate-population',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date',
     ]);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /nothing was due/);
   });
