@@ -59,8 +59,8 @@ export const AnalyzeExperimentInput = z
     /** The platform (app) to analyse in place of the experiment's. Default: the experiment's. */
     platform: Platform.nullable().default(null),
     /**
-     * Part of a preview on a generated population: its first date. An experiment with no start
-     * date is taken to have enrolled over its enrollment period up to it. Default null.
+     * Part of a preview on a generated population: its first date. An experiment whose own
+     * enrollment does not end by then is taken to have enrolled up to it. Default null.
      */
     enrolledUntil: IsoDate.nullable().default(null),
     /**
