@@ -8,8 +8,11 @@ export interface PreviewableConfig {
   platform: string;
   /** The experiments source has a record of the experiment (else the preview needs --platform). */
   known: boolean;
-  /** It has a start date, its record's or its config's (else there are no enrollments to read). */
-  started: boolean;
+  /**
+   * Its enrollment is complete before today, so a preview of the last days finds enrollments and
+   * results due (else it needs a generated population: not launched, or still enrolling).
+   */
+  enrolled: boolean;
 }
 
 /** Commands shown at most: a whole repo validated would otherwise list hundreds. */
@@ -19,7 +22,7 @@ const SHOWN = 3;
  * What `contrail validate` says after the configs pass, so that a config author (or the CI of a
  * config repo) learns how to see the analysis before merging: the preview command of each valid
  * experiment config, with the options it needs: `--platform` and `--generate-population` for an
- * experiment no source knows, `--generate-population` for one that has not started, and the
+ * experiment no source knows, `--generate-population` for one not launched or still enrolling, and the
  * config repos and experiments file the check was given.
  */
 export function previewCommands(
@@ -38,7 +41,7 @@ export function previewCommands(
       '--config_file',
       shellWord(c.file),
       ...(c.known ? [] : ['--platform', c.platform]),
-      ...(c.known && c.started ? [] : ['--generate-population']),
+      ...(c.known && c.enrolled ? [] : ['--generate-population']),
       ...shared,
     ].join(' ');
   const more = configs.length - SHOWN;

@@ -154,6 +154,9 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const uncheckedTables = new Map<string, number>();
     const valid: { file: string; spec: import('../../config/spec.js').AnalysisSpec }[] = [];
     const previewable: import('../preview-command.js').PreviewableConfig[] = [];
+    const { lastEnrollmentDate } = await import('../../sql/windows.js');
+    const { isoDate } = await import('../../dates.js');
+    const today = isoDate(new Date());
     try {
       for (const file of files) {
         const slug = basename(file).replace(/\.toml$/, '');
@@ -208,7 +211,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
             slug,
             platform: spec.experiment.appName,
             known: experiment !== null,
-            started: spec.experiment.startDate !== null,
+            enrolled: (lastEnrollmentDate(spec) ?? today) < today,
           });
         }
         const platform = result.platform ? ` (${result.platform})` : '';

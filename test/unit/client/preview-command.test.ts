@@ -9,14 +9,14 @@ describe('the preview commands validate prints', () => {
     slug,
     platform: 'fenix',
     known: true,
-    started: true,
+    enrolled: true,
     ...fields,
   });
 
-  test('a draft needs a generated population; an experiment no source knows, its platform too', () => {
+  test('a draft or an experiment still enrolling needs a generated population; one no source knows, its platform too', () => {
     const [, draft, unknown] = previewCommands([
-      config('draft', { started: false }),
-      config('new', { known: false, started: false }),
+      config('draft', { enrolled: false }),
+      config('new', { known: false, enrolled: false }),
     ]);
     assert.equal(
       draft,

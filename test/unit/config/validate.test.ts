@@ -8,8 +8,10 @@ import { type ConfigCollection, loadConfigCollection } from '../../../src/config
 import { parseConfigFile } from '../../../src/config/parse.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
+import { addDays, isoDate } from '../../../src/dates.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
+import { DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 const REPO = join('test', 'fixtures', 'config', 'repo');
 const GOOD = join(REPO, 'jetstream', 'good-experiment.toml');
@@ -298,6 +300,26 @@ describe('validate', () => {
       assert.equal(
         tail(unknown.stdout)[1],
         `  contrail preview --experiment_slug good-experiment --config_file ${GOOD} --platform firefox_desktop --generate-population --config_repos ${REPO}`,
+      );
+      // Launched but still enrolling today: the last days have no results without a population.
+      const records = JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as {
+        slug: string;
+        startDate: string | null;
+        enrollmentEndDate: string | null;
+        endDate: string | null;
+      }[];
+      const enrolling = join(mkdtempSync(join(tmpdir(), 'contrail-validate-')), 'experiments.json');
+      const record = records.find((e) => e.slug === 'contrail-demo-sidebar');
+      const startDate = addDays(isoDate(new Date()), -2);
+      writeFileSync(
+        enrolling,
+        JSON.stringify([{ ...record, startDate, enrollmentEndDate: null, endDate: null }]),
+      );
+      const still = await validate([demo, '--no-check_sql', '--experiments_file', enrolling]);
+      assert.equal(still.code, 0, still.stdout);
+      assert.equal(
+        tail(still.stdout)[1],
+        `  contrail preview --experiment_slug contrail-demo-sidebar --config_file ${demo} --generate-population --experiments_file ${enrolling}`,
       );
       // A failed check ends with what failed, not with what to do next.
       const broken = await validate([GOOD, join(BROKEN, 'period-week.toml'), '--config-repos', REPO]);
