@@ -223,7 +223,8 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
       }).spec;
     const [first] = options.dates;
     const last = options.dates.at(-1);
-    // The dates the preview's worker analysed it on (SpecResolver.resolve).
+    // The experiment as the preview's worker took it (SpecResolver.resolve): its enrollment moved
+    // to end on the first date when it does not end by then.
     if (options.generatePopulation && first !== undefined) {
       ({ experiment } = await resolveAsPreviewed(experiment, first, async (x) => ({
         spec: specOf(x, first),
