@@ -5,71 +5,25 @@
  * and an overall window (2 bases, 2 segments, 4 metrics, 3 branches) and 50 log rows.
  * Run: node --import tsx bench/dashboard-bigquery.ts [answers]
  */
-import { LOG_COLUMNS, LOGS_TABLE } from '../src/analysis/logs.js';
-import { STATISTICS_COLUMNS } from '../src/analysis/statistics.js';
 import { bigQueryDashboardSource } from '../src/dashboard/bigquery.js';
 import { readView } from '../src/dashboard/view.js';
-import type { StatisticResultRow } from '../src/statistics/results.js';
 import { WrappedWarehouse } from '../src/warehouse/wrapped.js';
 import { startBigQueryEmulator } from '../test/helpers/bigquery-emulator.js';
+import { writeBenchExperiment } from './lib/dashboard-fixture.js';
 
 const ANSWERS = Number(process.argv[2] ?? (process.env.CONTRAIL_BENCH_QUICK ? 2 : 8));
 const DATASET = 'tmp';
 
 const emulator = await startBigQueryEmulator();
 try {
-  const writer = emulator.warehouse();
-  await writer.createDataset(DATASET);
-  for (const [period, windows] of [
-    ['week', [1, 2, 3]],
-    ['overall', [1]],
-  ] as const) {
-    for (const w of windows) {
-      const rows: StatisticResultRow[] = [];
-      for (const analysis_basis of ['enrollments', 'exposures'] as const)
-        for (const segment of ['all', 'us'])
-          for (const metric of ['active_hours', 'uri_count', 'search_count', 'days_of_use'])
-            for (const branch of ['control', 'treatment-a', 'treatment-b'])
-              for (const comparison of branch === 'control' ? [null] : ([null, 'difference'] as const)) {
-                const point = Math.random();
-                rows.push({
-                  metric,
-                  statistic: 'mean',
-                  parameter: null,
-                  branch,
-                  comparison,
-                  comparison_to_branch: comparison === null ? null : 'control',
-                  ci_width: 0.95,
-                  point,
-                  lower: point - 0.1,
-                  upper: point + 0.1,
-                  segment,
-                  analysis_basis,
-                  window_index: String(w),
-                });
-              }
-      await writer.writeRows({
-        destination: { dataset: DATASET, table: `statistics_bench_exp_${period}_${w}` },
-        columns: STATISTICS_COLUMNS,
-        rows,
-      });
-    }
-  }
-  await writer.writeRows({
-    destination: { dataset: DATASET, table: LOGS_TABLE },
-    columns: LOG_COLUMNS,
-    rows: Array.from({ length: 50 }, (_, i) => ({
-      timestamp: new Date(Date.UTC(2026, 2, 15, 0, i)).toISOString(),
-      source: 'contrail',
-      experiment: 'bench-exp',
-      analysis_date: '2026-03-15',
-      stage: 'statistics week 1',
-      log_level: i % 10 === 0 ? 'ERROR' : 'WARNING',
-      exception_type: 'StatisticWarning',
-      message: `warning ${i}`,
-      tool_version: '0.1.0',
-      config_commit: null,
-    })),
+  await writeBenchExperiment(emulator.warehouse(), {
+    dataset: DATASET,
+    segments: ['all', 'us'],
+    metrics: ['active_hours', 'uri_count', 'search_count', 'days_of_use'],
+    statistics: [['mean', [null]]],
+    comparisons: ['difference'],
+    logRows: 50,
+    errorEvery: 10,
   });
 
   // The client as `contrail dashboard` makes it: the default poll interval, not the tests' short one.

@@ -14,14 +14,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOG_COLUMNS, LOGS_TABLE } from '../src/analysis/logs.js';
-import { STATISTICS_COLUMNS } from '../src/analysis/statistics.js';
 import type { ViewResponse } from '../src/dashboard/api.js';
 import { embeddedSessions } from '../src/dashboard/embedded.js';
 import { startDashboard } from '../src/dashboard/server.js';
 import { duckdbDialect } from '../src/sql/render/duckdb.js';
-import type { StatisticResultRow } from '../src/statistics/results.js';
 import { openDuckDbWarehouse } from '../src/warehouse/duckdb.js';
+import { writeBenchExperiment } from './lib/dashboard-fixture.js';
 
 const ANSWERS = Number(process.argv[2] ?? 30);
 const dir = mkdtempSync(join(tmpdir(), 'contrail-bench-dashboard-'));
@@ -34,67 +32,16 @@ function stats(values: number[]): string {
 }
 
 const warehouse = await openDuckDbWarehouse({ path });
-const branches = ['control', 'treatment-a', 'treatment-b'];
-const metrics = Array.from({ length: 12 }, (_, i) => `metric_${i}`);
-let total = 0;
-for (const [period, windows] of [
-  ['week', [1, 2, 3]],
-  ['overall', [1]],
-] as const) {
-  for (const w of windows) {
-    const rows: StatisticResultRow[] = [];
-    for (const analysis_basis of ['enrollments', 'exposures'] as const)
-      for (const segment of ['all', 'us', 'heavy'])
-        for (const metric of metrics)
-          for (const branch of branches)
-            for (const [statistic, parameters] of [
-              ['mean', [null]],
-              ['deciles', ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9']],
-            ] as const)
-              for (const parameter of parameters)
-                for (const comparison of branch === 'control'
-                  ? [null]
-                  : ([null, 'difference', 'relative_uplift'] as const)) {
-                  const point = Math.random();
-                  rows.push({
-                    metric,
-                    statistic,
-                    parameter,
-                    branch,
-                    comparison,
-                    comparison_to_branch: comparison === null ? null : 'control',
-                    ci_width: 0.95,
-                    point,
-                    lower: point - 0.1,
-                    upper: point + 0.1,
-                    segment,
-                    analysis_basis,
-                    window_index: String(w),
-                  });
-                }
-    await warehouse.writeRows({
-      destination: { dataset: 'tmp', table: `statistics_bench_exp_${period}_${w}` },
-      columns: STATISTICS_COLUMNS,
-      rows,
-    });
-    total += rows.length;
-  }
-}
-await warehouse.writeRows({
-  destination: { dataset: 'tmp', table: LOGS_TABLE },
-  columns: LOG_COLUMNS,
-  rows: Array.from({ length: 500 }, (_, i) => ({
-    timestamp: new Date(Date.UTC(2026, 2, 15, 0, i)).toISOString(),
-    source: 'contrail',
-    experiment: 'bench-exp',
-    analysis_date: '2026-03-15',
-    stage: 'statistics week 1',
-    log_level: 'WARNING',
-    exception_type: 'StatisticWarning',
-    message: `warning ${i}`,
-    tool_version: '0.1.0',
-    config_commit: null,
-  })),
+const total = await writeBenchExperiment(warehouse, {
+  dataset: 'tmp',
+  segments: ['all', 'us', 'heavy'],
+  metrics: Array.from({ length: 12 }, (_, i) => `metric_${i}`),
+  statistics: [
+    ['mean', [null]],
+    ['deciles', ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9']],
+  ],
+  comparisons: ['difference', 'relative_uplift'],
+  logRows: 500,
 });
 await warehouse.close();
 console.log(`warehouse: ${total.toLocaleString()} statistics rows in 4 window tables, 500 log rows`);

@@ -13,7 +13,7 @@ import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { publishResults } from '../analysis/publish.js';
 import { queryCostRows, recordQueryCosts } from '../analysis/query-costs.js';
-import type { SpecResolver } from '../analysis/spec-resolver.js';
+import type { ResolvedTarget, SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
@@ -37,8 +37,8 @@ export function analysisActivities(
   const running: RunningBuild = { ...deps.toolVersion, deployment: deps.deployment };
 
   /** The target's spec: the config at the pin, the target's sample size in place of the config's. */
-  async function specOf(target: AnalysisTarget): Promise<AnalysisSpec> {
-    const { spec } = await specs.resolve(target);
+  async function specOf(target: AnalysisTarget, resolved?: ResolvedTarget): Promise<AnalysisSpec> {
+    const { spec } = resolved ?? (await specs.resolve(target));
     return target.sampleSize === null ? spec : { ...spec, sampleSize: target.sampleSize };
   }
 
@@ -48,8 +48,13 @@ export function analysisActivities(
     return await contextOf(target);
   }
 
-  async function contextOf(target: AnalysisTarget): Promise<AnalysisContext> {
-    const spec = await specOf(target);
+  /**
+   * The context of a step of `target`; `resolved`, when the step needs more of the resolution than
+   * the spec, so that it is not resolved twice (each resolution looks at the repos' state again:
+   * a walk of a plain directory, a git process for a checkout read at its HEAD).
+   */
+  async function contextOf(target: AnalysisTarget, resolved?: ResolvedTarget): Promise<AnalysisContext> {
+    const spec = await specOf(target, resolved);
     const warehouse = await deps.warehouse();
     return {
       spec,
@@ -106,8 +111,9 @@ export function analysisActivities(
     },
 
     async publish({ target, exports }) {
-      const ctx = await computingContextOf(target);
+      checkPinnedBuild(target.slug, target.pin, running);
       const resolved = await specs.resolve(target);
+      const ctx = await contextOf(target, resolved);
       return publishResults({
         warehouse: ctx.warehouse,
         spec: ctx.spec,
@@ -149,7 +155,8 @@ export function analysisActivities(
     },
 
     async estimatePreviewCost({ target, dates, generatePopulation, sampleSize, maxBytes, usdPerTib }) {
-      const ctx = await contextOf(target);
+      const resolved = await specs.resolve(target);
+      const ctx = await contextOf(target, resolved);
       const estimate = await estimatePreviewCost(ctx.warehouse, planTarget(ctx), {
         dates,
         generatePopulation,
@@ -167,7 +174,7 @@ export function analysisActivities(
         const data = errorData(error);
         refusal = { ...data, details: { ...data.details, notes: lines } };
       }
-      const { assumed } = await specs.resolve(target);
+      const { assumed } = resolved;
       return { estimate, lines, refusal, ...(assumed ? { assumed } : {}) };
     },
 

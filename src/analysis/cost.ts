@@ -2,14 +2,25 @@ import { mapBoundedUntilFailure } from '../concurrency.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import { plural } from '../plural.js';
-import { type Inlined, inlinedEnrollments, plannedLine, withEnrollmentsInlined } from '../sql/dry-run.js';
+import {
+  DRY_RUNS_AT_ONCE,
+  type Inlined,
+  inlinedEnrollments,
+  plannedLine,
+  withEnrollmentsInlined,
+} from '../sql/dry-run.js';
 import { telemetryCoverageSql } from '../sql/plan/metrics.js';
 import { planPopulationSample } from '../sql/plan/population.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';
 import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
-import { MissingTableError, missingTableIn, WarehouseQueryError } from '../warehouse/errors.js';
+import {
+  MissingTableError,
+  missingTableIn,
+  WarehouseQueryError,
+  warehouseMessageOf,
+} from '../warehouse/errors.js';
 import type { CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
 
@@ -71,9 +82,6 @@ interface Estimated {
   inlined: Inlined | null;
 }
 
-/** Estimates at once (dry runs on BigQuery; the embedded warehouse takes its jobs in turn). */
-const ESTIMATES_AT_ONCE = 8;
-
 export async function estimatePreviewCost(
   warehouse: Warehouse,
   target: PlanTarget,
@@ -116,8 +124,7 @@ export async function estimatePreviewCost(
       // that the error is reported with every other error of the preview.
       if (!isPermanent(error)) throw error;
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      const warehouseMessage =
-        (error as { warehouseMessage?: unknown }).warehouseMessage ?? (error as Error).message;
+      const warehouseMessage = warehouseMessageOf(error);
       // The line the warehouse points at, in the planned SQL (before the enrollments were written in).
       const line = error instanceof WarehouseQueryError ? error.sqlLine : null;
       return {
@@ -129,7 +136,7 @@ export async function estimatePreviewCost(
         subjects: querySubjects(
           planned,
           line === null ? null : plannedLine(planned.sql, inlined, line),
-          String(warehouseMessage),
+          warehouseMessage,
         ),
       };
     }
@@ -171,7 +178,7 @@ export async function estimatePreviewCost(
   }
   // An estimate that throws ends the whole estimate (no telemetry, a BigQuery that does not
   // answer): the ones not yet started are not asked.
-  queries.push(...(await mapBoundedUntilFailure(estimated, ESTIMATES_AT_ONCE, estimate)));
+  queries.push(...(await mapBoundedUntilFailure(estimated, DRY_RUNS_AT_ONCE, estimate)));
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
   // Reading a data source's whole date column is free on the embedded warehouse only.
   const noTelemetry = warehouse.dialect === 'bigquery' ? null : await telemetryGap(warehouse, target, read);

@@ -3,7 +3,7 @@ import type { AnalysisSpec } from '../config/spec.js';
 import { warehouseKind } from '../settings.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
-import { WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
+import { WarehouseUnavailableError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
@@ -55,7 +55,7 @@ async function configuredWarehouse(
   let said = '';
   return retryingWarehouse(base, {
     onRetry: ({ attempt, error }) => {
-      const message = error instanceof WarehouseQueryError ? error.warehouseMessage : error.message;
+      const message = warehouseMessageOf(error);
       const failed = `  retrying the dry run (attempt ${attempt} failed`;
       write(message === said ? `${failed} the same way)` : `${failed}): ${message}`);
       said = message;

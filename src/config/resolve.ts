@@ -103,7 +103,7 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
   return {
     experiment: r.experiment,
     enrollmentPeriod: enrollmentPeriod(r),
-    enrollmentsQueryType: enrollmentsQueryType(r, r.platform),
+    enrollmentsQueryType: enrollmentsQueryType(r),
     enrollmentQuery,
     enrollmentQueryProvenance: enrollmentQuery === null ? null : r.experimentField('enrollment_query'),
     sampleSize: e.sample_size ?? null,
@@ -127,15 +127,15 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
  * apps' enrollments) is refused here, at its key: its semantics are unsettled upstream, where
  * jetstream keeps its one cirrus platform disabled.
  */
-function enrollmentsQueryType(r: Resolution, platform: string): AnalysisSpec['enrollmentsQueryType'] {
+function enrollmentsQueryType(r: Resolution): AnalysisSpec['enrollmentsQueryType'] {
   const configured = r.layer.experiment?.def.enrollments_query_type;
-  if (configured === 'cirrus') {
-    r.error(
-      r.experimentField('enrollments_query_type'),
-      "enrollments_query_type 'cirrus' is not supported by contrail (jetstream keeps its cirrus platform disabled too); supported: normandy, glean-event, fenix-fallback (without the key: the platform's default)",
-    );
-  }
-  return configured ?? defaultQueryType(platform);
+  if (configured !== 'cirrus') return configured ?? defaultQueryType(r.platform);
+  r.error(
+    r.experimentField('enrollments_query_type'),
+    "enrollments_query_type 'cirrus' is not supported by contrail (jetstream keeps its cirrus platform disabled too); supported: normandy, glean-event, fenix-fallback (without the key: the platform's default)",
+  );
+  // Never planned: the error above stops the resolution.
+  return defaultQueryType(r.platform);
 }
 
 /** The built-in enrollment query per platform when the config names none (jetstream's defaults). */

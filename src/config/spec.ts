@@ -91,15 +91,18 @@ export const ExposureSignalSpec = z.object({
 });
 export type ExposureSignalSpec = z.infer<typeof ExposureSignalSpec>;
 
+/** jetstream's enrollment query types, as a config may name them. */
 export const EnrollmentsQueryType = z.enum(['normandy', 'glean-event', 'fenix-fallback', 'cirrus']);
-export type EnrollmentsQueryType = z.infer<typeof EnrollmentsQueryType>;
+/** The ones contrail plans: a config naming cirrus is refused where it is resolved (config/resolve.ts). */
+export const PlannedEnrollmentsQueryType = EnrollmentsQueryType.exclude(['cirrus']);
+export type PlannedEnrollmentsQueryType = z.infer<typeof PlannedEnrollmentsQueryType>;
 
 export const AnalysisSpec = z.object({
   /** The experiment with config overrides (dates, reference branch, segments, outcomes) applied. */
   experiment: Experiment,
   /** Days of enrollment (jetstream's enrollment_period). */
   enrollmentPeriod: z.number().int().nonnegative(),
-  enrollmentsQueryType: EnrollmentsQueryType,
+  enrollmentsQueryType: PlannedEnrollmentsQueryType,
   /** Rendered custom enrollment query, or null for the query type's built-in one. */
   enrollmentQuery: z.string().nullable().default(null),
   /** Where the custom enrollment query is written, for problems planning finds in it. */

@@ -3,14 +3,14 @@ import type { ConfigProblem } from '../config/problems.js';
 import type { AnalysisSpec, MetricSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
 import { BIGQUERY_FUNCTIONS_NOT_ON_DUCKDB } from '../warehouse/bigquery-compat.js';
-import { missingTableIn } from '../warehouse/errors.js';
+import { missingTableIn, warehouseMessageOf } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { syntaxProblems } from './check-syntax.js';
 import { planAnalysis } from './plan/analysis.js';
 import { appDataset, fillPlaceholders, PlanError } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
 import { SqlSyntaxError } from './render/bigquery-lexer.js';
-import { PlannedQueryError, plannedSql, runPlannedQuery } from './run.js';
+import { plannedSql, runPlannedQuery } from './run.js';
 import { windowsDueOn } from './windows.js';
 
 /**
@@ -107,7 +107,7 @@ export async function checkAnalysisSql(
         await runPlannedQuery(warehouse, query);
       } catch (error) {
         const missing = missingTableIn(error);
-        const message = warehouseMessage(error);
+        const message = warehouseMessageOf(error);
         // A query that does not parse while a fragment of the spec is known not to: that fragment,
         // named above, is why.
         const explained = syntax.length > 0 && /^Parser Error\b/.test(message);
@@ -248,14 +248,6 @@ function readsSynthetic(sql: string, synthetic: readonly string[]): boolean {
   );
 }
 
-/** What the warehouse itself said, without contrail's wrapping. */
-function warehouseMessage(error: unknown): string {
-  if (error instanceof PlannedQueryError) return error.warehouseMessage;
-  const own = (error as { warehouseMessage?: unknown } | null)?.warehouseMessage;
-  if (typeof own === 'string') return own;
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * The periods checked first: the windows of the others read their tables as covariates, as an
  * analysis computes them before the statistics that adjust for them (ensureCovariates).
@@ -333,7 +325,7 @@ async function blame(
       await warehouse.dryRun(`SELECT ${expression} FROM ${from} AS ds GROUP BY ds.${id}`);
     } catch (error) {
       // A metric over a table the warehouse lacks cannot be judged alone either.
-      if (missingTableIn(error) === null) culprits.push({ name, message: warehouseMessage(error) });
+      if (missingTableIn(error) === null) culprits.push({ name, message: warehouseMessageOf(error) });
     }
   }
   const located = (name: string, why: string): ConfigProblem => {

@@ -1,7 +1,12 @@
 import { mapBoundedUntilFailure } from '../concurrency.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
-import { missingTableIn, WarehouseQueryError, WarehouseUnavailableError } from '../warehouse/errors.js';
+import {
+  missingTableIn,
+  WarehouseQueryError,
+  WarehouseUnavailableError,
+  warehouseMessageOf,
+} from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { SqlDialect } from './dialect.js';
 import { planAnalysis } from './plan/analysis.js';
@@ -113,8 +118,11 @@ function datesCoveringEveryPeriod(spec: AnalysisSpec): IsoDate[] {
   return dates;
 }
 
-/** Dry runs at once: each is a request BigQuery answers in a fraction of a second, one after another they added up to most of a check. */
-const AT_ONCE = 8;
+/**
+ * Dry runs at once (a config's check, a preview's estimate): each is a request BigQuery answers
+ * in a fraction of a second; one after another they added up to most of the wait.
+ */
+export const DRY_RUNS_AT_ONCE = 8;
 
 export async function dryRunAnalysis(
   warehouse: Warehouse,
@@ -134,7 +142,7 @@ export async function dryRunAnalysis(
     } catch (error) {
       // A warehouse that did not answer says nothing about this query, nor about the next ones.
       if (error instanceof WarehouseUnavailableError) throw error;
-      const message = (error as { warehouseMessage?: string }).warehouseMessage ?? (error as Error).message;
+      const message = warehouseMessageOf(error);
       const what = culprit(planned, error, inlined);
       return { table, kind, bytesProcessed: null, error: what ? `${message}; config: ${what}` : message };
     }
@@ -176,7 +184,7 @@ export async function dryRunAnalysis(
       ];
     }
   }
-  const checked = await mapBoundedUntilFailure(scans, AT_ONCE, ({ planned, inlined }) =>
+  const checked = await mapBoundedUntilFailure(scans, DRY_RUNS_AT_ONCE, ({ planned, inlined }) =>
     dryRun(planned, withEnrollmentsInlined(planned.sql, inlined), inlined),
   );
   return [...entries, ...checked];

@@ -59,6 +59,20 @@ describe('contrail preview on BigQuery', () => {
     workers.push({ worker, running: worker.run() });
   };
 
+  /** A one-day preview of the demo experiment on 2026-03-15 into `dataset`. */
+  const previewArgs = (dataset: string, ...extra: string[]) => [
+    'preview',
+    '--experiment_slug',
+    DEMO_SLUG,
+    '--dataset_id',
+    dataset,
+    '--end_date',
+    '2026-03-15',
+    '--num-days',
+    '1',
+    ...extra,
+  ];
+
   before(async () => {
     temporal = await testTemporal();
     [emulator, replay, duck] = await Promise.all([
@@ -127,21 +141,7 @@ describe('contrail preview on BigQuery', () => {
       assert.equal(runningDashboard(join(home, `bigquery-${emulator.project}`))?.port, Number(url.port));
 
       const result = await runMain(
-        [
-          'preview',
-          '--experiment_slug',
-          DEMO_SLUG,
-          '--dataset_id',
-          'bq_preview',
-          '--end_date',
-          '2026-03-15',
-          '--num-days',
-          '1',
-          '--analysis_periods',
-          'day',
-          '--sample_size',
-          '100',
-        ],
+        previewArgs('bq_preview', '--analysis_periods', 'day', '--sample_size', '100'),
         { ...temporal.env, ...bigQueryEnv },
       );
       assert.equal(result.code, 0, result.stderr);
@@ -210,21 +210,9 @@ describe('contrail preview on BigQuery', () => {
     timeout: 120_000,
   }, async () => {
     const result = await runMain(
-      [
-        'preview',
-        '--experiment_slug',
-        DEMO_SLUG,
-        '--dataset_id',
-        'bq_unanswered',
-        '--end_date',
-        '2026-03-15',
-        '--num-days',
-        '1',
-        // One period: what is checked comes after the estimate, whose dry runs cost the emulator
-        // a second or so of CPU time per query.
-        '--analysis_periods',
-        'day',
-      ],
+      // One period: what is checked comes after the estimate, whose dry runs cost the emulator
+      // a second or so of CPU time per query.
+      previewArgs('bq_unanswered', '--analysis_periods', 'day'),
       { ...temporal.env, CONTRAIL_TASK_QUEUE: `${temporal.taskQueue}-unanswered` },
     );
     assert.equal(result.code, 1, result.stderr);
@@ -235,22 +223,10 @@ describe('contrail preview on BigQuery', () => {
 
   test('--max-bytes below the dry-run bytes refuses before any job runs', async () => {
     replay.requests.length = 0;
-    const result = await runMain(
-      [
-        'preview',
-        '--experiment_slug',
-        DEMO_SLUG,
-        '--dataset_id',
-        'bq_refused',
-        '--end_date',
-        '2026-03-15',
-        '--num-days',
-        '1',
-        '--max-bytes',
-        '1TiB',
-      ],
-      { ...temporal.env, CONTRAIL_TASK_QUEUE: `${temporal.taskQueue}-recorded` },
-    );
+    const result = await runMain(previewArgs('bq_refused', '--max-bytes', '1TiB'), {
+      ...temporal.env,
+      CONTRAIL_TASK_QUEUE: `${temporal.taskQueue}-recorded`,
+    });
     assert.equal(result.code, 1, result.stderr);
     const estimateAt = result.stderr.indexOf(ESTIMATE);
     const refusalAt = result.stderr.indexOf('more than --max-bytes 1.00 TiB');

@@ -30,8 +30,6 @@ interface DashboardSource {
   listDatasets: (warehouse: Warehouse) => Promise<string[]>;
   /** What the start line says it reads. */
   reads: string;
-  /** Where its note for previews goes (dashboard-note.ts). */
-  noteKey: string;
 }
 
 /** The embedded DuckDB file, opened for each answer and closed after it. */
@@ -45,7 +43,6 @@ async function embeddedSource(env: NodeJS.ProcessEnv): Promise<DashboardSource> 
     dialect: duckdbDialect(),
     listDatasets: embeddedResultDatasets,
     reads: `${path} (opened for each answer and closed after it, so other commands can write)`,
-    noteKey: path,
   };
 }
 
@@ -54,7 +51,6 @@ async function bigQuerySource(env: NodeJS.ProcessEnv): Promise<DashboardSource> 
   const { commandBigQuerySettings } = await import('../bigquery-settings.js');
   const { BigQueryWarehouse } = await import('../../warehouse/bigquery.js');
   const { bigQueryDashboardSource } = await import('../../dashboard/bigquery.js');
-  const { warehousePlace } = await import('../warehouse-place.js');
   const settings = commandBigQuerySettings(env);
   const bigquery = new BigQueryWarehouse(settings);
   const { sessions, listDatasets } = bigQueryDashboardSource(bigquery);
@@ -64,16 +60,16 @@ async function bigQuerySource(env: NodeJS.ProcessEnv): Promise<DashboardSource> 
     await listDatasets();
   } catch (error) {
     await sessions.close();
-    const { WarehouseQueryError } = await import('../../warehouse/errors.js');
-    const why = error instanceof WarehouseQueryError ? error.warehouseMessage : (error as Error).message;
-    throw new CliError(`cannot list the datasets of BigQuery project ${settings.project}: ${why}`);
+    const { warehouseMessageOf } = await import('../../warehouse/errors.js');
+    throw new CliError(
+      `cannot list the datasets of BigQuery project ${settings.project}: ${warehouseMessageOf(error)}`,
+    );
   }
   return {
     sessions,
     dialect: bigquery.sqlDialect,
     listDatasets,
     reads: `BigQuery project ${settings.project} (location ${settings.location}): each answer runs a few small queries there, billed as any query (repeats come from BigQuery's cache)`,
-    noteKey: warehousePlace('bigquery', env),
   };
 }
 
@@ -158,7 +154,11 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     }
     // A preview of this warehouse names this dashboard's address (whatever its port) from the note.
     const { noteDashboard } = await import('../dashboard-note.js');
-    const forget = noteDashboard(source.noteKey, { port: server.port, sqlDirs: args.sql_output_dir });
+    const { warehousePlace } = await import('../warehouse-place.js');
+    const forget = noteDashboard(warehousePlace(kind, env), {
+      port: server.port,
+      sqlDirs: args.sql_output_dir,
+    });
     const url = dashboardUrl({
       port: server.port,
       dataset,

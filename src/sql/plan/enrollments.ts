@@ -145,10 +145,8 @@ function defaultExposures(ctx: PlanContext, dates: Dates): string {
         AND (event_method = 'exposure' OR event_method = 'expose')
         AND submission_date ${range}
         AND event_string_value = ${slug}`;
-  } else if (
-    ctx.spec.enrollmentsQueryType === 'glean-event' ||
-    ctx.spec.enrollmentsQueryType === 'fenix-fallback'
-  ) {
+  } else {
+    // glean-event and fenix-fallback: Glean's exposure events.
     requireClientUnit(ctx, ctx.spec.enrollmentsQueryType);
     events = `SELECT
         client_id AS analysis_id,
@@ -159,10 +157,6 @@ function defaultExposures(ctx: PlanContext, dates: Dates): string {
         AND event_category = 'nimbus_events'
         AND ${d.jsonValue('event_extra', '$.experiment')} = ${slug}
         AND (event_name = 'expose' OR event_name = 'exposure')`;
-  } else {
-    throw new PlanError(
-      `enrollment query type ${ctx.spec.enrollmentsQueryType} is not supported by contrail yet`,
-    );
   }
   // Grouped on the event side, as mozanalysis does: clients without exposures fall out here and
   // get NULL exposure_date / num_exposure_events from the outer LEFT JOIN.
@@ -212,14 +206,14 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
   else if (type === 'glean-event') {
     requireClientUnit(ctx, type);
     raw = gleanEventEnrollments(ctx, dates, appDataset(spec));
-  } else if (type === 'fenix-fallback') {
+  } else {
     requireClientUnit(ctx, type);
     raw = fenixFallbackEnrollments(
       ctx,
       dates,
       spec.experiment.appId ? appDataset(spec) : 'org_mozilla_firefox',
     );
-  } else throw new PlanError(`enrollment query type ${type} is not supported by contrail yet`);
+  }
 
   const exposures = spec.exposureSignal
     ? exposureSignalQuery(ctx, spec.exposureSignal, { startOffset: 0, endOffset: 0 }, 'raw_enrollments')
