@@ -7,6 +7,7 @@ import {
   type Inlined,
   inlinedEnrollments,
   plannedLine,
+  scanOwnBytes,
   withEnrollmentsInlined,
 } from '../sql/dry-run.js';
 import { telemetryCoverageSql } from '../sql/plan/metrics.js';
@@ -178,7 +179,16 @@ export async function estimatePreviewCost(
   }
   // An estimate that throws ends the whole estimate (no telemetry, a BigQuery that does not
   // answer): the ones not yet started are not asked.
-  queries.push(...(await mapBoundedUntilFailure(estimated, DRY_RUNS_AT_ONCE, estimate)));
+  const answers = await mapBoundedUntilFailure(estimated, DRY_RUNS_AT_ONCE, estimate);
+  const enrollmentsBytes = answers[estimated.findIndex((e) => e.planned === enrollments)]?.bytes ?? null;
+  queries.push(
+    ...answers.map((answer, i) => {
+      const { planned, inlined } = estimated[i] as Estimated;
+      return answer.bytes === null
+        ? answer
+        : { ...answer, bytes: scanOwnBytes(answer.bytes, planned.sql, inlined, enrollmentsBytes) };
+    }),
+  );
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
   // Reading a data source's whole date column is free on the embedded warehouse only.
   const noTelemetry = warehouse.dialect === 'bigquery' ? null : await telemetryGap(warehouse, target, read);
@@ -252,10 +262,16 @@ const describeQuery = (q: QueryEstimate) =>
 export class PreviewTooExpensiveError extends ContrailError {
   constructor(estimate: CostEstimate, maxBytes: number) {
     const biggest = biggestQueries(estimate, 3);
+    // The enrollments (or population) query runs once whatever is previewed: when it alone is
+    // over the limit, fewer days or periods cannot bring the preview under it.
+    const enrollments = estimate.queries.find((q) => q.kind === 'enrollments');
+    const fixed = (enrollments?.bytes ?? 0) > maxBytes;
     super(
       `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max-bytes ${formatBytes(maxBytes)}; ` +
         `biggest queries: ${biggest.map(describeQuery).join('; ')}. ` +
-        'Preview fewer days (--num-days) or periods (--analysis_periods), or raise --max-bytes ' +
+        (fixed
+          ? `The enrollments query alone is over it, however few days or periods are previewed: raise --max-bytes `
+          : 'Preview fewer days (--num-days) or periods (--analysis_periods), or raise --max-bytes ') +
         '(a smaller --sample_size does not help: BigQuery bills the whole columns a query reads)',
       {
         permanent: true,
@@ -364,11 +380,21 @@ export function describeEstimate(estimate: CostEstimate): string[] {
     const bytes = q.bytes === null ? 'unknown' : formatBytes(q.bytes);
     lines.push(`  ${q.date}  ${q.table}  ${bytes}${q.rejected ? ` (not estimated: ${q.rejected})` : ''}`);
   }
+  // The preview's own tables do not exist yet, and are small: what the scans read of the
+  // enrollments table, and the queries that read nothing else, are named, not estimated.
+  const own = [
+    ...(estimate.queries.some((q) => q.kind === 'metrics_scan')
+      ? ['the enrollments table the scans read']
+      : []),
+    ...(estimate.ownTableQueries > 0
+      ? [
+          `${plural(estimate.ownTableQueries, 'more query', 'more queries')} that read only the preview's own tables`,
+        ]
+      : []),
+  ];
   lines.push(
     `  total ${formatBytes(estimate.totalBytes)} in ${plural(estimate.queries.length, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +
-      (estimate.ownTableQueries > 0
-        ? `; ${estimate.ownTableQueries} more ${estimate.ownTableQueries === 1 ? 'query reads' : 'queries read'} only the preview's own tables (not estimated)`
-        : ''),
+      (own.length > 0 ? `; not estimated: ${own.join(', and ')}` : ''),
   );
   return lines;
 }

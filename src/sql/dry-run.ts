@@ -60,6 +60,24 @@ export function withEnrollmentsInlined(sql: string, inlined: Inlined | null): st
 }
 
 /**
+ * What a scan itself reads, from the bytes of its dry run with the enrollments query written in
+ * for the table: less that query's own bytes for each place it stands in. The enrollments query
+ * is counted once, as its own query; once it has run, the scan reads its table instead (the run's
+ * own table, small, not estimated). Counted with the query written in, every scan of a preview
+ * carried the whole enrollments query again (the demo's 3 days: 658 MiB estimated, 305 read).
+ */
+export function scanOwnBytes(
+  bytes: number,
+  planned: string,
+  inlined: Inlined | null,
+  enrollmentsBytes: number | null,
+): number {
+  if (inlined === null || enrollmentsBytes === null) return bytes;
+  const places = planned.split(inlined.table).length - 1;
+  return Math.max(0, bytes - places * enrollmentsBytes);
+}
+
+/**
  * The line of the planned SQL that a line of `withEnrollmentsInlined`'s SQL comes from (the
  * enrollments query written in for its table moves every line after it); null for a line of
  * that enrollments query.
@@ -184,8 +202,15 @@ export async function dryRunAnalysis(
       ];
     }
   }
-  const checked = await mapBoundedUntilFailure(scans, DRY_RUNS_AT_ONCE, ({ planned, inlined }) =>
-    dryRun(planned, withEnrollmentsInlined(planned.sql, inlined), inlined),
-  );
+  const enrollmentsBytes = entries[0]?.bytesProcessed ?? null;
+  const checked = await mapBoundedUntilFailure(scans, DRY_RUNS_AT_ONCE, async ({ planned, inlined }) => {
+    const entry = await dryRun(planned, withEnrollmentsInlined(planned.sql, inlined), inlined);
+    return entry.bytesProcessed === null
+      ? entry
+      : {
+          ...entry,
+          bytesProcessed: scanOwnBytes(entry.bytesProcessed, planned.sql, inlined, enrollmentsBytes),
+        };
+  });
   return [...entries, ...checked];
 }

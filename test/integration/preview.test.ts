@@ -153,11 +153,31 @@ describe('contrail preview', () => {
     assert.match(result.stderr, /enrollments_contrail_demo_sidebar {2}\d/);
     assert.match(
       result.stderr,
-      /biggest queries: metrics_contrail_demo_sidebar_\w+ \(2026-03-1\d\): [\d.]+ [KM]iB/,
+      /biggest queries: (enrollments|metrics)_contrail_demo_sidebar\w* \(2026-03-1\d\): [\d.]+ [KM]iB/,
     );
-    // What lowers the bill, and not what does not: a sample still reads whole columns.
+    // What lowers the bill, and not what does not: a sample still reads whole columns; with the
+    // enrollments query alone over the limit, fewer days do not either.
     assert.match(
       result.stderr,
+      /The enrollments query alone is over it, however few days or periods are previewed: raise --max-bytes \(a smaller --sample_size does not help/,
+    );
+    const withinEnrollments = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--dataset_id',
+        'refused',
+        '--end_date',
+        '2026-03-15',
+        '--max-bytes',
+        '10MB',
+      ],
+      env,
+    );
+    assert.equal(withinEnrollments.code, 1, withinEnrollments.stderr);
+    assert.match(
+      withinEnrollments.stderr,
       /Preview fewer days \(--num-days\) or periods \(--analysis_periods\), or raise --max-bytes \(a smaller --sample_size does not help/,
     );
     // Nothing ran: the preview dataset was not even created.

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { estimatePreviewCost } from '../../../src/analysis/cost.js';
+import { describeEstimate, estimatePreviewCost } from '../../../src/analysis/cost.js';
+import { planDate } from '../../../src/analysis/plan-day.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import type { AnalysisSpec } from '../../../src/config/spec.js';
 import { addDays } from '../../../src/dates.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
+import { PUBLISHED_NAMES } from '../../../src/sql/plan/types.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import { WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
@@ -83,5 +85,38 @@ describe("a preview's estimate on BigQuery", () => {
     const { warehouse, state } = dryRuns({ answers: (asked) => asked <= 3 });
     await assert.rejects(estimate(warehouse), WarehouseUnavailableError);
     assert.ok(state.asked < all, `${state.asked} of ${all} asked`);
+  });
+
+  test("each scan is counted as it will run, reading the enrollments table: the enrollments query's bytes are counted once", async () => {
+    // BigQuery's bytes for each source table a query names (the preview's own tables cost nothing here).
+    const bill = (sql: string) =>
+      (sql.match(/(?:moz-fx-data-shared-prod|mozdata)\.\w+\.\w+/g) ?? []).reduce(
+        (n, table) => n + 1000 * table.length,
+        0,
+      );
+    const warehouse = {
+      dialect: 'bigquery',
+      dryRun: async (sql: string) => ({ bytesProcessed: bill(sql), method: 'dry_run' as const }),
+    } as unknown as Warehouse;
+    const result = await estimate(warehouse);
+    // The SQL each query runs as: every scan reads the enrollments table, which exists by then.
+    const ran = new Map<string, string>();
+    for (const date of DATES) {
+      const plan = planDate({ spec, dataset: 'tmp', dialect, periods: null, results: PUBLISHED_NAMES }, date);
+      for (const q of [plan.enrollments, ...plan.windows.flatMap((w) => w.metricsScans)])
+        if (q && !ran.has(q.destination.table)) ran.set(q.destination.table, q.sql);
+    }
+    const scans = result.queries.filter((q) => q.kind === 'metrics_scan');
+    assert.ok(scans.length > 8 && result.queries[0]?.kind === 'enrollments');
+    for (const q of result.queries) {
+      const sql = ran.get(q.table);
+      assert.ok(sql !== undefined, q.table);
+      assert.equal(q.bytes, bill(sql), q.table);
+    }
+    assert.ok(scans.every((q) => (q.bytes ?? 0) > 0));
+    assert.match(
+      describeEstimate(result).at(-1) ?? '',
+      /; not estimated: the enrollments table the scans read, and \d+ more queries that read only the preview's own tables$/,
+    );
   });
 });

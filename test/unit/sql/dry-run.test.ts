@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { addDays } from '../../../src/dates.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { dryRunAnalysis, plannedLine } from '../../../src/sql/dry-run.js';
+import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import {
   MissingTableError,
@@ -193,5 +195,35 @@ FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
       [1, 2, null, null, null, 3],
     );
     assert.equal(plannedLine(planned, null, 3), 3);
+  });
+
+  test("each scan's bytes are what it reads itself: the enrollments query written in for its table is counted once, as its own", async () => {
+    const spec = await demoSpecWith('');
+    const bill = (sql: string) =>
+      (sql.match(/(?:moz-fx-data-shared-prod|mozdata)\.\w+\.\w+/g) ?? []).reduce(
+        (n, table) => n + 1000 * table.length,
+        0,
+      );
+    const warehouse = {
+      dialect: 'bigquery',
+      dryRun: async (sql: string) => ({ bytesProcessed: bill(sql), method: 'dry_run' as const }),
+    } as unknown as Warehouse;
+    const entries = await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect });
+    // The SQL each query runs as, once the enrollments table exists.
+    const ran = new Map<string, string>();
+    const start = spec.experiment.startDate;
+    assert.ok(start);
+    for (let i = 0; i < 120; i++) {
+      const plan = planAnalysis(spec, addDays(start, i), { dataset: 'contrail', dialect });
+      for (const q of [plan.enrollments, ...plan.windows.flatMap((w) => w.metricsScans)])
+        if (q && !ran.has(q.destination.table)) ran.set(q.destination.table, q.sql);
+    }
+    assert.ok(entries.filter((e) => e.kind === 'metrics_scan').length > 1);
+    for (const e of entries) {
+      const sql = ran.get(e.table);
+      assert.ok(sql !== undefined, e.table);
+      assert.ok(e.bytesProcessed !== null && e.bytesProcessed > 0, e.table);
+      assert.equal(e.bytesProcessed, bill(sql), e.table);
+    }
   });
 });
