@@ -7,7 +7,9 @@ import type { HealthReport } from '../../src/activities/health.js';
 import { freePort } from '../../src/client/ports.js';
 import { currentToolVersion } from '../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
+import { WarehouseUnavailableError } from '../../src/warehouse/errors.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { WrappedWarehouse } from '../../src/warehouse/wrapped.js';
 import { createContrailWorker } from '../../src/worker.js';
 import { runCli, runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
@@ -49,6 +51,43 @@ describe('a real workflow through the real server and worker', () => {
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name,
     );
     assert.ok(types.includes('checkWarehouse'), 'the activity ran through the server');
+  });
+
+  test('a warehouse that does not answer fails the check at its first attempt, with what it met', async () => {
+    const silent = new WrappedWarehouse(
+      warehouse.dialect,
+      warehouse.sqlDialect,
+      async () => {
+        throw new WarehouseUnavailableError({
+          warehouseMessage: 'BigQuery gave no answer',
+          permanent: false,
+        });
+      },
+      async () => undefined,
+    );
+    const taskQueue = `${temporal.taskQueue}-silent`;
+    const worker = await createContrailWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      deps: testDeps(silent),
+    });
+    const workflowId = `health/silent/${taskQueue}`;
+    const failure = await worker.runUntil(
+      temporal.client.workflow.execute('healthCheck', { taskQueue, workflowId }).then(
+        () => assert.fail('the check should fail'),
+        (error: unknown) => error,
+      ),
+    );
+    assert.match(
+      String((failure as { cause?: { cause?: unknown } }).cause?.cause),
+      /BigQuery gave no answer/,
+    );
+    const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    const attempts = (history.events ?? []).flatMap(
+      (e) => e.activityTaskStartedEventAttributes?.attempt ?? [],
+    );
+    assert.deepEqual(attempts, [1]);
   });
 });
 
