@@ -129,20 +129,22 @@ describe('contrail preview', () => {
   });
 
   test('--max-bytes below the estimate refuses before any query runs, after printing the estimate', async () => {
-    const result = await runMain(
-      [
-        'preview',
-        '--experiment_slug',
-        DEMO_SLUG,
-        '--dataset_id',
-        'refused',
-        '--end_date',
-        '2026-03-15',
-        '--max-bytes',
-        '1KB',
-      ],
-      env,
-    );
+    const refused = (maxBytes: string) =>
+      runMain(
+        [
+          'preview',
+          '--experiment_slug',
+          DEMO_SLUG,
+          '--dataset_id',
+          'refused',
+          '--end_date',
+          '2026-03-15',
+          '--max-bytes',
+          maxBytes,
+        ],
+        env,
+      );
+    const result = await refused('1KB');
     assert.equal(result.code, 1, result.stderr);
     const estimateAt = result.stderr.indexOf(
       'cost before running (estimate from the sizes of the columns read',
@@ -161,20 +163,7 @@ describe('contrail preview', () => {
       result.stderr,
       /The enrollments query alone is over it, however few days or periods are previewed: raise --max-bytes \(a smaller --sample_size does not help/,
     );
-    const withinEnrollments = await runMain(
-      [
-        'preview',
-        '--experiment_slug',
-        DEMO_SLUG,
-        '--dataset_id',
-        'refused',
-        '--end_date',
-        '2026-03-15',
-        '--max-bytes',
-        '10MB',
-      ],
-      env,
-    );
+    const withinEnrollments = await refused('10MB');
     assert.equal(withinEnrollments.code, 1, withinEnrollments.stderr);
     assert.match(
       withinEnrollments.stderr,

@@ -12,6 +12,7 @@ import { PUBLISHED_NAMES } from '../../../src/sql/plan/types.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import { WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { billingDryRuns } from '../../helpers/dry-runs.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
@@ -88,16 +89,7 @@ describe("a preview's estimate on BigQuery", () => {
   });
 
   test("each scan is counted as it will run, reading the enrollments table: the enrollments query's bytes are counted once", async () => {
-    // BigQuery's bytes for each source table a query names (the preview's own tables cost nothing here).
-    const bill = (sql: string) =>
-      (sql.match(/(?:moz-fx-data-shared-prod|mozdata)\.\w+\.\w+/g) ?? []).reduce(
-        (n, table) => n + 1000 * table.length,
-        0,
-      );
-    const warehouse = {
-      dialect: 'bigquery',
-      dryRun: async (sql: string) => ({ bytesProcessed: bill(sql), method: 'dry_run' as const }),
-    } as unknown as Warehouse;
+    const { warehouse, bill } = billingDryRuns();
     const result = await estimate(warehouse);
     // The SQL each query runs as: every scan reads the enrollments table, which exists by then.
     const ran = new Map<string, string>();

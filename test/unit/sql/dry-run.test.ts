@@ -14,6 +14,7 @@ import {
   WarehouseUnavailableError,
 } from '../../../src/warehouse/errors.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { billingDryRuns } from '../../helpers/dry-runs.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
@@ -199,15 +200,7 @@ FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
 
   test("each scan's bytes are what it reads itself: the enrollments query written in for its table is counted once, as its own", async () => {
     const spec = await demoSpecWith('');
-    const bill = (sql: string) =>
-      (sql.match(/(?:moz-fx-data-shared-prod|mozdata)\.\w+\.\w+/g) ?? []).reduce(
-        (n, table) => n + 1000 * table.length,
-        0,
-      );
-    const warehouse = {
-      dialect: 'bigquery',
-      dryRun: async (sql: string) => ({ bytesProcessed: bill(sql), method: 'dry_run' as const }),
-    } as unknown as Warehouse;
+    const { warehouse, bill } = billingDryRuns();
     const entries = await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect });
     // The SQL each query runs as, once the enrollments table exists.
     const ran = new Map<string, string>();
