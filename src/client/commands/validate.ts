@@ -157,8 +157,18 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { lastEnrollmentDate } = await import('../../sql/windows.js');
     const { isoDate } = await import('../../dates.js');
     const today = isoDate(new Date());
+    // Ctrl-C stops between two files: a whole metric-hub takes a minute, and what was checked is
+    // said with what was not (validate writes nothing, so nothing is left half-done).
+    const { onInterrupt } = await import('../interrupt.js');
+    let interrupted: NodeJS.Signals | null = null;
+    const stopInterrupts = onInterrupt(async (signal) => {
+      interrupted = signal;
+    });
+    let checked = 0;
     try {
       for (const file of files) {
+        if (interrupted !== null) break;
+        checked += 1;
         const slug = basename(file).replace(/\.toml$/, '');
         let result: ReturnType<typeof validateConfigFile> | null = null;
         const experiment = experiments.find((e) => e.slug === slug) ?? null;
@@ -233,8 +243,14 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         }
       }
     } finally {
+      stopInterrupts();
       await scratch?.warehouse.close();
     }
+    if (interrupted !== null)
+      throw new CliError(
+        `interrupted (${interrupted}) after checking ${checked} of ${files.length} config files${invalid > 0 ? ` (${invalid} invalid)` : ''}; the others were not checked`,
+        130,
+      );
     if (sharedWarningsHidden > 0)
       process.stdout.write(
         `(${sharedWarningsHidden} repeated warning${sharedWarningsHidden === 1 ? '' : 's'} about shared files not shown again: each is shown once, under the first file that uses it)\n`,

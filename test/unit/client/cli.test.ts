@@ -15,6 +15,7 @@ import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { cliLauncher, repoRoot, runCliListingModules, runMain, spawnCli } from '../../helpers/cli.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 describe('command line options', () => {
@@ -739,6 +740,35 @@ describe('bin/contrail', () => {
         /^contrail: interrupted \(SIGINT\): no sample written; the warehouse holds what it held before$/m,
       );
       assert.equal(result.stdout, '', 'no summary of tables');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('contrail validate, interrupted', () => {
+  it('Ctrl-C stops between two files, saying how many were checked, and exits 130', async () => {
+    const repo = metricHubFixtures();
+    const run = spawnCli(['validate', join(repo, 'jetstream'), '--config_repos', repo], {
+      env: { CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-validate-')) },
+      detached: true,
+    });
+    const verdicts = () => run.stdout().match(/^(ok|invalid) {2,}/gm)?.length ?? 0;
+    try {
+      while (verdicts() < 2) {
+        assert.equal(run.child.exitCode, null, run.stderr());
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      process.kill(-(run.child.pid as number), 'SIGINT');
+      const result = await run.done;
+      assert.equal(result.code, 130, result.stderr);
+      const said =
+        /^contrail: interrupted \(SIGINT\) after checking (\d+) of (\d+) config files( \(\d+ invalid\))?; the others were not checked$/m.exec(
+          result.stderr,
+        );
+      assert.ok(said, result.stderr);
+      assert.equal(Number(said[1]), verdicts(), 'each file checked has its verdict');
+      assert.ok(Number(said[1]) < Number(said[2]));
     } finally {
       run.child.kill('SIGKILL');
     }
