@@ -147,7 +147,8 @@ export async function estimatePreviewCost(
   // Every query to estimate, in the order of the preview; then estimated a few at once (on
   // BigQuery each is a dry run, a request; one after another they held the preview's start).
   const estimated: Estimated[] = [];
-  let enrollmentsEstimated = false;
+  // Where the enrollments query is among them (-1: not yet): the scans are counted without it.
+  let enrollmentsAt = -1;
   // The dates each data source is read on, over every previewed window.
   const read = new Map<string, { first: IsoDate; last: IsoDate }>();
   for (const date of options.dates) {
@@ -155,18 +156,15 @@ export async function estimatePreviewCost(
     // written under the run's staging names, but their SQL reads only data sources and enrollments.
     const plan = planDate({ ...target, results: PUBLISHED_NAMES }, date);
     if (enrollments === null && plan.enrollments !== null) enrollments = plan.enrollments;
-    if (enrollments !== null && !enrollmentsEstimated && (plan.enrollments !== null || plan.windows.length)) {
+    if (enrollments !== null && enrollmentsAt < 0 && (plan.enrollments !== null || plan.windows.length)) {
+      enrollmentsAt = estimated.length;
       estimated.push({ date, planned: enrollments, inlined: null });
-      enrollmentsEstimated = true;
     }
+    const inlined = enrollments && inlinedEnrollments(enrollments, target.dialect);
     for (const window of plan.windows) {
       const dates = dataDateRange(target.spec, window.window);
       for (const scan of window.metricsScans) {
-        estimated.push({
-          date,
-          planned: scan,
-          inlined: enrollments && inlinedEnrollments(enrollments, target.dialect),
-        });
+        estimated.push({ date, planned: scan, inlined });
         if (scan.dataSource === undefined) continue;
         const before = read.get(scan.dataSource);
         read.set(scan.dataSource, {
@@ -180,7 +178,7 @@ export async function estimatePreviewCost(
   // An estimate that throws ends the whole estimate (no telemetry, a BigQuery that does not
   // answer): the ones not yet started are not asked.
   const answers = await mapBoundedUntilFailure(estimated, DRY_RUNS_AT_ONCE, estimate);
-  const enrollmentsBytes = answers[estimated.findIndex((e) => e.planned === enrollments)]?.bytes ?? null;
+  const enrollmentsBytes = answers[enrollmentsAt]?.bytes ?? null;
   queries.push(
     ...answers.map((answer, i) => {
       const { planned, inlined } = estimated[i] as Estimated;

@@ -147,7 +147,6 @@ export function embeddedMissingTableError(options: {
   });
 }
 
-/** The MissingTableError behind `error` (itself or a cause), if any. */
 /**
  * What the warehouse itself said about a failure, without contrail's wrapping (a warehouse error's
  * `warehouseMessage`, as a failed planned query carries it too); any other error's message.
@@ -158,6 +157,7 @@ export function warehouseMessageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The MissingTableError behind `error` (itself or a cause), if any. */
 export function missingTableIn(error: unknown): MissingTableError | null {
   for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof MissingTableError) return e;
   return null;
