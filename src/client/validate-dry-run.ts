@@ -1,6 +1,8 @@
 import { labelOf } from '../analysis/cost.js';
+import { formatProblem } from '../config/problems.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { warehouseKind } from '../settings.js';
+import { planProblemOf } from '../sql/check.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost } from '../warehouse/cost.js';
 import { WarehouseUnavailableError, warehouseMessageOf } from '../warehouse/errors.js';
@@ -17,6 +19,8 @@ export interface DryRunOptions {
   thresholdsTb: { moderate: number; high: number };
   projectId?: string;
   write: (line: string) => void;
+  /** The signal that interrupted the command, checked between two configs (null: go on). */
+  interrupted?: () => NodeJS.Signals | null;
 }
 
 async function configuredBigQuerySettings(projectId: string | undefined) {
@@ -74,15 +78,33 @@ export async function dryRunConfigs(
   const warehouse = await configuredWarehouse(options.projectId, options.write);
   const dialect = warehouse.sqlDialect;
   let invalid = 0;
+  let unplanned = 0;
   let worst: CostLevel = 'ok';
+  let done = 0;
+  let stoppedBy: NodeJS.Signals | null = null;
   try {
     for (const { file, spec } of configs) {
+      stoppedBy = options.interrupted?.() ?? null;
+      if (stoppedBy !== null) break;
+      done += 1;
       // How the bytes are found, and for which days: an estimate over the embedded sample reads
       // no more than the days it has, so a config whose experiment starts today costs nothing there.
       const method = labelOf(warehouse.dialect === 'bigquery' ? 'dry_run' : 'column_sizes');
       const from = spec.experiment.startDate ?? 'no start date';
       options.write(`dry run  ${file} (${method}; the experiment's windows from ${from})`);
-      for (const entry of await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect })) {
+      let entries: Awaited<ReturnType<typeof dryRunAnalysis>>;
+      try {
+        entries = await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect });
+      } catch (error) {
+        // A config whose SQL cannot be planned (checked SQL finds this too, but `--no-check_sql`
+        // skips that) is this config's error, not the end of every other config's dry run.
+        const problem = planProblemOf(error, spec);
+        if (problem === null) throw error;
+        unplanned++;
+        options.write(`  error: ${formatProblem(problem)}`);
+        continue;
+      }
+      for (const entry of entries) {
         if (entry.error !== null) {
           invalid++;
           options.write(`  error: ${entry.table}: ${entry.error}`);
@@ -109,7 +131,16 @@ export async function dryRunConfigs(
   } finally {
     await warehouse.close();
   }
-  if (invalid > 0) throw new CliError(`${invalid} quer${invalid === 1 ? 'y is' : 'ies are'} invalid`, 1);
+  const faults = [
+    ...(unplanned > 0 ? [`${unplanned} config${unplanned === 1 ? '' : 's'} cannot be planned`] : []),
+    ...(invalid > 0 ? [`${invalid} quer${invalid === 1 ? 'y is' : 'ies are'} invalid`] : []),
+  ];
+  if (stoppedBy !== null)
+    throw new CliError(
+      `interrupted (${stoppedBy}) after dry-running ${done} of ${configs.length} config files${faults.length > 0 ? ` (${faults.join(', ')})` : ''}; the others were not dry-run`,
+      130,
+    );
+  if (faults.length > 0) throw new CliError(faults.join('; '), 1);
   if (worst === 'high') throw new CliError(`a query scans more than ${high} TB (--high_tb)`, 3);
   if (worst === 'moderate') throw new CliError(`a query scans more than ${moderate} TB (--moderate_tb)`, 2);
 }

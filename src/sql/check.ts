@@ -40,6 +40,22 @@ export interface SqlCheckResult {
  */
 const BIGQUERY_PROJECT_TABLE = /`?\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+\.[A-Za-z_]\w*\.[A-Za-z_]\w*)`?/;
 
+/**
+ * What a config's SQL cannot be planned for (a custom enrollment query without the columns the
+ * enrollments read, a fragment that does not lex), at the config item when the plan knows it;
+ * null for any other error, which is not the config's fault.
+ */
+export function planProblemOf(error: unknown, spec: AnalysisSpec): ConfigProblem | null {
+  if (!(error instanceof PlanError || error instanceof SqlSyntaxError)) return null;
+  const at = error instanceof PlanError ? error.at : null;
+  return {
+    file: at?.file ?? spec.sources.at(-1) ?? '(config)',
+    line: at?.line ?? null,
+    keyPath: at?.key ?? '',
+    message: error.message,
+  };
+}
+
 export async function checkAnalysisSql(
   warehouse: Warehouse,
   spec: AnalysisSpec,
@@ -83,16 +99,11 @@ export async function checkAnalysisSql(
       for (const query of [...(plan.enrollments ? [plan.enrollments] : []), ...queries])
         written.add(query.destination.table);
     } catch (error) {
-      if (!(error instanceof PlanError || error instanceof SqlSyntaxError)) throw error;
+      const problem = planProblemOf(error, spec);
+      if (problem === null) throw error;
       // A string left open is one of the faults found above, named there with its config item.
       if (error instanceof SqlSyntaxError && syntax.length > 0) continue;
-      const at = error instanceof PlanError ? error.at : null;
-      errors.push({
-        file: at?.file ?? spec.sources.at(-1) ?? '(config)',
-        line: at?.line ?? null,
-        keyPath: at?.key ?? '',
-        message: error.message,
-      });
+      errors.push(problem);
       continue;
     }
     if (options.planOnly) continue;

@@ -157,127 +157,132 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     const { lastEnrollmentDate } = await import('../../sql/windows.js');
     const { isoDate } = await import('../../dates.js');
     const today = isoDate(new Date());
-    // Ctrl-C stops between two files: a whole metric-hub takes a minute, and what was checked is
-    // said with what was not (validate writes nothing, so nothing is left half-done).
+    // Ctrl-C stops between two files, checked or dry-run: a whole metric-hub takes a minute or
+    // more, and what was done is said with what was not (validate writes nothing, so nothing is
+    // left half-done).
     const { onInterrupt } = await import('../interrupt.js');
     let interrupted: NodeJS.Signals | null = null;
     const stopInterrupts = onInterrupt(async (signal) => {
       interrupted = signal;
     });
-    let checked = 0;
     try {
-      for (const file of files) {
-        if (interrupted !== null) break;
-        checked += 1;
-        const slug = basename(file).replace(/\.toml$/, '');
-        let result: ReturnType<typeof validateConfigFile> | null = null;
-        const experiment = experiments.find((e) => e.slug === slug) ?? null;
-        try {
-          result = validateConfigFile(collection, file, {
-            ...(args.platform ? { platform: args.platform } : {}),
-            experiment,
-            lenient: args.lenient,
-          });
-          if (args.check_sql && result.errors.length === 0 && result.resolved) {
-            scratch ??= await openScratchDuckDb(telemetry ? mozdataFile() : null);
-            const sql = await checkAnalysisSql(scratch.warehouse, result.resolved.spec, {
-              dataset: 'contrail_validate',
-              synthetic: scratch.synthetic,
-              planOnly: !telemetry,
+      let checked = 0;
+      try {
+        for (const file of files) {
+          if (interrupted !== null) break;
+          checked += 1;
+          const slug = basename(file).replace(/\.toml$/, '');
+          let result: ReturnType<typeof validateConfigFile> | null = null;
+          const experiment = experiments.find((e) => e.slug === slug) ?? null;
+          try {
+            result = validateConfigFile(collection, file, {
+              ...(args.platform ? { platform: args.platform } : {}),
+              experiment,
+              lenient: args.lenient,
             });
-            result.errors.push(...sql.errors);
-            result.warnings.push(...sql.warnings);
-            const firstReaders = sql.unchecked.filter((table) => !uncheckedTables.has(table));
-            for (const table of sql.unchecked)
-              uncheckedTables.set(table, (uncheckedTables.get(table) ?? 0) + 1);
-            if (firstReaders.length > 0)
-              result.notes.push(
-                `SQL reading ${firstReaders.join(', ')} not checked: the embedded warehouse has no such table`,
+            if (args.check_sql && result.errors.length === 0 && result.resolved) {
+              scratch ??= await openScratchDuckDb(telemetry ? mozdataFile() : null);
+              const sql = await checkAnalysisSql(scratch.warehouse, result.resolved.spec, {
+                dataset: 'contrail_validate',
+                synthetic: scratch.synthetic,
+                planOnly: !telemetry,
+              });
+              result.errors.push(...sql.errors);
+              result.warnings.push(...sql.warnings);
+              const firstReaders = sql.unchecked.filter((table) => !uncheckedTables.has(table));
+              for (const table of sql.unchecked)
+                uncheckedTables.set(table, (uncheckedTables.get(table) ?? 0) + 1);
+              if (firstReaders.length > 0)
+                result.notes.push(
+                  `SQL reading ${firstReaders.join(', ')} not checked: the embedded warehouse has no such table`,
+                );
+            }
+          } catch (error) {
+            // What contrail refuses about one file (a name it cannot make, SQL it cannot plan) makes
+            // that file invalid; the other files are still checked. Anything that could go away on
+            // another try (a busy warehouse) or that is not contrail's verdict stops the command.
+            if (error instanceof WarehouseBusyError)
+              throw new CliError(
+                `${error.message}: run validate again once it is done, or pass --no-check_sql`,
               );
+            if (!isPermanent(error)) throw error;
+            result = {
+              file,
+              platform: result?.platform ?? null,
+              errors: [{ file, line: null, keyPath: '', message: (error as Error).message }],
+              warnings: result?.warnings ?? [],
+              notes: result?.notes ?? [],
+              resolved: null,
+            };
           }
-        } catch (error) {
-          // What contrail refuses about one file (a name it cannot make, SQL it cannot plan) makes
-          // that file invalid; the other files are still checked. Anything that could go away on
-          // another try (a busy warehouse) or that is not contrail's verdict stops the command.
-          if (error instanceof WarehouseBusyError)
-            throw new CliError(
-              `${error.message}: run validate again once it is done, or pass --no-check_sql`,
-            );
-          if (!isPermanent(error)) throw error;
-          result = {
-            file,
-            platform: result?.platform ?? null,
-            errors: [{ file, line: null, keyPath: '', message: (error as Error).message }],
-            warnings: result?.warnings ?? [],
-            notes: result?.notes ?? [],
-            resolved: null,
-          };
-        }
-        if (result.errors.length === 0 && result.resolved) {
-          const { spec } = result.resolved;
-          valid.push({ file, spec });
-          previewable.push({
-            file,
-            slug,
-            platform: spec.experiment.appName,
-            known: experiment !== null,
-            enrolled: (lastEnrollmentDate(spec) ?? today) < today,
-          });
-        }
-        const platform = result.platform ? ` (${result.platform})` : '';
-        if (result.errors.length === 0) process.stdout.write(`ok       ${file}${platform}\n`);
-        else {
-          invalid += 1;
-          process.stdout.write(`invalid  ${file}${platform}\n`);
-        }
-        for (const note of result.notes) process.stdout.write(`  info: ${note}\n`);
-        for (const p of result.errors) process.stdout.write(`  error: ${formatProblem(p)}\n`);
-        for (const p of result.warnings) {
-          const line = formatProblem(p);
-          if (p.file !== file && sharedWarningsShown.has(line)) {
-            sharedWarningsHidden += 1;
-            continue;
+          if (result.errors.length === 0 && result.resolved) {
+            const { spec } = result.resolved;
+            valid.push({ file, spec });
+            previewable.push({
+              file,
+              slug,
+              platform: spec.experiment.appName,
+              known: experiment !== null,
+              enrolled: (lastEnrollmentDate(spec) ?? today) < today,
+            });
           }
-          sharedWarningsShown.add(line);
-          process.stdout.write(`  warning: ${line}\n`);
+          const platform = result.platform ? ` (${result.platform})` : '';
+          if (result.errors.length === 0) process.stdout.write(`ok       ${file}${platform}\n`);
+          else {
+            invalid += 1;
+            process.stdout.write(`invalid  ${file}${platform}\n`);
+          }
+          for (const note of result.notes) process.stdout.write(`  info: ${note}\n`);
+          for (const p of result.errors) process.stdout.write(`  error: ${formatProblem(p)}\n`);
+          for (const p of result.warnings) {
+            const line = formatProblem(p);
+            if (p.file !== file && sharedWarningsShown.has(line)) {
+              sharedWarningsHidden += 1;
+              continue;
+            }
+            sharedWarningsShown.add(line);
+            process.stdout.write(`  warning: ${line}\n`);
+          }
         }
+      } finally {
+        await scratch?.warehouse.close();
       }
+      if (interrupted !== null)
+        throw new CliError(
+          `interrupted (${interrupted}) after checking ${checked} of ${files.length} config files${invalid > 0 ? ` (${invalid} invalid)` : ''}; the others were not checked`,
+          130,
+        );
+      if (sharedWarningsHidden > 0)
+        process.stdout.write(
+          `(${sharedWarningsHidden} repeated warning${sharedWarningsHidden === 1 ? '' : 's'} about shared files not shown again: each is shown once, under the first file that uses it)\n`,
+        );
+      for (const [table, readers] of uncheckedTables)
+        if (readers > 1)
+          process.stdout.write(
+            `(SQL reading ${table} not checked in ${readers} config files: the embedded warehouse has no such table; named only under the first)\n`,
+          );
+      if (invalid > 0)
+        throw new CliError(
+          `${invalid} of ${files.length} config file${files.length === 1 ? ' is' : 's are'} invalid`,
+        );
+      if (args.dry_run) {
+        const { dryRunConfigs } = await import('../validate-dry-run.js');
+        await dryRunConfigs(valid, {
+          thresholdsTb: { moderate: args.moderate_tb, high: args.high_tb },
+          ...(args.project_id ? { projectId: args.project_id } : {}),
+          write: (line) => process.stdout.write(`${line}\n`),
+          interrupted: () => interrupted,
+        });
+      }
+      // The next step of an author whose config passed (and what a config repo's CI can show them).
+      const { previewCommands } = await import('../preview-command.js');
+      for (const line of previewCommands(previewable, {
+        configRepos: choice.source === 'option' ? repos : undefined,
+        experimentsFile: args.experiments_file,
+      }))
+        process.stdout.write(`${line}\n`);
     } finally {
       stopInterrupts();
-      await scratch?.warehouse.close();
     }
-    if (interrupted !== null)
-      throw new CliError(
-        `interrupted (${interrupted}) after checking ${checked} of ${files.length} config files${invalid > 0 ? ` (${invalid} invalid)` : ''}; the others were not checked`,
-        130,
-      );
-    if (sharedWarningsHidden > 0)
-      process.stdout.write(
-        `(${sharedWarningsHidden} repeated warning${sharedWarningsHidden === 1 ? '' : 's'} about shared files not shown again: each is shown once, under the first file that uses it)\n`,
-      );
-    for (const [table, readers] of uncheckedTables)
-      if (readers > 1)
-        process.stdout.write(
-          `(SQL reading ${table} not checked in ${readers} config files: the embedded warehouse has no such table; named only under the first)\n`,
-        );
-    if (invalid > 0)
-      throw new CliError(
-        `${invalid} of ${files.length} config file${files.length === 1 ? ' is' : 's are'} invalid`,
-      );
-    if (args.dry_run) {
-      const { dryRunConfigs } = await import('../validate-dry-run.js');
-      await dryRunConfigs(valid, {
-        thresholdsTb: { moderate: args.moderate_tb, high: args.high_tb },
-        ...(args.project_id ? { projectId: args.project_id } : {}),
-        write: (line) => process.stdout.write(`${line}\n`),
-      });
-    }
-    // The next step of an author whose config passed (and what a config repo's CI can show them).
-    const { previewCommands } = await import('../preview-command.js');
-    for (const line of previewCommands(previewable, {
-      configRepos: choice.source === 'option' ? repos : undefined,
-      experimentsFile: args.experiments_file,
-    }))
-      process.stdout.write(`${line}\n`);
   },
 };

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type ReplayServer, startReplayServer, startSilentServer } from '../../helpers/bigquery-replay.js';
-import { runCli, runMain } from '../../helpers/cli.js';
+import { runCli, runMain, spawnCli } from '../../helpers/cli.js';
 import { allowOnlyLoopback, assertOnlyLoopback } from '../../helpers/loopback.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
@@ -192,5 +192,71 @@ describe('contrail validate --dry_run on BigQuery', () => {
       out,
       /error: metrics_contrail_demo_sidebar_\w+: BigQuery \(invalidQuery\): Unrecognized name: active_hours_sum2.*config: \w+ \(.*\.toml: metrics\.\w+.*line \d+\)/,
     );
+  });
+
+  test('a config whose SQL cannot be planned is its own error, and the next config is still dry-run', async () => {
+    const dir = join(home, 'unplanned');
+    mkdirSync(join(dir, 'jetstream'), { recursive: true });
+    // As metric-hub's older configs do: the enrollments query selects client_id, not analysis_id.
+    const broken = join(dir, 'jetstream', 'old-enrollment-query.toml');
+    writeFileSync(
+      broken,
+      readFileSync(CONFIG, 'utf8').replace(
+        '[experiment]\n',
+        '[experiment]\nenrollment_query = "SELECT client_id, branch, enrollment_date, 1 AS num_enrollment_events FROM t"\n',
+      ),
+    );
+    // The SQL check would find it first: without it, the dry run is what plans the queries.
+    const result = await runMain(
+      ['validate', broken, CONFIG, '--config_repos', DEMO_CONFIG_REPO, '--dry_run', '--no-check_sql'],
+      settings({}),
+    );
+    const out = result.stdout + result.stderr;
+    assert.equal(result.code, 1, out);
+    assert.match(
+      out,
+      /^dry run {2}\S+old-enrollment-query\.toml .*\n {2}error: \S+old-enrollment-query\.toml:\d+: experiment\.enrollment_query: enrollment_query selects no analysis_id column/m,
+    );
+    assert.match(
+      out,
+      /^dry run {2}\S+contrail-demo-sidebar\.toml .*\n {2}ok: enrollments_contrail_demo_sidebar: /m,
+    );
+    assert.match(out, /^contrail: 1 config cannot be planned$/m);
+  });
+
+  test('Ctrl-C stops between two configs, saying how many were dry-run, and exits 130', async () => {
+    // The same config in three places, each dry run slow enough to be stopped after the first.
+    const files = ['a', 'b', 'c'].map((place) => {
+      const file = join(home, 'interrupted', place, 'contrail-demo-sidebar.toml');
+      mkdirSync(join(file, '..'), { recursive: true });
+      copyFileSync(CONFIG, file);
+      return file;
+    });
+    server.latencyMs = 200;
+    const run = spawnCli(
+      ['validate', ...files, '--config_repos', DEMO_CONFIG_REPO, '--dry_run', '--no-check_sql'],
+      { env: settings({}) },
+    );
+    try {
+      while (!/^dry run {2}\S+\/b\/contrail-demo-sidebar\.toml/m.test(run.stdout())) {
+        assert.equal(run.child.exitCode, null, run.stdout() + run.stderr());
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      assert.equal(result.code, 130, result.stdout + result.stderr);
+      assert.match(
+        result.stderr,
+        /^contrail: interrupted \(SIGINT\) after dry-running 2 of 3 config files; the others were not dry-run$/m,
+      );
+      assert.doesNotMatch(
+        result.stdout,
+        /^dry run {2}\S+\/c\/contrail-demo-sidebar\.toml/m,
+        'the third was not dry-run',
+      );
+    } finally {
+      server.latencyMs = 0;
+      run.child.kill('SIGKILL');
+    }
   });
 });
