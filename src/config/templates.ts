@@ -82,6 +82,15 @@ export class TemplateRenderer {
   }
 }
 
+/**
+ * Whether a `{{ }}` block of `source` uses the variable `name` (`{{experiment.start_date_str}}`),
+ * outside its string literals.
+ */
+export function usesVariable(source: string, name: string): boolean {
+  const use = new RegExp(`(?<![.\\w])${name}\\b`);
+  return variableBlocks(source).some((block) => use.test(withoutLiterals(block.body)));
+}
+
 /** A string literal inside a Jinja expression (single or double quotes, backslash escapes). */
 const LITERAL = /(['"])((?:\\.|(?!\1)[^\\])*)\1/y;
 

@@ -3,6 +3,7 @@ import type { Defined } from '../config-file.js';
 import { mergeDefined } from '../merge.js';
 import type { DataSourceDefinition } from '../schema.js';
 import type { DataSourceSpec } from '../spec.js';
+import { usesVariable } from '../templates.js';
 import type { Resolution } from './context.js';
 
 /**
@@ -61,9 +62,11 @@ export class DataSources {
 }
 
 /**
- * The FROM of a data source or a segment data source: `{{experiment.*}}` rendered and
- * mozanalysis's `{dataset}` placeholder filled from `default_dataset`; null after reporting
- * why it cannot be.
+ * The FROM of a data source or a segment data source, `{{experiment.*}}` rendered; null after
+ * reporting why it cannot be. mozanalysis's `{dataset}` placeholder stays for the plan to fill:
+ * metrics and segments read the experiment's app dataset there (a beta app's tables, not the
+ * release ones `default_dataset` names), exposure signals `default_dataset`. Like mozanalysis,
+ * a data source using it must still name a `default_dataset`.
  */
 export function renderFromExpression(
   r: Resolution,
@@ -76,15 +79,18 @@ export function renderFromExpression(
     return null;
   }
   const origin = entry.fields.from_expression ?? entry.origin;
-  const rendered = r.render(source, origin, { experiment: r.experimentContext });
+  // A data source's FROM is a template only where it uses the experiment, as in jetstream:
+  // elsewhere `{{` and `}}` are `str.format`'s escaped braces (a literal add-on id
+  // `'{{d10d0bf8-…}}'`), which the plan reads as such. A segment data source's always is one.
+  const template = what === 'segment data source' || usesVariable(source, 'experiment');
+  const rendered = template ? r.render(source, origin, { experiment: r.experimentContext }) : source;
   if (rendered === null) return null;
-  if (!/\{dataset\}/.test(rendered)) return rendered;
-  if (defaultDataset === undefined) {
+  if (/\{dataset\}/.test(rendered) && defaultDataset === undefined) {
     r.error(
       origin,
       `from_expression of '${entry.name}' uses {dataset} but the data source has no default_dataset`,
     );
     return null;
   }
-  return rendered.replaceAll('{dataset}', defaultDataset);
+  return rendered;
 }

@@ -41,12 +41,22 @@ export function experimentSlug(spec: AnalysisSpec): string {
   return slug;
 }
 
-/** Python-format placeholders mozanalysis fills in config SQL. */
+/**
+ * The placeholders mozanalysis fills in config SQL with Python's `str.format`: `{dataset}` in a
+ * data source's FROM, `{experiment_slug}` in a metric's select expression. `str.format` also
+ * reads `{{` and `}}` as one literal brace, which configs rely on (an add-on id written
+ * `'{{d10d0bf8-…}}'` is `'{d10d0bf8-…}'` in the query); `braces: false` keeps them, for SQL
+ * mozanalysis does not format (a custom enrollment query).
+ */
 export function fillPlaceholders(
   sql: string,
   values: { experiment_slug?: string; dataset?: string },
+  options: { braces?: boolean } = {},
 ): string {
-  return sql.replace(/\{(experiment_slug|dataset)\}/g, (whole, key: 'experiment_slug' | 'dataset') => {
+  const pattern =
+    options.braces === false ? /\{(experiment_slug|dataset)\}/g : /\{\{|\}\}|\{(experiment_slug|dataset)\}/g;
+  return sql.replace(pattern, (whole, key: 'experiment_slug' | 'dataset' | undefined) => {
+    if (key === undefined) return whole[0] as string;
     const value = values[key];
     return value === undefined ? whole : value;
   });

@@ -126,7 +126,9 @@ function customEnrollments(ctx: PlanContext, sql: string): string {
       ctx.spec.enrollmentQueryProvenance,
     );
   }
-  return ctx.dialect.userSql(fillPlaceholders(sql, { experiment_slug: experimentSlug(ctx.spec) }));
+  return ctx.dialect.userSql(
+    fillPlaceholders(sql, { experiment_slug: experimentSlug(ctx.spec) }, { braces: false }),
+  );
 }
 
 /** Default exposure events, joined to raw_enrollments: on or after enrollment, during enrollment. */
