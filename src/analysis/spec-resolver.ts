@@ -190,6 +190,12 @@ export interface AssumedEnrollment {
   startDate: IsoDate;
   /** The experiment's own start date; null: it has none (not launched). */
   ownStartDate: IsoDate | null;
+  /**
+   * An end date (the config's, as a not-launched experiment's can only be) before the first
+   * previewed date, set aside: kept, it would end the experiment before the enrollment taken,
+   * and nothing previewed could be due. jetstream's preview sets every experiment's end too.
+   */
+  endDateSetAside?: IsoDate;
 }
 
 /**
@@ -223,7 +229,7 @@ function assumedEnrollment(
  * `experiment` as a preview on a generated population whose first date is `enrolledUntil` takes
  * it (null: not such a preview), resolved by `resolveFor`: moved by assumedEnrollment when its own
  * enrollment does not end by then, unless a start_date in its config (which overrides any
- * record's) holds it where the author put it.
+ * record's) holds it where the author put it. Moved, it loses an end date before `enrolledUntil`.
  */
 export async function resolveAsPreviewed<T extends { spec: AnalysisSpec }>(
   experiment: Experiment,
@@ -236,7 +242,22 @@ export async function resolveAsPreviewed<T extends { spec: AnalysisSpec }>(
   const started = await resolveFor(moved.experiment);
   if (started.spec.experiment.startDate !== moved.assumed.startDate)
     return { resolved, experiment, assumed: null };
-  return { resolved: started, experiment: moved.experiment, assumed: moved.assumed };
+  const end = started.spec.experiment.endDate;
+  if (end === null || enrolledUntil === null || end >= enrolledUntil)
+    return { resolved: started, experiment: moved.experiment, assumed: moved.assumed };
+  // The record's status too: a config's end_date made the experiment complete.
+  const unended = {
+    ...started,
+    spec: {
+      ...started.spec,
+      experiment: { ...started.spec.experiment, endDate: null, status: moved.experiment.status },
+    },
+  };
+  return {
+    resolved: unended,
+    experiment: moved.experiment,
+    assumed: { ...moved.assumed, endDateSetAside: end },
+  };
 }
 
 // Collections are compared by identity: a reloaded collection (edited directory) gets a new id.

@@ -35,8 +35,10 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
         : own > p.startDate
           ? `starts ${own}`
           : `is still enrolling on ${p.startDate}`;
+    const end = p.assumed.endDateSetAside;
     lines.push(
-      `  ${p.slug} ${why}: the generated population enrolled ${p.assumed.startDate} … ${p.startDate}, its enrollment period up to the first previewed date, as in jetstream's preview`,
+      `  ${p.slug} ${why}: the generated population enrolled ${p.assumed.startDate} … ${p.startDate}, its enrollment period up to the first previewed date, as in jetstream's preview` +
+        (end ? `; its end date ${end}, before that, is set aside` : ''),
     );
   }
   // Consecutive dates with nothing due for the same reason are one line.
@@ -71,7 +73,10 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   flushIdle();
   if (p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due')) {
     lines.push(
-      '  nothing was due on any previewed date: give an --end_date on which a window completes, or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes' +
+        (p.generatedPopulation
+          ? ''
+          : ', or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date'),
     );
   }
   const tables = p.days.flatMap((day) => day.statistics);

@@ -37,6 +37,8 @@ export interface PreviewResult {
    * enrollment period ends on `startDate`. Absent when the experiment keeps its dates.
    */
   assumed?: AssumedEnrollment;
+  /** Set when a generated population stood in for the enrollments (`--generate-population`). */
+  generatedPopulation?: true;
   pin: Pin;
   /** Per analysed date: what was computed. */
   days: {
@@ -192,6 +194,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     endDate,
     sampleSize: input.sampleSize,
     ...(cost.assumed ? { assumed: cost.assumed } : {}),
+    ...(input.generatePopulation ? { generatedPopulation: true as const } : {}),
     pin,
     days,
     views,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { type SpecRequest, SpecResolver } from '../../../src/analysis/spec-resolver.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
-import { lastEnrollmentDate } from '../../../src/sql/windows.js';
+import { lastEnrollmentDate, windowsDueOn } from '../../../src/sql/windows.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
@@ -59,6 +59,27 @@ describe('the enrollment a preview on a generated population takes', () => {
     const over = await demo('2026-11-01');
     assert.equal(over.assumed, null);
     assert.equal(over.spec.experiment.startDate, '2026-03-02');
+  });
+
+  test('an end date before the first date is set aside: the experiment would end before the enrollment taken', async () => {
+    const ended = await unknown(`[experiment]\nend_date = "2021-05-26"\n\n${METRICS}`, {
+      enrolledUntil: '2026-03-10',
+    });
+    assert.deepEqual(ended.assumed, {
+      startDate: '2026-03-03',
+      ownStartDate: null,
+      endDateSetAside: '2021-05-26',
+    });
+    assert.equal(ended.spec.experiment.endDate, null);
+    assert.notEqual(ended.spec.experiment.status, 'complete');
+    // The first previewed day is due, as for an experiment with no end date.
+    assert.ok(windowsDueOn(ended.spec, '2026-03-11').length > 0);
+    // One on or after the first date stands: the author's end, within what is previewed.
+    const later = await unknown(`[experiment]\nend_date = "2026-03-12"\n\n${METRICS}`, {
+      enrolledUntil: '2026-03-10',
+    });
+    assert.equal(later.spec.experiment.endDate, '2026-03-12');
+    assert.equal(later.assumed?.endDateSetAside, undefined);
   });
 
   test("a start_date in the config stands, earlier or later: it is the author's", async () => {

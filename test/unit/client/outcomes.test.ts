@@ -102,6 +102,16 @@ describe('the preview report', () => {
       '  nothing was due on any previewed date: give an --end_date on which a window completes, or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date',
     ]);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /nothing was due/);
+    // A preview on a generated population already is one: only the dates can change.
+    const generated = outcomeOf('preview', {
+      ...preview(0),
+      generatedPopulation: true,
+      days: ['2026-03-13'].map(idle),
+    }).report.split('\n');
+    assert.equal(
+      generated[3],
+      '  nothing was due on any previewed date: give an --end_date on which a window completes',
+    );
   });
 
   it('says when nobody in the sample is enrolled, and what to try, instead of empty headlines', () => {
@@ -136,6 +146,14 @@ describe('the preview report', () => {
     assert.equal(line(null), `  x has no start date (not launched): ${enrolled}`);
     assert.equal(line('2026-04-01'), `  x starts 2026-04-01: ${enrolled}`);
     assert.equal(line('2026-03-12'), `  x is still enrolling on 2026-03-15: ${enrolled}`);
+    const setAside = outcomeOf('preview', {
+      ...preview(12),
+      assumed: { startDate: '2026-03-08', ownStartDate: null, endDateSetAside: '2021-05-26' },
+    }).report.split('\n')[2];
+    assert.equal(
+      setAside,
+      `  x has no start date (not launched): ${enrolled}; its end date 2021-05-26, before that, is set aside`,
+    );
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /generated population enrolled/);
   });
 });
