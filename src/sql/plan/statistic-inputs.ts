@@ -233,9 +233,13 @@ ${selects.join('\nUNION ALL\n')}
   const covariateTables = joinedTables.filter((t) => t.covariate !== null);
   const planned: PlannedQuery = {
     kind: 'statistic_inputs',
+    // Staged like the metrics tables it reduces: a run stopped part way leaves no histogram
+    // under a published name beside the previous run's statistics.
     destination: {
       dataset: ctx.dataset,
-      table: statisticInputsTableName(slug, basis, input.dataSource, window.period, window.windowIndex),
+      table: results.written(
+        statisticInputsTableName(slug, basis, input.dataSource, window.period, window.windowIndex),
+      ),
     },
     sql,
     period: window.period,

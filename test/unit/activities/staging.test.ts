@@ -110,6 +110,11 @@ describe('a run stages its result tables and publishes them in one step', () => 
     const before = await tables();
     assert.ok(!before.includes(WEEK_TABLE), before.join(', '));
     assert.ok(before.some((t) => t.startsWith('staging_') && t.endsWith(WEEK_TABLE)));
+    // The value histograms too: a run stopped before publishing leaves none under a published name.
+    assert.deepEqual(
+      before.filter((t) => t.startsWith('statistic_inputs_')),
+      [],
+    );
     // Week 1 read the pre-enrollment metrics this run staged: its covariate was found.
     const week = summaries[1] as StatisticsSummary;
     assert.ok(!week.warnings.some((w) => /covariate table missing/.test(w)), week.warnings.join('\n'));
@@ -123,6 +128,10 @@ describe('a run stages its result tables and publishes them in one step', () => 
     const result = await activities.publish({ target: first });
     assert.ok(result.published.includes(WEEK_TABLE), result.published.join(', '));
     assert.ok(result.published.includes('contrail_demo_sidebar_enrollments_clients_daily_week_1'));
+    assert.ok(
+      result.published.includes('statistic_inputs_contrail_demo_sidebar_enrollments_clients_daily_week_1'),
+      result.published.join(', '),
+    );
     assert.deepEqual(
       (await tables()).filter((t) => t.startsWith('staging_')),
       [],
