@@ -111,15 +111,17 @@ export interface AnalysisActivities {
     dates?: { lenient: boolean };
   }): Promise<Record<string, ResolvedPin>>;
   /**
-   * Moves the experiment's anchor to now by relabelling its tables (rerun-skip; rerun before it
-   * recomputes). Without an enrollments table there is no anchor: an error, or, with
-   * `ifAnchored`, nothing to do (anchor null).
+   * Moves the experiment's anchor to now (or `at`, an ISO time: a rerun stopped before it
+   * published puts back the anchor it moved) by relabelling its tables (rerun-skip; rerun
+   * before it recomputes). Without an enrollments table there is no anchor: an error, or, with
+   * `ifAnchored`, nothing to do (anchor null). `previous`: the anchor it replaced.
    */
   touch(input: {
     slug: string;
     dataset: string;
     ifAnchored: boolean;
-  }): Promise<{ anchor: string | null; tables: string[] }>;
+    at?: string;
+  }): Promise<{ anchor: string | null; tables: string[]; previous?: string | null }>;
   /** `contrail versions`: every release, the experiments pinned to it, its open work, whether it can be retired. */
   versionsReport(input: { dataset: string; date: IsoDate }): Promise<VersionsReportRow[]>;
   /** Experiment dates and status as analysed (config overrides applied), for default date ranges. */

@@ -119,15 +119,25 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
       return out;
     },
 
-    async touch({ slug, dataset, ifAnchored }) {
+    async touch({ slug, dataset, ifAnchored, at }) {
       const warehouse = await deps.warehouse();
       if (ifAnchored && !(await warehouse.tableExists({ dataset, table: enrollmentsTableName(slug) })))
         return { anchor: null, tables: [] };
+      const previous = await readAnchor(warehouse, dataset, slug).catch((error: unknown) => {
+        // A label that is not a time is replaced like a missing one: nothing to put back.
+        if (error instanceof AnchorError) return null;
+        throw error;
+      });
       // Every slug drafts included, so that `foo`'s tables are told from `foo_bar`'s.
       const allSlugs = (await deps.experiments.forPreview().list()).map((e) => e.slug);
       if (!allSlugs.includes(slug)) allSlugs.push(slug);
-      const moved = await touchExperiment(warehouse, { dataset, slug, allSlugs, now: deps.now() });
-      return { anchor: moved.anchor.toISOString(), tables: moved.tables };
+      const now = at === undefined ? deps.now() : new Date(at);
+      const moved = await touchExperiment(warehouse, { dataset, slug, allSlugs, now });
+      return {
+        anchor: moved.anchor.toISOString(),
+        tables: moved.tables,
+        previous: previous?.toISOString() ?? null,
+      };
     },
 
     async versionsReport({ dataset, date }) {

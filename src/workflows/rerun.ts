@@ -1,4 +1,5 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { z } from 'zod';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
@@ -68,8 +69,45 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
     keepEnrollments: !input.recreateEnrollments,
     stagedOnly: !input.recreateEnrollments,
   });
-  const { anchor } = await light.touch({ slug: input.slug, dataset: input.dataset, ifAnchored: true });
+  const { anchor, previous } = await light.touch({
+    slug: input.slug,
+    dataset: input.dataset,
+    ifAnchored: true,
+  });
+  // The anchor pins the published results to the tooling and configs that made them: a rerun
+  // that ends without publishing (stopped, failed, or its publication failed) puts it back, or
+  // the earlier results would pass for this rerun's.
+  const publication = { done: false };
+  const restoreAnchor = async () => {
+    if (!previous || publication.done || !patched('rerun-restores-anchor')) return;
+    await CancellationScope.nonCancellable(() =>
+      light.touch({ slug: input.slug, dataset: input.dataset, ifAnchored: true, at: previous }),
+    );
+  };
+  try {
+    return await recompute(input, { oldTarget, dropped, anchor, progress, pins, restoreAnchor, publication });
+  } catch (error) {
+    await restoreAnchor();
+    throw error;
+  }
+}
 
+/** What the rerun has done before it recomputes: the earlier results it dropped, the anchor it moved. */
+interface Prepared {
+  oldTarget: ReturnType<typeof pinnedTarget>;
+  dropped: string[];
+  anchor: string | null;
+  progress: ReturnType<typeof trackProgress>;
+  pins: Record<string, Pin>;
+  /** Puts back the anchor the rerun moved, unless it has published. */
+  restoreAnchor: () => Promise<void>;
+  /** Set once the rerun has published: its results go with the anchor it moved. */
+  publication: { done: boolean };
+}
+
+/** The rerun's analyses of every date, staged, and their publication. */
+async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared): Promise<RerunResult> {
+  const { oldTarget, dropped, anchor, progress, pins, restoreAnchor } = prepared;
   const pin = await resolvePin(input.slug, input.dataset, {
     useLatest: input.useVersion === null,
     useVersion: input.useVersion,
@@ -169,13 +207,15 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   );
   result.waited.push(...published.waited);
   const publication = published.outcomes[0];
-  if (publication?.status === 'failed')
+  if (publication?.status !== 'failed') prepared.publication.done = true;
+  if (publication?.status === 'failed') {
+    await restoreAnchor();
     result.failed.push({
       date: dates.at(-1) as string,
       errorType: publication.errorType,
       message: `publish: ${publication.message}`,
     });
-  else if (publication && !input.recreateEnrollments) {
+  } else if (publication && !input.recreateEnrollments) {
     // Published: what the earlier configs made and the new ones do not (other periods, windows,
     // metrics) goes now, as it would have gone before a rerun that dropped everything first.
     const summary = publication.result;

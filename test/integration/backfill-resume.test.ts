@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
+import { readAnchor } from '../../src/versions/anchor.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
@@ -248,19 +249,19 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
       assert.deepEqual([result.total, result.nothingDue, result.failed.length], [1, 1, 0]);
     });
 
-    test('a rerun stopped before it publishes leaves the published results as they were', async () => {
-      const published = async () => {
-        const warehouse = await openWarehouse();
-        try {
-          return (await warehouse.listTables('backfill_test', 'statistics_contrail_demo_search_bar'))
-            .map((t) => t.ref.table)
-            .sort();
-        } finally {
-          await warehouse.close();
-        }
-      };
+    test('a rerun stopped before it publishes leaves the published results, and their anchor, as they were', async () => {
+      // Read through the worker's own connection: it holds the file, and sees what it wrote.
+      const { warehouse } = await workerInProcess();
+      const published = async () => ({
+        tables: (await warehouse.listTables('backfill_test', 'statistics_contrail_demo_search_bar'))
+          .map((t) => t.ref.table)
+          .sort(),
+        // The anchor pins these results to the tooling and configs that made them.
+        anchor: (await readAnchor(warehouse, 'backfill_test', 'contrail-demo-search-bar'))?.getTime(),
+      });
       const before = await published();
-      assert.ok(before.length > 0, 'the backfill published statistics');
+      assert.ok(before.tables.length > 0, 'the backfill published statistics');
+      assert.ok(before.anchor !== undefined);
       const started = await runMain([...RERUN, '--detach'], env);
       assert.equal(started.code, 0, started.stderr);
       const workflowId = /^started (\S+)/.exec(started.stdout)?.[1];

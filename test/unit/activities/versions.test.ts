@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createActivities } from '../../../src/activities/index.js';
 import type { ResolvedPin } from '../../../src/activities/types.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
-import { anchorLabels } from '../../../src/versions/anchor.js';
+import { anchorLabels, readAnchor } from '../../../src/versions/anchor.js';
 import type { ManifestRelease } from '../../../src/versions/manifest.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
@@ -140,13 +140,29 @@ describe('resolveVersions, touch and the report on an unversioned worker', () =>
   });
 
   test('touch moves the anchor to now; the pin follows to the latest release and configs', async () => {
+    const anchored = await readAnchor(warehouse, DATASET, DEMO_SLUG);
+    assert.ok(anchored !== null && anchored.getTime() !== NOW.getTime());
     const moved = await activities().touch({ slug: DEMO_SLUG, dataset: DATASET, ifAnchored: false });
-    assert.deepEqual(moved, { anchor: NOW.toISOString(), tables: ['enrollments_contrail_demo_sidebar'] });
+    assert.deepEqual(moved, {
+      anchor: NOW.toISOString(),
+      tables: ['enrollments_contrail_demo_sidebar'],
+      previous: anchored.toISOString(),
+    });
     const pinned = await resolve({ here: true });
     assert.deepEqual(
       [pinned.pin.buildId, pinned.pin.reason, pinned.pin.configCommit, pinned.refusal, pinned.configChanged],
       ['b2', 'anchor', commits.at(-1), null, []],
     );
+    // A rerun that does not publish puts back the anchor it moved.
+    const back = await activities().touch({
+      slug: DEMO_SLUG,
+      dataset: DATASET,
+      ifAnchored: true,
+      at: anchored.toISOString(),
+    });
+    assert.deepEqual([back.anchor, back.previous], [anchored.toISOString(), NOW.toISOString()]);
+    assert.equal((await readAnchor(warehouse, DATASET, DEMO_SLUG))?.getTime(), anchored.getTime());
+    await activities().touch({ slug: DEMO_SLUG, dataset: DATASET, ifAnchored: false });
     assert.deepEqual(
       await activities().touch({ slug: 'contrail-demo-search-bar', dataset: DATASET, ifAnchored: true }),
       { anchor: null, tables: [] },
