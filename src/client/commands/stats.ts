@@ -227,6 +227,18 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         referenceBranch: reference,
         seed: args.seed,
       });
+      // No rows at all is no answer: a script reading `[]` would take it for one. The engine's
+      // warnings say why (binomial over values other than 0 and 1); the file and columns say where.
+      if (rows.length === 0) {
+        const own = `${args.metric}/${spec.name}: `;
+        const why = warnings.map((w) =>
+          (w.startsWith(own) ? w.slice(own.length) : w).replace(/; no results$/, ''),
+        );
+        const read = [columns.y, ...(columns.x ? [columns.x] : [])].map((c) => `'${c}'`).join(' and ');
+        throw new CliError(
+          `--statistic ${spec.name} has no results for column ${read} of '${args.file}': ${why.length > 0 ? why.join('; ') : 'no row names a branch'}`,
+        );
+      }
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     } catch (error) {

@@ -116,6 +116,18 @@ describe('contrail stats', () => {
     );
   });
 
+  it('a statistic that computes no rows fails saying why, naming the file and column, and prints no []', async () => {
+    const counts = join(dir, 'counts.csv');
+    writeFileSync(counts, 'branch,value\ncontrol,3\ncontrol,5\ntreatment,2\ntreatment,7\n');
+    const out = await cli(['--statistic', 'binomial', counts]);
+    assert.equal(out.status, 1);
+    assert.equal(out.stdout, '');
+    assert.equal(
+      out.stderr.trim(),
+      `contrail: --statistic binomial has no results for column 'value' of '${counts}': values must be 0 or 1 (or booleans), but branch 'control' has 3`,
+    );
+  });
+
   it('names the line of a value that is not a number', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'branch,value\ncontrol,1\ncontrol,2\ntreatment,n/a\ntreatment,3\n');
