@@ -165,7 +165,8 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         nargs: 1,
         requiresArg: true,
         default: [],
-        describe: 'statistic parameter key=value (repeatable; dotted keys nest)',
+        describe:
+          "statistic parameter key=value (repeatable; dotted keys nest); population_ratio's numerator and denominator name the file's columns (default: numerator, denominator)",
       })
       .option('pre_treatment', {
         type: 'string',
@@ -182,14 +183,27 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         describe: 'metric name written in the rows',
       }) as never,
   handler: async (args) => {
-    const { computeStatistic, requiredInput, StatisticConfigError, STATISTIC_NAMES, PRE_TREATMENT_NAMES } =
-      await import('../../statistics/index.js');
+    const {
+      computeStatistic,
+      requiredInput,
+      StatisticConfigError,
+      STATISTIC_NAMES,
+      STATISTICS,
+      PRE_TREATMENT_NAMES,
+    } = await import('../../statistics/index.js');
     const { resolvePreTreatment } = await import('../../statistics/pretreatments.js');
     const spec: StatisticSpec = {
       name: args.statistic,
       params: parseAssignments(args.param, '--param'),
       preTreatments: args.pre_treatment.map(parsePreTreatment),
     };
+    // A ratio's numerator and denominator are metrics in a config, columns in a file: by
+    // default the columns the help names (branch,numerator,denominator).
+    const shape = Object.hasOwn(STATISTICS, spec.name)
+      ? STATISTICS[spec.name as (typeof STATISTIC_NAMES)[number]].params.shape
+      : {};
+    if ('numerator' in shape && 'denominator' in shape)
+      spec.params = { numerator: 'numerator', denominator: 'denominator', ...spec.params };
     // What the flags ask for is checked before the file is read: a name or parameter the
     // statistics do not know is a usage error (exit 2) naming its flag.
     if (!(STATISTIC_NAMES as readonly string[]).includes(spec.name))
@@ -212,7 +226,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
     try {
       const columns =
         req.kind === 'ratio'
-          ? { y: 'numerator', x: 'denominator' }
+          ? { y: req.numerator, x: req.denominator }
           : { y: 'value', x: req.kind === 'covariate' ? 'covariate' : null };
       const { branches, warnings: read } = await readBins(args.file, columns);
       for (const w of read) process.stderr.write(`warning: ${w}\n`);

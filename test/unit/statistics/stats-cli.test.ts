@@ -74,20 +74,45 @@ describe('contrail stats', () => {
   });
 
   it('names a missing column and the ones it needs', async () => {
-    const out = await cli([
-      '--statistic',
-      'population_ratio',
-      '--param',
-      'numerator=a',
-      '--param',
-      'denominator=b',
-      csv,
-    ]);
+    const out = await cli(['--statistic', 'population_ratio', csv]);
     assert.equal(out.status, 1);
     assert.match(
       out.stderr,
       /no column 'numerator'; this statistic needs columns branch, numerator, denominator \(found: branch, value, covariate\)/,
     );
+    const named = await cli(['--statistic', 'population_ratio', '--param', 'numerator=a', csv]);
+    assert.equal(named.status, 1);
+    assert.match(named.stderr, /no column 'a'; this statistic needs columns branch, a, denominator /);
+  });
+
+  it('population_ratio reads a file of branch,numerator,denominator rows as its help says, or the columns --param names', async () => {
+    const ratio = join(dir, 'ratio.csv');
+    const renamed = join(dir, 'renamed.csv');
+    const rows = ['control,3,5', 'control,5,6', 'treatment,2,4', 'treatment,7,9'];
+    writeFileSync(ratio, `branch,numerator,denominator\n${rows.join('\n')}\n`);
+    writeFileSync(renamed, `branch,clicks,views\n${rows.join('\n')}\n`);
+    const out = await cli(['--statistic', 'population_ratio', '--param', 'num_samples=200', ratio]);
+    assert.equal(out.status, 0, out.stderr);
+    const branches = JSON.parse(out.stdout)
+      .filter((r: { comparison: string | null }) => r.comparison === null)
+      .map((r: { branch: string; statistic: string; point: number }) => [r.branch, r.statistic, r.point > 0]);
+    assert.deepEqual(branches, [
+      ['control', 'population_ratio', true],
+      ['treatment', 'population_ratio', true],
+    ]);
+    const other = await cli([
+      '--statistic',
+      'population_ratio',
+      '--param',
+      'num_samples=200',
+      '--param',
+      'numerator=clicks',
+      '--param',
+      'denominator=views',
+      renamed,
+    ]);
+    assert.equal(other.status, 0, other.stderr);
+    assert.equal(other.stdout, out.stdout);
   });
 
   it('leaves out rows without a branch (not a branch called null), and refuses a file without rows', async () => {
