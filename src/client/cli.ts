@@ -38,13 +38,6 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       // One value per flag for every repeatable option (`--config_repos a --config_repos b`), as
       // jetstream takes them: a greedy array would swallow the positional arguments after it.
       .parserConfiguration({ 'greedy-arrays': false })
-      .option('verbose', {
-        type: 'boolean',
-        default: false,
-        global: true,
-        describe:
-          "Also show the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr, and list every experiment a report counts as ok",
-      })
       // An option left without its value, or a one-value option given twice, is a usage error
       // naming it: the parser would read an empty value (the default, silently) or a list.
       .check((args) => {

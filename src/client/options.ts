@@ -8,20 +8,26 @@ import { closestName } from '../suggest.js';
 // suggestions, the analysis periods' names and the settings; what checking an option's value
 // needs is loaded when it is checked.
 
-/** Options every analysis command shares, with jetstream's names (both spellings). */
-export interface CommonArgs {
+/** Options of every command that runs a workflow (the analyses, `rerun-skip`, `versions`). */
+export interface WorkflowArgs {
   config_repos?: string[];
   config_file?: string;
-  analysis_periods?: string[];
   dataset_id?: string;
   project_id?: string;
-  detach: boolean;
+  /** Only the commands that offer it (see detachOption). */
+  detach?: boolean;
   json: boolean;
-  lenient: boolean;
   experiments_file?: string;
   /** Experimenter's address for the embedded worker (preview only). */
   experimenter_url?: string;
   verbose?: boolean;
+}
+
+/** Options every analysis command shares, with jetstream's names (both spellings). */
+export interface CommonArgs extends WorkflowArgs {
+  analysis_periods?: string[];
+  detach: boolean;
+  lenient: boolean;
 }
 
 /**
@@ -74,9 +80,12 @@ const PERIOD_CONFIG_NAMES: Readonly<Record<string, AnalysisPeriod>> = Object.fro
 
 /** `--use-latest` / `--use-version`: the commands that analyse an experiment on its pinned build. */
 export interface VersionArgs {
-  'use-latest': boolean;
+  /** Not offered by `rerun`, which analyses on the latest release anyway. */
+  'use-latest'?: boolean;
   'use-version'?: string;
 }
+
+const useVersion = (describe: string) => ({ alias: 'use_version', type: 'string', describe }) as const;
 
 export function versionOptions<T>(y: Argv<T>) {
   return y
@@ -87,11 +96,23 @@ export function versionOptions<T>(y: Argv<T>) {
       describe:
         'Analyse on the latest contrail release instead of the one the experiment is pinned to (its anchor does not move)',
     })
-    .option('use-version', {
-      alias: 'use_version',
-      type: 'string',
-      describe: 'Analyse on this contrail release (a version or a build id) instead of the pinned one',
-    });
+    .option(
+      'use-version',
+      useVersion('Analyse on this contrail release (a version or a build id) instead of the pinned one'),
+    );
+}
+
+/**
+ * A rerun's `--use-version`: a rerun moves the anchor to now, which pins the experiment to the
+ * latest release, so --use-latest would change nothing and is not offered.
+ */
+export function rerunVersionOption<T>(y: Argv<T>) {
+  return y.option(
+    'use-version',
+    useVersion(
+      'Recompute on this contrail release (a version or a build id) instead of the latest; the anchor moves to now either way',
+    ),
+  );
 }
 
 /**
@@ -121,7 +142,7 @@ export async function versionFields(
       throw error;
     }
   }
-  return { useLatest: args['use-latest'], useVersion: wanted ?? null };
+  return { useLatest: args['use-latest'] ?? false, useVersion: wanted ?? null };
 }
 
 const periodChoice = choiceOf('--analysis_periods', ANALYSIS_PERIODS, PERIOD_CONFIG_NAMES);
@@ -131,8 +152,12 @@ const periodChoices = {
   coerce: (given: string[]) => given.map(periodChoice.coerce),
 };
 
-/** `withConfigFile`: the command takes a `--config_file`, whose metric-hub checkout is a default. */
-export function commonOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
+/**
+ * What every command that runs a workflow takes: where its embedded worker reads and writes,
+ * and how the result is printed. `withConfigFile`: the command takes a `--config_file`, whose
+ * metric-hub checkout is a default.
+ */
+export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
   const checkout = options.withConfigFile ? ', else the metric-hub checkout the --config_file is in' : '';
   return y
     .option('config_repos', {
@@ -140,11 +165,6 @@ export function commonOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean
       ...repeatable(
         `Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS${checkout}, else the demo repo)`,
       ),
-    })
-    .option('analysis_periods', {
-      alias: 'analysis-periods',
-      ...repeatable('Only this period, repeatable'),
-      ...periodChoices,
     })
     .option('dataset_id', {
       alias: 'dataset-id',
@@ -162,17 +182,47 @@ export function commonOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean
       type: 'string',
       describe: 'Experimenter v8 JSON file (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
     })
-    .option('lenient', {
-      type: 'boolean',
-      default: false,
-      describe: 'Unknown config keys are warnings, not errors',
-    })
-    .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' })
-    .option('detach', {
-      type: 'boolean',
-      default: false,
-      describe: 'Print the workflow id and Web UI link instead of waiting (needs TEMPORAL_ADDRESS)',
-    });
+    .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' });
+}
+
+/** `--detach`: the commands whose work goes on without them (not a report read at once, as `versions`). */
+export function detachOption<T>(y: Argv<T>) {
+  return y.option('detach', {
+    type: 'boolean',
+    default: false,
+    describe: 'Print the workflow id and Web UI link instead of waiting (needs TEMPORAL_ADDRESS)',
+  });
+}
+
+/** The analysis commands' options: workflowOptions, the periods, how strictly configs are read, --detach. */
+export function commonOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
+  return detachOption(
+    workflowOptions(y, options)
+      .option('analysis_periods', {
+        alias: 'analysis-periods',
+        ...repeatable('Only this period, repeatable'),
+        ...periodChoices,
+      })
+      .option('lenient', {
+        type: 'boolean',
+        default: false,
+        describe: 'Unknown config keys are warnings, not errors',
+      }),
+  );
+}
+
+/** What `--verbose` adds, by command: each offers it only for what it adds there. */
+const VERBOSE_SHOWS = {
+  'sdk-warnings': "the Temporal SDK's warnings (retried activities, slow workflow tasks) on stderr",
+  'ok-experiments': 'every experiment a daily report counts as ok (not only how many)',
+} as const;
+
+export function verboseOption<T>(y: Argv<T>, ...shows: (keyof typeof VERBOSE_SHOWS)[]) {
+  return y.option('verbose', {
+    type: 'boolean',
+    default: false,
+    describe: `Also show ${shows.map((s) => VERBOSE_SHOWS[s]).join(', and ')}`,
+  });
 }
 
 /**

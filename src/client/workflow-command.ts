@@ -8,7 +8,7 @@ import { runtimeSettings, type WarehouseKind, warehouseKind } from '../settings.
 import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
-import type { CommonArgs } from './options.js';
+import type { WorkflowArgs } from './options.js';
 import { type AnalysisWorkflow, inputDifferences, leftByInterrupt, outcomeOf } from './outcomes.js';
 import type { Outcome, ReportContext } from './report.js';
 import { warehousePlace } from './warehouse-place.js';
@@ -100,7 +100,7 @@ export interface RunWorkflowOptions {
   workflowId: string;
   input: unknown;
   summary: string;
-  args: CommonArgs;
+  args: WorkflowArgs;
   /**
    * Printed instead of the workflow's own result once it has finished: another workflow's
    * result (the one analysis a one-day backfill ran on its pinned build), or null to print the
@@ -252,7 +252,7 @@ export async function refuseUnknownExperiments(
  * says so).
  */
 export function embeddedWorkerEnv(
-  args: Pick<CommonArgs, 'project_id'>,
+  args: Pick<WorkflowArgs, 'project_id'>,
   kind: WarehouseKind,
   env: NodeJS.ProcessEnv = process.env,
   options: { quiet?: boolean } = {},

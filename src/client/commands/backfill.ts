@@ -5,6 +5,7 @@ import {
   repeatable,
   resultsDataset,
   type VersionArgs,
+  verboseOption,
   versionFields,
   versionOptions,
 } from '../options.js';
@@ -20,7 +21,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
   command: 'backfill',
   describe: 'Analyse experiments over a date range (resumable; bounded concurrency)',
   builder: (y) =>
-    versionOptions(commonOptions(y))
+    verboseOption(versionOptions(commonOptions(y)), 'sdk-warnings')
       .option('start_date', {
         alias: 'start-date',
         type: 'string',

@@ -2,12 +2,16 @@ import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 import type { healthCheck } from '../../workflows/health.js';
 import type { WorkflowName } from '../../workflows/registered.js';
+import { verboseOption } from '../options.js';
 
 export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boolean }> = {
   command: 'doctor',
   describe: 'Check the whole chain: Temporal, a worker, an activity and the warehouse',
   builder: (yargs) =>
-    yargs.option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' }),
+    verboseOption(
+      yargs.option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' }),
+      'sdk-warnings',
+    ),
   handler: async (args) => {
     const { withTemporal } = await import('../embedded.js');
     const { defaultActivityDeps } = await import('../runtime.js');

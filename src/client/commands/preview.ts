@@ -5,7 +5,7 @@ import type { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import type { DashboardNote } from '../dashboard-note.js';
 import { CliError } from '../errors.js';
-import { type CommonArgs, commonOptions } from '../options.js';
+import { type CommonArgs, commonOptions, verboseOption } from '../options.js';
 
 interface PreviewArgs extends CommonArgs {
   experiment_slug: string;
@@ -37,8 +37,13 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
   command: 'preview',
   describe: 'Preview an analysis on a small sample over a few days, before a config is merged',
   builder: (y) =>
-    commonOptions(y, { withConfigFile: true })
-      .option('experiment_slug', { alias: ['experiment-slug', 'slug'], type: 'string', demandOption: true })
+    verboseOption(commonOptions(y, { withConfigFile: true }), 'sdk-warnings')
+      .option('experiment_slug', {
+        alias: ['experiment-slug', 'slug'],
+        type: 'string',
+        demandOption: true,
+        describe: 'Experiment to preview (with --config_file: the experiment that config is for)',
+      })
       .option('config_file', {
         alias: 'config-file',
         type: 'string',

@@ -1,7 +1,13 @@
 import type { CommandModule } from 'yargs';
-import { type CommonArgs, commonOptions, resultsDataset } from '../options.js';
+import {
+  detachOption,
+  resultsDataset,
+  verboseOption,
+  type WorkflowArgs,
+  workflowOptions,
+} from '../options.js';
 
-interface RerunSkipArgs extends CommonArgs {
+interface RerunSkipArgs extends WorkflowArgs {
   experiment_slug: string;
 }
 
@@ -10,7 +16,7 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
   describe:
     'Move an experiment to the latest tooling and configs without recomputing: its anchor moves to now (its tables are relabelled, their contents stay)',
   builder: (y) =>
-    commonOptions(y).option('experiment_slug', {
+    verboseOption(detachOption(workflowOptions(y)), 'sdk-warnings').option('experiment_slug', {
       alias: 'experiment-slug',
       type: 'string',
       demandOption: true,

@@ -2,10 +2,11 @@ import type { CommandModule } from 'yargs';
 import {
   type CommonArgs,
   commonOptions,
+  rerunVersionOption,
   resultsDataset,
   type VersionArgs,
+  verboseOption,
   versionFields,
-  versionOptions,
 } from '../options.js';
 
 interface RerunArgs extends CommonArgs, VersionArgs {
@@ -17,10 +18,15 @@ interface RerunArgs extends CommonArgs, VersionArgs {
 export const rerunCommand: CommandModule<object, RerunArgs> = {
   command: 'rerun',
   describe:
-    'Recompute every date of an experiment from its start on the latest tooling and configs (moves its anchor to now) and replace its results at once; stopped part way, the results stay as they were',
+    "Recompute every date of an experiment from its start on the latest tooling (or --use-version's release) and configs (moves its anchor to now) and replace its results at once; stopped part way, the results stay as they were",
   builder: (y) =>
-    versionOptions(commonOptions(y))
-      .option('experiment_slug', { alias: 'experiment-slug', type: 'string', demandOption: true })
+    verboseOption(rerunVersionOption(commonOptions(y)), 'sdk-warnings')
+      .option('experiment_slug', {
+        alias: 'experiment-slug',
+        type: 'string',
+        demandOption: true,
+        describe: 'Experiment to recompute',
+      })
       .option('recreate_enrollments', {
         alias: 'recreate-enrollments',
         type: 'boolean',

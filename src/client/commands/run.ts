@@ -7,6 +7,7 @@ import {
   repeatable,
   resultsDataset,
   type VersionArgs,
+  verboseOption,
   versionFields,
   versionOptions,
 } from '../options.js';
@@ -21,7 +22,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'Analyse experiments for one date: the given ones, or every eligible one (the daily run)',
   builder: (y) =>
-    versionOptions(commonOptions(y, { withConfigFile: true }))
+    verboseOption(
+      versionOptions(commonOptions(y, { withConfigFile: true })),
+      'sdk-warnings',
+      'ok-experiments',
+    )
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date (YYYY-MM-DD)' })
       .option('experiment_slug', {
         alias: 'experiment-slug',

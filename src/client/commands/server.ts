@@ -21,7 +21,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         type: 'string',
         describe: 'SQLite file (default: <data dir>/temporal.sqlite)',
       })
-      .option('namespace', { type: 'string', default: 'default' }),
+      .option('namespace', {
+        type: 'string',
+        default: 'default',
+        describe:
+          'Temporal namespace the server creates (the other commands use TEMPORAL_NAMESPACE, default: default)',
+      }),
   handler: async (args) => {
     const { startDevServer } = await import('../dev-server.js');
     const uiPort = args['ui-port'] ?? args.port + 1000;

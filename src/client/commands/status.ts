@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { runtimeSettings } from '../../settings.js';
 import type { Progress } from '../../workflows/common.js';
 import { CliError } from '../errors.js';
+import { verboseOption } from '../options.js';
 
 interface StatusArgs {
   workflow_id?: string;
@@ -15,7 +16,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
   describe:
     'Show a workflow (e.g. one started with --detach): follow it while it runs, then print its result; exit 1 if it or any of its work failed. Without an id: what runs now, with its progress',
   builder: (y) =>
-    y
+    verboseOption(y, 'ok-experiments')
       .positional('workflow_id', {
         type: 'string',
         describe:

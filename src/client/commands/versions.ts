@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { type CommonArgs, commonOptions, resultsDataset } from '../options.js';
+import { resultsDataset, verboseOption, type WorkflowArgs, workflowOptions } from '../options.js';
 
-interface VersionsArgs extends CommonArgs {
+interface VersionsArgs extends WorkflowArgs {
   date?: string;
 }
 
@@ -10,7 +10,7 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
   describe:
     'Releases of contrail, the experiments pinned to each, versions with running or waiting work, and which can be retired',
   builder: (y) =>
-    commonOptions(y).option('date', {
+    verboseOption(workflowOptions(y), 'sdk-warnings').option('date', {
       type: 'string',
       describe: 'Experiments eligible on this date count as pinned (default: yesterday)',
     }),

@@ -653,6 +653,38 @@ describe('command line options', () => {
     assert.match((await runMain(['validate', '--help'])).stdout, /^ {2}files .*\[array\] \[required\]$/m);
   });
 
+  it("every option and argument in every command's help says what it is", async () => {
+    for (const command of commands.map((c) => String(c.command).split(' ')[0] as string)) {
+      const help = await runMain([command, '--help']);
+      assert.equal(help.code, 0, `${command}: ${help.stderr}`);
+      // Names, then nothing but the type and default: a line the help leaves without a description.
+      const bare = help.stdout.split('\n').filter((line) => /^ {2}[\w-]+(, --?[\w-]+)* +\[/.test(line));
+      assert.deepEqual(bare, [], `contrail ${command} --help`);
+    }
+  });
+
+  it('a command offers only the options that do something there, and says truly what they do', async () => {
+    const help = async (command: string) => (await runMain([command, '--help'])).stdout;
+    const offered = (text: string) => [...text.matchAll(/^ {2}(--[\w-]+)/gm)].map((m) => m[1]);
+    // The versions report runs at once and reads no configs' periods.
+    for (const option of ['--analysis_periods', '--lenient', '--detach'])
+      assert.ok(!offered(await help('versions')).includes(option), `versions ${option}`);
+    const refused = await runMain(['versions', '--lenient']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^contrail: unknown option --lenient$/m);
+    // A rerun moves the anchor and recomputes on the latest release, whatever --use-latest says.
+    const rerun = await help('rerun');
+    assert.ok(!offered(rerun).includes('--use-latest'));
+    assert.doesNotMatch(rerun, /anchor does not move/);
+    assert.match(rerun, /--use-version.*Recompute on this contrail release/);
+    // --verbose shows the SDK's warnings where a command runs a worker, and is not offered where
+    // nothing would change.
+    for (const command of ['stats', 'sample', 'dashboard', 'plan', 'validate', 'server'])
+      assert.ok(!offered(await help(command)).includes('--verbose'), `${command} --verbose`);
+    assert.match(await help('preview'), /--verbose +Also show the Temporal SDK's warnings/);
+    assert.match(await help('status'), /--verbose +Also show every experiment a daily report counts as ok/);
+  });
+
   it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {
     const result = await runMain(['run', '--date', '2026-03-15', '--detach'], {
       CONTRAIL_LOG_LEVEL: 'loud',
