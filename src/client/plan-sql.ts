@@ -7,13 +7,19 @@ import type { PlannedQuery } from '../sql/plan/types.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 
-/** A `--config_file`'s text; an unreadable one is the command's error, naming it. */
-async function readConfigText(path: string): Promise<string> {
+/**
+ * A `--config_file`'s text. One that cannot be read is a bad argument (exit 2) naming the
+ * option, as a value it does not take is; what the config says is checked where it is used.
+ */
+export async function readConfigText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     const { unreadable } = await import('../config/custom-config.js');
-    throw new CliError(`--config_file ${path}: ${unreadable(error)}`);
+    throw new CliError(
+      `--config_file ${path}: ${unreadable(error)} (expected an experiment config, a .toml file)`,
+      2,
+    );
   }
 }
 

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
-import { customConfigText, unreadable } from '../config/custom-config.js';
+import { customConfigText } from '../config/custom-config.js';
 import { requirement } from '../config/describe.js';
 import { IsoDate, isoDate } from '../dates.js';
 import { runtimeSettings, type WarehouseKind, warehouseKind } from '../settings.js';
@@ -16,11 +15,8 @@ import { warehousePlace } from './warehouse-place.js';
 /** Reads `--config_file` (a custom experiment config) as TOML text for the workflow input. */
 export async function readConfigFile(path: string | undefined): Promise<string | null> {
   if (path === undefined) return null;
-  try {
-    return customConfigText(await readFile(path, 'utf8'), path);
-  } catch (error) {
-    throw new CliError(`--config_file ${path}: ${unreadable(error)}`);
-  }
+  const { readConfigText } = await import('./plan-sql.js');
+  return customConfigText(await readConfigText(path), path);
 }
 
 /** The CLI option behind each workflow input field, for errors people can act on. */

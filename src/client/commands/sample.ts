@@ -61,10 +61,16 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     const { defaultExperimentsFile } = await import('../../experiments/source.js');
     let experiments: ReturnType<typeof defaultSampleExperiments>;
     try {
-      const file = args.experiments_file ?? defaultExperimentsFile();
-      experiments = withEffects(defaultSampleExperiments(file), args.effect ?? []);
+      experiments = defaultSampleExperiments(args.experiments_file ?? defaultExperimentsFile());
     } catch (error) {
       if (error instanceof RangeError) throw new CliError(error.message);
+      throw error;
+    }
+    try {
+      experiments = withEffects(experiments, args.effect ?? []);
+    } catch (error) {
+      // An --effect no experiment, branch or metric of the sample has is a bad argument (exit 2).
+      if (error instanceof RangeError) throw new CliError(error.message, 2);
       throw error;
     }
     const { refuseWhileAnalysing } = await import('../claims.js');

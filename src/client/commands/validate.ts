@@ -83,6 +83,14 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         describe: 'BigQuery project for dry runs',
       }),
   handler: async (args) => {
+    // The thresholds are checked before any file is: a bad one found after every config was
+    // checked and printed would throw that work away.
+    if (args.dry_run && !(args.moderate_tb > 0 && args.high_tb >= args.moderate_tb)) {
+      throw new CliError(
+        `--moderate_tb (${args.moderate_tb}) must be positive and at most --high_tb (${args.high_tb})`,
+        2,
+      );
+    }
     const { chooseConfigRepos, loadConfigCollection } = await import('../../config/collection.js');
     const { ConfigError, formatProblem } = await import('../../config/problems.js');
     const { configFilesOf, validateConfigFile } = await import('../../config/validate.js');

@@ -168,6 +168,14 @@ describe('command line options', () => {
         ['--start_date', '2026-02-30'],
         '--start_date 2026-02-30: not a real calendar date (expected YYYY-MM-DD)',
       ],
+      [
+        ['--effect', 'bogus'],
+        '--effect bogus: expected <experiment>:<branch>:<metric>=<relative change>, e.g. 0.05 for +5%',
+      ],
+      [
+        ['--effect', `${DEMO_SLUG}:treatment-z:active_hours=0.2`],
+        `--effect ${DEMO_SLUG}:treatment-z:active_hours=0.2: ${DEMO_SLUG} has no branch treatment-z; valid: control, treatment-a, treatment-b`,
+      ],
     ];
     for (const [args, said] of cases) {
       const result = await runMain(['sample', ...args], { CONTRAIL_HOME: home });
@@ -382,8 +390,29 @@ describe('command line options', () => {
         TEMPORAL_ADDRESS: '',
       },
     );
-    assert.equal(missing.code, 1);
-    assert.equal(missing.stderr.trim(), 'contrail: --config_file nonexist.toml: no such file');
+    assert.equal(missing.code, 2);
+    assert.equal(
+      missing.stderr.trim(),
+      'contrail: --config_file nonexist.toml: no such file (expected an experiment config, a .toml file)',
+    );
+  });
+
+  it('validate --dry_run refuses its thresholds before it checks any config', async () => {
+    const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
+    for (const thresholds of [
+      ['--moderate_tb', '-1'],
+      ['--moderate_tb', '30', '--high_tb', '20'],
+    ]) {
+      const result = await runMain(['validate', file, '--dry_run', ...thresholds], {
+        CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-validate-tb-')),
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, '', 'no config checked, nothing printed');
+      assert.match(
+        result.stderr,
+        /^contrail: --moderate_tb \(-?\d+\) must be positive and at most --high_tb \(20\)$/m,
+      );
+    }
   });
 
   it('a mistyped warehouse setting is the only message: no embedded server is started for it', async () => {

@@ -214,11 +214,14 @@ describe('contrail plan', () => {
     assert.match(result.stdout, /organic_search_count/);
   });
 
-  it('a --config_file that cannot be read is named, with why', async () => {
+  it('a --config_file that cannot be read is a usage error naming it, with why and what it takes', async () => {
     const { dir, file } = await experimentsFile(experiments);
     const result = await planNewConfig(join(dir, 'missing.toml'), file);
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /^contrail: --config_file \S+missing\.toml: no such file$/m);
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^contrail: --config_file \S+missing\.toml: no such file \(expected an experiment config, a \.toml file\)$/m,
+    );
   });
 
   it('without --sql-output-dir prints the SQL of every query, headed by its table, and says how to get files', async () => {
