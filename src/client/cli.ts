@@ -9,6 +9,7 @@ import { checkDuckDbSettings } from '../warehouse/duckdb-settings.js';
 import { commands } from './commands/index.js';
 import { CliError, describeUnexpected } from './errors.js';
 import {
+  joinDashValues,
   type KnownOptions,
   misgivenOptions,
   nonNumberValues,
@@ -23,6 +24,13 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 /** Messages of the usage errors the parser raised (printed after the help). */
 const usageErrors = new Set<string>();
+
+/** The command line to parse instead, its option values that the parser split joined to their options. */
+class ParseAgain extends Error {
+  constructor(readonly argv: string[]) {
+    super('parse the command line again');
+  }
+}
 
 /**
  * The CLI's parser over `argv` (without node and script). Usage errors throw a CliError with
@@ -61,6 +69,11 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         // yargs' own errors (a missing option value) are usage errors too, as is a message a
         // command's check returns (yargs passes that string as the "error"); others are the command's.
         if (error instanceof Error && error.name !== 'YError') throw error;
+        // `--max-bytes -1GB`: the parser took the value for options (-1 -G -B) and failed on
+        // them. Nothing has run yet: parsed again with the value joined to its option, the
+        // option's own check says what it takes.
+        const joined = joinDashValues(argv, valuedOptions(parser));
+        if (joined !== null) throw new ParseAgain(joined);
         const first = argv[0];
         const names = list.map((c) => String(c.command).split(' ')[0] as string);
         const usageLine = list.map((c) => String(c.command)).find((c) => c.split(' ')[0] === first);
@@ -168,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     refuseBadSettings();
     await parser.parseAsync();
   } catch (error) {
+    if (error instanceof ParseAgain) return await main(error.argv);
     if (error instanceof CliError) {
       // A usage error follows the help text yargs printed: a blank line between them.
       process.stderr.write(`${usageErrors.has(error.message) ? '\n' : ''}contrail: ${error.message}\n`);

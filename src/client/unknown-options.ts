@@ -165,6 +165,48 @@ export function nonNumberValues(argv: readonly string[], options: readonly Value
     .map(({ typed, value }) => `${typed} ${JSON.stringify(value)}: expected a number`);
 }
 
+/** A negative number as the parser reads one: any other word starting with `-` is options to it. */
+const PARSER_NUMBER = /^-(\d+(\.\d+)?|\.\d+)$/;
+
+/**
+ * The command line with each value that starts with `-` and a digit but is no number joined to
+ * its option (`--max-bytes -1GB` → `--max-bytes=-1GB`), or null when there is none. The parser
+ * reads such a value as short options (`-1`, `-G`, `-B`) and says only that those are unknown;
+ * joined, the value reaches the option's own check, which says what the option takes.
+ */
+export function joinDashValues(argv: readonly string[], options: readonly ValuedOption[]): string[] | null {
+  const names = new Set<string>();
+  for (const option of options) {
+    for (const name of option.names) {
+      names.add(name);
+      if (name.includes('-')) names.add(camelCase(name));
+    }
+  }
+  const joined: string[] = [];
+  let changed = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (
+      isOptionToken(arg) &&
+      !arg.includes('=') &&
+      names.has(arg.replace(/^--?/, '')) &&
+      next !== undefined &&
+      /^-\d/.test(next) &&
+      !PARSER_NUMBER.test(next)
+    ) {
+      joined.push(`${arg}=${next}`);
+      changed = true;
+      i++;
+    } else joined.push(arg);
+  }
+  return changed ? joined : null;
+}
+
 /** Whether a command-line word is an option rather than a value (`-`, negative numbers are values). */
 function isOptionToken(arg: string): boolean {
   return arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg);

@@ -26,7 +26,7 @@ function maxBytesOf(text: string | undefined): number | null {
   const bytes = parseByteSize(text);
   if (bytes === null) {
     throw new CliError(
-      `--max-bytes ${JSON.stringify(text)}: expected a number of bytes, optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 500MB`,
+      `--max-bytes ${JSON.stringify(text)}: expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB`,
       2,
     );
   }

@@ -355,6 +355,25 @@ describe('command line options', () => {
     assert.match(result.stderr, /--end_date 2026-03-09 is before --start_date 2026-03-15/);
   });
 
+  it('a value that starts with - and a digit reaches its option, which says what it takes', async () => {
+    const env = { TEMPORAL_ADDRESS: '' };
+    const preview = ['preview', '--experiment_slug', DEMO_SLUG];
+    // The parser reads -1GB as the short options -1 -G -B: its message named those, not --max-bytes.
+    const bytes = await runMain([...preview, '--max-bytes', '-1GB'], env);
+    assert.equal(bytes.code, 2);
+    assert.equal(
+      bytes.stderr.trim(),
+      'contrail: --max-bytes "-1GB": expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB',
+    );
+    const days = await runMain([...preview, '--num-days', '-1x'], env);
+    assert.equal(days.code, 2);
+    assert.equal(days.stderr.trim(), 'contrail: --num-days "-1x": expected a number');
+    // Such a word after no option that takes a value is still an unknown argument.
+    const stray = await runMain([...preview, '--json', '-1GB'], env);
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /^contrail: Unknown arguments: 1, G, B$/m);
+  });
+
   it('a number option given something else names the option and what it takes', async () => {
     const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--num-days', 'abc'], {
       TEMPORAL_ADDRESS: '',
