@@ -888,6 +888,19 @@ describe('the README', () => {
     }
   });
 
+  it('says where an example needs TEMPORAL_ADDRESS, as the command does without it', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/^bin\/contrail (status\b[^#\n]*)#(.*)$/gm)];
+    assert.ok(examples.length >= 2, `${examples.length} status examples`);
+    for (const [, typed, comment] of examples) {
+      const words = typed!.trim();
+      const result = await runMain(words.split(/\s+/), { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 1, `bin/contrail ${words}`);
+      assert.match(result.stderr, /set TEMPORAL_ADDRESS/);
+      assert.match(comment!, /needs TEMPORAL_ADDRESS/, `the README's bin/contrail ${words}`);
+    }
+  });
+
   it('dates its examples where the demo experiment has results to compute', async () => {
     const telemetry = dateRange(DEMO_DATA.startDate, '2026-12-31').slice(0, DEMO_DATA.days);
     const examples = readmeCommands().filter((w) => option(w, 'date') || option(w, 'start_date'));
