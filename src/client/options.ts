@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
 import { warehouseKind } from '../settings.js';
 import { closestName } from '../suggest.js';
+import { CliError } from './errors.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
 // (help, usage errors) from these, so this module imports nothing but yargs' types, the name
@@ -230,7 +231,23 @@ export function verboseOption<T>(y: Argv<T>, ...shows: (keyof typeof VERBOSE_SHO
  * CONTRAIL_BIGQUERY_DATASET this machine names as its results dataset; else `contrail`.
  */
 export function resultsDataset(datasetId: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (datasetId) return datasetId;
+  if (datasetId) return givenDataset(datasetId, env);
   const configured = warehouseKind(env) === 'bigquery' ? env.CONTRAIL_BIGQUERY_DATASET?.trim() : undefined;
   return configured ? configured : 'contrail';
+}
+
+/**
+ * `--dataset_id` as given, refused (exit 2) where the embedded warehouse would take it for
+ * another: DuckDB's schema names ignore case, so `TMP` is the dataset `tmp` and `CONTRAIL` the
+ * production one, while contrail's own records of its tables (labels, expiry) would not match.
+ * BigQuery's dataset names keep their case.
+ */
+export function givenDataset(datasetId: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (warehouseKind(env) === 'duckdb' && datasetId !== datasetId.toLowerCase()) {
+    throw new CliError(
+      `--dataset_id ${datasetId}: the embedded warehouse's dataset names ignore case, so this is the dataset ${datasetId.toLowerCase()}; write it in lower case`,
+      2,
+    );
+  }
+  return datasetId;
 }

@@ -180,7 +180,8 @@ export const PreviewInput = z
     /** Use a random population when the experiment has no enrollments yet. Default false. */
     generatePopulation: z.boolean().default(false),
     /** Dataset for preview tables, never the production one; they expire after `expirationDays`. Default tmp. */
-    dataset: Dataset.default(PREVIEW_DATASET).refine((d) => d !== 'contrail', {
+    // In any case: the embedded warehouse's dataset names ignore it.
+    dataset: Dataset.default(PREVIEW_DATASET).refine((d) => d.toLowerCase() !== 'contrail', {
       message: 'a preview never writes to the production dataset contrail; use tmp (the default) or another',
     }),
     /** Write JSON exports (under `<export dir>/<dataset>/`). Default false: a preview touches no production output. */

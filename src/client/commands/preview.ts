@@ -5,7 +5,7 @@ import type { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import type { DashboardNote } from '../dashboard-note.js';
 import { CliError } from '../errors.js';
-import { type CommonArgs, commonOptions, verboseOption } from '../options.js';
+import { type CommonArgs, commonOptions, givenDataset, verboseOption } from '../options.js';
 
 interface PreviewArgs extends CommonArgs {
   experiment_slug: string;
@@ -160,7 +160,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         generatePopulation: args.generate_population,
         exports: args.export,
         lenient: args.lenient,
-        ...(args.dataset_id ? { dataset: args.dataset_id } : {}),
+        ...(args.dataset_id ? { dataset: givenDataset(args.dataset_id) } : {}),
       },
       'preview',
     );

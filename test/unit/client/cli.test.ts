@@ -613,6 +613,32 @@ describe('command line options', () => {
     assert.doesNotMatch(planned.stdout, /moz-fx-data-shared-prod/);
   });
 
+  it('on the embedded warehouse a --dataset_id in upper case is refused before anything starts: DuckDB takes TMP for tmp, CONTRAIL for the production dataset', async () => {
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    for (const [command, dataset] of [
+      [['preview', '--experiment_slug', DEMO_SLUG], 'CONTRAIL'],
+      [['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG], 'TMP'],
+    ] as const) {
+      const result = await runMain([...command, '--dataset_id', dataset], env);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^contrail: --dataset_id ${dataset}: the embedded warehouse's dataset names ignore case, so this is the dataset ${dataset.toLowerCase()}; write it in lower case$`,
+          'm',
+        ),
+      );
+    }
+    // BigQuery's keep their case; a preview still never writes to the production dataset, in any case.
+    const { resultsDataset } = await import('../../../src/client/options.js');
+    assert.equal(resultsDataset('Results', { CONTRAIL_WAREHOUSE: 'bigquery' }), 'Results');
+    const { PreviewInput, parseInput } = await import('../../../src/workflows/inputs.js');
+    assert.throws(
+      () => parseInput(PreviewInput, { slug: DEMO_SLUG, dataset: 'Contrail' }, 'preview'),
+      /never writes to the production dataset/,
+    );
+  });
+
   it('run takes --concurrency, for the daily run and for given experiments, checked before anything starts', async () => {
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
     for (const slugs of [[], ['--experiment_slug', DEMO_SLUG]]) {
