@@ -1,4 +1,4 @@
-import { CancellationScope, executeChild, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, executeChild, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
 import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
@@ -107,16 +107,23 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   if (cost.refusal) throw toTemporalFailure(reviveError(cost.refusal));
 
   progress({ stage: 'preparing' });
+  // Nothing due on any previewed date (every date before the experiment's windows complete, or
+  // after its end): no query would run, so the earlier preview stays; a mistyped date must not
+  // delete it for nothing.
+  const writesNothing =
+    cost.estimate.queries.length === 0 && patched('preview-writing-nothing-keeps-earlier');
   // A preview starts clean: an earlier preview's tables, warnings and costs (other sample size,
   // other config) must not mix in.
-  await clearResults(analysed, {
-    expirationDays: input.expirationDays,
-    keepEnrollments: false,
-    forgetRows: true,
-  });
-  const population = input.generatePopulation
-    ? await warehouseJobs.buildPopulationSample({ target: analysed, date: endDate })
-    : null;
+  if (!writesNothing)
+    await clearResults(analysed, {
+      expirationDays: input.expirationDays,
+      keepEnrollments: false,
+      forgetRows: true,
+    });
+  const population =
+    input.generatePopulation && !writesNothing
+      ? await warehouseJobs.buildPopulationSample({ target: analysed, date: endDate })
+      : null;
 
   const days: PreviewResult['days'] = [];
   // The generated population's query ran (and scanned) like the others: it is counted with them,

@@ -173,6 +173,21 @@ describe('contrail preview', () => {
     assert.deepEqual(await warehouse.listTables('refused'), []);
   });
 
+  test('a preview with nothing due on any date leaves the earlier preview as it was', async () => {
+    const preview = (...dates: string[]) =>
+      runMain(['preview', '--experiment_slug', DEMO_SLUG, '--dataset_id', 'kept', ...dates], env);
+    const first = await preview('--end_date', '2026-03-15', '--num-days', '1');
+    assert.equal(first.code, 0, first.stderr);
+    const tables = async () => (await warehouse.listTables('kept')).map((t) => t.ref.table);
+    const earlier = await tables();
+    assert.ok(earlier.includes('statistics_contrail_demo_sidebar_day_7'), earlier.join(', '));
+    // Before the experiment started: a mistyped date, say.
+    const idle = await preview('--start_date', '2026-01-01', '--end_date', '2026-01-02');
+    assert.equal(idle.code, 0, idle.stderr);
+    assert.match(idle.stdout, /nothing was due on any previewed date/);
+    assert.deepEqual(await tables(), earlier);
+  });
+
   test('a malformed --max-bytes is a usage error naming the option', async () => {
     const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--max-bytes', 'lots'], env);
     assert.equal(result.code, 2, result.stderr);
