@@ -71,12 +71,25 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     for (const s of day.statistics) lines.push(`  ${day.date}: ${formatStatisticsTable(s)}`);
   }
   flushIdle();
-  if (p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due')) {
+  const noneDue = p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due');
+  if (noneDue) {
     lines.push(
       '  nothing was due on any previewed date: give an --end_date on which a window completes' +
         (p.generatedPopulation
           ? ''
           : ', or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date'),
+    );
+  }
+  // Dates with enrollments only, and none with a window: the periods' first windows complete
+  // later (for days28, maybe never before the experiment ends), which these dates cannot change.
+  const noWindow =
+    p.days.length > 0 &&
+    p.days.every((day) => day.statistics.length === 0) &&
+    !p.interrupted &&
+    (p.failed ?? []).length === 0;
+  if (!noneDue && noWindow) {
+    lines.push(
+      '  no window of the previewed periods completed on any previewed date: give an --end_date on which one completes, or other --analysis_periods',
     );
   }
   const tables = p.days.flatMap((day) => day.statistics);

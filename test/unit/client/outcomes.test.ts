@@ -766,6 +766,28 @@ describe('outcomes', () => {
         outcomeOf('preview', preview).report,
         /^ {2}2026-03-09: enrollments only \(no window of the previewed periods completes on this date\)$/m,
       );
+      assert.doesNotMatch(
+        outcomeOf('preview', preview).report,
+        /no window of the previewed periods completed/,
+      );
+      // Enrollments only on every date, nothing failed: what would give results is said.
+      const enrollmentsOnly = outcomeOf(
+        'preview',
+        previewResult({
+          startDate: '2026-03-28',
+          endDate: '2026-03-30',
+          days: [
+            { date: '2026-03-28', status: 'analyzed', reason: null, statistics: [] },
+            { date: '2026-03-29', status: 'analyzed', reason: null, statistics: [] },
+            { date: '2026-03-30', status: 'nothing-due', reason: 'x ended on 2026-03-29', statistics: [] },
+          ],
+        }),
+      ).report;
+      assert.match(
+        enrollmentsOnly,
+        /^ {2}no window of the previewed periods completed on any previewed date: give an --end_date on which one completes, or other --analysis_periods$/m,
+      );
+      assert.doesNotMatch(enrollmentsOnly, /nothing was due on any previewed date/);
       assert.throws(() => printOutcome('preview', preview, false), {
         message:
           'preview of x failed on 2 of 3 dates (2026-03-10, 2026-03-11): the errors are listed above, under their config files',
