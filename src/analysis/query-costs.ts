@@ -153,6 +153,9 @@ export function describeQueryCosts(
   let totalBytes = 0;
   let ran = 0;
   const count: Record<QueryOutcome, number> = { ran: 0, failed: 0, 'not run': 0 };
+  // The date a cancelled run stopped on: which of its queries ran before the stop is not known
+  // (a cancelled analysis reports none), so none of them is said not to have run.
+  let stopped = 0;
   for (const row of rows) {
     // A preview recorded before outcomes were kept: a query with no time did not run.
     const r = { ...row, outcome: row.outcome ?? (row.elapsed_ms == null ? 'not run' : 'ran') };
@@ -173,14 +176,21 @@ export function describeQueryCosts(
         ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s`
         : r.outcome === 'failed'
           ? 'FAILED'
-          : stoppedOn !== undefined && (r.analysis_date ?? '') >= stoppedOn
-            ? 'not run (interrupted)'
-            : 'not run (an earlier step of this date failed)';
+          : stoppedOn !== undefined && r.analysis_date === stoppedOn
+            ? 'stopped (interrupted: it may have run before the stop)'
+            : stoppedOn !== undefined && (r.analysis_date ?? '') > stoppedOn
+              ? 'not run (interrupted)'
+              : 'not run (an earlier step of this date failed)';
+    if (r.outcome === 'not run' && stoppedOn !== undefined && r.analysis_date === stoppedOn) {
+      count['not run']--;
+      stopped++;
+    }
     lines.push(`  ${r.analysis_date}  ${r.destination}  ${what}  ${shown}`);
   }
   const others = [
     count.failed > 0 ? `${count.failed} failed` : '',
     count['not run'] > 0 ? `${count['not run']} not run` : '',
+    stopped > 0 ? `${stopped} stopped` : '',
   ].filter((s) => s !== '');
   lines.push(
     `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
