@@ -319,8 +319,13 @@ export function leftByInterrupt(type: AnalysisWorkflow, input: unknown): string 
   switch (type) {
     case 'dailyAnalysis':
       return 'the experiments that had finished are published; the others keep the results they had';
-    case 'backfill':
-      return 'a backfill publishes at its end: unless it was publishing, the published results are as they were';
+    case 'backfill': {
+      // `contrail run` of given experiments is a one-day backfill: said as what was run.
+      const dates = input as { startDate?: string; endDate?: string } | null;
+      const what =
+        dates?.startDate !== undefined && dates.startDate === dates.endDate ? 'the run' : 'a backfill';
+      return `${what} publishes at its end: unless it was publishing, the published results are as they were`;
+    }
     case 'rerun':
       return (input as { recreateEnrollments?: boolean } | null)?.recreateEnrollments
         ? 'the experiment has no results until a rerun finishes (--recreate_enrollments dropped them first)'

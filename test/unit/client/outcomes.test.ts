@@ -869,7 +869,12 @@ describe('what an interrupted command says it leaves', () => {
     };
     assert.equal(reachedLine(progress), 'analysing, 2 of 4 done (1 failed)');
     assert.equal(reachedLine({ ...progress, stage: 'resolving', total: 0, done: 0, failed: 0 }), 'resolving');
-    assert.match(leftByInterrupt('backfill', {}) ?? '', /publishes at its end/);
+    assert.match(leftByInterrupt('backfill', {}) ?? '', /^a backfill publishes at its end/);
+    // `contrail run` of given experiments is a one-day backfill, said as the run it is.
+    assert.match(
+      leftByInterrupt('backfill', { startDate: '2026-03-21', endDate: '2026-03-21' }) ?? '',
+      /^the run publishes at its end: unless it was publishing, the published results are as they were$/,
+    );
     assert.match(
       leftByInterrupt('dailyAnalysis', {}) ?? '',
       /^the experiments that had finished are published/,
