@@ -68,16 +68,31 @@ export async function withTemporal<T>(
   options.log?.(
     'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
   );
-  const server = await startDevServer({
-    namespace: settings.namespace,
-    ...(options.env ? { env: options.env } : {}),
+  // Ctrl-C while the server and worker start: nothing has been asked of them yet, which is said
+  // (the server, once up, is stopped with the process; its watchdog stops one still starting).
+  let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  let stopInterrupts = onInterrupt(async (signal) => {
+    process.stderr.write(
+      `contrail: interrupted (${signal}) while starting the embedded Temporal server and worker: nothing was started\n`,
+    );
+    await server?.stop().catch(() => undefined);
+    process.exit(130);
   });
+  try {
+    server = await startDevServer({
+      namespace: settings.namespace,
+      ...(options.env ? { env: options.env } : {}),
+    });
+  } catch (error) {
+    stopInterrupts();
+    throw error;
+  }
+  const started = server;
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
-  let stopInterrupts: () => void = () => undefined;
   try {
     nativeConnection = await connectWorker(
-      server.address,
+      started.address,
       commandLogLevel(settings, options.verbose ?? false),
       { shutdownOnSignals: false },
     );
@@ -90,12 +105,12 @@ export async function withTemporal<T>(
       // apart by default (12 s), which Ctrl-C waited out. A private server takes one a second.
       overrides: { shutdownGraceTime: '2s', maxHeartbeatThrottleInterval: '1s' },
     });
-    connection = await Connection.connect({ address: server.address });
+    connection = await Connection.connect({ address: started.address });
     const client = new Client({ connection, namespace: settings.namespace });
     const session: TemporalSession = {
       client,
       taskQueue: settings.taskQueue,
-      address: server.address,
+      address: started.address,
       embedded: true,
       followed: [],
     };
@@ -113,6 +128,7 @@ export async function withTemporal<T>(
       () => undefined,
     );
     let interrupted = false;
+    stopInterrupts();
     stopInterrupts = onInterrupt(async (signal) => {
       interrupted = true;
       options.log?.(`${signal}: cancelling this command's workflows (${signal} again to stop at once)`);
@@ -123,7 +139,7 @@ export async function withTemporal<T>(
       // stuck in a call that ignores its cancellation does not keep the command alive.
       await Promise.race([done.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
       if (returned) return;
-      await server.stop().catch(() => undefined);
+      await started.stop().catch(() => undefined);
       const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
       const left = cancelled.length > 0 && options.leftByInterrupt ? `; ${options.leftByInterrupt}` : '';
       const at = reached ? ` while ${reachedLine(reached)}` : '';
@@ -141,7 +157,7 @@ export async function withTemporal<T>(
     stopInterrupts();
     await connection?.close().catch(() => undefined);
     await nativeConnection?.close().catch(() => undefined);
-    await server.stop();
+    await started.stop();
     await deps.close?.().catch(() => undefined);
   }
 }

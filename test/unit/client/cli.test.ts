@@ -852,6 +852,29 @@ describe('bin/contrail', () => {
   });
 });
 
+describe('an embedded command interrupted while its server starts', () => {
+  it('says nothing was started and exits 130', async () => {
+    const run = spawnCli(['versions'], {
+      env: { CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-starting-')), TEMPORAL_ADDRESS: '' },
+    });
+    try {
+      while (!run.stderr().includes('starting an embedded Temporal dev server')) {
+        assert.equal(run.child.exitCode, null, run.stderr());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(
+        result.stderr,
+        /^contrail: interrupted \(SIGINT\) while starting the embedded Temporal server and worker: nothing was started$/m,
+      );
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('contrail validate, interrupted', () => {
   it('Ctrl-C stops between two files, saying how many were checked, and exits 130', async () => {
     const repo = metricHubFixtures();
