@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
 import { warehouseKind } from '../settings.js';
@@ -166,6 +167,17 @@ export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boole
       ...repeatable(
         `Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS${checkout}, else the demo repo)`,
       ),
+      // Checked as the command line is read: the worker would find it missing only after the
+      // embedded server had started.
+      coerce: (given: string[]) => {
+        for (const repo of given) {
+          if (!isDirectory(repo))
+            throw new Error(
+              `--config_repos ${repo}: no such directory (expected a config repo: a directory or git checkout holding definitions/ and jetstream/, such as metric-hub)`,
+            );
+        }
+        return given;
+      },
     })
     .option('dataset_id', {
       alias: 'dataset-id',
@@ -250,4 +262,12 @@ export function givenDataset(datasetId: string, env: NodeJS.ProcessEnv = process
     );
   }
   return datasetId;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

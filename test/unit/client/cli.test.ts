@@ -22,8 +22,16 @@ describe('command line options', () => {
   it('repeatable options take one value per flag, as jetstream does', async () => {
     const args = await commonOptions(yargs([]))
       .parserConfiguration({ 'greedy-arrays': false })
-      .parseAsync(['--config_repos', 'a', '--config-repos', 'b', '--analysis_periods', 'week', 'file.toml']);
-    assert.deepEqual(args.config_repos, ['a', 'b']);
+      .parseAsync([
+        '--config_repos',
+        DEMO_CONFIG_REPO,
+        '--config-repos',
+        metricHubFixtures(),
+        '--analysis_periods',
+        'week',
+        'file.toml',
+      ]);
+    assert.deepEqual(args.config_repos, [DEMO_CONFIG_REPO, metricHubFixtures()]);
     assert.deepEqual(args.analysis_periods, ['week']);
     assert.deepEqual(args._, ['file.toml']);
   });
@@ -637,6 +645,22 @@ describe('command line options', () => {
       () => parseInput(PreviewInput, { slug: DEMO_SLUG, dataset: 'Contrail' }, 'preview'),
       /never writes to the production dataset/,
     );
+  });
+
+  it('a --config_repos that is no directory is refused as the command line is read, before any server starts', async () => {
+    const missing = join(tmpdir(), 'contrail-no-such-repo');
+    for (const command of [
+      ['preview', '--experiment_slug', DEMO_SLUG],
+      ['run', '--date', '2026-03-15'],
+    ]) {
+      const result = await runMain([...command, '--config_repos', missing], { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(`^contrail: --config_repos ${missing}: no such directory \\(expected a config repo`, 'm'),
+      );
+      assert.doesNotMatch(result.stderr, /starting an embedded Temporal dev server/);
+    }
   });
 
   it('run takes --concurrency, for the daily run and for given experiments, checked before anything starts', async () => {
