@@ -177,9 +177,11 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         '',
       ].join('\n'),
     );
-    await interrupted;
+    const signal = await interrupted;
     forget();
     await server.close();
-    process.stdout.write('dashboard stopped.\n');
+    // Stopped by a signal, as every interrupted command is: exit 130, once the note is gone and
+    // the port is free, so a script that started it can tell Ctrl-C from a dashboard that failed.
+    throw new CliError(`interrupted (${signal}): the dashboard stopped`, 130);
   },
 };

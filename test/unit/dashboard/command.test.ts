@@ -12,7 +12,7 @@ import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import { cliLauncher, repoRoot, runMain } from '../../helpers/cli.js';
 
 describe('contrail dashboard', () => {
-  test('prints the URL with the dataset and experiment, serves it, and stops on Ctrl-C', async () => {
+  test('prints the URL with the dataset and experiment, serves it, and stops on Ctrl-C with exit 130', async () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-home-'));
     const warehouse = await openDuckDbWarehouse({ path: join(home, 'warehouse.duckdb') });
     await warehouse.writeRows({
@@ -56,8 +56,9 @@ describe('contrail dashboard', () => {
     } finally {
       child.kill('SIGINT');
     }
-    assert.equal(await exited, 0, stderr);
-    assert.match(stdout, /dashboard stopped\./);
+    // Stopped by Ctrl-C as any command is: exit 130, after it shut down.
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /^contrail: interrupted \(SIGINT\): the dashboard stopped$/m);
     assert.equal(runningDashboard(join(home, 'warehouse.duckdb')), null, 'the note went with the dashboard');
   });
 
