@@ -4,7 +4,7 @@ import type { AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
 import { StatisticResultRow } from '../statistics/results.js';
-import { InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
+import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
@@ -63,6 +63,7 @@ export async function readView(
   let infos: TableInfo[];
   let withResults: string[];
   try {
+    assertDatasetOf(dataset, dialect.name);
     [infos, withResults] = await Promise.all([
       warehouse.listTables(dataset),
       options.listDatasets ? options.listDatasets(warehouse) : [],

@@ -1,4 +1,5 @@
 import { ContrailError } from '../errors.js';
+import type { Dialect } from './table-ref.js';
 
 /**
  * Identifiers contrail interpolates into SQL (datasets, table names, slugs) are validated
@@ -19,6 +20,8 @@ const TABLE_NAME = /^[A-Za-z0-9_]{1,1024}$/;
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
 // BigQuery dataset ids: letters, digits, underscores; project ids may carry hyphens.
 const DATASET = /^(?:[a-z][a-z0-9-]{4,28}[a-z0-9]\.)?[A-Za-z0-9_]{1,1024}$/;
+const UNPREFIXED_DATASET = /^[A-Za-z0-9_]{1,1024}$/;
+const PROJECT_ID_RULE = '6–30 lower-case letters, digits and hyphens, starting with a letter';
 
 export class InvalidIdentifierError extends ContrailError {
   constructor(kind: string, value: string, rule: string) {
@@ -52,7 +55,23 @@ export function assertDataset(name: string): string {
     'dataset',
     name,
     DATASET,
-    'use letters, digits and underscores, optionally prefixed by a project id and a dot',
+    `use letters, digits and underscores, optionally prefixed by a project id (${PROJECT_ID_RULE}) and a dot`,
+  );
+}
+
+/**
+ * A dataset named by someone choosing results to read (the dashboard's URL and --dataset_id), by
+ * the rule of the warehouse it is read from. The embedded warehouse has no projects: a prefix
+ * there would name one of DuckDB's catalogs, never a dataset contrail wrote, so it is refused
+ * as such rather than answered with an empty dataset.
+ */
+export function assertDatasetOf(name: string, dialect: Dialect): string {
+  if (dialect === 'bigquery') return assertDataset(name);
+  return assertIdentifier(
+    'dataset',
+    name,
+    UNPREFIXED_DATASET,
+    'use letters, digits and underscores, with no project prefix (the embedded warehouse has no projects)',
   );
 }
 
@@ -62,11 +81,7 @@ const PROJECT_ID = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$
 
 export function assertProjectId(project: string, what = 'project id'): string {
   if (!PROJECT_ID.test(project)) {
-    throw new InvalidIdentifierError(
-      what,
-      project,
-      '6–30 lower-case letters, digits and hyphens, starting with a letter',
-    );
+    throw new InvalidIdentifierError(what, project, PROJECT_ID_RULE);
   }
   return project;
 }

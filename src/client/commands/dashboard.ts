@@ -120,11 +120,11 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         throw new CliError(`--sql-output-dir '${dir}' is not a directory`, 2);
       }
     }
-    const { assertDataset, InvalidIdentifierError } = await import('../../warehouse/identifiers.js');
+    const { assertDatasetOf, InvalidIdentifierError } = await import('../../warehouse/identifiers.js');
     const datasets = await defaultDatasets();
     const dataset = args.dataset_id ?? datasets.preview;
     try {
-      assertDataset(dataset);
+      assertDatasetOf(dataset, kind);
     } catch (error) {
       if (error instanceof InvalidIdentifierError) throw new CliError(`--dataset_id: ${error.message}`, 2);
       throw error;

@@ -77,6 +77,27 @@ describe('contrail dashboard', () => {
     const dataset = await runMain(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
     assert.equal(dataset.code, 2);
     assert.match(dataset.stderr, /--dataset_id: invalid dataset "not a dataset"/);
+    // The embedded warehouse has no projects to prefix. (On a port already taken: were the name
+    // taken, the command would stop there rather than serve a page until it is stopped.)
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port: takenPort } = taken.address() as AddressInfo;
+      const prefixed = await runMain([
+        'dashboard',
+        '--port',
+        String(takenPort),
+        '--dataset_id',
+        'my-project.tmp',
+      ]);
+      assert.equal(prefixed.code, 2, prefixed.stderr);
+      assert.match(
+        prefixed.stderr,
+        /--dataset_id: invalid dataset "my-project\.tmp": .*with no project prefix/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   test('on BigQuery: settings that name no project, or a BigQuery that does not answer, are said before the page is served, exit 1', async () => {

@@ -6,6 +6,7 @@ import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { embeddedResultDatasets } from '../../../src/dashboard/embedded.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
 import { readView } from '../../../src/dashboard/view.js';
+import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
@@ -273,6 +274,32 @@ describe('readView: what the page shows, from the result tables', () => {
         error.status === 400 &&
         /^dataset: invalid dataset/.test(error.message),
     );
+    // The message says what the warehouse read takes: the embedded one has no projects to prefix
+    // (there a prefix would name one of DuckDB's catalogs: its own, one not attached), BigQuery's
+    // prefix is a project id, whose rule is spelt out.
+    for (const prefixed of ['proj.tmp', 'my-project.tmp', 'system.main', 'memory.main']) {
+      await assert.rejects(readView(warehouse, dialect, { dataset: prefixed }), (error: unknown) => {
+        assert.ok(error instanceof DashboardRequestError);
+        assert.equal(error.status, 400);
+        assert.equal(
+          error.message,
+          `dataset: invalid dataset "${prefixed}": use letters, digits and underscores, with no project prefix (the embedded warehouse has no projects)`,
+        );
+        return true;
+      });
+    }
+    await assert.rejects(
+      readView(warehouse, bigqueryDialect(), { dataset: 'proj.tmp' }),
+      (error: unknown) => {
+        assert.ok(error instanceof DashboardRequestError);
+        assert.equal(error.status, 400);
+        assert.equal(
+          error.message,
+          'dataset: invalid dataset "proj.tmp": use letters, digits and underscores, optionally prefixed by a project id (6–30 lower-case letters, digits and hyphens, starting with a letter) and a dot',
+        );
+        return true;
+      },
+    );
   });
 
   test('a dataset without results says so and shows nothing', async () => {
@@ -363,8 +390,8 @@ describe('readView: what the page shows, from the result tables', () => {
       'CREATE SCHEMA IF NOT EXISTS someone_elses; CREATE TABLE someone_elses.t AS SELECT 1 AS x',
     );
     const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
-    // DuckDB's own catalog, a database that is not attached, another schema, no schema at all.
-    for (const dataset of ['system.main', 'memory.main', 'someone_elses', 'information_schema', 'nope']) {
+    // Another schema, DuckDB's own schema, no schema at all (a catalog prefix is refused as a bad name).
+    for (const dataset of ['someone_elses', 'information_schema', 'nope']) {
       await assert.rejects(
         readView(warehouse, dialect, { dataset }, options),
         (error: unknown) =>
