@@ -22,6 +22,15 @@ export function previewOnBigQuery(p: Pick<PreviewResult, 'costs'>): boolean {
   return p.costs?.estimate.method === 'dry_run';
 }
 
+/**
+ * Whether the dashboard has anything of this preview to show: the statistics tables it wrote, or
+ * the errors of the dates that failed. One that wrote neither (nothing due on any date, enrollments
+ * only, stopped before a date finished) would send its reader to a page of no results.
+ */
+export function dashboardShowsPreview(p: Pick<PreviewResult, 'days' | 'failed'>): boolean {
+  return p.days.some((day) => day.statistics.length > 0) || (p.failed ?? []).length > 0;
+}
+
 export function describePreview(p: PreviewResult, context: ReportContext = {}): Outcome {
   const lines = [
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
@@ -131,10 +140,9 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   if (interrupted) lines.push(interrupted.toUpperCase().slice(0, 1) + interrupted.slice(1));
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
-  // Interrupted before any date finished (or failed, whose errors it lists), the dashboard has
-  // nothing of this preview to show.
-  const nothingToShow = p.interrupted !== undefined && p.days.length === 0 && failed.length === 0;
-  if (!nothingToShow)
+  // Then where to see what the preview wrote, when the dashboard shows any of it: a link to a
+  // page of no results would only send its reader looking.
+  if (dashboardShowsPreview(p))
     lines.push(
       `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
     );
@@ -159,16 +167,19 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
 /**
  * What the end of a preview says of the dashboard beside the URL in its report, if anything:
  * how to start it when none runs, or how to restart the running one to show the SQL just
- * written. Nothing when something unnoted listens on the dashboard's port (an older build's),
- * unless the preview wrote to a BigQuery this shell does not name.
+ * written. Nothing when the report printed no URL, or when something unnoted listens on the
+ * dashboard's port (an older build's), unless the preview wrote to a BigQuery this shell does not name.
  */
 export function dashboardHint(h: {
+  /** The report printed the dashboard's URL (it has something of the preview to show): the hint speaks of it. */
+  urlPrinted: boolean;
   sqlOutputDir?: string;
   running: DashboardNote | null;
   defaultPortFree: boolean;
   /** The preview ran on BigQuery and this shell's settings do not name it. */
   settingsNeeded: boolean;
 }): string | null {
+  if (!h.urlPrinted) return null;
   const sql = h.sqlOutputDir ? ` --sql-output-dir ${shellWord(h.sqlOutputDir)}` : '';
   if (h.running) {
     if (h.sqlOutputDir && !h.running.sqlDirs.includes(resolve(h.sqlOutputDir))) {

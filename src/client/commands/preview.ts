@@ -189,7 +189,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
         process.stderr.write(`JSON exports: ${dir.replace(/\/+$/, '')}/${result.dataset}/\n`);
       }
-      if (!args.json) await sayDashboardHint(args.sql_output_dir, dashboard, previewOnBigQuery(result));
+      if (!args.json) await sayDashboardHint(args.sql_output_dir, dashboard, result);
     };
     await runWorkflowCommand({
       workflowType: 'preview',
@@ -272,13 +272,15 @@ async function shownOn(
 async function sayDashboardHint(
   sqlOutputDir: string | undefined,
   running: DashboardNote | null,
-  onBigQuery: boolean,
+  result: PreviewResult,
 ) {
   const { portIsFree } = await import('../ports.js');
   const { DEFAULT_DASHBOARD_PORT } = await import('../../dashboard/url.js');
   const { warehouseKind } = await import('../../settings.js');
-  const { dashboardHint } = await import('../preview-report.js');
+  const { dashboardHint, dashboardShowsPreview, previewOnBigQuery } = await import('../preview-report.js');
+  const onBigQuery = previewOnBigQuery(result);
   const hint = dashboardHint({
+    urlPrinted: dashboardShowsPreview(result),
     ...(sqlOutputDir ? { sqlOutputDir } : {}),
     running,
     defaultPortFree: running !== null || (await portIsFree(DEFAULT_DASHBOARD_PORT)),

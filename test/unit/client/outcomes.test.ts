@@ -9,7 +9,11 @@ import {
   leftByInterrupt,
   outcomeOf,
 } from '../../../src/client/outcomes.js';
-import { dashboardHint, previewOnBigQuery } from '../../../src/client/preview-report.js';
+import {
+  dashboardHint,
+  dashboardShowsPreview,
+  previewOnBigQuery,
+} from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
 import { plural } from '../../../src/plural.js';
 import type { DailyAnalysisResult } from '../../../src/workflows/daily.js';
@@ -159,13 +163,48 @@ describe('the preview report', () => {
 });
 
 describe('where the preview report sends its reader', () => {
+  const table = {
+    table: 'statistics_x_day_1',
+    rows: 12,
+    period: 'day',
+    windowIndex: 1,
+    warnings: [],
+    warningCount: 0,
+    headline: [],
+    sampleRatioMismatch: null,
+  };
+  const analysed = { date: '2026-03-15', status: 'analyzed' as const, reason: null, statistics: [table] };
   const preview = (method: 'dry_run' | 'column_sizes') =>
     previewResult({
+      days: [analysed],
       costs: {
         estimate: { method, queries: [], totalBytes: 0, usdPerTib: 6.25, totalUsd: 0, ownTableQueries: 0 },
         queries: [],
       },
     });
+
+  it('no dashboard link when the preview wrote nothing it shows: nothing due on any date, enrollments only', () => {
+    const nothingDue = {
+      date: '2026-03-15',
+      status: 'nothing-due' as const,
+      reason: 'x ended',
+      statistics: [],
+    };
+    const enrollmentsOnly = { ...analysed, statistics: [] };
+    for (const day of [nothingDue, enrollmentsOnly]) {
+      const result = { ...preview('column_sizes'), days: [day] };
+      assert.doesNotMatch(outcomeOf('preview', result).report, /dashboard/, day.status);
+      assert.equal(dashboardShowsPreview(result), false);
+    }
+    assert.equal(dashboardShowsPreview(preview('column_sizes')), true);
+    // A failed date's errors are on the dashboard.
+    const failed = {
+      ...preview('column_sizes'),
+      days: [nothingDue],
+      failed: [{ date: '2026-03-14', errorType: 'ConfigError', message: 'm' }],
+    };
+    assert.match(outcomeOf('preview', failed).report, /^dashboard: /m);
+  });
 
   it('on the embedded warehouse: the dashboard showing the preview', () => {
     const last = outcomeOf('preview', preview('column_sizes')).report.split('\n').at(-1);
@@ -212,7 +251,16 @@ describe('where the preview report sends its reader', () => {
 describe('what a preview says of the dashboard after its report', () => {
   const running = { pid: 4242, port: 18_099, sqlDirs: [resolve('sql')] };
   const hint = (h: Partial<Parameters<typeof dashboardHint>[0]>) =>
-    dashboardHint({ running: null, defaultPortFree: true, settingsNeeded: false, ...h });
+    dashboardHint({ urlPrinted: true, running: null, defaultPortFree: true, settingsNeeded: false, ...h });
+
+  it('nothing when the report printed no dashboard URL: there is no URL above to open', () => {
+    assert.equal(hint({ urlPrinted: false }), null);
+    assert.equal(hint({ urlPrinted: false, settingsNeeded: true }), null);
+    assert.equal(
+      hint({ urlPrinted: false, running: { pid: 4242, port: 18_099, sqlDirs: [] }, sqlOutputDir: 'sql' }),
+      null,
+    );
+  });
 
   it('none running: how to start it, with the SQL just written', () => {
     assert.equal(
