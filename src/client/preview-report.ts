@@ -140,6 +140,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   if (interrupted) lines.push(interrupted.toUpperCase().slice(0, 1) + interrupted.slice(1));
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
+  if (context.exportDir) lines.push(`JSON exports: ${context.exportDir}`);
   // Then where to see what the preview wrote, when the dashboard shows any of it: a link to a
   // page of no results would only send its reader looking.
   if (dashboardShowsPreview(p))

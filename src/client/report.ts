@@ -12,6 +12,8 @@ export interface Outcome {
 /** What the command knows beside the result: the port of the dashboard running on this machine. */
 export interface ReportContext {
   dashboardPort?: number;
+  /** Where a preview's JSON exports went (its dataset's directory), when this command knows it. */
+  exportDir?: string;
   /** List every unit of work that went well, not only their count. */
   verbose?: boolean;
   /** The date whose daily-run experiments a versions report counts as pinned, when known. */

@@ -168,11 +168,25 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     const { portIsFree } = await import('../ports.js');
     const { previewOnBigQuery } = await import('../preview-report.js');
     let dashboard: DashboardNote | null = null;
+    // Where the embedded worker wrote the JSON exports (a cluster's worker has its own export location).
+    const exportDir = async (result: PreviewResult): Promise<string | null> => {
+      if (!args.export || result.days.length === 0 || runtimeSettings().temporalAddress) return null;
+      const { defaultExportDir } = await import('../runtime.js');
+      const { warehouseKind } = await import('../../settings.js');
+      const { embeddedWorkerEnv } = await import('../workflow-command.js');
+      const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
+      return `${dir.replace(/\/+$/, '')}/${result.dataset}/`;
+    };
     // Read once the preview has ended: a dashboard may have been started meanwhile.
     const reportContext = async (value: unknown) => {
-      const noted = await shownOn(previewOnBigQuery(value as PreviewResult), args);
+      const result = value as PreviewResult;
+      const noted = await shownOn(previewOnBigQuery(result), args);
       dashboard = noted && !(await portIsFree(noted.port)) ? noted : null;
-      return dashboard ? { dashboardPort: dashboard.port } : {};
+      const exports = await exportDir(result);
+      return {
+        ...(dashboard ? { dashboardPort: dashboard.port } : {}),
+        ...(exports ? { exportDir: exports } : {}),
+      };
     };
     // After the report, also when dates failed: the author of a failing config needs its SQL most.
     const afterReport = async (value: unknown) => {
@@ -181,15 +195,13 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         const written = await writePreviewSql(args, result, input);
         process.stderr.write(`wrote ${plural(written, 'query', 'queries')} to ${args.sql_output_dir}\n`);
       }
-      if (args.export && result.days.length > 0 && !runtimeSettings().temporalAddress) {
-        // Where the embedded worker wrote them (a cluster's worker has its own export location).
-        const { defaultExportDir } = await import('../runtime.js');
-        const { warehouseKind } = await import('../../settings.js');
-        const { embeddedWorkerEnv } = await import('../workflow-command.js');
-        const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
-        process.stderr.write(`JSON exports: ${dir.replace(/\/+$/, '')}/${result.dataset}/\n`);
+      if (args.json) {
+        // The report that names the exports is not printed: the JSON is.
+        const exports = await exportDir(result);
+        if (exports) process.stderr.write(`JSON exports: ${exports}\n`);
+        return;
       }
-      if (!args.json) await sayDashboardHint(args.sql_output_dir, dashboard, result);
+      await sayDashboardHint(args.sql_output_dir, dashboard, result);
     };
     await runWorkflowCommand({
       workflowType: 'preview',

@@ -232,6 +232,16 @@ describe('where the preview report sends its reader', () => {
     assert.doesNotMatch(outcomeOf('preview', result).report, /no telemetry/);
   });
 
+  it('with --export: the directory of the JSON exports, then the dashboard line last', () => {
+    const lines = outcomeOf('preview', preview('column_sizes'), {
+      exportDir: '/home/me/exports/tmp/',
+    }).report.split('\n');
+    assert.deepEqual(lines.slice(-2), [
+      'JSON exports: /home/me/exports/tmp/',
+      'dashboard: http://127.0.0.1:8050/?dataset=tmp&experiment=x',
+    ]);
+  });
+
   it('names the port of the dashboard running on this machine', () => {
     const last = outcomeOf('preview', preview('column_sizes'), { dashboardPort: 18_099 })
       .report.split('\n')
