@@ -75,11 +75,9 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     }
     const { refuseWhileAnalysing } = await import('../claims.js');
     const { warehouseFile } = await import('../../paths.js');
-    refuseWhileAnalysing(
-      warehouseFile(),
-      `contrail sample would replace the telemetry of ${warehouseFile()}`,
-    );
     const { embeddedWarehouse, mozdataFile } = await import('../../warehouse/duckdb-sessions.js');
+    // The claims are kept beside the warehouse file; the telemetry replaced is the file beside it.
+    refuseWhileAnalysing(warehouseFile(), `contrail sample would replace the telemetry in ${mozdataFile()}`);
     const { warehouseKind } = await import('../../settings.js');
     if (warehouseKind() === 'bigquery') {
       // The sample is the embedded warehouse's telemetry: said, lest a BigQuery user think their

@@ -229,7 +229,7 @@ describe('command line options', () => {
     assert.equal(result.code, 1, result.stderr);
     assert.match(
       result.stderr,
-      /^contrail: contrail sample would replace the telemetry of .*warehouse\.duckdb while another contrail command analyses it: `contrail preview --experiment_slug contrail-demo-sidebar` \(pid \d+/,
+      /^contrail: contrail sample would replace the telemetry in .*\/mozdata\.duckdb while another contrail command analyses it: `contrail preview --experiment_slug contrail-demo-sidebar` \(pid \d+/,
     );
     assert.deepEqual(readdirSync(home), ['warehouse.duckdb.claims'], 'no warehouse file written');
   });
