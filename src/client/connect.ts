@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import {
   missingSearchAttributes,
@@ -5,18 +6,25 @@ import {
 } from '../temporal/search-attributes-check.js';
 import { CliError } from './errors.js';
 
+/** How long a connection to Temporal may take before nothing is taken to answer there. */
+export const CONNECT_DEADLINE_MS = 8_000;
+
 /**
  * Connects to a Temporal frontend. An address that does not answer is a one-line error
- * naming it, within 10 s (8 s connect deadline) — not a gRPC stack trace. A namespace without
- * contrail's search attributes is refused here too: every command that talks to a cluster
- * (a worker, doctor, runs, schedules, status) says so instead of waiting forever. So is a
- * namespace the server does not have: a worker polling one fails only after its first long
- * polls, in the server's own words.
+ * naming it, within 10 s (8 s connect deadline) — not a gRPC stack trace; a malformed one, a
+ * host that does not resolve and a refused connection are said at once (addressProblem). A
+ * namespace without contrail's search attributes is refused here too: every command that talks
+ * to a cluster (a worker, doctor, runs, schedules, status) says so instead of waiting forever.
+ * So is a namespace the server does not have: a worker polling one fails only after its first
+ * long polls, in the server's own words.
  */
 export async function connectClient(address: string, namespace: string): Promise<Client> {
+  const problem = await addressProblem(address);
+  if (problem !== null)
+    throw new CliError(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${problem}`);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '8s' });
+    connection = await Connection.connect({ address, connectTimeout: CONNECT_DEADLINE_MS });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new CliError(
@@ -65,6 +73,39 @@ export async function unknownNamespace(
   return `namespace ${namespace} (TEMPORAL_NAMESPACE) does not exist on this server${
     known.length > 0 ? `; it has ${known.join(', ')}` : ''
   }: set TEMPORAL_NAMESPACE to one of them, or create it (temporal operator namespace create --namespace ${namespace})`;
+}
+
+/** A Temporal frontend's address as the SDK takes it: host:port, an IPv6 host in brackets. */
+const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+
+/**
+ * What keeps `address` from being a Temporal frontend's, said as transportFailure says it, or
+ * null when something listens there. The client's connect retries a refused connection or a
+ * failed lookup until its deadline and then says only that the deadline passed: one plain TCP
+ * connection first tells those apart at once, and a malformed address needs none.
+ */
+export async function addressProblem(address: string): Promise<string | null> {
+  const match = ADDRESS.exec(address);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || port < 1 || port > 65_535)
+    return 'malformed address: host:port expected (e.g. 127.0.0.1:7233 or temporal.example.internal:7233)';
+  const host = match[1].replace(/^\[|\]$/g, '');
+  return await new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (problem: string | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(problem);
+    };
+    const timer = setTimeout(() => done(transportFailure('no answer within 8 s')), CONNECT_DEADLINE_MS);
+    socket.once('connect', () => done(null));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') done(transportFailure('connection refused'));
+      else if (error.code === 'ENOTFOUND' || error.code?.startsWith('EAI_'))
+        done(transportFailure(`dns error: ${error.message}`));
+      else done(transportFailure(error.message));
+    });
+  });
 }
 
 /** What to do when nothing answers at the address. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -131,17 +132,26 @@ describe('the contrail CLI', () => {
   });
 
   test('a TEMPORAL_ADDRESS that does not answer: one line naming it, after the connect deadline', async () => {
-    const port = await freePort();
-    const result = await runMain(['doctor'], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
-    assert.equal(result.code, 1);
-    // A guard against hanging, not a speed target: the CLI's own connect deadline is 8 s.
-    assert.ok(result.ms < 60_000, `took ${result.ms} ms`);
-    assert.match(
-      result.stderr.trim(),
-      new RegExp(
-        `^contrail: cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\): nothing answered within 8 s: is a Temporal server running there\\? \`contrail server\` starts one`,
-      ),
-    );
-    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    // Something takes the connection and never says a word (a refused one is said at once).
+    const taken: Socket[] = [];
+    const silent = createServer((socket) => taken.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const result = await runMain(['doctor'], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+      assert.equal(result.code, 1);
+      // A guard against hanging, not a speed target: the CLI's own connect deadline is 8 s.
+      assert.ok(result.ms < 60_000, `took ${result.ms} ms`);
+      assert.match(
+        result.stderr.trim(),
+        new RegExp(
+          `^contrail: cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\): nothing answered within 8 s: is a Temporal server running there\\? \`contrail server\` starts one`,
+        ),
+      );
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    } finally {
+      for (const socket of taken) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

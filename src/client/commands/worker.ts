@@ -36,7 +36,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   handler: async (args) => {
     const { connectWorker, createContrailWorker, recordWorkerRelease } = await import('../../worker.js');
     const { defaultActivityDeps, workerSourceProblems, workerSources } = await import('../runtime.js');
-    const { connectClient } = await import('../connect.js');
+    const { addressProblem, CONNECT_DEADLINE_MS, connectClient, transportFailure } = await import(
+      '../connect.js'
+    );
     const settings = runtimeSettings();
     const address = args.address ?? settings.temporalAddress ?? 'localhost:7233';
     const taskQueue = args['task-queue'] ?? settings.taskQueue;
@@ -47,6 +49,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     const problems = workerSourceProblems(env);
     if (problems.length > 0) throw new CliError(`the worker would fail every run: ${problems.join('; ')}`);
     const deps = defaultActivityDeps({ deployment }, env);
+    // A malformed address is said as such, not as the failed lookup of a host named like it.
+    const problem = await addressProblem(address);
+    if (problem !== null) throw new CliError(`cannot reach Temporal at ${address}: ${problem}`);
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -54,11 +59,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       connection = await Promise.race([
         connectWorker(address, settings.sdkLogLevel ?? 'INFO'),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer within 8 s')), 8_000);
+          timer = setTimeout(() => reject(new Error('no answer within 8 s')), CONNECT_DEADLINE_MS);
         }),
       ]);
     } catch (error) {
-      const { transportFailure } = await import('../connect.js');
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new CliError(`cannot reach Temporal at ${address}: ${transportFailure(reason ?? '')}`);
     } finally {

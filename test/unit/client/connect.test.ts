@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { transportFailure, unknownNamespace } from '../../../src/client/connect.js';
+import { addressProblem, transportFailure, unknownNamespace } from '../../../src/client/connect.js';
+import { freePort } from '../../../src/client/ports.js';
+import { runMain } from '../../helpers/cli.js';
 
 /** The server's answers as the SDK's raw gRPC calls give them: an Error with the status code. */
 function server(namespaces: string[]): Pick<Client, 'workflowService'> {
@@ -62,5 +65,49 @@ describe('a connection failure', () => {
         'nothing answered within 8 s: is a Temporal server running there? `contrail server` starts one on this machine',
       );
     assert.equal(transportFailure('TLS handshake failed'), 'TLS handshake failed');
+  });
+});
+
+describe('an address that cannot be a Temporal frontend', () => {
+  const malformed =
+    'malformed address: host:port expected (e.g. 127.0.0.1:7233 or temporal.example.internal:7233)';
+  const refused =
+    'connection refused (nothing listens there): is a Temporal server running there? `contrail server` starts one on this machine';
+
+  it('is said at once, before any gRPC connect waits out its deadline: malformed, refused', async () => {
+    for (const address of ['garbage', 'host:0', 'host:99999', ':7233', 'http://host:7233', 'host:7233 '])
+      assert.equal(await addressProblem(address), malformed, address);
+    assert.equal(await addressProblem(`127.0.0.1:${await freePort()}`), refused);
+  });
+
+  it('is none where something listens; an IPv6 host in brackets is an address', async () => {
+    const listener = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = listener.address() as AddressInfo;
+      assert.equal(await addressProblem(`127.0.0.1:${port}`), null);
+      assert.equal(await addressProblem(`localhost:${port}`), null);
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+    // Refused, or no IPv6 here: either way not malformed.
+    assert.notEqual(await addressProblem(`[::1]:${await freePort()}`), malformed);
+  });
+
+  it('contrail status says so at once, naming TEMPORAL_ADDRESS', async () => {
+    const port = await freePort();
+    const closed = await runMain(['status'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    assert.equal(closed.code, 1, closed.stderr);
+    assert.equal(
+      closed.stderr.trim(),
+      `contrail: cannot reach Temporal at 127.0.0.1:${port} (TEMPORAL_ADDRESS): ${refused}`,
+    );
+    assert.ok(closed.ms < 5_000, `took ${closed.ms} ms, not at once`);
+    const garbage = await runMain(['status'], { TEMPORAL_ADDRESS: 'garbage' });
+    assert.equal(garbage.code, 1, garbage.stderr);
+    assert.equal(
+      garbage.stderr.trim(),
+      `contrail: cannot reach Temporal at garbage (TEMPORAL_ADDRESS): ${malformed}`,
+    );
   });
 });
