@@ -207,7 +207,6 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
   );
   result.waited.push(...published.waited);
   const publication = published.outcomes[0];
-  if (publication?.status !== 'failed') prepared.publication.done = true;
   if (publication?.status === 'failed') {
     await restoreAnchor();
     result.failed.push({
@@ -215,16 +214,19 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
       errorType: publication.errorType,
       message: `publish: ${publication.message}`,
     });
-  } else if (publication && !input.recreateEnrollments) {
-    // Published: what the earlier configs made and the new ones do not (other periods, windows,
-    // metrics) goes now, as it would have gone before a rerun that dropped everything first.
-    const summary = publication.result;
-    const { dropped: stale, kept } = await warehouseJobs.dropResults({
-      target: oldTarget,
-      keepEnrollments: true,
-      keep: [...summary.published, ...summary.views],
-    });
-    result.dropped = [...new Set([...(kept ?? []), ...stale])].sort();
+  } else {
+    prepared.publication.done = true;
+    if (publication && !input.recreateEnrollments) {
+      // Published: what the earlier configs made and the new ones do not (other periods, windows,
+      // metrics) goes now, as it would have gone before a rerun that dropped everything first.
+      const summary = publication.result;
+      const { dropped: stale, kept } = await warehouseJobs.dropResults({
+        target: oldTarget,
+        keepEnrollments: true,
+        keep: [...summary.published, ...summary.views],
+      });
+      result.dropped = [...new Set([...(kept ?? []), ...stale])].sort();
+    }
   }
   progress({ stage: 'done', waiting: [] });
   setSearchAttributes({ stage: 'done' });
