@@ -17,6 +17,11 @@ export interface TemporalSession {
   embedded: boolean;
   /** The workflows the command started or attached to (what Ctrl-C names on a cluster). */
   followed: string[];
+  /**
+   * The signal that interrupted an embedded command, once one has: the work may still end with
+   * its result (a preview stopped at its date, or work that finished as the cancel came).
+   */
+  interrupted?: NodeJS.Signals;
 }
 
 export interface WithTemporalOptions {
@@ -114,23 +119,17 @@ export async function withTemporal<T>(
       embedded: true,
       followed: [],
     };
-    const done = work(session);
-    const running = worker.runUntil(done);
     // Whether the work ended with a value: a workflow that, cancelled, stops what it does and
     // returns what it finished (a preview) has its report printed like any other. The work, not
     // the worker: the worker's shutdown after it takes seconds more on a busy machine, and its
     // workflows are over by then.
     let returned = false;
-    done.then(
-      () => {
-        returned = true;
-      },
-      () => undefined,
-    );
+    // From here a signal cancels the work (the startup's handler goes), before the work starts.
     let interrupted = false;
     stopInterrupts();
     stopInterrupts = onInterrupt(async (signal) => {
       interrupted = true;
+      session.interrupted = signal;
       options.log?.(`${signal}: cancelling this command's workflows (${signal} again to stop at once)`);
       // How far the work had got, asked before it is cancelled: said with what was cancelled.
       const reached = await progressOf(client, session.followed[0]);
@@ -146,6 +145,14 @@ export async function withTemporal<T>(
       process.stderr.write(`contrail: interrupted (${signal})${at}: ${what}${left}\n`);
       process.exit(130);
     }, LEFT_RUNNING);
+    const done = work(session);
+    const running = worker.runUntil(done);
+    done.then(
+      () => {
+        returned = true;
+      },
+      () => undefined,
+    );
     try {
       return await running;
     } catch (error) {

@@ -147,7 +147,8 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const release = kind === null ? () => {} : claimEmbeddedWork(options, kind, workerEnv);
   const result = await withTemporal(
-    async ({ client, taskQueue, embedded, followed }) => {
+    async (session) => {
+      const { client, taskQueue, embedded, followed } = session;
       const { handle, started } = await startWorkflow(client, {
         workflowType: options.workflowType,
         workflowId: options.workflowId,
@@ -172,9 +173,13 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
         embedded,
       });
       const other = options.resultOf ? await options.resultOf.read(client, own) : null;
-      return other === null
-        ? { type: options.workflowType, value: own }
-        : { type: (options.resultOf as NonNullable<typeof options.resultOf>).workflowType, value: other };
+      const interruptedBy = session.interrupted;
+      return {
+        ...(other === null
+          ? { type: options.workflowType, value: own }
+          : { type: (options.resultOf as NonNullable<typeof options.resultOf>).workflowType, value: other }),
+        ...(interruptedBy ? { interruptedBy } : {}),
+      };
     },
     {
       deps: () =>
@@ -197,6 +202,12 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     verbose: args.verbose ?? false,
   });
   await options.afterReport?.(result.value);
+  // Interrupted as it finished, the work ended with its whole result (what was publishing
+  // finished): said, lest the "cancelling" line above read as if something had been cut short.
+  if (result.interruptedBy && !outcome.interrupted)
+    process.stderr.write(
+      `contrail: the work had finished when ${result.interruptedBy} came: nothing was cut short\n`,
+    );
   failOnFailures(outcome);
   return result.value;
 }

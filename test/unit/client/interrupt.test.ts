@@ -58,3 +58,39 @@ describe('a closed terminal (SIGHUP)', () => {
     assert.equal(process.listenerCount('SIGINT'), 0);
   });
 });
+
+describe('an embedded command interrupted as its work finishes', () => {
+  it('its session says which signal came, so the report can say nothing was cut short', async () => {
+    const { withTemporal } = await import('../../../src/client/embedded.js');
+    const { openDuckDbWarehouse } = await import('../../../src/warehouse/duckdb.js');
+    const { testDeps } = await import('../../helpers/deps.js');
+    const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    const write = process.stderr.write;
+    let said = '';
+    try {
+      const seen = await withTemporal(
+        async (session) => {
+          process.stderr.write = ((chunk: string) => {
+            said += chunk;
+            return true;
+          }) as typeof process.stderr.write;
+          // Nothing runs when the signal comes: the work returns, and the command goes on to its
+          // report. SIGHUP stops a command as Ctrl-C does (the test runner stops on a SIGINT of its own).
+          process.emit('SIGHUP', 'SIGHUP');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return session.interrupted;
+        },
+        {
+          deps: () => testDeps(warehouse),
+          log: (line) => process.stderr.write(`${line}\n`),
+          env: { ...process.env, TEMPORAL_ADDRESS: '' },
+        },
+      );
+      assert.equal(seen, 'SIGHUP', said);
+      assert.match(said, /SIGHUP: cancelling this command's workflows/);
+    } finally {
+      process.stderr.write = write;
+      await warehouse.close();
+    }
+  });
+});
