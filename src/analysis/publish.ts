@@ -143,17 +143,14 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
       const rows = await warehouse.query(statisticsExportSql(d, view), progress.job(`export ${view.table}`));
       exports.push(await write(`statistics/${view.table}.json`, JSON.stringify(rows)));
     }
-    // Confidential experiments export no metadata (jetstream's rule).
-    if (!spec.isPrivate) {
-      const metadata = experimentMetadata({
-        spec,
-        collection: input.collection,
-        pin: input.pin,
-        toolVersion: input.toolVersion,
-        analysisStartTime: input.now,
-      });
-      exports.push(await write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
-    }
+    const metadata = experimentMetadata({
+      spec,
+      collection: input.collection,
+      pin: input.pin,
+      toolVersion: input.toolVersion,
+      analysisStartTime: input.now,
+    });
+    exports.push(await write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
     const errors = await experimentErrors(warehouse, dataset, spec.experiment.slug);
     exports.push(await write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
   }

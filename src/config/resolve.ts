@@ -114,8 +114,6 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
     dataSources: usedDataSources,
     metrics,
     skip: e.skip ?? false,
-    isPrivate: e.is_private ?? false,
-    datasetId: e.dataset_id ?? null,
     sources: r.sources.map((f) => f.file),
     configCommit: r.collection.commit,
     asOfDate,

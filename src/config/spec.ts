@@ -117,8 +117,6 @@ export const AnalysisSpec = z.object({
   /** Metrics per analysis period, each with its statistics. */
   metrics: z.record(z.enum(ANALYSIS_PERIODS), z.array(MetricSpec)),
   skip: z.boolean().default(false),
-  isPrivate: z.boolean().default(false),
-  datasetId: z.string().nullable().default(null),
   /** Files that contributed, in resolution order (platform defaults first). */
   sources: z.array(z.string()).default([]),
   /** Config-repo commit(s) the spec was read at, when read from git. */

@@ -72,6 +72,26 @@ window_end = 7
     ]);
   });
 
+  it('refuses a private experiment, or one with a dataset of its own, rather than publish it with the others', () => {
+    const problems = resolveProblems(
+      collection,
+      '[experiment]\nis_private = true\ndataset_id = "mozanalysis_private"\n',
+    );
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /^steps\.toml \(custom config\):2: experiment\.is_private: is_private = true: contrail writes each experiment's results to the dataset the run names \(--dataset_id\) and exports them, and has no per-experiment dataset; a private experiment, or one with a dataset of its own, is refused rather than published there/,
+    );
+    assert.match(
+      problems[1] ?? '',
+      /:3: experiment\.dataset_id: dataset_id = "mozanalysis_private": contrail writes/,
+    );
+    // Saying it is not private is saying nothing new.
+    assert.doesNotThrow(() =>
+      resolveAnalysisSpec(collection, experiment, { configFile: '[experiment]\nis_private = false\n' }),
+    );
+  });
+
   it('renders a per-branch parameter as a CASE on the branch and warns about branches it does not match', () => {
     const toml = `[metrics]
 weekly = ["picked"]
