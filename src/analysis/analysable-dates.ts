@@ -2,7 +2,7 @@ import type { IsoDate } from '../dates.js';
 
 /**
  * The dates anything of an experiment can be due on, as its record and config say (overrides
- * applied): none when the config says skip or it has not started, none before its enrollment
+ * applied): none when the config says skip, it is never analysed (a rollout) or it has not started, none before its enrollment
  * is complete (the last enrollment date, when the first day window completes), none after its
  * end date. Between them the day window completes every day, so something is always due there.
  * Plain data, so that the daily run and backfills can count the dates outside them as nothing
@@ -16,12 +16,15 @@ export interface AnalysableDates {
   /** The last enrollment date: the first date anything is due on (null without a start date). */
   firstDueDate: IsoDate | null;
   endDate: IsoDate | null;
+  /** Why the experiment is never analysed (a rollout, an app not analysed); absent in older histories. */
+  notAnalysed?: string;
 }
 
 /** Why nothing can be due on `date`, in jetstream's terms; null when something is. */
 export function outsideAnalysableDates(dates: AnalysableDates, date: IsoDate): string | null {
   const { slug, startDate, firstDueDate, endDate } = dates;
   if (dates.skip) return `${slug}: the config says skip = true`;
+  if (dates.notAnalysed) return dates.notAnalysed;
   if (startDate === null || firstDueDate === null) return `${slug} has no start date (not launched)`;
   if (date < startDate) return `${slug} starts ${startDate}, after ${date}`;
   if (date < firstDueDate)

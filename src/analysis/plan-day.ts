@@ -1,6 +1,7 @@
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
+import { notAnalysedReason } from '../experiments/source.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { type AnalysisPlan, planAnalysis, type WindowPlan } from '../sql/plan/analysis.js';
 import type { ResultTableNames } from '../sql/plan/types.js';
@@ -33,7 +34,15 @@ export function planDate(target: PlanTarget, date: IsoDate, periods = target.per
 /** The dates anything of the experiment can be due on (see AnalysableDates). */
 export function analysableDates(spec: AnalysisSpec): AnalysableDates {
   const { slug, startDate, endDate } = spec.experiment;
-  return { slug, skip: spec.skip, startDate, firstDueDate: lastEnrollmentDate(spec), endDate };
+  const notAnalysed = notAnalysedReason(spec.experiment);
+  return {
+    slug,
+    skip: spec.skip,
+    ...(notAnalysed ? { notAnalysed } : {}),
+    startDate,
+    firstDueDate: lastEnrollmentDate(spec),
+    endDate,
+  };
 }
 
 /** Why nothing is due on `date`, in jetstream's terms (EnrollmentNotComplete, Ended, …). */

@@ -175,6 +175,20 @@ const ANALYSED_PLATFORMS = [
   'klar_ios',
 ] as const;
 
+/**
+ * Why an experiment is never analysed, whatever the date or whoever asks (jetstream's
+ * RolloutSkip and UnsupportedApplication); null when it is. A preview still analyses it, as
+ * jetstream's does.
+ */
+export function notAnalysedReason(
+  experiment: Pick<Experiment, 'slug' | 'isRollout' | 'appName'>,
+): string | null {
+  if (experiment.isRollout) return `${experiment.slug} is a rollout: rollouts are not analysed`;
+  if (!(ANALYSED_PLATFORMS as readonly string[]).includes(experiment.appName))
+    return `${experiment.slug} is for ${experiment.appName}, which is not analysed (analysed: ${ANALYSED_PLATFORMS.join(', ')})`;
+  return null;
+}
+
 /** How long after its end date the daily run still picks an experiment up (jetstream: 90 days). */
 export const DAILY_RUN_GRACE_DAYS = 90;
 
@@ -184,8 +198,7 @@ export const DAILY_RUN_GRACE_DAYS = 90;
  * is checked by the caller, once the config is resolved.
  */
 export function eligibleForDailyRun(experiment: Experiment, date: IsoDate): boolean {
-  if (experiment.isRollout) return false;
-  if (!(ANALYSED_PLATFORMS as readonly string[]).includes(experiment.appName)) return false;
+  if (notAnalysedReason(experiment) !== null) return false;
   if (experiment.status === 'draft') return false;
   if (experiment.status === 'live') return true;
   if (experiment.endDate === null) return false;

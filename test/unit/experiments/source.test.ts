@@ -9,6 +9,7 @@ import {
   eligibleForDailyRun,
   experimentStatus,
   localExperimentSource,
+  notAnalysedReason,
   parseExperimentsFile,
 } from '../../../src/experiments/source.js';
 
@@ -147,5 +148,23 @@ describe('eligibleForDailyRun', () => {
     assert.equal(eligibleForDailyRun(ios as Experiment, date), true);
     assert.equal(eligibleForDailyRun(draft as Experiment, date), false);
     assert.equal(eligibleForDailyRun(otherPlatform as Experiment, date), false);
+  });
+
+  test('a rollout or an app not analysed has nothing due on any date, also when asked for by name', async () => {
+    const { outsideAnalysableDates } = await import('../../../src/analysis/analysable-dates.js');
+    const { analysableDates } = await import('../../../src/analysis/plan-day.js');
+    const { loadConfigCollection } = await import('../../../src/config/collection.js');
+    const { resolveAnalysisSpec } = await import('../../../src/config/resolve.js');
+    const { DEMO_CONFIG_REPO } = await import('../../helpers/sample.js');
+    const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
+    const reason = (experiment: Experiment) =>
+      outsideAnalysableDates(analysableDates(resolveAnalysisSpec(collection, experiment).spec), '2026-04-20');
+    assert.equal(reason(rollout as Experiment), 'rollout is a rollout: rollouts are not analysed');
+    // An app the demo repo has no definitions for: said before any config is read for it.
+    assert.match(
+      notAnalysedReason(otherPlatform as Experiment) ?? '',
+      /^vpn is for mozilla_vpn, which is not analysed \(analysed: firefox_desktop, fenix/,
+    );
+    assert.equal(reason(live as Experiment), null);
   });
 });
