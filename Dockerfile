@@ -24,7 +24,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # The demo experiments and configs, read where neither an experiment source nor config repos
-# are set (as in the npm package): `contrail sample` and `contrail preview` work in the image.
+# are set (as in the npm package): `contrail sample`, and `contrail preview` against a Temporal
+# cluster (TEMPORAL_ADDRESS), work in the image; it holds no Temporal CLI to start one of its own.
 COPY src/sample/experiments.json ./src/sample/
 COPY src/sample/metric-hub ./src/sample/metric-hub
 # The release manifest: this build's version and whether it is breaking (src/versions/manifest.ts).
@@ -36,6 +37,9 @@ COPY releases.json ./
 ARG CONTRAIL_BUILD_ID=
 ENV CONTRAIL_BUILD_ID=${CONTRAIL_BUILD_ID}
 ENV CONTRAIL_HOME=/var/lib/contrail
+# The data directory belongs to the user the worker runs as: a volume mounted there (compose's
+# contrail-data) takes the ownership it has in the image, and a missing one would be root's.
+RUN mkdir -p /var/lib/contrail && chown node:node /var/lib/contrail
 USER node
 ENTRYPOINT ["node", "dist/client/cli.js"]
 CMD ["worker"]

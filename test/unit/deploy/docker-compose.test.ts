@@ -98,6 +98,14 @@ test('the image has git, trusts mounted config repos, and holds the files the de
   const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
   // The image that runs: the last stage.
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  // Its data directory (a volume in compose) is the worker's own: the volume takes the owner
+  // the image gives the path, root's if the image has none.
+  const home = /^ENV CONTRAIL_HOME=(\S+)$/m.exec(runtime)?.[1];
+  assert.ok(home, 'the image sets CONTRAIL_HOME');
+  const user = /^USER (\S+)$/m.exec(runtime)?.[1];
+  assert.ok(user);
+  const owned = runtime.indexOf(`chown ${user}:${user} ${home}`);
+  assert.ok(owned >= 0 && owned < runtime.indexOf(`USER ${user}`), `${home} is made ${user}'s before USER`);
   // Pinned analyses read their configs from the config repos' git history.
   assert.match(runtime, /apt-get install [^\n]*\bgit\b/);
   // The repos are mounted from the host, owned by another user than the container's.
@@ -195,4 +203,16 @@ test("the worker analyses Experimenter's experiments with the host's metric-hub 
       (worker.volumes ?? []).map((v) => interpolate(v, { GOOGLE_APPLICATION_CREDENTIALS_FILE: '/k.json' })),
     /set CONTRAIL_METRIC_HUB/,
   );
+});
+
+test('every setting compose stops without is named in its header and in the README', () => {
+  const text = readFileSync(`${root}docker-compose.yml`, 'utf8');
+  const header = text.slice(0, text.indexOf('\nname:'));
+  const readme = readFileSync(`${root}README.md`, 'utf8');
+  const required = [...new Set([...text.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1] as string))];
+  assert.ok(required.includes('CONTRAIL_BUILD_ID'), required.join(', '));
+  for (const name of required) {
+    assert.ok(header.includes(name), `the compose file's header names ${name}`);
+    assert.ok(readme.includes(name), `the README names ${name}`);
+  }
 });
