@@ -231,6 +231,18 @@ function outsideLines(outside: BackfillResult['outside']): string[] {
   });
 }
 
+/**
+ * A backfill's or rerun's failures split into those of experiment-days and those of publishing
+ * (listed with them, at the last date, `publish: …`): a failed publication is no day of its own,
+ * and counted as one the totals would not add up.
+ */
+function failedDaysAndPublications(failed: { message: string }[]): { days: number; publications: number } {
+  const publications = failed.filter((f) => f.message.startsWith('publish: ')).length;
+  return { days: failed.length - publications, publications };
+}
+
+const publicationsPart = (n: number) => (n > 0 ? `; ${plural(n, 'publication')} failed` : '');
+
 export function describeBackfill(b: BackfillResult): Outcome {
   // An experiment none of whose days could even find it ran on no tooling: no pin to show.
   const unknown = new Set(
@@ -239,9 +251,10 @@ export function describeBackfill(b: BackfillResult): Outcome {
       return own.length > 0 && own.every((f) => f.errorType === 'UnknownExperimentError');
     }),
   );
+  const failed = failedDaysAndPublications(b.failed);
   return {
     report: [
-      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${b.failed.length} failed`,
+      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${failed.days} failed${publicationsPart(failed.publications)}`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...outsideLines(b.outside),
       ...groupedFailures(b.failed),
@@ -253,9 +266,10 @@ export function describeBackfill(b: BackfillResult): Outcome {
 }
 
 export function describeRerun(x: RerunResult): Outcome {
+  const failed = failedDaysAndPublications(x.failed);
   return {
     report: [
-      `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - x.failed.length)}, ${x.failed.length} failed`,
+      `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - failed.days)}, ${failed.days} failed${publicationsPart(failed.publications)}`,
       `  pinned to ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...groupedFailures(x.failed),
       ...describeWarningCounts([[x.slug, x.warnings]], undefined),

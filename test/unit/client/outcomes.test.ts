@@ -418,6 +418,41 @@ describe('the backfill report', () => {
   });
 });
 
+describe('the backfill and rerun reports, a failed publication', () => {
+  it('is counted apart from the experiment-days, so the counts add up', () => {
+    const pin = { toolVersion: '0.1.0+dev', configCommit: null };
+    const failed = [
+      { slug: 'x', date: '2026-03-20', errorType: 'PinnedBuildError', message: 'pinned elsewhere' },
+      { slug: 'x', date: '2026-03-20', errorType: 'PinnedBuildError', message: 'publish: pinned elsewhere' },
+    ];
+    const backfill = outcomeOf('backfill', {
+      total: 3,
+      analyzed: 2,
+      nothingDue: 0,
+      pins: { x: pin },
+      failed,
+      waited: [],
+    });
+    assert.equal(
+      backfill.report.split('\n')[0],
+      '3 experiment-days: 2 analysed, 0 with nothing due, 1 failed; 1 publication failed',
+    );
+    assert.equal(backfill.failed, 2, 'both make the command fail');
+    const rerun = outcomeOf('rerun', {
+      slug: 'x',
+      dropped: [],
+      anchor: null,
+      pin: { ...pin, buildId: null, anchor: null, reason: 'latest', resolvedAt: '2026-03-20T00:00:00Z' },
+      dates: 3,
+      analyzed: 2,
+      statisticsTables: 2,
+      failed: failed.map(({ date, errorType, message }) => ({ date, errorType, message })),
+      waited: [],
+    });
+    assert.match(rerun.report.split('\n')[0] ?? '', /2\/3 dates analysed, 1 failed; 1 publication failed$/);
+  });
+});
+
 describe('the backfill report, dates outside an experiment', () => {
   it("names each experiment's dates it analysed none of, and why", () => {
     const pin = {
