@@ -73,9 +73,14 @@ export function checkPinnedBuild(slug: string, pin: Pin, running: RunningBuild):
   const pinned = `contrail ${toolVersionKey(pin)}`;
   const why = pin.anchor === null ? `(${pin.reason})` : `(${pin.reason}, anchored ${pin.anchor})`;
   const here = `contrail ${running.version}+${running.buildId}`;
+  // Pinned by --use-latest or --use-version already: the run was resolved on another worker of
+  // this task queue, of another build (unversioned workers of two checkouts), not on an old anchor.
+  const overridden = pin.reason === 'use-latest' || pin.reason === 'use-version';
   const remedy =
     running.deployment === null
-      ? `this worker is ${here} and is not part of a Temporal Worker Deployment, so it runs only its own build: pass --use-latest (input useLatest: true) to analyse on ${here}, or run workers of both builds with CONTRAIL_BUILD_ID on a Temporal deployment`
+      ? overridden
+        ? `this worker is ${here}: workers of different builds poll this task queue outside a Temporal Worker Deployment, and the run was resolved on the other; run workers of one build per task queue, or give each build a CONTRAIL_BUILD_ID on a Temporal deployment`
+        : `this worker is ${here} and is not part of a Temporal Worker Deployment, so it runs only its own build: pass --use-latest (input useLatest: true) to analyse on ${here}, or run workers of both builds with CONTRAIL_BUILD_ID on a Temporal deployment`
       : `this run is on ${here} of deployment ${running.deployment}: start it with \`contrail run\`, which runs each analysis on its pinned build, or pass --use-latest / --use-version`;
   throw new PinnedBuildError(`${slug} is pinned to ${pinned} ${why}; ${remedy}`, {
     slug,

@@ -182,6 +182,17 @@ describe('analysis activities on the demo experiment', () => {
       false,
       'nothing was computed',
     );
+    // Pinned by --use-latest already, on a worker of another build of this task queue: that
+    // option is no remedy, one build per task queue is.
+    const resolvedElsewhere = await failureOf(
+      quietEnvironment().run(activities.computeEnrollments, {
+        target: { ...target, pin: { ...elsewhere, reason: 'use-latest' as const } },
+        date: '2026-03-15',
+        recreate: false,
+      }),
+    );
+    assert.doesNotMatch(resolvedElsewhere.message, /pass --use-latest/);
+    assert.match(resolvedElsewhere.message, /workers of different builds poll this task queue/);
   });
 
   test('describeExperiment and planDay follow the experiment dates', async () => {
