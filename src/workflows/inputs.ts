@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ANALYSIS_PERIODS } from '../config/periods.js';
-import { IsoDate } from '../dates.js';
+import { IsoDate, isoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import { Pin, VersionOverrideFields } from '../versions/pin.js';
 
@@ -15,6 +15,14 @@ const Platform = z
   .string()
   .regex(/^[a-z][a-z0-9_]*$/, 'a platform (app name) such as firefox_desktop or fenix');
 const Dataset = z.string().regex(/^[A-Za-z0-9_]+$/, 'a dataset name: letters, digits and underscores');
+/**
+ * A date to analyse: not after today, which has no telemetry yet (its windows would be computed
+ * over days that have not happened). In a workflow `new Date()` is the workflow's own clock, so
+ * the check replays as it first ran; the CLI says the same per option before it starts anything.
+ */
+const AnalysisDate = IsoDate.refine((date) => date <= isoDate(new Date()), {
+  message: 'is after today: there is no telemetry for it yet',
+});
 /** Analysis periods, in jetstream's names. */
 const Periods = z.array(z.enum(ANALYSIS_PERIODS));
 
@@ -35,7 +43,7 @@ export const AnalyzeExperimentInput = z
   .object({
     slug: Slug,
     /** The analysis date (YYYY-MM-DD): the windows that complete on it are computed. */
-    date: IsoDate,
+    date: AnalysisDate,
     ...AnalysisOptions,
     /** A custom experiment config (TOML text) used instead of the config repo's. */
     configOverride: z.string().nullable().default(null),
@@ -77,7 +85,7 @@ export type AnalyzeExperimentInput = z.input<typeof AnalyzeExperimentInput>;
 export const DailyAnalysisInput = z
   .object({
     /** Date to analyse. Default: the day before the scheduled (or actual) start time. */
-    date: IsoDate.nullable().default(null),
+    date: AnalysisDate.nullable().default(null),
     /** Experiments analysed at once. Default 4. */
     concurrency: z.number().int().min(1).max(100).default(4),
     ...AnalysisOptions,
@@ -89,8 +97,8 @@ export type DailyAnalysisInput = z.input<typeof DailyAnalysisInput>;
 export const BackfillInput = z
   .object({
     slugs: z.array(Slug).min(1),
-    startDate: IsoDate,
-    endDate: IsoDate,
+    startDate: AnalysisDate,
+    endDate: AnalysisDate,
     /** Analyses (experiment-days) run at once. Default 3. */
     concurrency: z.number().int().min(1).max(100).default(3),
     ...AnalysisOptions,

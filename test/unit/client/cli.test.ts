@@ -564,6 +564,27 @@ describe('command line options', () => {
     }
   });
 
+  it('a workflow started from the Temporal CLI or the Web UI refuses a date after today too', async () => {
+    const { AnalyzeExperimentInput, BackfillInput, DailyAnalysisInput, parseInput } = await import(
+      '../../../src/workflows/inputs.js'
+    );
+    for (const [schema, input, workflow] of [
+      [AnalyzeExperimentInput, { slug: DEMO_SLUG, date: '2999-01-01' }, 'analyzeExperiment'],
+      [DailyAnalysisInput, { date: '2999-01-01' }, 'dailyAnalysis'],
+      [BackfillInput, { slugs: [DEMO_SLUG], startDate: '2026-03-09', endDate: '2999-01-01' }, 'backfill'],
+    ] as const) {
+      assert.throws(
+        () => parseInput(schema, input, workflow),
+        /date: is after today: there is no telemetry for it yet/i,
+        workflow,
+      );
+    }
+    assert.equal(
+      parseInput(AnalyzeExperimentInput, { slug: DEMO_SLUG, date: '2026-03-15' }, 'x').date,
+      '2026-03-15',
+    );
+  });
+
   it('--use-version naming no release, or with --use-latest, is a usage error before anything starts', async () => {
     const run = ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG];
     const unknown = await runMain([...run, '--use-version', '9.9.9']);
