@@ -28,6 +28,16 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
         const workflowId = `health/${new Date().toISOString()}`;
         followed.push(workflowId);
         let result: HealthReport;
+        // A worker that died stays listed as polling for a minute or so: the check then waits
+        // for one, which is said while it waits rather than only when its two minutes are up.
+        const waiting = setTimeout(
+          () =>
+            process.stderr.write(
+              `contrail: still waiting for a worker of task queue '${taskQueue}' to take the check (one listed as polling may have stopped); giving up after 2 minutes\n`,
+            ),
+          WAITING_NOTE_MS,
+        );
+        waiting.unref();
         try {
           result = await client.workflow.execute<typeof healthCheck>('healthCheck' satisfies WorkflowName, {
             taskQueue,
@@ -35,7 +45,9 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
             workflowExecutionTimeout: '2 minutes',
           });
         } catch (error) {
-          throw await failedLink(error, address);
+          throw await failedLink(error, address, taskQueue);
+        } finally {
+          clearTimeout(waiting);
         }
         const roundTripMs = Date.now() - started;
         // Counted after the check, when every worker (the embedded one too) has polled.
@@ -78,8 +90,8 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
  * that it failed. The check's one activity is the warehouse's round trip, so an activity's
  * failure (its error, or its time running out) is the warehouse's.
  */
-async function failedLink(error: unknown, address: string): Promise<unknown> {
-  const { ActivityFailure, WorkflowFailedError } = await import('@temporalio/client');
+export async function failedLink(error: unknown, address: string, taskQueue: string): Promise<unknown> {
+  const { ActivityFailure, TimeoutFailure, WorkflowFailedError } = await import('@temporalio/client');
   if (!(error instanceof WorkflowFailedError)) return error;
   const { failureMessage } = await import('../follow.js');
   const { CliError } = await import('../errors.js');
@@ -87,8 +99,15 @@ async function failedLink(error: unknown, address: string): Promise<unknown> {
   for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof ActivityFailure) activity = true;
   }
+  if (!activity && error.cause instanceof TimeoutFailure)
+    return new CliError(
+      `Temporal at ${address} answered, but no worker of task queue '${taskQueue}' finished the check within 2 minutes: the workers it lists as polling may have stopped (the server lists one for a minute or so after); start one with \`contrail worker\``,
+    );
   const link = activity
     ? `Temporal at ${address} and a worker answered, but the warehouse did not`
     : `the check did not finish on Temporal at ${address}`;
   return new CliError(`${link}: ${failureMessage(error)}`);
 }
+
+/** How long the check waits for a worker before it says it is waiting. */
+const WAITING_NOTE_MS = 15_000;

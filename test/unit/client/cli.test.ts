@@ -585,6 +585,22 @@ describe('command line options', () => {
     );
   });
 
+  it("doctor's check that no worker took in its 2 minutes names the task queue and why, not only 'timed out'", async () => {
+    const { failedLink } = await import('../../../src/client/commands/doctor.js');
+    const { TimeoutFailure, WorkflowFailedError } = await import('@temporalio/client');
+    const { RetryState, TimeoutType } = await import('@temporalio/common');
+    const timedOut = new WorkflowFailedError(
+      'Workflow execution timed out',
+      new TimeoutFailure(undefined, undefined, TimeoutType.START_TO_CLOSE),
+      RetryState.TIMEOUT,
+    );
+    const said = await failedLink(timedOut, '127.0.0.1:7233', 'contrail');
+    assert.match(
+      (said as Error).message,
+      /^Temporal at 127\.0\.0\.1:7233 answered, but no worker of task queue 'contrail' finished the check within 2 minutes: the workers it lists as polling may have stopped/,
+    );
+  });
+
   it('--use-version naming no release, or with --use-latest, is a usage error before anything starts', async () => {
     const run = ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG];
     const unknown = await runMain([...run, '--use-version', '9.9.9']);
