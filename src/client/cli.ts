@@ -157,11 +157,17 @@ function valuedOptions(parser: object): ValuedOption[] {
  * before it does anything, as a usage error does: left to the code that reads it, a bad value
  * would fail a run only after its server had started, or each analysis at its publish.
  */
-function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): void {
+async function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     refuseMisspeltSettings(env);
     // A mistyped warehouse name is each command's to refuse (settings.ts, warehouseKind).
     if ((env.CONTRAIL_WAREHOUSE ?? 'duckdb') === 'duckdb') checkDuckDbSettings(env);
+    if (env.CONTRAIL_WAREHOUSE === 'bigquery') {
+      // Every value set is checked, whichever command reads it; a missing project is said by
+      // the commands that need one (`plan` renders BigQuery SQL without).
+      const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
+      bigQuerySettings(env, env.CONTRAIL_BIGQUERY_PROJECT?.trim() ? {} : { projectId: 'project-not-set' });
+    }
     const exportDir = env.CONTRAIL_EXPORT_DIR?.trim();
     if (exportDir) exportTarget(exportDir);
   } catch (error) {
@@ -178,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
   setWarehouseCommand(['contrail', ...argv].join(' '));
   const parser = buildParser(argv);
   try {
-    refuseBadSettings();
+    await refuseBadSettings();
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof ParseAgain) return await main(error.argv);

@@ -485,6 +485,22 @@ describe('command line options', () => {
         { TEMPORAL_ADDRESS: '127.0.0.1:1', CONTRAIL_DUCKDB_MEMORY_LIMIT: 'lots' },
         /^contrail: CONTRAIL_DUCKDB_MEMORY_LIMIT = "lots": expected a size/,
       ],
+      // BigQuery's too, whichever command: plan renders BigQuery SQL, with no project set.
+      [
+        ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15', '--dialect', 'bigquery'],
+        { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_TIMEOUT_MS: 'abc' },
+        /^contrail: CONTRAIL_BIGQUERY_TIMEOUT_MS="abc": expected a whole number of milliseconds/,
+      ],
+      [
+        ['status'],
+        {
+          CONTRAIL_WAREHOUSE: 'bigquery',
+          CONTRAIL_BIGQUERY_PROJECT: 'my-project',
+          CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10GB',
+          TEMPORAL_ADDRESS: '127.0.0.1:1',
+        },
+        /^contrail: CONTRAIL_BIGQUERY_MAX_BYTES_BILLED="10GB": expected a whole number of bytes/,
+      ],
     ];
     for (const [args, env, said] of cases) {
       const result = await runMain(args, env);
