@@ -37,8 +37,8 @@ export interface VersionsReportRow {
 /**
  * `contrail versions`: every release, newest first (deployed-but-unreleased builds on top),
  * with the experiments pinned to it, its open work, and whether it can be retired. A release
- * can be retired when it is neither current nor ramping, no analysed experiment is pinned to
- * it, and nothing is open on it. Temporal's own drainage status is not enough: it ignores
+ * can be retired when it is neither current nor ramping, nor a build deployed and not yet
+ * released, no analysed experiment is pinned to it, and nothing is open on it. Temporal's own drainage status is not enough: it ignores
  * workflows started with a pinned override after the version drained, which is exactly how
  * contrail sends analyses to old versions.
  */
@@ -58,6 +58,8 @@ export function versionsReport(input: VersionsReportInput): VersionsReportRow[] 
     const pollers = work?.pollers ?? 0;
     const keep: string[] = [];
     if (routing !== 'inactive') keep.push(`it is the ${routing} version`);
+    // Deployed and never current: a build on its way in, not one to retire.
+    else if (release.releasedAt === null) keep.push('it is not released yet (make it current to release it)');
     if (pinned.length > 0)
       keep.push(`${pinned.length} experiment${pinned.length === 1 ? ' is' : 's are'} pinned to it`);
     if (openWorkflows > 0)

@@ -64,12 +64,18 @@ describe('versionsReport', () => {
         ['v1', false, ['2 workflows are open on it']],
       ],
     );
-    const idle = versionsReport({ releases: [v1, { ...v3, routing: 'current' }], pins: [], work: [] });
+    const idle = versionsReport({
+      releases: [v1, { ...v3, routing: 'current' }, { ...v4, routing: 'inactive' }],
+      pins: [],
+      work: [{ buildId: 'v4', openWorkflows: 0, pollers: 2 }],
+    });
     assert.deepEqual(
-      idle.map((r) => [r.release.buildId, r.retirable]),
+      idle.map((r) => [r.release.buildId, r.retirable, r.keep]),
       [
-        ['v3', false],
-        ['v1', true],
+        // Deployed, its workers polling, never made current: on its way in.
+        ['v4', false, ['it is not released yet (make it current to release it)']],
+        ['v3', false, ['it is the current version']],
+        ['v1', true, []],
       ],
     );
   });
