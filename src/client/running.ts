@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Progress } from '../workflows/common.js';
-import { progressLine } from './progress-line.js';
+import { progressLine, waitingLine } from './progress-line.js';
 
 /** A running workflow as `contrail status` lists it. */
 export interface RunningWorkflow {
@@ -57,8 +57,10 @@ export function runningReport(running: RunningWorkflow[], server: string, now = 
   const children = running.length - parents.length;
   const lines = [`running on ${server}:`];
   for (const w of parents) {
+    // What waits for a worker of its pinned build is said too: it would read as running.
+    const waiting = w.progress?.waiting?.length ? `; ${waitingLine(w.progress)}` : '';
     const progress = w.progress
-      ? progressLine(w.progress, null)
+      ? `${progressLine(w.progress, null)}${waiting}`
       : 'no progress answer (is a worker running?)';
     lines.push(`  ${w.workflowId}  (${w.type}, for ${age(w.startTime, now)})  ${progress}`);
   }

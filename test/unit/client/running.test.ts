@@ -57,3 +57,39 @@ test('nothing running is said as such', () => {
     'nothing runs on 127.0.0.1:7233 (namespace default)',
   );
 });
+
+test('an analysis waiting for a worker of its pinned build is said to wait, not only listed as running', () => {
+  const report = runningReport(
+    [
+      {
+        workflowId: 'daily/2026-03-15',
+        type: 'dailyAnalysis',
+        startTime: minutesAgo(3),
+        progress: {
+          workflow: 'dailyAnalysis',
+          stage: 'analysing',
+          total: 1,
+          done: 0,
+          failed: 0,
+          current: ['contrail-demo-sidebar 2026-03-13'],
+          waiting: [
+            {
+              workflowId: 'analysis/contrail-demo-sidebar/2026-03-13',
+              slug: 'contrail-demo-sidebar',
+              date: '2026-03-13',
+              toolVersion: '0.1.0+buildA',
+              buildId: 'buildA',
+              since: minutesAgo(2).toISOString(),
+            },
+          ],
+        },
+      },
+    ],
+    '127.0.0.1:7233 (namespace default)',
+    now,
+  );
+  assert.match(
+    report,
+    /analysing \(0\/1\) running: contrail-demo-sidebar 2026-03-13; waiting for a worker of contrail 0\.1\.0\+buildA: contrail-demo-sidebar 2026-03-13$/m,
+  );
+});
