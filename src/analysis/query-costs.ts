@@ -151,7 +151,6 @@ export function describeQueryCosts(
   const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
   let totalMs = 0;
   let totalBytes = 0;
-  let ran = 0;
   const count: Record<QueryOutcome, number> = { ran: 0, failed: 0, 'not run': 0 };
   // The date a cancelled run stopped on: which of its queries ran before the stop is not known
   // (a cancelled analysis reports none), so none of them is said not to have run.
@@ -159,7 +158,9 @@ export function describeQueryCosts(
   for (const row of rows) {
     // A preview recorded before outcomes were kept: a query with no time did not run.
     const r = { ...row, outcome: row.outcome ?? (row.elapsed_ms == null ? 'not run' : 'ran') };
-    count[r.outcome]++;
+    const stoppedHere = r.outcome === 'not run' && stoppedOn !== undefined && r.analysis_date === stoppedOn;
+    if (stoppedHere) stopped++;
+    else count[r.outcome]++;
     const shown =
       r.bytes_processed != null
         ? formatBytes(r.bytes_processed)
@@ -167,7 +168,6 @@ export function describeQueryCosts(
           ? `~${formatBytes(r.estimated_bytes)} (estimate)`
           : '-';
     if (r.outcome === 'ran') {
-      ran++;
       totalMs += r.elapsed_ms ?? 0;
       totalBytes += r.bytes_processed ?? r.estimated_bytes ?? 0;
     }
@@ -176,15 +176,11 @@ export function describeQueryCosts(
         ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s`
         : r.outcome === 'failed'
           ? 'FAILED'
-          : stoppedOn !== undefined && r.analysis_date === stoppedOn
+          : stoppedHere
             ? 'stopped (interrupted: it may have run before the stop)'
             : stoppedOn !== undefined && (r.analysis_date ?? '') > stoppedOn
               ? 'not run (interrupted)'
               : 'not run (an earlier step of this date failed)';
-    if (r.outcome === 'not run' && stoppedOn !== undefined && r.analysis_date === stoppedOn) {
-      count['not run']--;
-      stopped++;
-    }
     lines.push(`  ${r.analysis_date}  ${r.destination}  ${what}  ${shown}`);
   }
   const others = [
@@ -193,7 +189,7 @@ export function describeQueryCosts(
     stopped > 0 ? `${stopped} stopped` : '',
   ].filter((s) => s !== '');
   lines.push(
-    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
+    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
   );
   return lines;
 }

@@ -137,3 +137,12 @@ export function tallyWarnings(
   }
   return into;
 }
+
+/**
+ * A run's publication that failed, listed with its experiment-days' failures (at its last date):
+ * its message says it was the publication, so a report counts it apart from the days.
+ */
+const PUBLISH_FAILURE = 'publish: ';
+export const publishFailureMessage = (message: string): string => `${PUBLISH_FAILURE}${message}`;
+export const isPublishFailure = (failure: { message: string }): boolean =>
+  failure.message.startsWith(PUBLISH_FAILURE);

@@ -164,9 +164,9 @@ async function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): Promise<
     if ((env.CONTRAIL_WAREHOUSE ?? 'duckdb') === 'duckdb') checkDuckDbSettings(env);
     if (env.CONTRAIL_WAREHOUSE === 'bigquery') {
       // Every value set is checked, whichever command reads it; a missing project is said by
-      // the commands that need one (`plan` renders BigQuery SQL without).
-      const { bigQuerySettings } = await import('../warehouse/bigquery-settings.js');
-      bigQuerySettings(env, env.CONTRAIL_BIGQUERY_PROJECT?.trim() ? {} : { projectId: 'project-not-set' });
+      // the commands that need one.
+      const { bigQuerySettingValues } = await import('../warehouse/bigquery-settings.js');
+      bigQuerySettingValues(env);
     }
     const exportDir = env.CONTRAIL_EXPORT_DIR?.trim();
     if (exportDir) exportTarget(exportDir);

@@ -18,8 +18,13 @@ export const CONNECT_DEADLINE_MS = 8_000;
  * So is a namespace the server does not have: a worker polling one fails only after its first
  * long polls, in the server's own words.
  */
-export async function connectClient(address: string, namespace: string): Promise<Client> {
-  const problem = await addressProblem(address);
+export async function connectClient(
+  address: string,
+  namespace: string,
+  /** The caller has checked the address already (a worker, before its own connection). */
+  options: { addressChecked?: boolean } = {},
+): Promise<Client> {
+  const problem = options.addressChecked ? null : await addressProblem(address);
   if (problem !== null)
     throw new CliError(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${problem}`);
   let connection: Connection;

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
-import type { WarningTally } from '../analysis/results.js';
+import { isPublishFailure, type WarningTally } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analysis-result.js';
@@ -233,11 +233,11 @@ function outsideLines(outside: BackfillResult['outside']): string[] {
 
 /**
  * A backfill's or rerun's failures split into those of experiment-days and those of publishing
- * (listed with them, at the last date, `publish: …`): a failed publication is no day of its own,
- * and counted as one the totals would not add up.
+ * (listed with them): a failed publication is no day of its own, and counted as one the totals
+ * would not add up.
  */
 function failedDaysAndPublications(failed: { message: string }[]): { days: number; publications: number } {
-  const publications = failed.filter((f) => f.message.startsWith('publish: ')).length;
+  const publications = failed.filter(isPublishFailure).length;
   return { days: failed.length - publications, publications };
 }
 

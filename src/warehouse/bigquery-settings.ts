@@ -97,13 +97,27 @@ export function bigQuerySettings(
   env: NodeJS.ProcessEnv = process.env,
   overrides: BigQuerySettingsOverrides = {},
 ): BigQuerySettings {
-  refuseUnknownSettings(env);
-  const { project, sourceProject } = bigQueryProjects(env, overrides);
+  const settings = bigQuerySettingValues(env, overrides);
+  const { project } = settings;
   if (!project) {
     throw new SettingsError(
       'CONTRAIL_BIGQUERY_PROJECT (or --project_id) must name the Google Cloud project contrail runs BigQuery jobs in',
     );
   }
+  return { ...settings, project };
+}
+
+/**
+ * The settings bigQuerySettings reads, each value set checked, the project not required: every
+ * command checks them before it starts, also those that need no project (`plan` renders
+ * BigQuery SQL without one).
+ */
+export function bigQuerySettingValues(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: BigQuerySettingsOverrides = {},
+): Omit<BigQuerySettings, 'project'> & { project: string | null } {
+  refuseUnknownSettings(env);
+  const { project, sourceProject } = bigQueryProjects(env, overrides);
   const check = <T>(what: string, f: () => T): T => {
     try {
       return f();
@@ -111,7 +125,7 @@ export function bigQuerySettings(
       throw new SettingsError(`${what}: ${(error as Error).message}`);
     }
   };
-  check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
+  if (project) check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
   const dataset = overrides.datasetId ?? setting(env, 'CONTRAIL_BIGQUERY_DATASET') ?? DEFAULT_DATASET;
   check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));
   check('CONTRAIL_BIGQUERY_SOURCE_PROJECT', () => assertProjectId(sourceProject));

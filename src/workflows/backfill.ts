@@ -1,7 +1,7 @@
 import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, PublishSummary, WaitingRun } from '../activities/types.js';
 import type { AnalysableDates } from '../analysis/analysable-dates.js';
-import { tallyWarnings, type WarningTally } from '../analysis/results.js';
+import { publishFailureMessage, tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analysis-result.js';
@@ -178,7 +178,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
         slug: published[i] as string,
         date: input.endDate,
         errorType: outcome.errorType,
-        message: `publish: ${outcome.message}`,
+        message: publishFailureMessage(outcome.message),
       });
   });
   progress({ stage: 'done', waiting: [] });

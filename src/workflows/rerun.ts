@@ -1,7 +1,7 @@
 import { CancellationScope, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
-import { tallyWarnings, type WarningTally } from '../analysis/results.js';
+import { publishFailureMessage, tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { AnalysisResult } from './analysis-result.js';
@@ -212,7 +212,7 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
     result.failed.push({
       date: dates.at(-1) as string,
       errorType: publication.errorType,
-      message: `publish: ${publication.message}`,
+      message: publishFailureMessage(publication.message),
     });
   } else {
     prepared.publication.done = true;

@@ -68,10 +68,12 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     } finally {
       clearTimeout(timer);
     }
-    const client = await connectClient(address, settings.namespace).catch(async (error: unknown) => {
-      await connection.close();
-      throw error;
-    });
+    const client = await connectClient(address, settings.namespace, { addressChecked: true }).catch(
+      async (error: unknown) => {
+        await connection.close();
+        throw error;
+      },
+    );
     // A worker that cannot be made must not keep its connections: their native threads would
     // keep the process alive after the error, deaf to SIGTERM.
     const worker = await createContrailWorker({
