@@ -70,11 +70,10 @@ export async function withTemporal<T>(
 
   // The worker's settings are checked before anything starts: a mistyped one is the only message.
   const deps = options.deps();
-  options.log?.(
-    'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
-  );
   // Ctrl-C while the server and worker start: nothing has been asked of them yet, which is said
   // (the server, once up, is stopped with the process; its watchdog stops one still starting).
+  // Listened for before the line that says they start: a signal sent on seeing it finds the
+  // handler, not the default that ends the process without a word.
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
   let stopInterrupts = onInterrupt(async (signal) => {
     process.stderr.write(
@@ -83,6 +82,9 @@ export async function withTemporal<T>(
     await server?.stop().catch(() => undefined);
     process.exit(130);
   });
+  options.log?.(
+    'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
+  );
   try {
     server = await startDevServer({
       namespace: settings.namespace,
