@@ -147,6 +147,19 @@ export async function versionFields(
   return { useLatest: args['use-latest'] ?? false, useVersion: wanted ?? null };
 }
 
+/**
+ * What every analysing command (run, backfill, rerun) passes its workflow from the shared
+ * options: the results dataset, the periods, --lenient and the version override.
+ */
+export async function analysisFields(args: CommonArgs & VersionArgs) {
+  return {
+    dataset: resultsDataset(args.dataset_id),
+    periods: args.analysis_periods ?? null,
+    lenient: args.lenient,
+    ...(await versionFields(args)),
+  };
+}
+
 const periodChoice = choiceOf('--analysis_periods', ANALYSIS_PERIODS, PERIOD_CONFIG_NAMES);
 /** Each value of the repeatable --analysis_periods is one of the periods. */
 const periodChoices = {

@@ -1,12 +1,11 @@
 import type { CommandModule } from 'yargs';
 import {
+  analysisFields,
   type CommonArgs,
   commonOptions,
   repeatable,
-  resultsDataset,
   type VersionArgs,
   verboseOption,
-  versionFields,
   versionOptions,
 } from '../options.js';
 
@@ -55,10 +54,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
         startDate: args.start_date,
         endDate: args.end_date,
         concurrency: args.concurrency,
-        dataset: resultsDataset(args.dataset_id),
-        periods: args.analysis_periods ?? null,
-        lenient: args.lenient,
-        ...(await versionFields(args)),
+        ...(await analysisFields(args)),
       },
       'backfill',
     );

@@ -1,12 +1,11 @@
 import type { CommandModule } from 'yargs';
 import {
+  analysisFields,
   type CommonArgs,
   commonOptions,
   rerunVersionOption,
-  resultsDataset,
   type VersionArgs,
   verboseOption,
-  versionFields,
 } from '../options.js';
 
 interface RerunArgs extends CommonArgs, VersionArgs {
@@ -42,12 +41,9 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
       RerunInput,
       {
         slug: args.experiment_slug,
-        dataset: resultsDataset(args.dataset_id),
-        periods: args.analysis_periods ?? null,
-        lenient: args.lenient,
+        ...(await analysisFields(args)),
         recreateEnrollments: args.recreate_enrollments,
         concurrency: args.concurrency,
-        ...(await versionFields(args)),
       },
       'rerun',
     );

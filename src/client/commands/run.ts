@@ -2,13 +2,12 @@ import type { CommandModule } from 'yargs';
 import type { BackfillResult } from '../../workflows/backfill.js';
 import { CliError } from '../errors.js';
 import {
+  analysisFields,
   type CommonArgs,
   commonOptions,
   repeatable,
-  resultsDataset,
   type VersionArgs,
   verboseOption,
-  versionFields,
   versionOptions,
 } from '../options.js';
 
@@ -53,18 +52,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { workflowIds } = await import('../../workflows/ids.js');
     const { resultOutsideDates } = await import('../../workflows/analysis-result.js');
     checkNotAfterToday({ '--date': args.date });
-    const dataset = resultsDataset(args.dataset_id);
+    const fields = await analysisFields(args);
+    const { dataset } = fields;
     const slugs = args.experiment_slug ?? [];
     if (slugs.length === 0) {
       const input = checkedInput(
         DailyAnalysisInput,
         {
           date: args.date,
-          dataset,
-          periods: args.analysis_periods ?? null,
-          lenient: args.lenient,
+          ...fields,
           ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
-          ...(await versionFields(args)),
         },
         'dailyAnalysis',
       );
@@ -95,11 +92,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         {
           slug: slugs[0],
           date: args.date,
-          dataset,
-          periods: args.analysis_periods ?? null,
-          lenient: args.lenient,
+          ...fields,
           configOverride,
-          ...(await versionFields(args)),
         },
         'analyzeExperiment',
       );
@@ -120,11 +114,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         slugs,
         startDate: args.date,
         endDate: args.date,
-        dataset,
-        periods: args.analysis_periods ?? null,
-        lenient: args.lenient,
+        ...fields,
         ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
-        ...(await versionFields(args)),
       },
       'backfill',
       { startDate: '--date', endDate: '--date' },
