@@ -74,7 +74,9 @@ export function resolveAnalysisSpec(
 
   applyExperimentOverrides(r);
   mergeOutcomes(r);
-  r.parameterValues = parameterValues(r);
+  const parameters = parameterValues(r);
+  r.parameterValues = parameters.values;
+  r.parameterBranches = parameters.byBranch;
   const spec = assemble(r, options.asOfDate ?? null);
   const invalid = r.sources.some((file) => file.parameterErrors.length > 0);
   problems.throwIfErrors(
