@@ -13,7 +13,7 @@ import { Metrics } from './resolve/metrics.js';
 import { mergeOutcomes } from './resolve/outcomes.js';
 import { parameterValues } from './resolve/parameters.js';
 import { resolveSegments } from './resolve/segments.js';
-import { AnalysisSpec } from './spec.js';
+import { AnalysisSpec, PlannedEnrollmentsQueryType } from './spec.js';
 
 export interface ResolveOptions {
   /** A custom experiment config (a path, or TOML text) used instead of the repo's `jetstream/<slug>.toml`. */
@@ -74,7 +74,9 @@ export function resolveAnalysisSpec(
 
   applyExperimentOverrides(r);
   mergeOutcomes(r);
-  r.parameterValues = parameterValues(r);
+  const parameters = parameterValues(r);
+  r.parameterValues = parameters.values;
+  r.parameterBranches = parameters.byBranch;
   const spec = assemble(r, options.asOfDate ?? null);
   const invalid = r.sources.some((file) => file.parameterErrors.length > 0);
   problems.throwIfErrors(
@@ -121,16 +123,24 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
 }
 
 /**
- * The enrollment query type: the config's, else the platform's default (jetstream's). Cirrus (web
- * apps' enrollments) is refused here, at its key: its semantics are unsettled upstream, where
- * jetstream keeps its one cirrus platform disabled.
+ * The enrollment query type: the config's, else the platform's default (jetstream's). The two
+ * metric-config-parser names that contrail does not plan are refused here, at their key, rather
+ * than taken for a typo: cirrus (web apps' enrollments), whose semantics are unsettled upstream,
+ * where jetstream keeps its one cirrus platform disabled; and background-update (Firefox's
+ * background update task, which enrolls in tables of its own and is measured by its own client
+ * id), which an enrollment_query can express.
  */
 function enrollmentsQueryType(r: Resolution): AnalysisSpec['enrollmentsQueryType'] {
   const configured = r.layer.experiment?.def.enrollments_query_type;
-  if (configured !== 'cirrus') return configured ?? defaultQueryType(r.platform);
+  if (configured === undefined) return defaultQueryType(r.platform);
+  if (configured !== 'cirrus' && configured !== 'background-update') return configured;
+  const why =
+    configured === 'cirrus'
+      ? 'jetstream keeps its cirrus platform disabled too'
+      : "its enrollments are the background update task's own (firefox_desktop_background_update), keyed by its background_update_client_id; write them as an enrollment_query selecting analysis_id, branch, enrollment_date and num_enrollment_events";
   r.error(
     r.experimentField('enrollments_query_type'),
-    "enrollments_query_type 'cirrus' is not supported by contrail (jetstream keeps its cirrus platform disabled too); supported: normandy, glean-event, fenix-fallback (without the key: the platform's default)",
+    `enrollments_query_type '${configured}' is not supported by contrail (${why}); supported: ${PlannedEnrollmentsQueryType.options.join(', ')} (without the key: the platform's default)`,
   );
   // Never planned: the error above stops the resolution.
   return defaultQueryType(r.platform);

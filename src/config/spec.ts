@@ -92,9 +92,16 @@ export const ExposureSignalSpec = z.object({
 export type ExposureSignalSpec = z.infer<typeof ExposureSignalSpec>;
 
 /** jetstream's enrollment query types, as a config may name them. */
-export const EnrollmentsQueryType = z.enum(['normandy', 'glean-event', 'fenix-fallback', 'cirrus']);
-/** The ones contrail plans: a config naming cirrus is refused where it is resolved (config/resolve.ts). */
-export const PlannedEnrollmentsQueryType = EnrollmentsQueryType.exclude(['cirrus']);
+/** metric-config-parser's query types: a config may name any of them. */
+export const EnrollmentsQueryType = z.enum([
+  'normandy',
+  'glean-event',
+  'fenix-fallback',
+  'cirrus',
+  'background-update',
+]);
+/** The ones contrail plans: a config naming another is refused where it is resolved (config/resolve.ts). */
+export const PlannedEnrollmentsQueryType = EnrollmentsQueryType.exclude(['cirrus', 'background-update']);
 export type PlannedEnrollmentsQueryType = z.infer<typeof PlannedEnrollmentsQueryType>;
 
 export const AnalysisSpec = z.object({

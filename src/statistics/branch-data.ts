@@ -6,21 +6,25 @@ import { QUANTIZATION, quantize } from './quantize.js';
 /**
  * The finite values of one branch as a histogram. Missing values are left out, as jetstream's
  * statistic query leaves them out (`WHERE metric IS NOT NULL`), but with a warning; non-finite
- * values, which jetstream would fail the statistic on, too. The config's remove_nulls /
- * zero_fill / remove_indefinites say how to treat them explicitly.
+ * values, which jetstream would fail the statistic on, too. remove_nulls and remove_indefinites
+ * leave them out explicitly; counting a missing value as 0 is the metric's SQL's to say (no
+ * pre-treatment does it in jetstream: its zero_fill never sees a NULL).
  */
+const MISSING_ADVICE =
+  "COALESCE(…, 0) in the metric's select_expression counts them as 0; the remove_nulls pre-treatment leaves them out without this warning";
+
 export function branchHistogram(ctx: ComputeContext, branch: BranchBins, warnings: string[]): Histogram {
   const { histogram, nulls, nonFinite } = histogramOf(branch.bins);
   if (histogram.n === 0 && nulls > 0 && nonFinite === 0) {
     // One warning for one fact: no client of the branch has a value.
     warnings.push(
-      `${ctx.metric}/${ctx.statisticName}: every one of the ${nulls} client(s) of branch '${branch.branch}' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+      `${ctx.metric}/${ctx.statisticName}: every one of the ${nulls} client(s) of branch '${branch.branch}' has a missing value; its results are null (${MISSING_ADVICE})`,
     );
     return histogram;
   }
   if (nulls > 0) {
     warnings.push(
-      `${ctx.metric}/${ctx.statisticName}: left out ${nulls} client(s) of branch '${branch.branch}' with a missing value (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+      `${ctx.metric}/${ctx.statisticName}: left out ${nulls} client(s) of branch '${branch.branch}' with a missing value, as jetstream does (${MISSING_ADVICE})`,
     );
   }
   if (nonFinite > 0) {

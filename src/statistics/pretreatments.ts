@@ -64,7 +64,7 @@ function pt<S extends z.ZodObject>(d: PreTreatmentDef<S>): PreTreatmentDef<z.Zod
 }
 
 const defs = {
-  // pandas' dropna and fillna (jetstream's remove_nulls and zero_fill) take NaN for missing too.
+  // pandas' dropna (jetstream's remove_nulls) takes NaN for missing too.
   remove_nulls: pt({
     params: z.object({}),
     make: () => filterBy((v) => !Number.isNaN(v)),
@@ -75,12 +75,16 @@ const defs = {
     params: z.object({}),
     make: () => filterBy((v) => Number.isFinite(v)),
   }),
+  // jetstream reads a statistic's input `WHERE metric IS NOT NULL`, so its zero_fill never sees
+  // a client without a value: it fills only NaN (which IS NOT NULL in SQL, and missing to
+  // pandas). A client whose metric is NULL stays out of the statistic here too; a metric that
+  // means 0 for them says so in its SQL (COALESCE, agg_sum).
   zero_fill: pt({
     params: z.object({}),
     make: () => (input, col) =>
       mapBins(input, (bin) => {
         const v = get(bin, col);
-        return v === null || Number.isNaN(v) ? set(bin, col, 0) : bin;
+        return v !== null && Number.isNaN(v) ? set(bin, col, 0) : bin;
       }),
   }),
   censor_highest_values: pt({

@@ -45,6 +45,8 @@ export class Resolution {
   experimentContext: Record<string, unknown> = {};
   /** `{{parameters.*}}` values (see parameters.ts). */
   parameterValues: Record<string, string> = {};
+  /** Parameters with a value per branch: their value is a SQL expression, not a string. */
+  parameterBranches: ReadonlySet<string> = new Set();
 
   constructor(
     readonly collection: ConfigCollection,

@@ -8,6 +8,7 @@ import type { AnalysisSpec, MetricSpec } from '../spec.js';
 import type { TemplateContext } from '../templates.js';
 import type { Resolution } from './context.js';
 import type { DataSources } from './data-sources.js';
+import { unquoteBranchParameters } from './parameters.js';
 import { statisticSpecs } from './statistics.js';
 
 /**
@@ -100,7 +101,7 @@ export class Metrics {
         ? { parameters: r.parameterValues }
         : {};
       selectExpression = r.render(
-        def.select_expression,
+        unquoteBranchParameters(r, def.select_expression, fieldOrigin('select_expression'), name),
         fieldOrigin('select_expression'),
         context,
         refOrigin,

@@ -21,7 +21,7 @@ describe('summaryWarnings', () => {
 
   it('tells the warnings that leave results null or missing by what they say', () => {
     for (const message of [
-      "m/mean: every one of the 3 client(s) of branch 'control' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)",
+      "m/mean: every one of the 3 client(s) of branch 'control' has a missing value; its results are null (COALESCE(…, 0) in the metric's select_expression counts them as 0; the remove_nulls pre-treatment leaves them out without this warning)",
       "m/binomial: values must be 0 or 1 (or booleans), but branch 'control' has 2; no results",
       "m/linear_model_mean: relative uplift of 'treatment' over 'control' is undefined (reference mean is zero); written as null",
       "m/mean: reference branch 'control' is not in the input (branches: treatment); no comparisons with it",
@@ -31,7 +31,7 @@ describe('summaryWarnings', () => {
     ])
       assert.ok(leavesResultsMissing(message), message);
     for (const message of [
-      "m/mean: left out 3 client(s) of branch 'control' with a missing value (add the remove_nulls or zero_fill pre-treatment to say how to treat them)",
+      "m/mean: left out 3 client(s) of branch 'control' with a missing value, as jetstream does (COALESCE(…, 0) in the metric's select_expression counts them as 0; the remove_nulls pre-treatment leaves them out without this warning)",
       "m/mean: branch 'control' has 200000 distinct values; rounded to 4 significant digits",
       'm/linear_model_mean: no client has a value of the pre-period covariate; falling back to unadjusted inferences',
       "null_clicks/sum: every one of the 3 client(s) of branch 'control' has a missing value; its sum is 0 by convention, not from data",

@@ -44,7 +44,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'bad-query-type.toml',
     2,
     'experiment.enrollments_query_type',
-    "expected 'normandy', 'glean-event', 'fenix-fallback' or 'cirrus', got the string \"glean_event\" (did you mean 'glean-event'?)",
+    "expected 'normandy', 'glean-event', 'fenix-fallback', 'cirrus' or 'background-update', got the string \"glean_event\" (did you mean 'glean-event'?)",
   ],
   [
     'cirrus-query-type',
@@ -52,6 +52,13 @@ const CASES: [string, string, number | null, string, string][] = [
     2,
     'experiment.enrollments_query_type',
     "enrollments_query_type 'cirrus' is not supported by contrail (jetstream keeps its cirrus platform disabled too); supported: normandy, glean-event, fenix-fallback (without the key: the platform's default)",
+  ],
+  [
+    'background-update-query-type',
+    'background-update-query-type.toml',
+    2,
+    'experiment.enrollments_query_type',
+    "enrollments_query_type 'background-update' is not supported by contrail (its enrollments are the background update task's own (firefox_desktop_background_update), keyed by its background_update_client_id; write them as an enrollment_query selecting analysis_id, branch, enrollment_date and num_enrollment_events); supported: normandy, glean-event, fenix-fallback (without the key: the platform's default)",
   ],
   [
     'bad-start-date',

@@ -110,11 +110,56 @@ outcomes = ["demo"]
 value = { control = "a", treatment = "it's" }
 distinct_by_branch = true
 `;
-    const { spec } = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), { configFile: config });
+    const { spec, warnings } = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), {
+      configFile: config,
+    });
     const clicks = spec.metrics.week.find((m) => m.name === 'demo_clicks');
+    // The outcome writes '{{ parameters.event_name }}' in quotes, as metric-hub's spotlight
+    // configs do: the CASE is an expression, so the quotes go (inside them it was a string).
     assert.equal(
       clicks?.selectExpression,
-      "COUNTIF(event = 'CASE e.branch WHEN 'control' THEN 'a' WHEN 'treatment' THEN 'it''s' END')",
+      "COUNTIF(event = CASE e.branch WHEN 'control' THEN 'a' WHEN 'treatment' THEN 'it''s' END)",
+    );
+    const quoted = warnings.filter((w) => w.message.includes("quotes the per-branch parameter 'event_name'"));
+    assert.equal(quoted.length, 1, JSON.stringify(warnings));
+    assert.match(quoted[0]?.file ?? '', /demo\.toml$/);
+    assert.match(quoted[0]?.message ?? '', /write \{\{ parameters\.event_name \}\} without the quotes/);
+  });
+
+  it('keeps a per-branch parameter written without quotes, and quotes around a single value', () => {
+    const config = `
+[experiment]
+outcomes = ["demo"]
+
+[parameters.event_name]
+value = "tap"
+
+[parameters.by_branch]
+value = { control = "a", treatment = "b" }
+distinct_by_branch = true
+
+[metrics]
+weekly = ["own"]
+
+[metrics.own]
+select_expression = "COUNTIF(event = {{ parameters.by_branch }} OR event = \\"{{parameters.event_name}}\\")"
+data_source = "events"
+statistics = { binomial = {} }
+`;
+    const { spec, warnings } = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), {
+      configFile: config,
+    });
+    assert.equal(
+      spec.metrics.week.find((m) => m.name === 'own')?.selectExpression,
+      `COUNTIF(event = CASE e.branch WHEN 'control' THEN 'a' WHEN 'treatment' THEN 'b' END OR event = "tap")`,
+    );
+    assert.equal(
+      spec.metrics.week.find((m) => m.name === 'demo_clicks')?.selectExpression,
+      "COUNTIF(event = 'tap')",
+    );
+    assert.deepEqual(
+      warnings.filter((w) => w.message.includes('per-branch')),
+      [],
     );
   });
 

@@ -178,7 +178,7 @@ describe('computeStatistic', () => {
       assert.deepEqual(
         aboutControl,
         [
-          `m/${name}: every one of the 200 client(s) of branch 'control' has a missing value; its results are null (add the remove_nulls or zero_fill pre-treatment to say how to treat them)`,
+          `m/${name}: every one of the 200 client(s) of branch 'control' has a missing value; its results are null (COALESCE(…, 0) in the metric's select_expression counts them as 0; the remove_nulls pre-treatment leaves them out without this warning)`,
         ],
         name,
       );

@@ -534,20 +534,19 @@ describe('pre-treatments', () => {
     },
     4,
   );
-  // The clients each pre-treatment leaves: count sees only values, so a final zero_fill turns
-  // the missing values that are left into values it counts.
+  // The clients with a value each pre-treatment leaves (count counts values only).
   const sumOf = (pre: { name: string; args?: Record<string, unknown> }[]) =>
     computeStatistic(
       spec(
         'count',
         {},
-        [...pre, { name: 'zero_fill' }].map((p) => ({ args: {}, ...p })),
+        pre.map((p) => ({ args: {}, ...p })),
       ),
       input,
       CTX,
     ).rows.map((q) => q.point);
   it('filter and fill as jetstream does', () => {
-    assert.deepEqual(sumOf([]), [7, 5]);
+    assert.deepEqual(sumOf([]), [5, 4]);
     assert.deepEqual(sumOf([{ name: 'remove_nulls' }]), [5, 4]);
     assert.deepEqual(sumOf([{ name: 'remove_indefinites' }]), [4, 4]);
     assert.deepEqual(sumOf([{ name: 'censor_values_above_threshold', args: { threshold: 8 } }]), [3, 4]);
@@ -595,9 +594,40 @@ describe('pre-treatments', () => {
       );
     assert.deepEqual(run('count', []).rows[0]?.point, 5);
     assert.deepEqual(run('count', ['remove_nulls']).rows[0]?.point, 3);
-    assert.deepEqual(run('count', ['zero_fill']).rows[0]?.point, 6);
+    assert.deepEqual(run('count', ['zero_fill']).rows[0]?.point, 5);
     assert.deepEqual(run('sum', ['zero_fill']).rows[0]?.point, 9);
     assert.deepEqual(run('sum', ['zero_fill']).warnings, []);
+  });
+  it('zero_fill leaves a missing (NULL) value out, as jetstream, whose input has none', () => {
+    // jetstream reads the statistic's input WHERE metric IS NOT NULL: its zero_fill sees only
+    // the clients with a value, so the mean is theirs, not one diluted by zeros.
+    const input = binsInput({
+      control: [
+        { y: null, count: 6 },
+        { y: 2, count: 2 },
+        { y: 4, count: 2 },
+      ],
+      treatment: [
+        { y: null, count: 2 },
+        { y: 1, count: 4 },
+      ],
+    });
+    const filled = computeStatistic(spec('count', {}, [{ name: 'zero_fill', args: {} }]), input, CTX);
+    assert.deepEqual(
+      filled.rows.map((q) => q.point),
+      [4, 4],
+    );
+    const mean = computeStatistic(
+      spec('bootstrap_mean', { num_samples: 200 }, [{ name: 'zero_fill', args: {} }]),
+      input,
+      CTX,
+    );
+    const point = mean.rows.find((q) => q.branch === 'control' && q.comparison === null)?.point;
+    close(point ?? Number.NaN, 3, 0.2, 'mean of the clients with a value');
+    assert.ok(
+      mean.warnings.some((w) => w.includes("left out 6 client(s) of branch 'control' with a missing value")),
+      JSON.stringify(mean.warnings),
+    );
   });
   it('reject unknown names and arguments with the valid ones', () => {
     assert.throws(
