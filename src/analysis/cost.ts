@@ -380,7 +380,15 @@ export function describeEstimate(estimate: CostEstimate): string[] {
   }
   // The preview's own tables do not exist yet, and are small: what the scans read of the
   // enrollments table, and the queries that read nothing else, are named, not estimated.
+  // A query the warehouse refused has no size: counted in the total as nothing, the total would
+  // claim to cover it ("0 B in 6 queries" when every query was refused).
+  const refused = estimate.queries.filter((q) => q.bytes === null).length;
   const own = [
+    ...(refused > 0
+      ? [
+          `${plural(refused, 'query', 'queries')} above the warehouse refused (${refused === 1 ? 'it fails' : 'they fail'} when run)`,
+        ]
+      : []),
     ...(estimate.queries.some((q) => q.kind === 'metrics_scan')
       ? ['the enrollments table the scans read']
       : []),
@@ -390,9 +398,14 @@ export function describeEstimate(estimate: CostEstimate): string[] {
         ]
       : []),
   ];
+  const estimated = estimate.queries.length - refused;
+  const total =
+    estimated === 0 && refused > 0
+      ? 'total unknown'
+      : `total ${formatBytes(estimate.totalBytes)} in ${plural(estimated, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand`;
+  const last = own.length > 1 ? `, and ${own.at(-1)}` : '';
   lines.push(
-    `  total ${formatBytes(estimate.totalBytes)} in ${plural(estimate.queries.length, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +
-      (own.length > 0 ? `; not estimated: ${own.join(', and ')}` : ''),
+    `  ${total}${own.length > 0 ? `; not estimated: ${own.slice(0, own.length > 1 ? -1 : 1).join(', ')}${last}` : ''}`,
   );
   return lines;
 }

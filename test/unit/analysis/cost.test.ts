@@ -112,3 +112,43 @@ describe("a preview's estimate on BigQuery", () => {
     );
   });
 });
+
+describe('the total of an estimate', () => {
+  const query = (table: string, bytes: number | null) => ({
+    date: '2026-03-27' as const,
+    table,
+    kind: 'metrics_scan' as const,
+    bytes,
+    ...(bytes === null
+      ? { rejected: 'warehouse query failed: Parser Error: syntax error at or near "AS"' }
+      : {}),
+  });
+  const of = (queries: ReturnType<typeof query>[]) => {
+    const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
+    return describeEstimate({
+      method: 'column_sizes',
+      queries,
+      totalBytes,
+      usdPerTib: 6.25,
+      totalUsd: (totalBytes / 2 ** 40) * 6.25,
+      ownTableQueries: 4,
+    });
+  };
+
+  test('counts the queries it has a size of, and names those the warehouse refused as not estimated', () => {
+    const total = of([query('metrics_a', 2 ** 30), query('metrics_b', null)]).at(-1);
+    assert.equal(
+      total,
+      "  total 1.00 GiB in 1 query, about $0.0061 at $6.25/TiB on demand; not estimated: 1 query above the warehouse refused (it fails when run), the enrollments table the scans read, and 4 more queries that read only the preview's own tables",
+    );
+  });
+
+  test('with every query refused, is unknown rather than 0 B', () => {
+    const total = of([query('metrics_a', null), query('metrics_b', null)]).at(-1) ?? '';
+    assert.match(
+      total,
+      /^ {2}total unknown; not estimated: 2 queries above the warehouse refused \(they fail when run\), /,
+    );
+    assert.doesNotMatch(total, /0 B/);
+  });
+});
