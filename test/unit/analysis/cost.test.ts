@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { describeEstimate, estimatePreviewCost } from '../../../src/analysis/cost.js';
+import {
+  checkRejected,
+  describeEstimate,
+  estimatePreviewCost,
+  PreviewQueriesRejectedError,
+} from '../../../src/analysis/cost.js';
 import { planDate } from '../../../src/analysis/plan-day.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
@@ -150,5 +155,63 @@ describe('the total of an estimate', () => {
       /^ {2}total unknown; not estimated: 2 queries above the warehouse refused \(they fail when run\), /,
     );
     assert.doesNotMatch(total, /0 B/);
+  });
+});
+
+describe('queries the embedded warehouse refuses before a preview runs', () => {
+  const SAID = 'warehouse query failed: Parser Error: syntax error at or near "AS"';
+  const refused = (table: string, kind: 'enrollments' | 'metrics_scan') => ({
+    date: '2026-03-27' as const,
+    table,
+    kind,
+    bytes: null,
+    // A scan that fails for its own reason, not only for the enrollments written into it.
+    rejected: kind === 'enrollments' ? SAID : 'warehouse query failed: Binder Error',
+    subjects: [
+      kind === 'enrollments'
+        ? { file: 'my.toml', key: 'segments.my_seg', line: 17, message: 'warehouse said: Parser Error' }
+        : {
+            file: 'my.toml',
+            key: 'metrics.m.select_expression',
+            line: 9,
+            message: 'warehouse said: Binder Error',
+          },
+    ],
+  });
+  const embedded = (queries: ReturnType<typeof refused>[]) => ({
+    method: 'column_sizes' as const,
+    queries: [
+      ...queries,
+      { date: '2026-03-27' as const, table: 'metrics_ok', kind: 'metrics_scan' as const, bytes: 10 },
+    ],
+    totalBytes: 10,
+    usdPerTib: 6.25,
+    totalUsd: 0,
+    ownTableQueries: 0,
+  });
+
+  test("a metrics scan alone: the preview goes on, and reports it with the run's other errors", () => {
+    assert.doesNotThrow(() => checkRejected(embedded([refused('metrics_x', 'metrics_scan')])));
+  });
+
+  test('the enrollments query, which every date reads: refused before anything runs, at its config item', () => {
+    assert.throws(
+      () =>
+        checkRejected(
+          embedded([refused('enrollments_x', 'enrollments'), refused('metrics_x', 'metrics_scan')]),
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof PreviewQueriesRejectedError);
+        const lines = error.message.split('\n');
+        assert.equal(
+          lines[0],
+          "the warehouse refused the preview's enrollments query (and 1 other query): every previewed date reads the enrollments, so each would fail; the preview stops before running any, and an earlier preview's tables are as they were",
+        );
+        assert.ok(lines.includes('    segments.my_seg (line 17)'), error.message);
+        assert.ok(lines.includes('    metrics.m.select_expression (line 9)'), error.message);
+        assert.doesNotMatch(error.message, /BigQuery|--dry_run/);
+        return true;
+      },
+    );
   });
 });
