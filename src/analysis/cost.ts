@@ -288,7 +288,11 @@ export class PreviewTooExpensiveError extends ContrailError {
  * BigQuery's message, the same message for several dates said once.
  */
 export class PreviewQueriesRejectedError extends ContrailError {
-  constructor(rejected: QueryEstimate[]) {
+  /**
+   * `warehouse`: whose refusal this is. BigQuery's dry run (the default), or the embedded
+   * warehouse refusing the enrollments query, which every previewed date reads (checkRejected).
+   */
+  constructor(rejected: QueryEstimate[], warehouse: 'bigquery' | 'embedded' = 'bigquery') {
     // By config file, then config item, then what BigQuery said: the tables and dates it said it for.
     const groups = new Map<string, Map<string, Map<string, string[]>>>();
     const subjects: ErrorSubject[] = [];
@@ -319,8 +323,10 @@ export class PreviewQueriesRejectedError extends ContrailError {
       }
     }
     const lines = [
-      `BigQuery's dry run rejected ${own.length} of the preview's queries` +
-        ' (a run of it would fail), so the preview stops before running any: no dataset or table was created, nothing was billed',
+      warehouse === 'bigquery'
+        ? `BigQuery's dry run rejected ${own.length} of the preview's queries` +
+          ' (a run of it would fail), so the preview stops before running any: no dataset or table was created, nothing was billed'
+        : `the warehouse refused the preview's enrollments query${own.length > 1 ? ` (and ${plural(own.length - 1, 'other query', 'other queries')})` : ''}: every previewed date reads the enrollments, so each would fail; the preview stops before running any, and an earlier preview's tables are as they were`,
     ];
     for (const [file, byItem] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`  ${file}`);
@@ -335,7 +341,9 @@ export class PreviewQueriesRejectedError extends ContrailError {
       );
     }
     lines.push(
-      'Fix the config and preview again (`contrail validate <config file> --dry_run` checks every query of the experiment)',
+      warehouse === 'bigquery'
+        ? 'Fix the config and preview again (`contrail validate <config file> --dry_run` checks every query of the experiment)'
+        : 'Fix the config and preview again (`contrail validate <config file>` checks every query of the experiment)',
     );
     super(lines.join('\n'), {
       permanent: true,
@@ -348,12 +356,18 @@ export class PreviewQueriesRejectedError extends ContrailError {
 /**
  * Refuses an estimate whose queries BigQuery's dry run rejected. The embedded warehouse's
  * estimate is only DuckDB's plan over the local tables, and running there costs nothing: its
- * preview goes on, and reports each failed query with the run's other errors.
+ * preview goes on, and reports each failed query with the run's other errors. Unless the
+ * warehouse refused the enrollments query (a segment's or the enrollment query's SQL, or a
+ * generated population's): every date reads it, so nothing of the preview could run, and going
+ * on would only drop the earlier preview's tables before failing as a whole, with no date's
+ * errors to report (as a table the enrollments read that does not exist stops it).
  */
 export function checkRejected(estimate: CostEstimate): void {
-  if (estimate.method !== 'dry_run') return;
   const rejected = estimate.queries.filter((q) => q.rejected !== undefined);
-  if (rejected.length > 0) throw new PreviewQueriesRejectedError(rejected);
+  if (rejected.length === 0) return;
+  if (estimate.method === 'dry_run') throw new PreviewQueriesRejectedError(rejected);
+  if (rejected.some((q) => q.kind === 'enrollments'))
+    throw new PreviewQueriesRejectedError(rejected, 'embedded');
 }
 
 /** Refuses an estimate above `maxBytes` (null: no limit). */
@@ -380,7 +394,15 @@ export function describeEstimate(estimate: CostEstimate): string[] {
   }
   // The preview's own tables do not exist yet, and are small: what the scans read of the
   // enrollments table, and the queries that read nothing else, are named, not estimated.
+  // A query the warehouse refused has no size: counted in the total as nothing, the total would
+  // claim to cover it ("0 B in 6 queries" when every query was refused).
+  const refused = estimate.queries.filter((q) => q.bytes === null).length;
   const own = [
+    ...(refused > 0
+      ? [
+          `${plural(refused, 'query', 'queries')} above the warehouse refused (${refused === 1 ? 'it fails' : 'they fail'} when run)`,
+        ]
+      : []),
     ...(estimate.queries.some((q) => q.kind === 'metrics_scan')
       ? ['the enrollments table the scans read']
       : []),
@@ -390,9 +412,14 @@ export function describeEstimate(estimate: CostEstimate): string[] {
         ]
       : []),
   ];
+  const estimated = estimate.queries.length - refused;
+  const total =
+    estimated === 0 && refused > 0
+      ? 'total unknown'
+      : `total ${formatBytes(estimate.totalBytes)} in ${plural(estimated, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand`;
+  const last = own.length > 1 ? `, and ${own.at(-1)}` : '';
   lines.push(
-    `  total ${formatBytes(estimate.totalBytes)} in ${plural(estimate.queries.length, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand` +
-      (own.length > 0 ? `; not estimated: ${own.join(', and ')}` : ''),
+    `  ${total}${own.length > 0 ? `; not estimated: ${own.slice(0, own.length > 1 ? -1 : 1).join(', ')}${last}` : ''}`,
   );
   return lines;
 }

@@ -1,6 +1,17 @@
-import { chooseConfigRepos, defaultConfigRepos, loadConfigCollection } from '../config/collection.js';
+import { readFileSync } from 'node:fs';
+import { syntheticExperiment } from '../analysis/spec-resolver.js';
+import {
+  type ConfigCollection,
+  chooseConfigRepos,
+  defaultConfigRepos,
+  loadConfigCollection,
+} from '../config/collection.js';
+import type { ConfigFile } from '../config/config-file.js';
 import { customConfig } from '../config/custom-config.js';
-import { inferPlatform } from '../config/platform.js';
+import { closestPlatform, inferPlatform } from '../config/platform.js';
+import { ConfigError } from '../config/problems.js';
+import { resolveAnalysisSpec } from '../config/resolve.js';
+import { plural } from '../plural.js';
 import { didYouMean } from '../suggest.js';
 import { CliError } from './errors.js';
 
@@ -55,14 +66,17 @@ export async function checkPlatformOf(platform: string, repos: string[] | undefi
  * experiments source does not know the slug (a config written before its experiment is in
  * Experimenter): the one platform whose definitions have everything the config references, said on
  * stderr since nothing on the command line named it. Null when the source knows the experiment (its
- * record decides), cannot be read (the run reports that), or several platforms or none fit: then
- * `--platform` is required, as the refusal says (a guess would analyse the wrong app's data).
+ * record decides) or cannot be read (the run reports that). When several platforms fit,
+ * `--platform` is required (a guess would analyse the wrong app's data: exit 2); when none does,
+ * the config references something no platform defines, and its problems are the refusal (exit 1).
  */
 export async function platformOfUnknownExperiment(options: {
   slug: string;
   configFile: string;
   repos: string[];
   experimentsFile: string;
+  /** Unknown keys are warnings (`--lenient`), as the run would take them. */
+  lenient?: boolean;
 }): Promise<string | null> {
   const { localExperimentSource } = await import('../experiments/source.js');
   try {
@@ -71,10 +85,56 @@ export async function platformOfUnknownExperiment(options: {
     return null;
   }
   const collection = await loadConfigCollection({ repos: options.repos });
-  const { platform } = inferPlatform(collection, customConfig(options.configFile, options.slug));
-  if (platform === null) return null;
+  const file = customConfig(options.configFile, options.slug);
+  // A file that does not parse references nothing a platform could be told by: its own errors first.
+  if (file.errors.length > 0)
+    throw new CliError(new ConfigError(file.errors, `${options.configFile} is not a valid config:`).message);
+  const { platform, candidates } = inferPlatform(collection, file);
+  if (platform === null && candidates.length > 1) {
+    throw new CliError(
+      `--platform is needed: experiment '${options.slug}' is in no experiments source and ${candidates.length} platforms define everything ${options.configFile} references (${candidates.join(', ')}); pass --platform with the app it runs on`,
+      2,
+    );
+  }
+  if (platform === null) {
+    unresolvableOnClosest(collection, file, options);
+    return null;
+  }
   process.stderr.write(
     `platform: ${platform} (the one platform whose definitions have everything the config references; --platform chooses another)\n`,
   );
   return platform;
+}
+
+/**
+ * A config no platform defines everything of references a name that does not exist (a misspelt
+ * metric, data source, segment or outcome): resolved on the closest platform, its problems are
+ * said at their lines before anything starts. Refusing the experiment as unknown, as the run
+ * would, sent its author to pass --platform and --config_file when the file was what to fix.
+ */
+function unresolvableOnClosest(
+  collection: ConfigCollection,
+  file: ConfigFile,
+  options: { slug: string; configFile: string; lenient?: boolean },
+): void {
+  const closest = closestPlatform(collection, file);
+  if (closest === null) return;
+  try {
+    resolveAnalysisSpec(
+      collection,
+      syntheticExperiment(options.slug, closest, readFileSync(options.configFile, 'utf8')),
+      {
+        configFile: options.configFile,
+        lenient: options.lenient ?? false,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new CliError(
+      new ConfigError(
+        error.problems,
+        `${options.configFile} references something no platform of the config repos defines, so the platform of '${options.slug}' (in no experiments source) cannot be told from it; checked on ${closest}, the closest (--platform chooses another): ${plural(error.problems.length, 'problem')}`,
+      ).message,
+    );
+  }
 }

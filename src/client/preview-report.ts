@@ -161,7 +161,8 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
   return [
     `interrupted: ${finished.length > 0 ? `${finished.join(', ')} finished` : 'no date finished'}`,
     `${stop.date} stopped part way (what it had not published dropped)`,
-    `not run: ${stop.notRun.length > 0 ? stop.notRun.join(', ') : 'none'}`,
+    // Stopped on its last date, every date is said above: "not run: none" only made one read on.
+    ...(stop.notRun.length > 0 ? [`not run: ${stop.notRun.join(', ')}`] : []),
   ].join('; ');
 }
 

@@ -83,23 +83,63 @@ export function choosePlatform(
 
 export function inferPlatform(collection: ConfigCollection, file: ConfigFile): PlatformInference {
   const refs = references(file);
-  const candidates = collection.platforms().filter((platform) => {
-    const shared = collection.platformDefinitions(platform);
-    return (
-      refs.metrics.every((m) => shared.metrics.has(m)) &&
-      refs.dataSources.every((d) => shared.dataSources.has(d)) &&
-      refs.segments.every((s) => shared.segments.has(s)) &&
-      refs.segmentDataSources.every((s) => shared.segmentDataSources.has(s)) &&
-      refs.outcomes.every((o) => collection.outcome(platform, o) !== null)
-    );
-  });
+  const candidates = collection.platforms().filter((platform) => missing(collection, platform, refs) === 0);
   if (candidates.length === 1) return { platform: candidates[0] as string, candidates };
   if (candidates.length > 1) {
-    const sql = `${sqlText(file)}\n${file.slug.replaceAll('-', '_')}`;
-    const mentioned = candidates.filter((p) => PLATFORM_MARKERS[p]?.test(sql));
+    const mentioned = candidates.filter((p) => mentions(file, p));
     if (mentioned.length === 1) return { platform: mentioned[0] as string, candidates };
   }
   return { platform: null, candidates };
+}
+
+/**
+ * For a config no platform fits (inferPlatform has no candidate, as when a metric name is
+ * misspelt): the platform whose shared definitions and outcomes lack the fewest of the names it
+ * references, so that checking it there reports what the author got wrong rather than every
+ * name of another app's definitions. Ties go to the platform its SQL or slug mentions, then to
+ * jetstream's default, then to the first by name. Null when the config repos define no platform.
+ */
+export function closestPlatform(collection: ConfigCollection, file: ConfigFile): string | null {
+  const refs = references(file);
+  const ranked = collection
+    .platforms()
+    .map((platform) => ({
+      platform,
+      key: [
+        missing(collection, platform, refs),
+        mentions(file, platform) ? 0 : 1,
+        platform === DEFAULT_PLATFORM ? 0 : 1,
+      ],
+    }))
+    .sort((a, b) => {
+      for (let i = 0; i < a.key.length; i++) {
+        const d = (a.key[i] as number) - (b.key[i] as number);
+        if (d !== 0) return d;
+      }
+      return a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0;
+    });
+  return ranked[0]?.platform ?? null;
+}
+
+/** How many of the names a file references without defining them a platform does not define. */
+function missing(
+  collection: ConfigCollection,
+  platform: string,
+  refs: ReturnType<typeof references>,
+): number {
+  const shared = collection.platformDefinitions(platform);
+  return (
+    refs.metrics.filter((m) => !shared.metrics.has(m)).length +
+    refs.dataSources.filter((d) => !shared.dataSources.has(d)).length +
+    refs.segments.filter((s) => !shared.segments.has(s)).length +
+    refs.segmentDataSources.filter((s) => !shared.segmentDataSources.has(s)).length +
+    refs.outcomes.filter((o) => collection.outcome(platform, o) === null).length
+  );
+}
+
+/** The file's SQL or its slug names the platform (its dataset, its app). */
+function mentions(file: ConfigFile, platform: string): boolean {
+  return PLATFORM_MARKERS[platform]?.test(`${sqlText(file)}\n${file.slug.replaceAll('-', '_')}`) ?? false;
 }
 
 /** Names the file uses (in its period lists, depends_on, segments) without defining them. */

@@ -141,6 +141,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
             configFile: args.config_file,
             repos: args.config_repos ?? defaultConfigRepos(),
             experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+            lenient: args.lenient,
           })) ?? undefined;
       }
     }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { describeEstimate, estimatePreviewCost } from '../../../src/analysis/cost.js';
+import {
+  checkRejected,
+  describeEstimate,
+  estimatePreviewCost,
+  PreviewQueriesRejectedError,
+} from '../../../src/analysis/cost.js';
 import { planDate } from '../../../src/analysis/plan-day.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
@@ -109,6 +114,104 @@ describe("a preview's estimate on BigQuery", () => {
     assert.match(
       describeEstimate(result).at(-1) ?? '',
       /; not estimated: the enrollments table the scans read, and \d+ more queries that read only the preview's own tables$/,
+    );
+  });
+});
+
+describe('the total of an estimate', () => {
+  const query = (table: string, bytes: number | null) => ({
+    date: '2026-03-27' as const,
+    table,
+    kind: 'metrics_scan' as const,
+    bytes,
+    ...(bytes === null
+      ? { rejected: 'warehouse query failed: Parser Error: syntax error at or near "AS"' }
+      : {}),
+  });
+  const of = (queries: ReturnType<typeof query>[]) => {
+    const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
+    return describeEstimate({
+      method: 'column_sizes',
+      queries,
+      totalBytes,
+      usdPerTib: 6.25,
+      totalUsd: (totalBytes / 2 ** 40) * 6.25,
+      ownTableQueries: 4,
+    });
+  };
+
+  test('counts the queries it has a size of, and names those the warehouse refused as not estimated', () => {
+    const total = of([query('metrics_a', 2 ** 30), query('metrics_b', null)]).at(-1);
+    assert.equal(
+      total,
+      "  total 1.00 GiB in 1 query, about $0.0061 at $6.25/TiB on demand; not estimated: 1 query above the warehouse refused (it fails when run), the enrollments table the scans read, and 4 more queries that read only the preview's own tables",
+    );
+  });
+
+  test('with every query refused, is unknown rather than 0 B', () => {
+    const total = of([query('metrics_a', null), query('metrics_b', null)]).at(-1) ?? '';
+    assert.match(
+      total,
+      /^ {2}total unknown; not estimated: 2 queries above the warehouse refused \(they fail when run\), /,
+    );
+    assert.doesNotMatch(total, /0 B/);
+  });
+});
+
+describe('queries the embedded warehouse refuses before a preview runs', () => {
+  const SAID = 'warehouse query failed: Parser Error: syntax error at or near "AS"';
+  const refused = (table: string, kind: 'enrollments' | 'metrics_scan') => ({
+    date: '2026-03-27' as const,
+    table,
+    kind,
+    bytes: null,
+    // A scan that fails for its own reason, not only for the enrollments written into it.
+    rejected: kind === 'enrollments' ? SAID : 'warehouse query failed: Binder Error',
+    subjects: [
+      kind === 'enrollments'
+        ? { file: 'my.toml', key: 'segments.my_seg', line: 17, message: 'warehouse said: Parser Error' }
+        : {
+            file: 'my.toml',
+            key: 'metrics.m.select_expression',
+            line: 9,
+            message: 'warehouse said: Binder Error',
+          },
+    ],
+  });
+  const embedded = (queries: ReturnType<typeof refused>[]) => ({
+    method: 'column_sizes' as const,
+    queries: [
+      ...queries,
+      { date: '2026-03-27' as const, table: 'metrics_ok', kind: 'metrics_scan' as const, bytes: 10 },
+    ],
+    totalBytes: 10,
+    usdPerTib: 6.25,
+    totalUsd: 0,
+    ownTableQueries: 0,
+  });
+
+  test("a metrics scan alone: the preview goes on, and reports it with the run's other errors", () => {
+    assert.doesNotThrow(() => checkRejected(embedded([refused('metrics_x', 'metrics_scan')])));
+  });
+
+  test('the enrollments query, which every date reads: refused before anything runs, at its config item', () => {
+    assert.throws(
+      () =>
+        checkRejected(
+          embedded([refused('enrollments_x', 'enrollments'), refused('metrics_x', 'metrics_scan')]),
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof PreviewQueriesRejectedError);
+        const lines = error.message.split('\n');
+        assert.equal(
+          lines[0],
+          "the warehouse refused the preview's enrollments query (and 1 other query): every previewed date reads the enrollments, so each would fail; the preview stops before running any, and an earlier preview's tables are as they were",
+        );
+        assert.ok(lines.includes('    segments.my_seg (line 17)'), error.message);
+        assert.ok(lines.includes('    metrics.m.select_expression (line 9)'), error.message);
+        assert.doesNotMatch(error.message, /BigQuery|--dry_run/);
+        return true;
+      },
     );
   });
 });

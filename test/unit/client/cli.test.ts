@@ -315,6 +315,44 @@ describe('command line options', () => {
     );
   });
 
+  it('plan and preview of a config for a new experiment with a misspelt name say the name at its line, before anything starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-new-config-typo-'));
+    const config = join(dir, 'my.toml');
+    writeFileSync(
+      config,
+      '[experiment]\nstart_date = "2026-03-02"\nenrollment_period = 7\n\n[metrics]\nweekly = ["active_hour"]\n',
+    );
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: '',
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-typo-')),
+    };
+    const target = ['--experiment_slug', 'my-new-experiment', '--config_file', config];
+    const plan = await runMain(
+      ['plan', ...target, '--date', '2026-03-15', '--config_repos', DEMO_CONFIG_REPO],
+      env,
+    );
+    const preview = await runMain(
+      ['preview', ...target, '--generate-population', '--config_repos', DEMO_CONFIG_REPO],
+      env,
+    );
+    for (const result of [plan, preview]) {
+      assert.equal(result.code, 1, result.stderr);
+      // Not "unknown experiment … pass --platform (and --config_file …)": the file is what to fix.
+      assert.doesNotMatch(result.stderr, /unknown experiment/);
+      assert.match(
+        result.stderr,
+        /^contrail: .*my\.toml references something no platform of the config repos defines.*checked on firefox_desktop, the closest \(--platform chooses another\): 1 problem$/m,
+      );
+      assert.match(
+        result.stderr,
+        /^ {2}.*my\.toml:6: metrics\.weekly\.0: metric 'active_hour' is not defined .*\(did you mean 'active_hours'\?\)$/m,
+      );
+      assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
+    }
+  });
+
   it('plan says why nothing is due on a date, not only that nothing is', async () => {
     const lines = await planSql({
       slug: DEMO_SLUG,

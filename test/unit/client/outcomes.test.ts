@@ -935,6 +935,16 @@ describe('outcomes', () => {
     assert.doesNotMatch(early, /dashboard/);
     // A failed date's errors are on the dashboard.
     assert.match(outcomeOf('preview', { ...preview, days: [] }).report, /^dashboard: /m);
+    // Stopped on its last date: nothing is left to name as not run.
+    const last = outcomeOf('preview', {
+      ...preview,
+      interrupted: { date: '2026-03-12', notRun: [] },
+      days: [...preview.days, { date: '2026-03-11', status: 'analyzed', reason: null, statistics: [] }],
+    });
+    assert.equal(
+      last.interrupted,
+      'preview of x interrupted: 2026-03-09, 2026-03-10, 2026-03-11 finished; 2026-03-12 stopped part way (what it had not published dropped)',
+    );
     const write = process.stdout.write;
     process.stdout.write = (() => true) as typeof write;
     try {

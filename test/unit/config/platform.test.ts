@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
 import { parseConfigFile } from '../../../src/config/parse.js';
-import { choosePlatform, inferPlatform } from '../../../src/config/platform.js';
+import { choosePlatform, closestPlatform, inferPlatform } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
 import { testExperiment } from '../../helpers/experiment.js';
 
@@ -85,6 +85,30 @@ describe('platform of an experiment config', () => {
       `${WEEKLY}[data_sources.own]\nfrom_expression = "mozdata.org_mozilla_firefox.baseline"\n`,
     );
     assert.equal(inferPlatform(collection, parseConfigFile(sql)).platform, 'fenix');
+  });
+});
+
+describe('the closest platform of a config no platform fits', () => {
+  it('is the one that lacks the fewest names, whatever the default', async () => {
+    const repo = join(dir, 'closest-repo');
+    mkdirSync(join(repo, 'definitions'), { recursive: true });
+    writeFileSync(join(repo, 'definitions', 'firefox_desktop.toml'), DEFINITIONS);
+    writeFileSync(
+      join(repo, 'definitions', 'fenix.toml'),
+      `${DEFINITIONS}\n[metrics.baseline_metric]\nselect_expression = "1"\ndata_source = "clients_daily"\n`,
+    );
+    const withBaseline = await loadConfigCollection({ repos: [repo] });
+    const file = parseConfigFile(
+      config('mobile-only.toml', '[metrics]\nweekly = ["uri_count", "baseline_metric", "typo_metric"]\n'),
+    );
+    assert.deepEqual(inferPlatform(withBaseline, file).candidates, []);
+    assert.equal(closestPlatform(withBaseline, file), 'fenix');
+  });
+
+  it("on a tie, the platform the slug names, then jetstream's default", () => {
+    const typo = '[metrics]\nweekly = ["uri_cont"]\n';
+    assert.equal(closestPlatform(collection, parseConfigFile(config('plain.toml', typo))), 'firefox_desktop');
+    assert.equal(closestPlatform(collection, parseConfigFile(config('fenix-typo.toml', typo))), 'fenix');
   });
 });
 

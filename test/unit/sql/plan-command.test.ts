@@ -163,8 +163,12 @@ describe('contrail plan', () => {
       '--config_repos',
       metricHubFixtures(),
     ]);
-    assert.equal(ambiguous.code, 1);
-    assert.match(ambiguous.stderr, /unknown experiment 'plan-new'.*--platform unless one platform defines/);
+    // A usage error naming the platforms to choose from, not the experiment as unknown.
+    assert.equal(ambiguous.code, 2, ambiguous.stderr);
+    assert.match(
+      ambiguous.stderr,
+      /^contrail: --platform is needed: experiment 'plan-new' is in no experiments source and \d+ platforms define everything .*new-experiment\.toml references \((\w+, )+\w+\); pass --platform with the app it runs on$/m,
+    );
     assert.doesNotMatch(ambiguous.stderr, /^platform: /m);
 
     const out = join(dir, 'sql');
