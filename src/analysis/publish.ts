@@ -10,7 +10,7 @@ import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
 import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
-import { experimentErrors } from './logs.js';
+import { type ExportedLogSource, experimentErrors } from './logs.js';
 import type { JobProgress } from './progress.js';
 import type { PublishSummary } from './results.js';
 import { publishStaged, type RunTables } from './staging.js';
@@ -24,6 +24,8 @@ export interface PublishInput {
   toolVersion: ToolVersion;
   /** Where JSON exports go (a directory or gs://bucket/prefix); null = no exports. */
   exportDir: string | null;
+  /** A preview's results: its exported errors say so (`jetstream-preview`). */
+  preview: boolean;
   /** The run's staged result tables, swapped in before anything is read. */
   results: RunTables;
   now: Date;
@@ -151,8 +153,45 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
       analysisStartTime: input.now,
     });
     exports.push(await write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
-    const errors = await experimentErrors(warehouse, dataset, spec.experiment.slug);
-    exports.push(await write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
+    exports.push(
+      await exportErrors({
+        warehouse,
+        dataset,
+        slug: spec.experiment.slug,
+        exportDir: input.exportDir,
+        preview: input.preview,
+      }),
+    );
   }
   return { published, views, exports };
+}
+
+/** The source a run's exported errors name: jetstream's name for the kind of run. */
+export function exportedLogSource(preview: boolean): ExportedLogSource {
+  return preview ? 'jetstream-preview' : 'jetstream';
+}
+
+/**
+ * Writes `errors/errors_<slug>.json` from the dataset's logs table (under `<dataset>/` for any
+ * dataset but the production one); returns where it went. Publishing writes it with the other
+ * exports, and a failed analysis writes it on its own, as jetstream exports the logs of every
+ * analysis, failed or not: the results page then says why the results stopped changing.
+ */
+export async function exportErrors(input: {
+  warehouse: Warehouse;
+  dataset: string;
+  slug: string;
+  exportDir: string;
+  preview: boolean;
+}): Promise<string> {
+  const errors = await experimentErrors(
+    input.warehouse,
+    input.dataset,
+    input.slug,
+    exportedLogSource(input.preview),
+  );
+  return exportTarget(input.exportDir).write(
+    datasetExportPath(input.dataset, `errors/errors_${normalizeSlug(input.slug)}.json`),
+    JSON.stringify(errors),
+  );
 }
