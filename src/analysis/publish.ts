@@ -39,6 +39,27 @@ function titleCase(name: string): string {
     .join(' ');
 }
 
+/** Where jetstream's metadata points for an experiment's config: its file in metric-hub. */
+const METRIC_HUB_REPO = 'https://github.com/mozilla/metric-hub';
+
+/**
+ * The config's overrides of Experimenter's values as jetstream's metadata lists them
+ * (Experimenter's results page says the analysis used them, linking to the config); null when
+ * the config overrides none.
+ */
+function exportedExternalConfig(spec: AnalysisSpec) {
+  const external = spec.externalConfig;
+  if (external === null) return null;
+  return {
+    reference_branch: external.referenceBranch,
+    end_date: external.endDate,
+    start_date: external.startDate,
+    enrollment_period: external.enrollmentPeriod,
+    skip: external.skip,
+    url: `${METRIC_HUB_REPO}/blob/main/jetstream/${spec.experiment.slug}.toml`,
+  };
+}
+
 /** `metadata_<slug>.json` in jetstream's Metadata shape (mozilla-nimbus-schemas), plus contrail's pin. */
 export function experimentMetadata(input: {
   spec: AnalysisSpec;
@@ -79,9 +100,7 @@ export function experimentMetadata(input: {
     schema_version: SCHEMA_VERSION,
     metrics,
     outcomes,
-    // jetstream lists config overrides of Experimenter's values here; contrail's resolved spec
-    // does not keep the pre-override values apart yet.
-    external_config: null,
+    external_config: exportedExternalConfig(spec),
     analysis_start_time: input.analysisStartTime.toISOString(),
     // The same fields as the result tables' labels: the build that published (the pinned one,
     // which computed the tables) from the running worker, and the configs' commit.

@@ -5,15 +5,20 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createActivities } from '../../../src/activities/index.js';
 import { exportedConfigFile, exportedErrors, type LoggedRow, logRows } from '../../../src/analysis/logs.js';
+import { experimentMetadata } from '../../../src/analysis/publish.js';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
+import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { testDeps } from '../../helpers/deps.js';
+import { testExperiment } from '../../helpers/experiment.js';
 import { nimbusSchema, schemaProblems } from '../../helpers/json-schema.js';
 
 /**
- * `errors_<slug>.json` as Experimenter reads it: it validates the whole file against
- * mozilla-nimbus-schemas' AnalysisErrors before its results page shows anything of the
- * experiment, so one entry it refuses hides every result.
+ * The exported JSON as Experimenter reads it: it validates each whole file against
+ * mozilla-nimbus-schemas (AnalysisErrors, Metadata) before its results page shows anything of
+ * the experiment, so one entry it refuses hides every result.
  */
 const SLUG = 'contrail-demo-sidebar';
 const NOW = new Date('2026-03-16T06:00:00Z');
@@ -144,5 +149,38 @@ describe('a failed analysis exports its errors', () => {
     await activities.recordError({ dataset: 'older_workflow', error });
     assert.equal(existsSync(file('not_exported')), false);
     assert.equal(existsSync(file('older_workflow')), false);
+  });
+});
+
+describe('metadata_<slug>.json lists the config overrides', () => {
+  test("external_config: what the config changed of Experimenter's record, linked to the config; valid Metadata", async () => {
+    const collection = await loadConfigCollection({ repos: [join('test', 'fixtures', 'config', 'repo')] });
+    const metadataOf = (proposedEnrollment: number, startDate: string) => {
+      const experiment = testExperiment({ slug: 'good-experiment', startDate, proposedEnrollment });
+      const { spec } = resolveAnalysisSpec(collection, experiment);
+      return experimentMetadata({
+        spec,
+        collection,
+        pin: { configCommit: null, anchor: null },
+        toolVersion: currentToolVersion(),
+        analysisStartTime: NOW,
+      });
+    };
+    // The config sets start 2024-01-01, end 2024-02-01, enrollment 7; Experimenter had others.
+    const overridden = metadataOf(14, '2023-12-01');
+    assert.deepEqual(schemaProblems(nimbusSchema('Metadata'), overridden), []);
+    assert.deepEqual(overridden.external_config, {
+      reference_branch: null,
+      end_date: '2024-02-01',
+      start_date: '2024-01-01',
+      enrollment_period: 7,
+      skip: false,
+      url: 'https://github.com/mozilla/metric-hub/blob/main/jetstream/good-experiment.toml',
+    });
+    // The end date alone differs (Experimenter has none yet).
+    const endOnly = metadataOf(7, '2024-01-01');
+    assert.equal(endOnly.external_config?.start_date, null);
+    assert.equal(endOnly.external_config?.enrollment_period, null);
+    assert.equal(endOnly.external_config?.end_date, '2024-02-01');
   });
 });
