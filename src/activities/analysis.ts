@@ -11,7 +11,7 @@ import {
 import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
-import { publishResults } from '../analysis/publish.js';
+import { exportErrors, publishResults } from '../analysis/publish.js';
 import { queryCostRows, recordQueryCosts } from '../analysis/query-costs.js';
 import type { ResolvedTarget, SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
@@ -123,26 +123,40 @@ export function analysisActivities(
         toolVersion: deps.toolVersion,
         // Absent in workflows started before exports could be turned off: they exported.
         exportDir: exports === false ? null : deps.exportDir,
+        preview: target.preview === true,
         results: ctx.results,
         now: deps.now(),
         progress: ctx.progress,
       });
     },
 
-    async recordError({ dataset, error }) {
+    async recordError({ dataset, error, exports, preview }) {
+      let logged = false;
       try {
+        const warehouse = await deps.warehouse();
         await recordLogs(
-          await deps.warehouse(),
+          warehouse,
           dataset,
           logRows(error, { now: deps.now(), toolVersion: deps.toolVersion.version }),
         );
+        logged = true;
+        const { exportDir } = deps;
+        // An error of no one experiment (a daily run's listing) has no errors file to go to.
+        if (exports === true && exportDir !== null && error.slug !== null)
+          await exportErrors({
+            warehouse,
+            dataset,
+            slug: error.slug,
+            exportDir,
+            preview: preview === true,
+          });
       } catch (failure) {
         // The error being logged fails its workflow and reaches the user either way. A warehouse
         // that gave no answer through this call's own retries would only hold that report back
         // through the activity's retries too (half a minute a date on an unreachable BigQuery).
         if (failure instanceof WarehouseUnavailableError && !failure.permanent)
           throw new WarehouseUnavailableError({
-            warehouseMessage: `${failure.warehouseMessage}; the error was not logged`,
+            warehouseMessage: `${failure.warehouseMessage}; ${logged ? 'the error was logged, but its errors file not exported' : 'the error was not logged'}`,
             permanent: true,
             cause: failure,
           });

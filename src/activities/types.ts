@@ -163,8 +163,18 @@ export interface AnalysisActivities {
    * JSON exports (statistics, metadata, errors) read from them; `exports: false` writes none.
    */
   publish(input: { target: AnalysisTarget; exports?: boolean }): Promise<results.PublishSummary>;
-  /** Appends to the dataset's logs table. */
-  recordError(input: { dataset: string; error: results.AnalysisError }): Promise<void>;
+  /**
+   * Appends to the dataset's logs table; with `exports`, then writes the experiment's
+   * `errors_<slug>.json` from it (as publishing does), so a failed analysis is seen where its
+   * results are read. `preview` marks a preview's errors. Absent in workflows started before
+   * failed analyses exported their errors: nothing is exported.
+   */
+  recordError(input: {
+    dataset: string;
+    error: results.AnalysisError;
+    exports?: boolean;
+    preview?: boolean;
+  }): Promise<void>;
   /** Experiments the daily run analyses on `date` (live or ended within 90 days, not skipped, not rollouts). */
   listEligibleExperiments(input: { date: IsoDate }): Promise<results.EligibleExperiment[]>;
   /**

@@ -130,18 +130,29 @@ export function logRow(
 }
 
 /**
- * One entry of `errors_<slug>.json`, in jetstream's AnalysisErrors shape (mozilla-nimbus-schemas):
- * metric, statistic, segment, basis and period as the row names them (null when it names none,
- * or was logged before rows named them).
+ * What the exported errors say produced them: jetstream's `LogSource` (mozilla-nimbus-schemas),
+ * which names the kind of run, an analysis or a preview. Experimenter validates the file
+ * against that enum, so contrail's own `source` (`contrail`, in the logs table) cannot appear
+ * there.
+ */
+export type ExportedLogSource = 'jetstream' | 'jetstream-preview';
+
+const EXPORTED_BASES: ReadonlySet<string> = new Set(['enrollments', 'exposures']);
+
+/**
+ * One entry of `errors_<slug>.json`, in jetstream's AnalysisError shape (mozilla-nimbus-schemas),
+ * which Experimenter validates the whole file against before it shows any result: `filename`
+ * and `func_name` are required strings, `analysis_basis` is one basis or null. Plus
+ * `analysis_period`, which that shape leaves out and its readers ignore.
  */
 export interface ExportedError {
-  analysis_basis: string | null;
-  source: string | null;
+  analysis_basis: 'enrollments' | 'exposures' | null;
+  source: ExportedLogSource;
   exception: string | null;
   exception_type: string | null;
   experiment: string | null;
-  filename: string | null;
-  func_name: string | null;
+  filename: string;
+  func_name: string;
   log_level: string;
   message: string;
   metric: string | null;
@@ -151,44 +162,71 @@ export interface ExportedError {
   analysis_period: string | null;
 }
 
+/** A logs-table row as the export reads it (columns added later may be missing in old tables). */
+export type LoggedRow = {
+  timestamp: unknown;
+  experiment: string | null;
+  stage: string | null;
+  log_level: string | null;
+  exception_type: string | null;
+  message: string | null;
+  metric?: string | null;
+  statistic?: string | null;
+  segment?: string | null;
+  analysis_basis?: string | null;
+  analysis_period?: string | null;
+  config_file?: string | null;
+};
+
+/**
+ * A config file as the export names it: from the config repo's own folders on
+ * (`jetstream/defaults/firefox_desktop.toml`, `definitions/firefox_desktop.toml`), never the
+ * worker's path to its checkout; a file outside that layout by its name alone.
+ */
+export function exportedConfigFile(path: string): string {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '');
+  const at = parts.findLastIndex((p) => p === 'jetstream' || p === 'definitions');
+  return at >= 0 ? parts.slice(at).join('/') : (parts.at(-1) ?? path);
+}
+
+/**
+ * The export entries of one logged row. A row about several bases (a statistic warning that
+ * held on both) becomes one entry per basis, as jetstream logs one per basis; its segments stay
+ * as the row lists them. `filename` is the config file the row's subject was defined in (where
+ * its author looks), else `contrail`; `func_name` is the step that logged it.
+ */
+export function exportedErrors(row: LoggedRow, source: ExportedLogSource): ExportedError[] {
+  const named = (row.analysis_basis ?? '').split(',').map((b) => b.trim());
+  const bases = named.filter((b): b is 'enrollments' | 'exposures' => EXPORTED_BASES.has(b));
+  return (bases.length > 0 ? bases : [null]).map((basis) => ({
+    analysis_basis: basis,
+    source,
+    exception: null,
+    exception_type: row.exception_type,
+    experiment: row.experiment,
+    filename: row.config_file ? exportedConfigFile(row.config_file) : 'contrail',
+    func_name: row.stage ?? 'analysis',
+    log_level: row.log_level ?? 'ERROR',
+    message: row.message ?? '',
+    metric: row.metric ?? null,
+    segment: row.segment ?? null,
+    statistic: row.statistic ?? null,
+    timestamp: timestampText(row.timestamp),
+    analysis_period: row.analysis_period ?? null,
+  }));
+}
+
 /** The experiment's logged errors, oldest first; none when nothing was ever logged. */
 export async function experimentErrors(
   warehouse: Warehouse,
   dataset: string,
   slug: string,
+  source: ExportedLogSource,
 ): Promise<ExportedError[]> {
   const ref: TableRef = { dataset, table: LOGS_TABLE };
   if (!(await warehouse.tableExists(ref))) return [];
-  const rows = await warehouse.query<{
-    timestamp: unknown;
-    source: string | null;
-    experiment: string | null;
-    stage: string | null;
-    log_level: string | null;
-    exception_type: string | null;
-    message: string | null;
-    metric?: string | null;
-    statistic?: string | null;
-    segment?: string | null;
-    analysis_basis?: string | null;
-    analysis_period?: string | null;
-  }>(experimentLogsSql(warehouse.sqlDialect, ref, slug));
-  return rows.map((r) => ({
-    analysis_basis: r.analysis_basis ?? null,
-    source: r.source,
-    exception: null,
-    exception_type: r.exception_type,
-    experiment: r.experiment,
-    filename: null,
-    func_name: r.stage,
-    log_level: r.log_level ?? 'ERROR',
-    message: r.message ?? '',
-    metric: r.metric ?? null,
-    segment: r.segment ?? null,
-    statistic: r.statistic ?? null,
-    timestamp: timestampText(r.timestamp),
-    analysis_period: r.analysis_period ?? null,
-  }));
+  const rows = await warehouse.query<LoggedRow>(experimentLogsSql(warehouse.sqlDialect, ref, slug));
+  return rows.flatMap((r) => exportedErrors(r, source));
 }
 
 function timestampText(value: unknown): string {

@@ -10,7 +10,7 @@ import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
 import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
-import { experimentErrors } from './logs.js';
+import { type ExportedLogSource, experimentErrors } from './logs.js';
 import type { JobProgress } from './progress.js';
 import type { PublishSummary } from './results.js';
 import { publishStaged, type RunTables } from './staging.js';
@@ -24,6 +24,8 @@ export interface PublishInput {
   toolVersion: ToolVersion;
   /** Where JSON exports go (a directory or gs://bucket/prefix); null = no exports. */
   exportDir: string | null;
+  /** A preview's results: its exported errors say so (`jetstream-preview`). */
+  preview: boolean;
   /** The run's staged result tables, swapped in before anything is read. */
   results: RunTables;
   now: Date;
@@ -35,6 +37,27 @@ function titleCase(name: string): string {
     .split('_')
     .map((w) => (w ? w[0]?.toUpperCase() + w.slice(1) : w))
     .join(' ');
+}
+
+/** Where jetstream's metadata points for an experiment's config: its file in metric-hub. */
+const METRIC_HUB_REPO = 'https://github.com/mozilla/metric-hub';
+
+/**
+ * The config's overrides of Experimenter's values as jetstream's metadata lists them
+ * (Experimenter's results page says the analysis used them, linking to the config); null when
+ * the config overrides none.
+ */
+function exportedExternalConfig(spec: AnalysisSpec) {
+  const external = spec.externalConfig;
+  if (external === null) return null;
+  return {
+    reference_branch: external.referenceBranch,
+    end_date: external.endDate,
+    start_date: external.startDate,
+    enrollment_period: external.enrollmentPeriod,
+    skip: external.skip,
+    url: `${METRIC_HUB_REPO}/blob/main/jetstream/${spec.experiment.slug}.toml`,
+  };
 }
 
 /** `metadata_<slug>.json` in jetstream's Metadata shape (mozilla-nimbus-schemas), plus contrail's pin. */
@@ -77,9 +100,7 @@ export function experimentMetadata(input: {
     schema_version: SCHEMA_VERSION,
     metrics,
     outcomes,
-    // jetstream lists config overrides of Experimenter's values here; contrail's resolved spec
-    // does not keep the pre-override values apart yet.
-    external_config: null,
+    external_config: exportedExternalConfig(spec),
     analysis_start_time: input.analysisStartTime.toISOString(),
     // The same fields as the result tables' labels: the build that published (the pinned one,
     // which computed the tables) from the running worker, and the configs' commit.
@@ -151,8 +172,45 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
       analysisStartTime: input.now,
     });
     exports.push(await write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
-    const errors = await experimentErrors(warehouse, dataset, spec.experiment.slug);
-    exports.push(await write(`errors/errors_${slugName}.json`, JSON.stringify(errors)));
+    exports.push(
+      await exportErrors({
+        warehouse,
+        dataset,
+        slug: spec.experiment.slug,
+        exportDir: input.exportDir,
+        preview: input.preview,
+      }),
+    );
   }
   return { published, views, exports };
+}
+
+/** The source a run's exported errors name: jetstream's name for the kind of run. */
+export function exportedLogSource(preview: boolean): ExportedLogSource {
+  return preview ? 'jetstream-preview' : 'jetstream';
+}
+
+/**
+ * Writes `errors/errors_<slug>.json` from the dataset's logs table (under `<dataset>/` for any
+ * dataset but the production one); returns where it went. Publishing writes it with the other
+ * exports, and a failed analysis writes it on its own, as jetstream exports the logs of every
+ * analysis, failed or not: the results page then says why the results stopped changing.
+ */
+export async function exportErrors(input: {
+  warehouse: Warehouse;
+  dataset: string;
+  slug: string;
+  exportDir: string;
+  preview: boolean;
+}): Promise<string> {
+  const errors = await experimentErrors(
+    input.warehouse,
+    input.dataset,
+    input.slug,
+    exportedLogSource(input.preview),
+  );
+  return exportTarget(input.exportDir).write(
+    datasetExportPath(input.dataset, `errors/errors_${normalizeSlug(input.slug)}.json`),
+    JSON.stringify(errors),
+  );
 }

@@ -7,7 +7,12 @@ import { mergeFile } from './merge.js';
 import type { ConfigProblem } from './problems.js';
 import { NO_FILE, Resolution } from './resolve/context.js';
 import { DataSources } from './resolve/data-sources.js';
-import { analysisUnit, applyExperimentOverrides, enrollmentPeriod } from './resolve/experiment.js';
+import {
+  analysisUnit,
+  applyExperimentOverrides,
+  enrollmentPeriod,
+  externalConfig,
+} from './resolve/experiment.js';
 import { resolveExposureSignal } from './resolve/exposure-signal.js';
 import { Metrics } from './resolve/metrics.js';
 import { mergeOutcomes } from './resolve/outcomes.js';
@@ -77,7 +82,7 @@ export function resolveAnalysisSpec(
   const parameters = parameterValues(r);
   r.parameterValues = parameters.values;
   r.parameterBranches = parameters.byBranch;
-  const spec = assemble(r, options.asOfDate ?? null);
+  const spec = assemble(r, experiment, options.asOfDate ?? null);
   const invalid = r.sources.some((file) => file.parameterErrors.length > 0);
   problems.throwIfErrors(
     invalid
@@ -88,7 +93,7 @@ export function resolveAnalysisSpec(
 }
 
 /** The spec from the merged layers, in the order its parts are resolved (and their problems listed). */
-function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
+function assemble(r: Resolution, experimenter: Experiment, asOfDate: IsoDate | null): AnalysisSpec {
   const dataSources = new DataSources(r);
   const metrics = new Metrics(r, dataSources).byPeriod();
   const e = r.layer.experiment?.def ?? {};
@@ -116,6 +121,7 @@ function assemble(r: Resolution, asOfDate: IsoDate | null): AnalysisSpec {
     dataSources: usedDataSources,
     metrics,
     skip: e.skip ?? false,
+    externalConfig: externalConfig(experimenter, r),
     sources: r.sources.map((f) => f.file),
     configCommit: r.collection.commit,
     asOfDate,

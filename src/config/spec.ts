@@ -104,6 +104,20 @@ export const EnrollmentsQueryType = z.enum([
 export const PlannedEnrollmentsQueryType = EnrollmentsQueryType.exclude(['cirrus', 'background-update']);
 export type PlannedEnrollmentsQueryType = z.infer<typeof PlannedEnrollmentsQueryType>;
 
+/**
+ * What an experiment's config overrides of its Experimenter record, as jetstream's metadata
+ * lists it (mozilla-nimbus-schemas' ExternalConfig): each value the config changed, null where
+ * it agrees with Experimenter, and the config's `skip`.
+ */
+export const ExternalConfigSpec = z.object({
+  referenceBranch: z.string().nullable(),
+  startDate: IsoDate.nullable(),
+  endDate: IsoDate.nullable(),
+  enrollmentPeriod: z.number().int().nonnegative().nullable(),
+  skip: z.boolean(),
+});
+export type ExternalConfigSpec = z.infer<typeof ExternalConfigSpec>;
+
 export const AnalysisSpec = z.object({
   /** The experiment with config overrides (dates, reference branch, segments, outcomes) applied. */
   experiment: Experiment,
@@ -124,6 +138,8 @@ export const AnalysisSpec = z.object({
   /** Metrics per analysis period, each with its statistics. */
   metrics: z.record(z.enum(ANALYSIS_PERIODS), z.array(MetricSpec)),
   skip: z.boolean().default(false),
+  /** What the config overrides of Experimenter's record; null when it overrides none of it. */
+  externalConfig: ExternalConfigSpec.nullable().default(null),
   /** Files that contributed, in resolution order (platform defaults first). */
   sources: z.array(z.string()).default([]),
   /** Config-repo commit(s) the spec was read at, when read from git. */

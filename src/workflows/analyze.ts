@@ -117,6 +117,10 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
           configCommit: pin.configCommit,
           subjects: failure.subjects,
         },
+        // The errors file is written as the run's exports would be: a results page then says
+        // why this date's results did not come (the activity's input only, so replay-safe).
+        exports: input.exports,
+        preview: input.preview,
       })
       .catch(() => undefined);
     // A preview says per query what happened on a failed date: the failure carries what ran.

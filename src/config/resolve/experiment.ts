@@ -1,6 +1,7 @@
 import { addDays, daysBetween } from '../../dates.js';
 import type { Experiment } from '../../experiments/experiment.js';
 import { didYouMean } from '../../suggest.js';
+import type { ExternalConfigSpec } from '../spec.js';
 import type { Resolution } from './context.js';
 
 /**
@@ -45,6 +46,34 @@ export function enrollmentPeriod(r: Resolution): number {
   const { enrollmentEndDate, startDate, proposedEnrollment } = r.experiment;
   if (enrollmentEndDate && startDate) return daysBetween(startDate, enrollmentEndDate) + 1;
   return proposedEnrollment ?? 0;
+}
+
+/**
+ * jetstream's external config (metadata.py, with metric-config-parser's
+ * has_external_config_overrides): null unless the config changes the reference branch, a date
+ * or the proposed enrollment of `experimenter`, its record before the config's overrides; then
+ * each value that differs from the record's (the enrollment period compared with the proposed
+ * enrollment, as jetstream does) and the config's skip. Unlike jetstream, a record without a
+ * proposed enrollment is not taken as overridden by a config that sets none.
+ */
+export function externalConfig(experimenter: Experiment, r: Resolution): ExternalConfigSpec | null {
+  const e = r.layer.experiment?.def ?? {};
+  const x = r.experiment;
+  const proposed = experimenter.proposedEnrollment ?? 0;
+  const overridden =
+    x.referenceBranch !== experimenter.referenceBranch ||
+    x.startDate !== experimenter.startDate ||
+    x.endDate !== experimenter.endDate ||
+    (e.enrollment_period || proposed) !== proposed;
+  if (!overridden) return null;
+  const period = enrollmentPeriod(r);
+  return {
+    referenceBranch: x.referenceBranch !== experimenter.referenceBranch ? x.referenceBranch : null,
+    startDate: x.startDate !== experimenter.startDate ? x.startDate : null,
+    endDate: x.endDate !== experimenter.endDate ? x.endDate : null,
+    enrollmentPeriod: period !== experimenter.proposedEnrollment ? period : null,
+    skip: e.skip ?? false,
+  };
 }
 
 /**

@@ -23,6 +23,7 @@ import { loadReleaseManifest } from '../../../src/versions/manifest.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { nimbusSchema, schemaProblems } from '../../helpers/json-schema.js';
 import { DEMO_CONFIG_REPO, lightConfigRepo, sampleWarehouse } from '../../helpers/sample.js';
 
 /**
@@ -464,6 +465,25 @@ describe('analysis activities on the demo experiment', () => {
     );
     assert.equal(errors[0]?.exception_type, 'WarehouseQueryError');
     assert.equal(errors[0]?.message, 'something went wrong');
+
+    // What Experimenter validates each file with before its results page shows anything
+    // (mozilla-nimbus-schemas' Statistics, Metadata, AnalysisErrors).
+    assert.deepEqual(schemaProblems(nimbusSchema('Statistics'), exported, { laxNumbers: true }), []);
+    const identity = (r: StatRow) =>
+      JSON.stringify([
+        r.metric,
+        r.statistic,
+        r.branch,
+        r.parameter,
+        r.comparison,
+        r.comparison_to_branch,
+        r.segment,
+        r.analysis_basis,
+        r.window_index,
+      ]);
+    assert.equal(new Set(exported.map(identity)).size, exported.length, 'Statistics refuses duplicate rows');
+    assert.deepEqual(schemaProblems(nimbusSchema('Metadata'), metadata), []);
+    assert.deepEqual(schemaProblems(nimbusSchema('AnalysisErrors'), exportedLogs).slice(0, 5), []);
   });
 
   test('buildPopulationSample: a deterministic sample of clients in proportion to the branch ratios', async () => {

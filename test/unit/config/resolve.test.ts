@@ -45,6 +45,34 @@ describe('resolveAnalysisSpec', () => {
     assert.equal(spec.configCommit, null);
   });
 
+  it("lists what the config overrides of Experimenter's record, as jetstream's external config", () => {
+    // Experimenter: start 2023-12-01, no end, proposed enrollment 14, reference branch control.
+    const { spec } = resolveAnalysisSpec(collection, experiment());
+    assert.deepEqual(spec.externalConfig, {
+      referenceBranch: null, // the config names the record's own
+      startDate: '2024-01-01',
+      endDate: '2024-02-01',
+      enrollmentPeriod: 7,
+      skip: false,
+    });
+    const agreeing = experiment({ startDate: '2024-01-01', endDate: '2024-02-01', proposedEnrollment: 7 });
+    assert.equal(resolveAnalysisSpec(collection, agreeing).spec.externalConfig, null);
+    const plain = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), {
+      configFile: '[experiment]\n',
+    });
+    assert.equal(plain.spec.externalConfig, null);
+    const reference = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), {
+      configFile: '[experiment]\nreference_branch = "treatment"\nskip = true\n',
+    });
+    assert.deepEqual(reference.spec.externalConfig, {
+      referenceBranch: 'treatment',
+      startDate: null,
+      endDate: null,
+      enrollmentPeriod: null,
+      skip: true,
+    });
+  });
+
   it('takes statistics from the jetstream overlay and renders functions', () => {
     const { spec } = resolveAnalysisSpec(collection, experiment());
     const uri = spec.metrics.week.find((m) => m.name === 'uri_count');
