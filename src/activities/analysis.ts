@@ -11,14 +11,14 @@ import {
 import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
-import { exportErrors, publishResults } from '../analysis/publish.js';
+import { exportErrors, failedRunErrorsSince, publishResults } from '../analysis/publish.js';
 import { queryCostRows, recordQueryCosts } from '../analysis/query-costs.js';
 import type { ResolvedTarget, SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
 import type { AnalysisSpec } from '../config/spec.js';
-import { isoDate } from '../dates.js';
+import { type IsoDate, isoDate } from '../dates.js';
 import { type ErrorData, errorData } from '../errors.js';
 import { checkPinnedBuild, type RunningBuild } from '../versions/pin.js';
 import { WarehouseUnavailableError } from '../warehouse/errors.js';
@@ -73,6 +73,15 @@ export function analysisActivities(
   }
 
   const planTarget = (ctx: AnalysisContext): PlanTarget => ({ ...ctx, dialect: ctx.warehouse.sqlDialect });
+
+  /** Experimenter's enrollment end date of a failed run's experiment; null when its spec cannot be resolved (maybe the failure itself). */
+  async function enrollmentEndDateOf(target: AnalysisTarget): Promise<IsoDate | null> {
+    try {
+      return (await specs.resolve(target)).spec.experiment.enrollmentEndDate;
+    } catch {
+      return null;
+    }
+  }
 
   return {
     async describeExperiment({ target, today }) {
@@ -130,7 +139,7 @@ export function analysisActivities(
       });
     },
 
-    async recordError({ dataset, error, exports, preview }) {
+    async recordError({ dataset, error, exports, preview, target }) {
       let logged = false;
       try {
         const warehouse = await deps.warehouse();
@@ -149,6 +158,16 @@ export function analysisActivities(
             slug: error.slug,
             exportDir,
             preview: preview === true,
+            // Absent in workflows started before failed runs scoped their errors file: every row.
+            since:
+              target === undefined
+                ? null
+                : await failedRunErrorsSince({
+                    warehouse,
+                    target,
+                    enrollmentEndDate: await enrollmentEndDateOf(target),
+                    now: deps.now(),
+                  }),
           });
       } catch (failure) {
         // The error being logged fails its workflow and reaches the user either way. A warehouse

@@ -167,13 +167,16 @@ export interface AnalysisActivities {
    * Appends to the dataset's logs table; with `exports`, then writes the experiment's
    * `errors_<slug>.json` from it (as publishing does), so a failed analysis is seen where its
    * results are read. `preview` marks a preview's errors. Absent in workflows started before
-   * failed analyses exported their errors: nothing is exported.
+   * failed analyses exported their errors: nothing is exported. `target`, the failed run's,
+   * scopes the file to the current analysis week as of the run's start (`failedRunErrorsSince`);
+   * absent in workflows started before that, the file lists every row.
    */
   recordError(input: {
     dataset: string;
     error: results.AnalysisError;
     exports?: boolean;
     preview?: boolean;
+    target?: AnalysisTarget;
   }): Promise<void>;
   /** Experiments the daily run analyses on `date` (live or ended within 90 days, not skipped, not rollouts). */
   listEligibleExperiments(input: { date: IsoDate }): Promise<results.EligibleExperiment[]>;

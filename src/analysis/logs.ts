@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { addDays, type IsoDate } from '../dates.js';
 import type { ErrorSubject } from '../errors.js';
 import { experimentLogsSql } from '../sql/plan/reads.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -216,17 +217,74 @@ export function exportedErrors(row: LoggedRow, source: ExportedLogSource): Expor
   }));
 }
 
-/** The experiment's logged errors, oldest first; none when nothing was ever logged. */
+/**
+ * The kinds of error jetstream's errors export leaves out (its SKIP_ERROR_TYPES): an analysis
+ * refused because the experiment has ended or its enrollment is not complete. contrail logs
+ * neither (such a date has nothing due and starts no analysis), but a logs table jetstream also
+ * wrote to holds them.
+ */
+export const SKIPPED_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'EndedException',
+  'EnrollmentNotCompleteException',
+]);
+
+/**
+ * Since when an errors file lists an experiment's logs, as jetstream's export chooses: from the
+ * start of the current analysis week (weeks counted from the day after Experimenter's enrollment
+ * end date) that began before the run did, else (no enrollment end, or the run began within its
+ * first day) from the run's start; floored to the minute. Older logs are about results a later
+ * run has replaced: a warning about a metric since fixed leaves the results page.
+ */
+export function errorsSince(runStart: Date, enrollmentEndDate: IsoDate | null): Date {
+  let since = runStart.getTime();
+  if (enrollmentEndDate !== null) {
+    for (
+      let week = addDays(enrollmentEndDate, 1);
+      utcMidnight(week) < runStart.getTime();
+      week = addDays(week, 7)
+    )
+      since = utcMidnight(week);
+  }
+  return new Date(since - (since % 60_000));
+}
+
+function utcMidnight(date: IsoDate): number {
+  return Date.parse(`${date}T00:00:00Z`);
+}
+
+/**
+ * Which of an experiment's log rows go to its errors file: those logged since `since` (null:
+ * every row) whose type jetstream does not leave out. A row whose time cannot be read stays, as
+ * Experimenter keeps an entry whose timestamp it cannot read.
+ */
+export function inErrorsFile(row: LoggedRow, since: Date | null): boolean {
+  if (row.exception_type !== null && SKIPPED_ERROR_TYPES.has(row.exception_type)) return false;
+  if (since === null) return true;
+  const at = loggedAt(row.timestamp);
+  return at === null || at >= since.getTime();
+}
+
+function loggedAt(value: unknown): number | null {
+  const at =
+    value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? null : at;
+}
+
+/**
+ * The experiment's logged errors that its errors file lists (`inErrorsFile`: since `since`, null
+ * for all), oldest first; none when nothing was ever logged.
+ */
 export async function experimentErrors(
   warehouse: Warehouse,
   dataset: string,
   slug: string,
   source: ExportedLogSource,
+  since: Date | null = null,
 ): Promise<ExportedError[]> {
   const ref: TableRef = { dataset, table: LOGS_TABLE };
   if (!(await warehouse.tableExists(ref))) return [];
   const rows = await warehouse.query<LoggedRow>(experimentLogsSql(warehouse.sqlDialect, ref, slug));
-  return rows.flatMap((r) => exportedErrors(r, source));
+  return rows.filter((r) => inErrorsFile(r, since)).flatMap((r) => exportedErrors(r, source));
 }
 
 function timestampText(value: unknown): string {

@@ -1,7 +1,7 @@
 import type { ConfigCollection } from '../config/collection.js';
 import { ANALYSIS_PERIODS } from '../config/periods.js';
 import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
-import { isoDate } from '../dates.js';
+import { type IsoDate, isoDate } from '../dates.js';
 import { datasetExportPath, exportTarget } from '../exports/target.js';
 import { statisticsExportSql } from '../sql/plan/reads.js';
 import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sql/plan/views.js';
@@ -10,10 +10,10 @@ import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
 import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
 import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
-import { type ExportedLogSource, experimentErrors } from './logs.js';
+import { type ExportedLogSource, errorsSince, experimentErrors } from './logs.js';
 import type { JobProgress } from './progress.js';
 import type { PublishSummary } from './results.js';
-import { publishStaged, type RunTables } from './staging.js';
+import { publishStaged, type RunTables, runStagedSince, runTables } from './staging.js';
 
 export interface PublishInput {
   warehouse: Warehouse;
@@ -66,6 +66,7 @@ export function experimentMetadata(input: {
   collection: ConfigCollection;
   pin: RecordedPin;
   toolVersion: ToolVersion;
+  /** When the run that computed the published results began (Experimenter compares logged errors with it). */
   analysisStartTime: Date;
 }) {
   const { spec, collection, pin } = input;
@@ -121,7 +122,12 @@ export function experimentMetadata(input: {
 export async function publishResults(input: PublishInput): Promise<PublishSummary> {
   const { warehouse, spec, dataset, progress } = input;
   const d = warehouse.sqlDialect;
-  const published = await publishStaged(warehouse, dataset, input.results, progress);
+  const { published, stagedSince } = await publishStaged(warehouse, dataset, input.results, progress);
+  // The start of the run that computed what is published, as jetstream's analysis_start_time:
+  // Experimenter shows the logged errors no older than it, and the errors file lists the
+  // current analysis week's from it. A run that staged nothing (a workflow from before staging,
+  // a day with only enrollments due, a retry after the swap) falls back to now.
+  const runStart = stagedSince ?? input.now;
   const tables = experimentTables(spec, dataset, lastTableDate(spec, isoDate(input.now)));
   const existing = await existingTables(warehouse, dataset);
   const exists = (ref: TableRef) => existing.has(ref.table);
@@ -169,7 +175,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
       collection: input.collection,
       pin: input.pin,
       toolVersion: input.toolVersion,
-      analysisStartTime: input.now,
+      analysisStartTime: runStart,
     });
     exports.push(await write(`metadata/metadata_${slugName}.json`, JSON.stringify(metadata)));
     exports.push(
@@ -179,6 +185,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
         slug: spec.experiment.slug,
         exportDir: input.exportDir,
         preview: input.preview,
+        since: errorsSince(runStart, spec.experiment.enrollmentEndDate),
       }),
     );
   }
@@ -194,7 +201,9 @@ export function exportedLogSource(preview: boolean): ExportedLogSource {
  * Writes `errors/errors_<slug>.json` from the dataset's logs table (under `<dataset>/` for any
  * dataset but the production one); returns where it went. Publishing writes it with the other
  * exports, and a failed analysis writes it on its own, as jetstream exports the logs of every
- * analysis, failed or not: the results page then says why the results stopped changing.
+ * analysis, failed or not: the results page then says why the results stopped changing. It
+ * lists the rows logged since `since` (`errorsSince`: the current analysis week), as jetstream's
+ * does; null lists every row.
  */
 export async function exportErrors(input: {
   warehouse: Warehouse;
@@ -202,15 +211,37 @@ export async function exportErrors(input: {
   slug: string;
   exportDir: string;
   preview: boolean;
+  since: Date | null;
 }): Promise<string> {
   const errors = await experimentErrors(
     input.warehouse,
     input.dataset,
     input.slug,
     exportedLogSource(input.preview),
+    input.since,
   );
   return exportTarget(input.exportDir).write(
     datasetExportPath(input.dataset, `errors/errors_${normalizeSlug(input.slug)}.json`),
     JSON.stringify(errors),
   );
+}
+
+/**
+ * Since when a failed run's errors file lists the experiment's logs (`errorsSince`): the current
+ * analysis week as of the run's start, which the tables it staged before it failed record
+ * (`stagedSince`), else as of the failure. The failed run publishes no metadata: the results
+ * page keeps the last published run's start, and this week's errors of that run stay listed.
+ */
+export async function failedRunErrorsSince(input: {
+  warehouse: Warehouse;
+  target: { run: string | null; dataset: string; slug: string };
+  enrollmentEndDate: IsoDate | null;
+  now: Date;
+}): Promise<Date> {
+  const staged = await runStagedSince(
+    input.warehouse,
+    input.target.dataset,
+    await runTables(input.warehouse, input.target),
+  );
+  return errorsSince(staged ?? input.now, input.enrollmentEndDate);
 }

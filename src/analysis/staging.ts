@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { plural } from '../plural.js';
 import { stagingPrefix, stagingTableName } from '../sql/names.js';
 import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
-import type { TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
+import type { TableInfo, TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { JobProgress } from './progress.js';
 
 /**
@@ -65,26 +65,58 @@ export async function runTables(
   };
 }
 
+/** What publishing swapped in. */
+export interface PublishedStaged {
+  /** The published names, in name order. */
+  published: string[];
+  /** When the run began writing them (`stagedSince`); null when it staged none. */
+  stagedSince: Date | null;
+}
+
 /**
  * Swaps every table the run staged for the experiment in for its published table, in one step
- * (`Warehouse.swapTables`). Returns the published names, in name order. Running it again after
- * it happened finds nothing staged and does nothing.
+ * (`Warehouse.swapTables`). Running it again after it happened finds nothing staged and does
+ * nothing.
  */
 export async function publishStaged(
   warehouse: Warehouse,
   dataset: string,
   tables: RunTables,
   progress: JobProgress,
-): Promise<string[]> {
-  if (tables.prefix === null) return [];
+): Promise<PublishedStaged> {
+  if (tables.prefix === null) return { published: [], stagedSince: null };
   const staged = await warehouse.listTables(dataset, tables.prefix);
   const moves: TableMove[] = staged.map(({ ref }) => ({
     from: ref,
     to: { dataset, table: tables.published(ref.table) },
   }));
-  if (moves.length === 0) return [];
+  if (moves.length === 0) return { published: [], stagedSince: null };
   await warehouse.swapTables(moves, progress.job(`publishing ${plural(moves.length, 'table')}`));
-  return moves.map((m) => m.to.table).sort();
+  return { published: moves.map((m) => m.to.table).sort(), stagedSince: stagedSince(staged) };
+}
+
+/**
+ * When a run began writing results: the earliest `last_updated` label of the tables it staged
+ * (null when none says). Every warning a run logs comes after it: the statistics step that logs
+ * them starts once its window's metrics tables are staged. The warehouse keeps this for as long
+ * as the staged tables live, whichever worker or attempt asks, and it needs nothing from the
+ * workflow that started the run.
+ */
+export function stagedSince(staged: readonly TableInfo[]): Date | null {
+  const times = staged
+    .map((t) => Number(t.labels.last_updated))
+    .filter((ms) => Number.isFinite(ms) && ms > 0);
+  return times.length === 0 ? null : new Date(Math.min(...times));
+}
+
+/** When the run began writing its results for the experiment (`stagedSince`) while its staged tables are unpublished. */
+export async function runStagedSince(
+  warehouse: Warehouse,
+  dataset: string,
+  tables: RunTables,
+): Promise<Date | null> {
+  if (tables.prefix === null) return null;
+  return stagedSince(await warehouse.listTables(dataset, tables.prefix));
 }
 
 /** Drops what the run staged for the experiment (a run that starts over drops a crashed attempt's tables). */

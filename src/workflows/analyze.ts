@@ -121,6 +121,8 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
         // why this date's results did not come (the activity's input only, so replay-safe).
         exports: input.exports,
         preview: input.preview,
+        // Scopes that file to the current analysis week as of this run's start.
+        target,
       })
       .catch(() => undefined);
     // A preview says per query what happened on a failed date: the failure carries what ran.

@@ -4,8 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createActivities } from '../../../src/activities/index.js';
-import { exportedConfigFile, exportedErrors, type LoggedRow, logRows } from '../../../src/analysis/logs.js';
-import { experimentMetadata } from '../../../src/analysis/publish.js';
+import type { AnalysisTarget } from '../../../src/activities/types.js';
+import {
+  errorsSince,
+  exportedConfigFile,
+  exportedErrors,
+  type LoggedRow,
+  logRow,
+  logRows,
+  recordLogs,
+} from '../../../src/analysis/logs.js';
+import { experimentMetadata, publishResults } from '../../../src/analysis/publish.js';
+import { runTables } from '../../../src/analysis/staging.js';
+import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
@@ -182,5 +193,160 @@ describe('metadata_<slug>.json lists the config overrides', () => {
     assert.equal(endOnly.external_config?.start_date, null);
     assert.equal(endOnly.external_config?.enrollment_period, null);
     assert.equal(endOnly.external_config?.end_date, '2024-02-01');
+  });
+});
+
+describe("the errors file and analysis_start_time follow the run, as jetstream's", () => {
+  // Experimenter's enrollment end 2026-03-02: analysis weeks start 03-03, 03-10, 03-17 (UTC).
+  const ENROLLMENT_END = '2026-03-02';
+  // The run writes its first result table at 05:00 and publishes (or fails) at 06:00.
+  const RUN_START = new Date('2026-03-16T05:00:00Z');
+  const DONE = new Date('2026-03-16T06:00:00Z');
+  const NO_PROGRESS = { job: () => ({}), step: () => {} };
+  let clock = RUN_START.getTime();
+  let warehouse: Warehouse;
+  let exportDir: string;
+
+  before(async () => {
+    warehouse = await openDuckDbWarehouse({ path: ':memory:', now: () => clock });
+    exportDir = mkdtempSync(join(tmpdir(), 'contrail-scoped-errors-'));
+  });
+  after(async () => {
+    await warehouse.close();
+  });
+
+  const warning = (slug: string, message: string, at: string, errorType = 'StatisticWarning') =>
+    logRow(
+      { slug, date: at.slice(0, 10), stage: 'statistics week 1', message, errorType },
+      { now: new Date(at), toolVersion: '0.1.0', level: 'WARNING' },
+    );
+  /** The run's first staged result table, written at RUN_START. */
+  async function stageTable(run: string, dataset: string, slug: string) {
+    clock = RUN_START.getTime();
+    await warehouse.createDataset(dataset);
+    const results = await runTables(warehouse, { run, dataset, slug });
+    const table = results.written(`statistics_${slug.replaceAll('-', '_')}_week_1`);
+    await warehouse.writeRows({
+      destination: { dataset, table },
+      columns: STATISTICS_COLUMNS,
+      rows: [],
+      mode: 'replace',
+      expirationDays: results.expirationDays(table),
+    });
+    clock = DONE.getTime();
+    return runTables(warehouse, { run, dataset, slug });
+  }
+  const read = (dataset: string, kind: 'errors' | 'metadata', slug: string) =>
+    JSON.parse(readFileSync(join(exportDir, dataset, kind, `${kind}_${slug}.json`), 'utf8')) as Record<
+      string,
+      unknown
+    >[] &
+      Record<string, unknown>;
+
+  test('since the current analysis week began before the run; the run start alone without an enrollment end', () => {
+    assert.equal(errorsSince(RUN_START, ENROLLMENT_END).toISOString(), '2026-03-10T00:00:00.000Z');
+    // A run within the first day after enrollment ended: its own start, floored to the minute.
+    assert.equal(
+      errorsSince(new Date('2026-03-03T00:00:30Z'), ENROLLMENT_END).toISOString(),
+      '2026-03-03T00:00:00.000Z',
+    );
+    assert.equal(
+      errorsSince(new Date('2026-03-16T05:00:42.5Z'), null).toISOString(),
+      '2026-03-16T05:00:00.000Z',
+    );
+  });
+
+  test("publishing: analysis_start_time is when the run began, so Experimenter shows the run's own warnings; the file holds this week's logs less jetstream's skipped kinds", async () => {
+    const dataset = 'scoped';
+    const slug = 'test-experiment';
+    const collection = await loadConfigCollection({ repos: [join('test', 'fixtures', 'config', 'repo')] });
+    const experiment = testExperiment({ startDate: '2026-02-24', enrollmentEndDate: ENROLLMENT_END });
+    const { spec } = resolveAnalysisSpec(collection, experiment);
+    await recordLogs(warehouse, dataset, [
+      warning(slug, 'last week: search_count/mean failed (since fixed)', '2026-03-09T06:00:00Z'),
+      warning(slug, 'earlier this week: a warning of an earlier run', '2026-03-12T06:00:00Z'),
+      warning(slug, 'this run: sample ratio mismatch', '2026-03-16T05:30:00Z'),
+      // What jetstream writes to a logs table it shares, and its export leaves out.
+      warning(slug, 'jetstream: the experiment has ended', '2026-03-16T05:40:00Z', 'EndedException'),
+    ]);
+    const results = await stageTable('analysis/test-experiment/2026-03-16', dataset, slug);
+    await publishResults({
+      warehouse,
+      spec,
+      collection,
+      dataset,
+      pin: { configCommit: null, anchor: null },
+      toolVersion: currentToolVersion(),
+      exportDir,
+      preview: false,
+      results,
+      now: DONE,
+      progress: NO_PROGRESS,
+    });
+
+    const metadata = read(dataset, 'metadata', 'test_experiment');
+    assert.deepEqual(schemaProblems(nimbusSchema('Metadata'), metadata), []);
+    assert.equal(metadata.analysis_start_time, RUN_START.toISOString());
+    const errors = read(dataset, 'errors', 'test_experiment');
+    assert.deepEqual(schemaProblems(ANALYSIS_ERRORS, errors), []);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      ['earlier this week: a warning of an earlier run', 'this run: sample ratio mismatch'],
+    );
+    // Experimenter shows the entries no older than analysis_start_time: the run's own.
+    const shown = errors.filter(
+      (e) => Date.parse(String(e.timestamp)) >= Date.parse(String(metadata.analysis_start_time)),
+    );
+    assert.deepEqual(
+      shown.map((e) => e.message),
+      ['this run: sample ratio mismatch'],
+    );
+  });
+
+  test('a failed run lists the logs since its start; a workflow that names no target (older) every row', async () => {
+    const dataset = 'failed_scoped';
+    // No source knows it: its enrollment end is unknown, so the file starts at the run's start.
+    const slug = 'unknown-experiment';
+    const run = 'analysis/unknown-experiment/2026-03-16';
+    await recordLogs(warehouse, dataset, [
+      warning(slug, 'last week: a warning of an earlier run', '2026-03-09T06:00:00Z'),
+      warning(slug, 'this run: week 1 warned', '2026-03-16T05:30:00Z'),
+    ]);
+    await stageTable(run, dataset, slug);
+    const target: AnalysisTarget = {
+      slug,
+      dataset,
+      pin: {
+        toolVersion: '0.1.0',
+        buildId: null,
+        configCommit: null,
+        anchor: null,
+        reason: 'anchor',
+        resolvedAt: RUN_START.toISOString(),
+      },
+      configOverride: null,
+      sampleSize: null,
+      periods: null,
+      lenient: false,
+      run,
+    };
+    const error = {
+      slug,
+      date: '2026-03-16',
+      stage: 'statistics',
+      message: 'week 2 failed',
+      errorType: 'PlannedQueryError',
+    };
+    const activities = createActivities(testDeps(warehouse, { exportDir, now: () => DONE }));
+    await activities.recordError({ dataset, error, exports: true, target });
+    const errors = read(dataset, 'errors', 'unknown_experiment');
+    assert.deepEqual(schemaProblems(ANALYSIS_ERRORS, errors), []);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      ['this run: week 1 warned', 'week 2 failed'],
+    );
+
+    await activities.recordError({ dataset, error, exports: true });
+    assert.equal(read(dataset, 'errors', 'unknown_experiment').length, 3);
   });
 });
