@@ -46,8 +46,11 @@ export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
 
 /**
  * Adds rows to the dataset's logs table (creating the dataset if needed): logs are a log,
- * never replaced. A row whose `log_id` the table holds already is left out, so a step that runs
- * again (a retried activity, a crashed run started over) logs nothing twice.
+ * never replaced. A row whose `log_id` the table holds already is not added again, so a step
+ * that runs again (a retried activity, a crashed run started over, the same date analysed
+ * again) logs nothing twice; its time becomes the latest: the errors export and Experimenter
+ * show only what was logged since the analysis they describe began, and a warning the date's
+ * newest analysis gave again is one of them.
  */
 export async function recordLogs(
   warehouse: Warehouse,
@@ -62,13 +65,14 @@ export async function recordLogs(
     rows,
     mode: 'merge',
     key: 'log_id',
+    refresh: ['timestamp'],
   });
 }
 
 /**
  * A log row's id: a hash of the facts it records (experiment, date, stage, level, type, message,
  * tool version, config commit). The same warning or error of the same analysis is one row
- * however often it is written; the time it was first written stays.
+ * however often it is written, with the time it was last written.
  */
 export function logId(row: Record<string, unknown>): string {
   const subjectNames = new Set(SUBJECT_COLUMNS.map((c) => c.name));

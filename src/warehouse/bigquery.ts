@@ -522,15 +522,21 @@ export class BigQueryWarehouse implements W.Warehouse {
     const existed =
       mode === 'replace' ? true : await this.ensureColumns(options.destination, options.columns, progress);
     if (mode === 'merge') {
-      // Rows whose key the table already holds are left out: merging twice adds nothing.
+      // Rows whose key the table already holds are left out (merging twice adds nothing), but
+      // for the columns they refresh.
       const key = `\`${options.key as string}\``;
       const names = options.columns.map((c) => `\`${c.name}\``).join(', ');
+      const refresh = options.refresh ?? [];
+      const matched =
+        refresh.length > 0
+          ? `WHEN MATCHED THEN UPDATE SET ${refresh.map((c) => `t.\`${c}\` = s.\`${c}\``).join(', ')}\n             `
+          : '';
       await this.runJob(
         options.destination.table,
         {
           query: this.queryConfiguration(
             `MERGE ${this.sqlDialect.table(options.destination)} AS t USING (${sql}) AS s ON t.${key} = s.${key}
-             WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${options.columns.map((c) => `s.\`${c.name}\``).join(', ')})`,
+             ${matched}WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${options.columns.map((c) => `s.\`${c.name}\``).join(', ')})`,
             { parameterMode: 'NAMED', queryParameters: [parameter] },
           ),
           labels: { contrail: 'true' },

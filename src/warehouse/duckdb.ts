@@ -246,6 +246,13 @@ export class DuckDbWarehouse implements Warehouse {
             );
             await bound.appendTo(connection, WRITE_BUFFER, 'main', 'temp');
             const buffered = `SELECT ${bound.selectSql(q)} FROM temp.main.${q(WRITE_BUFFER)}`;
+            const refresh = key === null ? [] : (options.refresh ?? []);
+            if (existed && refresh.length > 0) {
+              await connection.run(
+                `UPDATE ${target.sql} AS t SET ${refresh.map((c) => `${q(c)} = v.${q(c)}`).join(', ')}
+                 FROM (${buffered}) AS v WHERE t.${key} = v.${key}`,
+              );
+            }
             await connection.run(
               key === null
                 ? `INSERT INTO ${target.sql} (${columnList}) ${buffered}`

@@ -11,6 +11,13 @@ export function distinctByKey(options: WriteRowsOptions): Record<string, unknown
       `writeRows: mode 'merge' needs key to name one of the columns, got ${JSON.stringify(key)}`,
     );
   }
+  for (const column of options.refresh ?? []) {
+    if (column === key || !options.columns.some((c) => c.name === column)) {
+      throw new TypeError(
+        `writeRows: refresh names ${JSON.stringify(column)}, which is not one of the columns other than the key`,
+      );
+    }
+  }
   const seen = new Set<unknown>();
   return options.rows.filter((row, index) => {
     const value = row[key];

@@ -70,6 +70,11 @@ export interface WriteRowsOptions {
   mode?: 'replace' | 'append' | 'merge';
   /** The column identifying a row, for 'merge'. */
   key?: string;
+  /**
+   * For 'merge': columns that a row whose key the table holds already takes from the row
+   * written again (a log row's time: when it was last logged), its other columns kept.
+   */
+  refresh?: string[];
   /** Days until a table this call creates expires; default: the dataset's default expiry (if any). */
   expirationDays?: number | null;
   description?: string;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LOG_COLUMNS, logId, logRows } from '../../../src/analysis/logs.js';
+import { LOG_COLUMNS, LOGS_TABLE, logId, logRows, recordLogs } from '../../../src/analysis/logs.js';
 import { LogRow } from '../../../src/analysis/table-rows.js';
 import { errorSubjects } from '../../../src/errors.js';
 import { querySubjects } from '../../../src/sql/run.js';
+import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 
 const context = { now: new Date('2026-03-10T00:00:00Z'), toolVersion: '0.1.0' };
 const error = {
@@ -130,5 +131,23 @@ describe('log rows name what they are about', () => {
       },
     ]);
     assert.equal(querySubjects(planned, null, said)[0]?.key, 'data_sources.cd.from_expression');
+  });
+});
+
+describe('the logs table', () => {
+  test('a row logged again is one row with the time it was last logged', async () => {
+    const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    try {
+      const at = (iso: string) => logRows(error, { ...context, now: new Date(iso) });
+      await recordLogs(warehouse, 'logged', at('2026-03-10T01:00:00Z'));
+      // The same date analysed again the next day: the same warning, seen then.
+      await recordLogs(warehouse, 'logged', at('2026-03-11T05:00:00Z'));
+      const rows = await warehouse.query(
+        `SELECT CAST(timestamp AS VARCHAR) AS at, message FROM logged.${LOGS_TABLE}`,
+      );
+      assert.deepEqual(rows, [{ at: '2026-03-11 05:00:00', message: error.message }]);
+    } finally {
+      await warehouse.close();
+    }
   });
 });

@@ -402,6 +402,26 @@ describe('BigQueryWarehouse on the emulator', () => {
     ]);
   });
 
+  test('writeRows merge refreshes the named columns of a row whose key the table holds', async () => {
+    const ref = { dataset: DATASET, table: 'refreshed_logs' };
+    const columns = [
+      { name: 'message', type: 'STRING' as const },
+      { name: 'seen', type: 'STRING' as const },
+      { name: 'id', type: 'STRING' as const },
+    ];
+    const write = (rows: Record<string, unknown>[]) =>
+      wh.writeRows({ destination: ref, columns, rows, mode: 'merge', key: 'id', refresh: ['seen'] });
+    await write([{ message: 'a', seen: 'monday', id: 'k1' }]);
+    await write([
+      { message: 'a, said otherwise', seen: 'tuesday', id: 'k1' },
+      { message: 'b', seen: 'tuesday', id: 'k2' },
+    ]);
+    assert.deepEqual(await wh.query(`SELECT message, seen, id FROM ${fq('refreshed_logs')} ORDER BY id`), [
+      { message: 'a', seen: 'tuesday', id: 'k1' },
+      { message: 'b', seen: 'tuesday', id: 'k2' },
+    ]);
+  });
+
   test('swapTables copies staged tables in with their labels, drops the rest, and skips moves already made', async () => {
     const dataset = 'contrail_swap';
     await wh.createDataset(dataset);

@@ -350,6 +350,31 @@ FROM range(10) GROUP BY 1 -- and one after it`,
     );
   });
 
+  test('writeRows merge refreshes the named columns of a row whose key the table holds', async () => {
+    const destination = { dataset: 'logs', table: 'refreshed' };
+    const columns = [
+      { name: 'message', type: 'STRING' as const },
+      { name: 'seen', type: 'STRING' as const },
+      { name: 'id', type: 'STRING' as const },
+    ];
+    const write = (rows: Record<string, unknown>[]) =>
+      wh.writeRows({ destination, columns, rows, mode: 'merge', key: 'id', refresh: ['seen'] });
+    await write([{ message: 'a', seen: 'monday', id: 'k1' }]);
+    // Logged again: the row keeps its message and takes the new time; a new key is added.
+    await write([
+      { message: 'a, said otherwise', seen: 'tuesday', id: 'k1' },
+      { message: 'b', seen: 'tuesday', id: 'k2' },
+    ]);
+    assert.deepEqual(await wh.query('SELECT message, seen, id FROM logs.refreshed ORDER BY id'), [
+      { message: 'a', seen: 'tuesday', id: 'k1' },
+      { message: 'b', seen: 'tuesday', id: 'k2' },
+    ]);
+    await assert.rejects(
+      wh.writeRows({ destination, columns, rows: [], mode: 'merge', key: 'id', refresh: ['id'] }),
+      /refresh names "id", which is not one of the columns other than the key/,
+    );
+  });
+
   test('swapTables moves rows and labels in one step, drops the rest, and skips moves already made', async () => {
     const ref = (table: string) => ({ dataset: 'swap', table });
     await wh.runToTable({ sql: "SELECT 'old a' AS v", destination: ref('a'), labels: { run: 'old' } });
