@@ -32,7 +32,14 @@ describe('a directory a command writes into, checked before the work starts', ()
     );
     assert.throws(
       () => writableDirectory(join(file, 'x'), '--sql-output-dir'),
-      usageError(/a file is in its way/),
+      // Named: the path alone does not say which of its parts is the file.
+      usageError(
+        /^--sql-output-dir .*file\/x: .*\/file is a file, not a directory; give a directory you can write to$/,
+      ),
+    );
+    assert.throws(
+      () => writableDirectory(join(file, 'x', 'y'), '--sql-output-dir'),
+      usageError(new RegExp(`: ${file} is a file, not a directory;`)),
     );
   });
 
@@ -54,7 +61,7 @@ describe('the data directory', () => {
     writeFileSync(join(root, 'file'), '');
     assert.throws(
       () => dataDir({ CONTRAIL_HOME: join(root, 'file', 'home') }),
-      /^SettingsError: data directory .*file\/home \(CONTRAIL_HOME\): a file is in its way; set CONTRAIL_HOME to a directory you can write to$/,
+      /^SettingsError: data directory .*file\/home \(CONTRAIL_HOME\): .*\/file is a file, not a directory; set CONTRAIL_HOME to a directory you can write to$/,
     );
   });
 
