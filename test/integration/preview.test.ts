@@ -243,6 +243,39 @@ describe('contrail preview', () => {
     );
   });
 
+  test('a config whose start_date moves enrollment off when the sample enrolled names those dates and keys, not the sample size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-preview-'));
+    const moved = join(dir, 'moved.toml');
+    // The demo experiment enrolled 2026-03-02 … 2026-03-08: a month earlier nobody did.
+    writeFileSync(moved, CONFIG.replace('start_date = "2026-03-02"', 'start_date = "2026-02-02"'));
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--config_file',
+        moved,
+        '--end_date',
+        '2026-03-10',
+        '--num-days',
+        '1',
+        '--dataset_id',
+        'moved',
+      ],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^ {2}no results: no client of the 1% sample is enrolled in ${DEMO_SLUG} on 2026-02-02 … 2026-02-09, ` +
+          `the enrollment dates set by ${moved}:2 experiment\\.start_date and ${moved}:3 experiment\\.enrollment_period ` +
+          "\\(the experiment's own: 2026-03-02 … 2026-03-09\\): if its clients enrolled on other dates, correct those keys; else try a larger --sample_size$",
+        'm',
+      ),
+    );
+  });
+
   /** A one-day preview of the custom config for an experiment Experimenter does not know, on a generated population. */
   const previewOfUnknown = (slug: string, file: string, ...extra: string[]) =>
     runMain(
