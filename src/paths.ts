@@ -18,9 +18,9 @@ function fileInTheWay(path: string): string {
 /**
  * Makes `dir` and its missing parents, one level at a time (node's recursive mkdir never returns
  * on some paths the kernel refuses, such as under /proc). Null when it is a directory now, else
- * why it cannot be one.
+ * why it cannot be one. `made` collects the directories it made, outermost first.
  */
-export function makeDirectory(dir: string): string | null {
+export function makeDirectory(dir: string, made: string[] = []): string | null {
   const missing: string[] = [];
   let existing = resolve(dir);
   for (;;) {
@@ -43,6 +43,7 @@ export function makeDirectory(dir: string): string | null {
   for (const path of missing) {
     try {
       mkdirSync(path);
+      made.push(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // made meanwhile by another command
       return `cannot make ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;

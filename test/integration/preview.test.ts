@@ -276,6 +276,32 @@ describe('contrail preview', () => {
     );
   });
 
+  test('a preview that fails as a whole leaves no --sql-output-dir it made behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-preview-'));
+    const unknown = join(dir, 'unknown-metric.toml');
+    writeFileSync(unknown, '[metrics]\nweekly = ["no_such_metric"]\n');
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--config_file',
+        unknown,
+        '--end_date',
+        '2026-03-10',
+        '--dataset_id',
+        'failed',
+        '--sql-output-dir',
+        join(dir, 'sql', 'out'),
+      ],
+      env,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    // The worker refused the config: nothing ran, nothing to write.
+    assert.match(result.stderr, /metric 'no_such_metric' is not defined/);
+    assert.deepEqual(readdirSync(dir), ['unknown-metric.toml']);
+  });
+
   /** A one-day preview of the custom config for an experiment Experimenter does not know, on a generated population. */
   const previewOfUnknown = (slug: string, file: string, ...extra: string[]) =>
     runMain(
