@@ -3,12 +3,24 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SettingsError } from './settings.js';
 
+/** The nearest part of `path` that is no directory (a file), or `path` when none can be told. */
+function fileInTheWay(path: string): string {
+  for (let part = dirname(path); part !== dirname(part); part = dirname(part)) {
+    try {
+      if (statSync(part, { throwIfNoEntry: false })?.isDirectory() === false) return part;
+    } catch {
+      // ENOTDIR again: the file is further up.
+    }
+  }
+  return path;
+}
+
 /**
  * Makes `dir` and its missing parents, one level at a time (node's recursive mkdir never returns
  * on some paths the kernel refuses, such as under /proc). Null when it is a directory now, else
- * why it cannot be one.
+ * why it cannot be one. `made` collects the directories it made, outermost first.
  */
-export function makeDirectory(dir: string): string | null {
+export function makeDirectory(dir: string, made: string[] = []): string | null {
   const missing: string[] = [];
   let existing = resolve(dir);
   for (;;) {
@@ -16,9 +28,10 @@ export function makeDirectory(dir: string): string | null {
     try {
       kind = statSync(existing, { throwIfNoEntry: false });
     } catch (error) {
-      // ENOTDIR: a file stands where a directory of the path should be.
+      // ENOTDIR: a file stands where a directory of the path should be; named, since the
+      // path alone does not say which of its parts it is.
       const code = (error as NodeJS.ErrnoException).code;
-      return code === 'ENOTDIR' ? 'a file is in its way' : String(error);
+      return code === 'ENOTDIR' ? `${fileInTheWay(existing)} is a file, not a directory` : String(error);
     }
     if (kind) {
       if (!kind.isDirectory()) return `${existing} is not a directory`;
@@ -30,6 +43,7 @@ export function makeDirectory(dir: string): string | null {
   for (const path of missing) {
     try {
       mkdirSync(path);
+      made.push(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // made meanwhile by another command
       return `cannot make ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;

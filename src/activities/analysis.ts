@@ -13,7 +13,7 @@ import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { exportErrors, failedRunErrorsSince, publishResults } from '../analysis/publish.js';
 import { queryCostRows, recordQueryCosts } from '../analysis/query-costs.js';
-import type { ResolvedTarget, SpecResolver } from '../analysis/spec-resolver.js';
+import { enrollmentDates, type ResolvedTarget, type SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';
@@ -208,7 +208,14 @@ export function analysisActivities(
         refusal = { ...data, details: { ...data.details, notes: lines } };
       }
       const { assumed } = resolved;
-      return { estimate, lines, refusal, ...(assumed ? { assumed } : {}) };
+      const enrollment = enrollmentDates(resolved);
+      return {
+        estimate,
+        lines,
+        refusal,
+        ...(assumed ? { assumed } : {}),
+        ...(enrollment ? { enrollment } : {}),
+      };
     },
 
     async recordQueryCosts({ target, estimate, runs }) {

@@ -2,7 +2,7 @@ import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import type * as cost from '../analysis/cost.js';
 import type * as queryCosts from '../analysis/query-costs.js';
 import type * as results from '../analysis/results.js';
-import type { AssumedEnrollment } from '../analysis/spec-resolver.js';
+import type { AssumedEnrollment, EnrollmentDates } from '../analysis/spec-resolver.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { IsoDate } from '../dates.js';
 import type { ErrorData } from '../errors.js';
@@ -198,6 +198,8 @@ export interface AnalysisActivities {
     refusal: ErrorData | null;
     /** How the experiment's enrollment was moved (AnalysisTarget.enrolledUntil), when it was. */
     assumed?: AssumedEnrollment;
+    /** The enrollment dates analysed, and the config keys that set them (absent without a start date, and in older histories). */
+    enrollment?: EnrollmentDates;
   }>;
   /** Keeps a preview's per-query time and bytes (with its estimate) in the dataset's `query_costs` table. */
   recordQueryCosts(input: {

@@ -15,7 +15,13 @@ import { planPopulationSample } from '../sql/plan/population.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';
-import { formatBytes, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
+import {
+  aboutUsd,
+  formatBytes,
+  formatUsd,
+  ON_DEMAND_USD_PER_TIB,
+  onDemandCostUsd,
+} from '../warehouse/cost.js';
 import {
   MissingTableError,
   missingTableIn,
@@ -383,8 +389,6 @@ export function labelOf(method: CostEstimateMethod): string {
     : 'estimate from the sizes of the columns read, as BigQuery would count them';
 }
 
-const usd = (value: number) => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
-
 /** The estimate as people read it: one line per query, then the total in bytes and dollars. */
 export function describeEstimate(estimate: CostEstimate): string[] {
   const lines = [`cost before running (${labelOf(estimate.method)}):`];
@@ -416,7 +420,7 @@ export function describeEstimate(estimate: CostEstimate): string[] {
   const total =
     estimated === 0 && refused > 0
       ? 'total unknown'
-      : `total ${formatBytes(estimate.totalBytes)} in ${plural(estimated, 'query', 'queries')}, about ${usd(estimate.totalUsd)} at ${usd(estimate.usdPerTib)}/TiB on demand`;
+      : `total ${formatBytes(estimate.totalBytes)} in ${plural(estimated, 'query', 'queries')}, ${aboutUsd(estimate.totalUsd)} at ${formatUsd(estimate.usdPerTib)}/TiB on demand`;
   const last = own.length > 1 ? `, and ${own.at(-1)}` : '';
   lines.push(
     `  ${total}${own.length > 0 ? `; not estimated: ${own.slice(0, own.length > 1 ? -1 : 1).join(', ')}${last}` : ''}`,

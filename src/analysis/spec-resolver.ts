@@ -4,11 +4,13 @@ import { randomizationUnitOfQuery } from '../config/platform.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { collectionCommitAsOf, hasGitDir } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
+import { recordEnrollmentPeriod } from '../config/resolve/experiment.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
+import type { Provenance } from '../provenance.js';
 import { lastEnrollmentDate } from '../sql/windows.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
@@ -196,6 +198,46 @@ export interface AssumedEnrollment {
    * and nothing previewed could be due. jetstream's preview sets every experiment's end too.
    */
   endDateSetAside?: IsoDate;
+}
+
+/** The days whose enrollments an analysis counts, and what set them. */
+export interface EnrollmentDates {
+  /** The experiment's start date (as analysed: the config's, else the record's). */
+  first: IsoDate;
+  /** Its last enrollment date: start + enrollment_period (jetstream's dates_enrollment − 1). */
+  last: IsoDate;
+  /** Where the config's `[experiment]` sets them (start_date, enrollment_period); empty: the record's stand. */
+  setBy: Provenance[];
+  /** The experiment record's own enrollment dates, when the config moved them off those. */
+  own?: { first: IsoDate; last: IsoDate };
+}
+
+/**
+ * The enrollment dates `resolved` analyses (null without a start date): what a preview that
+ * finds nobody enrolled names, with the config keys that set them, since a start_date or
+ * enrollment_period away from when clients enrolled looks like too small a sample otherwise.
+ * A preview that moved the enrollment (`assumed`) says so itself: no key is named then.
+ */
+export function enrollmentDates(
+  resolved: Pick<ResolvedTarget, 'spec' | 'experiment' | 'assumed'>,
+): EnrollmentDates | null {
+  const { spec, experiment: record } = resolved;
+  const first = spec.experiment.startDate;
+  const last = lastEnrollmentDate(spec);
+  if (first === null || last === null) return null;
+  const setBy = resolved.assumed ? [] : spec.enrollmentSetBy;
+  // The record's dates, by the same rule the spec's follow.
+  const ownLast = lastEnrollmentDate({
+    ...spec,
+    experiment: record,
+    enrollmentPeriod: recordEnrollmentPeriod(record),
+  });
+  const own =
+    setBy.length === 0 || record.startDate === null || ownLast === null
+      ? null
+      : { first: record.startDate, last: ownLast };
+  const moved = own !== null && (own.first !== first || own.last !== last);
+  return { first, last, setBy, ...(moved ? { own } : {}) };
 }
 
 /**

@@ -104,12 +104,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   const tables = p.days.flatMap((day) => day.statistics);
   const gap = p.costs?.estimate.noTelemetry;
   // With no telemetry on the dates, that is why nobody is enrolled: said below, and only that.
-  if (!gap && tables.length > 0 && tables.every((s) => s.rows === 0)) {
-    lines.push(
-      `  no results: no client of the ${p.sampleSize}% sample is enrolled in ${p.slug} on these dates; ` +
-        'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet',
-    );
-  }
+  if (!gap && tables.length > 0 && tables.every((s) => s.rows === 0)) lines.push(`  ${noResults(p)}`);
   if (gap) {
     const sources = gap.dataSources.join(', ');
     lines.push(
@@ -153,6 +148,27 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     failure: `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
     ...(interrupted ? { interrupted: `preview of ${p.slug} ${interrupted}` } : {}),
   };
+}
+
+/**
+ * Why a preview whose telemetry covers its dates has no results: nobody of its sample enrolled
+ * on the enrollment dates it analysed. When the config's start_date or enrollment_period set
+ * those, they are the likelier cause than the sample's size, and are named where they are written.
+ */
+function noResults(p: PreviewResult): string {
+  const nobody = `no results: no client of the ${p.sampleSize}% sample is enrolled in ${p.slug}`;
+  const sampleHint =
+    'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet';
+  const e = p.enrollment;
+  if (!e) return `${nobody} on these dates; ${sampleHint}`;
+  const dates = e.first === e.last ? e.first : `${e.first} … ${e.last}`;
+  if (e.setBy.length === 0) return `${nobody} on its enrollment dates, ${dates}; ${sampleHint}`;
+  const where = e.setBy.map((k) => `${k.line === null ? k.file : `${k.file}:${k.line}`} ${k.key}`);
+  const own = e.own ? ` (the experiment's own: ${e.own.first} … ${e.own.last})` : '';
+  return (
+    `${nobody} on ${dates}, the enrollment dates set by ${where.join(' and ')}${own}: ` +
+    `if its clients enrolled on other dates, correct ${e.setBy.length === 1 ? 'that key' : 'those keys'}; else try a larger --sample_size`
+  );
 }
 
 /** What an interrupted preview did and did not do, date by date: one sentence. */

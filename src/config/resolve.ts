@@ -110,6 +110,9 @@ function assemble(r: Resolution, experimenter: Experiment, asOfDate: IsoDate | n
   return {
     experiment: r.experiment,
     enrollmentPeriod: enrollmentPeriod(r),
+    enrollmentSetBy: (['start_date', 'enrollment_period'] as const).flatMap((key) =>
+      e[key] === undefined ? [] : [r.experimentField(key)],
+    ),
     enrollmentsQueryType: enrollmentsQueryType(r),
     enrollmentQuery,
     enrollmentQueryProvenance: enrollmentQuery === null ? null : r.experimentField('enrollment_query'),

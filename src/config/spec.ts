@@ -123,6 +123,12 @@ export const AnalysisSpec = z.object({
   experiment: Experiment,
   /** Days of enrollment (jetstream's enrollment_period). */
   enrollmentPeriod: z.number().int().nonnegative(),
+  /**
+   * Where the config's `[experiment]` sets the enrollment dates in place of the experiment
+   * record's (its `start_date`, `enrollment_period`): what a preview that finds nobody enrolled
+   * names as the cause. Empty when the record's dates stand.
+   */
+  enrollmentSetBy: z.array(Provenance).default([]),
   enrollmentsQueryType: PlannedEnrollmentsQueryType,
   /** Rendered custom enrollment query, or null for the query type's built-in one. */
   enrollmentQuery: z.string().nullable().default(null),

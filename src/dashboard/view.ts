@@ -4,6 +4,7 @@ import type { AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
 import { StatisticResultRow } from '../statistics/results.js';
+import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
@@ -183,8 +184,14 @@ export async function readView(
   if (request.experiment) {
     const found = findExperiment(experiments, request.experiment);
     if (!found) {
+      // A misspelt slug in a hand-typed link, most often: the closest name there, among the
+      // experiments with results and those whose runs logged only errors.
+      const failedOnly = withoutResults.map((slug) => names.get(slug)?.[0] ?? slug);
+      const known = [...choicesExperiments.map((e) => e.name), ...failedOnly];
       throw new DashboardRequestError(
-        `experiment '${request.experiment}' has no statistics tables in dataset '${dataset}' (experiments there: ${choicesExperiments.map((e) => e.name).join(', ')})`,
+        `experiment '${request.experiment}' has no statistics tables in dataset '${dataset}'${didYouMean(request.experiment, known)}; experiments there: ${choicesExperiments.map((e) => e.name).join(', ')}${
+          failedOnly.length > 0 ? `; without results: ${failedOnly.join(', ')}` : ''
+        }`,
         404,
       );
     }

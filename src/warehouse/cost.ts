@@ -28,10 +28,25 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(2)} ${units[unit]}`;
 }
 
+/**
+ * Dollars as people read them: `$0.02`, four decimals under a cent (`$0.0061`), and `< $0.0001`
+ * for a cost above nothing that four decimals would show as `$0.0000`, which reads as free.
+ */
+export function formatUsd(usd: number): string {
+  if (usd > 0 && usd < 0.00005) return '< $0.0001';
+  return `$${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)}`;
+}
+
+/** An estimated cost in a sentence: `about $0.02`, or `< $0.0001`, which needs no "about". */
+export function aboutUsd(usd: number): string {
+  const text = formatUsd(usd);
+  return text.startsWith('<') ? text : `about ${text}`;
+}
+
 /** `3.2 GiB, about $0.02 at $6.25/TiB on demand`. */
 export function describeCost(bytesProcessed: number, usdPerTib: number = ON_DEMAND_USD_PER_TIB): string {
   const usd = onDemandCostUsd(bytesProcessed, usdPerTib);
-  return `${formatBytes(bytesProcessed)}, about $${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)} at $${usdPerTib}/TiB on demand`;
+  return `${formatBytes(bytesProcessed)}, ${aboutUsd(usd)} at $${usdPerTib}/TiB on demand`;
 }
 
 const UNITS: Record<string, number> = {

@@ -2,7 +2,7 @@ import { CancellationScope, executeChild, isCancellation, patched, setHandler } 
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
 import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
-import type { AssumedEnrollment } from '../analysis/spec-resolver.js';
+import type { AssumedEnrollment, EnrollmentDates } from '../analysis/spec-resolver.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
@@ -37,6 +37,12 @@ export interface PreviewResult {
    * enrollment period ends on `startDate`. Absent when the experiment keeps its dates.
    */
   assumed?: AssumedEnrollment;
+  /**
+   * The enrollment dates the preview analysed, and the config keys that set them: what its
+   * report names when nobody in the sample is enrolled (absent without a start date, and in
+   * previews whose estimate did not carry them).
+   */
+  enrollment?: EnrollmentDates;
   /** Set when a generated population stood in for the enrollments (`--generate-population`). */
   generatedPopulation?: true;
   pin: Pin;
@@ -201,6 +207,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     endDate,
     sampleSize: input.sampleSize,
     ...(cost.assumed ? { assumed: cost.assumed } : {}),
+    ...(cost.enrollment ? { enrollment: cost.enrollment } : {}),
     ...(input.generatePopulation ? { generatedPopulation: true as const } : {}),
     pin,
     days,

@@ -243,6 +243,65 @@ describe('contrail preview', () => {
     );
   });
 
+  test('a config whose start_date moves enrollment off when the sample enrolled names those dates and keys, not the sample size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-preview-'));
+    const moved = join(dir, 'moved.toml');
+    // The demo experiment enrolled 2026-03-02 … 2026-03-08: a month earlier nobody did.
+    writeFileSync(moved, CONFIG.replace('start_date = "2026-03-02"', 'start_date = "2026-02-02"'));
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--config_file',
+        moved,
+        '--end_date',
+        '2026-03-10',
+        '--num-days',
+        '1',
+        '--dataset_id',
+        'moved',
+      ],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^ {2}no results: no client of the 1% sample is enrolled in ${DEMO_SLUG} on 2026-02-02 … 2026-02-09, ` +
+          `the enrollment dates set by ${moved}:2 experiment\\.start_date and ${moved}:3 experiment\\.enrollment_period ` +
+          "\\(the experiment's own: 2026-03-02 … 2026-03-09\\): if its clients enrolled on other dates, correct those keys; else try a larger --sample_size$",
+        'm',
+      ),
+    );
+  });
+
+  test('a preview that fails as a whole leaves no --sql-output-dir it made behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-preview-'));
+    const unknown = join(dir, 'unknown-metric.toml');
+    writeFileSync(unknown, '[metrics]\nweekly = ["no_such_metric"]\n');
+    const result = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--config_file',
+        unknown,
+        '--end_date',
+        '2026-03-10',
+        '--dataset_id',
+        'failed',
+        '--sql-output-dir',
+        join(dir, 'sql', 'out'),
+      ],
+      env,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    // The worker refused the config: nothing ran, nothing to write.
+    assert.match(result.stderr, /metric 'no_such_metric' is not defined/);
+    assert.deepEqual(readdirSync(dir), ['unknown-metric.toml']);
+  });
+
   /** A one-day preview of the custom config for an experiment Experimenter does not know, on a generated population. */
   const previewOfUnknown = (slug: string, file: string, ...extra: string[]) =>
     runMain(

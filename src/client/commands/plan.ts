@@ -76,62 +76,62 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     const date = IsoDate.safeParse(args.date);
     if (!date.success)
       throw new CliError(`--date: expected a real date as YYYY-MM-DD, got ${JSON.stringify(args.date)}`, 2);
-    if (args.sql_output_dir) {
-      const { writableDirectory } = await import('../output-dir.js');
-      writableDirectory(args.sql_output_dir, '--sql-output-dir');
-    }
-    const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
-      '../config-repos.js'
-    );
-    const { defaultExperimentsFile } = await import('../../experiments/source.js');
-    const { planQueries, planSql } = await import('../plan-sql.js');
-    const configRepos = configReposOf(args);
-    const experimentsFile = args.experiments_file ?? defaultExperimentsFile();
-    if (args.platform !== undefined) await checkPlatformOf(args.platform, configRepos);
-    else if (args.config_file !== undefined && !args.experimenter_url) {
-      args.platform =
-        (await platformOfUnknownExperiment({
-          slug: args.experiment_slug,
-          configFile: args.config_file,
-          repos: configRepos,
-          experimentsFile,
-        })) ?? undefined;
-    }
-    const options = {
-      slug: args.experiment_slug,
-      dates: [date.data],
-      experimentsFile,
-      configRepos,
-      configFile: args.config_file ?? null,
-      dataset: resultsDataset(args.dataset_id),
-      // The SQL the configured warehouse would run: a BigQuery user's plan is in BigQuery SQL.
-      dialect: args.dialect ?? warehouseKind(),
-      platform: args.platform ?? null,
-      unknownHint: PLAN_UNKNOWN_HINT,
-    };
-    if (args.sql_output_dir) {
-      // One date: its files need no directory of their own.
-      const lines = await planSql({ ...options, outputDir: args.sql_output_dir, byDate: false });
-      process.stdout.write(`${lines.join('\n')}\n`);
-      return;
-    }
-    // Without a directory the SQL itself is what a config author is after: every query, headed
-    // by the table it writes, on stdout (ready for a pager or a file); where files come from, on stderr.
-    const [day] = await planQueries(options);
-    const queries = day?.queries ?? [];
-    if (queries.length === 0) {
-      process.stdout.write(
-        `-- nothing to compute for ${args.experiment_slug} on ${date.data}${day?.nothingDue ? `: ${day.nothingDue}` : ''}\n`,
+    // Made before the configs are read; gone again if planning fails before writing into it.
+    const { writingInto } = await import('../output-dir.js');
+    await writingInto(args.sql_output_dir, '--sql-output-dir', async () => {
+      const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
+        '../config-repos.js'
       );
-      return;
-    }
-    process.stdout.write(
-      queries
-        .map((q) => `-- destination: ${q.destination.dataset}.${q.destination.table}\n${q.sql.trimEnd()}\n`)
-        .join('\n'),
-    );
-    process.stderr.write(
-      `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql-output-dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql-output-dir DIR\`\n`,
-    );
+      const { defaultExperimentsFile } = await import('../../experiments/source.js');
+      const { planQueries, planSql } = await import('../plan-sql.js');
+      const configRepos = configReposOf(args);
+      const experimentsFile = args.experiments_file ?? defaultExperimentsFile();
+      if (args.platform !== undefined) await checkPlatformOf(args.platform, configRepos);
+      else if (args.config_file !== undefined && !args.experimenter_url) {
+        args.platform =
+          (await platformOfUnknownExperiment({
+            slug: args.experiment_slug,
+            configFile: args.config_file,
+            repos: configRepos,
+            experimentsFile,
+          })) ?? undefined;
+      }
+      const options = {
+        slug: args.experiment_slug,
+        dates: [date.data],
+        experimentsFile,
+        configRepos,
+        configFile: args.config_file ?? null,
+        dataset: resultsDataset(args.dataset_id),
+        // The SQL the configured warehouse would run: a BigQuery user's plan is in BigQuery SQL.
+        dialect: args.dialect ?? warehouseKind(),
+        platform: args.platform ?? null,
+        unknownHint: PLAN_UNKNOWN_HINT,
+      };
+      if (args.sql_output_dir) {
+        // One date: its files need no directory of their own.
+        const lines = await planSql({ ...options, outputDir: args.sql_output_dir, byDate: false });
+        process.stdout.write(`${lines.join('\n')}\n`);
+        return;
+      }
+      // Without a directory the SQL itself is what a config author is after: every query, headed
+      // by the table it writes, on stdout (ready for a pager or a file); where files come from, on stderr.
+      const [day] = await planQueries(options);
+      const queries = day?.queries ?? [];
+      if (queries.length === 0) {
+        process.stdout.write(
+          `-- nothing to compute for ${args.experiment_slug} on ${date.data}${day?.nothingDue ? `: ${day.nothingDue}` : ''}\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        queries
+          .map((q) => `-- destination: ${q.destination.dataset}.${q.destination.table}\n${q.sql.trimEnd()}\n`)
+          .join('\n'),
+      );
+      process.stderr.write(
+        `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql-output-dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql-output-dir DIR\`\n`,
+      );
+    });
   },
 };

@@ -119,99 +119,100 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     const { workflowIds } = await import('../../workflows/ids.js');
     checkDateRange(args.start_date, args.end_date);
     checkNotAfterToday({ '--start_date': args.start_date, '--end_date': args.end_date });
-    if (args.sql_output_dir) {
-      const { writableDirectory } = await import('../output-dir.js');
-      writableDirectory(args.sql_output_dir, '--sql-output-dir');
-    }
-    const configOverride = await readConfigFile(args.config_file);
-    const { runtimeSettings } = await import('../../settings.js');
-    // The embedded worker reads the config repos this command names (a cluster's its own).
-    if (!runtimeSettings().temporalAddress) {
-      const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
-        '../config-repos.js'
+    // Made before anything starts, so that a preview running for minutes does not fail at its end
+    // on where it writes; gone again if the preview fails before writing into it.
+    const { writingInto } = await import('../output-dir.js');
+    await writingInto(args.sql_output_dir, '--sql-output-dir', async () => {
+      const configOverride = await readConfigFile(args.config_file);
+      const { runtimeSettings } = await import('../../settings.js');
+      // The embedded worker reads the config repos this command names (a cluster's its own).
+      if (!runtimeSettings().temporalAddress) {
+        const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
+          '../config-repos.js'
+        );
+        if (args.config_file !== undefined) args.config_repos = configReposOf(args);
+        if (args.platform !== undefined) await checkPlatformOf(args.platform, args.config_repos);
+        else if (args.config_file !== undefined && !args.experimenter_url) {
+          const { defaultConfigRepos } = await import('../../config/collection.js');
+          const { defaultExperimentsFile } = await import('../../experiments/source.js');
+          args.platform =
+            (await platformOfUnknownExperiment({
+              slug: args.experiment_slug,
+              configFile: args.config_file,
+              repos: args.config_repos ?? defaultConfigRepos(),
+              experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+              lenient: args.lenient,
+            })) ?? undefined;
+        }
+      }
+      const input = checkedInput(
+        PreviewInput,
+        {
+          slug: args.experiment_slug,
+          configOverride,
+          startDate: args.start_date ?? null,
+          endDate: args.end_date ?? null,
+          ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
+          sampleSize: args.sample_size,
+          numDays: args.num_days,
+          platform: args.platform ?? null,
+          maxBytes: maxBytesOf(args.max_bytes),
+          usdPerTib: args.price_per_tib,
+          generatePopulation: args.generate_population,
+          exports: args.export,
+          lenient: args.lenient,
+          ...(args.dataset_id ? { dataset: givenDataset(args.dataset_id) } : {}),
+        },
+        'preview',
       );
-      if (args.config_file !== undefined) args.config_repos = configReposOf(args);
-      if (args.platform !== undefined) await checkPlatformOf(args.platform, args.config_repos);
-      else if (args.config_file !== undefined && !args.experimenter_url) {
-        const { defaultConfigRepos } = await import('../../config/collection.js');
-        const { defaultExperimentsFile } = await import('../../experiments/source.js');
-        args.platform =
-          (await platformOfUnknownExperiment({
-            slug: args.experiment_slug,
-            configFile: args.config_file,
-            repos: args.config_repos ?? defaultConfigRepos(),
-            experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-            lenient: args.lenient,
-          })) ?? undefined;
-      }
-    }
-    const input = checkedInput(
-      PreviewInput,
-      {
-        slug: args.experiment_slug,
-        configOverride,
-        startDate: args.start_date ?? null,
-        endDate: args.end_date ?? null,
-        ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
-        sampleSize: args.sample_size,
-        numDays: args.num_days,
-        platform: args.platform ?? null,
-        maxBytes: maxBytesOf(args.max_bytes),
-        usdPerTib: args.price_per_tib,
-        generatePopulation: args.generate_population,
-        exports: args.export,
-        lenient: args.lenient,
-        ...(args.dataset_id ? { dataset: givenDataset(args.dataset_id) } : {}),
-      },
-      'preview',
-    );
-    // The dashboard running on the warehouse of the preview, if one is: the report names its port.
-    const { portIsFree } = await import('../ports.js');
-    const { previewOnBigQuery } = await import('../preview-report.js');
-    let dashboard: DashboardNote | null = null;
-    // Where the embedded worker wrote the JSON exports (a cluster's worker has its own export location).
-    const exportDir = async (result: PreviewResult): Promise<string | null> => {
-      if (!args.export || result.days.length === 0 || runtimeSettings().temporalAddress) return null;
-      const { defaultExportDir } = await import('../runtime.js');
-      const { warehouseKind } = await import('../../settings.js');
-      const { embeddedWorkerEnv } = await import('../workflow-command.js');
-      const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
-      return `${dir.replace(/\/+$/, '')}/${result.dataset}/`;
-    };
-    // Read once the preview has ended: a dashboard may have been started meanwhile.
-    const reportContext = async (value: unknown) => {
-      const result = value as PreviewResult;
-      const noted = await shownOn(previewOnBigQuery(result), args);
-      dashboard = noted && !(await portIsFree(noted.port)) ? noted : null;
-      const exports = await exportDir(result);
-      return {
-        ...(dashboard ? { dashboardPort: dashboard.port } : {}),
-        ...(exports ? { exportDir: exports } : {}),
+      // The dashboard running on the warehouse of the preview, if one is: the report names its port.
+      const { portIsFree } = await import('../ports.js');
+      const { previewOnBigQuery } = await import('../preview-report.js');
+      let dashboard: DashboardNote | null = null;
+      // Where the embedded worker wrote the JSON exports (a cluster's worker has its own export location).
+      const exportDir = async (result: PreviewResult): Promise<string | null> => {
+        if (!args.export || result.days.length === 0 || runtimeSettings().temporalAddress) return null;
+        const { defaultExportDir } = await import('../runtime.js');
+        const { warehouseKind } = await import('../../settings.js');
+        const { embeddedWorkerEnv } = await import('../workflow-command.js');
+        const dir = defaultExportDir(embeddedWorkerEnv(args, warehouseKind(), process.env, { quiet: true }));
+        return `${dir.replace(/\/+$/, '')}/${result.dataset}/`;
       };
-    };
-    // After the report, also when dates failed: the author of a failing config needs its SQL most.
-    const afterReport = async (value: unknown) => {
-      const result = value as PreviewResult;
-      if (args.sql_output_dir) {
-        const written = await writePreviewSql(args, result, input);
-        process.stderr.write(`wrote ${plural(written, 'query', 'queries')} to ${args.sql_output_dir}\n`);
-      }
-      if (args.json) {
-        // The report that names the exports is not printed: the JSON is.
+      // Read once the preview has ended: a dashboard may have been started meanwhile.
+      const reportContext = async (value: unknown) => {
+        const result = value as PreviewResult;
+        const noted = await shownOn(previewOnBigQuery(result), args);
+        dashboard = noted && !(await portIsFree(noted.port)) ? noted : null;
         const exports = await exportDir(result);
-        if (exports) process.stderr.write(`JSON exports: ${exports}\n`);
-        return;
-      }
-      await sayDashboardHint(args.sql_output_dir, dashboard, result);
-    };
-    await runWorkflowCommand({
-      workflowType: 'preview',
-      workflowId: workflowIds.preview(input.slug, input.dataset),
-      input,
-      summary: `preview of ${input.slug}`,
-      args,
-      afterReport,
-      reportContext,
+        return {
+          ...(dashboard ? { dashboardPort: dashboard.port } : {}),
+          ...(exports ? { exportDir: exports } : {}),
+        };
+      };
+      // After the report, also when dates failed: the author of a failing config needs its SQL most.
+      const afterReport = async (value: unknown) => {
+        const result = value as PreviewResult;
+        if (args.sql_output_dir) {
+          const written = await writePreviewSql(args, result, input);
+          process.stderr.write(`${describeWrittenSql(written, args.sql_output_dir, result)}\n`);
+        }
+        if (args.json) {
+          // The report that names the exports is not printed: the JSON is.
+          const exports = await exportDir(result);
+          if (exports) process.stderr.write(`JSON exports: ${exports}\n`);
+          return;
+        }
+        await sayDashboardHint(args.sql_output_dir, dashboard, result);
+      };
+      await runWorkflowCommand({
+        workflowType: 'preview',
+        workflowId: workflowIds.preview(input.slug, input.dataset),
+        input,
+        summary: `preview of ${input.slug}`,
+        args,
+        afterReport,
+        reportContext,
+      });
     });
   },
 };
@@ -220,14 +221,16 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
  * Writes every query of a preview to `--sql-output-dir` as its worker ran it: in the dialect of
  * the warehouse it ran on (CONTRAIL_WAREHOUSE), on BigQuery naming the project of
  * `--project_id` or CONTRAIL_BIGQUERY_PROJECT and the source project, so the files are the SQL
- * to run again in BigQuery's console. Returns how many queries it wrote.
+ * to run again in BigQuery's console. Of an interrupted preview, only the dates that ran (the
+ * one stopped part way included): files of dates that never ran would read as SQL that did.
+ * Returns how many queries it wrote.
  */
 export async function writePreviewSql(
   args: Pick<
     PreviewArgs,
     'sql_output_dir' | 'experiments_file' | 'config_repos' | 'config_file' | 'experimenter_url' | 'project_id'
   >,
-  result: Pick<PreviewResult, 'slug' | 'startDate' | 'endDate' | 'dataset' | 'sampleSize'>,
+  result: Pick<PreviewResult, 'slug' | 'startDate' | 'endDate' | 'dataset' | 'sampleSize' | 'interrupted'>,
   input: { periods?: PreviewInput['periods']; platform?: string | null; generatePopulation?: boolean },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
@@ -240,7 +243,9 @@ export async function writePreviewSql(
   const dialect = warehouseKind(env);
   const lines = await planSql({
     slug: result.slug,
-    dates: dateRange(result.startDate, result.endDate),
+    dates: dateRange(result.startDate, result.endDate).filter(
+      (date) => !result.interrupted?.notRun.includes(date),
+    ),
     experimentsFile: args.experiments_file ?? defaultExperimentsFile(env),
     configRepos: args.config_repos ?? defaultConfigRepos(env),
     configFile: args.config_file ?? null,
@@ -255,6 +260,21 @@ export async function writePreviewSql(
     ...(args.experimenter_url ? { experimenterUrl: args.experimenter_url } : {}),
   });
   return lines.filter((l) => l.includes('\t')).length;
+}
+
+/** What the preview wrote to `--sql-output-dir`, and of an interrupted one, which dates it did not write. */
+export function describeWrittenSql(
+  written: number,
+  dir: string,
+  result: Pick<PreviewResult, 'interrupted'>,
+): string {
+  const notRun = result.interrupted?.notRun ?? [];
+  const [first, last] = [notRun[0], notRun.at(-1)];
+  const skipped =
+    first === undefined || last === undefined
+      ? ''
+      : `: those of the dates that ran; none of ${first === last ? first : `${first} … ${last}`}, not run (interrupted)`;
+  return `wrote ${plural(written, 'query', 'queries')} to ${dir}${skipped}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { StatisticInput, ValueBin } from '../../statistics/inputs.js';
@@ -51,6 +51,33 @@ function parsePreTreatment(s: string): StatisticSpec['preTreatments'][number] {
   return { name, args: rest ? parseAssignments(rest.split(','), '--pre_treatment') : {} };
 }
 
+/** What `<file>` must be, said in every refusal of one. */
+const FILE_WANTED = 'give a .csv or .parquet file of branch,value[,covariate] rows (see --help)';
+
+/**
+ * The `<file>` argument, checked before DuckDB reads it: a name that is no file, or not one of
+ * the two formats read, is a usage error (exit 2) naming the argument and what it takes.
+ */
+function checkFile(file: string): void {
+  const refuse = (why: string): never => {
+    throw new CliError(`<file> '${file}': ${why}; ${FILE_WANTED}`, 2);
+  };
+  if (!['.csv', '.parquet'].includes(extname(file).toLowerCase()))
+    refuse(
+      `its name ends in ${extname(file) === '' ? 'no extension' : `'${extname(file)}'`}, not .csv or .parquet`,
+    );
+  let kind: ReturnType<typeof statSync>;
+  try {
+    kind = statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    // ENOTDIR (a file where a directory of the path should be), EACCES: no file to read either way.
+    kind = undefined;
+    refuse(`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  if (kind === undefined) refuse('no such file');
+  else if (!kind.isFile()) refuse('not a file');
+}
+
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -69,7 +96,7 @@ async function readBins(
       : ext === '.parquet'
         ? `read_parquet(${sqlString(file)})`
         : null;
-  if (reader === null) throw new CliError(`file '${file}' must end in .csv or .parquet`);
+  if (reader === null) throw new CliError(`<file> '${file}': not .csv or .parquet; ${FILE_WANTED}`, 2);
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -222,7 +249,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
     };
     const req = usage('--param', () => requiredInput(spec));
     for (const p of spec.preTreatments) usage('--pre_treatment', () => resolvePreTreatment(p));
-    if (!existsSync(args.file)) throw new CliError(`file '${args.file}' does not exist`);
+    checkFile(args.file);
     try {
       const columns =
         req.kind === 'ratio'

@@ -43,7 +43,14 @@ export function applyExperimentOverrides(r: Resolution): void {
 export function enrollmentPeriod(r: Resolution): number {
   const e = r.layer.experiment?.def;
   if (e?.enrollment_period !== undefined) return e.enrollment_period;
-  const { enrollmentEndDate, startDate, proposedEnrollment } = r.experiment;
+  return recordEnrollmentPeriod(r.experiment);
+}
+
+/** The enrollment period an experiment's record gives when no config sets one (see enrollmentPeriod). */
+export function recordEnrollmentPeriod(
+  experiment: Pick<Experiment, 'enrollmentEndDate' | 'startDate' | 'proposedEnrollment'>,
+): number {
+  const { enrollmentEndDate, startDate, proposedEnrollment } = experiment;
   if (enrollmentEndDate && startDate) return daysBetween(startDate, enrollmentEndDate) + 1;
   return proposedEnrollment ?? 0;
 }

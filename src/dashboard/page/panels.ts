@@ -1,5 +1,6 @@
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
+import { formatUsd } from '../../warehouse/cost.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
 import {
   comparisonCell,
@@ -175,7 +176,7 @@ export function renderCosts(panel: CostsPanel): void {
       r.elapsed_ms == null
         ? element('td', { class: 'unfinished' }, 'did not run to the end')
         : numberCell(r.elapsed_ms),
-      numberCell(r.cost_usd ?? null, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
+      numberCell(r.cost_usd ?? null, (v) => (v === null ? '' : formatUsd(v))),
     ),
   );
   const total = costTotals(panel.rows);
@@ -188,7 +189,7 @@ export function renderCosts(panel: CostsPanel): void {
       element('td', {}, ''),
       numberCell(total.bytesProcessed, formatBytes),
       numberCell(total.elapsedMs),
-      numberCell(total.costUsd, (v) => (v === null ? '' : `$${v.toFixed(4)}`)),
+      numberCell(total.costUsd, (v) => (v === null ? '' : formatUsd(v))),
     ),
   );
   fillTable(

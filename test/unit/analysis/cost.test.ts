@@ -15,6 +15,7 @@ import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { PUBLISHED_NAMES } from '../../../src/sql/plan/types.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
+import { describeCost, formatUsd } from '../../../src/warehouse/cost.js';
 import { WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { billingDryRuns } from '../../helpers/dry-runs.js';
@@ -146,6 +147,21 @@ describe('the total of an estimate', () => {
       total,
       "  total 1.00 GiB in 1 query, about $0.0061 at $6.25/TiB on demand; not estimated: 1 query above the warehouse refused (it fails when run), the enrollments table the scans read, and 4 more queries that read only the preview's own tables",
     );
+  });
+
+  test('a cost too small for four decimals is said to be under $0.0001, not $0.0000 (free)', () => {
+    const total = of([query('metrics_a', 2 ** 20)]).at(-1) ?? '';
+    assert.match(total, /^ {2}total 1\.00 MiB in 1 query, < \$0\.0001 at \$6\.25\/TiB on demand;/);
+    assert.equal(describeCost(2 ** 20), '1.00 MiB, < $0.0001 at $6.25/TiB on demand');
+    // The dashboard's cost cells read the same.
+    assert.deepEqual([0, 0.000001, 0.00005, 0.0061, 0.02, 18.75].map(formatUsd), [
+      '$0.00',
+      '< $0.0001',
+      '$0.0001',
+      '$0.0061',
+      '$0.02',
+      '$18.75',
+    ]);
   });
 
   test('with every query refused, is unknown rather than 0 B', () => {

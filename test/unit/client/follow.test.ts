@@ -112,6 +112,29 @@ describe('progress without a bar (a log)', () => {
   });
 });
 
+describe("a stage's notes (a preview's cost estimate)", () => {
+  it('come under the line of the stage that found them, once, however the polls saw them', () => {
+    const lines: string[] = [];
+    const view = progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 });
+    const notes = ['cost before running (estimate):', '  total 1.00 MiB in 1 query'];
+    const at = (stage: string, seen: string[]) =>
+      view.show({
+        workflow: 'w',
+        stage,
+        total: 3,
+        done: 0,
+        failed: 0,
+        current: [],
+        waiting: [],
+        notes: seen,
+      });
+    // The first poll came after the estimate: the stage and its notes at once.
+    at('estimating cost', notes);
+    at('preparing', notes);
+    assert.deepEqual(lines, ['estimating cost (0/3)', ...notes, 'preparing (0/3)']);
+  });
+});
+
 describe('progress lines of a long fan-out', () => {
   it('say what failed and what runs, estimate the time left, and keep coming while nothing finishes', () => {
     let clock = 0;

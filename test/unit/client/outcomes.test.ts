@@ -128,6 +128,24 @@ describe('the preview report', () => {
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /no results/);
   });
 
+  it('names the enrollment dates it looked at, and the config keys that set them, before the sample size', () => {
+    const own = { first: '2026-03-02', last: '2026-03-09', setBy: [] };
+    assert.match(
+      outcomeOf('preview', { ...preview(0), enrollment: own }).report,
+      /^ {2}no results: no client of the 1% sample is enrolled in x on its enrollment dates, 2026-03-02 … 2026-03-09; try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet$/m,
+    );
+    const moved = {
+      first: '2026-02-10',
+      last: '2026-02-17',
+      setBy: [{ file: 'x.toml', key: 'experiment.start_date', line: 2 }],
+      own: { first: '2026-03-02', last: '2026-03-09' },
+    };
+    assert.match(
+      outcomeOf('preview', { ...preview(0), enrollment: moved }).report,
+      /^ {2}no results: no client of the 1% sample is enrolled in x on 2026-02-10 … 2026-02-17, the enrollment dates set by x\.toml:2 experiment\.start_date \(the experiment's own: 2026-03-02 … 2026-03-09\): if its clients enrolled on other dates, correct that key; else try a larger --sample_size$/m,
+    );
+  });
+
   it('with no telemetry on the dates, says that alone: a larger sample or a generated population would not help', () => {
     const gap = { dataSources: ['clients_daily'], first: '2026-11-16', last: '2026-11-25', held: null };
     const estimate = { method: 'column_sizes', queries: [], totalBytes: 0, usdPerTib: 6.25, totalUsd: 0 };

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
-import { writableDirectory } from '../../../src/client/output-dir.js';
+import { writableDirectory, writingInto } from '../../../src/client/output-dir.js';
 import { dataDir, dataDirPath, warehouseFile } from '../../../src/paths.js';
+import { runMain } from '../../helpers/cli.js';
 
 const usageError = (pattern: RegExp) => (error: unknown) => {
   assert.ok(error instanceof CliError);
@@ -32,7 +33,14 @@ describe('a directory a command writes into, checked before the work starts', ()
     );
     assert.throws(
       () => writableDirectory(join(file, 'x'), '--sql-output-dir'),
-      usageError(/a file is in its way/),
+      // Named: the path alone does not say which of its parts is the file.
+      usageError(
+        /^--sql-output-dir .*file\/x: .*\/file is a file, not a directory; give a directory you can write to$/,
+      ),
+    );
+    assert.throws(
+      () => writableDirectory(join(file, 'x', 'y'), '--sql-output-dir'),
+      usageError(new RegExp(`: ${file} is a file, not a directory;`)),
     );
   });
 
@@ -46,6 +54,48 @@ describe('a directory a command writes into, checked before the work starts', ()
   });
 });
 
+describe('a command that fails before it writes into its directory', () => {
+  const fails = () => Promise.reject(new Error('the config does not resolve'));
+
+  test('leaves no directory it made behind; one that was there stays, as does anything written', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'contrail-out-'));
+    await assert.rejects(writingInto(join(root, 'a', 'b'), '--sql-output-dir', fails), /does not resolve/);
+    assert.deepEqual(readdirSync(root), [], 'a and b go');
+    mkdirSync(join(root, 'kept'));
+    await assert.rejects(writingInto(join(root, 'kept', 'b'), '--sql-output-dir', fails));
+    assert.deepEqual(readdirSync(root), ['kept']);
+    assert.deepEqual(readdirSync(join(root, 'kept')), []);
+    await assert.rejects(
+      writingInto(join(root, 'c', 'd'), '--sql-output-dir', async () => {
+        writeFileSync(join(root, 'c', 'd', 'q.sql'), 'SELECT 1');
+        throw new Error('a date failed');
+      }),
+    );
+    assert.deepEqual(readdirSync(join(root, 'c', 'd')), ['q.sql']);
+    assert.equal(await writingInto(join(root, 'e'), '--sql-output-dir', async () => 7), 7);
+    assert.ok(statSync(join(root, 'e')).isDirectory(), 'kept when the command succeeds');
+  });
+
+  test('preview and plan with a config file that does not read leave no --sql-output-dir behind', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'contrail-out-'));
+    const missing = join(root, 'missing.toml');
+    for (const command of [['preview'], ['plan', '--date', '2026-03-15']]) {
+      const result = await runMain([
+        ...command,
+        '--experiment_slug',
+        'contrail-demo-sidebar',
+        '--config_file',
+        missing,
+        '--sql-output-dir',
+        join(root, 'sql', 'out'),
+      ]);
+      assert.notEqual(result.code, 0, result.stderr);
+      assert.match(result.stderr, /missing\.toml/);
+      assert.deepEqual(readdirSync(root), [], `${command[0]}: ${result.stderr}`);
+    }
+  });
+});
+
 describe('the data directory', () => {
   test('made on first use; one it cannot make names CONTRAIL_HOME', () => {
     const root = mkdtempSync(join(tmpdir(), 'contrail-home-'));
@@ -54,7 +104,7 @@ describe('the data directory', () => {
     writeFileSync(join(root, 'file'), '');
     assert.throws(
       () => dataDir({ CONTRAIL_HOME: join(root, 'file', 'home') }),
-      /^SettingsError: data directory .*file\/home \(CONTRAIL_HOME\): a file is in its way; set CONTRAIL_HOME to a directory you can write to$/,
+      /^SettingsError: data directory .*file\/home \(CONTRAIL_HOME\): .*\/file is a file, not a directory; set CONTRAIL_HOME to a directory you can write to$/,
     );
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
-import { writePreviewSql } from '../../../src/client/commands/preview.js';
+import { describeWrittenSql, writePreviewSql } from '../../../src/client/commands/preview.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { SQL_PROVENANCE_FILE, SqlProvenanceMap } from '../../../src/dashboard/schema.js';
@@ -156,4 +156,28 @@ test("a BigQuery preview's --sql-output-dir holds the BigQuery SQL it ran, in th
   );
   // The run's own tables are named in the project of --project_id, where the preview ran.
   assert.match(scan, /`flag-project\.tmp\.enrollments_contrail_demo_sidebar`/);
+});
+
+test('an interrupted preview writes the SQL of the dates that ran, and says which it did not write', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-preview-sql-'));
+  const result = {
+    slug: DEMO_SLUG,
+    startDate: '2026-03-15',
+    endDate: '2026-03-18',
+    dataset: 'tmp',
+    sampleSize: 10,
+    // 2026-03-15 finished, 2026-03-16 stopped part way, the last two never started.
+    interrupted: { date: '2026-03-16', notRun: ['2026-03-17', '2026-03-18'] },
+  };
+  const written = await writePreviewSql({ sql_output_dir: dir }, result, { periods: ['day'] }, {});
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    ['2026-03-15', '2026-03-16', SQL_PROVENANCE_FILE],
+    'no SQL of a date that did not run',
+  );
+  assert.equal(
+    describeWrittenSql(written, 'sql/', result),
+    `wrote ${written} queries to sql/: those of the dates that ran; none of 2026-03-17 … 2026-03-18, not run (interrupted)`,
+  );
+  assert.equal(describeWrittenSql(1, 'sql/', {}), 'wrote 1 query to sql/');
 });

@@ -107,7 +107,7 @@ describe('the dashboard server on the embedded warehouse file', () => {
     const unknown = await get(server.port, '/api/view?dataset=dash&experiment=other');
     assert.equal(unknown.status, 404);
     assert.deepEqual(JSON.parse(unknown.body), {
-      error: "experiment 'other' has no statistics tables in dataset 'dash' (experiments there: my_exp)",
+      error: "experiment 'other' has no statistics tables in dataset 'dash'; experiments there: my_exp",
       retry: false,
     } satisfies ErrorResponse);
     const bad = await get(server.port, `/api/view?dataset=${encodeURIComponent('a.b.c')}`);

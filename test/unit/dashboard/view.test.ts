@@ -263,8 +263,18 @@ describe('readView: what the page shows, from the result tables', () => {
       (error: unknown) =>
         error instanceof DashboardRequestError &&
         error.status === 404 &&
-        /experiment 'nope' has no statistics tables in dataset 'dash' \(experiments there: my-exp, zz_other\)/.test(
+        /^experiment 'nope' has no statistics tables in dataset 'dash'; experiments there: my-exp, zz_other(; without results: .*)?$/.test(
           error.message,
+        ),
+    );
+    // A misspelt slug, as a hand-typed link has it: the closest experiment there is suggested.
+    await assert.rejects(
+      readView(warehouse, dialect, { dataset: DATASET, experiment: 'my-epx' }),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 404 &&
+        error.message.startsWith(
+          "experiment 'my-epx' has no statistics tables in dataset 'dash' (did you mean 'my-exp'?); experiments there: my-exp, zz_other",
         ),
     );
     await assert.rejects(
@@ -487,6 +497,15 @@ describe('readView: what the page shows, from the result tables', () => {
     assert.match(
       other.notices.join('\n'),
       /someone-else has no results in dataset 'dash': 1 error was logged/,
+    );
+    // Misspelt, it is still found: suggested, and listed with the experiments there.
+    await assert.rejects(
+      readView(warehouse, dialect, { dataset: DATASET, experiment: 'someone-els' }),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 404 &&
+        error.message ===
+          "experiment 'someone-els' has no statistics tables in dataset 'dash' (did you mean 'someone-else'?); experiments there: my-exp, zz_other; without results: someone-else",
     );
   });
 });

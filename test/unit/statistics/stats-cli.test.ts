@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -71,6 +71,33 @@ describe('contrail stats', () => {
       param.stderr,
       /^contrail: --param: unknown parameter 'num_sample' for statistic 'bootstrap_mean'/m,
     );
+  });
+
+  it('a file that is missing, or not .csv or .parquet, is a usage error naming the argument and what it takes', async () => {
+    const wanted = 'give a .csv or .parquet file of branch,value\\[,covariate\\] rows \\(see --help\\)';
+    const missing = join(dir, 'missing.csv');
+    const none = await cli(['--statistic', 'bootstrap_mean', missing]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, new RegExp(`^contrail: <file> '${missing}': no such file; ${wanted}$`, 'm'));
+    const txt = join(dir, 'rows.txt');
+    writeFileSync(txt, 'branch,value\ncontrol,1\n');
+    const other = await cli(['--statistic', 'bootstrap_mean', txt]);
+    assert.equal(other.status, 2);
+    assert.match(
+      other.stderr,
+      new RegExp(
+        `^contrail: <file> '${txt}': its name ends in '.txt', not .csv or .parquet; ${wanted}$`,
+        'm',
+      ),
+    );
+    // Told before whether it exists: renaming it is the fix either way.
+    const bare = await cli(['--statistic', 'bootstrap_mean', join(dir, 'rows')]);
+    assert.equal(bare.status, 2);
+    assert.match(bare.stderr, /: its name ends in no extension, not \.csv or \.parquet;/);
+    mkdirSync(join(dir, 'folder.csv'));
+    const folder = await cli(['--statistic', 'bootstrap_mean', join(dir, 'folder.csv')]);
+    assert.equal(folder.status, 2);
+    assert.match(folder.stderr, /folder\.csv': not a file;/);
   });
 
   it('names a missing column and the ones it needs', async () => {
