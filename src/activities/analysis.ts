@@ -1,5 +1,6 @@
 import type { AnalysisContext } from '../analysis/context.js';
-import { checkMaxBytes, checkRejected, describeEstimate, estimatePreviewCost } from '../analysis/cost.js';
+import { estimatePreviewCost } from '../analysis/cost.js';
+import { checkMaxBytes, checkRejected, describeEstimate } from '../analysis/cost-report.js';
 import { ensureCovariates } from '../analysis/covariates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { describeEstimate, labelOf } from '../analysis/cost.js';
+import { describeEstimate, labelOf } from '../analysis/cost-report.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { describeQueryCosts } from '../analysis/query-costs.js';
 import { dashboardUrl } from '../dashboard/url.js';

@@ -1,4 +1,4 @@
-import { labelOf } from '../analysis/cost.js';
+import { labelOf } from '../analysis/cost-report.js';
 import { formatProblem } from '../config/problems.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { warehouseKind } from '../settings.js';

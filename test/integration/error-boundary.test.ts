@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { withFailureMapping } from '../../src/activities/failures.js';
-import { PreviewQueriesRejectedError, PreviewTooExpensiveError } from '../../src/analysis/cost.js';
+import { PreviewQueriesRejectedError, PreviewTooExpensiveError } from '../../src/analysis/cost-report.js';
 import {
   InvalidInputError,
   StatisticsFailedError,

@@ -43,18 +43,6 @@ export function formatPercent(value: number | null | undefined): string {
   return `${value > 0 ? '+' : ''}${formatNumber(value * 100)}%`;
 }
 
-export function formatBytes(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = value;
-  let unit = 0;
-  while (v >= 1024 && unit < units.length - 1) {
-    v /= 1024;
-    unit++;
-  }
-  return `${formatNumber(v)} ${units[unit]}`;
-}
-
 /** A table from a header row and body rows of cells. */
 export function fillTable(table: HTMLTableElement, header: string[], rows: HTMLTableRowElement[]): void {
   clear(table);

@@ -1,6 +1,6 @@
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
-import { formatUsd } from '../../warehouse/cost.js';
+import { formatBytes, formatUsd } from '../../warehouse/cost.js';
 import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
 import {
   comparisonCell,
@@ -11,16 +11,7 @@ import {
   significantCell,
   windowLabel,
 } from '../labels.js';
-import {
-  byId,
-  clear,
-  element,
-  fillTable,
-  formatBytes,
-  formatNumber,
-  formatPercent,
-  numberCell,
-} from './dom.js';
+import { byId, clear, element, fillTable, formatNumber, formatPercent, numberCell } from './dom.js';
 
 /**
  * The numbers behind the charts: one row per window, branch and comparison. The interval
@@ -170,13 +161,13 @@ export function renderCosts(panel: CostsPanel): void {
       element('td', {}, r.analysis_date ?? ''),
       element('td', {}, r.destination),
       element('td', {}, r.stage ?? ''),
-      numberCell(r.estimated_bytes ?? null, formatBytes),
+      numberCell(r.estimated_bytes ?? null, bytesText),
       element('td', {}, r.estimate_method ?? ''),
-      numberCell(r.bytes_processed ?? null, formatBytes),
+      numberCell(r.bytes_processed ?? null, bytesText),
       r.elapsed_ms == null
         ? element('td', { class: 'unfinished' }, 'did not run to the end')
         : numberCell(r.elapsed_ms),
-      numberCell(r.cost_usd ?? null, (v) => (v === null ? '' : formatUsd(v))),
+      numberCell(r.cost_usd ?? null, usdText),
     ),
   );
   const total = costTotals(panel.rows);
@@ -185,11 +176,11 @@ export function renderCosts(panel: CostsPanel): void {
       'tr',
       { class: 'total' },
       element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length, total.unfinished)),
-      numberCell(total.estimatedBytes, formatBytes),
+      numberCell(total.estimatedBytes, bytesText),
       element('td', {}, ''),
-      numberCell(total.bytesProcessed, formatBytes),
+      numberCell(total.bytesProcessed, bytesText),
       numberCell(total.elapsedMs),
-      numberCell(total.costUsd, (v) => (v === null ? '' : formatUsd(v))),
+      numberCell(total.costUsd, usdText),
     ),
   );
   fillTable(
@@ -198,3 +189,7 @@ export function renderCosts(panel: CostsPanel): void {
     rows,
   );
 }
+
+/** Bytes and dollars as the CLI's cost reports write them; an empty cell for none. */
+const bytesText = (v: number | null) => (v === null ? '' : formatBytes(v));
+const usdText = (v: number | null) => (v === null ? '' : formatUsd(v));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { estimatePreviewCost } from '../../../src/analysis/cost.js';
 import {
   checkRejected,
   describeEstimate,
-  estimatePreviewCost,
   PreviewQueriesRejectedError,
-} from '../../../src/analysis/cost.js';
+} from '../../../src/analysis/cost-report.js';
 import { planDate } from '../../../src/analysis/plan-day.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';

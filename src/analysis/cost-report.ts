@@ -1,0 +1,186 @@
+import { ContrailError, type ErrorSubject } from '../errors.js';
+import { plural } from '../plural.js';
+import { aboutUsd, formatBytes, formatUsd } from '../warehouse/cost.js';
+import type { CostEstimateMethod } from '../warehouse/warehouse.js';
+import type { CostEstimate, QueryEstimate } from './cost.js';
+
+/*
+ * What a preview's cost estimate (cost.ts) says to its author, and the refusals it leads to
+ * before anything runs: over --max-bytes, or queries the warehouse refused.
+ */
+
+/** The largest queries first (ties by table name), for messages. */
+export function biggestQueries(estimate: CostEstimate, count: number): QueryEstimate[] {
+  return [...estimate.queries]
+    .sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0) || a.table.localeCompare(b.table))
+    .slice(0, count);
+}
+
+const describeQuery = (q: QueryEstimate) =>
+  `${q.table} (${q.date}): ${q.bytes === null ? 'unknown' : formatBytes(q.bytes)}`;
+
+/** A preview whose estimated scan is larger than `--max-bytes`, refused before any query runs. */
+export class PreviewTooExpensiveError extends ContrailError {
+  constructor(estimate: CostEstimate, maxBytes: number) {
+    const biggest = biggestQueries(estimate, 3);
+    // The enrollments (or population) query runs once whatever is previewed: when it alone is
+    // over the limit, fewer days or periods cannot bring the preview under it.
+    const enrollments = estimate.queries.find((q) => q.kind === 'enrollments');
+    const fixed = (enrollments?.bytes ?? 0) > maxBytes;
+    super(
+      `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max-bytes ${formatBytes(maxBytes)}; ` +
+        `biggest queries: ${biggest.map(describeQuery).join('; ')}. ` +
+        (fixed
+          ? `The enrollments query alone is over it, however few days or periods are previewed: raise --max-bytes `
+          : 'Preview fewer days (--num-days) or periods (--analysis_periods), or raise --max-bytes ') +
+        '(a smaller --sample_size does not help: BigQuery bills the whole columns a query reads)',
+      {
+        permanent: true,
+        details: { totalBytes: estimate.totalBytes, maxBytes, biggest: biggest.map((q) => q.table) },
+      },
+    );
+    this.name = 'PreviewTooExpensiveError';
+  }
+}
+
+/**
+ * A preview on BigQuery whose dry run rejected queries. BigQuery's dry run validates a query
+ * exactly as its run would, so those queries would fail: running the others first would create
+ * the dataset and pay for their scans only to fail at the end. Refused before anything is
+ * created or billed, with what each rejected query is about (config file, key and line) and
+ * BigQuery's message, the same message for several dates said once.
+ */
+export class PreviewQueriesRejectedError extends ContrailError {
+  /**
+   * `warehouse`: whose refusal this is. BigQuery's dry run (the default), or the embedded
+   * warehouse refusing the enrollments query, which every previewed date reads (checkRejected).
+   */
+  constructor(rejected: QueryEstimate[], warehouse: 'bigquery' | 'embedded' = 'bigquery') {
+    // By config file, then config item, then what BigQuery said: the tables and dates it said it for.
+    const groups = new Map<string, Map<string, Map<string, string[]>>>();
+    const subjects: ErrorSubject[] = [];
+    // A scan reads the enrollments query written in for their table: rejected for the same
+    // reason as that query, it says nothing of its own (and would be blamed on its data source).
+    const enrollments = rejected.find((q) => q.kind === 'enrollments');
+    const own = enrollments
+      ? rejected.filter((q) => q === enrollments || q.rejected !== enrollments.rejected)
+      : rejected;
+    const withEnrollments = rejected.length - own.length;
+    for (const q of own) {
+      const about = q.subjects?.length ? q.subjects : [{ message: q.rejected ?? null }];
+      for (const s of about) {
+        subjects.push({ ...s, query: q.table });
+        const file = s.file ?? '(no config file)';
+        const item =
+          (s.key ? `${s.key}${s.line ? ` (line ${s.line})` : ''}` : `query ${q.table}`) +
+          (s.metric ? ` (metric ${s.metric})` : '');
+        const message = s.message ?? q.rejected ?? 'rejected';
+        const byItem = groups.get(file) ?? new Map<string, Map<string, string[]>>();
+        groups.set(file, byItem);
+        const byMessage = byItem.get(item) ?? new Map<string, string[]>();
+        byItem.set(item, byMessage);
+        const where = `${q.table} on ${q.date}`;
+        const seen = byMessage.get(message) ?? [];
+        if (!seen.includes(where)) seen.push(where);
+        byMessage.set(message, seen);
+      }
+    }
+    const lines = [
+      warehouse === 'bigquery'
+        ? `BigQuery's dry run rejected ${own.length} of the preview's queries` +
+          ' (a run of it would fail), so the preview stops before running any: no dataset or table was created, nothing was billed'
+        : `the warehouse refused the preview's enrollments query${own.length > 1 ? ` (and ${plural(own.length - 1, 'other query', 'other queries')})` : ''}: every previewed date reads the enrollments, so each would fail; the preview stops before running any, and an earlier preview's tables are as they were`,
+    ];
+    for (const [file, byItem] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`  ${file}`);
+      for (const [item, byMessage] of byItem) {
+        lines.push(`    ${item}`);
+        for (const [message, where] of byMessage) lines.push(`      ERROR ${message} [${where.join(', ')}]`);
+      }
+    }
+    if (withEnrollments > 0) {
+      lines.push(
+        `  (${plural(withEnrollments, 'metrics scan reads', 'metrics scans read')} the enrollments and failed with them: checked once the enrollments query passes)`,
+      );
+    }
+    lines.push(
+      warehouse === 'bigquery'
+        ? 'Fix the config and preview again (`contrail validate <config file> --dry_run` checks every query of the experiment)'
+        : 'Fix the config and preview again (`contrail validate <config file>` checks every query of the experiment)',
+    );
+    super(lines.join('\n'), {
+      permanent: true,
+      details: { rejected: rejected.map((q) => ({ table: q.table, date: q.date })), subjects },
+    });
+    this.name = 'PreviewQueriesRejectedError';
+  }
+}
+
+/**
+ * Refuses an estimate whose queries BigQuery's dry run rejected. The embedded warehouse's
+ * estimate is only DuckDB's plan over the local tables, and running there costs nothing: its
+ * preview goes on, and reports each failed query with the run's other errors. Unless the
+ * warehouse refused the enrollments query (a segment's or the enrollment query's SQL, or a
+ * generated population's): every date reads it, so nothing of the preview could run, and going
+ * on would only drop the earlier preview's tables before failing as a whole, with no date's
+ * errors to report (as a table the enrollments read that does not exist stops it).
+ */
+export function checkRejected(estimate: CostEstimate): void {
+  const rejected = estimate.queries.filter((q) => q.rejected !== undefined);
+  if (rejected.length === 0) return;
+  if (estimate.method === 'dry_run') throw new PreviewQueriesRejectedError(rejected);
+  if (rejected.some((q) => q.kind === 'enrollments'))
+    throw new PreviewQueriesRejectedError(rejected, 'embedded');
+}
+
+/** Refuses an estimate above `maxBytes` (null: no limit). */
+export function checkMaxBytes(estimate: CostEstimate, maxBytes: number | null): void {
+  if (maxBytes !== null && estimate.totalBytes > maxBytes)
+    throw new PreviewTooExpensiveError(estimate, maxBytes);
+}
+
+/** How the bytes were found, in words. */
+export function labelOf(method: CostEstimateMethod): string {
+  return method === 'dry_run'
+    ? 'BigQuery dry run'
+    : 'estimate from the sizes of the columns read, as BigQuery would count them';
+}
+
+/** The estimate as people read it: one line per query, then the total in bytes and dollars. */
+export function describeEstimate(estimate: CostEstimate): string[] {
+  const lines = [`cost before running (${labelOf(estimate.method)}):`];
+  for (const q of estimate.queries) {
+    const bytes = q.bytes === null ? 'unknown' : formatBytes(q.bytes);
+    lines.push(`  ${q.date}  ${q.table}  ${bytes}${q.rejected ? ` (not estimated: ${q.rejected})` : ''}`);
+  }
+  // The preview's own tables do not exist yet, and are small: what the scans read of the
+  // enrollments table, and the queries that read nothing else, are named, not estimated.
+  // A query the warehouse refused has no size: counted in the total as nothing, the total would
+  // claim to cover it ("0 B in 6 queries" when every query was refused).
+  const refused = estimate.queries.filter((q) => q.bytes === null).length;
+  const own = [
+    ...(refused > 0
+      ? [
+          `${plural(refused, 'query', 'queries')} above the warehouse refused (${refused === 1 ? 'it fails' : 'they fail'} when run)`,
+        ]
+      : []),
+    ...(estimate.queries.some((q) => q.kind === 'metrics_scan')
+      ? ['the enrollments table the scans read']
+      : []),
+    ...(estimate.ownTableQueries > 0
+      ? [
+          `${plural(estimate.ownTableQueries, 'more query', 'more queries')} that read only the preview's own tables`,
+        ]
+      : []),
+  ];
+  const estimated = estimate.queries.length - refused;
+  const total =
+    estimated === 0 && refused > 0
+      ? 'total unknown'
+      : `total ${formatBytes(estimate.totalBytes)} in ${plural(estimated, 'query', 'queries')}, ${aboutUsd(estimate.totalUsd)} at ${formatUsd(estimate.usdPerTib)}/TiB on demand`;
+  const last = own.length > 1 ? `, and ${own.at(-1)}` : '';
+  lines.push(
+    `  ${total}${own.length > 0 ? `; not estimated: ${own.slice(0, own.length > 1 ? -1 : 1).join(', ')}${last}` : ''}`,
+  );
+  return lines;
+}
