@@ -32,6 +32,21 @@ export function applyExperimentOverrides(r: Resolution): void {
       `reference_branch '${ref}' is not a branch of the experiment${didYouMean(ref, branches)}; branches: ${branches.join(', ')}`,
     );
   }
+  // jetstream's enrollment period from the record's end of enrollment counts from the config's
+  // start: a start after that end leaves no enrollment (a negative period), which no analysis
+  // can use. The author moved the start without saying how long enrollment then lasts.
+  const enrollmentEnd = x.enrollmentEndDate;
+  if (
+    e.start_date !== undefined &&
+    e.enrollment_period === undefined &&
+    enrollmentEnd &&
+    e.start_date > enrollmentEnd
+  ) {
+    r.error(
+      r.experimentField('start_date'),
+      `start_date ${e.start_date} is after the experiment's end of enrollment, ${enrollmentEnd} (its Experimenter record), so it would have no enrollment period: give the days clients enroll from start_date as [experiment] enrollment_period, or a start_date on or before ${enrollmentEnd}`,
+    );
+  }
   r.experimentContext = templateContext(
     r.experiment,
     enrollmentPeriod(r),

@@ -27,6 +27,34 @@ describe('resolveAnalysisSpec', () => {
     collection = await loadConfigCollection({ repos: [REPO] });
   });
 
+  it('refuses a start_date after the end of enrollment unless enrollment_period says how long it enrolls', () => {
+    const record = experiment({
+      slug: 'moved-start',
+      startDate: '2024-01-01',
+      enrollmentEndDate: '2024-01-07',
+    });
+    const moved = '[experiment]\nstart_date = "2024-01-10"\n';
+    assert.throws(
+      () => resolveAnalysisSpec(collection, record, { configFile: moved }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /:2: experiment\.start_date: start_date 2024-01-10 is after the experiment's end of enrollment, 2024-01-07 \(its Experimenter record\), so it would have no enrollment period: give the days clients enroll from start_date as \[experiment\] enrollment_period, or a start_date on or before 2024-01-07/,
+        );
+        return true;
+      },
+    );
+    const { spec } = resolveAnalysisSpec(collection, record, {
+      configFile: `${moved}enrollment_period = 3\n`,
+    });
+    assert.equal(spec.enrollmentPeriod, 3);
+    // A start still within enrollment shortens it, as jetstream counts it.
+    const within = resolveAnalysisSpec(collection, record, {
+      configFile: '[experiment]\nstart_date = "2024-01-05"\n',
+    });
+    assert.equal(within.spec.enrollmentPeriod, 3);
+  });
+
   it('merges platform defaults with the experiment file, config dates win', () => {
     const { spec, warnings } = resolveAnalysisSpec(collection, experiment());
     assert.deepEqual(warnings, []);
