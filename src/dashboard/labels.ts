@@ -5,6 +5,7 @@
  * server code: the page bundle imports it, and unit tests check it.
  */
 
+import type { LogRow } from '../analysis/table-rows.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import { plural } from '../plural.js';
 import type { Comparison } from '../statistics/results.js';
@@ -94,6 +95,42 @@ export function costTotals(
 /** How many entries of the run's log the errors panel lists. */
 export function loggedCount(entries: number, truncated: boolean): string {
   return `${plural(entries, 'entry', 'entries')} logged${truncated ? ' (the newest; more were logged)' : ''}`;
+}
+
+/** A column of the errors panel: one of the log's, or `config`, where in the config to fix it. */
+export type ErrorColumn = keyof LogRow | 'config';
+
+const CONFIG_COLUMNS: readonly (keyof LogRow)[] = ['config_file', 'config_line', 'config_key'];
+
+/**
+ * The errors panel's columns: the log's config file, line and key make one column, as the
+ * CLI's report names them (`file:line key`), so that where to fix a problem reads as one place.
+ */
+export function errorColumns(columns: readonly (keyof LogRow)[]): ErrorColumn[] {
+  const out: ErrorColumn[] = [];
+  for (const column of columns) {
+    if (!CONFIG_COLUMNS.includes(column)) out.push(column);
+    else if (!out.includes('config')) out.push('config');
+  }
+  return out;
+}
+
+/** A column's heading: the log's column name, or what the config column holds. */
+export function errorColumnTitle(column: ErrorColumn): string {
+  return column === 'config' ? 'where in the config (file:line key)' : column;
+}
+
+/** A cell of the errors panel: "jetstream/x.toml:17 metrics.m.select_expression", or the log's value. */
+export function errorCell(row: LogRow, column: ErrorColumn): string {
+  if (column !== 'config') {
+    const value = row[column];
+    return value === null || value === undefined ? '' : String(value);
+  }
+  const file =
+    row.config_file == null
+      ? ''
+      : `${row.config_file}${row.config_line == null ? '' : `:${row.config_line}`}`;
+  return [file, row.config_key ?? ''].filter((part) => part !== '').join(' ');
 }
 
 /**

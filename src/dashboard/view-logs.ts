@@ -10,8 +10,46 @@ import type { CostsPanel, ErrorsPanel } from './api.js';
  * logged errors on, and the cost rows of an experiment.
  */
 
-/** At most this many log rows per view (newest first): a production dataset's log is long. */
+/**
+ * At most this many log rows per view: a production dataset's log is long. Errors come first,
+ * newest first, then warnings: a daily analysis logs statistics warnings every day, and the
+ * newest of them would otherwise push an older error, the one the page's notice points to, out
+ * of the rows shown.
+ */
 const MAX_LOG_ROWS = 500;
+
+/**
+ * The errors panel's columns, in the order a reader needs them: what went wrong, where in the
+ * config to fix it, what it concerns; the run's bookkeeping (which experiment, when logged, by
+ * which build) last.
+ */
+const LOG_COLUMN_ORDER = [
+  'log_level',
+  'analysis_date',
+  'message',
+  'config_file',
+  'config_line',
+  'config_key',
+  'metric',
+  'statistic',
+  'analysis_basis',
+  'segment',
+  'analysis_period',
+  'exception_type',
+  'stage',
+  'query',
+  'experiment',
+  'timestamp',
+  'tool_version',
+  'config_commit',
+] as const satisfies readonly (keyof LogRow)[];
+/** Every column of a log row, in that order (a column added to LogRow later comes last). */
+const LOG_COLUMNS_SHOWN: (keyof LogRow)[] = [
+  ...LOG_COLUMN_ORDER,
+  ...(Object.keys(LogRow.shape) as (keyof LogRow)[]).filter(
+    (k) => !(LOG_COLUMN_ORDER as readonly string[]).includes(k),
+  ),
+];
 const MAX_COST_ROWS = 2000;
 
 /** "3 errors were logged [for x] (analysis dates a, b)". */
@@ -52,7 +90,7 @@ export async function readErrors(
   const raw = await warehouse.query(
     `SELECT * FROM ${dialect.table(ref)}
 WHERE experiment IN (${inList(dialect, experiments)})
-ORDER BY timestamp DESC
+ORDER BY CASE WHEN log_level = 'ERROR' THEN 0 ELSE 1 END, timestamp DESC
 LIMIT ${MAX_LOG_ROWS + 1}`,
   );
   const rows: LogRow[] = [];
@@ -61,8 +99,7 @@ LIMIT ${MAX_LOG_ROWS + 1}`,
     const parsed = LogRow.safeParse(row);
     rows.push(parsed.success ? parsed.data : LogRow.parse(textColumns(row)));
   }
-  const keys = Object.keys(LogRow.shape) as (keyof LogRow)[];
-  const columns = keys.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined));
+  const columns = LOG_COLUMNS_SHOWN.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined));
   return { present: true, columns, rows, truncated: raw.length > MAX_LOG_ROWS };
 }
 

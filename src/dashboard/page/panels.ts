@@ -6,6 +6,9 @@ import {
   comparisonCell,
   costsTotal,
   costTotals,
+  errorCell,
+  errorColumns,
+  errorColumnTitle,
   intervalLevel,
   loggedCount,
   significantCell,
@@ -123,17 +126,15 @@ export function renderErrors(panel: ErrorsPanel): void {
     panel.rows.length === 0
       ? 'nothing logged for this experiment'
       : loggedCount(panel.rows.length, panel.truncated);
-  const columns = panel.columns;
+  const columns = errorColumns(panel.columns);
   fillTable(
     table,
-    columns,
+    columns.map(errorColumnTitle),
     panel.rows.map((row) =>
       element(
         'tr',
         { 'data-level': row.log_level ?? '' },
-        ...columns.map((c) =>
-          element('td', { class: c }, row[c] === null || row[c] === undefined ? '' : String(row[c])),
-        ),
+        ...columns.map((c) => element('td', { class: c }, errorCell(row, c))),
       ),
     ),
   );

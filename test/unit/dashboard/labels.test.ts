@@ -7,6 +7,9 @@ import {
   comparisonTitle,
   costsTotal,
   costTotals,
+  errorCell,
+  errorColumns,
+  errorColumnTitle,
   intervalLevel,
   knownTotal,
   loggedCount,
@@ -146,5 +149,31 @@ describe('what the page writes beside its numbers', () => {
       unfinished: 1,
     });
     assert.equal(costsTotal(3, 1), 'total (3 queries; 1 did not run to the end, not counted)');
+  });
+  test('the errors panel names where to fix a problem as the CLI does: one column, file:line key', () => {
+    assert.deepEqual(
+      errorColumns(['log_level', 'message', 'config_file', 'config_line', 'config_key', 'metric']),
+      ['log_level', 'message', 'config', 'metric'],
+    );
+    assert.deepEqual(errorColumns(['log_level', 'config_key']), ['log_level', 'config']);
+    assert.deepEqual(errorColumns(['log_level', 'message']), ['log_level', 'message']);
+    assert.equal(errorColumnTitle('config'), 'where in the config (file:line key)');
+    assert.equal(errorColumnTitle('message'), 'message');
+    const row = {
+      log_level: 'ERROR',
+      message: 'warehouse said: Binder Error',
+      config_file: 'jetstream/my-exp.toml',
+      config_line: 17,
+      config_key: 'metrics.broken.select_expression',
+    };
+    assert.equal(errorCell(row, 'config'), 'jetstream/my-exp.toml:17 metrics.broken.select_expression');
+    assert.equal(
+      errorCell({ ...row, config_line: null }, 'config'),
+      'jetstream/my-exp.toml metrics.broken.select_expression',
+    );
+    assert.equal(errorCell({ config_key: 'metrics.broken' }, 'config'), 'metrics.broken');
+    assert.equal(errorCell({ log_level: 'ERROR' }, 'config'), '');
+    assert.equal(errorCell(row, 'config_line'), '17');
+    assert.equal(errorCell(row, 'metric'), '');
   });
 });

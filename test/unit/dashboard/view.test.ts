@@ -219,14 +219,15 @@ describe('readView: what the page shows, from the result tables', () => {
       view.errors.rows.map((r) => r.message),
       ['a warning'],
     );
+    // What went wrong first, the run's bookkeeping last.
     assert.deepEqual(view.errors.columns, [
-      'timestamp',
-      'experiment',
-      'analysis_date',
-      'stage',
       'log_level',
-      'exception_type',
+      'analysis_date',
       'message',
+      'exception_type',
+      'stage',
+      'experiment',
+      'timestamp',
       'tool_version',
     ]);
     assert.equal(view.errors.rows[0]?.analysis_date, '2026-03-15');
@@ -507,5 +508,53 @@ describe('readView: what the page shows, from the result tables', () => {
         error.message ===
           "experiment 'someone-els' has no statistics tables in dataset 'dash' (did you mean 'someone-else'?); experiments there: my-exp, zz_other; without results: someone-else",
     );
+  });
+  test('errors come before warnings, even behind more newer warnings than the panel shows; where to fix them beside the message', async () => {
+    const dataset = 'dash_noisy';
+    const entry = (i: number, log_level: string, extra: Record<string, unknown> = {}) => ({
+      timestamp: new Date(Date.UTC(2026, 2, 1) + i * 60_000).toISOString(),
+      source: 'contrail',
+      experiment: 'noisy',
+      analysis_date: '2026-03-01',
+      stage: 'statistics week 1',
+      log_level,
+      exception_type: log_level === 'ERROR' ? 'PlannedQueryError' : 'StatisticWarning',
+      message: `${log_level} ${i}`,
+      tool_version: '0.1.0',
+      config_commit: null,
+      log_id: `noisy-${i}`,
+      ...extra,
+    });
+    await warehouse.writeRows({
+      destination: { dataset, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        // The error came first; a daily run's statistics warnings, every day after it.
+        entry(0, 'ERROR', {
+          metric: 'broken',
+          config_file: 'jetstream/noisy.toml',
+          config_key: 'metrics.broken.select_expression',
+          config_line: 17,
+        }),
+        ...Array.from({ length: 600 }, (_, i) => entry(i + 1, 'WARNING')),
+      ],
+    });
+    const view = await readView(warehouse, dialect, { dataset, experiment: 'noisy' });
+    assert.match(view.notices.join('\n'), /noisy has no results in dataset 'dash_noisy': 1 error was logged/);
+    assert.equal(view.errors.truncated, true);
+    assert.equal(view.errors.rows.length, 500);
+    assert.deepEqual(
+      view.errors.rows.slice(0, 3).map((r) => r.message),
+      ['ERROR 0', 'WARNING 600', 'WARNING 599'],
+    );
+    assert.deepEqual(view.errors.columns.slice(0, 7), [
+      'log_level',
+      'analysis_date',
+      'message',
+      'config_file',
+      'config_line',
+      'config_key',
+      'metric',
+    ]);
   });
 });
