@@ -25,3 +25,29 @@ export function resultLabels(pin: RecordedPin, worker: ToolVersion): TableLabels
     ...(pin.anchor === null ? {} : { [ANCHOR_LABEL]: lastUpdatedLabel(Date.parse(pin.anchor)) }),
   };
 }
+
+/** What a result table's labels say computed it: the build and the configs. */
+export interface RecordedBuild {
+  /** contrail's version, as far as a label keeps it (`0-1-0` is read back as `0.1.0`). */
+  toolVersion: string;
+  buildId: string | null;
+  /** The config repos' commit; null for configs from a working tree (labelled `none`). */
+  configCommit: string | null;
+}
+
+/**
+ * The build and config commit `resultLabels` recorded on a result table; null for a table
+ * written without them (by another tool, or before contrail labelled its tables). Labels hold no
+ * dots, so a version's leading `major-minor-patch` is read back with dots; what follows it (a
+ * pre-release's) stays as the label has it.
+ */
+export function recordedBuild(labels: TableLabels): RecordedBuild | null {
+  const version = labels.tool_version;
+  if (version === undefined || version === '') return null;
+  const commit = labels.config_commit;
+  return {
+    toolVersion: version.replace(/^(\d+)-(\d+)-(\d+)/, '$1.$2.$3'),
+    buildId: labels.build_id || null,
+    configCommit: commit === undefined || commit === '' || commit === 'none' ? null : commit,
+  };
+}

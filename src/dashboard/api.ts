@@ -91,14 +91,34 @@ export interface ViewResponse {
   /**
    * When the statistics tables of the shown period were written (ISO times of their
    * `last_updated` labels, oldest and newest) and when the first of them expires (previews);
-   * null when unknown.
+   * null when unknown. `builds`: which build of contrail computed them from which config commit,
+   * with how many of the period's tables each wrote (a daily analysis's windows can come from
+   * several); empty when none of them recorded it.
    */
-  written: { oldest: string | null; newest: string | null; expiresAt: string | null };
+  written: {
+    oldest: string | null;
+    newest: string | null;
+    expiresAt: string | null;
+    builds: ComputedBy[];
+    /** How many of the period's tables there are (those without a recorded build included). */
+    tables: number;
+  };
   errors: ErrorsPanel;
   costs: CostsPanel;
   sql: SqlPanel;
   /** How long this answer held the warehouse (open, read, close), in milliseconds. */
   warehouseMs: number;
+}
+
+/** A build of contrail and the configs it computed some of the shown tables from (their labels). */
+export interface ComputedBy {
+  /** contrail's version (read back from a label, which keeps no dots: `0-1-0` is `0.1.0`). */
+  toolVersion: string;
+  buildId: string | null;
+  /** The config repos' commit; null for configs read from a working tree. */
+  configCommit: string | null;
+  /** How many of the shown period's tables it wrote. */
+  tables: number;
 }
 
 /** The body of every non-200 answer. */

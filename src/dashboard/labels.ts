@@ -10,7 +10,7 @@ import type { AnalysisPeriod } from '../config/periods.js';
 import { plural } from '../plural.js';
 import type { Comparison } from '../statistics/results.js';
 import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
-import type { ViewSelection } from './api.js';
+import type { ComputedBy, ViewSelection } from './api.js';
 
 /** Each period's windows, counted from each client's enrollment (jetstream's analysis windows). */
 const WINDOW_MEANING: Record<AnalysisPeriod, string> = {
@@ -205,11 +205,36 @@ export function age(fromMs: number, nowMs: number): string {
 }
 
 /**
- * When the shown results were written and, for a preview's tables, when they go: a reader must
- * see that a result is days old before acting on it.
+ * Which build of contrail computed the shown tables from which configs, as the CLI's run
+ * reports name them ("contrail 0.1.0+abc123, config working tree"): a result is reproduced, or
+ * explained, from those two. Several when the period's windows were written by several runs.
+ */
+export function computedByLine(builds: readonly ComputedBy[], tables: number): string | null {
+  if (tables === 0) return null;
+  if (builds.length === 0) return 'which build of contrail computed them is not recorded';
+  const name = (b: ComputedBy) =>
+    `contrail ${b.buildId === null ? b.toolVersion : `${b.toolVersion}+${b.buildId}`}, config ${b.configCommit ?? 'working tree'}`;
+  const recorded = builds.reduce((n, b) => n + b.tables, 0);
+  const first = builds[0];
+  if (builds.length === 1 && first !== undefined && recorded === tables) return `computed by ${name(first)}`;
+  const parts = builds.map((b) => `${name(b)} (${b.tables} of ${plural(tables, 'window')})`);
+  if (recorded < tables) parts.push(`not recorded (${tables - recorded} of ${plural(tables, 'window')})`);
+  return `computed by ${parts.join('; ')}`;
+}
+
+/**
+ * When the shown results were written, by which build from which configs, and, for a preview's
+ * tables, when they go: a reader must see that a result is days old, or from another build,
+ * before acting on it.
  */
 export function writtenLine(
-  written: { oldest: string | null; newest: string | null; expiresAt: string | null },
+  written: {
+    oldest: string | null;
+    newest: string | null;
+    expiresAt: string | null;
+    builds?: readonly ComputedBy[];
+    tables?: number;
+  },
   nowMs: number,
 ): string {
   const parts: string[] = [];
@@ -224,6 +249,8 @@ export function writtenLine(
   } else {
     parts.push('when these results were written is not recorded');
   }
+  const computedBy = computedByLine(written.builds ?? [], written.tables ?? 0);
+  if (computedBy !== null) parts.push(computedBy);
   if (written.expiresAt !== null) parts.push(`preview tables, deleted after ${utcMinute(written.expiresAt)}`);
   return parts.join(' · ');
 }

@@ -1,3 +1,4 @@
+import { recordedBuild } from '../analysis/labels.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import type { AnalysisPeriod } from '../config/periods.js';
@@ -7,7 +8,7 @@ import { StatisticResultRow } from '../statistics/results.js';
 import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
+import type { ComputedBy, ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
 import { choose } from './filters.js';
 import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
@@ -132,7 +133,7 @@ export async function readView(
       statistics: [],
     },
     rows: [],
-    written: { oldest: null, newest: null, expiresAt: null },
+    written: { oldest: null, newest: null, expiresAt: null, builds: [], tables: 0 },
     errors: { present: logsRef !== null, columns: [], rows: [], truncated: false },
     costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
   };
@@ -332,8 +333,20 @@ async function experimentNames(
   return names;
 }
 
-/** When the tables were written (their `last_updated` labels) and when the first of them expires. */
+/**
+ * When the tables were written (their `last_updated` labels), when the first of them expires, and
+ * which builds computed them from which configs (their build labels), most tables first.
+ */
 function writtenAt(tables: TableInfo[]): WarehouseView['written'] {
+  const builds = new Map<string, ComputedBy>();
+  for (const table of tables) {
+    const build = recordedBuild(table.labels);
+    if (build === null) continue;
+    const key = JSON.stringify([build.toolVersion, build.buildId, build.configCommit]);
+    const entry = builds.get(key) ?? { ...build, tables: 0 };
+    entry.tables += 1;
+    builds.set(key, entry);
+  }
   const times = tables
     .map((t) => Number(t.labels.last_updated))
     .filter((ms) => Number.isFinite(ms) && ms > 0)
@@ -344,5 +357,7 @@ function writtenAt(tables: TableInfo[]): WarehouseView['written'] {
     oldest: iso(times[0]),
     newest: iso(times[times.length - 1]),
     expiresAt: iso(expiries.length === 0 ? undefined : Math.min(...expiries)),
+    builds: [...builds.values()].sort((a, b) => b.tables - a.tables),
+    tables: tables.length,
   };
 }

@@ -5,6 +5,7 @@ import {
   age,
   comparisonCell,
   comparisonTitle,
+  computedByLine,
   costsTotal,
   costTotals,
   errorCell,
@@ -112,6 +113,37 @@ describe('what the page writes beside its numbers', () => {
       writtenLine({ oldest: null, newest: null, expiresAt: null }, now),
       'when these results were written is not recorded',
     );
+  });
+
+  test('results name the build of contrail and the configs that computed them, as the CLI does', () => {
+    const now = Date.parse('2026-03-20T12:00:00Z');
+    const build = { toolVersion: '0.1.0', buildId: 'b6371bd37314', configCommit: null, tables: 3 };
+    assert.equal(
+      writtenLine(
+        {
+          oldest: '2026-03-20T09:00:00Z',
+          newest: '2026-03-20T09:00:00Z',
+          expiresAt: '2026-03-27T09:00:00Z',
+          builds: [build],
+          tables: 3,
+        },
+        now,
+      ),
+      'results written 2026-03-20 09:00 UTC (3 hours ago) · computed by contrail 0.1.0+b6371bd37314, config working tree · preview tables, deleted after 2026-03-27 09:00 UTC',
+    );
+    // A daily analysis's windows, from two runs on other builds and configs, and one older table.
+    assert.equal(
+      computedByLine(
+        [
+          { ...build, configCommit: '4f2a9c1e0d7b', tables: 3 },
+          { toolVersion: '0.2.0-rc-1', buildId: null, configCommit: '5e3b', tables: 1 },
+        ],
+        5,
+      ),
+      'computed by contrail 0.1.0+b6371bd37314, config 4f2a9c1e0d7b (3 of 5 windows); contrail 0.2.0-rc-1, config 5e3b (1 of 5 windows); not recorded (1 of 5 windows)',
+    );
+    assert.equal(computedByLine([], 2), 'which build of contrail computed them is not recorded');
+    assert.equal(computedByLine([], 0), null);
   });
 
   test('a total of values never recorded is unknown, not zero', () => {

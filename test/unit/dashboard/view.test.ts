@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { resultLabels } from '../../../src/analysis/labels.js';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
@@ -375,7 +376,7 @@ describe('readView: what the page shows, from the result tables', () => {
       '3 errors were logged for half-done (analysis dates 2026-03-03, 2026-03-04): results of those dates may be missing or incomplete; the errors are listed under "Errors and warnings of the run"',
     ]);
     const empty = await readView(warehouse, dialect, { dataset: 'contrail' });
-    assert.deepEqual(empty.written, { oldest: null, newest: null, expiresAt: null });
+    assert.deepEqual(empty.written, { oldest: null, newest: null, expiresAt: null, builds: [], tables: 0 });
   });
   test('every dataset holding results is offered; one without results names them', async () => {
     await warehouse.writeRows({
@@ -556,5 +557,33 @@ describe('readView: what the page shows, from the result tables', () => {
       'config_key',
       'metric',
     ]);
+  });
+  test("which build of contrail computed the shown windows from which configs: their tables' labels", async () => {
+    const dataset = 'dash_builds';
+    const write = (window: string, labels: Record<string, string>) =>
+      warehouse.writeRows({
+        destination: { dataset, table: `statistics_built_week_${window}` },
+        columns: STATISTICS_COLUMNS,
+        rows: [row({ window_index: window })],
+        labels,
+      });
+    const daily = { version: '0.1.0', buildId: 'b6371bd37314' };
+    await write('1', resultLabels({ configCommit: null, anchor: null }, daily));
+    await write('2', resultLabels({ configCommit: '4f2a9c1e0d7b', anchor: null }, daily));
+    await write('3', resultLabels({ configCommit: '4f2a9c1e0d7b', anchor: null }, daily));
+    await write('4', {});
+    // Another period's tables say nothing of the week's.
+    await warehouse.writeRows({
+      destination: { dataset, table: 'statistics_built_overall_1' },
+      columns: STATISTICS_COLUMNS,
+      rows: [row({})],
+      labels: resultLabels({ configCommit: null, anchor: null }, { version: '0.2.0', buildId: 'other' }),
+    });
+    const view = await readView(warehouse, dialect, { dataset, period: 'week' });
+    assert.deepEqual(view.written.builds, [
+      { toolVersion: '0.1.0', buildId: 'b6371bd37314', configCommit: '4f2a9c1e0d7b', tables: 2 },
+      { toolVersion: '0.1.0', buildId: 'b6371bd37314', configCommit: null, tables: 1 },
+    ]);
+    assert.equal(view.written.tables, 4);
   });
 });
