@@ -163,6 +163,23 @@ export function significantCell(row: {
 }
 
 /**
+ * The words of a comparison's verdict: which way the branch differs when its interval excludes
+ * no change ("yes: higher than control"), so a reader of the numbers sees which branch comes out
+ * ahead without reading the signs of three numbers; "no" when it includes it.
+ */
+export function verdictText(row: {
+  comparison: string | null;
+  comparison_to_branch: string | null;
+  lower: number | null;
+  upper: number | null;
+}): string {
+  const verdict = significantCell(row);
+  if (verdict !== 'yes') return verdict;
+  const to = row.comparison_to_branch ?? 'the reference branch';
+  return `yes: ${(row.lower ?? 0) > 0 ? 'higher' : 'lower'} than ${to}`;
+}
+
+/**
  * One line naming everything the numbers depend on: experiment, dataset, metric, statistic
  * (and parameter), period, basis, segment, reference branch and confidence level.
  */

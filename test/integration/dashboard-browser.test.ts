@@ -425,6 +425,19 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.ok(logged > 0, 'the preview logged its statistics warnings');
     const shownErrors = await page.locator('#errors-table tbody tr').count();
     assert.equal(shownErrors, Math.min(logged, 500));
+    // Where to fix each logged problem, as the CLI names it, beside its message.
+    const errorHeader = await page.locator('#errors-table thead th').allTextContents();
+    assert.deepEqual(errorHeader.slice(0, 4), [
+      'log_level',
+      'analysis_date',
+      'message',
+      'where in the config (file:line key)',
+    ]);
+    const places = await page.locator('#errors-table td.config').allTextContents();
+    assert.ok(
+      places.some((p) => /\.toml:\d+ metrics\.\w+/.test(p)),
+      places.slice(0, 3).join('\n'),
+    );
     // The preview kept its per-query costs: one row per query, the estimate beside the time.
     assert.ok((await page.locator('#costs-table tbody tr').count()) > 0, 'per-query costs shown');
     // The embedded warehouse reports no bytes processed: their total is unknown, not 0 B.
@@ -452,6 +465,10 @@ describe('the dashboard in Chromium over a real preview', () => {
     }
     assert.match(caption, /metric \S+, statistic \S+/);
     assert.match(caption, /95% confidence intervals/);
+    assert.match(
+      (await page.textContent('#written')) ?? '',
+      /^results written .* · computed by contrail \S+\+\S+, config working tree · preview tables, deleted after /,
+    );
     const header = await page.$$eval('#numbers-table thead th', (ths) =>
       ths.map((th) => th.textContent ?? ''),
     );
@@ -475,6 +492,7 @@ describe('the dashboard in Chromium over a real preview', () => {
         comparison: tr.getAttribute('data-comparison') ?? '',
         significant: tr.getAttribute('data-significant') ?? '',
         text: tr.lastElementChild?.textContent ?? '',
+        to: tr.getAttribute('data-to') ?? '',
         lower: Number(tr.children[5]?.getAttribute('data-value')),
         upper: Number(tr.children[6]?.getAttribute('data-value')),
       })),
@@ -485,8 +503,10 @@ describe('the dashboard in Chromium over a real preview', () => {
     );
     for (const v of verdicts) {
       const expected = v.comparison === '' ? '' : excludesNoChange(v.lower, v.upper) ? 'yes' : 'no';
-      assert.equal(v.text, expected, JSON.stringify(v));
       assert.equal(v.significant, expected);
+      // Which way a significant branch differs, in words.
+      const words = expected === 'yes' ? `yes: ${v.lower > 0 ? 'higher' : 'lower'} than ${v.to}` : expected;
+      assert.equal(v.text, words, JSON.stringify(v));
     }
   });
 
@@ -506,6 +526,16 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.equal(await page.inputValue('#dataset'), DATASET);
     assert.deepEqual(await page.locator('#dataset option').allTextContents(), ['contrail', DATASET]);
     assert.match((await page.locator('#notices li').allTextContents()).join('\n'), /invalid dataset/);
+    // A dataset that is not there, with an experiment: said once, though asked twice.
+    await page.goto(`${server.url}?dataset=nothing_here&experiment=${DEMO_SLUG}`);
+    await waitReady();
+    assert.equal(await page.inputValue('#dataset'), DATASET);
+    const refused = await page.locator('#notices li').allTextContents();
+    assert.equal(
+      refused.filter((n) => n.startsWith("dataset 'nothing_here' holds no contrail results")).length,
+      1,
+      refused.join('\n'),
+    );
   });
 
   test('on a phone-sized screen the page does not scroll sideways, long metric names included', async () => {

@@ -109,7 +109,9 @@ async function load(params: URLSearchParams, carried: string[] = [], retrying = 
       const fallback = [...params.keys()].some((k) => k !== 'dataset')
         ? datasetOnly(params)
         : new URLSearchParams();
-      void load(fallback, [...carried, problem.error]);
+      // A link naming a dataset that is not there and more is refused twice with the same words
+      // (with its filters, then without): the page says it once.
+      void load(fallback, carried.includes(problem.error) ? carried : [...carried, problem.error]);
       return;
     }
     showFailure(problem.retry ? `${problem.error}; ${retryLater(params, carried)}` : problem.error);

@@ -12,6 +12,7 @@ import {
   intervalLevel,
   loggedCount,
   significantCell,
+  verdictText,
   windowLabel,
 } from '../labels.js';
 import { byId, clear, element, fillTable, formatNumber, formatPercent, numberCell } from './dom.js';
@@ -41,13 +42,13 @@ export function renderNumbers(
         'data-significant': significant,
       },
       element('td', { class: 'num' }, r.window_index),
-      element('td', {}, r.branch),
+      element('td', { class: 'branch' }, r.branch),
       element('td', {}, comparisonCell(r.comparison, r.comparison_to_branch)),
       element('td', {}, r.parameter ?? ''),
       numberCell(r.point, format),
       numberCell(r.lower, format),
       numberCell(r.upper, format),
-      element('td', { class: significant === 'yes' ? 'significant' : '' }, significant),
+      element('td', { class: significant === 'yes' ? 'significant' : '' }, verdictText(r)),
     );
   });
   const bound = (name: string) => (level === null ? name : `${name} (${level} interval)`);

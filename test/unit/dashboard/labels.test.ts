@@ -18,6 +18,7 @@ import {
   selectionCaption,
   shownStatus,
   significantCell,
+  verdictText,
   windowLabel,
   writtenLine,
 } from '../../../src/dashboard/labels.js';
@@ -47,6 +48,26 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(significantCell({ comparison: 'difference', lower: null, upper: 0.4 }), '');
     assert.equal(significantCell({ comparison: null, lower: 3, upper: 4 }), '');
     assert.equal(excludesNoChange(null, null), null);
+  });
+
+  test('a significant comparison says which way the branch differs from the one it is compared to', () => {
+    const to = { comparison_to_branch: 'control' };
+    assert.equal(
+      verdictText({ ...to, comparison: 'relative_uplift', lower: 0.01, upper: 0.2 }),
+      'yes: higher than control',
+    );
+    assert.equal(
+      verdictText({
+        comparison: 'difference',
+        comparison_to_branch: 'treatment-a',
+        lower: -0.3,
+        upper: -0.01,
+      }),
+      'yes: lower than treatment-a',
+    );
+    assert.equal(verdictText({ ...to, comparison: 'difference', lower: -0.1, upper: 0.4 }), 'no');
+    assert.equal(verdictText({ ...to, comparison: 'difference', lower: null, upper: 0.4 }), '');
+    assert.equal(verdictText({ comparison: null, comparison_to_branch: null, lower: 3, upper: 4 }), '');
   });
 
   test('intervals name their confidence level, from ci_width', () => {
