@@ -16,7 +16,10 @@ export interface AnalysableDates {
   /** The last enrollment date: the first date anything is due on (null without a start date). */
   firstDueDate: IsoDate | null;
   endDate: IsoDate | null;
-  /** Why the experiment is never analysed (a rollout, an app not analysed); absent in older histories. */
+  /**
+   * Why the experiment is not analysed on any date (a rollout, an app not analysed, still
+   * enrolling as its Experimenter record says); absent in older histories.
+   */
   notAnalysed?: string;
 }
 

@@ -34,7 +34,7 @@ export function planDate(target: PlanTarget, date: IsoDate, periods = target.per
 /** The dates anything of the experiment can be due on (see AnalysableDates). */
 export function analysableDates(spec: AnalysisSpec): AnalysableDates {
   const { slug, startDate, endDate } = spec.experiment;
-  const notAnalysed = notAnalysedReason(spec.experiment);
+  const notAnalysed = notAnalysedReason(spec.experiment) ?? enrollmentNotComplete(spec);
   return {
     slug,
     skip: spec.skip,
@@ -43,6 +43,20 @@ export function analysableDates(spec: AnalysisSpec): AnalysableDates {
     firstDueDate: lastEnrollmentDate(spec),
     endDate,
   };
+}
+
+/**
+ * jetstream's EnrollmentNotComplete: an experiment whose Experimenter record has no end of
+ * enrollment yet is still enrolling, whatever its proposed enrollment says (owners often extend
+ * it), and is not analysed until the record has one, unless its config gives an
+ * `enrollment_period`. Analysed before, its enrollments table (written once) would miss the
+ * clients enrolled later and every result would describe a population that is still growing.
+ * A preview is not held back (it never asks).
+ */
+function enrollmentNotComplete(spec: AnalysisSpec): string | null {
+  const { slug, startDate, enrollmentEndDate } = spec.experiment;
+  if (startDate === null || enrollmentEndDate !== null || spec.enrollmentPeriodConfigured) return null;
+  return `${slug} is still enrolling: its Experimenter record has no end of enrollment yet (an [experiment] enrollment_period in its config analyses it before then)`;
 }
 
 /** Why nothing is due on `date`, in jetstream's terms (EnrollmentNotComplete, Ended, …). */

@@ -113,6 +113,7 @@ function assemble(r: Resolution, experimenter: Experiment, asOfDate: IsoDate | n
     enrollmentSetBy: (['start_date', 'enrollment_period'] as const).flatMap((key) =>
       e[key] === undefined ? [] : [r.experimentField(key)],
     ),
+    enrollmentPeriodConfigured: e.enrollment_period !== undefined,
     enrollmentsQueryType: enrollmentsQueryType(r),
     enrollmentQuery,
     enrollmentQueryProvenance: enrollmentQuery === null ? null : r.experimentField('enrollment_query'),

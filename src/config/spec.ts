@@ -129,6 +129,11 @@ export const AnalysisSpec = z.object({
    * names as the cause. Empty when the record's dates stand.
    */
   enrollmentSetBy: z.array(Provenance).default([]),
+  /**
+   * The config's `[experiment]` gives `enrollment_period`: then, as in jetstream, the experiment
+   * is analysed before its Experimenter record has an end of enrollment.
+   */
+  enrollmentPeriodConfigured: z.boolean().default(false),
   enrollmentsQueryType: PlannedEnrollmentsQueryType,
   /** Rendered custom enrollment query, or null for the query type's built-in one. */
   enrollmentQuery: z.string().nullable().default(null),

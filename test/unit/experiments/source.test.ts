@@ -150,21 +150,31 @@ describe('eligibleForDailyRun', () => {
     assert.equal(eligibleForDailyRun(otherPlatform as Experiment, date), false);
   });
 
-  test('a rollout or an app not analysed has nothing due on any date, also when asked for by name', async () => {
+  test('a rollout, an app not analysed or an experiment still enrolling has nothing due on any date, also when asked for by name', async () => {
     const { outsideAnalysableDates } = await import('../../../src/analysis/analysable-dates.js');
     const { analysableDates } = await import('../../../src/analysis/plan-day.js');
     const { loadConfigCollection } = await import('../../../src/config/collection.js');
     const { resolveAnalysisSpec } = await import('../../../src/config/resolve.js');
     const { DEMO_CONFIG_REPO } = await import('../../helpers/sample.js');
     const collection = await loadConfigCollection({ repos: [DEMO_CONFIG_REPO] });
-    const reason = (experiment: Experiment) =>
-      outsideAnalysableDates(analysableDates(resolveAnalysisSpec(collection, experiment).spec), '2026-04-20');
+    const reason = (experiment: Experiment, configFile?: string) =>
+      outsideAnalysableDates(
+        analysableDates(resolveAnalysisSpec(collection, experiment, configFile ? { configFile } : {}).spec),
+        '2026-04-20',
+      );
     assert.equal(reason(rollout as Experiment), 'rollout is a rollout: rollouts are not analysed');
     // An app the demo repo has no definitions for: said before any config is read for it.
     assert.match(
       notAnalysedReason(otherPlatform as Experiment) ?? '',
       /^vpn is for mozilla_vpn, which is not analysed \(analysed: firefox_desktop, fenix/,
     );
-    assert.equal(reason(live as Experiment), null);
+    // Still enrolling as its record says (no end of enrollment), whatever its proposed
+    // enrollment: jetstream's EnrollmentNotComplete, unless the config gives enrollment_period.
+    assert.equal(
+      reason(live as Experiment),
+      'live is still enrolling: its Experimenter record has no end of enrollment yet (an [experiment] enrollment_period in its config analyses it before then)',
+    );
+    assert.equal(reason({ ...(live as Experiment), enrollmentEndDate: '2026-03-07' }), null);
+    assert.equal(reason(live as Experiment, '[experiment]\nenrollment_period = 7\n'), null);
   });
 });
