@@ -88,6 +88,8 @@ export interface ViewResponse {
   };
   /** Every statistics row of the selection, over all windows, branches, comparisons and parameters. */
   rows: StatisticResultRow[];
+  /** Every metric of the period, basis and segment at once: the overview above the charts. */
+  overview: OverviewPanel;
   /**
    * When the statistics tables of the shown period were written (ISO times of their
    * `last_updated` labels, oldest and newest) and when the first of them expires (previews);
@@ -108,6 +110,31 @@ export interface ViewResponse {
   sql: SqlPanel;
   /** How long this answer held the warehouse (open, read, close), in milliseconds. */
   warehouseMs: number;
+}
+
+/**
+ * The overview of every metric of the selected period, basis and segment: each metric's
+ * relative uplifts (every branch against every other; the page keeps those to its reference
+ * branch) at the latest window that has them, by the statistic that stands for the metric
+ * (`overviewStatistic` in overview.ts).
+ */
+export interface OverviewPanel {
+  /** The period's latest window with a relative uplift: most metrics' rows are of it. Null when no metric has one. */
+  window: number | null;
+  /** When that window's table was written (its `last_updated` label, ISO); null when not recorded. */
+  written: string | null;
+  /** The analysis date a preview computed that window on (from its per-query costs); null when not recorded. */
+  analysisDate: string | null;
+  metrics: {
+    metric: string;
+    statistic: string;
+    /** The window of its rows: `window`, or an earlier one for a metric the latest lacks. */
+    window: number;
+    /** Its `relative_uplift` rows without a parameter, of the statistic at that window. */
+    rows: StatisticResultRow[];
+  }[];
+  /** Metrics with no statistic comparing branches by relative uplift, with the statistics they have. */
+  without: { metric: string; statistics: string[] }[];
 }
 
 /** A build of contrail and the configs it computed some of the shown tables from (their labels). */

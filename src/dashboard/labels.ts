@@ -47,6 +47,11 @@ export function windowLabel(period: AnalysisPeriod | null): string {
   return period === null ? 'window' : `window (${WINDOW_MEANING[period]})`;
 }
 
+/** One window of a period, as the overview names it: "window 3 (week since enrollment)". */
+export function windowName(period: AnalysisPeriod | null, index: number): string {
+  return period === null ? `window ${index}` : `window ${index} (${WINDOW_MEANING[period]})`;
+}
+
 /** A period in the period filter, with how many windows it has: "week (1 window)". */
 export function periodChoice(period: AnalysisPeriod, windows: number): string {
   return `${period} (${plural(windows, 'window')})`;
@@ -205,7 +210,7 @@ export function selectionCaption(
 }
 
 /** "2026-03-15 08:11 UTC": minutes are enough to tell one run from another. */
-function utcMinute(iso: string): string {
+export function utcMinute(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 

@@ -1,5 +1,6 @@
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { LogRow, QueryCostRow } from '../analysis/table-rows.js';
+import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -177,4 +178,30 @@ export function costsOf(costs: CostRows, tableSlug: string): CostsPanel {
     ),
     problems: costs.problems,
   };
+}
+
+/**
+ * The analysis date a preview computed a window on, from its per-query costs: the queries
+ * writing that window's tables (`…_<period>_<window>`; the statistics themselves are written
+ * without a query) name it. The newest, when the window was computed more than once; null when
+ * no cost row names the window (a daily analysis keeps no costs).
+ */
+export function windowAnalysisDate(
+  rows: readonly QueryCostRow[],
+  period: AnalysisPeriod,
+  window: number,
+): string | null {
+  const ofPeriod = (p: AnalysisPeriod) => `_${p}_${window}`;
+  // `…_preenrollment_week_1` ends like `…_week_1` too: a longer period's name is not this one's.
+  const longer = ANALYSIS_PERIODS.filter((p) => p !== period && p.endsWith(period));
+  const dates = rows
+    .filter(
+      (r) =>
+        r.destination.endsWith(ofPeriod(period)) &&
+        !longer.some((p) => r.destination.endsWith(ofPeriod(p))) &&
+        typeof r.analysis_date === 'string',
+    )
+    .map((r) => String(r.analysis_date))
+    .sort();
+  return dates.at(-1) ?? null;
 }

@@ -8,11 +8,26 @@ import { StatisticResultRow } from '../statistics/results.js';
 import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { ComputedBy, ExperimentChoice, ViewRequest, ViewResponse, ViewSelection } from './api.js';
+import type {
+  ComputedBy,
+  ExperimentChoice,
+  OverviewPanel,
+  ViewRequest,
+  ViewResponse,
+  ViewSelection,
+} from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
 import { choose } from './filters.js';
+import { overviewStatistic } from './overview.js';
 import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
-import { costsOf, errorDates, errorsLogged, readCostRows, readErrors } from './view-logs.js';
+import {
+  costsOf,
+  errorDates,
+  errorsLogged,
+  readCostRows,
+  readErrors,
+  windowAnalysisDate,
+} from './view-logs.js';
 
 /** The warehouse part of a view: everything but the SQL panel (which reads files) and the timing. */
 export type WarehouseView = Omit<ViewResponse, 'sql' | 'warehouseMs'>;
@@ -35,6 +50,10 @@ type OptionRow = {
   segment: string;
   analysis_basis: string;
   with_parameter: number;
+  /** Relative-uplift rows without a parameter: whether the statistic can stand for the metric in the overview. */
+  with_uplift: number;
+  /** The latest window having such rows; null without any. */
+  uplift_window: number | null;
 };
 
 const unique = (values: Iterable<string>) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
@@ -133,6 +152,7 @@ export async function readView(
       statistics: [],
     },
     rows: [],
+    overview: emptyOverview(),
     written: { oldest: null, newest: null, expiresAt: null, builds: [], tables: 0 },
     errors: { present: logsRef !== null, columns: [], rows: [], truncated: false },
     costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
@@ -205,16 +225,25 @@ export async function readView(
   const periods = experiment.periods.map((p) => p.period);
   const period = choose('period', request.period, periods, PERIOD_PREFERENCE, notices) as AnalysisPeriod;
   const windows = experiment.periods.find((p) => p.period === period)?.windows ?? [];
+  const tableOf = (w: number) =>
+    dialect.table({ dataset, table: statisticsTableName(experiment.tableSlug, period, w) });
   const union = windows
+    .map((w) => `SELECT ${STATISTICS_COLUMNS.join(', ')} FROM ${tableOf(w)}`)
+    .join('\nUNION ALL\n');
+  // The window as a number beside each row, so the latest is found without a dialect's casts.
+  const numbered = windows
     .map(
       (w) =>
-        `SELECT ${STATISTICS_COLUMNS.join(', ')} FROM ${dialect.table({ dataset, table: statisticsTableName(experiment.tableSlug, period, w) })}`,
+        `SELECT metric, statistic, segment, analysis_basis, parameter, comparison, ${w} AS window_number FROM ${tableOf(w)}`,
     )
     .join('\nUNION ALL\n');
+  const isUplift = `comparison = 'relative_uplift' AND parameter IS NULL`;
 
   const options_ = await warehouse.query<OptionRow>(
-    `SELECT metric, statistic, segment, analysis_basis, COUNT(parameter) AS with_parameter
-FROM (${union}) AS s
+    `SELECT metric, statistic, segment, analysis_basis, COUNT(parameter) AS with_parameter,
+  COUNT(CASE WHEN ${isUplift} THEN 1 END) AS with_uplift,
+  MAX(CASE WHEN ${isUplift} THEN window_number END) AS uplift_window
+FROM (${numbered}) AS s
 GROUP BY metric, statistic, segment, analysis_basis`,
   );
   const bases = unique(options_.map((o) => o.analysis_basis));
@@ -241,14 +270,31 @@ GROUP BY metric, statistic, segment, analysis_basis`,
     notices,
   );
 
-  const [raw, failed, errors] = await Promise.all([
+  const plan = overviewPlan(here, metrics);
+  const ofSelection = `analysis_basis = ${dialect.stringLiteral(basis ?? '')}
+  AND segment = ${dialect.stringLiteral(segment ?? '')}`;
+  // The overview's rows: one table per window its metrics are at (the latest, most often alone),
+  // only the rows it shows, read with the selection's rows in the same round.
+  const overviewSql = [...new Set(plan.chosen.map((c) => c.window))]
+    .map((w) => {
+      const atWindow = plan.chosen.filter((c) => c.window === w);
+      const list = (values: string[]) => [...new Set(values)].map((v) => dialect.stringLiteral(v)).join(', ');
+      return `SELECT ${STATISTICS_COLUMNS.join(', ')} FROM ${tableOf(w)}
+WHERE ${ofSelection}
+  AND ${isUplift}
+  AND metric IN (${list(atWindow.map((c) => c.metric))})
+  AND statistic IN (${list(atWindow.map((c) => c.statistic))})`;
+    })
+    .join('\nUNION ALL\n');
+
+  const [raw, overviewRaw, failed, errors] = await Promise.all([
     warehouse.query(
       `SELECT * FROM (${union}) AS s
-WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
-  AND segment = ${dialect.stringLiteral(segment ?? '')}
+WHERE ${ofSelection}
   AND metric = ${dialect.stringLiteral(metric ?? '')}
   AND statistic = ${dialect.stringLiteral(statistic ?? '')}`,
     ),
+    overviewSql === '' ? Promise.resolve([]) : warehouse.query(overviewSql),
     errorDates(warehouse, dialect, logsRef, originals),
     readErrors(warehouse, dialect, logsRef, originals),
   ]);
@@ -259,7 +305,7 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
       `${errorsLogged(failed, originals[0] ?? experiment.tableSlug)}: results of ${failed.length === 1 ? 'that date' : 'those dates'} may be missing or incomplete; the errors are listed under "Errors and warnings of the run"`,
     );
   }
-  const rows = raw.map((row, i) => {
+  const parse = (row: Record<string, unknown>, i: number) => {
     const parsed = StatisticResultRow.safeParse(row);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -268,7 +314,31 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
       );
     }
     return parsed.data;
-  });
+  };
+  const rows = raw.map(parse);
+  const overviewRows = overviewRaw.map(parse);
+  const latest = plan.chosen.reduce<number | null>(
+    (max, c) => (max === null || c.window > max ? c.window : max),
+    null,
+  );
+  const latestTable = latest === null ? null : statisticsTableName(experiment.tableSlug, period, latest);
+  const costs = costsOf(costRows, experiment.tableSlug);
+  const overview: OverviewPanel = {
+    window: latest,
+    written: writtenAt(infos.filter((t) => t.ref.table === latestTable)).newest,
+    analysisDate: latest === null ? null : windowAnalysisDate(costs.rows, period, latest),
+    metrics: plan.chosen.map((c) => ({
+      ...c,
+      rows: overviewRows
+        .filter((r) => r.metric === c.metric && r.statistic === c.statistic)
+        .sort(
+          (a, b) =>
+            a.branch.localeCompare(b.branch) ||
+            (a.comparison_to_branch ?? '').localeCompare(b.comparison_to_branch ?? ''),
+        ),
+    })),
+    without: plan.without,
+  };
   rows.sort(
     (a, b) =>
       Number(a.window_index) - Number(b.window_index) ||
@@ -292,10 +362,44 @@ WHERE analysis_basis = ${dialect.stringLiteral(basis ?? '')}
     notices,
     choices: { ...empty.choices, periods: experiment.periods, bases, segments, metrics, statistics },
     rows,
+    overview,
     written,
     errors,
-    costs: costsOf(costRows, experiment.tableSlug),
+    costs,
   };
+}
+
+function emptyOverview(): OverviewPanel {
+  return { window: null, written: null, analysisDate: null, metrics: [], without: [] };
+}
+
+/**
+ * Which statistic and window stand for each metric of the basis and segment in the overview
+ * (the latest window its chosen statistic has a relative uplift in), and the metrics without
+ * one, with their statistics.
+ */
+function overviewPlan(
+  options: OptionRow[],
+  metrics: string[],
+): {
+  chosen: { metric: string; statistic: string; window: number }[];
+  without: OverviewPanel['without'];
+} {
+  const chosen: { metric: string; statistic: string; window: number }[] = [];
+  const without: OverviewPanel['without'] = [];
+  for (const metric of metrics) {
+    const mine = options.filter((o) => o.metric === metric);
+    const statistic = overviewStatistic(
+      mine.filter((o) => Number(o.with_uplift) > 0).map((o) => o.statistic),
+    );
+    const window = mine.find((o) => o.statistic === statistic)?.uplift_window;
+    if (statistic === null || window === null || window === undefined) {
+      without.push({ metric, statistics: unique(mine.map((o) => o.statistic)) });
+    } else {
+      chosen.push({ metric, statistic, window: Number(window) });
+    }
+  }
+  return { chosen, without };
 }
 
 function emptySelection(dataset: string): ViewSelection {

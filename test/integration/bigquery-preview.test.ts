@@ -197,6 +197,11 @@ describe('contrail preview on BigQuery', () => {
           r.upper,
         ]);
       assert.deepEqual(view.rows.map(key).sort(), written.map(key).sort());
+      // The overview's query reads BigQuery's tables too: every metric's uplift at the latest day.
+      assert.ok(
+        view.overview.metrics.some((m) => m.rows.length > 0),
+        `the overview of every metric: ${JSON.stringify(view.overview)}`,
+      );
       assert.ok(view.costs.present && view.costs.rows.length > 0, 'the per-query costs of the preview');
       assert.ok(view.errors.present, 'the logs table of the preview');
     } finally {

@@ -8,6 +8,7 @@ import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { planSql } from '../../src/client/plan-sql.js';
 import { buildPageAssets, type PageAssets } from '../../src/dashboard/assets.js';
 import { embeddedResultDatasets, embeddedSessions } from '../../src/dashboard/embedded.js';
+import { direction } from '../../src/dashboard/overview.js';
 import { SQL_PROVENANCE_FILE } from '../../src/dashboard/schema.js';
 import { type DashboardServer, startDashboard } from '../../src/dashboard/server.js';
 import { dashboardUrl } from '../../src/dashboard/url.js';
@@ -362,10 +363,37 @@ describe('the dashboard in Chromium over a real preview', () => {
   });
 
   test('switching metric and period redraws bands and numbers that equal the statistics table', async () => {
-    await page.selectOption('#metric', 'search_count');
+    // The overview of every metric: a click on a metric's row shows it, by the statistic the row used.
+    const overviewRow = page.locator('#overview-table tr[data-metric="search_count"]');
+    const upliftCell = overviewRow.locator('td[data-branch="treatment-a"]');
+    const shown = {
+      statistic: await overviewRow.getAttribute('data-statistic'),
+      uplift: Number(await upliftCell.getAttribute('data-value')),
+      direction: await upliftCell.getAttribute('data-direction'),
+    };
+    await overviewRow.click();
     await waitReady();
+    assert.equal(await page.inputValue('#metric'), 'search_count');
     const weekStatistic = await page.inputValue('#statistic');
     const week = await statistics('week', 'search_count', weekStatistic);
+    const latest = String(Math.max(...week.map((r) => Number(r.window_index))));
+    const uplift = week.find(
+      (r) =>
+        r.window_index === latest &&
+        r.comparison === 'relative_uplift' &&
+        r.comparison_to_branch === 'control' &&
+        r.branch === 'treatment-a',
+    );
+    assert.deepEqual(
+      shown,
+      {
+        statistic: 'mean_lm',
+        uplift: uplift?.point,
+        direction: direction(uplift?.lower ?? null, uplift?.upper ?? null),
+      },
+      "the overview's row: Experimenter's statistic for search_count, its uplift at the latest window and which way",
+    );
+    assert.equal(weekStatistic, 'mean_lm');
     assert.ok(
       new Set(week.map((r) => r.window_index)).size >= 3,
       'three weekly windows: a line with a band, not just points',

@@ -9,7 +9,7 @@ import { intervalLevel, periodChoice, selectionCaption, shownStatus, writtenLine
 import { retryDelayMs } from '../retry.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
-import { renderCosts, renderErrors, renderNumbers, renderSql } from './panels.js';
+import { renderCosts, renderErrors, renderNumbers, renderOverview, renderSql } from './panels.js';
 
 /** Filters the server resolves, in the order a change to one resets the ones after it. */
 const SERVER_FILTERS: FilterKey[] = ['experiment', 'period', 'basis', 'segment', 'metric', 'statistic'];
@@ -220,6 +220,7 @@ function render(view: ViewResponse, params: URLSearchParams): number {
       });
   byId('written').textContent = shown ? writtenLine(view.written, Date.now()) : '';
   // Without results there is nothing to chart: no empty charts and table pretending otherwise.
+  byId('overview').hidden = !shown;
   byId('charts').hidden = !shown;
   byId('numbers').hidden = !shown;
   drawCharts(byId('charts'), rows, {
@@ -230,6 +231,7 @@ function render(view: ViewResponse, params: URLSearchParams): number {
     windows: choices.periods.find((p) => p.period === selection.period)?.windows ?? [],
     period: selection.period,
   });
+  renderOverview(view.overview, { selection, reference: references.length > 0 ? reference : null });
   renderNumbers(byId<HTMLTableElement>('numbers-table'), rows, selection.period);
   renderSql(view.sql);
   renderErrors(view.errors);
@@ -260,7 +262,21 @@ function onChange(event: Event): void {
   void load(params);
 }
 
+/** A click on a metric's row of the overview shows that metric, by the statistic the overview used. */
+function onOverviewClick(event: Event): void {
+  const row = (event.target as Element).closest<HTMLTableRowElement>('tr[data-metric]');
+  if (row === null || current === null) return;
+  const { metric, statistic } = row.dataset;
+  if (metric === undefined || statistic === undefined) return;
+  if (metric === current.selection.metric && statistic === current.selection.statistic) return;
+  const params = urlParams();
+  params.set('metric', metric);
+  params.set('statistic', statistic);
+  void load(params);
+}
+
 function start(): void {
+  byId('overview-table').addEventListener('click', onOverviewClick);
   byId('filters').addEventListener('change', onChange);
   byId('filters').addEventListener('submit', (e) => e.preventDefault());
   // Without a dataset in the URL the server shows the one it was started for.

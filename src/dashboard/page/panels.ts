@@ -1,7 +1,7 @@
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import { formatBytes, formatUsd } from '../../warehouse/cost.js';
-import type { CostsPanel, ErrorsPanel, SqlPanel } from '../api.js';
+import type { CostsPanel, ErrorsPanel, OverviewPanel, SqlPanel, ViewSelection } from '../api.js';
 import {
   comparisonCell,
   costsTotal,
@@ -15,6 +15,15 @@ import {
   verdictText,
   windowLabel,
 } from '../labels.js';
+import {
+  directionText,
+  intervalText,
+  type OverviewCell,
+  overviewExplanation,
+  overviewTable,
+  overviewWhen,
+  upliftText,
+} from '../overview.js';
 import { byId, clear, element, fillTable, formatNumber, formatPercent, numberCell } from './dom.js';
 
 /**
@@ -63,6 +72,84 @@ export function renderNumbers(
       bound('lower'),
       bound('upper'),
       'interval excludes no change',
+    ],
+    body,
+  );
+}
+
+/**
+ * Every metric at once: one row per metric, one column per branch compared to the reference
+ * branch, each cell the relative uplift with its interval and, when the interval excludes zero,
+ * which way. The row of the metric the charts show is marked; a click on another selects it.
+ */
+export function renderOverview(
+  panel: OverviewPanel,
+  context: {
+    selection: Pick<ViewSelection, 'period' | 'basis' | 'segment' | 'metric'>;
+    reference: string | null;
+  },
+): void {
+  const table = byId<HTMLTableElement>('overview-table');
+  const { reference, branches, lines } = overviewTable(panel, context.reference);
+  const rows = panel.metrics.flatMap((m) => m.rows);
+  const level = intervalLevel(rows);
+  byId('overview-title').textContent =
+    reference === null ? 'All metrics' : `All metrics: relative uplift to ${reference}`;
+  byId('overview-when').textContent = overviewWhen(panel, context.selection);
+  byId('overview-explanation').textContent = reference === null ? '' : overviewExplanation(reference, level);
+  byId('overview-without').textContent =
+    panel.without.length === 0
+      ? ''
+      : `not compared here (no statistic with a relative uplift): ${panel.without
+          .map((w) => `${w.metric} (${w.statistics.join(', ')})`)
+          .join(', ')}`;
+  if (reference === null) {
+    clear(table);
+    return;
+  }
+  const cell = (c: OverviewCell | null) => {
+    if (c === null) return element('td', { class: 'uplift' }, '');
+    const words = directionText(c.direction, reference);
+    return element(
+      'td',
+      {
+        class: `uplift ${c.direction ?? ''}`,
+        'data-branch': c.branch,
+        'data-direction': c.direction ?? '',
+        'data-value': c.point === null ? null : String(c.point),
+        title: words,
+      },
+      element('span', { class: 'point' }, upliftText(c.point)),
+      ' ',
+      element('span', { class: 'interval' }, intervalText(c.lower, c.upper)),
+      element('span', { class: 'marker' }, words),
+    );
+  };
+  const body = lines.map((line) =>
+    element(
+      'tr',
+      {
+        'data-metric': line.metric,
+        'data-statistic': line.statistic,
+        class: line.metric === context.selection.metric ? 'selected' : null,
+        'aria-current': line.metric === context.selection.metric ? 'true' : null,
+      },
+      element(
+        'th',
+        { scope: 'row' },
+        element('button', { type: 'button', class: 'metric' }, line.metric),
+        line.window === panel.window ? '' : element('span', { class: 'note' }, ` (window ${line.window})`),
+      ),
+      element('td', {}, line.statistic),
+      ...line.cells.map(cell),
+    ),
+  );
+  fillTable(
+    table,
+    [
+      'metric',
+      'statistic',
+      ...branches.map((b) => `${b} vs ${reference}${level === null ? '' : ` (${level} interval)`}`),
     ],
     body,
   );

@@ -151,7 +151,7 @@ describe('readView: what the page shows, from the result tables', () => {
     assert.equal(view.rows[5]?.lower, 2.15);
   });
 
-  test('reads that do not depend on each other go to the warehouse together: four rounds for a view of six reads', async () => {
+  test('reads that do not depend on each other go to the warehouse together: four rounds for a view of seven reads', async () => {
     let inFlight = 0;
     let rounds = 0;
     let calls = 0;
@@ -175,8 +175,8 @@ describe('readView: what the page shows, from the result tables', () => {
     assert.equal(view.selection.experiment, 'my_exp');
     assert.ok(view.errors.present);
     // The dataset's tables; the experiments' names in the logs (with the costs, when there are
-    // any); the filter choices; the rows, error dates and errors.
-    assert.deepEqual({ calls, rounds }, { calls: 6, rounds: 4 });
+    // any); the filter choices; the rows, the overview's rows, error dates and errors.
+    assert.deepEqual({ calls, rounds }, { calls: 7, rounds: 4 });
   });
 
   test('the URL chooses; a value that is not there falls back with a notice', async () => {
@@ -585,5 +585,172 @@ describe('readView: what the page shows, from the result tables', () => {
       { toolVersion: '0.1.0', buildId: 'b6371bd37314', configCommit: null, tables: 1 },
     ]);
     assert.equal(view.written.tables, 4);
+  });
+
+  test('the overview: each metric by the statistic Experimenter shows, its relative uplifts at the latest window of the basis and segment', async () => {
+    const dataset = 'dash_overview';
+    // Each row's point says where it came from, so a row of another window, basis, segment,
+    // statistic or comparison in the overview shows as a wrong number.
+    const tag = { mean: 1, mean_lm: 2, binomial: 3, deciles: 4 } as Record<string, number>;
+    const rowsOf = (window: number, metrics: [string, string[]][]) =>
+      metrics.flatMap(([metric, statistics]) =>
+        statistics.flatMap((statistic) =>
+          (['enrollments', 'exposures'] as const).flatMap((basis) =>
+            ['all', 'us'].flatMap((segment) => {
+              const code =
+                window * 1000 +
+                (tag[statistic] ?? 0) * 100 +
+                (basis === 'exposures' ? 10 : 0) +
+                (segment === 'us' ? 1 : 0);
+              const ctx = { metric, statistic, analysis_basis: basis, segment, window_index: String(window) };
+              if (statistic === 'count') {
+                return ['control', 'treatment'].map((branch) => row({ ...ctx, branch, point: code }));
+              }
+              const parameters = statistic === 'deciles' ? ['0.5'] : [null];
+              return parameters.flatMap((parameter) => [
+                row({ ...ctx, parameter, branch: 'control', point: code }),
+                row({ ...ctx, parameter, branch: 'treatment', point: code }),
+                row({
+                  ...ctx,
+                  parameter,
+                  branch: 'treatment',
+                  comparison: 'difference',
+                  comparison_to_branch: 'control',
+                  point: -code,
+                }),
+                // Above zero treatment over control, below it the other way.
+                row({
+                  ...ctx,
+                  parameter,
+                  branch: 'treatment',
+                  comparison: 'relative_uplift',
+                  comparison_to_branch: 'control',
+                  point: code,
+                  lower: 0.01,
+                  upper: 0.2,
+                }),
+                row({
+                  ...ctx,
+                  parameter,
+                  branch: 'control',
+                  comparison: 'relative_uplift',
+                  comparison_to_branch: 'treatment',
+                  point: -code,
+                  lower: -0.2,
+                  upper: -0.01,
+                }),
+              ]);
+            }),
+          ),
+        ),
+      );
+    const write = (table: string, rows: StatisticResultRow[]) =>
+      warehouse.writeRows({ destination: { dataset, table }, columns: STATISTICS_COLUMNS, rows });
+    await write(
+      'statistics_ov_week_1',
+      rowsOf(1, [
+        ['active_hours', ['mean', 'mean_lm', 'deciles']],
+        ['retained', ['binomial']],
+        ['uri_count', ['mean', 'deciles']],
+        ['identity', ['count']],
+      ]),
+    );
+    // uri_count's mean is missing from the latest window: the overview shows it at window 1.
+    await write(
+      'statistics_ov_week_2',
+      rowsOf(2, [
+        ['active_hours', ['mean', 'mean_lm', 'deciles']],
+        ['retained', ['binomial']],
+        ['uri_count', ['deciles']],
+        ['identity', ['count']],
+      ]),
+    );
+    await write('statistics_ov_overall_1', rowsOf(1, [['active_hours', ['mean']]]));
+    await warehouse.execute(`CREATE TABLE ${dataset}.${QUERY_COSTS_TABLE} AS
+      SELECT * FROM (VALUES
+        ('ov', DATE '2026-03-15', 'metrics_ov_clients_daily_week_1'),
+        ('ov', DATE '2026-03-22', 'metrics_ov_clients_daily_week_2'),
+        ('ov', DATE '2026-03-29', 'metrics_ov_clients_daily_preenrollment_week_2'),
+        ('other', DATE '2026-03-30', 'metrics_other_clients_daily_week_2')
+      ) AS t(experiment, analysis_date, destination)`);
+
+    // The metric and statistic shown below it do not change the overview.
+    const view = await readView(warehouse, dialect, {
+      dataset,
+      period: 'week',
+      metric: 'uri_count',
+      statistic: 'deciles',
+    });
+    assert.equal(view.selection.statistic, 'deciles');
+    const { overview } = view;
+    assert.equal(overview.window, 2);
+    assert.equal(
+      overview.analysisDate,
+      '2026-03-22',
+      "the latest window's date, not the pre-enrollment week's",
+    );
+    assert.ok(overview.written !== null);
+    assert.deepEqual(
+      overview.metrics.map((m) => [
+        m.metric,
+        m.statistic,
+        m.window,
+        m.rows.map((r) => [r.branch, r.comparison, r.comparison_to_branch, r.parameter, r.point]),
+      ]),
+      [
+        [
+          'active_hours',
+          'mean_lm',
+          2,
+          [
+            ['control', 'relative_uplift', 'treatment', null, -2200],
+            ['treatment', 'relative_uplift', 'control', null, 2200],
+          ],
+        ],
+        [
+          'retained',
+          'binomial',
+          2,
+          [
+            ['control', 'relative_uplift', 'treatment', null, -2300],
+            ['treatment', 'relative_uplift', 'control', null, 2300],
+          ],
+        ],
+        [
+          'uri_count',
+          'mean',
+          1,
+          [
+            ['control', 'relative_uplift', 'treatment', null, -1100],
+            ['treatment', 'relative_uplift', 'control', null, 1100],
+          ],
+        ],
+      ],
+    );
+    assert.deepEqual(overview.without, [{ metric: 'identity', statistics: ['count'] }]);
+
+    // Another basis and segment: their rows.
+    const us = await readView(warehouse, dialect, {
+      dataset,
+      period: 'week',
+      basis: 'exposures',
+      segment: 'us',
+    });
+    assert.deepEqual(
+      us.overview.metrics.map((m) => [m.metric, m.rows.find((r) => r.branch === 'treatment')?.point]),
+      [
+        ['active_hours', 2211],
+        ['retained', 2311],
+        ['uri_count', 1111],
+      ],
+    );
+    // A period without a cost row naming its window has no analysis date, but its tables' time.
+    const overall = await readView(warehouse, dialect, { dataset, period: 'overall' });
+    assert.equal(overall.overview.window, 1);
+    assert.equal(overall.overview.analysisDate, null);
+    assert.deepEqual(
+      overall.overview.metrics.map((m) => [m.metric, m.statistic, m.rows.length]),
+      [['active_hours', 'mean', 2]],
+    );
   });
 });
