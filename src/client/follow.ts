@@ -151,10 +151,9 @@ export function progressView(options: FollowOptions): {
     let last = { stage: '', done: -1, at: 0 };
     return {
       show: (p) => {
+        for (const line of newNotes(p)) options.log(line);
         const at = now();
         const left = estimate.left(p, at);
-        // The stage's line before its notes: the notes (a cost estimate) are what the stage
-        // found, and a stage line after them would read as work still to come.
         if (
           p.stage !== last.stage ||
           (p.done !== last.done && at - last.at >= PROGRESS_LINE_EVERY_MS) ||
@@ -163,7 +162,6 @@ export function progressView(options: FollowOptions): {
           options.log(progressLine(p, left));
           last = { stage: p.stage, done: p.done, at };
         }
-        for (const line of newNotes(p)) options.log(line);
       },
       stop: () => undefined,
       notes: (all) => {
@@ -183,6 +181,13 @@ export function progressView(options: FollowOptions): {
   let started = false;
   return {
     show: (p) => {
+      const notes = newNotes(p);
+      if (notes.length > 0) {
+        // Lines printed under a live bar would be overdrawn: stop it, print, start it again.
+        if (started) bar.stop();
+        started = false;
+        for (const line of notes) options.log(line);
+      }
       const left = estimate.left(p, Date.now());
       const payload = {
         stage: p.stage.padEnd(12),
@@ -196,16 +201,6 @@ export function progressView(options: FollowOptions): {
       }
       bar.setTotal(Math.max(p.total, 1));
       bar.update(p.done, payload);
-      const notes = newNotes(p);
-      if (notes.length > 0) {
-        // The notes are what this stage found (a cost estimate): under the bar that shows the
-        // stage, not above it, where the bar redrawn after them would read as work still to
-        // come. Lines printed under a live bar would be overdrawn: it stops, and the next
-        // progress starts it again below them.
-        bar.stop();
-        started = false;
-        for (const line of notes) options.log(line);
-      }
     },
     stop: () => bar.stop(),
     notes: (all) => {

@@ -113,25 +113,26 @@ describe('progress without a bar (a log)', () => {
 });
 
 describe("a stage's notes (a preview's cost estimate)", () => {
-  it('come under the line of the stage that found them, once, however the polls saw them', () => {
+  // The preview adds its estimate's notes and moves on to its next stage in one step: a poll
+  // sees them with a later stage, and they are what came before that stage's line.
+  const notes = ['cost before running (estimate):', '  total 1.00 MiB in 1 query'];
+  const poll = (show: (p: Progress) => void) => (stage: string, seen: string[]) =>
+    show({ workflow: 'w', stage, total: 3, done: 0, failed: 0, current: [], waiting: [], notes: seen });
+
+  it('come after the line of the stage that found them and before the next one, once', () => {
     const lines: string[] = [];
-    const view = progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 });
-    const notes = ['cost before running (estimate):', '  total 1.00 MiB in 1 query'];
-    const at = (stage: string, seen: string[]) =>
-      view.show({
-        workflow: 'w',
-        stage,
-        total: 3,
-        done: 0,
-        failed: 0,
-        current: [],
-        waiting: [],
-        notes: seen,
-      });
-    // The first poll came after the estimate: the stage and its notes at once.
-    at('estimating cost', notes);
-    at('preparing', notes);
-    assert.deepEqual(lines, ['estimating cost (0/3)', ...notes, 'preparing (0/3)']);
+    const at = poll(progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 }).show);
+    at('estimating cost', []);
+    at('analysing', notes);
+    at('analysing', notes);
+    assert.deepEqual(lines, ['estimating cost (0/3)', ...notes, 'analysing (0/3)']);
+  });
+
+  it('come before the first line a poll sees after the estimate', () => {
+    const lines: string[] = [];
+    const at = poll(progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 }).show);
+    at('analysing', notes);
+    assert.deepEqual(lines, [...notes, 'analysing (0/3)']);
   });
 });
 
