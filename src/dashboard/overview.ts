@@ -178,3 +178,40 @@ export function overviewExplanation(reference: string, level: string | null): st
   const interval = level === null ? 'the interval' : `the ${level} interval`;
   return `Each cell: how much higher or lower the branch's metric is than ${reference}'s, in percent, with ${interval} (the range of uplifts the data are consistent with). ▲ or ▼ when the whole interval is above or below zero: the branch differs from ${reference} in that direction; otherwise the data cannot tell them apart yet. Higher is not always better: that depends on the metric. Click a metric to see it over every window.`;
 }
+
+/** The overview of a view that shows no experiment. */
+export function emptyOverview(): OverviewPanel {
+  return { window: null, written: null, analysisDate: null, metrics: [], without: [] };
+}
+
+/**
+ * Which statistic and window stand for each metric of the basis and segment in the overview
+ * (the latest window its chosen statistic has a relative uplift in), and the metrics without
+ * one, with their statistics.
+ */
+export function overviewPlan(
+  options: { metric: string; statistic: string; with_uplift: number; uplift_window: number | null }[],
+  metrics: string[],
+): {
+  chosen: { metric: string; statistic: string; window: number }[];
+  without: OverviewPanel['without'];
+} {
+  const chosen: { metric: string; statistic: string; window: number }[] = [];
+  const without: OverviewPanel['without'] = [];
+  for (const metric of metrics) {
+    const mine = options.filter((o) => o.metric === metric);
+    const statistic = overviewStatistic(
+      mine.filter((o) => Number(o.with_uplift) > 0).map((o) => o.statistic),
+    );
+    const window = mine.find((o) => o.statistic === statistic)?.uplift_window;
+    if (statistic === null || window === null || window === undefined) {
+      without.push({
+        metric,
+        statistics: [...new Set(mine.map((o) => o.statistic))].sort((x, y) => x.localeCompare(y)),
+      });
+    } else {
+      chosen.push({ metric, statistic, window: Number(window) });
+    }
+  }
+  return { chosen, without };
+}

@@ -1,6 +1,9 @@
+import { recordedBuild } from '../analysis/labels.js';
 import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import { statisticsTableName } from '../sql/names.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
+import type { TableInfo } from '../warehouse/warehouse.js';
+import type { ComputedBy, ViewResponse } from './api.js';
 
 /** The statistics tables of one experiment in a dataset: window indexes per period. */
 export interface ExperimentTables {
@@ -45,4 +48,33 @@ export function experimentsFromTables(tableNames: Iterable<string>): ExperimentT
 export function findExperiment(experiments: ExperimentTables[], slug: string): ExperimentTables | undefined {
   const wanted = normalizeSlug(slug);
   return experiments.find((e) => e.tableSlug === wanted);
+}
+
+/**
+ * When the tables were written (their `last_updated` labels), when the first of them expires, and
+ * which builds computed them from which configs (their build labels), most tables first.
+ */
+export function writtenAt(tables: TableInfo[]): ViewResponse['written'] {
+  const builds = new Map<string, ComputedBy>();
+  for (const table of tables) {
+    const build = recordedBuild(table.labels);
+    if (build === null) continue;
+    const key = JSON.stringify([build.toolVersion, build.buildId, build.configCommit]);
+    const entry = builds.get(key) ?? { ...build, tables: 0 };
+    entry.tables += 1;
+    builds.set(key, entry);
+  }
+  const times = tables
+    .map((t) => Number(t.labels.last_updated))
+    .filter((ms) => Number.isFinite(ms) && ms > 0)
+    .sort((a, b) => a - b);
+  const expiries = tables.map((t) => t.expiresAt).filter((ms): ms is number => ms !== null);
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    oldest: iso(times[0]),
+    newest: iso(times[times.length - 1]),
+    expiresAt: iso(expiries.length === 0 ? undefined : Math.min(...expiries)),
+    builds: [...builds.values()].sort((a, b) => b.tables - a.tables),
+    tables: tables.length,
+  };
 }

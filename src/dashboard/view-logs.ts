@@ -205,3 +205,27 @@ export function windowAnalysisDate(
     .sort();
   return dates.at(-1) ?? null;
 }
+
+/** Adds how one row spells an experiment's slug to the names of its table-name slug. */
+export function addName(names: Map<string, string[]>, experiment: unknown): void {
+  if (typeof experiment !== 'string') return;
+  const key = normalizeSlug(experiment);
+  const list = names.get(key) ?? [];
+  if (!list.includes(experiment)) list.push(experiment);
+  names.set(key, list);
+}
+
+/** Table-name slug → the slugs as written in the logs (Experimenter's spelling). */
+export async function experimentNames(
+  warehouse: Warehouse,
+  dialect: SqlDialect,
+  logs: TableRef | null,
+): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>();
+  if (logs === null) return names;
+  const rows = await warehouse.query<{ experiment: unknown }>(
+    `SELECT DISTINCT experiment FROM ${dialect.table(logs)}`,
+  );
+  for (const { experiment } of rows) addName(names, experiment);
+  return names;
+}

@@ -1,4 +1,3 @@
-import { recordedBuild } from '../analysis/labels.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import type { AnalysisPeriod } from '../config/periods.js';
@@ -8,22 +7,17 @@ import { StatisticResultRow } from '../statistics/results.js';
 import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type {
-  ComputedBy,
-  ExperimentChoice,
-  OverviewPanel,
-  ViewRequest,
-  ViewResponse,
-  ViewSelection,
-} from './api.js';
+import type { ExperimentChoice, OverviewPanel, ViewRequest, ViewResponse, ViewSelection } from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
 import { choose } from './filters.js';
-import { overviewStatistic } from './overview.js';
-import { type ExperimentTables, experimentsFromTables, findExperiment } from './tables.js';
+import { emptyOverview, overviewPlan } from './overview.js';
+import { type ExperimentTables, experimentsFromTables, findExperiment, writtenAt } from './tables.js';
 import {
+  addName,
   costsOf,
   errorDates,
   errorsLogged,
+  experimentNames,
   readCostRows,
   readErrors,
   windowAnalysisDate,
@@ -369,39 +363,6 @@ WHERE ${ofSelection}
   };
 }
 
-function emptyOverview(): OverviewPanel {
-  return { window: null, written: null, analysisDate: null, metrics: [], without: [] };
-}
-
-/**
- * Which statistic and window stand for each metric of the basis and segment in the overview
- * (the latest window its chosen statistic has a relative uplift in), and the metrics without
- * one, with their statistics.
- */
-function overviewPlan(
-  options: OptionRow[],
-  metrics: string[],
-): {
-  chosen: { metric: string; statistic: string; window: number }[];
-  without: OverviewPanel['without'];
-} {
-  const chosen: { metric: string; statistic: string; window: number }[] = [];
-  const without: OverviewPanel['without'] = [];
-  for (const metric of metrics) {
-    const mine = options.filter((o) => o.metric === metric);
-    const statistic = overviewStatistic(
-      mine.filter((o) => Number(o.with_uplift) > 0).map((o) => o.statistic),
-    );
-    const window = mine.find((o) => o.statistic === statistic)?.uplift_window;
-    if (statistic === null || window === null || window === undefined) {
-      without.push({ metric, statistics: unique(mine.map((o) => o.statistic)) });
-    } else {
-      chosen.push({ metric, statistic, window: Number(window) });
-    }
-  }
-  return { chosen, without };
-}
-
 function emptySelection(dataset: string): ViewSelection {
   return {
     dataset,
@@ -411,57 +372,5 @@ function emptySelection(dataset: string): ViewSelection {
     segment: null,
     metric: null,
     statistic: null,
-  };
-}
-
-function addName(names: Map<string, string[]>, experiment: unknown): void {
-  if (typeof experiment !== 'string') return;
-  const key = normalizeSlug(experiment);
-  const list = names.get(key) ?? [];
-  if (!list.includes(experiment)) list.push(experiment);
-  names.set(key, list);
-}
-
-/** Table-name slug → the slugs as written in the logs (Experimenter's spelling). */
-async function experimentNames(
-  warehouse: Warehouse,
-  dialect: SqlDialect,
-  logs: TableRef | null,
-): Promise<Map<string, string[]>> {
-  const names = new Map<string, string[]>();
-  if (logs === null) return names;
-  const rows = await warehouse.query<{ experiment: unknown }>(
-    `SELECT DISTINCT experiment FROM ${dialect.table(logs)}`,
-  );
-  for (const { experiment } of rows) addName(names, experiment);
-  return names;
-}
-
-/**
- * When the tables were written (their `last_updated` labels), when the first of them expires, and
- * which builds computed them from which configs (their build labels), most tables first.
- */
-function writtenAt(tables: TableInfo[]): WarehouseView['written'] {
-  const builds = new Map<string, ComputedBy>();
-  for (const table of tables) {
-    const build = recordedBuild(table.labels);
-    if (build === null) continue;
-    const key = JSON.stringify([build.toolVersion, build.buildId, build.configCommit]);
-    const entry = builds.get(key) ?? { ...build, tables: 0 };
-    entry.tables += 1;
-    builds.set(key, entry);
-  }
-  const times = tables
-    .map((t) => Number(t.labels.last_updated))
-    .filter((ms) => Number.isFinite(ms) && ms > 0)
-    .sort((a, b) => a - b);
-  const expiries = tables.map((t) => t.expiresAt).filter((ms): ms is number => ms !== null);
-  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-  return {
-    oldest: iso(times[0]),
-    newest: iso(times[times.length - 1]),
-    expiresAt: iso(expiries.length === 0 ? undefined : Math.min(...expiries)),
-    builds: [...builds.values()].sort((a, b) => b.tables - a.tables),
-    tables: tables.length,
   };
 }

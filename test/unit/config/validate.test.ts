@@ -3,13 +3,13 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { main } from '../../../src/client/cli.js';
 import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
 import { parseConfigFile } from '../../../src/config/parse.js';
 import { inferPlatform, placeholderExperiment } from '../../../src/config/platform.js';
 import { validateConfigFile } from '../../../src/config/validate.js';
 import { addDays, isoDate } from '../../../src/dates.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import { runMain } from '../../helpers/cli.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
 import { DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
@@ -18,19 +18,9 @@ const GOOD = join(REPO, 'jetstream', 'good-experiment.toml');
 const BROKEN = join('test', 'fixtures', 'config', 'broken');
 
 /** `contrail validate …` in this process: its exit code and what it printed on stdout. */
-async function validate(args: string[]): Promise<{ code: number; stdout: string }> {
-  const write = process.stdout.write;
-  const out: string[] = [];
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { code: await main(['validate', ...args]), stdout: out.join('') };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = stderr;
-    process.exitCode = undefined;
-  }
+async function validate(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const { code, stdout } = await runMain(['validate', ...args]);
+  return { code, stdout };
 }
 
 describe('validate', () => {

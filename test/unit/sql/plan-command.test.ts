@@ -3,7 +3,6 @@ import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../../../src/client/cli.js';
 import { runMain } from '../../helpers/cli.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
 
@@ -41,22 +40,28 @@ async function experimentsFile(records: object[]): Promise<{ dir: string; file: 
   return { dir, file };
 }
 
-/** `contrail plan` of `slug` on 2024-01-14 with the metric-hub fixtures, its SQL written to `out`. */
-const plan = (slug: string, out: string, file: string, ...extra: string[]) =>
-  main([
-    'plan',
-    '--experiment-slug',
-    slug,
-    '--date',
-    '2024-01-14',
-    '--sql_output_dir',
-    out,
-    '--config_repos',
-    metricHubFixtures(),
-    '--experiments-file',
-    file,
-    ...extra,
-  ]);
+/**
+ * `contrail plan` of `slug` on 2024-01-14 with the metric-hub fixtures, its SQL written to `out`;
+ * its exit code. Through runMain: a command run in this process reads process.exitCode, which
+ * node's test runner sets to 1 once any test of the process (a batch of files) fails.
+ */
+const plan = async (slug: string, out: string, file: string, ...extra: string[]) =>
+  (
+    await runMain([
+      'plan',
+      '--experiment-slug',
+      slug,
+      '--date',
+      '2024-01-14',
+      '--sql_output_dir',
+      out,
+      '--config_repos',
+      metricHubFixtures(),
+      '--experiments-file',
+      file,
+      ...extra,
+    ])
+  ).code;
 
 /** `contrail plan` of a config for the experiment no source knows, on 2024-01-10 and --platform firefox_desktop. */
 const planNewConfig = (config: string, file: string) =>
@@ -102,7 +107,7 @@ describe('contrail plan', () => {
 
   it('names the unknown experiment and exits 1', async () => {
     const { file } = await experimentsFile(experiments);
-    const code = await main([
+    const { code } = await runMain([
       'plan',
       '--experiment_slug',
       'nope',
@@ -262,6 +267,6 @@ describe('contrail plan', () => {
   });
 
   it('rejects a bad date as a usage error', async () => {
-    assert.equal(await main(['plan', '--experiment_slug', 'plan-test', '--date', '2024-02-30']), 2);
+    assert.equal((await runMain(['plan', '--experiment_slug', 'plan-test', '--date', '2024-02-30'])).code, 2);
   });
 });

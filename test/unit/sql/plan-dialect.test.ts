@@ -3,7 +3,6 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../../../src/client/cli.js';
 import { runMain } from '../../helpers/cli.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
@@ -30,8 +29,8 @@ describe('contrail plan --dialect', () => {
       '--sql-output-dir',
       join(dir, dialect),
     ];
-    assert.equal(await main(args('duckdb')), 0);
-    assert.equal(await main(args('bigquery')), 0);
+    assert.equal((await runMain(args('duckdb'))).code, 0);
+    assert.equal((await runMain(args('bigquery'))).code, 0);
     const files = (await readdir(join(dir, 'bigquery'))).sort();
     assert.deepEqual(files, (await readdir(join(dir, 'duckdb'))).sort());
     const scan = files.find((f) => f.startsWith('metrics_contrail_demo_sidebar_clients_daily_week_1'));
@@ -61,26 +60,16 @@ describe('contrail plan --dialect', () => {
   });
 
   it('refuses an unknown dialect, naming the valid ones', async () => {
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => {
-      errors.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      const code = await main([
-        'plan',
-        '--experiment_slug',
-        'x',
-        '--date',
-        '2026-03-15',
-        '--dialect',
-        'snowflake',
-      ]);
-      assert.notEqual(code, 0);
-    } finally {
-      process.stderr.write = write;
-    }
-    assert.match(errors.join(''), /dialect.*duckdb.*bigquery|Choices: "duckdb", "bigquery"/s);
+    const { code, stderr } = await runMain([
+      'plan',
+      '--experiment_slug',
+      'x',
+      '--date',
+      '2026-03-15',
+      '--dialect',
+      'snowflake',
+    ]);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /dialect.*duckdb.*bigquery|Choices: "duckdb", "bigquery"/s);
   });
 });
