@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
+import type { LogMetadata } from '@temporalio/common';
 import {
   DefaultLogger,
+  type Logger,
   type LogLevel,
   makeTelemetryFilterString,
   NativeConnection,
@@ -31,19 +33,43 @@ export interface ContrailWorkerOptions {
 
 let runtimeInstalled = false;
 
+/** Reads the SDK's log entries before they are printed: true when it said the entry its own way. */
+export interface LogObserver {
+  observe(message: string, meta?: LogMetadata): boolean;
+}
+
+const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
 /**
  * The SDK logs every worker state change at INFO; a CLI run on the embedded default should
  * show contrail's output, not those. `CONTRAIL_LOG_LEVEL` overrides; set once per process.
  * The native core's own lines are forwarded to the same logger, which writes to stderr:
  * left to itself core prints them to stdout with terminal colours, into `--json` output.
+ * An observer sees core's WARN lines whatever the level (a lost server is said from them) and
+ * replaces the lines it says its own way, unless the level asks for DEBUG or TRACE.
  */
-function installRuntime(level: LogLevel, shutdownOnSignals: boolean): void {
+function installRuntime(level: LogLevel, shutdownOnSignals: boolean, observer?: LogObserver): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const printed = new DefaultLogger(level);
+  const logger: Logger = observer
+    ? {
+        log: (l, message, meta) => {
+          if (observer.observe(message, meta) && SEVERITY[level] > SEVERITY.DEBUG) return;
+          printed.log(l, message, meta);
+        },
+        trace: (message, meta) => logger.log('TRACE', message, meta),
+        debug: (message, meta) => logger.log('DEBUG', message, meta),
+        info: (message, meta) => logger.log('INFO', message, meta),
+        warn: (message, meta) => logger.log('WARN', message, meta),
+        error: (message, meta) => logger.log('ERROR', message, meta),
+      }
+    : printed;
+  const coreLevel = observer && SEVERITY[level] > SEVERITY.WARN ? 'WARN' : level;
   Runtime.install({
     ...(shutdownOnSignals ? {} : { shutdownSignals: [] }),
-    logger: new DefaultLogger(level),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
+    logger,
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: coreLevel }), forward: {} } },
   });
 }
 
@@ -53,13 +79,14 @@ function installRuntime(level: LogLevel, shutdownOnSignals: boolean): void {
  * (`runtimeSettings().sdkLogLevel`), before their own default.
  * `shutdownOnSignals` (default true): the SDK drains the worker on SIGINT/SIGTERM; a command
  * that handles those signals itself (the embedded mode cancels its workflows first) says false.
+ * `observer` reads the SDK's log entries first (`contrail worker` says a lost server from them).
  */
 export async function connectWorker(
   address: string,
   logLevel: LogLevel = 'WARN',
-  options: { shutdownOnSignals?: boolean } = {},
+  options: { shutdownOnSignals?: boolean; observer?: LogObserver } = {},
 ): Promise<NativeConnection> {
-  installRuntime(logLevel, options.shutdownOnSignals ?? true);
+  installRuntime(logLevel, options.shutdownOnSignals ?? true, options.observer);
   return await NativeConnection.connect({ address });
 }
 

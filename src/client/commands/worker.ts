@@ -52,12 +52,19 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     // A malformed address is said as such, not as the failed lookup of a host named like it.
     const problem = await addressProblem(address);
     if (problem !== null) throw new CliError(`cannot reach Temporal at ${address}: ${problem}`);
+    const { ConnectionWatch, serverAnswers } = await import('../connection-watch.js');
+    // The server lost while the worker runs is said once, as such, not as the SDK's retries.
+    const watch = new ConnectionWatch({
+      address,
+      log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
+      probe: () => serverAnswers(address),
+    });
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;
     try {
       // NativeConnection has no connect deadline of its own: bound it so a dead address fails fast.
       connection = await Promise.race([
-        connectWorker(address, settings.sdkLogLevel ?? 'INFO'),
+        connectWorker(address, settings.sdkLogLevel ?? 'INFO', { observer: watch }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer within 8 s')), CONNECT_DEADLINE_MS);
         }),
@@ -116,6 +123,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       // The SDK installs SIGINT/SIGTERM handlers that drain in-flight tasks, then resolve run().
       await worker.run();
     } finally {
+      watch.stop();
       expiry.stop();
       await recorded;
       await client.connection.close();

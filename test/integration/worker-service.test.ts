@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { type DevServer, startDevServer } from '../../src/client/dev-server.js';
+import { freePort } from '../../src/client/ports.js';
+import { ownEnv, runCli, spawnCli } from '../helpers/cli.js';
+import { marked, processMarker } from '../helpers/processes.js';
+
+/**
+ * `contrail worker` as an operator runs it: a service on a Temporal server of its own (this file
+ * stops and restarts that server, so it cannot be the test run's shared one).
+ */
+describe('contrail worker, a long-running service', () => {
+  test('its Temporal server goes away and comes back: a line for each, no gRPC dump, and it serves again; SIGTERM stops it cleanly (exit 0)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-worker-service-'));
+    const dbFile = join(home, 'temporal.sqlite');
+    const port = await freePort();
+    const start = () => startDevServer({ port, dbFile, startTimeoutMs: 120_000, env: ownEnv() });
+    let server: DevServer = await start();
+    const address = server.address;
+    const env = { TEMPORAL_ADDRESS: address, CONTRAIL_HOME: home, CONTRAIL_TASK_QUEUE: 'worker-service' };
+    const marker = processMarker();
+    const worker = spawnCli(['worker'], { env: { ...env, ...marker.env }, timeoutMs: 400_000 });
+    const escaped = address.replace(/\./g, '\\.');
+    try {
+      await worker.waitForStderr(/state: 'RUNNING'/);
+      await server.stop();
+      await worker.waitForStderr(
+        new RegExp(
+          `^contrail worker: lost Temporal at ${escaped} \\(connection (refused|closed)\\); retrying until it answers, then this worker goes on by itself \\(runs wait on the server meanwhile; Ctrl-C stops the worker\\)$`,
+          'm',
+        ),
+        90_000,
+      );
+      server = await start();
+      await worker.waitForStderr(
+        new RegExp(
+          `^contrail worker: Temporal at ${escaped} answers again \\(no answer for at least \\d+ s\\); this worker polls again$`,
+          'm',
+        ),
+        90_000,
+      );
+      // It serves again: doctor's check runs on it.
+      const doctor = await runCli(['doctor'], { env, timeoutMs: 180_000 });
+      assert.equal(doctor.code, 0, doctor.stderr);
+      assert.match(doctor.stdout, /every link answered/);
+      // The SDK's retries (a raw gRPC status each, several a second) are not shown.
+      assert.doesNotMatch(worker.stderr(), /gRPC call|Status \{|tonic/);
+      assert.equal(
+        worker.stderr().match(/lost Temporal at/g)?.length,
+        1,
+        `said once for one loss:\n${worker.stderr()}`,
+      );
+      worker.child.kill('SIGTERM');
+      const result = await worker.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /contrail worker stopped/);
+    } finally {
+      worker.child.kill('SIGKILL');
+      await server.stop();
+    }
+    assert.deepEqual(await marked(marker.pids, 10_000), []);
+  });
+});
