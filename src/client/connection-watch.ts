@@ -33,8 +33,12 @@ export interface ConnectionWatchOptions {
   address: string;
   /** Where the watch's lines go (the worker's stderr). */
   log: (line: string) => void;
-  /** Resolves when the server answers a call, rejects (or resolves false) when it does not. */
-  probe: () => Promise<boolean>;
+  /**
+   * Whether the worker polls the server again since `since` (epoch ms, when the loss was seen):
+   * the server answering is not enough, the SDK's pollers come back after their own backoff.
+   * A rejection counts as no.
+   */
+  probe: (since: number) => Promise<boolean>;
   /** How often the server is asked while it does not answer (default 2 s). */
   probeEveryMs?: number;
   /** How often a reminder is said while it still does not answer (default 5 min). */
@@ -95,7 +99,7 @@ export class ConnectionWatch {
   private async check(): Promise<void> {
     const since = this.lostSince;
     if (since === null || this.stopped) return;
-    const answers = await this.options.probe().catch(() => false);
+    const answers = await this.options.probe(since).catch(() => false);
     if (this.stopped) return;
     const now = this.now();
     if (answers) {
@@ -124,18 +128,27 @@ function noAnswerReason(code: string, error: string, message: string): string {
 }
 
 /**
- * Whether a Temporal server answers at `address` now, on a connection of its own: the worker's
- * client connection backs off for up to minutes after a failure, so it would see the server
- * back late.
+ * Whether the worker of `identity` has polled `taskQueue` since `since` (epoch ms), as the
+ * server at `address` lists it, asked on a connection of its own: the worker's client
+ * connection backs off for up to minutes after a failure, so it would see the server back late.
  */
-export async function serverAnswers(address: string): Promise<boolean> {
+export async function pollsAgain(
+  target: { address: string; namespace: string; taskQueue: string; identity: string },
+  since: number,
+): Promise<boolean> {
   const { Connection } = await import('@temporalio/client');
-  const connection = await Connection.connect({ address, connectTimeout: PROBE_DEADLINE_MS });
+  const { optionalTsToMs } = await import('@temporalio/common/lib/time.js');
+  const connection = await Connection.connect({ address: target.address, connectTimeout: PROBE_DEADLINE_MS });
   try {
-    await connection.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
-      connection.workflowService.getSystemInfo({}),
+    const { pollers } = await connection.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
+      connection.workflowService.describeTaskQueue({
+        namespace: target.namespace,
+        taskQueue: { name: target.taskQueue },
+      }),
     );
-    return true;
+    return (pollers ?? []).some(
+      (p) => p.identity === target.identity && (optionalTsToMs(p.lastAccessTime) ?? 0) >= since,
+    );
   } finally {
     await connection.close();
   }

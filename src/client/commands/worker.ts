@@ -52,12 +52,15 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     // A malformed address is said as such, not as the failed lookup of a host named like it.
     const problem = await addressProblem(address);
     if (problem !== null) throw new CliError(`cannot reach Temporal at ${address}: ${problem}`);
-    const { ConnectionWatch, serverAnswers } = await import('../connection-watch.js');
+    const { ConnectionWatch, pollsAgain } = await import('../connection-watch.js');
     // The server lost while the worker runs is said once, as such, not as the SDK's retries.
+    let identity: string | null = null;
     const watch = new ConnectionWatch({
       address,
       log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
-      probe: () => serverAnswers(address),
+      probe: async (since) =>
+        identity !== null &&
+        (await pollsAgain({ address, namespace: settings.namespace, taskQueue, identity }, since)),
     });
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;
@@ -94,6 +97,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       await deps.close?.();
       throw error;
     });
+    identity = worker.options.identity;
     const { dropExpiredEvery } = await import('../../warehouse/expiry.js');
     const expiry = dropExpiredEvery(deps.warehouse, {
       log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
