@@ -2,17 +2,67 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { type DevServer, startDevServer } from '../../src/client/dev-server.js';
 import { freePort } from '../../src/client/ports.js';
 import { ownEnv, runCli, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
+import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 /**
  * `contrail worker` as an operator runs it: a service on a Temporal server of its own (this file
  * stops and restarts that server, so it cannot be the test run's shared one).
  */
-describe('contrail worker, a long-running service', () => {
+describe('contrail worker, a long-running service', { concurrency: true }, () => {
+  let temporal: TestTemporal;
+  before(async () => {
+    temporal = await testTemporal();
+  });
+  after(async () => {
+    await temporal.close();
+  });
+
+  test('killed, it is not taken for a live worker: doctor names it with its last poll and gives up once it has been silent for over a minute', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-worker-killed-'));
+    const env = { ...temporal.env, CONTRAIL_HOME: home };
+    const marker = processMarker();
+    const worker = spawnCli(['worker'], { env: { ...env, ...marker.env }, timeoutMs: 300_000 });
+    try {
+      await worker.waitForStderr(/state: 'RUNNING'/);
+      const live = await runCli(['doctor'], { env, timeoutMs: 180_000 });
+      assert.equal(live.code, 0, live.stderr);
+      assert.match(live.stdout, /^ {2}worker {5}contrail \S+ \(build \S+\) on (\S+) ran the check$/m);
+      const identity = (/on (\S+) ran the check/.exec(live.stdout)?.[1] ?? '').replace(
+        /[.*+?^${}()|[\]\\]/g,
+        '\\$&',
+      );
+      assert.match(live.stdout, new RegExp(`^ {15}${identity}, last polled \\d+ s ago$`, 'm'));
+    } finally {
+      worker.child.kill('SIGKILL');
+    }
+    await worker.done;
+    assert.deepEqual(await marked(marker.pids, 10_000), []);
+    // The server lists the killed worker for about 90 s: before, doctor's check waited its whole
+    // two minutes for it and then said only that the listed workers "may have stopped".
+    const doctor = await runCli(['doctor'], { env, timeoutMs: 180_000 });
+    assert.equal(doctor.code, 1, doctor.stderr);
+    assert.match(
+      doctor.stderr,
+      new RegExp(
+        `^contrail: still waiting for a worker of task queue '${temporal.taskQueue}' to take the check; the server lists \\S+ \\(last polled \\d+ s ago\\), but a live worker takes the check at once: it has likely stopped; `,
+        'm',
+      ),
+    );
+    assert.match(
+      doctor.stderr,
+      new RegExp(
+        `^contrail: Temporal at ${temporal.address.replace(/\./g, '\\.')} answered, but no worker has polled task queue '${temporal.taskQueue}' for over a minute \\(the server still lists \\S+ \\(last polled \\d+ s ago\\), which a live worker never is: it has likely stopped\\); start one with \`contrail worker\`$`,
+        'm',
+      ),
+    );
+    assert.ok(doctor.ms < 110_000, `gave up after ${doctor.ms} ms`);
+  });
+
   test('its Temporal server goes away and comes back: a line for each, no gRPC dump, and it serves again; SIGTERM stops it cleanly (exit 0)', async () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-worker-service-'));
     const dbFile = join(home, 'temporal.sqlite');
