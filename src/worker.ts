@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { LogMetadata } from '@temporalio/common';
 import {
+  type ActivityInterceptorsFactory,
   DefaultLogger,
   type Logger,
   type LogLevel,
@@ -26,6 +27,8 @@ export interface ContrailWorkerOptions {
    * deployment's current version and stay there (PINNED).
    */
   deps: ActivityDeps;
+  /** Tracks the activities the worker runs, for what its stop says (`contrail worker`). */
+  inFlight?: ActivitiesInFlight;
   /** Extra worker options (tests tune concurrency and shutdown). */
   overrides?: Partial<WorkerOptions>;
   env?: NodeJS.ProcessEnv;
@@ -90,6 +93,51 @@ export async function connectWorker(
   return await NativeConnection.connect({ address });
 }
 
+/** How long activities under way get to finish once the worker stops, before they are cancelled. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The activities a worker runs now, and how those that end once it has begun to stop ended:
+ * finished (completed or failed on their own) or cancelled by the stop (Temporal retries them
+ * on another worker). What a stopping worker says comes from here.
+ */
+export class ActivitiesInFlight {
+  private readonly running = new Map<number, string>();
+  private next = 0;
+  private stopping = false;
+  /** Of the activities that ended since the stop began. */
+  readonly sinceStop = { finished: 0, cancelled: 0 };
+
+  /** The activity types running now, one entry per activity. */
+  types(): string[] {
+    return [...this.running.values()];
+  }
+
+  /** The worker has begun to stop: from now on each activity's end is counted. */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
+  readonly interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      execute: async (input, next) => {
+        const id = this.next++;
+        this.running.set(id, ctx.info.activityType);
+        let cancelled = false;
+        try {
+          return await next(input);
+        } catch (error) {
+          cancelled = ctx.cancellationSignal.aborted;
+          throw error;
+        } finally {
+          this.running.delete(id);
+          if (this.stopping) this.sinceStop[cancelled ? 'cancelled' : 'finished']++;
+        }
+      },
+    },
+  });
+}
+
 /** A worker serving all of contrail's workflows and activities on one task queue. */
 export async function createContrailWorker(options: ContrailWorkerOptions): Promise<Worker> {
   const env = options.env ?? process.env;
@@ -113,7 +161,8 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
           },
         }),
     // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
-    shutdownGraceTime: '10s',
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    ...(options.inFlight ? { interceptors: { activity: [options.inFlight.interceptor] } } : {}),
     ...options.overrides,
   });
 }
