@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import { type DevServer, startDevServer } from '../../src/client/dev-server.js';
 import { freePort } from '../../src/client/ports.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
@@ -132,9 +133,23 @@ describe('contrail worker, a long-running service', { concurrency: true }, () =>
     const marker = processMarker();
     const worker = spawnCli(['worker'], { env: { ...env, ...marker.env }, timeoutMs: 400_000 });
     const escaped = address.replace(/\./g, '\\.');
+    // A run the operator follows meanwhile: no worker polls its task queue, so it stays open.
+    const workflowId = `followed/${randomUUID()}`;
+    const connection = await Connection.connect({ address });
+    await new Client({ connection }).workflow.start('healthCheck', { taskQueue: 'nobody', workflowId });
+    await connection.close();
+    const status = spawnCli(['status', workflowId], { env: { ...env, ...marker.env }, timeoutMs: 400_000 });
     try {
       await worker.waitForStderr(/state: 'RUNNING'/);
+      await status.waitForStderr(/no worker polls task queue 'nobody'/);
       await server.stop();
+      await status.waitForStderr(
+        new RegExp(
+          `^Temporal at ${escaped} does not answer; waiting for it \\(${workflowId} is durable and goes on once it is back; Ctrl-C stops following\\)$`,
+          'm',
+        ),
+        90_000,
+      );
       await worker.waitForStderr(
         new RegExp(
           `^contrail worker: lost Temporal at ${escaped} \\(connection (refused|closed)\\); retrying until it answers, then this worker goes on by itself \\(runs wait on the server meanwhile; Ctrl-C stops the worker\\)$`,
@@ -150,6 +165,12 @@ describe('contrail worker, a long-running service', { concurrency: true }, () =>
         ),
         90_000,
       );
+      // The command following the run recovers too, and goes on following it.
+      await status.waitForStderr(new RegExp(`^Temporal at ${escaped} answers again$`, 'm'), 90_000);
+      status.child.kill('SIGINT');
+      const followed = await status.done;
+      assert.equal(followed.code, 130, followed.stderr);
+      assert.doesNotMatch(followed.stderr, /lost Temporal/);
       // It serves again: doctor's check runs on it.
       const doctor = await runCli(['doctor'], { env, timeoutMs: 180_000 });
       assert.equal(doctor.code, 0, doctor.stderr);
@@ -167,6 +188,7 @@ describe('contrail worker, a long-running service', { concurrency: true }, () =>
       assert.match(result.stdout, /contrail worker stopped/);
     } finally {
       worker.child.kill('SIGKILL');
+      status.child.kill('SIGKILL');
       await server.stop();
     }
     assert.deepEqual(await marked(marker.pids, 10_000), []);
