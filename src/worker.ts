@@ -1,6 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { LogMetadata } from '@temporalio/common';
 import {
+  type ActivityInterceptorsFactory,
   DefaultLogger,
+  type Logger,
   type LogLevel,
   makeTelemetryFilterString,
   NativeConnection,
@@ -24,6 +27,8 @@ export interface ContrailWorkerOptions {
    * deployment's current version and stay there (PINNED).
    */
   deps: ActivityDeps;
+  /** Tracks the activities the worker runs, for what its stop says (`contrail worker`). */
+  inFlight?: ActivitiesInFlight;
   /** Extra worker options (tests tune concurrency and shutdown). */
   overrides?: Partial<WorkerOptions>;
   env?: NodeJS.ProcessEnv;
@@ -31,19 +36,43 @@ export interface ContrailWorkerOptions {
 
 let runtimeInstalled = false;
 
+/** Reads the SDK's log entries before they are printed: true when it said the entry its own way. */
+export interface LogObserver {
+  observe(message: string, meta?: LogMetadata): boolean;
+}
+
+const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
 /**
  * The SDK logs every worker state change at INFO; a CLI run on the embedded default should
  * show contrail's output, not those. `CONTRAIL_LOG_LEVEL` overrides; set once per process.
  * The native core's own lines are forwarded to the same logger, which writes to stderr:
  * left to itself core prints them to stdout with terminal colours, into `--json` output.
+ * An observer sees core's WARN lines whatever the level (a lost server is said from them) and
+ * replaces the lines it says its own way, unless the level asks for DEBUG or TRACE.
  */
-function installRuntime(level: LogLevel, shutdownOnSignals: boolean): void {
+function installRuntime(level: LogLevel, shutdownOnSignals: boolean, observer?: LogObserver): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const printed = new DefaultLogger(level);
+  const logger: Logger = observer
+    ? {
+        log: (l, message, meta) => {
+          if (observer.observe(message, meta) && SEVERITY[level] > SEVERITY.DEBUG) return;
+          printed.log(l, message, meta);
+        },
+        trace: (message, meta) => logger.log('TRACE', message, meta),
+        debug: (message, meta) => logger.log('DEBUG', message, meta),
+        info: (message, meta) => logger.log('INFO', message, meta),
+        warn: (message, meta) => logger.log('WARN', message, meta),
+        error: (message, meta) => logger.log('ERROR', message, meta),
+      }
+    : printed;
+  const coreLevel = observer && SEVERITY[level] > SEVERITY.WARN ? 'WARN' : level;
   Runtime.install({
     ...(shutdownOnSignals ? {} : { shutdownSignals: [] }),
-    logger: new DefaultLogger(level),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
+    logger,
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: coreLevel }), forward: {} } },
   });
 }
 
@@ -53,14 +82,60 @@ function installRuntime(level: LogLevel, shutdownOnSignals: boolean): void {
  * (`runtimeSettings().sdkLogLevel`), before their own default.
  * `shutdownOnSignals` (default true): the SDK drains the worker on SIGINT/SIGTERM; a command
  * that handles those signals itself (the embedded mode cancels its workflows first) says false.
+ * `observer` reads the SDK's log entries first (`contrail worker` says a lost server from them).
  */
 export async function connectWorker(
   address: string,
   logLevel: LogLevel = 'WARN',
-  options: { shutdownOnSignals?: boolean } = {},
+  options: { shutdownOnSignals?: boolean; observer?: LogObserver } = {},
 ): Promise<NativeConnection> {
-  installRuntime(logLevel, options.shutdownOnSignals ?? true);
+  installRuntime(logLevel, options.shutdownOnSignals ?? true, options.observer);
   return await NativeConnection.connect({ address });
+}
+
+/** How long activities under way get to finish once the worker stops, before they are cancelled. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The activities a worker runs now, and how those that end once it has begun to stop ended:
+ * finished (completed or failed on their own) or cancelled by the stop (Temporal retries them
+ * on another worker). What a stopping worker says comes from here.
+ */
+export class ActivitiesInFlight {
+  private readonly running = new Map<number, string>();
+  private next = 0;
+  private stopping = false;
+  /** Of the activities that ended since the stop began. */
+  readonly sinceStop = { finished: 0, cancelled: 0 };
+
+  /** The activity types running now, one entry per activity. */
+  types(): string[] {
+    return [...this.running.values()];
+  }
+
+  /** The worker has begun to stop: from now on each activity's end is counted. */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
+  readonly interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      execute: async (input, next) => {
+        const id = this.next++;
+        this.running.set(id, ctx.info.activityType);
+        let cancelled = false;
+        try {
+          return await next(input);
+        } catch (error) {
+          cancelled = ctx.cancellationSignal.aborted;
+          throw error;
+        } finally {
+          this.running.delete(id);
+          if (this.stopping) this.sinceStop[cancelled ? 'cancelled' : 'finished']++;
+        }
+      },
+    },
+  });
 }
 
 /** A worker serving all of contrail's workflows and activities on one task queue. */
@@ -86,7 +161,8 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
           },
         }),
     // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
-    shutdownGraceTime: '10s',
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    ...(options.inFlight ? { interceptors: { activity: [options.inFlight.interceptor] } } : {}),
     ...options.overrides,
   });
 }

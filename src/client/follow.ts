@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApplicationFailure,
   type Client,
@@ -11,6 +12,7 @@ import { SingleBar } from 'cli-progress';
 import type { Progress } from '../workflows/common.js';
 import type { WorkflowName } from '../workflows/registered.js';
 import { CliError } from './errors.js';
+import { elapsed } from './format.js';
 import { noWorkerLine, retryLine, whatHoldsItUp } from './held-up.js';
 import { PeriodicCall } from './periodic-call.js';
 import { namedRunning, progressLine, StageEstimate, timeLeft, waitingLine } from './progress-line.js';
@@ -42,6 +44,10 @@ export interface FollowOptions {
   retryCheckMs?: number;
   /** The server is this command's own (embedded mode): nothing outlives it to follow again. */
   embedded?: boolean;
+  /** The Temporal server's address, named when it stops answering. */
+  address?: string;
+  /** How long to wait for a server that stopped answering before giving up (default 5 min). */
+  serverWaitMs?: number;
   /** The clock the progress lines without a bar are spaced by (tests). */
   now?: () => number;
 }
@@ -246,12 +252,28 @@ export async function followWorkflow<T>(
   let lastWaiting = '';
   // The server not answering is said when first seen, and again when it answers: the result
   // waits through the SDK's retries for most of a minute, with nothing else to show meanwhile.
+  // Said by the first call that gets an answer: the server's own (what holds the run up), since
+  // a progress query also needs a worker, which may be away too.
   let serverSilent = false;
+  // Since when the server has not answered the result's long poll (null: it answers).
+  let silentSince: number | null = null;
+  const server = options.address ? `Temporal at ${options.address}` : 'the Temporal server';
+  const serverLost = () => {
+    silentSince ??= Date.now();
+    if (serverSilent) return;
+    serverSilent = true;
+    view.line(
+      `${server} does not answer; waiting for it (${workflowId} is durable and goes on once it is back; Ctrl-C stops following)`,
+    );
+  };
+  const serverBack = () => {
+    silentSince = null;
+    if (!serverSilent) return;
+    serverSilent = false;
+    view.line(`${server} answers again`);
+  };
   const show = (p: Progress) => {
-    if (serverSilent) {
-      serverSilent = false;
-      view.line('the Temporal server answers again');
-    }
+    serverBack();
     view.show(p);
     const waiting = waitingLine(p);
     if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
@@ -267,10 +289,7 @@ export async function followWorkflow<T>(
       // A query no worker answers times out on a server that answers well (DEADLINE_EXCEEDED,
       // after 30 s): the server itself is asked before it is said to be gone.
       if (!serverUnavailable(error) && (await serverAnswers(handle))) return;
-      serverSilent = true;
-      view.line(
-        `the Temporal server does not answer; waiting for it (${workflowId} is durable and goes on once it is back; Ctrl-C stops following)`,
-      );
+      serverLost();
     },
   ).start();
   // Work that failed and waits for its next attempt: said once per attempt, so a warehouse that
@@ -282,6 +301,7 @@ export async function followWorkflow<T>(
     client,
     () => whatHoldsItUp(client, handle),
     ({ retrying, unserved }) => {
+      serverBack();
       if (unserved !== null && !saidNoWorker) view.line(noWorkerLine(unserved));
       saidNoWorker ||= unserved !== null;
       for (const r of retrying) {
@@ -293,28 +313,44 @@ export async function followWorkflow<T>(
     },
     options.retryCheckMs ?? RETRIES_INTERVAL_MS,
   ).start();
+  const waitMs = options.serverWaitMs ?? SERVER_WAIT_MS;
   try {
-    return (await handle.result()) as T;
-  } catch (error) {
-    if (error instanceof WorkflowFailedError) {
-      await Promise.all([poller.stop(true), retries.stop()]);
-      view.notes(notesOfFailure(error));
-      throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
+    for (;;) {
+      try {
+        return (await handle.result()) as T;
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) {
+          await Promise.all([poller.stop(true), retries.stop()]);
+          view.notes(notesOfFailure(error));
+          throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
+        }
+        if (!serverGone(error)) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        if (options.embedded)
+          throw new CliError(
+            `the embedded Temporal server stopped answering while running ${workflowId} (${reason})`,
+          );
+        // A server restarted (an upgrade, a redeploy) refuses the long poll at once: the run
+        // is durable, so following waits for the server rather than ending with it.
+        serverLost();
+        const silentFor = Date.now() - (silentSince ?? Date.now());
+        if (silentFor >= waitMs)
+          throw new CliError(
+            `lost Temporal${options.address ? ` at ${options.address}` : ''} while following ${workflowId} (${reason}${waitMs > 0 ? `; no answer for ${elapsed(silentFor)}` : ''}); the workflow is durable: once the server answers again, \`contrail status ${workflowId}\` follows it to its end`,
+          );
+        await sleep(SERVER_RETRY_MS);
+      }
     }
-    if (serverGone(error)) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new CliError(
-        options.embedded
-          ? `the embedded Temporal server stopped answering while running ${workflowId} (${reason})`
-          : `lost Temporal while following ${workflowId} (${reason}); the workflow is durable: once the server answers again, \`contrail status ${workflowId}\` follows it to its end`,
-      );
-    }
-    throw error;
   } finally {
     await Promise.all([poller.stop(true), retries.stop()]);
     view.stop();
   }
 }
+
+/** How long following waits for a Temporal server that does not answer before it gives up. */
+const SERVER_WAIT_MS = 5 * 60_000;
+/** How often the result is asked again meanwhile. */
+const SERVER_RETRY_MS = 2_000;
 
 /** How often a followed run is asked what holds it up (retries, no worker). */
 const RETRIES_INTERVAL_MS = 3_000;

@@ -52,3 +52,12 @@ export function formatPin(pin: Pin): string {
     pin.anchor ? `, anchored ${pin.anchor}` : ''
   })`;
 }
+
+/** `40 s`, `3 min`, `2.5 h`: a span an operator reads in a log line, as coarse as it needs. */
+export function elapsed(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  return `${(minutes / 60).toFixed(1)} h`;
+}

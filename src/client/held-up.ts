@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
+import { elapsed } from './format.js';
 
 /**
  * What holds a followed run up, as the CLI says it while it follows: activities that failed
@@ -67,6 +68,8 @@ export async function whatHoldsItUp(
 export interface Poller {
   identity: string;
   buildId: string | null;
+  /** Milliseconds since its last poll started, when the task queue was described. */
+  lastPolledMs: number;
 }
 
 type PollerInfo = {
@@ -76,17 +79,27 @@ type PollerInfo = {
 };
 
 /**
+ * A live worker starts a poll at least this often: the server answers an idle long poll after a
+ * minute and the worker polls again at once. The server keeps listing a worker for
+ * POLLER_RECENT_MS after its last poll, so one listed but silent for longer has stopped (or
+ * has no free slot to poll with).
+ */
+export const LIVE_POLL_MS = 70_000;
+
+/**
  * The workers that polled within the recent window, from a task queue's poller list: a stopped
  * worker stays listed for minutes, so only one seen recently counts.
  */
 export function recentPollers(pollers: readonly PollerInfo[], now: number = Date.now()): Poller[] {
   return pollers
-    .filter((p) => now - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS)
-    .map((p) => ({
+    .map((p) => ({ p, lastPolledMs: Math.max(0, now - (optionalTsToMs(p.lastAccessTime) ?? 0)) }))
+    .filter(({ lastPolledMs }) => lastPolledMs <= POLLER_RECENT_MS)
+    .map(({ p, lastPolledMs }) => ({
       identity: p.identity || 'unnamed',
       // A Worker Deployment's build; an unversioned worker (embedded mode) reports the SDK's own
       // default build id in the deprecated capabilities, which names no contrail build.
       buildId: p.deploymentOptions?.buildId || null,
+      lastPolledMs,
     }));
 }
 
@@ -106,11 +119,13 @@ export async function workerPolls(client: Client, taskQueue: string): Promise<bo
 
 /**
  * `2 workers poll task queue 'contrail' (build b1: 1; build b2: 1)`: how many serve it, and on
- * which builds, so an operator sees a worker missing or one left on an old build.
+ * which builds, so an operator sees a worker missing or one left on an old build. A worker the
+ * server still lists but that has not polled for over a minute is not counted as polling.
  */
 export function pollersLine(taskQueue: string, pollers: readonly Poller[]): string {
+  const live = pollers.filter((p) => p.lastPolledMs <= LIVE_POLL_MS);
   const byBuild = new Map<string, number>();
-  for (const p of pollers) {
+  for (const p of live) {
     const build = p.buildId === null ? 'unversioned' : `build ${p.buildId}`;
     byBuild.set(build, (byBuild.get(build) ?? 0) + 1);
   }
@@ -118,8 +133,27 @@ export function pollersLine(taskQueue: string, pollers: readonly Poller[]): stri
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([build, n]) => `${build}: ${n}`)
     .join('; ');
-  const count = pollers.length === 1 ? '1 worker polls' : `${pollers.length} workers poll`;
-  return `${count} task queue '${taskQueue}'${builds ? ` (${builds})` : ''}`;
+  const count = live.length === 1 ? '1 worker polls' : `${live.length} workers poll`;
+  const silent = pollers.length - live.length;
+  return `${count} task queue '${taskQueue}'${builds ? ` (${builds})` : ''}${
+    silent > 0 ? `; ${silent} more listed ${silent === 1 ? 'has' : 'have'} not polled for over a minute` : ''
+  }`;
+}
+
+/** `4242@host-a (last polled 40 s ago)`: one worker of the server's list, within a sentence. */
+export function pollerNamed(p: Poller): string {
+  return `${p.identity} (last polled ${elapsed(p.lastPolledMs)} ago)`;
+}
+
+/**
+ * `4242@host-a, last polled 40 s ago`, and for one silent for longer than a live worker ever is,
+ * that it has likely stopped: what the server's list says of one worker, and no more.
+ */
+export function pollerLine(p: Poller): string {
+  const line = `${p.identity}${p.buildId === null ? '' : ` (build ${p.buildId})`}, last polled ${elapsed(p.lastPolledMs)} ago`;
+  return p.lastPolledMs > LIVE_POLL_MS
+    ? `${line}: likely stopped (a live worker polls at least once a minute; the server lists one for ${elapsed(POLLER_RECENT_MS)} after)`
+    : line;
 }
 
 /** What to do about a run that no worker serves. */

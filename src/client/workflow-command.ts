@@ -148,7 +148,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const release = kind === null ? () => {} : claimEmbeddedWork(options, kind, workerEnv);
   const result = await withTemporal(
     async (session) => {
-      const { client, taskQueue, embedded, followed } = session;
+      const { address, client, taskQueue, embedded, followed } = session;
       const { handle, started } = await startWorkflow(client, {
         workflowType: options.workflowType,
         workflowId: options.workflowId,
@@ -168,6 +168,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
       if (!started) log(`attached to ${handle.workflowId}: it was already running with the same inputs`);
       else if (!embedded) log(`following ${handle.workflowId}${link ? ` (${link})` : ''}`);
       const own = await followWorkflow<unknown>(client, handle.workflowId, {
+        address,
         progressBar: process.stderr.isTTY === true,
         log,
         embedded,

@@ -108,7 +108,7 @@ describe('the contrail CLI', () => {
     assert.equal(human.code, 0, human.stderr);
     assert.match(
       human.stdout,
-      /^contrail doctor: every link answered\n {2}Temporal {3}127\.0\.0\.1:\d+ \(a private dev server for this command\), round trip \d+ ms\n {2}worker {5}contrail \S+ \(build \S+\) ran the check\n {2}workers {4}1 worker polls task queue '\S+' \(unversioned: 1\)\n {2}warehouse {2}duckdb answered a query\n$/,
+      /^contrail doctor: every link answered\n {2}Temporal {3}127\.0\.0\.1:\d+ \(a private dev server for this command\), round trip \d+ ms\n {2}worker {5}contrail \S+ \(build \S+\) on (\S+) ran the check\n {2}workers {4}1 worker polls task queue '\S+' \(unversioned: 1\)\n {15}\1, last polled \d+ s ago\n {2}warehouse {2}duckdb answered a query\n$/,
     );
     assert.deepEqual(await marked(marker.pids, 5_000), [], 'no dev server outlives the command');
   });

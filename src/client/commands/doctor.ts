@@ -1,7 +1,9 @@
+import type { Client } from '@temporalio/client';
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 import type { healthCheck } from '../../workflows/health.js';
 import type { WorkflowName } from '../../workflows/registered.js';
+import type { Poller } from '../held-up.js';
 import { verboseOption } from '../options.js';
 
 export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boolean }> = {
@@ -18,48 +20,64 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
     const report = await withTemporal(
       async ({ client, taskQueue, address, embedded, followed }) => {
         const started = Date.now();
-        const { noWorkerLine, pollersLine, taskQueuePollers } = await import('../held-up.js');
+        const { noWorkerLine, pollerLine, pollersLine, taskQueuePollers } = await import('../held-up.js');
         if (!embedded) {
           // The missing link named at once, rather than after the check's two minutes.
           const { CliError } = await import('../errors.js');
-          if ((await taskQueuePollers(client, taskQueue)).length === 0)
+          const listed = await taskQueuePollers(client, taskQueue);
+          if (listed.length === 0)
             throw new CliError(`Temporal at ${address} answered, but ${noWorkerLine(taskQueue)}`);
+          const silent = await silentWorkers(listed, address, taskQueue);
+          if (silent !== null) throw new CliError(silent);
         }
         const workflowId = `health/${new Date().toISOString()}`;
         followed.push(workflowId);
         let result: HealthReport;
-        // A worker that died stays listed as polling for a minute or so: the check then waits
-        // for one, which is said while it waits rather than only when its two minutes are up.
-        const waiting = setTimeout(
-          () =>
-            process.stderr.write(
-              `contrail: still waiting for a worker of task queue '${taskQueue}' to take the check (one listed as polling may have stopped); giving up after 2 minutes\n`,
-            ),
-          WAITING_NOTE_MS,
-        );
-        waiting.unref();
+        const watch = new AbortController();
+        let gaveUp: unknown = null;
         try {
-          result = await client.workflow.execute<typeof healthCheck>('healthCheck' satisfies WorkflowName, {
-            taskQueue,
-            workflowId,
-            workflowExecutionTimeout: '2 minutes',
-          });
+          result = await Promise.race([
+            client.workflow.execute<typeof healthCheck>('healthCheck' satisfies WorkflowName, {
+              taskQueue,
+              workflowId,
+              workflowExecutionTimeout: '2 minutes',
+            }),
+            ...(embedded
+              ? []
+              : [
+                  noLiveWorker(client, address, taskQueue, watch.signal).catch((error: unknown) => {
+                    gaveUp = error;
+                    throw error;
+                  }),
+                ]),
+          ]);
         } catch (error) {
-          throw await failedLink(error, address, taskQueue);
+          if (gaveUp === null) throw await failedLink(error, address, taskQueue);
+          // Given up before its time: the check must not run later on a worker that starts.
+          await client.workflow
+            .getHandle(workflowId)
+            .terminate('contrail doctor gave up: no live worker')
+            .catch(() => undefined);
+          throw gaveUp;
         } finally {
-          clearTimeout(waiting);
+          watch.abort();
         }
         const roundTripMs = Date.now() - started;
         // Counted after the check, when every worker (the embedded one too) has polled.
-        const pollers = await taskQueuePollers(client, taskQueue);
+        const [pollers, ranBy] = await Promise.all([
+          taskQueuePollers(client, taskQueue),
+          checkWorker(client, workflowId),
+        ]);
         return {
           ...result,
           address,
           embedded,
           roundTripMs,
           taskQueue,
+          ranBy,
           pollers,
           workers: pollersLine(taskQueue, pollers),
+          workerLines: pollers.map(pollerLine),
         };
       },
       {
@@ -76,8 +94,9 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
       [
         'contrail doctor: every link answered',
         `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
-        `  worker     contrail ${report.toolVersion} (build ${report.buildId}) ran the check`,
+        `  worker     contrail ${report.toolVersion} (build ${report.buildId})${report.ranBy ? ` on ${report.ranBy}` : ''} ran the check`,
         `  workers    ${report.workers}`,
+        ...report.workerLines.map((line) => `               ${line}`),
         `  warehouse  ${report.dialect} answered a query`,
         '',
       ].join('\n'),
@@ -109,5 +128,75 @@ export async function failedLink(error: unknown, address: string, taskQueue: str
   return new CliError(`${link}: ${failureMessage(error)}`);
 }
 
+/**
+ * The identity of the worker that ran the check's activity (from its history), to tell it from
+ * the others the server lists; null when the history does not say.
+ */
+async function checkWorker(client: Client, workflowId: string): Promise<string | null> {
+  const history = await client.workflow
+    .getHandle(workflowId)
+    .fetchHistory()
+    .catch(() => null);
+  for (const event of history?.events ?? []) {
+    const identity = event.activityTaskStartedEventAttributes?.identity;
+    if (identity) return identity;
+  }
+  return null;
+}
+
+/**
+ * What to say when every worker the server lists has been silent for longer than a live worker
+ * ever is (the server lists a stopped one for a while after its last poll); null when one of
+ * them may be live.
+ */
+async function silentWorkers(
+  listed: readonly Poller[],
+  address: string,
+  taskQueue: string,
+): Promise<string | null> {
+  const { LIVE_POLL_MS, pollerNamed } = await import('../held-up.js');
+  if (!listed.every((p) => p.lastPolledMs > LIVE_POLL_MS)) return null;
+  return `Temporal at ${address} answered, but no worker has polled task queue '${taskQueue}' for over a minute (the server still lists ${listed.map(pollerNamed).join(', ')}, which a live worker never is: ${listed.length === 1 ? 'it has' : 'they have'} likely stopped); start one with \`contrail worker\``;
+}
+
+/**
+ * Rejects once no worker that may be live is listed on the task queue while the check waits
+ * (a worker that died stays listed for a minute or so, and a live one takes the check at once),
+ * saying so first when the check has waited WAITING_NOTE_MS: the operator learns what the list
+ * says and the check gives up as soon as it shows no live worker, not after its two minutes.
+ * Never settles otherwise; stops asking once `signal` is aborted.
+ */
+async function noLiveWorker(
+  client: Client,
+  address: string,
+  taskQueue: string,
+  signal: AbortSignal,
+): Promise<never> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  const { CliError } = await import('../errors.js');
+  const { noWorkerLine, pollerNamed, taskQueuePollers } = await import('../held-up.js');
+  let said = false;
+  for (let waited = 0; ; waited += LIVE_WORKER_CHECK_MS) {
+    await sleep(LIVE_WORKER_CHECK_MS, undefined, { signal, ref: false }).catch(() => undefined);
+    if (signal.aborted) return await new Promise<never>(() => undefined);
+    const pollers = await taskQueuePollers(client, taskQueue).catch(() => null);
+    if (signal.aborted || pollers === null) continue;
+    if (pollers.length === 0)
+      throw new CliError(
+        `Temporal at ${address} answered, but no worker took the check and ${noWorkerLine(taskQueue)}`,
+      );
+    const silent = await silentWorkers(pollers, address, taskQueue);
+    if (silent !== null) throw new CliError(silent);
+    if (!said && waited + LIVE_WORKER_CHECK_MS >= WAITING_NOTE_MS) {
+      said = true;
+      process.stderr.write(
+        `contrail: still waiting for a worker of task queue '${taskQueue}' to take the check; the server lists ${pollers.map(pollerNamed).join(', ')}, but a live worker takes the check at once: ${pollers.length === 1 ? 'it has' : 'they have'} likely stopped; the check gives up once no listed worker has polled for over a minute, or after 2 minutes\n`,
+      );
+    }
+  }
+}
+
 /** How long the check waits for a worker before it says it is waiting. */
 const WAITING_NOTE_MS = 15_000;
+/** How often the task queue's workers are looked at while the check waits. */
+const LIVE_WORKER_CHECK_MS = 5_000;

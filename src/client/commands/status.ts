@@ -98,6 +98,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         });
         try {
           result = await followWorkflow(client, workflowId, {
+            address,
             progressBar: process.stderr.isTTY === true,
             log: (line) => process.stderr.write(`${line}\n`),
           });

@@ -34,7 +34,13 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         describe: 'Worker Deployment name (default: CONTRAIL_DEPLOYMENT or contrail)',
       }),
   handler: async (args) => {
-    const { connectWorker, createContrailWorker, recordWorkerRelease } = await import('../../worker.js');
+    const {
+      ActivitiesInFlight,
+      connectWorker,
+      createContrailWorker,
+      recordWorkerRelease,
+      SHUTDOWN_GRACE_MS,
+    } = await import('../../worker.js');
     const { defaultActivityDeps, workerSourceProblems, workerSources } = await import('../runtime.js');
     const { addressProblem, CONNECT_DEADLINE_MS, connectClient, transportFailure } = await import(
       '../connect.js'
@@ -52,12 +58,22 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     // A malformed address is said as such, not as the failed lookup of a host named like it.
     const problem = await addressProblem(address);
     if (problem !== null) throw new CliError(`cannot reach Temporal at ${address}: ${problem}`);
+    const { ConnectionWatch, pollsAgain } = await import('../connection-watch.js');
+    // The server lost while the worker runs is said once, as such, not as the SDK's retries.
+    let identity: string | null = null;
+    const watch = new ConnectionWatch({
+      address,
+      log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
+      probe: async (since) =>
+        identity !== null &&
+        (await pollsAgain({ address, namespace: settings.namespace, taskQueue, identity }, since)),
+    });
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;
     try {
       // NativeConnection has no connect deadline of its own: bound it so a dead address fails fast.
       connection = await Promise.race([
-        connectWorker(address, settings.sdkLogLevel ?? 'INFO'),
+        connectWorker(address, settings.sdkLogLevel ?? 'INFO', { observer: watch }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer within 8 s')), CONNECT_DEADLINE_MS);
         }),
@@ -76,17 +92,37 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     );
     // A worker that cannot be made must not keep its connections: their native threads would
     // keep the process alive after the error, deaf to SIGTERM.
+    const inFlight = new ActivitiesInFlight();
     const worker = await createContrailWorker({
       connection,
       namespace: settings.namespace,
       taskQueue,
       deps,
+      inFlight,
     }).catch(async (error: unknown) => {
       await client.connection.close();
       await connection.close();
       await deps.close?.();
       throw error;
     });
+    identity = worker.options.identity;
+    // The SDK drains the worker on these signals (its run() then resolves); what the stop does
+    // is said here, and a second signal stops at once. Listening before the start line is
+    // printed: a signal sent on seeing it must find the worker's handlers.
+    const { Runtime } = await import('@temporalio/worker');
+    const { abandonedLine, stoppedLine, stoppingLine } = await import('../worker-stop.js');
+    const stopSignals = Runtime.instance().options.shutdownSignals;
+    let stoppedBy: NodeJS.Signals | null = null;
+    const onStopSignal = (signal: NodeJS.Signals) => {
+      if (stoppedBy !== null) {
+        process.stderr.write(`contrail worker: ${abandonedLine(signal, inFlight.types())}\n`);
+        process.exit(130);
+      }
+      stoppedBy = signal;
+      inFlight.beginStop();
+      process.stderr.write(`contrail worker: ${stoppingLine(signal, inFlight.types(), SHUTDOWN_GRACE_MS)}\n`);
+    };
+    for (const signal of stopSignals) process.on(signal, onStopSignal);
     const { dropExpiredEvery } = await import('../../warehouse/expiry.js');
     const expiry = dropExpiredEvery(deps.warehouse, {
       log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
@@ -113,16 +149,19 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         )
       : Promise.resolve();
     try {
-      // The SDK installs SIGINT/SIGTERM handlers that drain in-flight tasks, then resolve run().
       await worker.run();
     } finally {
+      for (const signal of stopSignals) process.off(signal, onStopSignal);
+      watch.stop();
       expiry.stop();
       await recorded;
       await client.connection.close();
       await connection.close();
       await deps.close?.();
     }
-    process.stdout.write('contrail worker stopped.\n');
+    // Stopped by a signal is this service's normal end (exit 0, as an orchestrator's SIGTERM
+    // expects): work under way was finished or handed back to Temporal, which retries it.
+    process.stdout.write(`${stoppedLine(stoppedBy, inFlight.sinceStop)}\n`);
   },
 };
 

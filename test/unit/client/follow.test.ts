@@ -227,6 +227,7 @@ describe('followWorkflow when the server goes away', () => {
       followWorkflow(clientFailingWith(gone()), 'backfill/x/2026-03-09..2026-03-15', {
         progressBar: false,
         log: () => undefined,
+        serverWaitMs: 0,
       }),
       (error: Error) => {
         assert.equal(error.name, 'CliError');
@@ -237,6 +238,32 @@ describe('followWorkflow when the server goes away', () => {
         return true;
       },
     );
+  });
+
+  it('a server that refuses the long poll (restarting) is waited for, and the run followed to its end', async () => {
+    let refusals = 0;
+    const handle = {
+      query: async (): Promise<Progress> => {
+        throw gone();
+      },
+      result: async () => {
+        if (refusals++ < 2) throw gone();
+        return 'done';
+      },
+      describe: async () => {
+        throw gone();
+      },
+    };
+    const lines: string[] = [];
+    const result = await followWorkflow(clientOf(handle), 'daily/2026-03-15', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+      address: '127.0.0.1:7233',
+    });
+    assert.equal(result, 'done');
+    assert.deepEqual(lines, [
+      'Temporal at 127.0.0.1:7233 does not answer; waiting for it (daily/2026-03-15 is durable and goes on once it is back; Ctrl-C stops following)',
+    ]);
   });
 
   it('says at once when the server stops answering, and when it answers again', async () => {
@@ -264,6 +291,45 @@ describe('followWorkflow when the server goes away', () => {
       'the Temporal server does not answer; waiting for it (daily/2026-03-15 is durable and goes on once it is back; Ctrl-C stops following)',
       'the Temporal server answers again',
       'analysing (1/2)',
+    ]);
+  });
+
+  it('says the server answers again as soon as it does, though no worker answers the progress query; names its address', async () => {
+    const timedOut = () =>
+      new ServiceError('Failed to query Workflow', {
+        cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: context deadline exceeded'), { code: 4 }),
+      });
+    let back = false;
+    let finish: (value: unknown) => void = () => undefined;
+    const handle = {
+      query: async (): Promise<Progress> => {
+        throw back ? timedOut() : gone();
+      },
+      result: () => new Promise((resolve) => (finish = resolve)),
+      describe: async () => {
+        if (!back) throw gone();
+        return { raw: { pendingActivities: [] }, status: { name: 'RUNNING' } };
+      },
+    };
+    const lines: string[] = [];
+    const following = followWorkflow(clientOf(handle), 'daily/2026-03-15', {
+      progressBar: false,
+      log: (l) => lines.push(l),
+      retryCheckMs: 50,
+      address: '127.0.0.1:7233',
+    });
+    const until = async (pattern: RegExp) => {
+      const deadline = Date.now() + 5_000;
+      while (!lines.some((l) => pattern.test(l)) && Date.now() < deadline) await sleep(50);
+    };
+    await until(/does not answer/);
+    back = true;
+    await until(/answers again/);
+    finish('done');
+    await following;
+    assert.deepEqual(lines, [
+      'Temporal at 127.0.0.1:7233 does not answer; waiting for it (daily/2026-03-15 is durable and goes on once it is back; Ctrl-C stops following)',
+      'Temporal at 127.0.0.1:7233 answers again',
     ]);
   });
 
