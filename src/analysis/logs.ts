@@ -181,6 +181,8 @@ export type LoggedRow = {
   analysis_basis?: string | null;
   analysis_period?: string | null;
   config_file?: string | null;
+  /** Written by jetstream, in a logs table it shares: kept as it wrote it. */
+  exception?: string | null;
 };
 
 /**
@@ -195,18 +197,27 @@ export function exportedConfigFile(path: string): string {
 }
 
 /**
- * The export entries of one logged row. A row about several bases (a statistic warning that
- * held on both) becomes one entry per basis, as jetstream logs one per basis; its segments stay
- * as the row lists them. `filename` is the config file the row's subject was defined in (where
- * its author looks), else `contrail`; `func_name` is the step that logged it.
+ * The export entries of one logged row, one per basis and segment, as jetstream logs them. A
+ * row about one basis (a statistic warning names each basis it held on in a row of its own)
+ * lists the segments of that basis, so its entries are that basis in each segment. A row about
+ * several bases (a failure, or a warning logged before warnings were logged per basis) does not
+ * say which segments went with which basis: one entry per basis, its segments as the row lists
+ * them. `filename` is the config file the row's subject was defined in (where its author looks),
+ * else `contrail`; `func_name` is the step that logged it.
  */
 export function exportedErrors(row: LoggedRow, source: ExportedLogSource): ExportedError[] {
-  const named = (row.analysis_basis ?? '').split(',').map((b) => b.trim());
-  const bases = named.filter((b): b is 'enrollments' | 'exposures' => EXPORTED_BASES.has(b));
-  return (bases.length > 0 ? bases : [null]).map((basis) => ({
+  const bases = listed(row.analysis_basis).filter((b): b is 'enrollments' | 'exposures' =>
+    EXPORTED_BASES.has(b),
+  );
+  const segments = listed(row.segment);
+  const places: { basis: ExportedError['analysis_basis']; segment: string | null }[] =
+    bases.length > 1
+      ? bases.map((basis) => ({ basis, segment: row.segment ?? null }))
+      : (segments.length > 0 ? segments : [null]).map((segment) => ({ basis: bases[0] ?? null, segment }));
+  return places.map(({ basis, segment }) => ({
     analysis_basis: basis,
     source,
-    exception: null,
+    exception: row.exception ?? exceptionText(row.exception_type, row.message, row.log_level),
     exception_type: row.exception_type,
     experiment: row.experiment,
     filename: row.config_file ? exportedConfigFile(row.config_file) : 'contrail',
@@ -214,11 +225,60 @@ export function exportedErrors(row: LoggedRow, source: ExportedLogSource): Expor
     log_level: row.log_level ?? 'ERROR',
     message: row.message ?? '',
     metric: row.metric ?? null,
-    segment: row.segment ?? null,
+    segment,
     statistic: row.statistic ?? null,
     timestamp: timestampText(row.timestamp),
     analysis_period: row.analysis_period ?? null,
   }));
+}
+
+/** The names a logs-table column lists, comma-separated (null: none). */
+function listed(text: string | null | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+}
+
+/**
+ * An error's `exception` as jetstream's log handler writes it, the text of Python's exc_info
+ * triple: `(<class 'Type'>, Type('message'), None)`, with what contrail knows (its type and
+ * message; no traceback, as jetstream writes for an exception it logs without raising it).
+ * Null for a warning, which jetstream logs without an exception.
+ */
+export function exceptionText(
+  errorType: string | null,
+  message: string | null,
+  level: string | null,
+): string | null {
+  if (errorType === null || level === 'WARNING') return null;
+  const args = message ? pythonStringRepr(message) : '';
+  return `(<class '${errorType}'>, ${errorType}(${args}), None)`;
+}
+
+/**
+ * Python's repr() of a string: single quotes unless it holds one and no double quote, with
+ * backslashes, the quote and characters Python does not print escaped.
+ */
+function pythonStringRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\\' || ch === quote) out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch !== ' ' && /[\p{C}\p{Z}]/u.test(ch))
+      out +=
+        code < 0x100 ? `\\x${hex(code, 2)}` : code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
+    else out += ch;
+  }
+  return `${quote}${out}${quote}`;
+}
+
+function hex(code: number, digits: number): string {
+  return code.toString(16).padStart(digits, '0');
 }
 
 /**

@@ -32,11 +32,22 @@ export interface PublishInput {
   progress: JobProgress;
 }
 
-function titleCase(name: string): string {
-  return name
-    .split('_')
-    .map((w) => (w ? w[0]?.toUpperCase() + w.slice(1) : w))
-    .join(' ');
+/**
+ * A metric's (or outcome's) name as jetstream shows one without a friendly name:
+ * `name.replace("_", " ").title()`. Python's title() starts a word at every letter that follows
+ * a character without case and lowercases the rest of the word: "dau_impact" is "Dau Impact",
+ * "URL_count" "Url Count", "2nd_day" "2Nd Day". (Names are ASCII identifiers, so the letters
+ * whose titlecase differs from their uppercase, such as ß, do not arise.)
+ */
+export function defaultFriendlyName(name: string): string {
+  let out = '';
+  let previousCased = false;
+  for (const ch of name.replaceAll('_', ' ')) {
+    const cased = /\p{Cased}/u.test(ch);
+    out += cased ? (previousCased ? ch.toLowerCase() : ch.toUpperCase()) : ch;
+    previousCased = cased;
+  }
+  return out;
 }
 
 /** Where jetstream's metadata points for an experiment's config: its file in metric-hub. */
@@ -77,7 +88,7 @@ export function experimentMetadata(input: {
   for (const period of ANALYSIS_PERIODS) {
     for (const metric of spec.metrics[period] ?? []) {
       metrics[metric.name] ??= {
-        friendly_name: metric.friendlyName ?? titleCase(metric.name),
+        friendly_name: metric.friendlyName ?? defaultFriendlyName(metric.name),
         description: metric.description ?? '',
         bigger_is_better: metric.biggerIsBetter,
         analysis_bases: metric.analysisBases,
@@ -90,7 +101,7 @@ export function experimentMetadata(input: {
     if (!file) continue;
     outcomes[slug] = {
       slug,
-      friendly_name: file.outcome?.friendlyName ?? titleCase(slug),
+      friendly_name: file.outcome?.friendlyName ?? defaultFriendlyName(slug),
       description: file.outcome?.description ?? '',
       metrics: [...file.metrics.keys()],
       default_metrics: (file.outcome?.defaultMetrics ?? []).map((m) => m.name),

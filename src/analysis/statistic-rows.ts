@@ -210,9 +210,19 @@ export async function statisticRows(
       }),
     );
   }
+  // One subject per basis, naming that basis's own segments: each logged row then says which
+  // segments went with which basis, and the errors export can list every basis and segment on
+  // its own, as jetstream logs them.
   for (const [w, entry] of warned) {
-    const { analysisBasis, segment, text } = placesOf(entry.bases);
-    warnings.push({ message: `${w} (${text})`, subjects: [{ ...entry.subject, analysisBasis, segment }] });
+    const { text } = placesOf(entry.bases);
+    warnings.push({
+      message: `${w} (${text})`,
+      subjects: [...entry.bases].map(([basis, segs]) => ({
+        ...entry.subject,
+        analysisBasis: basis,
+        segment: [...new Set(segs)].join(', '),
+      })),
+    });
   }
   return { rows, warnings };
 }

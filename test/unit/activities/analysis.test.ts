@@ -294,12 +294,20 @@ describe('analysis activities on the demo experiment', () => {
         table: 'contrail_demo_sidebar_enrollments_clients_daily_preenrollment_week_1',
       }),
     );
-    // A warning that holds for several segments and bases is logged once, naming them.
-    const logged = await warehouse.query<{ message: string }>(
-      `SELECT message FROM "memory"."${DATASET}"."logs" WHERE stage = 'statistics week 1'`,
+    // A warning that holds for several segments and bases is logged once per basis, each row
+    // naming that basis's segments (the errors export lists each basis and segment from them).
+    const logged = await warehouse.query<{ message: string; analysis_basis: string | null }>(
+      `SELECT message, analysis_basis FROM "memory"."${DATASET}"."logs" WHERE stage = 'statistics week 1'`,
     );
-    assert.equal(logged.length, summary.warningCount);
-    const subjects = logged.map((l) => l.message.replace(/ \([^()]*\)$/, ''));
+    const messages = [...new Set(logged.map((l) => l.message))];
+    assert.equal(messages.length, summary.warningCount);
+    const places = logged.map((l) => `${l.message} | ${l.analysis_basis}`);
+    assert.equal(new Set(places).size, places.length, places.join('\n'));
+    assert.ok(
+      logged.every((l) => !l.analysis_basis?.includes(',')),
+      places.join('\n'),
+    );
+    const subjects = messages.map((m) => m.replace(/ \([^()]*\)$/, ''));
     assert.equal(new Set(subjects).size, subjects.length, subjects.join('\n'));
 
     const rows = await warehouse.query<StatRow & Record<string, unknown>>(

@@ -14,7 +14,7 @@ import {
   logRows,
   recordLogs,
 } from '../../../src/analysis/logs.js';
-import { experimentMetadata, publishResults } from '../../../src/analysis/publish.js';
+import { defaultFriendlyName, experimentMetadata, publishResults } from '../../../src/analysis/publish.js';
 import { runTables } from '../../../src/analysis/staging.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
@@ -36,26 +36,33 @@ const NOW = new Date('2026-03-16T06:00:00Z');
 const context = { now: NOW, toolVersion: '0.1.0' };
 const ANALYSIS_ERRORS = nimbusSchema('AnalysisErrors');
 
-/** A statistic warning that held on both bases, as the statistics step logs it. */
+/**
+ * A statistic warning that held on both bases, as the statistics step logs it: a row per basis,
+ * each with its own segments.
+ */
+const warningSubject = {
+  metric: 'search_count',
+  statistic: 'deciles',
+  period: 'week',
+  file: '/srv/checkouts/metric-hub/jetstream/defaults/firefox_desktop.toml',
+  key: 'metrics.search_count.statistics.deciles',
+  line: 48,
+};
+const warning = {
+  slug: SLUG,
+  date: '2026-03-16',
+  stage: 'statistics week 2',
+  message:
+    'search_count/deciles: relative uplift is undefined … (enrollments basis, segments all, us_clients; exposures basis, segment all)',
+  errorType: 'StatisticWarning',
+  configCommit: null,
+};
 const warningRows = logRows(
   {
-    slug: SLUG,
-    date: '2026-03-16',
-    stage: 'statistics week 2',
-    message: 'search_count/deciles: relative uplift is undefined …',
-    errorType: 'StatisticWarning',
-    configCommit: null,
+    ...warning,
     subjects: [
-      {
-        metric: 'search_count',
-        statistic: 'deciles',
-        analysisBasis: 'enrollments, exposures',
-        segment: 'all, us_clients',
-        period: 'week',
-        file: '/srv/checkouts/metric-hub/jetstream/defaults/firefox_desktop.toml',
-        key: 'metrics.search_count.statistics.deciles',
-        line: 48,
-      },
+      { ...warningSubject, analysisBasis: 'enrollments', segment: 'all, us_clients' },
+      { ...warningSubject, analysisBasis: 'exposures', segment: 'all' },
     ],
   },
   { ...context, level: 'WARNING' },
@@ -75,26 +82,74 @@ const failureRows = logRows(
 const asLogged = (rows: Record<string, unknown>[]): LoggedRow[] => rows as LoggedRow[];
 
 describe('exported errors follow the AnalysisErrors schema', () => {
-  test('every entry validates; a row about two bases is one entry per basis', () => {
+  test('every entry validates; a warning is one entry per basis and segment, as jetstream logs them', () => {
     const exported = [...asLogged(warningRows), ...asLogged(failureRows)].flatMap((r) =>
       exportedErrors(r, 'jetstream'),
     );
     assert.deepEqual(schemaProblems(ANALYSIS_ERRORS, exported), []);
     assert.deepEqual(
-      exported.map((e) => [e.analysis_basis, e.metric, e.log_level]),
+      exported.map((e) => [e.analysis_basis, e.segment, e.metric, e.log_level]),
       [
-        ['enrollments', 'search_count', 'WARNING'],
-        ['exposures', 'search_count', 'WARNING'],
-        [null, null, 'ERROR'],
+        ['enrollments', 'all', 'search_count', 'WARNING'],
+        ['enrollments', 'us_clients', 'search_count', 'WARNING'],
+        ['exposures', 'all', 'search_count', 'WARNING'],
+        [null, null, null, 'ERROR'],
       ],
     );
     assert.equal(exported[0]?.source, 'jetstream');
     // Where the config author looks, from the config repo on: not the worker's checkout path.
     assert.equal(exported[0]?.filename, 'jetstream/defaults/firefox_desktop.toml');
     assert.equal(exported[0]?.func_name, 'statistics week 2');
-    assert.equal(exported[2]?.filename, 'contrail');
-    assert.equal(exported[2]?.func_name, 'enrollments');
-    assert.equal(exported[2]?.exception_type, 'PlannedQueryError');
+    assert.equal(exported[3]?.filename, 'contrail');
+    assert.equal(exported[3]?.func_name, 'enrollments');
+    assert.equal(exported[3]?.exception_type, 'PlannedQueryError');
+  });
+
+  test('a row about several bases that does not say which segments went with which is one entry per basis', () => {
+    // A failure, or a warning logged before warnings were logged per basis.
+    const [row] = logRows(
+      {
+        ...warning,
+        subjects: [
+          { ...warningSubject, analysisBasis: 'enrollments, exposures', segment: 'all, us_clients' },
+        ],
+      },
+      { ...context, level: 'WARNING' },
+    );
+    const exported = exportedErrors(row as LoggedRow, 'jetstream');
+    assert.deepEqual(schemaProblems(ANALYSIS_ERRORS, exported), []);
+    assert.deepEqual(
+      exported.map((e) => [e.analysis_basis, e.segment]),
+      [
+        ['enrollments', 'all, us_clients'],
+        ['exposures', 'all, us_clients'],
+      ],
+    );
+  });
+
+  test("an error's exception is its type and message as jetstream's log handler writes them; a warning has none", () => {
+    const [failure] = asLogged(failureRows).flatMap((r) => exportedErrors(r, 'jetstream'));
+    assert.equal(
+      failure?.exception,
+      "(<class 'PlannedQueryError'>, PlannedQueryError('the enrollments query failed'), None)",
+    );
+    const [warned] = asLogged(warningRows).flatMap((r) => exportedErrors(r, 'jetstream'));
+    assert.equal(warned?.exception, null);
+    // Quoted as Python's repr() quotes the message.
+    const exceptionOf = (message: string) =>
+      exportedErrors({ ...asLogged(failureRows)[0], message } as LoggedRow, 'jetstream')[0]?.exception;
+    assert.equal(
+      exceptionOf("can't read"),
+      `(<class 'PlannedQueryError'>, PlannedQueryError("can't read"), None)`,
+    );
+    assert.equal(
+      exceptionOf('it\'s "x"\n\ttab\\ \u0001 \u2028 é'),
+      `(<class 'PlannedQueryError'>, PlannedQueryError('it\\'s "x"\\n\\ttab\\\\ \\x01 \\u2028 é'), None)`,
+    );
+    assert.equal(exceptionOf(''), "(<class 'PlannedQueryError'>, PlannedQueryError(), None)");
+    // What jetstream wrote to a logs table it shares stays as it wrote it.
+    const jetstreamRow = { ...asLogged(failureRows)[0], exception: 'None' } as LoggedRow;
+    assert.equal(exportedErrors(jetstreamRow, 'jetstream')[0]?.exception, 'None');
   });
 
   test('a row written before rows named their subject (no such columns) still validates', () => {
@@ -193,6 +248,37 @@ describe('metadata_<slug>.json lists the config overrides', () => {
     assert.equal(endOnly.external_config?.start_date, null);
     assert.equal(endOnly.external_config?.enrollment_period, null);
     assert.equal(endOnly.external_config?.end_date, '2024-02-01');
+  });
+});
+
+describe("metadata_<slug>.json's default friendly names", () => {
+  test("a metric without a friendly name is shown as jetstream shows it: Python's title() of its name", async () => {
+    // Python 3: name.replace("_", " ").title()
+    for (const [name, title] of [
+      ['dau_impact', 'Dau Impact'],
+      ['URL_count', 'Url Count'],
+      ['2nd_day', '2Nd Day'],
+      ['ad_clicks_v2', 'Ad Clicks V2'],
+      ['fxa_SIGNED_in', 'Fxa Signed In'],
+      ['my-outcome', 'My-Outcome'],
+      ['__a', '  A'],
+    ])
+      assert.equal(defaultFriendlyName(name ?? ''), title, name);
+
+    const collection = await loadConfigCollection({ repos: [join('test', 'fixtures', 'config', 'repo')] });
+    const { spec } = resolveAnalysisSpec(collection, testExperiment({ slug: 'good-experiment' }));
+    const [first] = spec.metrics.week ?? [];
+    assert.ok(first);
+    const unnamed = { ...first, name: 'URL_count', friendlyName: null };
+    const metadata = experimentMetadata({
+      spec: { ...spec, metrics: { ...spec.metrics, week: [unnamed] } },
+      collection,
+      pin: { configCommit: null, anchor: null },
+      toolVersion: currentToolVersion(),
+      analysisStartTime: NOW,
+    });
+    assert.deepEqual(schemaProblems(nimbusSchema('Metadata'), metadata), []);
+    assert.equal(metadata.metrics.URL_count?.friendly_name, 'Url Count');
   });
 });
 

@@ -98,6 +98,35 @@ describe('statisticRows', () => {
     assert.ok(rows.some((r) => r.metric === 'identity' && r.analysis_basis === 'enrollments'));
     assert.ok(rows.every((r) => r.analysis_basis === 'enrollments' && r.segment === 'all'));
   });
+
+  it('a warning met on several bases names each basis with its own segments', async () => {
+    // Every client has the same value, except exposed clients in segment us: no variation on
+    // enrollments (all, us) and exposures (all), but not on exposures in us.
+    const constant = (segment: string): [string, StatisticInputGroup] => {
+      const [key, g] = group(segment);
+      return [key, { ...g, branches: g.branches.map((b) => ({ ...b, bins: [{ y: 1, count: 10 }] })) }];
+    };
+    const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+      ['enrollments', new Map([constant('all'), constant('us')])],
+      ['exposures', new Map([constant('all'), group('us')])],
+    ]);
+    const { warnings } = await statisticRows(spec, WINDOW, groupsByBasis);
+    const noVariation = warnings.filter((w) =>
+      w.message.includes('linear_model_mean: metric has no variation'),
+    );
+    assert.equal(noVariation.length, 1);
+    assert.match(
+      noVariation[0]?.message ?? '',
+      /\(enrollments basis, segments all, us; exposures basis, segment all\)$/,
+    );
+    assert.deepEqual(
+      noVariation[0]?.subjects.map((s) => [s.analysisBasis, s.segment, s.metric, s.key]),
+      [
+        ['enrollments', 'all, us', 'uri_count', 'metrics.uri_count'],
+        ['exposures', 'all', 'uri_count', 'metrics.uri_count'],
+      ],
+    );
+  });
 });
 
 describe('statisticRows counts', () => {
