@@ -35,12 +35,32 @@ export interface ExperimentChoice {
   noResults?: true;
 }
 
+/**
+ * One problem of the run's log: the entries of one level, kind of message (its values taken
+ * out) and place in the config, logged on several dates and periods. The log's columns hold the
+ * newest entry's message and, where its entries differ (basis, segment, …), each value once.
+ */
+export type LoggedProblem = LogRow & {
+  /** Where it occurred, newest first: "2026-03-29 week", or the date alone. */
+  occurred: string[];
+  /** How many log entries it stands for. */
+  entries: number;
+  /** How many of them say it with other values than the message shown. */
+  otherValues: number;
+};
+
+/** A column of the errors panel: one of the log's, or `occurred`, the dates and periods of a problem. */
+export type LoggedColumn = keyof LogRow | 'occurred';
+
 export interface ErrorsPanel {
   /** False when the dataset has no logs table. */
   present: boolean;
-  /** Columns of the logs table that the page shows (those present and not empty). */
-  columns: (keyof LogRow)[];
-  rows: LogRow[];
+  /** Columns that the page shows (those present and not empty). */
+  columns: LoggedColumn[];
+  /** One per distinct problem: errors first, then warnings, each newest first. */
+  rows: LoggedProblem[];
+  /** How many log entries the rows stand for. */
+  entries: number;
   /** True when more rows were logged than are shown. */
   truncated: boolean;
 }

@@ -5,12 +5,11 @@
  * server code: the page bundle imports it, and unit tests check it.
  */
 
-import type { LogRow } from '../analysis/table-rows.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import { plural } from '../plural.js';
 import type { Comparison } from '../statistics/results.js';
 import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
-import type { ComputedBy, ViewSelection } from './api.js';
+import type { ComputedBy, LoggedColumn, LoggedProblem, ViewSelection } from './api.js';
 
 /** Each period's windows, counted from each client's enrollment (jetstream's analysis windows). */
 const WINDOW_MEANING: Record<AnalysisPeriod, string> = {
@@ -40,6 +39,37 @@ export function comparisonTitle(comparison: Comparison | null): string {
 export function comparisonCell(comparison: Comparison | null, to: string | null): string {
   if (comparison === null) return "Per branch (the branch's own value)";
   return `${COMPARISON_NAMES[comparison]} to ${to ?? 'the reference branch'}`;
+}
+
+/**
+ * The branches' colours, Observable Plot's categorical scheme in branch order: a branch keeps its
+ * colour on every chart, also on those whose legend leaves some branches out.
+ */
+const BRANCH_COLOURS = [
+  '#4269d0',
+  '#efb118',
+  '#ff725c',
+  '#6cc5b0',
+  '#3ca951',
+  '#ff8ab7',
+  '#a463f2',
+  '#97bbf5',
+  '#9c6b4e',
+  '#9498a0',
+];
+
+/**
+ * A chart's colour scale, and so its legend: the branches it draws, each in its colour among all
+ * the branches. A comparison chart draws nothing for the branch compared to (control), so its
+ * legend does not name it.
+ */
+export function branchColours(
+  branches: readonly string[],
+  drawn: readonly string[],
+): { domain: string[]; range: string[] } {
+  const domain = branches.filter((b) => drawn.includes(b));
+  const range = domain.map((b) => BRANCH_COLOURS[branches.indexOf(b) % BRANCH_COLOURS.length] ?? '#000');
+  return { domain, range };
 }
 
 /** The x axis of the charts and the first column of the numbers: what a window index counts. */
@@ -97,21 +127,22 @@ export function costTotals(
   };
 }
 
-/** How many entries of the run's log the errors panel lists. */
-export function loggedCount(entries: number, truncated: boolean): string {
-  return `${plural(entries, 'entry', 'entries')} logged${truncated ? ' (the newest; more were logged)' : ''}`;
+/** How many problems the errors panel lists, and how many entries of the run's log they stand for. */
+export function loggedCount(problems: number, entries: number, truncated: boolean): string {
+  const logged = `${plural(entries, 'entry', 'entries')} logged${truncated ? ' (the newest; more were logged)' : ''}`;
+  return problems === entries ? logged : `${plural(problems, 'problem')}: ${logged}`;
 }
 
-/** A column of the errors panel: one of the log's, or `config`, where in the config to fix it. */
-export type ErrorColumn = keyof LogRow | 'config';
+/** A column of the errors panel: one of the problems', or `config`, where in the config to fix it. */
+export type ErrorColumn = LoggedColumn | 'config';
 
-const CONFIG_COLUMNS: readonly (keyof LogRow)[] = ['config_file', 'config_line', 'config_key'];
+const CONFIG_COLUMNS: readonly LoggedColumn[] = ['config_file', 'config_line', 'config_key'];
 
 /**
  * The errors panel's columns: the log's config file, line and key make one column, as the
  * CLI's report names them (`file:line key`), so that where to fix a problem reads as one place.
  */
-export function errorColumns(columns: readonly (keyof LogRow)[]): ErrorColumn[] {
+export function errorColumns(columns: readonly LoggedColumn[]): ErrorColumn[] {
   const out: ErrorColumn[] = [];
   for (const column of columns) {
     if (!CONFIG_COLUMNS.includes(column)) out.push(column);
@@ -120,13 +151,22 @@ export function errorColumns(columns: readonly (keyof LogRow)[]): ErrorColumn[] 
   return out;
 }
 
-/** A column's heading: the log's column name, or what the config column holds. */
+/** A column's heading: the log's column name, or what the config and occurred columns hold. */
 export function errorColumnTitle(column: ErrorColumn): string {
-  return column === 'config' ? 'where in the config (file:line key)' : column;
+  if (column === 'config') return 'where in the config (file:line key)';
+  if (column === 'occurred') return 'analysis dates (period), newest first';
+  return column;
 }
 
-/** A cell of the errors panel: "jetstream/x.toml:17 metrics.m.select_expression", or the log's value. */
-export function errorCell(row: LogRow, column: ErrorColumn): string {
+/**
+ * A cell of the errors panel: "jetstream/x.toml:17 metrics.m.select_expression", the dates a
+ * problem occurred on, its message with how many more said it with other values, or the log's value.
+ */
+export function errorCell(row: Partial<LoggedProblem>, column: ErrorColumn): string {
+  if (column === 'occurred') return (row.occurred ?? []).join(', ');
+  if (column === 'message' && row.otherValues) {
+    return `${row.message ?? ''} (and ${row.otherValues} more like it with other values)`;
+  }
   if (column !== 'config') {
     const value = row[column];
     return value === null || value === undefined ? '' : String(value);
@@ -136,6 +176,19 @@ export function errorCell(row: LogRow, column: ErrorColumn): string {
       ? ''
       : `${row.config_file}${row.config_line == null ? '' : `:${row.config_line}`}`;
   return [file, row.config_key ?? ''].filter((part) => part !== '').join(' ');
+}
+
+/**
+ * Why a link's dataset or experiment is not what the page shows, and what it shows instead: the
+ * page falls back to another dataset (or the dataset's first experiment), and a reader must not
+ * take its results for those of the one the link named.
+ */
+export function shownInstead(refusal: string, shown: { dataset: string; experiment: string | null }): string {
+  const what =
+    shown.experiment === null
+      ? `dataset '${shown.dataset}'`
+      : `${shown.experiment} in dataset '${shown.dataset}'`;
+  return `${refusal}; showing ${what} instead`;
 }
 
 /**

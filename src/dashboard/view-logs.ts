@@ -1,10 +1,11 @@
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { LogRow, QueryCostRow } from '../analysis/table-rows.js';
+import { messageShape } from '../client/error-groups.js';
 import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { CostsPanel, ErrorsPanel } from './api.js';
+import type { CostsPanel, ErrorsPanel, LoggedColumn, LoggedProblem } from './api.js';
 
 /**
  * What a view shows of a dataset's run logs and per-query costs: the errors panel, the dates a run
@@ -26,7 +27,7 @@ const MAX_LOG_ROWS = 500;
  */
 const LOG_COLUMN_ORDER = [
   'log_level',
-  'analysis_date',
+  'occurred',
   'message',
   'config_file',
   'config_line',
@@ -35,7 +36,6 @@ const LOG_COLUMN_ORDER = [
   'statistic',
   'analysis_basis',
   'segment',
-  'analysis_period',
   'exception_type',
   'stage',
   'query',
@@ -43,13 +43,40 @@ const LOG_COLUMN_ORDER = [
   'timestamp',
   'tool_version',
   'config_commit',
-] as const satisfies readonly (keyof LogRow)[];
-/** Every column of a log row, in that order (a column added to LogRow later comes last). */
-const LOG_COLUMNS_SHOWN: (keyof LogRow)[] = [
+] as const satisfies readonly LoggedColumn[];
+/**
+ * The log's columns a problem's entries differ in by when they were logged: the `occurred`
+ * column lists them together.
+ */
+const OCCURRENCE_COLUMNS: readonly (keyof LogRow)[] = ['analysis_date', 'analysis_period'];
+/** Every column of a problem, in that order (a column added to LogRow later comes last). */
+const LOG_COLUMNS_SHOWN: LoggedColumn[] = [
   ...LOG_COLUMN_ORDER,
   ...(Object.keys(LogRow.shape) as (keyof LogRow)[]).filter(
-    (k) => !(LOG_COLUMN_ORDER as readonly string[]).includes(k),
+    (k) => !(LOG_COLUMN_ORDER as readonly string[]).includes(k) && !OCCURRENCE_COLUMNS.includes(k),
   ),
+];
+/**
+ * Columns a problem lists each value of (it was seen on the enrollments and exposures basis, in
+ * which segments, in which stages); the others hold the newest entry's (its time, its query).
+ */
+const LISTED_COLUMNS: readonly (keyof LogRow)[] = [
+  'analysis_basis',
+  'segment',
+  'stage',
+  'tool_version',
+  'config_commit',
+];
+/** What makes two log entries the same problem, besides the shape of their message. */
+const PROBLEM_COLUMNS: readonly (keyof LogRow)[] = [
+  'log_level',
+  'exception_type',
+  'config_file',
+  'config_line',
+  'config_key',
+  'metric',
+  'statistic',
+  'experiment',
 ];
 const MAX_COST_ROWS = 2000;
 
@@ -86,8 +113,8 @@ export async function readErrors(
   ref: TableRef | null,
   experiments: string[],
 ): Promise<ErrorsPanel> {
-  if (ref === null) return { present: false, columns: [], rows: [], truncated: false };
-  if (experiments.length === 0) return { present: true, columns: [], rows: [], truncated: false };
+  if (ref === null) return { present: false, columns: [], rows: [], entries: 0, truncated: false };
+  if (experiments.length === 0) return { present: true, columns: [], rows: [], entries: 0, truncated: false };
   const raw = await warehouse.query(
     `SELECT * FROM ${dialect.table(ref)}
 WHERE experiment IN (${inList(dialect, experiments)})
@@ -100,8 +127,61 @@ LIMIT ${MAX_LOG_ROWS + 1}`,
     const parsed = LogRow.safeParse(row);
     rows.push(parsed.success ? parsed.data : LogRow.parse(textColumns(row)));
   }
-  const columns = LOG_COLUMNS_SHOWN.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined));
-  return { present: true, columns, rows, truncated: raw.length > MAX_LOG_ROWS };
+  const problems = groupProblems(rows);
+  const columns = LOG_COLUMNS_SHOWN.filter((k) =>
+    problems.some((r) => (k === 'occurred' ? r.occurred.length > 0 : r[k] !== null && r[k] !== undefined)),
+  );
+  return {
+    present: true,
+    columns,
+    rows: problems,
+    entries: rows.length,
+    truncated: raw.length > MAX_LOG_ROWS,
+  };
+}
+
+/**
+ * The log's entries as the problems they report, as a preview's report groups them: a broken
+ * config key fails every date and period it is computed for, and is one thing to fix. `rows`
+ * come errors first, newest first: each problem stands where its first entry did.
+ */
+export function groupProblems(rows: readonly LogRow[]): LoggedProblem[] {
+  const problems = new Map<string, { rows: LogRow[] }>();
+  for (const row of rows) {
+    const key = JSON.stringify([
+      ...PROBLEM_COLUMNS.map((c) => row[c] ?? null),
+      messageShape(String(row.message ?? '')),
+    ]);
+    const problem = problems.get(key) ?? { rows: [] };
+    problem.rows.push(row);
+    problems.set(key, problem);
+  }
+  return [...problems.values()].map(({ rows: entries }) => {
+    const newest = entries[0] as LogRow;
+    const problem: LoggedProblem = {
+      ...newest,
+      occurred: occurrences(entries),
+      entries: entries.length,
+      otherValues: entries.filter((e) => e.message !== newest.message).length,
+    };
+    for (const column of OCCURRENCE_COLUMNS) delete problem[column];
+    for (const column of LISTED_COLUMNS) {
+      const values = [...new Set(entries.map((e) => e[column]).filter((v) => v !== null && v !== undefined))];
+      if (values.length > 1) Object.assign(problem, { [column]: values.map(String).join(', ') });
+    }
+    return problem;
+  });
+}
+
+/** "2026-03-29 week", "2026-03-29 day", "2026-03-28 day": each date and period once, newest first. */
+function occurrences(entries: readonly LogRow[]): string[] {
+  const seen = entries
+    .filter((e) => e.analysis_date !== null && e.analysis_date !== undefined)
+    .map((e) => ({ date: String(e.analysis_date), period: e.analysis_period ?? null }));
+  const unique = new Map(seen.map((o) => [`${o.date} ${o.period ?? ''}`.trim(), o]));
+  return [...unique]
+    .sort(([, a], [, b]) => b.date.localeCompare(a.date) || (a.period ?? '').localeCompare(b.period ?? ''))
+    .map(([text]) => text);
 }
 
 function textColumns(row: Record<string, unknown>): Record<string, unknown> {

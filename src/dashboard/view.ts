@@ -148,7 +148,7 @@ export async function readView(
     rows: [],
     overview: emptyOverview(),
     written: { oldest: null, newest: null, expiresAt: null, builds: [], tables: 0 },
-    errors: { present: logsRef !== null, columns: [], rows: [], truncated: false },
+    errors: { present: logsRef !== null, columns: [], rows: [], entries: 0, truncated: false },
     costs: { present: costsRef !== null, rows: [], problems: costRows.problems },
   };
   // Experiments the logs or costs name that have no statistics table: runs that failed before

@@ -451,13 +451,18 @@ describe('the dashboard in Chromium over a real preview', () => {
       await warehouse.close();
     }
     assert.ok(logged > 0, 'the preview logged its statistics warnings');
+    // One row per problem (a warning of each window, on every date it recurs), its entries counted.
     const shownErrors = await page.locator('#errors-table tbody tr').count();
-    assert.equal(shownErrors, Math.min(logged, 500));
+    assert.ok(shownErrors > 0 && shownErrors < logged, `${shownErrors} problems of ${logged} entries`);
+    assert.match(
+      (await page.textContent('#errors-note')) ?? '',
+      new RegExp(`: ${Math.min(logged, 500)} entries logged`),
+    );
     // Where to fix each logged problem, as the CLI names it, beside its message.
     const errorHeader = await page.locator('#errors-table thead th').allTextContents();
     assert.deepEqual(errorHeader.slice(0, 4), [
       'log_level',
-      'analysis_date',
+      'analysis dates (period), newest first',
       'message',
       'where in the config (file:line key)',
     ]);
@@ -515,6 +520,17 @@ describe('the dashboard in Chromium over a real preview', () => {
       captions.every((c) => /95% intervals$/.test(c)),
       captions.join('\n'),
     );
+    // Nothing is drawn for the reference branch on the comparison charts: their legends leave it out.
+    const legends = await page.$$eval('figure.chart', (figures) =>
+      figures.map((f) => ({
+        id: f.getAttribute('data-comparison') ?? '',
+        names: [...f.querySelectorAll('[class$="-swatch"]')].map((s) => (s.textContent ?? '').trim()),
+      })),
+    );
+    for (const { id, names } of legends) {
+      assert.ok(names.length > 0, `${id} has a legend`);
+      assert.equal(names.includes('control'), id === 'absolute', `${id}: ${names.join(', ')}`);
+    }
     const verdicts = await page.$$eval('#numbers-table tbody tr', (trs) =>
       trs.map((tr) => ({
         comparison: tr.getAttribute('data-comparison') ?? '',
@@ -545,7 +561,11 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.equal(await page.inputValue('#experiment'), 'contrail_demo_sidebar');
     const notices = await page.locator('#notices li').allTextContents();
     assert.ok(
-      notices.some((n) => n.includes("experiment 'no-such-experiment' has no statistics tables")),
+      notices.some(
+        (n) =>
+          n.includes("experiment 'no-such-experiment' has no statistics tables") &&
+          n.endsWith(`; showing ${DEMO_SLUG} in dataset '${DATASET}' instead`),
+      ),
       notices.join('\n'),
     );
     // A dataset name that is no dataset: the default dataset, saying why.
@@ -553,7 +573,10 @@ describe('the dashboard in Chromium over a real preview', () => {
     await waitReady();
     assert.equal(await page.inputValue('#dataset'), DATASET);
     assert.deepEqual(await page.locator('#dataset option').allTextContents(), ['contrail', DATASET]);
-    assert.match((await page.locator('#notices li').allTextContents()).join('\n'), /invalid dataset/);
+    assert.match(
+      (await page.locator('#notices li').allTextContents()).join('\n'),
+      new RegExp(`invalid dataset.*; showing ${DEMO_SLUG} in dataset '${DATASET}' instead`),
+    );
     // A dataset that is not there, with an experiment: said once, though asked twice.
     await page.goto(`${server.url}?dataset=nothing_here&experiment=${DEMO_SLUG}`);
     await waitReady();

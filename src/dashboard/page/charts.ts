@@ -1,7 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
-import { comparisonCell, comparisonTitle, intervalLevel, windowLabel } from '../labels.js';
+import { branchColours, comparisonCell, comparisonTitle, intervalLevel, windowLabel } from '../labels.js';
 import { clear, element } from './dom.js';
 
 /** One chart per comparison, as jetstream's results are read: per-branch values, then both comparisons. */
@@ -133,7 +133,7 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
         // As many decimals as the ticks need: an uplift of a few tenths of a percent is common.
         ...(relative ? { tickFormat: '+~%' } : {}),
       },
-      color: { domain: branches, legend: true },
+      color: { ...branchColours(branches, here), legend: true },
       marks,
     });
     const y = plot.scale('y');

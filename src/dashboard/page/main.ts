@@ -5,7 +5,14 @@
  */
 import type { ErrorResponse, FilterKey, ViewResponse } from '../api.js';
 import { pageFilters } from '../filters.js';
-import { intervalLevel, periodChoice, selectionCaption, shownStatus, writtenLine } from '../labels.js';
+import {
+  intervalLevel,
+  periodChoice,
+  selectionCaption,
+  shownInstead,
+  shownStatus,
+  writtenLine,
+} from '../labels.js';
 import { retryDelayMs } from '../retry.js';
 import { drawCharts } from './charts.js';
 import { byId, clear, element, formatNumber } from './dom.js';
@@ -118,7 +125,15 @@ async function load(params: URLSearchParams, carried: string[] = [], retrying = 
     return;
   }
   current = body as ViewResponse;
-  if (carried.length > 0) current = { ...current, notices: [...carried, ...current.notices] };
+  if (carried.length > 0) {
+    const view = current;
+    const who = view.choices.experiments.find((e) => e.slug === view.selection.experiment);
+    const shown = {
+      dataset: view.selection.dataset,
+      experiment: view.selection.experiment === null ? null : (who?.name ?? view.selection.experiment),
+    };
+    current = { ...view, notices: [...carried.map((c) => shownInstead(c, shown)), ...view.notices] };
+  }
   const next = new URLSearchParams();
   next.set('dataset', current.selection.dataset);
   for (const key of SERVER_FILTERS) {

@@ -213,7 +213,7 @@ export function renderErrors(panel: ErrorsPanel): void {
   note.textContent =
     panel.rows.length === 0
       ? 'nothing logged for this experiment'
-      : loggedCount(panel.rows.length, panel.truncated);
+      : loggedCount(panel.rows.length, panel.entries, panel.truncated);
   const columns = errorColumns(panel.columns);
   fillTable(
     table,

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
   age,
+  branchColours,
   comparisonCell,
   comparisonTitle,
   computedByLine,
@@ -16,6 +17,7 @@ import {
   loggedCount,
   periodChoice,
   selectionCaption,
+  shownInstead,
   shownStatus,
   significantCell,
   verdictText,
@@ -179,8 +181,9 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(periodChoice('day', 3), 'day (3 windows)');
     assert.equal(costsTotal(1), 'total (1 query)');
     assert.equal(costsTotal(6), 'total (6 queries)');
-    assert.equal(loggedCount(1, false), '1 entry logged');
-    assert.equal(loggedCount(46, true), '46 entries logged (the newest; more were logged)');
+    assert.equal(loggedCount(1, 1, false), '1 entry logged');
+    assert.equal(loggedCount(46, 46, true), '46 entries logged (the newest; more were logged)');
+    assert.equal(loggedCount(1, 4, false), '1 problem: 4 entries logged');
     assert.equal(
       shownStatus('exp in tmp, week, active_hours', 1, '12'),
       'exp in tmp, week, active_hours: 1 row shown (read from the warehouse in 12 ms)',
@@ -228,5 +231,27 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(errorCell({ log_level: 'ERROR' }, 'config'), '');
     assert.equal(errorCell(row, 'config_line'), '17');
     assert.equal(errorCell(row, 'metric'), '');
+  });
+  test("a comparison chart's legend names the branches it draws, each in the colour the others give it", () => {
+    const branches = ['control', 'treatment-a', 'treatment-b'];
+    const all = branchColours(branches, branches);
+    assert.deepEqual(all.domain, branches);
+    const compared = branchColours(branches, ['treatment-a', 'treatment-b']);
+    assert.deepEqual(compared.domain, ['treatment-a', 'treatment-b']);
+    assert.deepEqual(compared.range, all.range.slice(1));
+    assert.equal(new Set(all.range).size, 3);
+  });
+  test('a link the page could not follow says what is shown instead', () => {
+    assert.equal(
+      shownInstead("dataset 'nothing_here' holds no contrail results", { dataset: 'tmp', experiment: null }),
+      "dataset 'nothing_here' holds no contrail results; showing dataset 'tmp' instead",
+    );
+    assert.equal(
+      shownInstead("experiment 'x' has no statistics tables in dataset 'tmp'", {
+        dataset: 'tmp',
+        experiment: 'contrail-demo-sidebar',
+      }),
+      "experiment 'x' has no statistics tables in dataset 'tmp'; showing contrail-demo-sidebar in dataset 'tmp' instead",
+    );
   });
 });

@@ -223,7 +223,7 @@ describe('readView: what the page shows, from the result tables', () => {
     // What went wrong first, the run's bookkeeping last.
     assert.deepEqual(view.errors.columns, [
       'log_level',
-      'analysis_date',
+      'occurred',
       'message',
       'exception_type',
       'stage',
@@ -231,9 +231,9 @@ describe('readView: what the page shows, from the result tables', () => {
       'timestamp',
       'tool_version',
     ]);
-    assert.equal(view.errors.rows[0]?.analysis_date, '2026-03-15');
+    assert.deepEqual(view.errors.rows[0]?.occurred, ['2026-03-15']);
     const other = await readView(warehouse, dialect, { dataset: DATASET, experiment: 'zz_other' });
-    assert.deepEqual(other.errors, { present: true, columns: [], rows: [], truncated: false });
+    assert.deepEqual(other.errors, { present: true, columns: [], rows: [], entries: 0, truncated: false });
   });
 
   test('per-query costs: absent table, rows of the experiment, unreadable rows said in words', async () => {
@@ -543,20 +543,102 @@ describe('readView: what the page shows, from the result tables', () => {
     const view = await readView(warehouse, dialect, { dataset, experiment: 'noisy' });
     assert.match(view.notices.join('\n'), /noisy has no results in dataset 'dash_noisy': 1 error was logged/);
     assert.equal(view.errors.truncated, true);
-    assert.equal(view.errors.rows.length, 500);
+    assert.equal(view.errors.entries, 500);
+    // The warnings differ only in a number: one problem, shown by its newest message.
     assert.deepEqual(
-      view.errors.rows.slice(0, 3).map((r) => r.message),
-      ['ERROR 0', 'WARNING 600', 'WARNING 599'],
+      view.errors.rows.map((r) => [r.message, r.entries, r.otherValues]),
+      [
+        ['ERROR 0', 1, 0],
+        ['WARNING 600', 499, 498],
+      ],
     );
     assert.deepEqual(view.errors.columns.slice(0, 7), [
       'log_level',
-      'analysis_date',
+      'occurred',
       'message',
       'config_file',
       'config_line',
       'config_key',
       'metric',
     ]);
+  });
+  test('a broken config key that failed on every date and period is one problem, with its dates, errors before warnings', async () => {
+    const dataset = 'dash_grouped';
+    const entry = (date: string, period: string, level: string, extra: Record<string, unknown> = {}) => ({
+      timestamp: `${date}T06:00:00Z`,
+      source: 'contrail',
+      experiment: 'grouped',
+      analysis_date: date,
+      analysis_period: period,
+      stage: 'metrics',
+      log_level: level,
+      exception_type: level === 'ERROR' ? 'PlannedQueryError' : 'StatisticWarning',
+      message:
+        level === 'ERROR' ? 'warehouse said: Binder Error: column "nope" not found' : 'left out 3 clients',
+      tool_version: '0.1.0',
+      config_commit: null,
+      metric: 'broken',
+      config_file: 'jetstream/grouped.toml',
+      config_key: 'metrics.broken.select_expression',
+      config_line: 9,
+      ...extra,
+    });
+    await warehouse.writeRows({
+      destination: { dataset, table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        entry('2026-03-28', 'day', 'WARNING', {
+          analysis_basis: 'exposures',
+          metric: 'fine',
+          config_key: 'x',
+        }),
+        entry('2026-03-29', 'day', 'WARNING', {
+          analysis_basis: 'enrollments',
+          metric: 'fine',
+          config_key: 'x',
+          message: 'left out 5 clients',
+        }),
+        entry('2026-03-27', 'day', 'ERROR'),
+        entry('2026-03-29', 'week', 'ERROR'),
+        entry('2026-03-28', 'day', 'ERROR'),
+        entry('2026-03-29', 'day', 'ERROR'),
+      ],
+    });
+    const view = await readView(warehouse, dialect, { dataset, experiment: 'grouped' });
+    assert.equal(view.errors.entries, 6);
+    assert.deepEqual(
+      view.errors.rows.map((r) => ({
+        level: r.log_level,
+        message: r.message,
+        key: r.config_key,
+        occurred: r.occurred,
+        entries: r.entries,
+        otherValues: r.otherValues,
+        basis: r.analysis_basis ?? null,
+      })),
+      [
+        {
+          level: 'ERROR',
+          message: 'warehouse said: Binder Error: column "nope" not found',
+          key: 'metrics.broken.select_expression',
+          occurred: ['2026-03-29 day', '2026-03-29 week', '2026-03-28 day', '2026-03-27 day'],
+          entries: 4,
+          otherValues: 0,
+          basis: null,
+        },
+        {
+          level: 'WARNING',
+          message: 'left out 5 clients',
+          key: 'x',
+          occurred: ['2026-03-29 day', '2026-03-28 day'],
+          entries: 2,
+          otherValues: 1,
+          basis: 'enrollments, exposures',
+        },
+      ],
+    );
+    // The dates are in the occurred column; no column repeats one entry's date or period.
+    assert.ok(!view.errors.columns.some((c) => c === 'analysis_date' || c === 'analysis_period'));
   });
   test("which build of contrail computed the shown windows from which configs: their tables' labels", async () => {
     const dataset = 'dash_builds';
