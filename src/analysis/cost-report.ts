@@ -10,7 +10,7 @@ import type { CostEstimate, QueryEstimate } from './cost.js';
  */
 
 /** The largest queries first (ties by table name), for messages. */
-export function biggestQueries(estimate: CostEstimate, count: number): QueryEstimate[] {
+function biggestQueries(estimate: CostEstimate, count: number): QueryEstimate[] {
   return [...estimate.queries]
     .sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0) || a.table.localeCompare(b.table))
     .slice(0, count);

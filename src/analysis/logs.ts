@@ -246,7 +246,7 @@ function listed(text: string | null | undefined): string[] {
  * message; no traceback, as jetstream writes for an exception it logs without raising it).
  * Null for a warning, which jetstream logs without an exception.
  */
-export function exceptionText(
+function exceptionText(
   errorType: string | null,
   message: string | null,
   level: string | null,
@@ -287,7 +287,7 @@ function hex(code: number, digits: number): string {
  * neither (such a date has nothing due and starts no analysis), but a logs table jetstream also
  * wrote to holds them.
  */
-export const SKIPPED_ERROR_TYPES: ReadonlySet<string> = new Set([
+const SKIPPED_ERROR_TYPES: ReadonlySet<string> = new Set([
   'EndedException',
   'EnrollmentNotCompleteException',
 ]);
@@ -321,7 +321,7 @@ function utcMidnight(date: IsoDate): number {
  * every row) whose type jetstream does not leave out. A row whose time cannot be read stays, as
  * Experimenter keeps an entry whose timestamp it cannot read.
  */
-export function inErrorsFile(row: LoggedRow, since: Date | null): boolean {
+function inErrorsFile(row: LoggedRow, since: Date | null): boolean {
   if (row.exception_type !== null && SKIPPED_ERROR_TYPES.has(row.exception_type)) return false;
   if (since === null) return true;
   const at = loggedAt(row.timestamp);

@@ -204,7 +204,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
 }
 
 /** The source a run's exported errors name: jetstream's name for the kind of run. */
-export function exportedLogSource(preview: boolean): ExportedLogSource {
+function exportedLogSource(preview: boolean): ExportedLogSource {
   return preview ? 'jetstream-preview' : 'jetstream';
 }
 

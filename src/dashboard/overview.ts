@@ -23,7 +23,7 @@ import { utcMinute, windowName } from './labels.js';
  * that compares branches by relative uplift without a parameter, the first by name; deciles and
  * other per-parameter statistics never stand for a metric.
  */
-export const OVERVIEW_STATISTIC_PREFERENCE: readonly string[] = [
+const OVERVIEW_STATISTIC_PREFERENCE: readonly string[] = [
   'mean_lm',
   'mean',
   'binomial',

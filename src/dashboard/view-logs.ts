@@ -145,7 +145,7 @@ LIMIT ${MAX_LOG_ROWS + 1}`,
  * config key fails every date and period it is computed for, and is one thing to fix. `rows`
  * come errors first, newest first: each problem stands where its first entry did.
  */
-export function groupProblems(rows: readonly LogRow[]): LoggedProblem[] {
+function groupProblems(rows: readonly LogRow[]): LoggedProblem[] {
   const problems = new Map<string, { rows: LogRow[] }>();
   for (const row of rows) {
     const key = JSON.stringify([
