@@ -355,3 +355,18 @@ function timestampText(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }
+
+/**
+ * What a message says with its values taken out: numbers, quoted names, lists of them and the
+ * bases and segments it was seen on. A statistic's warnings about one config key often differ
+ * only in those (which parameters, which branch over which, which segment): the end of a
+ * preview and the dashboard's errors panel show one of each kind, with how many more there are,
+ * rather than a screen of them.
+ */
+export function messageShape(message: string): string {
+  return message
+    .replace(/\s*\([^()]*\bbasis\b[^()]*\)/g, '')
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/\d+(?:\.\d+)?/g, '#')
+    .replace(/(?:, (?:'…' over '…'|'…'|#))+/g, '');
+}

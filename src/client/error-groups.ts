@@ -1,3 +1,4 @@
+import { messageShape } from '../analysis/logs.js';
 import type { StatisticsSummary } from '../analysis/results.js';
 import type { ErrorSubject } from '../errors.js';
 import type { PreviewResult } from '../workflows/preview.js';
@@ -147,20 +148,6 @@ function count(occurrences: string[], level: RunIssue['level']): string {
   const unit = level === 'ERROR' ? (n === 1 ? 'date' : 'dates') : n === 1 ? 'window' : 'windows';
   const list = n <= 3 ? occurrences.join(', ') : `${occurrences[0]} … ${occurrences.at(-1)}`;
   return `${n} ${unit}: ${list}`;
-}
-
-/**
- * What a message says with its values taken out: numbers, quoted names, lists of them and the
- * bases and segments it was seen on. A statistic's warnings about one config key often differ
- * only in those (which parameters, which branch over which, which segment), and the end of a
- * preview prints one of each kind with how many more there are rather than a screen of them.
- */
-export function messageShape(message: string): string {
-  return message
-    .replace(/\s*\([^()]*\bbasis\b[^()]*\)/g, '')
-    .replace(/'[^']*'/g, "'…'")
-    .replace(/\d+(?:\.\d+)?/g, '#')
-    .replace(/(?:, (?:'…' over '…'|'…'|#))+/g, '');
 }
 
 type PlacedIssue = IssueGroup['places'][number]['issues'][number];

@@ -1,6 +1,6 @@
+import { messageShape } from '../analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { LogRow, QueryCostRow } from '../analysis/table-rows.js';
-import { messageShape } from '../client/error-groups.js';
 import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
