@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
  * The rules the source tree keeps, checked on every run so a change that breaks one is named
  * here rather than found in review: small modules (a long one says at its top why it is
  * long), no files that import each other (one of the two holds what both need), domain code
- * that knows nothing of Temporal, workflows that import activities as types only, and
- * activities that adapt without writing SQL of their own.
+ * that knows nothing of Temporal, a CLI nothing else imports, workflows that import activities
+ * as types only, and activities that adapt without writing SQL of their own.
  */
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -107,6 +107,17 @@ describe('the source tree', () => {
         )
         .map((i) => `${path} imports ${i.from}`),
     );
+    assert.deepEqual(offending, []);
+  });
+
+  it('keeps the CLI at the top: nothing outside it imports it', () => {
+    const offending = sources
+      .filter(({ path }) => !path.startsWith(join('src', 'client')))
+      .flatMap(({ path, text }) =>
+        imports(text)
+          .filter((i) => /(^|\/)client\//.test(i.from))
+          .map((i) => `${path} imports ${i.from}`),
+      );
     assert.deepEqual(offending, []);
   });
 
