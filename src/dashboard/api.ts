@@ -26,6 +26,15 @@ export interface ViewSelection {
   statistic: string | null;
 }
 
+export interface DatasetChoice {
+  name: string;
+  /**
+   * Set when the dataset holds contrail's run logs or query costs but no statistics table: its
+   * runs failed before writing results (or have not written them yet), and their errors are there.
+   */
+  noResults?: true;
+}
+
 export interface ExperimentChoice {
   /** Table-name form of the slug (what `experiment=` selects). */
   slug: string;
@@ -98,7 +107,7 @@ export interface ViewResponse {
   /** Requested filter values that were not available, and what is shown instead. */
   notices: string[];
   choices: {
-    datasets: string[];
+    datasets: DatasetChoice[];
     experiments: ExperimentChoice[];
     periods: { period: AnalysisPeriod; windows: number[] }[];
     bases: string[];

@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs';
+import { LOGS_TABLE } from '../analysis/logs.js';
+import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { META_SCHEMA } from '../warehouse/duckdb-metadata.js';
 import { duckDbSessions } from '../warehouse/duckdb-sessions.js';
 import type { WarehouseSessions } from '../warehouse/sessions.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import type { DatasetChoice } from './api.js';
 import { DashboardRequestError } from './errors.js';
+import { contrailDataset } from './tables.js';
 
 /**
  * Sessions on the embedded DuckDB warehouse file: opened per answer and closed after it, so
@@ -29,14 +33,23 @@ export function embeddedSessions(path: string, options: { waitMs?: number } = {}
 }
 
 /**
- * The datasets of the embedded warehouse that hold results (a statistics table or view): the
- * page lists them, so results written with `--dataset_id` are found without knowing its name.
+ * The datasets of the embedded warehouse that hold contrail's output: results (statistics
+ * tables), or only the logs or query costs of runs that failed before writing any. The page
+ * lists them, so results written with `--dataset_id` are found without knowing its name, and so
+ * are the errors of a preview that failed on every date.
  */
-export async function embeddedResultDatasets(warehouse: Warehouse): Promise<string[]> {
-  const rows = await warehouse.query<{ dataset: unknown }>(
-    `SELECT DISTINCT table_schema AS dataset FROM information_schema.tables
-WHERE table_catalog = current_database() AND starts_with(table_name, 'statistics_')
+export async function embeddedContrailDatasets(warehouse: Warehouse): Promise<DatasetChoice[]> {
+  const rows = await warehouse.query<{ dataset: unknown; name: unknown }>(
+    `SELECT table_schema AS dataset, table_name AS name FROM information_schema.tables
+WHERE table_catalog = current_database()
+  AND (starts_with(table_name, 'statistics_') OR table_name IN ('${LOGS_TABLE}', '${QUERY_COSTS_TABLE}'))
 ORDER BY dataset`,
   );
-  return rows.map((r) => String(r.dataset)).filter((d) => d !== META_SCHEMA);
+  const tablesOf = new Map<string, string[]>();
+  for (const row of rows) {
+    const dataset = String(row.dataset);
+    if (dataset === META_SCHEMA) continue;
+    tablesOf.set(dataset, [...(tablesOf.get(dataset) ?? []), String(row.name)]);
+  }
+  return [...tablesOf].flatMap(([dataset, tables]) => contrailDataset(dataset, tables) ?? []);
 }

@@ -6,7 +6,13 @@ import { WarehouseBusyError } from '../warehouse/errors.js';
 import { InvalidIdentifierError } from '../warehouse/identifiers.js';
 import type { WarehouseSessions } from '../warehouse/sessions.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { type ErrorResponse, FILTER_KEYS, type ViewRequest, type ViewResponse } from './api.js';
+import {
+  type DatasetChoice,
+  type ErrorResponse,
+  FILTER_KEYS,
+  type ViewRequest,
+  type ViewResponse,
+} from './api.js';
 import { buildPageAssets, type PageAssets } from './assets.js';
 import { DashboardRequestError } from './errors.js';
 import { sqlPanel, windowsShown } from './sql-files.js';
@@ -20,8 +26,8 @@ export interface DashboardOptions {
   defaultDataset: string;
   /** Offered in the page's dataset list (e.g. the preview and production datasets). */
   knownDatasets?: string[];
-  /** The warehouse's datasets holding results, read with each answer and offered too. */
-  listDatasets?: (warehouse: Warehouse) => Promise<string[]>;
+  /** The warehouse's datasets holding contrail's results or run logs, read with each answer and offered too. */
+  listDatasets?: (warehouse: Warehouse) => Promise<DatasetChoice[]>;
   /** Directories of `.sql` files (and provenance maps) written by `--sql-output-dir`. */
   sqlDirs?: string[];
   /** Loopback port; 0 picks a free one. */

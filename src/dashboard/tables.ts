@@ -1,9 +1,11 @@
 import { recordedBuild } from '../analysis/labels.js';
+import { LOGS_TABLE } from '../analysis/logs.js';
+import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import { statisticsTableName } from '../sql/names.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo } from '../warehouse/warehouse.js';
-import type { ComputedBy, ViewResponse } from './api.js';
+import type { ComputedBy, DatasetChoice, ViewResponse } from './api.js';
 
 /** The statistics tables of one experiment in a dataset: window indexes per period. */
 export interface ExperimentTables {
@@ -42,6 +44,18 @@ export function experimentsFromTables(tableNames: Iterable<string>): ExperimentT
         windows: [...(periods.get(period) ?? [])].sort((a, b) => a - b),
       })),
     }));
+}
+
+/**
+ * What of contrail's the dataset `name` holds, read from its table names: results (statistics
+ * tables), or only the logs or query costs of runs that wrote none; null when neither (another
+ * team's dataset, an empty one), which the page does not offer.
+ */
+export function contrailDataset(name: string, tableNames: Iterable<string>): DatasetChoice | null {
+  const tables = [...tableNames];
+  if (experimentsFromTables(tables).length > 0) return { name };
+  if (tables.includes(LOGS_TABLE) || tables.includes(QUERY_COSTS_TABLE)) return { name, noResults: true };
+  return null;
 }
 
 /** The experiment a URL names, by its slug or its table-name form. */

@@ -7,11 +7,24 @@ import { StatisticResultRow } from '../statistics/results.js';
 import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
-import type { ExperimentChoice, OverviewPanel, ViewRequest, ViewResponse, ViewSelection } from './api.js';
+import type {
+  DatasetChoice,
+  ExperimentChoice,
+  OverviewPanel,
+  ViewRequest,
+  ViewResponse,
+  ViewSelection,
+} from './api.js';
 import { DashboardDataError, DashboardRequestError } from './errors.js';
 import { choose } from './filters.js';
 import { emptyOverview, overviewPlan } from './overview.js';
-import { type ExperimentTables, experimentsFromTables, findExperiment, writtenAt } from './tables.js';
+import {
+  contrailDataset,
+  type ExperimentTables,
+  experimentsFromTables,
+  findExperiment,
+  writtenAt,
+} from './tables.js';
 import {
   addName,
   costsOf,
@@ -55,8 +68,11 @@ const unique = (values: Iterable<string>) => [...new Set(values)].sort((a, b) =>
 export interface ReadViewOptions {
   /** Datasets offered in the page's dataset list besides the one shown. */
   knownDatasets?: string[];
-  /** The warehouse's datasets that hold results, offered too (and named when the one shown has none). */
-  listDatasets?: (warehouse: Warehouse) => Promise<string[]>;
+  /**
+   * The warehouse's datasets that hold contrail's output, offered too: those with results are
+   * named when the one shown has none; those with only run logs or costs are marked so.
+   */
+  listDatasets?: (warehouse: Warehouse) => Promise<DatasetChoice[]>;
 }
 
 /**
@@ -76,10 +92,10 @@ export async function readView(
   // Reads that do not depend on each other go to the warehouse together: on BigQuery each is a
   // request or a query job of its own, and one after another they added up to seconds a view.
   let infos: TableInfo[];
-  let withResults: string[];
+  let listed: DatasetChoice[];
   try {
     assertDatasetOf(dataset, dialect.name);
-    [infos, withResults] = await Promise.all([
+    [infos, listed] = await Promise.all([
       warehouse.listTables(dataset),
       options.listDatasets ? options.listDatasets(warehouse) : [],
     ]);
@@ -91,13 +107,16 @@ export async function readView(
   const tables = infos.map((t) => t.ref.table);
   const experiments = experimentsFromTables(tables);
   const tableSet = new Set(tables);
+  // Only these are named where a notice says where results are; the others hold only the logs
+  // or costs of runs that failed before writing any.
+  const withResults = listed.filter((d) => !d.noResults).map((d) => d.name);
+  const logsOnly = new Set(listed.filter((d) => d.noResults).map((d) => d.name));
+  const shown = contrailDataset(dataset, tables);
   if (options.listDatasets) {
     // A name from a URL that is no dataset of contrail's (another schema, DuckDB's own catalogs,
     // a typo): a clear refusal naming the ones there are, not an empty page or a warehouse error.
-    const offered = unique([...(options.knownDatasets ?? []), ...withResults]);
-    const holdsRunOutput =
-      experiments.length > 0 || tableSet.has(LOGS_TABLE) || tableSet.has(QUERY_COSTS_TABLE);
-    if (!offered.includes(dataset) && !holdsRunOutput) {
+    const offered = unique([...(options.knownDatasets ?? []), ...listed.map((d) => d.name)]);
+    if (!offered.includes(dataset) && shown === null) {
       // Dataset names are case-sensitive (BigQuery's are), so another case is another name: the
       // one dataset that differs only in case is what a hand-typed link meant; several are named.
       const sameLetters = offered.filter((d) => d.toLowerCase() === dataset.toLowerCase());
@@ -110,14 +129,23 @@ export async function readView(
         return view;
       }
       throw new DashboardRequestError(
-        `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${offered.join(', ')}${
+        `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${offered
+          .map((d) => (logsOnly.has(d) ? `${d} (no results: run logs only)` : d))
+          .join(', ')}${
           withResults.length === 0 ? ' (none holds results yet)' : ''
         }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
         404,
       );
     }
   }
-  const datasets = unique([dataset, ...(options.knownDatasets ?? []), ...withResults]);
+  // The shown dataset is marked from its own tables (read now; the listing may be a minute old).
+  if (shown?.noResults) logsOnly.add(dataset);
+  else logsOnly.delete(dataset);
+  const datasets: DatasetChoice[] = unique([
+    dataset,
+    ...(options.knownDatasets ?? []),
+    ...listed.map((d) => d.name),
+  ]).map((name) => (logsOnly.has(name) ? { name, noResults: true } : { name }));
   const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
     ? { dataset, table: QUERY_COSTS_TABLE }

@@ -176,7 +176,8 @@ describe('contrail preview on BigQuery', () => {
       ).json()) as ViewResponse;
       assert.equal(view.selection.experiment, 'contrail_demo_sidebar');
       assert.equal(view.selection.period, 'day');
-      assert.ok(view.choices.datasets.includes('bq_preview'), view.choices.datasets.join(', '));
+      const offered = view.choices.datasets.map((d) => d.name);
+      assert.ok(offered.includes('bq_preview'), offered.join(', '));
       const { basis, segment, metric, statistic } = view.selection;
       const written = (await emulator.warehouse().readRows(statistics.ref)).filter(
         (r) =>

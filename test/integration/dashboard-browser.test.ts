@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { LOG_COLUMNS, LOGS_TABLE } from '../../src/analysis/logs.js';
 import { STATISTICS_COLUMNS } from '../../src/analysis/statistics.js';
 import { planSql } from '../../src/client/plan-sql.js';
 import { buildPageAssets, type PageAssets } from '../../src/dashboard/assets.js';
-import { embeddedResultDatasets, embeddedSessions } from '../../src/dashboard/embedded.js';
+import { embeddedContrailDatasets, embeddedSessions } from '../../src/dashboard/embedded.js';
 import { direction } from '../../src/dashboard/overview.js';
 import { SQL_PROVENANCE_FILE } from '../../src/dashboard/schema.js';
 import { type DashboardServer, startDashboard } from '../../src/dashboard/server.js';
@@ -141,7 +142,7 @@ describe('the dashboard in Chromium over a real preview', () => {
       dialect: duckdbDialect(),
       defaultDataset: DATASET,
       knownDatasets: [DATASET, 'contrail'],
-      listDatasets: embeddedResultDatasets,
+      listDatasets: embeddedContrailDatasets,
       sqlDirs: [sqlDir],
       port,
       assets,
@@ -568,11 +569,26 @@ describe('the dashboard in Chromium over a real preview', () => {
       ),
       notices.join('\n'),
     );
+    // A dataset whose runs all failed (only their logs) is offered too, marked as holding no results.
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      await warehouse.writeRows({
+        destination: { dataset: 'failed_only', table: LOGS_TABLE },
+        columns: LOG_COLUMNS,
+        rows: [],
+      });
+    } finally {
+      await warehouse.close();
+    }
     // A dataset name that is no dataset: the default dataset, saying why.
     await page.goto(`${server.url}?dataset=${encodeURIComponent('no such dataset')}`);
     await waitReady();
     assert.equal(await page.inputValue('#dataset'), DATASET);
-    assert.deepEqual(await page.locator('#dataset option').allTextContents(), ['contrail', DATASET]);
+    assert.deepEqual(await page.locator('#dataset option').allTextContents(), [
+      'contrail',
+      'failed_only (no results: run logs only)',
+      DATASET,
+    ]);
     assert.match(
       (await page.locator('#notices li').allTextContents()).join('\n'),
       new RegExp(`invalid dataset.*; showing ${DEMO_SLUG} in dataset '${DATASET}' instead`),

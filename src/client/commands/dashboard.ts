@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import type { DatasetChoice } from '../../dashboard/api.js';
 import { DEFAULT_DASHBOARD_PORT, dashboardUrl } from '../../dashboard/url.js';
 import type { SqlDialect } from '../../sql/dialect.js';
 import type { WarehouseSessions } from '../../warehouse/sessions.js';
@@ -27,7 +28,7 @@ async function defaultDatasets(): Promise<{ preview: string; production: string 
 interface DashboardSource {
   sessions: WarehouseSessions;
   dialect: SqlDialect;
-  listDatasets: (warehouse: Warehouse) => Promise<string[]>;
+  listDatasets: (warehouse: Warehouse) => Promise<DatasetChoice[]>;
   /** What the start line says it reads. */
   reads: string;
 }
@@ -36,12 +37,12 @@ interface DashboardSource {
 async function embeddedSource(env: NodeJS.ProcessEnv): Promise<DashboardSource> {
   const { warehouseFile } = await import('../../paths.js');
   const { duckdbDialect } = await import('../../sql/render/duckdb.js');
-  const { embeddedResultDatasets, embeddedSessions } = await import('../../dashboard/embedded.js');
+  const { embeddedContrailDatasets, embeddedSessions } = await import('../../dashboard/embedded.js');
   const path = warehouseFile(env);
   return {
     sessions: embeddedSessions(path),
     dialect: duckdbDialect(),
-    listDatasets: embeddedResultDatasets,
+    listDatasets: embeddedContrailDatasets,
     reads: `${path} (opened for each answer and closed after it, so other commands can write)`,
   };
 }

@@ -167,7 +167,14 @@ function renderReady(view: ViewResponse, params: URLSearchParams): void {
 /** Fills the filters and panels from `view`; returns how many rows the numbers table shows. */
 function render(view: ViewResponse, params: URLSearchParams): number {
   const { choices, selection } = view;
-  fillSelect('dataset', plain(choices.datasets), selection.dataset);
+  fillSelect(
+    'dataset',
+    choices.datasets.map((d) => ({
+      value: d.name,
+      label: d.noResults ? `${d.name} (no results: run logs only)` : d.name,
+    })),
+    selection.dataset,
+  );
   fillSelect(
     'experiment',
     choices.experiments.map((e) => ({

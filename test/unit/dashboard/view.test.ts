@@ -4,7 +4,7 @@ import { resultLabels } from '../../../src/analysis/labels.js';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
-import { embeddedResultDatasets } from '../../../src/dashboard/embedded.js';
+import { embeddedContrailDatasets } from '../../../src/dashboard/embedded.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
 import { readView } from '../../../src/dashboard/view.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
@@ -119,7 +119,7 @@ describe('readView: what the page shows, from the result tables', () => {
       statistic: 'mean',
     });
     assert.deepEqual(view.notices, []);
-    assert.deepEqual(view.choices.datasets, ['contrail', DATASET]);
+    assert.deepEqual(view.choices.datasets, [{ name: 'contrail' }, { name: DATASET }]);
     assert.deepEqual(view.choices.experiments, [
       { slug: 'my_exp', name: 'my-exp' },
       { slug: 'zz_other', name: 'zz_other' },
@@ -384,11 +384,12 @@ describe('readView: what the page shows, from the result tables', () => {
       columns: STATISTICS_COLUMNS,
       rows: [row({})],
     });
-    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedContrailDatasets };
     const view = await readView(warehouse, dialect, { dataset: DATASET }, options);
-    assert.ok(view.choices.datasets.includes('team_results'), view.choices.datasets.join(', '));
-    assert.ok(view.choices.datasets.includes('contrail') && view.choices.datasets.includes('tmp'));
-    assert.ok(!view.choices.datasets.includes('contrail_meta'), 'the metadata schema is no dataset');
+    const offered = view.choices.datasets.map((d) => d.name);
+    assert.ok(offered.includes('team_results'), offered.join(', '));
+    assert.ok(offered.includes('contrail') && offered.includes('tmp'));
+    assert.ok(!offered.includes('contrail_meta'), 'the metadata schema is no dataset');
     const empty = await readView(warehouse, dialect, { dataset: 'contrail' }, options);
     assert.equal(empty.notices.length, 1);
     assert.match(
@@ -401,7 +402,7 @@ describe('readView: what the page shows, from the result tables', () => {
     await warehouse.execute(
       'CREATE SCHEMA IF NOT EXISTS someone_elses; CREATE TABLE someone_elses.t AS SELECT 1 AS x',
     );
-    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedContrailDatasets };
     // Another schema, DuckDB's own schema, no schema at all (a catalog prefix is refused as a bad name).
     for (const dataset of ['someone_elses', 'information_schema', 'nope']) {
       await assert.rejects(
@@ -426,7 +427,7 @@ describe('readView: what the page shows, from the result tables', () => {
     assert.equal(logsOnly.errors.present, true);
   });
   test('a dataset name differing only in case shows the one dataset it matches, saying so; several are named', async () => {
-    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedResultDatasets };
+    const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedContrailDatasets };
     const view = await readView(warehouse, dialect, { dataset: 'DASH', experiment: 'my-exp' }, options);
     assert.equal(view.selection.dataset, DATASET);
     assert.equal(view.selection.experiment, 'my_exp');
@@ -833,6 +834,90 @@ describe('readView: what the page shows, from the result tables', () => {
     assert.deepEqual(
       overall.overview.metrics.map((m) => [m.metric, m.statistic, m.rows.length]),
       [['active_hours', 'mean', 2]],
+    );
+  });
+});
+
+describe('datasets whose runs all failed: offered, marked, never named as holding results', () => {
+  let warehouse: Warehouse;
+  const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedContrailDatasets };
+
+  before(async () => {
+    warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    await warehouse.writeRows({
+      destination: { dataset: 'results', table: 'statistics_done_week_1' },
+      columns: STATISTICS_COLUMNS,
+      rows: [row({})],
+    });
+    // A preview that failed on every date: its errors and its queries' costs, no statistics table.
+    await warehouse.writeRows({
+      destination: { dataset: 'failed1', table: LOGS_TABLE },
+      columns: LOG_COLUMNS,
+      rows: [
+        {
+          timestamp: '2026-03-15T06:00:00Z',
+          source: 'contrail',
+          experiment: 'broken-exp',
+          analysis_date: '2026-03-15',
+          stage: 'metrics',
+          log_level: 'ERROR',
+          exception_type: 'PlannedQueryError',
+          message: 'warehouse said: Parser Error',
+          tool_version: '0.1.0',
+          config_commit: null,
+        },
+      ],
+    });
+    await warehouse.execute(`CREATE TABLE failed1.${QUERY_COSTS_TABLE} AS
+      SELECT 'broken-exp' AS experiment, DATE '2026-03-15' AS analysis_date, 'x' AS destination`);
+    await warehouse.execute(`CREATE SCHEMA costs_only; CREATE TABLE costs_only.${QUERY_COSTS_TABLE} AS
+      SELECT 'other' AS experiment, DATE '2026-03-15' AS analysis_date, 'y' AS destination`);
+    await warehouse.execute(
+      'CREATE SCHEMA someone_elses; CREATE TABLE someone_elses.logs_of_theirs AS SELECT 1 AS x',
+    );
+  });
+  after(() => warehouse.close());
+
+  test('the embedded listing offers datasets holding only run logs or costs, marked as without results', async () => {
+    assert.deepEqual(await embeddedContrailDatasets(warehouse), [
+      { name: 'costs_only', noResults: true },
+      { name: 'failed1', noResults: true },
+      { name: 'results' },
+    ]);
+    const view = await readView(warehouse, dialect, { dataset: 'results' }, options);
+    assert.deepEqual(view.choices.datasets, [
+      { name: 'contrail' },
+      { name: 'costs_only', noResults: true },
+      { name: 'failed1', noResults: true },
+      { name: 'results' },
+      { name: 'tmp' },
+    ]);
+  });
+
+  test('a failed dataset shows its errors; notices name only the datasets holding results', async () => {
+    const failed = await readView(warehouse, dialect, { dataset: 'failed1' }, options);
+    assert.equal(failed.selection.experiment, 'broken_exp');
+    assert.equal(failed.errors.entries, 1);
+    assert.deepEqual(
+      failed.choices.datasets.find((d) => d.name === 'failed1'),
+      { name: 'failed1', noResults: true },
+    );
+    assert.equal(
+      failed.notices[0],
+      "dataset 'failed1' has no statistics tables (statistics_<slug>_<period>_<window>); results are in dataset results",
+    );
+    const empty = await readView(warehouse, dialect, { dataset: 'contrail' }, options);
+    assert.deepEqual(empty.notices, [
+      "dataset 'contrail' has no statistics tables (statistics_<slug>_<period>_<window>); results are in dataset results",
+    ]);
+    await assert.rejects(
+      readView(warehouse, dialect, { dataset: 'someone_elses' }, options),
+      (error: unknown) =>
+        error instanceof DashboardRequestError &&
+        error.status === 404 &&
+        error.message.endsWith(
+          'datasets to choose from: contrail, costs_only (no results: run logs only), failed1 (no results: run logs only), results, tmp',
+        ),
     );
   });
 });
