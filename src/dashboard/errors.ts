@@ -1,3 +1,5 @@
+import { LOGS_TABLE } from '../analysis/logs.js';
+import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { ContrailError } from '../errors.js';
 
 /** A dashboard request the server cannot answer as asked (a bad dataset name, an unknown experiment). */
@@ -19,5 +21,27 @@ export class DashboardDataError extends ContrailError {
   constructor(message: string) {
     super(message, { permanent: true });
     this.name = 'DashboardDataError';
+  }
+}
+
+/**
+ * A dataset name (from a URL) that is no dataset of contrail's: the refusal names the ones there
+ * are, marking those holding only failed runs' logs, and the ones that differ only in case.
+ */
+export class NoSuchDatasetError extends DashboardRequestError {
+  constructor(
+    dataset: string,
+    offered: string[],
+    logsOnly: ReadonlySet<string>,
+    anyResults: boolean,
+    sameLetters: string[],
+  ) {
+    const choices = offered.map((d) => (logsOnly.has(d) ? `${d} (no results: run logs only)` : d)).join(', ');
+    super(
+      `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${choices}${
+        anyResults ? '' : ' (none holds results yet)'
+      }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
+      404,
+    );
   }
 }

@@ -15,7 +15,7 @@ import type {
   ViewResponse,
   ViewSelection,
 } from './api.js';
-import { DashboardDataError, DashboardRequestError } from './errors.js';
+import { DashboardDataError, DashboardRequestError, NoSuchDatasetError } from './errors.js';
 import { choose } from './filters.js';
 import { emptyOverview, overviewPlan } from './overview.js';
 import {
@@ -128,14 +128,7 @@ export async function readView(
         );
         return view;
       }
-      throw new DashboardRequestError(
-        `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${offered
-          .map((d) => (logsOnly.has(d) ? `${d} (no results: run logs only)` : d))
-          .join(', ')}${
-          withResults.length === 0 ? ' (none holds results yet)' : ''
-        }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
-        404,
-      );
+      throw new NoSuchDatasetError(dataset, offered, logsOnly, withResults.length > 0, sameLetters);
     }
   }
   // The shown dataset is marked from its own tables (read now; the listing may be a minute old).
