@@ -25,23 +25,22 @@ export class DashboardDataError extends ContrailError {
 }
 
 /**
- * A dataset name (from a URL) that is no dataset of contrail's: the refusal names the ones there
- * are, marking those holding only failed runs' logs, and the ones that differ only in case.
+ * The refusal of a dataset name (from a URL) that is no dataset of contrail's: it names the
+ * ones there are, marking those holding only failed runs' logs, and the ones that differ only
+ * in case.
  */
-export class NoSuchDatasetError extends DashboardRequestError {
-  constructor(
-    dataset: string,
-    offered: string[],
-    logsOnly: ReadonlySet<string>,
-    anyResults: boolean,
-    sameLetters: string[],
-  ) {
-    const choices = offered.map((d) => (logsOnly.has(d) ? `${d} (no results: run logs only)` : d)).join(', ');
-    super(
-      `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${choices}${
-        anyResults ? '' : ' (none holds results yet)'
-      }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
-      404,
-    );
-  }
+export function noSuchDataset(
+  dataset: string,
+  offered: string[],
+  logsOnly: ReadonlySet<string>,
+  anyResults: boolean,
+  sameLetters: string[],
+): DashboardRequestError {
+  const choices = offered.map((d) => (logsOnly.has(d) ? `${d} (no results: run logs only)` : d)).join(', ');
+  return new DashboardRequestError(
+    `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${choices}${
+      anyResults ? '' : ' (none holds results yet)'
+    }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
+    404,
+  );
 }

@@ -15,7 +15,7 @@ import type {
   ViewResponse,
   ViewSelection,
 } from './api.js';
-import { DashboardDataError, DashboardRequestError, NoSuchDatasetError } from './errors.js';
+import { DashboardDataError, DashboardRequestError, noSuchDataset } from './errors.js';
 import { choose } from './filters.js';
 import { emptyOverview, overviewPlan } from './overview.js';
 import {
@@ -128,7 +128,7 @@ export async function readView(
         );
         return view;
       }
-      throw new NoSuchDatasetError(dataset, offered, logsOnly, withResults.length > 0, sameLetters);
+      throw noSuchDataset(dataset, offered, logsOnly, withResults.length > 0, sameLetters);
     }
   }
   // The shown dataset is marked from its own tables (read now; the listing may be a minute old).
