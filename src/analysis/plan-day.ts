@@ -56,7 +56,7 @@ export function analysableDates(spec: AnalysisSpec): AnalysableDates {
 function enrollmentNotComplete(spec: AnalysisSpec): string | null {
   const { slug, startDate, enrollmentEndDate } = spec.experiment;
   if (startDate === null || enrollmentEndDate !== null || spec.enrollmentPeriodConfigured) return null;
-  return `${slug} is still enrolling: its Experimenter record has no end of enrollment yet (an [experiment] enrollment_period in its config analyses it before then)`;
+  return `${slug} is still enrolling: its Experimenter record has no end of enrollment yet; an [experiment] enrollment_period in its config analyses it before then`;
 }
 
 /** Why nothing is due on `date`, in jetstream's terms (EnrollmentNotComplete, Ended, …). */

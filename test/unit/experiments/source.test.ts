@@ -172,7 +172,7 @@ describe('eligibleForDailyRun', () => {
     // enrollment: jetstream's EnrollmentNotComplete, unless the config gives enrollment_period.
     assert.equal(
       reason(live as Experiment),
-      'live is still enrolling: its Experimenter record has no end of enrollment yet (an [experiment] enrollment_period in its config analyses it before then)',
+      'live is still enrolling: its Experimenter record has no end of enrollment yet; an [experiment] enrollment_period in its config analyses it before then',
     );
     assert.equal(reason({ ...(live as Experiment), enrollmentEndDate: '2026-03-07' }), null);
     assert.equal(reason(live as Experiment, '[experiment]\nenrollment_period = 7\n'), null);
