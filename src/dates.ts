@@ -36,6 +36,11 @@ function toEpochDay(date: string): number {
   return Math.round(ms / DAY_MS);
 }
 
+/** The instant a (UTC) calendar date begins, in epoch milliseconds. */
+export function startOfDayMs(date: string): number {
+  return toEpochDay(date) * DAY_MS;
+}
+
 /** The UTC calendar date of an instant. */
 export function isoDate(instant: Date): string {
   return instant.toISOString().slice(0, 10);

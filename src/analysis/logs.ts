@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { addDays, type IsoDate } from '../dates.js';
+import { addDays, type IsoDate, startOfDayMs } from '../dates.js';
 import type { ErrorSubject } from '../errors.js';
 import { experimentLogsSql } from '../sql/plan/reads.js';
 import type { ColumnType, TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -304,16 +304,12 @@ export function errorsSince(runStart: Date, enrollmentEndDate: IsoDate | null): 
   if (enrollmentEndDate !== null) {
     for (
       let week = addDays(enrollmentEndDate, 1);
-      utcMidnight(week) < runStart.getTime();
+      startOfDayMs(week) < runStart.getTime();
       week = addDays(week, 7)
     )
-      since = utcMidnight(week);
+      since = startOfDayMs(week);
   }
   return new Date(since - (since % 60_000));
-}
-
-function utcMidnight(date: IsoDate): number {
-  return Date.parse(`${date}T00:00:00Z`);
 }
 
 /**

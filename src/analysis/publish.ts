@@ -66,7 +66,7 @@ function exportedExternalConfig(spec: AnalysisSpec) {
     end_date: external.endDate,
     start_date: external.startDate,
     enrollment_period: external.enrollmentPeriod,
-    skip: external.skip,
+    skip: spec.skip,
     url: `${METRIC_HUB_REPO}/blob/main/jetstream/${spec.experiment.slug}.toml`,
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { plural } from '../plural.js';
 import { stagingPrefix, stagingTableName } from '../sql/names.js';
 import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
+import { lastUpdatedOf } from '../warehouse/labels.js';
 import type { TableInfo, TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
 import type { JobProgress } from './progress.js';
 
@@ -103,9 +104,7 @@ export async function publishStaged(
  * workflow that started the run.
  */
 export function stagedSince(staged: readonly TableInfo[]): Date | null {
-  const times = staged
-    .map((t) => Number(t.labels.last_updated))
-    .filter((ms) => Number.isFinite(ms) && ms > 0);
+  const times = staged.map((t) => lastUpdatedOf(t.labels)).filter((ms) => ms !== null);
   return times.length === 0 ? null : new Date(Math.min(...times));
 }
 

@@ -106,15 +106,14 @@ export type PlannedEnrollmentsQueryType = z.infer<typeof PlannedEnrollmentsQuery
 
 /**
  * What an experiment's config overrides of its Experimenter record, as jetstream's metadata
- * lists it (mozilla-nimbus-schemas' ExternalConfig): each value the config changed, null where
- * it agrees with Experimenter, and the config's `skip`.
+ * lists it (mozilla-nimbus-schemas' ExternalConfig, which adds the spec's `skip`): each value
+ * the config changed, null where it agrees with Experimenter.
  */
 export const ExternalConfigSpec = z.object({
   referenceBranch: z.string().nullable(),
   startDate: IsoDate.nullable(),
   endDate: IsoDate.nullable(),
   enrollmentPeriod: z.number().int().nonnegative().nullable(),
-  skip: z.boolean(),
 });
 export type ExternalConfigSpec = z.infer<typeof ExternalConfigSpec>;
 

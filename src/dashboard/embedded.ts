@@ -49,7 +49,9 @@ ORDER BY dataset`,
   for (const row of rows) {
     const dataset = String(row.dataset);
     if (dataset === META_SCHEMA) continue;
-    tablesOf.set(dataset, [...(tablesOf.get(dataset) ?? []), String(row.name)]);
+    const tables = tablesOf.get(dataset) ?? [];
+    tables.push(String(row.name));
+    tablesOf.set(dataset, tables);
   }
   return [...tablesOf].flatMap(([dataset, tables]) => contrailDataset(dataset, tables) ?? []);
 }

@@ -8,7 +8,7 @@
 import type { AnalysisPeriod } from '../config/periods.js';
 import { plural } from '../plural.js';
 import type { Comparison } from '../statistics/results.js';
-import { confidenceLevel, excludesNoChange } from '../statistics/significance.js';
+import { confidenceLevel, direction, excludesNoChange } from '../statistics/significance.js';
 import type { ComputedBy, LoggedColumn, LoggedProblem, ViewSelection } from './api.js';
 
 /** Each period's windows, counted from each client's enrollment (jetstream's analysis windows). */
@@ -234,7 +234,7 @@ export function verdictText(row: {
   const verdict = significantCell(row);
   if (verdict !== 'yes') return verdict;
   const to = row.comparison_to_branch ?? 'the reference branch';
-  return `yes: ${(row.lower ?? 0) > 0 ? 'higher' : 'lower'} than ${to}`;
+  return `yes: ${direction(row.lower, row.upper)} than ${to}`;
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { AnalysisPeriod } from '../config/periods.js';
 import { plural } from '../plural.js';
 import type { StatisticResultRow } from '../statistics/results.js';
-import { excludesNoChange } from '../statistics/significance.js';
+import { type Direction, direction } from '../statistics/significance.js';
 import type { OverviewPanel } from './api.js';
 import { choose } from './filters.js';
 import { utcMinute, windowName } from './labels.js';
@@ -38,20 +38,6 @@ const OVERVIEW_STATISTIC_PREFERENCE: readonly string[] = [
 export function overviewStatistic(withUplift: Iterable<string>): string | null {
   const candidates = [...new Set(withUplift)].sort((a, b) => a.localeCompare(b));
   return OVERVIEW_STATISTIC_PREFERENCE.find((s) => candidates.includes(s)) ?? candidates[0] ?? null;
-}
-
-/**
- * Which way a branch differs from the reference branch: 'higher' or 'lower' when the uplift's
- * interval lies wholly above or below zero (the numbers' "interval excludes no change"),
- * 'unclear' when it includes zero, null without both bounds.
- */
-export type Direction = 'higher' | 'lower' | 'unclear';
-
-export function direction(lower: number | null, upper: number | null): Direction | null {
-  const excludes = excludesNoChange(lower, upper);
-  if (excludes === null) return null;
-  if (!excludes) return 'unclear';
-  return (lower ?? 0) > 0 ? 'higher' : 'lower';
 }
 
 /**

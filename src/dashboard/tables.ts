@@ -4,6 +4,7 @@ import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { ANALYSIS_PERIODS, type AnalysisPeriod } from '../config/periods.js';
 import { statisticsTableName } from '../sql/names.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
+import { lastUpdatedOf } from '../warehouse/labels.js';
 import type { TableInfo } from '../warehouse/warehouse.js';
 import type { ComputedBy, DatasetChoice, ViewResponse } from './api.js';
 
@@ -79,8 +80,8 @@ export function writtenAt(tables: TableInfo[]): ViewResponse['written'] {
     builds.set(key, entry);
   }
   const times = tables
-    .map((t) => Number(t.labels.last_updated))
-    .filter((ms) => Number.isFinite(ms) && ms > 0)
+    .map((t) => lastUpdatedOf(t.labels))
+    .filter((ms) => ms !== null)
     .sort((a, b) => a - b);
   const expiries = tables.map((t) => t.expiresAt).filter((ms): ms is number => ms !== null);
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());

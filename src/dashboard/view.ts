@@ -242,15 +242,10 @@ export async function readView(
   const windows = experiment.periods.find((p) => p.period === period)?.windows ?? [];
   const tableOf = (w: number) =>
     dialect.table({ dataset, table: statisticsTableName(experiment.tableSlug, period, w) });
+  // Each window's rows, with the window as a number beside them, so the latest is found without
+  // a dialect's casts (`window_index` is a string, as jetstream writes it).
   const union = windows
-    .map((w) => `SELECT ${STATISTICS_COLUMNS.join(', ')} FROM ${tableOf(w)}`)
-    .join('\nUNION ALL\n');
-  // The window as a number beside each row, so the latest is found without a dialect's casts.
-  const numbered = windows
-    .map(
-      (w) =>
-        `SELECT metric, statistic, segment, analysis_basis, parameter, comparison, ${w} AS window_number FROM ${tableOf(w)}`,
-    )
+    .map((w) => `SELECT ${STATISTICS_COLUMNS.join(', ')}, ${w} AS window_number FROM ${tableOf(w)}`)
     .join('\nUNION ALL\n');
   const isUplift = `comparison = 'relative_uplift' AND parameter IS NULL`;
 
@@ -258,7 +253,7 @@ export async function readView(
     `SELECT metric, statistic, segment, analysis_basis, COUNT(parameter) AS with_parameter,
   COUNT(CASE WHEN ${isUplift} THEN 1 END) AS with_uplift,
   MAX(CASE WHEN ${isUplift} THEN window_number END) AS uplift_window
-FROM (${numbered}) AS s
+FROM (${union}) AS s
 GROUP BY metric, statistic, segment, analysis_basis`,
   );
   const bases = unique(options_.map((o) => o.analysis_basis));
@@ -304,7 +299,7 @@ WHERE ${ofSelection}
 
   const [raw, overviewRaw, failed, errors] = await Promise.all([
     warehouse.query(
-      `SELECT * FROM (${union}) AS s
+      `SELECT ${STATISTICS_COLUMNS.join(', ')} FROM (${union}) AS s
 WHERE ${ofSelection}
   AND metric = ${dialect.stringLiteral(metric ?? '')}
   AND statistic = ${dialect.stringLiteral(statistic ?? '')}`,

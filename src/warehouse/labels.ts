@@ -45,3 +45,9 @@ export function labelValue(value: string): string {
 export function lastUpdatedLabel(now: number = Date.now()): string {
   return String(now);
 }
+
+/** When a table was last written, from its `last_updated` label (epoch ms); null without one. */
+export function lastUpdatedOf(labels: TableLabels): number | null {
+  const ms = Number(labels.last_updated);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}

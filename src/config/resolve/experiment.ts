@@ -75,7 +75,7 @@ export function recordEnrollmentPeriod(
  * has_external_config_overrides): null unless the config changes the reference branch, a date
  * or the proposed enrollment of `experimenter`, its record before the config's overrides; then
  * each value that differs from the record's (the enrollment period compared with the proposed
- * enrollment, as jetstream does) and the config's skip. Unlike jetstream, a record without a
+ * enrollment, as jetstream does). Unlike jetstream, a record without a
  * proposed enrollment is not taken as overridden by a config that sets none.
  */
 export function externalConfig(experimenter: Experiment, r: Resolution): ExternalConfigSpec | null {
@@ -94,7 +94,6 @@ export function externalConfig(experimenter: Experiment, r: Resolution): Externa
     startDate: x.startDate !== experimenter.startDate ? x.startDate : null,
     endDate: x.endDate !== experimenter.endDate ? x.endDate : null,
     enrollmentPeriod: period !== experimenter.proposedEnrollment ? period : null,
-    skip: e.skip ?? false,
   };
 }
 

@@ -81,8 +81,8 @@ describe('resolveAnalysisSpec', () => {
       startDate: '2024-01-01',
       endDate: '2024-02-01',
       enrollmentPeriod: 7,
-      skip: false,
     });
+    assert.equal(spec.skip, false);
     const agreeing = experiment({ startDate: '2024-01-01', endDate: '2024-02-01', proposedEnrollment: 7 });
     assert.equal(resolveAnalysisSpec(collection, agreeing).spec.externalConfig, null);
     const plain = resolveAnalysisSpec(collection, experiment({ slug: 'other' }), {
@@ -97,8 +97,8 @@ describe('resolveAnalysisSpec', () => {
       startDate: null,
       endDate: null,
       enrollmentPeriod: null,
-      skip: true,
     });
+    assert.equal(reference.spec.skip, true);
   });
 
   it('takes statistics from the jetstream overlay and renders functions', () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { OverviewPanel } from '../../../src/dashboard/api.js';
 import {
-  direction,
   directionText,
   intervalText,
   overviewExplanation,
@@ -12,6 +11,7 @@ import {
   upliftText,
 } from '../../../src/dashboard/overview.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
+import { direction } from '../../../src/statistics/significance.js';
 import { statisticRow } from '../../helpers/statistic-row.js';
 
 /** A relative uplift of `branch` over `to`. */
