@@ -86,7 +86,7 @@ export function analysisActivities(
 
   return {
     async describeExperiment({ target, today }) {
-      return experimentDates(await specOf(target), today, target.periods);
+      return experimentDates(await specs.datesOf(target, today), today, target.periods);
     },
 
     async planDay({ target, date }) {
@@ -216,6 +216,7 @@ export function analysisActivities(
         refusal,
         ...(assumed ? { assumed } : {}),
         ...(enrollment ? { enrollment } : {}),
+        ...(resolved.spec.skip ? { skip: true as const } : {}),
       };
     },
 

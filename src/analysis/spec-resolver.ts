@@ -1,7 +1,10 @@
+// One module, over 400 lines: which experiment record and spec an analysis takes, from its pin,
+// and how a preview moves that record (a synthetic one, an enrollment taken up to its first
+// date) are one decision; split, each half would repeat the other's rules.
 import { parse as parseToml } from 'smol-toml';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import { randomizationUnitOfQuery } from '../config/platform.js';
-import type { ConfigProblem } from '../config/problems.js';
+import { ConfigError, type ConfigProblem } from '../config/problems.js';
 import { collectionCommitAsOf, hasGitDir } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
 import { recordEnrollmentPeriod } from '../config/resolve/experiment.js';
@@ -162,6 +165,34 @@ export class SpecResolver {
     return assumed === null ? resolved : { ...resolved, assumed };
   }
 
+  /**
+   * The spec whose dates (start, end, status) describe the target, for a preview's default
+   * dates. A preview of an experiment not launched (no start date) whose SQL reads
+   * {{experiment.start_date_str}} cannot be resolved as it is: it is resolved as a generated
+   * population would take it, enrolled up to `today`, and its dates put back as they are
+   * (no start, the config's end); its SQL is not what is read here.
+   */
+  async datesOf(target: SpecRequest, today: IsoDate): Promise<AnalysisSpec> {
+    try {
+      return (await this.resolve(target)).spec;
+    } catch (error) {
+      if (!(error instanceof ConfigError) || !target.preview || target.enrolledUntil) throw error;
+      const moved = await this.resolve({ ...target, enrolledUntil: today }).catch(() => null);
+      if (!moved?.assumed || moved.assumed.ownStartDate !== null) throw error;
+      const { experiment } = moved.spec;
+      const ownEnd = moved.assumed.endDateSetAside;
+      return {
+        ...moved.spec,
+        experiment: {
+          ...experiment,
+          startDate: null,
+          // A config's end date means the experiment is over, as applyExperimentOverrides says.
+          ...(ownEnd ? { endDate: ownEnd, status: 'complete' as const } : {}),
+        },
+      };
+    }
+  }
+
   /** The experiment's spec from the repos' current state, as a new analysis would see it. */
   async resolveLatest(experiment: Experiment): Promise<ResolvedTarget> {
     return this.resolveWith(experiment, await this.collection(null), null, false);
@@ -251,8 +282,9 @@ function assumedEnrollment(
   experiment: Experiment,
   spec: AnalysisSpec,
   enrolledUntil: IsoDate,
+  ownStartDate: IsoDate | null,
 ): { experiment: Experiment; assumed: AssumedEnrollment } | null {
-  const last = lastEnrollmentDate(spec);
+  const last = ownStartDate === null ? null : lastEnrollmentDate(spec);
   if (last !== null && last <= enrolledUntil) return null;
   const startDate = addDays(enrolledUntil, -spec.enrollmentPeriod);
   return {
@@ -263,7 +295,7 @@ function assumedEnrollment(
       enrollmentEndDate: null,
       proposedEnrollment: spec.enrollmentPeriod,
     },
-    assumed: { startDate, ownStartDate: spec.experiment.startDate },
+    assumed: { startDate, ownStartDate },
   };
 }
 
@@ -278,12 +310,27 @@ export async function resolveAsPreviewed<T extends { spec: AnalysisSpec }>(
   enrolledUntil: IsoDate | null,
   resolveFor: (experiment: Experiment) => Promise<T>,
 ): Promise<{ resolved: T; experiment: Experiment; assumed: AssumedEnrollment | null }> {
-  const resolved = await resolveFor(experiment);
-  const moved = enrolledUntil === null ? null : assumedEnrollment(experiment, resolved.spec, enrolledUntil);
-  if (moved === null) return { resolved, experiment, assumed: null };
+  // A record without a start date is first resolved on a provisional one, the first previewed
+  // date: undated, a config whose SQL reads {{experiment.start_date_str}} (an enrollment query
+  // over the enrollment dates, a segment's data source) cannot be rendered, and this first
+  // resolution is only for the enrollment period and whether the config's start_date stands.
+  const provisional = enrolledUntil !== null && experiment.startDate === null;
+  const resolved = await resolveFor(
+    provisional ? { ...experiment, startDate: enrolledUntil, enrollmentEndDate: null } : experiment,
+  );
+  const configStart = resolved.spec.enrollmentSetBy.some((p) => p.key.endsWith('start_date'));
+  const ownStartDate = provisional && !configStart ? null : resolved.spec.experiment.startDate;
+  // Not moved: the experiment as it is (a config start_date renders its templates).
+  const unmoved = async () => ({
+    resolved: provisional ? await resolveFor(experiment) : resolved,
+    experiment,
+    assumed: null,
+  });
+  const moved =
+    enrolledUntil === null ? null : assumedEnrollment(experiment, resolved.spec, enrolledUntil, ownStartDate);
+  if (moved === null) return unmoved();
   const started = await resolveFor(moved.experiment);
-  if (started.spec.experiment.startDate !== moved.assumed.startDate)
-    return { resolved, experiment, assumed: null };
+  if (started.spec.experiment.startDate !== moved.assumed.startDate) return unmoved();
   const end = started.spec.experiment.endDate;
   if (end === null || enrolledUntil === null || end >= enrolledUntil)
     return { resolved: started, experiment: moved.experiment, assumed: moved.assumed };

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type SpecRequest, SpecResolver } from '../../../src/analysis/spec-resolver.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { lastEnrollmentDate, windowsDueOn } from '../../../src/sql/windows.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
 
 /**
@@ -83,12 +86,40 @@ describe('the enrollment a preview on a generated population takes', () => {
   });
 
   test("a start_date in the config stands, earlier or later: it is the author's", async () => {
-    for (const start of ['2026-02-01', '2026-04-01']) {
+    // The first previewed date itself too: the start taken to render the config first is not the author's.
+    for (const start of ['2026-02-01', '2026-03-10', '2026-04-01']) {
       const dated = await unknown(`[experiment]\nstart_date = "${start}"\n\n${METRICS}`, {
         enrolledUntil: '2026-03-10',
       });
       assert.equal(dated.assumed, null);
       assert.equal(dated.spec.experiment.startDate, start);
     }
+  });
+
+  test('an undated experiment whose SQL reads its start date is rendered with the start taken', async () => {
+    // A real config: its enrollment query reads {{experiment.start_date_str}} and
+    // {{experiment.last_enrollment_date_str}}; validate suggests previewing it on a generated population.
+    const slug = 'churn-risk-os-notification';
+    const hub = new SpecResolver([metricHubFixtures()], localExperimentSource(DEMO_EXPERIMENTS_FILE));
+    const request: SpecRequest = {
+      slug,
+      pin: { configCommit: null },
+      configOverride: readFileSync(join(metricHubFixtures(), 'jetstream', `${slug}.toml`), 'utf8'),
+      lenient: false,
+      preview: true,
+      platform: 'firefox_desktop',
+      enrolledUntil: '2026-03-10',
+    };
+    const previewed = await hub.resolve(request);
+    // enrollment_period = 7 in the config.
+    assert.deepEqual(previewed.assumed, { startDate: '2026-03-03', ownStartDate: null });
+    assert.match(previewed.spec.enrollmentQuery ?? '', /'2026-03-03' AND\s+'2026-03-10'/);
+    // The preview's default dates are read before it takes a start: the experiment as it is,
+    // not launched, although its SQL cannot be rendered without a start date.
+    const { enrolledUntil: _, ...asItIs } = request;
+    await assert.rejects(hub.resolve(asItIs), /has no start date/);
+    const dated = await hub.datesOf(asItIs, '2026-03-20');
+    assert.equal(dated.experiment.startDate, null);
+    assert.equal(dated.experiment.endDate, null);
   });
 });
