@@ -168,12 +168,20 @@ export function missingTable(
       `(?<![\\w"])(?:${NAME_PART}\\s*\\.\\s*){0,2}(?:"${escaped}"|${escaped})(?![\\w"])`,
       'g',
     );
+    // DuckDB cuts a long excerpt short with `...`, in the middle of the table's name at times
+    // (`mozdata.firefox_desktop.urlbar_events_daily_engagement_by_p...`): a reference whose last
+    // part is the start of the name is that reference, with the name completed.
+    const cut = new RegExp(`(?<![\\w"])((?:${NAME_PART}\\s*\\.\\s*){0,2})([A-Za-z0-9_$]+)\\.\\.\\.`, 'g');
+    const references = [
+      ...[...text.matchAll(reference)].map((m) => ({ index: m.index, text: m[0] })),
+      ...[...text.matchAll(cut)]
+        .filter((m) => name.startsWith(m[2] as string))
+        .map((m) => ({ index: m.index, text: `${m[1]}${name}` })),
+    ];
     // The reference nearest the caret (DuckDB puts it under the reference's first character).
-    const nearest = [...text.matchAll(reference)].sort(
-      (a, b) => Math.abs(a.index - at) - Math.abs(b.index - at),
-    )[0];
+    const nearest = references.sort((a, b) => Math.abs(a.index - at) - Math.abs(b.index - at))[0];
     if (nearest) {
-      parts = [...nearest[0].matchAll(new RegExp(NAME_PART, 'g'))].map((p) =>
+      parts = [...nearest.text.matchAll(new RegExp(NAME_PART, 'g'))].map((p) =>
         p[0].startsWith('"') ? p[0].slice(1, -1).replaceAll('""', '"') : p[0],
       );
     }

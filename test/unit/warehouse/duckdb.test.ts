@@ -617,6 +617,28 @@ describe('DuckDbWarehouse (files)', () => {
       assert.match(error.message, /Catalog Error/);
       return true;
     });
+    // A name too long for DuckDB's excerpt, cut short there (`…_by_p...`): still the telemetry
+    // file's table, named in full, not one of the warehouse's own.
+    const long = 'mozdata.firefox_desktop.urlbar_events_daily_engagement_by_product_result_type';
+    await assert.rejects(
+      wh.dryRun(`SELECT *\nFROM (\n  SELECT client_id FROM\n      ${long}\n)`),
+      (error) => {
+        assert.ok(error instanceof MissingTableError);
+        assert.match(
+          error.message,
+          /LINE 4: +mozdata\.firefox_desktop\.urlbar_events_daily_engagement_by_p\.\.\./,
+        );
+        assert.equal(error.table, long);
+        assert.equal(error.file, mozdata);
+        assert.ok(
+          error.message.includes(
+            `table ${long} does not exist in the embedded warehouse (${mozdata}), which holds telemetry.other`,
+          ),
+          error.message,
+        );
+        return true;
+      },
+    );
     // The warehouse's own tables are in its main file; nothing to sample there.
     await assert.rejects(wh.query('SELECT * FROM tmp.nothing_here'), (error) => {
       assert.ok(error instanceof MissingTableError);
