@@ -200,6 +200,8 @@ export interface AnalysisActivities {
     assumed?: AssumedEnrollment;
     /** The enrollment dates analysed, and the config keys that set them (absent without a start date, and in older histories). */
     enrollment?: EnrollmentDates;
+    /** The config says skip = true: nothing is due on any date, so nothing was estimated. */
+    skip?: true;
   }>;
   /** Keeps a preview's per-query time and bytes (with its estimate) in the dataset's `query_costs` table. */
   recordQueryCosts(input: {

@@ -150,7 +150,9 @@ export async function estimatePreviewCost(
   let enrollmentsAt = -1;
   // The dates each data source is read on, over every previewed window.
   const read = new Map<string, { first: IsoDate; last: IsoDate }>();
-  for (const date of options.dates) {
+  // A config that says skip = true has nothing due on any date (dueWork): the preview runs no
+  // query, a generated population's included, so none is estimated either.
+  for (const date of target.spec.skip ? [] : options.dates) {
     // Under the published names, as the report and the runs name the tables: the scans are
     // written under the run's staging names, but their SQL reads only data sources and enrollments.
     const plan = planDate({ ...target, results: PUBLISHED_NAMES }, date);

@@ -42,6 +42,8 @@ export interface PlanQueriesOptions {
   experimenterUrl?: string;
   /** The platform analysed in place of the experiment's (a config for an unknown experiment, as preview --platform). */
   platform?: string | null;
+  /** Unknown config keys are warnings, not errors (`--lenient`), as the run the SQL is for takes them. */
+  lenient?: boolean;
   /**
    * A preview on a generated population (`--generate-population`): its query in place of the
    * enrollments, written once, on the first date with something due, as the preview runs it;
@@ -204,7 +206,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
         slug: options.slug,
         pin: { configCommit: null },
         configOverride: options.configFile ? await readConfigText(options.configFile) : null,
-        lenient: false,
+        lenient: options.lenient ?? false,
         preview: true,
         platform: options.platform ?? null,
       },
@@ -225,6 +227,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
     const specOf = (x: typeof experiment, date: IsoDate) =>
       resolveAnalysisSpec(collection, x, {
         asOfDate: date,
+        lenient: options.lenient ?? false,
         ...(options.configFile ? { configFile: options.configFile } : {}),
       }).spec;
     const [first] = options.dates;
@@ -257,7 +260,10 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
             : null;
         populationPlanned ||= due;
       }
-      const queries = [...(enrollments ? [enrollments] : []), ...plan.metrics, ...plan.statisticInputs];
+      // A config that says skip = true runs nothing on any date, as the analysis (dueWork) does.
+      const queries = sampled.skip
+        ? []
+        : [...(enrollments ? [enrollments] : []), ...plan.metrics, ...plan.statisticInputs];
       days.push({ date, queries, nothingDue: queries.length === 0 ? nothingDueReason(sampled, date) : null });
     }
   } catch (error) {

@@ -81,7 +81,12 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   }
   flushIdle();
   const noneDue = p.days.length > 0 && p.days.every((day) => day.status === 'nothing-due');
-  if (noneDue) {
+  if (noneDue && p.skip) {
+    // No date or option changes that: jetstream analyses nothing of such an experiment either.
+    lines.push(
+      `  nothing was due on any previewed date: the config of ${p.slug} says skip = true; remove skip from its [experiment] section to preview it`,
+    );
+  } else if (noneDue) {
     lines.push(
       '  nothing was due on any previewed date: give an --end_date on which a window completes' +
         (p.generatedPopulation

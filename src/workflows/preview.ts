@@ -45,6 +45,8 @@ export interface PreviewResult {
   enrollment?: EnrollmentDates;
   /** Set when a generated population stood in for the enrollments (`--generate-population`). */
   generatedPopulation?: true;
+  /** Set when the config says skip = true: nothing was due on any date, and nothing ran. */
+  skip?: true;
   pin: Pin;
   /** Per analysed date: what was computed. */
   days: {
@@ -209,6 +211,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     ...(cost.assumed ? { assumed: cost.assumed } : {}),
     ...(cost.enrollment ? { enrollment: cost.enrollment } : {}),
     ...(input.generatePopulation ? { generatedPopulation: true as const } : {}),
+    ...(cost.skip ? { skip: true as const } : {}),
     pin,
     days,
     views,

@@ -12,6 +12,7 @@ interface PlanArgs {
   platform?: string;
   dataset_id?: string;
   dialect?: 'duckdb' | 'bigquery';
+  lenient: boolean;
 }
 
 /** How plan takes a config for an experiment no experiments source knows: its own options only. */
@@ -65,6 +66,11 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         describe:
           'Dataset the result tables are written to (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
       })
+      .option('lenient', {
+        type: 'boolean',
+        default: false,
+        describe: 'Unknown config keys are warnings, not errors (as run and preview take --lenient)',
+      })
       .option('dialect', {
         ...choiceOf('--dialect', ['duckdb', 'bigquery']),
         describe:
@@ -94,6 +100,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
             configFile: args.config_file,
             repos: configRepos,
             experimentsFile,
+            lenient: args.lenient,
           })) ?? undefined;
       }
       const options = {
@@ -106,6 +113,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         // The SQL the configured warehouse would run: a BigQuery user's plan is in BigQuery SQL.
         dialect: args.dialect ?? warehouseKind(),
         platform: args.platform ?? null,
+        lenient: args.lenient,
         unknownHint: PLAN_UNKNOWN_HINT,
       };
       if (args.sql_output_dir) {

@@ -229,7 +229,8 @@ export async function writePreviewSql(
   args: Pick<
     PreviewArgs,
     'sql_output_dir' | 'experiments_file' | 'config_repos' | 'config_file' | 'experimenter_url' | 'project_id'
-  >,
+  > &
+    Partial<Pick<PreviewArgs, 'lenient'>>,
   result: Pick<PreviewResult, 'slug' | 'startDate' | 'endDate' | 'dataset' | 'sampleSize' | 'interrupted'>,
   input: { periods?: PreviewInput['periods']; platform?: string | null; generatePopulation?: boolean },
   env: NodeJS.ProcessEnv = process.env,
@@ -254,6 +255,7 @@ export async function writePreviewSql(
     sampleSize: result.sampleSize,
     outputDir: args.sql_output_dir ?? null,
     platform: input.platform ?? null,
+    lenient: args.lenient ?? false,
     ...(input.generatePopulation ? { generatePopulation: true } : {}),
     dialect,
     env: embeddedWorkerEnv(args, dialect, env, { quiet: true }),

@@ -750,6 +750,35 @@ from_expression = "mozdata.telemetry.second_not_here"
     assert.equal((await estimate('2026-03-15')).estimate.noTelemetry, undefined);
   });
 
+  test('a preview of a config that says skip = true estimates no query: none runs, a generated population neither', async () => {
+    await withSample();
+    const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
+    const skipped = await activities.estimatePreviewCost({
+      target: {
+        ...targetFor(DEMO_SLUG, DEMO_CONFIG.replace('[experiment]\n', '[experiment]\nskip = true\n')),
+        enrolledUntil: '2026-03-14',
+      },
+      dates: ['2026-03-14', '2026-03-15'],
+      generatePopulation: true,
+      sampleSize: 1,
+      maxBytes: null,
+      usdPerTib: 6.25,
+    });
+    // No query estimated: the preview keeps the earlier one's tables and builds no population.
+    assert.deepEqual(skipped.estimate.queries, []);
+    assert.equal(skipped.skip, true);
+    const analysed = await activities.estimatePreviewCost({
+      target: { ...targetFor(DEMO_SLUG, DEMO_CONFIG), enrolledUntil: '2026-03-14' },
+      dates: ['2026-03-14', '2026-03-15'],
+      generatePopulation: true,
+      sampleSize: 1,
+      maxBytes: null,
+      usdPerTib: 6.25,
+    });
+    assert.ok(analysed.estimate.queries.some((q) => q.kind === 'enrollments'));
+    assert.equal(analysed.skip, undefined);
+  });
+
   test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate; a metric over one is only noted', async () => {
     await withSample();
     const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));

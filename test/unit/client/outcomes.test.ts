@@ -116,6 +116,17 @@ describe('the preview report', () => {
       generated[3],
       '  nothing was due on any previewed date: give an --end_date on which a window completes',
     );
+    // skip = true: no date or option gives results; what would is said instead.
+    const skipped = outcomeOf('preview', {
+      ...preview(0),
+      generatedPopulation: true,
+      skip: true,
+      days: ['2026-03-13'].map((date) => ({ ...idle(date), reason: 'x: the config says skip = true' })),
+    }).report.split('\n');
+    assert.equal(
+      skipped[3],
+      '  nothing was due on any previewed date: the config of x says skip = true; remove skip from its [experiment] section to preview it',
+    );
   });
 
   it('says when nobody in the sample is enrolled, and what to try, instead of empty headlines', () => {

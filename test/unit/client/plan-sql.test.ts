@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { describeWrittenSql, writePreviewSql } from '../../../src/client/commands/preview.js';
-import { planSql } from '../../../src/client/plan-sql.js';
+import { planQueries, planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { SQL_PROVENANCE_FILE, SqlProvenanceMap } from '../../../src/dashboard/schema.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { runMain } from '../../helpers/cli.js';
+import { metricHubFixtures } from '../../helpers/fixtures.js';
 
 test('--sql-output-dir writes provenance.json: each metric column traced to its config lines and its SQL lines', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-plan-sql-'));
@@ -180,4 +181,56 @@ test('an interrupted preview writes the SQL of the dates that ran, and says whic
     `wrote ${written} queries to sql/: those of the dates that ran; none of 2026-03-17 … 2026-03-18, not run (interrupted)`,
   );
   assert.equal(describeWrittenSql(1, 'sql/', {}), 'wrote 1 query to sql/');
+});
+
+describe('real metric-hub configs planned as their run takes them', () => {
+  const hub = metricHubFixtures();
+  const plan = (
+    slug: string,
+    date: string,
+    options: { lenient?: boolean; generatePopulation?: boolean } = {},
+  ) =>
+    planQueries({
+      slug,
+      dates: [date],
+      experimentsFile: defaultExperimentsFile({}),
+      configRepos: [hub],
+      configFile: join(hub, 'jetstream', `${slug}.toml`),
+      dataset: 'tmp',
+      platform: 'firefox_desktop',
+      ...options,
+    });
+
+  test('skip = true plans no query: nothing is due, as in the analysis', async () => {
+    // A generated population too: the preview builds it only when something is due.
+    for (const generatePopulation of [false, true]) {
+      const [day] = await plan('set-default-as-first-screen-100-roll-out', '2026-03-15', {
+        generatePopulation,
+      });
+      assert.deepEqual(day?.queries, []);
+      assert.equal(day?.nothingDue, 'set-default-as-first-screen-100-roll-out: the config says skip = true');
+    }
+  });
+
+  test('--lenient takes an unknown key as the run does; without it the key is the refusal', async () => {
+    // `enrollments_query` (sic): jetstream ignores the key, and so does a lenient contrail.
+    const slug = 'abouthome-startup-cache-5';
+    await assert.rejects(
+      plan(slug, '2023-06-27'),
+      /experiment\.enrollments_query: unknown key 'enrollments_query'/,
+    );
+    const [day] = await plan(slug, '2023-06-27', { lenient: true });
+    assert.ok(day && day.queries.length > 0, day?.nothingDue ?? 'no queries');
+    // `contrail plan` takes the --lenient its refusal tells the author to use.
+    const file = join(hub, 'jetstream', `${slug}.toml`);
+    const args = ['plan', '--experiment_slug', slug, '--config_file', file, '--date', '2023-06-27'];
+    const refused = await runMain([...args, '--platform', 'firefox_desktop'], { TEMPORAL_ADDRESS: '' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /use --lenient to accept unknown keys as warnings/);
+    const planned = await runMain([...args, '--platform', 'firefox_desktop', '--lenient'], {
+      TEMPORAL_ADDRESS: '',
+    });
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /^-- destination: contrail\.enrollments_abouthome_startup_cache_5$/m);
+  });
 });
