@@ -12,9 +12,10 @@ import {
 import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
+import { enrollmentDates } from '../analysis/previewed-enrollment.js';
 import { exportErrors, failedRunErrorsSince, publishResults } from '../analysis/publish.js';
 import { queryCostRows, recordQueryCosts } from '../analysis/query-costs.js';
-import { enrollmentDates, type ResolvedTarget, type SpecResolver } from '../analysis/spec-resolver.js';
+import type { ResolvedTarget, SpecResolver } from '../analysis/spec-resolver.js';
 import { dropStaged, runTables } from '../analysis/staging.js';
 import { computeWindowStatistics } from '../analysis/statistics.js';
 import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../analysis/steps.js';

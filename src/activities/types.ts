@@ -1,8 +1,8 @@
 import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import type * as cost from '../analysis/cost.js';
+import type { AssumedEnrollment, EnrollmentDates } from '../analysis/previewed-enrollment.js';
 import type * as queryCosts from '../analysis/query-costs.js';
 import type * as results from '../analysis/results.js';
-import type { AssumedEnrollment, EnrollmentDates } from '../analysis/spec-resolver.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { IsoDate } from '../dates.js';
 import type { ErrorData } from '../errors.js';

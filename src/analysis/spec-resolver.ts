@@ -1,22 +1,17 @@
-// One module, over 400 lines: which experiment record and spec an analysis takes, from its pin,
-// and how a preview moves that record (a synthetic one, an enrollment taken up to its first
-// date) are one decision; split, each half would repeat the other's rules.
 import { parse as parseToml } from 'smol-toml';
 import { type ConfigCollection, loadConfigCollection } from '../config/collection.js';
 import { randomizationUnitOfQuery } from '../config/platform.js';
 import { ConfigError, type ConfigProblem } from '../config/problems.js';
 import { collectionCommitAsOf, hasGitDir } from '../config/repo-history.js';
 import { repoFingerprint } from '../config/repo-state.js';
-import { recordEnrollmentPeriod } from '../config/resolve/experiment.js';
 import { resolveAnalysisSpec } from '../config/resolve.js';
 import type { AnalysisSpec } from '../config/spec.js';
-import { addDays, type IsoDate } from '../dates.js';
+import type { IsoDate } from '../dates.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
-import type { Provenance } from '../provenance.js';
-import { lastEnrollmentDate } from '../sql/windows.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
+import { type AssumedEnrollment, resolveAsPreviewed } from './previewed-enrollment.js';
 
 /** What of a pin selects the configs: the collection commit they are read at (null: the repos as they are). */
 export type ConfigPin = Pick<Pin, 'configCommit'>;
@@ -215,138 +210,6 @@ export class SpecResolver {
       return { spec, warnings, experiment, collection, assumed: null };
     });
   }
-}
-
-/** How a preview on a generated population moved an experiment's enrollment. */
-export interface AssumedEnrollment {
-  /** The start taken: the enrollment period ends on the first previewed date. */
-  startDate: IsoDate;
-  /** The experiment's own start date; null: it has none (not launched). */
-  ownStartDate: IsoDate | null;
-  /**
-   * An end date (the config's, as a not-launched experiment's can only be) before the first
-   * previewed date, set aside: kept, it would end the experiment before the enrollment taken,
-   * and nothing previewed could be due. jetstream's preview sets every experiment's end too.
-   */
-  endDateSetAside?: IsoDate;
-}
-
-/** The days whose enrollments an analysis counts, and what set them. */
-export interface EnrollmentDates {
-  /** The experiment's start date (as analysed: the config's, else the record's). */
-  first: IsoDate;
-  /** Its last enrollment date: start + enrollment_period (jetstream's dates_enrollment − 1). */
-  last: IsoDate;
-  /** Where the config's `[experiment]` sets them (start_date, enrollment_period); empty: the record's stand. */
-  setBy: Provenance[];
-  /** The experiment record's own enrollment dates, when the config moved them off those. */
-  own?: { first: IsoDate; last: IsoDate };
-}
-
-/**
- * The enrollment dates `resolved` analyses (null without a start date): what a preview that
- * finds nobody enrolled names, with the config keys that set them, since a start_date or
- * enrollment_period away from when clients enrolled looks like too small a sample otherwise.
- * A preview that moved the enrollment (`assumed`) says so itself: no key is named then.
- */
-export function enrollmentDates(
-  resolved: Pick<ResolvedTarget, 'spec' | 'experiment' | 'assumed'>,
-): EnrollmentDates | null {
-  const { spec, experiment: record } = resolved;
-  const first = spec.experiment.startDate;
-  const last = lastEnrollmentDate(spec);
-  if (first === null || last === null) return null;
-  const setBy = resolved.assumed ? [] : spec.enrollmentSetBy;
-  // The record's dates, by the same rule the spec's follow.
-  const ownLast = lastEnrollmentDate({
-    ...spec,
-    experiment: record,
-    enrollmentPeriod: recordEnrollmentPeriod(record),
-  });
-  const own =
-    setBy.length === 0 || record.startDate === null || ownLast === null
-      ? null
-      : { first: record.startDate, last: ownLast };
-  const moved = own !== null && (own.first !== first || own.last !== last);
-  return { first, last, setBy, ...(moved ? { own } : {}) };
-}
-
-/**
- * The experiment record a preview on a generated population analyses when the experiment's own
- * enrollment does not end by `enrolledUntil` (no start date, a later one, or still enrolling):
- * one that starts so that its enrollment period (the config's, else the record's, known only
- * once `spec` is resolved) ends on `enrolledUntil`. Null when its enrollment is over by then:
- * it keeps its dates, and the windows they make due.
- */
-function assumedEnrollment(
-  experiment: Experiment,
-  spec: AnalysisSpec,
-  enrolledUntil: IsoDate,
-  ownStartDate: IsoDate | null,
-): { experiment: Experiment; assumed: AssumedEnrollment } | null {
-  const last = ownStartDate === null ? null : lastEnrollmentDate(spec);
-  if (last !== null && last <= enrolledUntil) return null;
-  const startDate = addDays(enrolledUntil, -spec.enrollmentPeriod);
-  return {
-    // The period is kept as resolved, not recomputed from the record's enrollment end date.
-    experiment: {
-      ...experiment,
-      startDate,
-      enrollmentEndDate: null,
-      proposedEnrollment: spec.enrollmentPeriod,
-    },
-    assumed: { startDate, ownStartDate },
-  };
-}
-
-/**
- * `experiment` as a preview on a generated population whose first date is `enrolledUntil` takes
- * it (null: not such a preview), resolved by `resolveFor`: moved by assumedEnrollment when its own
- * enrollment does not end by then, unless a start_date in its config (which overrides any
- * record's) holds it where the author put it. Moved, it loses an end date before `enrolledUntil`.
- */
-export async function resolveAsPreviewed<T extends { spec: AnalysisSpec }>(
-  experiment: Experiment,
-  enrolledUntil: IsoDate | null,
-  resolveFor: (experiment: Experiment) => Promise<T>,
-): Promise<{ resolved: T; experiment: Experiment; assumed: AssumedEnrollment | null }> {
-  // A record without a start date is first resolved on a provisional one, the first previewed
-  // date: undated, a config whose SQL reads {{experiment.start_date_str}} (an enrollment query
-  // over the enrollment dates, a segment's data source) cannot be rendered, and this first
-  // resolution is only for the enrollment period and whether the config's start_date stands.
-  const provisional = enrolledUntil !== null && experiment.startDate === null;
-  const resolved = await resolveFor(
-    provisional ? { ...experiment, startDate: enrolledUntil, enrollmentEndDate: null } : experiment,
-  );
-  const configStart = resolved.spec.enrollmentSetBy.some((p) => p.key.endsWith('start_date'));
-  const ownStartDate = provisional && !configStart ? null : resolved.spec.experiment.startDate;
-  // Not moved: the experiment as it is (a config start_date renders its templates).
-  const unmoved = async () => ({
-    resolved: provisional ? await resolveFor(experiment) : resolved,
-    experiment,
-    assumed: null,
-  });
-  const moved =
-    enrolledUntil === null ? null : assumedEnrollment(experiment, resolved.spec, enrolledUntil, ownStartDate);
-  if (moved === null) return unmoved();
-  const started = await resolveFor(moved.experiment);
-  if (started.spec.experiment.startDate !== moved.assumed.startDate) return unmoved();
-  const end = started.spec.experiment.endDate;
-  if (end === null || enrolledUntil === null || end >= enrolledUntil)
-    return { resolved: started, experiment: moved.experiment, assumed: moved.assumed };
-  // The record's status too: a config's end_date made the experiment complete.
-  const unended = {
-    ...started,
-    spec: {
-      ...started.spec,
-      experiment: { ...started.spec.experiment, endDate: null, status: moved.experiment.status },
-    },
-  };
-  return {
-    resolved: unended,
-    experiment: moved.experiment,
-    assumed: { ...moved.assumed, endDateSetAside: end },
-  };
 }
 
 // Collections are compared by identity: a reloaded collection (edited directory) gets a new id.

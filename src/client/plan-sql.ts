@@ -192,7 +192,8 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   });
 
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
-  const { SpecResolver, resolveAsPreviewed } = await import('../analysis/spec-resolver.js');
+  const { SpecResolver } = await import('../analysis/spec-resolver.js');
+  const { resolveAsPreviewed } = await import('../analysis/previewed-enrollment.js');
   const { UnknownExperimentError } = await import('../analysis/errors.js');
   const source = options.experimenterUrl
     ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })

@@ -1,8 +1,8 @@
 import { CancellationScope, executeChild, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
+import type { AssumedEnrollment, EnrollmentDates } from '../analysis/previewed-enrollment.js';
 import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
-import type { AssumedEnrollment, EnrollmentDates } from '../analysis/spec-resolver.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
