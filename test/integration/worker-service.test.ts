@@ -132,15 +132,17 @@ describe('contrail worker, a long-running service', { concurrency: true }, () =>
       env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:runToTable:staging_@1' },
       timeoutMs: 300_000,
     });
-    const started = await runCli(
-      ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG, '--detach'],
-      {
-        env,
-      },
-    );
-    assert.equal(started.code, 0, started.stderr);
-    const workflowId = /^started (\S+)$/m.exec(started.stdout)?.[1] ?? assert.fail(started.stdout);
+    let workflowId: string | undefined;
     try {
+      // Another date than the SIGTERM test's: the same run in this namespace would be joined, not started.
+      const started = await runCli(
+        ['run', '--date', '2026-03-14', '--experiment_slug', DEMO_SLUG, '--detach'],
+        {
+          env,
+        },
+      );
+      assert.equal(started.code, 0, started.stderr);
+      workflowId = /^started (\S+)$/m.exec(started.stdout)?.[1] ?? assert.fail(started.stdout);
       await worker.waitForStderr(/contrail fault: stopped at/, 120_000);
       worker.child.kill('SIGHUP');
       const stopped = await worker.done;
@@ -157,10 +159,11 @@ describe('contrail worker, a long-running service', { concurrency: true }, () =>
       );
     } finally {
       worker.child.kill('SIGKILL');
-      await temporal.client.workflow
-        .getHandle(workflowId)
-        .terminate('test')
-        .catch(() => undefined);
+      if (workflowId)
+        await temporal.client.workflow
+          .getHandle(workflowId)
+          .terminate('test')
+          .catch(() => undefined);
     }
     assert.deepEqual(await marked(marker.pids, 10_000), []);
   });
