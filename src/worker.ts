@@ -36,6 +36,21 @@ export interface ContrailWorkerOptions {
 
 let runtimeInstalled = false;
 
+/**
+ * The signals on which the SDK drains a worker: its own (SIGINT, SIGTERM, SIGQUIT, SIGUSR2) and
+ * a closed terminal's SIGHUP. Left to Node's default, SIGHUP ended a worker started in a terminal
+ * mid-activity, its activities left to Temporal's heartbeat timeout; drained, they finish or go
+ * back to Temporal at once. `nohup` cannot keep a worker running either way: Node resets the
+ * signal dispositions it inherits, SIGHUP's ignore among them.
+ */
+export const WORKER_STOP_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGQUIT',
+  'SIGUSR2',
+  'SIGHUP',
+];
+
 /** Reads the SDK's log entries before they are printed: true when it said the entry its own way. */
 export interface LogObserver {
   observe(message: string, meta?: LogMetadata): boolean;
@@ -70,7 +85,7 @@ function installRuntime(level: LogLevel, shutdownOnSignals: boolean, observer?: 
     : printed;
   const coreLevel = observer && SEVERITY[level] > SEVERITY.WARN ? 'WARN' : level;
   Runtime.install({
-    ...(shutdownOnSignals ? {} : { shutdownSignals: [] }),
+    shutdownSignals: shutdownOnSignals ? [...WORKER_STOP_SIGNALS] : [],
     logger,
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: coreLevel }), forward: {} } },
   });
@@ -80,7 +95,7 @@ function installRuntime(level: LogLevel, shutdownOnSignals: boolean, observer?: 
  * The worker-side connection. Installs the SDK runtime first (its logger must be chosen
  * before the first native connection) at `logLevel`; callers give `CONTRAIL_LOG_LEVEL`, checked
  * (`runtimeSettings().sdkLogLevel`), before their own default.
- * `shutdownOnSignals` (default true): the SDK drains the worker on SIGINT/SIGTERM; a command
+ * `shutdownOnSignals` (default true): the SDK drains the worker on `WORKER_STOP_SIGNALS`; a command
  * that handles those signals itself (the embedded mode cancels its workflows first) says false.
  * `observer` reads the SDK's log entries first (`contrail worker` says a lost server from them).
  */

@@ -314,11 +314,16 @@ export function errorsSince(runStart: Date, enrollmentEndDate: IsoDate | null): 
 
 /**
  * Which of an experiment's log rows go to its errors file: those logged since `since` (null:
- * every row) whose type jetstream does not leave out. A row whose time cannot be read stays, as
- * Experimenter keeps an entry whose timestamp it cannot read.
+ * every row) whose type jetstream does not leave out. A row without a type is left out too:
+ * jetstream's export keeps rows `WHERE exception_type != '…'`, which a NULL never passes, so
+ * what its log handler writes without an exception (every warning it logs, an error logged
+ * without one) never reaches its file; from a logs table it shares, such a row would reach
+ * Experimenter through contrail's as an "Unknown error". contrail's own rows always have a type
+ * (its warnings `StatisticWarning`, which Experimenter names them by). A row whose time cannot
+ * be read stays, as Experimenter keeps an entry whose timestamp it cannot read.
  */
 function inErrorsFile(row: LoggedRow, since: Date | null): boolean {
-  if (row.exception_type !== null && SKIPPED_ERROR_TYPES.has(row.exception_type)) return false;
+  if (row.exception_type === null || SKIPPED_ERROR_TYPES.has(row.exception_type)) return false;
   if (since === null) return true;
   const at = loggedAt(row.timestamp);
   return at === null || at >= since.getTime();

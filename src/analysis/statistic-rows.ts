@@ -3,9 +3,11 @@ import type { ErrorSubject } from '../errors.js';
 import { type StatisticInputGroup, statisticInputKey } from '../sql/plan/statistic-input-rows.js';
 import type { AnalysisWindow } from '../sql/windows.js';
 import {
+  type BranchBins,
   computeStatistic,
   IDENTITY_METRIC,
   requiredInput,
+  type StatisticContext,
   type StatisticResultRow,
 } from '../statistics/index.js';
 import { StatisticsPool, type StatisticTask } from '../statistics/pool.js';
@@ -72,6 +74,33 @@ function emptyPopulation(basis: AnalysisBasis, segment: string): string {
 }
 
 /**
+ * jetstream's enrolment count (metric `identity`, statistic `count`) of one basis and segment:
+ * every client of a branch counts (identity is 1 for each, whatever its metric values), and a
+ * branch of the experiment with no client there counts 0, as jetstream adds it, rather than
+ * having no row: Experimenter's client counts and population shares read one row per branch.
+ */
+function identityCounts(
+  experimentBranches: readonly { slug: string }[],
+  present: readonly BranchBins[],
+  days: number,
+  ctx: StatisticContext,
+): StatisticResultRow[] {
+  const branches = present.map((b) => ({
+    branch: b.branch,
+    bins: b.bins.map((bin) => ({ y: 1, count: bin.count })),
+  }));
+  for (const { slug } of experimentBranches) {
+    if (!branches.some((b) => b.branch === slug)) branches.push({ branch: slug, bins: [] });
+  }
+  // An identity count has no missing values to warn about.
+  return computeStatistic(
+    { name: 'count', params: {}, preTreatments: [] },
+    { metric: IDENTITY_METRIC, branches, windowDays: days },
+    ctx,
+  ).rows;
+}
+
+/**
  * Every statistic of every metric of the window, for each basis and segment ('all' first),
  * from the value histograms of the statistic-input tables, plus jetstream's enrolment counts
  * (metric `identity`, statistic `count`). The statistics run on worker threads. A statistic
@@ -116,18 +145,14 @@ export async function statisticRows(
         }
         continue;
       }
-      // identity is 1 for every client: the metric's own value, possibly missing, is not asked.
-      const identity = any.branches.map((b) => ({
-        branch: b.branch,
-        bins: b.bins.map((bin) => ({ y: 1, count: bin.count })),
-      }));
-      const counted = computeStatistic(
-        { name: 'count', params: {}, preTreatments: [] },
-        { metric: IDENTITY_METRIC, branches: identity, windowDays: any.windowDays },
-        context(segment, basis, IDENTITY_METRIC, 'count'),
+      rows.push(
+        ...identityCounts(
+          spec.experiment.branches,
+          any.branches,
+          any.windowDays,
+          context(segment, basis, IDENTITY_METRIC, 'count'),
+        ),
       );
-      // An identity count has no missing values to warn about.
-      rows.push(...counted.rows);
       for (const metric of spec.metrics[window.period] ?? []) {
         if (!metric.analysisBases.includes(basis)) continue;
         for (const statistic of metric.statistics) {

@@ -342,7 +342,7 @@ describe("the errors file and analysis_start_time follow the run, as jetstream's
     );
   });
 
-  test("publishing: analysis_start_time is when the run began, so Experimenter shows the run's own warnings; the file holds this week's logs less jetstream's skipped kinds", async () => {
+  test("publishing: analysis_start_time is when the run began, so Experimenter shows the run's own warnings; the file holds this week's logs less jetstream's skipped kinds and what jetstream logged without an exception", async () => {
     const dataset = 'scoped';
     const slug = 'test-experiment';
     const collection = await loadConfigCollection({ repos: [join('test', 'fixtures', 'config', 'repo')] });
@@ -354,6 +354,13 @@ describe("the errors file and analysis_start_time follow the run, as jetstream's
       warning(slug, 'this run: sample ratio mismatch', '2026-03-16T05:30:00Z'),
       // What jetstream writes to a logs table it shares, and its export leaves out.
       warning(slug, 'jetstream: the experiment has ended', '2026-03-16T05:40:00Z', 'EndedException'),
+      // A warning jetstream's log handler wrote (no exception, so no type): its export never
+      // lists one, and Experimenter would show it as an "Unknown error".
+      {
+        ...warning(slug, 'jetstream: falling back to unadjusted inferences', '2026-03-16T05:45:00Z'),
+        exception_type: null,
+        source: 'jetstream',
+      },
     ]);
     const results = await stageTable('analysis/test-experiment/2026-03-16', dataset, slug);
     await publishResults({

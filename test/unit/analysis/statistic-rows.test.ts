@@ -155,4 +155,21 @@ describe('statisticRows counts', () => {
     assert.equal(point('identity', 'treatment'), 10);
     assert.equal(point('uri_count', 'treatment'), 10);
   });
+
+  it('counts a branch of the experiment that no client of a segment is in as 0, as jetstream does, not by leaving it out', async () => {
+    // Clients in segment us are all in control: treatment has no input row there.
+    const [key, g] = group('us');
+    g.branches = g.branches.filter((b) => b.branch === 'control');
+    const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+      ['enrollments', new Map([group('all'), [key, g]])],
+    ]);
+    const { rows } = await statisticRows(spec, WINDOW, groupsByBasis);
+    const identity = rows
+      .filter((r) => r.metric === 'identity' && r.segment === 'us')
+      .map((r) => [r.branch, r.statistic, r.point, r.comparison]);
+    assert.deepEqual(identity, [
+      ['control', 'count', 10, null],
+      ['treatment', 'count', 0, null],
+    ]);
+  });
 });
