@@ -462,6 +462,27 @@ describe('command line options', () => {
     );
   });
 
+  it('run --config_file without the one experiment it is for is refused, not a daily run of every experiment', async () => {
+    // The file is not even there: before, the daily run started with the repos' configs and
+    // never read it. An unreachable TEMPORAL_ADDRESS shows nothing was started.
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const cases: [string[], string][] = [
+      [[], 'given none'],
+      [['--experiment_slug', DEMO_SLUG, '--experiment_slug', 'other'], `given 2: ${DEMO_SLUG}, other`],
+    ];
+    for (const [slugs, given] of cases) {
+      const result = await runMain(
+        ['run', '--date', '2026-03-15', '--config_file', 'nonexist.toml', ...slugs],
+        env,
+      );
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr.trim(),
+        `contrail: --config_file applies to one --experiment_slug (${given}): name the experiment the config is for`,
+      );
+    }
+  });
+
   it('validate --dry_run refuses its thresholds before it checks any config', async () => {
     const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const thresholds of [
