@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
+import { unreadableFile } from '../paths.js';
 import { warehouseKind } from '../settings.js';
 import { closestName } from '../suggest.js';
 import { CliError } from './errors.js';
@@ -38,6 +39,26 @@ export interface CommonArgs extends WorkflowArgs {
  */
 export function repeatable(describe: string) {
   return { type: 'string', array: true, nargs: 1, requiresArg: true, describe } as const;
+}
+
+/**
+ * `--experiments_file`, as every command that reads one takes it: checked as the command line is
+ * read (a usage error naming it), since the worker would find it missing or a directory only
+ * after the embedded server had started and the workflow had begun.
+ */
+export function experimentsFileOption(describe: string) {
+  return {
+    alias: 'experiments-file',
+    type: 'string',
+    describe,
+    coerce: (given: string): string => {
+      // No value at all is the parser's check to name (`needs a value`).
+      const problem = given === '' ? null : unreadableFile(given, 'an experiments file');
+      if (problem !== null)
+        throw new Error(`--experiments_file ${given}: ${problem} (expected an Experimenter v8 JSON file)`);
+      return given;
+    },
+  } as const;
 }
 
 /**
@@ -203,11 +224,12 @@ export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boole
       type: 'string',
       describe: 'Warehouse project (BigQuery only)',
     })
-    .option('experiments_file', {
-      alias: 'experiments-file',
-      type: 'string',
-      describe: 'Experimenter v8 JSON file (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
-    })
+    .option(
+      'experiments_file',
+      experimentsFileOption(
+        'Experimenter v8 JSON file (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
+      ),
+    )
     .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' });
 }
 

@@ -483,6 +483,40 @@ describe('command line options', () => {
     }
   });
 
+  it('an --experiments_file that is missing or a directory is a usage error of every command, before anything starts', async () => {
+    // Before, the workflow commands started an embedded server and workflow that then failed
+    // (exit 1, "EISDIR: illegal operation on a directory").
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-experiments-file-')), 'home');
+    const env = { TEMPORAL_ADDRESS: '', CONTRAIL_HOME: home };
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-not-a-file-'));
+    const commandLines = [
+      ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG],
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-09', '--end_date', '2026-03-09'],
+      ['preview', '--experiment_slug', DEMO_SLUG],
+      ['rerun', '--experiment_slug', DEMO_SLUG],
+      ['rerun-skip', '--experiment_slug', DEMO_SLUG],
+      ['versions'],
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ['validate', join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`)],
+      ['sample'],
+    ];
+    for (const args of commandLines) {
+      for (const [file, why] of [
+        [dir, 'a directory, not an experiments file'],
+        [join(dir, 'experiments.json'), 'no such file'],
+      ]) {
+        const result = await runMain([...args, '--experiments-file', file as string], env);
+        assert.equal(result.code, 2, `${args[0]}: ${result.stderr}`);
+        assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
+        assert.equal(
+          result.stderr.trim().split('\n').at(-1),
+          `contrail: --experiments_file ${file}: ${why} (expected an Experimenter v8 JSON file)`,
+        );
+      }
+    }
+    assert.equal(existsSync(home), false, 'no data directory made');
+  });
+
   it('validate --dry_run refuses its thresholds before it checks any config', async () => {
     const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const thresholds of [
@@ -1065,11 +1099,21 @@ describe('the README', () => {
     const commandsOnly = commands.map((c) => ({ ...c, handler: () => undefined }));
     const examples = readmeCommands();
     assert.ok(examples.length >= 10, `${examples.length} examples`);
-    for (const words of examples) {
-      await assert.doesNotReject(
-        buildParser(words, commandsOnly).parseAsync(),
-        `bin/contrail ${words.join(' ')}`,
-      );
+    // The experiments file an example names is checked as the command line is read: there is one
+    // where the examples run.
+    const here = process.cwd();
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-readme-'));
+    writeFileSync(join(dir, 'fleet.json'), '[]');
+    process.chdir(dir);
+    try {
+      for (const words of examples) {
+        await assert.doesNotReject(
+          buildParser(words, commandsOnly).parseAsync(),
+          `bin/contrail ${words.join(' ')}`,
+        );
+      }
+    } finally {
+      process.chdir(here);
     }
   });
 
