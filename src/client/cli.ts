@@ -61,7 +61,9 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       .demandCommand(1, 'Name a command (see the list above).')
       .strict()
       .recommendCommands()
+      // `-h` is what most CLIs answer with their help: without it, a usage error said "unknown option -h".
       .help()
+      .alias('help', 'h')
       .version(pkg.version)
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .exitProcess(false)

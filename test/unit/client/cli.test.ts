@@ -897,6 +897,17 @@ describe('command line options', () => {
     assert.match((await runMain(['validate', '--help'])).stdout, /^ {2}files .*\[array\] \[required\]$/m);
   });
 
+  it('-h shows the help as --help does, alone or after other options', async () => {
+    for (const args of [[], ...commands.map((c) => [String(c.command).split(' ')[0] as string])]) {
+      const short = await runMain([...args, '-h']);
+      assert.equal(short.code, 0, `contrail ${args.join(' ')} -h: ${short.stderr}`);
+      assert.equal(short.stdout, (await runMain([...args, '--help'])).stdout);
+    }
+    const late = await runMain(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-02-30', '-h']);
+    assert.equal(late.code, 0, late.stderr);
+    assert.match(late.stdout, /^contrail plan$/m);
+  });
+
   it("every option and argument in every command's help says what it is", async () => {
     for (const command of commands.map((c) => String(c.command).split(' ')[0] as string)) {
       const help = await runMain([command, '--help']);
