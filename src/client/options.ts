@@ -42,6 +42,23 @@ export function repeatable(describe: string) {
 }
 
 /**
+ * A port option's value, as every command that listens on one takes it: a whole number from 1 to
+ * 65535, or 0 where the command picks a free port itself (`free`). Left unchecked, a bad port
+ * surfaced as Node's own `options.port should be >= 0 and < 65536` (exit 1) or as the Temporal
+ * server's refusal once it had started.
+ */
+export function checkedPort(option: string, port: number, options: { free?: boolean } = {}): number {
+  const lowest = options.free ? 0 : 1;
+  if (!Number.isInteger(port) || port < lowest || port > 65535) {
+    throw new CliError(
+      `${option} ${port}: give a port number from 1 to 65535${options.free ? ', or 0 for a free one' : ''}`,
+      2,
+    );
+  }
+  return port;
+}
+
+/**
  * `--experiments_file`, as every command that reads one takes it: checked as the command line is
  * read (a usage error naming it), since the worker would find it missing or a directory only
  * after the embedded server had started and the workflow had begun.

@@ -107,9 +107,8 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         describe: 'Directories of .sql files written by `preview --sql-output-dir`, shown with the results',
       }) as never,
   handler: async (args) => {
-    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
-      throw new CliError(`--port ${args.port}: give a port number from 1 to 65535, or 0 for a free one`, 2);
-    }
+    const { checkedPort } = await import('../options.js');
+    checkedPort('--port', args.port, { free: true });
     const { warehouseKind } = await import('../../settings.js');
     const kind = warehouseKind(process.env);
     const { embeddedWorkerEnv } = await import('../workflow-command.js');

@@ -517,6 +517,32 @@ describe('command line options', () => {
     assert.equal(existsSync(home), false, 'no data directory made');
   });
 
+  it("server's ports are usage errors naming the option, as the dashboard's are, before any server starts", async () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-server-ports-')), 'home');
+    const range = 'give a port number from 1 to 65535';
+    const cases: [string[], string][] = [
+      [['server', '--port', '-1'], `--port -1: ${range}`],
+      [['server', '--port', '70000'], `--port 70000: ${range}`],
+      [['server', '--port', '0'], `--port 0: ${range}`],
+      [['server', '--ui-port', '70000'], `--ui-port 70000: ${range}`],
+      [
+        ['server', '--port', '65000'],
+        '--port 65000: the Web UI would listen on port 66000 (--port + 1000), above 65535; pass --ui-port, or a --port of at most 64535',
+      ],
+      [
+        ['server', '--port', '7300', '--ui-port', '7300'],
+        "--ui-port 7300 is --port's too: give the Web UI another port",
+      ],
+      [['dashboard', '--port', '70000'], `--port 70000: ${range}, or 0 for a free one`],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(args, { CONTRAIL_HOME: home });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim(), `contrail: ${said}`);
+    }
+    assert.equal(existsSync(home), false, 'no data directory or server database made');
+  });
+
   it('validate --dry_run refuses its thresholds before it checks any config', async () => {
     const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const thresholds of [
