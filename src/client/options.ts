@@ -4,6 +4,7 @@ import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../co
 import { unreadableFile } from '../paths.js';
 import { warehouseKind } from '../settings.js';
 import { closestName } from '../suggest.js';
+import { assertDatasetOf, assertResultsDataset, InvalidIdentifierError } from '../warehouse/identifiers.js';
 import { CliError } from './errors.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
@@ -301,13 +302,28 @@ export function resultsDataset(datasetId: string | undefined, env: NodeJS.Proces
 }
 
 /**
- * `--dataset_id` as given, refused (exit 2) where the embedded warehouse would take it for
- * another: DuckDB's schema names ignore case, so `TMP` is the dataset `tmp` and `CONTRAIL` the
- * production one, while contrail's own records of its tables (labels, expiry) would not match.
- * BigQuery's dataset names keep their case.
+ * `--dataset_id` as given, checked alike by every command (exit 2, naming the option): a name the
+ * warehouse takes for a dataset (`reading`: any dataset of the warehouse, which on BigQuery may
+ * name its project; else one the command writes its results to, with no project prefix), and not
+ * one the embedded warehouse would take for another: DuckDB's schema names ignore case, so `TMP`
+ * is the dataset `tmp` and `CONTRAIL` the production one, while contrail's own records of its
+ * tables (labels, expiry) would not match. BigQuery's dataset names keep their case.
  */
-export function givenDataset(datasetId: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (warehouseKind(env) === 'duckdb' && datasetId !== datasetId.toLowerCase()) {
+export function givenDataset(
+  datasetId: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { reading?: boolean } = {},
+): string {
+  const kind = warehouseKind(env);
+  try {
+    if (options.reading) assertDatasetOf(datasetId, kind);
+    else assertResultsDataset(datasetId);
+  } catch (error) {
+    if (error instanceof InvalidIdentifierError)
+      throw new CliError(`--dataset_id ${datasetId}: ${error.rule}`, 2);
+    throw error;
+  }
+  if (kind === 'duckdb' && datasetId !== datasetId.toLowerCase()) {
     throw new CliError(
       `--dataset_id ${datasetId}: the embedded warehouse's dataset names ignore case, so this is the dataset ${datasetId.toLowerCase()}; write it in lower case`,
       2,

@@ -120,15 +120,12 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         throw new CliError(`--sql-output-dir '${dir}' is not a directory`, 2);
       }
     }
-    const { assertDatasetOf, InvalidIdentifierError } = await import('../../warehouse/identifiers.js');
+    const { givenDataset } = await import('../options.js');
     const datasets = await defaultDatasets();
-    const dataset = args.dataset_id ?? datasets.preview;
-    try {
-      assertDatasetOf(dataset, kind);
-    } catch (error) {
-      if (error instanceof InvalidIdentifierError) throw new CliError(`--dataset_id: ${error.message}`, 2);
-      throw error;
-    }
+    const dataset =
+      args.dataset_id === undefined
+        ? datasets.preview
+        : givenDataset(args.dataset_id, env, { reading: true });
     const { startDashboard } = await import('../../dashboard/server.js');
     const source = kind === 'bigquery' ? await bigQuerySource(env) : await embeddedSource(env);
     let server: Awaited<ReturnType<typeof startDashboard>>;

@@ -543,6 +543,42 @@ describe('command line options', () => {
     assert.equal(existsSync(home), false, 'no data directory or server database made');
   });
 
+  it('every command refuses a --dataset_id alike: exit 2, naming it, before anything starts', async () => {
+    // plan said `invalid dataset "bad name!"` with exit 1, the workflow commands another
+    // sentence with exit 2, and the dashboard took `TMP` for a dataset of its own.
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_HOME: join(mkdtempSync(join(tmpdir(), 'contrail-dataset-')), 'home'),
+    };
+    const commandLines = [
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ['run', '--date', '2026-03-15'],
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-09', '--end_date', '2026-03-09'],
+      ['preview', '--experiment_slug', DEMO_SLUG],
+      ['rerun', '--experiment_slug', DEMO_SLUG],
+      ['rerun-skip', '--experiment_slug', DEMO_SLUG],
+      ['versions'],
+      ['dashboard', '--port', '0'],
+    ];
+    for (const args of commandLines) {
+      for (const [dataset, said] of [
+        ['bad name!', 'use letters, digits and underscores, with no project prefix'],
+        [
+          'TMP',
+          "the embedded warehouse's dataset names ignore case, so this is the dataset tmp; write it in lower case",
+        ],
+      ]) {
+        const result = await runMain([...args, '--dataset_id', dataset as string], env);
+        assert.equal(result.code, 2, `${args[0]}: ${result.stderr}`);
+        // The dashboard, which reads any dataset, adds why a prefix is refused on this warehouse.
+        const line = result.stderr.trim().split('\n').at(-1) ?? '';
+        assert.ok(line.startsWith(`contrail: --dataset_id ${dataset}: ${said}`), `${args[0]}: ${line}`);
+        assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
+      }
+    }
+    assert.equal(existsSync(env.CONTRAIL_HOME), false, 'no data directory made');
+  });
+
   it('validate --dry_run refuses its thresholds before it checks any config', async () => {
     const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const thresholds of [
