@@ -57,7 +57,22 @@ describe('command line options', () => {
       '--experiment_slug',
     ]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /Not enough arguments following: experiment_slug/);
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      'contrail: --experiment_slug needs a value (nothing follows it)',
+    );
+    // As any other option's: the parser's own words named neither the option as typed nor why.
+    for (const [args, said] of [
+      [['stats', 'x.csv', '--statistic', 'count', '--param'], '--param needs a value (nothing follows it)'],
+      [
+        ['run', '--date', '2026-03-15', '--analysis-periods', '--lenient'],
+        '--analysis-periods needs a value (it is followed by the option --lenient)',
+      ],
+    ] as const) {
+      const other = await runMain([...args]);
+      assert.equal(other.code, 2, other.stderr);
+      assert.equal(other.stderr.trim().split('\n').at(-1), `contrail: ${said}`);
+    }
   });
 
   it('an option left without its value is a usage error naming it, not its default taken silently', async () => {
