@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SettingsError } from './settings.js';
@@ -86,4 +86,37 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The embedded warehouse file (one DuckDB database per data directory). */
 export function warehouseFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.CONTRAIL_DUCKDB_PATH ?? join(dataDir(env), 'warehouse.duckdb');
+}
+
+/**
+ * Why a file could not be read, in words ("no such file"), not the system's ("ENOENT: no such
+ * file or directory, open 'x.toml'"), which also repeats the path. `expected` is what the file
+ * should have been (`a config file`), said of a directory given in its place.
+ */
+export function unreadable(error: unknown, expected: string): string {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'ENOTDIR':
+      return 'no such file (a part of its path is a file, not a directory)';
+    case 'EISDIR':
+      return `a directory, not ${expected}`;
+    case 'EACCES':
+    case 'EPERM':
+      return 'not readable (permission denied)';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Why the file at `path` cannot be read (see unreadable), or null when it can. */
+export function unreadableFile(path: string, expected: string): string | null {
+  try {
+    if (statSync(path).isDirectory()) return `a directory, not ${expected}`;
+    accessSync(path, constants.R_OK);
+    return null;
+  } catch (error) {
+    return unreadable(error, expected);
+  }
 }

@@ -61,7 +61,9 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       .demandCommand(1, 'Name a command (see the list above).')
       .strict()
       .recommendCommands()
+      // `-h` is what most CLIs answer with their help: without it, a usage error said "unknown option -h".
       .help()
+      .alias('help', 'h')
       .version(pkg.version)
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .exitProcess(false)
@@ -78,6 +80,13 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         const names = list.map((c) => String(c.command).split(' ')[0] as string);
         const usageLine = list.map((c) => String(c.command)).find((c) => c.split(' ')[0] === first);
         let usage = missingArgumentsMessage(message ?? error?.message ?? 'invalid usage', usageLine);
+        // A repeatable option without its value fails the parser before the check above runs:
+        // said as that check says it of any other option (`--param needs a value …`), not in the
+        // parser's words (`Not enough arguments following: param`).
+        if (/^Not enough arguments following/.test(usage)) {
+          const problems = misgivenOptions(argv, valuedOptions(parser), String(first ?? ''));
+          if (problems.length > 0) usage = problems.join('; ');
+        }
         if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
           usage = `unknown command "${first}"${didYouMean(first, names)}; valid commands: ${names.join(', ')}`;
         } else {

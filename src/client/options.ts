@@ -1,8 +1,10 @@
 import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
+import { unreadableFile } from '../paths.js';
 import { warehouseKind } from '../settings.js';
 import { closestName } from '../suggest.js';
+import { assertDatasetOf, assertResultsDataset, InvalidIdentifierError } from '../warehouse/identifiers.js';
 import { CliError } from './errors.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
@@ -38,6 +40,43 @@ export interface CommonArgs extends WorkflowArgs {
  */
 export function repeatable(describe: string) {
   return { type: 'string', array: true, nargs: 1, requiresArg: true, describe } as const;
+}
+
+/**
+ * A port option's value, as every command that listens on one takes it: a whole number from 1 to
+ * 65535, or 0 where the command picks a free port itself (`free`). Left unchecked, a bad port
+ * surfaced as Node's own `options.port should be >= 0 and < 65536` (exit 1) or as the Temporal
+ * server's refusal once it had started.
+ */
+export function checkedPort(option: string, port: number, options: { free?: boolean } = {}): number {
+  const lowest = options.free ? 0 : 1;
+  if (!Number.isInteger(port) || port < lowest || port > 65535) {
+    throw new CliError(
+      `${option} ${port}: give a port number from 1 to 65535${options.free ? ', or 0 for a free one' : ''}`,
+      2,
+    );
+  }
+  return port;
+}
+
+/**
+ * `--experiments_file`, as every command that reads one takes it: checked as the command line is
+ * read (a usage error naming it), since the worker would find it missing or a directory only
+ * after the embedded server had started and the workflow had begun.
+ */
+export function experimentsFileOption(describe: string) {
+  return {
+    alias: 'experiments-file',
+    type: 'string',
+    describe,
+    coerce: (given: string): string => {
+      // No value at all is the parser's check to name (`needs a value`).
+      const problem = given === '' ? null : unreadableFile(given, 'an experiments file');
+      if (problem !== null)
+        throw new Error(`--experiments_file ${given}: ${problem} (expected an Experimenter v8 JSON file)`);
+      return given;
+    },
+  } as const;
 }
 
 /**
@@ -203,11 +242,12 @@ export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boole
       type: 'string',
       describe: 'Warehouse project (BigQuery only)',
     })
-    .option('experiments_file', {
-      alias: 'experiments-file',
-      type: 'string',
-      describe: 'Experimenter v8 JSON file (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
-    })
+    .option(
+      'experiments_file',
+      experimentsFileOption(
+        'Experimenter v8 JSON file (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
+      ),
+    )
     .option('json', { type: 'boolean', default: false, describe: 'Print the workflow result as JSON' });
 }
 
@@ -262,13 +302,28 @@ export function resultsDataset(datasetId: string | undefined, env: NodeJS.Proces
 }
 
 /**
- * `--dataset_id` as given, refused (exit 2) where the embedded warehouse would take it for
- * another: DuckDB's schema names ignore case, so `TMP` is the dataset `tmp` and `CONTRAIL` the
- * production one, while contrail's own records of its tables (labels, expiry) would not match.
- * BigQuery's dataset names keep their case.
+ * `--dataset_id` as given, checked alike by every command (exit 2, naming the option): a name the
+ * warehouse takes for a dataset (`reading`: any dataset of the warehouse, which on BigQuery may
+ * name its project; else one the command writes its results to, with no project prefix), and not
+ * one the embedded warehouse would take for another: DuckDB's schema names ignore case, so `TMP`
+ * is the dataset `tmp` and `CONTRAIL` the production one, while contrail's own records of its
+ * tables (labels, expiry) would not match. BigQuery's dataset names keep their case.
  */
-export function givenDataset(datasetId: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (warehouseKind(env) === 'duckdb' && datasetId !== datasetId.toLowerCase()) {
+export function givenDataset(
+  datasetId: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { reading?: boolean } = {},
+): string {
+  const kind = warehouseKind(env);
+  try {
+    if (options.reading) assertDatasetOf(datasetId, kind);
+    else assertResultsDataset(datasetId);
+  } catch (error) {
+    if (error instanceof InvalidIdentifierError)
+      throw new CliError(`--dataset_id ${datasetId}: ${error.rule}`, 2);
+    throw error;
+  }
+  if (kind === 'duckdb' && datasetId !== datasetId.toLowerCase()) {
     throw new CliError(
       `--dataset_id ${datasetId}: the embedded warehouse's dataset names ignore case, so this is the dataset ${datasetId.toLowerCase()}; write it in lower case`,
       2,

@@ -1,3 +1,4 @@
+import { unreadable } from '../paths.js';
 import type { ConfigFile } from './config-file.js';
 import { parseConfigFile, parseConfigText } from './parse.js';
 import { ConfigError } from './problems.js';
@@ -33,29 +34,8 @@ export function customConfig(configFile: string, slug: string): ConfigFile {
         file: configFile,
         line: null,
         keyPath: '',
-        message: `cannot read the custom config: ${unreadable(error)}`,
+        message: `cannot read the custom config: ${unreadable(error, 'a config file')}`,
       },
     ]);
-  }
-}
-
-/**
- * Why a config file could not be read, in words ("no such file"), not the system's
- * ("ENOENT: no such file or directory, open 'x.toml'"), which also repeats the path.
- */
-export function unreadable(error: unknown): string {
-  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'ENOTDIR':
-      return 'no such file (a part of its path is a file, not a directory)';
-    case 'EISDIR':
-      return 'a directory, not a config file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'not readable (permission denied)';
-    default:
-      return error instanceof Error ? error.message : String(error);
   }
 }

@@ -24,7 +24,12 @@ const UNPREFIXED_DATASET = /^[A-Za-z0-9_]{1,1024}$/;
 const PROJECT_ID_RULE = '6–30 lower-case letters, digits and hyphens, starting with a letter';
 
 export class InvalidIdentifierError extends ContrailError {
-  constructor(kind: string, value: string, rule: string) {
+  constructor(
+    kind: string,
+    value: string,
+    /** What a valid one is made of, for a message that names the value its own way (a CLI option). */
+    readonly rule: string,
+  ) {
     super(`invalid ${kind} ${JSON.stringify(value)}: ${rule}`, { permanent: true });
     this.name = 'InvalidIdentifierError';
   }
@@ -56,6 +61,19 @@ export function assertDataset(name: string): string {
     name,
     DATASET,
     `use letters, digits and underscores, optionally prefixed by a project id (${PROJECT_ID_RULE}) and a dot`,
+  );
+}
+
+/**
+ * The dataset a command writes its results to: one of the warehouse contrail writes to, so with
+ * no project prefix on either warehouse (the workflows' inputs take no other).
+ */
+export function assertResultsDataset(name: string): string {
+  return assertIdentifier(
+    'dataset',
+    name,
+    UNPREFIXED_DATASET,
+    'use letters, digits and underscores, with no project prefix',
   );
 }
 

@@ -107,9 +107,8 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         describe: 'Directories of .sql files written by `preview --sql-output-dir`, shown with the results',
       }) as never,
   handler: async (args) => {
-    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
-      throw new CliError(`--port ${args.port}: give a port number from 1 to 65535, or 0 for a free one`, 2);
-    }
+    const { checkedPort } = await import('../options.js');
+    checkedPort('--port', args.port, { free: true });
     const { warehouseKind } = await import('../../settings.js');
     const kind = warehouseKind(process.env);
     const { embeddedWorkerEnv } = await import('../workflow-command.js');
@@ -121,15 +120,12 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         throw new CliError(`--sql-output-dir '${dir}' is not a directory`, 2);
       }
     }
-    const { assertDatasetOf, InvalidIdentifierError } = await import('../../warehouse/identifiers.js');
+    const { givenDataset } = await import('../options.js');
     const datasets = await defaultDatasets();
-    const dataset = args.dataset_id ?? datasets.preview;
-    try {
-      assertDatasetOf(dataset, kind);
-    } catch (error) {
-      if (error instanceof InvalidIdentifierError) throw new CliError(`--dataset_id: ${error.message}`, 2);
-      throw error;
-    }
+    const dataset =
+      args.dataset_id === undefined
+        ? datasets.preview
+        : givenDataset(args.dataset_id, env, { reading: true });
     const { startDashboard } = await import('../../dashboard/server.js');
     const source = kind === 'bigquery' ? await bigQuerySource(env) : await embeddedSource(env);
     let server: Awaited<ReturnType<typeof startDashboard>>;

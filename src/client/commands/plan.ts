@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { choiceOf, repeatable, resultsDataset } from '../options.js';
+import { choiceOf, experimentsFileOption, repeatable, resultsDataset } from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -54,11 +54,12 @@ export const planCommand: CommandModule<object, PlanArgs> = {
         describe:
           "Platform/app to plan for (firefox_desktop, fenix, …) in place of the experiment's; needed to plan a config whose experiment no experiments source knows (with --config_file): it is planned on a synthetic record with two branches and the config's [experiment] dates, as preview does",
       })
-      .option('experiments_file', {
-        alias: 'experiments-file',
-        type: 'string',
-        describe: 'Experimenter v8 JSON list (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
-      })
+      .option(
+        'experiments_file',
+        experimentsFileOption(
+          'Experimenter v8 JSON list (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
+        ),
+      )
       .option('dataset_id', {
         // `--dataset` was this command's own name before it took the other commands' one.
         alias: ['dataset-id', 'dataset'],

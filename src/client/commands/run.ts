@@ -52,9 +52,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { workflowIds } = await import('../../workflows/ids.js');
     const { resultOutsideDates } = await import('../../workflows/analysis-result.js');
     checkNotAfterToday({ '--date': args.date });
+    const slugs = args.experiment_slug ?? [];
+    // A custom config is one experiment's: without that experiment named, the daily run of every
+    // experiment would start with the repos' configs and the file left unread.
+    if (args.config_file !== undefined && slugs.length !== 1) {
+      throw new CliError(
+        `--config_file applies to one --experiment_slug (given ${slugs.length === 0 ? 'none' : `${slugs.length}: ${slugs.join(', ')}`}): name the experiment the config is for`,
+        2,
+      );
+    }
     const fields = await analysisFields(args);
     const { dataset } = fields;
-    const slugs = args.experiment_slug ?? [];
     if (slugs.length === 0) {
       const input = checkedInput(
         DailyAnalysisInput,
@@ -76,7 +84,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     const configOverride = await readConfigFile(args.config_file);
     if (configOverride !== null) {
-      if (slugs.length !== 1) throw new CliError('--config_file applies to one --experiment_slug', 2);
       // The embedded worker reads the config repos this command names: as for a preview, the
       // metric-hub checkout the config file is in when none are given (a cluster's its own).
       const { runtimeSettings } = await import('../../settings.js');

@@ -3,7 +3,7 @@ import { plural } from '../../plural.js';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { repeatable } from '../options.js';
+import { experimentsFileOption, repeatable } from '../options.js';
 
 interface SampleArgs {
   clients: number;
@@ -33,12 +33,12 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
         default: DEFAULTS.startDate,
         describe: 'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
       })
-      .option('experiments_file', {
-        alias: 'experiments-file',
-        type: 'string',
-        describe:
+      .option(
+        'experiments_file',
+        experimentsFileOption(
           'Experimenter v8 JSON file whose launched firefox_desktop experiments clients enroll in (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
-      })
+        ),
+      )
       .option(
         'effect',
         repeatable(

@@ -28,8 +28,17 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
           'Temporal namespace the server creates (the other commands use TEMPORAL_NAMESPACE, default: default)',
       }),
   handler: async (args) => {
+    const { checkedPort } = await import('../options.js');
+    const port = checkedPort('--port', args.port);
+    const uiPort = args['ui-port'] === undefined ? port + 1000 : checkedPort('--ui-port', args['ui-port']);
+    if (uiPort > 65535)
+      throw new CliError(
+        `--port ${port}: the Web UI would listen on port ${uiPort} (--port + 1000), above 65535; pass --ui-port, or a --port of at most 64535`,
+        2,
+      );
+    if (uiPort === port)
+      throw new CliError(`--ui-port ${uiPort} is --port's too: give the Web UI another port`, 2);
     const { startDevServer } = await import('../dev-server.js');
-    const uiPort = args['ui-port'] ?? args.port + 1000;
     const dbFile = args['db-filename'] ?? join(dataDir(), 'temporal.sqlite');
     const { INTERRUPTS } = await import('../interrupt.js');
     let stopping = false;

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
+import { experimentsFileOption } from '../options.js';
 
 interface ValidateArgs {
   files: string[];
@@ -42,12 +43,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         describe:
           "Platform of the experiment configs (default: the experiment's record, else inferred from what they reference, else firefox_desktop)",
       })
-      .option('experiments_file', {
-        alias: 'experiments-file',
-        type: 'string',
-        describe:
+      .option(
+        'experiments_file',
+        experimentsFileOption(
           'Experimenter v8 JSON file the experiments are looked up in (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
-      })
+        ),
+      )
       .option('check_sql', {
         alias: 'check-sql',
         type: 'boolean',

@@ -57,7 +57,22 @@ describe('command line options', () => {
       '--experiment_slug',
     ]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /Not enough arguments following: experiment_slug/);
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      'contrail: --experiment_slug needs a value (nothing follows it)',
+    );
+    // As any other option's: the parser's own words named neither the option as typed nor why.
+    for (const [args, said] of [
+      [['stats', 'x.csv', '--statistic', 'count', '--param'], '--param needs a value (nothing follows it)'],
+      [
+        ['run', '--date', '2026-03-15', '--analysis-periods', '--lenient'],
+        '--analysis-periods needs a value (it is followed by the option --lenient)',
+      ],
+    ] as const) {
+      const other = await runMain([...args]);
+      assert.equal(other.code, 2, other.stderr);
+      assert.equal(other.stderr.trim().split('\n').at(-1), `contrail: ${said}`);
+    }
   });
 
   it('an option left without its value is a usage error naming it, not its default taken silently', async () => {
@@ -462,6 +477,123 @@ describe('command line options', () => {
     );
   });
 
+  it('run --config_file without the one experiment it is for is refused, not a daily run of every experiment', async () => {
+    // The file is not even there: before, the daily run started with the repos' configs and
+    // never read it. An unreachable TEMPORAL_ADDRESS shows nothing was started.
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const cases: [string[], string][] = [
+      [[], 'given none'],
+      [['--experiment_slug', DEMO_SLUG, '--experiment_slug', 'other'], `given 2: ${DEMO_SLUG}, other`],
+    ];
+    for (const [slugs, given] of cases) {
+      const result = await runMain(
+        ['run', '--date', '2026-03-15', '--config_file', 'nonexist.toml', ...slugs],
+        env,
+      );
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr.trim(),
+        `contrail: --config_file applies to one --experiment_slug (${given}): name the experiment the config is for`,
+      );
+    }
+  });
+
+  it('an --experiments_file that is missing or a directory is a usage error of every command, before anything starts', async () => {
+    // Before, the workflow commands started an embedded server and workflow that then failed
+    // (exit 1, "EISDIR: illegal operation on a directory").
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-experiments-file-')), 'home');
+    const env = { TEMPORAL_ADDRESS: '', CONTRAIL_HOME: home };
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-not-a-file-'));
+    const commandLines = [
+      ['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG],
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-09', '--end_date', '2026-03-09'],
+      ['preview', '--experiment_slug', DEMO_SLUG],
+      ['rerun', '--experiment_slug', DEMO_SLUG],
+      ['rerun-skip', '--experiment_slug', DEMO_SLUG],
+      ['versions'],
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ['validate', join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`)],
+      ['sample'],
+    ];
+    for (const args of commandLines) {
+      for (const [file, why] of [
+        [dir, 'a directory, not an experiments file'],
+        [join(dir, 'experiments.json'), 'no such file'],
+      ]) {
+        const result = await runMain([...args, '--experiments-file', file as string], env);
+        assert.equal(result.code, 2, `${args[0]}: ${result.stderr}`);
+        assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
+        assert.equal(
+          result.stderr.trim().split('\n').at(-1),
+          `contrail: --experiments_file ${file}: ${why} (expected an Experimenter v8 JSON file)`,
+        );
+      }
+    }
+    assert.equal(existsSync(home), false, 'no data directory made');
+  });
+
+  it("server's ports are usage errors naming the option, as the dashboard's are, before any server starts", async () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-server-ports-')), 'home');
+    const range = 'give a port number from 1 to 65535';
+    const cases: [string[], string][] = [
+      [['server', '--port', '-1'], `--port -1: ${range}`],
+      [['server', '--port', '70000'], `--port 70000: ${range}`],
+      [['server', '--port', '0'], `--port 0: ${range}`],
+      [['server', '--ui-port', '70000'], `--ui-port 70000: ${range}`],
+      [
+        ['server', '--port', '65000'],
+        '--port 65000: the Web UI would listen on port 66000 (--port + 1000), above 65535; pass --ui-port, or a --port of at most 64535',
+      ],
+      [
+        ['server', '--port', '7300', '--ui-port', '7300'],
+        "--ui-port 7300 is --port's too: give the Web UI another port",
+      ],
+      [['dashboard', '--port', '70000'], `--port 70000: ${range}, or 0 for a free one`],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runMain(args, { CONTRAIL_HOME: home });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim(), `contrail: ${said}`);
+    }
+    assert.equal(existsSync(home), false, 'no data directory or server database made');
+  });
+
+  it('every command refuses a --dataset_id alike: exit 2, naming it, before anything starts', async () => {
+    // plan said `invalid dataset "bad name!"` with exit 1, the workflow commands another
+    // sentence with exit 2, and the dashboard took `TMP` for a dataset of its own.
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_HOME: join(mkdtempSync(join(tmpdir(), 'contrail-dataset-')), 'home'),
+    };
+    const commandLines = [
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ['run', '--date', '2026-03-15'],
+      ['backfill', '--experiment_slug', DEMO_SLUG, '--start_date', '2026-03-09', '--end_date', '2026-03-09'],
+      ['preview', '--experiment_slug', DEMO_SLUG],
+      ['rerun', '--experiment_slug', DEMO_SLUG],
+      ['rerun-skip', '--experiment_slug', DEMO_SLUG],
+      ['versions'],
+      ['dashboard', '--port', '0'],
+    ];
+    for (const args of commandLines) {
+      for (const [dataset, said] of [
+        ['bad name!', 'use letters, digits and underscores, with no project prefix'],
+        [
+          'TMP',
+          "the embedded warehouse's dataset names ignore case, so this is the dataset tmp; write it in lower case",
+        ],
+      ]) {
+        const result = await runMain([...args, '--dataset_id', dataset as string], env);
+        assert.equal(result.code, 2, `${args[0]}: ${result.stderr}`);
+        // The dashboard, which reads any dataset, adds why a prefix is refused on this warehouse.
+        const line = result.stderr.trim().split('\n').at(-1) ?? '';
+        assert.ok(line.startsWith(`contrail: --dataset_id ${dataset}: ${said}`), `${args[0]}: ${line}`);
+        assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
+      }
+    }
+    assert.equal(existsSync(env.CONTRAIL_HOME), false, 'no data directory made');
+  });
+
   it('validate --dry_run refuses its thresholds before it checks any config', async () => {
     const file = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const thresholds of [
@@ -842,6 +974,17 @@ describe('command line options', () => {
     assert.match((await runMain(['validate', '--help'])).stdout, /^ {2}files .*\[array\] \[required\]$/m);
   });
 
+  it('-h shows the help as --help does, alone or after other options', async () => {
+    for (const args of [[], ...commands.map((c) => [String(c.command).split(' ')[0] as string])]) {
+      const short = await runMain([...args, '-h']);
+      assert.equal(short.code, 0, `contrail ${args.join(' ')} -h: ${short.stderr}`);
+      assert.equal(short.stdout, (await runMain([...args, '--help'])).stdout);
+    }
+    const late = await runMain(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-02-30', '-h']);
+    assert.equal(late.code, 0, late.stderr);
+    assert.match(late.stdout, /^contrail plan$/m);
+  });
+
   it("every option and argument in every command's help says what it is", async () => {
     for (const command of commands.map((c) => String(c.command).split(' ')[0] as string)) {
       const help = await runMain([command, '--help']);
@@ -1044,11 +1187,21 @@ describe('the README', () => {
     const commandsOnly = commands.map((c) => ({ ...c, handler: () => undefined }));
     const examples = readmeCommands();
     assert.ok(examples.length >= 10, `${examples.length} examples`);
-    for (const words of examples) {
-      await assert.doesNotReject(
-        buildParser(words, commandsOnly).parseAsync(),
-        `bin/contrail ${words.join(' ')}`,
-      );
+    // The experiments file an example names is checked as the command line is read: there is one
+    // where the examples run.
+    const here = process.cwd();
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-readme-'));
+    writeFileSync(join(dir, 'fleet.json'), '[]');
+    process.chdir(dir);
+    try {
+      for (const words of examples) {
+        await assert.doesNotReject(
+          buildParser(words, commandsOnly).parseAsync(),
+          `bin/contrail ${words.join(' ')}`,
+        );
+      }
+    } finally {
+      process.chdir(here);
     }
   });
 

@@ -76,7 +76,10 @@ describe('contrail dashboard', () => {
     assert.match(dir.stderr, /--sql-output-dir '\/nonexistent\/sql' is not a directory/);
     const dataset = await runMain(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
     assert.equal(dataset.code, 2);
-    assert.match(dataset.stderr, /--dataset_id: invalid dataset "not a dataset"/);
+    assert.match(
+      dataset.stderr,
+      /^contrail: --dataset_id not a dataset: use letters, digits and underscores/m,
+    );
     // The embedded warehouse has no projects to prefix. (On a port already taken: were the name
     // taken, the command would stop there rather than serve a page until it is stopped.)
     const taken = createServer();
@@ -91,10 +94,7 @@ describe('contrail dashboard', () => {
         'my-project.tmp',
       ]);
       assert.equal(prefixed.code, 2, prefixed.stderr);
-      assert.match(
-        prefixed.stderr,
-        /--dataset_id: invalid dataset "my-project\.tmp": .*with no project prefix/,
-      );
+      assert.match(prefixed.stderr, /^contrail: --dataset_id my-project\.tmp: .*with no project prefix/m);
     } finally {
       await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
