@@ -16,6 +16,28 @@ function fileInTheWay(path: string): string {
 }
 
 /**
+ * Why the file system refused a write, in words a user can act on, with the system's code: a
+ * full disk or a read-only mount is said as such ("ENOSPC: no space left on device, write" names
+ * neither the file nor what to do, and the callers add those).
+ */
+export function writeRefusal(error: unknown): string {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on its file system (ENOSPC)';
+    case 'EDQUOT':
+      return 'the disk quota is used up (EDQUOT)';
+    case 'EROFS':
+      return 'its file system is read-only (EROFS)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
  * Makes `dir` and its missing parents, one level at a time (node's recursive mkdir never returns
  * on some paths the kernel refuses, such as under /proc). Null when it is a directory now, else
  * why it cannot be one. `made` collects the directories it made, outermost first.
@@ -46,7 +68,7 @@ export function makeDirectory(dir: string, made: string[] = []): string | null {
       made.push(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // made meanwhile by another command
-      return `cannot make ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+      return `cannot make ${path}: ${writeRefusal(error)}`;
     }
   }
   return null;

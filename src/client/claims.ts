@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectory, writeRefusal } from '../paths.js';
 import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
 import { CliError } from './errors.js';
 
@@ -71,13 +72,25 @@ function refusal(mine: { dataset: string; slug: string }, other: ClaimNote): Cli
 }
 
 /**
+ * A command that writes cannot leave its claim (a read-only or full data directory): refused
+ * before it starts anything, with the directory and what to do, not the system's errno line.
+ */
+function unwritable(why: string): CliError {
+  return new CliError(
+    `${why}; set CONTRAIL_HOME to a directory you can write to (contrail keeps the warehouse and its notes there)`,
+  );
+}
+
+/**
  * Claims `claim` on the warehouse at `place` for this process; returns the
  * function that releases it (also released when the process exits). Throws a CliError naming the
  * running command whose claim overlaps.
  */
 export function claimExperiments(place: string, claim: Claim): () => void {
   const dir = claimsDir(place);
-  mkdirSync(dir, { recursive: true });
+  // Not node's recursive mkdir: on a read-only file system it says ENOENT.
+  const notMade = makeDirectory(dir);
+  if (notMade !== null) throw unwritable(notMade);
   const slugs = claim.slugs === null ? [EVERY] : [...new Set(claim.slugs)];
   const mine: { dataset: string; slug: string; file: string }[] = [];
   const release = () => {
@@ -104,7 +117,8 @@ export function claimExperiments(place: string, claim: Claim): () => void {
           mine.push({ dataset: claim.dataset, slug, file });
           break;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+            throw unwritable(`cannot write ${file}: ${writeRefusal(error)}`);
           const other = readNote(file);
           if (other !== null && other.pid !== process.pid && isRunning(other.pid))
             throw refusal({ dataset: claim.dataset, slug }, other);

@@ -70,13 +70,19 @@ const wellFormed = (date: string | undefined): date is string => IsoDate.safePar
 
 /**
  * A date after today is a usage error naming the option (exit 2): no telemetry exists for it
- * yet, and its windows would be computed over days that have not happened.
+ * yet, and its windows would be computed over days that have not happened. Today is the UTC
+ * day, as every date of contrail's is; said so, since east of UTC the local date is ahead of it
+ * (in UTC+14 it is tomorrow's for fourteen hours of every day) and "today (yesterday's date)"
+ * would read as a mistake.
  */
 export function checkNotAfterToday(dates: Record<string, string | undefined>, now: Date = new Date()): void {
   const today = isoDate(now);
   for (const [option, date] of Object.entries(dates)) {
     if (wellFormed(date) && date > today) {
-      throw new CliError(`${option} ${date} is after today (${today}): there is no telemetry for it yet`, 2);
+      throw new CliError(
+        `${option} ${date} is after today in UTC (${today}; contrail's dates are UTC days): there is no telemetry for it yet`,
+        2,
+      );
     }
   }
 }

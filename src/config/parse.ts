@@ -9,6 +9,7 @@ import { checkSegments } from './check/segments.js';
 import { type ConfigFile, type ConfigFileKind, emptyConfigFile, kindOfPath } from './config-file.js';
 import type { Table } from './describe.js';
 import { PERIOD_KEYS } from './names.js';
+import type { ConfigProblem } from './problems.js';
 import {
   DataSourceDefinition,
   DimensionDefinition,
@@ -87,6 +88,30 @@ function tomlHint(source: string, lineNumber: number): string {
   return '';
 }
 
+/**
+ * Where a file's text is not UTF-8. TOML files are UTF-8, and every reader of a config (a
+ * repo's files, `validate`, a custom `--config_file` on its way to the worker) decodes them so,
+ * turning each byte of another encoding (an é saved as Latin-1 or Windows-1252) into U+FFFD.
+ * Read on, a string holding one would silently differ from the author's: an exposure signal's
+ * `experiment = 'café-test'` matching no row, a friendly name shown as `caf�`. jetstream's
+ * Python refuses such a file; so does contrail, at each line, before the TOML is read.
+ */
+function notUtf8(file: string, source: string): ConfigProblem[] {
+  if (!source.includes('\uFFFD')) return [];
+  return source.split(/\r?\n/).flatMap((text, index) => {
+    const column = text.indexOf('\uFFFD');
+    if (column === -1) return [];
+    return [
+      {
+        file,
+        line: index + 1,
+        keyPath: '',
+        message: `not UTF-8 text: column ${column + 1} holds a byte of another encoding (such as Latin-1 or Windows-1252), read as U+FFFD; TOML files are UTF-8: save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)`,
+      },
+    ];
+  });
+}
+
 /** Parses and checks one file. Never throws for bad content: problems are in the result. */
 export function parseConfigText(
   file: string,
@@ -96,6 +121,12 @@ export function parseConfigText(
   platform: string | null,
 ): ConfigFile {
   const result = emptyConfigFile(file, kind, slug, platform);
+  const encoding = notUtf8(file, source);
+  if (encoding.length > 0) {
+    // As a syntax error is, the file's only problems: what its strings say is not known.
+    result.errors.push(...encoding);
+    return result;
+  }
   let doc: Table;
   try {
     doc = parseToml(source) as Table;

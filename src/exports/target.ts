@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContrailError } from '../errors.js';
+import { makeDirectory, writeRefusal } from '../paths.js';
 
 /**
  * Where JSON exports (statistics, metadata, errors) go: a local directory or a Google Cloud
@@ -19,6 +20,18 @@ export class InvalidExportTargetError extends ContrailError {
     super(message, { permanent: true });
     this.name = 'InvalidExportTargetError';
   }
+}
+
+/**
+ * An export file the directory would not take (a full disk, a read-only mount), named with what
+ * to do. Transient: once there is room the same export is written again in full; the file it
+ * would have replaced stays as it was meanwhile.
+ */
+function exportWriteError(file: string, why: string, cause?: unknown): ContrailError {
+  return new ContrailError(
+    `cannot write the export ${file}: ${why}; free space there or set CONTRAIL_EXPORT_DIR to a directory you can write to (the file it would replace is unchanged)`,
+    { permanent: false, cause, details: { file } },
+  );
 }
 
 /** The dataset whose exports sit at the top of the export location, as jetstream's production bucket. */
@@ -55,11 +68,20 @@ function directoryTarget(dir: string): ExportTarget {
   return {
     async write(path, text) {
       const file = join(dir, ...path.split('/'));
-      await mkdir(dirname(file), { recursive: true });
+      // Not node's recursive mkdir: on a read-only file system it says ENOENT.
+      const notMade = makeDirectory(dirname(file));
+      if (notMade !== null) throw exportWriteError(file, notMade);
       // A temporary file, then a rename: atomic on one filesystem.
       const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(temporary, text);
-      await rename(temporary, file);
+      try {
+        await writeFile(temporary, text);
+        await rename(temporary, file);
+      } catch (error) {
+        // What was written of it goes: on a full disk a partial file would keep the space every
+        // retry of the export needs, and stay beside the exports for good.
+        await rm(temporary, { force: true }).catch(() => undefined);
+        throw exportWriteError(file, writeRefusal(error), error);
+      }
       return file;
     },
   };

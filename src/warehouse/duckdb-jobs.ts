@@ -3,6 +3,7 @@ import { META_SCHEMA } from './duckdb-metadata.js';
 import {
   abortError,
   embeddedMissingTableError,
+  embeddedStorageMessage,
   isTransientDuckDbMessage,
   WarehouseQueryError,
 } from './errors.js';
@@ -105,7 +106,7 @@ export class DuckDbJobs {
             cause: error,
           });
         throw new WarehouseQueryError({
-          warehouseMessage: error.message,
+          warehouseMessage: embeddedStorageMessage(error.message),
           destination,
           permanent: !isTransientDuckDbMessage(error.message),
           cause: error,

@@ -21,7 +21,7 @@ import {
   plainValueConverter,
   storedSelectSql,
 } from './duckdb-values.js';
-import { isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
+import { embeddedStorageMessage, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
@@ -55,6 +55,15 @@ export interface OpenDuckDbOptions extends DuckDbResourceOptions {
   progressIntervalMs?: number;
   /** Clock for labels and expiry (tests move time forward). */
   now?: () => number;
+}
+
+/** The embedded warehouse file would not open: named, with what to do when its file system refused. */
+function cannotOpen(path: string, error: unknown): WarehouseQueryError {
+  return new WarehouseQueryError({
+    warehouseMessage: `cannot open DuckDB warehouse ${path}: ${embeddedStorageMessage(messageOf(error))}`,
+    permanent: !isTransientDuckDbMessage(messageOf(error)),
+    cause: error,
+  });
 }
 
 // The temporary table writeRows appends rows to (dropped again in the same transaction).
@@ -96,6 +105,8 @@ export class DuckDbWarehouse implements Warehouse {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       ...duckDbResourceConfig(path, options),
+    }).catch((error: unknown) => {
+      throw cannotOpen(path, error);
     });
     const sql = duckdbDialect();
     let connection: DuckDBConnection | null = null;
@@ -121,11 +132,7 @@ export class DuckDbWarehouse implements Warehouse {
       connection?.closeSync();
       instance.closeSync();
       releaseHolder(path);
-      throw new WarehouseQueryError({
-        warehouseMessage: `cannot open DuckDB warehouse ${path}: ${messageOf(error)}`,
-        permanent: !isTransientDuckDbMessage(messageOf(error)),
-        cause: error,
-      });
+      throw cannotOpen(path, error);
     }
   }
 

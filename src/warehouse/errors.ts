@@ -197,6 +197,28 @@ export function isTransientDuckDbMessage(message: string): boolean {
   return TRANSIENT_DUCKDB.test(message);
 }
 
+/**
+ * DuckDB's words for a file system that will not take a write, anywhere in its message (a
+ * write that failed, and every later one: "database has been invalidated … Original error: …
+ * No space left on device"). What to do comes first, since DuckDB's words name only the file.
+ */
+const STORAGE_REFUSALS: readonly [RegExp, string][] = [
+  [
+    /No space left on device|Disk quota exceeded/i,
+    'the file system holding the embedded warehouse is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again',
+  ],
+  [
+    /Read-only file system/i,
+    'the embedded warehouse is on a read-only file system: set CONTRAIL_HOME to a directory you can write to',
+  ],
+];
+
+/** A DuckDB message about a full or read-only file system, said with what to do first; else unchanged. */
+export function embeddedStorageMessage(duckdbMessage: string): string {
+  const refusal = STORAGE_REFUSALS.find(([words]) => words.test(duckdbMessage));
+  return refusal === undefined ? duckdbMessage : `${refusal[1]}\n\n${duckdbMessage}`;
+}
+
 /** The error a cancelled job rejects with (`name === 'AbortError'`, as fetch and timers use). */
 export function abortError(reason?: unknown): DOMException {
   const detail =

@@ -43,6 +43,24 @@ describe('claims on the embedded warehouse', () => {
     assert.deepEqual(readdirSync(`${file}.claims`), ['contrail~a.json']);
   });
 
+  it('a place where the claim cannot be written refuses the command, naming the place and what to do', () => {
+    // As a read-only or full data directory does; a file standing in the way plays it here
+    // (permissions do not stop root, who runs the tests in a container).
+    const home = join(mkdtempSync(join(tmpdir(), 'contrail-claims-')), 'home');
+    writeFileSync(home, 'not a directory');
+    assert.throws(
+      () => claimExperiments(join(home, 'warehouse.duckdb'), { dataset: 'contrail', slugs: ['a'] }),
+      (error: Error) => {
+        assert.equal(error.name, 'CliError');
+        assert.equal(
+          error.message,
+          `${home} is a file, not a directory; set CONTRAIL_HOME to a directory you can write to (contrail keeps the warehouse and its notes there)`,
+        );
+        return true;
+      },
+    );
+  });
+
   it('a daily run (every experiment) and one experiment of the same dataset exclude each other, both ways', () => {
     const daily = warehouse();
     noteOf(daily, 'contrail~*.json', running('contrail', '*'));

@@ -745,9 +745,23 @@ describe('command line options', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.match(
         result.stderr,
-        /^contrail: --(date|end_date) 2999-01-01 is after today \(\d{4}-\d\d-\d\d\): there is no telemetry for it yet$/m,
+        /^contrail: --(date|end_date) 2999-01-01 is after today in UTC \(\d{4}-\d\d-\d\d; contrail's dates are UTC days\): there is no telemetry for it yet$/m,
       );
     }
+  });
+
+  it("today is the UTC day, said as such: east of UTC the local date is already tomorrow's", async () => {
+    const { checkNotAfterToday } = await import('../../../src/client/workflow-command.js');
+    // 10:55 on 28 November in Kiritimati (UTC+14) is 20:55 on the 27th in UTC.
+    const now = new Date('2026-11-27T20:55:00Z');
+    assert.throws(() => checkNotAfterToday({ '--date': '2026-11-28' }, now), {
+      name: 'CliError',
+      message:
+        "--date 2026-11-28 is after today in UTC (2026-11-27; contrail's dates are UTC days): there is no telemetry for it yet",
+    });
+    checkNotAfterToday({ '--date': '2026-11-27' }, now);
+    // 23:30 on the 27th in Pago Pago (UTC-11) is the 28th in UTC: that date is due.
+    checkNotAfterToday({ '--date': '2026-11-28' }, new Date('2026-11-28T10:30:00Z'));
   });
 
   it('a workflow started from the Temporal CLI or the Web UI refuses a date after today too', async () => {

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CRC32C } from '@google-cloud/storage';
+import { ContrailError } from '../../../src/errors.js';
 import { exportTarget, InvalidExportTargetError } from '../../../src/exports/target.js';
+import { writeRefusal } from '../../../src/paths.js';
 
 test('a directory target writes whole files under the jetstream layout', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
@@ -19,6 +21,48 @@ test('a directory target writes whole files under the jetstream layout', async (
     ['statistics_x_weekly.json'],
     'no temporary file left',
   );
+});
+
+test('a write the directory refuses leaves no partial file and names the file and what to do', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
+  // The rename cannot land (a directory holds the name): as a full disk fails the write, after
+  // the temporary file has taken what space there was.
+  mkdirSync(join(dir, 'statistics', 'statistics_x_weekly.json', 'in-the-way'), { recursive: true });
+  writeFileSync(join(dir, 'statistics', 'statistics_x_daily.json'), '[0]');
+  await assert.rejects(
+    exportTarget(dir).write('statistics/statistics_x_weekly.json', '[1,2]'),
+    (error: unknown) =>
+      error instanceof ContrailError &&
+      !error.permanent &&
+      error.message.startsWith(
+        `cannot write the export ${join(dir, 'statistics', 'statistics_x_weekly.json')}: `,
+      ) &&
+      error.message.endsWith(
+        '; free space there or set CONTRAIL_EXPORT_DIR to a directory you can write to (the file it would replace is unchanged)',
+      ),
+  );
+  assert.deepEqual(
+    readdirSync(join(dir, 'statistics')).sort(),
+    ['statistics_x_daily.json', 'statistics_x_weekly.json'],
+    'no temporary file left',
+  );
+  // A file where the directory should be: named, not node's ENOENT or ENOTDIR.
+  writeFileSync(join(dir, 'metadata'), 'x');
+  await assert.rejects(
+    exportTarget(dir).write('metadata/metadata_x.json', '{}'),
+    new RegExp(
+      `^ContrailError: cannot write the export .*metadata_x\\.json: ${join(dir, 'metadata')} is not a directory; `,
+    ),
+  );
+});
+
+test('a full disk and a read-only mount are said in words, with their codes', () => {
+  const refused = (code: string) =>
+    writeRefusal(Object.assign(new Error(`${code}: something, write`), { code }));
+  assert.equal(refused('ENOSPC'), 'no space left on its file system (ENOSPC)');
+  assert.equal(refused('EROFS'), 'its file system is read-only (EROFS)');
+  assert.equal(refused('EACCES'), 'permission denied (EACCES)');
+  assert.equal(refused('EIO'), 'EIO: something, write');
 });
 
 test('a gs:// target uploads each file as one object with the official client', async () => {

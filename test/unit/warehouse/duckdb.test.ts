@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import {
+  embeddedStorageMessage,
+  MissingTableError,
+  WarehouseQueryError,
+} from '../../../src/warehouse/errors.js';
 
 const T = { dataset: 'analysis', table: 'results' };
 
@@ -504,6 +508,34 @@ describe('DuckDbWarehouse (files)', () => {
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a file the file system will not take is a warehouse error naming it, with what to do for a full or read-only disk', async () => {
+    // A file where a directory of the path should be: DuckDB cannot create the database there.
+    writeFileSync(join(dir, 'in-the-way'), '');
+    const path = join(dir, 'in-the-way', 'warehouse.duckdb');
+    await assert.rejects(
+      openDuckDbWarehouse({ path }),
+      (error: unknown) =>
+        error instanceof WarehouseQueryError &&
+        error.message.startsWith(`warehouse query failed: cannot open DuckDB warehouse ${path}: IO Error: `),
+    );
+    // DuckDB's words for a disk that filled mid-run and for a read-only mount, as it says them.
+    const full =
+      'FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be restarted prior to being used again.\nOriginal error: "Failed to create checkpoint because of error: Could not write file "/data/warehouse.duckdb": No space left on device"';
+    assert.equal(
+      embeddedStorageMessage(full),
+      `the file system holding the embedded warehouse is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again\n\n${full}`,
+    );
+    const readOnly = 'IO Error: Cannot open file "/data/warehouse.duckdb": Read-only file system';
+    assert.equal(
+      embeddedStorageMessage(readOnly),
+      `the embedded warehouse is on a read-only file system: set CONTRAIL_HOME to a directory you can write to\n\n${readOnly}`,
+    );
+    assert.equal(
+      embeddedStorageMessage('Binder Error: column x not found'),
+      'Binder Error: column x not found',
+    );
   });
 
   test('dataset expiry is recorded, reported and enforced on open', async () => {
