@@ -16,28 +16,6 @@ function fileInTheWay(path: string): string {
 }
 
 /**
- * Why the file system refused a write, in words a user can act on, with the system's code: a
- * full disk or a read-only mount is said as such ("ENOSPC: no space left on device, write" names
- * neither the file nor what to do, and the callers add those).
- */
-export function writeRefusal(error: unknown): string {
-  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-  switch (code) {
-    case 'ENOSPC':
-      return 'no space left on its file system (ENOSPC)';
-    case 'EDQUOT':
-      return 'the disk quota is used up (EDQUOT)';
-    case 'EROFS':
-      return 'its file system is read-only (EROFS)';
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied (${code})`;
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
-}
-
-/**
  * Makes `dir` and its missing parents, one level at a time (node's recursive mkdir never returns
  * on some paths the kernel refuses, such as under /proc). Null when it is a directory now, else
  * why it cannot be one. `made` collects the directories it made, outermost first.
@@ -68,7 +46,7 @@ export function makeDirectory(dir: string, made: string[] = []): string | null {
       made.push(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // made meanwhile by another command
-      return `cannot make ${path}: ${writeRefusal(error)}`;
+      return `cannot make ${path}: ${fileRefusal(error)}`;
     }
   }
   return null;
@@ -111,11 +89,13 @@ export function warehouseFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Why a file could not be read, in words ("no such file"), not the system's ("ENOENT: no such
- * file or directory, open 'x.toml'"), which also repeats the path. `expected` is what the file
- * should have been (`a config file`), said of a directory given in its place.
+ * Why the file system refused to read or write a file, in words a user can act on ("no such
+ * file", "no space left on its file system (ENOSPC)"), not the system's ("ENOENT: no such file or
+ * directory, open 'x.toml'"), which repeats the path and says nothing of what to do; the callers
+ * name the file and the remedy. `expected` is what the file should have been (`a config file`),
+ * said of a directory given in its place.
  */
-export function unreadable(error: unknown, expected: string): string {
+export function fileRefusal(error: unknown, expected = 'a file'): string {
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
   switch (code) {
     case 'ENOENT':
@@ -126,19 +106,25 @@ export function unreadable(error: unknown, expected: string): string {
       return `a directory, not ${expected}`;
     case 'EACCES':
     case 'EPERM':
-      return 'not readable (permission denied)';
+      return `permission denied (${code})`;
+    case 'ENOSPC':
+      return 'no space left on its file system (ENOSPC)';
+    case 'EDQUOT':
+      return 'the disk quota is used up (EDQUOT)';
+    case 'EROFS':
+      return 'its file system is read-only (EROFS)';
     default:
       return error instanceof Error ? error.message : String(error);
   }
 }
 
-/** Why the file at `path` cannot be read (see unreadable), or null when it can. */
+/** Why the file at `path` cannot be read (see fileRefusal), or null when it can. */
 export function unreadableFile(path: string, expected: string): string | null {
   try {
     if (statSync(path).isDirectory()) return `a directory, not ${expected}`;
     accessSync(path, constants.R_OK);
     return null;
   } catch (error) {
-    return unreadable(error, expected);
+    return fileRefusal(error, expected);
   }
 }

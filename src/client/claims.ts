@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirectory, writeRefusal } from '../paths.js';
+import { fileRefusal, makeDirectory } from '../paths.js';
 import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
 import { CliError } from './errors.js';
 
@@ -118,7 +118,7 @@ export function claimExperiments(place: string, claim: Claim): () => void {
           break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-            throw unwritable(`cannot write ${file}: ${writeRefusal(error)}`);
+            throw unwritable(`cannot write ${file}: ${fileRefusal(error)}`);
           const other = readNote(file);
           if (other !== null && other.pid !== process.pid && isRunning(other.pid))
             throw refusal({ dataset: claim.dataset, slug }, other);

@@ -15,9 +15,9 @@ export async function readConfigText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    const { unreadable } = await import('../paths.js');
+    const { fileRefusal } = await import('../paths.js');
     throw new CliError(
-      `--config_file ${path}: ${unreadable(error, 'a config file')} (expected an experiment config, a .toml file)`,
+      `--config_file ${path}: ${fileRefusal(error, 'a config file')} (expected an experiment config, a .toml file)`,
       2,
     );
   }

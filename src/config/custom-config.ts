@@ -1,4 +1,4 @@
-import { unreadable } from '../paths.js';
+import { fileRefusal } from '../paths.js';
 import type { ConfigFile } from './config-file.js';
 import { parseConfigFile, parseConfigText } from './parse.js';
 import { ConfigError } from './problems.js';
@@ -34,7 +34,7 @@ export function customConfig(configFile: string, slug: string): ConfigFile {
         file: configFile,
         line: null,
         keyPath: '',
-        message: `cannot read the custom config: ${unreadable(error, 'a config file')}`,
+        message: `cannot read the custom config: ${fileRefusal(error, 'a config file')}`,
       },
     ]);
   }

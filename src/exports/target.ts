@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContrailError } from '../errors.js';
-import { makeDirectory, writeRefusal } from '../paths.js';
+import { fileRefusal, makeDirectory } from '../paths.js';
 
 /**
  * Where JSON exports (statistics, metadata, errors) go: a local directory or a Google Cloud
@@ -80,7 +80,7 @@ function directoryTarget(dir: string): ExportTarget {
         // What was written of it goes: on a full disk a partial file would keep the space every
         // retry of the export needs, and stay beside the exports for good.
         await rm(temporary, { force: true }).catch(() => undefined);
-        throw exportWriteError(file, writeRefusal(error), error);
+        throw exportWriteError(file, fileRefusal(error), error);
       }
       return file;
     },

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { CRC32C } from '@google-cloud/storage';
 import { ContrailError } from '../../../src/errors.js';
 import { exportTarget, InvalidExportTargetError } from '../../../src/exports/target.js';
-import { writeRefusal } from '../../../src/paths.js';
+import { fileRefusal } from '../../../src/paths.js';
 
 test('a directory target writes whole files under the jetstream layout', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
@@ -58,7 +58,7 @@ test('a write the directory refuses leaves no partial file and names the file an
 
 test('a full disk and a read-only mount are said in words, with their codes', () => {
   const refused = (code: string) =>
-    writeRefusal(Object.assign(new Error(`${code}: something, write`), { code }));
+    fileRefusal(Object.assign(new Error(`${code}: something, write`), { code }));
   assert.equal(refused('ENOSPC'), 'no space left on its file system (ENOSPC)');
   assert.equal(refused('EROFS'), 'its file system is read-only (EROFS)');
   assert.equal(refused('EACCES'), 'permission denied (EACCES)');
