@@ -120,10 +120,10 @@ export class PreviewQueriesRejectedError extends ContrailError {
  * Refuses an estimate whose queries BigQuery's dry run rejected. The embedded warehouse's
  * estimate is only DuckDB's plan over the local tables, and running there costs nothing: its
  * preview goes on, and reports each failed query with the run's other errors. Unless the
- * warehouse refused the enrollments query (a segment's or the enrollment query's SQL, or a
- * generated population's): every date reads it, so nothing of the preview could run, and going
- * on would only drop the earlier preview's tables before failing as a whole, with no date's
- * errors to report (as a table the enrollments read that does not exist stops it).
+ * warehouse refused the enrollments query (a segment's or the enrollment query's SQL, a table
+ * one of their data sources reads that the warehouse lacks, or a generated population's): every
+ * date reads it, so nothing of the preview could run, and going on would only drop the earlier
+ * preview's tables before failing as a whole, with no date's errors to report.
  */
 export function checkRejected(estimate: CostEstimate): void {
   const rejected = estimate.queries.filter((q) => q.rejected !== undefined);

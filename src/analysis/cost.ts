@@ -15,12 +15,7 @@ import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sq
 import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';
 import { ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
-import {
-  MissingTableError,
-  missingTableIn,
-  WarehouseQueryError,
-  warehouseMessageOf,
-} from '../warehouse/errors.js';
+import { missingTableIn, WarehouseQueryError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
 
@@ -105,25 +100,25 @@ export async function estimatePreviewCost(
     try {
       result = await warehouse.dryRun(sql);
     } catch (error) {
-      // A warehouse without any telemetry, or enrollments reading a table it does not have (or
-      // will not let contrail read), leave none of the preview able to run: said once, before
-      // anything runs, instead of once per query and date after running them all.
+      // A warehouse without any telemetry leaves none of the preview able to run, whatever its
+      // config: said once, before anything runs, instead of once per query and date.
       const missing = missingTableIn(error);
       if (missing?.noTelemetry) throw error;
-      if (missing !== null && planned.kind === 'enrollments') {
-        throw new MissingTableError({
-          table: missing.table,
-          file: missing.file,
-          warehouseMessage: `${missing.warehouseMessage}\nThe enrollments read it, so none of the preview can run.`,
-          sqlLine: missing.sqlLine,
-          cause: error,
-        });
-      }
-      // SQL the warehouse rejects is noted with the config items it is about: BigQuery's dry run
-      // refuses the preview on it (`checkRejected`); on the embedded warehouse the run goes on, so
-      // that the error is reported with every other error of the preview.
+      // SQL the warehouse rejects, a table it lacks included, is noted with the config items it
+      // is about: BigQuery's dry run refuses the preview on it (`checkRejected`), and so does the
+      // embedded warehouse when it is the enrollments query, which every date reads (a segment's
+      // data source, the enrollment query: the author edits that item, so the refusal names it);
+      // otherwise the embedded run goes on, so that the error is reported with every other
+      // error of the preview.
       if (!isPermanent(error)) throw error;
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      // A missing table's first line goes on to the remedies, said once with its config item:
+      // each of the estimate's lines names the table only.
+      const reason =
+        missing !== null
+          ? `warehouse query failed: table ${missing.table} not found`
+          : error instanceof Error
+            ? error.message.split('\n')[0]
+            : String(error);
       const warehouseMessage = warehouseMessageOf(error);
       // The line the warehouse points at, in the planned SQL (before the enrollments were written in).
       const line = error instanceof WarehouseQueryError ? error.sqlLine : null;

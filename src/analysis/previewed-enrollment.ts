@@ -141,3 +141,34 @@ export async function resolveAsPreviewed<T extends { spec: AnalysisSpec }>(
     assumed: { ...moved.assumed, endDateSetAside: end },
   };
 }
+
+/**
+ * The dates of an experiment not launched (no start date, in its record or its config) whose
+ * SQL reads {{experiment.start_date_str}} and so cannot be resolved as it is: resolved as a
+ * generated population would take it, enrolled up to `date`, and its dates put back as they are
+ * (no start, the config's end), so that it has nothing due on any date, as every undated
+ * experiment, rather than a template's error. Its SQL is not what is read here. Null when the
+ * experiment has a start date (its own or its config's). When it cannot be resolved with one
+ * either, that error is thrown: the config's problems other than the start it lacks, which its
+ * author has to fix (said as they are, not hidden behind "has no start date").
+ */
+export async function undatedSpec(
+  experiment: Experiment,
+  date: IsoDate,
+  resolveFor: (experiment: Experiment) => Promise<{ spec: AnalysisSpec }>,
+): Promise<AnalysisSpec | null> {
+  if (experiment.startDate !== null) return null;
+  const moved = await resolveAsPreviewed(experiment, date, resolveFor);
+  if (!moved.assumed || moved.assumed.ownStartDate !== null) return null;
+  const { spec } = moved.resolved;
+  const ownEnd = moved.assumed.endDateSetAside;
+  return {
+    ...spec,
+    experiment: {
+      ...spec.experiment,
+      startDate: null,
+      // A config's end date means the experiment is over, as applyExperimentOverrides says.
+      ...(ownEnd ? { endDate: ownEnd, status: 'complete' as const } : {}),
+    },
+  };
+}

@@ -11,7 +11,7 @@ import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
-import { type AssumedEnrollment, resolveAsPreviewed } from './previewed-enrollment.js';
+import { type AssumedEnrollment, resolveAsPreviewed, undatedSpec } from './previewed-enrollment.js';
 
 /** What of a pin selects the configs: the collection commit they are read at (null: the repos as they are). */
 export type ConfigPin = Pick<Pin, 'configCommit'>;
@@ -172,19 +172,13 @@ export class SpecResolver {
       return (await this.resolve(target)).spec;
     } catch (error) {
       if (!(error instanceof ConfigError) || !target.preview || target.enrolledUntil) throw error;
-      const moved = await this.resolve({ ...target, enrolledUntil: today }).catch(() => null);
-      if (!moved?.assumed || moved.assumed.ownStartDate !== null) throw error;
-      const { experiment } = moved.spec;
-      const ownEnd = moved.assumed.endDateSetAside;
-      return {
-        ...moved.spec,
-        experiment: {
-          ...experiment,
-          startDate: null,
-          // A config's end date means the experiment is over, as applyExperimentOverrides says.
-          ...(ownEnd ? { endDate: ownEnd, status: 'complete' as const } : {}),
-        },
-      };
+      const experiment = await this.targetExperiment(target);
+      const collection = await this.collection(target.pin);
+      const undated = await undatedSpec(experiment, today, (x) =>
+        this.resolveWith(x, collection, target.configOverride, target.lenient),
+      );
+      if (undated === null) throw error;
+      return undated;
     }
   }
 

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { AnalysisPeriod } from '../config/periods.js';
+import type { AnalysisSpec } from '../config/spec.js';
 import { SQL_PROVENANCE_FILE, SqlProvenanceMap, type SqlQueryProvenance } from '../dashboard/schema.js';
 import type { IsoDate } from '../dates.js';
 import type { PlannedQuery } from '../sql/plan/types.js';
@@ -193,7 +194,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
 
   const { experimentSourceFromSettings, ExperimenterError } = await import('../experiments/experimenter.js');
   const { SpecResolver } = await import('../analysis/spec-resolver.js');
-  const { resolveAsPreviewed } = await import('../analysis/previewed-enrollment.js');
+  const { resolveAsPreviewed, undatedSpec } = await import('../analysis/previewed-enrollment.js');
   const { UnknownExperimentError } = await import('../analysis/errors.js');
   const source = options.experimenterUrl
     ? experimentSourceFromSettings({ experimenterUrl: options.experimenterUrl })
@@ -242,7 +243,21 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
     }
     let populationPlanned = false;
     for (const date of options.dates) {
-      const spec = specOf(experiment, date);
+      let spec: AnalysisSpec;
+      try {
+        spec = specOf(experiment, date);
+      } catch (error) {
+        // Not launched, and its SQL reads {{experiment.start_date_str}}: nothing is due on any
+        // date, as for every experiment without a start date, rather than the template's error.
+        // (On a generated population it was given a start date above.)
+        const undated =
+          error instanceof ConfigError && !options.generatePopulation
+            ? await undatedSpec(experiment, date, async (x) => ({ spec: specOf(x, date) }))
+            : null;
+        if (undated === null) throw error;
+        days.push({ date, queries: [], nothingDue: nothingDueReason(undated, date) });
+        continue;
+      }
       const sampled = options.sampleSize ? { ...spec, sampleSize: options.sampleSize } : spec;
       const plan = planAnalysis(sampled, date, {
         dataset: options.dataset,

@@ -171,8 +171,11 @@ function unescapeLiteral(s: string): string {
 
 function cleanMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // nunjucks writes an error thrown while rendering (an experiment attribute a getter refuses, a
+  // filter it lacks) as "Error: <message>" after the path: "template error: Error: …" said it twice.
   return message
     .replace(/^\(unknown path\)\s*/, '')
+    .replace(/^(\[Line \d+, Column \d+\]\s*)?Error:\s*/, '$1')
     .replace(/\s+/g, ' ')
     .trim();
 }

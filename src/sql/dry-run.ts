@@ -106,11 +106,13 @@ function culprit(planned: PlannedQuery, error: unknown, inlined: Inlined | null)
   const hit =
     at === null
       ? undefined
-      : (planned.references ?? []).find((r) => r.column !== null && r.lines.start <= at && at <= r.lines.end);
-  if (hit) return `${hit.column} (${where(hit.provenance)})`;
+      : (planned.references ?? []).find(
+          (r) => (r.column !== null || r.partial) && r.lines.start <= at && at <= r.lines.end,
+        );
+  if (hit) return hit.column === null ? where(hit.provenance) : `${hit.column} (${where(hit.provenance)})`;
   const missing = missingTableIn(error);
-  const from = (planned.references ?? []).find((r) => r.column === null);
-  // An enrollments query traces only a custom enrollment_query: what it reads and selects.
+  const from = (planned.references ?? []).find((r) => r.column === null && !r.partial);
+  // An enrollments query's own FROM is a custom enrollment_query: what it reads and selects.
   if (planned.kind === 'enrollments' && from) return where(from.provenance);
   // BigQuery names a table `project:dataset.table`; the query as written, `project.dataset.table`.
   if (missing !== null && from && planned.sql.includes(missing.table.replace(':', '.'))) {

@@ -120,7 +120,7 @@ export function querySubjects(
   // An enrollments query's columns are segments and the exposure signal, not metrics.
   if (hit)
     return [{ ...base, metric: planned.kind === 'enrollments' ? null : hit.column, ...at(hit.provenance) }];
-  const from = references.find((r) => r.column === null);
+  const from = references.find((r) => r.column === null && !r.partial);
   if (from) return [{ ...base, ...at(from.provenance) }];
   const columns = planned.metrics ?? [];
   if (columns.length > 0)

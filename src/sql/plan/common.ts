@@ -147,8 +147,25 @@ export function indent(sql: string, spaces: number): string {
     .join('\n');
 }
 
+/** `indent` over parts: the lines they land on, and so their references, are unchanged. */
+export function indentParts(parts: SqlPart[], spaces: number): SqlPart[] {
+  const pad = ' '.repeat(spaces);
+  let lineStart = true;
+  return parts.map((part) => {
+    const text = typeof part === 'string' ? part : part.text;
+    const indented = text
+      .split('\n')
+      .map((l, i) => ((i > 0 || lineStart) && l.length > 0 ? pad + l : l))
+      .join('\n');
+    if (text.length > 0) lineStart = text.endsWith('\n');
+    return typeof part === 'string' ? indented : { ...part, text: indented };
+  });
+}
+
 /** A piece of a query being rendered: plain text, or text traced to the config item it came from. */
-export type SqlPart = string | { text: string; column: string | null; provenance: Provenance };
+export type SqlPart =
+  | string
+  | { text: string; column: string | null; provenance: Provenance; partial?: boolean };
 
 /**
  * Joins the parts of a query and records the lines each traced part lands on, as the query is
@@ -164,7 +181,12 @@ export function assembleSql(parts: SqlPart[]): { sql: string; references: SqlFra
     if (typeof part !== 'string') {
       // A part that ends with its own line break ends on the line before it.
       const end = line + newlines - (text.endsWith('\n') && newlines > 0 ? 1 : 0);
-      references.push({ column: part.column, lines: { start: line, end }, provenance: part.provenance });
+      references.push({
+        column: part.column,
+        lines: { start: line, end },
+        provenance: part.provenance,
+        ...(part.partial ? { partial: true } : {}),
+      });
     }
     sql += text;
     line += newlines;

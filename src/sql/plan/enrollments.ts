@@ -5,12 +5,16 @@ import { lastEnrollmentDate } from '../windows.js';
 import {
   analysisUnitColumn,
   appDataset,
+  assembleSql,
   experimentSlug,
   fillPlaceholders,
   fromExpression,
   indent,
+  indentParts,
+  joinParts,
   PlanError,
   provenanceHeader,
+  type SqlPart,
   segmentColumns,
   segmentDataSourceFor,
   where,
@@ -175,26 +179,41 @@ function defaultExposures(ctx: PlanContext, dates: Dates): string {
   GROUP BY 1, 2`;
 }
 
+/**
+ * One segment data source's segments per enrolled client. Each segment's expression and the
+ * data source's FROM are traced to their config items, so a warehouse error pointing into them
+ * (a table the warehouse lacks, a column a segment misspells) names the item to edit.
+ */
 function segmentsQuery(
   ctx: PlanContext,
   source: SegmentDataSourceSpec,
   segments: SegmentSpec[],
   dates: Dates,
-): string {
+): SqlPart[] {
   const d = ctx.dialect;
   const submissionDate = `ds.${d.userSql(source.submissionDateColumn)}`;
   const from = fromExpression(ctx, source, appDataset(ctx.spec));
-  const columns = segments.map((s) => `${d.userSql(s.selectExpression)} AS ${s.name}`).join(',\n    ');
-  return `SELECT
+  const columns: SqlPart[] = segments.map((s) => ({
+    text: `${d.userSql(s.selectExpression)} AS ${s.name}`,
+    column: s.name,
+    provenance: s.provenance,
+  }));
+  return [
+    `SELECT
     e.analysis_id,
     e.branch,
-    ${columns}
+    `,
+    ...joinParts(columns, ',\n    '),
+    `
   FROM raw_enrollments e
-  LEFT JOIN ${from} ds
+  LEFT JOIN `,
+    { text: from, column: null, provenance: source.provenance, partial: true },
+    ` ds
     ON ds.${d.userSql(source.clientIdColumn)} = e.analysis_id
     AND ${submissionDate} BETWEEN ${d.dateLiteral(addDays(dates.first, source.windowStart))} AND ${d.dateLiteral(addDays(dates.last, source.windowEnd))}
     AND ${submissionDate} BETWEEN ${d.addDays('e.enrollment_date', source.windowStart)} AND ${d.addDays('e.enrollment_date', source.windowEnd)}
-  GROUP BY e.analysis_id, e.branch`;
+  GROUP BY e.analysis_id, e.branch`,
+  ];
 }
 
 export function planEnrollments(ctx: PlanContext): PlannedQuery {
@@ -228,7 +247,7 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
     list.push(segment);
     bySource.set(segment.dataSource, list);
   }
-  const joins: string[] = [];
+  const joins: SqlPart[][] = [];
   const segmentSelect: string[] = [];
   let i = 0;
   for (const [sourceName, segments] of bySource) {
@@ -237,9 +256,11 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
       sourceName,
       `segment ${segments[0]!.name} (${where(segments[0]!.provenance)})`,
     );
-    joins.push(
-      `LEFT JOIN (\n${indent(segmentsQuery(ctx, source, segments, dates), 4)}\n  ) sg_${i} USING (analysis_id, branch)`,
-    );
+    joins.push([
+      'LEFT JOIN (\n',
+      ...indentParts(segmentsQuery(ctx, source, segments, dates), 4),
+      `\n  ) sg_${i} USING (analysis_id, branch)`,
+    ]);
     for (const s of segments) segmentSelect.push(`sg_${i}.${s.name}`);
     i++;
   }
@@ -261,17 +282,34 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
     're.num_enrollment_events',
     ...segmentSelect,
   ];
-  const sql = `${header}WITH raw_enrollments AS (
-${indent(raw, 2)}
+  // A custom enrollment_query is written in as raw_enrollments: a warehouse error on its lines
+  // (or one that names no line) is about it, not about the segments or the exposure signal.
+  const custom = spec.enrollmentQuery !== null ? spec.enrollmentQueryProvenance : null;
+  const rawText = indent(raw, 2);
+  // The query's own lines, without the blank lines it may end with.
+  const rawLines = rawText.replace(/\n+$/, '');
+  const exposuresText = indent(exposures, 2);
+  const { sql, references } = assembleSql([
+    `${header}WITH raw_enrollments AS (
+`,
+    custom ? { text: rawLines, column: null, provenance: custom } : rawLines,
+    `${rawText.slice(rawLines.length)}
 ),
 segmented_enrollments AS (
   SELECT
     ${segmentedColumns.join(',\n    ')}
   FROM raw_enrollments re
-  ${joins.join('\n  ')}
+  `,
+    ...joins.flatMap((join, j) => (j === 0 ? join : ['\n  ', ...join])),
+    `
 ),
 exposures AS (
-${indent(exposures, 2)}
+`,
+    // The exposure signal computes exposure_date from its data source.
+    spec.exposureSignal
+      ? { text: exposuresText, column: 'exposure_date', provenance: spec.exposureSignal.provenance }
+      : exposuresText,
+    `
 )
 SELECT
   se.analysis_id,
@@ -282,29 +320,13 @@ SELECT
   x.num_exposure_events
 FROM segmented_enrollments se
 LEFT JOIN exposures x ON x.analysis_id = se.analysis_id AND x.branch = se.branch
-`;
-  // A custom enrollment_query is written in as raw_enrollments: a warehouse error on its lines
-  // (or one that names no line) is about it, not about the segments or the exposure signal.
-  const headerLines = header.split('\n').length - 1;
-  const custom = spec.enrollmentQuery !== null ? spec.enrollmentQueryProvenance : null;
+`,
+  ]);
   return {
     kind: 'enrollments',
     destination,
     sql,
     metrics: columns,
-    ...(custom
-      ? {
-          references: [
-            {
-              column: null,
-              lines: {
-                start: headerLines + 2,
-                end: headerLines + 1 + raw.replace(/\n+$/, '').split('\n').length,
-              },
-              provenance: custom,
-            },
-          ],
-        }
-      : {}),
+    ...(references.length > 0 ? { references } : {}),
   };
 }

@@ -83,12 +83,19 @@ FROM (
     AND client_id IS NOT NULL
   GROUP BY client_id
 )`;
+  // Contrail's query, not the config's enrollment_query: an error in it names no config item.
   const planned = planEnrollments({
     ...ctx,
-    spec: { ...spec, analysisUnit: 'client', enrollmentQuery },
+    spec: { ...spec, analysisUnit: 'client', enrollmentQuery, enrollmentQueryProvenance: null },
   });
+  // The line written above the query moves every traced fragment (a segment's) one line down.
+  const references = planned.references?.map((r) => ({
+    ...r,
+    lines: { start: r.lines.start + 1, end: r.lines.end + 1 },
+  }));
   return {
     ...planned,
     sql: `-- contrail: population sample (preview --generate-population)\n${planned.sql}`,
+    ...(references ? { references } : {}),
   };
 }

@@ -23,6 +23,11 @@ export interface SqlFragmentReference {
   column: string | null;
   lines: { start: number; end: number };
   provenance: Provenance;
+  /**
+   * The fragment shapes one part of the query among others (a segment's data source in the
+   * enrollments): named when the warehouse points into it, never for the query as a whole.
+   */
+  partial?: boolean;
 }
 
 /** One rendered query and the table it writes. Plain data: it travels through Temporal. */

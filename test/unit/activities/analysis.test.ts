@@ -779,14 +779,14 @@ from_expression = "mozdata.telemetry.second_not_here"
     assert.equal(analysed.skip, undefined);
   });
 
-  test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate; a metric over one is only noted', async () => {
+  test('a preview whose enrollments read a table the warehouse lacks is refused by its estimate at the config item that reads it; a metric over one is only noted', async () => {
     await withSample();
     const activities = createActivities(depsWith([DEMO_CONFIG_REPO]));
-    const estimate = (config: string) =>
+    const estimate = (config: string, generatePopulation = false) =>
       activities.estimatePreviewCost({
-        target: targetFor(DEMO_SLUG, config),
+        target: { ...targetFor(DEMO_SLUG, config), enrolledUntil: '2026-03-14' },
         dates: ['2026-03-15'],
-        generatePopulation: false,
+        generatePopulation,
         sampleSize: 100,
         maxBytes: null,
         usdPerTib: 6.25,
@@ -797,13 +797,46 @@ from_expression = "mozdata.telemetry.second_not_here"
 enrollment_query = "SELECT client_id AS analysis_id, 'control' AS branch, MIN(submission_date) AS enrollment_date, COUNT(*) AS num_enrollment_events FROM mozdata.telemetry.eventz GROUP BY ALL"
 `,
     );
-    const refused = await failureOf(estimate(enrollments));
-    assert.equal(refused.type, 'MissingTableError');
-    assert.equal(refused.nonRetryable, true);
+    // Refused as any SQL the warehouse rejects in the enrollments: at its file, key and line, with
+    // the warehouse's words and what to do about a missing table.
+    const refused = (await estimate(enrollments)).refusal;
+    assert.equal(refused?.name, 'PreviewQueriesRejectedError');
+    assert.equal(refused?.permanent, true);
+    assert.match(refused?.message ?? '', /refused the preview's enrollments query/);
+    assert.match(refused?.message ?? '', /\n {4}experiment\.enrollment_query \(line 6\)\n/);
     assert.match(
-      refused.message,
-      /table mozdata\.telemetry\.eventz does not exist[\s\S]*The enrollments read it, so none of the preview can run/,
+      refused?.message ?? '',
+      /ERROR warehouse said: table mozdata\.telemetry\.eventz does not exist in the embedded warehouse.*check the table the config reads/,
     );
+    // A segment's data source over a table the warehouse lacks: that data source is named, not
+    // every segment of the experiment; so too on a generated population, which enrolls clients
+    // from contrail's own query and then segments them with the config's.
+    const segment = `${DEMO_CONFIG}
+[segments.data_sources.elsewhere]
+from_expression = "mozdata.telemetry.not_here"
+window_start = 0
+window_end = 0
+
+[segments.elsewhere_users]
+data_source = "elsewhere"
+select_expression = "COUNT(*) > 0"
+`.replace(
+      'segments = ["us_clients", "heavy_users"]',
+      'segments = ["us_clients", "heavy_users", "elsewhere_users"]',
+    );
+    for (const generatePopulation of [false, true]) {
+      const { refusal, estimate: noted } = await estimate(segment, generatePopulation);
+      assert.equal(refusal?.name, 'PreviewQueriesRejectedError', String(generatePopulation));
+      const items = (refusal?.message ?? '').split('\n').filter((l) => /^ {4}\S/.test(l));
+      assert.deepEqual(items, ['    segments.data_sources.elsewhere (line 35)'], refusal?.message);
+      assert.match(refusal?.message ?? '', /table mozdata\.telemetry\.not_here does not exist/);
+      // Each line of the estimate names the table, the remedies once, with the config item.
+      const enrollmentsLine = noted.queries.find((q) => q.kind === 'enrollments');
+      assert.equal(
+        enrollmentsLine?.rejected,
+        'warehouse query failed: table mozdata.telemetry.not_here not found',
+      );
+    }
     // A metric's table missing leaves the rest of the preview to run: its error is reported with the others.
     const metric = `${DEMO_CONFIG}
 [metrics.elsewhere]

@@ -121,5 +121,14 @@ describe('the enrollment a preview on a generated population takes', () => {
     const dated = await hub.datesOf(asItIs, '2026-03-20');
     assert.equal(dated.experiment.startDate, null);
     assert.equal(dated.experiment.endDate, null);
+    // A problem of its SQL other than the start date it lacks is said as it is.
+    const broken = {
+      ...asItIs,
+      configOverride: (asItIs.configOverride ?? '').replace(
+        '{{experiment.normandy_slug}}',
+        '{{experiment.normandy_slug | nope}}',
+      ),
+    };
+    await assert.rejects(hub.datesOf(broken, '2026-03-20'), /template error: filter not found: nope/);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
@@ -210,6 +211,53 @@ describe('real metric-hub configs planned as their run takes them', () => {
       assert.deepEqual(day?.queries, []);
       assert.equal(day?.nothingDue, 'set-default-as-first-screen-100-roll-out: the config says skip = true');
     }
+  });
+
+  test("not launched, with SQL that reads its start date: nothing to compute, as for any undated config, not a template's error", async () => {
+    // Its enrollment query reads {{experiment.start_date_str}}; the experiment has no start date.
+    const [day] = await plan('churn-risk-os-notification', '2026-03-15');
+    assert.deepEqual(day?.queries, []);
+    assert.equal(day?.nothingDue, 'churn-risk-os-notification has no start date (not launched)');
+    const args = ['plan', '--experiment_slug', 'firefox-ios-inactive-tabs', '--date', '2026-03-15'];
+    const planned = await runMain(
+      [
+        ...args,
+        '--config_file',
+        join(hub, 'jetstream', 'firefox-ios-inactive-tabs.toml'),
+        '--config_repos',
+        hub,
+      ],
+      { TEMPORAL_ADDRESS: '' },
+    );
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.equal(
+      planned.stdout,
+      '-- nothing to compute for firefox-ios-inactive-tabs on 2026-03-15: firefox-ios-inactive-tabs has no start date (not launched)\n',
+    );
+    // A template the config gets wrong is still its error, with nunjucks' "Error:" said once.
+    const dir = await mkdtemp(join(tmpdir(), 'contrail-plan-'));
+    const configFile = join(dir, 'churn-risk-os-notification.toml');
+    const config = await readFile(join(hub, 'jetstream', 'churn-risk-os-notification.toml'), 'utf8');
+    await writeFile(
+      configFile,
+      config.replace('{{experiment.normandy_slug}}', '{{experiment.normandy_slug | nope}}'),
+    );
+    await assert.rejects(
+      planQueries({
+        slug: 'churn-risk-os-notification',
+        dates: ['2026-03-15'],
+        experimentsFile: defaultExperimentsFile({}),
+        configRepos: [hub],
+        configFile,
+        dataset: 'tmp',
+        platform: 'firefox_desktop',
+      }),
+      (error: Error) => {
+        assert.match(error.message, /template error: filter not found: nope/);
+        assert.doesNotMatch(error.message, /Error: filter/);
+        return true;
+      },
+    );
   });
 
   test('--lenient takes an unknown key as the run does; without it the key is the refusal', async () => {

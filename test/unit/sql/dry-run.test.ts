@@ -137,6 +137,70 @@ FROM mozdata.telemetry.clients_daily WHERE no_such_col > 0 GROUP BY 1, 2
     assert.equal(entries.filter((e) => e.error !== null).length, 1);
   });
 
+  test("an enrollments query's segments: the segment BigQuery points at, the segment data source of a missing table; no line, every segment", async () => {
+    const config = `[experiment]
+segments = ["heavy", "typo"]
+
+[segments.heavy]
+data_source = "week_before"
+select_expression = "SUM(active_hours_sum) // 2 > 5"
+
+[segments.typo]
+data_source = "dialy"
+select_expression = "COUNT(*) > 0"
+
+[segments.data_sources.week_before]
+from_expression = "mozdata.telemetry.clients_daily"
+window_start = -7
+
+[segments.data_sources.dialy]
+from_expression = "mozdata.telemetry.clients_dialy"
+`;
+    const spec = await demoSpecWith(config);
+    const enrollmentsError = async (fail: (sql: string) => never | undefined) => {
+      const warehouse = {
+        dialect: 'bigquery',
+        dryRun: async (sql: string) => {
+          fail(sql);
+          return { bytesProcessed: 1000, method: 'dry_run' as const };
+        },
+      } as unknown as Warehouse;
+      const entries = await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect });
+      return entries.find((e) => e.kind === 'enrollments')?.error ?? '';
+    };
+    const lineOf = (sql: string, text: string) => sql.split('\n').findIndex((l) => l.includes(text)) + 1;
+    const pointed = await enrollmentsError((sql) => {
+      const line = lineOf(sql, '// 2');
+      if (line > 0)
+        throw new WarehouseQueryError({
+          warehouseMessage: `BigQuery (invalidQuery): Syntax error: Unexpected "/" at [${line}:30]`,
+          permanent: true,
+        });
+    });
+    assert.match(pointed, /; config: heavy \(\S+\.toml: segments\.heavy \(line 4\)\)$/);
+    const missing = await enrollmentsError((sql) => {
+      const line = lineOf(sql, 'clients_dialy');
+      if (line > 0)
+        throw new MissingTableError({
+          table: 'moz-fx-data-shared-prod:telemetry.clients_dialy',
+          warehouseMessage: `BigQuery (notFound): Not found: Table moz-fx-data-shared-prod:telemetry.clients_dialy was not found in location US at [${line}:17]`,
+        });
+    });
+    assert.match(missing, /; config: \S+\.toml: segments\.data_sources\.dialy \(line 16\)$/);
+    // Without a line, nothing points at one data source among the segments': each segment is named.
+    const anywhere = await enrollmentsError((sql) => {
+      if (sql.includes('-- contrail: enrollments'))
+        throw new WarehouseQueryError({
+          warehouseMessage: 'BigQuery (invalidQuery): too complex',
+          permanent: true,
+        });
+    });
+    assert.match(
+      anywhere,
+      /; config: heavy \(\S+: segments\.heavy \(line 4\)\), typo \(\S+: segments\.typo \(line 8\)\)$/,
+    );
+  });
+
   test('the scans are dry-run a few at once, after the enrollments, reported in the order of the analysis; a BigQuery that stops answering stops the rest', async () => {
     const spec = await demoSpecWith(CONFIG);
     const sequential = await dryRunAnalysis(rejectingWarehouse(), spec, { dataset: 'contrail', dialect });
