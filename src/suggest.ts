@@ -1,5 +1,3 @@
-import { distance } from 'fastest-levenshtein';
-
 /**
  * Names config authors write for a key that is spelt otherwise, too far from it for the edit
  * distance: metric-hub's own configs set `exposure_basis = ["exposures", ...]` on metrics, which
@@ -13,7 +11,7 @@ const KNOWN_ALIASES: Readonly<Record<string, string>> = {
 
 /**
  * The candidate closest to a misspelt name, when it is close enough to be a typo:
- * edit distance at most a third of the longer word (at least 1, at most 3). Also matches
+ * edit distance (typoDistance) at most a third of the longer word (at least 1, at most 3). Also matches
  * names that differ only in case, `-` vs `_`, or by a known alias (KNOWN_ALIASES).
  */
 export function closestName(name: string, candidates: Iterable<string>): string | null {
@@ -26,7 +24,7 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   for (const candidate of listed) {
     if (candidate === name) continue;
     if (normalize(candidate) === normalized) return candidate;
-    const d = distance(normalized, normalize(candidate));
+    const d = typoDistance(normalized, normalize(candidate));
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -48,6 +46,35 @@ export function oneOf(values: readonly string[]): string {
   const quoted = values.map((v) => `'${v}'`);
   if (quoted.length <= 1) return quoted.join('');
   return `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
+/**
+ * The edits that turn `a` into `b`: a letter inserted, deleted or replaced, or two adjacent
+ * letters swapped, each counted once (Damerau–Levenshtein, optimal string alignment). A swap is
+ * the commonest typo of all (`--prot` for `--port`, `anaylsis`): counted as two edits, as plain
+ * Levenshtein counts it, it put a short name's swap beyond the limit of closestName.
+ */
+export function typoDistance(a: string, b: string): number {
+  // Three rows of the edit-distance table: the one before the previous serves the swaps.
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, (beforePrevious[j - 2] as number) + 1);
+      current.push(d);
+    }
+    beforePrevious = previous;
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 function normalize(s: string): string {

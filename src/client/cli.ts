@@ -11,6 +11,7 @@ import { CliError, describeUnexpected } from './errors.js';
 import {
   joinDashValues,
   type KnownOptions,
+  misgivenFlags,
   misgivenOptions,
   nonNumberValues,
   unknownOptions,
@@ -54,7 +55,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         if (problems.length > 0) return problems.join('; ');
         // A value that is no number is said like the commands' own checks of values: without
         // the help first (the option is right, its value is not).
-        const values = nonNumberValues(argv, valued);
+        const values = [
+          ...nonNumberValues(argv, valued),
+          ...misgivenFlags(argv, knownOptions(parser).booleans),
+        ];
         if (values.length > 0) throw new CliError(values.join('; '), 2);
         return true;
       }, true)
@@ -79,7 +83,11 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         const first = argv[0];
         const names = list.map((c) => String(c.command).split(' ')[0] as string);
         const usageLine = list.map((c) => String(c.command)).find((c) => c.split(' ')[0] === first);
-        let usage = missingArgumentsMessage(message ?? error?.message ?? 'invalid usage', usageLine);
+        let usage = extraArgumentsMessage(
+          missingArgumentsMessage(message ?? error?.message ?? 'invalid usage', usageLine),
+          argv,
+          usageLine,
+        );
         // A repeatable option without its value fails the parser before the check above runs:
         // said as that check says it of any other option (`--param needs a value …`), not in the
         // parser's words (`Not enough arguments following: param`).
@@ -126,6 +134,25 @@ export function missingArgumentsMessage(message: string, usageLine: string | und
     return `missing ${required.join(' ')}: the command is \`contrail ${usageLine}\` (see above)`;
   }
   return message;
+}
+
+/**
+ * The parser's word for arguments a command does not take, in the command line's terms: `Unknown
+ * argument: b.csv` of `stats a.csv b.csv` did not say that the command takes one file, so it
+ * says what the command is (`usageLine`). Kept as it is when what it names are not words of the
+ * command line as typed (short options the parser split off a word, said otherwise).
+ */
+export function extraArgumentsMessage(
+  message: string,
+  argv: readonly string[],
+  usageLine: string | undefined,
+): string {
+  const extra = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!extra || usageLine === undefined) return message;
+  const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+  const named = (extra[1] as string).split(', ');
+  if (!named.every((name) => !name.startsWith('-') && words.includes(name))) return message;
+  return `unexpected argument${named.length === 1 ? '' : 's'} ${named.join(', ')}: the command is \`contrail ${usageLine}\` (see above)`;
 }
 
 /** The options of the command being parsed, as yargs holds them (its typings leave this out). */

@@ -60,6 +60,17 @@ export function checkedPort(option: string, port: number, options: { free?: bool
 }
 
 /**
+ * `--seed`, as every command that draws random numbers takes it (`stats`, `sample`): a whole
+ * number from 0 to `max` (the command's own bound; at most the largest integer a double holds
+ * exactly), else a usage error naming the option, before anything is read or written.
+ */
+export function checkedSeed(seed: number, max: number = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > max)
+    throw new CliError(`--seed ${seed}: must be a whole number from 0 to ${max.toLocaleString('en-US')}`, 2);
+  return seed;
+}
+
+/**
  * `--experiments_file`, as every command that reads one takes it: checked as the command line is
  * read (a usage error naming it), since the worker would find it missing or a directory only
  * after the embedded server had started and the workflow had begun.

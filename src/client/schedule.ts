@@ -17,16 +17,25 @@ export interface ScheduleArgs {
   note?: string;
 }
 
-/**
- * The Temporal Schedule that runs `dailyAnalysis` every day (04:00 UTC by default) for the
- * day before. `create` is idempotent: a second create updates the one schedule.
- */
-async function createSchedule(client: Client, taskQueue: string, args: ScheduleArgs): Promise<string> {
-  const input = checkedInput(
+/** What the schedule starts every day, from `schedule create`'s options (a usage error names the option). */
+function dailyInput(args: ScheduleArgs) {
+  return checkedInput(
     DailyAnalysisInput,
     { dataset: resultsDataset(args.dataset_id), concurrency: args.concurrency },
     'dailyAnalysis',
   );
+}
+
+/**
+ * The Temporal Schedule that runs `dailyAnalysis` every day (04:00 UTC by default) for the
+ * day before. `create` is idempotent: a second create updates the one schedule.
+ */
+async function createSchedule(
+  client: Client,
+  taskQueue: string,
+  args: ScheduleArgs,
+  input: ReturnType<typeof dailyInput>,
+): Promise<string> {
   const spec = { calendars: [{ hour: args.hour, minute: args.minute }], timezone: 'UTC' };
   const action = {
     type: 'startWorkflow' as const,
@@ -201,6 +210,9 @@ async function triggerSchedule(client: Client): Promise<string> {
 
 /** `contrail schedule <action>`: does the action on the daily schedule and prints what it did. */
 export async function scheduleAction(args: ScheduleArgs): Promise<void> {
+  // What the schedule will start is checked before Temporal is asked for (exit 2): a usage error
+  // is the same whatever the server says.
+  const input = args.action === 'create' ? dailyInput(args) : null;
   const settings = runtimeSettings();
   if (!settings.temporalAddress) {
     throw new CliError(
@@ -213,7 +225,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
     let message: string;
     switch (args.action) {
       case 'create':
-        message = await createSchedule(client, settings.taskQueue, args);
+        message = await createSchedule(client, settings.taskQueue, args, input ?? dailyInput(args));
         break;
       case 'describe':
         message = await describeSchedule(client);

@@ -165,6 +165,32 @@ export function nonNumberValues(argv: readonly string[], options: readonly Value
     .map(({ typed, value }) => `${typed} ${JSON.stringify(value)}: expected a number`);
 }
 
+/**
+ * Flags given a value other than `true` or `false` after `=` (`--verbose=maybe`), each named as
+ * typed: the parser reads any such value as one of the two without a word (`--export=yes` as
+ * false), so the command ran with the flag set otherwise than meant.
+ */
+export function misgivenFlags(argv: readonly string[], booleans: readonly string[]): string[] {
+  const flags = new Set<string>();
+  for (const name of booleans) {
+    for (const spelt of [name, `no-${name}`]) {
+      flags.add(spelt);
+      if (spelt.includes('-')) flags.add(camelCase(spelt));
+    }
+  }
+  const problems: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const equals = arg.indexOf('=');
+    if (!isOptionToken(arg) || equals === -1) continue;
+    const typed = arg.slice(0, equals);
+    const value = arg.slice(equals + 1);
+    if (flags.has(typed.replace(/^--?/, '')) && value !== 'true' && value !== 'false')
+      problems.push(`${typed}=${value}: a flag takes no value, or true or false`);
+  }
+  return problems;
+}
+
 /** A negative number as the parser reads one: any other word starting with `-` is options to it. */
 const PARSER_NUMBER = /^-(\d+(\.\d+)?|\.\d+)$/;
 

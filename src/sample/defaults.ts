@@ -14,3 +14,12 @@ export const DEFAULT_SAMPLE_OPTIONS = {
   startDate: DEMO_DATA.startDate,
   seed: 1,
 } as const;
+
+/** The largest `--seed` of a sample, as the generator takes it (a 32-bit integer's). */
+export const MAX_SAMPLE_SEED = 2_147_483_647;
+
+/**
+ * The earliest `--start_date` of a sample: the generator draws each day's values from a hash of
+ * the day's epoch seconds cast to an unsigned integer, which a day before 1970 does not fit.
+ */
+export const FIRST_SAMPLE_DATE = '1970-01-01';

@@ -3,6 +3,7 @@ import { requirement } from '../config/describe.js';
 import { addDays, IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
+import { FIRST_SAMPLE_DATE, MAX_SAMPLE_SEED } from './defaults.js';
 import { defaultSampleExperiments, SAMPLE_METRICS, SampleExperiment } from './population.js';
 import { geometricCount, normal, uniform } from './random-sql.js';
 
@@ -17,8 +18,10 @@ export class SampleWarehouseError extends ContrailError {
 export const SampleOptions = z.object({
   clients: z.number().int().positive().max(100_000_000),
   days: z.number().int().positive().max(3660),
-  startDate: IsoDate,
-  seed: z.number().int().min(0).max(2_147_483_647),
+  startDate: IsoDate.refine((date) => date >= FIRST_SAMPLE_DATE, {
+    message: `must be on or after ${FIRST_SAMPLE_DATE} (the sample's days are counted in epoch seconds)`,
+  }),
+  seed: z.number().int().min(0).max(MAX_SAMPLE_SEED),
   /** Experiments clients enroll in (default: the launched desktop ones of experiments.json). */
   experiments: z.array(SampleExperiment).optional(),
 });

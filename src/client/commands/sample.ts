@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { plural } from '../../plural.js';
-import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS } from '../../sample/defaults.js';
+import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, MAX_SAMPLE_SEED } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { experimentsFileOption, repeatable } from '../options.js';
+import { checkedSeed, experimentsFileOption, repeatable } from '../options.js';
 
 interface SampleArgs {
   clients: number;
@@ -50,6 +50,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
     const { checkedInput } = await import('../workflow-command.js');
     // The numbers and the date are checked before the warehouse is opened: a usage error (exit 2)
     // naming the option as typed, not the generator's field.
+    checkedSeed(args.seed, MAX_SAMPLE_SEED);
     checkedInput(
       SampleOptions,
       { clients: args.clients, days: args.days, seed: args.seed, startDate: args.start_date },

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import type { StatisticInput, ValueBin } from '../../statistics/inputs.js';
 import type { StatisticSpec } from '../../statistics/spec.js';
 import { CliError } from '../errors.js';
-import { invalidChoice } from '../options.js';
+import { checkedSeed, invalidChoice } from '../options.js';
 
 interface StatsArgs {
   file: string;
@@ -239,6 +239,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       if (!(PRE_TREATMENT_NAMES as readonly string[]).includes(p.name))
         throw new CliError(invalidChoice('--pre_treatment', p.name, PRE_TREATMENT_NAMES), 2);
     }
+    checkedSeed(args.seed);
     const usage = <T>(flag: string, check: () => T): T => {
       try {
         return check();

@@ -191,6 +191,12 @@ describe('command line options', () => {
         ['--start_date', '2026-02-30'],
         '--start_date 2026-02-30: not a real calendar date (expected YYYY-MM-DD)',
       ],
+      [['--seed', '-1'], '--seed -1: must be a whole number from 0 to 2,147,483,647'],
+      [['--seed', '1.5'], '--seed 1.5: must be a whole number from 0 to 2,147,483,647'],
+      [
+        ['--start_date', '0001-01-01'],
+        "--start_date 0001-01-01: must be on or after 1970-01-01 (the sample's days are counted in epoch seconds)",
+      ],
       [
         ['--effect', 'bogus'],
         '--effect bogus: expected <experiment>:<branch>:<metric>=<relative change>, e.g. 0.05 for +5%',
@@ -433,6 +439,31 @@ describe('command line options', () => {
     const stray = await runMain([...preview, '--json', '-1GB'], env);
     assert.equal(stray.code, 2);
     assert.match(stray.stderr, /^contrail: Unknown arguments: 1, G, B$/m);
+  });
+
+  it('a flag given a value other than true or false is a usage error naming it, not read as one of them', async () => {
+    const preview = ['preview', '--experiment_slug', DEMO_SLUG];
+    for (const [flag, said] of [
+      ['--verbose=maybe', '--verbose=maybe'],
+      ['--generate-population=maybe', '--generate-population=maybe'],
+      ['--export=yes', '--export=yes'],
+    ]) {
+      const result = await runMain([...preview, flag as string], { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.trim(), `contrail: ${said}: a flag takes no value, or true or false`);
+    }
+    // true and false stay what they say.
+    const plan = await runMain([
+      'plan',
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--date',
+      '2026-03-15',
+      '--lenient=false',
+      '--lenient=maybe',
+    ]);
+    assert.equal(plan.code, 2);
+    assert.equal(plan.stderr.trim(), 'contrail: --lenient=maybe: a flag takes no value, or true or false');
   });
 
   it('a number option given something else names the option and what it takes', async () => {
@@ -685,6 +716,16 @@ describe('command line options', () => {
     assert.equal(validate.code, 1);
     assert.equal(validate.stderr.trim().split('\n').at(-1), threads);
     assert.doesNotMatch(validate.stdout + validate.stderr, /error: /, 'no config file is blamed for it');
+  });
+
+  it('what schedule create would start is checked before Temporal is asked for', async () => {
+    for (const address of ['', '127.0.0.1:1']) {
+      const result = await runMain(['schedule', 'create', '--concurrency', '0'], {
+        TEMPORAL_ADDRESS: address,
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.trim(), 'contrail: --concurrency 0: must be a whole number from 1 to 100');
+    }
   });
 
   it('a schedule time out of range is a usage error naming the option and its range', async () => {
@@ -963,6 +1004,28 @@ describe('command line options', () => {
     assert.match(
       snake.stderr,
       /^contrail: unknown options --num_dayz \(did you mean --num_days\?\), --frob$/m,
+    );
+    // Two letters swapped are one typo: a short option's swap was two edits, past its limit.
+    const swapped = await runMain(['dashboard', '--prot', '8051']);
+    assert.equal(swapped.code, 2);
+    assert.equal(
+      swapped.stderr.trim().split('\n').at(-1),
+      'contrail: unknown option --prot (did you mean --port?)',
+    );
+  });
+
+  it('an argument more than a command takes is named with the command it is', async () => {
+    const status = await runMain(['status', 'a', 'b']);
+    assert.equal(status.code, 2);
+    assert.equal(
+      status.stderr.trim().split('\n').at(-1),
+      'contrail: unexpected argument b: the command is `contrail status [workflow_id]` (see above)',
+    );
+    const run = await runMain(['run', '--date', '2026-03-15', 'x', 'y']);
+    assert.equal(run.code, 2);
+    assert.equal(
+      run.stderr.trim().split('\n').at(-1),
+      'contrail: unexpected arguments x, y: the command is `contrail run` (see above)',
     );
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  misgivenFlags,
   misgivenOptions,
   nonNumberValues,
   unknownOptions,
@@ -80,6 +81,24 @@ describe('options that take a value, given without one or more than once', () =>
       [],
     );
     assert.deepEqual(nonNumberValues(['--num-days', '--', '--num-days', 'x'], valued), []);
+  });
+
+  it('name a flag given a value other than true or false, in any spelling', () => {
+    assert.deepEqual(
+      misgivenFlags(
+        ['--check-sql=maybe', '--no-check_sql=1', '--checkSql=TRUE', '--check_sql=true', '--check-sql=false'],
+        known.booleans,
+      ),
+      [
+        '--check-sql=maybe: a flag takes no value, or true or false',
+        '--no-check_sql=1: a flag takes no value, or true or false',
+        '--checkSql=TRUE: a flag takes no value, or true or false',
+      ],
+    );
+    assert.deepEqual(
+      misgivenFlags(['--num-days=3', '--', '--check-sql=x', '--check-sql'], known.booleans),
+      [],
+    );
   });
 
   it('take negative numbers, a lone - and what follows -- as values, and skip other options', () => {

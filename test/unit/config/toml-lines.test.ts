@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { locateKeys } from '../../../src/config/toml-lines.js';
-import { closestName, didYouMean } from '../../../src/suggest.js';
+import { closestName, didYouMean, typoDistance } from '../../../src/suggest.js';
 
 const SOURCE = `# comment [not.a.table]
 title = "x" # trailing
@@ -63,6 +63,20 @@ describe('did you mean', () => {
     assert.equal(closestName('completely_different', ['weekly']), null);
     assert.equal(didYouMean('binomal', ['binomial']), " (did you mean 'binomial'?)");
     assert.equal(didYouMean('zzz', ['binomial']), '');
+  });
+
+  it('counts two adjacent letters swapped as one typo, so short names still get a suggestion', () => {
+    assert.equal(typoDistance('prot', 'port'), 1);
+    assert.equal(
+      typoDistance('ca', 'abc'),
+      3,
+      'optimal string alignment: a swapped pair is not edited again',
+    );
+    assert.equal(typoDistance('', 'abc'), 3);
+    assert.equal(typoDistance('kitten', 'sitting'), 3);
+    assert.equal(closestName('prot', ['port', 'host']), 'port');
+    assert.equal(closestName('staistics', ['statistics', 'segments']), 'statistics');
+    assert.equal(closestName('wekely', ['weekly', 'daily']), 'weekly');
   });
 
   it('suggests analysis_bases for the exposure_basis real configs write on metrics', () => {

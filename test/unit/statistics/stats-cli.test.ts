@@ -73,6 +73,26 @@ describe('contrail stats', () => {
     );
   });
 
+  it('a --seed that is no whole number from 0 is a usage error naming it, before the file is read', async () => {
+    for (const seed of ['-1', '1.5']) {
+      const out = await cli(['--statistic', 'bootstrap_mean', '--seed', seed, join(dir, 'missing.csv')]);
+      assert.equal(out.status, 2, out.stderr);
+      assert.equal(
+        out.stderr.trim(),
+        `contrail: --seed ${seed}: must be a whole number from 0 to 9,007,199,254,740,991`,
+      );
+    }
+  });
+
+  it('a second file is refused saying what the command takes', async () => {
+    const out = await cli(['--statistic', 'bootstrap_mean', csv, join(dir, 'other.csv')]);
+    assert.equal(out.status, 2);
+    assert.equal(
+      out.stderr.trim().split('\n').at(-1),
+      `contrail: unexpected argument ${join(dir, 'other.csv')}: the command is \`contrail stats <file>\` (see above)`,
+    );
+  });
+
   it('a file that is missing, or not .csv or .parquet, is a usage error naming the argument and what it takes', async () => {
     const wanted = 'give a .csv or .parquet file of branch,value\\[,covariate\\] rows \\(see --help\\)';
     const missing = join(dir, 'missing.csv');
