@@ -1,3 +1,4 @@
+import { isoDate } from '../dates.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
 import type { ConfigFile } from './config-file.js';
@@ -201,9 +202,13 @@ export function randomizationUnitOfQuery(enrollmentQuery: string | undefined): s
  * An Experiment built from the config file alone, for validating a config that has no
  * Experimenter record here (contrail does not call Experimenter to validate): slug from the
  * file name, dates from `[experiment]`, branches from the reference branch and per-branch
- * parameter values, else `control` and `treatment`.
+ * parameter values, else `control` and `treatment`. `today` (the UTC day) says whether it ended.
  */
-export function placeholderExperiment(file: ConfigFile, platform: string): Experiment {
+export function placeholderExperiment(
+  file: ConfigFile,
+  platform: string,
+  today: string = isoDate(new Date()),
+): Experiment {
   const e = file.experiment?.def ?? {};
   const branches = new Set<string>();
   if (e.reference_branch) branches.add(e.reference_branch);
@@ -213,7 +218,6 @@ export function placeholderExperiment(file: ConfigFile, platform: string): Exper
   }
   if (branches.size === 0) branches.add('control');
   if (branches.size === 1) branches.add(branches.has('treatment') ? 'control' : 'treatment');
-  const today = new Date().toISOString().slice(0, 10);
   return {
     slug: file.slug,
     appName: platform,

@@ -97,9 +97,11 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
       pin,
       enrollments,
       metricsTables: metricsTables.sort(),
-      statistics: statistics.sort((a, b) => a.table.localeCompare(b.table)),
+      // By code unit, as metricsTables' sort(): localeCompare's order depends on the worker's ICU
+      // and locale, which a workflow's result must not.
+      statistics: statistics.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0)),
       views,
-      queries: queries.sort((a, b) => a.table.localeCompare(b.table)),
+      queries: queries.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0)),
     };
   } catch (error) {
     const failure = describeFailure(error);

@@ -49,6 +49,10 @@ describe('validate', () => {
       experiment.branches.map((b) => b.slug),
       ['control', 'treatment'],
     );
+    // Ended or not as of the UTC day given (its end date is 2024-02-01); started today without a start date.
+    const file = parseConfigFile(GOOD);
+    assert.equal(placeholderExperiment(file, 'firefox_desktop', '2024-01-15').status, 'live');
+    assert.equal(placeholderExperiment(file, 'firefox_desktop', '2024-02-02').status, 'complete');
   });
 
   it('accepts a valid experiment config and rejects a broken one', () => {
