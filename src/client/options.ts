@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
 import { unreadableFile } from '../paths.js';
@@ -43,6 +44,19 @@ export function repeatable(describe: string) {
 }
 
 /**
+ * `--experiment_slug` where a command takes several (`run`, `backfill`): repeatable, each
+ * experiment once however often it is given, as it is analysed once; counted twice, a backfill
+ * reported each of its days twice (`2 experiment-days, done 1/2`).
+ */
+export function experimentSlugsOption(describe: string) {
+  return {
+    alias: 'experiment-slug',
+    ...repeatable(describe),
+    coerce: (given: string[]): string[] => [...new Set(given)],
+  } as const;
+}
+
+/**
  * A port option's value, as every command that listens on one takes it: a whole number from 1 to
  * 65535, or 0 where the command picks a free port itself (`free`). Left unchecked, a bad port
  * surfaced as Node's own `options.port should be >= 0 and < 65536` (exit 1) or as the Temporal
@@ -71,6 +85,58 @@ export function checkedSeed(seed: number, max: number = Number.MAX_SAFE_INTEGER)
 }
 
 /**
+ * A preview's range of dates, checked before anything starts (exit 2, naming the options):
+ * `--num-days` counts the days back from the end, so beside `--start_date` it would be ignored;
+ * and the range spans at most `maxDays` days, as `--num-days` does, whether `--start_date` or
+ * `--num-days` sets its start. Without `--end_date` the preview ends on the last date with
+ * something due, which is yesterday at the latest (`today` is the UTC day).
+ */
+export async function checkPreviewDates(
+  args: { start_date?: string | undefined; end_date?: string | undefined; num_days?: number | undefined },
+  maxDays: number,
+  today: string,
+): Promise<void> {
+  const { addDays, daysBetween, IsoDate } = await import('../dates.js');
+  const { start_date: start, end_date: end, num_days: numDays } = args;
+  if (start !== undefined && numDays !== undefined) {
+    throw new CliError(
+      `--start_date ${start} and --num-days ${numDays} contradict each other: --num-days counts the days back from the end date when no --start_date is given; give one of them`,
+      2,
+    );
+  }
+  if (!IsoDate.safeParse(start).success || start === undefined) return;
+  const last = end !== undefined && IsoDate.safeParse(end).success ? end : addDays(today, -1);
+  const days = daysBetween(start, last) + 1;
+  if (days <= maxDays) return;
+  const span =
+    end === undefined
+      ? `--start_date ${start} to yesterday (${last}; without --end_date a preview ends on the last date with something due, yesterday at the latest)`
+      : `--start_date ${start} to --end_date ${end}`;
+  throw new CliError(
+    `${span} is ${days.toLocaleString('en-US')} days: a preview analyses at most ${maxDays} days (as --num-days); give a later --start_date${end === undefined ? ' or an --end_date' : ''}`,
+    2,
+  );
+}
+
+/**
+ * `server --db-filename`: a SQLite file the server can create or open, checked before it starts
+ * (exit 2, naming the option). Temporal's own refusal of a directory or a missing directory is
+ * SQLite's `unable to open database file: out of memory (14)`.
+ */
+export function checkedDbFilename(path: string): string {
+  const refuse = (why: string): never => {
+    throw new CliError(`--db-filename ${path}: ${why}`, 2);
+  };
+  const kind = statSync(path, { throwIfNoEntry: false });
+  if (kind?.isDirectory())
+    refuse(`a directory, not a SQLite file (give a file's path, e.g. ${join(path, 'temporal.sqlite')})`);
+  else if (kind !== undefined && !kind.isFile()) refuse('not a file (expected a SQLite file)');
+  else if (kind === undefined && !isDirectory(dirname(path)))
+    refuse(`no such directory ${dirname(path)} to create the SQLite file in`);
+  return path;
+}
+
+/**
  * `--experiments_file`, as every command that reads one takes it: checked as the command line is
  * read (a usage error naming it), since the worker would find it missing or a directory only
  * after the embedded server had started and the workflow had begun.
@@ -85,6 +151,28 @@ export function experimentsFileOption(describe: string) {
       const problem = given === '' ? null : unreadableFile(given, 'an experiments file');
       if (problem !== null)
         throw new Error(`--experiments_file ${given}: ${problem} (expected an Experimenter v8 JSON file)`);
+      return given;
+    },
+  } as const;
+}
+
+/**
+ * `--experimenter-url`: an http:// or https:// address, checked as the command line is read (a
+ * usage error naming it), since the worker would refuse it only once the embedded server had
+ * started, naming the setting it stands in for (CONTRAIL_EXPERIMENTER_URL).
+ */
+export function experimenterUrlOption(describe: string) {
+  return {
+    alias: 'experimenter-url',
+    type: 'string',
+    describe,
+    coerce: (given: string): string => {
+      const url = given === '' ? null : URL.parse(given);
+      // No value at all is the parser's check to name (`needs a value`).
+      if (given !== '' && (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')))
+        throw new Error(
+          `--experimenter-url ${given}: expected an http:// or https:// address, e.g. https://experimenter.services.mozilla.com`,
+        );
       return given;
     },
   } as const;

@@ -161,6 +161,9 @@ export const VersionsReportInput = z
   .strict();
 export type VersionsReportInput = z.input<typeof VersionsReportInput>;
 
+/** The most days a preview analyses, however its range is given (`--num-days`, or its dates). */
+export const PREVIEW_MAX_DAYS = 365;
+
 export const PreviewInput = z
   .object({
     slug: Slug,
@@ -170,7 +173,7 @@ export const PreviewInput = z
     startDate: IsoDate.nullable().default(null),
     endDate: IsoDate.nullable().default(null),
     /** Days analysed when `startDate` is not given (ending at `endDate`). Default 3, as jetstream's preview. */
-    numDays: z.number().int().min(1).max(365).default(3),
+    numDays: z.number().int().min(1).max(PREVIEW_MAX_DAYS).default(3),
     /**
      * The platform (app) to analyse, in place of the experiment's; with it a config whose
      * experiment no source knows is previewed on a synthetic experiment record (use

@@ -3,7 +3,7 @@ import {
   analysisFields,
   type CommonArgs,
   commonOptions,
-  repeatable,
+  experimentSlugsOption,
   type VersionArgs,
   verboseOption,
   versionOptions,
@@ -34,8 +34,7 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
         describe: 'Last date (YYYY-MM-DD)',
       })
       .option('experiment_slug', {
-        alias: 'experiment-slug',
-        ...repeatable('Experiment to backfill, repeatable'),
+        ...experimentSlugsOption('Experiment to backfill, repeatable'),
         demandOption: true,
       })
       .option('concurrency', { type: 'number', default: 3, describe: 'Experiment-days analysed at once' }),

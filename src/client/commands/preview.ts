@@ -5,7 +5,14 @@ import type { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import type { DashboardNote } from '../dashboard-note.js';
 import { CliError } from '../errors.js';
-import { type CommonArgs, commonOptions, givenDataset, verboseOption } from '../options.js';
+import {
+  type CommonArgs,
+  checkPreviewDates,
+  commonOptions,
+  experimenterUrlOption,
+  givenDataset,
+  verboseOption,
+} from '../options.js';
 
 interface PreviewArgs extends CommonArgs {
   experiment_slug: string;
@@ -15,7 +22,7 @@ interface PreviewArgs extends CommonArgs {
   generate_population: boolean;
   sql_output_dir?: string;
   export: boolean;
-  num_days: number;
+  num_days?: number;
   platform?: string;
   max_bytes?: string;
   price_per_tib: number;
@@ -57,8 +64,8 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       .option('num_days', {
         alias: 'num-days',
         type: 'number',
-        default: 3,
-        describe: 'Days to analyse when --start_date is not given (they end at --end_date)',
+        // No parser default: given beside --start_date it is refused, left out it is the input's 3.
+        describe: 'Days to analyse, ending at --end_date (default: 3; not with --start_date)',
       })
       .option('platform', {
         type: 'string',
@@ -77,12 +84,12 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         default: 6.25,
         describe: 'On-demand price in US dollars per TiB scanned, for the cost shown',
       })
-      .option('experimenter_url', {
-        alias: 'experimenter-url',
-        type: 'string',
-        describe:
+      .option(
+        'experimenter_url',
+        experimenterUrlOption(
           "Experimenter's address, e.g. https://experimenter.services.mozilla.com (default: CONTRAIL_EXPERIMENTER_URL, else the experiments file); drafts are previewed too",
-      })
+        ),
+      )
       .option('end_date', {
         alias: 'end-date',
         type: 'string',
@@ -115,10 +122,12 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
   handler: async (args) => {
     const { checkDateRange, checkedInput, checkNotAfterToday, readConfigFile, runWorkflowCommand } =
       await import('../workflow-command.js');
-    const { PreviewInput } = await import('../../workflows/inputs.js');
+    const { PREVIEW_MAX_DAYS, PreviewInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
+    const { isoDate } = await import('../../dates.js');
     checkDateRange(args.start_date, args.end_date);
     checkNotAfterToday({ '--start_date': args.start_date, '--end_date': args.end_date });
+    await checkPreviewDates(args, PREVIEW_MAX_DAYS, isoDate(new Date()));
     // Made before anything starts, so that a preview running for minutes does not fail at its end
     // on where it writes; gone again if the preview fails before writing into it.
     const { writingInto } = await import('../output-dir.js');
@@ -154,7 +163,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
           endDate: args.end_date ?? null,
           ...(args.analysis_periods ? { periods: args.analysis_periods } : {}),
           sampleSize: args.sample_size,
-          numDays: args.num_days,
+          ...(args.num_days === undefined ? {} : { numDays: args.num_days }),
           platform: args.platform ?? null,
           maxBytes: maxBytesOf(args.max_bytes),
           usdPerTib: args.price_per_tib,

@@ -5,7 +5,7 @@ import {
   analysisFields,
   type CommonArgs,
   commonOptions,
-  repeatable,
+  experimentSlugsOption,
   type VersionArgs,
   verboseOption,
   versionOptions,
@@ -27,12 +27,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
       'ok-experiments',
     )
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date (YYYY-MM-DD)' })
-      .option('experiment_slug', {
-        alias: 'experiment-slug',
-        ...repeatable(
+      .option(
+        'experiment_slug',
+        experimentSlugsOption(
           'Experiment to analyse, repeatable (default: every eligible experiment, as the daily run)',
         ),
-      })
+      )
       .option('config_file', {
         alias: 'config-file',
         type: 'string',

@@ -28,7 +28,7 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
           'Temporal namespace the server creates (the other commands use TEMPORAL_NAMESPACE, default: default)',
       }),
   handler: async (args) => {
-    const { checkedPort } = await import('../options.js');
+    const { checkedDbFilename, checkedPort } = await import('../options.js');
     const port = checkedPort('--port', args.port);
     const uiPort = args['ui-port'] === undefined ? port + 1000 : checkedPort('--ui-port', args['ui-port']);
     if (uiPort > 65535)
@@ -39,7 +39,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     if (uiPort === port)
       throw new CliError(`--ui-port ${uiPort} is --port's too: give the Web UI another port`, 2);
     const { startDevServer } = await import('../dev-server.js');
-    const dbFile = args['db-filename'] ?? join(dataDir(), 'temporal.sqlite');
+    const given = args['db-filename'];
+    const dbFile = given === undefined ? join(dataDir(), 'temporal.sqlite') : checkedDbFilename(given);
     const { INTERRUPTS } = await import('../interrupt.js');
     let stopping = false;
     const server = await startDevServer({

@@ -10,7 +10,7 @@ import { commands } from '../../../src/client/commands/index.js';
 import { commonOptions } from '../../../src/client/options.js';
 import { planSql } from '../../../src/client/plan-sql.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
-import { dateRange } from '../../../src/dates.js';
+import { addDays, dateRange, daysBetween, isoDate } from '../../../src/dates.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
 import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
@@ -408,6 +408,71 @@ describe('command line options', () => {
     );
   });
 
+  it("a preview's dates span at most 365 days, as --num-days does, and --num-days is not taken beside --start_date", async () => {
+    const preview = ['preview', '--experiment_slug', DEMO_SLUG];
+    const env = { TEMPORAL_ADDRESS: '' };
+    const both = await runMain([...preview, '--start_date', '2024-01-01', '--end_date', '2024-12-31'], env);
+    assert.equal(both.code, 2, both.stderr);
+    assert.equal(
+      both.stderr.trim(),
+      'contrail: --start_date 2024-01-01 to --end_date 2024-12-31 is 366 days: a preview analyses at most 365 days (as --num-days); give a later --start_date',
+    );
+    const yesterday = addDays(isoDate(new Date()), -1);
+    const alone = await runMain([...preview, '--start_date', '1900-01-01'], env);
+    assert.equal(alone.code, 2, alone.stderr);
+    assert.equal(
+      alone.stderr.trim(),
+      `contrail: --start_date 1900-01-01 to yesterday (${yesterday}; without --end_date a preview ends on the last date with something due, yesterday at the latest) is ${(daysBetween('1900-01-01', yesterday) + 1).toLocaleString('en-US')} days: a preview analyses at most 365 days (as --num-days); give a later --start_date or an --end_date`,
+    );
+    // --num-days counts back from the end: beside a start date it was silently ignored.
+    const days = await runMain([...preview, '--start_date', '2026-03-09', '--num-days', '3'], env);
+    assert.equal(days.code, 2, days.stderr);
+    assert.equal(
+      days.stderr.trim(),
+      'contrail: --start_date 2026-03-09 and --num-days 3 contradict each other: --num-days counts the days back from the end date when no --start_date is given; give one of them',
+    );
+  });
+
+  it('an experiment given twice to run or backfill is analysed once', async () => {
+    let slugs: unknown = null;
+    const capturing = commands.map((c) => ({
+      ...c,
+      handler: (args: Record<string, unknown>) => {
+        slugs = args.experiment_slug;
+      },
+    }));
+    const twice = [
+      '--experiment_slug',
+      DEMO_SLUG,
+      '--experiment-slug',
+      'other',
+      '--experiment_slug',
+      DEMO_SLUG,
+    ];
+    await buildParser(
+      ['backfill', '--start_date', '2026-03-09', '--end_date', '2026-03-15', ...twice],
+      capturing,
+    ).parseAsync();
+    assert.deepEqual(slugs, [DEMO_SLUG, 'other']);
+    slugs = null;
+    await buildParser(['run', '--date', '2026-03-15', ...twice], capturing).parseAsync();
+    assert.deepEqual(slugs, [DEMO_SLUG, 'other']);
+  });
+
+  it('an --experimenter-url that is no http(s) address is a usage error naming the option, before anything starts', async () => {
+    for (const url of ['notaurl', 'ftp://experimenter.example']) {
+      const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--experimenter-url', url], {
+        TEMPORAL_ADDRESS: '',
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr.trim().split('\n').at(-1),
+        `contrail: --experimenter-url ${url}: expected an http:// or https:// address, e.g. https://experimenter.services.mozilla.com`,
+      );
+      assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
+    }
+  });
+
   it('backfill with an end date before its start date names the options, not the workflow fields', async () => {
     const result = await runMain([
       'backfill',
@@ -580,6 +645,15 @@ describe('command line options', () => {
         "--ui-port 7300 is --port's too: give the Web UI another port",
       ],
       [['dashboard', '--port', '70000'], `--port 70000: ${range}, or 0 for a free one`],
+      // The server's database is checked as its ports are: Temporal said `out of memory (14)`.
+      [
+        ['server', '--db-filename', tmpdir()],
+        `--db-filename ${tmpdir()}: a directory, not a SQLite file (give a file's path, e.g. ${join(tmpdir(), 'temporal.sqlite')})`,
+      ],
+      [
+        ['server', '--db-filename', join(home, 'temporal.sqlite')],
+        `--db-filename ${join(home, 'temporal.sqlite')}: no such directory ${home} to create the SQLite file in`,
+      ],
     ];
     for (const [args, said] of cases) {
       const result = await runMain(args, { CONTRAIL_HOME: home });
