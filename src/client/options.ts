@@ -87,16 +87,13 @@ export function checkedSeed(seed: number, max: number = Number.MAX_SAFE_INTEGER)
 /**
  * A preview's range of dates, checked before anything starts (exit 2, naming the options):
  * `--num-days` counts the days back from the end, so beside `--start_date` it would be ignored;
- * and the range spans at most `maxDays` days, as `--num-days` does, whether `--start_date` or
- * `--num-days` sets its start. Without `--end_date` the preview ends on the last date with
- * something due, which is yesterday at the latest (`today` is the UTC day).
+ * and a range given by both dates spans at most `maxDays` days, as `--num-days` does.
  */
 export async function checkPreviewDates(
   args: { start_date?: string | undefined; end_date?: string | undefined; num_days?: number | undefined },
   maxDays: number,
-  today: string,
 ): Promise<void> {
-  const { addDays, daysBetween, IsoDate } = await import('../dates.js');
+  const { daysBetween, IsoDate } = await import('../dates.js');
   const { start_date: start, end_date: end, num_days: numDays } = args;
   if (start !== undefined && numDays !== undefined) {
     throw new CliError(
@@ -104,16 +101,15 @@ export async function checkPreviewDates(
       2,
     );
   }
-  if (!IsoDate.safeParse(start).success || start === undefined) return;
-  const last = end !== undefined && IsoDate.safeParse(end).success ? end : addDays(today, -1);
-  const days = daysBetween(start, last) + 1;
+  // Only a range given in full: without --end_date a preview ends on the last date with
+  // something due, which for an experiment that ended long ago is long before today, and only the
+  // workflow knows it.
+  if (start === undefined || end === undefined) return;
+  if (!IsoDate.safeParse(start).success || !IsoDate.safeParse(end).success) return;
+  const days = daysBetween(start, end) + 1;
   if (days <= maxDays) return;
-  const span =
-    end === undefined
-      ? `--start_date ${start} to yesterday (${last}; without --end_date a preview ends on the last date with something due, yesterday at the latest)`
-      : `--start_date ${start} to --end_date ${end}`;
   throw new CliError(
-    `${span} is ${days.toLocaleString('en-US')} days: a preview analyses at most ${maxDays} days (as --num-days); give a later --start_date${end === undefined ? ' or an --end_date' : ''}`,
+    `--start_date ${start} to --end_date ${end} is ${days.toLocaleString('en-US')} days: a preview analyses at most ${maxDays} days (as --num-days); give a later --start_date`,
     2,
   );
 }

@@ -124,10 +124,9 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       await import('../workflow-command.js');
     const { PREVIEW_MAX_DAYS, PreviewInput } = await import('../../workflows/inputs.js');
     const { workflowIds } = await import('../../workflows/ids.js');
-    const { isoDate } = await import('../../dates.js');
     checkDateRange(args.start_date, args.end_date);
     checkNotAfterToday({ '--start_date': args.start_date, '--end_date': args.end_date });
-    await checkPreviewDates(args, PREVIEW_MAX_DAYS, isoDate(new Date()));
+    await checkPreviewDates(args, PREVIEW_MAX_DAYS);
     // Made before anything starts, so that a preview running for minutes does not fail at its end
     // on where it writes; gone again if the preview fails before writing into it.
     const { writingInto } = await import('../output-dir.js');
