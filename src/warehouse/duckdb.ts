@@ -21,7 +21,7 @@ import {
   plainValueConverter,
   storedSelectSql,
 } from './duckdb-values.js';
-import { embeddedStorageMessage, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
+import { embeddedStorageError, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
@@ -59,8 +59,10 @@ export interface OpenDuckDbOptions extends DuckDbResourceOptions {
 
 /** The embedded warehouse file would not open: named, with what to do when its file system refused. */
 function cannotOpen(path: string, error: unknown): WarehouseQueryError {
+  const storage = embeddedStorageError({ file: path, duckdbMessage: messageOf(error), cause: error });
+  if (storage !== null) return storage;
   return new WarehouseQueryError({
-    warehouseMessage: `cannot open DuckDB warehouse ${path}: ${embeddedStorageMessage(messageOf(error))}`,
+    warehouseMessage: `cannot open DuckDB warehouse ${path}: ${messageOf(error)}`,
     permanent: !isTransientDuckDbMessage(messageOf(error)),
     cause: error,
   });
