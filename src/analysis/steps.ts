@@ -8,6 +8,7 @@ import { rowCountSql } from '../sql/plan/reads.js';
 import type { PlannedQuery } from '../sql/plan/types.js';
 import { runPlannedQuery } from '../sql/run.js';
 import { anchorLabels } from '../versions/anchor.js';
+import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { AnalysisContext } from './context.js';
 import { InvalidInputError } from './errors.js';
 import type { QueryRun, TableSummary } from './results.js';
@@ -98,8 +99,10 @@ export async function computeWindowMetrics(
     try {
       summaries.push(await runMetricsQuery(ctx, planned));
     } catch (error) {
-      // A transient failure retries the whole step anyway; only permanent ones are gathered.
-      if (!(error instanceof ContrailError && error.permanent)) throw error;
+      // A transient failure retries the whole step anyway; only permanent ones are gathered. A
+      // warehouse that is unavailable (its disk full or read-only) fails every scan alike.
+      if (!(error instanceof ContrailError && error.permanent) || error instanceof WarehouseUnavailableError)
+        throw error;
       failures.push(error);
     }
   }

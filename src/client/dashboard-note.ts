@@ -20,7 +20,11 @@ function noteFile(warehouse: string): string {
   return `${warehouse}.dashboard.json`;
 }
 
-/** Notes this process's dashboard; returns the function that removes the note (also on exit). */
+/**
+ * Notes this process's dashboard; returns the function that removes the note (also on exit). A
+ * note is a courtesy: where the warehouse's directory cannot be written (a read-only mount) the
+ * dashboard runs without one, and a preview names the default address instead.
+ */
 export function noteDashboard(warehouse: string, note: Omit<DashboardNote, 'pid'>): () => void {
   const file = noteFile(warehouse);
   const mine: DashboardNote = {
@@ -28,7 +32,11 @@ export function noteDashboard(warehouse: string, note: Omit<DashboardNote, 'pid'
     port: note.port,
     sqlDirs: note.sqlDirs.map((d) => resolve(d)),
   };
-  writeFileSync(file, `${JSON.stringify(mine)}\n`);
+  try {
+    writeFileSync(file, `${JSON.stringify(mine)}\n`);
+  } catch {
+    return () => undefined;
+  }
   const release = () => {
     if (runningDashboard(warehouse)?.pid === process.pid) rmSync(file, { force: true });
     process.off('exit', release);

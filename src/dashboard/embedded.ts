@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import { META_SCHEMA } from '../warehouse/duckdb-metadata.js';
@@ -15,9 +16,13 @@ import { contrailDataset } from './tables.js';
  * is not attached: the page reads result tables only. A missing file is reported (the page asks
  * again), not created.
  */
-export function embeddedSessions(path: string, options: { waitMs?: number } = {}): WarehouseSessions {
+export function embeddedSessions(
+  path: string,
+  options: { waitMs?: number; readOnly?: boolean } = {},
+): WarehouseSessions {
   return duckDbSessions({
     path,
+    ...(options.readOnly ? { readOnly: true } : {}),
     beforeOpen: () => {
       if (!existsSync(path)) {
         // The first preview creates it: the page asks again and shows the results once written.
@@ -30,6 +35,23 @@ export function embeddedSessions(path: string, options: { waitMs?: number } = {}
     },
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
   });
+}
+
+/**
+ * Whether the page must read the warehouse file without writing to it: its directory (where
+ * DuckDB writes its log beside the file) or the file itself cannot be written, as on a read-only
+ * mount or another user's data. The page only reads, so it opens the file read-only then.
+ */
+export function readOnlyWarehouse(path: string): boolean {
+  const writable = (file: string) => {
+    try {
+      accessSync(file, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return !writable(dirname(path)) || (existsSync(path) && !writable(path));
 }
 
 /**

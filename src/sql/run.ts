@@ -1,4 +1,5 @@
 import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
+import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { RunToTableResult, TableLabels, Warehouse } from '../warehouse/warehouse.js';
 import { where } from './plan/common.js';
 import type { PlannedQuery } from './plan/types.js';
@@ -174,7 +175,8 @@ export async function plannedSql(
 
 /**
  * Runs one planned query into its destination (atomically: the adapter leaves no partial table),
- * using its fallback SQL when a table the main SQL needs is missing.
+ * using its fallback SQL when a table the main SQL needs is missing. A failure is a
+ * PlannedQueryError naming what the query computed, unless the warehouse itself was unavailable.
  */
 export async function runPlannedQuery(
   warehouse: Warehouse,
@@ -198,6 +200,10 @@ export async function runPlannedQuery(
     return { ...result, usedFallback };
   } catch (error) {
     if (error instanceof Error && error.name === 'AbortError') throw error;
+    // A warehouse that did not answer, or whose disk is full or read-only, failed this query
+    // for no fault of it: naming its metrics and their config lines would send a config author
+    // looking for a mistake that is not there.
+    if (error instanceof WarehouseUnavailableError) throw error;
     throw new PlannedQueryError(planned, error, {
       usedFallback,
       ...(options.table ? { table: options.table } : {}),

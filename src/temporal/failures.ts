@@ -81,11 +81,16 @@ export function describeFailure(error: unknown): {
 
 /**
  * What fails a workflow whose independent steps (e.g. a date's windows) failed: one failure as
- * it is; several permanent ones (the config or data) together, so every broken data source and
- * metric is reported at once; else the first (a retry or cancellation must stay what it is).
+ * it is; a warehouse that was unavailable (no answer, its disk full or read-only) alone, since
+ * every step failed on it alike and none is at fault; several permanent ones (the config or data)
+ * together, so every broken data source and metric is reported at once; else the first (a retry
+ * or cancellation must stay what it is).
  */
 export function failedTogether(failures: unknown[], step: string): unknown {
   const errors = failures.map(errorFromFailure);
+  // WarehouseUnavailableError says so in its details: the class does not cross the boundary.
+  const unavailable = errors.findIndex((e) => e.details.unavailable === true);
+  if (unavailable >= 0) return failures[unavailable];
   if (failures.length === 1 || !errors.every((e) => e.permanent)) return failures[0];
   return toTemporalFailure(new StepsFailedError(errors, step));
 }

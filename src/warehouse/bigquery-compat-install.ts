@@ -121,8 +121,9 @@ const MACRO_SQL = [
   }),
   'CREATE TEMP TYPE IF NOT EXISTS float64 AS DOUBLE',
   ...CAST_MACRO_SQL,
-  // BigQuery's mozfun project, as a catalog of its own so `mozfun.map.get_key(…)` resolves.
-  "ATTACH IF NOT EXISTS ':memory:' AS mozfun",
+  // BigQuery's mozfun project, as a catalog of its own so `mozfun.map.get_key(…)` resolves;
+  // writable even where the database is opened read-only (which every catalog would be otherwise).
+  "ATTACH IF NOT EXISTS ':memory:' AS mozfun (READ_WRITE)",
   'CREATE SCHEMA IF NOT EXISTS mozfun.map',
   `CREATE OR REPLACE MACRO mozfun.map.get_key(m, k) AS
      list_extract(list_transform(list_filter(m, lambda e: e.key = k), lambda e: e.value), 1)`,
@@ -237,7 +238,7 @@ const MACRO_SQL = [
   // The shared project's legacy `udf` dataset (`moz-fx-data-shared-prod.udf.…` in configs, which
   // the DuckDB renderer calls as udf.…): those that real configs call and whose definitions are
   // public. Most are mozfun's functions under their older names.
-  "ATTACH IF NOT EXISTS ':memory:' AS udf",
+  "ATTACH IF NOT EXISTS ':memory:' AS udf (READ_WRITE)",
   'CREATE OR REPLACE MACRO udf.main.json_extract_histogram(input) AS mozfun.hist.extract(input)',
   'CREATE OR REPLACE MACRO udf.main.get_key(m, k) AS mozfun.map.get_key(m, k)',
   'CREATE OR REPLACE MACRO udf.main.histogram_to_threshold_count(histogram, threshold) AS mozfun.hist.threshold_count(histogram, threshold)',

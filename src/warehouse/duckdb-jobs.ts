@@ -3,7 +3,7 @@ import { META_SCHEMA } from './duckdb-metadata.js';
 import {
   abortError,
   embeddedMissingTableError,
-  embeddedStorageMessage,
+  embeddedStorageError,
   isTransientDuckDbMessage,
   WarehouseQueryError,
 } from './errors.js';
@@ -105,8 +105,15 @@ export class DuckDbJobs {
             destination,
             cause: error,
           });
+        // A full or read-only disk: no fault of this query, and every other write fails alike.
+        const storage = embeddedStorageError({
+          file: this.catalogs.files[this.catalogs.main] ?? null,
+          duckdbMessage: error.message,
+          cause: error,
+        });
+        if (storage !== null) throw storage;
         throw new WarehouseQueryError({
-          warehouseMessage: embeddedStorageMessage(error.message),
+          warehouseMessage: error.message,
           destination,
           permanent: !isTransientDuckDbMessage(error.message),
           cause: error,

@@ -40,6 +40,15 @@ export class DuckDbMetadata {
     return this.ready;
   }
 
+  /**
+   * Takes a catalog's metadata tables as there without creating them: a file opened read-only
+   * cannot take a CREATE, even one that would change nothing (contrail creates them whenever it
+   * opens a file to write, so any file it wrote has them).
+   */
+  assumeReady(catalog: string): void {
+    this.ready.add(catalog);
+  }
+
   async ensure(connection: DuckDBConnection, catalog: string): Promise<void> {
     if (this.ready.has(catalog)) return;
     await connection.run(`

@@ -25,6 +25,8 @@ export interface DuckDbSessionsOptions {
   lingerMs?: number;
   /** Checks before each open (e.g. that the file exists); throws to refuse. */
   beforeOpen?: () => void;
+  /** Open the file for reading only (`openDuckDbWarehouse`'s `readOnly`). */
+  readOnly?: boolean;
 }
 
 /**
@@ -84,6 +86,7 @@ export function duckDbSessions(options: DuckDbSessionsOptions): WarehouseSession
       return openDuckDbWarehouse({
         path: options.path,
         ...(options.attach ? { attach: options.attach } : {}),
+        ...(options.readOnly ? { readOnly: true } : {}),
       });
     },
     isBusy: isLockedError,

@@ -21,7 +21,7 @@ import {
   plainValueConverter,
   storedSelectSql,
 } from './duckdb-values.js';
-import { embeddedStorageMessage, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
+import { embeddedStorageError, isTransientDuckDbMessage, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
 import { assertLabels, lastUpdatedLabel } from './labels.js';
 import { distinctByKey } from './rows.js';
@@ -55,12 +55,20 @@ export interface OpenDuckDbOptions extends DuckDbResourceOptions {
   progressIntervalMs?: number;
   /** Clock for labels and expiry (tests move time forward). */
   now?: () => number;
+  /**
+   * Open the file for reading only (DuckDB's READ_ONLY access): for a reader of results whose
+   * directory cannot be written (a read-only mount, another user's data). Nothing is written on
+   * open: no holder note, no metadata tables created, no expired tables dropped; a write fails.
+   */
+  readOnly?: boolean;
 }
 
 /** The embedded warehouse file would not open: named, with what to do when its file system refused. */
 function cannotOpen(path: string, error: unknown): WarehouseQueryError {
+  const storage = embeddedStorageError({ file: path, duckdbMessage: messageOf(error), cause: error });
+  if (storage !== null) return storage;
   return new WarehouseQueryError({
-    warehouseMessage: `cannot open DuckDB warehouse ${path}: ${embeddedStorageMessage(messageOf(error))}`,
+    warehouseMessage: `cannot open DuckDB warehouse ${path}: ${messageOf(error)}`,
     permanent: !isTransientDuckDbMessage(messageOf(error)),
     cause: error,
   });
@@ -105,6 +113,7 @@ export class DuckDbWarehouse implements Warehouse {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       ...duckDbResourceConfig(path, options),
+      ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
     }).catch((error: unknown) => {
       throw cannotOpen(path, error);
     });
@@ -122,6 +131,12 @@ export class DuckDbWarehouse implements Warehouse {
       const reader = await connection.runAndReadAll('SELECT current_database() AS db');
       const mainCatalog = String(reader.getRowObjectsJS()[0]?.db);
       const warehouse = new DuckDbWarehouse(instance, connection, mainCatalog, path, options);
+      if (options.readOnly) {
+        // Read-only, the file is left as it is: its metadata tables are read as they are.
+        for (const catalog of [mainCatalog, ...Object.keys(options.attach ?? {})])
+          warehouse.metadata.assumeReady(catalog);
+        return warehouse;
+      }
       // This process holds the file now: a command that has to wait for it can say who does.
       recordHolder(path);
       for (const catalog of [mainCatalog, ...Object.keys(options.attach ?? {})])

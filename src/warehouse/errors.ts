@@ -43,15 +43,35 @@ export class WarehouseQueryError extends ContrailError {
 }
 
 /**
- * The warehouse gave no answer: the connection failed, or its client found no credentials. No
- * query is at fault, so a command that checks many queries stops at the first of these rather
- * than reporting every query as failed. Retried when the network may recover; not when
- * credentials are missing.
+ * The warehouse gave no answer: the connection failed, or its client found no credentials; or
+ * the embedded warehouse's file system refused to take its writes (`storage`: full, or
+ * read-only). No query is at fault, so a command that checks many queries stops at the first of
+ * these rather than reporting every query as failed, and an analysis stops at the first rather
+ * than naming each query's config lines. Retried when the network may recover or space may be
+ * freed; not when credentials are missing or the file system is read-only.
  */
 export class WarehouseUnavailableError extends WarehouseQueryError {
-  constructor(options: { warehouseMessage: string; permanent: boolean; cause?: unknown }) {
-    super(options);
+  /** What the embedded warehouse's file system refused for: null when the warehouse did not answer. */
+  readonly storage: StorageRefusal | null;
+
+  constructor(options: {
+    warehouseMessage: string;
+    permanent: boolean;
+    cause?: unknown;
+    storage?: StorageRefusal | null;
+    details?: Record<string, unknown>;
+  }) {
+    const storage = options.storage ?? null;
+    super({
+      warehouseMessage: options.warehouseMessage,
+      permanent: options.permanent,
+      cause: options.cause,
+      // Said in the details too, so that a workflow reading the failure back knows the whole
+      // warehouse failed, not one step (src/temporal/failures.ts).
+      details: { ...options.details, unavailable: true, ...(storage === null ? {} : { storage }) },
+    });
     this.name = 'WarehouseUnavailableError';
+    this.storage = storage;
   }
 }
 
@@ -197,26 +217,59 @@ export function isTransientDuckDbMessage(message: string): boolean {
   return TRANSIENT_DUCKDB.test(message);
 }
 
+/** Why the embedded warehouse's file system refused a write: it is full, or mounted read-only. */
+export type StorageRefusal = 'full' | 'read-only';
+
 /**
  * DuckDB's words for a file system that will not take a write, anywhere in its message (a
  * write that failed, and every later one: "database has been invalidated … Original error: …
- * No space left on device"). What to do comes first, since DuckDB's words name only the file.
+ * No space left on device"), with the system's own words for it and what to do.
  */
-const STORAGE_REFUSALS: readonly [RegExp, string][] = [
-  [
-    /No space left on device|Disk quota exceeded/i,
-    'the file system holding the embedded warehouse is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again',
-  ],
-  [
-    /Read-only file system/i,
-    'the embedded warehouse is on a read-only file system: set CONTRAIL_HOME to a directory you can write to',
-  ],
+const STORAGE_REFUSALS: readonly {
+  refusal: StorageRefusal;
+  words: RegExp;
+  said: (file: string) => string;
+}[] = [
+  {
+    refusal: 'full',
+    words: /No space left on device|Disk quota exceeded/i,
+    said: (file) =>
+      `the file system holding the embedded warehouse${file} is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again`,
+  },
+  {
+    refusal: 'read-only',
+    words: /Read-only file system/i,
+    said: (file) =>
+      `the embedded warehouse${file} is on a read-only file system: set CONTRAIL_HOME to a directory you can write to`,
+  },
 ];
 
-/** A DuckDB message about a full or read-only file system, said with what to do first; else unchanged. */
-export function embeddedStorageMessage(duckdbMessage: string): string {
-  const refusal = STORAGE_REFUSALS.find(([words]) => words.test(duckdbMessage));
-  return refusal === undefined ? duckdbMessage : `${refusal[1]}\n\n${duckdbMessage}`;
+/**
+ * The embedded warehouse's file system refused a write (full, or read-only): not the fault of
+ * the query that wrote, nor of its config, and every other write fails alike. Null for any other
+ * DuckDB error. The message names the warehouse file, the system's words (`No space left on
+ * device`) and what to do, and nothing that differs from one query or write to the next (the
+ * table, the WAL or the database file DuckDB named), so that the failures of many dates are said
+ * once; DuckDB's own words stay in the details. A full disk is retried by the activity's policy
+ * (space may be freed meanwhile); a read-only one is not.
+ */
+export function embeddedStorageError(options: {
+  /** The warehouse's database file. */
+  file: string | null;
+  duckdbMessage: string;
+  cause?: unknown;
+}): WarehouseUnavailableError | null {
+  const found = STORAGE_REFUSALS.find(({ words }) => words.test(options.duckdbMessage));
+  if (found === undefined) return null;
+  const systemSaid = found.words.exec(options.duckdbMessage)?.[0] ?? '';
+  const file = options.file === null || options.file === ':memory:' ? '' : ` ${options.file}`;
+  return new WarehouseUnavailableError({
+    warehouseMessage: `${found.said(file)} (the file system said: ${systemSaid})`,
+    permanent: found.refusal === 'read-only',
+    storage: found.refusal,
+    cause: options.cause,
+    details: { duckdbMessage: options.duckdbMessage, ...(file === '' ? {} : { file: options.file }) },
+  });
 }
 
 /** The error a cancelled job rejects with (`name === 'AbortError'`, as fetch and timers use). */

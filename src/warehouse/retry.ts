@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { ContrailError } from '../errors.js';
-import { WarehouseBusyError } from './errors.js';
+import { WarehouseBusyError, WarehouseUnavailableError } from './errors.js';
 import type { Warehouse } from './warehouse.js';
 import { WrappedWarehouse } from './wrapped.js';
 
@@ -17,10 +17,16 @@ export interface WarehouseRetryOptions {
 /**
  * An error worth another try of the same call: contrail's own, saying it is transient (a lock
  * conflict, a 5xx, a lost answer). A file held by another process was already waited for (a
- * bounded time): that goes to the activity's retries, which wait longer between tries.
+ * bounded time), and a full disk is not freed within the seconds of these retries: both go to
+ * the activity's retries, which wait longer between tries (and the CLI says what they wait for).
  */
 function isTransient(error: unknown): boolean {
-  return error instanceof ContrailError && !error.permanent && !(error instanceof WarehouseBusyError);
+  return (
+    error instanceof ContrailError &&
+    !error.permanent &&
+    !(error instanceof WarehouseBusyError) &&
+    !(error instanceof WarehouseUnavailableError && error.storage !== null)
+  );
 }
 
 /**

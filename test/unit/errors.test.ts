@@ -9,7 +9,7 @@ import {
   toTemporalFailure,
   withQueriesRun,
 } from '../../src/temporal/failures.js';
-import { WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { embeddedStorageError, WarehouseQueryError } from '../../src/warehouse/errors.js';
 
 // What a worker thread's reply goes through: the structured clone of postMessage.
 const acrossThreads = <T>(value: T): T => structuredClone(value);
@@ -74,6 +74,31 @@ test('windows that failed on the config or data fail the analysis together, nami
   // A transient failure stays what it is: the step is retried, not reported.
   const transient = failure('warehouse busy', 'data_sources.c', false);
   assert.equal(failedTogether([transient, one], 'window'), transient);
+});
+
+test('windows that failed on a read-only or full warehouse fail the analysis with that one failure, blaming no config', () => {
+  const readOnly = embeddedStorageError({
+    file: '/data/warehouse.duckdb',
+    duckdbMessage: 'IO Error: Could not write file "/data/warehouse.duckdb.wal": Read-only file system',
+  });
+  assert.ok(readOnly !== null);
+  const storage = toTemporalFailure(readOnly);
+  const config = toTemporalFailure(
+    new ContrailError('scan of data source a failed', {
+      permanent: true,
+      details: { subjects: [{ key: 'data_sources.a', line: 3 }] },
+    }),
+  );
+  // Every window met the same read-only disk (permanent, as a config error is): said once.
+  for (const failures of [
+    [storage, toTemporalFailure(readOnly)],
+    [config, storage],
+  ]) {
+    const error = errorFromFailure(failedTogether(failures, 'window'));
+    assert.equal(error.name, 'WarehouseUnavailableError');
+    assert.equal(error.message, readOnly.message);
+    assert.deepEqual(errorSubjects(error.details), []);
+  }
 });
 
 test('a failed run carries the queries that ran before it: through a window failure, several, and the run', () => {

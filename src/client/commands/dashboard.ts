@@ -37,13 +37,18 @@ interface DashboardSource {
 async function embeddedSource(env: NodeJS.ProcessEnv): Promise<DashboardSource> {
   const { warehouseFile } = await import('../../paths.js');
   const { duckdbDialect } = await import('../../sql/render/duckdb.js');
-  const { embeddedContrailDatasets, embeddedSessions } = await import('../../dashboard/embedded.js');
+  const { embeddedContrailDatasets, embeddedSessions, readOnlyWarehouse } = await import(
+    '../../dashboard/embedded.js'
+  );
   const path = warehouseFile(env);
+  const readOnly = readOnlyWarehouse(path);
   return {
-    sessions: embeddedSessions(path),
+    sessions: embeddedSessions(path, { readOnly }),
     dialect: duckdbDialect(),
     listDatasets: embeddedContrailDatasets,
-    reads: `${path} (opened for each answer and closed after it, so other commands can write)`,
+    reads: readOnly
+      ? `${path} read-only (its directory cannot be written; opened for each answer and closed after it)`
+      : `${path} (opened for each answer and closed after it, so other commands can write)`,
   };
 }
 

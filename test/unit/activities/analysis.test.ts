@@ -23,6 +23,7 @@ import { loadReleaseManifest } from '../../../src/versions/manifest.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
+import { WrappedWarehouse } from '../../../src/warehouse/wrapped.js';
 import { nimbusSchema, schemaProblems } from '../../helpers/json-schema.js';
 import { DEMO_CONFIG_REPO, lightConfigRepo, sampleWarehouse } from '../../helpers/sample.js';
 
@@ -725,6 +726,51 @@ from_expression = "mozdata.telemetry.second_not_here"
       ),
     );
     assert.ok((ran?.[0]?.elapsedMs ?? -1) >= 0);
+  });
+
+  test('a disk that is full or read-only fails the window once, at its first query, blaming no config line', async () => {
+    await withSample();
+    const target = { ...targetFor(DEMO_SLUG), periods: ['week' as const] };
+    await createActivities(depsWith([DEMO_CONFIG_REPO])).computeEnrollments({
+      target,
+      date: '2026-03-15',
+      recreate: false,
+    });
+    for (const [said, permanent] of [
+      ['Read-only file system', true],
+      ['No space left on device', false],
+    ] as const) {
+      // The warehouse's writes fail as DuckDB says it of its file system (raised by DuckDB itself).
+      let scans = 0;
+      const refusing = new WrappedWarehouse(
+        warehouse.dialect,
+        warehouse.sqlDialect,
+        async (call, run) => {
+          if (call.method !== 'runToTable') return run(warehouse);
+          scans++;
+          await warehouse.query(
+            `SELECT error('IO Error: Could not write file "/data/warehouse.duckdb.wal": ${said}')`,
+          );
+          throw new Error('DuckDB raised no error');
+        },
+        async () => undefined,
+      );
+      const activities = createActivities({
+        ...depsWith([DEMO_CONFIG_REPO]),
+        warehouse: async () => refusing,
+      });
+      const failure = await failureOf(
+        activities.computeMetrics({ target, date: '2026-03-15', window: { period: 'week', windowIndex: 1 } }),
+      );
+      assert.equal(failure.type, 'WarehouseUnavailableError');
+      // Read-only stays so; space may be freed, so a full disk is retried (the activity's policy).
+      assert.equal(failure.nonRetryable, permanent);
+      assert.match(failure.message, new RegExp(`the file system said: ${said}\\)$`));
+      // Not the config's fault: no metric, config file or line, and no other scan tried after it.
+      assert.doesNotMatch(failure.message, /active_hours|\.toml|line \d+/);
+      assert.deepEqual(errorSubjects((failure.details?.[0] ?? {}) as Record<string, unknown>), []);
+      assert.equal(scans, 1);
+    }
   });
 
   test('a preview of dates the telemetry does not reach says so, with the dates it does', async () => {

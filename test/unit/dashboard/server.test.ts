@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import { noteDashboard, runningDashboard } from '../../../src/client/dashboard-note.js';
 import type { ErrorResponse, ViewResponse } from '../../../src/dashboard/api.js';
 import { buildPageAssets, type PageAssets } from '../../../src/dashboard/assets.js';
 import { embeddedSessions } from '../../../src/dashboard/embedded.js';
@@ -125,6 +126,42 @@ describe('the dashboard server on the embedded warehouse file', () => {
       view.choices.experiments.map((e) => e.slug),
       ['my_exp', 'written'],
     );
+  });
+
+  test('a warehouse whose directory cannot be written is read read-only: the page answers, nothing is written', async () => {
+    // What `contrail dashboard` opens when the file's directory refuses writes (a read-only mount).
+    const sessions = embeddedSessions(path, { readOnly: true });
+    const readOnly = await startDashboard({
+      sessions,
+      dialect: duckdbDialect(),
+      defaultDataset: 'dash',
+      port: 0,
+      assets,
+    });
+    try {
+      const answer = await get(readOnly.port, '/api/view?dataset=dash&experiment=my_exp');
+      assert.equal(answer.status, 200, answer.body);
+      assert.deepEqual(
+        (JSON.parse(answer.body) as ViewResponse).rows.map((r) => r.point),
+        [1],
+      );
+      await assert.rejects(
+        sessions.use((w) =>
+          w.writeRows({
+            destination: { dataset: 'dash', table: 'statistics_other_week_1' },
+            columns: STATISTICS_COLUMNS,
+            rows: [statisticsRow],
+          }),
+        ),
+        /read-only mode/,
+      );
+    } finally {
+      await readOnly.close();
+    }
+    // The note beside the warehouse is a courtesy: one that cannot be written stops nothing.
+    const release = noteDashboard(join(dir, 'not-a-directory', 'warehouse.duckdb'), { port: 1, sqlDirs: [] });
+    assert.equal(runningDashboard(join(dir, 'not-a-directory', 'warehouse.duckdb')), null);
+    release();
   });
 
   test('while another process holds the file: 503 with retry, naming the file; then answers again', async () => {

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import {
-  embeddedStorageMessage,
+  embeddedStorageError,
   MissingTableError,
   WarehouseQueryError,
+  WarehouseUnavailableError,
 } from '../../../src/warehouse/errors.js';
 
 const T = { dataset: 'analysis', table: 'results' };
@@ -520,21 +521,38 @@ describe('DuckDbWarehouse (files)', () => {
         error instanceof WarehouseQueryError &&
         error.message.startsWith(`warehouse query failed: cannot open DuckDB warehouse ${path}: IO Error: `),
     );
-    // DuckDB's words for a disk that filled mid-run and for a read-only mount, as it says them.
+    // DuckDB's words for a disk that filled mid-run and for a read-only mount, as it says them:
+    // the whole warehouse is unavailable (no query or config line at fault), said the same for
+    // every write (the WAL or the database file), with DuckDB's own words kept in the details.
     const full =
       'FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be restarted prior to being used again.\nOriginal error: "Failed to create checkpoint because of error: Could not write file "/data/warehouse.duckdb": No space left on device"';
+    const fullError = embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: full });
+    assert.ok(fullError instanceof WarehouseUnavailableError);
     assert.equal(
-      embeddedStorageMessage(full),
-      `the file system holding the embedded warehouse is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again\n\n${full}`,
+      fullError.message,
+      'warehouse query failed: the file system holding the embedded warehouse /data/warehouse.duckdb is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again (the file system said: No space left on device)',
+    );
+    assert.equal(fullError.storage, 'full');
+    // Space may be freed: retried (by the activity's bounded policy).
+    assert.equal(fullError.permanent, false);
+    assert.equal(fullError.details.duckdbMessage, full);
+    const wal =
+      'TransactionContext Error: Failed to commit: Could not write file "/data/warehouse.duckdb.wal": No space left on device';
+    assert.equal(
+      embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: wal })?.message,
+      fullError.message,
     );
     const readOnly = 'IO Error: Cannot open file "/data/warehouse.duckdb": Read-only file system';
+    const readOnlyError = embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: readOnly });
     assert.equal(
-      embeddedStorageMessage(readOnly),
-      `the embedded warehouse is on a read-only file system: set CONTRAIL_HOME to a directory you can write to\n\n${readOnly}`,
+      readOnlyError?.message,
+      'warehouse query failed: the embedded warehouse /data/warehouse.duckdb is on a read-only file system: set CONTRAIL_HOME to a directory you can write to (the file system said: Read-only file system)',
     );
+    assert.equal(readOnlyError?.storage, 'read-only');
+    assert.equal(readOnlyError?.permanent, true);
     assert.equal(
-      embeddedStorageMessage('Binder Error: column x not found'),
-      'Binder Error: column x not found',
+      embeddedStorageError({ file: null, duckdbMessage: 'Binder Error: column x not found' }),
+      null,
     );
   });
 

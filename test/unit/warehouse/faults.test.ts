@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ContrailError } from '../../../src/errors.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
-import { WarehouseBusyError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import {
+  embeddedStorageError,
+  WarehouseBusyError,
+  WarehouseQueryError,
+} from '../../../src/warehouse/errors.js';
 import { InvalidFaultsError, parseFaults, withFaults } from '../../../src/warehouse/faults.js';
 import { retryingWarehouse } from '../../../src/warehouse/retry.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
@@ -90,7 +94,7 @@ describe('fault injection and retried warehouse calls', () => {
     assert.equal(row?.i, last === 'before' ? 179 : 199);
   });
 
-  test('retries make every faulty call succeed; permanent errors and a busy file are attempted once', async () => {
+  test('retries make every faulty call succeed; permanent errors, a busy file and a full disk are attempted once', async () => {
     // Enough retries that no streak of faults (seeded: this one has five in a row) outlasts them.
     const retried = retryingWarehouse(withFaults(duckdb, parseFaults('warehouse:0.3,seed:3')!), {
       retries: 8,
@@ -113,6 +117,13 @@ describe('fault injection and retried warehouse calls', () => {
     for (const make of [
       () => new WarehouseQueryError({ warehouseMessage: 'Binder Error: no column x', permanent: true }),
       () => new WarehouseBusyError('held by contrail worker'),
+      // Transient (space may be freed), but not within these seconds: the activity's retries wait.
+      () =>
+        embeddedStorageError({
+          file: '/data/warehouse.duckdb',
+          duckdbMessage:
+            'IO Error: Could not write file "/data/warehouse.duckdb.wal": No space left on device',
+        }) ?? new TypeError('not a storage error'),
       () => new TypeError('bad rows'),
     ]) {
       const { warehouse, calls } = failing(duckdb, make);
