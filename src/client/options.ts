@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { ANALYSIS_PERIODS, type AnalysisPeriod, PERIOD_CONFIG_KEYS } from '../config/periods.js';
+import { notConfigRepo } from '../config/repo-layout.js';
 import { unreadableFile } from '../paths.js';
 import { warehouseKind } from '../settings.js';
 import { closestName } from '../suggest.js';
@@ -10,8 +11,8 @@ import { CliError } from './errors.js';
 
 // The options of the commands, apart from what running them needs: the CLI builds its parser
 // (help, usage errors) from these, so this module imports nothing but yargs' types, the name
-// suggestions, the analysis periods' names and the settings; what checking an option's value
-// needs is loaded when it is checked.
+// suggestions, the analysis periods' names, what a config repo holds and the settings; what
+// checking an option's value needs is loaded when it is checked.
 
 /** Options of every command that runs a workflow (the analyses, `rerun-skip`, `versions`). */
 export interface WorkflowArgs {
@@ -44,15 +45,88 @@ export function repeatable(describe: string) {
 }
 
 /**
+ * The names each option several commands take answers to besides its key, kept alike on every
+ * command that takes it: both spellings (`x_y` and `x-y`, as jetstream's click options take
+ * them) and the short names some command gave it first (`--slug`, `--dataset`), so that what
+ * works on one command works on all.
+ */
+const SHARED_ALIASES = {
+  experiment_slug: ['experiment-slug', 'slug'],
+  dataset_id: ['dataset-id', 'dataset'],
+  project_id: ['project-id'],
+  config_repos: ['config-repos'],
+  config_file: ['config-file'],
+  experiments_file: ['experiments-file'],
+  sql_output_dir: ['sql-output-dir'],
+  start_date: ['start-date'],
+  end_date: ['end-date'],
+} as const;
+
+/** `--experiment_slug` where a command takes one experiment. */
+export function experimentSlugOption(describe: string) {
+  return { alias: SHARED_ALIASES.experiment_slug, type: 'string', describe } as const;
+}
+
+/**
  * `--experiment_slug` where a command takes several (`run`, `backfill`): repeatable, each
  * experiment once however often it is given, as it is analysed once; counted twice, a backfill
  * reported each of its days twice (`2 experiment-days, done 1/2`).
  */
 export function experimentSlugsOption(describe: string) {
   return {
-    alias: 'experiment-slug',
+    alias: SHARED_ALIASES.experiment_slug,
     ...repeatable(describe),
     coerce: (given: string[]): string[] => [...new Set(given)],
+  } as const;
+}
+
+/** `--dataset_id`: checked as a command uses it (resultsDataset, givenDataset). */
+export function datasetIdOption(describe: string) {
+  return { alias: SHARED_ALIASES.dataset_id, type: 'string', describe } as const;
+}
+
+/** `--project_id`: the warehouse project, on BigQuery. */
+export function projectIdOption(describe: string) {
+  return { alias: SHARED_ALIASES.project_id, type: 'string', describe } as const;
+}
+
+/** `--config_file`: an experiment config (TOML) in place of the repo one. */
+export function configFileOption(describe: string) {
+  return { alias: SHARED_ALIASES.config_file, type: 'string', describe } as const;
+}
+
+/** `--sql-output-dir`: where a command writes its queries (or, `dashboard`, reads them). */
+export function sqlOutputDirOption(describe: string) {
+  return { alias: SHARED_ALIASES.sql_output_dir, type: 'string', describe } as const;
+}
+
+/** `--start_date`: a command's first date (YYYY-MM-DD, checked by the command). */
+export function startDateOption(describe: string) {
+  return { alias: SHARED_ALIASES.start_date, type: 'string', describe } as const;
+}
+
+/** `--end_date`: a command's last date (YYYY-MM-DD, checked by the command). */
+export function endDateOption(describe: string) {
+  return { alias: SHARED_ALIASES.end_date, type: 'string', describe } as const;
+}
+
+/**
+ * `--config_repos`, as every command that reads config repos takes it: each checked as the
+ * command line is read (a usage error naming it, saying what a config repo holds), since the
+ * worker would find it missing only after the embedded server had started, and a directory that
+ * holds no config (`/tmp`) only as an analysis found no definitions for its platform.
+ */
+export function configReposOption(describe: string) {
+  return {
+    alias: SHARED_ALIASES.config_repos,
+    ...repeatable(describe),
+    coerce: (given: string[]): string[] => {
+      for (const repo of given) {
+        const problem = notConfigRepo(repo);
+        if (problem !== null) throw new Error(`--config_repos ${repo}: ${problem}`);
+      }
+      return given;
+    },
   } as const;
 }
 
@@ -139,7 +213,7 @@ export function checkedDbFilename(path: string): string {
  */
 export function experimentsFileOption(describe: string) {
   return {
-    alias: 'experiments-file',
+    alias: SHARED_ALIASES.experiments_file,
     type: 'string',
     describe,
     coerce: (given: string): string => {
@@ -309,34 +383,19 @@ const periodChoices = {
 export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
   const checkout = options.withConfigFile ? ', else the metric-hub checkout the --config_file is in' : '';
   return y
-    .option('config_repos', {
-      alias: 'config-repos',
-      ...repeatable(
+    .option(
+      'config_repos',
+      configReposOption(
         `Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS${checkout}, else the demo repo)`,
       ),
-      // Checked as the command line is read: the worker would find it missing only after the
-      // embedded server had started.
-      coerce: (given: string[]) => {
-        for (const repo of given) {
-          if (!isDirectory(repo))
-            throw new Error(
-              `--config_repos ${repo}: no such directory (expected a config repo: a directory or git checkout holding definitions/ and jetstream/, such as metric-hub)`,
-            );
-        }
-        return given;
-      },
-    })
-    .option('dataset_id', {
-      alias: 'dataset-id',
-      type: 'string',
-      describe:
+    )
+    .option(
+      'dataset_id',
+      datasetIdOption(
         'Dataset for result tables (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail; a preview: tmp)',
-    })
-    .option('project_id', {
-      alias: 'project-id',
-      type: 'string',
-      describe: 'Warehouse project (BigQuery only)',
-    })
+      ),
+    )
+    .option('project_id', projectIdOption('Warehouse project (BigQuery only)'))
     .option(
       'experiments_file',
       experimentsFileOption(

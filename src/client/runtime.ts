@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActivityDeps } from '../activities/index.js';
 import { defaultConfigRepos } from '../config/collection.js';
+import { notConfigRepo } from '../config/repo-layout.js';
 import { experimentSourceFromSettings } from '../experiments/experimenter.js';
 import { defaultExperimentsFile } from '../experiments/source.js';
 import { dataDir, warehouseFile } from '../paths.js';
@@ -137,9 +138,11 @@ export function workerSourceProblems(env: NodeJS.ProcessEnv = process.env): stri
       );
   }
   for (const repo of defaultConfigRepos(env)) {
-    if (!existsSync(repo) || !statSync(repo).isDirectory())
+    // The check --config_repos has: a directory that holds no config fails every analysis alike.
+    const problem = notConfigRepo(repo);
+    if (problem !== null)
       problems.push(
-        `config repo ${repo} (CONTRAIL_CONFIG_REPOS) is not a directory: name a metric-hub checkout (a directory or a git repository), several separated by commas`,
+        `config repo ${repo} (CONTRAIL_CONFIG_REPOS): ${problem}; several are separated by commas`,
       );
   }
   return problems;

@@ -55,7 +55,7 @@ export function resolveAnalysisSpec(
   if (!collection.platforms().includes(platform)) {
     r.error(
       NO_FILE,
-      `no definitions for platform '${platform}'${didYouMean(platform, collection.platforms())}; platforms: ${collection.platforms().join(', ')}`,
+      `no definitions for platform '${platform}'${didYouMean(platform, collection.platforms())}; platforms: ${collection.platforms().join(', ') || 'none (the config repos hold no definitions/<platform>.toml)'}`,
     );
     problems.throwIfErrors();
   }

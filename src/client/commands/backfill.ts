@@ -3,7 +3,9 @@ import {
   analysisFields,
   type CommonArgs,
   commonOptions,
+  endDateOption,
   experimentSlugsOption,
+  startDateOption,
   type VersionArgs,
   verboseOption,
   versionOptions,
@@ -21,18 +23,8 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
   describe: 'Analyse experiments over a date range (resumable; bounded concurrency)',
   builder: (y) =>
     verboseOption(versionOptions(commonOptions(y)), 'sdk-warnings')
-      .option('start_date', {
-        alias: 'start-date',
-        type: 'string',
-        demandOption: true,
-        describe: 'First date (YYYY-MM-DD)',
-      })
-      .option('end_date', {
-        alias: 'end-date',
-        type: 'string',
-        demandOption: true,
-        describe: 'Last date (YYYY-MM-DD)',
-      })
+      .option('start_date', { ...startDateOption('First date (YYYY-MM-DD)'), demandOption: true })
+      .option('end_date', { ...endDateOption('Last date (YYYY-MM-DD)'), demandOption: true })
       .option('experiment_slug', {
         ...experimentSlugsOption('Experiment to backfill, repeatable'),
         demandOption: true,

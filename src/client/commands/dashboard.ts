@@ -5,6 +5,7 @@ import type { SqlDialect } from '../../sql/dialect.js';
 import type { WarehouseSessions } from '../../warehouse/sessions.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { CliError } from '../errors.js';
+import { datasetIdOption, experimentSlugOption, projectIdOption, sqlOutputDirOption } from '../options.js';
 
 interface DashboardArgs {
   dataset_id?: string;
@@ -17,10 +18,9 @@ interface DashboardArgs {
 /** The datasets the workflows write by default: previews, then the daily analysis. */
 async function defaultDatasets(): Promise<{ preview: string; production: string }> {
   const { PreviewInput } = await import('../../workflows/inputs.js');
-  const { resultsDataset } = await import('../options.js');
   return {
     preview: PreviewInput.parse({ slug: 'dashboard' }).dataset,
-    production: resultsDataset(undefined, process.env),
+    production: (await import('../options.js')).resultsDataset(undefined, process.env),
   };
 }
 
@@ -84,32 +84,31 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
   describe: 'Serve the results page (charts, numbers, SQL, errors, query costs) on loopback',
   builder: (y) =>
     y
-      .option('dataset_id', {
-        alias: ['dataset-id', 'dataset'],
-        type: 'string',
-        describe: 'Dataset shown first (default: the preview dataset; the page switches datasets)',
-      })
-      .option('experiment_slug', {
-        alias: ['experiment-slug', 'slug'],
-        type: 'string',
-        describe: 'Experiment shown first (default: the first in the dataset)',
-      })
+      .option(
+        'dataset_id',
+        datasetIdOption('Dataset shown first (default: the preview dataset; the page switches datasets)'),
+      )
+      .option(
+        'experiment_slug',
+        experimentSlugOption('Experiment shown first (default: the first in the dataset)'),
+      )
       .option('port', {
         type: 'number',
         default: DEFAULT_DASHBOARD_PORT,
         describe: 'Port on 127.0.0.1 (0 picks a free one)',
       })
-      .option('project_id', {
-        alias: ['project-id'],
-        type: 'string',
-        describe: 'On BigQuery: the project of the result datasets (default: CONTRAIL_BIGQUERY_PROJECT)',
-      })
+      .option(
+        'project_id',
+        projectIdOption(
+          'On BigQuery: the project of the result datasets (default: CONTRAIL_BIGQUERY_PROJECT)',
+        ),
+      )
       .option('sql_output_dir', {
-        alias: ['sql-output-dir'],
-        type: 'string',
+        ...sqlOutputDirOption(
+          'Directories of .sql files written by `preview --sql-output-dir`, shown with the results',
+        ),
         array: true,
         default: [],
-        describe: 'Directories of .sql files written by `preview --sql-output-dir`, shown with the results',
       }) as never,
   handler: async (args) => {
     const { checkedPort } = await import('../options.js');

@@ -1,6 +1,15 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { choiceOf, experimentsFileOption, repeatable, resultsDataset } from '../options.js';
+import {
+  choiceOf,
+  configFileOption,
+  configReposOption,
+  datasetIdOption,
+  experimentSlugOption,
+  experimentsFileOption,
+  resultsDataset,
+  sqlOutputDirOption,
+} from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -25,30 +34,21 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     "Render (without running) every query of an experiment's analysis on a date: their SQL, or one file per table with --sql-output-dir",
   builder: (yargs) =>
     yargs
-      .option('experiment_slug', {
-        alias: 'experiment-slug',
-        type: 'string',
-        demandOption: true,
-        describe: 'Experiment slug',
-      })
+      .option('experiment_slug', { ...experimentSlugOption('Experiment slug'), demandOption: true })
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date, YYYY-MM-DD' })
-      .option('sql_output_dir', {
-        alias: 'sql-output-dir',
-        type: 'string',
-        describe:
+      .option(
+        'sql_output_dir',
+        sqlOutputDirOption(
           'Write each query to <dir>/<table>.sql (and provenance.json: the config lines behind each column) instead of printing the SQL; the files an earlier plan or preview of the experiment wrote there and this one does not are removed',
-      })
-      .option('config_repos', {
-        alias: 'config-repos',
-        ...repeatable(
+        ),
+      )
+      .option(
+        'config_repos',
+        configReposOption(
           'Config repo (metric-hub layout), repeatable; later ones override earlier ones (default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the --config_file is in, else the demo repo)',
         ),
-      })
-      .option('config_file', {
-        alias: 'config-file',
-        type: 'string',
-        describe: 'Custom experiment config (TOML) instead of the repo one',
-      })
+      )
+      .option('config_file', configFileOption('Custom experiment config (TOML) instead of the repo one'))
       .option('platform', {
         type: 'string',
         describe:
@@ -60,13 +60,12 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           'Experimenter v8 JSON list (default: CONTRAIL_EXPERIMENTS_FILE or the demo experiments)',
         ),
       )
-      .option('dataset_id', {
-        // `--dataset` was this command's own name before it took the other commands' one.
-        alias: ['dataset-id', 'dataset'],
-        type: 'string',
-        describe:
+      .option(
+        'dataset_id',
+        datasetIdOption(
           'Dataset the result tables are written to (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
-      })
+        ),
+      )
       .option('lenient', {
         type: 'boolean',
         default: false,

@@ -9,8 +9,13 @@ import {
   type CommonArgs,
   checkPreviewDates,
   commonOptions,
+  configFileOption,
+  endDateOption,
   experimenterUrlOption,
+  experimentSlugOption,
   givenDataset,
+  sqlOutputDirOption,
+  startDateOption,
   verboseOption,
 } from '../options.js';
 
@@ -46,21 +51,16 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
   builder: (y) =>
     verboseOption(commonOptions(y, { withConfigFile: true }), 'sdk-warnings')
       .option('experiment_slug', {
-        alias: ['experiment-slug', 'slug'],
-        type: 'string',
+        ...experimentSlugOption(
+          'Experiment to preview (with --config_file: the experiment that config is for)',
+        ),
         demandOption: true,
-        describe: 'Experiment to preview (with --config_file: the experiment that config is for)',
       })
-      .option('config_file', {
-        alias: 'config-file',
-        type: 'string',
-        describe: 'Custom experiment config (TOML) to preview instead of the repo one',
-      })
-      .option('start_date', {
-        alias: 'start-date',
-        type: 'string',
-        describe: 'First date (default: --num-days before the end)',
-      })
+      .option(
+        'config_file',
+        configFileOption('Custom experiment config (TOML) to preview instead of the repo one'),
+      )
+      .option('start_date', startDateOption('First date (default: --num-days before the end)'))
       .option('num_days', {
         alias: 'num-days',
         type: 'number',
@@ -90,23 +90,19 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
           "Experimenter's address, e.g. https://experimenter.services.mozilla.com (default: CONTRAIL_EXPERIMENTER_URL, else the experiments file); drafts are previewed too",
         ),
       )
-      .option('end_date', {
-        alias: 'end-date',
-        type: 'string',
-        describe: 'Last date (default: the last date with something due)',
-      })
+      .option('end_date', endDateOption('Last date (default: the last date with something due)'))
       .option('sample_size', {
-        alias: ['sample-size', 'population-sample-size'],
+        alias: ['sample-size', 'population-sample-size', 'population_sample_size'],
         type: 'number',
         default: 1,
         describe: 'Percent of clients to analyse (sample_id < N)',
       })
-      .option('sql_output_dir', {
-        alias: 'sql-output-dir',
-        type: 'string',
-        describe:
+      .option(
+        'sql_output_dir',
+        sqlOutputDirOption(
           "Also write every query of the previewed dates to <dir>/<date>/<table>.sql (replacing the files this experiment's previous preview wrote there)",
-      })
+        ),
+      )
       .option('generate_population', {
         alias: 'generate-population',
         type: 'boolean',

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import {
   detachOption,
+  experimentSlugOption,
   resultsDataset,
   verboseOption,
   type WorkflowArgs,
@@ -17,10 +18,8 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
     'Move an experiment to the latest tooling and configs without recomputing: its anchor moves to now (its tables are relabelled, their contents stay)',
   builder: (y) =>
     verboseOption(detachOption(workflowOptions(y)), 'sdk-warnings').option('experiment_slug', {
-      alias: 'experiment-slug',
-      type: 'string',
+      ...experimentSlugOption('Experiment whose anchor moves'),
       demandOption: true,
-      describe: 'Experiment whose anchor moves',
     }),
   handler: async (args) => {
     const { checkedInput, runWorkflowCommand } = await import('../workflow-command.js');

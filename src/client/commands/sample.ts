@@ -3,7 +3,7 @@ import { plural } from '../../plural.js';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, MAX_SAMPLE_SEED } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { checkedSeed, experimentsFileOption, repeatable } from '../options.js';
+import { checkedSeed, experimentsFileOption, repeatable, startDateOption } from '../options.js';
 
 interface SampleArgs {
   clients: number;
@@ -28,8 +28,9 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       })
       .option('seed', { type: 'number', default: DEFAULTS.seed, describe: 'Seed: same seed, same tables' })
       .option('start_date', {
-        alias: 'start-date',
-        type: 'string',
+        ...startDateOption(
+          'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
+        ),
         default: DEFAULTS.startDate,
         describe: 'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
       })

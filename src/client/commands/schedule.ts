@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { choiceOf } from '../options.js';
+import { choiceOf, datasetIdOption } from '../options.js';
 import type { ScheduleArgs } from '../schedule.js';
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
@@ -12,11 +12,12 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
       .positional('action', { ...choiceOf('schedule', ACTIONS), describe: 'What to do with the schedule' })
       .option('hour', { type: 'number', default: 4, describe: 'UTC hour of the daily run (create)' })
       .option('minute', { type: 'number', default: 0, describe: 'Minute of the daily run (create)' })
-      .option('dataset_id', {
-        alias: 'dataset-id',
-        type: 'string',
-        describe: 'Dataset for result tables (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
-      })
+      .option(
+        'dataset_id',
+        datasetIdOption(
+          'Dataset for result tables (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
+        ),
+      )
       .option('concurrency', { type: 'number', default: 4, describe: 'Experiments analysed at once' })
       .option('note', { type: 'string', describe: 'Note shown with the schedule (create, pause, unpause)' })
       // A message returned (not thrown) is a usage error: the help, then exit 2, as for any bad flag.

@@ -16,8 +16,13 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
   builder: (y) =>
     y
       .option('port', { type: 'number', default: 7233, describe: 'gRPC port' })
-      .option('ui-port', { type: 'number', describe: 'Web UI port (default: gRPC port + 1000)' })
+      .option('ui-port', {
+        alias: 'ui_port',
+        type: 'number',
+        describe: 'Web UI port (default: gRPC port + 1000)',
+      })
       .option('db-filename', {
+        alias: 'db_filename',
         type: 'string',
         describe: 'SQLite file (default: <data dir>/temporal.sqlite)',
       })

@@ -196,6 +196,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
           "statistic parameter key=value (repeatable; dotted keys nest); population_ratio's numerator and denominator name the file's columns (default: numerator, denominator)",
       })
       .option('pre_treatment', {
+        alias: 'pre-treatment',
         type: 'string',
         array: true,
         nargs: 1,

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { experimentsFileOption } from '../options.js';
+import { configReposOption, experimentsFileOption, projectIdOption } from '../options.js';
 
 interface ValidateArgs {
   files: string[];
@@ -31,13 +31,12 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         default: undefined,
         describe: 'TOML config files, or directories: every .toml file under them',
       })
-      .option('config_repos', {
-        alias: 'config-repos',
-        type: 'string',
-        array: true,
-        describe:
+      .option(
+        'config_repos',
+        configReposOption(
           'Config repo (directory or git repo), repeatable; later ones override earlier ones. Default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the files are in, else the demo repo',
-      })
+        ),
+      )
       .option('platform', {
         type: 'string',
         describe:
@@ -69,20 +68,18 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
           'Dry-run the enrollment and metric queries on the warehouse (CONTRAIL_WAREHOUSE): bytes and cost; exit 2 above --moderate_tb, 3 above --high_tb',
       })
       .option('moderate_tb', {
+        alias: 'moderate-tb',
         type: 'number',
         default: 10,
         describe: 'TB one query may scan before exit code 2',
       })
       .option('high_tb', {
+        alias: 'high-tb',
         type: 'number',
         default: 20,
         describe: 'TB one query may scan before exit code 3',
       })
-      .option('project_id', {
-        alias: 'project-id',
-        type: 'string',
-        describe: 'BigQuery project for dry runs',
-      }),
+      .option('project_id', projectIdOption('BigQuery project for dry runs')),
   handler: async (args) => {
     // The thresholds are checked before any file is: a bad one found after every config was
     // checked and printed would throw that work away.

@@ -21,10 +21,12 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         describe: 'Temporal frontend (default: TEMPORAL_ADDRESS or localhost:7233)',
       })
       .option('task-queue', {
+        alias: 'task_queue',
         type: 'string',
         describe: 'Task queue (default: CONTRAIL_TASK_QUEUE or contrail)',
       })
       .option('build-id', {
+        alias: 'build_id',
         type: 'string',
         describe:
           'Join the Worker Deployment as this build (default: CONTRAIL_BUILD_ID); without one the worker is unversioned and runs only its own build',

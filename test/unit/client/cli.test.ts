@@ -992,20 +992,57 @@ describe('command line options', () => {
     );
   });
 
-  it('a --config_repos that is no directory is refused as the command line is read, before any server starts', async () => {
+  it('a --config_repos that is no config repo is a usage error of every command that takes it, saying what one holds', async () => {
     const missing = join(tmpdir(), 'contrail-no-such-repo');
+    // A directory that holds no config (as /tmp): read as a repo, it defined no platform, and an
+    // analysis said only `no definitions for platform 'firefox_desktop'; platforms: `.
+    const notRepo = mkdtempSync(join(tmpdir(), 'contrail-not-a-repo-'));
+    writeFileSync(join(notRepo, 'notes.txt'), 'not a config');
+    writeFileSync(join(notRepo, 'stray.toml'), '[experiment]\n');
+    mkdirSync(join(notRepo, 'elsewhere'));
+    const config = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const command of [
       ['preview', '--experiment_slug', DEMO_SLUG],
       ['run', '--date', '2026-03-15'],
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ['validate', config],
+      ['versions'],
     ]) {
-      const result = await runMain([...command, '--config_repos', missing], { TEMPORAL_ADDRESS: '' });
-      assert.equal(result.code, 2, result.stderr);
-      assert.match(
-        result.stderr,
-        new RegExp(`^contrail: --config_repos ${missing}: no such directory \\(expected a config repo`, 'm'),
-      );
-      assert.doesNotMatch(result.stderr, /starting an embedded Temporal dev server/);
+      for (const [repo, why] of [
+        [missing, 'no such directory'],
+        [notRepo, 'not a config repo: it has none of definitions/, jetstream/, defaults/, outcomes/'],
+      ] as const) {
+        // The demo repo first: each repo is checked, not only the first.
+        const result = await runMain(
+          [...command, '--config_repos', DEMO_CONFIG_REPO, '--config-repos', repo],
+          {
+            TEMPORAL_ADDRESS: '',
+          },
+        );
+        assert.equal(result.code, 2, `${command[0]}: ${result.stderr}${result.stdout}`);
+        assert.match(
+          result.stderr,
+          new RegExp(
+            `^contrail: --config_repos ${repo}: ${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(a config repo is a metric-hub checkout \\(definitions/<platform>\\.toml beside jetstream/<experiment>\\.toml\\)`,
+            'm',
+          ),
+          command[0],
+        );
+        assert.doesNotMatch(
+          result.stderr,
+          /starting an embedded Temporal dev server|no definitions for platform/,
+        );
+      }
     }
+    // A repo of experiment configs alone, laid out as metric-hub's, is one: given after a metric-hub.
+    const overrides = mkdtempSync(join(tmpdir(), 'contrail-overrides-'));
+    mkdirSync(join(overrides, 'jetstream'));
+    writeFileSync(join(overrides, 'jetstream', `${DEMO_SLUG}.toml`), readFileSync(config));
+    const plan = await runMain([
+      ...['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ...['--config_repos', DEMO_CONFIG_REPO, '--config_repos', overrides],
+    ]);
+    assert.equal(plan.code, 0, plan.stderr);
   });
 
   it('run takes --concurrency, for the daily run and for given experiments, checked before anything starts', async () => {
@@ -1336,6 +1373,9 @@ describe('the README', () => {
     const here = process.cwd();
     const dir = mkdtempSync(join(tmpdir(), 'contrail-readme-'));
     writeFileSync(join(dir, 'fleet.json'), '[]');
+    // As is a metric-hub checkout an example's --config_repos names.
+    for (const folder of ['definitions', 'jetstream'])
+      mkdirSync(join(dir, 'path/to/metric-hub', folder), { recursive: true });
     process.chdir(dir);
     try {
       for (const words of examples) {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { releaseRecordLines } from '../../../src/client/commands/worker.js';
 import { workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
+import { CONFIG_REPO_LAYOUT } from '../../../src/config/repo-layout.js';
+import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 test("a worker's start line names the warehouse, experiments and config repos it serves", () => {
   const home = mkdtempSync(join(tmpdir(), 'contrail-worker-home-'));
@@ -36,7 +38,7 @@ test('a worker whose experiments file or config repo is not there is told which,
     workerSourceProblems({
       CONTRAIL_HOME: home,
       CONTRAIL_EXPERIMENTS_FILE: file,
-      CONTRAIL_CONFIG_REPOS: home,
+      CONTRAIL_CONFIG_REPOS: DEMO_CONFIG_REPO,
     }),
     [],
   );
@@ -45,11 +47,13 @@ test('a worker whose experiments file or config repo is not there is told which,
     workerSourceProblems({
       CONTRAIL_HOME: home,
       CONTRAIL_EXPERIMENTS_FILE: join(home, 'fleet.json'),
-      CONTRAIL_CONFIG_REPOS: `${home},/srv/no-such-metric-hub`,
+      // The data directory holds no config: as --config_repos, it is refused, not read as a repo of no platform.
+      CONTRAIL_CONFIG_REPOS: `${DEMO_CONFIG_REPO},/srv/no-such-metric-hub,${home}`,
     }),
     [
       `experiments file ${join(home, 'fleet.json')} (CONTRAIL_EXPERIMENTS_FILE) does not exist: name an Experimenter v8 JSON file, or set CONTRAIL_EXPERIMENTER_URL`,
-      'config repo /srv/no-such-metric-hub (CONTRAIL_CONFIG_REPOS) is not a directory: name a metric-hub checkout (a directory or a git repository), several separated by commas',
+      `config repo /srv/no-such-metric-hub (CONTRAIL_CONFIG_REPOS): no such directory (${CONFIG_REPO_LAYOUT}); several are separated by commas`,
+      `config repo ${home} (CONTRAIL_CONFIG_REPOS): not a config repo: it has none of definitions/, jetstream/, defaults/, outcomes/ (${CONFIG_REPO_LAYOUT}); several are separated by commas`,
     ],
   );
   // Experiments from Experimenter: no file is read.

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
@@ -124,6 +126,20 @@ value.treatmnt = "b"
         error instanceof ConfigError &&
         error.problems.map(formatProblem).join('\n') ===
           "(Experimenter): no definitions for platform 'firefox_desktp' (did you mean 'firefox_desktop'?); platforms: firefox_desktop",
+    );
+  });
+
+  it('says there are no platforms at all when the config repos define none, not an empty list', async () => {
+    // A repo of experiment configs alone (an overlay meant to be given after a metric-hub).
+    const overlay = mkdtempSync(join(tmpdir(), 'contrail-overlay-'));
+    writeFileSync(join(overlay, 'my-exp.toml'), '[experiment]\n');
+    const onlyOverlay = await loadConfigCollection({ repos: [overlay] });
+    assert.throws(
+      () => resolveAnalysisSpec(onlyOverlay, testExperiment({ slug: 'my-exp' })),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.map(formatProblem).join('\n') ===
+          "(Experimenter): no definitions for platform 'firefox_desktop'; platforms: none (the config repos hold no definitions/<platform>.toml)",
     );
   });
 });

@@ -1,0 +1,33 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+// What makes a directory a config repo, on its own (the parser checks `--config_repos` with it,
+// so it loads nothing but node's file functions). repo-files.ts reads the files of such a repo.
+
+/** The folders a config repo's files are in, either layout (see CONFIG_REPO_LAYOUT). */
+const CONFIG_FOLDERS = ['definitions', 'jetstream', 'defaults', 'outcomes'] as const;
+
+/** What a config repo holds, said where a directory is refused as one. */
+export const CONFIG_REPO_LAYOUT =
+  'a config repo is a metric-hub checkout (definitions/<platform>.toml beside jetstream/<experiment>.toml) or a jetstream-style directory (<experiment>.toml configs with definitions/, defaults/ and outcomes/<platform>/)';
+
+/**
+ * Why `path` is no config repo, or null when it is one: a directory holding at least one of the
+ * folders a config repo's files are in. Any other directory (`/tmp`, a checkout's parent) holds
+ * no config of either layout, even beside a stray `.toml` file: read as a repo, it defined no
+ * platform, and an analysis failed on `no definitions for platform 'firefox_desktop'` naming none.
+ */
+export function notConfigRepo(path: string): string | null {
+  let entries: string[];
+  try {
+    if (!statSync(path).isDirectory()) return `not a directory (${CONFIG_REPO_LAYOUT})`;
+    entries = readdirSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `no such directory (${CONFIG_REPO_LAYOUT})`;
+    return `cannot be read (${(error as Error).message})`;
+  }
+  const isDirectory = (name: string) => statSync(join(path, name), { throwIfNoEntry: false })?.isDirectory();
+  if (CONFIG_FOLDERS.some((folder) => entries.includes(folder) && isDirectory(folder))) return null;
+  return `not a config repo: it has none of ${CONFIG_FOLDERS.map((f) => `${f}/`).join(', ')} (${CONFIG_REPO_LAYOUT})`;
+}
