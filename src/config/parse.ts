@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { notUtf8Lines } from '../utf8.js';
 import { checkExperiment } from './check/experiment.js';
 import { FileCheck } from './check/file-check.js';
 import { checkMetrics } from './check/metrics.js';
@@ -88,28 +89,9 @@ function tomlHint(source: string, lineNumber: number): string {
   return '';
 }
 
-/**
- * Where a file's text is not UTF-8. TOML files are UTF-8, and every reader of a config (a
- * repo's files, `validate`, a custom `--config_file` on its way to the worker) decodes them so,
- * turning each byte of another encoding (an é saved as Latin-1 or Windows-1252) into U+FFFD.
- * Read on, a string holding one would silently differ from the author's: an exposure signal's
- * `experiment = 'café-test'` matching no row, a friendly name shown as `caf�`. jetstream's
- * Python refuses such a file; so does contrail, at each line, before the TOML is read.
- */
+/** A config file's lines that are not UTF-8 (see notUtf8Lines), as its problems. */
 function notUtf8(file: string, source: string): ConfigProblem[] {
-  if (!source.includes('\uFFFD')) return [];
-  return source.split(/\r?\n/).flatMap((text, index) => {
-    const column = text.indexOf('\uFFFD');
-    if (column === -1) return [];
-    return [
-      {
-        file,
-        line: index + 1,
-        keyPath: '',
-        message: `not UTF-8 text: column ${column + 1} holds a byte of another encoding (such as Latin-1 or Windows-1252), read as U+FFFD; TOML files are UTF-8: save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)`,
-      },
-    ];
-  });
+  return notUtf8Lines(source, 'TOML').map(({ line, message }) => ({ file, line, keyPath: '', message }));
 }
 
 /** Parses and checks one file. Never throws for bad content: problems are in the result. */

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addDays, type IsoDate } from '../dates.js';
 import { ContrailError } from '../errors.js';
+import { notUtf8Lines } from '../utf8.js';
 import type { Experiment } from './experiment.js';
 import { ExperimenterV8Record, recordProblems, recordSlug, toExperiment } from './v8.js';
 
@@ -94,6 +95,17 @@ export class ExperimentsFileError extends ContrailError {
 
 /** Parses an experiments file's text; every invalid field of every record is reported at once. */
 export function parseExperimentsFile(file: string, text: string, now: Date): Experiment[] {
+  // As a config file is: what a record's strings say is not known (see notUtf8Lines).
+  const encoding = notUtf8Lines(text, 'JSON');
+  if (encoding.length > 0) {
+    const error = new ExperimentsFileError(file, `${encoding.length} line(s) not UTF-8`);
+    // A whole Experimenter export saved as Latin-1 has hundreds: the first ones say what to do.
+    const shown = encoding.slice(0, 5).map(({ line, message }) => `${file}:${line}: ${message}`);
+    if (encoding.length > shown.length)
+      shown.push(`${file}: and ${encoding.length - shown.length} more line(s) not UTF-8`);
+    error.message = shown.join('\n');
+    throw error;
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);

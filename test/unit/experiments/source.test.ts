@@ -6,12 +6,14 @@ import { describe, test } from 'node:test';
 import type { Experiment } from '../../../src/experiments/experiment.js';
 import {
   defaultExperimentsFile,
+  ExperimentsFileError,
   eligibleForDailyRun,
   experimentStatus,
   localExperimentSource,
   notAnalysedReason,
   parseExperimentsFile,
 } from '../../../src/experiments/source.js';
+import { defaultSampleExperiments } from '../../../src/sample/population.js';
 
 const NOW = new Date('2026-03-20T12:00:00Z');
 
@@ -107,6 +109,38 @@ describe('local experiment source', () => {
     );
     assert.throws(() => parseExperimentsFile('x.json', '{"slug": 1}', NOW), /x\.json: expected a JSON array/);
     assert.throws(() => parseExperimentsFile('x.json', '[', NOW), /x\.json: not valid JSON/);
+  });
+
+  test('an experiments file that is not UTF-8 is refused at its lines, as a config file is, not read with U+FFFD', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-experiments-'));
+    const file = join(dir, 'latin1.json');
+    // An é saved as Latin-1 (one byte, 0xE9): decoded as UTF-8 it was U+FFFD, and the experiment
+    // was analysed under a name its author never wrote.
+    const text = JSON.stringify([v8({ userFacingName: 'Barre latérale' }), v8({ slug: 'café' })], null, 2);
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+    const lines = text.split('\n');
+    const nameLine = lines.findIndex((l) => l.includes('latérale')) + 1;
+    const slugLine = lines.findIndex((l) => l.includes('café')) + 1;
+    const refused = (error: unknown) => {
+      assert.ok(error instanceof ExperimentsFileError);
+      assert.equal(
+        error.message,
+        [
+          `${file}:${nameLine}: not UTF-8 text: column ${lines[nameLine - 1]!.indexOf('é') + 1} holds a byte of another encoding (such as Latin-1 or Windows-1252), read as U+FFFD; JSON files are UTF-8: save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)`,
+          `${file}:${slugLine}: not UTF-8 text: column ${lines[slugLine - 1]!.indexOf('é') + 1} holds a byte of another encoding (such as Latin-1 or Windows-1252), read as U+FFFD; JSON files are UTF-8: save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)`,
+        ].join('\n'),
+      );
+      return true;
+    };
+    await assert.rejects(localExperimentSource(file, { now: () => NOW }).list(), refused);
+    // The synthetic telemetry reads the file the same way.
+    assert.throws(() => defaultSampleExperiments(file), refused);
+    // Saved as UTF-8, the same records are read.
+    writeFileSync(file, text);
+    assert.deepEqual(
+      (await localExperimentSource(file, { now: () => NOW }).list()).map((e) => e.slug),
+      ['exp', 'café'],
+    );
   });
 
   test('a missing file is an error naming it', async () => {
