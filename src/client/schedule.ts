@@ -4,7 +4,7 @@ import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
 import { DailyAnalysisInput } from '../workflows/inputs.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
-import { resultsDataset } from './options.js';
+import { resultsDataset } from './option-values.js';
 import { checkedInput } from './workflow-command.js';
 
 /** `contrail schedule`'s arguments, as its command's parser gives them. */

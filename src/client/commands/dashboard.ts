@@ -20,7 +20,7 @@ async function defaultDatasets(): Promise<{ preview: string; production: string 
   const { PreviewInput } = await import('../../workflows/inputs.js');
   return {
     preview: PreviewInput.parse({ slug: 'dashboard' }).dataset,
-    production: (await import('../options.js')).resultsDataset(undefined, process.env),
+    production: (await import('../option-values.js')).resultsDataset(undefined, process.env),
   };
 }
 
@@ -111,7 +111,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         default: [],
       }) as never,
   handler: async (args) => {
-    const { checkedPort } = await import('../options.js');
+    const { checkedPort } = await import('../option-values.js');
     checkedPort('--port', args.port, { free: true });
     const { warehouseKind } = await import('../../settings.js');
     const kind = warehouseKind(process.env);
@@ -124,7 +124,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         throw new CliError(`--sql-output-dir '${dir}' is not a directory`, 2);
       }
     }
-    const { givenDataset } = await import('../options.js');
+    const { givenDataset } = await import('../option-values.js');
     const datasets = await defaultDatasets();
     const dataset =
       args.dataset_id === undefined

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
+import { resultsDataset } from '../option-values.js';
 import {
   choiceOf,
   configFileOption,
@@ -7,7 +8,6 @@ import {
   datasetIdOption,
   experimentSlugOption,
   experimentsFileOption,
-  resultsDataset,
   sqlOutputDirOption,
 } from '../options.js';
 

@@ -5,15 +5,14 @@ import type { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import type { DashboardNote } from '../dashboard-note.js';
 import { CliError } from '../errors.js';
+import { checkPreviewDates, givenDataset } from '../option-values.js';
 import {
   type CommonArgs,
-  checkPreviewDates,
   commonOptions,
   configFileOption,
   endDateOption,
   experimenterUrlOption,
   experimentSlugOption,
-  givenDataset,
   sqlOutputDirOption,
   startDateOption,
   verboseOption,

@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
+import { resultsDataset } from '../option-values.js';
 import {
   detachOption,
   experimentSlugOption,
-  resultsDataset,
   verboseOption,
   type WorkflowArgs,
   workflowOptions,

@@ -3,7 +3,8 @@ import { plural } from '../../plural.js';
 import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, MAX_SAMPLE_SEED } from '../../sample/defaults.js';
 import { CliError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { checkedSeed, experimentsFileOption, repeatable, startDateOption } from '../options.js';
+import { checkedSeed } from '../option-values.js';
+import { experimentsFileOption, repeatable, startDateOption } from '../options.js';
 
 interface SampleArgs {
   clients: number;

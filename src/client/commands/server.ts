@@ -33,7 +33,7 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
           'Temporal namespace the server creates (the other commands use TEMPORAL_NAMESPACE, default: default)',
       }),
   handler: async (args) => {
-    const { checkedDbFilename, checkedPort } = await import('../options.js');
+    const { checkedDbFilename, checkedPort } = await import('../option-values.js');
     const port = checkedPort('--port', args.port);
     const uiPort = args['ui-port'] === undefined ? port + 1000 : checkedPort('--ui-port', args['ui-port']);
     if (uiPort > 65535)

@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 import type { StatisticInput, ValueBin } from '../../statistics/inputs.js';
 import type { StatisticSpec } from '../../statistics/spec.js';
 import { CliError } from '../errors.js';
-import { checkedSeed, invalidChoice } from '../options.js';
+import { checkedSeed } from '../option-values.js';
+import { invalidChoice } from '../options.js';
 
 interface StatsArgs {
   file: string;

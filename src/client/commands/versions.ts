@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { resultsDataset, verboseOption, type WorkflowArgs, workflowOptions } from '../options.js';
+import { resultsDataset } from '../option-values.js';
+import { verboseOption, type WorkflowArgs, workflowOptions } from '../options.js';
 
 interface VersionsArgs extends WorkflowArgs {
   date?: string;

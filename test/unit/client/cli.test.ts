@@ -945,7 +945,7 @@ describe('command line options', () => {
   });
 
   it('results go to --dataset_id, else on BigQuery to CONTRAIL_BIGQUERY_DATASET, else contrail', async () => {
-    const { resultsDataset } = await import('../../../src/client/options.js');
+    const { resultsDataset } = await import('../../../src/client/option-values.js');
     const bigquery = { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_DATASET: 'mozanalysis' };
     assert.equal(resultsDataset(undefined, bigquery), 'mozanalysis');
     assert.equal(resultsDataset('given', bigquery), 'given');
@@ -983,7 +983,7 @@ describe('command line options', () => {
       );
     }
     // BigQuery's keep their case; a preview still never writes to the production dataset, in any case.
-    const { resultsDataset } = await import('../../../src/client/options.js');
+    const { resultsDataset } = await import('../../../src/client/option-values.js');
     assert.equal(resultsDataset('Results', { CONTRAIL_WAREHOUSE: 'bigquery' }), 'Results');
     const { PreviewInput, parseInput } = await import('../../../src/workflows/inputs.js');
     assert.throws(
