@@ -58,6 +58,12 @@ export interface SampleRatioMismatchSummary {
 export interface AnalysisWarning {
   message: string;
   subjects: ErrorSubject[];
+  /**
+   * Logged as this exception at level ERROR rather than as a StatisticWarning: what jetstream
+   * logs as an exception in the same situation (a statistic it cannot compute), so Experimenter
+   * shows it as an error, as it would jetstream's. Absent for a warning.
+   */
+  exceptionType?: 'StatisticComputationException';
 }
 
 /**

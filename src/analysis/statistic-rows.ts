@@ -201,6 +201,8 @@ export async function statisticRows(
   // The same warning (or failure) for several segments and bases is reported once, naming where it applies.
   type Places = { subject: ErrorSubject; bases: Map<AnalysisBasis, string[]>; permanent: boolean };
   const warned = new Map<string, Places>();
+  // What jetstream logs as a StatisticComputationException (the statistic's other rows stand).
+  const uncomputable = new Map<string, Places>();
   const failed = new Map<string, Places & { message: string }>();
   const add = (places: Places, basis: AnalysisBasis, segment: string) =>
     places.bases.set(basis, [...(places.bases.get(basis) ?? []), segment]);
@@ -221,10 +223,15 @@ export async function statisticRows(
       return;
     }
     rows.push(...out.result.rows);
-    for (const w of out.result.warnings) {
-      const entry = warned.get(w) ?? { subject: task.subject, bases: new Map(), permanent: true };
-      add(entry, task.basis, task.segment);
-      warned.set(w, entry);
+    for (const [messages, into] of [
+      [out.result.warnings, warned],
+      [out.result.computationErrors ?? [], uncomputable],
+    ] as const) {
+      for (const w of messages) {
+        const entry = into.get(w) ?? { subject: task.subject, bases: new Map(), permanent: true };
+        add(entry, task.basis, task.segment);
+        into.set(w, entry);
+      }
     }
   });
   if (failed.size > 0) {
@@ -238,16 +245,22 @@ export async function statisticRows(
   // One subject per basis, naming that basis's own segments: each logged row then says which
   // segments went with which basis, and the errors export can list every basis and segment on
   // its own, as jetstream logs them.
-  for (const [w, entry] of warned) {
-    const { text } = placesOf(entry.bases);
-    warnings.push({
-      message: `${w} (${text})`,
-      subjects: [...entry.bases].map(([basis, segs]) => ({
-        ...entry.subject,
-        analysisBasis: basis,
-        segment: [...new Set(segs)].join(', '),
-      })),
-    });
+  for (const [exceptionType, messages] of [
+    [null, warned],
+    ['StatisticComputationException', uncomputable],
+  ] as const) {
+    for (const [w, entry] of messages) {
+      const { text } = placesOf(entry.bases);
+      warnings.push({
+        message: `${w} (${text})`,
+        subjects: [...entry.bases].map(([basis, segs]) => ({
+          ...entry.subject,
+          analysisBasis: basis,
+          segment: [...new Set(segs)].join(', '),
+        })),
+        ...(exceptionType !== null ? { exceptionType } : {}),
+      });
+    }
   }
   return { rows, warnings };
 }

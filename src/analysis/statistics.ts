@@ -159,11 +159,12 @@ export async function computeWindowStatistics(
           date: log.date,
           stage: `statistics ${window.period} ${window.windowIndex}`,
           message: w.message,
-          errorType: 'StatisticWarning',
+          // A statistic jetstream could not compute is its exception, at its level.
+          errorType: w.exceptionType ?? 'StatisticWarning',
           configCommit: log.configCommit,
           subjects: w.subjects,
         },
-        { now: log.now, toolVersion: log.toolVersion, level: 'WARNING' },
+        { now: log.now, toolVersion: log.toolVersion, level: w.exceptionType ? 'ERROR' : 'WARNING' },
       ),
     ),
   );

@@ -68,8 +68,8 @@ export function statisticsIssues(
       for (const w of details) {
         for (const subject of w.subjects.length ? w.subjects : [{}]) {
           issues.push({
-            level: 'WARNING',
-            errorType: 'StatisticWarning',
+            level: 'exceptionType' in w && w.exceptionType ? 'ERROR' : 'WARNING',
+            errorType: ('exceptionType' in w && w.exceptionType) || 'StatisticWarning',
             message: subject.message ?? w.message,
             date: day.date,
             window,

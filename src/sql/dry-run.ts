@@ -12,6 +12,7 @@ import type { SqlDialect } from './dialect.js';
 import { planAnalysis } from './plan/analysis.js';
 import { where } from './plan/common.js';
 import type { ColumnProvenance, PlannedQuery, PlannedQueryKind } from './plan/types.js';
+import { describeFragment, pointedFragment } from './run.js';
 import { lastEnrollmentDate, windowsDueOn } from './windows.js';
 
 /**
@@ -97,19 +98,15 @@ export function plannedLine(planned: string, inlined: Inlined | null, line: numb
 
 /**
  * The config items a rejected dry run is about: the one on the line the warehouse points at (a
- * metric's expression), else, for a table the warehouse does not have that this query itself
+ * metric's or segment's expression, a data source's FROM, the exposure signal), named as a
+ * failed run names it (`describeFragment`), else, for a table the warehouse does not have that this query itself
  * reads, its data source; else every column the query computes.
  */
 function culprit(planned: PlannedQuery, error: unknown, inlined: Inlined | null): string {
   const line = error instanceof WarehouseQueryError ? error.sqlLine : null;
   const at = line === null ? null : plannedLine(planned.sql, inlined, line);
-  const hit =
-    at === null
-      ? undefined
-      : (planned.references ?? []).find(
-          (r) => (r.column !== null || r.partial) && r.lines.start <= at && at <= r.lines.end,
-        );
-  if (hit) return hit.column === null ? where(hit.provenance) : `${hit.column} (${where(hit.provenance)})`;
+  const hit = pointedFragment(planned, at);
+  if (hit) return describeFragment(planned, hit);
   const missing = missingTableIn(error);
   const from = (planned.references ?? []).find((r) => r.column === null && !r.partial);
   // An enrollments query's own FROM is a custom enrollment_query: what it reads and selects.

@@ -2,7 +2,7 @@ import { ContrailError, type ErrorSubject, isPermanent } from '../errors.js';
 import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { RunToTableResult, TableLabels, Warehouse } from '../warehouse/warehouse.js';
 import { where } from './plan/common.js';
-import type { PlannedQuery } from './plan/types.js';
+import type { PlannedQuery, SqlFragmentReference } from './plan/types.js';
 
 /**
  * A planned query failed in the warehouse. The message names what the query computed (each
@@ -39,27 +39,30 @@ export class PlannedQueryError extends ContrailError {
     ]
       .filter((s) => s !== null)
       .join(', ');
-    const subjects = querySubjects(
-      planned,
-      sqlLineOf(cause, options.usedFallback ?? false),
-      warehouseMessage,
-      table,
-    );
-    // The one metric (or segment) on the line the warehouse points at is what it rejected; the
-    // scan's other metrics are innocent bystanders, not worth a config author's search.
-    const pointed = (planned.references ?? []).length > 0 && subjects.length === 1 ? subjects[0] : undefined;
-    const columns =
-      pointed?.metric && pointed.file && pointed.key
-        ? [
-            `${pointed.metric} (${where({ file: pointed.file, key: pointed.key, line: pointed.line ?? null })})`,
-          ]
-        : (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
+    const sqlLine = sqlLineOf(cause, options.usedFallback ?? false);
+    const subjects = querySubjects(planned, sqlLine, warehouseMessage, table);
+    // The config item on the line the warehouse points at (a metric's or segment's expression,
+    // a data source's FROM, the exposure signal) is what it rejected: the query's other items
+    // are innocent bystanders, not worth a config author's search. An enrollments query that
+    // reads a custom enrollment_query is about that query. Every item is named only when the
+    // warehouse gave no line to go by.
+    const hit = pointedFragment(planned, sqlLine);
+    const custom =
+      hit === undefined && planned.kind === 'enrollments' ? ownFrom(planned.references ?? []) : undefined;
+    const pointed = hit ?? custom;
+    const columns = pointed
+      ? [describeFragment(planned, pointed)]
+      : (planned.metrics ?? []).map((m) => `${m.name} (${where(m.provenance)})`);
     const label =
-      planned.kind === 'enrollments'
-        ? 'config columns (segments, exposure signal)'
-        : columns.length === 1 && (planned.metrics ?? []).length > 1
+      hit && (planned.kind === 'enrollments' || hit.column === null)
+        ? 'the config item the warehouse points at'
+        : hit && (planned.metrics ?? []).length > 1
           ? 'the metric the warehouse points at'
-          : 'metrics';
+          : custom
+            ? 'config'
+            : planned.kind === 'enrollments'
+              ? 'config columns (segments, exposure signal)'
+              : 'metrics';
     super(
       `${what} → ${table} failed` +
         (columns.length > 0 ? `; ${label}: ${columns.join(', ')}` : '') +
@@ -89,6 +92,35 @@ function sqlLineOf(cause: unknown, usedFallback: boolean): number | null {
   return typeof line === 'number' ? line : null;
 }
 
+/** The config fragment on the SQL line the warehouse points at, if any. */
+export function pointedFragment(
+  planned: Pick<PlannedQuery, 'references'>,
+  sqlLine: number | null,
+): SqlFragmentReference | undefined {
+  if (sqlLine === null) return undefined;
+  return (planned.references ?? []).find((r) => r.lines.start <= sqlLine && sqlLine <= r.lines.end);
+}
+
+/** The query's own FROM (a metrics scan's data source, a custom enrollment_query), if traced. */
+function ownFrom(references: readonly SqlFragmentReference[]): SqlFragmentReference | undefined {
+  return references.find((r) => r.column === null && !r.partial);
+}
+
+/**
+ * A config fragment of a query as an error names it: the column it computes with its config
+ * item, a metrics scan's FROM as its data source, any other part by its config item.
+ */
+export function describeFragment(
+  planned: Pick<PlannedQuery, 'kind' | 'dataSource'>,
+  fragment: SqlFragmentReference,
+): string {
+  const at = where(fragment.provenance);
+  if (fragment.column !== null) return `${fragment.column} (${at})`;
+  if (!fragment.partial && planned.kind === 'metrics_scan' && planned.dataSource)
+    return `data source ${planned.dataSource} (${at})`;
+  return at;
+}
+
 /**
  * What a failed query is about. When the warehouse names a line and a config fragment sits on
  * it, that fragment's config item alone (the metric whose expression the warehouse rejected, or
@@ -111,8 +143,7 @@ export function querySubjects(
     message: `warehouse said: ${said}`,
   };
   const references = planned.references ?? [];
-  const hit =
-    sqlLine === null ? undefined : references.find((r) => r.lines.start <= sqlLine && sqlLine <= r.lines.end);
+  const hit = pointedFragment(planned, sqlLine);
   const at = (p: { file: string; key: string; line: number | null }) => ({
     file: p.file,
     key: p.key,
@@ -121,7 +152,7 @@ export function querySubjects(
   // An enrollments query's columns are segments and the exposure signal, not metrics.
   if (hit)
     return [{ ...base, metric: planned.kind === 'enrollments' ? null : hit.column, ...at(hit.provenance) }];
-  const from = references.find((r) => r.column === null && !r.partial);
+  const from = ownFrom(references);
   if (from) return [{ ...base, ...at(from.provenance) }];
   const columns = planned.metrics ?? [];
   if (columns.length > 0)

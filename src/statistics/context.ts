@@ -11,6 +11,12 @@ export interface ComputeContext extends RowContext {
 export interface StatisticOutput {
   rows: StatisticResultRow[];
   warnings: string[];
+  /**
+   * What jetstream logs as an exception where a warning would not do: a statistic it cannot
+   * compute (its StatisticComputationException, at level ERROR, which Experimenter shows as an
+   * error). Each is said once, and the statistic's rows are what contrail could still compute.
+   */
+  computationErrors?: string[];
 }
 
 /** Labels identifying one random stream: same seed + labels → same numbers. */

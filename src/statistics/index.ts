@@ -79,6 +79,8 @@ function canonicalOrder(input: StatisticInput): StatisticInput {
 export interface StatisticOutputRows {
   rows: StatisticResultRow[];
   warnings: string[];
+  /** What jetstream logs as a StatisticComputationException (`StatisticOutput.computationErrors`). */
+  computationErrors?: string[];
 }
 
 /**
@@ -125,7 +127,12 @@ function finalize(
     );
   }
   // The schema is the contract: a row that is not finite-or-null is a bug, caught here.
-  return { rows: out.rows.map((r) => StatisticResultRow.parse(r)), warnings };
+  const computationErrors = [...new Set(out.computationErrors ?? [])];
+  return {
+    rows: out.rows.map((r) => StatisticResultRow.parse(r)),
+    warnings,
+    ...(computationErrors.length > 0 ? { computationErrors } : {}),
+  };
 }
 
 /**

@@ -117,7 +117,25 @@ export function linearModel(
       ctx,
       input.branches.map((b) => b.branch),
     );
+  // jetstream refuses a reference branch whose values are all 0 (once clipped) before it fits
+  // anything, logging a StatisticComputationException: the relative uplift over it is undefined.
+  const computationErrors: string[] = [];
+  const zeroReference = (branch: string, n: number, clipped: string) =>
+    computationErrors.push(
+      `${tag}: every one of the ${n} client(s) of reference branch '${branch}' has the value 0${clipped}, so the relative uplift over it is undefined; no relative uplift with it as reference`,
+    );
   if (Math.abs(sampleStd(all)) <= 1e-8) {
+    const constant = all.find((b) => b.y !== null && Number.isFinite(b.y))?.y;
+    if (constant === 0) {
+      for (const b of input.branches) {
+        const n = b.bins.reduce(
+          (s, bin) => s + (bin.y !== null && Number.isFinite(bin.y) ? bin.count : 0),
+          0,
+        );
+        if (n > 0) zeroReference(b.branch, n, '');
+      }
+      return { rows: nullRows(), warnings, computationErrors };
+    }
     warnings.push(`${tag}: metric has no variation; results are null`);
     return { rows: nullRows(), warnings };
   }
@@ -248,6 +266,14 @@ export function linearModel(
   }
 
   for (const ref of fits) {
+    const refBins = modelBins.find((m) => m.branch === ref.branch)?.bins ?? [];
+    const zero = ref.n > 0 && refBins.every((r) => r.y === 0);
+    if (zero) {
+      const clipped = all.some((b) => b.y !== null && Number.isFinite(b.y) && b.y > capY)
+        ? ` once clipped at ${capY} (the ${q} quantile)`
+        : '';
+      zeroReference(ref.branch, ref.n, clipped);
+    }
     for (const b of fits) {
       if (b === ref) continue;
       const common = { statistic, branch: b.branch, comparisonToBranch: ref.branch, ciWidth: CI };
@@ -273,6 +299,10 @@ export function linearModel(
       );
       const pB = aB + gamma * xg;
       const pR = aR + gamma * xg;
+      if (zero) {
+        rows.push(makeRow(ctx, { ...common, comparison: 'relative_uplift', point: null }));
+        continue;
+      }
       // The interval is built on ln(pB / pR): it needs both means non-zero and of one sign. A
       // zero reference makes the ratio infinite, which must be said, not silently nulled.
       if (!(pR !== 0 && pB / pR > 0 && Number.isFinite(pB / pR))) {
@@ -315,7 +345,7 @@ export function linearModel(
       );
     }
   }
-  return { rows, warnings };
+  return { rows, warnings, ...(computationErrors.length > 0 ? { computationErrors } : {}) };
 }
 
 /**

@@ -119,10 +119,15 @@ export function binomial(
   });
   const bad = perBranch.find((b) => b.bad !== null);
   if (bad) {
-    warnings.push(
-      `${ctx.metric}/binomial: values must be 0 or 1 (or booleans), but branch '${bad.branch}' has ${bad.bad}; no results`,
-    );
-    return { rows: [], warnings };
+    // jetstream's binomial raises here (mozanalysis: "All values in column … must be 0 or 1"),
+    // which it logs as a StatisticComputationException: a config to fix, not a fact to note.
+    return {
+      rows: [],
+      warnings,
+      computationErrors: [
+        `${ctx.metric}/binomial: values must be 0 or 1 (or booleans), but branch '${bad.branch}' has ${bad.bad}; no results`,
+      ],
+    };
   }
   const rows = perBranch.map((b) => {
     const a = b.k + 1;

@@ -264,7 +264,11 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       const reference = branches.some((b) => b.branch === 'control')
         ? 'control'
         : (branches[0]?.branch ?? null);
-      const { rows, warnings } = computeStatistic(spec, input, {
+      const {
+        rows,
+        warnings,
+        computationErrors = [],
+      } = computeStatistic(spec, input, {
         segment: 'all',
         analysisBasis: 'enrollments',
         windowIndex: '1',
@@ -275,7 +279,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       // warnings say why (binomial over values other than 0 and 1); the file and columns say where.
       if (rows.length === 0) {
         const own = `${args.metric}/${spec.name}: `;
-        const why = warnings.map((w) =>
+        const why = [...computationErrors, ...warnings].map((w) =>
           (w.startsWith(own) ? w.slice(own.length) : w).replace(/; no results$/, ''),
         );
         const read = [columns.y, ...(columns.x ? [columns.x] : [])].map((c) => `'${c}'`).join(' and ');
@@ -283,6 +287,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
           `--statistic ${spec.name} has no results for column ${read} of '${args.file}': ${why.length > 0 ? why.join('; ') : 'no row names a branch'}`,
         );
       }
+      for (const e of computationErrors) process.stderr.write(`error: ${e}\n`);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     } catch (error) {

@@ -236,9 +236,13 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
     );
   }
 
-  const exposures = spec.exposureSignal
-    ? exposureSignalQuery(ctx, spec.exposureSignal, { startOffset: 0, endOffset: 0 }, 'raw_enrollments')
-    : defaultExposures(ctx, dates);
+  // The exposure signal computes exposure_date from its data source.
+  const exposures: SqlPart[] = spec.exposureSignal
+    ? exposureSignalQuery(ctx, spec.exposureSignal, { startOffset: 0, endOffset: 0 }, 'raw_enrollments', {
+        column: 'exposure_date',
+        partial: false,
+      })
+    : [defaultExposures(ctx, dates)];
 
   // Segments grouped by segment data source: each source is read once for all its segments.
   const bySource = new Map<string, SegmentSpec[]>();
@@ -288,7 +292,6 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
   const rawText = indent(raw, 2);
   // The query's own lines, without the blank lines it may end with.
   const rawLines = rawText.replace(/\n+$/, '');
-  const exposuresText = indent(exposures, 2);
   const { sql, references } = assembleSql([
     `${header}WITH raw_enrollments AS (
 `,
@@ -305,10 +308,7 @@ segmented_enrollments AS (
 ),
 exposures AS (
 `,
-    // The exposure signal computes exposure_date from its data source.
-    spec.exposureSignal
-      ? { text: exposuresText, column: 'exposure_date', provenance: spec.exposureSignal.provenance }
-      : exposuresText,
+    ...indentParts(exposures, 2),
     `
 )
 SELECT

@@ -1,7 +1,7 @@
 import type { AnalysisSpec, ExposureSignalSpec, WindowBound } from '../../config/spec.js';
 import { addDays, type IsoDate } from '../../dates.js';
 import { lastEnrollmentDate } from '../windows.js';
-import { dataSourceFor, experimentSlug, fromExpression, PlanError, where } from './common.js';
+import { dataSourceFor, experimentSlug, fromExpression, PlanError, type SqlPart, where } from './common.js';
 import type { PlanContext } from './types.js';
 
 /**
@@ -47,14 +47,18 @@ export function exposureSignalDates(
 
 /**
  * Per (analysis_id, branch) of `enrollmentsRelation`: exposure_date = first signal day on or
- * after enrollment, num_exposure_events = signal days (0 when none).
+ * after enrollment, num_exposure_events = signal days (0 when none). Traced in two parts: the
+ * signal's own SQL to `[experiment.exposure_signal]` as `signal` says (the column it computes,
+ * or none in a query where it is one part among others), its data source's FROM to that data
+ * source, so a table the warehouse lacks names the data source to edit, not the signal.
  */
 export function exposureSignalQuery(
   ctx: PlanContext,
   signal: ExposureSignalSpec,
   window: { startOffset: number; endOffset: number },
   enrollmentsRelation: string,
-): string {
+  traced: { column: string | null; partial: boolean },
+): SqlPart[] {
   const { dialect: d, spec } = ctx;
   const ds = dataSourceFor(
     ctx,
@@ -65,7 +69,14 @@ export function exposureSignalQuery(
   const id = d.userSql(spec.analysisUnit === 'profile_group' ? ds.groupIdColumn : ds.clientIdColumn);
   const submissionDate = d.userSql(ds.submissionDateColumn);
   const condition = d.userSql(signal.selectExpression.replaceAll('{experiment_slug}', experimentSlug(spec)));
-  return `SELECT
+  const own = (text: string): SqlPart => ({
+    text,
+    column: traced.column,
+    provenance: signal.provenance,
+    ...(traced.partial ? { partial: true } : {}),
+  });
+  return [
+    own(`SELECT
     e.analysis_id,
     e.branch,
     MIN(ds.submission_date) AS exposure_date,
@@ -73,10 +84,15 @@ export function exposureSignalQuery(
   FROM ${enrollmentsRelation} e
   LEFT JOIN (
     SELECT ${id} AS analysis_id, ${submissionDate} AS submission_date
-    FROM ${fromExpression(ctx, ds, null)}
-    WHERE ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}
+`),
+    // Untraced around the FROM, so the line it is on is the data source's alone.
+    '    FROM ',
+    { text: fromExpression(ctx, ds, null), column: null, provenance: ds.provenance, partial: true },
+    '\n',
+    own(`    WHERE ${submissionDate} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)}
       AND (${condition})
   ) ds
     ON ds.analysis_id = e.analysis_id AND ds.submission_date >= e.enrollment_date
-  GROUP BY e.analysis_id, e.branch`;
+  GROUP BY e.analysis_id, e.branch`),
+  ];
 }

@@ -11,7 +11,7 @@ import {
   experimentSlug,
   fillPlaceholders,
   fromExpression,
-  indent,
+  indentParts,
   joinParts,
   provenanceHeader,
   type SqlPart,
@@ -161,20 +161,30 @@ export function renderMetricsScan(ctx: PlanContext, input: MetricsScanInput): Pl
     bases.includes('exposures') && signal === null
       ? `CASE WHEN ${exposuresRow} THEN e.exposure_date ELSE e.enrollment_date END`
       : 'e.enrollment_date';
-  const enrollments = `SELECT e.${BASIS_COLUMN}, ${rawColumns}, e.analysis_window_start, e.analysis_window_end,
+  const enrollments: SqlPart[] = [
+    `SELECT e.${BASIS_COLUMN}, ${rawColumns}, e.analysis_window_start, e.analysis_window_end,
     ${exposureColumns},
     ${d.addDays(anchor, window.startOffset)} AS window_first,
     ${d.addDays(anchor, window.endOffset)} AS window_last
-  FROM (SELECT * FROM raw_enrollments CROSS JOIN ${d.stringRows(bases, 'b', BASIS_COLUMN)}) e${
-    signalExposures
-      ? `
+  FROM (SELECT * FROM raw_enrollments CROSS JOIN ${d.stringRows(bases, 'b', BASIS_COLUMN)}) e`,
+    // The signal is one part of the scan among others (its rows, not the scan's data source):
+    // traced to its config item, and its data source's FROM to that data source.
+    ...(signalExposures && signal !== null
+      ? [
+          `
   LEFT JOIN (
     SELECT * FROM (
-${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
+`,
+          ...indentParts(
+            exposureSignalQuery(ctx, signal, window, 'raw_enrollments', { column: null, partial: true }),
+            6,
+          ),
+          `
     ) WHERE num_exposure_events > 0
-  ) x USING (analysis_id, branch)`
-      : ''
-  }`;
+  ) x USING (analysis_id, branch)`,
+        ]
+      : []),
+  ];
 
   const metricColumns: SqlPart[] = metrics.map((m) => {
     const expression = d.userSql(fillPlaceholders(m.selectExpression ?? 'NULL', { experiment_slug: slug }));
@@ -238,7 +248,9 @@ ${indent(exposureSignalQuery(ctx, signal, window, 'raw_enrollments'), 6)}
   ${rawEnrollments}
 ),
 enrollments AS (
-  ${enrollments}
+  `,
+    ...enrollments,
+    `
 )
 SELECT
   ${carried.join(',\n  ')},

@@ -172,4 +172,68 @@ describe('statisticRows counts', () => {
       ['treatment', 'count', 0, null],
     ]);
   });
+
+  it('what jetstream logs as a StatisticComputationException is one, not a warning: an all-zero reference branch, a binomial of values other than 0 and 1', async () => {
+    const zeroControl = (segment: string): [string, StatisticInputGroup] => {
+      const [key, g] = group(segment);
+      return [
+        key,
+        {
+          ...g,
+          branches: g.branches.map((b) =>
+            b.branch === 'control' ? { ...b, bins: [{ y: 0, count: 10 }] } : b,
+          ),
+        },
+      ];
+    };
+    const { warnings } = await statisticRows(
+      spec,
+      WINDOW,
+      new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+        ['enrollments', new Map([zeroControl('all')])],
+      ]),
+    );
+    // The other linear-model notes (no variation in control, control's zero mean over treatment's) stay warnings.
+    const lm = warnings.filter(
+      (w) => w.message.startsWith('uri_count/linear_model_mean') && w.exceptionType !== undefined,
+    );
+    assert.ok(warnings.some((w) => w.message.startsWith('uri_count/linear_model_mean') && !w.exceptionType));
+    assert.deepEqual(
+      lm.map((w) => [w.exceptionType, w.message]),
+      [
+        [
+          'StatisticComputationException',
+          "uri_count/linear_model_mean: every one of the 10 client(s) of reference branch 'control' has the value 0, so the relative uplift over it is undefined; no relative uplift with it as reference (enrollments basis, segment all)",
+        ],
+      ],
+    );
+    // bootstrap_mean's undefined relative uplift stays a warning: jetstream writes it as null.
+    const bootstrap = warnings.filter((w) => w.message.startsWith('uri_count/bootstrap_mean'));
+    assert.ok(bootstrap.length > 0);
+    assert.ok(bootstrap.every((w) => w.exceptionType === undefined));
+
+    const binomial = AnalysisSpec.parse({
+      ...spec,
+      metrics: {
+        ...spec.metrics,
+        week: [
+          { ...metric, statistics: [{ name: 'binomial', provenance: provenance('metrics.uri_count') }] },
+        ],
+      },
+    });
+    const counted = await statisticRows(
+      binomial,
+      WINDOW,
+      new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([['enrollments', new Map([group('all')])]]),
+    );
+    assert.deepEqual(
+      counted.warnings.filter((w) => w.message.includes('binomial')).map((w) => [w.exceptionType, w.message]),
+      [
+        [
+          'StatisticComputationException',
+          "uri_count/binomial: values must be 0 or 1 (or booleans), but branch 'control' has 3; no results (enrollments basis, segment all)",
+        ],
+      ],
+    );
+  });
 });

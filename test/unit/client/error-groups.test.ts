@@ -5,6 +5,7 @@ import {
   groupIssues,
   previewIssues,
   type RunIssue,
+  statisticsIssues,
 } from '../../../src/client/error-groups.js';
 import { ContrailError, errorSubjects, StepsFailedError } from '../../../src/errors.js';
 import type { PreviewResult } from '../../../src/workflows/preview.js';
@@ -151,5 +152,38 @@ describe('a preview’s errors grouped by config file and key', () => {
       '    metrics.broken.select_expression (line 13) (metric broken)',
       '      ERROR PlannedQueryError: warehouse said: no such column [2 dates: 2026-03-02, 2026-03-03]',
     ]);
+  });
+});
+
+describe("a statistic jetstream could not compute, among a date's statistics", () => {
+  test('is an error of its exception type, not a StatisticWarning', () => {
+    const issues = statisticsIssues([
+      {
+        date: '2026-03-15',
+        statistics: [
+          {
+            table: 'statistics_x_week_1',
+            rows: 0,
+            period: 'week',
+            windowIndex: 1,
+            warnings: ['a', 'b'],
+            warningCount: 2,
+            warningDetails: [
+              { message: 'a', subjects: [], exceptionType: 'StatisticComputationException' },
+              { message: 'b', subjects: [] },
+            ],
+            headline: [],
+            sampleRatioMismatch: null,
+          },
+        ],
+      },
+    ]);
+    assert.deepEqual(
+      issues.map((i) => [i.level, i.errorType, i.message]),
+      [
+        ['ERROR', 'StatisticComputationException', 'a'],
+        ['WARNING', 'StatisticWarning', 'b'],
+      ],
+    );
   });
 });

@@ -93,7 +93,7 @@ describe('binomial', () => {
     assert.ok(out.rows.filter((r) => r.comparison !== null).every((r) => r.point !== null));
   });
 
-  it('non-binary values give no rows and a warning', () => {
+  it('non-binary values give no rows and a computation error, as jetstream raises', () => {
     const input = {
       metric: 'm',
       windowDays: 1,
@@ -101,7 +101,8 @@ describe('binomial', () => {
     };
     const out = computeStatistic(spec('binomial'), input, CTX);
     assert.equal(out.rows.length, 0);
-    assert.match(out.warnings.join('\n'), /must be 0 or 1/);
+    assert.match((out.computationErrors ?? []).join('\n'), /must be 0 or 1/);
+    assert.doesNotMatch(out.warnings.join('\n'), /must be 0 or 1/);
   });
 });
 
