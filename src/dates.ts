@@ -15,6 +15,9 @@ export const IsoDate = z
       !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
     {
       message: 'not a real calendar date (expected YYYY-MM-DD)',
+      // A date not on the calendar is said once too: the checks a caller adds (an analysis
+      // date's "is after today") do not run on it, and as text 2026-13-01 sorts after today.
+      abort: true,
     },
   );
 export type IsoDate = z.infer<typeof IsoDate>;

@@ -1061,6 +1061,13 @@ describe('command line options', () => {
       result.stderr,
       /^contrail: --date 2026-02-30: not a real calendar date \(expected YYYY-MM-DD\)$/m,
     );
+    // Said once: a month 13 sorts after today as text, but it is no date to be after today.
+    const month13 = await runMain(['run', '--date', '2026-13-01', '--experiment_slug', DEMO_SLUG]);
+    assert.equal(month13.code, 2);
+    assert.match(
+      month13.stderr,
+      /^contrail: --date 2026-13-01: not a real calendar date \(expected YYYY-MM-DD\)$/m,
+    );
     // Not in the form at all: said once, and before any comparison with another date.
     const loose = await runMain(['run', '--date', '2026-3-15', '--experiment_slug', DEMO_SLUG]);
     assert.equal(loose.code, 2);
