@@ -11,8 +11,6 @@ import { assertDataset, assertProjectId } from './identifiers.js';
 export interface BigQuerySettings {
   /** Project the jobs run and bill in, holding contrail's datasets. */
   project: string;
-  /** Dataset contrail writes results to. */
-  dataset: string;
   /** Project of the shared Mozilla tables the configs read. */
   sourceProject: string;
   /** Where jobs run and datasets are created (`US`, `EU`, a region). */
@@ -29,14 +27,12 @@ export interface BigQuerySettings {
 }
 
 export const DEFAULT_LOCATION = 'US';
-export const DEFAULT_DATASET = 'mozanalysis';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 // Below a second a healthy BigQuery fails too; a value that small is seconds typed as ms.
 const MIN_REQUEST_TIMEOUT_MS = 1000;
 
 export interface BigQuerySettingsOverrides {
   projectId?: string;
-  datasetId?: string;
 }
 
 /** Every CONTRAIL_BIGQUERY_* variable contrail reads. */
@@ -76,7 +72,7 @@ function setting(env: NodeJS.ProcessEnv, name: string): string | null {
  */
 export function bigQueryProjects(
   env: NodeJS.ProcessEnv,
-  overrides: Pick<BigQuerySettingsOverrides, 'projectId'> = {},
+  overrides: BigQuerySettingsOverrides = {},
 ): { project: string | null; sourceProject: string } {
   return {
     project:
@@ -90,8 +86,8 @@ export function bigQueryProjects(
 /**
  * Settings from CONTRAIL_BIGQUERY_PROJECT (or GOOGLE_CLOUD_PROJECT), CONTRAIL_BIGQUERY_DATASET,
  * CONTRAIL_BIGQUERY_SOURCE_PROJECT, CONTRAIL_BIGQUERY_LOCATION, CONTRAIL_BIGQUERY_ENDPOINT,
- * CONTRAIL_BIGQUERY_MAX_BYTES_BILLED and CONTRAIL_BIGQUERY_TIMEOUT_MS; `--project_id`/`--dataset_id`
- * override the first two.
+ * CONTRAIL_BIGQUERY_MAX_BYTES_BILLED and CONTRAIL_BIGQUERY_TIMEOUT_MS; `--project_id` overrides the
+ * first.
  */
 export function bigQuerySettings(
   env: NodeJS.ProcessEnv = process.env,
@@ -126,8 +122,9 @@ export function bigQuerySettingValues(
     }
   };
   if (project) check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
-  const dataset = overrides.datasetId ?? setting(env, 'CONTRAIL_BIGQUERY_DATASET') ?? DEFAULT_DATASET;
-  check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));
+  // The results dataset itself is each command's (resultsDataset); a bad one is said at start.
+  const dataset = setting(env, 'CONTRAIL_BIGQUERY_DATASET');
+  if (dataset !== null) check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));
   check('CONTRAIL_BIGQUERY_SOURCE_PROJECT', () => assertProjectId(sourceProject));
   const location = setting(env, 'CONTRAIL_BIGQUERY_LOCATION') ?? DEFAULT_LOCATION;
   if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(location)) {
@@ -158,5 +155,5 @@ export function bigQuerySettingValues(
       `CONTRAIL_BIGQUERY_TIMEOUT_MS=${JSON.stringify(timeout)}: expected a whole number of milliseconds, at least ${MIN_REQUEST_TIMEOUT_MS}`,
     );
   }
-  return { project, dataset, sourceProject, location, apiEndpoint, maximumBytesBilled, requestTimeoutMs };
+  return { project, sourceProject, location, apiEndpoint, maximumBytesBilled, requestTimeoutMs };
 }

@@ -162,7 +162,6 @@ test('the worker runs against BigQuery with only the settings compose passes it'
   assert.ok(!('CONTRAIL_BIGQUERY_ENDPOINT' in env), 'production talks to BigQuery itself, not an emulator');
   assert.deepEqual(bigQuerySettings(env), {
     project: 'moz-fx-data-experiments',
-    dataset: 'mozanalysis',
     sourceProject: 'moz-fx-data-shared-prod',
     location: 'US',
     apiEndpoint: null,

@@ -57,7 +57,13 @@ test('the commands the example job runs and prints are ones the CLI accepts', as
   const names = found.map((words) => words[0]).sort();
   assert.deepEqual(names, ['--version', 'validate'], JSON.stringify(found));
   const commandsOnly = commands.map((c) => ({ ...c, handler: () => undefined }));
+  // The job runs in a checkout of the config repo: `.` there is one (the parser checks it), as
+  // the demo's config repo is here.
+  const configRepo = fileURLToPath(new URL('../../../src/sample/metric-hub', import.meta.url));
   for (const words of found) {
-    await assert.doesNotReject(buildParser(words, commandsOnly).parseAsync(), `contrail ${words.join(' ')}`);
+    const here = words.map((word, i) =>
+      word === '.' && words[i - 1] === '--config_repos' ? configRepo : word,
+    );
+    await assert.doesNotReject(buildParser(here, commandsOnly).parseAsync(), `contrail ${words.join(' ')}`);
   }
 });

@@ -22,7 +22,6 @@ describe('BigQuery settings', () => {
       }),
       {
         project: 'my-project-1',
-        dataset: 'mozanalysis',
         sourceProject: 'moz-fx-data-shared-prod',
         location: 'EU',
         apiEndpoint: 'http://127.0.0.1:9050',
@@ -30,12 +29,8 @@ describe('BigQuery settings', () => {
         requestTimeoutMs: 30_000,
       },
     );
-    const overridden = bigQuerySettings(
-      { GOOGLE_CLOUD_PROJECT: 'gcloud-project' },
-      { datasetId: 'tmp_previews' },
-    );
+    const overridden = bigQuerySettings({ GOOGLE_CLOUD_PROJECT: 'gcloud-project' });
     assert.equal(overridden.project, 'gcloud-project');
-    assert.equal(overridden.dataset, 'tmp_previews');
     assert.equal(overridden.requestTimeoutMs, 60_000, 'a minute for one request unless set');
     assert.equal(bigQuerySettings({}, { projectId: 'flag-project' }).project, 'flag-project');
     // An unknown variable set to nothing sets nothing: no typo to report.
