@@ -272,8 +272,11 @@ export async function followWorkflow<T>(
     serverSilent = false;
     view.line(`${server} answers again`);
   };
+  // The runs the followed parent started on their pinned builds, as its last progress named them.
+  let runs: readonly string[] = [];
   const show = (p: Progress) => {
     serverBack();
+    runs = p.runs ?? [];
     view.show(p);
     const waiting = waitingLine(p);
     if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
@@ -297,9 +300,10 @@ export async function followWorkflow<T>(
   // A run no worker serves never moves at all: said once, with what to do.
   const shownAttempts = new Map<string, number>();
   let saidNoWorker = false;
+  let turn = 0;
   const retries = new PeriodicCall(
     client,
-    () => whatHoldsItUp(client, handle),
+    () => whatHoldsItUp(client, handle, runs, turn++),
     ({ retrying, unserved }) => {
       serverBack();
       if (unserved !== null && !saidNoWorker) view.line(noWorkerLine(unserved));

@@ -108,6 +108,12 @@ export interface Progress {
    * build polls; nothing moves them to another build.
    */
   waiting: WaitingRun[];
+  /**
+   * The workflow ids of the runs a parent started on their pinned builds and awaits now
+   * (`runAll`): workflows of their own, not children, so a follower finds what retries in them
+   * only here. Absent from a workflow that starts none, and from a parent on an older build.
+   */
+  runs?: string[];
 }
 export const progressQuery = defineQuery<Progress>('progress');
 
