@@ -117,7 +117,17 @@ describe("a stage's notes (a preview's cost estimate)", () => {
   // sees them with a later stage, and they are what came before that stage's line.
   const notes = ['cost before running (estimate):', '  total 1.00 MiB in 1 query'];
   const poll = (show: (p: Progress) => void) => (stage: string, seen: string[]) =>
-    show({ workflow: 'w', stage, total: 3, done: 0, failed: 0, current: [], waiting: [], notes: seen });
+    show({
+      workflow: 'w',
+      stage,
+      total: 3,
+      done: 0,
+      failed: 0,
+      current: [],
+      waiting: [],
+      notes: seen,
+      ...(seen.length > 0 ? { notesStage: 'estimating cost' } : {}),
+    });
 
   it('come after the line of the stage that found them and before the next one, once', () => {
     const lines: string[] = [];
@@ -133,6 +143,23 @@ describe("a stage's notes (a preview's cost estimate)", () => {
     const at = poll(progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 }).show);
     at('analysing', notes);
     assert.deepEqual(lines, [...notes, 'analysing (0/3)']);
+  });
+
+  it("come after their own stage's line when a poll first sees both at once (a preview refused for its estimate)", () => {
+    const lines: string[] = [];
+    const at = poll(progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 }).show);
+    // The run failed in the stage that found the notes: the last poll is the first to see either.
+    at('estimating cost', notes);
+    at('estimating cost', notes);
+    assert.deepEqual(lines, ['estimating cost (0/3)', ...notes]);
+
+    const seenBefore: string[] = [];
+    const again = poll(
+      progressView({ progressBar: false, log: (l) => seenBefore.push(l), now: () => 0 }).show,
+    );
+    again('estimating cost', []);
+    again('estimating cost', notes);
+    assert.deepEqual(seenBefore, ['estimating cost (0/3)', ...notes]);
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { followWorkflow } from '../../src/client/follow.js';
@@ -8,7 +9,7 @@ import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import { workflowIds } from '../../src/workflows/ids.js';
-import type { BackfillInput } from '../../src/workflows/inputs.js';
+import type { BackfillInput, PreviewInput } from '../../src/workflows/inputs.js';
 import { testDeps } from '../helpers/deps.js';
 import { configRepoWith, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
@@ -20,10 +21,11 @@ const DATASET = 'follow_runs';
 const FULL = 'No space left on device (writing the embedded warehouse)';
 
 /**
- * A backfill starts each analysis as a workflow of its own (pinned to its build), not as a
- * child: what a follower of the backfill says while such an analysis retries.
+ * What a follower prints about a run on the real dev server and worker: the retries of the
+ * analyses a backfill starts as workflows of their own (pinned to their build), not children;
+ * a preview's cost estimate in its place among the progress lines.
  */
-describe('following a backfill whose analysis retries', () => {
+describe('following runs', () => {
   let temporal: TestTemporal;
   let warehouse: Warehouse;
   let worker: Worker;
@@ -92,5 +94,35 @@ describe('following a backfill whose analysis retries', () => {
       ],
       lines.join('\n'),
     );
+  });
+
+  test("a preview refused for its estimate prints the estimating stage's line before the estimate, however late its progress is first seen", async () => {
+    const workflowId = `preview-refused/${temporal.taskQueue}`;
+    const input: PreviewInput = {
+      slug: DEMO_SLUG,
+      startDate: '2026-03-14',
+      endDate: WEEK_1,
+      periods: ['week'],
+      sampleSize: 100,
+      dataset: 'following_refused',
+      maxBytes: 1000,
+    };
+    const handle = await temporal.client.workflow.start('preview', {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      args: [input],
+    });
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    // Followed once it has failed, its progress is first seen by the last query: in the stage
+    // it failed in, with the notes that stage found, as a follower whose polls all came too
+    // late (a loaded machine) sees it.
+    const lines: string[] = [];
+    await assert.rejects(
+      followWorkflow(temporal.client, workflowId, { progressBar: false, log: (l) => lines.push(l) }),
+      /more than --max-bytes 1000 B/,
+    );
+    assert.equal(lines[0], 'estimating cost (0/2)', lines.join('\n'));
+    assert.match(lines[1] ?? '', /^cost before running/, lines.join('\n'));
+    assert.equal(lines.filter((l) => l.startsWith('estimating cost')).length, 1, lines.join('\n'));
   });
 });
