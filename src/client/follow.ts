@@ -157,7 +157,11 @@ export function progressView(options: FollowOptions): {
     let last = { stage: '', done: -1, at: 0 };
     return {
       show: (p) => {
-        for (const line of newNotes(p)) options.log(line);
+        const fresh = newNotes(p);
+        // Notes of a stage the run has moved on from come before the new stage's line; notes
+        // of the stage shown (a preview refused for its estimate ends in it) after its line.
+        const ofThisStage = p.notesStage === p.stage;
+        if (!ofThisStage) for (const line of fresh) options.log(line);
         const at = now();
         const left = estimate.left(p, at);
         if (
@@ -168,6 +172,7 @@ export function progressView(options: FollowOptions): {
           options.log(progressLine(p, left));
           last = { stage: p.stage, done: p.done, at };
         }
+        if (ofThisStage) for (const line of fresh) options.log(line);
       },
       stop: () => undefined,
       notes: (all) => {
@@ -185,15 +190,26 @@ export function progressView(options: FollowOptions): {
     barsize: 30,
   });
   let started = false;
+  // The stage the bar shows (its line, once the bar is stopped).
+  let barStage: string | null = null;
+  // The stage whose notes were printed under its (stopped) bar: its bar is not drawn again
+  // below them, which would put the stage's line after its own notes.
+  let heldStage: string | null = null;
   return {
     show: (p) => {
       const notes = newNotes(p);
       if (notes.length > 0) {
         // Lines printed under a live bar would be overdrawn: stop it, print, start it again.
+        // Notes of the stage shown come after its line: the stopped bar's, else a line of its own.
+        const ofThisStage = p.notesStage === p.stage;
         if (started) bar.stop();
+        if (ofThisStage && (!started || barStage !== p.stage)) options.log(progressLine(p, null));
         started = false;
         for (const line of notes) options.log(line);
+        heldStage = ofThisStage ? p.stage : null;
       }
+      if (p.stage === heldStage) return;
+      heldStage = null;
       const left = estimate.left(p, Date.now());
       const payload = {
         stage: p.stage.padEnd(12),
@@ -207,6 +223,7 @@ export function progressView(options: FollowOptions): {
       }
       bar.setTotal(Math.max(p.total, 1));
       bar.update(p.done, payload);
+      barStage = p.stage;
     },
     stop: () => bar.stop(),
     notes: (all) => {
@@ -272,8 +289,11 @@ export async function followWorkflow<T>(
     serverSilent = false;
     view.line(`${server} answers again`);
   };
+  // The runs the followed parent started on their pinned builds, as its last progress named them.
+  let runs: readonly string[] = [];
   const show = (p: Progress) => {
     serverBack();
+    runs = p.runs ?? [];
     view.show(p);
     const waiting = waitingLine(p);
     if (waiting !== lastWaiting && waiting !== '') view.line(waiting);
@@ -297,9 +317,10 @@ export async function followWorkflow<T>(
   // A run no worker serves never moves at all: said once, with what to do.
   const shownAttempts = new Map<string, number>();
   let saidNoWorker = false;
+  let turn = 0;
   const retries = new PeriodicCall(
     client,
-    () => whatHoldsItUp(client, handle),
+    () => whatHoldsItUp(client, handle, runs, turn++),
     ({ retrying, unserved }) => {
       serverBack();
       if (unserved !== null && !saidNoWorker) view.line(noWorkerLine(unserved));

@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
 import { elapsed } from './format.js';
@@ -9,8 +9,11 @@ import { elapsed } from './format.js';
  * than as a stage that never moves), and a task queue no worker polls.
  */
 
-/** Child workflows looked into for retrying work, at most (a daily run may have hundreds). */
-const CHILDREN_LOOKED_INTO = 3;
+/**
+ * Workflows looked into for retrying work per look, at most (a daily run may have hundreds of
+ * children or runs): taken in turn, so that over a few looks every one is seen.
+ */
+const WORKFLOWS_LOOKED_INTO = 3;
 
 /** An activity that failed and is waiting for, or running, its next attempt. */
 export interface RetryingActivity {
@@ -42,19 +45,49 @@ export function retryingIn(workflowId: string, description: Pick<Description, 'r
 }
 
 /**
- * What holds a followed run up: activities retrying in it and in its first few running children,
- * and its task queue when no worker polls it.
+ * The workflows besides the followed run to look into on look number `turn`: its running
+ * children, and the runs it started on their pinned builds (`runs`, from its progress query: a
+ * daily run, backfill or rerun starts each analysis as a workflow of its own, not as a child).
+ * At most WORKFLOWS_LOOKED_INTO, the next few on each look.
+ */
+export function workflowsToLookInto(
+  children: readonly { workflowId?: string | null; runId?: string | null }[],
+  runs: readonly string[],
+  turn: number,
+): { workflowId: string; runId?: string }[] {
+  const all: { workflowId: string; runId?: string }[] = [];
+  for (const child of children)
+    if (child.workflowId)
+      all.push({ workflowId: child.workflowId, ...(child.runId ? { runId: child.runId } : {}) });
+  for (const workflowId of runs) if (!all.some((w) => w.workflowId === workflowId)) all.push({ workflowId });
+  if (all.length <= WORKFLOWS_LOOKED_INTO) return all;
+  const from = (turn * WORKFLOWS_LOOKED_INTO) % all.length;
+  return [...all, ...all].slice(from, from + WORKFLOWS_LOOKED_INTO);
+}
+
+/**
+ * What holds a followed run up: activities retrying in it, in its running children and in the
+ * runs it started (`runs`, see workflowsToLookInto), and its task queue when no worker polls it.
  */
 export async function whatHoldsItUp(
   client: Client,
   handle: WorkflowHandle,
+  runs: readonly string[] = [],
+  turn = 0,
 ): Promise<{ retrying: RetryingActivity[]; unserved: string | null }> {
   const description = await handle.describe();
   const retrying = retryingIn(handle.workflowId, description);
-  for (const child of (description.raw.pendingChildren ?? []).slice(0, CHILDREN_LOOKED_INTO)) {
-    if (!child.workflowId) continue;
-    const childHandle = client.workflow.getHandle(child.workflowId, child.runId ?? undefined);
-    retrying.push(...retryingIn(child.workflowId, await childHandle.describe()));
+  for (const w of workflowsToLookInto(description.raw.pendingChildren ?? [], runs, turn)) {
+    let described: Description;
+    try {
+      described = await client.workflow.getHandle(w.workflowId, w.runId).describe();
+    } catch (error) {
+      // A run the progress named may be gone from the server by now (its retention passed):
+      // nothing of it holds the followed run up.
+      if (error instanceof WorkflowNotFoundError) continue;
+      throw error;
+    }
+    retrying.push(...retryingIn(w.workflowId, described));
   }
   const taskQueue = description.taskQueue;
   const unserved =

@@ -103,11 +103,23 @@ export interface Progress {
   /** Lines the run wants shown as soon as they are known (a preview's cost estimate); only ever appended to. */
   notes?: string[];
   /**
+   * The stage the last notes were added in. A run refused for what its notes say (a preview
+   * over its --max-bytes) ends in that stage, and a follower that first sees both at once
+   * prints the stage's line before the notes, not after; notes a run moved on from come first.
+   */
+  notesStage?: string;
+  /**
    * Runs waiting for a worker of their pinned build (none polls, or all are busy): which
    * experiment waits for which tooling version, since when. They run once a worker of that
    * build polls; nothing moves them to another build.
    */
   waiting: WaitingRun[];
+  /**
+   * The workflow ids of the runs a parent started on their pinned builds and awaits now
+   * (`runAll`): workflows of their own, not children, so a follower finds what retries in them
+   * only here. Absent from a workflow that starts none, and from a parent on an older build.
+   */
+  runs?: string[];
 }
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -134,6 +146,8 @@ export function trackProgress(
   setHandler(progressQuery, () => progress);
   return (update) => {
     Object.assign(progress, update);
+    // Query state only (no command, nothing in the history): replays as before.
+    if (update.notes !== undefined) progress.notesStage = progress.stage;
     setCurrentDetails(
       `**${progress.stage}** — ${progress.done}/${progress.total} done${progress.failed ? `, ${progress.failed} failed` : ''}${
         progress.current.length ? `; running: ${progress.current.join(', ')}` : ''

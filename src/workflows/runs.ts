@@ -71,6 +71,8 @@ export async function runAll<R>(
     if (outcome.status === 'failed') failed++;
   };
   const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem<R>).label);
+  // Only the query's answer changes (no command, nothing in the history): replays as before.
+  const runs = () => [...open.keys()];
 
   try {
     while (next < items.length || open.size > 0) {
@@ -89,7 +91,7 @@ export async function runAll<R>(
           else finish(index, result);
         });
       }
-      options.progress({ done, failed, current: current(), waiting });
+      options.progress({ done, failed, current: current(), waiting, runs: runs() });
       if (open.size === 0) continue;
 
       const awaited = await runAwait.awaitRuns({
@@ -104,7 +106,7 @@ export async function runAll<R>(
       }
       waiting = awaited.waiting.filter((w) => open.has(w.workflowId));
       for (const w of waiting) if (!waited.has(w.workflowId)) waited.set(w.workflowId, w);
-      options.progress({ done, failed, current: current(), waiting });
+      options.progress({ done, failed, current: current(), waiting, runs: runs() });
     }
   } catch (error) {
     if (isCancellation(error) && open.size > 0) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { followWorkflow, progressView } from '../../../src/client/follow.js';
-import { noWorkerLine, retryingIn, retryLine } from '../../../src/client/held-up.js';
+import { noWorkerLine, retryingIn, retryLine, workflowsToLookInto } from '../../../src/client/held-up.js';
 import { progressLine, timeLeft } from '../../../src/client/progress-line.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
@@ -117,7 +117,17 @@ describe("a stage's notes (a preview's cost estimate)", () => {
   // sees them with a later stage, and they are what came before that stage's line.
   const notes = ['cost before running (estimate):', '  total 1.00 MiB in 1 query'];
   const poll = (show: (p: Progress) => void) => (stage: string, seen: string[]) =>
-    show({ workflow: 'w', stage, total: 3, done: 0, failed: 0, current: [], waiting: [], notes: seen });
+    show({
+      workflow: 'w',
+      stage,
+      total: 3,
+      done: 0,
+      failed: 0,
+      current: [],
+      waiting: [],
+      notes: seen,
+      ...(seen.length > 0 ? { notesStage: 'estimating cost' } : {}),
+    });
 
   it('come after the line of the stage that found them and before the next one, once', () => {
     const lines: string[] = [];
@@ -133,6 +143,23 @@ describe("a stage's notes (a preview's cost estimate)", () => {
     const at = poll(progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 }).show);
     at('analysing', notes);
     assert.deepEqual(lines, [...notes, 'analysing (0/3)']);
+  });
+
+  it("come after their own stage's line when a poll first sees both at once (a preview refused for its estimate)", () => {
+    const lines: string[] = [];
+    const at = poll(progressView({ progressBar: false, log: (l) => lines.push(l), now: () => 0 }).show);
+    // The run failed in the stage that found the notes: the last poll is the first to see either.
+    at('estimating cost', notes);
+    at('estimating cost', notes);
+    assert.deepEqual(lines, ['estimating cost (0/3)', ...notes]);
+
+    const seenBefore: string[] = [];
+    const again = poll(
+      progressView({ progressBar: false, log: (l) => seenBefore.push(l), now: () => 0 }).show,
+    );
+    again('estimating cost', []);
+    again('estimating cost', notes);
+    assert.deepEqual(seenBefore, ['estimating cost (0/3)', ...notes]);
   });
 });
 
@@ -424,9 +451,10 @@ describe('what is retrying while a run is followed', () => {
     describe: (id: string) => unknown,
     pollers: { lastAccessTime: ReturnType<typeof msToTs> }[],
     ms: number,
+    runs?: string[],
   ): Promise<string[]> {
     let finish: (value: unknown) => void = () => undefined;
-    const progress = {
+    const progress: Progress = {
       workflow: 'w',
       stage: 'estimating',
       total: 1,
@@ -434,6 +462,7 @@ describe('what is retrying while a run is followed', () => {
       failed: 0,
       current: [],
       waiting: [],
+      ...(runs ? { runs } : {}),
     };
     const handle = (id: string) => ({
       workflowId: id,
@@ -488,6 +517,51 @@ describe('what is retrying while a run is followed', () => {
       [],
       'a worker polls',
     );
+  });
+
+  it('says the retries of the runs a parent started on their pinned builds, which are not its children', async () => {
+    // A backfill starts its analyses through activities: the parent's description lists no
+    // children and no retrying activity of its own; its progress names the runs it awaits.
+    const analyses = [
+      'analysis/a/2026-03-15',
+      'analysis/b/2026-03-15',
+      'analysis/c/2026-03-15',
+      'analysis/d/2026-03-15',
+    ];
+    const describe = (id: string) => ({
+      taskQueue: 'q',
+      status: { name: 'RUNNING' },
+      raw: {
+        pendingActivities:
+          id === 'analysis/b/2026-03-15' || id === 'analysis/d/2026-03-15'
+            ? [
+                {
+                  activityType: { name: 'computeMetrics' },
+                  attempt: 2,
+                  lastFailure: { message: 'No space left on device' },
+                },
+              ]
+            : [],
+        pendingChildren: [],
+      },
+    });
+    const lines = await follow(describe, [{ lastAccessTime: msToTs(Date.now()) }], 1_000, analyses);
+    assert.deepEqual(lines.filter((l) => l.startsWith('retrying')).sort(), [
+      'retrying computeMetrics (attempt 2) in analysis/b/2026-03-15: No space left on device',
+      'retrying computeMetrics (attempt 2) in analysis/d/2026-03-15: No space left on device',
+    ]);
+  });
+
+  it('looks into a few children and runs at a time, the next few on each look', () => {
+    const children = [{ workflowId: 'child', runId: 'r' }, { workflowId: null }];
+    const runs = ['r1', 'r2', 'r3', 'child'];
+    const ids = (turn: number) => workflowsToLookInto(children, runs, turn).map((w) => w.workflowId);
+    assert.deepEqual(ids(0), ['child', 'r1', 'r2']);
+    assert.deepEqual(ids(1), ['r3', 'child', 'r1']);
+    assert.deepEqual(workflowsToLookInto(children, ['r1'], 5), [
+      { workflowId: 'child', runId: 'r' },
+      { workflowId: 'r1' },
+    ]);
   });
 
   it('a run no worker serves is said once, with what to do', async () => {
