@@ -52,10 +52,12 @@ test('--sql-output-dir writes provenance.json: each metric column traced to its 
       `${r.column} at ${r.sqlLines.start}-${r.sqlLines.end}`,
     );
   }
-  const from = scan.references.find((r) => r.column === null);
-  assert.ok(from, 'the data source FROM is traced too');
+  // The scan's data source FROM is traced too, and so is the exposure signal's (on the
+  // exposures basis), each to its own config item.
+  const froms = scan.references.filter((r) => r.column === null);
+  const from = froms.find((r) => /^data_sources\.clients_daily/.test(r.config.key));
+  assert.ok(from, JSON.stringify(froms.map((r) => r.config.key)));
   assert.match(text(from), /clients_daily/);
-  assert.match(from.config.key, /^data_sources\.clients_daily/);
 
   const split = map.queries.find(
     (q) => q.destination.table === 'contrail_demo_sidebar_enrollments_clients_daily_week_1',
