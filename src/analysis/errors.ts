@@ -68,9 +68,11 @@ export class InvalidInputError extends ContrailError {
 }
 
 /**
- * Statistics of a window that failed on its data or parameters: every failing statistic is
- * named (metric, statistic, basis and segments, config key) with its own message, so a config
- * author sees them all at once. Permanent when every failure was: the others are retried.
+ * Statistics of a window that the statistics threads could not run (a thread that crashed or
+ * ran out of memory): every such statistic is named (metric, statistic, basis and segments,
+ * config key) with its own message. A statistic whose own code threw is no such failure: it is
+ * logged as a StatisticComputationException and the window's other results are published.
+ * Permanent when every failure was: the others are retried.
  */
 export class StatisticsFailedError extends ContrailError {
   constructor(readonly failures: (ErrorSubject & { message: string; permanent: boolean })[]) {

@@ -104,8 +104,11 @@ function identityCounts(
  * Every statistic of every metric of the window, for each basis and segment ('all' first),
  * from the value histograms of the statistic-input tables, plus jetstream's enrolment counts
  * (metric `identity`, statistic `count`). The statistics run on worker threads. A statistic
- * that fails does not stop the others; once all have run, every failure is thrown together
- * (StatisticsFailedError), each naming its metric, statistic and config key.
+ * whose own code throws is a StatisticComputationException among the warnings (at level ERROR,
+ * as jetstream logs it), and the others' rows stand. A statistic the pool could not run (its
+ * thread crashed or ran out of memory) stops no other either; once all have run, every such
+ * failure is thrown together (StatisticsFailedError), each naming its metric, statistic and
+ * config key, and the window has no results.
  */
 export async function statisticRows(
   spec: AnalysisSpec,
@@ -209,7 +212,21 @@ export async function statisticRows(
   outcomes.forEach((out, i) => {
     const task = tasks[i];
     if (!task) return;
+    if (!out.ok && out.byStatistic) {
+      // The statistic threw on its input or parameters (a bug, or an input it cannot handle): as
+      // jetstream's Statistic.apply, its StatisticComputationException is logged and the other
+      // statistics are published. Computed again, it would throw again.
+      const { metric, statistic } = task.subject;
+      const named = out.error.name === 'Error' ? '' : `${out.error.name}: `;
+      const message = `${metric}/${statistic}: error while computing the statistic: ${named}${out.error.message}; no results`;
+      const entry = uncomputable.get(message) ?? { subject: task.subject, bases: new Map(), permanent: true };
+      add(entry, task.basis, task.segment);
+      uncomputable.set(message, entry);
+      return;
+    }
     if (!out.ok) {
+      // The pool could not run it (a thread that crashed or ran out of memory): nothing about
+      // the statistic, so the window fails and is retried rather than published without it.
       const key = JSON.stringify([task.subject.metric, task.subject.statistic, out.error.message]);
       const entry = failed.get(key) ?? {
         subject: task.subject,

@@ -72,14 +72,18 @@ export function headline(rows: StatisticResultRow[], spec: AnalysisSpec): Headli
 const SUMMARY_WARNINGS = 20;
 
 /**
- * The warnings a statistics summary keeps, of all a window's statistics gave (each once): those
- * that leave results null or missing first, so that informational ones (values left out,
- * rounding) cannot crowd them out, each kind in the order they came.
+ * The warnings a statistics summary keeps, of all a window's statistics gave (each once): the
+ * errors first (a statistic that could not be computed, logged at level ERROR), so that the
+ * run's report always shows them, then those that leave results null or missing, so that
+ * informational ones (values left out, rounding) cannot crowd them out, each kind in the order
+ * they came.
  */
 export function summaryWarnings(unique: readonly AnalysisWarning[]): AnalysisWarning[] {
-  const missing = unique.filter((w) => leavesResultsMissing(w.message));
-  const informing = unique.filter((w) => !leavesResultsMissing(w.message));
-  return [...missing, ...informing].slice(0, SUMMARY_WARNINGS);
+  const errors = unique.filter((w) => w.exceptionType !== undefined);
+  const rest = unique.filter((w) => w.exceptionType === undefined);
+  const missing = rest.filter((w) => leavesResultsMissing(w.message));
+  const informing = rest.filter((w) => !leavesResultsMissing(w.message));
+  return [...errors, ...missing, ...informing].slice(0, SUMMARY_WARNINGS);
 }
 
 /** Who logs the warnings of a statistics step, and when. */

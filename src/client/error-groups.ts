@@ -143,9 +143,14 @@ export function groupIssues(issues: RunIssue[]): IssueGroup[] {
     }));
 }
 
-function count(occurrences: string[], level: RunIssue['level']): string {
+/**
+ * `N dates: …` or `N windows: …`: an occurrence is a date (a failed date) or `date period n` (a
+ * statistics window's warning, or its error: a statistic that could not be computed).
+ */
+function count(occurrences: string[]): string {
   const n = occurrences.length;
-  const unit = level === 'ERROR' ? (n === 1 ? 'date' : 'dates') : n === 1 ? 'window' : 'windows';
+  const windows = occurrences.every((o) => o.includes(' '));
+  const unit = windows ? (n === 1 ? 'window' : 'windows') : n === 1 ? 'date' : 'dates';
   const list = n <= 3 ? occurrences.join(', ') : `${occurrences[0]} … ${occurrences.at(-1)}`;
   return `${n} ${unit}: ${list}`;
 }
@@ -189,12 +194,12 @@ export function formatIssueGroups(groups: IssueGroup[], logsTable = 'the logs ta
       if (head) lines.push(`    ${head}`);
       for (const { first: i, more, occurrences } of kindsOf(p.issues)) {
         const [first, ...rest] = i.message.split('\n');
-        lines.push(`${indent}${i.level} ${i.errorType}: ${first} [${count(i.occurrences, i.level)}]`);
+        lines.push(`${indent}${i.level} ${i.errorType}: ${first} [${count(i.occurrences)}]`);
         for (const line of rest) lines.push(`${indent}  ${line.trim()}`);
         if (more > 0) {
           const all = [...occurrences].sort();
           lines.push(
-            `${indent}  and ${more} more like it with other values [${count(all, i.level)}]; each is in ${logsTable}`,
+            `${indent}  and ${more} more like it with other values [${count(all)}]; each is in ${logsTable}`,
           );
         }
       }

@@ -1,13 +1,26 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { errorData, type Outcome, resultOf } from '../errors.js';
+import { type ErrorData, errorData, type Outcome, resultOf, reviveError } from '../errors.js';
 import { chunkCount, type DirichletDraw } from './dirichlet.js';
 import type { StatisticOutputRows, StatisticStart } from './index.js';
 import type { ChunksTask, FinishTask, StatisticTask } from './worker.js';
 import { statisticsWorkerFile } from './worker-file.js';
 
 export type { StatisticTask } from './worker.js';
+
+/**
+ * One task's rows, or its error and whose it is: `byStatistic` when the statistic's own code threw
+ * it on its thread (its input or parameters: the same on every attempt), false when the pool could
+ * not run it (a thread that crashed or ran out of memory, a task that could not be sent, a
+ * cancellation), which says nothing about the statistic.
+ */
+export type StatisticOutcome =
+  | { ok: true; result: StatisticOutputRows }
+  | { ok: false; error: ErrorData; byStatistic: boolean };
+
+/** Errors a step's thread sent back as its outcome, rebuilt by `run`: the statistic's own. */
+const thrownOnThread = new WeakSet<Error>();
 
 /**
  * Statistics computed on worker threads. The bootstrap is CPU-bound: on the caller's thread it
@@ -46,12 +59,12 @@ export class StatisticsPool {
   }
 
   /**
-   * As `computeAll`, each task's result or its error as data: one failing statistic stops no
-   * other. `signal` stops them all (a cancelled analysis): the steps running on threads are
-   * abandoned, no other starts, and it throws the signal's reason.
+   * As `computeAll`, each task's result or its error as data, saying whether the statistic threw
+   * it: one failing statistic stops no other. `signal` stops them all (a cancelled analysis): the
+   * steps running on threads are abandoned, no other starts, and it throws the signal's reason.
    */
-  async computeEach(tasks: StatisticTask[], signal?: AbortSignal): Promise<Outcome<StatisticOutputRows>[]> {
-    const results: Outcome<StatisticOutputRows>[] = new Array(tasks.length);
+  async computeEach(tasks: StatisticTask[], signal?: AbortSignal): Promise<StatisticOutcome[]> {
+    const results: StatisticOutcome[] = new Array(tasks.length);
     // Every step on a thread listens for the abort: on a signal of its own, whose listener limit
     // can be lifted, not on the caller's.
     const own = signal ? new AbortController() : null;
@@ -67,7 +80,8 @@ export class StatisticsPool {
         try {
           results[i] = { ok: true, result: await this.compute(tasks[i] as StatisticTask, own?.signal) };
         } catch (error) {
-          results[i] = { ok: false, error: errorData(error) };
+          const byStatistic = error instanceof Error && thrownOnThread.has(error);
+          results[i] = { ok: false, error: errorData(error), byStatistic };
         }
       }
     };
@@ -108,9 +122,17 @@ export class StatisticsPool {
     return out;
   }
 
-  /** One step on a thread; an error it threw is rebuilt on this side. */
+  /**
+   * One step on a thread; an error it threw is rebuilt on this side, and marked as the
+   * statistic's own. An error of the pool itself (the thread died, the task could not be sent,
+   * the step was aborted) is thrown as it comes, unmarked.
+   */
   private async run<T>(task: unknown, name: 'start' | 'chunks' | 'finish', signal?: AbortSignal): Promise<T> {
-    return resultOf((await this.pool.run(task, { name, ...(signal ? { signal } : {}) })) as Outcome<T>);
+    const outcome = (await this.pool.run(task, { name, ...(signal ? { signal } : {}) })) as Outcome<T>;
+    if (outcome.ok) return outcome.result;
+    const error = reviveError(outcome.error);
+    thrownOnThread.add(error);
+    throw error;
   }
 
   async close(): Promise<void> {

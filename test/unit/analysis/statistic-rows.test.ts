@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { StatisticsFailedError } from '../../../src/analysis/errors.js';
 import { statisticRows } from '../../../src/analysis/statistic-rows.js';
 import { type AnalysisBasis, AnalysisSpec } from '../../../src/config/spec.js';
 import { type StatisticInputGroup, statisticInputKey } from '../../../src/sql/plan/statistic-input-rows.js';
@@ -234,6 +235,90 @@ describe('statisticRows counts', () => {
           "uri_count/binomial: values must be 0 or 1 (or booleans), but branch 'control' has 3; no results (enrollments basis, segment all)",
         ],
       ],
+    );
+  });
+});
+
+describe('statisticRows when a statistic throws', () => {
+  // Two metrics; the second's input is one no statistic can take (a branch listed twice), so its
+  // statistic throws on its thread.
+  const broken = {
+    ...metric,
+    name: 'ad_clicks',
+    selectExpression: 'SUM(ad_clicks)',
+    statistics: [
+      { name: 'bootstrap_mean', params: { num_samples: 100 }, provenance: provenance('metrics.ad_clicks') },
+    ],
+    provenance: { file: 'jetstream/edge.toml', key: 'metrics.ad_clicks', line: 9 },
+  };
+  const twoMetrics = AnalysisSpec.parse({ ...spec, metrics: { ...spec.metrics, week: [metric, broken] } });
+  const adClicks = (
+    segment: string,
+    branches: StatisticInputGroup['branches'],
+  ): [string, StatisticInputGroup] => {
+    const [, g] = group(segment);
+    return [statisticInputKey('ad_clicks', 'values', null, segment), { ...g, metric: 'ad_clicks', branches }];
+  };
+
+  it("logs that statistic's StatisticComputationException, naming it and its config line, and keeps every other metric's rows", async () => {
+    const [, g] = group('all');
+    const twice = [...g.branches, { branch: 'control', bins: [{ y: 7, count: 2 }] }];
+    const { rows, warnings } = await statisticRows(
+      twoMetrics,
+      WINDOW,
+      new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+        ['enrollments', new Map([group('all'), adClicks('all', twice)])],
+      ]),
+    );
+    // uri_count's statistics and the enrolment counts are all there; ad_clicks has none.
+    const computed = new Set(rows.map((r) => `${r.metric}/${r.statistic}`));
+    assert.deepEqual([...computed].sort(), ['identity/count', 'uri_count/mean', 'uri_count/mean_lm']);
+    assert.ok(rows.some((r) => r.metric === 'uri_count' && r.statistic === 'mean' && r.point !== null));
+    const errors = warnings.filter((w) => w.exceptionType !== undefined);
+    assert.deepEqual(
+      errors.map((w) => [w.exceptionType, w.message]),
+      [
+        [
+          'StatisticComputationException',
+          "ad_clicks/bootstrap_mean: error while computing the statistic: StatisticConfigError: input for metric 'ad_clicks' lists a branch twice: control, treatment, control; no results (enrollments basis, segment all)",
+        ],
+      ],
+    );
+    assert.deepEqual(errors[0]?.subjects, [
+      {
+        metric: 'ad_clicks',
+        statistic: 'bootstrap_mean',
+        period: 'week',
+        file: 'jetstream/edge.toml',
+        key: 'metrics.ad_clicks',
+        line: 3,
+        analysisBasis: 'enrollments',
+        segment: 'all',
+      },
+    ]);
+  });
+
+  it('still fails the window when the statistics threads cannot run a statistic, which is not its fault', async () => {
+    // A value no thread can be sent (as a thread that crashed, the pool fails it): nothing the
+    // statistic did, so no result of the window is published without it.
+    const unsendable = [{ branch: 'control', bins: [{ y: Symbol('y') as unknown as number, count: 1 }] }];
+    await assert.rejects(
+      statisticRows(
+        twoMetrics,
+        WINDOW,
+        new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+          ['enrollments', new Map([group('all'), adClicks('all', unsendable)])],
+        ]),
+      ),
+      (error) => {
+        assert.ok(error instanceof StatisticsFailedError, String(error));
+        assert.match(
+          error.message,
+          /^1 statistic failed:\n {2}ad_clicks\/bootstrap_mean \(enrollments basis, segment all\)/,
+        );
+        assert.equal(error.permanent, false);
+        return true;
+      },
     );
   });
 });

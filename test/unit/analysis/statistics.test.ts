@@ -19,6 +19,23 @@ describe('summaryWarnings', () => {
     assert.deepEqual(kept.slice(1), informing.slice(0, 19));
   });
 
+  it("keeps a statistic's error before any warning, so the run's report shows it however many warnings there are", () => {
+    const nulled = Array.from({ length: 30 }, (_, i) => ({
+      message: `m${i}/mean: branch 'treatment' has no data; its results are null (all, enrollments)`,
+      subjects: [],
+    }));
+    const error = {
+      message:
+        'x/bootstrap_mean: error while computing the statistic: RangeError: Invalid array length; no results (enrollments basis, segment all)',
+      subjects: [],
+      exceptionType: 'StatisticComputationException' as const,
+    };
+    const kept = summaryWarnings([...nulled, error]);
+    assert.equal(kept.length, 20);
+    assert.equal(kept[0], error);
+    assert.deepEqual(kept.slice(1), nulled.slice(0, 19));
+  });
+
   it('tells the warnings that leave results null or missing by what they say', () => {
     for (const message of [
       "m/mean: every one of the 3 client(s) of branch 'control' has a missing value; its results are null (COALESCE(…, 0) in the metric's select_expression counts them as 0; the remove_nulls pre-treatment leaves them out without this warning)",

@@ -185,5 +185,12 @@ describe("a statistic jetstream could not compute, among a date's statistics", (
         ['WARNING', 'StatisticWarning', 'b'],
       ],
     );
+    // It happened in a window, not on a failed date: counted as one.
+    assert.deepEqual(formatIssueGroups(groupIssues(issues)), [
+      'errors and warnings, by config file:',
+      '  (no config file: about the run as a whole)',
+      '    ERROR StatisticComputationException: a [1 window: 2026-03-15 week 1]',
+      '    WARNING StatisticWarning: b [1 window: 2026-03-15 week 1]',
+    ]);
   });
 });

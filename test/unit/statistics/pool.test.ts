@@ -59,6 +59,25 @@ describe('StatisticsPool', () => {
     assert.equal((await (pool as StatisticsPool).computeAll(tasks.slice(2))).length, 2);
   });
 
+  it("tells a statistic's own error from the pool's: a task no thread can be sent is not the statistic's fault", async () => {
+    const [pool] = pools;
+    // Not structured-cloneable: the pool fails it before any thread sees it, as it fails a
+    // statistic whose thread crashed or ran out of memory.
+    const unsendable = {
+      ...input,
+      branches: [{ branch: 'control', bins: [{ y: Symbol('y') as unknown as number, count: 1 }] }],
+    };
+    const [bad, unsent, fine] = await (pool as StatisticsPool).computeEach([
+      { statistic: spec('bootstrap'), input, context: CTX },
+      { statistic: spec('binomial'), input: unsendable, context: CTX },
+      { statistic: spec('binomial'), input, context: CTX },
+    ]);
+    assert.ok(bad && !bad.ok && bad.byStatistic, JSON.stringify(bad));
+    assert.match(bad.error.message, /unknown statistic 'bootstrap'/);
+    assert.ok(unsent && !unsent.ok && !unsent.byStatistic, JSON.stringify(unsent));
+    assert.ok(fine?.ok);
+  });
+
   it('reports a bad statistic with its message', async () => {
     const [pool] = pools;
     await assert.rejects(
