@@ -9,8 +9,8 @@ import {
   scanOwnBytes,
   withEnrollmentsInlined,
 } from '../sql/dry-run.js';
-import { telemetryCoverageSql } from '../sql/plan/metrics.js';
 import { planPopulationSample } from '../sql/plan/population.js';
+import { telemetryCoverageSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';

@@ -1,6 +1,5 @@
 import type { AnalysisBasis, AnalysisSpec, DataSourceSpec, MetricSpec } from '../../config/spec.js';
 import { ANALYSIS_BASES } from '../../config/spec.js';
-import type { IsoDate } from '../../dates.js';
 import type { SqlDialect } from '../dialect.js';
 import { columnName, enrollmentsTableName, metricsScanTableName, metricsTableName } from '../names.js';
 import { type AnalysisWindow, dataDateRange } from '../windows.js';
@@ -381,22 +380,4 @@ export function planMetrics(
     }
   }
   return { scans, metrics: split };
-}
-
-/**
- * Which dates a data source holds and how many of its rows fall in `dates`: a preview on a
- * warehouse whose telemetry ends before the previewed dates says so, naming the dates it has.
- * Reads the whole date column: run only where that costs nothing (the embedded warehouse).
- */
-export function telemetryCoverageSql(
-  ctx: PlanContext,
-  dataSource: string,
-  dates: { first: IsoDate; last: IsoDate },
-): string {
-  const { dialect: d } = ctx;
-  const ds = dataSourceFor(ctx, dataSource, `data source ${dataSource}`);
-  const column = `ds.${d.userSql(ds.submissionDateColumn)}`;
-  return `SELECT MIN(${column}) AS first, MAX(${column}) AS last,
-  COUNT(CASE WHEN ${column} BETWEEN ${d.dateLiteral(dates.first)} AND ${d.dateLiteral(dates.last)} THEN 1 END) AS in_range
-FROM ${fromExpression(ctx, ds, appDataset(ctx.spec))} ds`;
 }
