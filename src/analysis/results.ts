@@ -85,7 +85,17 @@ export interface StatisticsSummary extends TableSummary {
   /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
   warnings: string[];
   warningCount: number;
-  /** How many of all `warningCount` warnings leave results null or missing (absent in older summaries). */
+  /**
+   * How many of `warningCount` are errors: a statistic that could not be computed, logged as its
+   * exception at level ERROR (see `AnalysisWarning.exceptionType`). Absent in older summaries,
+   * whose errors are told by the warnings they kept (errors first).
+   */
+  errorCount?: number;
+  /**
+   * How many of the warnings leave results null or missing (absent in older summaries): with
+   * `errorCount`, of the warnings apart from the errors (an error's statistic is missing
+   * anyway); in a summary without it, of all `warningCount`.
+   */
   resultsMissing?: number;
   /** The same first warnings with what each is about (absent in summaries of older runs). */
   warningDetails?: AnalysisWarning[];
@@ -125,21 +135,61 @@ export interface AnalysisError {
   subjects?: ErrorSubject[];
 }
 
-/** How many warnings an experiment's statistics gave, and how many of them leave results null or missing. */
+/**
+ * How many warnings an experiment's statistics gave, how many of them were errors (statistics
+ * that could not be computed), and how many of the others leave results null or missing.
+ */
 export interface WarningTally {
+  /** Every warning, errors included (each a row of the logs table). */
   warnings: number;
+  /**
+   * How many of `warnings` are errors. Absent in older results: their `warnings` and
+   * `resultsMissing` count errors as warnings, and a report says them so.
+   */
+  errors?: number;
+  /** How many of the warnings leave results null or missing: with `errors`, of those that are not errors. */
   resultsMissing: number;
 }
 
-/** Adds the warnings of statistics summaries to a tally (a new one when none is given). */
+/** The warnings a summary kept, with what each is about where it says (an older one kept their messages only). */
+export function keptWarnings(s: Pick<StatisticsSummary, 'warnings' | 'warningDetails'>): AnalysisWarning[] {
+  return s.warningDetails ?? s.warnings.map((message) => ({ message, subjects: [] }));
+}
+
+const isError = (w: AnalysisWarning) => w.exceptionType !== undefined;
+
+/** The errors of a summary: counted, or in an older summary those it kept (it keeps errors first). */
+export function summaryErrors(
+  s: Pick<StatisticsSummary, 'warnings' | 'errorCount' | 'warningDetails'>,
+): number {
+  return s.errorCount ?? keptWarnings(s).filter(isError).length;
+}
+
+/**
+ * Adds the warnings of statistics summaries to a tally (a new one when none is given). A tally
+ * of older results, without errors, is added to as one: errors from then on are counted.
+ */
 export function tallyWarnings(
-  statistics: readonly Pick<StatisticsSummary, 'warnings' | 'warningCount' | 'resultsMissing'>[],
-  into: WarningTally = { warnings: 0, resultsMissing: 0 },
+  statistics: readonly Pick<
+    StatisticsSummary,
+    'warnings' | 'warningCount' | 'resultsMissing' | 'errorCount' | 'warningDetails'
+  >[],
+  into: WarningTally = { warnings: 0, errors: 0, resultsMissing: 0 },
 ): WarningTally {
   for (const s of statistics) {
     into.warnings += s.warningCount;
-    // An older summary did not count them: those it kept are what can be told.
-    into.resultsMissing += s.resultsMissing ?? s.warnings.filter(leavesResultsMissing).length;
+    into.errors = (into.errors ?? 0) + summaryErrors(s);
+    const kept = keptWarnings(s);
+    const missing = (errors: boolean) =>
+      kept.filter((w) => isError(w) === errors && leavesResultsMissing(w.message)).length;
+    // An older summary counted its errors among those leaving results missing, or counted
+    // nothing: what it kept (errors first) is what can be told.
+    into.resultsMissing +=
+      s.resultsMissing === undefined
+        ? missing(false)
+        : s.errorCount === undefined
+          ? Math.max(0, s.resultsMissing - missing(true))
+          : s.resultsMissing;
   }
   return into;
 }

@@ -180,7 +180,10 @@ export async function computeWindowStatistics(
     windowIndex: window.windowIndex,
     warnings: kept.map((w) => w.message),
     warningCount: unique.length,
-    resultsMissing: unique.filter((w) => leavesResultsMissing(w.message)).length,
+    errorCount: unique.filter((w) => w.exceptionType !== undefined).length,
+    // An error's statistic is missing anyway: counted here are the warnings that leave results so.
+    resultsMissing: unique.filter((w) => w.exceptionType === undefined && leavesResultsMissing(w.message))
+      .length,
     warningDetails: kept,
     headline: headline(computed.rows, spec),
     sampleRatioMismatch: srm,

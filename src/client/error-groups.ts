@@ -1,5 +1,5 @@
 import { messageShape } from '../analysis/logs.js';
-import type { StatisticsSummary } from '../analysis/results.js';
+import { keptWarnings, type StatisticsSummary } from '../analysis/results.js';
 import type { ErrorSubject } from '../errors.js';
 import type { PreviewResult } from '../workflows/preview.js';
 
@@ -64,12 +64,11 @@ export function statisticsIssues(
   for (const day of days) {
     for (const s of day.statistics) {
       const window = `${s.period} ${s.windowIndex}`;
-      const details = s.warningDetails ?? s.warnings.map((message) => ({ message, subjects: [] }));
-      for (const w of details) {
+      for (const w of keptWarnings(s)) {
         for (const subject of w.subjects.length ? w.subjects : [{}]) {
           issues.push({
-            level: 'exceptionType' in w && w.exceptionType ? 'ERROR' : 'WARNING',
-            errorType: ('exceptionType' in w && w.exceptionType) || 'StatisticWarning',
+            level: w.exceptionType ? 'ERROR' : 'WARNING',
+            errorType: w.exceptionType ?? 'StatisticWarning',
             message: subject.message ?? w.message,
             date: day.date,
             window,

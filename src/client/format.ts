@@ -1,4 +1,5 @@
 import type { Pin, StatisticsSummary } from '../activities/types.js';
+import { summaryErrors } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { excludesNoChange } from '../statistics/significance.js';
 import { toolVersionKey } from '../versions/pin.js';
@@ -26,7 +27,7 @@ export function formatHeadline(summary: StatisticsSummary, indent = '    '): str
   return lines;
 }
 
-/** One line per statistics table: rows, sample ratio mismatch, warnings. */
+/** One line per statistics table: rows, sample ratio mismatch, statistic errors and warnings. */
 /**
  * Below this p-value the branches' enrollment is reported as a sample ratio mismatch: at the
  * usual 0.05 one experiment in twenty would raise it by chance, and a true mismatch (a broken
@@ -42,7 +43,13 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
       : p < SRM_ALARM_P
         ? `; SAMPLE RATIO MISMATCH p=${p.toPrecision(3)}: enrollment differs from the configured branch ratios`
         : `; sample ratio test p=${p.toPrecision(3)}`;
-  const warned = s.warningCount ? `; ${plural(s.warningCount, 'warning')} in the logs table` : '';
+  // Errors (statistics that could not be computed) apart from warnings, as the report's issues list them.
+  const errors = summaryErrors(s);
+  const counted = [
+    errors > 0 ? plural(errors, 'statistic error') : null,
+    s.warningCount > errors ? plural(s.warningCount - errors, 'warning') : null,
+  ].filter((part) => part !== null);
+  const warned = counted.length > 0 ? `; ${counted.join(', ')} in the logs table` : '';
   return `${s.table} (${plural(s.rows, 'row')}${srm}${warned})`;
 }
 

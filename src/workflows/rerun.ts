@@ -127,7 +127,7 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
     dates: dates.length,
     analyzed: 0,
     statisticsTables: 0,
-    warnings: { warnings: 0, resultsMissing: 0 },
+    warnings: { warnings: 0, errors: 0, resultsMissing: 0 },
     failed: [],
     waited: [],
   };

@@ -302,6 +302,12 @@ describe('analysis activities on the demo experiment', () => {
     );
     const messages = [...new Set(logged.map((l) => l.message))];
     assert.equal(messages.length, summary.warningCount);
+    // The summary counts the errors among them (statistics that could not be computed), for the
+    // reports that say them apart from the warnings.
+    const errors = await warehouse.query<{ message: string }>(
+      `SELECT DISTINCT message FROM "memory"."${DATASET}"."logs" WHERE stage = 'statistics week 1' AND log_level = 'ERROR'`,
+    );
+    assert.equal(summary.errorCount, errors.length);
     const places = logged.map((l) => `${l.message} | ${l.analysis_basis}`);
     assert.equal(new Set(places).size, places.length, places.join('\n'));
     assert.ok(

@@ -692,7 +692,7 @@ describe('statistics warnings in the reports of runs over several experiments', 
   it('counts the warnings of each experiment, those leaving results null first, and points at the logs table', async () => {
     const { tallyWarnings } = await import('../../../src/analysis/results.js');
     const tally = tallyWarnings([summary(12, 0), summary(3, 1)]);
-    assert.deepEqual(tally, { warnings: 15, resultsMissing: 1 });
+    assert.deepEqual(tally, { warnings: 15, errors: 0, resultsMissing: 1 });
     // A summary of an older run counted nothing: what it kept is what can be told.
     assert.deepEqual(
       tallyWarnings([
@@ -701,7 +701,7 @@ describe('statistics warnings in the reports of runs over several experiments', 
           warningCount: 30,
         },
       ]),
-      { warnings: 30, resultsMissing: 1 },
+      { warnings: 30, errors: 0, resultsMissing: 1 },
     );
     const report = outcomeOf('dailyAnalysis', {
       date: '2026-03-15',
@@ -758,6 +758,184 @@ describe('statistics warnings in the reports of runs over several experiments', 
       "  statistics warnings (each is in mine.logs, under its experiment's slug):",
     ]);
     assert.deepEqual(backfill.slice(-2), ['    exp-09: 1 warning', '    2 more experiments: 2 warnings']);
+  });
+});
+
+describe('statistics errors apart from warnings in the reports of runs', () => {
+  // A statistic that could not be computed, logged at level ERROR as jetstream's exception.
+  const error = {
+    message: "m/binomial: values must be 0 or 1 (or booleans), but branch 'control' has 2; no results",
+    subjects: [],
+    exceptionType: 'StatisticComputationException' as const,
+  };
+  const nulled = { message: "m/mean: branch 'b' has no data; its results are null", subjects: [] };
+  const informing = { message: 'm/mean: left out 2 client(s)', subjects: [] };
+  const window = {
+    table: 'statistics_x_week_1',
+    rows: 10,
+    period: 'week' as const,
+    windowIndex: 1,
+    headline: [],
+    sampleRatioMismatch: null,
+  };
+  const kept = [error, nulled, informing];
+  const summary = {
+    ...window,
+    warnings: kept.map((w) => w.message),
+    warningDetails: kept,
+    warningCount: 3,
+    errorCount: 1,
+    resultsMissing: 1,
+  };
+  const pin = {
+    toolVersion: '0.1.0',
+    buildId: 'dev',
+    configCommit: null,
+    anchor: null,
+    reason: 'use-latest',
+  };
+
+  it("counts an experiment's errors apart from its warnings, and tells those of older summaries by what they kept", async () => {
+    const { tallyWarnings } = await import('../../../src/analysis/results.js');
+    assert.deepEqual(tallyWarnings([summary, summary]), { warnings: 6, errors: 2, resultsMissing: 2 });
+    // A summary from before errors were counted: its resultsMissing counted the error too.
+    const { errorCount: _, ...older } = { ...summary, resultsMissing: 2 };
+    assert.deepEqual(tallyWarnings([older]), { warnings: 3, errors: 1, resultsMissing: 1 });
+  });
+
+  it('the daily report says "1 statistic error, 2 warnings", experiments with errors first', async () => {
+    const { tallyWarnings } = await import('../../../src/analysis/results.js');
+    const report = outcomeOf('dailyAnalysis', {
+      date: '2026-03-15',
+      dataset: 'contrail',
+      analyzed: [
+        {
+          slug: 'chatty',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: { warnings: 40, errors: 0, resultsMissing: 5 },
+        },
+        {
+          slug: 'broken',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: tallyWarnings([summary]),
+        },
+        {
+          slug: 'uncomputable',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: { warnings: 2, errors: 2, resultsMissing: 0 },
+        },
+        // A result of an older run: its errors were counted among its warnings, and are said so.
+        {
+          slug: 'older',
+          status: 'analyzed',
+          statisticsTables: 2,
+          toolVersion: '0.1.0+dev',
+          warnings: { warnings: 3, resultsMissing: 1 },
+        },
+      ],
+      reran: [],
+      waited: [],
+      failed: [],
+    }).report.split('\n');
+    assert.deepEqual(report.slice(5), [
+      "  statistics errors (a statistic that could not be computed) and warnings (each is in contrail.logs, under its experiment's slug):",
+      '    uncomputable: 2 statistic errors',
+      '    broken: 1 statistic error, 2 warnings, 1 leaving results null or missing',
+      '    chatty: 40 warnings, 5 leaving results null or missing',
+      '    older: 3 warnings, 1 leaving results null or missing',
+    ]);
+  });
+
+  it("a backfill's and a rerun's reports count them apart too, also past the experiments named one by one", () => {
+    const backfill = outcomeOf('backfill', {
+      total: 24,
+      analyzed: 24,
+      nothingDue: 0,
+      dataset: 'mine',
+      warnings: Object.fromEntries(
+        Array.from({ length: 12 }, (_, i) => [
+          `exp-${String(i).padStart(2, '0')}`,
+          i < 2
+            ? { warnings: 1, errors: 0, resultsMissing: 0 }
+            : { warnings: 3, errors: 1, resultsMissing: 0 },
+        ]),
+      ),
+      pins: {},
+      failed: [],
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(backfill.slice(1, 3), [
+      "  statistics errors (a statistic that could not be computed) and warnings (each is in mine.logs, under its experiment's slug):",
+      '    exp-02: 1 statistic error, 2 warnings',
+    ]);
+    assert.deepEqual(backfill.slice(-2), [
+      '    exp-11: 1 statistic error, 2 warnings',
+      '    2 more experiments: 2 warnings',
+    ]);
+    const rerun = outcomeOf('rerun', {
+      slug: 'x',
+      dropped: ['a'],
+      anchor: null,
+      pin,
+      dates: 1,
+      analyzed: 1,
+      statisticsTables: 1,
+      warnings: { warnings: 3, errors: 1, resultsMissing: 1 },
+      failed: [],
+      waited: [],
+    }).report.split('\n');
+    assert.deepEqual(rerun.slice(-2), [
+      "  statistics errors (a statistic that could not be computed) and warnings (each is in the logs table, under its experiment's slug):",
+      '    x: 1 statistic error, 2 warnings, 1 leaving results null or missing',
+    ]);
+  });
+
+  it("one analysis's statistics table line, and the count of those its summary did not keep, say errors apart", async () => {
+    const { formatStatisticsTable } = await import('../../../src/client/format.js');
+    assert.equal(
+      formatStatisticsTable(summary),
+      'statistics_x_week_1 (10 rows; 1 statistic error, 2 warnings in the logs table)',
+    );
+    // An older summary did not count its errors: those it kept are told.
+    const { errorCount: _, ...older } = summary;
+    assert.equal(
+      formatStatisticsTable(older),
+      'statistics_x_week_1 (10 rows; 1 statistic error, 2 warnings in the logs table)',
+    );
+    const report = outcomeOf('analyzeExperiment', {
+      slug: 'x',
+      date: '2026-03-15',
+      status: 'analyzed',
+      reason: null,
+      pin,
+      enrollments: null,
+      metricsTables: [],
+      views: [],
+      // The summary kept one error of three and one warning of five.
+      statistics: [
+        {
+          ...summary,
+          warnings: [error.message, nulled.message],
+          warningDetails: [error, nulled],
+          warningCount: 8,
+          errorCount: 3,
+        },
+      ],
+    }).report.split('\n');
+    assert.equal(
+      report[1],
+      '  statistics_x_week_1 (10 rows; 3 statistic errors, 5 warnings in the logs table)',
+    );
+    assert.equal(
+      report.at(-1),
+      '  and 2 more statistic errors and 4 more warnings, not listed here: each is in the logs table',
+    );
   });
 });
 
