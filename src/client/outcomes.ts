@@ -7,8 +7,7 @@
 
 import type { z } from 'zod';
 import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
-import { LOGS_TABLE } from '../analysis/logs.js';
-import { isPublishFailure, keptWarnings, summaryErrors, type WarningTally } from '../analysis/results.js';
+import { isPublishFailure } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analysis-result.js';
@@ -28,6 +27,7 @@ import type { RerunResult } from '../workflows/rerun.js';
 import type { RerunSkipResult } from '../workflows/rerun-skip.js';
 import { formatIssueGroups, groupIssues, statisticsIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
+import { describeWarningCounts, unlistedIssues } from './issue-counts.js';
 import { describePreview } from './preview-report.js';
 import type { Outcome, ReportContext } from './report.js';
 
@@ -50,80 +50,9 @@ export function describeAnalysis(r: AnalysisResult): Outcome {
   for (const s of r.statistics) lines.push(`  ${formatStatisticsTable(s)}`, ...formatHeadline(s));
   // What could not be computed, and why, under the config key to fix, as a preview ends.
   lines.push(...formatIssueGroups(groupIssues(statisticsIssues([r]))));
-  // A summary keeps its errors first: one it did not list is an error only past the ones it kept.
-  const unlisted = r.statistics.reduce(
-    (n, s) => {
-      const kept = keptWarnings(s);
-      const keptErrors = kept.filter((w) => w.exceptionType !== undefined).length;
-      const errors = Math.max(0, summaryErrors(s) - keptErrors);
-      return {
-        errors: n.errors + errors,
-        warnings: n.warnings + Math.max(0, s.warningCount - kept.length - errors),
-      };
-    },
-    { errors: 0, warnings: 0 },
-  );
-  const more = [
-    unlisted.errors > 0 ? plural(unlisted.errors, 'more statistic error', 'more statistic errors') : null,
-    unlisted.warnings > 0 ? plural(unlisted.warnings, 'more warning', 'more warnings') : null,
-  ].filter((part) => part !== null);
-  if (more.length > 0) lines.push(`  and ${more.join(' and ')}, not listed here: each is in the logs table`);
+  const unlisted = unlistedIssues(r.statistics);
+  if (unlisted !== null) lines.push(`  and ${unlisted}, not listed here: each is in the logs table`);
   return { report: lines.join('\n'), failed: 0 };
-}
-
-/** Experiments whose statistics errors and warnings are counted one line each; beyond that many, the rest together. */
-const WARNED_NAMED = 10;
-
-/** A tally's errors and warnings apart; an older one, which did not count errors, has its errors among its warnings. */
-const splitTally = (t: WarningTally) => {
-  const errors = t.errors ?? 0;
-  return { errors, warnings: t.warnings - errors, resultsMissing: t.resultsMissing };
-};
-
-/**
- * The statistics errors (statistics that could not be computed, logged at level ERROR) and
- * warnings of a run over several experiments, counted per experiment, apart, as a preview's
- * report lists them: those with errors first, then those leaving results null or missing. The
- * lines themselves are in the logs table, and a fleet's would bury the report.
- */
-export function describeWarningCounts(
-  tallies: readonly (readonly [string, WarningTally | undefined])[],
-  dataset: string | undefined,
-): string[] {
-  const warned = tallies
-    .filter((t): t is readonly [string, WarningTally] => (t[1]?.warnings ?? 0) > 0)
-    .map(([slug, t]) => [slug, splitTally(t)] as const)
-    .sort(
-      ([, a], [, b]) => b.errors - a.errors || b.resultsMissing - a.resultsMissing || b.warnings - a.warnings,
-    );
-  if (warned.length === 0) return [];
-  const count = ({ errors, warnings, resultsMissing }: ReturnType<typeof splitTally>) =>
-    [
-      errors > 0 ? plural(errors, 'statistic error') : null,
-      warnings > 0 || errors === 0 ? plural(warnings, 'warning') : null,
-      resultsMissing > 0 ? `${resultsMissing} leaving results null or missing` : null,
-    ]
-      .filter((part) => part !== null)
-      .join(', ');
-  const table = dataset ? `${dataset}.${LOGS_TABLE}` : 'the logs table';
-  const what = warned.some(([, t]) => t.errors > 0)
-    ? 'statistics errors (a statistic that could not be computed) and warnings'
-    : 'statistics warnings';
-  const lines = [`  ${what} (each is in ${table}, under its experiment's slug):`];
-  for (const [slug, tally] of warned.slice(0, WARNED_NAMED)) lines.push(`    ${slug}: ${count(tally)}`);
-  const rest = warned.slice(WARNED_NAMED);
-  if (rest.length > 0) {
-    const sum = rest.reduce(
-      (a, [, t]) => ({
-        errors: a.errors + t.errors,
-        warnings: a.warnings + t.warnings,
-        resultsMissing: a.resultsMissing + t.resultsMissing,
-      }),
-      { errors: 0, warnings: 0, resultsMissing: 0 },
-    );
-    lines.push(`    ${plural(rest.length, 'more experiment', 'more experiments')}: ${count(sum)}`);
-  }
-  return lines;
 }
 
 /** `, N with nothing due` when some were, else nothing: a summary counts what was computed apart from what had nothing to compute. */

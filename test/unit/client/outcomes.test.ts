@@ -3,12 +3,8 @@ import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { reachedLine } from '../../../src/client/embedded.js';
 import { CliError } from '../../../src/client/errors.js';
-import {
-  describeWarningCounts,
-  inputDifferences,
-  leftByInterrupt,
-  outcomeOf,
-} from '../../../src/client/outcomes.js';
+import { describeWarningCounts } from '../../../src/client/issue-counts.js';
+import { inputDifferences, leftByInterrupt, outcomeOf } from '../../../src/client/outcomes.js';
 import {
   dashboardHint,
   dashboardShowsPreview,
