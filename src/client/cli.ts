@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
 import { refuseMisspeltSettings, SettingsError } from '../settings.js';
@@ -43,7 +43,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
     parser
       .scriptName('contrail')
       .usage('$0 <command> [options]')
-      .command(list)
+      // `--version` is contrail's, before any command: after one, `run --version 0.1.0` (meant as
+      // --use-version) printed the version and exited 0 without analysing anything; there it
+      // is an unknown option, with the option it resembles.
+      .command(list.map((command) => ({ ...command, builder: withoutVersion(command.builder) })))
       // One value per flag for every repeatable option (`--config_repos a --config_repos b`), as
       // jetstream takes them: a greedy array would swallow the positional arguments after it.
       .parserConfiguration({ 'greedy-arrays': false })
@@ -111,6 +114,14 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         throw new CliError(usage, 2);
       })
   );
+}
+
+/** A command's builder that also turns off yargs' `--version` inside the command. */
+function withoutVersion(builder: (typeof commands)[number]['builder']) {
+  return (y: Argv): Argv => {
+    const built = typeof builder === 'function' ? builder(y) : y.options(builder ?? {});
+    return (built as Argv).version(false);
+  };
 }
 
 /**

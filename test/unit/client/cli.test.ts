@@ -1125,6 +1125,30 @@ describe('command line options', () => {
     );
   });
 
+  it("--version after a command is refused, not taken for the program's (it ran nothing, exit 0)", async () => {
+    // Meant as --use-version: the program printed its version and the run never started.
+    const run = await runMain(['run', '--date', '2026-03-15', '--version', '0.1.0']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr.trim().split('\n').at(-1),
+      "contrail: unknown option --version (did you mean --use-version? `contrail --version` prints contrail's own)",
+    );
+    const stats = await runMain(['stats', '--version']);
+    assert.equal(stats.code, 2, stats.stderr);
+    assert.match(
+      stats.stderr,
+      /^contrail: unknown option --version \(`contrail --version`, before any command/m,
+    );
+    // Nor does a command's help list it.
+    const help = await runMain(['backfill', '--help']);
+    assert.equal(help.code, 0);
+    assert.doesNotMatch(help.stdout, /--version\s+Show version number/);
+    const own = await runMain(['--version']);
+    assert.equal(own.code, 0);
+    assert.match(own.stdout, /^\d+\.\d+\.\d+/);
+  });
+
   it('an argument more than a command takes is named with the command it is', async () => {
     const status = await runMain(['status', 'a', 'b']);
     assert.equal(status.code, 2);
