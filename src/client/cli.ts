@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
+import { unreadableFile } from '../paths.js';
 import { refuseMisspeltSettings, SettingsError } from '../settings.js';
 import { didYouMean } from '../suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
@@ -217,6 +218,16 @@ async function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): Promise<
     }
     const exportDir = env.CONTRAIL_EXPORT_DIR?.trim();
     if (exportDir) exportTarget(exportDir);
+    // An experiments file that is not there failed a preview or run only once its server had
+    // started, as the worker's ENOENT naming neither the setting nor what to set instead.
+    const experimentsFile = env.CONTRAIL_EXPERIMENTS_FILE?.trim();
+    if (experimentsFile && !env.CONTRAIL_EXPERIMENTER_URL?.trim()) {
+      const problem = unreadableFile(experimentsFile, 'an experiments file');
+      if (problem !== null)
+        throw new SettingsError(
+          `CONTRAIL_EXPERIMENTS_FILE=${experimentsFile}: ${problem} (expected an Experimenter v8 JSON file; or set CONTRAIL_EXPERIMENTER_URL)`,
+        );
+    }
   } catch (error) {
     if (error instanceof SettingsError) throw new CliError(error.message);
     if (error instanceof InvalidExportTargetError)
