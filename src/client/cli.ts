@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
+import { unreadableFile } from '../paths.js';
 import { refuseMisspeltSettings, SettingsError } from '../settings.js';
 import { didYouMean } from '../suggest.js';
 import { setWarehouseCommand } from '../warehouse/duckdb-holder.js';
@@ -43,7 +44,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
     parser
       .scriptName('contrail')
       .usage('$0 <command> [options]')
-      .command(list)
+      // `--version` is contrail's, before any command: after one, `run --version 0.1.0` (meant as
+      // --use-version) printed the version and exited 0 without analysing anything; there it
+      // is an unknown option, with the option it resembles.
+      .command(list.map((command) => ({ ...command, builder: withoutVersion(command.builder) })))
       // One value per flag for every repeatable option (`--config_repos a --config_repos b`), as
       // jetstream takes them: a greedy array would swallow the positional arguments after it.
       .parserConfiguration({ 'greedy-arrays': false })
@@ -111,6 +115,14 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
         throw new CliError(usage, 2);
       })
   );
+}
+
+/** A command's builder that also turns off yargs' `--version` inside the command. */
+function withoutVersion(builder: (typeof commands)[number]['builder']) {
+  return (y: Argv): Argv => {
+    const built = typeof builder === 'function' ? builder(y) : y.options(builder ?? {});
+    return (built as Argv).version(false);
+  };
 }
 
 /**
@@ -206,6 +218,16 @@ async function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): Promise<
     }
     const exportDir = env.CONTRAIL_EXPORT_DIR?.trim();
     if (exportDir) exportTarget(exportDir);
+    // An experiments file that is not there failed a preview or run only once its server had
+    // started, as the worker's ENOENT naming neither the setting nor what to set instead.
+    const experimentsFile = env.CONTRAIL_EXPERIMENTS_FILE?.trim();
+    if (experimentsFile && !env.CONTRAIL_EXPERIMENTER_URL?.trim()) {
+      const problem = unreadableFile(experimentsFile, 'an experiments file');
+      if (problem !== null)
+        throw new SettingsError(
+          `CONTRAIL_EXPERIMENTS_FILE=${experimentsFile}: ${problem} (expected an Experimenter v8 JSON file; or set CONTRAIL_EXPERIMENTER_URL)`,
+        );
+    }
   } catch (error) {
     if (error instanceof SettingsError) throw new CliError(error.message);
     if (error instanceof InvalidExportTargetError)

@@ -42,6 +42,12 @@ export function unknownOptionsMessage(unknown: readonly string[], known: KnownOp
   const candidates = [...known.names, ...known.booleans.map((b) => `no-${b}`)];
   const named = unknown.map((typed) => {
     const name = typed.replace(/^--?/, '');
+    // `--version` is the program's, not a command's: after `run`, `backfill` or `rerun` it was
+    // meant as the release to analyse on.
+    if (name === 'version')
+      return candidates.includes('use-version')
+        ? `${typed} (did you mean --use-version? \`contrail --version\` prints contrail's own)`
+        : `${typed} (\`contrail --version\`, before any command, prints contrail's version)`;
     // Both spellings of an option are equally close: offer the one written like the typo.
     const alike = candidates.filter((c) => spelling(c) === spelling(name));
     const best = closestName(name, [...alike, ...candidates.filter((c) => !alike.includes(c))]);

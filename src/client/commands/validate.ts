@@ -106,7 +106,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       experiments = await localExperimentSource(experimentsFile).forPreview().list();
     } catch (error) {
       if (!(error instanceof ExperimentsFileError)) throw error;
-      throw new CliError(`--experiments_file: ${error.message}`);
+      // Named as it was given: the option, else the setting (the demo file always reads).
+      throw new CliError(
+        `${args.experiments_file ? '--experiments_file' : 'CONTRAIL_EXPERIMENTS_FILE'}: ${error.message}`,
+      );
     }
     let choice: ReturnType<typeof chooseConfigRepos>;
     try {

@@ -144,6 +144,48 @@ describe('command line options', () => {
     }
   });
 
+  it('a CONTRAIL_EXPERIMENTS_FILE that is not there is refused before anything starts, naming the setting', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-experiments-setting-'));
+    const missing = join(home, 'fleet.json');
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: missing,
+      CONTRAIL_HOME: home,
+    };
+    const said = `contrail: CONTRAIL_EXPERIMENTS_FILE=${missing}: no such file (expected an Experimenter v8 JSON file; or set CONTRAIL_EXPERIMENTER_URL)`;
+    // A run started its embedded server, then failed in the workflow on the worker's ENOENT.
+    const run = await runMain(['run', '--date', '2026-03-15', '--experiment_slug', DEMO_SLUG], env);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stderr.trim(), said);
+    const plan = await runMain(['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'], env);
+    assert.equal(plan.code, 1, plan.stderr);
+    assert.equal(plan.stderr.trim(), said);
+    // Experiments from Experimenter: the file is not read, so not checked.
+    const help = await runMain(['plan', '--help'], {
+      ...env,
+      CONTRAIL_EXPERIMENTER_URL: 'https://experimenter.example',
+    });
+    assert.equal(help.code, 0, help.stderr);
+  });
+
+  it('validate names the experiments file it could not read by the setting that gave it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'contrail-experiments-setting-'));
+    const file = join(home, 'fleet.json');
+    writeFileSync(file, Buffer.from('[{"slug": "caf\xe9"}]', 'latin1'));
+    const file2 = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
+    const result = await runMain(['validate', file2], {
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: file,
+      CONTRAIL_HOME: home,
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`^contrail: CONTRAIL_EXPERIMENTS_FILE: ${file}:1: not UTF-8`, 'm'),
+    );
+  });
+
   it('a mistyped experiment slug is refused before an embedded server starts, with the slug meant', async () => {
     const env = {
       TEMPORAL_ADDRESS: '',
@@ -1123,6 +1165,30 @@ describe('command line options', () => {
       swapped.stderr.trim().split('\n').at(-1),
       'contrail: unknown option --prot (did you mean --port?)',
     );
+  });
+
+  it("--version after a command is refused, not taken for the program's (it ran nothing, exit 0)", async () => {
+    // Meant as --use-version: the program printed its version and the run never started.
+    const run = await runMain(['run', '--date', '2026-03-15', '--version', '0.1.0']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr.trim().split('\n').at(-1),
+      "contrail: unknown option --version (did you mean --use-version? `contrail --version` prints contrail's own)",
+    );
+    const stats = await runMain(['stats', '--version']);
+    assert.equal(stats.code, 2, stats.stderr);
+    assert.match(
+      stats.stderr,
+      /^contrail: unknown option --version \(`contrail --version`, before any command/m,
+    );
+    // Nor does a command's help list it.
+    const help = await runMain(['backfill', '--help']);
+    assert.equal(help.code, 0);
+    assert.doesNotMatch(help.stdout, /--version\s+Show version number/);
+    const own = await runMain(['--version']);
+    assert.equal(own.code, 0);
+    assert.match(own.stdout, /^\d+\.\d+\.\d+/);
   });
 
   it('an argument more than a command takes is named with the command it is', async () => {
