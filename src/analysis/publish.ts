@@ -4,7 +4,13 @@ import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { datasetExportPath, exportTarget } from '../exports/target.js';
 import { statisticsExportSql } from '../sql/plan/reads.js';
-import { type MetricsViewWindow, metricsViewSql, statisticsViewSql } from '../sql/plan/views.js';
+import {
+  type MetricsViewTable,
+  type MetricsViewWindow,
+  metricsViewSql,
+  statisticsViewSql,
+  type ViewTable,
+} from '../sql/plan/views.js';
 import type { ToolVersion } from '../versions/tool-version.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -145,17 +151,24 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
   const views: string[] = [];
   const statisticsViews: TableRef[] = [];
 
+  // Each table's columns as the warehouse has them: windows computed by different configs or
+  // versions differ, and the views stack them by name. Null: gone since the listing.
+  const withColumns = async (ref: TableRef): Promise<ViewTable | null> => {
+    if (!exists(ref)) return null;
+    const columns = await warehouse.tableColumns(ref);
+    return columns === null ? null : { ref, columns };
+  };
+
   for (const { period, ref: view } of tables.views.statistics) {
-    const windows = tables.windows.filter((w) => w.window.period === period && exists(w.statistics));
-    if (windows.length === 0) continue;
-    await warehouse.execute(
-      statisticsViewSql(
-        d,
-        view,
-        windows.map((w) => w.statistics),
-      ),
-      progress.job(view.table),
-    );
+    const stacked: ViewTable[] = [];
+    for (const w of tables.windows) {
+      if (w.window.period !== period) continue;
+      const table = await withColumns(w.statistics);
+      if (table) stacked.push(table);
+    }
+    const [first, ...rest] = stacked;
+    if (!first) continue;
+    await warehouse.execute(statisticsViewSql(d, view, [first, ...rest]), progress.job(view.table));
     views.push(view.table);
     statisticsViews.push(view);
   }
@@ -164,11 +177,18 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
     const stacked: MetricsViewWindow[] = [];
     for (const w of tables.windows) {
       if (w.window.period !== period) continue;
-      const [first, ...rest] = w.metrics.filter((m) => m.basis === basis && exists(m.ref));
+      const found: MetricsViewTable[] = [];
+      for (const m of w.metrics) {
+        if (m.basis !== basis) continue;
+        const table = await withColumns(m.ref);
+        if (table) found.push({ ...table, metricColumns: m.metricColumns });
+      }
+      const [first, ...rest] = found;
       if (first) stacked.push({ windowIndex: w.window.windowIndex, tables: [first, ...rest] });
     }
-    if (stacked.length === 0) continue;
-    await warehouse.execute(metricsViewSql(d, view, stacked), progress.job(view.table));
+    const [first, ...rest] = stacked;
+    if (!first) continue;
+    await warehouse.execute(metricsViewSql(d, view, [first, ...rest]), progress.job(view.table));
     views.push(view.table);
   }
 

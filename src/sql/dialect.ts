@@ -34,6 +34,13 @@ export interface SqlDialect {
   stringRows(values: readonly string[], alias: string, column: string): string;
   /** A NULL of a given type (so UNION ALL branches agree). */
   typedNull(type: 'string' | 'float'): string;
+  /**
+   * The queries stacked by column name (UNION ALL), columns in the order they first appear: a
+   * column a query lacks is a NULL of the type another query gives it. Windows' tables written
+   * by different configs or versions differ in their columns; stacked by position they would
+   * fail or, worse, put one column's values under another's name.
+   */
+  unionAllByName(selects: readonly [NamedSelect, ...NamedSelect[]]): string;
   /** Round to `digits` significant digits (0 stays 0). */
   roundSignificant(sql: string, digits: number): string;
   /**
@@ -41,4 +48,20 @@ export interface SqlDialect {
    * metric-hub is: returned as this dialect must see it. Identity for BigQuery.
    */
   userSql(fragment: string): string;
+}
+
+/** One query of a stack by name: its output columns and the rest of it (`FROM …`). */
+export interface NamedSelect {
+  columns: readonly NamedColumn[];
+  from: string;
+}
+
+/**
+ * An output column: already-rendered SQL, the name it is selected as, and its type in the
+ * dialect's SQL (null for a column every query selects: no NULL of it is needed).
+ */
+export interface NamedColumn {
+  name: string;
+  sql: string;
+  type: string | null;
 }

@@ -676,6 +676,13 @@ export class BigQueryWarehouse implements W.Warehouse {
     };
   }
 
+  async tableColumns(ref: W.TableRef): Promise<W.TableColumn[] | null> {
+    const metadata = await this.tableMetadata(ref);
+    if (metadata === null) return null;
+    const fields = (metadata.schema as { fields?: SchemaField[] } | undefined)?.fields ?? [];
+    return fields.map((f) => ({ name: f.name, type: sqlType(f) }));
+  }
+
   /** Merges `labels` into the table's labels (BigQuery's patch); the table must exist. */
   async setLabels(ref: W.TableRef, labels: W.TableLabels): Promise<void> {
     assertLabels(labels);
@@ -855,4 +862,30 @@ export class BigQueryWarehouse implements W.Warehouse {
   async close(): Promise<void> {
     // The client holds no connections that need closing.
   }
+}
+
+/** A field of a table's schema as the tables API returns it. */
+interface SchemaField {
+  name: string;
+  type: string;
+  mode?: string;
+  fields?: SchemaField[];
+}
+
+/** The API's legacy type names as GoogleSQL spells them. */
+const LEGACY_TYPES: Record<string, string> = {
+  INTEGER: 'INT64',
+  FLOAT: 'FLOAT64',
+  BOOLEAN: 'BOOL',
+  RECORD: 'STRUCT',
+};
+
+/** A schema field's type in GoogleSQL (`ARRAY<STRUCT<a INT64>>` for a repeated record). */
+function sqlType(field: SchemaField): string {
+  const name = LEGACY_TYPES[field.type] ?? field.type;
+  const base =
+    name === 'STRUCT'
+      ? `STRUCT<${(field.fields ?? []).map((f) => `\`${f.name}\` ${sqlType(f)}`).join(', ')}>`
+      : name;
+  return field.mode === 'REPEATED' ? `ARRAY<${base}>` : base;
 }

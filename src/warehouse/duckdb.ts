@@ -31,6 +31,7 @@ import type {
   QueryProgress,
   RunToTableOptions,
   RunToTableResult,
+  TableColumn,
   TableInfo,
   TableLabels,
   TableMove,
@@ -367,6 +368,19 @@ export class DuckDbWarehouse implements Warehouse {
       if ((await this.relationKind(connection, target)) === null) return null;
       const meta = await this.metadata.read(connection, target);
       return { ref, labels: meta?.labels ?? {}, expiresAt: meta?.expiresAt ?? null };
+    });
+  }
+
+  async tableColumns(ref: TableRef): Promise<TableColumn[] | null> {
+    const target = this.resolve(ref);
+    return this.jobs.run(async (connection) => {
+      if ((await this.relationKind(connection, target)) === null) return null;
+      const reader = await connection.runAndReadAll(
+        `SELECT column_name AS name, data_type AS type FROM duckdb_columns()
+         WHERE database_name = $1 AND schema_name = $2 AND table_name = $3 ORDER BY column_index`,
+        [target.catalog, target.schema, target.ref.table],
+      );
+      return reader.getRowObjectsJS().map((row) => ({ name: String(row.name), type: String(row.type) }));
     });
   }
 

@@ -45,6 +45,7 @@ const METHODS = new Set<WarehouseCall['method']>([
   'dryRun',
   'tableExists',
   'getTable',
+  'tableColumns',
   'setLabels',
   'createDataset',
   'listTables',

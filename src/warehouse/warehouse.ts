@@ -113,6 +113,12 @@ export interface TableInfo {
   expiresAt: number | null;
 }
 
+/** A column of a table, its type as the warehouse's own SQL spells it (`CAST(NULL AS <type>)` is valid). */
+export interface TableColumn {
+  name: string;
+  type: string;
+}
+
 export interface Warehouse {
   readonly dialect: Dialect;
   /** The SQL renderer for this warehouse: every query contrail sends it is written through this. */
@@ -142,6 +148,8 @@ export interface Warehouse {
   dryRun(sql: string): Promise<DryRunResult>;
   tableExists(ref: TableRef): Promise<boolean>;
   getTable(ref: TableRef): Promise<TableInfo | null>;
+  /** A table's (or view's) columns in order, null when it does not exist. No query job on BigQuery. */
+  tableColumns(ref: TableRef): Promise<TableColumn[] | null>;
   setLabels(ref: TableRef, labels: TableLabels): Promise<void>;
   /**
    * Create the dataset if missing; `expirationDays` becomes the default expiry of its tables.

@@ -65,6 +65,9 @@ export class WrappedWarehouse implements W.Warehouse {
   getTable(ref: W.TableRef): Promise<W.TableInfo | null> {
     return this.around({ method: 'getTable', table: ref, progress: {} }, (w) => w.getTable(ref));
   }
+  tableColumns(ref: W.TableRef): Promise<W.TableColumn[] | null> {
+    return this.around({ method: 'tableColumns', table: ref, progress: {} }, (w) => w.tableColumns(ref));
+  }
   setLabels(ref: W.TableRef, labels: W.TableLabels): Promise<void> {
     return this.around({ method: 'setLabels', table: ref, progress: {} }, (w) => w.setLabels(ref, labels));
   }

@@ -6,7 +6,7 @@ import {
   assertTableName,
 } from '../../warehouse/identifiers.js';
 import type { TableRef } from '../../warehouse/warehouse.js';
-import type { SqlDialect } from '../dialect.js';
+import type { NamedSelect, SqlDialect } from '../dialect.js';
 
 /**
  * The BigQuery renderer: GoogleSQL as BigQuery runs it. metric-hub config SQL is already
@@ -82,6 +82,7 @@ export function bigqueryDialect(options: BigQueryDialectOptions = {}): SqlDialec
       return `(${rows.join(' UNION ALL ')}) AS ${alias}`;
     },
     typedNull: (type) => (type === 'string' ? 'CAST(NULL AS STRING)' : 'CAST(NULL AS FLOAT64)'),
+    unionAllByName: (selects) => unionAllByName(selects),
     // Scaling by a power of ten instead of ROUND(x, <computed digits>), the form DuckDB itself
     // computes and one every BigQuery engine accepts; dividing for negative digits keeps
     // 123456 → 123000 exact.
@@ -95,4 +96,29 @@ export function bigqueryDialect(options: BigQueryDialectOptions = {}): SqlDialec
     },
     userSql: (fragment) => fragment,
   };
+}
+
+/**
+ * BigQuery's `FULL OUTER UNION ALL BY NAME` (or `CORRESPONDING`) is not accepted by the
+ * GoogleSQL analyzer or the emulator contrail is tested with, so every query selects every
+ * column explicitly, in one order, with a typed NULL for a column it lacks: plain positional
+ * UNION ALL, which every BigQuery engine accepts.
+ */
+function unionAllByName(selects: readonly NamedSelect[]): string {
+  const types = new Map<string, string | null>();
+  for (const { columns } of selects) {
+    for (const c of columns) if (types.get(c.name) == null) types.set(c.name, c.type);
+  }
+  return selects
+    .map(({ columns, from }) => {
+      const own = new Map(columns.map((c) => [c.name, c.sql]));
+      const list = [...types].map(([name, type]) => {
+        const sql = own.get(name) ?? (type === null ? null : `CAST(NULL AS ${type})`);
+        if (sql === null)
+          throw new TypeError(`unionAllByName: column ${name} is missing from a query and has no type`);
+        return `${sql} AS \`${assertPlainName(name)}\``;
+      });
+      return `SELECT ${list.join(', ')}\n${from}`;
+    })
+    .join('\nUNION ALL\n');
 }

@@ -356,6 +356,14 @@ export function duckdbDialect(options: DuckDbDialectOptions = {}): SqlDialect {
     stringRows: (values, alias, column) =>
       `(VALUES ${values.map((v) => `(${duckString(v)})`).join(', ')}) AS ${alias}(${column})`,
     typedNull: (type) => (type === 'string' ? 'CAST(NULL AS VARCHAR)' : 'CAST(NULL AS DOUBLE)'),
+    // DuckDB's own set operation: missing columns become NULLs of the other queries' type.
+    unionAllByName: (selects) =>
+      selects
+        .map(({ columns, from }) => {
+          const list = columns.map((c) => `${c.sql} AS ${quoteIdentifier(c.name)}`);
+          return `SELECT ${list.join(', ')}\n${from}`;
+        })
+        .join('\nUNION ALL BY NAME\n'),
     roundSignificant: (sql, digits) =>
       `CASE WHEN ${sql} = 0 OR NOT isfinite(${sql}) THEN ${sql} ` +
       `ELSE round(${sql}, ${digits - 1} - CAST(floor(log10(abs(${sql}))) AS INTEGER)) END`,

@@ -12,6 +12,7 @@ import type { SqlDialect } from '../../../src/sql/dialect.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { planPopulationSample } from '../../../src/sql/plan/population.js';
 import type { PlannedQuery } from '../../../src/sql/plan/types.js';
+import { metricsViewSql, statisticsViewSql } from '../../../src/sql/plan/views.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import { lastEnrollmentDate } from '../../../src/sql/windows.js';
@@ -20,7 +21,7 @@ import { SOURCE_TABLES } from '../../fixtures/bigquery/source-tables.js';
 import { schemaFromDuckDb } from '../../helpers/bigquery-schema.js';
 import { metricHubFixtures } from '../../helpers/fixtures.js';
 import { DEMO_CONFIG_REPO, DEMO_EXPERIMENTS_FILE } from '../../helpers/sample.js';
-import { type Analyzer, AnalyzerCatalog, startAnalyzer } from '../../helpers/zetasql.js';
+import { type Analyzer, AnalyzerCatalog, scalarType, startAnalyzer } from '../../helpers/zetasql.js';
 
 /**
  * Every query contrail renders in the BigQuery dialect is analysed by the GoogleSQL analyzer
@@ -178,6 +179,69 @@ describe('BigQuery SQL analysed by the GoogleSQL analyzer', () => {
       },
     });
     assert.deepEqual(await analyseInOrder(catalog, [planned]), []);
+  });
+
+  it("jetstream's views stack windows with different columns by name, a missing one as a typed NULL", async () => {
+    const ref = (table: string) => ({ dataset: DATASET, table });
+    const columns = (spec: Record<string, string>) =>
+      Object.entries(spec).map(([name, type]) => ({ name, type }));
+    // Week 1 computed with a metric (searches) week 2's config dropped; week 2's columns in another order.
+    const week1 = columns({
+      analysis_id: 'STRING',
+      branch: 'STRING',
+      active_hours: 'FLOAT64',
+      searches: 'INT64',
+    });
+    const week2 = columns({ active_hours: 'FLOAT64', branch: 'STRING', analysis_id: 'STRING' });
+    const uris1 = columns({ analysis_id: 'STRING', branch: 'STRING', uris: 'FLOAT64' });
+    const catalog = new AnalyzerCatalog();
+    const tables = { m1: week1, m2: week2, u1: uris1, s1: week1, s2: week2 };
+    for (const [table, cols] of Object.entries(tables)) {
+      catalog.addTable(
+        `${PROJECT}.${DATASET}.${table}`,
+        cols.map((c) => ({ name: c.name, type: scalarType(c.type as 'STRING' | 'FLOAT64' | 'INT64') })),
+      );
+    }
+    await analyzer.register(catalog);
+    const body = (sql: string) => sql.replace(/^CREATE OR REPLACE VIEW [^\n]* AS\n/, '');
+    const KINDS: Record<number, string> = { 2: 'INT64', 7: 'FLOAT64', 8: 'STRING' };
+    const analyse = async (sql: string) => {
+      analysed += 1;
+      const result = await analyzer.analyze(body(sql));
+      if ('message' in result) return result.message;
+      return result.columns.map((c) => `${c.name} ${KINDS[Number(c.type.typeKind)] ?? c.type.typeKind}`);
+    };
+
+    const metrics = metricsViewSql(dialect, ref('v'), [
+      {
+        windowIndex: 1,
+        tables: [
+          { ref: ref('m1'), columns: week1, metricColumns: ['active_hours', 'searches'] },
+          { ref: ref('u1'), columns: uris1, metricColumns: ['uris'] },
+        ],
+      },
+      // A config metric its window's table lacks (uris) is NULL through the stacking.
+      { windowIndex: 2, tables: [{ ref: ref('m2'), columns: week2, metricColumns: ['active_hours'] }] },
+    ]);
+    assert.match(metrics, /CAST\(NULL AS INT64\) AS `searches`/);
+    assert.deepEqual(await analyse(metrics), [
+      'analysis_id STRING',
+      'branch STRING',
+      'active_hours FLOAT64',
+      'searches INT64',
+      'uris FLOAT64',
+      'window_index INT64',
+    ]);
+    const statistics = statisticsViewSql(dialect, ref('v'), [
+      { ref: ref('s2'), columns: week2 },
+      { ref: ref('s1'), columns: week1 },
+    ]);
+    assert.deepEqual(await analyse(statistics), [
+      'active_hours FLOAT64',
+      'branch STRING',
+      'analysis_id STRING',
+      'searches INT64',
+    ]);
   });
 
   it('DuckDB-rendered SQL fails the analyzer (the check can fail)', async () => {

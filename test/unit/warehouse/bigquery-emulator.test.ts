@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SettingsError } from '../../../src/settings.js';
+import { statisticsViewSql } from '../../../src/sql/plan/views.js';
 import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../../helpers/bigquery-emulator.js';
@@ -262,6 +263,41 @@ describe('BigQueryWarehouse on the emulator', () => {
   test('execute runs DDL (views over tables)', async () => {
     await wh.execute(`CREATE OR REPLACE VIEW ${fq('results_view')} AS SELECT x FROM ${fq('results')}`);
     assert.deepEqual(await wh.query(`SELECT COUNT(*) AS n FROM ${fq('results_view')}`), [{ n: 2 }]);
+  });
+
+  test("tableColumns reads a table's schema as GoogleSQL types; a view over tables with different columns stacks them by name", async () => {
+    const week1 = { dataset: DATASET, table: 'stats_week_1' };
+    const week2 = { dataset: DATASET, table: 'stats_week_2' };
+    await wh.runToTable({
+      sql: "SELECT 'active_hours' AS metric, 1.5 AS point, 7 AS n, [1, 2] AS xs, STRUCT(true AS ok) AS s",
+      destination: week1,
+    });
+    // Another config's or version's window: without n, xs and s, its columns in another order.
+    await wh.runToTable({ sql: "SELECT 2.5 AS point, 'searches' AS metric", destination: week2 });
+    const columns1 = await wh.tableColumns(week1);
+    assert.deepEqual(columns1, [
+      { name: 'metric', type: 'STRING' },
+      { name: 'point', type: 'FLOAT64' },
+      { name: 'n', type: 'INT64' },
+      { name: 'xs', type: 'ARRAY<INT64>' },
+      { name: 's', type: 'STRUCT<`ok` BOOL>' },
+    ]);
+    assert.equal(await wh.tableColumns({ dataset: DATASET, table: 'missing' }), null);
+    const columns2 = (await wh.tableColumns(week2)) ?? [];
+    const view = { dataset: DATASET, table: 'stats_view' };
+    await wh.execute(
+      statisticsViewSql(wh.sqlDialect, view, [
+        { ref: week2, columns: columns2 },
+        { ref: week1, columns: columns1 ?? [] },
+      ]),
+    );
+    assert.deepEqual(
+      await wh.query(`SELECT metric, point, n, xs, s.ok AS ok FROM ${fq('stats_view')} ORDER BY metric`),
+      [
+        { metric: 'active_hours', point: 1.5, n: 7, xs: [1, 2], ok: true },
+        { metric: 'searches', point: 2.5, n: null, xs: [], ok: null },
+      ],
+    );
   });
 
   test('dryRun validates without running (bytes: the emulator reports 0); bad SQL is permanent', async () => {
