@@ -1,3 +1,4 @@
+import { mapBounded } from '../concurrency.js';
 import type { ConfigCollection } from '../config/collection.js';
 import { ANALYSIS_PERIODS } from '../config/periods.js';
 import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
@@ -58,6 +59,8 @@ export function defaultFriendlyName(name: string): string {
 
 /** Where jetstream's metadata points for an experiment's config: its file in metric-hub. */
 const METRIC_HUB_REPO = 'https://github.com/mozilla/metric-hub';
+/** Tables whose columns publishing reads at once (for the views). */
+const COLUMN_READS_AT_ONCE = 8;
 
 /**
  * The config's overrides of Experimenter's values as jetstream's metadata lists them
@@ -152,18 +155,30 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
   const statisticsViews: TableRef[] = [];
 
   // Each table's columns as the warehouse has them: windows computed by different configs or
-  // versions differ, and the views stack them by name. Null: gone since the listing.
-  const withColumns = async (ref: TableRef): Promise<ViewTable | null> => {
-    if (!exists(ref)) return null;
-    const columns = await warehouse.tableColumns(ref);
-    return columns === null ? null : { ref, columns };
+  // versions differ, and the views stack them by name. Read a few at a time (on BigQuery one
+  // metadata call per table, a few hundred for a long daily experiment). Null: gone since the
+  // listing.
+  const viewed = [
+    ...tables.windows.map((w) => w.statistics),
+    ...tables.windows.flatMap((w) => w.metrics.map((m) => m.ref)),
+  ].filter(exists);
+  const columnsOf = new Map(
+    await mapBounded(
+      viewed,
+      COLUMN_READS_AT_ONCE,
+      async (ref) => [ref.table, await warehouse.tableColumns(ref)] as const,
+    ),
+  );
+  const withColumns = (ref: TableRef): ViewTable | null => {
+    const columns = columnsOf.get(ref.table);
+    return columns ? { ref, columns } : null;
   };
 
   for (const { period, ref: view } of tables.views.statistics) {
     const stacked: ViewTable[] = [];
     for (const w of tables.windows) {
       if (w.window.period !== period) continue;
-      const table = await withColumns(w.statistics);
+      const table = withColumns(w.statistics);
       if (table) stacked.push(table);
     }
     const [first, ...rest] = stacked;
@@ -180,7 +195,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
       const found: MetricsViewTable[] = [];
       for (const m of w.metrics) {
         if (m.basis !== basis) continue;
-        const table = await withColumns(m.ref);
+        const table = withColumns(m.ref);
         if (table) found.push({ ...table, metricColumns: m.metricColumns });
       }
       const [first, ...rest] = found;
