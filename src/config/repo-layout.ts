@@ -12,9 +12,10 @@ export const CONFIG_REPO_LAYOUT =
   'a config repo is a metric-hub checkout (definitions/<platform>.toml beside jetstream/<experiment>.toml) or a jetstream-style directory (<experiment>.toml configs with definitions/, defaults/ and outcomes/<platform>/)';
 
 /**
- * Why `path` is no config repo, or null when it is one: a directory holding at least one of the
- * folders a config repo's files are in. Any other directory (`/tmp`, a checkout's parent) holds
- * no config of either layout, even beside a stray `.toml` file: read as a repo, it defined no
+ * Why `path` is no config repo, or null when it is one: a directory holding one of the folders a
+ * config repo's files are in, or experiment configs (`*.toml`) of its own, as a jetstream-style
+ * repo of a team's experiment configs laid over metric-hub's holds. Any other directory (a
+ * checkout's parent, a mistyped path's neighbour) holds no config: read as a repo, it defined no
  * platform, and an analysis failed on `no definitions for platform 'firefox_desktop'` naming none.
  */
 export function notConfigRepo(path: string): string | null {
@@ -29,5 +30,7 @@ export function notConfigRepo(path: string): string | null {
   }
   const isDirectory = (name: string) => statSync(join(path, name), { throwIfNoEntry: false })?.isDirectory();
   if (CONFIG_FOLDERS.some((folder) => entries.includes(folder) && isDirectory(folder))) return null;
-  return `not a config repo: it has none of ${CONFIG_FOLDERS.map((f) => `${f}/`).join(', ')} (${CONFIG_REPO_LAYOUT})`;
+  const isFile = (name: string) => statSync(join(path, name), { throwIfNoEntry: false })?.isFile();
+  if (entries.some((name) => name.endsWith('.toml') && isFile(name))) return null;
+  return `not a config repo: it has none of ${CONFIG_FOLDERS.map((f) => `${f}/`).join(', ')} and no .toml file (${CONFIG_REPO_LAYOUT})`;
 }

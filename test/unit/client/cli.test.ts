@@ -1036,11 +1036,10 @@ describe('command line options', () => {
 
   it('a --config_repos that is no config repo is a usage error of every command that takes it, saying what one holds', async () => {
     const missing = join(tmpdir(), 'contrail-no-such-repo');
-    // A directory that holds no config (as /tmp): read as a repo, it defined no platform, and an
-    // analysis said only `no definitions for platform 'firefox_desktop'; platforms: `.
+    // A directory that holds no config: read as a repo, it defined no platform, and an analysis
+    // said only `no definitions for platform 'firefox_desktop'; platforms: `.
     const notRepo = mkdtempSync(join(tmpdir(), 'contrail-not-a-repo-'));
     writeFileSync(join(notRepo, 'notes.txt'), 'not a config');
-    writeFileSync(join(notRepo, 'stray.toml'), '[experiment]\n');
     mkdirSync(join(notRepo, 'elsewhere'));
     const config = join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`);
     for (const command of [
@@ -1052,7 +1051,10 @@ describe('command line options', () => {
     ]) {
       for (const [repo, why] of [
         [missing, 'no such directory'],
-        [notRepo, 'not a config repo: it has none of definitions/, jetstream/, defaults/, outcomes/'],
+        [
+          notRepo,
+          'not a config repo: it has none of definitions/, jetstream/, defaults/, outcomes/ and no .toml file',
+        ],
       ] as const) {
         // The demo repo first: each repo is checked, not only the first.
         const result = await runMain(
@@ -1085,6 +1087,14 @@ describe('command line options', () => {
       ...['--config_repos', DEMO_CONFIG_REPO, '--config_repos', overrides],
     ]);
     assert.equal(plan.code, 0, plan.stderr);
+    // So is a jetstream-style one: the experiment configs at its top, no folder.
+    const flat = mkdtempSync(join(tmpdir(), 'contrail-flat-overrides-'));
+    writeFileSync(join(flat, `${DEMO_SLUG}.toml`), readFileSync(config));
+    const flatPlan = await runMain([
+      ...['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'],
+      ...['--config_repos', DEMO_CONFIG_REPO, '--config_repos', flat],
+    ]);
+    assert.equal(flatPlan.code, 0, flatPlan.stderr);
   });
 
   it('run takes --concurrency, for the daily run and for given experiments, checked before anything starts', async () => {

@@ -53,7 +53,7 @@ test('a worker whose experiments file or config repo is not there is told which,
     [
       `experiments file ${join(home, 'fleet.json')} (CONTRAIL_EXPERIMENTS_FILE) does not exist: name an Experimenter v8 JSON file, or set CONTRAIL_EXPERIMENTER_URL`,
       `config repo /srv/no-such-metric-hub (CONTRAIL_CONFIG_REPOS): no such directory (${CONFIG_REPO_LAYOUT}); several are separated by commas`,
-      `config repo ${home} (CONTRAIL_CONFIG_REPOS): not a config repo: it has none of definitions/, jetstream/, defaults/, outcomes/ (${CONFIG_REPO_LAYOUT}); several are separated by commas`,
+      `config repo ${home} (CONTRAIL_CONFIG_REPOS): not a config repo: it has none of definitions/, jetstream/, defaults/, outcomes/ and no .toml file (${CONFIG_REPO_LAYOUT}); several are separated by commas`,
     ],
   );
   // Experiments from Experimenter: no file is read.
