@@ -18,6 +18,7 @@ import {
   unknownOptions,
   unknownOptionsMessage,
   type ValuedOption,
+  withoutRepeatedValues,
 } from './unknown-options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -55,6 +56,8 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       // naming it: the parser would read an empty value (the default, silently) or a list.
       .check((args) => {
         const valued = valuedOptions(parser);
+        const once = withoutRepeatedValues(argv, valued);
+        if (once !== null) throw new ParseAgain(once);
         const problems = misgivenOptions(argv, valued, String(args._[0] ?? ''));
         if (problems.length > 0) return problems.join('; ');
         // A value that is no number is said like the commands' own checks of values: without
@@ -76,6 +79,10 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
       .wrap(Math.min(110, process.stdout.columns ?? 110))
       .exitProcess(false)
       .fail((message, error, y) => {
+        // A value given again under another of its option's names is one value: parsed as a
+        // list, an option's own check (`--experiments_file`) could have failed on it already.
+        const once = withoutRepeatedValues(argv, valuedOptions(parser));
+        if (once !== null) throw new ParseAgain(once);
         // yargs' own errors (a missing option value) are usage errors too, as is a message a
         // command's check returns (yargs passes that string as the "error"); others are the command's.
         if (error instanceof Error && error.name !== 'YError') throw error;

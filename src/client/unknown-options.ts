@@ -83,6 +83,9 @@ interface GivenOption {
   value: string | null;
   /** Why there is no value (null when there is one). */
   missing: string | null;
+  /** Where in the command line the option is, and how many words it and its value take (1 or 2). */
+  at: number;
+  words: number;
 }
 
 /** The options of `options` in `argv`, in order, each with the value it was given. */
@@ -103,6 +106,7 @@ function givenOptions(argv: readonly string[], options: readonly ValuedOption[])
     const typed = equals === -1 ? arg : arg.slice(0, equals);
     const option = byName.get(typed.replace(/^--?/, ''));
     if (option === undefined) continue;
+    const at = i;
     let value: string | undefined;
     if (equals !== -1) value = arg.slice(equals + 1);
     else {
@@ -120,8 +124,8 @@ function givenOptions(argv: readonly string[], options: readonly ValuedOption[])
           : next === undefined || next === '--'
             ? 'nothing follows it'
             : `it is followed by the option ${next.split('=')[0]}`;
-      found.push({ option, typed, value: null, missing });
-    } else found.push({ option, typed, value, missing: null });
+      found.push({ option, typed, value: null, missing, at, words: i - at + 1 });
+    } else found.push({ option, typed, value, missing: null, at, words: i - at + 1 });
   }
   return found;
 }
@@ -140,24 +144,50 @@ export function misgivenOptions(
   command: string,
 ): string[] {
   const problems: string[] = [];
-  const given = new Map<ValuedOption, { typed: string; values: string[] }>();
+  const given = new Map<ValuedOption, { typed: string[]; values: string[] }>();
   for (const { option, typed, value, missing } of givenOptions(argv, options)) {
     if (value === null) {
       problems.push(`${typed} needs a value (${missing})`);
       continue;
     }
     const seen = given.get(option);
-    if (seen) seen.values.push(value);
-    else given.set(option, { typed, values: [value] });
+    if (seen === undefined) given.set(option, { typed: [typed], values: [value] });
+    else {
+      if (!seen.typed.includes(typed)) seen.typed.push(typed);
+      // The same value again is one value (see withoutRepeatedValues).
+      if (!seen.values.includes(value)) seen.values.push(value);
+    }
   }
   for (const [option, { typed, values }] of given) {
     if (!option.repeatable && values.length > 1) {
-      problems.push(
-        `${typed} is given ${values.length} times (${values.join(', ')}): contrail ${command} takes one`,
-      );
+      const said =
+        typed.length === 1
+          ? `${typed[0]} is given ${values.length} times`
+          : `${typed.join(' and ')} (one option) are given ${values.length} values`;
+      problems.push(`${said} (${values.join(', ')}): contrail ${command} takes one`);
     }
   }
   return problems;
+}
+
+/**
+ * The command line with each repeat of a one-value option's value left out, or null when there
+ * is none: `--slug x --experiment_slug x` (two of its names, as a script joining two habits
+ * writes them) gives it one value, which the parser would collect into a list that no check
+ * downstream expects. Different values stay misgivenOptions' to refuse.
+ */
+export function withoutRepeatedValues(
+  argv: readonly string[],
+  options: readonly ValuedOption[],
+): string[] | null {
+  const seen = new Map<ValuedOption, string>();
+  const dropped = new Set<number>();
+  for (const { option, value, at, words } of givenOptions(argv, options)) {
+    if (option.repeatable || value === null) continue;
+    if (seen.get(option) === value) for (let i = at; i < at + words; i++) dropped.add(i);
+    else if (!seen.has(option)) seen.set(option, value);
+  }
+  return dropped.size === 0 ? null : argv.filter((_, i) => !dropped.has(i));
 }
 
 /**

@@ -106,7 +106,7 @@ describe('command line options', () => {
     assert.equal(result.code, 2);
     assert.equal(
       result.stderr.trim().split('\n').at(-1),
-      `contrail: --experiment_slug is given 2 times (${DEMO_SLUG}, other): contrail preview takes one`,
+      `contrail: --experiment_slug and --slug (one option) are given 2 values (${DEMO_SLUG}, other): contrail preview takes one`,
     );
     const twice = await runMain([
       'plan',
@@ -122,6 +122,31 @@ describe('command line options', () => {
       twice.stderr,
       /^contrail: --date is given 2 times \(2026-03-15, 2026-03-16\): contrail plan takes one$/m,
     );
+  });
+
+  it('one value given under two names of its option is that value, not a list refused', async () => {
+    // `--slug X --experiment_slug X` was refused as "--slug is given 2 times", and an
+    // experiments file named twice failed its own check on the list the parser made of it.
+    const experiments = defaultExperimentsFile({});
+    const result = await runMain(
+      [
+        'plan',
+        '--slug',
+        DEMO_SLUG,
+        '--experiment_slug',
+        DEMO_SLUG,
+        '--experiments_file',
+        experiments,
+        '--experiments-file',
+        experiments,
+        '--date',
+        '2026-03-15',
+        '--date=2026-03-15',
+      ],
+      { TEMPORAL_ADDRESS: '' },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^-- experiment: ${DEMO_SLUG}$`, 'm'));
   });
 
   it('a required option or argument left out is named as it is written on the command line', async () => {

@@ -6,6 +6,7 @@ import {
   nonNumberValues,
   unknownOptions,
   unknownOptionsMessage,
+  withoutRepeatedValues,
 } from '../../../src/client/unknown-options.js';
 
 const known = {
@@ -67,7 +68,18 @@ describe('options that take a value, given without one or more than once', () =>
         valued,
         'run',
       ),
-      ['--dataset_id is given 2 times (a, b): contrail run takes one'],
+      ['--dataset_id and --dataset-id (one option) are given 2 values (a, b): contrail run takes one'],
+    );
+  });
+
+  it('take the same value again, under any name of its option, as one value', () => {
+    const argv = ['--dataset_id', 'a', '--dataset-id=a', '--num-days', '2', '--num_days', '2', 'x.toml'];
+    assert.deepEqual(misgivenOptions(argv, valued, 'run'), []);
+    assert.deepEqual(withoutRepeatedValues(argv, valued), ['--dataset_id', 'a', '--num-days', '2', 'x.toml']);
+    assert.equal(withoutRepeatedValues(['--config_repos', 'x', '--config-repos', 'x'], valued), null);
+    assert.deepEqual(
+      withoutRepeatedValues(['--dataset_id', 'a', '--dataset_id', 'b', '--dataset_id', 'a'], valued),
+      ['--dataset_id', 'a', '--dataset_id', 'b'],
     );
   });
 
