@@ -211,6 +211,49 @@ describe('command line options', () => {
     );
   });
 
+  it('a config or experiments file saved as UTF-16 is said to be UTF-16, with the conversion that mends it', async () => {
+    // Both were told they held Latin-1 bytes, to be mended with `iconv -f latin1`, which would not.
+    const home = mkdtempSync(join(tmpdir(), 'contrail-utf16-'));
+    const config = readFileSync(join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8');
+    const utf16be = (text: string) => Buffer.from(text, 'utf16le').swap16();
+    const cases = [
+      ['bom-le.toml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(config, 'utf16le')]), 'utf-16'],
+      ['bom-be.toml', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(config)]), 'utf-16'],
+      ['le.toml', Buffer.from(config, 'utf16le'), 'utf-16le'],
+      ['be.toml', utf16be(config), 'utf-16be'],
+    ] as const;
+    for (const [name, bytes, from] of cases) {
+      const file = join(home, name);
+      writeFileSync(file, bytes);
+      const result = await runMain(['validate', file], {
+        CONTRAIL_HOME: home,
+        CONTRAIL_EXPERIMENTER_URL: '',
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `^  error: ${file}:1: not UTF-8 text: the file is UTF-16 \\([^)]+\\); TOML files are UTF-8: save the file as UTF-8 \\(iconv -f ${from} -t utf-8\\)$`,
+          'm',
+        ),
+        name,
+      );
+      assert.doesNotMatch(result.stdout, /latin1|TOML syntax error/, name);
+    }
+    const experiments = join(home, 'experiments.json');
+    const json = readFileSync(defaultExperimentsFile({}), 'utf8');
+    writeFileSync(experiments, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')]));
+    const plan = await runMain(
+      ['plan', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15', '--experiments_file', experiments],
+      { CONTRAIL_HOME: home, CONTRAIL_EXPERIMENTER_URL: '', TEMPORAL_ADDRESS: '' },
+    );
+    assert.equal(plan.code, 1, plan.stderr);
+    assert.equal(
+      plan.stderr.trim().split('\n').at(-1),
+      `contrail: ${experiments}:1: not UTF-8 text: the file is UTF-16 (its first two bytes are a UTF-16 byte order mark); JSON files are UTF-8: save the file as UTF-8 (iconv -f utf-16 -t utf-8)`,
+    );
+  });
+
   it('a mistyped experiment slug is refused before an embedded server starts, with the slug meant', async () => {
     const env = {
       TEMPORAL_ADDRESS: '',
