@@ -38,8 +38,8 @@ export function checkedSeed(seed: number, max: number = Number.MAX_SAFE_INTEGER)
 
 /**
  * A preview's range of dates, checked before anything starts (exit 2, naming the options):
- * `--num-days` counts the days back from the end, so beside `--start_date` it would be ignored;
- * and a range given by both dates spans at most `maxDays` days, as `--num-days` does.
+ * `--num_days` counts the days back from the end, so beside `--start_date` it would be ignored;
+ * and a range given by both dates spans at most `maxDays` days, as `--num_days` does.
  */
 export async function checkPreviewDates(
   args: { start_date?: string | undefined; end_date?: string | undefined; num_days?: number | undefined },
@@ -49,7 +49,7 @@ export async function checkPreviewDates(
   const { start_date: start, end_date: end, num_days: numDays } = args;
   if (start !== undefined && numDays !== undefined) {
     throw new CliError(
-      `--start_date ${start} and --num-days ${numDays} contradict each other: --num-days counts the days back from the end date when no --start_date is given; give one of them`,
+      `--start_date ${start} and --num_days ${numDays} contradict each other: --num_days counts the days back from the end date when no --start_date is given; give one of them`,
       2,
     );
   }
@@ -61,7 +61,7 @@ export async function checkPreviewDates(
   const days = daysBetween(start, end) + 1;
   if (days <= maxDays) return;
   throw new CliError(
-    `--start_date ${start} to --end_date ${end} is ${days.toLocaleString('en-US')} days: a preview analyses at most ${maxDays} days (as --num-days); give a later --start_date`,
+    `--start_date ${start} to --end_date ${end} is ${days.toLocaleString('en-US')} days: a preview analyses at most ${maxDays} days (as --num_days); give a later --start_date`,
     2,
   );
 }

@@ -91,7 +91,7 @@ export function configFileOption(describe: string) {
   return { alias: SHARED_ALIASES.config_file, type: 'string', describe } as const;
 }
 
-/** `--sql-output-dir`: where a command writes its queries (or, `dashboard`, reads them). */
+/** `--sql_output_dir`: where a command writes its queries (or, `dashboard`, reads them). */
 export function sqlOutputDirOption(describe: string) {
   return { alias: SHARED_ALIASES.sql_output_dir, type: 'string', describe } as const;
 }
@@ -147,7 +147,7 @@ export function experimentsFileOption(describe: string) {
 }
 
 /**
- * `--experimenter-url`: an http:// or https:// address, checked as the command line is read (a
+ * `--experimenter_url`: an http:// or https:// address, checked as the command line is read (a
  * usage error naming it), since the worker would refuse it only once the embedded server had
  * started, naming the setting it stands in for (CONTRAIL_EXPERIMENTER_URL).
  */
@@ -161,7 +161,7 @@ export function experimenterUrlOption(describe: string) {
       // No value at all is the parser's check to name (`needs a value`).
       if (given !== '' && (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')))
         throw new Error(
-          `--experimenter-url ${given}: expected an http:// or https:// address, e.g. https://experimenter.services.mozilla.com`,
+          `--experimenter_url ${given}: expected an http:// or https:// address, e.g. https://experimenter.services.mozilla.com`,
         );
       return given;
     },

@@ -31,10 +31,10 @@ const OPTION_OF_FIELD: Record<string, string> = {
   sampleSize: '--sample_size',
   concurrency: '--concurrency',
   configOverride: '--config_file',
-  numDays: '--num-days',
+  numDays: '--num_days',
   platform: '--platform',
-  maxBytes: '--max-bytes',
-  usdPerTib: '--price-per-tib',
+  maxBytes: '--max_bytes',
+  usdPerTib: '--price_per_tib',
   recreateEnrollments: '--recreate_enrollments',
 };
 
@@ -141,7 +141,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
     (args.config_repos || args.experiments_file || args.experimenter_url || args.project_id)
   ) {
     throw new CliError(
-      '--config_repos/--experiments_file/--experimenter-url/--project_id configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE/CONTRAIL_EXPERIMENTER_URL/CONTRAIL_BIGQUERY_PROJECT',
+      '--config_repos/--experiments_file/--experimenter_url/--project_id configure the embedded worker; a cluster worker reads CONTRAIL_CONFIG_REPOS/CONTRAIL_EXPERIMENTS_FILE/CONTRAIL_EXPERIMENTER_URL/CONTRAIL_BIGQUERY_PROJECT',
     );
   }
   const { withTemporal } = await import('./embedded.js');

@@ -191,7 +191,7 @@ describe('contrail preview', () => {
   test('a malformed --max-bytes is a usage error naming the option', async () => {
     const result = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--max-bytes', 'lots'], env);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /--max-bytes "lots": expected a number of bytes/);
+    assert.match(result.stderr, /--max_bytes "lots": expected a number of bytes/);
   });
 
   test('a draft served by Experimenter previews end to end with a generated population', async () => {

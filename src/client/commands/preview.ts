@@ -37,7 +37,7 @@ function maxBytesOf(text: string | undefined): number | null {
   const bytes = parseByteSize(text);
   if (bytes === null) {
     throw new CliError(
-      `--max-bytes ${JSON.stringify(text)}: expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB`,
+      `--max_bytes ${JSON.stringify(text)}: expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB`,
       2,
     );
   }
@@ -59,7 +59,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         'config_file',
         configFileOption('Custom experiment config (TOML) to preview instead of the repo one'),
       )
-      .option('start_date', startDateOption('First date (default: --num-days before the end)'))
+      .option('start_date', startDateOption('First date (default: --num_days before the end)'))
       .option('num_days', {
         alias: 'num-days',
         type: 'number',
@@ -125,7 +125,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
     // Made before anything starts, so that a preview running for minutes does not fail at its end
     // on where it writes; gone again if the preview fails before writing into it.
     const { writingInto } = await import('../output-dir.js');
-    await writingInto(args.sql_output_dir, '--sql-output-dir', async () => {
+    await writingInto(args.sql_output_dir, '--sql_output_dir', async () => {
       const configOverride = await readConfigFile(args.config_file);
       const { runtimeSettings } = await import('../../settings.js');
       // The embedded worker reads the config repos this command names (a cluster's its own).
@@ -221,7 +221,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
 };
 
 /**
- * Writes every query of a preview to `--sql-output-dir` as its worker ran it: in the dialect of
+ * Writes every query of a preview to `--sql_output_dir` as its worker ran it: in the dialect of
  * the warehouse it ran on (CONTRAIL_WAREHOUSE), on BigQuery naming the project of
  * `--project_id` or CONTRAIL_BIGQUERY_PROJECT and the source project, so the files are the SQL
  * to run again in BigQuery's console. Of an interrupted preview, only the dates that ran (the
@@ -267,7 +267,7 @@ export async function writePreviewSql(
   return lines.filter((l) => l.includes('\t')).length;
 }
 
-/** What the preview wrote to `--sql-output-dir`, and of an interrupted one, which dates it did not write. */
+/** What the preview wrote to `--sql_output_dir`, and of an interrupted one, which dates it did not write. */
 export function describeWrittenSql(
   written: number,
   dir: string,

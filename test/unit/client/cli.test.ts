@@ -525,15 +525,35 @@ describe('command line options', () => {
     assert.equal(both.code, 2, both.stderr);
     assert.equal(
       both.stderr.trim(),
-      'contrail: --start_date 2024-01-01 to --end_date 2024-12-31 is 366 days: a preview analyses at most 365 days (as --num-days); give a later --start_date',
+      'contrail: --start_date 2024-01-01 to --end_date 2024-12-31 is 366 days: a preview analyses at most 365 days (as --num_days); give a later --start_date',
     );
     // --num-days counts back from the end: beside a start date it was silently ignored.
     const days = await runMain([...preview, '--start_date', '2026-03-09', '--num-days', '3'], env);
     assert.equal(days.code, 2, days.stderr);
     assert.equal(
       days.stderr.trim(),
-      'contrail: --start_date 2026-03-09 and --num-days 3 contradict each other: --num-days counts the days back from the end date when no --start_date is given; give one of them',
+      'contrail: --start_date 2026-03-09 and --num_days 3 contradict each other: --num_days counts the days back from the end date when no --start_date is given; give one of them',
     );
+  });
+
+  it("a preview's option values refused by its input are named as its help lists them first", async () => {
+    // They were named --num-days and --price-per-tib, while the help lists --num_days and --price_per_tib.
+    const result = await runMain(
+      ['preview', '--experiment_slug', DEMO_SLUG, '--num-days', '0', '--price-per-tib', '-1'],
+      { TEMPORAL_ADDRESS: '' },
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      'contrail: --num_days 0: must be a whole number from 1 to 365; --price_per_tib -1: must be a number above 0',
+    );
+    const help = await runMain(['preview', '--help']);
+    for (const option of [
+      '--num_days, --num-days',
+      '--price_per_tib, --price-per-tib',
+      '--max_bytes, --max-bytes',
+    ])
+      assert.ok(help.stdout.includes(option), option);
   });
 
   it('an experiment given twice to run or backfill is analysed once', async () => {
@@ -570,7 +590,7 @@ describe('command line options', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr.trim().split('\n').at(-1),
-        `contrail: --experimenter-url ${url}: expected an http:// or https:// address, e.g. https://experimenter.services.mozilla.com`,
+        `contrail: --experimenter_url ${url}: expected an http:// or https:// address, e.g. https://experimenter.services.mozilla.com`,
       );
       assert.doesNotMatch(result.stderr, /starting an embedded Temporal/);
     }
@@ -598,7 +618,7 @@ describe('command line options', () => {
     assert.equal(bytes.code, 2);
     assert.equal(
       bytes.stderr.trim(),
-      'contrail: --max-bytes "-1GB": expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB',
+      'contrail: --max_bytes "-1GB": expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB',
     );
     const days = await runMain([...preview, '--num-days', '-1x'], env);
     assert.equal(days.code, 2);
