@@ -296,12 +296,22 @@ const periodChoices = {
   coerce: (given: string[]) => given.map(periodChoice.coerce),
 };
 
+/** Where a command's `--dataset_id` defaults to when it reads or writes the results dataset (resultsDataset). */
+export const RESULTS_DATASET_DEFAULT = 'default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail';
+
+/** What the commands that run a workflow say of their own options, where it differs between them. */
+export interface WorkflowOptionTexts {
+  /** The command takes a `--config_file`, whose metric-hub checkout is a default. */
+  withConfigFile?: boolean;
+  /** `--dataset_id`'s help, true for the command: what the dataset is to it and its default (default: the results dataset's). */
+  dataset?: string;
+}
+
 /**
  * What every command that runs a workflow takes: where its embedded worker reads and writes,
- * and how the result is printed. `withConfigFile`: the command takes a `--config_file`, whose
- * metric-hub checkout is a default.
+ * and how the result is printed.
  */
-export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
+export function workflowOptions<T>(y: Argv<T>, options: WorkflowOptionTexts = {}) {
   const checkout = options.withConfigFile ? ', else the metric-hub checkout the --config_file is in' : '';
   return y
     .option(
@@ -312,9 +322,7 @@ export function workflowOptions<T>(y: Argv<T>, options: { withConfigFile?: boole
     )
     .option(
       'dataset_id',
-      datasetIdOption(
-        'Dataset for result tables (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail; a preview: tmp)',
-      ),
+      datasetIdOption(options.dataset ?? `Dataset for result tables (${RESULTS_DATASET_DEFAULT})`),
     )
     .option('project_id', projectIdOption('Warehouse project (BigQuery only)'))
     .option(
@@ -336,7 +344,7 @@ export function detachOption<T>(y: Argv<T>) {
 }
 
 /** The analysis commands' options: workflowOptions, the periods, how strictly configs are read, --detach. */
-export function commonOptions<T>(y: Argv<T>, options: { withConfigFile?: boolean } = {}) {
+export function commonOptions<T>(y: Argv<T>, options: WorkflowOptionTexts = {}) {
   return detachOption(
     workflowOptions(y, options)
       .option('analysis_periods', {

@@ -48,7 +48,15 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
   command: 'preview',
   describe: 'Preview an analysis on a small sample over a few days, before a config is merged',
   builder: (y) =>
-    verboseOption(commonOptions(y, { withConfigFile: true }), 'sdk-warnings')
+    verboseOption(
+      commonOptions(y, {
+        withConfigFile: true,
+        // Not the results dataset: a preview writes beside it, never to the production one. Its
+        // default is the preview input's (PREVIEW_DATASET), named here so the parser loads no schema.
+        dataset: "Dataset for the preview's tables (default: tmp; never contrail, the production one)",
+      }),
+      'sdk-warnings',
+    )
       .option('experiment_slug', {
         ...experimentSlugOption(
           'Experiment to preview (with --config_file: the experiment that config is for)',

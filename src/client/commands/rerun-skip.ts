@@ -3,6 +3,7 @@ import { resultsDataset } from '../option-values.js';
 import {
   detachOption,
   experimentSlugOption,
+  RESULTS_DATASET_DEFAULT,
   verboseOption,
   type WorkflowArgs,
   workflowOptions,
@@ -17,7 +18,14 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
   describe:
     'Move an experiment to the latest tooling and configs without recomputing: its anchor moves to now (its tables are relabelled, their contents stay)',
   builder: (y) =>
-    verboseOption(detachOption(workflowOptions(y)), 'sdk-warnings').option('experiment_slug', {
+    verboseOption(
+      detachOption(
+        workflowOptions(y, {
+          dataset: `Dataset holding the experiment's tables, which are relabelled (${RESULTS_DATASET_DEFAULT})`,
+        }),
+      ),
+      'sdk-warnings',
+    ).option('experiment_slug', {
       ...experimentSlugOption('Experiment whose anchor moves'),
       demandOption: true,
     }),

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { resultsDataset } from '../option-values.js';
-import { verboseOption, type WorkflowArgs, workflowOptions } from '../options.js';
+import { RESULTS_DATASET_DEFAULT, verboseOption, type WorkflowArgs, workflowOptions } from '../options.js';
 
 interface VersionsArgs extends WorkflowArgs {
   date?: string;
@@ -11,7 +11,12 @@ export const versionsCommand: CommandModule<object, VersionsArgs> = {
   describe:
     'Releases of contrail, the experiments pinned to each, versions with running or waiting work, and which can be retired',
   builder: (y) =>
-    verboseOption(workflowOptions(y), 'sdk-warnings').option('date', {
+    verboseOption(
+      workflowOptions(y, {
+        dataset: `Dataset whose experiments' pinned releases are reported (${RESULTS_DATASET_DEFAULT})`,
+      }),
+      'sdk-warnings',
+    ).option('date', {
       type: 'string',
       describe: 'Experiments eligible on this date count as pinned (default: yesterday)',
     }),

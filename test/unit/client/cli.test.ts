@@ -556,6 +556,26 @@ describe('command line options', () => {
       assert.ok(help.stdout.includes(option), option);
   });
 
+  it("each command's --dataset_id help says what the dataset is to it and its default there", async () => {
+    // All said "for result tables (… else contrail; a preview: tmp)": preview's own help as if
+    // it wrote result tables, and commands no preview runs with a preview's default.
+    const results = '(default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)';
+    const said = {
+      preview: "Dataset for the preview's tables (default: tmp; never contrail, the production one)",
+      run: `Dataset for result tables ${results}`,
+      backfill: `Dataset for result tables ${results}`,
+      rerun: `Dataset for result tables ${results}`,
+      'rerun-skip': `Dataset holding the experiment's tables, which are relabelled ${results}`,
+      versions: `Dataset whose experiments' pinned releases are reported ${results}`,
+    };
+    for (const [command, text] of Object.entries(said)) {
+      const help = await runMain([command, '--help']);
+      assert.equal(help.code, 0, help.stderr);
+      const option = /--dataset_id, --dataset-id, --dataset\s+([^[]+)\[string\]/.exec(help.stdout)?.[1];
+      assert.equal(option?.replace(/\s+/g, ' ').trim(), text, command);
+    }
+  });
+
   it('an experiment given twice to run or backfill is analysed once', async () => {
     let slugs: unknown = null;
     const capturing = commands.map((c) => ({
