@@ -9,6 +9,8 @@
  * "Unicode") is one entry, as converting it from Latin-1 would not mend it.
  */
 export function notUtf8Lines(source: string, format: string): { line: number; message: string }[] {
+  // Every config is read through here: text with neither mark of another encoding is let go at once.
+  if (!source.includes('\uFFFD') && !source.includes('\0')) return [];
   if (isUtf16(source)) {
     // Without the byte order mark, iconv must be told the byte order: where the NULs fall says it.
     const [why, from] = source.startsWith(UTF16_BOM)
@@ -21,7 +23,6 @@ export function notUtf8Lines(source: string, format: string): { line: number; me
       },
     ];
   }
-  if (!source.includes('\uFFFD')) return [];
   return source.split(/\r?\n/).flatMap((text, index) => {
     const column = text.indexOf('\uFFFD');
     if (column === -1) return [];

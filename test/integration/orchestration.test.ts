@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
-import { startWorkflow } from '../../src/client/follow.js';
+import { followWorkflow, startWorkflow } from '../../src/client/follow.js';
 import { inputDifferences } from '../../src/client/outcomes.js';
 import { temporalBinary } from '../../src/client/temporal-binary.js';
 import { localExperimentSource } from '../../src/experiments/source.js';
@@ -18,7 +18,7 @@ import type { AnalysisResult } from '../../src/workflows/analysis-result.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { workflowIds } from '../../src/workflows/ids.js';
-import type { BackfillInput } from '../../src/workflows/inputs.js';
+import type { BackfillInput, PreviewInput } from '../../src/workflows/inputs.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { repoRoot } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
@@ -27,6 +27,10 @@ import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 // Week 1 of the demo experiment completes on 2026-03-15 (enrollment 2026-03-02 … 03-08).
 const WEEK_1 = '2026-03-15';
+/** The dataset of the followed backfill, whose metrics fail twice before they are computed. */
+const FOLLOWED = 'follow_runs';
+/** What the warehouse says the first two times the followed analysis computes its metrics. */
+const FULL = 'No space left on device (writing the embedded warehouse)';
 
 describe('orchestration on the real dev server, worker and DuckDB', () => {
   let temporal: TestTemporal;
@@ -35,6 +39,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
   let running: Promise<void>;
   /** Activity calls per (activity, slug): proves what ran and what was not retried. */
   const calls = new Map<string, number>();
+  let followedFailuresLeft = 2;
 
   // Five eligible experiments on 2026-03-20: the three launched demo ones (not the rollout,
   // not the draft) and two more with the same shape; one of them gets a broken config.
@@ -71,9 +76,13 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     const counted = Object.fromEntries(
       Object.entries(activities).map(([name, fn]) => [
         name,
-        async (input: { slug?: string; target?: { slug: string } }) => {
+        async (input: { slug?: string; target?: { slug: string; dataset: string } }) => {
           const key = `${name}:${input?.target?.slug ?? input?.slug ?? ''}`;
           calls.set(key, (calls.get(key) ?? 0) + 1);
+          if (name === 'computeMetrics' && input?.target?.dataset === FOLLOWED && followedFailuresLeft > 0) {
+            followedFailuresLeft--;
+            throw new Error(FULL);
+          }
           return await (fn as (i: unknown) => Promise<unknown>)(input);
         },
       ]),
@@ -327,5 +336,67 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       result.days.some((d) => d.statistics.length > 0),
       'the preview computed statistics',
     );
+  });
+
+  test("says each attempt of the analysis's retrying activity, naming the analysis and its failure", async () => {
+    const workflowId = `backfill-follow/${temporal.taskQueue}`;
+    const input: BackfillInput = {
+      slugs: [DEMO_SLUG],
+      startDate: WEEK_1,
+      endDate: WEEK_1,
+      periods: ['week'],
+      dataset: FOLLOWED,
+    };
+    await temporal.client.workflow.start('backfill', {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      args: [input],
+    });
+    const lines: string[] = [];
+    const result = await followWorkflow<BackfillResult>(temporal.client, workflowId, {
+      progressBar: false,
+      log: (line) => lines.push(line),
+      retryCheckMs: 200,
+    });
+    assert.deepEqual(result.failed, []);
+    const analysis = workflowIds.analysis(DEMO_SLUG, WEEK_1, FOLLOWED);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('retrying')),
+      [
+        `retrying computeMetrics (attempt 2) in ${analysis}: ${FULL}`,
+        `retrying computeMetrics (attempt 3) in ${analysis}: ${FULL}`,
+      ],
+      lines.join('\n'),
+    );
+  });
+
+  test("a preview refused for its estimate prints the estimating stage's line before the estimate, however late its progress is first seen", async () => {
+    const workflowId = `preview-refused/${temporal.taskQueue}`;
+    const input: PreviewInput = {
+      slug: DEMO_SLUG,
+      startDate: '2026-03-14',
+      endDate: WEEK_1,
+      periods: ['week'],
+      sampleSize: 100,
+      dataset: 'following_refused',
+      maxBytes: 1000,
+    };
+    const handle = await temporal.client.workflow.start('preview', {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      args: [input],
+    });
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    // Followed once it has failed, its progress is first seen by the last query: in the stage
+    // it failed in, with the notes that stage found, as a follower whose polls all came too
+    // late (a loaded machine) sees it.
+    const lines: string[] = [];
+    await assert.rejects(
+      followWorkflow(temporal.client, workflowId, { progressBar: false, log: (l) => lines.push(l) }),
+      /more than --max-bytes 1000 B/,
+    );
+    assert.equal(lines[0], 'estimating cost (0/2)', lines.join('\n'));
+    assert.match(lines[1] ?? '', /^cost before running/, lines.join('\n'));
+    assert.equal(lines.filter((l) => l.startsWith('estimating cost')).length, 1, lines.join('\n'));
   });
 });
