@@ -1,7 +1,7 @@
 import type { AnalysisBasis, AnalysisSpec, MetricSpec } from '../config/spec.js';
 import type { ErrorSubject } from '../errors.js';
 import { type StatisticInputGroup, statisticInputKey } from '../sql/plan/statistic-input-rows.js';
-import type { AnalysisWindow } from '../sql/windows.js';
+import { type AnalysisWindow, windowDays } from '../sql/windows.js';
 import {
   type BranchBins,
   computeStatistic,
@@ -59,9 +59,9 @@ function placesOf(bases: Map<AnalysisBasis, string[]>): {
 }
 
 /**
- * Why a basis and segment of a window have no statistics: they hold no client. The window is
- * not in the message (each log row and report line names it), so windows with the same gap
- * read as one message.
+ * Why a basis and segment of a window have no statistics but the enrolment count: they hold no
+ * client. The window is not in the message (each log row and report line names it), so windows
+ * with the same gap read as one message.
  */
 function emptyPopulation(basis: AnalysisBasis, segment: string): string {
   const who =
@@ -70,7 +70,7 @@ function emptyPopulation(basis: AnalysisBasis, segment: string): string {
       : basis === 'exposures'
         ? 'no enrolled client has an exposure'
         : 'no client is enrolled';
-  return `${basis} basis, segment ${segment}: ${who}; no statistics for it`;
+  return `${basis} basis, segment ${segment}: ${who}; no statistics for it but its enrolment count (identity), 0 in every branch`;
 }
 
 /**
@@ -138,9 +138,20 @@ export async function statisticRows(
       const any = [...groups.values()].find((g) => g.segment === segment);
       if (!any) {
         // No input row at all: no client is in this basis and segment, so every statistic of
-        // every metric would say "nothing computed". Say it once, with the reason.
+        // every metric would say "nothing computed". Say it once, with the reason. jetstream
+        // still publishes the enrolment count of such a segment, 0 for every branch (its metric
+        // statistics see no branch and give no row, and log nothing): Experimenter's client
+        // counts read one row per branch of each basis and segment analysed.
         const inputs = spec.metrics[window.period]?.some((m) => m.analysisBases.includes(basis));
         if (inputs) {
+          rows.push(
+            ...identityCounts(
+              spec.experiment.branches,
+              [],
+              windowDays(window),
+              context(segment, basis, IDENTITY_METRIC, 'count'),
+            ),
+          );
           warnings.push({
             message: emptyPopulation(basis, segment),
             subjects: [{ analysisBasis: basis, segment, period: window.period }],

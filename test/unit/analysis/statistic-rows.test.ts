@@ -88,16 +88,49 @@ describe('statisticRows', () => {
     assert.deepEqual(
       warnings.map((w) => w.message),
       [
-        'enrollments basis, segment us: no client of the enrollments basis is in segment us; no statistics for it',
-        'exposures basis, segment all: no enrolled client has an exposure; no statistics for it',
-        'exposures basis, segment us: no client of the exposures basis is in segment us; no statistics for it',
+        'enrollments basis, segment us: no client of the enrollments basis is in segment us; no statistics for it but its enrolment count (identity), 0 in every branch',
+        'exposures basis, segment all: no enrolled client has an exposure; no statistics for it but its enrolment count (identity), 0 in every branch',
+        'exposures basis, segment us: no client of the exposures basis is in segment us; no statistics for it but its enrolment count (identity), 0 in every branch',
       ],
     );
     assert.deepEqual(warnings[1]?.subjects, [{ analysisBasis: 'exposures', segment: 'all', period: 'week' }]);
+    // An empty population is no statistic's error: jetstream's statistics see no branch there and log nothing.
+    assert.ok(warnings.every((w) => w.exceptionType === undefined));
     // What there is data for is computed as before.
     assert.ok(rows.some((r) => r.metric === 'uri_count' && r.statistic === 'mean' && r.point !== null));
     assert.ok(rows.some((r) => r.metric === 'identity' && r.analysis_basis === 'enrollments'));
-    assert.ok(rows.every((r) => r.analysis_basis === 'enrollments' && r.segment === 'all'));
+    const elsewhere = rows.filter((r) => r.analysis_basis !== 'enrollments' || r.segment !== 'all');
+    assert.ok(elsewhere.every((r) => r.metric === 'identity'));
+  });
+
+  it('publishes the enrolment count of a basis or segment that holds no client, 0 in every branch, as jetstream does', async () => {
+    const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+      ['enrollments', new Map([group('all')])],
+      ['exposures', new Map()],
+    ]);
+    const { rows } = await statisticRows(spec, WINDOW, groupsByBasis);
+    const empty = rows
+      .filter((r) => r.analysis_basis !== 'enrollments' || r.segment !== 'all')
+      .map((r) => [
+        r.analysis_basis,
+        r.segment,
+        r.metric,
+        r.statistic,
+        r.branch,
+        r.point,
+        r.comparison,
+        r.lower,
+        r.upper,
+        r.window_index,
+      ]);
+    assert.deepEqual(empty, [
+      ['enrollments', 'us', 'identity', 'count', 'control', 0, null, null, null, '1'],
+      ['enrollments', 'us', 'identity', 'count', 'treatment', 0, null, null, null, '1'],
+      ['exposures', 'all', 'identity', 'count', 'control', 0, null, null, null, '1'],
+      ['exposures', 'all', 'identity', 'count', 'treatment', 0, null, null, null, '1'],
+      ['exposures', 'us', 'identity', 'count', 'control', 0, null, null, null, '1'],
+      ['exposures', 'us', 'identity', 'count', 'treatment', 0, null, null, null, '1'],
+    ]);
   });
 
   it('a warning met on several bases names each basis with its own segments', async () => {

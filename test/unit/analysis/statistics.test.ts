@@ -43,7 +43,7 @@ describe('summaryWarnings', () => {
       "m/linear_model_mean: relative uplift of 'treatment' over 'control' is undefined (reference mean is zero); written as null",
       "m/mean: reference branch 'control' is not in the input (branches: treatment); no comparisons with it",
       'm/mean (enrollments, segment us): no statistic input rows; nothing computed',
-      'exposures basis, segment all: no enrolled client has an exposure; no statistics for it',
+      'exposures basis, segment all: no enrolled client has an exposure; no statistics for it but its enrolment count (identity), 0 in every branch',
       'enrollments: no client is enrolled in any branch of the experiment (a, b); nothing can be analysed, and the sample ratio test is not computed',
     ])
       assert.ok(leavesResultsMissing(message), message);
