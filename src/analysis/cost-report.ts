@@ -28,11 +28,11 @@ export class PreviewTooExpensiveError extends ContrailError {
     const enrollments = estimate.queries.find((q) => q.kind === 'enrollments');
     const fixed = (enrollments?.bytes ?? 0) > maxBytes;
     super(
-      `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max-bytes ${formatBytes(maxBytes)}; ` +
+      `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max_bytes ${formatBytes(maxBytes)}; ` +
         `biggest queries: ${biggest.map(describeQuery).join('; ')}. ` +
         (fixed
-          ? `The enrollments query alone is over it, however few days or periods are previewed: raise --max-bytes `
-          : 'Preview fewer days (--num-days) or periods (--analysis_periods), or raise --max-bytes ') +
+          ? `The enrollments query alone is over it, however few days or periods are previewed: raise --max_bytes `
+          : 'Preview fewer days (--num_days) or periods (--analysis_periods), or raise --max_bytes ') +
         '(a smaller --sample_size does not help: BigQuery bills the whole columns a query reads)',
       {
         permanent: true,

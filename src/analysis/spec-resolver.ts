@@ -54,7 +54,7 @@ export interface ResolvedTarget {
 
 /** How a preview takes a config for an experiment no source knows. */
 export const PREVIEW_UNKNOWN_HINT =
-  'to preview a config for an experiment no source knows, pass --platform (and --config_file, --generate-population)';
+  'to preview a config for an experiment no source knows, pass --platform (and --config_file, --generate_population)';
 
 // Enough for a daily run's experiments on one worker; oldest entries go first.
 const MAX_ENTRIES = 256;

@@ -21,8 +21,8 @@ const SHOWN = 3;
 /**
  * What `contrail validate` says after the configs pass, so that a config author (or the CI of a
  * config repo) learns how to see the analysis before merging: the preview command of each valid
- * experiment config, with the options it needs: `--platform` and `--generate-population` for an
- * experiment no source knows, `--generate-population` for one not launched or still enrolling, and the
+ * experiment config, with the options it needs: `--platform` and `--generate_population` for an
+ * experiment no source knows, `--generate_population` for one not launched or still enrolling, and the
  * config repos and experiments file the check was given.
  */
 export function previewCommands(
@@ -41,7 +41,7 @@ export function previewCommands(
       '--config_file',
       shellWord(c.file),
       ...(c.known ? [] : ['--platform', c.platform]),
-      ...(c.known && c.enrolled ? [] : ['--generate-population']),
+      ...(c.known && c.enrolled ? [] : ['--generate_population']),
       ...shared,
     ].join(' ');
   const more = configs.length - SHOWN;

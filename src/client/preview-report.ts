@@ -91,7 +91,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
       '  nothing was due on any previewed date: give an --end_date on which a window completes' +
         (p.generatedPopulation
           ? ''
-          : ', or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date'),
+          : ', or --generate_population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date'),
     );
   }
   // Dates with enrollments only, and none with a window: the periods' first windows complete
@@ -163,7 +163,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
 function noResults(p: PreviewResult): string {
   const nobody = `no results: no client of the ${p.sampleSize}% sample is enrolled in ${p.slug}`;
   const sampleHint =
-    'try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet';
+    'try a larger --sample_size or other dates, or --generate_population for an experiment that has not run yet';
   const e = p.enrollment;
   if (!e) return `${nobody} on these dates; ${sampleHint}`;
   const dates = e.first === e.last ? e.first : `${e.first} … ${e.last}`;
@@ -203,7 +203,7 @@ export function dashboardHint(h: {
   settingsNeeded: boolean;
 }): string | null {
   if (!h.urlPrinted) return null;
-  const sql = h.sqlOutputDir ? ` --sql-output-dir ${shellWord(h.sqlOutputDir)}` : '';
+  const sql = h.sqlOutputDir ? ` --sql_output_dir ${shellWord(h.sqlOutputDir)}` : '';
   if (h.running) {
     if (h.sqlOutputDir && !h.running.sqlDirs.includes(resolve(h.sqlOutputDir))) {
       return `the dashboard running on port ${h.running.port} (pid ${h.running.pid}) does not show the SQL in ${h.sqlOutputDir}: restart it with \`contrail dashboard --port ${h.running.port}${sql}\``;

@@ -20,6 +20,38 @@ export interface AnalysisResult {
   queries?: QueryRun[];
 }
 
+/** Orders by the UTF-16 code units of `key`: the same order on every worker, whatever its ICU and locale. */
+const byCodeUnits =
+  <T>(key: (item: T) => string) =>
+  (a: T, b: T): number => {
+    const [x, y] = [key(a), key(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+
+/**
+ * The result of an analysis that ran, its tables and queries in the order of their names rather
+ * than the order its windows finished in (which differs between runs): the CLI prints its
+ * statistics tables in this order. By code unit, not localeCompare, whose order depends on the
+ * worker's ICU and locale, which a workflow's result must not.
+ */
+export function analyzedResult(
+  ran: Omit<AnalysisResult, 'status' | 'reason' | 'queries'> & { queries: QueryRun[] },
+): AnalysisResult {
+  const byTable = byCodeUnits((item: { table: string }) => item.table);
+  return {
+    slug: ran.slug,
+    date: ran.date,
+    status: 'analyzed',
+    reason: null,
+    pin: ran.pin,
+    enrollments: ran.enrollments,
+    metricsTables: [...ran.metricsTables].sort(byCodeUnits((table: string) => table)),
+    statistics: [...ran.statistics].sort(byTable),
+    views: ran.views,
+    queries: [...ran.queries].sort(byTable),
+  };
+}
+
 /** The result of an analysis with nothing due on its date, and why. */
 export function nothingDueResult(
   slug: string,

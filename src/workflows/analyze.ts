@@ -1,7 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
 import type { AnalysisWindowRef, Pin, QueryRun, StatisticsSummary } from '../activities/types.js';
 import { failedTogether, withQueriesRun } from '../temporal/failures.js';
-import { type AnalysisResult, nothingDueResult } from './analysis-result.js';
+import { type AnalysisResult, analyzedResult, nothingDueResult } from './analysis-result.js';
 import {
   describeFailure,
   light,
@@ -89,20 +89,16 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     }
     enter('done', 'done');
     progress({ done: due.windows.length * 2 + 2, current: [] });
-    return {
+    return analyzedResult({
       slug: input.slug,
       date: input.date,
-      status: 'analyzed',
-      reason: null,
       pin,
       enrollments,
-      metricsTables: metricsTables.sort(),
-      // By code unit, as metricsTables' sort(): localeCompare's order depends on the worker's ICU
-      // and locale, which a workflow's result must not.
-      statistics: statistics.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0)),
+      metricsTables,
+      statistics,
       views,
-      queries: queries.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0)),
-    };
+      queries,
+    });
   } catch (error) {
     const failure = describeFailure(error);
     progress({ failed: 1 });

@@ -235,7 +235,7 @@ describe('contrail preview on BigQuery', () => {
     });
     assert.equal(result.code, 1, result.stderr);
     const estimateAt = result.stderr.indexOf(ESTIMATE);
-    const refusalAt = result.stderr.indexOf('more than --max-bytes 1.00 TiB');
+    const refusalAt = result.stderr.indexOf('more than --max_bytes 1.00 TiB');
     assert.ok(estimateAt >= 0 && refusalAt > estimateAt, result.stderr);
     const jobs = replay.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs'));
     assert.ok(jobs.length > 0, 'the queries were dry-run');

@@ -393,7 +393,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     const lines: string[] = [];
     await assert.rejects(
       followWorkflow(temporal.client, workflowId, { progressBar: false, log: (l) => lines.push(l) }),
-      /more than --max-bytes 1000 B/,
+      /more than --max_bytes 1000 B/,
     );
     assert.equal(lines[0], 'estimating cost (0/2)', lines.join('\n'));
     assert.match(lines[1] ?? '', /^cost before running/, lines.join('\n'));

@@ -149,7 +149,7 @@ describe('contrail preview', () => {
     const estimateAt = result.stderr.indexOf(
       'cost before running (estimate from the sizes of the columns read',
     );
-    const refusalAt = result.stderr.indexOf('more than --max-bytes 1000 B');
+    const refusalAt = result.stderr.indexOf('more than --max_bytes 1000 B');
     assert.ok(estimateAt >= 0, result.stderr);
     assert.ok(refusalAt > estimateAt, `the estimate comes first:\n${result.stderr}`);
     assert.match(result.stderr, /enrollments_contrail_demo_sidebar {2}\d/);
@@ -161,13 +161,13 @@ describe('contrail preview', () => {
     // enrollments query alone over the limit, fewer days do not either.
     assert.match(
       result.stderr,
-      /The enrollments query alone is over it, however few days or periods are previewed: raise --max-bytes \(a smaller --sample_size does not help/,
+      /The enrollments query alone is over it, however few days or periods are previewed: raise --max_bytes \(a smaller --sample_size does not help/,
     );
     const withinEnrollments = await refused('10MB');
     assert.equal(withinEnrollments.code, 1, withinEnrollments.stderr);
     assert.match(
       withinEnrollments.stderr,
-      /Preview fewer days \(--num-days\) or periods \(--analysis_periods\), or raise --max-bytes \(a smaller --sample_size does not help/,
+      /Preview fewer days \(--num_days\) or periods \(--analysis_periods\), or raise --max_bytes \(a smaller --sample_size does not help/,
     );
     // Nothing ran: the preview dataset was not even created.
     assert.deepEqual(await warehouse.listTables('refused'), []);
@@ -397,7 +397,7 @@ describe('contrail preview', () => {
       join(sqlDir, '2026-03-09', `enrollments_${normalizeSlug(UNKNOWN)}.sql`),
       'utf8',
     );
-    assert.match(population, /^-- contrail: population sample \(preview --generate-population\)$/m);
+    assert.match(population, /^-- contrail: population sample \(preview --generate_population\)$/m);
     assert.ok(!written.some((f) => f.startsWith('enrollments_')), written.join(', '));
     const report = result.stdout;
     // Per query, what happened: each failed date's scan failed (it did not go unrun), and the

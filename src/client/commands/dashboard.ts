@@ -105,7 +105,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       )
       .option('sql_output_dir', {
         ...sqlOutputDirOption(
-          'Directories of .sql files written by `preview --sql-output-dir`, shown with the results',
+          'Directories of .sql files written by `preview --sql_output_dir`, shown with the results',
         ),
         array: true,
         default: [],
@@ -121,7 +121,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     const { existsSync, statSync } = await import('node:fs');
     for (const dir of args.sql_output_dir) {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-        throw new CliError(`--sql-output-dir '${dir}' is not a directory`, 2);
+        throw new CliError(`--sql_output_dir '${dir}' is not a directory`, 2);
       }
     }
     const { givenDataset } = await import('../option-values.js');
@@ -173,7 +173,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       [
         `contrail dashboard: ${url}`,
         `  reads ${source.reads}`,
-        `  SQL: ${args.sql_output_dir.length ? args.sql_output_dir.join(', ') : 'none (pass --sql-output-dir <dir> to show it)'}`,
+        `  SQL: ${args.sql_output_dir.length ? args.sql_output_dir.join(', ') : 'none (pass --sql_output_dir <dir> to show it)'}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

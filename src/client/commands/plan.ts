@@ -31,7 +31,7 @@ export const PLAN_UNKNOWN_HINT =
 export const planCommand: CommandModule<object, PlanArgs> = {
   command: 'plan',
   describe:
-    "Render (without running) every query of an experiment's analysis on a date: their SQL, or one file per table with --sql-output-dir",
+    "Render (without running) every query of an experiment's analysis on a date: their SQL, or one file per table with --sql_output_dir",
   builder: (yargs) =>
     yargs
       .option('experiment_slug', { ...experimentSlugOption('Experiment slug'), demandOption: true })
@@ -84,7 +84,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       throw new CliError(`--date: expected a real date as YYYY-MM-DD, got ${JSON.stringify(args.date)}`, 2);
     // Made before the configs are read; gone again if planning fails before writing into it.
     const { writingInto } = await import('../output-dir.js');
-    await writingInto(args.sql_output_dir, '--sql-output-dir', async () => {
+    await writingInto(args.sql_output_dir, '--sql_output_dir', async () => {
       const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
         '../config-repos.js'
       );
@@ -138,7 +138,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           .join('\n'),
       );
       process.stderr.write(
-        `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql-output-dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql-output-dir DIR\`\n`,
+        `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql_output_dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql_output_dir DIR\`\n`,
       );
     });
   },

@@ -77,7 +77,7 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       .option('platform', {
         type: 'string',
         describe:
-          "Platform/app to analyse (firefox_desktop, fenix, …) in place of the experiment's; needed to preview a config whose experiment Experimenter does not know (with --config_file and --generate-population)",
+          "Platform/app to analyse (firefox_desktop, fenix, …) in place of the experiment's; needed to preview a config whose experiment Experimenter does not know (with --config_file and --generate_population)",
       })
       .option('max_bytes', {
         alias: 'max-bytes',

@@ -95,7 +95,7 @@ FROM (
   }));
   return {
     ...planned,
-    sql: `-- contrail: population sample (preview --generate-population)\n${planned.sql}`,
+    sql: `-- contrail: population sample (preview --generate_population)\n${planned.sql}`,
     ...(references ? { references } : {}),
   };
 }

@@ -99,7 +99,7 @@ describe('the preview report', () => {
     }).report.split('\n');
     assert.deepEqual(report.slice(2, 4), [
       '  2026-03-13 … 2026-03-15: nothing due (x has no start date (not launched))',
-      '  nothing was due on any previewed date: give an --end_date on which a window completes, or --generate-population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date',
+      '  nothing was due on any previewed date: give an --end_date on which a window completes, or --generate_population to preview an experiment not launched or still enrolling as if it had enrolled up to the first previewed date',
     ]);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /nothing was due/);
     // A preview on a generated population already is one: only the dates can change.
@@ -129,7 +129,7 @@ describe('the preview report', () => {
     const report = outcomeOf('preview', preview(0)).report;
     assert.match(
       report,
-      /^ {2}no results: no client of the 1% sample is enrolled in x on these dates; try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet$/m,
+      /^ {2}no results: no client of the 1% sample is enrolled in x on these dates; try a larger --sample_size or other dates, or --generate_population for an experiment that has not run yet$/m,
     );
     assert.doesNotMatch(report, /^ {2}statistics_x_week_7:$/m);
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /no results/);
@@ -139,7 +139,7 @@ describe('the preview report', () => {
     const own = { first: '2026-03-02', last: '2026-03-09', setBy: [] };
     assert.match(
       outcomeOf('preview', { ...preview(0), enrollment: own }).report,
-      /^ {2}no results: no client of the 1% sample is enrolled in x on its enrollment dates, 2026-03-02 … 2026-03-09; try a larger --sample_size or other dates, or --generate-population for an experiment that has not run yet$/m,
+      /^ {2}no results: no client of the 1% sample is enrolled in x on its enrollment dates, 2026-03-02 … 2026-03-09; try a larger --sample_size or other dates, or --generate_population for an experiment that has not run yet$/m,
     );
     const moved = {
       first: '2026-02-10',
@@ -300,10 +300,10 @@ describe('what a preview says of the dashboard after its report', () => {
   it('none running: how to start it, with the SQL just written', () => {
     assert.equal(
       hint({ sqlOutputDir: 'sql' }),
-      'the dashboard is not running: start it with `contrail dashboard --sql-output-dir sql` (in another terminal) and open the URL above',
+      'the dashboard is not running: start it with `contrail dashboard --sql_output_dir sql` (in another terminal) and open the URL above',
     );
     // A directory the shell would split or expand is pasted as one word.
-    assert.match(hint({ sqlOutputDir: 'my sql' }) ?? '', /`contrail dashboard --sql-output-dir 'my sql'`/);
+    assert.match(hint({ sqlOutputDir: 'my sql' }) ?? '', /`contrail dashboard --sql_output_dir 'my sql'`/);
   });
 
   it('a preview on BigQuery from a shell without its settings: with the settings the dashboard needs to read it', () => {
@@ -320,7 +320,7 @@ describe('what a preview says of the dashboard after its report', () => {
     assert.equal(hint({ running, sqlOutputDir: 'sql' }), null);
     assert.equal(
       hint({ running, sqlOutputDir: 'other' }),
-      'the dashboard running on port 18099 (pid 4242) does not show the SQL in other: restart it with `contrail dashboard --port 18099 --sql-output-dir other`',
+      'the dashboard running on port 18099 (pid 4242) does not show the SQL in other: restart it with `contrail dashboard --port 18099 --sql_output_dir other`',
     );
     assert.equal(hint({ defaultPortFree: false }), null);
   });

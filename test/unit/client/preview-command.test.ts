@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildParser } from '../../../src/client/cli.js';
+import { commands } from '../../../src/client/commands/index.js';
 import { type PreviewableConfig, previewCommands } from '../../../src/client/preview-command.js';
 import { shellWord } from '../../../src/client/shell-words.js';
 
@@ -20,11 +26,11 @@ describe('the preview commands validate prints', () => {
     ]);
     assert.equal(
       draft,
-      '  contrail preview --experiment_slug draft --config_file jetstream/draft.toml --generate-population',
+      '  contrail preview --experiment_slug draft --config_file jetstream/draft.toml --generate_population',
     );
     assert.equal(
       unknown,
-      '  contrail preview --experiment_slug new --config_file jetstream/new.toml --platform fenix --generate-population',
+      '  contrail preview --experiment_slug new --config_file jetstream/new.toml --platform fenix --generate_population',
     );
   });
 
@@ -47,5 +53,45 @@ describe('the preview commands validate prints', () => {
     assert.equal(shellWord('a/b-c_d.toml'), 'a/b-c_d.toml');
     assert.equal(shellWord('$HOME'), "'$HOME'");
     assert.equal(shellWord(''), "''");
+  });
+
+  test('each command it prints is one the CLI takes, with the values it names', async () => {
+    const configRepo = fileURLToPath(new URL('../../../src/sample/metric-hub', import.meta.url));
+    const experimentsFile = join(mkdtempSync(join(tmpdir(), 'contrail-preview-command-')), 'fleet.json');
+    writeFileSync(experimentsFile, '[]');
+    const lines = previewCommands(
+      [
+        config('live'),
+        config('draft', { enrolled: false }),
+        config('new', { known: false, enrolled: false }),
+      ],
+      { configRepos: [configRepo], experimentsFile },
+    );
+    const parsed: Record<string, unknown>[] = [];
+    const commandsOnly = commands.map((c) => ({
+      ...c,
+      handler: (args: Record<string, unknown>) => {
+        parsed.push(args);
+      },
+    }));
+    for (const line of lines.slice(1)) {
+      const words = line.trim().split(' ');
+      assert.equal(words.shift(), 'contrail');
+      await assert.doesNotReject(buildParser(words, commandsOnly).parseAsync(), line);
+    }
+    const fields = parsed.map((args) => ({
+      slug: args.experiment_slug,
+      file: args.config_file,
+      platform: args.platform,
+      generated: args.generate_population,
+      repos: args.config_repos,
+      experiments: args.experiments_file,
+    }));
+    const shared = { repos: [configRepo], experiments: experimentsFile };
+    assert.deepEqual(fields, [
+      { slug: 'live', file: 'jetstream/live.toml', platform: undefined, generated: false, ...shared },
+      { slug: 'draft', file: 'jetstream/draft.toml', platform: undefined, generated: true, ...shared },
+      { slug: 'new', file: 'jetstream/new.toml', platform: 'fenix', generated: true, ...shared },
+    ]);
   });
 });

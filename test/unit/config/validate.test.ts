@@ -293,7 +293,7 @@ describe('validate', () => {
       assert.equal(unknown.code, 0, unknown.stdout);
       assert.equal(
         tail(unknown.stdout)[1],
-        `  contrail preview --experiment_slug good-experiment --config_file ${GOOD} --platform firefox_desktop --generate-population --config_repos ${REPO}`,
+        `  contrail preview --experiment_slug good-experiment --config_file ${GOOD} --platform firefox_desktop --generate_population --config_repos ${REPO}`,
       );
       // Launched but still enrolling today: the last days have no results without a population.
       const records = JSON.parse(readFileSync(DEMO_EXPERIMENTS_FILE, 'utf8')) as {
@@ -313,7 +313,7 @@ describe('validate', () => {
       assert.equal(still.code, 0, still.stdout);
       assert.equal(
         tail(still.stdout)[1],
-        `  contrail preview --experiment_slug contrail-demo-sidebar --config_file ${demo} --generate-population --experiments_file ${enrolling}`,
+        `  contrail preview --experiment_slug contrail-demo-sidebar --config_file ${demo} --generate_population --experiments_file ${enrolling}`,
       );
       // A failed check ends with what failed, not with what to do next.
       const broken = await validate([GOOD, join(BROKEN, 'period-week.toml'), '--config-repos', REPO]);

@@ -73,7 +73,7 @@ describe('contrail dashboard', () => {
     assert.match(word.stderr, /^contrail: --port "abc": expected a number$/m);
     const dir = await runMain(['dashboard', '--port', '0', '--sql-output-dir', '/nonexistent/sql']);
     assert.equal(dir.code, 2);
-    assert.match(dir.stderr, /--sql-output-dir '\/nonexistent\/sql' is not a directory/);
+    assert.match(dir.stderr, /--sql_output_dir '\/nonexistent\/sql' is not a directory/);
     const dataset = await runMain(['dashboard', '--port', '0', '--dataset_id', 'not a dataset']);
     assert.equal(dataset.code, 2);
     assert.match(

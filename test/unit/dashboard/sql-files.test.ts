@@ -53,7 +53,7 @@ describe('the SQL panel: queries that produced the selected metric', () => {
   test('without a directory it says how to get one', async () => {
     const panel = await sqlPanel([], selection, [1, 2]);
     assert.deepEqual(panel.queries, []);
-    assert.match(panel.note ?? '', /--sql-output-dir/);
+    assert.match(panel.note ?? '', /--sql_output_dir/);
   });
 
   test('without a provenance map: found by table name (experiment, period, basis), metric lines marked', async () => {
@@ -237,7 +237,7 @@ describe('the SQL panel shows only the SQL of the dataset and windows on screen'
     assert.deepEqual(panel.queries, []);
     assert.equal(panel.traced, false);
     assert.match(panel.note ?? '', /has no SQL of my_exp for dataset 'other' \(only for dataset 'tmp'\)/);
-    assert.match(panel.note ?? '', /--sql-output-dir of the preview or plan that wrote them/);
+    assert.match(panel.note ?? '', /--sql_output_dir of the preview or plan that wrote them/);
     assert.match(panel.note ?? '', /--dataset_id other/);
     // The same directory shows its SQL for the dataset it was written for.
     const own = await sqlPanel([dir], daySelection, [1, 2, 3, 4]);
@@ -276,7 +276,7 @@ describe('the SQL panel shows only the SQL of the dataset and windows on screen'
       panel.note ?? '',
       /has no SQL of my_exp for day windows 1-4 of dataset 'tmp' \(its SQL for the dataset has only day windows 17-21\)/,
     );
-    assert.match(panel.note ?? '', /--sql-output-dir/);
+    assert.match(panel.note ?? '', /--sql_output_dir/);
 
     const two = await sqlPanel([dir], daySelection, [18, 20]);
     assert.deepEqual(

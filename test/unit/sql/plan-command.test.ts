@@ -262,7 +262,7 @@ describe('contrail plan', () => {
     assert.equal(printed.stdout, expected.join('\n'));
     assert.match(
       printed.stderr,
-      new RegExp(`^${listed.length} queries; --sql-output-dir DIR writes one file per table`, 'm'),
+      new RegExp(`^${listed.length} queries; --sql_output_dir DIR writes one file per table`, 'm'),
     );
   });
 
