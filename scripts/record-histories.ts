@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startDevServer } from '../src/client/dev-server.js';
+import { embeddedStorageError } from '../src/warehouse/errors.js';
+import { WrappedWarehouse } from '../src/warehouse/wrapped.js';
 import { connectWorker, createContrailWorker } from '../src/worker.js';
 import { testDeps } from '../test/helpers/deps.js';
 import { sampleWarehouse } from '../test/helpers/sample.js';
@@ -40,6 +42,18 @@ const complete = async (client: Client, workflowType: string, workflowId: string
 };
 
 const DEMO = 'contrail-demo-sidebar';
+
+/** While set, every table the warehouse writes is refused as a read-only file system refuses it. */
+let readOnly = false;
+/** Runs a scenario on a warehouse whose storage refuses its writes (a disk turned read-only). */
+const onReadOnlyStorage = async (run: () => Promise<string>) => {
+  readOnly = true;
+  try {
+    return await run();
+  } finally {
+    readOnly = false;
+  }
+};
 const scenarios: Scenario[] = [
   { name: 'health-check', run: (c) => complete(c, 'healthCheck', 'health/record') },
   {
@@ -123,6 +137,35 @@ const scenarios: Scenario[] = [
         periods: ['week'],
       }),
   },
+  // The first date's enrollments refused by a read-only disk: the later dates are not attempted.
+  {
+    name: 'preview-storage-stopped',
+    run: (c) =>
+      onReadOnlyStorage(() =>
+        complete(c, 'preview', `preview/storage/${DEMO}`, {
+          slug: DEMO,
+          startDate: '2026-03-13',
+          endDate: '2026-03-15',
+          dataset: 'storage',
+          sampleSize: 50,
+        }),
+      ),
+  },
+  // The same for a backfill: no later experiment-day started, nothing published.
+  {
+    name: 'backfill-storage-stopped',
+    run: (c) =>
+      onReadOnlyStorage(() =>
+        complete(c, 'backfill', 'backfill/storage', {
+          slugs: [DEMO],
+          startDate: '2026-03-13',
+          endDate: '2026-03-15',
+          periods: ['week'],
+          dataset: 'storage',
+          concurrency: 1,
+        }),
+      ),
+  },
 ];
 
 const named = process.argv.slice(2);
@@ -136,7 +179,22 @@ if (unknown.length > 0) {
 const recorded = named.length === 0 ? scenarios : scenarios.filter((s) => named.includes(s.name));
 
 const server = await startDevServer({ startTimeoutMs: 120_000 });
-const warehouse = await sampleWarehouse(2000);
+const sample = await sampleWarehouse(2000);
+const warehouse = new WrappedWarehouse(
+  sample.dialect,
+  sample.sqlDialect,
+  async (call, run) => {
+    if (readOnly && call.method === 'runToTable') {
+      const file = '/var/lib/contrail/warehouse.duckdb';
+      throw embeddedStorageError({
+        file,
+        duckdbMessage: `IO Error: Could not write file "${file}.wal": Read-only file system`,
+      });
+    }
+    return run(sample);
+  },
+  () => sample.close(),
+);
 const nativeConnection = await connectWorker(server.address);
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });

@@ -221,9 +221,9 @@ export function analysisActivities(
       };
     },
 
-    async recordQueryCosts({ target, estimate, runs }) {
+    async recordQueryCosts({ target, estimate, runs, record }) {
       const rows = queryCostRows(target.slug, estimate, runs, deps.now());
-      await recordQueryCosts(await deps.warehouse(), target.dataset, target.slug, rows);
+      if (record !== false) await recordQueryCosts(await deps.warehouse(), target.dataset, target.slug, rows);
       return { rows };
     },
 

@@ -208,6 +208,8 @@ export interface AnalysisActivities {
     target: AnalysisTarget;
     estimate: cost.CostEstimate;
     runs: queryCosts.DayQueries[];
+    /** false: the rows are only returned, not written (the warehouse's storage failed). Default true. */
+    record?: boolean;
   }): Promise<{ rows: queryCosts.QueryCostLine[] }>;
   /**
    * Drops the target experiment's result tables and views (and enrollments unless

@@ -146,6 +146,8 @@ export function describeQueryCosts(
   rows: (QueryCostRow & { outcome?: QueryOutcome })[],
   /** The first date a cancelled run stopped on: its queries and later ones that did not run were stopped, not failed. */
   stoppedOn?: string,
+  /** The date a run stopped on because the warehouse's storage failed: the later dates were not attempted. */
+  storageFailedOn?: string,
 ): string[] {
   if (rows.length === 0) return [];
   const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
@@ -180,7 +182,9 @@ export function describeQueryCosts(
             ? 'stopped (interrupted: it may have run before the stop)'
             : stoppedOn !== undefined && (r.analysis_date ?? '') > stoppedOn
               ? 'not run (interrupted)'
-              : 'not run (an earlier step of this date failed)';
+              : storageFailedOn !== undefined && (r.analysis_date ?? '') > storageFailedOn
+                ? "not run (not attempted: the warehouse's storage failed)"
+                : 'not run (an earlier step of this date failed)';
     lines.push(`  ${r.analysis_date}  ${r.destination}  ${what}  ${shown}`);
   }
   const others = [

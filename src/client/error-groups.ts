@@ -39,6 +39,8 @@ export interface IssueGroup {
 export function previewIssues(p: PreviewResult): RunIssue[] {
   const issues: RunIssue[] = [];
   for (const f of p.failed ?? []) {
+    // The warehouse's storage failing is no config's fault: the report says it once, apart.
+    if (f.date === p.storageStopped?.date) continue;
     const subjects = f.subjects?.length ? f.subjects : [{}];
     for (const subject of subjects) {
       issues.push({

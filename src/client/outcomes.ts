@@ -211,16 +211,46 @@ export function describeBackfill(b: BackfillResult): Outcome {
     }),
   );
   const failed = failedDaysAndPublications(b.failed);
+  const stop = b.storageStopped ? storageStop(b, b.storageStopped) : null;
   return {
     report: [
-      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${failed.days} failed${publicationsPart(failed.publications)}`,
+      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${failed.days} failed${publicationsPart(failed.publications)}${stop ? `, ${b.storageStopped?.notAttempted} not attempted` : ''}`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...outsideLines(b.outside),
-      ...groupedFailures(b.failed),
+      ...groupedFailures(stop ? b.failed.filter((f) => !stop.onStorage(f)) : b.failed),
+      ...(stop?.lines ?? []),
       ...describeWarningCounts(Object.entries(b.warnings ?? {}), b.dataset),
       ...describeWaits(b.waited),
     ].join('\n'),
     failed: b.failed.length,
+    ...(stop ? { failure: stop.failure } : {}),
+  };
+}
+
+/**
+ * A backfill stopped because the embedded warehouse's file system refused its writes: its error
+ * once (it names the warehouse file and what to do) for every experiment-day that failed on it,
+ * what was not attempted, and that nothing was published.
+ */
+function storageStop(
+  b: BackfillResult,
+  stop: NonNullable<BackfillResult['storageStopped']>,
+): { lines: string[]; failure: string; onStorage: (f: BackfillResult['failed'][number]) => boolean } {
+  const first = b.failed.find((f) => f.slug === stop.slug && f.date === stop.date);
+  // The runs already started when it happened failed on it too, with the same words.
+  const onStorage = (f: BackfillResult['failed'][number]) =>
+    first !== undefined && f.errorType === first.errorType && f.message === first.message;
+  const others = b.failed.filter(onStorage).length - 1;
+  const refused = stop.storage === 'full' ? 'its file system is full' : 'its file system is read-only';
+  const alsoFailed =
+    others > 0 ? `; ${plural(others, 'more experiment-day')} already running failed on it too` : '';
+  return {
+    lines: [
+      `  STOPPED on ${stop.slug} ${stop.date}: the embedded warehouse's storage failed (${refused})${alsoFailed}; ${plural(stop.notAttempted, 'experiment-day')} not attempted (each would fail alike); nothing published, the published tables are as they were:`,
+      `    ${first ? `${first.errorType}: ${first.message}` : refused}`,
+    ],
+    failure: `backfill stopped on ${stop.slug} ${stop.date}: the embedded warehouse's storage failed (${refused}); ${plural(stop.notAttempted, 'experiment-day')} not attempted, nothing published: what to do is said above`,
+    onStorage,
   };
 }
 

@@ -25,10 +25,14 @@ export function previewOnBigQuery(p: Pick<PreviewResult, 'costs'>): boolean {
 /**
  * Whether the dashboard has anything of this preview to show: the statistics tables it wrote, or
  * the errors of the dates that failed. One that wrote neither (nothing due on any date, enrollments
- * only, stopped before a date finished) would send its reader to a page of no results.
+ * only, stopped before a date finished) would send its reader to a page of no results; so would
+ * the date the warehouse's storage failed on, whose error could not be logged there either.
  */
-export function dashboardShowsPreview(p: Pick<PreviewResult, 'days' | 'failed'>): boolean {
-  return p.days.some((day) => day.statistics.length > 0) || (p.failed ?? []).length > 0;
+export function dashboardShowsPreview(p: Pick<PreviewResult, 'days' | 'failed' | 'storageStopped'>): boolean {
+  return (
+    p.days.some((day) => day.statistics.length > 0) ||
+    (p.failed ?? []).some((f) => f.date !== p.storageStopped?.date)
+  );
 }
 
 export function describePreview(p: PreviewResult, context: ReportContext = {}): Outcome {
@@ -128,16 +132,18 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   }
   if (p.views.length) lines.push(`  views: ${p.views.join(', ')}`);
   if (p.costs) {
-    lines.push(...describeQueryCosts(p.costs.queries, p.interrupted?.date));
+    lines.push(...describeQueryCosts(p.costs.queries, p.interrupted?.date, p.storageStopped?.date));
     const total = describeEstimate(p.costs.estimate).at(-1);
     if (total) lines.push(`estimated before running (${labelOf(p.costs.estimate.method)}):`, total);
   }
   const failed = p.failed ?? [];
-  const stopped = p.interrupted ? 1 + p.interrupted.notRun.length : 0;
+  const stopped = p.interrupted ? 1 + p.interrupted.notRun.length : (p.storageStopped?.notRun.length ?? 0);
   const failedOn = `${failed.length} of ${plural(p.days.length + failed.length + stopped, 'date')}`;
   if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
   const interrupted = p.interrupted ? interruption(p, p.interrupted) : undefined;
   if (interrupted) lines.push(interrupted.toUpperCase().slice(0, 1) + interrupted.slice(1));
+  const storage = p.storageStopped ? storageStop(p, p.storageStopped) : undefined;
+  if (storage) lines.push(...storage.lines);
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
   if (context.exportDir) lines.push(`JSON exports: ${context.exportDir}`);
@@ -150,7 +156,9 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   return {
     report: lines.join('\n'),
     failed: failed.length,
-    failure: `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
+    failure:
+      storage?.failure ??
+      `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
     ...(interrupted ? { interrupted: `preview of ${p.slug} ${interrupted}` } : {}),
   };
 }
@@ -185,6 +193,30 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
     // Stopped on its last date, every date is said above: "not run: none" only made one read on.
     ...(stop.notRun.length > 0 ? [`not run: ${stop.notRun.join(', ')}`] : []),
   ].join('; ');
+}
+
+/**
+ * A preview stopped because the embedded warehouse's file system refused its writes: the error
+ * once (it names the warehouse file and what to do), the dates not attempted, and what the
+ * command ends with.
+ */
+function storageStop(
+  p: PreviewResult,
+  stop: NonNullable<PreviewResult['storageStopped']>,
+): { lines: string[]; failure: string } {
+  const failure = (p.failed ?? []).find((f) => f.date === stop.date);
+  const refused = stop.storage === 'full' ? 'its file system is full' : 'its file system is read-only';
+  const notRun =
+    stop.notRun.length > 0
+      ? `${stop.notRun.join(', ')} not attempted (each would fail alike)`
+      : 'it was the last date';
+  return {
+    lines: [
+      `STOPPED on ${stop.date}: the embedded warehouse's storage failed (${refused}); ${notRun}; query costs not recorded:`,
+      `  ${failure ? `${failure.errorType}: ${failure.message}` : refused}`,
+    ],
+    failure: `preview of ${p.slug} stopped on ${stop.date}: the embedded warehouse's storage failed (${refused})${stop.notRun.length > 0 ? `; ${plural(stop.notRun.length, 'later date')} not attempted` : ''}: what to do is said above`,
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   reviveError,
   StepsFailedError,
 } from '../errors.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
 
 /**
  * Where contrail's errors meet Temporal's failures, in both directions. Activities and workflows
@@ -93,6 +94,17 @@ export function failedTogether(failures: unknown[], step: string): unknown {
   if (unavailable >= 0) return failures[unavailable];
   if (failures.length === 1 || !errors.every((e) => e.permanent)) return failures[0];
   return toTemporalFailure(new StepsFailedError(errors, step));
+}
+
+/**
+ * What the embedded warehouse's file system refused for, when a failure is that (its disk full
+ * or read-only, `embeddedStorageError`): every later write fails alike, so a run of many dates
+ * stops there. Null for any other failure, a warehouse that did not answer included (a busy
+ * file, BigQuery's 5xx: the next date may well go through).
+ */
+export function storageRefusalOf(error: unknown): StorageRefusal | null {
+  const { storage } = errorFromFailure(error).details;
+  return storage === 'full' || storage === 'read-only' ? storage : null;
 }
 
 /** The queries a failure says ran to the end before it (`details.queriesRun`), if it says. */

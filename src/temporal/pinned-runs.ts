@@ -6,7 +6,8 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
-import { describeFailure } from './failures.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
+import { describeFailure, storageRefusalOf } from './failures.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
 
 /**
@@ -46,11 +47,12 @@ export interface StartedRun {
 
 /**
  * How a run ended: its result (`R`, what its workflow returns), or its failure as the workflows
- * report failures (type and message).
+ * report failures (type and message), and, when the embedded warehouse's file system refused
+ * its writes (full or read-only), which refusal: the parent starts no more runs on it.
  */
 export type RunOutcome<R = unknown> =
   | { workflowId: string; status: 'completed'; result: R }
-  | { workflowId: string; status: 'failed'; errorType: string; message: string };
+  | { workflowId: string; status: 'failed'; errorType: string; message: string; storage?: StorageRefusal };
 
 /** A run that has been waiting for a worker of its build for a while (none polls, or all are busy). */
 export interface WaitingRun {
@@ -289,7 +291,14 @@ async function outcomeOf(client: Client, run: StartedRun): Promise<RunOutcome> {
     return { workflowId: run.workflowId, status: 'completed', result };
   } catch (error) {
     const { errorType, message } = describeFailure(error);
-    return { workflowId: run.workflowId, status: 'failed', errorType, message };
+    const storage = storageRefusalOf(error);
+    return {
+      workflowId: run.workflowId,
+      status: 'failed',
+      errorType,
+      message,
+      ...(storage ? { storage } : {}),
+    };
   }
 }
 

@@ -1,9 +1,10 @@
-import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Pin, PublishSummary, WaitingRun } from '../activities/types.js';
+import { continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Pin, PublishSummary, RunOutcome, WaitingRun } from '../activities/types.js';
 import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { publishFailureMessage, tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
@@ -29,6 +30,14 @@ export interface BackfillResult {
    * results).
    */
   outside?: Record<string, { days: number; dates: AnalysableDates; pin: Pin }>;
+  /**
+   * Set when an experiment-day failed because the embedded warehouse's file system refused its
+   * writes (full or read-only): every later one would fail alike, so none was started after it
+   * (the runs already started ended as they did, their failures in `failed`), and nothing was
+   * published: the published tables are as they were before the backfill. The failure is the
+   * first of `failed` on that slug and date.
+   */
+  storageStopped?: { slug: string; date: string; storage: StorageRefusal; notAttempted: number };
 }
 
 /** An experiment's pin, or why it has none: resolved once when the backfill started. */
@@ -107,7 +116,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     periods: input.periods,
     lenient: input.lenient,
   });
-  const runs = batch.map(({ slug, date }): RunItem<AnalysisResult> => {
+  const runItem = ({ slug, date }: { slug: string; date: string }): RunItem<AnalysisResult> => {
     const workflowId = workflowIds.analysis(slug, date, input.dataset);
     const label = `${slug} ${date}`;
     const p = pins[slug] as CarriedPin;
@@ -129,15 +138,8 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
         stagedUnder: workflowInfo().workflowId,
       }),
     };
-  });
-  const { outcomes, waited } = await runAll(runs, {
-    concurrency: input.concurrency,
-    progress,
-    counts: { done: offset, failed: result.failed.length },
-  });
-  result.waited.push(...waited);
-  outcomes.forEach((outcome, i) => {
-    const { slug, date } = batch[i] as { slug: string; date: string };
+  };
+  const tally = ({ slug, date }: { slug: string; date: string }, outcome: RunOutcome<AnalysisResult>) => {
     if (outcome.status === 'failed')
       result.failed.push({ slug, date, errorType: outcome.errorType, message: outcome.message });
     else {
@@ -146,9 +148,45 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
       else result.nothingDue++;
       if (result.warnings) result.warnings[slug] = tallyWarnings(analysis.statistics, result.warnings[slug]);
     }
+  };
+  const {
+    outcomes,
+    waited,
+    notStarted: unstarted,
+    stoppedBy,
+  } = await runAll(batch.map(runItem), {
+    concurrency: input.concurrency,
+    progress,
+    counts: { done: offset, failed: result.failed.length },
+    // The embedded warehouse's disk is full or read-only: every experiment-day after this one
+    // would fail on it alike, each after its retries, and say so again. A busy file or a
+    // BigQuery 5xx is no reason to stop: the next day may well go through.
+    stopOn: (failure) => failure.storage !== undefined && patched('backfill-stops-when-storage-fails'),
+  });
+  result.waited.push(...waited);
+  outcomes.forEach((outcome, i) => {
+    if (!unstarted.includes(i)) tally(batch[i] as { slug: string; date: string }, outcome);
   });
 
   const nextOffset = offset + batch.length;
+  const storage = stoppedBy?.failure.storage;
+  if (stoppedBy && storage) {
+    // The later batches are not started either; what needs no run (nothing due on the date, no
+    // pin) is counted as it would have been.
+    let notAttempted = unstarted.length;
+    for (const item of items.slice(nextOffset)) {
+      const run = runItem(item);
+      if ('outcome' in run) tally(item, run.outcome);
+      else notAttempted++;
+    }
+    const { slug, date } = batch[stoppedBy.index] as { slug: string; date: string };
+    result.storageStopped = { slug, date, storage, notAttempted };
+    // Nothing is published: the published tables stay whole as they were, and what the days
+    // that finished staged expires with its staging tables.
+    progress({ stage: 'stopped', current: [], waiting: [] });
+    setSearchAttributes({ stage: 'stopped' });
+    return result;
+  }
   if (nextOffset < items.length) {
     await continueAsNew<typeof backfill>(raw, { offset: nextOffset, result, pins });
   }

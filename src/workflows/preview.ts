@@ -6,7 +6,8 @@ import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
-import { queriesRunOf, toTemporalFailure } from '../temporal/failures.js';
+import { queriesRunOf, storageRefusalOf, toTemporalFailure } from '../temporal/failures.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import { analyzeExperiment } from './analyze.js';
 import {
@@ -66,6 +67,13 @@ export interface PreviewResult {
    * `days` holds the dates that finished.
    */
   interrupted?: { date: string; notRun: string[] };
+  /**
+   * Set when a date failed because the embedded warehouse's file system refused its writes
+   * (full or read-only): the date (its failure is in `failed`) and the dates after it, not
+   * attempted since each would fail alike. The query costs were not recorded (the warehouse
+   * could not take them); `costs` still says what each query did.
+   */
+  storageStopped?: { date: string; storage: StorageRefusal; notRun: string[] };
 }
 
 /**
@@ -143,6 +151,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const failed: NonNullable<PreviewResult['failed']> = [];
   let views: string[] = [];
   let interrupted: PreviewResult['interrupted'];
+  let storageStopped: PreviewResult['storageStopped'];
   for (const [i, date] of dates.entries()) {
     progress({ stage: 'analysing', current: [date], done: i, failed: failed.length });
     try {
@@ -187,6 +196,14 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
         queries: queriesRunOf(error),
         failedQueries: failure.subjects.flatMap((s) => (s.query ? [s.query] : [])),
       });
+      // The embedded warehouse's disk is full or read-only: every later date would fail on it
+      // alike, each after its retries, and say so again. A busy file or a BigQuery 5xx is no
+      // reason to stop: the next date may well go through.
+      const storage = storageRefusalOf(error);
+      if (storage && patched('preview-stops-when-storage-fails')) {
+        storageStopped = { date, storage, notRun: dates.slice(i + 1) };
+        break;
+      }
     }
   }
   const finished = days.length + failed.length;
@@ -194,12 +211,20 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   // Cancelled, the preview still leaves what it finished in order: the stopped date's staged
   // tables go (never published half-written) and the finished dates' costs are kept. Nothing
   // else cancels this: the command that cancelled waits for it, briefly.
+  // Stopped on the warehouse's storage, nothing more is written to it: the costs are only
+  // reported, and what the failed date staged stays under its staging names (never published;
+  // they expire, and the next preview drops them as it starts).
   const recorded = await CancellationScope.nonCancellable(async () => {
     if (interrupted)
       await warehouseJobs.dropResults({ target: analysed, keepEnrollments: true, stagedOnly: true });
-    return await light.recordQueryCosts({ target, estimate: cost.estimate, runs });
+    return await light.recordQueryCosts({
+      target,
+      estimate: cost.estimate,
+      runs,
+      ...(storageStopped ? { record: false } : {}),
+    });
   });
-  const stage = interrupted ? 'interrupted' : 'done';
+  const stage = interrupted ? 'interrupted' : storageStopped ? 'stopped' : 'done';
   progress({ stage });
   setSearchAttributes({ stage });
   return {
@@ -218,5 +243,6 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     costs: { estimate: cost.estimate, queries: recorded.rows },
     failed,
     ...(interrupted ? { interrupted } : {}),
+    ...(storageStopped ? { storageStopped } : {}),
   };
 }

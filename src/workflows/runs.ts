@@ -37,11 +37,16 @@ export type RunItem<R = unknown> =
   | { label: string; start: Start<R> }
   | { label: string; outcome: RunOutcome<R> };
 
-export interface RunAllOptions {
+export interface RunAllOptions<R = unknown> {
   concurrency: number;
   progress: (update: Partial<Progress>) => Progress;
   /** Counting on from a run continued as new. */
   counts?: { done: number; failed: number };
+  /**
+   * An outcome after which no further run is started (every later one would fail alike): the
+   * runs already started still end as they end; the items not started yet are in `notStarted`.
+   */
+  stopOn?: (failure: Failed<R>) => boolean;
 }
 
 export interface RunAllResult<R> {
@@ -49,11 +54,22 @@ export interface RunAllResult<R> {
   outcomes: RunOutcome<R>[];
   /** Every run that waited for a worker of its build at some point (as first seen waiting). */
   waited: WaitingRun[];
+  /**
+   * The items never started because an outcome met `stopOn`, by index (their outcomes say so,
+   * with that outcome's error): empty unless it did. An item whose outcome was decided
+   * beforehand keeps that outcome.
+   */
+  notStarted: number[];
+  /** The failure that met `stopOn` and its item's index, if one did. */
+  stoppedBy: { index: number; failure: Failed<R> } | null;
 }
+
+/** A run's outcome when it failed. */
+export type Failed<R = unknown> = Extract<RunOutcome<R>, { status: 'failed' }>;
 
 export async function runAll<R>(
   items: readonly RunItem<R>[],
-  options: RunAllOptions,
+  options: RunAllOptions<R>,
 ): Promise<RunAllResult<R>> {
   const outcomes: (RunOutcome<R> | undefined)[] = new Array(items.length);
   const waited = new Map<string, WaitingRun>();
@@ -61,6 +77,9 @@ export async function runAll<R>(
   let { done, failed } = options.counts ?? { done: 0, failed: 0 };
   let waiting: WaitingRun[] = [];
   let next = 0;
+  // Typed through a cast: `finish` sets it, which narrowing from `null` would not see.
+  let stoppedBy = null as { index: number; failure: Failed<R> } | null;
+  const unstarted: number[] = [];
   const notBefore = workflowInfo().runStartTime.toISOString();
 
   // A result reaches the parent as the JSON the awaiting activity read from the run: the
@@ -68,7 +87,9 @@ export async function runAll<R>(
   const finish = (index: number, outcome: RunOutcome<unknown>) => {
     outcomes[index] = outcome as RunOutcome<R>;
     done++;
-    if (outcome.status === 'failed') failed++;
+    if (outcome.status !== 'failed') return;
+    failed++;
+    if (stoppedBy === null && options.stopOn?.(outcome)) stoppedBy = { index, failure: outcome };
   };
   const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem<R>).label);
   // Only the query's answer changes (no command, nothing in the history): replays as before.
@@ -77,10 +98,18 @@ export async function runAll<R>(
   try {
     while (next < items.length || open.size > 0) {
       const batch: { index: number; start: RunStart }[] = [];
-      while (next < items.length && open.size + batch.length < options.concurrency) {
+      while (next < items.length && (stoppedBy !== null || open.size + batch.length < options.concurrency)) {
         const item = items[next] as RunItem<R>;
         if ('outcome' in item) finish(next, item.outcome);
-        else batch.push({ index: next, start: item.start });
+        else if (stoppedBy !== null) {
+          // Neither done nor failed in the progress: it never ran.
+          unstarted.push(next);
+          const { failure } = stoppedBy;
+          outcomes[next] = notStarted(item.start.workflowId, {
+            errorType: failure.errorType,
+            message: `not started after ${failure.workflowId} failed: ${failure.message}`,
+          });
+        } else batch.push({ index: next, start: item.start });
         next++;
       }
       if (batch.length > 0) {
@@ -115,7 +144,12 @@ export async function runAll<R>(
     }
     throw error;
   }
-  return { outcomes: outcomes as RunOutcome<R>[], waited: [...waited.values()] };
+  return {
+    outcomes: outcomes as RunOutcome<R>[],
+    waited: [...waited.values()],
+    notStarted: unstarted,
+    stoppedBy,
+  };
 }
 
 /** The outcome of a run that was never started, with the error that kept it from starting. */

@@ -6,10 +6,12 @@ import {
   errorFromFailure,
   failedTogether,
   queriesRunOf,
+  storageRefusalOf,
   toTemporalFailure,
   withQueriesRun,
 } from '../../src/temporal/failures.js';
-import { embeddedStorageError, WarehouseQueryError } from '../../src/warehouse/errors.js';
+import { bigQueryError } from '../../src/warehouse/bigquery-errors.js';
+import { embeddedStorageError, WarehouseBusyError, WarehouseQueryError } from '../../src/warehouse/errors.js';
 
 // What a worker thread's reply goes through: the structured clone of postMessage.
 const acrossThreads = <T>(value: T): T => structuredClone(value);
@@ -99,6 +101,29 @@ test('windows that failed on a read-only or full warehouse fail the analysis wit
     assert.equal(error.message, readOnly.message);
     assert.deepEqual(errorSubjects(error.details), []);
   }
+});
+
+test("only the embedded warehouse's storage failing is a storage refusal: a busy file or BigQuery's 5xx or silence is not", () => {
+  const refusal = (duckdbMessage: string) => {
+    const error = embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage });
+    assert.ok(error !== null);
+    return toTemporalFailure(error);
+  };
+  const full = refusal('IO Error: Could not write file "/data/warehouse.duckdb": No space left on device');
+  const readOnly = refusal(
+    'IO Error: Could not write file "/data/warehouse.duckdb.wal": Read-only file system',
+  );
+  assert.equal(storageRefusalOf(full), 'full');
+  assert.equal(storageRefusalOf(readOnly), 'read-only');
+  // As a preview's date fails: the analysis adds the queries that ran, and the refusal stays.
+  assert.equal(storageRefusalOf(withQueriesRun(readOnly, [])), 'read-only');
+  for (const other of [
+    new WarehouseBusyError('the warehouse file is locked by another process'),
+    new WarehouseQueryError({ warehouseMessage: 'IO Error: Could not set lock on file', permanent: false }),
+    bigQueryError({ code: 503, reason: 'backendError', message: 'Backend error' }),
+    bigQueryError(new Error('getaddrinfo ENOTFOUND bigquery.googleapis.com')),
+  ])
+    assert.equal(storageRefusalOf(toTemporalFailure(other)), null, other.message);
 });
 
 test('a failed run carries the queries that ran before it: through a window failure, several, and the run', () => {

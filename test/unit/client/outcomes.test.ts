@@ -229,6 +229,9 @@ describe('where the preview report sends its reader', () => {
       failed: [{ date: '2026-03-14', errorType: 'ConfigError', message: 'm' }],
     };
     assert.match(outcomeOf('preview', failed).report, /^dashboard: /m);
+    // Not the error of a date the warehouse's storage failed on: it could not be logged.
+    const stopped = { ...failed, storageStopped: { date: '2026-03-14', storage: 'full', notRun: [] } };
+    assert.doesNotMatch(outcomeOf('preview', stopped).report, /^dashboard: /m);
   });
 
   it('on the embedded warehouse: the dashboard showing the preview', () => {
@@ -440,6 +443,47 @@ describe('the backfill report', () => {
       "  FAIL  typo 2026-03-14 … 2026-03-16 (3 dates): UnknownExperimentError: unknown experiment 'typo'",
       '  FAIL  other 2026-03-14: ConfigError: bad key',
     ]);
+  });
+});
+
+describe('the backfill report, stopped on the warehouse storage', () => {
+  it('says the storage error once for every experiment-day that failed on it, with what was not attempted', () => {
+    const pin = { toolVersion: '0.1.0+dev', configCommit: null };
+    const full =
+      'warehouse query failed: the file system holding the embedded warehouse /data/warehouse.duckdb is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again (the file system said: No space left on device)';
+    const onDisk = (slug: string, date: string) => ({
+      slug,
+      date,
+      errorType: 'WarehouseUnavailableError',
+      message: full,
+    });
+    const outcome = outcomeOf('backfill', {
+      total: 12,
+      analyzed: 3,
+      nothingDue: 1,
+      pins: { a: pin, b: pin },
+      // The first to fail, two that were running beside it, and a config error before it.
+      failed: [
+        { slug: 'b', date: '2026-03-13', errorType: 'ConfigError', message: 'bad key' },
+        onDisk('a', '2026-03-14'),
+        onDisk('b', '2026-03-14'),
+        onDisk('a', '2026-03-15'),
+      ],
+      waited: [],
+      storageStopped: { slug: 'a', date: '2026-03-14', storage: 'full', notAttempted: 4 },
+    });
+    const report = outcome.report.split('\n');
+    assert.equal(report[0], '12 experiment-days: 3 analysed, 1 with nothing due, 4 failed, 4 not attempted');
+    assert.deepEqual(report.slice(3), [
+      '  FAIL  b 2026-03-13: ConfigError: bad key',
+      "  STOPPED on a 2026-03-14: the embedded warehouse's storage failed (its file system is full); 2 more experiment-days already running failed on it too; 4 experiment-days not attempted (each would fail alike); nothing published, the published tables are as they were:",
+      `    WarehouseUnavailableError: ${full}`,
+    ]);
+    assert.equal(outcome.failed, 4);
+    assert.equal(
+      outcome.failure,
+      "backfill stopped on a 2026-03-14: the embedded warehouse's storage failed (its file system is full); 4 experiment-days not attempted, nothing published: what to do is said above",
+    );
   });
 });
 
