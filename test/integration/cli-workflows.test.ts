@@ -120,6 +120,13 @@ describe('the CLI against a running Temporal', () => {
       const status = await runMain(['status', id, '--no-follow'], idle);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stderr, new RegExp(`^${id}: preview, running, started `));
+      // A mistyped id is named with the running workflow it resembles, as every id a command takes is.
+      const typo = await runMain(['status', id.replace('sidebar', 'sidbar'), '--no-follow'], idle);
+      assert.equal(typo.code, 1);
+      assert.match(
+        typo.stderr,
+        new RegExp(`^contrail: no workflow \\S+sidbar \\(did you mean '${id}'\\?\\) on `),
+      );
 
       // Without an id: what runs, here a preview no worker serves.
       const all = await runMain(['status'], idle);

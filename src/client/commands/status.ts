@@ -61,10 +61,16 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       try {
         description = await handle.describe();
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError)
+        if (error instanceof WorkflowNotFoundError) {
+          const { unknownWorkflowMessage } = await import('../running.js');
           throw new CliError(
-            `no workflow ${workflowId} on ${settings.temporalAddress} (namespace ${settings.namespace})`,
+            await unknownWorkflowMessage(
+              client,
+              workflowId,
+              `${settings.temporalAddress} (namespace ${settings.namespace})`,
+            ),
           );
+        }
         throw error;
       }
       const state = description.status.name.toLowerCase().replaceAll('_', ' ');
