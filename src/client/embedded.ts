@@ -4,10 +4,11 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
 import { commandLogLevel, runtimeSettings } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
-import type { Progress } from '../workflows/common.js';
+import { cancelRunning, progressOf } from './cancel.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
 import { onInterrupt } from './interrupt.js';
+import { cancelledLine } from './outcomes.js';
 
 export interface TemporalSession {
   client: Client;
@@ -141,10 +142,13 @@ export async function withTemporal<T>(
       await Promise.race([done.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
       if (returned) return;
       await started.stop().catch(() => undefined);
-      const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}` : 'nothing was running';
-      const left = cancelled.length > 0 && options.leftByInterrupt ? `; ${options.leftByInterrupt}` : '';
-      const at = reached ? ` while ${reachedLine(reached)}` : '';
-      process.stderr.write(`contrail: interrupted (${signal})${at}: ${what}${left}\n`);
+      const line = cancelledLine(
+        `contrail: interrupted (${signal})`,
+        reached,
+        cancelled,
+        options.leftByInterrupt ?? null,
+      );
+      process.stderr.write(`${line}\n`);
       process.exit(130);
     }, LEFT_RUNNING);
     const done = work(session);
@@ -177,30 +181,3 @@ const LEFT_RUNNING =
 
 /** How long an interrupted command waits for its worker to drain before it exits anyway. */
 const DRAIN_MS = 10_000;
-
-/** `analysing, 2 of 4 done (1 failed)`: how far a run had got (what ran is named as cancelled). */
-export function reachedLine(p: Progress): string {
-  if (p.total === 0) return p.stage;
-  return `${p.stage}, ${p.done} of ${p.total} done${p.failed ? ` (${p.failed} failed)` : ''}`;
-}
-
-/** The progress of the workflow `id` (null when there is none, or no answer within 2 s). */
-async function progressOf(client: Client, id: string | undefined): Promise<Progress | null> {
-  if (id === undefined) return null;
-  return await client
-    .withDeadline(Date.now() + 2_000, () => client.workflow.getHandle(id).query<Progress>('progress'))
-    .catch(() => null);
-}
-
-/** Cancels every workflow open on the server; the ids of those it cancelled. */
-async function cancelRunning(client: Client): Promise<string[]> {
-  const cancelled: string[] = [];
-  for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-    await client.workflow
-      .getHandle(execution.workflowId, execution.runId)
-      .cancel()
-      .then(() => cancelled.push(execution.workflowId))
-      .catch(() => undefined); // ended meanwhile
-  }
-  return cancelled;
-}

@@ -50,6 +50,12 @@ export interface FollowOptions {
   serverWaitMs?: number;
   /** The clock the progress lines without a bar are spaced by (tests). */
   now?: () => number;
+  /**
+   * A run that ends failed, cancelled or terminated throws its WorkflowFailedError as it is, for
+   * a caller that says itself how it ended (`contrail cancel`, to which a cancelled run is the
+   * end it asked for) rather than as the failure it is to the commands that start work.
+   */
+  failureAsIs?: boolean;
 }
 
 /** Without a bar (a log, CI), progress within a stage is a line at most this often. */
@@ -118,7 +124,7 @@ export async function startWorkflow(client: Client, options: StartOptions): Prom
 }
 
 /** The input the running workflow of `workflowId` was started with (first event of its history). */
-async function runningInput(client: Client, workflowId: string): Promise<unknown> {
+export async function runningInput(client: Client, workflowId: string): Promise<unknown> {
   const response = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
     execution: { workflowId },
@@ -343,6 +349,7 @@ export async function followWorkflow<T>(
         if (error instanceof WorkflowFailedError) {
           await Promise.all([poller.stop(true), retries.stop()]);
           view.notes(notesOfFailure(error));
+          if (options.failureAsIs) throw error;
           throw new CliError(`${workflowId} failed: ${failureMessage(error)}`);
         }
         if (!serverGone(error)) throw error;

@@ -56,6 +56,7 @@ const SHARED_ALIASES = {
   sql_output_dir: ['sql-output-dir'],
   start_date: ['start-date'],
   end_date: ['end-date'],
+  follow: ['wait'],
 } as const;
 
 /** `--experiment_slug` where a command takes one experiment. */
@@ -74,6 +75,14 @@ export function experimentSlugsOption(describe: string) {
     ...repeatable(describe),
     coerce: (given: string[]): string[] => [...new Set(given)],
   } as const;
+}
+
+/**
+ * `--follow` (`--wait`): whether a command that looks at a workflow on a cluster (`status`,
+ * `cancel`) waits for it to end; `--no-follow` or `--no-wait` returns at once.
+ */
+export function followOption(describe: string) {
+  return { alias: SHARED_ALIASES.follow, type: 'boolean', default: true, describe } as const;
 }
 
 /** `--dataset_id`: checked as a command uses it (resultsDataset, givenDataset). */

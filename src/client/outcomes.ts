@@ -12,6 +12,7 @@ import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
 import type { AnalysisResult } from '../workflows/analysis-result.js';
 import type { BackfillResult } from '../workflows/backfill.js';
+import type { Progress } from '../workflows/common.js';
 import type { DailyAnalysisResult } from '../workflows/daily.js';
 import {
   AnalyzeExperimentInput,
@@ -338,6 +339,32 @@ export function leftByInterrupt(type: AnalysisWorkflow, input: unknown): string 
     default:
       return null;
   }
+}
+
+/** `analysing, 2 of 4 done (1 failed)`: how far a run had got (what ran is named as cancelled). */
+export function reachedLine(p: Progress): string {
+  if (p.total === 0) return p.stage;
+  return `${p.stage}, ${p.done} of ${p.total} done${p.failed ? ` (${p.failed} failed)` : ''}`;
+}
+
+/**
+ * `<head> while analysing, 2 of 4 done: cancelled <ids>; <what that leaves>`: what a
+ * cancellation did, said alike by an embedded command's Ctrl-C and by `contrail cancel`: how far
+ * the work had got, what was cancelled and what that leaves of the published results.
+ */
+export function cancelledLine(
+  head: string,
+  reached: Progress | null,
+  cancelled: readonly string[],
+  left: string | null,
+  /** Runs it had started that ended of themselves before the cancellation reached them. */
+  finishedFirst: readonly string[] = [],
+): string {
+  const first = finishedFirst.length > 0 ? ` (${finishedFirst.join(', ')} finished first)` : '';
+  const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}${first}` : 'nothing was running';
+  const leaves = cancelled.length > 0 && left ? `; ${left}` : '';
+  const at = reached ? ` while ${reachedLine(reached)}` : '';
+  return `${head}${at}: ${what}${leaves}`;
 }
 
 export function isAnalysisWorkflow(type: string): type is AnalysisWorkflow {

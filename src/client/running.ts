@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { didYouMean } from '../suggest.js';
 import type { Progress } from '../workflows/common.js';
 import { progressLine, waitingLine } from './progress-line.js';
 
@@ -38,6 +39,30 @@ export async function listRunning(client: Client): Promise<RunningWorkflow[]> {
       }),
   );
   return found.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+}
+
+/** Running workflows looked at for the one a mistyped id meant, at most (a fleet runs hundreds). */
+const SUGGESTED_AMONG = 5_000;
+
+/**
+ * What `contrail status` and `contrail cancel` say of an id the server does not know: the
+ * running workflow whose id it most resembles (a date or slug mistyped), and where to list them.
+ */
+export async function unknownWorkflowMessage(
+  client: Client,
+  workflowId: string,
+  server: string,
+): Promise<string> {
+  const running: string[] = [];
+  try {
+    for await (const w of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+      running.push(w.workflowId);
+      if (running.length >= SUGGESTED_AMONG) break;
+    }
+  } catch {
+    // No list (visibility unavailable): the message goes without a suggestion.
+  }
+  return `no workflow ${workflowId}${didYouMean(workflowId, running)} on ${server}; \`contrail status\` lists what runs there`;
 }
 
 function age(start: Date, now: Date): string {

@@ -11,7 +11,7 @@ import { openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
-import { runMain, spawnCli } from '../helpers/cli.js';
+import { type RunningCli, runMain, spawnCli } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
@@ -120,6 +120,13 @@ describe('the CLI against a running Temporal', () => {
       const status = await runMain(['status', id, '--no-follow'], idle);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stderr, new RegExp(`^${id}: preview, running, started `));
+      // A mistyped id is named with the running workflow it resembles, as every id a command takes is.
+      const typo = await runMain(['status', id.replace('sidebar', 'sidbar'), '--no-follow'], idle);
+      assert.equal(typo.code, 1);
+      assert.match(
+        typo.stderr,
+        new RegExp(`^contrail: no workflow \\S+sidbar \\(did you mean '${id}'\\?\\) on `),
+      );
 
       // Without an id: what runs, here a preview no worker serves.
       const all = await runMain(['status'], idle);
@@ -160,6 +167,62 @@ describe('the CLI against a running Temporal', () => {
         .getHandle(id)
         .terminate('test over')
         .catch(() => undefined);
+    }
+  });
+
+  test('contrail cancel of a run no worker serves: --no-wait requests it and returns; Ctrl-C while waiting stops waiting, not the cancellation', async () => {
+    // Nothing serves this queue: the run cannot stop for as long as the test needs.
+    const idle = { ...env, CONTRAIL_TASK_QUEUE: `idle-${randomUUID()}` };
+    const id = `backfill/cancel_waiting/${BROKEN}/2026-03-15..2026-03-16`;
+    const detached = await runMain(
+      [
+        'backfill',
+        '--slug',
+        BROKEN,
+        '--start_date',
+        '2026-03-15',
+        '--end_date',
+        '2026-03-16',
+        '--dataset_id',
+        'cancel_waiting',
+        '--detach',
+      ],
+      idle,
+    );
+    assert.equal(detached.code, 0, detached.stderr);
+    assert.equal(detached.stdout.split('\n')[0], `started ${id}`);
+    const handle = temporal.client.workflow.getHandle(id);
+    const requested = async () =>
+      (await handle.fetchHistory()).events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes) ??
+      false;
+    let cancel: RunningCli | undefined;
+    try {
+      const noWait = await runMain(['cancel', id, '--no-wait'], idle);
+      assert.equal(noWait.code, 0, noWait.stderr);
+      assert.equal(
+        noWait.stdout,
+        `requested the cancellation of ${id} (backfill): it stops at its next step, with the runs it started; a backfill publishes at its end: unless it was publishing, the published results are as they were; \`contrail status ${id}\` shows how it ends\n`,
+      );
+      assert.equal(await requested(), true);
+      assert.equal((await handle.describe()).status.name, 'RUNNING');
+
+      cancel = spawnCli(['cancel', id], { env: idle });
+      await cancel.waitForStderr(new RegExp(`cancelling ${id}: waiting for it to stop`));
+      cancel.child.kill('SIGINT');
+      const result = await cancel.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(
+        result.stderr.trim().split('\n').at(-1),
+        `contrail: stopped waiting (SIGINT); the cancellation of ${id} stays requested and goes on: \`contrail status ${id}\` shows how it ends`,
+      );
+      assert.equal(
+        (await handle.describe()).status.name,
+        'RUNNING',
+        'it stops once a worker takes its next step',
+      );
+    } finally {
+      cancel?.child.kill('SIGKILL');
+      await handle.terminate('test over').catch(() => undefined);
     }
   });
 

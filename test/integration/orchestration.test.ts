@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
@@ -20,7 +21,7 @@ import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { workflowIds } from '../../src/workflows/ids.js';
 import type { BackfillInput, PreviewInput } from '../../src/workflows/inputs.js';
 import type { PreviewResult } from '../../src/workflows/preview.js';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
 import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
@@ -31,6 +32,8 @@ const WEEK_1 = '2026-03-15';
 const FOLLOWED = 'follow_runs';
 /** What the warehouse says the first two times the followed analysis computes its metrics. */
 const FULL = 'No space left on device (writing the embedded warehouse)';
+/** The dataset of the backfill `contrail cancel` stops: its metrics wait until they are cancelled. */
+const CANCELLED = 'cancel_test';
 
 describe('orchestration on the real dev server, worker and DuckDB', () => {
   let temporal: TestTemporal;
@@ -40,6 +43,8 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
   /** Activity calls per (activity, slug): proves what ran and what was not retried. */
   const calls = new Map<string, number>();
   let followedFailuresLeft = 2;
+  /** Analyses of the CANCELLED dataset waiting in their metrics for the cancellation. */
+  let heldForCancel = 0;
 
   // Five eligible experiments on 2026-03-20: the three launched demo ones (not the rollout,
   // not the draft) and two more with the same shape; one of them gets a broken config.
@@ -83,6 +88,18 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
             followedFailuresLeft--;
             throw new Error(FULL);
           }
+          if (name === 'computeMetrics' && input?.target?.dataset === CANCELLED) {
+            // Held until cancelled, as a long warehouse job is: the cancellation reaches an
+            // activity with the answer to its next heartbeat.
+            heldForCancel++;
+            const context = Context.current();
+            const beat = setInterval(() => context.heartbeat(), 200);
+            try {
+              await context.cancelled;
+            } finally {
+              clearInterval(beat);
+            }
+          }
           return await (fn as (i: unknown) => Promise<unknown>)(input);
         },
       ]),
@@ -92,7 +109,8 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       deps,
-      overrides: { activities: counted },
+      // A heartbeat's answer carries a cancellation: a second apart, not 80% of the heartbeat timeout.
+      overrides: { activities: counted, maxHeartbeatThrottleInterval: '1s' },
     });
     running = worker.run();
   });
@@ -239,6 +257,89 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${options.workflowId}'` }))
       runs++;
     assert.equal(runs, 1);
+  });
+
+  test('contrail cancel stops a detached backfill and the analyses it started, and nothing is published', async () => {
+    const env = temporal.env;
+    const dates = [WEEK_1, '2026-03-16'];
+    const id = workflowIds.backfill([DEMO_SLUG], dates[0]!, dates[1]!, CANCELLED);
+    const analyses = dates.map((date) => workflowIds.analysis(DEMO_SLUG, date, CANCELLED));
+    const detached = await runMain(
+      [
+        'backfill',
+        '--slug',
+        DEMO_SLUG,
+        '--start_date',
+        dates[0]!,
+        '--end_date',
+        dates[1]!,
+        '--dataset_id',
+        CANCELLED,
+        '--detach',
+      ],
+      env,
+    );
+    assert.equal(detached.code, 0, detached.stderr);
+    assert.equal(detached.stdout.split('\n')[0], `started ${id}`);
+    try {
+      for (const until = Date.now() + 60_000; heldForCancel < dates.length; ) {
+        assert.ok(Date.now() < until, `${heldForCancel} analyses reached their metrics`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // A mistyped id is named, with the running workflow it resembles.
+      const typo = id.replace('..2026-03-16', '..2026-03-61');
+      const unknown = await runMain(['cancel', typo], env);
+      assert.equal(unknown.code, 1);
+      assert.equal(
+        unknown.stderr.trim(),
+        `contrail: no workflow ${typo} (did you mean '${id}'?) on ${env.TEMPORAL_ADDRESS} (namespace ${temporal.namespace}); \`contrail status\` lists what runs there`,
+      );
+
+      const cancel = await runMain(['cancel', id], env);
+      assert.equal(cancel.code, 0, cancel.stderr);
+      assert.equal(
+        cancel.stdout,
+        `${id} stopped while analysing, 0 of 2 done: cancelled ${id}, ${analyses.join(', ')}; a backfill publishes at its end: unless it was publishing, the published results are as they were\n`,
+      );
+      // It waited for the analyses too: they are workflows of their own, not the backfill's children.
+      for (const w of [id, ...analyses])
+        assert.equal((await temporal.client.workflow.getHandle(w).describe()).status.name, 'CANCELLED', w);
+      // Nothing published: the dataset holds the enrollments and staged tables, no result and no export.
+      const tables = await warehouse.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${CANCELLED}'`,
+      );
+      assert.ok(
+        tables.some((t) => t.name.startsWith('enrollments_')),
+        'the analyses wrote their enrollments there',
+      );
+      assert.deepEqual(
+        tables.map((t) => t.name).filter((t) => !t.startsWith('staging_') && !t.startsWith('enrollments_')),
+        [],
+      );
+      assert.deepEqual(
+        readdirSync(exportDir).filter((f) => f.includes(CANCELLED)),
+        [],
+      );
+
+      // Once it has ended, a cancel does nothing and says how and when it ended.
+      const again = await runMain(['cancel', id, '--json'], env);
+      assert.equal(again.code, 0, again.stderr);
+      const report = JSON.parse(again.stdout) as { requested: boolean; status: string; summary: string };
+      assert.equal(report.requested, false);
+      assert.equal(report.status, 'cancelled');
+      assert.match(
+        report.summary,
+        new RegExp(
+          `^${id.replace(/[.]/g, '\\.')} \\(backfill\\) had already ended: cancelled at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; nothing was cancelled$`,
+        ),
+      );
+    } finally {
+      for (const w of [id, ...analyses])
+        await temporal.client.workflow
+          .getHandle(w)
+          .terminate('test over')
+          .catch(() => undefined);
+    }
   });
 
   /** A backfill on this file's worker, to its result. */

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { backfillCommand } from './backfill.js';
+import { cancelCommand } from './cancel.js';
 import { dashboardCommand } from './dashboard.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
@@ -24,6 +25,7 @@ import { workerCommand } from './worker.js';
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types; the list only needs to hold them.
 export const commands: CommandModule<any, any>[] = [
   backfillCommand,
+  cancelCommand,
   dashboardCommand,
   doctorCommand,
   planCommand,

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { runtimeSettings } from '../../settings.js';
 import type { Progress } from '../../workflows/common.js';
 import { CliError } from '../errors.js';
-import { verboseOption } from '../options.js';
+import { followOption, verboseOption } from '../options.js';
 
 interface StatusArgs {
   workflow_id?: string;
@@ -22,11 +22,12 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         describe:
           'Workflow id, as the commands print it (e.g. analysis/<slug>/<date>); without it, every running workflow is listed',
       })
-      .option('follow', {
-        type: 'boolean',
-        default: true,
-        describe: 'Wait for a running workflow to finish (--no-follow: print its progress and return)',
-      })
+      .option(
+        'follow',
+        followOption(
+          'Wait for a running workflow to finish (--no-follow or --no-wait: print its progress and return)',
+        ),
+      )
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
   handler: async (args) => {
     const settings = runtimeSettings();
@@ -61,10 +62,16 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       try {
         description = await handle.describe();
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError)
+        if (error instanceof WorkflowNotFoundError) {
+          const { unknownWorkflowMessage } = await import('../running.js');
           throw new CliError(
-            `no workflow ${workflowId} on ${settings.temporalAddress} (namespace ${settings.namespace})`,
+            await unknownWorkflowMessage(
+              client,
+              workflowId,
+              `${settings.temporalAddress} (namespace ${settings.namespace})`,
+            ),
           );
+        }
         throw error;
       }
       const state = description.status.name.toLowerCase().replaceAll('_', ' ');

@@ -161,6 +161,11 @@ describe('command line options', () => {
         ['stats', '--statistic', 'count'],
         'missing <file>: the command is `contrail stats <file>` (see above)',
       ],
+      [['cancel'], 'missing <workflow_id>: the command is `contrail cancel <workflow_id>` (see above)'],
+      [
+        ['cancel', '--no-wait'],
+        'missing <workflow_id>: the command is `contrail cancel <workflow_id>` (see above)',
+      ],
     ];
     for (const [args, said] of cases) {
       const result = await runMain(args);
@@ -1316,6 +1321,12 @@ describe('command line options', () => {
       status.stderr.trim().split('\n').at(-1),
       'contrail: unexpected argument b: the command is `contrail status [workflow_id]` (see above)',
     );
+    const cancel = await runMain(['cancel', 'a', 'b']);
+    assert.equal(cancel.code, 2);
+    assert.equal(
+      cancel.stderr.trim().split('\n').at(-1),
+      'contrail: unexpected argument b: the command is `contrail cancel <workflow_id>` (see above)',
+    );
     const run = await runMain(['run', '--date', '2026-03-15', 'x', 'y']);
     assert.equal(run.code, 2);
     assert.equal(
@@ -1387,6 +1398,30 @@ describe('command line options', () => {
       assert.ok(!offered(await help(command)).includes('--verbose'), `${command} --verbose`);
     assert.match(await help('preview'), /--verbose +Also show the Temporal SDK's warnings/);
     assert.match(await help('status'), /--verbose +Also show every experiment a daily report counts as ok/);
+  });
+
+  it('cancel, listed by --help, needs a cluster: without TEMPORAL_ADDRESS a usage error says how embedded commands stop', async () => {
+    const listed = await runMain(['--help']);
+    assert.match(listed.stdout, /^ {2}contrail cancel <workflow_id> +Cancel a workflow on a cluster/m);
+    for (const args of [
+      ['cancel', 'backfill/x/2026-03-01..2026-03-02'],
+      ['cancel', 'x', '--no-follow', '--json'],
+    ]) {
+      const result = await runMain(args, { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stdout, '');
+      assert.equal(
+        result.stderr.trim(),
+        'contrail: cancel stops a workflow on a running Temporal: set TEMPORAL_ADDRESS. Without it commands run embedded: Ctrl-C stops one (cancelling its workflows), and its private server ends with it, so there is nothing to cancel',
+      );
+    }
+    // Its options take the names status's do: --no-follow, and --no-wait beside it.
+    const help = (await runMain(['cancel', '--help'])).stdout;
+    assert.match(
+      help,
+      /--follow, --wait +Follow the workflow until it has stopped \(--no-follow or --no-wait:/,
+    );
+    assert.match(help, /--json +Print what was cancelled as JSON/);
   });
 
   it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {
@@ -1582,12 +1617,13 @@ describe('the README', () => {
 
   it('says where an example needs TEMPORAL_ADDRESS, as the command does without it', async () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const examples = [...readme.matchAll(/^bin\/contrail (status\b[^#\n]*)#(.*)$/gm)];
-    assert.ok(examples.length >= 2, `${examples.length} status examples`);
-    for (const [, typed, comment] of examples) {
+    const examples = [...readme.matchAll(/^bin\/contrail ((status|cancel)\b[^#\n]*)#(.*)$/gm)];
+    assert.ok(examples.length >= 3, `${examples.length} status and cancel examples`);
+    for (const [, typed, command, comment] of examples) {
       const words = typed!.trim();
       const result = await runMain(words.split(/\s+/), { TEMPORAL_ADDRESS: '' });
-      assert.equal(result.code, 1, `bin/contrail ${words}`);
+      // What cancel would stop runs only on a cluster: without one it is a usage error.
+      assert.equal(result.code, command === 'cancel' ? 2 : 1, `bin/contrail ${words}`);
       assert.match(result.stderr, /set TEMPORAL_ADDRESS/);
       assert.match(comment!, /needs TEMPORAL_ADDRESS/, `the README's bin/contrail ${words}`);
     }

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { reachedLine } from '../../../src/client/embedded.js';
 import { CliError } from '../../../src/client/errors.js';
 import { describeWarningCounts } from '../../../src/client/issue-counts.js';
-import { inputDifferences, leftByInterrupt, outcomeOf } from '../../../src/client/outcomes.js';
+import {
+  cancelledLine,
+  inputDifferences,
+  leftByInterrupt,
+  outcomeOf,
+  reachedLine,
+} from '../../../src/client/outcomes.js';
 import {
   dashboardHint,
   dashboardShowsPreview,
@@ -1239,5 +1244,38 @@ describe('what an interrupted command says it leaves', () => {
     );
     // A preview says what it finished in its own report.
     assert.equal(leftByInterrupt('preview', {}), null);
+  });
+
+  it('what was cancelled, said alike by Ctrl-C on an embedded command and by contrail cancel', () => {
+    const progress = {
+      workflow: 'backfill',
+      stage: 'analysing',
+      total: 2,
+      done: 0,
+      failed: 0,
+      current: [],
+      waiting: [],
+    };
+    const left = leftByInterrupt('backfill', {});
+    assert.equal(
+      cancelledLine('contrail: interrupted (SIGINT)', progress, ['backfill/x/a..b'], left),
+      'contrail: interrupted (SIGINT) while analysing, 0 of 2 done: cancelled backfill/x/a..b; a backfill publishes at its end: unless it was publishing, the published results are as they were',
+    );
+    // No progress answer: how far it got goes unsaid; nothing cancelled leaves the results alone.
+    assert.equal(
+      cancelledLine('contrail: interrupted (SIGTERM)', null, [], left),
+      'contrail: interrupted (SIGTERM): nothing was running',
+    );
+    // An analysis that ended of itself before the cancellation reached it is said apart.
+    assert.equal(
+      cancelledLine(
+        'daily/2026-03-15 stopped',
+        progress,
+        ['daily/2026-03-15', 'analysis/y/2026-03-15'],
+        null,
+        ['analysis/x/2026-03-15'],
+      ),
+      'daily/2026-03-15 stopped while analysing, 0 of 2 done: cancelled daily/2026-03-15, analysis/y/2026-03-15 (analysis/x/2026-03-15 finished first)',
+    );
   });
 });

@@ -1,0 +1,235 @@
+import {
+  type Client,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { plural } from '../plural.js';
+import type { Progress } from '../workflows/common.js';
+import { CliError } from './errors.js';
+import { followWorkflow, runningInput } from './follow.js';
+import { cancelledLine, isAnalysisWorkflow, leftByInterrupt, outcomeOf, reachedLine } from './outcomes.js';
+import { unknownWorkflowMessage } from './running.js';
+
+/*
+ * Cancelling workflows and saying what that did: an embedded command's Ctrl-C cancels every
+ * workflow of its private server (src/client/embedded.ts); `contrail cancel` cancels one on a
+ * cluster, which, as it stops, cancels the runs it started on their pinned builds.
+ */
+
+/** The progress of the workflow `id` (null when there is none, or no answer within 2 s). */
+export async function progressOf(client: Client, id: string | undefined): Promise<Progress | null> {
+  if (id === undefined) return null;
+  return await client
+    .withDeadline(Date.now() + 2_000, () => client.workflow.getHandle(id).query<Progress>('progress'))
+    .catch(() => null);
+}
+
+/** Cancels every workflow open on the server; the ids of those it cancelled. */
+export async function cancelRunning(client: Client): Promise<string[]> {
+  const cancelled: string[] = [];
+  for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    await client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .cancel()
+      .then(() => cancelled.push(execution.workflowId))
+      .catch(() => undefined); // ended meanwhile
+  }
+  return cancelled;
+}
+
+export interface CancelOptions {
+  /** The server as messages name it: `<address> (namespace <namespace>)`. */
+  server: string;
+  /** Its address, named by the follower when it stops answering. */
+  address: string;
+  /** Wait until the workflow and the runs it started have stopped; false: ask for it and return. */
+  follow: boolean;
+  progressBar: boolean;
+  log: (line: string) => void;
+  /** Told as the cancellation is asked for and once it is requested: what an interrupt says then. */
+  onState?: (state: 'asking' | 'requested') => void;
+}
+
+/** What `contrail cancel` did, as `--json` prints it. */
+export interface CancelReport {
+  workflowId: string;
+  type: string;
+  /** False when the workflow had ended before: nothing was asked of it. */
+  requested: boolean;
+  /** How it ended (`cancelled`, `completed`, `failed`, `terminated`, `timed out`), or `running` when not waited for. */
+  status: string;
+  /** When it ended (ISO time), once it has. */
+  closedAt: string | null;
+  /** How far it had got when the cancellation was asked for (its `progress`), when it answered. */
+  reached: Progress | null;
+  /** It and the runs it had started on their pinned builds, those that ended cancelled. */
+  cancelled: string[];
+  /** What that leaves of the published results. */
+  left: string | null;
+  /** The report of what it returned: a preview stopped at its date returns what it finished. */
+  report: string | null;
+  /** The one line that says all this. */
+  summary: string;
+}
+
+/** `cancelled`, `timed out`: a workflow's status as the CLI says it. */
+const stateOf = (d: { status: { name: string } }) => d.status.name.toLowerCase().replaceAll('_', ' ');
+
+async function describeKnown(client: Client, workflowId: string, server: string) {
+  try {
+    return await client.workflow.getHandle(workflowId).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError)
+      throw new CliError(await unknownWorkflowMessage(client, workflowId, server));
+    throw error;
+  }
+}
+
+/**
+ * Cancels the workflow `workflowId` on a cluster and, unless `follow` is false, waits until it
+ * and the runs it had started have stopped: one that had ended already is left as it is, and
+ * said so with how and when it ended.
+ */
+export async function cancelWorkflow(
+  client: Client,
+  workflowId: string,
+  options: CancelOptions,
+): Promise<CancelReport> {
+  const handle = client.workflow.getHandle(workflowId);
+  const before = await describeKnown(client, workflowId, options.server);
+  if (before.status.name !== 'RUNNING') return alreadyEnded(before);
+  const type = before.type;
+  // How far it had got, asked before it is cancelled: said with what was cancelled.
+  const reached = await progressOf(client, workflowId);
+  const input = await runningInput(client, workflowId).catch(() => undefined);
+  const left = isAnalysisWorkflow(type) ? leftByInterrupt(type, input) : null;
+  options.onState?.('asking');
+  try {
+    await handle.cancel();
+  } catch (error) {
+    // It ended between the look and the request.
+    if (error instanceof WorkflowNotFoundError)
+      return alreadyEnded(await describeKnown(client, workflowId, options.server));
+    throw error;
+  }
+  options.onState?.('requested');
+  const common = { workflowId, type, requested: true, reached, left, report: null };
+  if (!options.follow) {
+    const at = reached ? `, ${reachedLine(reached)}` : '';
+    return {
+      ...common,
+      status: 'running',
+      closedAt: null,
+      cancelled: [],
+      summary: `requested the cancellation of ${workflowId} (${type}${at}): it stops at its next step, with the runs it started${left ? `; ${left}` : ''}; \`contrail status ${workflowId}\` shows how it ends`,
+    };
+  }
+  options.log(
+    `cancelling ${workflowId}: waiting for it to stop (Ctrl-C stops waiting; the cancellation stays requested)`,
+  );
+  let result: unknown;
+  try {
+    result = await followWorkflow(client, workflowId, {
+      address: options.address,
+      progressBar: options.progressBar,
+      log: options.log,
+      failureAsIs: true,
+    });
+  } catch (error) {
+    // Cancelled (or failed, or terminated meanwhile): its description says which.
+    if (!(error instanceof WorkflowFailedError)) throw error;
+  }
+  const runs = await stoppedRuns(client, reached?.runs ?? [], options.log);
+  const after = await handle.describe();
+  const closedAt = after.closeTime?.toISOString() ?? null;
+  const cancelled = [workflowId, ...runs.filter((r) => r.status === 'cancelled').map((r) => r.workflowId)];
+  // An analysis may finish between the request and the moment its next step hears of it.
+  const first = runs.filter((r) => r.status === 'completed').map((r) => r.workflowId);
+  const ended = { ...common, status: stateOf(after), closedAt };
+  const stopped = cancelledLine(`${workflowId} stopped`, reached, cancelled, left, first);
+  if (after.status.name === 'CANCELLED') return { ...ended, cancelled, summary: stopped };
+  if (after.status.name === 'COMPLETED') {
+    // A preview stops at the date it was on and returns what it finished, with its report.
+    const outcome = isAnalysisWorkflow(type) ? outcomeOf(type, result) : null;
+    if (outcome?.interrupted) return { ...ended, cancelled, report: outcome.report, summary: stopped };
+    return {
+      ...ended,
+      cancelled: runs.filter((r) => r.status === 'cancelled').map((r) => r.workflowId),
+      summary: `${workflowId} had finished when the cancellation came (completed at ${closedAt}): nothing was cut short; \`contrail status ${workflowId}\` shows its result`,
+    };
+  }
+  return {
+    ...ended,
+    cancelled: cancelled.slice(1),
+    summary: `${workflowId} ${ENDED_OTHERWISE[after.status.name] ?? `ended ${ended.status}`} at ${closedAt} before the cancellation reached it: \`contrail status ${workflowId}\` shows why`,
+  };
+}
+
+/** How a workflow ended that the cancellation did not end, in a sentence. */
+const ENDED_OTHERWISE: Record<string, string> = {
+  FAILED: 'failed',
+  TERMINATED: 'was terminated',
+  TIMED_OUT: 'timed out',
+};
+
+function alreadyEnded(d: Awaited<ReturnType<WorkflowHandle['describe']>>): CancelReport {
+  const closedAt = d.closeTime?.toISOString() ?? null;
+  const state = stateOf(d);
+  return {
+    workflowId: d.workflowId,
+    type: d.type,
+    requested: false,
+    status: state,
+    closedAt,
+    reached: null,
+    cancelled: [],
+    left: null,
+    report: null,
+    summary: `${d.workflowId} (${d.type}) had already ended: ${state}${closedAt ? ` at ${closedAt}` : ''}; nothing was cancelled`,
+  };
+}
+
+/**
+ * How the runs a parent had started on their pinned builds ended, once each has stopped. The
+ * parent cancels them as it stops (they are workflows of their own, not its children: see
+ * src/temporal/pinned-runs.ts), and each stops at its next step, once a worker of its build
+ * takes that, so the parent's end is not theirs.
+ */
+async function stoppedRuns(
+  client: Client,
+  runs: readonly string[],
+  log: (line: string) => void,
+): Promise<{ workflowId: string; status: string }[]> {
+  const describe = async (workflowId: string) => {
+    try {
+      return await client.workflow.getHandle(workflowId).describe();
+    } catch (error) {
+      // Gone from the server (its retention passed): nothing of it to wait for.
+      if (error instanceof WorkflowNotFoundError) return null;
+      throw error;
+    }
+  };
+  const open: string[] = [];
+  for (const id of runs) if ((await describe(id))?.status.name === 'RUNNING') open.push(id);
+  if (open.length > 0) {
+    log(
+      `waiting for ${plural(open.length, 'run')} it started to stop (each at its next step, on a worker of its build): ${open.join(', ')}`,
+    );
+    // Cancelled, the result is a failure: either way the run has closed.
+    await Promise.all(
+      open.map((id) =>
+        client.workflow
+          .getHandle(id)
+          .result()
+          .catch(() => undefined),
+      ),
+    );
+  }
+  const out: { workflowId: string; status: string }[] = [];
+  for (const id of runs) {
+    const d = await describe(id);
+    if (d !== null) out.push({ workflowId: id, status: stateOf(d) });
+  }
+  return out;
+}
