@@ -31,7 +31,7 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
       .option(
         'follow',
         followOption(
-          'Follow the workflow until it has stopped (--no-follow or --no-wait: request the cancellation and return)',
+          'Follow the workflow until it has stopped (--no-follow: request the cancellation and return)',
         ),
       )
       .option('json', { type: 'boolean', default: false, describe: 'Print what was cancelled as JSON' }),

@@ -1419,7 +1419,7 @@ describe('command line options', () => {
     const help = (await runMain(['cancel', '--help'])).stdout;
     assert.match(
       help,
-      /--follow, --wait +Follow the workflow until it has stopped \(--no-follow or --no-wait:/,
+      /--follow, --wait +Follow the workflow until it has stopped \(--no-follow:/,
     );
     assert.match(help, /--json +Print what was cancelled as JSON/);
   });
