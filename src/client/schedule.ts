@@ -10,10 +10,10 @@ import { checkedInput } from './workflow-command.js';
 /** `contrail schedule`'s arguments, as its command's parser gives them. */
 export interface ScheduleArgs {
   action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
-  hour: number;
-  minute: number;
+  hour?: number;
+  minute?: number;
   dataset_id?: string;
-  concurrency: number;
+  concurrency?: number;
   note?: string;
 }
 
@@ -21,7 +21,10 @@ export interface ScheduleArgs {
 function dailyInput(args: ScheduleArgs) {
   return checkedInput(
     DailyAnalysisInput,
-    { dataset: resultsDataset(args.dataset_id), concurrency: args.concurrency },
+    {
+      dataset: resultsDataset(args.dataset_id),
+      ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
+    },
     'dailyAnalysis',
   );
 }
@@ -36,7 +39,7 @@ async function createSchedule(
   args: ScheduleArgs,
   input: ReturnType<typeof dailyInput>,
 ): Promise<string> {
-  const spec = { calendars: [{ hour: args.hour, minute: args.minute }], timezone: 'UTC' };
+  const spec = { calendars: [{ hour: args.hour ?? 4, minute: args.minute ?? 0 }], timezone: 'UTC' };
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'dailyAnalysis',
