@@ -5,6 +5,7 @@ import { DailyAnalysisInput } from '../workflows/inputs.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
 import { resultsDataset } from './option-values.js';
+import { recentLine, recentOutcome } from './schedule-runs.js';
 import { checkedInput } from './workflow-command.js';
 
 /** `contrail schedule`'s arguments, as its command's parser gives them. */
@@ -197,20 +198,52 @@ async function describeSchedule(client: Client): Promise<string> {
       missed: d.info.numActionsMissedCatchupWindow,
       catchupWindowMs: d.policies.catchupWindow,
     }),
+    // A paused schedule starts nothing at its times: listing them would say it does.
     `  next: ${
-      d.info.nextActionTimes
-        .slice(0, 3)
-        .map((t) => t.toISOString())
-        .join(', ') || '(none)'
-    }`,
-    `  recent: ${
-      d.info.recentActions
-        .slice(-3)
-        .map((a) => `${a.takenAt.toISOString()} ${a.action.workflow.workflowId}`)
-        .join(', ') || '(none)'
+      d.state.paused
+        ? 'none while paused (`contrail schedule unpause` resumes it)'
+        : d.info.nextActionTimes
+            .slice(0, 3)
+            .map((t) => t.toISOString())
+            .join(', ') || '(none)'
     }`,
   ];
+  const recent = d.info.recentActions.slice(-3);
+  if (recent.length === 0) lines.push('  recent: (none)');
+  else {
+    lines.push('  recent:');
+    for (const a of recent) {
+      const { workflowId, firstExecutionRunId } = a.action.workflow;
+      lines.push(
+        recentLine(a.takenAt, workflowId, await recentOutcome(client, workflowId, firstExecutionRunId)),
+      );
+    }
+  }
   return lines.join('\n');
+}
+
+/** Deletes the schedule, saying what that leaves (`deleteOutcome`). */
+async function deleteSchedule(client: Client): Promise<string> {
+  const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
+  const d = await handle.describe();
+  await handle.delete();
+  return deleteOutcome(
+    d.info.runningActions.map((a) => a.workflow.workflowId),
+    Number(d.raw.info?.bufferSize ?? 0),
+  );
+}
+
+/**
+ * What deleting the schedule left: a run under way is no child of the schedule and goes on,
+ * while the runs waiting behind it go with the schedule, their dates unanalysed.
+ */
+export function deleteOutcome(running: readonly string[], waiting: number): string {
+  const left = running.map((id) => `its run ${id} goes on (\`contrail status ${id}\` follows it)`);
+  if (waiting > 0)
+    left.push(
+      `${waiting} run${waiting === 1 ? '' : 's'} that waited behind it will not start: \`contrail backfill\` analyses their dates`,
+    );
+  return `deleted ${DAILY_SCHEDULE_ID}${left.length > 0 ? `; ${left.join('; ')}` : ''}`;
 }
 
 /** What the schedule's runs are doing, and which it never started, as the server counts them. */
@@ -331,8 +364,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
         message = await triggerSchedule(client);
         break;
       case 'delete':
-        await handle.delete();
-        message = `deleted ${DAILY_SCHEDULE_ID}`;
+        message = await deleteSchedule(client);
         break;
     }
     process.stdout.write(`${message}\n`);

@@ -123,5 +123,20 @@ describe('the daily schedule on a cluster', () => {
     }
     const quiet = await runMain(['schedule', 'describe'], env);
     assert.doesNotMatch(quiet.stdout, /running:|waiting:|never started/);
+    // Each recent run as it ended, with the date it analysed.
+    for (const [i, date] of dates.entries())
+      assert.match(
+        quiet.stdout,
+        new RegExp(
+          `Z ${runs[i]?.id}: daily analysis ${date}: 0 analysed, \\d+ with nothing due, 0 failed$`,
+          'm',
+        ),
+      );
+
+    // Paused, it names no times it would run at.
+    assert.equal((await runMain(['schedule', 'pause'], env)).code, 0);
+    const paused = await runMain(['schedule', 'describe'], env);
+    assert.match(paused.stdout, /^schedule contrail-daily-analysis: PAUSED/);
+    assert.match(paused.stdout, /^ {2}next: none while paused \(`contrail schedule unpause` resumes it\)$/m);
   });
 });

@@ -4,10 +4,12 @@ import { CliError } from '../../../src/client/errors.js';
 import {
   DAILY_POLICIES,
   dailyRunSettings,
+  deleteOutcome,
   runLines,
   triggerOutcome,
   updateOutcome,
 } from '../../../src/client/schedule.js';
+import { recentLine } from '../../../src/client/schedule-runs.js';
 
 test('a trigger names the run it started, to follow with contrail status', () => {
   const before = { running: [], recent: ['contrail-daily-analysis-2026-03-15T04:00:00Z'] };
@@ -86,5 +88,34 @@ test('describe names the run under way, the runs waiting behind it and those the
       '  waiting: 2 runs due since, each to start when the one before it ends',
       '  never started, since it was created: 3 runs skipped while the previous one ran; 1 run missed while the server was down longer than the catch-up window (24 h); their dates have no daily results unless `contrail backfill` analysed them',
     ],
+  );
+});
+
+test("describe's recent runs say how each stands: a completed run's report line, with its failures pointed to", () => {
+  const at = new Date('2026-03-16T04:00:01Z');
+  const id = 'daily-2026-03-16T04:00:00Z';
+  assert.equal(
+    recentLine(at, id, {
+      status: 'completed',
+      summary: 'daily analysis 2026-03-15: 3 analysed, 1 failed',
+      failed: 1,
+    }),
+    '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: daily analysis 2026-03-15: 3 analysed, 1 failed (`contrail status daily-2026-03-16T04:00:00Z` names them and why)',
+  );
+  assert.equal(
+    recentLine(at, id, { status: 'running' }),
+    '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: running',
+  );
+  assert.equal(
+    recentLine(at, id, { status: 'ended', how: 'failed', message: 'ConfigError: boom' }),
+    '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: failed: ConfigError: boom',
+  );
+});
+
+test('deleting the schedule says that its run under way goes on and the runs behind it will not start', () => {
+  assert.equal(deleteOutcome([], 0), 'deleted contrail-daily-analysis');
+  assert.equal(
+    deleteOutcome(['daily-2026-03-16T04:00:00Z'], 2),
+    'deleted contrail-daily-analysis; its run daily-2026-03-16T04:00:00Z goes on (`contrail status daily-2026-03-16T04:00:00Z` follows it); 2 runs that waited behind it will not start: `contrail backfill` analyses their dates',
   );
 });
