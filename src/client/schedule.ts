@@ -5,15 +5,16 @@ import { DailyAnalysisInput } from '../workflows/inputs.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
 import { resultsDataset } from './option-values.js';
+import { recentLine, recentOutcome } from './schedule-runs.js';
 import { checkedInput } from './workflow-command.js';
 
 /** `contrail schedule`'s arguments, as its command's parser gives them. */
 export interface ScheduleArgs {
   action: 'create' | 'describe' | 'pause' | 'unpause' | 'trigger' | 'delete';
-  hour: number;
-  minute: number;
+  hour?: number;
+  minute?: number;
   dataset_id?: string;
-  concurrency: number;
+  concurrency?: number;
   note?: string;
 }
 
@@ -21,7 +22,10 @@ export interface ScheduleArgs {
 function dailyInput(args: ScheduleArgs) {
   return checkedInput(
     DailyAnalysisInput,
-    { dataset: resultsDataset(args.dataset_id), concurrency: args.concurrency },
+    {
+      dataset: resultsDataset(args.dataset_id),
+      ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
+    },
     'dailyAnalysis',
   );
 }
@@ -36,7 +40,7 @@ async function createSchedule(
   args: ScheduleArgs,
   input: ReturnType<typeof dailyInput>,
 ): Promise<string> {
-  const spec = { calendars: [{ hour: args.hour, minute: args.minute }], timezone: 'UTC' };
+  const spec = { calendars: [{ hour: args.hour ?? 4, minute: args.minute ?? 0 }], timezone: 'UTC' };
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'dailyAnalysis',
@@ -50,22 +54,39 @@ async function createSchedule(
       scheduleId: DAILY_SCHEDULE_ID,
       spec,
       action,
-      // A missed run (server down) is caught up within a day; runs never overlap.
-      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+      policies: DAILY_POLICIES,
       state: { note: args.note ?? 'created by contrail schedule create' },
     });
-    return `created schedule ${DAILY_SCHEDULE_ID}: ${settingsLine(dailyRunSettings(spec.calendars, action))}`;
+    return `created schedule ${DAILY_SCHEDULE_ID}: ${settingsLine(dailyRunSettings(spec.calendars, action, DAILY_POLICIES))}`;
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
     let before: DailyRunSettings | null = null;
     await client.schedule.getHandle(DAILY_SCHEDULE_ID).update((previous) => {
-      before = dailyRunSettings(previous.spec.calendars ?? [], previous.action);
-      return { ...previous, spec, action };
+      before = dailyRunSettings(previous.spec.calendars ?? [], previous.action, previous.policies);
+      // A schedule an earlier contrail created keeps its state; its policies become these.
+      return {
+        ...previous,
+        spec,
+        action,
+        policies: { ...previous.policies, ...DAILY_POLICIES },
+        ...(args.note === undefined ? {} : { state: { ...previous.state, note: args.note } }),
+      };
     });
-    const after = dailyRunSettings(spec.calendars, action);
+    const after = dailyRunSettings(spec.calendars, action, DAILY_POLICIES);
     return `schedule ${DAILY_SCHEDULE_ID} exists; ${updateOutcome(before, after)}`;
   }
 }
+
+/**
+ * What the schedule does with a run that falls due while its previous run still runs (no
+ * worker polls, or a run takes longer than a day), and with runs the server missed while it
+ * was down. The later run waits and starts when the earlier one ends (BUFFER_ALL), each for its
+ * own date: skipping it would leave that date's analysis undone with nothing to say so, as the
+ * daily run analyses only the day before its scheduled time. One at a time, the runs never
+ * write an experiment's tables at once. A run missed while the server was down is started when
+ * it is back, within a day.
+ */
+export const DAILY_POLICIES = { overlap: 'BUFFER_ALL', catchupWindow: '1 day' } as const;
 
 /** What the daily schedule does, as `describe` shows it and a second `create` compares it. */
 export interface DailyRunSettings {
@@ -73,12 +94,15 @@ export interface DailyRunSettings {
   taskQueue: string;
   dataset: string;
   concurrency: string;
+  /** What happens to a run due while the previous one runs. */
+  overlap: string;
 }
 
-/** The settings of a schedule's calendars and action (fields another tool set are shown as they are). */
+/** The settings of a schedule's calendars, action and policies (fields another tool set are shown as they are). */
 export function dailyRunSettings(
   calendars: readonly { hour?: unknown; minute?: unknown }[],
   action: { taskQueue?: unknown; args?: unknown },
+  policies: { overlap?: unknown },
 ): DailyRunSettings {
   const input = (Array.isArray(action.args) ? action.args[0] : undefined) as
     | { dataset?: unknown; concurrency?: unknown }
@@ -88,7 +112,29 @@ export function dailyRunSettings(
     taskQueue: String(action.taskQueue ?? '(none)'),
     dataset: String(input?.dataset ?? '(default)'),
     concurrency: String(input?.concurrency ?? '(default)'),
+    overlap: describeOverlap(policies.overlap),
   };
+}
+
+/** A schedule's overlap policy as what becomes of a run due while the previous one runs. */
+function describeOverlap(policy: unknown): string {
+  switch (policy) {
+    case 'BUFFER_ALL':
+      return 'waits for it';
+    case 'BUFFER_ONE':
+      return 'waits for it (only the latest: others are dropped)';
+    case 'SKIP':
+    case undefined:
+      return 'is skipped, leaving its date unanalysed';
+    case 'ALLOW_ALL':
+      return 'runs beside it';
+    case 'CANCEL_OTHER':
+      return 'cancels it';
+    case 'TERMINATE_OTHER':
+      return 'terminates it';
+    default:
+      return String(policy);
+  }
 }
 
 /**
@@ -102,6 +148,7 @@ export function updateOutcome(before: DailyRunSettings | null, after: DailyRunSe
     taskQueue: 'task queue',
     dataset: 'dataset',
     concurrency: 'concurrency',
+    overlap: 'a run due while the previous one runs',
   };
   const changed =
     before === null
@@ -138,25 +185,100 @@ function describeCalendar(calendar: { hour?: unknown; minute?: unknown }): strin
 
 async function describeSchedule(client: Client): Promise<string> {
   const d = await client.schedule.getHandle(DAILY_SCHEDULE_ID).describe();
-  const settings = dailyRunSettings(d.spec.calendars ?? [], d.action);
+  const settings = dailyRunSettings(d.spec.calendars ?? [], d.action, d.policies);
   const lines = [
     `schedule ${d.scheduleId}: ${d.state.paused ? 'PAUSED' : 'active'}${d.state.note ? ` (${d.state.note})` : ''}`,
     `  runs: ${settings.runs}`,
     `  starts: dailyAnalysis on task queue ${settings.taskQueue}, dataset ${settings.dataset}, ${settings.concurrency} experiments at once`,
+    `  a run due while the previous one runs ${settings.overlap}`,
+    ...runLines({
+      running: d.info.runningActions.map((a) => a.workflow.workflowId),
+      waiting: Number(d.raw.info?.bufferSize ?? 0),
+      skipped: d.info.numActionsSkippedOverlap,
+      missed: d.info.numActionsMissedCatchupWindow,
+      catchupWindowMs: d.policies.catchupWindow,
+    }),
+    // A paused schedule starts nothing at its times: listing them would say it does.
     `  next: ${
-      d.info.nextActionTimes
-        .slice(0, 3)
-        .map((t) => t.toISOString())
-        .join(', ') || '(none)'
-    }`,
-    `  recent: ${
-      d.info.recentActions
-        .slice(-3)
-        .map((a) => `${a.takenAt.toISOString()} ${a.action.workflow.workflowId}`)
-        .join(', ') || '(none)'
+      d.state.paused
+        ? 'none while paused (`contrail schedule unpause` resumes it)'
+        : d.info.nextActionTimes
+            .slice(0, 3)
+            .map((t) => t.toISOString())
+            .join(', ') || '(none)'
     }`,
   ];
+  const recent = d.info.recentActions.slice(-3);
+  if (recent.length === 0) lines.push('  recent: (none)');
+  else {
+    lines.push('  recent:');
+    for (const a of recent) {
+      const { workflowId, firstExecutionRunId } = a.action.workflow;
+      lines.push(
+        recentLine(a.takenAt, workflowId, await recentOutcome(client, workflowId, firstExecutionRunId)),
+      );
+    }
+  }
   return lines.join('\n');
+}
+
+/** Deletes the schedule, saying what that leaves (`deleteOutcome`). */
+async function deleteSchedule(client: Client): Promise<string> {
+  const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
+  const d = await handle.describe();
+  await handle.delete();
+  return deleteOutcome(
+    d.info.runningActions.map((a) => a.workflow.workflowId),
+    Number(d.raw.info?.bufferSize ?? 0),
+  );
+}
+
+/**
+ * What deleting the schedule left: a run under way is no child of the schedule and goes on,
+ * while the runs waiting behind it go with the schedule, their dates unanalysed.
+ */
+export function deleteOutcome(running: readonly string[], waiting: number): string {
+  const left = running.map((id) => `its run ${id} goes on (\`contrail status ${id}\` follows it)`);
+  if (waiting > 0)
+    left.push(
+      `${waiting} run${waiting === 1 ? '' : 's'} that waited behind it will not start: \`contrail backfill\` analyses their dates`,
+    );
+  return `deleted ${DAILY_SCHEDULE_ID}${left.length > 0 ? `; ${left.join('; ')}` : ''}`;
+}
+
+/** What the schedule's runs are doing, and which it never started, as the server counts them. */
+export interface ScheduleRunCounts {
+  running: string[];
+  /** Runs due that wait for the running one to end. */
+  waiting: number;
+  /** Runs due while another ran that were dropped (a schedule with the SKIP policy). */
+  skipped: number;
+  /** Runs due while the server was down, longer ago than the catch-up window when it came back. */
+  missed: number;
+  catchupWindowMs: number;
+}
+
+/**
+ * `describe`'s lines on the runs under way and those never started: an operator whose worker
+ * was down sees which run to follow, how many wait behind it, and that a date the schedule
+ * dropped needs a backfill (nothing else analyses it). Nothing when all is quiet.
+ */
+export function runLines(r: ScheduleRunCounts): string[] {
+  const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+  const lines = r.running.map((id) => `  running: ${id} (\`contrail status ${id}\` follows it)`);
+  if (r.waiting > 0)
+    lines.push(`  waiting: ${runs(r.waiting)} due since, each to start when the one before it ends`);
+  const dropped = [
+    r.skipped > 0 ? `${runs(r.skipped)} skipped while the previous one ran` : null,
+    r.missed > 0
+      ? `${runs(r.missed)} missed while the server was down longer than the catch-up window (${Math.round(r.catchupWindowMs / 3_600_000)} h)`
+      : null,
+  ].filter((line) => line !== null);
+  if (dropped.length > 0)
+    lines.push(
+      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`contrail backfill\` analysed them`,
+    );
+  return lines;
 }
 
 /** The ids of a schedule's runs: those running and those it started recently. */
@@ -242,8 +364,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
         message = await triggerSchedule(client);
         break;
       case 'delete':
-        await handle.delete();
-        message = `deleted ${DAILY_SCHEDULE_ID}`;
+        message = await deleteSchedule(client);
         break;
     }
     process.stdout.write(`${message}\n`);

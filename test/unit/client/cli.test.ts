@@ -960,6 +960,29 @@ describe('command line options', () => {
     assert.match(minute.stderr, /^contrail: --minute 7.5: expected a whole number 0–59$/m);
   });
 
+  it('an option the schedule action does not take is a usage error, not passed by unread', async () => {
+    // A trigger into another dataset would otherwise start the schedule's run into its own.
+    for (const address of ['', '127.0.0.1:1']) {
+      const trigger = await runMain(['schedule', 'trigger', '--dataset-id', 'scratch'], {
+        TEMPORAL_ADDRESS: address,
+      });
+      assert.equal(trigger.code, 2, trigger.stderr);
+      assert.match(
+        trigger.stderr,
+        /^contrail: --dataset_id: schedule trigger does not take it \(only create\): a triggered run analyses as the schedule was created; `contrail run --date <date> --dataset_id …` analyses one date so$/m,
+      );
+    }
+    const describe = await runMain(['schedule', 'describe', '--hour', '5']);
+    assert.equal(describe.code, 2);
+    assert.match(describe.stderr, /^contrail: --hour: schedule describe does not take it \(only create\)$/m);
+    const note = await runMain(['schedule', 'delete', '--note', 'gone']);
+    assert.equal(note.code, 2);
+    assert.match(
+      note.stderr,
+      /^contrail: --note: schedule delete does not take it \(only create, pause, unpause\)$/m,
+    );
+  });
+
   it('a value an option does not take is a usage error saying which value was meant', async () => {
     // A config file's name for a period, given to the option.
     const weekly = await runMain(['preview', '--experiment_slug', DEMO_SLUG, '--analysis_periods', 'weekly']);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
-import { dailyRunSettings, triggerOutcome, updateOutcome } from '../../../src/client/schedule.js';
+import {
+  DAILY_POLICIES,
+  dailyRunSettings,
+  deleteOutcome,
+  runLines,
+  triggerOutcome,
+  updateOutcome,
+} from '../../../src/client/schedule.js';
+import { recentLine } from '../../../src/client/schedule-runs.js';
 
 test('a trigger names the run it started, to follow with contrail status', () => {
   const before = { running: [], recent: ['contrail-daily-analysis-2026-03-15T04:00:00Z'] };
@@ -31,15 +39,23 @@ test('a trigger while a scheduled run still runs says that nothing starts, and w
 
 test('a second create names every setting of the daily run it changed, old and new', () => {
   // As the server describes the schedule: calendars of ranges, the action's input decoded.
-  const before = dailyRunSettings([{ hour: [{ start: 4 }], minute: [{ start: 0 }] }], {
-    taskQueue: 'contrail',
-    args: [{ dataset: 'contrail', concurrency: 4 }],
-  });
+  const before = dailyRunSettings(
+    [{ hour: [{ start: 4 }], minute: [{ start: 0 }] }],
+    {
+      taskQueue: 'contrail',
+      args: [{ dataset: 'contrail', concurrency: 4 }],
+    },
+    { overlap: 'BUFFER_ALL' },
+  );
   // As `create` builds it from another shell's CONTRAIL_TASK_QUEUE and --dataset_id.
-  const after = dailyRunSettings([{ hour: 4, minute: 0 }], {
-    taskQueue: 'staging',
-    args: [{ dataset: 'scratch', concurrency: 4 }],
-  });
+  const after = dailyRunSettings(
+    [{ hour: 4, minute: 0 }],
+    {
+      taskQueue: 'staging',
+      args: [{ dataset: 'scratch', concurrency: 4 }],
+    },
+    DAILY_POLICIES,
+  );
   assert.equal(
     updateOutcome(before, after),
     'updated it (task queue contrail → staging, dataset contrail → scratch): dailyAnalysis every day at 04:00 UTC, task queue staging, dataset scratch, 4 experiments at once',
@@ -47,5 +63,59 @@ test('a second create names every setting of the daily run it changed, old and n
   assert.equal(
     updateOutcome(before, { ...before }),
     'unchanged: dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once',
+  );
+});
+
+test('a second create over a schedule that skipped runs due while one ran says it now holds them', () => {
+  const calendars = [{ hour: 4, minute: 0 }];
+  const action = { taskQueue: 'contrail', args: [{ dataset: 'contrail', concurrency: 4 }] };
+  assert.equal(
+    updateOutcome(
+      dailyRunSettings(calendars, action, { overlap: 'SKIP' }),
+      dailyRunSettings(calendars, action, DAILY_POLICIES),
+    ),
+    'updated it (a run due while the previous one runs is skipped, leaving its date unanalysed → waits for it): dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once',
+  );
+});
+
+test('describe names the run under way, the runs waiting behind it and those the schedule never started', () => {
+  const quiet = { running: [], waiting: 0, skipped: 0, missed: 0, catchupWindowMs: 86_400_000 };
+  assert.deepEqual(runLines(quiet), []);
+  assert.deepEqual(
+    runLines({ ...quiet, running: ['daily-2026-03-16T04:00:00Z'], waiting: 2, skipped: 3, missed: 1 }),
+    [
+      '  running: daily-2026-03-16T04:00:00Z (`contrail status daily-2026-03-16T04:00:00Z` follows it)',
+      '  waiting: 2 runs due since, each to start when the one before it ends',
+      '  never started, since it was created: 3 runs skipped while the previous one ran; 1 run missed while the server was down longer than the catch-up window (24 h); their dates have no daily results unless `contrail backfill` analysed them',
+    ],
+  );
+});
+
+test("describe's recent runs say how each stands: a completed run's report line, with its failures pointed to", () => {
+  const at = new Date('2026-03-16T04:00:01Z');
+  const id = 'daily-2026-03-16T04:00:00Z';
+  assert.equal(
+    recentLine(at, id, {
+      status: 'completed',
+      summary: 'daily analysis 2026-03-15: 3 analysed, 1 failed',
+      failed: 1,
+    }),
+    '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: daily analysis 2026-03-15: 3 analysed, 1 failed (`contrail status daily-2026-03-16T04:00:00Z` names them and why)',
+  );
+  assert.equal(
+    recentLine(at, id, { status: 'running' }),
+    '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: running',
+  );
+  assert.equal(
+    recentLine(at, id, { status: 'ended', how: 'failed', message: 'ConfigError: boom' }),
+    '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: failed: ConfigError: boom',
+  );
+});
+
+test('deleting the schedule says that its run under way goes on and the runs behind it will not start', () => {
+  assert.equal(deleteOutcome([], 0), 'deleted contrail-daily-analysis');
+  assert.equal(
+    deleteOutcome(['daily-2026-03-16T04:00:00Z'], 2),
+    'deleted contrail-daily-analysis; its run daily-2026-03-16T04:00:00Z goes on (`contrail status daily-2026-03-16T04:00:00Z` follows it); 2 runs that waited behind it will not start: `contrail backfill` analyses their dates',
   );
 });
