@@ -82,6 +82,12 @@ export function leavesResultsMissing(message: string): boolean {
 export interface StatisticsSummary extends TableSummary {
   period: AnalysisPeriod;
   windowIndex: number;
+  /**
+   * Clients the window analysed (enrollments basis, all clients; `enrolledClients`): 0 when
+   * nobody was enrolled, though the table then still holds each branch's count of 0. Absent in
+   * summaries of older runs.
+   */
+  enrolled?: number;
   /** The first warnings (all of them go to the logs table); `warningCount` says how many there were. */
   warnings: string[];
   warningCount: number;

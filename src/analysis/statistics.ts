@@ -9,7 +9,7 @@ import {
   toStatisticInputRow,
 } from '../sql/plan/statistic-input-rows.js';
 import { runPlannedQuery } from '../sql/run.js';
-import type { StatisticResultRow } from '../statistics/index.js';
+import { IDENTITY_METRIC, type StatisticResultRow } from '../statistics/index.js';
 import type { ColumnType } from '../warehouse/warehouse.js';
 import type { AnalysisContext } from './context.js';
 import { logRows, recordLogs } from './logs.js';
@@ -66,6 +66,26 @@ export function headline(rows: StatisticResultRow[], spec: AnalysisSpec): Headli
       lower: r.lower,
       upper: r.upper,
     }));
+}
+
+/**
+ * How many clients the window analysed: its enrolment count (identity) over the branches, all
+ * clients, enrollments basis. A window nobody was enrolled in still has rows, its counts of 0
+ * (as jetstream publishes them); this tells it from one with results.
+ */
+export function enrolledClients(rows: readonly StatisticResultRow[]): number {
+  let clients = 0;
+  for (const r of rows) {
+    if (
+      r.metric === IDENTITY_METRIC &&
+      r.statistic === 'count' &&
+      r.comparison === null &&
+      r.segment === 'all' &&
+      r.analysis_basis === 'enrollments'
+    )
+      clients += r.point ?? 0;
+  }
+  return clients;
 }
 
 /** Warnings a statistics summary carries back (the rest are in the logs table). */
@@ -176,6 +196,7 @@ export async function computeWindowStatistics(
   return {
     table,
     rows: computed.rows.length,
+    enrolled: enrolledClients(computed.rows),
     period: window.period,
     windowIndex: window.windowIndex,
     warnings: kept.map((w) => w.message),

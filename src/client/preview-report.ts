@@ -113,7 +113,10 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   const tables = p.days.flatMap((day) => day.statistics);
   const gap = p.costs?.estimate.noTelemetry;
   // With no telemetry on the dates, that is why nobody is enrolled: said below, and only that.
-  if (!gap && tables.length > 0 && tables.every((s) => s.rows === 0)) lines.push(`  ${noResults(p)}`);
+  // A window nobody was enrolled in holds only its branches' counts of 0 (older summaries: no rows).
+  const nobodyIn = (s: (typeof tables)[number]) =>
+    s.enrolled === undefined ? s.rows === 0 : s.enrolled === 0;
+  if (!gap && tables.length > 0 && tables.every(nobodyIn)) lines.push(`  ${noResults(p)}`);
   if (gap) {
     const sources = gap.dataSources.join(', ');
     lines.push(

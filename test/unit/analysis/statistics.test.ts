@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { leavesResultsMissing } from '../../../src/analysis/results.js';
-import { summaryWarnings } from '../../../src/analysis/statistics.js';
+import { enrolledClients, summaryWarnings } from '../../../src/analysis/statistics.js';
+import type { StatisticResultRow } from '../../../src/statistics/index.js';
 
 describe('summaryWarnings', () => {
   it('keeps the warnings that leave results null or missing first, so informational ones cannot crowd them out', () => {
@@ -54,5 +55,39 @@ describe('summaryWarnings', () => {
       "null_clicks/sum: every one of the 3 client(s) of branch 'control' has a missing value; its sum is 0 by convention, not from data",
     ])
       assert.ok(!leavesResultsMissing(message), message);
+  });
+});
+
+describe('enrolledClients', () => {
+  const row = (fields: Partial<StatisticResultRow>): StatisticResultRow => ({
+    metric: 'identity',
+    statistic: 'count',
+    parameter: null,
+    branch: 'control',
+    comparison: null,
+    comparison_to_branch: null,
+    ci_width: null,
+    point: 0,
+    lower: null,
+    upper: null,
+    segment: 'all',
+    analysis_basis: 'enrollments',
+    window_index: '1',
+    ...fields,
+  });
+
+  it("adds the branches' enrolment counts of all clients on the enrollments basis, and nothing else", () => {
+    const rows = [
+      row({ point: 40 }),
+      row({ branch: 'treatment', point: 44 }),
+      row({ segment: 'us', point: 10 }),
+      row({ analysis_basis: 'exposures', point: 30 }),
+      row({ metric: 'active_hours', statistic: 'mean', point: 2.5 }),
+    ];
+    assert.equal(enrolledClients(rows), 84);
+  });
+
+  it('is 0 for a window whose table holds only counts of 0 (nobody enrolled)', () => {
+    assert.equal(enrolledClients([row({}), row({ branch: 'treatment' })]), 0);
   });
 });

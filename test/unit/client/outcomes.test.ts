@@ -140,6 +140,22 @@ describe('the preview report', () => {
     assert.doesNotMatch(outcomeOf('preview', preview(12)).report, /no results/);
   });
 
+  it("takes a window holding only its branches' counts of 0 for one nobody was enrolled in", () => {
+    const counted = (enrolled: number) =>
+      previewResult({
+        days: [
+          {
+            date: '2026-03-15',
+            status: 'analyzed',
+            reason: null,
+            statistics: [{ ...empty('day'), rows: 6, enrolled }],
+          },
+        ],
+      });
+    assert.match(outcomeOf('preview', counted(0)).report, /^ {2}no results: no client of the 1% sample/m);
+    assert.doesNotMatch(outcomeOf('preview', counted(40)).report, /no results/);
+  });
+
   it('names the enrollment dates it looked at, and the config keys that set them, before the sample size', () => {
     const own = { first: '2026-03-02', last: '2026-03-09', setBy: [] };
     assert.match(
