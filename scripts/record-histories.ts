@@ -43,15 +43,18 @@ const complete = async (client: Client, workflowType: string, workflowId: string
 
 const DEMO = 'contrail-demo-sidebar';
 
-/** While set, every table the warehouse writes is refused as a read-only file system refuses it. */
-let readOnly = false;
-/** Runs a scenario on a warehouse whose storage refuses its writes (a disk turned read-only). */
-const onReadOnlyStorage = async (run: () => Promise<string>) => {
-  readOnly = true;
+/** While set, the tables the warehouse writes that it holds are refused as a read-only file system refuses them. */
+let readOnly: ((table: string) => boolean) | null = null;
+/** Runs a scenario on a warehouse whose storage refuses its writes (of the tables `refused` holds: every one unless told). */
+const onReadOnlyStorage = async (
+  run: () => Promise<string>,
+  refused: (table: string) => boolean = () => true,
+) => {
+  readOnly = refused;
   try {
     return await run();
   } finally {
-    readOnly = false;
+    readOnly = null;
   }
 };
 const scenarios: Scenario[] = [
@@ -166,6 +169,47 @@ const scenarios: Scenario[] = [
         }),
       ),
   },
+  // The daily run's one experiment due refused: nothing after it started.
+  {
+    name: 'daily-analysis-storage-stopped',
+    run: (c) =>
+      onReadOnlyStorage(() =>
+        complete(c, 'dailyAnalysis', 'daily/storage/2026-03-16', {
+          date: '2026-03-16',
+          dataset: 'storage',
+          periods: ['day'],
+          concurrency: 1,
+        }),
+      ),
+  },
+  // A rerun's last date (analysed first, alone) refused: no other date started, nothing published.
+  {
+    name: 'rerun-storage-stopped',
+    run: (c) =>
+      onReadOnlyStorage(() =>
+        complete(c, 'rerun', 'rerun/storage/contrail-demo-search-bar', {
+          slug: 'contrail-demo-search-bar',
+          dataset: 'storage',
+          periods: ['week'],
+          concurrency: 1,
+        }),
+      ),
+  },
+  // Its last date (week 3) goes through; the first of the others to write its window's metrics is refused.
+  {
+    name: 'rerun-storage-stopped-later',
+    run: (c) =>
+      onReadOnlyStorage(
+        () =>
+          complete(c, 'rerun', 'rerun/storage_later/contrail-demo-search-bar', {
+            slug: 'contrail-demo-search-bar',
+            dataset: 'storage_later',
+            periods: ['week'],
+            concurrency: 1,
+          }),
+        (table) => /_week_[12]$/.test(table) && !table.includes('preenrollment'),
+      ),
+  },
 ];
 
 const named = process.argv.slice(2);
@@ -184,7 +228,7 @@ const warehouse = new WrappedWarehouse(
   sample.dialect,
   sample.sqlDialect,
   async (call, run) => {
-    if (readOnly && call.method === 'runToTable') {
+    if (readOnly !== null && call.method === 'runToTable' && readOnly(call.table?.table ?? '')) {
       const file = '/var/lib/contrail/warehouse.duckdb';
       throw embeddedStorageError({
         file,

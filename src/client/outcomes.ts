@@ -10,6 +10,7 @@ import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { isPublishFailure } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from '../workflows/analysis-result.js';
 import type { BackfillResult } from '../workflows/backfill.js';
 import type { Progress } from '../workflows/common.js';
@@ -70,13 +71,31 @@ const OK_LISTED = 5;
 export function describeDaily(d: DailyAnalysisResult, options: ReportContext = {}): Outcome {
   const nothingDue = d.analyzed.filter((a) => a.status === 'nothing-due').length;
   const listOk = options.verbose === true || d.analyzed.length <= OK_LISTED;
+  const stopped = d.storageStopped;
+  const stop = stopped
+    ? storageStop({
+        run: `daily analysis ${d.date}`,
+        on: stopped.slug,
+        storage: stopped.storage,
+        failed: d.failed,
+        first: d.failed.find((f) => f.slug === stopped.slug),
+        unit: 'experiment',
+        notAttempted: stopped.notAttempted.length,
+        named: namedSlugs(stopped.notAttempted),
+        published: {
+          said: 'the experiments that finished are published, the others keep the results they had',
+          short: 'they keep the results they had',
+        },
+      })
+    : null;
   return {
     report: [
-      `daily analysis ${d.date}: ${d.analyzed.length - nothingDue} analysed${nothingDuePart(nothingDue)}, ${d.failed.length} failed`,
+      `daily analysis ${d.date}: ${d.analyzed.length - nothingDue} analysed${nothingDuePart(nothingDue)}, ${d.failed.length} failed${stopped ? `, ${stopped.notAttempted.length} not attempted` : ''}`,
       ...groupedFailures(
-        d.failed.map((f) => ({ ...f, date: d.date })),
+        (stop ? d.failed.filter((f) => !stop.onStorage(f)) : d.failed).map((f) => ({ ...f, date: d.date })),
         false,
       ),
+      ...(stop?.lines ?? []),
       ...(listOk
         ? d.analyzed.map((a) => {
             const what =
@@ -94,6 +113,7 @@ export function describeDaily(d: DailyAnalysisResult, options: ReportContext = {
       ...describeWaits(d.waited),
     ].join('\n'),
     failed: d.failed.length,
+    ...(stop ? { failure: stop.failure } : {}),
   };
 }
 
@@ -138,10 +158,8 @@ function groupedFailures(
     alike.set(key, group);
   }
   return [...alike.values()].flatMap(({ slugs, when, what, slug }) => {
-    if (slugs.length > NAMED_ALIKE) {
-      const named = `${slugs.slice(0, NAMED_ALIKE).join(', ')} and ${slugs.length - NAMED_ALIKE} more`;
-      return [`  FAIL  ${slugs.length} experiments (${named})${when}: ${what}`];
-    }
+    if (slugs.length > NAMED_ALIKE)
+      return [`  FAIL  ${slugs.length} experiments (${namedSlugs(slugs)})${when}: ${what}`];
     if (slugs.length === 0) return [`  FAIL ${when}: ${what}`];
     return slugs.map(
       (s) => `  FAIL  ${s}${when}: ${slug === null ? what : what.replaceAll('<experiment>', s)}`,
@@ -156,6 +174,12 @@ function slugPattern(slug: string): RegExp {
 
 /** Experiments failing alike named one by one; beyond that many, one line for all of them. */
 const NAMED_ALIKE = 3;
+
+/** `a, b, c and 4 more`: experiments named up to NAMED_ALIKE, the rest counted. */
+function namedSlugs(slugs: readonly string[]): string {
+  if (slugs.length <= NAMED_ALIKE) return slugs.join(', ');
+  return `${slugs.slice(0, NAMED_ALIKE).join(', ')} and ${slugs.length - NAMED_ALIKE} more`;
+}
 
 /** Experiments named one by one on a line of pins; beyond that many, the rest are counted. */
 const PINNED_NAMED = 3;
@@ -212,7 +236,22 @@ export function describeBackfill(b: BackfillResult): Outcome {
     }),
   );
   const failed = failedDaysAndPublications(b.failed);
-  const stop = b.storageStopped ? storageStop(b, b.storageStopped) : null;
+  const stopped = b.storageStopped;
+  const stop = stopped
+    ? storageStop({
+        run: 'backfill',
+        on: `${stopped.slug} ${stopped.date}`,
+        storage: stopped.storage,
+        failed: b.failed,
+        first: b.failed.find((f) => f.slug === stopped.slug && f.date === stopped.date),
+        unit: 'experiment-day',
+        notAttempted: stopped.notAttempted,
+        published: {
+          said: 'nothing published, the published tables are as they were',
+          short: 'nothing published',
+        },
+      })
+    : null;
   return {
     report: [
       `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${failed.days} failed${publicationsPart(failed.publications)}${stop ? `, ${b.storageStopped?.notAttempted} not attempted` : ''}`,
@@ -228,44 +267,103 @@ export function describeBackfill(b: BackfillResult): Outcome {
   };
 }
 
+/** A run of many stopped because the embedded warehouse's file system refused its writes. */
+interface StorageStop<F> {
+  /** The run, as its failure line names it: `backfill`, `rerun of <slug>`, `daily analysis <date>`. */
+  run: string;
+  /** What it stopped on, as the report names it: `<slug> <date>`, `<date>`, `<slug>`. */
+  on: string;
+  storage: StorageRefusal;
+  /** Its failures; `first` is the one it stopped on. */
+  failed: readonly F[];
+  first: F | undefined;
+  /** What it runs one of for each item (`experiment-day`, `date`, `experiment`), and how many it did not attempt. */
+  unit: string;
+  notAttempted: number;
+  /** What the items not attempted were, when the report names them. */
+  named?: string;
+  /** What the stop left published, in the report and (short) in the failure line. */
+  published: { said: string; short: string };
+}
+
 /**
- * A backfill stopped because the embedded warehouse's file system refused its writes: its error
- * once (it names the warehouse file and what to do) for every experiment-day that failed on it,
- * what was not attempted, and that nothing was published.
+ * A run of many (a backfill, a rerun, the daily run) stopped because the embedded warehouse's
+ * file system refused its writes: its error once (it names the warehouse file and what to do)
+ * for every unit that failed on it, what was not attempted, and what is published; the failure
+ * line the command ends with; and which failures were on it, not to be listed again.
  */
-function storageStop(
-  b: BackfillResult,
-  stop: NonNullable<BackfillResult['storageStopped']>,
-): { lines: string[]; failure: string; onStorage: (f: BackfillResult['failed'][number]) => boolean } {
-  const first = b.failed.find((f) => f.slug === stop.slug && f.date === stop.date);
+function storageStop<F extends { errorType: string; message: string }>(
+  stop: StorageStop<F>,
+): { lines: string[]; failure: string; onStorage: (f: F) => boolean } {
+  const { first, unit } = stop;
   // The runs already started when it happened failed on it too, with the same words.
-  const onStorage = (f: BackfillResult['failed'][number]) =>
+  const onStorage = (f: F) =>
     first !== undefined && f.errorType === first.errorType && f.message === first.message;
-  const others = b.failed.filter(onStorage).length - 1;
+  const others = stop.failed.filter(onStorage).length - 1;
   const refused = stop.storage === 'full' ? 'its file system is full' : 'its file system is read-only';
-  const alsoFailed =
-    others > 0 ? `; ${plural(others, 'more experiment-day')} already running failed on it too` : '';
+  const alsoFailed = others > 0 ? `; ${plural(others, `more ${unit}`)} already running failed on it too` : '';
+  const notAttempted = plural(stop.notAttempted, unit);
   return {
     lines: [
-      `  STOPPED on ${stop.slug} ${stop.date}: the embedded warehouse's storage failed (${refused})${alsoFailed}; ${plural(stop.notAttempted, 'experiment-day')} not attempted (each would fail alike); nothing published, the published tables are as they were:`,
+      `  STOPPED on ${stop.on}: the embedded warehouse's storage failed (${refused})${alsoFailed}; ${notAttempted} not attempted (${stop.named ? `${stop.named}: ` : ''}each would fail alike); ${stop.published.said}:`,
       `    ${first ? `${first.errorType}: ${first.message}` : refused}`,
     ],
-    failure: `backfill stopped on ${stop.slug} ${stop.date}: the embedded warehouse's storage failed (${refused}); ${plural(stop.notAttempted, 'experiment-day')} not attempted, nothing published: what to do is said above`,
+    failure: `${stop.run} stopped on ${stop.on}: the embedded warehouse's storage failed (${refused}); ${notAttempted} not attempted, ${stop.published.short}: what to do is said above`,
     onStorage,
   };
 }
 
 export function describeRerun(x: RerunResult): Outcome {
   const failed = failedDaysAndPublications(x.failed);
+  const stopped = x.storageStopped;
+  const stop = stopped
+    ? storageStop({
+        run: `rerun of ${x.slug}`,
+        on: stopped.date,
+        storage: stopped.storage,
+        failed: x.failed,
+        first: x.failed.find((f) => f.date === stopped.date),
+        unit: 'date',
+        notAttempted: stopped.notAttempted,
+        published: rerunStopLeft(x, stopped),
+      })
+    : null;
+  const notAttempted = stopped?.notAttempted ?? 0;
+  // Stopped, the rerun put the anchor back: the experiment is pinned as it was, not to what the rerun ran on.
+  const pinned = stopped && stopped.anchor !== 'moved' ? 'ran on' : 'pinned to';
   return {
     report: [
-      `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - failed.days)}, ${failed.days} failed${publicationsPart(failed.publications)}`,
-      `  pinned to ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
-      ...groupedFailures(x.failed),
+      `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - failed.days - notAttempted)}, ${failed.days} failed${publicationsPart(failed.publications)}${stopped ? `, ${notAttempted} not attempted` : ''}`,
+      `  ${pinned} ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
+      ...groupedFailures(stop ? x.failed.filter((f) => !stop.onStorage(f)) : x.failed),
+      ...(stop?.lines ?? []),
       ...describeWarningCounts([[x.slug, x.warnings]], undefined),
     ].join('\n'),
     failed: x.failed.length,
+    ...(stop ? { failure: stop.failure } : {}),
   };
+}
+
+/** What a rerun stopped on the warehouse's storage left: it publishes nothing, and puts the anchor back if it can. */
+function rerunStopLeft(
+  x: RerunResult,
+  stopped: NonNullable<RerunResult['storageStopped']>,
+): { said: string; short: string } {
+  const anchor =
+    stopped.anchor === 'moved'
+      ? `; its anchor could not be put back (the same error): until a rerun finishes, its analyses run on ${formatPin(x.pin)}`
+      : stopped.anchor === 'restored'
+        ? ', its anchor is as it was'
+        : '';
+  return stopped.recreated
+    ? {
+        said: `nothing published: the experiment has no results until a rerun finishes (--recreate_enrollments dropped them first)${anchor}`,
+        short: 'nothing published (--recreate_enrollments dropped the results first)',
+      }
+    : {
+        said: `nothing published, the published results are as they were${anchor}`,
+        short: 'nothing published',
+      };
 }
 
 export function describeRerunSkip(x: RerunSkipResult): Outcome {

@@ -161,7 +161,12 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     // The embedded warehouse's disk is full or read-only: every experiment-day after this one
     // would fail on it alike, each after its retries, and say so again. A busy file or a
     // BigQuery 5xx is no reason to stop: the next day may well go through.
-    stopOn: (failure) => failure.storage !== undefined && patched('backfill-stops-when-storage-fails'),
+    stopOn: (outcome) =>
+      outcome.status === 'failed' &&
+      outcome.storage !== undefined &&
+      patched('backfill-stops-when-storage-fails')
+        ? outcome
+        : null,
   });
   result.waited.push(...waited);
   outcomes.forEach((outcome, i) => {

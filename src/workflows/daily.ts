@@ -1,15 +1,24 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Pin, WaitingRun } from '../activities/types.js';
+import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { addDays, isoDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
 import { type RerunResult, rerun } from './rerun.js';
-import { nothingDue, notStarted, pinnedAnalysis, type RunItem, runAll, runStart } from './runs.js';
+import {
+  type Failed,
+  nothingDue,
+  notStarted,
+  pinnedAnalysis,
+  type RunItem,
+  runAll,
+  runStart,
+} from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;
@@ -33,6 +42,33 @@ export interface DailyAnalysisResult {
   reran: { slug: string; changed: string[] }[];
   /** Experiments whose analysis waited for a worker of its pinned build, and since when. */
   waited: WaitingRun[];
+  /**
+   * Set when an experiment's analysis (or rerun) failed because the embedded warehouse's file
+   * system refused its writes (full or read-only): every later one would fail alike, so none
+   * was started after it (those already running ended as they did, their failures in
+   * `failed`, the first under `slug`). The experiments analysed before it are published; those
+   * `notAttempted` keep the results they had.
+   */
+  storageStopped?: { slug: string; storage: StorageRefusal; notAttempted: string[] };
+}
+
+/**
+ * The failure an experiment's run says the embedded warehouse's storage refused: its own, or,
+ * for a rerun, that of the date the rerun stopped on.
+ */
+export function storageFailure(outcome: RunOutcome<AnalysisResult | RerunResult>): Failed<never> | null {
+  if (outcome.status === 'failed') return outcome.storage === undefined ? null : outcome;
+  const result = outcome.result;
+  if (!('dates' in result) || result.storageStopped === undefined) return null;
+  const stop = result.storageStopped;
+  const first = result.failed.find((f) => f.date === stop.date);
+  return {
+    workflowId: outcome.workflowId,
+    status: 'failed',
+    errorType: first?.errorType ?? 'WarehouseUnavailableError',
+    message: first?.message ?? `the embedded warehouse's storage failed (${stop.storage})`,
+    storage: stop.storage,
+  };
 }
 
 const SCHEDULED_START_TIME = defineSearchAttributeKey(
@@ -134,7 +170,22 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
 
   progress({ stage: 'analysing', total: experiments.length });
   setSearchAttributes({ stage: 'analysing' });
-  const { outcomes, waited } = await runAll(items, { concurrency: input.concurrency, progress });
+  const {
+    outcomes,
+    waited,
+    notStarted: unstarted,
+    stoppedBy,
+  } = await runAll(items, {
+    concurrency: input.concurrency,
+    progress,
+    // The embedded warehouse's disk is full or read-only: every experiment after this one would
+    // fail on it alike, each after its retries, and say so again. A busy file or a BigQuery 5xx
+    // is no reason to stop: the next experiment may well go through.
+    stopOn: (outcome) => {
+      const failure = storageFailure(outcome);
+      return failure && patched('daily-stops-when-storage-fails') ? failure : null;
+    },
+  });
 
   const outcome: DailyAnalysisResult = {
     date,
@@ -146,6 +197,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   };
   outcomes.forEach((result, i) => {
     const slug = experiments[i]?.slug as string;
+    if (unstarted.includes(i)) return;
     if (result.status === 'failed') {
       outcome.failed.push({ slug, errorType: result.errorType, message: result.message });
       return;
@@ -154,6 +206,12 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     if ('dates' in result.result) {
       const rerun = result.result;
       const first = rerun.failed[0];
+      // Stopped on the warehouse's storage: said in its words, once with the others that failed on it.
+      const onStorage = storageFailure(result);
+      if (onStorage) {
+        outcome.failed.push({ slug, errorType: onStorage.errorType, message: onStorage.message });
+        return;
+      }
       if (first) {
         outcome.failed.push({
           slug,
@@ -183,7 +241,16 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
       configCommit: analysis.pin.configCommit,
     });
   });
-  progress({ stage: 'done', current: [], waiting: [] });
-  setSearchAttributes({ stage: 'done' });
+  const storage = stoppedBy?.failure.storage;
+  if (stoppedBy && storage) {
+    outcome.storageStopped = {
+      slug: experiments[stoppedBy.index]?.slug as string,
+      storage,
+      notAttempted: unstarted.map((i) => experiments[i]?.slug as string),
+    };
+  }
+  const stage = outcome.storageStopped ? 'stopped' : 'done';
+  progress({ stage, current: [], waiting: [] });
+  setSearchAttributes({ stage });
   return outcome;
 }

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { publishFailureMessage, tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { dateRange } from '../dates.js';
+import { storageRefusalOf } from '../temporal/failures.js';
 import { toolVersionKey } from '../versions/pin.js';
+import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import {
   clearResults,
@@ -19,7 +21,7 @@ import {
 } from './common.js';
 import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
-import { nothingDue, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
+import { type Failed, nothingDue, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
 
 export interface RerunResult {
   slug: string;
@@ -39,6 +41,22 @@ export interface RerunResult {
   warnings?: WarningTally;
   failed: { date: string; errorType: string; message: string }[];
   waited: WaitingRun[];
+  /**
+   * Set when a date failed because the embedded warehouse's file system refused its writes
+   * (full or read-only): every later one would fail alike, so none was started after it (the
+   * analyses already running ended as they did, their failures in `failed`, the first on
+   * `date`), and nothing was published: the published results are as they were (none, when
+   * `recreated`: the rerun dropped them first). `anchor`: whether the experiment's anchor is
+   * back where it was (`restored`), or stays moved because putting it back failed on the
+   * storage too (`moved`: its next analyses run on `pin`); `unmoved` when there was none to move.
+   */
+  storageStopped?: {
+    date: string;
+    storage: StorageRefusal;
+    notAttempted: number;
+    recreated: boolean;
+    anchor: 'restored' | 'moved' | 'unmoved';
+  };
 }
 
 /**
@@ -78,11 +96,12 @@ export async function rerun(raw: RerunInput): Promise<RerunResult> {
   // that ends without publishing (stopped, failed, or its publication failed) puts it back, or
   // the earlier results would pass for this rerun's.
   const publication = { done: false };
-  const restoreAnchor = async () => {
-    if (!previous || publication.done || !patched('rerun-restores-anchor')) return;
+  const restoreAnchor = async (): Promise<boolean> => {
+    if (!previous || publication.done || !patched('rerun-restores-anchor')) return false;
     await CancellationScope.nonCancellable(() =>
       light.touch({ slug: input.slug, dataset: input.dataset, ifAnchored: true, at: previous }),
     );
+    return true;
   };
   try {
     return await recompute(input, { oldTarget, dropped, anchor, progress, pins, restoreAnchor, publication });
@@ -99,8 +118,8 @@ interface Prepared {
   anchor: string | null;
   progress: ReturnType<typeof trackProgress>;
   pins: Record<string, Pin>;
-  /** Puts back the anchor the rerun moved, unless it has published. */
-  restoreAnchor: () => Promise<void>;
+  /** Puts back the anchor the rerun moved, unless it has published: false when there was none to put back. */
+  restoreAnchor: () => Promise<boolean>;
   /** Set once the rerun has published: its results go with the anchor it moved. */
   publication: { done: boolean };
 }
@@ -171,6 +190,14 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
       }
     });
 
+  // The embedded warehouse's disk is full or read-only: every date after this one would fail
+  // on it alike, each after its retries, and say so again. A busy file or a BigQuery 5xx is no
+  // reason to stop: the next date may well go through.
+  const stopOn = (outcome: RunOutcome<AnalysisResult>): Failed<AnalysisResult> | null =>
+    outcome.status === 'failed' && outcome.storage !== undefined && patched('rerun-stops-when-storage-fails')
+      ? outcome
+      : null;
+
   // The last date with something due first and alone: it creates the enrollments table (when
   // it was dropped), so the dates analysed side by side afterwards all read the same one.
   progress({ stage: 'analysing', total: dates.length });
@@ -180,19 +207,68 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
   const together = runs.filter((_, i) => i !== lastDue);
   const first = await runAll(
     alone.map((r) => r.item),
-    { concurrency: 1, progress },
+    { concurrency: 1, progress, stopOn },
   );
   count(first.outcomes, alone);
-  const others = await runAll(
-    together.map((r) => r.item),
-    {
-      concurrency: input.concurrency,
-      progress,
-      counts: { done: alone.length, failed: result.failed.length },
-    },
-  );
-  count(others.outcomes, together);
-  result.waited.push(...first.waited, ...others.waited);
+  result.waited.push(...first.waited);
+  let stop: { date: string; failure: Failed<AnalysisResult>; notAttempted: number } | null = null;
+  if (first.stoppedBy) {
+    // None of the other dates is started: what needs no analysis (nothing due) is counted as
+    // it would have been.
+    const decided = together.filter(({ item }) => 'outcome' in item);
+    count(
+      decided.map(({ item }) => (item as { outcome: RunOutcome<AnalysisResult> }).outcome),
+      decided,
+    );
+    stop = {
+      date: alone[first.stoppedBy.index]?.date as string,
+      failure: first.stoppedBy.failure,
+      notAttempted: together.length - decided.length,
+    };
+  } else {
+    const others = await runAll(
+      together.map((r) => r.item),
+      {
+        concurrency: input.concurrency,
+        progress,
+        counts: { done: alone.length, failed: result.failed.length },
+        stopOn,
+      },
+    );
+    count(
+      others.outcomes.filter((_, i) => !others.notStarted.includes(i)),
+      together.filter((_, i) => !others.notStarted.includes(i)),
+    );
+    result.waited.push(...others.waited);
+    if (others.stoppedBy)
+      stop = {
+        date: together[others.stoppedBy.index]?.date as string,
+        failure: others.stoppedBy.failure,
+        notAttempted: others.notStarted.length,
+      };
+  }
+  if (stop?.failure.storage) {
+    // Nothing is published: the published results stay whole as they were, and what the dates
+    // that finished staged expires with its staging tables. The anchor goes back with them,
+    // unless the warehouse refuses that too.
+    let anchorBack: 'restored' | 'moved' | 'unmoved';
+    try {
+      anchorBack = (await restoreAnchor()) ? 'restored' : 'unmoved';
+    } catch (error) {
+      if (storageRefusalOf(error) === null) throw error;
+      anchorBack = 'moved';
+    }
+    result.storageStopped = {
+      date: stop.date,
+      storage: stop.failure.storage,
+      notAttempted: stop.notAttempted,
+      recreated: input.recreateEnrollments,
+      anchor: anchorBack,
+    };
+    progress({ stage: 'stopped', current: [], waiting: [] });
+    setSearchAttributes({ stage: 'stopped' });
+    return result;
+  }
 
   // The analyses don't publish; the rerun publishes once, over everything it recomputed.
   progress({ stage: 'publishing', current: [], waiting: [] });

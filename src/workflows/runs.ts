@@ -43,10 +43,12 @@ export interface RunAllOptions<R = unknown> {
   /** Counting on from a run continued as new. */
   counts?: { done: number; failed: number };
   /**
-   * An outcome after which no further run is started (every later one would fail alike): the
-   * runs already started still end as they end; the items not started yet are in `notStarted`.
+   * The failure after which no further run is started (every later one would fail alike), when
+   * an outcome is one: a failed run's own, or the one a completed run's result says it stopped
+   * on (a rerun the daily run started); null to go on. The runs already started still end as
+   * they end; the items not started yet are in `notStarted`.
    */
-  stopOn?: (failure: Failed<R>) => boolean;
+  stopOn?: (outcome: RunOutcome<R>) => Failed<R> | null;
 }
 
 export interface RunAllResult<R> {
@@ -60,7 +62,7 @@ export interface RunAllResult<R> {
    * beforehand keeps that outcome.
    */
   notStarted: number[];
-  /** The failure that met `stopOn` and its item's index, if one did. */
+  /** The failure `stopOn` stopped on and its item's index, if it did. */
   stoppedBy: { index: number; failure: Failed<R> } | null;
 }
 
@@ -87,9 +89,10 @@ export async function runAll<R>(
   const finish = (index: number, outcome: RunOutcome<unknown>) => {
     outcomes[index] = outcome as RunOutcome<R>;
     done++;
-    if (outcome.status !== 'failed') return;
-    failed++;
-    if (stoppedBy === null && options.stopOn?.(outcome)) stoppedBy = { index, failure: outcome };
+    if (outcome.status === 'failed') failed++;
+    if (stoppedBy !== null || options.stopOn === undefined) return;
+    const failure = options.stopOn(outcome as RunOutcome<R>);
+    if (failure !== null) stoppedBy = { index, failure };
   };
   const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem<R>).label);
   // Only the query's answer changes (no command, nothing in the history): replays as before.

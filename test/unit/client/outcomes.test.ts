@@ -508,6 +508,100 @@ describe('the backfill report, stopped on the warehouse storage', () => {
   });
 });
 
+describe('the daily and rerun reports, stopped on the warehouse storage', () => {
+  const full =
+    'warehouse query failed: the file system holding the embedded warehouse /data/warehouse.duckdb is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again (the file system said: No space left on device)';
+  const onDisk = { errorType: 'WarehouseUnavailableError', message: full };
+  const pin = {
+    toolVersion: '0.1.0',
+    buildId: 'dev',
+    configCommit: null,
+    anchor: null,
+    reason: 'use-latest',
+  };
+
+  it('the daily run: the error once for every experiment that failed on it, the experiments not attempted named', () => {
+    const outcome = outcomeOf('dailyAnalysis', {
+      date: '2026-03-15',
+      analyzed: [
+        { slug: 'ok', status: 'analyzed', statisticsTables: 2, toolVersion: '0.1.0+dev', configCommit: null },
+      ],
+      // A config error before it, the one it stopped on and one running beside it.
+      failed: [
+        { slug: 'bad', errorType: 'ConfigError', message: 'bad key' },
+        { slug: 'a', ...onDisk },
+        { slug: 'b', ...onDisk },
+      ],
+      reran: [],
+      waited: [],
+      storageStopped: { slug: 'a', storage: 'full', notAttempted: ['c', 'd', 'e', 'f', 'g'] },
+    } satisfies DailyAnalysisResult);
+    assert.deepEqual(outcome.report.split('\n'), [
+      'daily analysis 2026-03-15: 1 analysed, 3 failed, 5 not attempted',
+      '  FAIL  bad: ConfigError: bad key',
+      "  STOPPED on a: the embedded warehouse's storage failed (its file system is full); 1 more experiment already running failed on it too; 5 experiments not attempted (c, d, e and 2 more: each would fail alike); the experiments that finished are published, the others keep the results they had:",
+      `    WarehouseUnavailableError: ${full}`,
+      '  ok    ok (analyzed, 2 statistics tables; contrail 0.1.0+dev)',
+    ]);
+    assert.equal(outcome.failed, 3);
+    assert.equal(
+      outcome.failure,
+      "daily analysis 2026-03-15 stopped on a: the embedded warehouse's storage failed (its file system is full); 5 experiments not attempted, they keep the results they had: what to do is said above",
+    );
+  });
+
+  it('a rerun: nothing published, the anchor put back or not, the results dropped first or not', () => {
+    const rerun = (stop: { recreated: boolean; anchor: 'restored' | 'moved' | 'unmoved' }) =>
+      outcomeOf('rerun', {
+        slug: 'x',
+        dropped: [],
+        anchor: '2026-11-27T10:00:00.000Z',
+        pin,
+        dates: 10,
+        analyzed: 1,
+        statisticsTables: 1,
+        failed: [
+          { date: '2026-03-09', ...onDisk },
+          { date: '2026-03-10', ...onDisk },
+        ],
+        waited: [],
+        storageStopped: { date: '2026-03-09', storage: 'full', notAttempted: 6, ...stop },
+      });
+    const restored = rerun({ recreated: false, anchor: 'restored' });
+    const lines = restored.report.split('\n');
+    // 1 analysed, 2 failed, 6 not attempted: the other one had nothing due.
+    assert.equal(
+      lines[0],
+      'rerun of x: dropped 0 tables; 1/10 dates analysed, 1 with nothing due, 2 failed, 6 not attempted',
+    );
+    // Its anchor put back, the experiment is not pinned to what the rerun ran on.
+    assert.match(lines[1] as string, /^ {2}ran on contrail 0\.1\.0\+dev/);
+    assert.deepEqual(lines.slice(2), [
+      "  STOPPED on 2026-03-09: the embedded warehouse's storage failed (its file system is full); 1 more date already running failed on it too; 6 dates not attempted (each would fail alike); nothing published, the published results are as they were, its anchor is as it was:",
+      `    WarehouseUnavailableError: ${full}`,
+    ]);
+    assert.equal(
+      restored.failure,
+      "rerun of x stopped on 2026-03-09: the embedded warehouse's storage failed (its file system is full); 6 dates not attempted, nothing published: what to do is said above",
+    );
+    const moved = rerun({ recreated: false, anchor: 'moved' }).report.split('\n');
+    assert.match(moved[1] as string, /^ {2}pinned to contrail 0\.1\.0\+dev/);
+    assert.match(
+      moved[2] as string,
+      /; nothing published, the published results are as they were; its anchor could not be put back \(the same error\): until a rerun finishes, its analyses run on contrail 0\.1\.0\+dev.*:$/,
+    );
+    const recreated = rerun({ recreated: true, anchor: 'unmoved' });
+    assert.match(
+      recreated.report,
+      /; nothing published: the experiment has no results until a rerun finishes \(--recreate_enrollments dropped them first\):$/m,
+    );
+    assert.match(
+      recreated.failure ?? '',
+      /6 dates not attempted, nothing published \(--recreate_enrollments dropped the results first\): /,
+    );
+  });
+});
+
 describe('the backfill and rerun reports, a failed publication', () => {
   it('is counted apart from the experiment-days, so the counts add up', () => {
     const pin = { toolVersion: '0.1.0+dev', configCommit: null };

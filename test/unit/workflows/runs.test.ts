@@ -76,3 +76,47 @@ test('a parent starts a workflow by reference under the name the worker register
   const unregistered: StartOptions['workflowType'] = 'analyseExperiment';
   assert.equal(unregistered.length > 0, true);
 });
+
+test("the daily run stops on the warehouse's storage failing in a rerun it started as in an analysis", async () => {
+  const { storageFailure } = await import('../../../src/workflows/daily.js');
+  const message = 'the embedded warehouse /data/warehouse.duckdb is on a read-only file system';
+  const analysisFailed = {
+    workflowId: 'analysis/exp/2026-03-15',
+    status: 'failed' as const,
+    errorType: 'WarehouseUnavailableError',
+    message,
+  };
+  assert.equal(storageFailure(analysisFailed), null, 'not its storage: no stop');
+  const onStorage = { ...analysisFailed, storage: 'read-only' as const };
+  assert.deepEqual(storageFailure(onStorage), onStorage);
+  const reran = (stop: RerunResult['storageStopped']) => ({
+    workflowId: 'rerun/exp',
+    status: 'completed' as const,
+    result: {
+      slug: 'exp',
+      dropped: [],
+      anchor: null,
+      pin,
+      dates: 3,
+      analyzed: 1,
+      statisticsTables: 1,
+      failed: [{ date: '2026-03-14', errorType: 'WarehouseUnavailableError', message }],
+      waited: [],
+      ...(stop ? { storageStopped: stop } : {}),
+    } satisfies RerunResult,
+  });
+  // A rerun that only failed on a date goes on as before; one that stopped stops the daily run.
+  assert.equal(storageFailure(reran(undefined)), null);
+  assert.deepEqual(
+    storageFailure(
+      reran({ date: '2026-03-14', storage: 'full', notAttempted: 1, recreated: false, anchor: 'restored' }),
+    ),
+    {
+      workflowId: 'rerun/exp',
+      status: 'failed',
+      errorType: 'WarehouseUnavailableError',
+      message,
+      storage: 'full',
+    },
+  );
+});
