@@ -1,6 +1,6 @@
 import { ContrailError, type ErrorSubject } from '../errors.js';
 import { plural } from '../plural.js';
-import { aboutUsd, formatBytes, formatUsd } from '../warehouse/cost.js';
+import { aboutUsd, BILLED_MINIMUM_BYTES, billedText, formatBytes, formatUsd } from '../warehouse/cost.js';
 import type { CostEstimateMethod } from '../warehouse/warehouse.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
 
@@ -9,26 +9,46 @@ import type { CostEstimate, QueryEstimate } from './cost.js';
  * before anything runs: over --max-bytes, or queries the warehouse refused.
  */
 
+const MIB = 2 ** 20;
+
+/** What a query would be billed; an estimate made before the minimums were counted has only its bytes. */
+export const billedOf = (q: QueryEstimate): number | null => (q.billed === undefined ? q.bytes : q.billed);
+
+/** What the preview would be billed, as `--max_bytes` is compared with it. */
+export const totalBilledOf = (estimate: CostEstimate): number =>
+  estimate.totalBilledBytes ?? estimate.totalBytes;
+
 /** The largest queries first (ties by table name), for messages. */
 function biggestQueries(estimate: CostEstimate, count: number): QueryEstimate[] {
   return [...estimate.queries]
-    .sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0) || a.table.localeCompare(b.table))
+    .sort((a, b) => (billedOf(b) ?? 0) - (billedOf(a) ?? 0) || a.table.localeCompare(b.table))
     .slice(0, count);
 }
 
-const describeQuery = (q: QueryEstimate) =>
-  `${q.table} (${q.date}): ${q.bytes === null ? 'unknown' : formatBytes(q.bytes)}`;
+/** A query's bytes billed, and scanned where they read differently. */
+const bytesOf = (q: QueryEstimate): string => {
+  const billed = billedOf(q);
+  return billed === null || q.bytes === null ? 'unknown' : billedText(billed, q.bytes);
+};
 
-/** A preview whose estimated scan is larger than `--max-bytes`, refused before any query runs. */
+const describeQuery = (q: QueryEstimate) => `${q.table} (${q.date}): ${bytesOf(q)}`;
+
+/**
+ * A preview estimated to be billed more than `--max-bytes`, refused before any query runs. The
+ * limit is on what BigQuery would bill, not on what the queries scan: it is a budget, and what
+ * is paid is what is billed (BigQuery's own `maximum_bytes_billed` guard counts the same), so a
+ * preview of many small queries, each billed its 10 MB, is refused for what it costs.
+ */
 export class PreviewTooExpensiveError extends ContrailError {
   constructor(estimate: CostEstimate, maxBytes: number) {
     const biggest = biggestQueries(estimate, 3);
     // The enrollments (or population) query runs once whatever is previewed: when it alone is
     // over the limit, fewer days or periods cannot bring the preview under it.
     const enrollments = estimate.queries.find((q) => q.kind === 'enrollments');
-    const fixed = (enrollments?.bytes ?? 0) > maxBytes;
+    const fixed = ((enrollments && billedOf(enrollments)) ?? 0) > maxBytes;
+    const total = totalBilledOf(estimate);
     super(
-      `the preview would scan ${formatBytes(estimate.totalBytes)} (${labelOf(estimate.method)}), more than --max_bytes ${formatBytes(maxBytes)}; ` +
+      `the preview would be billed ${formatBytes(total)} (${labelOf(estimate.method)}), more than --max_bytes ${formatBytes(maxBytes)}; ` +
         `biggest queries: ${biggest.map(describeQuery).join('; ')}. ` +
         (fixed
           ? `The enrollments query alone is over it, however few days or periods are previewed: raise --max_bytes `
@@ -36,7 +56,12 @@ export class PreviewTooExpensiveError extends ContrailError {
         '(a smaller --sample_size does not help: BigQuery bills the whole columns a query reads)',
       {
         permanent: true,
-        details: { totalBytes: estimate.totalBytes, maxBytes, biggest: biggest.map((q) => q.table) },
+        details: {
+          totalBytes: estimate.totalBytes,
+          totalBilledBytes: total,
+          maxBytes,
+          biggest: biggest.map((q) => q.table),
+        },
       },
     );
     this.name = 'PreviewTooExpensiveError';
@@ -133,9 +158,9 @@ export function checkRejected(estimate: CostEstimate): void {
     throw new PreviewQueriesRejectedError(rejected, 'embedded');
 }
 
-/** Refuses an estimate above `maxBytes` (null: no limit). */
+/** Refuses an estimate billed above `maxBytes` (null: no limit). */
 export function checkMaxBytes(estimate: CostEstimate, maxBytes: number | null): void {
-  if (maxBytes !== null && estimate.totalBytes > maxBytes)
+  if (maxBytes !== null && totalBilledOf(estimate) > maxBytes)
     throw new PreviewTooExpensiveError(estimate, maxBytes);
 }
 
@@ -146,18 +171,25 @@ export function labelOf(method: CostEstimateMethod): string {
     : 'estimate from the sizes of the columns read, as BigQuery would count them';
 }
 
-/** The estimate as people read it: one line per query, then the total in bytes and dollars. */
+/**
+ * The estimate as people read it: one line per query, then the total in bytes and dollars. Bytes
+ * are what BigQuery would bill (at least 10 MB a query and a table it reads), with what the
+ * query scans beside them where the two differ.
+ */
 export function describeEstimate(estimate: CostEstimate): string[] {
   const lines = [`cost before running (${labelOf(estimate.method)}):`];
   for (const q of estimate.queries) {
-    const bytes = q.bytes === null ? 'unknown' : formatBytes(q.bytes);
-    lines.push(`  ${q.date}  ${q.table}  ${bytes}${q.rejected ? ` (not estimated: ${q.rejected})` : ''}`);
+    lines.push(
+      `  ${q.date}  ${q.table}  ${bytesOf(q)}${q.rejected ? ` (not estimated: ${q.rejected})` : ''}`,
+    );
   }
-  // The preview's own tables do not exist yet, and are small: what the scans read of the
-  // enrollments table, and the queries that read nothing else, are named, not estimated.
+  // The preview's own tables do not exist yet: what the scans read of the enrollments table is
+  // named, not estimated, and so are the queries that read nothing else, unless the estimate
+  // counts them at BigQuery's minimum (one made since it does has `totalBilledBytes`).
   // A query the warehouse refused has no size: counted in the total as nothing, the total would
   // claim to cover it ("0 B in 6 queries" when every query was refused).
   const refused = estimate.queries.filter((q) => q.bytes === null).length;
+  const ownCounted = estimate.totalBilledBytes !== undefined && estimate.ownTableQueries > 0;
   const own = [
     ...(refused > 0
       ? [
@@ -167,17 +199,23 @@ export function describeEstimate(estimate: CostEstimate): string[] {
     ...(estimate.queries.some((q) => q.kind === 'metrics_scan')
       ? ['the enrollments table the scans read']
       : []),
-    ...(estimate.ownTableQueries > 0
+    ...(estimate.ownTableQueries > 0 && !ownCounted
       ? [
           `${plural(estimate.ownTableQueries, 'more query', 'more queries')} that read only the preview's own tables`,
         ]
       : []),
   ];
   const estimated = estimate.queries.length - refused;
+  const billed = totalBilledOf(estimate);
+  const ownText = ownCounted
+    ? ` and ${estimate.ownTableQueries} that read only the preview's own tables (${formatBytes(BILLED_MINIMUM_BYTES)} each, the least BigQuery bills)`
+    : '';
+  // What the queries scan, beside the bill where the minimums raised it (as billedText).
+  const scanned = billed - estimate.totalBytes >= MIB ? ` (${formatBytes(estimate.totalBytes)} scanned)` : '';
   const total =
     estimated === 0 && refused > 0
       ? 'total unknown'
-      : `total ${formatBytes(estimate.totalBytes)} in ${plural(estimated, 'query', 'queries')}, ${aboutUsd(estimate.totalUsd)} at ${formatUsd(estimate.usdPerTib)}/TiB on demand`;
+      : `total ${formatBytes(billed)} billed in ${plural(estimated, 'query', 'queries')}${scanned}${ownText}, ${aboutUsd(estimate.totalUsd)} at ${formatUsd(estimate.usdPerTib)}/TiB on demand`;
   const last = own.length > 1 ? `, and ${own.at(-1)}` : '';
   lines.push(
     `  ${total}${own.length > 0 ? `; not estimated: ${own.slice(0, own.length > 1 ? -1 : 1).join(', ')}${last}` : ''}`,

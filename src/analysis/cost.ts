@@ -7,6 +7,7 @@ import {
   inlinedEnrollments,
   plannedLine,
   scanOwnBytes,
+  scanOwnTables,
   withEnrollmentsInlined,
 } from '../sql/dry-run.js';
 import { planPopulationSample } from '../sql/plan/population.js';
@@ -14,7 +15,12 @@ import { telemetryCoverageSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';
-import { ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
+import {
+  BILLED_MINIMUM_BYTES,
+  billedBytes,
+  ON_DEMAND_USD_PER_TIB,
+  onDemandCostUsd,
+} from '../warehouse/cost.js';
 import { missingTableIn, WarehouseQueryError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
@@ -33,7 +39,13 @@ export interface QueryEstimate {
   date: IsoDate;
   table: string;
   kind: PlannedQueryKind;
+  /** What the query would scan. */
   bytes: number | null;
+  /**
+   * What BigQuery would bill for it: the bytes with its minimums (billedBytes). Absent from an
+   * estimate made before the minimums were counted: its bytes stand for it (billedOf).
+   */
+  billed?: number | null;
   /** Why the warehouse could not estimate it: it rejects the SQL (the run reports that error where it belongs). */
   rejected?: string;
   /** For a rejected query: the config items it is about (file, key, line) and what the warehouse said. */
@@ -43,10 +55,18 @@ export interface QueryEstimate {
 export interface CostEstimate {
   method: CostEstimateMethod;
   queries: QueryEstimate[];
+  /** What the estimated queries would scan. */
   totalBytes: number;
+  /**
+   * What the preview would be billed: the estimated queries' `billed`, and BigQuery's 10 MB
+   * minimum for each query that reads only the preview's own tables. What `--max_bytes` is
+   * compared with. Absent from an estimate made before it was kept (totalBilledOf).
+   */
+  totalBilledBytes?: number;
   usdPerTib: number;
+  /** Dollars of what would be billed. */
   totalUsd: number;
-  /** Queries of the run that read only its own tables (not estimated). */
+  /** Queries of the run that read only its own tables (not dry-run: their tables do not exist yet). */
   ownTableQueries: number;
   /**
    * Set when no data source the previewed windows read has a row on the dates they read (the
@@ -94,7 +114,9 @@ export async function estimatePreviewCost(
       { date: last, sampleSize: options.sampleSize },
     );
   }
-  const estimate = async ({ date, planned, inlined }: Estimated): Promise<QueryEstimate> => {
+  // The tables each query references, where the warehouse says (by the query's place in `estimated`).
+  const tablesOf = new Map<number, string[]>();
+  const estimate = async ({ date, planned, inlined }: Estimated, at: number): Promise<QueryEstimate> => {
     const sql = withEnrollmentsInlined(planned.sql, inlined);
     let result: Awaited<ReturnType<Warehouse['dryRun']>>;
     try {
@@ -136,6 +158,7 @@ export async function estimatePreviewCost(
       };
     }
     method ??= result.method;
+    if (result.referencedTables !== undefined) tablesOf.set(at, result.referencedTables);
     return { date, table: planned.destination.table, kind: planned.kind, bytes: result.bytesProcessed };
   };
   // Every query to estimate, in the order of the preview; then estimated a few at once (on
@@ -175,23 +198,31 @@ export async function estimatePreviewCost(
   // answer): the ones not yet started are not asked.
   const answers = await mapBoundedUntilFailure(estimated, DRY_RUNS_AT_ONCE, estimate);
   const enrollmentsBytes = answers[enrollmentsAt]?.bytes ?? null;
+  const enrollmentsTables = tablesOf.get(enrollmentsAt);
   queries.push(
     ...answers.map((answer, i) => {
+      if (answer.bytes === null) return answer;
       const { planned, inlined } = estimated[i] as Estimated;
-      return answer.bytes === null
-        ? answer
-        : { ...answer, bytes: scanOwnBytes(answer.bytes, planned.sql, inlined, enrollmentsBytes) };
+      const tables = tablesOf.get(i);
+      const bytes = scanOwnBytes(answer.bytes, planned.sql, inlined, enrollmentsBytes);
+      const referenced = tables === undefined ? 0 : scanOwnTables(tables, inlined, enrollmentsTables);
+      return { ...answer, bytes, billed: billedBytes(bytes, referenced) };
     }),
   );
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);
+  // The queries that read only the run's own tables are billed too: at least BigQuery's minimum
+  // each, which is what a preview of many small windows mostly costs.
+  const totalBilledBytes =
+    queries.reduce((sum, q) => sum + (q.billed ?? 0), 0) + ownTableQueries * BILLED_MINIMUM_BYTES;
   // Reading a data source's whole date column is free on the embedded warehouse only.
   const noTelemetry = warehouse.dialect === 'bigquery' ? null : await telemetryGap(warehouse, target, read);
   return {
     method: method ?? (warehouse.dialect === 'bigquery' ? 'dry_run' : 'column_sizes'),
     queries,
     totalBytes,
+    totalBilledBytes,
     usdPerTib,
-    totalUsd: onDemandCostUsd(totalBytes, usdPerTib),
+    totalUsd: onDemandCostUsd(totalBilledBytes, usdPerTib),
     ownTableQueries,
     ...(noTelemetry ? { noTelemetry } : {}),
   };

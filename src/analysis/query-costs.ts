@@ -5,9 +5,10 @@
 import type { IsoDate } from '../dates.js';
 import { plural } from '../plural.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
-import { formatBytes, onDemandCostUsd } from '../warehouse/cost.js';
+import { billedText, formatBytes, onDemandCostUsd } from '../warehouse/cost.js';
 import type { ColumnType, Warehouse } from '../warehouse/warehouse.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
+import { billedOf } from './cost-report.js';
 import type { QueryRun } from './results.js';
 import type { QueryCostRow } from './table-rows.js';
 
@@ -50,6 +51,11 @@ export function queryCostRows(
     outcome: QueryOutcome,
   ): QueryCostLine => {
     const bytes = run?.bytesProcessed ?? null;
+    const billed = run?.bytesBilled ?? null;
+    // An estimate made before the minimums were counted has no billed bytes: its scanned ones
+    // stand for them in dollars only.
+    const estimatedBilled = est?.billed ?? null;
+    const estimatedUsdOf = est ? billedOf(est) : null;
     return {
       outcome,
       timestamp: now.toISOString(),
@@ -59,14 +65,18 @@ export function queryCostRows(
       stage: est?.kind ?? null,
       estimate_method: est ? estimate.method : null,
       estimated_bytes: est?.bytes ?? null,
+      estimated_bytes_billed: estimatedBilled,
       bytes_processed: bytes,
+      bytes_billed: billed,
       elapsed_ms: run?.elapsedMs ?? null,
-      // Dollars of what was billed where the warehouse reports it, else of the estimate.
+      // Dollars of what was billed where the warehouse reports it, else of what the estimate
+      // says would be (a job's bytes scanned are not what it costs: BigQuery bills at least
+      // 10 MB a query and a table, and nothing for an answer from its cache).
       cost_usd:
-        bytes !== null
-          ? onDemandCostUsd(bytes, estimate.usdPerTib)
-          : est?.bytes != null
-            ? onDemandCostUsd(est.bytes, estimate.usdPerTib)
+        billed !== null
+          ? onDemandCostUsd(billed, estimate.usdPerTib)
+          : estimatedUsdOf !== null
+            ? onDemandCostUsd(estimatedUsdOf, estimate.usdPerTib)
             : null,
     };
   };
@@ -104,7 +114,9 @@ const COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
   { name: 'stage', type: 'STRING' },
   { name: 'estimate_method', type: 'STRING' },
   { name: 'estimated_bytes', type: 'INT64' },
+  { name: 'estimated_bytes_billed', type: 'INT64' },
   { name: 'bytes_processed', type: 'INT64' },
+  { name: 'bytes_billed', type: 'INT64' },
   { name: 'elapsed_ms', type: 'INT64' },
   { name: 'cost_usd', type: 'FLOAT64' },
 ];
@@ -131,7 +143,9 @@ export async function recordQueryCosts(
     rows: rows.map(({ outcome: _outcome, ...r }) => ({
       ...r,
       estimated_bytes: r.estimated_bytes == null ? null : Math.round(r.estimated_bytes),
+      estimated_bytes_billed: r.estimated_bytes_billed == null ? null : Math.round(r.estimated_bytes_billed),
       bytes_processed: r.bytes_processed == null ? null : Math.round(r.bytes_processed),
+      bytes_billed: r.bytes_billed == null ? null : Math.round(r.bytes_billed),
       elapsed_ms: r.elapsed_ms == null ? null : Math.round(r.elapsed_ms),
     })),
     mode: 'append',
@@ -153,6 +167,8 @@ export function describeQueryCosts(
   const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
   let totalMs = 0;
   let totalBytes = 0;
+  // Whether every query that ran is counted by what it was (or would be) billed.
+  let billedTotal = true;
   const count: Record<QueryOutcome, number> = { ran: 0, failed: 0, 'not run': 0 };
   // The date a cancelled run stopped on: which of its queries ran before the stop is not known
   // (a cancelled analysis reports none), so none of them is said not to have run.
@@ -163,15 +179,23 @@ export function describeQueryCosts(
     const stoppedHere = r.outcome === 'not run' && stoppedOn !== undefined && r.analysis_date === stoppedOn;
     if (stoppedHere) stopped++;
     else count[r.outcome]++;
+    // What was billed where the warehouse says; else what was scanned (a run recorded before
+    // the bill was kept); else the estimate, billed where it says.
     const shown =
-      r.bytes_processed != null
-        ? formatBytes(r.bytes_processed)
-        : r.estimated_bytes != null
-          ? `~${formatBytes(r.estimated_bytes)} (estimate)`
-          : '-';
+      r.bytes_billed != null
+        ? `${formatBytes(r.bytes_billed)} billed`
+        : r.bytes_processed != null
+          ? `${formatBytes(r.bytes_processed)} scanned`
+          : r.estimated_bytes_billed != null
+            ? `~${billedText(r.estimated_bytes_billed, r.estimated_bytes ?? r.estimated_bytes_billed)} (estimate)`
+            : r.estimated_bytes != null
+              ? `~${formatBytes(r.estimated_bytes)} (estimate)`
+              : '-';
     if (r.outcome === 'ran') {
       totalMs += r.elapsed_ms ?? 0;
-      totalBytes += r.bytes_processed ?? r.estimated_bytes ?? 0;
+      const billed = r.bytes_billed ?? (r.bytes_processed == null ? r.estimated_bytes_billed : null) ?? null;
+      if (billed === null) billedTotal = false;
+      totalBytes += billed ?? r.bytes_processed ?? r.estimated_bytes ?? 0;
     }
     const what =
       r.outcome === 'ran'
@@ -193,7 +217,7 @@ export function describeQueryCosts(
     stopped > 0 ? `${stopped} stopped` : '',
   ].filter((s) => s !== '');
   lines.push(
-    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
+    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${billedTotal ? ' billed' : ''}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
   );
   return lines;
 }

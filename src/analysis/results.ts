@@ -34,6 +34,8 @@ export interface QueryRun {
   elapsedMs: number;
   /** What the warehouse reports it scanned (BigQuery); null where it reports nothing (DuckDB). */
   bytesProcessed: number | null;
+  /** What BigQuery billed for it (its minimums applied); absent where the warehouse does not bill. */
+  bytesBilled?: number | null;
 }
 
 /** Relative change of a branch against the reference branch, as a person reads it first. */

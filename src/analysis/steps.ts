@@ -16,9 +16,15 @@ import type { QueryRun, TableSummary } from './results.js';
 /** A query's time and bytes as the summaries report them. */
 export function queryRun(
   table: string,
-  result: { elapsedMs: number; bytesProcessed: number | null },
+  result: { elapsedMs: number; bytesProcessed: number | null; bytesBilled?: number | null },
 ): QueryRun {
-  return { table, elapsedMs: result.elapsedMs, bytesProcessed: result.bytesProcessed };
+  return {
+    table,
+    elapsedMs: result.elapsedMs,
+    bytesProcessed: result.bytesProcessed,
+    // Only where the warehouse bills (BigQuery): the summaries of the embedded warehouse stay as they were.
+    ...(result.bytesBilled == null ? {} : { bytesBilled: result.bytesBilled }),
+  };
 }
 
 /**

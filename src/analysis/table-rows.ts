@@ -51,10 +51,15 @@ export const QueryCostRow = z.object({
   stage: Text,
   /** `dry_run` (BigQuery) or `column_sizes` (DuckDB estimate). */
   estimate_method: Text,
+  /** What the query was estimated to scan. */
   estimated_bytes: Num,
+  /** What it was estimated to be billed (BigQuery's minimums applied: billedBytes). */
+  estimated_bytes_billed: Num,
   bytes_processed: Num,
+  /** What BigQuery billed for it, as the job reports it. */
+  bytes_billed: Num,
   elapsed_ms: Num,
-  /** Dollars at the on-demand price the preview used. */
+  /** Dollars of the bytes billed (else of the estimate) at the on-demand price the preview used. */
   cost_usd: Num,
 });
 export type QueryCostRow = z.infer<typeof QueryCostRow>;

@@ -117,7 +117,7 @@ export async function dryRunConfigs(
         const cost =
           entry.bytesProcessed === null
             ? 'valid (no byte estimate on this warehouse)'
-            : describeCost(entry.bytesProcessed);
+            : describeCost(entry.bytesProcessed, entry.bytesBilled ?? entry.bytesProcessed);
         options.write(`  ${level === 'ok' ? 'ok' : level}: ${entry.table}: ${cost}`);
       }
     }

@@ -1,6 +1,7 @@
 import { mapBoundedUntilFailure } from '../concurrency.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { addDays, type IsoDate } from '../dates.js';
+import { billedBytes } from '../warehouse/cost.js';
 import {
   missingTableIn,
   WarehouseQueryError,
@@ -24,8 +25,10 @@ import { lastEnrollmentDate, windowsDueOn } from './windows.js';
 export interface DryRunEntry {
   table: string;
   kind: PlannedQueryKind;
-  /** Null when the warehouse cannot tell (DuckDB) or the query failed. */
+  /** What the query would scan; null when the warehouse cannot tell or the query failed. */
   bytesProcessed: number | null;
+  /** What BigQuery would bill for it (billedBytes: the minimums applied); null with bytesProcessed. */
+  bytesBilled: number | null;
   /** The warehouse's message when the query is invalid, with the config lines it came from. */
   error: string | null;
   /** Why the query was not dry-run (a metrics scan reads the enrollments query, which was rejected). */
@@ -34,6 +37,10 @@ export interface DryRunEntry {
 
 export type CostLevel = 'ok' | 'moderate' | 'high';
 
+/**
+ * jetstream's thresholds are on the bytes a query scans, as its dry run reports them: they are
+ * compared with those (at terabytes, BigQuery's 10 MB minimums change nothing).
+ */
 export function costLevel(bytes: number | null, thresholdsTb: { moderate: number; high: number }): CostLevel {
   if (bytes === null) return 'ok';
   if (bytes > thresholdsTb.high * 1e12) return 'high';
@@ -76,6 +83,25 @@ export function scanOwnBytes(
   if (inlined === null || enrollmentsBytes === null) return bytes;
   const places = planned.split(inlined.table).length - 1;
   return Math.max(0, bytes - places * enrollmentsBytes);
+}
+
+/**
+ * How many tables a scan references as it will run, for BigQuery's 10 MB minimum per table
+ * (billedBytes): those of its dry run with the enrollments query written in, less the tables
+ * that query reads, and the enrollments table, which the scan reads once it exists (a small
+ * table, billed its 10 MB all the same). A data source's table that the enrollments query reads
+ * too drops out of the difference, so a scan counts at least one besides the enrollments: the
+ * count errs low, as billedBytes does. Without the tables of the enrollments query, those it
+ * reads stand for the enrollments table.
+ */
+export function scanOwnTables(
+  tables: readonly string[],
+  inlined: Inlined | null,
+  enrollmentsTables: readonly string[] | undefined,
+): number {
+  if (inlined === null || enrollmentsTables === undefined) return tables.length;
+  const own = tables.filter((t) => !enrollmentsTables.includes(t));
+  return Math.max(own.length, 1) + 1;
 }
 
 /**
@@ -146,22 +172,32 @@ export async function dryRunAnalysis(
   spec: AnalysisSpec,
   options: { dataset: string; dialect: SqlDialect },
 ): Promise<DryRunEntry[]> {
-  const dryRun = async (
-    planned: PlannedQuery,
-    sql: string,
-    inlined: Inlined | null,
-  ): Promise<DryRunEntry> => {
+  /** An entry, and the tables the query references (undefined: the warehouse does not say). */
+  type Checked = { entry: DryRunEntry; tables: string[] | undefined };
+  const dryRun = async (planned: PlannedQuery, sql: string, inlined: Inlined | null): Promise<Checked> => {
     const { table } = planned.destination;
     const kind = planned.kind;
     try {
-      const { bytesProcessed } = await warehouse.dryRun(sql);
-      return { table, kind, bytesProcessed, error: null };
+      const { bytesProcessed, referencedTables } = await warehouse.dryRun(sql);
+      return {
+        entry: { table, kind, bytesProcessed, bytesBilled: null, error: null },
+        tables: referencedTables,
+      };
     } catch (error) {
       // A warehouse that did not answer says nothing about this query, nor about the next ones.
       if (error instanceof WarehouseUnavailableError) throw error;
       const message = warehouseMessageOf(error);
       const what = culprit(planned, error, inlined);
-      return { table, kind, bytesProcessed: null, error: what ? `${message}; config: ${what}` : message };
+      return {
+        entry: {
+          table,
+          kind,
+          bytesProcessed: null,
+          bytesBilled: null,
+          error: what ? `${message}; config: ${what}` : message,
+        },
+        tables: undefined,
+      };
     }
   };
   // Every query in the order of the analysis: the enrollments once, each metrics scan once.
@@ -183,9 +219,15 @@ export async function dryRunAnalysis(
     }
   }
   const entries: DryRunEntry[] = [];
+  let enrollmentsTables: string[] | undefined;
   if (enrollments !== null) {
-    const entry = await dryRun(enrollments, enrollments.sql, null);
-    entries.push(entry);
+    const { entry, tables } = await dryRun(enrollments, enrollments.sql, null);
+    enrollmentsTables = tables;
+    entries.push(
+      entry.bytesProcessed === null
+        ? entry
+        : { ...entry, bytesBilled: billedBytes(entry.bytesProcessed, tables?.length ?? 0) },
+    );
     // Each scan reads the enrollments query written in for its table: with that query
     // rejected, every scan would fail with its error again, blamed on the scan's metrics.
     if (entry.error !== null) {
@@ -195,6 +237,7 @@ export async function dryRunAnalysis(
           table: planned.destination.table,
           kind: planned.kind,
           bytesProcessed: null,
+          bytesBilled: null,
           error: null,
           notChecked: 'it reads the enrollments, whose query was rejected: checked once that query passes',
         })),
@@ -203,13 +246,14 @@ export async function dryRunAnalysis(
   }
   const enrollmentsBytes = entries[0]?.bytesProcessed ?? null;
   const checked = await mapBoundedUntilFailure(scans, DRY_RUNS_AT_ONCE, async ({ planned, inlined }) => {
-    const entry = await dryRun(planned, withEnrollmentsInlined(planned.sql, inlined), inlined);
-    return entry.bytesProcessed === null
-      ? entry
-      : {
-          ...entry,
-          bytesProcessed: scanOwnBytes(entry.bytesProcessed, planned.sql, inlined, enrollmentsBytes),
-        };
+    const { entry, tables } = await dryRun(planned, withEnrollmentsInlined(planned.sql, inlined), inlined);
+    if (entry.bytesProcessed === null) return entry;
+    const bytes = scanOwnBytes(entry.bytesProcessed, planned.sql, inlined, enrollmentsBytes);
+    return {
+      ...entry,
+      bytesProcessed: bytes,
+      bytesBilled: billedBytes(bytes, scanOwnTables(tables ?? [], inlined, enrollmentsTables)),
+    };
   });
   return [...entries, ...checked];
 }

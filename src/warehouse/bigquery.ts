@@ -61,7 +61,14 @@ interface JobStatus {
 
 interface JobMetadata {
   status?: JobStatus;
-  statistics?: { totalBytesProcessed?: string; query?: { totalBytesProcessed?: string } };
+  statistics?: {
+    totalBytesProcessed?: string;
+    query?: {
+      totalBytesProcessed?: string;
+      totalBytesBilled?: string;
+      referencedTables?: { projectId?: string; datasetId?: string; tableId?: string }[];
+    };
+  };
   jobReference?: { jobId?: string; location?: string };
 }
 
@@ -455,10 +462,13 @@ export class BigQueryWarehouse implements W.Warehouse {
       this.expiryOf(options.expirationDays),
     );
     const bytes = metadata.statistics?.query?.totalBytesProcessed ?? metadata.statistics?.totalBytesProcessed;
+    // What the job was billed, minimums applied: what it cost, where the bytes scanned are not.
+    const billed = metadata.statistics?.query?.totalBytesBilled;
     return {
       destination: options.destination,
       rows,
       bytesProcessed: bytes === undefined ? null : Number(bytes),
+      bytesBilled: billed === undefined ? null : Number(billed),
       elapsedMs: Date.now() - started,
     };
   }
@@ -626,7 +636,16 @@ export class BigQueryWarehouse implements W.Warehouse {
       const metadata = job.metadata as JobMetadata;
       const bytes =
         metadata.statistics?.totalBytesProcessed ?? metadata.statistics?.query?.totalBytesProcessed;
-      return { bytesProcessed: bytes === undefined ? null : Number(bytes), method: 'dry_run' };
+      // A dry run's totalBytesBilled is 0 (nothing ran): what a run would be billed follows from
+      // the bytes and the tables it references (billedBytes).
+      const tables = metadata.statistics?.query?.referencedTables;
+      return {
+        bytesProcessed: bytes === undefined ? null : Number(bytes),
+        method: 'dry_run',
+        ...(tables === undefined
+          ? {}
+          : { referencedTables: tables.map((t) => `${t.projectId}.${t.datasetId}.${t.tableId}`) }),
+      };
     } catch (error) {
       throw this.fail(error);
     }

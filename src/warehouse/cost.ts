@@ -1,19 +1,53 @@
 /**
- * What a query costs on BigQuery's on-demand pricing: bytes scanned × the price per TiB.
+ * What a query costs on BigQuery's on-demand pricing: the bytes it is billed × the price per TiB.
  * jetstream's `validate` thresholds are in TB of scanned data; this turns the same dry-run
- * bytes into dollars for people.
+ * bytes into what BigQuery bills, and that into dollars for people.
  */
 
-/** BigQuery on-demand price in US dollars per TiB scanned (US multi-region, list price). */
+/** BigQuery on-demand price in US dollars per TiB billed (US multi-region, list price). */
 export const ON_DEMAND_USD_PER_TIB = 6.25;
 
 const TIB = 2 ** 40;
+const MIB = 2 ** 20;
 
-export function onDemandCostUsd(bytesProcessed: number, usdPerTib: number = ON_DEMAND_USD_PER_TIB): number {
+/**
+ * The least BigQuery's on-demand pricing bills a query, and each table it references: 10 MB,
+ * of 2^20 bytes (a query over a tiny table that runs under a lower `maximum_bytes_billed`
+ * fails saying "10485760 or higher required").
+ */
+export const BILLED_MINIMUM_BYTES = 10 * MIB;
+
+/**
+ * The bytes BigQuery's on-demand pricing bills for a query that scans `bytesProcessed` over
+ * `referencedTables` tables: rounded up to the MB, at least 10 MB for the query and 10 MB for
+ * each table it references. A dry run reports what the query scans, not this: a preview of
+ * many small queries would be estimated well below what it costs.
+ *
+ * With only the query's total and the number of tables known (not each table's share), this
+ * is a lower bound: each table's own bytes are raised to its 10 MB, so a query scanning 30 MB
+ * of one table and 1 KB of another is billed 40 MB, counted here as 30.
+ *
+ * A query that scans nothing (a count answered from table metadata, a partition filter that
+ * leaves no partition) is billed nothing: the minimums apply to queries that process data.
+ */
+export function billedBytes(bytesProcessed: number, referencedTables: number): number {
   if (!(Number.isFinite(bytesProcessed) && bytesProcessed >= 0)) {
     throw new RangeError(`bytes processed must be a non-negative number, got ${bytesProcessed}`);
   }
-  return (bytesProcessed / TIB) * usdPerTib;
+  if (!(Number.isInteger(referencedTables) && referencedTables >= 0)) {
+    throw new RangeError(`referenced tables must be a non-negative whole number, got ${referencedTables}`);
+  }
+  if (bytesProcessed === 0) return 0;
+  const rounded = Math.ceil(bytesProcessed / MIB) * MIB;
+  return Math.max(rounded, BILLED_MINIMUM_BYTES * Math.max(1, referencedTables));
+}
+
+/** Dollars for bytes billed (`billedBytes`) at the on-demand price. */
+export function onDemandCostUsd(bytesBilled: number, usdPerTib: number = ON_DEMAND_USD_PER_TIB): number {
+  if (!(Number.isFinite(bytesBilled) && bytesBilled >= 0)) {
+    throw new RangeError(`bytes billed must be a non-negative number, got ${bytesBilled}`);
+  }
+  return (bytesBilled / TIB) * usdPerTib;
 }
 
 /** `1.23 GiB` style, for messages. */
@@ -43,10 +77,22 @@ export function aboutUsd(usd: number): string {
   return text.startsWith('<') ? text : `about ${text}`;
 }
 
-/** `3.2 GiB, about $0.02 at $6.25/TiB on demand`. */
-export function describeCost(bytesProcessed: number, usdPerTib: number = ON_DEMAND_USD_PER_TIB): string {
-  const usd = onDemandCostUsd(bytesProcessed, usdPerTib);
-  return `${formatBytes(bytesProcessed)}, ${aboutUsd(usd)} at $${usdPerTib}/TiB on demand`;
+/**
+ * Bytes billed, with the bytes scanned beside them where a minimum raised the bill (rounding up
+ * to the MB alone is not worth a second number): `20.00 MiB billed (1.50 KiB scanned)`.
+ */
+export function billedText(billed: number, scanned: number): string {
+  const shown = `${formatBytes(billed)} billed`;
+  return billed - scanned >= MIB ? `${shown} (${formatBytes(scanned)} scanned)` : shown;
+}
+
+/** `3.20 GiB billed, about $0.02 at $6.25/TiB on demand`: a query's bytes billed (billedBytes) and scanned. */
+export function describeCost(
+  bytesScanned: number,
+  bytesBilled: number,
+  usdPerTib: number = ON_DEMAND_USD_PER_TIB,
+): string {
+  return `${billedText(bytesBilled, bytesScanned)}, ${aboutUsd(onDemandCostUsd(bytesBilled, usdPerTib))} at $${usdPerTib}/TiB on demand`;
 }
 
 const UNITS: Record<string, number> = {

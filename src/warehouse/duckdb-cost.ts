@@ -138,16 +138,22 @@ async function scanBytes(connection: DuckDBConnection, scan: PlannedScan): Promi
 
 /**
  * The estimated bytes a query reads: the sum over its plan's table scans (a table scanned twice
- * counts twice, as BigQuery bills it). Binding the query also checks it, as a dry run does.
+ * counts twice, as BigQuery bills it), and the tables it reads, each once (BigQuery bills at
+ * least 10 MB for each: billedBytes). Binding the query also checks it, as a dry run does.
  */
-export async function estimateQueryBytes(connection: DuckDBConnection, sql: string): Promise<number> {
+export async function estimateQueryBytes(
+  connection: DuckDBConnection,
+  sql: string,
+): Promise<{ bytes: number; tables: string[] }> {
   const reader = await connection.runAndReadAll(`EXPLAIN (FORMAT JSON) ${sql}`);
   let total = 0;
+  const tables = new Set<string>();
   for (const row of reader.getRowObjectsJS()) {
     if (row.explain_key !== 'physical_plan') continue;
     for (const scan of plannedScans(String(row.explain_value))) {
       total += (await scanBytes(connection, scan)) ?? 0;
+      tables.add(scan.table);
     }
   }
-  return total;
+  return { bytes: total, tables: [...tables].sort() };
 }

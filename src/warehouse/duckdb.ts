@@ -346,15 +346,16 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * What BigQuery would bill for the query, estimated from the sizes of the columns its plan
-   * reads (duckdb-cost.ts; DuckDB itself reads compressed columns from a local file). Planning
-   * binds the query, so a misspelt column or table fails here exactly as it would when run.
+   * What BigQuery would scan for the query, estimated from the sizes of the columns its plan
+   * reads (duckdb-cost.ts; DuckDB itself reads compressed columns from a local file), and the
+   * tables it reads: what BigQuery would bill follows from both (billedBytes). Planning binds
+   * the query, so a misspelt column or table fails here exactly as it would when run.
    */
   async dryRun(sql: string): Promise<DryRunResult> {
-    const bytesProcessed = await this.jobs.run((connection) =>
+    const { bytes, tables } = await this.jobs.run((connection) =>
       estimateQueryBytes(connection, statementBody(sql)),
     );
-    return { bytesProcessed, method: 'column_sizes' };
+    return { bytesProcessed: bytes, method: 'column_sizes', referencedTables: tables };
   }
 
   async tableExists(ref: TableRef): Promise<boolean> {

@@ -49,6 +49,8 @@ export interface RunToTableResult {
   destination: TableRef;
   rows: number;
   bytesProcessed: number | null;
+  /** What the job was billed (BigQuery's `totalBytesBilled`: minimums applied, nothing for a cached answer); absent where the warehouse bills nothing. */
+  bytesBilled?: number | null;
   elapsedMs: number;
 }
 
@@ -97,6 +99,12 @@ export type CostEstimateMethod = 'dry_run' | 'column_sizes';
 export interface DryRunResult {
   bytesProcessed: number | null;
   method: CostEstimateMethod;
+  /**
+   * The tables the query references, by name (BigQuery's `referencedTables`; the tables the
+   * embedded estimate sizes): BigQuery bills at least 10 MB for each (`billedBytes`). Absent
+   * when the warehouse does not say.
+   */
+  referencedTables?: string[];
 }
 
 /** What `createDataset` found or made. */

@@ -11,6 +11,7 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from '
  */
 export type RecordedName =
   | 'dryRun'
+  | 'dryRunSmall'
   | 'backendError'
   | 'rateLimitExceeded'
   | 'quotaExceeded'
@@ -20,6 +21,7 @@ export type RecordedName =
   | 'duplicateJob'
   | 'jobRunning'
   | 'jobDone'
+  | 'jobDoneSmall'
   | 'jobDoneBackendError'
   | 'jobDoneBytesBilledLimit'
   | 'jobCancelled'

@@ -83,13 +83,13 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         alias: 'max-bytes',
         type: 'string',
         describe:
-          'Refuse, before any query runs, a preview estimated to scan more than this (bytes, or with a unit: 500MB, 2GiB, 1TB)',
+          'Refuse, before any query runs, a preview estimated to be billed more than this (bytes, or with a unit: 500MB, 2GiB, 1TB)',
       })
       .option('price_per_tib', {
         alias: 'price-per-tib',
         type: 'number',
         default: 6.25,
-        describe: 'On-demand price in US dollars per TiB scanned, for the cost shown',
+        describe: 'On-demand price in US dollars per TiB billed, for the cost shown',
       })
       .option(
         'experimenter_url',

@@ -114,7 +114,7 @@ describe("a preview's estimate on BigQuery", () => {
     assert.ok(scans.every((q) => (q.bytes ?? 0) > 0));
     assert.match(
       describeEstimate(result).at(-1) ?? '',
-      /; not estimated: the enrollments table the scans read, and \d+ more queries that read only the preview's own tables$/,
+      / and \d+ that read only the preview's own tables \(10\.00 MiB each, the least BigQuery bills\), about \$[\d.]+ at \$6\.25\/TiB on demand; not estimated: the enrollments table the scans read$/,
     );
   });
 });
@@ -145,14 +145,14 @@ describe('the total of an estimate', () => {
     const total = of([query('metrics_a', 2 ** 30), query('metrics_b', null)]).at(-1);
     assert.equal(
       total,
-      "  total 1.00 GiB in 1 query, about $0.0061 at $6.25/TiB on demand; not estimated: 1 query above the warehouse refused (it fails when run), the enrollments table the scans read, and 4 more queries that read only the preview's own tables",
+      "  total 1.00 GiB billed in 1 query, about $0.0061 at $6.25/TiB on demand; not estimated: 1 query above the warehouse refused (it fails when run), the enrollments table the scans read, and 4 more queries that read only the preview's own tables",
     );
   });
 
   test('a cost too small for four decimals is said to be under $0.0001, not $0.0000 (free)', () => {
     const total = of([query('metrics_a', 2 ** 20)]).at(-1) ?? '';
-    assert.match(total, /^ {2}total 1\.00 MiB in 1 query, < \$0\.0001 at \$6\.25\/TiB on demand;/);
-    assert.equal(describeCost(2 ** 20), '1.00 MiB, < $0.0001 at $6.25/TiB on demand');
+    assert.match(total, /^ {2}total 1\.00 MiB billed in 1 query, < \$0\.0001 at \$6\.25\/TiB on demand;/);
+    assert.equal(describeCost(2 ** 20, 2 ** 20), '1.00 MiB billed, < $0.0001 at $6.25/TiB on demand');
     // The dashboard's cost cells read the same.
     assert.deepEqual([0, 0.000001, 0.00005, 0.0061, 0.02, 18.75].map(formatUsd), [
       '$0.00',

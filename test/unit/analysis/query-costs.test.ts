@@ -57,3 +57,49 @@ test('a preview whose one date failed says per query whether it ran, failed or n
     '  total 3.5 s of 3 queries that ran, 250 B; 1 failed, 1 not run',
   ]);
 });
+
+test("on BigQuery each query is reported and costed at what the job was billed, not what it scanned; a query that did not run, at its estimate's bill", () => {
+  const MiB = 2 ** 20;
+  const billedEstimate: CostEstimate = {
+    method: 'dry_run',
+    queries: [
+      { date: '2026-03-28', table: 'enrollments_exp', kind: 'enrollments', bytes: 2048, billed: 20 * MiB },
+      {
+        date: '2026-03-28',
+        table: 'metrics_exp_events_day_1',
+        kind: 'metrics_scan',
+        bytes: 3000,
+        billed: 20 * MiB,
+      },
+    ],
+    totalBytes: 5048,
+    totalBilledBytes: 40 * MiB,
+    usdPerTib: 6.25,
+    totalUsd: 0,
+    ownTableQueries: 0,
+  };
+  const rows = queryCostRows(
+    'exp',
+    billedEstimate,
+    [
+      {
+        date: '2026-03-28',
+        queries: [{ table: 'enrollments_exp', elapsedMs: 1000, bytesProcessed: 4096, bytesBilled: 20 * MiB }],
+        failedQueries: ['metrics_exp_events_day_1'],
+      },
+    ],
+    new Date('2026-04-01T00:00:00Z'),
+  );
+  const [enrollments, scan] = rows;
+  assert.equal(enrollments?.bytes_billed, 20 * MiB);
+  assert.equal(enrollments?.bytes_processed, 4096);
+  assert.equal(enrollments?.cost_usd, (20 / 2 ** 20) * 6.25);
+  assert.equal(scan?.estimated_bytes_billed, 20 * MiB);
+  assert.equal(scan?.cost_usd, (20 / 2 ** 20) * 6.25);
+  assert.deepEqual(describeQueryCosts(rows), [
+    'queries as they ran (time; bytes billed, else the estimate):',
+    '  2026-03-28  enrollments_exp  1.00 s  20.00 MiB billed',
+    '  2026-03-28  metrics_exp_events_day_1  FAILED  ~20.00 MiB billed (2.93 KiB scanned) (estimate)',
+    '  total 1.0 s of 1 query that ran, 20.00 MiB billed; 1 failed',
+  ]);
+});

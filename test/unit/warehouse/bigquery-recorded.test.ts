@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../../../src/activities/index.js';
+import { checkMaxBytes } from '../../../src/analysis/cost-report.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { localExperimentSource } from '../../../src/experiments/source.js';
@@ -11,7 +12,7 @@ import { dryRunAnalysis } from '../../../src/sql/dry-run.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { bigQueryError } from '../../../src/warehouse/bigquery-errors.js';
-import { describeCost, onDemandCostUsd } from '../../../src/warehouse/cost.js';
+import { billedBytes, describeCost, formatBytes, onDemandCostUsd } from '../../../src/warehouse/cost.js';
 import { WarehouseQueryError, WarehouseUnavailableError } from '../../../src/warehouse/errors.js';
 import { WrappedWarehouse } from '../../../src/warehouse/wrapped.js';
 import {
@@ -69,13 +70,27 @@ after(async () => {
 const inserts = () => server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs'));
 
 describe('BigQuery adapter on recorded responses', () => {
-  test('a dry run reports the bytes BigQuery would scan, and what that costs on demand', async () => {
-    const { bytesProcessed } = await warehouse().dryRun(
+  test('a dry run reports the bytes BigQuery would scan and the tables it references, and what that is billed on demand', async () => {
+    const { bytesProcessed, referencedTables } = await warehouse().dryRun(
       'SELECT * FROM `moz-fx-data-shared-prod.telemetry.clients_daily`',
     );
     assert.equal(bytesProcessed, 3_298_534_883_328); // 3 TiB
-    assert.equal(onDemandCostUsd(bytesProcessed ?? 0), 18.75);
-    assert.equal(describeCost(bytesProcessed ?? 0), '3.00 TiB, about $18.75 at $6.25/TiB on demand');
+    assert.deepEqual(referencedTables, ['moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6']);
+    const billed = billedBytes(bytesProcessed ?? 0, referencedTables?.length ?? 0);
+    assert.equal(onDemandCostUsd(billed), 18.75);
+    assert.equal(
+      describeCost(bytesProcessed ?? 0, billed),
+      '3.00 TiB billed, about $18.75 at $6.25/TiB on demand',
+    );
+    // A small query is billed BigQuery's 10 MB for each table it references, not what it scans.
+    server.insertAnswers = ['dryRunSmall'];
+    const small = await warehouse().dryRun('SELECT 1');
+    assert.equal(small.bytesProcessed, 1_536_000);
+    assert.equal(small.referencedTables?.length, 2);
+    assert.equal(
+      describeCost(1_536_000, billedBytes(1_536_000, 2)),
+      '20.00 MiB billed (1.46 MiB scanned), about $0.0001 at $6.25/TiB on demand',
+    );
     const insert = inserts()[0]?.body as { configuration: { dryRun: boolean } } | undefined;
     assert.equal(insert?.configuration.dryRun, true);
   });
@@ -277,6 +292,13 @@ describe('BigQuery adapter on recorded responses', () => {
     );
   });
 
+  test('a job reports what BigQuery billed beside what it scanned: a small query is billed its 10 MB', async () => {
+    server.newJobStates = ['jobRunning', 'jobDoneSmall'];
+    const result = await warehouse().runToTable({ sql: 'SELECT 1 AS x', destination: T });
+    assert.equal(result.bytesProcessed, 48_213);
+    assert.equal(result.bytesBilled, 10 * 2 ** 20);
+  });
+
   test('a job that fails while running with backendError is transient; the retry runs the next incarnation', async () => {
     server.newJobStates = ['jobRunning', 'jobDoneBackendError'];
     const wh = warehouse();
@@ -403,6 +425,34 @@ describe('BigQuery adapter on recorded responses', () => {
       usdPerTib: 6.25,
     });
   };
+
+  test("a preview's estimate is of what BigQuery bills: each query's minimums, and the queries of the preview's own tables at 10 MB each; --max_bytes is compared with that", async () => {
+    // The enrollments query scans 1.5 MB of two tables; each scan, with it written in, as much.
+    server.insertAnswers = Array<RecordedName>(30).fill('dryRunSmall');
+    const { estimate, lines, refusal } = await estimateDemoPreview();
+    assert.equal(refusal, null);
+    const enrollments = lines.find((l) => l.includes('enrollments_contrail_demo_sidebar'));
+    assert.equal(
+      enrollments,
+      '  2026-03-15  enrollments_contrail_demo_sidebar  20.00 MiB billed (1.46 MiB scanned)',
+    );
+    const own = estimate.ownTableQueries;
+    assert.ok(own > 0);
+    assert.equal(estimate.totalBytes, 1_536_000);
+    assert.equal(estimate.totalBilledBytes, (20 + 10 * own) * 2 ** 20);
+    assert.equal(
+      lines.at(-1),
+      `  total ${formatBytes((20 + 10 * own) * 2 ** 20)} billed in ${estimate.queries.length} queries (1.46 MiB scanned) and ${own} that read only the preview's own tables (10.00 MiB each, the least BigQuery bills), about $${(((20 + 10 * own) / 2 ** 20) * 6.25).toFixed(4)} at $6.25/TiB on demand; not estimated: the enrollments table the scans read`,
+    );
+    // Scanned, the preview is under 15 MB; billed, it is not.
+    assert.throws(
+      () => checkMaxBytes(estimate, 15 * 2 ** 20),
+      (error: Error) =>
+        error.message.startsWith(
+          `the preview would be billed ${formatBytes((20 + 10 * own) * 2 ** 20)} (BigQuery dry run), more than --max_bytes 15.00 MiB; biggest queries: enrollments_contrail_demo_sidebar (2026-03-15): 20.00 MiB billed (1.46 MiB scanned);`,
+        ),
+    );
+  });
 
   test('a rejected enrollments query is the finding: the scans that read it, rejected with it, are not blamed on their data sources', async () => {
     server.insertAnswers = Array<RecordedName>(30).fill('invalidQuery');

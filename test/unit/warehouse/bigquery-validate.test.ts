@@ -85,10 +85,10 @@ describe('contrail validate --dry_run on BigQuery', () => {
       out,
       /^dry run {2}\S+contrail-demo-sidebar\.toml \(BigQuery dry run; the experiment's windows from 2026-03-02\)$/m,
     );
-    assert.match(out, /ok: enrollments_contrail_demo_sidebar: 3\.00 TiB, about \$18\.75/);
+    assert.match(out, /ok: enrollments_contrail_demo_sidebar: 3\.00 TiB billed, about \$18\.75/);
     // Every recorded dry run answers 3 TiB: a scan, dry-run with the enrollments query written in,
-    // is counted without it (that query counted once, as its own), here nothing.
-    assert.match(out, /ok: metrics_contrail_demo_sidebar_clients_daily_week_1: 0 B, about \$0\.00/);
+    // is counted without it (that query counted once, as its own), here nothing: nothing billed.
+    assert.match(out, /ok: metrics_contrail_demo_sidebar_clients_daily_week_1: 0 B billed, about \$0\.00/);
     const dryRuns = server.requests.filter(
       (r) => (r.body as { configuration?: { dryRun?: boolean } } | null)?.configuration?.dryRun,
     );
@@ -98,6 +98,17 @@ describe('contrail validate --dry_run on BigQuery', () => {
     assert.ok(scan?.includes('-- contrail: enrollments'));
     // BigQuery checks the SQL here: no advice to get it checked by the dry run being run.
     assert.doesNotMatch(out, /embedded warehouse holds no telemetry/);
+  });
+
+  test('a small query is said at what BigQuery bills, 10 MB for each table it references, beside what it scans', async () => {
+    // The enrollments query scans 1.5 MB of two tables.
+    server.insertAnswers = ['dryRunSmall'];
+    const { code, out } = await validateWith({});
+    assert.equal(code, 0, out);
+    assert.match(
+      out,
+      /^ {2}ok: enrollments_contrail_demo_sidebar: 20\.00 MiB billed \(1\.46 MiB scanned\), about \$0\.0001 at \$6\.25\/TiB on demand$/m,
+    );
   });
 
   for (const [setting, value, said] of [

@@ -22,6 +22,7 @@ describe('DuckDB cost estimate (column sizes)', () => {
     assert.deepEqual(await wh.dryRun('SELECT sum(n) FROM src.t'), {
       bytesProcessed: ROWS * 8,
       method: 'column_sizes',
+      referencedTables: ['memory.src.t'],
     });
     assert.equal((await wh.dryRun('SELECT client_id FROM src.t')).bytesProcessed, ROWS * (2 + 10));
     assert.equal((await wh.dryRun('SELECT count(*) FROM src.t WHERE flag')).bytesProcessed, ROWS * 1);
@@ -35,6 +36,8 @@ describe('DuckDB cost estimate (column sizes)', () => {
   test('every table scan of a join counts; a count(*) reads no column', async () => {
     const joined = await wh.dryRun('SELECT t.n, u.x FROM src.t JOIN src.u USING (client_id)');
     assert.equal(joined.bytesProcessed, ROWS * (8 + 12) + ROWS * (8 + 12));
+    // Each table once, for BigQuery's 10 MB minimum per table referenced (billedBytes).
+    assert.deepEqual(joined.referencedTables, ['memory.src.t', 'memory.src.u']);
     assert.equal((await wh.dryRun('SELECT count(*) FROM src.t')).bytesProcessed, 0);
   });
 

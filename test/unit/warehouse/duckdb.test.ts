@@ -466,7 +466,11 @@ FROM range(10) GROUP BY 1 -- and one after it`,
   });
 
   test('dryRun binds the query and estimates the bytes of the columns it reads', async () => {
-    assert.deepEqual(await wh.dryRun('SELECT 1'), { bytesProcessed: 0, method: 'column_sizes' });
+    assert.deepEqual(await wh.dryRun('SELECT 1'), {
+      bytesProcessed: 0,
+      method: 'column_sizes',
+      referencedTables: [],
+    });
     await assert.rejects(
       wh.dryRun('SELECT * FROM nowhere.nothing'),
       (e) => e instanceof WarehouseQueryError && /Catalog Error/.test(e.message),
