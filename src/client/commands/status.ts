@@ -24,9 +24,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       })
       .option(
         'follow',
-        followOption(
-          'Wait for a running workflow to finish (--no-follow: print its progress and return)',
-        ),
+        followOption('Wait for a running workflow to finish (--no-follow: print its progress and return)'),
       )
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
   handler: async (args) => {

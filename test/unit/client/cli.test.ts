@@ -1440,10 +1440,7 @@ describe('command line options', () => {
     }
     // Its options take the names status's do: --no-follow, and --no-wait beside it.
     const help = (await runMain(['cancel', '--help'])).stdout;
-    assert.match(
-      help,
-      /--follow, --wait +Follow the workflow until it has stopped \(--no-follow:/,
-    );
+    assert.match(help, /--follow, --wait +Follow the workflow until it has stopped \(--no-follow:/);
     assert.match(help, /--json +Print what was cancelled as JSON/);
   });
 
