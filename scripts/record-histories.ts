@@ -45,6 +45,51 @@ const DEMO = 'contrail-demo-sidebar';
 
 /** While set, the tables the warehouse writes that it holds are refused as a read-only file system refuses them. */
 let readOnly: ((table: string) => boolean) | null = null;
+/** While set, every table the warehouse writes waits for it to be released (a long job); `held` says one does. */
+let holding: Promise<void> | null = null;
+let held = false;
+
+/**
+ * A backfill that reaches an experiment-day whose analysis a daily run is running: it waits for
+ * that analysis to end, then runs its own. The daily run's analysis is held in its first query
+ * until the backfill says it waits.
+ */
+const backfillBehindDaily = async (client: Client) => {
+  let release = () => {};
+  holding = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const date = '2026-03-17';
+  const backfillId = 'backfill/behind-daily';
+  try {
+    const daily = await client.workflow.start('dailyAnalysis', {
+      taskQueue,
+      workflowId: `daily/${date}`,
+      args: [{ date }],
+    });
+    while (!held) await new Promise((r) => setTimeout(r, 100));
+    const backfill = await client.workflow.start('backfill', {
+      taskQueue,
+      workflowId: backfillId,
+      args: [{ slugs: [DEMO], startDate: date, endDate: date, periods: ['week'] }],
+    });
+    for (;;) {
+      const progress = await backfill.query<{ behind?: unknown[] }>('progress').catch(() => null);
+      if (progress?.behind?.length) break;
+      if ((await backfill.describe()).status.name !== 'RUNNING')
+        throw new Error(`${backfillId} did not wait`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    release();
+    await daily.result();
+    await backfill.result();
+    return backfillId;
+  } finally {
+    release();
+    holding = null;
+    held = false;
+  }
+};
 /** Runs a scenario on a warehouse whose storage refuses its writes (of the tables `refused` holds: every one unless told). */
 const onReadOnlyStorage = async (
   run: () => Promise<string>,
@@ -210,6 +255,7 @@ const scenarios: Scenario[] = [
         (table) => /_week_[12]$/.test(table) && !table.includes('preenrollment'),
       ),
   },
+  { name: 'backfill-behind-daily', run: backfillBehindDaily },
 ];
 
 const named = process.argv.slice(2);
@@ -234,6 +280,10 @@ const warehouse = new WrappedWarehouse(
         file,
         duckdbMessage: `IO Error: Could not write file "${file}.wal": Read-only file system`,
       });
+    }
+    if (holding && call.method === 'runToTable') {
+      held = true;
+      await holding;
     }
     return run(sample);
   },

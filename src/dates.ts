@@ -49,6 +49,14 @@ export function isoDate(instant: Date): string {
   return instant.toISOString().slice(0, 10);
 }
 
+/**
+ * The date a daily run analyses: the day before the (UTC) day of its scheduled start, whose
+ * telemetry is complete by then. A run triggered by hand is scheduled for the time of its trigger.
+ */
+export function scheduledRunDate(scheduledStart: Date): string {
+  return addDays(isoDate(scheduledStart), -1);
+}
+
 export function addDays(date: string, days: number): string {
   return isoDate(new Date((toEpochDay(date) + days) * DAY_MS));
 }

@@ -15,11 +15,16 @@ const WAITING_AFTER_MS = 5_000;
 export function runActivities(deployment: string | null): RunActivities {
   const scope = (): RunScope => {
     const context = Context.current();
-    return { client: context.client, taskQueue: context.info.taskQueue, deploymentName: deployment };
+    return {
+      client: context.client,
+      taskQueue: context.info.taskQueue,
+      deploymentName: deployment,
+      ...(context.info.workflowExecution ? { parent: context.info.workflowExecution.workflowId } : {}),
+    };
   };
   return {
-    async startRuns({ runs, notBefore }) {
-      return await startRuns(scope(), runs, new Date(notBefore));
+    async startRuns({ runs, notBefore, waitForOthers }) {
+      return await startRuns(scope(), runs, new Date(notBefore), { waitForOthers: waitForOthers === true });
     },
 
     async awaitRuns({ runs, knownWaiting }) {

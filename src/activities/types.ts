@@ -6,7 +6,7 @@ import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { IsoDate } from '../dates.js';
 import type { ErrorData } from '../errors.js';
-import type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
+import type { BusyRun, RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
 import type { Pin } from '../versions/pin.js';
 import type { VersionsReportRow } from '../versions/report.js';
 
@@ -26,7 +26,7 @@ export type {
   StatisticsSummary,
   TableSummary,
 } from '../analysis/results.js';
-export type { RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
+export type { BusyRun, RunOutcome, RunStart, StartedRun, WaitingRun } from '../temporal/pinned-runs.js';
 export type { Pin } from '../versions/pin.js';
 export type { VersionsReportRow } from '../versions/report.js';
 
@@ -232,8 +232,16 @@ export interface AnalysisActivities {
  * returns when a run ends, the set of waiting runs changes, or a few minutes pass.
  */
 export interface RunActivities {
-  /** Starts (or joins) each run; runs started by this parent since `notBefore` are not started again. */
-  startRuns(input: { runs: RunStart[]; notBefore: string }): Promise<(StartedRun | RunOutcome)[]>;
+  /**
+   * Starts (or joins) each run; runs started by this parent since `notBefore` are not started
+   * again. A run of the same id another parent started and still runs is returned busy
+   * (`waitForOthers`, which parents of older builds do not send) or refused as failed.
+   */
+  startRuns(input: {
+    runs: RunStart[];
+    notBefore: string;
+    waitForOthers?: boolean;
+  }): Promise<(StartedRun | RunOutcome | BusyRun)[]>;
   awaitRuns(input: {
     runs: StartedRun[];
     knownWaiting: string[];

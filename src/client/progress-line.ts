@@ -71,14 +71,25 @@ export function progressLine(p: Progress, left: number | null): string {
   return `${p.stage}${counts}${running}${eta}`;
 }
 
-/** `waiting for a worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build. */
-export function waitingLine(progress: Pick<Progress, 'waiting'>): string {
+/**
+ * What the run's items wait for, said since they would otherwise look stuck: `waiting for a
+ * worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build, and `slug-c
+ * 2026-03-01: waiting for analysis/slug-c/2026-03-01, started by daily/2026-03-01, to end
+ * before starting its own`, one per run of another parent that holds an item's id.
+ */
+export function waitingLine(progress: Pick<Progress, 'waiting' | 'behind'>): string {
   const byVersion = new Map<string, string[]>();
   for (const w of progress.waiting ?? []) {
     const version = w.toolVersion ?? 'the current version';
     byVersion.set(version, [...(byVersion.get(version) ?? []), w.date ? `${w.slug} ${w.date}` : w.slug]);
   }
-  return [...byVersion]
-    .map(([version, runs]) => `waiting for a worker of contrail ${version}: ${runs.join(', ')}`)
-    .join('; ');
+  return [
+    ...[...byVersion].map(
+      ([version, runs]) => `waiting for a worker of contrail ${version}: ${runs.join(', ')}`,
+    ),
+    ...(progress.behind ?? []).map(
+      (b) =>
+        `${b.label}: waiting for ${b.workflowId}, started by ${b.startedBy}, to end before starting its own`,
+    ),
+  ].join('; ');
 }

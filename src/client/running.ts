@@ -83,9 +83,10 @@ export function runningReport(running: RunningWorkflow[], server: string, now = 
   const lines = [`running on ${server}:`];
   for (const w of parents) {
     // What waits for a worker of its pinned build is said too: it would read as running.
-    const waiting = w.progress?.waiting?.length ? `; ${waitingLine(w.progress)}` : '';
+    // So is what waits for another parent's run of the same id: it would read as stuck.
+    const waits = waitingLine(w.progress ?? { waiting: [] });
     const progress = w.progress
-      ? `${progressLine(w.progress, null)}${waiting}`
+      ? `${progressLine(w.progress, null)}${waits ? `; ${waits}` : ''}`
       : 'no progress answer (is a worker running?)';
     lines.push(`  ${w.workflowId}  (${w.type}, for ${age(w.startTime, now)})  ${progress}`);
   }

@@ -5,7 +5,7 @@ import { DailyAnalysisInput } from '../workflows/inputs.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
 import { resultsDataset } from './option-values.js';
-import { recentLine, recentOutcome } from './schedule-runs.js';
+import { recentLine, recentOutcome, type ScheduleRuns, triggerOutcome } from './schedule-runs.js';
 import { checkedInput } from './workflow-command.js';
 
 /** `contrail schedule`'s arguments, as its command's parser gives them. */
@@ -281,12 +281,6 @@ export function runLines(r: ScheduleRunCounts): string[] {
   return lines;
 }
 
-/** The ids of a schedule's runs: those running and those it started recently. */
-export interface ScheduleRuns {
-  running: string[];
-  recent: string[];
-}
-
 function scheduleRuns(
   d: Awaited<ReturnType<ReturnType<Client['schedule']['getHandle']>['describe']>>,
 ): ScheduleRuns {
@@ -296,30 +290,20 @@ function scheduleRuns(
   };
 }
 
-/**
- * What a trigger did, from the schedule's runs before and after it. The schedule skips a run
- * while one of its own runs (overlap SKIP), so a trigger then starts nothing: said as such,
- * with the run to follow, rather than "a run starts now".
- */
-export function triggerOutcome(before: ScheduleRuns, after: ScheduleRuns | null): string {
-  const running = before.running[0];
-  if (running !== undefined) {
-    throw new CliError(
-      `${DAILY_SCHEDULE_ID} not triggered: its run ${running} is still running and the schedule starts no second one; follow it with \`contrail status ${running}\``,
-    );
-  }
-  const known = new Set([...before.running, ...before.recent]);
-  const started = after && [...after.running, ...after.recent].find((id) => !known.has(id));
-  return started
-    ? `triggered ${DAILY_SCHEDULE_ID}: started ${started}; follow it with \`contrail status ${started}\``
-    : `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run starts now; \`contrail status\` lists it`;
+/** The date a schedule's dailyAnalysis input names, if it names one (contrail's schedules do not). */
+function actionDate(action: { args?: unknown }): string | null {
+  const input = (Array.isArray(action.args) ? action.args[0] : undefined) as { date?: unknown } | undefined;
+  return typeof input?.date === 'string' ? input.date : null;
 }
 
 /** Triggers the daily run and names the run it started (the server records it within moments). */
 async function triggerSchedule(client: Client): Promise<string> {
   const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
-  const before = scheduleRuns(await handle.describe());
-  triggerOutcome(before, null);
+  const described = await handle.describe();
+  const before = scheduleRuns(described);
+  const schedule = { paused: described.state.paused, date: actionDate(described.action) };
+  const triggeredAt = new Date();
+  triggerOutcome(before, null, schedule, triggeredAt);
   await handle.trigger('SKIP');
   let after: ScheduleRuns | null = null;
   for (let i = 0; i < 25; i++) {
@@ -327,7 +311,7 @@ async function triggerSchedule(client: Client): Promise<string> {
     if ([...after.running, ...after.recent].some((id) => !before.recent.includes(id))) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return triggerOutcome(before, after);
+  return triggerOutcome(before, after, schedule, triggeredAt);
 }
 
 /** `contrail schedule <action>`: does the action on the daily schedule and prints what it did. */

@@ -1,3 +1,13 @@
+/**
+ * Runs that a parent workflow (daily analysis, backfill, rerun) starts as workflows of their
+ * own rather than as children, so that each can run on its own build: a child always runs on
+ * its parent's Worker Deployment version, while a workflow started with a pinned versioning
+ * override runs only on workers of that build, waits while none polls, and is never moved to
+ * another build by the server. The parent starts, awaits and cancels them through activities
+ * (this module does the client calls); the rules of what to start live in the workflows.
+ * One module, as starting, awaiting and cancelling follow one protocol: the memo that says
+ * whose run is whose, the outcomes, and the runs of other parents awaited before a start.
+ */
 import {
   type Client,
   type WorkflowExecutionDescription,
@@ -9,15 +19,6 @@ import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import { describeFailure, storageRefusalOf } from './failures.js';
 import { CONFIG_COMMIT, EXPERIMENT, STAGE, TOOL_VERSION } from './search-attributes.js';
-
-/**
- * Runs that a parent workflow (daily analysis, backfill, rerun) starts as workflows of their
- * own rather than as children, so that each can run on its own build: a child always runs on
- * its parent's Worker Deployment version, while a workflow started with a pinned versioning
- * override runs only on workers of that build, waits while none polls, and is never moved to
- * another build by the server. The parent starts, awaits and cancels them through activities
- * (this module does the client calls); the rules of what to start live in the workflows.
- */
 
 /** What to start: a workflow type, its id and input, and the build it must run on. */
 export interface RunStart {
@@ -66,11 +67,26 @@ export interface WaitingRun {
   since: string;
 }
 
+/**
+ * A run of the id another parent started and that still runs: this parent's own run of that
+ * experiment-day (or publication) waits for it to end, then starts. `run` is that other run,
+ * to await as a run of one's own is awaited.
+ */
+export interface BusyRun {
+  busy: true;
+  workflowId: string;
+  run: StartedRun;
+  /** The parent that started it: its workflow id, or how its memo names it. */
+  startedBy: string;
+}
+
 export interface RunScope {
   client: Client;
   taskQueue: string;
   /** The Worker Deployment of a versioned worker; null: runs are started without an override. */
   deploymentName: string | null;
+  /** The workflow id of the parent that starts the runs, recorded in each run's memo (absent: not recorded). */
+  parent?: string;
 }
 
 /**
@@ -79,10 +95,18 @@ export interface RunScope {
  * run's memo, so that a parent never takes another parent's run of the same id for its own.
  */
 const OWNER_MEMO = 'contrailRun';
+/** The workflow id of the parent that started a run, so that another parent waiting for it can name it. */
+const PARENT_MEMO = 'contrailParent';
 
 function ownerOf(input: unknown): string | null {
   const run = (input as { run?: unknown } | null)?.run;
   return typeof run === 'string' ? run : null;
+}
+
+/** Who started a run, as a parent waiting for it says: the parent's id, else its owner's. */
+function starterOf(other: { owner: string | null | undefined; parent: string | undefined }): string {
+  if (other.parent !== undefined) return other.parent;
+  return typeof other.owner === 'string' ? other.owner : 'a daily run (an analysis that publishes itself)';
 }
 
 /** A run of the same id that another parent started and is still running: refused, naming it. */
@@ -101,16 +125,38 @@ function taken(run: RunStart, owner: string | null): RunOutcome {
  * `notBefore`, e.g. by an attempt of this activity whose answer was lost) and joins a run of
  * the same id and owner that is still running: the same work under the same id runs once. A
  * run of the same id that another parent started is never taken for this one's (its tables go
- * elsewhere): while it runs, this one is refused as a failed outcome; once it has ended, this
- * one starts anew. A run that cannot be started is reported as a failed outcome, the others
- * are started.
+ * elsewhere): while it runs, this one is returned as busy with that run (`waitForOthers`: the
+ * parent waits for it to end and starts again) or, for a parent of an older build, refused as
+ * a failed outcome; once it has ended, this one starts anew. A run that cannot be started is
+ * reported as a failed outcome, the others are started.
  */
 export async function startRuns(
   scope: RunScope,
   runs: readonly RunStart[],
   notBefore: Date,
-): Promise<(StartedRun | RunOutcome)[]> {
-  const out: (StartedRun | RunOutcome)[] = [];
+  options: { waitForOthers?: boolean } = {},
+): Promise<(StartedRun | RunOutcome | BusyRun)[]> {
+  const out: (StartedRun | RunOutcome | BusyRun)[] = [];
+  const others = (
+    run: RunStart,
+    other: { runId: string; owner: string | null | undefined; parent: string | undefined },
+  ): RunOutcome | BusyRun =>
+    options.waitForOthers
+      ? {
+          busy: true,
+          workflowId: run.workflowId,
+          run: {
+            workflowType: run.workflowType,
+            workflowId: run.workflowId,
+            runId: other.runId,
+            slug: run.slug,
+            date: run.date,
+            toolVersion: null,
+            pinnedTo: null,
+          },
+          startedBy: starterOf(other),
+        }
+      : taken(run, other.owner ?? null);
   for (const run of runs) {
     const owner = ownerOf(run.input);
     // Runs started before owners were recorded have none: taken as this parent's, as before.
@@ -132,7 +178,7 @@ export async function startRuns(
         continue;
       }
       if (earlier?.running && !ours(earlier)) {
-        out.push(taken(run, earlier.owner ?? null));
+        out.push(others(run, earlier));
         continue;
       }
       const searchAttributes: SearchAttributePair[] = [
@@ -146,7 +192,7 @@ export async function startRuns(
         workflowId: run.workflowId,
         args: [run.input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        memo: { [OWNER_MEMO]: owner },
+        memo: { [OWNER_MEMO]: owner, ...(scope.parent === undefined ? {} : { [PARENT_MEMO]: scope.parent }) },
         staticSummary: run.summary,
         typedSearchAttributes: searchAttributes,
         ...(scope.deploymentName && run.pinnedTo
@@ -160,7 +206,7 @@ export async function startRuns(
       // Another parent may have started the id between the look and the start: joined, it is theirs.
       const joined = await latestRun(scope.client, run.workflowId);
       if (joined && joined.runId === handle.firstExecutionRunId && !ours(joined)) {
-        out.push(taken(run, joined.owner ?? null));
+        out.push(others(run, joined));
         continue;
       }
       out.push(started(handle.firstExecutionRunId));
@@ -175,7 +221,13 @@ export async function startRuns(
 async function latestRun(
   client: Client,
   workflowId: string,
-): Promise<{ runId: string; startTime: Date; running: boolean; owner: string | null | undefined } | null> {
+): Promise<{
+  runId: string;
+  startTime: Date;
+  running: boolean;
+  owner: string | null | undefined;
+  parent: string | undefined;
+} | null> {
   try {
     const described = await client.workflow.getHandle(workflowId).describe();
     const memo = described.memo ?? {};
@@ -184,6 +236,7 @@ async function latestRun(
       startTime: described.startTime,
       running: described.status.name === 'RUNNING',
       owner: OWNER_MEMO in memo ? (memo[OWNER_MEMO] as string | null) : undefined,
+      parent: typeof memo[PARENT_MEMO] === 'string' ? memo[PARENT_MEMO] : undefined,
     };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return null;

@@ -120,6 +120,20 @@ export interface Progress {
    * only here. Absent from a workflow that starts none, and from a parent on an older build.
    */
   runs?: string[];
+  /**
+   * Runs of another parent (a daily run's analysis of a day a backfill reaches too, another
+   * backfill's) that this one waits for before it starts its own of the same id: which run,
+   * for which of this parent's items (`label`), started by which parent. Absent from a parent
+   * on an older build.
+   */
+  behind?: BehindRun[];
+}
+
+/** A run of another parent that holds the id of one of this parent's runs, waited for to end. */
+export interface BehindRun {
+  workflowId: string;
+  label: string;
+  startedBy: string;
 }
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -151,7 +165,7 @@ export function trackProgress(
     setCurrentDetails(
       `**${progress.stage}** — ${progress.done}/${progress.total} done${progress.failed ? `, ${progress.failed} failed` : ''}${
         progress.current.length ? `; running: ${progress.current.join(', ')}` : ''
-      }${waitingDetails(progress.waiting)}`,
+      }${waitingDetails(progress.waiting)}${behindDetails(progress.behind ?? [])}`,
     );
     return progress;
   };
@@ -167,6 +181,11 @@ export function waitingDetails(waiting: readonly WaitingRun[]): string {
   return [...byVersion]
     .map(([version, runs]) => `; waiting for a worker of ${version}: ${runs.join(', ')}`)
     .join('');
+}
+
+/** `; waiting for analysis/a/2026-03-15, started by daily/2026-03-15`: one clause per run. */
+export function behindDetails(behind: readonly BehindRun[]): string {
+  return behind.map((b) => `; waiting for ${b.workflowId}, started by ${b.startedBy}`).join('');
 }
 
 export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {

@@ -2,7 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
-import { addDays, isoDate } from '../dates.js';
+import { scheduledRunDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
@@ -80,8 +80,7 @@ const SCHEDULED_START_TIME = defineSearchAttributeKey(
 function defaultDate(): string {
   const info = workflowInfo();
   const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
-  const start = scheduled instanceof Date ? scheduled : info.startTime;
-  return addDays(isoDate(start), -1);
+  return scheduledRunDate(scheduled instanceof Date ? scheduled : info.startTime);
 }
 
 /**

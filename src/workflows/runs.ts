@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type {
   Pin,
   PublishSummary,
@@ -24,6 +24,16 @@ import { publishExperiment } from './publish.js';
  * waiting for a worker of their build changes (the progress query shows which experiments
  * wait for which version), or after a few minutes. A cancelled parent cancels the runs it
  * started. Every item ends with exactly one outcome, in the order of `items`.
+ *
+ * A run whose id another parent's run holds (the daily run's analysis of a day a backfill
+ * reaches too, two backfills over the same days, their publications of one experiment) is
+ * not taken for this parent's: it writes under the other's staging names or publishes itself,
+ * and the other parent may still be cancelled or fail before it publishes. This parent waits
+ * for that run to end (the progress query's `behind` says for which, started by whom), then
+ * starts its own, so the day counts as this parent's own result, not as a failure. The runs
+ * waited for are analyses and publications, which start no runs of their own: each ends by
+ * itself, so two parents waiting for each other's runs cannot wait for ever. A cancelled
+ * parent stops waiting and leaves the other's run alone.
  */
 
 /** Stands for the result type of a run's workflow in the type of its start; never a value. */
@@ -76,6 +86,13 @@ export async function runAll<R>(
   const outcomes: (RunOutcome<R> | undefined)[] = new Array(items.length);
   const waited = new Map<string, WaitingRun>();
   const open = new Map<string, { index: number; run: StartedRun }>();
+  // Items whose id another parent's run holds: each waits for that run to end, then starts.
+  const held = new Map<string, { index: number; other: StartedRun; startedBy: string }>();
+  // Items whose other parent's run has ended: started before any new item.
+  const again: number[] = [];
+  // What the last await said waits for a worker, the runs waited for included: the next await
+  // returns early only when that changes.
+  let knownWaiting: string[] = [];
   let { done, failed } = options.counts ?? { done: 0, failed: 0 };
   let waiting: WaitingRun[] = [];
   let next = 0;
@@ -97,48 +114,86 @@ export async function runAll<R>(
   const current = () => [...open.values()].map(({ index }) => (items[index] as RunItem<R>).label);
   // Only the query's answer changes (no command, nothing in the history): replays as before.
   const runs = () => [...open.keys()];
+  const behind = () =>
+    [...held.values()].map(({ index, other, startedBy }) => ({
+      workflowId: other.workflowId,
+      label: (items[index] as RunItem<R>).label,
+      startedBy,
+    }));
+  const report = () =>
+    options.progress({ done, failed, current: current(), waiting, runs: runs(), behind: behind() });
+  const startOf = (index: number) => (items[index] as { start: Start<R> }).start;
+  const neverStarted = (index: number, failure: Failed<R>) => {
+    // Neither done nor failed in the progress: it never ran.
+    unstarted.push(index);
+    outcomes[index] = notStarted(startOf(index).workflowId, {
+      errorType: failure.errorType,
+      message: `not started after ${failure.workflowId} failed: ${failure.message}`,
+    });
+  };
 
   try {
-    while (next < items.length || open.size > 0) {
+    while (next < items.length || open.size > 0 || held.size > 0 || again.length > 0) {
       const batch: { index: number; start: RunStart }[] = [];
-      while (next < items.length && (stoppedBy !== null || open.size + batch.length < options.concurrency)) {
+      if (stoppedBy !== null) {
+        // No more runs start: the items still waiting for another parent's run never start either.
+        for (const { index } of held.values()) neverStarted(index, stoppedBy.failure);
+        for (const index of again) neverStarted(index, stoppedBy.failure);
+        held.clear();
+        again.length = 0;
+      }
+      for (const index of again.splice(0)) batch.push({ index, start: startOf(index) });
+      while (
+        next < items.length &&
+        (stoppedBy !== null || open.size + held.size + batch.length < options.concurrency)
+      ) {
         const item = items[next] as RunItem<R>;
         if ('outcome' in item) finish(next, item.outcome);
-        else if (stoppedBy !== null) {
-          // Neither done nor failed in the progress: it never ran.
-          unstarted.push(next);
-          const { failure } = stoppedBy;
-          outcomes[next] = notStarted(item.start.workflowId, {
-            errorType: failure.errorType,
-            message: `not started after ${failure.workflowId} failed: ${failure.message}`,
-          });
-        } else batch.push({ index: next, start: item.start });
+        else if (stoppedBy !== null) neverStarted(next, stoppedBy.failure);
+        else batch.push({ index: next, start: item.start });
         next++;
       }
       if (batch.length > 0) {
-        const started = await runControl.startRuns({ runs: batch.map((b) => b.start), notBefore });
+        // A parent of an older build was refused another parent's running run (a failed day);
+        // this one waits for it. Histories before this replay as they ran.
+        const waitForOthers = patched('runs-wait-for-another-parents-run');
+        const started = await runControl.startRuns({
+          runs: batch.map((b) => b.start),
+          notBefore,
+          ...(waitForOthers ? { waitForOthers } : {}),
+        });
         started.forEach((result, i) => {
           const { index } = batch[i] as { index: number };
-          if ('runId' in result) open.set(result.workflowId, { index, run: result });
+          if ('busy' in result)
+            held.set(result.workflowId, { index, other: result.run, startedBy: result.startedBy });
+          else if ('runId' in result) open.set(result.workflowId, { index, run: result });
           else finish(index, result);
         });
       }
-      options.progress({ done, failed, current: current(), waiting, runs: runs() });
-      if (open.size === 0) continue;
+      report();
+      if (open.size === 0 && held.size === 0) continue;
 
       const awaited = await runAwait.awaitRuns({
-        runs: [...open.values()].map((o) => o.run),
-        knownWaiting: waiting.map((w) => w.workflowId),
+        runs: [...[...open.values()].map((o) => o.run), ...[...held.values()].map((h) => h.other)],
+        knownWaiting,
       });
       for (const outcome of awaited.finished) {
         const entry = open.get(outcome.workflowId);
-        if (!entry) continue;
-        open.delete(outcome.workflowId);
-        finish(entry.index, outcome);
+        if (entry) {
+          open.delete(outcome.workflowId);
+          finish(entry.index, outcome);
+          continue;
+        }
+        // The other parent's run ended, however it ended: this parent's own starts now.
+        const heldBack = held.get(outcome.workflowId);
+        if (!heldBack) continue;
+        held.delete(outcome.workflowId);
+        again.push(heldBack.index);
       }
+      knownWaiting = awaited.waiting.map((w) => w.workflowId);
       waiting = awaited.waiting.filter((w) => open.has(w.workflowId));
       for (const w of waiting) if (!waited.has(w.workflowId)) waited.set(w.workflowId, w);
-      options.progress({ done, failed, current: current(), waiting, runs: runs() });
+      report();
     }
   } catch (error) {
     if (isCancellation(error) && open.size > 0) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
+import { scheduledRunDate } from '../../src/dates.js';
 import { readAnchor } from '../../src/versions/anchor.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
 import { createContrailWorker } from '../../src/worker.js';
@@ -213,12 +214,34 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
         if (!daily) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(daily, 'the trigger started a dailyAnalysis run');
+      // The date it names is the one the run analyses: the day before its scheduled start.
+      const started = await temporal.client.workflow.getHandle(daily).describe();
+      const scheduled = started.searchAttributes.TemporalScheduledStartTime?.[0];
+      assert.ok(scheduled instanceof Date, 'a triggered run has a scheduled start time');
       assert.equal(
         triggered.stdout,
-        `triggered ${DAILY_SCHEDULE_ID}: started ${daily}; follow it with \`contrail status ${daily}\`\n`,
+        `triggered ${DAILY_SCHEDULE_ID}: started ${daily}, which analyses ${scheduledRunDate(scheduled)}; follow it with \`contrail status ${daily}\`\n`,
       );
       // What it analyses depends on today's date; that it started is what the schedule owes.
       await temporal.client.workflow.getHandle(daily).terminate('the test has seen it start');
+
+      // Paused, a trigger still starts one run, and says that the daily runs stay paused (once
+      // the schedule has seen its run end: it starts no second one beside it).
+      assert.equal((await runMain(['schedule', 'pause'], env)).code, 0);
+      const schedule = temporal.client.schedule.getHandle(DAILY_SCHEDULE_ID);
+      for (let i = 0; i < 100 && (await schedule.describe()).info.runningActions.length > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      // The schedule names a run by the second it starts: a trigger within the same second as the
+      // last would start a run of the same id, which the CLI cannot tell from the earlier one.
+      await new Promise((r) => setTimeout(r, 1000));
+      const whilePaused = await runMain(['schedule', 'trigger'], env);
+      assert.equal(whilePaused.code, 0, whilePaused.stderr);
+      const again =
+        /^triggered \S+: started (\S+), which analyses \d{4}-\d{2}-\d{2}; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`; follow it with/.exec(
+          whilePaused.stdout,
+        );
+      assert.ok(again, whilePaused.stdout);
+      await temporal.client.workflow.getHandle(again[1] as string).terminate('the test has seen it start');
       const deleted = await runMain(['schedule', 'delete'], env);
       assert.equal(deleted.code, 0, deleted.stderr);
     });

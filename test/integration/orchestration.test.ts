@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { followWorkflow, startWorkflow } from '../../src/client/follow.js';
@@ -17,6 +17,7 @@ import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { createContrailWorker } from '../../src/worker.js';
 import type { AnalysisResult } from '../../src/workflows/analysis-result.js';
 import type { BackfillResult } from '../../src/workflows/backfill.js';
+import type { Progress } from '../../src/workflows/common.js';
 import type { DailyAnalysisResult } from '../../src/workflows/daily.js';
 import { workflowIds } from '../../src/workflows/ids.js';
 import type { BackfillInput, PreviewInput } from '../../src/workflows/inputs.js';
@@ -34,6 +35,8 @@ const FOLLOWED = 'follow_runs';
 const FULL = 'No space left on device (writing the embedded warehouse)';
 /** The dataset of the backfill `contrail cancel` stops: its metrics wait until they are cancelled. */
 const CANCELLED = 'cancel_test';
+/** The dataset where daily runs and backfills reach the same experiment-days at once. */
+const OVERLAP = 'overlap_test';
 
 describe('orchestration on the real dev server, worker and DuckDB', () => {
   let temporal: TestTemporal;
@@ -45,6 +48,25 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
   let followedFailuresLeft = 2;
   /** Analyses of the CANCELLED dataset waiting in their metrics for the cancellation. */
   let heldForCancel = 0;
+  /**
+   * Runs (by the `run` their tables belong to) whose metrics wait until the test releases them,
+   * as a long warehouse job does: `reached` once one of them is in its metrics.
+   */
+  const holds = new Map<string, { reached: boolean; released: Promise<void>; release: () => void }>();
+  const hold = (run: string) => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    holds.set(run, { reached: false, released, release });
+    return release;
+  };
+  const until = async (what: string, done: () => Promise<boolean> | boolean, withinMs = 60_000) => {
+    for (const end = Date.now() + withinMs; !(await done()); ) {
+      assert.ok(Date.now() < end, `timed out waiting: ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
   // Five eligible experiments on 2026-03-20: the three launched demo ones (not the rollout,
   // not the draft) and two more with the same shape; one of them gets a broken config.
@@ -88,6 +110,18 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
             followedFailuresLeft--;
             throw new Error(FULL);
           }
+          const held =
+            name === 'computeMetrics' ? holds.get((input?.target as { run?: string })?.run ?? '') : undefined;
+          if (held) {
+            held.reached = true;
+            const context = Context.current();
+            const beat = setInterval(() => context.heartbeat(), 200);
+            try {
+              await Promise.race([held.released, context.cancelled]);
+            } finally {
+              clearInterval(beat);
+            }
+          }
           if (name === 'computeMetrics' && input?.target?.dataset === CANCELLED) {
             // Held until cancelled, as a long warehouse job is: the cancellation reaches an
             // activity with the answer to its next heartbeat.
@@ -115,6 +149,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     running = worker.run();
   });
   after(async () => {
+    for (const held of holds.values()) held.release();
     worker.shutdown();
     await running;
     await warehouse.close();
@@ -414,6 +449,166 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     const analysed = (date: string) => workflowIds.analysis('contrail-demo-search-bar', date, 'outside_test');
     assert.equal(await started(analysed('2026-03-08')), true);
     assert.equal(await started(analysed('2026-03-09')), false);
+  });
+
+  /** What a parent waits for before it starts its own run of the same id, once it says so. */
+  const behindOf = async (workflowId: string): Promise<Progress['behind']> => {
+    let behind: Progress['behind'] = [];
+    await until(`${workflowId} waits for another parent's run`, async () => {
+      const handle = temporal.client.workflow.getHandle(workflowId);
+      try {
+        const { status } = await handle.describe();
+        // Ended without waiting (a parent that was refused the run): what it returned says why.
+        if (status.name !== 'RUNNING')
+          assert.fail(
+            `${workflowId} ${status.name} without waiting: ${JSON.stringify(await handle.result())}`,
+          );
+        behind = (await handle.query<Progress>('progress')).behind ?? [];
+      } catch (error) {
+        // Not started yet, or its first task not run yet (no query handler).
+        if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return false;
+        throw error;
+      }
+      return behind.length > 0;
+    });
+    return behind;
+  };
+  const runsOf = async (workflowId: string) => {
+    let runs = 0;
+    for await (const _ of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs++;
+    return runs;
+  };
+
+  test("a backfill that meets the daily run's analysis of its date waits for it, then analyses the day itself: done, not failed", async () => {
+    const date = '2026-03-20';
+    const analysis = workflowIds.analysis(DEMO_SLUG, date, OVERLAP);
+    // The daily run's analysis publishes itself: its tables are its own run's.
+    const release = hold(analysis);
+    const dailyId = workflowIds.daily(date, OVERLAP);
+    const daily = await temporal.client.workflow.start('dailyAnalysis', {
+      taskQueue: temporal.taskQueue,
+      workflowId: dailyId,
+      args: [{ date, dataset: OVERLAP, concurrency: 3 }],
+    });
+    try {
+      await until('the daily run analyses the day', () => holds.get(analysis)?.reached === true);
+      const backfillId = workflowIds.backfill([DEMO_SLUG], date, date, OVERLAP);
+      const args = ['backfill', '--slug', DEMO_SLUG, '--start_date', date, '--end_date', date];
+      const followed = runMain([...args, '--dataset_id', OVERLAP], temporal.env);
+      assert.deepEqual(await behindOf(backfillId), [
+        { workflowId: analysis, label: `${DEMO_SLUG} ${date}`, startedBy: dailyId },
+      ]);
+      // The follower polls its progress twice a second: it has seen the wait.
+      await new Promise((r) => setTimeout(r, 1500));
+      release();
+      const cli = await followed;
+      assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+      assert.match(
+        cli.stdout + cli.stderr,
+        new RegExp(
+          `${DEMO_SLUG} ${date}: waiting for ${analysis}, started by ${dailyId}, to end before starting its own`,
+        ),
+      );
+      const result = (await temporal.client.workflow.getHandle(backfillId).result()) as BackfillResult;
+      assert.deepEqual([result.analyzed, result.failed], [1, []]);
+      const dailyResult = (await daily.result()) as DailyAnalysisResult;
+      assert.equal(dailyResult.analyzed.find((a) => a.slug === DEMO_SLUG)?.status, 'analyzed');
+      assert.deepEqual(
+        dailyResult.failed.map((f) => f.slug),
+        ['contrail-test-broken'],
+      );
+      // The backfill computed the day under its own staging names: a run of its own after the daily run's.
+      assert.equal(await runsOf(analysis), 2);
+    } finally {
+      release();
+    }
+  });
+
+  test("a daily run that meets a backfill's analysis of its date waits for it, then analyses and publishes the day itself", async () => {
+    const date = '2026-03-19';
+    const analysis = workflowIds.analysis(DEMO_SLUG, date, OVERLAP);
+    const backfillId = workflowIds.backfill([DEMO_SLUG], date, date, OVERLAP);
+    // The backfill's analysis writes under the backfill's staging names, published at its end.
+    const release = hold(backfillId);
+    const backfill = await temporal.client.workflow.start('backfill', {
+      taskQueue: temporal.taskQueue,
+      workflowId: backfillId,
+      args: [
+        { slugs: [DEMO_SLUG], startDate: date, endDate: date, dataset: OVERLAP } satisfies BackfillInput,
+      ],
+    });
+    try {
+      await until('the backfill analyses the day', () => holds.get(backfillId)?.reached === true);
+      const dailyId = workflowIds.daily(date, OVERLAP);
+      const daily = await temporal.client.workflow.start('dailyAnalysis', {
+        taskQueue: temporal.taskQueue,
+        workflowId: dailyId,
+        args: [{ date, dataset: OVERLAP, concurrency: 3 }],
+      });
+      assert.deepEqual(await behindOf(dailyId), [
+        { workflowId: analysis, label: DEMO_SLUG, startedBy: backfillId },
+      ]);
+      release();
+      const dailyResult = (await daily.result()) as DailyAnalysisResult;
+      assert.equal(dailyResult.analyzed.find((a) => a.slug === DEMO_SLUG)?.status, 'analyzed');
+      assert.deepEqual(
+        dailyResult.failed.map((f) => f.slug),
+        ['contrail-test-broken'],
+      );
+      const result = (await backfill.result()) as BackfillResult;
+      assert.deepEqual([result.analyzed, result.failed], [1, []]);
+      assert.equal(await runsOf(analysis), 2);
+    } finally {
+      release();
+    }
+  });
+
+  test("two overlapping backfills: the later waits for the earlier one's day, stops waiting when cancelled, and both end done", async () => {
+    const [first, second] = ['2026-03-17', '2026-03-18'] as const;
+    const analysis = workflowIds.analysis(DEMO_SLUG, second, OVERLAP);
+    const earlierId = workflowIds.backfill([DEMO_SLUG], second, second, OVERLAP);
+    const laterId = workflowIds.backfill([DEMO_SLUG], first, second, OVERLAP);
+    const start = (workflowId: string, startDate: string) =>
+      temporal.client.workflow.start('backfill', {
+        taskQueue: temporal.taskQueue,
+        workflowId,
+        args: [
+          {
+            slugs: [DEMO_SLUG],
+            startDate,
+            endDate: second,
+            dataset: OVERLAP,
+            concurrency: 2,
+          } satisfies BackfillInput,
+        ],
+      });
+    const release = hold(earlierId);
+    try {
+      const earlier = await start(earlierId, second);
+      await until('the earlier backfill analyses its day', () => holds.get(earlierId)?.reached === true);
+      const cancelled = await start(laterId, first);
+      assert.deepEqual(await behindOf(laterId), [
+        { workflowId: analysis, label: `${DEMO_SLUG} ${second}`, startedBy: earlierId },
+      ]);
+      // Cancelled while it waits: it stops, and the earlier backfill's analysis goes on.
+      await cancelled.cancel();
+      await assert.rejects(cancelled.result(), WorkflowFailedError);
+      assert.equal((await temporal.client.workflow.getHandle(analysis).describe()).status.name, 'RUNNING');
+
+      const later = await start(laterId, first);
+      await behindOf(laterId);
+      release();
+      const results = (await Promise.all([earlier.result(), later.result()])) as BackfillResult[];
+      assert.deepEqual(
+        results.map((r) => [r.analyzed, r.failed]),
+        [
+          [1, []],
+          [2, []],
+        ],
+      );
+    } finally {
+      release();
+    }
   });
 
   test('the README documents a `temporal workflow start` command that completes a preview', async () => {

@@ -60,4 +60,35 @@ describe('runs of one id started by two parents', () => {
     assert.notEqual(runIdOf(own), firstRun);
     await temporal.client.workflow.getHandle(id).terminate('test');
   });
+
+  test("a parent that waits for others is given another parent's running run, named by the parent that started it", async () => {
+    const id = `publish/exp/busy-${temporal.taskQueue}`;
+    const longAgo = new Date(Date.now() - 3_600_000);
+    const byParent = { ...scope(), parent: 'backfill/exp/2026-03-01..2026-03-02' };
+    const [first] = await startRuns(
+      byParent,
+      [publication(id, 'backfill/exp/2026-03-01..2026-03-02')],
+      longAgo,
+    );
+    const firstRun = runIdOf(first);
+    const [busy] = await startRuns(scope(), [publication(id, 'run/exp/b')], longAgo, { waitForOthers: true });
+    assert.deepEqual(busy, {
+      busy: true,
+      workflowId: id,
+      run: {
+        workflowType: 'publishExperiment',
+        workflowId: id,
+        runId: firstRun,
+        slug: 'exp',
+        date: null,
+        toolVersion: null,
+        pinnedTo: null,
+      },
+      startedBy: 'backfill/exp/2026-03-01..2026-03-02',
+    });
+    await temporal.client.workflow.getHandle(id, firstRun).terminate('test');
+    const [own] = await startRuns(scope(), [publication(id, 'run/exp/b')], longAgo, { waitForOthers: true });
+    assert.notEqual(runIdOf(own), firstRun);
+    await temporal.client.workflow.getHandle(id).terminate('test');
+  });
 });

@@ -93,3 +93,37 @@ test('an analysis waiting for a worker of its pinned build is said to wait, not 
     /analysing \(0\/1\) running: contrail-demo-sidebar 2026-03-13; waiting for a worker of contrail 0\.1\.0\+buildA: contrail-demo-sidebar 2026-03-13$/m,
   );
 });
+
+test("a day waiting for another parent's run of the same id is said to wait for it, naming who started it", () => {
+  const report = runningReport(
+    [
+      {
+        workflowId: 'backfill/contrail-demo-sidebar/2026-03-14..2026-03-15',
+        type: 'backfill',
+        startTime: minutesAgo(3),
+        progress: {
+          workflow: 'backfill',
+          stage: 'analysing',
+          total: 2,
+          done: 1,
+          failed: 0,
+          current: [],
+          waiting: [],
+          behind: [
+            {
+              workflowId: 'analysis/contrail-demo-sidebar/2026-03-15',
+              label: 'contrail-demo-sidebar 2026-03-15',
+              startedBy: 'daily-2026-03-16T04:00:00Z',
+            },
+          ],
+        },
+      },
+    ],
+    '127.0.0.1:7233 (namespace default)',
+    now,
+  );
+  assert.match(
+    report,
+    /analysing \(1\/2\); contrail-demo-sidebar 2026-03-15: waiting for analysis\/contrail-demo-sidebar\/2026-03-15, started by daily-2026-03-16T04:00:00Z, to end before starting its own$/m,
+  );
+});

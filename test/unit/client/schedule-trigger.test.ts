@@ -6,27 +6,64 @@ import {
   dailyRunSettings,
   deleteOutcome,
   runLines,
-  triggerOutcome,
   updateOutcome,
 } from '../../../src/client/schedule.js';
-import { recentLine } from '../../../src/client/schedule-runs.js';
+import { recentLine, scheduledStartOf, triggerOutcome } from '../../../src/client/schedule-runs.js';
 
-test('a trigger names the run it started, to follow with contrail status', () => {
-  const before = { running: [], recent: ['contrail-daily-analysis-2026-03-15T04:00:00Z'] };
+const active = { paused: false, date: null };
+const triggeredAt = new Date('2026-03-16T08:45:08.412Z');
+
+test('a trigger names the run it started and the date it analyses, to follow with contrail status', () => {
+  const before = { running: [], recent: ['daily-2026-03-15T04:00:00Z'] };
   const after = {
-    running: ['contrail-daily-analysis-2026-03-16T08:45:08Z'],
-    recent: ['contrail-daily-analysis-2026-03-15T04:00:00Z', 'contrail-daily-analysis-2026-03-16T08:45:08Z'],
+    running: ['daily-2026-03-16T08:45:08Z'],
+    recent: ['daily-2026-03-15T04:00:00Z', 'daily-2026-03-16T08:45:08Z'],
   };
   assert.equal(
-    triggerOutcome(before, after),
-    'triggered contrail-daily-analysis: started contrail-daily-analysis-2026-03-16T08:45:08Z; follow it with `contrail status contrail-daily-analysis-2026-03-16T08:45:08Z`',
+    triggerOutcome(before, after, active, triggeredAt),
+    'triggered contrail-daily-analysis: started daily-2026-03-16T08:45:08Z, which analyses 2026-03-15; follow it with `contrail status daily-2026-03-16T08:45:08Z`',
   );
+  // The date is the day before the run's scheduled start, which its id names: a trigger just
+  // before midnight starts a run of that day's date, whenever the answer comes.
+  const late = { running: ['daily-2026-03-16T23:59:59Z'], recent: [] };
+  assert.match(
+    triggerOutcome(before, late, active, new Date('2026-03-17T00:00:01Z')),
+    /started daily-2026-03-16T23:59:59Z, which analyses 2026-03-15;/,
+  );
+  // Not seen starting yet: the date of the trigger's time.
+  assert.equal(
+    triggerOutcome(before, before, active, triggeredAt),
+    'triggered contrail-daily-analysis: a dailyAnalysis run of 2026-03-15 starts now; `contrail status` lists it',
+  );
+  // A schedule whose input names a date (made by another tool) analyses that date.
+  assert.match(
+    triggerOutcome(before, after, { paused: false, date: '2026-03-01' }, triggeredAt),
+    /which analyses 2026-03-01;/,
+  );
+});
+
+test('a trigger of a paused schedule says that this run starts and the daily runs stay paused', () => {
+  const before = { running: [], recent: [] };
+  const after = { running: ['daily-2026-03-16T08:45:08Z'], recent: ['daily-2026-03-16T08:45:08Z'] };
+  assert.equal(
+    triggerOutcome(before, after, { paused: true, date: null }, triggeredAt),
+    'triggered contrail-daily-analysis: started daily-2026-03-16T08:45:08Z, which analyses 2026-03-15; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`; follow it with `contrail status daily-2026-03-16T08:45:08Z`',
+  );
+  assert.equal(
+    triggerOutcome(before, null, { paused: true, date: null }, triggeredAt),
+    'triggered contrail-daily-analysis: a dailyAnalysis run of 2026-03-15 starts now; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`; `contrail status` lists it',
+  );
+});
+
+test("a schedule's run id names its scheduled start; other ids none", () => {
+  assert.equal(scheduledStartOf('daily-2026-03-16T04:00:00Z')?.toISOString(), '2026-03-16T04:00:00.000Z');
+  assert.equal(scheduledStartOf('daily/2026-03-15'), null);
 });
 
 test('a trigger while a scheduled run still runs says that nothing starts, and which run to follow', () => {
   const before = { running: ['contrail-daily-analysis-2026-03-16T04:00:00Z'], recent: [] };
   assert.throws(
-    () => triggerOutcome(before, null),
+    () => triggerOutcome(before, null, active, triggeredAt),
     (error: unknown) =>
       error instanceof CliError &&
       error.exitCode === 1 &&
