@@ -167,8 +167,12 @@ export function describeQueryCosts(
   const lines = ['queries as they ran (time; bytes billed, else the estimate):'];
   let totalMs = 0;
   let totalBytes = 0;
-  // Whether every query that ran is counted by what it was (or would be) billed.
+  // Whether every query counted is counted by what it was (or would be) billed, whether any by
+  // its estimate, and how many that ran had a figure at all (on the embedded warehouse, those
+  // reading only the preview's own tables have none).
   let billedTotal = true;
+  let estimated = false;
+  let withFigure = 0;
   const count: Record<QueryOutcome, number> = { ran: 0, failed: 0, 'not run': 0 };
   // The date a cancelled run stopped on: which of its queries ran before the stop is not known
   // (a cancelled analysis reports none), so none of them is said not to have run.
@@ -187,15 +191,20 @@ export function describeQueryCosts(
         : r.bytes_processed != null
           ? `${formatBytes(r.bytes_processed)} scanned`
           : r.estimated_bytes_billed != null
-            ? `~${billedText(r.estimated_bytes_billed, r.estimated_bytes ?? r.estimated_bytes_billed)} (estimate)`
+            ? `~${billedText(r.estimated_bytes_billed, r.estimated_bytes ?? r.estimated_bytes_billed, 'estimate')}`
             : r.estimated_bytes != null
               ? `~${formatBytes(r.estimated_bytes)} (estimate)`
               : '-';
     if (r.outcome === 'ran') {
       totalMs += r.elapsed_ms ?? 0;
       const billed = r.bytes_billed ?? (r.bytes_processed == null ? r.estimated_bytes_billed : null) ?? null;
-      if (billed === null) billedTotal = false;
-      totalBytes += billed ?? r.bytes_processed ?? r.estimated_bytes ?? 0;
+      const bytes = billed ?? r.bytes_processed ?? r.estimated_bytes ?? null;
+      if (bytes !== null) {
+        withFigure++;
+        if (billed === null) billedTotal = false;
+        if (r.bytes_billed == null && r.bytes_processed == null) estimated = true;
+        totalBytes += bytes;
+      }
     }
     const what =
       r.outcome === 'ran'
@@ -216,8 +225,15 @@ export function describeQueryCosts(
     count['not run'] > 0 ? `${count['not run']} not run` : '',
     stopped > 0 ? `${stopped} stopped` : '',
   ].filter((s) => s !== '');
+  const bytesTotal =
+    `${estimated ? '~' : ''}${formatBytes(totalBytes)}${billedTotal ? ' billed' : ''}` +
+    (withFigure < count.ran
+      ? ` (the ${withFigure} with a figure${estimated ? ', estimated' : ''})`
+      : estimated
+        ? ' (estimated)'
+        : '');
   lines.push(
-    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${formatBytes(totalBytes)}${billedTotal ? ' billed' : ''}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
+    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${bytesTotal}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
   );
   return lines;
 }

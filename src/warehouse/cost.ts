@@ -81,9 +81,13 @@ export function aboutUsd(usd: number): string {
  * Bytes billed, with the bytes scanned beside them where a minimum raised the bill (rounding up
  * to the MB alone is not worth a second number): `20.00 MiB billed (1.50 KiB scanned)`.
  */
-export function billedText(billed: number, scanned: number): string {
+export function billedText(billed: number, scanned: number, note?: string): string {
   const shown = `${formatBytes(billed)} billed`;
-  return billed - scanned >= MIB ? `${shown} (${formatBytes(scanned)} scanned)` : shown;
+  const notes = [
+    ...(note ? [note] : []),
+    ...(billed - scanned >= MIB ? [`${formatBytes(scanned)} scanned`] : []),
+  ];
+  return notes.length > 0 ? `${shown} (${notes.join('; ')})` : shown;
 }
 
 /** `3.20 GiB billed, about $0.02 at $6.25/TiB on demand`: a query's bytes billed (billedBytes) and scanned. */

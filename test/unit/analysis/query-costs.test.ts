@@ -54,7 +54,7 @@ test('a preview whose one date failed says per query whether it ran, failed or n
     '  2026-03-29  metrics_exp_events_week_3  not run (an earlier step of this date failed)  ~70 B (estimate)',
     '  2026-03-29  metrics_exp_nimbus_exposures_week_3  0.50 s  ~50 B (estimate)',
     // Only what ran is counted: the failed and unrun queries' estimates are no scan.
-    '  total 3.5 s of 3 queries that ran, 250 B; 1 failed, 1 not run',
+    '  total 3.5 s of 3 queries that ran, ~250 B (estimated); 1 failed, 1 not run',
   ]);
 });
 
@@ -99,7 +99,28 @@ test("on BigQuery each query is reported and costed at what the job was billed, 
   assert.deepEqual(describeQueryCosts(rows), [
     'queries as they ran (time; bytes billed, else the estimate):',
     '  2026-03-28  enrollments_exp  1.00 s  20.00 MiB billed',
-    '  2026-03-28  metrics_exp_events_day_1  FAILED  ~20.00 MiB billed (2.93 KiB scanned) (estimate)',
+    '  2026-03-28  metrics_exp_events_day_1  FAILED  ~20.00 MiB billed (estimate; 2.93 KiB scanned)',
     '  total 1.0 s of 1 query that ran, 20.00 MiB billed; 1 failed',
   ]);
+});
+
+test("the total of the queries that ran says how many it counts when some had no figure (the preview's own tables on the embedded warehouse)", () => {
+  const rows = queryCostRows(
+    'exp',
+    { ...estimate, queries: estimate.queries.map((q) => ({ ...q, billed: 10 * 2 ** 20 })) },
+    [
+      {
+        date: '2026-03-28',
+        queries: [
+          ran('metrics_exp_clients_daily_day_20'),
+          ran('statistic_inputs_exp_enrollments_clients_daily_day_20'),
+        ],
+      },
+    ],
+    new Date('2026-04-01T00:00:00Z'),
+  );
+  assert.equal(
+    describeQueryCosts(rows).at(-1),
+    '  total 3.0 s of 2 queries that ran, ~10.00 MiB billed (the 1 with a figure, estimated); 4 not run',
+  );
 });
