@@ -1,15 +1,20 @@
 import { ContrailError, type ErrorSubject } from '../errors.js';
 import { plural } from '../plural.js';
-import { aboutUsd, BILLED_MINIMUM_BYTES, billedText, formatBytes, formatUsd } from '../warehouse/cost.js';
-import type { CostEstimateMethod } from '../warehouse/warehouse.js';
+import {
+  aboutUsd,
+  BILLED_MINIMUM_BYTES,
+  billedText,
+  formatBytes,
+  formatUsd,
+  labelOf,
+  scannedDiffers,
+} from '../warehouse/cost.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
 
 /*
  * What a preview's cost estimate (cost.ts) says to its author, and the refusals it leads to
  * before anything runs: over --max-bytes, or queries the warehouse refused.
  */
-
-const MIB = 2 ** 20;
 
 /** What a query would be billed; an estimate made before the minimums were counted has only its bytes. */
 export const billedOf = (q: QueryEstimate): number | null => (q.billed === undefined ? q.bytes : q.billed);
@@ -164,13 +169,6 @@ export function checkMaxBytes(estimate: CostEstimate, maxBytes: number | null): 
     throw new PreviewTooExpensiveError(estimate, maxBytes);
 }
 
-/** How the bytes were found, in words. */
-export function labelOf(method: CostEstimateMethod): string {
-  return method === 'dry_run'
-    ? 'BigQuery dry run'
-    : 'estimate from the sizes of the columns read, as BigQuery would count them';
-}
-
 /**
  * The estimate as people read it: one line per query, then the total in bytes and dollars. Bytes
  * are what BigQuery would bill (at least 10 MB a query and a table it reads), with what the
@@ -211,7 +209,9 @@ export function describeEstimate(estimate: CostEstimate): string[] {
     ? ` and ${estimate.ownTableQueries} that read only the preview's own tables (${formatBytes(BILLED_MINIMUM_BYTES)} each, the least BigQuery bills)`
     : '';
   // What the queries scan, beside the bill where the minimums raised it (as billedText).
-  const scanned = billed - estimate.totalBytes >= MIB ? ` (${formatBytes(estimate.totalBytes)} scanned)` : '';
+  const scanned = scannedDiffers(billed, estimate.totalBytes)
+    ? ` (${formatBytes(estimate.totalBytes)} scanned)`
+    : '';
   const total =
     estimated === 0 && refused > 0
       ? 'total unknown'

@@ -5,7 +5,7 @@
 import type { IsoDate } from '../dates.js';
 import { plural } from '../plural.js';
 import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
-import { billedText, formatBytes, onDemandCostUsd } from '../warehouse/cost.js';
+import { billedText, formatBytes, onDemandCostUsd, totalText } from '../warehouse/cost.js';
 import type { ColumnType, Warehouse } from '../warehouse/warehouse.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
 import { billedOf } from './cost-report.js';
@@ -106,7 +106,8 @@ export function queryCostRows(
   );
 }
 
-const COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
+/** The columns of `query_costs`; a table an older version wrote lacks the billed ones until a preview appends to it. */
+export const QUERY_COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
   { name: 'timestamp', type: 'TIMESTAMP' },
   { name: 'experiment', type: 'STRING' },
   { name: 'analysis_date', type: 'DATE' },
@@ -139,7 +140,7 @@ export async function recordQueryCosts(
   if (rows.length === 0) return;
   await warehouse.writeRows({
     destination: ref,
-    columns: COST_COLUMNS,
+    columns: QUERY_COST_COLUMNS,
     rows: rows.map(({ outcome: _outcome, ...r }) => ({
       ...r,
       estimated_bytes: r.estimated_bytes == null ? null : Math.round(r.estimated_bytes),
@@ -225,13 +226,11 @@ export function describeQueryCosts(
     count['not run'] > 0 ? `${count['not run']} not run` : '',
     stopped > 0 ? `${stopped} stopped` : '',
   ].filter((s) => s !== '');
-  const bytesTotal =
-    `${estimated ? '~' : ''}${formatBytes(totalBytes)}${billedTotal ? ' billed' : ''}` +
-    (withFigure < count.ran
-      ? ` (the ${withFigure} with a figure${estimated ? ', estimated' : ''})`
-      : estimated
-        ? ' (estimated)'
-        : '');
+  const bytesTotal = totalText(`${formatBytes(totalBytes)}${billedTotal ? ' billed' : ''}`, {
+    estimated,
+    counted: withFigure,
+    of: count.ran,
+  });
   lines.push(
     `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${bytesTotal}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
   );

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
-import { describeEstimate, labelOf } from '../analysis/cost-report.js';
+import { describeEstimate } from '../analysis/cost-report.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { describeQueryCosts } from '../analysis/query-costs.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { plural } from '../plural.js';
+import { labelOf } from '../warehouse/cost.js';
 import type { PreviewResult } from '../workflows/preview.js';
 import type { DashboardNote } from './dashboard-note.js';
 import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';

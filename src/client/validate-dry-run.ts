@@ -1,10 +1,9 @@
-import { labelOf } from '../analysis/cost-report.js';
 import { formatProblem } from '../config/problems.js';
 import type { AnalysisSpec } from '../config/spec.js';
 import { warehouseKind } from '../settings.js';
 import { planProblemOf } from '../sql/check.js';
 import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
-import { describeCost } from '../warehouse/cost.js';
+import { describeCost, labelOf } from '../warehouse/cost.js';
 import { WarehouseUnavailableError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';

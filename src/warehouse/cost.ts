@@ -4,6 +4,8 @@
  * bytes into what BigQuery bills, and that into dollars for people.
  */
 
+import type { CostEstimateMethod } from './warehouse.js';
+
 /** BigQuery on-demand price in US dollars per TiB billed (US multi-region, list price). */
 export const ON_DEMAND_USD_PER_TIB = 6.25;
 
@@ -50,6 +52,13 @@ export function onDemandCostUsd(bytesBilled: number, usdPerTib: number = ON_DEMA
   return (bytesBilled / TIB) * usdPerTib;
 }
 
+/** How a cost estimate's bytes were found, in words. */
+export function labelOf(method: CostEstimateMethod): string {
+  return method === 'dry_run'
+    ? 'BigQuery dry run'
+    : 'estimate from the sizes of the columns read, as BigQuery would count them';
+}
+
 /** `1.23 GiB` style, for messages. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -78,16 +87,42 @@ export function aboutUsd(usd: number): string {
 }
 
 /**
- * Bytes billed, with the bytes scanned beside them where a minimum raised the bill (rounding up
- * to the MB alone is not worth a second number): `20.00 MiB billed (1.50 KiB scanned)`.
+ * Whether a query's bytes scanned are worth a number beside its bytes billed: a minimum raised
+ * the bill, or the bill is well under the scan (an answer from BigQuery's cache); rounding up
+ * to the MB alone is not.
+ */
+export function scannedDiffers(billed: number, scanned: number): boolean {
+  return Math.abs(billed - scanned) >= MIB;
+}
+
+/**
+ * Bytes billed, with the bytes scanned beside them where they differ (scannedDiffers):
+ * `20.00 MiB billed (1.50 KiB scanned)`.
  */
 export function billedText(billed: number, scanned: number, note?: string): string {
   const shown = `${formatBytes(billed)} billed`;
   const notes = [
     ...(note ? [note] : []),
-    ...(billed - scanned >= MIB ? [`${formatBytes(scanned)} scanned`] : []),
+    ...(scannedDiffers(billed, scanned) ? [`${formatBytes(scanned)} scanned`] : []),
   ];
   return notes.length > 0 ? `${shown} (${notes.join('; ')})` : shown;
+}
+
+/**
+ * A total of queries' figures as a preview's reports write it (the CLI's list of queries as
+ * they ran, the dashboard's costs table): `~` and "estimated" when any figure it adds is an
+ * estimate, and how many queries it adds when fewer than all had one.
+ * `~60.00 MiB billed (the 3 with a figure, estimated)`.
+ */
+export function totalText(shown: string, total: { estimated: boolean; counted: number; of: number }): string {
+  const { estimated, counted, of } = total;
+  const note =
+    counted < of
+      ? ` (the ${counted} with a figure${estimated ? ', estimated' : ''})`
+      : estimated
+        ? ' (estimated)'
+        : '';
+  return `${estimated ? '~' : ''}${shown}${note}`;
 }
 
 /** `3.20 GiB billed, about $0.02 at $6.25/TiB on demand`: a query's bytes billed (billedBytes) and scanned. */

@@ -52,6 +52,8 @@ describe("BigQuery's on-demand bill of a query", () => {
   test('reads as bytes billed, with the bytes scanned beside them where the two differ', () => {
     assert.equal(billedText(3 * 2 ** 40, 3 * 2 ** 40 - 5), '3.00 TiB billed');
     assert.equal(billedText(20 * MiB, 1_536_000), '20.00 MiB billed (1.46 MiB scanned)');
+    // An answer from BigQuery's cache: billed nothing, whatever it scanned.
+    assert.equal(billedText(0, 50 * MiB), '0 B billed (50.00 MiB scanned)');
     assert.equal(
       describeCost(2048, billedBytes(2048, 1)),
       '10.00 MiB billed (2.00 KiB scanned), about $0.0001 at $6.25/TiB on demand',
