@@ -87,46 +87,6 @@ export function periodChoice(period: AnalysisPeriod, windows: number): string {
   return `${period} (${plural(windows, 'window')})`;
 }
 
-/**
- * The costs table's total row: "total (1 query)", and how many of them did not run to the end
- * (they failed, or an earlier step of their date failed): their time, bytes and dollars are
- * not counted, since they were not spent.
- */
-export function costsTotal(queries: number, unfinished = 0): string {
-  return `total (${plural(queries, 'query', 'queries')}${
-    unfinished === 0 ? '' : `; ${unfinished} did not run to the end, not counted`
-  })`;
-}
-
-/**
- * The totals of a preview's per-query costs. A query without a time did not run to the end
- * (it failed, or a step before it did): its estimate is summed with the others', its bytes and
- * dollars are not, since nothing was spent on it.
- */
-export function costTotals(
-  rows: readonly {
-    estimated_bytes?: number | null;
-    bytes_processed?: number | null;
-    elapsed_ms?: number | null;
-    cost_usd?: number | null;
-  }[],
-): {
-  estimatedBytes: number | null;
-  bytesProcessed: number | null;
-  elapsedMs: number | null;
-  costUsd: number | null;
-  unfinished: number;
-} {
-  const finished = rows.filter((r) => typeof r.elapsed_ms === 'number');
-  return {
-    estimatedBytes: knownTotal(rows.map((r) => r.estimated_bytes)),
-    bytesProcessed: knownTotal(finished.map((r) => r.bytes_processed)),
-    elapsedMs: knownTotal(finished.map((r) => r.elapsed_ms)),
-    costUsd: knownTotal(finished.map((r) => r.cost_usd)),
-    unfinished: rows.length - finished.length,
-  };
-}
-
 /** How many problems the errors panel lists, and how many entries of the run's log they stand for. */
 export function loggedCount(problems: number, entries: number, truncated: boolean): string {
   const logged = `${plural(entries, 'entry', 'entries')} logged${truncated ? ' (the newest; more were logged)' : ''}`;
@@ -328,14 +288,4 @@ export function writtenLine(
   if (computedBy !== null) parts.push(computedBy);
   if (written.expiresAt !== null) parts.push(`preview tables, deleted after ${utcMinute(written.expiresAt)}`);
   return parts.join(' · ');
-}
-
-/**
- * The total of a column of which some values may be missing: null when none is known (a sum of
- * nothing is not zero bytes or zero milliseconds: DuckDB reports no bytes processed, a query
- * that never ran no time).
- */
-export function knownTotal(values: readonly (number | null | undefined)[]): number | null {
-  const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  return known.length === 0 ? null : known.reduce((sum, v) => sum + v, 0);
 }

@@ -471,12 +471,40 @@ describe('the dashboard in Chromium over a real preview', () => {
       places.some((p) => /\.toml:\d+ metrics\.\w+/.test(p)),
       places.slice(0, 3).join('\n'),
     );
-    // The preview kept its per-query costs: one row per query, the estimate beside the time.
+    // The preview kept its per-query costs: one row per query, what it would be billed beside
+    // its time and dollars. The embedded warehouse bills nothing: every figure is the estimate's,
+    // marked, and the queries reading only the preview's own tables have none.
     assert.ok((await page.locator('#costs-table tbody tr').count()) > 0, 'per-query costs shown');
-    // The embedded warehouse reports no bytes processed: their total is unknown, not 0 B.
-    const total = await page.locator('#costs-table tr.total td').allTextContents();
-    assert.equal(total[2], '', `processed total of ${JSON.stringify(total)}`);
-    assert.match(total[0] ?? '', /B$/, 'the estimates add up');
+    assert.deepEqual(await page.locator('#costs-table thead th').allTextContents(), [
+      'date',
+      'query (table)',
+      'stage',
+      'billed',
+      'scanned',
+      'ms',
+      'cost',
+    ]);
+    const billed = await page
+      .locator('#costs-table tbody tr:not(.total) td.billed.estimate')
+      .allTextContents();
+    assert.ok(
+      billed.length > 0 && billed.every((b) => /^~\d+(\.\d+)? [KMG]?i?B \(estimate\)$/.test(b)),
+      billed.join('\n'),
+    );
+    assert.match(
+      (await page
+        .locator('#costs-table tbody tr:not(.total) td.billed.estimate')
+        .first()
+        .getAttribute('title')) ?? '',
+      /sizes of the columns read/,
+    );
+    const [billedTotal, , , costTotal] = await page.locator('#costs-table tr.total td').allTextContents();
+    assert.match(billedTotal ?? '', /^~\d+\.\d\d [KMG]iB billed \(the \d+ with a figure, estimated\)$/);
+    assert.match(costTotal ?? '', /^~(\$|< \$)/, 'the dollars are of the estimate too');
+    assert.match(
+      (await page.textContent('#costs-note')) ?? '',
+      /^billed: what BigQuery bills a query, at least 10\.00 MiB/,
+    );
 
     const screenshot = artifactPath('dashboard.png');
     await page.screenshot({ path: screenshot, fullPage: true });

@@ -1,11 +1,21 @@
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
-import { formatBytes, formatUsd } from '../../warehouse/cost.js';
 import type { CostsPanel, ErrorsPanel, OverviewPanel, SqlPanel, ViewSelection } from '../api.js';
 import {
-  comparisonCell,
+  billedCell,
+  type CostFigure,
+  costFigures,
+  costsExplanation,
   costsTotal,
   costTotals,
+  estimateLabel,
+  scannedCell,
+  showsScanned,
+  totalCells,
+  usdCell,
+} from '../cost-labels.js';
+import {
+  comparisonCell,
   errorCell,
   errorColumns,
   errorColumnTitle,
@@ -241,44 +251,65 @@ export function renderCosts(panel: CostsPanel): void {
   note.textContent =
     panel.rows.length === 0
       ? `no per-query costs for this experiment${problems ? `\n${problems}` : ''}`
-      : problems;
+      : [costsExplanation(panel.rows), problems].filter((s) => s !== '').join('\n');
   if (panel.rows.length === 0) return;
-  const rows = panel.rows.map((r) =>
-    element(
+  const rows = panel.rows.map((r) => {
+    const figures = costFigures(r);
+    // An estimate's cell says how it was made when pointed at.
+    const how = (figure: CostFigure | null) =>
+      figure?.estimated && typeof r.estimate_method === 'string' ? estimateLabel(r.estimate_method) : null;
+    return element(
       'tr',
       {},
       element('td', {}, r.analysis_date ?? ''),
       element('td', {}, r.destination),
       element('td', {}, r.stage ?? ''),
-      numberCell(r.estimated_bytes ?? null, bytesText),
-      element('td', {}, r.estimate_method ?? ''),
-      numberCell(r.bytes_processed ?? null, bytesText),
+      figureCell(figures.billed, billedCell(figures), how(figures.billed), 'billed'),
+      figureCell(
+        showsScanned(figures) ? figures.scanned : null,
+        scannedCell(figures),
+        how(figures.scanned),
+        'scanned',
+      ),
       r.elapsed_ms == null
         ? element('td', { class: 'unfinished' }, 'did not run to the end')
         : numberCell(r.elapsed_ms),
-      numberCell(r.cost_usd ?? null, usdText),
-    ),
-  );
+      figureCell(figures.usd, usdCell(figures), how(figures.usd), 'cost'),
+    );
+  });
   const total = costTotals(panel.rows);
+  const cells = totalCells(total);
   rows.push(
     element(
       'tr',
       { class: 'total' },
       element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length, total.unfinished)),
-      numberCell(total.estimatedBytes, bytesText),
-      element('td', {}, ''),
-      numberCell(total.bytesProcessed, bytesText),
+      figureCell(total.billed, cells.billed, null, 'billed'),
+      figureCell(cells.scanned === '' ? null : total.scanned, cells.scanned, null, 'scanned'),
       numberCell(total.elapsedMs),
-      numberCell(total.costUsd, usdText),
+      figureCell(total.usd, cells.usd, null, 'cost'),
     ),
   );
-  fillTable(
-    table,
-    ['date', 'query (table)', 'stage', 'estimated', 'estimate', 'processed', 'ms', 'cost'],
-    rows,
-  );
+  fillTable(table, ['date', 'query (table)', 'stage', 'billed', 'scanned', 'ms', 'cost'], rows);
 }
 
-/** Bytes and dollars as the CLI's cost reports write them; an empty cell for none. */
-const bytesText = (v: number | null) => (v === null ? '' : formatBytes(v));
-const usdText = (v: number | null) => (v === null ? '' : formatUsd(v));
+/**
+ * A cell of bytes or dollars: its text, the exact value in `data-value`, and an estimate
+ * marked (`estimate` class, how it was made as its title).
+ */
+function figureCell(
+  figure: { value: number; estimated: boolean } | null,
+  text: string,
+  title: string | null,
+  column: string,
+): HTMLTableCellElement {
+  return element(
+    'td',
+    {
+      class: `num ${column}${figure?.estimated ? ' estimate' : ''}`,
+      'data-value': figure === null ? null : String(figure.value),
+      title,
+    },
+    text,
+  );
+}

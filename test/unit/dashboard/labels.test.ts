@@ -7,13 +7,10 @@ import {
   comparisonCell,
   comparisonTitle,
   computedByLine,
-  costsTotal,
-  costTotals,
   errorCell,
   errorColumns,
   errorColumnTitle,
   intervalLevel,
-  knownTotal,
   loggedCount,
   periodChoice,
   selectionCaption,
@@ -169,18 +166,9 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(computedByLine([], 0), null);
   });
 
-  test('a total of values never recorded is unknown, not zero', () => {
-    assert.equal(knownTotal([null, undefined, null]), null);
-    assert.equal(knownTotal([]), null);
-    assert.equal(knownTotal([1, null, 2.5]), 3.5);
-    assert.equal(knownTotal([0, null]), 0);
-  });
-
   test('counts on the page take the singular for one', () => {
     assert.equal(periodChoice('week', 1), 'week (1 window)');
     assert.equal(periodChoice('day', 3), 'day (3 windows)');
-    assert.equal(costsTotal(1), 'total (1 query)');
-    assert.equal(costsTotal(6), 'total (6 queries)');
     assert.equal(loggedCount(1, 1, false), '1 entry logged');
     assert.equal(loggedCount(46, 46, true), '46 entries logged (the newest; more were logged)');
     assert.equal(loggedCount(1, 4, false), '1 problem: 4 entries logged');
@@ -191,21 +179,6 @@ describe('what the page writes beside its numbers', () => {
     assert.equal(age(Date.now() - 60_000, Date.now()), '1 minute ago');
   });
 
-  test('the costs total counts what was spent: not the queries that did not run to the end', () => {
-    const rows = [
-      { estimated_bytes: 100, bytes_processed: null, elapsed_ms: 40, cost_usd: 0.5 },
-      { estimated_bytes: 200, bytes_processed: null, elapsed_ms: null, cost_usd: 1 },
-      { estimated_bytes: null, bytes_processed: null, elapsed_ms: 10, cost_usd: null },
-    ];
-    assert.deepEqual(costTotals(rows), {
-      estimatedBytes: 300,
-      bytesProcessed: null,
-      elapsedMs: 50,
-      costUsd: 0.5,
-      unfinished: 1,
-    });
-    assert.equal(costsTotal(3, 1), 'total (3 queries; 1 did not run to the end, not counted)');
-  });
   test('the errors panel names where to fix a problem as the CLI does: one column, file:line key', () => {
     assert.deepEqual(
       errorColumns(['log_level', 'message', 'config_file', 'config_line', 'config_key', 'metric']),

@@ -2,14 +2,25 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { resultLabels } from '../../../src/analysis/labels.js';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
-import { QUERY_COSTS_TABLE } from '../../../src/analysis/query-costs.js';
+import { QUERY_COST_COLUMNS, QUERY_COSTS_TABLE } from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
+import type { QueryCostRow } from '../../../src/analysis/table-rows.js';
+import {
+  billedCell,
+  costFigures,
+  costTotals,
+  scannedCell,
+  totalCells,
+  usdCell,
+} from '../../../src/dashboard/cost-labels.js';
 import { embeddedContrailDatasets } from '../../../src/dashboard/embedded.js';
 import { DashboardRequestError } from '../../../src/dashboard/errors.js';
 import { readView } from '../../../src/dashboard/view.js';
+import { readCostRows } from '../../../src/dashboard/view-logs.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import { duckdbDialect } from '../../../src/sql/render/duckdb.js';
 import type { StatisticResultRow } from '../../../src/statistics/results.js';
+import { onDemandCostUsd } from '../../../src/warehouse/cost.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { WrappedWarehouse } from '../../../src/warehouse/wrapped.js';
@@ -19,6 +30,12 @@ const DATASET = 'dash';
 const dialect = duckdbDialect();
 
 const row = statisticRow;
+
+/** A cost row as the costs table shows it: billed, scanned, cost. */
+function shownCosts(r: QueryCostRow): string[] {
+  const figures = costFigures(r);
+  return [billedCell(figures), scannedCell(figures), usdCell(figures)];
+}
 
 /** Two weekly windows and an overall window of `my-exp`, with a few metrics, statistics, segments and bases. */
 function windowRows(window: string): StatisticResultRow[] {
@@ -257,6 +274,84 @@ describe('readView: what the page shows, from the result tables', () => {
     } finally {
       await warehouse.dropTable({ dataset: DATASET, table: QUERY_COSTS_TABLE });
     }
+  });
+
+  test("per-query costs: a table an older version wrote, then a preview's rows with their bills appended, both shown", async () => {
+    // Written before bills were kept: no billed columns at all.
+    await warehouse.execute(`CREATE TABLE ${DATASET}.${QUERY_COSTS_TABLE} AS
+      SELECT * FROM (VALUES
+        ('my-exp', DATE '2026-03-14', 'metrics_my_exp_clients_daily_week_1', 'metrics_scan', 'column_sizes', 1048576, NULL, 120, 0.000006)
+      ) AS t(experiment, analysis_date, destination, stage, estimate_method, estimated_bytes, bytes_processed, elapsed_ms, cost_usd)`);
+    try {
+      const before = await readView(warehouse, dialect, { dataset: DATASET });
+      assert.deepEqual(before.costs.rows.map(shownCosts), [['', '~1.00 MiB (estimate)', '~< $0.0001']]);
+      // A preview of this version appends its rows (another date's), adding the billed columns.
+      await warehouse.writeRows({
+        destination: { dataset: DATASET, table: QUERY_COSTS_TABLE },
+        columns: QUERY_COST_COLUMNS,
+        rows: [
+          {
+            timestamp: '2026-03-16T00:00:00Z',
+            experiment: 'my-exp',
+            analysis_date: '2026-03-15',
+            destination: 'metrics_my_exp_clients_daily_week_2',
+            stage: 'metrics_scan',
+            estimate_method: 'column_sizes',
+            estimated_bytes: 4_246_732,
+            estimated_bytes_billed: 20 * 2 ** 20,
+            bytes_processed: null,
+            bytes_billed: null,
+            elapsed_ms: 80,
+            cost_usd: onDemandCostUsd(20 * 2 ** 20),
+          },
+        ],
+        mode: 'append',
+      });
+      const after = await readView(warehouse, dialect, { dataset: DATASET });
+      assert.deepEqual(after.costs.rows.map(shownCosts), [
+        ['', '~1.00 MiB (estimate)', '~< $0.0001'],
+        ['~20.00 MiB (estimate)', '~4.05 MiB', '~$0.0001'],
+      ]);
+      assert.equal(
+        totalCells(costTotals(after.costs.rows)).billed,
+        '~20.00 MiB billed (the 1 with a figure, estimated)',
+      );
+    } finally {
+      await warehouse.dropTable({ dataset: DATASET, table: QUERY_COSTS_TABLE });
+    }
+  });
+
+  test('per-query costs on BigQuery: a table an older version wrote has no billed columns, and its rows show what they scanned', async () => {
+    // BigQuery's client answers a table's columns, values as the adapter makes them plain: an
+    // older version's table has no billed columns, and its dollars are of the bytes scanned.
+    const asked: string[] = [];
+    const bigquery = Object.assign(Object.create(warehouse) as Warehouse, {
+      query: async (sql: string) => {
+        asked.push(sql);
+        return [
+          {
+            timestamp: '2026-03-16T00:00:00.000Z',
+            experiment: 'my-exp',
+            analysis_date: '2026-03-15',
+            destination: 'enrollments_my_exp',
+            stage: 'enrollments',
+            estimate_method: 'dry_run',
+            estimated_bytes: 5 * 2 ** 30,
+            bytes_processed: 5 * 2 ** 30,
+            elapsed_ms: 4000,
+            cost_usd: onDemandCostUsd(5 * 2 ** 30),
+          },
+        ];
+      },
+    });
+    const costs = await readCostRows(bigquery, bigqueryDialect(), {
+      dataset: 'my-project.tmp',
+      table: QUERY_COSTS_TABLE,
+    });
+    assert.deepEqual(asked, [`SELECT * FROM \`my-project.tmp.${QUERY_COSTS_TABLE}\` LIMIT 2000`]);
+    assert.deepEqual(costs.problems, []);
+    assert.deepEqual(costs.rows.map(shownCosts), [['', '5.00 GiB', '$0.03']]);
+    assert.equal(totalCells(costTotals(costs.rows)).scanned, '5.00 GiB scanned');
   });
 
   test('an unknown experiment is a 404 naming the ones there; a bad dataset name a 400', async () => {

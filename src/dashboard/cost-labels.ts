@@ -1,0 +1,216 @@
+/**
+ * What the costs panel writes of a preview's queries (the rows of its `query_costs` table):
+ * per query the bytes billed, the bytes scanned where they differ, the time and the dollars,
+ * and their totals, in the words of the CLI's report of the same queries (query-costs.ts). No
+ * DOM, no server code: the page bundle imports it, and unit tests check it.
+ */
+
+import type { QueryCostRow } from '../analysis/table-rows.js';
+import { plural } from '../plural.js';
+import {
+  BILLED_MINIMUM_BYTES,
+  formatBytes,
+  formatUsd,
+  labelOf,
+  scannedDiffers,
+  totalText,
+} from '../warehouse/cost.js';
+
+/** A query's bytes or dollars, and whether they are the estimate made before it ran. */
+export interface CostFigure {
+  value: number;
+  estimated: boolean;
+}
+
+/** What the costs table shows of one query. */
+export interface QueryCostFigures {
+  /**
+   * What BigQuery billed it (`bytes_billed`), else what the estimate said it would be billed
+   * (`estimated_bytes_billed`); null for a row written before bills were kept.
+   */
+  billed: CostFigure | null;
+  /** What it scanned (`bytes_processed`), else what the estimate said it would scan. */
+  scanned: CostFigure | null;
+  /**
+   * Its dollars (`cost_usd`): of the bill where the warehouse reported one, else of the
+   * estimate's; a row written before bills were kept has dollars of what was scanned.
+   */
+  usd: CostFigure | null;
+}
+
+/** The columns of a `query_costs` row the figures come from; a table written by an older version lacks some. */
+export type CostColumns = Pick<
+  QueryCostRow,
+  'estimated_bytes' | 'estimated_bytes_billed' | 'bytes_processed' | 'bytes_billed' | 'cost_usd'
+>;
+
+const known = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The bytes billed and scanned and the dollars of one query, each marked where it is an estimate. */
+export function costFigures(row: CostColumns): QueryCostFigures {
+  const billed = known(row.bytes_billed)
+    ? { value: row.bytes_billed, estimated: false }
+    : known(row.estimated_bytes_billed)
+      ? { value: row.estimated_bytes_billed, estimated: true }
+      : null;
+  const scanned = known(row.bytes_processed)
+    ? { value: row.bytes_processed, estimated: false }
+    : known(row.estimated_bytes)
+      ? { value: row.estimated_bytes, estimated: true }
+      : null;
+  // A preview prices the bill the warehouse reports, else the estimate's bill; a version that
+  // kept no bills priced the bytes scanned, else the estimate's scan.
+  const usdEstimated =
+    !known(row.bytes_billed) && (known(row.estimated_bytes_billed) || !known(row.bytes_processed));
+  const usd = known(row.cost_usd) ? { value: row.cost_usd, estimated: usdEstimated } : null;
+  return { billed, scanned, usd };
+}
+
+/** Whether the bytes scanned say something the bytes billed do not: no bill is known, or they differ by a MiB or more. */
+export function showsScanned(figures: QueryCostFigures): boolean {
+  const { billed, scanned } = figures;
+  return scanned !== null && (billed === null || scannedDiffers(billed.value, scanned.value));
+}
+
+/** A query's bytes billed in the table: `20.00 MiB`, `~20.00 MiB (estimate)`, or nothing when none is known. */
+export function billedCell(figures: QueryCostFigures): string {
+  const { billed } = figures;
+  if (billed === null) return '';
+  return billed.estimated ? `~${formatBytes(billed.value)} (estimate)` : formatBytes(billed.value);
+}
+
+/**
+ * A query's bytes scanned in the table, where they differ from its bill (showsScanned). An
+ * estimate's is marked `~`, and said to be one when no estimated bill beside it says so.
+ */
+export function scannedCell(figures: QueryCostFigures): string {
+  const { billed, scanned } = figures;
+  if (scanned === null || !showsScanned(figures)) return '';
+  if (!scanned.estimated) return formatBytes(scanned.value);
+  return `~${formatBytes(scanned.value)}${billed?.estimated ? '' : ' (estimate)'}`;
+}
+
+/** A query's dollars: `$0.0001`, `~$0.0001` for an estimate's, nothing when none were recorded. */
+export function usdCell(figures: QueryCostFigures): string {
+  const { usd } = figures;
+  return usd === null ? '' : `${usd.estimated ? '~' : ''}${formatUsd(usd.value)}`;
+}
+
+/**
+ * The costs table's total row: "total (1 query)", and how many of them did not run to the end
+ * (they failed, or an earlier step of their date failed): their time, bytes and dollars are
+ * not counted, since they were not spent.
+ */
+export function costsTotal(queries: number, unfinished = 0): string {
+  return `total (${plural(queries, 'query', 'queries')}${
+    unfinished === 0 ? '' : `; ${unfinished} did not run to the end, not counted`
+  })`;
+}
+
+/** A column's total: the sum of the figures known, whether any is an estimate, and how many it adds. */
+export interface FigureTotal {
+  value: number;
+  estimated: boolean;
+  counted: number;
+}
+
+export interface CostTotals {
+  billed: FigureTotal | null;
+  scanned: FigureTotal | null;
+  elapsedMs: number | null;
+  usd: FigureTotal | null;
+  /** The queries that ran to the end: the ones the totals add. */
+  finished: number;
+  unfinished: number;
+}
+
+/**
+ * The totals of a preview's per-query costs. A query without a time did not run to the end
+ * (it failed, or a step before it did): its bytes and dollars are not added, since nothing was
+ * spent on it, as the CLI's report adds only the queries that ran.
+ */
+export function costTotals(rows: readonly (CostColumns & { elapsed_ms?: number | null })[]): CostTotals {
+  const finished = rows.filter((r) => known(r.elapsed_ms));
+  const figures = finished.map(costFigures);
+  return {
+    billed: figureTotal(figures.map((f) => f.billed)),
+    scanned: figureTotal(figures.map((f) => f.scanned)),
+    elapsedMs: knownTotal(finished.map((r) => r.elapsed_ms)),
+    usd: figureTotal(figures.map((f) => f.usd)),
+    finished: finished.length,
+    unfinished: rows.length - finished.length,
+  };
+}
+
+function figureTotal(figures: readonly (CostFigure | null)[]): FigureTotal | null {
+  const present = figures.filter((f): f is CostFigure => f !== null);
+  if (present.length === 0) return null;
+  return {
+    value: present.reduce((sum, f) => sum + f.value, 0),
+    estimated: present.some((f) => f.estimated),
+    counted: present.length,
+  };
+}
+
+/**
+ * The total row's cells, worded as the CLI's report words its total:
+ * `~60.00 MiB billed (the 3 with a figure, estimated)`. The scanned total only where it
+ * differs from the billed one, as a query's does.
+ */
+export function totalCells(totals: CostTotals): { billed: string; scanned: string; usd: string } {
+  const { billed, scanned, usd, finished } = totals;
+  const text = (total: FigureTotal | null, shown: (v: number) => string) =>
+    total === null ? '' : totalText(shown(total.value), { ...total, of: finished });
+  return {
+    billed: text(billed, (v) => `${formatBytes(v)} billed`),
+    scanned:
+      scanned !== null && (billed === null || scannedDiffers(billed.value, scanned.value))
+        ? text(scanned, (v) => `${formatBytes(v)} scanned`)
+        : '',
+    usd: text(usd, formatUsd),
+  };
+}
+
+/**
+ * What the table's columns mean, for someone who has not read BigQuery's pricing: the bill's
+ * minimums, what `~` marks (with how each estimate was made), when scanned bytes are shown, and
+ * why rows written by an older version have no bill.
+ */
+export function costsExplanation(
+  rows: readonly (CostColumns & Pick<QueryCostRow, 'estimate_method'>)[],
+): string {
+  const figures = rows.map(costFigures);
+  const estimated = rows.filter((_, i) => {
+    const f = figures[i] as QueryCostFigures;
+    return f.billed?.estimated || f.scanned?.estimated || f.usd?.estimated;
+  });
+  const methods = [...new Set(estimated.map((r) => r.estimate_method).filter((m) => typeof m === 'string'))];
+  const parts = [
+    `billed: what BigQuery bills a query, at least ${formatBytes(BILLED_MINIMUM_BYTES)} for it and for each table it reads, rounded up to the MiB`,
+    ...(estimated.length > 0
+      ? [
+          `~: estimated before the run${methods.length > 0 ? ` (${methods.map(estimateLabel).join('; ')})` : ''}`,
+        ]
+      : []),
+    'scanned: shown where it differs from billed by a MiB or more',
+    ...(figures.some((f) => f.billed === null && f.scanned !== null)
+      ? ['a row with no bill was written before bills were kept: its cost is of what was scanned']
+      : []),
+  ];
+  return parts.join('; ');
+}
+
+/** How an estimate was made, in words; a method this version does not know, as recorded. */
+export function estimateLabel(method: string): string {
+  return method === 'dry_run' || method === 'column_sizes' ? labelOf(method) : method;
+}
+
+/**
+ * The total of a column of which some values may be missing: null when none is known (a sum of
+ * nothing is not zero bytes or zero milliseconds: DuckDB reports no bytes processed, a query
+ * that never ran no time).
+ */
+export function knownTotal(values: readonly (number | null | undefined)[]): number | null {
+  const present = values.filter(known);
+  return present.length === 0 ? null : present.reduce((sum, v) => sum + v, 0);
+}
