@@ -147,12 +147,22 @@ export async function cancelWorkflow(
   // An analysis may finish between the request and the moment its next step hears of it.
   const first = runs.filter((r) => r.status === 'completed').map((r) => r.workflowId);
   const ended = { ...common, status: stateOf(after), closedAt };
-  const stopped = cancelledLine(`${workflowId} stopped`, reached, cancelled, left, first);
-  if (after.status.name === 'CANCELLED') return { ...ended, cancelled, summary: stopped };
+  if (after.status.name === 'CANCELLED')
+    return {
+      ...ended,
+      cancelled,
+      summary: stoppedSummary(workflowId, reached, cancelled, left, first, null),
+    };
   if (after.status.name === 'COMPLETED') {
     // A preview stops at the date it was on and returns what it finished, with its report.
     const outcome = isAnalysisWorkflow(type) ? outcomeOf(type, result) : null;
-    if (outcome?.interrupted) return { ...ended, cancelled, report: outcome.report, summary: stopped };
+    if (outcome?.interrupted)
+      return {
+        ...ended,
+        cancelled,
+        report: outcome.report,
+        summary: stoppedSummary(workflowId, reached, cancelled, left, first, outcome.report),
+      };
     return {
       ...ended,
       cancelled: runs.filter((r) => r.status === 'cancelled').map((r) => r.workflowId),
@@ -164,6 +174,26 @@ export async function cancelWorkflow(
     cancelled: cancelled.slice(1),
     summary: `${workflowId} ${ENDED_OTHERWISE[after.status.name] ?? `ended ${ended.status}`} at ${closedAt} before the cancellation reached it: \`contrail status ${workflowId}\` shows why`,
   };
+}
+
+/**
+ * The line `contrail cancel` ends with for a workflow its cancellation stopped: how far it had
+ * got, what was cancelled and what that leaves. How far is its progress as the cancellation was
+ * asked for, unless it returned a report (a preview stopped at the date it was on): a date may
+ * finish between that question and the request, and the report, printed just before this line,
+ * names the dates that finished, which a count from before would contradict.
+ */
+function stoppedSummary(
+  workflowId: string,
+  reached: Progress | null,
+  cancelled: readonly string[],
+  left: string | null,
+  finishedFirst: readonly string[],
+  report: string | null,
+): string {
+  return report === null
+    ? cancelledLine(`${workflowId} stopped`, reached, cancelled, left, finishedFirst)
+    : cancelledLine(`${workflowId} stopped where its report says`, null, cancelled, left, finishedFirst);
 }
 
 /** How a workflow ended that the cancellation did not end, in a sentence. */
