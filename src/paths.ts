@@ -83,9 +83,47 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return dir;
 }
 
-/** The embedded warehouse file (one DuckDB database per data directory). */
+/** A setting that decides where contrail keeps its files: the one to change to move them. */
+export type PlacingSetting = 'CONTRAIL_DUCKDB_PATH' | 'CONTRAIL_HOME';
+
+/**
+ * The embedded warehouse file and the setting that put it there, without making any directory:
+ * `CONTRAIL_DUCKDB_PATH` when set (an empty setting is no setting, as for CONTRAIL_HOME: DuckDB
+ * would take an empty path for a database in memory, and every result would vanish with the
+ * command), else `warehouse.duckdb` in the data directory (CONTRAIL_HOME, or its default).
+ */
+export function warehouseLocation(env: NodeJS.ProcessEnv = process.env): {
+  file: string;
+  setting: PlacingSetting;
+} {
+  const own = env.CONTRAIL_DUCKDB_PATH?.trim();
+  if (own) return { file: own, setting: 'CONTRAIL_DUCKDB_PATH' };
+  return { file: join(dataDirPath(env), 'warehouse.duckdb'), setting: 'CONTRAIL_HOME' };
+}
+
+/** The embedded warehouse file (one DuckDB database per data directory, unless CONTRAIL_DUCKDB_PATH names one). */
 export function warehouseFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CONTRAIL_DUCKDB_PATH ?? join(dataDir(env), 'warehouse.duckdb');
+  const { file, setting } = warehouseLocation(env);
+  if (setting === 'CONTRAIL_HOME') dataDir(env);
+  return file;
+}
+
+/**
+ * The setting that put `path` where it is, under these settings: CONTRAIL_DUCKDB_PATH for the
+ * embedded warehouse file it names (and what lies beside it, as `<file>.claims`), CONTRAIL_HOME
+ * for anything in the data directory (the warehouse file by default, the telemetry, notes on a
+ * BigQuery project); null for a path neither placed (a caller's own file, a database in memory).
+ * Advice to move a file that is on a full or read-only disk names this setting: with the
+ * warehouse file placed by CONTRAIL_DUCKDB_PATH, another CONTRAIL_HOME would not move it.
+ */
+export function settingPlacing(path: string, env: NodeJS.ProcessEnv = process.env): PlacingSetting | null {
+  if (path === '' || path === ':memory:') return null;
+  const warehouse = warehouseLocation(env);
+  const at = resolve(path);
+  const file = resolve(warehouse.file);
+  if (at === file || at.startsWith(`${file}.`)) return warehouse.setting;
+  const dir = dataDirPath(env);
+  return at === dir || at.startsWith(`${dir}/`) ? 'CONTRAIL_HOME' : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileRefusal, makeDirectory } from '../paths.js';
+import { fileRefusal, makeDirectory, settingPlacing } from '../paths.js';
 import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
 import { CliError } from './errors.js';
 
@@ -72,25 +72,36 @@ function refusal(mine: { dataset: string; slug: string }, other: ClaimNote): Cli
 }
 
 /**
- * A command that writes cannot leave its claim (a read-only or full data directory): refused
- * before it starts anything, with the directory and what to do, not the system's errno line.
+ * A command that writes cannot leave its claim (a read-only or full directory): refused before it
+ * starts anything, with the directory and what to do, not the system's errno line. What to do
+ * names the setting that put the notes there: beside a warehouse file CONTRAIL_DUCKDB_PATH
+ * names, another CONTRAIL_HOME would not move them.
  */
-function unwritable(why: string): CliError {
-  return new CliError(
-    `${why}; set CONTRAIL_HOME to a directory you can write to (contrail keeps the warehouse and its notes there)`,
-  );
+function unwritable(why: string, place: string, env: NodeJS.ProcessEnv): CliError {
+  const setting = settingPlacing(place, env);
+  const remedy =
+    setting === 'CONTRAIL_DUCKDB_PATH'
+      ? 'set CONTRAIL_DUCKDB_PATH to a file in a directory you can write to (contrail keeps its notes on the warehouse beside its file)'
+      : setting === 'CONTRAIL_HOME'
+        ? 'set CONTRAIL_HOME to a directory you can write to (contrail keeps its notes on the warehouse there)'
+        : `use a warehouse in a directory you can write to (contrail keeps its notes on it in ${claimsDir(place)})`;
+  return new CliError(`${why}; ${remedy}`);
 }
 
 /**
- * Claims `claim` on the warehouse at `place` for this process; returns the
- * function that releases it (also released when the process exits). Throws a CliError naming the
- * running command whose claim overlaps.
+ * Claims `claim` on the warehouse at `place` (placed by the settings `env`) for this process;
+ * returns the function that releases it (also released when the process exits). Throws a
+ * CliError naming the running command whose claim overlaps.
  */
-export function claimExperiments(place: string, claim: Claim): () => void {
+export function claimExperiments(
+  place: string,
+  claim: Claim,
+  env: NodeJS.ProcessEnv = process.env,
+): () => void {
   const dir = claimsDir(place);
   // Not node's recursive mkdir: on a read-only file system it says ENOENT.
   const notMade = makeDirectory(dir);
-  if (notMade !== null) throw unwritable(notMade);
+  if (notMade !== null) throw unwritable(notMade, place, env);
   const slugs = claim.slugs === null ? [EVERY] : [...new Set(claim.slugs)];
   const mine: { dataset: string; slug: string; file: string }[] = [];
   const release = () => {
@@ -118,7 +129,7 @@ export function claimExperiments(place: string, claim: Claim): () => void {
           break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-            throw unwritable(`cannot write ${file}: ${fileRefusal(error)}`);
+            throw unwritable(`cannot write ${file}: ${fileRefusal(error)}`, place, env);
           const other = readNote(file);
           if (other !== null && other.pid !== process.pid && isRunning(other.pid))
             throw refusal({ dataset: claim.dataset, slug }, other);

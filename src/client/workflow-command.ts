@@ -293,7 +293,7 @@ function claimEmbeddedWork(
   const input = options.input as { dataset?: string; slug?: string; slugs?: string[] };
   if (options.workflowType === 'versionsReport' || input.dataset === undefined) return () => {};
   const slugs = input.slug !== undefined ? [input.slug] : (input.slugs ?? null);
-  return claimExperiments(warehousePlace(kind, env), { dataset: input.dataset, slugs });
+  return claimExperiments(warehousePlace(kind, env), { dataset: input.dataset, slugs }, env);
 }
 
 /**

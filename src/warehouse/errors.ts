@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { ContrailError } from '../errors.js';
+import { type PlacingSetting, settingPlacing } from '../paths.js';
 import type { TableRef } from './warehouse.js';
 
 /**
@@ -223,24 +224,38 @@ export type StorageRefusal = 'full' | 'read-only';
 /**
  * DuckDB's words for a file system that will not take a write, anywhere in its message (a
  * write that failed, and every later one: "database has been invalidated … Original error: …
- * No space left on device"), with the system's own words for it and what to do.
+ * No space left on device"), with the system's own words for it and what to do: move the file
+ * by the setting that placed it (`setting`, see settingPlacing), or, for a file no setting
+ * placed, move it.
  */
 const STORAGE_REFUSALS: readonly {
   refusal: StorageRefusal;
   words: RegExp;
-  said: (file: string) => string;
+  said: (file: string, setting: PlacingSetting | null) => string;
 }[] = [
   {
     refusal: 'full',
     words: /No space left on device|Disk quota exceeded/i,
-    said: (file) =>
-      `the file system holding the embedded warehouse${file} is full: free space there, or set CONTRAIL_HOME to a directory with room, and run the command again`,
+    said: (file, setting) =>
+      `the file system holding the embedded warehouse${file} is full: free space there, or ${
+        setting === 'CONTRAIL_DUCKDB_PATH'
+          ? 'set CONTRAIL_DUCKDB_PATH to a file on a file system with room'
+          : setting === 'CONTRAIL_HOME'
+            ? 'set CONTRAIL_HOME to a directory with room'
+            : 'move the warehouse file to a file system with room'
+      }, and run the command again`,
   },
   {
     refusal: 'read-only',
     words: /Read-only file system/i,
-    said: (file) =>
-      `the embedded warehouse${file} is on a read-only file system: set CONTRAIL_HOME to a directory you can write to`,
+    said: (file, setting) =>
+      `the embedded warehouse${file} is on a read-only file system: ${
+        setting === 'CONTRAIL_DUCKDB_PATH'
+          ? 'set CONTRAIL_DUCKDB_PATH to a file in a directory you can write to'
+          : setting === 'CONTRAIL_HOME'
+            ? 'set CONTRAIL_HOME to a directory you can write to'
+            : 'move the warehouse file to a directory you can write to'
+      }`,
   },
 ];
 
@@ -248,7 +263,8 @@ const STORAGE_REFUSALS: readonly {
  * The embedded warehouse's file system refused a write (full, or read-only): not the fault of
  * the query that wrote, nor of its config, and every other write fails alike. Null for any other
  * DuckDB error. The message names the warehouse file, the system's words (`No space left on
- * device`) and what to do, and nothing that differs from one query or write to the next (the
+ * device`), what to do, with the setting that placed the file under `env` (the settings of the
+ * process that opened it), and nothing that differs from one query or write to the next (the
  * table, the WAL or the database file DuckDB named), so that the failures of many dates are said
  * once; DuckDB's own words stay in the details. A full disk is retried by the activity's policy
  * (space may be freed meanwhile); a read-only one is not.
@@ -258,13 +274,16 @@ export function embeddedStorageError(options: {
   file: string | null;
   duckdbMessage: string;
   cause?: unknown;
+  /** The settings that placed the file; default this process's. */
+  env?: NodeJS.ProcessEnv;
 }): WarehouseUnavailableError | null {
   const found = STORAGE_REFUSALS.find(({ words }) => words.test(options.duckdbMessage));
   if (found === undefined) return null;
   const systemSaid = found.words.exec(options.duckdbMessage)?.[0] ?? '';
   const file = options.file === null || options.file === ':memory:' ? '' : ` ${options.file}`;
+  const setting = options.file === null ? null : settingPlacing(options.file, options.env);
   return new WarehouseUnavailableError({
-    warehouseMessage: `${found.said(file)} (the file system said: ${systemSaid})`,
+    warehouseMessage: `${found.said(file, setting)} (the file system said: ${systemSaid})`,
     permanent: found.refusal === 'read-only',
     storage: found.refusal,
     cause: options.cause,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
@@ -73,6 +73,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
           ? embeddedStorageError({
               file: FILE,
               duckdbMessage: `IO Error: Could not write file "${FILE}.wal": Read-only file system`,
+              env: { CONTRAIL_HOME: dirname(FILE) },
             })
           : new WarehouseUnavailableError({ warehouseMessage: 'connection reset by peer', permanent: true });
       },

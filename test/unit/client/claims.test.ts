@@ -48,16 +48,38 @@ describe('claims on the embedded warehouse', () => {
     // (permissions do not stop root, who runs the tests in a container).
     const home = join(mkdtempSync(join(tmpdir(), 'contrail-claims-')), 'home');
     writeFileSync(home, 'not a directory');
-    assert.throws(
-      () => claimExperiments(join(home, 'warehouse.duckdb'), { dataset: 'contrail', slugs: ['a'] }),
-      (error: Error) => {
+    const refusedWith = (place: string, env: NodeJS.ProcessEnv) => {
+      try {
+        claimExperiments(place, { dataset: 'contrail', slugs: ['a'] }, env);
+      } catch (error) {
+        assert.ok(error instanceof Error);
         assert.equal(error.name, 'CliError');
-        assert.equal(
-          error.message,
-          `${home} is a file, not a directory; set CONTRAIL_HOME to a directory you can write to (contrail keeps the warehouse and its notes there)`,
-        );
-        return true;
-      },
+        return error.message;
+      }
+      assert.fail('claimed');
+    };
+    // A warehouse file CONTRAIL_DUCKDB_PATH names keeps its notes beside it: another CONTRAIL_HOME
+    // would not move them.
+    const ownFile = join(home, 'elsewhere', 'warehouse.duckdb');
+    const home2 = mkdtempSync(join(tmpdir(), 'contrail-claims-home-'));
+    assert.equal(
+      refusedWith(ownFile, { CONTRAIL_HOME: home2, CONTRAIL_DUCKDB_PATH: ownFile }),
+      `${home} is a file, not a directory; set CONTRAIL_DUCKDB_PATH to a file in a directory you can write to (contrail keeps its notes on the warehouse beside its file)`,
+    );
+    // The warehouse file in the data directory: CONTRAIL_HOME moves its notes.
+    assert.equal(
+      refusedWith(join(home, 'warehouse.duckdb'), { CONTRAIL_HOME: home }),
+      `${home} is a file, not a directory; set CONTRAIL_HOME to a directory you can write to (contrail keeps its notes on the warehouse there)`,
+    );
+    // Notes on a BigQuery project are in the data directory too.
+    assert.equal(
+      refusedWith(join(home, 'bigquery-my-proj'), { CONTRAIL_HOME: home }),
+      `${home} is a file, not a directory; set CONTRAIL_HOME to a directory you can write to (contrail keeps its notes on the warehouse there)`,
+    );
+    // A file no setting placed: named with where the notes go.
+    assert.equal(
+      refusedWith(ownFile, { CONTRAIL_HOME: home2 }),
+      `${home} is a file, not a directory; use a warehouse in a directory you can write to (contrail keeps its notes on it in ${ownFile}.claims)`,
     );
   });
 

@@ -5,7 +5,13 @@ import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import { writableDirectory, writingInto } from '../../../src/client/output-dir.js';
-import { dataDir, dataDirPath, warehouseFile } from '../../../src/paths.js';
+import {
+  dataDir,
+  dataDirPath,
+  settingPlacing,
+  warehouseFile,
+  warehouseLocation,
+} from '../../../src/paths.js';
 import { runMain } from '../../helpers/cli.js';
 
 const usageError = (pattern: RegExp) => (error: unknown) => {
@@ -123,5 +129,28 @@ describe('the data directory', () => {
     const env = { CONTRAIL_HOME: relative(process.cwd(), join(root, 'home')) };
     assert.equal(warehouseFile(env), join(root, 'home', 'warehouse.duckdb'));
     assert.ok(statSync(join(root, 'home')).isDirectory());
+  });
+
+  test('the warehouse file is CONTRAIL_DUCKDB_PATH when set (empty is unset), else in the data directory; each names the setting that placed it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'contrail-home-'));
+    const home = join(root, 'home');
+    const own = join(root, 'disk', 'w.duckdb');
+    assert.deepEqual(warehouseLocation({ CONTRAIL_HOME: home, CONTRAIL_DUCKDB_PATH: own }), {
+      file: own,
+      setting: 'CONTRAIL_DUCKDB_PATH',
+    });
+    // An empty path would be a DuckDB database in memory, whose results vanish with the command.
+    for (const empty of ['', ' '])
+      assert.equal(
+        warehouseFile({ CONTRAIL_HOME: home, CONTRAIL_DUCKDB_PATH: empty }),
+        join(home, 'warehouse.duckdb'),
+      );
+    const env = { CONTRAIL_HOME: home, CONTRAIL_DUCKDB_PATH: own };
+    assert.equal(settingPlacing(own, env), 'CONTRAIL_DUCKDB_PATH');
+    assert.equal(settingPlacing(`${own}.claims`, env), 'CONTRAIL_DUCKDB_PATH');
+    assert.equal(settingPlacing(join(home, 'mozdata.duckdb'), env), 'CONTRAIL_HOME');
+    assert.equal(settingPlacing(join(home, 'warehouse.duckdb'), { CONTRAIL_HOME: home }), 'CONTRAIL_HOME');
+    assert.equal(settingPlacing(join(root, 'other.duckdb'), env), null);
+    assert.equal(settingPlacing(':memory:', env), null);
   });
 });

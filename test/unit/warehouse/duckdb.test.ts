@@ -530,7 +530,9 @@ describe('DuckDbWarehouse (files)', () => {
     // every write (the WAL or the database file), with DuckDB's own words kept in the details.
     const full =
       'FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be restarted prior to being used again.\nOriginal error: "Failed to create checkpoint because of error: Could not write file "/data/warehouse.duckdb": No space left on device"';
-    const fullError = embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: full });
+    // The file in the data directory (CONTRAIL_HOME's): moved by that setting.
+    const env = { CONTRAIL_HOME: '/data' };
+    const fullError = embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: full, env });
     assert.ok(fullError instanceof WarehouseUnavailableError);
     assert.equal(
       fullError.message,
@@ -543,11 +545,15 @@ describe('DuckDbWarehouse (files)', () => {
     const wal =
       'TransactionContext Error: Failed to commit: Could not write file "/data/warehouse.duckdb.wal": No space left on device';
     assert.equal(
-      embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: wal })?.message,
+      embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: wal, env })?.message,
       fullError.message,
     );
     const readOnly = 'IO Error: Cannot open file "/data/warehouse.duckdb": Read-only file system';
-    const readOnlyError = embeddedStorageError({ file: '/data/warehouse.duckdb', duckdbMessage: readOnly });
+    const readOnlyError = embeddedStorageError({
+      file: '/data/warehouse.duckdb',
+      duckdbMessage: readOnly,
+      env,
+    });
     assert.equal(
       readOnlyError?.message,
       'warehouse query failed: the embedded warehouse /data/warehouse.duckdb is on a read-only file system: set CONTRAIL_HOME to a directory you can write to (the file system said: Read-only file system)',
@@ -557,6 +563,29 @@ describe('DuckDbWarehouse (files)', () => {
     assert.equal(
       embeddedStorageError({ file: null, duckdbMessage: 'Binder Error: column x not found' }),
       null,
+    );
+
+    // A file CONTRAIL_DUCKDB_PATH placed is moved by that setting, not by CONTRAIL_HOME (whose data
+    // directory it is not in); one no setting placed (a caller's own) is named to be moved.
+    const placed = { CONTRAIL_HOME: '/data', CONTRAIL_DUCKDB_PATH: '/mnt/big/warehouse.duckdb' };
+    const refused = (file: string, duckdbMessage: string, env: NodeJS.ProcessEnv) =>
+      embeddedStorageError({ file, duckdbMessage, env })?.message;
+    assert.equal(
+      refused('/mnt/big/warehouse.duckdb', full, placed),
+      'warehouse query failed: the file system holding the embedded warehouse /mnt/big/warehouse.duckdb is full: free space there, or set CONTRAIL_DUCKDB_PATH to a file on a file system with room, and run the command again (the file system said: No space left on device)',
+    );
+    assert.equal(
+      refused('/mnt/big/warehouse.duckdb', readOnly, placed),
+      'warehouse query failed: the embedded warehouse /mnt/big/warehouse.duckdb is on a read-only file system: set CONTRAIL_DUCKDB_PATH to a file in a directory you can write to (the file system said: Read-only file system)',
+    );
+    assert.equal(
+      refused('/srv/own.duckdb', readOnly, placed),
+      'warehouse query failed: the embedded warehouse /srv/own.duckdb is on a read-only file system: move the warehouse file to a directory you can write to (the file system said: Read-only file system)',
+    );
+    // The telemetry stays in the data directory whatever CONTRAIL_DUCKDB_PATH says.
+    assert.match(
+      refused('/data/mozdata.duckdb', full, placed) ?? '',
+      /or set CONTRAIL_HOME to a directory with room,/,
     );
   });
 
