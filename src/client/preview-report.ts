@@ -36,6 +36,24 @@ export function dashboardShowsPreview(p: Pick<PreviewResult, 'days' | 'failed' |
   );
 }
 
+/**
+ * The dashboard's page of this preview, which its report ends with: on the running dashboard's
+ * port (`context.dashboardPort`), else on the port `contrail dashboard` takes by default. Null
+ * when the dashboard shows nothing of it: a link to a page of no results would only send its
+ * reader looking.
+ */
+export function previewDashboardUrl(
+  p: Pick<PreviewResult, 'dataset' | 'slug' | 'days' | 'failed' | 'storageStopped'>,
+  context: Pick<ReportContext, 'dashboardPort'> = {},
+): string | null {
+  if (!dashboardShowsPreview(p)) return null;
+  return dashboardUrl({
+    ...(context.dashboardPort ? { port: context.dashboardPort } : {}),
+    dataset: p.dataset,
+    experiment: p.slug,
+  });
+}
+
 export function describePreview(p: PreviewResult, context: ReportContext = {}): Outcome {
   const lines = [
     `preview of ${p.slug}, ${p.startDate} … ${p.endDate}, ${p.sampleSize}% sample, dataset ${p.dataset} (tables expire)`,
@@ -151,12 +169,9 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
   if (context.exportDir) lines.push(`JSON exports: ${context.exportDir}`);
-  // Then where to see what the preview wrote, when the dashboard shows any of it: a link to a
-  // page of no results would only send its reader looking.
-  if (dashboardShowsPreview(p))
-    lines.push(
-      `dashboard: ${dashboardUrl({ ...(context.dashboardPort ? { port: context.dashboardPort } : {}), dataset: p.dataset, experiment: p.slug })}`,
-    );
+  // Then where to see what the preview wrote, when the dashboard shows any of it.
+  const url = previewDashboardUrl(p, context);
+  if (url !== null) lines.push(`dashboard: ${url}`);
   return {
     report: lines.join('\n'),
     failed: failed.length,
@@ -228,17 +243,20 @@ function storageStop(
  * how to start it when none runs, or how to restart the running one to show the SQL just
  * written. Nothing when the report printed no URL, or when something unnoted listens on the
  * dashboard's port (an older build's), unless the preview wrote to a BigQuery this shell does not name.
+ * Said on stderr, after the report on stdout; so the hint names the page to open itself rather
+ * than pointing "above" at it: with stdout piped or the streams in separate files, the report's
+ * last line is nowhere above.
  */
 export function dashboardHint(h: {
-  /** The report printed the dashboard's URL (it has something of the preview to show): the hint speaks of it. */
-  urlPrinted: boolean;
+  /** The dashboard URL the report printed (previewDashboardUrl), null when it printed none. */
+  url: string | null;
   sqlOutputDir?: string;
   running: DashboardNote | null;
   defaultPortFree: boolean;
   /** The preview ran on BigQuery and this shell's settings do not name it. */
   settingsNeeded: boolean;
 }): string | null {
-  if (!h.urlPrinted) return null;
+  if (h.url === null) return null;
   const sql = h.sqlOutputDir ? ` --sql_output_dir ${shellWord(h.sqlOutputDir)}` : '';
   if (h.running) {
     if (h.sqlOutputDir && !h.running.sqlDirs.includes(resolve(h.sqlOutputDir))) {
@@ -251,5 +269,5 @@ export function dashboardHint(h: {
   const settings = h.settingsNeeded
     ? "CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> "
     : '';
-  return `the dashboard is not running: start it with \`${settings}contrail dashboard${sql}\` (in another terminal) and open the URL above`;
+  return `the dashboard is not running: start it with \`${settings}contrail dashboard${sql}\` (in another terminal) and open ${h.url}`;
 }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { QUERY_COSTS_TABLE } from '../../src/analysis/query-costs.js';
+import { portIsFree } from '../../src/client/ports.js';
+import { DEFAULT_DASHBOARD_PORT } from '../../src/dashboard/url.js';
 import { experimenterSource } from '../../src/experiments/experimenter.js';
 import { DEMO_SLUG } from '../../src/sample/population.js';
 import { normalizeSlug } from '../../src/warehouse/identifiers.js';
@@ -209,10 +211,17 @@ describe('contrail preview', () => {
       new RegExp(`preview of ${DRAFT}, 2026-03-09 … 2026-03-10, 50% sample, dataset tmp`),
     );
     assert.match(result.stdout, /statistics_contrail_draft_sidebar_day_2/);
-    assert.match(
-      result.stdout,
-      /dashboard: http:\/\/127\.0\.0\.1:8050\/\?dataset=tmp&experiment=contrail-draft-sidebar/,
-    );
+    const url = 'http://127.0.0.1:8050/?dataset=tmp&experiment=contrail-draft-sidebar';
+    assert.equal(result.stdout.trim().split('\n').at(-1), `dashboard: ${url}`);
+    // No dashboard runs for this warehouse: the hint, on stderr, names the page itself, since the
+    // report it follows is on stdout (here, as when redirected, not "above" it). Said only when
+    // nothing else listens on the dashboard's port.
+    assert.doesNotMatch(result.stderr, /URL above/);
+    if (await portIsFree(DEFAULT_DASHBOARD_PORT))
+      assert.equal(
+        result.stderr.trim().split('\n').at(-1),
+        `the dashboard is not running: start it with \`contrail dashboard\` (in another terminal) and open ${url}`,
+      );
     const costs = await warehouse.query<{
       destination: string;
       elapsed_ms: number | null;
@@ -235,6 +244,25 @@ describe('contrail preview', () => {
       population[0]?.elapsed_ms != null,
       `the population query is timed: ${JSON.stringify(population)}`,
     );
+
+    // With --json, stdout is the JSON alone, and no hint follows it (run after the costs above
+    // are counted: it runs the queries again).
+    const json = await runMain(
+      [
+        'preview',
+        '--experiment_slug',
+        DRAFT,
+        '--generate-population',
+        '--sample_size',
+        '50',
+        ...common,
+        '--json',
+      ],
+      env,
+    );
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal((JSON.parse(json.stdout) as { slug: string }).slug, DRAFT);
+    assert.doesNotMatch(json.stderr, /dashboard/);
 
     // The daily analysis never analyses drafts, and says the slug is one.
     const daily = await runMain(['run', '--experiment_slug', DRAFT, '--date', '2026-03-10'], env);

@@ -323,10 +323,11 @@ async function sayDashboardHint(
   const { portIsFree } = await import('../ports.js');
   const { DEFAULT_DASHBOARD_PORT } = await import('../../dashboard/url.js');
   const { warehouseKind } = await import('../../settings.js');
-  const { dashboardHint, dashboardShowsPreview, previewOnBigQuery } = await import('../preview-report.js');
+  const { dashboardHint, previewDashboardUrl, previewOnBigQuery } = await import('../preview-report.js');
   const onBigQuery = previewOnBigQuery(result);
   const hint = dashboardHint({
-    urlPrinted: dashboardShowsPreview(result),
+    // The URL the report printed: the running dashboard's port, else the default one.
+    url: previewDashboardUrl(result, running ? { dashboardPort: running.port } : {}),
     ...(sqlOutputDir ? { sqlOutputDir } : {}),
     running,
     defaultPortFree: running !== null || (await portIsFree(DEFAULT_DASHBOARD_PORT)),

@@ -13,6 +13,7 @@ import {
 import {
   dashboardHint,
   dashboardShowsPreview,
+  previewDashboardUrl,
   previewOnBigQuery,
 } from '../../../src/client/preview-report.js';
 import { printOutcome } from '../../../src/client/workflow-command.js';
@@ -304,27 +305,38 @@ describe('where the preview report sends its reader', () => {
       .at(-1);
     assert.equal(last, 'dashboard: http://127.0.0.1:18099/?dataset=tmp&experiment=x');
     assert.equal(previewOnBigQuery(preview('dry_run')), true);
+    // The page the hint after the report names is the one the report ends with.
+    assert.equal(
+      previewDashboardUrl(preview('dry_run'), { dashboardPort: 18_099 }),
+      'http://127.0.0.1:18099/?dataset=tmp&experiment=x',
+    );
+    assert.equal(
+      outcomeOf('preview', preview('column_sizes')).report.split('\n').at(-1),
+      `dashboard: ${previewDashboardUrl(preview('column_sizes'))}`,
+    );
   });
 });
 
 describe('what a preview says of the dashboard after its report', () => {
   const running = { pid: 4242, port: 18_099, sqlDirs: [resolve('sql')] };
+  const URL = 'http://127.0.0.1:8050/?dataset=tmp&experiment=x';
   const hint = (h: Partial<Parameters<typeof dashboardHint>[0]>) =>
-    dashboardHint({ urlPrinted: true, running: null, defaultPortFree: true, settingsNeeded: false, ...h });
+    dashboardHint({ url: URL, running: null, defaultPortFree: true, settingsNeeded: false, ...h });
 
-  it('nothing when the report printed no dashboard URL: there is no URL above to open', () => {
-    assert.equal(hint({ urlPrinted: false }), null);
-    assert.equal(hint({ urlPrinted: false, settingsNeeded: true }), null);
+  it('nothing when the report printed no dashboard URL: there is no page to open', () => {
+    assert.equal(hint({ url: null }), null);
+    assert.equal(hint({ url: null, settingsNeeded: true }), null);
     assert.equal(
-      hint({ urlPrinted: false, running: { pid: 4242, port: 18_099, sqlDirs: [] }, sqlOutputDir: 'sql' }),
+      hint({ url: null, running: { pid: 4242, port: 18_099, sqlDirs: [] }, sqlOutputDir: 'sql' }),
       null,
     );
   });
 
-  it('none running: how to start it, with the SQL just written', () => {
+  it('none running: how to start it, with the SQL just written, and the page to open named (the report it ends is on another stream)', () => {
+    // Said on stderr, the report on stdout: with either redirected, "the URL above" is not above.
     assert.equal(
       hint({ sqlOutputDir: 'sql' }),
-      'the dashboard is not running: start it with `contrail dashboard --sql_output_dir sql` (in another terminal) and open the URL above',
+      'the dashboard is not running: start it with `contrail dashboard --sql_output_dir sql` (in another terminal) and open http://127.0.0.1:8050/?dataset=tmp&experiment=x',
     );
     // A directory the shell would split or expand is pasted as one word.
     assert.match(hint({ sqlOutputDir: 'my sql' }) ?? '', /`contrail dashboard --sql_output_dir 'my sql'`/);
@@ -335,7 +347,7 @@ describe('what a preview says of the dashboard after its report', () => {
     assert.equal(hint({ settingsNeeded: true, defaultPortFree: false }), hint({ settingsNeeded: true }));
     assert.equal(
       hint({ settingsNeeded: true }),
-      "the dashboard is not running: start it with `CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> contrail dashboard` (in another terminal) and open the URL above",
+      "the dashboard is not running: start it with `CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> contrail dashboard` (in another terminal) and open http://127.0.0.1:8050/?dataset=tmp&experiment=x",
     );
   });
 
