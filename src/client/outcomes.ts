@@ -308,7 +308,7 @@ function storageStop<F extends { errorType: string; message: string }>(
       `  STOPPED on ${stop.on}: the embedded warehouse's storage failed (${refused})${alsoFailed}; ${notAttempted} not attempted (${stop.named ? `${stop.named}: ` : ''}each would fail alike); ${stop.published.said}:`,
       `    ${first ? `${first.errorType}: ${first.message}` : refused}`,
     ],
-    failure: `${stop.run} stopped on ${stop.on}: the embedded warehouse's storage failed (${refused}); ${notAttempted} not attempted, ${stop.published.short}: what to do is said above`,
+    failure: `${stop.run} stopped on ${stop.on}: the embedded warehouse's storage failed (${refused}); ${notAttempted} not attempted, ${stop.published.short}: what to do is said in its report`,
     onStorage,
   };
 }

@@ -177,7 +177,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     failed: failed.length,
     failure:
       storage?.failure ??
-      `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed above, under their config files`,
+      `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed in its report, under their config files`,
     ...(interrupted ? { interrupted: `preview of ${p.slug} ${interrupted}` } : {}),
   };
 }
@@ -234,7 +234,7 @@ function storageStop(
       `STOPPED on ${stop.date}: the embedded warehouse's storage failed (${refused}); ${notRun}; query costs not recorded:`,
       `  ${failure ? `${failure.errorType}: ${failure.message}` : refused}`,
     ],
-    failure: `preview of ${p.slug} stopped on ${stop.date}: the embedded warehouse's storage failed (${refused})${stop.notRun.length > 0 ? `; ${plural(stop.notRun.length, 'later date')} not attempted` : ''}: what to do is said above`,
+    failure: `preview of ${p.slug} stopped on ${stop.date}: the embedded warehouse's storage failed (${refused})${stop.notRun.length > 0 ? `; ${plural(stop.notRun.length, 'later date')} not attempted` : ''}: what to do is said in its report`,
   };
 }
 

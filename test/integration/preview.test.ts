@@ -462,7 +462,7 @@ describe('contrail preview', () => {
     // The command ends with what failed, not with what was previewed.
     assert.equal(
       result.stderr.trim().split('\n').at(-1),
-      `contrail: preview of ${UNKNOWN} failed on 2 of 2 dates (2026-03-09, 2026-03-10): the errors are listed above, under their config files`,
+      `contrail: preview of ${UNKNOWN} failed on 2 of 2 dates (2026-03-09, 2026-03-10): the errors are listed in its report, under their config files`,
     );
 
     // The logs table the dashboard reads has the same facts in its own columns.

@@ -186,7 +186,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     assert.match(result.stdout, /set CONTRAIL_HOME to a directory you can write to/, output);
     assert.equal(
       result.stderr.trim().split('\n').at(-1),
-      `contrail: preview of ${DEMO_SLUG} stopped on 2026-03-14: the embedded warehouse's storage failed (its file system is read-only); 1 later date not attempted: what to do is said above`,
+      `contrail: preview of ${DEMO_SLUG} stopped on 2026-03-14: the embedded warehouse's storage failed (its file system is read-only); 1 later date not attempted: what to do is said in its report`,
     );
     // The date that finished is published; the one that failed is not, even in part.
     assert.ok(await published('storage_preview', 5));
@@ -290,7 +290,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     assert.doesNotMatch(result.stdout, /FAIL {2}/, output);
     assert.equal(
       result.stderr.trim().split('\n').at(-1),
-      `contrail: daily analysis 2026-03-09 stopped on ${second}: the embedded warehouse's storage failed (its file system is read-only); 1 experiment not attempted, they keep the results they had: what to do is said above`,
+      `contrail: daily analysis 2026-03-09 stopped on ${second}: the embedded warehouse's storage failed (its file system is read-only); 1 experiment not attempted, they keep the results they had: what to do is said in its report`,
     );
     // The experiment that finished before it is published.
     assert.ok(await published('storage_daily', 1));
@@ -380,7 +380,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     assert.doesNotMatch(result.stdout, /FAIL {2}/, output);
     assert.equal(
       result.stderr.trim().split('\n').at(-1),
-      `contrail: rerun of ${RERUN_SLUG} stopped on 2026-03-08: the embedded warehouse's storage failed (its file system is read-only); 20 dates not attempted, nothing published: what to do is said above`,
+      `contrail: rerun of ${RERUN_SLUG} stopped on 2026-03-08: the embedded warehouse's storage failed (its file system is read-only); 20 dates not attempted, nothing published: what to do is said in its report`,
     );
     assert.deepEqual(await publishedOf('storage_rerun'), before);
   });

@@ -515,7 +515,7 @@ describe('the backfill report, stopped on the warehouse storage', () => {
     assert.equal(outcome.failed, 4);
     assert.equal(
       outcome.failure,
-      "backfill stopped on a 2026-03-14: the embedded warehouse's storage failed (its file system is full); 4 experiment-days not attempted, nothing published: what to do is said above",
+      "backfill stopped on a 2026-03-14: the embedded warehouse's storage failed (its file system is full); 4 experiment-days not attempted, nothing published: what to do is said in its report",
     );
   });
 });
@@ -558,7 +558,7 @@ describe('the daily and rerun reports, stopped on the warehouse storage', () => 
     assert.equal(outcome.failed, 3);
     assert.equal(
       outcome.failure,
-      "daily analysis 2026-03-15 stopped on a: the embedded warehouse's storage failed (its file system is full); 5 experiments not attempted, they keep the results they had: what to do is said above",
+      "daily analysis 2026-03-15 stopped on a: the embedded warehouse's storage failed (its file system is full); 5 experiments not attempted, they keep the results they had: what to do is said in its report",
     );
   });
 
@@ -594,7 +594,7 @@ describe('the daily and rerun reports, stopped on the warehouse storage', () => 
     ]);
     assert.equal(
       restored.failure,
-      "rerun of x stopped on 2026-03-09: the embedded warehouse's storage failed (its file system is full); 6 dates not attempted, nothing published: what to do is said above",
+      "rerun of x stopped on 2026-03-09: the embedded warehouse's storage failed (its file system is full); 6 dates not attempted, nothing published: what to do is said in its report",
     );
     const moved = rerun({ recreated: false, anchor: 'moved' }).report.split('\n');
     assert.match(moved[1] as string, /^ {2}pinned to contrail 0\.1\.0\+dev/);
@@ -1257,7 +1257,7 @@ describe('outcomes', () => {
       assert.doesNotMatch(enrollmentsOnly, /nothing was due on any previewed date/);
       assert.throws(() => printOutcome('preview', preview, false), {
         message:
-          'preview of x failed on 2 of 3 dates (2026-03-10, 2026-03-11): the errors are listed above, under their config files',
+          'preview of x failed on 2 of 3 dates (2026-03-10, 2026-03-11): the errors are listed in its report, under their config files',
       });
     } finally {
       process.stdout.write = write;
