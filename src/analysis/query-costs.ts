@@ -53,9 +53,9 @@ export function queryCostRows(
     const bytes = run?.bytesProcessed ?? null;
     const billed = run?.bytesBilled ?? null;
     // An estimate made before the minimums were counted has no billed bytes: its scanned ones
-    // stand for them in dollars only.
+    // stand for them in dollars only (`estimateBill`), not in `estimated_bytes_billed`.
     const estimatedBilled = est?.billed ?? null;
-    const estimatedUsdOf = est ? billedOf(est) : null;
+    const estimateBill = est ? billedOf(est) : null;
     return {
       outcome,
       timestamp: now.toISOString(),
@@ -75,8 +75,8 @@ export function queryCostRows(
       cost_usd:
         billed !== null
           ? onDemandCostUsd(billed, estimate.usdPerTib)
-          : estimatedUsdOf !== null
-            ? onDemandCostUsd(estimatedUsdOf, estimate.usdPerTib)
+          : estimateBill !== null
+            ? onDemandCostUsd(estimateBill, estimate.usdPerTib)
             : null,
     };
   };

@@ -1,4 +1,5 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { plural } from '../plural.js';
 import { runtimeSettings } from '../settings.js';
 import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
 import { DailyAnalysisInput } from '../workflows/inputs.js';
@@ -241,7 +242,7 @@ export function deleteOutcome(running: readonly string[], waiting: number): stri
   const left = running.map((id) => `its run ${id} goes on (\`contrail status ${id}\` follows it)`);
   if (waiting > 0)
     left.push(
-      `${waiting} run${waiting === 1 ? '' : 's'} that waited behind it will not start: \`contrail backfill\` analyses their dates`,
+      `${plural(waiting, 'run')} that waited behind it will not start: \`contrail backfill\` analyses their dates`,
     );
   return `deleted ${DAILY_SCHEDULE_ID}${left.length > 0 ? `; ${left.join('; ')}` : ''}`;
 }
@@ -264,14 +265,13 @@ export interface ScheduleRunCounts {
  * dropped needs a backfill (nothing else analyses it). Nothing when all is quiet.
  */
 export function runLines(r: ScheduleRunCounts): string[] {
-  const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
   const lines = r.running.map((id) => `  running: ${id} (\`contrail status ${id}\` follows it)`);
   if (r.waiting > 0)
-    lines.push(`  waiting: ${runs(r.waiting)} due since, each to start when the one before it ends`);
+    lines.push(`  waiting: ${plural(r.waiting, 'run')} due since, each to start when the one before it ends`);
   const dropped = [
-    r.skipped > 0 ? `${runs(r.skipped)} skipped while the previous one ran` : null,
+    r.skipped > 0 ? `${plural(r.skipped, 'run')} skipped while the previous one ran` : null,
     r.missed > 0
-      ? `${runs(r.missed)} missed while the server was down longer than the catch-up window (${Math.round(r.catchupWindowMs / 3_600_000)} h)`
+      ? `${plural(r.missed, 'run')} missed while the server was down longer than the catch-up window (${Math.round(r.catchupWindowMs / 3_600_000)} h)`
       : null,
   ].filter((line) => line !== null);
   if (dropped.length > 0)

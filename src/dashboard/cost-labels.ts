@@ -66,8 +66,14 @@ export function costFigures(row: CostColumns): QueryCostFigures {
   return { billed, scanned, usd };
 }
 
-/** Whether the bytes scanned say something the bytes billed do not: no bill is known, or they differ by a MiB or more. */
-export function showsScanned(figures: QueryCostFigures): boolean {
+/**
+ * Whether the bytes scanned say something the bytes billed do not: no bill is known, or they
+ * differ by a MiB or more. The same for a query's figures and for their totals.
+ */
+export function showsScanned(figures: {
+  billed: { value: number } | null;
+  scanned: { value: number } | null;
+}): boolean {
   const { billed, scanned } = figures;
   return scanned !== null && (billed === null || scannedDiffers(billed.value, scanned.value));
 }
@@ -163,10 +169,7 @@ export function totalCells(totals: CostTotals): { billed: string; scanned: strin
     total === null ? '' : totalText(shown(total.value), { ...total, of: finished });
   return {
     billed: text(billed, (v) => `${formatBytes(v)} billed`),
-    scanned:
-      scanned !== null && (billed === null || scannedDiffers(billed.value, scanned.value))
-        ? text(scanned, (v) => `${formatBytes(v)} scanned`)
-        : '',
+    scanned: showsScanned(totals) ? text(scanned, (v) => `${formatBytes(v)} scanned`) : '',
     usd: text(usd, formatUsd),
   };
 }

@@ -172,7 +172,7 @@ export function trackProgress(
 }
 
 /** `; waiting for a worker of 0.1.0+v1: slug-a 2026-03-01, slug-b`: one clause per build. */
-export function waitingDetails(waiting: readonly WaitingRun[]): string {
+function waitingDetails(waiting: readonly WaitingRun[]): string {
   const byVersion = new Map<string, string[]>();
   for (const w of waiting) {
     const key = w.toolVersion ?? 'the current version';
@@ -184,7 +184,7 @@ export function waitingDetails(waiting: readonly WaitingRun[]): string {
 }
 
 /** `; waiting for analysis/a/2026-03-15, started by daily/2026-03-15`: one clause per run. */
-export function behindDetails(behind: readonly BehindRun[]): string {
+function behindDetails(behind: readonly BehindRun[]): string {
   return behind.map((b) => `; waiting for ${b.workflowId}, started by ${b.startedBy}`).join('');
 }
 

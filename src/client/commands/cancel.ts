@@ -13,7 +13,7 @@ interface CancelArgs {
  * Without TEMPORAL_ADDRESS there is no server that outlives a command: an embedded command
  * stops its own workflows on Ctrl-C, and once it has ended nothing of it runs.
  */
-export const CANCEL_NEEDS_CLUSTER =
+const CANCEL_NEEDS_CLUSTER =
   'cancel stops a workflow on a running Temporal: set TEMPORAL_ADDRESS. Without it commands run embedded: Ctrl-C stops one (cancelling its workflows), and its private server ends with it, so there is nothing to cancel';
 
 export const cancelCommand: CommandModule<object, CancelArgs> = {

@@ -285,7 +285,7 @@ export function renderCosts(panel: CostsPanel): void {
       { class: 'total' },
       element('th', { scope: 'row', colspan: 3 }, costsTotal(panel.rows.length, total.unfinished)),
       figureCell(total.billed, cells.billed, null, 'billed'),
-      figureCell(cells.scanned === '' ? null : total.scanned, cells.scanned, null, 'scanned'),
+      figureCell(showsScanned(total) ? total.scanned : null, cells.scanned, null, 'scanned'),
       numberCell(total.elapsedMs),
       figureCell(total.usd, cells.usd, null, 'cost'),
     ),
