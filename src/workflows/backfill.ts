@@ -1,4 +1,4 @@
-import { continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, PublishSummary, RunOutcome, WaitingRun } from '../activities/types.js';
 import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { publishFailureMessage, tallyWarnings, type WarningTally } from '../analysis/results.js';
@@ -9,7 +9,15 @@ import type { AnalysisResult } from './analysis-result.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
-import { nothingDue, notStarted, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
+import {
+  nothingDue,
+  notStarted,
+  pinnedAnalysis,
+  pinnedPublication,
+  type RunItem,
+  runAll,
+  stopOnStorage,
+} from './runs.js';
 
 export interface BackfillResult {
   total: number;
@@ -158,15 +166,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     concurrency: input.concurrency,
     progress,
     counts: { done: offset, failed: result.failed.length },
-    // The embedded warehouse's disk is full or read-only: every experiment-day after this one
-    // would fail on it alike, each after its retries, and say so again. A busy file or a
-    // BigQuery 5xx is no reason to stop: the next day may well go through.
-    stopOn: (outcome) =>
-      outcome.status === 'failed' &&
-      outcome.storage !== undefined &&
-      patched('backfill-stops-when-storage-fails')
-        ? outcome
-        : null,
+    stopOn: stopOnStorage('backfill-stops-when-storage-fails'),
   });
   result.waited.push(...waited);
   outcomes.forEach((outcome, i) => {

@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Pin, RunOutcome, WaitingRun } from '../activities/types.js';
 import { tallyWarnings, type WarningTally } from '../analysis/results.js';
 import { scheduledRunDate } from '../dates.js';
@@ -14,10 +14,12 @@ import {
   type Failed,
   nothingDue,
   notStarted,
+  ownStorageFailure,
   pinnedAnalysis,
   type RunItem,
   runAll,
   runStart,
+  stopOnStorage,
 } from './runs.js';
 
 export interface DailyAnalysisResult {
@@ -57,7 +59,7 @@ export interface DailyAnalysisResult {
  * for a rerun, that of the date the rerun stopped on.
  */
 export function storageFailure(outcome: RunOutcome<AnalysisResult | RerunResult>): Failed<never> | null {
-  if (outcome.status === 'failed') return outcome.storage === undefined ? null : outcome;
+  if (outcome.status === 'failed') return ownStorageFailure(outcome);
   const result = outcome.result;
   if (!('dates' in result) || result.storageStopped === undefined) return null;
   const stop = result.storageStopped;
@@ -177,13 +179,8 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
   } = await runAll(items, {
     concurrency: input.concurrency,
     progress,
-    // The embedded warehouse's disk is full or read-only: every experiment after this one would
-    // fail on it alike, each after its retries, and say so again. A busy file or a BigQuery 5xx
-    // is no reason to stop: the next experiment may well go through.
-    stopOn: (outcome) => {
-      const failure = storageFailure(outcome);
-      return failure && patched('daily-stops-when-storage-fails') ? failure : null;
-    },
+    // A rerun the daily run started stops it too when it stopped on the storage (storageFailure).
+    stopOn: stopOnStorage('daily-stops-when-storage-fails', storageFailure),
   });
 
   const outcome: DailyAnalysisResult = {

@@ -21,7 +21,15 @@ import {
 } from './common.js';
 import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
-import { type Failed, nothingDue, pinnedAnalysis, pinnedPublication, type RunItem, runAll } from './runs.js';
+import {
+  type Failed,
+  nothingDue,
+  pinnedAnalysis,
+  pinnedPublication,
+  type RunItem,
+  runAll,
+  stopOnStorage,
+} from './runs.js';
 
 export interface RerunResult {
   slug: string;
@@ -190,13 +198,7 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
       }
     });
 
-  // The embedded warehouse's disk is full or read-only: every date after this one would fail
-  // on it alike, each after its retries, and say so again. A busy file or a BigQuery 5xx is no
-  // reason to stop: the next date may well go through.
-  const stopOn = (outcome: RunOutcome<AnalysisResult>): Failed<AnalysisResult> | null =>
-    outcome.status === 'failed' && outcome.storage !== undefined && patched('rerun-stops-when-storage-fails')
-      ? outcome
-      : null;
+  const stopOn = stopOnStorage<AnalysisResult>('rerun-stops-when-storage-fails');
 
   // The last date with something due first and alone: it creates the enrollments table (when
   // it was dropped), so the dates analysed side by side afterwards all read the same one.

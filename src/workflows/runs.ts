@@ -79,6 +79,29 @@ export interface RunAllResult<R> {
 /** A run's outcome when it failed. */
 export type Failed<R = unknown> = Extract<RunOutcome<R>, { status: 'failed' }>;
 
+/**
+ * `stopOn` for a parent of many runs (the daily run, a backfill, a rerun): stop once a run
+ * fails because the embedded warehouse's disk is full or read-only, since every run after it
+ * would fail on it alike, each after its retries, and say so again. A busy file or a BigQuery
+ * 5xx is no reason to stop: the next run may well go through. `failureOf` finds that failure
+ * in an outcome (by default the run's own); `patch` guards the stop, so that a parent's history
+ * from a build that did not stop replays as it ran.
+ */
+export function stopOnStorage<R>(
+  patch: string,
+  failureOf: (outcome: RunOutcome<R>) => Failed<R> | null = ownStorageFailure,
+): (outcome: RunOutcome<R>) => Failed<R> | null {
+  return (outcome) => {
+    const failure = failureOf(outcome);
+    return failure !== null && patched(patch) ? failure : null;
+  };
+}
+
+/** A run's outcome when it failed on the embedded warehouse's storage (`storage` set); else null. */
+export function ownStorageFailure<R>(outcome: RunOutcome<R>): Failed<R> | null {
+  return outcome.status === 'failed' && outcome.storage !== undefined ? outcome : null;
+}
+
 export async function runAll<R>(
   items: readonly RunItem<R>[],
   options: RunAllOptions<R>,
