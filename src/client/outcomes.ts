@@ -2,7 +2,10 @@
  * What the CLI says about a finished workflow (an `Outcome`, report.ts), in one place for the
  * commands that start them and for `contrail status`: the report for people, and how many units
  * of work (experiments, experiment-days, dates) failed. Any failure makes the command exit 1. A
- * preview's report, the longest, is in preview-report.ts.
+ * preview's report, the longest, is in preview-report.ts, and a run stopped by its warehouse's
+ * storage is said by storage-stop.ts. The rest is one module, longer than most, because the
+ * reports of the daily run, a backfill and a rerun share how their failures are grouped, their
+ * pins and waits are said, and how far an interrupted one had got: apart, they would drift.
  */
 
 import type { z } from 'zod';
@@ -10,7 +13,6 @@ import type { VersionsReportRow, WaitingRun } from '../activities/types.js';
 import { isPublishFailure } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { formatVersionsReport } from '../versions/report.js';
-import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from '../workflows/analysis-result.js';
 import type { BackfillResult } from '../workflows/backfill.js';
 import type { Progress } from '../workflows/common.js';
@@ -32,6 +34,7 @@ import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import { describeWarningCounts, unlistedIssues } from './issue-counts.js';
 import { describePreview } from './preview-report.js';
 import type { Outcome, ReportContext } from './report.js';
+import { storageStop } from './storage-stop.js';
 
 export type AnalysisWorkflow = keyof typeof workflowKinds;
 
@@ -264,52 +267,6 @@ export function describeBackfill(b: BackfillResult): Outcome {
     ].join('\n'),
     failed: b.failed.length,
     ...(stop ? { failure: stop.failure } : {}),
-  };
-}
-
-/** A run of many stopped because the embedded warehouse's file system refused its writes. */
-interface StorageStop<F> {
-  /** The run, as its failure line names it: `backfill`, `rerun of <slug>`, `daily analysis <date>`. */
-  run: string;
-  /** What it stopped on, as the report names it: `<slug> <date>`, `<date>`, `<slug>`. */
-  on: string;
-  storage: StorageRefusal;
-  /** Its failures; `first` is the one it stopped on. */
-  failed: readonly F[];
-  first: F | undefined;
-  /** What it runs one of for each item (`experiment-day`, `date`, `experiment`), and how many it did not attempt. */
-  unit: string;
-  notAttempted: number;
-  /** What the items not attempted were, when the report names them. */
-  named?: string;
-  /** What the stop left published, in the report and (short) in the failure line. */
-  published: { said: string; short: string };
-}
-
-/**
- * A run of many (a backfill, a rerun, the daily run) stopped because the embedded warehouse's
- * file system refused its writes: its error once (it names the warehouse file and what to do)
- * for every unit that failed on it, what was not attempted, and what is published; the failure
- * line the command ends with; and which failures were on it, not to be listed again.
- */
-function storageStop<F extends { errorType: string; message: string }>(
-  stop: StorageStop<F>,
-): { lines: string[]; failure: string; onStorage: (f: F) => boolean } {
-  const { first, unit } = stop;
-  // The runs already started when it happened failed on it too, with the same words.
-  const onStorage = (f: F) =>
-    first !== undefined && f.errorType === first.errorType && f.message === first.message;
-  const others = stop.failed.filter(onStorage).length - 1;
-  const refused = stop.storage === 'full' ? 'its file system is full' : 'its file system is read-only';
-  const alsoFailed = others > 0 ? `; ${plural(others, `more ${unit}`)} already running failed on it too` : '';
-  const notAttempted = plural(stop.notAttempted, unit);
-  return {
-    lines: [
-      `  STOPPED on ${stop.on}: the embedded warehouse's storage failed (${refused})${alsoFailed}; ${notAttempted} not attempted (${stop.named ? `${stop.named}: ` : ''}each would fail alike); ${stop.published.said}:`,
-      `    ${first ? `${first.errorType}: ${first.message}` : refused}`,
-    ],
-    failure: `${stop.run} stopped on ${stop.on}: the embedded warehouse's storage failed (${refused}); ${notAttempted} not attempted, ${stop.published.short}: what to do is said in its report`,
-    onStorage,
   };
 }
 

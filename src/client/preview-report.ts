@@ -11,6 +11,7 @@ import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import type { Outcome, ReportContext } from './report.js';
 import { shellWord } from './shell-words.js';
+import { previewStorageStop } from './storage-stop.js';
 
 /** What the CLI says about a finished preview (see outcomes.ts for the other workflows). */
 
@@ -164,7 +165,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
   if (failed.length > 0) lines.push(`FAILED on ${failedOn}: ${failed.map((f) => f.date).join(', ')}`);
   const interrupted = p.interrupted ? interruption(p, p.interrupted) : undefined;
   if (interrupted) lines.push(interrupted.toUpperCase().slice(0, 1) + interrupted.slice(1));
-  const storage = p.storageStopped ? storageStop(p, p.storageStopped) : undefined;
+  const storage = p.storageStopped ? previewStorageStop(p, p.storageStopped) : undefined;
   if (storage) lines.push(...storage.lines);
   // Last, so a config author reads what to fix without scrolling: every error once, under its file and key.
   lines.push(...formatIssueGroups(groupIssues(previewIssues(p)), `${p.dataset}.${LOGS_TABLE}`));
@@ -212,30 +213,6 @@ function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interru
     // Stopped on its last date, every date is said above: "not run: none" only made one read on.
     ...(stop.notRun.length > 0 ? [`not run: ${stop.notRun.join(', ')}`] : []),
   ].join('; ');
-}
-
-/**
- * A preview stopped because the embedded warehouse's file system refused its writes: the error
- * once (it names the warehouse file and what to do), the dates not attempted, and what the
- * command ends with.
- */
-function storageStop(
-  p: PreviewResult,
-  stop: NonNullable<PreviewResult['storageStopped']>,
-): { lines: string[]; failure: string } {
-  const failure = (p.failed ?? []).find((f) => f.date === stop.date);
-  const refused = stop.storage === 'full' ? 'its file system is full' : 'its file system is read-only';
-  const notRun =
-    stop.notRun.length > 0
-      ? `${stop.notRun.join(', ')} not attempted (each would fail alike)`
-      : 'it was the last date';
-  return {
-    lines: [
-      `STOPPED on ${stop.date}: the embedded warehouse's storage failed (${refused}); ${notRun}; query costs not recorded:`,
-      `  ${failure ? `${failure.errorType}: ${failure.message}` : refused}`,
-    ],
-    failure: `preview of ${p.slug} stopped on ${stop.date}: the embedded warehouse's storage failed (${refused})${stop.notRun.length > 0 ? `; ${plural(stop.notRun.length, 'later date')} not attempted` : ''}: what to do is said in its report`,
-  };
 }
 
 /**
