@@ -127,6 +127,17 @@ export function settingPlacing(path: string, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
+ * What to do to have a file placed by `setting` (settingPlacing) somewhere else, `there`
+ * (`a directory you can write to`): change that setting, or, for a file no setting placed,
+ * move it. One wording for every message that advises it.
+ */
+export function moveTo(setting: PlacingSetting | null, there: string): string {
+  if (setting === 'CONTRAIL_DUCKDB_PATH') return `set CONTRAIL_DUCKDB_PATH to a file in ${there}`;
+  if (setting === 'CONTRAIL_HOME') return `set CONTRAIL_HOME to ${there}`;
+  return `move the warehouse file to ${there}`;
+}
+
+/**
  * Why the file system refused to read or write a file, in words a user can act on ("no such
  * file", "no space left on its file system (ENOSPC)"), not the system's ("ENOENT: no such file or
  * directory, open 'x.toml'"), which repeats the path and says nothing of what to do; the callers

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileRefusal, makeDirectory, settingPlacing } from '../paths.js';
+import { fileRefusal, makeDirectory, moveTo, settingPlacing } from '../paths.js';
 import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
 import { CliError } from './errors.js';
 
@@ -79,13 +79,15 @@ function refusal(mine: { dataset: string; slug: string }, other: ClaimNote): Cli
  */
 function unwritable(why: string, place: string, env: NodeJS.ProcessEnv): CliError {
   const setting = settingPlacing(place, env);
-  const remedy =
+  const where =
     setting === 'CONTRAIL_DUCKDB_PATH'
-      ? 'set CONTRAIL_DUCKDB_PATH to a file in a directory you can write to (contrail keeps its notes on the warehouse beside its file)'
+      ? 'beside its file'
       : setting === 'CONTRAIL_HOME'
-        ? 'set CONTRAIL_HOME to a directory you can write to (contrail keeps its notes on the warehouse there)'
-        : `use a warehouse in a directory you can write to (contrail keeps its notes on it in ${claimsDir(place)})`;
-  return new CliError(`${why}; ${remedy}`);
+        ? 'there'
+        : `in ${claimsDir(place)}`;
+  return new CliError(
+    `${why}; ${moveTo(setting, 'a directory you can write to')} (contrail keeps its notes on the warehouse ${where})`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { ContrailError } from '../errors.js';
-import { type PlacingSetting, settingPlacing } from '../paths.js';
+import { moveTo, type PlacingSetting, settingPlacing } from '../paths.js';
 import type { TableRef } from './warehouse.js';
 
 /**
@@ -225,8 +225,7 @@ export type StorageRefusal = 'full' | 'read-only';
  * DuckDB's words for a file system that will not take a write, anywhere in its message (a
  * write that failed, and every later one: "database has been invalidated … Original error: …
  * No space left on device"), with the system's own words for it and what to do: move the file
- * by the setting that placed it (`setting`, see settingPlacing), or, for a file no setting
- * placed, move it.
+ * by the setting that placed it (`setting`, see settingPlacing and moveTo).
  */
 const STORAGE_REFUSALS: readonly {
   refusal: StorageRefusal;
@@ -237,25 +236,13 @@ const STORAGE_REFUSALS: readonly {
     refusal: 'full',
     words: /No space left on device|Disk quota exceeded/i,
     said: (file, setting) =>
-      `the file system holding the embedded warehouse${file} is full: free space there, or ${
-        setting === 'CONTRAIL_DUCKDB_PATH'
-          ? 'set CONTRAIL_DUCKDB_PATH to a file on a file system with room'
-          : setting === 'CONTRAIL_HOME'
-            ? 'set CONTRAIL_HOME to a directory with room'
-            : 'move the warehouse file to a file system with room'
-      }, and run the command again`,
+      `the file system holding the embedded warehouse${file} is full: free space there, or ${moveTo(setting, 'a directory with room')}, and run the command again`,
   },
   {
     refusal: 'read-only',
     words: /Read-only file system/i,
     said: (file, setting) =>
-      `the embedded warehouse${file} is on a read-only file system: ${
-        setting === 'CONTRAIL_DUCKDB_PATH'
-          ? 'set CONTRAIL_DUCKDB_PATH to a file in a directory you can write to'
-          : setting === 'CONTRAIL_HOME'
-            ? 'set CONTRAIL_HOME to a directory you can write to'
-            : 'move the warehouse file to a directory you can write to'
-      }`,
+      `the embedded warehouse${file} is on a read-only file system: ${moveTo(setting, 'a directory you can write to')}`,
   },
 ];
 

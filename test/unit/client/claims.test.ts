@@ -79,7 +79,7 @@ describe('claims on the embedded warehouse', () => {
     // A file no setting placed: named with where the notes go.
     assert.equal(
       refusedWith(ownFile, { CONTRAIL_HOME: home2 }),
-      `${home} is a file, not a directory; use a warehouse in a directory you can write to (contrail keeps its notes on it in ${ownFile}.claims)`,
+      `${home} is a file, not a directory; move the warehouse file to a directory you can write to (contrail keeps its notes on the warehouse in ${ownFile}.claims)`,
     );
   });
 

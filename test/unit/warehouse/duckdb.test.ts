@@ -572,7 +572,7 @@ describe('DuckDbWarehouse (files)', () => {
       embeddedStorageError({ file, duckdbMessage, env })?.message;
     assert.equal(
       refused('/mnt/big/warehouse.duckdb', full, placed),
-      'warehouse query failed: the file system holding the embedded warehouse /mnt/big/warehouse.duckdb is full: free space there, or set CONTRAIL_DUCKDB_PATH to a file on a file system with room, and run the command again (the file system said: No space left on device)',
+      'warehouse query failed: the file system holding the embedded warehouse /mnt/big/warehouse.duckdb is full: free space there, or set CONTRAIL_DUCKDB_PATH to a file in a directory with room, and run the command again (the file system said: No space left on device)',
     );
     assert.equal(
       refused('/mnt/big/warehouse.duckdb', readOnly, placed),
