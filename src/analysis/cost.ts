@@ -2,12 +2,12 @@ import { mapBoundedUntilFailure } from '../concurrency.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { type ErrorSubject, isPermanent } from '../errors.js';
 import {
+  billedAsRun,
   DRY_RUNS_AT_ONCE,
   type Inlined,
   inlinedEnrollments,
   plannedLine,
   scanOwnBytes,
-  scanOwnTables,
   withEnrollmentsInlined,
 } from '../sql/dry-run.js';
 import { planPopulationSample } from '../sql/plan/population.js';
@@ -15,12 +15,7 @@ import { telemetryCoverageSql } from '../sql/plan/reads.js';
 import { type PlannedQuery, type PlannedQueryKind, PUBLISHED_NAMES } from '../sql/plan/types.js';
 import { querySubjects } from '../sql/run.js';
 import { dataDateRange } from '../sql/windows.js';
-import {
-  BILLED_MINIMUM_BYTES,
-  billedBytes,
-  ON_DEMAND_USD_PER_TIB,
-  onDemandCostUsd,
-} from '../warehouse/cost.js';
+import { BILLED_MINIMUM_BYTES, ON_DEMAND_USD_PER_TIB, onDemandCostUsd } from '../warehouse/cost.js';
 import { missingTableIn, WarehouseQueryError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { CostEstimateMethod, Warehouse } from '../warehouse/warehouse.js';
 import { type PlanTarget, planDate } from './plan-day.js';
@@ -205,8 +200,7 @@ export async function estimatePreviewCost(
       const { planned, inlined } = estimated[i] as Estimated;
       const tables = tablesOf.get(i);
       const bytes = scanOwnBytes(answer.bytes, planned.sql, inlined, enrollmentsBytes);
-      const referenced = tables === undefined ? 0 : scanOwnTables(tables, inlined, enrollmentsTables);
-      return { ...answer, bytes, billed: billedBytes(bytes, referenced) };
+      return { ...answer, bytes, billed: billedAsRun(bytes, tables, inlined, enrollmentsTables) };
     }),
   );
   const totalBytes = queries.reduce((sum, q) => sum + (q.bytes ?? 0), 0);

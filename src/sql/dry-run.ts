@@ -94,7 +94,7 @@ export function scanOwnBytes(
  * count errs low, as billedBytes does. Without the tables of the enrollments query, those it
  * reads stand for the enrollments table.
  */
-export function scanOwnTables(
+function scanOwnTables(
   tables: readonly string[],
   inlined: Inlined | null,
   enrollmentsTables: readonly string[] | undefined,
@@ -102,6 +102,22 @@ export function scanOwnTables(
   if (inlined === null || enrollmentsTables === undefined) return tables.length;
   const own = tables.filter((t) => !enrollmentsTables.includes(t));
   return Math.max(own.length, 1) + 1;
+}
+
+/**
+ * What BigQuery would bill a query of the analysis as it will run (billedBytes), for
+ * `validate --dry_run` and a preview's estimate alike: `bytes`, what it reads itself
+ * (scanOwnBytes), over the tables it will reference (scanOwnTables; `inlined` null for the
+ * enrollments query, which is run as it is dry-run). A query whose dry run did not name its
+ * tables (`tables` undefined) is counted at the query's own minimum: the bill errs low.
+ */
+export function billedAsRun(
+  bytes: number,
+  tables: readonly string[] | undefined,
+  inlined: Inlined | null,
+  enrollmentsTables: readonly string[] | undefined,
+): number {
+  return billedBytes(bytes, tables === undefined ? 0 : scanOwnTables(tables, inlined, enrollmentsTables));
 }
 
 /**
@@ -226,7 +242,7 @@ export async function dryRunAnalysis(
     entries.push(
       entry.bytesProcessed === null
         ? entry
-        : { ...entry, bytesBilled: billedBytes(entry.bytesProcessed, tables?.length ?? 0) },
+        : { ...entry, bytesBilled: billedAsRun(entry.bytesProcessed, tables, null, undefined) },
     );
     // Each scan reads the enrollments query written in for its table: with that query
     // rejected, every scan would fail with its error again, blamed on the scan's metrics.
@@ -252,7 +268,7 @@ export async function dryRunAnalysis(
     return {
       ...entry,
       bytesProcessed: bytes,
-      bytesBilled: billedBytes(bytes, scanOwnTables(tables ?? [], inlined, enrollmentsTables)),
+      bytesBilled: billedAsRun(bytes, tables, inlined, enrollmentsTables),
     };
   });
   return [...entries, ...checked];

@@ -8,6 +8,7 @@ import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { dryRunAnalysis, plannedLine } from '../../../src/sql/dry-run.js';
 import { planAnalysis } from '../../../src/sql/plan/analysis.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
+import { billedBytes } from '../../../src/warehouse/cost.js';
 import {
   MissingTableError,
   WarehouseQueryError,
@@ -282,5 +283,30 @@ from_expression = "mozdata.telemetry.clients_dialy"
       assert.ok(e.bytesProcessed !== null && e.bytesProcessed > 0, e.table);
       assert.equal(e.bytesProcessed, bill(sql), e.table);
     }
+  });
+});
+
+describe("a query's bill as validate --dry_run and a preview's estimate count it", () => {
+  test('a scan whose dry run names no tables is billed its own minimum, as the preview counts it, not two tables more', async () => {
+    const spec = await demoSpecWith('');
+    // The enrollments query's dry run (the first asked) names its tables; the scans' do not.
+    let asked = 0;
+    const warehouse = {
+      dialect: 'bigquery',
+      dryRun: async () =>
+        ++asked === 1
+          ? {
+              bytesProcessed: 1000,
+              method: 'dry_run' as const,
+              referencedTables: ['moz-fx-data-shared-prod.telemetry.events'],
+            }
+          : { bytesProcessed: 50_000, method: 'dry_run' as const },
+    } as unknown as Warehouse;
+    const entries = await dryRunAnalysis(warehouse, spec, { dataset: 'contrail', dialect });
+    const scans = entries.filter((e) => e.kind === 'metrics_scan');
+    assert.ok(scans.length > 0 && entries[0]?.kind === 'enrollments');
+    assert.equal(entries[0]?.bytesBilled, billedBytes(1000, 1));
+    for (const scan of scans)
+      assert.equal(scan.bytesBilled, billedBytes(scan.bytesProcessed ?? 0, 0), scan.table);
   });
 });
