@@ -257,7 +257,7 @@ export function describeBackfill(b: BackfillResult): Outcome {
     : null;
   return {
     report: [
-      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${failed.days} failed${publicationsPart(failed.publications)}${stop ? `, ${b.storageStopped?.notAttempted} not attempted` : ''}`,
+      `${plural(b.total, 'experiment-day')}: ${b.analyzed} analysed, ${b.nothingDue} with nothing due, ${failed.days} failed${publicationsPart(failed.publications)}${stopped ? `, ${stopped.notAttempted} not attempted` : ''}`,
       ...pinLines(Object.entries(b.pins).filter(([slug]) => !unknown.has(slug))),
       ...outsideLines(b.outside),
       ...groupedFailures(stop ? b.failed.filter((f) => !stop.onStorage(f)) : b.failed),
