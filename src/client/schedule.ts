@@ -1,4 +1,5 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { DAY_MS } from '../dates.js';
 import { plural } from '../plural.js';
 import { runtimeSettings } from '../settings.js';
 import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
@@ -16,6 +17,7 @@ export interface ScheduleArgs {
   minute?: number;
   dataset_id?: string;
   concurrency?: number;
+  catchup_days?: number;
   note?: string;
 }
 
@@ -42,6 +44,7 @@ async function createSchedule(
   input: ReturnType<typeof dailyInput>,
 ): Promise<string> {
   const spec = { calendars: [{ hour: args.hour ?? 4, minute: args.minute ?? 0 }], timezone: 'UTC' };
+  const policies = dailyPolicies(args.catchup_days);
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'dailyAnalysis',
@@ -55,10 +58,10 @@ async function createSchedule(
       scheduleId: DAILY_SCHEDULE_ID,
       spec,
       action,
-      policies: DAILY_POLICIES,
+      policies,
       state: { note: args.note ?? 'created by contrail schedule create' },
     });
-    return `created schedule ${DAILY_SCHEDULE_ID}: ${settingsLine(dailyRunSettings(spec.calendars, action, DAILY_POLICIES))}`;
+    return `created schedule ${DAILY_SCHEDULE_ID}: ${settingsLine(dailyRunSettings(spec.calendars, action, policies))}`;
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
     let before: DailyRunSettings | null = null;
@@ -69,14 +72,22 @@ async function createSchedule(
         ...previous,
         spec,
         action,
-        policies: { ...previous.policies, ...DAILY_POLICIES },
+        policies: { ...previous.policies, ...policies },
         ...(args.note === undefined ? {} : { state: { ...previous.state, note: args.note } }),
       };
     });
-    const after = dailyRunSettings(spec.calendars, action, DAILY_POLICIES);
+    const after = dailyRunSettings(spec.calendars, action, policies);
     return `schedule ${DAILY_SCHEDULE_ID} exists; ${updateOutcome(before, after)}`;
   }
 }
+
+/**
+ * How many days back a run the server missed while it was down is still started when it is
+ * back (`schedule create --catchup_days`): a weekend's outage, and a week's, heals itself
+ * without anyone noticing. A run missed for longer is left to `contrail backfill`, which
+ * `describe` points to.
+ */
+export const DEFAULT_CATCHUP_DAYS = 7;
 
 /**
  * What the schedule does with a run that falls due while its previous run still runs (no
@@ -84,10 +95,13 @@ async function createSchedule(
  * was down. The later run waits and starts when the earlier one ends (BUFFER_ALL), each for its
  * own date: skipping it would leave that date's analysis undone with nothing to say so, as the
  * daily run analyses only the day before its scheduled time. One at a time, the runs never
- * write an experiment's tables at once. A run missed while the server was down is started when
- * it is back, within a day.
+ * write an experiment's tables at once. The runs the server missed while it was down are
+ * started when it is back, one after another in the same way, each still analysing the day
+ * before its own scheduled time, as long as that time is within the catch-up window.
  */
-export const DAILY_POLICIES = { overlap: 'BUFFER_ALL', catchupWindow: '1 day' } as const;
+export function dailyPolicies(catchupDays: number = DEFAULT_CATCHUP_DAYS) {
+  return { overlap: 'BUFFER_ALL', catchupWindow: catchupDays * DAY_MS } as const;
+}
 
 /** What the daily schedule does, as `describe` shows it and a second `create` compares it. */
 export interface DailyRunSettings {
@@ -97,13 +111,15 @@ export interface DailyRunSettings {
   concurrency: string;
   /** What happens to a run due while the previous one runs. */
   overlap: string;
+  /** How long after its time a run the server missed while down is still started (`7 days`). */
+  catchup: string;
 }
 
 /** The settings of a schedule's calendars, action and policies (fields another tool set are shown as they are). */
 export function dailyRunSettings(
   calendars: readonly { hour?: unknown; minute?: unknown }[],
   action: { taskQueue?: unknown; args?: unknown },
-  policies: { overlap?: unknown },
+  policies: { overlap?: unknown; catchupWindow?: unknown },
 ): DailyRunSettings {
   const input = (Array.isArray(action.args) ? action.args[0] : undefined) as
     | { dataset?: unknown; concurrency?: unknown }
@@ -114,7 +130,23 @@ export function dailyRunSettings(
     dataset: String(input?.dataset ?? '(default)'),
     concurrency: String(input?.concurrency ?? '(default)'),
     overlap: describeOverlap(policies.overlap),
+    catchup: describeCatchupWindow(policies.catchupWindow),
   };
+}
+
+/**
+ * A catch-up window (milliseconds, as the server describes it and `dailyPolicies` sets it) in
+ * days, or in hours or seconds when another tool set it so.
+ */
+export function describeCatchupWindow(ms: unknown): string {
+  if (typeof ms !== 'number' || !(ms > 0)) return "(the server's default)";
+  const [amount, unit] =
+    ms % DAY_MS === 0
+      ? [ms / DAY_MS, 'day']
+      : ms % 3_600_000 === 0
+        ? [ms / 3_600_000, 'hour']
+        : [Math.round(ms / 1000), 'second'];
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
 
 /** A schedule's overlap policy as what becomes of a run due while the previous one runs. */
@@ -150,6 +182,7 @@ export function updateOutcome(before: DailyRunSettings | null, after: DailyRunSe
     dataset: 'dataset',
     concurrency: 'concurrency',
     overlap: 'a run due while the previous one runs',
+    catchup: 'catch-up window',
   };
   const changed =
     before === null
@@ -163,7 +196,7 @@ export function updateOutcome(before: DailyRunSettings | null, after: DailyRunSe
 }
 
 function settingsLine(s: DailyRunSettings): string {
-  return `dailyAnalysis ${s.runs}, task queue ${s.taskQueue}, dataset ${s.dataset}, ${s.concurrency} experiments at once`;
+  return `dailyAnalysis ${s.runs}, task queue ${s.taskQueue}, dataset ${s.dataset}, ${s.concurrency} experiments at once, runs missed while the server is down caught up within ${s.catchup}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -192,6 +225,7 @@ async function describeSchedule(client: Client): Promise<string> {
     `  runs: ${settings.runs}`,
     `  starts: dailyAnalysis on task queue ${settings.taskQueue}, dataset ${settings.dataset}, ${settings.concurrency} experiments at once`,
     `  a run due while the previous one runs ${settings.overlap}`,
+    `  a run missed while the server was down starts when it is back, if within ${settings.catchup} of its time`,
     ...runLines({
       running: d.info.runningActions.map((a) => a.workflow.workflowId),
       waiting: Number(d.raw.info?.bufferSize ?? 0),
@@ -256,7 +290,8 @@ export interface ScheduleRunCounts {
   skipped: number;
   /** Runs due while the server was down, longer ago than the catch-up window when it came back. */
   missed: number;
-  catchupWindowMs: number;
+  /** The catch-up window, as the server describes it (milliseconds). */
+  catchupWindowMs: number | undefined;
 }
 
 /**
@@ -271,12 +306,12 @@ export function runLines(r: ScheduleRunCounts): string[] {
   const dropped = [
     r.skipped > 0 ? `${plural(r.skipped, 'run')} skipped while the previous one ran` : null,
     r.missed > 0
-      ? `${plural(r.missed, 'run')} missed while the server was down longer than the catch-up window (${Math.round(r.catchupWindowMs / 3_600_000)} h)`
+      ? `${plural(r.missed, 'run')} missed while the server was down longer than the catch-up window (${describeCatchupWindow(r.catchupWindowMs)})`
       : null,
   ].filter((line) => line !== null);
   if (dropped.length > 0)
     lines.push(
-      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`contrail backfill\` analysed them`,
+      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`contrail backfill\` analysed them${r.missed > 0 ? ' (`contrail schedule create --catchup_days <days>` widens the window)' : ''}`,
     );
   return lines;
 }

@@ -77,6 +77,12 @@ describe('the daily schedule on a cluster', () => {
     const described = await runMain(['schedule', 'describe'], env);
     assert.equal(described.code, 0, described.stderr);
     assert.match(described.stdout, /a run due while the previous one runs waits for it/);
+    // Runs missed while the server is down are started when it is back, a week back by default.
+    assert.match(
+      described.stdout,
+      /^ {2}a run missed while the server was down starts when it is back, if within 7 days of its time$/m,
+    );
+    assert.equal((await handle.describe()).policies.catchupWindow, 7 * 86_400_000);
     assert.match(
       described.stdout,
       new RegExp(`running: ${first} \\(\`contrail status ${first}\` follows it\\)`),
@@ -132,6 +138,15 @@ describe('the daily schedule on a cluster', () => {
           'm',
         ),
       );
+
+    // A second create with a wider window sets it on the server and says what it changed.
+    const widened = await runMain(['schedule', 'create', '--catchup-days', '30'], env);
+    assert.equal(widened.code, 0, widened.stderr);
+    assert.match(
+      widened.stdout,
+      /^schedule contrail-daily-analysis exists; updated it \(catch-up window 7 days → 30 days\): /,
+    );
+    assert.equal((await handle.describe()).policies.catchupWindow, 30 * 86_400_000);
 
     // Paused, it names no times it would run at.
     assert.equal((await runMain(['schedule', 'pause'], env)).code, 0);

@@ -2,14 +2,24 @@ import type { Argv, CommandModule } from 'yargs';
 import { choiceOf, datasetIdOption } from '../options.js';
 import type { ScheduleArgs } from '../schedule.js';
 
+/**
+ * The widest catch-up window `--catchup_days` sets: a longer outage's dates are a backfill's,
+ * and a typo (`700` for `7`) would otherwise queue years of daily runs behind a restart.
+ */
+const MAX_CATCHUP_DAYS = 90;
+
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
 
 /** The actions that take each option; the others would pass it by unread. */
-const TAKEN_BY: Record<'hour' | 'minute' | 'dataset_id' | 'concurrency' | 'note', readonly string[]> = {
+const TAKEN_BY: Record<
+  'hour' | 'minute' | 'dataset_id' | 'concurrency' | 'catchup_days' | 'note',
+  readonly string[]
+> = {
   hour: ['create'],
   minute: ['create'],
   dataset_id: ['create'],
   concurrency: ['create'],
+  catchup_days: ['create'],
   note: ['create', 'pause', 'unpause'],
 };
 
@@ -50,6 +60,11 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
         type: 'number',
         describe: 'Experiments analysed at once (create; default: 4)',
       })
+      .option('catchup_days', {
+        alias: 'catchup-days',
+        type: 'number',
+        describe: `Days after its time a run missed while the Temporal server was down still starts when it is back, each for its own date (create; 1–${MAX_CATCHUP_DAYS}, default: 7)`,
+      })
       .option('note', { type: 'string', describe: 'Note shown with the schedule (create, pause, unpause)' })
       // A message returned (not thrown) is a usage error: the help, then exit 2, as for any bad flag.
       .check((a) => {
@@ -59,6 +74,9 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
           return `--hour ${a.hour}: expected a whole number 0–23`;
         if (a.minute !== undefined && (!Number.isInteger(a.minute) || a.minute < 0 || a.minute > 59))
           return `--minute ${a.minute}: expected a whole number 0–59`;
+        const days = a.catchup_days;
+        if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > MAX_CATCHUP_DAYS))
+          return `--catchup_days ${days}: expected a whole number of days 1–${MAX_CATCHUP_DAYS}`;
         return true;
       }) as unknown as Argv<ScheduleArgs>,
   handler: async (args) => {

@@ -960,6 +960,30 @@ describe('command line options', () => {
     assert.match(minute.stderr, /^contrail: --minute 7.5: expected a whole number 0–59$/m);
   });
 
+  it('a catch-up window out of range is a usage error naming --catchup_days, under either spelling', async () => {
+    for (const args of [
+      ['schedule', 'create', '--catchup_days', '0'],
+      ['schedule', 'create', '--catchup-days', '91'],
+      ['schedule', 'create', '--catchup_days', '1.5'],
+    ]) {
+      // Refused before Temporal is asked for: the same with no server as with one that does not answer.
+      for (const address of ['', '127.0.0.1:1']) {
+        const result = await runMain(args, { TEMPORAL_ADDRESS: address });
+        assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(
+          result.stderr,
+          new RegExp(`^contrail: --catchup_days ${args[3]}: expected a whole number of days 1–90$`, 'm'),
+        );
+      }
+    }
+    const describe = await runMain(['schedule', 'describe', '--catchup-days', '3']);
+    assert.equal(describe.code, 2);
+    assert.match(
+      describe.stderr,
+      /^contrail: --catchup_days: schedule describe does not take it \(only create\)$/m,
+    );
+  });
+
   it('an option the schedule action does not take is a usage error, not passed by unread', async () => {
     // A trigger into another dataset would otherwise start the schedule's run into its own.
     for (const address of ['', '127.0.0.1:1']) {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CliError } from '../../../src/client/errors.js';
 import {
-  DAILY_POLICIES,
+  dailyPolicies,
   dailyRunSettings,
   deleteOutcome,
+  describeCatchupWindow,
   runLines,
   updateOutcome,
 } from '../../../src/client/schedule.js';
@@ -82,7 +83,7 @@ test('a second create names every setting of the daily run it changed, old and n
       taskQueue: 'contrail',
       args: [{ dataset: 'contrail', concurrency: 4 }],
     },
-    { overlap: 'BUFFER_ALL' },
+    { overlap: 'BUFFER_ALL', catchupWindow: 7 * 86_400_000 },
   );
   // As `create` builds it from another shell's CONTRAIL_TASK_QUEUE and --dataset_id.
   const after = dailyRunSettings(
@@ -91,15 +92,15 @@ test('a second create names every setting of the daily run it changed, old and n
       taskQueue: 'staging',
       args: [{ dataset: 'scratch', concurrency: 4 }],
     },
-    DAILY_POLICIES,
+    dailyPolicies(),
   );
   assert.equal(
     updateOutcome(before, after),
-    'updated it (task queue contrail → staging, dataset contrail → scratch): dailyAnalysis every day at 04:00 UTC, task queue staging, dataset scratch, 4 experiments at once',
+    'updated it (task queue contrail → staging, dataset contrail → scratch): dailyAnalysis every day at 04:00 UTC, task queue staging, dataset scratch, 4 experiments at once, runs missed while the server is down caught up within 7 days',
   );
   assert.equal(
     updateOutcome(before, { ...before }),
-    'unchanged: dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once',
+    'unchanged: dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once, runs missed while the server is down caught up within 7 days',
   );
 });
 
@@ -108,24 +109,53 @@ test('a second create over a schedule that skipped runs due while one ran says i
   const action = { taskQueue: 'contrail', args: [{ dataset: 'contrail', concurrency: 4 }] };
   assert.equal(
     updateOutcome(
-      dailyRunSettings(calendars, action, { overlap: 'SKIP' }),
-      dailyRunSettings(calendars, action, DAILY_POLICIES),
+      dailyRunSettings(calendars, action, { overlap: 'SKIP', catchupWindow: 7 * 86_400_000 }),
+      dailyRunSettings(calendars, action, dailyPolicies()),
     ),
-    'updated it (a run due while the previous one runs is skipped, leaving its date unanalysed → waits for it): dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once',
+    'updated it (a run due while the previous one runs is skipped, leaving its date unanalysed → waits for it): dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once, runs missed while the server is down caught up within 7 days',
   );
 });
 
+test('runs the server missed while down for a weekend start when it is back: a week by default, --catchup_days otherwise', () => {
+  const day = 86_400_000;
+  assert.deepEqual(dailyPolicies(), { overlap: 'BUFFER_ALL', catchupWindow: 7 * day });
+  assert.deepEqual(dailyPolicies(3), { overlap: 'BUFFER_ALL', catchupWindow: 3 * day });
+  const calendars = [{ hour: 4, minute: 0 }];
+  const action = { taskQueue: 'contrail', args: [{ dataset: 'contrail', concurrency: 4 }] };
+  // A schedule an earlier contrail created caught up a day; a second create widens it, and says so.
+  const earlier = dailyRunSettings(calendars, action, { overlap: 'BUFFER_ALL', catchupWindow: day });
+  assert.equal(
+    updateOutcome(earlier, dailyRunSettings(calendars, action, dailyPolicies())),
+    'updated it (catch-up window 1 day → 7 days): dailyAnalysis every day at 04:00 UTC, task queue contrail, dataset contrail, 4 experiments at once, runs missed while the server is down caught up within 7 days',
+  );
+  assert.match(
+    updateOutcome(
+      dailyRunSettings(calendars, action, dailyPolicies()),
+      dailyRunSettings(calendars, action, dailyPolicies(30)),
+    ),
+    /^updated it \(catch-up window 7 days → 30 days\): .* caught up within 30 days$/,
+  );
+  // As another tool may have set it.
+  assert.equal(describeCatchupWindow(36 * 3_600_000), '36 hours');
+  assert.equal(describeCatchupWindow(90_000), '90 seconds');
+  assert.equal(describeCatchupWindow(undefined), "(the server's default)");
+});
+
 test('describe names the run under way, the runs waiting behind it and those the schedule never started', () => {
-  const quiet = { running: [], waiting: 0, skipped: 0, missed: 0, catchupWindowMs: 86_400_000 };
+  const quiet = { running: [], waiting: 0, skipped: 0, missed: 0, catchupWindowMs: 7 * 86_400_000 };
   assert.deepEqual(runLines(quiet), []);
   assert.deepEqual(
     runLines({ ...quiet, running: ['daily-2026-03-16T04:00:00Z'], waiting: 2, skipped: 3, missed: 1 }),
     [
       '  running: daily-2026-03-16T04:00:00Z (`contrail status daily-2026-03-16T04:00:00Z` follows it)',
       '  waiting: 2 runs due since, each to start when the one before it ends',
-      '  never started, since it was created: 3 runs skipped while the previous one ran; 1 run missed while the server was down longer than the catch-up window (24 h); their dates have no daily results unless `contrail backfill` analysed them',
+      '  never started, since it was created: 3 runs skipped while the previous one ran; 1 run missed while the server was down longer than the catch-up window (7 days); their dates have no daily results unless `contrail backfill` analysed them (`contrail schedule create --catchup_days <days>` widens the window)',
     ],
   );
+  // Only skipped runs: the catch-up window is no matter.
+  assert.deepEqual(runLines({ ...quiet, skipped: 1 }), [
+    '  never started, since it was created: 1 run skipped while the previous one ran; their dates have no daily results unless `contrail backfill` analysed them',
+  ]);
 });
 
 test("describe's recent runs say how each stands: a completed run's report line, with its failures pointed to", () => {
