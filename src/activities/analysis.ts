@@ -221,8 +221,8 @@ export function analysisActivities(
       };
     },
 
-    async recordQueryCosts({ target, estimate, runs, record }) {
-      const rows = queryCostRows(target.slug, estimate, runs, deps.now());
+    async recordQueryCosts({ target, estimate, runs, stop, record }) {
+      const rows = queryCostRows(target.slug, estimate, runs, deps.now(), stop);
       if (record !== false) await recordQueryCosts(await deps.warehouse(), target.dataset, target.slug, rows);
       return { rows };
     },

@@ -2,6 +2,7 @@ import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import type * as cost from '../analysis/cost.js';
 import type { AssumedEnrollment, EnrollmentDates } from '../analysis/previewed-enrollment.js';
 import type * as queryCosts from '../analysis/query-costs.js';
+import type { PreviewStop } from '../analysis/query-outcome.js';
 import type * as results from '../analysis/results.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { IsoDate } from '../dates.js';
@@ -208,6 +209,8 @@ export interface AnalysisActivities {
     target: AnalysisTarget;
     estimate: cost.CostEstimate;
     runs: queryCosts.DayQueries[];
+    /** How the preview stopped before its last date, when it did: what its unrun queries' rows say became of them. */
+    stop?: PreviewStop;
     /** false: the rows are only returned, not written (the warehouse's storage failed). Default true. */
     record?: boolean;
   }): Promise<{ rows: queryCosts.QueryCostLine[] }>;

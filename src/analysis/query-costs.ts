@@ -9,6 +9,14 @@ import { billedText, formatBytes, onDemandCostUsd, totalText } from '../warehous
 import type { ColumnType, Warehouse } from '../warehouse/warehouse.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
 import { billedOf } from './cost-report.js';
+import {
+  notRunOutcome,
+  outcomeOf,
+  type PreviewStop,
+  type QueryOutcome,
+  unfinishedCounts,
+  unfinishedText,
+} from './query-outcome.js';
 import type { QueryRun } from './results.js';
 import type { QueryCostRow } from './table-rows.js';
 
@@ -27,18 +35,19 @@ export interface DayQueries {
   failedQueries?: string[];
 }
 
-/** What became of a preview's query: it ran, it failed, or it never ran because an earlier step of its date failed. */
-export type QueryOutcome = 'ran' | 'failed' | 'not run';
-
-/** A row of `query_costs`, with what became of its query (which the report says, the table does not keep). */
+/** A row of `query_costs` as this version writes it: with what became of its query. */
 export type QueryCostLine = QueryCostRow & { outcome: QueryOutcome };
 
-/** Every query of a preview with its estimate (where one was made) and what it took when it ran. */
+/**
+ * Every query of a preview with its estimate (where one was made), what it took when it ran,
+ * and what became of it: the queries it did not run, by the `stop` when it stopped early.
+ */
 export function queryCostRows(
   slug: string,
   estimate: CostEstimate,
   runs: DayQueries[],
   now: Date,
+  stop?: PreviewStop,
 ): QueryCostLine[] {
   const estimated = new Map(estimate.queries.map((q) => [`${q.date}/${q.table}`, q]));
   const rows: QueryCostLine[] = [];
@@ -95,9 +104,10 @@ export function queryCostRows(
       rows.push(row(day.date, table, null, estimated.get(key) ?? null, 'failed'));
     }
   }
-  // Estimated queries that never ran (a step before them failed) keep their estimate.
+  // Estimated queries that never ran (a step before them failed, or the preview stopped) keep their estimate.
   for (const q of estimate.queries) {
-    if (!seen.has(`${q.date}/${q.table}`)) rows.push(row(q.date, q.table, null, q, 'not run'));
+    if (!seen.has(`${q.date}/${q.table}`))
+      rows.push(row(q.date, q.table, null, q, notRunOutcome(q.date, stop)));
   }
   return rows.sort(
     (a, b) =>
@@ -106,7 +116,10 @@ export function queryCostRows(
   );
 }
 
-/** The columns of `query_costs`; a table an older version wrote lacks the billed ones until a preview appends to it. */
+/**
+ * The columns of `query_costs`; a table an older version wrote lacks the billed ones and the
+ * outcome until a preview appends to it (its rows keep none: query-outcome.ts's outcomeOf).
+ */
 export const QUERY_COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[] = [
   { name: 'timestamp', type: 'TIMESTAMP' },
   { name: 'experiment', type: 'STRING' },
@@ -120,6 +133,8 @@ export const QUERY_COST_COLUMNS: { name: keyof QueryCostRow; type: ColumnType }[
   { name: 'bytes_billed', type: 'INT64' },
   { name: 'elapsed_ms', type: 'INT64' },
   { name: 'cost_usd', type: 'FLOAT64' },
+  // What became of the query, so that the dashboard says what the report said (query-outcome.ts).
+  { name: 'outcome', type: 'STRING' },
 ];
 
 /**
@@ -130,7 +145,7 @@ export async function recordQueryCosts(
   warehouse: Warehouse,
   dataset: string,
   slug: string,
-  rows: (QueryCostRow & { outcome?: QueryOutcome })[],
+  rows: QueryCostRow[],
 ): Promise<void> {
   const ref = { dataset, table: QUERY_COSTS_TABLE };
   await warehouse.createDataset(dataset);
@@ -141,8 +156,9 @@ export async function recordQueryCosts(
   await warehouse.writeRows({
     destination: ref,
     columns: QUERY_COST_COLUMNS,
-    rows: rows.map(({ outcome: _outcome, ...r }) => ({
+    rows: rows.map((r) => ({
       ...r,
+      outcome: r.outcome ?? null,
       estimated_bytes: r.estimated_bytes == null ? null : Math.round(r.estimated_bytes),
       estimated_bytes_billed: r.estimated_bytes_billed == null ? null : Math.round(r.estimated_bytes_billed),
       bytes_processed: r.bytes_processed == null ? null : Math.round(r.bytes_processed),
@@ -154,14 +170,18 @@ export async function recordQueryCosts(
 }
 
 /**
- * After the run: per query, what became of it (its time when it ran; failed; not run because an
- * earlier step of its date failed) and its bytes; the total counts the queries that ran.
+ * After the run: per query, what became of it (its time when it ran, else in the words the
+ * dashboard uses too: query-outcome.ts) and its bytes; the total counts the queries that ran.
  */
 export function describeQueryCosts(
-  rows: (QueryCostRow & { outcome?: QueryOutcome })[],
-  /** The first date a cancelled run stopped on: its queries and later ones that did not run were stopped, not failed. */
+  rows: QueryCostRow[],
+  /**
+   * The first date a cancelled run stopped on: its queries and later ones that did not run were
+   * stopped, not failed. The rows say so themselves (queryCostRows' stop); this says it of the
+   * rows of a preview whose rows said only `not run`.
+   */
   stoppedOn?: string,
-  /** The date a run stopped on because the warehouse's storage failed: the later dates were not attempted. */
+  /** The date a run stopped on because the warehouse's storage failed: the later dates were not attempted (as stoppedOn). */
   storageFailedOn?: string,
 ): string[] {
   if (rows.length === 0) return [];
@@ -174,16 +194,17 @@ export function describeQueryCosts(
   let billedTotal = true;
   let estimated = false;
   let withFigure = 0;
-  const count: Record<QueryOutcome, number> = { ran: 0, failed: 0, 'not run': 0 };
-  // The date a cancelled run stopped on: which of its queries ran before the stop is not known
-  // (a cancelled analysis reports none), so none of them is said not to have run.
-  let stopped = 0;
-  for (const row of rows) {
-    // A preview recorded before outcomes were kept: a query with no time did not run.
-    const r = { ...row, outcome: row.outcome ?? (row.elapsed_ms == null ? 'not run' : 'ran') };
-    const stoppedHere = r.outcome === 'not run' && stoppedOn !== undefined && r.analysis_date === stoppedOn;
-    if (stoppedHere) stopped++;
-    else count[r.outcome]++;
+  let ran = 0;
+  const outcomes: (QueryOutcome | null)[] = [];
+  const stop: PreviewStop | undefined =
+    stoppedOn !== undefined
+      ? { date: stoppedOn, by: 'interruption' }
+      : storageFailedOn !== undefined
+        ? { date: storageFailedOn, by: 'storage' }
+        : undefined;
+  for (const r of rows) {
+    const outcome = shownOutcome(outcomeOf(r), r.analysis_date ?? '', stop);
+    outcomes.push(outcome);
     // What was billed where the warehouse says; else what was scanned (a run recorded before
     // the bill was kept); else the estimate, billed where it says.
     const shown =
@@ -196,7 +217,8 @@ export function describeQueryCosts(
             : r.estimated_bytes != null
               ? `~${formatBytes(r.estimated_bytes)} (estimate)`
               : '-';
-    if (r.outcome === 'ran') {
+    if (outcome === 'ran') {
+      ran++;
       totalMs += r.elapsed_ms ?? 0;
       const billed = r.bytes_billed ?? (r.bytes_processed == null ? r.estimated_bytes_billed : null) ?? null;
       const bytes = billed ?? r.bytes_processed ?? r.estimated_bytes ?? null;
@@ -207,32 +229,28 @@ export function describeQueryCosts(
         totalBytes += bytes;
       }
     }
-    const what =
-      r.outcome === 'ran'
-        ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s`
-        : r.outcome === 'failed'
-          ? 'FAILED'
-          : stoppedHere
-            ? 'stopped (interrupted: it may have run before the stop)'
-            : stoppedOn !== undefined && (r.analysis_date ?? '') > stoppedOn
-              ? 'not run (interrupted)'
-              : storageFailedOn !== undefined && (r.analysis_date ?? '') > storageFailedOn
-                ? "not run (not attempted: the warehouse's storage failed)"
-                : 'not run (an earlier step of this date failed)';
+    const what = outcome === 'ran' ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s` : unfinishedText(outcome);
     lines.push(`  ${r.analysis_date}  ${r.destination}  ${what}  ${shown}`);
   }
-  const others = [
-    count.failed > 0 ? `${count.failed} failed` : '',
-    count['not run'] > 0 ? `${count['not run']} not run` : '',
-    stopped > 0 ? `${stopped} stopped` : '',
-  ].filter((s) => s !== '');
+  const others = unfinishedCounts(outcomes);
   const bytesTotal = totalText(`${formatBytes(totalBytes)}${billedTotal ? ' billed' : ''}`, {
     estimated,
     counted: withFigure,
-    of: count.ran,
+    of: ran,
   });
   lines.push(
-    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(count.ran, 'query', 'queries')} that ran, ${bytesTotal}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
+    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(ran, 'query', 'queries')} that ran, ${bytesTotal}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
   );
   return lines;
+}
+
+/**
+ * A query's outcome as the report says it. A preview that ran before outcomes said why a query
+ * did not run recorded only `not run` (or nothing): the stop its result names says it of the
+ * dates it stopped.
+ */
+function shownOutcome(outcome: QueryOutcome | null, date: string, stop: PreviewStop | undefined) {
+  if (outcome !== 'not run' && outcome !== null) return outcome;
+  const stopped = notRunOutcome(date, stop);
+  return stopped === 'not run' ? outcome : stopped;
 }

@@ -61,5 +61,7 @@ export const QueryCostRow = z.object({
   elapsed_ms: Num,
   /** Dollars of the bytes billed (else of the estimate) at the on-demand price the preview used. */
   cost_usd: Num,
+  /** What became of the query (query-outcome.ts's QueryOutcome); absent from rows an older version wrote. */
+  outcome: Text,
 });
 export type QueryCostRow = z.infer<typeof QueryCostRow>;

@@ -5,6 +5,7 @@
  * DOM, no server code: the page bundle imports it, and unit tests check it.
  */
 
+import { outcomeOf, unfinishedCounts, unfinishedText } from '../analysis/query-outcome.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { plural } from '../plural.js';
 import {
@@ -103,13 +104,22 @@ export function usdCell(figures: QueryCostFigures): string {
 }
 
 /**
- * The costs table's total row: "total (1 query)", and how many of them did not run to the end
- * (they failed, or an earlier step of their date failed): their time, bytes and dollars are
- * not counted, since they were not spent.
+ * What the time column says of a query that did not run to the end, in the words of the CLI's
+ * report (query-outcome.ts): `FAILED`, `not run (interrupted)`, …; null when it ran.
  */
-export function costsTotal(queries: number, unfinished = 0): string {
+export function unfinishedCell(row: Pick<QueryCostRow, 'outcome' | 'elapsed_ms'>): string | null {
+  const outcome = outcomeOf(row);
+  return outcome === 'ran' ? null : unfinishedText(outcome);
+}
+
+/**
+ * The costs table's total row: "total (1 query)", and how many of them did not run to the end,
+ * by what became of them as the CLI's report counts them (CostTotals' `unfinished`): their
+ * time, bytes and dollars are not counted, since they were not spent.
+ */
+export function costsTotal(queries: number, unfinished: readonly string[] = []): string {
   return `total (${plural(queries, 'query', 'queries')}${
-    unfinished === 0 ? '' : `; ${unfinished} did not run to the end, not counted`
+    unfinished.length === 0 ? '' : `; not counted: ${unfinished.join(', ')}`
   })`;
 }
 
@@ -127,16 +137,20 @@ export interface CostTotals {
   usd: FigureTotal | null;
   /** The queries that ran to the end: the ones the totals add. */
   finished: number;
-  unfinished: number;
+  /** How many of the others did what: `1 failed`, `2 not run` (unfinishedCounts). */
+  unfinished: string[];
 }
 
 /**
- * The totals of a preview's per-query costs. A query without a time did not run to the end
- * (it failed, or a step before it did): its bytes and dollars are not added, since nothing was
- * spent on it, as the CLI's report adds only the queries that ran.
+ * The totals of a preview's per-query costs. A query that did not run to the end (it failed, a
+ * step before it did, the preview stopped) is not added, since nothing was spent on it, as the
+ * CLI's report adds only the queries that ran.
  */
-export function costTotals(rows: readonly (CostColumns & { elapsed_ms?: number | null })[]): CostTotals {
-  const finished = rows.filter((r) => known(r.elapsed_ms));
+export function costTotals(
+  rows: readonly (CostColumns & Pick<QueryCostRow, 'elapsed_ms' | 'outcome'>)[],
+): CostTotals {
+  const outcomes = rows.map(outcomeOf);
+  const finished = rows.filter((_, i) => outcomes[i] === 'ran');
   const figures = finished.map(costFigures);
   return {
     billed: figureTotal(figures.map((f) => f.billed)),
@@ -144,7 +158,7 @@ export function costTotals(rows: readonly (CostColumns & { elapsed_ms?: number |
     elapsedMs: knownTotal(finished.map((r) => r.elapsed_ms)),
     usd: figureTotal(figures.map((f) => f.usd)),
     finished: finished.length,
-    unfinished: rows.length - finished.length,
+    unfinished: unfinishedCounts(outcomes.filter((o) => o !== 'ran')),
   };
 }
 
@@ -177,10 +191,10 @@ export function totalCells(totals: CostTotals): { billed: string; scanned: strin
 /**
  * What the table's columns mean, for someone who has not read BigQuery's pricing: the bill's
  * minimums, what `~` marks (with how each estimate was made), when scanned bytes are shown, and
- * why rows written by an older version have no bill.
+ * why rows written by an older version have no bill, or no outcome.
  */
 export function costsExplanation(
-  rows: readonly (CostColumns & Pick<QueryCostRow, 'estimate_method'>)[],
+  rows: readonly (CostColumns & Pick<QueryCostRow, 'estimate_method' | 'elapsed_ms' | 'outcome'>)[],
 ): string {
   const figures = rows.map(costFigures);
   const estimated = rows.filter((_, i) => {
@@ -198,6 +212,9 @@ export function costsExplanation(
     'scanned: shown where it differs from billed by a MiB or more',
     ...(figures.some((f) => f.billed === null && f.scanned !== null)
       ? ['a row with no bill was written before bills were kept: its cost is of what was scanned']
+      : []),
+    ...(rows.some((r) => outcomeOf(r) === null)
+      ? [`${unfinishedText(null)}: written before what became of a query was kept`]
       : []),
   ];
   return parts.join('; ');

@@ -2,7 +2,7 @@ import { CancellationScope, executeChild, isCancellation, patched, setHandler } 
 import type { Pin, StatisticsSummary } from '../activities/types.js';
 import type { CostEstimate } from '../analysis/cost.js';
 import type { AssumedEnrollment, EnrollmentDates } from '../analysis/previewed-enrollment.js';
-import type { DayQueries, QueryOutcome } from '../analysis/query-costs.js';
+import type { DayQueries } from '../analysis/query-costs.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { addDays, dateRange } from '../dates.js';
 import { type ErrorSubject, reviveError } from '../errors.js';
@@ -58,7 +58,7 @@ export interface PreviewResult {
   }[];
   views: string[];
   /** What the preview was estimated to scan before it ran, and what each query took (query_costs). */
-  costs?: { estimate: CostEstimate; queries: (QueryCostRow & { outcome?: QueryOutcome })[] };
+  costs?: { estimate: CostEstimate; queries: QueryCostRow[] };
   /** Dates whose analysis failed (the others still ran): the error each failed with, and what it is about. */
   failed?: { date: string; errorType: string; message: string; subjects?: ErrorSubject[] }[];
   /**
@@ -217,11 +217,15 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   const recorded = await CancellationScope.nonCancellable(async () => {
     if (interrupted)
       await warehouseJobs.dropResults({ target: analysed, keepEnrollments: true, stagedOnly: true });
+    // The stop says of the queries it left unrun what became of them, in their rows as in the report.
     return await light.recordQueryCosts({
       target,
       estimate: cost.estimate,
       runs,
-      ...(storageStopped ? { record: false } : {}),
+      ...(interrupted ? { stop: { date: interrupted.date, by: 'interruption' as const } } : {}),
+      ...(storageStopped
+        ? { record: false, stop: { date: storageStopped.date, by: 'storage' as const } }
+        : {}),
     });
   });
   const stage = interrupted ? 'interrupted' : storageStopped ? 'stopped' : 'done';

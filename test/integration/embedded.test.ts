@@ -41,6 +41,22 @@ async function previewTables(home: string): Promise<string[]> {
   }
 }
 
+/** What became of each query a preview kept a cost row of: `date outcome`, each once. */
+async function costOutcomes(home: string): Promise<string[]> {
+  const instance = await DuckDBInstance.create(join(home, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' });
+  try {
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(
+      "SELECT DISTINCT CAST(analysis_date AS VARCHAR) || ' ' || outcome AS said FROM tmp.query_costs ORDER BY 1",
+    );
+    const said = reader.getRowObjectsJS().map((row) => String(row.said));
+    connection.closeSync();
+    return said;
+  } finally {
+    instance.closeSync();
+  }
+}
+
 /**
  * Commands in embedded mode (no TEMPORAL_ADDRESS): each starts its own dev server and worker.
  * What a person sees on stdout and stderr, exit codes, and what is left running.
@@ -211,6 +227,7 @@ describe('embedded commands', { concurrency: true }, () => {
     const sample = await runMain(['sample', '--clients', '200'], env);
     assert.equal(sample.code, 0, sample.stderr);
     const marker = processMarker();
+    let dates: string[] = [];
     // The first staged table write stops where it is, so the signal comes mid-analysis every time.
     // A process group of its own, signalled whole as a terminal's Ctrl-C signals its foreground
     // group: the dev server must still be there to cancel the workflows on.
@@ -241,6 +258,7 @@ describe('embedded commands', { concurrency: true }, () => {
       const last = result.stderr.trim().split('\n').at(-1) ?? '';
       const [, stopped, notRun] = said.exec(last) ?? assert.fail(`last line:\n${result.stderr}`);
       assert.ok(notRun! > stopped!, last);
+      dates = [stopped!, notRun!];
       assert.equal(result.stderr.split('interrupted:').length - 1, 1, result.stderr);
       assert.match(result.stdout, /^Interrupted: no date finished;/m);
       assert.doesNotMatch(result.stderr, /\n\s+at |Channel has been shut down/);
@@ -261,6 +279,8 @@ describe('embedded commands', { concurrency: true }, () => {
       (await previewTables(home)).filter((t) => t.startsWith('staging_')),
       [],
     );
+    // The costs kept say of each query what the report said: the dashboard shows the same.
+    assert.deepEqual(await costOutcomes(home), [`${dates[0]} stopped`, `${dates[1]} interrupted`]);
 
     // A backfill stopped the same way says how far it had got, what it cancelled and what that
     // leaves of the published results.

@@ -12,6 +12,7 @@ import {
   scannedCell,
   showsScanned,
   totalCells,
+  unfinishedCell,
   usdCell,
 } from '../cost-labels.js';
 import {
@@ -255,6 +256,7 @@ export function renderCosts(panel: CostsPanel): void {
   if (panel.rows.length === 0) return;
   const rows = panel.rows.map((r) => {
     const figures = costFigures(r);
+    const unfinished = unfinishedCell(r);
     // An estimate's cell says how it was made when pointed at.
     const how = (figure: CostFigure | null) =>
       figure?.estimated && typeof r.estimate_method === 'string' ? estimateLabel(r.estimate_method) : null;
@@ -271,9 +273,9 @@ export function renderCosts(panel: CostsPanel): void {
         how(figures.scanned),
         'scanned',
       ),
-      r.elapsed_ms == null
-        ? element('td', { class: 'unfinished' }, 'did not run to the end')
-        : numberCell(r.elapsed_ms),
+      unfinished === null
+        ? numberCell(r.elapsed_ms ?? null)
+        : element('td', { class: 'unfinished' }, unfinished),
       figureCell(figures.usd, usdCell(figures), how(figures.usd), 'cost'),
     );
   });

@@ -124,3 +124,35 @@ test("the total of the queries that ran says how many it counts when some had no
     '  total 3.0 s of 2 queries that ran, ~10.00 MiB billed (the 1 with a figure, estimated); 4 not run',
   );
 });
+
+test("the rows of a preview stopped on the warehouse's storage say which dates were not attempted, as its report does without being told the stop", () => {
+  const rows = queryCostRows(
+    'exp',
+    estimate,
+    [{ date: '2026-03-28', queries: [], failedQueries: ['metrics_exp_clients_daily_day_20'] }],
+    new Date('2026-04-01T00:00:00Z'),
+    { date: '2026-03-28', by: 'storage' },
+  );
+  assert.deepEqual(
+    rows.map((r) => r.outcome),
+    ['failed', 'not attempted', 'not attempted', 'not attempted', 'not attempted'],
+  );
+  assert.deepEqual(describeQueryCosts(rows).slice(1, 3), [
+    '  2026-03-28  metrics_exp_clients_daily_day_20  FAILED  ~100 B (estimate)',
+    "  2026-03-29  metrics_exp_clients_daily_day_21  not run (not attempted: the warehouse's storage failed)  ~100 B (estimate)",
+  ]);
+  assert.equal(
+    describeQueryCosts(rows).at(-1),
+    '  total 0.0 s of 0 queries that ran, 0 B billed; 1 failed, 4 not run',
+  );
+});
+
+test('a row that keeps no outcome (an older preview) and no time is said to have failed or not run: which, it does not say', () => {
+  const [row] = queryCostRows('exp', estimate, [], new Date('2026-04-01T00:00:00Z'));
+  const { outcome: _outcome, ...older } = row!;
+  assert.equal(
+    describeQueryCosts([older]).slice(1).join('\n'),
+    '  2026-03-28  metrics_exp_clients_daily_day_20  failed or not run  ~100 B (estimate)\n' +
+      '  total 0.0 s of 0 queries that ran, 0 B billed; 1 failed or not run',
+  );
+});

@@ -104,7 +104,7 @@ test('a second create names every setting of the daily run it changed, old and n
   );
 });
 
-test('a second create over a schedule that skipped runs due while one ran says it now holds them', () => {
+test('a second create over a schedule that skips a run due while the previous one runs says the update makes such a run wait for it', () => {
   const calendars = [{ hour: 4, minute: 0 }];
   const action = { taskQueue: 'contrail', args: [{ dataset: 'contrail', concurrency: 4 }] };
   assert.equal(

@@ -76,7 +76,7 @@ describe('statistic parameters: one schema for validation and analysis', () => {
     });
   }
 
-  it('rejects what used to pass validation and fail at analysis time', () => {
+  it('rejects at validation the parameters a statistic would fail on at analysis time; a covariate of a preenrollment period passes', () => {
     assert.match(configErrors('bootstrap_mean', '{ drop_highest = 0.7 }').join('\n'), /drop_highest.*0\.5/);
     assert.match(configErrors('bootstrap_mean', '{ num_samples = 50 }').join('\n'), /at least 100/);
     assert.deepEqual(

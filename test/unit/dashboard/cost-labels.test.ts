@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CostEstimate } from '../../../src/analysis/cost.js';
 import { describeQueryCosts, queryCostRows } from '../../../src/analysis/query-costs.js';
-import type { QueryCostRow } from '../../../src/analysis/table-rows.js';
+import { QueryCostRow } from '../../../src/analysis/table-rows.js';
 import {
   billedCell,
   costFigures,
@@ -12,6 +12,7 @@ import {
   knownTotal,
   scannedCell,
   totalCells,
+  unfinishedCell,
   usdCell,
 } from '../../../src/dashboard/cost-labels.js';
 import { onDemandCostUsd } from '../../../src/warehouse/cost.js';
@@ -143,10 +144,7 @@ describe("the costs panel: a preview's queries at what they were billed", () => 
       new Date('2026-04-01T00:00:00Z'),
     );
     const totals = costTotals(rows);
-    assert.equal(
-      costsTotal(rows.length, totals.unfinished),
-      'total (4 queries; 1 did not run to the end, not counted)',
-    );
+    assert.equal(costsTotal(rows.length, totals.unfinished), 'total (4 queries; not counted: 1 failed)');
     assert.equal(totals.elapsedMs, 1520);
     const total = totalCells(totals);
     assert.deepEqual(total, {
@@ -179,10 +177,105 @@ describe("the costs panel: a preview's queries at what they were billed", () => 
     assert.deepEqual(billed, { billed: '70.00 MiB billed', scanned: '50.00 MiB scanned', usd: '$0.0004' });
   });
 
+  test("a query that did not run to the end says what became of it in the CLI report's words, read back from the table", () => {
+    const scan = (date: string, table: string) => ({
+      date,
+      table,
+      kind: 'metrics_scan' as const,
+      bytes: 100,
+    });
+    const estimate: CostEstimate = {
+      method: 'column_sizes',
+      queries: [
+        scan('2026-03-28', 'metrics_exp_clients_day_1'),
+        scan('2026-03-28', 'metrics_exp_events_day_1'),
+        scan('2026-03-28', 'metrics_exp_search_day_1'),
+        scan('2026-03-29', 'metrics_exp_clients_day_2'),
+        scan('2026-03-30', 'metrics_exp_clients_day_3'),
+      ],
+      totalBytes: 500,
+      usdPerTib: 6.25,
+      totalUsd: 0,
+      ownTableQueries: 0,
+    };
+    const day28 = {
+      date: '2026-03-28',
+      queries: [{ table: 'metrics_exp_clients_day_1', elapsedMs: 40, bytesProcessed: null }],
+      failedQueries: ['metrics_exp_events_day_1'],
+    };
+    const now = new Date('2026-04-01T00:00:00Z');
+    // Interrupted on 03-29: its query may have run, 03-30's never started.
+    const interrupted = queryCostRows('exp', estimate, [day28, { date: '2026-03-29', queries: [] }], now, {
+      date: '2026-03-29',
+      by: 'interruption',
+    });
+    // The dashboard reads the rows back from the table: what it shows is what they keep.
+    const read = interrupted.map((r) => QueryCostRow.parse(r));
+    assert.deepEqual(read.map(unfinishedCell), [
+      null,
+      'FAILED',
+      'not run (an earlier step of this date failed)',
+      'stopped (interrupted: it may have run before the stop)',
+      'not run (interrupted)',
+    ]);
+    // The CLI's report says the same of each query, and counts them alike.
+    const report = describeQueryCosts(interrupted);
+    read.forEach((row, i) => {
+      const cell = unfinishedCell(row);
+      if (cell !== null) assert.ok(report[i + 1]?.includes(`  ${cell}  `), `${report[i + 1]} says ${cell}`);
+    });
+    const totals = costTotals(read);
+    assert.equal(
+      costsTotal(read.length, totals.unfinished),
+      'total (5 queries; not counted: 1 failed, 2 not run, 1 stopped)',
+    );
+    assert.match(report.at(-1) ?? '', /; 1 failed, 2 not run, 1 stopped$/);
+    // Stopped on the warehouse's storage on 03-29: the dates after it were not attempted.
+    const storage = queryCostRows(
+      'exp',
+      estimate,
+      [day28, { date: '2026-03-29', queries: [], failedQueries: [] }],
+      now,
+      {
+        date: '2026-03-29',
+        by: 'storage',
+      },
+    ).map((r) => QueryCostRow.parse(r));
+    assert.deepEqual(storage.slice(3).map(unfinishedCell), [
+      'not run (an earlier step of this date failed)',
+      "not run (not attempted: the warehouse's storage failed)",
+    ]);
+    // A row an older version wrote keeps no outcome: without a time, it failed or never ran.
+    const older = [
+      { estimated_bytes: 100, elapsed_ms: null },
+      { estimated_bytes: 100, elapsed_ms: 40 },
+    ];
+    assert.deepEqual(older.map(unfinishedCell), ['failed or not run', null]);
+    assert.equal(
+      costsTotal(2, costTotals(older).unfinished),
+      'total (2 queries; not counted: 1 failed or not run)',
+    );
+    assert.match(
+      costsExplanation(older),
+      /; failed or not run: written before what became of a query was kept$/,
+    );
+  });
+
   test('the note says what billed, ~ and scanned mean, naming how the estimates were made', () => {
     const note = costsExplanation([
-      { estimate_method: 'dry_run', estimated_bytes: 1, estimated_bytes_billed: 10 * MiB },
-      { estimate_method: 'dry_run', bytes_processed: 1, bytes_billed: 10 * MiB },
+      {
+        estimate_method: 'dry_run',
+        estimated_bytes: 1,
+        estimated_bytes_billed: 10 * MiB,
+        outcome: 'not run',
+      },
+      {
+        estimate_method: 'dry_run',
+        bytes_processed: 1,
+        bytes_billed: 10 * MiB,
+        elapsed_ms: 5,
+        outcome: 'ran',
+      },
     ]);
     assert.equal(
       note,

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { resultLabels } from '../../../src/analysis/labels.js';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
-import { QUERY_COST_COLUMNS, QUERY_COSTS_TABLE } from '../../../src/analysis/query-costs.js';
+import {
+  QUERY_COST_COLUMNS,
+  QUERY_COSTS_TABLE,
+  queryCostRows,
+  recordQueryCosts,
+} from '../../../src/analysis/query-costs.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import type { QueryCostRow } from '../../../src/analysis/table-rows.js';
 import {
@@ -11,6 +16,7 @@ import {
   costTotals,
   scannedCell,
   totalCells,
+  unfinishedCell,
   usdCell,
 } from '../../../src/dashboard/cost-labels.js';
 import { embeddedContrailDatasets } from '../../../src/dashboard/embedded.js';
@@ -276,15 +282,21 @@ describe('readView: what the page shows, from the result tables', () => {
     }
   });
 
-  test("per-query costs: a table an older version wrote, then a preview's rows with their bills appended, both shown", async () => {
-    // Written before bills were kept: no billed columns at all.
+  test("per-query costs: a table an older version wrote, then a preview's rows with their bills and outcomes appended, both shown", async () => {
+    // Written before bills and outcomes were kept: no billed columns, no outcome.
     await warehouse.execute(`CREATE TABLE ${DATASET}.${QUERY_COSTS_TABLE} AS
       SELECT * FROM (VALUES
-        ('my-exp', DATE '2026-03-14', 'metrics_my_exp_clients_daily_week_1', 'metrics_scan', 'column_sizes', 1048576, NULL, 120, 0.000006)
+        ('my-exp', DATE '2026-03-14', 'metrics_my_exp_clients_daily_week_1', 'metrics_scan', 'column_sizes', 1048576, NULL, 120, 0.000006),
+        ('my-exp', DATE '2026-03-14', 'metrics_my_exp_events_week_1', 'metrics_scan', 'column_sizes', 1048576, NULL, NULL, 0.000006)
       ) AS t(experiment, analysis_date, destination, stage, estimate_method, estimated_bytes, bytes_processed, elapsed_ms, cost_usd)`);
     try {
       const before = await readView(warehouse, dialect, { dataset: DATASET });
-      assert.deepEqual(before.costs.rows.map(shownCosts), [['', '~1.00 MiB (estimate)', '~< $0.0001']]);
+      assert.deepEqual(before.costs.rows.map(shownCosts), [
+        ['', '~1.00 MiB (estimate)', '~< $0.0001'],
+        ['', '~1.00 MiB (estimate)', '~< $0.0001'],
+      ]);
+      // Whether the older row without a time failed or never ran, its table does not say.
+      assert.deepEqual(before.costs.rows.map(unfinishedCell), [null, 'failed or not run']);
       // A preview of this version appends its rows (another date's), adding the billed columns.
       await warehouse.writeRows({
         destination: { dataset: DATASET, table: QUERY_COSTS_TABLE },
@@ -303,6 +315,22 @@ describe('readView: what the page shows, from the result tables', () => {
             bytes_billed: null,
             elapsed_ms: 80,
             cost_usd: onDemandCostUsd(20 * 2 ** 20),
+            outcome: 'ran',
+          },
+          {
+            timestamp: '2026-03-16T00:00:00Z',
+            experiment: 'my-exp',
+            analysis_date: '2026-03-15',
+            destination: 'metrics_my_exp_events_week_2',
+            stage: 'metrics_scan',
+            estimate_method: 'column_sizes',
+            estimated_bytes: 4_246_732,
+            estimated_bytes_billed: 20 * 2 ** 20,
+            bytes_processed: null,
+            bytes_billed: null,
+            elapsed_ms: null,
+            cost_usd: onDemandCostUsd(20 * 2 ** 20),
+            outcome: 'failed',
           },
         ],
         mode: 'append',
@@ -310,12 +338,56 @@ describe('readView: what the page shows, from the result tables', () => {
       const after = await readView(warehouse, dialect, { dataset: DATASET });
       assert.deepEqual(after.costs.rows.map(shownCosts), [
         ['', '~1.00 MiB (estimate)', '~< $0.0001'],
+        ['', '~1.00 MiB (estimate)', '~< $0.0001'],
+        ['~20.00 MiB (estimate)', '~4.05 MiB', '~$0.0001'],
         ['~20.00 MiB (estimate)', '~4.05 MiB', '~$0.0001'],
       ]);
+      // The older rows still show; the appended ones say what became of their queries.
+      assert.deepEqual(after.costs.rows.map(unfinishedCell), [null, 'failed or not run', null, 'FAILED']);
       assert.equal(
         totalCells(costTotals(after.costs.rows)).billed,
         '~20.00 MiB billed (the 1 with a figure, estimated)',
       );
+    } finally {
+      await warehouse.dropTable({ dataset: DATASET, table: QUERY_COSTS_TABLE });
+    }
+  });
+
+  test('per-query costs: what became of each query of an interrupted preview, as its report said it', async () => {
+    const scan = (date: string, table: string) => ({
+      date,
+      table,
+      kind: 'metrics_scan' as const,
+      bytes: 100,
+    });
+    const rows = queryCostRows(
+      'my-exp',
+      {
+        method: 'column_sizes',
+        queries: [
+          scan('2026-03-14', 'metrics_my_exp_clients_daily_week_1'),
+          scan('2026-03-14', 'metrics_my_exp_events_week_1'),
+          scan('2026-03-15', 'metrics_my_exp_clients_daily_week_2'),
+          scan('2026-03-16', 'metrics_my_exp_clients_daily_week_3'),
+        ],
+        totalBytes: 400,
+        usdPerTib: 6.25,
+        totalUsd: 0,
+        ownTableQueries: 0,
+      },
+      [{ date: '2026-03-14', queries: [], failedQueries: ['metrics_my_exp_clients_daily_week_1'] }],
+      new Date('2026-03-17T00:00:00Z'),
+      { date: '2026-03-15', by: 'interruption' },
+    );
+    await recordQueryCosts(warehouse, DATASET, 'my-exp', rows);
+    try {
+      const view = await readView(warehouse, dialect, { dataset: DATASET });
+      assert.deepEqual(view.costs.rows.map(unfinishedCell), [
+        'FAILED',
+        'not run (an earlier step of this date failed)',
+        'stopped (interrupted: it may have run before the stop)',
+        'not run (interrupted)',
+      ]);
     } finally {
       await warehouse.dropTable({ dataset: DATASET, table: QUERY_COSTS_TABLE });
     }

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StatisticsSummary } from '../../../src/analysis/results.js';
-import type { Pin } from '../../../src/versions/pin.js';
 import { analyzedResult } from '../../../src/workflows/analysis-result.js';
-
-const pin: Pin = {
-  toolVersion: '0.2.0',
-  buildId: 'b2',
-  configCommit: 'abc123',
-  anchor: '2026-03-01T00:00:00.000Z',
-  reason: 'anchor',
-  resolvedAt: '2026-03-15T00:00:00.000Z',
-};
+import { anchoredPin as pin } from '../../helpers/pin.js';
 
 const summary = (table: string): StatisticsSummary => ({
   table,

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StartOptions } from '../../../src/client/follow.js';
-import type { Pin } from '../../../src/versions/pin.js';
 import * as registered from '../../../src/workflows/index.js';
 import type { RerunResult } from '../../../src/workflows/rerun.js';
 import { rerun } from '../../../src/workflows/rerun.js';
 import { pinnedAnalysis, pinnedPublication, type RunItem, runStart } from '../../../src/workflows/runs.js';
+import { anchoredPin as pin } from '../../helpers/pin.js';
 
-const pin: Pin = {
-  toolVersion: '0.2.0',
-  buildId: 'b2',
-  configCommit: 'abc123',
-  anchor: '2026-03-01T00:00:00.000Z',
-  reason: 'anchor',
-  resolvedAt: '2026-03-15T00:00:00.000Z',
-};
 const experiment = { slug: 'exp', dataset: 'results', periods: ['day' as const], lenient: false, pin };
 
 test("an experiment's analysis runs on its pinned build, staged under a backfill's names when given", () => {
