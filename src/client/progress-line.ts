@@ -75,7 +75,10 @@ export function progressLine(p: Progress, left: number | null): string {
  * What the run's items wait for, said since they would otherwise look stuck: `waiting for a
  * worker of contrail 0.1.0+v1: slug-a 2026-03-01, slug-b`, one clause per build, and `slug-c
  * 2026-03-01: waiting for analysis/slug-c/2026-03-01, started by daily/2026-03-01, to end
- * before starting its own`, one per run of another parent that holds an item's id.
+ * before starting its own`, one per run of another parent that holds an item's id. While that
+ * run itself waits for a worker of its build, the clause says so (`…, started by
+ * daily/2026-03-01, which waits for a worker of contrail 0.1.0+v1, to end…`): nothing moves
+ * until such a worker runs, however long this parent waits.
  */
 export function waitingLine(progress: Pick<Progress, 'waiting' | 'behind'>): string {
   const byVersion = new Map<string, string[]>();
@@ -89,7 +92,11 @@ export function waitingLine(progress: Pick<Progress, 'waiting' | 'behind'>): str
     ),
     ...(progress.behind ?? []).map(
       (b) =>
-        `${b.label}: waiting for ${b.workflowId}, started by ${b.startedBy}, to end before starting its own`,
+        `${b.label}: waiting for ${b.workflowId}, started by ${b.startedBy}${
+          b.waitsForWorker
+            ? `, which waits for a worker of contrail ${b.waitsForWorker.toolVersion ?? 'the current version'}`
+            : ''
+        }, to end before starting its own`,
     ),
   ].join('; ');
 }

@@ -287,7 +287,9 @@ export async function awaitRuns(
             workflowId: run.workflowId,
             slug: run.slug,
             date: run.date,
-            toolVersion: run.toolVersion,
+            // Another parent's run, awaited before this parent starts its own, comes without its
+            // tooling (`startRuns` knows only its id): the search attribute its start set says it.
+            toolVersion: run.toolVersion ?? described.typedSearchAttributes.get(TOOL_VERSION) ?? null,
             buildId: run.pinnedTo,
             since: new Date(since).toISOString(),
           });

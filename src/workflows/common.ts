@@ -134,6 +134,12 @@ export interface BehindRun {
   workflowId: string;
   label: string;
   startedBy: string;
+  /**
+   * Set while that run itself waits for a worker of its pinned build (none polls): until one
+   * runs, neither it nor this parent's run behind it moves. Its tooling (`<version>+<build>`,
+   * null: the current version) and since when.
+   */
+  waitsForWorker?: { toolVersion: string | null; since: string };
 }
 export const progressQuery = defineQuery<Progress>('progress');
 
@@ -183,9 +189,21 @@ function waitingDetails(waiting: readonly WaitingRun[]): string {
     .join('');
 }
 
-/** `; waiting for analysis/a/2026-03-15, started by daily/2026-03-15`: one clause per run. */
+/**
+ * `; waiting for analysis/a/2026-03-15, started by daily/2026-03-15`: one clause per run, with
+ * `, which waits for a worker of 0.1.0+v1` while that run waits for a worker of its build.
+ */
 function behindDetails(behind: readonly BehindRun[]): string {
-  return behind.map((b) => `; waiting for ${b.workflowId}, started by ${b.startedBy}`).join('');
+  return behind
+    .map(
+      (b) =>
+        `; waiting for ${b.workflowId}, started by ${b.startedBy}${
+          b.waitsForWorker
+            ? `, which waits for a worker of ${b.waitsForWorker.toolVersion ?? 'the current version'}`
+            : ''
+        }`,
+    )
+    .join('');
 }
 
 export function validated<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.output<S> {

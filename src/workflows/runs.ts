@@ -11,7 +11,7 @@ import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import { type AnalysisResult, resultOutsideDates } from './analysis-result.js';
 import { analyzeExperiment } from './analyze.js';
-import { type Progress, runAwait, runControl } from './common.js';
+import { type BehindRun, type Progress, runAwait, runControl } from './common.js';
 import { workflowIds } from './ids.js';
 import type { AnalyzeExperimentInput } from './inputs.js';
 import { publishExperiment } from './publish.js';
@@ -29,8 +29,8 @@ import { publishExperiment } from './publish.js';
  * reaches too, two backfills over the same days, their publications of one experiment) is
  * not taken for this parent's: it writes under the other's staging names or publishes itself,
  * and the other parent may still be cancelled or fail before it publishes. This parent waits
- * for that run to end (the progress query's `behind` says for which, started by whom), then
- * starts its own, so the day counts as this parent's own result, not as a failure. The runs
+ * for that run to end (the progress query's `behind` says for which, started by whom, and
+ * whether that run itself waits for a worker of its build), then starts its own, so the day counts as this parent's own result, not as a failure. The runs
  * waited for are analyses and publications, which start no runs of their own: each ends by
  * itself, so two parents waiting for each other's runs cannot wait for ever. A cancelled
  * parent stops waiting and leaves the other's run alone.
@@ -118,6 +118,8 @@ export async function runAll<R>(
   let knownWaiting: string[] = [];
   let { done, failed } = options.counts ?? { done: 0, failed: 0 };
   let waiting: WaitingRun[] = [];
+  // The runs of other parents waited for that the last await found waiting for a worker of their build.
+  let othersWaiting: WaitingRun[] = [];
   let next = 0;
   // Typed through a cast: `finish` sets it, which narrowing from `null` would not see.
   let stoppedBy = null as { index: number; failure: Failed<R> } | null;
@@ -138,11 +140,14 @@ export async function runAll<R>(
   // Only the query's answer changes (no command, nothing in the history): replays as before.
   const runs = () => [...open.keys()];
   const behind = () =>
-    [...held.values()].map(({ index, other, startedBy }) => ({
-      workflowId: other.workflowId,
-      label: (items[index] as RunItem<R>).label,
-      startedBy,
-    }));
+    behindRuns(
+      [...held.values()].map(({ index, other, startedBy }) => ({
+        label: (items[index] as RunItem<R>).label,
+        other,
+        startedBy,
+      })),
+      othersWaiting,
+    );
   const report = () =>
     options.progress({ done, failed, current: current(), waiting, runs: runs(), behind: behind() });
   const startOf = (index: number) => (items[index] as { start: Start<R> }).start;
@@ -215,6 +220,7 @@ export async function runAll<R>(
       }
       knownWaiting = awaited.waiting.map((w) => w.workflowId);
       waiting = awaited.waiting.filter((w) => open.has(w.workflowId));
+      othersWaiting = awaited.waiting.filter((w) => held.has(w.workflowId));
       for (const w of waiting) if (!waited.has(w.workflowId)) waited.set(w.workflowId, w);
       report();
     }
@@ -231,6 +237,28 @@ export async function runAll<R>(
     notStarted: unstarted,
     stoppedBy,
   };
+}
+
+/**
+ * The progress query's `behind`: each item held by another parent's run, with that run and the
+ * parent that started it, and whether that run waits for a worker of its build (`waiting`, as
+ * the last await found the runs waited for): a parent behind such a run waits on that worker
+ * too, and its follower is told so rather than only that it waits.
+ */
+export function behindRuns(
+  held: readonly { label: string; other: StartedRun; startedBy: string }[],
+  waiting: readonly WaitingRun[],
+): BehindRun[] {
+  const waits = new Map(waiting.map((w) => [w.workflowId, w]));
+  return held.map(({ label, other, startedBy }) => {
+    const w = waits.get(other.workflowId);
+    return {
+      workflowId: other.workflowId,
+      label,
+      startedBy,
+      ...(w ? { waitsForWorker: { toolVersion: w.toolVersion, since: w.since } } : {}),
+    };
+  });
 }
 
 /** The outcome of a run that was never started, with the error that kept it from starting. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitingLine } from '../../../src/client/progress-line.js';
 import { runningReport } from '../../../src/client/running.js';
 
 const now = new Date('2026-03-16T08:30:00Z');
@@ -125,5 +126,44 @@ test("a day waiting for another parent's run of the same id is said to wait for 
   assert.match(
     report,
     /analysing \(1\/2\); contrail-demo-sidebar 2026-03-15: waiting for analysis\/contrail-demo-sidebar\/2026-03-15, started by daily-2026-03-16T04:00:00Z, to end before starting its own$/m,
+  );
+});
+
+test("a day behind another parent's run that waits for a worker of its build says that nothing moves until one runs", () => {
+  const behind = {
+    workflowId: 'analysis/contrail-demo-sidebar/2026-03-15',
+    label: 'contrail-demo-sidebar 2026-03-15',
+    startedBy: 'daily-2026-03-16T04:00:00Z',
+  };
+  const progress = {
+    workflow: 'backfill',
+    stage: 'analysing',
+    total: 2,
+    done: 1,
+    failed: 0,
+    current: [],
+    waiting: [],
+    behind: [{ ...behind, waitsForWorker: { toolVersion: '0.1.0+v1', since: minutesAgo(5).toISOString() } }],
+  };
+  const report = runningReport(
+    [
+      {
+        workflowId: 'backfill/contrail-demo-sidebar/2026-03-14..2026-03-15',
+        type: 'backfill',
+        startTime: minutesAgo(3),
+        progress,
+      },
+    ],
+    '127.0.0.1:7233 (namespace default)',
+    now,
+  );
+  assert.match(
+    report,
+    /analysing \(1\/2\); contrail-demo-sidebar 2026-03-15: waiting for analysis\/contrail-demo-sidebar\/2026-03-15, started by daily-2026-03-16T04:00:00Z, which waits for a worker of contrail 0\.1\.0\+v1, to end before starting its own$/m,
+  );
+  // That run on the current version (unversioned, or started without its tooling known) says so.
+  assert.match(
+    waitingLine({ waiting: [], behind: [{ ...behind, waitsForWorker: { toolVersion: null, since: '' } }] }),
+    /, which waits for a worker of contrail the current version, to end before starting its own$/,
   );
 });

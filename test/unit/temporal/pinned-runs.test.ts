@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { msNumberToTs } from '@temporalio/common/lib/time.js';
 import { awaitRuns, type StartedRun, waitingSince } from '../../../src/temporal/pinned-runs.js';
+import { TOOL_VERSION } from '../../../src/temporal/search-attributes.js';
 
 /** A describe response with the given pending workflow task and activities (times in seconds). */
 const described = (parts: {
@@ -128,5 +130,42 @@ describe('awaitRuns', () => {
     assert.equal((await second).finished.length, 1);
     // One long poll for the close, plus the one that reads the result of the ended run.
     assert.equal(calls.result, 2);
+  });
+
+  it("another parent's run that waits for a worker is returned waiting with the tooling its start recorded", async () => {
+    // A run of another parent, as startRuns returns it: its tooling is not known to this parent.
+    const other: StartedRun = {
+      workflowType: 'analyzeExperiment',
+      workflowId: `analysis/${randomUUID()}`,
+      runId: 'r1',
+      slug: 'exp',
+      date: '2026-03-15',
+      toolVersion: null,
+      pinnedTo: null,
+    };
+    const client = {
+      workflow: {
+        getHandle: () => ({
+          describe: async () => ({
+            status: { name: 'RUNNING' },
+            raw: described({ task: { state: SCHEDULED, scheduled: 100 } }),
+            typedSearchAttributes: new TypedSearchAttributes([{ key: TOOL_VERSION, value: '0.1.0+v1' }]),
+          }),
+          result: () => new Promise(() => undefined),
+        }),
+      },
+    } as unknown as Client;
+    const { finished, waiting } = await awaitRuns(client, [other], { ...options, now: () => at(200) });
+    assert.deepEqual(finished, []);
+    assert.deepEqual(waiting, [
+      {
+        workflowId: other.workflowId,
+        slug: 'exp',
+        date: '2026-03-15',
+        toolVersion: '0.1.0+v1',
+        buildId: null,
+        since: new Date(at(100)).toISOString(),
+      },
+    ]);
   });
 });

@@ -4,7 +4,13 @@ import type { StartOptions } from '../../../src/client/follow.js';
 import * as registered from '../../../src/workflows/index.js';
 import type { RerunResult } from '../../../src/workflows/rerun.js';
 import { rerun } from '../../../src/workflows/rerun.js';
-import { pinnedAnalysis, pinnedPublication, type RunItem, runStart } from '../../../src/workflows/runs.js';
+import {
+  behindRuns,
+  pinnedAnalysis,
+  pinnedPublication,
+  type RunItem,
+  runStart,
+} from '../../../src/workflows/runs.js';
 import { anchoredPin as pin } from '../../helpers/pin.js';
 
 const experiment = { slug: 'exp', dataset: 'results', periods: ['day' as const], lenient: false, pin };
@@ -111,4 +117,40 @@ test("the daily run stops on the warehouse's storage failing in a rerun it start
       storage: 'full',
     },
   );
+});
+
+test("an item behind another parent's run that waits for a worker of its build is said to wait on that worker too", () => {
+  // As startRuns returns another parent's run: its id and run, its tooling unknown.
+  const other = (workflowId: string) => ({
+    workflowType: 'analyzeExperiment',
+    workflowId,
+    runId: `run-of-${workflowId}`,
+    slug: 'exp',
+    date: '2026-03-15',
+    toolVersion: null,
+    pinnedTo: null,
+  });
+  const held = [
+    { label: 'exp 2026-03-15', other: other('analysis/exp/2026-03-15'), startedBy: 'daily/2026-03-15' },
+    { label: 'exp 2026-03-16', other: other('analysis/exp/2026-03-16'), startedBy: 'daily/2026-03-16' },
+  ];
+  const waits = (workflowId: string) => ({
+    workflowId,
+    slug: 'exp',
+    date: '2026-03-15',
+    toolVersion: '0.1.0+v1',
+    buildId: null,
+    since: '2026-03-16T04:00:00.000Z',
+  });
+  // What the await found waiting: one of the runs waited for, and one of this parent's own.
+  const behind = behindRuns(held, [waits('analysis/exp/2026-03-15'), waits('analysis/other/2026-03-15')]);
+  assert.deepEqual(behind, [
+    {
+      workflowId: 'analysis/exp/2026-03-15',
+      label: 'exp 2026-03-15',
+      startedBy: 'daily/2026-03-15',
+      waitsForWorker: { toolVersion: '0.1.0+v1', since: '2026-03-16T04:00:00.000Z' },
+    },
+    { workflowId: 'analysis/exp/2026-03-16', label: 'exp 2026-03-16', startedBy: 'daily/2026-03-16' },
+  ]);
 });
