@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { RetryState } from '@temporalio/common';
 import { cancelWorkflow } from '../../../src/client/cancel.js';
 import type { Progress } from '../../../src/workflows/common.js';
+import { DAILY_SCHEDULE_ID } from '../../../src/workflows/ids.js';
 
 const ID = 'preview/x';
 const DATES = ['2026-03-24', '2026-03-25', '2026-03-26', '2026-03-27', '2026-03-28', '2026-03-29'];
@@ -216,5 +217,50 @@ describe('contrail cancel of a run whose id another run takes up as it ends', ()
     assert.deepEqual(report.cancelled, [parent, ANALYSIS]);
     // The other backfill's run is neither waited for nor said to have finished first.
     assert.doesNotMatch(report.summary, /finished/);
+  });
+});
+
+/** A cluster that knows none of the ids asked for, running the workflows `running`. */
+function clusterRunning(running: readonly string[]): Client {
+  const client = {
+    options: { namespace: 'default' },
+    workflow: {
+      getHandle: (id: string) => ({
+        describe: async () => {
+          throw new WorkflowNotFoundError(`workflow not found: ${id}`, id, undefined);
+        },
+      }),
+      list: async function* () {
+        for (const workflowId of running) yield { workflowId };
+      },
+    },
+  };
+  return client as unknown as Client;
+}
+
+describe('contrail cancel of an id that is no workflow', () => {
+  const running = [
+    'daily-2026-03-16T04:00:00Z',
+    'analysis/x/2026-03-15',
+    'backfill/contrail-demo-sidebar/2026-03-01..2026-03-26',
+  ];
+
+  it("says the daily schedule's id is the schedule's, and names its run under way", async () => {
+    await assert.rejects(
+      cancelWorkflow(clusterRunning(running), DAILY_SCHEDULE_ID, OPTIONS),
+      (error: Error) => {
+        assert.match(error.message, /contrail-daily-analysis is the daily schedule on .*, not a workflow/);
+        assert.match(error.message, /its run under way is daily-2026-03-16T04:00:00Z/);
+        assert.match(error.message, /`contrail schedule pause`/);
+        return true;
+      },
+    );
+  });
+
+  it('names the running workflow an id cut short begins', async () => {
+    await assert.rejects(
+      cancelWorkflow(clusterRunning(running), 'backfill/contrail-demo-sidebar', OPTIONS),
+      /no workflow backfill\/contrail-demo-sidebar \(running ids that begin with it: backfill\/contrail-demo-sidebar\/2026-03-01\.\.2026-03-26\)/,
+    );
   });
 });
