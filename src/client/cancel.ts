@@ -76,9 +76,9 @@ export interface CancelReport {
 /** `cancelled`, `timed out`: a workflow's status as the CLI says it. */
 const stateOf = (d: { status: { name: string } }) => d.status.name.toLowerCase().replaceAll('_', ' ');
 
-async function describeKnown(client: Client, workflowId: string, server: string) {
+async function describeKnown(client: Client, workflowId: string, server: string, runId?: string) {
   try {
-    return await client.workflow.getHandle(workflowId).describe();
+    return await client.workflow.getHandle(workflowId, runId).describe();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError)
       throw new CliError(await unknownWorkflowMessage(client, workflowId, server));
@@ -96,21 +96,26 @@ export async function cancelWorkflow(
   workflowId: string,
   options: CancelOptions,
 ): Promise<CancelReport> {
-  const handle = client.workflow.getHandle(workflowId);
   const before = await describeKnown(client, workflowId, options.server);
   if (before.status.name !== 'RUNNING') return alreadyEnded(before);
+  // The run found running, not whichever runs under its id later: an analysis's id is started
+  // again by another daily run or backfill waiting for it as soon as this one ends, and that run
+  // is neither to be cancelled, nor waited for, nor said to be how this one ended.
+  const handle = client.workflow.getHandle(workflowId, before.runId);
   const type = before.type;
   // How far it had got, asked before it is cancelled: said with what was cancelled.
   const reached = await progressOf(client, workflowId);
   const input = await runningInput(client, workflowId).catch(() => undefined);
   const left = isAnalysisWorkflow(type) ? leftByInterrupt(type, input) : null;
+  // The runs it started, as they are before it cancels them (their ids are reused as its own is).
+  const started = await runsNow(client, reached?.runs ?? []);
   options.onState?.('asking');
   try {
     await handle.cancel();
   } catch (error) {
     // It ended between the look and the request.
     if (error instanceof WorkflowNotFoundError)
-      return alreadyEnded(await describeKnown(client, workflowId, options.server));
+      return alreadyEnded(await describeKnown(client, workflowId, options.server, before.runId));
     throw error;
   }
   options.onState?.('requested');
@@ -135,12 +140,13 @@ export async function cancelWorkflow(
       progressBar: options.progressBar,
       log: options.log,
       failureAsIs: true,
+      runId: before.runId,
     });
   } catch (error) {
     // Cancelled (or failed, or terminated meanwhile): its description says which.
     if (!(error instanceof WorkflowFailedError)) throw error;
   }
-  const runs = await stoppedRuns(client, reached?.runs ?? [], options.log);
+  const runs = await stoppedRuns(client, started, options.log);
   const after = await handle.describe();
   const closedAt = after.closeTime?.toISOString() ?? null;
   const cancelled = [workflowId, ...runs.filter((r) => r.status === 'cancelled').map((r) => r.workflowId)];
@@ -228,38 +234,56 @@ function alreadyEnded(d: Awaited<ReturnType<WorkflowHandle['describe']>>): Cance
  */
 async function stoppedRuns(
   client: Client,
-  runs: readonly string[],
+  runs: readonly StartedRun[],
   log: (line: string) => void,
 ): Promise<{ workflowId: string; status: string }[]> {
-  const describe = async (workflowId: string) => {
-    try {
-      return await client.workflow.getHandle(workflowId).describe();
-    } catch (error) {
-      // Gone from the server (its retention passed): nothing of it to wait for.
-      if (error instanceof WorkflowNotFoundError) return null;
-      throw error;
-    }
-  };
-  const open: string[] = [];
-  for (const id of runs) if ((await describe(id))?.status.name === 'RUNNING') open.push(id);
+  const open: StartedRun[] = [];
+  for (const r of runs)
+    if ((await describeRun(client, r.workflowId, r.runId))?.status.name === 'RUNNING') open.push(r);
   if (open.length > 0) {
     log(
-      `waiting for ${plural(open.length, 'run')} it started to stop (each at its next step, on a worker of its build): ${open.join(', ')}`,
+      `waiting for ${plural(open.length, 'run')} it started to stop (each at its next step, on a worker of its build): ${open.map((r) => r.workflowId).join(', ')}`,
     );
     // Cancelled, the result is a failure: either way the run has closed.
     await Promise.all(
-      open.map((id) =>
+      open.map((r) =>
         client.workflow
-          .getHandle(id)
+          .getHandle(r.workflowId, r.runId)
           .result()
           .catch(() => undefined),
       ),
     );
   }
   const out: { workflowId: string; status: string }[] = [];
-  for (const id of runs) {
-    const d = await describe(id);
-    if (d !== null) out.push({ workflowId: id, status: stateOf(d) });
+  for (const r of runs) {
+    const d = await describeRun(client, r.workflowId, r.runId);
+    if (d !== null) out.push({ workflowId: r.workflowId, status: stateOf(d) });
   }
   return out;
+}
+
+/** One run a parent started, as found before the cancellation (no run id: none was found). */
+interface StartedRun {
+  workflowId: string;
+  runId: string | undefined;
+}
+
+/** The run now under each id (the parent's runs, looked at before it cancels them). */
+async function runsNow(client: Client, ids: readonly string[]): Promise<StartedRun[]> {
+  return await Promise.all(
+    ids.map(async (workflowId) => ({
+      workflowId,
+      runId: (await describeRun(client, workflowId, undefined))?.runId,
+    })),
+  );
+}
+
+async function describeRun(client: Client, workflowId: string, runId: string | undefined) {
+  try {
+    return await client.workflow.getHandle(workflowId, runId).describe();
+  } catch (error) {
+    // Gone from the server (its retention passed): nothing of it to wait for.
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
 }

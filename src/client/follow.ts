@@ -56,6 +56,11 @@ export interface FollowOptions {
    * end it asked for) rather than as the failure it is to the commands that start work.
    */
   failureAsIs?: boolean;
+  /**
+   * The run to follow, when one is meant rather than whichever runs under the id: an analysis id
+   * is started again by another daily run or backfill as soon as the run before it ends.
+   */
+  runId?: string;
 }
 
 /** Without a bar (a log, CI), progress within a stage is a line at most this often. */
@@ -269,7 +274,7 @@ export async function followWorkflow<T>(
   workflowId: string,
   options: FollowOptions,
 ): Promise<T> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle(workflowId, options.runId);
   const view = progressView(options);
   // Runs waiting for a worker of their pinned build: said once each time the set changes.
   let lastWaiting = '';

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { didYouMean } from '../suggest.js';
 import type { Progress } from '../workflows/common.js';
+import { DAILY_SCHEDULE_ID, DAILY_SCHEDULE_RUN_ID } from '../workflows/ids.js';
 import { progressLine, waitingLine } from './progress-line.js';
 
 /** A running workflow as `contrail status` lists it. */
@@ -46,7 +47,9 @@ const SUGGESTED_AMONG = 5_000;
 
 /**
  * What `contrail status` and `contrail cancel` say of an id the server does not know: the
- * running workflow whose id it most resembles (a date or slug mistyped), and where to list them.
+ * running workflow whose id it most resembles (a date or slug mistyped), or those it begins (an
+ * id cut short), and where to list them. The daily schedule's id, which an operator takes for
+ * its run's, is said to be the schedule's, with the runs of it under way.
  */
 export async function unknownWorkflowMessage(
   client: Client,
@@ -54,6 +57,7 @@ export async function unknownWorkflowMessage(
   server: string,
 ): Promise<string> {
   const running: string[] = [];
+  let listed = true;
   try {
     for await (const w of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
       running.push(w.workflowId);
@@ -61,8 +65,26 @@ export async function unknownWorkflowMessage(
     }
   } catch {
     // No list (visibility unavailable): the message goes without a suggestion.
+    listed = false;
   }
-  return `no workflow ${workflowId}${didYouMean(workflowId, running)} on ${server}; \`contrail status\` lists what runs there`;
+  if (workflowId.trim() === DAILY_SCHEDULE_ID) {
+    const runs = running.filter((id) => id.startsWith(`${DAILY_SCHEDULE_RUN_ID}-`));
+    const under =
+      runs.length > 0
+        ? `its run under way is ${runs.join(', ')} (that id is the one to cancel or follow)`
+        : listed
+          ? 'no run of it is under way'
+          : '`contrail schedule describe` names its run under way';
+    return `${DAILY_SCHEDULE_ID} is the daily schedule on ${server}, not a workflow: ${under}; \`contrail schedule pause\` keeps it from starting more, \`contrail schedule describe\` shows it`;
+  }
+  const suggestion = didYouMean(workflowId, running);
+  const longer =
+    suggestion === '' && workflowId.length > 0 ? running.filter((id) => id.startsWith(workflowId)) : [];
+  const begun =
+    longer.length > 0
+      ? ` (running ids that begin with it: ${longer.slice(0, 3).join(', ')}${longer.length > 3 ? `, and ${longer.length - 3} more` : ''})`
+      : '';
+  return `no workflow ${workflowId}${suggestion}${begun} on ${server}; \`contrail status\` lists what runs there`;
 }
 
 function age(start: Date, now: Date): string {

@@ -2,7 +2,7 @@ import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@tem
 import { DAY_MS } from '../dates.js';
 import { plural } from '../plural.js';
 import { runtimeSettings } from '../settings.js';
-import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
+import { DAILY_SCHEDULE_ID, DAILY_SCHEDULE_RUN_ID } from '../workflows/ids.js';
 import { DailyAnalysisInput } from '../workflows/inputs.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
@@ -50,7 +50,7 @@ async function createSchedule(
     workflowType: 'dailyAnalysis',
     args: [input],
     taskQueue,
-    workflowId: 'daily',
+    workflowId: DAILY_SCHEDULE_RUN_ID,
     staticSummary: 'daily analysis of every eligible experiment',
   };
   try {

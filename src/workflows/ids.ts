@@ -55,3 +55,5 @@ export const workflowIds = {
 } as const;
 
 export const DAILY_SCHEDULE_ID = 'contrail-daily-analysis';
+/** The id the schedule gives its runs, which Temporal ends with their scheduled time: `daily-2026-03-02T04:00:00Z`. */
+export const DAILY_SCHEDULE_RUN_ID = 'daily';
