@@ -8,6 +8,7 @@ import { deleteExperimentRowsSql } from '../sql/plan/reads.js';
 import { billedText, formatBytes, onDemandCostUsd, totalText } from '../warehouse/cost.js';
 import type { ColumnType, Warehouse } from '../warehouse/warehouse.js';
 import type { CostEstimate, QueryEstimate } from './cost.js';
+import { costFigures, shownFigure } from './cost-figures.js';
 import { billedOf } from './cost-report.js';
 import {
   notRunOutcome,
@@ -205,28 +206,24 @@ export function describeQueryCosts(
   for (const r of rows) {
     const outcome = shownOutcome(outcomeOf(r), r.analysis_date ?? '', stop);
     outcomes.push(outcome);
-    // What was billed where the warehouse says; else what was scanned (a run recorded before
-    // the bill was kept); else the estimate, billed where it says.
+    const figures = costFigures(r);
+    const figure = shownFigure(figures);
     const shown =
-      r.bytes_billed != null
-        ? `${formatBytes(r.bytes_billed)} billed`
-        : r.bytes_processed != null
-          ? `${formatBytes(r.bytes_processed)} scanned`
-          : r.estimated_bytes_billed != null
-            ? `~${billedText(r.estimated_bytes_billed, r.estimated_bytes ?? r.estimated_bytes_billed, 'estimate')}`
-            : r.estimated_bytes != null
-              ? `~${formatBytes(r.estimated_bytes)} (estimate)`
-              : '-';
+      figure === null
+        ? '-'
+        : !figure.estimated
+          ? `${formatBytes(figure.value)} ${figure.billed ? 'billed' : 'scanned'}`
+          : figure.billed
+            ? `~${billedText(figure.value, figures.scanned?.value ?? figure.value, 'estimate')}`
+            : `~${formatBytes(figure.value)} (estimate)`;
     if (outcome === 'ran') {
       ran++;
       totalMs += r.elapsed_ms ?? 0;
-      const billed = r.bytes_billed ?? (r.bytes_processed == null ? r.estimated_bytes_billed : null) ?? null;
-      const bytes = billed ?? r.bytes_processed ?? r.estimated_bytes ?? null;
-      if (bytes !== null) {
+      if (figure !== null) {
         withFigure++;
-        if (billed === null) billedTotal = false;
-        if (r.bytes_billed == null && r.bytes_processed == null) estimated = true;
-        totalBytes += bytes;
+        if (!figure.billed) billedTotal = false;
+        if (figure.estimated) estimated = true;
+        totalBytes += figure.value;
       }
     }
     const what = outcome === 'ran' ? `${((r.elapsed_ms ?? 0) / 1000).toFixed(2)} s` : unfinishedText(outcome);

@@ -5,6 +5,13 @@
  * DOM, no server code: the page bundle imports it, and unit tests check it.
  */
 
+import {
+  type CostColumns,
+  type CostFigure,
+  costFigures,
+  known,
+  type QueryCostFigures,
+} from '../analysis/cost-figures.js';
 import { outcomeOf, unfinishedCounts, unfinishedText } from '../analysis/query-outcome.js';
 import type { QueryCostRow } from '../analysis/table-rows.js';
 import { plural } from '../plural.js';
@@ -16,56 +23,6 @@ import {
   scannedDiffers,
   totalText,
 } from '../warehouse/cost.js';
-
-/** A query's bytes or dollars, and whether they are the estimate made before it ran. */
-export interface CostFigure {
-  value: number;
-  estimated: boolean;
-}
-
-/** What the costs table shows of one query. */
-export interface QueryCostFigures {
-  /**
-   * What BigQuery billed it (`bytes_billed`), else what the estimate said it would be billed
-   * (`estimated_bytes_billed`); null for a row written before bills were kept.
-   */
-  billed: CostFigure | null;
-  /** What it scanned (`bytes_processed`), else what the estimate said it would scan. */
-  scanned: CostFigure | null;
-  /**
-   * Its dollars (`cost_usd`): of the bill where the warehouse reported one, else of the
-   * estimate's; a row written before bills were kept has dollars of what was scanned.
-   */
-  usd: CostFigure | null;
-}
-
-/** The columns of a `query_costs` row the figures come from; a table written by an older version lacks some. */
-export type CostColumns = Pick<
-  QueryCostRow,
-  'estimated_bytes' | 'estimated_bytes_billed' | 'bytes_processed' | 'bytes_billed' | 'cost_usd'
->;
-
-const known = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** The bytes billed and scanned and the dollars of one query, each marked where it is an estimate. */
-export function costFigures(row: CostColumns): QueryCostFigures {
-  const billed = known(row.bytes_billed)
-    ? { value: row.bytes_billed, estimated: false }
-    : known(row.estimated_bytes_billed)
-      ? { value: row.estimated_bytes_billed, estimated: true }
-      : null;
-  const scanned = known(row.bytes_processed)
-    ? { value: row.bytes_processed, estimated: false }
-    : known(row.estimated_bytes)
-      ? { value: row.estimated_bytes, estimated: true }
-      : null;
-  // A preview prices the bill the warehouse reports, else the estimate's bill; a version that
-  // kept no bills priced the bytes scanned, else the estimate's scan.
-  const usdEstimated =
-    !known(row.bytes_billed) && (known(row.estimated_bytes_billed) || !known(row.bytes_processed));
-  const usd = known(row.cost_usd) ? { value: row.cost_usd, estimated: usdEstimated } : null;
-  return { billed, scanned, usd };
-}
 
 /**
  * Whether the bytes scanned say something the bytes billed do not: no bill is known, or they

@@ -1,10 +1,9 @@
+import { type CostFigure, costFigures } from '../../analysis/cost-figures.js';
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import type { CostsPanel, ErrorsPanel, OverviewPanel, SqlPanel, ViewSelection } from '../api.js';
 import {
   billedCell,
-  type CostFigure,
-  costFigures,
   costsExplanation,
   costsTotal,
   costTotals,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CostEstimate } from '../../../src/analysis/cost.js';
+import { costFigures } from '../../../src/analysis/cost-figures.js';
 import { describeQueryCosts, queryCostRows } from '../../../src/analysis/query-costs.js';
 import { QueryCostRow } from '../../../src/analysis/table-rows.js';
 import {
   billedCell,
-  costFigures,
   costsExplanation,
   costsTotal,
   costTotals,

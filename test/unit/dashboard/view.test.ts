@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { costFigures } from '../../../src/analysis/cost-figures.js';
 import { resultLabels } from '../../../src/analysis/labels.js';
 import { LOG_COLUMNS, LOGS_TABLE } from '../../../src/analysis/logs.js';
 import {
@@ -12,7 +13,6 @@ import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import type { QueryCostRow } from '../../../src/analysis/table-rows.js';
 import {
   billedCell,
-  costFigures,
   costTotals,
   scannedCell,
   totalCells,
