@@ -47,21 +47,37 @@ export function repeatable(describe: string) {
  * works on one command works on all.
  */
 const SHARED_ALIASES = {
+  /** One experiment (several: experimentSlugsOption). */
   experiment_slug: ['experiment-slug', 'slug'],
+  /** Checked as a command uses it (resultsDataset, givenDataset). */
   dataset_id: ['dataset-id', 'dataset'],
+  /** The warehouse project, on BigQuery. */
   project_id: ['project-id'],
   config_repos: ['config-repos'],
+  /** An experiment config (TOML) in place of the repo one. */
   config_file: ['config-file'],
   experiments_file: ['experiments-file'],
+  /** Where a command writes its queries (or, `dashboard`, reads them). */
   sql_output_dir: ['sql-output-dir'],
+  /** A command's first and last dates (YYYY-MM-DD, checked by the command). */
   start_date: ['start-date'],
   end_date: ['end-date'],
   follow: ['wait'],
 } as const;
 
-/** `--experiment_slug` where a command takes one experiment. */
-export function experimentSlugOption(describe: string) {
-  return { alias: SHARED_ALIASES.experiment_slug, type: 'string', describe } as const;
+/** The text options several commands share that need nothing but their names: `--dataset_id`, `--start_date`, … */
+type SharedText =
+  | 'experiment_slug'
+  | 'dataset_id'
+  | 'project_id'
+  | 'config_file'
+  | 'sql_output_dir'
+  | 'start_date'
+  | 'end_date';
+
+/** A shared text option under its every name, with what it means to this command. */
+export function sharedTextOption(name: SharedText, describe: string) {
+  return { alias: SHARED_ALIASES[name], type: 'string', describe } as const;
 }
 
 /**
@@ -83,36 +99,6 @@ export function experimentSlugsOption(describe: string) {
  */
 export function followOption(describe: string) {
   return { alias: SHARED_ALIASES.follow, type: 'boolean', default: true, describe } as const;
-}
-
-/** `--dataset_id`: checked as a command uses it (resultsDataset, givenDataset). */
-export function datasetIdOption(describe: string) {
-  return { alias: SHARED_ALIASES.dataset_id, type: 'string', describe } as const;
-}
-
-/** `--project_id`: the warehouse project, on BigQuery. */
-export function projectIdOption(describe: string) {
-  return { alias: SHARED_ALIASES.project_id, type: 'string', describe } as const;
-}
-
-/** `--config_file`: an experiment config (TOML) in place of the repo one. */
-export function configFileOption(describe: string) {
-  return { alias: SHARED_ALIASES.config_file, type: 'string', describe } as const;
-}
-
-/** `--sql_output_dir`: where a command writes its queries (or, `dashboard`, reads them). */
-export function sqlOutputDirOption(describe: string) {
-  return { alias: SHARED_ALIASES.sql_output_dir, type: 'string', describe } as const;
-}
-
-/** `--start_date`: a command's first date (YYYY-MM-DD, checked by the command). */
-export function startDateOption(describe: string) {
-  return { alias: SHARED_ALIASES.start_date, type: 'string', describe } as const;
-}
-
-/** `--end_date`: a command's last date (YYYY-MM-DD, checked by the command). */
-export function endDateOption(describe: string) {
-  return { alias: SHARED_ALIASES.end_date, type: 'string', describe } as const;
 }
 
 /**
@@ -331,9 +317,12 @@ export function workflowOptions<T>(y: Argv<T>, options: WorkflowOptionTexts = {}
     )
     .option(
       'dataset_id',
-      datasetIdOption(options.dataset ?? `Dataset for result tables (${RESULTS_DATASET_DEFAULT})`),
+      sharedTextOption(
+        'dataset_id',
+        options.dataset ?? `Dataset for result tables (${RESULTS_DATASET_DEFAULT})`,
+      ),
     )
-    .option('project_id', projectIdOption('Warehouse project (BigQuery only)'))
+    .option('project_id', sharedTextOption('project_id', 'Warehouse project (BigQuery only)'))
     .option(
       'experiments_file',
       experimentsFileOption(

@@ -3,9 +3,8 @@ import {
   analysisFields,
   type CommonArgs,
   commonOptions,
-  endDateOption,
   experimentSlugsOption,
-  startDateOption,
+  sharedTextOption,
   type VersionArgs,
   verboseOption,
   versionOptions,
@@ -23,8 +22,11 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
   describe: 'Analyse experiments over a date range (resumable; bounded concurrency)',
   builder: (y) =>
     verboseOption(versionOptions(commonOptions(y)), 'sdk-warnings')
-      .option('start_date', { ...startDateOption('First date (YYYY-MM-DD)'), demandOption: true })
-      .option('end_date', { ...endDateOption('Last date (YYYY-MM-DD)'), demandOption: true })
+      .option('start_date', {
+        ...sharedTextOption('start_date', 'First date (YYYY-MM-DD)'),
+        demandOption: true,
+      })
+      .option('end_date', { ...sharedTextOption('end_date', 'Last date (YYYY-MM-DD)'), demandOption: true })
       .option('experiment_slug', {
         ...experimentSlugsOption('Experiment to backfill, repeatable'),
         demandOption: true,

@@ -5,7 +5,7 @@ import type { SqlDialect } from '../../sql/dialect.js';
 import type { WarehouseSessions } from '../../warehouse/sessions.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { CliError } from '../errors.js';
-import { datasetIdOption, experimentSlugOption, projectIdOption, sqlOutputDirOption } from '../options.js';
+import { sharedTextOption } from '../options.js';
 
 interface DashboardArgs {
   dataset_id?: string;
@@ -86,11 +86,14 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     y
       .option(
         'dataset_id',
-        datasetIdOption('Dataset shown first (default: the preview dataset; the page switches datasets)'),
+        sharedTextOption(
+          'dataset_id',
+          'Dataset shown first (default: the preview dataset; the page switches datasets)',
+        ),
       )
       .option(
         'experiment_slug',
-        experimentSlugOption('Experiment shown first (default: the first in the dataset)'),
+        sharedTextOption('experiment_slug', 'Experiment shown first (default: the first in the dataset)'),
       )
       .option('port', {
         type: 'number',
@@ -99,12 +102,14 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       })
       .option(
         'project_id',
-        projectIdOption(
+        sharedTextOption(
+          'project_id',
           'On BigQuery: the project of the result datasets (default: CONTRAIL_BIGQUERY_PROJECT)',
         ),
       )
       .option('sql_output_dir', {
-        ...sqlOutputDirOption(
+        ...sharedTextOption(
+          'sql_output_dir',
           'Directories of .sql files written by `preview --sql_output_dir`, shown with the results',
         ),
         array: true,

@@ -1,15 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
 import { resultsDataset } from '../option-values.js';
-import {
-  choiceOf,
-  configFileOption,
-  configReposOption,
-  datasetIdOption,
-  experimentSlugOption,
-  experimentsFileOption,
-  sqlOutputDirOption,
-} from '../options.js';
+import { choiceOf, configReposOption, experimentsFileOption, sharedTextOption } from '../options.js';
 
 interface PlanArgs {
   experiment_slug: string;
@@ -34,11 +26,15 @@ export const planCommand: CommandModule<object, PlanArgs> = {
     "Render (without running) every query of an experiment's analysis on a date: their SQL, or one file per table with --sql_output_dir",
   builder: (yargs) =>
     yargs
-      .option('experiment_slug', { ...experimentSlugOption('Experiment slug'), demandOption: true })
+      .option('experiment_slug', {
+        ...sharedTextOption('experiment_slug', 'Experiment slug'),
+        demandOption: true,
+      })
       .option('date', { type: 'string', demandOption: true, describe: 'Analysis date, YYYY-MM-DD' })
       .option(
         'sql_output_dir',
-        sqlOutputDirOption(
+        sharedTextOption(
+          'sql_output_dir',
           'Write each query to <dir>/<table>.sql (and provenance.json: the config lines behind each column) instead of printing the SQL; the files an earlier plan or preview of the experiment wrote there and this one does not are removed',
         ),
       )
@@ -48,7 +44,10 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           'Config repo (metric-hub layout), repeatable; later ones override earlier ones (default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the --config_file is in, else the demo repo)',
         ),
       )
-      .option('config_file', configFileOption('Custom experiment config (TOML) instead of the repo one'))
+      .option(
+        'config_file',
+        sharedTextOption('config_file', 'Custom experiment config (TOML) instead of the repo one'),
+      )
       .option('platform', {
         type: 'string',
         describe:
@@ -62,7 +61,8 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       )
       .option(
         'dataset_id',
-        datasetIdOption(
+        sharedTextOption(
+          'dataset_id',
           'Dataset the result tables are written to (default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
         ),
       )

@@ -9,12 +9,8 @@ import { checkPreviewDates, givenDataset } from '../option-values.js';
 import {
   type CommonArgs,
   commonOptions,
-  configFileOption,
-  endDateOption,
   experimenterUrlOption,
-  experimentSlugOption,
-  sqlOutputDirOption,
-  startDateOption,
+  sharedTextOption,
   verboseOption,
 } from '../options.js';
 
@@ -58,16 +54,17 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       'sdk-warnings',
     )
       .option('experiment_slug', {
-        ...experimentSlugOption(
+        ...sharedTextOption(
+          'experiment_slug',
           'Experiment to preview (with --config_file: the experiment that config is for)',
         ),
         demandOption: true,
       })
       .option(
         'config_file',
-        configFileOption('Custom experiment config (TOML) to preview instead of the repo one'),
+        sharedTextOption('config_file', 'Custom experiment config (TOML) to preview instead of the repo one'),
       )
-      .option('start_date', startDateOption('First date (default: --num_days before the end)'))
+      .option('start_date', sharedTextOption('start_date', 'First date (default: --num_days before the end)'))
       .option('num_days', {
         alias: 'num-days',
         type: 'number',
@@ -97,7 +94,10 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
           "Experimenter's address, e.g. https://experimenter.services.mozilla.com (default: CONTRAIL_EXPERIMENTER_URL, else the experiments file); drafts are previewed too",
         ),
       )
-      .option('end_date', endDateOption('Last date (default: the last date with something due)'))
+      .option(
+        'end_date',
+        sharedTextOption('end_date', 'Last date (default: the last date with something due)'),
+      )
       .option('sample_size', {
         alias: ['sample-size', 'population-sample-size', 'population_sample_size'],
         type: 'number',
@@ -106,7 +106,8 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
       })
       .option(
         'sql_output_dir',
-        sqlOutputDirOption(
+        sharedTextOption(
+          'sql_output_dir',
           "Also write every query of the previewed dates to <dir>/<date>/<table>.sql (replacing the files this experiment's previous preview wrote there)",
         ),
       )

@@ -2,8 +2,8 @@ import type { CommandModule } from 'yargs';
 import { resultsDataset } from '../option-values.js';
 import {
   detachOption,
-  experimentSlugOption,
   RESULTS_DATASET_DEFAULT,
+  sharedTextOption,
   verboseOption,
   type WorkflowArgs,
   workflowOptions,
@@ -26,7 +26,7 @@ export const rerunSkipCommand: CommandModule<object, RerunSkipArgs> = {
       ),
       'sdk-warnings',
     ).option('experiment_slug', {
-      ...experimentSlugOption('Experiment whose anchor moves'),
+      ...sharedTextOption('experiment_slug', 'Experiment whose anchor moves'),
       demandOption: true,
     }),
   handler: async (args) => {

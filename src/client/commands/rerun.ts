@@ -3,8 +3,8 @@ import {
   analysisFields,
   type CommonArgs,
   commonOptions,
-  experimentSlugOption,
   rerunVersionOption,
+  sharedTextOption,
   type VersionArgs,
   verboseOption,
 } from '../options.js';
@@ -21,7 +21,10 @@ export const rerunCommand: CommandModule<object, RerunArgs> = {
     "Recompute every date of an experiment from its start on the latest tooling (or --use-version's release) and configs (moves its anchor to now) and replace its results at once; stopped part way, the results stay as they were",
   builder: (y) =>
     verboseOption(rerunVersionOption(commonOptions(y)), 'sdk-warnings')
-      .option('experiment_slug', { ...experimentSlugOption('Experiment to recompute'), demandOption: true })
+      .option('experiment_slug', {
+        ...sharedTextOption('experiment_slug', 'Experiment to recompute'),
+        demandOption: true,
+      })
       .option('recreate_enrollments', {
         alias: 'recreate-enrollments',
         type: 'boolean',

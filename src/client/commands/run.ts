@@ -5,8 +5,8 @@ import {
   analysisFields,
   type CommonArgs,
   commonOptions,
-  configFileOption,
   experimentSlugsOption,
+  sharedTextOption,
   type VersionArgs,
   verboseOption,
   versionOptions,
@@ -34,7 +34,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           'Experiment to analyse, repeatable (default: every eligible experiment, as the daily run)',
         ),
       )
-      .option('config_file', configFileOption('Custom experiment config (TOML) to use'))
+      .option('config_file', sharedTextOption('config_file', 'Custom experiment config (TOML) to use'))
       .option('concurrency', {
         type: 'number',
         describe: 'Experiments analysed at once (default: 4 for the daily run, 3 for given experiments)',

@@ -4,7 +4,7 @@ import { DEFAULT_SAMPLE_OPTIONS as DEFAULTS, MAX_SAMPLE_SEED } from '../../sampl
 import { CliError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkedSeed } from '../option-values.js';
-import { experimentsFileOption, repeatable, startDateOption } from '../options.js';
+import { experimentsFileOption, repeatable, sharedTextOption } from '../options.js';
 
 interface SampleArgs {
   clients: number;
@@ -29,7 +29,8 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       })
       .option('seed', { type: 'number', default: DEFAULTS.seed, describe: 'Seed: same seed, same tables' })
       .option('start_date', {
-        ...startDateOption(
+        ...sharedTextOption(
+          'start_date',
           'First day of telemetry (YYYY-MM-DD); the default is 28 days before the demo starts',
         ),
         default: DEFAULTS.startDate,

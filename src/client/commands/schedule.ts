@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { choiceOf, datasetIdOption } from '../options.js';
+import { choiceOf, sharedTextOption } from '../options.js';
 import type { ScheduleArgs } from '../schedule.js';
 
 /**
@@ -52,7 +52,8 @@ export const scheduleCommand: CommandModule<object, ScheduleArgs> = {
       .option('minute', { type: 'number', describe: 'Minute of the daily run (create; default: 0)' })
       .option(
         'dataset_id',
-        datasetIdOption(
+        sharedTextOption(
+          'dataset_id',
           'Dataset for result tables (create; default: CONTRAIL_BIGQUERY_DATASET on BigQuery, else contrail)',
         ),
       )

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../errors.js';
-import { configReposOption, experimentsFileOption, projectIdOption } from '../options.js';
+import { configReposOption, experimentsFileOption, sharedTextOption } from '../options.js';
 
 interface ValidateArgs {
   files: string[];
@@ -79,7 +79,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         default: 20,
         describe: 'TB one query may scan before exit code 3',
       })
-      .option('project_id', projectIdOption('BigQuery project for dry runs')),
+      .option('project_id', sharedTextOption('project_id', 'BigQuery project for dry runs')),
   handler: async (args) => {
     // The thresholds are checked before any file is: a bad one found after every config was
     // checked and printed would throw that work away.
