@@ -38,7 +38,9 @@ export async function recentOutcome(
   workflowId: string,
   firstExecutionRunId: string,
 ): Promise<RecentOutcome> {
-  const handle = client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId });
+  // This run's own status and result: two runs the schedule started in one second share their
+  // workflow id, and the id alone reaches only the later one.
+  const handle = client.workflow.getHandle(workflowId, firstExecutionRunId, { firstExecutionRunId });
   const status = (await handle.describe()).status.name;
   if (status === 'RUNNING') return { status: 'running' };
   if (status === 'COMPLETED') {
@@ -59,10 +61,20 @@ export async function recentOutcome(
   return { status: 'ended', how: status.toLowerCase().replace(/_/g, ' '), message };
 }
 
-/** The ids of a schedule's runs: those running and those it started recently. */
+/**
+ * One run the schedule started: its workflow id, and the run id that tells it from another run
+ * of the same workflow id (Temporal names a schedule's runs by the second they were scheduled
+ * for, so two started in one second share it).
+ */
+export interface ScheduleRun {
+  workflowId: string;
+  runId: string;
+}
+
+/** A schedule's runs: those running and those it started recently, with when each was scheduled for. */
 export interface ScheduleRuns {
-  running: string[];
-  recent: string[];
+  running: ScheduleRun[];
+  recent: (ScheduleRun & { scheduledAt: Date })[];
 }
 
 /** What a trigger reports of the schedule beside its runs: whether it is paused, the date its action names. */
@@ -85,11 +97,38 @@ export function scheduledStartOf(workflowId: string): Date | null {
 }
 
 /**
+ * How much later than the server's clock a client's may be, for the wait of `triggerDelayMs`:
+ * a trigger is taken at the server's time, the wait counted on the client's.
+ */
+export const TRIGGER_CLOCK_MARGIN_MS = 100;
+
+/**
+ * How long a trigger waits before it asks, so that the run it starts gets an id of its own. A
+ * trigger in the same second as the schedule's latest run (one triggered a moment before, or a
+ * scheduled run that ended at once) would start a run under that run's id: `contrail status`
+ * and `cancel` would reach only the later of the two, and nothing could name the earlier. The
+ * wait ends past that second, by the margin for the clocks; it is never longer, so a client
+ * whose clock is behind the server's by more is not held up (the trigger then says the id is
+ * shared).
+ */
+export function triggerDelayMs(recent: readonly { scheduledAt: Date }[], now: Date): number {
+  if (recent.length === 0) return 0;
+  const latest = Math.max(...recent.map((r) => r.scheduledAt.getTime()));
+  const nextSecond = Math.floor(latest / 1000) * 1000 + 1000;
+  return Math.min(
+    Math.max(0, nextSecond + TRIGGER_CLOCK_MARGIN_MS - now.getTime()),
+    1000 + TRIGGER_CLOCK_MARGIN_MS,
+  );
+}
+
+/**
  * What a trigger did, from the schedule's runs before and after it: the run it started and the
  * date that run analyses (the day before the trigger, as for a scheduled run), and, when the
  * schedule is paused, that this one run starts all the same while its daily runs stay paused.
  * The schedule skips a run while one of its own runs (overlap SKIP), so a trigger then starts
- * nothing: said as such, with the run to follow, rather than "a run starts now".
+ * nothing: said as such, with the run to follow, rather than "a run starts now". The run it
+ * started is the one whose run id the schedule did not list before (its workflow id may be an
+ * earlier run's, said so when it is).
  */
 export function triggerOutcome(
   before: ScheduleRuns,
@@ -99,17 +138,23 @@ export function triggerOutcome(
 ): string {
   const running = before.running[0];
   if (running !== undefined) {
+    const id = running.workflowId;
     throw new CliError(
-      `${DAILY_SCHEDULE_ID} not triggered: its run ${running} is still running and the schedule starts no second one; follow it with \`contrail status ${running}\``,
+      `${DAILY_SCHEDULE_ID} not triggered: its run ${id} is still running and the schedule starts no second one; follow it with \`contrail status ${id}\``,
     );
   }
-  const known = new Set([...before.running, ...before.recent]);
-  const started = after && [...after.running, ...after.recent].find((id) => !known.has(id));
-  const date = schedule.date ?? scheduledRunDate((started ? scheduledStartOf(started) : null) ?? triggeredAt);
+  const known = new Set([...before.running, ...before.recent].map((r) => r.runId));
+  const started = after && [...after.running, ...after.recent].find((r) => !known.has(r.runId));
+  const date =
+    schedule.date ?? scheduledRunDate((started ? scheduledStartOf(started.workflowId) : null) ?? triggeredAt);
   const paused = schedule.paused
     ? '; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`'
     : '';
-  return started
-    ? `triggered ${DAILY_SCHEDULE_ID}: started ${started}, which analyses ${date}${paused}; follow it with \`contrail status ${started}\``
-    : `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run of ${date} starts now${paused}; \`contrail status\` lists it`;
+  if (!started)
+    return `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run of ${date} starts now${paused}; \`contrail status\` lists it`;
+  const id = started.workflowId;
+  const shared = before.recent.some((r) => r.workflowId === id)
+    ? ` (run ${started.runId}: the schedule's run before it, started in the same second, has the same id; \`contrail status ${id}\` shows this one)`
+    : '';
+  return `triggered ${DAILY_SCHEDULE_ID}: started ${id}${shared}, which analyses ${date}${paused}; follow it with \`contrail status ${id}\``;
 }

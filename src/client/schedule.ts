@@ -7,7 +7,13 @@ import { DailyAnalysisInput } from '../workflows/inputs.js';
 import { connectClient } from './connect.js';
 import { CliError } from './errors.js';
 import { resultsDataset } from './option-values.js';
-import { recentLine, recentOutcome, type ScheduleRuns, triggerOutcome } from './schedule-runs.js';
+import {
+  recentLine,
+  recentOutcome,
+  type ScheduleRuns,
+  triggerDelayMs,
+  triggerOutcome,
+} from './schedule-runs.js';
 import { checkedInput } from './workflow-command.js';
 
 /** `contrail schedule`'s arguments, as its command's parser gives them. */
@@ -320,8 +326,15 @@ function scheduleRuns(
   d: Awaited<ReturnType<ReturnType<Client['schedule']['getHandle']>['describe']>>,
 ): ScheduleRuns {
   return {
-    running: d.info.runningActions.map((a) => a.workflow.workflowId),
-    recent: d.info.recentActions.map((a) => a.action.workflow.workflowId),
+    running: d.info.runningActions.map((a) => ({
+      workflowId: a.workflow.workflowId,
+      runId: a.workflow.firstExecutionRunId,
+    })),
+    recent: d.info.recentActions.map((a) => ({
+      workflowId: a.action.workflow.workflowId,
+      runId: a.action.workflow.firstExecutionRunId,
+      scheduledAt: a.scheduledAt,
+    })),
   };
 }
 
@@ -331,19 +344,27 @@ function actionDate(action: { args?: unknown }): string | null {
   return typeof input?.date === 'string' ? input.date : null;
 }
 
-/** Triggers the daily run and names the run it started (the server records it within moments). */
+/**
+ * Triggers the daily run and names the run it started (the server records it within moments),
+ * once the second of the schedule's latest run has passed, so that the run gets an id of its
+ * own (`triggerDelayMs`).
+ */
 async function triggerSchedule(client: Client): Promise<string> {
   const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
   const described = await handle.describe();
   const before = scheduleRuns(described);
   const schedule = { paused: described.state.paused, date: actionDate(described.action) };
+  // Refused at once while a run of the schedule is under way (it throws), before any wait.
+  triggerOutcome(before, null, schedule, new Date());
+  const delay = triggerDelayMs(before.recent, new Date());
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   const triggeredAt = new Date();
-  triggerOutcome(before, null, schedule, triggeredAt);
   await handle.trigger('SKIP');
+  const known = new Set(before.recent.map((r) => r.runId));
   let after: ScheduleRuns | null = null;
   for (let i = 0; i < 25; i++) {
     after = scheduleRuns(await handle.describe());
-    if ([...after.running, ...after.recent].some((id) => !before.recent.includes(id))) break;
+    if ([...after.running, ...after.recent].some((r) => !known.has(r.runId))) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return triggerOutcome(before, after, schedule, triggeredAt);

@@ -154,4 +154,40 @@ describe('the daily schedule on a cluster', () => {
     assert.match(paused.stdout, /^schedule contrail-daily-analysis: PAUSED/);
     assert.match(paused.stdout, /^ {2}next: none while paused \(`contrail schedule unpause` resumes it\)$/m);
   });
+
+  test('two triggers within one second each start a run of its own id, which status and describe tell apart', async () => {
+    // The schedule (paused by the test before) names a run by the second it starts: the second
+    // trigger comes within the first's second, once the run that started has ended.
+    const handle = temporal.client.schedule.getHandle(DAILY_SCHEDULE_ID);
+    while (Date.now() % 1000 > 100) await new Promise((resolve) => setTimeout(resolve, 5));
+    const startedBy = async () => {
+      const triggered = await runMain(['schedule', 'trigger'], env);
+      assert.equal(triggered.code, 0, triggered.stderr);
+      const id = /^triggered \S+: started (daily-\S+), which analyses/.exec(triggered.stdout)?.[1];
+      assert.ok(id, triggered.stdout);
+      await temporal.client.workflow
+        .getHandle(id)
+        .terminate('the test has seen it start')
+        .catch(() => undefined);
+      await eventually('the run to end', async () =>
+        (await handle.describe()).info.runningActions.length === 0 ? true : null,
+      );
+      return id;
+    };
+    const first = await startedBy();
+    const second = await startedBy();
+    assert.notEqual(second, first, 'the second run has an id of its own');
+    // One execution under each id: `contrail status <id>` and `cancel <id>` reach that run.
+    for (const id of [first, second]) {
+      let executions = 0;
+      for await (const e of temporal.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
+        assert.equal(e.type, 'dailyAnalysis');
+        executions++;
+      }
+      assert.equal(executions, 1, id);
+    }
+    const described = await runMain(['schedule', 'describe'], env);
+    assert.equal(described.code, 0, described.stderr);
+    for (const id of [first, second]) assert.match(described.stdout, new RegExp(`Z ${id}: `));
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Client } from '@temporalio/client';
 import { CliError } from '../../../src/client/errors.js';
 import {
   dailyPolicies,
@@ -9,16 +10,33 @@ import {
   runLines,
   updateOutcome,
 } from '../../../src/client/schedule.js';
-import { recentLine, scheduledStartOf, triggerOutcome } from '../../../src/client/schedule-runs.js';
+import {
+  recentLine,
+  recentOutcome,
+  type ScheduleRun,
+  scheduledStartOf,
+  TRIGGER_CLOCK_MARGIN_MS,
+  triggerDelayMs,
+  triggerOutcome,
+} from '../../../src/client/schedule-runs.js';
 
 const active = { paused: false, date: null };
 const triggeredAt = new Date('2026-03-16T08:45:08.412Z');
 
+/** A run of the schedule as its description lists it: the run id defaults to one per workflow id. */
+const run = (workflowId: string, runId = `run-of-${workflowId}`) => ({
+  workflowId,
+  runId,
+  scheduledAt: scheduledStartOf(workflowId) ?? new Date(0),
+});
+const ids = (...workflowIds: string[]) => workflowIds.map((id) => run(id));
+const quiet = (recent: (ScheduleRun & { scheduledAt: Date })[]) => ({ running: [], recent });
+
 test('a trigger names the run it started and the date it analyses, to follow with contrail status', () => {
-  const before = { running: [], recent: ['daily-2026-03-15T04:00:00Z'] };
+  const before = quiet(ids('daily-2026-03-15T04:00:00Z'));
   const after = {
-    running: ['daily-2026-03-16T08:45:08Z'],
-    recent: ['daily-2026-03-15T04:00:00Z', 'daily-2026-03-16T08:45:08Z'],
+    running: ids('daily-2026-03-16T08:45:08Z'),
+    recent: ids('daily-2026-03-15T04:00:00Z', 'daily-2026-03-16T08:45:08Z'),
   };
   assert.equal(
     triggerOutcome(before, after, active, triggeredAt),
@@ -26,7 +44,7 @@ test('a trigger names the run it started and the date it analyses, to follow wit
   );
   // The date is the day before the run's scheduled start, which its id names: a trigger just
   // before midnight starts a run of that day's date, whenever the answer comes.
-  const late = { running: ['daily-2026-03-16T23:59:59Z'], recent: [] };
+  const late = { running: ids('daily-2026-03-16T23:59:59Z'), recent: [] };
   assert.match(
     triggerOutcome(before, late, active, new Date('2026-03-17T00:00:01Z')),
     /started daily-2026-03-16T23:59:59Z, which analyses 2026-03-15;/,
@@ -44,8 +62,8 @@ test('a trigger names the run it started and the date it analyses, to follow wit
 });
 
 test('a trigger of a paused schedule says that this run starts and the daily runs stay paused', () => {
-  const before = { running: [], recent: [] };
-  const after = { running: ['daily-2026-03-16T08:45:08Z'], recent: ['daily-2026-03-16T08:45:08Z'] };
+  const before = quiet([]);
+  const after = { running: ids('daily-2026-03-16T08:45:08Z'), recent: ids('daily-2026-03-16T08:45:08Z') };
   assert.equal(
     triggerOutcome(before, after, { paused: true, date: null }, triggeredAt),
     'triggered contrail-daily-analysis: started daily-2026-03-16T08:45:08Z, which analyses 2026-03-15; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`; follow it with `contrail status daily-2026-03-16T08:45:08Z`',
@@ -61,8 +79,74 @@ test("a schedule's run id names its scheduled start; other ids none", () => {
   assert.equal(scheduledStartOf('daily/2026-03-15'), null);
 });
 
+test("a trigger within the second of the schedule's latest run waits past that second, so its run gets an id of its own", () => {
+  const now = new Date('2026-03-16T08:45:08.412Z');
+  // A run triggered a moment before, already ended: the next second, and the clocks' margin.
+  const moment = [{ scheduledAt: new Date('2026-03-16T08:45:08.300Z') }];
+  assert.equal(triggerDelayMs(moment, now), 588 + TRIGGER_CLOCK_MARGIN_MS);
+  // A scheduled run that ended at once, at its time to the millisecond.
+  assert.equal(
+    triggerDelayMs([{ scheduledAt: new Date('2026-03-16T04:00:00Z') }], new Date('2026-03-16T04:00:00.950Z')),
+    50 + TRIGGER_CLOCK_MARGIN_MS,
+  );
+  // The latest of the recent runs counts, whatever their order.
+  assert.equal(
+    triggerDelayMs([...moment, { scheduledAt: new Date('2026-03-15T04:00:00Z') }], now),
+    588 + TRIGGER_CLOCK_MARGIN_MS,
+  );
+  // Runs of earlier seconds, or none: no wait.
+  assert.equal(triggerDelayMs([{ scheduledAt: new Date('2026-03-16T08:45:07.999Z') }], now), 0);
+  assert.equal(triggerDelayMs([], now), 0);
+  // A client clock far behind the server's waits no longer than a second and the margin.
+  assert.equal(
+    triggerDelayMs([{ scheduledAt: new Date('2026-03-16T08:45:30Z') }], now),
+    1000 + TRIGGER_CLOCK_MARGIN_MS,
+  );
+});
+
+test('a trigger that started a run under the id of an earlier run names it, and says the id is shared', () => {
+  // Triggered elsewhere (the Temporal CLI, the Web UI) in the second of the run before it.
+  const earlier = run('daily-2026-03-16T08:45:08Z', 'first');
+  const later = run('daily-2026-03-16T08:45:08Z', 'second');
+  assert.equal(
+    triggerOutcome(quiet([earlier]), { running: [later], recent: [earlier, later] }, active, triggeredAt),
+    "triggered contrail-daily-analysis: started daily-2026-03-16T08:45:08Z (run second: the schedule's run before it, started in the same second, has the same id; `contrail status daily-2026-03-16T08:45:08Z` shows this one), which analyses 2026-03-15; follow it with `contrail status daily-2026-03-16T08:45:08Z`",
+  );
+});
+
+test("describe's recent runs each say how their own run stands when two share a workflow id", async () => {
+  // The earlier run of the id was terminated; the later, started in the same second, runs.
+  const runs: Record<string, { status: string; result: () => Promise<unknown> }> = {
+    first: {
+      status: 'TERMINATED',
+      result: () => Promise.reject(new Error('terminated by the operator')),
+    },
+    second: { status: 'RUNNING', result: () => new Promise(() => undefined) },
+  };
+  const latest = 'second';
+  const client = {
+    workflow: {
+      getHandle: (_id: string, runId?: string, options?: { firstExecutionRunId?: string }) => {
+        const which = runId ?? latest;
+        const own = options?.firstExecutionRunId ?? which;
+        return {
+          describe: async () => ({ status: { name: runs[which]?.status } }),
+          result: () => (runs[own] as { result: () => Promise<unknown> }).result(),
+        };
+      },
+    },
+  } as unknown as Client;
+  const id = 'daily-2026-03-16T08:45:08Z';
+  assert.deepEqual(await recentOutcome(client, id, 'first'), {
+    status: 'ended',
+    how: 'terminated',
+    message: null,
+  });
+  assert.deepEqual(await recentOutcome(client, id, 'second'), { status: 'running' });
+});
+
 test('a trigger while a scheduled run still runs says that nothing starts, and which run to follow', () => {
-  const before = { running: ['contrail-daily-analysis-2026-03-16T04:00:00Z'], recent: [] };
+  const before = { running: ids('contrail-daily-analysis-2026-03-16T04:00:00Z'), recent: [] };
   assert.throws(
     () => triggerOutcome(before, null, active, triggeredAt),
     (error: unknown) =>
