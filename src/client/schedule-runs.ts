@@ -104,21 +104,23 @@ export const TRIGGER_CLOCK_MARGIN_MS = 100;
 
 /**
  * How long a trigger waits before it asks, so that the run it starts gets an id of its own. A
- * trigger in the same second as the schedule's latest run (one triggered a moment before, or a
- * scheduled run that ended at once) would start a run under that run's id: `contrail status`
- * and `cancel` would reach only the later of the two, and nothing could name the earlier. The
- * wait ends past that second, by the margin for the clocks; it is never longer, so a client
- * whose clock is behind the server's by more is not held up (the trigger then says the id is
- * shared).
+ * trigger in the same second as another run of the schedule (one triggered a moment before, a
+ * scheduled run that ended at once, or the scheduled run about to start, which would wait
+ * behind it and then start under its id) would start a run under that run's id: `contrail
+ * status` and `cancel` would reach only the later of the two, and nothing could name the
+ * earlier. `taken`: when those runs were scheduled for. The wait ends past that second, by the
+ * margin for the clocks, so at most a little over a second; a client whose clock is further
+ * from the server's may still meet a run's second, and the trigger then says the id is shared.
  */
-export function triggerDelayMs(recent: readonly { scheduledAt: Date }[], now: Date): number {
-  if (recent.length === 0) return 0;
-  const latest = Math.max(...recent.map((r) => r.scheduledAt.getTime()));
-  const nextSecond = Math.floor(latest / 1000) * 1000 + 1000;
-  return Math.min(
-    Math.max(0, nextSecond + TRIGGER_CLOCK_MARGIN_MS - now.getTime()),
-    1000 + TRIGGER_CLOCK_MARGIN_MS,
-  );
+export function triggerDelayMs(taken: readonly Date[], now: Date): number {
+  const at = now.getTime();
+  let until = at;
+  for (const time of taken) {
+    const second = Math.floor(time.getTime() / 1000) * 1000;
+    const end = second + 1000 + TRIGGER_CLOCK_MARGIN_MS;
+    if (second - TRIGGER_CLOCK_MARGIN_MS <= at && at < end) until = Math.max(until, end);
+  }
+  return until - at;
 }
 
 /**

@@ -346,18 +346,26 @@ function actionDate(action: { args?: unknown }): string | null {
 
 /**
  * Triggers the daily run and names the run it started (the server records it within moments),
- * once the second of the schedule's latest run has passed, so that the run gets an id of its
- * own (`triggerDelayMs`).
+ * outside the second of the schedule's latest run and of its next one, so that the run gets an
+ * id of its own (`triggerDelayMs`).
  */
 async function triggerSchedule(client: Client): Promise<string> {
   const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
-  const described = await handle.describe();
-  const before = scheduleRuns(described);
+  let described = await handle.describe();
   const schedule = { paused: described.state.paused, date: actionDate(described.action) };
   // Refused at once while a run of the schedule is under way (it throws), before any wait.
+  let before = scheduleRuns(described);
   triggerOutcome(before, null, schedule, new Date());
-  const delay = triggerDelayMs(before.recent, new Date());
-  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+  // A paused schedule starts nothing at its times: only its runs' seconds are taken.
+  const next = schedule.paused ? [] : described.info.nextActionTimes;
+  const delay = triggerDelayMs([...before.recent.map((r) => r.scheduledAt), ...next], new Date());
+  if (delay > 0) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    // The scheduled run may have started meanwhile: refused as above, naming it.
+    described = await handle.describe();
+    before = scheduleRuns(described);
+    triggerOutcome(before, null, schedule, new Date());
+  }
   const triggeredAt = new Date();
   await handle.trigger('SKIP');
   const known = new Set(before.recent.map((r) => r.runId));

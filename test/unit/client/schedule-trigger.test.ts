@@ -79,29 +79,26 @@ test("a schedule's run id names its scheduled start; other ids none", () => {
   assert.equal(scheduledStartOf('daily/2026-03-15'), null);
 });
 
-test("a trigger within the second of the schedule's latest run waits past that second, so its run gets an id of its own", () => {
+test("a trigger within the second of another of the schedule's runs waits past that second, so its run gets an id of its own", () => {
   const now = new Date('2026-03-16T08:45:08.412Z');
   // A run triggered a moment before, already ended: the next second, and the clocks' margin.
-  const moment = [{ scheduledAt: new Date('2026-03-16T08:45:08.300Z') }];
-  assert.equal(triggerDelayMs(moment, now), 588 + TRIGGER_CLOCK_MARGIN_MS);
+  const moment = new Date('2026-03-16T08:45:08.300Z');
+  assert.equal(triggerDelayMs([moment], now), 588 + TRIGGER_CLOCK_MARGIN_MS);
   // A scheduled run that ended at once, at its time to the millisecond.
+  const four = new Date('2026-03-16T04:00:00Z');
+  assert.equal(triggerDelayMs([four], new Date('2026-03-16T04:00:00.950Z')), 50 + TRIGGER_CLOCK_MARGIN_MS);
+  // The run the schedule is about to start: it would wait behind the triggered run, then start
+  // under the id of the second they share.
+  assert.equal(triggerDelayMs([four], new Date('2026-03-16T03:59:59.950Z')), 1050 + TRIGGER_CLOCK_MARGIN_MS);
+  // Whatever their order, the second that holds the trigger's time counts.
   assert.equal(
-    triggerDelayMs([{ scheduledAt: new Date('2026-03-16T04:00:00Z') }], new Date('2026-03-16T04:00:00.950Z')),
-    50 + TRIGGER_CLOCK_MARGIN_MS,
-  );
-  // The latest of the recent runs counts, whatever their order.
-  assert.equal(
-    triggerDelayMs([...moment, { scheduledAt: new Date('2026-03-15T04:00:00Z') }], now),
+    triggerDelayMs([new Date('2026-03-17T04:00:00Z'), moment, four], now),
     588 + TRIGGER_CLOCK_MARGIN_MS,
   );
-  // Runs of earlier seconds, or none: no wait.
-  assert.equal(triggerDelayMs([{ scheduledAt: new Date('2026-03-16T08:45:07.999Z') }], now), 0);
+  // Runs of other seconds, or none: no wait.
+  assert.equal(triggerDelayMs([new Date('2026-03-16T08:45:07.899Z')], now), 0);
+  assert.equal(triggerDelayMs([four, new Date('2026-03-16T08:45:09.600Z')], now), 0);
   assert.equal(triggerDelayMs([], now), 0);
-  // A client clock far behind the server's waits no longer than a second and the margin.
-  assert.equal(
-    triggerDelayMs([{ scheduledAt: new Date('2026-03-16T08:45:30Z') }], now),
-    1000 + TRIGGER_CLOCK_MARGIN_MS,
-  );
 });
 
 test('a trigger that started a run under the id of an earlier run names it, and says the id is shared', () => {
