@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { CliError } from '../../../src/client/errors.js';
+import { dailyPolicies, deleteOutcome } from '../../../src/client/schedule.js';
 import {
-  dailyPolicies,
   dailyRunSettings,
-  deleteOutcome,
   describeCatchupWindow,
   runLines,
   updateOutcome,
-} from '../../../src/client/schedule.js';
+} from '../../../src/client/schedule-describe.js';
 import {
   recentLine,
   recentOutcome,
