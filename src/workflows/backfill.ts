@@ -7,17 +7,10 @@ import { toolVersionKey } from '../versions/pin.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
+import { notStarted, type RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
-import {
-  nothingDue,
-  notStarted,
-  pinnedAnalysis,
-  pinnedPublication,
-  type RunItem,
-  runAll,
-  stopOnStorage,
-} from './runs.js';
+import { nothingDue, pinnedAnalysis, pinnedPublication, runAll, stopOnStorage } from './runs.js';
 
 export interface BackfillResult {
   total: number;

@@ -19,17 +19,10 @@ import {
   validated,
   warehouseJobs,
 } from './common.js';
+import type { Failed, RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
-import {
-  type Failed,
-  nothingDue,
-  pinnedAnalysis,
-  pinnedPublication,
-  type RunItem,
-  runAll,
-  stopOnStorage,
-} from './runs.js';
+import { nothingDue, pinnedAnalysis, pinnedPublication, runAll, stopOnStorage } from './runs.js';
 
 export interface RerunResult {
   slug: string;
