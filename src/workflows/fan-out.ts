@@ -261,6 +261,26 @@ export function behindRuns(
   });
 }
 
+/**
+ * The items a parent that stopped (`stopOn`) does not reach at all (a backfill's later batches,
+ * a rerun's dates after its first): each whose outcome was decided beforehand (nothing due, no
+ * pin) is handed to `decided` to be counted as it would have been, the others would have
+ * started a run, and are counted as not attempted: how many.
+ */
+export function notReached<T, R>(
+  rest: readonly T[],
+  itemOf: (each: T) => RunItem<R>,
+  decided: (each: T, outcome: RunOutcome<R>) => void,
+): number {
+  let notAttempted = 0;
+  for (const each of rest) {
+    const item = itemOf(each);
+    if ('outcome' in item) decided(each, item.outcome);
+    else notAttempted++;
+  }
+  return notAttempted;
+}
+
 /** The outcome of a run that was never started, with the error that kept it from starting. */
 export function notStarted(
   workflowId: string,

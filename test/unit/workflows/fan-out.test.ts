@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunOutcome, StartedRun, WaitingRun } from '../../../src/activities/types.js';
-import { type Failed, FanOut, type RunItem, type ToStart } from '../../../src/workflows/fan-out.js';
+import {
+  type Failed,
+  FanOut,
+  notReached,
+  type RunItem,
+  type ToStart,
+} from '../../../src/workflows/fan-out.js';
 
 // A parent's fan-out driven as `runAll` drives it, with the activities' answers written out.
 
@@ -200,4 +206,24 @@ test('after an outcome meets `stopOn` nothing more starts: held, to start again 
     notStarted: [2, 3, 5],
     stoppedBy: { index: 0, failure: failed('a', 'full') },
   });
+});
+
+test('the items a stopped parent never reaches: the decided ones counted as they would have been, the others not attempted', () => {
+  const dates = ['2026-03-13', '2026-03-14', '2026-03-15', '2026-03-16'];
+  // Nothing is due on the first and last date: their outcomes are known without a run.
+  const itemOf = (date: string): RunItem<string> =>
+    date === '2026-03-13' || date === '2026-03-16'
+      ? { label: date, outcome: completed(`analysis/exp/${date}`, 'nothing due') }
+      : item(`analysis/exp/${date}`);
+  const counted: [string, RunOutcome<string>][] = [];
+  const notAttempted = notReached(dates, itemOf, (date, outcome) => counted.push([date, outcome]));
+  assert.equal(notAttempted, 2);
+  assert.deepEqual(counted, [
+    ['2026-03-13', completed('analysis/exp/2026-03-13', 'nothing due')],
+    ['2026-03-16', completed('analysis/exp/2026-03-16', 'nothing due')],
+  ]);
+  assert.equal(
+    notReached([], itemOf, () => assert.fail('nothing to count')),
+    0,
+  );
 });
