@@ -7,17 +7,10 @@ import { toolVersionKey } from '../versions/pin.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
+import { notReached, notStarted, type RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
-import {
-  nothingDue,
-  notStarted,
-  pinnedAnalysis,
-  pinnedPublication,
-  type RunItem,
-  runAll,
-  stopOnStorage,
-} from './runs.js';
+import { nothingDue, pinnedAnalysis, pinnedPublication, runAll, stopOnStorage } from './runs.js';
 
 export interface BackfillResult {
   total: number;
@@ -178,12 +171,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
   if (stoppedBy && storage) {
     // The later batches are not started either; what needs no run (nothing due on the date, no
     // pin) is counted as it would have been.
-    let notAttempted = unstarted.length;
-    for (const item of items.slice(nextOffset)) {
-      const run = runItem(item);
-      if ('outcome' in run) tally(item, run.outcome);
-      else notAttempted++;
-    }
+    const notAttempted = unstarted.length + notReached(items.slice(nextOffset), runItem, tally);
     const { slug, date } = batch[stoppedBy.index] as { slug: string; date: string };
     result.storageStopped = { slug, date, storage, notAttempted };
     // Nothing is published: the published tables stay whole as they were, and what the days

@@ -7,20 +7,11 @@ import { toolVersionKey } from '../versions/pin.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
 import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
+import { type Failed, notStarted, type RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
 import { type RerunResult, rerun } from './rerun.js';
-import {
-  type Failed,
-  nothingDue,
-  notStarted,
-  ownStorageFailure,
-  pinnedAnalysis,
-  type RunItem,
-  runAll,
-  runStart,
-  stopOnStorage,
-} from './runs.js';
+import { nothingDue, ownStorageFailure, pinnedAnalysis, runAll, runStart, stopOnStorage } from './runs.js';
 
 export interface DailyAnalysisResult {
   date: string;

@@ -19,17 +19,10 @@ import {
   validated,
   warehouseJobs,
 } from './common.js';
+import { type Failed, notReached, type RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { RerunInput } from './inputs.js';
-import {
-  type Failed,
-  nothingDue,
-  pinnedAnalysis,
-  pinnedPublication,
-  type RunItem,
-  runAll,
-  stopOnStorage,
-} from './runs.js';
+import { nothingDue, pinnedAnalysis, pinnedPublication, runAll, stopOnStorage } from './runs.js';
 
 export interface RerunResult {
   slug: string;
@@ -217,15 +210,15 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
   if (first.stoppedBy) {
     // None of the other dates is started: what needs no analysis (nothing due) is counted as
     // it would have been.
-    const decided = together.filter(({ item }) => 'outcome' in item);
-    count(
-      decided.map(({ item }) => (item as { outcome: RunOutcome<AnalysisResult> }).outcome),
-      decided,
+    const notAttempted = notReached(
+      together,
+      (r) => r.item,
+      (r, outcome) => count([outcome], [r]),
     );
     stop = {
       date: alone[first.stoppedBy.index]?.date as string,
       failure: first.stoppedBy.failure,
-      notAttempted: together.length - decided.length,
+      notAttempted,
     };
   } else {
     const others = await runAll(

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StartOptions } from '../../../src/client/follow.js';
+import { behindRuns, type RunItem } from '../../../src/workflows/fan-out.js';
 import * as registered from '../../../src/workflows/index.js';
 import type { RerunResult } from '../../../src/workflows/rerun.js';
 import { rerun } from '../../../src/workflows/rerun.js';
-import {
-  behindRuns,
-  pinnedAnalysis,
-  pinnedPublication,
-  type RunItem,
-  runStart,
-} from '../../../src/workflows/runs.js';
+import { pinnedAnalysis, pinnedPublication, runStart } from '../../../src/workflows/runs.js';
 import { anchoredPin as pin } from '../../helpers/pin.js';
 
 const experiment = { slug: 'exp', dataset: 'results', periods: ['day' as const], lenient: false, pin };
