@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { scheduledRunDate } from '../dates.js';
 import { describeFailure } from '../temporal/failures.js';
 import type { DailyAnalysisResult } from '../workflows/daily.js';
@@ -21,7 +22,8 @@ export function recentLine(takenAt: Date, workflowId: string, outcome: RecentOut
     case 'running':
       return `${at}running`;
     case 'completed': {
-      const failed = outcome.failed > 0 ? ` (\`contrail status ${workflowId}\` names them and why)` : '';
+      const failed =
+        outcome.failed > 0 ? ` (\`${contrailCommand()} status ${workflowId}\` names them and why)` : '';
       return `${at}${outcome.summary}${failed}`;
     }
     case 'ended':
@@ -100,16 +102,16 @@ export function triggerOutcome(
   const running = before.running[0];
   if (running !== undefined) {
     throw new CliError(
-      `${DAILY_SCHEDULE_ID} not triggered: its run ${running} is still running and the schedule starts no second one; follow it with \`contrail status ${running}\``,
+      `${DAILY_SCHEDULE_ID} not triggered: its run ${running} is still running and the schedule starts no second one; follow it with \`${contrailCommand()} status ${running}\``,
     );
   }
   const known = new Set([...before.running, ...before.recent]);
   const started = after && [...after.running, ...after.recent].find((id) => !known.has(id));
   const date = schedule.date ?? scheduledRunDate((started ? scheduledStartOf(started) : null) ?? triggeredAt);
   const paused = schedule.paused
-    ? '; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`'
+    ? `; the schedule stays paused: this run starts all the same, its daily runs do not until \`${contrailCommand()} schedule unpause\``
     : '';
   return started
-    ? `triggered ${DAILY_SCHEDULE_ID}: started ${started}, which analyses ${date}${paused}; follow it with \`contrail status ${started}\``
-    : `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run of ${date} starts now${paused}; \`contrail status\` lists it`;
+    ? `triggered ${DAILY_SCHEDULE_ID}: started ${started}, which analyses ${date}${paused}; follow it with \`${contrailCommand()} status ${started}\``
+    : `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run of ${date} starts now${paused}; \`${contrailCommand()} status\` lists it`;
 }

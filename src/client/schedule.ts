@@ -1,4 +1,7 @@
+// `contrail schedule`: each action on the daily schedule (create, describe, pause, trigger, delete)
+// and what it says of the schedule's settings and runs, which the actions share: one module.
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { DAY_MS } from '../dates.js';
 import { plural } from '../plural.js';
 import { runtimeSettings } from '../settings.js';
@@ -236,7 +239,7 @@ async function describeSchedule(client: Client): Promise<string> {
     // A paused schedule starts nothing at its times: listing them would say it does.
     `  next: ${
       d.state.paused
-        ? 'none while paused (`contrail schedule unpause` resumes it)'
+        ? `none while paused (\`${contrailCommand()} schedule unpause\` resumes it)`
         : d.info.nextActionTimes
             .slice(0, 3)
             .map((t) => t.toISOString())
@@ -273,10 +276,12 @@ async function deleteSchedule(client: Client): Promise<string> {
  * while the runs waiting behind it go with the schedule, their dates unanalysed.
  */
 export function deleteOutcome(running: readonly string[], waiting: number): string {
-  const left = running.map((id) => `its run ${id} goes on (\`contrail status ${id}\` follows it)`);
+  const left = running.map(
+    (id) => `its run ${id} goes on (\`${contrailCommand()} status ${id}\` follows it)`,
+  );
   if (waiting > 0)
     left.push(
-      `${plural(waiting, 'run')} that waited behind it will not start: \`contrail backfill\` analyses their dates`,
+      `${plural(waiting, 'run')} that waited behind it will not start: \`${contrailCommand()} backfill\` analyses their dates`,
     );
   return `deleted ${DAILY_SCHEDULE_ID}${left.length > 0 ? `; ${left.join('; ')}` : ''}`;
 }
@@ -300,7 +305,7 @@ export interface ScheduleRunCounts {
  * dropped needs a backfill (nothing else analyses it). Nothing when all is quiet.
  */
 export function runLines(r: ScheduleRunCounts): string[] {
-  const lines = r.running.map((id) => `  running: ${id} (\`contrail status ${id}\` follows it)`);
+  const lines = r.running.map((id) => `  running: ${id} (\`${contrailCommand()} status ${id}\` follows it)`);
   if (r.waiting > 0)
     lines.push(`  waiting: ${plural(r.waiting, 'run')} due since, each to start when the one before it ends`);
   const dropped = [
@@ -311,7 +316,7 @@ export function runLines(r: ScheduleRunCounts): string[] {
   ].filter((line) => line !== null);
   if (dropped.length > 0)
     lines.push(
-      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`contrail backfill\` analysed them${r.missed > 0 ? ' (`contrail schedule create --catchup_days <days>` widens the window)' : ''}`,
+      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`${contrailCommand()} backfill\` analysed them${r.missed > 0 ? ` (\`${contrailCommand()} schedule create --catchup_days <days>\` widens the window)` : ''}`,
     );
   return lines;
 }
@@ -357,7 +362,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
   const settings = runtimeSettings();
   if (!settings.temporalAddress) {
     throw new CliError(
-      'schedules live on a running Temporal: start `contrail server` and set TEMPORAL_ADDRESS',
+      `schedules live on a running Temporal: start \`${contrailCommand()} server\` and set TEMPORAL_ADDRESS`,
     );
   }
   const client = await connectClient(settings.temporalAddress, settings.namespace);
@@ -390,7 +395,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
       throw new CliError(
-        `no schedule ${DAILY_SCHEDULE_ID} on ${settings.temporalAddress}: run \`contrail schedule create\``,
+        `no schedule ${DAILY_SCHEDULE_ID} on ${settings.temporalAddress}: run \`${contrailCommand()} schedule create\``,
       );
     }
     throw error;
