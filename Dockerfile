@@ -23,6 +23,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# `contrail` on PATH, as the commands the CLI's messages suggest name it (`docker compose exec
+# contrail-worker contrail status <id>`); the entrypoint runs the same program.
+ENV PATH=/app/bin:$PATH
 # The demo experiments and configs, read where neither an experiment source nor config repos
 # are set (as in the npm package): `contrail sample`, and `contrail preview` against a Temporal
 # cluster (TEMPORAL_ADDRESS), work in the image; it holds no Temporal CLI to start one of its own.

@@ -1,3 +1,4 @@
+import { contrailCommand } from '../command-name.js';
 import { ContrailError, type ErrorSubject } from '../errors.js';
 import { plural } from '../plural.js';
 import {
@@ -135,8 +136,8 @@ export class PreviewQueriesRejectedError extends ContrailError {
     }
     lines.push(
       warehouse === 'bigquery'
-        ? 'Fix the config and preview again (`contrail validate <config file> --dry_run` checks every query of the experiment)'
-        : 'Fix the config and preview again (`contrail validate <config file>` checks every query of the experiment)',
+        ? `Fix the config and preview again (\`${contrailCommand()} validate <config file> --dry_run\` checks every query of the experiment)`
+        : `Fix the config and preview again (\`${contrailCommand()} validate <config file>\` checks every query of the experiment)`,
     );
     super(lines.join('\n'), {
       permanent: true,

@@ -1,3 +1,4 @@
+import { contrailCommand } from '../command-name.js';
 import { ContrailError, type ErrorSubject } from '../errors.js';
 import type { ExperimentSource } from '../experiments/source.js';
 import { didYouMean } from '../suggest.js';
@@ -27,7 +28,7 @@ export class UnknownExperimentError extends ContrailError {
     if (draft.length > 0) {
       const named = draft.map((slug) => `'${slug}'`).join(', ');
       parts.push(
-        `experiment${draft.length === 1 ? ` ${named} is a draft` : `s ${named} are drafts`} in the experiment source, not launched (no start date, or a Draft or Preview status): the daily analysis, backfills and reruns analyse launched experiments only; \`contrail preview\` reads drafts`,
+        `experiment${draft.length === 1 ? ` ${named} is a draft` : `s ${named} are drafts`} in the experiment source, not launched (no start date, or a Draft or Preview status): the daily analysis, backfills and reruns analyse launched experiments only; \`${contrailCommand()} preview\` reads drafts`,
       );
     }
     super(parts.join('; '), {

@@ -4,6 +4,7 @@ import {
   type WorkflowHandle,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { plural } from '../plural.js';
 import type { Progress } from '../workflows/common.js';
 import { CliError } from './errors.js';
@@ -127,7 +128,7 @@ export async function cancelWorkflow(
       status: 'running',
       closedAt: null,
       cancelled: [],
-      summary: `requested the cancellation of ${workflowId} (${type}${at}): it stops at its next step, with the runs it started${left ? `; ${left}` : ''}; \`contrail status ${workflowId}\` shows how it ends`,
+      summary: `requested the cancellation of ${workflowId} (${type}${at}): it stops at its next step, with the runs it started${left ? `; ${left}` : ''}; \`${contrailCommand()} status ${workflowId}\` shows how it ends`,
     };
   }
   options.log(
@@ -172,13 +173,13 @@ export async function cancelWorkflow(
     return {
       ...ended,
       cancelled: runs.filter((r) => r.status === 'cancelled').map((r) => r.workflowId),
-      summary: `${workflowId} had finished when the cancellation came (completed at ${closedAt}): nothing was cut short; \`contrail status ${workflowId}\` shows its result`,
+      summary: `${workflowId} had finished when the cancellation came (completed at ${closedAt}): nothing was cut short; \`${contrailCommand()} status ${workflowId}\` shows its result`,
     };
   }
   return {
     ...ended,
     cancelled: cancelled.slice(1),
-    summary: `${workflowId} ${ENDED_OTHERWISE[after.status.name] ?? `ended ${ended.status}`} at ${closedAt} before the cancellation reached it: \`contrail status ${workflowId}\` shows why`,
+    summary: `${workflowId} ${ENDED_OTHERWISE[after.status.name] ?? `ended ${ended.status}`} at ${closedAt} before the cancellation reached it: \`${contrailCommand()} status ${workflowId}\` shows why`,
   };
 }
 

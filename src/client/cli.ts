@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { contrailCommand, useInvocation } from '../command-name.js';
 import { exportTarget, InvalidExportTargetError } from '../exports/target.js';
 import { unreadableFile } from '../paths.js';
 import { refuseMisspeltSettings, SettingsError } from '../settings.js';
@@ -43,7 +44,7 @@ export function buildParser(argv: string[], list: typeof commands = commands) {
   const parser = yargs(argv);
   return (
     parser
-      .scriptName('contrail')
+      .scriptName(contrailCommand())
       .usage('$0 <command> [options]')
       // `--version` is contrail's, before any command: after one, `run --version 0.1.0` (meant as
       // --use-version) printed the version and exited 0 without analysing anything; there it
@@ -150,7 +151,7 @@ export function missingArgumentsMessage(message: string, usageLine: string | und
   }
   if (/^Not enough non-option arguments/.test(message) && usageLine !== undefined) {
     const required = positionals.filter((p) => p.startsWith('<'));
-    return `missing ${required.join(' ')}: the command is \`contrail ${usageLine}\` (see above)`;
+    return `missing ${required.join(' ')}: the command is \`${contrailCommand()} ${usageLine}\` (see above)`;
   }
   return message;
 }
@@ -171,7 +172,7 @@ export function extraArgumentsMessage(
   const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
   const named = (extra[1] as string).split(', ');
   if (!named.every((name) => !name.startsWith('-') && words.includes(name))) return message;
-  return `unexpected argument${named.length === 1 ? '' : 's'} ${named.join(', ')}: the command is \`contrail ${usageLine}\` (see above)`;
+  return `unexpected argument${named.length === 1 ? '' : 's'} ${named.join(', ')}: the command is \`${contrailCommand()} ${usageLine}\` (see above)`;
 }
 
 /** The options of the command being parsed, as yargs holds them (its typings leave this out). */
@@ -245,6 +246,8 @@ async function refuseBadSettings(env: NodeJS.ProcessEnv = process.env): Promise<
 
 /** Runs the contrail CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // The hints name the next command as the user typed this one (bin/contrail, or contrail on PATH).
+  useInvocation(process.env);
   // A command waiting for the embedded warehouse file names the command that holds it.
   setWarehouseCommand(['contrail', ...argv].join(' '));
   const parser = buildParser(argv);

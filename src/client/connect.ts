@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import {
   missingSearchAttributes,
   missingSearchAttributesMessage,
@@ -114,7 +115,8 @@ export async function addressProblem(address: string): Promise<string | null> {
 }
 
 /** What to do when nothing answers at the address. */
-const NO_SERVER_HINT = 'is a Temporal server running there? `contrail server` starts one on this machine';
+const noServerHint = () =>
+  `is a Temporal server running there? \`${contrailCommand()} server\` starts one on this machine`;
 
 /**
  * A connection error (the client's, or the worker's Rust core's transport error) as an operator
@@ -122,9 +124,9 @@ const NO_SERVER_HINT = 'is a Temporal server running there? `contrail server` st
  */
 export function transportFailure(reason: string): string {
   if (/connection ?refused/i.test(reason))
-    return `connection refused (nothing listens there): ${NO_SERVER_HINT}`;
+    return `connection refused (nothing listens there): ${noServerHint()}`;
   if (/failed to connect before the deadline|no answer within/i.test(reason))
-    return `nothing answered within 8 s: ${NO_SERVER_HINT}`;
+    return `nothing answered within 8 s: ${noServerHint()}`;
   if (/dns error|failed to lookup address|Name or service not known/i.test(reason))
     return 'no host of that name (the DNS lookup failed): check the host in TEMPORAL_ADDRESS or --address, host:port';
   return reason;

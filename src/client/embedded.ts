@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
+import { contrailCommand } from '../command-name.js';
 import { commandLogLevel, runtimeSettings } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
 import { cancelRunning, progressOf } from './cancel.js';
@@ -56,7 +57,7 @@ export async function withTemporal<T>(
     const stopInterrupts = onInterrupt(async (signal) => {
       const what =
         followed.length > 0
-          ? `${followed.join(', ')} keeps running on ${address}: \`contrail status ${followed[0]}\` shows it`
+          ? `${followed.join(', ')} keeps running on ${address}: \`${contrailCommand()} status ${followed[0]}\` shows it`
           : 'nothing was started';
       process.stderr.write(`contrail: stopped following (${signal}); ${what}\n`);
       process.exit(130);

@@ -9,6 +9,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
+import { contrailCommand } from '../command-name.js';
 import type { Progress } from '../workflows/common.js';
 import type { WorkflowName } from '../workflows/registered.js';
 import { CliError } from './errors.js';
@@ -121,7 +122,7 @@ export async function startWorkflow(client: Client, options: StartOptions): Prom
     if (differences.length > 0) {
       throw new CliError(
         `${options.workflowId} is already running with other inputs (${differences.join('; ')}); ` +
-          `follow it with \`contrail status ${options.workflowId}\` and start again when it has finished`,
+          `follow it with \`${contrailCommand()} status ${options.workflowId}\` and start again when it has finished`,
       );
     }
   }
@@ -369,7 +370,7 @@ export async function followWorkflow<T>(
         const silentFor = Date.now() - (silentSince ?? Date.now());
         if (silentFor >= waitMs)
           throw new CliError(
-            `lost Temporal${options.address ? ` at ${options.address}` : ''} while following ${workflowId} (${reason}${waitMs > 0 ? `; no answer for ${elapsed(silentFor)}` : ''}); the workflow is durable: once the server answers again, \`contrail status ${workflowId}\` follows it to its end`,
+            `lost Temporal${options.address ? ` at ${options.address}` : ''} while following ${workflowId} (${reason}${waitMs > 0 ? `; no answer for ${elapsed(silentFor)}` : ''}); the workflow is durable: once the server answers again, \`${contrailCommand()} status ${workflowId}\` follows it to its end`,
           );
         await sleep(SERVER_RETRY_MS);
       }

@@ -1,5 +1,6 @@
 import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { contrailCommand } from '../command-name.js';
 import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
 import { elapsed } from './format.js';
 
@@ -191,7 +192,7 @@ export function pollerLine(p: Poller): string {
 
 /** What to do about a run that no worker serves. */
 export function noWorkerLine(taskQueue: string): string {
-  return `no worker polls task queue '${taskQueue}': the run waits until one does (start \`contrail worker\` with the same TEMPORAL_ADDRESS)`;
+  return `no worker polls task queue '${taskQueue}': the run waits until one does (start \`${contrailCommand()} worker\` with the same TEMPORAL_ADDRESS)`;
 }
 
 /** `retrying estimateCost (attempt 3) in preview/x: BigQuery gave no answer: …`. */

@@ -1,4 +1,5 @@
-import { shellWord } from './shell-words.js';
+import { contrailCommand } from '../command-name.js';
+import { shellWord } from '../shell-words.js';
 
 /** An experiment config that validated, and what its preview needs to be told. */
 export interface PreviewableConfig {
@@ -36,7 +37,7 @@ export function previewCommands(
   ];
   const command = (c: PreviewableConfig) =>
     [
-      '  contrail preview --experiment_slug',
+      `  ${contrailCommand()} preview --experiment_slug`,
       shellWord(c.slug),
       '--config_file',
       shellWord(c.file),

@@ -2,15 +2,16 @@ import { resolve } from 'node:path';
 import { describeEstimate } from '../analysis/cost-report.js';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { describeQueryCosts } from '../analysis/query-costs.js';
+import { contrailCommand } from '../command-name.js';
 import { dashboardUrl } from '../dashboard/url.js';
 import { plural } from '../plural.js';
+import { shellWord } from '../shell-words.js';
 import { labelOf } from '../warehouse/cost.js';
 import type { PreviewResult } from '../workflows/preview.js';
 import type { DashboardNote } from './dashboard-note.js';
 import { formatIssueGroups, groupIssues, previewIssues } from './error-groups.js';
 import { formatHeadline, formatPin, formatStatisticsTable } from './format.js';
 import type { Outcome, ReportContext } from './report.js';
-import { shellWord } from './shell-words.js';
 import { previewStorageStop } from './storage-stop.js';
 
 /** What the CLI says about a finished preview (see outcomes.ts for the other workflows). */
@@ -143,7 +144,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
       `  no telemetry: the data sources read (${sources}) have no row on ${gap.first} … ${gap.last}, the dates these windows read, so every result is empty; ` +
         (gap.held
           ? `they hold ${gap.held.first} … ${gap.held.last}: preview dates they cover, e.g. --end_date ${gap.held.last}`
-          : 'they hold no rows at all: run `contrail sample`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables'),
+          : `they hold no rows at all: run \`${contrailCommand()} sample\`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables`),
     );
   }
   // The headline of the latest window of each period.
@@ -237,7 +238,7 @@ export function dashboardHint(h: {
   const sql = h.sqlOutputDir ? ` --sql_output_dir ${shellWord(h.sqlOutputDir)}` : '';
   if (h.running) {
     if (h.sqlOutputDir && !h.running.sqlDirs.includes(resolve(h.sqlOutputDir))) {
-      return `the dashboard running on port ${h.running.port} (pid ${h.running.pid}) does not show the SQL in ${h.sqlOutputDir}: restart it with \`contrail dashboard --port ${h.running.port}${sql}\``;
+      return `the dashboard running on port ${h.running.port} (pid ${h.running.pid}) does not show the SQL in ${h.sqlOutputDir}: restart it with \`${contrailCommand()} dashboard --port ${h.running.port}${sql}\``;
     }
     return null;
   }
@@ -246,5 +247,5 @@ export function dashboardHint(h: {
   const settings = h.settingsNeeded
     ? "CONTRAIL_WAREHOUSE=bigquery CONTRAIL_BIGQUERY_PROJECT=<the workers' project> "
     : '';
-  return `the dashboard is not running: start it with \`${settings}contrail dashboard${sql}\` (in another terminal) and open ${h.url}`;
+  return `the dashboard is not running: start it with \`${settings}${contrailCommand()} dashboard${sql}\` (in another terminal) and open ${h.url}`;
 }

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { didYouMean } from '../suggest.js';
 import type { Progress } from '../workflows/common.js';
 import { DAILY_SCHEDULE_ID, DAILY_SCHEDULE_RUN_ID } from '../workflows/ids.js';
@@ -74,8 +75,8 @@ export async function unknownWorkflowMessage(
         ? `its run under way is ${runs.join(', ')} (that id is the one to cancel or follow)`
         : listed
           ? 'no run of it is under way'
-          : '`contrail schedule describe` names its run under way';
-    return `${DAILY_SCHEDULE_ID} is the daily schedule on ${server}, not a workflow: ${under}; \`contrail schedule pause\` keeps it from starting more, \`contrail schedule describe\` shows it`;
+          : `\`${contrailCommand()} schedule describe\` names its run under way`;
+    return `${DAILY_SCHEDULE_ID} is the daily schedule on ${server}, not a workflow: ${under}; \`${contrailCommand()} schedule pause\` keeps it from starting more, \`${contrailCommand()} schedule describe\` shows it`;
   }
   const suggestion = didYouMean(workflowId, running);
   const longer =
@@ -84,7 +85,7 @@ export async function unknownWorkflowMessage(
     longer.length > 0
       ? ` (running ids that begin with it: ${longer.slice(0, 3).join(', ')}${longer.length > 3 ? `, and ${longer.length - 3} more` : ''})`
       : '';
-  return `no workflow ${workflowId}${suggestion}${begun} on ${server}; \`contrail status\` lists what runs there`;
+  return `no workflow ${workflowId}${suggestion}${begun} on ${server}; \`${contrailCommand()} status\` lists what runs there`;
 }
 
 function age(start: Date, now: Date): string {
@@ -118,6 +119,6 @@ export function runningReport(running: RunningWorkflow[], server: string, now = 
     );
   }
   const example = parents[0]?.workflowId ?? running[0]?.workflowId;
-  lines.push(`follow one with \`contrail status ${example}\``);
+  lines.push(`follow one with \`${contrailCommand()} status ${example}\``);
   return lines.join('\n');
 }

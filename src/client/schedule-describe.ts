@@ -1,6 +1,7 @@
 // What `contrail schedule describe` says about the daily schedule, and what a second `create`
 // changed: the schedule's settings and its runs, in an operator's words.
 import type { Client } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { DAY_MS } from '../dates.js';
 import { plural } from '../plural.js';
 import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
@@ -139,7 +140,7 @@ export async function describeSchedule(client: Client): Promise<string> {
     // A paused schedule starts nothing at its times: listing them would say it does.
     `  next: ${
       d.state.paused
-        ? 'none while paused (`contrail schedule unpause` resumes it)'
+        ? `none while paused (\`${contrailCommand()} schedule unpause\` resumes it)`
         : d.info.nextActionTimes
             .slice(0, 3)
             .map((t) => t.toISOString())
@@ -179,7 +180,7 @@ export interface ScheduleRunCounts {
  * dropped needs a backfill (nothing else analyses it). Nothing when all is quiet.
  */
 export function runLines(r: ScheduleRunCounts): string[] {
-  const lines = r.running.map((id) => `  running: ${id} (\`contrail status ${id}\` follows it)`);
+  const lines = r.running.map((id) => `  running: ${id} (\`${contrailCommand()} status ${id}\` follows it)`);
   if (r.waiting > 0)
     lines.push(`  waiting: ${plural(r.waiting, 'run')} due since, each to start when the one before it ends`);
   const dropped = [
@@ -190,7 +191,7 @@ export function runLines(r: ScheduleRunCounts): string[] {
   ].filter((line) => line !== null);
   if (dropped.length > 0)
     lines.push(
-      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`contrail backfill\` analysed them${r.missed > 0 ? ' (`contrail schedule create --catchup_days <days>` widens the window)' : ''}`,
+      `  never started, since it was created: ${dropped.join('; ')}; their dates have no daily results unless \`${contrailCommand()} backfill\` analysed them${r.missed > 0 ? ` (\`${contrailCommand()} schedule create --catchup_days <days>\` widens the window)` : ''}`,
     );
   return lines;
 }

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { scheduledRunDate } from '../dates.js';
 import { describeFailure } from '../temporal/failures.js';
 import type { DailyAnalysisResult } from '../workflows/daily.js';
@@ -21,7 +22,8 @@ export function recentLine(takenAt: Date, workflowId: string, outcome: RecentOut
     case 'running':
       return `${at}running`;
     case 'completed': {
-      const failed = outcome.failed > 0 ? ` (\`contrail status ${workflowId}\` names them and why)` : '';
+      const failed =
+        outcome.failed > 0 ? ` (\`${contrailCommand()} status ${workflowId}\` names them and why)` : '';
       return `${at}${outcome.summary}${failed}`;
     }
     case 'ended':
@@ -142,7 +144,7 @@ export function triggerOutcome(
   if (running !== undefined) {
     const id = running.workflowId;
     throw new CliError(
-      `${DAILY_SCHEDULE_ID} not triggered: its run ${id} is still running and the schedule starts no second one; follow it with \`contrail status ${id}\``,
+      `${DAILY_SCHEDULE_ID} not triggered: its run ${id} is still running and the schedule starts no second one; follow it with \`${contrailCommand()} status ${id}\``,
     );
   }
   const known = new Set([...before.running, ...before.recent].map((r) => r.runId));
@@ -150,13 +152,13 @@ export function triggerOutcome(
   const date =
     schedule.date ?? scheduledRunDate((started ? scheduledStartOf(started.workflowId) : null) ?? triggeredAt);
   const paused = schedule.paused
-    ? '; the schedule stays paused: this run starts all the same, its daily runs do not until `contrail schedule unpause`'
+    ? `; the schedule stays paused: this run starts all the same, its daily runs do not until \`${contrailCommand()} schedule unpause\``
     : '';
   if (!started)
-    return `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run of ${date} starts now${paused}; \`contrail status\` lists it`;
+    return `triggered ${DAILY_SCHEDULE_ID}: a dailyAnalysis run of ${date} starts now${paused}; \`${contrailCommand()} status\` lists it`;
   const id = started.workflowId;
   const shared = before.recent.some((r) => r.workflowId === id)
-    ? ` (run ${started.runId}: the schedule's run before it, started in the same second, has the same id; \`contrail status ${id}\` shows this one)`
+    ? ` (run ${started.runId}: the schedule's run before it, started in the same second, has the same id; \`${contrailCommand()} status ${id}\` shows this one)`
     : '';
-  return `triggered ${DAILY_SCHEDULE_ID}: started ${id}${shared}, which analyses ${date}${paused}; follow it with \`contrail status ${id}\``;
+  return `triggered ${DAILY_SCHEDULE_ID}: started ${id}${shared}, which analyses ${date}${paused}; follow it with \`${contrailCommand()} status ${id}\``;
 }

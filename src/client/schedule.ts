@@ -1,4 +1,5 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { contrailCommand } from '../command-name.js';
 import { DAY_MS } from '../dates.js';
 import { plural } from '../plural.js';
 import { runtimeSettings } from '../settings.js';
@@ -126,10 +127,12 @@ async function deleteSchedule(client: Client): Promise<string> {
  * while the runs waiting behind it go with the schedule, their dates unanalysed.
  */
 export function deleteOutcome(running: readonly string[], waiting: number): string {
-  const left = running.map((id) => `its run ${id} goes on (\`contrail status ${id}\` follows it)`);
+  const left = running.map(
+    (id) => `its run ${id} goes on (\`${contrailCommand()} status ${id}\` follows it)`,
+  );
   if (waiting > 0)
     left.push(
-      `${plural(waiting, 'run')} that waited behind it will not start: \`contrail backfill\` analyses their dates`,
+      `${plural(waiting, 'run')} that waited behind it will not start: \`${contrailCommand()} backfill\` analyses their dates`,
     );
   return `deleted ${DAILY_SCHEDULE_ID}${left.length > 0 ? `; ${left.join('; ')}` : ''}`;
 }
@@ -198,7 +201,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
   const settings = runtimeSettings();
   if (!settings.temporalAddress) {
     throw new CliError(
-      'schedules live on a running Temporal: start `contrail server` and set TEMPORAL_ADDRESS',
+      `schedules live on a running Temporal: start \`${contrailCommand()} server\` and set TEMPORAL_ADDRESS`,
     );
   }
   const client = await connectClient(settings.temporalAddress, settings.namespace);
@@ -231,7 +234,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
       throw new CliError(
-        `no schedule ${DAILY_SCHEDULE_ID} on ${settings.temporalAddress}: run \`contrail schedule create\``,
+        `no schedule ${DAILY_SCHEDULE_ID} on ${settings.temporalAddress}: run \`${contrailCommand()} schedule create\``,
       );
     }
     throw error;

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
+import { contrailCommand } from '../command-name.js';
 import { customConfigText } from '../config/custom-config.js';
 import { requirement } from '../config/describe.js';
 import { IsoDate, isoDate } from '../dates.js';
@@ -133,7 +134,7 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const { args } = options;
   if (args.detach && !settings.temporalAddress) {
     throw new CliError(
-      '--detach needs a running Temporal (start `contrail server` and set TEMPORAL_ADDRESS)',
+      `--detach needs a running Temporal (start \`${contrailCommand()} server\` and set TEMPORAL_ADDRESS)`,
     );
   }
   if (

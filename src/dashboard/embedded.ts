@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LOGS_TABLE } from '../analysis/logs.js';
 import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
+import { contrailCommand } from '../command-name.js';
 import { META_SCHEMA } from '../warehouse/duckdb-metadata.js';
 import { duckDbSessions } from '../warehouse/duckdb-sessions.js';
 import type { WarehouseSessions } from '../warehouse/sessions.js';
@@ -27,7 +28,7 @@ export function embeddedSessions(
       if (!existsSync(path)) {
         // The first preview creates it: the page asks again and shows the results once written.
         throw new DashboardRequestError(
-          `no embedded warehouse at ${path} yet: run \`contrail preview\` (or \`npm run demo\`); the page shows its results once written`,
+          `no embedded warehouse at ${path} yet: run \`${contrailCommand()} preview\` (or \`npm run demo\`); the page shows its results once written`,
           404,
           true,
         );

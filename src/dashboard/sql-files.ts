@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { contrailCommand } from '../command-name.js';
 import { ANALYSIS_BASES } from '../config/spec.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { SqlPanel, SqlQuery, ViewResponse, ViewSelection } from './api.js';
@@ -139,8 +140,7 @@ export async function sqlPanel(
 ): Promise<SqlPanel> {
   const panel: SqlPanel = { dirs, traced: false, queries: [], note: null };
   if (dirs.length === 0) {
-    panel.note =
-      'start the dashboard with --sql_output_dir <dir> (the directory given to `contrail preview --sql_output_dir`) to see the SQL';
+    panel.note = `start the dashboard with --sql_output_dir <dir> (the directory given to \`${contrailCommand()} preview --sql_output_dir\`) to see the SQL`;
     return panel;
   }
   if (selection.experiment === null) return panel;
@@ -168,7 +168,7 @@ export async function sqlPanel(
 
   const shown = new Set(windows);
   const where = `${selection.period} windows ${windowList(windows) || '(none)'} of dataset '${selection.dataset}'`;
-  const how = `start the dashboard with the --sql_output_dir of the preview or plan that wrote them (\`contrail preview\` or \`contrail plan\` with --dataset_id ${selection.dataset} --sql_output_dir <dir>)`;
+  const how = `start the dashboard with the --sql_output_dir of the preview or plan that wrote them (\`${contrailCommand()} preview\` or \`${contrailCommand()} plan\` with --dataset_id ${selection.dataset} --sql_output_dir <dir>)`;
   let missing: string | null = null;
   const found: Found[] = [];
   const ofExperiment = maps.filter((m) => normalizeSlug(m.map.experiment) === selection.experiment);

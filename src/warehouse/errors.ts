@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { contrailCommand } from '../command-name.js';
 import { ContrailError } from '../errors.js';
 import { moveTo, type PlacingSetting, settingPlacing } from '../paths.js';
 import type { TableRef } from './warehouse.js';
@@ -153,7 +154,7 @@ export function embeddedMissingTableError(options: {
     const shown = holds.slice(0, 8).join(', ') + (holds.length > 8 ? `, … (${holds.length} in all)` : '');
     remedy = `, which holds ${shown}: check the table the config reads, or ${elsewhere}`;
   } else if (options.telemetry) {
-    remedy = `${holds === null ? '' : ', which holds no telemetry yet'}: run \`contrail sample\` to write demo telemetry, ${elsewhere}`;
+    remedy = `${holds === null ? '' : ', which holds no telemetry yet'}: run \`${contrailCommand()} sample\` to write demo telemetry, ${elsewhere}`;
   }
   const noTelemetry = holds !== null && holds.length === 0;
   return new MissingTableError({

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { contrailCommand } from '../../command-name.js';
 import { runtimeSettings } from '../../settings.js';
 import { CliError } from '../errors.js';
 import { followOption } from '../options.js';
@@ -25,8 +26,7 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
       .positional('workflow_id', {
         type: 'string',
         demandOption: true,
-        describe:
-          'Workflow id, as the commands print it (e.g. backfill/<slug>/<start>..<end>); `contrail status` lists them',
+        describe: `Workflow id, as the commands print it (e.g. backfill/<slug>/<start>..<end>); \`${contrailCommand()} status\` lists them`,
       })
       .option(
         'follow',
@@ -48,8 +48,8 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
     const stopInterrupts = onInterrupt(async (signal) => {
       const said = {
         looking: `contrail: stopped (${signal}) before asking for the cancellation: ${id} was not cancelled`,
-        asking: `contrail: stopped (${signal}) while asking for the cancellation of ${id}: \`contrail status ${id}\` shows whether it stops`,
-        requested: `contrail: stopped waiting (${signal}); the cancellation of ${id} stays requested and goes on: \`contrail status ${id}\` shows how it ends`,
+        asking: `contrail: stopped (${signal}) while asking for the cancellation of ${id}: \`${contrailCommand()} status ${id}\` shows whether it stops`,
+        requested: `contrail: stopped waiting (${signal}); the cancellation of ${id} stays requested and goes on: \`${contrailCommand()} status ${id}\` shows how it ends`,
       };
       process.stderr.write(`${said[state]}\n`);
       process.exit(130);

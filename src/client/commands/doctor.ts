@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
+import { contrailCommand } from '../../command-name.js';
 import type { healthCheck } from '../../workflows/health.js';
 import type { WorkflowName } from '../../workflows/registered.js';
 import type { Poller } from '../held-up.js';
@@ -120,7 +121,7 @@ export async function failedLink(error: unknown, address: string, taskQueue: str
   }
   if (!activity && error.cause instanceof TimeoutFailure)
     return new CliError(
-      `Temporal at ${address} answered, but no worker of task queue '${taskQueue}' finished the check within 2 minutes: the workers it lists as polling may have stopped (the server lists one for a minute or so after); start one with \`contrail worker\``,
+      `Temporal at ${address} answered, but no worker of task queue '${taskQueue}' finished the check within 2 minutes: the workers it lists as polling may have stopped (the server lists one for a minute or so after); start one with \`${contrailCommand()} worker\``,
     );
   const link = activity
     ? `Temporal at ${address} and a worker answered, but the warehouse did not`
@@ -156,7 +157,7 @@ async function silentWorkers(
 ): Promise<string | null> {
   const { LIVE_POLL_MS, pollerNamed } = await import('../held-up.js');
   if (!listed.every((p) => p.lastPolledMs > LIVE_POLL_MS)) return null;
-  return `Temporal at ${address} answered, but no worker has polled task queue '${taskQueue}' for over a minute (the server still lists ${listed.map(pollerNamed).join(', ')}, which a live worker never is: ${listed.length === 1 ? 'it has' : 'they have'} likely stopped); start one with \`contrail worker\``;
+  return `Temporal at ${address} answered, but no worker has polled task queue '${taskQueue}' for over a minute (the server still lists ${listed.map(pollerNamed).join(', ')}, which a live worker never is: ${listed.length === 1 ? 'it has' : 'they have'} likely stopped); start one with \`${contrailCommand()} worker\``;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { contrailCommand } from '../../command-name.js';
 import { CliError } from '../errors.js';
 import { resultsDataset } from '../option-values.js';
 import { choiceOf, configReposOption, experimentsFileOption, sharedTextOption } from '../options.js';
@@ -138,7 +139,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
           .join('\n'),
       );
       process.stderr.write(
-        `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql_output_dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`contrail dashboard --sql_output_dir DIR\`\n`,
+        `${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}; --sql_output_dir DIR writes one file per table (DIR/<table>.sql) with provenance.json, for \`${contrailCommand()} dashboard --sql_output_dir DIR\`\n`,
       );
     });
   },

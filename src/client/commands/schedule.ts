@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { contrailCommand } from '../../command-name.js';
 import { choiceOf, sharedTextOption } from '../options.js';
 import type { ScheduleArgs } from '../schedule.js';
 
@@ -35,7 +36,7 @@ function misplacedOption(a: Record<string, unknown>): string | null {
     // What a trigger given a run's option was likely after: one daily run with it, which `run` is.
     const instead =
       action === 'trigger' && (option === 'dataset_id' || option === 'concurrency')
-        ? `: a triggered run analyses as the schedule was created; \`contrail run --date <date> --${option} …\` analyses one date so`
+        ? `: a triggered run analyses as the schedule was created; \`${contrailCommand()} run --date <date> --${option} …\` analyses one date so`
         : '';
     return `--${option}: schedule ${action} does not take it (only ${actions.join(', ')})${instead}`;
   }

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { contrailCommand } from '../../command-name.js';
 import { runtimeSettings } from '../../settings.js';
 import type { Progress } from '../../workflows/common.js';
 import { CliError } from '../errors.js';
@@ -97,7 +98,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         const address = settings.temporalAddress;
         const stopInterrupts = onInterrupt(async (signal) => {
           process.stderr.write(
-            `contrail: stopped following (${signal}); ${workflowId} keeps running on ${address}: \`contrail status ${workflowId}\` shows it\n`,
+            `contrail: stopped following (${signal}); ${workflowId} keeps running on ${address}: \`${contrailCommand()} status ${workflowId}\` shows it\n`,
           );
           process.exit(130);
         });

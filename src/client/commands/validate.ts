@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { contrailCommand } from '../../command-name.js';
 import { CliError } from '../errors.js';
 import { configReposOption, experimentsFileOption, sharedTextOption } from '../options.js';
 
@@ -149,7 +150,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     // With --dry_run on BigQuery the SQL is checked there, below: no need to say how to get it checked.
     if (args.check_sql && !telemetry && !onBigQuery)
       process.stderr.write(
-        `contrail: the embedded warehouse holds no telemetry (${mozdataFile()}), so the SQL is planned but not run: \`contrail sample\` writes demo telemetry, \`validate --dry_run\` checks it on BigQuery\n`,
+        `contrail: the embedded warehouse holds no telemetry (${mozdataFile()}), so the SQL is planned but not run: \`${contrailCommand()} sample\` writes demo telemetry, \`validate --dry_run\` checks it on BigQuery\n`,
       );
     let invalid = 0;
     // A warning about a shared file (a definitions or outcome file every experiment of a platform

@@ -1,5 +1,6 @@
 import type { NativeConnection } from '@temporalio/worker';
 import type { CommandModule } from 'yargs';
+import { useNameOnPath } from '../../command-name.js';
 import { runtimeSettings } from '../../settings.js';
 import { CliError } from '../errors.js';
 
@@ -150,6 +151,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
             ),
         )
       : Promise.resolve();
+    // What the activities say from here on (a hint to run `contrail sample`) reaches whoever started
+    // the run, in another process and directory: not this command line's bin/contrail.
+    useNameOnPath();
     try {
       await worker.run();
     } finally {

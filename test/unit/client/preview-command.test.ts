@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { buildParser } from '../../../src/client/cli.js';
 import { commands } from '../../../src/client/commands/index.js';
 import { type PreviewableConfig, previewCommands } from '../../../src/client/preview-command.js';
-import { shellWord } from '../../../src/client/shell-words.js';
+import { shellWord } from '../../../src/shell-words.js';
 
 describe('the preview commands validate prints', () => {
   const config = (slug: string, fields: Partial<PreviewableConfig> = {}): PreviewableConfig => ({

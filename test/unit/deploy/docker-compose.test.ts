@@ -215,3 +215,12 @@ test('every setting compose stops without is named in its header and in the READ
     assert.ok(readme.includes(name), `the README names ${name}`);
   }
 });
+
+test('the image has `contrail` on PATH, the name the commands its messages suggest give it', () => {
+  const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const workdir = /^WORKDIR (\S+)$/m.exec(runtime)?.[1];
+  assert.match(runtime, /^COPY bin \.\/bin$/m);
+  const path = /^ENV PATH=(\S+)$/m.exec(runtime)?.[1] ?? '';
+  assert.ok(path.split(':').includes(`${workdir}/bin`), `PATH=${path} holds ${workdir}/bin`);
+});
