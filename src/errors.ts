@@ -192,3 +192,52 @@ export class StepsFailedError extends ContrailError {
     this.name = 'StepsFailedError';
   }
 }
+
+/**
+ * Where in contrail's own code an error was raised (or a warning logged), as jetstream's logs
+ * table says it (`filename`, `func_name`): the source file from the project's root
+ * (`src/analysis/steps.ts`) and the function as V8 names it (`BigQueryWarehouse.writeRows`,
+ * `new Foo`; null when anonymous).
+ */
+export interface RaisedAt {
+  filename: string;
+  funcName: string | null;
+}
+
+/** One V8 stack frame: `at [async ][name [as alias] (]location:line:column[)]`. */
+const STACK_FRAME = /^\s*at (?:async )?(?:(.+?)(?: \[as [^\]]+\])? \()?(.+?):\d+:\d+\)?$/;
+
+/**
+ * The first frame of a V8 stack trace that is contrail's own source: a file under the project's
+ * `src/`, from a checkout or the installed package (`node_modules/contrail/`), or its compiled
+ * `dist/` (named by the source it was compiled from, so the image's rows say what a checkout's
+ * do). Frames of other packages and of Node are passed over: an error the warehouse's client
+ * threw is placed where contrail called it. Null when no frame is contrail's (no stack, a stack
+ * cut off, a bundle without source maps). Pure text work: workflow code calls it.
+ */
+export function raisedAt(stack: string | null | undefined): RaisedAt | null {
+  for (const line of (stack ?? '').split('\n')) {
+    const frame = STACK_FRAME.exec(line);
+    if (!frame) continue;
+    const filename = projectSource(frame[2] ?? '');
+    if (filename === null) continue;
+    const name = frame[1] ?? null;
+    return { filename, funcName: name === null || name.includes('<anonymous>') ? null : name };
+  }
+  return null;
+}
+
+/** A stack frame's file as a path from contrail's root (`src/…`), or null when it is not contrail's source. */
+function projectSource(location: string): string | null {
+  const path = location.replace(/^file:\/\//, '').replaceAll('\\', '/');
+  const installed = path.lastIndexOf('/node_modules/');
+  const own = installed < 0 ? `/${path}` : `/${path.slice(installed + '/node_modules/'.length)}`;
+  if (installed >= 0 && !own.startsWith('/contrail/')) return null;
+  const at = Math.max(own.lastIndexOf('/src/'), own.lastIndexOf('/dist/'));
+  if (at < 0) return null;
+  const [root, ...rest] = own.slice(at + 1).split('/');
+  const file = rest.join('/');
+  if (root === 'src') return /\.[cm]?ts$/.test(file) ? `src/${file}` : null;
+  // dist/ holds what tsc compiled from src/ (one file each) and the workflows' bundle, which is none.
+  return file.endsWith('.js') && file !== 'workflow-bundle.js' ? `src/${file.slice(0, -3)}.ts` : null;
+}

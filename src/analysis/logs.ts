@@ -42,7 +42,27 @@ export const LOG_COLUMNS: { name: string; type: ColumnType }[] = [
   // What the row is about, as far as known (null otherwise): a table written before these
   // columns existed gets them on its next write ('merge' adds missing columns).
   ...SUBJECT_COLUMNS,
+  // jetstream's columns, so that a query written for its logs table reads contrail's: the
+  // exception as its log handler writes it (null for a warning), and where in contrail's code
+  // the error was raised or the warning logged (null when unknown). Added to an older table on
+  // its next write, its rows left null.
+  { name: 'exception', type: 'STRING' },
+  { name: 'filename', type: 'STRING' },
+  { name: 'func_name', type: 'STRING' },
 ];
+
+/** The columns a row's `log_id` is derived from (`logId`), with its subject's when it names one. */
+const LOG_ID_COLUMNS = [
+  'source',
+  'experiment',
+  'analysis_date',
+  'stage',
+  'log_level',
+  'exception_type',
+  'message',
+  'tool_version',
+  'config_commit',
+] as const;
 
 /**
  * Adds rows to the dataset's logs table (creating the dataset if needed): logs are a log,
@@ -72,13 +92,12 @@ export async function recordLogs(
 /**
  * A log row's id: a hash of the facts it records (experiment, date, stage, level, type, message,
  * tool version, config commit). The same warning or error of the same analysis is one row
- * however often it is written, with the time it was last written.
+ * however often it is written, with the time it was last written. Not its time, nor what is
+ * derived from those facts (`exception`) or moves with the code (`filename`, `func_name`): a
+ * row logged again after an upgrade keeps its id.
  */
 export function logId(row: Record<string, unknown>): string {
-  const subjectNames = new Set(SUBJECT_COLUMNS.map((c) => c.name));
-  const facts = LOG_COLUMNS.filter(
-    (c) => c.name !== 'timestamp' && c.name !== 'log_id' && !subjectNames.has(c.name),
-  ).map((c) => row[c.name] ?? null);
+  const facts = LOG_ID_COLUMNS.map((name) => row[name] ?? null);
   // A row about nothing in particular keeps the id it had before rows named their subject, so a
   // step that runs again after an upgrade does not log it twice.
   const subject = SUBJECT_COLUMNS.map((c) => row[c.name] ?? null);
@@ -117,19 +136,23 @@ export function logRow(
   context: LogContext,
   subject: ErrorSubject = {},
 ): Record<string, unknown> {
+  const level = context.level ?? 'ERROR';
   const row: Record<string, unknown> = {
     timestamp: context.now.toISOString(),
     source: 'contrail',
     experiment: error.slug,
     analysis_date: error.date,
     stage: error.stage,
-    log_level: context.level ?? 'ERROR',
+    log_level: level,
     exception_type: error.errorType,
     message: error.message,
     tool_version: context.toolVersion,
     config_commit: error.configCommit ?? null,
   };
   for (const c of SUBJECT_COLUMN_FIELDS) row[c.name] = subject[c.field] ?? null;
+  row.exception = exceptionText(error.errorType, error.message, level);
+  row.filename = error.raisedAt?.filename ?? null;
+  row.func_name = error.raisedAt?.funcName ?? null;
   row.log_id = logId(row);
   return row;
 }
@@ -181,7 +204,10 @@ export type LoggedRow = {
   analysis_basis?: string | null;
   analysis_period?: string | null;
   config_file?: string | null;
-  /** Written by jetstream, in a logs table it shares: kept as it wrote it. */
+  /**
+   * As logged: contrail's own derived from its type and message, jetstream's (in a logs table it
+   * shares) as its handler wrote it. Null in a row logged before the column existed: derived again.
+   */
   exception?: string | null;
 };
 

@@ -1,6 +1,6 @@
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { IsoDate } from '../dates.js';
-import type { ErrorSubject } from '../errors.js';
+import type { ErrorSubject, RaisedAt } from '../errors.js';
 
 /**
  * What the steps of an analysis report: small, JSON-safe summaries (table names, counts, a
@@ -141,6 +141,11 @@ export interface AnalysisError {
   configCommit?: string | null;
   /** What it is about (metric, statistic, query, config file and key): one log row each. */
   subjects?: ErrorSubject[];
+  /**
+   * Where in contrail's code it was raised (`raisedAt`, src/errors.ts): the logs table's
+   * `filename` and `func_name`. Absent when unknown, and in workflows started before it was said.
+   */
+  raisedAt?: RaisedAt | null;
 }
 
 /**

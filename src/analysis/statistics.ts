@@ -1,5 +1,6 @@
 import type { AnalysisBasis, AnalysisSpec } from '../config/spec.js';
 import type { IsoDate } from '../dates.js';
+import { raisedAt } from '../errors.js';
 import { statisticsTableName } from '../sql/names.js';
 import type { WindowPlan } from '../sql/plan/analysis.js';
 import {
@@ -172,6 +173,9 @@ export async function computeWindowStatistics(
   const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, srmWarnings);
   warnings.push(...srmWarnings.map((message) => ({ message, subjects: [] })));
   const unique = [...new Map(warnings.map((w) => [w.message, w])).values()];
+  // Where they are logged, as jetstream's logger records where its call was: the statistics
+  // threads that found them say no more than their message.
+  const loggedAt = raisedAt(new Error().stack);
   // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
   await recordLogs(
     warehouse,
@@ -187,6 +191,7 @@ export async function computeWindowStatistics(
           errorType: w.exceptionType ?? 'StatisticWarning',
           configCommit: log.configCommit,
           subjects: w.subjects,
+          raisedAt: loggedAt,
         },
         { now: log.now, toolVersion: log.toolVersion, level: w.exceptionType ? 'ERROR' : 'WARNING' },
       ),

@@ -134,6 +134,9 @@ function withQueriesRun(error: ContrailError, ran: TableSummary[]): ContrailErro
     cause: error,
   });
   carried.name = error.name;
+  // The same error, saying more: raised where the query failed (the logs table's `filename`,
+  // `func_name`), not here.
+  if (error.stack) carried.stack = error.stack;
   return carried;
 }
 

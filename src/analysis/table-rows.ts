@@ -11,8 +11,11 @@ const Num = z.number().nullable().optional();
 
 /**
  * A row of the logs table as the dashboard reads and shows it: every column of `LOG_COLUMNS`
- * (logs.ts) but `source` and `log_id`. Read tolerantly: a column that a table written by an
- * older version lacks is absent.
+ * (logs.ts) but the bookkeeping (`source`, `log_id`) and jetstream's `exception`, `filename` and
+ * `func_name`, kept for queries written for its table: the exception says again in Python's
+ * words what `exception_type` and `message` say, and where in contrail's code a problem was
+ * raised is nothing a config author acts on. Read tolerantly: a column that a table written by
+ * an older version lacks is absent.
  */
 export const LogRow = z.object({
   timestamp: Text,

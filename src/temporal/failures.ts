@@ -5,6 +5,8 @@ import {
   type ErrorSubject,
   errorData,
   errorSubjects,
+  type RaisedAt,
+  raisedAt,
   reviveError,
   StepsFailedError,
 } from '../errors.js';
@@ -33,8 +35,19 @@ export function toTemporalFailure(error: unknown): unknown {
     details: [error.details],
   });
   // The failure is what the UI and logs show: keep where the error was thrown, not where it was mapped.
-  if (error.stack) failure.stack = error.stack;
+  if (error.stack) failure.stack = stackFrames(error.name, error.stack);
   return failure;
+}
+
+/**
+ * A stack trace under the error's name alone, its message left to the failure's own. The SDK
+ * cuts a failure's stack at the first line that says "unknown" (its pattern for the frames of a
+ * workflow's sandbox matches that word anywhere), so a message saying it (an unknown key,
+ * parameter or experiment) would take every frame with it, and with them where the error was
+ * raised (the logs table's `filename` and `func_name`).
+ */
+function stackFrames(name: string, stack: string): string {
+  return [name, ...stack.split('\n').filter((line) => /^\s+at /.test(line))].join('\n');
 }
 
 /**
@@ -78,6 +91,16 @@ export function describeFailure(error: unknown): {
 } {
   const { name, message, details } = errorFromFailure(error);
   return { errorType: name, message, subjects: errorSubjects(details) };
+}
+
+/**
+ * Where in contrail's code the error a failure carries was raised, from its stack: the failed
+ * activity's, which Temporal carries with the failure (null when it has none: a timeout, a
+ * cancellation). Read from the failure alone, so a workflow may call it.
+ */
+export function raisedAtOf(error: unknown): RaisedAt | null {
+  const failure = innermost(error);
+  return failure instanceof Error ? raisedAt(failure.stack) : null;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   light,
   pinnedTarget,
   pinQuery,
+  raisedAtOf,
   resolvePin,
   setSearchAttributes,
   trackedAll,
@@ -114,6 +115,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
           errorType: failure.errorType,
           configCommit: pin.configCommit,
           subjects: failure.subjects,
+          raisedAt: raisedAtOf(error),
         },
         // The errors file is written as the run's exports would be: a results page then says
         // why this date's results did not come (the activity's input only, so replay-safe).

@@ -256,7 +256,7 @@ export async function trackedAll<T, R>(
   });
 }
 
-export { describeFailure } from '../temporal/failures.js';
+export { describeFailure, raisedAtOf } from '../temporal/failures.js';
 
 /** The version overrides of a workflow input. */
 export interface Overrides {

@@ -264,10 +264,21 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
     assert.match(failed.message, /num_sampels/);
     assert.match(failed.message, /num_samples/, 'suggests the valid key');
     assert.equal(calls.get('planDay:contrail-test-broken'), 1, 'a config error is not retried');
-    const logged = await warehouse.query<{ n: number }>(
-      "SELECT count(*) AS n FROM daily_test.logs WHERE experiment = 'contrail-test-broken'",
+    const logged = await warehouse.query<Record<string, unknown>>(
+      "SELECT exception, filename, func_name FROM daily_test.logs WHERE experiment = 'contrail-test-broken'",
     );
-    assert.equal(logged[0]?.n, 1);
+    // With jetstream's columns: the exception as its log handler writes it, and where in
+    // contrail's code the error was raised, from the stack the activity's failure carried to the
+    // workflow (its message says "unknown", which must not cost the stack its frames).
+    assert.equal(logged.length, 1);
+    assert.match(
+      String(logged[0]?.exception),
+      /^\(<class 'ConfigError'>, ConfigError\(".*num_sampels.*"\), None\)$/,
+    );
+    assert.deepEqual(
+      [logged[0]?.filename, logged[0]?.func_name],
+      ['src/config/problems.ts', 'ProblemList.throwIfErrors'],
+    );
   });
 
   test('starting the same analyzeExperiment twice gives one run', async () => {

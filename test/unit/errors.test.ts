@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ContrailError, errorSubjects, outcomeOf, resultOf } from '../../src/errors.js';
+import { DefaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
+import { ContrailError, errorSubjects, outcomeOf, raisedAt, resultOf } from '../../src/errors.js';
 import { StatisticConfigError } from '../../src/statistics/index.js';
 import {
   errorFromFailure,
   failedTogether,
   queriesRunOf,
+  raisedAtOf,
   storageRefusalOf,
   toTemporalFailure,
   withQueriesRun,
@@ -153,4 +155,78 @@ test('a failed run carries the queries that ran before it: through a window fail
   const cancelled = new Error('cancelled');
   assert.equal(withQueriesRun(cancelled, [run('x')]), cancelled);
   assert.deepEqual(queriesRunOf(new Error('no details')), []);
+});
+
+test("where an error was raised: the first frame of contrail's own source, from the project's root", () => {
+  const stack = (...frames: string[]) =>
+    ['ConfigError: invalid config (1 problem):', '  a.toml:1: k: m', ...frames].join('\n');
+  // A checkout (or the CLI's bundle with its source maps): passing over other packages' frames.
+  assert.deepEqual(
+    raisedAt(
+      stack(
+        '    at Object.request (/home/me/contrail/node_modules/@google-cloud/bigquery/build/src/bigquery.js:10:5)',
+        '    at async BigQueryWarehouse.writeRows (/home/me/src/contrail/src/warehouse/bigquery.ts:530:7)',
+        '    at async recordLogs (/home/me/src/contrail/src/analysis/logs.ts:80:3)',
+      ),
+    ),
+    { filename: 'src/warehouse/bigquery.ts', funcName: 'BigQueryWarehouse.writeRows' },
+  );
+  // The image's compiled dist/ is named by the source it was compiled from; a file URL is a path.
+  assert.deepEqual(raisedAt(stack('    at planDay [as run] (file:///app/dist/analysis/plan-day.js:12:9)')), {
+    filename: 'src/analysis/plan-day.ts',
+    funcName: 'planDay',
+  });
+  // The installed package is contrail's; an anonymous function is known by its file alone.
+  assert.deepEqual(
+    raisedAt(
+      stack(
+        '    at /usr/lib/node_modules/contrail/src/config/resolve.ts:40:11',
+        '    at new Promise (<anonymous>)',
+      ),
+    ),
+    { filename: 'src/config/resolve.ts', funcName: null },
+  );
+  assert.deepEqual(raisedAt(stack('    at <anonymous> (C:\\work\\contrail\\src\\sql\\run.ts:3:1)')), {
+    filename: 'src/sql/run.ts',
+    funcName: null,
+  });
+  // Nothing of contrail's: Node's, another package's, a bundle without source maps, the workflows' bundle.
+  for (const frame of [
+    '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+    '    at f (/app/node_modules/duckdb/src/index.ts:1:1)',
+    '    at g (/home/me/contrail/node_modules/.cache/contrail/cli/src/client/program.mjs:9:9)',
+    '    at h (/app/dist/workflow-bundle.js:1:100)',
+  ])
+    assert.equal(raisedAt(stack(frame)), null, frame);
+  assert.equal(raisedAt(undefined), null);
+  assert.equal(raisedAt(''), null);
+});
+
+test('a failure says where its error was raised, from the stack Temporal carries to the workflow, whatever its message says', () => {
+  const converter = new DefaultFailureConverter();
+  // As an activity's failure reaches the workflow: through the SDK's conversion both ways.
+  const acrossTemporal = (error: unknown) =>
+    converter.failureToError(
+      converter.errorToFailure(toTemporalFailure(error), defaultPayloadConverter),
+      defaultPayloadConverter,
+    );
+  let thrown: unknown;
+  try {
+    // The SDK cuts a stack at a line saying "unknown": a message saying it kept no frame.
+    resultOf({
+      ok: false,
+      error: {
+        name: 'ConfigError',
+        message: "invalid config:\n  unknown key 'x'",
+        permanent: true,
+        details: {},
+      },
+    });
+  } catch (error) {
+    thrown = acrossTemporal(error);
+  }
+  // The error is made (its stack taken) where a failed outcome is revived.
+  assert.deepEqual(raisedAtOf(thrown), { filename: 'src/errors.ts', funcName: 'reviveError' });
+  assert.equal(errorFromFailure(thrown).message, "invalid config:\n  unknown key 'x'");
+  assert.equal(raisedAtOf('not an error'), null);
 });

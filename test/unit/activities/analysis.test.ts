@@ -19,6 +19,7 @@ import { DEMO_DATA } from '../../../src/sample/defaults.js';
 import { generateSample } from '../../../src/sample/generate.js';
 import { DEMO_SLUG } from '../../../src/sample/population.js';
 import { metricsScanTableName } from '../../../src/sql/names.js';
+import { raisedAtOf } from '../../../src/temporal/failures.js';
 import { loadReleaseManifest } from '../../../src/versions/manifest.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
@@ -316,6 +317,20 @@ describe('analysis activities on the demo experiment', () => {
     );
     const subjects = messages.map((m) => m.replace(/ \([^()]*\)$/, ''));
     assert.equal(new Set(subjects).size, subjects.length, subjects.join('\n'));
+    // jetstream's columns: where the warnings were logged, as its logger records the place of
+    // its call; an exception only for the errors among them.
+    const placed = await warehouse.query<Record<string, unknown>>(
+      `SELECT DISTINCT filename, func_name, log_level, exception IS NULL AS no_exception FROM "memory"."${DATASET}"."logs" WHERE stage = 'statistics week 1' ORDER BY log_level`,
+    );
+    assert.deepEqual(
+      placed.map((p) => [p.filename, p.func_name, p.log_level, p.no_exception]),
+      [
+        ...(errors.length > 0
+          ? [['src/analysis/statistics.ts', 'computeWindowStatistics', 'ERROR', false]]
+          : []),
+        ['src/analysis/statistics.ts', 'computeWindowStatistics', 'WARNING', true],
+      ],
+    );
 
     const rows = await warehouse.query<StatRow & Record<string, unknown>>(
       `SELECT * FROM "memory"."${DATASET}"."${summary.table}"`,
@@ -674,6 +689,9 @@ data_source = "clients_daily"
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /broken_metric/);
     assert.match(failure.message, /no_such_column/);
+    // Where the logs table says it was raised: where the rejected query was run, not where the
+    // window's step added the scans that ran beside it.
+    assert.deepEqual(raisedAtOf(failure), { filename: 'src/sql/run.ts', funcName: 'runPlannedQuery' });
   });
 
   test('every data source whose metrics scan fails is named, the other scans of the window still run', async () => {

@@ -135,9 +135,14 @@ describe('exported errors follow the AnalysisErrors schema', () => {
     );
     const [warned] = asLogged(warningRows).flatMap((r) => exportedErrors(r, 'jetstream'));
     assert.equal(warned?.exception, null);
-    // Quoted as Python's repr() quotes the message.
+    // The logs table's own column says the same.
+    assert.equal(failureRows[0]?.exception, failure?.exception);
+    assert.equal(warningRows[0]?.exception, null);
+    // A row logged before the table had the column has it derived again, quoted as Python's
+    // repr() quotes the message.
     const exceptionOf = (message: string) =>
-      exportedErrors({ ...asLogged(failureRows)[0], message } as LoggedRow, 'jetstream')[0]?.exception;
+      exportedErrors({ ...asLogged(failureRows)[0], message, exception: null } as LoggedRow, 'jetstream')[0]
+        ?.exception;
     assert.equal(
       exceptionOf("can't read"),
       `(<class 'PlannedQueryError'>, PlannedQueryError("can't read"), None)`,

@@ -5,6 +5,7 @@ import { LogRow } from '../../../src/analysis/table-rows.js';
 import { errorSubjects } from '../../../src/errors.js';
 import { querySubjects } from '../../../src/sql/run.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import { checkOldLogsTableMigrated } from '../../helpers/logs-table.js';
 
 const context = { now: new Date('2026-03-10T00:00:00Z'), toolVersion: '0.1.0' };
 const error = {
@@ -56,11 +57,13 @@ describe('log rows name what they are about', () => {
     assert.equal(rows[1]?.analysis_period, 'week');
     assert.equal(rows[1]?.config_file, null);
     assert.notEqual(rows[0]?.log_id, rows[1]?.log_id);
-    // The dashboard reads what is written: every column but the bookkeeping ones, as written.
+    // The dashboard reads what is written: every column but the bookkeeping ones and jetstream's
+    // (which say again what the others say, or where in contrail's code), as written.
+    const unshown = new Set(['source', 'log_id', 'exception', 'filename', 'func_name']);
     assert.deepEqual(
       Object.keys(LogRow.shape).sort(),
       LOG_COLUMNS.map((c) => c.name)
-        .filter((name) => name !== 'source' && name !== 'log_id')
+        .filter((name) => !unshown.has(name))
         .sort(),
     );
     assert.equal(LogRow.safeParse(rows[0]).success, true);
@@ -84,6 +87,25 @@ describe('log rows name what they are about', () => {
       ].map((k) => [k, row[k]]),
     );
     assert.equal(row.log_id, logId(before));
+  });
+
+  test("jetstream's columns: the exception as its log handler writes it, and where in contrail's code it was raised", () => {
+    const raisedAt = { filename: 'src/config/resolve.ts', funcName: 'resolveAnalysisSpec' };
+    const [failed] = logRows({ ...error, raisedAt }, context);
+    assert.deepEqual(
+      [failed?.exception, failed?.filename, failed?.func_name],
+      [
+        "(<class 'StatisticsFailedError'>, StatisticsFailedError('2 statistics failed'), None)",
+        'src/config/resolve.ts',
+        'resolveAnalysisSpec',
+      ],
+    );
+    // A warning has no exception; where it was raised is null when not known.
+    const [warned] = logRows(error, { ...context, level: 'WARNING' });
+    assert.deepEqual([warned?.exception, warned?.filename, warned?.func_name], [null, null, null]);
+    // Where it was raised moves with the code: the same error logged from elsewhere is the same row.
+    const [moved] = logRows({ ...error, raisedAt: { filename: 'src/sql/run.ts', funcName: null } }, context);
+    assert.equal(moved?.log_id, failed?.log_id);
   });
 
   test('a config error’s problems are its subjects', () => {
@@ -135,6 +157,15 @@ describe('log rows name what they are about', () => {
 });
 
 describe('the logs table', () => {
+  test("a table an older contrail wrote gains jetstream's columns, keeping its rows", async () => {
+    const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    try {
+      await checkOldLogsTableMigrated(warehouse, 'old_logs', `old_logs.${LOGS_TABLE}`);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
   test('a row logged again is one row with the time it was last logged', async () => {
     const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
     try {

@@ -5,6 +5,7 @@ import { statisticsViewSql } from '../../../src/sql/plan/views.js';
 import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../../helpers/bigquery-emulator.js';
+import { checkOldLogsTableMigrated } from '../../helpers/logs-table.js';
 import { assertOnlyLoopback } from '../../helpers/loopback.js';
 
 /**
@@ -436,6 +437,10 @@ describe('BigQueryWarehouse on the emulator', () => {
       { message: 'c', id: 'k3' },
       { message: 'old', id: null },
     ]);
+  });
+
+  test("a logs table an older contrail wrote gains jetstream's columns, keeping its rows", async () => {
+    await checkOldLogsTableMigrated(wh, 'old_logs', `\`${emulator.project}.old_logs.logs\``);
   });
 
   test('writeRows merge refreshes the named columns of a row whose key the table holds', async () => {
