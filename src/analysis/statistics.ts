@@ -154,9 +154,10 @@ export async function computeWindowStatistics(
     for (const [key, g] of groupStatisticInputRows(rows.map(toStatisticInputRow), window)) groups.set(key, g);
     groupsByBasis.set(basis, groups);
   }
-  // The activity's cancellation reaches the statistics threads too: a bootstrap runs for seconds.
-  const { signal } = progress.job('computing statistics');
-  const computed = await statisticRows(spec, window, groupsByBasis, signal);
+  // The activity's cancellation reaches the statistics threads too: a bootstrap runs for seconds,
+  // heartbeating as it goes so that the cancellation is heard.
+  const computing = progress.job('computing statistics');
+  const computed = await statisticRows(spec, window, groupsByBasis, computing);
   warnings.push(...computed.warnings);
   const table = statisticsTableName(spec.experiment.slug, window.period, window.windowIndex);
   const staged = ctx.results.written(table);
@@ -172,6 +173,9 @@ export async function computeWindowStatistics(
   const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, srmWarnings);
   warnings.push(...srmWarnings.map((message) => ({ message, subjects: [] })));
   const unique = [...new Map(warnings.map((w) => [w.message, w])).values()];
+  // Cancelled while its rows were written or its sample ratio checked, the step logs nothing:
+  // its warnings are of results that will not be published.
+  computing.signal?.throwIfAborted();
   // Every warning goes to the logs table; the summary (a Temporal payload) keeps the first few.
   await recordLogs(
     warehouse,
