@@ -12,6 +12,7 @@ import {
 } from '../statistics/index.js';
 import { StatisticsPool, type StatisticTask } from '../statistics/pool.js';
 import type { StatisticSpec } from '../statistics/spec.js';
+import type { QueryProgress } from '../warehouse/warehouse.js';
 import { StatisticsFailedError } from './errors.js';
 import type { AnalysisWarning } from './results.js';
 import { statisticSeed } from './seed.js';
@@ -20,6 +21,38 @@ import { statisticSeed } from './seed.js';
 function withoutCovariate(statistic: StatisticSpec): StatisticSpec {
   const { covariate_adjustment: _dropped, ...params } = statistic.params;
   return { ...statistic, params };
+}
+
+/**
+ * How often a window's statistics say how far they got while they compute. A bootstrap keeps
+ * its threads busy for seconds to minutes, and an activity hears of its cancellation only in the
+ * answer to a heartbeat: with only the activity's keep-alive (every 5 s) to ask, a cancelled
+ * analysis would compute on for seconds, and a short step to its end, writing its results.
+ */
+export const STATISTICS_PROGRESS_MS = 1_000;
+
+/**
+ * Runs `compute`, telling `progress` how many of `total` statistics are done: at once, then
+ * every STATISTICS_PROGRESS_MS until it settles.
+ */
+async function reportingProgress<T>(
+  progress: QueryProgress,
+  total: number,
+  compute: (onSettled: () => void) => Promise<T>,
+): Promise<T> {
+  const { onProgress } = progress;
+  let done = 0;
+  if (onProgress === undefined) return await compute(() => undefined);
+  const started = Date.now();
+  const report = () =>
+    onProgress({ elapsedMs: Date.now() - started, detail: `${done} of ${total} statistics` });
+  report();
+  const timer = setInterval(report, STATISTICS_PROGRESS_MS);
+  try {
+    return await compute(() => done++);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 let pool: StatisticsPool | undefined;
@@ -114,8 +147,12 @@ export async function statisticRows(
   spec: AnalysisSpec,
   window: AnalysisWindow,
   groupsByBasis: Map<AnalysisBasis, Map<string, StatisticInputGroup>>,
-  /** Stops the computation (a cancelled analysis): it throws the signal's reason. */
-  signal?: AbortSignal,
+  /**
+   * `signal` stops the computation (a cancelled analysis): it throws the signal's reason.
+   * `onProgress` hears how many statistics are done, at once and every STATISTICS_PROGRESS_MS
+   * while they run (an activity heartbeats from it, and hears its cancellation in the answer).
+   */
+  progress: QueryProgress = {},
 ): Promise<{ rows: StatisticResultRow[]; warnings: AnalysisWarning[] }> {
   const tasks: { task: StatisticTask; basis: AnalysisBasis; segment: string; subject: ErrorSubject }[] = [];
   const rows: StatisticResultRow[] = [];
@@ -208,9 +245,12 @@ export async function statisticRows(
       }
     }
   }
-  const outcomes = await statisticsPool().computeEach(
-    tasks.map((t) => t.task),
-    signal,
+  const outcomes = await reportingProgress(progress, tasks.length, (onSettled) =>
+    statisticsPool().computeEach(
+      tasks.map((t) => t.task),
+      progress.signal,
+      onSettled,
+    ),
   );
   // The same warning (or failure) for several segments and bases is reported once, naming where it applies.
   type Places = { subject: ErrorSubject; bases: Map<AnalysisBasis, string[]>; permanent: boolean };

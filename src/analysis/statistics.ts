@@ -155,9 +155,10 @@ export async function computeWindowStatistics(
     for (const [key, g] of groupStatisticInputRows(rows.map(toStatisticInputRow), window)) groups.set(key, g);
     groupsByBasis.set(basis, groups);
   }
-  // The activity's cancellation reaches the statistics threads too: a bootstrap runs for seconds.
-  const { signal } = progress.job('computing statistics');
-  const computed = await statisticRows(spec, window, groupsByBasis, signal);
+  // The activity's cancellation reaches the statistics threads too: a bootstrap runs for seconds,
+  // heartbeating as it goes so that the cancellation is heard.
+  const computing = progress.job('computing statistics');
+  const computed = await statisticRows(spec, window, groupsByBasis, computing);
   warnings.push(...computed.warnings);
   const table = statisticsTableName(spec.experiment.slug, window.period, window.windowIndex);
   const staged = ctx.results.written(table);
@@ -173,6 +174,9 @@ export async function computeWindowStatistics(
   const srm = await enrollmentRatioMismatch(warehouse, spec, ctx.dataset, srmWarnings);
   warnings.push(...srmWarnings.map((message) => ({ message, subjects: [] })));
   const unique = [...new Map(warnings.map((w) => [w.message, w])).values()];
+  // Cancelled while its rows were written or its sample ratio checked, the step logs nothing:
+  // its warnings are of results that will not be published.
+  computing.signal?.throwIfAborted();
   // Where they are logged, as jetstream's logger records where its call was: the statistics
   // threads that found them say no more than their message.
   const loggedAt = raisedAt(new Error().stack);

@@ -62,8 +62,13 @@ export class StatisticsPool {
    * As `computeAll`, each task's result or its error as data, saying whether the statistic threw
    * it: one failing statistic stops no other. `signal` stops them all (a cancelled analysis): the
    * steps running on threads are abandoned, no other starts, and it throws the signal's reason.
+   * `onSettled` hears each task that ends, however it ended (progress for the caller to report).
    */
-  async computeEach(tasks: StatisticTask[], signal?: AbortSignal): Promise<StatisticOutcome[]> {
+  async computeEach(
+    tasks: StatisticTask[],
+    signal?: AbortSignal,
+    onSettled?: () => void,
+  ): Promise<StatisticOutcome[]> {
     const results: StatisticOutcome[] = new Array(tasks.length);
     // Every step on a thread listens for the abort: on a signal of its own, whose listener limit
     // can be lifted, not on the caller's.
@@ -83,6 +88,7 @@ export class StatisticsPool {
           const byStatistic = error instanceof Error && thrownOnThread.has(error);
           results[i] = { ok: false, error: errorData(error), byStatistic };
         }
+        onSettled?.();
       }
     };
     await Promise.all(Array.from({ length: Math.min(tasks.length, 2 * this.threads) }, lane));

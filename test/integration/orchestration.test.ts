@@ -24,7 +24,12 @@ import type { BackfillInput, PreviewInput } from '../../src/workflows/inputs.js'
 import type { PreviewResult } from '../../src/workflows/preview.js';
 import { repoRoot, runMain } from '../helpers/cli.js';
 import { testDeps } from '../helpers/deps.js';
-import { configRepoWith, DEMO_EXPERIMENTS_FILE, sampleWarehouse } from '../helpers/sample.js';
+import {
+  configRepoWith,
+  DEMO_CONFIG_REPO,
+  DEMO_EXPERIMENTS_FILE,
+  sampleWarehouse,
+} from '../helpers/sample.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 // Week 1 of the demo experiment completes on 2026-03-15 (enrollment 2026-03-02 … 03-08).
@@ -385,6 +390,75 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
           .getHandle(w)
           .terminate('test over')
           .catch(() => undefined);
+    }
+  });
+
+  test('an analysis cancelled while its statistics compute stops within seconds: its activity ends cancelled and nothing is published', async () => {
+    const dataset = 'cancel_statistics';
+    // Bootstraps of a million replicates: the statistics step would compute for a long while.
+    const heavy = readFileSync(join(DEMO_CONFIG_REPO, 'jetstream', `${DEMO_SLUG}.toml`), 'utf8').replace(
+      /num_samples = \d+/,
+      'num_samples = 1000000',
+    );
+    const handle = await temporal.client.workflow.start('analyzeExperiment', {
+      taskQueue: temporal.taskQueue,
+      workflowId: workflowIds.analysis(DEMO_SLUG, WEEK_1, dataset),
+      args: [{ slug: DEMO_SLUG, date: WEEK_1, dataset, periods: ['week'], configOverride: heavy }],
+    });
+    try {
+      // Cancelled while the statistics compute, just after the activity's last heartbeat: the
+      // next one, whose answer carries the cancellation, is as far away as it ever is.
+      let said = '';
+      let beat: number | null = null;
+      await until('the statistics step computes, just after a heartbeat', async () => {
+        const { raw } = await handle.describe();
+        const step = raw.pendingActivities?.find((a) => a.activityType?.name === 'computeStatistics');
+        if (!step?.lastStartedTime || !step.lastHeartbeatTime) return false;
+        // The activity's keep-alive heartbeats without details, in between the step's own.
+        const details = Buffer.from(step.heartbeatDetails?.payloads?.[0]?.data ?? []).toString();
+        if (details.includes('computing statistics')) said = details;
+        const started = Number(step.lastStartedTime.seconds) * 1000;
+        const last =
+          Number(step.lastHeartbeatTime.seconds) * 1000 + (step.lastHeartbeatTime.nanos ?? 0) / 1e6;
+        const computing = said.includes('computing statistics') || Date.now() - started > 3_000;
+        const fresh = beat !== null && last > beat;
+        beat = last;
+        return computing && fresh;
+      });
+      const cancelled = Date.now();
+      await handle.cancel();
+      await assert.rejects(handle.result(), /cancelled/);
+      const took = Date.now() - cancelled;
+      assert.ok(took < 3_000, `the analysis ended ${took} ms after its cancellation`);
+      assert.match(said, /"job":"computing statistics".*"detail":"\d+ of \d+ statistics"/);
+
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'computeStatistics',
+      );
+      assert.ok(scheduled?.eventId, 'the statistics step was scheduled');
+      assert.ok(
+        events.some(
+          (e) =>
+            e.activityTaskCanceledEventAttributes?.scheduledEventId?.toString() ===
+            scheduled.eventId?.toString(),
+        ),
+        'the statistics activity ended cancelled',
+      );
+      // Nothing published or half-written: no statistics table, no view, no log row, no export.
+      const tables = await warehouse.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${dataset}'`,
+      );
+      assert.deepEqual(
+        tables.map((t) => t.name).filter((t) => t.startsWith('statistics_') || t === 'logs'),
+        [],
+      );
+      assert.deepEqual(
+        readdirSync(exportDir).filter((f) => f.includes(dataset)),
+        [],
+      );
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
     }
   });
 

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { ActivityDeps } from '../../../src/activities/deps.js';
@@ -393,6 +393,63 @@ describe('analysis activities on the demo experiment', () => {
     const after = await read();
     assert.equal(again.rows, before.length);
     assert.deepEqual(after, before);
+  });
+
+  test('a statistics step says how far its statistics got, and cancelled while it writes, logs nothing and ends cancelled', async () => {
+    const env = quietEnvironment();
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => heartbeats.push(d));
+    // The cancellation arrives as the step writes its rows: what it would write after them is
+    // the warnings of results that will never be published.
+    let cancelled = false;
+    const afterCancel: string[] = [];
+    const cancelling = new WrappedWarehouse(
+      warehouse.dialect,
+      warehouse.sqlDialect,
+      async (call, run) => {
+        if (cancelled) afterCancel.push(`${call.method} ${call.table?.table ?? ''}`.trim());
+        const result = await run(warehouse);
+        if (call.method === 'writeRows' && call.table?.table.startsWith('statistics_')) {
+          cancelled = true;
+          env.cancel();
+        }
+        return result;
+      },
+      async () => undefined,
+    );
+    const cancellable = createActivities({ ...deps, warehouse: async () => cancelling });
+    await assert.rejects(
+      inActivity(env, () =>
+        cancellable.computeStatistics({
+          target,
+          date: '2026-03-15',
+          window: { period: 'week', windowIndex: 1 },
+        }),
+      ),
+      CancelledFailure,
+    );
+    assert.ok(cancelled, 'the statistics were written before the cancellation');
+    // It still read (the sample ratio check ran with the rows), but wrote nothing more.
+    const writes = [
+      'writeRows',
+      'runToTable',
+      'execute',
+      'createDataset',
+      'setLabels',
+      'dropTable',
+      'swapTables',
+    ];
+    assert.deepEqual(
+      afterCancel.filter((c) => writes.includes(c.split(' ')[0] ?? '')),
+      [],
+    );
+    assert.ok(
+      heartbeats.some((h) => {
+        const { job, detail } = (h ?? {}) as { job?: string; detail?: string };
+        return job === 'computing statistics' && /^\d+ of \d+ statistics$/.test(detail ?? '');
+      }),
+      JSON.stringify(heartbeats),
+    );
   });
 
   test('overall on the end date: the big true effects have the right sign', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StatisticsFailedError } from '../../../src/analysis/errors.js';
-import { statisticRows } from '../../../src/analysis/statistic-rows.js';
+import { STATISTICS_PROGRESS_MS, statisticRows } from '../../../src/analysis/statistic-rows.js';
 import { type AnalysisBasis, AnalysisSpec } from '../../../src/config/spec.js';
 import { type StatisticInputGroup, statisticInputKey } from '../../../src/sql/plan/statistic-input-rows.js';
 import type { AnalysisWindow } from '../../../src/sql/windows.js';
@@ -78,6 +78,63 @@ function group(segment: string): [string, StatisticInputGroup] {
 }
 
 describe('statisticRows', () => {
+  it('says how many statistics are done while they compute, and stops at once when its signal aborts', async () => {
+    // Bootstraps long enough to outlast a report or two: stopped, they end at once.
+    const long = {
+      ...spec,
+      metrics: {
+        ...spec.metrics,
+        week: spec.metrics.week.map((m) => ({
+          ...m,
+          statistics: [{ ...m.statistics[0]!, params: { num_samples: 200_000 } }],
+        })),
+      },
+    };
+    const bins = (shift: number) =>
+      Array.from({ length: 500 }, (_, i) => ({ y: i + shift, count: 1 + (i % 7) }));
+    const wide = (segment: string): [string, StatisticInputGroup] => {
+      const [key, g] = group(segment);
+      return [
+        key,
+        {
+          ...g,
+          branches: [
+            { branch: 'control', bins: bins(0) },
+            { branch: 'treatment', bins: bins(1) },
+          ],
+        },
+      ];
+    };
+    const abort = new AbortController();
+    const reason = new Error('the analysis was cancelled');
+    const said: { elapsedMs: number; detail?: string }[] = [];
+    const started = Date.now();
+    const computing = statisticRows(
+      long,
+      WINDOW,
+      new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
+        ['enrollments', new Map([wide('all'), wide('us')])],
+      ]),
+      {
+        signal: abort.signal,
+        onProgress: (info) => {
+          said.push(info);
+          // The second report, a second later: an activity's cancellation arrives with a heartbeat.
+          if (said.length === 2) abort.abort(reason);
+        },
+      },
+    );
+    await assert.rejects(computing, (error) => error === reason);
+    const took = Date.now() - started;
+    assert.deepEqual(
+      said.map((s) => s.detail),
+      ['0 of 2 statistics', '0 of 2 statistics'],
+    );
+    assert.equal(said[0]?.elapsedMs, 0);
+    assert.ok((said[1]?.elapsedMs ?? 0) >= STATISTICS_PROGRESS_MS - 50, JSON.stringify(said));
+    assert.ok(took < STATISTICS_PROGRESS_MS + 2_000, `stopped ${took} ms after it started`);
+  });
+
   it('says once, with the reason, that a basis or segment holds no client, instead of once per statistic', async () => {
     // Enrollments: every client in segment all, none in segment us. Exposures: nobody exposed.
     const groupsByBasis = new Map<AnalysisBasis, Map<string, StatisticInputGroup>>([
