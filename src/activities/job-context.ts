@@ -1,6 +1,7 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import type { JobProgress } from '../analysis/progress.js';
 import type { QueryProgress } from '../warehouse/warehouse.js';
+import { heartbeatWith } from './keep-alive.js';
 
 /**
  * Heartbeat and cancellation for a warehouse job, when running inside an activity: each
@@ -13,7 +14,8 @@ export function warehouseJob(what: string): QueryProgress {
   if (context === undefined) return {};
   const { workflowExecution, activityId } = context.info;
   return {
-    onProgress: (info) => context.heartbeat({ job: what, elapsedMs: info.elapsedMs, detail: info.detail }),
+    onProgress: (info) =>
+      heartbeatWith(context, { job: what, elapsedMs: info.elapsedMs, detail: info.detail }),
     signal: context.cancellationSignal,
     // The same for every attempt of this activity: a retry finds the job its predecessor started.
     ...(workflowExecution
@@ -24,7 +26,8 @@ export function warehouseJob(what: string): QueryProgress {
 
 /** Heartbeat between jobs of one activity (before each query of a long sequence). */
 export function heartbeat(what: string): void {
-  asyncLocalStorage.getStore()?.heartbeat({ job: what });
+  const context = asyncLocalStorage.getStore();
+  if (context) heartbeatWith(context, { job: what });
 }
 
 /** The analysis steps' progress, reported to Temporal. */

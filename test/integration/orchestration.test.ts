@@ -414,7 +414,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
         const { raw } = await handle.describe();
         const step = raw.pendingActivities?.find((a) => a.activityType?.name === 'computeStatistics');
         if (!step?.lastStartedTime || !step.lastHeartbeatTime) return false;
-        // The activity's keep-alive heartbeats without details, in between the step's own.
+        // The step's own heartbeats and the keep-alive's, which repeat the step's latest details.
         const details = Buffer.from(step.heartbeatDetails?.payloads?.[0]?.data ?? []).toString();
         if (details.includes('computing statistics')) said = details;
         const started = Number(step.lastStartedTime.seconds) * 1000;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { withKeepAlive } from '../../../src/activities/keep-alive.js';
+import { heartbeatWith, withKeepAlive } from '../../../src/activities/keep-alive.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,6 +50,30 @@ describe('activities heartbeat while they run', () => {
     assert.ok(after >= 1, 'it heartbeat while it ran');
     await sleep(100);
     assert.equal(beats.length, after);
+  });
+
+  test("the keep-alive repeats the step's latest details, so the server keeps showing them", async () => {
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const { plan } = withKeepAlive(
+      {
+        plan: async () => {
+          heartbeatWith(Context.current(), { job: 'computing statistics', detail: '3 of 9' });
+          const started = Date.now();
+          while (beats.length < 4 && Date.now() - started < 10_000) await sleep(5);
+        },
+      },
+      20,
+    );
+    await env.run(plan);
+    assert.ok(beats.length >= 4, `${beats.length} heartbeats`);
+    for (const beat of beats)
+      assert.deepEqual(
+        beat,
+        { job: 'computing statistics', detail: '3 of 9' },
+        'a bare heartbeat blanks them',
+      );
   });
 
   test('outside an activity (a direct call) it simply runs', async () => {
