@@ -167,6 +167,22 @@ export function intervalLevel(rows: readonly { ci_width: number | null }[]): str
 }
 
 /**
+ * What a number the statistics table holds as null shows (a statistic that failed, an interval
+ * it could not compute), in the overview and the numbers table alike: a dash, so the cell is not
+ * read as one the page failed to fill.
+ */
+export const NO_VALUE = '–';
+/** What a null number says when pointed at: a count has no interval by design; otherwise it was not computed. */
+export const NO_VALUE_TITLE =
+  'null in the statistics table: a statistic without an interval, or a value that could not be computed (the errors and warnings of the run say why)';
+
+/** A chart's note when none of its rows has an estimate or an interval to draw. */
+export function nothingToDraw(rows: number): string {
+  const which = rows === 1 ? 'its row has' : `none of its ${rows} rows has`;
+  return `nothing to draw: ${which} an estimate or an interval (null in the statistics table); the errors and warnings of the run say why`;
+}
+
+/**
  * A comparison row's verdict: 'yes' when its interval excludes no change, 'no' when it
  * includes it, '' for a branch's own value (nothing is compared) or a missing bound.
  */
