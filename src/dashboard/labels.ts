@@ -68,8 +68,34 @@ export function branchColours(
   drawn: readonly string[],
 ): { domain: string[]; range: string[] } {
   const domain = branches.filter((b) => drawn.includes(b));
-  const range = domain.map((b) => BRANCH_COLOURS[branches.indexOf(b) % BRANCH_COLOURS.length] ?? '#000');
+  const range = domain.map((b) => branchColour(branches.indexOf(b)));
   return { domain, range };
+}
+
+/**
+ * Colours for branches past the scheme's ten, darker and more saturated than the scheme's so
+ * that none is mistaken for one of them: repeating the scheme would draw the eleventh branch in
+ * control's colour, and the legend could not tell the two apart.
+ */
+const MORE_BRANCH_COLOURS = [
+  '#1d3b8f',
+  '#8fbf1f',
+  '#00a3c7',
+  '#c2188f',
+  '#6b6b1f',
+  '#5a1e8c',
+  '#0f6b5a',
+  '#b30000',
+  '#3b3b3b',
+  '#e07b00',
+];
+
+/** The colour of the branch at `index`; past both lists, hues a golden angle apart. */
+function branchColour(index: number): string {
+  const listed = [...BRANCH_COLOURS, ...MORE_BRANCH_COLOURS][index];
+  if (listed !== undefined) return listed;
+  const extra = index - BRANCH_COLOURS.length - MORE_BRANCH_COLOURS.length;
+  return `hsl(${Math.round((extra * 137.508) % 360)} 65% ${extra % 2 === 0 ? 35 : 60}%)`;
 }
 
 /** The x axis of the charts and the first column of the numbers: what a window index counts. */
