@@ -68,8 +68,34 @@ export function branchColours(
   drawn: readonly string[],
 ): { domain: string[]; range: string[] } {
   const domain = branches.filter((b) => drawn.includes(b));
-  const range = domain.map((b) => BRANCH_COLOURS[branches.indexOf(b) % BRANCH_COLOURS.length] ?? '#000');
+  const range = domain.map((b) => branchColour(branches.indexOf(b)));
   return { domain, range };
+}
+
+/**
+ * Colours for branches past the scheme's ten, darker and more saturated than the scheme's so
+ * that none is mistaken for one of them: repeating the scheme would draw the eleventh branch in
+ * control's colour, and the legend could not tell the two apart.
+ */
+const MORE_BRANCH_COLOURS = [
+  '#1d3b8f',
+  '#8fbf1f',
+  '#00a3c7',
+  '#c2188f',
+  '#6b6b1f',
+  '#5a1e8c',
+  '#0f6b5a',
+  '#b30000',
+  '#3b3b3b',
+  '#e07b00',
+];
+
+/** The colour of the branch at `index`; past both lists, hues a golden angle apart. */
+function branchColour(index: number): string {
+  const listed = [...BRANCH_COLOURS, ...MORE_BRANCH_COLOURS][index];
+  if (listed !== undefined) return listed;
+  const extra = index - BRANCH_COLOURS.length - MORE_BRANCH_COLOURS.length;
+  return `hsl(${Math.round((extra * 137.508) % 360)} 65% ${extra % 2 === 0 ? 35 : 60}%)`;
 }
 
 /** The x axis of the charts and the first column of the numbers: what a window index counts. */
@@ -164,6 +190,22 @@ export function intervalLevel(rows: readonly { ci_width: number | null }[]): str
   const levels = [...new Set(rows.map((r) => r.ci_width).filter((w): w is number => w !== null))].sort();
   if (levels.length === 0) return null;
   return levels.map((w) => confidenceLevel(w)).join(', ');
+}
+
+/**
+ * What a number the statistics table holds as null shows (a statistic that failed, an interval
+ * it could not compute), in the overview and the numbers table alike: a dash, so the cell is not
+ * read as one the page failed to fill.
+ */
+export const NO_VALUE = '–';
+/** What a null number says when pointed at: a count has no interval by design; otherwise it was not computed. */
+export const NO_VALUE_TITLE =
+  'null in the statistics table: a statistic without an interval, or a value that could not be computed (the errors and warnings of the run say why)';
+
+/** A chart's note when none of its rows has an estimate or an interval to draw. */
+export function nothingToDraw(rows: number): string {
+  const which = rows === 1 ? 'its row has' : `none of its ${rows} rows has`;
+  return `nothing to draw: ${which} an estimate or an interval (null in the statistics table); the errors and warnings of the run say why`;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { StatisticResultRow } from '../statistics/results.js';
 import { type Direction, direction } from '../statistics/significance.js';
 import type { OverviewPanel } from './api.js';
 import { choose } from './filters.js';
-import { utcMinute, windowName } from './labels.js';
+import { NO_VALUE, utcMinute, windowName } from './labels.js';
 
 /**
  * The statistics a metric is summarised by, best first: those Experimenter's results table
@@ -46,7 +46,7 @@ export function overviewStatistic(withUplift: Iterable<string>): string | null {
  * keep four.
  */
 export function upliftText(value: number | null): string {
-  if (value === null) return '–';
+  if (value === null) return NO_VALUE;
   if (value === 0) return '0%';
   const percent = (value * 100).toLocaleString('en-US', { maximumSignificantDigits: 3, useGrouping: false });
   return `${value > 0 ? '+' : ''}${percent}%`;

@@ -722,4 +722,108 @@ describe('the dashboard in Chromium over a real preview', () => {
     assert.ok(ticks.length >= 3, ticks.join(' '));
     assert.equal(new Set(ticks).size, ticks.length, `tick labels repeat: ${ticks.join(' ')}`);
   });
+
+  test('results with no value at all say so in each chart and show a dash in the numbers, not bare axes and blanks', async () => {
+    // What a statistic that failed on every window writes: its rows, every estimate and bound null.
+    const empty = { point: null, lower: null, upper: null };
+    const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+    try {
+      await warehouse.writeRows({
+        destination: { dataset: 'null_results', table: 'statistics_failed_exp_week_1' },
+        columns: STATISTICS_COLUMNS,
+        rows: [
+          statisticRow({ branch: 'control', ...empty }),
+          statisticRow({ branch: 'treatment', ...empty }),
+          statisticRow({
+            branch: 'treatment',
+            comparison: 'difference',
+            comparison_to_branch: 'control',
+            ...empty,
+          }),
+          statisticRow({
+            branch: 'treatment',
+            comparison: 'relative_uplift',
+            comparison_to_branch: 'control',
+            ...empty,
+          }),
+        ],
+      });
+    } finally {
+      await warehouse.close();
+    }
+    await page.goto(dashboardUrl({ port: server.port, dataset: 'null_results' }));
+    await waitReady();
+    const charts = await page.$$eval('figure.chart', (figures) =>
+      figures.map((f) => ({
+        id: f.getAttribute('data-comparison'),
+        drawn: f.querySelector('svg') !== null,
+        note: f.querySelector('p.note')?.textContent ?? '',
+      })),
+    );
+    assert.deepEqual(
+      charts.map((c) => [c.id, c.drawn]),
+      [
+        ['absolute', false],
+        ['difference', false],
+        ['relative_uplift', false],
+      ],
+      'no chart draws axes around nothing',
+    );
+    for (const c of charts)
+      assert.match(c.note, /^nothing to draw: .* \(null in the statistics table\)/, c.note);
+    const numbers = await page.$$eval('#numbers-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td.num')].slice(1).map((td) => td.textContent)),
+    );
+    assert.deepEqual(numbers, [
+      ['–', '–', '–'],
+      ['–', '–', '–'],
+      ['–', '–', '–'],
+      ['–', '–', '–'],
+    ]);
+  });
+
+  test('Back and Forward step through the selections made on the page, not out of the dashboard', async () => {
+    /** Waits until the page shows this period and metric (after Back, the page loads it anew). */
+    async function waitShown(period: string, metric: string): Promise<void> {
+      await page.waitForSelector(`#period option[value="${period}"]:checked`, {
+        state: 'attached',
+        timeout: 30_000,
+      });
+      await page.waitForSelector(`#metric option[value="${metric}"]:checked`, {
+        state: 'attached',
+        timeout: 30_000,
+      });
+      await waitReady();
+    }
+    await page.goto(dashboardUrl({ port: server.port, dataset: DATASET, experiment: DEMO_SLUG }));
+    await waitReady();
+    assert.equal(await page.inputValue('#period'), 'week');
+    const firstMetric = await page.inputValue('#metric');
+    assert.notEqual(firstMetric, 'search_count');
+    await page.selectOption('#period', 'overall');
+    await waitShown('overall', firstMetric);
+    await page.locator('#overview-table tr[data-metric="search_count"]').click();
+    await waitShown('overall', 'search_count');
+
+    await page.goBack();
+    const back = new URL(page.url()).searchParams;
+    assert.deepEqual(
+      [back.get('dataset'), back.get('period'), back.get('metric')],
+      [DATASET, 'overall', firstMetric],
+      'Back returns to the selection before the last one',
+    );
+    await waitShown('overall', firstMetric);
+    // What is shown after Back is the selection's own numbers, not the later one's.
+    await checkAgainst(
+      await statistics('overall', firstMetric, await page.inputValue('#statistic')),
+      `back to overall ${firstMetric}`,
+    );
+    await page.goBack();
+    await waitShown('week', firstMetric);
+    assert.equal(new URL(page.url()).searchParams.get('period'), 'week');
+    await page.goForward();
+    await waitShown('overall', firstMetric);
+    await page.goForward();
+    await waitShown('overall', 'search_count');
+  });
 });

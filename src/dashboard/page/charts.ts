@@ -1,7 +1,14 @@
 import * as Plot from '@observablehq/plot';
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
-import { branchColours, comparisonCell, comparisonTitle, intervalLevel, windowLabel } from '../labels.js';
+import {
+  branchColours,
+  comparisonCell,
+  comparisonTitle,
+  intervalLevel,
+  nothingToDraw,
+  windowLabel,
+} from '../labels.js';
 import { clear, element } from './dom.js';
 
 /** One chart per comparison, as jetstream's results are read: per-branch values, then both comparisons. */
@@ -69,6 +76,12 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
     container.append(figure);
     if (points.length === 0) {
       figure.append(element('p', { class: 'note' }, 'no rows for this comparison'));
+      continue;
+    }
+    // Rows whose estimate and interval are all null (a statistic that failed, windows with no
+    // telemetry) would leave bare axes, read as a chart that failed to draw: say so instead.
+    if (!points.some((p) => p.point !== null || (p.lower !== null && p.upper !== null))) {
+      figure.append(element('p', { class: 'note' }, nothingToDraw(points.length)));
       continue;
     }
     const relative = chart.comparison === 'relative_uplift';

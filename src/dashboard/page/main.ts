@@ -29,6 +29,20 @@ let retryTimer: ReturnType<typeof setTimeout> | null = null;
 /** Retries in a row of the same request: each waits longer (see retryDelayMs). */
 let retries = 0;
 
+/**
+ * How a shown selection goes into the address bar: one the reader chose on the page is a new
+ * history entry, so the browser's Back button returns to the previous selection instead of
+ * leaving the dashboard; the first load, a fallback and a step back or forward replace the entry
+ * they show.
+ */
+type HistoryEntry = 'push' | 'replace';
+
+function writeAddress(params: URLSearchParams, entry: HistoryEntry): void {
+  const search = `?${params}`;
+  if (entry === 'push' && search !== window.location.search) window.history.pushState(null, '', search);
+  else window.history.replaceState(null, '', search);
+}
+
 function setState(state: 'loading' | 'ready' | 'error', message: string): void {
   document.body.dataset.state = state;
   byId('status').textContent = message;
@@ -50,10 +64,10 @@ function urlParams(): URLSearchParams {
 }
 
 /** Asks for `params` again after a wait that grows with each retry in a row; returns the wait's words. */
-function retryLater(params: URLSearchParams, carried: string[]): string {
+function retryLater(params: URLSearchParams, carried: string[], entry: HistoryEntry): string {
   const ms = retryDelayMs(retries);
   retries += 1;
-  retryTimer = setTimeout(() => void load(params, carried, true), ms);
+  retryTimer = setTimeout(() => void load(params, carried, true, entry), ms);
   return `asking again in ${ms / 1000} s`;
 }
 
@@ -90,7 +104,12 @@ function datasetOnly(params: URLSearchParams): URLSearchParams {
   return next;
 }
 
-async function load(params: URLSearchParams, carried: string[] = [], retrying = false): Promise<void> {
+async function load(
+  params: URLSearchParams,
+  carried: string[] = [],
+  retrying = false,
+  entry: HistoryEntry = 'replace',
+): Promise<void> {
   if (retryTimer !== null) clearTimeout(retryTimer);
   retryTimer = null;
   if (!retrying) retries = 0;
@@ -104,7 +123,9 @@ async function load(params: URLSearchParams, carried: string[] = [], retrying = 
   } catch (error) {
     if (seq !== requestSeq) return;
     // A restarted server answers again at the same address: keep asking until it does.
-    showFailure(`the dashboard server does not answer (${String(error)}); ${retryLater(params, carried)}`);
+    showFailure(
+      `the dashboard server does not answer (${String(error)}); ${retryLater(params, carried, entry)}`,
+    );
     return;
   }
   if (seq !== requestSeq) return; // a newer request superseded this one
@@ -121,7 +142,7 @@ async function load(params: URLSearchParams, carried: string[] = [], retrying = 
       void load(fallback, carried.includes(problem.error) ? carried : [...carried, problem.error]);
       return;
     }
-    showFailure(problem.retry ? `${problem.error}; ${retryLater(params, carried)}` : problem.error);
+    showFailure(problem.retry ? `${problem.error}; ${retryLater(params, carried, entry)}` : problem.error);
     return;
   }
   current = body as ViewResponse;
@@ -144,12 +165,12 @@ async function load(params: URLSearchParams, carried: string[] = [], retrying = 
     const value = params.get(key);
     if (value !== null) next.set(key, value);
   }
-  window.history.replaceState(null, '', `?${next}`);
+  writeAddress(next, entry);
   renderReady(current, next);
   if (current.choices.experiments.length === 0) {
     // Nothing written to this dataset yet (a first preview is running): show its results once
     // they are, as the page does while the warehouse file does not exist yet.
-    byId('status').textContent += `; ${retryLater(params, carried)}`;
+    byId('status').textContent += `; ${retryLater(params, carried, 'replace')}`;
   }
 }
 
@@ -269,19 +290,19 @@ function onChange(event: Event): void {
     // Another dataset has other experiments: start over with its defaults.
     const next = new URLSearchParams();
     next.set('dataset', target.value.trim());
-    void load(next);
+    void load(next, [], false, 'push');
     return;
   }
   params.set(key, target.value);
   if ((PAGE_FILTERS as readonly string[]).includes(key)) {
-    window.history.replaceState(null, '', `?${params}`);
+    writeAddress(params, 'push');
     if (current) renderReady(current, params);
     return;
   }
   // A new experiment or period has other choices below it: let the server pick them again,
   // except the metric and statistic, which usually exist across periods and segments.
   if (key === 'experiment') for (const k of SERVER_FILTERS.slice(1)) params.delete(k);
-  void load(params);
+  void load(params, [], false, 'push');
 }
 
 /** A click on a metric's row of the overview shows that metric, by the statistic the overview used. */
@@ -294,13 +315,15 @@ function onOverviewClick(event: Event): void {
   const params = urlParams();
   params.set('metric', metric);
   params.set('statistic', statistic);
-  void load(params);
+  void load(params, [], false, 'push');
 }
 
 function start(): void {
   byId('overview-table').addEventListener('click', onOverviewClick);
   byId('filters').addEventListener('change', onChange);
   byId('filters').addEventListener('submit', (e) => e.preventDefault());
+  // Back or Forward to an earlier selection: show what that address names.
+  window.addEventListener('popstate', () => void load(urlParams()));
   // Without a dataset in the URL the server shows the one it was started for.
   void load(urlParams());
 }

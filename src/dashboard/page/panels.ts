@@ -21,6 +21,8 @@ import {
   errorColumnTitle,
   intervalLevel,
   loggedCount,
+  NO_VALUE,
+  NO_VALUE_TITLE,
   significantCell,
   verdictText,
   windowLabel,
@@ -64,9 +66,9 @@ export function renderNumbers(
       element('td', { class: 'branch' }, r.branch),
       element('td', {}, comparisonCell(r.comparison, r.comparison_to_branch)),
       element('td', {}, r.parameter ?? ''),
-      numberCell(r.point, format),
-      numberCell(r.lower, format),
-      numberCell(r.upper, format),
+      statisticCell(r.point, format),
+      statisticCell(r.lower, format),
+      statisticCell(r.upper, format),
       element('td', { class: significant === 'yes' ? 'significant' : '' }, verdictText(r)),
     );
   });
@@ -85,6 +87,12 @@ export function renderNumbers(
     ],
     body,
   );
+}
+
+/** A number of the numbers table; a null one is a dash that says why when pointed at. */
+function statisticCell(value: number | null, format: (v: number | null) => string): HTMLTableCellElement {
+  if (value !== null) return numberCell(value, format);
+  return element('td', { class: 'num missing', title: NO_VALUE_TITLE }, NO_VALUE);
 }
 
 /**

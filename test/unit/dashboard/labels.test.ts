@@ -214,6 +214,14 @@ describe('what the page writes beside its numbers', () => {
     assert.deepEqual(compared.range, all.range.slice(1));
     assert.equal(new Set(all.range).size, 3);
   });
+  test('every branch of an experiment with more branches than the colour scheme has a colour of its own', () => {
+    const branches = ['control', ...Array.from({ length: 24 }, (_, i) => `treatment-${i + 1}`)];
+    const all = branchColours(branches, branches);
+    assert.equal(new Set(all.range).size, branches.length, all.range.join(' '));
+    // A comparison chart's legend leaves control out; the others keep their colours there.
+    const compared = branchColours(branches, branches.slice(1));
+    assert.deepEqual(compared.range, all.range.slice(1));
+  });
   test('a link the page could not follow says what is shown instead', () => {
     assert.equal(
       shownInstead("dataset 'nothing_here' holds no contrail results", { dataset: 'tmp', experiment: null }),
