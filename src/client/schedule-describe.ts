@@ -5,7 +5,7 @@ import { contrailCommand } from '../command-name.js';
 import { DAY_MS } from '../dates.js';
 import { plural } from '../plural.js';
 import { DAILY_SCHEDULE_ID } from '../workflows/ids.js';
-import { recentLine, recentOutcome } from './schedule-runs.js';
+import { type RecentRun, recentLines, recentOutcome } from './schedule-runs.js';
 
 /** What the daily schedule does, as `describe` shows it and a second `create` compares it. */
 export interface DailyRunSettings {
@@ -151,12 +151,13 @@ export async function describeSchedule(client: Client): Promise<string> {
   if (recent.length === 0) lines.push('  recent: (none)');
   else {
     lines.push('  recent:');
+    const runs: RecentRun[] = [];
     for (const a of recent) {
       const { workflowId, firstExecutionRunId } = a.action.workflow;
-      lines.push(
-        recentLine(a.takenAt, workflowId, await recentOutcome(client, workflowId, firstExecutionRunId)),
-      );
+      const outcome = await recentOutcome(client, workflowId, firstExecutionRunId);
+      runs.push({ workflowId, runId: firstExecutionRunId, takenAt: a.takenAt, outcome });
     }
+    lines.push(...recentLines(runs));
   }
   return lines.join('\n');
 }

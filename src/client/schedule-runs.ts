@@ -15,9 +15,14 @@ export type RecentOutcome =
   /** Failed, cancelled, terminated or timed out: the run's own end, and why when it says. */
   | { status: 'ended'; how: string; message: string | null };
 
-/** One recent run: when the schedule started it, its id and how it stands. */
-export function recentLine(takenAt: Date, workflowId: string, outcome: RecentOutcome): string {
-  const at = `    ${takenAt.toISOString()} ${workflowId}: `;
+/** One recent run: when the schedule started it, its id (and run id, when given) and how it stands. */
+export function recentLine(
+  takenAt: Date,
+  workflowId: string,
+  outcome: RecentOutcome,
+  runId?: string,
+): string {
+  const at = `    ${takenAt.toISOString()} ${workflowId}${runId === undefined ? '' : ` (run ${runId})`}: `;
   switch (outcome.status) {
     case 'running':
       return `${at}running`;
@@ -29,6 +34,25 @@ export function recentLine(takenAt: Date, workflowId: string, outcome: RecentOut
     case 'ended':
       return `${at}${outcome.how}${outcome.message ? `: ${outcome.message}` : ''}`;
   }
+}
+
+/** One of the schedule's recent runs as `describe` lists it: which run, when it was taken, how it stands. */
+export interface RecentRun extends ScheduleRun {
+  takenAt: Date;
+  outcome: RecentOutcome;
+}
+
+/**
+ * The recent runs' lines. A run triggered elsewhere (the Temporal CLI, the Web UI) in the same
+ * second as another run of the schedule has that run's workflow id: both lines then name their
+ * run id too, or they would read as one run listed twice. Other lines name the workflow id only.
+ */
+export function recentLines(runs: readonly RecentRun[]): string[] {
+  const seen = new Map<string, number>();
+  for (const r of runs) seen.set(r.workflowId, (seen.get(r.workflowId) ?? 0) + 1);
+  return runs.map((r) =>
+    recentLine(r.takenAt, r.workflowId, r.outcome, (seen.get(r.workflowId) ?? 0) > 1 ? r.runId : undefined),
+  );
 }
 
 /**

@@ -6,7 +6,14 @@ import { dateRange } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
-import { pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
+import {
+  enterStage,
+  pinsQuery,
+  resolvePins,
+  setSearchAttributes,
+  trackProgress,
+  validated,
+} from './common.js';
 import { notReached, notStarted, type RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { BackfillInput } from './inputs.js';
@@ -176,8 +183,7 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
     result.storageStopped = { slug, date, storage, notAttempted };
     // Nothing is published: the published tables stay whole as they were, and what the days
     // that finished staged expires with its staging tables.
-    progress({ stage: 'stopped', current: [], waiting: [] });
-    setSearchAttributes({ stage: 'stopped' });
+    enterStage(progress, 'stopped', { current: [], waiting: [] });
     return result;
   }
   if (nextOffset < items.length) {
@@ -212,7 +218,6 @@ export async function backfill(raw: BackfillInput, carried: Carried | null = nul
         message: publishFailureMessage(outcome.message),
       });
   });
-  progress({ stage: 'done', waiting: [] });
-  setSearchAttributes({ stage: 'done' });
+  enterStage(progress, 'done', { waiting: [] });
   return result;
 }

@@ -226,6 +226,22 @@ export function setSearchAttributes(values: { slug?: string; pin?: Pin; stage?: 
 }
 
 /**
+ * Enters a stage the run reports in both places: the progress query (and the UI details line)
+ * and the ContrailStage search attribute name it alike, so that a list filtered by stage finds
+ * the run its details say is there. `update` goes with the stage into the progress; `attributes`
+ * into the same upsert (one command, as a single setSearchAttributes call makes).
+ */
+export function enterStage(
+  progress: (update: Partial<Progress>) => Progress,
+  stage: string,
+  update: Partial<Omit<Progress, 'workflow' | 'stage'>> = {},
+  attributes: { pin?: Pin } = {},
+): void {
+  progress({ ...update, stage });
+  setSearchAttributes({ ...attributes, stage });
+}
+
+/**
  * boundedAll that keeps the progress query current: what runs now (by `label`), how many are
  * done and how many failed, counting on from `counts` (a run continued as new).
  */

@@ -6,7 +6,15 @@ import { scheduledRunDate } from '../dates.js';
 import { toolVersionKey } from '../versions/pin.js';
 import type { StorageRefusal } from '../warehouse/errors.js';
 import type { AnalysisResult } from './analysis-result.js';
-import { light, pinsQuery, resolvePins, setSearchAttributes, trackProgress, validated } from './common.js';
+import {
+  enterStage,
+  light,
+  pinsQuery,
+  resolvePins,
+  setSearchAttributes,
+  trackProgress,
+  validated,
+} from './common.js';
 import { type Failed, notStarted, type RunItem } from './fan-out.js';
 import { workflowIds } from './ids.js';
 import { DailyAnalysisInput } from './inputs.js';
@@ -160,8 +168,7 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     });
   }
 
-  progress({ stage: 'analysing', total: experiments.length });
-  setSearchAttributes({ stage: 'analysing' });
+  enterStage(progress, 'analysing', { total: experiments.length });
   const {
     outcomes,
     waited,
@@ -237,7 +244,6 @@ export async function dailyAnalysis(raw: DailyAnalysisInput = {}): Promise<Daily
     };
   }
   const stage = outcome.storageStopped ? 'stopped' : 'done';
-  progress({ stage, current: [], waiting: [] });
-  setSearchAttributes({ stage });
+  enterStage(progress, stage, { current: [], waiting: [] });
   return outcome;
 }

@@ -14,11 +14,11 @@ import {
   clearResults,
   describedToday,
   describeFailure,
+  enterStage,
   light,
   pinnedTarget,
   pinQuery,
   resolvePin,
-  setSearchAttributes,
   trackProgress,
   validated,
   warehouseJobs,
@@ -229,8 +229,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
     });
   });
   const stage = interrupted ? 'interrupted' : storageStopped ? 'stopped' : 'done';
-  progress({ stage });
-  setSearchAttributes({ stage });
+  enterStage(progress, stage);
   return {
     slug: input.slug,
     dataset: input.dataset,

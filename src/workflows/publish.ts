@@ -1,5 +1,5 @@
 import type { PublishSummary } from '../activities/types.js';
-import { pinnedTarget, setSearchAttributes, trackProgress, validated, warehouseJobs } from './common.js';
+import { enterStage, pinnedTarget, trackProgress, validated, warehouseJobs } from './common.js';
 import { PublishExperimentInput } from './inputs.js';
 
 /**
@@ -12,7 +12,6 @@ export async function publishExperiment(raw: PublishExperimentInput): Promise<Pu
   const progress = trackProgress('publishExperiment', { stage: 'publishing', total: 1 });
   const target = pinnedTarget(input, 'publish', input.pin);
   const summary = await warehouseJobs.publish({ target });
-  progress({ stage: 'done', done: 1 });
-  setSearchAttributes({ stage: 'done' });
+  enterStage(progress, 'done', { done: 1 });
   return summary;
 }

@@ -1,5 +1,5 @@
 import type { Pin } from '../activities/types.js';
-import { light, resolvePin, setSearchAttributes, trackProgress, validated } from './common.js';
+import { enterStage, light, resolvePin, setSearchAttributes, trackProgress, validated } from './common.js';
 import { RerunSkipInput } from './inputs.js';
 
 export interface RerunSkipResult {
@@ -27,7 +27,6 @@ export async function rerunSkip(raw: RerunSkipInput): Promise<RerunSkipResult> {
     { useLatest: false, useVersion: null },
     { refuse: false },
   );
-  progress({ stage: 'done', done: 1 });
-  setSearchAttributes({ pin, stage: 'done' });
+  enterStage(progress, 'done', { done: 1 }, { pin });
   return { slug: input.slug, anchor: moved.anchor as string, tables: moved.tables, pin };
 }

@@ -10,11 +10,11 @@ import type { AnalysisResult } from './analysis-result.js';
 import {
   clearResults,
   describedToday,
+  enterStage,
   light,
   pinnedTarget,
   pinsQuery,
   resolvePin,
-  setSearchAttributes,
   trackProgress,
   validated,
   warehouseJobs,
@@ -260,8 +260,7 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
       recreated: input.recreateEnrollments,
       anchor: anchorBack,
     };
-    progress({ stage: 'stopped', current: [], waiting: [] });
-    setSearchAttributes({ stage: 'stopped' });
+    enterStage(progress, 'stopped', { current: [], waiting: [] });
     return result;
   }
 
@@ -299,7 +298,6 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
       result.dropped = [...new Set([...(kept ?? []), ...stale])].sort();
     }
   }
-  progress({ stage: 'done', waiting: [] });
-  setSearchAttributes({ stage: 'done' });
+  enterStage(progress, 'done', { waiting: [] });
   return result;
 }

@@ -53,6 +53,47 @@ describe('the CLI as hints name it', () => {
     }
   });
 
+  test('run by npm from a node_modules/.bin it put on PATH (`npx contrail`), the hint says `npx contrail`', () => {
+    const project = `/srv/repo/node_modules/.bin:${SYSTEM_PATH}`;
+    const cache = `/root/.npm/_npx/0a30f277b24487f1/node_modules/.bin:${project}`;
+    // [what `$0` was, PATH, working directory, npm_command, what a hint says]
+    const table: [string, string, string, string | undefined, string][] = [
+      // `npx contrail` / `npm exec contrail` in a project that installed it, or from npx's cache.
+      ['/srv/repo/node_modules/.bin/contrail', project, '/srv/repo', 'exec', 'npx contrail'],
+      ['/srv/repo/node_modules/.bin/contrail', project, '/srv/repo/configs', 'exec', 'npx contrail'],
+      [
+        '/root/.npm/_npx/0a30f277b24487f1/node_modules/.bin/contrail',
+        cache,
+        '/srv/repo',
+        'exec',
+        'npx contrail',
+      ],
+      // A project's npm script that runs `contrail …`: its shell has no `contrail` either.
+      ['/srv/repo/node_modules/.bin/contrail', project, '/srv/repo', 'run', 'npx contrail'],
+      ['/srv/repo/node_modules/.bin/contrail', project, '/srv/repo', 'run-script', 'npx contrail'],
+      // `npm run demo` runs the checkout's launcher by its path: the hint keeps that path.
+      [
+        'bin/contrail',
+        `/home/me/contrail/node_modules/.bin:${SYSTEM_PATH}`,
+        '/home/me/contrail',
+        'run',
+        'bin/contrail',
+      ],
+      // npm runs a tool that runs an installed contrail found elsewhere on PATH: typed as it is.
+      ['/usr/local/bin/contrail', project, '/srv/repo', 'exec', 'contrail'],
+      // node_modules/.bin on the person's own PATH, no npm: `contrail` as before.
+      ['/srv/repo/node_modules/.bin/contrail', project, '/srv/repo', undefined, 'contrail'],
+      ['/srv/repo/node_modules/.bin/contrail', project, '/srv/repo', '', 'contrail'],
+    ];
+    for (const [invokedAs, path, cwd, npmCommand, said] of table) {
+      assert.equal(
+        contrailCommandFor(invokedAs, path, cwd, npmCommand),
+        said,
+        `${invokedAs} with PATH ${path} in ${cwd}, npm_command ${npmCommand}`,
+      );
+    }
+  });
+
   test('messages built in this process name the command as it was invoked; a cluster worker says `contrail`', () => {
     useInvocation({ CONTRAIL_INVOKED_AS: 'bin/contrail', PATH: SYSTEM_PATH });
     assert.equal(contrailCommand(), 'bin/contrail');
@@ -81,6 +122,13 @@ describe('the CLI as hints name it', () => {
       'contrail: unexpected argument b.csv: the command is `../contrail/bin/contrail stats <file>` (see above)',
     );
     assert.match(out.stderr, /^\.\.\/contrail\/bin\/contrail stats <file>/m, 'the help names it so too');
+    // Under `npx contrail`, as npm sets the environment: the hint says `npx contrail`.
+    const npx = await runMain(['stats', '--statistic', 'bootstrap_mean', 'a.csv', 'b.csv'], {
+      CONTRAIL_INVOKED_AS: '/srv/repo/node_modules/.bin/contrail',
+      PATH: `/srv/repo/node_modules/.bin:${SYSTEM_PATH}`,
+      npm_command: 'exec',
+    });
+    assert.match(npx.stderr, /the command is `npx contrail stats <file>`/);
     // Without a launcher's path (as in the image), the name on PATH.
     const bare = await runMain(['stats', '--statistic', 'bootstrap_mean', 'a.csv', 'b.csv']);
     assert.match(bare.stderr, /the command is `contrail stats <file>`/);

@@ -6,6 +6,7 @@ import { dailyPolicies, deleteOutcome } from '../../../src/client/schedule.js';
 import {
   dailyRunSettings,
   describeCatchupWindow,
+  describeSchedule,
   runLines,
   updateOutcome,
 } from '../../../src/client/schedule-describe.js';
@@ -257,6 +258,66 @@ test("describe's recent runs say how each stands: a completed run's report line,
     recentLine(at, id, { status: 'ended', how: 'failed', message: 'ConfigError: boom' }),
     '    2026-03-16T04:00:01.000Z daily-2026-03-16T04:00:00Z: failed: ConfigError: boom',
   );
+});
+
+test("describe's recent runs that share a workflow id name their run ids; other runs' lines stay as they were", async () => {
+  // A scheduled run completed; one triggered from the Temporal CLI in the same second as the
+  // next was terminated, and that next one runs: the last two share their workflow id.
+  const shared = 'daily-2026-03-16T08:45:08Z';
+  const recentActions = [
+    { takenAt: new Date('2026-03-16T04:00:00.120Z'), workflowId: 'daily-2026-03-16T04:00:00Z', runId: 'r1' },
+    { takenAt: new Date('2026-03-16T08:45:08.210Z'), workflowId: shared, runId: 'r2' },
+    { takenAt: new Date('2026-03-16T08:45:08.730Z'), workflowId: shared, runId: 'r3' },
+  ].map(({ takenAt, workflowId, runId }) => ({
+    takenAt,
+    action: { workflow: { workflowId, firstExecutionRunId: runId } },
+  }));
+  const runs: Record<string, { status: string; result: () => Promise<unknown> }> = {
+    r1: {
+      status: 'COMPLETED',
+      result: async () => ({ date: '2026-03-15', analyzed: [], failed: [], reran: [], waited: [] }),
+    },
+    r2: { status: 'TERMINATED', result: () => Promise.reject(new Error('terminated')) },
+    r3: { status: 'RUNNING', result: () => new Promise(() => undefined) },
+  };
+  const client = {
+    schedule: {
+      getHandle: () => ({
+        describe: async () => ({
+          scheduleId: 'contrail-daily-analysis',
+          spec: { calendars: [{ hour: [{ start: 4 }], minute: [{ start: 0 }] }] },
+          action: { taskQueue: 'contrail', args: [{ dataset: 'contrail', concurrency: 4 }] },
+          policies: { overlap: 'SKIP', catchupWindow: 7 * 86_400_000 },
+          state: { paused: false },
+          raw: { info: {} },
+          info: {
+            runningActions: [{ workflow: { workflowId: shared, firstExecutionRunId: 'r3' } }],
+            numActionsSkippedOverlap: 0,
+            numActionsMissedCatchupWindow: 0,
+            nextActionTimes: [],
+            recentActions,
+          },
+        }),
+      }),
+    },
+    workflow: {
+      getHandle: (_id: string, runId: string) => ({
+        describe: async () => ({ status: { name: runs[runId]?.status } }),
+        result: () => (runs[runId] as { result: () => Promise<unknown> }).result(),
+      }),
+    },
+  } as unknown as Client;
+  const described = (await describeSchedule(client)).split('\n');
+  const recent = described.slice(described.indexOf('  recent:') + 1);
+  assert.equal(recent.length, 3);
+  assert.match(
+    recent[0] as string,
+    /^ {4}2026-03-16T04:00:00\.120Z daily-2026-03-16T04:00:00Z: daily analysis /,
+  );
+  assert.deepEqual(recent.slice(1), [
+    `    2026-03-16T08:45:08.210Z ${shared} (run r2): terminated`,
+    `    2026-03-16T08:45:08.730Z ${shared} (run r3): running`,
+  ]);
 });
 
 test('deleting the schedule says that its run under way goes on and the runs behind it will not start', () => {
