@@ -15,7 +15,7 @@ export interface BigQuerySettings {
   sourceProject: string;
   /** Where jobs run and datasets are created (`US`, `EU`, a region). */
   location: string;
-  /** Another endpoint (an emulator) instead of Google's; no credentials are needed then. */
+  /** Another endpoint instead of Google's; an emulator's, on http://, is asked with no credentials. */
   apiEndpoint: string | null;
   /** Jobs scanning more than this many bytes fail before they cost anything (null: no guard). */
   maximumBytesBilled: number | null;

@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
+import { PassThroughClient } from 'google-auth-library';
 import { DAY_MS } from '../dates.js';
 import { SettingsError } from '../settings.js';
 import type { SqlDialect } from '../sql/dialect.js';
@@ -92,6 +93,11 @@ const PARAMETER_TYPES: Record<W.ColumnType, string> = {
   DATE: 'DATE',
   TIMESTAMP: 'TIMESTAMP',
 };
+
+/** An endpoint that takes no credentials: an emulator's, on plain http. */
+function isEmulatorEndpoint(endpoint: string): boolean {
+  return /^http:\/\//i.test(endpoint);
+}
 
 /** `contrail_<what>_<hash>`: valid job id characters only, and short enough (1024 max). */
 export function deterministicJobId(parts: readonly string[], what: string): string {
@@ -192,6 +198,13 @@ export class BigQueryWarehouse implements W.Warehouse {
       projectId: options.project,
       location: options.location,
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      // An http:// endpoint is an emulator (Google serves BigQuery over https only): asked for
+      // credentials, the client would read Application Default Credentials and, finding none,
+      // probe the cloud metadata server, a request that leaves the machine (and, on a machine
+      // with credentials, send their token in clear). It gets none.
+      ...(options.apiEndpoint && isEmulatorEndpoint(options.apiEndpoint)
+        ? { authClient: new PassThroughClient() }
+        : {}),
       // Retrying is contrail's (each warehouse call, then the activity): the client's own retries
       // under those multiplied every failure, and hid an unreachable BigQuery for 15 s a call.
       retryOptions: { autoRetry: false },
