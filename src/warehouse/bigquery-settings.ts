@@ -121,7 +121,14 @@ export function bigQuerySettingValues(
       throw new SettingsError(`${what}: ${(error as Error).message}`);
     }
   };
-  if (project) check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
+  // Named where it came from: GOOGLE_CLOUD_PROJECT is read when CONTRAIL_BIGQUERY_PROJECT is not set.
+  const projectFrom =
+    overrides.projectId !== undefined
+      ? '--project_id'
+      : setting(env, 'CONTRAIL_BIGQUERY_PROJECT') !== null
+        ? 'CONTRAIL_BIGQUERY_PROJECT'
+        : 'GOOGLE_CLOUD_PROJECT';
+  if (project) check(projectFrom, () => assertProjectId(project));
   // The results dataset itself is each command's (resultsDataset); a bad one is said at start.
   const dataset = setting(env, 'CONTRAIL_BIGQUERY_DATASET');
   if (dataset !== null) check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));
