@@ -111,11 +111,12 @@ export function bigQueryError(
   info.message += settingHint(info.message, place);
   const reason = info.reason ? ` (${info.reason})` : '';
   // A query reading a table BigQuery lacks: `Not found: Table project:dataset.table was not found
-  // in location US`; in another project BigQuery will not say whether the table exists: `Access
-  // Denied: Table project:dataset.table: User does not have permission to query table …, or
-  // perhaps it does not exist`. Either way the query cannot read it.
+  // in location US`, or `Not found: Dataset project:dataset was not found in location US` when
+  // the dataset part of the name is what is wrong; in another project BigQuery will not say
+  // whether the table exists: `Access Denied: Table project:dataset.table: User does not have
+  // permission to query table …, or perhaps it does not exist`. Either way the query cannot read it.
   const missing = isNotFound(error)
-    ? /Not found: Table (\S+)/.exec(info.message)?.[1]
+    ? /Not found: (?:Table|Dataset) (\S+)/.exec(info.message)?.[1]
     : info.reason === 'accessDenied'
       ? /Access Denied: Table (\S+): /.exec(info.message)?.[1]
       : undefined;

@@ -138,6 +138,21 @@ describe('BigQuery errors about a setting name the setting', () => {
     });
   });
 
+  test('a dataset BigQuery lacks is a missing table, as a table it lacks is (validate --dry_run names the data source reading it)', async () => {
+    answer = {
+      status: 404,
+      reason: 'notFound',
+      message: 'Not found: Dataset moz-fx-data-shared-prdo:telemetry_nope was not found in location US',
+    };
+    await assert.rejects(run('SELECT * FROM `moz-fx-data-shared-prdo.telemetry_nope.events`'), (error) => {
+      assert.ok(error instanceof MissingTableError, String(error));
+      assert.equal(error.table, 'moz-fx-data-shared-prdo:telemetry_nope');
+      assert.equal(error.permanent, true);
+      assert.match(error.message, /the name is wrong, or it is in another location than US/);
+      return true;
+    });
+  });
+
   test('a message about anything else is left as BigQuery wrote it', async () => {
     answer = { status: 404, reason: 'notFound', message: 'Not found: Project some-other-project' };
     await assert.rejects(run(), (error) => {
