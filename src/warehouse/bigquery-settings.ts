@@ -26,6 +26,11 @@ export interface BigQuerySettings {
   requestTimeoutMs: number;
 }
 
+/** An endpoint that takes no credentials: an emulator's, on plain http (Google's are https). */
+export function isEmulatorEndpoint(endpoint: string): boolean {
+  return /^http:\/\//i.test(endpoint);
+}
+
 export const DEFAULT_LOCATION = 'US';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 // Below a second a healthy BigQuery fails too; a value that small is seconds typed as ms.

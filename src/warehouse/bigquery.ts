@@ -18,7 +18,11 @@ import {
   isNotFound,
   isTransientBigQueryError,
 } from './bigquery-errors.js';
-import { type BigQuerySettings, DEFAULT_REQUEST_TIMEOUT_MS } from './bigquery-settings.js';
+import {
+  type BigQuerySettings,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  isEmulatorEndpoint,
+} from './bigquery-settings.js';
 import { withRequestTimeout } from './bigquery-timeout.js';
 import { abortError, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
@@ -93,11 +97,6 @@ const PARAMETER_TYPES: Record<W.ColumnType, string> = {
   DATE: 'DATE',
   TIMESTAMP: 'TIMESTAMP',
 };
-
-/** An endpoint that takes no credentials: an emulator's, on plain http. */
-function isEmulatorEndpoint(endpoint: string): boolean {
-  return /^http:\/\//i.test(endpoint);
-}
 
 /** `contrail_<what>_<hash>`: valid job id characters only, and short enough (1024 max). */
 export function deterministicJobId(parts: readonly string[], what: string): string {
@@ -224,8 +223,8 @@ export class BigQueryWarehouse implements W.Warehouse {
   }
 
   private get place(): BigQueryPlace {
-    const { project, sourceProject, location } = this.options;
-    return { project, sourceProject, location };
+    const { project, sourceProject, location, apiEndpoint } = this.options;
+    return { project, sourceProject, location, endpoint: apiEndpoint };
   }
 
   private table(ref: W.TableRef): Table {
