@@ -1,7 +1,12 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { warehouseKind } from '../settings.js';
-import { assertDatasetOf, assertResultsDataset, InvalidIdentifierError } from '../warehouse/identifiers.js';
+import {
+  assertDatasetOf,
+  assertProjectId,
+  assertResultsDataset,
+  InvalidIdentifierError,
+} from '../warehouse/identifiers.js';
 import { CliError } from './errors.js';
 
 // The checks of options' values that need more than the parser (a port's range, a dataset's
@@ -123,6 +128,21 @@ export function givenDataset(
     );
   }
   return datasetId;
+}
+
+/**
+ * `--project_id` as given, checked before anything starts (exit 2, naming the option): taken in
+ * place of CONTRAIL_BIGQUERY_PROJECT, a malformed one was refused under that setting's name, so
+ * a user who never set it was sent to look for it.
+ */
+export function checkedProjectId(projectId: string): string {
+  try {
+    return assertProjectId(projectId);
+  } catch (error) {
+    if (error instanceof InvalidIdentifierError)
+      throw new CliError(`--project_id ${projectId}: ${error.rule}`, 2);
+    throw error;
+  }
 }
 
 function isDirectory(path: string): boolean {

@@ -7,6 +7,7 @@ import { describeCost, labelOf } from '../warehouse/cost.js';
 import { WarehouseUnavailableError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
+import { checkedProjectId } from './option-values.js';
 
 /**
  * `contrail validate --dry_run`: each valid experiment config's enrollment and metric queries
@@ -34,6 +35,7 @@ async function configuredBigQuerySettings(projectId: string | undefined) {
  */
 export async function checkDryRunWarehouse(projectId: string | undefined): Promise<boolean> {
   if (warehouseKind(process.env) !== 'bigquery') return false;
+  if (projectId) checkedProjectId(projectId);
   await configuredBigQuerySettings(projectId);
   return true;
 }

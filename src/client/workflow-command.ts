@@ -8,6 +8,7 @@ import { runtimeSettings, type WarehouseKind, warehouseKind } from '../settings.
 import { claimExperiments } from './claims.js';
 import { CliError } from './errors.js';
 import { followWorkflow, startWorkflow, workflowUrl } from './follow.js';
+import { checkedProjectId } from './option-values.js';
 import type { WorkflowArgs } from './options.js';
 import { type AnalysisWorkflow, inputDifferences, leftByInterrupt, outcomeOf } from './outcomes.js';
 import type { Outcome, ReportContext } from './report.js';
@@ -278,7 +279,7 @@ export function embeddedWorkerEnv(
       process.stderr.write('contrail: --project_id is ignored on the embedded DuckDB warehouse\n');
     return env;
   }
-  return { ...env, CONTRAIL_BIGQUERY_PROJECT: args.project_id };
+  return { ...env, CONTRAIL_BIGQUERY_PROJECT: checkedProjectId(args.project_id) };
 }
 
 /**

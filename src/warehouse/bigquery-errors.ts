@@ -1,3 +1,4 @@
+import { isEmulatorEndpoint } from './bigquery-settings.js';
 import { MissingTableError, WarehouseQueryError, WarehouseUnavailableError } from './errors.js';
 import type { TableRef } from './warehouse.js';
 
@@ -66,11 +67,28 @@ export function isTransientBigQueryError(info: BigQueryErrorInfo): boolean {
   return info.code === undefined && info.reason === undefined && TRANSIENT_NETWORK.test(info.message);
 }
 
-/** The settings a BigQuery message may be about: the projects and the location the adapter uses. */
+/** The settings a BigQuery message may be about: the projects, the location and the endpoint the adapter uses. */
 export interface BigQueryPlace {
   project: string;
   sourceProject: string;
   location: string;
+  /** CONTRAIL_BIGQUERY_ENDPOINT; null: Google's. */
+  endpoint?: string | null;
+}
+
+const CREDENTIALS =
+  'the credentials: GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`';
+
+/**
+ * What to check when BigQuery gave no answer. With CONTRAIL_BIGQUERY_ENDPOINT set, that endpoint
+ * is what did not answer (most often an emulator not started, or started on another port):
+ * credentials, which an emulator is never asked for, would send its user the wrong way.
+ */
+function unansweredHint(place: BigQueryPlace | null): string {
+  const endpoint = place?.endpoint ?? null;
+  if (endpoint === null)
+    return `check the network and ${CREDENTIALS}; CONTRAIL_BIGQUERY_ENDPOINT for an emulator`;
+  return `nothing answered at ${endpoint}, where CONTRAIL_BIGQUERY_ENDPOINT sends every request: check that the emulator runs there, or correct the setting${isEmulatorEndpoint(endpoint) ? '' : `; check ${CREDENTIALS}`}`;
 }
 
 /**
@@ -111,11 +129,12 @@ export function bigQueryError(
   info.message += settingHint(info.message, place);
   const reason = info.reason ? ` (${info.reason})` : '';
   // A query reading a table BigQuery lacks: `Not found: Table project:dataset.table was not found
-  // in location US`; in another project BigQuery will not say whether the table exists: `Access
-  // Denied: Table project:dataset.table: User does not have permission to query table …, or
-  // perhaps it does not exist`. Either way the query cannot read it.
+  // in location US`, or `Not found: Dataset project:dataset was not found in location US` when
+  // the dataset part of the name is what is wrong; in another project BigQuery will not say
+  // whether the table exists: `Access Denied: Table project:dataset.table: User does not have
+  // permission to query table …, or perhaps it does not exist`. Either way the query cannot read it.
   const missing = isNotFound(error)
-    ? /Not found: Table (\S+)/.exec(info.message)?.[1]
+    ? /Not found: (?:Table|Dataset) (\S+)/.exec(info.message)?.[1]
     : info.reason === 'accessDenied'
       ? /Access Denied: Table (\S+): /.exec(info.message)?.[1]
       : undefined;
@@ -130,7 +149,7 @@ export function bigQueryError(
   // No status and no reason: BigQuery never answered (the network, or no credentials found).
   if (info.code === undefined && info.reason === undefined) {
     return new WarehouseUnavailableError({
-      warehouseMessage: `BigQuery gave no answer: ${info.message} (check the network and the credentials: GOOGLE_APPLICATION_CREDENTIALS or \`gcloud auth application-default login\`; CONTRAIL_BIGQUERY_ENDPOINT for an emulator)`,
+      warehouseMessage: `BigQuery gave no answer: ${info.message} (${unansweredHint(place)})`,
       permanent: !isTransientBigQueryError(info),
       cause: error,
     });

@@ -15,7 +15,7 @@ export interface BigQuerySettings {
   sourceProject: string;
   /** Where jobs run and datasets are created (`US`, `EU`, a region). */
   location: string;
-  /** Another endpoint (an emulator) instead of Google's; no credentials are needed then. */
+  /** Another endpoint instead of Google's; an emulator's, on http://, is asked with no credentials. */
   apiEndpoint: string | null;
   /** Jobs scanning more than this many bytes fail before they cost anything (null: no guard). */
   maximumBytesBilled: number | null;
@@ -24,6 +24,11 @@ export interface BigQuerySettings {
    * polled with short requests, so this bounds a silent endpoint, not a long query.
    */
   requestTimeoutMs: number;
+}
+
+/** An endpoint that takes no credentials: an emulator's, on plain http (Google's are https). */
+export function isEmulatorEndpoint(endpoint: string): boolean {
+  return /^http:\/\//i.test(endpoint);
 }
 
 export const DEFAULT_LOCATION = 'US';
@@ -121,7 +126,14 @@ export function bigQuerySettingValues(
       throw new SettingsError(`${what}: ${(error as Error).message}`);
     }
   };
-  if (project) check('CONTRAIL_BIGQUERY_PROJECT', () => assertProjectId(project));
+  // Named where it came from: GOOGLE_CLOUD_PROJECT is read when CONTRAIL_BIGQUERY_PROJECT is not set.
+  const projectFrom =
+    overrides.projectId !== undefined
+      ? '--project_id'
+      : setting(env, 'CONTRAIL_BIGQUERY_PROJECT') !== null
+        ? 'CONTRAIL_BIGQUERY_PROJECT'
+        : 'GOOGLE_CLOUD_PROJECT';
+  if (project) check(projectFrom, () => assertProjectId(project));
   // The results dataset itself is each command's (resultsDataset); a bad one is said at start.
   const dataset = setting(env, 'CONTRAIL_BIGQUERY_DATASET');
   if (dataset !== null) check('CONTRAIL_BIGQUERY_DATASET', () => assertDataset(dataset));

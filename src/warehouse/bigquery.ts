@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type Table } from '@google-cloud/bigquery';
+import { PassThroughClient } from 'google-auth-library';
 import { DAY_MS } from '../dates.js';
 import { SettingsError } from '../settings.js';
 import type { SqlDialect } from '../sql/dialect.js';
@@ -17,7 +18,11 @@ import {
   isNotFound,
   isTransientBigQueryError,
 } from './bigquery-errors.js';
-import { type BigQuerySettings, DEFAULT_REQUEST_TIMEOUT_MS } from './bigquery-settings.js';
+import {
+  type BigQuerySettings,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  isEmulatorEndpoint,
+} from './bigquery-settings.js';
 import { withRequestTimeout } from './bigquery-timeout.js';
 import { abortError, WarehouseQueryError } from './errors.js';
 import { assertDataset, assertPlainName, assertTableName } from './identifiers.js';
@@ -192,6 +197,13 @@ export class BigQueryWarehouse implements W.Warehouse {
       projectId: options.project,
       location: options.location,
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      // An http:// endpoint is an emulator (Google serves BigQuery over https only): asked for
+      // credentials, the client would read Application Default Credentials and, finding none,
+      // probe the cloud metadata server, a request that leaves the machine (and, on a machine
+      // with credentials, send their token in clear). It gets none.
+      ...(options.apiEndpoint && isEmulatorEndpoint(options.apiEndpoint)
+        ? { authClient: new PassThroughClient() }
+        : {}),
       // Retrying is contrail's (each warehouse call, then the activity): the client's own retries
       // under those multiplied every failure, and hid an unreachable BigQuery for 15 s a call.
       retryOptions: { autoRetry: false },
@@ -211,8 +223,8 @@ export class BigQueryWarehouse implements W.Warehouse {
   }
 
   private get place(): BigQueryPlace {
-    const { project, sourceProject, location } = this.options;
-    return { project, sourceProject, location };
+    const { project, sourceProject, location, apiEndpoint } = this.options;
+    return { project, sourceProject, location, endpoint: apiEndpoint };
   }
 
   private table(ref: W.TableRef): Table {

@@ -87,7 +87,10 @@ export class WarehouseUnavailableError extends WarehouseQueryError {
  * before anything runs.
  */
 export class MissingTableError extends WarehouseQueryError {
-  /** The table as the warehouse names it (`mozdata.telemetry.events`, BigQuery's `project:dataset.table`). */
+  /**
+   * The table as the warehouse names it (`mozdata.telemetry.events`, BigQuery's
+   * `project:dataset.table`; BigQuery's `project:dataset` when it has no such dataset).
+   */
   readonly table: string;
   /** The DuckDB file looked in (`:memory:` for a throwaway warehouse), when known. */
   readonly file: string | null;

@@ -1132,8 +1132,8 @@ describe('command line options', () => {
     const { embeddedWorkerEnv } = await import('../../../src/client/workflow-command.js');
     const bigquery = { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: 'from-env' };
     assert.equal(
-      embeddedWorkerEnv({ project_id: 'other' }, 'bigquery', bigquery).CONTRAIL_BIGQUERY_PROJECT,
-      'other',
+      embeddedWorkerEnv({ project_id: 'other-project' }, 'bigquery', bigquery).CONTRAIL_BIGQUERY_PROJECT,
+      'other-project',
     );
     assert.equal(embeddedWorkerEnv({}, 'bigquery', bigquery).CONTRAIL_BIGQUERY_PROJECT, 'from-env');
     const onCluster = await runMain(['run', '--date', '2026-03-15', '--project_id', 'other'], {
@@ -1144,6 +1144,29 @@ describe('command line options', () => {
       onCluster.stderr,
       /--project_id configure the embedded worker; a cluster worker reads .*CONTRAIL_BIGQUERY_PROJECT/,
     );
+  });
+
+  it('a malformed --project_id is a usage error naming --project_id, not the setting it stands in for', async () => {
+    const bigquery = {
+      CONTRAIL_WAREHOUSE: 'bigquery',
+      CONTRAIL_BIGQUERY_PROJECT: 'from-env',
+      CONTRAIL_BIGQUERY_ENDPOINT: 'http://127.0.0.1:1',
+    };
+    for (const args of [
+      ['preview', '--experiment_slug', DEMO_SLUG, '--project_id', 'Contrail-Probe'],
+      ['validate', '--dry_run', '--project_id', 'Contrail-Probe', DEMO_CONFIG_REPO],
+    ]) {
+      const result = await runMain(args, bigquery);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        /^contrail: --project_id Contrail-Probe: 6–30 lower-case letters, digits and hyphens, starting with a letter$/m,
+      );
+      assert.doesNotMatch(
+        result.stderr,
+        /CONTRAIL_BIGQUERY_PROJECT|starting an embedded Temporal dev server/,
+      );
+    }
   });
 
   it('results go to --dataset_id, else on BigQuery to CONTRAIL_BIGQUERY_DATASET, else contrail', async () => {

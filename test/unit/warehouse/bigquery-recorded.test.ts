@@ -136,21 +136,39 @@ describe('BigQuery adapter on recorded responses', () => {
     });
   }
 
-  test('no answer at all is WarehouseUnavailableError, naming the network and credentials; a dry run of a whole analysis stops at it', async () => {
+  test('no answer at all is WarehouseUnavailableError, naming the endpoint that did not answer (Google: the network and credentials); a dry run of a whole analysis stops at it', async () => {
+    // Nothing listens here: the connection is refused, as when the emulator is not started.
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
     const closed = new BigQueryWarehouse({
       project: PROJECT,
       sourceProject: 'moz-fx-data-shared-prod',
       location: 'US',
-      // Nothing listens here: the connection is refused, as when BigQuery cannot be reached.
-      apiEndpoint: `http://127.0.0.1:${await freePort()}`,
+      apiEndpoint: endpoint,
       maximumBytesBilled: null,
     });
     const unavailable = (error: unknown) => {
       assert.ok(error instanceof WarehouseUnavailableError, String(error));
       assert.equal(error.permanent, false, 'the network may come back');
-      assert.match(error.message, /BigQuery gave no answer: .*ECONNREFUSED.*GOOGLE_APPLICATION_CREDENTIALS/);
+      assert.match(
+        error.message,
+        new RegExp(
+          `BigQuery gave no answer: .*ECONNREFUSED.*\\(nothing answered at ${endpoint}, where CONTRAIL_BIGQUERY_ENDPOINT sends every request: check that the emulator runs there, or correct the setting\\)`,
+        ),
+      );
+      // An emulator is asked for no credentials: they are not what to check.
+      assert.doesNotMatch(error.message, /GOOGLE_APPLICATION_CREDENTIALS/);
       return true;
     };
+    // Google's own endpoint unreachable: the network, or the credentials.
+    assert.match(
+      bigQueryError(new Error('getaddrinfo EAI_AGAIN bigquery.googleapis.com'), null, {
+        project: PROJECT,
+        sourceProject: 'moz-fx-data-shared-prod',
+        location: 'US',
+        endpoint: null,
+      }).message,
+      /BigQuery gave no answer: .*\(check the network and the credentials: GOOGLE_APPLICATION_CREDENTIALS/,
+    );
     await assert.rejects(closed.dryRun('SELECT 1'), unavailable);
     let dryRuns = 0;
     const counting = new WrappedWarehouse(
@@ -207,7 +225,7 @@ describe('BigQuery adapter on recorded responses', () => {
           assert.equal(error.permanent, false, "contrail's retries try again");
           assert.match(
             error.message,
-            /BigQuery gave no answer: .*no answer within 300 ms \(CONTRAIL_BIGQUERY_TIMEOUT_MS; ETIMEDOUT\).*GOOGLE_APPLICATION_CREDENTIALS/,
+            /BigQuery gave no answer: .*no answer within 300 ms \(CONTRAIL_BIGQUERY_TIMEOUT_MS; ETIMEDOUT\).*nothing answered at http:\/\/127\.0\.0\.1:\d+, where CONTRAIL_BIGQUERY_ENDPOINT sends every request/,
           );
           return true;
         });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
@@ -16,12 +19,15 @@ let server: Server;
 let endpoint: string;
 /** The error body every request gets next (BigQuery's `{ error: { code, message, errors } }`). */
 let answer: { status: number; reason: string; message: string };
+/** The Authorization header of each request, as it arrived ('' for none). */
+const authorizations: string[] = [];
 
 before(async () => {
   allowOnlyLoopback();
   // Google's auth library would otherwise probe the metadata server of a cloud VM.
   process.env.METADATA_SERVER_DETECTION = 'none';
   server = createServer((request, response) => {
+    authorizations.push(request.headers.authorization ?? '');
     request.resume();
     request.on('end', () => {
       response.writeHead(answer.status, { 'content-type': 'application/json; charset=UTF-8' });
@@ -132,6 +138,21 @@ describe('BigQuery errors about a setting name the setting', () => {
     });
   });
 
+  test('a dataset BigQuery lacks is a missing table, as a table it lacks is (validate --dry_run names the data source reading it)', async () => {
+    answer = {
+      status: 404,
+      reason: 'notFound',
+      message: 'Not found: Dataset moz-fx-data-shared-prdo:telemetry_nope was not found in location US',
+    };
+    await assert.rejects(run('SELECT * FROM `moz-fx-data-shared-prdo.telemetry_nope.events`'), (error) => {
+      assert.ok(error instanceof MissingTableError, String(error));
+      assert.equal(error.table, 'moz-fx-data-shared-prdo:telemetry_nope');
+      assert.equal(error.permanent, true);
+      assert.match(error.message, /the name is wrong, or it is in another location than US/);
+      return true;
+    });
+  });
+
   test('a message about anything else is left as BigQuery wrote it', async () => {
     answer = { status: 404, reason: 'notFound', message: 'Not found: Project some-other-project' };
     await assert.rejects(run(), (error) => {
@@ -139,5 +160,32 @@ describe('BigQuery errors about a setting name the setting', () => {
       assert.match(error.message, /Not found: Project some-other-project$/);
       return true;
     });
+  });
+});
+
+describe('an emulator on an http:// endpoint', () => {
+  test('is asked with no credentials: no metadata-server probe leaves the machine, no token travels in clear', async () => {
+    // As a user's shell has it: no METADATA_SERVER_DETECTION, no credentials file anywhere.
+    const saved = {
+      METADATA_SERVER_DETECTION: process.env.METADATA_SERVER_DETECTION,
+      GOOGLE_APPLICATION_CREDENTIALS: process.env.GOOGLE_APPLICATION_CREDENTIALS,
+      CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG,
+    };
+    delete process.env.METADATA_SERVER_DETECTION;
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.CLOUDSDK_CONFIG = mkdtempSync(join(tmpdir(), 'contrail-no-gcloud-'));
+    answer = { status: 404, reason: 'notFound', message: 'Not found: Table bq-analysys:mozanalysis.results' };
+    authorizations.length = 0;
+    try {
+      await assert.rejects(run());
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    assert.doesNotThrow(assertOnlyLoopback);
+    assert.ok(authorizations.length > 0);
+    assert.deepEqual(new Set(authorizations), new Set(['']));
   });
 });

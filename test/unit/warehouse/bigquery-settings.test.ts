@@ -46,6 +46,8 @@ describe('BigQuery settings', () => {
       { CONTRAIL_BIGQUERY_PROJECT: 'Bad_Project' },
       /CONTRAIL_BIGQUERY_PROJECT: invalid project id "Bad_Project"/,
     ],
+    // Read when CONTRAIL_BIGQUERY_PROJECT is not set, it is named when it is the one at fault.
+    [{ GOOGLE_CLOUD_PROJECT: 'My-Project' }, /^GOOGLE_CLOUD_PROJECT: invalid project id "My-Project"/],
     [
       { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_DATASET: 'a-b' },
       /CONTRAIL_BIGQUERY_DATASET/,
