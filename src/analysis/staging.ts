@@ -76,8 +76,8 @@ export interface PublishedStaged {
 
 /**
  * Swaps every table the run staged for the experiment in for its published table, in one step
- * (`Warehouse.swapTables`). Running it again after it happened finds nothing staged and does
- * nothing.
+ * (`Warehouse.swapTables`), not cut short by a cancellation. Running it again after it happened
+ * finds nothing staged and does nothing.
  */
 export async function publishStaged(
   warehouse: Warehouse,
@@ -92,7 +92,11 @@ export async function publishStaged(
     to: { dataset, table: tables.published(ref.table) },
   }));
   if (moves.length === 0) return { published: [], stagedSince: null };
-  await warehouse.swapTables(moves, progress.job(`publishing ${plural(moves.length, 'table')}`));
+  // Once begun, the swap runs to its end whatever cancels the step: BigQuery's is one copy job
+  // per table, and one cut short between them left some tables this run's and others the last
+  // run's or missing. It still heartbeats, so a lost worker is noticed; a retry finishes it.
+  const { signal: _notHeeded, ...job } = progress.job(`publishing ${plural(moves.length, 'table')}`);
+  await warehouse.swapTables(moves, job);
   return { published: moves.map((m) => m.to.table).sort(), stagedSince: stagedSince(staged) };
 }
 

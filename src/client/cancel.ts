@@ -39,6 +39,53 @@ export async function cancelRunning(client: Client): Promise<string[]> {
   return cancelled;
 }
 
+/** The open workflows that are publishing (their `progress` says so), by id. */
+export async function publishingNow(client: Client): Promise<string[]> {
+  const publishing: string[] = [];
+  for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    if ((await progressOf(client, execution.workflowId))?.stage === 'publishing')
+      publishing.push(execution.workflowId);
+  }
+  return publishing.sort();
+}
+
+/**
+ * Resolves once no open workflow publishes: a publication under way when its workflow was
+ * cancelled runs to its end (src/workflows/common.ts, publishToItsEnd), and the worker that runs
+ * it must serve until then. `onWait` hears once which workflows are waited for.
+ */
+export async function publicationsEnded(
+  client: Client,
+  onWait: (publishing: string[]) => void,
+  pollMs = 500,
+): Promise<void> {
+  let told = false;
+  for (;;) {
+    const publishing = await publishingNow(client).catch(() => []);
+    if (publishing.length === 0) return;
+    if (!told) onWait(publishing);
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/**
+ * Which of `ids` (workflows a cancellation was asked of) ended completed, not cancelled: a run
+ * that was publishing, which runs to its end, or one that finished as the cancellation came.
+ */
+export async function completedOf(client: Client, ids: readonly string[]): Promise<string[]> {
+  const completed: string[] = [];
+  for (const id of ids) {
+    const status = await client.workflow
+      .getHandle(id)
+      .describe()
+      .then((d) => d.status.name)
+      .catch(() => null);
+    if (status === 'COMPLETED') completed.push(id);
+  }
+  return completed;
+}
+
 export interface CancelOptions {
   /** The server as messages name it: `<address> (namespace <namespace>)`. */
   server: string;
@@ -170,10 +217,15 @@ export async function cancelWorkflow(
         report: outcome.report,
         summary: stoppedSummary(workflowId, reached, cancelled, left, first, outcome.report),
       };
+    // Publishing, once begun, runs to its end: the cancellation came too late to stop anything.
+    const finished =
+      reached?.stage === 'publishing'
+        ? `was publishing when the cancellation came, and publishing runs to its end: it completed at ${closedAt}, its results published in full`
+        : `had finished when the cancellation came (completed at ${closedAt}): nothing was cut short`;
     return {
       ...ended,
       cancelled: runs.filter((r) => r.status === 'cancelled').map((r) => r.workflowId),
-      summary: `${workflowId} had finished when the cancellation came (completed at ${closedAt}): nothing was cut short; \`${contrailCommand()} status ${workflowId}\` shows its result`,
+      summary: `${workflowId} ${finished}; \`${contrailCommand()} status ${workflowId}\` shows its result`,
     };
   }
   return {

@@ -5,7 +5,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { contrailCommand } from '../command-name.js';
 import { commandLogLevel, runtimeSettings } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
-import { cancelRunning, progressOf } from './cancel.js';
+import { cancelRunning, completedOf, progressOf, publicationsEnded } from './cancel.js';
 import { connectClient } from './connect.js';
 import { startDevServer } from './dev-server.js';
 import { onInterrupt } from './interrupt.js';
@@ -137,23 +137,36 @@ export async function withTemporal<T>(
       options.log?.(`${signal}: cancelling this command's workflows (${signal} again to stop at once)`);
       // How far the work had got, asked before it is cancelled: said with what was cancelled.
       const reached = await progressOf(client, session.followed[0]);
-      const cancelled = await cancelRunning(client).catch(() => []);
+      const asked = await cancelRunning(client).catch(() => []);
+      // A publication under way runs to its end, however long its swap takes: stopped part
+      // way, a day's tables would be part new, part old or missing.
+      await publicationsEnded(client, (publishing) =>
+        options.log?.(
+          `waiting for ${publishing.join(', ')} to finish publishing: once begun, publishing runs to its end, so that every table of it is replaced at once (${signal} again stops at once and may leave its tables part published)`,
+        ),
+      );
       // Their activities stop at their next heartbeat and the worker drains them; an activity
       // stuck in a call that ignores its cancellation does not keep the command alive.
       await Promise.race([done.catch(() => undefined), sleep(DRAIN_MS, undefined, { ref: false })]);
       if (returned) return;
+      // A run that ended completed was not cut short: it finished first (a publication, all of it).
+      const completed = await completedOf(client, asked);
       await started.stop().catch(() => undefined);
       const line = cancelledLine(
         `contrail: interrupted (${signal})`,
         reached,
-        cancelled,
+        asked.filter((id) => !completed.includes(id)),
         options.leftByInterrupt ?? null,
+        completed,
       );
       process.stderr.write(`${line}\n`);
       process.exit(130);
     }, LEFT_RUNNING);
     const done = work(session);
-    const running = worker.runUntil(done);
+    // Interrupted, the worker serves on until no publication is under way, even when the work
+    // (a backfill, whose publication is a workflow of its own) has ended cancelled before it.
+    const served = done.finally(() => (interrupted ? publicationsEnded(client, () => undefined) : undefined));
+    const running = worker.runUntil(served);
     done.then(
       () => {
         returned = true;

@@ -17,6 +17,7 @@ import type { AnalysisResult } from '../workflows/analysis-result.js';
 import type { BackfillResult } from '../workflows/backfill.js';
 import type { Progress } from '../workflows/common.js';
 import type { DailyAnalysisResult } from '../workflows/daily.js';
+import { isPublication } from '../workflows/ids.js';
 import {
   AnalyzeExperimentInput,
   BackfillInput,
@@ -415,7 +416,12 @@ export function cancelledLine(
   /** Runs it had started that ended of themselves before the cancellation reached them. */
   finishedFirst: readonly string[] = [],
 ): string {
-  const first = finishedFirst.length > 0 ? ` (${finishedFirst.join(', ')} finished first)` : '';
+  // A publication under way when the cancellation came runs to its end: said, lest "unless it
+  // was publishing" leave a reader to wonder whether its tables are part new, part old.
+  const inFull = finishedFirst.some(isPublication)
+    ? ': publishing, once begun, runs to its end, so every table of it is published'
+    : '';
+  const first = finishedFirst.length > 0 ? ` (${finishedFirst.join(', ')} finished first${inFull})` : '';
   const what = cancelled.length > 0 ? `cancelled ${cancelled.join(', ')}${first}` : 'nothing was running';
   const leaves = cancelled.length > 0 && left ? `; ${left}` : '';
   const at = reached ? ` while ${reachedLine(reached)}` : '';

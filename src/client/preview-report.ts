@@ -4,6 +4,7 @@ import { LOGS_TABLE } from '../analysis/logs.js';
 import { describeQueryCosts } from '../analysis/query-costs.js';
 import { contrailCommand } from '../command-name.js';
 import { dashboardUrl } from '../dashboard/url.js';
+import { addDays } from '../dates.js';
 import { plural } from '../plural.js';
 import { shellWord } from '../shell-words.js';
 import { labelOf } from '../warehouse/cost.js';
@@ -208,6 +209,15 @@ function noResults(p: PreviewResult): string {
 /** What an interrupted preview did and did not do, date by date: one sentence. */
 function interruption(p: PreviewResult, stop: NonNullable<PreviewResult['interrupted']>): string {
   const finished = [...p.days.map((d) => d.date), ...(p.failed ?? []).map((f) => f.date)].sort();
+  if (stop.notStarted) {
+    // The date before was publishing when interrupted: publishing runs to its end, so that
+    // date's results are all published (never some tables new and others old or missing).
+    const published = p.days.find((d) => d.date === addDays(stop.date, -1))?.date;
+    return [
+      `interrupted: ${finished.join(', ')} finished${published ? ` (${published} was publishing, which runs to its end: its results are published in full)` : ''}`,
+      `not run: ${[stop.date, ...stop.notRun].join(', ')}`,
+    ].join('; ');
+  }
   return [
     `interrupted: ${finished.length > 0 ? `${finished.join(', ')} finished` : 'no date finished'}`,
     `${stop.date} stopped part way (what it had not published dropped)`,

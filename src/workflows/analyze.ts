@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import type { AnalysisWindowRef, Pin, QueryRun, StatisticsSummary } from '../activities/types.js';
 import { failedTogether, withQueriesRun } from '../temporal/failures.js';
 import { type AnalysisResult, analyzedResult, nothingDueResult } from './analysis-result.js';
@@ -16,6 +16,7 @@ import {
   warehouseJobs,
 } from './common.js';
 import { AnalyzeExperimentInput } from './inputs.js';
+import { PUBLISH_TO_ITS_END, publishToItsEnd } from './publish.js';
 
 const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
 
@@ -86,7 +87,9 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     let views: string[] = [];
     if (input.publish) {
       enter('publish', 'publishing');
-      views = (await warehouseJobs.publish({ target, exports: input.exports })).views;
+      const publish = () => warehouseJobs.publish({ target, exports: input.exports });
+      // Histories from before publishing ran to its end replay as they ran.
+      views = (patched(PUBLISH_TO_ITS_END) ? await publishToItsEnd(publish) : await publish()).views;
     }
     enter('done', 'done');
     progress({ done: due.windows.length * 2 + 2, current: [] });

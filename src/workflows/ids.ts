@@ -54,6 +54,9 @@ export const workflowIds = {
   versionsReport: (dataset = 'contrail') => (dataset === 'contrail' ? 'versions' : `versions/${dataset}`),
 } as const;
 
+/** Whether `workflowId` is a backfill's or rerun's publication (`workflowIds.publish`). */
+export const isPublication = (workflowId: string) => workflowId.startsWith('publish/');
+
 export const DAILY_SCHEDULE_ID = 'contrail-daily-analysis';
 /** The id the schedule gives its runs, which Temporal ends with their scheduled time: `daily-2026-03-02T04:00:00Z`. */
 export const DAILY_SCHEDULE_RUN_ID = 'daily';

@@ -64,9 +64,11 @@ export interface PreviewResult {
   /**
    * Set when the preview was cancelled while it analysed (Ctrl-C): the date whose analysis was
    * stopped part way (what it had staged is dropped) and the dates after it, never started.
-   * `days` holds the dates that finished.
+   * `days` holds the dates that finished. With `notStarted`, the cancellation came as the date
+   * before it published (publishing, once begun, runs to its end): that date finished, published
+   * in full, and this one never started.
    */
-  interrupted?: { date: string; notRun: string[] };
+  interrupted?: { date: string; notRun: string[]; notStarted?: true };
   /**
    * Set when a date failed because the embedded warehouse's file system refused its writes
    * (full or read-only): the date (its failure is in `failed`) and the dates after it, not
@@ -153,6 +155,12 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   let interrupted: PreviewResult['interrupted'];
   let storageStopped: PreviewResult['storageStopped'];
   for (const [i, date] of dates.entries()) {
+    // Cancelled while the date before published: that publication ran to its end and the date
+    // finished; this one is not started (it would only end cancelled, said as stopped part way).
+    if (CancellationScope.current().consideredCancelled && patched('preview-stops-after-a-publication')) {
+      interrupted = { date, notRun: dates.slice(i + 1), notStarted: true };
+      break;
+    }
     progress({ stage: 'analysing', current: [date], done: i, failed: failed.length });
     try {
       const analysis = await executeChild(analyzeExperiment, {
@@ -215,7 +223,7 @@ export async function preview(raw: PreviewInput): Promise<PreviewResult> {
   // reported, and what the failed date staged stays under its staging names (never published;
   // they expire, and the next preview drops them as it starts).
   const recorded = await CancellationScope.nonCancellable(async () => {
-    if (interrupted)
+    if (interrupted && !interrupted.notStarted)
       await warehouseJobs.dropResults({ target: analysed, keepEnrollments: true, stagedOnly: true });
     // The stop says of the queries it left unrun what became of them, in their rows as in the report.
     return await light.recordQueryCosts({

@@ -1,6 +1,26 @@
+import { CancellationScope, patched } from '@temporalio/workflow';
 import type { PublishSummary } from '../activities/types.js';
 import { enterStage, pinnedTarget, trackProgress, validated, warehouseJobs } from './common.js';
 import { PublishExperimentInput } from './inputs.js';
+
+/** The patch under which the workflows that publish do so with `publishToItsEnd`. */
+export const PUBLISH_TO_ITS_END = 'publish-runs-to-its-end';
+
+/**
+ * Publishes with `publish` (the activity that swaps a run's staged tables in for the published
+ * ones, then writes the views and exports over them), run to its end even when the workflow is
+ * cancelled meanwhile: cut short, BigQuery's swap (one copy job per table) left some of a day's
+ * tables and views new and others old or missing, which readers take for one run's results. A
+ * cancellation that came before publishing began stops the workflow here, as it would at any
+ * other step; one that comes while it publishes takes effect once it has published (the workflow
+ * then has nothing more to do and completes, every table of its results published).
+ */
+export async function publishToItsEnd<T>(publish: () => Promise<T>): Promise<T> {
+  const scope = CancellationScope.current();
+  // Rejects with the cancellation: a non-cancellable scope would otherwise start publishing anyway.
+  if (scope.consideredCancelled) await scope.cancelRequested;
+  return await CancellationScope.nonCancellable(publish);
+}
 
 /**
  * Publishes one experiment's results (views and JSON exports) on the build its pin names: a
@@ -11,7 +31,10 @@ export async function publishExperiment(raw: PublishExperimentInput): Promise<Pu
   const input = validated(PublishExperimentInput, raw, 'publishExperiment');
   const progress = trackProgress('publishExperiment', { stage: 'publishing', total: 1 });
   const target = pinnedTarget(input, 'publish', input.pin);
-  const summary = await warehouseJobs.publish({ target });
+  const publish = () => warehouseJobs.publish({ target });
+  // A parent cancelled while this publishes cancels it: it ends once every table is published.
+  // Histories from before publishing ran to its end replay as they ran.
+  const summary = patched(PUBLISH_TO_ITS_END) ? await publishToItsEnd(publish) : await publish();
   enterStage(progress, 'done', { done: 1 });
   return summary;
 }

@@ -116,7 +116,11 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
             throw new Error(FULL);
           }
           const held =
-            name === 'computeMetrics' ? holds.get((input?.target as { run?: string })?.run ?? '') : undefined;
+            name === 'computeMetrics'
+              ? holds.get((input?.target as { run?: string })?.run ?? '')
+              : name === 'publish'
+                ? holds.get(`publish ${input?.target?.dataset}`)
+                : undefined;
           if (held) {
             held.reached = true;
             const context = Context.current();
@@ -458,6 +462,67 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
         [],
       );
     } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+  });
+
+  test('a preview cancelled while a date publishes: that date is published in full, the next is not started, and the report says so', async () => {
+    const dataset = 'cancel_publish';
+    const id = workflowIds.preview(DEMO_SLUG, dataset);
+    const release = hold(`publish ${dataset}`);
+    const handle = await temporal.client.workflow.start('preview', {
+      taskQueue: temporal.taskQueue,
+      workflowId: id,
+      args: [
+        {
+          slug: DEMO_SLUG,
+          startDate: WEEK_1,
+          endDate: '2026-03-16',
+          periods: ['week'],
+          sampleSize: 100,
+          dataset,
+        },
+      ],
+    });
+    try {
+      // Held in its publish activity, as a swap of many BigQuery copy jobs takes its time.
+      await until('the first date publishes', () => holds.get(`publish ${dataset}`)?.reached === true);
+      const cancel = runMain(['cancel', id], temporal.env);
+      const analysis = temporal.client.workflow.getHandle(`${id}/${WEEK_1}`);
+      await until('the cancellation reaches the analysis', async () =>
+        ((await analysis.fetchHistory()).events ?? []).some(
+          (e) => e.workflowExecutionCancelRequestedEventAttributes,
+        ),
+      );
+      // Heeded, it would reach the publish activity with the answer to its next heartbeat.
+      await new Promise((r) => setTimeout(r, 2_000));
+      release();
+      const cancelled = await cancel;
+      assert.equal(cancelled.code, 0, cancelled.stderr);
+      assert.match(
+        cancelled.stdout,
+        /^Interrupted: 2026-03-15 finished \(2026-03-15 was publishing, which runs to its end: its results are published in full\); not run: 2026-03-16$/m,
+      );
+      const result = (await handle.result()) as PreviewResult;
+      assert.deepEqual(
+        [result.days.map((d) => d.date), result.interrupted],
+        [[WEEK_1], { date: '2026-03-16', notRun: [], notStarted: true }],
+      );
+      assert.equal((await analysis.describe()).status.name, 'COMPLETED');
+      // Every table of the date published with its views, nothing left staged.
+      const tables = (await warehouse.listTables(dataset)).map((t) => t.ref.table);
+      assert.deepEqual(
+        tables.filter((t) => t.startsWith('staging_')),
+        [],
+      );
+      assert.ok(tables.includes('statistics_contrail_demo_sidebar_week_1'), tables.join(', '));
+      assert.ok(tables.includes('statistics_contrail_demo_sidebar_weekly'), tables.join(', '));
+      assert.ok(
+        tables.some((t) => /^contrail_demo_sidebar_exposures_.*_week_1$/.test(t)),
+        tables.join(', '),
+      );
+    } finally {
+      release();
       await handle.terminate('test over').catch(() => undefined);
     }
   });

@@ -254,11 +254,10 @@ export async function writePreviewSql(
   const { warehouseKind } = await import('../../settings.js');
   const { embeddedWorkerEnv } = await import('../workflow-command.js');
   const dialect = warehouseKind(env);
+  const notRun = result.interrupted ? datesNotRun(result.interrupted) : [];
   const lines = await planSql({
     slug: result.slug,
-    dates: dateRange(result.startDate, result.endDate).filter(
-      (date) => !result.interrupted?.notRun.includes(date),
-    ),
+    dates: dateRange(result.startDate, result.endDate).filter((date) => !notRun.includes(date)),
     experimentsFile: args.experiments_file ?? defaultExperimentsFile(env),
     configRepos: args.config_repos ?? defaultConfigRepos(env),
     configFile: args.config_file ?? null,
@@ -276,13 +275,21 @@ export async function writePreviewSql(
   return lines.filter((l) => l.includes('\t')).length;
 }
 
+/**
+ * The dates an interrupted preview did not start: those after the one it stopped part way, and
+ * that one too when it never started (the interruption came as the date before published).
+ */
+export function datesNotRun(stop: NonNullable<PreviewResult['interrupted']>): string[] {
+  return stop.notStarted ? [stop.date, ...stop.notRun] : stop.notRun;
+}
+
 /** What the preview wrote to `--sql_output_dir`, and of an interrupted one, which dates it did not write. */
 export function describeWrittenSql(
   written: number,
   dir: string,
   result: Pick<PreviewResult, 'interrupted'>,
 ): string {
-  const notRun = result.interrupted?.notRun ?? [];
+  const notRun = result.interrupted ? datesNotRun(result.interrupted) : [];
   const [first, last] = [notRun[0], notRun.at(-1)];
   const skipped =
     first === undefined || last === undefined

@@ -1399,5 +1399,16 @@ describe('what an interrupted command says it leaves', () => {
       ),
       'daily/2026-03-15 stopped while analysing, 0 of 2 done: cancelled daily/2026-03-15, analysis/y/2026-03-15 (analysis/x/2026-03-15 finished first)',
     );
+    // A publication under way ran to its end: its tables are all published, none part new, part old.
+    assert.equal(
+      cancelledLine(
+        'contrail: interrupted (SIGINT)',
+        { ...progress, stage: 'publishing', total: 1 },
+        ['backfill/x/a..b'],
+        left,
+        ['publish/x'],
+      ),
+      'contrail: interrupted (SIGINT) while publishing, 0 of 1 done: cancelled backfill/x/a..b (publish/x finished first: publishing, once begun, runs to its end, so every table of it is published); a backfill publishes at its end: unless it was publishing, the published results are as they were',
+    );
   });
 });

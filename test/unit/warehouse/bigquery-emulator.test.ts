@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { publishStaged, runTables } from '../../../src/analysis/staging.js';
 import { SettingsError } from '../../../src/settings.js';
 import { statisticsViewSql } from '../../../src/sql/plan/views.js';
 import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
@@ -505,6 +506,27 @@ describe('BigQueryWarehouse on the emulator', () => {
     assert.equal(a?.expiresAt, null, 'a published table keeps no staging expiry');
     await wh.swapTables(moves);
     assert.deepEqual(await wh.query(`SELECT v FROM ${fqs('a')}`), [{ v: 'new a' }]);
+  });
+
+  test("publishing a run's staged tables swaps every one in, even once the activity is cancelled", async () => {
+    // BigQuery's swap is one copy job per table: a cancellation heeded between two of them left
+    // a day's tables part this run's, part the last run's or missing.
+    const dataset = 'contrail_publish_cancelled';
+    await wh.createDataset(dataset);
+    const run = await runTables(wh, { run: 'analysis/x/2026-03-13', dataset, slug: 'x' });
+    for (const table of ['statistics_x_day_5', 'x_exposures_preenrollment_weekly'])
+      await wh.runToTable({ sql: "SELECT 'new' AS v", destination: { dataset, table: run.written(table) } });
+    const cancelled = new AbortController();
+    cancelled.abort(new Error('activity cancelled'));
+    const published = await publishStaged(wh, dataset, run, {
+      job: () => ({ signal: cancelled.signal }),
+      step: () => {},
+    });
+    assert.deepEqual(published.published, ['statistics_x_day_5', 'x_exposures_preenrollment_weekly']);
+    assert.deepEqual(
+      (await wh.listTables(dataset)).map((t) => t.ref.table),
+      ['statistics_x_day_5', 'x_exposures_preenrollment_weekly'],
+    );
   });
 
   test('names contrail puts into SQL are validated before any job starts', async () => {
