@@ -39,11 +39,15 @@ export async function cancelRunning(client: Client): Promise<string[]> {
   return cancelled;
 }
 
+/** The workflows whose own activity publishes (a parent's `publishing` stage is its publications'). */
+const PUBLISHERS = new Set(['analyzeExperiment', 'publishExperiment']);
+
 /** The open workflows that are publishing (their `progress` says so), by id. */
 export async function publishingNow(client: Client): Promise<string[]> {
   const publishing: string[] = [];
   for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-    if ((await progressOf(client, execution.workflowId))?.stage === 'publishing')
+    const progress = await progressOf(client, execution.workflowId);
+    if (progress?.stage === 'publishing' && PUBLISHERS.has(progress.workflow))
       publishing.push(execution.workflowId);
   }
   return publishing.sort();

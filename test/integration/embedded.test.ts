@@ -302,6 +302,30 @@ describe('embedded commands', { concurrency: true }, () => {
       backfill.child.kill('SIGKILL');
       for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
     }
+
+    // Stopped while it publishes, a run waits for its publication to end, however long (a swap
+    // cut short would leave the day's tables part new, part old), and says so; its swap is held
+    // here for good, so a second Ctrl-C stops it at once.
+    const publishing = spawnCli(['run', '--experiment_slug', DEMO_SLUG, '--date', '2026-03-15'], {
+      env: { ...env, ...marker.env, CONTRAIL_FAULTS: 'stop:swapTables@1' },
+      detached: true,
+    });
+    try {
+      await publishing.waitForStderr(/contrail fault: stopped at swapTables/);
+      process.kill(-(publishing.child.pid as number), 'SIGINT');
+      await publishing.waitForStderr(
+        /^waiting for publish\/contrail-demo-sidebar to finish publishing: once begun, publishing runs to its end, so that every table of it is replaced at once \(SIGINT again stops at once and may leave its tables part published\)$/m,
+        20_000,
+      );
+      process.kill(-(publishing.child.pid as number), 'SIGINT');
+      const result = await publishing.done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(result.stderr, /^contrail: stopped at once \(SIGINT again\)/m);
+      assert.deepEqual(await marked(marker.pids, 10_000), [], 'no server or worker left');
+    } finally {
+      publishing.child.kill('SIGKILL');
+      for (const pid of marker.pids()) process.kill(pid, 'SIGKILL');
+    }
   });
 
   test('a progress query still in flight when the server goes away does not crash the process', async () => {
