@@ -3,7 +3,7 @@ import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
-import { StatisticResultRow } from '../statistics/results.js';
+import { IDENTITY_METRIC, StatisticResultRow } from '../statistics/results.js';
 import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -266,7 +266,7 @@ GROUP BY metric, statistic, segment, analysis_basis`,
     'metric',
     request.metric,
     metrics,
-    metrics.filter((m) => m !== 'identity'),
+    metrics.filter((m) => m !== IDENTITY_METRIC),
     notices,
   );
   const ofMetric = here.filter((o) => o.metric === metric);
