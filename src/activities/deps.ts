@@ -10,6 +10,8 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 export interface ActivityDeps {
   /** The warehouse, opened on first use (one per worker process). */
   warehouse: () => Promise<Warehouse>;
+  /** Which warehouse that is, in words (`BigQuery project p`, `DuckDB <file>`): what `contrail doctor` says it reached. */
+  warehouseName: string;
   /** The build this worker runs: what result tables and exports record as having computed them. */
   toolVersion: ToolVersion;
   /**

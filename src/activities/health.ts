@@ -5,6 +5,11 @@ export interface HealthReport {
   toolVersion: string;
   buildId: string;
   dialect: string;
+  /**
+   * Which warehouse answered, in words (`BigQuery project p at <endpoint>`, `DuckDB <file>`), as
+   * the worker that ran the check is configured. Absent from a worker of a build before it.
+   */
+  warehouse?: string;
   /** Answer of a trivial warehouse query: proves a round trip, not just an open handle. */
   warehouseAnswer: number;
   checkedAt: string;
@@ -20,6 +25,7 @@ export function healthActivities(deps: ActivityDeps) {
         toolVersion: deps.toolVersion.version,
         buildId: deps.toolVersion.buildId,
         dialect: warehouse.dialect,
+        warehouse: deps.warehouseName,
         warehouseAnswer: Number(rows[0]?.answer),
         checkedAt: new Date().toISOString(),
       };

@@ -14,7 +14,7 @@ import type { Progress } from '../workflows/common.js';
 import type { WorkflowName } from '../workflows/registered.js';
 import { CliError } from './errors.js';
 import { elapsed } from './format.js';
-import { noWorkerLine, retryLine, whatHoldsItUp } from './held-up.js';
+import { noWorkerLine, retryLines, whatHoldsItUp } from './held-up.js';
 import { PeriodicCall } from './periodic-call.js';
 import { namedRunning, progressLine, StageEstimate, timeLeft, waitingLine } from './progress-line.js';
 
@@ -324,10 +324,10 @@ export async function followWorkflow<T>(
       serverLost();
     },
   ).start();
-  // Work that failed and waits for its next attempt: said once per attempt, so a warehouse that
-  // does not answer shows as retries rather than as a stage that never moves.
-  // A run no worker serves never moves at all: said once, with what to do.
-  const shownAttempts = new Map<string, number>();
+  // Work that failed and waits for its next attempt: said once per attempt (a repeated failure
+  // in a few words), so a warehouse that does not answer shows as retries rather than as a stage
+  // that never moves. A run no worker serves never moves at all: said once, with what to do.
+  const retryLinesOf = retryLines();
   let saidNoWorker = false;
   let turn = 0;
   const retries = new PeriodicCall(
@@ -337,12 +337,7 @@ export async function followWorkflow<T>(
       serverBack();
       if (unserved !== null && !saidNoWorker) view.line(noWorkerLine(unserved));
       saidNoWorker ||= unserved !== null;
-      for (const r of retrying) {
-        const key = `${r.workflowId} ${r.activity}`;
-        if (shownAttempts.get(key) === r.attempt) continue;
-        shownAttempts.set(key, r.attempt);
-        view.line(retryLine(r));
-      }
+      for (const line of retryLinesOf(retrying)) view.line(line);
     },
     options.retryCheckMs ?? RETRIES_INTERVAL_MS,
   ).start();

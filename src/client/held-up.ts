@@ -3,6 +3,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { contrailCommand } from '../command-name.js';
 import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
 import { elapsed } from './format.js';
+import { FAILED_THE_SAME_WAY, retryFailures } from './retry-failures.js';
 
 /**
  * What holds a followed run up, as the CLI says it while it follows: activities that failed
@@ -195,7 +196,28 @@ export function noWorkerLine(taskQueue: string): string {
   return `no worker polls task queue '${taskQueue}': the run waits until one does (start \`${contrailCommand()} worker\` with the same TEMPORAL_ADDRESS)`;
 }
 
-/** `retrying estimateCost (attempt 3) in preview/x: BigQuery gave no answer: …`. */
-export function retryLine(r: RetryingActivity): string {
-  return `retrying ${r.activity} (attempt ${r.attempt}) in ${r.workflowId}: ${r.failure}`;
+/**
+ * The lines a followed run says of what is retrying, from each look at it: each attempt of an
+ * activity once, its failure in full the first time and in a few words each time it failed the
+ * same way again (retry-failures.ts).
+ */
+export function retryLines(): (retrying: readonly RetryingActivity[]) => string[] {
+  const shownAttempts = new Map<string, number>();
+  const failures = retryFailures();
+  return (retrying) =>
+    retrying.flatMap((r) => {
+      const key = `${r.workflowId} ${r.activity}`;
+      if (shownAttempts.get(key) === r.attempt) return [];
+      shownAttempts.set(key, r.attempt);
+      return [retryLine(r, failures.repeated(key, r.failure))];
+    });
+}
+
+/**
+ * `retrying estimateCost (attempt 3) in preview/x: BigQuery gave no answer: …`, or, when
+ * `repeated` (the failure said last for this activity of this workflow: retry-failures.ts),
+ * `retrying estimateCost (attempt 4) in preview/x: failed the same way`.
+ */
+export function retryLine(r: RetryingActivity, repeated = false): string {
+  return `retrying ${r.activity} (attempt ${r.attempt}) in ${r.workflowId}: ${repeated ? FAILED_THE_SAME_WAY : r.failure}`;
 }

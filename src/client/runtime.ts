@@ -64,6 +64,7 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
       warehouse ??= activityWarehouse(open, faults);
       return warehouse;
     },
+    warehouseName: warehouseNamed(env),
     toolVersion: currentToolVersion(env),
     deployment: overrides.deployment ?? null,
     releaseManifest: () => loadReleaseManifest(),
@@ -109,15 +110,23 @@ function bigQueryWarehouseFrom(env: NodeJS.ProcessEnv): () => Promise<Warehouse>
 }
 
 /**
+ * The warehouse a worker of these settings reads and writes, in words: `BigQuery project <p>`,
+ * with `at <endpoint> (CONTRAIL_BIGQUERY_ENDPOINT)` when one is set in place of Google's, or
+ * `DuckDB <file>`. An operator checking a deployment sees which one was reached, not only its kind.
+ */
+export function warehouseNamed(env: NodeJS.ProcessEnv = process.env): string {
+  if (warehouseKind(env) !== 'bigquery') return `DuckDB ${warehouseFile(env)}`;
+  const { project, apiEndpoint } = bigQuerySettings(env);
+  return `BigQuery project ${project}${apiEndpoint === null ? '' : ` at ${apiEndpoint} (CONTRAIL_BIGQUERY_ENDPOINT)`}`;
+}
+
+/**
  * What a worker of these settings reads and writes, for its start line: on a machine with
  * several workers (or several data directories) the operator sees which warehouse, experiments
  * and configs each one serves.
  */
 export function workerSources(env: NodeJS.ProcessEnv = process.env): string {
-  const warehouse =
-    warehouseKind(env) === 'bigquery'
-      ? `BigQuery project ${bigQuerySettings(env).project}`
-      : `DuckDB ${warehouseFile(env)}`;
+  const warehouse = warehouseNamed(env);
   const url = env.CONTRAIL_EXPERIMENTER_URL?.trim();
   const experiments = url ? `Experimenter ${url}` : defaultExperimentsFile(env);
   return `warehouse ${warehouse}; experiments ${experiments}; config repos ${defaultConfigRepos(env).join(', ')}`;

@@ -8,6 +8,7 @@ import { WarehouseUnavailableError, warehouseMessageOf } from '../warehouse/erro
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { CliError } from './errors.js';
 import { checkedProjectId } from './option-values.js';
+import { FAILED_THE_SAME_WAY, retryFailures } from './retry-failures.js';
 
 /**
  * `contrail validate --dry_run`: each valid experiment config's enrollment and metric queries
@@ -56,14 +57,15 @@ async function configuredWarehouse(
           await configuredBigQuerySettings(projectId),
         )
       : (await import('../warehouse/duckdb-sessions.js')).embeddedWarehouse();
-  // A failure said once in full; the same one again in a few words.
-  let said = '';
+  const failures = retryFailures();
   return retryingWarehouse(base, {
     onRetry: ({ attempt, error }) => {
       const message = warehouseMessageOf(error);
-      const failed = `  retrying the dry run (attempt ${attempt} failed`;
-      write(message === said ? `${failed} the same way)` : `${failed}): ${message}`);
-      said = message;
+      write(
+        failures.repeated('dry run', message)
+          ? `  retrying the dry run (attempt ${attempt} ${FAILED_THE_SAME_WAY})`
+          : `  retrying the dry run (attempt ${attempt} failed): ${message}`,
+      );
     },
   });
 }

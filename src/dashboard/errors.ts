@@ -37,10 +37,12 @@ export function noSuchDataset(
   sameLetters: string[],
 ): DashboardRequestError {
   const choices = offered.map((d) => (logsOnly.has(d) ? `${d} (no results: run logs only)` : d)).join(', ');
+  const there =
+    offered.length === 0
+      ? "no dataset holds contrail's output yet"
+      : `datasets to choose from: ${choices}${anyResults ? '' : ' (none holds results yet)'}`;
   return new DashboardRequestError(
-    `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); datasets to choose from: ${choices}${
-      anyResults ? '' : ' (none holds results yet)'
-    }${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
+    `dataset '${dataset}' holds no contrail results (no statistics_<slug>_<period>_<window> tables, no ${LOGS_TABLE} or ${QUERY_COSTS_TABLE} table); ${there}${sameLetters.length > 1 ? `; did you mean ${sameLetters.join(' or ')}? (dataset names are case-sensitive)` : ''}`,
     404,
   );
 }

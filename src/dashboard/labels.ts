@@ -223,20 +223,30 @@ export function significantCell(row: {
 }
 
 /**
- * The words of a comparison's verdict: which way the branch differs when its interval excludes
- * no change ("yes: higher than control"), so a reader of the numbers sees which branch comes out
- * ahead without reading the signs of three numbers; "no" when it includes it.
+ * The verdict cell of a row: which way the branch differs when its interval excludes no change
+ * ("yes: higher than control"), so a reader of the numbers sees which branch comes out ahead
+ * without reading the signs of three numbers; "no" when it includes it. A row with nothing to
+ * judge (a branch's own value, as every row of a `count`; a comparison without an interval)
+ * shows the dash of a missing number, its title saying why, not a blank cell.
  */
-export function verdictText(row: {
+export function verdictCell(row: {
   comparison: string | null;
   comparison_to_branch: string | null;
   lower: number | null;
   upper: number | null;
-}): string {
+}): { text: string; title: string | null } {
   const verdict = significantCell(row);
-  if (verdict !== 'yes') return verdict;
+  if (verdict === 'no') return { text: verdict, title: null };
+  if (verdict === '')
+    return {
+      text: NO_VALUE,
+      title:
+        row.comparison === null
+          ? "no interval to judge: a branch's own value is compared to nothing"
+          : 'no interval to judge: the statistics table holds none for this comparison (a statistic without one, or one that could not be computed; the errors and warnings of the run say why)',
+    };
   const to = row.comparison_to_branch ?? 'the reference branch';
-  return `yes: ${direction(row.lower, row.upper)} than ${to}`;
+  return { text: `yes: ${direction(row.lower, row.upper)} than ${to}`, title: null };
 }
 
 /**

@@ -2,6 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { contrailCommand } from '../command-name.js';
 import { ANALYSIS_BASES } from '../config/spec.js';
+import { enrollmentsTableName } from '../sql/names.js';
+import { IDENTITY_METRIC } from '../statistics/results.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { SqlPanel, SqlQuery, ViewResponse, ViewSelection } from './api.js';
 import {
@@ -65,7 +67,19 @@ type Found = SqlQuery & {
   windowIndex: number | null;
 };
 
+/**
+ * The enrollments table of the selection's experiment, when the metric shown is `identity`
+ * (jetstream's enrolment count): it has no query of its own, the statistics count each branch's
+ * clients, so the SQL behind its numbers is the query that writes that table. Null for any other metric.
+ */
+function identityTable(selection: ViewSelection): string | null {
+  if (selection.metric !== IDENTITY_METRIC || selection.experiment === null) return null;
+  return enrollmentsTableName(selection.experiment);
+}
+
 function relevant(q: SqlQueryProvenance, selection: ViewSelection): boolean {
+  const enrollments = identityTable(selection);
+  if (enrollments !== null) return q.destination.table === enrollments;
   if (selection.metric !== null && !q.metrics.includes(selection.metric)) return false;
   if (q.period !== null && q.period !== selection.period) return false;
   if (q.analysisBasis !== null && q.analysisBasis !== selection.basis) return false;
@@ -236,12 +250,18 @@ export async function sqlPanel(
     const slug = selection.experiment;
     const period = selection.period ?? '';
     const otherBases = ANALYSIS_BASES.filter((b) => b !== selection.basis);
+    const enrollments = identityTable(selection);
+    // The directories (analysis dates) of the windows shown: their enrollments query is the one
+    // that counted the clients of the `identity` metric.
+    const ofWindows = new Map<string, number>();
     for (const { root, path } of files) {
       const table = basename(path, '.sql');
       if (!table.includes(slug) || !table.includes(`_${period}_`)) continue;
       if (otherBases.some((b) => table.includes(`${slug}_${b}_`))) continue;
       const windowIndex = tableWindow(table, period);
       if (windowIndex === null || !shown.has(windowIndex)) continue;
+      ofWindows.set(dirname(path), Math.max(windowIndex, ofWindows.get(dirname(path)) ?? 0));
+      if (enrollments !== null) continue;
       const sql = await readFile(path, 'utf8');
       const highlight = selection.metric === null ? [] : linesNaming(sql, selection.metric);
       if (selection.metric !== null && highlight.length === 0) continue;
@@ -257,14 +277,38 @@ export async function sqlPanel(
         windowIndex,
       });
     }
+    for (const { root, path } of files) {
+      const windowIndex = ofWindows.get(dirname(path));
+      if (basename(path, '.sql') !== enrollments || windowIndex === undefined) continue;
+      const file = relative(root, path);
+      found.push({
+        file,
+        table: enrollments,
+        sql: await readFile(path, 'utf8'),
+        references: [],
+        highlight: [],
+        order: file,
+        group: `${dirname(file)}|${windowIndex}`,
+        windowIndex,
+      });
+    }
   }
   found.sort((a, b) => a.order.localeCompare(b.order));
   const { kept, left } = keepNewest(found, MAX_QUERIES);
   panel.queries = kept.map(({ order: _order, group: _group, windowIndex: _windowIndex, ...q }) => q);
 
   const notes = [...problems];
+  const enrollments = identityTable(selection);
   if (missing !== null) {
     notes.unshift(missing);
+  } else if (enrollments !== null) {
+    notes.unshift(
+      `metric '${IDENTITY_METRIC}' is the enrolment count (statistic count: the clients of each branch), computed from the enrollments table ${enrollments}, with no query of its own; ${
+        panel.queries.length > 0
+          ? 'listed is the query that writes that table'
+          : `${dirs.join(', ')} has no query writing it for these windows`
+      }`,
+    );
   } else if (panel.queries.length === 0) {
     notes.unshift(
       `no query for metric '${selection.metric}' (${selection.period}, ${selection.basis}) of ${selection.experiment} in ${dirs.join(', ')}`,

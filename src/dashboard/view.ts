@@ -3,7 +3,7 @@ import { QUERY_COSTS_TABLE } from '../analysis/query-costs.js';
 import type { AnalysisPeriod } from '../config/periods.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { statisticsTableName } from '../sql/names.js';
-import { StatisticResultRow } from '../statistics/results.js';
+import { IDENTITY_METRIC, StatisticResultRow } from '../statistics/results.js';
 import { didYouMean } from '../suggest.js';
 import { assertDatasetOf, InvalidIdentifierError, normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableInfo, TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -66,7 +66,10 @@ type OptionRow = {
 const unique = (values: Iterable<string>) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
 
 export interface ReadViewOptions {
-  /** Datasets offered in the page's dataset list besides the one shown. */
+  /**
+   * Datasets a link may name before anything was written to them (preview, production): shown
+   * with a notice, not refused; offered only without a `listDatasets` to say which there are.
+   */
   knownDatasets?: string[];
   /**
    * The warehouse's datasets that hold contrail's output, offered too: those with results are
@@ -128,17 +131,21 @@ export async function readView(
         );
         return view;
       }
-      throw noSuchDataset(dataset, offered, logsOnly, withResults.length > 0, sameLetters);
+      const there = unique(listed.map((d) => d.name)); // as the page's list offers them
+      throw noSuchDataset(dataset, there, logsOnly, withResults.length > 0, sameLetters);
     }
   }
   // The shown dataset is marked from its own tables (read now; the listing may be a minute old).
   if (shown?.noResults) logsOnly.add(dataset);
   else logsOnly.delete(dataset);
-  const datasets: DatasetChoice[] = unique([
-    dataset,
-    ...(options.knownDatasets ?? []),
-    ...listed.map((d) => d.name),
-  ]).map((name) => (logsOnly.has(name) ? { name, noResults: true } : { name }));
+  // Offered: the datasets there are (listed, or the one shown when it holds contrail's tables),
+  // not a known name nothing was written to, which, asked for, shows with the notice below.
+  const offered = options.listDatasets
+    ? [...listed.map((d) => d.name), ...(shown === null ? [] : [dataset])]
+    : [dataset, ...(options.knownDatasets ?? [])];
+  const datasets: DatasetChoice[] = unique(offered).map((name) =>
+    logsOnly.has(name) ? { name, noResults: true } : { name },
+  );
   const logsRef: TableRef | null = tableSet.has(LOGS_TABLE) ? { dataset, table: LOGS_TABLE } : null;
   const costsRef: TableRef | null = tableSet.has(QUERY_COSTS_TABLE)
     ? { dataset, table: QUERY_COSTS_TABLE }
@@ -266,7 +273,7 @@ GROUP BY metric, statistic, segment, analysis_basis`,
     'metric',
     request.metric,
     metrics,
-    metrics.filter((m) => m !== 'identity'),
+    metrics.filter((m) => m !== IDENTITY_METRIC),
     notices,
   );
   const ofMetric = here.filter((o) => o.metric === metric);

@@ -17,12 +17,9 @@ import type { StatisticSpec } from './spec.js';
 export type { BranchBins, StatisticInput, ValueBin } from './inputs.js';
 export { StatisticConfigError } from './params.js';
 export { QUANTIZATION, quantize } from './quantize.js';
-export { COMPARISONS, type Comparison, StatisticResultRow } from './results.js';
+export { COMPARISONS, type Comparison, IDENTITY_METRIC, StatisticResultRow } from './results.js';
 export { type SampleRatioMismatch, sampleRatioMismatch } from './srm.js';
 export { PRE_TREATMENT_NAMES, type RequiredInput, STATISTIC_NAMES, STATISTICS };
-
-/** jetstream computes the enrolment count of every segment as metric `identity`, statistic count. */
-export const IDENTITY_METRIC = 'identity';
 
 export interface StatisticContext {
   segment: string;

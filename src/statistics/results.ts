@@ -6,6 +6,9 @@ const FiniteOrNull = z
   .refine((v) => Number.isFinite(v), 'must be finite')
   .nullable();
 
+/** jetstream computes the enrolment count of every segment as metric `identity`, statistic count. */
+export const IDENTITY_METRIC = 'identity';
+
 export const COMPARISONS = ['difference', 'relative_uplift'] as const;
 export type Comparison = (typeof COMPARISONS)[number];
 

@@ -9,6 +9,7 @@ import type { Warehouse } from '../../src/warehouse/warehouse.js';
 export function testDeps(warehouse: Warehouse, overrides: Partial<ActivityDeps> = {}): ActivityDeps {
   return {
     warehouse: async () => warehouse,
+    warehouseName: `${warehouse.dialect} (a test's warehouse)`,
     toolVersion: currentToolVersion(),
     deployment: null,
     releaseManifest: () => loadReleaseManifest(),

@@ -44,6 +44,7 @@ describe('a real workflow through the real server and worker', () => {
     );
     assert.equal(report.warehouseAnswer, 42);
     assert.equal(report.dialect, 'duckdb');
+    assert.equal(report.warehouse, "duckdb (a test's warehouse)", 'the warehouse as the worker names it');
     assert.equal(report.toolVersion, currentToolVersion().version);
     const history = await temporal.client.workflow
       .getHandle(`health/test/${temporal.taskQueue}`)
@@ -108,7 +109,12 @@ describe('the contrail CLI', () => {
     assert.equal(human.code, 0, human.stderr);
     assert.match(
       human.stdout,
-      /^contrail doctor: every link answered\n {2}Temporal {3}127\.0\.0\.1:\d+ \(a private dev server for this command\), round trip \d+ ms\n {2}worker {5}contrail \S+ \(build \S+\) on (\S+) ran the check\n {2}workers {4}1 worker polls task queue '\S+' \(unversioned: 1\)\n {15}\1, last polled \d+ s ago\n {2}warehouse {2}duckdb answered a query\n$/,
+      /^contrail doctor: every link answered\n {2}Temporal {3}127\.0\.0\.1:\d+ \(a private dev server for this command\), round trip \d+ ms\n {2}worker {5}contrail \S+ \(build \S+\) on (\S+) ran the check\n {2}workers {4}1 worker polls task queue '\S+' \(unversioned: 1\)\n {15}\1, last polled \d+ s ago\n {2}warehouse {2}DuckDB (\S+) answered a query\n$/,
+    );
+    // The warehouse the worker reached, by its file: this command's data directory's.
+    assert.equal(
+      /warehouse {2}DuckDB (\S+) answered/.exec(human.stdout)?.[1],
+      join(home, 'warehouse.duckdb'),
     );
     assert.deepEqual(await marked(marker.pids, 5_000), [], 'no dev server outlives the command');
   });

@@ -810,7 +810,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       lines.filter((l) => l.startsWith('retrying')),
       [
         `retrying computeMetrics (attempt 2) in ${analysis}: ${FULL}`,
-        `retrying computeMetrics (attempt 3) in ${analysis}: ${FULL}`,
+        `retrying computeMetrics (attempt 3) in ${analysis}: failed the same way`,
       ],
       lines.join('\n'),
     );

@@ -91,19 +91,37 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
-    process.stdout.write(
-      [
-        'contrail doctor: every link answered',
-        `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
-        `  worker     contrail ${report.toolVersion} (build ${report.buildId})${report.ranBy ? ` on ${report.ranBy}` : ''} ran the check`,
-        `  workers    ${report.workers}`,
-        ...report.workerLines.map((line) => `               ${line}`),
-        `  warehouse  ${report.dialect} answered a query`,
-        '',
-      ].join('\n'),
-    );
+    process.stdout.write(doctorReport(report));
   },
 };
+
+/** What doctor found, as `contrail doctor` prints it for a person: one line per link. */
+export interface DoctorReport extends HealthReport {
+  address: string;
+  embedded: boolean;
+  roundTripMs: number;
+  ranBy: string | null;
+  workers: string;
+  workerLines: string[];
+}
+
+/**
+ * The report for a person: each link and what answered on it. The warehouse line names the
+ * warehouse the worker reached (the project, and the endpoint when CONTRAIL_BIGQUERY_ENDPOINT
+ * sets one; DuckDB's file), so an operator checking a deployment sees it is the one meant; a
+ * worker of an older build names only its kind.
+ */
+export function doctorReport(report: DoctorReport): string {
+  return [
+    'contrail doctor: every link answered',
+    `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
+    `  worker     contrail ${report.toolVersion} (build ${report.buildId})${report.ranBy ? ` on ${report.ranBy}` : ''} ran the check`,
+    `  workers    ${report.workers}`,
+    ...report.workerLines.map((line) => `               ${line}`),
+    `  warehouse  ${report.warehouse ?? report.dialect} answered a query`,
+    '',
+  ].join('\n');
+}
 
 /**
  * Why the check failed, in the words of the link that failed: the workflow's own error says only

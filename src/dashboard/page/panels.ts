@@ -24,7 +24,7 @@ import {
   NO_VALUE,
   NO_VALUE_TITLE,
   significantCell,
-  verdictText,
+  verdictCell,
   windowLabel,
 } from '../labels.js';
 import {
@@ -52,6 +52,7 @@ export function renderNumbers(
   const body = rows.map((r) => {
     const format = r.comparison === 'relative_uplift' ? formatPercent : formatNumber;
     const significant = significantCell(r);
+    const verdict = verdictCell(r);
     return element(
       'tr',
       {
@@ -69,7 +70,14 @@ export function renderNumbers(
       statisticCell(r.point, format),
       statisticCell(r.lower, format),
       statisticCell(r.upper, format),
-      element('td', { class: significant === 'yes' ? 'significant' : '' }, verdictText(r)),
+      element(
+        'td',
+        {
+          class: significant === 'yes' ? 'significant' : significant === '' ? 'missing' : '',
+          title: verdict.title,
+        },
+        verdict.text,
+      ),
     );
   });
   const bound = (name: string) => (level === null ? name : `${name} (${level} interval)`);

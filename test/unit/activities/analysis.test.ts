@@ -94,6 +94,7 @@ describe('analysis activities on the demo experiment', () => {
     exportDir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
     deps = {
       warehouse: async () => warehouse,
+      warehouseName: 'DuckDB (the sample warehouse)',
       toolVersion: currentToolVersion(),
       deployment: null,
       releaseManifest: () => loadReleaseManifest(),
@@ -664,6 +665,7 @@ describe('analysis activity failures', () => {
   });
   const depsWith = (configRepos: string[]): ActivityDeps => ({
     warehouse: async () => warehouse,
+    warehouseName: 'DuckDB :memory:',
     toolVersion: currentToolVersion(),
     deployment: null,
     releaseManifest: () => loadReleaseManifest(),

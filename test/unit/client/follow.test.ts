@@ -3,7 +3,13 @@ import { describe, it } from 'node:test';
 import { type Client, ServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { followWorkflow, progressView } from '../../../src/client/follow.js';
-import { noWorkerLine, retryingIn, retryLine, workflowsToLookInto } from '../../../src/client/held-up.js';
+import {
+  noWorkerLine,
+  retryingIn,
+  retryLine,
+  retryLines,
+  workflowsToLookInto,
+} from '../../../src/client/held-up.js';
 import { progressLine, timeLeft } from '../../../src/client/progress-line.js';
 import type { Progress } from '../../../src/workflows/common.js';
 
@@ -443,6 +449,29 @@ describe('what is retrying while a run is followed', () => {
     );
   });
 
+  it('each attempt said once; a failure in full once per activity, then "failed the same way" until it changes', () => {
+    const lines = retryLines();
+    const r = (attempt: number, failure: string, workflowId = 'preview/x') => ({
+      workflowId,
+      activity: 'prepareDataset',
+      attempt,
+      failure,
+    });
+    const gone = 'BigQuery gave no answer at http://127.0.0.1:9 (CONTRAIL_BIGQUERY_ENDPOINT)';
+    assert.deepEqual(lines([r(2, gone), r(2, gone, 'analysis/y')]), [
+      `retrying prepareDataset (attempt 2) in preview/x: ${gone}`,
+      `retrying prepareDataset (attempt 2) in analysis/y: ${gone}`,
+    ]);
+    assert.deepEqual(lines([r(2, gone)]), [], 'an attempt already said');
+    assert.deepEqual(lines([r(3, gone)]), [
+      'retrying prepareDataset (attempt 3) in preview/x: failed the same way',
+    ]);
+    assert.deepEqual(lines([r(4, 'Access Denied')]), [
+      'retrying prepareDataset (attempt 4) in preview/x: Access Denied',
+    ]);
+    assert.deepEqual(lines([r(5, gone)]), [`retrying prepareDataset (attempt 5) in preview/x: ${gone}`]);
+  });
+
   /**
    * Follows run `w` for `ms` on a client double whose workflows are described by `describe` (by
    * id) and whose task queue lists `pollers`; the lines the command printed.
@@ -509,13 +538,55 @@ describe('what is retrying while a run is followed', () => {
       [
         'retrying estimatePreviewCost (attempt 2) in w: w failed',
         'retrying estimatePreviewCost (attempt 2) in child: child failed',
-        'retrying estimatePreviewCost (attempt 3) in w: w failed',
+        'retrying estimatePreviewCost (attempt 3) in w: failed the same way',
       ],
     );
     assert.deepEqual(
       lines.filter((l) => l.startsWith('no worker')),
       [],
       'a worker polls',
+    );
+  });
+
+  it('says a failure in full once per activity, and each retry that failed the same way in a few words', async () => {
+    // An unreachable endpoint, retried: the same message on every attempt, until it changes.
+    const unreachable =
+      'BigQuery gave no answer at http://127.0.0.1:9 (CONTRAIL_BIGQUERY_ENDPOINT): connect ECONNREFUSED';
+    const failures = [
+      unreachable,
+      unreachable,
+      unreachable,
+      'Not found: Dataset p:tmp',
+      'Not found: Dataset p:tmp',
+    ];
+    let looks = 0;
+    const describe = (id: string) => {
+      const attempt = id === 'w' ? Math.min(2 + looks++, 6) : 2;
+      return {
+        taskQueue: 'q',
+        status: { name: 'RUNNING' },
+        raw: {
+          pendingActivities: [pending(attempt, id === 'w' ? failures[attempt - 2] : unreachable)],
+          pendingChildren: id === 'w' ? [{ workflowId: 'child', runId: 'r' }] : [],
+        },
+      };
+    };
+    const lines = await follow(describe, [{ lastAccessTime: msToTs(Date.now()) }], 1_000);
+    const said = lines.filter((l) => l.startsWith('retrying'));
+    assert.deepEqual(
+      said.filter((l) => l.includes(' in w:')),
+      [
+        `retrying estimatePreviewCost (attempt 2) in w: ${unreachable}`,
+        'retrying estimatePreviewCost (attempt 3) in w: failed the same way',
+        'retrying estimatePreviewCost (attempt 4) in w: failed the same way',
+        'retrying estimatePreviewCost (attempt 5) in w: Not found: Dataset p:tmp',
+        'retrying estimatePreviewCost (attempt 6) in w: failed the same way',
+      ],
+    );
+    // Another workflow's activity is other work: its first failure is said in full.
+    assert.deepEqual(
+      said.filter((l) => l.includes(' in child:')),
+      [`retrying estimatePreviewCost (attempt 2) in child: ${unreachable}`],
     );
   });
 

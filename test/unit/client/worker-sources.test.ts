@@ -3,9 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { healthActivities } from '../../../src/activities/health.js';
+import { doctorReport } from '../../../src/client/commands/doctor.js';
 import { releaseRecordLines } from '../../../src/client/commands/worker.js';
-import { workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
+import { defaultActivityDeps, workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
 import { CONFIG_REPO_LAYOUT } from '../../../src/config/repo-layout.js';
+import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
 
 test("a worker's start line names the warehouse, experiments and config repos it serves", () => {
@@ -77,4 +80,46 @@ test('a versioned worker says in words what its start recorded on its deployment
   );
   // A restarted worker finds its release recorded and another version current: nothing to say.
   assert.deepEqual(releaseRecordLines({ recorded: {}, madeCurrent: false }, 'contrail:b2'), []);
+});
+
+test("doctor's warehouse line names the project and endpoint, or the DuckDB file, the worker reached", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'contrail-worker-home-'));
+  const bigquery = {
+    CONTRAIL_HOME: home,
+    CONTRAIL_WAREHOUSE: 'bigquery',
+    CONTRAIL_BIGQUERY_PROJECT: 'my-analysis-project',
+  };
+  // The worker's own settings, through its activity: doctor may run on another machine than the worker.
+  const answered = async (env: NodeJS.ProcessEnv) => {
+    const deps = defaultActivityDeps({}, env);
+    const warehouse = { dialect: 'bigquery', query: async () => [{ answer: 42 }] } as unknown as Warehouse;
+    const report = await healthActivities({ ...deps, warehouse: async () => warehouse }).checkWarehouse();
+    const lines = doctorReport({
+      ...report,
+      address: '127.0.0.1:7233',
+      embedded: false,
+      roundTripMs: 12,
+      ranBy: null,
+      workers: "1 worker polls task queue 'contrail'",
+      workerLines: [],
+    }).split('\n');
+    return lines.find((l) => l.startsWith('  warehouse'));
+  };
+  assert.equal(
+    await answered(bigquery),
+    '  warehouse  BigQuery project my-analysis-project answered a query',
+  );
+  assert.equal(
+    await answered({ ...bigquery, CONTRAIL_BIGQUERY_ENDPOINT: 'http://127.0.0.1:9050' }),
+    '  warehouse  BigQuery project my-analysis-project at http://127.0.0.1:9050 (CONTRAIL_BIGQUERY_ENDPOINT) answered a query',
+  );
+  assert.equal(
+    await answered({ CONTRAIL_HOME: home }),
+    `  warehouse  DuckDB ${join(home, 'warehouse.duckdb')} answered a query`,
+  );
+  // The worker's start line names the same warehouse.
+  assert.match(
+    workerSources({ ...bigquery, CONTRAIL_BIGQUERY_ENDPOINT: 'http://127.0.0.1:9050' }),
+    /^warehouse BigQuery project my-analysis-project at http:\/\/127\.0\.0\.1:9050 \(CONTRAIL_BIGQUERY_ENDPOINT\); /,
+  );
 });

@@ -12,12 +12,13 @@ import {
   errorColumnTitle,
   intervalLevel,
   loggedCount,
+  NO_VALUE,
   periodChoice,
   selectionCaption,
   shownInstead,
   shownStatus,
   significantCell,
-  verdictText,
+  verdictCell,
   windowLabel,
   writtenLine,
 } from '../../../src/dashboard/labels.js';
@@ -51,22 +52,45 @@ describe('what the page writes beside its numbers', () => {
 
   test('a significant comparison says which way the branch differs from the one it is compared to', () => {
     const to = { comparison_to_branch: 'control' };
+    assert.deepEqual(verdictCell({ ...to, comparison: 'relative_uplift', lower: 0.01, upper: 0.2 }), {
+      text: 'yes: higher than control',
+      title: null,
+    });
     assert.equal(
-      verdictText({ ...to, comparison: 'relative_uplift', lower: 0.01, upper: 0.2 }),
-      'yes: higher than control',
-    );
-    assert.equal(
-      verdictText({
+      verdictCell({
         comparison: 'difference',
         comparison_to_branch: 'treatment-a',
         lower: -0.3,
         upper: -0.01,
-      }),
+      }).text,
       'yes: lower than treatment-a',
     );
-    assert.equal(verdictText({ ...to, comparison: 'difference', lower: -0.1, upper: 0.4 }), 'no');
-    assert.equal(verdictText({ ...to, comparison: 'difference', lower: null, upper: 0.4 }), '');
-    assert.equal(verdictText({ comparison: null, comparison_to_branch: null, lower: 3, upper: 4 }), '');
+    assert.deepEqual(verdictCell({ ...to, comparison: 'difference', lower: -0.1, upper: 0.4 }), {
+      text: 'no',
+      title: null,
+    });
+  });
+
+  test('a row with no interval to judge shows the dash of a missing number, saying why, never a blank cell', () => {
+    const to = { comparison_to_branch: 'control' };
+    // A comparison whose interval is null in the statistics table.
+    const nullInterval = verdictCell({ ...to, comparison: 'difference', lower: null, upper: 0.4 });
+    assert.equal(nullInterval.text, NO_VALUE);
+    assert.match(
+      nullInterval.title ?? '',
+      /^no interval to judge: the statistics table holds none for this comparison/,
+    );
+    // A branch's own value: every row of a `count`, which has no comparisons and no interval.
+    for (const bounds of [
+      { lower: null, upper: null },
+      { lower: 3, upper: 4 },
+    ]) {
+      const own = verdictCell({ comparison: null, comparison_to_branch: null, ...bounds });
+      assert.deepEqual(own, {
+        text: NO_VALUE,
+        title: "no interval to judge: a branch's own value is compared to nothing",
+      });
+    }
   });
 
   test('intervals name their confidence level, from ci_width', () => {

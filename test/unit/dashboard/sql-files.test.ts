@@ -344,3 +344,58 @@ describe('the SQL panel shows only the SQL of the dataset and windows on screen'
     assert.deepEqual(windowsShown({ selection: daySelection, rows: [], choices }), [1, 2, 3, 4]);
   });
 });
+
+describe("the SQL panel of metric 'identity', the enrolment count", () => {
+  const identity: ViewSelection = { ...selection, metric: 'identity', statistic: 'count' };
+
+  test('with a map: the enrollments query of the windows shown, saying it counts the clients and has no query of its own', async () => {
+    const enrollments = (date: string): SqlProvenanceMap['queries'][number] => ({
+      file: `${date}/enrollments_my_exp.sql`,
+      destination: { dataset: 'tmp', table: 'enrollments_my_exp' },
+      analysisDate: date,
+      period: null,
+      windowIndex: null,
+      analysisBasis: null,
+      metrics: [],
+      references: [],
+    });
+    const dir = mappedDir('tmp', [
+      windowQuery('2026-03-15', 'week', 1, 'metrics'),
+      windowQuery('2026-03-22', 'week', 2, 'metrics'),
+      enrollments('2026-03-15'),
+      enrollments('2026-03-22'),
+    ]);
+    const panel = await sqlPanel([dir], identity, [2]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-22/enrollments_my_exp.sql'],
+    );
+    assert.equal(
+      panel.note,
+      "metric 'identity' is the enrolment count (statistic count: the clients of each branch), computed from the enrollments table enrollments_my_exp, with no query of its own; listed is the query that writes that table",
+    );
+  });
+
+  test('without a map: the enrollments file of the dates of the windows shown', async () => {
+    const panel = await sqlPanel([sqlDir()], identity, [1]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-15/enrollments_my_exp.sql'],
+    );
+    assert.match(
+      panel.note ?? '',
+      /^metric 'identity' is the enrolment count .* with no query of its own; listed is/,
+    );
+  });
+
+  test('with no enrollments query there, the note still says what the metric is', async () => {
+    const dir = mappedDir('tmp', [windowQuery('2026-03-15', 'week', 1, 'metrics')]);
+    const panel = await sqlPanel([dir], identity, [1]);
+    assert.deepEqual(panel.queries, []);
+    assert.equal(
+      panel.note,
+      `metric 'identity' is the enrolment count (statistic count: the clients of each branch), computed from the enrollments table enrollments_my_exp, with no query of its own; ${dir} has no query writing it for these windows`,
+    );
+    assert.doesNotMatch(panel.note ?? '', /no query for metric/);
+  });
+});

@@ -555,9 +555,16 @@ describe('readView: what the page shows, from the result tables', () => {
     const view = await readView(warehouse, dialect, { dataset: DATASET }, options);
     const offered = view.choices.datasets.map((d) => d.name);
     assert.ok(offered.includes('team_results'), offered.join(', '));
-    assert.ok(offered.includes('contrail') && offered.includes('tmp'));
+    assert.ok(offered.includes(DATASET), offered.join(', '));
+    // The preview and production datasets are not offered while the warehouse has no such dataset.
+    assert.ok(!offered.includes('contrail') && !offered.includes('tmp'), offered.join(', '));
     assert.ok(!offered.includes('contrail_meta'), 'the metadata schema is no dataset');
     const empty = await readView(warehouse, dialect, { dataset: 'contrail' }, options);
+    // Asked for, it is shown with a notice saying it has nothing, and still not offered.
+    assert.deepEqual(
+      empty.choices.datasets.map((d) => d.name),
+      offered,
+    );
     assert.equal(empty.notices.length, 1);
     assert.match(
       empty.notices[0] ?? '',
@@ -578,7 +585,8 @@ describe('readView: what the page shows, from the result tables', () => {
           error instanceof DashboardRequestError &&
           error.status === 404 &&
           error.message.startsWith(`dataset '${dataset}' holds no contrail results`) &&
-          /datasets to choose from: contrail, dash, \S/.test(error.message),
+          // The datasets there are, as the page offers them: not the preview and production names.
+          /datasets to choose from: dash, \S/.test(error.message),
         dataset,
       );
     }
@@ -1052,12 +1060,11 @@ describe('datasets whose runs all failed: offered, marked, never named as holdin
       { name: 'results' },
     ]);
     const view = await readView(warehouse, dialect, { dataset: 'results' }, options);
+    // Only the datasets there are: not the preview and production ones, nothing was written to.
     assert.deepEqual(view.choices.datasets, [
-      { name: 'contrail' },
       { name: 'costs_only', noResults: true },
       { name: 'failed1', noResults: true },
       { name: 'results' },
-      { name: 'tmp' },
     ]);
   });
 
@@ -1083,8 +1090,35 @@ describe('datasets whose runs all failed: offered, marked, never named as holdin
         error instanceof DashboardRequestError &&
         error.status === 404 &&
         error.message.endsWith(
-          'datasets to choose from: contrail, costs_only (no results: run logs only), failed1 (no results: run logs only), results, tmp',
+          'datasets to choose from: costs_only (no results: run logs only), failed1 (no results: run logs only), results',
         ),
     );
+  });
+});
+
+describe('a warehouse nothing was written to yet', () => {
+  test('offers no dataset: the one asked for is shown with a notice that it has no results, another name is refused saying none holds any', async () => {
+    const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    try {
+      const options = { knownDatasets: ['contrail', 'tmp'], listDatasets: embeddedContrailDatasets };
+      const view = await readView(warehouse, dialect, { dataset: 'tmp' }, options);
+      assert.deepEqual(
+        view.choices.datasets,
+        [],
+        'not the preview and production datasets the warehouse has not',
+      );
+      assert.deepEqual(view.notices, [
+        "dataset 'tmp' has no statistics tables (statistics_<slug>_<period>_<window>)",
+      ]);
+      await assert.rejects(
+        readView(warehouse, dialect, { dataset: 'nope' }, options),
+        (error: unknown) =>
+          error instanceof DashboardRequestError &&
+          error.status === 404 &&
+          error.message.endsWith("; no dataset holds contrail's output yet"),
+      );
+    } finally {
+      await warehouse.close();
+    }
   });
 });
