@@ -1,14 +1,17 @@
 /**
- * Records fresh workflow histories into test/histories/ for the replay test. Run after a
- * deliberate workflow change (and commit the result):  npm run record-histories
+ * Records fresh workflow histories into test/histories/ for the replay test. After a deliberate
+ * workflow change, add a scenario for its new path and record that one (and commit the result):
+ * npm run record-histories -- <scenario>
  * Each scenario runs real workflows on a private dev server with a real worker and an
  * in-memory warehouse. Named scenarios (`npm run record-histories -- rerun`) record only
  * those: the others stay as an older build wrote them, which the replay test holds new code to.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { createActivities } from '../src/activities/index.js';
 import { startDevServer } from '../src/client/dev-server.js';
 import { embeddedStorageError } from '../src/warehouse/errors.js';
 import { WrappedWarehouse } from '../src/warehouse/wrapped.js';
@@ -91,6 +94,57 @@ const backfillBehindDaily = async (client: Client) => {
   }
 };
 /** Runs a scenario on a warehouse whose storage refuses its writes (of the tables `refused` holds: every one unless told). */
+/** While set, the publish activity waits for it to be released (a BigQuery swap of many copy jobs takes its time); `publishing` says one does. */
+let holdingPublish: Promise<void> | null = null;
+let publishing = false;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+  for (const end = Date.now() + 60_000; !(await done()); await sleep(100))
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what}`);
+};
+const eventsOf = async (client: Client, workflowId: string) =>
+  (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+
+/**
+ * A run cancelled while it publishes: its first publication is held in the publish activity,
+ * the run `start` starts is cancelled, and the publication goes on only once `publisher` (the
+ * run whose activity it is: the same one, or a child the cancellation reaches) has taken the
+ * cancellation in, a workflow task completed after its request. Publishing runs to its end, so
+ * the history shows the cancellation requested and the publish activity completed, never asked
+ * to cancel: code that heeded the cancellation there would ask it to, and fail to replay.
+ */
+const cancelledWhilePublishing = async (
+  client: Client,
+  start: () => Promise<WorkflowHandle>,
+  publisher: string,
+) => {
+  let release = () => {};
+  holdingPublish = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  try {
+    const handle = await start();
+    await until(`${publisher} to publish`, () => publishing);
+    await handle.cancel();
+    await until(`${publisher} to take the cancellation in`, async () => {
+      const events = await eventsOf(client, publisher);
+      const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+      return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
+    });
+    release();
+    await handle.result();
+    const events = await eventsOf(client, publisher);
+    if (events.some((e) => e.activityTaskCancelRequestedEventAttributes))
+      throw new Error(`${publisher} cancelled its publish activity: publishing did not run to its end`);
+    return handle.workflowId;
+  } finally {
+    release();
+    holdingPublish = null;
+    publishing = false;
+  }
+};
+
 const onReadOnlyStorage = async (
   run: () => Promise<string>,
   refused: (table: string) => boolean = () => true,
@@ -256,6 +310,49 @@ const scenarios: Scenario[] = [
       ),
   },
   { name: 'backfill-behind-daily', run: backfillBehindDaily },
+  // Cancelled while it publishes: the publication runs to its end and the analysis completes.
+  {
+    name: 'analyze-experiment-cancelled-publishing',
+    run: (c) => {
+      const workflowId = `analysis/cancel_publish/${DEMO}/2026-03-15`;
+      return cancelledWhilePublishing(
+        c,
+        () =>
+          c.workflow.start('analyzeExperiment', {
+            taskQueue,
+            workflowId,
+            args: [{ slug: DEMO, date: '2026-03-15', dataset: 'cancel_publish', periods: ['week'] }],
+          }),
+        workflowId,
+      );
+    },
+  },
+  // Cancelled while its first date publishes: that date finishes, the next is not started.
+  {
+    name: 'preview-cancelled-publishing',
+    run: (c) => {
+      const workflowId = `preview/cancel_preview/${DEMO}`;
+      return cancelledWhilePublishing(
+        c,
+        () =>
+          c.workflow.start('preview', {
+            taskQueue,
+            workflowId,
+            args: [
+              {
+                slug: DEMO,
+                startDate: '2026-03-15',
+                endDate: '2026-03-16',
+                periods: ['week'],
+                dataset: 'cancel_preview',
+                sampleSize: 50,
+              },
+            ],
+          }),
+        `${workflowId}/2026-03-15`,
+      );
+    },
+  },
 ];
 
 const named = process.argv.slice(2);
@@ -293,11 +390,31 @@ const nativeConnection = await connectWorker(server.address);
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 try {
+  const deps = testDeps(warehouse);
+  const activities = createActivities(deps);
   const worker = await createContrailWorker({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    deps: testDeps(warehouse),
+    deps,
+    overrides: {
+      activities: {
+        ...activities,
+        publish: async (input: Parameters<typeof activities.publish>[0]) => {
+          if (holdingPublish) {
+            publishing = true;
+            const context = Context.current();
+            const beat = setInterval(() => context.heartbeat(), 1_000);
+            try {
+              await holdingPublish;
+            } finally {
+              clearInterval(beat);
+            }
+          }
+          return await activities.publish(input);
+        },
+      },
+    },
   });
   await worker.runUntil(async () => {
     for (const scenario of recorded) {
