@@ -10,16 +10,18 @@ import {
   isNotFound,
   setCurrentVersion,
 } from '../../src/temporal/worker-deployments.js';
+import type { DeploymentVersionFacts } from '../../src/versions/deployment.js';
 import { type RunningCli, runCli, spawnCli } from '../helpers/cli.js';
 import { marked, processMarker } from '../helpers/processes.js';
 import { type TestTemporal, testTemporal } from '../helpers/temporal.js';
 
 /**
- * `contrail doctor` on a Worker Deployment of two builds, as an operator deploys them: the
- * check itself runs on the current version, so a build that only pinned runs need (an old
- * one whose workers were stopped too early) is checked apart.
+ * A Worker Deployment of two builds, one of which no worker serves (an old build whose workers
+ * were stopped while runs were still pinned to it), as doctor, status and cancel say it: doctor's
+ * check runs on the current version, so such a build is checked apart, and a run pinned to it
+ * answers no progress query, so following it said nothing at all.
  */
-describe('contrail doctor on a versioned deployment', () => {
+describe('a build no worker runs, as doctor, status and cancel say it', () => {
   let temporal: TestTemporal;
   let ref: DeploymentRef;
   let env: NodeJS.ProcessEnv;
@@ -34,31 +36,40 @@ describe('contrail doctor on a versioned deployment', () => {
     ref = { client: temporal.client, namespace: temporal.namespace, deploymentName: `doctor-${suffix}` };
     env = {
       ...temporal.env,
-      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-doctor-versions-')),
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-stranded-build-')),
       CONTRAIL_DEPLOYMENT: ref.deploymentName,
     };
-    // b1 serves doctor's task queue (its first build makes itself current); b2 is a version of
-    // the deployment whose only worker polls another task queue: nothing serves b2 here.
+    const registered = async (done: (versions: DeploymentVersionFacts[]) => boolean, what: string) => {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const versions = await describeDeploymentVersions(ref).catch((error: unknown) => {
+          if (isNotFound(error)) return [];
+          throw error;
+        });
+        if (done(versions)) return;
+        if (Date.now() > deadline) assert.fail(`${what}: ${JSON.stringify(versions)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    const recorded = (versions: DeploymentVersionFacts[], buildId: string) =>
+      versions.some((v) => v.buildId === buildId && typeof v.metadata.version === 'string');
+    // b1 serves doctor's task queue (the deployment's first build makes itself current); then b2,
+    // a version of the deployment whose only worker polls another task queue: none serves b2 here.
     workers.push(
       spawnCli(['worker'], { env: { ...env, ...marker.env, CONTRAIL_BUILD_ID: b1 }, timeoutMs: 300_000 }),
+    );
+    await registered(
+      (versions) =>
+        versions.some((v) => v.buildId === b1 && v.routing === 'current') && recorded(versions, b1),
+      'b1 did not become current',
+    );
+    workers.push(
       spawnCli(['worker', '--task-queue', `${temporal.taskQueue}-elsewhere`], {
         env: { ...env, ...marker.env, CONTRAIL_BUILD_ID: b2 },
         timeoutMs: 300_000,
       }),
     );
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const versions = await describeDeploymentVersions(ref).catch((error: unknown) => {
-        if (isNotFound(error)) return [];
-        throw error;
-      });
-      const recorded = (buildId: string) =>
-        versions.some((v) => v.buildId === buildId && typeof v.metadata.version === 'string');
-      if (versions.some((v) => v.buildId === b1 && v.routing === 'current') && recorded(b1) && recorded(b2))
-        break;
-      if (Date.now() > deadline) assert.fail(`the two builds did not register: ${JSON.stringify(versions)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await registered((versions) => recorded(versions, b2), 'b2 did not register');
   });
 
   after(async () => {
@@ -127,6 +138,34 @@ describe('contrail doctor on a versioned deployment', () => {
       assert.ok(doctor.ms < 60_000, `said after ${doctor.ms} ms`);
     } finally {
       await setCurrentVersion(ref, b1);
+    }
+  });
+
+  test('status and cancel of a run pinned to a build no worker runs say so, with the worker to start', async () => {
+    const workflowId = `stranded-${suffix}`;
+    const stranded = await temporal.client.workflow.start('healthCheck', {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      versioningOverride: { pinnedTo: { deploymentName: ref.deploymentName, buildId: b2 } },
+    });
+    const said = new RegExp(
+      `^${workflowId} is pinned to build ${b2} and waits for a worker of it, but none polls task queue '${temporal.taskQueue}': nothing moves it until one runs \\(\`\\S*contrail worker --build-id ${b2}\` with the same TEMPORAL_ADDRESS`,
+      'm',
+    );
+    try {
+      for (const command of ['status', 'cancel']) {
+        // Before, both waited without a word until Ctrl-C.
+        const following = spawnCli([command, workflowId], { env, timeoutMs: 120_000 });
+        try {
+          await following.waitForStderr(said, 60_000);
+        } finally {
+          following.child.kill('SIGINT');
+        }
+        const stopped = await following.done;
+        assert.equal(stopped.code, 130, stopped.stderr);
+      }
+    } finally {
+      await stranded.terminate('test done');
     }
   });
 });
