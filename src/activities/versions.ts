@@ -11,6 +11,7 @@ import { enrollmentsTableName } from '../sql/names.js';
 import {
   type DeploymentRef,
   describeDeploymentVersions,
+  POLLER_RECENT_MS,
   versionWork,
 } from '../temporal/worker-deployments.js';
 import { AnchorError, readAnchor, touchExperiment } from '../versions/anchor.js';
@@ -161,7 +162,15 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
         ),
         deps.deployment === null
           ? Promise.resolve([])
-          : versionWork(deploymentRef(deps.deployment), Context.current().info.taskQueue, buildIds),
+          : versionWork(
+              deploymentRef(deps.deployment),
+              Context.current().info.taskQueue,
+              buildIds,
+              new Date(),
+              POLLER_RECENT_MS,
+              // This report runs on the current version: it is not work that keeps a version.
+              Context.current().info.workflowExecution?.workflowId ?? null,
+            ),
       ]);
       const pins = resolved.filter((p) => p !== null);
       return versionsReport({ releases: registry, pins, work });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Client,
   WorkflowFailedError,
@@ -9,6 +10,7 @@ import { plural } from '../plural.js';
 import type { Progress } from '../workflows/common.js';
 import { CliError } from './errors.js';
 import { followWorkflow, runningInput } from './follow.js';
+import { unservedBuildOf } from './held-up.js';
 import { cancelledLine, isAnalysisWorkflow, leftByInterrupt, outcomeOf, reachedLine } from './outcomes.js';
 import { unknownWorkflowMessage } from './running.js';
 
@@ -301,6 +303,10 @@ async function stoppedRuns(
     log(
       `waiting for ${plural(open.length, 'run')} it started to stop (each at its next step, on a worker of its build): ${open.map((r) => r.workflowId).join(', ')}`,
     );
+    // A run pinned to a build no worker runs hears of its cancellation only once one does:
+    // said, with the worker to start, rather than waiting without a word.
+    const watch = new AbortController();
+    const watching = sayUnservedBuilds(client, open, log, watch.signal);
     // Cancelled, the result is a failure: either way the run has closed.
     await Promise.all(
       open.map((r) =>
@@ -310,6 +316,8 @@ async function stoppedRuns(
           .catch(() => undefined),
       ),
     );
+    watch.abort();
+    await watching;
   }
   const out: { workflowId: string; status: string }[] = [];
   for (const r of runs) {
@@ -317,6 +325,30 @@ async function stoppedRuns(
     if (d !== null) out.push({ workflowId: r.workflowId, status: stateOf(d) });
   }
   return out;
+}
+
+/** How often the runs waited for are looked at for a build no worker runs. */
+const UNSERVED_CHECK_MS = 3_000;
+
+/** Says once of each run in `runs` that it waits for a worker of its pinned build that none runs, until `signal`. */
+async function sayUnservedBuilds(
+  client: Client,
+  runs: readonly StartedRun[],
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const said = new Set<string>();
+  while (said.size < runs.length) {
+    const slept = await sleep(UNSERVED_CHECK_MS, true, { signal, ref: false }).catch(() => false);
+    if (!slept || signal.aborted) return;
+    for (const r of runs) {
+      if (said.has(r.workflowId)) continue;
+      const line = await unservedBuildOf(client, r.workflowId, r.runId).catch(() => null);
+      if (line === null || signal.aborted) continue;
+      said.add(r.workflowId);
+      log(line);
+    }
+  }
 }
 
 /** One run a parent started, as found before the cancellation (no run id: none was found). */

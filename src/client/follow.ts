@@ -14,7 +14,7 @@ import type { Progress } from '../workflows/common.js';
 import type { WorkflowName } from '../workflows/registered.js';
 import { CliError } from './errors.js';
 import { elapsed } from './format.js';
-import { noWorkerLine, retryLines, whatHoldsItUp } from './held-up.js';
+import { retryLines, whatHoldsItUp } from './held-up.js';
 import { PeriodicCall } from './periodic-call.js';
 import { namedRunning, progressLine, StageEstimate, timeLeft, waitingLine } from './progress-line.js';
 
@@ -326,17 +326,18 @@ export async function followWorkflow<T>(
   ).start();
   // Work that failed and waits for its next attempt: said once per attempt (a repeated failure
   // in a few words), so a warehouse that does not answer shows as retries rather than as a stage
-  // that never moves. A run no worker serves never moves at all: said once, with what to do.
+  // that never moves. A run no worker serves (none, or none of its pinned build) never moves:
+  // said once, with what to do.
   const retryLinesOf = retryLines();
-  let saidNoWorker = false;
+  const saidUnserved = new Set<string>();
   let turn = 0;
   const retries = new PeriodicCall(
     client,
     () => whatHoldsItUp(client, handle, runs, turn++),
     ({ retrying, unserved }) => {
       serverBack();
-      if (unserved !== null && !saidNoWorker) view.line(noWorkerLine(unserved));
-      saidNoWorker ||= unserved !== null;
+      if (unserved !== null && !saidUnserved.has(unserved)) view.line(unserved);
+      if (unserved !== null) saidUnserved.add(unserved);
       for (const line of retryLinesOf(retrying)) view.line(line);
     },
     options.retryCheckMs ?? RETRIES_INTERVAL_MS,

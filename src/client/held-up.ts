@@ -1,6 +1,8 @@
 import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { contrailCommand } from '../command-name.js';
+import { waitingSince } from '../temporal/pinned-runs.js';
+import { TOOL_VERSION } from '../temporal/search-attributes.js';
 import { POLLER_RECENT_MS } from '../temporal/worker-deployments.js';
 import { elapsed } from './format.js';
 import { FAILED_THE_SAME_WAY, retryFailures } from './retry-failures.js';
@@ -69,7 +71,8 @@ export function workflowsToLookInto(
 
 /**
  * What holds a followed run up: activities retrying in it, in its running children and in the
- * runs it started (`runs`, see workflowsToLookInto), and its task queue when no worker polls it.
+ * runs it started (`runs`, see workflowsToLookInto), and, said with what to do (`unserved`), its
+ * task queue when no worker polls it, or its pinned build when workers poll but none of that build.
  */
 export async function whatHoldsItUp(
   client: Client,
@@ -92,11 +95,60 @@ export async function whatHoldsItUp(
     retrying.push(...retryingIn(w.workflowId, described));
   }
   const taskQueue = description.taskQueue;
-  const unserved =
-    description.status.name === 'RUNNING' && taskQueue && !(await workerPolls(client, taskQueue))
-      ? taskQueue
-      : null;
-  return { retrying, unserved };
+  if (description.status.name !== 'RUNNING' || !taskQueue) return { retrying, unserved: null };
+  const pollers = await taskQueuePollers(client, taskQueue);
+  if (pollers.length === 0) return { retrying, unserved: noWorkerLine(taskQueue) };
+  return { retrying, unserved: unservedBuildLine(description, pollers) };
+}
+
+/**
+ * How long a run's task may stay untaken before it is said to wait for a worker of its build: a
+ * polling worker of the build takes it within milliseconds (as the parents count their runs).
+ */
+export const BUILD_WAIT_MS = 5_000;
+
+/** The build a run is pinned to (by a parent's override, or having run on it): null when it is not. */
+export function pinnedBuildOf(raw: Description['raw']): string | null {
+  const info = raw.workflowExecutionInfo?.versioningInfo;
+  const override = info?.versioningOverride?.pinned?.version?.buildId;
+  if (override) return override;
+  // temporal.api.enums.v1.VersioningBehavior: 1 is PINNED.
+  return info?.behavior === 1 ? (info.deploymentVersion?.buildId ?? null) : null;
+}
+
+/**
+ * What to say of a running workflow pinned to a build whose task has waited BUILD_WAIT_MS with no
+ * live worker of that build among `pollers` (the task queue's): it waits until one runs, which
+ * only an operator can start. Null when nothing waits so.
+ */
+export function unservedBuildLine(
+  description: Pick<Description, 'raw' | 'workflowId' | 'taskQueue' | 'typedSearchAttributes'>,
+  pollers: readonly Poller[],
+  now: number = Date.now(),
+): string | null {
+  const buildId = pinnedBuildOf(description.raw);
+  if (buildId === null || waitingSince(description.raw, now, BUILD_WAIT_MS) === null) return null;
+  if (pollers.some((p) => p.buildId === buildId && p.lastPolledMs <= LIVE_POLL_MS)) return null;
+  const toolVersion = description.typedSearchAttributes.get(TOOL_VERSION);
+  const build = toolVersion ? `contrail ${toolVersion}` : `build ${buildId}`;
+  return `${description.workflowId} is pinned to ${build} and waits for a worker of it, but none polls task queue '${description.taskQueue}': nothing moves it until one runs (\`${contrailCommand()} worker --build-id ${buildId}\` with the same TEMPORAL_ADDRESS; \`${contrailCommand()} versions\` says what else waits for it)`;
+}
+
+/** unservedBuildLine of one workflow run, described now; null when it has ended or is gone. */
+export async function unservedBuildOf(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<string | null> {
+  let description: Description;
+  try {
+    description = await client.workflow.getHandle(workflowId, runId).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+  if (description.status.name !== 'RUNNING') return null;
+  return unservedBuildLine(description, await taskQueuePollers(client, description.taskQueue));
 }
 
 /** A worker seen polling a task queue: its identity, and the build it runs (null: an unversioned worker). */
@@ -145,11 +197,6 @@ export async function taskQueuePollers(client: Client, taskQueue: string): Promi
     taskQueue: { name: taskQueue },
   });
   return recentPollers(pollers ?? []);
-}
-
-/** Whether a worker polls `taskQueue` for workflow tasks now. */
-export async function workerPolls(client: Client, taskQueue: string): Promise<boolean> {
-  return (await taskQueuePollers(client, taskQueue)).length > 0;
 }
 
 /**

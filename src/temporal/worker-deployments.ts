@@ -136,7 +136,8 @@ export async function recordOwnRelease(
  * Open workflows and recent pollers per version. Open workflows are counted from visibility
  * (`TemporalWorkerDeploymentVersion`, which a pinned override sets at start, before any
  * worker took a task); pollers from the task queue's poller list, which keeps a stopped
- * worker for minutes, so only pollers seen within `recentMs` count.
+ * worker for minutes, so only pollers seen within `recentMs` count. `excluding` is a workflow
+ * not to count: the report that asks, itself open on the current version while it asks.
  */
 export async function versionWork(
   ref: DeploymentRef,
@@ -144,7 +145,9 @@ export async function versionWork(
   buildIds: readonly string[],
   now: Date = new Date(),
   recentMs: number = POLLER_RECENT_MS,
+  excluding: string | null = null,
 ): Promise<VersionWork[]> {
+  const others = excluding === null ? '' : ` AND WorkflowId != ${JSON.stringify(excluding)}`;
   // The pollers and each version's count are independent calls: side by side.
   const [queue, counts] = await Promise.all([
     ref.client.workflowService.describeTaskQueue({
@@ -153,7 +156,7 @@ export async function versionWork(
     }),
     mapBounded(buildIds, SERVER_CALLS_AT_ONCE, async (buildId) => {
       const { count } = await ref.client.workflow.count(
-        `${versionQuery(ref.deploymentName, buildId)} AND ExecutionStatus = "Running"`,
+        `${versionQuery(ref.deploymentName, buildId)} AND ExecutionStatus = "Running"${others}`,
       );
       return count;
     }),

@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 import { contrailCommand } from '../../command-name.js';
+import type { DeploymentVersionFacts } from '../../versions/deployment.js';
+import type { VersionWork } from '../../versions/report.js';
 import type { healthCheck } from '../../workflows/health.js';
 import type { WorkflowName } from '../../workflows/registered.js';
 import type { Poller } from '../held-up.js';
@@ -18,6 +20,7 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
   handler: async (args) => {
     const { withTemporal } = await import('../embedded.js');
     const { defaultActivityDeps } = await import('../runtime.js');
+    let versions: DeploymentServed = { deploymentName: '', versions: [] };
     const report = await withTemporal(
       async ({ client, taskQueue, address, embedded, followed }) => {
         const started = Date.now();
@@ -30,6 +33,14 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
             throw new CliError(`Temporal at ${address} answered, but ${noWorkerLine(taskQueue)}`);
           const silent = await silentWorkers(listed, address, taskQueue);
           if (silent !== null) throw new CliError(silent);
+          versions = await deploymentVersionsServed(client, taskQueue);
+          // Runs started without a pin (this check among them) go to the current version: with
+          // no worker of it, the check would only wait its two minutes.
+          const routed = versions.versions.filter((v) => v.routing !== 'inactive' && v.pollers === 0);
+          if (routed.length > 0)
+            throw new CliError(
+              `Temporal at ${address} answered, but ${unservedRoutedLine(routed, versions, taskQueue)}`,
+            );
         }
         const workflowId = `health/${new Date().toISOString()}`;
         followed.push(workflowId);
@@ -79,6 +90,7 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
           pollers,
           workers: pollersLine(taskQueue, pollers),
           workerLines: pollers.map(pollerLine),
+          waitingVersions: waitingLines(versions, taskQueue),
         };
       },
       {
@@ -87,11 +99,26 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
         verbose: args.verbose ?? false,
       },
     );
+    // Every link answered, yet work waits for a build no worker runs: the chain the check took is
+    // not the one those runs need, and they would wait for ever without a word.
+    const waiting = waitingVersions(versions);
+    const stuck =
+      waiting.length === 0
+        ? null
+        : `${waiting.map((v) => `${countOf(v.openWorkflows, 'workflow')} ${v.openWorkflows === 1 ? 'waits' : 'wait'} for a worker of ${buildName(v)}`).join('; ')}, which no worker runs`;
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (stuck !== null) {
+        const { CliError } = await import('../errors.js');
+        throw new CliError(stuck);
+      }
       return;
     }
-    process.stdout.write(doctorReport(report));
+    process.stdout.write(doctorReport(report, stuck !== null));
+    if (stuck !== null) {
+      const { CliError } = await import('../errors.js');
+      throw new CliError(stuck);
+    }
   },
 };
 
@@ -103,6 +130,8 @@ export interface DoctorReport extends HealthReport {
   ranBy: string | null;
   workers: string;
   workerLines: string[];
+  /** One line per build that runs wait for and no worker runs (`waitingLines`). */
+  waitingVersions: string[];
 }
 
 /**
@@ -111,16 +140,110 @@ export interface DoctorReport extends HealthReport {
  * sets one; DuckDB's file), so an operator checking a deployment sees it is the one meant; a
  * worker of an older build names only its kind.
  */
-export function doctorReport(report: DoctorReport): string {
+export function doctorReport(report: DoctorReport, stuck = false): string {
   return [
-    'contrail doctor: every link answered',
+    stuck
+      ? 'contrail doctor: every link answered, but work waits for a build no worker runs'
+      : 'contrail doctor: every link answered',
     `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
     `  worker     contrail ${report.toolVersion} (build ${report.buildId})${report.ranBy ? ` on ${report.ranBy}` : ''} ran the check`,
     `  workers    ${report.workers}`,
     ...report.workerLines.map((line) => `               ${line}`),
     `  warehouse  ${report.warehouse ?? report.dialect} answered a query`,
+    ...report.waitingVersions.map((line, i) => `  ${i === 0 ? 'versions ' : '         '}  ${line}`),
     '',
   ].join('\n');
+}
+
+/** A version of the Worker Deployment as doctor judges it: where runs go, what waits on it, who serves it. */
+export interface ServedVersion extends VersionWork {
+  version: string;
+  routing: DeploymentVersionFacts['routing'];
+}
+
+export interface DeploymentServed {
+  deploymentName: string;
+  versions: ServedVersion[];
+}
+
+/**
+ * The versions of the deployment the workers join (`CONTRAIL_DEPLOYMENT`), each with its open
+ * workflows and its workers polling `taskQueue` now: none when the deployment does not exist
+ * (unversioned workers).
+ */
+async function deploymentVersionsServed(client: Client, taskQueue: string): Promise<DeploymentServed> {
+  const { runtimeSettings } = await import('../../settings.js');
+  const { describeDeploymentVersions, versionWork } = await import('../../temporal/worker-deployments.js');
+  const { LIVE_POLL_MS } = await import('../held-up.js');
+  const ref = {
+    client,
+    namespace: client.options.namespace,
+    deploymentName: runtimeSettings().deploymentName,
+  };
+  const facts = await describeDeploymentVersions(ref);
+  if (facts.length === 0) return { deploymentName: ref.deploymentName, versions: [] };
+  // A worker is live as doctor counts one elsewhere: it polled within the last minute or so.
+  const work = await versionWork(
+    ref,
+    taskQueue,
+    facts.map((f) => f.buildId),
+    new Date(),
+    LIVE_POLL_MS,
+  );
+  return {
+    deploymentName: ref.deploymentName,
+    versions: facts.map((f, i) => ({
+      ...(work[i] as VersionWork),
+      version: typeof f.metadata.version === 'string' ? f.metadata.version : 'unknown',
+      routing: f.routing,
+    })),
+  };
+}
+
+/** `contrail 0.1.0+4f2a9c81d0e3`, as `contrail status` names the build a run waits for. */
+function buildName(v: ServedVersion): string {
+  return `contrail ${v.version}+${v.buildId}`;
+}
+
+function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Versions that runs were sent to (pinned there) and that no worker polls: those runs wait. */
+export function waitingVersions(served: DeploymentServed): ServedVersion[] {
+  return served.versions.filter((v) => v.openWorkflows > 0 && v.pollers === 0);
+}
+
+/** One line per waiting version: what waits, and the worker that would serve it. */
+export function waitingLines(served: DeploymentServed, taskQueue: string): string[] {
+  return waitingVersions(served).map(
+    (v) =>
+      `${buildName(v)}: ${countOf(v.openWorkflows, 'workflow')} ${v.openWorkflows === 1 ? 'waits' : 'wait'} for a worker of this build, and none polls task queue '${taskQueue}': start one with \`${contrailCommand()} worker --build-id ${v.buildId}\` (\`${contrailCommand()} versions\` says what is pinned to it)`,
+  );
+}
+
+/**
+ * The deployment's current (or ramping) version has no worker: every run started without a pin
+ * waits for one. Named with what would serve it, and the builds that do have workers.
+ */
+export function unservedRoutedLine(
+  routed: readonly ServedVersion[],
+  served: DeploymentServed,
+  taskQueue: string,
+): string {
+  const live = served.versions.filter((v) => v.pollers > 0);
+  const named = routed
+    .map((v) => `${buildName(v)}, the ${v.routing} version of worker deployment ${served.deploymentName},`)
+    .join(' nor of ');
+  const start = routed.map((v) => `\`${contrailCommand()} worker --build-id ${v.buildId}\``).join(' and ');
+  const instead =
+    live.length === 0
+      ? ''
+      : `, or make a build whose workers poll current (\`temporal worker deployment set-current-version --deployment-name ${served.deploymentName} --build-id ${(live[0] as ServedVersion).buildId} --yes\`; polling: ${live.map(buildName).join(', ')})`;
+  const runs = routed.some((v) => v.routing === 'current')
+    ? 'every run started without a pin (the daily run, backfills, reruns, previews, this check) waits'
+    : 'the share of runs started without a pin that it ramps to waits';
+  return `no worker of ${named} polls task queue '${taskQueue}': ${runs} for one; start one with ${start}${instead}`;
 }
 
 /**

@@ -102,6 +102,7 @@ test("doctor's warehouse line names the project and endpoint, or the DuckDB file
       ranBy: null,
       workers: "1 worker polls task queue 'contrail'",
       workerLines: [],
+      waitingVersions: [],
     }).split('\n');
     return lines.find((l) => l.startsWith('  warehouse'));
   };
