@@ -199,29 +199,100 @@ export function versionQuery(deploymentName: string, buildId: string): string {
 }
 
 /**
+ * What a starting worker's claim on its deployment's current version came to: `made` it current
+ * (the deployment had none), found it `had` one already, or found none and lost to another
+ * worker starting at the same time (`taken`: that worker's build, which may be its own).
+ */
+export type CurrentClaim =
+  | { kind: 'made' }
+  | { kind: 'had'; buildId: string }
+  | { kind: 'taken'; buildId: string };
+
+/** Claims lost to a routing change that left no version current (an operator's ramp) are tried again this often. */
+const CLAIM_ATTEMPTS = 5;
+
+/**
  * Makes the version current when the deployment has none (its first build): until a version is
  * current, workflows started without a pin wait, since versioned workers take no unversioned
- * tasks. Later builds are made current by the operator. Returns whether it did.
+ * tasks. Later builds are made current by the operator.
+ *
+ * Workers of several builds can start at once on a fresh deployment, each finding no current
+ * version. The set carries the conflict token of the describe that found none, so the server
+ * takes only the first (every later one, its token outdated by that change, is refused with
+ * FAILED_PRECONDITION) and the current version is the first claimant's, not whichever came
+ * last; the others read who won. Measured on Temporal 1.29.1: the token changes only with the
+ * routing (not when a version registers or its metadata changes), and a set of the version
+ * already current succeeds whatever its token, changing nothing and answering that version as
+ * the previous one.
  */
-export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<boolean> {
-  const versions = await describeDeploymentVersions(ref);
-  if (versions.some((v) => v.routing === 'current')) return false;
-  await setCurrentVersion(ref, buildId);
-  return true;
+export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<CurrentClaim> {
+  for (let attempt = 1; ; attempt++) {
+    const routing = await currentRouting(ref).catch((error: unknown) => {
+      throw deploymentError(ref, buildId, 'cannot make current', error);
+    });
+    if (routing.current !== null)
+      return attempt === 1
+        ? { kind: 'had', buildId: routing.current }
+        : { kind: 'taken', buildId: routing.current };
+    try {
+      const previous = await setCurrent(ref, buildId, routing.conflictToken);
+      // Another worker of this build made it current between the describe and the set.
+      return previous === buildId ? { kind: 'taken', buildId } : { kind: 'made' };
+    } catch (error) {
+      if (!isConflict(error) || attempt >= CLAIM_ATTEMPTS)
+        throw deploymentError(ref, buildId, 'cannot make current', error);
+      // Refused for an outdated token: the next describe says who became current meanwhile.
+    }
+  }
+}
+
+/** The deployment's current build (null for none, or no deployment yet) and the token of this read. */
+async function currentRouting(
+  ref: DeploymentRef,
+): Promise<{ current: string | null; conflictToken: Uint8Array | null }> {
+  try {
+    const deployment = await ref.client.workflowService.describeWorkerDeployment({
+      namespace: ref.namespace,
+      deploymentName: ref.deploymentName,
+    });
+    const info = deployment.workerDeploymentInfo;
+    return {
+      current: info?.routingConfig?.currentDeploymentVersion?.buildId || null,
+      conflictToken: deployment.conflictToken?.length ? deployment.conflictToken : null,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return { current: null, conflictToken: null };
+    throw error;
+  }
 }
 
 /** Makes a version current: new workflows without an override run on it, and it becomes a release. */
 export async function setCurrentVersion(ref: DeploymentRef, buildId: string): Promise<void> {
   try {
-    await ref.client.workflowService.setWorkerDeploymentCurrentVersion({
-      namespace: ref.namespace,
-      deploymentName: ref.deploymentName,
-      buildId,
-      identity: ref.client.options.identity ?? 'contrail',
-    });
+    await setCurrent(ref, buildId, null);
   } catch (error) {
     throw deploymentError(ref, buildId, 'cannot make current', error);
   }
+}
+
+/**
+ * The server's set of the current version, refused when `conflictToken` is given and the
+ * routing changed since the read that returned it. Returns the build that was current before.
+ */
+async function setCurrent(ref: DeploymentRef, buildId: string, conflictToken: Uint8Array | null) {
+  const answer = await ref.client.workflowService.setWorkerDeploymentCurrentVersion({
+    namespace: ref.namespace,
+    deploymentName: ref.deploymentName,
+    buildId,
+    identity: ref.client.options.identity ?? 'contrail',
+    ...(conflictToken === null ? {} : { conflictToken }),
+  });
+  return answer.previousDeploymentVersion?.buildId || null;
+}
+
+/** The server's refusal of a routing change made on an outdated read (FAILED_PRECONDITION, 9). */
+function isConflict(error: unknown): boolean {
+  return isGrpcServiceError(error) && error.code === 9 && /conflict token/i.test(error.details);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { CommandModule } from 'yargs';
 import { useNameOnPath } from '../../command-name.js';
 import { runtimeSettings } from '../../settings.js';
+import type { CurrentClaim } from '../../temporal/worker-deployments.js';
 import { CliError } from '../errors.js';
 
 interface WorkerArgs {
@@ -142,7 +143,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     const recorded = deployment
       ? recordWorkerRelease(client, deps).then(
           (outcome) => {
-            for (const line of releaseRecordLines(outcome, `${deployment}:${deps.toolVersion.buildId}`))
+            for (const line of releaseRecordLines(outcome, deployment, deps.toolVersion.buildId))
               process.stdout.write(`${line}\n`);
           },
           (error: unknown) =>
@@ -173,16 +174,34 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
 
 /**
  * What a versioned worker's start did to its deployment version, for the operator: the release
- * metadata it wrote (only keys the version lacked) and whether it became the current version.
+ * metadata it wrote (only keys the version lacked), and whether it became the current version
+ * or which build is (workers of two builds starting at once on a fresh deployment: the one
+ * that lost learns that the other's build became current, before its own claim or during it).
  */
 export function releaseRecordLines(
-  outcome: { recorded: Record<string, unknown>; madeCurrent: boolean },
-  version: string,
+  outcome: { recorded: Record<string, unknown>; current: CurrentClaim | null },
+  deployment: string,
+  buildId: string,
 ): string[] {
+  const version = `${deployment}:${buildId}`;
   const lines: string[] = [];
   const keys = Object.entries(outcome.recorded);
   if (keys.length > 0)
     lines.push(`recorded the release on ${version}: ${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-  if (outcome.madeCurrent) lines.push(`made ${version} the deployment's current version (it had none)`);
+  const current = outcome.current;
+  if (current === null || (current.kind === 'had' && current.buildId === buildId)) return lines;
+  if (current.kind === 'made') lines.push(`made ${version} the deployment's current version (it had none)`);
+  else if (current.buildId === buildId)
+    lines.push(
+      `${version} is the deployment's current version: another worker of this build made it so first`,
+    );
+  else
+    lines.push(
+      `${deployment}:${current.buildId} ${
+        current.kind === 'taken'
+          ? "became the deployment's current version first (its worker claimed it at the same time)"
+          : "is the deployment's current version"
+      }; ${version} serves the runs pinned to it`,
+    );
   return lines;
 }

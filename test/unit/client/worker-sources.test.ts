@@ -72,14 +72,37 @@ test('a worker whose experiments file or config repo is not there is told which,
 
 test('a versioned worker says in words what its start recorded on its deployment version', () => {
   assert.deepEqual(
-    releaseRecordLines({ recorded: { version: '0.2.0', breaking: false }, madeCurrent: true }, 'contrail:b2'),
+    releaseRecordLines(
+      { recorded: { version: '0.2.0', breaking: false }, current: { kind: 'made' } },
+      'contrail',
+      'b2',
+    ),
     [
       'recorded the release on contrail:b2: version=0.2.0, breaking=false',
       "made contrail:b2 the deployment's current version (it had none)",
     ],
   );
-  // A restarted worker finds its release recorded and another version current: nothing to say.
-  assert.deepEqual(releaseRecordLines({ recorded: {}, madeCurrent: false }, 'contrail:b2'), []);
+  // A restarted worker of the current build finds its release recorded: nothing to say.
+  assert.deepEqual(
+    releaseRecordLines({ recorded: {}, current: { kind: 'had', buildId: 'b2' } }, 'contrail', 'b2'),
+    [],
+  );
+  // Another build is current (released before, or its worker's claim came first).
+  assert.deepEqual(
+    releaseRecordLines({ recorded: {}, current: { kind: 'had', buildId: 'b1' } }, 'contrail', 'b2'),
+    ["contrail:b1 is the deployment's current version; contrail:b2 serves the runs pinned to it"],
+  );
+  // Started beside another build on a deployment without a current version, and that build won.
+  assert.deepEqual(
+    releaseRecordLines({ recorded: {}, current: { kind: 'taken', buildId: 'b1' } }, 'contrail', 'b2'),
+    [
+      "contrail:b1 became the deployment's current version first (its worker claimed it at the same time); contrail:b2 serves the runs pinned to it",
+    ],
+  );
+  assert.deepEqual(
+    releaseRecordLines({ recorded: {}, current: { kind: 'taken', buildId: 'b2' } }, 'contrail', 'b2'),
+    ["contrail:b2 is the deployment's current version: another worker of this build made it so first"],
+  );
 });
 
 test("doctor's warehouse line names the project and endpoint, or the DuckDB file, the worker reached", async () => {
