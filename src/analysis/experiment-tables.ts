@@ -62,11 +62,19 @@ export function lastTableDate(spec: AnalysisSpec, today: IsoDate): IsoDate {
   return end === null ? today : addDays(end, 1);
 }
 
-/** The tables and views of `spec`'s experiment in `dataset` for every window completed by `through`. */
-export function experimentTables(spec: AnalysisSpec, dataset: string, through: IsoDate): ExperimentTables {
+/**
+ * The tables and views of `spec`'s experiment in `dataset` for every window completed by
+ * `through`, of every period or of `periods`.
+ */
+export function experimentTables(
+  spec: AnalysisSpec,
+  dataset: string,
+  through: IsoDate,
+  periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
+): ExperimentTables {
   const slug = spec.experiment.slug;
   const ref = (table: string): TableRef => ({ dataset, table });
-  const windows = windowsThrough(spec, through).map((window): WindowTables => {
+  const windows = windowsThrough(spec, through, periods).map((window): WindowTables => {
     const { period, windowIndex } = window;
     const metrics: MetricsTable[] = [];
     const intermediate: TableRef[] = [];
@@ -92,8 +100,8 @@ export function experimentTables(spec: AnalysisSpec, dataset: string, through: I
     enrollments: ref(enrollmentsTableName(slug)),
     windows,
     views: {
-      statistics: ANALYSIS_PERIODS.map((period) => ({ period, ref: ref(statisticsViewName(slug, period)) })),
-      metrics: ANALYSIS_PERIODS.flatMap((period) =>
+      statistics: periods.map((period) => ({ period, ref: ref(statisticsViewName(slug, period)) })),
+      metrics: periods.flatMap((period) =>
         ANALYSIS_BASES.map((basis) => ({ period, basis, ref: ref(metricsViewName(slug, basis, period)) })),
       ),
     },

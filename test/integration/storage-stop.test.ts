@@ -368,7 +368,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     );
     assert.match(
       result.stdout,
-      /^rerun of contrail-demo-search-bar: dropped 0 tables; 0\/29 dates analysed, 8 with nothing due, 1 failed, 20 not attempted$/m,
+      /^rerun of contrail-demo-search-bar: published nothing, dropped 0 earlier tables and views; 0\/29 dates analysed, 8 with nothing due, 1 failed, 20 not attempted$/m,
       output,
     );
     assert.match(
@@ -414,7 +414,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     );
     assert.match(
       result.stdout,
-      /^rerun of contrail-demo-search-bar: dropped 0 tables; 1\/29 dates analysed, 8 with nothing due, 1 failed, 19 not attempted$/m,
+      /^rerun of contrail-demo-search-bar: published nothing, dropped 0 earlier tables and views; 1\/29 dates analysed, 8 with nothing due, 1 failed, 19 not attempted$/m,
       output,
     );
     assert.equal(output.split(FILE).length - 1, 1, output);
