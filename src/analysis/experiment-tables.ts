@@ -3,6 +3,7 @@ import { ANALYSIS_BASES, type AnalysisBasis, type AnalysisSpec } from '../config
 import { addDays, type IsoDate } from '../dates.js';
 import {
   enrollmentsTableName,
+  legacyMetricsScanTableName,
   metricsScanTableName,
   metricsTableName,
   metricsViewName,
@@ -38,7 +39,10 @@ export interface WindowTables {
   window: AnalysisWindow;
   statistics: TableRef;
   metrics: MetricsTable[];
-  /** contrail's own intermediate tables: one scan per data source, one statistic-inputs table per metrics table. */
+  /**
+   * contrail's own intermediate tables: one scan per data source (under its name and under the
+   * name older builds gave it), one statistic-inputs table per metrics table.
+   */
   intermediate: TableRef[];
 }
 
@@ -93,6 +97,8 @@ export function experimentTables(
     }
     for (const dataSource of dataSources) {
       intermediate.push(ref(metricsScanTableName(slug, dataSource, period, windowIndex)));
+      // An older build's name for it, read by the per-basis views that build published.
+      intermediate.push(ref(legacyMetricsScanTableName(slug, dataSource, period, windowIndex)));
     }
     return { window, statistics: ref(statisticsTableName(slug, period, windowIndex)), metrics, intermediate };
   });

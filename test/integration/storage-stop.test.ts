@@ -178,7 +178,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     );
     assert.match(
       result.stdout,
-      /^ {2}2026-03-15 {2}metrics_contrail_demo_sidebar_clients_daily_day_7 {2}not run \(not attempted: the warehouse's storage failed\) /m,
+      /^ {2}2026-03-15 {2}metrics_21_contrail_demo_sidebar_clients_daily_day_7 {2}not run \(not attempted: the warehouse's storage failed\) /m,
       output,
     );
     // Said once, naming the warehouse file and what to do.
