@@ -232,7 +232,15 @@ export function analysisActivities(
       // The run starts over: what a crashed attempt of it staged goes.
       await dropStaged(ctx.warehouse, target.dataset, ctx.results);
       if (stagedOnly) return { dropped: [] };
-      const tables = experimentTables(ctx.spec, target.dataset, lastTableDate(ctx.spec, isoDate(deps.now())));
+      // What a run's publication did not write (`keep`) goes only among the periods it computed:
+      // a rerun of the weekly results leaves the daily and overall ones, and their views, as they were.
+      const periods = keep && target.periods ? target.periods : undefined;
+      const tables = experimentTables(
+        ctx.spec,
+        target.dataset,
+        lastTableDate(ctx.spec, isoDate(deps.now())),
+        periods,
+      );
       const { dropped, kept } = await dropExperimentTables(ctx.warehouse, tables, {
         keepEnrollments,
         ...(keep ? { keep } : {}),

@@ -218,7 +218,8 @@ export interface AnalysisActivities {
    * Drops the target experiment's result tables and views (and enrollments unless
    * `keepEnrollments`), except those named in `keep` (`kept`: which of them there were), and
    * what the target's run staged; with `forgetRows`, its rows in the dataset's logs and
-   * query_costs too. With `stagedOnly`, only what the run staged.
+   * query_costs too. With `stagedOnly`, only what the run staged. With `keep` (what the run
+   * published), only the tables and views of the target's periods when it names some.
    */
   dropResults(input: {
     target: AnalysisTarget;

@@ -3,6 +3,7 @@ import { ANALYSIS_BASES, type AnalysisBasis, type AnalysisSpec } from '../config
 import { addDays, type IsoDate } from '../dates.js';
 import {
   enrollmentsTableName,
+  legacyMetricsScanTableName,
   metricsScanTableName,
   metricsTableName,
   metricsViewName,
@@ -38,7 +39,10 @@ export interface WindowTables {
   window: AnalysisWindow;
   statistics: TableRef;
   metrics: MetricsTable[];
-  /** contrail's own intermediate tables: one scan per data source, one statistic-inputs table per metrics table. */
+  /**
+   * contrail's own intermediate tables: one scan per data source (under its name and under the
+   * name older builds gave it), one statistic-inputs table per metrics table.
+   */
   intermediate: TableRef[];
 }
 
@@ -62,11 +66,19 @@ export function lastTableDate(spec: AnalysisSpec, today: IsoDate): IsoDate {
   return end === null ? today : addDays(end, 1);
 }
 
-/** The tables and views of `spec`'s experiment in `dataset` for every window completed by `through`. */
-export function experimentTables(spec: AnalysisSpec, dataset: string, through: IsoDate): ExperimentTables {
+/**
+ * The tables and views of `spec`'s experiment in `dataset` for every window completed by
+ * `through`, of every period or of `periods`.
+ */
+export function experimentTables(
+  spec: AnalysisSpec,
+  dataset: string,
+  through: IsoDate,
+  periods: readonly AnalysisPeriod[] = ANALYSIS_PERIODS,
+): ExperimentTables {
   const slug = spec.experiment.slug;
   const ref = (table: string): TableRef => ({ dataset, table });
-  const windows = windowsThrough(spec, through).map((window): WindowTables => {
+  const windows = windowsThrough(spec, through, periods).map((window): WindowTables => {
     const { period, windowIndex } = window;
     const metrics: MetricsTable[] = [];
     const intermediate: TableRef[] = [];
@@ -85,6 +97,8 @@ export function experimentTables(spec: AnalysisSpec, dataset: string, through: I
     }
     for (const dataSource of dataSources) {
       intermediate.push(ref(metricsScanTableName(slug, dataSource, period, windowIndex)));
+      // An older build's name for it, read by the per-basis views that build published.
+      intermediate.push(ref(legacyMetricsScanTableName(slug, dataSource, period, windowIndex)));
     }
     return { window, statistics: ref(statisticsTableName(slug, period, windowIndex)), metrics, intermediate };
   });
@@ -92,8 +106,8 @@ export function experimentTables(spec: AnalysisSpec, dataset: string, through: I
     enrollments: ref(enrollmentsTableName(slug)),
     windows,
     views: {
-      statistics: ANALYSIS_PERIODS.map((period) => ({ period, ref: ref(statisticsViewName(slug, period)) })),
-      metrics: ANALYSIS_PERIODS.flatMap((period) =>
+      statistics: periods.map((period) => ({ period, ref: ref(statisticsViewName(slug, period)) })),
+      metrics: periods.flatMap((period) =>
         ANALYSIS_BASES.map((basis) => ({ period, basis, ref: ref(metricsViewName(slug, basis, period)) })),
       ),
     },

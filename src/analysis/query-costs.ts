@@ -235,8 +235,20 @@ export function describeQueryCosts(
     counted: withFigure,
     of: ran,
   });
+  // A date interrupted part way reports none of its queries (a cancelled analysis carries no list
+  // of what it ran): some of its stopped queries may well have run, and been billed. The total
+  // counts only those known to have run, and says so.
+  const stopped = outcomes.filter((o) => o === 'stopped').length;
+  const counted =
+    stopped > 0
+      ? `the ${plural(ran, 'query', 'queries')} known to have run`
+      : `${plural(ran, 'query', 'queries')} that ran`;
+  const uncounted =
+    stopped > 0
+      ? `: the stopped ${stopped === 1 ? 'one' : 'ones'} may have run before the interruption, ${stopped === 1 ? 'its' : 'their'} time and bytes not known`
+      : '';
   lines.push(
-    `  total ${(totalMs / 1000).toFixed(1)} s of ${plural(ran, 'query', 'queries')} that ran, ${bytesTotal}${others.length > 0 ? `; ${others.join(', ')}` : ''}`,
+    `  total ${(totalMs / 1000).toFixed(1)} s of ${counted}, ${bytesTotal}${others.length > 0 ? `; ${others.join(', ')}${uncounted}` : ''}`,
   );
   return lines;
 }

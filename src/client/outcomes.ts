@@ -291,7 +291,7 @@ export function describeRerun(x: RerunResult): Outcome {
   const pinned = stopped && stopped.anchor !== 'moved' ? 'ran on' : 'pinned to';
   return {
     report: [
-      `rerun of ${x.slug}: dropped ${plural(x.dropped.length, 'table')}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - failed.days - notAttempted)}, ${failed.days} failed${publicationsPart(failed.publications)}${stopped ? `, ${notAttempted} not attempted` : ''}`,
+      `rerun of ${x.slug}: ${rerunTablesPart(x)}; ${x.analyzed}/${plural(x.dates, 'date')} analysed${nothingDuePart(x.dates - x.analyzed - failed.days - notAttempted)}, ${failed.days} failed${publicationsPart(failed.publications)}${stopped ? `, ${notAttempted} not attempted` : ''}`,
       `  ${pinned} ${formatPin(x.pin)}${x.anchor && x.anchor !== x.pin.anchor ? `, anchor ${x.anchor}` : ''}`,
       ...groupedFailures(stop ? x.failed.filter((f) => !stop.onStorage(f)) : x.failed),
       ...(stop?.lines ?? []),
@@ -300,6 +300,22 @@ export function describeRerun(x: RerunResult): Outcome {
     failed: x.failed.length,
     ...(stop ? { failure: stop.failure } : {}),
   };
+}
+
+/**
+ * What a rerun did to the experiment's tables: how many its publication wrote (each replacing
+ * the earlier one of its name) and how many earlier ones it dropped (those its configs no longer
+ * make, or all of them first with --recreate_enrollments). A rerun of an older build listed the
+ * replaced tables with the dropped ones, and views with tables: said as it counted them.
+ */
+function rerunTablesPart(x: RerunResult): string {
+  if (x.published === undefined) return `dropped or replaced ${plural(x.dropped.length, 'table')}`;
+  const { tables, views } = x.published;
+  const published =
+    tables + views === 0
+      ? 'published nothing'
+      : `published ${plural(tables, 'table')} and ${plural(views, 'view')}`;
+  return `${published}, dropped ${plural(x.dropped.length, 'earlier table or view', 'earlier tables and views')}`;
 }
 
 /** What a rerun stopped on the warehouse's storage left: it publishes nothing, and puts the anchor back if it can. */

@@ -32,12 +32,29 @@ export function metricsTableName(
 }
 
 /**
- * `metrics_<slug>_<datasource>_<period>_<window>`: the per-client metrics of one data source and
- * window for every analysis basis (an `analysis_basis` column), from one scan of the data source
- * (contrail's own). jetstream's per-basis tables are split from it. The prefix keeps it out of
- * jetstream's view wildcards.
+ * `metrics_<length>_<slug>_<datasource>_<period>_<window>`: the per-client metrics of one data
+ * source and window for every analysis basis (an `analysis_basis` column), from one scan of the
+ * data source (contrail's own). jetstream's per-basis tables are split from it (on DuckDB, views
+ * over it). The prefix keeps it out of jetstream's view wildcards. The slug's length (normalized)
+ * tells where it ends: without it, experiment `foo` scanning `search_clients_daily` and
+ * `foo-search` scanning `clients_daily` would write the same table, each over the other's, and
+ * dropping one's results would drop the other's.
  */
 export function metricsScanTableName(
+  slug: string,
+  dataSource: string,
+  period: AnalysisPeriod,
+  windowIndex: number,
+): string {
+  return join('metrics', normalizeSlug(slug).length, slug, dataSource, period, windowIndex);
+}
+
+/**
+ * The scan table's name as builds before the slug's length was in it wrote it
+ * (`metrics_<slug>_<datasource>_<period>_<window>`): dropped with the experiment's results, so
+ * that a rerun or preview leaves none behind. Such a name may be another experiment's as well.
+ */
+export function legacyMetricsScanTableName(
   slug: string,
   dataSource: string,
   period: AnalysisPeriod,
@@ -120,6 +137,7 @@ export function belongsToExperiment(name: string, slug: string, allSlugs: readon
       new RegExp(`^enrollments_${e}$`),
       new RegExp(`^${e}_${BASES}_(.+_${PERIODS}_\\d+|${SUFFIXES})$`),
       new RegExp(`^statistics_${e}_(${PERIODS}_\\d+|${SUFFIXES})$`),
+      new RegExp(`^metrics_${s.length}_${e}_.+_${PERIODS}_\\d+$`),
       new RegExp(`^metrics_${e}_.+_${PERIODS}_\\d+$`),
       new RegExp(`^statistic_inputs_${e}_${BASES}_.+_${PERIODS}_\\d+$`),
     ];

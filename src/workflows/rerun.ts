@@ -27,10 +27,14 @@ import { nothingDue, pinnedAnalysis, pinnedPublication, runAll, stopOnStorage } 
 export interface RerunResult {
   slug: string;
   /**
-   * The experiment's earlier tables the rerun replaced or dropped (once it has published; before
-   * it, with `recreateEnrollments`, which drops them first).
+   * The experiment's earlier tables and views the rerun dropped: once it has published, those
+   * its configs no longer make (the others were replaced by its publication, `published`); with
+   * `recreateEnrollments`, every one, before it recomputes. A rerun of an older build listed the
+   * replaced ones here too, and had no `published`.
    */
   dropped: string[];
+  /** How many result tables and views its publication wrote, each replacing the earlier one of its name: 0 until it has published. */
+  published?: { tables: number; views: number };
   /** The experiment's new anchor (now), or null when its enrollments were recreated by the analyses. */
   anchor: string | null;
   /** What the experiment is pinned to from now on: the latest release (or useVersion) and the newest configs. */
@@ -142,6 +146,7 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
   const result: RerunResult = {
     slug: input.slug,
     dropped,
+    published: { tables: 0, views: 0 },
     anchor,
     pin,
     dates: dates.length,
@@ -286,16 +291,22 @@ async function recompute(input: z.output<typeof RerunInput>, prepared: Prepared)
     });
   } else {
     prepared.publication.done = true;
+    if (publication)
+      result.published = {
+        tables: publication.result.published.length,
+        views: publication.result.views.length,
+      };
     if (publication && !input.recreateEnrollments) {
       // Published: what the earlier configs made and the new ones do not (other periods, windows,
       // metrics) goes now, as it would have gone before a rerun that dropped everything first.
       const summary = publication.result;
-      const { dropped: stale, kept } = await warehouseJobs.dropResults({
+      // Those it published over are replaced, not dropped: only the others are said dropped.
+      const { dropped: stale } = await warehouseJobs.dropResults({
         target: oldTarget,
         keepEnrollments: true,
         keep: [...summary.published, ...summary.views],
       });
-      result.dropped = [...new Set([...(kept ?? []), ...stale])].sort();
+      result.dropped = [...stale].sort();
     }
   }
   enterStage(progress, 'done', { waiting: [] });

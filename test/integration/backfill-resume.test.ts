@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
+import { describeRerun } from '../../src/client/outcomes.js';
 import { scheduledRunDate } from '../../src/dates.js';
 import { readAnchor } from '../../src/versions/anchor.js';
 import { type DuckDbWarehouse, openDuckDbWarehouse } from '../../src/warehouse/duckdb.js';
@@ -298,13 +299,36 @@ describe('backfill survives a killed worker; schedules; detach; rerun', () => {
       assert.deepEqual(await published(), before);
     });
 
-    test('rerun drops the results and recomputes every date from the start', async () => {
+    test('rerun recomputes every date from the start and replaces the results, dropping none its configs still make', async () => {
+      const { warehouse } = await workerInProcess();
+      const statistics = async () =>
+        (await warehouse.listTables('backfill_test', 'statistics_contrail_demo_search_bar'))
+          .map((t) => t.ref.table)
+          .sort();
+      const before = await statistics();
       const result = await runMain([...RERUN, '--json'], env);
       assert.equal(result.code, 0, result.stderr);
       const rerun = JSON.parse(result.stdout) as RerunResult;
+      // The configs are unchanged: every earlier table is published over, none dropped (and none
+      // of the tables it published is said dropped).
+      assert.deepEqual(rerun.dropped, []);
+      const after = await statistics();
+      assert.deepEqual(
+        before.filter((t) => !after.includes(t)),
+        [],
+      );
+      const published = rerun.published ?? assert.fail('the rerun says what it published');
+      // Every weekly window's statistics and metrics tables, and the views over them.
       assert.ok(
-        rerun.dropped.some((t) => t.startsWith('statistics_contrail_demo_search_bar')),
-        'old results dropped',
+        published.tables > after.filter((t) => /_week_\d+$/.test(t)).length,
+        `${published.tables} tables`,
+      );
+      assert.ok(published.views > 0, `${published.views} views published`);
+      assert.match(
+        describeRerun(rerun).report,
+        new RegExp(
+          `^rerun of contrail-demo-search-bar: published ${published.tables} tables and ${published.views} views, dropped 0 earlier tables and views;`,
+        ),
       );
       assert.ok(rerun.dates >= 28, `${rerun.dates} dates`);
       assert.deepEqual(rerun.failed, []);

@@ -240,7 +240,7 @@ describe('failure behaviour', { concurrency: true }, () => {
       }
       // The rejected SQL reached the warehouse once: the retries around each call pass a permanent error on.
       const rejected = [...reached].filter(([key]) =>
-        /^runToTable staging_[a-z0-9]+_metrics_contrail_test_sql_error_clients_daily_week_1$/.test(key),
+        /^runToTable staging_[a-z0-9]+_metrics_23_contrail_test_sql_error_clients_daily_week_1$/.test(key),
       );
       assert.deepEqual(
         rejected.map(([, n]) => n),

@@ -230,7 +230,7 @@ describe('contrail preview', () => {
       `SELECT destination, elapsed_ms, estimated_bytes FROM tmp.${QUERY_COSTS_TABLE} WHERE experiment = '${DRAFT}'`,
     );
     const scans = costs.filter((c) =>
-      c.destination.startsWith('metrics_contrail_draft_sidebar_clients_daily_day'),
+      c.destination.startsWith('metrics_22_contrail_draft_sidebar_clients_daily_day'),
     );
     assert.equal(scans.length, 2, JSON.stringify(costs));
     for (const scan of scans) {
@@ -436,7 +436,7 @@ describe('contrail preview', () => {
       assert.match(
         report,
         new RegExp(
-          `^ {2}${date} {2}metrics_contrail_not_in_experimenter_clients_daily_day_\\d+ {2}FAILED`,
+          `^ {2}${date} {2}metrics_28_contrail_not_in_experimenter_clients_daily_day_\\d+ {2}FAILED`,
           'm',
         ),
         report,
@@ -477,7 +477,7 @@ describe('contrail preview', () => {
       assert.equal(row.config_key, 'metrics.broken_hours.select_expression');
       assert.equal(Number(row.config_line), 13);
       // The table people know (the run wrote it under a staging name first).
-      assert.match(String(row.query), /^metrics_contrail_not_in_experimenter_clients_daily_day_\d+$/);
+      assert.match(String(row.query), /^metrics_28_contrail_not_in_experimenter_clients_daily_day_\d+$/);
     }
   });
 });

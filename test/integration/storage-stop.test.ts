@@ -178,7 +178,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     );
     assert.match(
       result.stdout,
-      /^ {2}2026-03-15 {2}metrics_contrail_demo_sidebar_clients_daily_day_7 {2}not run \(not attempted: the warehouse's storage failed\) /m,
+      /^ {2}2026-03-15 {2}metrics_21_contrail_demo_sidebar_clients_daily_day_7 {2}not run \(not attempted: the warehouse's storage failed\) /m,
       output,
     );
     // Said once, naming the warehouse file and what to do.
@@ -368,7 +368,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     );
     assert.match(
       result.stdout,
-      /^rerun of contrail-demo-search-bar: dropped 0 tables; 0\/29 dates analysed, 8 with nothing due, 1 failed, 20 not attempted$/m,
+      /^rerun of contrail-demo-search-bar: published nothing, dropped 0 earlier tables and views; 0\/29 dates analysed, 8 with nothing due, 1 failed, 20 not attempted$/m,
       output,
     );
     assert.match(
@@ -414,7 +414,7 @@ describe('a warehouse whose storage fails stops a preview, backfill, daily run o
     );
     assert.match(
       result.stdout,
-      /^rerun of contrail-demo-search-bar: dropped 0 tables; 1\/29 dates analysed, 8 with nothing due, 1 failed, 19 not attempted$/m,
+      /^rerun of contrail-demo-search-bar: published nothing, dropped 0 earlier tables and views; 1\/29 dates analysed, 8 with nothing due, 1 failed, 19 not attempted$/m,
       output,
     );
     assert.equal(output.split(FILE).length - 1, 1, output);

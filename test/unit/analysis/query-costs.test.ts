@@ -156,3 +156,45 @@ test('a row that keeps no outcome (an older preview) and no time is said to have
       '  total 0.0 s of 0 queries that ran, 0 B billed; 1 failed or not run',
   );
 });
+
+test('a date interrupted part way: its queries may have run, so the total does not say none did', () => {
+  const rows = queryCostRows(
+    'exp',
+    estimate,
+    // The analysis was cancelled: it carries no list of what it ran.
+    [
+      { date: '2026-03-28', queries: [ran('metrics_exp_clients_daily_day_20')] },
+      { date: '2026-03-29', queries: [] },
+    ],
+    new Date('2026-04-01T00:00:00Z'),
+    { date: '2026-03-29', by: 'interruption' },
+  );
+  assert.deepEqual(
+    rows.map((r) => r.outcome),
+    ['ran', 'stopped', 'stopped', 'stopped', 'stopped'],
+  );
+  const lines = describeQueryCosts(rows);
+  assert.equal(
+    lines[2],
+    '  2026-03-29  metrics_exp_clients_daily_day_21  stopped (interrupted: it may have run before the stop)  ~100 B (estimate)',
+  );
+  assert.equal(
+    lines.at(-1),
+    '  total 1.5 s of the 1 query known to have run, ~100 B (estimated); 4 stopped: the stopped ones may have run before the interruption, their time and bytes not known',
+  );
+  // Interrupted before any query of the date is known to have run: not "0 queries that ran".
+  const early = queryCostRows(
+    'exp',
+    estimate,
+    [{ date: '2026-03-28', queries: [] }],
+    new Date('2026-04-01T00:00:00Z'),
+    {
+      date: '2026-03-28',
+      by: 'interruption',
+    },
+  );
+  assert.equal(
+    describeQueryCosts(early).at(-1),
+    '  total 0.0 s of the 0 queries known to have run, 0 B billed; 4 not run, 1 stopped: the stopped one may have run before the interruption, its time and bytes not known',
+  );
+});

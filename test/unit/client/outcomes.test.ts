@@ -567,6 +567,7 @@ describe('the daily and rerun reports, stopped on the warehouse storage', () => 
       outcomeOf('rerun', {
         slug: 'x',
         dropped: [],
+        published: { tables: 0, views: 0 },
         anchor: '2026-11-27T10:00:00.000Z',
         pin,
         dates: 10,
@@ -584,7 +585,7 @@ describe('the daily and rerun reports, stopped on the warehouse storage', () => 
     // 1 analysed, 2 failed, 6 not attempted: the other one had nothing due.
     assert.equal(
       lines[0],
-      'rerun of x: dropped 0 tables; 1/10 dates analysed, 1 with nothing due, 2 failed, 6 not attempted',
+      'rerun of x: published nothing, dropped 0 earlier tables and views; 1/10 dates analysed, 1 with nothing due, 2 failed, 6 not attempted',
     );
     // Its anchor put back, the experiment is not pinned to what the rerun ran on.
     assert.match(lines[1] as string, /^ {2}ran on contrail 0\.1\.0\+dev/);
@@ -747,6 +748,7 @@ describe('counts in reports', () => {
     const rerun = outcomeOf('rerun', {
       slug: 'x',
       dropped: ['a'],
+      published: { tables: 3, views: 1 },
       anchor: null,
       pin,
       dates: 1,
@@ -755,7 +757,10 @@ describe('counts in reports', () => {
       failed: [],
       waited: [],
     }).report.split('\n')[0];
-    assert.equal(rerun, 'rerun of x: dropped 1 table; 1/1 date analysed, 0 failed');
+    assert.equal(
+      rerun,
+      'rerun of x: published 3 tables and 1 view, dropped 1 earlier table or view; 1/1 date analysed, 0 failed',
+    );
     const skip = outcomeOf('rerunSkip', { slug: 'x', anchor: '2026-03-20', tables: ['t'], pin });
     assert.match(skip.report, /anchor moved to 2026-03-20 on 1 table, nothing recomputed/);
     const warned = Array.from(
@@ -1146,9 +1151,10 @@ describe('outcomes', () => {
       failed: [],
       waited: [],
     }).report.split('\n');
+    // A rerun of an older build listed the tables it replaced with those it dropped: said so.
     assert.equal(
       rerun[0],
-      'rerun of x: dropped 2 tables; 22/29 dates analysed, 7 with nothing due, 0 failed',
+      'rerun of x: dropped or replaced 2 tables; 22/29 dates analysed, 7 with nothing due, 0 failed',
     );
     assert.equal(rerun[1]?.split(anchor).length, 2, `the anchor once: ${rerun[1]}`);
   });
@@ -1299,7 +1305,10 @@ describe('outcomes', () => {
       report,
       /^ {2}2026-03-11 {2}metrics_2 {2}stopped \(interrupted: it may have run before the stop\)/m,
     );
-    assert.match(report, /^ {2}total 0\.1 s of 1 query that ran, .*; 2 not run, 1 stopped$/m);
+    assert.match(
+      report,
+      /^ {2}total 0\.1 s of the 1 query known to have run, .*; 2 not run, 1 stopped: the stopped one may have run before the interruption, its time and bytes not known$/m,
+    );
     assert.match(report, /^ {2}2026-03-12 {2}metrics_3 {2}not run \(interrupted\)/m);
     assert.match(report, /^FAILED on 1 of 4 dates: 2026-03-10$/m);
     assert.match(report, /^dashboard: /m);

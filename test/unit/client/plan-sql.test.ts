@@ -29,10 +29,10 @@ test('--sql-output-dir writes provenance.json: each metric column traced to its 
   assert.equal(map.experiment, DEMO_SLUG);
   assert.equal(map.dataset, 'tmp');
   const scan = map.queries.find(
-    (q) => q.destination.table === 'metrics_contrail_demo_sidebar_clients_daily_week_1',
+    (q) => q.destination.table === 'metrics_21_contrail_demo_sidebar_clients_daily_week_1',
   );
   assert.ok(scan, map.queries.map((q) => q.file).join(', '));
-  assert.equal(scan.file, join('2026-03-15', 'metrics_contrail_demo_sidebar_clients_daily_week_1.sql'));
+  assert.equal(scan.file, join('2026-03-15', 'metrics_21_contrail_demo_sidebar_clients_daily_week_1.sql'));
   assert.deepEqual([scan.analysisDate, scan.period, scan.windowIndex], ['2026-03-15', 'week', 1]);
   assert.ok(scan.metrics.includes('search_count'));
 
@@ -155,7 +155,7 @@ test("a BigQuery preview's --sql-output-dir holds the BigQuery SQL it ran, in th
   const enrollments = readFileSync(join(dir, '2026-03-15', 'enrollments_contrail_demo_sidebar.sql'), 'utf8');
   assert.match(enrollments, /FROM `my-source-project\.telemetry\.events`/);
   const scan = readFileSync(
-    join(dir, '2026-03-15', 'metrics_contrail_demo_sidebar_clients_daily_day_7.sql'),
+    join(dir, '2026-03-15', 'metrics_21_contrail_demo_sidebar_clients_daily_day_7.sql'),
     'utf8',
   );
   // The run's own tables are named in the project of --project_id, where the preview ran.

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   belongsToExperiment,
   enrollmentsTableName,
+  metricsScanTableName,
   metricsTableName,
   metricsViewName,
   statisticInputsTableName,
@@ -64,12 +65,19 @@ describe('belongsToExperiment', () => {
       'enrollments_foo',
       'foo_enrollments_main_day_1',
       'foo_exposures_weekly',
+      'metrics_3_foo_main_week_2',
+      // The scan's name before the slug's length was in it.
       'metrics_foo_main_week_2',
       'statistic_inputs_foo_enrollments_main_day_1',
       'statistics_foo_day_1',
       'statistics_foo_daily',
     ];
-    const fooBar = ['enrollments_foo_bar', 'foo_bar_enrollments_main_day_1', 'statistics_foo_bar_day_1'];
+    const fooBar = [
+      'enrollments_foo_bar',
+      'foo_bar_enrollments_main_day_1',
+      'statistics_foo_bar_day_1',
+      'metrics_7_foo_bar_main_week_2',
+    ];
     for (const name of foo) assert.equal(belongsToExperiment(name, 'foo', all), true, name);
     for (const name of fooBar) {
       assert.equal(belongsToExperiment(name, 'foo', all), false, name);
@@ -77,6 +85,11 @@ describe('belongsToExperiment', () => {
     }
     assert.equal(belongsToExperiment('logs', 'foo', all), false);
     assert.equal(belongsToExperiment('statistics_foo_day_x', 'foo', all), false);
+    // foo scanning bar_main and foo_bar scanning main: the slug's length tells them apart.
+    assert.equal(metricsScanTableName('foo', 'bar_main', 'week', 2), 'metrics_3_foo_bar_main_week_2');
+    assert.equal(metricsScanTableName('foo-bar', 'main', 'week', 2), 'metrics_7_foo_bar_main_week_2');
+    assert.equal(belongsToExperiment('metrics_3_foo_bar_main_week_2', 'foo', all), true);
+    assert.equal(belongsToExperiment('metrics_3_foo_bar_main_week_2', 'foo_bar', all), false);
   });
 });
 

@@ -90,7 +90,7 @@ describe('contrail plan', () => {
     assert.ok(files.includes('plan_test_enrollments_clients_daily_week_1.sql'));
     assert.ok(files.includes('statistic_inputs_plan_test_exposures_clients_daily_day_7.sql'));
     // One scan of clients_daily for both bases; jetstream's per-basis tables are split from it.
-    const scan = await readFile(join(out, 'metrics_plan_test_clients_daily_week_1.sql'), 'utf8');
+    const scan = await readFile(join(out, 'metrics_9_plan_test_clients_daily_week_1.sql'), 'utf8');
     assert.match(scan, /^-- contrail: metrics per client and analysis basis/);
     assert.match(scan, /-- analysis basis: enrollments, exposures/);
     assert.match(
@@ -98,10 +98,13 @@ describe('contrail plan', () => {
       /CASE WHEN e\.analysis_basis = 'exposures' THEN e\.exposure_date ELSE e\.enrollment_date END \+ 6/,
     );
     const sql = await readFile(join(out, 'plan_test_exposures_clients_daily_week_1.sql'), 'utf8');
-    assert.match(sql, /^-- contrail: metrics per client, split from metrics_plan_test_clients_daily_week_1/);
     assert.match(
       sql,
-      /FROM "contrail"\."metrics_plan_test_clients_daily_week_1"\nWHERE analysis_basis = 'exposures'/,
+      /^-- contrail: metrics per client, split from metrics_9_plan_test_clients_daily_week_1/,
+    );
+    assert.match(
+      sql,
+      /FROM "contrail"\."metrics_9_plan_test_clients_daily_week_1"\nWHERE analysis_basis = 'exposures'/,
     );
   });
 
@@ -131,8 +134,8 @@ describe('contrail plan', () => {
       assert.match(
         split,
         dialect === 'duckdb'
-          ? /FROM "contrail"\."metrics_1_click_plan_test_clients_daily_week_1"/
-          : /FROM `contrail\.metrics_1_click_plan_test_clients_daily_week_1`/,
+          ? /FROM "contrail"\."metrics_17_1_click_plan_test_clients_daily_week_1"/
+          : /FROM `contrail\.metrics_17_1_click_plan_test_clients_daily_week_1`/,
       );
     }
   });

@@ -33,7 +33,7 @@ describe('contrail plan --dialect', () => {
     assert.equal((await runMain(args('bigquery'))).code, 0);
     const files = (await readdir(join(dir, 'bigquery'))).sort();
     assert.deepEqual(files, (await readdir(join(dir, 'duckdb'))).sort());
-    const scan = files.find((f) => f.startsWith('metrics_contrail_demo_sidebar_clients_daily_week_1'));
+    const scan = files.find((f) => f.startsWith('metrics_21_contrail_demo_sidebar_clients_daily_week_1'));
     assert.ok(scan, files.join(', '));
     const bigquery = await readFile(join(dir, 'bigquery', scan), 'utf8');
     const duckdb = await readFile(join(dir, 'duckdb', scan), 'utf8');

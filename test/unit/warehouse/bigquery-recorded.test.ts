@@ -488,7 +488,7 @@ describe('BigQuery adapter on recorded responses', () => {
     );
     assert.doesNotMatch(
       refusal.message,
-      /metrics_contrail_demo_sidebar|data_sources\.|\(metric /,
+      /metrics_(21_)?contrail_demo_sidebar|data_sources\.|\(metric /,
       refusal.message,
     );
     assert.match(refusal.message, /\[enrollments_contrail_demo_sidebar on 2026-03-15\]/);

@@ -88,7 +88,7 @@ describe('contrail validate --dry_run on BigQuery', () => {
     assert.match(out, /ok: enrollments_contrail_demo_sidebar: 3\.00 TiB billed, about \$18\.75/);
     // Every recorded dry run answers 3 TiB: a scan, dry-run with the enrollments query written in,
     // is counted without it (that query counted once, as its own), here nothing: nothing billed.
-    assert.match(out, /ok: metrics_contrail_demo_sidebar_clients_daily_week_1: 0 B billed, about \$0\.00/);
+    assert.match(out, /ok: metrics_21_contrail_demo_sidebar_clients_daily_week_1: 0 B billed, about \$0\.00/);
     const dryRuns = server.requests.filter(
       (r) => (r.body as { configuration?: { dryRun?: boolean } } | null)?.configuration?.dryRun,
     );
@@ -201,7 +201,7 @@ describe('contrail validate --dry_run on BigQuery', () => {
     assert.equal(code, 1, out);
     assert.match(
       out,
-      /error: metrics_contrail_demo_sidebar_\w+: BigQuery \(invalidQuery\): Unrecognized name: active_hours_sum2.*config: \w+ \(.*\.toml: metrics\.\w+.*line \d+\)/,
+      /error: metrics_21_contrail_demo_sidebar_\w+: BigQuery \(invalidQuery\): Unrecognized name: active_hours_sum2.*config: \w+ \(.*\.toml: metrics\.\w+.*line \d+\)/,
     );
   });
 
