@@ -241,12 +241,12 @@ export function analysisActivities(
         lastTableDate(ctx.spec, isoDate(deps.now())),
         periods,
       );
-      const { dropped, kept } = await dropExperimentTables(ctx.warehouse, tables, {
+      const { dropped } = await dropExperimentTables(ctx.warehouse, tables, {
         keepEnrollments,
         ...(keep ? { keep } : {}),
       });
       if (forgetRows) await forgetExperimentRows(ctx.warehouse, target.dataset, target.slug);
-      return { dropped, kept };
+      return { dropped };
     },
   };
 }

@@ -216,7 +216,7 @@ export interface AnalysisActivities {
   }): Promise<{ rows: queryCosts.QueryCostLine[] }>;
   /**
    * Drops the target experiment's result tables and views (and enrollments unless
-   * `keepEnrollments`), except those named in `keep` (`kept`: which of them there were), and
+   * `keepEnrollments`), except those named in `keep`, and
    * what the target's run staged; with `forgetRows`, its rows in the dataset's logs and
    * query_costs too. With `stagedOnly`, only what the run staged. With `keep` (what the run
    * published), only the tables and views of the target's periods when it names some.
@@ -227,7 +227,7 @@ export interface AnalysisActivities {
     forgetRows?: boolean;
     keep?: string[];
     stagedOnly?: boolean;
-  }): Promise<{ dropped: string[]; kept?: string[] }>;
+  }): Promise<{ dropped: string[] }>;
 }
 
 /**

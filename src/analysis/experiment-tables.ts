@@ -128,7 +128,7 @@ export async function dropExperimentTables(
   warehouse: Warehouse,
   tables: ExperimentTables,
   options: { keepEnrollments: boolean; keep?: readonly string[] },
-): Promise<{ dropped: string[]; kept: string[] }> {
+): Promise<{ dropped: string[] }> {
   const dataset = tables.enrollments.dataset;
   const existing = await existingTables(warehouse, dataset);
   const present = (refs: TableRef[]) =>
@@ -141,7 +141,7 @@ export async function dropExperimentTables(
   const keep = new Set(options.keep ?? []);
   const dropped = [...views, ...owned].filter((t) => !keep.has(t));
   for (const table of dropped) await warehouse.dropTable({ dataset, table });
-  return { dropped, kept: [...views, ...owned].filter((t) => keep.has(t)) };
+  return { dropped };
 }
 
 /**

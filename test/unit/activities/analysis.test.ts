@@ -597,7 +597,6 @@ describe('analysis activities on the demo experiment', () => {
     // What a rerun keeps once it has published: the tables and views named, and no others.
     const keep = ['statistics_contrail_demo_sidebar_week_1', 'statistics_contrail_demo_sidebar_weekly'];
     const some = await activities.dropResults({ target, keepEnrollments: true, keep });
-    assert.deepEqual([...(some.kept ?? [])].sort(), keep);
     assert.ok(some.dropped.length > 0 && some.dropped.every((t) => !keep.includes(t)), some.dropped.join());
     const kept = (await warehouse.listTables(DATASET)).map((t) => t.ref.table).sort();
     assert.deepEqual(kept, ['enrollments_contrail_demo_sidebar', 'logs', ...keep].sort());
