@@ -447,7 +447,7 @@ describe('command line options', () => {
     );
     assert.match(
       result.stdout,
-      /^-- destination: contrail\.metrics_my_new_experiment_clients_daily_week_1$/m,
+      /^-- destination: contrail\.metrics_17_my_new_experiment_clients_daily_week_1$/m,
     );
   });
 
