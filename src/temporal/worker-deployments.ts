@@ -198,16 +198,30 @@ export function versionQuery(deploymentName: string, buildId: string): string {
   return `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}"`;
 }
 
+/** Where a version stands in its deployment's routing, and which version is current. */
+export interface VersionStanding {
+  /** The version was made current just now (the deployment had none). */
+  madeCurrent: boolean;
+  routing: DeploymentVersionFacts['routing'];
+  /** The current version's build id (this one's when it is current). */
+  currentBuildId: string;
+}
+
 /**
  * Makes the version current when the deployment has none (its first build): until a version is
  * current, workflows started without a pin wait, since versioned workers take no unversioned
- * tasks. Later builds are made current by the operator. Returns whether it did.
+ * tasks. Later builds are made current by the operator. Returns whether it did, and where the
+ * version stands: a later build's workers run only what is pinned to it until then.
  */
-export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<boolean> {
+export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<VersionStanding> {
   const versions = await describeDeploymentVersions(ref);
-  if (versions.some((v) => v.routing === 'current')) return false;
+  const current = versions.find((v) => v.routing === 'current');
+  if (current !== undefined) {
+    const routing = versions.find((v) => v.buildId === buildId)?.routing ?? 'inactive';
+    return { madeCurrent: false, routing, currentBuildId: current.buildId };
+  }
   await setCurrentVersion(ref, buildId);
-  return true;
+  return { madeCurrent: true, routing: 'current', currentBuildId: buildId };
 }
 
 /** Makes a version current: new workflows without an override run on it, and it becomes a release. */

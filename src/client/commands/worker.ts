@@ -2,6 +2,8 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { CommandModule } from 'yargs';
 import { useNameOnPath } from '../../command-name.js';
 import { runtimeSettings } from '../../settings.js';
+import { shellWord } from '../../shell-words.js';
+import type { VersionStanding } from '../../temporal/worker-deployments.js';
 import { CliError } from '../errors.js';
 
 interface WorkerArgs {
@@ -139,10 +141,13 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       }\n  ${workerSources(env)}\n`,
     );
     // The release is recorded once the worker polls (the server creates the version then).
+    const { temporalCliCommand } = await import('../temporal-binary.js');
     const recorded = deployment
       ? recordWorkerRelease(client, deps).then(
           (outcome) => {
-            for (const line of releaseRecordLines(outcome, `${deployment}:${deps.toolVersion.buildId}`))
+            if (outcome === null) return;
+            const version = { deployment, buildId: deps.toolVersion.buildId };
+            for (const line of releaseRecordLines(outcome, version, temporalCliCommand()))
               process.stdout.write(`${line}\n`);
           },
           (error: unknown) =>
@@ -173,16 +178,38 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
 
 /**
  * What a versioned worker's start did to its deployment version, for the operator: the release
- * metadata it wrote (only keys the version lacked) and whether it became the current version.
+ * metadata it wrote (only keys the version lacked), and where the version stands. A later build
+ * is not made current by its workers: until the operator does, they run only the analyses
+ * pinned to it, which its start line alone would not tell apart from a serving build.
  */
 export function releaseRecordLines(
-  outcome: { recorded: Record<string, unknown>; madeCurrent: boolean },
-  version: string,
+  outcome: { recorded: Record<string, unknown> } & VersionStanding,
+  own: { deployment: string; buildId: string },
+  /** The Temporal CLI as the promoting command names it (temporalCliCommand). */
+  temporal = 'temporal',
 ): string[] {
+  const version = `${own.deployment}:${own.buildId}`;
+  const current = `${own.deployment}:${outcome.currentBuildId}`;
   const lines: string[] = [];
   const keys = Object.entries(outcome.recorded);
   if (keys.length > 0)
     lines.push(`recorded the release on ${version}: ${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-  if (outcome.madeCurrent) lines.push(`made ${version} the deployment's current version (it had none)`);
+  const promote = `make it current with \`${temporal} worker deployment set-current-version --deployment-name ${shellWord(own.deployment)} --build-id ${shellWord(own.buildId)} --yes\``;
+  if (outcome.madeCurrent)
+    lines.push(
+      `made ${version} the deployment's current version (it had none): daily runs, backfills and reruns run on it, and new experiments pin to it`,
+    );
+  else if (outcome.routing === 'current')
+    lines.push(
+      `${version} is the deployment's current version: daily runs, backfills and reruns run on it, and new experiments pin to it`,
+    );
+  else if (outcome.routing === 'ramping')
+    lines.push(
+      `${version} is the deployment's ramping version (${current} is current): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
+    );
+  else
+    lines.push(
+      `${version} is NOT the deployment's current version (${current} is): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version ${own.buildId}), while daily runs, backfills and reruns run on ${current} and new experiments pin to it; to release this build, ${promote}`,
+    );
   return lines;
 }

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { healthActivities } from '../../../src/activities/health.js';
 import { doctorReport } from '../../../src/client/commands/doctor.js';
 import { releaseRecordLines } from '../../../src/client/commands/worker.js';
 import { defaultActivityDeps, workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
+import { temporalCliCommand } from '../../../src/client/temporal-binary.js';
 import { CONFIG_REPO_LAYOUT } from '../../../src/config/repo-layout.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
@@ -70,16 +72,76 @@ test('a worker whose experiments file or config repo is not there is told which,
   );
 });
 
-test('a versioned worker says in words what its start recorded on its deployment version', () => {
+test('a versioned worker says in words what its start recorded and whether it is the current version', () => {
+  const own = { deployment: 'contrail', buildId: 'b2' };
+  const temporal = '.tools/venv/bin/temporal';
+  const promote =
+    'make it current with `.tools/venv/bin/temporal worker deployment set-current-version --deployment-name contrail --build-id b2 --yes`';
   assert.deepEqual(
-    releaseRecordLines({ recorded: { version: '0.2.0', breaking: false }, madeCurrent: true }, 'contrail:b2'),
+    releaseRecordLines(
+      {
+        recorded: { version: '0.2.0', breaking: false },
+        madeCurrent: true,
+        routing: 'current',
+        currentBuildId: 'b2',
+      },
+      own,
+      temporal,
+    ),
     [
       'recorded the release on contrail:b2: version=0.2.0, breaking=false',
-      "made contrail:b2 the deployment's current version (it had none)",
+      "made contrail:b2 the deployment's current version (it had none): daily runs, backfills and reruns run on it, and new experiments pin to it",
     ],
   );
-  // A restarted worker finds its release recorded and another version current: nothing to say.
-  assert.deepEqual(releaseRecordLines({ recorded: {}, madeCurrent: false }, 'contrail:b2'), []);
+  // A restarted worker finds its release recorded: it still says where its version stands.
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: {}, madeCurrent: false, routing: 'current', currentBuildId: 'b2' },
+      own,
+      temporal,
+    ),
+    [
+      "contrail:b2 is the deployment's current version: daily runs, backfills and reruns run on it, and new experiments pin to it",
+    ],
+  );
+  // A second build beside a current one serves only what is pinned to it, and says how to release it.
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: { version: '0.2.0' }, madeCurrent: false, routing: 'inactive', currentBuildId: 'b1' },
+      own,
+      temporal,
+    ),
+    [
+      'recorded the release on contrail:b2: version=0.2.0',
+      `contrail:b2 is NOT the deployment's current version (contrail:b1 is): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version b2), while daily runs, backfills and reruns run on contrail:b1 and new experiments pin to it; to release this build, ${promote}`,
+    ],
+  );
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: {}, madeCurrent: false, routing: 'ramping', currentBuildId: 'b1' },
+      own,
+      temporal,
+    ),
+    [
+      `contrail:b2 is the deployment's ramping version (contrail:b1 is current): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
+    ],
+  );
+});
+
+test('a printed Temporal CLI command names the binary this installation runs, which a checkout has off PATH', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail temporal-'));
+  const own = join(dir, 'temporal');
+  writeFileSync(own, '');
+  assert.equal(temporalCliCommand({ TEMPORAL_CLI_PATH: own }), `'${own}'`);
+  const checkout = join(
+    fileURLToPath(new URL('../../../', import.meta.url)),
+    '.tools',
+    'venv',
+    'bin',
+    'temporal',
+  );
+  const home = { CONTRAIL_HOME: dir };
+  assert.equal(temporalCliCommand(home), existsSync(checkout) ? checkout : 'temporal');
 });
 
 test("doctor's warehouse line names the project and endpoint, or the DuckDB file, the worker reached", async () => {
