@@ -9,13 +9,20 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import {
+  CancelledFailure,
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createActivities } from '../src/activities/index.js';
 import { startDevServer } from '../src/client/dev-server.js';
 import { embeddedStorageError } from '../src/warehouse/errors.js';
 import { WrappedWarehouse } from '../src/warehouse/wrapped.js';
 import { connectWorker, createContrailWorker } from '../src/worker.js';
+import { workflowIds } from '../src/workflows/ids.js';
 import { testDeps } from '../test/helpers/deps.js';
 import { sampleWarehouse } from '../test/helpers/sample.js';
 
@@ -113,6 +120,7 @@ const eventsOf = async (client: Client, workflowId: string) =>
  * cancellation in, a workflow task completed after its request. Publishing runs to its end, so
  * the history shows the cancellation requested and the publish activity completed, never asked
  * to cancel: code that heeded the cancellation there would ask it to, and fail to replay.
+ * Resolves to the id of the run `start` started.
  */
 const cancelledWhilePublishing = async (
   client: Client,
@@ -133,7 +141,19 @@ const cancelledWhilePublishing = async (
       return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
     });
     release();
-    await handle.result();
+    // A backfill or rerun cancelled ends cancelled, once it has passed the cancellation on to its
+    // publication: that run publishes to its end by itself.
+    await handle.result().catch((error: unknown) => {
+      if (
+        !(
+          publisher !== handle.workflowId &&
+          error instanceof WorkflowFailedError &&
+          error.cause instanceof CancelledFailure
+        )
+      )
+        throw error;
+    });
+    await client.workflow.getHandle(publisher).result();
     const events = await eventsOf(client, publisher);
     if (events.some((e) => e.activityTaskCancelRequestedEventAttributes))
       throw new Error(`${publisher} cancelled its publish activity: publishing did not run to its end`);
@@ -351,6 +371,28 @@ const scenarios: Scenario[] = [
           }),
         `${workflowId}/2026-03-15`,
       );
+    },
+  },
+  // A backfill cancelled while its publication publishes: the backfill passes the cancellation on
+  // and ends cancelled; the publication (the history recorded) publishes to its end and completes.
+  {
+    name: 'publish-experiment-cancelled-publishing',
+    run: async (c) => {
+      const dataset = 'cancel_publication';
+      const publication = workflowIds.publish(DEMO, dataset);
+      await cancelledWhilePublishing(
+        c,
+        () =>
+          c.workflow.start('backfill', {
+            taskQueue,
+            workflowId: `backfill/${dataset}`,
+            args: [
+              { slugs: [DEMO], startDate: '2026-03-15', endDate: '2026-03-15', periods: ['week'], dataset },
+            ],
+          }),
+        publication,
+      );
+      return publication;
     },
   },
 ];

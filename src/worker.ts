@@ -186,8 +186,9 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
  * Records a versioned worker's release on its own deployment version: its manifest entry's
  * version and `breaking` flag, for the keys an operator has not set (the version exists once
  * the worker has polled, so this waits for it). The first build of a deployment also makes
- * itself current, so that a fresh installation runs; later builds wait for the operator. Returns
- * what it recorded and where the version stands; null for an unversioned worker.
+ * itself current, so that a fresh installation runs (of builds starting at once, the first to
+ * claim it; the others learn which); later builds wait for the operator. Returns what it
+ * recorded and where the version stands; null for an unversioned worker.
  */
 export async function recordWorkerRelease(
   client: Client,

@@ -198,44 +198,116 @@ export function versionQuery(deploymentName: string, buildId: string): string {
   return `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}"`;
 }
 
-/** Where a version stands in its deployment's routing, and which version is current. */
+/**
+ * Where a starting worker's version stands once it claimed the deployment's current version:
+ * how the claim came out, which build is current, and the version's own routing (a build that
+ * is not current runs only what is pinned to it until the operator releases it).
+ */
 export interface VersionStanding {
-  /** The version was made current just now (the deployment had none). */
-  madeCurrent: boolean;
-  routing: DeploymentVersionFacts['routing'];
+  /**
+   * `made`: it made its version current (the deployment had none); `had`: the deployment had a
+   * current version already; `taken`: it found none but lost to another worker starting at the
+   * same time, whose build (possibly its own) became current first.
+   */
+  claim: 'made' | 'had' | 'taken';
   /** The current version's build id (this one's when it is current). */
   currentBuildId: string;
+  routing: DeploymentVersionFacts['routing'];
 }
+
+/** Claims lost to a routing change that left no version current (an operator's ramp) are tried again this often. */
+const CLAIM_ATTEMPTS = 5;
 
 /**
  * Makes the version current when the deployment has none (its first build): until a version is
  * current, workflows started without a pin wait, since versioned workers take no unversioned
- * tasks. Later builds are made current by the operator. Returns whether it did, and where the
- * version stands: a later build's workers run only what is pinned to it until then.
+ * tasks. Later builds are made current by the operator. Returns how the claim came out and
+ * where the version stands.
+ *
+ * Workers of several builds can start at once on a fresh deployment, each finding no current
+ * version. The set carries the conflict token of the describe that found none, so the server
+ * takes only the first (every later one, its token outdated by that change, is refused with
+ * FAILED_PRECONDITION) and the current version is the first claimant's, not whichever came
+ * last; the others read who won. Measured on Temporal 1.29.1: the token changes only with the
+ * routing (not when a version registers or its metadata changes), and a set of the version
+ * already current succeeds whatever its token, changing nothing and answering that version as
+ * the previous one.
  */
 export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<VersionStanding> {
-  const versions = await describeDeploymentVersions(ref);
-  const current = versions.find((v) => v.routing === 'current');
-  if (current !== undefined) {
-    const routing = versions.find((v) => v.buildId === buildId)?.routing ?? 'inactive';
-    return { madeCurrent: false, routing, currentBuildId: current.buildId };
+  for (let attempt = 1; ; attempt++) {
+    const routing = await currentRouting(ref).catch((error: unknown) => {
+      throw deploymentError(ref, buildId, 'cannot make current', error);
+    });
+    if (routing.current !== null)
+      return {
+        claim: attempt === 1 ? 'had' : 'taken',
+        currentBuildId: routing.current,
+        routing:
+          buildId === routing.current ? 'current' : buildId === routing.ramping ? 'ramping' : 'inactive',
+      };
+    try {
+      const previous = await setCurrent(ref, buildId, routing.conflictToken);
+      // Another worker of this build made it current between the describe and the set.
+      return { claim: previous === buildId ? 'taken' : 'made', currentBuildId: buildId, routing: 'current' };
+    } catch (error) {
+      if (!isConflict(error) || attempt >= CLAIM_ATTEMPTS)
+        throw deploymentError(ref, buildId, 'cannot make current', error);
+      // Refused for an outdated token: the next describe says who became current meanwhile.
+    }
   }
-  await setCurrentVersion(ref, buildId);
-  return { madeCurrent: true, routing: 'current', currentBuildId: buildId };
+}
+
+/**
+ * The deployment's current and ramping builds (null for none, or no deployment yet) and the
+ * token of this read.
+ */
+async function currentRouting(
+  ref: DeploymentRef,
+): Promise<{ current: string | null; ramping: string | null; conflictToken: Uint8Array | null }> {
+  try {
+    const deployment = await ref.client.workflowService.describeWorkerDeployment({
+      namespace: ref.namespace,
+      deploymentName: ref.deploymentName,
+    });
+    const routing = deployment.workerDeploymentInfo?.routingConfig;
+    return {
+      current: routing?.currentDeploymentVersion?.buildId || null,
+      ramping: routing?.rampingDeploymentVersion?.buildId || null,
+      conflictToken: deployment.conflictToken?.length ? deployment.conflictToken : null,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return { current: null, ramping: null, conflictToken: null };
+    throw error;
+  }
 }
 
 /** Makes a version current: new workflows without an override run on it, and it becomes a release. */
 export async function setCurrentVersion(ref: DeploymentRef, buildId: string): Promise<void> {
   try {
-    await ref.client.workflowService.setWorkerDeploymentCurrentVersion({
-      namespace: ref.namespace,
-      deploymentName: ref.deploymentName,
-      buildId,
-      identity: ref.client.options.identity ?? 'contrail',
-    });
+    await setCurrent(ref, buildId, null);
   } catch (error) {
     throw deploymentError(ref, buildId, 'cannot make current', error);
   }
+}
+
+/**
+ * The server's set of the current version, refused when `conflictToken` is given and the
+ * routing changed since the read that returned it. Returns the build that was current before.
+ */
+async function setCurrent(ref: DeploymentRef, buildId: string, conflictToken: Uint8Array | null) {
+  const answer = await ref.client.workflowService.setWorkerDeploymentCurrentVersion({
+    namespace: ref.namespace,
+    deploymentName: ref.deploymentName,
+    buildId,
+    identity: ref.client.options.identity ?? 'contrail',
+    ...(conflictToken === null ? {} : { conflictToken }),
+  });
+  return answer.previousDeploymentVersion?.buildId || null;
+}
+
+/** The server's refusal of a routing change made on an outdated read (FAILED_PRECONDITION, 9). */
+function isConflict(error: unknown): boolean {
+  return isGrpcServiceError(error) && error.code === 9 && /conflict token/i.test(error.details);
 }
 
 /**

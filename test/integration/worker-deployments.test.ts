@@ -7,12 +7,14 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { releaseRecordLines } from '../../src/client/commands/worker.js';
 import {
   DeploymentError,
   type DeploymentRef,
   deleteVersion,
   describeDeploymentVersions,
   isNotFound,
+  makeCurrentIfNone,
   POLLER_RECENT_MS,
   recordOwnRelease,
   setCurrentVersion,
@@ -36,20 +38,25 @@ describe('worker deployment versions on the dev server', () => {
   let bundle: WorkflowBundleWithSourceMap;
   const workers = new Map<string, { worker: Worker; running: Promise<void> }>();
 
-  const startWorker = async (buildId: string) => {
+  const startWorker = async (
+    buildId: string,
+    deploymentName = ref.deploymentName,
+    taskQueue = temporal.taskQueue,
+  ) => {
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
-      taskQueue: temporal.taskQueue,
+      taskQueue,
       workflowBundle: bundle,
       activities: { buildOfWorker: async () => buildId },
       workerDeploymentOptions: {
-        version: { deploymentName: ref.deploymentName, buildId },
+        version: { deploymentName, buildId },
         useWorkerVersioning: true,
         defaultVersioningBehavior: 'PINNED',
       },
     });
-    workers.set(buildId, { worker, running: worker.run() });
+    const name = deploymentName === ref.deploymentName ? buildId : `${deploymentName}:${buildId}`;
+    workers.set(name, { worker, running: worker.run() });
   };
   const stopWorker = async (buildId: string) => {
     const entry = workers.get(buildId);
@@ -187,6 +194,84 @@ describe('worker deployment versions on the dev server', () => {
     for await (const run of temporal.client.workflow.list({ query: versionQuery(ref.deploymentName, 'v1') }))
       listed.push(run.workflowId);
     assert.deepEqual(listed.sort(), [held.workflowId, `${ref.deploymentName}/pinned`].sort());
+  });
+
+  it('of two builds whose workers start at once on a fresh deployment, the first to claim becomes current; the other says which', async () => {
+    for (let round = 1; round <= 4; round++) {
+      const fresh: DeploymentRef = { ...ref, deploymentName: `${ref.deploymentName}-race-${round}` };
+      const taskQueue = `${temporal.taskQueue}-race-${round}`;
+      await Promise.all(['a', 'b'].map((build) => startWorker(build, fresh.deploymentName, taskQueue)));
+      // Each worker's start records its release first (which waits for its version to exist),
+      // then claims the current version: both claims at once, as when their workers start together.
+      await Promise.all(
+        ['a', 'b'].map((build) => recordOwnRelease(fresh, build, { version: '0.1.0', breaking: false })),
+      );
+      const [a, b] = await Promise.all([makeCurrentIfNone(fresh, 'a'), makeCurrentIfNone(fresh, 'b')]);
+      const current = (await describeDeploymentVersions(fresh)).filter((v) => v.routing === 'current');
+      assert.equal(current.length, 1, `round ${round}: one current version`);
+      const winner = current[0]?.buildId;
+      const claims = { a, b };
+      assert.deepEqual(
+        Object.entries(claims)
+          .filter(([, standing]) => standing.claim === 'made')
+          .map(([build]) => build),
+        [winner],
+        `round ${round}: only the current build's worker says it made itself current (${JSON.stringify(claims)})`,
+      );
+      const loser = winner === 'a' ? 'b' : 'a';
+      const lost = claims[loser];
+      // The other read the winner's build as current: after its own claim was refused (taken) or,
+      // when the winner's set came before the other's first read (a loaded machine), at once (had).
+      assert.ok(lost.claim !== 'made', `round ${round}: ${JSON.stringify(claims)}`);
+      assert.deepEqual(
+        [lost.currentBuildId, lost.routing],
+        [winner, 'inactive'],
+        `round ${round}: the other says which build won`,
+      );
+      const won = `${fresh.deploymentName}:${winner} is${
+        lost.claim === 'taken' ? ': its worker, starting at the same time, claimed it first' : ''
+      }`;
+      assert.deepEqual(
+        releaseRecordLines({ recorded: {}, ...lost }, { deployment: fresh.deploymentName, buildId: loser }),
+        [
+          `${fresh.deploymentName}:${loser} is NOT the deployment's current version (${won}): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version ${loser}), while daily runs, backfills and reruns run on ${fresh.deploymentName}:${winner} and new experiments pin to it; to release this build, make it current with \`temporal worker deployment set-current-version --deployment-name ${fresh.deploymentName} --build-id ${loser} --yes\``,
+        ],
+      );
+      // A later start of either build finds a current version and leaves it.
+      assert.deepEqual(await makeCurrentIfNone(fresh, loser), {
+        claim: 'had',
+        currentBuildId: winner,
+        routing: 'inactive',
+      });
+      assert.deepEqual(await makeCurrentIfNone(fresh, winner as string), {
+        claim: 'had',
+        currentBuildId: winner,
+        routing: 'current',
+      });
+      for (const build of ['a', 'b']) await stopWorker(`${fresh.deploymentName}:${build}`);
+    }
+  });
+
+  it('of two workers of one build starting at once on a fresh deployment, one says it made the build current', async () => {
+    const fresh: DeploymentRef = { ...ref, deploymentName: `${ref.deploymentName}-twins` };
+    await startWorker('a', fresh.deploymentName, `${temporal.taskQueue}-twins`);
+    await recordOwnRelease(fresh, 'a', { version: '0.1.0', breaking: false });
+    const claims = await Promise.all([makeCurrentIfNone(fresh, 'a'), makeCurrentIfNone(fresh, 'a')]);
+    // The other found it made: during its own claim (taken), or before it (had) when the first
+    // claim's set came before the other's first read.
+    assert.equal(
+      claims.filter((standing) => standing.claim === 'made').length,
+      1,
+      `one made it, the other found it made (${JSON.stringify(claims)})`,
+    );
+    // Both say the build is current, so neither prints the command that would release it.
+    for (const standing of claims)
+      assert.deepEqual([standing.currentBuildId, standing.routing], ['a', 'current']);
+    assert.deepEqual(
+      (await describeDeploymentVersions(fresh)).map((v) => [v.buildId, v.routing]),
+      [['a', 'current']],
+    );
+    await stopWorker(`${fresh.deploymentName}:a`);
   });
 
   it('refuses to delete the current version, saying why', async () => {

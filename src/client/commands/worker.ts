@@ -178,9 +178,11 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
 
 /**
  * What a versioned worker's start did to its deployment version, for the operator: the release
- * metadata it wrote (only keys the version lacked), and where the version stands. A later build
- * is not made current by its workers: until the operator does, they run only the analyses
- * pinned to it, which its start line alone would not tell apart from a serving build.
+ * metadata it wrote (only keys the version lacked), and where the version stands, in one line.
+ * A later build is not made current by its workers: until the operator does, they run only the
+ * analyses pinned to it, which its start line alone would not tell apart from a serving build.
+ * Of workers of two builds starting at once on a fresh deployment, the one that lost the claim
+ * says the other's build became current first, so its operator does not take it for a release.
  */
 export function releaseRecordLines(
   outcome: { recorded: Record<string, unknown> } & VersionStanding,
@@ -195,21 +197,25 @@ export function releaseRecordLines(
   if (keys.length > 0)
     lines.push(`recorded the release on ${version}: ${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   const promote = `make it current with \`${temporal} worker deployment set-current-version --deployment-name ${shellWord(own.deployment)} --build-id ${shellWord(own.buildId)} --yes\``;
-  if (outcome.madeCurrent)
-    lines.push(
-      `made ${version} the deployment's current version (it had none): daily runs, backfills and reruns run on it, and new experiments pin to it`,
-    );
+  const serving = 'daily runs, backfills and reruns run on it, and new experiments pin to it';
+  const raced = outcome.claim === 'taken' ? ': its worker, starting at the same time, claimed it first' : '';
+  if (outcome.claim === 'made')
+    lines.push(`made ${version} the deployment's current version (it had none): ${serving}`);
   else if (outcome.routing === 'current')
     lines.push(
-      `${version} is the deployment's current version: daily runs, backfills and reruns run on it, and new experiments pin to it`,
+      `${version} is the deployment's current version${
+        outcome.claim === 'taken'
+          ? ' (another worker of this build, starting at the same time, made it so)'
+          : ''
+      }: ${serving}`,
     );
   else if (outcome.routing === 'ramping')
     lines.push(
-      `${version} is the deployment's ramping version (${current} is current): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
+      `${version} is the deployment's ramping version (${current} is current${raced}): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
     );
   else
     lines.push(
-      `${version} is NOT the deployment's current version (${current} is): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version ${own.buildId}), while daily runs, backfills and reruns run on ${current} and new experiments pin to it; to release this build, ${promote}`,
+      `${version} is NOT the deployment's current version (${current} is${raced}): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version ${own.buildId}), while daily runs, backfills and reruns run on ${current} and new experiments pin to it; to release this build, ${promote}`,
     );
   return lines;
 }

@@ -81,7 +81,7 @@ test('a versioned worker says in words what its start recorded and whether it is
     releaseRecordLines(
       {
         recorded: { version: '0.2.0', breaking: false },
-        madeCurrent: true,
+        claim: 'made',
         routing: 'current',
         currentBuildId: 'b2',
       },
@@ -96,7 +96,7 @@ test('a versioned worker says in words what its start recorded and whether it is
   // A restarted worker finds its release recorded: it still says where its version stands.
   assert.deepEqual(
     releaseRecordLines(
-      { recorded: {}, madeCurrent: false, routing: 'current', currentBuildId: 'b2' },
+      { recorded: {}, claim: 'had', routing: 'current', currentBuildId: 'b2' },
       own,
       temporal,
     ),
@@ -105,25 +105,49 @@ test('a versioned worker says in words what its start recorded and whether it is
     ],
   );
   // A second build beside a current one serves only what is pinned to it, and says how to release it.
+  const notCurrent = `this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version b2), while daily runs, backfills and reruns run on contrail:b1 and new experiments pin to it; to release this build, ${promote}`;
   assert.deepEqual(
     releaseRecordLines(
-      { recorded: { version: '0.2.0' }, madeCurrent: false, routing: 'inactive', currentBuildId: 'b1' },
+      { recorded: { version: '0.2.0' }, claim: 'had', routing: 'inactive', currentBuildId: 'b1' },
       own,
       temporal,
     ),
     [
       'recorded the release on contrail:b2: version=0.2.0',
-      `contrail:b2 is NOT the deployment's current version (contrail:b1 is): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version b2), while daily runs, backfills and reruns run on contrail:b1 and new experiments pin to it; to release this build, ${promote}`,
+      `contrail:b2 is NOT the deployment's current version (contrail:b1 is): ${notCurrent}`,
     ],
   );
   assert.deepEqual(
     releaseRecordLines(
-      { recorded: {}, madeCurrent: false, routing: 'ramping', currentBuildId: 'b1' },
+      { recorded: {}, claim: 'had', routing: 'ramping', currentBuildId: 'b1' },
       own,
       temporal,
     ),
     [
       `contrail:b2 is the deployment's ramping version (contrail:b1 is current): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
+    ],
+  );
+  // Started beside another build on a deployment without a current version, and that build's
+  // worker claimed it first: one line says both that and how to release this build.
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: {}, claim: 'taken', routing: 'inactive', currentBuildId: 'b1' },
+      own,
+      temporal,
+    ),
+    [
+      `contrail:b2 is NOT the deployment's current version (contrail:b1 is: its worker, starting at the same time, claimed it first): ${notCurrent}`,
+    ],
+  );
+  // Another worker of this build claimed it first: the build is current all the same.
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: {}, claim: 'taken', routing: 'current', currentBuildId: 'b2' },
+      own,
+      temporal,
+    ),
+    [
+      "contrail:b2 is the deployment's current version (another worker of this build, starting at the same time, made it so): daily runs, backfills and reruns run on it, and new experiments pin to it",
     ],
   );
 });
