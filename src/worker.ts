@@ -12,7 +12,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities/index.js';
-import { type CurrentClaim, makeCurrentIfNone, recordOwnRelease } from './temporal/worker-deployments.js';
+import { makeCurrentIfNone, recordOwnRelease, type VersionStanding } from './temporal/worker-deployments.js';
 import { ownManifestEntry } from './versions/manifest.js';
 import { workflowSource } from './workflow-source.js';
 
@@ -187,15 +187,16 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
  * version and `breaking` flag, for the keys an operator has not set (the version exists once
  * the worker has polled, so this waits for it). The first build of a deployment also makes
  * itself current, so that a fresh installation runs (of builds starting at once, the first to
- * claim it; the others learn which); later builds wait for the operator.
+ * claim it; the others learn which); later builds wait for the operator. Returns what it
+ * recorded and where the version stands; null for an unversioned worker.
  */
 export async function recordWorkerRelease(
   client: Client,
   deps: Pick<ActivityDeps, 'deployment' | 'toolVersion' | 'releaseManifest'>,
-): Promise<{ recorded: Record<string, unknown>; current: CurrentClaim | null }> {
-  if (deps.deployment === null) return { recorded: {}, current: null };
+): Promise<({ recorded: Record<string, unknown> } & VersionStanding) | null> {
+  if (deps.deployment === null) return null;
   const entry = ownManifestEntry(deps.releaseManifest(), deps.toolVersion.version);
   const ref = { client, namespace: client.options.namespace, deploymentName: deps.deployment };
   const recorded = await recordOwnRelease(ref, deps.toolVersion.buildId, entry);
-  return { recorded, current: await makeCurrentIfNone(ref, deps.toolVersion.buildId) };
+  return { recorded, ...(await makeCurrentIfNone(ref, deps.toolVersion.buildId)) };
 }

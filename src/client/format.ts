@@ -2,7 +2,7 @@ import type { Pin, StatisticsSummary } from '../activities/types.js';
 import { summaryErrors } from '../analysis/results.js';
 import { plural } from '../plural.js';
 import { excludesNoChange } from '../statistics/significance.js';
-import { toolVersionKey } from '../versions/pin.js';
+import { pinReasonText, toolVersionKey } from '../versions/pin.js';
 
 const percent = (v: number | null) =>
   v === null ? '   n/a' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
@@ -55,9 +55,7 @@ export function formatStatisticsTable(s: StatisticsSummary): string {
 
 /** The tooling version and config commit an analysis ran with, and why those. */
 export function formatPin(pin: Pin): string {
-  return `contrail ${toolVersionKey(pin)}, config ${pin.configCommit ?? 'working tree'} (${pin.reason}${
-    pin.anchor ? `, anchored ${pin.anchor}` : ''
-  })`;
+  return `contrail ${toolVersionKey(pin)}, config ${pin.configCommit ?? 'working tree'} (${pinReasonText(pin)})`;
 }
 
 /** `40 s`, `3 min`, `2.5 h`: a span an operator reads in a log line, as coarse as it needs. */

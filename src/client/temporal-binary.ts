@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataDir } from '../paths.js';
+import { shellWord } from '../shell-words.js';
 import { CliError } from './errors.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,6 +44,21 @@ export function temporalBinary(env: NodeJS.ProcessEnv = process.env): string {
   const installed = join(dir, 'venv', 'bin', 'temporal');
   if (existsSync(installed)) return installed;
   throw new CliError(`the Temporal CLI was installed but ${installed} is missing`);
+}
+
+/**
+ * The Temporal CLI as a printed command names it, for a person to paste (`… worker deployment
+ * set-current-version …`): the binary temporalBinary would run here, by its path, since a
+ * checkout's `.tools/venv/bin/temporal` is not on PATH; else `temporal`, the operator's own (the
+ * image holds none). Never installs one.
+ */
+export function temporalCliCommand(env: NodeJS.ProcessEnv = process.env): string {
+  const found = [
+    env.TEMPORAL_CLI_PATH,
+    join(packageRoot, '.tools', 'venv', 'bin', 'temporal'),
+    join(homeToolsDir(env), 'venv', 'bin', 'temporal'),
+  ].find((path) => path !== undefined && path !== '' && existsSync(path));
+  return found === undefined ? 'temporal' : shellWord(found);
 }
 
 /** Runs the installer into `toolsDir`, its progress on stderr (stdout may carry a command's JSON). */

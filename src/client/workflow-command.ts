@@ -157,6 +157,15 @@ export async function runWorkflowCommand(options: RunWorkflowOptions): Promise<u
   const result = await withTemporal(
     async (session) => {
       const { address, client, taskQueue, embedded, followed } = session;
+      // Embedded, versionFields checked it against the manifest; on a cluster only the server knows.
+      const wanted = (options.input as { useVersion?: unknown } | null)?.useVersion;
+      if (!embedded && typeof wanted === 'string') {
+        await refuseUnknownVersionOnCluster(
+          client,
+          { namespace: settings.namespace, deploymentName: settings.deploymentName },
+          wanted,
+        );
+      }
       const { handle, started } = await startWorkflow(client, {
         workflowType: options.workflowType,
         workflowId: options.workflowId,
@@ -260,6 +269,41 @@ export async function refuseUnknownExperiments(
       )
     : await unknownExperimentsError(file, unknown);
   throw new CliError(error.message);
+}
+
+/**
+ * On a cluster, a `--use-version` that names no version of the Worker Deployment is refused as a usage
+ * error (exit 2) before the run starts, as embedded mode refuses one its manifest lacks: the
+ * releases are the server's, and the run would otherwise start under its id and fail there. A
+ * deployment without versions (unversioned workers, which read their own releases.json) or one
+ * that cannot be read leaves the question to the workers, whose pin resolution stays the authority.
+ */
+export async function refuseUnknownVersionOnCluster(
+  client: Client,
+  deployment: { namespace: string; deploymentName: string },
+  wanted: string,
+): Promise<void> {
+  const { describeDeploymentVersions } = await import('../temporal/worker-deployments.js');
+  const { releasesFromDeployment } = await import('../versions/deployment.js');
+  const { releaseNamed } = await import('../versions/resolve.js');
+  const { UnknownReleaseError } = await import('../versions/release.js');
+  let releases: ReturnType<typeof releasesFromDeployment>;
+  try {
+    const ref = { client, ...deployment };
+    releases = releasesFromDeployment(deployment.deploymentName, await describeDeploymentVersions(ref));
+  } catch {
+    return;
+  }
+  if (releases.length === 0) return;
+  try {
+    releaseNamed(releases, wanted);
+  } catch (error) {
+    if (!(error instanceof UnknownReleaseError)) throw error;
+    throw new CliError(
+      `${error.message.replace(/^use-version=\S+/, `--use-version ${wanted}`)} (the versions of worker deployment ${deployment.deploymentName}, CONTRAIL_DEPLOYMENT)`,
+      2,
+    );
+  }
 }
 
 /**

@@ -199,14 +199,21 @@ export function versionQuery(deploymentName: string, buildId: string): string {
 }
 
 /**
- * What a starting worker's claim on its deployment's current version came to: `made` it current
- * (the deployment had none), found it `had` one already, or found none and lost to another
- * worker starting at the same time (`taken`: that worker's build, which may be its own).
+ * Where a starting worker's version stands once it claimed the deployment's current version:
+ * how the claim came out, which build is current, and the version's own routing (a build that
+ * is not current runs only what is pinned to it until the operator releases it).
  */
-export type CurrentClaim =
-  | { kind: 'made' }
-  | { kind: 'had'; buildId: string }
-  | { kind: 'taken'; buildId: string };
+export interface VersionStanding {
+  /**
+   * `made`: it made its version current (the deployment had none); `had`: the deployment had a
+   * current version already; `taken`: it found none but lost to another worker starting at the
+   * same time, whose build (possibly its own) became current first.
+   */
+  claim: 'made' | 'had' | 'taken';
+  /** The current version's build id (this one's when it is current). */
+  currentBuildId: string;
+  routing: DeploymentVersionFacts['routing'];
+}
 
 /** Claims lost to a routing change that left no version current (an operator's ramp) are tried again this often. */
 const CLAIM_ATTEMPTS = 5;
@@ -214,7 +221,8 @@ const CLAIM_ATTEMPTS = 5;
 /**
  * Makes the version current when the deployment has none (its first build): until a version is
  * current, workflows started without a pin wait, since versioned workers take no unversioned
- * tasks. Later builds are made current by the operator.
+ * tasks. Later builds are made current by the operator. Returns how the claim came out and
+ * where the version stands.
  *
  * Workers of several builds can start at once on a fresh deployment, each finding no current
  * version. The set carries the conflict token of the describe that found none, so the server
@@ -225,19 +233,22 @@ const CLAIM_ATTEMPTS = 5;
  * already current succeeds whatever its token, changing nothing and answering that version as
  * the previous one.
  */
-export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<CurrentClaim> {
+export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Promise<VersionStanding> {
   for (let attempt = 1; ; attempt++) {
     const routing = await currentRouting(ref).catch((error: unknown) => {
       throw deploymentError(ref, buildId, 'cannot make current', error);
     });
     if (routing.current !== null)
-      return attempt === 1
-        ? { kind: 'had', buildId: routing.current }
-        : { kind: 'taken', buildId: routing.current };
+      return {
+        claim: attempt === 1 ? 'had' : 'taken',
+        currentBuildId: routing.current,
+        routing:
+          buildId === routing.current ? 'current' : buildId === routing.ramping ? 'ramping' : 'inactive',
+      };
     try {
       const previous = await setCurrent(ref, buildId, routing.conflictToken);
       // Another worker of this build made it current between the describe and the set.
-      return previous === buildId ? { kind: 'taken', buildId } : { kind: 'made' };
+      return { claim: previous === buildId ? 'taken' : 'made', currentBuildId: buildId, routing: 'current' };
     } catch (error) {
       if (!isConflict(error) || attempt >= CLAIM_ATTEMPTS)
         throw deploymentError(ref, buildId, 'cannot make current', error);
@@ -246,22 +257,26 @@ export async function makeCurrentIfNone(ref: DeploymentRef, buildId: string): Pr
   }
 }
 
-/** The deployment's current build (null for none, or no deployment yet) and the token of this read. */
+/**
+ * The deployment's current and ramping builds (null for none, or no deployment yet) and the
+ * token of this read.
+ */
 async function currentRouting(
   ref: DeploymentRef,
-): Promise<{ current: string | null; conflictToken: Uint8Array | null }> {
+): Promise<{ current: string | null; ramping: string | null; conflictToken: Uint8Array | null }> {
   try {
     const deployment = await ref.client.workflowService.describeWorkerDeployment({
       namespace: ref.namespace,
       deploymentName: ref.deploymentName,
     });
-    const info = deployment.workerDeploymentInfo;
+    const routing = deployment.workerDeploymentInfo?.routingConfig;
     return {
-      current: info?.routingConfig?.currentDeploymentVersion?.buildId || null,
+      current: routing?.currentDeploymentVersion?.buildId || null,
+      ramping: routing?.rampingDeploymentVersion?.buildId || null,
       conflictToken: deployment.conflictToken?.length ? deployment.conflictToken : null,
     };
   } catch (error) {
-    if (isNotFound(error)) return { current: null, conflictToken: null };
+    if (isNotFound(error)) return { current: null, ramping: null, conflictToken: null };
     throw error;
   }
 }

@@ -23,6 +23,29 @@ export const PinReason = z.enum([
 export type PinReason = z.infer<typeof PinReason>;
 
 /**
+ * Each reason in words, for reports and errors; `--json` and the `pins` query keep the codes.
+ * The one place they are worded, so a report and a refusal say the same of one pin.
+ */
+const PIN_REASON_WORDS: Record<PinReason, string> = {
+  anchor: 'the newest release at or before its anchor',
+  'before-first-release': 'the earliest release: its anchor is older than every release',
+  breaking: 'a breaking release after its anchor moved it here',
+  'no-anchor': 'the latest release: it has no enrollments yet, so no anchor',
+  'use-latest': 'the latest release, as asked (--use-latest)',
+  'use-version': 'the release asked for (--use-version)',
+  running: 'the build running it, with the newest configs',
+};
+
+/**
+ * Why a pin names its release, in words, with its anchor when it has one. A reason this build
+ * does not know (a result of another build) is shown as it is.
+ */
+export function pinReasonText(pin: { reason: string; anchor?: string | null }): string {
+  const words = (PIN_REASON_WORDS as Record<string, string | undefined>)[pin.reason] ?? pin.reason;
+  return pin.anchor ? `${words}; anchored ${pin.anchor}` : words;
+}
+
+/**
  * The tooling version and config commit one experiment's analysis is pinned to: resolved once
  * per run, kept in workflow state, passed to children and written on every result table.
  */
@@ -71,7 +94,7 @@ export interface RunningBuild {
 export function checkPinnedBuild(slug: string, pin: Pin, running: RunningBuild): void {
   if (pin.buildId === running.buildId) return;
   const pinned = `contrail ${toolVersionKey(pin)}`;
-  const why = pin.anchor === null ? `(${pin.reason})` : `(${pin.reason}, anchored ${pin.anchor})`;
+  const why = `(${pinReasonText(pin)})`;
   const here = `contrail ${running.version}+${running.buildId}`;
   // Pinned by --use-latest or --use-version already: the run was resolved on another worker of
   // this task queue, of another build (unversioned workers of two checkouts), not on an old anchor.

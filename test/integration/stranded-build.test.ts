@@ -79,6 +79,29 @@ describe('a build no worker runs, as doctor, status and cancel say it', () => {
     await temporal.close();
   });
 
+  test('each worker says whether its build is the current version; the second says how to release it', async () => {
+    const said = async (worker: RunningCli, pattern: RegExp) => {
+      const deadline = Date.now() + 30_000;
+      while (!pattern.test(worker.stdout())) {
+        if (Date.now() > deadline) assert.fail(`no line ${pattern} in: ${worker.stdout()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const [first, second] = workers as [RunningCli, RunningCli];
+    await said(
+      first,
+      new RegExp(`^made ${ref.deploymentName}:${b1} the deployment's current version \\(it had none\\)`, 'm'),
+    );
+    // Before, the second build said only that it recorded its release, as if it served new runs.
+    await said(
+      second,
+      new RegExp(
+        `^${ref.deploymentName}:${b2} is NOT the deployment's current version \\(${ref.deploymentName}:${b1} is\\): this worker runs only the analyses pinned to this build .*; to release this build, make it current with \`\\S*temporal worker deployment set-current-version --deployment-name ${ref.deploymentName} --build-id ${b2} --yes\`$`,
+        'm',
+      ),
+    );
+  });
+
   test('a run pinned to a build no worker runs fails the check, named with the worker that would serve it', async () => {
     const healthy = await runCli(['doctor'], { env, timeoutMs: 180_000 });
     assert.equal(healthy.code, 0, healthy.stderr);
@@ -131,7 +154,7 @@ describe('a build no worker runs, as doctor, status and cancel say it', () => {
       assert.match(
         doctor.stderr,
         new RegExp(
-          `^contrail: Temporal at \\S+ answered, but no worker of contrail \\S+\\+${b2}, the current version of worker deployment ${ref.deploymentName}, polls task queue '${temporal.taskQueue}': every run started without a pin .* waits for one; start one with \`\\S*contrail worker --build-id ${b2}\`, or make a build whose workers poll current \\(\`temporal worker deployment set-current-version --deployment-name ${ref.deploymentName} --build-id ${b1} --yes\`; polling: contrail \\S+\\+${b1}\\)$`,
+          `^contrail: Temporal at \\S+ answered, but no worker of contrail \\S+\\+${b2}, the current version of worker deployment ${ref.deploymentName}, polls task queue '${temporal.taskQueue}': every run started without a pin .* waits for one; start one with \`\\S*contrail worker --build-id ${b2}\`, or make a build whose workers poll current \\(\`\\S*temporal worker deployment set-current-version --deployment-name ${ref.deploymentName} --build-id ${b1} --yes\`; polling: contrail \\S+\\+${b1}\\)$`,
           'm',
         ),
       );

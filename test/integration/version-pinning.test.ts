@@ -314,6 +314,34 @@ describe('version pinning: analyses on their pinned build and configs, on the re
     );
   });
 
+  test('--use-version naming no version of the deployment is refused before the run starts (exit 2), naming the versions', async () => {
+    const run = await runCli(
+      [
+        'run',
+        '--date',
+        '2026-03-29',
+        '--experiment_slug',
+        SIDEBAR,
+        '--dataset_id',
+        DATASET,
+        '--use-version',
+        'v9',
+      ],
+      { env: { ...temporal.env, CONTRAIL_DEPLOYMENT: ref.deploymentName } },
+    );
+    // Before, the run started on the cluster and failed there (exit 1).
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^contrail: --use-version v9 is not a known contrail version or build id; known: .* \\(the versions of worker deployment ${ref.deploymentName}, CONTRAIL_DEPLOYMENT\\)$`,
+        'm',
+      ),
+    );
+    for (const build of [V1, V2]) assert.match(run.stderr, new RegExp(`0\\.1\\.0 \\(build ${build}\\)`));
+    assert.doesNotMatch(run.stderr, /following/);
+  });
+
   let uninterrupted: Awaited<ReturnType<typeof rows>> = [];
 
   test('marking v2 breaking (the operator command) moves both experiments to v2', async () => {

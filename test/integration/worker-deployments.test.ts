@@ -213,25 +213,41 @@ describe('worker deployment versions on the dev server', () => {
       const claims = { a, b };
       assert.deepEqual(
         Object.entries(claims)
-          .filter(([, claim]) => claim.kind === 'made')
+          .filter(([, standing]) => standing.claim === 'made')
           .map(([build]) => build),
         [winner],
         `round ${round}: only the current build's worker says it made itself current (${JSON.stringify(claims)})`,
       );
       const loser = winner === 'a' ? 'b' : 'a';
+      const lost = claims[loser];
+      // The other read the winner's build as current: after its own claim was refused (taken) or,
+      // when the winner's set came before the other's first read (a loaded machine), at once (had).
+      assert.ok(lost.claim !== 'made', `round ${round}: ${JSON.stringify(claims)}`);
       assert.deepEqual(
-        claims[loser],
-        { kind: 'taken', buildId: winner },
+        [lost.currentBuildId, lost.routing],
+        [winner, 'inactive'],
         `round ${round}: the other says which build won`,
       );
+      const won = `${fresh.deploymentName}:${winner} is${
+        lost.claim === 'taken' ? ': its worker, starting at the same time, claimed it first' : ''
+      }`;
       assert.deepEqual(
-        releaseRecordLines({ recorded: {}, current: claims[loser] }, fresh.deploymentName, loser),
+        releaseRecordLines({ recorded: {}, ...lost }, { deployment: fresh.deploymentName, buildId: loser }),
         [
-          `${fresh.deploymentName}:${winner} became the deployment's current version first (its worker claimed it at the same time); ${fresh.deploymentName}:${loser} serves the runs pinned to it`,
+          `${fresh.deploymentName}:${loser} is NOT the deployment's current version (${won}): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version ${loser}), while daily runs, backfills and reruns run on ${fresh.deploymentName}:${winner} and new experiments pin to it; to release this build, make it current with \`temporal worker deployment set-current-version --deployment-name ${fresh.deploymentName} --build-id ${loser} --yes\``,
         ],
       );
       // A later start of either build finds a current version and leaves it.
-      assert.deepEqual(await makeCurrentIfNone(fresh, loser), { kind: 'had', buildId: winner });
+      assert.deepEqual(await makeCurrentIfNone(fresh, loser), {
+        claim: 'had',
+        currentBuildId: winner,
+        routing: 'inactive',
+      });
+      assert.deepEqual(await makeCurrentIfNone(fresh, winner as string), {
+        claim: 'had',
+        currentBuildId: winner,
+        routing: 'current',
+      });
       for (const build of ['a', 'b']) await stopWorker(`${fresh.deploymentName}:${build}`);
     }
   });
@@ -241,11 +257,16 @@ describe('worker deployment versions on the dev server', () => {
     await startWorker('a', fresh.deploymentName, `${temporal.taskQueue}-twins`);
     await recordOwnRelease(fresh, 'a', { version: '0.1.0', breaking: false });
     const claims = await Promise.all([makeCurrentIfNone(fresh, 'a'), makeCurrentIfNone(fresh, 'a')]);
-    assert.deepEqual(
-      claims.map((claim) => claim.kind).sort(),
-      ['made', 'taken'],
+    // The other found it made: during its own claim (taken), or before it (had) when the first
+    // claim's set came before the other's first read.
+    assert.equal(
+      claims.filter((standing) => standing.claim === 'made').length,
+      1,
       `one made it, the other found it made (${JSON.stringify(claims)})`,
     );
+    // Both say the build is current, so neither prints the command that would release it.
+    for (const standing of claims)
+      assert.deepEqual([standing.currentBuildId, standing.routing], ['a', 'current']);
     assert.deepEqual(
       (await describeDeploymentVersions(fresh)).map((v) => [v.buildId, v.routing]),
       [['a', 'current']],

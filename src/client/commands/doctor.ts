@@ -37,10 +37,12 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
           // Runs started without a pin (this check among them) go to the current version: with
           // no worker of it, the check would only wait its two minutes.
           const routed = versions.versions.filter((v) => v.routing !== 'inactive' && v.pollers === 0);
-          if (routed.length > 0)
+          if (routed.length > 0) {
+            const { temporalCliCommand } = await import('../temporal-binary.js');
             throw new CliError(
-              `Temporal at ${address} answered, but ${unservedRoutedLine(routed, versions, taskQueue)}`,
+              `Temporal at ${address} answered, but ${unservedRoutedLine(routed, versions, taskQueue, temporalCliCommand())}`,
             );
+          }
         }
         const workflowId = `health/${new Date().toISOString()}`;
         followed.push(workflowId);
@@ -230,6 +232,8 @@ export function unservedRoutedLine(
   routed: readonly ServedVersion[],
   served: DeploymentServed,
   taskQueue: string,
+  /** The Temporal CLI as the printed command names it (temporalCliCommand). */
+  temporal = 'temporal',
 ): string {
   const live = served.versions.filter((v) => v.pollers > 0);
   const named = routed
@@ -239,7 +243,7 @@ export function unservedRoutedLine(
   const instead =
     live.length === 0
       ? ''
-      : `, or make a build whose workers poll current (\`temporal worker deployment set-current-version --deployment-name ${served.deploymentName} --build-id ${(live[0] as ServedVersion).buildId} --yes\`; polling: ${live.map(buildName).join(', ')})`;
+      : `, or make a build whose workers poll current (\`${temporal} worker deployment set-current-version --deployment-name ${served.deploymentName} --build-id ${(live[0] as ServedVersion).buildId} --yes\`; polling: ${live.map(buildName).join(', ')})`;
   const runs = routed.some((v) => v.routing === 'current')
     ? 'every run started without a pin (the daily run, backfills, reruns, previews, this check) waits'
     : 'the share of runs started without a pin that it ramps to waits';

@@ -2,7 +2,8 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { CommandModule } from 'yargs';
 import { useNameOnPath } from '../../command-name.js';
 import { runtimeSettings } from '../../settings.js';
-import type { CurrentClaim } from '../../temporal/worker-deployments.js';
+import { shellWord } from '../../shell-words.js';
+import type { VersionStanding } from '../../temporal/worker-deployments.js';
 import { CliError } from '../errors.js';
 
 interface WorkerArgs {
@@ -140,10 +141,13 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       }\n  ${workerSources(env)}\n`,
     );
     // The release is recorded once the worker polls (the server creates the version then).
+    const { temporalCliCommand } = await import('../temporal-binary.js');
     const recorded = deployment
       ? recordWorkerRelease(client, deps).then(
           (outcome) => {
-            for (const line of releaseRecordLines(outcome, deployment, deps.toolVersion.buildId))
+            if (outcome === null) return;
+            const version = { deployment, buildId: deps.toolVersion.buildId };
+            for (const line of releaseRecordLines(outcome, version, temporalCliCommand()))
               process.stdout.write(`${line}\n`);
           },
           (error: unknown) =>
@@ -174,34 +178,44 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
 
 /**
  * What a versioned worker's start did to its deployment version, for the operator: the release
- * metadata it wrote (only keys the version lacked), and whether it became the current version
- * or which build is (workers of two builds starting at once on a fresh deployment: the one
- * that lost learns that the other's build became current, before its own claim or during it).
+ * metadata it wrote (only keys the version lacked), and where the version stands, in one line.
+ * A later build is not made current by its workers: until the operator does, they run only the
+ * analyses pinned to it, which its start line alone would not tell apart from a serving build.
+ * Of workers of two builds starting at once on a fresh deployment, the one that lost the claim
+ * says the other's build became current first, so its operator does not take it for a release.
  */
 export function releaseRecordLines(
-  outcome: { recorded: Record<string, unknown>; current: CurrentClaim | null },
-  deployment: string,
-  buildId: string,
+  outcome: { recorded: Record<string, unknown> } & VersionStanding,
+  own: { deployment: string; buildId: string },
+  /** The Temporal CLI as the promoting command names it (temporalCliCommand). */
+  temporal = 'temporal',
 ): string[] {
-  const version = `${deployment}:${buildId}`;
+  const version = `${own.deployment}:${own.buildId}`;
+  const current = `${own.deployment}:${outcome.currentBuildId}`;
   const lines: string[] = [];
   const keys = Object.entries(outcome.recorded);
   if (keys.length > 0)
     lines.push(`recorded the release on ${version}: ${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-  const current = outcome.current;
-  if (current === null || (current.kind === 'had' && current.buildId === buildId)) return lines;
-  if (current.kind === 'made') lines.push(`made ${version} the deployment's current version (it had none)`);
-  else if (current.buildId === buildId)
+  const promote = `make it current with \`${temporal} worker deployment set-current-version --deployment-name ${shellWord(own.deployment)} --build-id ${shellWord(own.buildId)} --yes\``;
+  const serving = 'daily runs, backfills and reruns run on it, and new experiments pin to it';
+  const raced = outcome.claim === 'taken' ? ': its worker, starting at the same time, claimed it first' : '';
+  if (outcome.claim === 'made')
+    lines.push(`made ${version} the deployment's current version (it had none): ${serving}`);
+  else if (outcome.routing === 'current')
     lines.push(
-      `${version} is the deployment's current version: another worker of this build made it so first`,
+      `${version} is the deployment's current version${
+        outcome.claim === 'taken'
+          ? ' (another worker of this build, starting at the same time, made it so)'
+          : ''
+      }: ${serving}`,
+    );
+  else if (outcome.routing === 'ramping')
+    lines.push(
+      `${version} is the deployment's ramping version (${current} is current${raced}): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
     );
   else
     lines.push(
-      `${deployment}:${current.buildId} ${
-        current.kind === 'taken'
-          ? "became the deployment's current version first (its worker claimed it at the same time)"
-          : "is the deployment's current version"
-      }; ${version} serves the runs pinned to it`,
+      `${version} is NOT the deployment's current version (${current} is${raced}): this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version ${own.buildId}), while daily runs, backfills and reruns run on ${current} and new experiments pin to it; to release this build, ${promote}`,
     );
   return lines;
 }

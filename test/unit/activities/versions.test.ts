@@ -89,7 +89,10 @@ describe('resolveVersions, touch and the report on an unversioned worker', () =>
       ['0.1.0', null, 'anchor', commits[0]],
     );
     assert.equal(pinned.refusal?.errorType, 'PinnedBuildError');
-    assert.match(pinned.refusal?.message ?? '', /pinned to contrail 0\.1\.0 \(anchor, anchored 2026-03-01/);
+    assert.match(
+      pinned.refusal?.message ?? '',
+      /pinned to contrail 0\.1\.0 \(the newest release at or before its anchor; anchored 2026-03-01/,
+    );
     assert.match(pinned.refusal?.message ?? '', /not part of a Temporal Worker Deployment.*--use-latest/);
 
     const latest = await resolve({ useLatest: true });

@@ -1651,6 +1651,27 @@ function readmeCommands(): string[][] {
   });
 }
 
+/** Where scripts/install-temporal.sh puts the Temporal CLI in a checkout: not on PATH. */
+const CHECKOUT_TEMPORAL = '.tools/venv/bin/temporal';
+
+/**
+ * The Temporal CLI commands of the README as typed: in its shell blocks and in its inline code
+ * (which may wrap a line), each command of a line (`;`, `&&`, `|`, `do` part them) that runs a
+ * program named `temporal` with a subcommand.
+ */
+function readmeTemporalCommands(): string[][] {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/^```sh\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n'));
+  const prose = readme.replace(/^```[\s\S]*?^```/gm, '');
+  const spans = [...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, ' '));
+  return [...blocks, ...spans]
+    .map((line) => line.replace(/#.*$/, ''))
+    .flatMap((line) => line.split(/;|&&|\|\||\||\bdo\b/))
+    .map((command) => command.trim().split(/\s+/))
+    .map((words) => words.slice(words.findIndex((w) => !/^[A-Z_]+=/.test(w))))
+    .filter((words) => words.length > 1 && /(^|\/)temporal$/.test(words[0]!));
+}
+
 const option = (words: string[], name: string) => {
   const i = words.findIndex((w) => w === `--${name}` || w === `--${name.replaceAll('_', '-')}`);
   return i >= 0 ? words[i + 1] : undefined;
@@ -1679,6 +1700,38 @@ describe('the README', () => {
       }
     } finally {
       process.chdir(here);
+    }
+  });
+
+  it('runs the Temporal CLI where a checkout has it, with subcommands and flags that CLI has', () => {
+    const examples = readmeTemporalCommands();
+    assert.ok(examples.length >= 8, `${examples.length} Temporal CLI examples`);
+    for (const words of examples)
+      assert.equal(words[0], CHECKOUT_TEMPORAL, `the README's ${words.join(' ')}: not on PATH in a checkout`);
+    // The path is the installer's.
+    const installer = readFileSync(join(repoRoot, 'scripts/install-temporal.sh'), 'utf8');
+    assert.match(installer, /^tools="\$\{1:-\$root\/\.tools\}"$/m);
+    assert.match(installer, /^target="\$tools\/venv\/bin\/temporal"$/m);
+    // Each command as that CLI reads it: its subcommand exists and takes every flag given.
+    const binary = join(repoRoot, CHECKOUT_TEMPORAL);
+    if (!existsSync(binary)) return;
+    const helps = new Map<string, string>();
+    for (const words of examples) {
+      const args = words.slice(1);
+      const end = args.findIndex((w) => !/^[a-z][a-z-]*$/.test(w));
+      const subcommand = (end < 0 ? args : args.slice(0, end)).join(' ');
+      if (!helps.has(subcommand)) {
+        const help = spawnSync(binary, [...subcommand.split(' '), '--help'], { encoding: 'utf8' });
+        helps.set(subcommand, help.stdout);
+      }
+      const help = helps.get(subcommand) ?? '';
+      assert.match(
+        help,
+        new RegExp(`^\\s*temporal ${subcommand} \\[flags\\]`, 'm'),
+        `temporal ${subcommand}`,
+      );
+      for (const flag of args.filter((w) => w.startsWith('--')))
+        assert.ok(help.includes(`${flag} `), `temporal ${subcommand} takes ${flag}`);
     }
   });
 

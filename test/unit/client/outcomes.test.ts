@@ -449,6 +449,51 @@ describe('the report of one analysis', () => {
   });
 });
 
+describe('the pin in reports', () => {
+  const analysis = (reason: string, anchor: string | null) => ({
+    slug: 'x',
+    date: '2026-03-15',
+    status: 'analyzed',
+    reason: null,
+    pin: { toolVersion: '0.1.0', buildId: 'dev', configCommit: 'abc', anchor, reason },
+    enrollments: { table: 'enrollments_x', rows: 400, created: false },
+    metricsTables: [],
+    views: [],
+    statistics: [],
+  });
+
+  it('says why the analysis ran on its release in words; --json keeps the code', () => {
+    const anchor = '2026-03-01T00:00:00.000Z';
+    const firstLine = (reason: string, at: string | null) =>
+      outcomeOf('analyzeExperiment', analysis(reason, at)).report.split('\n')[0] ?? '';
+    assert.equal(
+      firstLine('no-anchor', null),
+      'x 2026-03-15: analysed with contrail 0.1.0+dev, config abc (the latest release: it has no enrollments yet, so no anchor)',
+    );
+    assert.equal(
+      firstLine('before-first-release', anchor),
+      `x 2026-03-15: analysed with contrail 0.1.0+dev, config abc (the earliest release: its anchor is older than every release; anchored ${anchor})`,
+    );
+    for (const reason of ['anchor', 'breaking', 'use-latest', 'use-version', 'running'])
+      assert.doesNotMatch(firstLine(reason, anchor), new RegExp(`\\(${reason}[;,)]`), reason);
+    // A reason another build wrote that this one does not know is shown as it came.
+    assert.match(firstLine('newer-rule', null), /\(newer-rule\)$/);
+
+    const write = process.stdout.write;
+    let printed = '';
+    process.stdout.write = ((chunk: unknown) => {
+      printed += String(chunk);
+      return true;
+    }) as typeof write;
+    try {
+      printOutcome('analyzeExperiment', analysis('no-anchor', null), true);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal((JSON.parse(printed) as { pin: { reason: string } }).pin.reason, 'no-anchor');
+  });
+});
+
 describe('the backfill report', () => {
   it('says a failure shared by several dates once, with its dates; an experiment nothing could find shows no pin', () => {
     const unknown = (date: string) => ({

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { healthActivities } from '../../../src/activities/health.js';
 import { doctorReport } from '../../../src/client/commands/doctor.js';
 import { releaseRecordLines } from '../../../src/client/commands/worker.js';
 import { defaultActivityDeps, workerSourceProblems, workerSources } from '../../../src/client/runtime.js';
+import { temporalCliCommand } from '../../../src/client/temporal-binary.js';
 import { CONFIG_REPO_LAYOUT } from '../../../src/config/repo-layout.js';
 import type { Warehouse } from '../../../src/warehouse/warehouse.js';
 import { DEMO_CONFIG_REPO } from '../../helpers/sample.js';
@@ -70,39 +72,100 @@ test('a worker whose experiments file or config repo is not there is told which,
   );
 });
 
-test('a versioned worker says in words what its start recorded on its deployment version', () => {
+test('a versioned worker says in words what its start recorded and whether it is the current version', () => {
+  const own = { deployment: 'contrail', buildId: 'b2' };
+  const temporal = '.tools/venv/bin/temporal';
+  const promote =
+    'make it current with `.tools/venv/bin/temporal worker deployment set-current-version --deployment-name contrail --build-id b2 --yes`';
   assert.deepEqual(
     releaseRecordLines(
-      { recorded: { version: '0.2.0', breaking: false }, current: { kind: 'made' } },
-      'contrail',
-      'b2',
+      {
+        recorded: { version: '0.2.0', breaking: false },
+        claim: 'made',
+        routing: 'current',
+        currentBuildId: 'b2',
+      },
+      own,
+      temporal,
     ),
     [
       'recorded the release on contrail:b2: version=0.2.0, breaking=false',
-      "made contrail:b2 the deployment's current version (it had none)",
+      "made contrail:b2 the deployment's current version (it had none): daily runs, backfills and reruns run on it, and new experiments pin to it",
     ],
   );
-  // A restarted worker of the current build finds its release recorded: nothing to say.
+  // A restarted worker finds its release recorded: it still says where its version stands.
   assert.deepEqual(
-    releaseRecordLines({ recorded: {}, current: { kind: 'had', buildId: 'b2' } }, 'contrail', 'b2'),
-    [],
-  );
-  // Another build is current (released before, or its worker's claim came first).
-  assert.deepEqual(
-    releaseRecordLines({ recorded: {}, current: { kind: 'had', buildId: 'b1' } }, 'contrail', 'b2'),
-    ["contrail:b1 is the deployment's current version; contrail:b2 serves the runs pinned to it"],
-  );
-  // Started beside another build on a deployment without a current version, and that build won.
-  assert.deepEqual(
-    releaseRecordLines({ recorded: {}, current: { kind: 'taken', buildId: 'b1' } }, 'contrail', 'b2'),
+    releaseRecordLines(
+      { recorded: {}, claim: 'had', routing: 'current', currentBuildId: 'b2' },
+      own,
+      temporal,
+    ),
     [
-      "contrail:b1 became the deployment's current version first (its worker claimed it at the same time); contrail:b2 serves the runs pinned to it",
+      "contrail:b2 is the deployment's current version: daily runs, backfills and reruns run on it, and new experiments pin to it",
+    ],
+  );
+  // A second build beside a current one serves only what is pinned to it, and says how to release it.
+  const notCurrent = `this worker runs only the analyses pinned to this build (experiments pinned to it, runs given --use-version b2), while daily runs, backfills and reruns run on contrail:b1 and new experiments pin to it; to release this build, ${promote}`;
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: { version: '0.2.0' }, claim: 'had', routing: 'inactive', currentBuildId: 'b1' },
+      own,
+      temporal,
+    ),
+    [
+      'recorded the release on contrail:b2: version=0.2.0',
+      `contrail:b2 is NOT the deployment's current version (contrail:b1 is): ${notCurrent}`,
     ],
   );
   assert.deepEqual(
-    releaseRecordLines({ recorded: {}, current: { kind: 'taken', buildId: 'b2' } }, 'contrail', 'b2'),
-    ["contrail:b2 is the deployment's current version: another worker of this build made it so first"],
+    releaseRecordLines(
+      { recorded: {}, claim: 'had', routing: 'ramping', currentBuildId: 'b1' },
+      own,
+      temporal,
+    ),
+    [
+      `contrail:b2 is the deployment's ramping version (contrail:b1 is current): it takes the ramp's share of new runs and the analyses pinned to it; ${promote}`,
+    ],
   );
+  // Started beside another build on a deployment without a current version, and that build's
+  // worker claimed it first: one line says both that and how to release this build.
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: {}, claim: 'taken', routing: 'inactive', currentBuildId: 'b1' },
+      own,
+      temporal,
+    ),
+    [
+      `contrail:b2 is NOT the deployment's current version (contrail:b1 is: its worker, starting at the same time, claimed it first): ${notCurrent}`,
+    ],
+  );
+  // Another worker of this build claimed it first: the build is current all the same.
+  assert.deepEqual(
+    releaseRecordLines(
+      { recorded: {}, claim: 'taken', routing: 'current', currentBuildId: 'b2' },
+      own,
+      temporal,
+    ),
+    [
+      "contrail:b2 is the deployment's current version (another worker of this build, starting at the same time, made it so): daily runs, backfills and reruns run on it, and new experiments pin to it",
+    ],
+  );
+});
+
+test('a printed Temporal CLI command names the binary this installation runs, which a checkout has off PATH', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contrail temporal-'));
+  const own = join(dir, 'temporal');
+  writeFileSync(own, '');
+  assert.equal(temporalCliCommand({ TEMPORAL_CLI_PATH: own }), `'${own}'`);
+  const checkout = join(
+    fileURLToPath(new URL('../../../', import.meta.url)),
+    '.tools',
+    'venv',
+    'bin',
+    'temporal',
+  );
+  const home = { CONTRAIL_HOME: dir };
+  assert.equal(temporalCliCommand(home), existsSync(checkout) ? checkout : 'temporal');
 });
 
 test("doctor's warehouse line names the project and endpoint, or the DuckDB file, the worker reached", async () => {
