@@ -31,6 +31,12 @@ export function checkMetrics(check: FileCheck, value: unknown): void {
       check.error(path, `'${key}' is not a period list${hint}; period lists are ${oneOf(PERIOD_KEYS)}`);
     } else if (isTable(entry)) {
       check.definition(entry, path, key, 'metric', MetricDefinition, check.out.metrics);
+      const defined = check.out.metrics.get(key);
+      if (defined && isTable(entry.statistics))
+        // Each statistic's own line: a warning about one statistic of a metric with several
+        // points at its table, not at the first of them, where the `statistics` table starts.
+        for (const name of Object.keys(entry.statistics))
+          defined.fields[`statistics.${name}`] = check.at([...path, 'statistics', name]);
       if (isTable(entry.statistics))
         checkStatistics(
           entry.statistics,

@@ -36,11 +36,12 @@ export function statisticSpecs(
     // the file's check has reported anything that is not a table of parameters
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
     const { pre_treatments: pre, ...params } = raw as Record<string, unknown>;
+    const at = entry.fields[`statistics.${name}`] ?? entry.fields.statistics ?? entry.origin;
     for (const key of ['numerator', 'denominator']) {
       const ref = params[key];
       if (typeof ref === 'string' && !r.defines('metrics', ref)) {
         r.error(
-          entry.fields.statistics ?? entry.origin,
+          at,
           `statistic '${name}' of metric '${entry.name}': ${key} '${ref}' is not a defined metric${didYouMean(ref, r.knownNames('metrics'))}`,
         );
       }
@@ -52,12 +53,11 @@ export function statisticSpecs(
           return { name: ptName, args };
         })
       : [];
-    const table = entry.fields.statistics ?? entry.origin;
     out.push({
       name,
       params: params as StatisticSpec['params'],
       preTreatments,
-      provenance: { ...table, key: `metrics.${entry.name}.statistics.${name}` },
+      provenance: { ...at, key: `metrics.${entry.name}.statistics.${name}` },
     });
   }
   return out;

@@ -220,7 +220,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'population-ratio-unknown-metric',
     'population-ratio-unknown-metric.toml',
     6,
-    'metrics.r.statistics',
+    'metrics.r.statistics.population_ratio',
     "statistic 'population_ratio' of metric 'r': denominator 'active_hour' is not a defined metric (did you mean 'active_hours'?)",
   ],
   [

@@ -68,4 +68,49 @@ statistics = { bootstrap_mean = {} }
       JSON.stringify(found),
     );
   });
+
+  it("each statistic of a metric points at its own table, not at the metric's first statistic", () => {
+    // The line a statistic's warnings and errors name in a preview's report and the logs table.
+    const { spec } = resolveAnalysisSpec(collection, testExperiment({ slug: 'lines' }), {
+      configFile: `[metrics]
+weekly = ["searches"]
+
+[metrics.searches]
+select_expression = "SUM(1)"
+data_source = "clients_daily"
+
+[metrics.searches.statistics.binomial]
+
+[metrics.searches.statistics.bootstrap_mean]
+num_samples = 100
+`,
+    });
+    const searches = spec.metrics.week.find((m) => m.name === 'searches');
+    assert.deepEqual(
+      searches?.statistics.map((s) => [s.provenance?.key, s.provenance?.line]),
+      [
+        ['metrics.searches.statistics.binomial', 8],
+        ['metrics.searches.statistics.bootstrap_mean', 10],
+      ],
+    );
+  });
+
+  it('a ratio statistic naming an undefined metric is reported at that statistic', () => {
+    const found = problems(`[metrics]
+weekly = ["searches"]
+
+[metrics.searches]
+select_expression = "SUM(1)"
+data_source = "clients_daily"
+
+[metrics.searches.statistics.bootstrap_mean]
+
+[metrics.searches.statistics.population_ratio]
+numerator = "searches"
+denominator = "serches"
+`);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.equal(found[0]?.line, 10);
+    assert.match(found[0]?.message ?? '', /denominator 'serches' is not a defined metric/);
+  });
 });
