@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { contrailCommand } from '../command-name.js';
 import { ANALYSIS_BASES } from '../config/spec.js';
-import { enrollmentsTableName } from '../sql/names.js';
+import { EXPOSURE_DATE_COLUMN, enrollmentsTableName } from '../sql/names.js';
 import { IDENTITY_METRIC } from '../statistics/results.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { SqlPanel, SqlQuery, ViewResponse, ViewSelection } from './api.js';
@@ -77,13 +77,61 @@ function identityTable(selection: ViewSelection): string | null {
   return enrollmentsTableName(selection.experiment);
 }
 
+/**
+ * The columns of the enrollments query behind the selection's clients beside the branch: its
+ * segment's and, on the exposures basis, `exposure_date` (the exposure signal). The numbers of
+ * a segment or of the exposures basis are only as right as that SQL, which no metrics query
+ * holds; empty for all clients on the enrollments basis.
+ */
+function enrollmentColumns(selection: ViewSelection): string[] {
+  return [
+    ...(selection.segment !== null && selection.segment !== 'all' ? [selection.segment] : []),
+    ...(selection.basis === 'exposures' ? [EXPOSURE_DATE_COLUMN] : []),
+  ];
+}
+
 function relevant(q: SqlQueryProvenance, selection: ViewSelection): boolean {
   const enrollments = identityTable(selection);
   if (enrollments !== null) return q.destination.table === enrollments;
+  if (
+    selection.experiment !== null &&
+    q.destination.table === enrollmentsTableName(selection.experiment) &&
+    enrollmentColumns(selection).length > 0
+  )
+    return true;
   if (selection.metric !== null && !q.metrics.includes(selection.metric)) return false;
   if (q.period !== null && q.period !== selection.period) return false;
   if (q.analysisBasis !== null && q.analysisBasis !== selection.basis) return false;
   return true;
+}
+
+/**
+ * The query that wrote the enrollments table the windows of `dates` read: the latest written on
+ * or before the newest of them. A preview writes it on its first date only, and every later
+ * date reads that table, so it is not among the queries of a later window's date. Null when
+ * there is none (or no window shown).
+ */
+function enrollmentsQuery(
+  queries: SqlQueryProvenance[],
+  table: string,
+  dates: Set<string | null>,
+): SqlQueryProvenance | null {
+  if (dates.size === 0) return null;
+  const known = [...dates].filter((d): d is string => d !== null).sort();
+  const newest = known.at(-1) ?? null;
+  let found: SqlQueryProvenance | null = null;
+  for (const q of queries) {
+    if (q.windowIndex !== null || q.destination.table !== table) continue;
+    if (q.analysisDate !== null && newest !== null && q.analysisDate > newest) continue;
+    if (found === null || (q.analysisDate ?? '') >= (found.analysisDate ?? '')) found = q;
+  }
+  return found;
+}
+
+/** The keepNewest group of the newest of `queries` (windowed queries of the panel). */
+function newestGroup(queries: SqlQueryProvenance[]): string | null {
+  const groups = queries.map((q) => `${q.analysisDate ?? ''}|${q.windowIndex ?? ''}`);
+  return groups.sort((a, b) => a.localeCompare(b)).at(-1) ?? null;
 }
 
 /**
@@ -204,13 +252,16 @@ export async function sqlPanel(
       });
       inWindows += windowed.length;
       const dates = new Set(windowed.map((q) => q.analysisDate));
+      const enrollmentsTable = enrollmentsTableName(selection.experiment);
       const unwindowed = map.queries.filter(
         (q) =>
           q.windowIndex === null &&
+          q.destination.table !== enrollmentsTable &&
           windowed.length > 0 &&
           (q.analysisDate === null || dates.has(q.analysisDate)),
       );
-      for (const q of [...windowed, ...unwindowed]) {
+      const enrollments = enrollmentsQuery(map.queries, enrollmentsTable, dates);
+      for (const q of [...windowed, ...unwindowed, ...(enrollments ? [enrollments] : [])]) {
         if (!relevant(q, selection)) continue;
         const path = resolve(dir, q.file);
         if (!inside(dir, path)) {
@@ -224,8 +275,11 @@ export async function sqlPanel(
           problems.push(`${relative(root, path)} is listed in ${SQL_PROVENANCE_FILE} but missing`);
           continue;
         }
-        const mineRefs = q.references.filter(
-          (r) => selection.metric === null || r.column === selection.metric || r.column === null,
+        const columns = q === enrollments ? enrollmentColumns(selection) : [];
+        const mineRefs = q.references.filter((r) =>
+          columns.length > 0
+            ? r.column === null || columns.includes(r.column)
+            : selection.metric === null || r.column === selection.metric || r.column === null,
         );
         found.push({
           file: relative(root, path),
@@ -234,7 +288,11 @@ export async function sqlPanel(
           references: mineRefs,
           highlight: mineRefs.filter((r) => r.column !== null).map((r) => r.sqlLines),
           order: `${q.analysisDate ?? ''}|${String(q.windowIndex ?? 0).padStart(6, '0')}|${q.destination.table}`,
-          group: `${q.analysisDate ?? ''}|${q.windowIndex ?? ''}`,
+          // The enrollments query goes with the newest window shown: every window read its table.
+          group:
+            q === enrollments
+              ? (newestGroup(windowed) ?? '')
+              : `${q.analysisDate ?? ''}|${q.windowIndex ?? ''}`,
           windowIndex: q.windowIndex,
         });
       }

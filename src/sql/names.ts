@@ -15,6 +15,12 @@ function join(...parts: (string | number)[]): string {
   return assertTableName(parts.map((p) => (typeof p === 'number' ? String(p) : normalizeSlug(p))).join('_'));
 }
 
+/**
+ * The enrollments table's column of each client's first exposure, which the exposures basis
+ * selects on; the provenance map names the exposure signal's SQL by it.
+ */
+export const EXPOSURE_DATE_COLUMN = 'exposure_date';
+
 /** `enrollments_<slug>` */
 export function enrollmentsTableName(slug: string): string {
   return join('enrollments', slug);

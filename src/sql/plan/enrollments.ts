@@ -1,6 +1,6 @@
 import type { SegmentDataSourceSpec, SegmentSpec } from '../../config/spec.js';
 import { addDays } from '../../dates.js';
-import { enrollmentsTableName } from '../names.js';
+import { EXPOSURE_DATE_COLUMN, enrollmentsTableName } from '../names.js';
 import { lastEnrollmentDate } from '../windows.js';
 import {
   analysisUnitColumn,
@@ -239,7 +239,7 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
   // The exposure signal computes exposure_date from its data source.
   const exposures: SqlPart[] = spec.exposureSignal
     ? exposureSignalQuery(ctx, spec.exposureSignal, { startOffset: 0, endOffset: 0 }, 'raw_enrollments', {
-        column: 'exposure_date',
+        column: EXPOSURE_DATE_COLUMN,
         partial: false,
       })
     : [defaultExposures(ctx, dates)];
@@ -272,7 +272,9 @@ export function planEnrollments(ctx: PlanContext): PlannedQuery {
   const destination = { dataset: ctx.dataset, table: enrollmentsTableName(spec.experiment.slug) };
   const columns = [
     ...spec.segments.map((s) => ({ name: s.name, provenance: s.provenance })),
-    ...(spec.exposureSignal ? [{ name: 'exposure_date', provenance: spec.exposureSignal.provenance }] : []),
+    ...(spec.exposureSignal
+      ? [{ name: EXPOSURE_DATE_COLUMN, provenance: spec.exposureSignal.provenance }]
+      : []),
   ];
   const header = provenanceHeader({
     spec,

@@ -399,3 +399,100 @@ describe("the SQL panel of metric 'identity', the enrolment count", () => {
     assert.doesNotMatch(panel.note ?? '', /no query for metric/);
   });
 });
+
+describe('the SQL panel of a segment or of the exposures basis: the enrollments query beside the metric’s', () => {
+  /** A preview's enrollments query: written on its first date only, every later date reads its table. */
+  const enrollments = (date: string): SqlProvenanceMap['queries'][number] => ({
+    file: `${date}/enrollments_my_exp.sql`,
+    destination: { dataset: 'tmp', table: 'enrollments_my_exp' },
+    analysisDate: date,
+    period: null,
+    windowIndex: null,
+    analysisBasis: null,
+    metrics: ['windows_users', 'heavy_users', 'exposure_date'],
+    references: [
+      {
+        column: 'windows_users',
+        sqlLines: { start: 10, end: 10 },
+        config: config('segments.windows_users', 44),
+      },
+      {
+        column: 'heavy_users',
+        sqlLines: { start: 11, end: 11 },
+        config: config('segments.heavy_users', 110),
+      },
+      {
+        column: null,
+        sqlLines: { start: 13, end: 13 },
+        config: config('segments.data_sources.clients_daily_on_enrollment', 124),
+      },
+      {
+        column: 'exposure_date',
+        sqlLines: { start: 20, end: 27 },
+        config: config('experiment.exposure_signal', 8),
+      },
+    ],
+  });
+  /** Three days of a preview, as it writes them: the enrollments query on the first date only. */
+  const preview = () =>
+    mappedDir('tmp', [
+      enrollments('2026-03-27'),
+      windowQuery('2026-03-27', 'day', 19, 'metrics'),
+      windowQuery('2026-03-28', 'day', 20, 'metrics'),
+      windowQuery('2026-03-29', 'day', 21, 'metrics'),
+      windowQuery('2026-03-29', 'week', 3, 'metrics'),
+    ]);
+
+  test('a segment: the enrollments query that wrote the table the window read, its segment’s lines marked', async () => {
+    const panel = await sqlPanel([preview()], { ...selection, segment: 'windows_users' }, [3]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-27/enrollments_my_exp.sql', '2026-03-29/metrics_my_exp_clients_daily_week_3.sql'],
+    );
+    const query = panel.queries[0]!;
+    assert.deepEqual(
+      query.references.map((r) => r.config.key),
+      ['segments.windows_users', 'segments.data_sources.clients_daily_on_enrollment'],
+    );
+    assert.deepEqual(query.highlight, [{ start: 10, end: 10 }]);
+    assert.equal(panel.note, null);
+  });
+
+  test('the exposures basis: the enrollments query, the exposure signal’s lines marked', async () => {
+    const panel = await sqlPanel([preview()], { ...selection, basis: 'exposures' }, [3]);
+    const query = panel.queries.find((q) => q.table === 'enrollments_my_exp');
+    assert.ok(query, JSON.stringify(panel.queries.map((q) => q.file)));
+    assert.deepEqual(query.highlight, [{ start: 20, end: 27 }]);
+  });
+
+  test('all clients on the enrollments basis: only the metric’s queries', async () => {
+    const panel = await sqlPanel([preview()], selection, [3]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-29/metrics_my_exp_clients_daily_week_3.sql'],
+    );
+  });
+
+  test('identity at a later date of a preview: the enrollments query of its first date', async () => {
+    const identity: ViewSelection = { ...selection, metric: 'identity', statistic: 'count' };
+    const panel = await sqlPanel([preview()], identity, [3]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-27/enrollments_my_exp.sql'],
+    );
+    assert.match(panel.note ?? '', /listed is the query that writes that table/);
+  });
+
+  test('an enrollments query written after the windows shown is not theirs', async () => {
+    const dir = mappedDir('tmp', [
+      windowQuery('2026-03-20', 'day', 19, 'metrics'),
+      enrollments('2026-03-22'),
+      windowQuery('2026-03-22', 'day', 21, 'metrics'),
+    ]);
+    const panel = await sqlPanel([dir], { ...daySelection, segment: 'windows_users' }, [19]);
+    assert.deepEqual(
+      panel.queries.map((q) => q.file),
+      ['2026-03-20/metrics_my_exp_clients_daily_day_19.sql'],
+    );
+  });
+});
