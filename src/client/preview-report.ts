@@ -144,7 +144,7 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
     lines.push(
       `  no telemetry: the data sources read (${sources}) have no row on ${gap.first} … ${gap.last}, the dates these windows read, so every result is empty; ` +
         (gap.held
-          ? `they hold ${gap.held.first} … ${gap.held.last}: preview dates they cover, e.g. --end_date ${gap.held.last}`
+          ? telemetryHeld(p, gap.held)
           : `they hold no rows at all: run \`${contrailCommand()} sample\`, or set CONTRAIL_HOME to a directory whose warehouse holds your tables`),
     );
   }
@@ -183,6 +183,29 @@ export function describePreview(p: PreviewResult, context: ReportContext = {}): 
       `preview of ${p.slug} failed on ${failedOn} (${failed.map((f) => f.date).join(', ')}): the errors are listed in its report, under their config files`,
     ...(interrupted ? { interrupted: `preview of ${p.slug} ${interrupted}` } : {}),
   };
+}
+
+/**
+ * What to preview instead when the data sources hold other dates than the previewed ones. Other
+ * preview dates do, unless the experiment's enrollment lies outside the telemetry too: its
+ * clients enrolled on dates with no rows, so no window has any, and a later --end_date is past
+ * the end of an experiment whose dates are over (nothing due). Then the dates to change are the
+ * experiment's own, named where the config sets them. A generated population that was given an
+ * enrollment up to the first previewed date moves with that date: other dates do it.
+ */
+function telemetryHeld(p: PreviewResult, held: { first: string; last: string }): string {
+  const they = `they hold ${held.first} … ${held.last}`;
+  const e = p.enrollment;
+  const outside = e !== undefined && !p.assumed && (e.last < held.first || e.first > held.last);
+  if (!outside) return `${they}: preview dates they cover, e.g. --end_date ${held.last}`;
+  const dates = e.first === e.last ? e.first : `${e.first} … ${e.last}`;
+  const where = e.setBy.map((k) => `${k.line === null ? k.file : `${k.file}:${k.line}`} ${k.key}`);
+  const setBy = where.length > 0 ? ` (set by ${where.join(' and ')})` : '';
+  const fix =
+    where.length > 0
+      ? `move the config's [experiment] start_date (and its end_date) into ${held.first} … ${held.last}`
+      : `give the config an [experiment] start_date (and end_date) in ${held.first} … ${held.last}`;
+  return `${they}, and ${p.slug} enrolled ${dates}${setBy}, outside them: no --end_date brings its clients into this telemetry; to preview the config on it, ${fix}`;
 }
 
 /**

@@ -282,6 +282,49 @@ describe('where the preview report sends its reader', () => {
     assert.doesNotMatch(outcomeOf('preview', result).report, /no telemetry/);
   });
 
+  it('when the experiment enrolled outside the telemetry too, names its dates to move, not an --end_date past its end', () => {
+    // A config copied from an experiment of 2021 (start_date, end_date, enrollment_period), on
+    // the sample's 2026 telemetry: an --end_date in 2026 would find it ended (nothing due).
+    const result = preview('column_sizes');
+    const gap = {
+      dataSources: ['clients_daily'],
+      first: '2021-08-31',
+      last: '2021-09-14',
+      held: { first: '2026-02-02', last: '2026-03-29' },
+    };
+    const costs = result.costs as NonNullable<typeof result.costs>;
+    const old = {
+      ...result,
+      enrollment: {
+        first: '2021-08-17',
+        last: '2021-08-24',
+        setBy: [
+          { file: 'my-old.toml', key: 'experiment.start_date', line: 2 },
+          { file: 'my-old.toml', key: 'experiment.enrollment_period', line: 4 },
+        ],
+      },
+      costs: { ...costs, estimate: { ...costs.estimate, noTelemetry: gap } },
+    };
+    const report = outcomeOf('preview', old).report;
+    assert.match(
+      report,
+      /^ {2}no telemetry: the data sources read \(clients_daily\) have no row on 2021-08-31 … 2021-09-14, the dates these windows read, so every result is empty; they hold 2026-02-02 … 2026-03-29, and x enrolled 2021-08-17 … 2021-08-24 \(set by my-old\.toml:2 experiment\.start_date and my-old\.toml:4 experiment\.enrollment_period\), outside them: no --end_date brings its clients into this telemetry; to preview the config on it, move the config's \[experiment\] start_date \(and its end_date\) into 2026-02-02 … 2026-03-29$/m,
+    );
+    assert.doesNotMatch(report, /--end_date 2026-03-29/);
+    // The experiment's own dates (no config key set them): the config can set them.
+    const own = { ...old, enrollment: { first: '2021-08-17', last: '2021-08-24', setBy: [] } };
+    assert.match(
+      outcomeOf('preview', own).report,
+      /x enrolled 2021-08-17 … 2021-08-24, outside them: .* give the config an \[experiment\] start_date \(and end_date\) in 2026-02-02 … 2026-03-29$/m,
+    );
+    // A generated population given an enrollment up to the first previewed date moves with it.
+    const assumed = { ...own, assumed: { startDate: '2021-08-17', ownStartDate: null } };
+    assert.match(
+      outcomeOf('preview', assumed).report,
+      /preview dates they cover, e\.g\. --end_date 2026-03-29$/m,
+    );
+  });
+
   it('with --export: the directory of the JSON exports, then the dashboard line last', () => {
     const lines = outcomeOf('preview', preview('column_sizes'), {
       exportDir: '/home/me/exports/tmp/',
