@@ -12,7 +12,10 @@ import type {
 /**
  * Several config files folded into one, as metric-config-parser merges them: definitions
  * field by field (a later file's fields win), period lists concatenated, segments and
- * parameters replaced by name. Unlike upstream, only fields a file actually sets override
+ * parameters replaced by name. A metric's `statistics` is one field: a later file that gives
+ * a metric statistics replaces the earlier file's whole table, statistic parameters included,
+ * and nothing of the earlier statistics survives (metric-config-parser's
+ * `MetricDefinition.merge`). Unlike upstream, only fields a file actually sets override
  * (upstream lets an unset `bigger_is_better` reset an earlier `false`), and parameters are
  * merged too (upstream drops an experiment file's own parameters).
  */
@@ -69,21 +72,46 @@ function wildcardRegExp(pattern: string): RegExp {
 
 /**
  * Merges `over` into `into` by name. A name with wildcards (`[metrics.*.statistics]` in an
- * overlay) applies to every existing entry it matches and defines nothing new.
+ * overlay) applies to every entry it matches that an earlier file defined, not to the ones
+ * `over` itself adds, and defines nothing new. An empty table (`[metrics.m.statistics]` with
+ * nothing under it) sets nothing: the earlier file's table stays, as upstream, where an empty
+ * table counts as unset.
  */
 export function mergeDefinitions<T extends object>(
   into: Map<string, Defined<T>>,
   over: ReadonlyMap<string, Defined<T>>,
 ): void {
+  const earlier = [...into.keys()];
   for (const [name, entry] of over) {
     if (WILDCARD.test(name)) {
       const re = wildcardRegExp(name);
-      for (const [existing, base] of into)
-        if (re.test(existing)) into.set(existing, { ...mergeDefined(base, entry), name: existing });
+      for (const existing of earlier) {
+        const base = into.get(existing);
+        if (base && re.test(existing))
+          into.set(existing, { ...mergeDefined(base, withoutEmptyTables(entry)), name: existing });
+      }
     } else {
-      into.set(name, mergeDefined(into.get(name), entry));
+      const base = into.get(name);
+      // A new definition is kept as written: an empty statistics table of its own is its author's mistake to hear about.
+      into.set(name, base ? mergeDefined(base, withoutEmptyTables(entry)) : entry);
     }
   }
+}
+
+/** `entry` without its fields that are empty tables (and where they were written). */
+function withoutEmptyTables<T extends object>(entry: Defined<T>): Defined<T> {
+  const empty = Object.entries(entry.def).filter(
+    ([, value]) =>
+      typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0,
+  );
+  if (empty.length === 0) return entry;
+  const def = { ...entry.def } as Record<string, unknown>;
+  const fields = { ...entry.fields };
+  for (const [key] of empty) {
+    delete def[key];
+    delete fields[key];
+  }
+  return { ...entry, def: def as T, fields };
 }
 
 /** Folds one file into a layer (defaults first, then the experiment's own file). */
