@@ -9,6 +9,7 @@ import type { AnalysisSpec } from '../config/spec.js';
 import type { IsoDate } from '../dates.js';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ExperimentSource } from '../experiments/source.js';
+import { asGeneratedPopulation } from '../sql/plan/population.js';
 import type { Pin } from '../versions/pin.js';
 import { UnknownExperimentError, unknownExperimentsError } from './errors.js';
 import { type AssumedEnrollment, resolveAsPreviewed, undatedSpec } from './previewed-enrollment.js';
@@ -157,7 +158,10 @@ export class SpecResolver {
     const { resolved, assumed } = await resolveAsPreviewed(experiment, target.enrolledUntil ?? null, (x) =>
       this.resolveWith(x, collection, target.configOverride, target.lenient),
     );
-    return assumed === null ? resolved : { ...resolved, assumed };
+    // enrolledUntil is set exactly on a preview on a generated population: every step of it
+    // (planning, metrics, cost estimate) reads no data source's experiments column.
+    const spec = target.enrolledUntil ? asGeneratedPopulation(resolved.spec) : resolved.spec;
+    return { ...resolved, spec, ...(assumed === null ? {} : { assumed }) };
   }
 
   /**

@@ -181,7 +181,7 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const { resolveAnalysisSpec } = await import('../config/resolve.js');
   const { ConfigError } = await import('../config/problems.js');
   const { planAnalysis } = await import('../sql/plan/analysis.js');
-  const { planPopulationSample } = await import('../sql/plan/population.js');
+  const { asGeneratedPopulation, planPopulationSample } = await import('../sql/plan/population.js');
   const { nothingDueReason } = await import('../analysis/plan-day.js');
   const { PlanError } = await import('../sql/plan/common.js');
   const { sqlDialect } = await import('../sql/render/dialects.js');
@@ -226,12 +226,15 @@ export async function planQueries(options: PlanQueriesOptions): Promise<PlannedD
   const days: PlannedDay[] = [];
   try {
     const collection = await loadConfigCollection({ repos: options.configRepos });
-    const specOf = (x: typeof experiment, date: IsoDate) =>
-      resolveAnalysisSpec(collection, x, {
+    const specOf = (x: typeof experiment, date: IsoDate) => {
+      const { spec } = resolveAnalysisSpec(collection, x, {
         asOfDate: date,
         lenient: options.lenient ?? false,
         ...(options.configFile ? { configFile: options.configFile } : {}),
-      }).spec;
+      });
+      // As the preview's worker reads it (SpecResolver.resolve): no experiments column.
+      return options.generatePopulation ? asGeneratedPopulation(spec) : spec;
+    };
     const [first] = options.dates;
     const last = options.dates.at(-1);
     // The experiment as the preview's worker took it (SpecResolver.resolve): its enrollment moved

@@ -1,4 +1,4 @@
-import type { AnalysisSpec } from '../../config/spec.js';
+import type { AnalysisSpec, DataSourceSpec } from '../../config/spec.js';
 import type { IsoDate } from '../../dates.js';
 import { lastEnrollmentDate } from '../windows.js';
 import { appDataset, experimentSlug, PlanError } from './common.js';
@@ -26,6 +26,24 @@ function clientsDailyTable(spec: AnalysisSpec): string {
 
 function sqlString(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * The spec as a generated population is analysed: its clients enrolled in nothing, so no data
+ * source row carries the experiment. Read for it, a data source's experiments column would keep
+ * none of a client's enrollment day (on a real enrollment day only rows that carry the
+ * experiment count, the rest were sent before the client enrolled), leaving every metric of the
+ * first day window 0, and flag every client as having non-enrolled data. A generated client
+ * "enrolls" on its first active day, with nothing before it to leave out: all of that day counts,
+ * as it does for real enrollments on a data source without an experiments column. jetstream's
+ * preview does the same (experiments_column_type "none" on every data source it reads).
+ */
+export function asGeneratedPopulation(spec: AnalysisSpec): AnalysisSpec {
+  const dataSources: Record<string, DataSourceSpec> = {};
+  for (const [name, ds] of Object.entries(spec.dataSources)) {
+    dataSources[name] = { ...ds, experimentsColumnType: 'none' };
+  }
+  return { ...spec, dataSources };
 }
 
 export interface PopulationOptions {
