@@ -131,24 +131,32 @@ const PERIODS = `(${ANALYSIS_PERIODS.join('|')})`;
 const SUFFIXES = `(${Object.values(PERIOD_VIEW_SUFFIX).join('|')})`;
 const BASES = `(${ANALYSIS_BASES.join('|')})`;
 
+/** A slug as a regular expression matches it. */
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
  * Whether a table or view of a dataset is one contrail writes for experiment `slug`
  * (normalized), given every experiment's normalized slug: a longer slug sharing this one as a
  * prefix ("foo" and "foo_bar") claims its own tables.
  */
 export function belongsToExperiment(name: string, slug: string, allSlugs: readonly string[]): boolean {
+  const scan = (s: string) => new RegExp(`^metrics_${s.length}_${escaped(s)}_.+_${PERIODS}_\\d+$`);
   const patterns = (s: string) => {
-    const e = s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const e = escaped(s);
     return [
       new RegExp(`^enrollments_${e}$`),
       new RegExp(`^${e}_${BASES}_(.+_${PERIODS}_\\d+|${SUFFIXES})$`),
       new RegExp(`^statistics_${e}_(${PERIODS}_\\d+|${SUFFIXES})$`),
-      new RegExp(`^metrics_${s.length}_${e}_.+_${PERIODS}_\\d+$`),
+      scan(s),
       new RegExp(`^metrics_${e}_.+_${PERIODS}_\\d+$`),
       new RegExp(`^statistic_inputs_${e}_${BASES}_.+_${PERIODS}_\\d+$`),
     ];
   };
   if (!patterns(slug).some((p) => p.test(name))) return false;
+  // A name read as this slug's scan by the older naming may be another's by the length-prefixed
+  // one: `metrics_10_shortcut_x_…` is experiment `shortcut_x`'s, not an old scan of `10_shortcut`.
+  if (!scan(slug).test(name) && allSlugs.some((other) => other !== slug && scan(other).test(name)))
+    return false;
   return !allSlugs.some(
     (other) =>
       other.length > slug.length && other.startsWith(`${slug}_`) && patterns(other).some((p) => p.test(name)),

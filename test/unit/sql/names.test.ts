@@ -91,6 +91,20 @@ describe('belongsToExperiment', () => {
     assert.equal(belongsToExperiment('metrics_3_foo_bar_main_week_2', 'foo', all), true);
     assert.equal(belongsToExperiment('metrics_3_foo_bar_main_week_2', 'foo_bar', all), false);
   });
+
+  it("does not take another experiment's length-prefixed scan for its own scan of the older naming", () => {
+    const slugs = ['10_shortcut', 'shortcut_x'];
+    const theirs = metricsScanTableName('shortcut-x', 'main', 'week', 1);
+    assert.equal(theirs, 'metrics_10_shortcut_x_main_week_1');
+    assert.equal(belongsToExperiment(theirs, 'shortcut_x', slugs), true);
+    assert.equal(belongsToExperiment(theirs, '10_shortcut', slugs), false);
+    // Its own scans, of either naming, stay its own.
+    assert.equal(belongsToExperiment('metrics_10_shortcut_main_week_1', '10_shortcut', slugs), true);
+    assert.equal(
+      belongsToExperiment(metricsScanTableName('10-shortcut', 'main', 'week', 1), '10_shortcut', slugs),
+      true,
+    );
+  });
 });
 
 describe('BigQuery fragments for DuckDB', () => {
