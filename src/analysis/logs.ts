@@ -363,7 +363,7 @@ function loggedAt(value: unknown): number | null {
 
 /**
  * The experiment's logged errors that its errors file lists (`inErrorsFile`: since `since`, null
- * for all), oldest first; none when nothing was ever logged.
+ * for all), in `exportOrder`; none when nothing was ever logged.
  */
 export async function experimentErrors(
   warehouse: Warehouse,
@@ -375,7 +375,61 @@ export async function experimentErrors(
   const ref: TableRef = { dataset, table: LOGS_TABLE };
   if (!(await warehouse.tableExists(ref))) return [];
   const rows = await warehouse.query<LoggedRow>(experimentLogsSql(warehouse.sqlDialect, ref, slug));
-  return rows.filter((r) => inErrorsFile(r, since)).flatMap((r) => exportedErrors(r, source));
+  return rows
+    .filter((r) => inErrorsFile(r, since))
+    .flatMap((r) => exportedErrors(r, source))
+    .sort(exportOrder);
+}
+
+/**
+ * What an entry says, in the order its errors file breaks a tie in time by: the analysis's
+ * errors before its warnings, then what each is about, then its wording.
+ */
+const EXPORT_ORDER_FIELDS = [
+  'log_level',
+  'experiment',
+  'metric',
+  'statistic',
+  'segment',
+  'analysis_basis',
+  'analysis_period',
+  'source',
+  'exception_type',
+  'message',
+  'filename',
+  'func_name',
+  'exception',
+] as const satisfies readonly (keyof ExportedError)[];
+
+/**
+ * The order of an errors file: oldest first (an unreadable time last), then by what the entry
+ * says (`EXPORT_ORDER_FIELDS`, a missing value first). Rows logged in the same instant, as a
+ * step's warnings are, come back from the warehouse in its own order, which follows `log_id`
+ * and so the config file's path on the worker: without this, the same analysis run from two
+ * checkouts would list the same entries in two orders. Ordered here rather than in the query,
+ * which reads logs tables that older contrails and jetstream wrote without some of these columns.
+ */
+export function exportOrder(a: ExportedError, b: ExportedError): number {
+  const at = loggedAt(a.timestamp);
+  const bt = loggedAt(b.timestamp);
+  if (at !== bt) {
+    if (at === null) return 1;
+    if (bt === null) return -1;
+    return at - bt;
+  }
+  for (const field of ['timestamp', ...EXPORT_ORDER_FIELDS] as const) {
+    const order = compareText(a[field], b[field]);
+    if (order !== 0) return order;
+  }
+  return 0;
+}
+
+/** Code-unit order (the same on every machine, whatever its locale), null first. */
+function compareText(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
 }
 
 function timestampText(value: unknown): string {

@@ -20,12 +20,15 @@ export function enrollmentsPerBranchSql(d: SqlDialect, enrollments: TableRef): s
   return `SELECT branch, COUNT(*) AS n FROM ${d.table(enrollments)} GROUP BY branch`;
 }
 
-/** An experiment's rows of a logs table, oldest first (every column: older tables lack the newer ones). */
+/**
+ * An experiment's rows of a logs table (every column: older tables lack the newer ones), in no
+ * order: the errors export orders its entries itself (`exportOrder`), by columns such a table
+ * may lack.
+ */
 export function experimentLogsSql(d: SqlDialect, logs: TableRef, slug: string): string {
   return `SELECT *
 FROM ${d.table(logs)}
-WHERE experiment = ${d.stringLiteral(slug)}
-ORDER BY timestamp`;
+WHERE experiment = ${d.stringLiteral(slug)}`;
 }
 
 /** Removes one experiment's rows from a dataset-wide table (a preview's `query_costs`, before its new rows). */

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createActivities } from '../../../src/activities/index.js';
 import type { AnalysisTarget } from '../../../src/activities/types.js';
 import {
+  type ExportedError,
   errorsSince,
   exportedConfigFile,
   exportedErrors,
@@ -14,7 +15,12 @@ import {
   logRows,
   recordLogs,
 } from '../../../src/analysis/logs.js';
-import { defaultFriendlyName, experimentMetadata, publishResults } from '../../../src/analysis/publish.js';
+import {
+  defaultFriendlyName,
+  experimentMetadata,
+  exportErrors,
+  publishResults,
+} from '../../../src/analysis/publish.js';
 import { runTables } from '../../../src/analysis/staging.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
@@ -220,6 +226,85 @@ describe('a failed analysis exports its errors', () => {
     await activities.recordError({ dataset: 'older_workflow', error });
     assert.equal(existsSync(file('not_exported')), false);
     assert.equal(existsSync(file('older_workflow')), false);
+  });
+});
+
+describe('errors_<slug>.json lists entries of the same instant in the order of what they say', () => {
+  let warehouse: Warehouse;
+  let exportDir: string;
+  before(async () => {
+    warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    exportDir = mkdtempSync(join(tmpdir(), 'contrail-errors-order-'));
+  });
+  after(async () => {
+    await warehouse.close();
+  });
+
+  const EARLIER = new Date('2026-03-16T05:59:00Z');
+  /** A step's warnings about one metric, logged in the same instant, from a checkout at `checkout`. */
+  const warned = (checkout: string, metric: string, statistic: string, now = NOW) =>
+    logRows(
+      {
+        ...warning,
+        message: `${metric}/${statistic}: relative uplift is undefined`,
+        subjects: [
+          {
+            ...warningSubject,
+            metric,
+            statistic,
+            file: `${checkout}/metric-hub/jetstream/defaults/firefox_desktop.toml`,
+            analysisBasis: 'enrollments',
+            segment: 'us_clients, all',
+          },
+        ],
+      },
+      { ...context, now, level: 'WARNING' },
+    );
+  /** The same analysis's logs, written in the order the given metrics are listed. */
+  const logged = (checkout: string, metrics: string[]) => [
+    ...metrics.flatMap((m) => warned(checkout, m, m === 'ad_clicks' ? 'mean' : 'deciles')),
+    ...failureRows,
+    ...warned(checkout, 'uri_count', 'deciles', EARLIER),
+  ];
+  const exported = async (dataset: string, rows: Record<string, unknown>[]) => {
+    await recordLogs(warehouse, dataset, rows);
+    const path = await exportErrors({
+      warehouse,
+      dataset,
+      slug: SLUG,
+      exportDir,
+      preview: false,
+      since: null,
+    });
+    return readFileSync(path, 'utf8');
+  };
+
+  test('by time, then level, metric, statistic, segment: the same from checkouts at different paths', async () => {
+    const first = await exported(
+      'checkout_a',
+      logged('/srv/a', ['search_count', 'ad_clicks', 'active_hours']),
+    );
+    const second = await exported(
+      'checkout_b',
+      logged('/home/someone/elsewhere', ['active_hours', 'search_count', 'ad_clicks']),
+    );
+    const entries = JSON.parse(first) as ExportedError[];
+    assert.deepEqual(schemaProblems(ANALYSIS_ERRORS, entries), []);
+    assert.deepEqual(
+      entries.map((e) => [e.timestamp, e.log_level, e.metric, e.statistic, e.segment]),
+      [
+        [EARLIER.toISOString(), 'WARNING', 'uri_count', 'deciles', 'all'],
+        [EARLIER.toISOString(), 'WARNING', 'uri_count', 'deciles', 'us_clients'],
+        [NOW.toISOString(), 'ERROR', null, null, null],
+        [NOW.toISOString(), 'WARNING', 'active_hours', 'deciles', 'all'],
+        [NOW.toISOString(), 'WARNING', 'active_hours', 'deciles', 'us_clients'],
+        [NOW.toISOString(), 'WARNING', 'ad_clicks', 'mean', 'all'],
+        [NOW.toISOString(), 'WARNING', 'ad_clicks', 'mean', 'us_clients'],
+        [NOW.toISOString(), 'WARNING', 'search_count', 'deciles', 'all'],
+        [NOW.toISOString(), 'WARNING', 'search_count', 'deciles', 'us_clients'],
+      ],
+    );
+    assert.equal(second, first);
   });
 });
 
