@@ -55,10 +55,69 @@ export function checkPlatformOption(
   );
 }
 
-/** checkPlatformOption for a command that has not loaded its config repos yet. */
-export async function checkPlatformOf(platform: string, repos: string[] | undefined): Promise<void> {
+/** A `--config_file` for an experiment that may be in no experiments source. */
+interface ConfigOfSlug {
+  slug: string;
+  configFile: string;
+  experimentsFile: string;
+  /** Unknown keys are warnings (`--lenient`), as the run would take them. */
+  lenient?: boolean | undefined;
+}
+
+/**
+ * checkPlatformOption for a command that has not loaded its config repos yet; given the command's
+ * `--config_file`, also checkConfigOnPlatform, from the same load of the repos.
+ */
+export async function checkPlatformOf(
+  platform: string,
+  repos: string[] | undefined,
+  config?: ConfigOfSlug,
+): Promise<void> {
   const searched = repos ?? defaultConfigRepos();
-  checkPlatformOption(platform, (await loadConfigCollection({ repos: searched })).platforms(), searched);
+  const collection = await loadConfigCollection({ repos: searched });
+  checkPlatformOption(platform, collection.platforms(), searched);
+  if (config !== undefined) await checkConfigOnPlatform(collection, platform, config);
+}
+
+/**
+ * Whether the experiments file knows the slug (then its record decides the platform); null when
+ * the file cannot be read, which the run reports.
+ */
+async function knownToSource(slug: string, experimentsFile: string): Promise<boolean | null> {
+  const { localExperimentSource } = await import('../experiments/source.js');
+  try {
+    return (await localExperimentSource(experimentsFile).forPreview().get(slug)) !== null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A config for an experiment no source knows, run on the `--platform` given, that does not parse
+ * or references a name the platform does not define (a misspelt metric, data source, segment or
+ * outcome): its problems are said before anything starts, as the run would say them (a preview's
+ * worker resolves the same synthetic experiment), rather than after an embedded Temporal server
+ * has started. A config the platform defines everything of is left to the run: resolved here
+ * without the dates a preview gives it, it could be refused for what the run resolves.
+ */
+async function checkConfigOnPlatform(
+  collection: ConfigCollection,
+  platform: string,
+  config: ConfigOfSlug,
+): Promise<void> {
+  if ((await knownToSource(config.slug, config.experimentsFile)) !== false) return;
+  const file = customConfig(config.configFile, config.slug);
+  if (file.errors.length === 0 && inferPlatform(collection, file).candidates.includes(platform)) return;
+  try {
+    resolveAnalysisSpec(
+      collection,
+      syntheticExperiment(config.slug, platform, readFileSync(config.configFile, 'utf8')),
+      { configFile: config.configFile, lenient: config.lenient ?? false },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new CliError(error.message);
+  }
 }
 
 /**
@@ -78,12 +137,7 @@ export async function platformOfUnknownExperiment(options: {
   /** Unknown keys are warnings (`--lenient`), as the run would take them. */
   lenient?: boolean;
 }): Promise<string | null> {
-  const { localExperimentSource } = await import('../experiments/source.js');
-  try {
-    if (await localExperimentSource(options.experimentsFile).forPreview().get(options.slug)) return null;
-  } catch {
-    return null;
-  }
+  if ((await knownToSource(options.slug, options.experimentsFile)) !== false) return null;
   const collection = await loadConfigCollection({ repos: options.repos });
   const file = customConfig(options.configFile, options.slug);
   // A file that does not parse references nothing a platform could be told by: its own errors first.

@@ -142,15 +142,31 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         const { checkPlatformOf, configReposOf, platformOfUnknownExperiment } = await import(
           '../config-repos.js'
         );
+        const { defaultConfigRepos } = await import('../../config/collection.js');
+        const { defaultExperimentsFile } = await import('../../experiments/source.js');
         if (args.config_file !== undefined) args.config_repos = configReposOf(args);
-        if (args.platform !== undefined) await checkPlatformOf(args.platform, args.config_repos);
-        else if (args.config_file !== undefined && !args.experimenter_url) {
-          const { defaultConfigRepos } = await import('../../config/collection.js');
-          const { defaultExperimentsFile } = await import('../../experiments/source.js');
+        // A config whose experiment the experiments file may not know is checked here, with or
+        // without --platform, so that its author learns of a typo before a server starts
+        // (Experimenter's records are the worker's to read).
+        const localConfig = args.experimenter_url ? undefined : args.config_file;
+        if (args.platform !== undefined) {
+          await checkPlatformOf(
+            args.platform,
+            args.config_repos,
+            localConfig === undefined
+              ? undefined
+              : {
+                  slug: args.experiment_slug,
+                  configFile: localConfig,
+                  experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+                  lenient: args.lenient,
+                },
+          );
+        } else if (localConfig !== undefined) {
           args.platform =
             (await platformOfUnknownExperiment({
               slug: args.experiment_slug,
-              configFile: args.config_file,
+              configFile: localConfig,
               repos: args.config_repos ?? defaultConfigRepos(),
               experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
               lenient: args.lenient,

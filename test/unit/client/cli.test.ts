@@ -489,6 +489,48 @@ describe('command line options', () => {
     }
   });
 
+  it('preview with --platform of a config for a new experiment with a misspelt name says it as the run would, before any server starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-new-config-platform-'));
+    const config = join(dir, 'my.toml');
+    writeFileSync(config, '[metrics]\nweekly = ["active_hour"]\n');
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: '',
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-typo-platform-')),
+    };
+    const preview = await runMain(
+      [
+        'preview',
+        ...['--experiment_slug', 'my-new-experiment', '--config_file', config],
+        ...['--platform', 'firefox_desktop', '--generate_population', '--config_repos', DEMO_CONFIG_REPO],
+      ],
+      env,
+    );
+    assert.equal(preview.code, 1, preview.stderr);
+    assert.doesNotMatch(preview.stderr, /starting an embedded Temporal/);
+    assert.match(
+      preview.stderr,
+      /^contrail: experiment 'my-new-experiment' \(firefox_desktop\) cannot be resolved:\n {2}.*my\.toml:2: metrics\.weekly\.0: metric 'active_hour' is not defined .*\(did you mean 'active_hours'\?\)$/m,
+    );
+  });
+
+  it('the check before a preview on --platform leaves a config the platform defines everything of to the run, dates or none', async () => {
+    const { checkPlatformOf } = await import('../../../src/client/config-repos.js');
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-new-config-platform-'));
+    const config = join(dir, 'my.toml');
+    // No start date: resolved as it is, its {{experiment.start_date_str}} has no value; the
+    // preview resolves it as its generated population enrolls.
+    writeFileSync(
+      config,
+      '[metrics]\nweekly = ["active_hours", "since_start"]\n\n[metrics.since_start]\ndata_source = "clients_daily"\nselect_expression = "COUNTIF(submission_date >= \'{{experiment.start_date_str}}\')"\n',
+    );
+    const experimentsFile = join(dir, 'experiments.json');
+    writeFileSync(experimentsFile, '[]');
+    const target = { slug: 'my-new-experiment', configFile: config, experimentsFile };
+    await assert.doesNotReject(checkPlatformOf('firefox_desktop', [DEMO_CONFIG_REPO], target));
+  });
+
   it('plan says why nothing is due on a date, not only that nothing is', async () => {
     const lines = await planSql({
       slug: DEMO_SLUG,
