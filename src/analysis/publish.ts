@@ -15,9 +15,9 @@ import {
 import type { ToolVersion } from '../versions/tool-version.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
+import { type ExportedLogSource, errorsSince, experimentErrors } from './errors-export.js';
 import { existingTables, experimentTables, lastTableDate } from './experiment-tables.js';
 import { type RecordedPin, SCHEMA_VERSION } from './labels.js';
-import { type ExportedLogSource, errorsSince, experimentErrors } from './logs.js';
 import type { JobProgress } from './progress.js';
 import type { PublishSummary } from './results.js';
 import { publishStaged, type RunTables, runStagedSince, runTables } from './staging.js';

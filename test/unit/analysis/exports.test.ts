@@ -11,10 +11,8 @@ import {
   exportedConfigFile,
   exportedErrors,
   type LoggedRow,
-  logRow,
-  logRows,
-  recordLogs,
-} from '../../../src/analysis/logs.js';
+} from '../../../src/analysis/errors-export.js';
+import { logRow, logRows, recordLogs } from '../../../src/analysis/logs.js';
 import {
   defaultFriendlyName,
   experimentMetadata,
