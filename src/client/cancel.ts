@@ -57,7 +57,7 @@ export async function publishingNow(client: Client): Promise<string[]> {
 
 /**
  * Resolves once no open workflow publishes: a publication under way when its workflow was
- * cancelled runs to its end (src/workflows/common.ts, publishToItsEnd), and the worker that runs
+ * cancelled runs to its end (src/workflows/publish.ts, publishToItsEnd), and the worker that runs
  * it must serve until then. `onWait` hears once which workflows are waited for.
  */
 export async function publicationsEnded(

@@ -1,4 +1,4 @@
-import { patched, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import type { AnalysisWindowRef, Pin, QueryRun, StatisticsSummary } from '../activities/types.js';
 import { failedTogether, withQueriesRun } from '../temporal/failures.js';
 import { type AnalysisResult, analyzedResult, nothingDueResult } from './analysis-result.js';
@@ -16,7 +16,7 @@ import {
   warehouseJobs,
 } from './common.js';
 import { AnalyzeExperimentInput } from './inputs.js';
-import { PUBLISH_TO_ITS_END, publishToItsEnd } from './publish.js';
+import { publishToItsEnd } from './publish.js';
 
 const windowName = (w: AnalysisWindowRef) => `${w.period} ${w.windowIndex}`;
 
@@ -88,8 +88,7 @@ export async function analyzeExperiment(raw: AnalyzeExperimentInput): Promise<An
     if (input.publish) {
       enter('publish', 'publishing');
       const publish = () => warehouseJobs.publish({ target, exports: input.exports });
-      // Histories from before publishing ran to its end replay as they ran.
-      views = (patched(PUBLISH_TO_ITS_END) ? await publishToItsEnd(publish) : await publish()).views;
+      views = (await publishToItsEnd(publish)).views;
     }
     enter('done', 'done');
     progress({ done: due.windows.length * 2 + 2, current: [] });

@@ -3,8 +3,8 @@ import type { PublishSummary } from '../activities/types.js';
 import { enterStage, pinnedTarget, trackProgress, validated, warehouseJobs } from './common.js';
 import { PublishExperimentInput } from './inputs.js';
 
-/** The patch under which the workflows that publish do so with `publishToItsEnd`. */
-export const PUBLISH_TO_ITS_END = 'publish-runs-to-its-end';
+/** The patch under which publishing runs to its end; histories from before it replay as they ran. */
+const PUBLISH_TO_ITS_END = 'publish-runs-to-its-end';
 
 /**
  * Publishes with `publish` (the activity that swaps a run's staged tables in for the published
@@ -16,6 +16,7 @@ export const PUBLISH_TO_ITS_END = 'publish-runs-to-its-end';
  * then has nothing more to do and completes, every table of its results published).
  */
 export async function publishToItsEnd<T>(publish: () => Promise<T>): Promise<T> {
+  if (!patched(PUBLISH_TO_ITS_END)) return await publish();
   const scope = CancellationScope.current();
   // Rejects with the cancellation: a non-cancellable scope would otherwise start publishing anyway.
   if (scope.consideredCancelled) await scope.cancelRequested;
@@ -33,8 +34,7 @@ export async function publishExperiment(raw: PublishExperimentInput): Promise<Pu
   const target = pinnedTarget(input, 'publish', input.pin);
   const publish = () => warehouseJobs.publish({ target });
   // A parent cancelled while this publishes cancels it: it ends once every table is published.
-  // Histories from before publishing ran to its end replay as they ran.
-  const summary = patched(PUBLISH_TO_ITS_END) ? await publishToItsEnd(publish) : await publish();
+  const summary = await publishToItsEnd(publish);
   enterStage(progress, 'done', { done: 1 });
   return summary;
 }

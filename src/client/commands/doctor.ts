@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 import { contrailCommand } from '../../command-name.js';
+import { plural } from '../../plural.js';
 import type { DeploymentVersionFacts } from '../../versions/deployment.js';
 import type { VersionWork } from '../../versions/report.js';
 import type { healthCheck } from '../../workflows/health.js';
@@ -107,16 +108,10 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
     const stuck =
       waiting.length === 0
         ? null
-        : `${waiting.map((v) => `${countOf(v.openWorkflows, 'workflow')} ${v.openWorkflows === 1 ? 'waits' : 'wait'} for a worker of ${buildName(v)}`).join('; ')}, which no worker runs`;
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      if (stuck !== null) {
-        const { CliError } = await import('../errors.js');
-        throw new CliError(stuck);
-      }
-      return;
-    }
-    process.stdout.write(doctorReport(report, stuck !== null));
+        : `${waiting.map((v) => `${waitingWork(v)} for a worker of ${buildName(v)}`).join('; ')}, which no worker runs`;
+    process.stdout.write(
+      args.json ? `${JSON.stringify(report, null, 2)}\n` : doctorReport(report, stuck !== null),
+    );
     if (stuck !== null) {
       const { CliError } = await import('../errors.js');
       throw new CliError(stuck);
@@ -207,8 +202,9 @@ function buildName(v: ServedVersion): string {
   return `contrail ${v.version}+${v.buildId}`;
 }
 
-function countOf(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+/** `2 workflows wait`, `1 workflow waits`: what waits for a version's worker. */
+function waitingWork(v: ServedVersion): string {
+  return `${plural(v.openWorkflows, 'workflow')} ${v.openWorkflows === 1 ? 'waits' : 'wait'}`;
 }
 
 /** Versions that runs were sent to (pinned there) and that no worker polls: those runs wait. */
@@ -220,7 +216,7 @@ export function waitingVersions(served: DeploymentServed): ServedVersion[] {
 export function waitingLines(served: DeploymentServed, taskQueue: string): string[] {
   return waitingVersions(served).map(
     (v) =>
-      `${buildName(v)}: ${countOf(v.openWorkflows, 'workflow')} ${v.openWorkflows === 1 ? 'waits' : 'wait'} for a worker of this build, and none polls task queue '${taskQueue}': start one with \`${contrailCommand()} worker --build-id ${v.buildId}\` (\`${contrailCommand()} versions\` says what is pinned to it)`,
+      `${buildName(v)}: ${waitingWork(v)} for a worker of this build, and none polls task queue '${taskQueue}': start one with \`${contrailCommand()} worker --build-id ${v.buildId}\` (\`${contrailCommand()} versions\` says what is pinned to it)`,
   );
 }
 
