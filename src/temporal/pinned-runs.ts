@@ -109,14 +109,21 @@ function starterOf(other: { owner: string | null | undefined; parent: string | u
   return typeof other.owner === 'string' ? other.owner : 'a daily run (an analysis that publishes itself)';
 }
 
-/** A run of the same id that another parent started and is still running: refused, naming it. */
-function taken(run: RunStart, owner: string | null): RunOutcome {
+/**
+ * A run of the same id that another parent started and is still running, or that an earlier
+ * run of this parent started and that is still stopping after its cancellation: refused,
+ * naming it.
+ */
+function taken(run: RunStart, owner: string | null, stoppingFor?: string): RunOutcome {
   const by = owner === null ? 'an analysis that publishes itself (the daily run)' : owner;
   return {
     workflowId: run.workflowId,
     status: 'failed',
     errorType: 'ConcurrentRun',
-    message: `${run.workflowId} is already running for ${by}, which writes the same tables; run this again when it has finished`,
+    message:
+      stoppingFor === undefined
+        ? `${run.workflowId} is already running for ${by}, which writes the same tables; run this again when it has finished`
+        : `${run.workflowId} is still stopping after ${stoppingFor} was cancelled; run this again when it has ended`,
   };
 }
 
@@ -127,8 +134,13 @@ function taken(run: RunStart, owner: string | null): RunOutcome {
  * run of the same id that another parent started is never taken for this one's (its tables go
  * elsewhere): while it runs, this one is returned as busy with that run (`waitForOthers`: the
  * parent waits for it to end and starts again) or, for a parent of an older build, refused as
- * a failed outcome; once it has ended, this one starts anew. A run that cannot be started is
- * reported as a failed outcome, the others are started.
+ * a failed outcome; once it has ended, this one starts anew. A run of this parent's id that an
+ * earlier run of it started and then cancelled (a parent cancelled and started again at once)
+ * is not joined either while it still stops: it would end cancelled, and the day with it,
+ * though nobody cancelled this parent; it is waited for (or refused) as another parent's run
+ * is. One that an earlier run left running without a cancellation (that parent crashed or was
+ * terminated) goes on and is joined. A run that cannot be started is reported as a failed
+ * outcome, the others are started.
  */
 export async function startRuns(
   scope: RunScope,
@@ -140,8 +152,10 @@ export async function startRuns(
   const others = (
     run: RunStart,
     other: { runId: string; owner: string | null | undefined; parent: string | undefined },
-  ): RunOutcome | BusyRun =>
-    options.waitForOthers
+    stopping = false,
+  ): RunOutcome | BusyRun => {
+    const starter = stopping ? `an earlier run of ${starterOf(other)}` : starterOf(other);
+    return options.waitForOthers
       ? {
           busy: true,
           workflowId: run.workflowId,
@@ -154,9 +168,10 @@ export async function startRuns(
             toolVersion: null,
             pinnedTo: null,
           },
-          startedBy: starterOf(other),
+          startedBy: stopping ? `${starter}, cancelled and still stopping` : starter,
         }
-      : taken(run, other.owner ?? null);
+      : taken(run, other.owner ?? null, stopping ? starter : undefined);
+  };
   for (const run of runs) {
     const owner = ownerOf(run.input);
     // Runs started before owners were recorded have none: taken as this parent's, as before.
@@ -179,6 +194,10 @@ export async function startRuns(
       }
       if (earlier?.running && !ours(earlier)) {
         out.push(others(run, earlier));
+        continue;
+      }
+      if (earlier?.running && earlier.cancelRequested) {
+        out.push(others(run, earlier, true));
         continue;
       }
       const searchAttributes: SearchAttributePair[] = [
@@ -225,6 +244,8 @@ async function latestRun(
   runId: string;
   startTime: Date;
   running: boolean;
+  /** Its cancellation was requested (it may still be running while it stops). */
+  cancelRequested: boolean;
   owner: string | null | undefined;
   parent: string | undefined;
 } | null> {
@@ -235,6 +256,9 @@ async function latestRun(
       runId: described.runId,
       startTime: described.startTime,
       running: described.status.name === 'RUNNING',
+      // The description says it (the dev server contrail installs, 1.29, does), so no history is
+      // read; a server too old to say it leaves it false, and such a run is joined as before.
+      cancelRequested: described.raw.workflowExtendedInfo?.cancelRequested === true,
       owner: OWNER_MEMO in memo ? (memo[OWNER_MEMO] as string | null) : undefined,
       parent: typeof memo[PARENT_MEMO] === 'string' ? memo[PARENT_MEMO] : undefined,
     };

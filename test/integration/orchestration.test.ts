@@ -57,13 +57,17 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
    * Runs (by the `run` their tables belong to) whose metrics wait until the test releases them,
    * as a long warehouse job does: `reached` once one of them is in its metrics.
    */
-  const holds = new Map<string, { reached: boolean; released: Promise<void>; release: () => void }>();
-  const hold = (run: string) => {
+  const holds = new Map<
+    string,
+    { reached: boolean; released: Promise<void>; release: () => void; honoursCancel: boolean }
+  >();
+  /** `honoursCancel: false`: the job goes on until released even once cancelled, as one slow to stop does. */
+  const hold = (run: string, { honoursCancel = true } = {}) => {
     let release = () => {};
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    holds.set(run, { reached: false, released, release });
+    holds.set(run, { reached: false, released, release, honoursCancel });
     return release;
   };
   const until = async (what: string, done: () => Promise<boolean> | boolean, withinMs = 60_000) => {
@@ -126,7 +130,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
             const context = Context.current();
             const beat = setInterval(() => context.heartbeat(), 200);
             try {
-              await Promise.race([held.released, context.cancelled]);
+              await Promise.race([held.released, ...(held.honoursCancel ? [context.cancelled] : [])]);
             } finally {
               clearInterval(beat);
             }
@@ -756,6 +760,66 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
           [2, []],
         ],
       );
+    } finally {
+      release();
+    }
+  });
+
+  test('a backfill cancelled and started again at once waits for its cancelled analysis to stop, then analyses the day: done, not failed', async () => {
+    const date = '2026-03-16';
+    const analysis = workflowIds.analysis(DEMO_SLUG, date, OVERLAP);
+    const backfillId = workflowIds.backfill([DEMO_SLUG], date, date, OVERLAP);
+    const start = () =>
+      temporal.client.workflow.start('backfill', {
+        taskQueue: temporal.taskQueue,
+        workflowId: backfillId,
+        args: [
+          { slugs: [DEMO_SLUG], startDate: date, endDate: date, dataset: OVERLAP } satisfies BackfillInput,
+        ],
+      });
+    // Its metrics job stops only when released: cancelled, the analysis is still running.
+    const release = hold(backfillId, { honoursCancel: false });
+    try {
+      const cancelled = await start();
+      await until('the backfill analyses the day', () => holds.get(backfillId)?.reached === true);
+      await cancelled.cancel();
+      await assert.rejects(cancelled.result(), WorkflowFailedError);
+      const dying = await temporal.client.workflow.getHandle(analysis).describe();
+      assert.deepEqual(
+        [dying.status.name, dying.raw.workflowExtendedInfo?.cancelRequested],
+        ['RUNNING', true],
+      );
+
+      const again = await start();
+      // It neither joins the stopping run (it would end cancelled, the day with it) nor starts
+      // another beside it: it waits for it.
+      let progress: Progress | undefined;
+      await until('the backfill started again starts or waits for the analysis', async () => {
+        try {
+          progress = await again.query<Progress>('progress');
+        } catch (error) {
+          if (error instanceof QueryNotRegisteredError) return false;
+          throw error;
+        }
+        return (progress.behind ?? []).length > 0 || (progress.runs ?? []).includes(analysis);
+      });
+      assert.deepEqual(
+        [progress?.runs, progress?.behind],
+        [
+          [],
+          [
+            {
+              workflowId: analysis,
+              label: `${DEMO_SLUG} ${date}`,
+              startedBy: `an earlier run of ${backfillId}, cancelled and still stopping`,
+            },
+          ],
+        ],
+      );
+      release();
+      const result = (await again.result()) as BackfillResult;
+      assert.deepEqual([result.analyzed, result.failed], [1, []]);
+      assert.equal(await runsOf(analysis), 2);
     } finally {
       release();
     }

@@ -91,4 +91,52 @@ describe('runs of one id started by two parents', () => {
     assert.notEqual(runIdOf(own), firstRun);
     await temporal.client.workflow.getHandle(id).terminate('test');
   });
+
+  test('a parent started again joins the run an earlier run of it left going, but not one still stopping after its cancellation', async () => {
+    const id = `publish/exp/again-${temporal.taskQueue}`;
+    const parent = 'backfill/exp/2026-03-01..2026-03-02';
+    const byParent = { ...scope(), parent };
+    const start = (notBefore: Date, waitForOthers = false) =>
+      startRuns(byParent, [publication(id, parent)], notBefore, { waitForOthers });
+    const [first] = await start(new Date(Date.now() - 3_600_000));
+    const firstRun = runIdOf(first);
+
+    // Started again after a crash or a termination (its own start is later than the run's):
+    // the run goes on, and is this parent's.
+    const [adopted] = await start(new Date(Date.now() + 1000));
+    assert.equal(runIdOf(adopted), firstRun);
+
+    // Cancelled: with no worker polling, the run is still running while it stops, as a run
+    // whose activity honours its cancellation late is. Joined, it would end cancelled.
+    await temporal.client.workflow.getHandle(id, firstRun).cancel();
+    const [busy] = await start(new Date(Date.now() + 1000), true);
+    assert.deepEqual(busy, {
+      busy: true,
+      workflowId: id,
+      run: {
+        workflowType: 'publishExperiment',
+        workflowId: id,
+        runId: firstRun,
+        slug: 'exp',
+        date: null,
+        toolVersion: null,
+        pinnedTo: null,
+      },
+      startedBy: `an earlier run of ${parent}, cancelled and still stopping`,
+    });
+    // A parent of an older build, which does not wait: refused, saying why.
+    const [refused] = await start(new Date(Date.now() + 1000));
+    assert.deepEqual(refused, {
+      workflowId: id,
+      status: 'failed',
+      errorType: 'ConcurrentRun',
+      message: `${id} is still stopping after an earlier run of ${parent} was cancelled; run this again when it has ended`,
+    });
+
+    // Ended: the parent's run starts anew.
+    await temporal.client.workflow.getHandle(id, firstRun).terminate('test');
+    const [fresh] = await start(new Date(Date.now() + 1000), true);
+    assert.notEqual(runIdOf(fresh), firstRun);
+    await temporal.client.workflow.getHandle(id).terminate('test');
+  });
 });
