@@ -1,5 +1,6 @@
 // The errors file Experimenter shows a config author (`errors_<slug>.json`): the dataset's logs
 // rows of one experiment, in jetstream's exported shape and order.
+import { configFileInRepo } from '../config/repo-layout.js';
 import { addDays, type IsoDate, startOfDayMs } from '../dates.js';
 import { experimentLogsSql } from '../sql/plan/reads.js';
 import type { TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -60,17 +61,6 @@ export type LoggedRow = {
 };
 
 /**
- * A config file as the export names it: from the config repo's own folders on
- * (`jetstream/defaults/firefox_desktop.toml`, `definitions/firefox_desktop.toml`), never the
- * worker's path to its checkout; a file outside that layout by its name alone.
- */
-export function exportedConfigFile(path: string): string {
-  const parts = path.split(/[\\/]/).filter((p) => p !== '');
-  const at = parts.findLastIndex((p) => p === 'jetstream' || p === 'definitions');
-  return at >= 0 ? parts.slice(at).join('/') : (parts.at(-1) ?? path);
-}
-
-/**
  * The export entries of one logged row, one per basis and segment, as jetstream logs them. A
  * row about one basis (a statistic warning names each basis it held on in a row of its own)
  * lists the segments of that basis, so its entries are that basis in each segment. A row about
@@ -94,7 +84,9 @@ export function exportedErrors(row: LoggedRow, source: ExportedLogSource): Expor
     exception: row.exception ?? exceptionText(row.exception_type, row.message, row.log_level),
     exception_type: row.exception_type,
     experiment: row.experiment,
-    filename: row.config_file ? exportedConfigFile(row.config_file) : 'contrail',
+    // Rows logged before the logs table named files by their place in the repo name them by the
+    // worker's path to it: named here as the others are.
+    filename: row.config_file ? configFileInRepo(row.config_file) : 'contrail',
     func_name: row.stage ?? 'analysis',
     log_level: row.log_level ?? 'ERROR',
     message: row.message ?? '',

@@ -4,6 +4,7 @@ import { addDays, type IsoDate } from '../dates.js';
 import {
   enrollmentsTableName,
   legacyMetricsScanTableName,
+  mayBeAnothersScan,
   metricsScanTableName,
   metricsTableName,
   metricsViewName,
@@ -39,14 +40,18 @@ export interface WindowTables {
   window: AnalysisWindow;
   statistics: TableRef;
   metrics: MetricsTable[];
-  /**
-   * contrail's own intermediate tables: one scan per data source (under its name and under the
-   * name older builds gave it), one statistic-inputs table per metrics table.
-   */
+  /** contrail's own intermediate tables: one scan per data source, one statistic-inputs table per metrics table. */
   intermediate: TableRef[];
+  /**
+   * Each scan under the name older builds gave it, read by the per-basis views those builds
+   * published; such a name may be another experiment's scan as well.
+   */
+  legacyScans: TableRef[];
 }
 
 export interface ExperimentTables {
+  /** The experiment's slug. */
+  slug: string;
   enrollments: TableRef;
   /** Oldest first within each period, periods in ANALYSIS_PERIODS order. */
   windows: WindowTables[];
@@ -82,6 +87,7 @@ export function experimentTables(
     const { period, windowIndex } = window;
     const metrics: MetricsTable[] = [];
     const intermediate: TableRef[] = [];
+    const legacyScans: TableRef[] = [];
     const dataSources = new Set<string>();
     for (const basis of basesFor(spec, window)) {
       for (const [dataSource, list] of metricsByDataSource(spec, window, basis)) {
@@ -97,12 +103,18 @@ export function experimentTables(
     }
     for (const dataSource of dataSources) {
       intermediate.push(ref(metricsScanTableName(slug, dataSource, period, windowIndex)));
-      // An older build's name for it, read by the per-basis views that build published.
-      intermediate.push(ref(legacyMetricsScanTableName(slug, dataSource, period, windowIndex)));
+      legacyScans.push(ref(legacyMetricsScanTableName(slug, dataSource, period, windowIndex)));
     }
-    return { window, statistics: ref(statisticsTableName(slug, period, windowIndex)), metrics, intermediate };
+    return {
+      window,
+      statistics: ref(statisticsTableName(slug, period, windowIndex)),
+      metrics,
+      intermediate,
+      legacyScans,
+    };
   });
   return {
+    slug,
     enrollments: ref(enrollmentsTableName(slug)),
     windows,
     views: {
@@ -122,7 +134,8 @@ export async function existingTables(warehouse: Warehouse, dataset: string): Pro
 /**
  * Drops the experiment's views, then its tables (the views read them), keeping the enrollments
  * table when asked (it anchors the version pin). The dataset's logs table is never the
- * experiment's. Returns the names dropped, views first, each group in name order.
+ * experiment's, nor a scan of the older naming that may be another experiment's
+ * (`mayBeAnothersScan`). Returns the names dropped, views first, each group in name order.
  */
 export async function dropExperimentTables(
   warehouse: Warehouse,
@@ -131,12 +144,18 @@ export async function dropExperimentTables(
 ): Promise<{ dropped: string[] }> {
   const dataset = tables.enrollments.dataset;
   const existing = await existingTables(warehouse, dataset);
+  const anothers = mayBeAnothersScan(tables.slug, existing);
   const present = (refs: TableRef[]) =>
     [...new Set(refs.map((r) => r.table))].filter((t) => existing.has(t)).sort();
   const views = present([...tables.views.statistics, ...tables.views.metrics].map((v) => v.ref));
   const owned = present([
     ...(options.keepEnrollments ? [] : [tables.enrollments]),
-    ...tables.windows.flatMap((w) => [w.statistics, ...w.metrics.map((m) => m.ref), ...w.intermediate]),
+    ...tables.windows.flatMap((w) => [
+      w.statistics,
+      ...w.metrics.map((m) => m.ref),
+      ...w.intermediate,
+      ...w.legacyScans.filter((r) => !anothers(r.table)),
+    ]),
   ]);
   const keep = new Set(options.keep ?? []);
   const dropped = [...views, ...owned].filter((t) => !keep.has(t));

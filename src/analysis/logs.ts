@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { configFileInRepo } from '../config/repo-layout.js';
 import type { ErrorSubject } from '../errors.js';
 import type { ColumnType, Warehouse } from '../warehouse/warehouse.js';
 import type { AnalysisError } from './results.js';
@@ -89,10 +90,11 @@ export async function recordLogs(
 
 /**
  * A log row's id: a hash of the facts it records (experiment, date, stage, level, type, message,
- * tool version, config commit). The same warning or error of the same analysis is one row
- * however often it is written, with the time it was last written. Not its time, nor what is
- * derived from those facts (`exception`) or moves with the code (`filename`, `func_name`): a
- * row logged again after an upgrade keeps its id.
+ * tool version, config commit, and what it is about, its config file named from the repo's
+ * root: `logRow`). The same warning or error of the same analysis is one row however often it
+ * is written, and by whichever worker, with the time it was last written. Not its time, nor
+ * what is derived from those facts (`exception`) or moves with the code (`filename`,
+ * `func_name`): a row logged again after an upgrade keeps its id.
  */
 export function logId(row: Record<string, unknown>): string {
   const facts = LOG_ID_COLUMNS.map((name) => row[name] ?? null);
@@ -148,6 +150,13 @@ export function logRow(
     config_commit: error.configCommit ?? null,
   };
   for (const c of SUBJECT_COLUMN_FIELDS) row[c.name] = subject[c.field] ?? null;
+  // The file as its config repo names it, not by the worker's path to the repo: workers whose
+  // checkouts are in different directories (a scratch clone made at each start) log the same
+  // problem of the same file as one row, and the row says where in the repo to look. A row an
+  // older contrail logged under the worker's path keeps its id: logged again now, the problem is
+  // one more row, once, and the old one keeps the time it was last logged (so it leaves the
+  // errors file with its analysis week).
+  if (typeof row.config_file === 'string') row.config_file = configFileInRepo(row.config_file);
   row.exception = exceptionText(error.errorType, error.message, level);
   row.filename = error.raisedAt?.filename ?? null;
   row.func_name = error.raisedAt?.funcName ?? null;

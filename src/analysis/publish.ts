@@ -142,7 +142,13 @@ export function experimentMetadata(input: {
 export async function publishResults(input: PublishInput): Promise<PublishSummary> {
   const { warehouse, spec, dataset, progress } = input;
   const d = warehouse.sqlDialect;
-  const { published, stagedSince } = await publishStaged(warehouse, dataset, input.results, progress);
+  const { published, stagedSince } = await publishStaged(
+    warehouse,
+    dataset,
+    input.results,
+    spec.experiment.slug,
+    progress,
+  );
   // The start of the run that computed what is published, as jetstream's analysis_start_time:
   // Experimenter shows the logged errors no older than it, and the errors file lists the
   // current analysis week's from it. A run that staged nothing (a workflow from before staging,

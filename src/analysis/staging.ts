@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { plural } from '../plural.js';
-import { stagingPrefix, stagingTableName } from '../sql/names.js';
+import { stagingPrefix, stagingTableName, supersededLegacyScans } from '../sql/names.js';
 import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
 import { lastUpdatedOf } from '../warehouse/labels.js';
 import type { TableInfo, TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
@@ -70,34 +70,49 @@ export async function runTables(
 export interface PublishedStaged {
   /** The published names, in name order. */
   published: string[];
+  /** The experiment's scans of the older naming that the published ones replace, dropped with the swap. */
+  superseded: string[];
   /** When the run began writing them (`stagedSince`); null when it staged none. */
   stagedSince: Date | null;
 }
 
 /**
- * Swaps every table the run staged for the experiment in for its published table, in one step
- * (`Warehouse.swapTables`), not cut short by a cancellation. Running it again after it happened
- * finds nothing staged and does nothing.
+ * Swaps every table the run staged for experiment `slug` in for its published table, in one step
+ * (`Warehouse.swapTables`), not cut short by a cancellation, and drops the experiment's scans of
+ * the older naming that the run's scans replace (`supersededLegacyScans`): on a warehouse an
+ * older contrail analysed, they would stay, costing storage, until a rerun dropped them. Running
+ * it again after it happened finds nothing staged and does nothing.
  */
 export async function publishStaged(
   warehouse: Warehouse,
   dataset: string,
   tables: RunTables,
+  slug: string,
   progress: JobProgress,
 ): Promise<PublishedStaged> {
-  if (tables.prefix === null) return { published: [], stagedSince: null };
-  const staged = await warehouse.listTables(dataset, tables.prefix);
+  const none = { published: [], superseded: [], stagedSince: null };
+  if (tables.prefix === null) return none;
+  // One listing of the dataset (BigQuery lists every table and filters by name anyway): the
+  // staged tables, and whether older scans are there to drop.
+  const listed = await warehouse.listTables(dataset);
+  const prefix = tables.prefix;
+  const staged = listed.filter((t) => t.ref.table.startsWith(prefix));
   const moves: TableMove[] = staged.map(({ ref }) => ({
     from: ref,
     to: { dataset, table: tables.published(ref.table) },
   }));
-  if (moves.length === 0) return { published: [], stagedSince: null };
+  if (moves.length === 0) return none;
+  const published = moves.map((m) => m.to.table).sort();
+  const superseded = supersededLegacyScans(slug, published, new Set(listed.map((t) => t.ref.table)));
   // Once begun, the swap runs to its end whatever cancels the step: BigQuery's is one copy job
   // per table, and one cut short between them left some tables this run's and others the last
   // run's or missing. It still heartbeats, so a lost worker is noticed; a retry finishes it.
   const { signal: _notHeeded, ...job } = progress.job(`publishing ${plural(moves.length, 'table')}`);
-  await warehouse.swapTables(moves, job);
-  return { published: moves.map((m) => m.to.table).sort(), stagedSince: stagedSince(staged) };
+  await warehouse.swapTables(moves, {
+    ...job,
+    ...(superseded.length > 0 ? { drop: superseded.map((table) => ({ dataset, table })) } : {}),
+  });
+  return { published, superseded, stagedSince: stagedSince(staged) };
 }
 
 /**

@@ -34,3 +34,22 @@ export function notConfigRepo(path: string): string | null {
   if (entries.some((name) => name.endsWith('.toml') && isFile(name))) return null;
   return `not a config repo: it has none of ${CONFIG_FOLDERS.map((f) => `${f}/`).join(', ')} and no .toml file (${CONFIG_REPO_LAYOUT})`;
 }
+
+/**
+ * A config file as its config repo names it, whatever directory the repo was read from:
+ * `jetstream/my-exp.toml`, `jetstream/defaults/firefox_desktop.toml`, `definitions/fenix.toml`,
+ * `outcomes/fenix/networking.toml` (the folders of either layout, with metric-hub's `jetstream/`
+ * kept: its `definitions/` are not the checkout's). A file outside that layout (a custom config)
+ * by its name alone; a text that is no path (`(config repos)`) as it is. The same file of the
+ * same repo gets the same name on every worker, whether its checkout is in a home directory or
+ * a scratch clone made at start: what is logged about it, and exported, is then the same.
+ */
+export function configFileInRepo(path: string): string {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
+  const n = parts.length;
+  let depth = 1;
+  if (parts[n - 3] === 'outcomes') depth = 3;
+  else if (parts[n - 2] === 'definitions' || parts[n - 2] === 'defaults') depth = 2;
+  if (parts[n - depth - 1] === 'jetstream') depth += 1;
+  return parts.slice(Math.max(0, n - depth)).join('/') || path;
+}

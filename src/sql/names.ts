@@ -134,21 +134,26 @@ const BASES = `(${ANALYSIS_BASES.join('|')})`;
 /** A slug as a regular expression matches it. */
 const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** An experiment's scan names (normalized slug `s`): the length-prefixed naming, then the older one. */
+const scanPatterns = (s: string): [RegExp, RegExp] => [
+  new RegExp(`^metrics_${s.length}_${escaped(s)}_.+_${PERIODS}_\\d+$`),
+  new RegExp(`^metrics_${escaped(s)}_.+_${PERIODS}_\\d+$`),
+];
+
 /**
  * Whether a table or view of a dataset is one contrail writes for experiment `slug`
  * (normalized), given every experiment's normalized slug: a longer slug sharing this one as a
  * prefix ("foo" and "foo_bar") claims its own tables.
  */
 export function belongsToExperiment(name: string, slug: string, allSlugs: readonly string[]): boolean {
-  const scan = (s: string) => new RegExp(`^metrics_${s.length}_${escaped(s)}_.+_${PERIODS}_\\d+$`);
+  const scan = (s: string) => scanPatterns(s)[0];
   const patterns = (s: string) => {
     const e = escaped(s);
     return [
       new RegExp(`^enrollments_${e}$`),
       new RegExp(`^${e}_${BASES}_(.+_${PERIODS}_\\d+|${SUFFIXES})$`),
       new RegExp(`^statistics_${e}_(${PERIODS}_\\d+|${SUFFIXES})$`),
-      scan(s),
-      new RegExp(`^metrics_${e}_.+_${PERIODS}_\\d+$`),
+      ...scanPatterns(s),
       new RegExp(`^statistic_inputs_${e}_${BASES}_.+_${PERIODS}_\\d+$`),
     ];
   };
@@ -161,4 +166,81 @@ export function belongsToExperiment(name: string, slug: string, allSlugs: readon
     (other) =>
       other.length > slug.length && other.startsWith(`${slug}_`) && patterns(other).some((p) => p.test(name)),
   );
+}
+
+/**
+ * The normalized slugs of the experiments whose tables a dataset holds, as far as its table
+ * names tell: each enrollments table's (every analysed experiment has one), and each scan's of
+ * the length-prefixed naming (whose slug its length delimits).
+ */
+export function experimentSlugsIn(names: Iterable<string>): string[] {
+  const slugs = new Set<string>();
+  for (const name of names) {
+    const enrollments = /^enrollments_(.+)$/.exec(name);
+    if (enrollments?.[1]) slugs.add(enrollments[1]);
+    const scan = /^metrics_(\d+)_(.+)$/.exec(name);
+    const length = Number(scan?.[1]);
+    const rest = scan?.[2] ?? '';
+    if (length > 0 && rest.length > length + 1 && rest[length] === '_') slugs.add(rest.slice(0, length));
+  }
+  return [...slugs];
+}
+
+/**
+ * Whether a scan name of experiment `slug` may be another experiment's scan, by either naming,
+ * among the experiments whose tables are among `names` (`experimentSlugsIn`): an older scan's
+ * name may (`foo` scanning `search_clients_daily` and `foo-search` scanning `clients_daily` wrote
+ * the same table), and so may one whose slug begins with digits
+ * (`metrics_10_shortcut_x_main_week_1` is `10-shortcut`'s older scan of `x_main` and
+ * `shortcut-x`'s of `main`). Such a table is never dropped as the experiment's. The test is made
+ * once per listing (a dataset may hold thousands of tables) and asked of each name.
+ */
+export function mayBeAnothersScan(slug: string, names: Iterable<string>): (name: string) => boolean {
+  const own = normalizeSlug(slug);
+  const patterns = experimentSlugsIn(names)
+    .filter((other) => other !== own)
+    .flatMap(scanPatterns);
+  return (name) => patterns.some((p) => p.test(name));
+}
+
+/**
+ * The scans of the older naming (`legacyMetricsScanTableName`) of experiment `slug` that a run
+ * publishing the tables `published` (their published names) supersedes with its scans of the
+ * length-prefixed naming: publishing drops them, rather than leaving them to cost storage and
+ * fill listings until a rerun. `existing` is every table and view of the dataset. A name is left
+ * where dropping it could take anything still read:
+ * - one that may be another experiment's (`mayBeAnothersScan`);
+ * - a per-basis metrics table of the same window that this run does not replace (a basis the
+ *   configs no longer compute): on DuckDB such a table is a view over the older scan.
+ */
+export function supersededLegacyScans(
+  slug: string,
+  published: readonly string[],
+  existing: ReadonlySet<string>,
+): string[] {
+  const own = normalizeSlug(slug);
+  let anothers: ((name: string) => boolean) | null = null;
+  const replaced = new Set(published);
+  const prefix = `metrics_${own.length}_${own}_`;
+  const window = new RegExp(`^(.+)_${PERIODS}_(\\d+)$`);
+  const superseded = new Set<string>();
+  for (const name of published) {
+    // The run's scans: `<data source>_<period>_<window>` after the prefix.
+    const parts = name.startsWith(prefix) ? window.exec(name.slice(prefix.length)) : null;
+    const dataSource = parts?.[1];
+    const period = ANALYSIS_PERIODS.find((p) => p === parts?.[2]);
+    const windowIndex = Number(parts?.[3]);
+    if (dataSource === undefined || period === undefined) continue;
+    if (metricsScanTableName(own, dataSource, period, windowIndex) !== name) continue;
+    const legacy = legacyMetricsScanTableName(own, dataSource, period, windowIndex);
+    if (!existing.has(legacy) || replaced.has(legacy)) continue;
+    anothers ??= mayBeAnothersScan(own, existing);
+    if (anothers(legacy)) continue;
+    const readers = ANALYSIS_BASES.map((basis) =>
+      metricsTableName(own, basis, dataSource, period, windowIndex),
+    );
+    if (readers.some((t) => existing.has(t) && !replaced.has(t))) continue;
+    superseded.add(legacy);
+  }
+  return [...superseded].sort();
 }

@@ -8,7 +8,6 @@ import type { AnalysisTarget } from '../../../src/activities/types.js';
 import {
   type ExportedError,
   errorsSince,
-  exportedConfigFile,
   exportedErrors,
   type LoggedRow,
 } from '../../../src/analysis/errors-export.js';
@@ -22,6 +21,7 @@ import {
 import { runTables } from '../../../src/analysis/staging.js';
 import { STATISTICS_COLUMNS } from '../../../src/analysis/statistics.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
+import { configFileInRepo } from '../../../src/config/repo-layout.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { currentToolVersion } from '../../../src/versions/tool-version.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
@@ -177,9 +177,21 @@ describe('exported errors follow the AnalysisErrors schema', () => {
   });
 
   test('config files by their place in the config repo', () => {
-    assert.equal(exportedConfigFile('/a/b/metric-hub/definitions/fenix.toml'), 'definitions/fenix.toml');
-    assert.equal(exportedConfigFile('/a/jetstream/b/jetstream/my-exp.toml'), 'jetstream/my-exp.toml');
-    assert.equal(exportedConfigFile('/tmp/preview/my-exp.toml'), 'my-exp.toml');
+    assert.equal(configFileInRepo('/a/b/metric-hub/definitions/fenix.toml'), 'definitions/fenix.toml');
+    assert.equal(configFileInRepo('/a/jetstream/b/jetstream/my-exp.toml'), 'jetstream/my-exp.toml');
+    assert.equal(configFileInRepo('/tmp/preview/my-exp.toml'), 'my-exp.toml');
+    // As the logs table names them since, and a row an older contrail logged by its worker's path.
+    assert.equal(configFileInRepo('jetstream/defaults/fenix.toml'), 'jetstream/defaults/fenix.toml');
+    const logged: LoggedRow = {
+      timestamp: NOW,
+      experiment: 'x',
+      stage: 'planDay',
+      log_level: 'ERROR',
+      exception_type: 'ConfigError',
+      message: 'bad',
+      config_file: '/home/w/metric-hub/jetstream/defaults/fenix.toml',
+    };
+    assert.equal(exportedErrors(logged, 'jetstream')[0]?.filename, 'jetstream/defaults/fenix.toml');
   });
 });
 

@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LOG_COLUMNS, LOGS_TABLE, logId, logRows, recordLogs } from '../../../src/analysis/logs.js';
 import { LogRow } from '../../../src/analysis/table-rows.js';
+import { loadConfigCollection } from '../../../src/config/collection.js';
+import { ConfigError } from '../../../src/config/problems.js';
+import { configFileInRepo } from '../../../src/config/repo-layout.js';
+import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { errorSubjects } from '../../../src/errors.js';
 import { querySubjects } from '../../../src/sql/run.js';
 import { openDuckDbWarehouse } from '../../../src/warehouse/duckdb.js';
+import { testExperiment } from '../../helpers/experiment.js';
 import { checkOldLogsTableMigrated } from '../../helpers/logs-table.js';
 
 const context = { now: new Date('2026-03-10T00:00:00Z'), toolVersion: '0.1.0' };
@@ -180,5 +188,109 @@ describe('the logs table', () => {
     } finally {
       await warehouse.close();
     }
+  });
+});
+
+/** A config repo whose experiment `broken` names a data source no file defines, at `dir`. */
+async function brokenRepo(dir: string): Promise<string> {
+  await mkdir(join(dir, 'definitions'), { recursive: true });
+  await mkdir(join(dir, 'jetstream'), { recursive: true });
+  await writeFile(
+    join(dir, 'definitions', 'firefox_desktop.toml'),
+    '[data_sources.clients_daily]\nfrom_expression = "mozdata.telemetry.clients_daily"\n',
+  );
+  await writeFile(
+    join(dir, 'jetstream', 'broken.toml'),
+    '[metrics]\nweekly = ["hours"]\n\n[metrics.hours]\ndata_source = "no_such_source"\nselect_expression = "SUM(x)"\n\n[metrics.hours.statistics.bootstrap_mean]\n',
+  );
+  return dir;
+}
+
+/** The log rows of resolving `broken` from the config repo at `repo`, as a worker reading it logs them. */
+async function loggedProblems(repo: string, now: string): Promise<Record<string, unknown>[]> {
+  const collection = await loadConfigCollection({ repos: [repo] });
+  try {
+    resolveAnalysisSpec(collection, testExperiment({ slug: 'broken' }));
+  } catch (failure) {
+    if (!(failure instanceof ConfigError)) throw failure;
+    return logRows(
+      {
+        slug: 'broken',
+        date: '2026-03-10',
+        stage: 'planDay',
+        message: failure.message,
+        errorType: failure.name,
+        configCommit: null,
+        subjects: errorSubjects(failure.details),
+      },
+      { ...context, now: new Date(now) },
+    );
+  }
+  throw new Error('the broken config resolved');
+}
+
+describe('log rows about a config file, from workers whose config repos are in different directories', () => {
+  test('are one row, naming the file from the config repo on', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'contrail-logs-'));
+    const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    try {
+      // One worker's checkout in a home directory, another's a scratch clone made at its start.
+      const first = await loggedProblems(
+        await brokenRepo(join(root, 'home', 'metric-hub')),
+        '2026-03-10T01:00:00Z',
+      );
+      const second = await loggedProblems(
+        await brokenRepo(join(root, 'contrail-config-x1y2', 'checkout')),
+        '2026-03-11T05:00:00Z',
+      );
+      assert.ok(first.length > 0);
+      assert.deepEqual(
+        second.map((r) => r.log_id),
+        first.map((r) => r.log_id),
+      );
+      assert.deepEqual(
+        first.map((r) => [r.config_file, r.config_key]),
+        [['jetstream/broken.toml', 'metrics.hours.data_source']],
+      );
+      await recordLogs(warehouse, 'logged', first);
+      await recordLogs(warehouse, 'logged', second);
+      const rows = await warehouse.query(
+        `SELECT config_file, CAST(timestamp AS VARCHAR) AS at FROM logged.${LOGS_TABLE}`,
+      );
+      assert.deepEqual(rows, [{ config_file: 'jetstream/broken.toml', at: '2026-03-11 05:00:00' }]);
+    } finally {
+      await warehouse.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('about different files of the repo, are rows of their own', () => {
+    const files = [
+      '/srv/metric-hub/definitions/fenix.toml',
+      '/srv/metric-hub/jetstream/definitions/fenix.toml',
+      '/srv/metric-hub/jetstream/defaults/fenix.toml',
+      '/srv/metric-hub/jetstream/outcomes/fenix/fenix.toml',
+      '/srv/metric-hub/jetstream/fenix.toml',
+      '/srv/configs/outcomes/fenix/fenix.toml',
+      '/srv/configs/fenix.toml',
+    ];
+    assert.deepEqual(files.map(configFileInRepo), [
+      'definitions/fenix.toml',
+      'jetstream/definitions/fenix.toml',
+      'jetstream/defaults/fenix.toml',
+      'jetstream/outcomes/fenix/fenix.toml',
+      'jetstream/fenix.toml',
+      'outcomes/fenix/fenix.toml',
+      'fenix.toml',
+    ]);
+    const ids = files.map(
+      (file) =>
+        logRows({ ...error, subjects: [{ file, key: 'metrics.x', line: 3, message: 'bad' }] }, context)[0]
+          ?.log_id,
+    );
+    assert.equal(new Set(ids).size, files.length);
+    // Texts that name no file stay as they are.
+    assert.equal(configFileInRepo('(config repos)'), '(config repos)');
+    assert.equal(configFileInRepo('x.toml (custom config)'), 'x.toml (custom config)');
   });
 });

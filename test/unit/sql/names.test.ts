@@ -3,12 +3,14 @@ import { describe, it } from 'node:test';
 import {
   belongsToExperiment,
   enrollmentsTableName,
+  experimentSlugsIn,
   metricsScanTableName,
   metricsTableName,
   metricsViewName,
   statisticInputsTableName,
   statisticsTableName,
   statisticsViewName,
+  supersededLegacyScans,
 } from '../../../src/sql/names.js';
 import { bigqueryDialect } from '../../../src/sql/render/bigquery.js';
 import { duckdbDialect, translateBigQueryToDuckDb } from '../../../src/sql/render/duckdb.js';
@@ -104,6 +106,58 @@ describe('belongsToExperiment', () => {
       belongsToExperiment(metricsScanTableName('10-shortcut', 'main', 'week', 1), '10_shortcut', slugs),
       true,
     );
+  });
+});
+
+describe('the scans of the older naming a run supersedes', () => {
+  // foo's run of week 1 publishes its scans of clients_daily and search_clients_daily and the
+  // per-basis tables of both.
+  const published = [
+    'metrics_3_foo_clients_daily_week_1',
+    'metrics_3_foo_search_clients_daily_week_1',
+    'foo_enrollments_clients_daily_week_1',
+    'foo_enrollments_search_clients_daily_week_1',
+    'statistics_foo_week_1',
+  ];
+  const older = ['metrics_foo_clients_daily_week_1', 'metrics_foo_search_clients_daily_week_1'];
+
+  it('are its older scans of the windows it wrote again', () => {
+    const existing = new Set(['enrollments_foo', ...older, 'metrics_foo_clients_daily_week_2']);
+    assert.deepEqual(supersededLegacyScans('foo', published, existing), older);
+    // Only those that are there, and none of a window it did not write.
+    assert.deepEqual(supersededLegacyScans('foo', published, new Set(['enrollments_foo'])), []);
+  });
+
+  it("are never a name another experiment's scan may have", () => {
+    // foo-search scanning clients_daily wrote metrics_foo_search_clients_daily_week_1 too.
+    const existing = new Set(['enrollments_foo', 'enrollments_foo_search', ...older]);
+    assert.deepEqual(supersededLegacyScans('foo', published, existing), ['metrics_foo_clients_daily_week_1']);
+    // The other way round: foo-search's run leaves the name foo's older scan had.
+    const theirs = [
+      'metrics_10_foo_search_clients_daily_week_1',
+      'foo_search_enrollments_clients_daily_week_1',
+    ];
+    assert.deepEqual(supersededLegacyScans('foo-search', theirs, existing), []);
+    assert.deepEqual(
+      supersededLegacyScans('foo-search', theirs, new Set(['enrollments_foo_search', ...older])),
+      ['metrics_foo_search_clients_daily_week_1'],
+    );
+    // A slug beginning with digits: its older scan's name is another's scan of the newer naming.
+    const shortcut = metricsScanTableName('10-shortcut', 'x_main', 'week', 1);
+    const live = metricsScanTableName('shortcut-x', 'main', 'week', 1);
+    assert.equal(live, 'metrics_10_shortcut_x_main_week_1');
+    assert.deepEqual(experimentSlugsIn([live]), ['shortcut_x']);
+    assert.deepEqual(
+      supersededLegacyScans('10-shortcut', [shortcut], new Set(['enrollments_10_shortcut', live])),
+      [],
+    );
+  });
+
+  it('are never read by a per-basis table the run does not replace (a view over the scan on DuckDB)', () => {
+    const existing = new Set(['enrollments_foo', ...older, 'foo_exposures_clients_daily_week_1']);
+    assert.deepEqual(supersededLegacyScans('foo', published, existing), [
+      'metrics_foo_search_clients_daily_week_1',
+    ]);
   });
 });
 

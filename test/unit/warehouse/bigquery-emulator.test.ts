@@ -518,7 +518,7 @@ describe('BigQueryWarehouse on the emulator', () => {
       await wh.runToTable({ sql: "SELECT 'new' AS v", destination: { dataset, table: run.written(table) } });
     const cancelled = new AbortController();
     cancelled.abort(new Error('activity cancelled'));
-    const published = await publishStaged(wh, dataset, run, {
+    const published = await publishStaged(wh, dataset, run, 'x', {
       job: () => ({ signal: cancelled.signal }),
       step: () => {},
     });
@@ -526,6 +526,38 @@ describe('BigQueryWarehouse on the emulator', () => {
     assert.deepEqual(
       (await wh.listTables(dataset)).map((t) => t.ref.table),
       ['statistics_x_day_5', 'x_exposures_preenrollment_weekly'],
+    );
+  });
+
+  test("publishing drops the experiment's scans of the older naming that its new scans replace, never another experiment's", async () => {
+    // A dataset an older contrail analysed: foo scanned clients_daily, and foo-search
+    // clients_daily under the name foo's scan of search_clients_daily would have had.
+    const dataset = 'contrail_older_scans';
+    await wh.createDataset(dataset);
+    // Tables made through the API (no query job each): only their names matter here.
+    const create = (table: string) =>
+      wh.client.dataset(dataset).createTable(table, { schema: [{ name: 'v', type: 'STRING' }] });
+    for (const table of [
+      'enrollments_foo_search',
+      'metrics_foo_clients_daily_week_1',
+      'metrics_foo_search_clients_daily_week_1',
+    ])
+      await create(table);
+    // foo's analysis of the week again, by this build: its scans under the length-prefixed names.
+    const run = await runTables(wh, { run: 'backfill/foo', dataset, slug: 'foo' });
+    for (const table of ['metrics_3_foo_clients_daily_week_1', 'metrics_3_foo_search_clients_daily_week_1'])
+      await create(run.written(table));
+    const published = await publishStaged(wh, dataset, run, 'foo', { job: () => ({}), step: () => {} });
+    assert.deepEqual(published.superseded, ['metrics_foo_clients_daily_week_1']);
+    // The name foo-search's older scan has stays, as does everything of foo-search's.
+    assert.deepEqual(
+      (await wh.listTables(dataset)).map((t) => t.ref.table),
+      [
+        'enrollments_foo_search',
+        'metrics_3_foo_clients_daily_week_1',
+        'metrics_3_foo_search_clients_daily_week_1',
+        'metrics_foo_search_clients_daily_week_1',
+      ],
     );
   });
 
