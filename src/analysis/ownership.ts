@@ -125,11 +125,11 @@ export function collisionRefusal(input: CollisionInput): SlugCollisionError | nu
     const others = [owner];
     const more = claim.tables > 1 ? ` (and ${plural(claim.tables - 1, 'other table')} there)` : '';
     return new SlugCollisionError(
-      `${slug} is not analysed into ${dataset}: ${dataset}.${table}${more} belongs to experiment ${owner} (its ${EXPERIMENT_LABEL} label), and ${slug}'s results would overwrite it. ` +
+      `nothing of ${slug} is written to ${dataset}: ${dataset}.${table}${more} belongs to experiment ${owner} (its ${EXPERIMENT_LABEL} label). ` +
         `jetstream names an experiment's tables after its slug with every "-" as "_", so ${slug} and ${owner} share the tables named after ${name} (${tableFamily(name)}), ` +
-        `and contrail never overwrites another experiment's tables. A launched experiment's slug cannot change in Experimenter: ` +
+        `and contrail never writes over another experiment's tables. A launched experiment's slug cannot change in Experimenter: ` +
         `analyse ${slug} into a dataset of its own (--dataset_id; its exports go under that dataset's name), ` +
-        `or, if ${owner}'s results in ${dataset} are no longer wanted, drop its tables named after ${name} there and analyse ${slug} again`,
+        `or, if ${owner}'s results in ${dataset} are no longer wanted, drop its tables named after ${name} there and analyse ${slug} again; to stop analysing ${slug}, set skip = true under [experiment] in its config (jetstream/${slug}.toml)`,
       { slug, dataset, others, table, owner, tablePrefix: name },
     );
   }
@@ -137,12 +137,14 @@ export function collisionRefusal(input: CollisionInput): SlugCollisionError | nu
   const rivals = collidingSlugs(slug, input.analysed);
   if (rivals.length === 0) return null;
   const pair = [slug, ...rivals].sort();
+  // The commands' default dataset is contrail's production one.
+  const inDataset = dataset === 'contrail' ? '' : ` --dataset_id ${dataset}`;
   const both = pair.join(' and ');
   const existing =
     claim.unlabelled.length === 0
-      ? `Choose the one they are for and analyse it alone: \`${cli} run --date <date> --experiment_slug ${pair[0]}\` (or ${pair.slice(1).join(', ')}); its tables then belong to it, and later runs analyse it and refuse the other.`
+      ? `Choose the one they are for and analyse it alone: \`${cli} run --date <date> --experiment_slug ${pair[0]}${inDataset}\` (or ${pair.slice(1).join(', ')}); its tables then belong to it, and later runs analyse it and refuse the other.`
       : `${dataset} has ${plural(claim.unlabelled.length, 'table')} named after ${name} written before contrail labelled a table with its experiment (${claim.unlabelled[0]}${claim.unlabelled.length > 1 ? ', …' : ''}): they may hold either's results. ` +
-        `Choose the one they are for and recompute them as its own: \`${cli} rerun --experiment_slug ${pair[0]} --recreate_enrollments\` (or ${pair.slice(1).join(', ')}); later runs then analyse it and refuse the other.`;
+        `Choose the one they are for and recompute them as its own: \`${cli} rerun --experiment_slug ${pair[0]}${inDataset} --recreate_enrollments\` (or ${pair.slice(1).join(', ')}); later runs then analyse it and refuse the other.`;
   return new SlugCollisionError(
     `${slug} is not analysed into ${dataset}: ${both} both write the tables named after ${name} (${tableFamily(name)}), ` +
       `since jetstream names an experiment's tables after its slug with every "-" as "_". Neither owns them yet, so this run analyses neither rather than let one overwrite the other. ` +

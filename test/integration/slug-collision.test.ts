@@ -105,7 +105,7 @@ describe('an experiment whose slug names another experiment’s published tables
       assert.match(
         what,
         new RegExp(
-          `${TWIN} is not analysed into ${DATASET}: ${DATASET}\\.enrollments_contrail_demo_sidebar \\(and \\d+ other tables there\\) belongs to experiment ${DEMO_SLUG}`,
+          `nothing of ${TWIN} is written to ${DATASET}: ${DATASET}\\.enrollments_contrail_demo_sidebar \\(and \\d+ other tables there\\) belongs to experiment ${DEMO_SLUG}`,
         ),
         what,
       );

@@ -115,7 +115,7 @@ describe('experiments whose slugs name the same tables', () => {
       assert.equal(error.errorType, 'SlugCollisionError');
       assert.match(
         error.message,
-        /^contrail_demo_sidebar is not analysed into contrail: contrail\.enrollments_contrail_demo_sidebar belongs to experiment contrail-demo-sidebar/,
+        /^nothing of contrail_demo_sidebar is written to contrail: contrail\.enrollments_contrail_demo_sidebar belongs to experiment contrail-demo-sidebar/,
       );
     }
     await assert.rejects(activities().touch({ slug: TWIN, dataset: DATASET, ifAnchored: false }), {

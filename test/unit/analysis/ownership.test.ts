@@ -86,13 +86,17 @@ describe('collision detection', () => {
     assert.equal(refusal.permanent, true);
     assert.match(
       refusal.message,
-      /^my_exp is not analysed into contrail: contrail\.enrollments_my_exp \(and 2 other tables there\) belongs to experiment my-exp/,
+      /^nothing of my_exp is written to contrail: contrail\.enrollments_my_exp \(and 2 other tables there\) belongs to experiment my-exp/,
     );
     assert.match(
       refusal.message,
       /tables named after my_exp \(enrollments_my_exp, statistics_my_exp_…, my_exp_…\)/,
     );
-    assert.match(refusal.message, /--dataset_id/);
+    assert.match(refusal.message, /into a dataset of its own \(--dataset_id/);
+    assert.match(
+      refusal.message,
+      /set skip = true under \[experiment\] in its config \(jetstream\/my_exp\.toml\)$/,
+    );
     assert.deepEqual(refusal.details, {
       slug: UNDERSCORED,
       dataset: DATASET,
@@ -124,6 +128,18 @@ describe('collision detection', () => {
       }
       assert.equal(collisionRefusal({ ...input, slug: 'other-exp' }), null);
     }
+    // The command it names analyses into the same dataset.
+    const elsewhere = collisionRefusal({
+      slug: DASHED,
+      dataset: 'fresh',
+      analysed: [DASHED, UNDERSCORED],
+      known: KNOWN,
+      tables: [],
+    });
+    assert.match(
+      elsewhere?.message ?? '',
+      /run --date <date> --experiment_slug my-exp --dataset_id fresh` \(or my_exp\)/,
+    );
   });
 
   test("tables from before the label may be either's: a run of both asks for a rerun of the one chosen", () => {
