@@ -11,6 +11,7 @@ import {
 } from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
+import { checkOwnTables, SLUG_COLLISION } from '../analysis/ownership.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { enrollmentDates } from '../analysis/previewed-enrollment.js';
 import { exportErrors, failedRunErrorsSince, publishResults } from '../analysis/publish.js';
@@ -63,7 +64,7 @@ export function analysisActivities(
       warehouse,
       dataset: target.dataset,
       periods: target.periods,
-      labels: resultLabels(target.pin, deps.toolVersion),
+      labels: resultLabels(target.pin, deps.toolVersion, target.slug),
       // A target from a workflow started before results were staged has no run: it writes in place.
       results: await runTables(warehouse, {
         run: target.run ?? null,
@@ -123,6 +124,14 @@ export function analysisActivities(
 
     async publish({ target, exports }) {
       checkPinnedBuild(target.slug, target.pin, running);
+      // The run was allowed to start (resolveVersions); another experiment whose slug names the
+      // same tables may have published since. Its tables are never swapped over.
+      const known = await deps.experiments
+        .forPreview()
+        .list()
+        .then((all) => all.map((e) => e.slug))
+        .catch(() => []);
+      await checkOwnTables(await deps.warehouse(), { dataset: target.dataset, slug: target.slug, known });
       const resolved = await specs.resolve(target);
       const ctx = await contextOf(target, resolved);
       return publishResults({
@@ -152,8 +161,14 @@ export function analysisActivities(
         );
         logged = true;
         const { exportDir } = deps;
-        // An error of no one experiment (a daily run's listing) has no errors file to go to.
-        if (exports === true && exportDir !== null && error.slug !== null)
+        // An error of no one experiment (a daily run's listing) has no errors file to go to; one
+        // refused for another experiment's tables would write that experiment's errors file.
+        if (
+          exports === true &&
+          exportDir !== null &&
+          error.slug !== null &&
+          error.errorType !== SLUG_COLLISION
+        )
           await exportErrors({
             warehouse,
             dataset,

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { AnalysableDates } from '../analysis/analysable-dates.js';
 import { eligibleExperiments } from '../analysis/eligible.js';
 import { unknownExperimentsError } from '../analysis/errors.js';
+import { checkOwnTables, collisionRefusals } from '../analysis/ownership.js';
 import { analysableDates } from '../analysis/plan-day.js';
 import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { mapBounded } from '../concurrency.js';
@@ -65,13 +66,33 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
     }
   }
 
+  /** Every experiment's slug, drafts included (their previews' tables are theirs too). */
+  async function allSlugs(): Promise<string[]> {
+    return (await deps.experiments.forPreview().list()).map((e) => e.slug);
+  }
+
+  /** The experiments of `slugs` that must not be analysed into `dataset`: another's tables have their names. */
+  async function collisionsOf(slugs: string[], dataset: string) {
+    const warehouse = await deps.warehouse();
+    // A preview of a config no source knows runs without the source: the labels alone still
+    // name the owner of a table (as written, for any slug Experimenter makes).
+    const known = await allSlugs().catch(() => []);
+    return collisionRefusals(warehouse, { dataset, analysed: slugs, known });
+  }
+
   return {
     async resolveVersions({ slugs, dataset, useLatest, useVersion, mode, here, dates }) {
       const now = deps.now();
       const out: Record<string, ResolvedPin> = {};
       if (mode === 'running') {
+        const collisions = await collisionsOf(slugs, dataset);
         const pin = runningPin(deps.toolVersion, (await specs.collection(null)).commit, now);
-        for (const slug of slugs) out[slug] = { pin, configChanged: [], refusal: null };
+        for (const slug of slugs) {
+          const collision = collisions.get(slug);
+          out[slug] = collision
+            ? { error: { errorType: collision.name, message: collision.message } }
+            : { pin, configChanged: [], refusal: null };
+        }
         return out;
       }
       // Every slug is checked at once, before any pin: a command naming experiments the source
@@ -85,7 +106,15 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
       // A version no release has is the caller's mistake, the same for every experiment.
       if (override !== null && override !== 'latest') resolveRelease(registry, null, override);
       const warehouse = await deps.warehouse();
+      // Before any anchor is read: the enrollments table of a slug that shares its name with
+      // another experiment's may be the other's, and its anchor would pin this one.
+      const collisions = await collisionsOf(slugs, dataset);
       for (const slug of slugs) {
+        const collision = collisions.get(slug);
+        if (collision) {
+          out[slug] = { error: { errorType: collision.name, message: collision.message } };
+          continue;
+        }
         try {
           const { pin } = await resolveExperimentPin({
             warehouse,
@@ -130,10 +159,12 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
         throw error;
       });
       // Every slug drafts included, so that `foo`'s tables are told from `foo_bar`'s.
-      const allSlugs = (await deps.experiments.forPreview().list()).map((e) => e.slug);
-      if (!allSlugs.includes(slug)) allSlugs.push(slug);
+      const known = await allSlugs();
+      if (!known.includes(slug)) known.push(slug);
+      // Relabelling another experiment's tables (its slug normalizes to this one's) would move its anchor.
+      await checkOwnTables(warehouse, { dataset, slug, known });
       const now = at === undefined ? deps.now() : new Date(at);
-      const moved = await touchExperiment(warehouse, { dataset, slug, allSlugs, now });
+      const moved = await touchExperiment(warehouse, { dataset, slug, allSlugs: known, now });
       return {
         anchor: moved.anchor.toISOString(),
         tables: moved.tables,

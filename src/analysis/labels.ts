@@ -3,6 +3,7 @@ import type { Pin } from '../versions/pin.js';
 import type { ToolVersion } from '../versions/tool-version.js';
 import { labelValue, lastUpdatedLabel } from '../warehouse/labels.js';
 import type { TableLabels } from '../warehouse/warehouse.js';
+import { ownerLabels } from './ownership.js';
 
 /** jetstream's statistics schema version (StatisticResult.SCHEMA_VERSION); consumers check it. */
 export const SCHEMA_VERSION = 4;
@@ -11,13 +12,15 @@ export const SCHEMA_VERSION = 4;
 export type RecordedPin = Pick<Pin, 'configCommit' | 'anchor'>;
 
 /**
- * Labels every result table carries (last_updated is the adapter's): the build that computed
- * it, taken from the running worker and never copied from the pin, so a table says what
+ * Labels every result table carries (last_updated is the adapter's): the experiment it belongs
+ * to (`slug`, as written: two slugs may share table names, see ownership.ts); the build that
+ * computed it, taken from the running worker and never copied from the pin, so a table says what
  * actually made it; the config commit it was computed from; and the experiment's anchor that
  * chose both, when it had one.
  */
-export function resultLabels(pin: RecordedPin, worker: ToolVersion): TableLabels {
+export function resultLabels(pin: RecordedPin, worker: ToolVersion, slug: string): TableLabels {
   return {
+    ...ownerLabels(slug),
     schema_version: String(SCHEMA_VERSION),
     tool_version: labelValue(worker.version),
     build_id: labelValue(worker.buildId),

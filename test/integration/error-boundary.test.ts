@@ -12,6 +12,7 @@ import {
   StatisticsFailedError,
   UnknownExperimentError,
 } from '../../src/analysis/errors.js';
+import { SlugCollisionError } from '../../src/analysis/ownership.js';
 import { CliError } from '../../src/client/errors.js';
 import { ConfigError } from '../../src/config/problems.js';
 import { DashboardDataError, DashboardRequestError } from '../../src/dashboard/errors.js';
@@ -236,6 +237,19 @@ const CASES: Record<string, { errorType: string; permanent: boolean; make: () =>
     make: () => new WarehouseBusyError('the warehouse file is held by another process'),
   },
   AnchorError: { errorType: 'AnchorError', permanent: true, make: () => new AnchorError('no anchor', {}) },
+  SlugCollisionError: {
+    errorType: 'SlugCollisionError',
+    permanent: true,
+    make: () =>
+      new SlugCollisionError(
+        'my_exp is not analysed into contrail: contrail.enrollments_my_exp belongs to experiment my-exp',
+        {
+          slug: 'my_exp',
+          dataset: 'contrail',
+          others: ['my-exp'],
+        },
+      ),
+  },
   PinOverrideError: {
     errorType: 'PinOverrideError',
     permanent: true,

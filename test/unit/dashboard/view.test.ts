@@ -826,16 +826,20 @@ describe('readView: what the page shows, from the result tables', () => {
         labels,
       });
     const daily = { version: '0.1.0', buildId: 'b6371bd37314' };
-    await write('1', resultLabels({ configCommit: null, anchor: null }, daily));
-    await write('2', resultLabels({ configCommit: '4f2a9c1e0d7b', anchor: null }, daily));
-    await write('3', resultLabels({ configCommit: '4f2a9c1e0d7b', anchor: null }, daily));
+    await write('1', resultLabels({ configCommit: null, anchor: null }, daily, 'built'));
+    await write('2', resultLabels({ configCommit: '4f2a9c1e0d7b', anchor: null }, daily, 'built'));
+    await write('3', resultLabels({ configCommit: '4f2a9c1e0d7b', anchor: null }, daily, 'built'));
     await write('4', {});
     // Another period's tables say nothing of the week's.
     await warehouse.writeRows({
       destination: { dataset, table: 'statistics_built_overall_1' },
       columns: STATISTICS_COLUMNS,
       rows: [row({})],
-      labels: resultLabels({ configCommit: null, anchor: null }, { version: '0.2.0', buildId: 'other' }),
+      labels: resultLabels(
+        { configCommit: null, anchor: null },
+        { version: '0.2.0', buildId: 'other' },
+        'built',
+      ),
     });
     const view = await readView(warehouse, dialect, { dataset, period: 'week' });
     assert.deepEqual(view.written.builds, [

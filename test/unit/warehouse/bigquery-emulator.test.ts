@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { resultLabels } from '../../../src/analysis/labels.js';
+import { collisionRefusals, EXPERIMENT_LABEL } from '../../../src/analysis/ownership.js';
 import { publishStaged, runTables } from '../../../src/analysis/staging.js';
 import { SettingsError } from '../../../src/settings.js';
 import { statisticsViewSql } from '../../../src/sql/plan/views.js';
@@ -558,6 +560,35 @@ describe('BigQueryWarehouse on the emulator', () => {
         'metrics_3_foo_search_clients_daily_week_1',
         'metrics_foo_search_clients_daily_week_1',
       ],
+    );
+  });
+
+  test("a published table's experiment label, listed, refuses another experiment of the same table names", async () => {
+    // The copy job that publishes carries the staged table's labels over: the owner is read from the listing.
+    const dataset = 'contrail_owned';
+    await wh.createDataset(dataset);
+    const run = await runTables(wh, { run: 'analysis/my-exp/2026-03-15', dataset, slug: 'my-exp' });
+    const labels = resultLabels(
+      { configCommit: null, anchor: null },
+      { version: '0.1.0', buildId: 'b' },
+      'my-exp',
+    );
+    await wh.runToTable({
+      sql: 'SELECT 1 AS x',
+      destination: { dataset, table: run.written('enrollments_my_exp') },
+      labels,
+    });
+    await publishStaged(wh, dataset, run, 'my-exp', { job: () => ({}), step: () => {} });
+    assert.equal((await wh.listTables(dataset))[0]?.labels[EXPERIMENT_LABEL], 'my-exp');
+    const refusals = await collisionRefusals(wh, {
+      dataset,
+      analysed: ['my-exp', 'my_exp'],
+      known: ['my-exp', 'my_exp'],
+    });
+    assert.deepEqual([...refusals.keys()], ['my_exp']);
+    assert.match(
+      refusals.get('my_exp')?.message ?? '',
+      /contrail_owned\.enrollments_my_exp belongs to experiment my-exp/,
     );
   });
 
