@@ -199,9 +199,11 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
   // is the same whatever the server says.
   const input = args.action === 'create' ? dailyInput(args) : null;
   const settings = runtimeSettings();
+  // A usage error (exit 2), as cancel's: exit 1 is what an action the server refuses gives.
   if (!settings.temporalAddress) {
     throw new CliError(
       `schedules live on a running Temporal: start \`${contrailCommand()} server\` and set TEMPORAL_ADDRESS`,
+      2,
     );
   }
   const client = await connectClient(settings.temporalAddress, settings.namespace);

@@ -20,6 +20,15 @@ import type {
  */
 export type ConfigFileKind = 'experiment' | 'default' | 'definition' | 'outcome' | 'functions';
 
+/** Each kind of file as a message names it ("unknown key 'x' in an outcome file"). */
+export const FILE_KIND_NAMES: Readonly<Record<ConfigFileKind, string>> = {
+  experiment: 'an experiment file',
+  default: 'a defaults file',
+  definition: 'a definitions file',
+  outcome: 'an outcome file',
+  functions: 'the functions file',
+};
+
 export interface Defined<T> {
   name: string;
   def: T;

@@ -7,7 +7,13 @@ import { checkMetrics } from './check/metrics.js';
 import { checkDefaultMetrics, checkOutcome } from './check/outcome.js';
 import { checkParameterShapes } from './check/parameters.js';
 import { checkSegments } from './check/segments.js';
-import { type ConfigFile, type ConfigFileKind, emptyConfigFile, kindOfPath } from './config-file.js';
+import {
+  type ConfigFile,
+  type ConfigFileKind,
+  emptyConfigFile,
+  FILE_KIND_NAMES,
+  kindOfPath,
+} from './config-file.js';
 import type { Table } from './describe.js';
 import { PERIOD_KEYS } from './names.js';
 import type { ConfigProblem } from './problems.js';
@@ -137,7 +143,7 @@ export function parseConfigFile(path: string, source = readFileSync(path, 'utf8'
 
 function checkDocument(check: FileCheck, doc: Table): void {
   const { kind } = check.out;
-  check.unknownKeys(doc, ROOT_KEYS[kind], [], `a ${kind} file`);
+  check.unknownKeys(doc, ROOT_KEYS[kind], [], FILE_KIND_NAMES[kind]);
   if (kind === 'functions') {
     check.definitions(doc, 'functions', 'function', FunctionDefinition, check.out.functions);
     return;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../experiments/experiment.js';
 import type { ConfigCollection } from './collection.js';
+import { type ConfigFileKind, FILE_KIND_NAMES } from './config-file.js';
 import { parseConfigFile } from './parse.js';
 import { choosePlatform, placeholderExperiment } from './platform.js';
 import { ConfigError, type ConfigProblem, unknownKeyError } from './problems.js';
@@ -50,20 +51,17 @@ export function configFilesOf(paths: string[]): string[] {
   });
 }
 
-const KIND_NAMES: Record<string, string> = {
-  default: 'a defaults file',
-  definition: 'a definitions file',
-  outcome: 'an outcome file',
-  functions: 'the functions file',
-};
-
 /**
  * --platform chooses the platform of experiment configs only: a shared file's platform is its
  * place in the repo, so a --platform that differs would otherwise be dropped without a word.
  */
-function platformOptionIgnored(kind: string, platform: string | null, option: string | undefined): string[] {
+function platformOptionIgnored(
+  kind: ConfigFileKind,
+  platform: string | null,
+  option: string | undefined,
+): string[] {
   if (option === undefined || option === platform) return [];
-  const what = KIND_NAMES[kind] ?? `a ${kind} file`;
+  const what = FILE_KIND_NAMES[kind];
   return [
     platform === null
       ? `--platform ${option} does not apply to ${what}: it is shared by every platform`

@@ -35,8 +35,8 @@ export interface SqlCheckResult {
 }
 
 /**
- * A table named by its BigQuery project (`moz-fx-data-shared-prod.telemetry.clients_daily`): no
- * DuckDB warehouse has one, and DuckDB cannot even parse the name.
+ * A table named by its BigQuery project (`moz-fx-data-shared-prod.telemetry.clients_daily`,
+ * backticked or not): a BigQuery project's table, left to `validate --dry_run` on BigQuery.
  */
 const BIGQUERY_PROJECT_TABLE = /`?\b([a-z][a-z0-9]*(?:-[a-z0-9]+)+\.[A-Za-z_]\w*\.[A-Za-z_]\w*)`?/;
 

@@ -30,9 +30,11 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }),
   handler: async (args) => {
     const settings = runtimeSettings();
+    // A usage error (exit 2), as cancel's: status's exit 1 says the workflow or its work failed.
     if (!settings.temporalAddress) {
       throw new CliError(
         'status reads workflows on a running Temporal: set TEMPORAL_ADDRESS (an embedded command keeps no server once it ends)',
+        2,
       );
     }
     const { connectClient } = await import('../connect.js');

@@ -32,7 +32,9 @@ import { elementAlias, inUnnest, unaliasedFromUnnest, unnestWithOffset } from '.
  * spellings no macro can receive are rewritten here, on tokens (never inside strings/comments):
  * - `"text"` is a string in BigQuery and an identifier in DuckDB → `'text'`;
  * - backtick names → DuckDB names, with BigQuery projects mapped onto attached catalogs, and
- *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros;
+ *   calls of the shared project's legacy `udf.…` functions onto the `udf` catalog's macros; a
+ *   table path whose dashed project is not quoted (`FROM moz-fx-data-shared-prod.ds.t`, which
+ *   BigQuery reads as a name) likewise, where DuckDB would read a subtraction and fail to parse;
  * - `DATE_DIFF(a, b, DAY)` / `TIMESTAMP_DIFF(a, b, HOUR)` → `bq_date_diff(a, b, 'DAY')` / `bq_timestamp_diff(…, 'HOUR')`
  *   (a bare date part would be a column reference to DuckDB), `DATE_TRUNC(d, WEEK)` → `bq_date_trunc(d, 'WEEK')`
  *   (BigQuery's weeks start on Sunday, DuckDB's date_trunc weeks on Monday);
@@ -135,6 +137,34 @@ function mozfunCall(tokens: Token[], i: number): { name: string; open: number } 
 }
 
 /**
+ * The table path starting at word token `i` whose project is dashed and unquoted
+ * (`moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6`): its three names and the index
+ * of its last token, else null. BigQuery reads such a path only where a table is named, so it is
+ * taken only right after FROM or JOIN, or as a whole fragment (a data source's
+ * `from_expression`); anywhere else `a-b.c.d` is a subtraction. Its parts are written together,
+ * as BigQuery lexes them: `a - b.c.d` is a subtraction wherever it stands.
+ */
+function dashedTablePath(tokens: Token[], i: number): { parts: string[]; end: number } | null {
+  let j = i;
+  let project = tokens[j]!.text;
+  while (tokens[j + 1]?.text === '-' && tokens[j + 2]?.kind === 'word') {
+    project += `-${tokens[j + 2]!.text}`;
+    j += 2;
+  }
+  if (j === i || !/^[A-Za-z]/.test(project)) return null;
+  const parts = [project];
+  while (parts.length < 3 && tokens[j + 1]?.text === '.' && tokens[j + 2]?.kind === 'word') {
+    parts.push(tokens[j + 2]!.text);
+    j += 2;
+  }
+  if (parts.length < 3 || tokens[j + 1]?.text === '.') return null;
+  const before = previousSignificant(tokens, i - 1);
+  const keyword = tokens[before]?.text.toUpperCase();
+  const wholeFragment = before < 0 && nextSignificant(tokens, j + 1) >= tokens.length;
+  return keyword === 'FROM' || keyword === 'JOIN' || wholeFragment ? { parts, end: j } : null;
+}
+
+/**
  * `ARRAY_AGG(x IGNORE NULLS)` → `ARRAY_AGG(x) FILTER (WHERE (x) IS NOT NULL)`: DuckDB accepts
  * IGNORE NULLS only on window functions, and a FILTER that drops the NULLs gives BigQuery's
  * answer (NULL when no row is left). An ORDER BY / LIMIT after IGNORE NULLS stays in the call;
@@ -213,6 +243,15 @@ export function translateBigQueryToDuckDb(
     } else if (t.kind === 'punct' && t.text === '[') {
       subscriptAsCall(tokens, out, i);
     } else if (t.kind === 'word') {
+      const dashed = dashedTablePath(tokens, i);
+      if (dashed) {
+        // The same name as the backticked path above: the project mapped onto its catalog.
+        const [project, ...rest] = dashed.parts;
+        out[i] = [projectCatalogs[project!] ?? project!, ...rest].map(nameOrQuoted).join('.');
+        for (let j = i + 1; j <= dashed.end; j++) out[j] = '';
+        i = dashed.end;
+        continue;
+      }
       const udf = mozfunCall(tokens, i);
       const inline = udf ? INLINE_UDFS[udf.name] : undefined;
       if (udf && inline) {

@@ -1533,6 +1533,26 @@ describe('command line options', () => {
     assert.match(help, /--json +Print what was cancelled as JSON/);
   });
 
+  it('status and schedule without TEMPORAL_ADDRESS are usage errors (exit 2), not a failed workflow (exit 1)', async () => {
+    for (const [args, said] of [
+      [['status'], /^contrail: status reads workflows on a running Temporal: set TEMPORAL_ADDRESS/],
+      [
+        ['status', 'analysis/x/2026-03-15', '--json'],
+        /^contrail: status reads workflows on a running Temporal/,
+      ],
+      [
+        ['schedule', 'describe'],
+        /^contrail: schedules live on a running Temporal: start `.*server` and set TEMPORAL_ADDRESS/,
+      ],
+      [['schedule', 'trigger'], /^contrail: schedules live on a running Temporal/],
+    ] as const) {
+      const result = await runMain([...args], { TEMPORAL_ADDRESS: '' });
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr.trim(), said);
+    }
+  });
+
   it('a CONTRAIL_LOG_LEVEL that is no level is named with the valid ones', async () => {
     const result = await runMain(['run', '--date', '2026-03-15', '--detach'], {
       CONTRAIL_LOG_LEVEL: 'loud',
@@ -1784,8 +1804,8 @@ describe('the README', () => {
     for (const [, typed, command, comment] of examples) {
       const words = typed!.trim();
       const result = await runMain(words.split(/\s+/), { TEMPORAL_ADDRESS: '' });
-      // What cancel would stop runs only on a cluster: without one it is a usage error.
-      assert.equal(result.code, command === 'cancel' ? 2 : 1, `bin/contrail ${words}`);
+      // What status reads and cancel stops runs only on a cluster: without one it is a usage error.
+      assert.equal(result.code, 2, `bin/contrail ${words} (${command})`);
       assert.match(result.stderr, /set TEMPORAL_ADDRESS/);
       assert.match(comment!, /needs TEMPORAL_ADDRESS/, `the README's bin/contrail ${words}`);
     }

@@ -3,6 +3,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { type ConfigCollection, loadConfigCollection } from '../../../src/config/collection.js';
+import type { ConfigFileKind } from '../../../src/config/config-file.js';
+import { parseConfigText } from '../../../src/config/parse.js';
 import { ConfigError } from '../../../src/config/problems.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { testExperiment } from '../../helpers/experiment.js';
@@ -327,7 +329,7 @@ const CASES: [string, string, number | null, string, string][] = [
     'typo-root-key.toml',
     1,
     'experimnt',
-    "unknown key 'experimnt' in a experiment file (did you mean 'experiment'?); valid keys: experiment, metrics, data_sources, segments, parameters, friendly_name, description (use --lenient to accept unknown keys as warnings)",
+    "unknown key 'experimnt' in an experiment file (did you mean 'experiment'?); valid keys: experiment, metrics, data_sources, segments, parameters, friendly_name, description (use --lenient to accept unknown keys as warnings)",
   ],
   [
     'typo-segment-key',
@@ -456,6 +458,22 @@ describe('broken configs', () => {
       );
     });
   }
+
+  it('names the kind of file an unknown top-level key is in, as a sentence says it', () => {
+    const cases: [ConfigFileKind, string][] = [
+      ['outcome', 'an outcome file'],
+      ['definition', 'a definitions file'],
+      ['default', 'a defaults file'],
+      ['functions', 'the functions file'],
+    ];
+    for (const [kind, named] of cases) {
+      const file = parseConfigText(`${kind}.toml`, 'frendly_name = "x"\n', kind, 'x', 'firefox_desktop');
+      assert.match(
+        file.unknownKeys[0]?.message ?? '',
+        new RegExp(`^unknown key 'frendly_name' in ${named}[ ;]`),
+      );
+    }
+  });
 
   it('reports every problem in a file, not only the first', () => {
     assert.throws(

@@ -165,6 +165,22 @@ describe('BigQuery fragments for DuckDB', () => {
   const cases: [string, string][] = [
     ['`moz-fx-data-shared-prod.telemetry.events`', 'mozdata.telemetry.events'],
     ['`my-project.ds.t`', '"my-project".ds.t'],
+    // BigQuery reads a dashed project unquoted where a table is named (metric-hub's
+    // `from_expression = "moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6"`).
+    [
+      'moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6',
+      'mozdata.telemetry_derived.clients_daily_v6',
+    ],
+    [
+      '(SELECT client_id FROM moz-fx-data-shared-prod.fenix.firefox_android_clients WHERE x)',
+      '(SELECT client_id FROM mozdata.fenix.firefox_android_clients WHERE x)',
+    ],
+    ['FROM t JOIN my-project-2.ds.t2 u USING (id)', 'FROM t JOIN "my-project-2".ds.t2 u USING (id)'],
+    // Elsewhere a dash is a minus.
+    ['SUM(a-b.c.d)', 'SUM(a-b.c.d)'],
+    ['a - b.c.d', 'a - b.c.d'],
+    ['SUM(x) - moz.a.b', 'SUM(x) - moz.a.b'],
+    ['FROM t WHERE a-b.c.d > 0', 'FROM t WHERE a-b.c.d > 0'],
     ['x = "a\'b"', "x = 'a''b'"],
     ["r'\\d+'", "'\\d+'"],
     ['DATE_DIFF(a, DATE(b), DAY)', "bq_date_diff(a, DATE(b), 'DAY')"],
