@@ -112,6 +112,19 @@ export async function connectWorker(
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
+ * How far apart, at most, the worker sends a running activity's heartbeats to the server. A
+ * cancellation reaches an activity only in the answer to one, and the SDK's own default spaces
+ * them 80% of the heartbeat timeout apart (12 s of the workflows' 15 s): a cancelled analysis
+ * computed on, or kept its query running, for up to 12 s. Capped at a second, it hears the
+ * cancellation at the next heartbeat its step sends (every second while statistics compute or a
+ * BigQuery job is polled, every 2 s while a DuckDB query runs, every 5 s from the keep-alive
+ * otherwise). The price: up to 60 heartbeat calls a minute per running activity where the
+ * default made 5, each a write on the server (and a billed action on Temporal Cloud); a worker
+ * runs a few activities at once, each for seconds to minutes.
+ */
+export const HEARTBEAT_THROTTLE_MS = 1_000;
+
+/**
  * The activities a worker runs now, and how those that end once it has begun to stop ended:
  * finished (completed or failed on their own) or cancelled by the stop (Temporal retries them
  * on another worker). What a stopping worker says comes from here.
@@ -153,6 +166,39 @@ export class ActivitiesInFlight {
   });
 }
 
+/**
+ * The options every contrail worker runs with, embedded or on a cluster (`contrail worker`),
+ * beside its connection, activities and workflows: its Worker Deployment version when it has
+ * one, how often its activities' heartbeats reach the server, its shutdown grace and the
+ * activity interceptor that tracks what is in flight.
+ */
+export function contrailWorkerOptions(options: {
+  deployment: string | null;
+  buildId: string;
+  inFlight?: ActivitiesInFlight;
+}): Pick<
+  WorkerOptions,
+  'workerDeploymentOptions' | 'maxHeartbeatThrottleInterval' | 'shutdownGraceTime' | 'interceptors'
+> {
+  return {
+    ...(options.deployment === null
+      ? {}
+      : {
+          workerDeploymentOptions: {
+            version: { deploymentName: options.deployment, buildId: options.buildId },
+            useWorkerVersioning: true,
+            // A run stays on the build it started on: an analysis computes all its windows
+            // with one build, and a parent's history replays on the code that wrote it.
+            defaultVersioningBehavior: 'PINNED' as const,
+          },
+        }),
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
+    // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    ...(options.inFlight ? { interceptors: { activity: [options.inFlight.interceptor] } } : {}),
+  };
+}
+
 /** A worker serving all of contrail's workflows and activities on one task queue. */
 export async function createContrailWorker(options: ContrailWorkerOptions): Promise<Worker> {
   const env = options.env ?? process.env;
@@ -164,20 +210,11 @@ export async function createContrailWorker(options: ContrailWorkerOptions): Prom
     activities: createActivities(options.deps),
     // Tests that start several workers bundle the workflows once and pass the bundle.
     ...(options.overrides?.workflowBundle ? {} : await workflowSource(env)),
-    ...(deployment === null
-      ? {}
-      : {
-          workerDeploymentOptions: {
-            version: { deploymentName: deployment, buildId: toolVersion.buildId },
-            useWorkerVersioning: true,
-            // A run stays on the build it started on: an analysis computes all its windows
-            // with one build, and a parent's history replays on the code that wrote it.
-            defaultVersioningBehavior: 'PINNED' as const,
-          },
-        }),
-    // Activities heartbeat while warehouse jobs run; give them time to notice a shutdown.
-    shutdownGraceTime: SHUTDOWN_GRACE_MS,
-    ...(options.inFlight ? { interceptors: { activity: [options.inFlight.interceptor] } } : {}),
+    ...contrailWorkerOptions({
+      deployment,
+      buildId: toolVersion.buildId,
+      ...(options.inFlight ? { inFlight: options.inFlight } : {}),
+    }),
     ...options.overrides,
   });
 }

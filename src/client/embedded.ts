@@ -110,9 +110,7 @@ export async function withTemporal<T>(
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       deps,
-      // Heartbeats carry an activity's cancellation to it: at most 80% of the heartbeat timeout
-      // apart by default (12 s), which Ctrl-C waited out. A private server takes one a second.
-      overrides: { shutdownGraceTime: '2s', maxHeartbeatThrottleInterval: '1s' },
+      overrides: { shutdownGraceTime: '2s' },
     });
     connection = await Connection.connect({ address: started.address });
     const client = new Client({ connection, namespace: settings.namespace });

@@ -156,8 +156,7 @@ describe('orchestration on the real dev server, worker and DuckDB', () => {
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       deps,
-      // A heartbeat's answer carries a cancellation: a second apart, not 80% of the heartbeat timeout.
-      overrides: { activities: counted, maxHeartbeatThrottleInterval: '1s' },
+      overrides: { activities: counted },
     });
     running = worker.run();
   });
