@@ -1,3 +1,5 @@
+import { nextSignificant, previousSignificant, type Token } from './bigquery-lexer.js';
+
 /**
  * DuckDB's spelling of names and strings: what the renderer and the rewrites of config SQL
  * quote with (one home: the warehouse adapter renders through the dialect, never on its own).
@@ -26,4 +28,32 @@ export function nameOrQuoted(name: string): string {
 
 export function duckString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The table path starting at word token `i` whose project is dashed and unquoted
+ * (`moz-fx-data-shared-prod.telemetry_derived.clients_daily_v6`): its three names and the index
+ * of its last token, else null. BigQuery reads such a path only where a table is named, so it is
+ * taken only right after FROM or JOIN, or as a whole fragment (a data source's
+ * `from_expression`); anywhere else `a-b.c.d` is a subtraction. Its parts are written together,
+ * as BigQuery lexes them: `a - b.c.d` is a subtraction wherever it stands.
+ */
+export function dashedTablePath(tokens: Token[], i: number): { parts: string[]; end: number } | null {
+  let j = i;
+  let project = tokens[j]!.text;
+  while (tokens[j + 1]?.text === '-' && tokens[j + 2]?.kind === 'word') {
+    project += `-${tokens[j + 2]!.text}`;
+    j += 2;
+  }
+  if (j === i || !/^[A-Za-z]/.test(project)) return null;
+  const parts = [project];
+  while (parts.length < 3 && tokens[j + 1]?.text === '.' && tokens[j + 2]?.kind === 'word') {
+    parts.push(tokens[j + 2]!.text);
+    j += 2;
+  }
+  if (parts.length < 3 || tokens[j + 1]?.text === '.') return null;
+  const before = previousSignificant(tokens, i - 1);
+  const keyword = tokens[before]?.text.toUpperCase();
+  const wholeFragment = before < 0 && nextSignificant(tokens, j + 1) >= tokens.length;
+  return keyword === 'FROM' || keyword === 'JOIN' || wholeFragment ? { parts, end: j } : null;
 }
