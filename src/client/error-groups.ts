@@ -152,8 +152,15 @@ function count(occurrences: string[]): string {
   const n = occurrences.length;
   const windows = occurrences.every((o) => o.includes(' '));
   const unit = windows ? (n === 1 ? 'window' : 'windows') : n === 1 ? 'date' : 'dates';
-  const list = n <= 3 ? occurrences.join(', ') : `${occurrences[0]} … ${occurrences.at(-1)}`;
-  return `${n} ${unit}: ${list}`;
+  return `${n} ${unit}: ${listed(occurrences)}`;
+}
+
+/**
+ * Where one problem happened, as a report says it after the problem: every place up to three,
+ * else the first and the last (the rest are in between, in the order given).
+ */
+export function listed(places: readonly string[]): string {
+  return places.length <= 3 ? places.join(', ') : `${places[0]} … ${places.at(-1)}`;
 }
 
 type PlacedIssue = IssueGroup['places'][number]['issues'][number];

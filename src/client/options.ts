@@ -312,7 +312,7 @@ export function workflowOptions<T>(y: Argv<T>, options: WorkflowOptionTexts = {}
     .option(
       'config_repos',
       configReposOption(
-        `Config repo (git or directory), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS${checkout}, else the demo repo)`,
+        `Config repo: a local directory, git checkout or plain (not a URL), repeatable, merged in order (default: CONTRAIL_CONFIG_REPOS${checkout}, else the demo repo)`,
       ),
     )
     .option(

@@ -1,11 +1,13 @@
 import { formatProblem } from '../config/problems.js';
 import type { AnalysisSpec } from '../config/spec.js';
+import { plural } from '../plural.js';
 import { warehouseKind } from '../settings.js';
 import { planProblemOf } from '../sql/check.js';
-import { type CostLevel, costLevel, dryRunAnalysis } from '../sql/dry-run.js';
+import { type CostLevel, costLevel, type DryRunEntry, dryRunAnalysis } from '../sql/dry-run.js';
 import { describeCost, labelOf } from '../warehouse/cost.js';
 import { WarehouseUnavailableError, warehouseMessageOf } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { listed } from './error-groups.js';
 import { CliError } from './errors.js';
 import { checkedProjectId } from './option-values.js';
 import { FAILED_THE_SAME_WAY, retryFailures } from './retry-failures.js';
@@ -13,8 +15,9 @@ import { FAILED_THE_SAME_WAY, retryFailures } from './retry-failures.js';
 /**
  * `contrail validate --dry_run`: each valid experiment config's enrollment and metric queries
  * dry-run on the configured warehouse (CONTRAIL_WAREHOUSE; BigQuery reports bytes and cost),
- * one line per query. Exit codes as jetstream's validate: 1 when a query is invalid, else 3
- * when one scans more than the high threshold, 2 more than the moderate one.
+ * one line per query, a problem of several queries once (dryRunReport). Exit codes as
+ * jetstream's validate: 1 when a query is invalid, else 3 when one scans more than the high
+ * threshold, 2 more than the moderate one.
  */
 export interface DryRunOptions {
   thresholdsTb: { moderate: number; high: number };
@@ -70,6 +73,62 @@ async function configuredWarehouse(
   });
 }
 
+/**
+ * One config's dry run as its lines, each problem once: a missing table or a rejected
+ * enrollments query fails every window's scan with the same message, and a line per scan buried
+ * the one thing to fix. A problem of several queries says how many and which (`listed`); each
+ * query's cost stays its own line. `invalid` counts queries, as the exit code's summary does.
+ */
+export function dryRunReport(
+  entries: readonly DryRunEntry[],
+  thresholdsTb: { moderate: number; high: number },
+): { lines: string[]; invalid: number; worst: CostLevel } {
+  let invalid = 0;
+  let worst: CostLevel = 'ok';
+  /** Each line, a problem's with the queries it is about, in the order first seen. */
+  const lines: ({ text: string } | { label: string; message: string; tables: string[] })[] = [];
+  const problems = new Map<string, { tables: string[] }>();
+  const problem = (label: string, message: string, table: string) => {
+    const key = JSON.stringify([label, message]);
+    const seen = problems.get(key);
+    if (seen) return void seen.tables.push(table);
+    const line = { label, message, tables: [table] };
+    problems.set(key, line);
+    lines.push(line);
+  };
+  for (const entry of entries) {
+    if (entry.error !== null) {
+      invalid++;
+      problem('error', entry.error, entry.table);
+      continue;
+    }
+    if (entry.notChecked !== undefined) {
+      problem('not checked', entry.notChecked, entry.table);
+      continue;
+    }
+    const level = costLevel(entry.bytesProcessed, thresholdsTb);
+    if (level === 'high' || (level === 'moderate' && worst === 'ok')) worst = level;
+    const cost =
+      entry.bytesProcessed === null
+        ? 'valid (no byte estimate on this warehouse)'
+        : describeCost(entry.bytesProcessed, entry.bytesBilled ?? entry.bytesProcessed);
+    lines.push({ text: `  ${level === 'ok' ? 'ok' : level}: ${entry.table}: ${cost}` });
+  }
+  return {
+    lines: lines.map((line) => {
+      if ('text' in line) return line.text;
+      const [table] = line.tables;
+      const where =
+        line.tables.length === 1
+          ? table
+          : `in ${plural(line.tables.length, 'query', 'queries')} (${listed(line.tables)})`;
+      return `  ${line.label}: ${where}: ${line.message}`;
+    }),
+    invalid,
+    worst,
+  };
+}
+
 export async function dryRunConfigs(
   configs: { file: string; spec: AnalysisSpec }[],
   options: DryRunOptions,
@@ -105,24 +164,10 @@ export async function dryRunConfigs(
         options.write(`  error: ${formatProblem(problem)}`);
         continue;
       }
-      for (const entry of entries) {
-        if (entry.error !== null) {
-          invalid++;
-          options.write(`  error: ${entry.table}: ${entry.error}`);
-          continue;
-        }
-        if (entry.notChecked !== undefined) {
-          options.write(`  not checked: ${entry.table}: ${entry.notChecked}`);
-          continue;
-        }
-        const level = costLevel(entry.bytesProcessed, options.thresholdsTb);
-        if (level === 'high' || (level === 'moderate' && worst === 'ok')) worst = level;
-        const cost =
-          entry.bytesProcessed === null
-            ? 'valid (no byte estimate on this warehouse)'
-            : describeCost(entry.bytesProcessed, entry.bytesBilled ?? entry.bytesProcessed);
-        options.write(`  ${level === 'ok' ? 'ok' : level}: ${entry.table}: ${cost}`);
-      }
+      const report = dryRunReport(entries, options.thresholdsTb);
+      for (const line of report.lines) options.write(line);
+      invalid += report.invalid;
+      if (report.worst === 'high' || (report.worst === 'moderate' && worst === 'ok')) worst = report.worst;
     }
   } catch (error) {
     // One line for the whole run: no query was checked, and none is at fault.

@@ -6,6 +6,7 @@ import { type ConfigFile, type FilePlace, kindOfPath } from './config-file.js';
 import { parseCached } from './parse-cache.js';
 import { ConfigError } from './problems.js';
 import { commitAsOf, isGitRepo } from './repo-history.js';
+import { urlNotPath } from './repo-layout.js';
 
 /**
  * Reading one config repo: which commit (HEAD, or the one in force at a time, checked out in
@@ -52,7 +53,7 @@ async function loadRepoHead(repo: string): Promise<{ snapshot: RepoSnapshot; fil
         file: repo,
         line: null,
         keyPath: '',
-        message: 'config repo not found: expected a directory or a git repository',
+        message: `config repo not found: ${urlNotPath(repo) ?? 'expected the path of a local directory: a git checkout or a plain directory of configs'}`,
       },
     ]);
   }

@@ -11,6 +11,24 @@ const CONFIG_FOLDERS = ['definitions', 'jetstream', 'defaults', 'outcomes'] as c
 export const CONFIG_REPO_LAYOUT =
   'a config repo is a metric-hub checkout (definitions/<platform>.toml beside jetstream/<experiment>.toml) or a jetstream-style directory (<experiment>.toml configs with definitions/, defaults/ and outcomes/<platform>/)';
 
+/** What a config repo is named by, said where a name is refused as one. */
+const CONFIG_REPO_PATH =
+  'a config repo is named by the path of a local directory: a git checkout (its history gives config versions) or a plain directory of configs';
+
+/**
+ * Why `path`, a URL (`file:///…`, `https://…`, `git@host:…`), names no config repo: repos are
+ * read from local directories only (a remote one would be cloned, and pinned, by whoever runs
+ * contrail); null for anything else. A `file://` URL says the directory it meant.
+ */
+export function urlNotPath(path: string): string | null {
+  const file = /^file:\/\/(\/.*)$/i.exec(path);
+  if (file)
+    return `a URL, not a path (${CONFIG_REPO_PATH}): name the directory itself, ${decodeURI(file[1] ?? '')}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || /^[\w.-]+@[\w.-]+:/.test(path))
+    return `a URL, not a path (${CONFIG_REPO_PATH}): clone the repo and name its checkout`;
+  return null;
+}
+
 /**
  * Why `path` is no config repo, or null when it is one: a directory holding one of the folders a
  * config repo's files are in, or experiment configs (`*.toml`) of its own, as a jetstream-style
@@ -19,6 +37,8 @@ export const CONFIG_REPO_LAYOUT =
  * platform, and an analysis failed on `no definitions for platform 'firefox_desktop'` naming none.
  */
 export function notConfigRepo(path: string): string | null {
+  const url = urlNotPath(path);
+  if (url !== null) return url;
   let entries: string[];
   try {
     if (!statSync(path).isDirectory()) return `not a directory (${CONFIG_REPO_LAYOUT})`;

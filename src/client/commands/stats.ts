@@ -89,7 +89,7 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 async function readBins(
   file: string,
   columns: { y: string; x: string | null },
-): Promise<{ branches: StatisticInput['branches']; warnings: string[] }> {
+): Promise<{ branches: StatisticInput['branches']; warnings: string[]; present: string[] }> {
   const ext = extname(file).toLowerCase();
   const reader =
     ext === '.csv'
@@ -168,11 +168,30 @@ async function readBins(
     if (unbranched > 0) {
       warnings.push(`left out ${unbranched} row(s) of '${file}' with an empty branch`);
     }
-    return { branches: [...byBranch].map(([branch, bins]) => ({ branch, bins })), warnings };
+    return { branches: [...byBranch].map(([branch, bins]) => ({ branch, bins })), warnings, present };
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * The warning for a file's `covariate` column that the statistic, as asked for, does not read:
+ * the help offers the column, and a result computed without it looks just like one adjusted by
+ * it. Said with what would read it: the statistic's covariate_adjustment parameter (its period
+ * names the pre-enrolment period in a config; here, the column holds the covariate whatever it is),
+ * or the statistics that have one.
+ */
+function unusedCovariate(
+  file: string,
+  statistic: string,
+  adjusting: readonly string[],
+  periods: readonly string[],
+): string {
+  const period = `covariate_adjustment.period=${periods.join('|')}`;
+  return adjusting.includes(statistic)
+    ? `column 'covariate' of '${file}' is ignored: --statistic ${statistic} adjusts for it only with --param ${period}`
+    : `column 'covariate' of '${file}' is ignored: --statistic ${statistic} takes no covariate (${adjusting.join(' and ')} adjust for it, with --param ${period})`;
 }
 
 export const statsCommand: CommandModule<object, StatsArgs> = {
@@ -194,7 +213,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         requiresArg: true,
         default: [],
         describe:
-          "statistic parameter key=value (repeatable; dotted keys nest); population_ratio's numerator and denominator name the file's columns (default: numerator, denominator)",
+          "statistic parameter key=value (repeatable; dotted keys nest); population_ratio's numerator and denominator name the file's columns (default: numerator, denominator); the covariate column is read only with covariate_adjustment.period=… (linear_model_mean, per_client_dau_impact)",
       })
       .option('pre_treatment', {
         alias: 'pre-treatment',
@@ -221,6 +240,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       PRE_TREATMENT_NAMES,
     } = await import('../../statistics/index.js');
     const { resolvePreTreatment } = await import('../../statistics/pretreatments.js');
+    const { COVARIATE_PERIODS } = await import('../../statistics/linear-model.js');
     const spec: StatisticSpec = {
       name: args.statistic,
       params: parseAssignments(args.param, '--param'),
@@ -258,7 +278,16 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         req.kind === 'ratio'
           ? { y: req.numerator, x: req.denominator }
           : { y: 'value', x: req.kind === 'covariate' ? 'covariate' : null };
-      const { branches, warnings: read } = await readBins(args.file, columns);
+      const { branches, warnings: read, present } = await readBins(args.file, columns);
+      if (present.includes('covariate') && columns.x !== 'covariate')
+        read.push(
+          unusedCovariate(
+            args.file,
+            spec.name,
+            STATISTIC_NAMES.filter((n) => 'covariate_adjustment' in STATISTICS[n].params.shape),
+            COVARIATE_PERIODS,
+          ),
+        );
       for (const w of read) process.stderr.write(`warning: ${w}\n`);
       const input: StatisticInput = { metric: args.metric, branches, windowDays: 1 };
       const reference = branches.some((b) => b.branch === 'control')

@@ -35,7 +35,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .option(
         'config_repos',
         configReposOption(
-          'Config repo (directory or git repo), repeatable; later ones override earlier ones. Default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the files are in, else the demo repo',
+          'Config repo: a local directory, git checkout or plain (not a URL), repeatable; later ones override earlier ones. Default: CONTRAIL_CONFIG_REPOS, else the metric-hub checkout the files are in, else the demo repo',
         ),
       )
       .option('platform', {

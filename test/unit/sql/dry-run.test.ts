@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { dryRunReport } from '../../../src/client/validate-dry-run.js';
 import { loadConfigCollection } from '../../../src/config/collection.js';
 import { resolveAnalysisSpec } from '../../../src/config/resolve.js';
 import { addDays } from '../../../src/dates.js';
@@ -99,6 +100,53 @@ describe('validate --dry_run: which config item a rejected query is about', () =
         /; config: data source clients_dialy \(\S+\.toml: data_sources\.clients_dialy \(line 19\)\)$/,
       );
     }
+  });
+
+  test("a missing table is said once, with how many of the analysis's queries it failed, not once per window", async () => {
+    const spec = await demoSpecWith(CONFIG);
+    const entries = await dryRunAnalysis(rejectingWarehouse(), spec, { dataset: 'contrail', dialect });
+    const dialy = entries.filter((e) => e.table.includes('_clients_dialy_'));
+    assert.ok(dialy.length > 1, JSON.stringify(entries, null, 1));
+    const { lines, invalid } = dryRunReport(entries, { moderate: 1, high: 2 });
+    const missing = lines.filter((l) => l.includes('clients_dialy was not found'));
+    assert.deepEqual(missing, [
+      `  error: in ${dialy.length} queries (${dialy.map((e) => e.table).join(', ')}): ${dialy[0]?.error}`,
+    ]);
+    // The exit code's count is of queries, every one of them.
+    assert.equal(invalid, entries.filter((e) => e.error !== null).length);
+    // Each query that passed keeps its own line, with its own cost.
+    assert.equal(
+      lines.filter((l) => l.startsWith('  ok: ')).length,
+      entries.filter((e) => e.error === null).length,
+    );
+  });
+
+  test('a problem of one query is said with that query, of two or three with each, of more with the first and last', () => {
+    const entry = (table: string, error: string | null) => ({
+      table,
+      kind: 'metrics_scan' as const,
+      bytesProcessed: error === null ? 1e6 : null,
+      bytesBilled: error === null ? 10 * 2 ** 20 : null,
+      error,
+    });
+    const { lines, invalid, worst } = dryRunReport(
+      [
+        entry('a_week_1', 'no such column x'),
+        entry('b_week_1', 'gone'),
+        entry('ok_week_1', null),
+        entry('b_overall_1', 'gone'),
+        ...['day_1', 'day_2', 'week_1', 'overall_1'].map((w) => entry(`c_${w}`, 'also gone')),
+      ],
+      { moderate: 1, high: 2 },
+    );
+    assert.deepEqual(lines, [
+      '  error: a_week_1: no such column x',
+      '  error: in 2 queries (b_week_1, b_overall_1): gone',
+      '  ok: ok_week_1: 10.00 MiB billed (976.56 KiB scanned), about $0.0001 at $6.25/TiB on demand',
+      '  error: in 4 queries (c_day_1 … c_overall_1): also gone',
+    ]);
+    assert.equal(invalid, 7);
+    assert.equal(worst, 'ok');
   });
 
   test('an enrollments query BigQuery rejects without a line is about the custom enrollment_query', async () => {

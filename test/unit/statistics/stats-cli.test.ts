@@ -120,6 +120,43 @@ describe('contrail stats', () => {
     assert.match(folder.stderr, /folder\.csv': not a file;/);
   });
 
+  it('a covariate column the statistic does not read is a warning naming the parameter that would; read, it is not', async () => {
+    const periods = 'covariate_adjustment\\.period=preenrollment_week\\|preenrollment_days28';
+    const unadjusted = await cli(['--statistic', 'linear_model_mean', csv]);
+    assert.equal(unadjusted.status, 0, unadjusted.stderr);
+    assert.match(
+      unadjusted.stderr,
+      new RegExp(
+        `^warning: column 'covariate' of '${csv}' is ignored: --statistic linear_model_mean adjusts for it only with --param ${periods}$`,
+        'm',
+      ),
+    );
+    const none = await cli(['--statistic', 'count', csv]);
+    assert.equal(none.status, 0, none.stderr);
+    assert.match(
+      none.stderr,
+      new RegExp(
+        `^warning: column 'covariate' of '${csv}' is ignored: --statistic count takes no covariate \\(linear_model_mean and per_client_dau_impact adjust for it, with --param ${periods}\\)$`,
+        'm',
+      ),
+    );
+    const adjusted = await cli([
+      '--statistic',
+      'linear_model_mean',
+      '--param',
+      'covariate_adjustment.period=preenrollment_week',
+      csv,
+    ]);
+    assert.equal(adjusted.status, 0, adjusted.stderr);
+    assert.doesNotMatch(adjusted.stderr, /covariate/);
+    // A file without the column: nothing to say.
+    const plain = join(dir, 'plain.csv');
+    writeFileSync(plain, 'branch,value\ncontrol,1\ntreatment,2\n');
+    const count = await cli(['--statistic', 'count', plain]);
+    assert.equal(count.status, 0, count.stderr);
+    assert.equal(count.stderr, '');
+  });
+
   it('names a missing column and the ones it needs', async () => {
     const out = await cli(['--statistic', 'population_ratio', csv]);
     assert.equal(out.status, 1);
