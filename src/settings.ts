@@ -152,6 +152,21 @@ export const SETTINGS = [
 /** Variables of the project's own test and benchmark runners, which contrail itself never reads. */
 const TOOLING = /^CONTRAIL_(?:TEST|BENCH)_/;
 
+/** The TEMPORAL_* variables contrail reads (runtimeSettings, and the Temporal CLI it runs). */
+export const TEMPORAL_SETTINGS = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_CLI_PATH',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_UI_URL',
+] as const;
+
+/**
+ * TEMPORAL_* variables of the Temporal CLI and Web UI that contrail does not read, which a shell
+ * or deployment set up for them holds beside contrail's: never taken for a misspelt setting.
+ */
+const TEMPORAL_TOOLS =
+  /^TEMPORAL_(?:API_KEY|GRPC_META|TLS(?:_\w+)?|CODEC_\w+|AUTH_\w+|ENV|PROFILE|CONFIG_FILE|DISABLE_CONFIG_\w+|CORS_ORIGINS|UI_(?:PORT|PUBLIC_PATH|ENABLED)|CLI_(?:ADDRESS|NAMESPACE|TLS_\w+))$/;
+
 /**
  * A set CONTRAIL_* variable one typo away from a setting is that setting misspelt: left unread,
  * `CONTRAIL_WAREHOSE=bigquery` would analyse the embedded warehouse instead, and
@@ -159,10 +174,18 @@ const TOOLING = /^CONTRAIL_(?:TEST|BENCH)_/;
  * `CONTRAIL_*` names) are not contrail's to judge.
  */
 export function refuseMisspeltSettings(env: NodeJS.ProcessEnv = process.env): void {
-  const found = unknownSetting(env, 'CONTRAIL_', SETTINGS, {
-    skip: (name) => name.startsWith('CONTRAIL_BIGQUERY_') || TOOLING.test(name),
-    nearOnly: true,
-  });
+  // A misspelt TEMPORAL_ADDRESS fails nothing: a run starts a private server and analyses on
+  // this machine, a worker polls localhost:7233; a misspelt TEMPORAL_NAMESPACE serves and
+  // starts every run in the namespace `default`, where the cluster's workers do not poll.
+  const found =
+    unknownSetting(env, 'CONTRAIL_', SETTINGS, {
+      skip: (name) => name.startsWith('CONTRAIL_BIGQUERY_') || TOOLING.test(name),
+      nearOnly: true,
+    }) ??
+    unknownSetting(env, 'TEMPORAL_', TEMPORAL_SETTINGS, {
+      skip: (name) => TEMPORAL_TOOLS.test(name),
+      nearOnly: true,
+    });
   if (found)
     throw new SettingsError(
       `${found.name} is not a contrail setting (did you mean ${found.meant}?): unset it, or set ${found.meant} instead`,

@@ -209,7 +209,7 @@ function valuedOptions(parser: object): ValuedOption[] {
 }
 
 /**
- * A misspelt CONTRAIL_* setting, or one whose value contrail cannot take, stops every command
+ * A misspelt CONTRAIL_* or TEMPORAL_* setting, or one whose value contrail cannot take, stops every command
  * before it does anything, as a usage error does: left to the code that reads it, a bad value
  * would fail a run only after its server had started, or each analysis at its publish.
  */

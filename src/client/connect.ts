@@ -34,7 +34,7 @@ export async function connectClient(
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new CliError(
-      `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${transportFailure(reason ?? '')}`,
+      `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${await connectFailure(address, reason ?? '')}`,
     );
   }
   const client = new Client({ connection, namespace });
@@ -117,6 +117,46 @@ export async function addressProblem(address: string): Promise<string | null> {
 /** What to do when nothing answers at the address. */
 const noServerHint = () =>
   `is a Temporal server running there? \`${contrailCommand()} server\` starts one on this machine`;
+
+/**
+ * Why a connection to `address`, where something listens, failed: transportFailure's words,
+ * unless a web server answers there. The Web UI's address is the likeliest wrong one (its URL
+ * is the one in the browser), and its server answers gRPC's greeting with nothing the client
+ * reads: the client only ran out its deadline, and said that nothing answered.
+ */
+export async function connectFailure(address: string, reason: string): Promise<string> {
+  if (!(await answersHttp1(address))) return transportFailure(reason);
+  return `a web server answers there, not a Temporal frontend (gRPC): is it the Web UI's address? TEMPORAL_ADDRESS takes the frontend's gRPC port (7233 unless the server was told otherwise; \`${contrailCommand()} server\` serves its Web UI on that port + 1000, docker-compose.yml on 8080)`;
+}
+
+/**
+ * Whether what listens at `address` answers an HTTP/1.1 request as a web server does. Asked only
+ * once a connection has failed: a Temporal frontend logs the request as a bad client greeting.
+ */
+async function answersHttp1(address: string): Promise<boolean> {
+  const match = ADDRESS.exec(address);
+  if (!match?.[1]) return false;
+  const host = match[1].replace(/^\[|\]$/g, '');
+  return await new Promise((resolve) => {
+    const socket = connect({ host, port: Number(match[2]) });
+    let answer = '';
+    const done = (answers: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answers);
+    };
+    const timer = setTimeout(() => done(false), 2_000);
+    socket.once('connect', () =>
+      socket.write(`GET / HTTP/1.1\r\nHost: ${match[1]}\r\nConnection: close\r\n\r\n`),
+    );
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.length >= 8) done(answer.startsWith('HTTP/1.'));
+    });
+    socket.once('end', () => done(answer.startsWith('HTTP/1.')));
+    socket.once('error', () => done(false));
+  });
+}
 
 /**
  * A connection error (the client's, or the worker's Rust core's transport error) as an operator

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { refuseMisspeltSettings, runtimeSettings, SETTINGS, SettingsError } from '../../src/settings.js';
+import {
+  refuseMisspeltSettings,
+  runtimeSettings,
+  SETTINGS,
+  SettingsError,
+  TEMPORAL_SETTINGS,
+} from '../../src/settings.js';
 import { repoRoot, runMain } from '../helpers/cli.js';
 
 test('a CONTRAIL_* variable one typo from a setting is refused, naming the setting it resembles', () => {
@@ -42,6 +48,44 @@ test('the CLI refuses to run under a misspelt setting, before anything else', as
   );
 });
 
+test('a TEMPORAL_* variable one typo from one contrail reads is refused; the Temporal CLI’s and Web UI’s own pass', async () => {
+  assert.throws(
+    () => refuseMisspeltSettings({ TEMPORAL_ADRESS: 'temporal.example.internal:7233' }),
+    /^SettingsError: TEMPORAL_ADRESS is not a contrail setting \(did you mean TEMPORAL_ADDRESS\?\)/,
+  );
+  assert.throws(
+    () => refuseMisspeltSettings({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPCE: 'analysis' }),
+    /did you mean TEMPORAL_NAMESPACE\?/,
+  );
+  assert.throws(
+    () => refuseMisspeltSettings({ TEMPORAL_UI_URLS: 'http://x' }),
+    /did you mean TEMPORAL_UI_URL\?/,
+  );
+  refuseMisspeltSettings({
+    TEMPORAL_ADDRESS: '127.0.0.1:7233',
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_UI_URL: 'http://localhost:8080',
+    TEMPORAL_CLI_PATH: '/usr/bin/temporal',
+    TEMPORAL_API_KEY: 'k',
+    TEMPORAL_TLS_CERT: '/c.pem',
+    TEMPORAL_TLS: 'true',
+    TEMPORAL_CODEC_ENDPOINT: 'http://codec',
+    TEMPORAL_CLI_ADDRESS: 'temporal:7233',
+    TEMPORAL_UI_PORT: '8080',
+    TEMPORAL_CORS_ORIGINS: 'http://localhost:8080',
+    TEMPORAL_DEFAULT_NAMESPACE: 'default',
+    TEMPORAL_ADRESS: '',
+  });
+  // Unread, the misspelt address left the command on a private server of its own (a run
+  // analysing on this machine) or the worker polling localhost:7233: it stops before either.
+  const run = await runMain(['status'], { TEMPORAL_ADDRESS: undefined, TEMPORAL_ADRESS: '127.0.0.1:7233' });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /^contrail: TEMPORAL_ADRESS is not a contrail setting \(did you mean TEMPORAL_ADDRESS\?\): unset it, or set TEMPORAL_ADDRESS instead/,
+  );
+});
+
 /** Files under `dir` (recursively) whose names end with one of `endings`. */
 function filesIn(dir: string, endings: string[]): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -72,6 +116,17 @@ test('SETTINGS names every CONTRAIL_* variable the code, scripts, test helpers a
   );
   assert.deepEqual(missing.sort(), []);
   assert.ok(read.has('CONTRAIL_WAREHOUSE') && read.has('CONTRAIL_PYTHON'), [...read].join(', '));
+});
+
+test('TEMPORAL_SETTINGS names every TEMPORAL_* variable the code reads', () => {
+  const read = new Set<string>();
+  for (const file of filesIn(join(repoRoot, 'src'), ['.ts'])) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/\.(TEMPORAL_[A-Z0-9_]*[A-Z0-9])\b/g)) read.add(m[1] as string);
+  }
+  const known: readonly string[] = TEMPORAL_SETTINGS;
+  assert.deepEqual([...read].filter((name) => !known.includes(name)).sort(), []);
+  assert.ok(read.has('TEMPORAL_ADDRESS') && read.has('TEMPORAL_NAMESPACE'), [...read].join(', '));
 });
 
 test('a build id or deployment name the Temporal server or a table label would refuse is refused, naming the variable', () => {

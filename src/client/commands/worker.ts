@@ -47,7 +47,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       SHUTDOWN_GRACE_MS,
     } = await import('../../worker.js');
     const { defaultActivityDeps, workerSourceProblems, workerSources } = await import('../runtime.js');
-    const { addressProblem, CONNECT_DEADLINE_MS, connectClient, transportFailure } = await import(
+    const { addressProblem, CONNECT_DEADLINE_MS, connectClient, connectFailure } = await import(
       '../connect.js'
     );
     const settings = runtimeSettings();
@@ -85,7 +85,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       ]);
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new CliError(`cannot reach Temporal at ${address}: ${transportFailure(reason ?? '')}`);
+      throw new CliError(
+        `cannot reach Temporal at ${address}: ${await connectFailure(address, reason ?? '')}`,
+      );
     } finally {
       clearTimeout(timer);
     }

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { addressProblem, transportFailure, unknownNamespace } from '../../../src/client/connect.js';
@@ -109,5 +113,32 @@ describe('an address that cannot be a Temporal frontend', () => {
       garbage.stderr.trim(),
       `contrail: cannot reach Temporal at garbage (TEMPORAL_ADDRESS): ${malformed}`,
     );
+  });
+});
+
+describe('a TEMPORAL_ADDRESS where a web server answers (the Web UI’s)', () => {
+  it('the worker and a command say so, and which port TEMPORAL_ADDRESS takes, not that nothing answered', async () => {
+    const ui = createHttpServer((_request, response) => response.end('<html>Temporal UI</html>'));
+    await new Promise<void>((resolve) => ui.listen(0, '127.0.0.1', resolve));
+    const { port } = ui.address() as AddressInfo;
+    const home = mkdtempSync(join(tmpdir(), 'contrail-connect-'));
+    const said =
+      "a web server answers there, not a Temporal frontend (gRPC): is it the Web UI's address? TEMPORAL_ADDRESS takes the frontend's gRPC port (7233 unless the server was told otherwise; `contrail server` serves its Web UI on that port + 1000, docker-compose.yml on 8080)";
+    try {
+      const env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, CONTRAIL_HOME: home };
+      const worker = await runMain(['worker'], env);
+      assert.equal(worker.code, 1, worker.stderr);
+      assert.equal(worker.stderr.trim(), `contrail: cannot reach Temporal at 127.0.0.1:${port}: ${said}`);
+      // The client's connection runs out its deadline first (8 s).
+      const status = await runMain(['status'], env);
+      assert.equal(status.code, 1, status.stderr);
+      assert.equal(
+        status.stderr.trim(),
+        `contrail: cannot reach Temporal at 127.0.0.1:${port} (TEMPORAL_ADDRESS): ${said}`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => ui.close(() => resolve()));
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -4,9 +4,12 @@ import { relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { resultsDataset } from '../../../src/client/option-values.js';
 import { defaultActivityDeps, workerSources } from '../../../src/client/runtime.js';
 import { defaultConfigRepos } from '../../../src/config/collection.js';
 import { defaultExperimentsFile } from '../../../src/experiments/source.js';
+import { dataDirPath } from '../../../src/paths.js';
+import { runtimeSettings, warehouseKind } from '../../../src/settings.js';
 import { CONTRAIL_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes.js';
 import { bigQuerySettings } from '../../../src/warehouse/bigquery-settings.js';
 
@@ -223,4 +226,109 @@ test('the image has `contrail` on PATH, the name the commands its messages sugge
   assert.match(runtime, /^COPY bin \.\/bin$/m);
   const path = /^ENV PATH=(\S+)$/m.exec(runtime)?.[1] ?? '';
   assert.ok(path.split(':').includes(`${workdir}/bin`), `PATH=${path} holds ${workdir}/bin`);
+});
+
+/**
+ * Everything a worker (or a command run in its container) takes from its environment at start,
+ * as one text: a variable that changes none of it is one contrail does not read.
+ */
+function startupReads(env: NodeJS.ProcessEnv): string {
+  const attempt = (read: () => unknown) => {
+    try {
+      return read();
+    } catch (error) {
+      return `refused: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  };
+  return JSON.stringify({
+    runtime: attempt(() => runtimeSettings(env)),
+    warehouse: attempt(() => warehouseKind(env)),
+    bigquery: attempt(() => bigQuerySettings(env)),
+    dataset: attempt(() => resultsDataset(undefined, env)),
+    sources: attempt(() => workerSources(env)),
+    repos: attempt(() => defaultConfigRepos(env)),
+    home: attempt(() => dataDirPath(env)),
+  });
+}
+
+/** Variables the image and compose set for programs other than contrail's own code. */
+const READ_BY_OTHERS: Record<string, string> = {
+  // Google's auth library finds the service-account key by it.
+  GOOGLE_APPLICATION_CREDENTIALS: 'google-auth-library/build/src/auth/googleauth.js',
+  NODE_ENV: 'node',
+  PATH: 'the shell',
+};
+
+test('every variable compose and the image set for the worker is one contrail reads: another value changes what it does', () => {
+  const worker = services['contrail-worker']!;
+  const host = {
+    CONTRAIL_BIGQUERY_PROJECT: 'moz-fx-data-experiments',
+    CONTRAIL_BIGQUERY_DATASET: 'mozanalysis',
+    GOOGLE_APPLICATION_CREDENTIALS_FILE: '/home/me/key.json',
+    CONTRAIL_METRIC_HUB: '/home/me/metric-hub',
+  };
+  const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const imageEnv = Object.fromEntries(
+    [...runtime.matchAll(/^ENV (\w+)=(\S*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...imageEnv,
+    CONTRAIL_BUILD_ID: '4f2a9c81d0e3',
+    ...Object.fromEntries(
+      Object.entries(worker.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), host)]),
+    ),
+  };
+  // Another value of each, one contrail takes: a renamed variable leaves the worker as it was.
+  const other: Record<string, string> = {
+    TEMPORAL_ADDRESS: 'temporal.example.internal:7233',
+    TEMPORAL_NAMESPACE: 'analysis',
+    CONTRAIL_TASK_QUEUE: 'contrail-search',
+    TEMPORAL_UI_URL: 'http://temporal-ui.example.internal:8080',
+    CONTRAIL_WAREHOUSE: 'duckdb',
+    CONTRAIL_BIGQUERY_PROJECT: 'another-project',
+    CONTRAIL_BIGQUERY_DATASET: 'another_dataset',
+    CONTRAIL_BIGQUERY_LOCATION: 'EU',
+    CONTRAIL_BIGQUERY_SOURCE_PROJECT: 'another-source-project',
+    CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '1000000000',
+    CONTRAIL_EXPERIMENTER_URL: 'https://experimenter.example.internal',
+    CONTRAIL_CONFIG_REPOS: '/srv/another-metric-hub',
+    CONTRAIL_BUILD_ID: '0123456789ab',
+    CONTRAIL_HOME: '/var/lib/another',
+  };
+  const set = Object.keys(env).filter((name) => !(name in READ_BY_OTHERS));
+  assert.deepEqual(set.sort(), Object.keys(other).sort(), 'each variable set has another value to try here');
+  const before = startupReads(env);
+  for (const name of set) {
+    assert.notEqual(
+      startupReads({ ...env, [name]: other[name] }),
+      before,
+      `${name}=${other[name]} changes nothing contrail reads at start: does the code still read ${name}?`,
+    );
+  }
+  const library = readFileSync(
+    `${root}node_modules/${READ_BY_OTHERS.GOOGLE_APPLICATION_CREDENTIALS}`,
+    'utf8',
+  );
+  assert.ok(
+    library.includes("'GOOGLE_APPLICATION_CREDENTIALS'") ||
+      library.includes('"GOOGLE_APPLICATION_CREDENTIALS"'),
+  );
+  // The meaning: the Temporal of compose, its namespace, contrail's queue, the UI compose publishes.
+  const settings = runtimeSettings(env);
+  assert.equal(settings.temporalAddress, 'temporal:7233');
+  assert.equal(settings.namespace, 'default');
+  assert.equal(settings.taskQueue, 'contrail');
+  const ui = new URL(settings.temporalUiUrl ?? '');
+  assert.ok(
+    services['temporal-ui']!.ports?.includes(`${ui.port}:8080`),
+    `TEMPORAL_UI_URL ${ui} is where compose publishes the Web UI: ${services['temporal-ui']!.ports?.join(', ')}`,
+  );
+  assert.equal(services['temporal-ui']!.environment?.TEMPORAL_CORS_ORIGINS, ui.origin);
+  assert.equal(settings.buildId, '4f2a9c81d0e3');
+  assert.equal(dataDirPath(env), imageEnv.CONTRAIL_HOME);
+  assert.ok(
+    worker.volumes?.some((v) => v.endsWith(`:${imageEnv.CONTRAIL_HOME}`)),
+    'the data directory is a volume',
+  );
 });
