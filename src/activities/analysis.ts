@@ -143,6 +143,7 @@ export function analysisActivities(
         toolVersion: deps.toolVersion,
         // Absent in workflows started before exports could be turned off: they exported.
         exportDir: exports === false ? null : deps.exportDir,
+        ...(deps.productionDataset === undefined ? {} : { productionDataset: deps.productionDataset }),
         preview: target.preview === true,
         results: ctx.results,
         now: deps.now(),
@@ -174,6 +175,7 @@ export function analysisActivities(
             dataset,
             slug: error.slug,
             exportDir,
+            ...(deps.productionDataset === undefined ? {} : { productionDataset: deps.productionDataset }),
             preview: preview === true,
             // Absent in workflows started before failed runs scoped their errors file: every row.
             since:

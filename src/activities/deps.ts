@@ -28,6 +28,11 @@ export interface ActivityDeps {
   experiments: ExperimentSource;
   /** Where JSON exports go: a directory or gs://bucket/prefix; null = no exports. */
   exportDir: string | null;
+  /**
+   * The dataset whose exports go at the top of `exportDir`, in jetstream's layout: the one this
+   * worker's daily runs write to (CONTRAIL_BIGQUERY_DATASET on BigQuery); absent: `contrail`.
+   */
+  productionDataset?: string;
   /** Wall clock, injectable for tests. */
   now: () => Date;
   /**

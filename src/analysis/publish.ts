@@ -31,6 +31,8 @@ export interface PublishInput {
   toolVersion: ToolVersion;
   /** Where JSON exports go (a directory or gs://bucket/prefix); null = no exports. */
   exportDir: string | null;
+  /** The dataset whose exports go at the top of `exportDir` (jetstream's layout); default `contrail`. */
+  productionDataset?: string;
   /** A preview's results: its exported errors say so (`jetstream-preview`). */
   preview: boolean;
   /** The run's staged result tables, swapped in before anything is read. */
@@ -216,7 +218,8 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
   const exports: string[] = [];
   if (input.exportDir !== null) {
     const target = exportTarget(input.exportDir);
-    const write = (path: string, text: string) => target.write(datasetExportPath(dataset, path), text);
+    const write = (path: string, text: string) =>
+      target.write(datasetExportPath(dataset, path, input.productionDataset), text);
     const slugName = normalizeSlug(spec.experiment.slug);
     for (const view of statisticsViews) {
       const rows = await warehouse.query(statisticsExportSql(d, view), progress.job(`export ${view.table}`));
@@ -236,6 +239,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
         dataset,
         slug: spec.experiment.slug,
         exportDir: input.exportDir,
+        ...(input.productionDataset === undefined ? {} : { productionDataset: input.productionDataset }),
         preview: input.preview,
         since: errorsSince(runStart, spec.experiment.enrollmentEndDate),
       }),
@@ -262,6 +266,8 @@ export async function exportErrors(input: {
   dataset: string;
   slug: string;
   exportDir: string;
+  /** The dataset whose exports go at the top of `exportDir`; default `contrail`. */
+  productionDataset?: string;
   preview: boolean;
   since: Date | null;
 }): Promise<string> {
@@ -273,7 +279,11 @@ export async function exportErrors(input: {
     input.since,
   );
   return exportTarget(input.exportDir).write(
-    datasetExportPath(input.dataset, `errors/errors_${normalizeSlug(input.slug)}.json`),
+    datasetExportPath(
+      input.dataset,
+      `errors/errors_${normalizeSlug(input.slug)}.json`,
+      input.productionDataset,
+    ),
     JSON.stringify(errors),
   );
 }

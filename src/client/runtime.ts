@@ -13,6 +13,7 @@ import { bigQuerySettings } from '../warehouse/bigquery-settings.js';
 import { type FaultPlan, parseFaults, withFaults } from '../warehouse/faults.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { commandBigQuerySettings } from './bigquery-settings.js';
+import { resultsDataset } from './option-values.js';
 
 export interface DepsOverrides {
   configRepos?: string[];
@@ -71,6 +72,7 @@ export function defaultActivityDeps(overrides: DepsOverrides = {}, env = process
     configRepos: overrides.configRepos ?? defaultConfigRepos(env),
     experiments: experimentSourceFromSettings(overrides, env),
     exportDir: overrides.exportDir === undefined ? defaultExportDir(env) : overrides.exportDir,
+    productionDataset: resultsDataset(undefined, env),
     now: () => new Date(),
     close: async () => {
       await (await warehouse?.catch(() => null))?.close();

@@ -34,16 +34,20 @@ function exportWriteError(file: string, why: string, cause?: unknown): ContrailE
   );
 }
 
-/** The dataset whose exports sit at the top of the export location, as jetstream's production bucket. */
+/**
+ * The embedded warehouse's production dataset, whose exports sit at the top of the export
+ * location, as jetstream's production bucket. On BigQuery it is the results dataset the worker
+ * is set up with (CONTRAIL_BIGQUERY_DATASET), when set: its daily runs write there.
+ */
 export const PRODUCTION_DATASET = 'contrail';
 
 /**
  * Where a dataset's export file goes: the production dataset's at `path` (jetstream's bucket
- * layout), any other dataset's (a preview's, a test's) under `<dataset>/`, so they never
- * replace the files production consumers read.
+ * layout, where Experimenter reads them), any other dataset's (a preview's, a test's) under
+ * `<dataset>/`, so they never replace the files production consumers read.
  */
-export function datasetExportPath(dataset: string, path: string): string {
-  return dataset === PRODUCTION_DATASET ? path : `${dataset}/${path}`;
+export function datasetExportPath(dataset: string, path: string, production = PRODUCTION_DATASET): string {
+  return dataset === production ? path : `${dataset}/${path}`;
 }
 
 /** Parses `CONTRAIL_EXPORT_DIR`: `gs://bucket[/prefix]` or a directory. */

@@ -28,6 +28,14 @@ const TRANSIENT_REASONS = new Set([
  */
 const CONCURRENT_UPDATE = /due to concurrent update/i;
 
+/**
+ * The same conflict as the BigQuery emulator (local-bigquery, on DuckLake) reports it, with
+ * reason `invalidQuery`: two requests that change its catalog at once, such as a backfill's
+ * analyses each making sure their dataset exists, where BigQuery answers the later one 409
+ * already exists. Run again, it succeeds (or finds the dataset); BigQuery never says this.
+ */
+const EMULATOR_CONFLICT = /Failed to commit DuckLake transaction/i;
+
 /** Network failures below HTTP: the request may not have arrived, so it is safe to try again. */
 const TRANSIENT_NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket hang up|network/i;
 
@@ -62,7 +70,7 @@ export function bigQueryErrorInfo(error: unknown): BigQueryErrorInfo {
 
 export function isTransientBigQueryError(info: BigQueryErrorInfo): boolean {
   if (info.reason && TRANSIENT_REASONS.has(info.reason)) return true;
-  if (CONCURRENT_UPDATE.test(info.message)) return true;
+  if (CONCURRENT_UPDATE.test(info.message) || EMULATOR_CONFLICT.test(info.message)) return true;
   if (info.code !== undefined && (info.code === 429 || info.code >= 500)) return true;
   return info.code === undefined && info.reason === undefined && TRANSIENT_NETWORK.test(info.message);
 }

@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { ContrailError } from '../errors.js';
-import { WarehouseBusyError, WarehouseUnavailableError } from './errors.js';
+import { abortError, WarehouseBusyError, WarehouseUnavailableError } from './errors.js';
 import type { Warehouse } from './warehouse.js';
 import { WrappedWarehouse } from './wrapped.js';
 
@@ -41,8 +41,9 @@ export function retryingWarehouse(warehouse: Warehouse, options: WarehouseRetryO
   return new WrappedWarehouse(
     warehouse.dialect,
     warehouse.sqlDialect,
-    (call, run) =>
-      pRetry(
+    (call, run) => {
+      const { signal } = call.progress;
+      return pRetry(
         async () => {
           try {
             return await run(warehouse);
@@ -57,12 +58,21 @@ export function retryingWarehouse(warehouse: Warehouse, options: WarehouseRetryO
           minTimeout: options.minTimeoutMs ?? 250,
           maxTimeout: options.maxTimeoutMs ?? 4000,
           factor: 2,
-          ...(call.progress.signal ? { signal: call.progress.signal } : {}),
+          ...(signal ? { signal } : {}),
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
             if (retriesLeft > 0) options.onRetry?.({ method: call.method, attempt: attemptNumber, error });
           },
         },
-      ),
+      ).catch((error: unknown) => {
+        // Aborted between two attempts, or as one ended, p-retry rejects with the signal's
+        // reason (an activity's cancellation, `CANCELLED`) rather than the AbortError a
+        // warehouse call rejects with when aborted: taken for the query's own failure, it
+        // would be logged as an error of the metrics the query computes.
+        if (signal?.aborted && !(error instanceof Error && error.name === 'AbortError'))
+          throw abortError(signal.reason);
+        throw error;
+      });
+    },
     () => warehouse.close(),
   );
 }

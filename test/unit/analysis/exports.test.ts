@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -236,6 +236,21 @@ describe('a failed analysis exports its errors', () => {
     await activities.recordError({ dataset: 'older_workflow', error });
     assert.equal(existsSync(file('not_exported')), false);
     assert.equal(existsSync(file('older_workflow')), false);
+  });
+
+  test("the production dataset's file goes where Experimenter reads it: at the top, whatever the dataset's name", async () => {
+    // A BigQuery worker whose daily runs write to CONTRAIL_BIGQUERY_DATASET=mozanalysis.
+    const top = join(exportDir, 'errors', 'errors_contrail_demo_sidebar.json');
+    rmSync(top, { force: true });
+    const activities = createActivities(
+      testDeps(warehouse, { exportDir, now: () => NOW, productionDataset: 'mozanalysis' }),
+    );
+    await activities.recordError({ dataset: 'mozanalysis', error, exports: true });
+    assert.equal(existsSync(top), true, 'errors/errors_<slug>.json at the top of the export location');
+    assert.equal(existsSync(file('mozanalysis')), false, 'not under mozanalysis/');
+    // Any other dataset of that worker (a preview's) still goes under its own name.
+    await activities.recordError({ dataset: 'contrail', error, exports: true });
+    assert.equal(existsSync(file('contrail')), true);
   });
 });
 

@@ -7,6 +7,7 @@ import { SettingsError } from '../../../src/settings.js';
 import { statisticsViewSql } from '../../../src/sql/plan/views.js';
 import type { BigQueryWarehouse } from '../../../src/warehouse/bigquery.js';
 import { MissingTableError, WarehouseQueryError } from '../../../src/warehouse/errors.js';
+import { retryingWarehouse } from '../../../src/warehouse/retry.js';
 import { type BigQueryEmulator, startBigQueryEmulator } from '../../helpers/bigquery-emulator.js';
 import { checkOldLogsTableMigrated } from '../../helpers/logs-table.js';
 import { assertOnlyLoopback } from '../../helpers/loopback.js';
@@ -350,6 +351,19 @@ describe('BigQueryWarehouse on the emulator', () => {
     const lasting = { dataset: T.dataset, table: 'lasting_after_a_preview' };
     await wh.runToTable({ sql: 'SELECT 1 AS x', destination: lasting });
     assert.equal((await wh.getTable(lasting))?.expiresAt, null);
+  });
+
+  test("a backfill's analyses creating one new dataset at once all go on: the emulator's conflict is retried", async () => {
+    // Each analysis of a backfill makes sure the run's dataset exists, at the same moment. The
+    // emulator fails one of such a pair (often, not always) as a DuckLake commit conflict, where
+    // BigQuery would say the dataset already exists: retried, it finds the dataset.
+    for (let round = 0; round < 6; round++) {
+      const dataset = `created_at_once_${round}`;
+      const analyses = [1, 2, 3].map(() => retryingWarehouse(emulator.warehouse(), { minTimeoutMs: 20 }));
+      const results = await Promise.all(analyses.map((w) => w.createDataset(dataset)));
+      assert.equal(results.filter((r) => r.created).length >= 1, true, JSON.stringify(results));
+      await Promise.all(analyses.map((w) => w.close()));
+    }
   });
 
   test('a dataset in another location than the jobs is refused before any job, naming the setting', async () => {

@@ -294,6 +294,27 @@ describe('BigQuery adapter on recorded responses', () => {
     );
   });
 
+  test("the BigQuery emulator's word for the same conflict (a DuckLake commit that lost a race) is transient too", () => {
+    const error = bigQueryError(
+      {
+        code: 400,
+        message: 'Failed to commit: Failed to commit DuckLake transaction.',
+        errors: [
+          { reason: 'invalidQuery', message: 'Failed to commit: Failed to commit DuckLake transaction.' },
+        ],
+      },
+      null,
+      {
+        project: 'contrail-test',
+        sourceProject: 'moz-fx-data-shared-prod',
+        location: 'US',
+        endpoint: 'http://127.0.0.1:9050',
+      },
+    );
+    assert.ok(error instanceof WarehouseQueryError);
+    assert.equal(error.permanent, false, error.message);
+  });
+
   test("an invalid query is permanent, with BigQuery's own message and position", async () => {
     server.insertAnswers = ['invalidQuery'];
     await assert.rejects(

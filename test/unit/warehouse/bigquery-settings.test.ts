@@ -109,6 +109,16 @@ describe('BigQuery settings', () => {
     );
   });
 
+  test("the production dataset, whose exports go at the top in jetstream's layout, is the results dataset the worker is set up with", () => {
+    const production = (env: NodeJS.ProcessEnv) => defaultActivityDeps({}, env).productionDataset;
+    const bigquery = { CONTRAIL_WAREHOUSE: 'bigquery', CONTRAIL_BIGQUERY_PROJECT: 'my-project-1' };
+    assert.equal(production({ ...bigquery, CONTRAIL_BIGQUERY_DATASET: 'mozanalysis' }), 'mozanalysis');
+    assert.equal(production(bigquery), 'contrail');
+    assert.equal(production({}), 'contrail');
+    // Read only on BigQuery, as every command's default dataset.
+    assert.equal(production({ CONTRAIL_BIGQUERY_DATASET: 'mozanalysis' }), 'contrail');
+  });
+
   test("each BigQuery project's exports have their own directory by default; the embedded warehouse's and a set CONTRAIL_EXPORT_DIR stay where they were", () => {
     const home = mkdtempSync(join(tmpdir(), 'contrail-exports-home-'));
     try {

@@ -144,6 +144,46 @@ describe('fault injection and retried warehouse calls', () => {
     assert.equal(calls(), 4, 'a transient error is retried, then passed on');
   });
 
+  test('a call cancelled between two attempts, or as one ends, rejects as aborted, not with the cancellation as its error', async () => {
+    // An activity's cancellation aborts with a reason that is no AbortError (Temporal's `CANCELLED`).
+    const cancellation = () => Object.assign(new Error('CANCELLED'), { name: 'CancelledFailure' });
+    const aborted = (e: Error) => {
+      assert.equal(e.name, 'AbortError', `${e.name}: ${e.message}`);
+      return true;
+    };
+    // Cancelled while a transient failure waits for its retry.
+    const controller = new AbortController();
+    const { warehouse, calls } = failing(duckdb, () => {
+      controller.abort(cancellation());
+      return new ContrailError('5xx', { permanent: false });
+    });
+    await assert.rejects(
+      retryingWarehouse(warehouse, { minTimeoutMs: 1 }).runToTable({
+        sql: 'SELECT 1 AS x',
+        destination: { dataset: 'f', table: 'cancelled' },
+        signal: controller.signal,
+      }),
+      aborted,
+    );
+    assert.equal(calls(), 1, 'not tried again once cancelled');
+    // Cancelled as the call ended (its job done, the answer not yet back).
+    const late = new AbortController();
+    const ending = new WrappedWarehouse(
+      duckdb.dialect,
+      duckdb.sqlDialect,
+      async (_call, run) => {
+        const result = await run(duckdb);
+        late.abort(cancellation());
+        return result;
+      },
+      async () => undefined,
+    );
+    await assert.rejects(
+      retryingWarehouse(ending, { minTimeoutMs: 1 }).query('SELECT 1 AS x', { signal: late.signal }),
+      aborted,
+    );
+  });
+
   test('a stop point stops at the n-th matching call', async () => {
     const stops: string[] = [];
     const faulty = withFaults(duckdb, parseFaults('stop:runToTable:metrics_@2')!, {
