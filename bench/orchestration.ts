@@ -98,7 +98,7 @@ const trivial: AnalysisActivities &
 
 const { Worker } = await import('@temporalio/worker');
 const server = await startDevServer({ startTimeoutMs: 120_000 });
-const nativeConnection = await connectWorker(server.address);
+const nativeConnection = await connectWorker(server.address, null);
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 const taskQueue = 'bench-orchestration';

@@ -21,7 +21,7 @@ const builds = Number(process.argv[2] ?? 8);
 const rounds = 15;
 
 const server = await startDevServer({ startTimeoutMs: 120_000 });
-const nativeConnection = await connectWorker(server.address);
+const nativeConnection = await connectWorker(server.address, null);
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
 const ref: DeploymentRef = { client, namespace: server.namespace, deploymentName: `bench-${randomUUID()}` };

@@ -428,7 +428,7 @@ const warehouse = new WrappedWarehouse(
   },
   () => sample.close(),
 );
-const nativeConnection = await connectWorker(server.address);
+const nativeConnection = await connectWorker(server.address, null);
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 try {

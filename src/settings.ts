@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { ContrailError } from './errors.js';
+import { fileRefusal } from './paths.js';
 import { closestName } from './suggest.js';
 
 /** Levels of the Temporal SDK's logger, quietest last. */
@@ -26,6 +28,12 @@ export interface RuntimeSettings {
   buildId: string | null;
   /** What the Temporal SDK logs (to stderr): `CONTRAIL_LOG_LEVEL`; null = the command's default. */
   sdkLogLevel: SdkLogLevel | null;
+  /**
+   * TLS, client certificate and API key for a Temporal server contrail did not start (the
+   * Temporal CLI's `TEMPORAL_TLS*` and `TEMPORAL_API_KEY`); null = a plain connection. The
+   * embedded dev server never uses them.
+   */
+  temporalTls: TemporalTls | null;
 }
 
 export class SettingsError extends ContrailError {
@@ -44,7 +52,164 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSe
     deploymentName: deploymentName(env.CONTRAIL_DEPLOYMENT),
     buildId: buildId(env.CONTRAIL_BUILD_ID),
     sdkLogLevel: sdkLogLevel(env.CONTRAIL_LOG_LEVEL),
+    temporalTls: temporalTls(env),
   };
+}
+
+/** The TLS and API key variables contrail reads, named as the Temporal CLI reads them. */
+export const TLS_SETTINGS = [
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CA',
+  'TEMPORAL_TLS_CERT',
+  'TEMPORAL_TLS_KEY',
+  'TEMPORAL_TLS_SERVER_NAME',
+] as const;
+
+/**
+ * Variables the Temporal CLI also reads for its connection that contrail does not, with the one
+ * it reads instead: left unread, the connection would go out without the certificate or key
+ * they name and fail in the server's words.
+ */
+const TEMPORAL_TLS_UNREAD: Readonly<Record<string, string>> = {
+  TEMPORAL_TLS_CLIENT_CERT_PATH: 'TEMPORAL_TLS_CERT',
+  TEMPORAL_TLS_CLIENT_KEY_PATH: 'TEMPORAL_TLS_KEY',
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: 'TEMPORAL_TLS_CA',
+  TEMPORAL_TLS_CERT_DATA: 'TEMPORAL_TLS_CERT (a file)',
+  TEMPORAL_TLS_CLIENT_CERT_DATA: 'TEMPORAL_TLS_CERT (a file)',
+  TEMPORAL_TLS_KEY_DATA: 'TEMPORAL_TLS_KEY (a file)',
+  TEMPORAL_TLS_CLIENT_KEY_DATA: 'TEMPORAL_TLS_KEY (a file)',
+  TEMPORAL_TLS_CA_DATA: 'TEMPORAL_TLS_CA (a file)',
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'TEMPORAL_TLS_CA (a file)',
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'TEMPORAL_TLS_SERVER_NAME (the name the certificate has)',
+};
+
+/** What `TEMPORAL_TLS` takes, as the Temporal CLI parses it. */
+const TRUE = /^(?:1|t|true)$/i;
+const FALSE = /^(?:0|f|false)$/i;
+
+/**
+ * How contrail reaches a Temporal server it did not start (a cluster, Temporal Cloud): TLS, a
+ * client certificate for mutual TLS, and an API key. Its files are read with the settings, so a
+ * missing one stops the command before anything starts. Neither the API key nor the private
+ * key is ever part of what it prints: they are private fields, which neither JSON nor
+ * `util.inspect` shows, and `describe()` names only paths and that a key is set.
+ */
+export class TemporalTls {
+  readonly #apiKey: string | null;
+  readonly #key: Buffer | null;
+  constructor(
+    readonly clientCert: { certPath: string; keyPath: string; cert: Buffer } | null,
+    key: Buffer | null,
+    readonly ca: { path: string; pem: Buffer } | null,
+    readonly serverName: string | null,
+    /** Whether the connection is TLS: `TEMPORAL_TLS`, else on when anything else is set. */
+    readonly tls: boolean,
+    apiKey: string | null,
+  ) {
+    this.#key = key;
+    this.#apiKey = apiKey;
+  }
+
+  get hasApiKey(): boolean {
+    return this.#apiKey !== null;
+  }
+
+  /**
+   * The TLS and API key options of a Temporal connection, the client's (`Connection.connect`)
+   * and the worker's (`NativeConnection.connect`) alike: the one place they are built.
+   */
+  connectionOptions(): TemporalConnectionOptions {
+    const options: TemporalConnectionOptions = { tls: false };
+    if (this.tls)
+      options.tls = {
+        ...(this.serverName ? { serverNameOverride: this.serverName } : {}),
+        ...(this.ca ? { serverRootCACertificate: this.ca.pem } : {}),
+        ...(this.clientCert && this.#key
+          ? { clientCertPair: { crt: this.clientCert.cert, key: this.#key } }
+          : {}),
+      };
+    if (this.#apiKey !== null) options.apiKey = this.#apiKey;
+    return options;
+  }
+
+  /** What the connection uses, for doctor and messages: paths and names, never a key. */
+  describe(): string {
+    const parts = [this.tls ? 'TLS' : 'no TLS (TEMPORAL_TLS=false)'];
+    if (this.clientCert) parts.push(`client certificate ${this.clientCert.certPath}`);
+    if (this.ca) parts.push(`CA ${this.ca.path}`);
+    if (this.serverName) parts.push(`server name ${this.serverName}`);
+    if (this.#apiKey !== null) parts.push('API key set');
+    return parts.join(', ');
+  }
+}
+
+/** The connection options TemporalTls gives, as both of the SDK's connections take them. */
+export interface TemporalConnectionOptions {
+  tls:
+    | false
+    | {
+        serverNameOverride?: string;
+        serverRootCACertificate?: Buffer;
+        clientCertPair?: { crt: Buffer; key: Buffer };
+      };
+  apiKey?: string;
+}
+
+/** The names of the TLS and API key variables set in `env` (for messages: names, never values). */
+export function temporalTlsVariables(env: NodeJS.ProcessEnv = process.env): string[] {
+  return TLS_SETTINGS.filter((name) => env[name]?.trim());
+}
+
+/** A PEM file named by `variable`, read; a SettingsError naming the variable when it cannot be. */
+function pemFile(variable: string, path: string, what: string): Buffer {
+  let content: Buffer;
+  try {
+    content = readFileSync(path);
+  } catch (error) {
+    throw new SettingsError(`${variable}=${path}: ${fileRefusal(error, what)} (expected ${what}, PEM)`);
+  }
+  if (!content.includes('-----BEGIN ')) {
+    throw new SettingsError(`${variable}=${path}: not PEM (expected ${what}, a file with -----BEGIN lines)`);
+  }
+  return content;
+}
+
+/** The TLS settings of `env`, checked and their files read; null when none is set. */
+export function temporalTls(env: NodeJS.ProcessEnv = process.env): TemporalTls | null {
+  for (const [name, instead] of Object.entries(TEMPORAL_TLS_UNREAD)) {
+    if (env[name]?.trim())
+      throw new SettingsError(
+        `${name} is read by the Temporal CLI but not by contrail: unset it, and set ${instead} instead`,
+      );
+  }
+  if (temporalTlsVariables(env).length === 0) return null;
+  const flag = env.TEMPORAL_TLS?.trim();
+  if (flag && !TRUE.test(flag) && !FALSE.test(flag))
+    throw new SettingsError(`TEMPORAL_TLS=${flag}: expected true or false`);
+  const certPath = env.TEMPORAL_TLS_CERT?.trim() || null;
+  const keyPath = env.TEMPORAL_TLS_KEY?.trim() || null;
+  if ((certPath === null) !== (keyPath === null))
+    throw new SettingsError(
+      `${certPath === null ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'} is set without ${certPath === null ? 'TEMPORAL_TLS_CERT' : 'TEMPORAL_TLS_KEY'}: mutual TLS needs both the client certificate (TEMPORAL_TLS_CERT) and its private key (TEMPORAL_TLS_KEY)`,
+    );
+  const caPath = env.TEMPORAL_TLS_CA?.trim() || null;
+  const tls = flag ? TRUE.test(flag) : true;
+  if (!tls && (certPath || caPath || env.TEMPORAL_TLS_SERVER_NAME?.trim()))
+    throw new SettingsError(
+      'TEMPORAL_TLS=false turns TLS off, but TEMPORAL_TLS_CERT, TEMPORAL_TLS_CA or TEMPORAL_TLS_SERVER_NAME is set: unset TEMPORAL_TLS, or those',
+    );
+  const cert = certPath === null ? null : pemFile('TEMPORAL_TLS_CERT', certPath, 'a client certificate');
+  const key =
+    keyPath === null ? null : pemFile('TEMPORAL_TLS_KEY', keyPath, "the client certificate's private key");
+  return new TemporalTls(
+    certPath !== null && cert !== null && keyPath !== null ? { certPath, keyPath, cert } : null,
+    key,
+    caPath === null ? null : { path: caPath, pem: pemFile('TEMPORAL_TLS_CA', caPath, 'a CA certificate') },
+    env.TEMPORAL_TLS_SERVER_NAME?.trim() || null,
+    tls,
+    env.TEMPORAL_API_KEY?.trim() || null,
+  );
 }
 
 /**
@@ -158,6 +323,7 @@ export const TEMPORAL_SETTINGS = [
   'TEMPORAL_CLI_PATH',
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_UI_URL',
+  ...TLS_SETTINGS,
 ] as const;
 
 /**
@@ -165,7 +331,7 @@ export const TEMPORAL_SETTINGS = [
  * or deployment set up for them holds beside contrail's: never taken for a misspelt setting.
  */
 const TEMPORAL_TOOLS =
-  /^TEMPORAL_(?:API_KEY|GRPC_META|TLS(?:_\w+)?|CODEC_\w+|AUTH_\w+|ENV|PROFILE|CONFIG_FILE|DISABLE_CONFIG_\w+|CORS_ORIGINS|UI_(?:PORT|PUBLIC_PATH|ENABLED)|CLI_(?:ADDRESS|NAMESPACE|TLS_\w+))$/;
+  /^TEMPORAL_(?:GRPC_META(?:_\w+)?|CODEC_\w+|AUTH_\w+|ENV|PROFILE|CONFIG_FILE|DISABLE_CONFIG_\w+|CORS_ORIGINS|UI_(?:PORT|PUBLIC_PATH|ENABLED)|CLI_(?:ADDRESS|NAMESPACE|TLS_\w+))$/;
 
 /**
  * A set CONTRAIL_* variable one typo away from a setting is that setting misspelt: left unread,
@@ -183,7 +349,8 @@ export function refuseMisspeltSettings(env: NodeJS.ProcessEnv = process.env): vo
       nearOnly: true,
     }) ??
     unknownSetting(env, 'TEMPORAL_', TEMPORAL_SETTINGS, {
-      skip: (name) => TEMPORAL_TOOLS.test(name),
+      // The Temporal CLI's TLS variables contrail does not read are refused as such (temporalTls).
+      skip: (name) => TEMPORAL_TOOLS.test(name) || name in TEMPORAL_TLS_UNREAD,
       nearOnly: true,
     });
   if (found)

@@ -12,6 +12,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities/index.js';
+import type { TemporalTls } from './settings.js';
 import { makeCurrentIfNone, recordOwnRelease, type VersionStanding } from './temporal/worker-deployments.js';
 import { ownManifestEntry } from './versions/manifest.js';
 import { workflowSource } from './workflow-source.js';
@@ -101,11 +102,13 @@ function installRuntime(level: LogLevel, shutdownOnSignals: boolean, observer?: 
  */
 export async function connectWorker(
   address: string,
+  /** TLS and API key (runtimeSettings().temporalTls); null = a plain connection. */
+  tls: TemporalTls | null,
   logLevel: LogLevel = 'WARN',
   options: { shutdownOnSignals?: boolean; observer?: LogObserver } = {},
 ): Promise<NativeConnection> {
   installRuntime(logLevel, options.shutdownOnSignals ?? true, options.observer);
-  return await NativeConnection.connect({ address });
+  return await NativeConnection.connect({ address, ...(tls?.connectionOptions() ?? {}) });
 }
 
 /** How long activities under way get to finish once the worker stops, before they are cancelled. */

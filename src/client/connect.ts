@@ -1,6 +1,8 @@
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { Client, Connection } from '@temporalio/client';
 import { contrailCommand } from '../command-name.js';
+import type { TemporalTls } from '../settings.js';
 import {
   missingSearchAttributes,
   missingSearchAttributesMessage,
@@ -22,6 +24,8 @@ export const CONNECT_DEADLINE_MS = 8_000;
 export async function connectClient(
   address: string,
   namespace: string,
+  /** TLS and API key (runtimeSettings().temporalTls); null = a plain connection. */
+  tls: TemporalTls | null,
   /** The caller has checked the address already (a worker, before its own connection). */
   options: { addressChecked?: boolean } = {},
 ): Promise<Client> {
@@ -30,11 +34,15 @@ export async function connectClient(
     throw new CliError(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${problem}`);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: CONNECT_DEADLINE_MS });
+    connection = await Connection.connect({
+      address,
+      connectTimeout: CONNECT_DEADLINE_MS,
+      ...(tls?.connectionOptions() ?? {}),
+    });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new CliError(
-      `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${await connectFailure(address, reason ?? '')}`,
+      `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${await connectFailure(address, reason ?? '', tls)}`,
     );
   }
   const client = new Client({ connection, namespace });
@@ -124,7 +132,14 @@ const noServerHint = () =>
  * is the one in the browser), and its server answers gRPC's greeting with nothing the client
  * reads: the client only ran out its deadline, and said that nothing answered.
  */
-export async function connectFailure(address: string, reason: string): Promise<string> {
+export async function connectFailure(
+  address: string,
+  reason: string,
+  tls: TemporalTls | null,
+): Promise<string> {
+  // The client says only that its deadline passed when TLS fails: a handshake of our own says why.
+  const tlsFailure = await tlsProblem(address, tls);
+  if (tlsFailure !== null) return tlsFailure;
   if (!(await answersHttp1(address))) return transportFailure(reason);
   return `a web server answers there, not a Temporal frontend (gRPC): is it the Web UI's address? TEMPORAL_ADDRESS takes the frontend's gRPC port (7233 unless the server was told otherwise; \`${contrailCommand()} server\` serves its Web UI on that port + 1000, docker-compose.yml on 8080)`;
 }
@@ -156,6 +171,102 @@ async function answersHttp1(address: string): Promise<boolean> {
     socket.once('end', () => done(answer.startsWith('HTTP/1.')));
     socket.once('error', () => done(false));
   });
+}
+
+/** What the TLS variables would take, said when the server needs TLS and the connection is plain. */
+const TLS_HINT =
+  'set TEMPORAL_TLS=true (with TEMPORAL_TLS_CA for a private CA), TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY for mutual TLS, or TEMPORAL_API_KEY';
+
+/** A TLS alert by which a server refuses a connection without a client certificate. */
+const NO_CLIENT_CERTIFICATE = /certificate required|peer did not return a certificate|handshake failure/i;
+/** A TLS alert by which a server refuses the client certificate it was given. */
+const REFUSED_CLIENT_CERTIFICATE =
+  /unknown ca|bad certificate|certificate unknown|unsupported certificate|decrypt error/i;
+/** Node's codes for a server certificate no trusted CA signed. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
+ * Why TLS keeps a connection to `address` from being made, said with the TLS variables to set
+ * (settings.ts, temporalTls), or null when TLS is not why. Neither SDK client says: the client's
+ * connect only runs out its deadline, and the worker's names a rustls error. One handshake with
+ * the same certificates tells the cases apart; a server that requires a client certificate
+ * refuses one without it only after TLS 1.3's handshake, so its alert is waited for a moment.
+ * With TLS off it asks only whether the server speaks TLS (its certificate unchecked).
+ */
+export async function tlsProblem(address: string, tls: TemporalTls | null): Promise<string | null> {
+  const match = ADDRESS.exec(address);
+  if (!match?.[1]) return null;
+  const host = match[1].replace(/^\[|\]$/g, '');
+  const options = tls?.tls ? tls.connectionOptions().tls : false;
+  const outcome = await new Promise<{ secured: boolean; error: NodeJS.ErrnoException | null }>((resolve) => {
+    let secured = false;
+    const socket = connectTls({
+      host,
+      port: Number(match[2]),
+      ALPNProtocols: ['h2'],
+      ...(options === false
+        ? { rejectUnauthorized: false }
+        : {
+            rejectUnauthorized: true,
+            ...(options.serverNameOverride ? { servername: options.serverNameOverride } : {}),
+            ...(options.serverNameOverride === undefined && isIP(host) === 0 ? { servername: host } : {}),
+            ...(options.serverRootCACertificate ? { ca: options.serverRootCACertificate } : {}),
+            ...(options.clientCertPair
+              ? { cert: options.clientCertPair.crt, key: options.clientCertPair.key }
+              : {}),
+          }),
+    });
+    const done = (error: NodeJS.ErrnoException | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ secured, error });
+    };
+    let timer = setTimeout(() => done(null), CONNECT_DEADLINE_MS);
+    socket.once('secureConnect', () => {
+      secured = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => done(null), 1_000);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error));
+    socket.once('close', () => done(null));
+  });
+  // OpenSSL's `…:error:…:SSL routines:<function>:<reason>:<source file>:…`: the reason.
+  const message = outcome.error?.message.split('\n')[0] ?? '';
+  const said = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message;
+  if (options === false) {
+    if (!outcome.secured) return null;
+    const mutual = NO_CLIENT_CERTIFICATE.test(said);
+    return `the server there speaks TLS${mutual ? ' and requires a client certificate (mutual TLS)' : ''}, and this connection is plain${
+      tls === null ? '' : ' (TEMPORAL_TLS=false)'
+    }: ${mutual ? 'set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (and TEMPORAL_TLS_CA for a private CA)' : TLS_HINT}`;
+  }
+  const error = outcome.error;
+  if (error === null) return null;
+  if (error.code !== undefined && UNTRUSTED.has(error.code))
+    return `TLS: the server's certificate is not signed by ${
+      tls?.ca
+        ? `the CA of TEMPORAL_TLS_CA=${tls.ca.path}`
+        : 'a CA this machine trusts (TEMPORAL_TLS_CA is not set)'
+    } (${error.code}): set TEMPORAL_TLS_CA to the CA certificate that signed the server's`;
+  if (error.code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `TLS: the server's certificate is not for ${options.serverNameOverride ?? host} (${
+      (error as { reason?: string }).reason ?? error.message
+    }): set TEMPORAL_TLS_SERVER_NAME to a name it is for`;
+  if (error.code === 'CERT_HAS_EXPIRED' || error.code === 'CERT_NOT_YET_VALID')
+    return `TLS: the server's certificate is not valid now (${error.code})`;
+  if (NO_CLIENT_CERTIFICATE.test(said) && !tls?.clientCert)
+    return `TLS: the server requires a client certificate (mutual TLS; ${said}): set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY`;
+  if (REFUSED_CLIENT_CERTIFICATE.test(said) && tls?.clientCert)
+    return `TLS: the server refused the client certificate TEMPORAL_TLS_CERT=${tls.clientCert.certPath} (${said}): is it signed by a CA the server trusts, and TEMPORAL_TLS_KEY its key?`;
+  if (!outcome.secured && /wrong version number|packet length too long|unexpected eof/i.test(said))
+    return `the server there does not answer TLS (${said}), and TEMPORAL_TLS is on: point TEMPORAL_ADDRESS at its TLS endpoint, or unset the TEMPORAL_TLS* settings`;
+  return outcome.secured ? null : `TLS handshake failed: ${said || error.code}`;
 }
 
 /**

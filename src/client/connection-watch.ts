@@ -1,4 +1,5 @@
 import type { LogMetadata } from '@temporalio/common';
+import type { TemporalTls } from '../settings.js';
 import { elapsed } from './format.js';
 
 /**
@@ -133,12 +134,22 @@ function noAnswerReason(code: string, error: string, message: string): string {
  * connection backs off for up to minutes after a failure, so it would see the server back late.
  */
 export async function pollsAgain(
-  target: { address: string; namespace: string; taskQueue: string; identity: string },
+  target: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    identity: string;
+    tls: TemporalTls | null;
+  },
   since: number,
 ): Promise<boolean> {
   const { Connection } = await import('@temporalio/client');
   const { optionalTsToMs } = await import('@temporalio/common/lib/time.js');
-  const connection = await Connection.connect({ address: target.address, connectTimeout: PROBE_DEADLINE_MS });
+  const connection = await Connection.connect({
+    address: target.address,
+    connectTimeout: PROBE_DEADLINE_MS,
+    ...(target.tls?.connectionOptions() ?? {}),
+  });
   try {
     const { pollers } = await connection.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
       connection.workflowService.describeTaskQueue({

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.js';
 import { contrailCommand } from '../command-name.js';
-import { commandLogLevel, runtimeSettings } from '../settings.js';
+import { commandLogLevel, runtimeSettings, temporalTlsVariables } from '../settings.js';
 import { connectWorker, createContrailWorker } from '../worker.js';
 import { cancelRunning, completedOf, progressOf, publicationsEnded } from './cancel.js';
 import { connectClient } from './connect.js';
@@ -50,7 +50,7 @@ export async function withTemporal<T>(
 ): Promise<T> {
   const settings = runtimeSettings(options.env);
   if (settings.temporalAddress) {
-    const client = await connectClient(settings.temporalAddress, settings.namespace);
+    const client = await connectClient(settings.temporalAddress, settings.namespace, settings.temporalTls);
     const address = settings.temporalAddress;
     // On a cluster the workflows are not this command's to end: Ctrl-C only stops following them.
     const followed: string[] = [];
@@ -87,6 +87,12 @@ export async function withTemporal<T>(
   options.log?.(
     'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
   );
+  // Set for a cluster, they would be taken to protect this command's connections: they do not.
+  const unused = temporalTlsVariables(options.env);
+  if (unused.length > 0)
+    process.stderr.write(
+      `contrail: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to a Temporal cluster (TEMPORAL_ADDRESS) only: this command's embedded dev server is plain and ignores ${unused.length === 1 ? 'it' : 'them'}\n`,
+    );
   try {
     server = await startDevServer({
       namespace: settings.namespace,
@@ -100,8 +106,10 @@ export async function withTemporal<T>(
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
   try {
+    // The private dev server is plain: the TLS settings are a cluster's.
     nativeConnection = await connectWorker(
       started.address,
+      null,
       commandLogLevel(settings, options.verbose ?? false),
       { shutdownOnSignals: false },
     );

@@ -206,7 +206,7 @@ export async function scheduleAction(args: ScheduleArgs): Promise<void> {
       2,
     );
   }
-  const client = await connectClient(settings.temporalAddress, settings.namespace);
+  const client = await connectClient(settings.temporalAddress, settings.namespace, settings.temporalTls);
   try {
     const handle = client.schedule.getHandle(DAILY_SCHEDULE_ID);
     let message: string;

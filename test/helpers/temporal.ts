@@ -45,7 +45,7 @@ export async function testTemporal(): Promise<TestTemporal> {
   }
   const connection = await Connection.connect({ address });
   // Test workers log errors only (CONTRAIL_LOG_LEVEL=WARN shows their retries when debugging).
-  const nativeConnection = await connectWorker(address, runtimeSettings().sdkLogLevel ?? 'ERROR');
+  const nativeConnection = await connectWorker(address, null, runtimeSettings().sdkLogLevel ?? 'ERROR');
   const taskQueue = `test-${randomUUID()}`;
   return {
     address,

@@ -54,7 +54,7 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
       process.stderr.write(`${said[state]}\n`);
       process.exit(130);
     });
-    const client = await connectClient(address, settings.namespace);
+    const client = await connectClient(address, settings.namespace, settings.temporalTls);
     try {
       const report = await cancelWorkflow(client, id, {
         server: `${address} (namespace ${settings.namespace})`,

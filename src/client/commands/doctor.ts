@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import type { HealthReport } from '../../activities/health.js';
 import { contrailCommand } from '../../command-name.js';
 import { plural } from '../../plural.js';
+import { runtimeSettings } from '../../settings.js';
 import type { DeploymentVersionFacts } from '../../versions/deployment.js';
 import type { VersionWork } from '../../versions/report.js';
 import type { healthCheck } from '../../workflows/health.js';
@@ -78,6 +79,7 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
           watch.abort();
         }
         const roundTripMs = Date.now() - started;
+        const tls = runtimeSettings().temporalTls;
         // Counted after the check, when every worker (the embedded one too) has polled.
         const [pollers, ranBy] = await Promise.all([
           taskQueuePollers(client, taskQueue),
@@ -87,6 +89,7 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
           ...result,
           address,
           embedded,
+          ...(tls && !embedded ? { connection: tls.describe() } : {}),
           roundTripMs,
           taskQueue,
           ranBy,
@@ -123,6 +126,8 @@ export const doctorCommand: CommandModule<object, { verbose?: boolean; json: boo
 export interface DoctorReport extends HealthReport {
   address: string;
   embedded: boolean;
+  /** How the connection to a cluster is made (TemporalTls.describe): never the API key. */
+  connection?: string;
   roundTripMs: number;
   ranBy: string | null;
   workers: string;
@@ -142,7 +147,7 @@ export function doctorReport(report: DoctorReport, stuck = false): string {
     stuck
       ? 'contrail doctor: every link answered, but work waits for a build no worker runs'
       : 'contrail doctor: every link answered',
-    `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}, round trip ${report.roundTripMs} ms`,
+    `  Temporal   ${report.address}${report.embedded ? ' (a private dev server for this command)' : ''}${report.connection ? ` (${report.connection})` : ''}, round trip ${report.roundTripMs} ms`,
     `  worker     contrail ${report.toolVersion} (build ${report.buildId})${report.ranBy ? ` on ${report.ranBy}` : ''} ran the check`,
     `  workers    ${report.workers}`,
     ...report.workerLines.map((line) => `               ${line}`),

@@ -42,7 +42,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const { progressLine } = await import('../progress-line.js');
     const { isAnalysisWorkflow } = await import('../outcomes.js');
     const { printOutcome } = await import('../workflow-command.js');
-    const client = await connectClient(settings.temporalAddress, settings.namespace);
+    const client = await connectClient(settings.temporalAddress, settings.namespace, settings.temporalTls);
     const { WorkflowFailedError, WorkflowNotFoundError } = await import('@temporalio/client');
     if (args.workflow_id === undefined) {
       try {

@@ -71,14 +71,17 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       log: (line) => process.stderr.write(`contrail worker: ${line}\n`),
       probe: async (since) =>
         identity !== null &&
-        (await pollsAgain({ address, namespace: settings.namespace, taskQueue, identity }, since)),
+        (await pollsAgain(
+          { address, namespace: settings.namespace, taskQueue, identity, tls: settings.temporalTls },
+          since,
+        )),
     });
     let connection: NativeConnection;
     let timer: NodeJS.Timeout | undefined;
     try {
       // NativeConnection has no connect deadline of its own: bound it so a dead address fails fast.
       connection = await Promise.race([
-        connectWorker(address, settings.sdkLogLevel ?? 'INFO', { observer: watch }),
+        connectWorker(address, settings.temporalTls, settings.sdkLogLevel ?? 'INFO', { observer: watch }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer within 8 s')), CONNECT_DEADLINE_MS);
         }),
@@ -86,17 +89,17 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new CliError(
-        `cannot reach Temporal at ${address}: ${await connectFailure(address, reason ?? '')}`,
+        `cannot reach Temporal at ${address}: ${await connectFailure(address, reason ?? '', settings.temporalTls)}`,
       );
     } finally {
       clearTimeout(timer);
     }
-    const client = await connectClient(address, settings.namespace, { addressChecked: true }).catch(
-      async (error: unknown) => {
-        await connection.close();
-        throw error;
-      },
-    );
+    const client = await connectClient(address, settings.namespace, settings.temporalTls, {
+      addressChecked: true,
+    }).catch(async (error: unknown) => {
+      await connection.close();
+      throw error;
+    });
     // A worker that cannot be made must not keep its connections: their native threads would
     // keep the process alive after the error, deaf to SIGTERM.
     const inFlight = new ActivitiesInFlight();
