@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ContrailError } from './errors.js';
-import { fileRefusal } from './paths.js';
+import { fileRefusal } from './file-refusal.js';
 import { closestName } from './suggest.js';
 
 /** Levels of the Temporal SDK's logger, quietest last. */

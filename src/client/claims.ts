@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileRefusal, makeDirectory, moveTo, settingPlacing } from '../paths.js';
+import { fileRefusal } from '../file-refusal.js';
+import { makeDirectory, moveTo, settingPlacing } from '../paths.js';
 import { currentCommand, isRunning } from '../warehouse/duckdb-holder.js';
 import { CliError } from './errors.js';
 

@@ -16,7 +16,7 @@ export async function readConfigText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    const { fileRefusal } = await import('../paths.js');
+    const { fileRefusal } = await import('../file-refusal.js');
     throw new CliError(
       `--config_file ${path}: ${fileRefusal(error, 'a config file')} (expected an experiment config, a .toml file)`,
       2,

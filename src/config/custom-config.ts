@@ -1,4 +1,4 @@
-import { fileRefusal } from '../paths.js';
+import { fileRefusal } from '../file-refusal.js';
 import type { ConfigFile } from './config-file.js';
 import { parseConfigFile, parseConfigText } from './parse.js';
 import { ConfigError } from './problems.js';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ContrailError } from '../errors.js';
-import { fileRefusal, makeDirectory } from '../paths.js';
+import { fileRefusal } from '../file-refusal.js';
+import { makeDirectory } from '../paths.js';
 
 /**
  * Where JSON exports (statistics, metadata, errors) go: a local directory or a Google Cloud

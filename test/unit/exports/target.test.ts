@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { CRC32C } from '@google-cloud/storage';
 import { ContrailError } from '../../../src/errors.js';
 import { exportTarget, InvalidExportTargetError } from '../../../src/exports/target.js';
-import { fileRefusal } from '../../../src/paths.js';
+import { fileRefusal } from '../../../src/file-refusal.js';
 
 test('a directory target writes whole files under the jetstream layout', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'contrail-exports-'));
