@@ -1,5 +1,6 @@
 import { SettingsError, unknownSetting } from '../settings.js';
 import { DEFAULT_SOURCE_PROJECT } from '../sql/render/bigquery.js';
+import { byteSizeForms, parseByteSize } from './cost.js';
 import { assertDataset, assertProjectId } from './identifiers.js';
 
 /**
@@ -153,10 +154,13 @@ export function bigQuerySettingValues(
   const maxBytes = setting(env, 'CONTRAIL_BIGQUERY_MAX_BYTES_BILLED');
   let maximumBytesBilled: number | null = null;
   if (maxBytes !== null) {
-    maximumBytesBilled = Number(maxBytes);
-    if (!(Number.isSafeInteger(maximumBytesBilled) && maximumBytesBilled > 0)) {
+    // Written as `--max_bytes` is: 500MB, 2GiB, 1TB or a number of bytes.
+    maximumBytesBilled = parseByteSize(maxBytes);
+    if (
+      !(maximumBytesBilled !== null && Number.isSafeInteger(maximumBytesBilled) && maximumBytesBilled > 0)
+    ) {
       throw new SettingsError(
-        `CONTRAIL_BIGQUERY_MAX_BYTES_BILLED=${JSON.stringify(maxBytes)}: expected a whole number of bytes`,
+        `CONTRAIL_BIGQUERY_MAX_BYTES_BILLED=${JSON.stringify(maxBytes)}: expected ${byteSizeForms('more than 0')}`,
       );
     }
   }

@@ -134,24 +134,26 @@ export function describeCost(
   return `${billedText(bytesBilled, bytesScanned)}, ${aboutUsd(onDemandCostUsd(bytesBilled, usdPerTib))} at $${usdPerTib}/TiB on demand`;
 }
 
-const UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  pb: 1e15,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-  pib: 2 ** 50,
-};
+const DECIMAL_UNITS = ['KB', 'MB', 'GB', 'TB', 'PB'];
+const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+const UNITS = new Map<string, number>([
+  ['b', 1],
+  ...DECIMAL_UNITS.map((unit, i): [string, number] => [unit.toLowerCase(), 1000 ** (i + 1)]),
+  ...BINARY_UNITS.map((unit, i): [string, number] => [unit.toLowerCase(), 1024 ** (i + 1)]),
+]);
+
+/**
+ * What parseByteSize reads, as an error about a value it refused says it (`least`: the smallest
+ * the value may be, e.g. `0 or more`): `--max_bytes` and CONTRAIL_BIGQUERY_MAX_BYTES_BILLED alike.
+ */
+export function byteSizeForms(least: string): string {
+  return `a number of bytes (${least}), optionally with a unit (${DECIMAL_UNITS.join(', ')}: powers of 1000; ${BINARY_UNITS.join(', ')}: of 1024), e.g. 2GB`;
+}
 
 /** A byte count as people write it: `1500000000`, `1.5GB` (powers of 1000), `2GiB` (of 1024); null if it is neither. */
 export function parseByteSize(text: string): number | null {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = UNITS[(match?.[2] || 'b').toLowerCase()];
+  const unit = UNITS.get((match?.[2] || 'b').toLowerCase());
   if (!match || unit === undefined) return null;
   return Math.round(Number(match[1]) * unit);
 }

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { plural } from '../../plural.js';
-import { parseByteSize } from '../../warehouse/cost.js';
+import { byteSizeForms, parseByteSize } from '../../warehouse/cost.js';
 import type { PreviewInput } from '../../workflows/inputs.js';
 import type { PreviewResult } from '../../workflows/preview.js';
 import type { DashboardNote } from '../dashboard-note.js';
@@ -32,10 +32,7 @@ function maxBytesOf(text: string | undefined): number | null {
   if (text === undefined) return null;
   const bytes = parseByteSize(text);
   if (bytes === null) {
-    throw new CliError(
-      `--max_bytes ${JSON.stringify(text)}: expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB`,
-      2,
-    );
+    throw new CliError(`--max_bytes ${JSON.stringify(text)}: expected ${byteSizeForms('0 or more')}`, 2);
   }
   return bytes;
 }

@@ -1,7 +1,7 @@
 import type { NativeConnection } from '@temporalio/worker';
 import type { CommandModule } from 'yargs';
 import { useNameOnPath } from '../../command-name.js';
-import { runtimeSettings } from '../../settings.js';
+import { runtimeSettings, warehouseKind } from '../../settings.js';
 import { shellWord } from '../../shell-words.js';
 import type { VersionStanding } from '../../temporal/worker-deployments.js';
 import { CliError } from '../errors.js';
@@ -63,6 +63,19 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     // A malformed address is said as such, not as the failed lookup of a host named like it.
     const problem = await addressProblem(address);
     if (problem !== null) throw new CliError(`cannot reach Temporal at ${address}: ${problem}`);
+    // On the embedded warehouse file, an embedded command's analyses run on a server of its own,
+    // which this worker's would not keep apart from its own: it serves once none runs, and says
+    // it does so that an embedded command is not started beside it.
+    let unserve = () => {};
+    if (warehouseKind(env) === 'duckdb') {
+      const { serveWarehouse } = await import('../claims.js');
+      const { warehousePlace } = await import('../warehouse-place.js');
+      unserve = await serveWarehouse(
+        warehousePlace('duckdb', env),
+        { address, namespace: settings.namespace, taskQueue },
+        { env, waiting: (line) => process.stderr.write(`contrail worker: ${line}\n`) },
+      );
+    }
     const { ConnectionWatch, pollsAgain } = await import('../connection-watch.js');
     // The server lost while the worker runs is said once, as such, not as the SDK's retries.
     let identity: string | null = null;
@@ -174,6 +187,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       await client.connection.close();
       await connection.close();
       await deps.close?.();
+      unserve();
     }
     // Stopped by a signal is this service's normal end (exit 0, as an orchestrator's SIGTERM
     // expects): work under way was finished or handed back to Temporal, which retries it.

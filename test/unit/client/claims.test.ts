@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { claimExperiments, refuseWhileAnalysing } from '../../../src/client/claims.js';
+import { claimExperiments, refuseWhileAnalysing, serveWarehouse } from '../../../src/client/claims.js';
 
 /**
  * Embedded commands claim the experiments they write beside the warehouse file. Another
@@ -126,6 +126,71 @@ describe('claims on the embedded warehouse', () => {
       message:
         /^replacing it while another contrail command analyses it: `contrail backfill --experiment_slug a [^`]*` \(pid \d+, since 2026-03-08T10:00:00.000Z\) reads it for a in dataset contrail, and its results would mix the old and the new telemetry; run this again when it has finished/,
     });
+  });
+
+  it('a running worker serving the warehouse refuses every claim, naming it and the settings of its server (defaults left out); a gone worker does not', () => {
+    const file = warehouse();
+    const worker = (pid: number | undefined, serves: object) => ({
+      pid,
+      command: 'contrail worker',
+      since: '2026-03-08T09:00:00.000Z',
+      serves,
+    });
+    noteOf(
+      file,
+      'worker@1.json',
+      worker(2 ** 22 + 1, { address: 'gone:7233', namespace: 'default', taskQueue: 'contrail' }),
+    );
+    claimExperiments(file, { dataset: 'tmp', slugs: ['a'] })();
+    noteOf(
+      file,
+      `worker@${other.pid}.json`,
+      worker(other.pid, { address: 'localhost:7233', namespace: 'default', taskQueue: 'contrail' }),
+    );
+    assert.throws(() => claimExperiments(file, { dataset: 'tmp', slugs: ['a'] }), {
+      name: 'CliError',
+      message: `a contrail worker serves this warehouse (${file}) for the Temporal server at localhost:7233 (namespace default, task queue contrail): \`contrail worker\` (pid ${other.pid}, since 2026-03-08T09:00:00.000Z); that server keeps its own analyses of an experiment-day apart, but not from this command's embedded server, and the two would write the same tables at once. Run this on that server (set TEMPORAL_ADDRESS=localhost:7233), or stop the worker first`,
+    });
+    noteOf(
+      file,
+      `worker@${other.pid}.json`,
+      worker(other.pid, { address: 'temporal:7233', namespace: 'ops', taskQueue: 'q 1' }),
+    );
+    assert.throws(() => claimExperiments(file, { dataset: 'contrail', slugs: null }), {
+      message:
+        /Run this on that server \(set TEMPORAL_ADDRESS=temporal:7233 TEMPORAL_NAMESPACE=ops CONTRAIL_TASK_QUEUE='q 1'\), or stop the worker first$/,
+    });
+    // Nothing of the refused claims stays; a worker's note is no claim to `contrail sample`.
+    assert.deepEqual(
+      readdirSync(`${file}.claims`).sort(),
+      ['worker@1.json', `worker@${other.pid}.json`].sort(),
+    );
+    refuseWhileAnalysing(file, 'replacing it');
+  });
+
+  it('a worker waits to serve while a command claims anything there, saying so once; it serves once the command is gone, and takes its note away', async () => {
+    const file = warehouse();
+    const claimant = spawn('sleep', ['60'], { stdio: 'ignore' });
+    noteOf(file, 'tmp~a.json', { ...running('tmp', 'a'), pid: claimant.pid });
+    const said: string[] = [];
+    const serving = serveWarehouse(
+      file,
+      { address: 'localhost:7233', namespace: 'default', taskQueue: 'contrail' },
+      { waiting: (line) => said.push(line), pollMs: 20 },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(said, [
+      `waiting to serve the warehouse ${file}: \`contrail backfill --experiment_slug a --start_date 2026-03-01 --end_date 2026-03-07\` (pid ${claimant.pid}, since 2026-03-08T10:00:00.000Z) analyses a in dataset tmp there on an embedded Temporal server of its own, which this worker's server would not keep apart from its analyses; serving once it has finished (or stop it: Ctrl-C in its terminal)`,
+    ]);
+    // Not serving while it waits: a command starting meanwhile may claim.
+    claimExperiments(file, { dataset: 'tmp', slugs: ['b'] })();
+    claimant.kill('SIGKILL');
+    const release = await serving;
+    assert.equal(said.length, 1);
+    const note = JSON.parse(readFileSync(join(`${file}.claims`, `worker@${process.pid}.json`), 'utf8'));
+    assert.deepEqual(note.serves, { address: 'localhost:7233', namespace: 'default', taskQueue: 'contrail' });
+    release();
+    assert.deepEqual(readdirSync(`${file}.claims`), ['tmp~a.json']);
   });
 });
 

@@ -685,7 +685,7 @@ describe('command line options', () => {
     assert.equal(bytes.code, 2);
     assert.equal(
       bytes.stderr.trim(),
-      'contrail: --max_bytes "-1GB": expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB',
+      'contrail: --max_bytes "-1GB": expected a number of bytes (0 or more), optionally with a unit (KB, MB, GB, TB, PB: powers of 1000; KiB, MiB, GiB, TiB, PiB: of 1024), e.g. 2GB',
     );
     const days = await runMain([...preview, '--num-days', '-1x'], env);
     assert.equal(days.code, 2);
@@ -961,10 +961,10 @@ describe('command line options', () => {
         {
           CONTRAIL_WAREHOUSE: 'bigquery',
           CONTRAIL_BIGQUERY_PROJECT: 'my-project',
-          CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10GB',
+          CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10 GBs',
           TEMPORAL_ADDRESS: '127.0.0.1:1',
         },
-        /^contrail: CONTRAIL_BIGQUERY_MAX_BYTES_BILLED="10GB": expected a whole number of bytes/,
+        /^contrail: CONTRAIL_BIGQUERY_MAX_BYTES_BILLED="10 GBs": expected a number of bytes \(more than 0\), optionally with a unit/,
       ],
     ];
     for (const [args, env, said] of cases) {

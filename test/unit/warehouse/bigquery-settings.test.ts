@@ -29,6 +29,20 @@ describe('BigQuery settings', () => {
         requestTimeoutMs: 30_000,
       },
     );
+    // The limit is written as --max_bytes is: with a unit, of 1000 or 1024.
+    for (const [written, bytes] of [
+      ['5MB', 5_000_000],
+      ['1.5TiB', 1.5 * 2 ** 40],
+      ['2 GiB', 2 * 2 ** 30],
+      ['10tb', 10e12],
+      ['1024', 1024],
+    ] as const) {
+      const settings = bigQuerySettings({
+        CONTRAIL_BIGQUERY_PROJECT: 'my-project-1',
+        CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: written,
+      });
+      assert.equal(settings.maximumBytesBilled, bytes, written);
+    }
     const overridden = bigQuerySettings({ GOOGLE_CLOUD_PROJECT: 'gcloud-project' });
     assert.equal(overridden.project, 'gcloud-project');
     assert.equal(overridden.requestTimeoutMs, 60_000, 'a minute for one request unless set');
@@ -61,8 +75,13 @@ describe('BigQuery settings', () => {
       /expected a URL/,
     ],
     [
-      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10TB' },
-      /whole number of bytes/,
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '10 TBs' },
+      /^CONTRAIL_BIGQUERY_MAX_BYTES_BILLED="10 TBs": expected a number of bytes \(more than 0\), optionally with a unit \(KB, MB, GB, TB, PB: powers of 1000; KiB, MiB, GiB, TiB, PiB: of 1024\), e\.g\. 2GB$/,
+    ],
+    // No job could run under a limit of nothing.
+    [
+      { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_MAX_BYTES_BILLED: '0GB' },
+      /^CONTRAIL_BIGQUERY_MAX_BYTES_BILLED="0GB": expected a number of bytes \(more than 0\)/,
     ],
     [
       { CONTRAIL_BIGQUERY_PROJECT: 'my-project-1', CONTRAIL_BIGQUERY_TIMEOUT_MS: '60s' },
