@@ -87,12 +87,8 @@ export async function withTemporal<T>(
   options.log?.(
     'starting an embedded Temporal dev server and worker (set TEMPORAL_ADDRESS to use a cluster)',
   );
-  // Set for a cluster, they would be taken to protect this command's connections: they do not.
-  const unused = temporalTlsVariables(options.env);
-  if (unused.length > 0)
-    process.stderr.write(
-      `contrail: ${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to a Temporal cluster (TEMPORAL_ADDRESS) only: this command's embedded dev server is plain and ignores ${unused.length === 1 ? 'it' : 'them'}\n`,
-    );
+  const unusedTls = embeddedTlsWarning(options.env);
+  if (unusedTls) process.stderr.write(`${unusedTls}\n`);
   try {
     server = await startDevServer({
       namespace: settings.namespace,
@@ -193,6 +189,18 @@ export async function withTemporal<T>(
     await started.stop();
     await deps.close?.().catch(() => undefined);
   }
+}
+
+/**
+ * The warning an embedded command gives when TLS or API key variables are set: set for a
+ * cluster, they would be taken to protect this command's connections, which they do not (its
+ * dev server is plain). Null when none is set. Names the variables, never their values.
+ */
+export function embeddedTlsWarning(env: NodeJS.ProcessEnv = process.env): string | null {
+  const unused = temporalTlsVariables(env);
+  if (unused.length === 0) return null;
+  const one = unused.length === 1;
+  return `contrail: ${unused.join(', ')} ${one ? 'applies' : 'apply'} to a Temporal cluster (TEMPORAL_ADDRESS) only: this command's embedded dev server is plain and ignores ${one ? 'it' : 'them'}`;
 }
 
 /** What stopping at once can leave: the cancel had not reached every query yet. */
