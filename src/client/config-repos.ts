@@ -65,18 +65,35 @@ interface ConfigOfSlug {
 }
 
 /**
- * checkPlatformOption for a command that has not loaded its config repos yet; given the command's
- * `--config_file`, also checkConfigOnPlatform, from the same load of the repos.
+ * checkPlatformOption for a command that has not loaded its config repos yet. Given the
+ * experiment a run on the platform will analyse, also checkPlatformFiles and, with the command's
+ * `--config_file`, checkConfigOnPlatform, from the same load of the repos.
  */
 export async function checkPlatformOf(
   platform: string,
   repos: string[] | undefined,
-  config?: ConfigOfSlug,
+  run?: { slug: string; config?: Omit<ConfigOfSlug, 'slug'> | undefined },
 ): Promise<void> {
   const searched = repos ?? defaultConfigRepos();
   const collection = await loadConfigCollection({ repos: searched });
   checkPlatformOption(platform, collection.platforms(), searched);
-  if (config !== undefined) await checkConfigOnPlatform(collection, platform, config);
+  if (run === undefined) return;
+  checkPlatformFiles(collection, platform, run.slug);
+  if (run.config !== undefined)
+    await checkConfigOnPlatform(collection, platform, { slug: run.slug, ...run.config });
+}
+
+/**
+ * The platform's shared files (its definitions, the functions, its defaults) that do not parse
+ * or have invalid values: every run on the platform fails on them whatever its config, so they
+ * are said at their lines, as the run would say them, before an embedded Temporal server starts.
+ */
+export function checkPlatformFiles(collection: ConfigCollection, platform: string, slug: string): void {
+  const problems = collection
+    .platformFiles(platform)
+    .flatMap((file) => [...file.errors, ...file.parameterErrors]);
+  if (problems.length > 0)
+    throw new CliError(new ConfigError(problems, `experiment '${slug}' has an invalid config:`).message);
 }
 
 /**

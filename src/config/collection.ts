@@ -57,6 +57,15 @@ export class ConfigCollection {
     return this.shared.filter((f) => f.kind === 'definition' && f.slug === platform);
   }
 
+  /**
+   * The shared files every analysis on the platform reads, whatever its config references: its
+   * definitions, the functions and its defaults, in the order resolution takes them. One with
+   * errors fails every analysis on the platform.
+   */
+  platformFiles(platform: string): ConfigFile[] {
+    return [...this.definitionFiles(platform), ...this.functionFiles(), ...this.defaultsFiles(platform)];
+  }
+
   functionFiles(): ConfigFile[] {
     return this.shared.filter((f) => f.kind === 'functions');
   }

@@ -59,9 +59,7 @@ export function resolveAnalysisSpec(
     );
     problems.throwIfErrors();
   }
-  for (const file of collection.definitionFiles(platform)) r.use(file);
-  for (const file of collection.functionFiles()) r.use(file);
-  for (const file of collection.defaultsFiles(platform)) r.use(file);
+  for (const file of collection.platformFiles(platform)) r.use(file);
   const own =
     options.configFile !== undefined
       ? [customConfig(options.configFile, experiment.slug)]

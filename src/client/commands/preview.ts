@@ -147,18 +147,17 @@ export const previewCommand: CommandModule<object, PreviewArgs> = {
         // (Experimenter's records are the worker's to read).
         const localConfig = args.experimenter_url ? undefined : args.config_file;
         if (args.platform !== undefined) {
-          await checkPlatformOf(
-            args.platform,
-            args.config_repos,
-            localConfig === undefined
-              ? undefined
-              : {
-                  slug: args.experiment_slug,
-                  configFile: localConfig,
-                  experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
-                  lenient: args.lenient,
-                },
-          );
+          await checkPlatformOf(args.platform, args.config_repos, {
+            slug: args.experiment_slug,
+            config:
+              localConfig === undefined
+                ? undefined
+                : {
+                    configFile: localConfig,
+                    experimentsFile: args.experiments_file ?? defaultExperimentsFile(),
+                    lenient: args.lenient,
+                  },
+          });
         } else if (localConfig !== undefined) {
           args.platform =
             (await platformOfUnknownExperiment({

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -527,8 +535,51 @@ describe('command line options', () => {
     );
     const experimentsFile = join(dir, 'experiments.json');
     writeFileSync(experimentsFile, '[]');
-    const target = { slug: 'my-new-experiment', configFile: config, experimentsFile };
+    const target = { slug: 'my-new-experiment', config: { configFile: config, experimentsFile } };
     await assert.doesNotReject(checkPlatformOf('firefox_desktop', [DEMO_CONFIG_REPO], target));
+  });
+
+  it('preview with --platform whose definitions do not parse says where, before any server starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contrail-broken-definitions-'));
+    const repo = join(dir, 'metric-hub');
+    cpSync(DEMO_CONFIG_REPO, repo, { recursive: true });
+    const definitions = join(repo, 'definitions', 'firefox_desktop.toml');
+    const lines = readFileSync(definitions, 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.startsWith('friendly_name = "'));
+    lines[at] = lines[at]?.replace(/"$/, '') ?? '';
+    writeFileSync(definitions, lines.join('\n'));
+    // A config that references nothing of the platform: nothing but its definitions is wrong.
+    const config = join(dir, 'my.toml');
+    writeFileSync(config, '[experiment]\n');
+    const env = {
+      TEMPORAL_ADDRESS: '',
+      CONTRAIL_EXPERIMENTER_URL: '',
+      CONTRAIL_EXPERIMENTS_FILE: '',
+      CONTRAIL_HOME: mkdtempSync(join(tmpdir(), 'contrail-broken-definitions-home-')),
+    };
+    // A new experiment's config, and an experiment the experiments file knows, run on --platform.
+    for (const [slug, extra] of [
+      ['my-new-experiment', ['--config_file', config, '--generate_population']],
+      [DEMO_SLUG, []],
+    ] as const) {
+      const preview = await runMain(
+        [
+          'preview',
+          ...['--experiment_slug', slug, ...extra],
+          ...['--platform', 'firefox_desktop', '--config_repos', repo],
+        ],
+        env,
+      );
+      assert.equal(preview.code, 1, preview.stderr);
+      assert.doesNotMatch(preview.stderr, /starting an embedded Temporal/);
+      assert.match(
+        preview.stderr,
+        new RegExp(
+          `^contrail: experiment '${slug}' has an invalid config:\n {2}${definitions.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${at + 1}: TOML syntax error`,
+          'm',
+        ),
+      );
+    }
   });
 
   it('plan says why nothing is due on a date, not only that nothing is', async () => {
