@@ -35,6 +35,26 @@ export function comparisonTitle(comparison: Comparison | null): string {
   return comparison === null ? 'Per branch' : COMPARISON_NAMES[comparison];
 }
 
+/**
+ * The most characters of a chart's y-axis label: Plot draws it on one line from the chart's left
+ * edge, and the SVG clips what passes its right edge, which for a long metric name was the
+ * comparison ("(relative uplift)") that says what the axis counts.
+ */
+export const AXIS_LABEL_CHARS = 64;
+
+/**
+ * A chart's y-axis label: the metric, and the comparison unless the chart is per branch. A metric
+ * too long to fit keeps its start and end (names differ most there: `_v2`, `_per_day`) around an
+ * ellipsis, and the comparison is always whole; the chart's caption names the metric in full.
+ */
+export function axisLabel(metric: string, comparison: Comparison | null): string {
+  const suffix = comparison === null ? '' : ` (${comparisonTitle(comparison).toLowerCase()})`;
+  const room = AXIS_LABEL_CHARS - suffix.length;
+  if (metric.length <= room) return `${metric}${suffix}`;
+  const tail = Math.floor((room - 1) / 3);
+  return `${metric.slice(0, room - 1 - tail)}…${metric.slice(metric.length - tail)}${suffix}`;
+}
+
 /** The numbers' comparison column: "Relative uplift to control", or the branch's own value. */
 export function comparisonCell(comparison: Comparison | null, to: string | null): string {
   if (comparison === null) return "Per branch (the branch's own value)";

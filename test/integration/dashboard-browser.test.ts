@@ -644,7 +644,12 @@ describe('the dashboard in Chromium over a real preview', () => {
       await warehouse.writeRows({
         destination: { dataset: 'long_names', table: 'statistics_long_exp_week_1' },
         columns: STATISTICS_COLUMNS,
-        rows: ['control', 'treatment'].map((branch) => statisticRow({ metric, branch })),
+        rows: [
+          ...['control', 'treatment'].map((branch) => statisticRow({ metric, branch })),
+          ...(['difference', 'relative_uplift'] as const).map((comparison) =>
+            statisticRow({ metric, branch: 'treatment', comparison, comparison_to_branch: 'control' }),
+          ),
+        ],
       });
     } finally {
       await warehouse.close();
@@ -662,6 +667,23 @@ describe('the dashboard in Chromium over a real preview', () => {
         cs.map((c) => ({ scroll: c.scrollWidth, client: c.clientWidth })),
       );
       assert.ok(captions.length > 0 && captions.every((c) => c.scroll <= c.client), JSON.stringify(captions));
+      // Each y-axis label stays inside its chart, the comparison it counts in included.
+      const axes = await narrow.$$eval('[aria-label="y-axis label"]', (labels) =>
+        labels.map((l) => ({
+          text: l.textContent ?? '',
+          right: l.getBoundingClientRect().right,
+          edge: l.closest('svg')?.getBoundingClientRect().right ?? 0,
+        })),
+      );
+      assert.equal(axes.length, 3, JSON.stringify(axes));
+      assert.ok(
+        axes.every((a) => a.right <= a.edge),
+        `y-axis labels past their chart's edge: ${JSON.stringify(axes)}`,
+      );
+      assert.ok(
+        ['(difference)', '(relative uplift)'].every((c) => axes.some((a) => a.text.endsWith(c))),
+        JSON.stringify(axes),
+      );
     } finally {
       await narrow.close();
     }

@@ -2,6 +2,7 @@ import * as Plot from '@observablehq/plot';
 import type { AnalysisPeriod } from '../../config/periods.js';
 import type { StatisticResultRow } from '../../statistics/results.js';
 import {
+  axisLabel,
   branchColours,
   comparisonCell,
   comparisonTitle,
@@ -141,8 +142,7 @@ export function drawCharts(container: HTMLElement, rows: StatisticResultRow[], c
       y: {
         grid: true,
         nice: true,
-        label:
-          chart.comparison === null ? context.metric : `${context.metric} (${chart.title.toLowerCase()})`,
+        label: axisLabel(context.metric, chart.comparison),
         // As many decimals as the ticks need: an uplift of a few tenths of a percent is common.
         ...(relative ? { tickFormat: '+~%' } : {}),
       },

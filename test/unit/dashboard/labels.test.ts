@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ViewSelection } from '../../../src/dashboard/api.js';
 import {
+  AXIS_LABEL_CHARS,
   age,
+  axisLabel,
   branchColours,
   comparisonCell,
   comparisonTitle,
@@ -39,6 +41,18 @@ describe('what the page writes beside its numbers', () => {
     }
   });
 
+  test("a chart's y-axis label fits the chart and always names the comparison", () => {
+    assert.equal(axisLabel('active_hours', null), 'active_hours');
+    assert.equal(axisLabel('active_hours', 'relative_uplift'), 'active_hours (relative uplift)');
+    const long = 'average_number_of_uri_visits_per_active_day_among_clients_with_sidebar_enabled_v2';
+    for (const comparison of [null, 'difference', 'relative_uplift'] as const) {
+      const label = axisLabel(long, comparison);
+      assert.ok(label.length <= AXIS_LABEL_CHARS, label);
+      assert.match(label, /^average_number_of_.*….*_enabled_v2/);
+      if (comparison !== null)
+        assert.ok(label.endsWith(`(${comparisonTitle(comparison).toLowerCase()})`), label);
+    }
+  });
   test('a comparison is significant when its interval excludes no change; a branch value never is', () => {
     assert.equal(significantCell({ comparison: 'difference', lower: 0.1, upper: 0.4 }), 'yes');
     assert.equal(significantCell({ comparison: 'relative_uplift', lower: -0.3, upper: -0.01 }), 'yes');
