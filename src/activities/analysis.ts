@@ -11,7 +11,7 @@ import {
 } from '../analysis/experiment-tables.js';
 import { resultLabels } from '../analysis/labels.js';
 import { logRows, recordLogs } from '../analysis/logs.js';
-import { checkOwnTables, SLUG_COLLISION } from '../analysis/ownership.js';
+import { SLUG_COLLISION } from '../analysis/ownership.js';
 import { dueWindow, dueWork, experimentDates, type PlanTarget } from '../analysis/plan-day.js';
 import { enrollmentDates } from '../analysis/previewed-enrollment.js';
 import { exportErrors, failedRunErrorsSince, publishResults } from '../analysis/publish.js';
@@ -23,6 +23,7 @@ import { buildPopulation, computeWindowMetrics, ensureEnrollments } from '../ana
 import type { AnalysisSpec } from '../config/spec.js';
 import { type IsoDate, isoDate } from '../dates.js';
 import { type ErrorData, errorData } from '../errors.js';
+import { everySlug } from '../experiments/source.js';
 import { checkPinnedBuild, type RunningBuild } from '../versions/pin.js';
 import { WarehouseUnavailableError } from '../warehouse/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -126,12 +127,7 @@ export function analysisActivities(
       checkPinnedBuild(target.slug, target.pin, running);
       // The run was allowed to start (resolveVersions); another experiment whose slug names the
       // same tables may have published since. Its tables are never swapped over.
-      const known = await deps.experiments
-        .forPreview()
-        .list()
-        .then((all) => all.map((e) => e.slug))
-        .catch(() => []);
-      await checkOwnTables(await deps.warehouse(), { dataset: target.dataset, slug: target.slug, known });
+      const known = await everySlug(deps.experiments).catch(() => []);
       const resolved = await specs.resolve(target);
       const ctx = await contextOf(target, resolved);
       return publishResults({
@@ -144,6 +140,7 @@ export function analysisActivities(
         // Absent in workflows started before exports could be turned off: they exported.
         exportDir: exports === false ? null : deps.exportDir,
         ...(deps.productionDataset === undefined ? {} : { productionDataset: deps.productionDataset }),
+        knownSlugs: known,
         preview: target.preview === true,
         results: ctx.results,
         now: deps.now(),

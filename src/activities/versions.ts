@@ -8,6 +8,7 @@ import type { SpecResolver } from '../analysis/spec-resolver.js';
 import { mapBounded } from '../concurrency.js';
 import { experimentFileChanges } from '../config/repo-history.js';
 import { ContrailError } from '../errors.js';
+import { everySlug } from '../experiments/source.js';
 import { enrollmentsTableName } from '../sql/names.js';
 import {
   type DeploymentRef,
@@ -66,17 +67,12 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
     }
   }
 
-  /** Every experiment's slug, drafts included (their previews' tables are theirs too). */
-  async function allSlugs(): Promise<string[]> {
-    return (await deps.experiments.forPreview().list()).map((e) => e.slug);
-  }
-
   /** The experiments of `slugs` that must not be analysed into `dataset`: another's tables have their names. */
   async function collisionsOf(slugs: string[], dataset: string) {
     const warehouse = await deps.warehouse();
     // A preview of a config no source knows runs without the source: the labels alone still
     // name the owner of a table (as written, for any slug Experimenter makes).
-    const known = await allSlugs().catch(() => []);
+    const known = await everySlug(deps.experiments).catch(() => []);
     return collisionRefusals(warehouse, { dataset, analysed: slugs, known });
   }
 
@@ -159,7 +155,7 @@ export function versionActivities(deps: ActivityDeps, specs: SpecResolver): Vers
         throw error;
       });
       // Every slug drafts included, so that `foo`'s tables are told from `foo_bar`'s.
-      const known = await allSlugs();
+      const known = await everySlug(deps.experiments);
       if (!known.includes(slug)) known.push(slug);
       // Relabelling another experiment's tables (its slug normalizes to this one's) would move its anchor.
       await checkOwnTables(warehouse, { dataset, slug, known });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { contrailCommand } from '../command-name.js';
 import { ContrailError } from '../errors.js';
+import { PRODUCTION_DATASET } from '../exports/target.js';
 import { plural } from '../plural.js';
 import { belongsToExperiment, enrollmentsTableName } from '../sql/names.js';
 import { normalizeSlug } from '../warehouse/identifiers.js';
@@ -138,7 +139,7 @@ export function collisionRefusal(input: CollisionInput): SlugCollisionError | nu
   if (rivals.length === 0) return null;
   const pair = [slug, ...rivals].sort();
   // The commands' default dataset is contrail's production one.
-  const inDataset = dataset === 'contrail' ? '' : ` --dataset_id ${dataset}`;
+  const inDataset = dataset === PRODUCTION_DATASET ? '' : ` --dataset_id ${dataset}`;
   const both = pair.join(' and ');
   const existing =
     claim.unlabelled.length === 0
@@ -179,23 +180,19 @@ export async function collisionRefusals(
 
 /**
  * Refuses to write `slug`'s results over tables of `dataset` another experiment's label claims
- * (`names`: the published names about to be written; all of the slug's when absent). The last
- * guard before a table is replaced, for the run that was started before the other experiment's
- * first tables appeared.
+ * (rerun-skip relabelling them would move the other's anchor; a publication checks the same
+ * rule on its own listing, `publishStaged`).
  */
 export async function checkOwnTables(
   warehouse: Warehouse,
-  input: { dataset: string; slug: string; known: readonly string[]; names?: readonly string[] },
+  input: { dataset: string; slug: string; known: readonly string[] },
 ): Promise<void> {
-  const listed = await warehouse.listTables(input.dataset);
-  const names = input.names ? new Set(input.names) : null;
-  const tables = names ? listed.filter((t) => names.has(t.ref.table)) : listed;
   const refusal = collisionRefusal({
     slug: input.slug,
     dataset: input.dataset,
     analysed: [input.slug],
     known: input.known,
-    tables,
+    tables: await warehouse.listTables(input.dataset),
   });
   if (refusal) throw refusal;
 }

@@ -33,6 +33,8 @@ export interface PublishInput {
   exportDir: string | null;
   /** The dataset whose exports go at the top of `exportDir` (jetstream's layout); default `contrail`. */
   productionDataset?: string;
+  /** Every experiment's slug the source knows: the tables another's label claims are never swapped over. */
+  knownSlugs?: readonly string[];
   /** A preview's results: its exported errors say so (`jetstream-preview`). */
   preview: boolean;
   /** The run's staged result tables, swapped in before anything is read. */
@@ -150,6 +152,7 @@ export async function publishResults(input: PublishInput): Promise<PublishSummar
     input.results,
     spec.experiment.slug,
     progress,
+    input.knownSlugs,
   );
   // The start of the run that computed what is published, as jetstream's analysis_start_time:
   // Experimenter shows the logged errors no older than it, and the errors file lists the

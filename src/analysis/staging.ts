@@ -4,6 +4,7 @@ import { stagingPrefix, stagingTableName, supersededLegacyScans } from '../sql/n
 import { PUBLISHED_NAMES, type ResultTableNames } from '../sql/plan/types.js';
 import { lastUpdatedOf } from '../warehouse/labels.js';
 import type { TableInfo, TableMove, TableRef, Warehouse } from '../warehouse/warehouse.js';
+import { collisionRefusal } from './ownership.js';
 import type { JobProgress } from './progress.js';
 
 /**
@@ -81,7 +82,10 @@ export interface PublishedStaged {
  * (`Warehouse.swapTables`), not cut short by a cancellation, and drops the experiment's scans of
  * the older naming that the run's scans replace (`supersededLegacyScans`): on a warehouse an
  * older contrail analysed, they would stay, costing storage, until a rerun dropped them. Running
- * it again after it happened finds nothing staged and does nothing.
+ * it again after it happened finds nothing staged and does nothing. Given every experiment's
+ * slug (`known`), it first refuses, from the same listing, to write over tables another
+ * experiment's label claims: one whose slug names the same tables may have published since
+ * this run started (`collisionRefusal`).
  */
 export async function publishStaged(
   warehouse: Warehouse,
@@ -89,12 +93,19 @@ export async function publishStaged(
   tables: RunTables,
   slug: string,
   progress: JobProgress,
+  known?: readonly string[],
 ): Promise<PublishedStaged> {
   const none = { published: [], superseded: [], stagedSince: null };
-  if (tables.prefix === null) return none;
-  // One listing of the dataset (BigQuery lists every table and filters by name anyway): the
-  // staged tables, and whether older scans are there to drop.
+  if (tables.prefix === null && known === undefined) return none;
+  // One listing of the dataset (BigQuery lists every table and filters by name anyway): who
+  // owns the tables named after the experiment, the staged tables, and whether older scans are
+  // there to drop.
   const listed = await warehouse.listTables(dataset);
+  if (known !== undefined) {
+    const refusal = collisionRefusal({ slug, dataset, analysed: [slug], known, tables: listed });
+    if (refusal) throw refusal;
+  }
+  if (tables.prefix === null) return none;
   const prefix = tables.prefix;
   const staged = listed.filter((t) => t.ref.table.startsWith(prefix));
   const moves: TableMove[] = staged.map(({ ref }) => ({

@@ -83,6 +83,11 @@ export function experimentSource(loaders: {
   };
 }
 
+/** Every experiment's slug, drafts included (their previews' tables are theirs too). */
+export async function everySlug(source: ExperimentSource): Promise<string[]> {
+  return (await source.forPreview().list()).map((e) => e.slug);
+}
+
 export class ExperimentsFileError extends ContrailError {
   constructor(
     readonly file: string,
